@@ -1,0 +1,37 @@
+// `flint`: the command-line entry. bin/flint sets up dependencies, then runs this on Node 24.
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isFlintError } from '../errors.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('flint')
+    .description("Flint: Apache Spark's standalone cluster manager and task runtime, in TypeScript")
+    .version(`flint ${pkg.version} (node ${process.version}, wire protocol 1)`, '-v, --version', 'print the version and exit')
+    .showHelpAfterError('(run flint --help for usage)')
+    .exitOverride();
+  program.addHelpText('after', '\nDocumentation: README.md and docs/ in the Flint checkout.');
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    if (argv.length === 0) program.outputHelp();
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (isFlintError(err)) {
+      process.stderr.write(`flint: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

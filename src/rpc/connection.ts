@@ -1,0 +1,319 @@
+// One TCP connection to a peer env: framing, the handshake, batched writes with backpressure, and the asks
+// in flight over it. The env owns routing and endpoints; a Connection only moves envelopes.
+//
+// Writes: frames are queued and flushed once per microtask turn, so everything produced while handling
+// one chunk of input leaves in a single write. When the socket reports a full buffer, flushing stops until
+// 'drain'; producers see `needsDrain` and can await `whenWritable()`.
+// Reads: the env counts messages it has queued to endpoints but not yet handled (`trackDispatch`); above a
+// high-water mark the socket is paused, so a slow endpoint slows its senders instead of growing memory.
+
+import type { Socket } from 'node:net';
+import { MessageTooLargeError, RpcConnectionError, type FlintError } from '../errors.ts';
+import type { Logger } from '../util/logger.ts';
+import { FrameDecoder, encodeFrame } from './frame-decoder.ts';
+import { ClientHandshake, ServerHandshake, type HandshakeStep } from './handshake.ts';
+import { Kind, decodeEnvelope, encodeEnvelopeBody, type Envelope } from './wire.ts';
+
+export interface ConnectionHooks {
+  /** The handshake finished; `conn.peerEnv` is known. */
+  onOpen(conn: Connection): void;
+  /** SEND, ASK or VERIFY from the peer, after the handshake. */
+  onRequest(conn: Connection, envelope: Envelope): void;
+  /**
+   * Called once. `failure` is set when the connection failed (refused, reset, bad frame, handshake or auth
+   * failure) rather than closed. `graceful` is true for an idle close agreed with BYE: not a disconnect.
+   */
+  onClose(conn: Connection, failure: FlintError | undefined, graceful: boolean): void;
+}
+
+export interface ConnectionOptions {
+  readonly socket: Socket;
+  readonly role: 'client' | 'server';
+  readonly localEnv: string;
+  /** For a client: the env id it dialed. */
+  readonly dialed?: string;
+  readonly secret: string | undefined;
+  readonly maxFrameBytes: number;
+  readonly handshakeTimeoutMs: number;
+  readonly writeHighWaterBytes: number;
+  readonly logger: Logger;
+  readonly hooks: ConnectionHooks;
+}
+
+interface PendingAsk {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+const READ_PAUSE_AT = 4096;
+const READ_RESUME_AT = 1024;
+
+export class Connection {
+  readonly role: 'client' | 'server';
+  readonly remoteSocketAddress: string;
+  /** The peer's env id: the one dialed (client) or the one it announced (server, after the handshake). */
+  peerEnv: string | undefined;
+  lastActivityMs = performance.now();
+
+  readonly #socket: Socket;
+  readonly #opts: ConnectionOptions;
+  readonly #decoder: FrameDecoder;
+  readonly #pending = new Map<number, PendingAsk>();
+  #handshake: ClientHandshake | ServerHandshake | undefined;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #state: 'handshaking' | 'open' | 'closed' = 'handshaking';
+  #queue: Buffer[] = [];
+  #queuedBytes = 0;
+  #flushScheduled = false;
+  #blocked = false;
+  #drainWaiters: Array<() => void> = [];
+  #nextAskId = 1;
+  #inflight = 0;
+  #paused = false;
+  #closeError: FlintError | undefined;
+  #graceful = false;
+  #opened = false;
+
+  constructor(opts: ConnectionOptions) {
+    this.#opts = opts;
+    this.#socket = opts.socket;
+    this.role = opts.role;
+    this.remoteSocketAddress = `${opts.socket.remoteAddress ?? '?'}:${opts.socket.remotePort ?? '?'}`;
+    this.#decoder = new FrameDecoder(opts.maxFrameBytes);
+    this.#socket.setNoDelay(true);
+    this.#socket.setKeepAlive(true, 30_000);
+    this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#socket.on('error', (err) => this.#fail(new RpcConnectionError(`connection to ${this.#who()} failed: ${err.message}`, { cause: err })));
+    this.#socket.on('close', () => this.#onSocketClosed());
+    this.#socket.on('drain', () => this.#onDrain());
+    this.#handshakeTimer = setTimeout(() => {
+      this.#fail(new RpcConnectionError(`${this.#who()} did not finish the handshake within ${opts.handshakeTimeoutMs} ms`));
+    }, opts.handshakeTimeoutMs);
+    if (opts.role === 'client') {
+      this.peerEnv = opts.dialed;
+      const hs = new ClientHandshake(opts.localEnv, opts.secret, opts.dialed ?? this.remoteSocketAddress);
+      this.#handshake = hs;
+      const start = () => this.#writeNow(hs.start());
+      if (this.#socket.connecting) this.#socket.once('connect', start);
+      else start();
+    } else {
+      this.#handshake = new ServerHandshake(opts.localEnv, opts.secret, this.remoteSocketAddress);
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** True once the handshake finished, even after the connection closed. */
+  get wasOpen(): boolean {
+    return this.#opened;
+  }
+
+  get isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  get pendingAsks(): number {
+    return this.#pending.size;
+  }
+
+  /** True while more than the high-water mark is buffered for this peer. */
+  get needsDrain(): boolean {
+    return this.#queuedBytes + this.#socket.writableLength > this.#opts.writeHighWaterBytes;
+  }
+
+  whenWritable(): Promise<void> {
+    if (!this.needsDrain || this.#state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Queues an envelope. Throws MessageTooLargeError (nothing is sent) when it exceeds the frame limit. */
+  send(envelope: Envelope): void {
+    if (this.#state === 'closed') throw this.#closeError ?? new RpcConnectionError(`connection to ${this.#who()} is closed`);
+    const body = encodeEnvelopeBody(envelope);
+    if (body.length > this.#opts.maxFrameBytes) {
+      throw new MessageTooLargeError(
+        `a message of ${body.length} bytes to ${this.#who()} exceeds flint.rpc.message.maxSize ` +
+          `(${this.#opts.maxFrameBytes} bytes); raise it on both sides or send less`,
+      );
+    }
+    const frame = encodeFrame(body);
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.length;
+    if (!this.#flushScheduled && this.#state === 'open') {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  /** Registers an ask; returns its id. The caller sends the ASK (or VERIFY) envelope with it. */
+  registerAsk(pending: PendingAsk): number {
+    const id = this.#nextAskId++;
+    this.#pending.set(id, pending);
+    return id;
+  }
+
+  forgetAsk(id: number): void {
+    this.#pending.delete(id);
+  }
+
+  /** The env calls this for each message it queues to an endpoint; the returned function marks it handled. */
+  trackDispatch(): () => void {
+    this.#inflight++;
+    if (!this.#paused && this.#inflight >= READ_PAUSE_AT) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+    return () => {
+      this.#inflight--;
+      if (this.#paused && this.#inflight <= READ_RESUME_AT) {
+        this.#paused = false;
+        this.#socket.resume();
+      }
+    };
+  }
+
+  /** Idle close: tells the peer with BYE, so neither side reports a disconnect. */
+  closeIdle(): void {
+    if (this.#state !== 'open') return;
+    this.#graceful = true;
+    this.send({ kind: Kind.BYE });
+    this.#flush();
+    this.#socket.end();
+  }
+
+  close(error?: FlintError): void {
+    this.#fail(error);
+  }
+
+  #who(): string {
+    return this.peerEnv ?? this.remoteSocketAddress;
+  }
+
+  #writeNow(envelope: Envelope): void {
+    if (this.#socket.destroyed) return;
+    this.#socket.write(encodeFrame(encodeEnvelopeBody(envelope)));
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#blocked || this.#queue.length === 0 || this.#state !== 'open') return;
+    const data = this.#queue.length === 1 ? (this.#queue[0] as Buffer) : Buffer.concat(this.#queue, this.#queuedBytes);
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.lastActivityMs = performance.now();
+    if (!this.#socket.write(data)) this.#blocked = true;
+  }
+
+  #onDrain(): void {
+    this.#blocked = false;
+    this.#flush();
+    if (!this.needsDrain) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    this.lastActivityMs = performance.now();
+    const result = this.#decoder.push(chunk);
+    for (const frame of result.frames) {
+      if (this.#state === 'closed') return;
+      const decoded = decodeEnvelope(frame);
+      if (!decoded.ok) {
+        this.#opts.logger.warn({ peer: this.#who(), reason: decoded.reason }, 'rejected a bad frame; closing the connection');
+        this.#fail(new RpcConnectionError(`${this.#who()} sent a bad frame: ${decoded.reason}`));
+        return;
+      }
+      this.#onEnvelope(decoded.envelope);
+    }
+    if (!result.ok) {
+      const max = this.#opts.maxFrameBytes;
+      this.#opts.logger.warn(
+        { peer: this.#who(), declaredBytes: result.declaredBytes, maxBytes: max },
+        'rejected a frame over flint.rpc.message.maxSize; closing the connection',
+      );
+      this.#fail(
+        new RpcConnectionError(
+          `${this.#who()} sent a frame of ${result.declaredBytes} bytes, over flint.rpc.message.maxSize (${max} bytes)`,
+        ),
+      );
+    }
+  }
+
+  #onEnvelope(envelope: Envelope): void {
+    if (this.#state === 'handshaking') {
+      this.#onHandshake((this.#handshake as ClientHandshake).step(envelope));
+      return;
+    }
+    switch (envelope.kind) {
+      case Kind.REPLY:
+      case Kind.FAILURE: {
+        const pending = this.#pending.get(envelope.askId);
+        if (pending === undefined) return; // timed out already; the late reply is dropped, as in Spark
+        this.#pending.delete(envelope.askId);
+        if (envelope.kind === Kind.REPLY) pending.resolve(envelope.body);
+        else pending.reject(Object.assign(new Error(envelope.message), { remoteCode: envelope.code, remoteStack: envelope.stack }));
+        return;
+      }
+      case Kind.BYE:
+        this.#graceful = true;
+        this.#socket.end();
+        return;
+      case Kind.SEND:
+      case Kind.ASK:
+      case Kind.VERIFY:
+        this.#opts.hooks.onRequest(this, envelope);
+        return;
+      default:
+        this.#opts.logger.warn({ peer: this.#who(), kind: envelope.kind }, 'unexpected frame after the handshake; closing');
+        this.#fail(new RpcConnectionError(`${this.#who()} sent a handshake frame after the handshake`));
+    }
+  }
+
+  #onHandshake(step: HandshakeStep): void {
+    if (step.send) this.#writeNow(step.send);
+    if (step.state === 'failed') {
+      this.#opts.logger.warn({ peer: this.#who(), code: step.error.code }, step.error.message);
+      this.#socket.end();
+      this.#fail(step.error);
+      return;
+    }
+    if (step.state === 'done') {
+      clearTimeout(this.#handshakeTimer);
+      this.#handshake = undefined;
+      if (this.role === 'server') this.peerEnv = step.peerEnv;
+      this.#state = 'open';
+      this.#opened = true;
+      this.#opts.hooks.onOpen(this);
+      this.#flush();
+    }
+  }
+
+  #fail(error: FlintError | undefined): void {
+    if (this.#state === 'closed') return;
+    this.#closeError ??= error;
+    if (error !== undefined) this.#socket.destroy();
+    else this.#socket.end();
+    // 'close' follows; #onSocketClosed finishes the bookkeeping.
+    if (this.#socket.destroyed && !this.#socket.readable) this.#onSocketClosed();
+  }
+
+  #onSocketClosed(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearTimeout(this.#handshakeTimer);
+    const error =
+      this.#closeError ?? (this.#graceful ? undefined : new RpcConnectionError(`connection to ${this.#who()} closed`));
+    const failure = error ?? new RpcConnectionError(`connection to ${this.#who()} closed while idle`);
+    for (const pending of this.#pending.values()) pending.reject(failure);
+    this.#pending.clear();
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    for (const w of this.#drainWaiters.splice(0)) w();
+    this.#socket.destroy();
+    this.#opts.hooks.onClose(this, this.#closeError, this.#graceful);
+  }
+}

@@ -1,0 +1,91 @@
+// Length-prefixed framing: every frame is a 4-byte big-endian unsigned length, then that many bytes.
+//
+// FrameDecoder turns an arbitrary split of the byte stream back into whole frames. It checks the length
+// prefix against the maximum *before* buffering the body, so a hostile 4 GiB prefix costs nothing.
+// It has no I/O: the connection feeds it chunks, and the property tests feed it every split.
+
+export const FRAME_HEADER_BYTES = 4;
+
+export type FrameResult =
+  | { readonly ok: true; readonly frames: Buffer[] }
+  | { readonly ok: false; readonly frames: Buffer[]; readonly declaredBytes: number };
+
+export class FrameDecoder {
+  readonly #maxFrameBytes: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #failed = false;
+
+  constructor(maxFrameBytes: number) {
+    this.#maxFrameBytes = maxFrameBytes;
+  }
+
+  /** Bytes held for an incomplete frame. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /**
+   * Adds a chunk and returns every frame it completes. On an oversized length prefix it returns the frames
+   * completed before it with `ok: false`; the stream cannot be resynchronised, so later pushes return nothing.
+   */
+  push(chunk: Buffer): FrameResult {
+    const frames: Buffer[] = [];
+    if (this.#failed) return { ok: true, frames };
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    while (this.#buffered >= FRAME_HEADER_BYTES) {
+      const head = this.#peekHeader();
+      if (head > this.#maxFrameBytes) {
+        this.#failed = true;
+        this.#chunks = [];
+        this.#buffered = 0;
+        return { ok: false, frames, declaredBytes: head };
+      }
+      if (this.#buffered < FRAME_HEADER_BYTES + head) break;
+      this.#consume(FRAME_HEADER_BYTES);
+      frames.push(this.#consume(head));
+    }
+    return { ok: true, frames };
+  }
+
+  #peekHeader(): number {
+    const first = this.#chunks[0] as Buffer;
+    if (first.length >= FRAME_HEADER_BYTES) return first.readUInt32BE(0);
+    const head = Buffer.concat(this.#chunks, FRAME_HEADER_BYTES);
+    return head.readUInt32BE(0);
+  }
+
+  /** Removes and returns the next `n` bytes (n <= buffered). Zero-copy when they sit in one chunk. */
+  #consume(n: number): Buffer {
+    this.#buffered -= n;
+    const first = this.#chunks[0] as Buffer;
+    if (first.length > n) {
+      this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    if (first.length === n) {
+      this.#chunks.shift();
+      return first;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0] as Buffer;
+      const take = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, take);
+      filled += take;
+      if (take === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(take);
+    }
+    return out;
+  }
+}
+
+/** Prefixes `body` with its length. */
+export function encodeFrame(body: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
+  frame.writeUInt32BE(body.length, 0);
+  frame.set(body, FRAME_HEADER_BYTES);
+  return frame;
+}

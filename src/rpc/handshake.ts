@@ -1,0 +1,170 @@
+// The connection handshake as two small state machines (client and server), with no I/O.
+//
+//   client                                   server
+//   HELLO(version, env, nonceC, wantsAuth) →
+//                                          ← CHALLENGE(env, nonceS, proofS)   when the server has a secret
+//   PROOF(proofC)                          →                                   (client checked proofS first)
+//                                          ← WELCOME(env)                      (server checked proofC)
+//
+// Without a secret on the server the reply to HELLO is WELCOME at once. Either side may answer REFUSED and
+// close: a protocol-version mismatch, a failed proof, or a secret on one side only. Each step returns what
+// to send and whether the handshake is finished or failed; the connection does the I/O.
+
+import { AuthenticationError, ProtocolVersionError, RpcConnectionError, type FlintError } from '../errors.ts';
+import { computeProof, newNonce, proofMatches } from './auth.ts';
+import { Kind, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Envelope } from './wire.ts';
+
+export type HandshakeStep =
+  | { readonly state: 'continue'; readonly send?: Envelope }
+  | { readonly state: 'done'; readonly peerEnv: string; readonly send?: Envelope }
+  | { readonly state: 'failed'; readonly error: FlintError; readonly send?: Envelope };
+
+const AUTH = 'FLINT_RPC_AUTH_FAILED';
+const VERSION = 'FLINT_RPC_PROTOCOL_VERSION';
+
+function refused(code: string, reason: string): Envelope {
+  return { kind: Kind.REFUSED, code, reason };
+}
+
+function errorFromRefusal(code: string, reason: string, peer: string): FlintError {
+  const text = `${peer} refused the connection: ${reason}`;
+  if (code === AUTH) return new AuthenticationError(text);
+  if (code === VERSION) return new ProtocolVersionError(text);
+  return new RpcConnectionError(text);
+}
+
+export class ClientHandshake {
+  readonly #env: string;
+  readonly #secret: string | undefined;
+  readonly #nonce = newNonce();
+  readonly #dialed: string;
+  #serverEnv: string | undefined;
+
+  /** `secret` is set iff this env has flint.authenticate=true. `dialed` names the peer in errors. */
+  constructor(env: string, secret: string | undefined, dialed: string) {
+    this.#env = env;
+    this.#secret = secret;
+    this.#dialed = dialed;
+  }
+
+  start(): Envelope {
+    return {
+      kind: Kind.HELLO,
+      magic: PROTOCOL_MAGIC,
+      version: PROTOCOL_VERSION,
+      env: this.#env,
+      nonce: this.#nonce,
+      wantsAuth: this.#secret !== undefined,
+    };
+  }
+
+  step(envelope: Envelope): HandshakeStep {
+    const peer = this.#dialed;
+    switch (envelope.kind) {
+      case Kind.REFUSED:
+        return { state: 'failed', error: errorFromRefusal(envelope.code, envelope.reason, peer) };
+      case Kind.CHALLENGE:
+        return this.#answerChallenge(envelope);
+      case Kind.WELCOME:
+        if (this.#secret !== undefined && this.#serverEnv === undefined) {
+          const reason = 'the server does not authenticate, but flint.authenticate=true here';
+          return {
+            state: 'failed',
+            error: new AuthenticationError(`${peer}: ${reason}; refusing an unauthenticated peer`),
+            send: refused(AUTH, 'this client requires authentication and the server offered none'),
+          };
+        }
+        return { state: 'done', peerEnv: envelope.env };
+      default:
+        return unexpected(envelope, peer);
+    }
+  }
+
+  #answerChallenge(challenge: Extract<Envelope, { kind: 2 }>): HandshakeStep {
+    const peer = this.#dialed;
+    if (this.#secret === undefined) {
+      return {
+        state: 'failed',
+        error: new AuthenticationError(
+          `${peer} requires authentication; set flint.authenticate=true and the same ` +
+            'flint.authenticate.secret (or flint.authenticate.secret.file) as the server',
+        ),
+        send: refused(AUTH, 'the client has no secret (flint.authenticate is off there)'),
+      };
+    }
+    const expected = computeProof(this.#secret, 'server', PROTOCOL_VERSION, challenge.env, challenge.nonce, this.#nonce);
+    if (!proofMatches(expected, challenge.proof)) {
+      return {
+        state: 'failed',
+        error: new AuthenticationError(`authentication with ${peer} failed: its secret differs from this one`),
+        send: refused(AUTH, "the server's proof did not match: the secrets differ"),
+      };
+    }
+    this.#serverEnv = challenge.env;
+    const proof = computeProof(this.#secret, 'client', PROTOCOL_VERSION, this.#env, this.#nonce, challenge.nonce);
+    return { state: 'continue', send: { kind: Kind.PROOF, proof } };
+  }
+}
+
+export class ServerHandshake {
+  readonly #env: string;
+  readonly #secret: string | undefined;
+  readonly #remote: string;
+  readonly #nonce = newNonce();
+  #hello: Extract<Envelope, { kind: 1 }> | undefined;
+
+  /** `remote` is the socket's address, used in errors until the peer has said who it is. */
+  constructor(env: string, secret: string | undefined, remote: string) {
+    this.#env = env;
+    this.#secret = secret;
+    this.#remote = remote;
+  }
+
+  step(envelope: Envelope): HandshakeStep {
+    if (envelope.kind === Kind.REFUSED) {
+      return { state: 'failed', error: errorFromRefusal(envelope.code, envelope.reason, this.#who()) };
+    }
+    if (this.#hello === undefined) {
+      return envelope.kind === Kind.HELLO ? this.#onHello(envelope) : unexpected(envelope, this.#remote);
+    }
+    if (envelope.kind !== Kind.PROOF || this.#secret === undefined) return unexpected(envelope, this.#who());
+    const hello = this.#hello;
+    const expected = computeProof(this.#secret, 'client', PROTOCOL_VERSION, hello.env, hello.nonce, this.#nonce);
+    if (!proofMatches(expected, envelope.proof)) {
+      return {
+        state: 'failed',
+        error: new AuthenticationError(`${this.#who()} failed authentication: wrong secret`),
+        send: refused(AUTH, 'authentication failed: wrong secret'),
+      };
+    }
+    return { state: 'done', peerEnv: hello.env, send: { kind: Kind.WELCOME, env: this.#env } };
+  }
+
+  #who(): string {
+    return this.#hello ? `${this.#hello.env} (from ${this.#remote})` : this.#remote;
+  }
+
+  #onHello(hello: Extract<Envelope, { kind: 1 }>): HandshakeStep {
+    if (hello.magic !== PROTOCOL_MAGIC) return unexpected(hello, this.#remote);
+    if (hello.version !== PROTOCOL_VERSION) {
+      const reason = `protocol version mismatch: the peer speaks ${hello.version}, this env speaks ${PROTOCOL_VERSION}`;
+      return {
+        state: 'failed',
+        error: new ProtocolVersionError(`${hello.env} (from ${this.#remote}): ${reason}`),
+        send: refused(VERSION, `${reason}; run the same Flint version on every node`),
+      };
+    }
+    this.#hello = hello;
+    if (this.#secret === undefined) return { state: 'done', peerEnv: hello.env, send: { kind: Kind.WELCOME, env: this.#env } };
+    const proof = computeProof(this.#secret, 'server', PROTOCOL_VERSION, this.#env, this.#nonce, hello.nonce);
+    return { state: 'continue', send: { kind: Kind.CHALLENGE, env: this.#env, nonce: this.#nonce, proof } };
+  }
+}
+
+function unexpected(envelope: Envelope, peer: string): HandshakeStep {
+  return {
+    state: 'failed',
+    error: new RpcConnectionError(`${peer} broke the handshake: unexpected frame of kind ${envelope.kind}`),
+    send: refused('FLINT_RPC_CONNECTION', 'handshake protocol violation'),
+  };
+}

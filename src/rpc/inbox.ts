@@ -1,0 +1,80 @@
+// One endpoint's mailbox: runs tasks strictly one after another, awaiting async ones.
+//
+// A task that throws is reported to `onTaskError` and the inbox goes on. Synchronous tasks are run without
+// an extra await, so a burst of cheap messages costs no promise per message.
+
+export type InboxTask = () => void | Promise<void>;
+/** Called instead of the task when the inbox is closed before the task ran (an endpoint stopped). */
+export type DropHandler = () => void;
+
+export class Inbox {
+  #tasks: InboxTask[] = [];
+  #drops = new Map<InboxTask, DropHandler>();
+  #head = 0;
+  #running = false;
+  #closed = false;
+  readonly #onTaskError: (err: unknown) => void;
+
+  constructor(onTaskError: (err: unknown) => void) {
+    this.#onTaskError = onTaskError;
+  }
+
+  get pending(): number {
+    return this.#tasks.length - this.#head;
+  }
+
+  post(task: InboxTask, onDrop?: DropHandler): boolean {
+    if (this.#closed) {
+      onDrop?.();
+      return false;
+    }
+    this.#tasks.push(task);
+    if (onDrop) this.#drops.set(task, onDrop);
+    if (!this.#running) void this.#drain();
+    return true;
+  }
+
+  /** Refuses new tasks and drops queued ones; returns the dropped count. The running task finishes. */
+  close(): number {
+    this.#closed = true;
+    const dropped = this.#tasks.slice(this.#head);
+    this.#tasks = [];
+    this.#head = 0;
+    const drops = this.#drops;
+    this.#drops = new Map();
+    for (const task of dropped) drops.get(task)?.();
+    return dropped.length;
+  }
+
+  /** Resolves when the queue is empty and nothing is running. */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 1_000_000 && (this.#running || this.pending > 0); i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#head < this.#tasks.length) {
+        const task = this.#tasks[this.#head] as InboxTask;
+        this.#tasks[this.#head++] = noop;
+        if (this.#drops.size > 0) this.#drops.delete(task);
+        if (this.#head > 1024 && this.#head * 2 > this.#tasks.length) {
+          this.#tasks = this.#tasks.slice(this.#head);
+          this.#head = 0;
+        }
+        try {
+          const result = task();
+          if (result !== undefined) await result;
+        } catch (err) {
+          this.#onTaskError(err);
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
+
+function noop(): void {}

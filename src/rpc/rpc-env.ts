@@ -1,0 +1,541 @@
+// RpcEnv: Flint's counterpart of Spark's NettyRpcEnv, on node:net.
+//
+// An env hosts named endpoints and routes messages to and from other envs. A server env listens on a port
+// and is known by `flint://host:port`; a client-mode env (apps, executors) listens nowhere and is reached
+// over the connections it opened. There is one connection per pair of envs, used in both directions.
+// Inbound messages are decoded and checked against the receiving endpoint's catalog here, once, before any
+// handler sees them; bad ones are logged with the peer and refused, and the env goes on serving others.
+
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { FlintConf } from '../conf/flint-conf.ts';
+import {
+  ConfigError,
+  EndpointNotFoundError,
+  InvalidMessageError,
+  RpcConnectionError,
+  RpcEnvStoppedError,
+  RpcRemoteError,
+  RpcTimeoutError,
+  isFlintError,
+  type FlintError,
+} from '../errors.ts';
+import { silentLogger, type Logger } from '../util/logger.ts';
+import {
+  assertEndpointName,
+  clientEnvId,
+  formatRpcAddress,
+  isClientEnvId,
+  parseEndpointAddress,
+  parseRpcAddress,
+  type EnvId,
+  type RpcAddress,
+} from './address.ts';
+import { Connection } from './connection.ts';
+import type { CallContext, ReplyContext, RpcEndpoint } from './endpoint.ts';
+import { RpcEndpointRef, type AskOptions, type RefTransport } from './endpoint-ref.ts';
+import { Inbox } from './inbox.ts';
+import { Kind, type Envelope } from './wire.ts';
+
+export interface RpcEnvOptions {
+  /** The system name, e.g. `flintMaster`; used in logs. */
+  readonly name: string;
+  /** Interface to bind. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Port to bind; 0 picks a free one (see `address`). Default 0. */
+  readonly port?: number;
+  /** Host that peers should use to reach this env, when it differs from the bind host. */
+  readonly advertiseHost?: string;
+  readonly conf?: FlintConf;
+  /** A client-mode env opens no port. */
+  readonly clientMode?: boolean;
+  readonly logger?: Logger;
+}
+
+interface Hosted {
+  readonly name: string;
+  readonly endpoint: RpcEndpoint;
+  readonly inbox: Inbox;
+}
+
+/** Settings read from conf once, when the env is created. */
+export interface RpcSettings {
+  readonly askTimeoutMs: number;
+  readonly networkTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxFrameBytes: number;
+  readonly secret: string | undefined;
+}
+
+const WRITE_HIGH_WATER_BYTES = 16 * 1024 * 1024;
+
+/** Reads the RPC keys; throws ConfigError naming the key. Never puts the secret in a message. */
+export function readRpcSettings(conf: FlintConf): RpcSettings {
+  const networkTimeoutMs = conf.getDurationMs('flint.network.timeout', '120s', 's');
+  const askTimeoutMs = conf.getDurationMs('flint.rpc.askTimeout', `${networkTimeoutMs}ms`, 's');
+  const connectTimeoutMs = conf.getDurationMs('flint.rpc.connect.timeout', '10s', 's');
+  const maxFrameBytes = conf.getSizeBytes('flint.rpc.message.maxSize', '128', 'm');
+  if (maxFrameBytes > 2 ** 31 - 1 || maxFrameBytes < 1024) {
+    throw new ConfigError('flint.rpc.message.maxSize', 'flint.rpc.message.maxSize must be between 1k and 2047m');
+  }
+  let secret: string | undefined;
+  if (conf.getBoolean('flint.authenticate', false)) {
+    secret = conf.get('flint.authenticate.secret');
+    const file = conf.get('flint.authenticate.secret.file');
+    if (secret === undefined && file !== undefined) {
+      try {
+        secret = readFileSync(file, 'utf8').trim();
+      } catch (err) {
+        throw new ConfigError('flint.authenticate.secret.file', `cannot read flint.authenticate.secret.file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    }
+    if (secret === undefined || secret.length === 0) {
+      throw new ConfigError(
+        'flint.authenticate.secret',
+        'flint.authenticate=true needs a non-empty flint.authenticate.secret or flint.authenticate.secret.file',
+      );
+    }
+  }
+  return { askTimeoutMs, networkTimeoutMs, connectTimeoutMs, maxFrameBytes, secret };
+}
+
+export class RpcEnv implements RefTransport {
+  readonly name: string;
+  /** This env's id: `flint://host:port`, or `flint+client://<id>` in client mode. */
+  readonly id: EnvId;
+  /** The bound address; undefined in client mode. */
+  readonly address: RpcAddress | undefined;
+  readonly conf: FlintConf;
+  readonly settings: RpcSettings;
+
+  readonly #logger: Logger;
+  readonly #server: Server | undefined;
+  readonly #endpoints = new Map<string, Hosted>();
+  readonly #connections = new Map<EnvId, Connection>();
+  readonly #all = new Set<Connection>();
+  readonly #idleTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  private constructor(opts: RpcEnvOptions, settings: RpcSettings, server: Server | undefined, address: RpcAddress | undefined) {
+    this.name = opts.name;
+    this.conf = opts.conf ?? new FlintConf();
+    this.settings = settings;
+    this.#server = server;
+    this.address = address;
+    this.id = address ? formatRpcAddress(address) : clientEnvId(randomUUID().replaceAll('-', ''));
+    this.#logger = (opts.logger ?? silentLogger).child({ rpcEnv: opts.name });
+    server?.on('connection', (socket) => this.#accept(socket));
+    if (!opts.clientMode) {
+      const every = Math.max(50, Math.min(settings.networkTimeoutMs / 4, 30_000));
+      this.#idleTimer = setInterval(() => this.#closeIdleConnections(), every);
+      this.#idleTimer.unref();
+    }
+  }
+
+  /** Creates an env; a server env is listening when the promise resolves. */
+  static async create(opts: RpcEnvOptions): Promise<RpcEnv> {
+    const settings = readRpcSettings(opts.conf ?? new FlintConf());
+    if (opts.clientMode) return new RpcEnv(opts, settings, undefined, undefined);
+    const host = opts.host ?? '127.0.0.1';
+    const server = createServer({ noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw new RpcConnectionError(`${opts.name} cannot listen on ${host}:${opts.port ?? 0}: ${err.code ?? err.message}`, { cause: err });
+    });
+    const bound = server.address();
+    const port = typeof bound === 'object' && bound !== null ? bound.port : 0;
+    return new RpcEnv(opts, settings, server, { host: opts.advertiseHost ?? host, port });
+  }
+
+  // ---- endpoints -------------------------------------------------------------------------------------
+
+  /** Hosts `endpoint` under `name`; its onStart runs before any message reaches it. */
+  setupEndpoint<M extends { readonly type: string }>(name: string, endpoint: RpcEndpoint<M>): RpcEndpointRef<M> {
+    assertEndpointName(name);
+    if (this.#stopped) throw new RpcEnvStoppedError(`${this.name} is stopped; cannot set up endpoint ${name}`);
+    if (this.#endpoints.has(name)) throw new Error(`an endpoint named ${name} already exists in ${this.name}`);
+    const log = this.#logger.child({ endpoint: name });
+    const inbox = new Inbox((err) =>
+      log.error({ err: describe(err) }, `endpoint ${name} threw while handling a message; it goes on with the next one`),
+    );
+    const hosted: Hosted = { name, endpoint: endpoint as unknown as RpcEndpoint, inbox };
+    this.#endpoints.set(name, hosted);
+    if (endpoint.onStart) inbox.post(() => endpoint.onStart?.());
+    return new RpcEndpointRef<M>(this, this.id, name);
+  }
+
+  /** Stops one endpoint: queued messages are dropped (their asks fail), then its onStop runs. */
+  async stop(endpoint: RpcEndpointRef | string): Promise<void> {
+    const name = typeof endpoint === 'string' ? endpoint : endpoint.name;
+    const hosted = this.#endpoints.get(name);
+    if (!hosted) return;
+    this.#endpoints.delete(name);
+    hosted.inbox.close();
+    await hosted.inbox.idle();
+    try {
+      await hosted.endpoint.onStop?.();
+    } catch (err) {
+      this.#logger.error({ endpoint: name, err: describe(err) }, `endpoint ${name} threw in onStop`);
+    }
+  }
+
+  /** A ref from an endpoint address found in a message (`flint://Name@host:port`); no round trip. */
+  endpointRef<M extends { readonly type: string } = { readonly type: string }>(endpointAddress: string): RpcEndpointRef<M> {
+    const { env, name } = parseEndpointAddress(endpointAddress);
+    return new RpcEndpointRef<M>(this, env, name);
+  }
+
+  /**
+   * A ref to endpoint `name` of the env at `address` (`flint://host:port`), after checking that it exists.
+   * Fails with EndpointNotFoundError when the remote has no such endpoint.
+   */
+  async setupEndpointRef<M extends { readonly type: string } = { readonly type: string }>(
+    address: string | RpcAddress,
+    name: string,
+  ): Promise<RpcEndpointRef<M>> {
+    assertEndpointName(name);
+    const env = typeof address === 'string' ? formatRpcAddress(parseRpcAddress(address)) : formatRpcAddress(address);
+    if (env === this.id) {
+      if (!this.#endpoints.has(name)) throw new EndpointNotFoundError(env, name);
+      return new RpcEndpointRef<M>(this, env, name);
+    }
+    const exists = await this.#askRaw(env, name, 'VerifyEndpoint', this.settings.askTimeoutMs, (conn, askId) =>
+      conn.send({ kind: Kind.VERIFY, askId, endpoint: name }),
+    );
+    if (exists !== true) throw new EndpointNotFoundError(env, name);
+    return new RpcEndpointRef<M>(this, env, name);
+  }
+
+  // ---- RefTransport -----------------------------------------------------------------------------------
+
+  sendTo(env: EnvId, name: string, message: { readonly type: string }): boolean {
+    if (this.#stopped) throw new RpcEnvStoppedError(`${this.name} is stopped; cannot send ${message.type} to ${name}`);
+    if (env === this.id) {
+      queueMicrotask(() => this.#deliverLocal(name, message, undefined));
+      return true;
+    }
+    const conn = this.#connectionTo(env);
+    if (conn === undefined) {
+      this.#logger.warn({ peer: env, endpoint: name, type: message.type }, 'dropped a message: the client-mode peer is not connected');
+      return true;
+    }
+    conn.send({ kind: Kind.SEND, endpoint: name, body: message });
+    return !conn.needsDrain;
+  }
+
+  askTo(env: EnvId, name: string, message: { readonly type: string }, options: AskOptions | number | undefined): Promise<unknown> {
+    const opts = typeof options === 'number' ? { timeoutMs: options } : (options ?? {});
+    const timeoutMs = opts.timeoutMs ?? this.settings.askTimeoutMs;
+    const target = `${name}@${env}`;
+    const raw =
+      env === this.id
+        ? this.#askLocal(name, message, timeoutMs)
+        : this.#askRaw(env, name, message.type, timeoutMs, (conn, askId) =>
+            conn.send({ kind: Kind.ASK, askId, endpoint: name, body: message }),
+          );
+    if (!opts.expect) return raw;
+    const expect = opts.expect;
+    return raw.then((reply) => {
+      const checked = expect.check(reply);
+      if (checked.ok) return checked.value;
+      this.#logger.warn({ peer: env, endpoint: name, reason: checked.reason }, 'rejected a bad reply');
+      throw new InvalidMessageError(checked.code, `reply to ${message.type} from ${target}: ${checked.reason}`);
+    });
+  }
+
+  whenWritable(env: EnvId): Promise<void> {
+    return this.#connections.get(env)?.whenWritable() ?? Promise.resolve();
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------------
+
+  /** Stops every endpoint, closes every connection and the listening socket. */
+  async shutdown(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#idleTimer);
+    for (const name of [...this.#endpoints.keys()]) await this.stop(name);
+    for (const conn of this.#all) conn.close();
+    if (this.#server) await new Promise<void>((resolve) => this.#server?.close(() => resolve()));
+  }
+
+  /** Open connections by peer id, for status pages and tests. */
+  connectedPeers(): EnvId[] {
+    return [...this.#connections].filter(([, c]) => c.isOpen).map(([env]) => env);
+  }
+
+  // ---- connections ------------------------------------------------------------------------------------
+
+  #connectionOptions(socket: Socket, role: 'client' | 'server', dialed?: EnvId) {
+    const s = this.settings;
+    return {
+      socket,
+      role,
+      dialed,
+      localEnv: this.id,
+      secret: s.secret,
+      maxFrameBytes: s.maxFrameBytes,
+      handshakeTimeoutMs: s.connectTimeoutMs,
+      writeHighWaterBytes: WRITE_HIGH_WATER_BYTES,
+      logger: this.#logger,
+      hooks: {
+        onOpen: (conn: Connection) => this.#onOpen(conn),
+        onRequest: (conn: Connection, envelope: Envelope) => this.#onRequest(conn, envelope),
+        onClose: (conn: Connection, failure: FlintError | undefined, graceful: boolean) => this.#onClose(conn, failure, graceful),
+      },
+    } as const;
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#stopped) {
+      socket.destroy();
+      return;
+    }
+    this.#all.add(new Connection(this.#connectionOptions(socket, 'server')));
+  }
+
+  /** The connection to `env`, dialing it when needed. Undefined for a client-mode env that is not connected. */
+  #connectionTo(env: EnvId): Connection | undefined {
+    const existing = this.#connections.get(env);
+    if (existing && !existing.isClosed) return existing;
+    if (isClientEnvId(env)) return undefined;
+    const { host, port } = parseRpcAddress(env);
+    const socket = connect({ host, port, noDelay: true });
+    const conn = new Connection(this.#connectionOptions(socket, 'client', env));
+    this.#connections.set(env, conn);
+    this.#all.add(conn);
+    return conn;
+  }
+
+  #onOpen(conn: Connection): void {
+    const peer = conn.peerEnv as EnvId;
+    if (conn.role === 'server') {
+      const existing = this.#connections.get(peer);
+      // Both sides dialed at once: keep the first; the second still serves what arrives on it.
+      if (existing && !existing.isClosed && existing !== conn) return;
+      this.#connections.set(peer, conn);
+    }
+    this.#logger.debug({ peer, via: conn.remoteSocketAddress }, 'connection open');
+    this.#broadcast((ep) => ep.onConnected?.(peer));
+  }
+
+  #onClose(conn: Connection, failure: FlintError | undefined, graceful: boolean): void {
+    this.#all.delete(conn);
+    const peer = conn.peerEnv;
+    if (peer === undefined) return; // a server-side connection that never said who it is
+    const registered = this.#connections.get(peer) === conn;
+    if (registered) this.#connections.delete(peer);
+    if (this.#stopped || graceful || !registered) return;
+    if (failure) this.#broadcast((ep) => ep.onNetworkError?.(failure, peer));
+    if (conn.wasOpen) this.#broadcast((ep) => ep.onDisconnected?.(peer));
+  }
+
+  #closeIdleConnections(): void {
+    const now = performance.now();
+    for (const conn of this.#all) {
+      if (conn.role === 'client' && conn.isOpen && conn.pendingAsks === 0 && now - conn.lastActivityMs > this.settings.networkTimeoutMs) {
+        this.#logger.debug({ peer: conn.peerEnv }, 'closing an idle connection');
+        conn.closeIdle();
+      }
+    }
+  }
+
+  #broadcast(event: (endpoint: RpcEndpoint) => void | Promise<void>): void {
+    for (const hosted of this.#endpoints.values()) hosted.inbox.post(() => event(hosted.endpoint));
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------------------
+
+  #onRequest(conn: Connection, envelope: Envelope): void {
+    const peer = conn.peerEnv as EnvId;
+    if (envelope.kind === Kind.VERIFY) {
+      conn.send({ kind: Kind.REPLY, askId: envelope.askId, body: this.#endpoints.has(envelope.endpoint) });
+      return;
+    }
+    if (envelope.kind !== Kind.SEND && envelope.kind !== Kind.ASK) return;
+    const askId = envelope.kind === Kind.ASK ? envelope.askId : undefined;
+    const refuse = (code: string, reason: string): void => {
+      this.#logger.warn({ peer, endpoint: envelope.endpoint, code, reason }, 'rejected an inbound message');
+      if (askId !== undefined) conn.send({ kind: Kind.FAILURE, askId, code, message: reason, stack: null });
+    };
+    const hosted = this.#endpoints.get(envelope.endpoint);
+    if (!hosted) {
+      refuse('FLINT_RPC_ENDPOINT_NOT_FOUND', `no endpoint named "${String(envelope.endpoint).slice(0, 100)}" at ${this.id}`);
+      return;
+    }
+    const checked = hosted.endpoint.messages.check(envelope.body);
+    if (!checked.ok) {
+      refuse(checked.code, checked.reason);
+      return;
+    }
+    const done = conn.trackDispatch();
+    const context = askId === undefined ? { senderAddress: peer } : this.#remoteReplyContext(conn, peer, askId, hosted.name);
+    const run = this.#handlerFor(hosted, checked.value, context, askId !== undefined);
+    hosted.inbox.post(
+      () => {
+        try {
+          const result = run();
+          if (result !== undefined) return result.finally(done);
+        } catch (err) {
+          done();
+          throw err;
+        }
+        done();
+        return undefined;
+      },
+      () => {
+        done();
+        if (askId !== undefined) (context as ReplyContext).sendFailure(new RpcEnvStoppedError(`endpoint ${hosted.name} stopped before handling the message`));
+      },
+    );
+  }
+
+  #remoteReplyContext(conn: Connection, peer: EnvId, askId: number, endpoint: string): ReplyContext {
+    let answered = false;
+    const once = (envelope: Envelope): void => {
+      if (answered) return;
+      answered = true;
+      if (conn.isClosed) {
+        this.#logger.debug({ peer, endpoint }, 'dropped a reply: the asker has disconnected');
+        return;
+      }
+      try {
+        conn.send(envelope);
+      } catch (err) {
+        conn.send({ kind: Kind.FAILURE, askId, code: codeOf(err), message: (err as Error).message, stack: null });
+      }
+    };
+    return {
+      senderAddress: peer,
+      reply: (value) => once({ kind: Kind.REPLY, askId, body: value }),
+      sendFailure: (err) =>
+        once({ kind: Kind.FAILURE, askId, code: codeOf(err), message: err.message, stack: err.stack ?? null }),
+    };
+  }
+
+  /** Wraps the endpoint's handler: an ask whose handler throws before replying fails with that error. */
+  #handlerFor(hosted: Hosted, message: { readonly type: string }, context: CallContext, isAsk: boolean): () => void | Promise<void> {
+    const ep = hosted.endpoint;
+    if (!isAsk) {
+      return () => {
+        if (!ep.receive) throw new Error(`endpoint ${hosted.name} does not take one-way messages (got ${message.type})`);
+        return ep.receive(message, context);
+      };
+    }
+    const ctx = context as ReplyContext;
+    const fail = (err: unknown): void => {
+      this.#logger.warn({ endpoint: hosted.name, type: message.type, err: describe(err) }, 'an ask handler failed');
+      ctx.sendFailure(err instanceof Error ? err : new Error(String(err)));
+    };
+    return () => {
+      try {
+        if (!ep.receiveAndReply) throw new Error(`endpoint ${hosted.name} does not answer asks (got ${message.type})`);
+        const result = ep.receiveAndReply(message, ctx);
+        return result === undefined ? undefined : result.catch(fail);
+      } catch (err) {
+        fail(err);
+        return undefined;
+      }
+    };
+  }
+
+  // ---- local delivery and asks ------------------------------------------------------------------------
+
+  #deliverLocal(name: string, message: { readonly type: string }, context: ReplyContext | undefined): void {
+    const hosted = this.#endpoints.get(name);
+    if (!hosted) {
+      const err = new EndpointNotFoundError(this.id, name);
+      if (context) context.sendFailure(err);
+      else this.#logger.warn({ endpoint: name, type: message.type }, 'dropped a local message: no such endpoint');
+      return;
+    }
+    const ctx = context ?? { senderAddress: this.id };
+    hosted.inbox.post(this.#handlerFor(hosted, message, ctx, context !== undefined), () =>
+      context?.sendFailure(new RpcEnvStoppedError(`endpoint ${name} stopped before handling the message`)),
+    );
+  }
+
+  #askLocal(name: string, message: { readonly type: string }, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      const timer = setTimeout(() => {
+        answered = true;
+        reject(new RpcTimeoutError(`${name}@${this.id}`, message.type, timeoutMs, 'flint.rpc.askTimeout'));
+      }, timeoutMs);
+      const settle = (fn: () => void): void => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        fn();
+      };
+      queueMicrotask(() =>
+        this.#deliverLocal(name, message, {
+          senderAddress: this.id,
+          reply: (value) => settle(() => resolve(value)),
+          sendFailure: (err) =>
+            settle(() =>
+              reject(
+                err instanceof EndpointNotFoundError
+                  ? err
+                  : new RpcRemoteError(`${name}@${this.id}`, codeOf(err), err.message, err.stack),
+              ),
+            ),
+        }),
+      );
+    });
+  }
+
+  /** Sends one request over the connection to `env` and waits for its REPLY or FAILURE. */
+  #askRaw(env: EnvId, name: string, type: string, timeoutMs: number, write: (conn: Connection, askId: number) => void): Promise<unknown> {
+    if (this.#stopped) return Promise.reject(new RpcEnvStoppedError(`${this.name} is stopped; cannot ask ${type} of ${name}`));
+    const target = `${name}@${env}`;
+    const conn = this.#connectionTo(env);
+    if (conn === undefined) {
+      return Promise.reject(new RpcConnectionError(`cannot ask ${type} of ${target}: that client-mode env is not connected`));
+    }
+    return new Promise((resolve, reject) => {
+      const askId = conn.registerAsk({
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(remoteError(err, target, env, name));
+        },
+      });
+      const timer = setTimeout(() => {
+        conn.forgetAsk(askId);
+        reject(new RpcTimeoutError(target, type, timeoutMs, 'flint.rpc.askTimeout'));
+      }, timeoutMs);
+      try {
+        write(conn, askId);
+      } catch (err) {
+        conn.forgetAsk(askId);
+        clearTimeout(timer);
+        reject(err);
+      }
+    });
+  }
+}
+
+function remoteError(err: Error, target: string, env: EnvId, name: string): Error {
+  const remote = err as Error & { remoteCode?: string; remoteStack?: string | null };
+  if (remote.remoteCode === undefined) return err;
+  if (remote.remoteCode === 'FLINT_RPC_ENDPOINT_NOT_FOUND') return new EndpointNotFoundError(env, name);
+  return new RpcRemoteError(target, remote.remoteCode, remote.message, remote.remoteStack ?? undefined);
+}
+
+function codeOf(err: unknown): string {
+  return isFlintError(err) ? err.code : 'FLINT_REMOTE_HANDLER_ERROR';
+}
+
+function describe(err: unknown): { message: string; stack?: string } {
+  return err instanceof Error ? { message: err.message, ...(err.stack ? { stack: err.stack } : {}) } : { message: String(err) };
+}
