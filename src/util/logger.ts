@@ -2,6 +2,7 @@
 // (this small interface) so tests can capture lines, and libraries never pick a destination themselves.
 
 import { pino } from 'pino';
+import { ConfigError } from '../errors.ts';
 
 export interface Logger {
   debug(fields: object, msg: string): void;
@@ -13,8 +14,19 @@ export interface Logger {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-/** A pino logger writing to stderr (stdout stays free for command output). */
-export function createLogger(name: string, level: LogLevel = (process.env['FLINT_LOG_LEVEL'] as LogLevel) ?? 'info'): Logger {
+const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** The level named by FLINT_LOG_LEVEL (default info); a bad value is a ConfigError. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const level = env['FLINT_LOG_LEVEL'] ?? 'info';
+  if (!LEVELS.includes(level)) {
+    throw new ConfigError('FLINT_LOG_LEVEL', `FLINT_LOG_LEVEL=${JSON.stringify(level)} is not a level; expected one of ${LEVELS.join(', ')}`);
+  }
+  return level as LogLevel;
+}
+
+/** A pino logger writing JSON lines to stderr (stdout stays free for command output). */
+export function createLogger(name: string, level: LogLevel = logLevelFromEnv()): Logger {
   return pino({ name, level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
 }
 
