@@ -1,0 +1,328 @@
+// Every wire message between Flint's daemons, apps and submission clients: Spark's DeployMessages, typed.
+//
+// Grouped by conversation as in Spark's `deploy/DeployMessage.scala` (reference §2). Schemas are the
+// source; the TS types are inferred from them. Each family is a closed union with a catalog that the RPC
+// layer checks inbound messages against. Naming: commands are imperative (`LaunchExecutor`), facts are past
+// tense (`ExecutorStateChanged`), replies end in `Response`/`Failed`. Refs to endpoints travel as address
+// strings (`flint://Worker@host:port`), never as live handles. Units are last in field names.
+// Self-addressed events (timers, leadership) are not here: they belong to each machine's input type.
+
+import { Type, type Static } from '@sinclair/typebox';
+import { defineCatalog, message, type MessageOf } from './catalog.ts';
+
+const Str = Type.String({ maxLength: 65_536 });
+const Id = Type.String({ minLength: 1, maxLength: 512 });
+const Count = Type.Integer({ minimum: 0 });
+const Positive = Type.Integer({ minimum: 1 });
+/** An endpoint address: `flint://Name@host:port` or `flint+client://Name@id`. */
+const EndpointAddress = Type.String({ minLength: 1, maxLength: 1024, pattern: '^(flint|spark|flint\\+client)://' });
+const Opt = Type.Optional;
+
+// ---- states (reference §3) ----------------------------------------------------------------------------
+
+export const ExecutorState = Type.Union([
+  Type.Literal('LAUNCHING'),
+  Type.Literal('RUNNING'),
+  Type.Literal('KILLED'),
+  Type.Literal('FAILED'),
+  Type.Literal('LOST'),
+  Type.Literal('EXITED'),
+  Type.Literal('DECOMMISSIONED'),
+]);
+export type ExecutorState = Static<typeof ExecutorState>;
+
+export const DriverState = Type.Union([
+  Type.Literal('SUBMITTED'),
+  Type.Literal('RUNNING'),
+  Type.Literal('FINISHED'),
+  Type.Literal('RELAUNCHING'),
+  Type.Literal('UNKNOWN'),
+  Type.Literal('KILLED'),
+  Type.Literal('FAILED'),
+  Type.Literal('ERROR'),
+]);
+export type DriverState = Static<typeof DriverState>;
+
+export const ApplicationState = Type.Union([
+  Type.Literal('WAITING'),
+  Type.Literal('RUNNING'),
+  Type.Literal('FINISHED'),
+  Type.Literal('FAILED'),
+  Type.Literal('KILLED'),
+  Type.Literal('UNKNOWN'),
+]);
+export type ApplicationState = Static<typeof ApplicationState>;
+
+export const WorkerState = Type.Union([
+  Type.Literal('ALIVE'),
+  Type.Literal('DEAD'),
+  Type.Literal('DECOMMISSIONED'),
+  Type.Literal('UNKNOWN'),
+]);
+export type WorkerState = Static<typeof WorkerState>;
+
+export const RecoveryState = Type.Union([
+  Type.Literal('STANDBY'),
+  Type.Literal('ALIVE'),
+  Type.Literal('RECOVERING'),
+  Type.Literal('COMPLETING_RECOVERY'),
+]);
+export type RecoveryState = Static<typeof RecoveryState>;
+
+export const EXECUTOR_FINISHED_STATES: readonly ExecutorState[] = ['KILLED', 'FAILED', 'LOST', 'EXITED'];
+
+// ---- descriptions -------------------------------------------------------------------------------------
+
+/**
+ * What a worker runs: Spark's `Command`, for Node. The worker starts `node [nodeOptions] mainModule
+ * arguments` with `environment` added, as an argv array (never a shell string). Placeholders such as
+ * `{{EXECUTOR_ID}}` in `arguments` are substituted by the worker (reference §6.4).
+ */
+export const Command = Type.Object(
+  {
+    mainModule: Type.String({ minLength: 1, maxLength: 4096 }),
+    arguments: Type.Array(Str, { maxItems: 1024 }),
+    environment: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 }), Str),
+    nodeOptions: Type.Array(Str, { maxItems: 256 }),
+  },
+  { additionalProperties: false },
+);
+export type Command = Static<typeof Command>;
+
+/** Spark's ApplicationDescription (default resource profile folded in). */
+export const ApplicationDescription = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 1024 }),
+    maxCores: Opt(Positive),
+    coresPerExecutor: Opt(Positive),
+    memoryMbPerExecutor: Positive,
+    command: Command,
+    appUiUrl: Str,
+    initialExecutorLimit: Opt(Count),
+    user: Str,
+  },
+  { additionalProperties: false },
+);
+export type ApplicationDescription = Static<typeof ApplicationDescription>;
+
+/** Spark's DriverDescription: `appResource` is Spark's jarUrl. */
+export const DriverDescription = Type.Object(
+  {
+    appResource: Str,
+    memoryMb: Positive,
+    cores: Positive,
+    supervise: Type.Boolean(),
+    command: Command,
+  },
+  { additionalProperties: false },
+);
+export type DriverDescription = Static<typeof DriverDescription>;
+
+export const ExecutorDescription = Type.Object(
+  { appId: Id, execId: Count, cores: Positive, memoryMb: Positive, state: ExecutorState },
+  { additionalProperties: false },
+);
+export type ExecutorDescription = Static<typeof ExecutorDescription>;
+
+// ---- Worker to Master (reference §2.1, §2.3) -----------------------------------------------------------
+
+export const RegisterWorker = message('RegisterWorker', {
+  id: Id,
+  host: Type.String({ minLength: 1, maxLength: 255 }),
+  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  workerAddress: EndpointAddress,
+  cores: Positive,
+  memoryMb: Positive,
+  workerWebUiUrl: Str,
+  /** The master URL this worker used to reach the master (SPARK-20529), echoed back. */
+  masterAddress: Str,
+});
+export const Heartbeat = message('Heartbeat', { workerId: Id, workerAddress: EndpointAddress });
+export const WorkerLatestState = message('WorkerLatestState', {
+  id: Id,
+  executors: Type.Array(ExecutorDescription),
+  driverIds: Type.Array(Id),
+});
+/** An ask since Spark 3.1 (SPARK-34245): the master answers BooleanResponse and the worker retries. */
+export const ExecutorStateChanged = message('ExecutorStateChanged', {
+  appId: Id,
+  execId: Count,
+  state: ExecutorState,
+  message: Opt(Str),
+  exitStatus: Opt(Type.Integer()),
+});
+export const DriverStateChanged = message('DriverStateChanged', {
+  driverId: Id,
+  state: DriverState,
+  exception: Opt(Str),
+});
+export const WorkerSchedulerStateResponse = message('WorkerSchedulerStateResponse', {
+  id: Id,
+  executors: Type.Array(ExecutorDescription),
+  driverIds: Type.Array(Id),
+});
+export const WorkerDecommissioning = message('WorkerDecommissioning', { id: Id, workerAddress: EndpointAddress });
+
+export const WorkerToMaster = defineCatalog('WorkerToMaster', [
+  RegisterWorker,
+  Heartbeat,
+  WorkerLatestState,
+  ExecutorStateChanged,
+  DriverStateChanged,
+  WorkerSchedulerStateResponse,
+  WorkerDecommissioning,
+]);
+export type WorkerToMaster = MessageOf<typeof WorkerToMaster>;
+
+// ---- Master to Worker (reference §2.1, §2.2, §2.6) -----------------------------------------------------
+
+export const RegisteredWorker = message('RegisteredWorker', {
+  masterAddress: EndpointAddress,
+  masterWebUiUrl: Str,
+  /** Echo of RegisterWorker.masterAddress. */
+  masterUrl: Str,
+  duplicate: Type.Boolean(),
+});
+export const RegisterWorkerFailed = message('RegisterWorkerFailed', { message: Str });
+export const MasterInStandby = message('MasterInStandby', {});
+export const ReconnectWorker = message('ReconnectWorker', { masterUrl: Str });
+export const LaunchExecutor = message('LaunchExecutor', {
+  masterUrl: Str,
+  appId: Id,
+  execId: Count,
+  appDesc: ApplicationDescription,
+  cores: Positive,
+  memoryMb: Positive,
+});
+export const KillExecutor = message('KillExecutor', { masterUrl: Str, appId: Id, execId: Count });
+export const LaunchDriver = message('LaunchDriver', { driverId: Id, driverDesc: DriverDescription });
+export const KillDriver = message('KillDriver', { driverId: Id });
+export const ApplicationFinished = message('ApplicationFinished', { id: Id });
+export const MasterChanged = message('MasterChanged', { masterAddress: EndpointAddress, masterWebUiUrl: Str });
+export const DecommissionWorker = message('DecommissionWorker', {});
+
+export const MasterToWorker = defineCatalog('MasterToWorker', [
+  RegisteredWorker,
+  RegisterWorkerFailed,
+  MasterInStandby,
+  ReconnectWorker,
+  LaunchExecutor,
+  KillExecutor,
+  LaunchDriver,
+  KillDriver,
+  ApplicationFinished,
+  MasterChanged,
+  DecommissionWorker,
+]);
+export type MasterToWorker = MessageOf<typeof MasterToWorker>;
+
+// ---- Application client to Master (reference §2.4) -----------------------------------------------------
+
+export const RegisterApplication = message('RegisterApplication', {
+  appDescription: ApplicationDescription,
+  driverAddress: EndpointAddress,
+});
+export const UnregisterApplication = message('UnregisterApplication', { appId: Id });
+export const MasterChangeAcknowledged = message('MasterChangeAcknowledged', { appId: Id });
+/** Ask → BooleanResponse. */
+export const RequestExecutors = message('RequestExecutors', { appId: Id, requestedTotal: Count });
+/** Ask → BooleanResponse. */
+export const KillExecutors = message('KillExecutors', { appId: Id, executorIds: Type.Array(Id) });
+
+export const AppToMaster = defineCatalog('AppToMaster', [
+  RegisterApplication,
+  UnregisterApplication,
+  MasterChangeAcknowledged,
+  RequestExecutors,
+  KillExecutors,
+]);
+export type AppToMaster = MessageOf<typeof AppToMaster>;
+
+// ---- Master to application client (reference §2.4, §2.6) -----------------------------------------------
+
+export const RegisteredApplication = message('RegisteredApplication', { appId: Id, masterAddress: EndpointAddress });
+export const ExecutorAdded = message('ExecutorAdded', {
+  id: Count,
+  workerId: Id,
+  hostPort: Str,
+  cores: Positive,
+  memoryMb: Positive,
+});
+export const ExecutorUpdated = message('ExecutorUpdated', {
+  id: Count,
+  state: ExecutorState,
+  message: Opt(Str),
+  exitStatus: Opt(Type.Integer()),
+  /** Set when the executor was lost with its worker. */
+  workerHost: Opt(Str),
+});
+/** `message` is the final ApplicationState name; never sent for FINISHED. */
+export const ApplicationRemoved = message('ApplicationRemoved', { message: Str });
+export const WorkerRemoved = message('WorkerRemoved', { id: Id, host: Str, message: Str });
+
+export const MasterToApp = defineCatalog('MasterToApp', [
+  RegisteredApplication,
+  ExecutorAdded,
+  ExecutorUpdated,
+  ApplicationRemoved,
+  WorkerRemoved,
+  MasterChanged,
+]);
+export type MasterToApp = MessageOf<typeof MasterToApp>;
+
+// ---- Driver submission (reference §2.5) ----------------------------------------------------------------
+
+export const RequestSubmitDriver = message('RequestSubmitDriver', { driverDescription: DriverDescription });
+export const RequestKillDriver = message('RequestKillDriver', { driverId: Id });
+export const RequestDriverStatus = message('RequestDriverStatus', { driverId: Id });
+export const RequestKillAllDrivers = message('RequestKillAllDrivers', {});
+export const RequestClearCompletedDriversAndApps = message('RequestClearCompletedDriversAndApps', {});
+export const RequestReadyz = message('RequestReadyz', {});
+
+export const ClientToMaster = defineCatalog('ClientToMaster', [
+  RequestSubmitDriver,
+  RequestKillDriver,
+  RequestDriverStatus,
+  RequestKillAllDrivers,
+  RequestClearCompletedDriversAndApps,
+  RequestReadyz,
+]);
+export type ClientToMaster = MessageOf<typeof ClientToMaster>;
+
+// ---- Replies to asks -----------------------------------------------------------------------------------
+
+/** Spark answers several asks with a bare Boolean; Flint wraps it so every reply has a `type`. */
+export const BooleanResponse = message('BooleanResponse', { value: Type.Boolean() });
+export const SubmitDriverResponse = message('SubmitDriverResponse', {
+  masterUrl: Str,
+  success: Type.Boolean(),
+  driverId: Opt(Id),
+  message: Str,
+});
+export const KillDriverResponse = message('KillDriverResponse', {
+  masterUrl: Str,
+  driverId: Id,
+  success: Type.Boolean(),
+  message: Str,
+});
+export const KillAllDriversResponse = message('KillAllDriversResponse', {
+  masterUrl: Str,
+  success: Type.Boolean(),
+  message: Str,
+});
+export const DriverStatusResponse = message('DriverStatusResponse', {
+  found: Type.Boolean(),
+  state: Opt(DriverState),
+  workerId: Opt(Id),
+  workerHostPort: Opt(Str),
+  exception: Opt(Str),
+});
+
+export const MasterReplies = defineCatalog('MasterReplies', [
+  BooleanResponse,
+  SubmitDriverResponse,
+  KillDriverResponse,
+  KillAllDriversResponse,
+  DriverStatusResponse,
+]);
+export type MasterReply = MessageOf<typeof MasterReplies>;
