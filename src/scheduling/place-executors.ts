@@ -1,0 +1,63 @@
+import { filterUsableWorkers } from './filter-usable-workers.ts';
+import { orderUsableWorkers } from './order-workers.ts';
+import { scheduleExecutorsOnWorkers } from './schedule-executors-on-workers.ts';
+import type { ExecutorRequest, WorkerSelectionPolicy, WorkerView } from './types.ts';
+
+export interface ExecutorPlacementOptions {
+  /** `spark.deploy.spreadOutApps`. */
+  readonly spreadOut: boolean;
+  /** `spark.deploy.workerSelectionPolicy`. */
+  readonly policy: WorkerSelectionPolicy;
+}
+
+/** One executor to launch. The Master gives it an ID and turns it into a `LaunchExecutor` effect. */
+export interface ExecutorLaunch {
+  readonly workerId: string;
+  readonly cores: number;
+  readonly memoryMb: number;
+}
+
+export interface ExecutorPlan {
+  /** In usable-worker order, as Spark launches them. */
+  readonly executors: ReadonlyArray<ExecutorLaunch>;
+  /**
+   * The usable workers after filtering and ordering. Empty means no worker could host even one executor; the
+   * Master uses that for its "requires more resource than any of Workers could have" warning, which also
+   * depends on the other waiting applications and so is not decided here.
+   */
+  readonly usableWorkerIds: ReadonlyArray<string>;
+}
+
+/**
+ * The whole executor pipeline for one application and profile: filter usable → order → schedule cores →
+ * split into executors (reference §5.3, §5.5). Pure; a what-if endpoint can call it on a snapshot.
+ */
+export function placeExecutors(
+  request: ExecutorRequest,
+  workers: ReadonlyArray<WorkerView>,
+  options: ExecutorPlacementOptions,
+): ExecutorPlan {
+  const minCores = request.coresPerExecutor ?? 1;
+  // Spark skips the application outright when it cannot afford even one executor.
+  if (request.coresLeft < minCores) return { executors: [], usableWorkerIds: [] };
+
+  const usable = orderUsableWorkers(
+    filterUsableWorkers(workers, { memoryMbPerExecutor: request.memoryMbPerExecutor, minCores }),
+    options.policy,
+  );
+  const assignedCores = scheduleExecutorsOnWorkers(request, usable, options.spreadOut);
+
+  const executors: ExecutorLaunch[] = [];
+  usable.forEach((worker, pos) => {
+    const cores = assignedCores[pos] ?? 0;
+    if (cores === 0) return;
+    // With coresPerExecutor the cores divide evenly into executors (scheduling hands them out in whole
+    // executors); without it, one executor takes all the cores this worker gave.
+    const count = request.coresPerExecutor === undefined ? 1 : cores / request.coresPerExecutor;
+    const coresEach = request.coresPerExecutor ?? cores;
+    for (let i = 0; i < count; i += 1) {
+      executors.push({ workerId: worker.id, cores: coresEach, memoryMb: request.memoryMbPerExecutor });
+    }
+  });
+  return { executors, usableWorkerIds: usable.map((w) => w.id) };
+}

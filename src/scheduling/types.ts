@@ -1,0 +1,62 @@
+// The read-only views and small interfaces the placement functions take. The Master builds these views from its
+// own state; nothing here holds a live handle, and nothing here is ever mutated by a placement function.
+
+/**
+ * The Master's view of a worker's state (reference §3.2). Only ALIVE workers receive drivers or executors.
+ * Kept here until `protocol/` defines the shared enum; the literals match Spark's `WorkerState`.
+ */
+export type WorkerState = 'ALIVE' | 'DEAD' | 'DECOMMISSIONED' | 'UNKNOWN';
+
+/** What a worker has left to give: `coresFree = cores − coresUsed`, `memoryFreeMb = memory − memoryUsed`. */
+export interface WorkerResources {
+  readonly coresFree: number;
+  readonly memoryFreeMb: number;
+}
+
+/** A worker that placement can name in its result and order by ID. */
+export interface WorkerCandidate extends WorkerResources {
+  readonly id: string;
+}
+
+/** A worker as the Master sees it, before any filtering. */
+export interface WorkerView extends WorkerCandidate {
+  readonly state: WorkerState;
+}
+
+/**
+ * Randomness, injected so that placement stays deterministic under a seed (STYLE.md §6). `nextInt(n)` must
+ * return an integer in `[0, n)`; placement functions check this and throw on a broken generator.
+ */
+export interface Rng {
+  nextInt(maxExclusive: number): number;
+}
+
+/**
+ * What one application (for one resource profile) still wants, as `scheduleExecutorsOnWorkers` needs it.
+ * Custom resources (GPU/FPGA) are not modelled yet; see README.md.
+ */
+export interface ExecutorRequest {
+  /** `requestedCores − coresGranted`: app-wide, shared by every resource profile. */
+  readonly coresLeft: number;
+  /** `spark.executor.cores`. Absent: one executor per worker that absorbs as many cores as it can. */
+  readonly coresPerExecutor?: number;
+  readonly memoryMbPerExecutor: number;
+  /** Target number of executors for this profile (dynamic allocation). Absent: unlimited. */
+  readonly executorLimit?: number;
+  /** Executors of this profile the application already has; they count against `executorLimit`. */
+  readonly existingExecutors: number;
+}
+
+/** `spark.deploy.workerSelectionPolicy` values (Spark 4.0, SPARK-46881). */
+export const WORKER_SELECTION_POLICIES = [
+  'CORES_FREE_ASC',
+  'CORES_FREE_DESC',
+  'MEMORY_FREE_ASC',
+  'MEMORY_FREE_DESC',
+  'WORKER_ID',
+] as const;
+
+export type WorkerSelectionPolicy = (typeof WORKER_SELECTION_POLICIES)[number];
+
+/** Spark's default: most free cores first. */
+export const DEFAULT_WORKER_SELECTION_POLICY: WorkerSelectionPolicy = 'CORES_FREE_DESC';
