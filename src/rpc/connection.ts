@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { MessageTooLargeError, RpcConnectionError, type FlintError } from '../errors.ts';
 import type { Logger } from '../util/logger.ts';
 import { FrameDecoder, encodeFrame } from './frame-decoder.ts';
-import { ClientHandshake, ServerHandshake, type HandshakeStep } from './handshake.ts';
+import { ClientHandshake, ServerHandshake, errorFromRefusal, type HandshakeStep } from './handshake.ts';
 import { Kind, decodeEnvelope, encodeEnvelopeBody, type Envelope } from './wire.ts';
 
 export interface ConnectionHooks {
@@ -87,7 +87,9 @@ export class Connection {
     this.#socket.on('close', () => this.#onSocketClosed());
     this.#socket.on('drain', () => this.#onDrain());
     this.#handshakeTimer = setTimeout(() => {
-      this.#fail(new RpcConnectionError(`${this.#who()} did not finish the handshake within ${opts.handshakeTimeoutMs} ms`));
+      const error = new RpcConnectionError(`${this.#who()} did not finish the handshake within ${opts.handshakeTimeoutMs} ms`);
+      opts.logger.warn({ peer: this.#who(), remote: this.remoteSocketAddress }, error.message);
+      this.#fail(error);
     }, opts.handshakeTimeoutMs);
     if (opts.role === 'client') {
       this.peerEnv = opts.dialed;
@@ -223,7 +225,10 @@ export class Connection {
       if (this.#state === 'closed') return;
       const decoded = decodeEnvelope(frame);
       if (!decoded.ok) {
-        this.#opts.logger.warn({ peer: this.#who(), reason: decoded.reason }, 'rejected a bad frame; closing the connection');
+        this.#opts.logger.warn(
+          { peer: this.#who(), remote: this.remoteSocketAddress, reason: decoded.reason },
+          'rejected a bad frame; closing the connection',
+        );
         this.#fail(new RpcConnectionError(`${this.#who()} sent a bad frame: ${decoded.reason}`));
         return;
       }
@@ -232,7 +237,7 @@ export class Connection {
     if (!result.ok) {
       const max = this.#opts.maxFrameBytes;
       this.#opts.logger.warn(
-        { peer: this.#who(), declaredBytes: result.declaredBytes, maxBytes: max },
+        { peer: this.#who(), remote: this.remoteSocketAddress, declaredBytes: result.declaredBytes, maxBytes: max },
         'rejected a frame over flint.rpc.message.maxSize; closing the connection',
       );
       this.#fail(
@@ -262,6 +267,13 @@ export class Connection {
         this.#graceful = true;
         this.#socket.end();
         return;
+      case Kind.REFUSED: {
+        // The dialer may refuse after WELCOME: it requires authentication and this side offered none.
+        const error = errorFromRefusal(envelope.code, envelope.reason, this.#who());
+        this.#opts.logger.warn({ peer: this.#who(), remote: this.remoteSocketAddress, code: envelope.code }, error.message);
+        this.#fail(error);
+        return;
+      }
       case Kind.SEND:
       case Kind.ASK:
       case Kind.VERIFY:
@@ -276,7 +288,7 @@ export class Connection {
   #onHandshake(step: HandshakeStep): void {
     if (step.send) this.#writeNow(step.send);
     if (step.state === 'failed') {
-      this.#opts.logger.warn({ peer: this.#who(), code: step.error.code }, step.error.message);
+      this.#opts.logger.warn({ peer: this.#who(), remote: this.remoteSocketAddress, code: step.error.code }, step.error.message);
       this.#socket.end();
       this.#fail(step.error);
       return;
@@ -305,6 +317,13 @@ export class Connection {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     clearTimeout(this.#handshakeTimer);
+    if (this.#decoder.bufferedBytes > 0 && this.#closeError === undefined) {
+      this.#closeError = new RpcConnectionError(`${this.#who()} closed the connection in the middle of a frame`);
+      this.#opts.logger.warn(
+        { peer: this.#who(), remote: this.remoteSocketAddress, bufferedBytes: this.#decoder.bufferedBytes },
+        'connection closed with a truncated frame',
+      );
+    }
     const error =
       this.#closeError ?? (this.#graceful ? undefined : new RpcConnectionError(`connection to ${this.#who()} closed`));
     const failure = error ?? new RpcConnectionError(`connection to ${this.#who()} closed while idle`);

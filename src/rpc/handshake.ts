@@ -26,7 +26,7 @@ function refused(code: string, reason: string): Envelope {
   return { kind: Kind.REFUSED, code, reason };
 }
 
-function errorFromRefusal(code: string, reason: string, peer: string): FlintError {
+export function errorFromRefusal(code: string, reason: string, peer: string): FlintError {
   const text = `${peer} refused the connection: ${reason}`;
   if (code === AUTH) return new AuthenticationError(text);
   if (code === VERSION) return new ProtocolVersionError(text);

@@ -361,7 +361,7 @@ export class RpcEnv implements RefTransport {
     if (envelope.kind !== Kind.SEND && envelope.kind !== Kind.ASK) return;
     const askId = envelope.kind === Kind.ASK ? envelope.askId : undefined;
     const refuse = (code: string, reason: string): void => {
-      this.#logger.warn({ peer, endpoint: envelope.endpoint, code, reason }, 'rejected an inbound message');
+      this.#logger.warn({ peer, remote: conn.remoteSocketAddress, endpoint: envelope.endpoint, code, reason }, 'rejected an inbound message');
       if (askId !== undefined) conn.send({ kind: Kind.FAILURE, askId, code, message: reason, stack: null });
     };
     const hosted = this.#endpoints.get(envelope.endpoint);
