@@ -1,0 +1,104 @@
+// A small HTTP server for the daemons' UI ports: exact-path routes answered with JSON.
+//
+// Unknown paths get 404 and wrong methods 405, each with a JSON body naming what was wrong. A handler that
+// throws gets a 500 with a generic body (the details go to the log, not to the client). HEAD is answered
+// for every GET route. No route here starts a process.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../../util/logger.ts';
+
+export interface HttpResult {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type HttpHandler = (req: IncomingMessage, url: URL) => HttpResult | Promise<HttpResult>;
+
+export interface HttpRoute {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly handler: HttpHandler;
+}
+
+export interface StartedHttpServer {
+  readonly server: Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+} as const;
+
+export function json(status: number, body: unknown): HttpResult {
+  return { status, body };
+}
+
+export async function startHttpServer(
+  routes: readonly HttpRoute[],
+  { host, port, logger }: { host: string; port: number; logger: Logger },
+): Promise<StartedHttpServer> {
+  const server = createServer((req, res) => void serve(routes, req, res, logger));
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  return {
+    server,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function serve(routes: readonly HttpRoute[], req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    send(res, req, { status: 400, body: { error: 'malformed request URL' } });
+    return;
+  }
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const onPath = routes.filter((r) => r.path === url.pathname);
+  const route = onPath.find((r) => r.method === method);
+  if (route === undefined) {
+    if (onPath.length === 0) send(res, req, { status: 404, body: { error: `no such path: ${url.pathname}` } });
+    else {
+      const allowed = onPath.map((r) => r.method).join(', ');
+      send(res, req, { status: 405, body: { error: `${req.method} is not allowed on ${url.pathname}; use ${allowed}` }, headers: { allow: allowed } });
+    }
+    return;
+  }
+  try {
+    send(res, req, await route.handler(req, url));
+  } catch (err) {
+    logger.error({ path: url.pathname, err: (err as Error).message }, 'an HTTP handler failed');
+    send(res, req, { status: 500, body: { error: 'internal error; see the daemon log' } });
+  }
+}
+
+function send(res: ServerResponse, req: IncomingMessage, result: HttpResult): void {
+  const text = typeof result.body === 'string' ? result.body : JSON.stringify(result.body, null, 2);
+  const type = typeof result.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+  res.writeHead(result.status, {
+    ...SECURITY_HEADERS,
+    'content-type': type,
+    'content-length': Buffer.byteLength(text),
+    ...result.headers,
+  });
+  res.end(req.method === 'HEAD' ? undefined : text);
+}

@@ -1,0 +1,42 @@
+// ProcessLauncher: the port through which a worker starts and stops executor and driver processes.
+//
+// Contract:
+// - `launch` starts `argv` directly (argv[0] is the executable): never through a shell, so nothing in a
+//   message can be interpreted as shell syntax. It throws only when the process could not be created; an
+//   exit, however early, is reported once through `onExit`.
+// - Each process leads its own process group, and `kill` signals the whole group, so helpers a process
+//   started die with it.
+// - A launched process's stdin is a pipe held by the launcher's process. When that process dies, even by
+//   kill -9, the pipe closes; Flint's child programs treat end-of-stdin as "my parent is gone" and exit.
+// - stdout and stderr are appended to the given files.
+
+export interface ProcessSpec {
+  /** Unique among running processes, e.g. `executor/app-20260101000000-0000/3`. */
+  readonly key: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  readonly stdoutPath: string;
+  readonly stderrPath: string;
+}
+
+export interface ProcessExit {
+  readonly key: string;
+  /** Exit code, or null when the process was ended by a signal. */
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+export interface LaunchedProcess {
+  readonly key: string;
+  readonly pid: number;
+}
+
+export interface ProcessLauncher {
+  launch(spec: ProcessSpec, onExit: (exit: ProcessExit) => void): LaunchedProcess;
+  /** Signals the process group of `key`; false when no such process runs. */
+  kill(key: string, signal?: NodeJS.Signals): boolean;
+  /** SIGTERM to every group, then SIGKILL to the survivors after `graceMs`; resolves when all have exited. */
+  killAll(graceMs: number): Promise<void>;
+  running(): string[];
+}
