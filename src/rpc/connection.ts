@@ -82,7 +82,7 @@ export class Connection {
     this.#decoder = new FrameDecoder(opts.maxFrameBytes);
     this.#socket.setNoDelay(true);
     this.#socket.setKeepAlive(true, 30_000);
-    this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#socket.on('data', (chunk: Buffer) => this.#onDataGuarded(chunk));
     this.#socket.on('error', (err) => this.#fail(new RpcConnectionError(`connection to ${this.#who()} failed: ${err.message}`, { cause: err })));
     this.#socket.on('close', () => this.#onSocketClosed());
     this.#socket.on('drain', () => this.#onDrain());
@@ -215,6 +215,19 @@ export class Connection {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
       for (const w of waiters) w();
+    }
+  }
+
+  /** Whatever a peer sends, a bug in handling it closes this connection, never the process. */
+  #onDataGuarded(chunk: Buffer): void {
+    try {
+      this.#onData(chunk);
+    } catch (err) {
+      this.#opts.logger.error(
+        { peer: this.#who(), remote: this.remoteSocketAddress, err: (err as Error).stack ?? String(err) },
+        'failed to handle inbound data; closing the connection',
+      );
+      this.#fail(new RpcConnectionError(`failed to handle data from ${this.#who()}: ${(err as Error).message}`));
     }
   }
 

@@ -58,6 +58,7 @@ export class FrameDecoder {
 
   /** Removes and returns the next `n` bytes (n <= buffered). Zero-copy when they sit in one chunk. */
   #consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     this.#buffered -= n;
     const first = this.#chunks[0] as Buffer;
     if (first.length > n) {

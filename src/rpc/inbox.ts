@@ -8,8 +8,7 @@ export type InboxTask = () => void | Promise<void>;
 export type DropHandler = () => void;
 
 export class Inbox {
-  #tasks: InboxTask[] = [];
-  #drops = new Map<InboxTask, DropHandler>();
+  #tasks: Entry[] = [];
   #head = 0;
   #running = false;
   #closed = false;
@@ -28,8 +27,7 @@ export class Inbox {
       onDrop?.();
       return false;
     }
-    this.#tasks.push(task);
-    if (onDrop) this.#drops.set(task, onDrop);
+    this.#tasks.push(onDrop ? { task, onDrop } : { task });
     if (!this.#running) void this.#drain();
     return true;
   }
@@ -40,9 +38,7 @@ export class Inbox {
     const dropped = this.#tasks.slice(this.#head);
     this.#tasks = [];
     this.#head = 0;
-    const drops = this.#drops;
-    this.#drops = new Map();
-    for (const task of dropped) drops.get(task)?.();
+    for (const entry of dropped) entry.onDrop?.();
     return dropped.length;
   }
 
@@ -57,9 +53,8 @@ export class Inbox {
     this.#running = true;
     try {
       while (this.#head < this.#tasks.length) {
-        const task = this.#tasks[this.#head] as InboxTask;
-        this.#tasks[this.#head++] = noop;
-        if (this.#drops.size > 0) this.#drops.delete(task);
+        const { task } = this.#tasks[this.#head] as Entry;
+        this.#tasks[this.#head++] = DONE;
         if (this.#head > 1024 && this.#head * 2 > this.#tasks.length) {
           this.#tasks = this.#tasks.slice(this.#head);
           this.#head = 0;
@@ -77,4 +72,9 @@ export class Inbox {
   }
 }
 
-function noop(): void {}
+interface Entry {
+  readonly task: InboxTask;
+  readonly onDrop?: DropHandler;
+}
+
+const DONE: Entry = { task: () => {} };

@@ -69,6 +69,8 @@ export interface RpcSettings {
 }
 
 const WRITE_HIGH_WATER_BYTES = 16 * 1024 * 1024;
+/** setTimeout's largest delay (about 24.8 days); a longer timeout waits this long. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Reads the RPC keys; throws ConfigError naming the key. Never puts the secret in a message. */
 export function readRpcSettings(conf: FlintConf): RpcSettings {
@@ -281,7 +283,7 @@ export class RpcEnv implements RefTransport {
       localEnv: this.id,
       secret: s.secret,
       maxFrameBytes: s.maxFrameBytes,
-      handshakeTimeoutMs: s.connectTimeoutMs,
+      handshakeTimeoutMs: Math.min(s.connectTimeoutMs, MAX_TIMER_MS),
       writeHighWaterBytes: WRITE_HIGH_WATER_BYTES,
       logger: this.#logger,
       hooks: {
@@ -467,7 +469,7 @@ export class RpcEnv implements RefTransport {
       const timer = setTimeout(() => {
         answered = true;
         reject(new RpcTimeoutError(`${name}@${this.id}`, message.type, timeoutMs, 'flint.rpc.askTimeout'));
-      }, timeoutMs);
+      }, Math.min(timeoutMs, MAX_TIMER_MS));
       const settle = (fn: () => void): void => {
         if (answered) return;
         answered = true;
@@ -513,7 +515,7 @@ export class RpcEnv implements RefTransport {
       const timer = setTimeout(() => {
         conn.forgetAsk(askId);
         reject(new RpcTimeoutError(target, type, timeoutMs, 'flint.rpc.askTimeout'));
-      }, timeoutMs);
+      }, Math.min(timeoutMs, MAX_TIMER_MS));
       try {
         write(conn, askId);
       } catch (err) {
