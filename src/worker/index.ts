@@ -1,0 +1,35 @@
+// The Worker as a sans-I/O state machine: (state, input, now) -> effects. See README.md.
+export { WorkerMachine, type WorkerMachineOptions } from './worker-machine.ts';
+export {
+  WORKER_CONFIG_DEFAULTS,
+  heartbeatIntervalMs,
+  registrationIntervals,
+  workerConfig,
+  workerConfigFromConf,
+  type RegistrationIntervals,
+  type Rng,
+  type WorkerCleanupConfig,
+  type WorkerConfig,
+  type WorkerConfigInput,
+} from './worker-config.ts';
+export {
+  timerKey,
+  type ExecutorStateChangedMessage,
+  type ProcessExit,
+  type WorkerInput,
+  type WorkerTimer,
+} from './worker-input.ts';
+export type {
+  DriverLaunchSpec,
+  ExecutorLaunchSpec,
+  LogLevel,
+  ProcessSpec,
+  RegisterWorkerMessage,
+  WorkerEffect,
+} from './worker-effect.ts';
+export type { DriverSnapshot, ExecutorSnapshot, WorkerSnapshot } from './worker-snapshot.ts';
+export { workerJson, type WorkerJson, type WorkerJsonExecutor } from './worker-json.ts';
+export { civilTimeUtc, formatIdTimestamp, generateWorkerId } from './worker-id.ts';
+export { masterEnvUrl, workerEndpointAddress } from './master-address.ts';
+export { exitStatusOf } from './process-exit.ts';
+export { INITIAL_DRIVER_BACKOFF_MS, SUCCESSFUL_RUN_DURATION_MS } from './drivers.ts';

@@ -1,0 +1,159 @@
+// Building the processes a worker runs (Spark's ExecutorRunner / DriverRunner + CommandUtils, reference §6.4,
+// §6.5), as data. A `Command` runs as `node [nodeOptions] mainModule arguments` with `environment` added.
+//
+// Placeholders, as Spark substitutes them:
+//   - in `arguments`, a WHOLE argument equal to a placeholder is replaced; other arguments are left as they are.
+//     Executors: {{WORKER_URL}} {{EXECUTOR_ID}} {{HOSTNAME}} {{CORES}} {{APP_ID}} {{RESOURCE_PROFILE_ID}}.
+//     Drivers: {{WORKER_URL}} {{USER_JAR}}.
+//   - in executor `nodeOptions` (Spark's javaOpts), the substrings {{APP_ID}} and {{EXECUTOR_ID}}.
+
+import type { ApplicationDescription, Command, DriverDescription } from '../protocol/messages.ts';
+import type { WorkerConfig } from './worker-config.ts';
+import type { DriverLaunchSpec, ExecutorLaunchSpec } from './worker-effect.ts';
+
+const REDACTED = '*********(redacted)';
+const SECRET = /secret|password|token|credential/i;
+
+/** `a/b` joined with exactly one `/`. */
+export function joinPath(dir: string, ...parts: string[]): string {
+  return [dir.replace(/\/+$/, ''), ...parts].join('/');
+}
+
+export function executorProcessKey(appId: string, execId: number): string {
+  return `executor:${appId}/${execId}`;
+}
+
+export function driverProcessKey(driverId: string): string {
+  return `driver:${driverId}`;
+}
+
+/** Replaces whole arguments that are exactly a known placeholder. */
+export function substituteArguments(args: readonly string[], values: Readonly<Record<string, string>>): string[] {
+  return args.map((arg) => (Object.hasOwn(values, arg) ? (values[arg] as string) : arg));
+}
+
+/** `key=value` arguments and environment entries whose key looks secret lose their value (for logs and UIs). */
+export function redactArgument(arg: string): string {
+  const eq = arg.indexOf('=');
+  return eq > 0 && SECRET.test(arg.slice(0, eq)) ? `${arg.slice(0, eq + 1)}${REDACTED}` : arg;
+}
+
+function quoted(argv: readonly string[]): string {
+  return argv.map((arg) => `"${redactArgument(arg)}"`).join(' ');
+}
+
+/** `<title>: "<argv…>"`, a line of 40 `=`, a blank line: the top of the process's stderr file. */
+export function stderrHeader(title: string, argv: readonly string[]): string {
+  return `${title}: ${quoted(argv)}\n${'='.repeat(40)}\n\n`;
+}
+
+/** Spark's `Command.toString`, for the worker's `/json`. Secret-looking environment values are redacted. */
+export function describeCommand(command: Command): string {
+  const env = Object.entries(command.environment)
+    .map(([key, value]) => `${key}=${SECRET.test(key) ? REDACTED : value}`)
+    .join(', ');
+  return (
+    `Command(${command.mainModule},List(${command.arguments.join(', ')}),Map(${env}),` +
+    `List(${command.nodeOptions.map(redactArgument).join(', ')}))`
+  );
+}
+
+export interface ExecutorLaunch {
+  readonly appId: string;
+  readonly execId: number;
+  readonly appDesc: ApplicationDescription;
+  readonly cores: number;
+  readonly memoryMb: number;
+}
+
+/** The executor's process: dir `<workDir>/<appId>/<execId>/`, logs `stdout`/`stderr` in it. */
+export function buildExecutorSpec(
+  config: WorkerConfig,
+  worker: { readonly workerAddress: string; readonly workerWebUiUrl: string },
+  launch: ExecutorLaunch,
+): ExecutorLaunchSpec {
+  const { appId, execId, appDesc } = launch;
+  const command = appDesc.command;
+  const id = String(execId);
+  const nodeOptions = command.nodeOptions.map((opt) =>
+    opt.replaceAll('{{APP_ID}}', appId).replaceAll('{{EXECUTOR_ID}}', id),
+  );
+  const args = substituteArguments(command.arguments, {
+    '{{WORKER_URL}}': worker.workerAddress,
+    '{{EXECUTOR_ID}}': id,
+    '{{HOSTNAME}}': config.host,
+    '{{CORES}}': String(launch.cores),
+    '{{APP_ID}}': appId,
+    '{{RESOURCE_PROFILE_ID}}': '0',
+  });
+  const argv = [config.nodeExecutable, ...nodeOptions, command.mainModule, ...args];
+  const cwd = joinPath(config.workDir, appId, id);
+  const logUrl = (logType: string): string =>
+    `${worker.workerWebUiUrl}/logPage/?appId=${encodeURIComponent(appId)}&executorId=${id}&logType=${logType}`;
+  return {
+    processKey: executorProcessKey(appId, execId),
+    appId,
+    execId,
+    cores: launch.cores,
+    memoryMb: launch.memoryMb,
+    argv,
+    env: {
+      ...command.environment,
+      FLINT_LOG_URL_STDOUT: logUrl('stdout'),
+      FLINT_LOG_URL_STDERR: logUrl('stderr'),
+    },
+    cwd: `${cwd}/`,
+    cwdMustBeNew: true,
+    stdoutPath: joinPath(cwd, 'stdout'),
+    stderrPath: joinPath(cwd, 'stderr'),
+    stderrHeader: stderrHeader('Flint Executor Command', argv),
+  };
+}
+
+/** The file name a driver's app resource gets in its directory: the last path segment of the URL or path. */
+export function appResourceFileName(appResource: string): string {
+  const path = appResource
+    .replace(/[?#].*$/, '')
+    .replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/]*/, '') // scheme and authority
+    .replace(/\/+$/, '');
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return name.length > 0 && name !== '.' && name !== '..' ? name : 'app-resource';
+}
+
+/** The driver's process: dir `<workDir>/<driverId>/`, the app resource fetched into it. */
+export function buildDriverSpec(
+  config: WorkerConfig,
+  worker: { readonly workerAddress: string; readonly workerWebUiUrl: string },
+  driverId: string,
+  desc: DriverDescription,
+): DriverLaunchSpec {
+  const cwd = joinPath(config.workDir, driverId);
+  const localAppResourcePath = joinPath(cwd, appResourceFileName(desc.appResource));
+  const args = substituteArguments(desc.command.arguments, {
+    '{{WORKER_URL}}': worker.workerAddress,
+    '{{USER_JAR}}': localAppResourcePath,
+  });
+  const argv = [config.nodeExecutable, ...desc.command.nodeOptions, desc.command.mainModule, ...args];
+  const logUrl = (logType: string): string =>
+    `${worker.workerWebUiUrl}/logPage/?driverId=${encodeURIComponent(driverId)}&logType=${logType}`;
+  return {
+    processKey: driverProcessKey(driverId),
+    driverId,
+    appResource: desc.appResource,
+    localAppResourcePath,
+    cores: desc.cores,
+    memoryMb: desc.memoryMb,
+    supervise: desc.supervise,
+    argv,
+    env: {
+      ...desc.command.environment,
+      FLINT_DRIVER_LOG_URL_STDOUT: logUrl('stdout'),
+      FLINT_DRIVER_LOG_URL_STDERR: logUrl('stderr'),
+    },
+    cwd: `${cwd}/`,
+    cwdMustBeNew: false,
+    stdoutPath: joinPath(cwd, 'stdout'),
+    stderrPath: joinPath(cwd, 'stderr'),
+    stderrHeader: stderrHeader('Launch Command', argv),
+  };
+}

@@ -1,0 +1,123 @@
+// What the worker asks its host to do. `WorkerMachine.handle` returns a list of these; the host (daemon or
+// simulator) performs them and feeds every outcome back as a `WorkerInput`. The machine decides; the host
+// only sends, times and runs processes (STYLE.md §3, after raft's `Ready`).
+//
+// Ordering rules (perform effects in list order; these are the ones that matter):
+//
+//  1. State first, report second. A list reflects state the machine already changed: a `Send`/`AskMaster`
+//     that reports an executor or driver state comes after the bookkeeping, and `WorkerLatestState` after
+//     `RegisteredWorker` has switched the active master. Hosts need not reorder anything.
+//  2. Timers: at most one timer per `key`. `StartTimer` on an armed key replaces it. After `CancelTimer` or a
+//     replacing `StartTimer`, a firing that was already queued may still be delivered; the machine ignores any
+//     `TimerFired` whose `generation` is not the key's current one, so hosts need no cancellation race handling.
+//  3. Messages to one master keep their list order (one connection, in-order delivery), e.g. `WorkerLatestState`
+//     before the first `Heartbeat` of a registration.
+//  4. `RegisterWithMaster` reports only failure (`RegisterWithMasterFailed`); success shows up as the master's
+//     reply message. Several may be in flight at once (one per master, in parallel).
+//  5. `AskMaster` must be answered exactly once: `ExecutorStateSyncSucceeded` or `ExecutorStateSyncFailed`.
+//  6. Processes: a `LaunchExecutor`/`LaunchDriver` is answered by `…ProcessStarted` then `…ProcessExited`, or
+//     by one `…LaunchFailed`. A kill for a process that has not started yet is applied as soon as it starts
+//     (then `killedByWorker` is true); a kill for one that already exited does nothing. A supervised driver is
+//     relaunched only by a new `LaunchDriver` with the same `processKey` and a higher `attempt`, never by the
+//     host on its own.
+//  7. `Exit` is the last effect of its list and the machine emits nothing after it. Before the host exits it
+//     performs the `KillExecutor`/`KillDriver` effects earlier in the same list (each with its terminate
+//     timeout) and flushes pending sends; exits of those processes need not be reported.
+//  8. `CleanupAppDirs` and `CleanupOldDirs` run in the background; their outcome is only logged, never fed back.
+
+import type { Static } from '@sinclair/typebox';
+import type { RegisterWorker, WorkerToMaster } from '../protocol/messages.ts';
+import type { ExecutorStateChangedMessage, WorkerTimer } from './worker-input.ts';
+
+export type RegisterWorkerMessage = Static<typeof RegisterWorker>;
+
+/** A process to start: argv as an array (never a shell string), run in `cwd` with `env` added. */
+export interface ProcessSpec {
+  /** `executor:<appId>/<execId>` or `driver:<driverId>`: names the process in kill effects and logs. */
+  readonly processKey: string;
+  /** argv[0] is the program (`WorkerConfig.nodeExecutable`), then Node options, the main module, arguments. */
+  readonly argv: readonly string[];
+  /** Added on top of the worker's own environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Created before the launch. For executors it must not exist yet (then `ExecutorLaunchFailed`). */
+  readonly cwd: string;
+  readonly cwdMustBeNew: boolean;
+  /** The process's stdout is appended to this file. */
+  readonly stdoutPath: string;
+  /** This file starts with `stderrHeader`, then the process's stderr is appended. */
+  readonly stderrPath: string;
+  readonly stderrHeader: string;
+}
+
+export interface ExecutorLaunchSpec extends ProcessSpec {
+  readonly appId: string;
+  readonly execId: number;
+  readonly cores: number;
+  readonly memoryMb: number;
+}
+
+export interface DriverLaunchSpec extends ProcessSpec {
+  readonly driverId: string;
+  /** Spark's jarUrl: fetched into `localAppResourcePath` unless a file of that name is already there. */
+  readonly appResource: string;
+  readonly localAppResourcePath: string;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly supervise: boolean;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type WorkerEffect =
+  /** One-way message to an endpoint address (`flint://Master@host:port`). */
+  | { readonly type: 'Send'; readonly to: string; readonly message: WorkerToMaster }
+  /** `ExecutorStateChanged` as an ask (SPARK-34245); answer with ExecutorStateSync{Succeeded,Failed}. */
+  | {
+      readonly type: 'AskMaster';
+      readonly to: string;
+      readonly message: ExecutorStateChangedMessage;
+      readonly timeoutMs: number;
+    }
+  /** Open (or reuse) a connection to the env `masterUrl` and send `message` to its `Master` endpoint. */
+  | { readonly type: 'RegisterWithMaster'; readonly masterUrl: string; readonly message: RegisterWorkerMessage }
+  | {
+      readonly type: 'StartTimer';
+      readonly key: string;
+      readonly generation: number;
+      readonly timer: WorkerTimer;
+      readonly delayMs: number;
+    }
+  | { readonly type: 'CancelTimer'; readonly key: string }
+  | { readonly type: 'LaunchExecutor'; readonly spec: ExecutorLaunchSpec }
+  /** Terminate gracefully, then force after the terminate timeout. */
+  | {
+      readonly type: 'KillExecutor';
+      readonly processKey: string;
+      readonly appId: string;
+      readonly execId: number;
+      readonly reason: string;
+    }
+  /** `attempt` counts launches of this driver id, from 1; above 1 it is a supervised relaunch. */
+  | { readonly type: 'LaunchDriver'; readonly spec: DriverLaunchSpec; readonly attempt: number }
+  | { readonly type: 'KillDriver'; readonly processKey: string; readonly driverId: string; readonly reason: string }
+  /** Delete the app-local directories created for this application's executors (Spark's appDirectories). */
+  | { readonly type: 'CleanupAppDirs'; readonly appId: string }
+  /**
+   * Delete every directory directly under `workDir` whose name is not in `keepNames` and that holds no file
+   * (recursively) modified after `modifiedBeforeMs`, i.e. within the last `olderThanMs` (Spark's WorkDirCleanup).
+   */
+  | {
+      readonly type: 'CleanupOldDirs';
+      readonly workDir: string;
+      readonly olderThanMs: number;
+      readonly modifiedBeforeMs: number;
+      readonly keepNames: readonly string[];
+    }
+  /** End the worker process with this code. See rule 7. */
+  | { readonly type: 'Exit'; readonly code: number; readonly reason: string }
+  | {
+      readonly type: 'Log';
+      readonly level: LogLevel;
+      readonly msg: string;
+      readonly fields?: Readonly<Record<string, unknown>>;
+    };

@@ -1,0 +1,241 @@
+// WorkerMachine: Spark's Worker endpoint as a sans-I/O state machine (STYLE.md §3). `handle(input, now)` applies
+// one input and returns the effects to perform, in order (see worker-effect.ts for the ordering rules). It
+// never reads a clock, draws its own randomness, touches a file or a socket, or exits the process.
+
+import type { MasterToWorker } from '../protocol/messages.ts';
+import { registrationIntervals, type RegistrationIntervals, type Rng, type WorkerConfig } from './worker-config.ts';
+import type { WorkerEffect } from './worker-effect.ts';
+import type { WorkerInput, WorkerTimer } from './worker-input.ts';
+import { generateWorkerId } from './worker-id.ts';
+import { workerEndpointAddress } from './master-address.ts';
+import { log, startTimer, type Ctx, type WorkerState } from './worker-state.ts';
+import {
+  handleDisconnected,
+  handleMasterChanged,
+  handleRegistered,
+  handleRegisterFailed,
+  registerWithMaster,
+  reregisterWithMaster,
+  sendHeartbeat,
+} from './registration.ts';
+import {
+  applicationFinished,
+  executorExited,
+  executorLaunchFailed,
+  executorStarted,
+  executorStateSyncFailed,
+  executorStateSyncSucceeded,
+  killExecutor,
+  launchExecutor,
+  syncExecutorState,
+} from './executors.ts';
+import {
+  driverExited,
+  driverLaunchFailed,
+  driverStarted,
+  killDriver,
+  launchDriver,
+  relaunchDriver,
+} from './drivers.ts';
+import { decommissionSelf, handleDecommissionSignal, stopWorker } from './lifecycle.ts';
+import { snapshotOf, type WorkerSnapshot } from './worker-snapshot.ts';
+
+export interface WorkerMachineOptions {
+  /** Draws the registration fuzz factor, once. */
+  readonly rng: Rng;
+  /** Construction time: the worker id is made from it (unless `config.workerId` is set). */
+  readonly now: number;
+}
+
+export class WorkerMachine {
+  readonly #config: WorkerConfig;
+  readonly #intervals: RegistrationIntervals;
+  readonly #state: WorkerState;
+
+  constructor(config: WorkerConfig, options: WorkerMachineOptions) {
+    this.#config = config;
+    this.#intervals = registrationIntervals(config, options.rng);
+    this.#state = {
+      workerId: config.workerId ?? generateWorkerId(options.now, config.host, config.port),
+      workerAddress: workerEndpointAddress(config.host, config.port),
+      workerWebUiUrl: `http://${config.publicAddress}:${config.webUiPort}`,
+      phase: 'created',
+      registered: false,
+      connected: false,
+      connectionAttemptCount: 0,
+      decommissioned: false,
+      executors: new Map(),
+      finishedExecutors: new Map(),
+      drivers: new Map(),
+      finishedDrivers: new Map(),
+      appsWithDirs: new Set(),
+      finishedApps: new Set(),
+      stateSyncFailures: new Map(),
+      timers: new Map(),
+      nextTimerGeneration: 1,
+      coresUsed: 0,
+      memoryUsedMb: 0,
+    };
+  }
+
+  get workerId(): string {
+    return this.#state.workerId;
+  }
+
+  get intervals(): RegistrationIntervals {
+    return this.#intervals;
+  }
+
+  /** Applies one input. After an `Exit` effect every later input is ignored and yields no effect. */
+  handle(input: WorkerInput, now: number): WorkerEffect[] {
+    const ctx: Ctx = { config: this.#config, intervals: this.#intervals, state: this.#state, now, out: [] };
+    const phase = this.#state.phase;
+    if (phase === 'stopped') return [];
+    if (phase === 'created' && input.type !== 'Start' && input.type !== 'Shutdown') {
+      log(ctx, 'warn', `Ignoring ${input.type} before the worker started`);
+      return ctx.out;
+    }
+    dispatch(ctx, input);
+    return ctx.out;
+  }
+
+  /** A read-only copy of the state, for the UI and for tests. */
+  snapshot(): WorkerSnapshot {
+    return snapshotOf(this.#config, this.#state, this.#intervals);
+  }
+}
+
+function dispatch(ctx: Ctx, input: WorkerInput): void {
+  switch (input.type) {
+    case 'Start':
+      return start(ctx);
+    case 'MasterMessage':
+      return onMasterMessage(ctx, input.message);
+    case 'Disconnected':
+      return handleDisconnected(ctx, input.envId);
+    case 'RegisterWithMasterFailed':
+      return log(ctx, 'warn', `Failed to connect to master ${input.masterUrl}`, { error: input.error });
+    case 'ExecutorStateSyncSucceeded':
+      return executorStateSyncSucceeded(ctx, input.message);
+    case 'ExecutorStateSyncFailed':
+      return executorStateSyncFailed(ctx, input.message, input.error, input.timedOut);
+    case 'TimerFired':
+      return onTimerFired(ctx, input.key, input.generation);
+    case 'ExecutorProcessStarted':
+      return executorStarted(ctx, input.appId, input.execId);
+    case 'ExecutorProcessExited':
+      return executorExited(ctx, input.appId, input.execId, input);
+    case 'ExecutorLaunchFailed':
+      return executorLaunchFailed(ctx, input.appId, input.execId, input.error);
+    case 'DriverProcessStarted':
+      return driverStarted(ctx, input.driverId);
+    case 'DriverProcessExited':
+      return driverExited(ctx, input.driverId, input);
+    case 'DriverLaunchFailed':
+      return driverLaunchFailed(ctx, input.driverId, input.error);
+    case 'DecommissionSignal':
+      return handleDecommissionSignal(ctx);
+    case 'Shutdown':
+      return stopWorker(ctx, 0, `Worker shutting down: ${input.reason}`);
+    default: {
+      const never: never = input;
+      throw new Error(`unknown worker input ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function start(ctx: Ctx): void {
+  const { config, state } = ctx;
+  if (state.phase !== 'created') {
+    log(ctx, 'warn', 'Ignoring Start: the worker has started already');
+    return;
+  }
+  state.phase = 'running';
+  const what = `${config.host}:${config.port} with ${config.cores} cores, ${config.memoryMb} MB RAM`;
+  log(ctx, 'info', `Starting Flint worker ${what}`, {
+    workerId: state.workerId,
+    initialRetryIntervalMs: ctx.intervals.initialMs,
+    prolongedRetryIntervalMs: ctx.intervals.prolongedMs,
+  });
+  registerWithMaster(ctx);
+}
+
+function onMasterMessage(ctx: Ctx, message: MasterToWorker): void {
+  switch (message.type) {
+    case 'RegisteredWorker':
+      return handleRegistered(ctx, message);
+    case 'RegisterWorkerFailed':
+      return handleRegisterFailed(ctx, message);
+    case 'MasterInStandby':
+      return log(ctx, 'debug', 'Master is in standby; waiting for the active master');
+    case 'ReconnectWorker':
+      log(ctx, 'info', `Master with url ${message.masterUrl} requested this worker to reconnect.`);
+      return registerWithMaster(ctx);
+    case 'LaunchExecutor':
+      return launchExecutor(ctx, message);
+    case 'KillExecutor':
+      return killExecutor(ctx, message);
+    case 'LaunchDriver':
+      return launchDriver(ctx, message);
+    case 'KillDriver':
+      return killDriver(ctx, message.driverId);
+    case 'ApplicationFinished':
+      return applicationFinished(ctx, message.id);
+    case 'MasterChanged':
+      return handleMasterChanged(ctx, message);
+    case 'DecommissionWorker':
+      decommissionSelf(ctx);
+      return;
+    default: {
+      const never: never = message;
+      throw new Error(`unknown master message ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** A firing counts only if its key is armed with that generation; others were cancelled or replaced. */
+function onTimerFired(ctx: Ctx, key: string, generation: number): void {
+  const armed = ctx.state.timers.get(key);
+  if (armed === undefined || armed.generation !== generation) {
+    log(ctx, 'debug', `Ignoring a stale firing of timer ${key}`);
+    return;
+  }
+  ctx.state.timers.delete(key);
+  fireTimer(ctx, armed.timer);
+}
+
+function fireTimer(ctx: Ctx, timer: WorkerTimer): void {
+  switch (timer.kind) {
+    case 'SendHeartbeat':
+      return sendHeartbeat(ctx);
+    case 'ReregisterWithMaster':
+      return reregisterWithMaster(ctx);
+    case 'WorkDirCleanup':
+      return workDirCleanup(ctx);
+    case 'ExecutorStateSyncRetry':
+      return syncExecutorState(ctx, timer.message);
+    case 'DriverRelaunch':
+      return relaunchDriver(ctx, timer.driverId);
+    default: {
+      const never: never = timer;
+      throw new Error(`unknown timer ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Spark's WorkDirCleanup: every directory not named after a running app or driver, and idle past the TTL. */
+function workDirCleanup(ctx: Ctx): void {
+  const { config, state } = ctx;
+  const keep = new Set<string>();
+  for (const runner of state.executors.values()) keep.add(runner.appId);
+  for (const driverId of state.drivers.keys()) keep.add(driverId);
+  const olderThanMs = config.cleanup.appDataTtlMs;
+  ctx.out.push({
+    type: 'CleanupOldDirs',
+    workDir: config.workDir,
+    olderThanMs,
+    modifiedBeforeMs: ctx.now - olderThanMs,
+    keepNames: [...keep].sort(),
+  });
+  startTimer(ctx, { kind: 'WorkDirCleanup' }, config.cleanup.intervalMs);
+}

@@ -1,0 +1,133 @@
+// The worker's state (Spark's `Worker` fields) and the small helpers every handler uses to emit effects.
+// Only the machine's handlers mutate it, one input at a time; everyone else reads a snapshot.
+
+import type { ApplicationDescription, DriverDescription, DriverState, ExecutorState } from '../protocol/messages.ts';
+import type { RegistrationIntervals, WorkerConfig } from './worker-config.ts';
+import type { LogLevel, WorkerEffect } from './worker-effect.ts';
+import { timerKey, type WorkerTimer } from './worker-input.ts';
+
+/** The master this worker reports to (Spark's `master`, `activeMasterUrl`, `masterAddressToConnect`). */
+export interface ActiveMaster {
+  /** Its `Master` endpoint: where sends and asks go. */
+  readonly address: string;
+  /** Its env URL, `flint://host:port`: what LaunchExecutor/KillExecutor must name, and a disconnect matches. */
+  readonly url: string;
+  readonly webUiUrl: string;
+  /** The address to reconnect to: the configured URL it was reached at (SPARK-20529), or `url`. */
+  readonly connectUrl: string;
+}
+
+/** Spark's ExecutorRunner, reduced to state: the process itself belongs to the host. */
+export interface ExecutorRunner {
+  readonly appId: string;
+  readonly execId: number;
+  readonly fullId: string;
+  readonly appDesc: ApplicationDescription;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly processKey: string;
+  readonly workDir: string;
+  state: ExecutorState;
+  killReason?: string;
+  message?: string;
+  exitStatus?: number;
+}
+
+/** Spark's DriverRunner, including its supervise loop (`runCommandWithRetry`). */
+export interface DriverRunner {
+  readonly driverId: string;
+  readonly desc: DriverDescription;
+  readonly processKey: string;
+  /** RUNNING while launched or waiting to relaunch; then its final state. */
+  state: DriverState;
+  /** `launching`: waiting for the host; `running`: process up; `backoff`: waiting to relaunch; `done`. */
+  phase: 'launching' | 'running' | 'backoff' | 'done';
+  killed: boolean;
+  attempts: number;
+  /** The next back-off wait: 1 s, doubled after each relaunch, reset after a run longer than 5 s. */
+  backoffMs: number;
+  runStartedAtMs?: number;
+  lastExitStatus?: number;
+  exception?: string;
+}
+
+export interface WorkerState {
+  readonly workerId: string;
+  readonly workerAddress: string;
+  readonly workerWebUiUrl: string;
+  phase: 'created' | 'running' | 'stopped';
+  registered: boolean;
+  connected: boolean;
+  master?: ActiveMaster;
+  connectionAttemptCount: number;
+  decommissioned: boolean;
+  readonly executors: Map<string, ExecutorRunner>;
+  /** Insertion-ordered, like Spark's LinkedHashMap: the oldest are trimmed first. */
+  readonly finishedExecutors: Map<string, ExecutorRunner>;
+  readonly drivers: Map<string, DriverRunner>;
+  readonly finishedDrivers: Map<string, DriverRunner>;
+  /** Apps that have app-local dirs on this worker (Spark's `appDirectories` keys). */
+  readonly appsWithDirs: Set<string>;
+  /** ApplicationFinished received while executors of the app still ran. */
+  readonly finishedApps: Set<string>;
+  /** Consecutive failed syncs per executor full id (Spark's `executorStateSyncFailureAttempts`). */
+  readonly stateSyncFailures: Map<string, number>;
+  /** Armed timers by key, with the generation a firing must carry. */
+  readonly timers: Map<string, { readonly generation: number; readonly timer: WorkerTimer }>;
+  nextTimerGeneration: number;
+  coresUsed: number;
+  memoryUsedMb: number;
+}
+
+/** What a handler needs: the state to change, the time, and the list of effects it appends to. */
+export interface Ctx {
+  readonly config: WorkerConfig;
+  readonly intervals: RegistrationIntervals;
+  readonly state: WorkerState;
+  readonly now: number;
+  readonly out: WorkerEffect[];
+}
+
+export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+  ctx.out.push(fields === undefined ? { type: 'Log', level, msg } : { type: 'Log', level, msg, fields });
+}
+
+/** Arms `timer`, replacing any armed timer with the same key (one timer per key; Spark's quirk of stacking
+ * a new heartbeat schedule on every registration is not kept). */
+export function startTimer(ctx: Ctx, timer: WorkerTimer, delayMs: number): void {
+  const key = timerKey(timer);
+  const generation = ctx.state.nextTimerGeneration++;
+  ctx.state.timers.set(key, { generation, timer });
+  ctx.out.push({ type: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
+}
+
+export function cancelTimer(ctx: Ctx, key: string): void {
+  if (ctx.state.timers.delete(key)) ctx.out.push({ type: 'CancelTimer', key });
+}
+
+export function isArmed(ctx: Ctx, key: string): boolean {
+  return ctx.state.timers.has(key);
+}
+
+/** Spark's `sendToMaster`: dropped with a warning while no master is known. */
+export function sendToMaster(ctx: Ctx, message: Extract<WorkerEffect, { type: 'Send' }>['message']): void {
+  const master = ctx.state.master;
+  if (master === undefined) {
+    log(ctx, 'warn', `Dropping ${message.type} because the connection to master has not yet been established`);
+    return;
+  }
+  ctx.out.push({ type: 'Send', to: master.address, message });
+}
+
+/** Keeps a finished map at most `retained` long: after an insert that overflows it, drop the oldest
+ * `max(size / 10, 1)` (Spark's `trimFinishedExecutorsIfNecessary`, WorkerSuite "test clearing of …"). */
+export function trimFinished<V>(finished: Map<string, V>, retained: number): void {
+  if (finished.size <= retained) return;
+  const drop = Math.max(Math.floor(finished.size / 10), 1);
+  let dropped = 0;
+  for (const key of finished.keys()) {
+    if (dropped >= drop) break;
+    finished.delete(key);
+    dropped += 1;
+  }
+}
