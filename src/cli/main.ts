@@ -1,8 +1,12 @@
 // `flint`: the command-line entry. bin/flint sets up dependencies, then runs this on Node 24.
 
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isFlintError } from '../errors.ts';
+import { workerCommand } from './worker-command.ts';
+
+const FLINT_HOME = process.env['FLINT_HOME'] ?? fileURLToPath(new URL('../..', import.meta.url));
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -12,6 +16,7 @@ export function buildProgram(): Command {
     .version(`flint ${pkg.version} (node ${process.version}, wire protocol 1)`, '-v, --version', 'print the version and exit')
     .showHelpAfterError('(run flint --help for usage)')
     .exitOverride();
+  program.addCommand(workerCommand(FLINT_HOME));
   program.addHelpText('after', '\nDocumentation: README.md and docs/ in the Flint checkout.');
   return program;
 }

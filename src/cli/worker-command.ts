@@ -1,0 +1,64 @@
+// `flint worker <master-url> [options]`: runs a worker daemon in the foreground until SIGTERM/SIGINT.
+
+import { availableParallelism, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { loadConf } from '../conf/load-conf.ts';
+import { startWorkerDaemon } from '../daemons/worker-daemon.ts';
+import { parseMasterUrls, formatRpcAddress } from '../rpc/address.ts';
+import { createLogger } from '../util/logger.ts';
+import { collect, parseHost, parseMemoryMb, parsePort, parsePositiveInt, pick, type Env } from './daemon-options.ts';
+
+interface WorkerFlags {
+  cores?: string;
+  memory?: string;
+  workDir?: string;
+  host?: string;
+  port?: string;
+  webuiPort?: string;
+  propertiesFile?: string;
+  conf: string[];
+}
+
+/** Spark's default: all memory less 1 GiB, at least 1 GiB. */
+export function defaultWorkerMemoryMb(totalBytes = totalmem()): number {
+  return Math.max(Math.floor(totalBytes / (1024 * 1024)) - 1024, 1024);
+}
+
+export function workerCommand(flintHome: string, env: Env = process.env): Command {
+  return new Command('worker')
+    .description('run a worker daemon that registers with the master(s) and launches executors and drivers')
+    .argument('<master-url>', 'flint://host:port, or a comma list flint://h1:7077,h2:7077 for standby masters')
+    .helpOption('--help', 'show this help')
+    .option('-c, --cores <n>', 'cores to offer (FLINT_WORKER_CORES; default: all)')
+    .option('-m, --memory <mem>', 'memory to offer, e.g. 1000m or 2g (FLINT_WORKER_MEMORY; default: total less 1g)')
+    .option('-d, --work-dir <dir>', 'directory for executor and driver files (FLINT_WORKER_DIR; default: <flint>/work)')
+    .option('-h, --host <host>', 'host to bind and advertise (FLINT_WORKER_HOST; default: this host name)')
+    .option('-p, --port <port>', 'RPC port, 0 for any (FLINT_WORKER_PORT; default 0)')
+    .option('--webui-port <port>', 'web UI port (FLINT_WORKER_WEBUI_PORT; default 8081)')
+    .option('--properties-file <file>', 'properties file (default: conf/flint-defaults.conf)')
+    .option('--conf <key=value>', 'a configuration key, repeatable', collect, [])
+    .action(async (masterUrl: string, flags: WorkerFlags) => {
+      const masters = parseMasterUrls(masterUrl).map(formatRpcAddress);
+      const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: ['FLINT_DAEMON_OPTS', 'FLINT_WORKER_OPTS'], env, flintHome });
+      const base = {
+        host: parseHost(pick(flags.host, '--host', env, 'FLINT_WORKER_HOST')),
+        port: parsePort(pick(flags.port, '--port', env, 'FLINT_WORKER_PORT'), 0),
+        webUiPort: parsePort(pick(flags.webuiPort, '--webui-port', env, 'FLINT_WORKER_WEBUI_PORT'), 8081),
+        cores: parsePositiveInt(pick(flags.cores, '--cores', env, 'FLINT_WORKER_CORES'), availableParallelism()),
+        memoryMb: parseMemoryMb(pick(flags.memory, '--memory', env, 'FLINT_WORKER_MEMORY'), defaultWorkerMemoryMb()),
+        workDir: pick(flags.workDir, '--work-dir', env, 'FLINT_WORKER_DIR')?.value ?? join(flintHome, 'work'),
+        masterUrls: masters,
+      };
+      const logger = createLogger('worker');
+      const daemon = await startWorkerDaemon({ conf, logger, base });
+      logger.info(
+        { workerId: daemon.workerId, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, cores: base.cores, memoryMb: base.memoryMb },
+        `Worker ${daemon.workerId} started on ${base.host}:${daemon.rpcPort} (web UI port ${daemon.webUiPort})`,
+      );
+      const stop = (signal: string) => void daemon.shutdown(`received ${signal}`);
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.exitCode = await daemon.exited;
+    });
+}

@@ -1,0 +1,56 @@
+// The thin host loop around a sans-I/O machine (STYLE.md §3): every outside event becomes an input, inputs
+// are handled strictly one at a time, and each input's effects are carried out in list order before the
+// next input is handled. An async effect (a persist) is awaited; effects that report back later (an ask, a
+// process exit) do so by submitting a new input.
+
+import { Inbox } from '../rpc/inbox.ts';
+import type { Logger } from '../util/logger.ts';
+
+export interface HostedMachine<I, E> {
+  handle(input: I, now: number): readonly E[];
+}
+
+export class MachineHost<I, E> {
+  readonly #machine: HostedMachine<I, E>;
+  readonly #execute: (effect: E) => void | Promise<void>;
+  readonly #now: () => number;
+  readonly #inbox: Inbox;
+
+  constructor(
+    machine: HostedMachine<I, E>,
+    execute: (effect: E) => void | Promise<void>,
+    { now, logger }: { now: () => number; logger: Logger },
+  ) {
+    this.#machine = machine;
+    this.#execute = execute;
+    this.#now = now;
+    this.#inbox = new Inbox((err) =>
+      logger.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'failed to carry out an effect'),
+    );
+  }
+
+  /** Queues `input`; resolves once it has been handled and its effects carried out. */
+  submit(input: I): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const posted = this.#inbox.post(
+        async () => {
+          try {
+            for (const effect of this.#machine.handle(input, this.#now())) {
+              const pending = this.#execute(effect);
+              if (pending !== undefined) await pending;
+            }
+          } finally {
+            resolve();
+          }
+        },
+        () => resolve(),
+      );
+      if (!posted) resolve();
+    });
+  }
+
+  /** Stops taking inputs; queued ones are dropped. */
+  close(): void {
+    this.#inbox.close();
+  }
+}

@@ -1,0 +1,317 @@
+// The worker daemon: WorkerMachine wired to a real RpcEnv, an HTTP server, timers and child processes.
+// The machine decides; this file only carries out its effects and turns callbacks into inputs.
+
+import { randomInt } from 'node:crypto';
+import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FlintConf } from '../conf/flint-conf.ts';
+import { RpcTimeoutError } from '../errors.ts';
+import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
+import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
+import type { ProcessExit } from '../ports/process-launcher.ts';
+import { MasterReplies, MasterToWorker } from '../protocol/messages.ts';
+import { RpcEnv } from '../rpc/rpc-env.ts';
+import type { Logger } from '../util/logger.ts';
+import {
+  WorkerMachine,
+  workerConfigFromConf,
+  workerJson,
+  type ProcessSpec,
+  type WorkerConfigInput,
+  type WorkerEffect,
+  type WorkerInput,
+} from '../worker/index.ts';
+import { MachineHost } from './machine-host.ts';
+
+export interface WorkerDaemonOptions {
+  readonly conf: FlintConf;
+  readonly logger: Logger;
+  /** Host, ports (0 = any free one), cores, memory, work dir and master URLs, from flags and environment. */
+  readonly base: WorkerConfigInput;
+  readonly webUiHost?: string;
+}
+
+export interface WorkerDaemon {
+  readonly workerId: string;
+  readonly rpcPort: number;
+  readonly webUiPort: number;
+  /** Resolves with the exit code the worker chose (registration gave up, shutdown, …). */
+  readonly exited: Promise<number>;
+  shutdown(reason: string): Promise<number>;
+}
+
+const TERMINATE_TIMEOUT_MS = 10_000;
+const SAFE_PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<WorkerDaemon> {
+  const { conf, logger } = opts;
+  const env = await RpcEnv.create({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger });
+  let http: StartedHttpServer | undefined;
+  try {
+    const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, { min: 0 });
+    const ui: { machine?: WorkerMachine } = {};
+    http = await startHttpServer(
+      [
+        { method: 'GET', path: '/json', handler: () => json(200, workerJson((ui.machine as WorkerMachine).snapshot(), Date.now())) },
+        { method: 'GET', path: '/healthz', handler: () => json(200, { status: 'ok' }) },
+      ],
+      { host: opts.webUiHost ?? opts.base.host, port: webUiPort, logger },
+    );
+    const config = workerConfigFromConf(conf, {
+      ...opts.base,
+      port: env.address?.port ?? opts.base.port,
+      webUiPort: http.port,
+      nodeExecutable: process.execPath,
+    });
+    const machine = new WorkerMachine(config, { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, now: Date.now() });
+    ui.machine = machine;
+    const runtime = new WorkerRuntime(env, http, machine, config.workDir, logger);
+    await runtime.start();
+    return {
+      workerId: machine.workerId,
+      rpcPort: env.address?.port ?? 0,
+      webUiPort: http.port,
+      exited: runtime.exited,
+      shutdown: (reason) => runtime.shutdown(reason),
+    };
+  } catch (err) {
+    await http?.close();
+    await env.shutdown();
+    throw err;
+  }
+}
+
+class WorkerRuntime {
+  readonly exited: Promise<number>;
+  readonly #env: RpcEnv;
+  readonly #http: StartedHttpServer;
+  readonly #workDir: string;
+  readonly #logger: Logger;
+  readonly #host: MachineHost<WorkerInput, WorkerEffect>;
+  readonly #launcher = new NodeProcessLauncher();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #killed = new Set<string>();
+  #resolveExit: (code: number) => void = () => {};
+  #exiting = false;
+
+  constructor(env: RpcEnv, http: StartedHttpServer, machine: WorkerMachine, workDir: string, logger: Logger) {
+    this.#env = env;
+    this.#http = http;
+    this.#workDir = resolve(workDir);
+    this.#logger = logger;
+    this.exited = new Promise((done) => (this.#resolveExit = done));
+    this.#host = new MachineHost<WorkerInput, WorkerEffect>(machine, (e) => this.#execute(e), { now: Date.now, logger });
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.#workDir, { recursive: true });
+    this.#env.setupEndpoint('Worker', {
+      messages: MasterToWorker,
+      receive: (message, ctx) => this.#host.submit({ type: 'MasterMessage', from: ctx.senderAddress, message }),
+      onDisconnected: (envId) => this.#host.submit({ type: 'Disconnected', envId }),
+    });
+    await this.#host.submit({ type: 'Start' });
+  }
+
+  shutdown(reason: string): Promise<number> {
+    void this.#host.submit({ type: 'Shutdown', reason });
+    return this.exited;
+  }
+
+  #submit(input: WorkerInput): void {
+    void this.#host.submit(input);
+  }
+
+  async #execute(effect: WorkerEffect): Promise<void> {
+    switch (effect.type) {
+      case 'Send':
+        this.#env.endpointRef(effect.to).send(effect.message);
+        return;
+      case 'AskMaster': {
+        const message = effect.message;
+        this.#env
+          .endpointRef(effect.to)
+          .ask(message, { timeoutMs: effect.timeoutMs, expect: MasterReplies })
+          .then(
+            () => this.#submit({ type: 'ExecutorStateSyncSucceeded', message }),
+            (err: Error) =>
+              this.#submit({ type: 'ExecutorStateSyncFailed', message, error: err.message, timedOut: err instanceof RpcTimeoutError }),
+          );
+        return;
+      }
+      case 'RegisterWithMaster':
+        this.#env.setupEndpointRef(effect.masterUrl, 'Master').then(
+          (ref) => ref.send(effect.message),
+          (err: Error) => this.#submit({ type: 'RegisterWithMasterFailed', masterUrl: effect.masterUrl, error: err.message }),
+        );
+        return;
+      case 'StartTimer': {
+        clearTimeout(this.#timers.get(effect.key));
+        const { key, generation } = effect;
+        this.#timers.set(key, setTimeout(() => this.#submit({ type: 'TimerFired', key, generation }), effect.delayMs));
+        return;
+      }
+      case 'CancelTimer':
+        clearTimeout(this.#timers.get(effect.key));
+        this.#timers.delete(effect.key);
+        return;
+      case 'LaunchExecutor': {
+        const { appId, execId } = effect.spec;
+        await this.#launch(effect.spec, {
+          started: () => this.#submit({ type: 'ExecutorProcessStarted', appId, execId }),
+          exited: (exit, killedByWorker) =>
+            this.#submit({ type: 'ExecutorProcessExited', appId, execId, exitCode: exit.code, signal: exit.signal, killedByWorker }),
+          failed: (error) => this.#submit({ type: 'ExecutorLaunchFailed', appId, execId, error }),
+        });
+        return;
+      }
+      case 'LaunchDriver': {
+        const { driverId } = effect.spec;
+        const fetched = await this.#fetchAppResource(effect.spec.appResource, effect.spec.localAppResourcePath);
+        if (fetched !== undefined) {
+          this.#submit({ type: 'DriverLaunchFailed', driverId, error: fetched });
+          return;
+        }
+        await this.#launch(effect.spec, {
+          started: () => this.#submit({ type: 'DriverProcessStarted', driverId }),
+          exited: (exit, killedByWorker) =>
+            this.#submit({ type: 'DriverProcessExited', driverId, exitCode: exit.code, signal: exit.signal, killedByWorker }),
+          failed: (error) => this.#submit({ type: 'DriverLaunchFailed', driverId, error }),
+        });
+        return;
+      }
+      case 'KillExecutor':
+      case 'KillDriver':
+        this.#kill(effect.processKey);
+        return;
+      case 'CleanupAppDirs':
+        void this.#removeUnderWorkDir(effect.appId);
+        return;
+      case 'CleanupOldDirs':
+        void this.#cleanupOldDirs(effect.modifiedBeforeMs, new Set(effect.keepNames));
+        return;
+      case 'Exit':
+        await this.#exit(effect.code, effect.reason);
+        return;
+      case 'Log':
+        this.#logger[effect.level]({ ...effect.fields }, effect.msg);
+        return;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown worker effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** A directory the machine names must stay inside the work dir, whatever ids a message carried. */
+  #insideWorkDir(path: string): boolean {
+    const full = resolve(path);
+    return full.startsWith(this.#workDir + sep);
+  }
+
+  async #launch(
+    spec: ProcessSpec,
+    on: { started(): void; exited(exit: ProcessExit, killedByWorker: boolean): void; failed(error: string): void },
+  ): Promise<void> {
+    if (!this.#insideWorkDir(spec.cwd) || !this.#insideWorkDir(spec.stdoutPath) || !this.#insideWorkDir(spec.stderrPath)) {
+      on.failed(`refusing to run ${spec.processKey} outside the work dir ${this.#workDir}`);
+      return;
+    }
+    try {
+      if (spec.cwdMustBeNew && existsSync(spec.cwd)) throw new Error(`directory ${spec.cwd} already exists`);
+      await mkdir(spec.cwd, { recursive: true });
+      await writeFile(spec.stderrPath, spec.stderrHeader);
+      const launched = this.#launcher.launch(
+        { key: spec.processKey, argv: spec.argv, env: { ...processEnv(), ...spec.env }, cwd: spec.cwd, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath },
+        (exit) => on.exited(exit, this.#killed.delete(spec.processKey)),
+      );
+      this.#logger.info({ processKey: spec.processKey, pid: launched.pid }, `launched ${spec.processKey}`);
+      on.started();
+    } catch (err) {
+      on.failed((err as Error).message);
+    }
+  }
+
+  #kill(processKey: string): void {
+    if (!this.#launcher.running().includes(processKey)) return;
+    this.#killed.add(processKey);
+    this.#launcher.kill(processKey, 'SIGTERM');
+    setTimeout(() => {
+      if (this.#launcher.running().includes(processKey)) this.#launcher.kill(processKey, 'SIGKILL');
+    }, TERMINATE_TIMEOUT_MS).unref();
+  }
+
+  /** Only local files (a path or file:// URL) are fetched; returns an error message, or undefined on success. */
+  async #fetchAppResource(resource: string, localPath: string): Promise<string | undefined> {
+    if (existsSync(localPath)) return undefined;
+    let source: string;
+    if (resource.startsWith('file://')) source = fileURLToPath(resource);
+    else if (isAbsolute(resource)) source = resource;
+    else return `cannot fetch the app resource ${resource}: only absolute paths and file:// URLs are supported`;
+    try {
+      await mkdir(resolve(localPath, '..'), { recursive: true });
+      await copyFile(source, localPath);
+      return undefined;
+    } catch (err) {
+      return `cannot fetch the app resource ${resource}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+    }
+  }
+
+  async #removeUnderWorkDir(name: string): Promise<void> {
+    if (!SAFE_PATH_PART.test(name)) {
+      this.#logger.warn({ name }, 'not cleaning a directory whose name is not a plain id');
+      return;
+    }
+    await rm(join(this.#workDir, name), { recursive: true, force: true }).catch((err: Error) =>
+      this.#logger.warn({ name, err: err.message }, 'failed to clean up an app directory'),
+    );
+  }
+
+  async #cleanupOldDirs(modifiedBeforeMs: number, keep: ReadonlySet<string>): Promise<void> {
+    const entries = await readdir(this.#workDir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory() || keep.has(entry.name)) continue;
+      const dir = join(this.#workDir, entry.name);
+      if (!(await modifiedSince(dir, modifiedBeforeMs, 10_000))) {
+        this.#logger.info({ dir }, 'removing an old work directory');
+        await this.#removeUnderWorkDir(entry.name);
+      }
+    }
+  }
+
+  async #exit(code: number, reason: string): Promise<void> {
+    if (this.#exiting) return;
+    this.#exiting = true;
+    this.#logger.debug({ code }, `exiting: ${reason}`);
+    this.#host.close();
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    await this.#launcher.killAll(TERMINATE_TIMEOUT_MS);
+    await this.#http.close();
+    await this.#env.shutdown();
+    this.#resolveExit(code);
+  }
+}
+
+/** True when any file under `dir` (bounded walk) was modified at or after `sinceMs`. */
+async function modifiedSince(dir: string, sinceMs: number, budget: number): Promise<boolean> {
+  const stack = [dir];
+  for (let seen = 0; stack.length > 0 && seen < budget; seen++) {
+    const current = stack.pop() as string;
+    const info = await stat(current).catch(() => undefined);
+    if (info === undefined) continue;
+    if (info.mtimeMs >= sinceMs) return true;
+    if (info.isDirectory()) {
+      for (const name of await readdir(current).catch(() => [])) stack.push(join(current, name));
+    }
+  }
+  return stack.length > 0; // walk cut short: keep the directory
+}
+
+/** The worker's environment for children, without Flint's own secret (children get it only if conf says so). */
+function processEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'FLINT_AUTH_SECRET') out[k] = v;
+  return out;
+}
