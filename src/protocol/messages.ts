@@ -326,3 +326,99 @@ export const MasterReplies = defineCatalog('MasterReplies', [
   DriverStatusResponse,
 ]);
 export type MasterReply = MessageOf<typeof MasterReplies>;
+
+// ---- UI / internal queries to the Master (reference §2.7) -----------------------------------------------
+// Added with the Master state machine. Both are asks answered in every recovery state.
+
+/** Ask → MasterStateResponse. The web UI, the REST gateway and tests read the cluster through it. */
+export const RequestMasterState = message('RequestMasterState', {});
+/** Ask → BoundPortsResponse: the ports the master daemon bound (its `main` asks, as Spark's does). */
+export const BoundPortsRequest = message('BoundPortsRequest', {});
+
+export const MasterQueries = defineCatalog('MasterQueries', [RequestMasterState, BoundPortsRequest]);
+export type MasterQuery = MessageOf<typeof MasterQueries>;
+
+/** One executor as the master books it (Spark's ExecutorDesc, without live handles). */
+export const ExecutorSummary = Type.Object(
+  { appId: Id, execId: Count, workerId: Id, cores: Positive, memoryMb: Positive, state: ExecutorState },
+  { additionalProperties: false },
+);
+export type ExecutorSummary = Static<typeof ExecutorSummary>;
+
+/** Spark's WorkerInfo as MasterStateResponse carries it. `executorIds` are full ids (`appId/execId`). */
+export const WorkerSummary = Type.Object(
+  {
+    id: Id,
+    host: Type.String({ minLength: 1, maxLength: 255 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    workerAddress: EndpointAddress,
+    webUiUrl: Str,
+    cores: Positive,
+    coresUsed: Count,
+    memoryMb: Positive,
+    memoryUsedMb: Count,
+    state: WorkerState,
+    lastHeartbeatMs: Type.Integer(),
+    executorIds: Type.Array(Str),
+    driverIds: Type.Array(Id),
+  },
+  { additionalProperties: false },
+);
+export type WorkerSummary = Static<typeof WorkerSummary>;
+
+/** Spark's ApplicationInfo. `endTimeMs` is absent while the application runs; `executorLimit` when unlimited. */
+export const ApplicationSummary = Type.Object(
+  {
+    id: Id,
+    desc: ApplicationDescription,
+    driverAddress: EndpointAddress,
+    state: ApplicationState,
+    startTimeMs: Type.Integer(),
+    submitDateMs: Type.Integer(),
+    endTimeMs: Opt(Type.Integer()),
+    coresGranted: Count,
+    executorLimit: Opt(Count),
+    retryCount: Count,
+    executors: Type.Array(ExecutorSummary),
+  },
+  { additionalProperties: false },
+);
+export type ApplicationSummary = Static<typeof ApplicationSummary>;
+
+/** Spark's DriverInfo. `workerId`/`workerHostPort` are absent until the driver is placed. */
+export const DriverSummary = Type.Object(
+  {
+    id: Id,
+    desc: DriverDescription,
+    state: DriverState,
+    startTimeMs: Type.Integer(),
+    submitDateMs: Type.Integer(),
+    workerId: Opt(Id),
+    workerHostPort: Opt(Str),
+    exception: Opt(Str),
+  },
+  { additionalProperties: false },
+);
+export type DriverSummary = Static<typeof DriverSummary>;
+
+/** Reply to RequestMasterState. `workers` lists DEAD workers too, until they are culled (reference §3.2). */
+export const MasterStateResponse = message('MasterStateResponse', {
+  host: Type.String({ minLength: 1, maxLength: 255 }),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  restPort: Opt(Type.Integer({ minimum: 0, maximum: 65535 })),
+  masterUrl: Str,
+  status: RecoveryState,
+  workers: Type.Array(WorkerSummary),
+  activeApps: Type.Array(ApplicationSummary),
+  completedApps: Type.Array(ApplicationSummary),
+  activeDrivers: Type.Array(DriverSummary),
+  completedDrivers: Type.Array(DriverSummary),
+});
+export const BoundPortsResponse = message('BoundPortsResponse', {
+  rpcPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+  webUiPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+  restPort: Opt(Type.Integer({ minimum: 0, maximum: 65535 })),
+});
+
+export const MasterQueryReplies = defineCatalog('MasterQueryReplies', [MasterStateResponse, BoundPortsResponse]);
+export type MasterQueryReply = MessageOf<typeof MasterQueryReplies>;

@@ -1,0 +1,247 @@
+// Applications (reference §2.4, §3.3, §4.4, §4.5): registration, executor state reports with the failure
+// limit, dynamic allocation requests, and removal.
+
+import type { ApplicationDescription, ApplicationState } from '../protocol/messages.ts';
+import type { Ctx } from './context.ts';
+import { formatApplicationId } from './ids.ts';
+import type { Msg, ReplyToken } from './inputs.ts';
+import { persistenceKey, type PersistedApplication } from './persisted.ts';
+import { schedule } from './schedule.ts';
+import {
+  appRemoveExecutor,
+  envIdOf,
+  isAppFinished,
+  isExecutorFinished,
+  removeFrom,
+  trimBeforeAppend,
+  workerRemoveExecutor,
+  type ApplicationInfo,
+  type ExecutorInfo,
+} from './state.ts';
+
+export function appRecord(app: ApplicationInfo): PersistedApplication {
+  return {
+    kind: 'app',
+    id: app.id,
+    desc: app.desc,
+    driverAddress: app.driverAddress,
+    startTimeMs: app.startTimeMs,
+    submitDateMs: app.submitDateMs,
+    ...(app.defaultCores === undefined ? {} : { defaultCores: app.defaultCores }),
+  };
+}
+
+/** A WAITING ApplicationInfo from its constructor fields (a new registration, or a persisted record). */
+export function newApplicationInfo(record: Omit<PersistedApplication, 'kind'>): ApplicationInfo {
+  return {
+    id: record.id,
+    desc: record.desc,
+    driverAddress: record.driverAddress,
+    driverEnvId: envIdOf(record.driverAddress),
+    startTimeMs: record.startTimeMs,
+    submitDateMs: record.submitDateMs,
+    defaultCores: record.defaultCores,
+    state: 'WAITING',
+    executors: new Map(),
+    removedExecutors: [],
+    coresGranted: 0,
+    endTimeMs: -1,
+    executorLimit: record.desc.initialExecutorLimit ?? Number.POSITIVE_INFINITY,
+    nextExecutorId: 0,
+    retryCount: 0,
+  };
+}
+
+function createApplication(ctx: Ctx, desc: ApplicationDescription, driverAddress: string): ApplicationInfo {
+  const id = formatApplicationId(ctx.now, ctx.state.nextAppNumber);
+  ctx.state.nextAppNumber += 1;
+  return newApplicationInfo({
+    id,
+    desc,
+    driverAddress,
+    startTimeMs: ctx.now,
+    submitDateMs: ctx.now,
+    ...(ctx.config.defaultCores === undefined ? {} : { defaultCores: ctx.config.defaultCores }),
+  });
+}
+
+/** Indexes an app. A second app from a driver address already registered is silently not indexed (Spark). */
+export function registerApplication(ctx: Ctx, app: ApplicationInfo): void {
+  const { state } = ctx;
+  if (state.addressToApp.has(app.driverEnvId)) {
+    ctx.out.info(`Attempted to re-register application at same address: ${app.driverEnvId}`, { appId: app.id });
+    return;
+  }
+  state.apps.add(app);
+  state.idToApp.set(app.id, app);
+  state.addressToApp.set(app.driverEnvId, app);
+  state.waitingApps.push(app);
+}
+
+export function handleRegisterApplication(ctx: Ctx, msg: Msg<'RegisterApplication'>): void {
+  // In STANDBY there is no reply at all: that silence is how app clients find the active master.
+  if (ctx.state.recoveryState === 'STANDBY') return;
+  const desc = msg.appDescription;
+  ctx.out.info(`Registering app ${desc.name}`);
+  const app = createApplication(ctx, desc, msg.driverAddress);
+  registerApplication(ctx, app);
+  ctx.out.info(`Registered app ${desc.name} with ID ${app.id}`, { appId: app.id });
+  // Spark's "TODO prevent repeated registrations": a repeated registration from the same driver is not
+  // indexed, yet it is still persisted, acknowledged with its fresh id and scheduled.
+  ctx.out.persist(persistenceKey(appRecord(app)), appRecord(app));
+  ctx.out.send(app.driverAddress, { type: 'RegisteredApplication', appId: app.id, masterAddress: ctx.config.masterAddress });
+  schedule(ctx);
+}
+
+export function handleUnregisterApplication(ctx: Ctx, msg: Msg<'UnregisterApplication'>): void {
+  ctx.out.info(`Received unregister request from application ${msg.appId}`, { appId: msg.appId });
+  const app = ctx.state.idToApp.get(msg.appId);
+  if (app !== undefined) removeApplication(ctx, app, 'FINISHED');
+}
+
+/** The web UI's kill button. */
+export function handleKillApplication(ctx: Ctx, appId: string): void {
+  const app = ctx.state.idToApp.get(appId);
+  if (app === undefined) {
+    ctx.out.warn(`Asked to kill unknown application ${appId}`, { appId });
+    return;
+  }
+  removeApplication(ctx, app, 'KILLED');
+}
+
+/**
+ * Reference §4.5. No-op unless the app is active. Its executors are killed; the driver hears
+ * `ApplicationRemoved` unless the app FINISHED; every worker, DEAD ones included, hears `ApplicationFinished`.
+ */
+export function removeApplication(ctx: Ctx, app: ApplicationInfo, finalState: ApplicationState): void {
+  const { state, out } = ctx;
+  if (!state.apps.has(app)) return;
+  out.info(`Removing app ${app.id}`, { appId: app.id, state: finalState });
+  state.apps.delete(app);
+  state.idToApp.delete(app.id);
+  if (state.addressToApp.get(app.driverEnvId) === app) state.addressToApp.delete(app.driverEnvId);
+  trimBeforeAppend(state.completedApps, ctx.config.retainedApplications);
+  state.completedApps.push(app);
+  removeFrom(state.waitingApps, app);
+  for (const exec of app.executors.values()) killExecutor(ctx, exec);
+  app.state = finalState;
+  app.endTimeMs = ctx.now;
+  if (finalState !== 'FINISHED') out.send(app.driverAddress, { type: 'ApplicationRemoved', message: finalState });
+  out.unpersist(persistenceKey(appRecord(app)));
+  schedule(ctx);
+  for (const w of state.workers) out.send(w.address, { type: 'ApplicationFinished', id: app.id });
+}
+
+/** Frees the executor's resources on its worker and tells the worker to kill it. The app keeps the entry. */
+function killExecutor(ctx: Ctx, exec: ExecutorInfo): void {
+  workerRemoveExecutor(exec.worker, exec);
+  ctx.out.send(exec.worker.address, {
+    type: 'KillExecutor',
+    masterUrl: ctx.config.masterUrl,
+    appId: exec.app.id,
+    execId: exec.id,
+  });
+  exec.state = 'KILLED';
+}
+
+/**
+ * An ask answered `true` in every case but one: RUNNING reported for an executor that was not LAUNCHING,
+ * which Spark asserts against, failing the ask. `schedule()` runs after every change, which is what
+ * relaunches executors after a failure (SPARK-27510 bounds that loop with `maxExecutorRetries`).
+ */
+export function handleExecutorStateChanged(ctx: Ctx, token: ReplyToken, msg: Msg<'ExecutorStateChanged'>): void {
+  const app = ctx.state.idToApp.get(msg.appId);
+  const exec = app?.executors.get(msg.execId);
+  if (app === undefined || exec === undefined) {
+    ctx.out.warn(`Got status update for unknown executor ${msg.appId}/${msg.execId}`, { appId: msg.appId });
+    ctx.out.reply(token, { type: 'BooleanResponse', value: true });
+    return;
+  }
+  const oldState = exec.state;
+  exec.state = msg.state;
+  if (msg.state === 'RUNNING') {
+    if (oldState !== 'LAUNCHING') {
+      ctx.out.replyFailure(token, `executor ${msg.execId} state transfer from ${oldState} to RUNNING is illegal`);
+      return;
+    }
+    app.retryCount = 0;
+  }
+  ctx.out.send(app.driverAddress, {
+    type: 'ExecutorUpdated',
+    id: exec.id,
+    state: msg.state,
+    ...(msg.message === undefined ? {} : { message: msg.message }),
+    ...(msg.exitStatus === undefined ? {} : { exitStatus: msg.exitStatus }),
+  });
+  if (isExecutorFinished(msg.state)) executorFinished(ctx, app, exec, oldState, msg.exitStatus);
+  schedule(ctx);
+  ctx.out.reply(token, { type: 'BooleanResponse', value: true });
+}
+
+function executorFinished(
+  ctx: Ctx,
+  app: ApplicationInfo,
+  exec: ExecutorInfo,
+  oldState: ExecutorInfo['state'],
+  exitStatus: number | undefined,
+): void {
+  ctx.out.info(`Removing executor ${app.id}/${exec.id} because it is ${exec.state}`, { appId: app.id });
+  // A finished app keeps its executors, for the UI.
+  if (!isAppFinished(app)) appRemoveExecutor(app, exec);
+  workerRemoveExecutor(exec.worker, exec);
+  // No exit status counts as abnormal. Losses on a decommissioned worker are expected, not failures.
+  if (exitStatus === 0 || oldState === 'DECOMMISSIONED') return;
+  app.retryCount += 1;
+  const max = ctx.config.maxExecutorRetries;
+  if (max < 0 || app.retryCount < max) return;
+  if ([...app.executors.values()].some((e) => e.state === 'RUNNING')) return;
+  ctx.out.error(`Application ${app.desc.name} with ID ${app.id} failed ${app.retryCount} times; removing it`, {
+    appId: app.id,
+  });
+  removeApplication(ctx, app, 'FAILED');
+}
+
+/** Sets the executor target. Raising it launches more; lowering it never kills anything. */
+export function handleRequestExecutors(ctx: Ctx, token: ReplyToken, msg: Msg<'RequestExecutors'>): void {
+  const app = ctx.state.idToApp.get(msg.appId);
+  if (app === undefined) {
+    ctx.out.warn(`Unknown application ${msg.appId} requested ${msg.requestedTotal} total executors.`);
+    ctx.out.reply(token, { type: 'BooleanResponse', value: false });
+    return;
+  }
+  ctx.out.info(`Application ${msg.appId} requested to set total executors to ${msg.requestedTotal}.`);
+  app.executorLimit = msg.requestedTotal;
+  schedule(ctx);
+  ctx.out.reply(token, { type: 'BooleanResponse', value: true });
+}
+
+/** The client lowers its target first (RequestExecutors), or schedule() replaces the killed executors at once. */
+export function handleKillExecutors(ctx: Ctx, token: ReplyToken, msg: Msg<'KillExecutors'>): void {
+  const ids: number[] = [];
+  for (const raw of msg.executorIds) {
+    if (/^[+-]?\d{1,10}$/.test(raw) && Number.isSafeInteger(Number(raw))) ids.push(Number(raw));
+    else ctx.out.error(`Encountered executor with a non-integer ID: ${raw}. Ignoring`, { appId: msg.appId });
+  }
+  const app = ctx.state.idToApp.get(msg.appId);
+  if (app === undefined) {
+    ctx.out.warn(`Unregistered application ${msg.appId} requested us to kill executors!`);
+    ctx.out.reply(token, { type: 'BooleanResponse', value: false });
+    return;
+  }
+  ctx.out.info(`Application ${msg.appId} requests to kill executors: ${ids.join(', ')}`, { appId: msg.appId });
+  const unknown: number[] = [];
+  for (const id of ids) {
+    const exec = app.executors.get(id);
+    if (exec === undefined) {
+      unknown.push(id);
+      continue;
+    }
+    appRemoveExecutor(app, exec);
+    killExecutor(ctx, exec);
+  }
+  if (unknown.length > 0) {
+    ctx.out.warn(`Application ${msg.appId} attempted to kill non-existent executors: ${unknown.join(', ')}`);
+  }
+  schedule(ctx);
+  ctx.out.reply(token, { type: 'BooleanResponse', value: true });
+}

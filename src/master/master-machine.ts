@@ -1,0 +1,188 @@
+// The Master as a sans-I/O state machine (STYLE.md §3, after etcd raft's RawNode): `handle(input, now)` applies
+// one input to the state and returns the effects to carry out, in order (see effects.ts for the ordering
+// rules). It never reads a clock, draws its own randomness, sets a timer or touches the network: time comes
+// in with each input, randomness from the injected `Rng`, and everything else goes out as effects.
+//
+// One input at a time, like Spark's ThreadSafeRpcEndpoint. The handlers mirror Spark's `Master.receive` and
+// `receiveAndReply` (reference §4.4); their details live in workers.ts, apps.ts, drivers.ts, recovery.ts and
+// schedule.ts.
+
+import type { Rng } from '../scheduling/index.ts';
+import {
+  handleExecutorStateChanged,
+  handleKillApplication,
+  handleKillExecutors,
+  handleRegisterApplication,
+  handleRequestExecutors,
+  handleUnregisterApplication,
+  removeApplication,
+} from './apps.ts';
+import type { MasterConfig } from './config.ts';
+import type { Ctx } from './context.ts';
+import {
+  handleDriverStateChanged,
+  handleDriverStatus,
+  handleKillAllDrivers,
+  handleKillDriver,
+  handleSubmitDriver,
+} from './drivers.ts';
+import { EffectList, type MasterEffect } from './effects.ts';
+import type { EnvId, MasterAsk, MasterInput, MasterOneWay, ReplyToken } from './inputs.ts';
+import {
+  canCompleteRecovery,
+  completeRecovery,
+  handleCompleteRecoveryTimer,
+  handleElectedLeader,
+  handleMasterChangeAcknowledged,
+  handleWorkerSchedulerStateResponse,
+} from './recovery.ts';
+import { masterStateResponse } from './snapshot.ts';
+import { createMasterState, type MasterState } from './state.ts';
+import {
+  handleHeartbeat,
+  handleRegisterWorker,
+  handleWorkerDecommissioning,
+  handleWorkerLatestState,
+  removeWorker,
+  timeOutDeadWorkers,
+} from './workers.ts';
+
+export class MasterMachine {
+  readonly #state: MasterState;
+  readonly #rng: Rng;
+
+  /** Starts in STANDBY; `ElectedLeader` makes it ALIVE (or RECOVERING when something was persisted). */
+  constructor(config: MasterConfig, rng: Rng) {
+    this.#state = createMasterState(config);
+    this.#rng = rng;
+  }
+
+  /** The live state, for read-only views (`masterJson`, `masterStateResponse`). Do not mutate it. */
+  get state(): Readonly<MasterState> {
+    return this.#state;
+  }
+
+  get config(): MasterConfig {
+    return this.#state.config;
+  }
+
+  /** Applies one input at time `now` (ms since the epoch) and returns the effects, in execution order. */
+  handle(input: MasterInput, now: number): MasterEffect[] {
+    const ctx: Ctx = { state: this.#state, config: this.#state.config, rng: this.#rng, now, out: new EffectList() };
+    dispatch(ctx, input);
+    return [...ctx.out.effects];
+  }
+}
+
+function dispatch(ctx: Ctx, input: MasterInput): void {
+  switch (input.kind) {
+    case 'Start':
+      ctx.out.info(`Starting Flint master at ${ctx.config.masterUrl}`);
+      // Spark's onStart: the sweep runs at once, then every worker timeout.
+      ctx.out.startTimer('CheckForWorkerTimeOut', 0, ctx.config.workerTimeoutMs);
+      return;
+    case 'Receive':
+      receive(ctx, input.message);
+      return;
+    case 'Ask':
+      receiveAndReply(ctx, input.replyTo, input.message);
+      return;
+    case 'Disconnected':
+      disconnected(ctx, input.envId);
+      return;
+    case 'TimerFired':
+      if (input.timer === 'CheckForWorkerTimeOut') timeOutDeadWorkers(ctx);
+      else handleCompleteRecoveryTimer(ctx);
+      return;
+    case 'ElectedLeader':
+      handleElectedLeader(ctx, input.persisted);
+      return;
+    case 'RevokedLeadership':
+      ctx.out.error('Leadership has been revoked -- master shutting down.');
+      ctx.out.stepDown('leadership revoked');
+      return;
+    case 'KillApplication':
+      handleKillApplication(ctx, input.appId);
+      return;
+    default:
+      unreachable(input);
+  }
+}
+
+function receive(ctx: Ctx, message: MasterOneWay): void {
+  switch (message.type) {
+    case 'RegisterWorker':
+      return handleRegisterWorker(ctx, message);
+    case 'Heartbeat':
+      return handleHeartbeat(ctx, message);
+    case 'WorkerLatestState':
+      return handleWorkerLatestState(ctx, message);
+    case 'DriverStateChanged':
+      return handleDriverStateChanged(ctx, message);
+    case 'WorkerSchedulerStateResponse':
+      return handleWorkerSchedulerStateResponse(ctx, message);
+    case 'WorkerDecommissioning':
+      return handleWorkerDecommissioning(ctx, message);
+    case 'RegisterApplication':
+      return handleRegisterApplication(ctx, message);
+    case 'UnregisterApplication':
+      return handleUnregisterApplication(ctx, message);
+    case 'MasterChangeAcknowledged':
+      return handleMasterChangeAcknowledged(ctx, message);
+    default:
+      return unreachable(message);
+  }
+}
+
+function receiveAndReply(ctx: Ctx, token: ReplyToken, message: MasterAsk): void {
+  switch (message.type) {
+    case 'ExecutorStateChanged':
+      return handleExecutorStateChanged(ctx, token, message);
+    case 'RequestExecutors':
+      return handleRequestExecutors(ctx, token, message);
+    case 'KillExecutors':
+      return handleKillExecutors(ctx, token, message);
+    case 'RequestSubmitDriver':
+      return handleSubmitDriver(ctx, token, message);
+    case 'RequestKillDriver':
+      return handleKillDriver(ctx, token, message);
+    case 'RequestDriverStatus':
+      return handleDriverStatus(ctx, token, message);
+    case 'RequestKillAllDrivers':
+      return handleKillAllDrivers(ctx, token);
+    case 'RequestClearCompletedDriversAndApps':
+      ctx.out.info(
+        `Asked to clear ${ctx.state.completedDrivers.length} completed drivers and ${ctx.state.completedApps.length} completed apps.`,
+      );
+      ctx.state.completedDrivers.length = 0;
+      ctx.state.completedApps.length = 0;
+      return ctx.out.reply(token, { type: 'BooleanResponse', value: true });
+    case 'RequestReadyz':
+      return ctx.out.reply(token, { type: 'BooleanResponse', value: ctx.state.recoveryState !== 'STANDBY' });
+    case 'RequestMasterState':
+      return ctx.out.reply(token, masterStateResponse(ctx.state));
+    case 'BoundPortsRequest':
+      return ctx.out.reply(token, {
+        type: 'BoundPortsResponse',
+        rpcPort: ctx.config.port,
+        webUiPort: ctx.config.webUiPort,
+        ...(ctx.config.restPort === undefined ? {} : { restPort: ctx.config.restPort }),
+      });
+    default:
+      return unreachable(message);
+  }
+}
+
+/** A worker or an app client went away: remove whichever it was (Spark's `onDisconnected`). */
+function disconnected(ctx: Ctx, envId: EnvId): void {
+  ctx.out.info(`${envId} got disassociated, removing it.`);
+  const worker = ctx.state.addressToWorker.get(envId);
+  if (worker !== undefined) removeWorker(ctx, worker, `${envId} got disassociated`);
+  const app = ctx.state.addressToApp.get(envId);
+  if (app !== undefined) removeApplication(ctx, app, 'FINISHED');
+  if (ctx.state.recoveryState === 'RECOVERING' && canCompleteRecovery(ctx)) completeRecovery(ctx);
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unhandled master input: ${JSON.stringify(value)}`);
+}

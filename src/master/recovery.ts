@@ -1,0 +1,147 @@
+// Leadership and recovery (reference §3.1, §4.4, §8.5). A new leader with persisted state enters RECOVERING:
+// recovered workers and apps are UNKNOWN and told `MasterChanged`; they answer with their state
+// (WorkerSchedulerStateResponse, MasterChangeAcknowledged). Recovery completes when nothing is UNKNOWN, or
+// when the CompleteRecovery timer fires; whatever has not answered by then is removed.
+
+import { newApplicationInfo, registerApplication, removeApplication } from './apps.ts';
+import type { Ctx } from './context.ts';
+import { relaunchDriver, removeDriver } from './drivers.ts';
+import type { Msg } from './inputs.ts';
+import type { PersistedMasterState } from './persisted.ts';
+import { schedule } from './schedule.ts';
+import { appAddExecutor, workerAddDriver, workerAddExecutor, type DriverInfo } from './state.ts';
+import { newWorkerInfo, registerWorker, removeWorker } from './workers.ts';
+
+export function handleElectedLeader(ctx: Ctx, persisted: PersistedMasterState): void {
+  const { state, out } = ctx;
+  if (state.recoveryState !== 'STANDBY') {
+    out.warn(`Elected leader again while ${state.recoveryState}; ignoring`);
+    return;
+  }
+  const empty = persisted.apps.length === 0 && persisted.drivers.length === 0 && persisted.workers.length === 0;
+  state.recoveryState = empty ? 'ALIVE' : 'RECOVERING';
+  out.info(`I have been elected leader! New state: ${state.recoveryState}`, { state: state.recoveryState });
+  if (empty) return;
+  beginRecovery(ctx, persisted);
+  // 4.0 (SPARK-46664): with nothing to wait for, finish now instead of waiting for the timeout.
+  if (canCompleteRecovery(ctx)) {
+    completeRecovery(ctx);
+  } else {
+    out.startTimer('CompleteRecovery', ctx.config.recoveryTimeoutMs);
+    state.recoveryTimerPending = true;
+  }
+}
+
+function beginRecovery(ctx: Ctx, persisted: PersistedMasterState): void {
+  const { state, config, out } = ctx;
+  state.recoveryStartMs = ctx.now;
+  const masterChanged = { type: 'MasterChanged', masterAddress: config.masterAddress, masterWebUiUrl: config.masterWebUiUrl } as const;
+  for (const record of persisted.apps) {
+    out.info(`Trying to recover app: ${record.id}`, { appId: record.id });
+    const app = newApplicationInfo(record);
+    registerApplication(ctx, app);
+    app.state = 'UNKNOWN';
+    out.send(app.driverAddress, masterChanged);
+  }
+  // Drivers go back into `drivers` only: those on lost workers are dealt with when recovery completes.
+  for (const record of persisted.drivers) {
+    const driver: DriverInfo = {
+      id: record.id,
+      desc: record.desc,
+      startTimeMs: record.startTimeMs,
+      submitDateMs: record.submitDateMs,
+      state: 'SUBMITTED',
+      exception: undefined,
+      worker: undefined,
+    };
+    state.drivers.add(driver);
+  }
+  for (const record of persisted.workers) {
+    out.info(`Trying to recover worker: ${record.id}`, { workerId: record.id });
+    const worker = newWorkerInfo(record, ctx.now);
+    registerWorker(ctx, worker);
+    worker.state = 'UNKNOWN';
+    out.send(worker.address, masterChanged);
+  }
+}
+
+export const canCompleteRecovery = (ctx: Ctx): boolean =>
+  ![...ctx.state.workers].some((w) => w.state === 'UNKNOWN') && ![...ctx.state.apps].some((a) => a.state === 'UNKNOWN');
+
+/** Only once per recovery (COMPLETING_RECOVERY guards re-entry from the removals it triggers). */
+export function completeRecovery(ctx: Ctx): void {
+  const { state, out } = ctx;
+  if (state.recoveryState !== 'RECOVERING') return;
+  state.recoveryState = 'COMPLETING_RECOVERY';
+  if (state.recoveryTimerPending) {
+    out.cancelTimer('CompleteRecovery');
+    state.recoveryTimerPending = false;
+  }
+  for (const w of [...state.workers]) {
+    if (w.state === 'UNKNOWN') removeWorker(ctx, w, 'Not responding for recovery');
+  }
+  for (const app of [...state.apps]) {
+    if (app.state === 'UNKNOWN') removeApplication(ctx, app, 'FINISHED');
+  }
+  for (const app of state.apps) if (app.state === 'WAITING') app.state = 'RUNNING';
+  // Drivers no worker claimed: relaunch the supervised ones, give up on the others.
+  for (const d of [...state.drivers]) {
+    if (d.worker !== undefined) continue;
+    out.warn(`Driver ${d.id} was not found after master recovery`, { driverId: d.id });
+    if (d.desc.supervise) {
+      relaunchDriver(ctx, d);
+    } else {
+      out.warn(`Did not re-launch ${d.id} because it was not supervised`, { driverId: d.id });
+      removeDriver(ctx, d.id, 'ERROR', undefined);
+    }
+  }
+  state.recoveryState = 'ALIVE';
+  schedule(ctx);
+  out.info(`Recovery complete in ${ctx.now - state.recoveryStartMs} ms - resuming operations!`);
+}
+
+export function handleCompleteRecoveryTimer(ctx: Ctx): void {
+  ctx.state.recoveryTimerPending = false;
+  completeRecovery(ctx);
+}
+
+export function handleMasterChangeAcknowledged(ctx: Ctx, msg: Msg<'MasterChangeAcknowledged'>): void {
+  const app = ctx.state.idToApp.get(msg.appId);
+  if (app === undefined) {
+    ctx.out.warn(`Master change ack from unknown app: ${msg.appId}`, { appId: msg.appId });
+  } else {
+    ctx.out.info(`Application has been re-registered: ${msg.appId}`, { appId: msg.appId });
+    app.state = 'WAITING';
+  }
+  if (canCompleteRecovery(ctx)) completeRecovery(ctx);
+}
+
+/**
+ * A recovered worker reports what it runs. Its executors of known apps are rebuilt with their ids and states
+ * (executors of unknown apps are ignored, not killed); the drivers it names are claimed and RUNNING again.
+ */
+export function handleWorkerSchedulerStateResponse(ctx: Ctx, msg: Msg<'WorkerSchedulerStateResponse'>): void {
+  const { state, out } = ctx;
+  const worker = state.idToWorker.get(msg.id);
+  if (worker === undefined) {
+    out.warn(`Scheduler state from unknown worker: ${msg.id}`, { workerId: msg.id });
+  } else {
+    out.info(`Worker has been re-registered: ${msg.id}`, { workerId: msg.id });
+    worker.state = 'ALIVE';
+    for (const reported of msg.executors) {
+      const app = state.idToApp.get(reported.appId);
+      if (app === undefined) continue;
+      const exec = appAddExecutor(app, worker, reported.cores, reported.memoryMb, reported.execId);
+      workerAddExecutor(worker, exec);
+      exec.state = reported.state;
+    }
+    for (const driverId of msg.driverIds) {
+      const driver = [...state.drivers].find((d) => d.id === driverId);
+      if (driver === undefined) continue;
+      driver.worker = worker;
+      driver.state = 'RUNNING';
+      workerAddDriver(worker, driver);
+    }
+  }
+  if (canCompleteRecovery(ctx)) completeRecovery(ctx);
+}

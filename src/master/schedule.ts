@@ -1,0 +1,148 @@
+// `schedule()` (reference §5): hand free worker resources to waiting drivers, then to waiting apps' executors.
+// Placement itself is decided by the pure functions in src/scheduling; this file builds their read-only views
+// from the Master's state and turns the plans into state changes and effects.
+
+import {
+  placeDrivers,
+  placeExecutors,
+  type DriverHostView,
+  type ExecutorRequest,
+  type WorkerView,
+} from '../scheduling/index.ts';
+import type { Ctx } from './context.ts';
+import {
+  appAddExecutor,
+  coresFree,
+  coresLeft,
+  hostPort,
+  memoryFreeMb,
+  removeFrom,
+  workerAddDriver,
+  workerAddExecutor,
+  type ApplicationInfo,
+  type DriverInfo,
+  type ExecutorInfo,
+  type WorkerInfo,
+} from './state.ts';
+
+/**
+ * Runs after every change of supply or demand (worker registered or removed, app registered or removed, driver
+ * submitted or finished, any executor state change or request, recovery completed). A no-op unless ALIVE.
+ * Drivers take strict precedence over executors.
+ */
+export function schedule(ctx: Ctx): void {
+  if (ctx.state.recoveryState !== 'ALIVE') return;
+  scheduleDrivers(ctx);
+  startExecutorsOnWorkers(ctx);
+}
+
+function scheduleDrivers(ctx: Ctx): void {
+  const { state, config } = ctx;
+  if (state.waitingDrivers.length === 0) return;
+  const workers: DriverHostView[] = [...state.workers].map((w) => ({
+    ...workerView(w),
+    driverCount: w.drivers.size,
+    executorCount: w.executors.size,
+  }));
+  const waiting = [...state.waitingDrivers];
+  const plan = placeDrivers(
+    {
+      waitingDrivers: waiting.map((d) => ({ id: d.id, cores: d.desc.cores, memoryMb: d.desc.memoryMb })),
+      workers,
+      runningDrivers: state.drivers.size - state.waitingDrivers.length,
+      ...(config.maxDrivers === undefined ? {} : { maxDrivers: config.maxDrivers }),
+      spreadOut: config.spreadOutDrivers,
+    },
+    ctx.rng,
+  );
+  for (const placement of plan.placements) {
+    const driver = waiting.find((d) => d.id === placement.driverId);
+    const worker = state.idToWorker.get(placement.workerId);
+    if (driver === undefined || worker === undefined || worker.state !== 'ALIVE') {
+      throw new Error(`driver placement names an unknown driver or worker: ${JSON.stringify(placement)}`);
+    }
+    launchDriver(ctx, worker, driver);
+  }
+  for (const warning of plan.warnings) ctx.out.warn(warning.message, { driverId: warning.driverId });
+}
+
+function launchDriver(ctx: Ctx, worker: WorkerInfo, driver: DriverInfo): void {
+  ctx.out.info(`Launching driver ${driver.id} on worker ${worker.id}`, { driverId: driver.id, workerId: worker.id });
+  workerAddDriver(worker, driver);
+  driver.worker = worker;
+  ctx.out.send(worker.address, { type: 'LaunchDriver', driverId: driver.id, driverDesc: driver.desc });
+  driver.state = 'RUNNING';
+  removeFrom(ctx.state.waitingDrivers, driver);
+}
+
+const workerView = (w: WorkerInfo): WorkerView => ({
+  id: w.id,
+  state: w.state,
+  coresFree: coresFree(w),
+  memoryFreeMb: memoryFreeMb(w),
+});
+
+/** FIFO over apps in registration order; each app sees what the apps before it left (reference §5.3). */
+function startExecutorsOnWorkers(ctx: Ctx): void {
+  const { state } = ctx;
+  for (const app of [...state.waitingApps]) {
+    const minCores = app.desc.coresPerExecutor ?? 1;
+    // An app that cannot afford one more executor is skipped outright, without a warning.
+    if (coresLeft(app) < minCores) continue;
+    const plan = placeExecutors(executorRequest(app), [...state.workers].map(workerView), {
+      spreadOut: ctx.config.spreadOutApps,
+      policy: ctx.config.workerSelectionPolicy,
+    });
+    const mayHang = state.waitingApps.length === 1 && app.executors.size === 0 && plan.usableWorkerIds.length === 0;
+    if (mayHang) {
+      ctx.out.warn(`App ${app.id} requires more resource than any of Workers could have.`, { appId: app.id });
+    }
+    for (const launch of plan.executors) {
+      const worker = ctx.state.idToWorker.get(launch.workerId);
+      if (worker === undefined || worker.state !== 'ALIVE') {
+        throw new Error(`executor placement names a worker that is not ALIVE: ${launch.workerId}`);
+      }
+      const exec = appAddExecutor(app, worker, launch.cores, launch.memoryMb);
+      launchExecutor(ctx, worker, exec);
+      app.state = 'RUNNING';
+    }
+  }
+}
+
+function executorRequest(app: ApplicationInfo): ExecutorRequest {
+  return {
+    coresLeft: coresLeft(app),
+    ...(app.desc.coresPerExecutor === undefined ? {} : { coresPerExecutor: app.desc.coresPerExecutor }),
+    memoryMbPerExecutor: app.desc.memoryMbPerExecutor,
+    ...(Number.isFinite(app.executorLimit) ? { executorLimit: app.executorLimit } : {}),
+    existingExecutors: app.executors.size,
+  };
+}
+
+function launchExecutor(ctx: Ctx, worker: WorkerInfo, exec: ExecutorInfo): void {
+  const appId = exec.app.id;
+  ctx.out.info(`Launching executor ${appId}/${exec.id} on worker ${worker.id}`, {
+    appId,
+    execId: exec.id,
+    workerId: worker.id,
+  });
+  workerAddExecutor(worker, exec);
+  // Ordering rule (effects.ts): the driver hears of the executor before the worker is told to start it.
+  ctx.out.send(exec.app.driverAddress, {
+    type: 'ExecutorAdded',
+    id: exec.id,
+    workerId: worker.id,
+    hostPort: hostPort(worker),
+    cores: exec.cores,
+    memoryMb: exec.memoryMb,
+  });
+  ctx.out.send(worker.address, {
+    type: 'LaunchExecutor',
+    masterUrl: ctx.config.masterUrl,
+    appId,
+    execId: exec.id,
+    appDesc: exec.app.desc,
+    cores: exec.cores,
+    memoryMb: exec.memoryMb,
+  });
+}

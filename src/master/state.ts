@@ -1,0 +1,228 @@
+// The Master's in-memory state (reference §4.1): Spark's WorkerInfo, ApplicationInfo, ExecutorDesc and
+// DriverInfo, and the maps that index them. Objects refer to each other directly (an executor knows its app
+// and worker); nothing here is a live handle to another process, only endpoint addresses.
+//
+// Only the machine's handlers mutate this state, one input at a time. Readers (the UI's `/json`, the
+// MasterStateResponse) get it read-only.
+
+import type {
+  ApplicationDescription,
+  ApplicationState,
+  DriverDescription,
+  DriverState,
+  ExecutorState,
+  RecoveryState,
+  WorkerState,
+} from '../protocol/messages.ts';
+import type { MasterConfig } from './config.ts';
+
+export interface WorkerInfo {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  /** The worker endpoint: `flint://Worker@host:port`. Commands are sent here. */
+  readonly address: string;
+  /** The env of `address` (`flint://host:port`): the key of `addressToWorker` and of `Disconnected`. */
+  readonly envId: string;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly webUiUrl: string;
+  state: WorkerState;
+  coresUsed: number;
+  memoryUsedMb: number;
+  lastHeartbeatMs: number;
+  /** By full id (`appId/execId`). */
+  readonly executors: Map<string, ExecutorInfo>;
+  readonly drivers: Map<string, DriverInfo>;
+}
+
+export interface ExecutorInfo {
+  readonly id: number;
+  readonly app: ApplicationInfo;
+  readonly worker: WorkerInfo;
+  readonly cores: number;
+  readonly memoryMb: number;
+  state: ExecutorState;
+}
+
+export interface ApplicationInfo {
+  readonly id: string;
+  readonly desc: ApplicationDescription;
+  /** The app client endpoint (Spark's `driver` ref). Executor updates and removal notices go here. */
+  readonly driverAddress: string;
+  /** The env of `driverAddress`: the key of `addressToApp`. */
+  readonly driverEnvId: string;
+  readonly startTimeMs: number;
+  readonly submitDateMs: number;
+  /** `flint.deploy.defaultCores` at registration; undefined = unlimited. */
+  readonly defaultCores: number | undefined;
+  state: ApplicationState;
+  readonly executors: Map<number, ExecutorInfo>;
+  /** History for the UI: executors removed while the app ran. */
+  readonly removedExecutors: ExecutorInfo[];
+  coresGranted: number;
+  /** −1 while the app is active. */
+  endTimeMs: number;
+  /** Target number of executors (dynamic allocation); Infinity = no limit. */
+  executorLimit: number;
+  nextExecutorId: number;
+  /** Executor failures in a row (reset by any RUNNING). */
+  retryCount: number;
+}
+
+export interface DriverInfo {
+  readonly id: string;
+  readonly desc: DriverDescription;
+  readonly startTimeMs: number;
+  readonly submitDateMs: number;
+  state: DriverState;
+  exception: string | undefined;
+  worker: WorkerInfo | undefined;
+}
+
+export interface MasterState {
+  readonly config: MasterConfig;
+  recoveryState: RecoveryState;
+  /** Every worker, DEAD ones included until they are culled; several may share an id (one live at most). */
+  readonly workers: Set<WorkerInfo>;
+  /** Non-DEAD workers by id. */
+  readonly idToWorker: Map<string, WorkerInfo>;
+  /** Non-DEAD workers by env id. */
+  readonly addressToWorker: Map<string, WorkerInfo>;
+  readonly apps: Set<ApplicationInfo>;
+  readonly idToApp: Map<string, ApplicationInfo>;
+  /** Active apps by the env id of their driver (app client). */
+  readonly addressToApp: Map<string, ApplicationInfo>;
+  /** Every registered, not-yet-removed app in registration order (the name is Spark's, and historical). */
+  readonly waitingApps: ApplicationInfo[];
+  /** Oldest first, at most `retainedApplications`. */
+  readonly completedApps: ApplicationInfo[];
+  /** Active drivers: waiting and running. */
+  readonly drivers: Set<DriverInfo>;
+  readonly waitingDrivers: DriverInfo[];
+  readonly completedDrivers: DriverInfo[];
+  nextAppNumber: number;
+  nextDriverNumber: number;
+  recoveryStartMs: number;
+  /** A CompleteRecovery timer is pending. */
+  recoveryTimerPending: boolean;
+}
+
+export function createMasterState(config: MasterConfig): MasterState {
+  return {
+    config,
+    recoveryState: 'STANDBY',
+    workers: new Set(),
+    idToWorker: new Map(),
+    addressToWorker: new Map(),
+    apps: new Set(),
+    idToApp: new Map(),
+    addressToApp: new Map(),
+    waitingApps: [],
+    completedApps: [],
+    drivers: new Set(),
+    waitingDrivers: [],
+    completedDrivers: [],
+    nextAppNumber: 0,
+    nextDriverNumber: 0,
+    recoveryStartMs: 0,
+    recoveryTimerPending: false,
+  };
+}
+
+/**
+ * The env part of an endpoint address: `flint://Worker@h:1` → `flint://h:1`, `flint+client://App@x` →
+ * `flint+client://x`. `spark://` is read as `flint://`, as the RPC layer does. Disconnections name envs.
+ */
+export function envIdOf(endpointAddress: string): string {
+  const match = /^(flint\+client|flint|spark):\/\/(?:[^@/]*@)?(.*)$/.exec(endpointAddress);
+  if (match === null) return endpointAddress;
+  const scheme = match[1] === 'flint+client' ? 'flint+client' : 'flint';
+  return `${scheme}://${match[2] ?? ''}`;
+}
+
+// ---- WorkerInfo ---------------------------------------------------------------------------------------
+
+export const coresFree = (w: WorkerInfo): number => w.cores - w.coresUsed;
+export const memoryFreeMb = (w: WorkerInfo): number => w.memoryMb - w.memoryUsedMb;
+export const hostPort = (w: WorkerInfo): string => (w.host.includes(':') ? `[${w.host}]:${w.port}` : `${w.host}:${w.port}`);
+export const fullExecutorId = (e: ExecutorInfo): string => `${e.app.id}/${e.id}`;
+
+export function workerAddExecutor(w: WorkerInfo, exec: ExecutorInfo): void {
+  w.executors.set(fullExecutorId(exec), exec);
+  w.coresUsed += exec.cores;
+  w.memoryUsedMb += exec.memoryMb;
+}
+
+/** A no-op when the executor is not on the worker (Spark's `WorkerInfo.removeExecutor`). */
+export function workerRemoveExecutor(w: WorkerInfo, exec: ExecutorInfo): void {
+  const key = fullExecutorId(exec);
+  if (!w.executors.has(key)) return;
+  w.executors.delete(key);
+  w.coresUsed -= exec.cores;
+  w.memoryUsedMb -= exec.memoryMb;
+}
+
+export function workerAddDriver(w: WorkerInfo, d: DriverInfo): void {
+  w.drivers.set(d.id, d);
+  w.coresUsed += d.desc.cores;
+  w.memoryUsedMb += d.desc.memoryMb;
+}
+
+export function workerRemoveDriver(w: WorkerInfo, d: DriverInfo): void {
+  if (!w.drivers.delete(d.id)) return;
+  w.coresUsed -= d.desc.cores;
+  w.memoryUsedMb -= d.desc.memoryMb;
+}
+
+// ---- ApplicationInfo ----------------------------------------------------------------------------------
+
+/** `desc.maxCores`, else `flint.deploy.defaultCores`, else unlimited. */
+export const requestedCores = (app: ApplicationInfo): number =>
+  app.desc.maxCores ?? app.defaultCores ?? Number.POSITIVE_INFINITY;
+export const coresLeft = (app: ApplicationInfo): number => requestedCores(app) - app.coresGranted;
+/** Spark's `isFinished`: neither WAITING nor RUNNING. */
+export const isAppFinished = (app: ApplicationInfo): boolean => app.state !== 'WAITING' && app.state !== 'RUNNING';
+
+/** A new executor with the next id, or with `explicitId` when recovery rebuilds one a worker reported. */
+export function appAddExecutor(
+  app: ApplicationInfo,
+  worker: WorkerInfo,
+  cores: number,
+  memoryMb: number,
+  explicitId?: number,
+): ExecutorInfo {
+  const id = explicitId ?? app.nextExecutorId;
+  app.nextExecutorId = Math.max(app.nextExecutorId, id + 1);
+  const exec: ExecutorInfo = { id, app, worker, cores, memoryMb, state: 'LAUNCHING' };
+  app.executors.set(id, exec);
+  app.coresGranted += cores;
+  return exec;
+}
+
+export function appRemoveExecutor(app: ApplicationInfo, exec: ExecutorInfo): void {
+  const known = app.executors.get(exec.id);
+  if (known === undefined) return;
+  app.removedExecutors.push(known);
+  app.executors.delete(exec.id);
+  app.coresGranted -= exec.cores;
+}
+
+export const isExecutorFinished = (state: ExecutorState): boolean =>
+  state === 'KILLED' || state === 'FAILED' || state === 'LOST' || state === 'EXITED';
+
+/**
+ * Keeps a completed list bounded (reference §4.5): when it already holds `retained` entries, drop the oldest
+ * max(retained / 10, 1) **before** the caller appends.
+ */
+export function trimBeforeAppend<T>(list: T[], retained: number): void {
+  if (list.length >= retained) list.splice(0, Math.max(Math.floor(retained / 10), 1));
+}
+
+/** Removes `item` from an ordered list, if present. */
+export function removeFrom<T>(list: T[], item: T): boolean {
+  const at = list.indexOf(item);
+  if (at < 0) return false;
+  list.splice(at, 1);
+  return true;
+}
