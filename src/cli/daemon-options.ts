@@ -4,7 +4,9 @@
 
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.ts';
+import type { FlintConf } from '../conf/flint-conf.ts';
 import { parseSizeBytes } from '../conf/units.ts';
+import type { Logger } from '../util/logger.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -58,4 +60,24 @@ export function parseHost(raw: { value: string; what: string } | undefined): str
 /** Commander collector for repeatable flags. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/**
+ * Daemons launch processes on request, so they authenticate by default: without `flint.authenticate` in the
+ * configuration it is taken as true, and a secret must be configured. `flint.authenticate=false` runs an open
+ * cluster, with a warning in the log.
+ */
+export function requireAuthenticationByDefault(conf: FlintConf, logger: Logger): void {
+  if (!conf.has('flint.authenticate')) conf.set('flint.authenticate', 'true');
+  if (!conf.getBoolean('flint.authenticate', true)) {
+    logger.warn({}, 'flint.authenticate=false: anyone who can reach this daemon\'s RPC port can run programs on the workers');
+    return;
+  }
+  if (!conf.has('flint.authenticate.secret') && !conf.has('flint.authenticate.secret.file')) {
+    throw new ConfigError(
+      'flint.authenticate.secret',
+      'Flint daemons require authentication by default: set the same flint.authenticate.secret.file (or ' +
+        'flint.authenticate.secret) on every node, or flint.authenticate=false to run an open cluster on a trusted network',
+    );
+  }
 }

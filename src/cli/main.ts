@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isFlintError } from '../errors.ts';
+import { masterCommand } from './master-command.ts';
 import { workerCommand } from './worker-command.ts';
 
 const FLINT_HOME = process.env['FLINT_HOME'] ?? fileURLToPath(new URL('../..', import.meta.url));
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .version(`flint ${pkg.version} (node ${process.version}, wire protocol 1)`, '-v, --version', 'print the version and exit')
     .showHelpAfterError('(run flint --help for usage)')
     .exitOverride();
+  program.addCommand(masterCommand(FLINT_HOME));
   program.addCommand(workerCommand(FLINT_HOME));
   program.addHelpText('after', '\nDocumentation: README.md and docs/ in the Flint checkout.');
   return program;

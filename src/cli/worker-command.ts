@@ -7,7 +7,7 @@ import { loadConf } from '../conf/load-conf.ts';
 import { startWorkerDaemon } from '../daemons/worker-daemon.ts';
 import { parseMasterUrls, formatRpcAddress } from '../rpc/address.ts';
 import { createLogger } from '../util/logger.ts';
-import { collect, parseHost, parseMemoryMb, parsePort, parsePositiveInt, pick, type Env } from './daemon-options.ts';
+import { collect, parseHost, requireAuthenticationByDefault, parseMemoryMb, parsePort, parsePositiveInt, pick, type Env } from './daemon-options.ts';
 
 interface WorkerFlags {
   cores?: string;
@@ -51,6 +51,7 @@ export function workerCommand(flintHome: string, env: Env = process.env): Comman
         masterUrls: masters,
       };
       const logger = createLogger('worker');
+      requireAuthenticationByDefault(conf, logger);
       const daemon = await startWorkerDaemon({ conf, logger, base });
       logger.info(
         { workerId: daemon.workerId, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, cores: base.cores, memoryMb: base.memoryMb },

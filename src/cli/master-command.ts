@@ -1,0 +1,43 @@
+// `flint master [options]`: runs a master daemon in the foreground until SIGTERM/SIGINT.
+
+import { Command } from 'commander';
+import { loadConf } from '../conf/load-conf.ts';
+import { startMasterDaemon } from '../daemons/master-daemon.ts';
+import { createLogger } from '../util/logger.ts';
+import { collect, parseHost, parsePort, pick, requireAuthenticationByDefault, type Env } from './daemon-options.ts';
+
+interface MasterFlags {
+  host?: string;
+  port?: string;
+  webuiPort?: string;
+  propertiesFile?: string;
+  conf: string[];
+}
+
+export function masterCommand(flintHome: string, env: Env = process.env): Command {
+  return new Command('master')
+    .description('run a master daemon: workers register with it, apps and drivers are scheduled by it')
+    .helpOption('--help', 'show this help')
+    .option('-h, --host <host>', 'host to bind and advertise (FLINT_MASTER_HOST; default: this host name)')
+    .option('-p, --port <port>', 'RPC port, 0 for any (FLINT_MASTER_PORT; default 7077)')
+    .option('--webui-port <port>', 'web UI port, 0 for any (FLINT_MASTER_WEBUI_PORT; default 8080)')
+    .option('--properties-file <file>', 'properties file (default: conf/flint-defaults.conf)')
+    .option('--conf <key=value>', 'a configuration key, repeatable', collect, [])
+    .action(async (flags: MasterFlags) => {
+      const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: ['FLINT_DAEMON_OPTS', 'FLINT_MASTER_OPTS'], env, flintHome });
+      const host = parseHost(pick(flags.host, '--host', env, 'FLINT_MASTER_HOST'));
+      const port = parsePort(pick(flags.port, '--port', env, 'FLINT_MASTER_PORT'), 7077);
+      const webUiPort = parsePort(pick(flags.webuiPort, '--webui-port', env, 'FLINT_MASTER_WEBUI_PORT'), 8080);
+      const logger = createLogger('master');
+      requireAuthenticationByDefault(conf, logger);
+      const publicHost = env['FLINT_PUBLIC_DNS'] || host;
+      const daemon = await startMasterDaemon({ conf, logger, host, publicHost, port, webUiPort });
+      logger.info(
+        { masterUrl: daemon.masterUrl, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort },
+        `Master started at ${daemon.masterUrl} (web UI http://${publicHost}:${daemon.webUiPort})`,
+      );
+      process.once('SIGTERM', () => void daemon.shutdown('received SIGTERM'));
+      process.once('SIGINT', () => void daemon.shutdown('received SIGINT'));
+      process.exitCode = await daemon.exited;
+    });
+}

@@ -1,0 +1,49 @@
+// MasterConfig from `flint.*` keys (reference §9.1), for the daemon. Bad values are ConfigErrors naming the key.
+
+import type { FlintConf } from '../conf/flint-conf.ts';
+import { ConfigError } from '../errors.ts';
+import { masterConfig, type MasterConfig } from '../master/index.ts';
+import { WORKER_SELECTION_POLICIES, parseWorkerSelectionPolicy } from '../scheduling/index.ts';
+
+export interface MasterPorts {
+  readonly host: string;
+  /** Host put in URLs given to others (FLINT_PUBLIC_DNS); defaults to `host`. */
+  readonly publicHost: string;
+  readonly port: number;
+  readonly webUiPort: number;
+}
+
+export function masterConfigFromConf(conf: FlintConf, ports: MasterPorts): MasterConfig {
+  const workerTimeoutMs = conf.getDurationMs('flint.worker.timeout', '60s', 's');
+  const optionalInt = (key: string): number | undefined => (conf.has(key) ? conf.getInt(key, 0) : undefined);
+  const policyText = conf.getString('flint.deploy.workerSelectionPolicy', 'CORES_FREE_DESC');
+  const workerSelectionPolicy = parseWorkerSelectionPolicy(policyText);
+  if (workerSelectionPolicy === undefined) {
+    throw new ConfigError(
+      'flint.deploy.workerSelectionPolicy',
+      `flint.deploy.workerSelectionPolicy=${JSON.stringify(policyText)} is not a policy; expected one of ${WORKER_SELECTION_POLICIES.join(', ')}`,
+    );
+  }
+  // spreadOutApps is Spark 4's name; the older spreadOut is still accepted as its alternative.
+  const spreadOutKey = conf.has('flint.deploy.spreadOutApps') ? 'flint.deploy.spreadOutApps' : 'flint.deploy.spreadOut';
+  const hostPort = (port: number): string => (ports.publicHost.includes(':') ? `[${ports.publicHost}]:${port}` : `${ports.publicHost}:${port}`);
+  return masterConfig({
+    host: ports.host,
+    port: ports.port,
+    webUiPort: ports.webUiPort,
+    masterUrl: `flint://${hostPort(ports.port)}`,
+    masterAddress: `flint://Master@${hostPort(ports.port)}`,
+    masterWebUiUrl: `http://${hostPort(ports.webUiPort)}`,
+    workerTimeoutMs,
+    deadWorkerPersistence: conf.getInt('flint.dead.worker.persistence', 15, { min: 0 }),
+    spreadOutApps: conf.getBoolean(spreadOutKey, true),
+    spreadOutDrivers: conf.getBoolean('flint.deploy.spreadOutDrivers', true),
+    defaultCores: optionalInt('flint.deploy.defaultCores'),
+    maxExecutorRetries: conf.getInt('flint.deploy.maxExecutorRetries', 10, { min: -1 }),
+    retainedApplications: conf.getInt('flint.deploy.retainedApplications', 200, { min: 1 }),
+    retainedDrivers: conf.getInt('flint.deploy.retainedDrivers', 200, { min: 1 }),
+    maxDrivers: optionalInt('flint.deploy.maxDrivers'),
+    workerSelectionPolicy,
+    recoveryTimeoutMs: conf.getDurationMs('flint.deploy.recoveryTimeout', `${workerTimeoutMs}ms`, 's'),
+  });
+}

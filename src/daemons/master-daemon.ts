@@ -1,0 +1,261 @@
+// The master daemon: MasterMachine wired to a real RpcEnv, an HTTP server, timers, a persistence store and
+// a leader election. The machine decides; this file carries out its effects in order and turns callbacks
+// (messages, disconnects, timers, leadership) into inputs.
+
+import { randomInt } from 'node:crypto';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FlintConf } from '../conf/flint-conf.ts';
+import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
+import {
+  EMPTY_PERSISTED_STATE,
+  MasterMachine,
+  PersistedRecord,
+  isMasterAsk,
+  masterJson,
+  replyToken,
+  type MasterEffect,
+  type MasterInbound,
+  type MasterInput,
+  type PersistedMasterState,
+  type ReplyToken,
+} from '../master/index.ts';
+import { MonarchyLeaderElection, type LeaderElection } from '../ports/leader-election.ts';
+import { NullPersistenceStore, type PersistenceStore } from '../ports/persistence-store.ts';
+import { mergeCatalogs } from '../protocol/catalog.ts';
+import { AppToMaster, ClientToMaster, MasterQueries, WorkerToMaster } from '../protocol/messages.ts';
+import type { ReplyContext } from '../rpc/endpoint.ts';
+import { RpcEnv } from '../rpc/rpc-env.ts';
+import type { Logger } from '../util/logger.ts';
+import { masterConfigFromConf } from './master-conf.ts';
+import { MachineHost } from './machine-host.ts';
+
+const MasterInboundCatalog = mergeCatalogs<MasterInbound>(
+  'Master',
+  WorkerToMaster,
+  AppToMaster,
+  ClientToMaster,
+  MasterQueries,
+);
+
+export interface MasterDaemonOptions {
+  readonly conf: FlintConf;
+  readonly logger: Logger;
+  readonly host: string;
+  readonly publicHost?: string;
+  readonly port: number;
+  readonly webUiPort: number;
+  readonly store?: PersistenceStore;
+  readonly election?: LeaderElection;
+}
+
+export interface MasterDaemon {
+  readonly rpcPort: number;
+  readonly webUiPort: number;
+  readonly masterUrl: string;
+  readonly exited: Promise<number>;
+  shutdown(reason: string): Promise<number>;
+}
+
+export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<MasterDaemon> {
+  const { conf, logger } = opts;
+  const env = await RpcEnv.create({ name: 'flintMaster', host: opts.host, port: opts.port, conf, logger });
+  const ui: { machine?: MasterMachine } = {};
+  let http: StartedHttpServer | undefined;
+  try {
+    const state = () => (ui.machine as MasterMachine).state;
+    http = await startHttpServer(
+      [
+        { method: 'GET', path: '/json', handler: () => json(200, masterJson(state(), Date.now())) },
+        { method: 'GET', path: '/json/', handler: () => json(200, masterJson(state(), Date.now())) },
+        { method: 'GET', path: '/healthz', handler: () => json(200, { status: 'ok' }) },
+        {
+          method: 'GET',
+          path: '/readyz',
+          handler: () => (state().recoveryState === 'ALIVE' ? json(200, { status: 'ALIVE' }) : json(503, { status: state().recoveryState })),
+        },
+      ],
+      { host: opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, { min: 0 }), logger },
+    );
+    const config = masterConfigFromConf(conf, {
+      host: opts.host,
+      publicHost: opts.publicHost ?? opts.host,
+      port: env.address?.port ?? opts.port,
+      webUiPort: http.port,
+    });
+    const machine = new MasterMachine(config, { nextInt: (max) => randomInt(0, max) });
+    ui.machine = machine;
+    const runtime = new MasterRuntime(env, http, machine, opts.store ?? new NullPersistenceStore(), opts.election ?? new MonarchyLeaderElection(), logger);
+    await runtime.start();
+    return {
+      rpcPort: env.address?.port ?? 0,
+      webUiPort: http.port,
+      masterUrl: config.masterUrl,
+      exited: runtime.exited,
+      shutdown: (reason) => runtime.shutdown(reason),
+    };
+  } catch (err) {
+    await http?.close();
+    await env.shutdown();
+    throw err;
+  }
+}
+
+class MasterRuntime {
+  readonly exited: Promise<number>;
+  readonly #env: RpcEnv;
+  readonly #http: StartedHttpServer;
+  readonly #store: PersistenceStore;
+  readonly #election: LeaderElection;
+  readonly #logger: Logger;
+  readonly #host: MachineHost<MasterInput, MasterEffect>;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #pendingAsks = new Map<ReplyToken, ReplyContext>();
+  #nextToken = 1;
+  #resolveExit: (code: number) => void = () => {};
+  #stopping = false;
+
+  constructor(env: RpcEnv, http: StartedHttpServer, machine: MasterMachine, store: PersistenceStore, election: LeaderElection, logger: Logger) {
+    this.#env = env;
+    this.#http = http;
+    this.#store = store;
+    this.#election = election;
+    this.#logger = logger;
+    this.exited = new Promise((done) => (this.#resolveExit = done));
+    this.#host = new MachineHost<MasterInput, MasterEffect>(machine, (e) => this.#execute(e), { now: Date.now, logger });
+  }
+
+  async start(): Promise<void> {
+    this.#env.setupEndpoint('Master', {
+      messages: MasterInboundCatalog,
+      receive: (message, ctx) => {
+        if (isMasterAsk(message)) {
+          // An ask sent one-way (an older client): handle it, and drop the reply.
+          const token = this.#token({ senderAddress: ctx.senderAddress, reply: () => {}, sendFailure: () => {} });
+          return this.#host.submit({ kind: 'Ask', from: ctx.senderAddress, replyTo: token, message });
+        }
+        return this.#host.submit({ kind: 'Receive', from: ctx.senderAddress, message });
+      },
+      receiveAndReply: (message, ctx) => {
+        if (!isMasterAsk(message)) {
+          ctx.sendFailure(new Error(`${message.type} is a one-way message: send it, do not ask`));
+          return undefined;
+        }
+        return this.#host.submit({ kind: 'Ask', from: ctx.senderAddress, replyTo: this.#token(ctx), message });
+      },
+      onDisconnected: (envId) => this.#host.submit({ kind: 'Disconnected', envId }),
+    });
+    await this.#host.submit({ kind: 'Start' });
+    this.#election.start({
+      granted: () => void this.#onGranted(),
+      revoked: () => void this.#host.submit({ kind: 'RevokedLeadership' }),
+    });
+  }
+
+  shutdown(reason: string): Promise<number> {
+    void this.#stop(0, reason);
+    return this.exited;
+  }
+
+  #token(ctx: ReplyContext): ReplyToken {
+    const token = replyToken(this.#nextToken++);
+    this.#pendingAsks.set(token, ctx);
+    return token;
+  }
+
+  async #onGranted(): Promise<void> {
+    const persisted = await readPersisted(this.#store, this.#logger);
+    await this.#host.submit({ kind: 'ElectedLeader', persisted });
+  }
+
+  async #execute(effect: MasterEffect): Promise<void> {
+    switch (effect.kind) {
+      case 'Send':
+        try {
+          this.#env.endpointRef(effect.to).send(effect.message);
+        } catch (err) {
+          this.#logger.warn({ to: effect.to, type: effect.message.type, err: (err as Error).message }, 'could not send');
+        }
+        return;
+      case 'Reply':
+        this.#pendingAsks.get(effect.token)?.reply(effect.message);
+        this.#pendingAsks.delete(effect.token);
+        return;
+      case 'ReplyFailure':
+        this.#pendingAsks.get(effect.token)?.sendFailure(new Error(effect.error));
+        this.#pendingAsks.delete(effect.token);
+        return;
+      case 'Persist':
+        // A failure throws: the host stops carrying out this input's later effects (no acknowledgement).
+        await this.#store.put(effect.key, effect.record);
+        return;
+      case 'Unpersist':
+        await this.#store.delete(effect.key);
+        return;
+      case 'StartTimer':
+        this.#startTimer(effect.timer, effect.delayMs, effect.periodMs);
+        return;
+      case 'CancelTimer':
+        this.#clearTimer(effect.timer);
+        return;
+      case 'StepDown':
+        this.#logger.error({ reason: effect.reason }, `Leadership has been revoked; the master is shutting down: ${effect.reason}`);
+        void this.#stop(0, effect.reason);
+        return;
+      case 'Log':
+        this.#logger[effect.level]({ ...effect.fields }, effect.msg);
+        return;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown master effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #startTimer(timer: string, delayMs: number, periodMs: number | undefined): void {
+    this.#clearTimer(timer);
+    const fire = () => void this.#host.submit({ kind: 'TimerFired', timer: timer as 'CheckForWorkerTimeOut' });
+    const handle = setTimeout(() => {
+      fire();
+      if (periodMs !== undefined) this.#timers.set(timer, setInterval(fire, periodMs));
+      else this.#timers.delete(timer);
+    }, delayMs);
+    this.#timers.set(timer, handle);
+  }
+
+  #clearTimer(timer: string): void {
+    const handle = this.#timers.get(timer);
+    clearTimeout(handle);
+    clearInterval(handle);
+    this.#timers.delete(timer);
+  }
+
+  async #stop(code: number, reason: string): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#logger.info({ reason }, `Master stopping: ${reason}`);
+    this.#host.close();
+    for (const timer of [...this.#timers.keys()]) this.#clearTimer(timer);
+    await this.#election.close();
+    await this.#http.close();
+    await this.#env.shutdown();
+    await this.#store.close();
+    this.#resolveExit(code);
+  }
+}
+
+const recordCheck = TypeCompiler.Compile(PersistedRecord);
+
+/** Reads back what was persisted; a record that fails its schema is logged and skipped, never fatal. */
+async function readPersisted(store: PersistenceStore, logger: Logger): Promise<PersistedMasterState> {
+  const skip = (key: string, reason: string) => logger.warn({ key, reason }, 'skipping an unreadable persisted record');
+  const read = async <K extends PersistedRecord['kind']>(prefix: string, kind: K) => {
+    const out: Array<Extract<PersistedRecord, { kind: K }>> = [];
+    for (const { key, value } of await store.list(prefix, skip)) {
+      if (recordCheck.Check(value) && value.kind === kind) out.push(value as Extract<PersistedRecord, { kind: K }>);
+      else skip(key, `not a valid ${kind} record: ${recordCheck.Errors(value).First()?.message ?? 'wrong kind'}`);
+    }
+    return out;
+  };
+  const [apps, drivers, workers] = await Promise.all([read('app_', 'app'), read('driver_', 'driver'), read('worker_', 'worker')]);
+  return apps.length + drivers.length + workers.length === 0 ? EMPTY_PERSISTED_STATE : { apps, drivers, workers };
+}
