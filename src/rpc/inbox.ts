@@ -28,7 +28,7 @@ export class Inbox {
       return false;
     }
     this.#tasks.push(onDrop ? { task, onDrop } : { task });
-    if (!this.#running) void this.#drain();
+    if (!this.#running) this.#drain();
     return true;
   }
 
@@ -49,26 +49,38 @@ export class Inbox {
     }
   }
 
-  async #drain(): Promise<void> {
+  /**
+   * Runs queued tasks synchronously until one returns a promise; then resumes after it settles. A burst of
+   * synchronous handlers costs no promise at all.
+   */
+  #drain(): void {
     this.#running = true;
-    try {
-      while (this.#head < this.#tasks.length) {
-        const { task } = this.#tasks[this.#head] as Entry;
-        this.#tasks[this.#head++] = DONE;
-        if (this.#head > 1024 && this.#head * 2 > this.#tasks.length) {
-          this.#tasks = this.#tasks.slice(this.#head);
-          this.#head = 0;
-        }
-        try {
-          const result = task();
-          if (result !== undefined) await result;
-        } catch (err) {
-          this.#onTaskError(err);
-        }
+    while (this.#head < this.#tasks.length) {
+      const { task } = this.#tasks[this.#head] as Entry;
+      this.#tasks[this.#head++] = DONE;
+      if (this.#head > 1024 && this.#head * 2 > this.#tasks.length) {
+        this.#tasks = this.#tasks.slice(this.#head);
+        this.#head = 0;
       }
-    } finally {
-      this.#running = false;
+      let result: void | Promise<void>;
+      try {
+        result = task();
+      } catch (err) {
+        this.#onTaskError(err);
+        continue;
+      }
+      if (result !== undefined) {
+        result.then(
+          () => this.#drain(),
+          (err: unknown) => {
+            this.#onTaskError(err);
+            this.#drain();
+          },
+        );
+        return;
+      }
     }
+    this.#running = false;
   }
 }
 
