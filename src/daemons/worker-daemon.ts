@@ -2,12 +2,12 @@
 // The machine decides; this file only carries out its effects and turns callbacks into inputs.
 
 import { randomInt } from 'node:crypto';
-import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { access, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlintConf } from '../conf/flint-conf.ts';
-import { RpcTimeoutError } from '../errors.ts';
+import { ConfigError, RpcTimeoutError } from '../errors.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
 import type { ProcessExit } from '../ports/process-launcher.ts';
@@ -106,7 +106,15 @@ class WorkerRuntime {
   }
 
   async start(): Promise<void> {
-    await mkdir(this.#workDir, { recursive: true });
+    try {
+      await mkdir(this.#workDir, { recursive: true });
+      await access(this.#workDir, constants.W_OK);
+    } catch (err) {
+      throw new ConfigError(
+        '--work-dir',
+        `the work dir ${JSON.stringify(this.#workDir)} cannot be created or written: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
     this.#env.setupEndpoint('Worker', {
       messages: MasterToWorker,
       receive: (message, ctx) => this.#host.submit({ type: 'MasterMessage', from: ctx.senderAddress, message }),
