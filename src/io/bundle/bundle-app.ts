@@ -1,0 +1,62 @@
+// Bundles an application for its executors: the app's main module and everything it imports (npm packages
+// and Flint's own API included) become one ESM file, addressed by the sha256 of its bytes. Executors on
+// other machines then need nothing but Flint: they fetch the bundle from the driver once and cache it.
+//
+// Node built-ins stay imports. `flint` (the package name apps import) resolves to this checkout's API.
+// The bundle's exports are listed from esbuild's metafile, so the driver can check, before anything runs,
+// that a task function is one the main module exports.
+
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { build } from 'esbuild';
+
+export interface AppBundle {
+  readonly code: Uint8Array;
+  /** sha256 of `code`, hex. */
+  readonly hash: string;
+  /** Names the main module exports (re-exports included). */
+  readonly exports: readonly string[];
+}
+
+export class AppBundleError extends Error {
+  override readonly name = 'AppBundleError';
+}
+
+export interface BundleOptions {
+  /** The module `import ... from 'flint'` resolves to. */
+  readonly flintEntry: string;
+}
+
+export async function bundleApp(mainModule: string, opts: BundleOptions): Promise<AppBundle> {
+  const entry = resolve(mainModule);
+  let result;
+  try {
+    result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node24',
+      metafile: true,
+      logLevel: 'silent',
+      sourcemap: 'inline',
+      alias: { flint: opts.flintEntry },
+      // Packages that use require() inside an ESM bundle need a require function.
+      banner: { js: "import { createRequire as __flintCreateRequire } from 'node:module'; const require = __flintCreateRequire(import.meta.url);" },
+    });
+  } catch (err) {
+    const errors = (err as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors ?? [];
+    const first = errors[0];
+    const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
+    throw new AppBundleError(`cannot bundle ${mainModule}: ${first?.text ?? (err as Error).message}${where}`);
+  }
+  const output = result.outputFiles[0];
+  if (output === undefined) throw new AppBundleError(`bundling ${mainModule} produced no output`);
+  const outputMeta = Object.values(result.metafile.outputs)[0];
+  return {
+    code: output.contents,
+    hash: createHash('sha256').update(output.contents).digest('hex'),
+    exports: outputMeta?.exports ?? [],
+  };
+}
