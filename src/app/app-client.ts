@@ -5,7 +5,7 @@
 // answers; the one that leads does. After that it follows MasterChanged, relays executor events to its
 // listener, and unregisters on stop. It hosts the `AppClient` endpoint on the driver's env.
 
-import { MasterReplies, MasterToApp, type ApplicationDescription } from '../protocol/messages.ts';
+import { MasterReplies, MasterToApp, type AppToMaster, type ApplicationDescription } from '../protocol/messages.ts';
 import { formatEndpointAddress, formatRpcAddress, parseEndpointAddress, parseMasterUrls } from '../rpc/address.ts';
 import type { RpcEndpointRef } from '../rpc/endpoint-ref.ts';
 import type { RpcEnv } from '../rpc/rpc-env.ts';
@@ -39,7 +39,7 @@ export class AppClient {
   readonly #timeoutMs: number;
   readonly #retries: number;
   #appId: string | undefined;
-  #master: RpcEndpointRef | undefined;
+  #master: RpcEndpointRef<AppToMaster> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #dead = false;
   #disconnected = false;
@@ -80,7 +80,7 @@ export class AppClient {
           case 'WorkerRemoved':
             return this.#listener.workerRemoved(message.id, message.host, message.message);
           case 'MasterChanged':
-            this.#master = this.#env.endpointRef(message.masterAddress);
+            this.#master = this.#env.endpointRef<AppToMaster>(message.masterAddress);
             this.#disconnected = false;
             this.#logger.info({ master: message.masterAddress }, `Master has changed, new master is at ${message.masterAddress}`);
             if (this.#appId !== undefined) this.#master.send({ type: 'MasterChangeAcknowledged', appId: this.#appId });
@@ -134,7 +134,7 @@ export class AppClient {
     const driverAddress = formatEndpointAddress({ env: this.#env.id, name: APP_CLIENT_ENDPOINT });
     for (const master of this.#masters) {
       this.#logger.info({ master, attempt }, `Connecting to master ${master}...`);
-      this.#env.setupEndpointRef(master, 'Master').then(
+      this.#env.setupEndpointRef<AppToMaster>(master, 'Master').then(
         (ref) => ref.send({ type: 'RegisterApplication', appDescription: this.#desc, driverAddress }),
         (err: Error) => this.#logger.warn({ master, err: err.message }, `Failed to connect to master ${master}`),
       );
@@ -150,7 +150,7 @@ export class AppClient {
     if (this.#dead) return;
     clearTimeout(this.#timer);
     this.#appId = appId;
-    this.#master = this.#env.endpointRef(masterAddress);
+    this.#master = this.#env.endpointRef<AppToMaster>(masterAddress);
     this.#logger.info({ appId, master: parseEndpointAddress(masterAddress).env }, `Connected to the master; the application id is ${appId}`);
     this.#listener.connected(appId);
   }

@@ -41,8 +41,10 @@ export class RpcEndpointRef<M extends { readonly type: string } = { readonly typ
   }
 
   /** Exactly one reply, or a typed error: RpcTimeoutError, RpcRemoteError, RpcConnectionError, … */
-  ask<R = unknown>(message: M, options?: AskOptions | number): Promise<R> {
-    return this.#transport.askTo(this.env, this.name, message, options) as Promise<R>;
+  ask<R extends { readonly type: string }>(message: M, options: AskOptions<R> & { readonly expect: MessageCatalog<R> }): Promise<R>;
+  ask<R = unknown>(message: M, options?: AskOptions | number): Promise<R>;
+  ask(message: M, options?: AskOptions | number): Promise<unknown> {
+    return this.#transport.askTo(this.env, this.name, message, options);
   }
 
   whenWritable(): Promise<void> {
