@@ -5,56 +5,23 @@
 //     serving (/json answers, asks are answered, a good worker still registers).
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { RpcRemoteError } from '../../../src/errors.ts';
 import { MasterQueryReplies, type WorkerToMaster } from '../../../src/protocol/messages.ts';
 import { RpcEnv, type RpcEndpointRef } from '../../../src/rpc/index.ts';
 import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
-import { ChildGroup, describeExit, NODE_BIN, spawnChild, waitFor, type ChildHandle, type Exit } from '../../helpers/process.ts';
+import { authConf, MAIN, masterJson, newSecret, startMaster, startWorker, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
+import { ChildGroup, NODE_BIN, spawnChild, waitFor, type ChildHandle, type Exit } from '../../helpers/process.ts';
 
-const MAIN = 'src/cli/main.ts';
 const EXIT_WITHIN_MS = 15_000;
 const OPEN = ['--conf', 'flint.authenticate=false'];
 const LOCAL = ['--host', '127.0.0.1', '--port', '0', '--webui-port', '0'];
 
 // ---- helpers -------------------------------------------------------------------------------------------
-
-interface Daemon {
-  readonly child: ChildHandle;
-  readonly rpcPort: number;
-  readonly webUiPort: number;
-  readonly started: Record<string, unknown>;
-}
-
-async function startedLine(child: ChildHandle, timeoutMs = 15_000): Promise<Daemon> {
-  const started = await waitFor(
-    () => {
-      const line = child.stderrJson().find((l) => typeof l['rpcPort'] === 'number' && typeof l['webUiPort'] === 'number');
-      if (line !== undefined) return line;
-      if (child.exit !== undefined) throw new Error(`${child.label} exited (${describeExit(child.exit)}) before it started:\n${child.stderr()}`);
-      return undefined;
-    },
-    { timeoutMs, intervalMs: 25, what: `${child.label} to log that it started` },
-  );
-  return { child, rpcPort: Number(started['rpcPort']), webUiPort: Number(started['webUiPort']), started };
-}
-
-interface MasterJson {
-  workers: Array<{ id: string; port: number; state: string }>;
-  status: string;
-}
-
-async function masterJson(webUiPort: number): Promise<MasterJson> {
-  const res = await fetch(`http://127.0.0.1:${webUiPort}/json`, { signal: AbortSignal.timeout(3_000) });
-  assert.equal(res.status, 200);
-  return (await res.json()) as MasterJson;
-}
 
 /** The remote code of an ask's failure, failing the test when the ask succeeds or fails otherwise. */
 async function remoteFailure(ask: Promise<unknown>): Promise<RpcRemoteError> {
@@ -69,7 +36,7 @@ async function remoteFailure(ask: Promise<unknown>): Promise<RpcRemoteError> {
 describe('bad input to the daemons', { timeout: 60_000 }, () => {
   const children = new ChildGroup();
   const envs: RpcEnv[] = [];
-  const secret = randomBytes(24).toString('hex');
+  const secret = newSecret();
   let dir: string;
   let secretFile: string;
 
@@ -93,8 +60,7 @@ describe('bad input to the daemons', { timeout: 60_000 }, () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'flint-bad-input-test-'));
-    secretFile = join(dir, 'secret');
-    writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
+    secretFile = writeSecretFile(join(dir, 'secret'), secret);
   });
 
   after(async () => {
@@ -135,25 +101,14 @@ describe('bad input to the daemons', { timeout: 60_000 }, () => {
   });
 
   describe('bad messages to a running master', () => {
-    let master: Daemon & { url: string };
+    let master: MasterDaemon;
     let env: RpcEnv;
     let ref: RpcEndpointRef;
     const lines: LogLine[] = [];
 
     before(async () => {
-      const child = children.add(
-        spawnChild(
-          NODE_BIN,
-          [MAIN, 'master', ...LOCAL, '--conf', `flint.authenticate.secret.file=${secretFile}`, '--conf', 'flint.worker.timeout=2s'],
-          { label: 'master' },
-        ),
-      );
-      const daemon = await startedLine(child);
-      master = { ...daemon, url: String(daemon.started['masterUrl']) };
-      const conf = new FlintConf([
-        ['flint.authenticate', 'true'],
-        ['flint.authenticate.secret', secret],
-      ]);
+      master = await startMaster(children, { label: 'master', secretFile });
+      const conf = authConf(secret);
       env = await RpcEnv.create({ name: 'badClient', clientMode: true, conf, logger: memoryLogger(lines) });
       envs.push(env);
       ref = await env.setupEndpointRef(master.url, 'Master');
@@ -222,33 +177,8 @@ describe('bad input to the daemons', { timeout: 60_000 }, () => {
       assert.equal(state.status, 'ALIVE');
       assert.equal((await masterJson(master.webUiPort)).status, 'ALIVE');
 
-      const worker = children.add(
-        spawnChild(
-          NODE_BIN,
-          [
-            MAIN,
-            'worker',
-            master.url,
-            ...LOCAL,
-            '--cores',
-            '1',
-            '--memory',
-            '256m',
-            '--work-dir',
-            join(dir, 'good-worker'),
-            '--conf',
-            `flint.authenticate.secret.file=${secretFile}`,
-            '--conf',
-            'flint.worker.timeout=2s',
-          ],
-          { label: 'good worker' },
-        ),
-      );
-      const workerId = String((await startedLine(worker)).started['workerId']);
-      await waitFor(
-        async () => (await masterJson(master.webUiPort)).workers.some((w) => w.id === workerId && w.state === 'ALIVE'),
-        { timeoutMs: 10_000, intervalMs: 100, what: `${workerId} ALIVE in the master's /json` },
-      );
+      const { workerId } = await startWorker(children, { label: 'good worker', masterUrl: master.url, secretFile, workDir: join(dir, 'good-worker') });
+      await untilMasterJson(master.webUiPort, (j) => j.workers.some((w) => w.id === workerId && w.state === 'ALIVE'), `${workerId} ALIVE`);
       assert.ok(master.child.alive, 'the master is still running');
       assert.ok(!master.child.stderrJson().some((l) => Number(l['level']) >= 50), `no error lines in the master log:\n${master.child.stderr()}`);
     });

@@ -8,79 +8,27 @@
 //   4. kill -9 of the worker running it: the executor process goes away and the app hears it LOST.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FlintConf } from '../../../src/conf/flint-conf.ts';
-import { AppClient, TEST_EXECUTOR } from '../../fixtures/app-client.ts';
-import { ChildGroup, describeExit, NODE_BIN, REPO_ROOT, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { AppClient, PLACEHOLDER_ARGUMENTS, TEST_EXECUTOR } from '../../fixtures/app-client.ts';
+import {
+  authConf,
+  getJson,
+  newSecret,
+  startMaster,
+  startWorker as startWorkerDaemon,
+  untilMasterJson,
+  writeSecretFile,
+  type MasterDaemon,
+  type MasterJson,
+  type WorkerDaemon,
+  type WorkerJson,
+} from '../../helpers/daemons.ts';
+import { ChildGroup, waitFor } from '../../helpers/process.ts';
 
-const MAIN = 'src/cli/main.ts';
-const WORKER_TIMEOUT = '2s';
-
-// ---- daemon helpers ------------------------------------------------------------------------------------
-
-interface Daemon {
-  readonly child: ChildHandle;
-  readonly rpcPort: number;
-  readonly webUiPort: number;
-  /** The "started" log line. */
-  readonly started: Record<string, unknown>;
-}
-
-/** Waits (bounded) for the daemon's "started" line (the one carrying rpcPort and webUiPort). */
-async function startedLine(child: ChildHandle, timeoutMs = 15_000): Promise<Daemon> {
-  const started = await waitFor(
-    () => {
-      const line = child.stderrJson().find((l) => typeof l['rpcPort'] === 'number' && typeof l['webUiPort'] === 'number');
-      if (line !== undefined) return line;
-      if (child.exit !== undefined) throw new Error(`${child.label} exited (${describeExit(child.exit)}) before it started:\n${child.stderr()}`);
-      return undefined;
-    },
-    { timeoutMs, intervalMs: 25, what: `${child.label} to log that it started` },
-  );
-  return { child, rpcPort: Number(started['rpcPort']), webUiPort: Number(started['webUiPort']), started };
-}
-
-async function getJson<T>(webUiPort: number): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${webUiPort}/json`, { signal: AbortSignal.timeout(3_000) });
-  assert.equal(res.status, 200, `GET /json on port ${webUiPort}`);
-  return (await res.json()) as T;
-}
-
-interface MasterWorkerJson {
-  id: string;
-  host: string;
-  port: number;
-  webuiaddress: string;
-  cores: number;
-  coresused: number;
-  memory: number;
-  memoryused: number;
-  state: string;
-}
-interface MasterJson {
-  url: string;
-  workers: MasterWorkerJson[];
-  aliveworkers: number;
-  cores: number;
-  memory: number;
-  coresused: number;
-  activeapps: Array<{ id: string; cores: number; state: string; memoryperexecutor: number }>;
-  status: string;
-}
-interface WorkerJson {
-  id: string;
-  masterurl: string;
-  masterwebuiurl: string;
-  cores: number;
-  coresused: number;
-  memory: number;
-  memoryused: number;
-  executors: Array<{ id: number; appid: string; memory: number }>;
-}
+// ---- executor helpers ----------------------------------------------------------------------------------
 
 /** True when `pid` is a running process (a zombie counts as gone: it has exited, only its parent has not reaped it). */
 function pidAlive(pid: number): boolean {
@@ -107,100 +55,41 @@ function executorLine(stdoutPath: string): Record<string, unknown> | undefined {
 
 describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
   const children = new ChildGroup();
-  const secret = randomBytes(24).toString('hex');
-  const rpcConf = new FlintConf([
-    ['flint.authenticate', 'true'],
-    ['flint.authenticate.secret', secret],
-  ]);
+  const secret = newSecret();
+  const rpcConf = authConf(secret);
   let dir: string;
   let secretFile: string;
-  let master: Daemon & { url: string };
-  const workers = new Map<string, Daemon & { workerId: string; workDir: string; cores: number; memoryMb: number }>();
+  let master: MasterDaemon;
+  const workers = new Map<string, WorkerDaemon & { cores: number; memoryMb: number }>();
   let app: AppClient | undefined;
   /** Every executor pid seen, checked again in after(). */
   const executorPids = new Set<number>();
 
   async function startWorker(name: string, cores: number, memory: string, memoryMb: number) {
-    const workDir = join(dir, `work-${name}`);
-    const child = children.add(
-      spawnChild(
-        NODE_BIN,
-        [
-          MAIN,
-          'worker',
-          master.url,
-          '--host',
-          '127.0.0.1',
-          '--port',
-          '0',
-          '--webui-port',
-          '0',
-          '--cores',
-          String(cores),
-          '--memory',
-          memory,
-          '--work-dir',
-          workDir,
-          '--conf',
-          `flint.authenticate.secret.file=${secretFile}`,
-          '--conf',
-          `flint.worker.timeout=${WORKER_TIMEOUT}`,
-        ],
-        { label: `worker ${name}` },
-      ),
-    );
-    const daemon = await startedLine(child);
-    const workerId = String(daemon.started['workerId']);
-    assert.match(workerId, /^worker-\d{14}-127\.0\.0\.1-\d+$/);
-    const worker = { ...daemon, workerId, workDir, cores, memoryMb };
+    const daemon = await startWorkerDaemon(children, {
+      label: `worker ${name}`,
+      masterUrl: master.url,
+      secretFile,
+      workDir: join(dir, `work-${name}`),
+      cores,
+      memory,
+    });
+    assert.match(daemon.workerId, /^worker-\d{14}-127\.0\.0\.1-\d+$/);
+    const worker = { ...daemon, cores, memoryMb };
     workers.set(name, worker);
     return worker;
   }
 
-  function masterJson(): Promise<MasterJson> {
-    return getJson<MasterJson>(master.webUiPort);
-  }
-
   /** Polls the master's /json until `ok` holds (bounded). */
   function untilMaster(ok: (j: MasterJson) => boolean, what: string, timeoutMs = 10_000): Promise<MasterJson> {
-    let last: MasterJson | undefined;
-    return waitFor(
-      async () => {
-        last = await masterJson();
-        return ok(last) ? last : undefined;
-      },
-      { timeoutMs, intervalMs: 100, what: `${what} in the master's /json` },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; last /json: ${JSON.stringify(last)}`);
-    });
+    return untilMasterJson(master.webUiPort, ok, what, timeoutMs);
   }
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flint-cluster-test-'));
-    secretFile = join(dir, 'secret');
-    writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
+    secretFile = writeSecretFile(join(dir, 'secret'), secret);
     // The master goes through bin/flint itself (bash, bootstrap check, exec node): the path operators use.
-    const child = children.add(
-      spawnChild(
-        resolve(REPO_ROOT, 'bin/flint'),
-        [
-          'master',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          '0',
-          '--webui-port',
-          '0',
-          '--conf',
-          `flint.authenticate.secret.file=${secretFile}`,
-          '--conf',
-          `flint.worker.timeout=${WORKER_TIMEOUT}`,
-        ],
-        { label: 'master (bin/flint)' },
-      ),
-    );
-    const daemon = await startedLine(child);
-    master = { ...daemon, url: String(daemon.started['masterUrl']) };
+    master = await startMaster(children, { label: 'master (bin/flint)', secretFile, viaBinFlint: true });
     assert.equal(master.url, `flint://127.0.0.1:${master.rpcPort}`);
     await Promise.all([startWorker('a', 2, '512m', 512), startWorker('b', 3, '1g', 1024)]);
   });
@@ -309,19 +198,7 @@ describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
       coresPerExecutor: 1,
       memoryMbPerExecutor: 128,
       // Every placeholder as a whole argument, plus one embedded in a longer argument, which stays as it is.
-      executorArguments: [
-        '--app-id',
-        '{{APP_ID}}',
-        '--executor-id',
-        '{{EXECUTOR_ID}}',
-        '--hostname',
-        '{{HOSTNAME}}',
-        '--cores',
-        '{{CORES}}',
-        '--worker-url',
-        '{{WORKER_URL}}',
-        'prefix-{{APP_ID}}',
-      ],
+      executorArguments: [...PLACEHOLDER_ARGUMENTS, 'prefix-{{APP_ID}}'],
       environment: { FLINT_TEST_MARKER: 'from-the-app-description' },
     });
     const appId = app.appId;

@@ -5,67 +5,29 @@
 //   - a worker with the wrong secret cannot register, and both sides log the authentication failure.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { MasterToWorker, type WorkerToMaster } from '../../../src/protocol/messages.ts';
 import { RpcEnv, type RpcEndpointRef } from '../../../src/rpc/index.ts';
 import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
-import { ChildGroup, describeExit, NODE_BIN, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import {
+  authConf,
+  logLine,
+  masterJson,
+  newSecret,
+  startMaster as startMasterDaemon,
+  startWorker as startWorkerDaemon,
+  untilMasterJson,
+  writeSecretFile,
+  type MasterDaemon,
+  type WorkerDaemon,
+} from '../../helpers/daemons.ts';
+import { ChildGroup, waitFor } from '../../helpers/process.ts';
 
-const MAIN = 'src/cli/main.ts';
-
-// ---- daemon helpers ------------------------------------------------------------------------------------
-
-interface Daemon {
-  readonly child: ChildHandle;
-  readonly rpcPort: number;
-  readonly webUiPort: number;
-  readonly started: Record<string, unknown>;
-}
-
-/** Waits (bounded) for the daemon's "started" line (the one carrying rpcPort and webUiPort). */
-async function startedLine(child: ChildHandle, timeoutMs = 15_000): Promise<Daemon> {
-  const started = await waitFor(
-    () => {
-      const line = child.stderrJson().find((l) => typeof l['rpcPort'] === 'number' && typeof l['webUiPort'] === 'number');
-      if (line !== undefined) return line;
-      if (child.exit !== undefined) throw new Error(`${child.label} exited (${describeExit(child.exit)}) before it started:\n${child.stderr()}`);
-      return undefined;
-    },
-    { timeoutMs, intervalMs: 25, what: `${child.label} to log that it started` },
-  );
-  return { child, rpcPort: Number(started['rpcPort']), webUiPort: Number(started['webUiPort']), started };
-}
-
-/** Waits (bounded) for a pino line on the child's stderr; fails at once if the child exits. */
-function logLine(child: ChildHandle, match: (line: Record<string, unknown>) => boolean, what: string, timeoutMs = 5_000) {
-  return waitFor(
-    () => {
-      const line = child.stderrJson().find(match);
-      if (line !== undefined) return line;
-      if (child.exit !== undefined) throw new Error(`${child.label} exited (${describeExit(child.exit)}) before ${what}:\n${child.stderr()}`);
-      return undefined;
-    },
-    { timeoutMs, intervalMs: 25, what: `${what}; ${child.label} stderr:\n${child.stderr()}` },
-  );
-}
-
-interface MasterJson {
-  workers: Array<{ id: string; host: string; port: number; cores: number; memory: number; state: string }>;
-  status: string;
-}
-
-async function masterJson(webUiPort: number): Promise<MasterJson> {
-  const res = await fetch(`http://127.0.0.1:${webUiPort}/json`, { signal: AbortSignal.timeout(3_000) });
-  assert.equal(res.status, 200);
-  return (await res.json()) as MasterJson;
-}
-
+/** A port nothing listens on (bound to find it, then closed): where a master will be started later. */
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done, fail) => {
@@ -80,75 +42,27 @@ async function freePort(): Promise<number> {
 describe('worker registration', { timeout: 60_000 }, () => {
   const children = new ChildGroup();
   const envs: RpcEnv[] = [];
-  const secret = randomBytes(24).toString('hex');
-  const wrongSecret = randomBytes(24).toString('hex');
+  const secret = newSecret();
+  const wrongSecret = newSecret();
   let dir: string;
   let secretFile: string;
   let wrongSecretFile: string;
   /** A master shared by the duplicate and authentication tests. */
-  let master: Daemon & { url: string };
+  let master: MasterDaemon;
 
-  function startMaster(port: number, label: string): ChildHandle {
-    return children.add(
-      spawnChild(
-        NODE_BIN,
-        [
-          MAIN,
-          'master',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--webui-port',
-          '0',
-          '--conf',
-          `flint.authenticate.secret.file=${secretFile}`,
-          '--conf',
-          'flint.worker.timeout=2s',
-        ],
-        { label },
-      ),
-    );
+  function startMaster(port: number, label: string): Promise<MasterDaemon> {
+    return startMasterDaemon(children, { label, secretFile, port });
   }
 
-  function startWorker(masterUrl: string, label: string, secretPath: string): ChildHandle {
-    return children.add(
-      spawnChild(
-        NODE_BIN,
-        [
-          MAIN,
-          'worker',
-          masterUrl,
-          '--host',
-          '127.0.0.1',
-          '--port',
-          '0',
-          '--webui-port',
-          '0',
-          '--cores',
-          '1',
-          '--memory',
-          '256m',
-          '--work-dir',
-          join(dir, label.replace(/\W+/g, '-')),
-          '--conf',
-          `flint.authenticate.secret.file=${secretPath}`,
-          '--conf',
-          'flint.worker.timeout=2s',
-        ],
-        { label },
-      ),
-    );
+  function startWorker(masterUrl: string, label: string, secretPath: string): Promise<WorkerDaemon> {
+    return startWorkerDaemon(children, { label, masterUrl, secretFile: secretPath, workDir: join(dir, label.replace(/\W+/g, '-')) });
   }
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flint-registration-test-'));
-    secretFile = join(dir, 'secret');
-    wrongSecretFile = join(dir, 'wrong-secret');
-    writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
-    writeFileSync(wrongSecretFile, `${wrongSecret}\n`, { mode: 0o600 });
-    const daemon = await startedLine(startMaster(0, 'shared master'));
-    master = { ...daemon, url: String(daemon.started['masterUrl']) };
+    secretFile = writeSecretFile(join(dir, 'secret'), secret);
+    wrongSecretFile = writeSecretFile(join(dir, 'wrong-secret'), wrongSecret);
+    master = await startMaster(0, 'shared master');
   });
 
   after(async () => {
@@ -160,9 +74,8 @@ describe('worker registration', { timeout: 60_000 }, () => {
   test('a worker started before its master registers once the master is up', { timeout: 30_000 }, async () => {
     const port = await freePort();
     const url = `flint://127.0.0.1:${port}`;
-    const worker = startWorker(url, 'early worker', secretFile);
-    const started = await startedLine(worker);
-    const workerId = String(started.started['workerId']);
+    const started = await startWorker(url, 'early worker', secretFile);
+    const { child: worker, workerId } = started;
     const starting = await logLine(worker, (l) => typeof l['initialRetryIntervalMs'] === 'number', 'the line giving the retry interval');
     const retryMs = Number(starting['initialRetryIntervalMs']);
     assert.ok(retryMs >= 5_000 && retryMs < 15_000, `initial retry interval ${retryMs} ms is 5–15 s`);
@@ -170,17 +83,15 @@ describe('worker registration', { timeout: 60_000 }, () => {
     const failed = await logLine(worker, (l) => String(l['msg']).startsWith(`Failed to connect to master ${url}`), 'the failed first attempt');
     assert.equal(failed['level'], 40);
 
-    const masterChild = startMaster(port, 'late master');
-    const late = await startedLine(masterChild);
+    const late = await startMaster(port, 'late master');
     assert.equal(late.rpcPort, port);
     const masterUpAt = performance.now();
     // The worker's next attempt comes at most one retry interval after its first; allow 5 s more.
-    const json = await waitFor(
-      async () => {
-        const j = await masterJson(late.webUiPort);
-        return j.workers.some((w) => w.id === workerId && w.state === 'ALIVE') ? j : undefined;
-      },
-      { timeoutMs: retryMs + 5_000, intervalMs: 100, what: `${workerId} ALIVE on the late master` },
+    const json = await untilMasterJson(
+      late.webUiPort,
+      (j) => j.workers.some((w) => w.id === workerId && w.state === 'ALIVE'),
+      `${workerId} ALIVE on the late master`,
+      retryMs + 5_000,
     );
     assert.equal(json.workers.length, 1);
     assert.equal(json.workers[0]?.port, started.rpcPort);
@@ -190,10 +101,7 @@ describe('worker registration', { timeout: 60_000 }, () => {
   });
 
   test('a duplicate worker id is acknowledged with duplicate=true and changes nothing (SPARK-23191)', async () => {
-    const conf = new FlintConf([
-      ['flint.authenticate', 'true'],
-      ['flint.authenticate.secret', secret],
-    ]);
+    const conf = authConf(secret);
     const lines: LogLine[] = [];
     /** A server-mode env hosting a `Worker` endpoint that records what the master sends it. */
     async function fakeWorker(name: string) {
@@ -262,9 +170,8 @@ describe('worker registration', { timeout: 60_000 }, () => {
   });
 
   test('a worker with the wrong secret cannot register; both sides log the authentication failure', async () => {
-    const worker = startWorker(master.url, 'impostor worker', wrongSecretFile);
-    const started = await startedLine(worker);
-    const workerId = String(started.started['workerId']);
+    const started = await startWorker(master.url, 'impostor worker', wrongSecretFile);
+    const { child: worker, workerId } = started;
     const authLine = await logLine(worker, (l) => l['code'] === 'FLINT_RPC_AUTH_FAILED', "the worker's authentication failure");
     assert.match(String(authLine['msg']), /secret differs/);
     const failed = await logLine(worker, (l) => String(l['msg']).startsWith(`Failed to connect to master ${master.url}`), 'the failed registration');
