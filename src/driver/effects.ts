@@ -1,0 +1,114 @@
+// What the driver's task scheduler asks the outside world to do, as one closed union (STYLE.md §3, after
+// etcd raft's `Ready`).
+//
+// ORDERING. `handle` returns effects in a list, and the adapter MUST carry them out in list order (each one at
+// least handed to the transport in order before the next):
+//
+//   - Sends to one executor keep their order (the RPC layer keeps per-connection order). In particular a
+//     `KillTask` follows the `LaunchTask` it kills, and `StopExecutor` is the last message an executor gets.
+//   - The list reflects state the machine has already changed: every effect may be performed as soon as it
+//     is read, and none needs to wait for the ones after it.
+//   - When a job fails (its retries ran out, its result grew too big, it was cancelled), the `KillTask`s for
+//     its still-running tasks come before its `JobFailed`.
+//   - A job's `Progress` effects never follow its `JobSucceeded`/`JobFailed`; its last `Progress` before a
+//     `JobSucceeded` shows every task done. After either terminal effect the job id is never mentioned again.
+//   - Every `FetchResult` is answered by exactly one `ResultFetched` or `ResultFetchFailed` input with its
+//     `taskId`, even when the executor is gone meanwhile (then the fetch fails). The machine decides what to
+//     release: the adapter never sends `ReleaseTaskResult` on its own.
+//   - `KillExecutor` comes before the effects that follow from treating that executor as lost (resubmitted
+//     tasks launched elsewhere, a failed job).
+//
+// TIMERS. `StartTimer` with a name that is already running replaces it. `CancelTimer` of a timer that is not
+// running does nothing. A fired timer comes back as a `TimerFired` input; a periodic one keeps firing.
+
+import type { DriverToExecutor, TaskFailure } from '../protocol/task-messages.ts';
+import type { DriverTimer } from './inputs.ts';
+
+/** The driver-to-executor messages the scheduler sends. (`FetchTaskResult` belongs to the adapter's fetch.) */
+export type ExecutorCommand = Extract<
+  DriverToExecutor,
+  { readonly type: 'LaunchTask' | 'KillTask' | 'StopExecutor' | 'ReleaseTaskResult' }
+>;
+
+/** An error as the user sees it: the remote task's own name, message and stack, or one the driver made. */
+export type JobError = TaskFailure;
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Readonly<Record<string, string | number | boolean>>;
+
+export type DriverEffect =
+  /** One-way message to the executor's `Executor` endpoint at `to` (its `executorAddress`). */
+  | {
+      readonly kind: 'SendToExecutor';
+      readonly executorId: string;
+      readonly to: string;
+      readonly message: ExecutorCommand;
+    }
+  /**
+   * Fetch a result the executor kept: ask `FetchTaskResult { taskId, index }` for `index` 0 … `chunks` − 1,
+   * concatenate (`bytes` in all), then feed `ResultFetched` or `ResultFetchFailed`.
+   */
+  | {
+      readonly kind: 'FetchResult';
+      readonly executorId: string;
+      readonly to: string;
+      readonly taskId: number;
+      readonly chunks: number;
+      readonly bytes: number;
+    }
+  /** Every task finished; `results[i]` is the msgpack result of the job's `tasks[i]`. */
+  | { readonly kind: 'JobSucceeded'; readonly jobId: number; readonly results: readonly Uint8Array[] }
+  /** `error` is what the user's promise rejects with; `summary` says why, Spark style, for the log and UI. */
+  | { readonly kind: 'JobFailed'; readonly jobId: number; readonly error: JobError; readonly summary: string }
+  /** For the console progress bar `[Job n: ===>  (done + running) / total]`. Emitted when a number changes. */
+  | {
+      readonly kind: 'Progress';
+      readonly jobId: number;
+      readonly total: number;
+      readonly done: number;
+      readonly running: number;
+    }
+  /** Ask the master, through the app client, to kill this executor (`KillExecutors`); it is already dropped here. */
+  | { readonly kind: 'KillExecutor'; readonly executorId: string; readonly reason: string }
+  | { readonly kind: 'StartTimer'; readonly timer: DriverTimer; readonly delayMs: number; readonly periodMs: number }
+  | { readonly kind: 'CancelTimer'; readonly timer: DriverTimer }
+  | { readonly kind: 'Log'; readonly level: LogLevel; readonly msg: string; readonly fields?: LogFields };
+
+export type DriverEffectKind = DriverEffect['kind'];
+
+/** Collects the effects of one `handle` call, in order. Handlers only append. */
+export class EffectList {
+  readonly #effects: DriverEffect[] = [];
+
+  get effects(): readonly DriverEffect[] {
+    return this.#effects;
+  }
+
+  push(effect: DriverEffect): void {
+    this.#effects.push(effect);
+  }
+
+  send(executorId: string, to: string, message: ExecutorCommand): void {
+    this.#effects.push({ kind: 'SendToExecutor', executorId, to, message });
+  }
+
+  log(level: LogLevel, msg: string, fields?: LogFields): void {
+    this.#effects.push(fields === undefined ? { kind: 'Log', level, msg } : { kind: 'Log', level, msg, fields });
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.log('debug', msg, fields);
+  }
+
+  info(msg: string, fields?: LogFields): void {
+    this.log('info', msg, fields);
+  }
+
+  warn(msg: string, fields?: LogFields): void {
+    this.log('warn', msg, fields);
+  }
+
+  error(msg: string, fields?: LogFields): void {
+    this.log('error', msg, fields);
+  }
+}

@@ -1,0 +1,143 @@
+// Executors as the scheduler sees them: registration, launch, heartbeats, loss, and stopping them all.
+// After Spark's CoarseGrainedSchedulerBackend (RegisterExecutor, LaunchedExecutor, removeExecutor),
+// HeartbeatReceiver (`expireDeadHosts`) and TaskSchedulerImpl (`executorLost`, `stop`).
+
+import type { DriverInput, ExecutorHeartbeatMessage } from './inputs.ts';
+import { countFailure, driverError, failJob, forget } from './jobs.ts';
+import { compareExecutorIds, resubmit, sortedIds, type Ctx, type TaskAttempt } from './state.ts';
+
+type Registered = Extract<DriverInput, { readonly kind: 'ExecutorRegistered' }>;
+
+export function handleExecutorRegistered(ctx: Ctx, input: Registered): void {
+  const { state, out, config } = ctx;
+  if (state.stopped) {
+    out.send(input.executorId, input.executorAddress, { type: 'StopExecutor' });
+    return;
+  }
+  if (state.executors.has(input.executorId)) {
+    out.warn(`Ignoring a second registration of executor ${input.executorId} (the adapter should have refused it)`);
+    return;
+  }
+  state.executors.set(input.executorId, {
+    executorId: input.executorId,
+    address: input.executorAddress,
+    host: input.hostname,
+    cores: input.cores,
+    launched: false,
+    freeCores: 0,
+    lastSeenMs: ctx.now,
+    running: new Set(),
+  });
+  state.executorOrder = [...state.executorOrder, input.executorId].sort(compareExecutorIds);
+  out.info(`Registered executor ${input.executorId} (${input.executorAddress}) with ${input.cores} cores`, {
+    executorId: input.executorId,
+    cores: input.cores,
+  });
+  if (!state.timerRunning) {
+    // Spark's HeartbeatReceiver checks every spark.network.timeoutInterval; Flint arms it with the first executor.
+    state.timerRunning = true;
+    const every = config.heartbeatCheckIntervalMs;
+    out.push({ kind: 'StartTimer', timer: 'ExpireDeadExecutors', delayMs: every, periodMs: every });
+  }
+}
+
+/** LaunchedExecutor: only now are the executor's cores free for offers (reference §7.3 step 4). */
+export function handleExecutorLaunched(ctx: Ctx, executorId: string): void {
+  const executor = ctx.state.executors.get(executorId);
+  if (executor === undefined) {
+    ctx.out.warn(`Ignoring LaunchedExecutor from unknown executor ${executorId}`);
+    return;
+  }
+  if (executor.launched) return;
+  executor.launched = true;
+  executor.freeCores = executor.cores - executor.running.size;
+}
+
+export function handleExecutorHeartbeat(ctx: Ctx, message: ExecutorHeartbeatMessage): void {
+  const executor = ctx.state.executors.get(message.executorId);
+  if (executor === undefined) {
+    ctx.out.debug(`Ignoring heartbeat from unknown executor ${message.executorId}`);
+    return;
+  }
+  executor.lastSeenMs = Math.max(executor.lastSeenMs, ctx.now);
+}
+
+/**
+ * Removes the executor. Its running tasks are resubmitted; when the loss was `causedByApp` each of them also
+ * counts a failure (Spark's ExecutorLostFailure with `exitCausedByApp`), which may fail their jobs. Results
+ * being fetched from it are left to the fetch, which will fail (see `handleResultFetchFailed`).
+ */
+export function loseExecutor(ctx: Ctx, executorId: string, reason: string, causedByApp: boolean): void {
+  const { state, out } = ctx;
+  const executor = state.executors.get(executorId);
+  if (executor === undefined) {
+    out.debug(`Lost an executor ${executorId} (already removed): ${reason}`);
+    return;
+  }
+  state.executors.delete(executorId);
+  state.executorOrder = state.executorOrder.filter((id) => id !== executorId);
+  out.error(`Lost executor ${executorId} on ${executor.host}: ${reason}`, { executorId, causedByApp });
+  // Detach every attempt first, so that a job failing on one of them sends no KillTask to this executor.
+  const lost: TaskAttempt[] = [];
+  for (const taskId of sortedIds(executor.running)) {
+    const attempt = state.tasks.get(taskId);
+    if (attempt === undefined) continue;
+    lost.push(attempt);
+    forget(ctx, attempt);
+  }
+  const how = causedByApp ? 'exited caused by one of the running tasks' : 'exited unrelated to the running tasks';
+  for (const attempt of lost) {
+    if (!attempt.job.active) continue;
+    if (causedByApp) {
+      const text = `Executor ${executorId} ${how}. Reason: ${reason}`;
+      countFailure(ctx, attempt, driverError('ExecutorLostFailure', text));
+    } else {
+      resubmit(attempt.job, attempt.index);
+    }
+  }
+}
+
+/**
+ * The periodic check (Spark's `HeartbeatReceiver.expireDeadHosts`): an executor silent for more than
+ * `executorTimeoutMs` is killed through the master and treated as lost. Like Spark's
+ * `ExecutorProcessLost("Executor heartbeat timed out after … ms")`, the loss counts against its tasks.
+ */
+export function expireDeadExecutors(ctx: Ctx): void {
+  const timeout = ctx.config.executorTimeoutMs;
+  for (const executorId of [...ctx.state.executorOrder]) {
+    const executor = ctx.state.executors.get(executorId);
+    if (executor === undefined) continue;
+    const silentMs = ctx.now - executor.lastSeenMs;
+    if (silentMs <= timeout) continue;
+    ctx.out.warn(
+      `Removing executor ${executorId} with no recent heartbeats: ${silentMs} ms exceeds timeout ${timeout} ms`,
+    );
+    const reason = `Executor heartbeat timed out after ${silentMs} ms`;
+    ctx.out.push({ kind: 'KillExecutor', executorId, reason });
+    loseExecutor(ctx, executorId, reason, true);
+  }
+}
+
+/**
+ * Stop (Spark's SparkContext.stop order: the DAG scheduler cancels jobs, then the backend stops executors):
+ * every unfinished job fails, then every executor gets StopExecutor, then the timer is cancelled.
+ */
+export function stopScheduler(ctx: Ctx): void {
+  const { state, out } = ctx;
+  if (state.stopped) return;
+  out.info('Stopping the task scheduler');
+  for (const job of [...state.jobs.values()]) {
+    const error = driverError('SchedulerStopped', `Job ${job.jobId} cancelled because the scheduler was stopped`);
+    failJob(ctx, job, error, error.message);
+  }
+  for (const executorId of state.executorOrder) {
+    const executor = state.executors.get(executorId);
+    if (executor !== undefined) out.send(executorId, executor.address, { type: 'StopExecutor' });
+  }
+  if (state.timerRunning) out.push({ kind: 'CancelTimer', timer: 'ExpireDeadExecutors' });
+  state.stopped = true;
+  state.timerRunning = false;
+  state.executors.clear();
+  state.executorOrder = [];
+  state.tasks.clear();
+}

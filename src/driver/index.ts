@@ -1,0 +1,20 @@
+// The driver's task scheduler: (state, input, now) -> effects. No I/O. See README.md.
+export { TaskSchedulerMachine } from './task-scheduler.ts';
+export {
+  DRIVER_CONFIG_DEFAULTS,
+  DRIVER_CONFIG_KEYS,
+  driverConfig,
+  driverConfigFromConf,
+  type DriverConfig,
+} from './config.ts';
+export type {
+  DriverInput,
+  DriverInputKind,
+  DriverTimer,
+  ExecutorHeartbeatMessage,
+  StatusUpdateMessage,
+  TaskSpec,
+} from './inputs.ts';
+export type { DriverEffect, DriverEffectKind, ExecutorCommand, JobError, LogFields, LogLevel } from './effects.ts';
+export type { ExecutorSnapshot, JobSnapshot, TaskSchedulerSnapshot, TaskSnapshot } from './snapshot.ts';
+export { compareExecutorIds, type PartitionState } from './state.ts';

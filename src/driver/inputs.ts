@@ -1,0 +1,63 @@
+// Everything that can happen to the driver's task scheduler, as one closed union (STYLE.md §3). The adapter
+// (the driver's `CoarseGrainedScheduler` endpoint, the app client listener and the user-facing context) turns
+// each outside event into one of these and feeds it to `TaskSchedulerMachine.handle`, one at a time.
+
+import type { ExecutorToDriver, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
+
+export type StatusUpdateMessage = Extract<ExecutorToDriver, { readonly type: 'StatusUpdate' }>;
+export type ExecutorHeartbeatMessage = Extract<ExecutorToDriver, { readonly type: 'ExecutorHeartbeat' }>;
+
+/** One task of a job: which partition, where its records come from, what to apply, what to return. */
+export interface TaskSpec {
+  readonly partition: number;
+  readonly source: TaskSource;
+  readonly ops: readonly TaskOp[];
+  readonly action: TaskAction;
+}
+
+/** The scheduler's only timer: Spark's HeartbeatReceiver `ExpireDeadHosts` check. */
+export type DriverTimer = 'ExpireDeadExecutors';
+
+export type DriverInput =
+  /**
+   * A job to run. `jobId` must not belong to a job that is still running (a bug in the caller: `handle`
+   * throws). Results come back indexed by the order of `tasks`, not by partition number.
+   */
+  | { readonly kind: 'SubmitJob'; readonly jobId: number; readonly tasks: readonly TaskSpec[] }
+  /**
+   * The driver accepted RegisterExecutor (the adapter already replied true; it rejects ids that
+   * `hasExecutor` knows with "Duplicate executor ID: <id>"). Its cores are not offered yet.
+   */
+  | {
+      readonly kind: 'ExecutorRegistered';
+      readonly executorId: string;
+      readonly executorAddress: string;
+      readonly hostname: string;
+      readonly cores: number;
+    }
+  /** LaunchedExecutor arrived: the executor can run tasks, so its cores become free (reference §7.3 step 4). */
+  | { readonly kind: 'ExecutorLaunched'; readonly executorId: string }
+  /**
+   * The executor is gone: its connection dropped, its worker reported it exited, the master removed it.
+   * `causedByApp` (Spark's `ExecutorExited.exitCausedByApp`): the loss counts as a failure of its running tasks.
+   */
+  | {
+      readonly kind: 'ExecutorLost';
+      readonly executorId: string;
+      readonly reason: string;
+      readonly causedByApp: boolean;
+    }
+  | { readonly kind: 'StatusUpdate'; readonly message: StatusUpdateMessage }
+  /** The answer to a `FetchResult` effect: all chunks, concatenated. */
+  | { readonly kind: 'ResultFetched'; readonly taskId: number; readonly bytes: Uint8Array }
+  /** The answer to a `FetchResult` effect when any chunk could not be fetched. */
+  | { readonly kind: 'ResultFetchFailed'; readonly taskId: number; readonly error: string }
+  /** The adapter replies HeartbeatResponse itself: `reregister` = `!machine.hasExecutor(executorId)`. */
+  | { readonly kind: 'ExecutorHeartbeat'; readonly message: ExecutorHeartbeatMessage }
+  | { readonly kind: 'TimerFired'; readonly timer: DriverTimer }
+  /** The user (or the context on its behalf) cancels a running job. */
+  | { readonly kind: 'CancelJob'; readonly jobId: number; readonly reason: string }
+  /** The context stops: every executor is told to stop and every unfinished job fails. Final. */
+  | { readonly kind: 'Stop' };
+
+export type DriverInputKind = DriverInput['kind'];

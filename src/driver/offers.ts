@@ -1,0 +1,81 @@
+// Resource offers: free executor cores meet pending tasks. After Spark's `TaskSchedulerImpl.resourceOffers`,
+// which takes the task sets in scheduling order (FIFO here: job submission order) and, for each, walks the
+// offers round-robin, one task per executor per pass, repeating while a pass launched anything
+// (`resourceOfferSingleTaskSet` in a do/while). "We fill each node with tasks in a round-robin manner so that
+// tasks are balanced across the cluster." Spark shuffles the offers first; Flint walks them in executor id
+// order instead (STYLE.md §4: deterministic tie-breaks), so the same inputs always give the same placement.
+//
+// Every task takes one core (`flint.task.cpus` = 1). Executors that have not sent LaunchedExecutor have no
+// free cores, so they get nothing (reference §7.3 step 4).
+
+import { hasPending, takePending, type Ctx, type ExecutorRecord, type JobRecord } from './state.ts';
+
+/** Launches as many pending tasks as free cores allow. Called at the end of every `handle`. */
+export function makeOffers(ctx: Ctx): void {
+  const { state } = ctx;
+  if (state.stopped || state.jobs.size === 0) return;
+  const offers: ExecutorRecord[] = [];
+  let coresFree = 0;
+  for (const executorId of state.executorOrder) {
+    const executor = state.executors.get(executorId);
+    if (executor === undefined || !executor.launched || executor.freeCores <= 0) continue;
+    offers.push(executor);
+    coresFree += executor.freeCores;
+  }
+  for (const job of state.jobs.values()) {
+    if (coresFree === 0) return;
+    coresFree -= offerToJob(ctx, job, offers);
+  }
+}
+
+/** Round-robin passes over `offers` for one job. Returns how many tasks it launched. */
+function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[]): number {
+  let launched = 0;
+  let launchedInPass = true;
+  while (launchedInPass && hasPending(job)) {
+    launchedInPass = false;
+    for (const executor of offers) {
+      if (executor.freeCores <= 0) continue;
+      const index = takePending(job);
+      if (index === undefined) break;
+      launchTask(ctx, job, index, executor);
+      launched += 1;
+      launchedInPass = true;
+    }
+  }
+  return launched;
+}
+
+function launchTask(ctx: Ctx, job: JobRecord, index: number, executor: ExecutorRecord): void {
+  const { state, out } = ctx;
+  const spec = job.tasks[index];
+  if (spec === undefined) throw new Error(`job ${job.jobId} has no task ${index}`);
+  const taskId = state.nextTaskId;
+  state.nextTaskId += 1;
+  const attempt = job.attempts[index] ?? 0;
+  job.attempts[index] = attempt + 1;
+  job.states[index] = 'running';
+  job.live.add(taskId);
+  state.tasks.set(taskId, {
+    taskId,
+    job,
+    index,
+    attempt,
+    executorId: executor.executorId,
+    phase: 'running',
+    resultBytes: 0,
+  });
+  executor.running.add(taskId);
+  executor.freeCores -= 1;
+  out.send(executor.executorId, executor.address, {
+    type: 'LaunchTask',
+    taskId,
+    jobId: job.jobId,
+    partition: spec.partition,
+    attempt,
+    source: spec.source,
+    ops: [...spec.ops],
+    action: spec.action,
+  });
+  out.debug(`Starting task ${index}.${attempt} in job ${job.jobId} (TID ${taskId}) on executor ${executor.executorId}`);
+}

@@ -1,0 +1,96 @@
+// The driver's task scheduler as a sans-I/O state machine (STYLE.md §3): `handle(input, now)` applies one input
+// and returns the effects to carry out, in order (see effects.ts for the ordering rules). It reads no clock,
+// sets no timer and touches no socket: time comes in with each input, everything else goes out as effects.
+//
+// It is Spark's TaskSchedulerImpl + TaskSetManager + the scheduling half of CoarseGrainedSchedulerBackend,
+// simplified to what Flint runs: one task set per job, FIFO across jobs, one core per task, no locality,
+// no speculation, no exclusion lists. One input at a time, like Spark's ThreadSafeRpcEndpoint.
+
+import { DRIVER_CONFIG_DEFAULTS, type DriverConfig } from './config.ts';
+import { EffectList, type DriverEffect } from './effects.ts';
+import {
+  expireDeadExecutors,
+  handleExecutorHeartbeat,
+  handleExecutorLaunched,
+  handleExecutorRegistered,
+  loseExecutor,
+  stopScheduler,
+} from './executors.ts';
+import type { DriverInput } from './inputs.ts';
+import { cancelJob, flushProgress, submitJob } from './jobs.ts';
+import { makeOffers } from './offers.ts';
+import { schedulerSnapshot, type TaskSchedulerSnapshot } from './snapshot.ts';
+import { createSchedulerState, type Ctx, type SchedulerState } from './state.ts';
+import { handleResultFetched, handleResultFetchFailed, handleStatusUpdate } from './task-events.ts';
+
+export class TaskSchedulerMachine {
+  readonly #state: SchedulerState = createSchedulerState();
+  readonly #config: DriverConfig;
+
+  /** `config` comes from `driverConfig` / `driverConfigFromConf`, already checked. */
+  constructor(config: DriverConfig = DRIVER_CONFIG_DEFAULTS) {
+    this.#config = config;
+  }
+
+  get config(): DriverConfig {
+    return this.#config;
+  }
+
+  /**
+   * Applies one input at time `now` (ms, any monotonic origin) and returns the effects, in execution order.
+   * After `Stop` the machine answers SubmitJob with JobFailed and a registering executor with StopExecutor,
+   * and ignores everything else.
+   */
+  handle(input: DriverInput, now: number): DriverEffect[] {
+    const ctx: Ctx = { state: this.#state, config: this.#config, now, out: new EffectList() };
+    dispatch(ctx, input);
+    if (!this.#state.stopped) {
+      makeOffers(ctx);
+      for (const job of this.#state.jobs.values()) flushProgress(ctx, job);
+    }
+    return [...ctx.out.effects];
+  }
+
+  /** For the adapter's RegisterExecutor reply ("Duplicate executor ID") and HeartbeatResponse `reregister`. */
+  hasExecutor(executorId: string): boolean {
+    return this.#state.executors.has(executorId);
+  }
+
+  snapshot(): TaskSchedulerSnapshot {
+    return schedulerSnapshot(this.#state);
+  }
+}
+
+function dispatch(ctx: Ctx, input: DriverInput): void {
+  if (ctx.state.stopped && input.kind !== 'SubmitJob' && input.kind !== 'ExecutorRegistered') return;
+  switch (input.kind) {
+    case 'SubmitJob':
+      return submitJob(ctx, input.jobId, input.tasks);
+    case 'ExecutorRegistered':
+      return handleExecutorRegistered(ctx, input);
+    case 'ExecutorLaunched':
+      return handleExecutorLaunched(ctx, input.executorId);
+    case 'ExecutorLost':
+      return loseExecutor(ctx, input.executorId, input.reason, input.causedByApp);
+    case 'StatusUpdate':
+      return handleStatusUpdate(ctx, input.message);
+    case 'ResultFetched':
+      return handleResultFetched(ctx, input.taskId, input.bytes);
+    case 'ResultFetchFailed':
+      return handleResultFetchFailed(ctx, input.taskId, input.error);
+    case 'ExecutorHeartbeat':
+      return handleExecutorHeartbeat(ctx, input.message);
+    case 'TimerFired':
+      return expireDeadExecutors(ctx);
+    case 'CancelJob':
+      return cancelJob(ctx, input.jobId, input.reason);
+    case 'Stop':
+      return stopScheduler(ctx);
+    default:
+      return unreachable(input);
+  }
+}
+
+function unreachable(input: never): never {
+  throw new Error(`unhandled input ${JSON.stringify(input)}`);
+}

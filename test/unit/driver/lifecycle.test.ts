@@ -1,0 +1,115 @@
+// Heartbeat expiry, CancelJob and Stop. Spark: HeartbeatReceiver.expireDeadHosts (spark.network.timeout, checked
+// every spark.network.timeoutInterval; the loss is ExecutorProcessLost, which counts against the tasks),
+// DAGScheduler.cancelJob, SparkContext.stop (jobs cancelled, then executors stopped).
+import { describe, test, type TestContext } from 'node:test';
+import { address, launches, ofKind, quiet, sent, shape, TestDriver, type Launch } from './harness.ts';
+
+describe('heartbeats', () => {
+  test('the expiry check is armed with the first executor, once', (t: TestContext) => {
+    t.plan(2);
+    const d = new TestDriver({ heartbeatCheckIntervalMs: 5_000 });
+    t.assert.deepStrictEqual(ofKind(d.addExecutor('1'), 'StartTimer'), [
+      { kind: 'StartTimer', timer: 'ExpireDeadExecutors', delayMs: 5_000, periodMs: 5_000 },
+    ]);
+    t.assert.deepStrictEqual(ofKind(d.addExecutor('2'), 'StartTimer'), []);
+  });
+
+  test('an executor silent for longer than flint.network.timeout is killed and treated as lost', (t: TestContext) => {
+    t.plan(7);
+    const d = new TestDriver({ executorTimeoutMs: 120_000, maxFailures: 4 });
+    d.addExecutor('1', 1);
+    d.addExecutor('2', 1);
+    const [a] = launches(d.submit(0, 2)) as [Launch, Launch];
+    d.advance(60_000);
+    d.heartbeat('2');
+    d.advance(60_000);
+    const atLimit = d.handle({ kind: 'TimerFired', timer: 'ExpireDeadExecutors' });
+    t.assert.deepStrictEqual(ofKind(atLimit, 'KillExecutor'), [], 'exactly the timeout is not yet too old');
+    d.advance(1);
+    const expired = d.handle({ kind: 'TimerFired', timer: 'ExpireDeadExecutors' });
+    t.assert.deepStrictEqual(ofKind(expired, 'KillExecutor'), [
+      { kind: 'KillExecutor', executorId: '1', reason: 'Executor heartbeat timed out after 120001 ms' },
+    ]);
+    t.assert.strictEqual(d.machine.hasExecutor('1'), false);
+    t.assert.strictEqual(d.machine.hasExecutor('2'), true);
+    // Like Spark's ExecutorProcessLost, the timeout counts against the task that was running there.
+    t.assert.deepStrictEqual(d.machine.snapshot().jobs[0]?.failures, [1, 0]);
+    t.assert.deepStrictEqual(d.machine.snapshot().jobs[0]?.states, ['pending', 'running']);
+    // The master's later report of the same executor is a no-op; a new executor picks the task up.
+    d.lose('1');
+    const moved = launches(d.addExecutor('3'));
+    t.assert.deepStrictEqual(
+      moved.map((l) => [l.executorId, l.partition, l.attempt, l.taskId !== a.taskId]),
+      [['3', 0, 1, true]],
+    );
+  });
+
+  test('heartbeats from unknown executors are ignored', (t: TestContext) => {
+    t.plan(1);
+    const d = new TestDriver();
+    t.assert.deepStrictEqual(quiet(d.heartbeat('ghost')), []);
+  });
+});
+
+describe('CancelJob', () => {
+  test('kills running tasks, drops pending ones, fails the job; the next job gets the cores', (t: TestContext) => {
+    t.plan(6);
+    const d = new TestDriver();
+    d.addExecutor('1', 1);
+    d.addExecutor('2', 1);
+    const [a, b] = launches(d.submit(0, 3)) as [Launch, Launch];
+    d.submit(1, 1);
+    const effects = d.handle({ kind: 'CancelJob', jobId: 0, reason: 'user pressed Ctrl-C' });
+    t.assert.deepStrictEqual(shape(effects), ['KillTask', 'KillTask', 'JobFailed']);
+    t.assert.deepStrictEqual(
+      sent(effects, 'KillTask').map((k) => [k.to, k.message]),
+      [
+        [address('1'), { type: 'KillTask', taskId: a.taskId, reason: 'job 0 cancelled: user pressed Ctrl-C' }],
+        [address('2'), { type: 'KillTask', taskId: b.taskId, reason: 'job 0 cancelled: user pressed Ctrl-C' }],
+      ],
+    );
+    t.assert.deepStrictEqual(ofKind(effects, 'JobFailed')[0]?.error, {
+      name: 'JobCancelled',
+      message: 'Job 0 cancelled: user pressed Ctrl-C',
+      stack: 'JobCancelled: Job 0 cancelled: user pressed Ctrl-C',
+    });
+    // The killed task holds its core until the executor says it is gone; then job 1 (not job 0) runs.
+    const killed = d.status(a, 'KILLED');
+    t.assert.deepStrictEqual(launches(killed).map((l) => [l.executorId, l.jobId, l.partition]), [['1', 1, 0]]);
+    t.assert.deepStrictEqual(ofKind(d.handle({ kind: 'CancelJob', jobId: 0, reason: 'again' }), 'JobFailed'), []);
+    t.assert.deepStrictEqual(d.machine.snapshot().jobsFailed, 1);
+  });
+});
+
+describe('Stop', () => {
+  test('fails unfinished jobs, then stops every executor, then cancels the timer', (t: TestContext) => {
+    t.plan(3);
+    const d = new TestDriver();
+    d.addExecutor('1', 1);
+    d.addExecutor('2', 1, false);
+    d.submit(0, 2);
+    d.submit(1, 1);
+    const effects = d.handle({ kind: 'Stop' });
+    const order = quiet(effects).map((e) => {
+      if (e.kind === 'SendToExecutor') return `${e.message.type}:${e.executorId}`;
+      return e.kind === 'JobFailed' ? `JobFailed:${e.jobId}` : e.kind;
+    });
+    t.assert.deepStrictEqual(order, ['JobFailed:0', 'JobFailed:1', 'StopExecutor:1', 'StopExecutor:2', 'CancelTimer']);
+    const message = ofKind(effects, 'JobFailed')[0]?.error.message;
+    t.assert.strictEqual(message, 'Job 0 cancelled because the scheduler was stopped');
+    const snap = d.machine.snapshot();
+    t.assert.deepStrictEqual([snap.stopped, snap.executors, snap.jobs, snap.tasks], [true, [], [], []]);
+  });
+
+  test('after Stop, jobs fail at once, new executors are stopped, other inputs do nothing', (t: TestContext) => {
+    t.plan(4);
+    const d = new TestDriver();
+    d.addExecutor('1', 1);
+    const [a] = launches(d.submit(0, 1)) as [Launch];
+    d.handle({ kind: 'Stop' });
+    t.assert.strictEqual(ofKind(d.submit(1, 2), 'JobFailed')[0]?.error.name, 'SchedulerStopped');
+    t.assert.deepStrictEqual(sent(d.addExecutor('3', 2), 'StopExecutor').map((s) => s.executorId), ['3']);
+    t.assert.deepStrictEqual([...d.finish(a), ...d.handle({ kind: 'TimerFired', timer: 'ExpireDeadExecutors' })], []);
+    t.assert.deepStrictEqual(d.handle({ kind: 'Stop' }), []);
+  });
+});

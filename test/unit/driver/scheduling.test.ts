@@ -1,0 +1,133 @@
+// Offers: round-robin in executor id order, nothing before LaunchedExecutor, FIFO across jobs, progress.
+// Spark: TaskSchedulerImpl.resourceOffers ("fill each node with tasks in a round-robin manner"), reference §7.3
+// step 4 (cores are free only after LaunchedExecutor).
+import { describe, test, type TestContext } from 'node:test';
+import { address, launches, ofKind, resultOf, shape, task, TestDriver } from './harness.ts';
+
+describe('offers', () => {
+  test('tasks spread round-robin over launched executors, in numeric executor id order', (t: TestContext) => {
+    t.plan(4);
+    const d = new TestDriver();
+    d.addExecutor('10', 2);
+    d.addExecutor('2', 2);
+    d.addExecutor('1', 1);
+    const effects = d.submit(0, 4);
+    const placed = launches(effects).map((l) => [l.executorId, l.partition, l.taskId, l.attempt]);
+    // Pass 1 gives one task to each executor (1, 2, 10); pass 2 skips full executor 1.
+    t.assert.deepStrictEqual(placed, [
+      ['1', 0, 0, 0],
+      ['2', 1, 1, 0],
+      ['10', 2, 2, 0],
+      ['2', 3, 3, 0],
+    ]);
+    const first = ofKind(effects, 'SendToExecutor')[0];
+    t.assert.deepStrictEqual(first, {
+      kind: 'SendToExecutor',
+      executorId: '1',
+      to: address('1'),
+      message: { type: 'LaunchTask', taskId: 0, jobId: 0, attempt: 0, ...task(0) },
+    });
+    const snap = d.machine.snapshot();
+    t.assert.deepStrictEqual(
+      snap.executors.map((e) => [e.executorId, e.freeCores, e.runningTasks]),
+      [
+        ['1', 0, [0]],
+        ['2', 0, [1, 3]],
+        ['10', 1, [2]],
+      ],
+    );
+    t.assert.strictEqual(snap.freeCores, 1);
+  });
+
+  test('an executor gets no task before ExecutorLaunched, and all it can take after', (t: TestContext) => {
+    t.plan(5);
+    const d = new TestDriver();
+    const registered = d.addExecutor('1', 4, false);
+    const submitted = d.submit(0, 3);
+    t.assert.deepStrictEqual(launches([...registered, ...submitted]), []);
+    t.assert.deepStrictEqual(d.machine.snapshot().executors[0]?.freeCores, 0);
+    const stray = d.handle({ kind: 'ExecutorLaunched', executorId: 'nope' });
+    t.assert.deepStrictEqual(launches(stray), []);
+    const launched = d.handle({ kind: 'ExecutorLaunched', executorId: '1' });
+    t.assert.deepStrictEqual(
+      launches(launched).map((l) => [l.executorId, l.partition]),
+      [
+        ['1', 0],
+        ['1', 1],
+        ['1', 2],
+      ],
+    );
+    t.assert.strictEqual(d.machine.snapshot().executors[0]?.freeCores, 1);
+  });
+
+  test('executors that launch later pick up pending tasks', (t: TestContext) => {
+    t.plan(2);
+    const d = new TestDriver();
+    d.addExecutor('1', 1);
+    t.assert.strictEqual(launches(d.submit(0, 3)).length, 1);
+    const later = d.addExecutor('2', 2);
+    t.assert.deepStrictEqual(
+      launches(later).map((l) => [l.executorId, l.partition]),
+      [
+        ['2', 1],
+        ['2', 2],
+      ],
+    );
+  });
+});
+
+describe('jobs', () => {
+  test('FIFO: a later job gets a core only once the earlier job has nothing pending', (t: TestContext) => {
+    t.plan(5);
+    const d = new TestDriver();
+    d.addExecutor('1', 1);
+    const [a0] = launches(d.submit(0, 2));
+    t.assert.deepStrictEqual(launches(d.submit(1, 1)), [], 'job 1 waits: job 0 holds the only core');
+    if (a0 === undefined) throw new Error('job 0 launched nothing');
+    const [a1] = launches(d.finish(a0));
+    t.assert.deepStrictEqual([a1?.jobId, a1?.partition], [0, 1], 'job 0 keeps the core for its pending task');
+    if (a1 === undefined) throw new Error('job 0 launched nothing more');
+    const effects = d.finish(a1);
+    t.assert.deepStrictEqual(shape(effects), ['Progress', 'JobSucceeded', 'LaunchTask', 'Progress']);
+    t.assert.deepStrictEqual(launches(effects).map((l) => [l.jobId, l.partition]), [[1, 0]]);
+    t.assert.deepStrictEqual(d.machine.snapshot().jobs.map((j) => j.jobId), [1]);
+  });
+
+  test('results come back in task order, with Progress only when a count changes', (t: TestContext) => {
+    t.plan(3);
+    const d = new TestDriver();
+    d.addExecutor('1', 2);
+    const submitted = d.handle({ kind: 'SubmitJob', jobId: 7, tasks: [task(5), task(3)] });
+    const [p5, p3] = launches(submitted);
+    if (p5 === undefined || p3 === undefined) throw new Error('expected two launches');
+    const running = d.status(p5, 'RUNNING');
+    const first = d.finish(p3);
+    const last = d.finish(p5);
+    const all = [...submitted, ...running, ...first, ...last];
+    const progress = ofKind(all, 'Progress').map((p) => [p.done, p.running, p.total]);
+    t.assert.deepStrictEqual(progress, [
+      [0, 2, 2],
+      [1, 1, 2],
+      [2, 0, 2],
+    ]);
+    t.assert.deepStrictEqual(ofKind(last, 'JobSucceeded'), [
+      { kind: 'JobSucceeded', jobId: 7, results: [resultOf(7, 5), resultOf(7, 3)] },
+    ]);
+    t.assert.deepStrictEqual(d.machine.snapshot().jobs, []);
+  });
+
+  test('a job with no tasks succeeds at once', (t: TestContext) => {
+    t.plan(2);
+    const d = new TestDriver();
+    const effects = d.handle({ kind: 'SubmitJob', jobId: 3, tasks: [] });
+    t.assert.deepStrictEqual(ofKind(effects, 'JobSucceeded'), [{ kind: 'JobSucceeded', jobId: 3, results: [] }]);
+    t.assert.strictEqual(d.machine.snapshot().jobsSucceeded, 1);
+  });
+
+  test('submitting the id of a running job is a caller bug and throws', (t: TestContext) => {
+    t.plan(1);
+    const d = new TestDriver();
+    d.submit(1, 2);
+    t.assert.throws(() => d.submit(1, 1), /job 1 is still running/);
+  });
+});
