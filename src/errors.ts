@@ -116,7 +116,7 @@ export class RpcEnvStoppedError extends FlintError {
   }
 }
 
-/** Every code above, for docs and tests. Keep in step with the classes. */
+/** Every code above and in the other error modules, for docs and tests. Keep in step with the classes. */
 export const ERROR_CODES = [
   'FLINT_CONFIG_INVALID',
   'FLINT_RPC_BAD_ADDRESS',
@@ -130,4 +130,8 @@ export const ERROR_CODES = [
   'FLINT_RPC_UNKNOWN_MESSAGE',
   'FLINT_RPC_MALFORMED_MESSAGE',
   'FLINT_RPC_STOPPED',
+  // src/executor/task-errors.ts: how a task can fail on the executor
+  'FLINT_TASK_FUNCTION_NOT_EXPORTED',
+  'FLINT_TASK_BAD_INPUT',
+  'FLINT_TASK_KILLED',
 ] as const;

@@ -164,3 +164,14 @@ export const DriverReplies = defineCatalog('DriverReplies', [AppConfigResponse, 
 export type DriverReply = MessageOf<typeof DriverReplies>;
 export const ExecutorReplies = defineCatalog('ExecutorReplies', [TaskResultChunk]);
 export type ExecutorReply = MessageOf<typeof ExecutorReplies>;
+
+// ---- Partition results ---------------------------------------------------------------------------------
+
+/**
+ * What `StatusUpdate.result` (or the concatenated TaskResultChunks) decodes to, by the task's action (msgpack):
+ * collect and take → an array of records; count → a number; fold → the folded value; foreach → null;
+ * runJob → whatever `fn(records, partitionIndex)` returned (undefined becomes null);
+ * reduce → a `ReducePartitionResult`: `[]` for an empty partition (the driver skips it, as Spark skips None)
+ * and `[value]` otherwise, so that no record value can be mistaken for "empty".
+ */
+export type ReducePartitionResult<T> = readonly [] | readonly [T];

@@ -1,0 +1,201 @@
+// ExecutorMachine: Spark's CoarseGrainedExecutorBackend and Executor as a sans-I/O state machine (STYLE.md §3).
+// `handle(input, now)` applies one input and returns the effects to perform, in order (see executor-effect.ts
+// for the ordering rules). It never reads a clock, draws its own randomness, touches a file or a socket, runs a
+// task function, or exits the process: tasks run on the host's pool (evaluateTask) and exits are effects.
+
+import type { DriverCommand, ExecutorInput } from './executor-input.ts';
+import type { ExecutorEffect } from './executor-effect.ts';
+import { ExecutorExitCode } from './executor-effect.ts';
+import { executorConfig, type ExecutorConfig, type ExecutorLaunchArgs } from './executor-config.ts';
+import { exit, log, type Ctx, type ExecutorPhase, type ExecutorState, type Rng } from './executor-state.ts';
+import {
+  appConfigReceived,
+  codeLoaded,
+  heartbeatFailed,
+  heartbeatSucceeded,
+  heartbeatTimerFired,
+  registered,
+  start,
+} from './registration.ts';
+import {
+  cancelAllTasks,
+  fetchTaskResult,
+  killTask,
+  launchTask,
+  releaseTaskResult,
+  taskAborted,
+  taskCompleted,
+  taskErrored,
+} from './tasks.ts';
+
+export interface ExecutorMachineOptions {
+  /** Draws the first heartbeat's jitter, once per registration. */
+  readonly rng: Rng;
+}
+
+export interface ExecutorSnapshot {
+  readonly phase: ExecutorPhase;
+  readonly config: ExecutorConfig;
+  readonly registered: boolean;
+  readonly codeLoaded: boolean;
+  readonly running: ReadonlyArray<{ readonly taskId: number; readonly startedAtMs: number; readonly killing: boolean }>;
+  readonly queued: readonly number[];
+  readonly keptResults: ReadonlyArray<{ readonly taskId: number; readonly bytes: number; readonly chunks: number }>;
+  readonly heartbeatFailures: number;
+  readonly tasksFinished: number;
+  readonly tasksFailed: number;
+  readonly tasksKilled: number;
+}
+
+export class ExecutorMachine {
+  readonly #state: ExecutorState;
+  readonly #rng: Rng;
+
+  /** Throws ConfigError when a launch argument is unusable (the program prints it and exits 1). */
+  constructor(args: ExecutorLaunchArgs, options: ExecutorMachineOptions) {
+    this.#rng = options.rng;
+    this.#state = {
+      phase: 'created',
+      config: executorConfig(args),
+      registered: false,
+      codeLoaded: false,
+      tasks: new Map(),
+      queue: [],
+      runningCount: 0,
+      results: new Map(),
+      heartbeatFailures: 0,
+      heartbeatInFlight: false,
+      timers: new Map(),
+      nextTimerGeneration: 1,
+      counts: { finished: 0, failed: 0, killed: 0 },
+    };
+  }
+
+  /** Applies one input. After an `Exit` effect every later input is ignored and yields no effect. */
+  handle(input: ExecutorInput, now: number): ExecutorEffect[] {
+    const ctx: Ctx = { state: this.#state, rng: this.#rng, now, out: [] };
+    if (this.#state.phase === 'stopped') return ctx.out;
+    dispatch(ctx, input);
+    return ctx.out;
+  }
+
+  snapshot(): ExecutorSnapshot {
+    const s = this.#state;
+    const running = [...s.tasks.values()]
+      .filter((t) => t.status === 'running')
+      .map((t) => ({ taskId: t.task.taskId, startedAtMs: t.startedAtMs, killing: t.killReason !== undefined }));
+    return {
+      phase: s.phase,
+      config: s.config,
+      registered: s.registered,
+      codeLoaded: s.codeLoaded,
+      running,
+      queued: [...s.queue],
+      keptResults: [...s.results].map(([taskId, r]) => ({ taskId, bytes: r.bytes.byteLength, chunks: r.chunks })),
+      heartbeatFailures: s.heartbeatFailures,
+      tasksFinished: s.counts.finished,
+      tasksFailed: s.counts.failed,
+      tasksKilled: s.counts.killed,
+    };
+  }
+}
+
+/** True when the machine is in one of `phases`; otherwise logs that `what` was ignored. */
+function inPhase(ctx: Ctx, what: string, ...phases: ExecutorPhase[]): boolean {
+  if (phases.includes(ctx.state.phase)) return true;
+  log(ctx, 'warn', `Ignoring ${what} while the executor is ${ctx.state.phase}`);
+  return false;
+}
+
+function dispatch(ctx: Ctx, input: ExecutorInput): void {
+  const { config } = ctx.state;
+  switch (input.type) {
+    case 'Start':
+      if (inPhase(ctx, 'Start', 'created')) start(ctx);
+      return;
+    case 'AppConfigReceived':
+      if (inPhase(ctx, 'AppConfigReceived', 'configuring')) appConfigReceived(ctx, input);
+      return;
+    case 'AppConfigFailed':
+      return exit(ctx, ExecutorExitCode.FAILURE, `Cannot get the application's config from ${config.driverUrl}: ${input.error}`);
+    case 'CodeLoaded':
+      if (inPhase(ctx, 'CodeLoaded', 'registering')) codeLoaded(ctx, input.hash);
+      return;
+    case 'CodeLoadFailed':
+      return exit(ctx, ExecutorExitCode.FAILURE, `Cannot load the application's code ${input.hash}: ${input.error}`);
+    case 'Registered':
+      if (inPhase(ctx, 'Registered', 'registering')) registered(ctx);
+      return;
+    case 'RegistrationFailed':
+      return exit(ctx, ExecutorExitCode.FAILURE, `Cannot register with driver: ${config.driverUrl}: ${input.error}`);
+    case 'DriverMessage':
+      return onDriverMessage(ctx, input.message);
+    case 'DriverAsk':
+      return fetchTaskResult(ctx, input.token, input.message);
+    case 'TaskCompleted':
+      if (inPhase(ctx, 'TaskCompleted', 'running')) {
+        taskCompleted(ctx, input.taskId, input.result, input.records, input.runTimeMs);
+      }
+      return;
+    case 'TaskErrored':
+      if (inPhase(ctx, 'TaskErrored', 'running')) taskErrored(ctx, input.taskId, input.error, input.runTimeMs);
+      return;
+    case 'TaskAborted':
+      if (inPhase(ctx, 'TaskAborted', 'running')) taskAborted(ctx, input.taskId, input.runTimeMs);
+      return;
+    case 'TimerFired':
+      return onTimerFired(ctx, input.key, input.generation);
+    case 'HeartbeatSucceeded':
+      return heartbeatSucceeded(ctx, input.reregister);
+    case 'HeartbeatFailed':
+      return heartbeatFailed(ctx, input.error);
+    case 'DriverDisconnected': {
+      const why = input.reason === undefined ? '' : ` (${input.reason})`;
+      return exit(ctx, ExecutorExitCode.FAILURE, `Driver ${config.driverUrl} disassociated${why}! Shutting down.`);
+    }
+    case 'ParentGone':
+      return exit(ctx, ExecutorExitCode.FAILURE, `Lost connection to worker ${config.workerUrl ?? '(unknown)'}. Exiting.`);
+    default: {
+      const never: never = input;
+      throw new Error(`unknown executor input ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function onDriverMessage(ctx: Ctx, message: DriverCommand): void {
+  if (message.type === 'ReleaseTaskResult') return releaseTaskResult(ctx, message.taskId);
+  if (ctx.state.phase !== 'running') {
+    // Spark's backend exits(1) on LaunchTask/KillTask/StopExecutor while its `executor` is null: the driver
+    // broke the protocol (it offers cores only after LaunchedExecutor), so nothing here can be trusted.
+    return exit(
+      ctx,
+      ExecutorExitCode.FAILURE,
+      `Received ${message.type} command but executor was null (the executor is ${ctx.state.phase})`,
+    );
+  }
+  switch (message.type) {
+    case 'LaunchTask':
+      return launchTask(ctx, message);
+    case 'KillTask':
+      return killTask(ctx, message.taskId, message.reason);
+    case 'StopExecutor':
+      log(ctx, 'info', 'Driver commanded a shutdown');
+      cancelAllTasks(ctx, 'the executor is stopping');
+      return exit(ctx, ExecutorExitCode.SUCCESS, 'Driver commanded a shutdown');
+    default: {
+      const never: never = message;
+      throw new Error(`unknown driver message ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** A firing counts only if its key is armed with that generation; others were cancelled or replaced. */
+function onTimerFired(ctx: Ctx, key: string, generation: number): void {
+  if (ctx.state.timers.get(key) !== generation) {
+    log(ctx, 'debug', `Ignoring a stale firing of timer ${key}`);
+    return;
+  }
+  ctx.state.timers.delete(key);
+  if (key === 'Heartbeat') return heartbeatTimerFired(ctx);
+  throw new Error(`armed timer ${key} has no handler`);
+}

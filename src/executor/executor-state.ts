@@ -1,0 +1,105 @@
+// The executor machine's mutable state and the helpers every transition uses to emit effects. Only the
+// machine's own modules touch this; the outside sees `snapshot()`.
+
+import type { TaskFailure, TaskMetrics, TaskState } from '../protocol/task-messages.ts';
+import type { LaunchTaskMessage } from './evaluate-task.ts';
+import type { ExecutorConfig } from './executor-config.ts';
+import type { ExecutorEffect, ExecutorTimer, LogLevel } from './executor-effect.ts';
+
+/** Randomness, injected (STYLE.md §6). `next()` returns a number in `[0, 1)`. */
+export interface Rng {
+  next(): number;
+}
+
+/**
+ * created ─Start─► configuring ─AppConfigReceived─► registering ─Registered + CodeLoaded─► running
+ * and from any of them ─Exit─► stopped. Only `running` has an executor that can run tasks (Spark's
+ * `executor != null`).
+ */
+export type ExecutorPhase = 'created' | 'configuring' | 'registering' | 'running' | 'stopped';
+
+export interface TaskEntry {
+  readonly task: LaunchTaskMessage;
+  status: 'queued' | 'running';
+  /** When its RunTask was emitted. */
+  startedAtMs: number;
+  /** Set by KillTask while running: the task ends KILLED however the pool reports it. */
+  killReason?: string;
+}
+
+/** A result larger than `maxDirectResultSizeBytes`, kept until the driver releases it. */
+export interface KeptResult {
+  readonly bytes: Uint8Array;
+  readonly chunks: number;
+  readonly chunkBytes: number;
+}
+
+export interface ExecutorState {
+  phase: ExecutorPhase;
+  /** Launch arguments with defaults until AppConfigReceived, then with the application's keys applied. */
+  config: ExecutorConfig;
+  codeHash?: string;
+  registered: boolean;
+  codeLoaded: boolean;
+  /** Queued and running tasks by task id. */
+  readonly tasks: Map<number, TaskEntry>;
+  /** Task ids waiting for a free core, oldest first. */
+  queue: number[];
+  runningCount: number;
+  readonly results: Map<number, KeptResult>;
+  heartbeatFailures: number;
+  heartbeatInFlight: boolean;
+  /** Armed timers: key → generation. */
+  readonly timers: Map<string, number>;
+  nextTimerGeneration: number;
+  readonly counts: { finished: number; failed: number; killed: number };
+}
+
+export interface Ctx {
+  readonly state: ExecutorState;
+  readonly rng: Rng;
+  readonly now: number;
+  readonly out: ExecutorEffect[];
+}
+
+export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+  ctx.out.push(fields === undefined ? { type: 'Log', level, msg } : { type: 'Log', level, msg, fields });
+}
+
+export const HEARTBEAT_TIMER: ExecutorTimer = { kind: 'Heartbeat' };
+
+export function startTimer(ctx: Ctx, timer: ExecutorTimer, delayMs: number): void {
+  const key = timer.kind;
+  const generation = ctx.state.nextTimerGeneration++;
+  ctx.state.timers.set(key, generation);
+  ctx.out.push({ type: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
+}
+
+export function cancelTimer(ctx: Ctx, key: string): void {
+  if (ctx.state.timers.delete(key)) ctx.out.push({ type: 'CancelTimer', key });
+}
+
+/** Spark's `exitExecutor`: log why, stop the timers, and end the process. Nothing is emitted after this. */
+export function exit(ctx: Ctx, code: number, reason: string, level: LogLevel = code === 0 ? 'info' : 'error'): void {
+  log(ctx, level, code === 0 ? reason : `Executor self-exiting due to : ${reason}`, { exitCode: code });
+  for (const key of [...ctx.state.timers.keys()]) cancelTimer(ctx, key);
+  ctx.state.phase = 'stopped';
+  ctx.out.push({ type: 'Exit', code, reason });
+}
+
+export function sendStatus(
+  ctx: Ctx,
+  taskId: number,
+  state: TaskState,
+  extra: { result?: Uint8Array; indirectResult?: { bytes: number; chunks: number }; failure?: TaskFailure; metrics?: TaskMetrics } = {},
+): void {
+  ctx.out.push({
+    type: 'Send',
+    message: { type: 'StatusUpdate', executorId: ctx.state.config.executorId, taskId, state, ...extra },
+  });
+}
+
+/** `partition.attempt in job J (TID n)`, Spark's way of naming a task in logs. */
+export function taskName(task: LaunchTaskMessage): string {
+  return `${task.partition}.${task.attempt} in job ${task.jobId} (TID ${task.taskId})`;
+}

@@ -1,0 +1,297 @@
+// Lazy record pipelines that stay synchronous until a function goes async.
+//
+// A `RecordPull` is an iterator whose `next()` returns a step directly, or a promise of one when a function on
+// the way returned a promise. Stages await only when they are handed a thenable, so a pipeline of plain
+// functions runs with no microtask per record, and an async function anywhere still works. Pulling is lazy:
+// a stage asks its upstream for one record at a time, so `take(1)` of a huge range computes one record.
+//
+// Contracts: `next()` must not be called again before the previous step has settled (the action loop awaits
+// each step); after a `done` step, `next()` keeps returning `done`; `close()` is idempotent and closes user
+// iterators (their `finally` blocks run) and every upstream stage.
+
+import { TaskInputError } from './task-errors.ts';
+
+export type MaybePromise<T> = T | PromiseLike<T>;
+export type Step<T> = { readonly done: false; readonly value: T } | { readonly done: true; readonly value?: undefined };
+
+export interface RecordPull<T> {
+  next(): MaybePromise<Step<T>>;
+  close(): MaybePromise<void>;
+}
+
+/** A function the application's main module exports. Called with records (and, for runJob, the partition). */
+export type TaskFn = (...args: unknown[]) => unknown;
+
+export const DONE: Step<never> = Object.freeze({ done: true as const });
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Applies `f` to a value now, or once the promise settles. */
+function then<A, B>(value: MaybePromise<A>, f: (a: A) => MaybePromise<B>): MaybePromise<B> {
+  return isThenable(value) ? Promise.resolve(value).then(f) : f(value);
+}
+
+const noop = (): void => {};
+
+// ---- Sources -----------------------------------------------------------------------------------------------
+
+/** `check` runs before every record a source yields; it throws to stop the task (a kill, see evaluate-task). */
+export function arrayPull<T>(items: readonly T[], check: () => void = noop): RecordPull<T> {
+  let index = 0;
+  return {
+    next() {
+      check();
+      if (index >= items.length) return DONE;
+      return { done: false, value: items[index++] as T };
+    },
+    close() {
+      index = items.length;
+    },
+  };
+}
+
+/** `start, start+step, …` while below `end` (or above it, for a negative step). Never materialised. */
+export function rangePull(start: number, end: number, step: number, check: () => void = noop): RecordPull<number> {
+  let index = 0;
+  let finished = false;
+  return {
+    next() {
+      check();
+      if (finished) return DONE;
+      const value = start + index * step;
+      if (step > 0 ? value >= end : value <= end) {
+        finished = true;
+        return DONE;
+      }
+      index += 1;
+      return { done: false, value };
+    },
+    close() {
+      finished = true;
+    },
+  };
+}
+
+function iteratorPull<T>(iterator: Iterator<T>): RecordPull<T> {
+  let finished = false;
+  return {
+    next() {
+      if (finished) return DONE;
+      const r = iterator.next();
+      if (r.done === true) {
+        finished = true;
+        return DONE;
+      }
+      return { done: false, value: r.value };
+    },
+    close() {
+      if (finished) return;
+      finished = true;
+      iterator.return?.();
+    },
+  };
+}
+
+function asyncIteratorPull<T>(iterator: AsyncIterator<T>): RecordPull<T> {
+  let finished = false;
+  return {
+    next() {
+      if (finished) return DONE;
+      return iterator.next().then((r): Step<T> => {
+        if (r.done === true) {
+          finished = true;
+          return DONE;
+        }
+        return { done: false, value: r.value };
+      });
+    },
+    close() {
+      if (finished) return;
+      finished = true;
+      const closing = iterator.return?.();
+      return closing === undefined ? undefined : Promise.resolve(closing).then(noop);
+    },
+  };
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value)})`;
+  return `${typeof value} ${String(value).slice(0, 80)}`;
+}
+
+/**
+ * What a flatMap function or a mapPartitions function returned, as a pull: an array, any iterable (Set,
+ * generator, string), or an async iterable (async generator). `usedBy` names the function for the error.
+ */
+export function pullOf(value: unknown, usedBy: string): RecordPull<unknown> {
+  if (value instanceof PartitionRecords) return value.detach();
+  if (Array.isArray(value)) return arrayPull(value);
+  if (value !== null && value !== undefined) {
+    const boxed = value as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
+    if (typeof boxed[Symbol.iterator] === 'function') return iteratorPull((value as Iterable<unknown>)[Symbol.iterator]());
+    if (typeof boxed[Symbol.asyncIterator] === 'function') {
+      return asyncIteratorPull((value as AsyncIterable<unknown>)[Symbol.asyncIterator]());
+    }
+  }
+  throw new TaskInputError(
+    `${usedBy} must return an iterable (an array, a Set, a generator, an async generator…); ` +
+      `it returned ${describeValue(value)}`,
+  );
+}
+
+// ---- Narrow transformations ---------------------------------------------------------------------------------
+
+export function mapPull(up: RecordPull<unknown>, fn: TaskFn): RecordPull<unknown> {
+  const apply = (s: Step<unknown>): MaybePromise<Step<unknown>> => {
+    if (s.done) return s;
+    const out = fn(s.value);
+    return isThenable(out) ? Promise.resolve(out).then((value) => ({ done: false, value })) : { done: false, value: out };
+  };
+  return { next: () => then(up.next(), apply), close: () => up.close() };
+}
+
+export function filterPull(up: RecordPull<unknown>, fn: TaskFn): RecordPull<unknown> {
+  /** The step to return, or undefined when the record was dropped and the next one must be pulled. */
+  const decide = (s: Step<unknown>): MaybePromise<Step<unknown>> | undefined => {
+    if (s.done) return s;
+    const keep = fn(s.value);
+    if (isThenable(keep)) return Promise.resolve(keep).then((k) => (k ? s : next()));
+    return keep ? s : undefined;
+  };
+  const next = (): MaybePromise<Step<unknown>> => {
+    for (;;) {
+      const s = up.next();
+      if (isThenable(s)) return Promise.resolve(s).then((settled) => decide(settled) ?? next());
+      const decided = decide(s);
+      if (decided !== undefined) return decided;
+    }
+  };
+  return { next, close: () => up.close() };
+}
+
+export function flatMapPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string): RecordPull<unknown> {
+  let inner: RecordPull<unknown> | undefined;
+  const fromInner = (s: Step<unknown>): MaybePromise<Step<unknown>> => {
+    if (!s.done) return s;
+    inner = undefined;
+    return next();
+  };
+  const adopt = (out: unknown): MaybePromise<Step<unknown>> => {
+    inner = pullOf(out, usedBy);
+    return next();
+  };
+  const open = (s: Step<unknown>): MaybePromise<Step<unknown>> => (s.done ? s : then(fn(s.value), adopt));
+  const next = (): MaybePromise<Step<unknown>> => {
+    for (;;) {
+      if (inner !== undefined) {
+        const r = inner.next();
+        if (isThenable(r)) return Promise.resolve(r).then(fromInner);
+        if (!r.done) return r;
+        inner = undefined;
+      }
+      const s = up.next();
+      if (isThenable(s)) return Promise.resolve(s).then(open);
+      if (s.done) return s;
+      const out = fn(s.value);
+      if (isThenable(out)) return Promise.resolve(out).then(adopt);
+      inner = pullOf(out, usedBy);
+    }
+  };
+  const close = (): MaybePromise<void> => {
+    const closing = inner?.close();
+    inner = undefined;
+    return then(closing, () => up.close());
+  };
+  return { next, close };
+}
+
+/** `fn(records)` is called on the first pull, with the upstream records as a `PartitionRecords`. */
+export function mapPartitionsPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string): RecordPull<unknown> {
+  let inner: RecordPull<unknown> | undefined;
+  const next = (): MaybePromise<Step<unknown>> => {
+    if (inner !== undefined) return inner.next();
+    return then(fn(new PartitionRecords(up, usedBy)), (out) => {
+      inner = pullOf(out, usedBy);
+      return inner.next();
+    });
+  };
+  const close = (): MaybePromise<void> => then(inner?.close(), () => up.close());
+  return { next, close };
+}
+
+// ---- The records a mapPartitions or runJob function receives -----------------------------------------------
+
+/**
+ * A partition's records, handed to `mapPartitions(fn)` and `runJob(fn)` functions. Single pass, lazy. Iterate it
+ * with `for (const r of records)` when every function before it is synchronous, or with `for await` always.
+ */
+export class PartitionRecords<T = unknown> implements Iterable<T>, AsyncIterable<T> {
+  readonly #pull: RecordPull<T>;
+  readonly #usedBy: string;
+  #claimed = false;
+  /** Records handed out so far. */
+  count = 0;
+
+  constructor(pull: RecordPull<T>, usedBy: string) {
+    this.#pull = pull;
+    this.#usedBy = usedBy;
+  }
+
+  #claim(): void {
+    if (this.#claimed) throw new TypeError(`The records given to ${this.#usedBy} can be iterated only once`);
+    this.#claimed = true;
+  }
+
+  /** The underlying pull, when a mapPartitions function returns its input unchanged. */
+  detach(): RecordPull<T> {
+    this.#claim();
+    return this.#pull;
+  }
+
+  [Symbol.iterator](): Iterator<T> {
+    this.#claim();
+    return {
+      next: (): IteratorResult<T> => {
+        const s = this.#pull.next();
+        if (isThenable(s)) {
+          Promise.resolve(s).then(noop, noop);
+          throw new TypeError(
+            `The records given to ${this.#usedBy} arrive asynchronously (a function before it returned a Promise); ` +
+              'iterate them with `for await (const record of records)`',
+          );
+        }
+        if (s.done) return { done: true, value: undefined };
+        this.count += 1;
+        return s;
+      },
+      return: (): IteratorResult<T> => {
+        const closing = this.#pull.close();
+        if (isThenable(closing)) Promise.resolve(closing).then(noop, noop);
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    this.#claim();
+    return {
+      next: async (): Promise<IteratorResult<T>> => {
+        const s = await this.#pull.next();
+        if (s.done) return { done: true, value: undefined };
+        this.count += 1;
+        return s;
+      },
+      return: async (): Promise<IteratorResult<T>> => {
+        await this.#pull.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+}
