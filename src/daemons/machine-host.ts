@@ -54,3 +54,44 @@ export class MachineHost<I, E> {
     this.#inbox.close();
   }
 }
+
+/** The timer effects of the worker and executor machines. */
+export type TimerEffect =
+  | { readonly type: 'StartTimer'; readonly key: string; readonly generation: number; readonly delayMs: number }
+  | { readonly type: 'CancelTimer'; readonly key: string };
+
+/**
+ * One-shot timers by key, for hosts whose machines arm at most one timer per key (`StartTimer` on an armed key
+ * replaces it). A firing that was cancelled in time never runs; the machines ignore stale ones that do.
+ */
+export class KeyedTimers {
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+
+  /** Carries out a machine's StartTimer or CancelTimer effect; a firing calls `fired(key, generation)`. */
+  carryOut(effect: TimerEffect, fired: (key: string, generation: number) => void): void {
+    if (effect.type === 'CancelTimer') return this.cancel(effect.key);
+    const { key, generation } = effect;
+    this.start(key, effect.delayMs, () => fired(key, generation));
+  }
+
+  start(key: string, delayMs: number, fire: () => void): void {
+    this.cancel(key);
+    this.#timers.set(
+      key,
+      setTimeout(() => {
+        this.#timers.delete(key);
+        fire();
+      }, delayMs),
+    );
+  }
+
+  cancel(key: string): void {
+    clearTimeout(this.#timers.get(key));
+    this.#timers.delete(key);
+  }
+
+  cancelAll(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+}

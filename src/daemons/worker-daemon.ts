@@ -23,7 +23,7 @@ import {
   type WorkerEffect,
   type WorkerInput,
 } from '../worker/index.ts';
-import { MachineHost } from './machine-host.ts';
+import { KeyedTimers, MachineHost } from './machine-host.ts';
 
 export interface WorkerDaemonOptions {
   readonly conf: FlintConf;
@@ -43,6 +43,8 @@ export interface WorkerDaemon {
 }
 
 const TERMINATE_TIMEOUT_MS = 10_000;
+/** The Flint install this file belongs to: where `flint:<entry>` main modules are found (process-specs.ts). */
+const FLINT_HOME = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/+$/, '');
 const SAFE_PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<WorkerDaemon> {
@@ -64,6 +66,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
       port: env.address?.port ?? opts.base.port,
       webUiPort: http.port,
       nodeExecutable: process.execPath,
+      flintHome: FLINT_HOME,
     });
     const machine = new WorkerMachine(config, { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, now: Date.now() });
     ui.machine = machine;
@@ -91,7 +94,7 @@ class WorkerRuntime {
   readonly #logger: Logger;
   readonly #host: MachineHost<WorkerInput, WorkerEffect>;
   readonly #launcher = new NodeProcessLauncher();
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new KeyedTimers();
   readonly #killed = new Set<string>();
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
@@ -155,15 +158,9 @@ class WorkerRuntime {
           (err: Error) => this.#submit({ type: 'RegisterWithMasterFailed', masterUrl: effect.masterUrl, error: err.message }),
         );
         return;
-      case 'StartTimer': {
-        clearTimeout(this.#timers.get(effect.key));
-        const { key, generation } = effect;
-        this.#timers.set(key, setTimeout(() => this.#submit({ type: 'TimerFired', key, generation }), effect.delayMs));
-        return;
-      }
+      case 'StartTimer':
       case 'CancelTimer':
-        clearTimeout(this.#timers.get(effect.key));
-        this.#timers.delete(effect.key);
+        this.#timers.carryOut(effect, (key, generation) => this.#submit({ type: 'TimerFired', key, generation }));
         return;
       case 'LaunchExecutor': {
         const { appId, execId } = effect.spec;
@@ -294,7 +291,7 @@ class WorkerRuntime {
     this.#exiting = true;
     this.#logger.debug({ code }, `exiting: ${reason}`);
     this.#host.close();
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.cancelAll();
     await this.#launcher.killAll(TERMINATE_TIMEOUT_MS);
     await this.#http.close();
     await this.#env.shutdown();

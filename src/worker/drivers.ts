@@ -34,8 +34,9 @@ export const INITIAL_DRIVER_BACKOFF_MS = 1_000;
 function launch(ctx: Ctx, runner: DriverRunner): void {
   runner.attempts += 1;
   runner.phase = 'launching';
-  const spec = buildDriverSpec(ctx.config, ctx.state, runner.driverId, runner.desc);
-  ctx.out.push({ type: 'LaunchDriver', spec, attempt: runner.attempts });
+  const built = buildDriverSpec(ctx.config, ctx.state, runner.driverId, runner.desc);
+  if (built.ok) ctx.out.push({ type: 'LaunchDriver', spec: built.spec, attempt: runner.attempts });
+  else driverLaunchFailed(ctx, runner.driverId, built.error);
 }
 
 export function launchDriver(ctx: Ctx, msg: Static<typeof LaunchDriver>): void {

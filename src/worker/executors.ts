@@ -55,7 +55,9 @@ export function launchExecutor(ctx: Ctx, msg: Static<typeof LaunchExecutor>): vo
   state.appsWithDirs.add(msg.appId);
   state.coresUsed += msg.cores;
   state.memoryUsedMb += msg.memoryMb;
-  ctx.out.push({ type: 'LaunchExecutor', spec: buildExecutorSpec(config, state, msg) });
+  const built = buildExecutorSpec(config, state, msg);
+  if (built.ok) ctx.out.push({ type: 'LaunchExecutor', spec: built.spec });
+  else executorLaunchFailed(ctx, msg.appId, msg.execId, built.error);
 }
 
 export function killExecutor(ctx: Ctx, msg: Static<typeof KillExecutor>): void {

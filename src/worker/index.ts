@@ -32,4 +32,5 @@ export { workerJson, type WorkerJson, type WorkerJsonExecutor } from './worker-j
 export { civilTimeUtc, formatIdTimestamp, generateWorkerId } from './worker-id.ts';
 export { masterEnvUrl, workerEndpointAddress } from './master-address.ts';
 export { exitStatusOf } from './process-exit.ts';
+export { FLINT_ENTRIES, resolveMainModule } from './process-specs.ts';
 export { INITIAL_DRIVER_BACKOFF_MS, SUCCESSFUL_RUN_DURATION_MS } from './drivers.ts';

@@ -1,6 +1,12 @@
 // Building the processes a worker runs (Spark's ExecutorRunner / DriverRunner + CommandUtils, reference §6.4,
 // §6.5), as data. A `Command` runs as `node [nodeOptions] mainModule arguments` with `environment` added.
 //
+// A main module `flint:<entry>` names a program of the worker's OWN Flint install (`WorkerConfig.flintHome`),
+// so an application never has to know where Flint lives on a worker: `flint:executor` runs
+// `<flintHome>/src/entry/executor.ts`, `flint:driver` `<flintHome>/src/entry/driver.ts`. Any other `flint:` name
+// cannot be launched: the builders return an error, which the machine reports as a failed launch. Other main
+// modules (paths) are run as given.
+//
 // Placeholders, as Spark substitutes them:
 //   - in `arguments`, a WHOLE argument equal to a placeholder is replaced; other arguments are left as they are.
 //     Executors: {{WORKER_URL}} {{EXECUTOR_ID}} {{HOSTNAME}} {{CORES}} {{APP_ID}} {{RESOURCE_PROFILE_ID}}.
@@ -13,6 +19,38 @@ import type { DriverLaunchSpec, ExecutorLaunchSpec } from './worker-effect.ts';
 
 const REDACTED = '*********(redacted)';
 const SECRET = /secret|password|token|credential/i;
+
+/** The programs a `flint:<entry>` main module may name, relative to the Flint home. */
+export const FLINT_ENTRIES: Readonly<Record<string, string>> = {
+  executor: 'src/entry/executor.ts',
+  driver: 'src/entry/driver.ts',
+};
+
+const FLINT_SCHEME = 'flint:';
+
+/** A spec to launch, or why it cannot be launched (reported as the launch's failure). */
+export type Built<S> = { readonly ok: true; readonly spec: S } | { readonly ok: false; readonly error: string };
+
+/** The program to run for `mainModule`: a `flint:<entry>` resolved in `flintHome`, anything else as given. */
+export function resolveMainModule(
+  mainModule: string,
+  flintHome: string | undefined,
+): { readonly ok: true; readonly path: string } | { readonly ok: false; readonly error: string } {
+  if (!mainModule.startsWith(FLINT_SCHEME)) return { ok: true, path: mainModule };
+  const entry = mainModule.slice(FLINT_SCHEME.length);
+  const known = Object.keys(FLINT_ENTRIES);
+  const relative = Object.hasOwn(FLINT_ENTRIES, entry) ? FLINT_ENTRIES[entry] : undefined;
+  if (relative === undefined) {
+    return {
+      ok: false,
+      error: `Unknown Flint program "${mainModule}": a main module "flint:<name>" must name one of ${known.map((k) => `flint:${k}`).join(', ')}`,
+    };
+  }
+  if (flintHome === undefined) {
+    return { ok: false, error: `Cannot run "${mainModule}": this worker does not know its Flint home` };
+  }
+  return { ok: true, path: joinPath(flintHome, relative) };
+}
 
 /** `a/b` joined with exactly one `/`. */
 export function joinPath(dir: string, ...parts: string[]): string {
@@ -71,9 +109,11 @@ export function buildExecutorSpec(
   config: WorkerConfig,
   worker: { readonly workerAddress: string; readonly workerWebUiUrl: string },
   launch: ExecutorLaunch,
-): ExecutorLaunchSpec {
+): Built<ExecutorLaunchSpec> {
   const { appId, execId, appDesc } = launch;
   const command = appDesc.command;
+  const program = resolveMainModule(command.mainModule, config.flintHome);
+  if (!program.ok) return program;
   const id = String(execId);
   const nodeOptions = command.nodeOptions.map((opt) =>
     opt.replaceAll('{{APP_ID}}', appId).replaceAll('{{EXECUTOR_ID}}', id),
@@ -86,11 +126,11 @@ export function buildExecutorSpec(
     '{{APP_ID}}': appId,
     '{{RESOURCE_PROFILE_ID}}': '0',
   });
-  const argv = [config.nodeExecutable, ...nodeOptions, command.mainModule, ...args];
+  const argv = [config.nodeExecutable, ...nodeOptions, program.path, ...args];
   const cwd = joinPath(config.workDir, appId, id);
   const logUrl = (logType: string): string =>
     `${worker.workerWebUiUrl}/logPage/?appId=${encodeURIComponent(appId)}&executorId=${id}&logType=${logType}`;
-  return {
+  const spec: ExecutorLaunchSpec = {
     processKey: executorProcessKey(appId, execId),
     appId,
     execId,
@@ -108,6 +148,7 @@ export function buildExecutorSpec(
     stderrPath: joinPath(cwd, 'stderr'),
     stderrHeader: stderrHeader('Flint Executor Command', argv),
   };
+  return { ok: true, spec };
 }
 
 /** The file name a driver's app resource gets in its directory: the last path segment of the URL or path. */
@@ -126,17 +167,19 @@ export function buildDriverSpec(
   worker: { readonly workerAddress: string; readonly workerWebUiUrl: string },
   driverId: string,
   desc: DriverDescription,
-): DriverLaunchSpec {
+): Built<DriverLaunchSpec> {
+  const program = resolveMainModule(desc.command.mainModule, config.flintHome);
+  if (!program.ok) return program;
   const cwd = joinPath(config.workDir, driverId);
   const localAppResourcePath = joinPath(cwd, appResourceFileName(desc.appResource));
   const args = substituteArguments(desc.command.arguments, {
     '{{WORKER_URL}}': worker.workerAddress,
     '{{USER_JAR}}': localAppResourcePath,
   });
-  const argv = [config.nodeExecutable, ...desc.command.nodeOptions, desc.command.mainModule, ...args];
+  const argv = [config.nodeExecutable, ...desc.command.nodeOptions, program.path, ...args];
   const logUrl = (logType: string): string =>
     `${worker.workerWebUiUrl}/logPage/?driverId=${encodeURIComponent(driverId)}&logType=${logType}`;
-  return {
+  const spec: DriverLaunchSpec = {
     processKey: driverProcessKey(driverId),
     driverId,
     appResource: desc.appResource,
@@ -156,4 +199,5 @@ export function buildDriverSpec(
     stderrPath: joinPath(cwd, 'stderr'),
     stderrHeader: stderrHeader('Launch Command', argv),
   };
+  return { ok: true, spec };
 }

@@ -58,6 +58,11 @@ export interface WorkerConfig {
   readonly decommissionEnabled: boolean;
   /** The program that runs executors and drivers (argv[0]); the daemon passes its own Node binary. */
   readonly nodeExecutable: string;
+  /**
+   * The Flint install this worker runs from (the daemon passes its own). A main module `flint:<entry>` runs
+   * that install's `src/entry/<entry>.ts`; without it, such a main module cannot be launched.
+   */
+  readonly flintHome?: string;
   /** A fixed worker id (tests, simulation); otherwise generated from the construction time. */
   readonly workerId?: string;
 }
@@ -103,6 +108,9 @@ export function workerConfig(input: WorkerConfigInput): WorkerConfig {
   requireInt('flint.worker.cores', config.cores, 1);
   requireInt('flint.worker.memory', config.memoryMb, 1);
   if (config.workDir.length === 0) throw new ConfigError('flint.worker.dir', 'the work directory must not be empty');
+  if (config.flintHome !== undefined && !config.flintHome.startsWith('/')) {
+    throw new ConfigError('flintHome', `the Flint home ${JSON.stringify(config.flintHome)} must be an absolute path`);
+  }
   if (config.masterUrls.length === 0) throw new ConfigError('masters', 'a worker needs at least one master URL');
   for (const url of config.masterUrls) {
     if (!/^(flint|spark):\/\/[^/@\s]+:\d{1,5}\/?$/.test(url.trim())) {

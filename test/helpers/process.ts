@@ -22,6 +22,8 @@ export interface SpawnOptions {
   /** Added to the parent's environment. */
   readonly env?: Readonly<Record<string, string>>;
   readonly cwd?: string;
+  /** `pipe` gives the child a stdin that stays open until `closeStdin()` (default `ignore`: /dev/null). */
+  readonly stdin?: 'ignore' | 'pipe';
 }
 
 const live = new Set<ChildHandle>();
@@ -50,10 +52,11 @@ export class ChildHandle {
     this.proc = spawn(command, [...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
       shell: false,
     });
     this.pid = this.proc.pid ?? -1;
+    this.proc.stdin?.on('error', () => {}); // EPIPE once the child is gone
     this.proc.stdout?.setEncoding('utf8');
     this.proc.stderr?.setEncoding('utf8');
     this.proc.stdout?.on('data', (chunk: string) => this.#onStdout(chunk));
@@ -110,6 +113,11 @@ export class ChildHandle {
   onActivity(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Ends the child's stdin (spawned with `stdin: 'pipe'`), as a launcher that dies would. */
+  closeStdin(): void {
+    this.proc.stdin?.end();
   }
 
   /** Sends `signal` if the process is still running. Synchronous; does not wait. */

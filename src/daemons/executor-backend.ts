@@ -1,0 +1,303 @@
+// The executor process: ExecutorMachine wired to a client-mode RpcEnv, a thread pool, the code cache and timers
+// (Spark's CoarseGrainedExecutorBackend, reference §7.3, §7.4). The machine decides; this file carries out its
+// effects and turns callbacks into inputs, one at a time (machine-host.ts).
+//
+// Bootstrap, as Spark does it: a throwaway env asks the driver for the application's config (RetrieveAppConfig,
+// up to 3 tries), so that the env the executor then lives on is built with the application's RPC settings
+// (frame size, timeouts). The machine's own RetrieveAppConfig ask is answered with that reply.
+
+import { randomInt } from 'node:crypto';
+import { resolve } from 'node:path';
+import { FlintConf } from '../conf/flint-conf.ts';
+import { RpcConnectionError, isFlintError } from '../errors.ts';
+import { FRAME_MARGIN_BYTES } from '../executor/executor-config.ts';
+import { ExecutorMachine, type ExecutorEffect, type ExecutorInput, type ExecutorLaunchArgs } from '../executor/index.ts';
+import { loadAppCode } from '../io/executor/load-app-code.ts';
+import { TaskPool } from '../io/executor/task-pool.ts';
+import {
+  DriverReplies,
+  DriverToExecutor,
+  type AppConfigResponse,
+  type DriverReply,
+  type ExecutorToDriver,
+} from '../protocol/task-messages.ts';
+import { formatEndpointAddress } from '../rpc/address.ts';
+import type { ReplyContext } from '../rpc/endpoint.ts';
+import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Static } from '@sinclair/typebox';
+import { KeyedTimers, MachineHost } from './machine-host.ts';
+
+export interface ExecutorBackendOptions {
+  /** The command line's arguments (`logUrls` from the worker's environment); the env gives the address. */
+  readonly launch: Omit<ExecutorLaunchArgs, 'executorAddress'>;
+  /** flint.authenticate's shared secret, when the driver requires it (from FLINT_AUTH_SECRET). */
+  readonly secret: string | undefined;
+  readonly logger: Logger;
+  /** The executor's directory (`<workDir>/<appId>/<execId>/`); code is cached in `<workDir>/../code`. */
+  readonly workDir: string;
+  /** Registers a callback for "the worker that launched this executor is gone" (its stdin closed). */
+  readonly onParentGone?: (gone: () => void) => void;
+}
+
+/** Connection attempts of the bootstrap ask (Spark's executor tries 3 times), this far apart. */
+const BOOTSTRAP_TRIES = 3;
+const BOOTSTRAP_RETRY_MS = 1_000;
+/** How long a killed task may take to see its abort flag before its thread is ended (`flint.task.killTimeout`). */
+export const KILL_TIMEOUT_KEY = 'flint.task.killTimeout';
+const KILL_TIMEOUT_DEFAULT = '2s';
+/** Code is fetched in chunks of at most this (and at most a frame less a margin). */
+const CODE_CHUNK_BYTES = 4 * 1024 * 1024;
+const ENDPOINT_NAME = 'Executor';
+
+type AppConfig = Static<typeof AppConfigResponse>;
+type Bootstrap = { readonly ok: true; readonly response: AppConfig } | { readonly ok: false; readonly error: string };
+
+/** The RPC settings an env of this executor uses: auth from the secret, never from the app's conf. */
+function rpcConf(appConf: Readonly<Record<string, string>>, secret: string | undefined): FlintConf {
+  const entries = Object.entries(appConf).filter(([key]) => !/^(flint|spark)\.authenticate/.test(key));
+  entries.push(['flint.authenticate', secret === undefined ? 'false' : 'true']);
+  if (secret !== undefined) entries.push(['flint.authenticate.secret', secret]);
+  return new FlintConf(entries);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Asks the driver for the application's config over a throwaway env; retries only connection failures. */
+async function bootstrap(opts: ExecutorBackendOptions): Promise<Bootstrap> {
+  const { launch: args, logger } = opts;
+  const env = await RpcEnv.create({ name: 'flintExecutorBootstrap', clientMode: true, conf: rpcConf({}, opts.secret), logger });
+  try {
+    const driver = env.endpointRef<ExecutorToDriver>(args.driverUrl);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const reply = await driver.ask({ type: 'RetrieveAppConfig', executorId: args.executorId }, { expect: DriverReplies });
+        if (reply.type !== 'AppConfigResponse') return { ok: false, error: `the driver answered ${reply.type}` };
+        return { ok: true, response: reply };
+      } catch (err) {
+        if (!(err instanceof RpcConnectionError) || attempt >= BOOTSTRAP_TRIES) return { ok: false, error: errorText(err) };
+        logger.warn({ attempt, err: errorText(err) }, `Cannot reach the driver ${args.driverUrl}; trying again`);
+        await new Promise((done) => setTimeout(done, BOOTSTRAP_RETRY_MS));
+      }
+    }
+  } finally {
+    await env.shutdown();
+  }
+}
+
+/** Runs the executor until it exits; resolves with the exit code (the caller ends the process with it). */
+export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<number> {
+  const { logger } = opts;
+  // Watched from the start: a worker that dies while the driver is slow to answer must not leave us behind.
+  const parentGone = new Promise<void>((gone) => opts.onParentGone?.(gone));
+  let boot = await Promise.race([
+    bootstrap(opts),
+    parentGone.then((): Bootstrap => ({ ok: false, error: 'the worker that launched this executor is gone' })),
+  ]);
+  let env: RpcEnv | undefined;
+  let killTimeoutMs = 0;
+  if (boot.ok) {
+    try {
+      const conf = rpcConf(boot.response.conf, opts.secret);
+      killTimeoutMs = conf.getDurationMs(KILL_TIMEOUT_KEY, KILL_TIMEOUT_DEFAULT, 's');
+      env = await RpcEnv.create({ name: 'flintExecutor', clientMode: true, conf, logger });
+    } catch (err) {
+      if (!isFlintError(err)) throw err;
+      boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
+    }
+  }
+  // Without a usable config the machine still runs, to exit through its own path (AppConfigFailed).
+  env ??= await RpcEnv.create({ name: 'flintExecutor', clientMode: true, conf: rpcConf({}, opts.secret), logger });
+  const machine = new ExecutorMachine(
+    { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
+    { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 } },
+  );
+  const runtime = new ExecutorRuntime({
+    env,
+    machine,
+    boot,
+    killTimeoutMs,
+    codeCacheDir: resolve(opts.workDir, '..', 'code'),
+    logger,
+  });
+  runtime.start(parentGone);
+  return runtime.exited;
+}
+
+interface RuntimeParts {
+  readonly env: RpcEnv;
+  readonly machine: ExecutorMachine;
+  readonly boot: Bootstrap;
+  readonly killTimeoutMs: number;
+  readonly codeCacheDir: string;
+  readonly logger: Logger;
+}
+
+class ExecutorRuntime {
+  readonly exited: Promise<number>;
+  readonly #parts: RuntimeParts;
+  readonly #env: RpcEnv;
+  readonly #driver: RpcEndpointRef<ExecutorToDriver>;
+  readonly #logger: Logger;
+  readonly #host: MachineHost<ExecutorInput, ExecutorEffect>;
+  readonly #timers = new KeyedTimers();
+  readonly #pool: TaskPool;
+  #bundlePath: string | undefined;
+  #resolveExit: (code: number) => void = () => {};
+  #exiting = false;
+
+  constructor(parts: RuntimeParts) {
+    this.#parts = parts;
+    this.#env = parts.env;
+    this.#logger = parts.logger;
+    this.#driver = parts.env.endpointRef<ExecutorToDriver>(parts.machine.snapshot().config.driverUrl);
+    this.#pool = new TaskPool(parts.machine.snapshot().config.cores);
+    this.exited = new Promise((done) => (this.#resolveExit = done));
+    this.#host = new MachineHost<ExecutorInput, ExecutorEffect>(parts.machine, (e) => this.#execute(e), { now: Date.now, logger: parts.logger });
+  }
+
+  start(parentGone: Promise<void>): void {
+    const driverEnv = this.#driver.env;
+    this.#env.setupEndpoint<DriverToExecutor>(ENDPOINT_NAME, {
+      messages: DriverToExecutor,
+      receive: (message, ctx) => {
+        if (ctx.senderAddress !== driverEnv || message.type === 'FetchTaskResult') return this.#ignored(message.type, ctx.senderAddress);
+        return this.#host.submit({ type: 'DriverMessage', message });
+      },
+      receiveAndReply: (message, ctx) => {
+        if (ctx.senderAddress !== driverEnv || message.type !== 'FetchTaskResult') {
+          this.#ignored(message.type, ctx.senderAddress);
+          ctx.sendFailure(new Error(`Executor does not answer ${message.type} from ${ctx.senderAddress}`));
+          return undefined;
+        }
+        return this.#host.submit({ type: 'DriverAsk', message, token: ctx });
+      },
+      onDisconnected: (remote) => (remote === driverEnv ? this.#host.submit({ type: 'DriverDisconnected' }) : undefined),
+    });
+    this.#submit({ type: 'Start' });
+    void parentGone.then(() => this.#submit({ type: 'ParentGone' }));
+  }
+
+  #ignored(type: string, from: string): undefined {
+    this.#logger.warn({ type, from }, 'ignoring a message that is not from the driver, or not of the right kind');
+    return undefined;
+  }
+
+  #submit(input: ExecutorInput): void {
+    void this.#host.submit(input);
+  }
+
+  /** Carries out one effect; nothing here waits, so the host loop never stalls behind the driver or a task. */
+  #execute(effect: ExecutorEffect): void {
+    switch (effect.type) {
+      case 'Ask':
+        return this.#ask(effect.message, effect.timeoutMs);
+      case 'Send':
+        try {
+          this.#driver.send(effect.message);
+        } catch (err) {
+          this.#logger.warn({ type: effect.message.type, err: errorText(err) }, 'dropped a message to the driver');
+        }
+        return;
+      case 'LoadCode':
+        this.#loadCode(effect.hash, effect.bytes);
+        return;
+      case 'RunTask': {
+        const bundlePath = this.#bundlePath;
+        if (bundlePath === undefined) throw new Error('RunTask before the code was loaded');
+        void this.#pool.run(effect.task, bundlePath).then((outcome) => this.#submit(outcome));
+        return;
+      }
+      case 'CancelTask':
+        this.#pool.cancel(effect.taskId, this.#parts.killTimeoutMs);
+        return;
+      case 'Reply':
+        (effect.token as ReplyContext).reply(effect.message);
+        return;
+      case 'ReplyFailure':
+        (effect.token as ReplyContext).sendFailure(new Error(effect.error));
+        return;
+      case 'StartTimer':
+      case 'CancelTimer':
+        this.#timers.carryOut(effect, (key, generation) => this.#submit({ type: 'TimerFired', key, generation }));
+        return;
+      case 'Exit':
+        this.#exit(effect.code);
+        return;
+      case 'Log':
+        this.#logger[effect.level]({ ...effect.fields }, effect.msg);
+        return;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown executor effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Carries out an Ask; its one answer comes back as an input (executor-effect.ts rule 3). */
+  #ask(message: Extract<ExecutorEffect, { type: 'Ask' }>['message'], timeoutMs: number | undefined): void {
+    if (message.type === 'RetrieveAppConfig') {
+      const boot = this.#parts.boot;
+      if (boot.ok) {
+        const { type: _type, ...response } = boot.response;
+        this.#submit({ type: 'AppConfigReceived', ...response });
+      } else {
+        this.#submit({ type: 'AppConfigFailed', error: boot.error });
+      }
+      return;
+    }
+    const asked = this.#driver.ask(message, { expect: DriverReplies, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    const fail = (error: string): ExecutorInput =>
+      message.type === 'RegisterExecutor' ? { type: 'RegistrationFailed', error } : { type: 'HeartbeatFailed', error };
+    const answer = (reply: DriverReply): ExecutorInput => {
+      if (message.type === 'RegisterExecutor') {
+        if (reply.type !== 'BooleanResponse') return fail(`the driver answered ${reply.type}`);
+        return reply.value ? { type: 'Registered' } : fail('the driver refused the registration');
+      }
+      if (reply.type !== 'HeartbeatResponse') return fail(`the driver answered ${reply.type}`);
+      return { type: 'HeartbeatSucceeded', reregister: reply.reregister };
+    };
+    asked.then(
+      (reply) => this.#submit(answer(reply)),
+      (err: unknown) => this.#submit(fail(errorText(err))),
+    );
+  }
+
+  #loadCode(hash: string, bytes: number): void {
+    const chunkBytes = Math.max(1, Math.min(CODE_CHUNK_BYTES, this.#env.settings.maxFrameBytes - FRAME_MARGIN_BYTES));
+    const fetchChunk = async (offset: number, length: number): Promise<Uint8Array> => {
+      const reply = await this.#driver.ask({ type: 'FetchAppCode', hash, offset, length }, { expect: DriverReplies });
+      if (reply.type !== 'AppCodeChunk' || reply.hash !== hash || reply.offset !== offset) {
+        throw new Error(`the driver answered FetchAppCode(${hash}, ${offset}) with ${reply.type}`);
+      }
+      return reply.data;
+    };
+    loadAppCode({ hash, bytes, cacheDir: this.#parts.codeCacheDir, chunkBytes, fetchChunk }).then(
+      ({ path, fetched }) => {
+        this.#bundlePath = path;
+        this.#logger.info({ path, bytes, fetched }, fetched ? 'Fetched the application code' : 'Using the cached application code');
+        this.#submit({ type: 'CodeLoaded', hash });
+      },
+      (err: unknown) => this.#submit({ type: 'CodeLoadFailed', hash, error: errorText(err) }),
+    );
+  }
+
+  /**
+   * executor-effect.ts rule 8: flush the sends (the env's shutdown ends each connection after its queued
+   * frames), end the threads without waiting for their tasks. Not awaited here: the endpoint handler that
+   * delivered this input (StopExecutor) must return before the env can stop that endpoint.
+   */
+  #exit(code: number): void {
+    if (this.#exiting) return;
+    this.#exiting = true;
+    this.#host.close();
+    this.#timers.cancelAll();
+    const finish = (): void => {
+      void this.#pool.destroy().catch(() => {});
+      this.#resolveExit(code);
+    };
+    this.#env.shutdown().then(finish, finish);
+  }
+}

@@ -1,0 +1,84 @@
+// The executor program's command line (Spark's CoarseGrainedExecutorBackend arguments, reference §7.3): what
+// the worker substitutes into the application's executor command. Parsing is pure: the host name to fall back
+// on is passed in. A bad or missing argument is a ConfigError naming the flag.
+
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../errors.ts';
+import type { ExecutorLaunchArgs } from '../executor/index.ts';
+import { isClientEnvId, parseEndpointAddress } from '../rpc/address.ts';
+
+/**
+ * `--driver-url` (`flint://CoarseGrainedScheduler@host:port`), `--executor-id`, `--hostname` (default: this
+ * machine's host name, as in Spark), `--cores` (the thread pool's size), `--app-id`, and `--worker-url`
+ * (`flint://Worker@host:port`; when given, the executor shares its worker's fate through stdin).
+ */
+export type ExecutorArgs = Omit<ExecutorLaunchArgs, 'executorAddress' | 'logUrls'>;
+
+export const EXECUTOR_USAGE = `usage: node src/entry/executor.ts --driver-url flint://CoarseGrainedScheduler@HOST:PORT
+         --executor-id ID --cores N --app-id APP_ID [--hostname HOST] [--worker-url flint://Worker@HOST:PORT]
+The secret for flint.authenticate comes from the environment variable FLINT_AUTH_SECRET.`;
+
+/** Longest id the wire schemas accept (task-messages.ts `Id`). */
+const MAX_ID_CHARS = 512;
+
+function endpointUrl(flag: string, value: string): string {
+  let env: string;
+  try {
+    env = parseEndpointAddress(value).env;
+  } catch (err) {
+    throw new ConfigError(flag, `${flag}: ${(err as Error).message}`);
+  }
+  if (isClientEnvId(env)) throw new ConfigError(flag, `${flag} ${value} is a client-mode address, which cannot be dialed`);
+  return value;
+}
+
+function id(flag: string, value: string | undefined): string {
+  if (value === undefined || value.length === 0) throw new ConfigError(flag, `${flag} is required`);
+  if (value.length > MAX_ID_CHARS) throw new ConfigError(flag, `${flag} is longer than ${MAX_ID_CHARS} characters`);
+  return value;
+}
+
+/** Parses `argv` (without node and the script). Throws ConfigError with a message naming the flag. */
+export function parseExecutorArgs(argv: readonly string[], localHostname: string): ExecutorArgs {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'driver-url': { type: 'string' },
+        'executor-id': { type: 'string' },
+        hostname: { type: 'string' },
+        cores: { type: 'string' },
+        'app-id': { type: 'string' },
+        'worker-url': { type: 'string' },
+        // Spark's flag for {{RESOURCE_PROFILE_ID}}; Flint has only the default profile (0).
+        resourceProfileId: { type: 'string' },
+      },
+    }) as { values: Record<string, string | undefined> });
+  } catch (err) {
+    throw new ConfigError('arguments', (err as Error).message);
+  }
+  const driverUrl = values['driver-url'];
+  if (driverUrl === undefined) throw new ConfigError('--driver-url', '--driver-url is required');
+  const coresText = values['cores'];
+  if (coresText === undefined) throw new ConfigError('--cores', '--cores is required');
+  const cores = /^[0-9]{1,6}$/.test(coresText) ? Number(coresText) : NaN;
+  if (!(cores >= 1)) throw new ConfigError('--cores', `--cores ${JSON.stringify(coresText)} is not a whole number of at least 1`);
+  const profile = values['resourceProfileId'];
+  if (profile !== undefined && profile !== '0') {
+    throw new ConfigError('--resourceProfileId', `--resourceProfileId ${JSON.stringify(profile)}: Flint has only the default profile 0`);
+  }
+  const workerUrl = values['worker-url'];
+  const hostname = values['hostname'] ?? localHostname;
+  if (hostname.length === 0) throw new ConfigError('--hostname', '--hostname must not be empty');
+  return {
+    driverUrl: endpointUrl('--driver-url', driverUrl),
+    executorId: id('--executor-id', values['executor-id']),
+    hostname,
+    cores,
+    appId: id('--app-id', values['app-id']),
+    ...(workerUrl === undefined ? {} : { workerUrl: endpointUrl('--worker-url', workerUrl) }),
+  };
+}

@@ -1,0 +1,49 @@
+// The executor program (Spark's CoarseGrainedExecutorBackend process). Workers start it for `flint:executor`:
+//
+//   node src/entry/executor.ts --driver-url flint://CoarseGrainedScheduler@HOST:PORT --executor-id ID
+//        --cores N --app-id APP_ID [--hostname HOST] [--worker-url flint://Worker@HOST:PORT]
+//
+// The shared secret comes from FLINT_AUTH_SECRET and is removed from the environment at once, before any thread
+// or application code exists. Logs are JSON lines on stderr. Exit codes: 0 when the driver stops the executor,
+// 1 on bad arguments and on every failure (driver or worker lost, registration refused, code unavailable),
+// 56 after too many failed heartbeats. See src/executor/README.md, "The executor process".
+
+import { hostname } from 'node:os';
+import { isFlintError } from '../errors.ts';
+import { runExecutorBackend } from '../daemons/executor-backend.ts';
+import { createLogger, type Logger } from '../util/logger.ts';
+import { EXECUTOR_USAGE, parseExecutorArgs, type ExecutorArgs } from './executor-args.ts';
+
+const SECRET_VARIABLE = 'FLINT_AUTH_SECRET';
+const secret = process.env[SECRET_VARIABLE] || undefined;
+delete process.env[SECRET_VARIABLE];
+
+let args: ExecutorArgs;
+let logger: Logger;
+try {
+  args = parseExecutorArgs(process.argv.slice(2), hostname());
+  logger = createLogger('flint-executor').child({ executorId: args.executorId, appId: args.appId });
+} catch (err) {
+  if (!isFlintError(err)) throw err;
+  process.stderr.write(`flint executor: ${err.message}\n${EXECUTOR_USAGE}\n`);
+  process.exit(1);
+}
+
+const logUrls: Record<string, string> = {};
+for (const [variable, name] of [['FLINT_LOG_URL_STDOUT', 'stdout'], ['FLINT_LOG_URL_STDERR', 'stderr']] as const) {
+  const url = process.env[variable];
+  if (url !== undefined && url.length > 0) logUrls[name] = url;
+}
+
+// The worker starts executors with a stdin pipe that closes when the worker dies (Spark's WorkerWatcher).
+const onParentGone =
+  args.workerUrl === undefined
+    ? undefined
+    : (gone: () => void): void => {
+        process.stdin.once('end', gone);
+        process.stdin.once('error', gone);
+        process.stdin.resume();
+      };
+
+const code = await runExecutorBackend({ launch: { ...args, logUrls }, secret, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
+process.exit(code);

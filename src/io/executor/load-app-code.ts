@@ -1,0 +1,79 @@
+// The application's code on an executor: the bundle the driver serves (content-addressed by its sha256), cached
+// on disk so that every executor of the application on this machine fetches it at most once. Executors run in
+// `<workDir>/<appId>/<execId>/`, so `<cwd>/../code/<hash>.mjs` is shared by the app's executors on a worker.
+//
+// A cached file is used only when its sha256 matches. A fetched one is written to a temporary file in the same
+// directory, verified, then renamed into place: two executors fetching at once both end with a whole file.
+
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Fetches `length` bytes of the bundle from `offset` (FetchAppCode); may return fewer, never none. */
+export type FetchCodeChunk = (offset: number, length: number) => Promise<Uint8Array>;
+
+export interface LoadAppCodeOptions {
+  /** sha256 of the bundle, hex. */
+  readonly hash: string;
+  readonly bytes: number;
+  /** `<cwd>/../code`. */
+  readonly cacheDir: string;
+  /** The most to ask for at once (it must fit a frame). */
+  readonly chunkBytes: number;
+  readonly fetchChunk: FetchCodeChunk;
+}
+
+export interface LoadedAppCode {
+  readonly path: string;
+  /** False when the cached file was used. */
+  readonly fetched: boolean;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+async function sha256OfFile(path: string): Promise<string | undefined> {
+  try {
+    return createHash('sha256').update(await readFile(path)).digest('hex');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Makes the bundle `hash` available as a file; returns its path. Throws an Error saying what went wrong. */
+export async function loadAppCode(opts: LoadAppCodeOptions): Promise<LoadedAppCode> {
+  const { hash, bytes, cacheDir } = opts;
+  // The hash names a file: anything but a sha256 in hex could point outside the cache.
+  if (!SHA256_HEX.test(hash)) throw new Error(`the code hash ${JSON.stringify(hash.slice(0, 100))} is not a sha256 in hex`);
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`the code size ${bytes} is not a byte count`);
+  const path = join(cacheDir, `${hash}.mjs`);
+  if ((await sha256OfFile(path)) === hash) return { path, fetched: false };
+  await mkdir(cacheDir, { recursive: true });
+  const temp = join(cacheDir, `.${hash}.${randomUUID()}.tmp`);
+  const file = await open(temp, 'wx');
+  let closed = false;
+  try {
+    const sha = createHash('sha256');
+    // Every round adds at least one byte, so the loop ends after at most `bytes` rounds.
+    for (let offset = 0; offset < bytes; ) {
+      const left = bytes - offset;
+      const data = await opts.fetchChunk(offset, Math.min(opts.chunkBytes, left));
+      if (data.byteLength === 0 || data.byteLength > left) {
+        throw new Error(`the driver sent ${data.byteLength} bytes of code at offset ${offset}; expected 1 to ${left}`);
+      }
+      sha.update(data);
+      await file.write(data);
+      offset += data.byteLength;
+    }
+    await file.close();
+    closed = true;
+    const got = sha.digest('hex');
+    if (got !== hash) throw new Error(`the fetched code has sha256 ${got}, not ${hash}`);
+    await rename(temp, path);
+    return { path, fetched: true };
+  } catch (err) {
+    if (!closed) await file.close().catch(() => {});
+    await rm(temp, { force: true });
+    throw err;
+  }
+}

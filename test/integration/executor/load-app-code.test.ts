@@ -1,0 +1,97 @@
+// The executor's code cache on a real file system (src/io/executor/load-app-code.ts): chunked fetch, sha256
+// check, atomic placement, reuse of a good cached copy, replacement of a bad one, and no stray files on failure.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadAppCode, type FetchCodeChunk } from '../../../src/io/executor/load-app-code.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'flint-code-cache-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const CODE = Buffer.from('export function square(x) { return x * x; }\n');
+const HASH = createHash('sha256').update(CODE).digest('hex');
+let dirs = 0;
+
+function cacheDir(): string {
+  return join(root, `app-${++dirs}`, 'code');
+}
+
+/** Serves `code` like a driver, recording every ask; `maxBytes` makes it answer with less than asked. */
+function server(code: Uint8Array, maxBytes = Infinity) {
+  const asks: Array<[number, number]> = [];
+  const fetchChunk: FetchCodeChunk = async (offset, length) => {
+    asks.push([offset, length]);
+    return code.subarray(offset, offset + Math.min(length, maxBytes));
+  };
+  return { asks, fetchChunk };
+}
+
+test('fetches the bundle in chunks, verifies it and places it as <hash>.mjs', async () => {
+  const dir = cacheDir();
+  const { asks, fetchChunk } = server(CODE);
+  const loaded = await loadAppCode({ hash: HASH, bytes: CODE.byteLength, cacheDir: dir, chunkBytes: 16, fetchChunk });
+  assert.deepEqual(loaded, { path: join(dir, `${HASH}.mjs`), fetched: true });
+  assert.deepEqual(asks, [[0, 16], [16, 16], [32, CODE.byteLength - 32]]);
+  assert.deepEqual(readFileSync(loaded.path), CODE);
+  assert.deepEqual(readdirSync(dir), [`${HASH}.mjs`], 'no temporary file is left');
+});
+
+test('takes chunks shorter than asked for', async () => {
+  const { asks, fetchChunk } = server(CODE, 7);
+  const loaded = await loadAppCode({ hash: HASH, bytes: CODE.byteLength, cacheDir: cacheDir(), chunkBytes: 16, fetchChunk });
+  assert.deepEqual(readFileSync(loaded.path), CODE);
+  assert.equal(asks.length, Math.ceil(CODE.byteLength / 7));
+});
+
+test('a cached copy with the right hash is used without fetching; a corrupt one is fetched again', async () => {
+  const dir = cacheDir();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${HASH}.mjs`), CODE);
+  const idle = server(CODE);
+  assert.deepEqual(await loadAppCode({ hash: HASH, bytes: CODE.byteLength, cacheDir: dir, chunkBytes: 1024, fetchChunk: idle.fetchChunk }), {
+    path: join(dir, `${HASH}.mjs`),
+    fetched: false,
+  });
+  assert.deepEqual(idle.asks, []);
+  writeFileSync(join(dir, `${HASH}.mjs`), 'truncated');
+  const busy = server(CODE);
+  const loaded = await loadAppCode({ hash: HASH, bytes: CODE.byteLength, cacheDir: dir, chunkBytes: 1024, fetchChunk: busy.fetchChunk });
+  assert.equal(loaded.fetched, true);
+  assert.deepEqual(readFileSync(loaded.path), CODE);
+});
+
+test('bytes that do not hash to the expected sha256 are refused, and nothing is left behind', async () => {
+  const dir = cacheDir();
+  const tampered = Buffer.from(CODE);
+  tampered[0] = 0x45;
+  const { fetchChunk } = server(tampered);
+  await assert.rejects(loadAppCode({ hash: HASH, bytes: CODE.byteLength, cacheDir: dir, chunkBytes: 1024, fetchChunk }), /the fetched code has sha256 [0-9a-f]{64}, not /);
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('an empty or oversized chunk, or a failed ask, ends the fetch with an error and no stray file', async () => {
+  const cases: Array<[FetchCodeChunk, RegExp]> = [
+    [async () => new Uint8Array(0), /the driver sent 0 bytes of code at offset 0; expected 1 to \d+/],
+    [async () => new Uint8Array(CODE.byteLength + 1), /sent \d+ bytes of code at offset 0/],
+    [async () => Promise.reject(new Error('ask timed out')), /ask timed out/],
+  ];
+  for (const [fetchChunk, message] of cases) {
+    const dir = cacheDir();
+    await assert.rejects(loadAppCode({ hash: HASH, bytes: CODE.byteLength, cacheDir: dir, chunkBytes: 1024, fetchChunk }), message);
+    assert.deepEqual(readdirSync(dir), []);
+  }
+});
+
+test('a hash that is not a sha256 in hex is refused before any file is touched', async () => {
+  const dir = cacheDir();
+  const { asks, fetchChunk } = server(CODE);
+  for (const hash of ['../../../etc/passwd', HASH.toUpperCase(), `${HASH}0`, '']) {
+    await assert.rejects(loadAppCode({ hash, bytes: CODE.byteLength, cacheDir: dir, chunkBytes: 1024, fetchChunk }), /is not a sha256 in hex/);
+  }
+  assert.deepEqual(asks, []);
+  assert.throws(() => readdirSync(dir), /ENOENT/);
+});

@@ -1,0 +1,189 @@
+// The executor program (src/entry/executor.ts) as a real child process with 2 cores, against a driver played by
+// this test through the real protocol (test/fixtures/fake-driver.ts) with flint.authenticate on. Covers
+// reference §7.3 (bootstrap, RegisterExecutor, LaunchedExecutor, LaunchTask/KillTask/StopExecutor) and the
+// Flint parts: code fetched once per worker and cached, large results kept and fetched in chunks.
+
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { decode } from '@msgpack/msgpack';
+import type { AppBundle } from '../../../src/io/bundle/bundle-app.ts';
+import { FakeDriver, sliceTask, type StatusUpdateMessage } from '../../fixtures/fake-driver.ts';
+import { ChildGroup, type ChildHandle } from '../../helpers/process.ts';
+import { fixtureBundle, slice, startExecutor } from './helpers.ts';
+
+const KILL_TIMEOUT_MS = 2_000;
+
+function resultOf(update: StatusUpdateMessage): unknown {
+  assert.equal(update.state, 'FINISHED', `task ${update.taskId}: ${JSON.stringify(update.failure)}`);
+  assert.ok(update.result, `task ${update.taskId} has a direct result`);
+  return decode(update.result);
+}
+
+describe('the executor process', { timeout: 90_000 }, () => {
+  const children = new ChildGroup();
+  const secret = randomBytes(16).toString('hex');
+  let bundle: AppBundle;
+  let driver: FakeDriver;
+  let workRoot: string;
+  let executor: ChildHandle;
+
+  before(async () => {
+    bundle = await fixtureBundle();
+    driver = await FakeDriver.start({
+      bundle,
+      secret,
+      conf: {
+        'flint.task.maxDirectResultSize': '1k',
+        'flint.task.resultChunkSize': '4k',
+        'flint.task.killTimeout': `${KILL_TIMEOUT_MS}ms`,
+        'flint.executor.heartbeatInterval': '500ms',
+      },
+    });
+    workRoot = mkdtempSync(join(tmpdir(), 'flint-executor-'));
+    executor = startExecutor(children, {
+      driverUrl: driver.url,
+      appId: driver.appId,
+      executorId: '1',
+      workRoot,
+      secret,
+      env: { FLINT_LOG_URL_STDERR: 'http://127.0.0.1:8081/logPage/?executorId=1&logType=stderr' },
+    });
+  });
+
+  after(async () => {
+    await children.killAll();
+    await driver?.stop();
+    rmSync(workRoot, { recursive: true, force: true });
+  });
+
+  test('registers with the driver, then sends LaunchedExecutor and heartbeats', async () => {
+    await driver.until(() => (driver.launched.includes('1') ? true : undefined), 'LaunchedExecutor from executor 1');
+    assert.deepEqual(driver.configRequests, ['1'], 'the app config is asked for once, by the bootstrap');
+    const registration = driver.registrations[0];
+    assert.ok(registration);
+    assert.equal(registration.executorId, '1');
+    assert.equal(registration.hostname, '127.0.0.1');
+    assert.equal(registration.cores, 2);
+    assert.match(registration.executorAddress, /^flint\+client:\/\/Executor@/);
+    assert.deepEqual(registration.logUrls, { stderr: 'http://127.0.0.1:8081/logPage/?executorId=1&logType=stderr' });
+    assert.ok(driver.codeFetches.length >= 1, 'the code was fetched');
+    await driver.until(() => (driver.heartbeats >= 1 ? true : undefined), 'a heartbeat');
+  });
+
+  test('map, filter, count, collect, async functions and runJob give the right results, more tasks than cores', async () => {
+    driver.launch('1', sliceTask(1, slice([1, 2, 3, 4, 5]), [{ op: 'map', fn: 'square' }], { kind: 'collect' }));
+    driver.launch('1', { ...sliceTask(2, slice([]), [{ op: 'filter', fn: 'isEven' }], { kind: 'count' }), source: { kind: 'range', start: 0, end: 10, step: 1 } });
+    driver.launch('1', sliceTask(3, slice([1, 2, 3]), [{ op: 'map', fn: 'slowDouble' }], { kind: 'collect' }));
+    driver.launch('1', sliceTask(4, slice([]), [], { kind: 'runJob', fn: 'importedAsExecutor' }));
+    driver.launch('1', sliceTask(5, slice([]), [], { kind: 'runJob', fn: 'secretInEnv' }));
+    const [t1, t2, t3, t4, t5] = await Promise.all([1, 2, 3, 4, 5].map((id) => driver.finalStatus(id)));
+    assert.deepEqual(resultOf(t1 as StatusUpdateMessage), [1, 4, 9, 16, 25]);
+    assert.equal(resultOf(t2 as StatusUpdateMessage), 5);
+    assert.equal(t2?.metrics?.records, 5);
+    assert.deepEqual(resultOf(t3 as StatusUpdateMessage), [2, 4, 6]);
+    assert.equal(resultOf(t4 as StatusUpdateMessage), true, 'the bundle was imported with the executor flag set');
+    assert.equal(resultOf(t5 as StatusUpdateMessage), null, 'FLINT_AUTH_SECRET is gone before app code runs');
+    for (const id of [1, 2, 3, 4, 5]) {
+      const states = driver.statusUpdates.filter((s) => s.taskId === id).map((s) => s.state);
+      assert.deepEqual(states, ['RUNNING', 'FINISHED'], `task ${id}`);
+    }
+  });
+
+  test('a thrown error comes back FAILED with its name, message and stack; so does a missing export', async () => {
+    driver.launch('1', sliceTask(6, slice([1, 2, 3, 4]), [{ op: 'map', fn: 'explode' }], { kind: 'collect' }));
+    driver.launch('1', sliceTask(7, slice([1]), [{ op: 'map', fn: 'nope' }], { kind: 'collect' }));
+    const failed = await driver.finalStatus(6);
+    assert.equal(failed.state, 'FAILED');
+    assert.equal(failed.failure?.name, 'RangeError');
+    assert.equal(failed.failure?.message, 'no threes, got 3');
+    assert.match(failed.failure?.stack ?? '', /explode/);
+    const missing = await driver.finalStatus(7);
+    assert.equal(missing.state, 'FAILED');
+    assert.equal(missing.failure?.name, 'TaskFunctionNotFoundError');
+    assert.match(missing.failure?.message ?? '', /no export named "nope"/);
+  });
+
+  test('a result over flint.task.maxDirectResultSize is kept, fetched in chunks, then released', async () => {
+    driver.launch('1', sliceTask(8, slice([5_000]), [{ op: 'map', fn: 'letters' }], { kind: 'collect' }));
+    const done = await driver.finalStatus(8);
+    assert.equal(done.state, 'FINISHED');
+    assert.equal(done.result, undefined);
+    const indirect = done.indirectResult;
+    assert.ok(indirect && indirect.bytes > 4_096, JSON.stringify(done));
+    assert.equal(indirect.chunks, Math.ceil(indirect.bytes / 4_096));
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < indirect.chunks; i++) chunks.push(await driver.fetchChunk('1', 8, i));
+    const whole = Buffer.concat(chunks);
+    assert.equal(whole.byteLength, indirect.bytes);
+    assert.deepEqual(decode(whole), ['abcdefghij'.repeat(500)]);
+    await assert.rejects(driver.fetchChunk('1', 8, indirect.chunks), /there is no chunk/);
+    driver.executor('1').send({ type: 'ReleaseTaskResult', taskId: 8 });
+    await assert.rejects(driver.fetchChunk('1', 8, 0), /keeps no result of task 8/);
+  });
+
+  test('KillTask: a task stuck in a synchronous loop ends KILLED after the grace time; the executor runs on', async () => {
+    driver.launch('1', sliceTask(9, slice([1]), [{ op: 'map', fn: 'spin' }], { kind: 'collect' }));
+    await driver.until(() => driver.statusUpdates.find((s) => s.taskId === 9 && s.state === 'RUNNING'), 'task 9 RUNNING');
+    const killedAt = performance.now();
+    driver.executor('1').send({ type: 'KillTask', taskId: 9, reason: 'stage cancelled' });
+    const killed = await driver.finalStatus(9);
+    const tookMs = performance.now() - killedAt;
+    assert.equal(killed.state, 'KILLED');
+    assert.equal(killed.failure?.message, 'stage cancelled');
+    assert.ok(tookMs >= KILL_TIMEOUT_MS - 50, `the thread is ended only after flint.task.killTimeout (took ${Math.round(tookMs)} ms)`);
+    // Both threads work: the killed one was replaced.
+    driver.launch('1', sliceTask(10, slice([3]), [{ op: 'map', fn: 'square' }], { kind: 'collect' }));
+    driver.launch('1', sliceTask(11, slice([4]), [{ op: 'map', fn: 'slowDouble' }], { kind: 'collect' }));
+    assert.deepEqual(resultOf(await driver.finalStatus(10)), [9]);
+    assert.deepEqual(resultOf(await driver.finalStatus(11)), [8]);
+  });
+
+  test('KillTask: a task that yields between records sees its abort flag and ends KILLED before the grace time', async () => {
+    const task = sliceTask(12, slice([]), [{ op: 'map', fn: 'sleepy' }], { kind: 'count' });
+    driver.launch('1', { ...task, source: { kind: 'range', start: 0, end: 1_000_000, step: 1 } });
+    await driver.until(() => driver.statusUpdates.find((s) => s.taskId === 12 && s.state === 'RUNNING'), 'task 12 RUNNING');
+    const killedAt = performance.now();
+    driver.executor('1').send({ type: 'KillTask', taskId: 12, reason: 'job cancelled' });
+    const killed = await driver.finalStatus(12);
+    assert.equal(killed.state, 'KILLED');
+    assert.ok(performance.now() - killedAt < KILL_TIMEOUT_MS - 500, 'stopped by its flag, not by ending its thread');
+  });
+
+  test('an error that ends its thread fails the task (ExecutorThreadLost); a fresh thread takes its place', async () => {
+    driver.launch('1', sliceTask(14, slice([]), [], { kind: 'runJob', fn: 'crashThread' }));
+    const lost = await driver.finalStatus(14);
+    assert.equal(lost.state, 'FAILED');
+    assert.equal(lost.failure?.name, 'ExecutorThreadLost');
+    assert.match(lost.failure?.message ?? '', /task 14 died: uncaught in a timer/);
+    driver.launch('1', sliceTask(15, slice([5]), [{ op: 'map', fn: 'square' }], { kind: 'collect' }));
+    driver.launch('1', sliceTask(16, slice([6]), [{ op: 'map', fn: 'slowDouble' }], { kind: 'collect' }));
+    assert.deepEqual(resultOf(await driver.finalStatus(15)), [25]);
+    assert.deepEqual(resultOf(await driver.finalStatus(16)), [12]);
+  });
+
+  test('the code is cached in <cwd>/../code; a second executor of the app uses it without FetchAppCode', async () => {
+    const cached = join(workRoot, driver.appId, 'code', `${bundle.hash}.mjs`);
+    assert.ok(existsSync(cached), `${cached} exists`);
+    assert.equal(createHash('sha256').update(readFileSync(cached)).digest('hex'), bundle.hash);
+    const fetchesBefore = driver.codeFetches.length;
+    const second = startExecutor(children, { driverUrl: driver.url, appId: driver.appId, executorId: '2', workRoot, secret, cores: 1 });
+    await driver.until(() => (driver.launched.includes('2') ? true : undefined), 'LaunchedExecutor from executor 2');
+    assert.equal(driver.codeFetches.length, fetchesBefore, 'no FetchAppCode from the second executor');
+    driver.launch('2', sliceTask(13, slice([6]), [{ op: 'map', fn: 'square' }], { kind: 'collect' }));
+    assert.deepEqual(resultOf(await driver.finalStatus(13)), [36]);
+    const stoppedAt = performance.now();
+    driver.executor('2').send({ type: 'StopExecutor' });
+    assert.deepEqual(await second.exited, { code: 0, signal: null }, 'StopExecutor ends it with code 0');
+    const stopMs = performance.now() - stoppedAt;
+    assert.ok(stopMs < 1_000, `StopExecutor ends it promptly (took ${Math.round(stopMs)} ms)`);
+  });
+
+  test('the secret appears in no log line', () => {
+    assert.ok(executor.alive, 'executor 1 is still running');
+    assert.ok(!executor.stderr().includes(secret));
+  });
+});

@@ -1,0 +1,131 @@
+// A real master and worker (in this process, over loopback TCP) launching Flint's executor for an application
+// whose command's main module is `flint:executor`: the worker runs src/entry/executor.ts of its own Flint
+// install, which registers with the driver (played by this test) and runs a task. An unknown `flint:` name is
+// a failed launch, reported to the application, not a crash.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { decode } from '@msgpack/msgpack';
+import { AppClient, type AppClientListener } from '../../../src/app/app-client.ts';
+import { FlintConf } from '../../../src/conf/flint-conf.ts';
+import { startMasterDaemon, type MasterDaemon } from '../../../src/daemons/master-daemon.ts';
+import { startWorkerDaemon, type WorkerDaemon } from '../../../src/daemons/worker-daemon.ts';
+import type { AppBundle } from '../../../src/io/bundle/bundle-app.ts';
+import type { ApplicationDescription } from '../../../src/protocol/messages.ts';
+import { RpcEnv } from '../../../src/rpc/index.ts';
+import { memoryLogger } from '../../../src/util/logger.ts';
+import { FakeDriver, sliceTask } from '../../fixtures/fake-driver.ts';
+import { REPO_ROOT, waitFor } from '../../helpers/process.ts';
+import { fixtureBundle, slice } from './helpers.ts';
+
+const conf = (): FlintConf => new FlintConf([['flint.authenticate', 'false'], ['flint.worker.timeout', '10s']]);
+
+interface Events {
+  appId?: string;
+  readonly added: string[];
+  readonly removed: Array<{ id: string; message: string }>;
+}
+
+function listenerFor(events: Events): AppClientListener {
+  return {
+    connected: (appId) => void (events.appId = appId),
+    disconnected: () => {},
+    dead: () => {},
+    executorAdded: (id) => void events.added.push(id),
+    executorRemoved: (id, message) => void events.removed.push({ id, message }),
+    workerRemoved: () => {},
+  };
+}
+
+function description(name: string, mainModule: string, driverUrl: string): ApplicationDescription {
+  return {
+    name,
+    maxCores: 1,
+    memoryMbPerExecutor: 128,
+    command: {
+      mainModule,
+      arguments: ['--driver-url', driverUrl, '--executor-id', '{{EXECUTOR_ID}}', '--hostname', '{{HOSTNAME}}', '--cores', '{{CORES}}', '--app-id', '{{APP_ID}}', '--worker-url', '{{WORKER_URL}}'],
+      environment: {},
+      nodeOptions: [],
+    },
+    appUiUrl: 'http://127.0.0.1:4040',
+    user: 'flint-test',
+  };
+}
+
+describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
+  let master: MasterDaemon;
+  let worker: WorkerDaemon;
+  let driver: FakeDriver;
+  let bundle: AppBundle;
+  let workDir: string;
+  const clients: Array<{ client: AppClient; env: RpcEnv }> = [];
+
+  async function register(desc: ApplicationDescription, events: Events): Promise<AppClient> {
+    const env = await RpcEnv.create({ name: 'testDriver', clientMode: true, conf: conf() });
+    const client = new AppClient(env, master.masterUrl, desc, listenerFor(events), memoryLogger());
+    clients.push({ client, env });
+    client.start();
+    return client;
+  }
+
+  before(async () => {
+    bundle = await fixtureBundle();
+    driver = await FakeDriver.start({ bundle });
+    workDir = mkdtempSync(join(tmpdir(), 'flint-worker-exec-'));
+    master = await startMasterDaemon({ conf: conf(), logger: memoryLogger(), host: '127.0.0.1', port: 0, webUiPort: 0 });
+    worker = await startWorkerDaemon({
+      conf: conf(),
+      logger: memoryLogger(),
+      base: { host: '127.0.0.1', port: 0, webUiPort: 0, cores: 2, memoryMb: 1024, workDir, masterUrls: [master.masterUrl] },
+    });
+    await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${master.webUiPort}/json`);
+        return ((await res.json()) as { aliveworkers: number }).aliveworkers === 1 ? true : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 50, what: 'the worker to register' },
+    );
+  });
+
+  after(async () => {
+    for (const { client, env } of clients) {
+      await client.stop();
+      await env.shutdown();
+    }
+    await worker?.shutdown('test over');
+    await master?.shutdown('test over');
+    await driver?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test("runs src/entry/executor.ts from the worker's Flint home; the executor registers and runs a task", async () => {
+    const events: Events = { added: [], removed: [] };
+    await register(description('flint-executor-app', 'flint:executor', driver.url), events);
+    await driver.until(() => (driver.launched.includes('0') ? true : undefined), 'LaunchedExecutor from the executor the worker started');
+    const appId = events.appId;
+    assert.ok(appId !== undefined && events.added.includes(`${appId}/0`), JSON.stringify(events));
+    const stderr = readFileSync(join(workDir, appId, '0', 'stderr'), 'utf8');
+    const header = stderr.split('\n')[0] ?? '';
+    assert.ok(
+      header.startsWith(`Flint Executor Command: "${process.execPath}" "${REPO_ROOT}/src/entry/executor.ts" "--driver-url" "${driver.url}" "--executor-id" "0"`),
+      header,
+    );
+    assert.match(header, /"--worker-url" "flint:\/\/Worker@127\.0\.0\.1:\d+"/);
+    assert.ok(existsSync(join(workDir, appId, 'code', `${bundle.hash}.mjs`)), 'the code is cached in the app directory');
+    driver.launch('0', sliceTask(1, slice([2, 3]), [{ op: 'map', fn: 'square' }], { kind: 'collect' }));
+    const done = await driver.finalStatus(1);
+    assert.equal(done.state, 'FINISHED');
+    assert.deepEqual(decode(done.result ?? new Uint8Array()), [4, 9]);
+  });
+
+  test('an unknown flint: program is a failed launch that the application hears about', async () => {
+    const events: Events = { added: [], removed: [] };
+    await register(description('flint-typo-app', 'flint:exector', driver.url), events);
+    const removed = await waitFor(() => events.removed[0], { timeoutMs: 10_000, intervalMs: 20, what: 'the executor to be removed' });
+    assert.match(removed.message, /Unknown Flint program "flint:exector"/);
+  });
+});
