@@ -134,4 +134,8 @@ export const ERROR_CODES = [
   'FLINT_TASK_FUNCTION_NOT_EXPORTED',
   'FLINT_TASK_BAD_INPUT',
   'FLINT_TASK_KILLED',
+  // src/api: what an application sees
+  'FLINT_JOB_FAILED',
+  'FLINT_APP_FAILED',
+  'FLINT_CONTEXT_STOPPED',
 ] as const;

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isFlintError } from '../errors.ts';
+import { demoCommand } from './demo-command.ts';
 import { masterCommand } from './master-command.ts';
+import { submitCommand } from './submit-command.ts';
 import { workerCommand } from './worker-command.ts';
 
 const FLINT_HOME = process.env['FLINT_HOME'] ?? fileURLToPath(new URL('../..', import.meta.url));
@@ -16,9 +18,12 @@ export function buildProgram(): Command {
     .description("Flint: Apache Spark's standalone cluster manager and task runtime, in TypeScript")
     .version(`flint ${pkg.version} (node ${process.version}, wire protocol 1)`, '-v, --version', 'print the version and exit')
     .showHelpAfterError('(run flint --help for usage)')
+    .enablePositionalOptions()
     .exitOverride();
   program.addCommand(masterCommand(FLINT_HOME));
   program.addCommand(workerCommand(FLINT_HOME));
+  program.addCommand(submitCommand(FLINT_HOME));
+  program.addCommand(demoCommand(FLINT_HOME));
   program.addHelpText('after', '\nDocumentation: README.md and docs/ in the Flint checkout.');
   return program;
 }
@@ -28,7 +33,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
     if (argv.length === 0) program.outputHelp();
-    return 0;
+    // A command (or the application it ran) may have set the exit code already.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (isFlintError(err)) {

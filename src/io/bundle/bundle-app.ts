@@ -23,8 +23,11 @@ export class AppBundleError extends Error {
 }
 
 export interface BundleOptions {
-  /** The module `import ... from 'flint'` resolves to. */
-  readonly flintEntry: string;
+  /**
+   * The module `import ... from 'flint'` resolves to, or `'external'` to leave it an import (a driver bundle
+   * for cluster mode: the driver's host resolves it to its own Flint).
+   */
+  readonly flintEntry: string | 'external';
 }
 
 export async function bundleApp(mainModule: string, opts: BundleOptions): Promise<AppBundle> {
@@ -41,9 +44,11 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
       metafile: true,
       logLevel: 'silent',
       sourcemap: 'inline',
-      alias: { flint: opts.flintEntry },
-      // Packages that use require() inside an ESM bundle need a require function.
-      banner: { js: "import { createRequire as __flintCreateRequire } from 'node:module'; const require = __flintCreateRequire(import.meta.url);" },
+      ...(opts.flintEntry === 'external' ? { external: ['flint'] } : { alias: { flint: opts.flintEntry } }),
+      // Packages that use require() inside an ESM bundle need a require function. `var` (not an import), so
+      // that bundling a bundle again (cluster mode: the driver bundles the submitted bundle for its executors)
+      // may repeat the line without a duplicate declaration.
+      banner: { js: "var require = (await import('node:module')).createRequire(import.meta.url);" },
     });
   } catch (err) {
     const errors = (err as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors ?? [];

@@ -1,0 +1,351 @@
+// FlintContext: what a Flint application creates to run work on the cluster (Spark's SparkContext).
+//
+//   const flint = await FlintContext.create({ appName: 'Pi', conf: { 'flint.cores.max': 4 } });
+//   const n = await flint.range(0, 1_000_000, 1, 8).filter(inside).count();
+//   await flint.stop();
+//
+// Creating one bundles the app's main module for the executors, opens the driver's RPC env, registers the
+// application with the master (retrying across every master given) and returns once the master has
+// accepted it. Executors arrive as the master grants them; jobs wait for them.
+
+import { hostname, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decode, encode } from '@msgpack/msgpack';
+import { AppClient } from '../app/app-client.ts';
+import { FlintConf } from '../conf/flint-conf.ts';
+import { driverConfigFromConf, type TaskSpec } from '../driver/index.ts';
+import { ConfigError, FlintError } from '../errors.ts';
+import { bundleApp, type AppBundle } from '../io/bundle/bundle-app.ts';
+import type { ApplicationDescription } from '../protocol/messages.ts';
+import type { TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
+import { parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
+import { createLogger, type Logger } from '../util/logger.ts';
+import { exportNameOf } from './app-exports.ts';
+import { Dataset, type Partition } from './dataset.ts';
+import { DriverRuntime } from './driver-runtime.ts';
+import { rangeSources, sliceBounds } from './partitions.ts';
+import { launchContext } from './launch-context.ts';
+import { ConsoleProgressBar } from './progress-bar.ts';
+import { appMainPath, installSignalHandlers, trackContext } from './run-app.ts';
+
+/** The module that `import … from 'flint'` means inside the bundle executors load. */
+const REMOTE_API = join(dirname(fileURLToPath(import.meta.url)), 'remote.ts');
+const SECRET_KEY = /secret|password|token|credential/i;
+
+export interface FlintContextOptions {
+  /** `flint://host:7077`, or a comma list for standby masters (`flint.master`). */
+  readonly master?: string;
+  /** The application's name in the master's UI (`flint.app.name`). */
+  readonly appName?: string;
+  /** Any `flint.*` keys. They override what `flint submit` passed. */
+  readonly conf?: Readonly<Record<string, string | number | boolean>>;
+  /** The console progress bar (default: on when stderr is a TTY and `flint.ui.showConsoleProgress` is not false). */
+  readonly progress?: boolean;
+  /** The app's main module, whose exports are the task functions (default: the module `runApp` runs in). */
+  readonly main?: string;
+  /** Where the driver logs (default: JSON lines on stderr at FLINT_LOG_LEVEL, else warn). */
+  readonly logger?: Logger;
+}
+
+export class FlintContext {
+  readonly conf: FlintConf;
+  readonly appName: string;
+  readonly master: string;
+  readonly #env: RpcEnv;
+  readonly #runtime: DriverRuntime;
+  readonly #client: AppClient;
+  readonly #bundleExports: ReadonlySet<string>;
+  readonly #appMain: string;
+  readonly #logger: Logger;
+  readonly #progress: ConsoleProgressBar | undefined;
+  readonly #untrack: () => void;
+  readonly #executors: Map<string, number>;
+  #appId = '';
+  #dead: string | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(parts: {
+    conf: FlintConf;
+    env: RpcEnv;
+    runtime: DriverRuntime;
+    client: AppClient;
+    bundle: AppBundle;
+    appMain: string;
+    logger: Logger;
+    progress: ConsoleProgressBar | undefined;
+    executors: Map<string, number>;
+  }) {
+    this.conf = parts.conf;
+    this.appName = parts.conf.getString('flint.app.name', 'flint-app');
+    this.master = parts.conf.getString('flint.master', '');
+    this.#env = parts.env;
+    this.#runtime = parts.runtime;
+    this.#client = parts.client;
+    this.#bundleExports = new Set(parts.bundle.exports);
+    this.#appMain = parts.appMain;
+    this.#logger = parts.logger;
+    this.#progress = parts.progress;
+    this.#executors = parts.executors;
+    this.#untrack = trackContext(this);
+  }
+
+  /** Starts the driver and registers the application; rejects with a clear error when no master accepts it. */
+  static async create(options: FlintContextOptions = {}): Promise<FlintContext> {
+    installSignalHandlers();
+    const conf = contextConf(options);
+    const master = conf.get('flint.master');
+    if (master === undefined || master.trim() === '') {
+      throw new ConfigError('flint.master', 'A master URL must be set: pass { master: "flint://host:7077" } or run the app with flint submit --master flint://host:7077');
+    }
+    const masters = parseMasterUrls(master);
+    const logger = options.logger ?? createLogger('flint-driver', driverLogLevel());
+    const appMain = options.main !== undefined ? resolve(options.main) : appMainPath();
+    if (appMain === undefined) throw new ConfigError('main', 'cannot tell which module is the application: pass { main: import.meta.filename }');
+    const driverConfig = driverConfigFromConf(conf);
+    const desc = applicationDescription(conf);
+    const rpc = readRpcSettings(conf); // checks the secret settings before anything starts
+    const bundle = await bundleApp(appMain, { flintEntry: REMOTE_API });
+    const bindHost = conf.get('flint.driver.bindAddress') ?? conf.get('flint.driver.host') ?? '0.0.0.0';
+    const advertiseHost = conf.get('flint.driver.host') ?? process.env['FLINT_LOCAL_IP'] ?? defaultDriverHost(masters.map((m) => m.host));
+    const env = await RpcEnv.create({
+      name: 'flintDriver',
+      host: bindHost === '0.0.0.0' && isLoopback(advertiseHost) ? advertiseHost : bindHost,
+      advertiseHost,
+      port: conf.getInt('flint.driver.port', 0, { min: 0 }),
+      conf,
+      logger,
+    });
+    const showProgress = (options.progress ?? conf.getBoolean('flint.ui.showConsoleProgress', true)) && process.stderr.isTTY === true;
+    const progress = showProgress ? new ConsoleProgressBar(process.stderr) : undefined;
+    const holder: { context?: FlintContext } = {};
+    const executors = new Map<string, number>();
+    const runtime = new DriverRuntime({
+      env,
+      config: driverConfig,
+      bundle,
+      executorConf: executorConf(conf),
+      logger,
+      events: {
+        progress: (jobId, total, done, running) => progress?.update({ jobId, total, done, running }),
+        jobEnded: (jobId) => progress?.finish(jobId),
+        killExecutor: (executorId) => void client.killExecutors([executorId]).catch(() => false),
+      },
+    });
+    const executorCommand = {
+      mainModule: 'flint:executor',
+      arguments: ['--driver-url', runtime.schedulerUrl, '--executor-id', '{{EXECUTOR_ID}}', '--hostname', '{{HOSTNAME}}', '--cores', '{{CORES}}', '--app-id', '{{APP_ID}}', '--worker-url', '{{WORKER_URL}}'],
+      environment: (rpc.secret === undefined ? {} : { FLINT_AUTH_SECRET: rpc.secret }) as Record<string, string>,
+      nodeOptions: [],
+    };
+    let registered!: (appId: string) => void;
+    let failed!: (reason: string) => void;
+    const registration = new Promise<string>((res, rej) => {
+      registered = res;
+      failed = (reason) => rej(new ApplicationFailedError(reason));
+    });
+    const client: AppClient = new AppClient(
+      env,
+      master,
+      { ...desc, command: executorCommand },
+      {
+        connected: (appId) => registered(appId),
+        disconnected: () => {},
+        dead: (reason) => {
+          failed(reason);
+          const context = holder.context;
+          if (context === undefined) return;
+          context.#dead = reason;
+          void context.stop();
+        },
+        executorAdded: (fullId, _workerId, hostPort, cores) => {
+          executors.set(fullId.slice(fullId.lastIndexOf('/') + 1), cores);
+          logger.info({ executorId: fullId, hostPort, cores }, `Granted executor ${fullId} on ${hostPort} with ${cores} cores`);
+        },
+        executorRemoved: (fullId, message, exitStatus, workerHost) => {
+          const id = fullId.slice(fullId.lastIndexOf('/') + 1);
+          executors.delete(id);
+          // Spark's StandaloneSchedulerBackend.executorRemoved: an exit code counts against the app; a loss
+          // without one counts only when its worker is not known to be gone.
+          runtime.executorLost(id, `Executor ${fullId} removed: ${message}`, exitStatus !== undefined || workerHost === undefined);
+        },
+        workerRemoved: () => {},
+      },
+      logger,
+      {
+        registrationTimeoutMs: conf.getDurationMs('flint.app.registrationTimeout', '20s', 's'),
+        registrationRetries: conf.getInt('flint.app.registrationRetries', 3, { min: 1 }),
+      },
+    );
+    const context = new FlintContext({ conf, env, runtime, client, bundle, appMain, logger, progress, executors });
+    holder.context = context;
+    client.start();
+    try {
+      context.#appId = await registration;
+    } catch (err) {
+      await context.stop();
+      throw err;
+    }
+    runtime.appId = context.#appId;
+    return context;
+  }
+
+  /** The id the master gave the application, e.g. `app-20261121101500-0000`. */
+  get applicationId(): string {
+    return this.#appId;
+  }
+
+  /** The driver's RPC address that executors connect to. */
+  get driverUrl(): string {
+    return this.#runtime.schedulerUrl;
+  }
+
+  /** Cores of the executors granted so far. */
+  get totalExecutorCores(): number {
+    let total = 0;
+    for (const cores of this.#executors.values()) total += cores;
+    return total;
+  }
+
+  /** `flint.default.parallelism`, else the granted executor cores (at least 2), as Spark's standalone mode. */
+  get defaultParallelism(): number {
+    return this.conf.getInt('flint.default.parallelism', Math.max(this.totalExecutorCores, 2), { min: 1 });
+  }
+
+  /** A dataset over `data`, cut into `numSlices` partitions of about equal size. */
+  parallelize<T>(data: readonly T[], numSlices: number = this.defaultParallelism): Dataset<T> {
+    const partitions: Partition[] = sliceBounds(data.length, numSlices).map(([start, end]) => ({ kind: 'slice', data: encode(data.slice(start, end)) }));
+    return new Dataset<T>(this, partitions, []);
+  }
+
+  /** The integers `start, start+step, …` below `end` (or `0 … start-1` when `end` is left out). */
+  range(start: number, end?: number, step = 1, numSlices: number = this.defaultParallelism): Dataset<number> {
+    const [from, to] = end === undefined ? [0, start] : [start, end];
+    return new Dataset<number>(this, rangeSources(from, to, step, numSlices), []);
+  }
+
+  /**
+   * Runs `fn(records, partitionIndex)` on each chosen partition of `dataset` (all by default) and returns its
+   * results in partition order: the primitive under every action.
+   */
+  async runJob<T, U>(
+    dataset: Dataset<T>,
+    fn: (records: AsyncIterable<T> & Iterable<T>, partition: number) => U | Promise<U>,
+    partitions?: readonly number[],
+  ): Promise<Awaited<U>[]> {
+    const name = this.exportName(fn, 'runJob');
+    const results = await this.submitTasks(dataset, { kind: 'runJob', fn: name }, partitions);
+    return results as Awaited<U>[];
+  }
+
+  /** Stops the application: executors are stopped, the master marks it FINISHED. Safe to call twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#untrack();
+    this.#progress?.stop();
+    await this.#runtime.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'stopping the scheduler failed'));
+    await this.#client.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'unregistering failed'));
+    await this.#env.shutdown();
+  }
+
+  /** @internal The export name of a task function, or a clear error. */
+  exportName(fn: unknown, usedBy: string): string {
+    return exportNameOf(fn, usedBy, this.#bundleExports, this.#appMain);
+  }
+
+  /** @internal Runs one task per partition and decodes the results. */
+  async submitTasks(
+    dataset: Dataset<unknown>,
+    action: TaskAction,
+    partitions?: readonly number[],
+  ): Promise<unknown[]> {
+    if (this.#dead !== undefined) throw new ApplicationFailedError(this.#dead);
+    if (this.#stopping !== undefined) throw new FlintError('FLINT_CONTEXT_STOPPED', 'this FlintContext has been stopped; create a new one');
+    const chosen = partitions ?? dataset.partitions.map((_, i) => i);
+    const tasks: TaskSpec[] = chosen.map((p) => {
+      const source = dataset.partitions[p];
+      if (source === undefined) throw new RangeError(`partition ${p} does not exist: the dataset has ${dataset.partitions.length}`);
+      return { partition: p, source: source as TaskSource, ops: dataset.ops as TaskOp[], action };
+    });
+    if (tasks.length === 0) return [];
+    const { done } = this.#runtime.runJob(tasks);
+    const encoded = await done;
+    return encoded.map((bytes) => decodeResult(bytes));
+  }
+}
+
+/** The application was refused or removed by the master, or no master answered. */
+export class ApplicationFailedError extends FlintError {
+  constructor(reason: string) {
+    super('FLINT_APP_FAILED', `The application cannot run: ${reason}`);
+  }
+}
+
+function decodeResult(bytes: Uint8Array): unknown {
+  return decode(bytes);
+}
+
+function contextConf(options: FlintContextOptions): FlintConf {
+  const conf = new FlintConf(launchContext()?.conf ?? []);
+  for (const [key, value] of Object.entries(options.conf ?? {})) conf.set(key, String(value));
+  if (options.master !== undefined) conf.set('flint.master', options.master);
+  if (options.appName !== undefined) conf.set('flint.app.name', options.appName);
+  // A secret given without flint.authenticate means: authenticate.
+  if (!conf.has('flint.authenticate') && (conf.has('flint.authenticate.secret') || conf.has('flint.authenticate.secret.file'))) {
+    conf.set('flint.authenticate', 'true');
+  }
+  return conf;
+}
+
+function applicationDescription(conf: FlintConf): Omit<ApplicationDescription, 'command'> {
+  const maxCores = conf.has('flint.cores.max') ? conf.getInt('flint.cores.max', 1, { min: 1 }) : undefined;
+  const coresPerExecutor = conf.has('flint.executor.cores') ? conf.getInt('flint.executor.cores', 1, { min: 1 }) : undefined;
+  const memoryMbPerExecutor = Math.ceil(conf.getSizeBytes('flint.executor.memory', '1g', 'm') / (1024 * 1024));
+  if (memoryMbPerExecutor < 1) throw new ConfigError('flint.executor.memory', 'flint.executor.memory must be at least 1m');
+  if (maxCores !== undefined && coresPerExecutor !== undefined && coresPerExecutor > maxCores) {
+    throw new ConfigError('flint.executor.cores', `flint.executor.cores (${coresPerExecutor}) must not be greater than flint.cores.max (${maxCores})`);
+  }
+  const limit = conf.get('flint.dynamicAllocation.initialExecutors');
+  return {
+    name: conf.getString('flint.app.name', 'flint-app'),
+    ...(maxCores === undefined ? {} : { maxCores }),
+    ...(coresPerExecutor === undefined ? {} : { coresPerExecutor }),
+    memoryMbPerExecutor,
+    appUiUrl: '',
+    ...(limit === undefined ? {} : { initialExecutorLimit: conf.getInt('flint.dynamicAllocation.initialExecutors', 0, { min: 0 }) }),
+    user: safeUser(),
+  };
+}
+
+/** The conf executors get in AppConfigResponse: every key but secrets (they get the secret from the worker). */
+function executorConf(conf: FlintConf): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of conf.entries()) if (!SECRET_KEY.test(key)) out[key] = value;
+  return out;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env['USER'] ?? 'unknown';
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host.startsWith('127.') || host === '::1';
+}
+
+/** Executors must reach the driver: on a loopback-only cluster that is 127.0.0.1, else this host's name. */
+function defaultDriverHost(masterHosts: readonly string[]): string {
+  return masterHosts.every(isLoopback) ? '127.0.0.1' : hostname();
+}
+
+function driverLogLevel(): 'debug' | 'info' | 'warn' | 'error' | 'silent' {
+  const level = process.env['FLINT_LOG_LEVEL'];
+  return level === 'debug' || level === 'info' || level === 'warn' || level === 'error' || level === 'silent' ? level : 'warn';
+}

@@ -1,0 +1,287 @@
+// The driver's side of a running application, wired to real I/O: the `CoarseGrainedScheduler` endpoint that
+// executors talk to, the task scheduler machine (src/driver) behind a host loop, the bundle it serves to
+// executors, and the AppClient that holds the application's place with the master (reference §7.1–§7.4).
+// FlintContext (context.ts) is the user's face of it.
+
+import { MachineHost } from '../daemons/machine-host.ts';
+import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
+import type { AppBundle } from '../io/bundle/bundle-app.ts';
+import {
+  ExecutorReplies,
+  ExecutorToDriver,
+  type DriverReply,
+  type DriverToExecutor,
+  type ExecutorToDriver as ExecutorMessage,
+} from '../protocol/task-messages.ts';
+import type { EnvId } from '../rpc/address.ts';
+import type { ReplyContext } from '../rpc/endpoint.ts';
+import type { RpcEnv } from '../rpc/rpc-env.ts';
+import type { Logger } from '../util/logger.ts';
+import type { JobError } from '../driver/effects.ts';
+import { FlintError } from '../errors.ts';
+
+export const SCHEDULER_ENDPOINT = 'CoarseGrainedScheduler';
+
+/** The largest piece of the bundle one FetchAppCode may ask for. */
+const MAX_CODE_CHUNK = 8 * 1024 * 1024;
+
+export interface JobCallbacks {
+  resolve(results: readonly Uint8Array[]): void;
+  reject(error: JobError, summary: string): void;
+}
+
+export interface DriverRuntimeEvents {
+  progress(jobId: number, total: number, done: number, running: number): void;
+  jobEnded(jobId: number): void;
+  killExecutor(executorId: string, reason: string): void;
+}
+
+export class DriverRuntime {
+  readonly #env: RpcEnv;
+  readonly #machine: TaskSchedulerMachine;
+  readonly #host: MachineHost<DriverInput, DriverEffect>;
+  readonly #logger: Logger;
+  readonly #bundle: AppBundle;
+  readonly #executorConf: Record<string, string>;
+  readonly #events: DriverRuntimeEvents;
+  readonly #jobs = new Map<number, JobCallbacks>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Which executor ids came over which connection, to notice their loss when it drops. */
+  readonly #executorsByEnv = new Map<EnvId, Set<string>>();
+  #appId: string | undefined;
+  #nextJobId = 0;
+  #stopped = false;
+
+  constructor(opts: {
+    env: RpcEnv;
+    config: DriverConfig;
+    bundle: AppBundle;
+    executorConf: Record<string, string>;
+    logger: Logger;
+    events: DriverRuntimeEvents;
+  }) {
+    this.#env = opts.env;
+    this.#machine = new TaskSchedulerMachine(opts.config);
+    this.#logger = opts.logger;
+    this.#bundle = opts.bundle;
+    this.#executorConf = opts.executorConf;
+    this.#events = opts.events;
+    const start = performance.now();
+    this.#host = new MachineHost(this.#machine, (effect) => this.#execute(effect), {
+      now: () => performance.now() - start,
+      logger: opts.logger,
+    });
+    this.#env.setupEndpoint<ExecutorMessage>(SCHEDULER_ENDPOINT, {
+      messages: ExecutorToDriver,
+      receive: (message, ctx) => this.#receive(message, ctx.senderAddress),
+      receiveAndReply: (message, ctx) => this.#receiveAndReply(message, ctx),
+      onDisconnected: (remote) => this.#onDisconnected(remote),
+    });
+  }
+
+  /** `flint://CoarseGrainedScheduler@host:port`, what executors are started with. */
+  get schedulerUrl(): string {
+    return `${this.#env.id.replace('://', `://${SCHEDULER_ENDPOINT}@`)}`;
+  }
+
+  set appId(id: string) {
+    this.#appId = id;
+  }
+
+  get machine(): TaskSchedulerMachine {
+    return this.#machine;
+  }
+
+  /** Runs one job; resolves with each task's encoded result, in the order of `tasks`. */
+  runJob(tasks: readonly TaskSpec[]): { jobId: number; done: Promise<readonly Uint8Array[]> } {
+    const jobId = this.#nextJobId++;
+    const done = new Promise<readonly Uint8Array[]>((resolve, reject) => {
+      this.#jobs.set(jobId, { resolve, reject: (error, summary) => reject(new JobFailedError(jobId, error, summary)) });
+    });
+    void this.#host.submit({ kind: 'SubmitJob', jobId, tasks });
+    return { jobId, done };
+  }
+
+  cancelJob(jobId: number, reason: string): Promise<void> {
+    return this.#host.submit({ kind: 'CancelJob', jobId, reason });
+  }
+
+  /** The master or a worker reports the executor gone. */
+  executorLost(executorId: string, reason: string, causedByApp: boolean): void {
+    if (!this.#machine.hasExecutor(executorId)) return;
+    void this.#host.submit({ kind: 'ExecutorLost', executorId, reason, causedByApp });
+  }
+
+  /** Stops every executor and fails every unfinished job. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    await this.#host.submit({ kind: 'Stop' });
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) clearInterval(timer);
+    this.#timers.clear();
+    this.#host.close();
+  }
+
+  #receive(message: ExecutorMessage, sender: EnvId): void {
+    switch (message.type) {
+      case 'LaunchedExecutor':
+        void this.#host.submit({ kind: 'ExecutorLaunched', executorId: message.executorId });
+        return;
+      case 'StatusUpdate':
+        void this.#host.submit({ kind: 'StatusUpdate', message });
+        return;
+      default:
+        this.#logger.warn({ type: message.type, from: sender }, `${message.type} must be asked, not sent; ignored`);
+    }
+  }
+
+  #receiveAndReply(message: ExecutorMessage, ctx: ReplyContext): void {
+    const reply = (value: DriverReply): void => ctx.reply(value);
+    switch (message.type) {
+      case 'RetrieveAppConfig':
+        if (this.#appId === undefined) throw new Error('the application is not registered with a master yet');
+        return reply({
+          type: 'AppConfigResponse',
+          appId: this.#appId,
+          conf: this.#executorConf,
+          codeHash: this.#bundle.hash,
+          codeBytes: this.#bundle.code.byteLength,
+        });
+      case 'FetchAppCode': {
+        if (message.hash !== this.#bundle.hash) throw new Error(`no application bundle with hash ${message.hash}`);
+        const end = Math.min(message.offset + Math.min(message.length, MAX_CODE_CHUNK), this.#bundle.code.byteLength);
+        if (message.offset > this.#bundle.code.byteLength) throw new Error(`offset ${message.offset} is past the bundle's end`);
+        return reply({ type: 'AppCodeChunk', hash: message.hash, offset: message.offset, data: this.#bundle.code.subarray(message.offset, end) });
+      }
+      case 'RegisterExecutor': {
+        if (this.#stopped) throw new Error('the driver is stopping');
+        if (this.#machine.hasExecutor(message.executorId)) throw new Error(`Duplicate executor ID: ${message.executorId}`);
+        const sender = ctx.senderAddress;
+        let ids = this.#executorsByEnv.get(sender);
+        if (ids === undefined) this.#executorsByEnv.set(sender, (ids = new Set()));
+        ids.add(message.executorId);
+        this.#logger.info({ executorId: message.executorId, host: message.hostname, cores: message.cores }, `Registered executor ${message.executorId} on ${message.hostname} with ${message.cores} cores`);
+        reply({ type: 'BooleanResponse', value: true });
+        void this.#host.submit({
+          kind: 'ExecutorRegistered',
+          executorId: message.executorId,
+          executorAddress: message.executorAddress,
+          hostname: message.hostname,
+          cores: message.cores,
+        });
+        return;
+      }
+      case 'ExecutorHeartbeat':
+        reply({ type: 'HeartbeatResponse', reregister: !this.#machine.hasExecutor(message.executorId) });
+        void this.#host.submit({ kind: 'ExecutorHeartbeat', message });
+        return;
+      case 'LaunchedExecutor':
+      case 'StatusUpdate':
+        this.#receive(message, ctx.senderAddress);
+        return ctx.reply({ type: 'BooleanResponse', value: true });
+      default: {
+        const never: never = message;
+        throw new Error(`unexpected message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #onDisconnected(remote: EnvId): void {
+    const ids = this.#executorsByEnv.get(remote);
+    if (ids === undefined) return;
+    this.#executorsByEnv.delete(remote);
+    for (const executorId of ids) {
+      // Spark: ExecutorProcessLost("Remote RPC client disassociated…"), which counts against the app.
+      this.executorLost(executorId, `Remote RPC client disassociated. Likely due to the executor exceeding its limits or a network problem (${remote}).`, true);
+    }
+  }
+
+  #execute(effect: DriverEffect): void {
+    switch (effect.kind) {
+      case 'SendToExecutor':
+        this.#env.endpointRef<DriverToExecutor>(effect.to).send(effect.message);
+        return;
+      case 'FetchResult':
+        void this.#fetchResult(effect.to, effect.taskId, effect.chunks, effect.bytes);
+        return;
+      case 'JobSucceeded': {
+        const job = this.#jobs.get(effect.jobId);
+        this.#jobs.delete(effect.jobId);
+        this.#events.jobEnded(effect.jobId);
+        job?.resolve(effect.results);
+        return;
+      }
+      case 'JobFailed': {
+        const job = this.#jobs.get(effect.jobId);
+        this.#jobs.delete(effect.jobId);
+        this.#events.jobEnded(effect.jobId);
+        job?.reject(effect.error, effect.summary);
+        return;
+      }
+      case 'Progress':
+        this.#events.progress(effect.jobId, effect.total, effect.done, effect.running);
+        return;
+      case 'KillExecutor':
+        this.#events.killExecutor(effect.executorId, effect.reason);
+        return;
+      case 'StartTimer': {
+        const existing = this.#timers.get(effect.timer);
+        if (existing !== undefined) clearInterval(existing);
+        const fire = (): void => void this.#host.submit({ kind: 'TimerFired', timer: effect.timer });
+        const timer = setTimeout(() => {
+          fire();
+          if (effect.periodMs > 0) this.#timers.set(effect.timer, setInterval(fire, effect.periodMs).unref());
+        }, effect.delayMs).unref();
+        this.#timers.set(effect.timer, timer);
+        return;
+      }
+      case 'CancelTimer': {
+        const timer = this.#timers.get(effect.timer);
+        if (timer !== undefined) clearInterval(timer);
+        this.#timers.delete(effect.timer);
+        return;
+      }
+      case 'Log':
+        this.#logger[effect.level](effect.fields ?? {}, effect.msg);
+        return;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  async #fetchResult(to: string, taskId: number, chunks: number, bytes: number): Promise<void> {
+    try {
+      const ref = this.#env.endpointRef<DriverToExecutor>(to);
+      const out = new Uint8Array(bytes);
+      let offset = 0;
+      for (let index = 0; index < chunks; index++) {
+        const chunk = await ref.ask({ type: 'FetchTaskResult', taskId, index }, { expect: ExecutorReplies });
+        if (offset + chunk.data.byteLength > bytes) throw new Error(`task ${taskId}'s result is longer than the ${bytes} bytes announced`);
+        out.set(chunk.data, offset);
+        offset += chunk.data.byteLength;
+      }
+      if (offset !== bytes) throw new Error(`task ${taskId}'s result has ${offset} bytes, ${bytes} were announced`);
+      await this.#host.submit({ kind: 'ResultFetched', taskId, bytes: out });
+    } catch (err) {
+      await this.#host.submit({ kind: 'ResultFetchFailed', taskId, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
+
+/** A job failed: the message carries the failing task's remote error; `remoteStack` its stack. */
+export class JobFailedError extends FlintError {
+  readonly jobId: number;
+  readonly remoteName: string;
+  readonly remoteMessage: string;
+  readonly remoteStack: string;
+  constructor(jobId: number, error: JobError, summary: string) {
+    super('FLINT_JOB_FAILED', summary);
+    this.jobId = jobId;
+    this.remoteName = error.name;
+    this.remoteMessage = error.message;
+    this.remoteStack = error.stack;
+    this.stack = `${this.name}: ${summary}\nRemote stack (on the executor):\n${error.stack || `${error.name}: ${error.message}`}`;
+  }
+}

@@ -1,0 +1,12 @@
+// What `import … from 'flint'` means inside an application bundle that an executor loads. Executors only
+// need the module's exported task functions, so the driver API is replaced by this small stand-in: the app's
+// `runApp(main)` does nothing there, and creating a context fails with a clear message instead of trying to
+// start a driver inside an executor.
+
+export { runApp } from './run-app.ts';
+
+export class FlintContext {
+  static create(): Promise<never> {
+    return Promise.reject(new Error('FlintContext.create() was called inside an executor. Create contexts in main (runApp(main)), not at the top level of a module that tasks import.'));
+  }
+}

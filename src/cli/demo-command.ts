@@ -1,0 +1,75 @@
+// `flint demo`: Flint's main job. Starts a local master and two workers as real processes on free ports, runs
+// examples/pi.ts on them with the progress bar, prints the result, and shuts the cluster down, leaving
+// nothing running. Ctrl-C does the same.
+
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { setLaunchContext } from '../api/launch-context.ts';
+import { registerFlintResolution } from '../api/resolve-flint.ts';
+import { addShutdownHook, installSignalHandlers, whenAppDone } from '../api/run-app.ts';
+import { pathToFileURL } from 'node:url';
+import { LocalCluster } from '../daemons/local-cluster.ts';
+import { ConfigError } from '../errors.ts';
+
+interface DemoFlags {
+  workers: string;
+  cores: string;
+  samples: string;
+  slices: string;
+}
+
+function whole(flag: string, value: string, min: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+    throw new ConfigError(flag, `${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+export function demoCommand(flintHome: string): Command {
+  return new Command('demo')
+    .description('start a local master and 2 workers, run examples/pi.ts on them, then shut everything down')
+    .helpOption('--help', 'show this help')
+    .option('--workers <n>', 'number of workers', '2')
+    .option('--cores <n>', 'cores each worker offers', '2')
+    .option('--samples <n>', 'darts thrown by examples/pi.ts', '20000000')
+    .option('--slices <n>', 'tasks (partitions) of the pi job', '40')
+    .action(async (flags: DemoFlags) => {
+      const workers = whole('--workers', flags.workers, 1);
+      const cores = whole('--cores', flags.cores, 1);
+      const samples = whole('--samples', flags.samples, 1);
+      const slices = whole('--slices', flags.slices, 1);
+      const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+      out(`Starting a local Flint cluster: 1 master and ${workers} workers with ${cores} cores each…`);
+      installSignalHandlers();
+      const cluster = await LocalCluster.start({ workers, coresPerWorker: cores, memoryPerWorker: '2g' });
+      let stopped = false;
+      const stopCluster = async (): Promise<void> => {
+        if (stopped) return;
+        stopped = true;
+        await cluster.stop();
+        out('Cluster stopped; nothing is left running.');
+      };
+      addShutdownHook(stopCluster);
+      out(`Master:  ${cluster.masterUrl}   web UI and /json: ${cluster.masterWebUiUrl}   logs: ${cluster.dir}`);
+      const app = join(flintHome, 'examples', 'pi.ts');
+      out(`Running ${app} with ${samples} samples over ${slices} slices…`);
+      try {
+        registerFlintResolution();
+        setLaunchContext({
+          appMain: app,
+          appArgs: [String(samples), String(slices)],
+          conf: [
+            ['flint.master', cluster.masterUrl],
+            ['flint.app.name', 'Flint Pi (demo)'],
+            ['flint.authenticate', 'true'],
+            ['flint.authenticate.secret.file', cluster.secretFile],
+            ['flint.executor.memory', '512m'],
+          ],
+        });
+        await import(pathToFileURL(app).href);
+        await whenAppDone();
+      } finally {
+        await stopCluster();
+      }
+    });
+}

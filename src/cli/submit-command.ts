@@ -1,0 +1,206 @@
+// `flint submit`: runs an application against a cluster (Spark's spark-submit for the standalone master).
+//
+//   flint submit --master flint://host:7077 [options] app.ts [app args]      client mode: the driver runs here
+//   flint submit --deploy-mode cluster [--supervise] …                       a worker runs the driver
+//   flint submit --kill driver-… --master URL  |  flint submit --status driver-… --master URL
+//
+// Flags become `flint.*` keys on top of the properties file (conf/flint-defaults.conf by default) and
+// `--conf` pairs, as spark-submit does.
+
+import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { setLaunchContext } from '../api/launch-context.ts';
+import { registerFlintResolution } from '../api/resolve-flint.ts';
+import type { FlintConf } from '../conf/flint-conf.ts';
+import { loadConf } from '../conf/load-conf.ts';
+import { ConfigError, FlintError } from '../errors.ts';
+import { bundleApp } from '../io/bundle/bundle-app.ts';
+import { MasterReplies, type ClientToMaster, type DriverDescription, type MasterReply } from '../protocol/messages.ts';
+import { formatRpcAddress, parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
+import { silentLogger } from '../util/logger.ts';
+import { collect, type Env } from './daemon-options.ts';
+
+interface SubmitFlags {
+  master?: string;
+  deployMode: string;
+  supervise?: boolean;
+  name?: string;
+  totalExecutorCores?: string;
+  executorCores?: string;
+  executorMemory?: string;
+  driverCores?: string;
+  driverMemory?: string;
+  propertiesFile?: string;
+  conf: string[];
+  kill?: string;
+  status?: string;
+}
+
+const SECRET_KEY = /secret|password|token|credential/i;
+
+export function submitCommand(flintHome: string, env: Env = process.env): Command {
+  return new Command('submit')
+    .description('run an application on a Flint cluster (client mode here, or cluster mode on a worker)')
+    .helpOption('--help', 'show this help')
+    .usage('--master flint://host:7077 [options] app.ts [app args]')
+    .argument('[app]', 'the application: a TypeScript or JavaScript module that calls runApp(main)')
+    .argument('[args...]', 'arguments passed to the application')
+    .option('--master <url>', 'flint://host:port, or a comma list for standby masters (flint.master)')
+    .option('--deploy-mode <mode>', 'client (the driver runs here) or cluster (a worker runs it)', 'client')
+    .option('--supervise', 'cluster mode: relaunch the driver when it fails')
+    .option('--name <name>', 'application name (flint.app.name)')
+    .option('--total-executor-cores <n>', 'cores for all executors together (flint.cores.max)')
+    .option('--executor-cores <n>', 'cores per executor (flint.executor.cores)')
+    .option('--executor-memory <mem>', 'memory per executor, e.g. 1g (flint.executor.memory)')
+    .option('--driver-cores <n>', 'cluster mode: cores for the driver (flint.driver.cores)')
+    .option('--driver-memory <mem>', 'memory for the driver, e.g. 1g (flint.driver.memory)')
+    .option('--properties-file <file>', 'properties file (default: conf/flint-defaults.conf)')
+    .option('--conf <key=value>', 'a configuration key, repeatable', collect, [])
+    .option('--kill <driverId>', 'kill a driver that was submitted in cluster mode')
+    .option('--status <driverId>', "print a cluster-mode driver's state")
+    .passThroughOptions()
+    .action(async (app: string | undefined, args: string[], flags: SubmitFlags) => {
+      const conf = submitConf(flags, flintHome, env);
+      const master = conf.get('flint.master');
+      if (master === undefined || master.trim() === '') {
+        throw new ConfigError('--master', 'flint submit needs --master flint://host:port (or flint.master in the properties file)');
+      }
+      if (flags.kill !== undefined) return void (await killDriver(conf, master, flags.kill));
+      if (flags.status !== undefined) return void (await driverStatus(conf, master, flags.status));
+      if (app === undefined) throw new ConfigError('app', 'flint submit needs the application to run: flint submit --master URL app.ts [args]');
+      const appPath = resolve(app);
+      if (!existsSync(appPath)) throw new ConfigError('app', `the application ${app} does not exist (looked for ${appPath})`);
+      if (flags.deployMode === 'cluster') return void (await submitDriver(conf, master, appPath, args, flags.supervise === true));
+      if (flags.deployMode !== 'client') throw new ConfigError('--deploy-mode', `--deploy-mode must be client or cluster, got ${JSON.stringify(flags.deployMode)}`);
+      if (flags.supervise === true) throw new ConfigError('--supervise', '--supervise only applies to --deploy-mode cluster');
+      await runInThisProcess(conf, appPath, args);
+    });
+}
+
+/** Properties file < -D words in FLINT_SUBMIT_OPTS < --conf < the dedicated flags. */
+function submitConf(flags: SubmitFlags, flintHome: string, env: Env): FlintConf {
+  const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: ['FLINT_SUBMIT_OPTS'], env, flintHome });
+  const set = (key: string, value: string | undefined, check?: (v: string) => void): void => {
+    if (value === undefined) return;
+    check?.(value);
+    conf.set(key, value);
+  };
+  const positive = (flag: string) => (v: string) => {
+    if (!/^[1-9]\d*$/.test(v)) throw new ConfigError(flag, `${flag} must be a whole number ≥ 1, got ${JSON.stringify(v)}`);
+  };
+  set('flint.master', flags.master);
+  set('flint.app.name', flags.name);
+  set('flint.cores.max', flags.totalExecutorCores, positive('--total-executor-cores'));
+  set('flint.executor.cores', flags.executorCores, positive('--executor-cores'));
+  set('flint.executor.memory', flags.executorMemory);
+  set('flint.driver.cores', flags.driverCores, positive('--driver-cores'));
+  set('flint.driver.memory', flags.driverMemory);
+  // Values are checked where they are read; read the sizes now so a bad one fails before anything starts.
+  conf.getSizeBytes('flint.executor.memory', '1g', 'm');
+  conf.getSizeBytes('flint.driver.memory', '1g', 'm');
+  return conf;
+}
+
+/** Client mode: the driver is this process. The app's runApp(main) takes it from here. */
+async function runInThisProcess(conf: FlintConf, appPath: string, args: string[]): Promise<void> {
+  if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
+  registerFlintResolution();
+  setLaunchContext({ appMain: appPath, appArgs: args, conf: conf.entries() });
+  try {
+    await import(pathToFileURL(appPath).href);
+  } catch (err) {
+    throw new FlintError('FLINT_APP_FAILED', `cannot load the application ${appPath}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+}
+
+/** Cluster mode: bundle the app into one module, then RequestSubmitDriver to the leading master. */
+async function submitDriver(conf: FlintConf, master: string, appPath: string, args: string[], supervise: boolean): Promise<void> {
+  const bundle = await bundleApp(appPath, { flintEntry: 'external' });
+  const dir = conf.get('flint.submit.stagingDir') ?? join(tmpdir(), 'flint-submit');
+  mkdirSync(dir, { recursive: true });
+  const bundlePath = join(dir, `${bundle.hash}.mjs`);
+  if (!existsSync(bundlePath)) {
+    const temp = `${bundlePath}.${process.pid}.tmp`;
+    writeFileSync(temp, bundle.code);
+    renameSync(temp, bundlePath);
+  }
+  if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
+  const rpc = readRpcSettings(withAuthDefault(conf));
+  const confArgs = conf.entries().filter(([k]) => !SECRET_KEY.test(k)).flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
+  const description: DriverDescription = {
+    appResource: pathToFileURL(bundlePath).href,
+    memoryMb: Math.ceil(conf.getSizeBytes('flint.driver.memory', '1g', 'm') / 2 ** 20),
+    cores: conf.getInt('flint.driver.cores', 1, { min: 1 }),
+    supervise,
+    command: {
+      mainModule: 'flint:driver',
+      arguments: [...confArgs, '--', '{{WORKER_URL}}', '{{USER_JAR}}', ...args],
+      environment: rpc.secret === undefined ? {} : { FLINT_AUTH_SECRET: rpc.secret },
+      nodeOptions: [],
+    },
+  };
+  const reply = await askLeader(conf, master, { type: 'RequestSubmitDriver', driverDescription: description });
+  if (reply.type !== 'SubmitDriverResponse' || !reply.success || reply.driverId === undefined) {
+    throw new FlintError('FLINT_APP_FAILED', `the master refused the driver: ${'message' in reply ? reply.message : reply.type}`);
+  }
+  process.stdout.write(`Driver successfully submitted as ${reply.driverId}\n`);
+  const status = await askLeader(conf, master, { type: 'RequestDriverStatus', driverId: reply.driverId });
+  if (status.type === 'DriverStatusResponse' && status.found) process.stdout.write(`State of ${reply.driverId} is ${status.state ?? 'unknown'}\n`);
+}
+
+async function killDriver(conf: FlintConf, master: string, driverId: string): Promise<void> {
+  const reply = await askLeader(conf, master, { type: 'RequestKillDriver', driverId });
+  if (reply.type !== 'KillDriverResponse') throw new FlintError('FLINT_APP_FAILED', `unexpected reply ${reply.type}`);
+  process.stdout.write(`${reply.message}\n`);
+  if (!reply.success) process.exitCode = 1;
+}
+
+async function driverStatus(conf: FlintConf, master: string, driverId: string): Promise<void> {
+  const reply = await askLeader(conf, master, { type: 'RequestDriverStatus', driverId });
+  if (reply.type !== 'DriverStatusResponse') throw new FlintError('FLINT_APP_FAILED', `unexpected reply ${reply.type}`);
+  if (!reply.found) {
+    process.stdout.write(`ERROR: Cluster master did not recognize ${driverId}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`State of ${driverId} is ${reply.state ?? 'unknown'}\n`);
+  if (reply.workerId !== undefined) process.stdout.write(`Driver running on ${reply.workerHostPort ?? '?'} (${reply.workerId})\n`);
+  if (reply.exception !== undefined) process.stdout.write(`Exception from cluster was: ${reply.exception}\n`);
+}
+
+function withAuthDefault(conf: FlintConf): FlintConf {
+  if (!conf.has('flint.authenticate') && (conf.has('flint.authenticate.secret') || conf.has('flint.authenticate.secret.file'))) {
+    return conf.clone().set('flint.authenticate', 'true');
+  }
+  return conf;
+}
+
+/**
+ * Asks every master; the ALIVE one answers with success (a standby refuses: "Can only accept driver
+ * submissions in ALIVE state"). Returns the first successful reply, else the last refusal.
+ */
+async function askLeader(conf: FlintConf, master: string, message: ClientToMaster): Promise<MasterReply> {
+  const env = await RpcEnv.create({ name: 'flintSubmit', clientMode: true, conf: withAuthDefault(conf), logger: silentLogger });
+  try {
+    const masters = parseMasterUrls(master).map(formatRpcAddress);
+    const errors: string[] = [];
+    let refusal: MasterReply | undefined;
+    for (const address of masters) {
+      try {
+        const ref = await env.setupEndpointRef<ClientToMaster>(address, 'Master');
+        const reply = await ref.ask(message, { expect: MasterReplies, timeoutMs: conf.getDurationMs('flint.rpc.askTimeout', '30s', 's') });
+        if (!('success' in reply) || reply.success || reply.type === 'KillDriverResponse') return reply;
+        refusal = reply;
+      } catch (err) {
+        errors.push(`${address}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (refusal !== undefined) return refusal;
+    throw new FlintError('FLINT_APP_FAILED', `no master answered: ${errors.join('; ')}`);
+  } finally {
+    await env.shutdown();
+  }
+}

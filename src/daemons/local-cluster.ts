@@ -1,0 +1,169 @@
+// A local cluster of real daemon processes: one master and N workers on 127.0.0.1, on free ports, sharing a
+// fresh secret. `flint demo` and the benchmarks use it. Each daemon is the same `flint master` / `flint
+// worker` command operators run; its log lines go to a file in the cluster's directory.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FlintError } from '../errors.ts';
+
+const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+
+export interface LocalClusterOptions {
+  readonly workers: number;
+  readonly coresPerWorker: number;
+  readonly memoryPerWorker: string;
+  /** Extra `--conf key=value` pairs for every daemon. */
+  readonly conf?: readonly string[];
+  /** Where the work dirs, logs and secret go (default: a new temp dir, removed by `stop`). */
+  readonly dir?: string;
+  readonly startTimeoutMs?: number;
+}
+
+interface RunningDaemon {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly log: WriteStream;
+  readonly exited: Promise<void>;
+  rpcPort: number;
+  webUiPort: number;
+}
+
+export class LocalCluster {
+  readonly dir: string;
+  readonly secretFile: string;
+  readonly #ownsDir: boolean;
+  readonly #daemons: RunningDaemon[] = [];
+  masterUrl = '';
+  masterWebUiUrl = '';
+
+  private constructor(dir: string, ownsDir: boolean) {
+    this.dir = dir;
+    this.#ownsDir = ownsDir;
+    this.secretFile = join(dir, 'secret');
+    writeFileSync(this.secretFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+  }
+
+  /** Starts the master, then the workers, and resolves once every worker is ALIVE in the master's /json. */
+  static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
+    const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'flint-local-'));
+    mkdirSync(dir, { recursive: true });
+    const cluster = new LocalCluster(dir, opts.dir === undefined);
+    const timeoutMs = opts.startTimeoutMs ?? 20_000;
+    try {
+      const common = ['--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...(opts.conf ?? []).flatMap((c) => ['--conf', c])];
+      const master = await cluster.#spawn('master', ['master', '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', ...common], timeoutMs);
+      cluster.masterUrl = `flint://127.0.0.1:${master.rpcPort}`;
+      cluster.masterWebUiUrl = `http://127.0.0.1:${master.webUiPort}`;
+      await Promise.all(
+        Array.from({ length: opts.workers }, (_, i) => {
+          const workDir = join(dir, `worker-${i + 1}`);
+          return cluster.#spawn(
+            `worker-${i + 1}`,
+            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, ...common],
+            timeoutMs,
+          );
+        }),
+      );
+      await cluster.#awaitWorkers(opts.workers, timeoutMs);
+      return cluster;
+    } catch (err) {
+      await cluster.stop({ keepDir: true });
+      throw err;
+    }
+  }
+
+  /** The worker processes, for tests and benchmarks that kill one. */
+  get workers(): ReadonlyArray<{ readonly name: string; readonly pid: number | undefined; readonly webUiPort: number }> {
+    return this.#daemons.filter((d) => d.name.startsWith('worker')).map((d) => ({ name: d.name, pid: d.child.pid, webUiPort: d.webUiPort }));
+  }
+
+  async masterJson(): Promise<MasterJson> {
+    const res = await fetch(`${this.masterWebUiUrl}/json`);
+    return (await res.json()) as MasterJson;
+  }
+
+  /** SIGTERM to every daemon (workers first), SIGKILL after `graceMs`; removes the directory it made. */
+  async stop({ keepDir = false, graceMs = 10_000 }: { keepDir?: boolean; graceMs?: number } = {}): Promise<void> {
+    const order = [...this.#daemons].reverse();
+    for (const d of order) {
+      if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGTERM');
+      const timer = setTimeout(() => d.child.kill('SIGKILL'), graceMs);
+      await d.exited;
+      clearTimeout(timer);
+      await new Promise<void>((resolve) => d.log.end(resolve));
+    }
+    this.#daemons.length = 0;
+    if (this.#ownsDir && !keepDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async #spawn(name: string, args: string[], timeoutMs: number): Promise<RunningDaemon> {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLINT_LOG_LEVEL: process.env['FLINT_LOG_LEVEL'] ?? 'info' } });
+    const log = createWriteStream(join(this.dir, `${name}.log`));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const daemon: RunningDaemon = { name, child, log, exited, rpcPort: 0, webUiPort: 0 };
+    this.#daemons.push(daemon);
+    child.stdout?.pipe(log, { end: false });
+    let buffered = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new FlintError('FLINT_APP_FAILED', `${name} did not start within ${timeoutMs} ms; see ${join(this.dir, `${name}.log`)}`)), timeoutMs);
+      const onExit = (code: number | null): void => {
+        clearTimeout(timer);
+        reject(new FlintError('FLINT_APP_FAILED', `${name} exited (code ${code}) before it started; see ${join(this.dir, `${name}.log`)}`));
+      };
+      child.once('exit', onExit);
+      child.stderr?.on('data', (chunk: Buffer) => {
+        log.write(chunk);
+        if (daemon.rpcPort !== 0) return;
+        buffered += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          const started = parseStarted(line);
+          if (started !== undefined) {
+            daemon.rpcPort = started.rpcPort;
+            daemon.webUiPort = started.webUiPort;
+            clearTimeout(timer);
+            child.off('exit', onExit);
+            buffered = '';
+            return resolve();
+          }
+        }
+      });
+    });
+    return daemon;
+  }
+
+  async #awaitWorkers(count: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
+      const json = await this.masterJson().catch(() => undefined);
+      if (json !== undefined && json.workers.filter((w) => w.state === 'ALIVE').length >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new FlintError('FLINT_APP_FAILED', `the ${count} workers did not register within ${timeoutMs} ms; see the logs in ${this.dir}`);
+  }
+}
+
+export interface MasterJson {
+  readonly url: string;
+  readonly status: string;
+  readonly workers: ReadonlyArray<{ readonly id: string; readonly state: string; readonly cores: number; readonly coresused: number }>;
+  readonly activeapps: ReadonlyArray<{ readonly id: string; readonly name: string; readonly cores: number; readonly state: string }>;
+  readonly completedapps: ReadonlyArray<{ readonly id: string; readonly name: string; readonly state: string }>;
+}
+
+function parseStarted(line: string): { rpcPort: number; webUiPort: number } | undefined {
+  if (!line.includes('"rpcPort"')) return undefined;
+  try {
+    const parsed = JSON.parse(line) as { rpcPort?: unknown; webUiPort?: unknown };
+    if (typeof parsed.rpcPort === 'number' && typeof parsed.webUiPort === 'number') return { rpcPort: parsed.rpcPort, webUiPort: parsed.webUiPort };
+  } catch {
+    // not a JSON line
+  }
+  return undefined;
+}

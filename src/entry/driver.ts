@@ -1,0 +1,54 @@
+// The driver process of a cluster-mode application (Spark's DriverWrapper). The worker's DriverRunner starts
+// it as `node src/entry/driver.ts [--conf k=v]... -- <worker url> <app bundle> [app args]` (mainModule
+// `flint:driver`), with the secret, if any, in FLINT_AUTH_SECRET. It runs the app's `runApp(main)` here and
+// exits with its outcome. It exits too when its worker goes away: the worker holds its stdin open, so the
+// stdin closing means the worker is gone (Spark's WorkerWatcher).
+
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setLaunchContext } from '../api/launch-context.ts';
+import { registerFlintResolution } from '../api/resolve-flint.ts';
+import { appWasStarted, stopAllContexts, whenAppDone } from '../api/run-app.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`flint driver: ${message}\n`);
+  process.exit(1);
+}
+
+const argv = process.argv.slice(2);
+const dash = argv.indexOf('--');
+if (dash < 0) fail('usage: driver.ts [--conf key=value]... -- <worker url> <app> [app args]');
+const conf: Array<[string, string]> = [];
+for (let i = 0; i < dash; i += 2) {
+  const pair = argv[i + 1];
+  if (argv[i] !== '--conf' || pair === undefined || !pair.includes('=')) fail(`expected --conf key=value, got ${JSON.stringify(argv[i])}`);
+  conf.push([pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]);
+}
+const [workerUrl, app, ...appArgs] = argv.slice(dash + 1);
+if (workerUrl === undefined || app === undefined) fail('missing <worker url> or <app> after --');
+const secret = process.env['FLINT_AUTH_SECRET'];
+delete process.env['FLINT_AUTH_SECRET'];
+if (secret !== undefined && secret !== '') conf.push(['flint.authenticate', 'true'], ['flint.authenticate.secret', secret]);
+
+if (!process.stdin.isTTY) {
+  process.stdin.on('data', () => {});
+  process.stdin.on('close', () => {
+    process.stderr.write(`flint driver: worker ${workerUrl} is gone; stopping\n`);
+    void stopAllContexts().finally(() => process.exit(1));
+  });
+}
+
+const appMain = resolve(app);
+registerFlintResolution();
+setLaunchContext({ appMain, appArgs, conf });
+try {
+  await import(pathToFileURL(appMain).href);
+} catch (err) {
+  fail(`cannot load ${appMain}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+}
+if (appWasStarted()) {
+  await whenAppDone();
+  process.exit(process.exitCode ?? 0);
+}
+// An app without runApp ran at the top level: let the process end when its work does.
+process.stdin.destroy();

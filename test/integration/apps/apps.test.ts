@@ -1,0 +1,164 @@
+// Applications end to end, on real processes: a master and two workers started through the CLI, apps run by
+// `flint submit` (client and cluster mode), executors started by the workers. Nothing here is simulated.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
+import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
+
+const MAIN = 'src/cli/main.ts';
+const APP = 'test/fixtures/apps/test-app.ts';
+const children = new ChildGroup();
+
+/** Processes whose command line mentions `text` (the executors of an app, the daemons of a cluster dir). */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes(text)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+function spawn(cluster: LocalCluster, args: string[], label: string): ChildHandle {
+  return children.spawnNodeScript(MAIN, ['submit', '--master', cluster.masterUrl, '--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...args], { label });
+}
+
+async function finished(child: ChildHandle, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const exit = await Promise.race([child.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), timeoutMs).unref())]);
+  if (exit === undefined) throw new Error(`${child.label} did not finish within ${timeoutMs} ms:\n${child.stdoutLines.join('\n')}\n${child.stderr()}`);
+  return { code: exit.code, stdout: child.stdoutLines.join('\n'), stderr: child.stderr() };
+}
+
+function stdoutValue(child: ChildHandle, prefix: string): string | undefined {
+  const line = child.stdoutLines.find((l) => l.startsWith(`${prefix} `));
+  return line?.slice(prefix.length + 1);
+}
+
+describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () => {
+  let cluster: LocalCluster;
+  before(async () => {
+    cluster = await LocalCluster.start({ workers: 2, coresPerWorker: 2, memoryPerWorker: '2g', conf: ['flint.worker.timeout=4s'] });
+  });
+  after(async () => {
+    await children.killAll();
+    await cluster?.stop();
+  });
+
+  test('an app gets exactly the executors its settings ask for, and stop() leaves no process', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'flint-hold-')), 'release');
+    const app = spawn(cluster, ['--total-executor-cores', '3', '--executor-cores', '1', '--executor-memory', '300m', APP, 'hold', marker], 'hold app');
+    await waitFor(() => app.stdoutLines.includes('READY') || (app.exit !== undefined && assert.fail(`app exited: ${app.stderr()}`)), { timeoutMs: 30_000, what: 'the app to run its first job' });
+    const appId = stdoutValue(app, 'APP') as string;
+    const json = await cluster.masterJson();
+    const mine = json.activeapps.find((a) => a.id === appId);
+    assert.ok(mine, `app ${appId} is active in /json`);
+    assert.equal(mine.cores, 3, 'three cores granted in all');
+    const workerJsons = await Promise.all(cluster.workers.map(async (w) => (await (await fetch(`http://127.0.0.1:${w.webUiPort}/json`)).json()) as { coresused: number; executors: Array<{ appid: string; memory: number }> }));
+    const executors = workerJsons.flatMap((w) => w.executors).filter((e) => e.appid === appId);
+    assert.equal(executors.length, 3, 'three executors (3 cores at 1 core each)');
+    assert.deepEqual(executors.map((e) => e.memory), [300, 300, 300]);
+    assert.equal(workerJsons.reduce((sum, w) => sum + w.coresused, 0), 3, 'one core used per executor');
+    assert.equal(stdoutValue(app, 'RESULT'), '100');
+    assert.equal(processesMentioning(appId).length, 3, 'three executor processes run for the app');
+    writeFileSync(marker, 'go');
+    const done = await finished(app);
+    assert.equal(done.code, 0, done.stderr);
+    await waitFor(() => processesMentioning(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
+    await waitFor(async () => (await cluster.masterJson()).completedapps.some((a) => a.id === appId && a.state === 'FINISHED'), { timeoutMs: 10_000, what: 'the app to be FINISHED' });
+  });
+
+  test('a task that throws is retried, and a task that always throws fails the job with its remote stack', async () => {
+    const once = await finished(spawn(cluster, ['--total-executor-cores', '2', 'examples/failing-task.ts', 'once'], 'failing-task once'));
+    assert.equal(once.code, 0, once.stderr);
+    assert.match(once.stdout, /Sum of doubles: 56 \(expected 56\)/);
+    const always = await finished(spawn(cluster, ['--total-executor-cores', '2', 'examples/failing-task.ts', 'always'], 'failing-task always'));
+    assert.equal(always.code, 1);
+    assert.match(always.stderr, /failed 4 times/);
+    assert.match(always.stderr, /record 3 always fails/);
+    assert.match(always.stderr, /at flakyDouble/, 'the stack from the executor is shown');
+  });
+
+  test('a task function that is not exported fails on the driver, before anything runs, with the fix', async () => {
+    const run = await finished(spawn(cluster, [APP, 'not-exported'], 'not-exported'));
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /map: the function "notExported" is not exported by the application's main module/);
+    assert.match(run.stderr, /add "export" in front of "function notExported"/);
+  });
+
+  test('kill -9 of an executor mid-job: the job completes with the correct result', async () => {
+    const progress = mkdtempSync(join(tmpdir(), 'flint-progress-'));
+    const app = spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'sum', '400', '40', '15', progress], 'sum app');
+    const appId = await waitFor(() => stdoutValue(app, 'APP'), { timeoutMs: 30_000, what: 'the app to register' });
+    await midJob(progress, app);
+    const victim = processesMentioning(appId)[0];
+    assert.ok(victim, 'an executor is running');
+    process.kill(victim, 'SIGKILL');
+    const done = await finished(app);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(stdoutValue(app, 'RESULT'), String(399 * 400));
+  });
+
+  test('cluster mode runs pi on a worker; --status reports it', async () => {
+    const run = await finished(spawn(cluster, ['--deploy-mode', 'cluster', 'examples/pi.ts', '200000', '4'], 'cluster pi'));
+    assert.equal(run.code, 0, run.stderr);
+    const driverId = /Driver successfully submitted as (driver-\S+)/.exec(run.stdout)?.[1];
+    assert.ok(driverId, run.stdout);
+    await waitFor(
+      async () => {
+        const status = await finished(spawn(cluster, ['--status', driverId], 'status'));
+        return /State of driver-\S+ is FINISHED/.test(status.stdout) || (/is (FAILED|ERROR|KILLED)/.test(status.stdout) && assert.fail(status.stdout));
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: `${driverId} to finish` },
+    );
+    const stdoutFile = join(cluster.dir, await workerDirOf(cluster, driverId), driverId, 'stdout');
+    assert.match(readFileSync(stdoutFile, 'utf8'), /Pi is roughly 3\.1/);
+  });
+
+  test('--supervise relaunches a crashing driver', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'flint-crash-')), 'crashed');
+    const run = await finished(spawn(cluster, ['--deploy-mode', 'cluster', '--supervise', APP, 'crash-once', marker], 'supervised'));
+    assert.equal(run.code, 0, run.stderr);
+    const driverId = /Driver successfully submitted as (driver-\S+)/.exec(run.stdout)?.[1] as string;
+    await waitFor(
+      async () => /is FINISHED/.test((await finished(spawn(cluster, ['--status', driverId], 'status'))).stdout),
+      { timeoutMs: 60_000, intervalMs: 500, what: `${driverId} to be relaunched and finish` },
+    );
+    assert.ok(existsSync(marker), 'the first run crashed after leaving its marker');
+    const out = readFileSync(join(cluster.dir, await workerDirOf(cluster, driverId), driverId, 'stdout'), 'utf8');
+    assert.match(out, /RESULT 10/);
+  });
+
+  test('kill -9 of a worker mid-job: its executors are replaced on the other worker and the job completes', async () => {
+    const progress = mkdtempSync(join(tmpdir(), 'flint-progress-'));
+    const app = spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'sum', '400', '40', '15', progress], 'sum app (worker kill)');
+    const appId = await waitFor(() => stdoutValue(app, 'APP'), { timeoutMs: 30_000, what: 'the app to register' });
+    await waitFor(() => processesMentioning(appId).length === 2, { timeoutMs: 30_000, what: 'two executors' });
+    await midJob(progress, app);
+    const worker = cluster.workers[0];
+    assert.ok(worker?.pid);
+    process.kill(worker.pid, 'SIGKILL');
+    const done = await finished(app);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(stdoutValue(app, 'RESULT'), String(399 * 400));
+  });
+});
+
+/** The `worker-N` directory whose work dir holds `id`. */
+async function workerDirOf(cluster: LocalCluster, id: string): Promise<string> {
+  return waitFor(() => readdirSync(cluster.dir).find((d) => d.startsWith('worker-') && existsSync(join(cluster.dir, d, id))), { timeoutMs: 10_000, what: `the work dir of ${id}` });
+}
+
+
+/** Waits until a quarter of the 400 records are done (each leaves a file in `progress`), and the job is not over. */
+async function midJob(progress: string, app: ChildHandle): Promise<void> {
+  await waitFor(() => readdirSync(progress).length >= 100, { timeoutMs: 30_000, intervalMs: 20, what: 'a quarter of the records to be done' });
+  assert.equal(stdoutValue(app, 'RESULT'), undefined, 'the job is still running');
+}

@@ -1,0 +1,56 @@
+// `flint demo`, the main job, through bin/flint as a user runs it: it starts a cluster, runs pi, prints the
+// result and the master's URL, and leaves no process behind, also when interrupted with Ctrl-C.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { ChildGroup, REPO_ROOT, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
+
+const children = new ChildGroup();
+after(() => children.killAll());
+
+function demo(args: string[]): ChildHandle {
+  return children.add(spawnChild(join(REPO_ROOT, 'bin/flint'), ['demo', ...args], { label: 'flint demo' }));
+}
+
+/** Processes whose command line mentions `dir` or whose working directory is inside it (executors, drivers). */
+function processesOf(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir) || readlinkSync(`/proc/${entry}/cwd`).startsWith(dir)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+function logsDir(child: ChildHandle): string | undefined {
+  return /logs: (\S+)/.exec(child.stdoutLines.join('\n'))?.[1];
+}
+
+test('flint demo runs pi on a fresh local cluster and leaves nothing running', async () => {
+  const run = demo(['--samples', '400000', '--slices', '8']);
+  const dir = await waitFor(() => logsDir(run), { timeoutMs: 60_000, what: 'the demo to start its cluster' });
+  const exit = await run.exited;
+  const out = run.stdoutLines.join('\n');
+  assert.equal(exit.code, 0, `${out}\n${run.stderr()}`);
+  assert.match(out, /Master: +flint:\/\/127\.0\.0\.1:\d+ +web UI and \/json: http:\/\/127\.0\.0\.1:\d+/);
+  const pi = Number(/Pi is roughly (\d\.\d+)/.exec(out)?.[1]);
+  assert.ok(Math.abs(pi - Math.PI) < 0.05, `π ≈ ${pi}`);
+  assert.match(out, /Cluster stopped; nothing is left running\./);
+  assert.deepEqual(processesOf(dir), [], 'no daemon or executor of the demo is left');
+});
+
+test('Ctrl-C stops the demo, its app and its cluster', async () => {
+  const run = demo(['--samples', '4000000000', '--slices', '400']);
+  const dir = await waitFor(() => logsDir(run), { timeoutMs: 60_000, what: 'the demo to start its cluster' });
+  await waitFor(() => processesOf(dir).length >= 5, { timeoutMs: 30_000, what: 'the master, 2 workers and their executors to run' });
+  run.killNow('SIGINT');
+  const exit = await run.exited;
+  assert.equal(exit.code, 130, run.stderr());
+  assert.match(run.stdoutLines.join('\n'), /Cluster stopped/);
+  await waitFor(() => processesOf(dir).length === 0, { timeoutMs: 15_000, what: 'every process of the demo to exit' });
+});
