@@ -48,6 +48,14 @@ export interface FlintContextOptions {
   readonly logger?: Logger;
 }
 
+/** A running job's numbers: tasks in all, finished, running now. */
+export interface JobProgress {
+  readonly jobId: number;
+  readonly total: number;
+  readonly done: number;
+  readonly running: number;
+}
+
 export class FlintContext {
   readonly conf: FlintConf;
   readonly appName: string;
@@ -61,6 +69,7 @@ export class FlintContext {
   readonly #progress: ConsoleProgressBar | undefined;
   readonly #untrack: () => void;
   readonly #executors: Map<string, number>;
+  readonly #progressListeners: Set<(p: JobProgress) => void>;
   #appId = '';
   #dead: string | undefined;
   #stopping: Promise<void> | undefined;
@@ -75,6 +84,7 @@ export class FlintContext {
     logger: Logger;
     progress: ConsoleProgressBar | undefined;
     executors: Map<string, number>;
+    progressListeners: Set<(p: JobProgress) => void>;
   }) {
     this.conf = parts.conf;
     this.appName = parts.conf.getString('flint.app.name', 'flint-app');
@@ -87,6 +97,7 @@ export class FlintContext {
     this.#logger = parts.logger;
     this.#progress = parts.progress;
     this.#executors = parts.executors;
+    this.#progressListeners = parts.progressListeners;
     this.#untrack = trackContext(this);
   }
 
@@ -120,6 +131,7 @@ export class FlintContext {
     const progress = showProgress ? new ConsoleProgressBar(process.stderr) : undefined;
     const holder: { context?: FlintContext } = {};
     const executors = new Map<string, number>();
+    const progressListeners = new Set<(p: JobProgress) => void>();
     const runtime = new DriverRuntime({
       env,
       config: driverConfig,
@@ -127,7 +139,10 @@ export class FlintContext {
       executorConf: executorConf(conf),
       logger,
       events: {
-        progress: (jobId, total, done, running) => progress?.update({ jobId, total, done, running }),
+        progress: (jobId, total, done, running) => {
+          progress?.update({ jobId, total, done, running });
+          for (const listener of progressListeners) listener({ jobId, total, done, running });
+        },
         jobEnded: (jobId) => progress?.finish(jobId),
         killExecutor: (executorId) => void client.killExecutors([executorId]).catch(() => false),
       },
@@ -177,7 +192,7 @@ export class FlintContext {
         registrationRetries: conf.getInt('flint.app.registrationRetries', 3, { min: 1 }),
       },
     );
-    const context = new FlintContext({ conf, env, runtime, client, bundle, appMain, logger, progress, executors });
+    const context = new FlintContext({ conf, env, runtime, client, bundle, appMain, logger, progress, executors, progressListeners });
     holder.context = context;
     client.start();
     try {
@@ -236,6 +251,17 @@ export class FlintContext {
     const name = this.exportName(fn, 'runJob');
     const results = await this.submitTasks(dataset, { kind: 'runJob', fn: name }, partitions);
     return results as Awaited<U>[];
+  }
+
+  /** Resolves once `count` executors have registered and can run tasks; rejects after `timeoutMs` (60 s). */
+  awaitExecutors(count: number, timeoutMs = 60_000): Promise<void> {
+    return this.#runtime.awaitExecutors(count, timeoutMs);
+  }
+
+  /** Calls `listener` whenever a running job's numbers change (what the progress bar draws). Returns an unsubscribe. */
+  onProgress(listener: (progress: JobProgress) => void): () => void {
+    this.#progressListeners.add(listener);
+    return () => this.#progressListeners.delete(listener);
   }
 
   /** Stops the application: executors are stopped, the master marks it FINISHED. Safe to call twice. */

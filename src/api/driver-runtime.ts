@@ -48,6 +48,7 @@ export class DriverRuntime {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   /** Which executor ids came over which connection, to notice their loss when it drops. */
   readonly #executorsByEnv = new Map<EnvId, Set<string>>();
+  readonly #waiters = new Set<{ readonly count: number; resolve(): void }>();
   #appId: string | undefined;
   #nextJobId = 0;
   #stopped = false;
@@ -112,6 +113,40 @@ export class DriverRuntime {
     void this.#host.submit({ kind: 'ExecutorLost', executorId, reason, causedByApp });
   }
 
+  /** Executors that can run tasks now. */
+  launchedExecutors(): number {
+    return this.#machine.snapshot().executors.filter((e) => e.launched).length;
+  }
+
+  /** Resolves once `count` executors can run tasks; rejects after `timeoutMs`. */
+  awaitExecutors(count: number, timeoutMs: number): Promise<void> {
+    if (this.launchedExecutors() >= count) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new FlintError('FLINT_APP_FAILED', `${count} executor(s) did not register within ${timeoutMs} ms (${this.launchedExecutors()} did); are there workers with free cores and memory?`));
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  #checkWaiters(): void {
+    if (this.#waiters.size === 0) return;
+    const ready = this.launchedExecutors();
+    for (const waiter of this.#waiters) {
+      if (ready < waiter.count) continue;
+      this.#waiters.delete(waiter);
+      waiter.resolve();
+    }
+  }
+
   /** Stops every executor and fails every unfinished job. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -125,7 +160,7 @@ export class DriverRuntime {
   #receive(message: ExecutorMessage, sender: EnvId): void {
     switch (message.type) {
       case 'LaunchedExecutor':
-        void this.#host.submit({ kind: 'ExecutorLaunched', executorId: message.executorId });
+        void this.#host.submit({ kind: 'ExecutorLaunched', executorId: message.executorId }).then(() => this.#checkWaiters());
         return;
       case 'StatusUpdate':
         void this.#host.submit({ kind: 'StatusUpdate', message });

@@ -1,0 +1,137 @@
+// bench:tasks — the application path end to end on this machine: a real master and 2 workers (processes
+// started through the CLI), this process as the driver, executors started by the workers.
+//
+//   (a) coldStartMs       launching the master and 2 workers until both are ALIVE in the master's /json
+//   (b) firstExecutorMs   from FlintContext.create() until the first executor has registered with the driver
+//   (c) tasksPerSec       one job of 20,000 no-op tasks on 2 executors × 1 core
+//   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition)
+//   (e) workerKillOverheadMs  extra wall time of a 2,000-task job (10 ms per task) when a worker is killed
+//                         with -9 after 500 tasks, over the same job without a failure; results checked
+//
+// The last line is one JSON object with the figures. Run: npm run bench:tasks
+
+import { FlintContext, runApp } from '../src/api/index.ts';
+import { LocalCluster } from '../src/daemons/local-cluster.ts';
+import { formatTable, percentile } from './lib/stats.ts';
+
+export function noop(x: number): number {
+  return x;
+}
+
+export async function tenMs(x: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  return x;
+}
+
+export function plus(a: number, b: number): number {
+  return a + b;
+}
+
+const DEADLINE_MS = 10 * 60_000;
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const value = await fn();
+  return [value, performance.now() - start];
+}
+
+runApp(async () => {
+  const deadline = setTimeout(() => {
+    console.error(`bench:tasks did not finish within ${DEADLINE_MS / 1000} s`);
+    process.exit(1);
+  }, DEADLINE_MS);
+  deadline.unref();
+
+  // (a) Cold start. Each worker offers 2 cores so that a replacement executor fits after a worker is killed.
+  const [cluster, coldStartMs] = await timed(() => LocalCluster.start({ workers: 2, coresPerWorker: 2, memoryPerWorker: '2g', conf: ['flint.worker.timeout=10s'] }));
+  try {
+    const conf = {
+      'flint.cores.max': 2,
+      'flint.executor.cores': 1,
+      'flint.executor.memory': '512m',
+      'flint.authenticate.secret.file': cluster.secretFile,
+    };
+    // (b) Context to first executor.
+    const startB = performance.now();
+    const flint = await FlintContext.create({ master: cluster.masterUrl, appName: 'bench:tasks', conf, progress: false });
+    await flint.awaitExecutors(1, 30_000);
+    const firstExecutorMs = performance.now() - startB;
+    await flint.awaitExecutors(2, 30_000);
+
+    // warm-up: threads, JIT, connections
+    await flint.range(0, 2_000, 1, 2_000).map(noop).count();
+
+    // (c) Throughput.
+    const N = 20_000;
+    const [count, throughputMs] = await timed(() => flint.range(0, N, 1, N).map(noop).count());
+    if (count !== N) throw new Error(`the throughput job counted ${count}, expected ${N}`);
+    const tasksPerSec = (N / throughputMs) * 1000;
+
+    // (d) Latency of one-task jobs.
+    const one = flint.range(0, 1, 1, 1).map(noop);
+    for (let i = 0; i < 100; i++) await one.collect();
+    const lat = new Float64Array(1_000);
+    for (let i = 0; i < lat.length; i++) {
+      const t0 = performance.now();
+      const got = await one.collect();
+      lat[i] = (performance.now() - t0) * 1000;
+      if (got.length !== 1 || got[0] !== 0) throw new Error(`a one-task job returned ${JSON.stringify(got)}`);
+    }
+    lat.sort();
+    const taskLatencyP50Us = percentile(lat, 50);
+    const taskLatencyP99Us = percentile(lat, 99);
+
+    // (e) A worker killed with -9 after 500 of 2,000 10-ms tasks.
+    const K = 2_000;
+    const expected = (K * (K - 1)) / 2;
+    const job = flint.range(0, K, 1, K).map(tenMs);
+    const [baseSum, baselineMs] = await timed(() => job.reduce(plus));
+    let killed = false;
+    const victim = cluster.workers[0];
+    if (victim?.pid === undefined) throw new Error('no worker to kill');
+    const unsubscribe = flint.onProgress((p) => {
+      if (!killed && p.total === K && p.done >= 500) {
+        killed = true;
+        process.kill(victim.pid as number, 'SIGKILL');
+      }
+    });
+    const [killSum, withKillMs] = await timed(() => job.reduce(plus));
+    unsubscribe();
+    if (!killed) throw new Error('the worker was never killed');
+    const resultsCorrect = baseSum === expected && killSum === expected;
+    const workerKillOverheadMs = withKillMs - baselineMs;
+
+    await flint.stop();
+
+    const r = (x: number): string => x.toFixed(1);
+    console.log(
+      formatTable(
+        ['figure', 'what', 'value', 'target'],
+        [
+          ['(a) coldStartMs', 'master + 2 workers launched until both ALIVE', r(coldStartMs), '≤ 500'],
+          ['(b) firstExecutorMs', 'FlintContext.create() → first executor registered', r(firstExecutorMs), '≤ 300'],
+          ['(c) tasksPerSec', `${N} no-op tasks, 2 executors × 1 core (${r(throughputMs)} ms)`, r(tasksPerSec), '≥ 20,000'],
+          ['(d) taskLatencyP50Us', '1,000 sequential one-task jobs, median', r(taskLatencyP50Us), '≤ 500'],
+          ['(d) taskLatencyP99Us', '… 99th percentile', r(taskLatencyP99Us), ''],
+          ['(e) baseline', `${K} tasks × 10 ms, no failure (ms)`, r(baselineMs), ''],
+          ['(e) with kill -9', 'same job, a worker killed after 500 tasks (ms)', r(withKillMs), ''],
+          ['(e) workerKillOverheadMs', 'difference', r(workerKillOverheadMs), '≤ 500'],
+          ['(e) resultsCorrect', 'both sums equal n(n-1)/2', String(resultsCorrect), 'true'],
+        ],
+      ),
+    );
+    console.log(
+      JSON.stringify({
+        coldStartMs: Math.round(coldStartMs),
+        firstExecutorMs: Math.round(firstExecutorMs),
+        tasksPerSec: Math.round(tasksPerSec),
+        taskLatencyP50Us: Math.round(taskLatencyP50Us),
+        taskLatencyP99Us: Math.round(taskLatencyP99Us),
+        workerKillOverheadMs: Math.round(workerKillOverheadMs),
+        resultsCorrect,
+      }),
+    );
+  } finally {
+    await cluster.stop();
+  }
+});
