@@ -10,7 +10,7 @@
 //
 // The last line is one JSON object with the figures. Run: npm run bench:tasks
 
-import { FlintContext, runApp } from '../src/api/index.ts';
+import { FlintContext, runApp } from 'flint';
 import { LocalCluster } from '../src/daemons/local-cluster.ts';
 import { formatTable, percentile } from './lib/stats.ts';
 

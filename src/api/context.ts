@@ -16,7 +16,7 @@ import { AppClient } from '../app/app-client.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { driverConfigFromConf, type TaskSpec } from '../driver/index.ts';
 import { ConfigError, FlintError } from '../errors.ts';
-import { bundleApp, type AppBundle } from '../io/bundle/bundle-app.ts';
+import { bundleApp } from '../io/bundle/bundle-app.ts';
 import type { ApplicationDescription } from '../protocol/messages.ts';
 import type { TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
 import { parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
@@ -63,7 +63,7 @@ export class FlintContext {
   readonly #env: RpcEnv;
   readonly #runtime: DriverRuntime;
   readonly #client: AppClient;
-  readonly #bundleExports: ReadonlySet<string>;
+  #bundleExports: ReadonlySet<string> = new Set();
   readonly #appMain: string;
   readonly #logger: Logger;
   readonly #progress: ConsoleProgressBar | undefined;
@@ -79,7 +79,6 @@ export class FlintContext {
     env: RpcEnv;
     runtime: DriverRuntime;
     client: AppClient;
-    bundle: AppBundle;
     appMain: string;
     logger: Logger;
     progress: ConsoleProgressBar | undefined;
@@ -92,7 +91,6 @@ export class FlintContext {
     this.#env = parts.env;
     this.#runtime = parts.runtime;
     this.#client = parts.client;
-    this.#bundleExports = new Set(parts.bundle.exports);
     this.#appMain = parts.appMain;
     this.#logger = parts.logger;
     this.#progress = parts.progress;
@@ -116,7 +114,9 @@ export class FlintContext {
     const driverConfig = driverConfigFromConf(conf);
     const desc = applicationDescription(conf);
     const rpc = readRpcSettings(conf); // checks the secret settings before anything starts
-    const bundle = await bundleApp(appMain, { flintEntry: REMOTE_API });
+    // Bundling (esbuild) runs while the app registers and its first executors start; they wait for it.
+    const bundling = bundleApp(appMain, { flintEntry: REMOTE_API });
+    bundling.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
     const bindHost = conf.get('flint.driver.bindAddress') ?? conf.get('flint.driver.host') ?? '0.0.0.0';
     const advertiseHost = conf.get('flint.driver.host') ?? process.env['FLINT_LOCAL_IP'] ?? defaultDriverHost(masters.map((m) => m.host));
     const env = await RpcEnv.create({
@@ -135,7 +135,7 @@ export class FlintContext {
     const runtime = new DriverRuntime({
       env,
       config: driverConfig,
-      bundle,
+      bundle: bundling,
       executorConf: executorConf(conf),
       logger,
       events: {
@@ -164,7 +164,10 @@ export class FlintContext {
       master,
       { ...desc, command: executorCommand },
       {
-        connected: (appId) => registered(appId),
+        connected: (appId) => {
+          runtime.appId = appId; // executors may ask for the app's config before create() returns
+          registered(appId);
+        },
         disconnected: () => {},
         dead: (reason) => {
           failed(reason);
@@ -192,16 +195,17 @@ export class FlintContext {
         registrationRetries: conf.getInt('flint.app.registrationRetries', 3, { min: 1 }),
       },
     );
-    const context = new FlintContext({ conf, env, runtime, client, bundle, appMain, logger, progress, executors, progressListeners });
+    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners });
     holder.context = context;
     client.start();
     try {
-      context.#appId = await registration;
+      const [appId, bundle] = await Promise.all([registration, bundling]);
+      context.#appId = appId;
+      context.#bundleExports = new Set(bundle.exports);
     } catch (err) {
       await context.stop();
       throw err;
     }
-    runtime.appId = context.#appId;
     return context;
   }
 

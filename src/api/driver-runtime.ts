@@ -41,7 +41,7 @@ export class DriverRuntime {
   readonly #machine: TaskSchedulerMachine;
   readonly #host: MachineHost<DriverInput, DriverEffect>;
   readonly #logger: Logger;
-  readonly #bundle: AppBundle;
+  readonly #bundle: Promise<AppBundle>;
   readonly #executorConf: Record<string, string>;
   readonly #events: DriverRuntimeEvents;
   readonly #jobs = new Map<number, JobCallbacks>();
@@ -56,7 +56,7 @@ export class DriverRuntime {
   constructor(opts: {
     env: RpcEnv;
     config: DriverConfig;
-    bundle: AppBundle;
+    bundle: Promise<AppBundle>;
     executorConf: Record<string, string>;
     logger: Logger;
     events: DriverRuntimeEvents;
@@ -175,19 +175,27 @@ export class DriverRuntime {
     switch (message.type) {
       case 'RetrieveAppConfig':
         if (this.#appId === undefined) throw new Error('the application is not registered with a master yet');
-        return reply({
-          type: 'AppConfigResponse',
-          appId: this.#appId,
-          conf: this.#executorConf,
-          codeHash: this.#bundle.hash,
-          codeBytes: this.#bundle.code.byteLength,
-        });
-      case 'FetchAppCode': {
-        if (message.hash !== this.#bundle.hash) throw new Error(`no application bundle with hash ${message.hash}`);
-        const end = Math.min(message.offset + Math.min(message.length, MAX_CODE_CHUNK), this.#bundle.code.byteLength);
-        if (message.offset > this.#bundle.code.byteLength) throw new Error(`offset ${message.offset} is past the bundle's end`);
-        return reply({ type: 'AppCodeChunk', hash: message.hash, offset: message.offset, data: this.#bundle.code.subarray(message.offset, end) });
-      }
+        return void this.#bundle.then(
+          (bundle) =>
+            reply({
+              type: 'AppConfigResponse',
+              appId: this.#appId as string,
+              conf: this.#executorConf,
+              codeHash: bundle.hash,
+              codeBytes: bundle.code.byteLength,
+            }),
+          (err: unknown) => ctx.sendFailure(new Error(`the application could not be bundled: ${err instanceof Error ? err.message : String(err)}`)),
+        );
+      case 'FetchAppCode':
+        return void this.#bundle.then(
+          (bundle) => {
+            if (message.hash !== bundle.hash) return ctx.sendFailure(new Error(`no application bundle with hash ${message.hash}`));
+            if (message.offset > bundle.code.byteLength) return ctx.sendFailure(new Error(`offset ${message.offset} is past the bundle's end`));
+            const end = Math.min(message.offset + Math.min(message.length, MAX_CODE_CHUNK), bundle.code.byteLength);
+            reply({ type: 'AppCodeChunk', hash: message.hash, offset: message.offset, data: bundle.code.subarray(message.offset, end) });
+          },
+          (err: unknown) => ctx.sendFailure(err instanceof Error ? err : new Error(String(err))),
+        );
       case 'RegisterExecutor': {
         if (this.#stopped) throw new Error('the driver is stopping');
         if (this.#machine.hasExecutor(message.executorId)) throw new Error(`Duplicate executor ID: ${message.executorId}`);

@@ -1,50 +1,16 @@
 // `flint`: the command-line entry. bin/flint sets up dependencies, then runs this on Node 24.
+//
+// It turns on Node's compile cache before loading anything else, so that later starts of the CLI, the daemons
+// and the executors they launch (which inherit NODE_COMPILE_CACHE) skip compiling Flint's modules again.
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import { isFlintError } from '../errors.ts';
-import { demoCommand } from './demo-command.ts';
-import { masterCommand } from './master-command.ts';
-import { submitCommand } from './submit-command.ts';
-import { workerCommand } from './worker-command.ts';
+import { enableCompileCache } from 'node:module';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 
-const FLINT_HOME = process.env['FLINT_HOME'] ?? fileURLToPath(new URL('../..', import.meta.url));
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-export function buildProgram(): Command {
-  const program = new Command('flint')
-    .description("Flint: Apache Spark's standalone cluster manager and task runtime, in TypeScript")
-    .version(`flint ${pkg.version} (node ${process.version}, wire protocol 1)`, '-v, --version', 'print the version and exit')
-    .showHelpAfterError('(run flint --help for usage)')
-    .enablePositionalOptions()
-    .exitOverride();
-  program.addCommand(masterCommand(FLINT_HOME));
-  program.addCommand(workerCommand(FLINT_HOME));
-  program.addCommand(submitCommand(FLINT_HOME));
-  program.addCommand(demoCommand(FLINT_HOME));
-  program.addHelpText('after', '\nDocumentation: README.md and docs/ in the Flint checkout.');
-  return program;
+if (process.env['NODE_DISABLE_COMPILE_CACHE'] === undefined) {
+  process.env['NODE_COMPILE_CACHE'] ??= join(tmpdir(), 'flint-compile-cache');
+  enableCompileCache(process.env['NODE_COMPILE_CACHE']);
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    if (argv.length === 0) program.outputHelp();
-    // A command (or the application it ran) may have set the exit code already.
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (isFlintError(err)) {
-      process.stderr.write(`flint: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
-}
-
-if (import.meta.main) {
-  process.exitCode = await main(process.argv.slice(2));
-}
+const { main } = await import('./program.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -2,7 +2,6 @@
 
 import { Command } from 'commander';
 import { loadConf } from '../conf/load-conf.ts';
-import { startMasterDaemon } from '../daemons/master-daemon.ts';
 import { createLogger } from '../util/logger.ts';
 import { collect, parseHost, parsePort, pick, requireAuthenticationByDefault, type Env } from './daemon-options.ts';
 
@@ -31,6 +30,7 @@ export function masterCommand(flintHome: string, env: Env = process.env): Comman
       const logger = createLogger('master');
       requireAuthenticationByDefault(conf, logger);
       const publicHost = env['FLINT_PUBLIC_DNS'] || host;
+      const { startMasterDaemon } = await import('../daemons/master-daemon.ts');
       const daemon = await startMasterDaemon({ conf, logger, host, publicHost, port, webUiPort });
       logger.info(
         { masterUrl: daemon.masterUrl, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort },

@@ -17,7 +17,6 @@ import { registerFlintResolution } from '../api/resolve-flint.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { loadConf } from '../conf/load-conf.ts';
 import { ConfigError, FlintError } from '../errors.ts';
-import { bundleApp } from '../io/bundle/bundle-app.ts';
 import { MasterReplies, type ClientToMaster, type DriverDescription, type MasterReply } from '../protocol/messages.ts';
 import { formatRpcAddress, parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
 import { silentLogger } from '../util/logger.ts';
@@ -118,6 +117,7 @@ async function runInThisProcess(conf: FlintConf, appPath: string, args: string[]
 
 /** Cluster mode: bundle the app into one module, then RequestSubmitDriver to the leading master. */
 async function submitDriver(conf: FlintConf, master: string, appPath: string, args: string[], supervise: boolean): Promise<void> {
+  const { bundleApp } = await import('../io/bundle/bundle-app.ts');
   const bundle = await bundleApp(appPath, { flintEntry: 'external' });
   const dir = conf.get('flint.submit.stagingDir') ?? join(tmpdir(), 'flint-submit');
   mkdirSync(dir, { recursive: true });

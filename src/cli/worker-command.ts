@@ -4,7 +4,6 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadConf } from '../conf/load-conf.ts';
-import { startWorkerDaemon } from '../daemons/worker-daemon.ts';
 import { parseMasterUrls, formatRpcAddress } from '../rpc/address.ts';
 import { createLogger } from '../util/logger.ts';
 import { collect, parseHost, requireAuthenticationByDefault, parseMemoryMb, parsePort, parsePositiveInt, pick, type Env } from './daemon-options.ts';
@@ -52,7 +51,7 @@ export function workerCommand(flintHome: string, env: Env = process.env): Comman
       };
       const logger = createLogger('worker');
       requireAuthenticationByDefault(conf, logger);
-      const daemon = await startWorkerDaemon({ conf, logger, base });
+      const daemon = await (await import('../daemons/worker-daemon.ts')).startWorkerDaemon({ conf, logger, base });
       logger.info(
         { workerId: daemon.workerId, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, cores: base.cores, memoryMb: base.memoryMb },
         `Worker ${daemon.workerId} started on ${base.host}:${daemon.rpcPort} (web UI port ${daemon.webUiPort})`,

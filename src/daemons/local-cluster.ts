@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { FlintError } from '../errors.ts';
 
@@ -55,19 +56,23 @@ export class LocalCluster {
     const timeoutMs = opts.startTimeoutMs ?? 20_000;
     try {
       const common = ['--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...(opts.conf ?? []).flatMap((c) => ['--conf', c])];
-      const master = await cluster.#spawn('master', ['master', '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', ...common], timeoutMs);
-      cluster.masterUrl = `flint://127.0.0.1:${master.rpcPort}`;
-      cluster.masterWebUiUrl = `http://127.0.0.1:${master.webUiPort}`;
-      await Promise.all(
-        Array.from({ length: opts.workers }, (_, i) => {
-          const workDir = join(dir, `worker-${i + 1}`);
-          return cluster.#spawn(
+      // The master's port is chosen here so that the workers can start at the same time as the master; they
+      // retry every ~100 ms (flint.worker.registrationRetryInterval) until it listens.
+      const port = await freePort();
+      cluster.masterUrl = `flint://127.0.0.1:${port}`;
+      const starting = [cluster.#spawn('master', ['master', '--host', '127.0.0.1', '--port', String(port), '--webui-port', '0', ...common], timeoutMs)];
+      for (let i = 0; i < opts.workers; i++) {
+        const workDir = join(dir, `worker-${i + 1}`);
+        starting.push(
+          cluster.#spawn(
             `worker-${i + 1}`,
-            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, ...common],
+            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, '--conf', 'flint.worker.registrationRetryInterval=100ms', ...common],
             timeoutMs,
-          );
-        }),
-      );
+          ),
+        );
+      }
+      const [master] = await Promise.all(starting);
+      cluster.masterWebUiUrl = `http://127.0.0.1:${(master as RunningDaemon).webUiPort}`;
       await cluster.#awaitWorkers(opts.workers, timeoutMs);
       return cluster;
     } catch (err) {
@@ -155,6 +160,18 @@ export interface MasterJson {
   readonly workers: ReadonlyArray<{ readonly id: string; readonly state: string; readonly cores: number; readonly coresused: number }>;
   readonly activeapps: ReadonlyArray<{ readonly id: string; readonly name: string; readonly cores: number; readonly state: string }>;
   readonly completedapps: ReadonlyArray<{ readonly id: string; readonly name: string; readonly state: string }>;
+}
+
+/** A port nobody listens on right now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }
 
 function parseStarted(line: string): { rpcPort: number; webUiPort: number } | undefined {

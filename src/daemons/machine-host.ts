@@ -29,24 +29,48 @@ export class MachineHost<I, E> {
     );
   }
 
-  /** Queues `input`; resolves once it has been handled and its effects carried out. */
+  /**
+   * Queues `input`; resolves once it has been handled and its effects carried out. Inputs whose effects are
+   * all synchronous are handled synchronously, so a burst of inputs (one TCP read) is handled in one go and
+   * the messages it sends leave together.
+   */
   submit(input: I): Promise<void> {
     return new Promise<void>((resolve) => {
       const posted = this.#inbox.post(
-        async () => {
+        () => {
+          let effects: readonly E[];
           try {
-            for (const effect of this.#machine.handle(input, this.#now())) {
-              const pending = this.#execute(effect);
-              if (pending !== undefined) await pending;
-            }
-          } finally {
+            effects = this.#machine.handle(input, this.#now());
+          } catch (err) {
             resolve();
+            throw err;
           }
+          for (let i = 0; i < effects.length; i++) {
+            let pending: void | Promise<void>;
+            try {
+              pending = this.#execute(effects[i] as E);
+            } catch (err) {
+              resolve();
+              throw err;
+            }
+            if (pending !== undefined) return this.#finish(pending, effects, i + 1).finally(resolve);
+          }
+          resolve();
+          return undefined;
         },
         () => resolve(),
       );
       if (!posted) resolve();
     });
+  }
+
+  /** The rest of an input's effects, once one of them turned out to be asynchronous. */
+  async #finish(pending: Promise<void>, effects: readonly E[], from: number): Promise<void> {
+    await pending;
+    for (let i = from; i < effects.length; i++) {
+      const next = this.#execute(effects[i] as E);
+      if (next !== undefined) await next;
+    }
   }
 
   /** Stops taking inputs; queued ones are dropped. */

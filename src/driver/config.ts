@@ -20,6 +20,17 @@ export interface DriverConfig {
   readonly executorTimeoutMs: number;
   /** `flint.network.timeoutInterval` (60 s): how often executors are checked for that silence. */
   readonly heartbeatCheckIntervalMs: number;
+  /**
+   * `flint.task.prefetch` (4, Flint only): tasks per core that an executor may be sent beyond its free cores,
+   * to wait in its queue, while the job's tasks are short. It hides the round trip between two tasks on a core.
+   * 0 gives Spark's behaviour: a task only for a free core.
+   */
+  readonly prefetchPerCore: number;
+  /**
+   * `flint.task.prefetch.maxTaskTime` (20 ms): prefetch only while the mean run time of the job's finished
+   * tasks is below this, so long tasks are never queued behind each other while another core is idle.
+   */
+  readonly prefetchMaxTaskTimeMs: number;
 }
 
 export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
@@ -27,6 +38,8 @@ export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
   maxResultSizeBytes: 1024 ** 3,
   executorTimeoutMs: 120_000,
   heartbeatCheckIntervalMs: 60_000,
+  prefetchPerCore: 4,
+  prefetchMaxTaskTimeMs: 20,
 };
 
 /** The `flint.*` key behind each field, for error messages. */
@@ -35,6 +48,8 @@ export const DRIVER_CONFIG_KEYS: Readonly<Record<keyof DriverConfig, string>> = 
   maxResultSizeBytes: 'flint.driver.maxResultSize',
   executorTimeoutMs: 'flint.network.timeout',
   heartbeatCheckIntervalMs: 'flint.network.timeoutInterval',
+  prefetchPerCore: 'flint.task.prefetch',
+  prefetchMaxTaskTimeMs: 'flint.task.prefetch.maxTaskTime',
 };
 
 function check(field: keyof DriverConfig, value: number, min: number): void {
@@ -51,11 +66,15 @@ export function driverConfig(input: Partial<DriverConfig> = {}): DriverConfig {
     maxResultSizeBytes: input.maxResultSizeBytes ?? DRIVER_CONFIG_DEFAULTS.maxResultSizeBytes,
     executorTimeoutMs: input.executorTimeoutMs ?? DRIVER_CONFIG_DEFAULTS.executorTimeoutMs,
     heartbeatCheckIntervalMs: input.heartbeatCheckIntervalMs ?? DRIVER_CONFIG_DEFAULTS.heartbeatCheckIntervalMs,
+    prefetchPerCore: input.prefetchPerCore ?? DRIVER_CONFIG_DEFAULTS.prefetchPerCore,
+    prefetchMaxTaskTimeMs: input.prefetchMaxTaskTimeMs ?? DRIVER_CONFIG_DEFAULTS.prefetchMaxTaskTimeMs,
   };
   check('maxFailures', config.maxFailures, 1);
   check('maxResultSizeBytes', config.maxResultSizeBytes, 0);
   check('executorTimeoutMs', config.executorTimeoutMs, 1);
   check('heartbeatCheckIntervalMs', config.heartbeatCheckIntervalMs, 1);
+  check('prefetchPerCore', config.prefetchPerCore, 0);
+  check('prefetchMaxTaskTimeMs', config.prefetchMaxTaskTimeMs, 0);
   return config;
 }
 
@@ -72,5 +91,7 @@ export function driverConfigFromConf(conf: FlintConf): DriverConfig {
     maxResultSizeBytes: conf.getSizeBytes(DRIVER_CONFIG_KEYS.maxResultSizeBytes, '1g', 'b'),
     executorTimeoutMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.executorTimeoutMs, '120s', 's'),
     heartbeatCheckIntervalMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.heartbeatCheckIntervalMs, '60s', 'ms'),
+    prefetchPerCore: conf.getInt(DRIVER_CONFIG_KEYS.prefetchPerCore, d.prefetchPerCore, { min: 0 }),
+    prefetchMaxTaskTimeMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.prefetchMaxTaskTimeMs, '20ms', 'ms'),
   });
 }

@@ -7,35 +7,51 @@
 //
 // Every task takes one core (`flint.task.cpus` = 1). Executors that have not sent LaunchedExecutor have no
 // free cores, so they get nothing (reference §7.3 step 4).
+//
+// Prefetch (Flint only, `flint.task.prefetch`): once a job's finished tasks show that they are short (mean
+// run time below `flint.task.prefetch.maxTaskTime`), each executor may hold up to `prefetch × cores` of its
+// tasks beyond its free cores, queued on the executor. The next task is then already there when a core
+// frees, instead of a driver round trip later, and tasks and their status updates travel in batches. Free
+// cores are always filled first, in the same round-robin passes, so prefetch never changes which executor a
+// task goes to while cores are free. A prefetched task is still `running` here: losing its executor
+// resubmits it like any other.
 
 import { hasPending, takePending, type Ctx, type ExecutorRecord, type JobRecord } from './state.ts';
 
-/** Launches as many pending tasks as free cores allow. Called at the end of every `handle`. */
+/** Launches as many pending tasks as free cores (then prefetch slots) allow. Called at the end of every `handle`. */
 export function makeOffers(ctx: Ctx): void {
   const { state } = ctx;
   if (state.stopped || state.jobs.size === 0) return;
   const offers: ExecutorRecord[] = [];
-  let coresFree = 0;
   for (const executorId of state.executorOrder) {
     const executor = state.executors.get(executorId);
-    if (executor === undefined || !executor.launched || executor.freeCores <= 0) continue;
+    if (executor === undefined || !executor.launched) continue;
     offers.push(executor);
-    coresFree += executor.freeCores;
   }
+  if (offers.length === 0) return;
+  for (const job of state.jobs.values()) offerToJob(ctx, job, offers, 0);
   for (const job of state.jobs.values()) {
-    if (coresFree === 0) return;
-    coresFree -= offerToJob(ctx, job, offers);
+    if (prefetches(ctx, job)) offerToJob(ctx, job, offers, ctx.config.prefetchPerCore);
   }
 }
 
-/** Round-robin passes over `offers` for one job. Returns how many tasks it launched. */
-function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[]): number {
+/** Whether `job`'s tasks are short enough to queue some on executors ahead of free cores. */
+function prefetches(ctx: Ctx, job: JobRecord): boolean {
+  const { prefetchPerCore, prefetchMaxTaskTimeMs } = ctx.config;
+  return prefetchPerCore > 0 && job.runTimeCount > 0 && job.runTimeMsSum / job.runTimeCount < prefetchMaxTaskTimeMs;
+}
+
+/**
+ * Round-robin passes over `offers` for one job, each executor taking tasks while it has fewer than
+ * `cores × (1 + perCoreExtra)` running. Returns how many tasks it launched.
+ */
+function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[], perCoreExtra: number): number {
   let launched = 0;
   let launchedInPass = true;
   while (launchedInPass && hasPending(job)) {
     launchedInPass = false;
     for (const executor of offers) {
-      if (executor.freeCores <= 0) continue;
+      if (executor.freeCores <= -executor.cores * perCoreExtra) continue;
       const index = takePending(job);
       if (index === undefined) break;
       launchTask(ctx, job, index, executor);

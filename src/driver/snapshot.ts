@@ -65,7 +65,7 @@ export function schedulerSnapshot(state: SchedulerState): TaskSchedulerSnapshot 
       host: e.host,
       cores: e.cores,
       launched: e.launched,
-      freeCores: e.freeCores,
+      freeCores: Math.max(0, e.freeCores),
       lastSeenMs: e.lastSeenMs,
       runningTasks: sortedIds(e.running),
     });
@@ -100,7 +100,7 @@ export function schedulerSnapshot(state: SchedulerState): TaskSchedulerSnapshot 
   return {
     stopped: state.stopped,
     executors,
-    freeCores: executors.reduce((sum, e) => sum + e.freeCores, 0),
+    freeCores: executors.reduce((sum, e) => sum + Math.max(0, e.freeCores), 0),
     jobs,
     tasks,
     jobsSucceeded: state.jobsSucceeded,

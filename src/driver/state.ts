@@ -49,6 +49,9 @@ export interface JobRecord {
   resultCount: number;
   /** The last Progress emitted, to emit only on change. */
   lastProgress: { readonly done: number; readonly running: number } | undefined;
+  /** Run times (from the executors' metrics) of the attempts that finished: the prefetch gate. */
+  runTimeMsSum: number;
+  runTimeCount: number;
 }
 
 export interface TaskAttempt {
@@ -136,6 +139,8 @@ export function createJob(jobId: number, tasks: readonly TaskSpec[]): JobRecord 
     resultBytes: 0,
     resultCount: 0,
     lastProgress: undefined,
+    runTimeMsSum: 0,
+    runTimeCount: 0,
   };
 }
 

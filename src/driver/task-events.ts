@@ -61,6 +61,10 @@ function releaseResult(ctx: Ctx, attempt: TaskAttempt): void {
 
 function taskFinished(ctx: Ctx, attempt: TaskAttempt, message: StatusUpdateMessage): void {
   releaseCore(ctx.state, attempt);
+  if (message.metrics !== undefined) {
+    attempt.job.runTimeMsSum += message.metrics.runTimeMs;
+    attempt.job.runTimeCount += 1;
+  }
   const { result, indirectResult } = message;
   if (!isLive(attempt)) {
     forget(ctx, attempt);

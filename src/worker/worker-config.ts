@@ -40,7 +40,10 @@ export interface WorkerConfig {
   readonly initialRegistrationRetries: number;
   /** `flint.worker.maxRegistrationRetries` (16): all retries; after the last one the worker exits. */
   readonly totalRegistrationRetries: number;
-  /** Base of the initial retry interval (10 s), multiplied by a fuzz factor in [0.5, 1.5): 5–15 s. */
+  /**
+   * `flint.worker.registrationRetryInterval` (10 s, Flint only: Spark hard-codes it): base of the initial retry
+   * interval, multiplied by a fuzz factor in [0.5, 1.5): 5–15 s.
+   */
   readonly initialRegistrationRetryIntervalMs: number;
   /** Base of the prolonged retry interval (60 s), multiplied by the same fuzz factor: 30–90 s. */
   readonly prolongedRegistrationRetryIntervalMs: number;
@@ -155,6 +158,11 @@ export function workerConfigFromConf(conf: FlintConf, base: WorkerConfigInput): 
       'flint.worker.maxRegistrationRetries',
       base.totalRegistrationRetries ?? d.totalRegistrationRetries,
       0,
+    ),
+    initialRegistrationRetryIntervalMs: conf.getDurationMs(
+      'flint.worker.registrationRetryInterval',
+      ms(base.initialRegistrationRetryIntervalMs ?? d.initialRegistrationRetryIntervalMs),
+      's',
     ),
     preferConfiguredMasterAddress: bool(
       'flint.worker.preferConfiguredMasterAddress',

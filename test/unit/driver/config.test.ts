@@ -18,6 +18,8 @@ describe('driverConfigFromConf', () => {
       maxResultSizeBytes: 1024 ** 3,
       executorTimeoutMs: 120_000,
       heartbeatCheckIntervalMs: 60_000,
+      prefetchPerCore: 4,
+      prefetchMaxTaskTimeMs: 20,
     });
     t.assert.deepStrictEqual(driverConfig(), DRIVER_CONFIG_DEFAULTS);
   });
@@ -31,6 +33,8 @@ describe('driverConfigFromConf', () => {
           'flint.driver.maxResultSize': '512m',
           'spark.network.timeout': '30',
           'flint.network.timeoutInterval': '5s',
+          'spark.task.prefetch': '0',
+          'flint.task.prefetch.maxTaskTime': '1s',
         }),
       ),
       {
@@ -38,6 +42,8 @@ describe('driverConfigFromConf', () => {
         maxResultSizeBytes: 512 * 1024 ** 2,
         executorTimeoutMs: 30_000,
         heartbeatCheckIntervalMs: 5_000,
+        prefetchPerCore: 0,
+        prefetchMaxTaskTimeMs: 1_000,
       },
     );
     t.assert.strictEqual(driverConfigFromConf(conf({ 'flint.driver.maxResultSize': '0' })).maxResultSizeBytes, 0);

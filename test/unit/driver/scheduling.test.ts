@@ -131,3 +131,70 @@ describe('jobs', () => {
     t.assert.throws(() => d.submit(1, 1), /job 1 is still running/);
   });
 });
+
+describe('prefetch (flint.task.prefetch)', () => {
+  const finishWith = (d: TestDriver, l: { taskId: number; jobId: number; partition: number }, runTimeMs: number) =>
+    d.handle({
+      kind: 'StatusUpdate',
+      message: {
+        type: 'StatusUpdate',
+        executorId: d.machine.snapshot().tasks.find((x) => x.taskId === l.taskId)?.executorId ?? '?',
+        taskId: l.taskId,
+        state: 'FINISHED',
+        result: resultOf(l.jobId, l.partition),
+        metrics: { runTimeMs, resultBytes: 1, records: 1 },
+      },
+    });
+
+  test('short tasks: once one finished, each executor is sent prefetch × cores tasks beyond its free cores', (t: TestContext) => {
+    t.plan(3);
+    const d = new TestDriver({ prefetchPerCore: 2, prefetchMaxTaskTimeMs: 20 });
+    d.addExecutor('1', 1);
+    d.addExecutor('2', 1);
+    const first = launches(d.submit(0, 20));
+    t.assert.strictEqual(first.length, 2, 'no prefetch before any task has finished: one task per free core');
+    const more = launches(finishWith(d, first[0] as never, 1));
+    // Executor 1 has its core free again plus 2 prefetch slots; executor 2 has 2 prefetch slots.
+    t.assert.deepStrictEqual(more.map((l) => l.executorId), ['1', '1', '2', '1', '2']);
+    t.assert.deepStrictEqual(
+      d.machine.snapshot().executors.map((e) => [e.executorId, e.freeCores, e.runningTasks.length]),
+      [
+        ['1', 0, 3],
+        ['2', 0, 3],
+      ],
+    );
+  });
+
+  test('long tasks (mean run time ≥ the limit) and prefetch 0 launch only for free cores, as Spark', (t: TestContext) => {
+    t.plan(2);
+    for (const [config, runTimeMs] of [
+      [{ prefetchPerCore: 4, prefetchMaxTaskTimeMs: 20 }, 25],
+      [{ prefetchPerCore: 0, prefetchMaxTaskTimeMs: 20 }, 1],
+    ] as const) {
+      const d = new TestDriver(config);
+      d.addExecutor('1', 1);
+      const [l] = launches(d.submit(0, 10));
+      t.assert.strictEqual(launches(finishWith(d, l as never, runTimeMs)).length, 1);
+    }
+  });
+
+  test('a lost executor resubmits its prefetched tasks too', (t: TestContext) => {
+    t.plan(4);
+    const d = new TestDriver({ prefetchPerCore: 3, prefetchMaxTaskTimeMs: 20 });
+    d.addExecutor('1', 1);
+    d.addExecutor('2', 1);
+    const first = launches(d.submit(0, 8));
+    finishWith(d, first[0] as never, 1);
+    // 7 left: executor 1 takes its free core's task, then prefetch passes alternate 1, 2, 1, 2, 1.
+    const held = d.machine.snapshot().executors.map((e) => [e.executorId, e.runningTasks.length]);
+    t.assert.deepStrictEqual(held, [
+      ['1', 4],
+      ['2', 3],
+    ]);
+    const relaunched = launches(d.lose('2'));
+    t.assert.strictEqual(relaunched.length, 0, 'executor 1 is full: 1 core + 3 prefetched');
+    t.assert.strictEqual(d.machine.snapshot().jobs[0]?.pending, 3, "executor 2's running and prefetched tasks are pending again");
+    const running = d.running().filter((l) => l.executorId === '1');
+    t.assert.ok(launches(finishWith(d, running[0] as never, 1)).length === 1, 'a freed slot on executor 1 takes one of them');
+  });
+});
