@@ -4,9 +4,10 @@
 
 import {
   placeDrivers,
-  placeExecutors,
+  placeExecutorsInTurn,
   type DriverHostView,
   type ExecutorRequest,
+  type ExecutorTurn,
   type WorkerView,
 } from '../scheduling/index.ts';
 import type { Ctx } from './context.ts';
@@ -82,23 +83,27 @@ const workerView = (w: WorkerInfo): WorkerView => ({
   memoryFreeMb: memoryFreeMb(w),
 });
 
-/** FIFO over apps in registration order; each app sees what the apps before it left (reference §5.3). */
+/**
+ * FIFO over apps in registration order; each app sees what the apps before it left (reference §5.3). The worker
+ * views are built once per pass: `placeExecutorsInTurn` carries each app's launches over to the next app.
+ */
 function startExecutorsOnWorkers(ctx: Ctx): void {
-  const { state } = ctx;
-  for (const app of [...state.waitingApps]) {
-    const minCores = app.desc.coresPerExecutor ?? 1;
-    // An app that cannot afford one more executor is skipped outright, without a warning.
-    if (coresLeft(app) < minCores) continue;
-    const plan = placeExecutors(executorRequest(app), [...state.workers].map(workerView), {
-      spreadOut: ctx.config.spreadOutApps,
-      policy: ctx.config.workerSelectionPolicy,
-    });
-    const mayHang = state.waitingApps.length === 1 && app.executors.size === 0 && plan.usableWorkerIds.length === 0;
+  const { state, config } = ctx;
+  // An app that cannot afford one more executor is skipped outright, without a warning.
+  const apps = state.waitingApps.filter((app) => coresLeft(app) >= (app.desc.coresPerExecutor ?? 1));
+  if (apps.length === 0) return;
+  const turns = placeExecutorsInTurn(apps.map(executorRequest), [...state.workers].map(workerView), {
+    spreadOut: config.spreadOutApps,
+    policy: config.workerSelectionPolicy,
+  });
+  apps.forEach((app, i) => {
+    const turn = turns[i] as ExecutorTurn;
+    const mayHang = state.waitingApps.length === 1 && app.executors.size === 0 && !turn.anyUsableWorker;
     if (mayHang) {
       ctx.out.warn(`App ${app.id} requires more resource than any of Workers could have.`, { appId: app.id });
     }
-    for (const launch of plan.executors) {
-      const worker = ctx.state.idToWorker.get(launch.workerId);
+    for (const launch of turn.executors) {
+      const worker = state.idToWorker.get(launch.workerId);
       if (worker === undefined || worker.state !== 'ALIVE') {
         throw new Error(`executor placement names a worker that is not ALIVE: ${launch.workerId}`);
       }
@@ -106,7 +111,7 @@ function startExecutorsOnWorkers(ctx: Ctx): void {
       launchExecutor(ctx, worker, exec);
       app.state = 'RUNNING';
     }
-  }
+  });
 }
 
 function executorRequest(app: ApplicationInfo): ExecutorRequest {

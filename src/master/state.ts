@@ -85,7 +85,7 @@ export interface MasterState {
   recoveryState: RecoveryState;
   /** Every worker, DEAD ones included until they are culled; several may share an id (one live at most). */
   readonly workers: Set<WorkerInfo>;
-  /** Non-DEAD workers by id. */
+  /** Non-DEAD workers by id: exactly the non-DEAD members of `workers` (see `hasDeadWorkers`). */
   readonly idToWorker: Map<string, WorkerInfo>;
   /** Non-DEAD workers by env id. */
   readonly addressToWorker: Map<string, WorkerInfo>;
@@ -142,6 +142,13 @@ export function envIdOf(endpointAddress: string): string {
 }
 
 // ---- WorkerInfo ---------------------------------------------------------------------------------------
+
+/**
+ * Whether `workers` lists a DEAD worker, in O(1): `idToWorker` holds exactly the non-DEAD members of `workers`
+ * (a worker enters both at once, leaves `idToWorker` as it turns DEAD, and leaves `workers` only when DEAD), so
+ * the DEAD ones are the difference in size.
+ */
+export const hasDeadWorkers = (state: MasterState): boolean => state.workers.size > state.idToWorker.size;
 
 export const coresFree = (w: WorkerInfo): number => w.cores - w.coresUsed;
 export const memoryFreeMb = (w: WorkerInfo): number => w.memoryMb - w.memoryUsedMb;

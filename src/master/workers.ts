@@ -6,7 +6,7 @@ import { relaunchDriver, removeDriver } from './drivers.ts';
 import type { Msg } from './inputs.ts';
 import { persistenceKey, type PersistedWorker } from './persisted.ts';
 import { schedule } from './schedule.ts';
-import { appRemoveExecutor, envIdOf, type WorkerInfo } from './state.ts';
+import { appRemoveExecutor, envIdOf, hasDeadWorkers, type WorkerInfo } from './state.ts';
 
 export function workerRecord(w: WorkerInfo): PersistedWorker {
   return {
@@ -87,8 +87,12 @@ export function handleRegisterWorker(ctx: Ctx, msg: Msg<'RegisterWorker'>): void
  */
 export function registerWorker(ctx: Ctx, worker: WorkerInfo): boolean {
   const { state } = ctx;
-  for (const w of [...state.workers]) {
-    if (w.host === worker.host && w.port === worker.port && w.state === 'DEAD') state.workers.delete(w);
+  // The scan costs O(workers) per registration, so skip it when nothing is DEAD (a registration storm).
+  if (hasDeadWorkers(state)) {
+    // Deleting the entry being visited is safe while iterating a Set.
+    for (const w of state.workers) {
+      if (w.host === worker.host && w.port === worker.port && w.state === 'DEAD') state.workers.delete(w);
+    }
   }
   const old = state.addressToWorker.get(worker.envId);
   if (old !== undefined) {

@@ -65,10 +65,18 @@ export interface RpcSettings {
   readonly networkTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly maxFrameBytes: number;
+  /**
+   * The listen backlog: connections the kernel queues for a server env before it accepts them. Node's default
+   * (511) overflows when thousands of workers connect at once (a master restart, a cluster start); each
+   * dropped SYN is retried by the client only after 1 s or more. Linux caps it at net.core.somaxconn.
+   */
+  readonly listenBacklog: number;
   readonly secret: string | undefined;
 }
 
 const WRITE_HIGH_WATER_BYTES = 16 * 1024 * 1024;
+/** `flint.rpc.io.backLog`'s default: Linux's default net.core.somaxconn since 5.4. */
+const DEFAULT_LISTEN_BACKLOG = 4096;
 /** setTimeout's largest delay (about 24.8 days); a longer timeout waits this long. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -80,6 +88,10 @@ export function readRpcSettings(conf: FlintConf): RpcSettings {
   const maxFrameBytes = conf.getSizeBytes('flint.rpc.message.maxSize', '128', 'm');
   if (maxFrameBytes > 2 ** 31 - 1 || maxFrameBytes < 1024) {
     throw new ConfigError('flint.rpc.message.maxSize', 'flint.rpc.message.maxSize must be between 1k and 2047m');
+  }
+  const listenBacklog = conf.getInt('flint.rpc.io.backLog', DEFAULT_LISTEN_BACKLOG, { min: 1 });
+  if (listenBacklog > 2 ** 31 - 1) {
+    throw new ConfigError('flint.rpc.io.backLog', 'flint.rpc.io.backLog must be between 1 and 2147483647');
   }
   let secret: string | undefined;
   if (conf.getBoolean('flint.authenticate', false)) {
@@ -99,7 +111,7 @@ export function readRpcSettings(conf: FlintConf): RpcSettings {
       );
     }
   }
-  return { askTimeoutMs, networkTimeoutMs, connectTimeoutMs, maxFrameBytes, secret };
+  return { askTimeoutMs, networkTimeoutMs, connectTimeoutMs, maxFrameBytes, listenBacklog, secret };
 }
 
 export class RpcEnv implements RefTransport {
@@ -143,7 +155,7 @@ export class RpcEnv implements RefTransport {
     const server = createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => {
+      server.listen({ port: opts.port ?? 0, host, backlog: settings.listenBacklog }, () => {
         server.off('error', reject);
         resolve();
       });

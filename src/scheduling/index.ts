@@ -15,6 +15,7 @@ export {
   type ExecutorPlacementOptions,
   type ExecutorPlan,
 } from './place-executors.ts';
+export { placeExecutorsInTurn, type ExecutorTurn } from './place-executors-in-turn.ts';
 export {
   placeDrivers,
   type DriverHostView,

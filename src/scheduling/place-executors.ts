@@ -1,7 +1,7 @@
 import { filterUsableWorkers } from './filter-usable-workers.ts';
 import { orderUsableWorkers } from './order-workers.ts';
 import { scheduleExecutorsOnWorkers } from './schedule-executors-on-workers.ts';
-import type { ExecutorRequest, WorkerSelectionPolicy, WorkerView } from './types.ts';
+import type { ExecutorRequest, WorkerCandidate, WorkerSelectionPolicy, WorkerView } from './types.ts';
 
 export interface ExecutorPlacementOptions {
   /** `spark.deploy.spreadOutApps`. */
@@ -46,9 +46,20 @@ export function placeExecutors(
     options.policy,
   );
   const assignedCores = scheduleExecutorsOnWorkers(request, usable, options.spreadOut);
+  return { executors: executorsFromCores(request, usable, assignedCores), usableWorkerIds: usable.map((w) => w.id) };
+}
 
+/**
+ * Splits the cores `scheduleExecutorsOnWorkers` gave each worker (`assignedCores`, parallel to `workers`) into
+ * executors, in worker order.
+ */
+export function executorsFromCores(
+  request: ExecutorRequest,
+  workers: ReadonlyArray<WorkerCandidate>,
+  assignedCores: ReadonlyArray<number>,
+): ExecutorLaunch[] {
   const executors: ExecutorLaunch[] = [];
-  usable.forEach((worker, pos) => {
+  workers.forEach((worker, pos) => {
     const cores = assignedCores[pos] ?? 0;
     if (cores === 0) return;
     // With coresPerExecutor the cores divide evenly into executors (scheduling hands them out in whole
@@ -59,5 +70,5 @@ export function placeExecutors(
       executors.push({ workerId: worker.id, cores: coresEach, memoryMb: request.memoryMbPerExecutor });
     }
   });
-  return { executors, usableWorkerIds: usable.map((w) => w.id) };
+  return executors;
 }

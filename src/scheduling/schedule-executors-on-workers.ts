@@ -36,10 +36,7 @@ export function scheduleExecutorsOnWorkers(
   spreadOut: boolean,
 ): number[] {
   const { coresPerExecutor, memoryMbPerExecutor, existingExecutors } = request;
-  if (coresPerExecutor !== undefined && !(Number.isInteger(coresPerExecutor) && coresPerExecutor > 0)) {
-    // A zero step would never exhaust `coresToAssign` and loop forever.
-    throw new RangeError(`coresPerExecutor must be a positive integer, got ${coresPerExecutor}`);
-  }
+  assertCoresPerExecutor(request);
   const minCores = coresPerExecutor ?? 1;
   const oneExecutorPerWorker = coresPerExecutor === undefined;
   const executorLimit = request.executorLimit ?? Number.POSITIVE_INFINITY;
@@ -86,4 +83,13 @@ export function scheduleExecutorsOnWorkers(
     free = free.filter(canLaunch);
   }
   return slots.map((slot) => slot.cores);
+}
+
+/** Throws a RangeError unless `coresPerExecutor` is absent or a positive integer. */
+export function assertCoresPerExecutor(request: ExecutorRequest): void {
+  const { coresPerExecutor } = request;
+  if (coresPerExecutor !== undefined && !(Number.isInteger(coresPerExecutor) && coresPerExecutor > 0)) {
+    // A zero step would never exhaust `coresToAssign` and loop forever.
+    throw new RangeError(`coresPerExecutor must be a positive integer, got ${coresPerExecutor}`);
+  }
 }

@@ -183,14 +183,23 @@ describe('readRpcSettings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'flint-rpc-conf-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('defaults: 120 s network and ask timeouts, 10 s connect, 128 MiB frames, no secret', () => {
+  test('defaults: 120 s network and ask timeouts, 10 s connect, 128 MiB frames, a 4096 backlog, no secret', () => {
     assert.deepEqual(readRpcSettings(new FlintConf()), {
       askTimeoutMs: 120_000,
       networkTimeoutMs: 120_000,
       connectTimeoutMs: 10_000,
       maxFrameBytes: 128 * 1024 ** 2,
+      listenBacklog: 4096,
       secret: undefined,
     });
+  });
+
+  test('flint.rpc.io.backLog (spark.rpc.io.backLog): a whole number from 1', () => {
+    assert.equal(readRpcSettings(new FlintConf([['flint.rpc.io.backLog', '128']])).listenBacklog, 128);
+    assert.equal(readRpcSettings(new FlintConf([['spark.rpc.io.backLog', '65535']])).listenBacklog, 65_535);
+    configError(() => readRpcSettings(new FlintConf([['flint.rpc.io.backLog', '0']])), 'flint.rpc.io.backLog');
+    configError(() => readRpcSettings(new FlintConf([['flint.rpc.io.backLog', '1k']])), 'flint.rpc.io.backLog');
+    configError(() => readRpcSettings(new FlintConf([['flint.rpc.io.backLog', '4294967296']])), 'flint.rpc.io.backLog');
   });
 
   test('askTimeout defaults to network.timeout; explicit values, bare numbers in seconds / MiB, spark.* spellings', () => {

@@ -131,6 +131,42 @@ describe('schedule()', () => {
     ]);
   });
 
+  test('one pass over several waiting apps: each app sees what the apps before it took (reference §5.3)', () => {
+    const m = new TestMaster();
+    const workers = ['w1', 'w2', 'w3'].map((id) => persistedWorker(id, { cores: 4 }));
+    const apps = [
+      persistedApp('app-1', 'a', { maxCores: 2, coresPerExecutor: 1 }),
+      persistedApp('app-2', 'b', { maxCores: 6, coresPerExecutor: 2 }),
+      persistedApp('app-3', 'c', { maxCores: 8 }),
+    ];
+    m.elect({ apps, drivers: [], workers });
+    for (const app of apps) m.send({ type: 'MasterChangeAcknowledged', appId: app.id });
+    m.send({ type: 'WorkerSchedulerStateResponse', id: 'w1', executors: [], driverIds: [] });
+    m.send({ type: 'WorkerSchedulerStateResponse', id: 'w2', executors: [], driverIds: [] });
+    // The last answer completes the recovery, and its schedule() places every app in one pass.
+    const effects = m.send({ type: 'WorkerSchedulerStateResponse', id: 'w3', executors: [], driverIds: [] });
+    assert.deepEqual(
+      sent(effects, 'LaunchExecutor').map((s) => [s.message.appId, s.to.replace('flint://Worker@10.0.0.1:', ''), s.message.cores]),
+      [
+        // 2 one-core executors on the two workers with the most free cores (ties: larger id first).
+        ['app-1', '7003', 1],
+        ['app-1', '7002', 1],
+        // 3 two-core executors: w1 now has the most free cores.
+        ['app-2', '7001', 2],
+        ['app-2', '7003', 2],
+        ['app-2', '7002', 2],
+        // One executor per worker, grown a core per round over the 4 cores left (2, 1, 1).
+        ['app-3', '7001', 2],
+        ['app-3', '7003', 1],
+        ['app-3', '7002', 1],
+      ],
+    );
+    assert.deepEqual(
+      ['w1', 'w2', 'w3'].map((id) => m.worker(id).coresUsed),
+      [4, 4, 4],
+    );
+  });
+
   test('nothing is scheduled while RECOVERING', () => {
     const m = new TestMaster();
     m.elect({ apps: [persistedApp('app-1', 'a')], drivers: [], workers: [persistedWorker('w1')] });

@@ -15,6 +15,7 @@ import {
   sentTypes,
   workerSpec,
 } from './harness.ts';
+import { hasDeadWorkers } from '../../../src/master/state.ts';
 
 describe('RegisterWorker', () => {
   test('SPARK-46353: in STANDBY the worker only gets MasterInStandby and nothing is registered', () => {
@@ -126,6 +127,48 @@ describe('RegisterWorker', () => {
       ['w2', 'DEAD'],
       ['w3', 'ALIVE'],
     ]);
+  });
+
+  test('a lone DEAD entry on the same host:port is dropped, among ALIVE workers and a live one with its id', () => {
+    const m = aliveMaster();
+    for (const id of ['w1', 'w2', 'w3']) m.registerWorker(id);
+    m.disconnect('flint://10.0.0.1:7001');
+    // w1 comes back from another port: its id is free again, so `workers` now holds two w1 (one DEAD).
+    m.registerWorker('w1', { port: 7009 });
+    assert.equal(hasDeadWorkers(m.state), true);
+    m.registerWorker('w4', { port: 7001 });
+    assert.deepEqual(
+      [...m.state.workers].map((w) => [w.id, w.port, w.state]),
+      [
+        ['w2', 7002, 'ALIVE'],
+        ['w3', 7003, 'ALIVE'],
+        ['w1', 7009, 'ALIVE'],
+        ['w4', 7001, 'ALIVE'],
+      ],
+    );
+    assert.equal(hasDeadWorkers(m.state), false);
+  });
+
+  test('hasDeadWorkers tracks the DEAD entries through removal, replacement, re-registration and culling', () => {
+    const m = aliveMaster({ workerTimeoutMs: 60_000, deadWorkerPersistence: 1 });
+    const check = (step: string): void =>
+      assert.equal(hasDeadWorkers(m.state), [...m.state.workers].some((w) => w.state === 'DEAD'), step);
+    check('empty');
+    for (const id of ['w1', 'w2']) m.registerWorker(id);
+    check('registered');
+    m.disconnect('flint://10.0.0.1:7001');
+    check('w1 removed');
+    m.registerWorker('w1', { port: 7009 });
+    check('w1 back on another port');
+    m.advance(61_000);
+    m.heartbeat('w1', { port: 7009 });
+    m.timer('CheckForWorkerTimeOut');
+    check('w2 timed out');
+    m.advance(200_000);
+    m.heartbeat('w1', { port: 7009 });
+    m.timer('CheckForWorkerTimeOut');
+    check('DEAD entries culled');
+    assert.deepEqual([...m.state.workers].map((w) => [w.id, w.state]), [['w1', 'ALIVE']]);
   });
 });
 

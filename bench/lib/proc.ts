@@ -1,0 +1,88 @@
+// Reading another process's CPU time and memory from Linux's /proc, for the benchmarks.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Clock ticks per second (`getconf CLK_TCK`): the unit of utime/stime in /proc/<pid>/stat. */
+export function clockTicksPerSecond(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    if (Number.isInteger(n) && n > 0) return n;
+  } catch {
+    // getconf missing: Linux's USER_HZ is 100 everywhere that matters
+  }
+  return 100;
+}
+
+/** A process's CPU time so far (user + system), in clock ticks, with the moment it was read. */
+export interface CpuSample {
+  readonly ticks: number;
+  /** The system (kernel) part of `ticks`. */
+  readonly systemTicks: number;
+  readonly atMs: number;
+}
+
+export function cpuSample(pid: number): CpuSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may contain spaces: count fields after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 (utime) and 15 (stime) of proc(5); fields[0] is field 3 (state).
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`cannot read the CPU time of process ${pid}`);
+  return { ticks: utime + stime, systemTicks: stime, atMs: performance.now() };
+}
+
+/** CPU % of one core between two samples (100 = one core busy the whole time); `system`: the kernel part only. */
+export function cpuPercent(from: CpuSample, to: CpuSample, ticksPerSecond: number, part: 'all' | 'system' = 'all'): number {
+  const ticks = part === 'all' ? to.ticks - from.ticks : to.systemTicks - from.systemTicks;
+  const cpuMs = (ticks * 1000) / ticksPerSecond;
+  return (100 * cpuMs) / (to.atMs - from.atMs);
+}
+
+export interface MemorySample {
+  /** Resident set size now, in MiB (VmRSS). */
+  readonly rssMb: number;
+  /** Peak resident set size so far, in MiB (VmHWM). */
+  readonly peakRssMb: number;
+}
+
+export function memorySample(pid: number): MemorySample {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => {
+    const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+    if (!match) throw new Error(`no ${key} in /proc/${pid}/status`);
+    return Number(match[1]);
+  };
+  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+}
+
+/** This process's open-file limits (children inherit them), from /proc/self/limits. */
+export function openFileLimits(): { soft: number; hard: number } {
+  const match = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  const read = (v: string | undefined): number => (v === undefined || v === 'unlimited' ? Number.POSITIVE_INFINITY : Number(v));
+  return { soft: read(match?.[1]), hard: read(match?.[2]) };
+}
+
+/** TCP counters of this network namespace that show a listen queue overflowing (from /proc/net/netstat). */
+export interface TcpOverflowCounters {
+  readonly listenOverflows: number;
+  readonly listenDrops: number;
+  readonly synRetransmits: number;
+}
+
+export function tcpOverflowCounters(): TcpOverflowCounters | undefined {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = (lines[0] ?? '').split(/\s+/);
+    const values = (lines[1] ?? '').split(/\s+/).map(Number);
+    const get = (name: string): number => {
+      const at = names.indexOf(name);
+      if (at < 0 || !Number.isFinite(values[at])) throw new Error(`no ${name}`);
+      return values[at] as number;
+    };
+    return { listenOverflows: get('ListenOverflows'), listenDrops: get('ListenDrops'), synRetransmits: get('TCPSynRetrans') };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the tests need, installed with apt-get when missing (npm test runs this first).
+#   ss (iproute2): test/integration/rpc/listen-backlog.test.ts reads a listening socket's backlog.
+set -euo pipefail
+missing=()
+command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+((${#missing[@]} == 0)) && exit 0
+if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "flint: the tests need these Debian packages: ${missing[*]} (install them, or run npm test as root on Debian)" >&2
+  exit 1
+fi
+echo "flint: installing ${missing[*]} for the tests..." >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
