@@ -41,7 +41,7 @@ import {
   type MemorySample,
   type TcpOverflowCounters,
 } from './lib/proc.ts';
-import { formatTable, percentile, sortedCopy } from './lib/stats.ts';
+import { formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
 
 const WORKERS = intFromEnv('FLINT_BENCH_WORKERS', 10_000);
 const APPS = intFromEnv('FLINT_BENCH_APPS', 1_000);
@@ -65,14 +65,6 @@ const SCHEDULE_BUDGET_MS = 45_000;
 const RUN_DEADLINE_MS = 180_000;
 
 const TARGETS = { registrationMs: 5_000, heartbeatCpuPct: 5, scheduleMs: 50, rssMb: 300 } as const;
-
-function intFromEnv(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(text)} is not a positive integer`);
-  return n;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const f1 = (x: number): string => x.toFixed(1);

@@ -24,7 +24,7 @@ import { RpcEnv, type RpcEndpointRef } from '../src/rpc/index.ts';
 import { encodeFrame } from '../src/rpc/frame-decoder.ts';
 import { Kind, encodeEnvelopeBody } from '../src/rpc/wire.ts';
 import { BenchReplies, PAYLOAD, PEER_ENDPOINT, READY_MARKER, type PeerReady } from './lib/messages.ts';
-import { concatSamples, formatTable, percentile, sortedCopy } from './lib/stats.ts';
+import { concatSamples, formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
 
 const WARMUP_ROUND_TRIPS = 2_000;
 const ROUNDS = intFromEnv('FLINT_BENCH_ROUNDS', 5);
@@ -42,14 +42,6 @@ type Msg =
   | { type: 'Tick'; seq: number }
   | { type: 'Count' }
   | { type: 'Reset' };
-
-function intFromEnv(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(text)} is not a positive integer`);
-  return n;
-}
 
 const now = (): bigint => process.hrtime.bigint();
 const usSince = (t0: bigint): number => Number(now() - t0) / 1_000;

@@ -31,3 +31,12 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
+
+/** A positive integer from the environment variable `name`, else `fallback`; anything else is an error. */
+export function intFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(text)} is not a positive integer`);
+  return n;
+}
