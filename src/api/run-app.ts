@@ -55,16 +55,21 @@ export function appWasStarted(): boolean {
 export function installSignalHandlers(): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
+  // An error nobody caught (a throw in a callback, a rejected promise nobody awaited) ends the program as
+  // Node would, but first stops every context so its application is unregistered and its executors exit.
+  process.once('uncaughtException', (err) => stopAndExit(1, `uncaught error, stopping the application: ${describe(err)}`));
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`\nflint: ${signal} received, stopping the application\n`);
-      const hardExit = setTimeout(() => process.exit(code), 20_000);
-      hardExit.unref();
-      void stopAllContexts()
-        .then(() => Promise.allSettled(shutdownHooks.map((hook) => hook())))
-        .finally(() => process.exit(code));
-    });
+    process.once(signal, () => stopAndExit(code, `\nflint: ${signal} received, stopping the application`));
   }
+}
+
+/** Stops every context, runs the shutdown hooks, exits with `code` (after 20 s at the latest). */
+function stopAndExit(code: number, why: string): void {
+  process.stderr.write(`${why.startsWith('\n') ? why : `flint: ${why}`}\n`);
+  setTimeout(() => process.exit(code), 20_000).unref();
+  void stopAllContexts()
+    .then(() => Promise.allSettled(shutdownHooks.map((hook) => hook())))
+    .finally(() => process.exit(code));
 }
 
 /** Where the app's main module is: what the launcher said, else the script node was started with. */

@@ -93,6 +93,16 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.match(run.stderr, /add "export" in front of "function notExported"/);
   });
 
+  test('an uncaught error on the driver stops the app: exit 1, the app leaves the master, its executors exit', async () => {
+    const app = spawn(cluster, ['--total-executor-cores', '1', APP, 'uncaught'], 'uncaught');
+    const appId = await waitFor(() => stdoutValue(app, 'APP'), { timeoutMs: 30_000, what: 'the app to register' });
+    const run = await finished(app);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /uncaught error, stopping the application: Error: boom from a timer/);
+    await waitFor(async () => (await cluster.masterJson()).completedapps.some((a) => a.id === appId), { timeoutMs: 10_000, what: 'the app to be completed' });
+    await waitFor(() => processesMentioning(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
+  });
+
   test('kill -9 of an executor mid-job: the job completes with the correct result', async () => {
     const progress = mkdtempSync(join(tmpdir(), 'flint-progress-'));
     const app = spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'sum', '400', '40', '15', progress], 'sum app');
