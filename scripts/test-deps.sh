@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed with apt-get when missing (npm test runs this first).
 #   ss (iproute2): test/integration/rpc/listen-backlog.test.ts reads a listening socket's backlog.
+#   zookeeper (its jars and a JRE): test/integration/zookeeper/ runs a real standalone server
+#     (test/helpers/zookeeper.ts starts it with `java` on the package's jars).
 set -euo pipefail
 missing=()
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+{ [[ -f /usr/share/zookeeper/bin/zkServer.sh && -f /usr/share/java/zookeeper.jar ]] && command -v java >/dev/null 2>&1; } \
+  || missing+=(zookeeper)
 ((${#missing[@]} == 0)) && exit 0
 if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
   echo "flint: the tests need these Debian packages: ${missing[*]} (install them, or run npm test as root on Debian)" >&2

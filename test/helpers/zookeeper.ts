@@ -1,0 +1,139 @@
+// A real standalone ZooKeeper server for integration tests: Debian's `zookeeper` package (scripts/test-deps.sh
+// installs it), run with `java` directly on the package's jar (its manifest's Class-Path names the other
+// jars), on a free loopback port, with its own temp conf and data directory. tickTime is 200 ms, so sessions
+// may be as short as 400 ms (the server clamps a session to [2, 20] ticks).
+//
+// `stop()` kills the server and keeps its data directory and port; `start()` brings it back on both (a restart
+// as the masters would see it); `destroy()` stops it and removes the directory. Always `destroy()` in after().
+
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnChild, waitFor, type ChildHandle } from './process.ts';
+
+const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
+export const TICK_MS = 200;
+
+export function zooKeeperInstalled(): boolean {
+  return existsSync(ZOOKEEPER_JAR) && existsSync('/usr/bin/java');
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Sends a four-letter word and returns the server's whole answer ('' when nothing answers). */
+export function fourLetterWord(port: number, word: string, timeoutMs = 1_000): Promise<string> {
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = () => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, done);
+    socket.once('connect', () => socket.write(word));
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.once('error', done);
+    socket.once('close', done);
+  });
+}
+
+export class ZooKeeperServer {
+  readonly port: number;
+  readonly dir: string;
+  #child: ChildHandle | undefined;
+
+  private constructor(port: number, dir: string) {
+    this.port = port;
+    this.dir = dir;
+  }
+
+  /** The connect string clients use. */
+  get url(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.#child?.alive === true;
+  }
+
+  static async start(timeoutMs = 30_000): Promise<ZooKeeperServer> {
+    if (!zooKeeperInstalled()) throw new Error(`ZooKeeper is not installed (${ZOOKEEPER_JAR}); run scripts/test-deps.sh as root`);
+    const dir = await mkdtemp(join(tmpdir(), 'flint-zookeeper-'));
+    const server = new ZooKeeperServer(await freeLoopbackPort(), dir);
+    await writeFile(
+      join(dir, 'zoo.cfg'),
+      [
+        `tickTime=${TICK_MS}`,
+        `dataDir=${join(dir, 'data')}`,
+        `clientPort=${server.port}`,
+        'clientPortAddress=127.0.0.1',
+        'maxClientCnxns=0',
+        'admin.enableServer=false',
+        '4lw.commands.whitelist=*',
+        '',
+      ].join('\n'),
+    );
+    try {
+      await server.start(timeoutMs);
+    } catch (err) {
+      await server.destroy();
+      throw err;
+    }
+    return server;
+  }
+
+  /** Starts the server (again) on the same port and data directory and waits until it serves requests (`srvr`). */
+  async start(timeoutMs = 30_000): Promise<void> {
+    if (this.running) return;
+    const child = spawnChild(
+      'java',
+      [
+        '-Xmx256m',
+        '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
+        '-Dzookeeper.admin.enableServer=false',
+        '-cp',
+        ZOOKEEPER_JAR,
+        'org.apache.zookeeper.server.ZooKeeperServerMain',
+        join(this.dir, 'zoo.cfg'),
+      ],
+      { label: `zookeeper:${this.port}` },
+    );
+    this.#child = child;
+    await waitFor(
+      async () => {
+        if (!child.alive) throw new Error(`ZooKeeper exited during start-up: ${child.stderr().slice(-2_000)}`);
+        // `ruok` answers before the server serves requests; `srvr` reports the mode only once it does.
+        return (await fourLetterWord(this.port, 'srvr', 500)).includes('Mode: standalone');
+      },
+      { timeoutMs, intervalMs: 50, what: `ZooKeeper to serve requests on ${this.url}` },
+    );
+  }
+
+  /** Kills the server (SIGKILL, as a crash) and waits for it to exit; the data directory stays. */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (child !== undefined) await child.kill('SIGKILL');
+  }
+
+  async restart(timeoutMs?: number): Promise<void> {
+    await this.stop();
+    await this.start(timeoutMs);
+  }
+
+  /** Stops the server and removes its directory. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
