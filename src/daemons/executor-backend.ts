@@ -13,7 +13,7 @@ import { RpcConnectionError, isFlintError } from '../errors.ts';
 import { FRAME_MARGIN_BYTES } from '../executor/executor-config.ts';
 import { ExecutorMachine, type ExecutorEffect, type ExecutorInput, type ExecutorLaunchArgs } from '../executor/index.ts';
 import { loadAppCode } from '../io/executor/load-app-code.ts';
-import { TaskPool } from '../io/executor/task-pool.ts';
+import { TASKS_PER_THREAD, TaskPool } from '../io/executor/task-pool.ts';
 import {
   DriverReplies,
   DriverToExecutor,
@@ -112,7 +112,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
   env ??= await RpcEnv.create({ name: 'flintExecutor', clientMode: true, conf: rpcConf({}, opts.secret), logger });
   const machine = new ExecutorMachine(
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
-    { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 } },
+    { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, tasksPerCore: TASKS_PER_THREAD },
   );
   const runtime = new ExecutorRuntime({
     env,
@@ -153,7 +153,7 @@ class ExecutorRuntime {
     this.#env = parts.env;
     this.#logger = parts.logger;
     this.#driver = parts.env.endpointRef<ExecutorToDriver>(parts.machine.snapshot().config.driverUrl);
-    this.#pool = new TaskPool(parts.machine.snapshot().config.cores);
+    this.#pool = new TaskPool(parts.machine.snapshot().config.cores, (outcome) => this.#submit(outcome));
     this.exited = new Promise((done) => (this.#resolveExit = done));
     this.#host = new MachineHost<ExecutorInput, ExecutorEffect>(parts.machine, (e) => this.#execute(e), { now: Date.now, logger: parts.logger });
   }
@@ -207,7 +207,7 @@ class ExecutorRuntime {
       case 'RunTask': {
         const bundlePath = this.#bundlePath;
         if (bundlePath === undefined) throw new Error('RunTask before the code was loaded');
-        void this.#pool.run(effect.task, bundlePath).then((outcome) => this.#submit(outcome));
+        this.#pool.run(effect.task, bundlePath);
         return;
       }
       case 'CancelTask':

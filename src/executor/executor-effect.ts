@@ -16,11 +16,12 @@
 //     ExecutorHeartbeat → HeartbeatSucceeded | HeartbeatFailed. `timeoutMs` undefined means the RPC env's
 //     `flint.rpc.askTimeout`.
 //  4. `LoadCode` is answered exactly once: CodeLoaded or CodeLoadFailed, with the same hash.
-//  5. Each `RunTask` is answered exactly once: TaskCompleted, TaskErrored or TaskAborted. At most `cores`
-//     RunTasks are unanswered at any time (the machine queues the rest), so a pool of `cores` threads never
-//     has to queue. `CancelTask` asks the pool to stop a task it was given (set the task's abort signal, then
-//     end its thread if it does not stop); the task's one answer still follows. A `CancelTask` for a task
-//     already answered does nothing.
+//  5. Each `RunTask` is answered exactly once: TaskCompleted, TaskErrored or TaskAborted. At most
+//     `cores × tasksPerCore` RunTasks are unanswered at any time (ExecutorMachineOptions; the machine queues
+//     the rest): a pool of `cores` threads runs one task per thread and may queue the others on its threads.
+//     `CancelTask` asks the pool to stop a task it was given: one it has not started must never run (answer
+//     TaskAborted); a started one has its abort signal set, then its thread ended if it does not stop. The
+//     task's one answer still follows. A `CancelTask` for a task already answered does nothing.
 //  6. Each `DriverAsk` token is answered exactly once, by a `Reply` or a `ReplyFailure`. A `Reply`'s chunk
 //     `data` is a view into a kept result; the bytes never change, so the host may send it at leisure.
 //  7. Timers: at most one timer per `key`; `StartTimer` on an armed key replaces it. A firing that was already

@@ -31,6 +31,12 @@ import {
 export interface ExecutorMachineOptions {
   /** Draws the first heartbeat's jitter, once per registration. */
   readonly rng: Rng;
+  /**
+   * Unanswered RunTasks allowed per core (default 1): a host whose pool threads keep a short queue each, so
+   * that a thread starts its next task without waiting for the host, passes its queue length here. Tasks run
+   * one at a time per core either way.
+   */
+  readonly tasksPerCore?: number;
 }
 
 export interface ExecutorSnapshot {
@@ -54,7 +60,10 @@ export class ExecutorMachine {
   /** Throws ConfigError when a launch argument is unusable (the program prints it and exits 1). */
   constructor(args: ExecutorLaunchArgs, options: ExecutorMachineOptions) {
     this.#rng = options.rng;
+    const tasksPerCore = options.tasksPerCore ?? 1;
+    if (!Number.isSafeInteger(tasksPerCore) || tasksPerCore < 1) throw new Error(`tasksPerCore must be a positive integer; got ${tasksPerCore}`);
     this.#state = {
+      tasksPerCore,
       phase: 'created',
       config: executorConfig(args),
       registered: false,

@@ -45,7 +45,10 @@ export interface ExecutorState {
   readonly tasks: Map<number, TaskEntry>;
   /** Task ids waiting for a free core, oldest first. */
   queue: number[];
+  /** Tasks handed to the pool (RunTask) and not answered yet: at most `config.cores × tasksPerCore`. */
   runningCount: number;
+  /** ExecutorMachineOptions.tasksPerCore. */
+  readonly tasksPerCore: number;
   readonly results: Map<number, KeptResult>;
   heartbeatFailures: number;
   heartbeatInFlight: boolean;

@@ -1,5 +1,6 @@
-// Task bookkeeping: launch (at most `cores` at once, the rest queued), kill, the pool's three answers, and the
-// results kept for the driver to fetch (Spark's Executor.TaskRunner status reporting, reference §2.8, §7.3).
+// Task bookkeeping: launch (at most `cores × tasksPerCore` handed to the pool, the rest queued), kill, the
+// pool's three answers, and the results kept for the driver to fetch (Spark's Executor.TaskRunner status
+// reporting, reference §2.8, §7.3).
 
 import type { TaskFailure, TaskMetrics } from '../protocol/task-messages.ts';
 import type { LaunchTaskMessage } from './evaluate-task.ts';
@@ -21,10 +22,11 @@ export function launchTask(ctx: Ctx, task: LaunchTaskMessage): void {
   startQueuedTasks(ctx);
 }
 
-/** Starts queued tasks while a core is free: RunTask, then the RUNNING update (rule 1). */
+/** Hands queued tasks to the pool while it has room (rule 5): RunTask, then the RUNNING update (rule 1). */
 export function startQueuedTasks(ctx: Ctx): void {
   const { state } = ctx;
-  while (state.runningCount < state.config.cores && state.queue.length > 0) {
+  const slots = state.config.cores * state.tasksPerCore;
+  while (state.runningCount < slots && state.queue.length > 0) {
     const taskId = state.queue.shift() as number;
     const entry = state.tasks.get(taskId);
     if (entry === undefined) throw new Error(`queued task ${taskId} has no entry`);

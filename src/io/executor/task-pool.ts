@@ -1,84 +1,225 @@
-// The executor's thread pool: `threads` worker threads (tinypool) running task-thread.ts, one task per thread
-// at a time. The executor machine never hands out more tasks than threads, so nothing queues here.
+// The executor's thread pool: `threads` node:worker_threads threads running task-thread.ts. Each thread runs
+// one task at a time from a short queue of its own (at most TASKS_PER_THREAD tasks, the running one included),
+// so it starts its next task without a round trip through the main thread. Nothing is allocated per task
+// beyond the messages: each thread has one channel and one SharedArrayBuffer (task-thread.ts `ThreadSlot`).
+// The run requests of one turn go to a thread in one message. A thread's replies are read in one go (the
+// first by the port's event, the rest with receiveMessageOnPort), so the outcomes of one turn, and the
+// StatusUpdates they cause, leave together.
 //
-// Killing a task (CancelTask) is two-step, as Spark's TaskReaper is: first the task's abort flag is set, which
-// evaluateTask checks between records; a task that has not answered `graceMs` later (stuck inside one record,
-// e.g. a synchronous endless loop) has its thread terminated, and a fresh thread takes its place.
+// Killing a task (CancelTask) is two-step, as Spark's TaskReaper is. A task still queued on its thread is
+// answered TaskAborted at once and never runs (the thread skips it). A started one has its thread's abort
+// slot set, which evaluateTask checks between records; if it has not answered `graceMs` later (stuck inside
+// one record, e.g. a synchronous endless loop) its thread is terminated. A thread that ends, terminated or
+// dead of its own (an uncaught error in a timer, out of memory), is replaced: the task it was on ends
+// (TaskAborted when killed, else TaskErrored ExecutorThreadLost), its queued tasks move to the new thread.
 
 import { fileURLToPath } from 'node:url';
-import { Tinypool } from 'tinypool';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ExecutorInput, LaunchTaskMessage } from '../../executor/index.ts';
-import type { TaskReply, TaskRequest } from './task-thread.ts';
+import { ThreadSlot, type TaskReply, type ThreadData, type ThreadRequest } from './task-thread.ts';
 
 /** The pool's one answer to a task, as the executor machine's input. */
 export type TaskOutcome = Extract<ExecutorInput, { type: 'TaskCompleted' | 'TaskErrored' | 'TaskAborted' }>;
 
-interface Running {
-  readonly flag: Int32Array;
-  readonly abort: AbortController;
-  readonly startedMs: number;
+/**
+ * Tasks one thread holds at most: the one it runs and the ones queued behind it. The executor machine hands
+ * the pool at most `threads × TASKS_PER_THREAD` tasks (ExecutorMachineOptions.tasksPerCore).
+ */
+export const TASKS_PER_THREAD = 8;
+
+interface Pending {
+  readonly task: LaunchTaskMessage;
+  readonly bundlePath: string;
+  /** Set by `cancel` (the task ends as TaskAborted whatever the thread answers). */
+  killed: boolean;
   killTimer?: NodeJS.Timeout;
 }
+
+interface Thread {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  readonly shared: Int32Array;
+  /** Tasks posted to this thread and not yet answered, in the order the thread runs them. */
+  readonly pending: Map<number, Pending>;
+  /** Run requests of this turn, posted together at the end of it (one wake-up of the thread). */
+  outbox: ThreadRequest[];
+  /** Being terminated or dead: its tasks are settled (or moved) when it exits. */
+  ending: boolean;
+  /** The thread started running JavaScript (the worker's 'online' event). */
+  online: boolean;
+  error?: unknown;
+}
+
+/** A thread that could not even start is replaced after this long, not at once (no tight respawn loop). */
+const RESTART_AFTER_FAILED_START_MS = 1_000;
 
 const THREAD_MODULE = fileURLToPath(new URL('./task-thread.ts', import.meta.url));
 
 export class TaskPool {
-  readonly #pool: Tinypool;
-  readonly #running = new Map<number, Running>();
+  readonly #threads: Thread[] = [];
+  readonly #where = new Map<number, Thread>();
+  readonly #onOutcome: (outcome: TaskOutcome) => void;
+  #destroyed = false;
 
-  constructor(threads: number) {
-    this.#pool = new Tinypool({
-      filename: THREAD_MODULE,
-      minThreads: threads,
-      maxThreads: threads,
-      isolateWorkers: false,
-    });
+  /** `onOutcome` receives each task's one outcome, never synchronously from `run`. */
+  constructor(threads: number, onOutcome: (outcome: TaskOutcome) => void) {
+    this.#onOutcome = onOutcome;
+    for (let i = 0; i < threads; i++) this.#threads.push(this.#startThread());
   }
 
-  /** Runs `task` on a free thread; resolves (never rejects) with its one outcome. */
-  async run(task: LaunchTaskMessage, bundlePath: string): Promise<TaskOutcome> {
+  /** Queues `task` on the thread holding the fewest tasks. */
+  run(task: LaunchTaskMessage, bundlePath: string): void {
     const taskId = task.taskId;
-    if (this.#running.has(taskId)) throw new Error(`task ${taskId} is already running in the pool`);
-    const flag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-    const running: Running = { flag, abort: new AbortController(), startedMs: performance.now() };
-    this.#running.set(taskId, running);
-    const request: TaskRequest = { task, bundlePath, abortFlag: flag.buffer as SharedArrayBuffer };
-    try {
-      const reply = (await this.#pool.run(request, { signal: running.abort.signal })) as TaskReply;
-      if (reply.kind === 'completed') {
-        return { type: 'TaskCompleted', taskId, result: reply.result, records: reply.records, runTimeMs: reply.runTimeMs };
-      }
-      return { type: 'TaskErrored', taskId, error: reply.failure, runTimeMs: reply.runTimeMs };
-    } catch (err) {
-      const runTimeMs = performance.now() - running.startedMs;
-      if (running.abort.signal.aborted) return { type: 'TaskAborted', taskId, runTimeMs };
-      // The thread itself died (an uncaught error inside it, or it ran out of memory): the task failed.
-      const why = err instanceof Error ? err.message : String(err);
-      const stack = err instanceof Error ? (err.stack ?? '') : '';
-      const message = `The executor thread running task ${taskId} died: ${why}`;
-      return { type: 'TaskErrored', taskId, error: { name: 'ExecutorThreadLost', message, stack }, runTimeMs };
-    } finally {
-      clearTimeout(running.killTimer);
-      this.#running.delete(taskId);
+    if (this.#where.has(taskId)) throw new Error(`task ${taskId} is already in the pool`);
+    let thread = this.#threads[0] as Thread;
+    for (const other of this.#threads) if (other.pending.size < thread.pending.size) thread = other;
+    this.#post(thread, { task, bundlePath, killed: false });
+  }
+
+  /** Asks the task to stop: at once if it has not started, else by its abort slot, then by ending its thread. */
+  cancel(taskId: number, graceMs: number): void {
+    const thread = this.#where.get(taskId);
+    const pending = thread?.pending.get(taskId);
+    if (thread === undefined || pending === undefined || pending.killed) return;
+    pending.killed = true;
+    if (thread.ending) return;
+    const unposted = thread.outbox.findIndex((request) => request.kind === 'run' && request.task.taskId === taskId);
+    if (unposted >= 0) {
+      thread.outbox.splice(unposted, 1);
+      queueMicrotask(() => this.#settle(thread, { kind: 'skipped', taskId }));
+      return;
+    }
+    // The order matters (task-thread.ts): post, count, then look at what the thread is on.
+    thread.port.postMessage([{ kind: 'cancel', taskId }] satisfies ThreadRequest[]);
+    Atomics.add(thread.shared, ThreadSlot.CANCEL_SEQ, 1);
+    if (Atomics.load(thread.shared, ThreadSlot.CURRENT) !== taskId) {
+      // Not started (so it never will), or already answered: either way it ends KILLED without running more.
+      queueMicrotask(() => this.#settle(thread, { kind: 'skipped', taskId }));
+      return;
+    }
+    Atomics.store(thread.shared, ThreadSlot.ABORT, taskId);
+    pending.killTimer = setTimeout(() => this.#end(thread), graceMs);
+  }
+
+  /** Tasks in the pool (running or queued on a thread). */
+  get taskCount(): number {
+    return this.#where.size;
+  }
+
+  /** Ends every thread without waiting for its tasks; no outcome is reported after this. */
+  async destroy(): Promise<void> {
+    this.#destroyed = true;
+    const threads = this.#threads.splice(0);
+    for (const thread of threads) for (const pending of thread.pending.values()) clearTimeout(pending.killTimer);
+    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+  }
+
+  #startThread(): Thread {
+    const { port1, port2 } = new MessageChannel();
+    const shared = new Int32Array(new SharedArrayBuffer(ThreadSlot.LENGTH * Int32Array.BYTES_PER_ELEMENT));
+    const data: ThreadData = { port: port2, shared: shared.buffer as SharedArrayBuffer };
+    const worker = new Worker(THREAD_MODULE, { workerData: data, transferList: [port2] });
+    const thread: Thread = { worker, port: port1, shared, pending: new Map(), outbox: [], ending: false, online: false };
+    port1.on('message', (first: TaskReply) => {
+      this.#settle(thread, first);
+      this.#drainReplies(thread);
+    });
+    worker.once('online', () => (thread.online = true));
+    worker.on('error', (err) => (thread.error = err));
+    worker.on('exit', () => this.#exited(thread));
+    return thread;
+  }
+
+  #post(thread: Thread, pending: Pending): void {
+    const taskId = pending.task.taskId;
+    thread.pending.set(taskId, pending);
+    this.#where.set(taskId, thread);
+    if (thread.ending) return; // posted to the replacement when this thread has exited
+    if (thread.outbox.length === 0) queueMicrotask(() => this.#flush(thread));
+    thread.outbox.push({ kind: 'run', task: pending.task, bundlePath: pending.bundlePath });
+  }
+
+  #flush(thread: Thread): void {
+    const requests = thread.outbox;
+    if (requests.length === 0 || thread.ending) return;
+    thread.outbox = [];
+    thread.port.postMessage(requests);
+  }
+
+  #drainReplies(thread: Thread): void {
+    for (let got = receiveMessageOnPort(thread.port); got !== undefined; got = receiveMessageOnPort(thread.port)) {
+      this.#settle(thread, got.message as TaskReply);
     }
   }
 
-  /** Asks the task to stop; ends its thread if it has not answered within `graceMs`. */
-  cancel(taskId: number, graceMs: number): void {
-    const running = this.#running.get(taskId);
-    if (running === undefined || running.killTimer !== undefined) return;
-    Atomics.store(running.flag, 0, 1);
-    running.killTimer = setTimeout(() => running.abort.abort(), graceMs);
+  /** Turns a thread's reply into the task's outcome, unless the task was already answered. */
+  #settle(thread: Thread, reply: TaskReply): void {
+    const taskId = reply.taskId;
+    const pending = thread.pending.get(taskId);
+    if (pending === undefined || this.#destroyed) return;
+    thread.pending.delete(taskId);
+    this.#where.delete(taskId);
+    clearTimeout(pending.killTimer);
+    switch (reply.kind) {
+      case 'completed':
+        return this.#onOutcome({ type: 'TaskCompleted', taskId, result: reply.result, records: reply.records, runTimeMs: reply.runTimeMs });
+      case 'errored':
+        return this.#onOutcome({ type: 'TaskErrored', taskId, error: reply.failure, runTimeMs: reply.runTimeMs });
+      case 'skipped':
+        return this.#onOutcome({ type: 'TaskAborted', taskId, runTimeMs: 0 });
+      default: {
+        const never: never = reply;
+        throw new Error(`unknown thread reply ${JSON.stringify(never)}`);
+      }
+    }
   }
 
-  /** Tasks on a thread right now. */
-  get runningCount(): number {
-    return this.#running.size;
+  /** Terminates a thread whose killed task did not stop in time; `#exited` settles its tasks. */
+  #end(thread: Thread): void {
+    if (thread.ending) return;
+    thread.ending = true;
+    void thread.worker.terminate();
   }
 
-  /** Ends every thread without waiting for its task. */
-  async destroy(): Promise<void> {
-    for (const running of this.#running.values()) clearTimeout(running.killTimer);
-    await this.#pool.destroy();
+  /**
+   * A thread ended (terminated, or dead of its own). Its last replies are read first; then the task it was on
+   * ends, and the tasks queued behind it move to a new thread (killed ones end without running).
+   */
+  #exited(thread: Thread): void {
+    thread.ending = true;
+    thread.outbox = [];
+    this.#drainReplies(thread);
+    thread.port.close();
+    if (!thread.online) {
+      // It never ran: its first task is failed in its place, so a thread that cannot start fails tasks one by
+      // one (the driver sees why) instead of holding them forever.
+      setTimeout(() => this.#replace(thread), RESTART_AFTER_FAILED_START_MS).unref();
+      return;
+    }
+    this.#replace(thread);
+  }
+
+  #replace(thread: Thread): void {
+    const index = this.#threads.indexOf(thread);
+    if (this.#destroyed || index < 0) return;
+    const fresh = this.#startThread();
+    this.#threads[index] = fresh;
+    const current = thread.online ? Atomics.load(thread.shared, ThreadSlot.CURRENT) : thread.pending.keys().next().value;
+    for (const [taskId, pending] of thread.pending) {
+      clearTimeout(pending.killTimer);
+      this.#where.delete(taskId);
+      if (pending.killed) {
+        this.#onOutcome({ type: 'TaskAborted', taskId, ...(taskId === current ? {} : { runTimeMs: 0 }) });
+      } else if (taskId === current) {
+        const err = thread.error;
+        const why = err instanceof Error ? err.message : err === undefined ? 'it exited' : String(err);
+        const stack = err instanceof Error ? (err.stack ?? '') : '';
+        const message = `The executor thread running task ${taskId} died: ${why}`;
+        this.#onOutcome({ type: 'TaskErrored', taskId, error: { name: 'ExecutorThreadLost', message, stack } });
+      } else {
+        this.#post(fresh, pending);
+      }
+    }
+    thread.pending.clear();
   }
 }

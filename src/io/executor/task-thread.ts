@@ -1,23 +1,40 @@
-// What each thread of the executor's task pool runs (tinypool's worker module): import the application bundle
-// once per thread, then evaluate one task per call. Every outcome is a value, never a throw, so a task's
-// error keeps its name, message and stack on the way to the driver.
+// What each thread of the executor's task pool runs (a node:worker_threads entry, see task-pool.ts): import
+// the application bundle once per thread, then run the tasks the pool hands it, one at a time, from a short
+// queue of its own, so the next task starts without waiting for the main thread. Every task gets exactly one
+// answer, a value, never a throw, so a task's error keeps its name, message and stack on the way to the driver.
+//
+// The pool and the thread share three Int32 slots (ThreadSlot): the task the thread is on (CURRENT, 0 when
+// between tasks), the task to abort (ABORT, checked by evaluateTask between records) and a count of cancel
+// messages (CANCEL_SEQ). Starting a task stores CURRENT, then reads CANCEL_SEQ; cancelling a queued task posts
+// a cancel message, adds to CANCEL_SEQ, then reads CURRENT. Both sides use sequentially consistent atomics, so
+// at least one sees the other: either the pool sees the task started (and waits for its answer), or the
+// thread sees the cancel before starting it (and answers `skipped` without running it).
 
 import { decode, encode } from '@msgpack/msgpack';
 import { pathToFileURL } from 'node:url';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { evaluateTask, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../executor/index.ts';
 import type { TaskFailure } from '../../protocol/task-messages.ts';
 
-export interface TaskRequest {
-  readonly task: LaunchTaskMessage;
-  /** The verified bundle on disk (`<hash>.mjs`). */
-  readonly bundlePath: string;
-  /** An Int32Array's SharedArrayBuffer: element 0 becomes non-zero when the task is to stop. */
-  readonly abortFlag: SharedArrayBuffer;
+/** Indexes into the shared Int32Array of one thread. */
+export const ThreadSlot = { CURRENT: 0, ABORT: 1, CANCEL_SEQ: 2, LENGTH: 3 } as const;
+
+export interface ThreadData {
+  /** The thread's end of its channel: arrays of requests in (those of one turn), replies out. */
+  readonly port: MessagePort;
+  /** An Int32Array's buffer with `ThreadSlot.LENGTH` elements. */
+  readonly shared: SharedArrayBuffer;
 }
 
+export type ThreadRequest =
+  | { readonly kind: 'run'; readonly task: LaunchTaskMessage; readonly bundlePath: string }
+  | { readonly kind: 'cancel'; readonly taskId: number };
+
 export type TaskReply =
-  | { readonly kind: 'completed'; readonly result: Uint8Array; readonly records: number; readonly runTimeMs: number }
-  | { readonly kind: 'errored'; readonly failure: TaskFailure; readonly runTimeMs: number };
+  | { readonly kind: 'completed'; readonly taskId: number; readonly result: Uint8Array; readonly records: number; readonly runTimeMs: number }
+  | { readonly kind: 'errored'; readonly taskId: number; readonly failure: TaskFailure; readonly runTimeMs: number }
+  /** Cancelled before it started: it did not run. */
+  | { readonly kind: 'skipped'; readonly taskId: number };
 
 /** Read by the app's `runApp(main)`: in an executor the module is imported for its exports only. */
 const EXECUTOR_FLAG = Symbol.for('flint.executor');
@@ -34,19 +51,65 @@ function bundleExports(path: string): Promise<Record<string, unknown>> {
   return bundle.exports;
 }
 
-export default async function runTask(request: TaskRequest): Promise<TaskReply> {
+/** Runs one task; resolves (never rejects) with its reply. */
+export async function runTask(task: LaunchTaskMessage, bundlePath: string, signal: { readonly aborted: boolean }): Promise<TaskReply> {
   const startedMs = performance.now();
-  const flag = new Int32Array(request.abortFlag);
-  const signal = {
-    get aborted(): boolean {
-      return Atomics.load(flag, 0) !== 0;
-    },
-  };
+  const taskId = task.taskId;
   try {
-    const exports = await bundleExports(request.bundlePath);
-    const output = await evaluateTask(request.task, { resolve: (name) => exports[name], codec, signal });
-    return { kind: 'completed', result: output.result, records: output.records, runTimeMs: performance.now() - startedMs };
+    const exports = await bundleExports(bundlePath);
+    const output = await evaluateTask(task, { resolve: (name) => exports[name], codec, signal });
+    return { kind: 'completed', taskId, result: output.result, records: output.records, runTimeMs: performance.now() - startedMs };
   } catch (err) {
-    return { kind: 'errored', failure: taskFailureOf(err), runTimeMs: performance.now() - startedMs };
+    return { kind: 'errored', taskId, failure: taskFailureOf(err), runTimeMs: performance.now() - startedMs };
   }
 }
+
+/** The thread's loop: a queue of run requests, drained in order; cancels mark queued tasks to skip. */
+function serve({ port, shared: buffer }: ThreadData): void {
+  const shared = new Int32Array(buffer);
+  const queue: Array<Extract<ThreadRequest, { kind: 'run' }>> = [];
+  const cancelled = new Set<number>();
+  let seenCancels = 0;
+  let busy = false;
+  const signal = {
+    get aborted(): boolean {
+      const current = Atomics.load(shared, ThreadSlot.CURRENT);
+      return current !== 0 && Atomics.load(shared, ThreadSlot.ABORT) === current;
+    },
+  };
+  const accept = (requests: readonly ThreadRequest[]): void => {
+    for (const request of requests) {
+      if (request.kind === 'run') queue.push(request);
+      else if (queue.some((queued) => queued.task.taskId === request.taskId)) cancelled.add(request.taskId);
+    }
+  };
+  const drain = (): void => {
+    for (let got = receiveMessageOnPort(port); got !== undefined; got = receiveMessageOnPort(port)) accept(got.message as ThreadRequest[]);
+  };
+  const pump = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (drain(); queue.length > 0; drain()) {
+        const { task, bundlePath } = queue.shift() as Extract<ThreadRequest, { kind: 'run' }>;
+        Atomics.store(shared, ThreadSlot.CURRENT, task.taskId);
+        const cancels = Atomics.load(shared, ThreadSlot.CANCEL_SEQ);
+        if (cancels !== seenCancels) {
+          seenCancels = cancels;
+          drain();
+        }
+        const reply = cancelled.delete(task.taskId) ? { kind: 'skipped' as const, taskId: task.taskId } : await runTask(task, bundlePath, signal);
+        Atomics.store(shared, ThreadSlot.CURRENT, 0);
+        port.postMessage(reply);
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  port.on('message', (requests: ThreadRequest[]) => {
+    accept(requests);
+    void pump();
+  });
+}
+
+if (workerData !== null && typeof workerData === 'object' && 'port' in workerData) serve(workerData as ThreadData);

@@ -54,8 +54,8 @@ export class Harness {
   readonly log: Array<{ at: number; effect: ExecutorEffect }> = [];
   exited = false;
 
-  constructor(args: ExecutorLaunchArgs = launchArgs(), rng: Rng = fixedRng(0.5)) {
-    this.machine = new ExecutorMachine(args, { rng });
+  constructor(args: ExecutorLaunchArgs = launchArgs(), rng: Rng = fixedRng(0.5), tasksPerCore?: number) {
+    this.machine = new ExecutorMachine(args, tasksPerCore === undefined ? { rng } : { rng, tasksPerCore });
   }
 
   handle(input: ExecutorInput): ExecutorEffect[] {

@@ -41,6 +41,21 @@ test('at most `cores` tasks run at once; the rest wait in order and start as cor
   assert.deepEqual(h.machine.snapshot().running.map((r) => r.taskId), [4]);
 });
 
+test('tasksPerCore: the pool is handed up to cores × tasksPerCore tasks; a killed one still ends once, KILLED', () => {
+  const h = new Harness(launchArgs({ cores: 2 }), undefined, 3);
+  h.run();
+  const launched = [1, 2, 3, 4, 5, 6, 7, 8].flatMap((id) => h.launch(id));
+  assert.deepEqual(runTaskIds(launched), [1, 2, 3, 4, 5, 6], 'cores × tasksPerCore = 6 handed to the pool');
+  assert.deepEqual(h.machine.snapshot().queued, [7, 8]);
+  assert.deepEqual(ofType(h.fromDriver({ type: 'KillTask', taskId: 5, reason: 'stage cancelled' }), 'CancelTask').map((c) => c.taskId), [5]);
+  // The pool answers a task it had not started with TaskAborted (it never ran).
+  const aborted = h.handle({ type: 'TaskAborted', taskId: 5, runTimeMs: 0 });
+  assert.deepEqual(states(aborted), [[5, 'KILLED'], [7, 'RUNNING']]);
+  assert.deepEqual(runTaskIds(aborted), [7]);
+  assert.deepEqual(states(h.complete(5)), [], 'a late answer for the killed task is ignored');
+  assert.throws(() => new Harness(launchArgs(), undefined, 0), /tasksPerCore must be a positive integer/);
+});
+
 test('property: under any interleaving, never more than `cores` unanswered RunTasks, FIFO start, every task reported once', () => {
   let seed = 12345;
   const rand = (n: number): number => {

@@ -1,0 +1,140 @@
+// The executor's thread pool (src/io/executor/task-pool.ts) with real threads and the fixture app's bundle:
+// each thread's own queue of tasks, one outcome per task, kills of queued and of stuck tasks, a thread that
+// dies, and never more tasks running at once than threads.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { decode } from '@msgpack/msgpack';
+import type { LaunchTaskMessage } from '../../../src/executor/index.ts';
+import { TaskPool, type TaskOutcome } from '../../../src/io/executor/task-pool.ts';
+import { fixtureBundle, slice } from './helpers.ts';
+
+function task(taskId: number, fn: string, records: unknown[] = [taskId], action: LaunchTaskMessage['action'] = { kind: 'collect' }): LaunchTaskMessage {
+  return { type: 'LaunchTask', taskId, jobId: 0, partition: taskId, attempt: 0, source: { kind: 'slice', data: slice(records) }, ops: [{ op: 'map', fn }], action };
+}
+
+/** A pool whose outcomes are recorded in arrival order, with a bounded wait for a task's outcome. */
+class Recorded {
+  readonly outcomes: TaskOutcome[] = [];
+  readonly pool: TaskPool;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(threads: number) {
+    this.pool = new TaskPool(threads, (outcome) => {
+      this.outcomes.push(outcome);
+      for (const wake of [...this.#waiters]) wake();
+    });
+  }
+
+  outcome(taskId: number, timeoutMs = 10_000): Promise<TaskOutcome> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = this.outcomes.find((o) => o.taskId === taskId);
+        if (found === undefined) return;
+        this.#waiters.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`no outcome for task ${taskId} within ${timeoutMs} ms: ${JSON.stringify(this.outcomes.map((o) => [o.taskId, o.type]))}`));
+      }, timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  countOf(taskId: number): number {
+    return this.outcomes.filter((o) => o.taskId === taskId).length;
+  }
+}
+
+function valueOf(outcome: TaskOutcome): unknown {
+  assert.equal(outcome.type, 'TaskCompleted', JSON.stringify(outcome));
+  return decode((outcome as Extract<TaskOutcome, { type: 'TaskCompleted' }>).result);
+}
+
+describe('the task pool', { timeout: 60_000 }, () => {
+  let dir: string;
+  let bundlePath: string;
+  const pools: TaskPool[] = [];
+  const recorded = (threads: number): Recorded => {
+    const r = new Recorded(threads);
+    pools.push(r.pool);
+    return r;
+  };
+
+  before(async () => {
+    const bundle = await fixtureBundle();
+    dir = mkdtempSync(join(tmpdir(), 'flint-pool-'));
+    bundlePath = join(dir, `${bundle.hash}.mjs`);
+    writeFileSync(bundlePath, bundle.code);
+  });
+
+  after(async () => {
+    await Promise.all(pools.map((pool) => pool.destroy()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a thread runs the tasks queued on it in order, each answered exactly once', async () => {
+    const r = recorded(1);
+    for (let id = 1; id <= 50; id++) r.pool.run(task(id, 'square'), bundlePath);
+    await r.outcome(50);
+    assert.deepEqual(r.outcomes.map((o) => o.taskId), Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual(r.outcomes.map(valueOf), Array.from({ length: 50 }, (_, i) => [(i + 1) ** 2]));
+    assert.equal(r.pool.taskCount, 0);
+  });
+
+  test('a killed task queued behind a stuck one ends at once without running; the stuck one is ended and its thread replaced', async () => {
+    const r = recorded(1);
+    r.pool.run(task(1, 'spin'), bundlePath);
+    r.pool.run(task(2, 'square'), bundlePath);
+    r.pool.run(task(3, 'square'), bundlePath);
+    await new Promise((done) => setTimeout(done, 200)); // task 1 is spinning
+    r.pool.cancel(2, 60_000);
+    assert.deepEqual(await r.outcome(2), { type: 'TaskAborted', taskId: 2, runTimeMs: 0 });
+    assert.equal(r.outcomes.length, 1, 'nothing else has answered: the thread is still stuck in task 1');
+    r.pool.cancel(1, 300);
+    const stuck = await r.outcome(1);
+    assert.equal(stuck.type, 'TaskAborted');
+    assert.deepEqual(valueOf(await r.outcome(3)), [9], 'the task queued behind moved to the new thread');
+    for (const id of [1, 2, 3]) assert.equal(r.countOf(id), 1, `task ${id} answered once`);
+    r.pool.run(task(4, 'square'), bundlePath);
+    assert.deepEqual(valueOf(await r.outcome(4)), [16]);
+  });
+
+  test('a killed task that yields sees its abort flag before the grace time', async () => {
+    const r = recorded(1);
+    r.pool.run(task(1, 'sleepy', Array.from({ length: 500 }, (_, i) => i)), bundlePath);
+    await new Promise((done) => setTimeout(done, 100));
+    r.pool.cancel(1, 60_000);
+    const killed = await r.outcome(1, 5_000);
+    assert.equal(killed.type, 'TaskErrored');
+    assert.equal((killed as Extract<TaskOutcome, { type: 'TaskErrored' }>).error.name, 'TaskKilledError');
+  });
+
+  test('a thread that dies fails its task as ExecutorThreadLost; the tasks queued behind run on a new thread', async () => {
+    const r = recorded(1);
+    r.pool.run(task(1, 'square', [], { kind: 'runJob', fn: 'crashThread' }), bundlePath);
+    r.pool.run(task(2, 'square'), bundlePath);
+    const lost = await r.outcome(1);
+    assert.equal(lost.type, 'TaskErrored');
+    assert.equal((lost as Extract<TaskOutcome, { type: 'TaskErrored' }>).error.name, 'ExecutorThreadLost');
+    assert.deepEqual(valueOf(await r.outcome(2)), [4]);
+    assert.equal(r.countOf(1) + r.countOf(2), 2);
+  });
+
+  test('never more tasks run at once than threads, and tasks spread over the threads', async () => {
+    const r = recorded(2);
+    const started = performance.now();
+    // sleepy: 20 ms per record; 6 tasks of 5 records on 2 threads take ≥ 3 × 100 ms.
+    for (let id = 1; id <= 6; id++) r.pool.run(task(id, 'sleepy', [1, 2, 3, 4, 5]), bundlePath);
+    await Promise.all([1, 2, 3, 4, 5, 6].map((id) => r.outcome(id)));
+    const elapsedMs = performance.now() - started;
+    assert.ok(elapsedMs >= 290, `6 tasks of ≥ 100 ms on 2 threads took ${elapsedMs} ms`);
+    assert.ok(elapsedMs < 590, `the 2 threads shared the work: ${elapsedMs} ms`);
+  });
+});
