@@ -21,16 +21,18 @@ export interface DriverConfig {
   /** `flint.network.timeoutInterval` (60 s): how often executors are checked for that silence. */
   readonly heartbeatCheckIntervalMs: number;
   /**
-   * `flint.task.prefetch` (4, Flint only): tasks per core that an executor may be sent beyond its free cores,
-   * to wait in its queue, while the job's tasks are short. It hides the round trip between two tasks on a core.
-   * 0 gives Spark's behaviour: a task only for a free core.
+   * `flint.task.prefetch` (32, Flint only): at most this many tasks per core that an executor may be sent
+   * beyond its free cores, to wait in its queue, while the job's tasks are short. It hides the round trip
+   * between two tasks on a core and lets tasks and results travel in batches. 0 gives Spark's behaviour: a
+   * task only for a free core.
    */
   readonly prefetchPerCore: number;
   /**
-   * `flint.task.prefetch.maxTaskTime` (20 ms): prefetch only while the mean run time of the job's finished
-   * tasks is below this, so long tasks are never queued behind each other while another core is idle.
+   * `flint.task.prefetch.queueTime` (5 ms): how much work, by the mean run time of the job's finished tasks,
+   * to keep queued per core: the depth is ⌊queueTime / mean⌋, capped by `prefetchPerCore`. Tasks as long as
+   * this or longer are never queued, so a job's tail waits at most about this long behind a queue.
    */
-  readonly prefetchMaxTaskTimeMs: number;
+  readonly prefetchQueueTimeMs: number;
 }
 
 export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
@@ -38,8 +40,8 @@ export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
   maxResultSizeBytes: 1024 ** 3,
   executorTimeoutMs: 120_000,
   heartbeatCheckIntervalMs: 60_000,
-  prefetchPerCore: 4,
-  prefetchMaxTaskTimeMs: 20,
+  prefetchPerCore: 32,
+  prefetchQueueTimeMs: 5,
 };
 
 /** The `flint.*` key behind each field, for error messages. */
@@ -49,7 +51,7 @@ export const DRIVER_CONFIG_KEYS: Readonly<Record<keyof DriverConfig, string>> = 
   executorTimeoutMs: 'flint.network.timeout',
   heartbeatCheckIntervalMs: 'flint.network.timeoutInterval',
   prefetchPerCore: 'flint.task.prefetch',
-  prefetchMaxTaskTimeMs: 'flint.task.prefetch.maxTaskTime',
+  prefetchQueueTimeMs: 'flint.task.prefetch.queueTime',
 };
 
 function check(field: keyof DriverConfig, value: number, min: number): void {
@@ -67,14 +69,14 @@ export function driverConfig(input: Partial<DriverConfig> = {}): DriverConfig {
     executorTimeoutMs: input.executorTimeoutMs ?? DRIVER_CONFIG_DEFAULTS.executorTimeoutMs,
     heartbeatCheckIntervalMs: input.heartbeatCheckIntervalMs ?? DRIVER_CONFIG_DEFAULTS.heartbeatCheckIntervalMs,
     prefetchPerCore: input.prefetchPerCore ?? DRIVER_CONFIG_DEFAULTS.prefetchPerCore,
-    prefetchMaxTaskTimeMs: input.prefetchMaxTaskTimeMs ?? DRIVER_CONFIG_DEFAULTS.prefetchMaxTaskTimeMs,
+    prefetchQueueTimeMs: input.prefetchQueueTimeMs ?? DRIVER_CONFIG_DEFAULTS.prefetchQueueTimeMs,
   };
   check('maxFailures', config.maxFailures, 1);
   check('maxResultSizeBytes', config.maxResultSizeBytes, 0);
   check('executorTimeoutMs', config.executorTimeoutMs, 1);
   check('heartbeatCheckIntervalMs', config.heartbeatCheckIntervalMs, 1);
   check('prefetchPerCore', config.prefetchPerCore, 0);
-  check('prefetchMaxTaskTimeMs', config.prefetchMaxTaskTimeMs, 0);
+  check('prefetchQueueTimeMs', config.prefetchQueueTimeMs, 0);
   return config;
 }
 
@@ -92,6 +94,6 @@ export function driverConfigFromConf(conf: FlintConf): DriverConfig {
     executorTimeoutMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.executorTimeoutMs, '120s', 's'),
     heartbeatCheckIntervalMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.heartbeatCheckIntervalMs, '60s', 'ms'),
     prefetchPerCore: conf.getInt(DRIVER_CONFIG_KEYS.prefetchPerCore, d.prefetchPerCore, { min: 0 }),
-    prefetchMaxTaskTimeMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.prefetchMaxTaskTimeMs, '20ms', 'ms'),
+    prefetchQueueTimeMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.prefetchQueueTimeMs, '5ms', 'ms'),
   });
 }

@@ -8,9 +8,10 @@
 // Every task takes one core (`flint.task.cpus` = 1). Executors that have not sent LaunchedExecutor have no
 // free cores, so they get nothing (reference §7.3 step 4).
 //
-// Prefetch (Flint only, `flint.task.prefetch`): once a job's finished tasks show that they are short (mean
-// run time below `flint.task.prefetch.maxTaskTime`), each executor may hold up to `prefetch × cores` of its
-// tasks beyond its free cores, queued on the executor. The next task is then already there when a core
+// Prefetch (Flint only, `flint.task.prefetch`): once a job's finished tasks show that they are short, each
+// executor may hold up to `depth × cores` of its tasks beyond its free cores, queued on the executor, where
+// depth = ⌊`flint.task.prefetch.queueTime` / mean run time⌋ capped at `flint.task.prefetch` (so about 5 ms of
+// work waits per core, and tasks of 5 ms or more are not queued at all). The next task is then already there when a core
 // frees, instead of a driver round trip later, and tasks and their status updates travel in batches. Free
 // cores are always filled first, in the same round-robin passes, so prefetch never changes which executor a
 // task goes to while cores are free. A prefetched task is still `running` here: losing its executor
@@ -31,14 +32,17 @@ export function makeOffers(ctx: Ctx): void {
   if (offers.length === 0) return;
   for (const job of state.jobs.values()) offerToJob(ctx, job, offers, 0);
   for (const job of state.jobs.values()) {
-    if (prefetches(ctx, job)) offerToJob(ctx, job, offers, ctx.config.prefetchPerCore);
+    const depth = prefetchDepth(ctx, job);
+    if (depth > 0) offerToJob(ctx, job, offers, depth);
   }
 }
 
-/** Whether `job`'s tasks are short enough to queue some on executors ahead of free cores. */
-function prefetches(ctx: Ctx, job: JobRecord): boolean {
-  const { prefetchPerCore, prefetchMaxTaskTimeMs } = ctx.config;
-  return prefetchPerCore > 0 && job.runTimeCount > 0 && job.runTimeMsSum / job.runTimeCount < prefetchMaxTaskTimeMs;
+/** Tasks per core that may wait on an executor for `job`: 0 until its finished tasks show they are short. */
+export function prefetchDepth(ctx: Pick<Ctx, 'config'>, job: Pick<JobRecord, 'runTimeMsSum' | 'runTimeCount'>): number {
+  const { prefetchPerCore, prefetchQueueTimeMs } = ctx.config;
+  if (prefetchPerCore === 0 || job.runTimeCount === 0) return 0;
+  const mean = job.runTimeMsSum / job.runTimeCount;
+  return mean <= 0 ? prefetchPerCore : Math.min(prefetchPerCore, Math.floor(prefetchQueueTimeMs / mean));
 }
 
 /**

@@ -18,8 +18,8 @@ describe('driverConfigFromConf', () => {
       maxResultSizeBytes: 1024 ** 3,
       executorTimeoutMs: 120_000,
       heartbeatCheckIntervalMs: 60_000,
-      prefetchPerCore: 4,
-      prefetchMaxTaskTimeMs: 20,
+      prefetchPerCore: 32,
+      prefetchQueueTimeMs: 5,
     });
     t.assert.deepStrictEqual(driverConfig(), DRIVER_CONFIG_DEFAULTS);
   });
@@ -34,7 +34,7 @@ describe('driverConfigFromConf', () => {
           'spark.network.timeout': '30',
           'flint.network.timeoutInterval': '5s',
           'spark.task.prefetch': '0',
-          'flint.task.prefetch.maxTaskTime': '1s',
+          'flint.task.prefetch.queueTime': '1s',
         }),
       ),
       {
@@ -43,7 +43,7 @@ describe('driverConfigFromConf', () => {
         executorTimeoutMs: 30_000,
         heartbeatCheckIntervalMs: 5_000,
         prefetchPerCore: 0,
-        prefetchMaxTaskTimeMs: 1_000,
+        prefetchQueueTimeMs: 1_000,
       },
     );
     t.assert.strictEqual(driverConfigFromConf(conf({ 'flint.driver.maxResultSize': '0' })).maxResultSizeBytes, 0);

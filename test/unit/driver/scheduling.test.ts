@@ -2,6 +2,8 @@
 // Spark: TaskSchedulerImpl.resourceOffers ("fill each node with tasks in a round-robin manner"), reference §7.3
 // step 4 (cores are free only after LaunchedExecutor).
 import { describe, test, type TestContext } from 'node:test';
+import { DRIVER_CONFIG_DEFAULTS } from '../../../src/driver/config.ts';
+import { prefetchDepth } from '../../../src/driver/offers.ts';
 import { address, launches, ofKind, resultOf, shape, task, TestDriver } from './harness.ts';
 
 describe('offers', () => {
@@ -148,7 +150,7 @@ describe('prefetch (flint.task.prefetch)', () => {
 
   test('short tasks: once one finished, each executor is sent prefetch × cores tasks beyond its free cores', (t: TestContext) => {
     t.plan(3);
-    const d = new TestDriver({ prefetchPerCore: 2, prefetchMaxTaskTimeMs: 20 });
+    const d = new TestDriver({ prefetchPerCore: 2, prefetchQueueTimeMs: 100 });
     d.addExecutor('1', 1);
     d.addExecutor('2', 1);
     const first = launches(d.submit(0, 20));
@@ -165,11 +167,21 @@ describe('prefetch (flint.task.prefetch)', () => {
     );
   });
 
-  test('long tasks (mean run time ≥ the limit) and prefetch 0 launch only for free cores, as Spark', (t: TestContext) => {
+  test('the depth follows the queue time over the mean run time, capped by flint.task.prefetch', (t: TestContext) => {
+    t.plan(5);
+    const config = (prefetchPerCore: number, prefetchQueueTimeMs: number) => ({ config: { ...DRIVER_CONFIG_DEFAULTS, prefetchPerCore, prefetchQueueTimeMs } });
+    t.assert.strictEqual(prefetchDepth(config(32, 5), { runTimeMsSum: 0, runTimeCount: 0 }), 0, 'nothing finished yet');
+    t.assert.strictEqual(prefetchDepth(config(32, 5), { runTimeMsSum: 10, runTimeCount: 10 }), 5, '1 ms tasks: 5 per core');
+    t.assert.strictEqual(prefetchDepth(config(32, 5), { runTimeMsSum: 0.5, runTimeCount: 100 }), 32, 'tiny tasks: the cap');
+    t.assert.strictEqual(prefetchDepth(config(32, 5), { runTimeMsSum: 60, runTimeCount: 10 }), 0, '6 ms tasks: none');
+    t.assert.strictEqual(prefetchDepth(config(0, 5), { runTimeMsSum: 1, runTimeCount: 10 }), 0, 'prefetch 0: Spark');
+  });
+
+  test('long tasks (mean run time ≥ the queue time) and prefetch 0 launch only for free cores, as Spark', (t: TestContext) => {
     t.plan(2);
     for (const [config, runTimeMs] of [
-      [{ prefetchPerCore: 4, prefetchMaxTaskTimeMs: 20 }, 25],
-      [{ prefetchPerCore: 0, prefetchMaxTaskTimeMs: 20 }, 1],
+      [{ prefetchPerCore: 4, prefetchQueueTimeMs: 20 }, 25],
+      [{ prefetchPerCore: 0, prefetchQueueTimeMs: 20 }, 1],
     ] as const) {
       const d = new TestDriver(config);
       d.addExecutor('1', 1);
@@ -180,7 +192,7 @@ describe('prefetch (flint.task.prefetch)', () => {
 
   test('a lost executor resubmits its prefetched tasks too', (t: TestContext) => {
     t.plan(4);
-    const d = new TestDriver({ prefetchPerCore: 3, prefetchMaxTaskTimeMs: 20 });
+    const d = new TestDriver({ prefetchPerCore: 3, prefetchQueueTimeMs: 100 });
     d.addExecutor('1', 1);
     d.addExecutor('2', 1);
     const first = launches(d.submit(0, 8));
