@@ -31,7 +31,7 @@ export function demoCommand(flintHome: string): Command {
     .helpOption('--help', 'show this help')
     .option('--workers <n>', 'number of workers', '2')
     .option('--cores <n>', 'cores each worker offers', '2')
-    .option('--samples <n>', 'darts thrown by examples/pi.ts', '20000000')
+    .option('--samples <n>', 'darts thrown by examples/pi.ts', '200000000')
     .option('--slices <n>', 'tasks (partitions) of the pi job', '40')
     .action(async (flags: DemoFlags) => {
       const workers = whole('--workers', flags.workers, 1);
