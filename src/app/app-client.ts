@@ -41,6 +41,7 @@ export class AppClient {
   #appId: string | undefined;
   #master: RpcEndpointRef<AppToMaster> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
   #dead = false;
   #disconnected = false;
   #stopped = false;
@@ -79,12 +80,18 @@ export class AppClient {
             return undefined;
           case 'WorkerRemoved':
             return this.#listener.workerRemoved(message.id, message.host, message.message);
-          case 'MasterChanged':
+          case 'MasterChanged': {
+            // A master that answers our own MasterChangeAcknowledged (see #reconnect) sends MasterChanged again:
+            // acknowledge only a change or the end of a disconnection, so the exchange stops there.
+            const changed = this.#master?.address !== message.masterAddress || this.#disconnected;
             this.#master = this.#env.endpointRef<AppToMaster>(message.masterAddress);
             this.#disconnected = false;
+            clearTimeout(this.#reconnectTimer);
+            if (!changed) return undefined;
             this.#logger.info({ master: message.masterAddress }, `Master has changed, new master is at ${message.masterAddress}`);
             if (this.#appId !== undefined) this.#master.send({ type: 'MasterChangeAcknowledged', appId: this.#appId });
             return undefined;
+          }
           default: {
             const never: never = message;
             void ctx;
@@ -97,6 +104,7 @@ export class AppClient {
           this.#disconnected = true;
           this.#logger.warn({ master: envId }, 'Connection to master lost; waiting for a leader to reach us');
           this.#listener.disconnected();
+          this.#reconnect();
         }
       },
     });
@@ -122,6 +130,7 @@ export class AppClient {
     this.#stopped = true;
     this.#dead = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#reconnectTimer);
     if (this.#master !== undefined && this.#appId !== undefined) {
       this.#master.send({ type: 'UnregisterApplication', appId: this.#appId });
       await this.#master.whenWritable();
@@ -146,6 +155,29 @@ export class AppClient {
     }, this.#timeoutMs);
   }
 
+  /**
+   * While the master is unreachable, dial every master each second and tell it we are here
+   * (MasterChangeAcknowledged). This env has no port, so a master can reach it only over a connection it
+   * opened: a master restarted on the same address (FILESYSTEM) or a new leader we had no connection to could
+   * not send MasterChanged otherwise. The leader, recovering this app, answers with MasterChanged, which ends
+   * the loop; a standby ignores the message.
+   */
+  #reconnect(): void {
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => {
+      const appId = this.#appId;
+      if (!this.#disconnected || this.#dead || appId === undefined) return;
+      for (const master of this.#masters) {
+        this.#env.setupEndpointRef<AppToMaster>(master, 'Master').then(
+          (ref) => ref.send({ type: 'MasterChangeAcknowledged', appId }),
+          () => {},
+        );
+      }
+      this.#reconnect();
+    }, 1_000);
+    this.#reconnectTimer.unref();
+  }
+
   #onRegistered(appId: string, masterAddress: string): void {
     if (this.#dead) return;
     clearTimeout(this.#timer);
@@ -159,6 +191,7 @@ export class AppClient {
     if (this.#dead) return;
     this.#dead = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#reconnectTimer);
     this.#logger.error({ reason }, `Application has been killed. Reason: ${reason}`);
     this.#listener.dead(reason);
   }

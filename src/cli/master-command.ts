@@ -31,9 +31,16 @@ export function masterCommand(flintHome: string, env: Env = process.env): Comman
       requireAuthenticationByDefault(conf, logger);
       const publicHost = env['FLINT_PUBLIC_DNS'] || host;
       const { startMasterDaemon } = await import('../daemons/master-daemon.ts');
-      const daemon = await startMasterDaemon({ conf, logger, host, publicHost, port, webUiPort });
+      const { createRecoveryMode } = await import('../daemons/recovery-mode.ts');
+      // Built before anything binds, so a bad recovery key fails fast; the daemon closes both on shutdown.
+      const { mode, store, election } = await createRecoveryMode(conf, logger);
+      const daemon = await startMasterDaemon({ conf, logger, host, publicHost, port, webUiPort, store, election }).catch(async (err: unknown) => {
+        await election.close();
+        await store.close();
+        throw err;
+      });
       logger.info(
-        { masterUrl: daemon.masterUrl, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort },
+        { masterUrl: daemon.masterUrl, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, recoveryMode: mode },
         `Master started at ${daemon.masterUrl} (web UI http://${publicHost}:${daemon.webUiPort})`,
       );
       process.once('SIGTERM', () => void daemon.shutdown('received SIGTERM'));

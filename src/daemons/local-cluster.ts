@@ -162,8 +162,8 @@ export interface MasterJson {
   readonly completedapps: ReadonlyArray<{ readonly id: string; readonly name: string; readonly state: string }>;
 }
 
-/** A port nobody listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
+/** A loopback port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -111,6 +111,9 @@ class MasterRuntime {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #pendingAsks = new Map<ReplyToken, ReplyContext>();
   #nextToken = 1;
+  /** Bumped on every grant and revocation: a grant's read that finishes after its term ended is dropped. */
+  #leadership = 0;
+  #revoked = false;
   #resolveExit: (code: number) => void = () => {};
   #stopping = false;
 
@@ -146,8 +149,14 @@ class MasterRuntime {
     });
     await this.#host.submit({ kind: 'Start' });
     this.#election.start({
-      granted: () => void this.#onGranted(),
-      revoked: () => void this.#host.submit({ kind: 'RevokedLeadership' }),
+      granted: () => void this.#onGranted(++this.#leadership),
+      revoked: () => {
+        this.#leadership++; // a read of the persisted state still in flight is for a term that ended
+        // Stop acting now, not when the queued input comes up: from here on no effect of an input already
+        // being carried out reaches a peer or the store (a new leader may be acting already).
+        this.#revoked = true;
+        void this.#host.submit({ kind: 'RevokedLeadership' });
+      },
     });
   }
 
@@ -162,12 +171,35 @@ class MasterRuntime {
     return token;
   }
 
-  async #onGranted(): Promise<void> {
-    const persisted = await readPersisted(this.#store, this.#logger);
-    await this.#host.submit({ kind: 'ElectedLeader', persisted });
+  /**
+   * Leadership granted: read back what was persisted, then feed ElectedLeader. A read that fails (the store's
+   * server not reachable yet, SPARK-25101) is retried, every second at most, while this term lasts; the master
+   * stays STANDBY meanwhile.
+   */
+  async #onGranted(term: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.#stopping || term !== this.#leadership) return;
+      try {
+        const persisted = await readPersisted(this.#store, this.#logger);
+        if (this.#stopping || term !== this.#leadership) return;
+        await this.#host.submit({ kind: 'ElectedLeader', persisted });
+        return;
+      } catch (err) {
+        this.#logger.warn({ attempt, err: (err as Error).message }, 'could not read the persisted state; still STANDBY, retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1_000)));
+      }
+    }
   }
 
   async #execute(effect: MasterEffect): Promise<void> {
+    if (this.#revoked && (effect.kind === 'Send' || effect.kind === 'Persist' || effect.kind === 'Unpersist' || effect.kind === 'Reply')) {
+      this.#logger.debug({ effect: effect.kind }, 'leadership revoked: effect dropped');
+      if (effect.kind === 'Reply') {
+        this.#pendingAsks.get(effect.token)?.sendFailure(new Error('the master lost its leadership'));
+        this.#pendingAsks.delete(effect.token);
+      }
+      return;
+    }
     switch (effect.kind) {
       case 'Send':
         try {

@@ -98,6 +98,10 @@ function dispatch(ctx: Ctx, input: MasterInput): void {
       handleElectedLeader(ctx, input.persisted);
       return;
     case 'RevokedLeadership':
+      // Stop acting at once: back to STANDBY, so whatever input still reaches this machine before the
+      // adapter discards it schedules nothing, launches nothing and registers nobody (SPARK's exit(0)).
+      ctx.state.recoveryState = 'STANDBY';
+      ctx.state.recoveryTimerPending = false;
       ctx.out.error('Leadership has been revoked -- master shutting down.');
       ctx.out.stepDown('leadership revoked');
       return;

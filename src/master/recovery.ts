@@ -111,7 +111,13 @@ export function handleMasterChangeAcknowledged(ctx: Ctx, msg: Msg<'MasterChangeA
     ctx.out.warn(`Master change ack from unknown app: ${msg.appId}`, { appId: msg.appId });
   } else {
     ctx.out.info(`Application has been re-registered: ${msg.appId}`, { appId: msg.appId });
-    app.state = 'WAITING';
+    // An app client has no port: one that reached us by itself (it re-dials while its master is gone) may
+    // not have heard our MasterChanged, sent before it was connected. Tell it now; it acks only a change.
+    // Only UNKNOWN becomes WAITING: a late ack must not take a RUNNING app back.
+    if (app.state === 'UNKNOWN') {
+      ctx.out.send(app.driverAddress, { type: 'MasterChanged', masterAddress: ctx.config.masterAddress, masterWebUiUrl: ctx.config.masterWebUiUrl });
+      app.state = 'WAITING';
+    }
   }
   if (canCompleteRecovery(ctx)) completeRecovery(ctx);
 }

@@ -89,7 +89,7 @@ export function authConf(secret: string): FlintConf {
  */
 export async function startMaster(
   children: ChildGroup,
-  { label, secretFile, port = 0, viaBinFlint = false }: { label: string; secretFile: string; port?: number; viaBinFlint?: boolean },
+  { label, secretFile, port = 0, viaBinFlint = false, conf = [] }: { label: string; secretFile: string; port?: number; viaBinFlint?: boolean; conf?: readonly string[] },
 ): Promise<MasterDaemon> {
   const args = [
     'master',
@@ -103,6 +103,7 @@ export async function startMaster(
     `flint.authenticate.secret.file=${secretFile}`,
     '--conf',
     `flint.worker.timeout=${WORKER_TIMEOUT}`,
+    ...conf.flatMap((c) => ['--conf', c]),
   ];
   const child = children.add(viaBinFlint ? spawnChild(resolve(REPO_ROOT, 'bin/flint'), args, { label }) : spawnChild(NODE_BIN, [MAIN, ...args], { label }));
   const daemon = await startedLine(child);
@@ -122,7 +123,8 @@ export async function startWorker(
     workDir,
     cores = 1,
     memory = '256m',
-  }: { label: string; masterUrl: string; secretFile: string; workDir: string; cores?: number; memory?: string },
+    conf = [],
+  }: { label: string; masterUrl: string; secretFile: string; workDir: string; cores?: number; memory?: string; conf?: readonly string[] },
 ): Promise<WorkerDaemon> {
   const child = children.add(
     spawnChild(
@@ -147,6 +149,7 @@ export async function startWorker(
         `flint.authenticate.secret.file=${secretFile}`,
         '--conf',
         `flint.worker.timeout=${WORKER_TIMEOUT}`,
+        ...conf.flatMap((c) => ['--conf', c]),
       ],
       { label },
     ),

@@ -82,3 +82,15 @@ export function zkCall<T>(what: string, timeoutMs: number, call: (callback: Call
 export function mkdirp(client: Client, path: string, timeoutMs: number): Promise<string> {
   return zkCall<string>(`mkdirp ${path}`, timeoutMs, (cb) => client.mkdirp(path, cb));
 }
+
+/**
+ * Closes a client. node-zookeeper-client throws from `close()` when its socket never opened (the server was
+ * down the whole time); there is nothing to close then, so that is not an error.
+ */
+export function closeClient(client: Client): void {
+  try {
+    client.close();
+  } catch {
+    // never connected: no session to end
+  }
+}

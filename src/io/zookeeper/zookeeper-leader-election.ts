@@ -20,6 +20,7 @@ import type { Client, Event } from 'node-zookeeper-client';
 import type { LeaderElection, LeadershipHandlers } from '../../ports/leader-election.ts';
 import { silentLogger, type Logger } from '../../util/logger.ts';
 import {
+  closeClient,
   CreateMode,
   Exception,
   hasZkCode,
@@ -87,7 +88,7 @@ export class ZooKeeperLeaderElection implements LeaderElection {
         (err: unknown) => this.#logger.debug({ node, err: String(err) }, 'could not delete the leader latch node; it goes with the session'),
       );
     }
-    client.close();
+    closeClient(client);
   }
 
   #newSession(): void {
@@ -95,7 +96,7 @@ export class ZooKeeperLeaderElection implements LeaderElection {
     const session = ++this.#session;
     const previous = this.#client;
     previous?.removeAllListeners();
-    previous?.close();
+    if (previous !== undefined) closeClient(previous);
     const client = newZooKeeperClient(this.#opts);
     this.#client = client;
     this.#nonce = randomUUID();

@@ -97,7 +97,7 @@ export class ZooKeeperPersistenceStore implements PersistenceStore {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#client.close();
+    zk.closeClient(this.#client);
   }
 
   #path(key: string): string {
@@ -114,7 +114,7 @@ export class ZooKeeperPersistenceStore implements PersistenceStore {
     client.once('expired', () => {
       if (this.#closed) return;
       this.#logger.warn({ url: this.#opts.url }, 'ZooKeeper session expired; the persistence store opens a new one');
-      client.close();
+      zk.closeClient(client);
       this.#client = this.#connect();
     });
     client.connect();

@@ -6,6 +6,8 @@ import {
   TestMaster,
   aliveMaster,
   appAddress,
+  indexOf,
+  isSendOf,
   logs,
   ofKind,
   persistedApp,
@@ -202,5 +204,120 @@ describe('registration during recovery (SPARK-46353)', () => {
     const m = aliveMaster();
     const effects = m.send({ type: 'MasterChangeAcknowledged', appId: 'app-x' });
     assert.deepEqual(logs(effects, 'warn'), ['Master change ack from unknown app: app-x']);
+  });
+});
+
+describe('a revoked leader stops acting at once', () => {
+  test('back to STANDBY: no registration, no reply to apps, nothing scheduled', () => {
+    const m = aliveMaster();
+    m.registerWorker('w1', { cores: 4 });
+    m.machine.handle({ kind: 'RevokedLeadership' }, m.now);
+    assert.equal(m.state.recoveryState, 'STANDBY');
+    assert.deepEqual(sent(m.registerWorker('w2')), [{ to: workerSpec('w2').address, message: { type: 'MasterInStandby' } }]);
+    const app = m.send({ type: 'RegisterApplication', appDescription: { name: 'x', memoryMbPerExecutor: 256, command: { mainModule: 'a.js', arguments: [], environment: {}, nodeOptions: [] }, appUiUrl: '', user: 'u' }, driverAddress: appAddress('late') }, 'flint+client://late');
+    assert.deepEqual(app.filter((e) => e.kind !== 'Log'), [], 'no reply, no persist, no launch');
+    const submit = m.ask({ type: 'RequestSubmitDriver', driverDescription: { appResource: 'file:///a.js', memoryMb: 256, cores: 1, supervise: false, command: { mainModule: 'a.js', arguments: [], environment: {}, nodeOptions: [] } } });
+    assert.ok(submit.reply?.type === 'SubmitDriverResponse' && !submit.reply.success);
+  });
+
+  test('revoked while RECOVERING: the recovery timer firing later completes nothing', () => {
+    const m = new TestMaster();
+    m.elect({ apps: [persistedApp('app-1', 'a')], drivers: [persistedDriver('driver-1', { supervise: true })], workers: [persistedWorker('w1')] });
+    m.machine.handle({ kind: 'RevokedLeadership' }, m.now);
+    m.advance(60_000);
+    const effects = m.timer('CompleteRecovery');
+    assert.equal(m.state.recoveryState, 'STANDBY');
+    assert.deepEqual(effects.filter((e) => e.kind !== 'Log'), [], 'no removal, relaunch or persist');
+  });
+});
+
+describe('recovery paths, on a fake clock', () => {
+  test('persist before acknowledging: a new worker and a new app registering during RECOVERING', () => {
+    const m = new TestMaster();
+    m.elect({ apps: [persistedApp('app-1', 'a')], drivers: [], workers: [persistedWorker('w1')] });
+    const worker = m.registerWorker('w2');
+    assert.ok(indexOf(worker, (e) => e.kind === 'Persist' && e.key === 'worker_w2', 'persist w2') < indexOf(worker, isSendOf('RegisteredWorker'), 'RegisteredWorker'));
+    const { effects: app } = m.registerApp('b');
+    assert.ok(indexOf(app, (e) => e.kind === 'Persist' && e.key.startsWith('app_'), 'persist app') < indexOf(app, isSendOf('RegisteredApplication'), 'RegisteredApplication'));
+    assert.deepEqual(sent(app, 'LaunchExecutor'), [], 'nothing launched while RECOVERING');
+    assert.equal(m.state.recoveryState, 'RECOVERING');
+  });
+
+  test('the recovery timer fires after flint.deploy.recoveryTimeout, not before, and reports how long it took', () => {
+    const m = new TestMaster({ recoveryTimeoutMs: 5_000 });
+    const elected = m.elect({ apps: [], drivers: [], workers: [persistedWorker('w1')] });
+    assert.deepEqual(ofKind(elected, 'StartTimer'), [{ kind: 'StartTimer', timer: 'CompleteRecovery', delayMs: 5_000 }]);
+    m.advance(5_000);
+    const effects = m.timer('CompleteRecovery');
+    assert.equal(m.state.recoveryState, 'ALIVE');
+    assert.ok(logs(effects).includes('Recovery complete in 5000 ms - resuming operations!'));
+    assert.equal([...m.state.workers].find((w) => w.id === 'w1')?.state, 'DEAD');
+  });
+
+  test('an UNKNOWN worker whose connection drops is removed, and recovery completes without waiting', () => {
+    const m = new TestMaster();
+    m.elect({ apps: [], drivers: [], workers: [persistedWorker('w1'), persistedWorker('w2')] });
+    m.send({ type: 'WorkerSchedulerStateResponse', id: 'w2', executors: [], driverIds: [] });
+    const effects = m.disconnect('flint://10.0.0.1:7001');
+    assert.equal(m.state.recoveryState, 'ALIVE');
+    assert.equal([...m.state.workers].find((w) => w.id === 'w1')?.state, 'DEAD');
+    assert.ok(ofKind(effects, 'Unpersist').some((e) => e.key === 'worker_w1'), 'the removed worker is unpersisted');
+    assert.deepEqual(ofKind(effects, 'CancelTimer'), [{ kind: 'CancelTimer', timer: 'CompleteRecovery' }]);
+  });
+
+  test('drivers: one claimed by its worker keeps running; an unclaimed supervised one is relaunched on a live worker; an unclaimed plain one ends ERROR', () => {
+    const m = new TestMaster();
+    m.elect({
+      apps: [],
+      drivers: [persistedDriver('driver-kept'), persistedDriver('driver-super', { supervise: true }), persistedDriver('driver-plain')],
+      workers: [persistedWorker('w1', { cores: 8, memoryMb: 8192 })],
+    });
+    const effects = m.send({ type: 'WorkerSchedulerStateResponse', id: 'w1', executors: [], driverIds: ['driver-kept'] });
+    assert.equal(m.state.recoveryState, 'ALIVE');
+    assert.equal(m.driver('driver-kept')?.state, 'RUNNING');
+    assert.equal(m.driver('driver-plain')?.state, 'ERROR');
+    assert.equal(m.driver('driver-super')?.state, 'RELAUNCHING');
+    const launched = sent(effects, 'LaunchDriver');
+    assert.equal(launched.length, 1, 'the relaunched driver is scheduled at once');
+    const newId = launched[0]?.message.driverId as string;
+    assert.notEqual(newId, 'driver-super');
+    assert.ok(indexOf(effects, (e) => e.kind === 'Persist' && e.key === `driver_${newId}`, 'persist') < indexOf(effects, isSendOf('LaunchDriver'), 'launch'));
+    assert.ok(ofKind(effects, 'Unpersist').some((e) => e.key === 'driver_driver-plain'));
+    assert.equal(m.worker('w1').coresUsed, 2, 'the kept driver and the relaunched one hold a core each');
+  });
+
+  test('an app acknowledged before its worker answers gets its recovered executors back, and no more than it asked', () => {
+    const m = new TestMaster();
+    m.elect({ apps: [persistedApp('app-1', 'a', { maxCores: 2 })], drivers: [], workers: [persistedWorker('w1', { cores: 4 })] });
+    m.send({ type: 'MasterChangeAcknowledged', appId: 'app-1' });
+    const effects = m.send({
+      type: 'WorkerSchedulerStateResponse',
+      id: 'w1',
+      executors: [{ appId: 'app-1', execId: 4, cores: 2, memoryMb: 1024, state: 'RUNNING' }],
+      driverIds: [],
+    });
+    assert.equal(m.state.recoveryState, 'ALIVE');
+    assert.equal(m.app('app-1').state, 'RUNNING');
+    assert.equal(m.app('app-1').coresGranted, 2);
+    assert.deepEqual(sent(effects, 'LaunchExecutor'), [], 'the app already has the cores it asked for');
+  });
+
+  test('a worker that answers after recovery timed out is unknown: warned, and told nothing', () => {
+    const m = new TestMaster({ recoveryTimeoutMs: 1_000 });
+    m.elect({ apps: [], drivers: [], workers: [persistedWorker('w1')] });
+    m.advance(1_000);
+    m.timer('CompleteRecovery');
+    const effects = m.send({ type: 'WorkerSchedulerStateResponse', id: 'w1', executors: [], driverIds: [] });
+    assert.deepEqual(logs(effects, 'warn'), ['Scheduler state from unknown worker: w1']);
+    assert.deepEqual(sent(effects), []);
+  });
+
+  test('/json-visible status goes STANDBY → RECOVERING → ALIVE', () => {
+    const m = new TestMaster();
+    assert.equal(m.state.recoveryState, 'STANDBY');
+    m.elect({ apps: [persistedApp('app-1', 'a')], drivers: [], workers: [] });
+    assert.equal(m.state.recoveryState, 'RECOVERING');
+    m.send({ type: 'MasterChangeAcknowledged', appId: 'app-1' });
+    assert.equal(m.state.recoveryState, 'ALIVE');
   });
 });
