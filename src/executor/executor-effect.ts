@@ -5,11 +5,11 @@
 //
 // Ordering rules (perform effects in list order, and finish a list before handling the next input):
 //
-//  1. State first, report second. A list reflects state the machine already changed: a `RunTask` comes before
-//     the task's RUNNING StatusUpdate, and a terminal StatusUpdate comes after the task left the machine's
-//     books. Hosts need not reorder anything.
+//  1. State first, report second. A list reflects state the machine already changed: a terminal StatusUpdate
+//     comes after the task left the machine's books. Hosts need not reorder anything. (No RUNNING update is
+//     sent: the driver marks a task running when it launches it; heartbeats list the running tasks.)
 //  2. Messages to the driver (`Send`, `Ask`) keep their list order across lists (one connection, in-order
-//     delivery), so a task's RUNNING update always precedes its FINISHED/FAILED/KILLED one. A `Send` that
+//     delivery). A `Send` that
 //     cannot be delivered is dropped and logged (Spark drops status updates when the driver is unknown).
 //  3. Each `Ask` is answered exactly once, by the inputs named on its message: RetrieveAppConfig →
 //     AppConfigReceived | AppConfigFailed; RegisterExecutor → Registered | RegistrationFailed;

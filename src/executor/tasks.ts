@@ -22,7 +22,7 @@ export function launchTask(ctx: Ctx, task: LaunchTaskMessage): void {
   startQueuedTasks(ctx);
 }
 
-/** Hands queued tasks to the pool while it has room (rule 5): RunTask, then the RUNNING update (rule 1). */
+/** Hands queued tasks to the pool while it has room (rule 5). */
 export function startQueuedTasks(ctx: Ctx): void {
   const { state } = ctx;
   const slots = state.config.cores * state.tasksPerCore;
@@ -35,7 +35,8 @@ export function startQueuedTasks(ctx: Ctx): void {
     state.runningCount += 1;
     ctx.out.push({ type: 'RunTask', task: entry.task });
     log(ctx, 'info', `Running task ${taskName(entry.task)}`);
-    sendStatus(ctx, taskId, 'RUNNING');
+    // No RUNNING StatusUpdate: the driver marks a task running when it launches it and ignores RUNNING, as
+    // Spark's does; heartbeats list the running tasks. Half the messages per task (docs/differences-from-spark.md).
   }
 }
 

@@ -13,15 +13,15 @@ function running(cores = 2, conf: Record<string, string> = {}): Harness {
 
 const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => i % 251);
 
-test('a launched task runs at once and reports RUNNING after the RunTask', () => {
+test('a launched task runs at once; no RUNNING update is sent (the driver marks it running at launch)', () => {
   const h = running();
   const effects = h.launch(7, { partition: 3, attempt: 1, jobId: 2 });
   assert.deepEqual(
     effects.filter((e) => e.type === 'RunTask' || e.type === 'Send').map((e) => e.type),
-    ['RunTask', 'Send'],
+    ['RunTask'],
   );
   assert.equal(ofType(effects, 'RunTask')[0]?.task.partition, 3);
-  assert.deepEqual(statusUpdates(effects), [{ type: 'StatusUpdate', executorId: '3', taskId: 7, state: 'RUNNING' }]);
+  assert.deepEqual(statusUpdates(effects), []);
   assert.ok(ofType(effects, 'Log').some((l) => l.msg === 'Running task 3.1 in job 2 (TID 7)'));
 });
 
@@ -29,11 +29,11 @@ test('at most `cores` tasks run at once; the rest wait in order and start as cor
   const h = running(2);
   const launched = [1, 2, 3, 4].flatMap((id) => h.launch(id));
   assert.deepEqual(runTaskIds(launched), [1, 2]);
-  assert.deepEqual(states(launched), [[1, 'RUNNING'], [2, 'RUNNING']], 'queued tasks are not RUNNING yet');
+  assert.deepEqual(states(launched), [], 'no RUNNING updates');
   assert.deepEqual(h.machine.snapshot().queued, [3, 4]);
 
   const afterTwo = h.complete(2);
-  assert.deepEqual(states(afterTwo), [[2, 'FINISHED'], [3, 'RUNNING']], 'the finished report goes first');
+  assert.deepEqual(states(afterTwo), [[2, 'FINISHED']]);
   assert.deepEqual(runTaskIds(afterTwo), [3]);
   const afterOne = h.handle({ type: 'TaskErrored', taskId: 1, error: { name: 'Error', message: 'x', stack: '' } });
   assert.deepEqual(runTaskIds(afterOne), [4]);
@@ -50,7 +50,7 @@ test('tasksPerCore: the pool is handed up to cores × tasksPerCore tasks; a kill
   assert.deepEqual(ofType(h.fromDriver({ type: 'KillTask', taskId: 5, reason: 'stage cancelled' }), 'CancelTask').map((c) => c.taskId), [5]);
   // The pool answers a task it had not started with TaskAborted (it never ran).
   const aborted = h.handle({ type: 'TaskAborted', taskId: 5, runTimeMs: 0 });
-  assert.deepEqual(states(aborted), [[5, 'KILLED'], [7, 'RUNNING']]);
+  assert.deepEqual(states(aborted), [[5, 'KILLED']]);
   assert.deepEqual(runTaskIds(aborted), [7]);
   assert.deepEqual(states(h.complete(5)), [], 'a late answer for the killed task is ignored');
   assert.throws(() => new Harness(launchArgs(), undefined, 0), /tasksPerCore must be a positive integer/);
