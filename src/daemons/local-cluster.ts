@@ -48,7 +48,7 @@ export class LocalCluster {
     writeFileSync(this.secretFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   }
 
-  /** Starts the master, then the workers, and resolves once every worker is ALIVE in the master's /json. */
+  /** Starts the master and the workers together, and resolves once every worker has registered with the master. */
   static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'flint-local-'));
     mkdirSync(dir, { recursive: true });
@@ -60,7 +60,9 @@ export class LocalCluster {
       // retry every ~100 ms (flint.worker.registrationRetryInterval) until it listens.
       const port = await freePort();
       cluster.masterUrl = `flint://127.0.0.1:${port}`;
-      const starting = [cluster.#spawn('master', ['master', '--host', '127.0.0.1', '--port', String(port), '--webui-port', '0', ...common], timeoutMs)];
+      const started = (): boolean => true;
+      const registered = (line: Record<string, unknown>): boolean => String(line['msg']).startsWith('Successfully registered with master');
+      const starting = [cluster.#spawn('master', ['master', '--host', '127.0.0.1', '--port', String(port), '--webui-port', '0', ...common], timeoutMs, started)];
       for (let i = 0; i < opts.workers; i++) {
         const workDir = join(dir, `worker-${i + 1}`);
         starting.push(
@@ -68,12 +70,12 @@ export class LocalCluster {
             `worker-${i + 1}`,
             ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, '--conf', 'flint.worker.registrationRetryInterval=100ms', ...common],
             timeoutMs,
+            registered,
           ),
         );
       }
       const [master] = await Promise.all(starting);
       cluster.masterWebUiUrl = `http://127.0.0.1:${(master as RunningDaemon).webUiPort}`;
-      await cluster.#awaitWorkers(opts.workers, timeoutMs);
       return cluster;
     } catch (err) {
       await cluster.stop({ keepDir: true });
@@ -105,52 +107,51 @@ export class LocalCluster {
     if (this.#ownsDir && !keepDir) rmSync(this.dir, { recursive: true, force: true });
   }
 
-  async #spawn(name: string, args: string[], timeoutMs: number): Promise<RunningDaemon> {
+  /**
+   * Starts a daemon and resolves once it logged the line `ready` accepts (after its "started" line, which
+   * gives its ports). Every line goes to `<dir>/<name>.log`.
+   */
+  async #spawn(name: string, args: string[], timeoutMs: number, ready: (line: Record<string, unknown>) => boolean): Promise<RunningDaemon> {
     const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLINT_LOG_LEVEL: process.env['FLINT_LOG_LEVEL'] ?? 'info' } });
-    const log = createWriteStream(join(this.dir, `${name}.log`));
+    const logPath = join(this.dir, `${name}.log`);
+    const log = createWriteStream(logPath);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const daemon: RunningDaemon = { name, child, log, exited, rpcPort: 0, webUiPort: 0 };
     this.#daemons.push(daemon);
     child.stdout?.pipe(log, { end: false });
     let buffered = '';
+    let isReady = false;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new FlintError('FLINT_APP_FAILED', `${name} did not start within ${timeoutMs} ms; see ${join(this.dir, `${name}.log`)}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new FlintError('FLINT_APP_FAILED', `${name} was not ready within ${timeoutMs} ms; see ${logPath}`)), timeoutMs);
       const onExit = (code: number | null): void => {
         clearTimeout(timer);
-        reject(new FlintError('FLINT_APP_FAILED', `${name} exited (code ${code}) before it started; see ${join(this.dir, `${name}.log`)}`));
+        reject(new FlintError('FLINT_APP_FAILED', `${name} exited (code ${code}) before it was ready; see ${logPath}`));
       };
       child.once('exit', onExit);
       child.stderr?.on('data', (chunk: Buffer) => {
         log.write(chunk);
-        if (daemon.rpcPort !== 0) return;
+        if (isReady) return;
         buffered += chunk.toString('utf8');
         let nl: number;
         while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
+          const line = parseJsonLine(buffered.slice(0, nl));
           buffered = buffered.slice(nl + 1);
-          const started = parseStarted(line);
-          if (started !== undefined) {
-            daemon.rpcPort = started.rpcPort;
-            daemon.webUiPort = started.webUiPort;
+          if (line === undefined) continue;
+          if (typeof line['rpcPort'] === 'number' && typeof line['webUiPort'] === 'number') {
+            daemon.rpcPort = line['rpcPort'];
+            daemon.webUiPort = line['webUiPort'];
+          }
+          if (daemon.rpcPort !== 0 && ready(line)) {
+            isReady = true;
+            buffered = '';
             clearTimeout(timer);
             child.off('exit', onExit);
-            buffered = '';
             return resolve();
           }
         }
       });
     });
     return daemon;
-  }
-
-  async #awaitWorkers(count: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
-      const json = await this.masterJson().catch(() => undefined);
-      if (json !== undefined && json.workers.filter((w) => w.state === 'ALIVE').length >= count) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new FlintError('FLINT_APP_FAILED', `the ${count} workers did not register within ${timeoutMs} ms; see the logs in ${this.dir}`);
   }
 }
 
@@ -174,13 +175,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-function parseStarted(line: string): { rpcPort: number; webUiPort: number } | undefined {
-  if (!line.includes('"rpcPort"')) return undefined;
+function parseJsonLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{')) return undefined;
   try {
-    const parsed = JSON.parse(line) as { rpcPort?: unknown; webUiPort?: unknown };
-    if (typeof parsed.rpcPort === 'number' && typeof parsed.webUiPort === 'number') return { rpcPort: parsed.rpcPort, webUiPort: parsed.webUiPort };
+    const parsed: unknown = JSON.parse(line);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
   } catch {
-    // not a JSON line
+    return undefined; // not a JSON line
   }
-  return undefined;
 }

@@ -14,9 +14,7 @@ import { pathToFileURL } from 'node:url';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { ConfigError } from '../errors.ts';
 import { FilePersistenceStore, RECOVERY_DIRECTORY_KEY } from '../io/file-store/file-persistence-store.ts';
-import { ZK_DIR_KEY, ZK_SESSION_TIMEOUT_KEY, ZK_URL_KEY, DEFAULT_ZK_DIR, DEFAULT_ZK_SESSION_TIMEOUT_MS } from '../io/zookeeper/zookeeper-client.ts';
-import { ZooKeeperLeaderElection } from '../io/zookeeper/zookeeper-leader-election.ts';
-import { ZooKeeperPersistenceStore } from '../io/zookeeper/zookeeper-persistence-store.ts';
+import { ZK_DIR_KEY, ZK_SESSION_TIMEOUT_KEY, ZK_URL_KEY, DEFAULT_ZK_DIR, DEFAULT_ZK_SESSION_TIMEOUT_MS } from '../io/zookeeper/keys.ts';
 import { MonarchyLeaderElection, type LeaderElection } from '../ports/leader-election.ts';
 import { NullPersistenceStore, type PersistenceStore } from '../ports/persistence-store.ts';
 import type { Logger } from '../util/logger.ts';
@@ -79,6 +77,11 @@ export async function createRecoveryMode(conf: FlintConf, logger: Logger, cwd = 
     }
     case 'ZOOKEEPER': {
       const options = zooKeeperOptionsFromConf(conf, logger);
+      // Loaded only in this mode: the ZooKeeper client is not needed by other masters.
+      const [{ ZooKeeperPersistenceStore }, { ZooKeeperLeaderElection }] = await Promise.all([
+        import('../io/zookeeper/zookeeper-persistence-store.ts'),
+        import('../io/zookeeper/zookeeper-leader-election.ts'),
+      ]);
       return { mode, store: new ZooKeeperPersistenceStore(options), election: new ZooKeeperLeaderElection(options) };
     }
     case 'CUSTOM':

@@ -6,12 +6,8 @@
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import type { Logger } from '../../util/logger.ts';
 
-export const ZK_URL_KEY = 'flint.deploy.zookeeper.url';
-export const ZK_DIR_KEY = 'flint.deploy.zookeeper.dir';
-export const ZK_SESSION_TIMEOUT_KEY = 'flint.deploy.zookeeper.sessionTimeout';
-
-export const DEFAULT_ZK_DIR = '/flint';
-export const DEFAULT_ZK_SESSION_TIMEOUT_MS = 10_000;
+export { DEFAULT_ZK_DIR, DEFAULT_ZK_SESSION_TIMEOUT_MS, ZK_DIR_KEY, ZK_SESSION_TIMEOUT_KEY, ZK_URL_KEY } from './keys.ts';
+import { DEFAULT_ZK_DIR, DEFAULT_ZK_SESSION_TIMEOUT_MS, ZK_DIR_KEY, ZK_SESSION_TIMEOUT_KEY, ZK_URL_KEY } from './keys.ts';
 
 export interface ZooKeeperOptions {
   /** Connect string, `host:port[,host:port…]` (`flint.deploy.zookeeper.url`). */
