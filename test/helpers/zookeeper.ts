@@ -20,13 +20,24 @@ export function zooKeeperInstalled(): boolean {
   return existsSync(ZOOKEEPER_JAR) && existsSync('/usr/bin/java');
 }
 
+/**
+ * A free loopback port below Linux's ephemeral range (32768 and up): the server is stopped and restarted on the
+ * same port in the outage tests, and a port the kernel hands out for port-0 binds could be taken meanwhile by
+ * another test's daemon. Bounded tries at random ports in [20000, 32000).
+ */
 async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+  throw new Error('no free loopback port in [20000, 32000) after 50 tries');
 }
 
 /** Sends a four-letter word and returns the server's whole answer ('' when nothing answers). */

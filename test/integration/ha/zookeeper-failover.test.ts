@@ -9,14 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import { logLine, newSecret, startWorker, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
 import { freePort, oneLeader, readyz, startRecoveringMaster, startSumAppMidJob, sumAppCompletes, tryMasterJson, zooKeeperConf } from '../../helpers/ha.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
-import { ZooKeeperServer, zooKeeperInstalled } from '../../helpers/zookeeper.ts';
+import { ZooKeeperServer } from '../../helpers/zookeeper.ts';
 
 const children = new ChildGroup();
 const dir = mkdtempSync(join(tmpdir(), 'flint-ha-'));
 const secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
 const WORKER_CONF = ['flint.worker.registrationRetryInterval=200ms'];
 
-describe('ZOOKEEPER recovery mode', { skip: !zooKeeperInstalled() && 'ZooKeeper is not installed (scripts/test-deps.sh)' }, () => {
+describe('ZOOKEEPER recovery mode', () => {
   let zk: ZooKeeperServer;
   before(async () => {
     zk = await ZooKeeperServer.start();
@@ -79,7 +79,7 @@ describe('ZOOKEEPER recovery mode', { skip: !zooKeeperInstalled() && 'ZooKeeper 
   });
 });
 
-describe('ZooKeeper outages', { skip: !zooKeeperInstalled() && 'ZooKeeper is not installed (scripts/test-deps.sh)' }, () => {
+describe('ZooKeeper outages', () => {
   let zk: ZooKeeperServer;
   before(async () => {
     zk = await ZooKeeperServer.start();
