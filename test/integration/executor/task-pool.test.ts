@@ -3,7 +3,7 @@
 // dies, and never more tasks running at once than threads.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +14,21 @@ import { fixtureBundle, slice } from './helpers.ts';
 
 function task(taskId: number, fn: string, records: unknown[] = [taskId], action: LaunchTaskMessage['action'] = { kind: 'collect' }): LaunchTaskMessage {
   return { type: 'LaunchTask', taskId, jobId: 0, partition: taskId, attempt: 0, source: { kind: 'slice', data: slice(records) }, ops: [{ op: 'map', fn }], action };
+}
+
+/** A task that creates `marker` as its first record is read, then applies `fn` to `values`. */
+function markedTask(taskId: number, fn: string, values: number[], marker: string): LaunchTaskMessage {
+  const records = values.map((n) => ({ marker, n }));
+  return { ...task(taskId, fn, records), ops: [{ op: 'map', fn: 'markStarted' }, { op: 'map', fn }] };
+}
+
+/** Waits (bounded) until `marker` exists: the task that creates it has started on a thread. */
+async function started(marker: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!existsSync(marker)) {
+    if (performance.now() > deadline) throw new Error(`the task did not start within ${timeoutMs} ms (no ${marker})`);
+    await new Promise((done) => setTimeout(done, 5));
+  }
 }
 
 /** A pool whose outcomes are recorded in arrival order, with a bounded wait for a task's outcome. */
@@ -90,10 +105,11 @@ describe('the task pool', { timeout: 60_000 }, () => {
 
   test('a killed task queued behind a stuck one ends at once without running; the stuck one is ended and its thread replaced', async () => {
     const r = recorded(1);
-    r.pool.run(task(1, 'spin'), bundlePath);
+    const marker = join(dir, 'spin-started');
+    r.pool.run(markedTask(1, 'spin', [1], marker), bundlePath);
     r.pool.run(task(2, 'square'), bundlePath);
     r.pool.run(task(3, 'square'), bundlePath);
-    await new Promise((done) => setTimeout(done, 200)); // task 1 is spinning
+    await started(marker); // task 1 is spinning
     r.pool.cancel(2, 60_000);
     assert.deepEqual(await r.outcome(2), { type: 'TaskAborted', taskId: 2, runTimeMs: 0 });
     assert.equal(r.outcomes.length, 1, 'nothing else has answered: the thread is still stuck in task 1');
@@ -108,8 +124,9 @@ describe('the task pool', { timeout: 60_000 }, () => {
 
   test('a killed task that yields sees its abort flag before the grace time', async () => {
     const r = recorded(1);
-    r.pool.run(task(1, 'sleepy', Array.from({ length: 500 }, (_, i) => i)), bundlePath);
-    await new Promise((done) => setTimeout(done, 100));
+    const marker = join(dir, 'sleepy-started');
+    r.pool.run(markedTask(1, 'sleepy', Array.from({ length: 500 }, (_, i) => i), marker), bundlePath);
+    await started(marker);
     r.pool.cancel(1, 60_000);
     const killed = await r.outcome(1, 5_000);
     assert.equal(killed.type, 'TaskErrored');
