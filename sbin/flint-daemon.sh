@@ -230,9 +230,10 @@ do_start() {
   local new_pid=$!
   write_pid_file "$new_pid"
 
-  # Up to 5 s for bin/flint to become the node process, then 2 s more to see it keep running.
+  # Up to 15 s for bin/flint to become the node process (a loaded machine can be slow), then 2 s more to see
+  # it keep running.
   local i became_node=0
-  for ((i = 0; i < 25; i++)); do
+  for ((i = 0; i < 75; i++)); do
     is_alive "$new_pid" || break
     if is_node_process "$new_pid"; then
       became_node=1

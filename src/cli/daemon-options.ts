@@ -81,3 +81,25 @@ export function requireAuthenticationByDefault(conf: FlintConf, logger: Logger):
     );
   }
 }
+
+/**
+ * SIGTERM and SIGINT handlers installed before a daemon starts, so a signal that arrives while it is still
+ * loading or binding stops it cleanly (exit 0) instead of killing the process: once `attach` hands over the
+ * daemon, a signal that came earlier shuts it down at once.
+ */
+export function stopOnSignals(): { attach(daemon: { shutdown(reason: string): Promise<unknown> }): void } {
+  let daemon: { shutdown(reason: string): Promise<unknown> } | undefined;
+  let early: string | undefined;
+  const onSignal = (signal: string): void => {
+    if (daemon !== undefined) void daemon.shutdown(`received ${signal}`);
+    else early ??= signal;
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  return {
+    attach(started) {
+      daemon = started;
+      if (early !== undefined) void started.shutdown(`received ${early}`);
+    },
+  };
+}

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { loadConf } from '../conf/load-conf.ts';
 import { createLogger } from '../util/logger.ts';
-import { collect, parseHost, parsePort, pick, requireAuthenticationByDefault, type Env } from './daemon-options.ts';
+import { collect, parseHost, parsePort, pick, requireAuthenticationByDefault, stopOnSignals, type Env } from './daemon-options.ts';
 
 interface MasterFlags {
   host?: string;
@@ -23,6 +23,7 @@ export function masterCommand(flintHome: string, env: Env = process.env): Comman
     .option('--properties-file <file>', 'properties file (default: conf/flint-defaults.conf)')
     .option('--conf <key=value>', 'a configuration key, repeatable', collect, [])
     .action(async (flags: MasterFlags) => {
+      const signals = stopOnSignals();
       const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: ['FLINT_DAEMON_OPTS', 'FLINT_MASTER_OPTS'], env, flintHome });
       const host = parseHost(pick(flags.host, '--host', env, 'FLINT_MASTER_HOST'));
       const port = parsePort(pick(flags.port, '--port', env, 'FLINT_MASTER_PORT'), 7077);
@@ -43,8 +44,7 @@ export function masterCommand(flintHome: string, env: Env = process.env): Comman
         { masterUrl: daemon.masterUrl, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, recoveryMode: mode },
         `Master started at ${daemon.masterUrl} (web UI http://${publicHost}:${daemon.webUiPort})`,
       );
-      process.once('SIGTERM', () => void daemon.shutdown('received SIGTERM'));
-      process.once('SIGINT', () => void daemon.shutdown('received SIGINT'));
+      signals.attach(daemon);
       process.exitCode = await daemon.exited;
     });
 }

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { loadConf } from '../conf/load-conf.ts';
 import { parseMasterUrls, formatRpcAddress } from '../rpc/address.ts';
 import { createLogger } from '../util/logger.ts';
-import { collect, parseHost, requireAuthenticationByDefault, parseMemoryMb, parsePort, parsePositiveInt, pick, type Env } from './daemon-options.ts';
+import { collect, parseHost, requireAuthenticationByDefault, parseMemoryMb, parsePort, parsePositiveInt, pick, stopOnSignals, type Env } from './daemon-options.ts';
 
 interface WorkerFlags {
   cores?: string;
@@ -38,6 +38,7 @@ export function workerCommand(flintHome: string, env: Env = process.env): Comman
     .option('--properties-file <file>', 'properties file (default: conf/flint-defaults.conf)')
     .option('--conf <key=value>', 'a configuration key, repeatable', collect, [])
     .action(async (masterUrl: string, flags: WorkerFlags) => {
+      const signals = stopOnSignals();
       const masters = parseMasterUrls(masterUrl).map(formatRpcAddress);
       const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: ['FLINT_DAEMON_OPTS', 'FLINT_WORKER_OPTS'], env, flintHome });
       const base = {
@@ -56,9 +57,7 @@ export function workerCommand(flintHome: string, env: Env = process.env): Comman
         { workerId: daemon.workerId, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, cores: base.cores, memoryMb: base.memoryMb },
         `Worker ${daemon.workerId} started on ${base.host}:${daemon.rpcPort} (web UI port ${daemon.webUiPort})`,
       );
-      const stop = (signal: string) => void daemon.shutdown(`received ${signal}`);
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      signals.attach(daemon);
       process.exitCode = await daemon.exited;
     });
 }
