@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -57,7 +57,7 @@ export class LocalCluster {
     try {
       const common = ['--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...(opts.conf ?? []).flatMap((c) => ['--conf', c])];
       // The master's port is chosen here so that the workers can start at the same time as the master; they
-      // retry every ~100 ms (flint.worker.registrationRetryInterval) until it listens.
+      // retry every 20–60 ms (flint.worker.registrationRetryInterval=40ms) until it listens.
       const port = await freePort();
       cluster.masterUrl = `flint://127.0.0.1:${port}`;
       const started = (): boolean => true;
@@ -68,7 +68,7 @@ export class LocalCluster {
         starting.push(
           cluster.#spawn(
             `worker-${i + 1}`,
-            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, '--conf', 'flint.worker.registrationRetryInterval=100ms', ...common],
+            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, '--conf', 'flint.worker.registrationRetryInterval=40ms', ...common],
             timeoutMs,
             registered,
           ),
@@ -163,8 +163,40 @@ export interface MasterJson {
   readonly completedapps: ReadonlyArray<{ readonly id: string; readonly name: string; readonly state: string }>;
 }
 
-/** A loopback port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
+/**
+ * A loopback port nobody listens on right now, chosen below the kernel's ephemeral range: the port is given to
+ * a daemon that binds it a moment later, and a port from the ephemeral range could meanwhile be handed to any
+ * process binding port 0 (the workers starting alongside, for one). Falls back to a kernel-chosen port when
+ * the ephemeral range leaves no room below it. Bounded tries.
+ */
+export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  const from = 10_000;
+  for (let attempt = 0; attempt < 50 && low - from > 1_000; attempt++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    if (await canBind(port)) return port;
+  }
+  return bindAny();
+}
+
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function bindAny(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
