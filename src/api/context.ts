@@ -31,7 +31,6 @@ import { appMainPath, installSignalHandlers, trackContext } from './run-app.ts';
 
 /** The module that `import … from 'flint'` means inside the bundle executors load. */
 const REMOTE_API = join(dirname(fileURLToPath(import.meta.url)), 'remote.ts');
-const SECRET_KEY = /secret|password|token|credential/i;
 
 export interface FlintContextOptions {
   /** `flint://host:7077`, or a comma list for standby masters (`flint.master`). */
@@ -136,7 +135,7 @@ export class FlintContext {
       env,
       config: driverConfig,
       bundle: bundling,
-      executorConf: executorConf(conf),
+      executorConf: Object.fromEntries(conf.withoutSecrets()), // executors get the secret from the worker
       logger,
       events: {
         progress: (jobId, total, done, running) => {
@@ -304,7 +303,7 @@ export class FlintContext {
     if (tasks.length === 0) return [];
     const { done } = this.#runtime.runJob(tasks);
     const encoded = await done;
-    return encoded.map((bytes) => decodeResult(bytes));
+    return encoded.map((bytes) => decode(bytes));
   }
 }
 
@@ -315,20 +314,13 @@ export class ApplicationFailedError extends FlintError {
   }
 }
 
-function decodeResult(bytes: Uint8Array): unknown {
-  return decode(bytes);
-}
-
 function contextConf(options: FlintContextOptions): FlintConf {
   const conf = new FlintConf(launchContext()?.conf ?? []);
   for (const [key, value] of Object.entries(options.conf ?? {})) conf.set(key, String(value));
   if (options.master !== undefined) conf.set('flint.master', options.master);
   if (options.appName !== undefined) conf.set('flint.app.name', options.appName);
   // A secret given without flint.authenticate means: authenticate.
-  if (!conf.has('flint.authenticate') && (conf.has('flint.authenticate.secret') || conf.has('flint.authenticate.secret.file'))) {
-    conf.set('flint.authenticate', 'true');
-  }
-  return conf;
+  return conf.withAuthenticationWhenSecretGiven();
 }
 
 function applicationDescription(conf: FlintConf): Omit<ApplicationDescription, 'command'> {
@@ -349,13 +341,6 @@ function applicationDescription(conf: FlintConf): Omit<ApplicationDescription, '
     ...(limit === undefined ? {} : { initialExecutorLimit: conf.getInt('flint.dynamicAllocation.initialExecutors', 0, { min: 0 }) }),
     user: safeUser(),
   };
-}
-
-/** The conf executors get in AppConfigResponse: every key but secrets (they get the secret from the worker). */
-function executorConf(conf: FlintConf): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of conf.entries()) if (!SECRET_KEY.test(key)) out[key] = value;
-  return out;
 }
 
 function safeUser(): string {

@@ -4,10 +4,8 @@
 
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { setLaunchContext } from '../api/launch-context.ts';
-import { registerFlintResolution } from '../api/resolve-flint.ts';
+import { launchApp } from '../api/launch-app.ts';
 import { addShutdownHook, installSignalHandlers, whenAppDone } from '../api/run-app.ts';
-import { pathToFileURL } from 'node:url';
 import { LocalCluster } from '../daemons/local-cluster.ts';
 import { ConfigError } from '../errors.ts';
 
@@ -54,8 +52,7 @@ export function demoCommand(flintHome: string): Command {
       const app = join(flintHome, 'examples', 'pi.ts');
       out(`Running ${app} with ${samples} samples over ${slices} slices…`);
       try {
-        registerFlintResolution();
-        setLaunchContext({
+        await launchApp({
           appMain: app,
           appArgs: [String(samples), String(slices)],
           conf: [
@@ -66,7 +63,6 @@ export function demoCommand(flintHome: string): Command {
             ['flint.executor.memory', '512m'],
           ],
         });
-        await import(pathToFileURL(app).href);
         await whenAppDone();
       } finally {
         await stopCluster();

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { setLaunchContext } from '../api/launch-context.ts';
-import { registerFlintResolution } from '../api/resolve-flint.ts';
+import { launchApp } from '../api/launch-app.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { loadConf } from '../conf/load-conf.ts';
 import { ConfigError, FlintError } from '../errors.ts';
@@ -37,8 +36,6 @@ interface SubmitFlags {
   kill?: string;
   status?: string;
 }
-
-const SECRET_KEY = /secret|password|token|credential/i;
 
 export function submitCommand(flintHome: string, env: Env = process.env): Command {
   return new Command('submit')
@@ -106,10 +103,8 @@ function submitConf(flags: SubmitFlags, flintHome: string, env: Env): FlintConf 
 /** Client mode: the driver is this process. The app's runApp(main) takes it from here. */
 async function runInThisProcess(conf: FlintConf, appPath: string, args: string[]): Promise<void> {
   if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
-  registerFlintResolution();
-  setLaunchContext({ appMain: appPath, appArgs: args, conf: conf.entries() });
   try {
-    await import(pathToFileURL(appPath).href);
+    await launchApp({ appMain: appPath, appArgs: args, conf: conf.entries() });
   } catch (err) {
     throw new FlintError('FLINT_APP_FAILED', `cannot load the application ${appPath}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
@@ -128,8 +123,8 @@ async function submitDriver(conf: FlintConf, master: string, appPath: string, ar
     renameSync(temp, bundlePath);
   }
   if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
-  const rpc = readRpcSettings(withAuthDefault(conf));
-  const confArgs = conf.entries().filter(([k]) => !SECRET_KEY.test(k)).flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
+  const rpc = readRpcSettings(conf.withAuthenticationWhenSecretGiven());
+  const confArgs = conf.withoutSecrets().flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
   const description: DriverDescription = {
     appResource: pathToFileURL(bundlePath).href,
     memoryMb: Math.ceil(conf.getSizeBytes('flint.driver.memory', '1g', 'm') / 2 ** 20),
@@ -171,19 +166,12 @@ async function driverStatus(conf: FlintConf, master: string, driverId: string): 
   if (reply.exception !== undefined) process.stdout.write(`Exception from cluster was: ${reply.exception}\n`);
 }
 
-function withAuthDefault(conf: FlintConf): FlintConf {
-  if (!conf.has('flint.authenticate') && (conf.has('flint.authenticate.secret') || conf.has('flint.authenticate.secret.file'))) {
-    return conf.clone().set('flint.authenticate', 'true');
-  }
-  return conf;
-}
-
 /**
  * Asks every master; the ALIVE one answers with success (a standby refuses: "Can only accept driver
  * submissions in ALIVE state"). Returns the first successful reply, else the last refusal.
  */
 async function askLeader(conf: FlintConf, master: string, message: ClientToMaster): Promise<MasterReply> {
-  const env = await RpcEnv.create({ name: 'flintSubmit', clientMode: true, conf: withAuthDefault(conf), logger: silentLogger });
+  const env = await RpcEnv.create({ name: 'flintSubmit', clientMode: true, conf: conf.withAuthenticationWhenSecretGiven(), logger: silentLogger });
   try {
     const masters = parseMasterUrls(master).map(formatRpcAddress);
     const errors: string[] = [];

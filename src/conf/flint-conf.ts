@@ -9,6 +9,14 @@ import { parseDurationMs, parseSizeBytes, type DurationUnit, type SizeUnit } fro
 
 const SECRET_KEY = /secret|password|token|credential/i;
 
+/** What a secret-looking value is shown as in logs, UIs and command lines. */
+export const REDACTED = '*********(redacted)';
+
+/** Whether `key` looks like it holds a secret (its value is never logged, shown or passed on). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
 export class FlintConf {
   readonly #entries = new Map<string, string>();
 
@@ -80,11 +88,28 @@ export class FlintConf {
 
   /** All entries, with secret-looking values replaced, for logs and UIs. */
   redacted(): Array<[string, string]> {
-    return [...this.#entries].map(([key, value]) => [key, SECRET_KEY.test(key) ? '*********(redacted)' : value]);
+    return [...this.#entries].map(([key, value]) => [key, isSecretKey(key) ? REDACTED : value]);
   }
 
   entries(): Array<[string, string]> {
     return [...this.#entries];
+  }
+
+  /** All entries but the secret-looking ones: what may be passed on to other processes. */
+  withoutSecrets(): Array<[string, string]> {
+    return [...this.#entries].filter(([key]) => !isSecretKey(key));
+  }
+
+  /**
+   * A copy with `flint.authenticate=true` when a secret is given but `flint.authenticate` is not set: how
+   * clients (drivers, `flint submit`) read "here is the secret".
+   */
+  withAuthenticationWhenSecretGiven(): FlintConf {
+    const copy = this.clone();
+    if (!copy.has('flint.authenticate') && (copy.has('flint.authenticate.secret') || copy.has('flint.authenticate.secret.file'))) {
+      copy.set('flint.authenticate', 'true');
+    }
+    return copy;
   }
 
   clone(): FlintConf {

@@ -5,10 +5,9 @@
 // stdin closing means the worker is gone (Spark's WorkerWatcher).
 
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { setLaunchContext } from '../api/launch-context.ts';
-import { registerFlintResolution } from '../api/resolve-flint.ts';
+import { launchApp } from '../api/launch-app.ts';
 import { appWasStarted, stopAllContexts, whenAppDone } from '../api/run-app.ts';
+import { parseConfPair } from '../conf/load-conf.ts';
 
 function fail(message: string): never {
   process.stderr.write(`flint driver: ${message}\n`);
@@ -21,8 +20,12 @@ if (dash < 0) fail('usage: driver.ts [--conf key=value]... -- <worker url> <app>
 const conf: Array<[string, string]> = [];
 for (let i = 0; i < dash; i += 2) {
   const pair = argv[i + 1];
-  if (argv[i] !== '--conf' || pair === undefined || !pair.includes('=')) fail(`expected --conf key=value, got ${JSON.stringify(argv[i])}`);
-  conf.push([pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]);
+  if (argv[i] !== '--conf' || pair === undefined) fail(`expected --conf key=value, got ${JSON.stringify(argv[i])}`);
+  try {
+    conf.push(parseConfPair(pair));
+  } catch (err) {
+    fail((err as Error).message);
+  }
 }
 const [workerUrl, app, ...appArgs] = argv.slice(dash + 1);
 if (workerUrl === undefined || app === undefined) fail('missing <worker url> or <app> after --');
@@ -39,10 +42,8 @@ if (!process.stdin.isTTY) {
 }
 
 const appMain = resolve(app);
-registerFlintResolution();
-setLaunchContext({ appMain, appArgs, conf });
 try {
-  await import(pathToFileURL(appMain).href);
+  await launchApp({ appMain, appArgs, conf });
 } catch (err) {
   fail(`cannot load ${appMain}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
 }

@@ -13,12 +13,11 @@
 //     Drivers: {{WORKER_URL}} {{USER_JAR}}.
 //   - in executor `nodeOptions` (Spark's javaOpts), the substrings {{APP_ID}} and {{EXECUTOR_ID}}.
 
+import { isSecretKey, REDACTED } from '../conf/flint-conf.ts';
 import type { ApplicationDescription, Command, DriverDescription } from '../protocol/messages.ts';
 import type { WorkerConfig } from './worker-config.ts';
 import type { DriverLaunchSpec, ExecutorLaunchSpec } from './worker-effect.ts';
 
-const REDACTED = '*********(redacted)';
-const SECRET = /secret|password|token|credential/i;
 
 /** The programs a `flint:<entry>` main module may name, relative to the Flint home. */
 export const FLINT_ENTRIES: Readonly<Record<string, string>> = {
@@ -73,7 +72,7 @@ export function substituteArguments(args: readonly string[], values: Readonly<Re
 /** `key=value` arguments and environment entries whose key looks secret lose their value (for logs and UIs). */
 export function redactArgument(arg: string): string {
   const eq = arg.indexOf('=');
-  return eq > 0 && SECRET.test(arg.slice(0, eq)) ? `${arg.slice(0, eq + 1)}${REDACTED}` : arg;
+  return eq > 0 && isSecretKey(arg.slice(0, eq)) ? `${arg.slice(0, eq + 1)}${REDACTED}` : arg;
 }
 
 function quoted(argv: readonly string[]): string {
@@ -88,7 +87,7 @@ export function stderrHeader(title: string, argv: readonly string[]): string {
 /** Spark's `Command.toString`, for the worker's `/json`. Secret-looking environment values are redacted. */
 export function describeCommand(command: Command): string {
   const env = Object.entries(command.environment)
-    .map(([key, value]) => `${key}=${SECRET.test(key) ? REDACTED : value}`)
+    .map(([key, value]) => `${key}=${isSecretKey(key) ? REDACTED : value}`)
     .join(', ');
   return (
     `Command(${command.mainModule},List(${command.arguments.join(', ')}),Map(${env}),` +

@@ -5,6 +5,7 @@
 // exits, so a test that fails before its `after()` still leaves no process behind.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -291,4 +292,21 @@ export function describeExit(exit: Exit): string {
 
 function tail(text: string, max = 4_000): string {
   return text.length > max ? `…${text.slice(-max)}` : text;
+}
+
+/**
+ * Processes other than this one whose command line mentions `text`, or whose working directory is under it
+ * (executors and drivers run in their work dirs). For checking that nothing of a test was left running.
+ */
+export function processesOf(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text) || readlinkSync(`/proc/${entry}/cwd`).startsWith(text)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
 }

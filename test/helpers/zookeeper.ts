@@ -8,9 +8,10 @@
 
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/daemons/local-cluster.ts';
 import { spawnChild, waitFor, type ChildHandle } from './process.ts';
 
 const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
@@ -18,26 +19,6 @@ export const TICK_MS = 200;
 
 export function zooKeeperInstalled(): boolean {
   return existsSync(ZOOKEEPER_JAR) && existsSync('/usr/bin/java');
-}
-
-/**
- * A free loopback port below Linux's ephemeral range (32768 and up): the server is stopped and restarted on the
- * same port in the outage tests, and a port the kernel hands out for port-0 binds could be taken meanwhile by
- * another test's daemon. Bounded tries at random ports in [20000, 32000).
- */
-async function freeLoopbackPort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const server = createServer();
-    const bound = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (!bound) continue;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-  }
-  throw new Error('no free loopback port in [20000, 32000) after 50 tries');
 }
 
 /** Sends a four-letter word and returns the server's whole answer ('' when nothing answers). */
@@ -79,7 +60,7 @@ export class ZooKeeperServer {
   static async start(timeoutMs = 30_000): Promise<ZooKeeperServer> {
     if (!zooKeeperInstalled()) throw new Error(`ZooKeeper is not installed (${ZOOKEEPER_JAR}); run scripts/test-deps.sh as root`);
     const dir = await mkdtemp(join(tmpdir(), 'flint-zookeeper-'));
-    const server = new ZooKeeperServer(await freeLoopbackPort(), dir);
+    const server = new ZooKeeperServer(await freePort(), dir);
     await writeFile(
       join(dir, 'zoo.cfg'),
       [

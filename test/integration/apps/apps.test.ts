@@ -6,26 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
-import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { ChildGroup, processesOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
 
 const MAIN = 'src/cli/main.ts';
 const APP = 'test/fixtures/apps/test-app.ts';
 const children = new ChildGroup();
-
-/** Processes whose command line mentions `text` (the executors of an app, the daemons of a cluster dir). */
-function processesMentioning(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes(text)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 function spawn(cluster: LocalCluster, args: string[], label: string): ChildHandle {
   return children.spawnNodeScript(MAIN, ['submit', '--master', cluster.masterUrl, '--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...args], { label });
@@ -67,11 +52,11 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.deepEqual(executors.map((e) => e.memory), [300, 300, 300]);
     assert.equal(workerJsons.reduce((sum, w) => sum + w.coresused, 0), 3, 'one core used per executor');
     assert.equal(stdoutValue(app, 'RESULT'), '100');
-    assert.equal(processesMentioning(appId).length, 3, 'three executor processes run for the app');
+    assert.equal(processesOf(appId).length, 3, 'three executor processes run for the app');
     writeFileSync(marker, 'go');
     const done = await finished(app);
     assert.equal(done.code, 0, done.stderr);
-    await waitFor(() => processesMentioning(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
+    await waitFor(() => processesOf(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
     await waitFor(async () => (await cluster.masterJson()).completedapps.some((a) => a.id === appId && a.state === 'FINISHED'), { timeoutMs: 10_000, what: 'the app to be FINISHED' });
   });
 
@@ -100,7 +85,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.equal(run.code, 1);
     assert.match(run.stderr, /uncaught error, stopping the application: Error: boom from a timer/);
     await waitFor(async () => (await cluster.masterJson()).completedapps.some((a) => a.id === appId), { timeoutMs: 10_000, what: 'the app to be completed' });
-    await waitFor(() => processesMentioning(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
+    await waitFor(() => processesOf(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
   });
 
   test('kill -9 of an executor mid-job: the job completes with the correct result', async () => {
@@ -108,7 +93,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     const app = spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'sum', '400', '40', '15', progress], 'sum app');
     const appId = await waitFor(() => stdoutValue(app, 'APP'), { timeoutMs: 30_000, what: 'the app to register' });
     await midJob(progress, app);
-    const victim = processesMentioning(appId)[0];
+    const victim = processesOf(appId)[0];
     assert.ok(victim, 'an executor is running');
     process.kill(victim, 'SIGKILL');
     const done = await finished(app);
@@ -150,7 +135,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     const progress = mkdtempSync(join(tmpdir(), 'flint-progress-'));
     const app = spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'sum', '400', '40', '15', progress], 'sum app (worker kill)');
     const appId = await waitFor(() => stdoutValue(app, 'APP'), { timeoutMs: 30_000, what: 'the app to register' });
-    await waitFor(() => processesMentioning(appId).length === 2, { timeoutMs: 30_000, what: 'two executors' });
+    await waitFor(() => processesOf(appId).length === 2, { timeoutMs: 30_000, what: 'two executors' });
     await midJob(progress, app);
     const worker = cluster.workers[0];
     assert.ok(worker?.pid);

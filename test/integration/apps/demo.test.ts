@@ -1,30 +1,15 @@
 // `flint demo`, the main job, through bin/flint as a user runs it: it starts a cluster, runs pi, prints the
 // result and the master's URL, and leaves no process behind, also when interrupted with Ctrl-C.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ChildGroup, REPO_ROOT, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { ChildGroup, processesOf, REPO_ROOT, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
 
 const children = new ChildGroup();
 after(() => children.killAll());
 
 function demo(args: string[]): ChildHandle {
   return children.add(spawnChild(join(REPO_ROOT, 'bin/flint'), ['demo', ...args], { label: 'flint demo' }));
-}
-
-/** Processes whose command line mentions `dir` or whose working directory is inside it (executors, drivers). */
-function processesOf(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir) || readlinkSync(`/proc/${entry}/cwd`).startsWith(dir)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids;
 }
 
 function logsDir(child: ChildHandle): string | undefined {
