@@ -102,9 +102,21 @@ is_node_process() {
   [[ "$args" == *"/src/cli/main.ts $command "* ]]
 }
 
-# True while PID exists and is not a zombie.
+# True while PID exists and is not a zombie. Not from its cmdline: that reads empty for a moment while the
+# process execs (bin/flint becoming node), and the process is alive then.
 is_alive() {
-  [[ -n "$(cmdline_of "$1")" ]]
+  local pid=$1 stat line
+  [[ "$pid" =~ ^[1-9][0-9]{0,9}$ ]] || return 1
+  if [[ -r /proc/self/stat ]]; then
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+    # Field 3, the state, follows the last ')' (the command name in parentheses may hold spaces).
+    stat="${stat##*) }"
+    [[ -n "$stat" && "${stat:0:1}" != Z ]]
+  else
+    line="$(ps -p "$pid" -o stat= 2>/dev/null)" || return 1
+    line="${line//[[:space:]]/}"
+    [[ -n "$line" && "$line" != Z* ]]
+  fi
 }
 
 # The pid recorded in the pid file, or nothing if it does not hold one.

@@ -246,6 +246,34 @@ export async function readReadyLine(child: ChildHandle, timeoutMs = 10_000): Pro
 }
 
 /**
+ * Polls `probe` like waitFor while `child` runs: fails at once, with its output, if the child exits first, and on a
+ * timeout the error shows the child's stdout and stderr too.
+ */
+export async function waitForChild<T>(
+  child: ChildHandle,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  { timeoutMs = 5_000, intervalMs = 10, what = 'the condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const output = () => `stdout:\n${tail(child.stdoutLines.join('\n'))}\nstderr:\n${tail(child.stderr())}`;
+  const exitedFirst = Symbol('exited');
+  let result: T | typeof exitedFirst;
+  try {
+    result = await waitFor<T | typeof exitedFirst>(
+      async () => {
+        const value = await probe();
+        if (value !== undefined && value !== false) return value;
+        return child.exit === undefined ? undefined : exitedFirst;
+      },
+      { timeoutMs, intervalMs, what: `${what} (${child.label})` },
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; ${output()}`, { cause: err });
+  }
+  if (result === exitedFirst) throw new Error(`${child.label} exited (${describeExit(child.exit as Exit)}) before ${what}; ${output()}`);
+  return result;
+}
+
+/**
  * Polls `probe` until it returns something other than undefined/false, at most `timeoutMs` and
  * `timeoutMs / intervalMs + 1` times; then throws naming `what`.
  */

@@ -58,6 +58,18 @@ export class ZooKeeperServer {
   }
 
   static async start(timeoutMs = 30_000): Promise<ZooKeeperServer> {
+    const server = await ZooKeeperServer.prepare();
+    try {
+      await server.start(timeoutMs);
+    } catch (err) {
+      await server.destroy();
+      throw err;
+    }
+    return server;
+  }
+
+  /** A server with its port, conf and data directory, not started yet (for tests of a ZooKeeper that is down). */
+  static async prepare(): Promise<ZooKeeperServer> {
     if (!zooKeeperInstalled()) throw new Error(`ZooKeeper is not installed (${ZOOKEEPER_JAR}); run scripts/test-deps.sh as root`);
     const dir = await mkdtemp(join(tmpdir(), 'flint-zookeeper-'));
     const server = new ZooKeeperServer(await freePort(), dir);
@@ -74,13 +86,13 @@ export class ZooKeeperServer {
         '',
       ].join('\n'),
     );
-    try {
-      await server.start(timeoutMs);
-    } catch (err) {
-      await server.destroy();
-      throw err;
-    }
     return server;
+  }
+
+  /** The server's output so far (its log goes to stdout), for test failures. */
+  output(): string {
+    const child = this.#child;
+    return child === undefined ? '(not running)' : `${child.stdoutLines.slice(-40).join('\n')}\n${child.stderr().slice(-2_000)}`;
   }
 
   /** Starts the server (again) on the same port and data directory and waits until it serves requests (`srvr`). */

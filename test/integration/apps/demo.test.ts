@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ChildGroup, processesOf, REPO_ROOT, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { ChildGroup, processesOf, REPO_ROOT, spawnChild, waitFor, waitForChild, type ChildHandle } from '../../helpers/process.ts';
 
 const children = new ChildGroup();
 after(() => children.killAll());
@@ -18,7 +18,7 @@ function logsDir(child: ChildHandle): string | undefined {
 
 test('flint demo runs pi on a fresh local cluster and leaves nothing running', async () => {
   const run = demo(['--samples', '400000', '--slices', '8']);
-  const dir = await waitFor(() => logsDir(run), { timeoutMs: 60_000, what: 'the demo to start its cluster' });
+  const dir = await waitForChild(run, () => logsDir(run), { timeoutMs: 60_000, what: 'the demo to start its cluster' });
   const exit = await run.exited;
   const out = run.stdoutLines.join('\n');
   assert.equal(exit.code, 0, `${out}\n${run.stderr()}`);
@@ -31,8 +31,8 @@ test('flint demo runs pi on a fresh local cluster and leaves nothing running', a
 
 test('Ctrl-C stops the demo, its app and its cluster', async () => {
   const run = demo(['--samples', '4000000000', '--slices', '400']);
-  const dir = await waitFor(() => logsDir(run), { timeoutMs: 60_000, what: 'the demo to start its cluster' });
-  await waitFor(() => processesOf(dir).length >= 5, { timeoutMs: 30_000, what: 'the master, 2 workers and their executors to run' });
+  const dir = await waitForChild(run, () => logsDir(run), { timeoutMs: 60_000, what: 'the demo to start its cluster' });
+  await waitForChild(run, () => processesOf(dir).length >= 5, { timeoutMs: 30_000, what: 'the master, 2 workers and their executors to run' });
   run.killNow('SIGINT');
   const exit = await run.exited;
   assert.equal(exit.code, 130, run.stderr());

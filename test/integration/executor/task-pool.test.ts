@@ -146,12 +146,26 @@ describe('the task pool', { timeout: 60_000 }, () => {
 
   test('never more tasks run at once than threads, and tasks spread over the threads', async () => {
     const r = recorded(2);
-    const started = performance.now();
-    // sleepy: 20 ms per record; 6 tasks of 5 records on 2 threads take ≥ 3 × 100 ms.
-    for (let id = 1; id <= 6; id++) r.pool.run(task(id, 'sleepy', [1, 2, 3, 4, 5]), bundlePath);
-    await Promise.all([1, 2, 3, 4, 5, 6].map((id) => r.outcome(id)));
-    const elapsedMs = performance.now() - started;
-    assert.ok(elapsedMs >= 290, `6 tasks of ≥ 100 ms on 2 threads took ${elapsedMs} ms`);
-    assert.ok(elapsedMs < 590, `the 2 threads shared the work: ${elapsedMs} ms`);
+    for (let id = 1; id <= 6; id++) r.pool.run(task(id, 'sleepySpan', [1, 2, 3, 4, 5]), bundlePath);
+    type Span = { x: number; thread: number; start: number; end: number };
+    const tasks = await Promise.all([1, 2, 3, 4, 5, 6].map(async (id) => valueOf(await r.outcome(id)) as Span[]));
+    // Each task ran its records in order, on one thread.
+    const spans = tasks.map((records, i) => {
+      assert.deepEqual(records.map((s) => s.x), [1, 2, 3, 4, 5], `task ${i + 1}'s records`);
+      assert.equal(new Set(records.map((s) => s.thread)).size, 1, `task ${i + 1} ran on one thread`);
+      return { thread: records[0]!.thread, start: records[0]!.start, end: records.at(-1)!.end };
+    });
+    assert.equal(new Set(spans.map((s) => s.thread)).size, 2, 'both threads ran tasks');
+    // At any instant at most 2 tasks were between their first record's start and their last record's end
+    // (a sweep over the span edges, ends before starts at equal times), and never 2 on one thread.
+    const edges = spans.flatMap((s) => [{ at: s.start, d: 1 }, { at: s.end, d: -1 }]).sort((a, b) => a.at - b.at || a.d - b.d);
+    let running = 0;
+    let most = 0;
+    for (const e of edges) most = Math.max(most, (running += e.d));
+    assert.ok(most <= 2, `${most} tasks ran at once on 2 threads: ${JSON.stringify(spans)}`);
+    for (const s of spans) {
+      const sameThread = spans.filter((o) => o !== s && o.thread === s.thread && o.start < s.end && s.start < o.end);
+      assert.deepEqual(sameThread, [], `two tasks at once on thread ${s.thread}`);
+    }
   });
 });

@@ -82,8 +82,7 @@ describe('ZOOKEEPER recovery mode', () => {
 describe('ZooKeeper outages', () => {
   let zk: ZooKeeperServer;
   before(async () => {
-    zk = await ZooKeeperServer.start();
-    await zk.stop();
+    zk = await ZooKeeperServer.prepare();
   });
   after(async () => {
     await children.killAll();
@@ -97,7 +96,9 @@ describe('ZooKeeper outages', () => {
     assert.equal(await readyz(master.webUiPort), 503);
 
     await zk.start();
-    await untilMasterJson(master.webUiPort, (j) => j.status === 'ALIVE', 'the master to lead once ZooKeeper is up', 30_000);
+    await untilMasterJson(master.webUiPort, (j) => j.status === 'ALIVE', 'the master to lead once ZooKeeper is up', 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nmaster's log:\n${master.child.stderr().slice(-6_000)}\nZooKeeper's log:\n${zk.output()}`, { cause: err });
+    });
 
     await zk.stop();
     const exit = await Promise.race([master.child.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000).unref())]);
