@@ -14,7 +14,7 @@ const coreFolders = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'work/**', 'logs/**', '.flint/**'] },
+  { ignores: ['node_modules/**', 'work/**', 'logs/**', '.flint/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

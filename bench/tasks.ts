@@ -1,5 +1,6 @@
 // bench:tasks — the application path end to end on this machine: a real master and 2 workers (processes
-// started through the CLI), this process as the driver, executors started by the workers.
+// started through the CLI, from the build bin/flint runs), this process as the driver, executors started by the
+// workers.
 //
 //   (a) coldStartMs       launching the master and 2 workers until both have registered (checked in /json)
 //   (b) firstExecutorMs   from FlintContext.create() until the first executor has registered with the driver
@@ -12,6 +13,7 @@
 
 import { FlintContext, runApp } from 'flint';
 import { LocalCluster } from '../src/daemons/local-cluster.ts';
+import { currentBuildCli } from './lib/build.ts';
 import { formatTable, percentile } from './lib/stats.ts';
 
 export function noop(x: number): number {
@@ -42,8 +44,9 @@ runApp(async () => {
   }, DEADLINE_MS);
   deadline.unref();
 
+  const cli = currentBuildCli();
   // (a) Cold start. Each worker offers 2 cores so that a replacement executor fits after a worker is killed.
-  const [cluster, coldStartMs] = await timed(() => LocalCluster.start({ workers: 2, coresPerWorker: 2, memoryPerWorker: '2g', conf: ['flint.worker.timeout=10s'] }));
+  const [cluster, coldStartMs] = await timed(() => LocalCluster.start({ cli, workers: 2, coresPerWorker: 2, memoryPerWorker: '2g', conf: ['flint.worker.timeout=10s'] }));
   try {
     const alive = (await cluster.masterJson()).workers.filter((w) => w.state === 'ALIVE').length;
     if (alive !== 2) throw new Error(`the master's /json shows ${alive} ALIVE workers after the cold start, expected 2`);

@@ -87,19 +87,22 @@ cmdline_of() {
 }
 
 # True while PID is a Flint node process running COMMAND: `bin/flint <command>` while it sets itself up,
-# then `node .../src/cli/main.ts <command>`. A recycled pid that now names another program is not.
+# then `node .../dist/current/cli.mjs <command>` (or `node .../src/cli/main.ts <command>` with
+# FLINT_FROM_SOURCES). A recycled pid that now names another program is not.
 is_flint_process() {
   local pid=$1 args
   [[ "$pid" =~ ^[1-9][0-9]{0,9}$ ]] || return 1
   args="$(cmdline_of "$pid")"
-  [[ "$args" == *"/bin/flint $command "* || "$args" == *"/src/cli/main.ts $command "* ]]
+  [[ "$args" == *"/bin/flint $command "* ]] || is_node_cmdline "$args"
 }
 
 # True once PID has become the node process (past bin/flint's setup).
 is_node_process() {
-  local args
-  args="$(cmdline_of "$1")"
-  [[ "$args" == *"/src/cli/main.ts $command "* ]]
+  is_node_cmdline "$(cmdline_of "$1")"
+}
+
+is_node_cmdline() {
+  [[ "$1" == *"/dist/current/cli.mjs $command "* || "$1" == *"/src/cli/main.ts $command "* ]]
 }
 
 # True while PID exists and is not a zombie. Not from its cmdline: that reads empty for a moment while the

@@ -9,8 +9,8 @@
 // accepted it. Executors arrive as the master grants them; jobs wait for them.
 
 import { hostname, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { sourcePath } from '../util/install.ts';
 import { decode, encode } from '@msgpack/msgpack';
 import { AppClient } from '../app/app-client.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
@@ -30,7 +30,7 @@ import { ConsoleProgressBar } from './progress-bar.ts';
 import { appMainPath, installSignalHandlers, trackContext } from './run-app.ts';
 
 /** The module that `import … from 'flint'` means inside the bundle executors load. */
-const REMOTE_API = join(dirname(fileURLToPath(import.meta.url)), 'remote.ts');
+const REMOTE_API = sourcePath('src/api/remote.ts');
 
 export interface FlintContextOptions {
   /** `flint://host:7077`, or a comma list for standby masters (`flint.master`). */

@@ -3,8 +3,12 @@
 // checkout the package's own `exports` already does it.
 
 import { registerHooks } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { BUNDLED, programPath } from '../util/install.ts';
 
-const API_URL = new URL('./index.ts', import.meta.url).href;
+// The API of the form this process runs from: the build's api.mjs shares its chunks with the launcher.
+const API_URL = pathToFileURL(programPath('api')).href;
+const API_FORMAT = BUNDLED ? 'module' : 'module-typescript';
 let registered = false;
 
 export function registerFlintResolution(): void {
@@ -12,7 +16,7 @@ export function registerFlintResolution(): void {
   registered = true;
   registerHooks({
     resolve(specifier, context, nextResolve) {
-      if (specifier === 'flint') return { url: API_URL, format: 'module-typescript', shortCircuit: true };
+      if (specifier === 'flint') return { url: API_URL, format: API_FORMAT, shortCircuit: true };
       return nextResolve(specifier, context);
     },
   });

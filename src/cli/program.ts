@@ -1,17 +1,17 @@
 // `flint`'s commands (commander). src/cli/main.ts loads this once the compile cache is on.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isFlintError } from '../errors.ts';
 import { demoCommand } from './demo-command.ts';
 import { masterCommand } from './master-command.ts';
 import { submitCommand } from './submit-command.ts';
 import { workerCommand } from './worker-command.ts';
+import { FLINT_HOME as INSTALL_HOME, sourcePath } from '../util/install.ts';
 
-const FLINT_HOME = process.env['FLINT_HOME'] ?? fileURLToPath(new URL('../..', import.meta.url));
+const FLINT_HOME = process.env['FLINT_HOME'] ?? INSTALL_HOME;
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(sourcePath('package.json'), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('flint')

@@ -8,10 +8,10 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { FlintError } from '../errors.ts';
+import { programPath } from '../util/install.ts';
+import { ConfigError, FlintError } from '../errors.ts';
 
-const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+const MAIN = programPath('cli');
 
 export interface LocalClusterOptions {
   readonly workers: number;
@@ -22,6 +22,8 @@ export interface LocalClusterOptions {
   /** Where the work dirs, logs and secret go (default: a new temp dir, removed by `stop`). */
   readonly dir?: string;
   readonly startTimeoutMs?: number;
+  /** The Flint CLI the daemons run (default: this process's own, sources or build: src/util/install.ts). */
+  readonly cli?: string;
 }
 
 interface RunningDaemon {
@@ -37,13 +39,15 @@ export class LocalCluster {
   readonly dir: string;
   readonly secretFile: string;
   readonly #ownsDir: boolean;
+  readonly #cli: string;
   readonly #daemons: RunningDaemon[] = [];
   masterUrl = '';
   masterWebUiUrl = '';
 
-  private constructor(dir: string, ownsDir: boolean) {
+  private constructor(dir: string, ownsDir: boolean, cli: string) {
     this.dir = dir;
     this.#ownsDir = ownsDir;
+    this.#cli = cli;
     this.secretFile = join(dir, 'secret');
     writeFileSync(this.secretFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   }
@@ -52,7 +56,7 @@ export class LocalCluster {
   static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'flint-local-'));
     mkdirSync(dir, { recursive: true });
-    const cluster = new LocalCluster(dir, opts.dir === undefined);
+    const cluster = new LocalCluster(dir, opts.dir === undefined, opts.cli ?? MAIN);
     const timeoutMs = opts.startTimeoutMs ?? 20_000;
     try {
       const common = ['--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...(opts.conf ?? []).flatMap((c) => ['--conf', c])];
@@ -112,7 +116,7 @@ export class LocalCluster {
    * gives its ports). Every line goes to `<dir>/<name>.log`.
    */
   async #spawn(name: string, args: string[], timeoutMs: number, ready: (line: Record<string, unknown>) => boolean): Promise<RunningDaemon> {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLINT_LOG_LEVEL: process.env['FLINT_LOG_LEVEL'] ?? 'info' } });
+    const child = spawn(process.execPath, [...daemonNodeFlags(), this.#cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLINT_LOG_LEVEL: process.env['FLINT_LOG_LEVEL'] ?? 'info' } });
     const logPath = join(this.dir, `${name}.log`);
     const log = createWriteStream(logPath);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -177,6 +181,17 @@ export async function freePort(): Promise<number> {
     if (await canBind(port)) return port;
   }
   return bindAny();
+}
+
+/**
+ * The daemons' Node flags, as bin/flint gives them to `flint master` and `flint worker`: FLINT_DAEMON_NODE_OPTS,
+ * by default a young generation of at most 16 MiB (docs/benchmarks.md). Words that are not flags are refused.
+ */
+export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  const flags = (env['FLINT_DAEMON_NODE_OPTS'] ?? '--max-semi-space-size=16').split(/\s+/).filter((w) => w.length > 0);
+  const bad = flags.find((w) => !w.startsWith('-'));
+  if (bad !== undefined) throw new ConfigError('FLINT_DAEMON_NODE_OPTS', `FLINT_DAEMON_NODE_OPTS holds '${bad}', which is not a Node flag (flags start with -)`);
+  return flags;
 }
 
 function ephemeralLow(): number {

@@ -6,6 +6,7 @@ import { access, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/p
 import { constants, existsSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FLINT_HOME, programRelativePath } from '../util/install.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { ConfigError, RpcTimeoutError } from '../errors.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
@@ -43,8 +44,6 @@ export interface WorkerDaemon {
 }
 
 const TERMINATE_TIMEOUT_MS = 10_000;
-/** The Flint install this file belongs to: where `flint:<entry>` main modules are found (process-specs.ts). */
-const FLINT_HOME = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/+$/, '');
 const SAFE_PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<WorkerDaemon> {
@@ -66,7 +65,9 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
       port: env.address?.port ?? opts.base.port,
       webUiPort: http.port,
       nodeExecutable: process.execPath,
+      // `flint:<entry>` main modules: this install's programs, in the form (sources or build) the worker runs from.
       flintHome: FLINT_HOME,
+      flintEntries: { executor: programRelativePath('executor'), driver: programRelativePath('driver') },
     });
     const machine = new WorkerMachine(config, { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, now: Date.now() });
     ui.machine = machine;

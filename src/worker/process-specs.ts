@@ -3,7 +3,8 @@
 //
 // A main module `flint:<entry>` names a program of the worker's OWN Flint install (`WorkerConfig.flintHome`),
 // so an application never has to know where Flint lives on a worker: `flint:executor` runs
-// `<flintHome>/src/entry/executor.ts`, `flint:driver` `<flintHome>/src/entry/driver.ts`. Any other `flint:` name
+// `<flintHome>/src/entry/executor.ts`, `flint:driver` `<flintHome>/src/entry/driver.ts` (or, for a worker that
+// runs from a build, that build's executor.mjs and driver.mjs: `WorkerConfig.flintEntries`). Any other `flint:` name
 // cannot be launched: the builders return an error, which the machine reports as a failed launch. Other main
 // modules (paths) are run as given.
 //
@@ -19,7 +20,7 @@ import type { WorkerConfig } from './worker-config.ts';
 import type { DriverLaunchSpec, ExecutorLaunchSpec } from './worker-effect.ts';
 
 
-/** The programs a `flint:<entry>` main module may name, relative to the Flint home. */
+/** The programs a `flint:<entry>` main module may name, relative to the Flint home, in the sources. */
 export const FLINT_ENTRIES: Readonly<Record<string, string>> = {
   executor: 'src/entry/executor.ts',
   driver: 'src/entry/driver.ts',
@@ -34,11 +35,12 @@ export type Built<S> = { readonly ok: true; readonly spec: S } | { readonly ok: 
 export function resolveMainModule(
   mainModule: string,
   flintHome: string | undefined,
+  entries: Readonly<Record<string, string>> = FLINT_ENTRIES,
 ): { readonly ok: true; readonly path: string } | { readonly ok: false; readonly error: string } {
   if (!mainModule.startsWith(FLINT_SCHEME)) return { ok: true, path: mainModule };
   const entry = mainModule.slice(FLINT_SCHEME.length);
-  const known = Object.keys(FLINT_ENTRIES);
-  const relative = Object.hasOwn(FLINT_ENTRIES, entry) ? FLINT_ENTRIES[entry] : undefined;
+  const known = Object.keys(entries);
+  const relative = Object.hasOwn(entries, entry) ? entries[entry] : undefined;
   if (relative === undefined) {
     return {
       ok: false,
@@ -111,7 +113,7 @@ export function buildExecutorSpec(
 ): Built<ExecutorLaunchSpec> {
   const { appId, execId, appDesc } = launch;
   const command = appDesc.command;
-  const program = resolveMainModule(command.mainModule, config.flintHome);
+  const program = resolveMainModule(command.mainModule, config.flintHome, config.flintEntries);
   if (!program.ok) return program;
   const id = String(execId);
   const nodeOptions = command.nodeOptions.map((opt) =>
@@ -167,7 +169,7 @@ export function buildDriverSpec(
   driverId: string,
   desc: DriverDescription,
 ): Built<DriverLaunchSpec> {
-  const program = resolveMainModule(desc.command.mainModule, config.flintHome);
+  const program = resolveMainModule(desc.command.mainModule, config.flintHome, config.flintEntries);
   if (!program.ok) return program;
   const cwd = joinPath(config.workDir, driverId);
   const localAppResourcePath = joinPath(cwd, appResourceFileName(desc.appResource));

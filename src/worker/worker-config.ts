@@ -63,9 +63,14 @@ export interface WorkerConfig {
   readonly nodeExecutable: string;
   /**
    * The Flint install this worker runs from (the daemon passes its own). A main module `flint:<entry>` runs
-   * that install's `src/entry/<entry>.ts`; without it, such a main module cannot be launched.
+   * that install's program (flintEntries); without it, such a main module cannot be launched.
    */
   readonly flintHome?: string;
+  /**
+   * The programs `flint:<entry>` names, relative to flintHome (default FLINT_ENTRIES, the sources). A worker
+   * that runs from a build passes that build's programs, so its executors and drivers run the same build.
+   */
+  readonly flintEntries?: Readonly<Record<string, string>>;
   /** A fixed worker id (tests, simulation); otherwise generated from the construction time. */
   readonly workerId?: string;
 }

@@ -13,7 +13,7 @@
 // dead of its own (an uncaught error in a timer, out of memory), is replaced: the task it was on ends
 // (TaskAborted when killed, else TaskErrored ExecutorThreadLost), its queued tasks move to the new thread.
 
-import { fileURLToPath } from 'node:url';
+import { programPath } from '../../util/install.ts';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ExecutorInput, LaunchTaskMessage } from '../../executor/index.ts';
 import { ThreadSlot, type TaskReply, type ThreadData, type ThreadRequest } from './task-thread.ts';
@@ -53,7 +53,7 @@ interface Thread {
 /** A thread that could not even start is replaced after this long, not at once (no tight respawn loop). */
 const RESTART_AFTER_FAILED_START_MS = 1_000;
 
-const THREAD_MODULE = fileURLToPath(new URL('./task-thread.ts', import.meta.url));
+const THREAD_MODULE = programPath('task-thread');
 
 export class TaskPool {
   readonly #threads: Thread[] = [];

@@ -1,6 +1,7 @@
 // `flint demo`, the main job, through bin/flint as a user runs it: it starts a cluster, runs pi, prints the
 // result and the master's URL, and leaves no process behind, also when interrupted with Ctrl-C.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ChildGroup, processesOf, REPO_ROOT, spawnChild, waitFor, waitForChild, type ChildHandle } from '../../helpers/process.ts';
@@ -10,6 +11,14 @@ after(() => children.killAll());
 
 function demo(args: string[]): ChildHandle {
   return children.add(spawnChild(join(REPO_ROOT, 'bin/flint'), ['demo', ...args], { label: 'flint demo' }));
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return ''; // exited meanwhile
+  }
 }
 
 function logsDir(child: ChildHandle): string | undefined {
@@ -33,6 +42,10 @@ test('Ctrl-C stops the demo, its app and its cluster', async () => {
   const run = demo(['--samples', '4000000000', '--slices', '400']);
   const dir = await waitForChild(run, () => logsDir(run), { timeoutMs: 60_000, what: 'the demo to start its cluster' });
   await waitForChild(run, () => processesOf(dir).length >= 5, { timeoutMs: 30_000, what: 'the master, 2 workers and their executors to run' });
+  // bin/flint runs the build, and so do the daemons and executors it starts.
+  const cmdlines = processesOf(dir).map((pid) => cmdlineOf(pid));
+  assert.equal(cmdlines.filter((c) => /\/dist\/builds\/[0-9a-f]{16}\/cli\.mjs (master|worker) /.test(c)).length, 3, cmdlines.join('\n'));
+  assert.ok(cmdlines.some((c) => /\/dist\/builds\/[0-9a-f]{16}\/executor\.mjs /.test(c)), cmdlines.join('\n'));
   run.killNow('SIGINT');
   const exit = await run.exited;
   assert.equal(exit.code, 130, run.stderr());

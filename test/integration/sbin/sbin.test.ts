@@ -282,7 +282,7 @@ test('start-master.sh runs the master in the background; status; a second start 
   assert.equal(started.stdout, `starting master, logging to ${logFile(sb, 'master')}\n`);
   const pid = readPid(sb, 'master');
   assert.ok(running(pid), 'the master runs once start-master.sh has returned');
-  assert.ok(cmdline(pid).includes(`/src/cli/main.ts master --host 127.0.0.1 --port ${port} --webui-port ${webUiPort}`), cmdline(pid));
+  assert.ok(cmdline(pid).includes(`/dist/current/cli.mjs master --host 127.0.0.1 --port ${port} --webui-port ${webUiPort}`), cmdline(pid));
   const state = await waitFor(() => masterJson(webUiPort), { timeoutMs: 15_000, intervalMs: 200, what: "the master's /json" });
   assert.equal(state['url'], `flint://127.0.0.1:${port}`);
   assert.match(readFileSync(logFile(sb, 'master'), 'utf8'), /^\S+ flint-daemon\.sh: starting nice -n 0 \S*\/bin\/flint master --host 127\.0\.0\.1/);
@@ -315,7 +315,7 @@ test('start-worker.sh runs a worker in the background with the variables of flin
   assert.equal(started.code, 0, describe(started));
   assert.equal(started.stdout, `starting worker, logging to ${logFile(sb, 'worker')}\n`);
   const pid = readPid(sb, 'worker');
-  assert.ok(cmdline(pid).includes(`/src/cli/main.ts worker --webui-port 0 ${url} --work-dir ${sb.workDir}`), cmdline(pid));
+  assert.ok(cmdline(pid).includes(`/dist/current/cli.mjs worker --webui-port 0 ${url} --work-dir ${sb.workDir}`), cmdline(pid));
   const environ = readProc(pid, 'environ').split('\0');
   assert.ok(environ.includes('FLINT_WORKER_CORES=1'), 'flint-env.sh variables are exported to the daemon');
   assert.ok(environ.includes(`FLINT_CONF_DIR=${sb.confDir}`), 'FLINT_CONF_DIR is exported to the daemon');
@@ -460,7 +460,7 @@ test('FLINT_NO_DAEMONIZE runs the worker in the foreground in place of the scrip
   child.stdout.resume();
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('close', (code, signal) => done({ code, signal })));
   const pid = child.pid as number;
-  await waitFor(() => cmdline(pid).includes('/src/cli/main.ts worker '), { timeoutMs: 15_000, intervalMs: 50, what: 'the script to become the worker' });
+  await waitFor(() => cmdline(pid).includes('/dist/current/cli.mjs worker '), { timeoutMs: 15_000, intervalMs: 50, what: 'the script to become the worker' });
   await waitFor(() => stderr.includes('"name":"worker"'), { timeoutMs: 15_000, intervalMs: 50, what: "the worker's log lines on stderr" });
   assert.equal(existsSync(pidFile(sb, 'worker')), false);
   assert.deepEqual(listLogs(sb), []);

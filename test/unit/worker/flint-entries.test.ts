@@ -57,6 +57,16 @@ test('LaunchExecutor with flint:executor runs <flintHome>/src/entry/executor.ts,
   assert.ok(spec.stderrHeader.includes(`"${HOME}/src/entry/executor.ts"`), spec.stderrHeader);
 });
 
+test('a worker that runs from a build launches that build\'s programs (flintEntries)', () => {
+  const entries = { executor: 'dist/builds/0123abcd/executor.mjs', driver: 'dist/builds/0123abcd/driver.mjs' };
+  assert.deepEqual(resolveMainModule('flint:driver', HOME, entries), { ok: true, path: `${HOME}/dist/builds/0123abcd/driver.mjs` });
+  const h = new Harness(testConfig({ flintHome: HOME, flintEntries: entries }));
+  h.register();
+  const spec = ofType(h.fromMaster(launchExecutor('app-1', 5, { appDesc: withMain('flint:executor') })), 'LaunchExecutor')[0]?.spec;
+  assert.ok(spec);
+  assert.equal(spec.argv[2], `${HOME}/dist/builds/0123abcd/executor.mjs`);
+});
+
 test('LaunchExecutor with an unknown flint: name ends FAILED with the reason, synced to the master, resources freed', () => {
   const h = registered();
   const effects = h.fromMaster(launchExecutor('app-1', 0, { appDesc: withMain('flint:exector') }));
