@@ -16,7 +16,7 @@ export function launchTask(ctx: Ctx, task: LaunchTaskMessage): void {
     log(ctx, 'warn', `Ignoring LaunchTask for task ${task.taskId}: this executor already has it`);
     return;
   }
-  log(ctx, 'info', `Got assigned task ${task.taskId}`);
+  log(ctx, 'debug', `Got assigned task ${task.taskId}`);
   state.tasks.set(task.taskId, { task, status: 'queued', startedAtMs: ctx.now });
   state.queue.push(task.taskId);
   startQueuedTasks(ctx);
@@ -34,7 +34,7 @@ export function startQueuedTasks(ctx: Ctx): void {
     entry.startedAtMs = ctx.now;
     state.runningCount += 1;
     ctx.out.push({ type: 'RunTask', task: entry.task });
-    log(ctx, 'info', `Running task ${taskName(entry.task)}`);
+    log(ctx, 'debug', `Running task ${taskName(entry.task)}`);
     // No RUNNING StatusUpdate: the driver marks a task running when it launches it and ignores RUNNING, as
     // Spark's does; heartbeats list the running tasks. Half the messages per task (docs/differences-from-spark.md).
   }

@@ -2,8 +2,12 @@
 // in flight over it. The env owns routing and endpoints; a Connection only moves envelopes.
 //
 // Writes: frames are queued and flushed once per microtask turn, so everything produced while handling
-// one chunk of input leaves in a single write. When the socket reports a full buffer, flushing stops until
-// 'drain'; producers see `needsDrain` and can await `whenWritable()`.
+// one chunk of input leaves in a single write. Under load, a connection that has already written in this
+// turn of the event loop waits for the loop's check phase (setImmediate) before it writes again, so the
+// frames produced by a burst of events (results arriving one by one from task threads, reads from several
+// peers) leave in one write instead of one each, while a lone message still leaves at once. When the socket
+// reports a full buffer, flushing stops until 'drain'; producers see `needsDrain` and can await
+// `whenWritable()`.
 // Reads: the env counts messages it has queued to endpoints but not yet handled (`trackDispatch`); above a
 // high-water mark the socket is paused, so a slow endpoint slows its senders instead of growing memory.
 
@@ -65,6 +69,12 @@ export class Connection {
   #queue: Buffer[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
+  /** A write went out in this turn of the event loop (cleared in the check phase). */
+  #wroteThisTurn = false;
+  readonly #flushNow = (): void => this.#flush();
+  readonly #newTurn = (): void => {
+    this.#wroteThisTurn = false;
+  };
   #blocked = false;
   #drainWaiters: Array<() => void> = [];
   #nextAskId = 1;
@@ -145,7 +155,8 @@ export class Connection {
     this.#queuedBytes += frame.length;
     if (!this.#flushScheduled && this.#state === 'open') {
       this.#flushScheduled = true;
-      queueMicrotask(() => this.#flush());
+      if (this.#wroteThisTurn) setImmediate(this.#flushNow);
+      else queueMicrotask(this.#flushNow);
     }
   }
 
@@ -205,6 +216,10 @@ export class Connection {
     this.#queue = [];
     this.#queuedBytes = 0;
     this.lastActivityMs = performance.now();
+    if (!this.#wroteThisTurn) {
+      this.#wroteThisTurn = true;
+      setImmediate(this.#newTurn);
+    }
     if (!this.#socket.write(data)) this.#blocked = true;
   }
 

@@ -41,7 +41,7 @@ interface Thread {
   readonly shared: Int32Array;
   /** Tasks posted to this thread and not yet answered, in the order the thread runs them. */
   readonly pending: Map<number, Pending>;
-  /** Run requests of this turn, posted together at the end of it (one wake-up of the thread). */
+  /** Run requests not posted yet, posted together (one wake-up of the thread): see #post. */
   outbox: ThreadRequest[];
   /** Being terminated or dead: its tasks are settled (or moved) when it exits. */
   ending: boolean;
@@ -132,10 +132,17 @@ export class TaskPool {
 
   #post(thread: Thread, pending: Pending): void {
     const taskId = pending.task.taskId;
+    const idle = thread.pending.size === 0;
     thread.pending.set(taskId, pending);
     this.#where.set(taskId, thread);
     if (thread.ending) return; // posted to the replacement when this thread has exited
-    if (thread.outbox.length === 0) queueMicrotask(() => this.#flush(thread));
+    // An idle thread gets its task at the end of this microtask turn. A busy one has work queued already:
+    // its new tasks wait for the loop's check phase, so all those of this turn of the loop go in one message
+    // (each message costs a structured clone and a wake-up of the thread).
+    if (thread.outbox.length === 0) {
+      if (idle) queueMicrotask(() => this.#flush(thread));
+      else setImmediate(() => this.#flush(thread));
+    }
     thread.outbox.push({ kind: 'run', task: pending.task, bundlePath: pending.bundlePath });
   }
 

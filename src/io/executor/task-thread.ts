@@ -70,6 +70,8 @@ function serve({ port, shared: buffer }: ThreadData): void {
   const queue: Array<Extract<ThreadRequest, { kind: 'run' }>> = [];
   const cancelled = new Set<number>();
   let seenCancels = 0;
+  /** The task taken off the queue and about to start: a cancel that arrives now still finds it. */
+  let starting = 0;
   let busy = false;
   const signal = {
     get aborted(): boolean {
@@ -80,7 +82,7 @@ function serve({ port, shared: buffer }: ThreadData): void {
   const accept = (requests: readonly ThreadRequest[]): void => {
     for (const request of requests) {
       if (request.kind === 'run') queue.push(request);
-      else if (queue.some((queued) => queued.task.taskId === request.taskId)) cancelled.add(request.taskId);
+      else if (request.taskId === starting || queue.some((queued) => queued.task.taskId === request.taskId)) cancelled.add(request.taskId);
     }
   };
   const drain = (): void => {
@@ -92,12 +94,14 @@ function serve({ port, shared: buffer }: ThreadData): void {
     try {
       for (drain(); queue.length > 0; drain()) {
         const { task, bundlePath } = queue.shift() as Extract<ThreadRequest, { kind: 'run' }>;
+        starting = task.taskId;
         Atomics.store(shared, ThreadSlot.CURRENT, task.taskId);
         const cancels = Atomics.load(shared, ThreadSlot.CANCEL_SEQ);
         if (cancels !== seenCancels) {
           seenCancels = cancels;
           drain();
         }
+        starting = 0;
         const reply = cancelled.delete(task.taskId) ? { kind: 'skipped' as const, taskId: task.taskId } : await runTask(task, bundlePath, signal);
         Atomics.store(shared, ThreadSlot.CURRENT, 0);
         port.postMessage(reply);

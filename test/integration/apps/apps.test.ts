@@ -39,7 +39,11 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
 
   test('an app gets exactly the executors its settings ask for, and stop() leaves no process', async () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'flint-hold-')), 'release');
-    const app = spawn(cluster, ['--total-executor-cores', '3', '--executor-cores', '1', '--executor-memory', '300m', APP, 'hold', marker], 'hold app');
+    const app = spawn(
+      cluster,
+      ['--total-executor-cores', '3', '--executor-cores', '1', '--executor-memory', '300m', '--conf', 'flint.executor.extraNodeOptions=--max-old-space-size=300', APP, 'hold', marker],
+      'hold app',
+    );
     await waitFor(() => app.stdoutLines.includes('READY') || (app.exit !== undefined && assert.fail(`app exited: ${app.stderr()}`)), { timeoutMs: 30_000, what: 'the app to run its first job' });
     const appId = stdoutValue(app, 'APP') as string;
     const json = await cluster.masterJson();
@@ -53,6 +57,14 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.equal(workerJsons.reduce((sum, w) => sum + w.coresused, 0), 3, 'one core used per executor');
     assert.equal(stdoutValue(app, 'RESULT'), '100');
     assert.equal(processesOf(appId).length, 3, 'three executor processes run for the app');
+    for (const pid of processesOf(appId)) {
+      // The executors' Node flags: flint.executor.defaultNodeOptions, then extraNodeOptions, before the program.
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const program = argv.findIndex((a) => /executor\.(ts|mjs)$/.test(a));
+      assert.ok(program > 0, argv.join(' '));
+      const flags = argv.slice(1, program);
+      assert.ok(flags.includes('--invocation-count-for-turbofan=500') && flags.indexOf('--invocation-count-for-turbofan=500') < flags.indexOf('--max-old-space-size=300'), flags.join(' '));
+    }
     writeFileSync(marker, 'go');
     const done = await finished(app);
     assert.equal(done.code, 0, done.stderr);

@@ -122,6 +122,35 @@ describe('the task pool', { timeout: 60_000 }, () => {
     assert.deepEqual(valueOf(await r.outcome(4)), [16]);
   });
 
+  test('a task reported as cancelled before it started never runs, whenever the cancel lands', async () => {
+    // Cancels race the thread taking tasks off its queue. Whatever the timing, an outcome that says the task
+    // did not run (TaskAborted with runTimeMs 0) must mean its first record never ran (no marker file).
+    const r = recorded(2);
+    const ids = Array.from({ length: 400 }, (_, i) => 1_000 + i);
+    const markerOf = (id: number) => join(dir, `race-${id}`);
+    for (const [i, id] of ids.entries()) {
+      r.pool.run(markedTask(id, 'square', [1], markerOf(id)), bundlePath);
+      if (i % 4 === 3) {
+        // Cancel a few of the tasks just posted, some at once and some a moment later.
+        if (i % 8 === 3) r.pool.cancel(id - 1, 60_000);
+        else await new Promise((done) => setImmediate(done));
+        r.pool.cancel(id, 60_000);
+        r.pool.cancel(id - 2, 60_000);
+      }
+    }
+    await Promise.all(ids.map((id) => r.outcome(id)));
+    let skipped = 0;
+    for (const id of ids) {
+      const outcome = r.outcomes.find((o) => o.taskId === id) as TaskOutcome;
+      assert.equal(r.countOf(id), 1, `task ${id} answered once`);
+      if (outcome.type === 'TaskAborted' && outcome.runTimeMs === 0) {
+        skipped++;
+        assert.equal(existsSync(markerOf(id)), false, `task ${id} was reported as not started, but it ran`);
+      }
+    }
+    assert.ok(skipped > 0, 'some cancels landed before their task started');
+  });
+
   test('a killed task that yields sees its abort flag before the grace time', async () => {
     const r = recorded(1);
     const marker = join(dir, 'sleepy-started');

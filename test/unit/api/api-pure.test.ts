@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { exportNameOf, NotExportedError, setMainNamespace } from '../../../src/api/app-exports.ts';
+import { DEFAULT_EXECUTOR_NODE_OPTIONS, executorNodeOptions } from '../../../src/api/context.ts';
+import { FlintConf } from '../../../src/conf/flint-conf.ts';
+import { ConfigError } from '../../../src/errors.ts';
 import { rangeSources, sliceBounds } from '../../../src/api/partitions.ts';
 import { ConsoleProgressBar, renderProgressBar } from '../../../src/api/progress-bar.ts';
 
@@ -103,5 +106,29 @@ describe('task functions travel by export name', () => {
     assert.match(err.message, /add "export" in front of "function hidden" in \/apps\/app.ts/);
     assert.throws(() => exportNameOf((x: number) => x, 'map', exportsOfBundle, 'app.ts'), /anonymous function|declare it as a named function/);
     assert.throws(() => exportNameOf(42, 'map', exportsOfBundle, 'app.ts'), /expects a function/);
+  });
+});
+
+describe('executor Node flags', () => {
+  const conf = (entries: Record<string, string>) => new FlintConf(Object.entries(entries));
+
+  test('the default options, then the extra ones, split on spaces', () => {
+    assert.deepEqual(executorNodeOptions(conf({})), DEFAULT_EXECUTOR_NODE_OPTIONS.split(' '));
+    assert.deepEqual(executorNodeOptions(conf({ 'flint.executor.extraNodeOptions': '  --max-old-space-size=4096   --trace-warnings ' })), [
+      ...DEFAULT_EXECUTOR_NODE_OPTIONS.split(' '),
+      '--max-old-space-size=4096',
+      '--trace-warnings',
+    ]);
+    assert.deepEqual(executorNodeOptions(conf({ 'flint.executor.defaultNodeOptions': '', 'flint.executor.extraNodeOptions': '--a --b' })), ['--a', '--b']);
+    assert.deepEqual(executorNodeOptions(conf({ 'flint.executor.defaultNodeOptions': ' ' })), []);
+  });
+
+  test('a word that is not a flag is a ConfigError naming the key and the word', () => {
+    for (const key of ['flint.executor.defaultNodeOptions', 'flint.executor.extraNodeOptions']) {
+      assert.throws(
+        () => executorNodeOptions(conf({ [key]: '--ok rm' })),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(key) && err.message.includes("'rm'"),
+      );
+    }
   });
 });
