@@ -4,7 +4,9 @@
 //
 //   (a) coldStartMs       launching the master and 2 workers until both have registered (checked in /json)
 //   (b) firstExecutorMs   from FlintContext.create() until the first executor has registered with the driver
-//   (c) tasksPerSec       one job of 20,000 no-op tasks on 2 executors × 1 core
+//   (c) tasksPerSec       one job of 20,000 no-op tasks on 2 executors × 1 core, on warm processes: a job of
+//                         2,000 tasks, then one of 20,000 (its figure is tasksPerSecFirstJob) run first; V8
+//                         optimises the per-task code of the driver and the executors over those
 //   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition)
 //   (e) workerKillOverheadMs  extra wall time of a 2,000-task job (10 ms per task) when a worker is killed
 //                         with -9 after 500 tasks, over the same job without a failure; results checked
@@ -66,10 +68,16 @@ runApp(async () => {
     // warm-up: threads, JIT, connections
     await flint.range(0, 2_000, 1, 2_000).map(noop).count();
 
-    // (c) Throughput.
+    // (c) Throughput: the first job of N tasks on these processes, then the measured one.
     const N = 20_000;
-    const [count, throughputMs] = await timed(() => flint.range(0, N, 1, N).map(noop).count());
-    if (count !== N) throw new Error(`the throughput job counted ${count}, expected ${N}`);
+    const throughputJob = async (): Promise<number> => {
+      const [count, ms] = await timed(() => flint.range(0, N, 1, N).map(noop).count());
+      if (count !== N) throw new Error(`the throughput job counted ${count}, expected ${N}`);
+      return ms;
+    };
+    const firstJobMs = await throughputJob();
+    const throughputMs = await throughputJob();
+    const tasksPerSecFirstJob = (N / firstJobMs) * 1000;
     const tasksPerSec = (N / throughputMs) * 1000;
 
     // (d) Latency of one-task jobs.
@@ -115,7 +123,8 @@ runApp(async () => {
         [
           ['(a) coldStartMs', 'master + 2 workers launched until both registered', r(coldStartMs), '≤ 500'],
           ['(b) firstExecutorMs', 'FlintContext.create() → first executor registered', r(firstExecutorMs), '≤ 300'],
-          ['(c) tasksPerSec', `${N} no-op tasks, 2 executors × 1 core (${r(throughputMs)} ms)`, r(tasksPerSec), '≥ 20,000'],
+          ['(c) tasksPerSecFirstJob', `the first job of ${N} no-op tasks (${r(firstJobMs)} ms)`, r(tasksPerSecFirstJob), ''],
+          ['(c) tasksPerSec', `the next job of ${N} no-op tasks, 2 executors × 1 core (${r(throughputMs)} ms)`, r(tasksPerSec), '≥ 20,000'],
           ['(d) taskLatencyP50Us', '1,000 sequential one-task jobs, median', r(taskLatencyP50Us), '≤ 500'],
           ['(d) taskLatencyP99Us', '… 99th percentile', r(taskLatencyP99Us), ''],
           ['(e) baseline', `${K} tasks × 10 ms, no failure (ms)`, r(baselineMs), ''],
@@ -130,6 +139,7 @@ runApp(async () => {
         coldStartMs: Math.round(coldStartMs),
         firstExecutorMs: Math.round(firstExecutorMs),
         tasksPerSec: Math.round(tasksPerSec),
+        tasksPerSecFirstJob: Math.round(tasksPerSecFirstJob),
         taskLatencyP50Us: Math.round(taskLatencyP50Us),
         taskLatencyP99Us: Math.round(taskLatencyP99Us),
         workerKillOverheadMs: Math.round(workerKillOverheadMs),

@@ -125,6 +125,8 @@ export class FlintContext {
       advertiseHost,
       port: conf.getInt('flint.driver.port', 0, { min: 0 }),
       conf,
+      // Status updates arrive from many executors in one turn of the event loop: their answers leave together.
+      coalesceWritesByDefault: true,
       logger,
     });
     const showProgress = (options.progress ?? conf.getBoolean('flint.ui.showConsoleProgress', true)) && process.stderr.isTTY === true;

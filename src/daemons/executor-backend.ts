@@ -68,7 +68,7 @@ function errorText(err: unknown): string {
 /** Asks the driver for the application's config over a throwaway env; retries only connection failures. */
 async function bootstrap(opts: ExecutorBackendOptions): Promise<Bootstrap> {
   const { launch: args, logger } = opts;
-  const env = await RpcEnv.create({ name: 'flintExecutorBootstrap', clientMode: true, conf: rpcConf({}, opts.secret), logger });
+  const env = await RpcEnv.create({ name: 'flintExecutorBootstrap', clientMode: true, coalesceWritesByDefault: true, conf: rpcConf({}, opts.secret), logger });
   try {
     const driver = env.endpointRef<ExecutorToDriver>(args.driverUrl);
     for (let attempt = 1; ; attempt++) {
@@ -102,14 +102,14 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     try {
       const conf = rpcConf(boot.response.conf, opts.secret);
       killTimeoutMs = conf.getDurationMs(KILL_TIMEOUT_KEY, KILL_TIMEOUT_DEFAULT, 's');
-      env = await RpcEnv.create({ name: 'flintExecutor', clientMode: true, conf, logger });
+      env = await RpcEnv.create({ name: 'flintExecutor', clientMode: true, coalesceWritesByDefault: true, conf, logger });
     } catch (err) {
       if (!isFlintError(err)) throw err;
       boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
     }
   }
   // Without a usable config the machine still runs, to exit through its own path (AppConfigFailed).
-  env ??= await RpcEnv.create({ name: 'flintExecutor', clientMode: true, conf: rpcConf({}, opts.secret), logger });
+  env ??= await RpcEnv.create({ name: 'flintExecutor', clientMode: true, coalesceWritesByDefault: true, conf: rpcConf({}, opts.secret), logger });
   const machine = new ExecutorMachine(
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
     { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, tasksPerCore: TASKS_PER_THREAD },
@@ -143,7 +143,11 @@ class ExecutorRuntime {
   readonly #logger: Logger;
   readonly #host: MachineHost<ExecutorInput, ExecutorEffect>;
   readonly #timers = new KeyedTimers();
-  readonly #pool: TaskPool;
+  /**
+   * The task threads, started once the executor has registered and fetches the app's code (Spark creates its
+   * Executor on RegisteredExecutor): their start-up does not compete with the registration.
+   */
+  #pool: TaskPool | undefined;
   #bundlePath: string | undefined;
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
@@ -153,7 +157,6 @@ class ExecutorRuntime {
     this.#env = parts.env;
     this.#logger = parts.logger;
     this.#driver = parts.env.endpointRef<ExecutorToDriver>(parts.machine.snapshot().config.driverUrl);
-    this.#pool = new TaskPool(parts.machine.snapshot().config.cores, (outcome) => this.#submit(outcome));
     this.exited = new Promise((done) => (this.#resolveExit = done));
     this.#host = new MachineHost<ExecutorInput, ExecutorEffect>(parts.machine, (e) => this.#execute(e), { now: Date.now, logger: parts.logger });
   }
@@ -180,6 +183,11 @@ class ExecutorRuntime {
     void parentGone.then(() => this.#submit({ type: 'ParentGone' }));
   }
 
+  #startPool(): TaskPool {
+    this.#pool ??= new TaskPool(this.#parts.machine.snapshot().config.cores, (outcome) => this.#submit(outcome));
+    return this.#pool;
+  }
+
   #ignored(type: string, from: string): undefined {
     this.#logger.warn({ type, from }, 'ignoring a message that is not from the driver, or not of the right kind');
     return undefined;
@@ -202,16 +210,17 @@ class ExecutorRuntime {
         }
         return;
       case 'LoadCode':
+        this.#startPool();
         this.#loadCode(effect.hash, effect.bytes);
         return;
       case 'RunTask': {
         const bundlePath = this.#bundlePath;
         if (bundlePath === undefined) throw new Error('RunTask before the code was loaded');
-        this.#pool.run(effect.task, bundlePath);
+        this.#startPool().run(effect.task, bundlePath);
         return;
       }
       case 'CancelTask':
-        this.#pool.cancel(effect.taskId, this.#parts.killTimeoutMs);
+        this.#pool?.cancel(effect.taskId, this.#parts.killTimeoutMs);
         return;
       case 'Reply':
         (effect.token as ReplyContext).reply(effect.message);
@@ -295,7 +304,7 @@ class ExecutorRuntime {
     this.#host.close();
     this.#timers.cancelAll();
     const finish = (): void => {
-      void this.#pool.destroy().catch(() => {});
+      void this.#pool?.destroy().catch(() => {});
       this.#resolveExit(code);
     };
     this.#env.shutdown().then(finish, finish);

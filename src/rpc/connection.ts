@@ -2,12 +2,14 @@
 // in flight over it. The env owns routing and endpoints; a Connection only moves envelopes.
 //
 // Writes: frames are queued and flushed once per microtask turn, so everything produced while handling
-// one chunk of input leaves in a single write. Under load, a connection that has already written in this
-// turn of the event loop waits for the loop's check phase (setImmediate) before it writes again, so the
-// frames produced by a burst of events (results arriving one by one from task threads, reads from several
-// peers) leave in one write instead of one each, while a lone message still leaves at once. When the socket
-// reports a full buffer, flushing stops until 'drain'; producers see `needsDrain` and can await
-// `whenWritable()`.
+// one chunk of input leaves in a single write. With `coalesceWrites` (`flint.rpc.io.coalesceWrites`, on in
+// drivers and executors), a connection that has already written in this turn of the event loop waits for the loop's
+// check phase (setImmediate) before it writes again, so the frames produced by a burst of events (task
+// results arriving one by one from the task threads, status updates from many executors) leave in one write
+// instead of one each, while a lone
+// message still leaves at once. It costs a setImmediate per written turn (about 3 µs on a round trip), so it
+// is off where latency matters more than bursts. When the socket reports a full buffer, flushing stops until
+// 'drain'; producers see `needsDrain` and can await `whenWritable()`.
 // Reads: the env counts messages it has queued to endpoints but not yet handled (`trackDispatch`); above a
 // high-water mark the socket is paused, so a slow endpoint slows its senders instead of growing memory.
 
@@ -40,6 +42,8 @@ export interface ConnectionOptions {
   readonly maxFrameBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly writeHighWaterBytes: number;
+  /** Hold frames until the loop's check phase once this turn of the event loop has written (see above). */
+  readonly coalesceWrites?: boolean;
   readonly logger: Logger;
   readonly hooks: ConnectionHooks;
 }
@@ -155,7 +159,7 @@ export class Connection {
     this.#queuedBytes += frame.length;
     if (!this.#flushScheduled && this.#state === 'open') {
       this.#flushScheduled = true;
-      if (this.#wroteThisTurn) setImmediate(this.#flushNow);
+      if (this.#wroteThisTurn) setImmediate(this.#flushNow); // only ever set with coalesceWrites
       else queueMicrotask(this.#flushNow);
     }
   }
@@ -216,7 +220,7 @@ export class Connection {
     this.#queue = [];
     this.#queuedBytes = 0;
     this.lastActivityMs = performance.now();
-    if (!this.#wroteThisTurn) {
+    if (this.#opts.coalesceWrites === true && !this.#wroteThisTurn) {
       this.#wroteThisTurn = true;
       setImmediate(this.#newTurn);
     }

@@ -50,6 +50,8 @@ export interface RpcEnvOptions {
   readonly conf?: FlintConf;
   /** A client-mode env opens no port. */
   readonly clientMode?: boolean;
+  /** `flint.rpc.io.coalesceWrites` when the conf does not set it (default false): drivers and executors. */
+  readonly coalesceWritesByDefault?: boolean;
   readonly logger?: Logger;
 }
 
@@ -71,6 +73,8 @@ export interface RpcSettings {
    * dropped SYN is retried by the client only after 1 s or more. Linux caps it at net.core.somaxconn.
    */
   readonly listenBacklog: number;
+  /** `flint.rpc.io.coalesceWrites` (false; true in drivers and executors): see Connection. */
+  readonly coalesceWrites: boolean;
   readonly secret: string | undefined;
 }
 
@@ -81,7 +85,7 @@ const DEFAULT_LISTEN_BACKLOG = 4096;
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Reads the RPC keys; throws ConfigError naming the key. Never puts the secret in a message. */
-export function readRpcSettings(conf: FlintConf): RpcSettings {
+export function readRpcSettings(conf: FlintConf, coalesceWritesByDefault = false): RpcSettings {
   const networkTimeoutMs = conf.getDurationMs('flint.network.timeout', '120s', 's');
   const askTimeoutMs = conf.getDurationMs('flint.rpc.askTimeout', `${networkTimeoutMs}ms`, 's');
   const connectTimeoutMs = conf.getDurationMs('flint.rpc.connect.timeout', '10s', 's');
@@ -93,6 +97,7 @@ export function readRpcSettings(conf: FlintConf): RpcSettings {
   if (listenBacklog > 2 ** 31 - 1) {
     throw new ConfigError('flint.rpc.io.backLog', 'flint.rpc.io.backLog must be between 1 and 2147483647');
   }
+  const coalesceWrites = conf.getBoolean('flint.rpc.io.coalesceWrites', coalesceWritesByDefault);
   let secret: string | undefined;
   if (conf.getBoolean('flint.authenticate', false)) {
     secret = conf.get('flint.authenticate.secret');
@@ -111,7 +116,7 @@ export function readRpcSettings(conf: FlintConf): RpcSettings {
       );
     }
   }
-  return { askTimeoutMs, networkTimeoutMs, connectTimeoutMs, maxFrameBytes, listenBacklog, secret };
+  return { askTimeoutMs, networkTimeoutMs, connectTimeoutMs, maxFrameBytes, listenBacklog, coalesceWrites, secret };
 }
 
 export class RpcEnv implements RefTransport {
@@ -149,7 +154,7 @@ export class RpcEnv implements RefTransport {
 
   /** Creates an env; a server env is listening when the promise resolves. */
   static async create(opts: RpcEnvOptions): Promise<RpcEnv> {
-    const settings = readRpcSettings(opts.conf ?? new FlintConf());
+    const settings = readRpcSettings(opts.conf ?? new FlintConf(), opts.coalesceWritesByDefault);
     if (opts.clientMode) return new RpcEnv(opts, settings, undefined, undefined);
     const host = opts.host ?? '127.0.0.1';
     const server = createServer({ noDelay: true });
@@ -297,6 +302,7 @@ export class RpcEnv implements RefTransport {
       maxFrameBytes: s.maxFrameBytes,
       handshakeTimeoutMs: Math.min(s.connectTimeoutMs, MAX_TIMER_MS),
       writeHighWaterBytes: WRITE_HIGH_WATER_BYTES,
+      coalesceWrites: s.coalesceWrites,
       logger: this.#logger,
       hooks: {
         onOpen: (conn: Connection) => this.#onOpen(conn),

@@ -183,15 +183,23 @@ describe('readRpcSettings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'flint-rpc-conf-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('defaults: 120 s network and ask timeouts, 10 s connect, 128 MiB frames, a 4096 backlog, no secret', () => {
+  test('defaults: 120 s network and ask timeouts, 10 s connect, 128 MiB frames, a 4096 backlog, no coalescing, no secret', () => {
     assert.deepEqual(readRpcSettings(new FlintConf()), {
       askTimeoutMs: 120_000,
       networkTimeoutMs: 120_000,
       connectTimeoutMs: 10_000,
       maxFrameBytes: 128 * 1024 ** 2,
       listenBacklog: 4096,
+      coalesceWrites: false,
       secret: undefined,
     });
+  });
+
+  test('flint.rpc.io.coalesceWrites: the conf wins over the default the env asks for (drivers and executors: true)', () => {
+    assert.equal(readRpcSettings(new FlintConf(), true).coalesceWrites, true);
+    assert.equal(readRpcSettings(new FlintConf([['flint.rpc.io.coalesceWrites', 'false']]), true).coalesceWrites, false);
+    assert.equal(readRpcSettings(new FlintConf([['spark.rpc.io.coalesceWrites', 'true']])).coalesceWrites, true);
+    configError(() => readRpcSettings(new FlintConf([['flint.rpc.io.coalesceWrites', 'sometimes']])), 'flint.rpc.io.coalesceWrites');
   });
 
   test('flint.rpc.io.backLog (spark.rpc.io.backLog): a whole number from 1', () => {

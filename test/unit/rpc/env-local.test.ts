@@ -1,7 +1,7 @@
 // In-process RpcEnv tests on loopback: timeouts, remote errors, validation at the edge, missing endpoints,
 // message size limits, refs carried inside messages, idle close, and authentication between envs.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
@@ -518,5 +518,41 @@ describe('RpcEnv: hostile bytes', () => {
       const ref = await client.setupEndpointRef<TestMsg>(server.id, 'Svc');
       assert.equal(await ref.ask({ type: 'Echo', text: 'fine' }), 'fine');
     });
+  });
+});
+
+describe('RpcEnv: write coalescing (flint.rpc.io.coalesceWrites)', () => {
+  /** Sends one Ping from each of `n` immediates (one check phase: n separate macrotasks); counts socket writes. */
+  async function writesForBurst(coalesce: boolean, n: number): Promise<{ writes: number; seen: number }> {
+    let writes = 0;
+    await withEnvs([{}, { clientMode: true, conf: conf(['flint.rpc.io.coalesceWrites', String(coalesce)]) }], async ([server, client]) => {
+      assert.ok(server && client);
+      const ep = testEndpoint();
+      server.setupEndpoint('Svc', ep);
+      const ref = await client.setupEndpointRef<TestMsg>(server.id, 'Svc');
+      await ref.ask({ type: 'Ping', n: 0 }); // connected and idle
+      const proto = Socket.prototype as { write: (...args: unknown[]) => boolean };
+      const original = proto.write;
+      proto.write = function (this: Socket, ...args: unknown[]) {
+        writes++;
+        return original.apply(this, args);
+      };
+      try {
+        await new Promise<void>((done) => {
+          for (let i = 1; i <= n; i++) setImmediate(() => (ref.send({ type: 'Ping', n: i }), i === n && setImmediate(done)));
+        });
+        await waitFor(() => ep.seen.length === n + 1, `the ${n} pings to arrive`);
+      } finally {
+        proto.write = original;
+      }
+    });
+    return { writes, seen: n };
+  }
+
+  test('off: each macrotask that sends writes at once; on: the rest of the turn leaves in one write', async () => {
+    const off = await writesForBurst(false, 10);
+    const on = await writesForBurst(true, 10);
+    assert.equal(off.writes, 10, 'one write per macrotask without coalescing');
+    assert.equal(on.writes, 2, 'the first send at once, the other nine together at the next check phase');
   });
 });
