@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { decode } from '@msgpack/msgpack';
 import type { AppBundle } from '../../../src/io/bundle/bundle-app.ts';
 import { FakeDriver, sliceTask, type StatusUpdateMessage } from '../../fixtures/fake-driver.ts';
-import { ChildGroup, type ChildHandle } from '../../helpers/process.ts';
+import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { fixtureBundle, slice, startExecutor } from './helpers.ts';
 
 const KILL_TIMEOUT_MS = 2_000;
@@ -129,14 +129,17 @@ describe('the executor process', { timeout: 90_000 }, () => {
   });
 
   test('KillTask: a task stuck in a synchronous loop ends KILLED; the executor runs on', async () => {
-    // The grace-time path (the thread ended after flint.task.killTimeout) is pinned down deterministically in
-    // task-pool.test.ts; here the whole executor must report KILLED and keep running tasks on both threads.
+    // The whole executor: the task has started (its marker exists), so KILLED comes only once its thread is
+    // ended after flint.task.killTimeout, and the executor keeps running tasks on both threads.
     const marker = join(markerDir, 'task-9-started');
     driver.launch('1', sliceTask(9, slice([{ marker, n: 1 }]), [{ op: 'map', fn: 'markStarted' }, { op: 'map', fn: 'spin' }], { kind: 'collect' }));
-    await driver.until(() => existsSync(marker), 'task 9 to start (its marker file)');
+    await waitFor(() => existsSync(marker), { timeoutMs: 15_000, intervalMs: 5, what: 'task 9 to start (its marker file)' });
+    const killedAt = performance.now();
     driver.executor('1').send({ type: 'KillTask', taskId: 9, reason: 'stage cancelled' });
     const killed = await driver.finalStatus(9);
     assert.equal(killed.state, 'KILLED');
+    // A synchronous loop never sees its abort flag: only ending its thread, after the grace time, stops it.
+    assert.ok(performance.now() - killedAt >= KILL_TIMEOUT_MS - 50, `KILLED after ${Math.round(performance.now() - killedAt)} ms, before flint.task.killTimeout`);
     assert.equal(killed.failure?.message, 'stage cancelled');
     const later = [10, 11, 12, 13].map((id) => sliceTask(100 + id, slice([id]), [{ op: 'map', fn: 'square' }], { kind: 'collect' }));
     for (const task of later) driver.launch('1', task);
@@ -147,7 +150,7 @@ describe('the executor process', { timeout: 90_000 }, () => {
     const marker = join(markerDir, 'task-12-started');
     const records = Array.from({ length: 5_000 }, (_, n) => ({ marker, n }));
     driver.launch('1', sliceTask(12, slice(records), [{ op: 'map', fn: 'markStarted' }, { op: 'map', fn: 'sleepy' }], { kind: 'count' }));
-    await driver.until(() => existsSync(marker), 'task 12 to start (its marker file)');
+    await waitFor(() => existsSync(marker), { timeoutMs: 15_000, intervalMs: 5, what: 'task 12 to start (its marker file)' });
     const killedAt = performance.now();
     driver.executor('1').send({ type: 'KillTask', taskId: 12, reason: 'job cancelled' });
     const killed = await driver.finalStatus(12);
