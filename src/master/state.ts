@@ -85,10 +85,15 @@ export interface MasterState {
   recoveryState: RecoveryState;
   /** Every worker, DEAD ones included until they are culled; several may share an id (one live at most). */
   readonly workers: Set<WorkerInfo>;
-  /** Non-DEAD workers by id: exactly the non-DEAD members of `workers` (see `hasDeadWorkers`). */
+  /** Non-DEAD workers by id: exactly the non-DEAD members of `workers`. */
   readonly idToWorker: Map<string, WorkerInfo>;
   /** Non-DEAD workers by env id. */
   readonly addressToWorker: Map<string, WorkerInfo>;
+  /**
+   * DEAD workers still listed, by `host:port` (deadWorkerKey): exactly the DEAD members of `workers`. A new
+   * registration drops the DEAD entries on its host:port without scanning every worker.
+   */
+  readonly deadWorkers: Map<string, Set<WorkerInfo>>;
   readonly apps: Set<ApplicationInfo>;
   readonly idToApp: Map<string, ApplicationInfo>;
   /** Active apps by the env id of their driver (app client). */
@@ -115,6 +120,7 @@ export function createMasterState(config: MasterConfig): MasterState {
     workers: new Set(),
     idToWorker: new Map(),
     addressToWorker: new Map(),
+    deadWorkers: new Map(),
     apps: new Set(),
     idToApp: new Map(),
     addressToApp: new Map(),
@@ -148,7 +154,7 @@ export function envIdOf(endpointAddress: string): string {
  * (a worker enters both at once, leaves `idToWorker` as it turns DEAD, and leaves `workers` only when DEAD), so
  * the DEAD ones are the difference in size.
  */
-export const hasDeadWorkers = (state: MasterState): boolean => state.workers.size > state.idToWorker.size;
+export const deadWorkerKey = (w: Pick<WorkerInfo, 'host' | 'port'>): string => `${w.host}\u0000${w.port}`;
 
 export const coresFree = (w: WorkerInfo): number => w.cores - w.coresUsed;
 export const memoryFreeMb = (w: WorkerInfo): number => w.memoryMb - w.memoryUsedMb;

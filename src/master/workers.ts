@@ -6,7 +6,7 @@ import { relaunchDriver, removeDriver } from './drivers.ts';
 import type { Msg } from './inputs.ts';
 import { persistenceKey, type PersistedWorker } from './persisted.ts';
 import { schedule } from './schedule.ts';
-import { appRemoveExecutor, envIdOf, hasDeadWorkers, type WorkerInfo } from './state.ts';
+import { appRemoveExecutor, deadWorkerKey, envIdOf, type WorkerInfo } from './state.ts';
 
 export function workerRecord(w: WorkerInfo): PersistedWorker {
   return {
@@ -87,12 +87,11 @@ export function handleRegisterWorker(ctx: Ctx, msg: Msg<'RegisterWorker'>): void
  */
 export function registerWorker(ctx: Ctx, worker: WorkerInfo): boolean {
   const { state } = ctx;
-  // The scan costs O(workers) per registration, so skip it when nothing is DEAD (a registration storm).
-  if (hasDeadWorkers(state)) {
-    // Deleting the entry being visited is safe while iterating a Set.
-    for (const w of state.workers) {
-      if (w.host === worker.host && w.port === worker.port && w.state === 'DEAD') state.workers.delete(w);
-    }
+  const key = deadWorkerKey(worker);
+  const dead = state.deadWorkers.get(key);
+  if (dead !== undefined) {
+    for (const w of dead) state.workers.delete(w);
+    state.deadWorkers.delete(key);
   }
   const old = state.addressToWorker.get(worker.envId);
   if (old !== undefined) {
@@ -115,7 +114,7 @@ export function handleHeartbeat(ctx: Ctx, msg: Msg<'Heartbeat'>): void {
     return;
   }
   // Only a worker we once had (now DEAD, still listed) is asked to come back; a stranger is ignored.
-  if ([...ctx.state.workers].some((w) => w.id === msg.workerId)) {
+  if ([...ctx.state.deadWorkers.values()].some((dead) => [...dead].some((w) => w.id === msg.workerId))) {
     ctx.out.warn(`Got heartbeat from unregistered worker ${msg.workerId}. Asking it to re-register.`, {
       workerId: msg.workerId,
     });
@@ -151,6 +150,14 @@ export function handleWorkerLatestState(ctx: Ctx, msg: Msg<'WorkerLatestState'>)
   }
 }
 
+function forgetDead(ctx: Ctx, worker: WorkerInfo): void {
+  const key = deadWorkerKey(worker);
+  const dead = ctx.state.deadWorkers.get(key);
+  if (dead === undefined) return;
+  dead.delete(worker);
+  if (dead.size === 0) ctx.state.deadWorkers.delete(key);
+}
+
 /**
  * The periodic sweep (`CheckForWorkerTimeOut`). A worker silent for longer than the timeout is removed; a
  * DEAD one is culled from the list once silent for (deadWorkerPersistence + 1) timeouts.
@@ -164,6 +171,7 @@ export function timeOutDeadWorkers(ctx: Ctx): void {
       removeWorker(ctx, worker, `Not receiving heartbeat for ${Math.floor(timeoutMs / 1000)} seconds`);
     } else if (worker.lastHeartbeatMs < ctx.now - (ctx.config.deadWorkerPersistence + 1) * timeoutMs) {
       ctx.state.workers.delete(worker);
+      forgetDead(ctx, worker);
     }
   }
 }
@@ -176,6 +184,10 @@ export function removeWorker(ctx: Ctx, worker: WorkerInfo, message: string): voi
   const { state, out } = ctx;
   out.info(`Removing worker ${worker.id} on ${worker.host}:${worker.port}`, { workerId: worker.id, reason: message });
   worker.state = 'DEAD';
+  const key = deadWorkerKey(worker);
+  const dead = state.deadWorkers.get(key) ?? new Set<WorkerInfo>();
+  dead.add(worker);
+  state.deadWorkers.set(key, dead);
   if (state.idToWorker.get(worker.id) === worker) state.idToWorker.delete(worker.id);
   if (state.addressToWorker.get(worker.envId) === worker) state.addressToWorker.delete(worker.envId);
   for (const exec of worker.executors.values()) {

@@ -15,7 +15,15 @@ import {
   sentTypes,
   workerSpec,
 } from './harness.ts';
-import { hasDeadWorkers } from '../../../src/master/state.ts';
+import { deadWorkerKey, type MasterState } from '../../../src/master/state.ts';
+
+/** The DEAD index, as sorted [key, ids] pairs, and what it must be: the DEAD members of `workers` by host:port. */
+function deadIndex(state: MasterState): { index: Array<[string, string[]]>; expected: Array<[string, string[]]> } {
+  const expected = new Map<string, string[]>();
+  for (const w of state.workers) if (w.state === 'DEAD') expected.set(deadWorkerKey(w), [...(expected.get(deadWorkerKey(w)) ?? []), w.id]);
+  const sorted = (m: Iterable<[string, string[]]>) => [...m].map(([k, ids]): [string, string[]] => [k, [...ids].sort()]).sort(([a], [b]) => a.localeCompare(b));
+  return { index: sorted([...state.deadWorkers].map(([k, set]): [string, string[]] => [k, [...set].map((w) => w.id)])), expected: sorted(expected) };
+}
 
 describe('RegisterWorker', () => {
   test('SPARK-46353: in STANDBY the worker only gets MasterInStandby and nothing is registered', () => {
@@ -135,7 +143,7 @@ describe('RegisterWorker', () => {
     m.disconnect('flint://10.0.0.1:7001');
     // w1 comes back from another port: its id is free again, so `workers` now holds two w1 (one DEAD).
     m.registerWorker('w1', { port: 7009 });
-    assert.equal(hasDeadWorkers(m.state), true);
+    assert.equal(m.state.deadWorkers.size, 1);
     m.registerWorker('w4', { port: 7001 });
     assert.deepEqual(
       [...m.state.workers].map((w) => [w.id, w.port, w.state]),
@@ -146,13 +154,15 @@ describe('RegisterWorker', () => {
         ['w4', 7001, 'ALIVE'],
       ],
     );
-    assert.equal(hasDeadWorkers(m.state), false);
+    assert.equal(m.state.deadWorkers.size, 0);
   });
 
-  test('hasDeadWorkers tracks the DEAD entries through removal, replacement, re-registration and culling', () => {
+  test('the DEAD index tracks the DEAD entries through removal, replacement, re-registration and culling', () => {
     const m = aliveMaster({ workerTimeoutMs: 60_000, deadWorkerPersistence: 1 });
-    const check = (step: string): void =>
-      assert.equal(hasDeadWorkers(m.state), [...m.state.workers].some((w) => w.state === 'DEAD'), step);
+    const check = (step: string): void => {
+      const { index, expected } = deadIndex(m.state);
+      assert.deepEqual(index, expected, step);
+    };
     check('empty');
     for (const id of ['w1', 'w2']) m.registerWorker(id);
     check('registered');
