@@ -24,12 +24,9 @@ const dist = join(root, 'dist');
 const builds = join(dist, 'builds');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) return sourceFiles(path);
-      return entry.isFile() ? [path] : [];
-    })
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
     .sort();
 }
 
@@ -45,7 +42,7 @@ function buildId(): string {
 async function bundle(outdir: string): Promise<void> {
   await build({
     absWorkingDir: root,
-    entryPoints: Object.fromEntries(Object.entries(PROGRAMS).map(([name, source]) => [name, source])),
+    entryPoints: { ...PROGRAMS },
     entryNames: '[name]',
     outExtension: { '.js': '.mjs' },
     // Chunks sit beside the programs: src/util/install.ts finds the install from any of them.

@@ -14,6 +14,7 @@ import { sourcePath } from '../util/install.ts';
 import { decode, encode } from '@msgpack/msgpack';
 import { AppClient } from '../app/app-client.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
+import { parseNodeFlags } from '../conf/node-flags.ts';
 import { driverConfigFromConf, type TaskSpec } from '../driver/index.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { bundleApp } from '../io/bundle/bundle-app.ts';
@@ -375,12 +376,10 @@ function driverLogLevel(): 'debug' | 'info' | 'warn' | 'error' | 'silent' {
  * before anything starts.
  */
 export function executorNodeOptions(conf: FlintConf): string[] {
-  return [DEFAULT_NODE_OPTIONS_KEY, EXTRA_NODE_OPTIONS_KEY].flatMap((key) => {
-    const words = (conf.get(key) ?? (key === DEFAULT_NODE_OPTIONS_KEY ? DEFAULT_EXECUTOR_NODE_OPTIONS : '')).split(/\s+/).filter((w) => w.length > 0);
-    const bad = words.find((w) => !w.startsWith('-'));
-    if (bad !== undefined) throw new ConfigError(key, `${key} holds '${bad}', which is not a Node flag (flags start with -)`);
-    return words;
-  });
+  return [
+    ...parseNodeFlags(conf.get(DEFAULT_NODE_OPTIONS_KEY) ?? DEFAULT_EXECUTOR_NODE_OPTIONS, DEFAULT_NODE_OPTIONS_KEY),
+    ...parseNodeFlags(conf.get(EXTRA_NODE_OPTIONS_KEY) ?? '', EXTRA_NODE_OPTIONS_KEY),
+  ];
 }
 
 const DEFAULT_NODE_OPTIONS_KEY = 'flint.executor.defaultNodeOptions';

@@ -65,10 +65,15 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** An executor's envs open no port, and coalesce the writes of one turn (task results arrive one by one). */
+function executorEnv(name: string, conf: FlintConf, logger: Logger): Promise<RpcEnv> {
+  return RpcEnv.create({ name, clientMode: true, coalesceWritesByDefault: true, conf, logger });
+}
+
 /** Asks the driver for the application's config over a throwaway env; retries only connection failures. */
 async function bootstrap(opts: ExecutorBackendOptions): Promise<Bootstrap> {
   const { launch: args, logger } = opts;
-  const env = await RpcEnv.create({ name: 'flintExecutorBootstrap', clientMode: true, coalesceWritesByDefault: true, conf: rpcConf({}, opts.secret), logger });
+  const env = await executorEnv('flintExecutorBootstrap', rpcConf({}, opts.secret), logger);
   try {
     const driver = env.endpointRef<ExecutorToDriver>(args.driverUrl);
     for (let attempt = 1; ; attempt++) {
@@ -102,14 +107,14 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     try {
       const conf = rpcConf(boot.response.conf, opts.secret);
       killTimeoutMs = conf.getDurationMs(KILL_TIMEOUT_KEY, KILL_TIMEOUT_DEFAULT, 's');
-      env = await RpcEnv.create({ name: 'flintExecutor', clientMode: true, coalesceWritesByDefault: true, conf, logger });
+      env = await executorEnv('flintExecutor', conf, logger);
     } catch (err) {
       if (!isFlintError(err)) throw err;
       boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
     }
   }
   // Without a usable config the machine still runs, to exit through its own path (AppConfigFailed).
-  env ??= await RpcEnv.create({ name: 'flintExecutor', clientMode: true, coalesceWritesByDefault: true, conf: rpcConf({}, opts.secret), logger });
+  env ??= await executorEnv('flintExecutor', rpcConf({}, opts.secret), logger);
   const machine = new ExecutorMachine(
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
     { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, tasksPerCore: TASKS_PER_THREAD },

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { programPath } from '../util/install.ts';
-import { ConfigError, FlintError } from '../errors.ts';
+import { parseNodeFlags } from '../conf/node-flags.ts';
+import { FlintError } from '../errors.ts';
 
 const MAIN = programPath('cli');
 
@@ -39,24 +40,26 @@ export class LocalCluster {
   readonly dir: string;
   readonly secretFile: string;
   readonly #ownsDir: boolean;
-  readonly #cli: string;
+  /** The daemons' command before their arguments: Node flags, then the CLI. */
+  readonly #command: readonly string[];
   readonly #daemons: RunningDaemon[] = [];
   masterUrl = '';
   masterWebUiUrl = '';
 
-  private constructor(dir: string, ownsDir: boolean, cli: string) {
+  private constructor(dir: string, ownsDir: boolean, command: readonly string[]) {
     this.dir = dir;
     this.#ownsDir = ownsDir;
-    this.#cli = cli;
+    this.#command = command;
     this.secretFile = join(dir, 'secret');
     writeFileSync(this.secretFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   }
 
   /** Starts the master and the workers together, and resolves once every worker has registered with the master. */
   static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
+    const command = [...daemonNodeFlags(), opts.cli ?? MAIN]; // a bad FLINT_DAEMON_NODE_OPTS: nothing created
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'flint-local-'));
     mkdirSync(dir, { recursive: true });
-    const cluster = new LocalCluster(dir, opts.dir === undefined, opts.cli ?? MAIN);
+    const cluster = new LocalCluster(dir, opts.dir === undefined, command);
     const timeoutMs = opts.startTimeoutMs ?? 20_000;
     try {
       const common = ['--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...(opts.conf ?? []).flatMap((c) => ['--conf', c])];
@@ -116,7 +119,7 @@ export class LocalCluster {
    * gives its ports). Every line goes to `<dir>/<name>.log`.
    */
   async #spawn(name: string, args: string[], timeoutMs: number, ready: (line: Record<string, unknown>) => boolean): Promise<RunningDaemon> {
-    const child = spawn(process.execPath, [...daemonNodeFlags(), this.#cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLINT_LOG_LEVEL: process.env['FLINT_LOG_LEVEL'] ?? 'info' } });
+    const child = spawn(process.execPath, [...this.#command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLINT_LOG_LEVEL: process.env['FLINT_LOG_LEVEL'] ?? 'info' } });
     const logPath = join(this.dir, `${name}.log`);
     const log = createWriteStream(logPath);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -188,10 +191,7 @@ export async function freePort(): Promise<number> {
  * by default a young generation of at most 16 MiB (docs/benchmarks.md). Words that are not flags are refused.
  */
 export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  const flags = (env['FLINT_DAEMON_NODE_OPTS'] ?? '--max-semi-space-size=16').split(/\s+/).filter((w) => w.length > 0);
-  const bad = flags.find((w) => !w.startsWith('-'));
-  if (bad !== undefined) throw new ConfigError('FLINT_DAEMON_NODE_OPTS', `FLINT_DAEMON_NODE_OPTS holds '${bad}', which is not a Node flag (flags start with -)`);
-  return flags;
+  return parseNodeFlags(env['FLINT_DAEMON_NODE_OPTS'] ?? '--max-semi-space-size=16', 'FLINT_DAEMON_NODE_OPTS');
 }
 
 function ephemeralLow(): number {

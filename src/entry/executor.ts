@@ -24,8 +24,9 @@ let logger: Logger;
 try {
   args = parseExecutorArgs(process.argv.slice(2), hostname());
   // An executor logs a line per task at info ("Finished task"; Spark's "Got assigned task" and "Running task"
-  // are at debug here); one write each would cost more than a short task. Lines are gathered up to 4 KiB, written at least every
-  // 100 ms, and flushed when the process exits (crashes included; only a SIGKILL loses the last 100 ms).
+  // are at debug here); one write each would cost more than a short task. Lines are gathered up to 4 KiB,
+  // written at least every 100 ms, and flushed when the process exits (crashes included; only a SIGKILL loses
+  // the last 100 ms).
   const destination = pino.destination({ fd: 2, sync: true, minLength: 4096, periodicFlush: 100 });
   process.on('exit', () => destination.flushSync());
   logger = pino({ name: 'flint-executor', level: logLevelFromEnv(), base: { pid: process.pid } }, destination).child({

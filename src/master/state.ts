@@ -90,7 +90,7 @@ export interface MasterState {
   /** Non-DEAD workers by env id. */
   readonly addressToWorker: Map<string, WorkerInfo>;
   /**
-   * DEAD workers still listed, by `host:port` (deadWorkerKey): exactly the DEAD members of `workers`. A new
+   * DEAD workers still listed, by `hostPort`: exactly the DEAD members of `workers`. A new
    * registration drops the DEAD entries on its host:port without scanning every worker.
    */
   readonly deadWorkers: Map<string, Set<WorkerInfo>>;
@@ -148,13 +148,6 @@ export function envIdOf(endpointAddress: string): string {
 }
 
 // ---- WorkerInfo ---------------------------------------------------------------------------------------
-
-/**
- * Whether `workers` lists a DEAD worker, in O(1): `idToWorker` holds exactly the non-DEAD members of `workers`
- * (a worker enters both at once, leaves `idToWorker` as it turns DEAD, and leaves `workers` only when DEAD), so
- * the DEAD ones are the difference in size.
- */
-export const deadWorkerKey = (w: Pick<WorkerInfo, 'host' | 'port'>): string => `${w.host}\u0000${w.port}`;
 
 export const coresFree = (w: WorkerInfo): number => w.cores - w.coresUsed;
 export const memoryFreeMb = (w: WorkerInfo): number => w.memoryMb - w.memoryUsedMb;

@@ -6,7 +6,7 @@ import { relaunchDriver, removeDriver } from './drivers.ts';
 import type { Msg } from './inputs.ts';
 import { persistenceKey, type PersistedWorker } from './persisted.ts';
 import { schedule } from './schedule.ts';
-import { appRemoveExecutor, deadWorkerKey, envIdOf, type WorkerInfo } from './state.ts';
+import { appRemoveExecutor, envIdOf, hostPort, type WorkerInfo } from './state.ts';
 
 export function workerRecord(w: WorkerInfo): PersistedWorker {
   return {
@@ -87,7 +87,7 @@ export function handleRegisterWorker(ctx: Ctx, msg: Msg<'RegisterWorker'>): void
  */
 export function registerWorker(ctx: Ctx, worker: WorkerInfo): boolean {
   const { state } = ctx;
-  const key = deadWorkerKey(worker);
+  const key = hostPort(worker);
   const dead = state.deadWorkers.get(key);
   if (dead !== undefined) {
     for (const w of dead) state.workers.delete(w);
@@ -151,7 +151,7 @@ export function handleWorkerLatestState(ctx: Ctx, msg: Msg<'WorkerLatestState'>)
 }
 
 function forgetDead(ctx: Ctx, worker: WorkerInfo): void {
-  const key = deadWorkerKey(worker);
+  const key = hostPort(worker);
   const dead = ctx.state.deadWorkers.get(key);
   if (dead === undefined) return;
   dead.delete(worker);
@@ -184,7 +184,7 @@ export function removeWorker(ctx: Ctx, worker: WorkerInfo, message: string): voi
   const { state, out } = ctx;
   out.info(`Removing worker ${worker.id} on ${worker.host}:${worker.port}`, { workerId: worker.id, reason: message });
   worker.state = 'DEAD';
-  const key = deadWorkerKey(worker);
+  const key = hostPort(worker);
   const dead = state.deadWorkers.get(key) ?? new Set<WorkerInfo>();
   dead.add(worker);
   state.deadWorkers.set(key, dead);

@@ -3,13 +3,12 @@
 //
 // Writes: frames are queued and flushed once per microtask turn, so everything produced while handling
 // one chunk of input leaves in a single write. With `coalesceWrites` (`flint.rpc.io.coalesceWrites`, on in
-// drivers and executors), a connection that has already written in this turn of the event loop waits for the loop's
-// check phase (setImmediate) before it writes again, so the frames produced by a burst of events (task
+// drivers and executors), a connection that has already written in this turn of the event loop waits for the
+// loop's check phase (setImmediate) before it writes again, so the frames produced by a burst of events (task
 // results arriving one by one from the task threads, status updates from many executors) leave in one write
-// instead of one each, while a lone
-// message still leaves at once. It costs a setImmediate per written turn (about 3 µs on a round trip), so it
-// is off where latency matters more than bursts. When the socket reports a full buffer, flushing stops until
-// 'drain'; producers see `needsDrain` and can await `whenWritable()`.
+// instead of one each, while a lone message still leaves at once. It costs a setImmediate per written turn
+// (about 3 µs on a round trip), so it is off where latency matters more than bursts. When the socket reports a
+// full buffer, flushing stops until 'drain'; producers see `needsDrain` and can await `whenWritable()`.
 // Reads: the env counts messages it has queued to endpoints but not yet handled (`trackDispatch`); above a
 // high-water mark the socket is paused, so a slow endpoint slows its senders instead of growing memory.
 

@@ -16,15 +16,13 @@
 
 import { isSecretKey, REDACTED } from '../conf/flint-conf.ts';
 import type { ApplicationDescription, Command, DriverDescription } from '../protocol/messages.ts';
+import { PROGRAMS } from '../util/install.ts';
 import type { WorkerConfig } from './worker-config.ts';
 import type { DriverLaunchSpec, ExecutorLaunchSpec } from './worker-effect.ts';
 
 
 /** The programs a `flint:<entry>` main module may name, relative to the Flint home, in the sources. */
-export const FLINT_ENTRIES: Readonly<Record<string, string>> = {
-  executor: 'src/entry/executor.ts',
-  driver: 'src/entry/driver.ts',
-};
+export const FLINT_ENTRIES: Readonly<Record<string, string>> = { executor: PROGRAMS.executor, driver: PROGRAMS.driver };
 
 const FLINT_SCHEME = 'flint:';
 

@@ -15,12 +15,12 @@ import {
   sentTypes,
   workerSpec,
 } from './harness.ts';
-import { deadWorkerKey, type MasterState } from '../../../src/master/state.ts';
+import { hostPort, type MasterState } from '../../../src/master/state.ts';
 
 /** The DEAD index, as sorted [key, ids] pairs, and what it must be: the DEAD members of `workers` by host:port. */
 function deadIndex(state: MasterState): { index: Array<[string, string[]]>; expected: Array<[string, string[]]> } {
   const expected = new Map<string, string[]>();
-  for (const w of state.workers) if (w.state === 'DEAD') expected.set(deadWorkerKey(w), [...(expected.get(deadWorkerKey(w)) ?? []), w.id]);
+  for (const w of state.workers) if (w.state === 'DEAD') expected.set(hostPort(w), [...(expected.get(hostPort(w)) ?? []), w.id]);
   const sorted = (m: Iterable<[string, string[]]>) => [...m].map(([k, ids]): [string, string[]] => [k, [...ids].sort()]).sort(([a], [b]) => a.localeCompare(b));
   return { index: sorted([...state.deadWorkers].map(([k, set]): [string, string[]] => [k, [...set].map((w) => w.id)])), expected: sorted(expected) };
 }
