@@ -1,7 +1,7 @@
 // Messages and constants shared by bench/rpc.ts (the client) and bench/rpc-peer.ts (the server).
 
 import { Type } from '@sinclair/typebox';
-import { defineCatalog, message } from '../../src/protocol/catalog.ts';
+import { ANY_ROLE, defineCatalog, message } from '../../src/protocol/catalog.ts';
 
 /** The endpoint the peer hosts. */
 export const PEER_ENDPOINT = 'BenchPeer';
@@ -18,12 +18,12 @@ export const BenchRequests = defineCatalog('BenchRequests', [
   message('Count', {}),
   // ask: zeroes the Tick count; answered with Counted (the count before the reset)
   message('Reset', {}),
-]);
+], ANY_ROLE);
 
 export const BenchReplies = defineCatalog('BenchReplies', [
   message('Pong', { seq: Type.Integer(), payload: Type.String() }),
   message('Counted', { n: Type.Integer(), cpuUserUs: Type.Number(), cpuSystemUs: Type.Number() }),
-]);
+], ANY_ROLE);
 
 /** Starts the line the peer prints on stdout once both servers listen; a PeerReady in JSON follows it. */
 export const READY_MARKER = 'FLINT_BENCH_PEER_READY ';

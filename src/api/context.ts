@@ -120,8 +120,16 @@ export class FlintContext {
     bundling.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
     const bindHost = conf.get('flint.driver.bindAddress') ?? conf.get('flint.driver.host') ?? '0.0.0.0';
     const advertiseHost = conf.get('flint.driver.host') ?? process.env['FLINT_LOCAL_IP'] ?? defaultDriverHost(masters.map((m) => m.host));
+    // The driver speaks as the application (flint.authenticate.appSecret), or as itself when a worker started it
+    // in cluster mode; it lets in only its own application's executors, once the master has sent their key.
+    const credential = launchContext()?.credential;
+    const executorAuth: { principal?: string; key?: string } = {};
+    const authenticates = credential !== undefined || rpc.appSecret !== undefined;
     const env = await RpcEnv.create({
       name: 'flintDriver',
+      principal: credential?.principal ?? 'app',
+      ...(credential ? { credentialKey: credential.key } : {}),
+      ...(authenticates ? { keyring: (principal: string) => (principal === executorAuth.principal ? executorAuth.key : undefined) } : {}),
       host: bindHost === '0.0.0.0' && isLoopback(advertiseHost) ? advertiseHost : bindHost,
       advertiseHost,
       port: conf.getInt('flint.driver.port', 0, { min: 0 }),
@@ -153,7 +161,7 @@ export class FlintContext {
     const executorCommand = {
       mainModule: 'flint:executor',
       arguments: ['--driver-url', runtime.schedulerUrl, '--executor-id', '{{EXECUTOR_ID}}', '--hostname', '{{HOSTNAME}}', '--cores', '{{CORES}}', '--app-id', '{{APP_ID}}', '--worker-url', '{{WORKER_URL}}'],
-      environment: (rpc.secret === undefined ? {} : { FLINT_AUTH_SECRET: rpc.secret }) as Record<string, string>,
+      environment: {} as Record<string, string>, // executors get their key from their worker, never from here
       nodeOptions,
     };
     let registered!: (appId: string) => void;
@@ -167,7 +175,9 @@ export class FlintContext {
       master,
       { ...desc, command: executorCommand },
       {
-        connected: (appId) => {
+        connected: (appId, executorKey) => {
+          executorAuth.principal = `executor:${appId}`;
+          executorAuth.key = executorKey;
           runtime.appId = appId; // executors may ask for the app's config before create() returns
           registered(appId);
         },

@@ -3,6 +3,8 @@
 // child processes or `ps`. A program started with plain `node app.ts` finds the slot empty and uses
 // `process.argv`.
 
+import type { Credential } from '../rpc/auth.ts';
+
 const kLaunch = Symbol.for('flint.launch');
 const kExecutor = Symbol.for('flint.executor');
 
@@ -13,6 +15,8 @@ export interface LaunchContext {
   readonly appArgs: readonly string[];
   /** `flint.*` entries from the launcher (flags, properties file), in increasing precedence. */
   readonly conf: ReadonlyArray<readonly [string, string]>;
+  /** A cluster-mode driver's own credential (`driver:<id>`), which its worker gave it on stdin. */
+  readonly credential?: Credential;
 }
 
 type Slots = Record<symbol, unknown>;

@@ -7,12 +7,17 @@
 
 import { MasterReplies, MasterToApp, type AppToMaster, type ApplicationDescription } from '../protocol/messages.ts';
 import { formatEndpointAddress, formatRpcAddress, parseEndpointAddress, parseMasterUrls } from '../rpc/address.ts';
+import { unseal } from '../rpc/auth.ts';
 import type { RpcEndpointRef } from '../rpc/endpoint-ref.ts';
 import type { RpcEnv } from '../rpc/rpc-env.ts';
 import type { Logger } from '../util/logger.ts';
 
 export interface AppClientListener {
-  connected(appId: string): void;
+  /**
+   * Registered. `executorKey` is the key the application's executors prove to the driver (opened from what the
+   * master sealed for this driver); undefined without authentication, or when it could not be opened.
+   */
+  connected(appId: string, executorKey: string | undefined): void;
   /** The connection to the master was lost; a new leader will send MasterChanged. */
   disconnected(): void;
   /** The app cannot go on (no master answered, or the master removed it). Called at most once. */
@@ -66,7 +71,7 @@ export class AppClient {
       receive: (message, ctx) => {
         switch (message.type) {
           case 'RegisteredApplication':
-            return this.#onRegistered(message.appId, message.masterAddress);
+            return this.#onRegistered(message.appId, message.masterAddress, message.executorKey);
           case 'ApplicationRemoved':
             return this.#markDead(`Master removed our application: ${message.message}`);
           case 'ExecutorAdded':
@@ -178,13 +183,18 @@ export class AppClient {
     this.#reconnectTimer.unref();
   }
 
-  #onRegistered(appId: string, masterAddress: string): void {
+  #onRegistered(appId: string, masterAddress: string, sealedKey: string | undefined): void {
     if (this.#dead) return;
+    const ownKey = this.#env.credentialKey;
+    const executorKey = sealedKey === undefined || ownKey === undefined ? undefined : unseal(ownKey, sealedKey, appId);
+    if (ownKey !== undefined && executorKey === undefined) {
+      this.#logger.error({ appId }, 'the master sent no executor key this driver can open: its executors cannot authenticate');
+    }
     clearTimeout(this.#timer);
     this.#appId = appId;
     this.#master = this.#env.endpointRef<AppToMaster>(masterAddress);
     this.#logger.info({ appId, master: parseEndpointAddress(masterAddress).env }, `Connected to the master; the application id is ${appId}`);
-    this.#listener.connected(appId);
+    this.#listener.connected(appId, executorKey);
   }
 
   #markDead(reason: string): void {

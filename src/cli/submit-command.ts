@@ -17,7 +17,7 @@ import type { FlintConf } from '../conf/flint-conf.ts';
 import { loadConf } from '../conf/load-conf.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { MasterReplies, type ClientToMaster, type DriverDescription, type MasterReply } from '../protocol/messages.ts';
-import { formatRpcAddress, parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
+import { formatRpcAddress, parseMasterUrls, RpcEnv } from '../rpc/index.ts';
 import { silentLogger } from '../util/logger.ts';
 import { collect, type Env } from './daemon-options.ts';
 
@@ -123,7 +123,6 @@ async function submitDriver(conf: FlintConf, master: string, appPath: string, ar
     renameSync(temp, bundlePath);
   }
   if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
-  const rpc = readRpcSettings(conf.withAuthenticationWhenSecretGiven());
   const confArgs = conf.withoutSecrets().flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
   const description: DriverDescription = {
     appResource: pathToFileURL(bundlePath).href,
@@ -133,7 +132,7 @@ async function submitDriver(conf: FlintConf, master: string, appPath: string, ar
     command: {
       mainModule: 'flint:driver',
       arguments: [...confArgs, '--', '{{WORKER_URL}}', '{{USER_JAR}}', ...args],
-      environment: rpc.secret === undefined ? {} : { FLINT_AUTH_SECRET: rpc.secret },
+      environment: {}, // the worker gives the driver its own key on stdin (docs/security.md)
       nodeOptions: [],
     },
   };
@@ -171,7 +170,13 @@ async function driverStatus(conf: FlintConf, master: string, driverId: string): 
  * submissions in ALIVE state"). Returns the first successful reply, else the last refusal.
  */
 async function askLeader(conf: FlintConf, master: string, message: ClientToMaster): Promise<MasterReply> {
-  const env = await RpcEnv.create({ name: 'flintSubmit', clientMode: true, conf: conf.withAuthenticationWhenSecretGiven(), logger: silentLogger });
+  const env = await RpcEnv.create({
+    name: 'flintSubmit',
+    clientMode: true,
+    principal: 'app',
+    conf: conf.withAuthenticationWhenSecretGiven(),
+    logger: silentLogger,
+  });
   try {
     const masters = parseMasterUrls(master).map(formatRpcAddress);
     const errors: string[] = [];

@@ -106,7 +106,8 @@ export class FlintConf {
    */
   withAuthenticationWhenSecretGiven(): FlintConf {
     const copy = this.clone();
-    if (!copy.has('flint.authenticate') && (copy.has('flint.authenticate.secret') || copy.has('flint.authenticate.secret.file'))) {
+    const given = ['flint.authenticate.secret', 'flint.authenticate.appSecret'].some((key) => copy.has(key) || copy.has(`${key}.file`));
+    if (!copy.has('flint.authenticate') && given) {
       copy.set('flint.authenticate', 'true');
     }
     return copy;

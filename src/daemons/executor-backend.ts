@@ -22,6 +22,7 @@ import {
   type ExecutorToDriver,
 } from '../protocol/task-messages.ts';
 import { formatEndpointAddress } from '../rpc/address.ts';
+import type { Credential } from '../rpc/auth.ts';
 import type { ReplyContext } from '../rpc/endpoint.ts';
 import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
 import type { Logger } from '../util/logger.ts';
@@ -31,8 +32,11 @@ import { KeyedTimers, MachineHost } from './machine-host.ts';
 export interface ExecutorBackendOptions {
   /** The command line's arguments (`logUrls` from the worker's environment); the env gives the address. */
   readonly launch: Omit<ExecutorLaunchArgs, 'executorAddress'>;
-  /** flint.authenticate's shared secret, when the driver requires it (from FLINT_AUTH_SECRET). */
-  readonly secret: string | undefined;
+  /**
+   * What the executor proves to its driver (`executor:<appId>` and its application's key), which its worker gave
+   * it on stdin; undefined when the cluster does not authenticate.
+   */
+  readonly credential: Credential | undefined;
   readonly logger: Logger;
   /** The executor's directory (`<workDir>/<appId>/<execId>/`); code is cached in `<workDir>/../code`. */
   readonly workDir: string;
@@ -53,11 +57,10 @@ const ENDPOINT_NAME = 'Executor';
 type AppConfig = Static<typeof AppConfigResponse>;
 type Bootstrap = { readonly ok: true; readonly response: AppConfig } | { readonly ok: false; readonly error: string };
 
-/** The RPC settings an env of this executor uses: auth from the secret, never from the app's conf. */
-function rpcConf(appConf: Readonly<Record<string, string>>, secret: string | undefined): FlintConf {
+/** The RPC settings an env of this executor uses: never authentication from the app's conf (see executorEnv). */
+function rpcConf(appConf: Readonly<Record<string, string>>): FlintConf {
   const entries = Object.entries(appConf).filter(([key]) => !/^(flint|spark)\.authenticate/.test(key));
-  entries.push(['flint.authenticate', secret === undefined ? 'false' : 'true']);
-  if (secret !== undefined) entries.push(['flint.authenticate.secret', secret]);
+  entries.push(['flint.authenticate', 'false']);
   return new FlintConf(entries);
 }
 
@@ -66,14 +69,17 @@ function errorText(err: unknown): string {
 }
 
 /** An executor's envs open no port, and coalesce the writes of one turn (task results arrive one by one). */
-function executorEnv(name: string, conf: FlintConf, logger: Logger): Promise<RpcEnv> {
-  return RpcEnv.create({ name, clientMode: true, coalesceWritesByDefault: true, conf, logger });
+/** They speak as `executor:<appId>`, proven with the credential's key when there is one. */
+function executorEnv(name: string, conf: FlintConf, opts: ExecutorBackendOptions): Promise<RpcEnv> {
+  const { credential, logger } = opts;
+  const principal = credential?.principal ?? `executor:${opts.launch.appId}`;
+  return RpcEnv.create({ name, clientMode: true, coalesceWritesByDefault: true, conf, logger, principal, ...(credential ? { credentialKey: credential.key } : {}) });
 }
 
 /** Asks the driver for the application's config over a throwaway env; retries only connection failures. */
 async function bootstrap(opts: ExecutorBackendOptions): Promise<Bootstrap> {
   const { launch: args, logger } = opts;
-  const env = await executorEnv('flintExecutorBootstrap', rpcConf({}, opts.secret), logger);
+  const env = await executorEnv('flintExecutorBootstrap', rpcConf({}), opts);
   try {
     const driver = env.endpointRef<ExecutorToDriver>(args.driverUrl);
     for (let attempt = 1; ; attempt++) {
@@ -105,16 +111,16 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
   let killTimeoutMs = 0;
   if (boot.ok) {
     try {
-      const conf = rpcConf(boot.response.conf, opts.secret);
+      const conf = rpcConf(boot.response.conf);
       killTimeoutMs = conf.getDurationMs(KILL_TIMEOUT_KEY, KILL_TIMEOUT_DEFAULT, 's');
-      env = await executorEnv('flintExecutor', conf, logger);
+      env = await executorEnv('flintExecutor', conf, opts);
     } catch (err) {
       if (!isFlintError(err)) throw err;
       boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
     }
   }
   // Without a usable config the machine still runs, to exit through its own path (AppConfigFailed).
-  env ??= await executorEnv('flintExecutor', rpcConf({}, opts.secret), logger);
+  env ??= await executorEnv('flintExecutor', rpcConf({}), opts);
   const machine = new ExecutorMachine(
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
     { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, tasksPerCore: TASKS_PER_THREAD },

@@ -22,9 +22,11 @@ import {
 import { MonarchyLeaderElection, type LeaderElection } from '../ports/leader-election.ts';
 import { NullPersistenceStore, type PersistenceStore } from '../ports/persistence-store.ts';
 import { mergeCatalogs } from '../protocol/catalog.ts';
-import { AppToMaster, ClientToMaster, MasterQueries, WorkerToMaster } from '../protocol/messages.ts';
+import { AdminToMaster, AppToMaster, ClientToMaster, MasterQueries, WorkerToMaster } from '../protocol/messages.ts';
 import type { ReplyContext } from '../rpc/endpoint.ts';
-import { RpcEnv } from '../rpc/rpc-env.ts';
+import { parseEndpointAddress } from '../rpc/address.ts';
+import { RpcEnv, readRpcSettings } from '../rpc/rpc-env.ts';
+import { masterKeyring, sealedExecutorKey } from './keyrings.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
 import { MachineHost } from './machine-host.ts';
@@ -34,6 +36,7 @@ const MasterInboundCatalog = mergeCatalogs<MasterInbound>(
   WorkerToMaster,
   AppToMaster,
   ClientToMaster,
+  AdminToMaster,
   MasterQueries,
 );
 
@@ -58,7 +61,8 @@ export interface MasterDaemon {
 
 export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<MasterDaemon> {
   const { conf, logger } = opts;
-  const env = await RpcEnv.create({ name: 'flintMaster', host: opts.host, port: opts.port, conf, logger });
+  const keyring = masterKeyring(readRpcSettings(conf));
+  const env = await RpcEnv.create({ name: 'flintMaster', host: opts.host, port: opts.port, conf, logger, keyring });
   const ui: { machine?: MasterMachine } = {};
   let http: StartedHttpServer | undefined;
   try {
@@ -133,7 +137,7 @@ class MasterRuntime {
       receive: (message, ctx) => {
         if (isMasterAsk(message)) {
           // An ask sent one-way (an older client): handle it, and drop the reply.
-          const token = this.#token({ senderAddress: ctx.senderAddress, reply: () => {}, sendFailure: () => {} });
+          const token = this.#token({ ...ctx, reply: () => {}, sendFailure: () => {} });
           return this.#host.submit({ kind: 'Ask', from: ctx.senderAddress, replyTo: token, message });
         }
         return this.#host.submit({ kind: 'Receive', from: ctx.senderAddress, message });
@@ -203,7 +207,8 @@ class MasterRuntime {
     switch (effect.kind) {
       case 'Send':
         try {
-          this.#env.endpointRef(effect.to).send(effect.message);
+          const message = effect.message.type === 'RegisteredApplication' ? this.#withExecutorKey(effect.to, effect.message) : effect.message;
+          this.#env.endpointRef(effect.to).send(message);
         } catch (err) {
           this.#logger.warn({ to: effect.to, type: effect.message.type, err: (err as Error).message }, 'could not send');
         }
@@ -241,6 +246,22 @@ class MasterRuntime {
         throw new Error(`unknown master effect ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * RegisteredApplication carries the key of the application's executors, sealed for the driver with the key
+   * its connection proved; the machine knows nothing of keys. Without authentication there is nothing to add.
+   */
+  #withExecutorKey(to: string, message: Extract<MasterEffect, { kind: 'Send' }>['message'] & { type: 'RegisteredApplication' }) {
+    const secret = this.#env.settings.secret;
+    if (secret === undefined) return message;
+    const peer = this.#env.peerOf(parseEndpointAddress(to).env);
+    const driverKey = peer === undefined ? undefined : masterKeyring(this.#env.settings)?.(peer.principal);
+    if (driverKey === undefined) {
+      this.#logger.warn({ to, appId: message.appId }, 'the driver is not connected: its executors will not get their key');
+      return message;
+    }
+    return { ...message, executorKey: sealedExecutorKey(secret, driverKey, message.appId) };
   }
 
   #startTimer(timer: string, delayMs: number, periodMs: number | undefined): void {

@@ -9,17 +9,20 @@ import { fileURLToPath } from 'node:url';
 import { FLINT_HOME, programRelativePath } from '../util/install.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { ConfigError, RpcTimeoutError } from '../errors.ts';
+import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
 import type { ProcessExit } from '../ports/process-launcher.ts';
 import { MasterReplies, MasterToWorker } from '../protocol/messages.ts';
+import { deriveKey, type Credential } from '../rpc/auth.ts';
 import { RpcEnv } from '../rpc/rpc-env.ts';
 import type { Logger } from '../util/logger.ts';
 import {
   WorkerMachine,
   workerConfigFromConf,
   workerJson,
-  type ProcessSpec,
+  type DriverLaunchSpec,
+  type ExecutorLaunchSpec,
   type WorkerConfigInput,
   type WorkerEffect,
   type WorkerInput,
@@ -217,8 +220,20 @@ class WorkerRuntime {
     return full.startsWith(this.#workDir + sep);
   }
 
+  /**
+   * What a child proves to its peers, derived here from the cluster secret, which never leaves this process:
+   * an executor speaks for its application to its driver, a cluster-mode driver for itself to the master.
+   */
+  #credentialFor(spec: ExecutorLaunchSpec | DriverLaunchSpec): Credential | undefined {
+    const secret = this.#env.settings.secret;
+    if (secret === undefined) return undefined;
+    return 'execId' in spec
+      ? { principal: `executor:${spec.appId}`, key: deriveKey(secret, 'executor', spec.appId) }
+      : { principal: `driver:${spec.driverId}`, key: deriveKey(secret, 'driver', spec.driverId) };
+  }
+
   async #launch(
-    spec: ProcessSpec,
+    spec: ExecutorLaunchSpec | DriverLaunchSpec,
     on: { started(): void; exited(exit: ProcessExit, killedByWorker: boolean): void; failed(error: string): void },
   ): Promise<void> {
     if (!this.#insideWorkDir(spec.cwd) || !this.#insideWorkDir(spec.stdoutPath) || !this.#insideWorkDir(spec.stderrPath)) {
@@ -230,7 +245,15 @@ class WorkerRuntime {
       await mkdir(spec.cwd, { recursive: true });
       await writeFile(spec.stderrPath, spec.stderrHeader);
       const launched = this.#launcher.launch(
-        { key: spec.processKey, argv: spec.argv, env: { ...processEnv(), ...spec.env }, cwd: spec.cwd, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath },
+        {
+          key: spec.processKey,
+          argv: spec.argv,
+          env: { ...processEnv(), ...spec.env },
+          cwd: spec.cwd,
+          stdoutPath: spec.stdoutPath,
+          stderrPath: spec.stderrPath,
+          stdin: formatCredentialLine(this.#credentialFor(spec)),
+        },
         (exit) => on.exited(exit, this.#killed.delete(spec.processKey)),
       );
       this.#logger.info({ processKey: spec.processKey, pid: launched.pid }, `launched ${spec.processKey}`);

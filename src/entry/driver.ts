@@ -1,6 +1,7 @@
 // The driver process of a cluster-mode application (Spark's DriverWrapper). The worker's DriverRunner starts
 // it as `node src/entry/driver.ts [--conf k=v]... -- <worker url> <app bundle> [app args]` (mainModule
-// `flint:driver`), with the secret, if any, in FLINT_AUTH_SECRET. It runs the app's `runApp(main)` here and
+// `flint:driver`), with its credential (`driver:<driverId>` and its key) as the first line on stdin, when the
+// cluster authenticates (src/io/child-process/credential-line.ts). It runs the app's `runApp(main)` here and
 // exits with its outcome. It exits too when its worker goes away: the worker holds its stdin open, so the
 // stdin closing means the worker is gone (Spark's WorkerWatcher).
 
@@ -8,6 +9,11 @@ import { resolve } from 'node:path';
 import { launchApp } from '../api/launch-app.ts';
 import { appWasStarted, stopAllContexts, whenAppDone } from '../api/run-app.ts';
 import { parseConfPair } from '../conf/load-conf.ts';
+import { readCredentialLine } from '../io/child-process/credential-line.ts';
+import type { Credential } from '../rpc/auth.ts';
+
+/** How long the driver waits for its worker's credential line. */
+const CREDENTIAL_TIMEOUT_MS = 30_000;
 
 function fail(message: string): never {
   process.stderr.write(`flint driver: ${message}\n`);
@@ -29,9 +35,16 @@ for (let i = 0; i < dash; i += 2) {
 }
 const [workerUrl, app, ...appArgs] = argv.slice(dash + 1);
 if (workerUrl === undefined || app === undefined) fail('missing <worker url> or <app> after --');
-const secret = process.env['FLINT_AUTH_SECRET'];
-delete process.env['FLINT_AUTH_SECRET'];
-if (secret !== undefined && secret !== '') conf.push(['flint.authenticate', 'true'], ['flint.authenticate.secret', secret]);
+let credential: Credential | undefined;
+try {
+  credential = await readCredentialLine(process.stdin, CREDENTIAL_TIMEOUT_MS);
+} catch (err) {
+  fail((err as Error).message);
+}
+// The driver authenticates with its own key (the launch context's credential) or not at all: never with
+// secrets from the conf it was given.
+const ownConf = conf.filter(([key]) => !/^(flint|spark)\.authenticate/.test(key));
+ownConf.push(['flint.authenticate', 'false']);
 
 if (!process.stdin.isTTY) {
   process.stdin.on('data', () => {});
@@ -43,7 +56,7 @@ if (!process.stdin.isTTY) {
 
 const appMain = resolve(app);
 try {
-  await launchApp({ appMain, appArgs, conf });
+  await launchApp({ appMain, appArgs, conf: ownConf, ...(credential ? { credential } : {}) });
 } catch (err) {
   fail(`cannot load ${appMain}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
 }

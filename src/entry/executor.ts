@@ -3,8 +3,9 @@
 //   node src/entry/executor.ts --driver-url flint://CoarseGrainedScheduler@HOST:PORT --executor-id ID
 //        --cores N --app-id APP_ID [--hostname HOST] [--worker-url flint://Worker@HOST:PORT]
 //
-// The shared secret comes from FLINT_AUTH_SECRET and is removed from the environment at once, before any thread
-// or application code exists. Logs are JSON lines on stderr. Exit codes: 0 when the driver stops the executor,
+// Its credential (`executor:<appId>` and the application's key) is the first line on stdin, written there by
+// the worker (src/io/child-process/credential-line.ts): never in the environment, the arguments or a file.
+// Logs are JSON lines on stderr. Exit codes: 0 when the driver stops the executor,
 // 1 on bad arguments and on every failure (driver or worker lost, registration refused, code unavailable),
 // 56 after too many failed heartbeats. See src/executor/README.md, "The executor process".
 
@@ -12,12 +13,10 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { isFlintError } from '../errors.ts';
 import { runExecutorBackend } from '../daemons/executor-backend.ts';
+import { readCredentialLine } from '../io/child-process/credential-line.ts';
+import type { Credential } from '../rpc/auth.ts';
 import { logLevelFromEnv, type Logger } from '../util/logger.ts';
 import { EXECUTOR_USAGE, parseExecutorArgs, type ExecutorArgs } from './executor-args.ts';
-
-const SECRET_VARIABLE = 'FLINT_AUTH_SECRET';
-const secret = process.env[SECRET_VARIABLE] || undefined;
-delete process.env[SECRET_VARIABLE];
 
 let args: ExecutorArgs;
 let logger: Logger;
@@ -39,6 +38,16 @@ try {
   process.exit(1);
 }
 
+/** How long the executor waits for its worker's credential line. */
+const CREDENTIAL_TIMEOUT_MS = 30_000;
+let credential: Credential | undefined;
+try {
+  credential = await readCredentialLine(process.stdin, CREDENTIAL_TIMEOUT_MS);
+} catch (err) {
+  logger.error({ err: (err as Error).message }, 'cannot read the credential line');
+  process.exit(1);
+}
+
 const logUrls: Record<string, string> = {};
 for (const [variable, name] of [['FLINT_LOG_URL_STDOUT', 'stdout'], ['FLINT_LOG_URL_STDERR', 'stderr']] as const) {
   const url = process.env[variable];
@@ -55,5 +64,5 @@ const onParentGone =
         process.stdin.resume();
       };
 
-const code = await runExecutorBackend({ launch: { ...args, logUrls }, secret, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
+const code = await runExecutorBackend({ launch: { ...args, logUrls }, credential, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
 process.exit(code);

@@ -78,10 +78,22 @@ export function registerApplication(ctx: Ctx, app: ApplicationInfo): void {
   state.waitingApps.push(app);
 }
 
-export function handleRegisterApplication(ctx: Ctx, msg: Msg<'RegisterApplication'>): void {
+/**
+ * `from` is the env the message came on. The driver must be that env: an application that named another
+ * address would never be removed when its connection drops, and could have the master send to anyone
+ * (docs/security.md). Spark's Master takes `driver` from the message as it comes.
+ */
+export function handleRegisterApplication(ctx: Ctx, msg: Msg<'RegisterApplication'>, from: string): void {
   // In STANDBY there is no reply at all: that silence is how app clients find the active master.
   if (ctx.state.recoveryState === 'STANDBY') return;
   const desc = msg.appDescription;
+  if (envIdOf(msg.driverAddress) !== from) {
+    ctx.out.warn(`Refused to register app ${desc.name}: its driver address is not the connection it registered on`, {
+      driverAddress: msg.driverAddress,
+      from,
+    });
+    return;
+  }
   ctx.out.info(`Registering app ${desc.name}`);
   const app = createApplication(ctx, desc, msg.driverAddress);
   registerApplication(ctx, app);

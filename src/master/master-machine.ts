@@ -82,9 +82,10 @@ function dispatch(ctx: Ctx, input: MasterInput): void {
       ctx.out.startTimer('CheckForWorkerTimeOut', 0, ctx.config.workerTimeoutMs);
       return;
     case 'Receive':
-      receive(ctx, input.message);
+      if (fromOwnDriver(ctx, input.message, input.from)) receive(ctx, input.message, input.from);
       return;
     case 'Ask':
+      if (!fromOwnDriver(ctx, input.message, input.from)) return ctx.out.reply(input.replyTo, { type: 'BooleanResponse', value: false });
       receiveAndReply(ctx, input.replyTo, input.message);
       return;
     case 'Disconnected':
@@ -113,7 +114,23 @@ function dispatch(ctx: Ctx, input: MasterInput): void {
   }
 }
 
-function receive(ctx: Ctx, message: MasterOneWay): void {
+/** The messages an application sends about itself, naming its id. */
+const APP_OWN: ReadonlySet<string> = new Set(['UnregisterApplication', 'MasterChangeAcknowledged', 'RequestExecutors', 'KillExecutors']);
+
+/**
+ * An application's messages about itself are taken only from its driver's env, the connection it registered on
+ * (docs/security.md): another application may not unregister it or resize it. Spark's Master takes them from
+ * anyone who names the id.
+ */
+function fromOwnDriver(ctx: Ctx, message: MasterOneWay | MasterAsk, from: string): boolean {
+  if (!APP_OWN.has(message.type) || !('appId' in message)) return true;
+  const app = ctx.state.idToApp.get(message.appId);
+  if (app === undefined || app.driverEnvId === from) return true;
+  ctx.out.warn(`Ignored ${message.type} for app ${message.appId} from ${from.slice(0, 200)}: not its driver`, { appId: message.appId });
+  return false;
+}
+
+function receive(ctx: Ctx, message: MasterOneWay, from: string): void {
   switch (message.type) {
     case 'RegisterWorker':
       return handleRegisterWorker(ctx, message);
@@ -128,7 +145,7 @@ function receive(ctx: Ctx, message: MasterOneWay): void {
     case 'WorkerDecommissioning':
       return handleWorkerDecommissioning(ctx, message);
     case 'RegisterApplication':
-      return handleRegisterApplication(ctx, message);
+      return handleRegisterApplication(ctx, message, from);
     case 'UnregisterApplication':
       return handleUnregisterApplication(ctx, message);
     case 'MasterChangeAcknowledged':

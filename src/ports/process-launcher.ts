@@ -9,6 +9,8 @@
 // - A launched process's stdin is a pipe held by the launcher's process. When that process dies, even by
 //   kill -9, the pipe closes; Flint's child programs treat end-of-stdin as "my parent is gone" and exit.
 // - stdout and stderr are appended to the given files.
+// - `stdin`, when given, is written to the pipe first (a child's credentials: src/io/child-process/
+//   credential-line.ts). It is never logged or stored.
 
 export interface ProcessSpec {
   /** Unique among running processes, e.g. `executor/app-20260101000000-0000/3`. */
@@ -18,6 +20,8 @@ export interface ProcessSpec {
   readonly cwd: string;
   readonly stdoutPath: string;
   readonly stderrPath: string;
+  /** Written to the child's stdin pipe at once; the pipe then stays open. */
+  readonly stdin?: string;
 }
 
 export interface ProcessExit {

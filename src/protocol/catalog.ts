@@ -3,7 +3,8 @@
 // Schemas are the source and TS types are inferred from them (STYLE.md §2). Every message is an object with
 // a literal `type`. A catalog answers two questions for an inbound value: is its `type` one we know
 // (else FLINT_RPC_UNKNOWN_MESSAGE), and does it match that type's schema (else FLINT_RPC_MALFORMED_MESSAGE,
-// with the first failing path). Handlers then see only typed values.
+// with the first failing path). Handlers then see only typed values. A catalog also says which roles may send
+// its messages (docs/security.md, "Who may send what"); the env refuses the others with FLINT_RPC_FORBIDDEN.
 
 import { Type, type Static, type TObject, type TProperties, type TLiteral } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
@@ -16,6 +17,21 @@ export type MessageSchema<T extends string = string, P extends TProperties = TPr
 export function message<const T extends string, P extends TProperties>(type: T, props: P): MessageSchema<T, P> {
   return Type.Object({ type: Type.Literal(type), ...props }, { additionalProperties: false }) as MessageSchema<T, P>;
 }
+
+/**
+ * What an authenticated peer may do: `daemon` (masters and workers, with the cluster secret), `app` (drivers and
+ * `flint submit`, with the application secret or a cluster-mode driver's key), `executor` (with its
+ * application's key). The handshake proves it (src/rpc/auth.ts).
+ */
+export type Role = 'daemon' | 'app' | 'executor';
+
+export interface CatalogOptions {
+  /** The roles that may send these messages. */
+  readonly from: readonly Role[];
+}
+
+/** Every role: for test catalogs and catalogs whose senders are checked elsewhere. */
+export const ANY_ROLE: CatalogOptions = { from: ['daemon', 'app', 'executor'] };
 
 export type CheckResult<M> =
   | { readonly ok: true; readonly value: M }
@@ -30,6 +46,8 @@ export interface MessageCatalog<M extends { readonly type: string }> {
   readonly name: string;
   readonly types: ReadonlySet<string>;
   check(value: unknown): CheckResult<M>;
+  /** Whether a peer of `role` may send a message of `type` (one of `types`). */
+  allows(type: string, role: Role): boolean;
 }
 
 export type MessageOf<C> = C extends MessageCatalog<infer M> ? M : never;
@@ -46,6 +64,7 @@ function typeOf(schema: TObject): string {
 export function defineCatalog<const S extends readonly TObject[]>(
   name: string,
   schemas: S,
+  options: CatalogOptions,
 ): MessageCatalog<Static<S[number]> & { readonly type: string }> {
   const checkers = new Map<string, TypeCheck<TObject>>();
   for (const schema of schemas) {
@@ -53,7 +72,7 @@ export function defineCatalog<const S extends readonly TObject[]>(
     if (checkers.has(type)) throw new Error(`message type ${type} appears twice in ${name}`);
     checkers.set(type, TypeCompiler.Compile(schema));
   }
-  return catalogFrom(name, checkers);
+  return catalogFrom(name, checkers, new Set(options.from));
 }
 
 /** The union of several families, for an endpoint that accepts more than one. */
@@ -69,6 +88,9 @@ export function mergeCatalogs<M extends { readonly type: string }>(
       const owner = catalogs.find((c) => typeof type === 'string' && c.types.has(type));
       return owner ? owner.check(value) : unknownType(name, value);
     },
+    allows(type: string, role: Role): boolean {
+      return catalogs.some((c) => c.types.has(type) && c.allows(type, role));
+    },
   };
 }
 
@@ -81,10 +103,12 @@ function unknownType<M>(family: string, value: unknown): CheckResult<M> {
 function catalogFrom<M extends { readonly type: string }>(
   name: string,
   checkers: Map<string, TypeCheck<TObject>>,
+  senders: ReadonlySet<Role>,
 ): MessageCatalog<M> {
   return {
     name,
     types: new Set(checkers.keys()),
+    allows: (type: string, role: Role): boolean => checkers.has(type) && senders.has(role),
     check(value: unknown): CheckResult<M> {
       const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
       const type = isObject ? (value as { type?: unknown }).type : undefined;

@@ -171,7 +171,7 @@ export const WorkerToMaster = defineCatalog('WorkerToMaster', [
   DriverStateChanged,
   WorkerSchedulerStateResponse,
   WorkerDecommissioning,
-]);
+], { from: ['daemon'] });
 export type WorkerToMaster = MessageOf<typeof WorkerToMaster>;
 
 // ---- Master to Worker (reference §2.1, §2.2, §2.6) -----------------------------------------------------
@@ -213,7 +213,7 @@ export const MasterToWorker = defineCatalog('MasterToWorker', [
   ApplicationFinished,
   MasterChanged,
   DecommissionWorker,
-]);
+], { from: ['daemon'] });
 export type MasterToWorker = MessageOf<typeof MasterToWorker>;
 
 // ---- Application client to Master (reference §2.4) -----------------------------------------------------
@@ -235,12 +235,20 @@ export const AppToMaster = defineCatalog('AppToMaster', [
   MasterChangeAcknowledged,
   RequestExecutors,
   KillExecutors,
-]);
+], { from: ['app'] });
 export type AppToMaster = MessageOf<typeof AppToMaster>;
 
 // ---- Master to application client (reference §2.4, §2.6) -----------------------------------------------
 
-export const RegisteredApplication = message('RegisteredApplication', { appId: Id, masterAddress: EndpointAddress });
+export const RegisteredApplication = message('RegisteredApplication', {
+  appId: Id,
+  masterAddress: EndpointAddress,
+  /**
+   * The key the application's executors prove to its driver, sealed for that driver (src/daemons/keyrings.ts);
+   * absent when the cluster does not authenticate. The master adds it as it sends.
+   */
+  executorKey: Opt(Str),
+});
 export const ExecutorAdded = message('ExecutorAdded', {
   id: Count,
   workerId: Id,
@@ -267,7 +275,7 @@ export const MasterToApp = defineCatalog('MasterToApp', [
   ApplicationRemoved,
   WorkerRemoved,
   MasterChanged,
-]);
+], { from: ['daemon'] });
 export type MasterToApp = MessageOf<typeof MasterToApp>;
 
 // ---- Driver submission (reference §2.5) ----------------------------------------------------------------
@@ -279,15 +287,15 @@ export const RequestKillAllDrivers = message('RequestKillAllDrivers', {});
 export const RequestClearCompletedDriversAndApps = message('RequestClearCompletedDriversAndApps', {});
 export const RequestReadyz = message('RequestReadyz', {});
 
-export const ClientToMaster = defineCatalog('ClientToMaster', [
-  RequestSubmitDriver,
-  RequestKillDriver,
-  RequestDriverStatus,
-  RequestKillAllDrivers,
-  RequestClearCompletedDriversAndApps,
-  RequestReadyz,
-]);
-export type ClientToMaster = MessageOf<typeof ClientToMaster>;
+/** What applications and `flint submit` may ask of drivers (docs/security.md). */
+export const ClientToMaster = defineCatalog('ClientToMaster', [RequestSubmitDriver, RequestKillDriver, RequestDriverStatus], {
+  from: ['app', 'daemon'],
+});
+/** Operators' requests, made by the master's own HTTP side: no application may send them. */
+export const AdminToMaster = defineCatalog('AdminToMaster', [RequestKillAllDrivers, RequestClearCompletedDriversAndApps, RequestReadyz], {
+  from: ['daemon'],
+});
+export type ClientToMaster = MessageOf<typeof ClientToMaster> | MessageOf<typeof AdminToMaster>;
 
 // ---- Replies to asks -----------------------------------------------------------------------------------
 
@@ -324,7 +332,7 @@ export const MasterReplies = defineCatalog('MasterReplies', [
   KillDriverResponse,
   KillAllDriversResponse,
   DriverStatusResponse,
-]);
+], { from: ['daemon'] });
 export type MasterReply = MessageOf<typeof MasterReplies>;
 
 // ---- UI / internal queries to the Master (reference §2.7) -----------------------------------------------
@@ -335,7 +343,7 @@ export const RequestMasterState = message('RequestMasterState', {});
 /** Ask → BoundPortsResponse: the ports the master daemon bound (its `main` asks, as Spark's does). */
 export const BoundPortsRequest = message('BoundPortsRequest', {});
 
-export const MasterQueries = defineCatalog('MasterQueries', [RequestMasterState, BoundPortsRequest]);
+export const MasterQueries = defineCatalog('MasterQueries', [RequestMasterState, BoundPortsRequest], { from: ['daemon', 'app'] });
 export type MasterQuery = MessageOf<typeof MasterQueries>;
 
 /** One executor as the master books it (Spark's ExecutorDesc, without live handles). */
@@ -420,5 +428,5 @@ export const BoundPortsResponse = message('BoundPortsResponse', {
   restPort: Opt(Type.Integer({ minimum: 0, maximum: 65535 })),
 });
 
-export const MasterQueryReplies = defineCatalog('MasterQueryReplies', [MasterStateResponse, BoundPortsResponse]);
+export const MasterQueryReplies = defineCatalog('MasterQueryReplies', [MasterStateResponse, BoundPortsResponse], { from: ['daemon'] });
 export type MasterQueryReply = MessageOf<typeof MasterQueryReplies>;

@@ -117,7 +117,7 @@ export const ExecutorToDriver = defineCatalog('ExecutorToDriver', [
   FetchAppCode,
   StatusUpdate,
   ExecutorHeartbeat,
-]);
+], { from: ['executor'] });
 export type ExecutorToDriver = MessageOf<typeof ExecutorToDriver>;
 
 // ---- Driver to executor (`Executor`) -------------------------------------------------------------------
@@ -143,7 +143,7 @@ export const DriverToExecutor = defineCatalog('DriverToExecutor', [
   StopExecutor,
   FetchTaskResult,
   ReleaseTaskResult,
-]);
+], { from: ['app'] });
 export type DriverToExecutor = MessageOf<typeof DriverToExecutor>;
 
 // ---- Replies -------------------------------------------------------------------------------------------
@@ -160,9 +160,11 @@ export const TaskResultChunk = message('TaskResultChunk', { taskId: Count, index
 export const HeartbeatResponse = message('HeartbeatResponse', { reregister: Type.Boolean() });
 export const TaskBooleanResponse = message('BooleanResponse', { value: Type.Boolean() });
 
-export const DriverReplies = defineCatalog('DriverReplies', [AppConfigResponse, AppCodeChunk, HeartbeatResponse, TaskBooleanResponse]);
+export const DriverReplies = defineCatalog('DriverReplies', [AppConfigResponse, AppCodeChunk, HeartbeatResponse, TaskBooleanResponse], {
+  from: ['app'],
+});
 export type DriverReply = MessageOf<typeof DriverReplies>;
-export const ExecutorReplies = defineCatalog('ExecutorReplies', [TaskResultChunk]);
+export const ExecutorReplies = defineCatalog('ExecutorReplies', [TaskResultChunk], { from: ['executor'] });
 export type ExecutorReply = MessageOf<typeof ExecutorReplies>;
 
 // ---- Partition results ---------------------------------------------------------------------------------

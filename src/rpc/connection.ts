@@ -15,6 +15,7 @@
 import type { Socket } from 'node:net';
 import { MessageTooLargeError, RpcConnectionError, type FlintError } from '../errors.ts';
 import type { Logger } from '../util/logger.ts';
+import type { Credential, Keyring, Principal, Role } from './auth.ts';
 import { FrameDecoder, encodeFrame } from './frame-decoder.ts';
 import { ClientHandshake, ServerHandshake, errorFromRefusal, type HandshakeStep } from './handshake.ts';
 import { Kind, decodeEnvelope, encodeEnvelopeBody, type Envelope } from './wire.ts';
@@ -37,7 +38,11 @@ export interface ConnectionOptions {
   readonly localEnv: string;
   /** For a client: the env id it dialed. */
   readonly dialed?: string;
-  readonly secret: string | undefined;
+  /** A client's credential, set iff authentication is on; without it `principal` is claimed unproven. */
+  readonly credential: Credential | undefined;
+  readonly principal: Principal;
+  /** A server's keys by principal, set iff authentication is on. */
+  readonly keyring: Keyring | undefined;
   readonly maxFrameBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly writeHighWaterBytes: number;
@@ -60,6 +65,9 @@ export class Connection {
   readonly remoteSocketAddress: string;
   /** The peer's env id: the one dialed (client) or the one it announced (server, after the handshake). */
   peerEnv: string | undefined;
+  /** Who the peer speaks for and what it may do, known once the handshake is done (auth.ts). */
+  peerPrincipal: Principal | undefined;
+  peerRole: Role | undefined;
   lastActivityMs = performance.now();
 
   readonly #socket: Socket;
@@ -106,13 +114,13 @@ export class Connection {
     }, opts.handshakeTimeoutMs);
     if (opts.role === 'client') {
       this.peerEnv = opts.dialed;
-      const hs = new ClientHandshake(opts.localEnv, opts.secret, opts.dialed ?? this.remoteSocketAddress);
+      const hs = new ClientHandshake(opts.localEnv, opts.credential, opts.dialed ?? this.remoteSocketAddress, opts.principal);
       this.#handshake = hs;
       const start = () => this.#writeNow(hs.start());
       if (this.#socket.connecting) this.#socket.once('connect', start);
       else start();
     } else {
-      this.#handshake = new ServerHandshake(opts.localEnv, opts.secret, this.remoteSocketAddress);
+      this.#handshake = new ServerHandshake(opts.localEnv, opts.keyring, this.remoteSocketAddress);
     }
   }
 
@@ -328,6 +336,8 @@ export class Connection {
       clearTimeout(this.#handshakeTimer);
       this.#handshake = undefined;
       if (this.role === 'server') this.peerEnv = step.peerEnv;
+      this.peerPrincipal = step.peerPrincipal;
+      this.peerRole = step.peerRole;
       this.#state = 'open';
       this.#opened = true;
       this.#opts.hooks.onOpen(this);

@@ -6,11 +6,14 @@
 // with the messages around them.
 
 import type { MessageCatalog } from '../protocol/catalog.ts';
+import type { Role } from '../protocol/catalog.ts';
 import type { EnvId } from './address.ts';
 
 export interface CallContext {
   /** The env the message came from: `flint://host:port` or `flint+client://<id>`; this env's own id when local. */
   readonly senderAddress: EnvId;
+  /** What the sender proved it may do (docs/security.md, "Roles"); this env's own role when local. */
+  readonly senderRole: Role;
 }
 
 export interface ReplyContext extends CallContext {

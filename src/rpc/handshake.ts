@@ -1,22 +1,42 @@
 // The connection handshake as two small state machines (client and server), with no I/O.
 //
 //   client                                   server
-//   HELLO(version, env, nonceC, wantsAuth) →
+//   HELLO(version, env, nonceC, wantsAuth, principal) →
 //                                          ← CHALLENGE(env, nonceS, proofS)   when the server has a secret
 //   PROOF(proofC)                          →                                   (client checked proofS first)
 //                                          ← WELCOME(env)                      (server checked proofC)
 //
-// Without a secret on the server the reply to HELLO is WELCOME at once. Either side may answer REFUSED and
-// close: a protocol-version mismatch, a failed proof, or a secret on one side only. Each step returns what
-// to send and whether the handshake is finished or failed; the connection does the I/O.
+// The client claims a principal (auth.ts) and both sides prove the key the server's keyring holds for it; a
+// principal the server has no key for is refused. Without a keyring on the server (authentication off) the
+// reply to HELLO is WELCOME at once and the principal is taken as claimed. Either side may answer REFUSED and
+// close: a protocol-version mismatch, a failed proof, a principal the server does not take, or a secret on one
+// side only. Each step returns what to send and whether the handshake is finished or failed, with the peer's
+// principal and role when it is done; the connection does the I/O.
 
 import { AuthenticationError, ProtocolVersionError, RpcConnectionError, type FlintError } from '../errors.ts';
-import { computeProof, newNonce, proofMatches } from './auth.ts';
+import {
+  computeProof,
+  newNonce,
+  proofMatches,
+  roleOf,
+  serverRoleFor,
+  type Credential,
+  type Keyring,
+  type Principal,
+  type Role,
+} from './auth.ts';
 import { Kind, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Envelope } from './wire.ts';
 
 export type HandshakeStep =
   | { readonly state: 'continue'; readonly send?: Envelope }
-  | { readonly state: 'done'; readonly peerEnv: string; readonly send?: Envelope }
+  | {
+      readonly state: 'done';
+      readonly peerEnv: string;
+      /** The client's principal (server side), or the principal the client dialed with (client side). */
+      readonly peerPrincipal: Principal;
+      readonly peerRole: Role;
+      readonly send?: Envelope;
+    }
   | { readonly state: 'failed'; readonly error: FlintError; readonly send?: Envelope };
 
 const AUTH = 'FLINT_RPC_AUTH_FAILED';
@@ -33,17 +53,33 @@ export function errorFromRefusal(code: string, reason: string, peer: string): Fl
   return new RpcConnectionError(text);
 }
 
+/** A bare secret is the cluster secret: the `daemon` principal's key. */
+function credentialOf(secret: Credential | string | undefined): Credential | undefined {
+  return typeof secret === 'string' ? { principal: 'daemon', key: secret } : secret;
+}
+
+/** A bare secret lets in the `daemon` principal only. */
+export function keyringOf(keys: Keyring | string | undefined): Keyring | undefined {
+  return typeof keys === 'string' ? (principal) => (principal === 'daemon' ? keys : undefined) : keys;
+}
+
 export class ClientHandshake {
   readonly #env: string;
   readonly #secret: string | undefined;
+  readonly #principal: Principal;
   readonly #nonce = newNonce();
   readonly #dialed: string;
   #serverEnv: string | undefined;
 
-  /** `secret` is set iff this env has flint.authenticate=true. `dialed` names the peer in errors. */
-  constructor(env: string, secret: string | undefined, dialed: string) {
+  /**
+   * `credential` is set iff this env has flint.authenticate=true (a bare string is the cluster secret). Without
+   * one, `principal` is claimed unproven. `dialed` names the peer in errors.
+   */
+  constructor(env: string, credential: Credential | string | undefined, dialed: string, principal?: Principal) {
+    const cred = credentialOf(credential);
     this.#env = env;
-    this.#secret = secret;
+    this.#secret = cred?.key;
+    this.#principal = cred?.principal ?? principal ?? 'daemon';
     this.#dialed = dialed;
   }
 
@@ -55,6 +91,7 @@ export class ClientHandshake {
       env: this.#env,
       nonce: this.#nonce,
       wantsAuth: this.#secret !== undefined,
+      principal: this.#principal,
     };
   }
 
@@ -74,10 +111,14 @@ export class ClientHandshake {
             send: refused(AUTH, 'this client requires authentication and the server offered none'),
           };
         }
-        return { state: 'done', peerEnv: envelope.env };
+        return { state: 'done', peerEnv: envelope.env, peerPrincipal: this.#principal, peerRole: this.#serverRole() };
       default:
         return unexpected(envelope, peer);
     }
+  }
+
+  #serverRole(): Role {
+    return serverRoleFor(roleOf(this.#principal) ?? 'daemon');
   }
 
   #answerChallenge(challenge: Extract<Envelope, { kind: 2 }>): HandshakeStep {
@@ -92,7 +133,8 @@ export class ClientHandshake {
         send: refused(AUTH, 'the client has no secret (flint.authenticate is off there)'),
       };
     }
-    const expected = computeProof(this.#secret, 'server', PROTOCOL_VERSION, challenge.env, challenge.nonce, this.#nonce);
+    const p = this.#principal;
+    const expected = computeProof(this.#secret, 'server', PROTOCOL_VERSION, challenge.env, challenge.nonce, this.#nonce, p);
     if (!proofMatches(expected, challenge.proof)) {
       return {
         state: 'failed',
@@ -101,22 +143,26 @@ export class ClientHandshake {
       };
     }
     this.#serverEnv = challenge.env;
-    const proof = computeProof(this.#secret, 'client', PROTOCOL_VERSION, this.#env, this.#nonce, challenge.nonce);
+    const proof = computeProof(this.#secret, 'client', PROTOCOL_VERSION, this.#env, this.#nonce, challenge.nonce, p);
     return { state: 'continue', send: { kind: Kind.PROOF, proof } };
   }
 }
 
 export class ServerHandshake {
   readonly #env: string;
-  readonly #secret: string | undefined;
+  readonly #keyring: Keyring | undefined;
   readonly #remote: string;
   readonly #nonce = newNonce();
   #hello: Extract<Envelope, { kind: 1 }> | undefined;
+  #key: string | undefined;
 
-  /** `remote` is the socket's address, used in errors until the peer has said who it is. */
-  constructor(env: string, secret: string | undefined, remote: string) {
+  /**
+   * `keyring` is set iff this env has flint.authenticate=true (a bare string is the cluster secret, which lets in
+   * `daemon` only). `remote` is the socket's address, used in errors until the peer has said who it is.
+   */
+  constructor(env: string, keyring: Keyring | string | undefined, remote: string) {
     this.#env = env;
-    this.#secret = secret;
+    this.#keyring = keyringOf(keyring);
     this.#remote = remote;
   }
 
@@ -127,9 +173,9 @@ export class ServerHandshake {
     if (this.#hello === undefined) {
       return envelope.kind === Kind.HELLO ? this.#onHello(envelope) : unexpected(envelope, this.#remote);
     }
-    if (envelope.kind !== Kind.PROOF || this.#secret === undefined) return unexpected(envelope, this.#who());
+    if (envelope.kind !== Kind.PROOF || this.#key === undefined) return unexpected(envelope, this.#who());
     const hello = this.#hello;
-    const expected = computeProof(this.#secret, 'client', PROTOCOL_VERSION, hello.env, hello.nonce, this.#nonce);
+    const expected = computeProof(this.#key, 'client', PROTOCOL_VERSION, hello.env, hello.nonce, this.#nonce, hello.principal);
     if (!proofMatches(expected, envelope.proof)) {
       return {
         state: 'failed',
@@ -137,7 +183,12 @@ export class ServerHandshake {
         send: refused(AUTH, 'authentication failed: wrong secret'),
       };
     }
-    return { state: 'done', peerEnv: hello.env, send: { kind: Kind.WELCOME, env: this.#env } };
+    return this.#done(hello);
+  }
+
+  #done(hello: Extract<Envelope, { kind: 1 }>): HandshakeStep {
+    const peerRole = roleOf(hello.principal) as Role;
+    return { state: 'done', peerEnv: hello.env, peerPrincipal: hello.principal, peerRole, send: { kind: Kind.WELCOME, env: this.#env } };
   }
 
   #who(): string {
@@ -154,9 +205,24 @@ export class ServerHandshake {
         send: refused(VERSION, `${reason}; run the same Flint version on every node`),
       };
     }
+    if (roleOf(hello.principal) === undefined) {
+      return {
+        state: 'failed',
+        error: new RpcConnectionError(`${this.#remote} claimed a malformed principal`),
+        send: refused('FLINT_RPC_CONNECTION', 'malformed principal: expected daemon, app, driver:<id> or executor:<appId>'),
+      };
+    }
     this.#hello = hello;
-    if (this.#secret === undefined) return { state: 'done', peerEnv: hello.env, send: { kind: Kind.WELCOME, env: this.#env } };
-    const proof = computeProof(this.#secret, 'server', PROTOCOL_VERSION, this.#env, this.#nonce, hello.nonce);
+    if (this.#keyring === undefined) return this.#done(hello);
+    this.#key = this.#keyring(hello.principal);
+    if (this.#key === undefined) {
+      return {
+        state: 'failed',
+        error: new AuthenticationError(`${this.#who()} was refused: this env does not take the principal ${hello.principal}`),
+        send: refused(AUTH, `this env does not take connections from ${hello.principal}`),
+      };
+    }
+    const proof = computeProof(this.#key, 'server', PROTOCOL_VERSION, this.#env, this.#nonce, hello.nonce, hello.principal);
     return { state: 'continue', send: { kind: Kind.CHALLENGE, env: this.#env, nonce: this.#nonce, proof } };
   }
 }

@@ -32,7 +32,9 @@ import {
   type EnvId,
   type RpcAddress,
 } from './address.ts';
+import { type Credential, type Keyring, type Principal, type Role, roleOf } from './auth.ts';
 import { Connection } from './connection.ts';
+import { keyringOf } from './handshake.ts';
 import type { CallContext, ReplyContext, RpcEndpoint } from './endpoint.ts';
 import { RpcEndpointRef, type AskOptions, type RefTransport } from './endpoint-ref.ts';
 import { Inbox } from './inbox.ts';
@@ -52,6 +54,15 @@ export interface RpcEnvOptions {
   readonly clientMode?: boolean;
   /** `flint.rpc.io.coalesceWrites` when the conf does not set it (default false): drivers and executors. */
   readonly coalesceWritesByDefault?: boolean;
+  /**
+   * Who this env speaks for when it dials (auth.ts `Principal`; default `daemon`). Its key is `credentialKey`,
+   * else the conf's: the cluster secret for `daemon`, `flint.authenticate.appSecret` for `app`.
+   */
+  readonly principal?: Principal;
+  /** The key of `principal` when it is not in the conf (a driver's or executor's, given by its worker). */
+  readonly credentialKey?: string;
+  /** Whom this env lets in, with their keys (auth.ts `Keyring`). Default: `daemon` with the cluster secret. */
+  readonly keyring?: Keyring;
   readonly logger?: Logger;
 }
 
@@ -75,7 +86,10 @@ export interface RpcSettings {
   readonly listenBacklog: number;
   /** `flint.rpc.io.coalesceWrites` (false; true in drivers and executors): see Connection. */
   readonly coalesceWrites: boolean;
+  /** The cluster secret (`flint.authenticate.secret[.file]`), set iff flint.authenticate=true. */
   readonly secret: string | undefined;
+  /** Applications' secret (`flint.authenticate.appSecret[.file]`), by default the cluster secret. */
+  readonly appSecret: string | undefined;
 }
 
 const WRITE_HIGH_WATER_BYTES = 16 * 1024 * 1024;
@@ -99,24 +113,33 @@ export function readRpcSettings(conf: FlintConf, coalesceWritesByDefault = false
   }
   const coalesceWrites = conf.getBoolean('flint.rpc.io.coalesceWrites', coalesceWritesByDefault);
   let secret: string | undefined;
+  let appSecret: string | undefined;
   if (conf.getBoolean('flint.authenticate', false)) {
-    secret = conf.get('flint.authenticate.secret');
-    const file = conf.get('flint.authenticate.secret.file');
-    if (secret === undefined && file !== undefined) {
-      try {
-        secret = readFileSync(file, 'utf8').trim();
-      } catch (err) {
-        throw new ConfigError('flint.authenticate.secret.file', `cannot read flint.authenticate.secret.file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-      }
-    }
-    if (secret === undefined || secret.length === 0) {
+    secret = readSecret(conf, 'flint.authenticate.secret');
+    appSecret = readSecret(conf, 'flint.authenticate.appSecret') ?? secret;
+    if (secret === undefined && appSecret === undefined) {
       throw new ConfigError(
         'flint.authenticate.secret',
         'flint.authenticate=true needs a non-empty flint.authenticate.secret or flint.authenticate.secret.file',
       );
     }
   }
-  return { askTimeoutMs, networkTimeoutMs, connectTimeoutMs, maxFrameBytes, listenBacklog, coalesceWrites, secret };
+  return { askTimeoutMs, networkTimeoutMs, connectTimeoutMs, maxFrameBytes, listenBacklog, coalesceWrites, secret, appSecret };
+}
+
+/** `key`, else the contents of the file `key.file`; undefined when neither is set. An empty secret is an error. */
+function readSecret(conf: FlintConf, key: string): string | undefined {
+  let secret = conf.get(key);
+  const file = conf.get(`${key}.file`);
+  if (secret === undefined && file !== undefined) {
+    try {
+      secret = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`${key}.file`, `cannot read ${key}.file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  }
+  if (secret !== undefined && secret.length === 0) throw new ConfigError(key, `${key} is empty: give a non-empty secret (or ${key}.file)`);
+  return secret;
 }
 
 export class RpcEnv implements RefTransport {
@@ -127,8 +150,12 @@ export class RpcEnv implements RefTransport {
   readonly address: RpcAddress | undefined;
   readonly conf: FlintConf;
   readonly settings: RpcSettings;
+  /** What this env claims when it dials; its role is what peers see in `CallContext.senderRole`. */
+  readonly principal: Principal;
 
   readonly #logger: Logger;
+  readonly #credential: Credential | undefined;
+  readonly #keyring: Keyring | undefined;
   readonly #server: Server | undefined;
   readonly #endpoints = new Map<string, Hosted>();
   readonly #connections = new Map<EnvId, Connection>();
@@ -144,6 +171,11 @@ export class RpcEnv implements RefTransport {
     this.address = address;
     this.id = address ? formatRpcAddress(address) : clientEnvId(randomUUID().replaceAll('-', ''));
     this.#logger = (opts.logger ?? silentLogger).child({ rpcEnv: opts.name });
+    this.principal = opts.principal ?? 'daemon';
+    if (roleOf(this.principal) === undefined) throw new Error(`${opts.name}: malformed principal ${this.principal}`);
+    const ownKey = opts.credentialKey ?? (this.principal === 'daemon' ? settings.secret : this.principal === 'app' ? settings.appSecret : undefined);
+    this.#credential = ownKey === undefined ? undefined : { principal: this.principal, key: ownKey };
+    this.#keyring = opts.keyring ?? keyringOf(settings.secret);
     server?.on('connection', (socket) => this.#accept(socket));
     if (!opts.clientMode) {
       const every = Math.max(50, Math.min(settings.networkTimeoutMs / 4, 30_000));
@@ -284,6 +316,18 @@ export class RpcEnv implements RefTransport {
     if (this.#server) await new Promise<void>((resolve) => this.#server?.close(() => resolve()));
   }
 
+  /** Who the open connection to `env` speaks for (auth.ts); undefined when there is none. */
+  peerOf(env: EnvId): { readonly principal: Principal; readonly role: Role } | undefined {
+    const conn = this.#connections.get(env);
+    if (conn === undefined || !conn.isOpen || conn.peerPrincipal === undefined || conn.peerRole === undefined) return undefined;
+    return { principal: conn.peerPrincipal, role: conn.peerRole };
+  }
+
+  /** The key this env dials with, for opening what a peer sealed for it (auth.ts `unseal`). */
+  get credentialKey(): string | undefined {
+    return this.#credential?.key;
+  }
+
   /** Open connections by peer id, for status pages and tests. */
   connectedPeers(): EnvId[] {
     return [...this.#connections].filter(([, c]) => c.isOpen).map(([env]) => env);
@@ -298,7 +342,9 @@ export class RpcEnv implements RefTransport {
       role,
       dialed,
       localEnv: this.id,
-      secret: s.secret,
+      credential: this.#credential,
+      principal: this.principal,
+      keyring: this.#keyring,
       maxFrameBytes: s.maxFrameBytes,
       handshakeTimeoutMs: Math.min(s.connectTimeoutMs, MAX_TIMER_MS),
       writeHighWaterBytes: WRITE_HIGH_WATER_BYTES,
@@ -394,8 +440,14 @@ export class RpcEnv implements RefTransport {
       refuse(checked.code, checked.reason);
       return;
     }
+    const senderRole = conn.peerRole as Role;
+    if (!hosted.endpoint.messages.allows(checked.value.type, senderRole)) {
+      refuse('FLINT_RPC_FORBIDDEN', `${hosted.name} does not take ${checked.value.type} from ${senderRole === 'executor' ? 'an' : 'a'} ${senderRole}`);
+      return;
+    }
     const done = conn.trackDispatch();
-    const context = askId === undefined ? { senderAddress: peer } : this.#remoteReplyContext(conn, peer, askId, hosted.name);
+    const context =
+      askId === undefined ? { senderAddress: peer, senderRole } : this.#remoteReplyContext(conn, peer, senderRole, askId, hosted.name);
     const run = this.#handlerFor(hosted, checked.value, context, askId !== undefined);
     hosted.inbox.post(
       () => {
@@ -416,7 +468,7 @@ export class RpcEnv implements RefTransport {
     );
   }
 
-  #remoteReplyContext(conn: Connection, peer: EnvId, askId: number, endpoint: string): ReplyContext {
+  #remoteReplyContext(conn: Connection, peer: EnvId, senderRole: Role, askId: number, endpoint: string): ReplyContext {
     let answered = false;
     const once = (envelope: Envelope): void => {
       if (answered) return;
@@ -433,6 +485,7 @@ export class RpcEnv implements RefTransport {
     };
     return {
       senderAddress: peer,
+      senderRole,
       reply: (value) => once({ kind: Kind.REPLY, askId, body: value }),
       sendFailure: (err) =>
         once({ kind: Kind.FAILURE, askId, code: codeOf(err), message: err.message, stack: err.stack ?? null }),
@@ -475,7 +528,7 @@ export class RpcEnv implements RefTransport {
       else this.#logger.warn({ endpoint: name, type: message.type }, 'dropped a local message: no such endpoint');
       return;
     }
-    const ctx = context ?? { senderAddress: this.id };
+    const ctx = context ?? { senderAddress: this.id, senderRole: this.#ownRole() };
     hosted.inbox.post(this.#handlerFor(hosted, message, ctx, context !== undefined), () =>
       context?.sendFailure(new RpcEnvStoppedError(`endpoint ${name} stopped before handling the message`)),
     );
@@ -497,6 +550,7 @@ export class RpcEnv implements RefTransport {
       queueMicrotask(() =>
         this.#deliverLocal(name, message, {
           senderAddress: this.id,
+          senderRole: this.#ownRole(),
           reply: (value) => settle(() => resolve(value)),
           sendFailure: (err) =>
             settle(() =>
@@ -509,6 +563,10 @@ export class RpcEnv implements RefTransport {
         }),
       );
     });
+  }
+
+  #ownRole(): Role {
+    return roleOf(this.principal) as Role;
   }
 
   /** Sends one request over the connection to `env` and waits for its REPLY or FAILURE. */

@@ -1,6 +1,6 @@
 // Flint's wire envelopes. Every frame body is one msgpack array whose first element is its kind.
 //
-//   HELLO      [1, "flint", version, envId, nonce, wantsAuth]   client → server, first frame
+//   HELLO      [1, "flint", version, envId, nonce, wantsAuth, principal]  client → server, first frame
 //   CHALLENGE  [2, envId, nonce, proof]                         server → client, when auth is on
 //   PROOF      [3, proof]                                       client → server
 //   WELCOME    [4, envId]                                       server → client: handshake done
@@ -19,7 +19,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 
 export const PROTOCOL_MAGIC = 'flint';
 /** Bumped on any incompatible change to the envelopes or the handshake. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const Kind = {
   HELLO: 1,
@@ -36,7 +36,16 @@ export const Kind = {
 } as const;
 
 export type Envelope =
-  | { kind: typeof Kind.HELLO; magic: string; version: number; env: string; nonce: Uint8Array; wantsAuth: boolean }
+  | {
+      kind: typeof Kind.HELLO;
+      magic: string;
+      version: number;
+      env: string;
+      nonce: Uint8Array;
+      wantsAuth: boolean;
+      /** Who the client speaks for (auth.ts `Principal`); version 1 peers sent none, read as ''. */
+      principal: string;
+    }
   | { kind: typeof Kind.CHALLENGE; env: string; nonce: Uint8Array; proof: Uint8Array }
   | { kind: typeof Kind.PROOF; proof: Uint8Array }
   | { kind: typeof Kind.WELCOME; env: string }
@@ -58,7 +67,7 @@ export function encodeEnvelopeBody(envelope: Envelope): Uint8Array {
 function toArray(e: Envelope): unknown[] {
   switch (e.kind) {
     case Kind.HELLO:
-      return [e.kind, e.magic, e.version, e.env, e.nonce, e.wantsAuth];
+      return [e.kind, e.magic, e.version, e.env, e.nonce, e.wantsAuth, e.principal];
     case Kind.CHALLENGE:
       return [e.kind, e.env, e.nonce, e.proof];
     case Kind.PROOF:
@@ -106,11 +115,12 @@ export function decodeEnvelope(body: Uint8Array): DecodeResult {
 }
 
 function fromArray(a: unknown[]): Envelope | undefined {
-  const [kind, x, y, z, w, v] = a;
+  const [kind, x, y, z, w, v, u] = a;
   switch (kind) {
     case Kind.HELLO:
-      return a.length === 6 && isStr(x) && typeof y === 'number' && isStr(z) && isBytes(w) && typeof v === 'boolean'
-        ? { kind, magic: x, version: y, env: z, nonce: w, wantsAuth: v }
+      // Version 1 sent six elements: still decoded, so that the version check can name both versions.
+      return (a.length === 7 ? isStr(u) : a.length === 6) && isStr(x) && typeof y === 'number' && isStr(z) && isBytes(w) && typeof v === 'boolean'
+        ? { kind, magic: x, version: y, env: z, nonce: w, wantsAuth: v, principal: (u as string | undefined) ?? '' }
         : undefined;
     case Kind.CHALLENGE:
       return a.length === 4 && isStr(x) && isBytes(y) && isBytes(z) ? { kind, env: x, nonce: y, proof: z } : undefined;

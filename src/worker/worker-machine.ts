@@ -7,7 +7,7 @@ import { registrationIntervals, type RegistrationIntervals, type Rng, type Worke
 import type { WorkerEffect } from './worker-effect.ts';
 import type { WorkerInput, WorkerTimer } from './worker-input.ts';
 import { generateWorkerId } from './worker-id.ts';
-import { workerEndpointAddress } from './master-address.ts';
+import { masterEnvUrl, workerEndpointAddress } from './master-address.ts';
 import { log, startTimer, type Ctx, type WorkerState } from './worker-state.ts';
 import {
   handleDisconnected,
@@ -110,7 +110,7 @@ function dispatch(ctx: Ctx, input: WorkerInput): void {
     case 'Start':
       return start(ctx);
     case 'MasterMessage':
-      return onMasterMessage(ctx, input.message);
+      return onMasterMessage(ctx, input.message, input.from);
     case 'Disconnected':
       return handleDisconnected(ctx, input.envId);
     case 'RegisterWithMasterFailed':
@@ -160,7 +160,35 @@ function start(ctx: Ctx): void {
   registerWithMaster(ctx);
 }
 
-function onMasterMessage(ctx: Ctx, message: MasterToWorker): void {
+/**
+ * Commands that start or stop processes, or drain the worker, are taken only from the master this worker is
+ * registered with, over its own connection: the sender's env, not a URL the message names (docs/security.md).
+ * Spark's Worker checks only `masterUrl` in LaunchExecutor and KillExecutor, which any peer can write.
+ */
+const MASTER_COMMANDS: ReadonlySet<MasterToWorker['type']> = new Set([
+  'LaunchExecutor',
+  'KillExecutor',
+  'LaunchDriver',
+  'KillDriver',
+  'ApplicationFinished',
+  'DecommissionWorker',
+]);
+
+function fromActiveMaster(ctx: Ctx, from: string): boolean {
+  const master = ctx.state.master;
+  return master !== undefined && (from === master.url || from === masterEnvUrl(master.connectUrl));
+}
+
+function onMasterMessage(ctx: Ctx, message: MasterToWorker, from: string): void {
+  if (MASTER_COMMANDS.has(message.type) && !fromActiveMaster(ctx, from)) {
+    log(ctx, 'warn', `Ignored ${message.type} from ${from.slice(0, 200)}: it is not the master this worker is registered with`);
+    return;
+  }
+  // A master announces itself: MasterChanged must come from the master it names.
+  if (message.type === 'MasterChanged' && masterEnvUrl(message.masterAddress) !== from) {
+    log(ctx, 'warn', `Ignored MasterChanged naming ${message.masterAddress.slice(0, 200)} from another env, ${from.slice(0, 200)}`);
+    return;
+  }
   switch (message.type) {
     case 'RegisteredWorker':
       return handleRegistered(ctx, message);

@@ -116,6 +116,11 @@ export class ChildHandle {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Writes to the child's stdin (spawned with `stdin: 'pipe'`), as a worker writes a credential line. */
+  writeStdin(text: string): void {
+    this.proc.stdin?.write(text);
+  }
+
   /** Ends the child's stdin (spawned with `stdin: 'pipe'`), as a launcher that dies would. */
   closeStdin(): void {
     this.proc.stdin?.end();

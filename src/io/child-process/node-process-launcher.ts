@@ -37,6 +37,7 @@ export class NodeProcessLauncher implements ProcessLauncher {
     }
     // The pipe stays open for the child's lifetime; its end tells the child that this process is gone.
     child.stdin?.on('error', () => {});
+    if (spec.stdin !== undefined) child.stdin?.write(spec.stdin);
     let resolveExited: () => void = () => {};
     const exited = new Promise<void>((resolve) => (resolveExited = resolve));
     let reported = false;

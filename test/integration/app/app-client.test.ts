@@ -60,7 +60,7 @@ const desc: ApplicationDescription = {
 };
 
 test('registers, gets an executor, and stop() leaves the app FINISHED with its executor gone', async () => {
-  const env = await RpcEnv.create({ name: 'driver', clientMode: true, conf: conf() });
+  const env = await RpcEnv.create({ name: 'driver', clientMode: true, principal: 'app', conf: conf() });
   const { events, listener } = recorder();
   const client = new AppClient(env, master.masterUrl, desc, listener, memoryLogger());
   client.start();
@@ -91,7 +91,7 @@ test('registers, gets an executor, and stop() leaves the app FINISHED with its e
 });
 
 test('with no master answering, the app is declared dead after its retries', async () => {
-  const env = await RpcEnv.create({ name: 'driver', clientMode: true, conf: conf() });
+  const env = await RpcEnv.create({ name: 'driver', clientMode: true, principal: 'app', conf: conf() });
   const { events, listener } = recorder();
   const client = new AppClient(env, 'flint://127.0.0.1:1', desc, listener, memoryLogger(), { registrationTimeoutMs: 100, registrationRetries: 3 });
   const started = performance.now();

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from '@msgpack/msgpack';
 import { bundleApp, type AppBundle } from '../../../src/io/bundle/bundle-app.ts';
+import { formatCredentialLine } from '../../../src/io/child-process/credential-line.ts';
 import { REPO_ROOT, type ChildGroup, type ChildHandle } from '../../helpers/process.ts';
 
 export const EXECUTOR_ENTRY = 'src/entry/executor.ts';
@@ -20,6 +21,7 @@ export interface StartExecutorOptions {
   readonly executorId: string;
   /** The worker's work dir: the executor runs in `<workRoot>/<appId>/<executorId>/`. */
   readonly workRoot: string;
+  /** The key the executor proves as `executor:<appId>`, written on its stdin as its worker would. */
   readonly secret?: string;
   readonly cores?: number;
   /** Adds `--worker-url` (stdin is then watched) and gives the child a stdin pipe. */
@@ -32,12 +34,17 @@ export function startExecutor(children: ChildGroup, o: StartExecutorOptions): Ch
   mkdirSync(cwd, { recursive: true });
   const args = ['--driver-url', o.driverUrl, '--executor-id', o.executorId, '--hostname', '127.0.0.1', '--cores', String(o.cores ?? 2), '--app-id', o.appId];
   if (o.workerUrl !== undefined) args.push('--worker-url', o.workerUrl);
-  return children.spawnNodeScript(EXECUTOR_ENTRY, args, {
+  const child = children.spawnNodeScript(EXECUTOR_ENTRY, args, {
     label: `executor ${o.executorId}`,
     cwd,
-    env: { FLINT_LOG_LEVEL: 'debug', ...(o.secret === undefined ? {} : { FLINT_AUTH_SECRET: o.secret }), ...o.env },
-    stdin: o.workerUrl === undefined ? 'ignore' : 'pipe',
+    env: { FLINT_LOG_LEVEL: 'debug', ...o.env },
+    stdin: o.workerUrl === undefined && o.secret === undefined ? 'ignore' : 'pipe',
   });
+  const credential = o.secret === undefined ? undefined : { principal: `executor:${o.appId}`, key: o.secret };
+  if (o.workerUrl !== undefined || credential !== undefined) child.writeStdin(formatCredentialLine(credential));
+  // Without a worker to watch, the pipe carries only the credential line.
+  if (o.workerUrl === undefined && credential !== undefined) child.closeStdin();
+  return child;
 }
 
 /** msgpack, as the driver encodes slices. */

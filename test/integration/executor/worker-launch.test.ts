@@ -15,7 +15,6 @@ import { startMasterDaemon, type MasterDaemon } from '../../../src/daemons/maste
 import { startWorkerDaemon, type WorkerDaemon } from '../../../src/daemons/worker-daemon.ts';
 import type { AppBundle } from '../../../src/io/bundle/bundle-app.ts';
 import type { ApplicationDescription } from '../../../src/protocol/messages.ts';
-import { RpcEnv } from '../../../src/rpc/index.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
 import { FakeDriver, sliceTask } from '../../fixtures/fake-driver.ts';
 import { REPO_ROOT, waitFor } from '../../helpers/process.ts';
@@ -59,22 +58,23 @@ function description(name: string, mainModule: string, driverUrl: string): Appli
 describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
   let master: MasterDaemon;
   let worker: WorkerDaemon;
-  let driver: FakeDriver;
   let bundle: AppBundle;
   let workDir: string;
-  const clients: Array<{ client: AppClient; env: RpcEnv }> = [];
+  const clients: AppClient[] = [];
+  const drivers: FakeDriver[] = [];
 
-  async function register(desc: ApplicationDescription, events: Events): Promise<AppClient> {
-    const env = await RpcEnv.create({ name: 'testDriver', clientMode: true, conf: conf() });
-    const client = new AppClient(env, master.masterUrl, desc, listenerFor(events), memoryLogger());
-    clients.push({ client, env });
+  /** A driver registers its app from its own env: the master takes no driver address but the sender's. */
+  async function register(name: string, mainModule: string, events: Events): Promise<FakeDriver> {
+    const own = await FakeDriver.start({ bundle });
+    drivers.push(own);
+    const client = new AppClient(own.env, master.masterUrl, description(name, mainModule, own.url), listenerFor(events), memoryLogger());
+    clients.push(client);
     client.start();
-    return client;
+    return own;
   }
 
   before(async () => {
     bundle = await fixtureBundle();
-    driver = await FakeDriver.start({ bundle });
     workDir = mkdtempSync(join(tmpdir(), 'flint-worker-exec-'));
     master = await startMasterDaemon({ conf: conf(), logger: memoryLogger(), host: '127.0.0.1', port: 0, webUiPort: 0 });
     worker = await startWorkerDaemon({
@@ -92,19 +92,16 @@ describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
   });
 
   after(async () => {
-    for (const { client, env } of clients) {
-      await client.stop();
-      await env.shutdown();
-    }
+    for (const client of clients) await client.stop();
     await worker?.shutdown('test over');
     await master?.shutdown('test over');
-    await driver?.stop();
+    for (const driver of drivers) await driver.stop();
     rmSync(workDir, { recursive: true, force: true });
   });
 
   test("runs src/entry/executor.ts from the worker's Flint home; the executor registers and runs a task", async () => {
     const events: Events = { added: [], removed: [] };
-    await register(description('flint-executor-app', 'flint:executor', driver.url), events);
+    const driver = await register('flint-executor-app', 'flint:executor', events);
     await driver.until(() => (driver.launched.includes('0') ? true : undefined), 'LaunchedExecutor from the executor the worker started');
     const appId = events.appId;
     assert.ok(appId !== undefined && events.added.includes(`${appId}/0`), JSON.stringify(events));
@@ -124,7 +121,7 @@ describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
 
   test('an unknown flint: program is a failed launch that the application hears about', async () => {
     const events: Events = { added: [], removed: [] };
-    await register(description('flint-typo-app', 'flint:exector', driver.url), events);
+    await register('flint-typo-app', 'flint:exector', events);
     const removed = await waitFor(() => events.removed[0], { timeoutMs: 10_000, intervalMs: 20, what: 'the executor to be removed' });
     assert.match(removed.message, /Unknown Flint program "flint:exector"/);
   });

@@ -85,7 +85,7 @@ class RawClient {
 
   /** HELLO → WELCOME without authentication; returns the peer's env id. */
   async handshake(env: string): Promise<string> {
-    this.send({ kind: Kind.HELLO, magic: PROTOCOL_MAGIC, version: PROTOCOL_VERSION, env, nonce: randomBytes(32), wantsAuth: false });
+    this.send({ kind: Kind.HELLO, magic: PROTOCOL_MAGIC, version: PROTOCOL_VERSION, env, nonce: randomBytes(32), wantsAuth: false, principal: 'daemon' });
     const welcome = await this.frame((e) => e.kind === Kind.WELCOME || e.kind === Kind.REFUSED, 'WELCOME');
     assert.equal(welcome.kind, Kind.WELCOME, `handshake refused: ${JSON.stringify(welcome)}`);
     return welcome.kind === Kind.WELCOME ? welcome.env : '';
@@ -320,7 +320,7 @@ describe('bad input from raw sockets', { timeout: 45_000 }, () => {
     const again = await raw();
     const me2 = `flint+client://rawrehello${again.localPort}`;
     await again.handshake(me2);
-    again.send({ kind: Kind.HELLO, magic: PROTOCOL_MAGIC, version: PROTOCOL_VERSION, env: me2, nonce: randomBytes(32), wantsAuth: false });
+    again.send({ kind: Kind.HELLO, magic: PROTOCOL_MAGIC, version: PROTOCOL_VERSION, env: me2, nonce: randomBytes(32), wantsAuth: false, principal: 'daemon' });
     await again.expectClosedByPeer('a second HELLO');
     await peerLogged(me2, /unexpected frame after the handshake/, 'the second HELLO');
     await goodAsk();
@@ -359,7 +359,7 @@ describe('protocol version mismatch', { timeout: 20_000 }, () => {
     const client = await RawClient.connect(port);
     raws.push(client);
     const me = 'flint+client://fromthefuture';
-    client.send({ kind: Kind.HELLO, magic: PROTOCOL_MAGIC, version: 999, env: me, nonce: randomBytes(32), wantsAuth: false });
+    client.send({ kind: Kind.HELLO, magic: PROTOCOL_MAGIC, version: 999, env: me, nonce: randomBytes(32), wantsAuth: false, principal: 'daemon' });
     const refused = await client.frame((e) => e.kind === Kind.REFUSED, 'REFUSED');
     assert.ok(refused.kind === Kind.REFUSED);
     assert.equal(refused.code, 'FLINT_RPC_PROTOCOL_VERSION');
@@ -380,7 +380,7 @@ describe('protocol version mismatch', { timeout: 20_000 }, () => {
   test('HELLO with the wrong magic is refused as a handshake violation', async () => {
     const client = await RawClient.connect(port);
     raws.push(client);
-    client.send({ kind: Kind.HELLO, magic: 'spork', version: PROTOCOL_VERSION, env: 'flint+client://wrongmagic', nonce: randomBytes(32), wantsAuth: false });
+    client.send({ kind: Kind.HELLO, magic: 'spork', version: PROTOCOL_VERSION, env: 'flint+client://wrongmagic', nonce: randomBytes(32), wantsAuth: false, principal: 'daemon' });
     const refused = await client.frame((e) => e.kind === Kind.REFUSED, 'REFUSED');
     assert.ok(refused.kind === Kind.REFUSED && refused.code === 'FLINT_RPC_CONNECTION', JSON.stringify(refused));
     await client.expectClosedByPeer('a bad magic');

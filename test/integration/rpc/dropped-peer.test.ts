@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { RpcConnectionError } from '../../../src/errors.ts';
 import { RpcEnv, type RpcEndpoint } from '../../../src/rpc/index.ts';
-import { defineCatalog } from '../../../src/protocol/catalog.ts';
+import { ANY_ROLE, defineCatalog } from '../../../src/protocol/catalog.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
 import type { EchoMessage } from '../../fixtures/rpc-peer.ts';
 import { ChildGroup, readReadyLine, waitFor, waitForMessage, type ChildHandle } from '../../helpers/process.ts';
@@ -22,7 +22,7 @@ interface ConnEvent {
 
 function watcher(events: ConnEvent[]): RpcEndpoint {
   return {
-    messages: defineCatalog('Nothing', []),
+    messages: defineCatalog('Nothing', [], ANY_ROLE),
     onConnected: (peer) => void events.push({ kind: 'connected', peer, at: performance.now() }),
     onDisconnected: (peer) => void events.push({ kind: 'disconnected', peer, at: performance.now() }),
     onNetworkError: (_err, peer) => void events.push({ kind: 'networkError', peer, at: performance.now() }),

@@ -307,3 +307,37 @@ describe('RequestExecutors / KillExecutors', () => {
     assert.deepEqual(sentTypes(effects), ['KillExecutor', 'ExecutorAdded', 'LaunchExecutor']);
   });
 });
+
+describe('an application speaks for itself only (docs/security.md)', () => {
+  test('RegisterApplication naming a driver address that is not the connection it came on is refused', () => {
+    const m = aliveMaster();
+    m.registerWorker('w1', { cores: 4 });
+    const effects = m.send(
+      {
+        type: 'RegisterApplication',
+        appDescription: { name: 'x', memoryMbPerExecutor: 1, command: { mainModule: 'a', arguments: [], environment: {}, nodeOptions: [] }, appUiUrl: '', user: 'u' },
+        driverAddress: appAddress('victim'),
+      },
+      'flint+client://intruder',
+    );
+    assert.equal(m.state.apps.size, 0, 'nothing registered');
+    assert.deepEqual(sentTypes(effects), [], 'nothing sent, to the named driver least of all');
+    assert.match(logs(effects, 'warn')[0] ?? '', /Refused to register app x: its driver address is not the connection it registered on/);
+  });
+
+  test("UnregisterApplication, RequestExecutors and KillExecutors from another env leave the app alone", () => {
+    const m = aliveMaster();
+    m.registerWorker('w1', { cores: 4 });
+    const { appId } = m.registerApp('a');
+    const other = 'flint+client://b';
+    assert.match(logs(m.send({ type: 'UnregisterApplication', appId }, other), 'warn')[0] ?? '', /Ignored UnregisterApplication for app .* not its driver/);
+    assert.equal(m.state.idToApp.get(appId)?.state, 'RUNNING');
+    assert.deepEqual(m.ask({ type: 'RequestExecutors', appId, requestedTotal: 0 }, other).reply, { type: 'BooleanResponse', value: false });
+    assert.equal(m.state.idToApp.get(appId)?.executorLimit, Number.POSITIVE_INFINITY);
+    assert.deepEqual(m.ask({ type: 'KillExecutors', appId, executorIds: ['0'] }, other).reply, { type: 'BooleanResponse', value: false });
+    assert.equal(m.state.idToApp.get(appId)?.executors.size, 1);
+    // From its own driver, the same messages work.
+    m.send({ type: 'UnregisterApplication', appId });
+    assert.equal(m.state.idToApp.get(appId), undefined);
+  });
+});

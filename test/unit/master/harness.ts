@@ -175,11 +175,17 @@ export class TestMaster {
     return this.machine.handle({ kind: 'ElectedLeader', persisted }, this.now);
   }
 
-  send(message: MasterOneWay, from = 'flint://peer:1'): MasterEffect[] {
+  /** An application's messages about itself come from its driver's env unless a test says otherwise. */
+  #senderOf(message: MasterOneWay | MasterAsk): string {
+    const appId = 'appId' in message ? message.appId : undefined;
+    return (appId === undefined ? undefined : this.machine.state.idToApp.get(appId)?.driverEnvId) ?? 'flint://peer:1';
+  }
+
+  send(message: MasterOneWay, from = this.#senderOf(message)): MasterEffect[] {
     return this.machine.handle({ kind: 'Receive', from, message }, this.now);
   }
 
-  ask(message: MasterAsk, from = 'flint://peer:1'): AskResult {
+  ask(message: MasterAsk, from = this.#senderOf(message)): AskResult {
     const token = replyToken(this.#nextToken++);
     const effects = this.machine.handle({ kind: 'Ask', from, replyTo: token, message }, this.now);
     const answers = effects.filter((e) => (e.kind === 'Reply' || e.kind === 'ReplyFailure') && e.token === token);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
-import { defineCatalog, mergeCatalogs, message, type CheckResult } from '../../../src/protocol/catalog.ts';
+import { ANY_ROLE, defineCatalog, mergeCatalogs, message, type CheckResult } from '../../../src/protocol/catalog.ts';
 
 const Worker = defineCatalog('WorkerToMaster', [
   message('Heartbeat', { workerId: Type.String(), at: Type.Integer() }),
@@ -14,9 +14,9 @@ const Worker = defineCatalog('WorkerToMaster', [
     tags: Type.Array(Type.String()),
     note: Type.Optional(Type.String()),
   }),
-]);
+], ANY_ROLE);
 
-const App = defineCatalog('AppToMaster', [message('RegisterApp', { name: Type.String() }), message('UnregisterApp', { id: Type.String() })]);
+const App = defineCatalog('AppToMaster', [message('RegisterApp', { name: Type.String() }), message('UnregisterApp', { id: Type.String() })], ANY_ROLE);
 
 function failure<M>(result: CheckResult<M>): { code: string; reason: string } {
   assert.equal(result.ok, false, 'expected a rejection');
@@ -139,11 +139,11 @@ describe('catalog.check rejects each kind of bad message', () => {
 
 describe('defineCatalog', () => {
   test('refuses a type that appears twice', () => {
-    assert.throws(() => defineCatalog('Dup', [message('A', {}), message('A', { x: Type.String() })]), /A appears twice in Dup/);
+    assert.throws(() => defineCatalog('Dup', [message('A', {}), message('A', { x: Type.String() })], ANY_ROLE), /A appears twice in Dup/);
   });
 
   test('refuses a schema without a literal string type', () => {
-    assert.throws(() => defineCatalog('NoType', [Type.Object({ x: Type.String() })]), /literal string `type`/);
+    assert.throws(() => defineCatalog('NoType', [Type.Object({ x: Type.String() })], ANY_ROLE), /literal string `type`/);
   });
 });
 

@@ -15,7 +15,7 @@ import {
   RpcRemoteError,
   RpcTimeoutError,
 } from '../../../src/errors.ts';
-import { defineCatalog, message } from '../../../src/protocol/catalog.ts';
+import { ANY_ROLE, defineCatalog, message } from '../../../src/protocol/catalog.ts';
 import { RpcEnv, type CallContext, type RpcEndpoint, type RpcEnvOptions } from '../../../src/rpc/index.ts';
 import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 
@@ -28,7 +28,7 @@ const Test = defineCatalog('Test', [
   message('Silent', {}),
   message('Register', { ref: Type.String() }),
   message('Hello', { from: Type.String() }),
-]);
+], ANY_ROLE);
 type TestMsg =
   | { type: 'Ping'; n: number }
   | { type: 'Echo'; text: string }
@@ -37,7 +37,7 @@ type TestMsg =
   | { type: 'Register'; ref: string }
   | { type: 'Hello'; from: string };
 
-const Reply = defineCatalog('Reply', [message('Pong', { n: Type.Integer() })]);
+const Reply = defineCatalog('Reply', [message('Pong', { n: Type.Integer() })], ANY_ROLE);
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
   const deadline = performance.now() + timeoutMs;

@@ -5,17 +5,17 @@ import { describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { EndpointNotFoundError, RpcRemoteError } from '../../../src/errors.ts';
-import { defineCatalog, message } from '../../../src/protocol/catalog.ts';
+import { ANY_ROLE, defineCatalog, message } from '../../../src/protocol/catalog.ts';
 import { RpcEnv, type RpcEndpoint, type RpcEndpointRef } from '../../../src/rpc/index.ts';
 import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 
 const Seq = defineCatalog('Seq', [
   message('Tell', { seq: Type.Integer(), fail: Type.Optional(Type.Union([Type.Literal('sync'), Type.Literal('async')])) }),
   message('Ask', { seq: Type.Integer(), fail: Type.Optional(Type.Union([Type.Literal('sync'), Type.Literal('async')])) }),
-]);
+], ANY_ROLE);
 type SeqMsg = { type: 'Tell' | 'Ask'; seq: number; fail?: 'sync' | 'async' };
 
-const ProbeCatalog = defineCatalog('Probe', [message('Probe', {})]);
+const ProbeCatalog = defineCatalog('Probe', [message('Probe', {})], ANY_ROLE);
 
 /** A deterministic xorshift generator, so runs are repeatable. */
 function rng(seed: number): () => number {

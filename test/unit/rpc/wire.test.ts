@@ -56,7 +56,7 @@ const bytes = fc.uint8Array({ maxLength: 40 });
 const askId = fc.maxSafeNat();
 
 const anyEnvelope: fc.Arbitrary<Envelope> = fc.oneof(
-  fc.record({ magic: text, version: fc.integer(), env: text, nonce: bytes, wantsAuth: fc.boolean() }).map(
+  fc.record({ magic: text, version: fc.integer(), env: text, nonce: bytes, wantsAuth: fc.boolean(), principal: text }).map(
     (r): Envelope => ({ kind: Kind.HELLO, ...r }),
   ),
   fc.record({ env: text, nonce: bytes, proof: bytes }).map((r): Envelope => ({ kind: Kind.CHALLENGE, ...r })),
@@ -77,7 +77,7 @@ const nonce = new Uint8Array(32).fill(7);
 
 /** One hand-written example of every kind. */
 const examples: Envelope[] = [
-  { kind: Kind.HELLO, magic: PROTOCOL_MAGIC, version: PROTOCOL_VERSION, env: 'flint://127.0.0.1:7077', nonce, wantsAuth: true },
+  { kind: Kind.HELLO, magic: PROTOCOL_MAGIC, version: PROTOCOL_VERSION, env: 'flint://127.0.0.1:7077', nonce, wantsAuth: true, principal: 'daemon' },
   { kind: Kind.CHALLENGE, env: 'flint://10.0.0.1:7077', nonce, proof: new Uint8Array(32).fill(1) },
   { kind: Kind.PROOF, proof: new Uint8Array([1, 2, 3]) },
   { kind: Kind.WELCOME, env: 'flint://[::1]:7077' },
@@ -118,7 +118,7 @@ describe('wire: round trip', () => {
   test('the body is a msgpack array [kind, ...fields] as documented', () => {
     assert.deepEqual([...encoded({ kind: Kind.BYE })], [...encode([15])]);
     assert.deepEqual([...encoded({ kind: Kind.VERIFY, askId: 9, endpoint: 'W' })], [...encode([14, 9, 'W'])]);
-    assert.deepEqual([...encoded(examples[0] as Envelope)], [...encode([1, 'flint', 1, 'flint://127.0.0.1:7077', nonce, true])]);
+    assert.deepEqual([...encoded(examples[0] as Envelope)], [...encode([1, 'flint', PROTOCOL_VERSION, 'flint://127.0.0.1:7077', nonce, true, 'daemon'])]);
   });
 });
 
@@ -174,8 +174,16 @@ describe('wire: rejection without throwing', () => {
     for (const envelope of examples) {
       const arr = decodeArray(encoded(envelope));
       rejects(encode([...arr, 'extra']), new RegExp(`malformed envelope of kind ${envelope.kind}`));
-      if (arr.length > 1) rejects(encode(arr.slice(0, -1)), new RegExp(`malformed envelope of kind ${envelope.kind}`));
+      // A HELLO without its principal is a version 1 HELLO: decoded, so the handshake can name both versions.
+      const shorter = envelope.kind === Kind.HELLO ? arr.slice(0, -2) : arr.slice(0, -1);
+      if (arr.length > 1) rejects(encode(shorter), new RegExp(`malformed envelope of kind ${envelope.kind}`));
     }
+  });
+
+  test("a version 1 HELLO (six elements) decodes with an empty principal, so the version check can answer it", () => {
+    const result = decodeEnvelope(encode([1, 'flint', 1, 'flint://127.0.0.1:7077', nonce, false]));
+    assert.ok(result.ok);
+    assert.deepEqual(result.envelope, { kind: Kind.HELLO, magic: 'flint', version: 1, env: 'flint://127.0.0.1:7077', nonce, wantsAuth: false, principal: '' });
   });
 
   test('wrong field types', () => {
@@ -234,7 +242,7 @@ function decodeArray(raw: Uint8Array): unknown[] {
   const e = (result as { ok: true; envelope: Envelope }).envelope;
   switch (e.kind) {
     case Kind.HELLO:
-      return [e.kind, e.magic, e.version, e.env, e.nonce, e.wantsAuth];
+      return [e.kind, e.magic, e.version, e.env, e.nonce, e.wantsAuth, e.principal];
     case Kind.CHALLENGE:
       return [e.kind, e.env, e.nonce, e.proof];
     case Kind.PROOF:

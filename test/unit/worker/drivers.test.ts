@@ -2,7 +2,7 @@
 // DriverRunnerTest.scala and WorkerSuite.scala "test clearing of finishedDrivers").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, MASTER_A_ADDRESS, driverDesc, ofType, sent, testConfig } from './harness.ts';
+import { Harness, MASTER_A, MASTER_A_ADDRESS, MASTER_B, MASTER_B_ADDRESS, driverDesc, ofType, sent, testConfig } from './harness.ts';
 import type { DriverDescription } from '../../../src/protocol/messages.ts';
 
 const SEC = 1000;
@@ -31,7 +31,7 @@ function waitRelaunch(h: Harness, id = 'driver-1') {
 
 test('LaunchDriver: the spec substitutes {{WORKER_URL}} and {{USER_JAR}} and uses work/<driverId>/', () => {
   const h = new Harness();
-  h.start(); // no master check for drivers (Worker.scala LaunchDriver)
+  h.register();
   const effects = h.fromMaster({ type: 'LaunchDriver', driverId: 'driver-20240102030405-0000', driverDesc: driverDesc() });
   const launch = ofType(effects, 'LaunchDriver')[0];
   assert.ok(launch);
@@ -204,4 +204,41 @@ test('WorkerSuite "test clearing of finishedDrivers (small number of drivers)"',
 test('WorkerSuite "test clearing of finishedDrivers (more drivers)"', () => {
   const sizes = driverRetention(30, 50);
   assert.deepEqual(sizes.slice(28, 34), [29, 30, 28, 29, 30, 28]);
+});
+
+test('LaunchDriver, KillDriver, ApplicationFinished and DecommissionWorker are taken only from the registered master', () => {
+  const h = new Harness();
+  h.start();
+  const before = h.fromMaster({ type: 'LaunchDriver', driverId: 'driver-1', driverDesc: driverDesc() });
+  assert.equal(ofType(before, 'LaunchDriver').length, 0, 'no master yet: nobody may launch');
+  h.fromMaster(
+    { type: 'RegisteredWorker', masterAddress: MASTER_A_ADDRESS, masterWebUiUrl: 'http://m:8080', masterUrl: MASTER_A, duplicate: false },
+    MASTER_A,
+  );
+  for (const message of [
+    { type: 'LaunchDriver', driverId: 'driver-2', driverDesc: driverDesc() },
+    { type: 'KillDriver', driverId: 'driver-2' },
+    { type: 'ApplicationFinished', id: 'app-1' },
+    { type: 'DecommissionWorker' },
+  ] as const) {
+    const effects = h.fromMaster(message, MASTER_B);
+    assert.deepEqual(
+      effects.map((e) => e.type),
+      ['Log'],
+      `${message.type} from another env only logs`,
+    );
+    assert.match(ofType(effects, 'Log')[0]?.msg ?? '', new RegExp(`Ignored ${message.type} from flint://10\\.0\\.0\\.2:7077`));
+  }
+  assert.equal(h.machine.snapshot().drivers.length, 0);
+  assert.equal(ofType(h.fromMaster({ type: 'LaunchDriver', driverId: 'driver-3', driverDesc: driverDesc() }), 'LaunchDriver').length, 1);
+});
+
+test('MasterChanged is taken only from the master it names', () => {
+  const h = new Harness();
+  h.register();
+  const forged = h.fromMaster({ type: 'MasterChanged', masterAddress: MASTER_B_ADDRESS, masterWebUiUrl: 'http://b:8080' }, 'flint://10.0.0.9:7077');
+  assert.match(ofType(forged, 'Log')[0]?.msg ?? '', /Ignored MasterChanged naming flint:\/\/Master@10\.0\.0\.2:7077 from another env/);
+  assert.equal(h.machine.snapshot().activeMasterUrl, MASTER_A);
+  h.fromMaster({ type: 'MasterChanged', masterAddress: MASTER_B_ADDRESS, masterWebUiUrl: 'http://b:8080' }, MASTER_B);
+  assert.equal(h.machine.snapshot().activeMasterUrl, MASTER_B);
 });

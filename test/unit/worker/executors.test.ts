@@ -19,7 +19,15 @@ test('Worker.scala: LaunchExecutor from a master other than the active one is ig
   const h = registered();
   const effects = h.fromMaster(launchExecutor('app-1', 0, { masterUrl: MASTER_B }), MASTER_B);
   assert.equal(ofType(effects, 'LaunchExecutor').length, 0);
-  assert.match(ofType(effects, 'Log')[0]?.msg ?? '', /Invalid Master \(flint:\/\/10\.0\.0\.2:7077\) attempted to launch executor/);
+  assert.match(ofType(effects, 'Log')[0]?.msg ?? '', /Ignored LaunchExecutor from flint:\/\/10\.0\.0\.2:7077: it is not the master/);
+  assert.equal(h.machine.snapshot().coresUsed, 0);
+});
+
+test('LaunchExecutor naming the active master but sent from another env is ignored (the sender counts, not the message)', () => {
+  const h = registered();
+  const effects = h.fromMaster(launchExecutor('app-1', 0), MASTER_B);
+  assert.equal(ofType(effects, 'LaunchExecutor').length, 0);
+  assert.match(ofType(effects, 'Log')[0]?.msg ?? '', /Ignored LaunchExecutor from flint:\/\/10\.0\.0\.2:7077/);
   assert.equal(h.machine.snapshot().coresUsed, 0);
 });
 
