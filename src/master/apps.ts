@@ -170,7 +170,7 @@ export function handleExecutorStateChanged(ctx: Ctx, token: ReplyToken, msg: Msg
     ctx.out.replyFailure(token, `executor ${msg.execId} state transfer from ${oldState} to RUNNING is illegal`);
     return;
   }
-  noteHealthyExecutors(ctx, app);
+  noteHealthyExecutors(ctx, app, [exec]);
   exec.state = msg.state;
   if (msg.state === 'RUNNING') exec.runningSinceMs = ctx.now;
   ctx.out.send(app.driverAddress, {
@@ -198,6 +198,7 @@ function executorFinished(
   workerRemoveExecutor(exec.worker, exec);
   // No exit status counts as abnormal. Losses on a decommissioned worker are expected, not failures.
   if (exitStatus === 0 || oldState === 'DECOMMISSIONED') return;
+  noteHealthyExecutors(ctx, app); // the app's other executors may have proven themselves since the last failure
   countExecutorFailure(ctx, app, exec);
   const max = ctx.config.maxExecutorRetries;
   if (max < 0 || app.retryCount < max) return;

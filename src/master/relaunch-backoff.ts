@@ -22,6 +22,7 @@ import type { ApplicationInfo, ExecutorInfo } from './state.ts';
  * changes state or leaves it (its `runningSinceMs` still describes the run that is ending).
  */
 export function noteHealthyExecutors(ctx: Ctx, app: ApplicationInfo, executors: Iterable<ExecutorInfo> = app.executors.values()): void {
+  if (app.retryCount === 0 && app.relaunchBackoff.size === 0) return; // nothing to clear: O(1) on the usual path
   for (const exec of executors) {
     if (exec.runningSinceMs === undefined) continue;
     const provenMs = exec.runningSinceMs + ctx.config.executorMinUptimeMs;

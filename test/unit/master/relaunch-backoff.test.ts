@@ -103,6 +103,23 @@ describe('executor minimum uptime', () => {
     assert.equal(m.app(appId).state, 'RUNNING');
   });
 
+  test('a proven executor that leaves without failing (killed by the app, or its worker lost) still clears the count', () => {
+    for (const leave of ['KillExecutors', 'worker lost'] as const) {
+      const m = aliveMaster({ executorRelaunchBackoffMs: 0 });
+      m.registerWorker('w1', { cores: 4 });
+      m.registerWorker('w2', { cores: 4 });
+      const appId = m.registerApp('b', { coresPerExecutor: 4 }).appId;
+      const [healthy, flaky] = [...m.app(appId).executors.keys()] as [number, number];
+      m.executorStateChanged(appId, healthy, 'RUNNING');
+      runThenCrash(m, appId, flaky, 100);
+      m.advance(10_000);
+      assert.equal(m.app(appId).retryCount, 1, leave);
+      if (leave === 'KillExecutors') m.ask({ type: 'KillExecutors', appId, executorIds: [String(healthy)] });
+      else m.disconnect(`flint://10.0.0.1:${7000 + Number(m.app(appId).executors.get(healthy)?.worker.id.slice(1))}`);
+      assert.equal(m.app(appId).retryCount, 0, `${leave}: its proof came after the failure`);
+    }
+  });
+
   test('an exit 0 or a loss after DECOMMISSIONED is not counted and starts no backoff', () => {
     const { m, appId } = crashLoopApp();
     m.executorStateChanged(appId, 0, 'RUNNING');
