@@ -6,8 +6,9 @@
 //   - Proof of health. An executor proves the app can run once it has been RUNNING for
 //     `executorMinUptimeMs` by the master's clock (`now`); only then are the failures counted before it
 //     cleared. One that fails sooner counts toward `maxExecutorRetries` although it reported RUNNING.
-//     Proofs are applied lazily, whenever an executor of the app changes state or is removed: an executor
-//     proven at P = runningSince + minUptime ≤ now clears the failures that happened before P.
+//     Proofs are applied lazily, with no timer per executor: an executor proven at
+//     P = runningSince + minUptime ≤ now clears the failures that happened before P. Its own proof is applied
+//     when it changes state or leaves the app; the proofs of all the app's executors, before a failure counts.
 //   - Relaunch backoff. After a failure of an app's executor on worker W, the app gets no new executor on W
 //     for `executorRelaunchBackoffMs` × 2^(failures on W − 1), capped at `executorRelaunchBackoffMaxMs`;
 //     other workers may take it at once. One master timer, `ExecutorRelaunchBackoff`, is due when the
