@@ -16,6 +16,7 @@ import {
   type MasterEffect,
   type MasterInbound,
   type MasterInput,
+  type MasterTimer,
   type PersistedMasterState,
   type ReplyToken,
 } from '../master/index.ts';
@@ -264,9 +265,9 @@ class MasterRuntime {
     return { ...message, executorKey: sealedExecutorKey(secret, driverKey, message.appId) };
   }
 
-  #startTimer(timer: string, delayMs: number, periodMs: number | undefined): void {
+  #startTimer(timer: MasterTimer, delayMs: number, periodMs: number | undefined): void {
     this.#clearTimer(timer);
-    const fire = () => void this.#host.submit({ kind: 'TimerFired', timer: timer as 'CheckForWorkerTimeOut' });
+    const fire = () => void this.#host.submit({ kind: 'TimerFired', timer });
     const handle = setTimeout(() => {
       fire();
       if (periodMs !== undefined) this.#timers.set(timer, setInterval(fire, periodMs));

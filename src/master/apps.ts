@@ -6,6 +6,7 @@ import type { Ctx } from './context.ts';
 import { formatApplicationId } from './ids.ts';
 import type { Msg, ReplyToken } from './inputs.ts';
 import { persistenceKey, type PersistedApplication } from './persisted.ts';
+import { countExecutorFailure, hasHealthyExecutor, noteHealthyExecutors } from './relaunch-backoff.ts';
 import { schedule } from './schedule.ts';
 import {
   appRemoveExecutor,
@@ -49,6 +50,8 @@ export function newApplicationInfo(record: Omit<PersistedApplication, 'kind'>): 
     executorLimit: record.desc.initialExecutorLimit ?? Number.POSITIVE_INFINITY,
     nextExecutorId: 0,
     retryCount: 0,
+    lastFailureMs: Number.NEGATIVE_INFINITY,
+    relaunchBackoff: new Map(),
   };
 }
 
@@ -123,9 +126,10 @@ export function handleKillApplication(ctx: Ctx, appId: string): void {
 
 /**
  * Reference §4.5. No-op unless the app is active. Its executors are killed; the driver hears
- * `ApplicationRemoved` unless the app FINISHED; every worker, DEAD ones included, hears `ApplicationFinished`.
+ * `ApplicationRemoved` (the state, then `reason` if given) unless the app FINISHED; every worker, DEAD ones
+ * included, hears `ApplicationFinished`.
  */
-export function removeApplication(ctx: Ctx, app: ApplicationInfo, finalState: ApplicationState): void {
+export function removeApplication(ctx: Ctx, app: ApplicationInfo, finalState: ApplicationState, reason?: string): void {
   const { state, out } = ctx;
   if (!state.apps.has(app)) return;
   out.info(`Removing app ${app.id}`, { appId: app.id, state: finalState });
@@ -138,7 +142,9 @@ export function removeApplication(ctx: Ctx, app: ApplicationInfo, finalState: Ap
   for (const exec of app.executors.values()) killExecutor(ctx, exec);
   app.state = finalState;
   app.endTimeMs = ctx.now;
-  if (finalState !== 'FINISHED') out.send(app.driverAddress, { type: 'ApplicationRemoved', message: finalState });
+  // Spark sends the bare state; a reason follows it when the master has one (`FAILED: …`).
+  const message = reason === undefined ? finalState : `${finalState}: ${reason}`;
+  if (finalState !== 'FINISHED') out.send(app.driverAddress, { type: 'ApplicationRemoved', message });
   out.unpersist(persistenceKey(appRecord(app)));
   schedule(ctx);
   for (const w of state.workers) out.send(w.address, { type: 'ApplicationFinished', id: app.id });
@@ -159,7 +165,8 @@ function killExecutor(ctx: Ctx, exec: ExecutorInfo): void {
 /**
  * An ask answered `true` in every case but one: RUNNING reported for an executor that was not LAUNCHING,
  * which Spark asserts against, failing the ask. `schedule()` runs after every change, which is what
- * relaunches executors after a failure (SPARK-27510 bounds that loop with `maxExecutorRetries`).
+ * relaunches executors after a failure (SPARK-27510 bounds that loop with `maxExecutorRetries`; unlike
+ * Spark, RUNNING does not reset the count: relaunch-backoff.ts).
  */
 export function handleExecutorStateChanged(ctx: Ctx, token: ReplyToken, msg: Msg<'ExecutorStateChanged'>): void {
   const app = ctx.state.idToApp.get(msg.appId);
@@ -170,14 +177,14 @@ export function handleExecutorStateChanged(ctx: Ctx, token: ReplyToken, msg: Msg
     return;
   }
   const oldState = exec.state;
-  exec.state = msg.state;
-  if (msg.state === 'RUNNING') {
-    if (oldState !== 'LAUNCHING') {
-      ctx.out.replyFailure(token, `executor ${msg.execId} state transfer from ${oldState} to RUNNING is illegal`);
-      return;
-    }
-    app.retryCount = 0;
+  if (msg.state === 'RUNNING' && oldState !== 'LAUNCHING') {
+    exec.state = msg.state;
+    ctx.out.replyFailure(token, `executor ${msg.execId} state transfer from ${oldState} to RUNNING is illegal`);
+    return;
   }
+  noteHealthyExecutors(ctx, app, [exec]);
+  exec.state = msg.state;
+  if (msg.state === 'RUNNING') exec.runningSinceMs = ctx.now;
   ctx.out.send(app.driverAddress, {
     type: 'ExecutorUpdated',
     id: exec.id,
@@ -203,14 +210,17 @@ function executorFinished(
   workerRemoveExecutor(exec.worker, exec);
   // No exit status counts as abnormal. Losses on a decommissioned worker are expected, not failures.
   if (exitStatus === 0 || oldState === 'DECOMMISSIONED') return;
-  app.retryCount += 1;
+  noteHealthyExecutors(ctx, app); // the app's other executors may have proven themselves since the last failure
+  countExecutorFailure(ctx, app, exec);
   const max = ctx.config.maxExecutorRetries;
   if (max < 0 || app.retryCount < max) return;
-  if ([...app.executors.values()].some((e) => e.state === 'RUNNING')) return;
-  ctx.out.error(`Application ${app.desc.name} with ID ${app.id} failed ${app.retryCount} times; removing it`, {
-    appId: app.id,
-  });
-  removeApplication(ctx, app, 'FAILED');
+  // Spark spares an app with any RUNNING executor; a crash loop always has one about to crash.
+  if (hasHealthyExecutor(ctx, app)) return;
+  const reason =
+    `${app.retryCount} executor failures with no executor running for flint.deploy.executorMinUptime ` +
+    `(${ctx.config.executorMinUptimeMs} ms) in between; the limit is flint.deploy.maxExecutorRetries=${max}`;
+  ctx.out.error(`Application ${app.desc.name} with ID ${app.id} failed: ${reason}; removing it`, { appId: app.id });
+  removeApplication(ctx, app, 'FAILED', reason);
 }
 
 /** Sets the executor target. Raising it launches more; lowering it never kills anything. */
@@ -248,6 +258,7 @@ export function handleKillExecutors(ctx: Ctx, token: ReplyToken, msg: Msg<'KillE
       unknown.push(id);
       continue;
     }
+    noteHealthyExecutors(ctx, app, [exec]);
     appRemoveExecutor(app, exec);
     killExecutor(ctx, exec);
   }

@@ -29,8 +29,23 @@ export interface MasterConfig {
   readonly spreadOutDrivers: boolean;
   /** `flint.deploy.defaultCores`: maxCores for apps that set none. Absent: unlimited (Spark's Int.MaxValue). */
   readonly defaultCores?: number;
-  /** `flint.deploy.maxExecutorRetries` (10): failed launches in a row before an app fails; −1 disables. */
+  /**
+   * `flint.deploy.maxExecutorRetries` (10): executor failures in a row before an app with no executor RUNNING
+   * for `executorMinUptimeMs` fails; −1 disables.
+   */
   readonly maxExecutorRetries: number;
+  /**
+   * `flint.deploy.executorMinUptime` (10 s): an executor RUNNING this long (by the master's clock) proves the app
+   * can run, and clears the failures counted before; one that fails sooner counts even though it ran.
+   */
+  readonly executorMinUptimeMs: number;
+  /**
+   * `flint.deploy.executorRelaunchBackoff` (1 s): after an app's executor fails on a worker, the app's next
+   * executor on that worker waits this long, doubled for each further failure there; 0 disables.
+   */
+  readonly executorRelaunchBackoffMs: number;
+  /** `flint.deploy.executorRelaunchBackoffMax` (60 s): the cap of that doubling. */
+  readonly executorRelaunchBackoffMaxMs: number;
   /** `flint.deploy.retainedApplications` (200): completed apps kept for the UI. */
   readonly retainedApplications: number;
   /** `flint.deploy.retainedDrivers` (200): completed drivers kept for the UI. */
@@ -53,6 +68,9 @@ export const MASTER_CONFIG_DEFAULTS = {
   spreadOutApps: true,
   spreadOutDrivers: true,
   maxExecutorRetries: 10,
+  executorMinUptimeMs: 10_000,
+  executorRelaunchBackoffMs: 1_000,
+  executorRelaunchBackoffMaxMs: 60_000,
   retainedApplications: 200,
   retainedDrivers: 200,
   workerSelectionPolicy: DEFAULT_WORKER_SELECTION_POLICY,
@@ -96,6 +114,15 @@ export function masterConfig(input: MasterConfigInput): MasterConfig {
   positiveInt('flint.deploy.retainedApplications', config.retainedApplications);
   positiveInt('flint.deploy.retainedDrivers', config.retainedDrivers);
   nonNegativeInt('flint.dead.worker.persistence', config.deadWorkerPersistence);
+  nonNegativeInt('flint.deploy.executorMinUptime', config.executorMinUptimeMs);
+  nonNegativeInt('flint.deploy.executorRelaunchBackoff', config.executorRelaunchBackoffMs);
+  nonNegativeInt('flint.deploy.executorRelaunchBackoffMax', config.executorRelaunchBackoffMaxMs);
+  if (config.executorRelaunchBackoffMaxMs < config.executorRelaunchBackoffMs) {
+    throw new ConfigError(
+      'flint.deploy.executorRelaunchBackoffMax',
+      `flint.deploy.executorRelaunchBackoffMax (${config.executorRelaunchBackoffMaxMs} ms) must be ≥ flint.deploy.executorRelaunchBackoff (${config.executorRelaunchBackoffMs} ms)`,
+    );
+  }
   if (!Number.isInteger(config.maxExecutorRetries)) {
     throw new ConfigError(
       'flint.deploy.maxExecutorRetries',

@@ -47,8 +47,11 @@ declare const replyTokenBrand: unique symbol;
 export type ReplyToken = number & { readonly [replyTokenBrand]: true };
 export const replyToken = (id: number): ReplyToken => id as ReplyToken;
 
-/** The Master's own timers (Spark's self-sent `CheckForWorkerTimeOut` and `CompleteRecovery`). */
-export type MasterTimer = 'CheckForWorkerTimeOut' | 'CompleteRecovery';
+/**
+ * The Master's own timers: Spark's self-sent `CheckForWorkerTimeOut` and `CompleteRecovery`, and Flint's
+ * `ExecutorRelaunchBackoff`, one-shot, due when the earliest relaunch backoff of any app ends.
+ */
+export type MasterTimer = 'CheckForWorkerTimeOut' | 'CompleteRecovery' | 'ExecutorRelaunchBackoff';
 
 /** An RPC env id: `flint://host:port` (a server: master, worker) or `flint+client://<id>` (apps, clients). */
 export type EnvId = string;

@@ -27,7 +27,7 @@ import {
   handleSubmitDriver,
 } from './drivers.ts';
 import { EffectList, type MasterEffect } from './effects.ts';
-import type { EnvId, MasterAsk, MasterInput, MasterOneWay, ReplyToken } from './inputs.ts';
+import type { EnvId, MasterAsk, MasterInput, MasterOneWay, MasterTimer, ReplyToken } from './inputs.ts';
 import {
   canCompleteRecovery,
   completeRecovery,
@@ -36,6 +36,8 @@ import {
   handleMasterChangeAcknowledged,
   handleWorkerSchedulerStateResponse,
 } from './recovery.ts';
+import { armRelaunchTimer } from './relaunch-backoff.ts';
+import { schedule } from './schedule.ts';
 import { masterStateResponse } from './snapshot.ts';
 import { createMasterState, type MasterState } from './state.ts';
 import {
@@ -92,8 +94,7 @@ function dispatch(ctx: Ctx, input: MasterInput): void {
       disconnected(ctx, input.envId);
       return;
     case 'TimerFired':
-      if (input.timer === 'CheckForWorkerTimeOut') timeOutDeadWorkers(ctx);
-      else handleCompleteRecoveryTimer(ctx);
+      timerFired(ctx, input.timer);
       return;
     case 'ElectedLeader':
       handleElectedLeader(ctx, input.persisted);
@@ -128,6 +129,22 @@ function fromOwnDriver(ctx: Ctx, message: MasterOneWay | MasterAsk, from: string
   if (app === undefined || app.driverEnvId === from) return true;
   ctx.out.warn(`Ignored ${message.type} for app ${message.appId} from ${from.slice(0, 200)}: not its driver`, { appId: message.appId });
   return false;
+}
+
+function timerFired(ctx: Ctx, timer: MasterTimer): void {
+  switch (timer) {
+    case 'CheckForWorkerTimeOut':
+      return timeOutDeadWorkers(ctx);
+    case 'CompleteRecovery':
+      return handleCompleteRecoveryTimer(ctx);
+    case 'ExecutorRelaunchBackoff':
+      // A relaunch backoff ended: schedule what it held back, then re-arm for the next one.
+      ctx.state.relaunchTimerDueMs = undefined;
+      schedule(ctx);
+      return armRelaunchTimer(ctx);
+    default:
+      return unreachable(timer);
+  }
 }
 
 function receive(ctx: Ctx, message: MasterOneWay, from: string): void {

@@ -140,6 +140,8 @@ export function handleWorkerSchedulerStateResponse(ctx: Ctx, msg: Msg<'WorkerSch
       const exec = appAddExecutor(app, worker, reported.cores, reported.memoryMb, reported.execId);
       workerAddExecutor(worker, exec);
       exec.state = reported.state;
+      // Its start is unknown: uptime counts from this report (relaunch-backoff.ts).
+      if (reported.state === 'RUNNING') exec.runningSinceMs = ctx.now;
     }
     for (const driverId of msg.driverIds) {
       const driver = [...state.drivers].find((d) => d.id === driverId);

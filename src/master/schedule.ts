@@ -11,6 +11,7 @@ import {
   type WorkerView,
 } from '../scheduling/index.ts';
 import type { Ctx } from './context.ts';
+import { workersInBackoff } from './relaunch-backoff.ts';
 import {
   appAddExecutor,
   coresFree,
@@ -85,20 +86,25 @@ const workerView = (w: WorkerInfo): WorkerView => ({
 
 /**
  * FIFO over apps in registration order; each app sees what the apps before it left (reference §5.3). The worker
- * views are built once per pass: `placeExecutorsInTurn` carries each app's launches over to the next app.
+ * views are built once per pass: `placeExecutorsInTurn` carries each app's launches over to the next app. An
+ * app does not use the workers where its relaunch backoff runs (relaunch-backoff.ts).
  */
 function startExecutorsOnWorkers(ctx: Ctx): void {
   const { state, config } = ctx;
   // An app that cannot afford one more executor is skipped outright, without a warning.
   const apps = state.waitingApps.filter((app) => coresLeft(app) >= (app.desc.coresPerExecutor ?? 1));
   if (apps.length === 0) return;
-  const turns = placeExecutorsInTurn(apps.map(executorRequest), [...state.workers].map(workerView), {
+  const backoffs = apps.map((app) => workersInBackoff(app, ctx.now));
+  const requests = apps.map((app, i) => executorRequest(app, backoffs[i]));
+  const turns = placeExecutorsInTurn(requests, [...state.workers].map(workerView), {
     spreadOut: config.spreadOutApps,
     policy: config.workerSelectionPolicy,
   });
   apps.forEach((app, i) => {
     const turn = turns[i] as ExecutorTurn;
-    const mayHang = state.waitingApps.length === 1 && app.executors.size === 0 && !turn.anyUsableWorker;
+    // An app held back by its relaunch backoff waits for a timer, not for resources.
+    const mayHang =
+      state.waitingApps.length === 1 && app.executors.size === 0 && !turn.anyUsableWorker && backoffs[i] === undefined;
     if (mayHang) {
       ctx.out.warn(`App ${app.id} requires more resource than any of Workers could have.`, { appId: app.id });
     }
@@ -114,13 +120,14 @@ function startExecutorsOnWorkers(ctx: Ctx): void {
   });
 }
 
-function executorRequest(app: ApplicationInfo): ExecutorRequest {
+function executorRequest(app: ApplicationInfo, inBackoff: ReadonlySet<string> | undefined): ExecutorRequest {
   return {
     coresLeft: coresLeft(app),
     ...(app.desc.coresPerExecutor === undefined ? {} : { coresPerExecutor: app.desc.coresPerExecutor }),
     memoryMbPerExecutor: app.desc.memoryMbPerExecutor,
     ...(Number.isFinite(app.executorLimit) ? { executorLimit: app.executorLimit } : {}),
     existingExecutors: app.executors.size,
+    ...(inBackoff === undefined ? {} : { excludedWorkerIds: inBackoff }),
   };
 }
 

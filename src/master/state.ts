@@ -43,6 +43,17 @@ export interface ExecutorInfo {
   readonly cores: number;
   readonly memoryMb: number;
   state: ExecutorState;
+  /** When the master heard RUNNING (its own clock); undefined before. Uptime counts from here. */
+  runningSinceMs: number | undefined;
+}
+
+/** An app's relaunch backoff on one worker (relaunch-backoff.ts). */
+export interface RelaunchBackoff {
+  /** The app's executor failures on this worker since one of its executors there was last proven healthy. */
+  failures: number;
+  lastFailureMs: number;
+  /** The app gets no new executor on this worker before this time. */
+  untilMs: number;
 }
 
 export interface ApplicationInfo {
@@ -66,8 +77,15 @@ export interface ApplicationInfo {
   /** Target number of executors (dynamic allocation); Infinity = no limit. */
   executorLimit: number;
   nextExecutorId: number;
-  /** Executor failures in a row (reset by any RUNNING). */
+  /**
+   * Executor failures since an executor of the app was last proven healthy (RUNNING for
+   * `executorMinUptimeMs`). Spark resets it on any RUNNING; see relaunch-backoff.ts.
+   */
   retryCount: number;
+  /** When the last counted failure happened; −Infinity before the first. */
+  lastFailureMs: number;
+  /** By worker id: where the app's next executor must wait (relaunch-backoff.ts). */
+  readonly relaunchBackoff: Map<string, RelaunchBackoff>;
 }
 
 export interface DriverInfo {
@@ -111,6 +129,8 @@ export interface MasterState {
   recoveryStartMs: number;
   /** A CompleteRecovery timer is pending. */
   recoveryTimerPending: boolean;
+  /** When the pending ExecutorRelaunchBackoff timer fires; undefined when none is pending. */
+  relaunchTimerDueMs: number | undefined;
 }
 
 export function createMasterState(config: MasterConfig): MasterState {
@@ -133,6 +153,7 @@ export function createMasterState(config: MasterConfig): MasterState {
     nextDriverNumber: 0,
     recoveryStartMs: 0,
     recoveryTimerPending: false,
+    relaunchTimerDueMs: undefined,
   };
 }
 
@@ -200,7 +221,7 @@ export function appAddExecutor(
 ): ExecutorInfo {
   const id = explicitId ?? app.nextExecutorId;
   app.nextExecutorId = Math.max(app.nextExecutorId, id + 1);
-  const exec: ExecutorInfo = { id, app, worker, cores, memoryMb, state: 'LAUNCHING' };
+  const exec: ExecutorInfo = { id, app, worker, cores, memoryMb, state: 'LAUNCHING', runningSinceMs: undefined };
   app.executors.set(id, exec);
   app.coresGranted += cores;
   return exec;

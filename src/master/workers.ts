@@ -5,6 +5,7 @@ import type { Ctx } from './context.ts';
 import { relaunchDriver, removeDriver } from './drivers.ts';
 import type { Msg } from './inputs.ts';
 import { persistenceKey, type PersistedWorker } from './persisted.ts';
+import { noteHealthyExecutors } from './relaunch-backoff.ts';
 import { schedule } from './schedule.ts';
 import { appRemoveExecutor, envIdOf, hostPort, type WorkerInfo } from './state.ts';
 
@@ -198,6 +199,7 @@ export function removeWorker(ctx: Ctx, worker: WorkerInfo, message: string): voi
       message: `worker lost: ${message}`,
       workerHost: worker.host,
     });
+    noteHealthyExecutors(ctx, exec.app, [exec]);
     exec.state = 'LOST';
     appRemoveExecutor(exec.app, exec);
   }

@@ -5,6 +5,8 @@ export interface ExecutorFootprint {
   readonly memoryMbPerExecutor: number;
   /** `coresPerExecutor`, or 1 when executors take whatever cores a worker has. */
   readonly minCores: number;
+  /** Workers this application may not use now (`ExecutorRequest.excludedWorkerIds`). */
+  readonly excludedWorkerIds?: ReadonlySet<string> | undefined;
 }
 
 /** Named filters, composed below (Nomad's feasibility-chain idea, STYLE.md §4). */
@@ -16,9 +18,16 @@ export const hasMemoryFor = (worker: WorkerView, need: ExecutorFootprint): boole
 export const hasCoresFor = (worker: WorkerView, need: ExecutorFootprint): boolean =>
   worker.coresFree >= need.minCores;
 
-/** A worker can host at least one executor of this shape (Spark's `canLaunchExecutor` on an ALIVE worker). */
+/** Not excluded for this application (its relaunch backoff on this worker has not ended). */
+export const isNotExcluded = (worker: WorkerView, need: ExecutorFootprint): boolean =>
+  need.excludedWorkerIds?.has(worker.id) !== true;
+
+/**
+ * A worker can host at least one executor of this shape (Spark's `canLaunchExecutor` on an ALIVE worker) and
+ * is not excluded for the application.
+ */
 export function isUsableWorker(worker: WorkerView, need: ExecutorFootprint): boolean {
-  return isAlive(worker) && hasMemoryFor(worker, need) && hasCoresFor(worker, need);
+  return isAlive(worker) && hasMemoryFor(worker, need) && hasCoresFor(worker, need) && isNotExcluded(worker, need);
 }
 
 /**

@@ -6,6 +6,7 @@ export {
   hasCoresFor,
   hasMemoryFor,
   isAlive,
+  isNotExcluded,
   isUsableWorker,
   type ExecutorFootprint,
 } from './filter-usable-workers.ts';

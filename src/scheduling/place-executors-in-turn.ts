@@ -69,7 +69,7 @@ export function placeExecutorsInTurn(
  *
  * Spreading out goes round the usable workers in that order, one step of `minCores` per worker per round, and
  * only the first `reach` of them can get any cores (`reachOf`). So only those are popped, with the workers
- * passed over for want of memory; when there are fewer, every usable worker is popped (the heap is ordered by
+ * passed over for want of memory or because the request excludes them; when there are fewer, every usable worker is popped (the heap is ordered by
  * cores, so the first worker short of `minCores` ends the search). `scheduleExecutorsOnWorkers` then runs on
  * the workers popped: the head of `placeExecutors`'s ordered usable workers, and the only part that gets cores.
  */
@@ -83,9 +83,11 @@ export function placeOnMostCoresFree(request: ExecutorRequest, heap: CoresFreeHe
   const wanted = Math.max(reach, 1);
   const usable: WorkerSlot[] = [];
   const passedOver: WorkerSlot[] = [];
+  const excluded = request.excludedWorkerIds;
   for (let top = heap.peek(); top !== undefined && top.coresFree >= minCores && usable.length < wanted; top = heap.peek()) {
     heap.pop();
-    (top.memoryFreeMb >= request.memoryMbPerExecutor ? usable : passedOver).push(top);
+    const fits = top.memoryFreeMb >= request.memoryMbPerExecutor && excluded?.has(top.id) !== true;
+    (fits ? usable : passedOver).push(top);
   }
   const candidates = usable.slice(0, reach);
   const executors = executorsFromCores(request, candidates, scheduleExecutorsOnWorkers(request, candidates, true));

@@ -42,7 +42,11 @@ export function placeExecutors(
   if (request.coresLeft < minCores) return { executors: [], usableWorkerIds: [] };
 
   const usable = orderUsableWorkers(
-    filterUsableWorkers(workers, { memoryMbPerExecutor: request.memoryMbPerExecutor, minCores }),
+    filterUsableWorkers(workers, {
+      memoryMbPerExecutor: request.memoryMbPerExecutor,
+      minCores,
+      excludedWorkerIds: request.excludedWorkerIds,
+    }),
     options.policy,
   );
   const assignedCores = scheduleExecutorsOnWorkers(request, usable, options.spreadOut);

@@ -45,6 +45,11 @@ export interface ExecutorRequest {
   readonly executorLimit?: number;
   /** Executors of this profile the application already has; they count against `executorLimit`. */
   readonly existingExecutors: number;
+  /**
+   * Workers this request may not use now, whatever they have free: the Master's relaunch backoff after an
+   * executor of this application failed on them (docs/differences-from-spark.md). Absent: none.
+   */
+  readonly excludedWorkerIds?: ReadonlySet<string>;
 }
 
 /** `spark.deploy.workerSelectionPolicy` values (Spark 4.0, SPARK-46881). */

@@ -18,6 +18,7 @@ import {
   type MasterEffect,
   type MasterOneWay,
   type MasterReplyMessage,
+  type MasterTimer,
   type PersistedApplication,
   type PersistedDriver,
   type PersistedMasterState,
@@ -198,7 +199,7 @@ export class TestMaster {
     };
   }
 
-  timer(timer: 'CheckForWorkerTimeOut' | 'CompleteRecovery'): MasterEffect[] {
+  timer(timer: MasterTimer): MasterEffect[] {
     return this.machine.handle({ kind: 'TimerFired', timer }, this.now);
   }
 

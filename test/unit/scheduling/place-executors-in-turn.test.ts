@@ -77,6 +77,7 @@ const requestArb: fc.Arbitrary<ExecutorRequest> = fc.record(
     memoryMbPerExecutor: fc.integer({ min: 0, max: 2048 }),
     executorLimit: fc.integer({ min: 0, max: 12 }),
     existingExecutors: fc.integer({ min: 0, max: 6 }),
+    excludedWorkerIds: fc.uniqueArray(idArb, { maxLength: 3 }).map((ids) => new Set(ids)),
   },
   { requiredKeys: ['coresLeft', 'memoryMbPerExecutor', 'existingExecutors'] },
 );
@@ -103,6 +104,7 @@ test('the heap path (spreadOut, CORES_FREE_DESC) gives exactly what placeExecuto
       memoryMbPerExecutor: fc.integer({ min: 0, max: 2048 }),
       executorLimit: fc.integer({ min: 0, max: 12 }),
       existingExecutors: fc.integer({ min: 0, max: 3 }),
+      excludedWorkerIds: requestArb.map((r) => r.excludedWorkerIds ?? new Set<string>()),
     },
     { requiredKeys: ['coresLeft', 'memoryMbPerExecutor', 'existingExecutors'] },
   );
@@ -180,6 +182,18 @@ test('a worker short of memory is passed over, and stays available to a later re
   const workers = [w('big', 8, 512), w('mid', 6), w('small', 2)];
   const turns = placeExecutorsInTurn([req(2), req(1, { memoryMbPerExecutor: 256 })], workers, DEFAULTS);
   assert.deepEqual(turns.map(placed), [[['mid', 1], ['small', 1]], [['big', 1]]]);
+});
+
+test('a worker excluded for one request (relaunch backoff) is passed over by it alone, on every path', () => {
+  const workers = [w('big', 8), w('mid', 6), w('small', 2)];
+  const requests = [req(2, { excludedWorkerIds: new Set(['big']) }), req(1)];
+  for (const options of [DEFAULTS, { spreadOut: false, policy: 'WORKER_ID' } as const]) {
+    const turns = placeExecutorsInTurn(requests, workers, options);
+    assert.ok(turns[0]?.executors.every((e) => e.workerId !== 'big'), JSON.stringify(turns[0]));
+    assert.deepEqual(placed(turns[1]), [['big', 1]]);
+  }
+  const onlyExcluded = placeExecutorsInTurn([req(2, { excludedWorkerIds: new Set(['big']) })], [w('big', 8)], DEFAULTS);
+  assert.deepEqual(onlyExcluded, [{ executors: [], anyUsableWorker: false }]);
 });
 
 test('with coresPerExecutor the executor limit ends the first round: the top workers only', () => {
