@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parseCores, parseIntIn, parseMemoryMb, parsePort } from '../../../src/cli/daemon-options.ts';
+import { demoCommand } from '../../../src/cli/demo-command.ts';
 import { submitCommand } from '../../../src/cli/submit-command.ts';
 import { workerCommand } from '../../../src/cli/worker-command.ts';
 import { parseExecutorArgs } from '../../../src/entry/executor-args.ts';
@@ -86,6 +87,13 @@ describe('the commands refuse before starting anything', () => {
     await refusalAsync(run('--driver-cores', '0'), '--driver-cores', /from 1 to 1048576/);
     await refusalAsync(run('--executor-memory', '3p'), 'flint.executor.memory', /too large/);
     await refusalAsync(run('--conf', 'flint.executor.cores=1048577'), 'flint.executor.cores', /from 1 to 1048576/);
+  });
+
+  test('flint demo --workers / --cores / --slices out of range', async () => {
+    const run = (...args: string[]) => demoCommand(home).exitOverride().parseAsync(args, { from: 'user' });
+    await refusalAsync(run('--workers', '65'), '--workers', /"65" is not a number of workers; expected a whole number from 1 to 64/);
+    await refusalAsync(run('--cores', '9007199254740991'), '--cores', /from 1 to 1048576/);
+    await refusalAsync(run('--slices', '0'), '--slices', /from 1 to 2147483647/);
   });
 
   test('the executor program: --cores up to 1048576, the most a worker can give one executor', () => {
