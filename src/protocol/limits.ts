@@ -33,7 +33,7 @@ export const LIMITS = {
    * enough that a placement plan of one executor per core stays bounded.
    */
   cores: { min: 1, max: 1_048_576 },
-  /** Cores of a whole application (`flint.cores.max`, `maxCores`, `coresGranted`): Spark's Int. */
+  /** Cores a whole application asks for (`flint.cores.max`, `maxCores`): Spark's Int. */
   appCores: { min: 1, max: INT_MAX },
   /** Memory of one worker, executor or driver, in MiB: Spark's Int of MiB, about 2 PiB. */
   memoryMb: { min: 1, max: INT_MAX },

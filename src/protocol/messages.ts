@@ -384,7 +384,8 @@ export const ApplicationSummary = Type.Object(
     startTimeMs: TimestampMs,
     submitDateMs: TimestampMs,
     endTimeMs: Opt(TimestampMs),
-    coresGranted: Count,
+    /** Summed over workers, so it may exceed any one bound: up to 2^53 − 1. */
+    coresGranted: integerIn(LIMITS.longCount),
     executorLimit: Opt(Count),
     retryCount: Count,
     executors: Type.Array(ExecutorSummary),
