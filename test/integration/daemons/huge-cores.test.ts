@@ -1,6 +1,8 @@
 // Finding 1 of issue "Trust at the edges", against a real master process: one number hung the master for
 // ever. A worker registering with cores 2^53 − 1 (or 1e300) was accepted, and the next application's
 // placement handed out one core per loop iteration: 100% CPU, /json never answered.
+//   - `bin/flint worker … --cores 9007199254740991` (and other out-of-range flags) ends with one `flint: …`
+//     line naming the flag, the value and the range, exit code 1;
 //   - a raw RegisterWorker with cores 1e300 or 2^53 − 1 is refused (FLINT_RPC_MALFORMED_MESSAGE naming
 //     /cores), never registered, and /json still answers;
 //   - a worker with the largest legal core count (LIMITS.cores.max, 2^20) plus an application asking for
@@ -11,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RpcRemoteError } from '../../../src/errors.ts';
 import { LIMITS } from '../../../src/protocol/limits.ts';
@@ -19,8 +21,8 @@ import { MasterToWorker, type WorkerToMaster } from '../../../src/protocol/messa
 import { RpcEnv } from '../../../src/rpc/index.ts';
 import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 import { AppClient } from '../../fixtures/app-client.ts';
-import { authConf, masterJson, newSecret, startMaster, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
-import { ChildGroup, waitFor } from '../../helpers/process.ts';
+import { authConf, MAIN, masterJson, newSecret, startMaster, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
+import { ChildGroup, NODE_BIN, REPO_ROOT, spawnChild, waitFor } from '../../helpers/process.ts';
 
 describe('finding 1: huge core counts never hang the master', { timeout: 60_000 }, () => {
   const children = new ChildGroup();
@@ -55,6 +57,41 @@ describe('finding 1: huge core counts never hang the master', { timeout: 60_000 
     memoryMb: LIMITS.memoryMb.max,
     workerWebUiUrl: 'http://127.0.0.1:1',
     masterAddress: master.url,
+  });
+
+  test('bin/flint worker … --cores 9007199254740991 (the command of finding 1) and other out-of-range flags: one line, exit 1', async () => {
+    const open = ['--conf', 'flint.authenticate=false'];
+    const local = ['--host', '127.0.0.1', '--port', '0', '--webui-port', '0'];
+    const cases: Array<[label: string, command: string, args: string[], message: RegExp]> = [
+      [
+        'bin/flint worker --cores 2^53-1',
+        resolve(REPO_ROOT, 'bin/flint'),
+        ['worker', master.url, ...local, '--work-dir', join(dir, 'work'), '--cores', '9007199254740991', ...open],
+        /^flint: --cores "9007199254740991" is not a number of cores; expected a whole number from 1 to 1048576$/,
+      ],
+      [
+        'worker --memory 3p',
+        NODE_BIN,
+        [MAIN, 'worker', master.url, ...local, '--work-dir', join(dir, 'work'), '--cores', '1', '--memory', '3p', ...open],
+        /^flint: --memory "3p" is \d+ MB; expected from 1 MB .* to 2147483647 MB$/,
+      ],
+      [
+        'master flint.master.ui.port=70000',
+        NODE_BIN,
+        [MAIN, 'master', ...local, ...open, '--conf', 'flint.master.ui.port=70000'],
+        /^flint: flint\.master\.ui\.port=70000 is too large; expected a whole number from 0 to 65535$/,
+      ],
+    ];
+    // One at a time: each is a whole Node start-up, and the machine may be busy.
+    for (const [label, command, args, message] of cases) {
+      const child = children.add(spawnChild(command, args, { label }));
+      const exit = await waitFor(() => child.exit, { timeoutMs: 30_000, intervalMs: 25, what: `${label} to exit` });
+      const stderr = child.stderr();
+      assert.deepEqual(exit, { code: 1, signal: null }, `${label}: exit code 1; stderr:\n${stderr}`);
+      assert.match(stderr.trimEnd().split('\n').at(-1) ?? '', message, `${label}: stderr:\n${stderr}`);
+      assert.doesNotMatch(stderr, /\n\s+at /, `${label}: no stack trace`);
+    }
+    assert.deepEqual((await masterJson(master.webUiPort)).workers, [], 'nothing registered');
   });
 
   test('a raw RegisterWorker with cores 1e300 or 2^53 − 1 is refused; an application then waits, and /json answers', async () => {
