@@ -18,6 +18,7 @@ import { parseNodeFlags } from '../conf/node-flags.ts';
 import { driverConfigFromConf, type TaskSpec } from '../driver/index.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { bundleApp } from '../io/bundle/bundle-app.ts';
+import { LIMITS } from '../protocol/limits.ts';
 import type { ApplicationDescription } from '../protocol/messages.ts';
 import type { TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
 import { parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
@@ -132,7 +133,7 @@ export class FlintContext {
       ...(authenticates ? { keyring: (principal: string) => (principal === executorAuth.principal ? executorAuth.key : undefined) } : {}),
       host: bindHost === '0.0.0.0' && isLoopback(advertiseHost) ? advertiseHost : bindHost,
       advertiseHost,
-      port: conf.getInt('flint.driver.port', 0, { min: 0 }),
+      port: conf.getInt('flint.driver.port', 0, LIMITS.bindPort),
       conf,
       // Status updates arrive from many executors in one turn of the event loop: their answers leave together.
       coalesceWritesByDefault: true,
@@ -338,10 +339,9 @@ function contextConf(options: FlintContextOptions): FlintConf {
 }
 
 function applicationDescription(conf: FlintConf): Omit<ApplicationDescription, 'command'> {
-  const maxCores = conf.has('flint.cores.max') ? conf.getInt('flint.cores.max', 1, { min: 1 }) : undefined;
-  const coresPerExecutor = conf.has('flint.executor.cores') ? conf.getInt('flint.executor.cores', 1, { min: 1 }) : undefined;
-  const memoryMbPerExecutor = Math.ceil(conf.getSizeBytes('flint.executor.memory', '1g', 'm') / (1024 * 1024));
-  if (memoryMbPerExecutor < 1) throw new ConfigError('flint.executor.memory', 'flint.executor.memory must be at least 1m');
+  const maxCores = conf.has('flint.cores.max') ? conf.getInt('flint.cores.max', 1, LIMITS.appCores) : undefined;
+  const coresPerExecutor = conf.has('flint.executor.cores') ? conf.getInt('flint.executor.cores', 1, LIMITS.cores) : undefined;
+  const memoryMbPerExecutor = conf.getMemoryMb('flint.executor.memory', '1g');
   if (maxCores !== undefined && coresPerExecutor !== undefined && coresPerExecutor > maxCores) {
     throw new ConfigError('flint.executor.cores', `flint.executor.cores (${coresPerExecutor}) must not be greater than flint.cores.max (${maxCores})`);
   }
@@ -352,7 +352,7 @@ function applicationDescription(conf: FlintConf): Omit<ApplicationDescription, '
     ...(coresPerExecutor === undefined ? {} : { coresPerExecutor }),
     memoryMbPerExecutor,
     appUiUrl: '',
-    ...(limit === undefined ? {} : { initialExecutorLimit: conf.getInt('flint.dynamicAllocation.initialExecutors', 0, { min: 0 }) }),
+    ...(limit === undefined ? {} : { initialExecutorLimit: conf.getInt('flint.dynamicAllocation.initialExecutors', 0, LIMITS.count) }),
     user: safeUser(),
   };
 }

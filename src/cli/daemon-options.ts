@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { ConfigError } from '../errors.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { parseSizeBytes } from '../conf/units.ts';
+import { describeRange, LIMITS, outOfRange, type IntRange } from '../protocol/limits.ts';
 import type { Logger } from '../util/logger.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -17,26 +18,34 @@ export function pick(flag: string | undefined, flagName: string, env: Env, varia
   return fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, what: variable } : undefined;
 }
 
-export function parsePort(raw: { value: string; what: string } | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const port = Number(raw.value);
-  if (!/^\d+$/.test(raw.value.trim()) || port > 65535) {
-    throw new ConfigError(raw.what, `${raw.what} ${JSON.stringify(raw.value)} is not a port; expected a whole number from 0 to 65535 (0: any free port)`);
-  }
-  return port;
-}
+type Raw = { value: string; what: string } | undefined;
 
-export function parsePositiveInt(raw: { value: string; what: string } | undefined, fallback: number): number {
+/**
+ * A whole number within `range` (src/protocol/limits.ts), else a ConfigError naming the flag or variable, the
+ * value and the allowed range: NaN, Infinity, fractions, negatives and values beyond the range are refused here,
+ * once, so the daemon and the messages it sends only ever carry bounded numbers.
+ */
+export function parseIntIn(raw: Raw, fallback: number, range: IntRange, noun: string, hint = ''): number {
   if (raw === undefined) return fallback;
-  const n = Number(raw.value);
-  if (!/^\d+$/.test(raw.value.trim()) || n < 1 || !Number.isSafeInteger(n)) {
-    throw new ConfigError(raw.what, `${raw.what} ${JSON.stringify(raw.value)} is not a positive whole number`);
+  const text = raw.value.trim();
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (outOfRange(n, range) !== undefined) {
+    throw new ConfigError(raw.what, `${raw.what} ${JSON.stringify(raw.value)} is not ${noun}; expected ${describeRange(range)}${hint}`);
   }
   return n;
 }
 
-/** Memory as Spark writes it for workers (`1000M`, `2G`, `512m`; a bare number is MB). Returns MB. */
-export function parseMemoryMb(raw: { value: string; what: string } | undefined, fallback: number): number {
+export function parsePort(raw: Raw, fallback: number): number {
+  return parseIntIn(raw, fallback, LIMITS.bindPort, 'a port', ' (0: any free port)');
+}
+
+/** A worker's core count: 1 to 1,048,576 (`LIMITS.cores`). */
+export function parseCores(raw: Raw, fallback: number): number {
+  return parseIntIn(raw, fallback, LIMITS.cores, 'a number of cores');
+}
+
+/** Memory as Spark writes it for workers (`1000M`, `2G`, `512m`; a bare number is MB). Returns MB, within `LIMITS.memoryMb`. */
+export function parseMemoryMb(raw: Raw, fallback: number): number {
   if (raw === undefined) return fallback;
   let bytes: number;
   try {
@@ -45,7 +54,12 @@ export function parseMemoryMb(raw: { value: string; what: string } | undefined, 
     throw new ConfigError(raw.what, `${raw.what} ${JSON.stringify(raw.value)} is not an amount of memory; expected e.g. 512m, 1000M or 2g`);
   }
   const mb = Math.floor(bytes / (1024 * 1024));
-  if (mb < 1) throw new ConfigError(raw.what, `${raw.what} ${JSON.stringify(raw.value)} is less than 1 MB; give a worker some memory, e.g. 1g`);
+  if (outOfRange(mb, LIMITS.memoryMb) !== undefined) {
+    throw new ConfigError(
+      raw.what,
+      `${raw.what} ${JSON.stringify(raw.value)} is ${mb} MB; expected from ${LIMITS.memoryMb.min} MB (give a worker some memory, e.g. 1g) to ${LIMITS.memoryMb.max} MB`,
+    );
+  }
   return mb;
 }
 

@@ -7,7 +7,8 @@ import { Command } from 'commander';
 import { launchApp } from '../api/launch-app.ts';
 import { addShutdownHook, installSignalHandlers, whenAppDone } from '../api/run-app.ts';
 import { LocalCluster } from '../daemons/local-cluster.ts';
-import { ConfigError } from '../errors.ts';
+import { LIMITS, type IntRange } from '../protocol/limits.ts';
+import { parseIntIn } from './daemon-options.ts';
 
 interface DemoFlags {
   workers: string;
@@ -16,12 +17,10 @@ interface DemoFlags {
   slices: string;
 }
 
-function whole(flag: string, value: string, min: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
-    throw new ConfigError(flag, `${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(value)}`);
-  }
-  return Number(value);
-}
+/** The most workers `flint demo` starts: each is a process on this machine. */
+const MAX_DEMO_WORKERS = 64;
+
+const whole = (flag: string, value: string, range: IntRange, noun: string): number => parseIntIn({ value, what: flag }, 0, range, noun);
 
 export function demoCommand(flintHome: string): Command {
   return new Command('demo')
@@ -32,10 +31,10 @@ export function demoCommand(flintHome: string): Command {
     .option('--samples <n>', 'darts thrown by examples/pi.ts', '200000000')
     .option('--slices <n>', 'tasks (partitions) of the pi job', '40')
     .action(async (flags: DemoFlags) => {
-      const workers = whole('--workers', flags.workers, 1);
-      const cores = whole('--cores', flags.cores, 1);
-      const samples = whole('--samples', flags.samples, 1);
-      const slices = whole('--slices', flags.slices, 1);
+      const workers = whole('--workers', flags.workers, { min: 1, max: MAX_DEMO_WORKERS }, 'a number of workers');
+      const cores = whole('--cores', flags.cores, LIMITS.cores, 'a number of cores');
+      const samples = whole('--samples', flags.samples, { min: 1, max: LIMITS.longCount.max }, 'a number of samples');
+      const slices = whole('--slices', flags.slices, { min: 1, max: LIMITS.count.max }, 'a number of slices');
       const out = (line: string): boolean => process.stdout.write(`${line}\n`);
       out(`Starting a local Flint cluster: 1 master and ${workers} workers with ${cores} cores each…`);
       installSignalHandlers();

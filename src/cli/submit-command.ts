@@ -17,9 +17,10 @@ import type { FlintConf } from '../conf/flint-conf.ts';
 import { loadConf } from '../conf/load-conf.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { MasterReplies, type ClientToMaster, type DriverDescription, type MasterReply } from '../protocol/messages.ts';
+import { LIMITS, type IntRange } from '../protocol/limits.ts';
 import { formatRpcAddress, parseMasterUrls, RpcEnv } from '../rpc/index.ts';
 import { silentLogger } from '../util/logger.ts';
-import { collect, type Env } from './daemon-options.ts';
+import { collect, parseIntIn, type Env } from './daemon-options.ts';
 
 interface SubmitFlags {
   master?: string;
@@ -84,19 +85,21 @@ function submitConf(flags: SubmitFlags, flintHome: string, env: Env): FlintConf 
     check?.(value);
     conf.set(key, value);
   };
-  const positive = (flag: string) => (v: string) => {
-    if (!/^[1-9]\d*$/.test(v)) throw new ConfigError(flag, `${flag} must be a whole number ≥ 1, got ${JSON.stringify(v)}`);
-  };
+  const inRange = (flag: string, range: IntRange) => (value: string) => void parseIntIn({ value, what: flag }, 0, range, 'a number of cores');
   set('flint.master', flags.master);
   set('flint.app.name', flags.name);
-  set('flint.cores.max', flags.totalExecutorCores, positive('--total-executor-cores'));
-  set('flint.executor.cores', flags.executorCores, positive('--executor-cores'));
+  set('flint.cores.max', flags.totalExecutorCores, inRange('--total-executor-cores', LIMITS.appCores));
+  set('flint.executor.cores', flags.executorCores, inRange('--executor-cores', LIMITS.cores));
   set('flint.executor.memory', flags.executorMemory);
-  set('flint.driver.cores', flags.driverCores, positive('--driver-cores'));
+  set('flint.driver.cores', flags.driverCores, inRange('--driver-cores', LIMITS.cores));
   set('flint.driver.memory', flags.driverMemory);
-  // Values are checked where they are read; read the sizes now so a bad one fails before anything starts.
-  conf.getSizeBytes('flint.executor.memory', '1g', 'm');
-  conf.getSizeBytes('flint.driver.memory', '1g', 'm');
+  // Values are checked where they are read (FlintConf's getters, against src/protocol/limits.ts); read them now
+  // so a bad one, from a flag, --conf or the properties file, fails before anything starts.
+  conf.getMemoryMb('flint.executor.memory', '1g');
+  conf.getMemoryMb('flint.driver.memory', '1g');
+  conf.getInt('flint.cores.max', 1, LIMITS.appCores);
+  conf.getInt('flint.executor.cores', 1, LIMITS.cores);
+  conf.getInt('flint.driver.cores', 1, LIMITS.cores);
   return conf;
 }
 
@@ -126,8 +129,8 @@ async function submitDriver(conf: FlintConf, master: string, appPath: string, ar
   const confArgs = conf.withoutSecrets().flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
   const description: DriverDescription = {
     appResource: pathToFileURL(bundlePath).href,
-    memoryMb: Math.ceil(conf.getSizeBytes('flint.driver.memory', '1g', 'm') / 2 ** 20),
-    cores: conf.getInt('flint.driver.cores', 1, { min: 1 }),
+    memoryMb: conf.getMemoryMb('flint.driver.memory', '1g'),
+    cores: conf.getInt('flint.driver.cores', 1, LIMITS.cores),
     supervise,
     command: {
       mainModule: 'flint:driver',

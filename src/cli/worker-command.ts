@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadConf } from '../conf/load-conf.ts';
 import { parseMasterUrls, formatRpcAddress } from '../rpc/address.ts';
+import { LIMITS } from '../protocol/limits.ts';
 import { createLogger } from '../util/logger.ts';
-import { collect, parseHost, requireAuthenticationByDefault, parseMemoryMb, parsePort, parsePositiveInt, pick, stopOnSignals, type Env } from './daemon-options.ts';
+import { collect, parseHost, requireAuthenticationByDefault, parseMemoryMb, parseCores, parsePort, pick, stopOnSignals, type Env } from './daemon-options.ts';
 
 interface WorkerFlags {
   cores?: string;
@@ -21,7 +22,7 @@ interface WorkerFlags {
 
 /** Spark's default: all memory less 1 GiB, at least 1 GiB. */
 export function defaultWorkerMemoryMb(totalBytes = totalmem()): number {
-  return Math.max(Math.floor(totalBytes / (1024 * 1024)) - 1024, 1024);
+  return Math.min(Math.max(Math.floor(totalBytes / (1024 * 1024)) - 1024, 1024), LIMITS.memoryMb.max);
 }
 
 export function workerCommand(flintHome: string, env: Env = process.env): Command {
@@ -45,7 +46,7 @@ export function workerCommand(flintHome: string, env: Env = process.env): Comman
         host: parseHost(pick(flags.host, '--host', env, 'FLINT_WORKER_HOST')),
         port: parsePort(pick(flags.port, '--port', env, 'FLINT_WORKER_PORT'), 0),
         webUiPort: parsePort(pick(flags.webuiPort, '--webui-port', env, 'FLINT_WORKER_WEBUI_PORT'), 8081),
-        cores: parsePositiveInt(pick(flags.cores, '--cores', env, 'FLINT_WORKER_CORES'), availableParallelism()),
+        cores: parseCores(pick(flags.cores, '--cores', env, 'FLINT_WORKER_CORES'), Math.min(availableParallelism(), LIMITS.cores.max)),
         memoryMb: parseMemoryMb(pick(flags.memory, '--memory', env, 'FLINT_WORKER_MEMORY'), defaultWorkerMemoryMb()),
         workDir: pick(flags.workDir, '--work-dir', env, 'FLINT_WORKER_DIR')?.value ?? join(flintHome, 'work'),
         masterUrls: masters,

@@ -2,9 +2,13 @@
 //
 // Keys are written `flint.*`. Spark's `spark.*` spelling of the same key is accepted too, so an operator's
 // existing spark-defaults.conf keeps working; when both are set, the `flint.*` one wins.
-// Typed getters throw ConfigError naming the key, the value and what is expected.
+// Typed getters throw ConfigError naming the key, the value and what is expected. They are the one place conf
+// numbers are range-checked: every integer is a whole number within a range (by default Spark's Int), every
+// duration fits a Node timer unless the key says otherwise, every size is an exact integer (docs/configuration.md,
+// "Ranges"). The ranges shared with the wire come from src/protocol/limits.ts.
 
 import { ConfigError } from '../errors.ts';
+import { describeRange, INT_MAX, LIMITS, MAX_TIMER_MS, type IntRange } from '../protocol/limits.ts';
 import { parseDurationMs, parseSizeBytes, type DurationUnit, type SizeUnit } from './units.ts';
 
 const SECRET_KEY = /secret|password|token|credential/i;
@@ -54,33 +58,56 @@ export class FlintConf {
     throw new ConfigError(key, `${key}=${JSON.stringify(raw)} is not a boolean; expected true or false`);
   }
 
-  getInt(key: string, defaultValue: number, { min = Number.MIN_SAFE_INTEGER } = {}): number {
+  /**
+   * A whole number from `min` to `max` (default: Spark's Int range; pass a range of src/protocol/limits.ts,
+   * e.g. `LIMITS.cores`, for a quantity that also travels on the wire).
+   */
+  getInt(key: string, defaultValue: number, { min = -INT_MAX - 1, max = INT_MAX }: Partial<IntRange> = {}): number {
     const raw = this.get(key);
     if (raw === undefined) return defaultValue;
     const text = raw.trim();
     const value = Number(text);
     if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) {
-      throw new ConfigError(key, `${key}=${JSON.stringify(raw)} is not a whole number`);
+      throw new ConfigError(key, `${key}=${JSON.stringify(raw)} is not a whole number; expected ${describeRange({ min, max })}`);
     }
-    if (value < min) throw new ConfigError(key, `${key}=${value} is too small; expected at least ${min}`);
+    if (value < min) throw new ConfigError(key, `${key}=${value} is too small; expected ${describeRange({ min, max })}`);
+    if (value > max) throw new ConfigError(key, `${key}=${value} is too large; expected ${describeRange({ min, max })}`);
     return value;
   }
 
-  /** A duration in milliseconds. A bare number is read in `defaultUnit`, as Spark does for each key. */
-  getDurationMs(key: string, defaultValue: string, defaultUnit: DurationUnit): number {
+  /**
+   * A duration in milliseconds, at most `max` (default: 2^31 − 1 ms, about 24.8 days, the longest a Node timer
+   * can wait; a longer one would fire at once). A bare number is read in `defaultUnit`, as Spark does for each key.
+   */
+  getDurationMs(key: string, defaultValue: string, defaultUnit: DurationUnit, { max = MAX_TIMER_MS } = {}): number {
     const raw = this.get(key) ?? defaultValue;
-    try {
-      return parseDurationMs(raw, defaultUnit);
-    } catch (err) {
-      throw new ConfigError(key, `${key}: ${(err as Error).message}`);
-    }
+    const ms = this.#parse(key, () => parseDurationMs(raw, defaultUnit));
+    if (ms > max) throw new ConfigError(key, `${key}=${JSON.stringify(raw)} is too long; expected at most ${max} ms`);
+    return ms;
   }
 
-  /** A size in bytes. A bare number is read in `defaultUnit`, as Spark does for each key. */
-  getSizeBytes(key: string, defaultValue: string, defaultUnit: SizeUnit): number {
+  /** A size in bytes, at most `max`. A bare number is read in `defaultUnit`, as Spark does for each key. */
+  getSizeBytes(key: string, defaultValue: string, defaultUnit: SizeUnit, { max = Number.MAX_SAFE_INTEGER } = {}): number {
     const raw = this.get(key) ?? defaultValue;
+    const bytes = this.#parse(key, () => parseSizeBytes(raw, defaultUnit));
+    if (bytes > max) throw new ConfigError(key, `${key}=${JSON.stringify(raw)} is too large; expected at most ${max} bytes`);
+    return bytes;
+  }
+
+  /**
+   * The memory of one executor or driver in MiB, rounded up (`flint.executor.memory`, `flint.driver.memory`; a
+   * bare number is MiB), from 1 to `LIMITS.memoryMb.max`, as the wire's `memoryMb` fields allow.
+   */
+  getMemoryMb(key: string, defaultValue: string): number {
+    const { min, max } = LIMITS.memoryMb;
+    const mb = Math.ceil(this.getSizeBytes(key, defaultValue, 'm', { max: max * 2 ** 20 }) / 2 ** 20);
+    if (mb < min) throw new ConfigError(key, `${key}=${JSON.stringify(this.get(key))} is too small; expected at least 1m`);
+    return mb;
+  }
+
+  #parse(key: string, parse: () => number): number {
     try {
-      return parseSizeBytes(raw, defaultUnit);
+      return parse();
     } catch (err) {
       throw new ConfigError(key, `${key}: ${(err as Error).message}`);
     }

@@ -3,6 +3,7 @@
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { ConfigError } from '../errors.ts';
 import { masterConfig, type MasterConfig } from '../master/index.ts';
+import { LIMITS, type IntRange } from '../protocol/limits.ts';
 import { WORKER_SELECTION_POLICIES, parseWorkerSelectionPolicy } from '../scheduling/index.ts';
 
 export interface MasterPorts {
@@ -15,7 +16,7 @@ export interface MasterPorts {
 
 export function masterConfigFromConf(conf: FlintConf, ports: MasterPorts): MasterConfig {
   const workerTimeoutMs = conf.getDurationMs('flint.worker.timeout', '60s', 's');
-  const optionalInt = (key: string): number | undefined => (conf.has(key) ? conf.getInt(key, 0) : undefined);
+  const optionalInt = (key: string, range: IntRange): number | undefined => (conf.has(key) ? conf.getInt(key, 0, range) : undefined);
   const policyText = conf.getString('flint.deploy.workerSelectionPolicy', 'CORES_FREE_DESC');
   const workerSelectionPolicy = parseWorkerSelectionPolicy(policyText);
   if (workerSelectionPolicy === undefined) {
@@ -38,14 +39,14 @@ export function masterConfigFromConf(conf: FlintConf, ports: MasterPorts): Maste
     deadWorkerPersistence: conf.getInt('flint.dead.worker.persistence', 15, { min: 0 }),
     spreadOutApps: conf.getBoolean(spreadOutKey, true),
     spreadOutDrivers: conf.getBoolean('flint.deploy.spreadOutDrivers', true),
-    defaultCores: optionalInt('flint.deploy.defaultCores'),
+    defaultCores: optionalInt('flint.deploy.defaultCores', LIMITS.appCores),
     maxExecutorRetries: conf.getInt('flint.deploy.maxExecutorRetries', 10, { min: -1 }),
     executorMinUptimeMs: conf.getDurationMs('flint.deploy.executorMinUptime', '10s', 's'),
     executorRelaunchBackoffMs: conf.getDurationMs('flint.deploy.executorRelaunchBackoff', '1s', 's'),
     executorRelaunchBackoffMaxMs: conf.getDurationMs('flint.deploy.executorRelaunchBackoffMax', '60s', 's'),
     retainedApplications: conf.getInt('flint.deploy.retainedApplications', 200, { min: 1 }),
     retainedDrivers: conf.getInt('flint.deploy.retainedDrivers', 200, { min: 1 }),
-    maxDrivers: optionalInt('flint.deploy.maxDrivers'),
+    maxDrivers: optionalInt('flint.deploy.maxDrivers', LIMITS.count),
     workerSelectionPolicy,
     recoveryTimeoutMs: conf.getDurationMs('flint.deploy.recoveryTimeout', `${workerTimeoutMs}ms`, 's'),
   });

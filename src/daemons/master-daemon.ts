@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
+import { LIMITS } from '../protocol/limits.ts';
 import {
   EMPTY_PERSISTED_STATE,
   MasterMachine,
@@ -79,7 +80,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
           handler: () => (state().recoveryState === 'ALIVE' ? json(200, { status: 'ALIVE' }) : json(503, { status: state().recoveryState })),
         },
       ],
-      { host: opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, { min: 0 }), logger },
+      { host: opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, LIMITS.bindPort), logger },
     );
     const config = masterConfigFromConf(conf, {
       host: opts.host,

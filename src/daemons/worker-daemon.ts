@@ -13,6 +13,7 @@ import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
 import type { ProcessExit } from '../ports/process-launcher.ts';
+import { LIMITS } from '../protocol/limits.ts';
 import { MasterReplies, MasterToWorker } from '../protocol/messages.ts';
 import { deriveKey, type Credential } from '../rpc/auth.ts';
 import { RpcEnv } from '../rpc/rpc-env.ts';
@@ -54,7 +55,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   const env = await RpcEnv.create({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger });
   let http: StartedHttpServer | undefined;
   try {
-    const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, { min: 0 });
+    const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, LIMITS.bindPort);
     const ui: { machine?: WorkerMachine } = {};
     http = await startHttpServer(
       [

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.ts';
 import type { ExecutorLaunchArgs } from '../executor/index.ts';
+import { LIMITS, outOfRange } from '../protocol/limits.ts';
 import { isClientEnvId, parseEndpointAddress } from '../rpc/address.ts';
 
 /**
@@ -64,8 +65,11 @@ export function parseExecutorArgs(argv: readonly string[], localHostname: string
   if (driverUrl === undefined) throw new ConfigError('--driver-url', '--driver-url is required');
   const coresText = values['cores'];
   if (coresText === undefined) throw new ConfigError('--cores', '--cores is required');
-  const cores = /^[0-9]{1,6}$/.test(coresText) ? Number(coresText) : NaN;
-  if (!(cores >= 1)) throw new ConfigError('--cores', `--cores ${JSON.stringify(coresText)} is not a whole number of at least 1`);
+  const cores = /^[0-9]{1,16}$/.test(coresText) ? Number(coresText) : NaN;
+  if (outOfRange(cores, LIMITS.cores) !== undefined) {
+    const { min, max } = LIMITS.cores;
+    throw new ConfigError('--cores', `--cores ${JSON.stringify(coresText)} is not a whole number of at least ${min} and at most ${max}`);
+  }
   const profile = values['resourceProfileId'];
   if (profile !== undefined && profile !== '0') {
     throw new ConfigError('--resourceProfileId', `--resourceProfileId ${JSON.stringify(profile)}: Flint has only the default profile 0`);

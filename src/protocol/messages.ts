@@ -9,11 +9,19 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { defineCatalog, message, type MessageOf } from './catalog.ts';
+import { integerIn, LIMITS } from './limits.ts';
 
 const Str = Type.String({ maxLength: 65_536 });
 const Id = Type.String({ minLength: 1, maxLength: 512 });
-const Count = Type.Integer({ minimum: 0 });
-const Positive = Type.Integer({ minimum: 1 });
+// Every number field has a range from limits.ts (docs/rpc.md, "Bounds"); the catalog refuses the rest.
+const Count = integerIn(LIMITS.count);
+const Cores = integerIn(LIMITS.cores);
+const AppCores = integerIn(LIMITS.appCores);
+const MemoryMb = integerIn(LIMITS.memoryMb);
+const Port = integerIn(LIMITS.port);
+const BindPort = integerIn(LIMITS.bindPort);
+const TimestampMs = integerIn(LIMITS.timestampMs);
+const ExitStatus = integerIn(LIMITS.exitStatus);
 /** An endpoint address: `flint://Name@host:port` or `flint+client://Name@id`. */
 const EndpointAddress = Type.String({ minLength: 1, maxLength: 1024, pattern: '^(flint|spark|flint\\+client)://' });
 const Opt = Type.Optional;
@@ -93,9 +101,9 @@ export type Command = Static<typeof Command>;
 export const ApplicationDescription = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 1024 }),
-    maxCores: Opt(Positive),
-    coresPerExecutor: Opt(Positive),
-    memoryMbPerExecutor: Positive,
+    maxCores: Opt(AppCores),
+    coresPerExecutor: Opt(Cores),
+    memoryMbPerExecutor: MemoryMb,
     command: Command,
     appUiUrl: Str,
     initialExecutorLimit: Opt(Count),
@@ -109,8 +117,8 @@ export type ApplicationDescription = Static<typeof ApplicationDescription>;
 export const DriverDescription = Type.Object(
   {
     appResource: Str,
-    memoryMb: Positive,
-    cores: Positive,
+    memoryMb: MemoryMb,
+    cores: Cores,
     supervise: Type.Boolean(),
     command: Command,
   },
@@ -119,7 +127,7 @@ export const DriverDescription = Type.Object(
 export type DriverDescription = Static<typeof DriverDescription>;
 
 export const ExecutorDescription = Type.Object(
-  { appId: Id, execId: Count, cores: Positive, memoryMb: Positive, state: ExecutorState },
+  { appId: Id, execId: Count, cores: Cores, memoryMb: MemoryMb, state: ExecutorState },
   { additionalProperties: false },
 );
 export type ExecutorDescription = Static<typeof ExecutorDescription>;
@@ -129,10 +137,10 @@ export type ExecutorDescription = Static<typeof ExecutorDescription>;
 export const RegisterWorker = message('RegisterWorker', {
   id: Id,
   host: Type.String({ minLength: 1, maxLength: 255 }),
-  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  port: Port,
   workerAddress: EndpointAddress,
-  cores: Positive,
-  memoryMb: Positive,
+  cores: Cores,
+  memoryMb: MemoryMb,
   workerWebUiUrl: Str,
   /** The master URL this worker used to reach the master (SPARK-20529), echoed back. */
   masterAddress: Str,
@@ -149,7 +157,7 @@ export const ExecutorStateChanged = message('ExecutorStateChanged', {
   execId: Count,
   state: ExecutorState,
   message: Opt(Str),
-  exitStatus: Opt(Type.Integer()),
+  exitStatus: Opt(ExitStatus),
 });
 export const DriverStateChanged = message('DriverStateChanged', {
   driverId: Id,
@@ -191,8 +199,8 @@ export const LaunchExecutor = message('LaunchExecutor', {
   appId: Id,
   execId: Count,
   appDesc: ApplicationDescription,
-  cores: Positive,
-  memoryMb: Positive,
+  cores: Cores,
+  memoryMb: MemoryMb,
 });
 export const KillExecutor = message('KillExecutor', { masterUrl: Str, appId: Id, execId: Count });
 export const LaunchDriver = message('LaunchDriver', { driverId: Id, driverDesc: DriverDescription });
@@ -253,14 +261,14 @@ export const ExecutorAdded = message('ExecutorAdded', {
   id: Count,
   workerId: Id,
   hostPort: Str,
-  cores: Positive,
-  memoryMb: Positive,
+  cores: Cores,
+  memoryMb: MemoryMb,
 });
 export const ExecutorUpdated = message('ExecutorUpdated', {
   id: Count,
   state: ExecutorState,
   message: Opt(Str),
-  exitStatus: Opt(Type.Integer()),
+  exitStatus: Opt(ExitStatus),
   /** Set when the executor was lost with its worker. */
   workerHost: Opt(Str),
 });
@@ -348,7 +356,7 @@ export type MasterQuery = MessageOf<typeof MasterQueries>;
 
 /** One executor as the master books it (Spark's ExecutorDesc, without live handles). */
 export const ExecutorSummary = Type.Object(
-  { appId: Id, execId: Count, workerId: Id, cores: Positive, memoryMb: Positive, state: ExecutorState },
+  { appId: Id, execId: Count, workerId: Id, cores: Cores, memoryMb: MemoryMb, state: ExecutorState },
   { additionalProperties: false },
 );
 export type ExecutorSummary = Static<typeof ExecutorSummary>;
@@ -358,15 +366,15 @@ export const WorkerSummary = Type.Object(
   {
     id: Id,
     host: Type.String({ minLength: 1, maxLength: 255 }),
-    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    port: Port,
     workerAddress: EndpointAddress,
     webUiUrl: Str,
-    cores: Positive,
-    coresUsed: Count,
-    memoryMb: Positive,
-    memoryUsedMb: Count,
+    cores: Cores,
+    coresUsed: integerIn({ min: 0, max: LIMITS.cores.max }),
+    memoryMb: MemoryMb,
+    memoryUsedMb: integerIn({ min: 0, max: LIMITS.memoryMb.max }),
     state: WorkerState,
-    lastHeartbeatMs: Type.Integer(),
+    lastHeartbeatMs: TimestampMs,
     executorIds: Type.Array(Str),
     driverIds: Type.Array(Id),
   },
@@ -381,10 +389,11 @@ export const ApplicationSummary = Type.Object(
     desc: ApplicationDescription,
     driverAddress: EndpointAddress,
     state: ApplicationState,
-    startTimeMs: Type.Integer(),
-    submitDateMs: Type.Integer(),
-    endTimeMs: Opt(Type.Integer()),
-    coresGranted: Count,
+    startTimeMs: TimestampMs,
+    submitDateMs: TimestampMs,
+    endTimeMs: Opt(TimestampMs),
+    /** Summed over workers, so it may exceed any one bound: up to 2^53 − 1. */
+    coresGranted: integerIn(LIMITS.longCount),
     executorLimit: Opt(Count),
     retryCount: Count,
     executors: Type.Array(ExecutorSummary),
@@ -399,8 +408,8 @@ export const DriverSummary = Type.Object(
     id: Id,
     desc: DriverDescription,
     state: DriverState,
-    startTimeMs: Type.Integer(),
-    submitDateMs: Type.Integer(),
+    startTimeMs: TimestampMs,
+    submitDateMs: TimestampMs,
     workerId: Opt(Id),
     workerHostPort: Opt(Str),
     exception: Opt(Str),
@@ -412,8 +421,8 @@ export type DriverSummary = Static<typeof DriverSummary>;
 /** Reply to RequestMasterState. `workers` lists DEAD workers too, until they are culled (reference §3.2). */
 export const MasterStateResponse = message('MasterStateResponse', {
   host: Type.String({ minLength: 1, maxLength: 255 }),
-  port: Type.Integer({ minimum: 0, maximum: 65535 }),
-  restPort: Opt(Type.Integer({ minimum: 0, maximum: 65535 })),
+  port: BindPort,
+  restPort: Opt(BindPort),
   masterUrl: Str,
   status: RecoveryState,
   workers: Type.Array(WorkerSummary),
@@ -423,9 +432,9 @@ export const MasterStateResponse = message('MasterStateResponse', {
   completedDrivers: Type.Array(DriverSummary),
 });
 export const BoundPortsResponse = message('BoundPortsResponse', {
-  rpcPort: Type.Integer({ minimum: 0, maximum: 65535 }),
-  webUiPort: Type.Integer({ minimum: 0, maximum: 65535 }),
-  restPort: Opt(Type.Integer({ minimum: 0, maximum: 65535 })),
+  rpcPort: BindPort,
+  webUiPort: BindPort,
+  restPort: Opt(BindPort),
 });
 
 export const MasterQueryReplies = defineCatalog('MasterQueryReplies', [MasterStateResponse, BoundPortsResponse], { from: ['daemon'] });

@@ -10,10 +10,18 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { defineCatalog, message, type MessageOf } from './catalog.ts';
+import { integerIn, LIMITS } from './limits.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 512 });
-const Count = Type.Integer({ minimum: 0 });
-const Positive = Type.Integer({ minimum: 1 });
+// Every number field has a range from limits.ts (docs/rpc.md, "Bounds"); the catalog refuses the rest.
+const Count = integerIn(LIMITS.count);
+/** Task and job IDs, byte and record counts: Spark's Longs. */
+const LongCount = integerIn(LIMITS.longCount);
+const Positive = integerIn({ min: 1, max: LIMITS.count.max });
+const Cores = integerIn(LIMITS.cores);
+const RangeValue = integerIn(LIMITS.rangeValue);
+/** A measured time; may have a fraction (performance.now). */
+const RunTimeMs = Type.Number({ minimum: LIMITS.durationMs.min, maximum: LIMITS.durationMs.max });
 const Str = Type.String({ maxLength: 65_536 });
 const Bytes = Type.Uint8Array();
 const EndpointAddress = Type.String({ minLength: 1, maxLength: 1024, pattern: '^(flint|spark|flint\\+client)://' });
@@ -36,7 +44,7 @@ export const TaskSource = Type.Union([
   Type.Object({ kind: Type.Literal('slice'), data: Bytes }, { additionalProperties: false }),
   /** Integers `start, start+step, …` below `end` (`range`). */
   Type.Object(
-    { kind: Type.Literal('range'), start: Type.Number(), end: Type.Number(), step: Type.Number() },
+    { kind: Type.Literal('range'), start: RangeValue, end: RangeValue, step: RangeValue },
     { additionalProperties: false },
   ),
 ]);
@@ -72,7 +80,7 @@ export const TaskFailure = Type.Object(
 export type TaskFailure = Static<typeof TaskFailure>;
 
 export const TaskMetrics = Type.Object(
-  { runTimeMs: Type.Number({ minimum: 0 }), resultBytes: Count, records: Count },
+  { runTimeMs: RunTimeMs, resultBytes: LongCount, records: LongCount },
   { additionalProperties: false },
 );
 export type TaskMetrics = Static<typeof TaskMetrics>;
@@ -86,28 +94,28 @@ export const RegisterExecutor = message('RegisterExecutor', {
   executorId: Id,
   executorAddress: EndpointAddress,
   hostname: Str,
-  cores: Positive,
+  cores: Cores,
   logUrls: Type.Record(Type.String({ maxLength: 64 }), Str),
 });
 /** Sent once the executor can run tasks; only then does the driver offer its cores. */
 export const LaunchedExecutor = message('LaunchedExecutor', { executorId: Id });
 /** Ask → AppCodeChunk: `length` bytes of the bundle `hash` from `offset`. */
-export const FetchAppCode = message('FetchAppCode', { hash: Id, offset: Count, length: Positive });
+export const FetchAppCode = message('FetchAppCode', { hash: Id, offset: LongCount, length: Positive });
 export const StatusUpdate = message('StatusUpdate', {
   executorId: Id,
-  taskId: Count,
+  taskId: LongCount,
   state: TaskState,
   /** FINISHED with a small result: the msgpack-encoded result. */
   result: Type.Optional(Bytes),
   /** FINISHED with a large result kept on the executor: fetch `chunks` chunks totalling `bytes`. */
-  indirectResult: Type.Optional(Type.Object({ bytes: Count, chunks: Positive }, { additionalProperties: false })),
+  indirectResult: Type.Optional(Type.Object({ bytes: LongCount, chunks: Positive }, { additionalProperties: false })),
   failure: Type.Optional(TaskFailure),
   metrics: Type.Optional(TaskMetrics),
 });
 /** Ask → HeartbeatResponse, every `flint.executor.heartbeatInterval` (10 s). */
 export const ExecutorHeartbeat = message('ExecutorHeartbeat', {
   executorId: Id,
-  running: Type.Array(Type.Object({ taskId: Count, runTimeMs: Type.Number({ minimum: 0 }) }, { additionalProperties: false })),
+  running: Type.Array(Type.Object({ taskId: LongCount, runTimeMs: RunTimeMs }, { additionalProperties: false })),
 });
 
 export const ExecutorToDriver = defineCatalog('ExecutorToDriver', [
@@ -123,19 +131,19 @@ export type ExecutorToDriver = MessageOf<typeof ExecutorToDriver>;
 // ---- Driver to executor (`Executor`) -------------------------------------------------------------------
 
 export const LaunchTask = message('LaunchTask', {
-  taskId: Count,
-  jobId: Count,
+  taskId: LongCount,
+  jobId: LongCount,
   partition: Count,
   attempt: Count,
   source: TaskSource,
   ops: Type.Array(TaskOp, { maxItems: 1024 }),
   action: TaskAction,
 });
-export const KillTask = message('KillTask', { taskId: Count, reason: Str });
+export const KillTask = message('KillTask', { taskId: LongCount, reason: Str });
 export const StopExecutor = message('StopExecutor', {});
 /** Ask → TaskResultChunk. */
-export const FetchTaskResult = message('FetchTaskResult', { taskId: Count, index: Count });
-export const ReleaseTaskResult = message('ReleaseTaskResult', { taskId: Count });
+export const FetchTaskResult = message('FetchTaskResult', { taskId: LongCount, index: Count });
+export const ReleaseTaskResult = message('ReleaseTaskResult', { taskId: LongCount });
 
 export const DriverToExecutor = defineCatalog('DriverToExecutor', [
   LaunchTask,
@@ -153,10 +161,10 @@ export const AppConfigResponse = message('AppConfigResponse', {
   conf: Type.Record(Type.String({ maxLength: 256 }), Str),
   /** sha256 of the application bundle, hex. */
   codeHash: Id,
-  codeBytes: Count,
+  codeBytes: LongCount,
 });
-export const AppCodeChunk = message('AppCodeChunk', { hash: Id, offset: Count, data: Bytes });
-export const TaskResultChunk = message('TaskResultChunk', { taskId: Count, index: Count, data: Bytes });
+export const AppCodeChunk = message('AppCodeChunk', { hash: Id, offset: LongCount, data: Bytes });
+export const TaskResultChunk = message('TaskResultChunk', { taskId: LongCount, index: Count, data: Bytes });
 export const HeartbeatResponse = message('HeartbeatResponse', { reregister: Type.Boolean() });
 export const TaskBooleanResponse = message('BooleanResponse', { value: Type.Boolean() });
 

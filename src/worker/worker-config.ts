@@ -4,6 +4,7 @@
 
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { ConfigError } from '../errors.ts';
+import { LIMITS } from '../protocol/limits.ts';
 
 /** Randomness, injected (STYLE.md §6). `next()` returns a number in `[0, 1)`. */
 export interface Rng {
@@ -184,6 +185,8 @@ export function workerConfigFromConf(conf: FlintConf, base: WorkerConfigInput): 
         'flint.worker.cleanup.appDataTtl',
         ms(base.cleanup?.appDataTtlMs ?? d.cleanup.appDataTtlMs),
         's',
+        // Compared with file ages, never armed as a timer.
+        { max: LIMITS.durationMs.max },
       ),
     },
     retainedExecutors: int('flint.worker.ui.retainedExecutors', base.retainedExecutors ?? d.retainedExecutors, 0),

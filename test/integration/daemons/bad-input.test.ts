@@ -75,7 +75,7 @@ describe('bad input to the daemons', { timeout: 60_000 }, () => {
     const cases: Array<[label: string, args: string[], message: RegExp]> = [
       ['master --port abc', ['master', '--host', '127.0.0.1', '--port', 'abc', '--webui-port', '0', ...OPEN], /--port "abc" is not a port/],
       ['master --webui-port 70000', ['master', '--host', '127.0.0.1', '--port', '0', '--webui-port', '70000', ...OPEN], /--webui-port "70000" is not a port/],
-      ['worker --cores 0', worker('--cores', '0', ...OPEN), /--cores "0" is not a positive whole number/],
+      ['worker --cores 0', worker('--cores', '0', ...OPEN), /--cores "0" is not a number of cores; expected a whole number from 1 to 1048576/],
       ['worker --memory lots', worker('--memory', 'lots', ...OPEN), /--memory "lots" is not an amount of memory/],
       ['master flint.worker.timeout=soon', ['master', ...LOCAL, ...OPEN, '--conf', 'flint.worker.timeout=soon'], /flint\.worker\.timeout.*"soon" is not a duration/],
       ['worker flint.worker.timeout=soon', worker('--cores', '1', '--memory', '256m', ...OPEN, '--conf', 'flint.worker.timeout=soon'), /flint\.worker\.timeout.*"soon" is not a duration/],

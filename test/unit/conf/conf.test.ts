@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { parseDurationMs, parseSizeBytes } from '../../../src/conf/units.ts';
 import { ConfigError } from '../../../src/errors.ts';
+import { LIMITS } from '../../../src/protocol/limits.ts';
 import { readRpcSettings } from '../../../src/rpc/rpc-env.ts';
 
 function configError(fn: () => unknown, key: string, ...mentions: RegExp[]): ConfigError {
@@ -142,7 +143,29 @@ describe('FlintConf', () => {
     configError(() => conf.getInt('flint.word', 0), 'flint.word', /"four"/);
     configError(() => conf.getInt('flint.huge', 0), 'flint.huge', /not a whole number/);
     configError(() => conf.getInt('flint.empty', 0), 'flint.empty', /not a whole number/);
-    configError(() => conf.getInt('flint.neg', 0, { min: 0 }), 'flint.neg', /at least 0/);
+    configError(() => conf.getInt('flint.neg', 0, { min: 0 }), 'flint.neg', /too small; expected a whole number from 0 to 2147483647/);
+  });
+
+  test('ranges (issue "Trust at the edges"): getInt beyond its range, durations beyond a timer, sizes and memory beyond their max', () => {
+    const conf = new FlintConf([
+      ['flint.executor.cores', '9007199254740991'],
+      ['flint.cores.max', '2147483648'],
+      ['flint.int', '2147483648'],
+      ['flint.network.timeout', '30d'],
+      ['flint.worker.cleanup.appDataTtl', '365d'],
+      ['flint.executor.memory', '3p'],
+      ['flint.driver.memory', '0'],
+      ['flint.rpc.message.maxSize', '2g'],
+    ]);
+    configError(() => conf.getInt('flint.executor.cores', 1, LIMITS.cores), 'flint.executor.cores', /9007199254740991 is too large; expected a whole number from 1 to 1048576/);
+    configError(() => conf.getInt('flint.cores.max', 1, LIMITS.appCores), 'flint.cores.max', /from 1 to 2147483647/);
+    configError(() => conf.getInt('flint.int', 1), 'flint.int', /too large; expected a whole number from -2147483648 to 2147483647/);
+    configError(() => conf.getDurationMs('flint.network.timeout', '120s', 's'), 'flint.network.timeout', /"30d" is too long; expected at most 2147483647 ms/);
+    assert.equal(conf.getDurationMs('flint.worker.cleanup.appDataTtl', '7d', 's', { max: LIMITS.durationMs.max }), 365 * 86_400_000);
+    configError(() => conf.getMemoryMb('flint.executor.memory', '1g'), 'flint.executor.memory', /"3p" is too large/);
+    configError(() => conf.getMemoryMb('flint.driver.memory', '1g'), 'flint.driver.memory', /too small; expected at least 1m/);
+    assert.equal(new FlintConf().getMemoryMb('flint.executor.memory', '1g'), 1024);
+    configError(() => conf.getSizeBytes('flint.rpc.message.maxSize', '128', 'm', { max: 2 ** 30 }), 'flint.rpc.message.maxSize', /"2g" is too large; expected at most 1073741824 bytes/);
   });
 
   test('getDurationMs / getSizeBytes: bad values give ConfigError naming the key (also when set as spark.*)', () => {
@@ -192,7 +215,20 @@ describe('readRpcSettings', () => {
       listenBacklog: 4096,
       coalesceWrites: false,
       secret: undefined,
+      appSecret: undefined,
     });
+  });
+
+  test('flint.authenticate.appSecret: the applications\' secret, by default the cluster secret; either one alone will do', () => {
+    const file = join(dir, 'app-secret');
+    writeFileSync(file, 'from-a-file\n');
+    const both = readRpcSettings(new FlintConf([['flint.authenticate', 'true'], ['flint.authenticate.secret', 'cluster'], ['flint.authenticate.appSecret', 'apps']]));
+    assert.deepEqual([both.secret, both.appSecret], ['cluster', 'apps']);
+    const clusterOnly = readRpcSettings(new FlintConf([['flint.authenticate', 'true'], ['flint.authenticate.secret', 'cluster']]));
+    assert.deepEqual([clusterOnly.secret, clusterOnly.appSecret], ['cluster', 'cluster']);
+    const appOnly = readRpcSettings(new FlintConf([['flint.authenticate', 'true'], ['flint.authenticate.appSecret.file', file]]));
+    assert.deepEqual([appOnly.secret, appOnly.appSecret], [undefined, 'from-a-file']);
+    configError(() => readRpcSettings(new FlintConf([['flint.authenticate', 'true'], ['flint.authenticate.appSecret', '']])), 'flint.authenticate.appSecret');
   });
 
   test('flint.rpc.io.coalesceWrites: the conf wins over the default the env asks for (drivers and executors: true)', () => {
