@@ -4,7 +4,7 @@
 // synchronous stderr.
 //
 // Lines are grouped by a key (the message template, never a value that comes from outside, so the number of
-// keys stays small). In each window of `windowMs` (10 s) the first `burst` lines of a key are written as
+// keys stays small). In each window of `windowMs` (10 s) the first `burst` (20) lines of a key are written as
 // they come; the rest are counted, and when the window ends one summary line says how many were left out:
 // `<key> (repeated 1234 more times in the last 10 s)`. The clock is injected so the behaviour is unit-tested
 // without waiting; the summary is written by an unref'd timer at the end of the window, or by `flush()`.
@@ -14,7 +14,7 @@ import type { Logger } from './logger.ts';
 export type LimitedLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface LogLimiterOptions {
-  /** Lines of one key written per window before the rest are only counted. Default 10. */
+  /** Lines of one key written per window before the rest are only counted. Default 20. */
   readonly burst?: number;
   /** The window, in ms. Default 10,000. */
   readonly windowMs?: number;
@@ -45,7 +45,7 @@ export class LogLimiter {
 
   constructor(logger: Logger, options: LogLimiterOptions = {}) {
     this.#logger = logger;
-    this.#burst = options.burst ?? 10;
+    this.#burst = options.burst ?? 20;
     this.#windowMs = options.windowMs ?? 10_000;
     this.#now = options.now ?? (() => performance.now());
     this.#timers = options.timers ?? true;
