@@ -1,7 +1,8 @@
 // A storm of disconnects: 2,000 authenticated workers registered with a real master (each its own
 // connection from its own loopback address, bench/master-workers.ts) drop at once (the simulator is killed,
-// so the kernel closes every socket). The master must stay responsive (its /json is polled throughout and
-// the slowest answer is reported) and write a bounded number of log lines.
+// so the kernel closes every socket), while 250 submitted drivers wait that fit on no worker (so every
+// removal's schedule() pass warns about each of them, as Spark's does). The master must stay responsive (its
+// /json is polled throughout and the slowest answer is reported) and write a bounded number of log lines.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,10 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SIM_MARKER, type SimConfig } from '../../../bench/lib/master-sim.ts';
-import { newSecret, startMaster, untilMasterJson, writeSecretFile } from '../../helpers/daemons.ts';
+import type { ClientToMaster } from '../../../src/protocol/messages.ts';
+import { RpcEnv } from '../../../src/rpc/index.ts';
+import { authConf, newSecret, startMaster, untilMasterJson, writeSecretFile } from '../../helpers/daemons.ts';
 import { ChildGroup, waitForChild } from '../../helpers/process.ts';
 
 const WORKERS = 2_000;
+/** Drivers waiting for a worker with 1 TB of memory: none fits. */
+const WAITING_DRIVERS = 250;
 /** Generous on a loaded 2-core machine; the benchmark-grade figure is in docs/rpc.md. */
 const MAX_JSON_MS = 1_000;
 /** Lines the master may write for the whole storm (a handful per second of summaries, not one per event). */
@@ -35,7 +40,8 @@ describe('a storm of 2,000 disconnects', { timeout: 180_000 }, () => {
   });
 
   test('keeps /json responsive and the log bounded', async () => {
-    const secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
+    const secret = newSecret();
+    const secretFile = writeSecretFile(join(dir, 'secret'), secret);
     const master = await startMaster(children, { label: 'master', secretFile, conf: ['flint.worker.timeout=60s'] });
     const masterEnv = `flint://127.0.0.1:${master.rpcPort}`;
     const config: SimConfig = {
@@ -56,6 +62,16 @@ describe('a storm of 2,000 disconnects', { timeout: 180_000 }, () => {
     sim.proc.stdin?.write('register\n');
     await waitForChild(sim, simSaid('registered'), { timeoutMs: 120_000, intervalMs: 100, what: `${WORKERS} workers to register` });
     await untilMasterJson(master.webUiPort, (j) => j.aliveworkers === WORKERS, `${WORKERS} ALIVE workers`, 20_000);
+    const client = await RpcEnv.create({ name: 'submitter', clientMode: true, conf: authConf(secret) });
+    try {
+      const ref = await client.setupEndpointRef<ClientToMaster>(masterEnv, 'Master');
+      for (let i = 0; i < WAITING_DRIVERS; i++) {
+        const command = { mainModule: 'never.js', arguments: [], environment: {}, nodeOptions: [] };
+        await ref.ask({ type: 'RequestSubmitDriver', driverDescription: { appResource: 'never.js', memoryMb: 1_000_000, cores: 1, supervise: false, command } });
+      }
+    } finally {
+      await client.shutdown();
+    }
     const linesBefore = master.child.stderr().split('\n').length;
 
     // Drop every worker at once, and poll /json until they are all gone.
@@ -64,7 +80,9 @@ describe('a storm of 2,000 disconnects', { timeout: 180_000 }, () => {
     const deadline = performance.now() + 60_000;
     let alive = WORKERS;
     while (alive > 0 && performance.now() < deadline) {
-      const r = await timedJson(master.webUiPort);
+      const r = await timedJson(master.webUiPort).catch((err: Error) => {
+        throw new Error(`/json failed during the storm (${err.message}); master exit ${JSON.stringify(master.child.exit)}; stderr tail:\n${master.child.stderr().slice(-3000)}`);
+      });
       latencies.push(r.ms);
       alive = r.alive;
       await new Promise((done) => setTimeout(done, 10));
