@@ -20,8 +20,13 @@ const WORKERS = 2_000;
 const WAITING_DRIVERS = 250;
 /** Generous on a loaded 2-core machine; the benchmark-grade figure is in docs/rpc.md. */
 const MAX_JSON_MS = 1_000;
-/** Lines the master may write for the whole storm (a handful per second of summaries, not one per event). */
-const MAX_LOG_LINES = 400;
+/**
+ * Lines the master may write for the whole storm: at most 50 per message template per 10 s plus a summary
+ * (three templates here: disassociated, removing worker, driver fits nowhere), for a storm that takes up to
+ * about a minute on a loaded machine. Before the limiter: two per worker plus one per waiting driver per
+ * removal, over 500,000.
+ */
+const MAX_LOG_LINES = 1_000;
 
 /** GET /json, returning how long it took (ms); a 20 s limit so a stalled master shows as a long time. */
 async function timedJson(port: number): Promise<{ ms: number; alive: number }> {
@@ -73,6 +78,9 @@ describe('a storm of 2,000 disconnects', { timeout: 180_000 }, () => {
       await client.shutdown();
     }
     const linesBefore = master.child.stderr().split('\n').length;
+    // For scale: /json of 2,000 workers before the storm, on this machine now.
+    const calm: number[] = [];
+    for (let i = 0; i < 5; i++) calm.push((await timedJson(master.webUiPort)).ms);
 
     // Drop every worker at once, and poll /json until they are all gone.
     const latencies: number[] = [];
@@ -91,7 +99,9 @@ describe('a storm of 2,000 disconnects', { timeout: 180_000 }, () => {
     for (let i = 0; i < 10; i++) latencies.push((await timedJson(master.webUiPort)).ms);
     const lines = master.child.stderr().split('\n').length - linesBefore;
     const maxMs = Math.max(...latencies);
-    process.stdout.write(`# storm: ${latencies.length} /json polls, max ${maxMs.toFixed(1)} ms; ${lines} master log lines\n`);
+    process.stdout.write(
+      `# storm: ${latencies.length} /json polls, max ${maxMs.toFixed(1)} ms (before the storm: max ${Math.max(...calm).toFixed(1)} ms); ${lines} master log lines\n`,
+    );
     assert.equal(alive, 0, 'every worker is removed');
     assert.ok(maxMs <= MAX_JSON_MS, `/json answered within ${MAX_JSON_MS} ms throughout (max ${maxMs.toFixed(1)} ms)`);
     assert.ok(lines <= MAX_LOG_LINES, `the master wrote ${lines} lines for the storm, at most ${MAX_LOG_LINES} expected`);
