@@ -209,10 +209,10 @@ export class RpcEnv implements RefTransport {
     assertEndpointName(name);
     if (this.#stopped) throw new RpcEnvStoppedError(`${this.name} is stopped; cannot set up endpoint ${name}`);
     if (this.#endpoints.has(name)) throw new Error(`an endpoint named ${name} already exists in ${this.name}`);
-    const log = this.#logger.child({ endpoint: name });
-    const inbox = new Inbox((err) =>
-      log.error({ err: describe(err) }, `endpoint ${name} threw while handling a message; it goes on with the next one`),
-    );
+    const inbox = new Inbox((err) => {
+      const msg = `endpoint ${name} threw while handling a message; it goes on with the next one`;
+      this.#limiter.log('error', msg, { endpoint: name, err: describe(err) }, msg);
+    });
     const hosted: Hosted = { name, endpoint: endpoint as unknown as RpcEndpoint, inbox };
     this.#endpoints.set(name, hosted);
     if (endpoint.onStart) inbox.post(() => endpoint.onStart?.());
@@ -514,7 +514,7 @@ export class RpcEnv implements RefTransport {
     }
     const ctx = context as ReplyContext;
     const fail = (err: unknown): void => {
-      this.#logger.warn({ endpoint: hosted.name, type: message.type, err: describe(err) }, 'an ask handler failed');
+      this.#limiter.warn('an ask handler failed', { endpoint: hosted.name, type: message.type, err: describe(err) }, 'an ask handler failed');
       ctx.sendFailure(err instanceof Error ? err : new Error(String(err)));
     };
     return () => {
