@@ -10,11 +10,24 @@ export interface HostedMachine<I, E> {
   handle(input: I, now: number): readonly E[];
 }
 
+/**
+ * How long the host handles inputs back to back before it lets the event loop turn (a setImmediate): a storm
+ * of inputs (2,000 workers dropping at once, each removal a schedule() pass) must not keep the web UI and
+ * the sockets waiting for seconds. Order is kept: the next input waits for the turn, and so do the
+ * endpoint's later messages, which are queued behind it.
+ */
+export const HOST_SLICE_MS = 10;
+
 export class MachineHost<I, E> {
   readonly #machine: HostedMachine<I, E>;
   readonly #execute: (effect: E) => void | Promise<void>;
   readonly #now: () => number;
   readonly #inbox: Inbox;
+  /** When the current run of back-to-back inputs began; undefined once the event loop has turned. */
+  #sliceStart: number | undefined;
+  readonly #turned = (): void => {
+    this.#sliceStart = undefined;
+  };
 
   constructor(
     machine: HostedMachine<I, E>,
@@ -32,36 +45,50 @@ export class MachineHost<I, E> {
   /**
    * Queues `input`; resolves once it has been handled and its effects carried out. Inputs whose effects are
    * all synchronous are handled synchronously, so a burst of inputs (one TCP read) is handled in one go and
-   * the messages it sends leave together.
+   * the messages it sends leave together, unless inputs have already run for HOST_SLICE_MS in this turn of the
+   * event loop: then this one waits for the next turn.
    */
   submit(input: I): Promise<void> {
     return new Promise<void>((resolve) => {
-      const posted = this.#inbox.post(
-        () => {
-          let effects: readonly E[];
+      const handle = (): void | Promise<void> => {
+        let effects: readonly E[];
+        try {
+          effects = this.#machine.handle(input, this.#now());
+        } catch (err) {
+          resolve();
+          throw err;
+        }
+        for (let i = 0; i < effects.length; i++) {
+          let pending: void | Promise<void>;
           try {
-            effects = this.#machine.handle(input, this.#now());
+            pending = this.#execute(effects[i] as E);
           } catch (err) {
             resolve();
             throw err;
           }
-          for (let i = 0; i < effects.length; i++) {
-            let pending: void | Promise<void>;
-            try {
-              pending = this.#execute(effects[i] as E);
-            } catch (err) {
-              resolve();
-              throw err;
-            }
-            if (pending !== undefined) return this.#finish(pending, effects, i + 1).finally(resolve);
-          }
-          resolve();
-          return undefined;
-        },
-        () => resolve(),
-      );
+          if (pending !== undefined) return this.#finish(pending, effects, i + 1).finally(resolve);
+        }
+        resolve();
+        return undefined;
+      };
+      const posted = this.#inbox.post(() => (this.#sliceSpent() ? this.#nextTurn().then(handle) : handle()), () => resolve());
       if (!posted) resolve();
     });
+  }
+
+  /** True when inputs have run back to back for HOST_SLICE_MS in this turn of the event loop. */
+  #sliceSpent(): boolean {
+    const now = performance.now();
+    if (this.#sliceStart === undefined) {
+      this.#sliceStart = now;
+      setImmediate(this.#turned);
+      return false;
+    }
+    return now - this.#sliceStart >= HOST_SLICE_MS;
+  }
+
+  #nextTurn(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   /** The rest of an input's effects, once one of them turned out to be asynchronous. */

@@ -29,6 +29,7 @@ import type { ReplyContext } from '../rpc/endpoint.ts';
 import { parseEndpointAddress } from '../rpc/address.ts';
 import { RpcEnv, readRpcSettings } from '../rpc/rpc-env.ts';
 import { masterKeyring, sealedExecutorKey } from './keyrings.ts';
+import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
 import { MachineHost } from './machine-host.ts';
@@ -113,6 +114,11 @@ class MasterRuntime {
   readonly #store: PersistenceStore;
   readonly #election: LeaderElection;
   readonly #logger: Logger;
+  /**
+   * The machine's log lines, at most LOG_BURST per template in 10 s, then one summary: when thousands of
+   * workers drop at once (or register at once) the master writes a bounded number of lines, not two each.
+   */
+  readonly #limiter: LogLimiter;
   readonly #host: MachineHost<MasterInput, MasterEffect>;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #pendingAsks = new Map<ReplyToken, ReplyContext>();
@@ -129,6 +135,7 @@ class MasterRuntime {
     this.#store = store;
     this.#election = election;
     this.#logger = logger;
+    this.#limiter = new LogLimiter(logger, { burst: LOG_BURST });
     this.exited = new Promise((done) => (this.#resolveExit = done));
     this.#host = new MachineHost<MasterInput, MasterEffect>(machine, (e) => this.#execute(e), { now: Date.now, logger });
   }
@@ -212,7 +219,7 @@ class MasterRuntime {
           const message = effect.message.type === 'RegisteredApplication' ? this.#withExecutorKey(effect.to, effect.message) : effect.message;
           this.#env.endpointRef(effect.to).send(message);
         } catch (err) {
-          this.#logger.warn({ to: effect.to, type: effect.message.type, err: (err as Error).message }, 'could not send');
+          this.#limiter.warn('could not send', { to: effect.to, type: effect.message.type, err: (err as Error).message }, 'could not send');
         }
         return;
       case 'Reply':
@@ -241,7 +248,7 @@ class MasterRuntime {
         void this.#stop(0, effect.reason);
         return;
       case 'Log':
-        this.#logger[effect.level]({ ...effect.fields }, effect.msg);
+        this.#limiter.log(effect.level, logTemplate(effect.msg), { ...effect.fields }, effect.msg);
         return;
       default: {
         const never: never = effect;
@@ -289,6 +296,7 @@ class MasterRuntime {
     this.#stopping = true;
     this.#logger.info({ reason }, `Master stopping: ${reason}`);
     this.#host.close();
+    this.#limiter.close();
     for (const timer of [...this.#timers.keys()]) this.#clearTimer(timer);
     await this.#election.close();
     await this.#http.close();
@@ -299,6 +307,14 @@ class MasterRuntime {
 }
 
 const recordCheck = TypeCompiler.Compile(PersistedRecord);
+
+/** Lines of one template the master writes per 10 s before it only counts them (see LogLimiter). */
+const LOG_BURST = 50;
+
+/** The template of a machine log line: its words with digits (ids, addresses, counts) replaced by `…`. */
+export function logTemplate(msg: string): string {
+  return msg.replace(/\S*\d\S*/g, '…');
+}
 
 /** Reads back what was persisted; a record that fails its schema is logged and skipped, never fatal. */
 async function readPersisted(store: PersistenceStore, logger: Logger): Promise<PersistedMasterState> {

@@ -11,9 +11,15 @@
 // full buffer, flushing stops until 'drain'; producers see `needsDrain` and can await `whenWritable()`.
 // Reads: the env counts messages it has queued to endpoints but not yet handled (`trackDispatch`); above a
 // high-water mark the socket is paused, so a slow endpoint slows its senders instead of growing memory.
+// Limits (docs/security.md, "Limits before authentication"): until the handshake is done a peer may send only
+// handshake frames of at most PRE_AUTH_MAX_FRAME_BYTES (the decoder never holds more than that for it), within
+// the handshake timeout; after it, flint.rpc.message.maxSize applies. A peer that lets more than
+// `maxQueuedBytes` pile up for it (it asks and never reads) is disconnected. Warnings a peer can trigger go
+// through a LogLimiter, so a peer repeating itself, or thousands failing at once, write a bounded number of lines.
 
 import type { Socket } from 'node:net';
 import { MessageTooLargeError, RpcConnectionError, type FlintError } from '../errors.ts';
+import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Credential, Keyring, Principal, Role } from './auth.ts';
 import { FrameDecoder, encodeFrame } from './frame-decoder.ts';
@@ -46,6 +52,12 @@ export interface ConnectionOptions {
   readonly maxFrameBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly writeHighWaterBytes: number;
+  /** Bytes queued for the peer (ours and the socket's) past which it is disconnected. Default: no limit. */
+  readonly maxQueuedBytes?: number;
+  /** The largest frame accepted before the handshake is done. Default PRE_AUTH_MAX_FRAME_BYTES. */
+  readonly maxHandshakeFrameBytes?: number;
+  /** Where warnings a peer can trigger go (shared by an env's connections). Default: one per connection. */
+  readonly limiter?: LogLimiter;
   /** Hold frames until the loop's check phase once this turn of the event loop has written (see above). */
   readonly coalesceWrites?: boolean;
   readonly logger: Logger;
@@ -57,12 +69,17 @@ interface PendingAsk {
   reject(err: Error): void;
 }
 
+/** The largest frame a peer may send before its handshake is done: a HELLO, CHALLENGE or PROOF is < 1 KiB. */
+export const PRE_AUTH_MAX_FRAME_BYTES = 64 * 1024;
+
 const READ_PAUSE_AT = 4096;
 const READ_RESUME_AT = 1024;
 
 export class Connection {
   readonly role: 'client' | 'server';
   readonly remoteSocketAddress: string;
+  /** The socket's remote IP address (`?` when unknown). */
+  readonly remoteIp: string;
   /** The peer's env id: the one dialed (client) or the one it announced (server, after the handshake). */
   peerEnv: string | undefined;
   /** Who the peer speaks for and what it may do, known once the handshake is done (auth.ts). */
@@ -73,6 +90,7 @@ export class Connection {
   readonly #socket: Socket;
   readonly #opts: ConnectionOptions;
   readonly #decoder: FrameDecoder;
+  readonly #limiter: LogLimiter;
   readonly #pending = new Map<number, PendingAsk>();
   #handshake: ClientHandshake | ServerHandshake | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
@@ -99,8 +117,10 @@ export class Connection {
     this.#opts = opts;
     this.#socket = opts.socket;
     this.role = opts.role;
-    this.remoteSocketAddress = `${opts.socket.remoteAddress ?? '?'}:${opts.socket.remotePort ?? '?'}`;
-    this.#decoder = new FrameDecoder(opts.maxFrameBytes);
+    this.remoteIp = opts.socket.remoteAddress ?? '?';
+    this.remoteSocketAddress = `${this.remoteIp}:${opts.socket.remotePort ?? '?'}`;
+    this.#decoder = new FrameDecoder(Math.min(opts.maxFrameBytes, opts.maxHandshakeFrameBytes ?? PRE_AUTH_MAX_FRAME_BYTES));
+    this.#limiter = opts.limiter ?? new LogLimiter(opts.logger);
     this.#socket.setNoDelay(true);
     this.#socket.setKeepAlive(true, 30_000);
     this.#socket.on('data', (chunk: Buffer) => this.#onDataGuarded(chunk));
@@ -109,7 +129,7 @@ export class Connection {
     this.#socket.on('drain', () => this.#onDrain());
     this.#handshakeTimer = setTimeout(() => {
       const error = new RpcConnectionError(`${this.#who()} did not finish the handshake within ${opts.handshakeTimeoutMs} ms`);
-      opts.logger.warn({ peer: this.#who(), remote: this.remoteSocketAddress }, error.message);
+      this.#limiter.warn('a peer did not finish the handshake in time', { peer: this.#who(), remote: this.remoteSocketAddress }, error.message);
       this.#fail(error);
     }, opts.handshakeTimeoutMs);
     if (opts.role === 'client') {
@@ -164,6 +184,16 @@ export class Connection {
     const frame = encodeFrame(body);
     this.#queue.push(frame);
     this.#queuedBytes += frame.length;
+    const max = this.#opts.maxQueuedBytes;
+    if (max !== undefined && this.#queuedBytes + this.#socket.writableLength > max) {
+      const queued = this.#queuedBytes + this.#socket.writableLength;
+      const error = new RpcConnectionError(
+        `${this.#who()} does not read what is sent to it: ${queued} bytes queued, over flint.rpc.io.maxQueuedBytes (${max} bytes); disconnecting it`,
+      );
+      this.#limiter.warn('disconnecting a peer that does not read', { peer: this.#who(), remote: this.remoteSocketAddress, queuedBytes: queued, maxBytes: max }, error.message);
+      this.#fail(error);
+      return;
+    }
     if (!this.#flushScheduled && this.#state === 'open') {
       this.#flushScheduled = true;
       if (this.#wroteThisTurn) setImmediate(this.#flushNow); // only ever set with coalesceWrites
@@ -249,7 +279,9 @@ export class Connection {
     try {
       this.#onData(chunk);
     } catch (err) {
-      this.#opts.logger.error(
+      this.#limiter.log(
+        'error',
+        'failed to handle inbound data; closing the connection',
         { peer: this.#who(), remote: this.remoteSocketAddress, err: (err as Error).stack ?? String(err) },
         'failed to handle inbound data; closing the connection',
       );
@@ -259,12 +291,18 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     this.lastActivityMs = performance.now();
-    const result = this.#decoder.push(chunk);
-    for (const frame of result.frames) {
+    this.#decoder.append(chunk);
+    // One frame at a time: the handshake's last frame raises the decoder's limit for the frames after it.
+    for (let frame = this.#decoder.next(); frame !== undefined; frame = this.#decoder.next()) {
       if (this.#state === 'closed') return;
+      if (!Buffer.isBuffer(frame)) {
+        this.#onOversizedFrame(frame.declaredBytes);
+        return;
+      }
       const decoded = decodeEnvelope(frame);
       if (!decoded.ok) {
-        this.#opts.logger.warn(
+        this.#limiter.warn(
+          'rejected a bad frame; closing the connection',
           { peer: this.#who(), remote: this.remoteSocketAddress, reason: decoded.reason },
           'rejected a bad frame; closing the connection',
         );
@@ -273,18 +311,14 @@ export class Connection {
       }
       this.#onEnvelope(decoded.envelope);
     }
-    if (!result.ok) {
-      const max = this.#opts.maxFrameBytes;
-      this.#opts.logger.warn(
-        { peer: this.#who(), remote: this.remoteSocketAddress, declaredBytes: result.declaredBytes, maxBytes: max },
-        'rejected a frame over flint.rpc.message.maxSize; closing the connection',
-      );
-      this.#fail(
-        new RpcConnectionError(
-          `${this.#who()} sent a frame of ${result.declaredBytes} bytes, over flint.rpc.message.maxSize (${max} bytes)`,
-        ),
-      );
-    }
+  }
+
+  #onOversizedFrame(declaredBytes: number): void {
+    const max = this.#decoder.maxFrameBytes;
+    const limit = this.#opts.maxFrameBytes === max ? 'flint.rpc.message.maxSize' : 'the limit before authentication';
+    const msg = `rejected a frame over ${limit}; closing the connection`;
+    this.#limiter.warn(msg, { peer: this.#who(), remote: this.remoteSocketAddress, declaredBytes, maxBytes: max }, msg);
+    this.#fail(new RpcConnectionError(`${this.#who()} sent a frame of ${declaredBytes} bytes, over ${limit} (${max} bytes)`));
   }
 
   #onEnvelope(envelope: Envelope): void {
@@ -309,7 +343,7 @@ export class Connection {
       case Kind.REFUSED: {
         // The dialer may refuse after WELCOME: it requires authentication and this side offered none.
         const error = errorFromRefusal(envelope.code, envelope.reason, this.#who());
-        this.#opts.logger.warn({ peer: this.#who(), remote: this.remoteSocketAddress, code: envelope.code }, error.message);
+        this.#limiter.warn('the peer refused the connection', { peer: this.#who(), remote: this.remoteSocketAddress, code: envelope.code }, error.message);
         this.#fail(error);
         return;
       }
@@ -319,7 +353,7 @@ export class Connection {
         this.#opts.hooks.onRequest(this, envelope);
         return;
       default:
-        this.#opts.logger.warn({ peer: this.#who(), kind: envelope.kind }, 'unexpected frame after the handshake; closing');
+        this.#limiter.warn('unexpected frame after the handshake; closing', { peer: this.#who(), kind: envelope.kind }, 'unexpected frame after the handshake; closing');
         this.#fail(new RpcConnectionError(`${this.#who()} sent a handshake frame after the handshake`));
     }
   }
@@ -327,7 +361,7 @@ export class Connection {
   #onHandshake(step: HandshakeStep): void {
     if (step.send) this.#writeNow(step.send);
     if (step.state === 'failed') {
-      this.#opts.logger.warn({ peer: this.#who(), remote: this.remoteSocketAddress, code: step.error.code }, step.error.message);
+      this.#limiter.warn('the handshake failed', { peer: this.#who(), remote: this.remoteSocketAddress, code: step.error.code }, step.error.message);
       this.#socket.end();
       this.#fail(step.error);
       return;
@@ -338,6 +372,7 @@ export class Connection {
       if (this.role === 'server') this.peerEnv = step.peerEnv;
       this.peerPrincipal = step.peerPrincipal;
       this.peerRole = step.peerRole;
+      this.#decoder.maxFrameBytes = this.#opts.maxFrameBytes;
       this.#state = 'open';
       this.#opened = true;
       this.#opts.hooks.onOpen(this);
@@ -360,11 +395,13 @@ export class Connection {
     clearTimeout(this.#handshakeTimer);
     if (this.#decoder.bufferedBytes > 0 && this.#closeError === undefined) {
       this.#closeError = new RpcConnectionError(`${this.#who()} closed the connection in the middle of a frame`);
-      this.#opts.logger.warn(
+      this.#limiter.warn(
+        'connection closed with a truncated frame',
         { peer: this.#who(), remote: this.remoteSocketAddress, bufferedBytes: this.#decoder.bufferedBytes },
         'connection closed with a truncated frame',
       );
     }
+    this.#decoder.clear();
     const error =
       this.#closeError ?? (this.#graceful ? undefined : new RpcConnectionError(`connection to ${this.#who()} closed`));
     const failure = error ?? new RpcConnectionError(`connection to ${this.#who()} closed while idle`);

@@ -3,6 +3,11 @@
 // FrameDecoder turns an arbitrary split of the byte stream back into whole frames. It checks the length
 // prefix against the maximum *before* buffering the body, so a hostile 4 GiB prefix costs nothing.
 // It has no I/O: the connection feeds it chunks, and the property tests feed it every split.
+//
+// It never allocates for a declared length: a body is copied out only once every byte of it has arrived, and
+// until then only the chunks received are held. The limit may change between frames (`maxFrameBytes`): a
+// connection reads its handshake frames under a small pre-authentication limit and raises it afterwards;
+// `append` + `next` let it take one frame at a time so the new limit applies to the very next frame.
 
 export const FRAME_HEADER_BYTES = 4;
 
@@ -11,13 +16,14 @@ export type FrameResult =
   | { readonly ok: false; readonly frames: Buffer[]; readonly declaredBytes: number };
 
 export class FrameDecoder {
-  readonly #maxFrameBytes: number;
+  /** The largest frame accepted; checked against each length prefix as it is read. */
+  maxFrameBytes: number;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #failed = false;
 
   constructor(maxFrameBytes: number) {
-    this.#maxFrameBytes = maxFrameBytes;
+    this.maxFrameBytes = maxFrameBytes;
   }
 
   /** Bytes held for an incomplete frame. */
@@ -31,22 +37,43 @@ export class FrameDecoder {
    */
   push(chunk: Buffer): FrameResult {
     const frames: Buffer[] = [];
-    if (this.#failed) return { ok: true, frames };
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    while (this.#buffered >= FRAME_HEADER_BYTES) {
-      const head = this.#peekHeader();
-      if (head > this.#maxFrameBytes) {
-        this.#failed = true;
-        this.#chunks = [];
-        this.#buffered = 0;
-        return { ok: false, frames, declaredBytes: head };
-      }
-      if (this.#buffered < FRAME_HEADER_BYTES + head) break;
-      this.#consume(FRAME_HEADER_BYTES);
-      frames.push(this.#consume(head));
+    this.append(chunk);
+    for (let next = this.next(); next !== undefined; next = this.next()) {
+      if (!Buffer.isBuffer(next)) return { ok: false, frames, declaredBytes: next.declaredBytes };
+      frames.push(next);
     }
     return { ok: true, frames };
+  }
+
+  /** Adds a chunk without decoding anything; `next` takes the frames out. Ignored after a failure. */
+  append(chunk: Buffer): void {
+    if (this.#failed) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  /**
+   * The next whole frame, undefined when none is complete, or the declared length of an oversized frame: then
+   * everything held is dropped and the decoder stays failed (the stream cannot be resynchronised).
+   */
+  next(): Buffer | { readonly declaredBytes: number } | undefined {
+    if (this.#failed || this.#buffered < FRAME_HEADER_BYTES) return undefined;
+    const head = this.#peekHeader();
+    if (head > this.maxFrameBytes) {
+      this.#failed = true;
+      this.#chunks = [];
+      this.#buffered = 0;
+      return { declaredBytes: head };
+    }
+    if (this.#buffered < FRAME_HEADER_BYTES + head) return undefined;
+    this.#consume(FRAME_HEADER_BYTES);
+    return this.#consume(head);
+  }
+
+  /** Drops whatever is held (the connection closed). */
+  clear(): void {
+    this.#chunks = [];
+    this.#buffered = 0;
   }
 
   #peekHeader(): number {

@@ -21,6 +21,7 @@ import {
   isFlintError,
   type FlintError,
 } from '../errors.ts';
+import { LogLimiter } from '../util/log-limiter.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import {
   assertEndpointName,
@@ -86,6 +87,12 @@ export interface RpcSettings {
   readonly listenBacklog: number;
   /** `flint.rpc.io.coalesceWrites` (false; true in drivers and executors): see Connection. */
   readonly coalesceWrites: boolean;
+  /** `flint.rpc.io.maxQueuedBytes` (64m): a peer with more than this queued for it is disconnected. */
+  readonly maxQueuedBytes: number;
+  /** `flint.rpc.handshake.maxConnections` (256): inbound connections in the handshake at once, per env. */
+  readonly maxHandshaking: number;
+  /** `flint.rpc.handshake.maxConnectionsPerAddress` (64): the same, from one remote IP address. */
+  readonly maxHandshakingPerAddress: number;
   /** The cluster secret (`flint.authenticate.secret[.file]`), set iff flint.authenticate=true. */
   readonly secret: string | undefined;
   /** Applications' secret (`flint.authenticate.appSecret[.file]`), by default the cluster secret. */
@@ -112,6 +119,12 @@ export function readRpcSettings(conf: FlintConf, coalesceWritesByDefault = false
     throw new ConfigError('flint.rpc.io.backLog', 'flint.rpc.io.backLog must be between 1 and 2147483647');
   }
   const coalesceWrites = conf.getBoolean('flint.rpc.io.coalesceWrites', coalesceWritesByDefault);
+  const maxQueuedBytes = conf.getSizeBytes('flint.rpc.io.maxQueuedBytes', '64', 'm');
+  if (maxQueuedBytes < 1024 * 1024) {
+    throw new ConfigError('flint.rpc.io.maxQueuedBytes', 'flint.rpc.io.maxQueuedBytes must be at least 1m');
+  }
+  const maxHandshaking = conf.getInt('flint.rpc.handshake.maxConnections', 256, { min: 1 });
+  const maxHandshakingPerAddress = conf.getInt('flint.rpc.handshake.maxConnectionsPerAddress', 64, { min: 1 });
   let secret: string | undefined;
   let appSecret: string | undefined;
   if (conf.getBoolean('flint.authenticate', false)) {
@@ -124,7 +137,19 @@ export function readRpcSettings(conf: FlintConf, coalesceWritesByDefault = false
       );
     }
   }
-  return { askTimeoutMs, networkTimeoutMs, connectTimeoutMs, maxFrameBytes, listenBacklog, coalesceWrites, secret, appSecret };
+  return {
+    askTimeoutMs,
+    networkTimeoutMs,
+    connectTimeoutMs,
+    maxFrameBytes,
+    listenBacklog,
+    coalesceWrites,
+    maxQueuedBytes,
+    maxHandshaking,
+    maxHandshakingPerAddress,
+    secret,
+    appSecret,
+  };
 }
 
 /** `key`, else the contents of the file `key.file`; undefined when neither is set. An empty secret is an error. */
@@ -160,6 +185,11 @@ export class RpcEnv implements RefTransport {
   readonly #endpoints = new Map<string, Hosted>();
   readonly #connections = new Map<EnvId, Connection>();
   readonly #all = new Set<Connection>();
+  /** Inbound connections still in the handshake, and how many of them per remote IP address. */
+  readonly #handshaking = new Set<Connection>();
+  readonly #handshakingPerAddress = new Map<string, number>();
+  /** Every warning a peer can trigger goes through it: see LogLimiter. */
+  readonly #limiter: LogLimiter;
   readonly #idleTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -176,6 +206,7 @@ export class RpcEnv implements RefTransport {
     const ownKey = opts.credentialKey ?? (this.principal === 'daemon' ? settings.secret : this.principal === 'app' ? settings.appSecret : undefined);
     this.#credential = ownKey === undefined ? undefined : { principal: this.principal, key: ownKey };
     this.#keyring = opts.keyring ?? keyringOf(settings.secret);
+    this.#limiter = new LogLimiter(this.#logger);
     server?.on('connection', (socket) => this.#accept(socket));
     if (!opts.clientMode) {
       const every = Math.max(50, Math.min(settings.networkTimeoutMs / 4, 30_000));
@@ -211,10 +242,10 @@ export class RpcEnv implements RefTransport {
     assertEndpointName(name);
     if (this.#stopped) throw new RpcEnvStoppedError(`${this.name} is stopped; cannot set up endpoint ${name}`);
     if (this.#endpoints.has(name)) throw new Error(`an endpoint named ${name} already exists in ${this.name}`);
-    const log = this.#logger.child({ endpoint: name });
-    const inbox = new Inbox((err) =>
-      log.error({ err: describe(err) }, `endpoint ${name} threw while handling a message; it goes on with the next one`),
-    );
+    const inbox = new Inbox((err) => {
+      const msg = `endpoint ${name} threw while handling a message; it goes on with the next one`;
+      this.#limiter.log('error', msg, { endpoint: name, err: describe(err) }, msg);
+    });
     const hosted: Hosted = { name, endpoint: endpoint as unknown as RpcEndpoint, inbox };
     this.#endpoints.set(name, hosted);
     if (endpoint.onStart) inbox.post(() => endpoint.onStart?.());
@@ -273,7 +304,8 @@ export class RpcEnv implements RefTransport {
     }
     const conn = this.#connectionTo(env);
     if (conn === undefined) {
-      this.#logger.warn({ peer: env, endpoint: name, type: message.type }, 'dropped a message: the client-mode peer is not connected');
+      const msg = 'dropped a message: the client-mode peer is not connected';
+      this.#limiter.warn(msg, { peer: env, endpoint: name, type: message.type }, msg);
       return true;
     }
     conn.send({ kind: Kind.SEND, endpoint: name, body: message });
@@ -295,7 +327,7 @@ export class RpcEnv implements RefTransport {
     return raw.then((reply) => {
       const checked = expect.check(reply);
       if (checked.ok) return checked.value;
-      this.#logger.warn({ peer: env, endpoint: name, reason: checked.reason }, 'rejected a bad reply');
+      this.#limiter.warn('rejected a bad reply', { peer: env, endpoint: name, reason: checked.reason }, 'rejected a bad reply');
       throw new InvalidMessageError(checked.code, `reply to ${message.type} from ${target}: ${checked.reason}`);
     });
   }
@@ -313,6 +345,7 @@ export class RpcEnv implements RefTransport {
     clearInterval(this.#idleTimer);
     for (const name of [...this.#endpoints.keys()]) await this.stop(name);
     for (const conn of this.#all) conn.close();
+    this.#limiter.close();
     if (this.#server) await new Promise<void>((resolve) => this.#server?.close(() => resolve()));
   }
 
@@ -348,8 +381,10 @@ export class RpcEnv implements RefTransport {
       maxFrameBytes: s.maxFrameBytes,
       handshakeTimeoutMs: Math.min(s.connectTimeoutMs, MAX_TIMER_MS),
       writeHighWaterBytes: WRITE_HIGH_WATER_BYTES,
+      maxQueuedBytes: s.maxQueuedBytes,
       coalesceWrites: s.coalesceWrites,
       logger: this.#logger,
+      limiter: this.#limiter,
       hooks: {
         onOpen: (conn: Connection) => this.#onOpen(conn),
         onRequest: (conn: Connection, envelope: Envelope) => this.#onRequest(conn, envelope),
@@ -363,7 +398,34 @@ export class RpcEnv implements RefTransport {
       socket.destroy();
       return;
     }
-    this.#all.add(new Connection(this.#connectionOptions(socket, 'server')));
+    // Caps on connections that have not authenticated yet (docs/security.md): excess ones are closed at once.
+    const ip = socket.remoteAddress ?? '?';
+    const fromIp = this.#handshakingPerAddress.get(ip) ?? 0;
+    const s = this.settings;
+    if (this.#handshaking.size >= s.maxHandshaking || fromIp >= s.maxHandshakingPerAddress) {
+      socket.destroy();
+      const [key, limit] =
+        fromIp >= s.maxHandshakingPerAddress
+          ? ['flint.rpc.handshake.maxConnectionsPerAddress', s.maxHandshakingPerAddress]
+          : ['flint.rpc.handshake.maxConnections', s.maxHandshaking];
+      const msg = `refused a connection: ${limit} connections are in the handshake already (${key})`;
+      this.#limiter.warn(msg, { remote: `${ip}:${socket.remotePort ?? '?'}`, handshaking: this.#handshaking.size, fromAddress: fromIp }, msg);
+      return;
+    }
+    const conn = new Connection(this.#connectionOptions(socket, 'server'));
+    this.#all.add(conn);
+    if (conn.isClosed) return;
+    this.#handshaking.add(conn);
+    this.#handshakingPerAddress.set(ip, fromIp + 1);
+  }
+
+  /** The inbound connection `conn` left the handshake (done or closed). */
+  #leftHandshake(conn: Connection): void {
+    if (!this.#handshaking.delete(conn)) return;
+    const ip = conn.remoteIp;
+    const left = (this.#handshakingPerAddress.get(ip) ?? 1) - 1;
+    if (left > 0) this.#handshakingPerAddress.set(ip, left);
+    else this.#handshakingPerAddress.delete(ip);
   }
 
   /** The connection to `env`, dialing it when needed. Undefined for a client-mode env that is not connected. */
@@ -380,6 +442,7 @@ export class RpcEnv implements RefTransport {
   }
 
   #onOpen(conn: Connection): void {
+    this.#leftHandshake(conn);
     const peer = conn.peerEnv as EnvId;
     if (conn.role === 'server') {
       const existing = this.#connections.get(peer);
@@ -393,6 +456,7 @@ export class RpcEnv implements RefTransport {
 
   #onClose(conn: Connection, failure: FlintError | undefined, graceful: boolean): void {
     this.#all.delete(conn);
+    this.#leftHandshake(conn);
     const peer = conn.peerEnv;
     if (peer === undefined) return; // a server-side connection that never said who it is
     const registered = this.#connections.get(peer) === conn;
@@ -427,7 +491,8 @@ export class RpcEnv implements RefTransport {
     if (envelope.kind !== Kind.SEND && envelope.kind !== Kind.ASK) return;
     const askId = envelope.kind === Kind.ASK ? envelope.askId : undefined;
     const refuse = (code: string, reason: string): void => {
-      this.#logger.warn({ peer, remote: conn.remoteSocketAddress, endpoint: envelope.endpoint, code, reason }, 'rejected an inbound message');
+      const msg = 'rejected an inbound message';
+      this.#limiter.warn(msg, { peer, remote: conn.remoteSocketAddress, endpoint: envelope.endpoint, code, reason }, msg);
       if (askId !== undefined) conn.send({ kind: Kind.FAILURE, askId, code, message: reason, stack: null });
     };
     const hosted = this.#endpoints.get(envelope.endpoint);
@@ -503,7 +568,7 @@ export class RpcEnv implements RefTransport {
     }
     const ctx = context as ReplyContext;
     const fail = (err: unknown): void => {
-      this.#logger.warn({ endpoint: hosted.name, type: message.type, err: describe(err) }, 'an ask handler failed');
+      this.#limiter.warn('an ask handler failed', { endpoint: hosted.name, type: message.type, err: describe(err) }, 'an ask handler failed');
       ctx.sendFailure(err instanceof Error ? err : new Error(String(err)));
     };
     return () => {
@@ -525,7 +590,7 @@ export class RpcEnv implements RefTransport {
     if (!hosted) {
       const err = new EndpointNotFoundError(this.id, name);
       if (context) context.sendFailure(err);
-      else this.#logger.warn({ endpoint: name, type: message.type }, 'dropped a local message: no such endpoint');
+      else this.#limiter.warn('dropped a local message: no such endpoint', { endpoint: name, type: message.type }, 'dropped a local message: no such endpoint');
       return;
     }
     const ctx = context ?? { senderAddress: this.id, senderRole: this.#ownRole() };

@@ -94,11 +94,20 @@ export function placeDrivers(input: DriverPlacementInput, rng: Rng): DriverPlan 
 
 function placeRoundRobin(drivers: ReadonlyArray<DriverRequest>, hosts: Host[], plan: PlanBuilder): void {
   let cursor = 0;
+  const most = mostFree(hosts);
   for (const driver of drivers) {
     const capped = plan.running >= plan.maxDrivers;
     let launched = false;
     // With no ALIVE worker at all Spark still warns, so "idle" starts true unless the cap stopped us.
     let lastVisitedIdle = !capped;
+    if (!capped && hosts.length > 0 && !mayFit(most, driver)) {
+      // No worker can take it: the loop below would visit every worker and end where it started, the last
+      // one visited being the one before the cursor. Same outcome, without the scan (a storm of worker
+      // removals runs this pass once per removal, with every waiting driver).
+      lastVisitedIdle = (hosts[(cursor + hosts.length - 1) % hosts.length] as Host).idle;
+      if (lastVisitedIdle) warn(driver, plan);
+      continue;
+    }
     for (let visited = 0; visited < hosts.length && !capped && !launched; visited += 1) {
       const host = hosts[cursor];
       if (host === undefined) throw new Error(`driver placement cursor ${cursor} out of ${hosts.length}`);
@@ -115,12 +124,29 @@ function placeRoundRobin(drivers: ReadonlyArray<DriverRequest>, hosts: Host[], p
 }
 
 function placeFirstFit(drivers: ReadonlyArray<DriverRequest>, hosts: Host[], plan: PlanBuilder): void {
+  const most = mostFree(hosts);
   for (const driver of drivers) {
     if (plan.running >= plan.maxDrivers) continue;
-    const host = hosts.find((h) => fits(h, driver));
+    const host = mayFit(most, driver) ? hosts.find((h) => fits(h, driver)) : undefined;
     if (host === undefined) warn(driver, plan);
     else launch(host, driver, plan);
   }
+}
+
+/** The most cores and memory free on any one worker at the start of the pass: launches only lower them. */
+function mostFree(hosts: ReadonlyArray<Host>): { cores: number; memoryMb: number } {
+  let cores = 0;
+  let memoryMb = 0;
+  for (const h of hosts) {
+    cores = Math.max(cores, h.coresFree);
+    memoryMb = Math.max(memoryMb, h.memoryFreeMb);
+  }
+  return { cores, memoryMb };
+}
+
+/** False when no worker can fit `driver` (an upper bound: true does not mean one can). */
+function mayFit(most: { cores: number; memoryMb: number }, driver: DriverRequest): boolean {
+  return driver.cores <= most.cores && driver.memoryMb <= most.memoryMb;
 }
 
 function fits(host: Host, driver: DriverRequest): boolean {

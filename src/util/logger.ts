@@ -25,9 +25,56 @@ export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel 
   return level as LogLevel;
 }
 
-/** A pino logger writing JSON lines to stderr (stdout stays free for command output). */
+/** The longest string field written as is; longer ones are cut (values from peers can be megabytes). */
+export const MAX_LOGGED_FIELD_CHARS = 200;
+/** The longest message (`msg`) written as is: messages embed values from outside too. */
+export const MAX_LOGGED_MESSAGE_CHARS = 500;
+/** Stack traces are ours, but their first line is an error message that may quote a peer. */
+const MAX_LOGGED_STACK_CHARS = 4_000;
+const MAX_DEPTH = 4;
+
+/** `text` cut to `max` characters, with a marker saying how many were left out. */
+export function truncateForLog(text: string, max = MAX_LOGGED_FIELD_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…(${text.length - max} more chars)`;
+}
+
+/**
+ * The fields of a log line with every string cut to MAX_LOGGED_FIELD_CHARS (stack traces to 4,000), arrays
+ * to their first 20 items, nesting to 4 levels. Every logger made here applies it to every line, so a call
+ * site cannot forget: whatever a peer sent (env ids, endpoint names, reasons, message types) is bounded.
+ */
+export function boundLogFields(value: unknown, key = '', depth = 0): unknown {
+  if (typeof value === 'string') return truncateForLog(value, key === 'stack' ? MAX_LOGGED_STACK_CHARS : MAX_LOGGED_FIELD_CHARS);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_DEPTH) return '[…]';
+  if (Array.isArray(value)) {
+    const items = value.slice(0, 20).map((v) => boundLogFields(v, key, depth + 1));
+    return value.length > 20 ? [...items, `…(${value.length - 20} more items)`] : items;
+  }
+  if (value instanceof Error) return boundLogFields({ message: value.message, stack: value.stack }, key, depth);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = boundLogFields(v, k, depth + 1);
+  return out;
+}
+
+/** A pino logger writing JSON lines to stderr (stdout stays free for command output), values bounded. */
 export function createLogger(name: string, level: LogLevel = logLevelFromEnv()): Logger {
-  return pino({ name, level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+  return pino(
+    {
+      name,
+      level,
+      base: { pid: process.pid },
+      formatters: { log: (fields) => boundLogFields(fields) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          const at = args.findIndex((a) => typeof a === 'string');
+          if (at >= 0) args[at] = truncateForLog(args[at] as string, MAX_LOGGED_MESSAGE_CHARS);
+          method.apply(this, args);
+        },
+      },
+    },
+    pino.destination({ fd: 2, sync: true }),
+  );
 }
 
 export interface LogLine {
@@ -41,7 +88,8 @@ export function memoryLogger(lines: LogLine[] = [], bindings: Record<string, unk
   const at =
     (level: LogLine['level']) =>
     (fields: object, msg: string): void => {
-      lines.push({ level, msg, fields: { ...bindings, ...fields } });
+      const bounded = boundLogFields({ ...bindings, ...fields }) as Record<string, unknown>;
+      lines.push({ level, msg: truncateForLog(msg, MAX_LOGGED_MESSAGE_CHARS), fields: bounded });
     };
   return {
     lines,

@@ -219,18 +219,19 @@ describe('bad input from raw sockets', { timeout: 45_000 }, () => {
     const client = await raw();
     client.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
     await client.expectClosedByPeer('an oversized length prefix');
-    const line = await peerLogged(client.address, /over flint\.rpc\.message\.maxSize/, 'the oversized frame');
+    // Before the handshake the limit is 64 KiB, not flint.rpc.message.maxSize (docs/security.md).
+    const line = await peerLogged(client.address, /over the limit before authentication/, 'the oversized frame');
     assert.equal(line['declaredBytes'], 0xffffffff);
-    assert.equal(line['maxBytes'], 1024 * 1024);
+    assert.equal(line['maxBytes'], 64 * 1024);
     await goodAsk();
 
-    // Just over the configured 1m is refused too, before the handshake.
+    // Just over 64 KiB is refused too, before the handshake, though well under the configured 1m.
     const over = await raw();
     const header = Buffer.alloc(4);
-    header.writeUInt32BE(1024 * 1024 + 1);
+    header.writeUInt32BE(64 * 1024 + 1);
     over.write(header);
-    await over.expectClosedByPeer('a prefix just over maxSize');
-    await peerLogged(over.address, /over flint\.rpc\.message\.maxSize/, 'the frame just over maxSize');
+    await over.expectClosedByPeer('a prefix just over the pre-authentication limit');
+    await peerLogged(over.address, /over the limit before authentication/, 'the frame just over 64 KiB');
     await goodAsk();
   });
 

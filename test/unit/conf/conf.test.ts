@@ -206,7 +206,7 @@ describe('readRpcSettings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'flint-rpc-conf-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('defaults: 120 s network and ask timeouts, 10 s connect, 128 MiB frames, a 4096 backlog, no coalescing, no secret', () => {
+  test('defaults: 120 s network and ask timeouts, 10 s connect, 128 MiB frames, a 4096 backlog, no coalescing, edge limits, no secret', () => {
     assert.deepEqual(readRpcSettings(new FlintConf()), {
       askTimeoutMs: 120_000,
       networkTimeoutMs: 120_000,
@@ -214,6 +214,9 @@ describe('readRpcSettings', () => {
       maxFrameBytes: 128 * 1024 ** 2,
       listenBacklog: 4096,
       coalesceWrites: false,
+      maxQueuedBytes: 64 * 1024 ** 2,
+      maxHandshaking: 256,
+      maxHandshakingPerAddress: 64,
       secret: undefined,
       appSecret: undefined,
     });
@@ -229,6 +232,20 @@ describe('readRpcSettings', () => {
     const appOnly = readRpcSettings(new FlintConf([['flint.authenticate', 'true'], ['flint.authenticate.appSecret.file', file]]));
     assert.deepEqual([appOnly.secret, appOnly.appSecret], [undefined, 'from-a-file']);
     configError(() => readRpcSettings(new FlintConf([['flint.authenticate', 'true'], ['flint.authenticate.appSecret', '']])), 'flint.authenticate.appSecret');
+  });
+
+  test('the edge limits: flint.rpc.io.maxQueuedBytes (at least 1m) and the handshake caps (from 1)', () => {
+    const s = readRpcSettings(
+      new FlintConf([
+        ['flint.rpc.io.maxQueuedBytes', '8m'],
+        ['flint.rpc.handshake.maxConnections', '10'],
+        ['flint.rpc.handshake.maxConnectionsPerAddress', '2'],
+      ]),
+    );
+    assert.deepEqual([s.maxQueuedBytes, s.maxHandshaking, s.maxHandshakingPerAddress], [8 * 1024 ** 2, 10, 2]);
+    configError(() => readRpcSettings(new FlintConf([['flint.rpc.io.maxQueuedBytes', '100k']])), 'flint.rpc.io.maxQueuedBytes', /at least 1m/);
+    configError(() => readRpcSettings(new FlintConf([['flint.rpc.handshake.maxConnections', '0']])), 'flint.rpc.handshake.maxConnections');
+    configError(() => readRpcSettings(new FlintConf([['flint.rpc.handshake.maxConnectionsPerAddress', 'x']])), 'flint.rpc.handshake.maxConnectionsPerAddress');
   });
 
   test('flint.rpc.io.coalesceWrites: the conf wins over the default the env asks for (drivers and executors: true)', () => {

@@ -248,3 +248,29 @@ describe('FrameDecoder: truncated stream', () => {
     }
   });
 });
+
+describe('FrameDecoder: a limit that changes between frames (the handshake limit, then maxSize)', () => {
+  test('next() takes one frame at a time, so a raised limit applies to the very next frame of the same chunk', () => {
+    const small = encodeFrame(Buffer.alloc(10, 1));
+    const big = encodeFrame(Buffer.alloc(1000, 2));
+    const decoder = new FrameDecoder(64);
+    decoder.append(Buffer.concat([small, big]));
+    const first = decoder.next();
+    assert.ok(Buffer.isBuffer(first) && first.length === 10);
+    decoder.maxFrameBytes = 4096;
+    const second = decoder.next();
+    assert.ok(Buffer.isBuffer(second) && second.length === 1000);
+    assert.equal(decoder.next(), undefined);
+  });
+
+  test('under the small limit a declared big frame is refused at its header, and nothing is held', () => {
+    const decoder = new FrameDecoder(64 * 1024);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(128 * 1024 * 1024);
+    decoder.append(Buffer.concat([header, Buffer.alloc(1000)]));
+    assert.deepEqual(decoder.next(), { declaredBytes: 128 * 1024 * 1024 });
+    assert.equal(decoder.bufferedBytes, 0);
+    decoder.append(Buffer.alloc(1000));
+    assert.equal(decoder.bufferedBytes, 0, 'a failed decoder holds nothing more');
+  });
+});
