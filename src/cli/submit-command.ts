@@ -19,6 +19,7 @@ import { ConfigError, FlintError } from '../errors.ts';
 import { MasterReplies, type ClientToMaster, type DriverDescription, type MasterReply } from '../protocol/messages.ts';
 import { formatRpcAddress, parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
 import { silentLogger } from '../util/logger.ts';
+import { sslConfToPassOn } from '../io/tls/ssl-options.ts';
 import { collect, type Env } from './daemon-options.ts';
 
 interface SubmitFlags {
@@ -124,7 +125,9 @@ async function submitDriver(conf: FlintConf, master: string, appPath: string, ar
   }
   if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
   const rpc = readRpcSettings(conf.withAuthenticationWhenSecretGiven());
-  const confArgs = conf.withoutSecrets().flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
+  // flint.ssl.keyPasswordFile looks secret by its name but is a path: the driver needs it to read its key.
+  const passed = new Map([...conf.withoutSecrets(), ...sslConfToPassOn(conf)]);
+  const confArgs = [...passed].flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
   const description: DriverDescription = {
     appResource: pathToFileURL(bundlePath).href,
     memoryMb: Math.ceil(conf.getSizeBytes('flint.driver.memory', '1g', 'm') / 2 ** 20),

@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
+import { readSslOptions } from '../io/tls/ssl-options.ts';
 import {
   EMPTY_PERSISTED_STATE,
   MasterMachine,
@@ -52,12 +53,15 @@ export interface MasterDaemon {
   readonly rpcPort: number;
   readonly webUiPort: number;
   readonly masterUrl: string;
+  /** The web UI's URL as given to workers and apps: `https://` when flint.ssl.ui is on. */
+  readonly webUiUrl: string;
   readonly exited: Promise<number>;
   shutdown(reason: string): Promise<number>;
 }
 
 export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<MasterDaemon> {
   const { conf, logger } = opts;
+  const uiTls = readSslOptions(conf, 'ui', { listens: true }); // checked before anything listens
   const env = await RpcEnv.create({ name: 'flintMaster', host: opts.host, port: opts.port, conf, logger });
   const ui: { machine?: MasterMachine } = {};
   let http: StartedHttpServer | undefined;
@@ -74,13 +78,14 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
           handler: () => (state().recoveryState === 'ALIVE' ? json(200, { status: 'ALIVE' }) : json(503, { status: state().recoveryState })),
         },
       ],
-      { host: opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, { min: 0 }), logger },
+      { host: opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, { min: 0 }), logger, tls: uiTls },
     );
     const config = masterConfigFromConf(conf, {
       host: opts.host,
       publicHost: opts.publicHost ?? opts.host,
       port: env.address?.port ?? opts.port,
       webUiPort: http.port,
+      webUiScheme: http.scheme,
     });
     const machine = new MasterMachine(config, { nextInt: (max) => randomInt(0, max) });
     ui.machine = machine;
@@ -90,6 +95,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       rpcPort: env.address?.port ?? 0,
       webUiPort: http.port,
       masterUrl: config.masterUrl,
+      webUiUrl: config.masterWebUiUrl,
       exited: runtime.exited,
       shutdown: (reason) => runtime.shutdown(reason),
     };

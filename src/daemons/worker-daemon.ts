@@ -11,6 +11,7 @@ import type { FlintConf } from '../conf/flint-conf.ts';
 import { ConfigError, RpcTimeoutError } from '../errors.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
+import { readSslOptions } from '../io/tls/ssl-options.ts';
 import type { ProcessExit } from '../ports/process-launcher.ts';
 import { MasterReplies, MasterToWorker } from '../protocol/messages.ts';
 import { RpcEnv } from '../rpc/rpc-env.ts';
@@ -48,6 +49,7 @@ const SAFE_PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<WorkerDaemon> {
   const { conf, logger } = opts;
+  const uiTls = readSslOptions(conf, 'ui', { listens: true }); // checked before anything listens
   const env = await RpcEnv.create({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger });
   let http: StartedHttpServer | undefined;
   try {
@@ -58,12 +60,13 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
         { method: 'GET', path: '/json', handler: () => json(200, workerJson((ui.machine as WorkerMachine).snapshot(), Date.now())) },
         { method: 'GET', path: '/healthz', handler: () => json(200, { status: 'ok' }) },
       ],
-      { host: opts.webUiHost ?? opts.base.host, port: webUiPort, logger },
+      { host: opts.webUiHost ?? opts.base.host, port: webUiPort, logger, tls: uiTls },
     );
     const config = workerConfigFromConf(conf, {
       ...opts.base,
       port: env.address?.port ?? opts.base.port,
       webUiPort: http.port,
+      webUiScheme: http.scheme,
       nodeExecutable: process.execPath,
       // `flint:<entry>` main modules: this install's programs, in the form (sources or build) the worker runs from.
       flintHome: FLINT_HOME,

@@ -13,13 +13,13 @@ import { pino } from 'pino';
 import { isFlintError } from '../errors.ts';
 import { runExecutorBackend } from '../daemons/executor-backend.ts';
 import { logLevelFromEnv, type Logger } from '../util/logger.ts';
-import { EXECUTOR_USAGE, parseExecutorArgs, type ExecutorArgs } from './executor-args.ts';
+import { EXECUTOR_USAGE, parseExecutorArgs, type ExecutorCommandLine } from './executor-args.ts';
 
 const SECRET_VARIABLE = 'FLINT_AUTH_SECRET';
 const secret = process.env[SECRET_VARIABLE] || undefined;
 delete process.env[SECRET_VARIABLE];
 
-let args: ExecutorArgs;
+let args: ExecutorCommandLine;
 let logger: Logger;
 try {
   args = parseExecutorArgs(process.argv.slice(2), hostname());
@@ -55,5 +55,6 @@ const onParentGone =
         process.stdin.resume();
       };
 
-const code = await runExecutorBackend({ launch: { ...args, logUrls }, secret, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
+const { startupConf, ...launch } = args;
+const code = await runExecutorBackend({ launch: { ...launch, logUrls }, secret, startupConf, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
 process.exit(code);

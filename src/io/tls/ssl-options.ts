@@ -85,6 +85,19 @@ function readCertificates(found: Found): Buffer {
   return pem;
 }
 
+const SSL_KEY = /^(flint|spark)\.ssl\./;
+const PASSWORD_IN_CONF = /\.(keyPassword|privateKeyPassword|keyStorePassword|trustStorePassword)$/;
+
+/**
+ * The `flint.ssl.*` entries a process passes on to the executors and drivers it has started, so they dial and
+ * listen as it does (Spark's executor startup confs, `spark.ssl.*`). They are file paths and switches, never a
+ * password (`keyPasswordFile` is the path of the file that holds one); a password given in the conf is not
+ * passed on (it is refused at start anyway).
+ */
+export function sslConfToPassOn(conf: FlintConf): Array<[string, string]> {
+  return conf.entries().filter(([key]) => SSL_KEY.test(key) && !PASSWORD_IN_CONF.test(key));
+}
+
 /** `enabled` for the namespace: its own key, else `flint.ssl.enabled`, else false. */
 export function sslEnabled(conf: FlintConf, ns: SslNamespace): boolean {
   const found = lookup(conf, ns, 'enabled');
