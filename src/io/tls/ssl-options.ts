@@ -220,7 +220,8 @@ function checkTogether(
       throw new ConfigError(keys.ciphersFound.key, `${name(keys.ciphersFound, '')} names no cipher suite this Node supports (${reason})`);
     }
     const culprit = whichFile(options, keys);
-    throw new ConfigError(culprit?.key ?? 'flint.ssl', `${culprit ? `${culprit.key}=${culprit.value}` : 'the TLS settings'} cannot be used: ${reason}`);
+    const what = culprit === undefined ? '' : culprit === keys.keyFile ? ' (expected a PEM private key)' : ' (expected PEM certificates)';
+    throw new ConfigError(culprit?.key ?? 'flint.ssl', `${culprit ? `${culprit.key}=${culprit.value}` : 'the TLS settings'} cannot be used${what}: ${reason}`);
   }
 }
 

@@ -216,6 +216,26 @@ describe('RPC over TLS', { timeout: 60_000 }, () => {
       assert.equal(err.key, 'flint.ssl.trustedCaFile');
     });
 
+    test('a key file that is not a key, a wrong key password, a cipher list Node does not know', async () => {
+      const junk = join(dir, 'junk.key');
+      writeFileSync(junk, 'not a key\n');
+      const wrongPassword = join(dir, 'wrong-password');
+      writeFileSync(wrongPassword, 'not-the-password\n');
+      const cases: Array<[Record<string, string>, string, RegExp]> = [
+        [{ 'flint.ssl.keyFile': junk }, 'flint.ssl.keyFile', /expected a PEM private key/],
+        [{ 'flint.ssl.keyFile': certs.encryptedServerKeyFile, 'flint.ssl.keyPasswordFile': wrongPassword }, 'flint.ssl.keyPasswordFile', /cannot be decrypted/],
+        [{ 'flint.ssl.enabledAlgorithms': 'NO-SUCH-CIPHER' }, 'flint.ssl.enabledAlgorithms', /names no cipher suite/],
+        [{ 'flint.ssl.rpc.certFile': certs.caFile.replace('.pem', '.key') }, 'flint.ssl.rpc.certFile', /holds no PEM certificate/],
+      ];
+      for (const [extra, key, message] of cases) {
+        const err = await create(tlsConfPairs(certs, extra));
+        assert.ok(err instanceof ConfigError, `${JSON.stringify(extra)}: ${String(err)}`);
+        assert.equal(err.key, key);
+        assert.match(err.message, message);
+        assert.doesNotMatch(err.message, /not-the-password|test-key-pass/);
+      }
+    });
+
     test('a server without a key and certificate', async () => {
       const err = await create([['flint.ssl.enabled', 'true']]);
       assert.ok(err instanceof ConfigError);
