@@ -1,7 +1,9 @@
 // A cluster with TLS on (docs/security.md, "TLS"): a real master and worker started through the CLI with the
 // flint.ssl.* block, RPC with mutual TLS (flint.ssl.rpc.needClientAuth), web UIs over HTTPS, and an app run by
 // `flint submit` whose executors, started by the worker, dial their driver over TLS with the settings the
-// driver passed them. Certificates are made at run time (test/helpers/certs.ts).
+// driver passed them; then the same in cluster mode, with the driver started by the worker. Every process uses
+// the encrypted copy of the key with flint.ssl.keyPasswordFile, so the password file's path must travel too.
+// Certificates are made at run time (test/helpers/certs.ts).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -59,10 +61,14 @@ describe('a cluster with TLS on RPC (mutual) and on the web UIs', { timeout: 120
     certs = await makeTestCerts(dir);
     ca = readFileSync(certs.caFile, 'utf8');
     // The server certificate also allows client authentication: every process presents it.
-    tlsConf = tlsConfPairs(certs, { 'flint.ssl.rpc.needClientAuth': 'true' }).map(([k, v]) => `${k}=${v}`);
+    tlsConf = tlsConfPairs(certs, {
+      'flint.ssl.rpc.needClientAuth': 'true',
+      'flint.ssl.keyFile': certs.encryptedServerKeyFile,
+      'flint.ssl.keyPasswordFile': certs.keyPasswordFile,
+    }).map(([k, v]) => `${k}=${v}`);
     secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
     master = await startMaster(children, { label: 'tls master', secretFile, conf: tlsConf });
-    worker = await startWorker(children, { label: 'tls worker', masterUrl: master.url, secretFile, workDir: join(dir, 'work'), cores: 2, memory: '1g', conf: tlsConf });
+    worker = await startWorker(children, { label: 'tls worker', masterUrl: master.url, secretFile, workDir: join(dir, 'work'), cores: 2, memory: '2g', conf: tlsConf });
   });
 
   after(async () => {
@@ -92,11 +98,34 @@ describe('a cluster with TLS on RPC (mutual) and on the web UIs', { timeout: 120
   });
 
   test('an app submitted with the same block runs a job on executors that dial their driver over TLS', async () => {
-    const args = ['submit', '--master', master.url, '--conf', `flint.authenticate.secret.file=${secretFile}`, ...tlsConf.flatMap((c) => ['--conf', c])];
-    const app: ChildHandle = children.spawnNodeScript('src/cli/main.ts', [...args, '--total-executor-cores', '2', '--executor-memory', '256m', APP, 'sum', '20', '4', '0'], { label: 'tls app' });
-    const exit = await Promise.race([app.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), APP_TIMEOUT_MS).unref())]);
-    assert.ok(exit !== undefined, `the app did not finish:\n${app.stdoutLines.join('\n')}\n${app.stderr()}`);
-    assert.equal(exit.code, 0, app.stderr());
+    const app = await submit(['--total-executor-cores', '2', '--executor-memory', '256m', APP, 'sum', '20', '4', '0'], 'tls app');
     assert.ok(app.stdoutLines.includes('RESULT 380'), app.stdoutLines.join('\n'));
   });
+
+  test('cluster mode: the driver the worker starts listens and dials with TLS too', async () => {
+    const run = await submit(['--deploy-mode', 'cluster', '--conf', 'flint.driver.memory=256m', '--executor-memory', '256m', APP, 'sum', '10', '2', '0'], 'tls cluster app');
+    const driverId = /Driver successfully submitted as (driver-\S+)/.exec(run.stdoutLines.join('\n'))?.[1];
+    assert.ok(driverId, run.stdoutLines.join('\n'));
+    const stdoutFile = join(worker.workDir, driverId, 'stdout');
+    await waitFor(
+      async () => {
+        const status = await submit(['--status', driverId], 'status');
+        const text = status.stdoutLines.join('\n');
+        if (/is (FAILED|ERROR|KILLED)/.test(text)) assert.fail(`${text}\n${readFileSync(join(worker.workDir, driverId, 'stderr'), 'utf8')}`);
+        return /State of driver-\S+ is FINISHED/.test(text);
+      },
+      { timeoutMs: APP_TIMEOUT_MS, intervalMs: 500, what: `${driverId} to finish` },
+    );
+    assert.match(readFileSync(stdoutFile, 'utf8'), /RESULT 90/);
+  });
+
+  /** Runs `flint submit` with the TLS block and the secret; waits (bounded) for it to exit 0. */
+  async function submit(args: readonly string[], label: string): Promise<ChildHandle> {
+    const common = ['submit', '--master', master.url, '--conf', `flint.authenticate.secret.file=${secretFile}`, ...tlsConf.flatMap((c) => ['--conf', c])];
+    const child = children.spawnNodeScript('src/cli/main.ts', [...common, ...args], { label });
+    const exit = await Promise.race([child.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), APP_TIMEOUT_MS).unref())]);
+    assert.ok(exit !== undefined, `${label} did not finish:\n${child.stdoutLines.join('\n')}\n${child.stderr()}`);
+    assert.equal(exit.code, 0, child.stderr());
+    return child;
+  }
 });
