@@ -39,9 +39,13 @@ export interface SslOptions {
   readonly secureContext: SecureContextOptions;
 }
 
+/** Spark's name for the namespace of the master and worker UIs, accepted after `ui`. */
+const NAMESPACE_ALIASES: Readonly<Record<SslNamespace, readonly string[]>> = { rpc: ['rpc'], ui: ['ui', 'standalone'] };
+
 /** The keys of one setting in lookup order: namespace first, then the shared block; aliases after each. */
 function candidates(ns: SslNamespace, names: readonly string[]): string[] {
-  return [...names.map((n) => `flint.ssl.${ns}.${n}`), ...names.map((n) => `flint.ssl.${n}`)];
+  const scoped = NAMESPACE_ALIASES[ns].flatMap((space) => names.map((n) => `flint.ssl.${space}.${n}`));
+  return [...scoped, ...names.map((n) => `flint.ssl.${n}`)];
 }
 
 interface Found {

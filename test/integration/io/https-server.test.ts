@@ -79,5 +79,11 @@ describe('the UI server over HTTPS', { timeout: 30_000 }, () => {
     assert.equal(urlScheme(undefined), 'http');
     assert.equal(readSslOptions(new FlintConf(tlsConfPairs(certs, { 'flint.ssl.ui.enabled': 'false' })), 'ui', { listens: true }), undefined);
     assert.ok(readSslOptions(new FlintConf(tlsConfPairs(certs, { 'flint.ssl.ui.enabled': 'false' })), 'rpc', { listens: true }));
+    // Spark's spark.ssl.standalone.* (master and worker UIs) is read for the ui namespace, after flint.ssl.ui.*.
+    const standalone = new FlintConf(tlsConfPairs(certs, { 'spark.ssl.standalone.needClientAuth': 'true' }));
+    assert.equal(readSslOptions(standalone, 'ui', { listens: true })?.needClientAuth, true);
+    assert.equal(readSslOptions(standalone, 'rpc', { listens: true })?.needClientAuth, false);
+    standalone.set('flint.ssl.ui.needClientAuth', 'false');
+    assert.equal(readSslOptions(standalone, 'ui', { listens: true })?.needClientAuth, false);
   });
 });
