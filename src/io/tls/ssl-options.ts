@@ -116,21 +116,7 @@ export function sslEnabled(conf: FlintConf, ns: SslNamespace): boolean {
 export function readSslOptions(conf: FlintConf, ns: SslNamespace, { listens }: { listens: boolean }): SslOptions | undefined {
   if (!sslEnabled(conf, ns)) return undefined;
   const where = `flint.ssl.${ns}`;
-  for (const name of ['keyPassword', 'privateKeyPassword', 'keyStorePassword', 'trustStorePassword']) {
-    const found = lookup(conf, ns, name);
-    if (found !== undefined) {
-      throw new ConfigError(
-        found.key,
-        `${found.key} is not read: Flint takes no password in its configuration; put the private key's password in a file readable only by this user and set flint.ssl.keyPasswordFile`,
-      );
-    }
-  }
-  for (const name of ['keyStore', 'trustStore']) {
-    const found = lookup(conf, ns, name);
-    if (found !== undefined) {
-      throw new ConfigError(found.key, `${found.key}: Flint reads PEM files, not Java key stores; set flint.ssl.keyFile, flint.ssl.certFile and flint.ssl.trustedCaFile`);
-    }
-  }
+  refuseSparkOnlyKeys(conf, ns);
   const keyFile = lookup(conf, ns, 'keyFile', 'privateKey');
   const certFile = lookup(conf, ns, 'certFile', 'certChain');
   const caFile = lookup(conf, ns, 'trustedCaFile');
@@ -174,6 +160,25 @@ export function readSslOptions(conf: FlintConf, ns: SslNamespace, { listens }: {
     minVersion,
     secureContext,
   };
+}
+
+/** Spark's password keys and Java key stores: refused with what to set instead (the value is never shown). */
+function refuseSparkOnlyKeys(conf: FlintConf, ns: SslNamespace): void {
+  for (const name of ['keyPassword', 'privateKeyPassword', 'keyStorePassword', 'trustStorePassword']) {
+    const found = lookup(conf, ns, name);
+    if (found !== undefined) {
+      throw new ConfigError(
+        found.key,
+        `${found.key} is not read: Flint takes no password in its configuration; put the private key's password in a file readable only by this user and set flint.ssl.keyPasswordFile`,
+      );
+    }
+  }
+  for (const name of ['keyStore', 'trustStore']) {
+    const found = lookup(conf, ns, name);
+    if (found !== undefined) {
+      throw new ConfigError(found.key, `${found.key}: Flint reads PEM files, not Java key stores; set flint.ssl.keyFile, flint.ssl.certFile and flint.ssl.trustedCaFile`);
+    }
+  }
 }
 
 function protocolOf(conf: FlintConf, ns: SslNamespace): TlsVersion {

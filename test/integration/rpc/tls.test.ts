@@ -226,6 +226,8 @@ describe('RPC over TLS', { timeout: 60_000 }, () => {
         [{ 'flint.ssl.keyFile': certs.encryptedServerKeyFile, 'flint.ssl.keyPasswordFile': wrongPassword }, 'flint.ssl.keyPasswordFile', /cannot be decrypted/],
         [{ 'flint.ssl.enabledAlgorithms': 'NO-SUCH-CIPHER' }, 'flint.ssl.enabledAlgorithms', /names no cipher suite/],
         [{ 'flint.ssl.rpc.certFile': certs.caFile.replace('.pem', '.key') }, 'flint.ssl.rpc.certFile', /holds no PEM certificate/],
+        // Spark's spelling is read too (spark.ssl.* for flint.ssl.*), and a Java key store is refused with what to set.
+        [{ 'spark.ssl.keyStore': '/etc/spark/keystore.jks' }, 'flint.ssl.keyStore', /PEM files, not Java key stores/],
       ];
       for (const [extra, key, message] of cases) {
         const err = await create(tlsConfPairs(certs, extra));
