@@ -132,6 +132,6 @@ function inboundReason(err: NodeJS.ErrnoException, ssl: SslOptions): string {
   if (/PEER_DID_NOT_RETURN_A_CERTIFICATE|CERTIFICATE_REQUIRED/.test(code)) return 'the peer sent no certificate, and flint.ssl.needClientAuth is true here';
   if (UNTRUSTED.has(code)) return `the peer's certificate is not signed by a CA in ${trusted(ssl)}`;
   if (/UNSUPPORTED_PROTOCOL|VERSION_TOO_LOW/.test(code)) return `the peer offers only TLS versions older than ${ssl.minVersion} (flint.ssl.protocol)`;
-  if (code === 'ERR_SSL_SSL_HANDSHAKE_TIMEOUT' || /timed? ?out/i.test(err.message)) return 'the peer did not finish the TLS handshake in time';
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT' || /timed? ?out/i.test(err.message)) return 'the peer did not finish the TLS handshake in time';
   return err.message;
 }
