@@ -8,8 +8,8 @@
 // a trust store, the CA; Flint always checks both and has no switch to skip them (docs/security.md, "TLS").
 
 import { isIP, createServer as createTcpServer, connect as connectTcp, type Server, type Socket } from 'node:net';
-import { connect as connectTls, createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import type { SslOptions } from '../io/tls/ssl-options.ts';
+import type { TLSSocket } from 'node:tls';
+import { tlsModule, type SslOptions } from '../io/tls/ssl-options.ts';
 import type { Logger } from '../util/logger.ts';
 
 export interface RpcTransport {
@@ -54,7 +54,7 @@ export function rpcTransport(ssl: SslOptions | undefined, handshakeTimeoutMs: nu
   return {
     kind: 'tls',
     createServer: (onSocket) => {
-      const server = createTlsServer({
+      const server = tlsModule().createServer({
         ...ssl.secureContext,
         requestCert: ssl.needClientAuth,
         rejectUnauthorized: ssl.needClientAuth,
@@ -71,7 +71,7 @@ export function rpcTransport(ssl: SslOptions | undefined, handshakeTimeoutMs: nu
       return server;
     },
     connect: (host, port) => {
-      const socket = connectTls({
+      const socket = tlsModule().connect({
         ...ssl.secureContext,
         host,
         port,

@@ -12,7 +12,8 @@
 
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type * as NodeTls from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
 import type { FlintConf } from '../../conf/flint-conf.ts';
 import { ConfigError } from '../../errors.ts';
 
@@ -100,6 +101,11 @@ const PASSWORD_IN_CONF = /\.(keyPassword|privateKeyPassword|keyStorePassword|tru
  */
 export function sslConfToPassOn(conf: FlintConf): Array<[string, string]> {
   return conf.entries().filter(([key]) => SSL_KEY.test(key) && !PASSWORD_IN_CONF.test(key));
+}
+
+/** node:tls, loaded only when TLS is on: every process reads these settings, and most have TLS off. */
+export function tlsModule(): typeof NodeTls {
+  return process.getBuiltinModule('node:tls');
 }
 
 /** `enabled` for the namespace: its own key, else `flint.ssl.enabled`, else false. */
@@ -214,7 +220,7 @@ function checkTogether(
   keys: { keyFile?: Found | undefined; certFile?: Found | undefined; caFile?: Found | undefined; passwordFile?: Found | undefined; ciphersFound?: Found | undefined },
 ): void {
   try {
-    createSecureContext(options);
+    tlsModule().createSecureContext(options);
   } catch (err) {
     const e = err as Error & { code?: string; library?: string; reason?: string };
     const reason = e.reason ?? e.message;
@@ -247,7 +253,7 @@ function whichFile(
   for (const [found, partial] of tries) {
     if (found === undefined) continue;
     try {
-      createSecureContext(partial);
+      tlsModule().createSecureContext(partial);
     } catch {
       return found;
     }
