@@ -30,6 +30,7 @@ import { rangeSources, sliceBounds } from './partitions.ts';
 import { launchContext } from './launch-context.ts';
 import { ConsoleProgressBar } from './progress-bar.ts';
 import { appMainPath, installSignalHandlers, trackContext } from './run-app.ts';
+import { sslConfToPassOn } from '../io/tls/ssl-options.ts';
 
 /** The module that `import … from 'flint'` means inside the bundle executors load. */
 const REMOTE_API = sourcePath('src/api/remote.ts');
@@ -161,7 +162,12 @@ export class FlintContext {
     });
     const executorCommand = {
       mainModule: 'flint:executor',
-      arguments: ['--driver-url', runtime.schedulerUrl, '--executor-id', '{{EXECUTOR_ID}}', '--hostname', '{{HOSTNAME}}', '--cores', '{{CORES}}', '--app-id', '{{APP_ID}}', '--worker-url', '{{WORKER_URL}}'],
+      arguments: [
+        ...['--driver-url', runtime.schedulerUrl, '--executor-id', '{{EXECUTOR_ID}}', '--hostname', '{{HOSTNAME}}', '--cores', '{{CORES}}'],
+        ...['--app-id', '{{APP_ID}}', '--worker-url', '{{WORKER_URL}}'],
+        // The executor dials this driver before it can ask for the app's conf: it needs the TLS block first.
+        ...sslConfToPassOn(conf).flatMap(([key, value]) => ['--conf', `${key}=${value}`]),
+      ],
       environment: {} as Record<string, string>, // executors get their key from their worker, never from here
       nodeOptions,
     };

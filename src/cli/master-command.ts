@@ -41,8 +41,8 @@ export function masterCommand(flintHome: string, env: Env = process.env): Comman
         throw err;
       });
       logger.info(
-        { masterUrl: daemon.masterUrl, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, recoveryMode: mode },
-        `Master started at ${daemon.masterUrl} (web UI http://${publicHost}:${daemon.webUiPort})`,
+        { masterUrl: daemon.masterUrl, webUiUrl: daemon.webUiUrl, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, recoveryMode: mode },
+        `Master started at ${daemon.masterUrl} (web UI ${daemon.webUiUrl})`,
       );
       signals.attach(daemon);
       process.exitCode = await daemon.exited;

@@ -20,6 +20,7 @@ import { MasterReplies, type ClientToMaster, type DriverDescription, type Master
 import { LIMITS, type IntRange } from '../protocol/limits.ts';
 import { formatRpcAddress, parseMasterUrls, RpcEnv } from '../rpc/index.ts';
 import { silentLogger } from '../util/logger.ts';
+import { sslConfToPassOn } from '../io/tls/ssl-options.ts';
 import { collect, parseIntIn, type Env } from './daemon-options.ts';
 
 interface SubmitFlags {
@@ -126,7 +127,9 @@ async function submitDriver(conf: FlintConf, master: string, appPath: string, ar
     renameSync(temp, bundlePath);
   }
   if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
-  const confArgs = conf.withoutSecrets().flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
+  // flint.ssl.keyPasswordFile looks secret by its name but is a path: the driver needs it to read its key.
+  const passed = new Map([...conf.withoutSecrets(), ...sslConfToPassOn(conf)]);
+  const confArgs = [...passed].flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
   const description: DriverDescription = {
     appResource: pathToFileURL(bundlePath).href,
     memoryMb: conf.getMemoryMb('flint.driver.memory', '1g'),

@@ -37,6 +37,8 @@ export interface ExecutorBackendOptions {
    * it on stdin; undefined when the cluster does not authenticate.
    */
   readonly credential: Credential | undefined;
+  /** `--conf` pairs from the command line (the driver's flint.ssl.* block): they win over the app's conf. */
+  readonly startupConf?: ReadonlyArray<readonly [string, string]> | undefined;
   readonly logger: Logger;
   /** The executor's directory (`<workDir>/<appId>/<execId>/`); code is cached in `<workDir>/../code`. */
   readonly workDir: string;
@@ -57,9 +59,14 @@ const ENDPOINT_NAME = 'Executor';
 type AppConfig = Static<typeof AppConfigResponse>;
 type Bootstrap = { readonly ok: true; readonly response: AppConfig } | { readonly ok: false; readonly error: string };
 
-/** The RPC settings an env of this executor uses: never authentication from the app's conf (see executorEnv). */
-function rpcConf(appConf: Readonly<Record<string, string>>): FlintConf {
+/**
+ * The RPC settings an env of this executor uses: never authentication from the app's conf (see executorEnv); TLS
+ * from the command line's startup conf, which wins over the app's (Spark applies executor startup confs the same
+ * way).
+ */
+function rpcConf(appConf: Readonly<Record<string, string>>, opts: ExecutorBackendOptions): FlintConf {
   const entries = Object.entries(appConf).filter(([key]) => !/^(flint|spark)\.authenticate/.test(key));
+  for (const [key, value] of opts.startupConf ?? []) entries.push([key, value]);
   entries.push(['flint.authenticate', 'false']);
   return new FlintConf(entries);
 }
@@ -79,7 +86,7 @@ function executorEnv(name: string, conf: FlintConf, opts: ExecutorBackendOptions
 /** Asks the driver for the application's config over a throwaway env; retries only connection failures. */
 async function bootstrap(opts: ExecutorBackendOptions): Promise<Bootstrap> {
   const { launch: args, logger } = opts;
-  const env = await executorEnv('flintExecutorBootstrap', rpcConf({}), opts);
+  const env = await executorEnv('flintExecutorBootstrap', rpcConf({}, opts), opts);
   try {
     const driver = env.endpointRef<ExecutorToDriver>(args.driverUrl);
     for (let attempt = 1; ; attempt++) {
@@ -111,7 +118,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
   let killTimeoutMs = 0;
   if (boot.ok) {
     try {
-      const conf = rpcConf(boot.response.conf);
+      const conf = rpcConf(boot.response.conf, opts);
       killTimeoutMs = conf.getDurationMs(KILL_TIMEOUT_KEY, KILL_TIMEOUT_DEFAULT, 's');
       env = await executorEnv('flintExecutor', conf, opts);
     } catch (err) {
@@ -120,7 +127,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     }
   }
   // Without a usable config the machine still runs, to exit through its own path (AppConfigFailed).
-  env ??= await executorEnv('flintExecutor', rpcConf({}), opts);
+  env ??= await executorEnv('flintExecutor', rpcConf({}, opts), opts);
   const machine = new ExecutorMachine(
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
     { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, tasksPerCore: TASKS_PER_THREAD },

@@ -12,6 +12,8 @@ export interface MasterPorts {
   readonly publicHost: string;
   readonly port: number;
   readonly webUiPort: number;
+  /** `https` when the web UI speaks TLS (flint.ssl.ui). Default http. */
+  readonly webUiScheme?: 'http' | 'https';
 }
 
 export function masterConfigFromConf(conf: FlintConf, ports: MasterPorts): MasterConfig {
@@ -34,7 +36,7 @@ export function masterConfigFromConf(conf: FlintConf, ports: MasterPorts): Maste
     webUiPort: ports.webUiPort,
     masterUrl: `flint://${hostPort(ports.port)}`,
     masterAddress: `flint://Master@${hostPort(ports.port)}`,
-    masterWebUiUrl: `http://${hostPort(ports.webUiPort)}`,
+    masterWebUiUrl: `${ports.webUiScheme ?? 'http'}://${hostPort(ports.webUiPort)}`,
     workerTimeoutMs,
     deadWorkerPersistence: conf.getInt('flint.dead.worker.persistence', 15, { min: 0 }),
     spreadOutApps: conf.getBoolean(spreadOutKey, true),

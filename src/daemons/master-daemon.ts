@@ -7,6 +7,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { readSslOptions } from '../io/tls/ssl-options.ts';
 import {
   EMPTY_PERSISTED_STATE,
   MasterMachine,
@@ -58,12 +59,15 @@ export interface MasterDaemon {
   readonly rpcPort: number;
   readonly webUiPort: number;
   readonly masterUrl: string;
+  /** The web UI's URL as given to workers and apps: `https://` when flint.ssl.ui is on. */
+  readonly webUiUrl: string;
   readonly exited: Promise<number>;
   shutdown(reason: string): Promise<number>;
 }
 
 export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<MasterDaemon> {
   const { conf, logger } = opts;
+  const uiTls = readSslOptions(conf, 'ui', { listens: true }); // checked before anything listens
   const keyring = masterKeyring(readRpcSettings(conf));
   const env = await RpcEnv.create({ name: 'flintMaster', host: opts.host, port: opts.port, conf, logger, keyring });
   const ui: { machine?: MasterMachine } = {};
@@ -81,13 +85,14 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
           handler: () => (state().recoveryState === 'ALIVE' ? json(200, { status: 'ALIVE' }) : json(503, { status: state().recoveryState })),
         },
       ],
-      { host: opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, LIMITS.bindPort), logger },
+      { host: opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, LIMITS.bindPort), logger, tls: uiTls },
     );
     const config = masterConfigFromConf(conf, {
       host: opts.host,
       publicHost: opts.publicHost ?? opts.host,
       port: env.address?.port ?? opts.port,
       webUiPort: http.port,
+      webUiScheme: http.scheme,
     });
     const machine = new MasterMachine(config, { nextInt: (max) => randomInt(0, max) });
     ui.machine = machine;
@@ -97,6 +102,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       rpcPort: env.address?.port ?? 0,
       webUiPort: http.port,
       masterUrl: config.masterUrl,
+      webUiUrl: config.masterWebUiUrl,
       exited: runtime.exited,
       shutdown: (reason) => runtime.shutdown(reason),
     };

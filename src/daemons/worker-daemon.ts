@@ -12,6 +12,7 @@ import { ConfigError, RpcTimeoutError } from '../errors.ts';
 import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
+import { readSslOptions } from '../io/tls/ssl-options.ts';
 import type { ProcessExit } from '../ports/process-launcher.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { MasterReplies, MasterToWorker } from '../protocol/messages.ts';
@@ -52,6 +53,7 @@ const SAFE_PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<WorkerDaemon> {
   const { conf, logger } = opts;
+  const uiTls = readSslOptions(conf, 'ui', { listens: true }); // checked before anything listens
   const env = await RpcEnv.create({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger });
   let http: StartedHttpServer | undefined;
   try {
@@ -62,12 +64,13 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
         { method: 'GET', path: '/json', handler: () => json(200, workerJson((ui.machine as WorkerMachine).snapshot(), Date.now())) },
         { method: 'GET', path: '/healthz', handler: () => json(200, { status: 'ok' }) },
       ],
-      { host: opts.webUiHost ?? opts.base.host, port: webUiPort, logger },
+      { host: opts.webUiHost ?? opts.base.host, port: webUiPort, logger, tls: uiTls },
     );
     const config = workerConfigFromConf(conf, {
       ...opts.base,
       port: env.address?.port ?? opts.base.port,
       webUiPort: http.port,
+      webUiScheme: http.scheme,
       nodeExecutable: process.execPath,
       // `flint:<entry>` main modules: this install's programs, in the form (sources or build) the worker runs from.
       flintHome: FLINT_HOME,
@@ -339,7 +342,10 @@ async function modifiedSince(dir: string, sinceMs: number, budget: number): Prom
   return stack.length > 0; // walk cut short: keep the directory
 }
 
-/** The worker's environment for children, without Flint's own secret (children get it only if conf says so). */
+/**
+ * The worker's environment for children, without a FLINT_AUTH_SECRET an operator may have set there: children
+ * get their own credential on stdin, never the cluster secret.
+ */
 function processEnv(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'FLINT_AUTH_SECRET') out[k] = v;

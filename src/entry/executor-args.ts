@@ -3,6 +3,8 @@
 // on is passed in. A bad or missing argument is a ConfigError naming the flag.
 
 import { parseArgs } from 'node:util';
+import { isSecretKey } from '../conf/flint-conf.ts';
+import { parseConfPair } from '../conf/load-conf.ts';
 import { ConfigError } from '../errors.ts';
 import type { ExecutorLaunchArgs } from '../executor/index.ts';
 import { LIMITS, outOfRange } from '../protocol/limits.ts';
@@ -15,9 +17,18 @@ import { isClientEnvId, parseEndpointAddress } from '../rpc/address.ts';
  */
 export type ExecutorArgs = Omit<ExecutorLaunchArgs, 'executorAddress' | 'logUrls'>;
 
+/**
+ * The command line: the arguments, and `--conf key=value` pairs the driver passes for the executor's own RPC
+ * envs before it can ask for the application's conf (Spark's executor startup confs): the `flint.ssl.*` block.
+ * Only `flint.ssl.*` (or `spark.ssl.*`) keys are taken; a secret never travels on a command line.
+ */
+export interface ExecutorCommandLine extends ExecutorArgs {
+  readonly startupConf?: ReadonlyArray<readonly [string, string]>;
+}
+
 export const EXECUTOR_USAGE = `usage: node src/entry/executor.ts --driver-url flint://CoarseGrainedScheduler@HOST:PORT
          --executor-id ID --cores N --app-id APP_ID [--hostname HOST] [--worker-url flint://Worker@HOST:PORT]
-The secret for flint.authenticate comes from the environment variable FLINT_AUTH_SECRET.`;
+Its credential, when the cluster authenticates, is the first line on stdin, written there by the worker.`;
 
 /** Longest id the wire schemas accept (task-messages.ts `Id`). */
 const MAX_ID_CHARS = 512;
@@ -39,11 +50,20 @@ function id(flag: string, value: string | undefined): string {
   return value;
 }
 
+function startupPair(pair: string): [string, string] {
+  const [key, value] = parseConfPair(pair);
+  if (!/^(flint|spark)\.ssl\./.test(key) || isSecretKey(key.replace(/PasswordFile$/, ''))) {
+    throw new ConfigError('--conf', `--conf ${key}: an executor takes only flint.ssl.* settings on its command line (no secrets); the rest comes from the driver`);
+  }
+  return [key, value];
+}
+
 /** Parses `argv` (without node and the script). Throws ConfigError with a message naming the flag. */
-export function parseExecutorArgs(argv: readonly string[], localHostname: string): ExecutorArgs {
+export function parseExecutorArgs(argv: readonly string[], localHostname: string): ExecutorCommandLine {
   let values: Record<string, string | undefined>;
+  let confPairs: string[] | undefined;
   try {
-    ({ values } = parseArgs({
+    const { values: parsed } = parseArgs({
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -56,8 +76,11 @@ export function parseExecutorArgs(argv: readonly string[], localHostname: string
         'worker-url': { type: 'string' },
         // Spark's flag for {{RESOURCE_PROFILE_ID}}; Flint has only the default profile (0).
         resourceProfileId: { type: 'string' },
+        conf: { type: 'string', multiple: true },
       },
-    }) as { values: Record<string, string | undefined> });
+    }) as { values: Record<string, string | string[] | undefined> };
+    confPairs = parsed['conf'] as string[] | undefined;
+    values = Object.fromEntries(Object.entries(parsed).filter(([key]) => key !== 'conf')) as Record<string, string | undefined>;
   } catch (err) {
     throw new ConfigError('arguments', (err as Error).message);
   }
@@ -84,5 +107,6 @@ export function parseExecutorArgs(argv: readonly string[], localHostname: string
     cores,
     appId: id('--app-id', values['app-id']),
     ...(workerUrl === undefined ? {} : { workerUrl: endpointUrl('--worker-url', workerUrl) }),
+    ...(confPairs === undefined ? {} : { startupConf: confPairs.map(startupPair) }),
   };
 }

@@ -16,9 +16,9 @@ import { runExecutorBackend } from '../daemons/executor-backend.ts';
 import { readCredentialLine } from '../io/child-process/credential-line.ts';
 import type { Credential } from '../rpc/auth.ts';
 import { logLevelFromEnv, type Logger } from '../util/logger.ts';
-import { EXECUTOR_USAGE, parseExecutorArgs, type ExecutorArgs } from './executor-args.ts';
+import { EXECUTOR_USAGE, parseExecutorArgs, type ExecutorCommandLine } from './executor-args.ts';
 
-let args: ExecutorArgs;
+let args: ExecutorCommandLine;
 let logger: Logger;
 try {
   args = parseExecutorArgs(process.argv.slice(2), hostname());
@@ -64,5 +64,6 @@ const onParentGone =
         process.stdin.resume();
       };
 
-const code = await runExecutorBackend({ launch: { ...args, logUrls }, credential, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
+const { startupConf, ...launch } = args;
+const code = await runExecutorBackend({ launch: { ...launch, logUrls }, credential, startupConf, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
 process.exit(code);

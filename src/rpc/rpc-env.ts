@@ -8,8 +8,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { FlintConf } from '../conf/flint-conf.ts';
+import { readSslOptions } from '../io/tls/ssl-options.ts';
 import {
   ConfigError,
   EndpointNotFoundError,
@@ -39,6 +40,7 @@ import { keyringOf } from './handshake.ts';
 import type { CallContext, ReplyContext, RpcEndpoint } from './endpoint.ts';
 import { RpcEndpointRef, type AskOptions, type RefTransport } from './endpoint-ref.ts';
 import { Inbox } from './inbox.ts';
+import { rpcTransport, type RpcTransport } from './transport.ts';
 import { Kind, type Envelope } from './wire.ts';
 
 export interface RpcEnvOptions {
@@ -182,6 +184,7 @@ export class RpcEnv implements RefTransport {
   readonly #credential: Credential | undefined;
   readonly #keyring: Keyring | undefined;
   readonly #server: Server | undefined;
+  readonly #transport: RpcTransport;
   readonly #endpoints = new Map<string, Hosted>();
   readonly #connections = new Map<EnvId, Connection>();
   readonly #all = new Set<Connection>();
@@ -193,8 +196,15 @@ export class RpcEnv implements RefTransport {
   readonly #idleTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  private constructor(opts: RpcEnvOptions, settings: RpcSettings, server: Server | undefined, address: RpcAddress | undefined) {
+  private constructor(
+    opts: RpcEnvOptions,
+    settings: RpcSettings,
+    transport: RpcTransport,
+    server: Server | undefined,
+    address: RpcAddress | undefined,
+  ) {
     this.name = opts.name;
+    this.#transport = transport;
     this.conf = opts.conf ?? new FlintConf();
     this.settings = settings;
     this.#server = server;
@@ -207,7 +217,6 @@ export class RpcEnv implements RefTransport {
     this.#credential = ownKey === undefined ? undefined : { principal: this.principal, key: ownKey };
     this.#keyring = opts.keyring ?? keyringOf(settings.secret);
     this.#limiter = new LogLimiter(this.#logger);
-    server?.on('connection', (socket) => this.#accept(socket));
     if (!opts.clientMode) {
       const every = Math.max(50, Math.min(settings.networkTimeoutMs / 4, 30_000));
       this.#idleTimer = setInterval(() => this.#closeIdleConnections(), every);
@@ -217,10 +226,15 @@ export class RpcEnv implements RefTransport {
 
   /** Creates an env; a server env is listening when the promise resolves. */
   static async create(opts: RpcEnvOptions): Promise<RpcEnv> {
-    const settings = readRpcSettings(opts.conf ?? new FlintConf(), opts.coalesceWritesByDefault);
-    if (opts.clientMode) return new RpcEnv(opts, settings, undefined, undefined);
+    const conf = opts.conf ?? new FlintConf();
+    const settings = readRpcSettings(conf, opts.coalesceWritesByDefault);
+    // TLS (flint.ssl.rpc.*): files are read and checked here, so a bad block fails before anything listens.
+    const ssl = readSslOptions(conf, 'rpc', { listens: opts.clientMode !== true });
+    const transport = rpcTransport(ssl, Math.min(settings.connectTimeoutMs, MAX_TIMER_MS), (opts.logger ?? silentLogger).child({ rpcEnv: opts.name }));
+    if (opts.clientMode) return new RpcEnv(opts, settings, transport, undefined, undefined);
     const host = opts.host ?? '127.0.0.1';
-    const server = createServer({ noDelay: true });
+    const holder: { env?: RpcEnv } = {};
+    const server = transport.createServer((socket) => (holder.env ? holder.env.#accept(socket) : socket.destroy()));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port: opts.port ?? 0, host, backlog: settings.listenBacklog }, () => {
@@ -232,7 +246,8 @@ export class RpcEnv implements RefTransport {
     });
     const bound = server.address();
     const port = typeof bound === 'object' && bound !== null ? bound.port : 0;
-    return new RpcEnv(opts, settings, server, { host: opts.advertiseHost ?? host, port });
+    holder.env = new RpcEnv(opts, settings, transport, server, { host: opts.advertiseHost ?? host, port });
+    return holder.env;
   }
 
   // ---- endpoints -------------------------------------------------------------------------------------
@@ -434,7 +449,7 @@ export class RpcEnv implements RefTransport {
     if (existing && !existing.isClosed) return existing;
     if (isClientEnvId(env)) return undefined;
     const { host, port } = parseRpcAddress(env);
-    const socket = connect({ host, port, noDelay: true });
+    const socket = this.#transport.connect(host, port);
     const conn = new Connection(this.#connectionOptions(socket, 'client', env));
     this.#connections.set(env, conn);
     this.#all.add(conn);

@@ -27,6 +27,8 @@ export interface WorkerConfig {
   readonly port: number;
   /** The bound web UI port. */
   readonly webUiPort: number;
+  /** `https` when the web UI speaks TLS (flint.ssl.ui): the scheme of the web UI URL and the log URLs. */
+  readonly webUiScheme: 'http' | 'https';
   /** `SPARK_PUBLIC_DNS`: the host name put in the web UI URL. Defaults to `host`. */
   readonly publicAddress: string;
   readonly cores: number;
@@ -82,6 +84,7 @@ export type WorkerConfigInput = Pick<WorkerConfig, Required_> &
 
 export const WORKER_CONFIG_DEFAULTS = {
   webUiPort: 8081,
+  webUiScheme: 'http',
   workerTimeoutMs: 60_000,
   initialRegistrationRetries: 6,
   totalRegistrationRetries: 16,

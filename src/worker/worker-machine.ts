@@ -58,7 +58,7 @@ export class WorkerMachine {
     this.#state = {
       workerId: config.workerId ?? generateWorkerId(options.now, config.host, config.port),
       workerAddress: workerEndpointAddress(config.host, config.port),
-      workerWebUiUrl: `http://${config.publicAddress}:${config.webUiPort}`,
+      workerWebUiUrl: `${config.webUiScheme}://${config.publicAddress}:${config.webUiPort}`,
       phase: 'created',
       registered: false,
       connected: false,

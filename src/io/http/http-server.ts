@@ -3,6 +3,10 @@
 // Unknown paths get 404 and wrong methods 405, each with a JSON body naming what was wrong. A handler that
 // throws gets a 500 with a generic body (the details go to the log, not to the client). HEAD is answered
 // for every GET route. No route here starts a process.
+//
+// With `tls` (flint.ssl.ui.*, see src/io/tls/ssl-options.ts) the server speaks HTTPS only, and with
+// needClientAuth it asks every client for a certificate signed by a trusted CA. URLs given out for the port
+// must then say https (`urlScheme`).
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
@@ -10,6 +14,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 // loads undici (fetch) too: 20–45 ms of every daemon's start. The CommonJS object avoids that.
 const { createServer } = process.getBuiltinModule('node:http');
 import type { Logger } from '../../util/logger.ts';
+import type { SslOptions } from '../tls/ssl-options.ts';
 
 export interface HttpResult {
   readonly status: number;
@@ -28,6 +33,8 @@ export interface HttpRoute {
 export interface StartedHttpServer {
   readonly server: Server;
   readonly port: number;
+  /** `https` when the server speaks TLS. */
+  readonly scheme: 'http' | 'https';
   close(): Promise<void>;
 }
 
@@ -40,11 +47,25 @@ export function json(status: number, body: unknown): HttpResult {
   return { status, body };
 }
 
+/** `https` with TLS settings, `http` without: the scheme of URLs that name a server started with them. */
+export function urlScheme(tls: SslOptions | undefined): 'http' | 'https' {
+  return tls === undefined ? 'http' : 'https';
+}
+
 export async function startHttpServer(
   routes: readonly HttpRoute[],
-  { host, port, logger }: { host: string; port: number; logger: Logger },
+  { host, port, logger, tls }: { host: string; port: number; logger: Logger; tls?: SslOptions | undefined },
 ): Promise<StartedHttpServer> {
-  const server = createServer((req, res) => void serve(routes, req, res, logger));
+  const handler = (req: IncomingMessage, res: ServerResponse): void => void serve(routes, req, res, logger);
+  const server: Server =
+    tls === undefined
+      ? createServer(handler)
+      : process.getBuiltinModule('node:https').createServer(
+          { ...tls.secureContext, requestCert: tls.needClientAuth, rejectUnauthorized: tls.needClientAuth },
+          handler,
+        );
+  // A browser that does not trust the certificate hangs up mid-handshake: worth a debug line, not a warning.
+  server.on('tlsClientError', (err: Error) => logger.debug({ err: err.message }, 'an HTTPS client failed the TLS handshake'));
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -60,6 +81,7 @@ export async function startHttpServer(
   return {
     server,
     port: bound,
+    scheme: urlScheme(tls),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -39,6 +39,9 @@ test('refusals are ConfigErrors naming the flag', () => {
     [[...REQUIRED, '--resourceProfileId', '2'], '--resourceProfileId', /only the default profile 0/],
     [[...REQUIRED, '--hostname', ''], '--hostname', /must not be empty/],
     [[...REQUIRED, 'extra'], 'arguments', /extra/],
+    [[...REQUIRED, '--conf', 'flint.executor.memory=1g'], '--conf', /only flint\.ssl\.\* settings/],
+    [[...REQUIRED, '--conf', 'flint.ssl.keyPassword=hunter2'], '--conf', /no secrets/],
+    [[...REQUIRED, '--conf', 'novalue'], '--conf', /expected key=value/],
   ];
   for (const [argv, key, message] of cases) {
     assert.throws(
@@ -47,4 +50,17 @@ test('refusals are ConfigErrors naming the flag', () => {
       `${argv.join(' ').slice(0, 120)} → ${key}`,
     );
   }
+});
+
+test('--conf carries the driver\'s flint.ssl.* block (paths, switches, the password file\'s path), in order', () => {
+  const args = parseExecutorArgs(
+    [...REQUIRED, '--conf', 'flint.ssl.enabled=true', '--conf', 'spark.ssl.rpc.trustedCaFile=/etc/flint/ca.pem', '--conf', 'flint.ssl.keyPasswordFile=/etc/flint/pw'],
+    'h',
+  );
+  assert.deepEqual(args.startupConf, [
+    ['flint.ssl.enabled', 'true'],
+    ['spark.ssl.rpc.trustedCaFile', '/etc/flint/ca.pem'],
+    ['flint.ssl.keyPasswordFile', '/etc/flint/pw'],
+  ]);
+  assert.equal(parseExecutorArgs(REQUIRED, 'h').startupConf, undefined);
 });
