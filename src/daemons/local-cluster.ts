@@ -64,7 +64,15 @@ export class LocalCluster {
     try {
       const common = ['--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...(opts.conf ?? []).flatMap((c) => ['--conf', c])];
       // The master's port is chosen here so that the workers can start at the same time as the master; they
-      // retry every 20–60 ms (flint.worker.registrationRetryInterval=40ms) until it listens.
+      // retry every 20–60 ms (flint.worker.registrationRetryInterval=40ms) until it listens, for as long as the
+      // cluster may take to start: on a loaded machine the master can take seconds, and a worker past its quick
+      // retries would wait 30–90 s for the next one.
+      const quickRetries = Math.ceil(timeoutMs / 20);
+      const retryConf = [
+        ...['--conf', 'flint.worker.registrationRetryInterval=40ms'],
+        ...['--conf', `flint.worker.initialRegistrationRetries=${quickRetries}`],
+        ...['--conf', `flint.worker.maxRegistrationRetries=${quickRetries + 10}`],
+      ];
       const port = await freePort();
       cluster.masterUrl = `flint://127.0.0.1:${port}`;
       const started = (): boolean => true;
@@ -75,7 +83,7 @@ export class LocalCluster {
         starting.push(
           cluster.#spawn(
             `worker-${i + 1}`,
-            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, '--conf', 'flint.worker.registrationRetryInterval=40ms', ...common],
+            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, ...retryConf, ...common],
             timeoutMs,
             registered,
           ),

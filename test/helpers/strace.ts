@@ -18,6 +18,7 @@ export interface TracedWrite {
   readonly file: string;
   /** strace's description of the descriptor: `TCP:[a->b]`, `pipe:[n]`, a path, … */
   readonly target: string;
+  /** `pipe`: a pipe or a Unix socket pair, the stdio channels between a parent and its child (Node's `pipe`). */
   readonly kind: 'tcp' | 'pipe' | 'file' | 'other';
   readonly data: Buffer;
 }
@@ -43,7 +44,7 @@ export function decodeStraceWrites(dir: string): TracedWrite[] {
 
 function kindOf(target: string): TracedWrite['kind'] {
   if (/^TCP(v6)?:/.test(target)) return 'tcp';
-  if (target.startsWith('pipe:')) return 'pipe';
+  if (target.startsWith('pipe:') || target.startsWith('UNIX-STREAM:')) return 'pipe';
   if (target.startsWith('/')) return 'file';
   return 'other';
 }
