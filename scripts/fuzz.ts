@@ -6,6 +6,8 @@
 //   FLINT_FUZZ_FROM=0              the first input index (--from): replay a finding's range
 //   FLINT_FUZZ_BATCH=5000          inputs between two health checks (--batch)
 //   FLINT_FUZZ_CONNECTIONS=16      parallel lanes (--connections)
+//   FLINT_FUZZ_SYNC_EVERY=32       structured inputs per VERIFY round trip (--sync-every); 1 with
+//                                  --connections 1 pins a hang on one input index
 //
 // The last line is one JSON object with the figures; a readable table comes before it. Exit code 1 when a
 // crash or a hang was found.
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     from: { type: 'string' },
     batch: { type: 'string' },
     connections: { type: 'string' },
+    'sync-every': { type: 'string' },
   },
 });
 
@@ -43,10 +46,11 @@ if (!Number.isSafeInteger(from) || from < 0) throw new Error(`FLINT_FUZZ_FROM=${
 const inputs = setting(values.inputs, 'FLINT_FUZZ_INPUTS', 1_000_000);
 const batch = setting(values.batch, 'FLINT_FUZZ_BATCH', 5_000);
 const connections = setting(values.connections, 'FLINT_FUZZ_CONNECTIONS', 16);
+const syncEvery = setting(values['sync-every'], 'FLINT_FUZZ_SYNC_EVERY', 32);
 
 console.log(`FLINT_FUZZ_SEED=${seed} FLINT_FUZZ_FROM=${from} FLINT_FUZZ_INPUTS=${inputs} (batch ${batch}, ${connections} connections)`);
 const calibration = calibrationMs();
-const report = await runFuzz({ seed, from, inputs, batch, connections, syncEvery: 32, log: (line) => console.error(line) });
+const report = await runFuzz({ seed, from, inputs, batch, connections, syncEvery, log: (line) => console.error(line) });
 printReport(report, calibration);
 process.exitCode = report.findings.length > 0 ? 1 : 0;
 

@@ -82,7 +82,7 @@ function withPid(d: DaemonInfo | undefined, what: string): DaemonInfo & { readon
 
 async function setUp(): Promise<Setup> {
   // Each worker offers 1 core: the legit app's one executor takes one worker whole, the other is the target.
-  const cluster = await LocalCluster.start({ workers: 2, coresPerWorker: 1, memoryPerWorker: '1g' });
+  const cluster = await LocalCluster.start({ workers: 2, coresPerWorker: 1, memoryPerWorker: '1g', startTimeoutMs: 60_000 });
   try {
     const flint = await FlintContext.create({
       master: cluster.masterUrl,
@@ -115,9 +115,35 @@ function figures(pid: number): DaemonFigures {
   return { baseMb: mb, peakMb: mb, lastMb: mb };
 }
 
+/**
+ * setUp, tried up to 3 times: on a loaded machine a worker may use up its quick registration retries before
+ * the master listens and then wait a prolonged interval (reference §2.1), longer than LocalCluster waits.
+ */
+async function setUpWithRetries(log: (line: string) => void): Promise<Setup> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await setUp();
+    } catch (err) {
+      if (attempt === 3) throw err;
+      log(`the cluster did not start (${(err as Error).message}); trying again`);
+    }
+  }
+}
+
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
-  const setup = await setUp();
+  const setup = await setUpWithRetries(opts.log);
   const { cluster, flint, daemons } = setup;
+  // A daemon that hangs may ignore SIGTERM; whatever way this process ends, none is left behind.
+  const killDaemons = (): void => {
+    for (const d of Object.values(daemons)) {
+      try {
+        process.kill(d.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', killDaemons);
   const report: FuzzReport = {
     seed: opts.seed,
     from: opts.from,
@@ -155,10 +181,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const stop = Math.min(end, start + opts.batch);
       let next = start;
       const errors: unknown[] = [];
-      await Promise.all(lanes.map((lane) => lane.run(() => (next < stop ? next++ : undefined)).catch((err: unknown) => errors.push(err))));
+      // After the first finding the lanes stop taking inputs: a hung daemon would make each wait SYNC_TIMEOUT_MS.
+      const take = (): number | undefined => (next < stop && report.findings.length === 0 ? next++ : undefined);
+      await Promise.all(lanes.map((lane) => lane.run(take).catch((err: unknown) => errors.push(err))));
       // A lane fails on a handshake the daemon never completes (already a finding) or on a bug of the fuzzer.
       if (errors.length > 0 && report.findings.length === 0) throw errors[0];
-      report.inputs += stop - start;
+      report.inputs += next - start;
       await check(setup, report, start, stop - 1);
       report.elapsedMs = performance.now() - started;
       opts.log(progressLine(report, stop - opts.from, opts.inputs));
@@ -170,7 +198,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const cpuAtEnd = cpuNow(setup);
     for (const k of Object.keys(cpuAtEnd) as Array<keyof FuzzReport['cpuMs']>) report.cpuMs[k] = cpuAtEnd[k] - cpuAtStart[k];
     await within(flint.stop(), 15_000);
-    await cluster.stop({ keepDir: report.findings.length > 0 });
+    await cluster.stop({ keepDir: report.findings.length > 0, graceMs: 5_000 });
+    process.off('exit', killDaemons);
     if (report.findings.length > 0) opts.log(`daemon logs kept in ${cluster.dir}`);
   }
   return report;

@@ -61,7 +61,10 @@ export function edgeValue(rng: FuzzRng, ctx: { fatal: boolean }): unknown {
   if (roll < 810) return new Entries([[rng.pick([1, -1, null, true, [1], 2 ** 53]), 'v'], ['k', 1]]);
   if (roll < 850) return new Raw(rng.pick(EXTS));
   if (roll < 890) return rng.bytes(rng.int(1024));
-  if (roll < 930) return new Entries([['__proto__', { polluted: true }], ['constructor', { prototype: { x: 1 } }]]);
+  if (roll < 930) {
+    ctx.fatal = true; // @msgpack/msgpack refuses a __proto__ key: the frame is undecodable
+    return new Entries([['__proto__', { polluted: true }], ['constructor', { prototype: { x: 1 } }]]);
+  }
   if (roll < 970) return { type: rng.pick(ALL_TYPES), nested: rng.pick(NUMBERS) };
   ctx.fatal = true;
   // A header that promises more than the frame holds, or a reserved byte (0xc1): undecodable.
@@ -117,7 +120,9 @@ function mutateOnce(body: Record<string, unknown>, rng: FuzzRng, ctx: { fatal: b
     return body;
   }
   if (roll < 78) {
-    setOwn(body, rng.pick(['extra', 'x', '', 'type ', 'TYPE', '__proto__', 'constructor', 'id'.repeat(3)]), edgeValue(rng, ctx));
+    const key = rng.pick(['extra', 'x', '', 'type ', 'TYPE', '__proto__', 'constructor', 'id'.repeat(3)]);
+    if (key === '__proto__') ctx.fatal = true;
+    setOwn(body, key, edgeValue(rng, ctx));
     return body;
   }
   if (roll < 90) {
