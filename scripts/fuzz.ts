@@ -12,9 +12,10 @@
 // The last line is one JSON object with the figures; a readable table comes before it. Exit code 1 when a
 // crash or a hang was found.
 
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatTable, intFromEnv } from '../bench/lib/stats.ts';
-import { runFuzz, type FuzzReport } from '../test/fuzz/harness.ts';
+import { runFuzz, type DaemonFigures, type FuzzReport } from '../test/fuzz/harness.ts';
 import { calibrationMs, cpuModel } from '../test/fuzz/probes.ts';
 import { parseSeed } from '../test/fuzz/rng.ts';
 
@@ -57,10 +58,11 @@ process.exitCode = report.findings.length > 0 ? 1 : 0;
 function printReport(r: FuzzReport, calibration: number): void {
   const crashes = r.findings.filter((f) => f.kind === 'crash').length;
   const hangs = r.findings.filter((f) => f.kind === 'hang').length;
-  const growth = (f: { baseMb: number; peakMb: number }): number => f.peakMb - f.baseMb;
+  const growth = (f: DaemonFigures): number => f.peakMb - f.baseMb;
   const rssGrowthMb = Math.max(growth(r.rss.master), growth(r.rss.worker));
   const inputsPerSec = (r.inputs / r.elapsedMs) * 1000;
   const s = r.stats;
+  const rssLine = (f: DaemonFigures): string => [f.startMb, f.baseMb, f.peakMb, f.lastMb].map((x) => x.toFixed(0)).join(' → ');
   const us = (ms: number): number => (ms * 1000) / Math.max(1, r.inputs);
   const cpuTotal = r.cpuMs.fuzzer + r.cpuMs.master + r.cpuMs.worker;
   const n = (x: number): string => x.toLocaleString('en-US');
@@ -78,9 +80,10 @@ function printReport(r: FuzzReport, calibration: number): void {
         ['hangs', 'no VERIFY answer in 20 s, /json in 10 s, legit job in 30 s, legit worker not ALIVE', String(hangs), '0'],
         ['maxJsonMs', "the master's /json, every 250 ms during the run and after each batch", f1(r.maxJsonMs), '≤ 250'],
         ['maxWorkerJsonMs', "the target worker's /json", f1(r.maxWorkerJsonMs), ''],
-        ['rssGrowthMb', 'peak VmRSS minus the start, worst of master and target worker', f1(rssGrowthMb), '≤ 64'],
-        ['rss master', `start → peak → end (MB)`, `${f1(r.rss.master.baseMb)} → ${f1(r.rss.master.peakMb)} → ${f1(r.rss.master.lastMb)}`, ''],
-        ['rss worker', `start → peak → end (MB)`, `${f1(r.rss.worker.baseMb)} → ${f1(r.rss.worker.peakMb)} → ${f1(r.rss.worker.lastMb)}`, ''],
+        ['rssGrowthMb', 'peak VmRSS after the first batch minus VmRSS then, worst of master and target worker', f1(rssGrowthMb), '≤ 64'],
+        ['rss master', 'start → after batch 1 → peak → end (MB)', rssLine(r.rss.master), ''],
+        ['rss worker', 'start → after batch 1 → peak → end (MB)', rssLine(r.rss.worker), ''],
+        ['load average', 'of the machine at the end (1 min)', loadavg()[0]?.toFixed(2) ?? '', ''],
         ['legitJobs', `jobs of the legit app that completed (slowest ${f1(r.maxLegitJobMs)} ms)`, String(r.legitJobs), 'one per batch'],
         ['fatal closed', 'inputs meant to end the connection that did', n(s.fatalClosed), ''],
         ['fatal survived', '… that the daemon let through (answered the next VERIFY)', n(s.fatalSurvived), ''],

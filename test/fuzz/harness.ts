@@ -40,8 +40,13 @@ export interface Finding {
   readonly to: number;
 }
 
+/**
+ * VmRSS of a daemon. A fresh Node process grows its heap while V8 warms up whatever it is fed, so growth is
+ * measured from the end of the first batch (`baseMb`): `peakMb` is the highest reading since then.
+ */
 export interface DaemonFigures {
-  readonly baseMb: number;
+  readonly startMb: number;
+  baseMb: number;
   peakMb: number;
   lastMb: number;
 }
@@ -112,7 +117,7 @@ async function setUp(): Promise<Setup> {
 
 function figures(pid: number): DaemonFigures {
   const mb = rssMb(pid) ?? 0;
-  return { baseMb: mb, peakMb: mb, lastMb: mb };
+  return { startMb: mb, baseMb: mb, peakMb: mb, lastMb: mb };
 }
 
 /**
@@ -188,6 +193,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       if (errors.length > 0 && report.findings.length === 0) throw errors[0];
       report.inputs += next - start;
       await check(setup, report, start, stop - 1);
+      if (start === opts.from) for (const f of Object.values(report.rss)) f.baseMb = f.peakMb = f.lastMb; // warmed up
       report.elapsedMs = performance.now() - started;
       opts.log(progressLine(report, stop - opts.from, opts.inputs));
     }

@@ -64,7 +64,11 @@ function structuredInput(rng: FuzzRng, target: Target): StructuredInput {
     const askId = rng.chance(0.97) ? rng.int(2 ** 31) : edgeValue(rng, ctx);
     fatal ||= !(typeof askId === 'number' && Number.isSafeInteger(askId) && askId >= 0);
     envelope = [Kind.ASK, askId, endpoint, body];
-  } else if (roll < 86) envelope = [Kind.VERIFY, rng.int(2 ** 31), rng.chance(0.5) ? endpoint : edgeValue(rng, ctx)];
+  } else if (roll < 86) {
+    const name = rng.chance(0.5) ? endpoint : edgeValue(rng, ctx);
+    fatal ||= typeof name !== 'string';
+    envelope = [Kind.VERIFY, rng.int(2 ** 31), name];
+  }
   else if (roll < 89) envelope = [Kind.REPLY, rng.int(2 ** 31), body];
   else if (roll < 95) envelope = [Kind.FAILURE, rng.int(2 ** 31), 'FLINT_X', String(type), null];
   else {

@@ -58,14 +58,18 @@ export function edgeValue(rng: FuzzRng, ctx: { fatal: boolean }): unknown {
   if (roll < 750) return deepNesting(rng.pick([64, 1_000, 10_000]), rng.chance(0.3));
   if (roll < 752) return deepNesting(100_000, rng.chance(0.3));
   if (roll < 770) return new Raw(Buffer.concat([Buffer.of(0xdd), u32(10_000), Buffer.alloc(10_000, 0xc0)])); // 10k nils
-  if (roll < 810) return new Entries([[rng.pick([1, -1, null, true, [1], 2 ** 53]), 'v'], ['k', 1]]);
+  if (roll < 810) {
+    const key = rng.pick([1, -1, 2 ** 53, 0.5, null, true, [1]]);
+    if (typeof key !== 'number') ctx.fatal = true; // @msgpack/msgpack takes string and number keys only
+    return new Entries([[key, 'v'], ['k', 1]]);
+  }
   if (roll < 850) return new Raw(rng.pick(EXTS));
   if (roll < 890) return rng.bytes(rng.int(1024));
-  if (roll < 930) {
+  if (roll < 900) {
     ctx.fatal = true; // @msgpack/msgpack refuses a __proto__ key: the frame is undecodable
     return new Entries([['__proto__', { polluted: true }], ['constructor', { prototype: { x: 1 } }]]);
   }
-  if (roll < 970) return { type: rng.pick(ALL_TYPES), nested: rng.pick(NUMBERS) };
+  if (roll < 970) return { type: rng.pick(ALL_TYPES), nested: rng.pick(NUMBERS) }; // a message inside a message
   ctx.fatal = true;
   // A header that promises more than the frame holds, or a reserved byte (0xc1): undecodable.
   return new Raw(rng.pick(LIARS));
