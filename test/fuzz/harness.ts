@@ -201,6 +201,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     await prober.stop();
     await Promise.all(lanes.map((l) => l.close()));
     report.elapsedMs = performance.now() - started;
+    report.findings.sort((a, b) => a.from - b.from || a.to - b.to); // the earliest input first
     const cpuAtEnd = cpuNow(setup);
     for (const k of Object.keys(cpuAtEnd) as Array<keyof FuzzReport['cpuMs']>) report.cpuMs[k] = cpuAtEnd[k] - cpuAtStart[k];
     await within(flint.stop(), 15_000);
@@ -211,9 +212,16 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   return report;
 }
 
+/** The last CPU reading of each daemon, for one that has died since (a dead process has no /proc entry). */
+const lastCpuMs = new Map<number, number>();
+
 function cpuNow(setup: Setup): FuzzReport['cpuMs'] {
   const usage = process.cpuUsage();
-  const of = (pid: number): number => cpuMs(pid) ?? 0;
+  const of = (pid: number): number => {
+    const ms = cpuMs(pid) ?? lastCpuMs.get(pid) ?? 0;
+    lastCpuMs.set(pid, ms);
+    return ms;
+  };
   return { fuzzer: (usage.user + usage.system) / 1000, master: of(setup.daemons.master.pid), worker: of(setup.daemons.worker.pid), legitWorker: of(setup.daemons.legitWorker.pid) };
 }
 
@@ -245,6 +253,7 @@ function startProber(setup: Setup, report: FuzzReport): { stop: () => Promise<vo
       if (m.status === 'fulfilled') report.maxJsonMs = Math.max(report.maxJsonMs, m.value.ms);
       if (w.status === 'fulfilled') report.maxWorkerJsonMs = Math.max(report.maxWorkerJsonMs, w.value.ms);
       sampleRss(setup, report);
+      cpuNow(setup); // keeps lastCpuMs current
       await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
     }
   })();
