@@ -135,6 +135,36 @@ async function setUpWithRetries(log: (line: string) => void): Promise<Setup> {
   }
 }
 
+function newReport(opts: FuzzOptions, { daemons }: Setup): FuzzReport {
+  return {
+    seed: opts.seed,
+    from: opts.from,
+    inputs: 0,
+    stats: newLaneStats(),
+    findings: [],
+    maxJsonMs: 0,
+    maxWorkerJsonMs: 0,
+    rss: { master: figures(daemons.master.pid), worker: figures(daemons.worker.pid), legitWorker: figures(daemons.legitWorker.pid) },
+    legitJobs: 0,
+    maxLegitJobMs: 0,
+    elapsedMs: 0,
+    cpuMs: { fuzzer: 0, master: 0, worker: 0, legitWorker: 0 },
+  };
+}
+
+function newLane(opts: FuzzOptions, setup: Setup, report: FuzzReport): Lane {
+  return new Lane({
+    seed: opts.seed,
+    ports: { master: setup.daemons.master.rpcPort, worker: setup.daemons.worker.rpcPort },
+    secret: setup.secret,
+    syncEvery: opts.syncEvery,
+    syncTimeoutMs: SYNC_TIMEOUT_MS,
+    stats: report.stats,
+    onHang: (target: Target, from: number, to: number) =>
+      report.findings.push({ kind: 'hang', what: `the ${target} did not answer a VERIFY within ${SYNC_TIMEOUT_MS} ms`, from, to }),
+  });
+}
+
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const setup = await setUpWithRetries(opts.log);
   const { cluster, flint, daemons } = setup;
@@ -149,36 +179,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
   };
   process.once('exit', killDaemons);
-  const report: FuzzReport = {
-    seed: opts.seed,
-    from: opts.from,
-    inputs: 0,
-    stats: newLaneStats(),
-    findings: [],
-    maxJsonMs: 0,
-    maxWorkerJsonMs: 0,
-    rss: { master: figures(daemons.master.pid), worker: figures(daemons.worker.pid), legitWorker: figures(daemons.legitWorker.pid) },
-    legitJobs: 0,
-    maxLegitJobMs: 0,
-    elapsedMs: 0,
-    cpuMs: { fuzzer: 0, master: 0, worker: 0, legitWorker: 0 },
-  };
+  const report = newReport(opts, setup);
   const started = performance.now();
   const cpuAtStart = cpuNow(setup);
-  const lanes = Array.from(
-    { length: opts.connections },
-    () =>
-      new Lane({
-        seed: opts.seed,
-        ports: { master: daemons.master.rpcPort, worker: daemons.worker.rpcPort },
-        secret: setup.secret,
-        syncEvery: opts.syncEvery,
-        syncTimeoutMs: SYNC_TIMEOUT_MS,
-        stats: report.stats,
-        onHang: (target: Target, from: number, to: number) =>
-          report.findings.push({ kind: 'hang', what: `the ${target} did not answer a VERIFY within ${SYNC_TIMEOUT_MS} ms`, from, to }),
-      }),
-  );
+  const lanes = Array.from({ length: opts.connections }, () => newLane(opts, setup, report));
   const prober = startProber(setup, report);
   try {
     const end = opts.from + opts.inputs;
