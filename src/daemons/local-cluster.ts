@@ -27,6 +27,18 @@ export interface LocalClusterOptions {
   readonly cli?: string;
 }
 
+/** One daemon of the cluster as callers see it. */
+export interface DaemonInfo {
+  readonly name: string;
+  readonly pid: number | undefined;
+  readonly rpcPort: number;
+  readonly webUiPort: number;
+}
+
+function daemonInfo(d: RunningDaemon): DaemonInfo {
+  return { name: d.name, pid: d.child.pid, rpcPort: d.rpcPort, webUiPort: d.webUiPort };
+}
+
 interface RunningDaemon {
   readonly name: string;
   readonly child: ChildProcess;
@@ -99,8 +111,14 @@ export class LocalCluster {
   }
 
   /** The worker processes, for tests and benchmarks that kill one. */
-  get workers(): ReadonlyArray<{ readonly name: string; readonly pid: number | undefined; readonly webUiPort: number }> {
-    return this.#daemons.filter((d) => d.name.startsWith('worker')).map((d) => ({ name: d.name, pid: d.child.pid, webUiPort: d.webUiPort }));
+  get workers(): readonly DaemonInfo[] {
+    return this.#daemons.filter((d) => d.name.startsWith('worker')).map(daemonInfo);
+  }
+
+  /** The master process (the fuzzer reads its pid and RPC port). */
+  get master(): DaemonInfo | undefined {
+    const d = this.#daemons.find((x) => x.name === 'master');
+    return d === undefined ? undefined : daemonInfo(d);
   }
 
   async masterJson(): Promise<MasterJson> {
