@@ -162,7 +162,9 @@ class WorkerRuntime {
       }
       case 'RegisterWithMaster':
         this.#env.setupEndpointRef(effect.masterUrl, 'Master').then(
-          (ref) => ref.send(effect.message),
+          (ref) => {
+            if (!this.#exiting) ref.send(effect.message); // the env stops once the worker exits
+          },
           (err: Error) => this.#submit({ type: 'RegisterWithMasterFailed', masterUrl: effect.masterUrl, error: err.message }),
         );
         return;

@@ -174,14 +174,27 @@ const MASTER_COMMANDS: ReadonlySet<MasterToWorker['type']> = new Set([
   'DecommissionWorker',
 ]);
 
+/** Answers to a registration, and a request to register again, come only from a master this worker knows. */
+const MASTER_REPLIES: ReadonlySet<MasterToWorker['type']> = new Set(['RegisteredWorker', 'RegisterWorkerFailed', 'MasterInStandby', 'ReconnectWorker']);
+
 function fromActiveMaster(ctx: Ctx, from: string): boolean {
   const master = ctx.state.master;
   return master !== undefined && (from === master.url || from === masterEnvUrl(master.connectUrl));
 }
 
+/** A master it was configured with (the connection it dialed), or the active one. */
+function fromAKnownMaster(ctx: Ctx, from: string): boolean {
+  return fromActiveMaster(ctx, from) || ctx.config.masterUrls.some((url) => masterEnvUrl(url) === from);
+}
+
 function onMasterMessage(ctx: Ctx, message: MasterToWorker, from: string): void {
   if (MASTER_COMMANDS.has(message.type) && !fromActiveMaster(ctx, from)) {
     log(ctx, 'warn', `Ignored ${message.type} from ${from.slice(0, 200)}: it is not the master this worker is registered with`);
+    return;
+  }
+  // Else any peer with the cluster secret could make the worker exit (RegisterWorkerFailed) or re-register.
+  if (MASTER_REPLIES.has(message.type) && !fromAKnownMaster(ctx, from)) {
+    log(ctx, 'warn', `Ignored ${message.type} from ${from.slice(0, 200)}: it is not one of this worker's masters`);
     return;
   }
   // A master announces itself: MasterChanged must come from the master it names.

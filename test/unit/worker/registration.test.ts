@@ -349,3 +349,19 @@ test('MasterChanged switches the active master and answers WorkerSchedulerStateR
   const fromB = h.fromMaster(launchExecutor('app-1', 4, { masterUrl: 'spark://10.0.0.2:7077' }), MASTER_B);
   assert.equal(ofType(fromB, 'LaunchExecutor').length, 1, 'new master accepted (spark:// spelling too)');
 });
+
+test('RegisterWorkerFailed, RegisteredWorker and ReconnectWorker from an env that is none of its masters are ignored (found by npm run fuzz)', () => {
+  const h = new Harness();
+  h.start();
+  const stranger = 'flint://10.0.0.66:7077';
+  for (const message of [
+    { type: 'RegisterWorkerFailed', message: 'go away' },
+    { type: 'RegisteredWorker', masterAddress: 'flint://Master@10.0.0.66:7077', masterWebUiUrl: 'http://x', masterUrl: stranger, duplicate: false },
+    { type: 'ReconnectWorker', masterUrl: stranger },
+  ] as const) {
+    const effects = h.fromMaster(message, stranger);
+    assert.deepEqual(effects.map((e) => e.type), ['Log'], `${message.type} only logs`);
+    assert.match(ofType(effects, 'Log')[0]?.msg ?? '', new RegExp(`Ignored ${message.type} from flint://10\\.0\\.0\\.66:7077: it is not one of this worker's masters`));
+  }
+  assert.equal(h.machine.snapshot().activeMasterUrl, '', 'still unregistered, and still running');
+});
