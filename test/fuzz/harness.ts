@@ -30,6 +30,8 @@ export interface FuzzOptions {
   readonly syncEvery: number;
   /** Progress lines (one per batch). */
   readonly log: (line: string) => void;
+  /** Wait for the daemons to idle after the last input and read what RSS they kept (`settle`). */
+  readonly settle?: boolean;
 }
 
 export interface Finding {
@@ -49,6 +51,8 @@ export interface DaemonFigures {
   baseMb: number;
   peakMb: number;
   lastMb: number;
+  /** VmRSS once the daemon has been idle a while after the last input (see settle()): what it kept. */
+  settledMb: number;
 }
 
 export interface FuzzReport {
@@ -117,7 +121,7 @@ async function setUp(): Promise<Setup> {
 
 function figures(pid: number): DaemonFigures {
   const mb = rssMb(pid) ?? 0;
-  return { startMb: mb, baseMb: mb, peakMb: mb, lastMb: mb };
+  return { startMb: mb, baseMb: mb, peakMb: mb, lastMb: mb, settledMb: mb };
 }
 
 /**
@@ -204,6 +208,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   } finally {
     await prober.stop();
     await Promise.all(lanes.map((l) => l.close()));
+    if (report.findings.length === 0 && opts.settle === true) await settle(setup, report);
     report.elapsedMs = performance.now() - started;
     report.findings.sort((a, b) => a.from - b.from || a.to - b.to); // the earliest input first
     const cpuAtEnd = cpuNow(setup);
@@ -214,6 +219,33 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     if (report.findings.length > 0) opts.log(`daemon logs kept in ${cluster.dir}`);
   }
   return report;
+}
+
+/** Idle time after the last input before the settled RSS is read: V8's memory reducer runs after seconds idle. */
+const SETTLE_MIN_MS = 10_000;
+const SETTLE_MAX_MS = 30_000;
+const SETTLE_STEP_MS = 1_000;
+
+/**
+ * Waits (bounded) until the daemons' RSS stops falling once the inputs have stopped, and records it. A flood of
+ * garbage makes V8 grow its heap rather than collect often; it gives the memory back when the daemon idles. What
+ * a daemon still holds then is what the flood cost it; the peak is reported too.
+ */
+async function settle(setup: Setup, report: FuzzReport): Promise<void> {
+  const started = performance.now();
+  let previous = Number.POSITIVE_INFINITY;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS));
+    let total = 0;
+    for (const name of ['master', 'worker', 'legitWorker'] as const) {
+      const mb = rssMb(setup.daemons[name].pid) ?? report.rss[name].lastMb;
+      report.rss[name].settledMb = mb;
+      total += mb;
+    }
+    const elapsed = performance.now() - started;
+    if ((elapsed >= SETTLE_MIN_MS && total >= previous - 1) || elapsed >= SETTLE_MAX_MS) return;
+    previous = total;
+  }
 }
 
 /** The last CPU reading of each daemon, for one that has died since (a dead process has no /proc entry). */
