@@ -23,7 +23,15 @@ const BindPort = integerIn(LIMITS.bindPort);
 const TimestampMs = integerIn(LIMITS.timestampMs);
 const ExitStatus = integerIn(LIMITS.exitStatus);
 /** An endpoint address: `flint://Name@host:port` or `flint+client://Name@id`. */
-const EndpointAddress = Type.String({ minLength: 1, maxLength: 1024, pattern: '^(flint|spark|flint\\+client)://' });
+/**
+ * `flint://Name@host:port` (`spark://` too, a host may be `[v6]`) or `flint+client://Name@id`: the shapes
+ * src/rpc/address.ts parses, so that an address that passed the schema never fails later when it is used.
+ */
+const EndpointAddress = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  pattern: '^(?:(?:flint|spark)://[A-Za-z][A-Za-z0-9_.-]*@(?:\\[[0-9A-Fa-f:.]+\\]|[^@\\s/\\[\\]:]+):[0-9]{1,5}|flint\\+client://[A-Za-z][A-Za-z0-9_.-]*@[A-Za-z0-9_-]+)$',
+});
 const Opt = Type.Optional;
 
 // ---- states (reference §3) ----------------------------------------------------------------------------
