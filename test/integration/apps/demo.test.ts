@@ -1,7 +1,7 @@
 // `flint demo`, the main job, through bin/flint as a user runs it: it starts a cluster, runs pi, prints the
 // result and the master's URL, and leaves no process behind, also when interrupted with Ctrl-C.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ChildGroup, processesOf, REPO_ROOT, spawnChild, waitFor, waitForChild, type ChildHandle } from '../../helpers/process.ts';
@@ -51,4 +51,33 @@ test('Ctrl-C stops the demo, its app and its cluster', async () => {
   assert.equal(exit.code, 130, run.stderr());
   assert.match(run.stdoutLines.join('\n'), /Cluster stopped/);
   await waitFor(() => processesOf(dir).length === 0, { timeoutMs: 15_000, what: 'every process of the demo to exit' });
+});
+
+/** The processes whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+test('Ctrl-C while the demo starts its cluster stops the daemons started so far', async () => {
+  const run = demo(['--samples', '4000000000', '--slices', '400']);
+  // bin/flint execs node (after building, if the build is stale): the demo is `run`'s own process, and the
+  // daemons are its children.
+  const daemonsOf = () => childrenOf(run.pid).filter((pid) => / (master|worker) /.test(cmdlineOf(pid)));
+  const daemons = await waitForChild(run, () => daemonsOf().length >= 1 && daemonsOf(), { timeoutMs: 60_000, intervalMs: 5, what: 'the demo to spawn a daemon' });
+  run.killNow('SIGINT');
+  const exit = await run.exited;
+  assert.equal(exit.code, 130, run.stderr());
+  assert.match(run.stdoutLines.join('\n'), /Cluster stopped/, run.stderr());
+  await waitFor(() => daemons.every((pid) => cmdlineOf(pid) === ''), { timeoutMs: 15_000, what: 'the daemons the demo started to exit' });
 });
