@@ -61,6 +61,8 @@ export function newZooKeeperClient(opts: ResolvedZooKeeperOptions, logger?: Logg
 interface ConnectionManagerInternals {
   state: number;
   socket: Socket | undefined;
+  /** Bytes of an incomplete frame; the client keeps them across connections. */
+  pendingBuffer: Buffer | null;
   onSocketConnected: () => void;
   setState: (state: number) => void;
 }
@@ -94,6 +96,7 @@ function boundHandshake(client: Client, timeoutMs: number, url: string, logger: 
   const manager = connectionManagerOf(client);
   const onSocketConnected = manager.onSocketConnected;
   manager.onSocketConnected = function onSocketConnectedBounded(this: ConnectionManagerInternals): void {
+    this.pendingBuffer = null; // a new connection: no part of a frame from a dropped one
     onSocketConnected.call(this);
     const socket = this.socket;
     if (socket === undefined) return;
