@@ -7,7 +7,18 @@ import { after, test } from 'node:test';
 import { ChildGroup, processesOf, REPO_ROOT, spawnChild, waitFor, waitForChild, type ChildHandle } from '../../helpers/process.ts';
 
 const children = new ChildGroup();
-after(() => children.killAll());
+const clusterDirs = new Set<string>();
+after(async () => {
+  await children.killAll();
+  // A test that failed before its Ctrl-C leaves the demo's cluster running once the demo is killed.
+  for (const pid of [...clusterDirs].flatMap((dir) => processesOf(dir))) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+});
 
 function demo(args: string[]): ChildHandle {
   return children.add(spawnChild(join(REPO_ROOT, 'bin/flint'), ['demo', ...args], { label: 'flint demo' }));
@@ -22,7 +33,9 @@ function cmdlineOf(pid: number): string {
 }
 
 function logsDir(child: ChildHandle): string | undefined {
-  return /logs: (\S+)/.exec(child.stdoutLines.join('\n'))?.[1];
+  const dir = /logs: (\S+)/.exec(child.stdoutLines.join('\n'))?.[1];
+  if (dir !== undefined) clusterDirs.add(dir);
+  return dir;
 }
 
 test('flint demo runs pi on a fresh local cluster and leaves nothing running', async () => {
