@@ -38,15 +38,20 @@ export function demoCommand(flintHome: string): Command {
       const out = (line: string): boolean => process.stdout.write(`${line}\n`);
       out(`Starting a local Flint cluster: 1 master and ${workers} workers with ${cores} cores each…`);
       installSignalHandlers();
-      const cluster = await LocalCluster.start({ workers, coresPerWorker: cores, memoryPerWorker: '2g' });
+      // The hook is in place before the first daemon is spawned: a Ctrl-C while the cluster starts aborts the
+      // start, which stops the daemons started so far (they used to be left running).
+      const aborting = new AbortController();
+      const starting = LocalCluster.start({ workers, coresPerWorker: cores, memoryPerWorker: '2g', signal: aborting.signal });
       let stopped = false;
       const stopCluster = async (): Promise<void> => {
         if (stopped) return;
         stopped = true;
-        await cluster.stop();
+        aborting.abort(new Error('the demo was stopped while its cluster started'));
+        await (await starting.catch(() => undefined))?.stop();
         out('Cluster stopped; nothing is left running.');
       };
       addShutdownHook(stopCluster);
+      const cluster = await starting;
       out(`Master:  ${cluster.masterUrl}   web UI and /json: ${cluster.masterWebUiUrl}   logs: ${cluster.dir}`);
       const app = join(flintHome, 'examples', 'pi.ts');
       out(`Running ${app} with ${samples} samples over ${slices} slices…`);

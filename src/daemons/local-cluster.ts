@@ -13,6 +13,9 @@ import { parseNodeFlags } from '../conf/node-flags.ts';
 import { FlintError } from '../errors.ts';
 
 const MAIN = programPath('cli');
+const DEFAULT_START_TIMEOUT_MS = 45_000;
+/** The shortest pause between a worker's registration attempts at registrationRetryInterval=40ms (fuzz ×0.5). */
+const WORKER_MIN_RETRY_MS = 20;
 
 export interface LocalClusterOptions {
   readonly workers: number;
@@ -22,7 +25,10 @@ export interface LocalClusterOptions {
   readonly conf?: readonly string[];
   /** Where the work dirs, logs and secret go (default: a new temp dir, removed by `stop`). */
   readonly dir?: string;
+  /** How long the master and the workers have to start and register (default 45 s). */
   readonly startTimeoutMs?: number;
+  /** Aborting it during `start` stops the daemons started so far, and `start` rejects. */
+  readonly signal?: AbortSignal;
   /** The Flint CLI the daemons run (default: this process's own, sources or build: src/util/install.ts). */
   readonly cli?: string;
 }
@@ -72,19 +78,17 @@ export class LocalCluster {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'flint-local-'));
     mkdirSync(dir, { recursive: true });
     const cluster = new LocalCluster(dir, opts.dir === undefined, command);
-    const timeoutMs = opts.startTimeoutMs ?? 20_000;
+    const timeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     try {
+      opts.signal?.throwIfAborted();
       const common = ['--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...(opts.conf ?? []).flatMap((c) => ['--conf', c])];
       // The master's port is chosen here so that the workers can start at the same time as the master; they
-      // retry every 20–60 ms (flint.worker.registrationRetryInterval=40ms) until it listens, for as long as the
-      // cluster may take to start: on a loaded machine the master can take seconds, and a worker past its quick
-      // retries would wait 30–90 s for the next one.
-      const quickRetries = Math.ceil(timeoutMs / 20);
-      const retryConf = [
-        ...['--conf', 'flint.worker.registrationRetryInterval=40ms'],
-        ...['--conf', `flint.worker.initialRegistrationRetries=${quickRetries}`],
-        ...['--conf', `flint.worker.maxRegistrationRetries=${quickRetries + 10}`],
-      ];
+      // retry every 20–60 ms (flint.worker.registrationRetryInterval=40ms) until it listens, for the whole start
+      // timeout. A worker's first retries are its only fast ones (flint.worker.initialRegistrationRetries, 6 by
+      // default: about a quarter of a second); after them it waits 30–90 s, so a master that took longer to
+      // start (a loaded machine) failed the cluster's start.
+      const fastRetries = Math.ceil(timeoutMs / WORKER_MIN_RETRY_MS);
+      const retries = ['--conf', `flint.worker.initialRegistrationRetries=${fastRetries}`, '--conf', `flint.worker.maxRegistrationRetries=${fastRetries + 10}`];
       const port = await freePort();
       cluster.masterUrl = `flint://127.0.0.1:${port}`;
       const started = (): boolean => true;
@@ -95,17 +99,18 @@ export class LocalCluster {
         starting.push(
           cluster.#spawn(
             `worker-${i + 1}`,
-            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, ...retryConf, ...common],
+            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, '--conf', 'flint.worker.registrationRetryInterval=40ms', ...retries, ...common],
             timeoutMs,
             registered,
           ),
         );
       }
-      const [master] = await Promise.all(starting);
+      const all = Promise.all(starting);
+      const [master] = await (opts.signal === undefined ? all : Promise.race([all, rejectOnAbort(opts.signal)]));
       cluster.masterWebUiUrl = `http://127.0.0.1:${(master as RunningDaemon).webUiPort}`;
       return cluster;
     } catch (err) {
-      await cluster.stop({ keepDir: true });
+      await cluster.stop({ keepDir: opts.signal?.aborted !== true });
       throw err;
     }
   }
@@ -126,16 +131,22 @@ export class LocalCluster {
     return (await res.json()) as MasterJson;
   }
 
-  /** SIGTERM to every daemon (workers first), SIGKILL after `graceMs`; removes the directory it made. */
-  async stop({ keepDir = false, graceMs = 10_000 }: { keepDir?: boolean; graceMs?: number } = {}): Promise<void> {
-    const order = [...this.#daemons].reverse();
-    for (const d of order) {
+  /**
+   * SIGTERM to the workers (all at once), then to the master; SIGKILL to a daemon still running after `graceMs`.
+   * The grace outlasts a worker's own (10 s to stop its executors): a worker killed first would leave them
+   * running. Removes the directory it made.
+   */
+  async stop({ keepDir = false, graceMs = 15_000 }: { keepDir?: boolean; graceMs?: number } = {}): Promise<void> {
+    const stopOne = async (d: RunningDaemon): Promise<void> => {
       if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGTERM');
       const timer = setTimeout(() => d.child.kill('SIGKILL'), graceMs);
       await d.exited;
       clearTimeout(timer);
       await new Promise<void>((resolve) => d.log.end(resolve));
-    }
+    };
+    const [master, ...workers] = this.#daemons;
+    await Promise.all(workers.map(stopOne));
+    if (master !== undefined) await stopOne(master);
     this.#daemons.length = 0;
     if (this.#ownsDir && !keepDir) rmSync(this.dir, { recursive: true, force: true });
   }
@@ -245,6 +256,14 @@ function bindAny(): Promise<number> {
       const address = server.address();
       server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
     });
+  });
+}
+
+/** Never resolves; rejects with the signal's reason once it is aborted. */
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
 }
 

@@ -8,7 +8,7 @@
 
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/daemons/local-cluster.ts';
@@ -36,6 +36,44 @@ export function fourLetterWord(port: number, word: string, timeoutMs = 1_000): P
     socket.once('error', done);
     socket.once('close', done);
   });
+}
+
+/**
+ * Listens on a ZooKeeper server's port (while that server is down), accepts connections and never answers nor
+ * closes them: what ZooKeeper 3.8.0 does with a connection made while it starts (it refuses the handshake,
+ * then fails to close the connection). `stopListening()` frees the port for the real server and keeps the
+ * connections open; `destroy()` closes them.
+ */
+export class SilentListener {
+  readonly connections: Socket[] = [];
+  readonly #server = createServer((socket) => {
+    socket.on('error', () => {});
+    this.connections.push(socket);
+  });
+
+  static async listen(port: number): Promise<SilentListener> {
+    const listener = new SilentListener();
+    await new Promise<void>((resolve, reject) => {
+      listener.#server.once('error', reject);
+      listener.#server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return listener;
+  }
+
+  /** Waits until a client connected (it is then waiting for a handshake answer that never comes). */
+  accepted(timeoutMs = 10_000): Promise<void> {
+    return waitFor(() => this.connections.length > 0, { timeoutMs, intervalMs: 20, what: 'a client to connect to the silent listener' }).then(() => undefined);
+  }
+
+  /** Frees the port at once (`close`'s callback would wait for the held connections to end). */
+  stopListening(): void {
+    this.#server.close();
+  }
+
+  destroy(): void {
+    for (const socket of this.connections) socket.destroy();
+    this.#server.close();
+  }
 }
 
 export class ZooKeeperServer {

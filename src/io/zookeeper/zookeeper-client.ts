@@ -4,6 +4,7 @@
 // retries the connection forever, so an unbounded call would hang as long as the server is down.
 
 import zookeeper, { type Client } from 'node-zookeeper-client';
+import type { Socket } from 'node:net';
 import type { Logger } from '../../util/logger.ts';
 
 export { DEFAULT_ZK_DIR, DEFAULT_ZK_SESSION_TIMEOUT_MS, ZK_DIR_KEY, ZK_SESSION_TIMEOUT_KEY, ZK_URL_KEY } from './keys.ts';
@@ -43,9 +44,70 @@ export function resolveZooKeeperOptions(options: ZooKeeperOptions): ResolvedZooK
   return { url: options.url, dir, sessionTimeoutMs, operationTimeoutMs: options.operationTimeoutMs ?? sessionTimeoutMs };
 }
 
-/** A new, not yet connected client; `spinDelay` bounds the pause between its reconnection attempts. */
-export function newZooKeeperClient(opts: ResolvedZooKeeperOptions): Client {
-  return zookeeper.createClient(opts.url, { sessionTimeout: opts.sessionTimeoutMs, spinDelay: 200, retries: 0 });
+/** The least time a server has to answer the handshake on a connection it accepted (see `boundHandshake`). */
+export const MIN_HANDSHAKE_TIMEOUT_MS = 2_000;
+
+/**
+ * A new, not yet connected client; `spinDelay` bounds the pause between its reconnection attempts, and the
+ * handshake on each connection is bounded by the session timeout (at least MIN_HANDSHAKE_TIMEOUT_MS).
+ */
+export function newZooKeeperClient(opts: ResolvedZooKeeperOptions, logger?: Logger): Client {
+  const client = zookeeper.createClient(opts.url, { sessionTimeout: opts.sessionTimeoutMs, spinDelay: 200, retries: 0 });
+  boundHandshake(client, Math.max(opts.sessionTimeoutMs, MIN_HANDSHAKE_TIMEOUT_MS), opts.url, logger);
+  return client;
+}
+
+/** What `boundHandshake` and `closeClient` use of node-zookeeper-client 1.1.3's (untyped) ConnectionManager. */
+interface ConnectionManagerInternals {
+  state: number;
+  socket: Socket | undefined;
+  /** Bytes of an incomplete frame; the client keeps them across connections. */
+  pendingBuffer: Buffer | null;
+  onSocketConnected: () => void;
+  setState: (state: number) => void;
+}
+// ConnectionManager.STATES: the socket is open and the session handshake not answered yet; the session is
+// established; close() was called (a connection that closes then is not reopened).
+const CONNECTING = 1;
+const CONNECTED = 2;
+const CLOSING = -1;
+
+function connectionManagerOf(client: Client): ConnectionManagerInternals {
+  const manager = (client as unknown as { connectionManager?: Partial<ConnectionManagerInternals> }).connectionManager;
+  if (manager === undefined || typeof manager.onSocketConnected !== 'function' || typeof manager.setState !== 'function' || typeof manager.state !== 'number') {
+    throw new Error('node-zookeeper-client is not the version Flint was built with (1.1.3): its ConnectionManager has changed');
+  }
+  return manager as ConnectionManagerInternals;
+}
+
+/**
+ * Drops a connection whose handshake the server does not answer within `timeoutMs`, so that the client
+ * connects again (in the same session, as after any connection loss).
+ *
+ * node-zookeeper-client 1.1.3 bounds the TCP connect but not the ConnectRequest/ConnectResponse exchange after
+ * it. ZooKeeper 3.8.0 (Debian 12's) listens before its database is loaded; a client that connects in that
+ * window is refused ("ZooKeeperServer not running") but the server fails to close the connection (a
+ * NullPointerException in ZKDatabase.removeCnxn) and never answers it. The client then waited forever: every
+ * call queued behind the handshake timed out, though the server was up (a master started before its
+ * ZooKeeper stayed STANDBY). ZooKeeper's own Java client (ClientCnxn.SendThread) bounds the handshake by its
+ * connect timeout; this does the same, with the socket's 'connect' listener that the client binds on connect.
+ */
+function boundHandshake(client: Client, timeoutMs: number, url: string, logger: Logger | undefined): void {
+  const manager = connectionManagerOf(client);
+  const onSocketConnected = manager.onSocketConnected;
+  manager.onSocketConnected = function onSocketConnectedBounded(this: ConnectionManagerInternals): void {
+    this.pendingBuffer = null; // a new connection: no part of a frame from a dropped one
+    onSocketConnected.call(this);
+    const socket = this.socket;
+    if (socket === undefined) return;
+    const timer = setTimeout(() => {
+      if (this.socket !== socket || this.state !== CONNECTING || socket.destroyed) return;
+      logger?.warn({ url, timeoutMs }, 'ZooKeeper accepted the connection but did not answer the handshake; connecting again');
+      socket.destroy(); // 'close': the client reports a connection loss and connects again
+    }, timeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
 }
 
 export const { CreateMode, Exception } = zookeeper;
@@ -80,13 +142,22 @@ export function mkdirp(client: Client, path: string, timeoutMs: number): Promise
 }
 
 /**
- * Closes a client. node-zookeeper-client throws from `close()` when its socket never opened (the server was
- * down the whole time); there is nothing to close then, so that is not an error.
+ * Closes a client: ends its session when it has one, else drops its connection attempt.
+ *
+ * node-zookeeper-client's `close()` is only safe on an established session. Before that it throws when no
+ * socket was ever opened (the server down the whole time), and while a handshake is in flight it sends the
+ * queued requests and CloseSession on the unestablished connection, then reads the late ConnectResponse as
+ * the reply to them: an `Unknown code` error thrown from the socket's data handler (uncaught, it would end
+ * the master). A client that is not connected is therefore put in CLOSING without sending anything and its
+ * socket destroyed; the client does not reconnect from CLOSING. Requests still queued get no answer (their
+ * `zkCall`s time out); a session the server may have opened for the abandoned handshake simply expires.
  */
 export function closeClient(client: Client): void {
-  try {
+  const manager = connectionManagerOf(client);
+  if (manager.state === CONNECTED) {
     client.close();
-  } catch {
-    // never connected: no session to end
+    return;
   }
+  manager.setState(CLOSING);
+  manager.socket?.destroy();
 }

@@ -97,7 +97,7 @@ export class ZooKeeperLeaderElection implements LeaderElection {
     const previous = this.#client;
     previous?.removeAllListeners();
     if (previous !== undefined) closeClient(previous);
-    const client = newZooKeeperClient(this.#opts);
+    const client = newZooKeeperClient(this.#opts, this.#logger);
     this.#client = client;
     this.#nonce = randomUUID();
     this.#node = undefined;

@@ -110,7 +110,7 @@ export class ZooKeeperPersistenceStore implements PersistenceStore {
   }
 
   #connect(): Client {
-    const client = zk.newZooKeeperClient(this.#opts);
+    const client = zk.newZooKeeperClient(this.#opts, this.#logger);
     client.once('expired', () => {
       if (this.#closed) return;
       this.#logger.warn({ url: this.#opts.url }, 'ZooKeeper session expired; the persistence store opens a new one');

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { logLine, newSecret, startWorker, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
 import { freePort, oneLeader, readyz, startRecoveringMaster, startSumAppMidJob, sumAppCompletes, tryMasterJson, zooKeeperConf } from '../../helpers/ha.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
-import { ZooKeeperServer } from '../../helpers/zookeeper.ts';
+import { SilentListener, ZooKeeperServer } from '../../helpers/zookeeper.ts';
 
 const children = new ChildGroup();
 const dir = mkdtempSync(join(tmpdir(), 'flint-ha-'));
@@ -105,5 +105,25 @@ describe('ZooKeeper outages', () => {
     assert.ok(exit, 'the master stopped once its leadership was revoked');
     assert.equal(exit.code, 0);
     await logLine(master.child, (l) => String(l['msg']).startsWith('Leadership has been revoked'), 'the revocation to be logged');
+  });
+
+  test('a master whose first connections ZooKeeper accepts and never answers (as 3.8.0 does while it starts) leads once the server is up', async () => {
+    const late = await ZooKeeperServer.prepare();
+    const silent = await SilentListener.listen(late.port);
+    try {
+      const master = await startRecoveringMaster(children, 'master before a silent ZooKeeper', secretFile, await freePort(), zooKeeperConf(late.url, '/silent'));
+      // Both the store's and the election's clients wait for a handshake answer.
+      await waitFor(() => silent.connections.length >= 2, { timeoutMs: 15_000, what: "the master's two ZooKeeper clients to connect" });
+      assert.equal((await tryMasterJson(master.webUiPort))?.status, 'STANDBY');
+      silent.stopListening(); // the connections stay open and silent
+      await late.start();
+      await untilMasterJson(master.webUiPort, (j) => j.status === 'ALIVE', 'the master to lead once ZooKeeper is up', 30_000).catch((err: Error) => {
+        throw new Error(`${err.message}\nmaster's log:\n${master.child.stderr().slice(-6_000)}`, { cause: err });
+      });
+      await master.child.kill('SIGKILL');
+    } finally {
+      silent.destroy();
+      await late.destroy();
+    }
   });
 });

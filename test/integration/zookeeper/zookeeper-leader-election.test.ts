@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { ZooKeeperLeaderElection } from '../../../src/io/zookeeper/zookeeper-leader-election.ts';
 import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 import { waitFor } from '../../helpers/process.ts';
-import { ZooKeeperServer } from '../../helpers/zookeeper.ts';
+import { SilentListener, ZooKeeperServer } from '../../helpers/zookeeper.ts';
 
 const SESSION_MS = 1_000;
 let zk: ZooKeeperServer;
@@ -110,4 +110,24 @@ test('started while ZooKeeper is down: keeps retrying (logged), and is granted o
   }
   await waitFor(() => c.leads(), { timeoutMs: 15_000, what: 'the election to be granted once ZooKeeper is up' });
   assertAlternates(c);
+});
+
+test('the server restarts and first leaves the reconnection unanswered: the leader reconnects and leads again', async () => {
+  // ZooKeeper 3.8.0 accepts connections while it starts and leaves some open and unanswered; the client must
+  // give up on such a handshake and connect again (it used to wait forever, never granted again).
+  const c = candidate(`/flint-election-${n++}`);
+  await waitFor(() => c.leads(), { timeoutMs: 15_000, what: 'the candidate to lead' });
+  await zk.stop();
+  const silent = await SilentListener.listen(zk.port);
+  try {
+    await silent.accepted();
+    await waitFor(() => !c.leads(), { timeoutMs: 5_000, what: 'the leader to be revoked when its connection is lost' });
+    silent.stopListening(); // the connection stays open and silent
+    await zk.start();
+    await waitFor(() => c.leads(), { timeoutMs: 20_000, what: 'the candidate to lead again once the server is up' });
+    assertAlternates(c);
+  } finally {
+    silent.destroy();
+    await zk.start();
+  }
 });
