@@ -124,21 +124,6 @@ function figures(pid: number): DaemonFigures {
   return { startMb: mb, baseMb: mb, peakMb: mb, lastMb: mb, settledMb: mb };
 }
 
-/**
- * setUp, tried up to 3 times: on a loaded machine a worker may use up its quick registration retries before
- * the master listens and then wait a prolonged interval (reference §2.1), longer than LocalCluster waits.
- */
-async function setUpWithRetries(log: (line: string) => void): Promise<Setup> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await setUp();
-    } catch (err) {
-      if (attempt === 3) throw err;
-      log(`the cluster did not start (${(err as Error).message}); trying again`);
-    }
-  }
-}
-
 function newReport(opts: FuzzOptions, { daemons }: Setup): FuzzReport {
   return {
     seed: opts.seed,
@@ -170,7 +155,7 @@ function newLane(opts: FuzzOptions, setup: Setup, report: FuzzReport): Lane {
 }
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
-  const setup = await setUpWithRetries(opts.log);
+  const setup = await setUp();
   const { cluster, flint, daemons } = setup;
   // A daemon that hangs may ignore SIGTERM; whatever way this process ends, none is left behind.
   const killDaemons = (): void => {
