@@ -16,6 +16,12 @@ const secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
 const recoveryDir = join(dir, 'recovery');
 const CONF = ['flint.deploy.recoveryMode=FILESYSTEM', `flint.deploy.recoveryDirectory=${recoveryDir}`];
 
+/**
+ * Workers retry every 100–300 ms while the master restarts, for as long as the test waits (a worker's quick
+ * retries are its first `flint.worker.initialRegistrationRetries`; after them it waits 30–90 s, reference §2.1).
+ */
+const WORKER_CONF = ['flint.worker.registrationRetryInterval=200ms', 'flint.worker.initialRegistrationRetries=150', 'flint.worker.maxRegistrationRetries=160'];
+
 describe('FILESYSTEM recovery mode', () => {
   after(async () => {
     await children.killAll();
@@ -27,7 +33,7 @@ describe('FILESYSTEM recovery mode', () => {
     const masterUrl = `flint://127.0.0.1:${port}`;
     const master = await startRecoveringMaster(children, 'master', secretFile, port, CONF);
     const workers = await Promise.all(
-      [1, 2].map((i) => startWorker(children, { label: `worker-${i}`, masterUrl, secretFile, workDir: join(dir, `w${i}`), cores: 2, memory: '1g', conf: ['flint.worker.registrationRetryInterval=200ms'] })),
+      [1, 2].map((i) => startWorker(children, { label: `worker-${i}`, masterUrl, secretFile, workDir: join(dir, `w${i}`), cores: 2, memory: '1g', conf: WORKER_CONF })),
     );
     await untilMasterJson(master.webUiPort, (j) => j.status === 'ALIVE' && j.aliveworkers === 2, 'both workers ALIVE');
     const progress = mkdtempSync(join(dir, 'progress-'));

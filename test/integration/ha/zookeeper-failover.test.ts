@@ -14,7 +14,8 @@ import { SilentListener, ZooKeeperServer } from '../../helpers/zookeeper.ts';
 const children = new ChildGroup();
 const dir = mkdtempSync(join(tmpdir(), 'flint-ha-'));
 const secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
-const WORKER_CONF = ['flint.worker.registrationRetryInterval=200ms'];
+/** Quick retries (every 100–300 ms) for as long as a failover may take; after them a worker waits 30–90 s. */
+const WORKER_CONF = ['flint.worker.registrationRetryInterval=200ms', 'flint.worker.initialRegistrationRetries=300', 'flint.worker.maxRegistrationRetries=310'];
 
 describe('ZOOKEEPER recovery mode', () => {
   let zk: ZooKeeperServer;
