@@ -271,7 +271,7 @@ class MasterRuntime {
     const secret = this.#env.settings.secret;
     if (secret === undefined) return message;
     const peer = this.#env.peerOf(parseEndpointAddress(to).env);
-    const driverKey = peer === undefined ? undefined : masterKeyring(this.#env.settings)?.(peer.principal);
+    const driverKey = peer === undefined ? undefined : this.#env.keyring?.(peer.principal);
     if (driverKey === undefined) {
       this.#logger.warn({ to, appId: message.appId }, 'the driver is not connected: its executors will not get their key');
       return message;

@@ -371,6 +371,11 @@ export class RpcEnv implements RefTransport {
     return { principal: conn.peerPrincipal, role: conn.peerRole };
   }
 
+  /** Whom this env lets in (auth.ts `Keyring`); undefined when it does not authenticate. */
+  get keyring(): Keyring | undefined {
+    return this.#keyring;
+  }
+
   /** The key this env dials with, for opening what a peer sealed for it (auth.ts `unseal`). */
   get credentialKey(): string | undefined {
     return this.#credential?.key;

@@ -20,14 +20,18 @@ import { stopWorker } from './lifecycle.ts';
 
 export const fullIdOf = (appId: string, execId: number): string => `${appId}/${execId}`;
 
-function fromActiveMaster(ctx: Ctx, masterUrl: string): boolean {
+/**
+ * The master URL a LaunchExecutor or KillExecutor names is the active master's: Spark's check. The sender itself
+ * is checked in worker-machine.ts.
+ */
+function namesActiveMaster(ctx: Ctx, masterUrl: string): boolean {
   return ctx.state.master !== undefined && masterEnvUrl(masterUrl) === ctx.state.master.url;
 }
 
 export function launchExecutor(ctx: Ctx, msg: Static<typeof LaunchExecutor>): void {
   const { state, config } = ctx;
   const fullId = fullIdOf(msg.appId, msg.execId);
-  if (!fromActiveMaster(ctx, msg.masterUrl)) {
+  if (!namesActiveMaster(ctx, msg.masterUrl)) {
     log(ctx, 'warn', `Invalid Master (${msg.masterUrl}) attempted to launch executor.`);
     return;
   }
@@ -62,7 +66,7 @@ export function launchExecutor(ctx: Ctx, msg: Static<typeof LaunchExecutor>): vo
 
 export function killExecutor(ctx: Ctx, msg: Static<typeof KillExecutor>): void {
   const fullId = fullIdOf(msg.appId, msg.execId);
-  if (!fromActiveMaster(ctx, msg.masterUrl)) {
+  if (!namesActiveMaster(ctx, msg.masterUrl)) {
     log(ctx, 'warn', `Invalid Master (${msg.masterUrl}) attempted to kill executor ${msg.execId}`);
     return;
   }
