@@ -148,7 +148,9 @@ async function runOverTcp(repoRoot: string, ticksPerSec: number): Promise<WireRe
     const master = await startMaster({
       cwd: repoRoot,
       nodeArgs: MASTER_NODE_ARGS,
-      masterArgs: ['--host', '127.0.0.1', '--port', '0', '--webui-port', '0', ...authArgs],
+      // Every simulated worker connects at once: the master must let them all sit in the handshake together
+      // (flint.rpc.handshake.maxConnections, 256 by default, closes the rest; docs/rpc.md "Limits").
+      masterArgs: ['--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--conf', `flint.rpc.handshake.maxConnections=${Math.max(IN_FLIGHT, 256)}`, ...authArgs],
       raiseFdLimit,
       startTimeoutMs: 20_000,
     });

@@ -222,8 +222,10 @@ export function recoveryPass(shape: ClusterShape, now: number): Pass {
   const machine = newMachine(now);
   const recoveryState = (): string => machine.state.recoveryState;
   machine.handle({ kind: 'ElectedLeader', persisted: { workers, apps, drivers: [] } }, now);
+  // Each app acknowledges from its own driver's env: the master takes an app's messages from nowhere else.
   for (const app of apps) {
-    machine.handle({ kind: 'Receive', from: 'flint+client://benchdriver', message: { type: 'MasterChangeAcknowledged', appId: app.id } }, now);
+    const from = app.driverAddress.replace('AppClient@', '');
+    machine.handle({ kind: 'Receive', from, message: { type: 'MasterChangeAcknowledged', appId: app.id } }, now);
   }
   const answer = (w: PersistedWorker) =>
     machine.handle(
