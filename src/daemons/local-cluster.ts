@@ -223,12 +223,16 @@ export async function freePort(): Promise<number> {
   return bindAny();
 }
 
+/** The daemons' default Node flags; bin/flint holds the same default. */
+export const DEFAULT_DAEMON_NODE_OPTS = '--max-semi-space-size=16 --heap-growing-percent=50';
+
 /**
  * The daemons' Node flags, as bin/flint gives them to `flint master` and `flint worker`: FLINT_DAEMON_NODE_OPTS,
- * by default a young generation of at most 16 MiB (docs/benchmarks.md). Words that are not flags are refused.
+ * by default a young generation of at most 16 MiB (docs/benchmarks.md) and an old space that grows by half its
+ * live size between full collections (docs/fuzzing.md). Words that are not flags are refused.
  */
 export function daemonNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  return parseNodeFlags(env['FLINT_DAEMON_NODE_OPTS'] ?? '--max-semi-space-size=16', 'FLINT_DAEMON_NODE_OPTS');
+  return parseNodeFlags(env['FLINT_DAEMON_NODE_OPTS'] ?? DEFAULT_DAEMON_NODE_OPTS, 'FLINT_DAEMON_NODE_OPTS');
 }
 
 function ephemeralLow(): number {

@@ -95,6 +95,8 @@ export interface RpcSettings {
   readonly maxHandshaking: number;
   /** `flint.rpc.handshake.maxConnectionsPerAddress` (64): the same, from one remote IP address. */
   readonly maxHandshakingPerAddress: number;
+  /** `flint.rpc.handshake.maxWaiting` (16384): inbound connections waiting for a handshake slot, per env. */
+  readonly maxHandshakeWaiting: number;
   /** The cluster secret (`flint.authenticate.secret[.file]`), set iff flint.authenticate=true. */
   readonly secret: string | undefined;
   /** Applications' secret (`flint.authenticate.appSecret[.file]`), by default the cluster secret. */
@@ -127,6 +129,7 @@ export function readRpcSettings(conf: FlintConf, coalesceWritesByDefault = false
   }
   const maxHandshaking = conf.getInt('flint.rpc.handshake.maxConnections', 256, { min: 1 });
   const maxHandshakingPerAddress = conf.getInt('flint.rpc.handshake.maxConnectionsPerAddress', 64, { min: 1 });
+  const maxHandshakeWaiting = conf.getInt('flint.rpc.handshake.maxWaiting', 16_384, { min: 0 });
   let secret: string | undefined;
   let appSecret: string | undefined;
   if (conf.getBoolean('flint.authenticate', false)) {
@@ -149,6 +152,7 @@ export function readRpcSettings(conf: FlintConf, coalesceWritesByDefault = false
     maxQueuedBytes,
     maxHandshaking,
     maxHandshakingPerAddress,
+    maxHandshakeWaiting,
     secret,
     appSecret,
   };
@@ -169,6 +173,9 @@ function readSecret(conf: FlintConf, key: string): string | undefined {
   return secret;
 }
 
+/** A socket waiting for a handshake slot is not read; an error on it (a reset) only ends its wait. */
+function ignoreWhileWaiting(): void {}
+
 export class RpcEnv implements RefTransport {
   readonly name: string;
   /** This env's id: `flint://host:port`, or `flint+client://<id>` in client mode. */
@@ -188,8 +195,11 @@ export class RpcEnv implements RefTransport {
   readonly #endpoints = new Map<string, Hosted>();
   readonly #connections = new Map<EnvId, Connection>();
   readonly #all = new Set<Connection>();
-  /** Inbound connections still in the handshake, and how many of them per remote IP address. */
+  /** Inbound connections still in the handshake. */
   readonly #handshaking = new Set<Connection>();
+  /** Accepted sockets waiting for a handshake slot, oldest first, with when each was accepted (see #accept). */
+  readonly #waiting = new Map<Socket, number>();
+  /** Unauthenticated inbound connections (in the handshake or waiting for it) per remote IP address. */
   readonly #handshakingPerAddress = new Map<string, number>();
   /** Every warning a peer can trigger goes through it: see LogLimiter. */
   readonly #limiter: LogLimiter;
@@ -360,6 +370,8 @@ export class RpcEnv implements RefTransport {
     clearInterval(this.#idleTimer);
     for (const name of [...this.#endpoints.keys()]) await this.stop(name);
     for (const conn of this.#all) conn.close();
+    for (const socket of this.#waiting.keys()) socket.destroy();
+    this.#waiting.clear();
     this.#limiter.close();
     if (this.#server) await new Promise<void>((resolve) => this.#server?.close(() => resolve()));
   }
@@ -413,36 +425,79 @@ export class RpcEnv implements RefTransport {
     } as const;
   }
 
+  /**
+   * Caps on connections that have not authenticated yet (docs/security.md "Limits before authentication"). One
+   * remote address may hold `maxHandshakingPerAddress` of them; past that a new one is closed at once. At most
+   * `maxHandshaking` are in the handshake; the next ones wait for a slot, unread, oldest first (at most
+   * `maxHandshakeWaiting` of them), so that thousands of workers registering at once (a cluster start, a master
+   * failover) are served in turn rather than closed and left to their retry timers. Past that too, a new
+   * connection is closed.
+   */
   #accept(socket: Socket): void {
     if (this.#stopped) {
       socket.destroy();
       return;
     }
-    // Caps on connections that have not authenticated yet (docs/security.md): excess ones are closed at once.
     const ip = socket.remoteAddress ?? '?';
     const fromIp = this.#handshakingPerAddress.get(ip) ?? 0;
     const s = this.settings;
-    if (this.#handshaking.size >= s.maxHandshaking || fromIp >= s.maxHandshakingPerAddress) {
+    const slotFree = this.#handshaking.size < s.maxHandshaking && this.#waiting.size === 0;
+    if (fromIp >= s.maxHandshakingPerAddress || (!slotFree && this.#waiting.size >= s.maxHandshakeWaiting)) {
       socket.destroy();
       const [key, limit] =
         fromIp >= s.maxHandshakingPerAddress
           ? ['flint.rpc.handshake.maxConnectionsPerAddress', s.maxHandshakingPerAddress]
           : ['flint.rpc.handshake.maxConnections', s.maxHandshaking];
       const msg = `refused a connection: ${limit} connections are in the handshake already (${key})`;
-      this.#limiter.warn(msg, { remote: `${ip}:${socket.remotePort ?? '?'}`, handshaking: this.#handshaking.size, fromAddress: fromIp }, msg);
+      const context = { remote: `${ip}:${socket.remotePort ?? '?'}`, handshaking: this.#handshaking.size, waiting: this.#waiting.size, fromAddress: fromIp };
+      this.#limiter.warn(msg, context, msg);
       return;
     }
-    const conn = new Connection(this.#connectionOptions(socket, 'server'));
-    this.#all.add(conn);
-    if (conn.isClosed) return;
-    this.#handshaking.add(conn);
     this.#handshakingPerAddress.set(ip, fromIp + 1);
+    if (slotFree) {
+      this.#startHandshake(socket);
+      return;
+    }
+    // Not read while it waits: what the peer sends stays in the kernel's buffers.
+    socket.pause();
+    this.#waiting.set(socket, performance.now());
+    socket.on('error', ignoreWhileWaiting);
+    socket.once('close', () => {
+      if (this.#waiting.delete(socket)) this.#forgetUnauthenticated(ip);
+    });
   }
 
-  /** The inbound connection `conn` left the handshake (done or closed). */
+  #startHandshake(socket: Socket): void {
+    const conn = new Connection(this.#connectionOptions(socket, 'server'));
+    this.#all.add(conn);
+    if (conn.isClosed) {
+      this.#forgetUnauthenticated(socket.remoteAddress ?? '?');
+      return;
+    }
+    this.#handshaking.add(conn);
+  }
+
+  /** The inbound connection `conn` left the handshake (done or closed): its slot goes to the oldest waiter. */
   #leftHandshake(conn: Connection): void {
     if (!this.#handshaking.delete(conn)) return;
-    const ip = conn.remoteIp;
+    this.#forgetUnauthenticated(conn.remoteIp);
+    const expiredBefore = performance.now() - this.settings.connectTimeoutMs;
+    for (const [socket, acceptedAt] of this.#waiting) {
+      if (this.#stopped || this.#handshaking.size >= this.settings.maxHandshaking) break;
+      this.#waiting.delete(socket);
+      socket.removeListener('error', ignoreWhileWaiting);
+      if (socket.destroyed || acceptedAt < expiredBefore) {
+        // Its peer has given up on the handshake by now (the same timeout on its side).
+        socket.destroy();
+        this.#forgetUnauthenticated(socket.remoteAddress ?? '?');
+        continue;
+      }
+      this.#startHandshake(socket);
+      socket.resume(); // Connection listens for 'data' now
+    }
+  }
+
+  #forgetUnauthenticated(ip: string): void {
     const left = (this.#handshakingPerAddress.get(ip) ?? 1) - 1;
     if (left > 0) this.#handshakingPerAddress.set(ip, left);
     else this.#handshakingPerAddress.delete(ip);

@@ -17,6 +17,8 @@ import { FlintContext } from '../../src/api/index.ts';
 import { LocalCluster, type DaemonInfo, type MasterJson } from '../../src/daemons/local-cluster.ts';
 import type { Target } from './inputs.ts';
 import { Lane, newLaneStats, type LaneStats } from './lanes.ts';
+import { Worker } from 'node:worker_threads';
+import type { ProbeRound, ProberConfig } from './json-prober.ts';
 import { cpuMs, rssMb, timedJson, within } from './probes.ts';
 
 export interface FuzzOptions {
@@ -193,8 +195,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   } finally {
     await prober.stop();
     await Promise.all(lanes.map((l) => l.close()));
+    report.elapsedMs = performance.now() - started; // the inputs' time: the settling after them is not counted
     if (report.findings.length === 0 && opts.settle === true) await settle(setup, report);
-    report.elapsedMs = performance.now() - started;
     report.findings.sort((a, b) => a.from - b.from || a.to - b.to); // the earliest input first
     const cpuAtEnd = cpuNow(setup);
     for (const k of Object.keys(cpuAtEnd) as Array<keyof FuzzReport['cpuMs']>) report.cpuMs[k] = cpuAtEnd[k] - cpuAtStart[k];
@@ -262,26 +264,34 @@ function sampleRss(setup: Setup, report: FuzzReport): void {
   }
 }
 
-/** Reads both /json pages every PROBE_EVERY_MS while the batches run; records latency and RSS. */
+/**
+ * Reads both /json pages every PROBE_EVERY_MS while the batches run, from a worker thread (json-prober.ts), and
+ * records their latency, with the daemons' RSS and CPU at each reading.
+ */
 function startProber(setup: Setup, report: FuzzReport): { stop: () => Promise<void> } {
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const [m, w] = await Promise.allSettled([
-        timedJson(setup.daemons.master.webUiPort, JSON_TIMEOUT_MS),
-        timedJson(setup.daemons.worker.webUiPort, JSON_TIMEOUT_MS),
-      ]);
-      if (m.status === 'fulfilled') report.maxJsonMs = Math.max(report.maxJsonMs, m.value.ms);
-      if (w.status === 'fulfilled') report.maxWorkerJsonMs = Math.max(report.maxWorkerJsonMs, w.value.ms);
-      sampleRss(setup, report);
-      cpuNow(setup); // keeps lastCpuMs current
-      await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
-    }
-  })();
+  const config: ProberConfig = {
+    masterPort: setup.daemons.master.webUiPort,
+    workerPort: setup.daemons.worker.webUiPort,
+    everyMs: PROBE_EVERY_MS,
+    timeoutMs: JSON_TIMEOUT_MS,
+  };
+  const thread = new Worker(new URL('./json-prober.ts', import.meta.url), { workerData: config });
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  thread.on('message', (round: ProbeRound) => {
+    if (round.masterMs !== undefined) report.maxJsonMs = Math.max(report.maxJsonMs, round.masterMs);
+    if (round.workerMs !== undefined) report.maxWorkerJsonMs = Math.max(report.maxWorkerJsonMs, round.workerMs);
+    sampleRss(setup, report);
+    cpuNow(setup); // keeps lastCpuMs current
+  });
+  let failure: unknown; // a bug of the prober, not a finding about the daemons
+  thread.on('error', (err) => (failure ??= err));
   return {
     stop: async () => {
-      running = false;
-      await loop;
+      thread.postMessage('stop');
+      // It stops after its current round: at most two /json timeouts.
+      const stopped = await within(exited, 2 * JSON_TIMEOUT_MS + PROBE_EVERY_MS + 5_000);
+      if (stopped === 'timeout') await thread.terminate();
+      if (failure !== undefined) throw new Error('the /json prober thread failed', { cause: failure });
     },
   };
 }

@@ -217,6 +217,7 @@ describe('readRpcSettings', () => {
       maxQueuedBytes: 64 * 1024 ** 2,
       maxHandshaking: 256,
       maxHandshakingPerAddress: 64,
+      maxHandshakeWaiting: 16_384,
       secret: undefined,
       appSecret: undefined,
     });
@@ -234,18 +235,20 @@ describe('readRpcSettings', () => {
     configError(() => readRpcSettings(new FlintConf([['flint.authenticate', 'true'], ['flint.authenticate.appSecret', '']])), 'flint.authenticate.appSecret');
   });
 
-  test('the edge limits: flint.rpc.io.maxQueuedBytes (at least 1m) and the handshake caps (from 1)', () => {
+  test('the edge limits: flint.rpc.io.maxQueuedBytes (at least 1m) and the handshake caps (from 1; the waiting room from 0)', () => {
     const s = readRpcSettings(
       new FlintConf([
         ['flint.rpc.io.maxQueuedBytes', '8m'],
         ['flint.rpc.handshake.maxConnections', '10'],
         ['flint.rpc.handshake.maxConnectionsPerAddress', '2'],
+        ['flint.rpc.handshake.maxWaiting', '0'],
       ]),
     );
-    assert.deepEqual([s.maxQueuedBytes, s.maxHandshaking, s.maxHandshakingPerAddress], [8 * 1024 ** 2, 10, 2]);
+    assert.deepEqual([s.maxQueuedBytes, s.maxHandshaking, s.maxHandshakingPerAddress, s.maxHandshakeWaiting], [8 * 1024 ** 2, 10, 2, 0]);
     configError(() => readRpcSettings(new FlintConf([['flint.rpc.io.maxQueuedBytes', '100k']])), 'flint.rpc.io.maxQueuedBytes', /at least 1m/);
     configError(() => readRpcSettings(new FlintConf([['flint.rpc.handshake.maxConnections', '0']])), 'flint.rpc.handshake.maxConnections');
     configError(() => readRpcSettings(new FlintConf([['flint.rpc.handshake.maxConnectionsPerAddress', 'x']])), 'flint.rpc.handshake.maxConnectionsPerAddress');
+    configError(() => readRpcSettings(new FlintConf([['flint.rpc.handshake.maxWaiting', '-1']])), 'flint.rpc.handshake.maxWaiting');
   });
 
   test('flint.rpc.io.coalesceWrites: the conf wins over the default the env asks for (drivers and executors: true)', () => {
