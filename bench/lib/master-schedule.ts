@@ -7,7 +7,8 @@
 // workers at once, since every registration through `handle` schedules at once. The recovery scenario
 // reaches the same state through public inputs only and serves as a cross-check.
 
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { RngStreams } from '../../src/kit/rng.ts';
 import { newApplicationInfo, registerApplication } from '../../src/master/apps.ts';
 import type { Ctx } from '../../src/master/context.ts';
 import { EffectList, type MasterEffect } from '../../src/master/effects.ts';
@@ -34,7 +35,7 @@ export interface ClusterShape {
   readonly appMemoryMbPerExecutor: number;
 }
 
-const rng = { nextInt: (max: number): number => randomInt(0, max) };
+const rng = new RngStreams(randomBytes(16).toString('hex')).stream('master.shuffle');
 const STAMP = '20250101000000';
 
 function appDescription(shape: ClusterShape, name: string, unlimited = false): ApplicationDescription {

@@ -6,7 +6,6 @@
 // up to 3 tries), so that the env the executor then lives on is built with the application's RPC settings
 // (frame size, timeouts). The machine's own RetrieveAppConfig ask is answered with that reply.
 
-import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { RpcConnectionError, isFlintError } from '../errors.ts';
@@ -28,6 +27,7 @@ import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
 import { KeyedTimers, MachineHost } from './machine-host.ts';
+import { systemRngStreams } from './system.ts';
 
 export interface ExecutorBackendOptions {
   /** The command line's arguments (`logUrls` from the worker's environment); the env gives the address. */
@@ -130,7 +130,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
   env ??= await executorEnv('flintExecutor', rpcConf({}, opts), opts);
   const machine = new ExecutorMachine(
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
-    { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, tasksPerCore: TASKS_PER_THREAD },
+    { rng: systemRngStreams().stream('executor.registration'), tasksPerCore: TASKS_PER_THREAD },
   );
   const runtime = new ExecutorRuntime({
     env,

@@ -2,7 +2,6 @@
 // a leader election. The machine decides; this file carries out its effects in order and turns callbacks
 // (messages, disconnects, timers, leadership) into inputs.
 
-import { randomInt } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
@@ -34,6 +33,7 @@ import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
 import { MachineHost } from './machine-host.ts';
+import { systemRngStreams } from './system.ts';
 
 const MasterInboundCatalog = mergeCatalogs<MasterInbound>(
   'Master',
@@ -94,7 +94,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       webUiPort: http.port,
       webUiScheme: http.scheme,
     });
-    const machine = new MasterMachine(config, { nextInt: (max) => randomInt(0, max) });
+    const machine = new MasterMachine(config, systemRngStreams().stream('master.shuffle'));
     ui.machine = machine;
     const runtime = new MasterRuntime(env, http, machine, opts.store ?? new NullPersistenceStore(), opts.election ?? new MonarchyLeaderElection(), logger);
     await runtime.start();

@@ -1,7 +1,6 @@
 // The worker daemon: WorkerMachine wired to a real RpcEnv, an HTTP server, timers and child processes.
 // The machine decides; this file only carries out its effects and turns callbacks into inputs.
 
-import { randomInt } from 'node:crypto';
 import { access, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants, existsSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
@@ -30,6 +29,7 @@ import {
   type WorkerInput,
 } from '../worker/index.ts';
 import { KeyedTimers, MachineHost } from './machine-host.ts';
+import { systemClock, systemRngStreams } from './system.ts';
 
 export interface WorkerDaemonOptions {
   readonly conf: FlintConf;
@@ -76,7 +76,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
       flintHome: FLINT_HOME,
       flintEntries: { executor: programRelativePath('executor'), driver: programRelativePath('driver') },
     });
-    const machine = new WorkerMachine(config, { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, now: Date.now() });
+    const machine = new WorkerMachine(config, { rng: systemRngStreams().stream('worker.registration'), now: systemClock.now() });
     ui.machine = machine;
     const runtime = new WorkerRuntime(env, http, machine, config.workDir, logger);
     await runtime.start();

@@ -23,6 +23,7 @@
 
 import type { DriverToExecutor, TaskFailure } from '../protocol/task-messages.ts';
 import type { DriverTimer } from './inputs.ts';
+import type { LogFields, LogLevel } from '../kit/log.ts';
 
 /** The driver-to-executor messages the scheduler sends. (`FetchTaskResult` belongs to the adapter's fetch.) */
 export type ExecutorCommand = Extract<
@@ -33,8 +34,7 @@ export type ExecutorCommand = Extract<
 /** An error as the user sees it: the remote task's own name, message and stack, or one the driver made. */
 export type JobError = TaskFailure;
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFields = Readonly<Record<string, string | number | boolean>>;
+export type { LogFields, LogLevel };
 
 export type DriverEffect =
   /** One-way message to the executor's `Executor` endpoint at `to` (its `executorAddress`). */

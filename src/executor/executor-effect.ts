@@ -42,6 +42,7 @@ import type {
 } from '../protocol/task-messages.ts';
 import type { LaunchTaskMessage } from './evaluate-task.ts';
 import type { ReplyToken } from './executor-input.ts';
+import type { LogLevel } from '../kit/log.ts';
 
 export type StatusUpdateMessage = Static<typeof StatusUpdate>;
 export type DriverAskMessage = Static<typeof RetrieveAppConfig> | Static<typeof RegisterExecutor> | Static<typeof ExecutorHeartbeat>;
@@ -60,7 +61,7 @@ export const ExecutorExitCode = {
 /** The executor's only timer: Spark's heartbeater thread, as a one-shot timer re-armed on every firing. */
 export type ExecutorTimer = { readonly kind: 'Heartbeat' };
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 export type ExecutorEffect =
   /** Ask the driver's `CoarseGrainedScheduler` endpoint; see rule 3 for the answering inputs. */

@@ -5,11 +5,10 @@ import type { TaskFailure, TaskMetrics, TaskState } from '../protocol/task-messa
 import type { LaunchTaskMessage } from './evaluate-task.ts';
 import type { ExecutorConfig } from './executor-config.ts';
 import type { ExecutorEffect, ExecutorTimer, LogLevel } from './executor-effect.ts';
+import type { Rng } from '../kit/rng.ts';
 
-/** Randomness, injected (STYLE.md §6). `next()` returns a number in `[0, 1)`. */
-export interface Rng {
-  next(): number;
-}
+/** Randomness, injected (STYLE.md §6; src/kit/rng.ts): the executor draws its registration jitter with `next()`. */
+export type { Rng };
 
 /**
  * created ─Start─► configuring ─AppConfigReceived─► registering ─Registered + CodeLoaded─► running

@@ -21,10 +21,11 @@
 import type { MasterReply, MasterQueryReply, MasterToApp, MasterToWorker } from '../protocol/messages.ts';
 import type { MasterTimer, ReplyToken } from './inputs.ts';
 import type { PersistedRecord } from './persisted.ts';
+import type { LogLevel } from '../kit/log.ts';
 
 export type MasterOutbound = MasterToWorker | MasterToApp;
 export type MasterReplyMessage = MasterReply | MasterQueryReply;
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 export type MasterEffect =
   /** One-way message to an endpoint address (`flint://Worker@host:port`, `flint+client://AppClient@id`). */

@@ -28,6 +28,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { RegisterWorker, WorkerToMaster } from '../protocol/messages.ts';
 import type { ExecutorStateChangedMessage, WorkerTimer } from './worker-input.ts';
+import type { LogLevel } from '../kit/log.ts';
 
 export type RegisterWorkerMessage = Static<typeof RegisterWorker>;
 
@@ -66,7 +67,7 @@ export interface DriverLaunchSpec extends ProcessSpec {
   readonly supervise: boolean;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 export type WorkerEffect =
   /** One-way message to an endpoint address (`flint://Master@host:port`). */

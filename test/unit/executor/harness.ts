@@ -2,6 +2,7 @@
 // no sockets, no threads, no sleeps. Every effect is recorded with the time it was emitted, and every message
 // the machine sends or asks is checked against the wire schema (a message the driver would reject fails the test).
 import assert from 'node:assert/strict';
+import { rngFrom } from '../../../src/kit/rng.ts';
 import { ExecutorToDriver, type TaskAction, type TaskSource } from '../../../src/protocol/task-messages.ts';
 import { ExecutorReplies } from '../../../src/protocol/task-messages.ts';
 import {
@@ -19,7 +20,7 @@ export const SEC = 1000;
 export const DRIVER_URL = 'flint://CoarseGrainedScheduler@10.0.0.9:40000';
 export const CODE_HASH = 'ab'.repeat(32);
 
-export const fixedRng = (value: number): Rng => ({ next: () => value });
+export const fixedRng = (value: number): Rng => rngFrom(() => value);
 
 export function launchArgs(over: Partial<ExecutorLaunchArgs> = {}): ExecutorLaunchArgs {
   return {

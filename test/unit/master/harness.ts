@@ -24,6 +24,7 @@ import {
   type PersistedMasterState,
   type PersistedWorker,
 } from '../../../src/master/index.ts';
+import { rngFrom } from '../../../src/kit/rng.ts';
 import type { Rng } from '../../../src/scheduling/index.ts';
 
 /** 2024-01-02T03:04:05Z: ids made at this time carry `20240102030405`. */
@@ -39,7 +40,7 @@ export function seededRng(seed: number): Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { nextInt: (maxExclusive) => Math.floor(next() * maxExclusive) };
+  return rngFrom(next);
 }
 
 export const command = { mainModule: 'app.js', arguments: [], environment: {}, nodeOptions: [] };

@@ -1,6 +1,7 @@
 // Drives a WorkerMachine the way a host would, with a fake time value and a tiny timer table: no sockets, no
 // sleeps. Every effect is recorded with the time it was emitted, so tests can assert schedules.
 import type { Static } from '@sinclair/typebox';
+import { rngFrom } from '../../../src/kit/rng.ts';
 import type {
   ApplicationDescription,
   DriverDescription,
@@ -22,19 +23,17 @@ import {
 /** mulberry32: reproducible draws in [0, 1). */
 export function seededRng(seed: number): Rng {
   let state = seed >>> 0;
-  return {
-    next(): number {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-  };
+  return rngFrom(() => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  });
 }
 
 /** Always the same draw: `fixedRng(0.5)` gives a fuzz of exactly 1 (10 s / 60 s intervals). */
-export const fixedRng = (value: number): Rng => ({ next: () => value });
+export const fixedRng = (value: number): Rng => rngFrom(() => value);
 
 /** 2024-01-02 03:04:05 UTC. */
 export const T0 = Date.UTC(2024, 0, 2, 3, 4, 5);
