@@ -185,7 +185,7 @@ class ExecutorRuntime {
       messages: DriverToExecutor,
       receive: (message, ctx) => {
         if (ctx.senderAddress !== driverEnv || message.type === 'FetchTaskResult') return this.#ignored(message.type, ctx.senderAddress);
-        return this.#host.submit({ type: 'DriverMessage', message });
+        return this.#host.submit({ kind: 'DriverMessage', message });
       },
       receiveAndReply: (message, ctx) => {
         if (ctx.senderAddress !== driverEnv || message.type !== 'FetchTaskResult') {
@@ -193,12 +193,12 @@ class ExecutorRuntime {
           ctx.sendFailure(new Error(`Executor does not answer ${message.type} from ${ctx.senderAddress}`));
           return undefined;
         }
-        return this.#host.submit({ type: 'DriverAsk', message, token: ctx });
+        return this.#host.submit({ kind: 'DriverAsk', message, token: ctx });
       },
-      onDisconnected: (remote) => (remote === driverEnv ? this.#host.submit({ type: 'DriverDisconnected' }) : undefined),
+      onDisconnected: (remote) => (remote === driverEnv ? this.#host.submit({ kind: 'DriverDisconnected' }) : undefined),
     });
-    this.#submit({ type: 'Start' });
-    void parentGone.then(() => this.#submit({ type: 'ParentGone' }));
+    this.#submit({ kind: 'Start' });
+    void parentGone.then(() => this.#submit({ kind: 'ParentGone' }));
   }
 
   #startPool(): TaskPool {
@@ -217,7 +217,7 @@ class ExecutorRuntime {
 
   /** Carries out one effect; nothing here waits, so the host loop never stalls behind the driver or a task. */
   #execute(effect: ExecutorEffect): void {
-    switch (effect.type) {
+    switch (effect.kind) {
       case 'Ask':
         return this.#ask(effect.message, effect.timeoutMs);
       case 'Send':
@@ -248,7 +248,7 @@ class ExecutorRuntime {
         return;
       case 'StartTimer':
       case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => this.#submit({ type: 'TimerFired', key, generation }));
+        this.#timers.carryOut(effect, (key, generation) => this.#submit({ kind: 'TimerFired', key, generation }));
         return;
       case 'Exit':
         this.#exit(effect.code);
@@ -264,27 +264,27 @@ class ExecutorRuntime {
   }
 
   /** Carries out an Ask; its one answer comes back as an input (executor-effect.ts rule 3). */
-  #ask(message: Extract<ExecutorEffect, { type: 'Ask' }>['message'], timeoutMs: number | undefined): void {
+  #ask(message: Extract<ExecutorEffect, { kind: 'Ask' }>['message'], timeoutMs: number | undefined): void {
     if (message.type === 'RetrieveAppConfig') {
       const boot = this.#parts.boot;
       if (boot.ok) {
         const { type: _type, ...response } = boot.response;
-        this.#submit({ type: 'AppConfigReceived', ...response });
+        this.#submit({ kind: 'AppConfigReceived', ...response });
       } else {
-        this.#submit({ type: 'AppConfigFailed', error: boot.error });
+        this.#submit({ kind: 'AppConfigFailed', error: boot.error });
       }
       return;
     }
     const asked = this.#driver.ask(message, { expect: DriverReplies, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     const fail = (error: string): ExecutorInput =>
-      message.type === 'RegisterExecutor' ? { type: 'RegistrationFailed', error } : { type: 'HeartbeatFailed', error };
+      message.type === 'RegisterExecutor' ? { kind: 'RegistrationFailed', error } : { kind: 'HeartbeatFailed', error };
     const answer = (reply: DriverReply): ExecutorInput => {
       if (message.type === 'RegisterExecutor') {
         if (reply.type !== 'BooleanResponse') return fail(`the driver answered ${reply.type}`);
-        return reply.value ? { type: 'Registered' } : fail('the driver refused the registration');
+        return reply.value ? { kind: 'Registered' } : fail('the driver refused the registration');
       }
       if (reply.type !== 'HeartbeatResponse') return fail(`the driver answered ${reply.type}`);
-      return { type: 'HeartbeatSucceeded', reregister: reply.reregister };
+      return { kind: 'HeartbeatSucceeded', reregister: reply.reregister };
     };
     asked.then(
       (reply) => this.#submit(answer(reply)),
@@ -305,9 +305,9 @@ class ExecutorRuntime {
       ({ path, fetched }) => {
         this.#bundlePath = path;
         this.#logger.info({ path, bytes, fetched }, fetched ? 'Fetched the application code' : 'Using the cached application code');
-        this.#submit({ type: 'CodeLoaded', hash });
+        this.#submit({ kind: 'CodeLoaded', hash });
       },
-      (err: unknown) => this.#submit({ type: 'CodeLoadFailed', hash, error: errorText(err) }),
+      (err: unknown) => this.#submit({ kind: 'CodeLoadFailed', hash, error: errorText(err) }),
     );
   }
 

@@ -111,8 +111,8 @@ export class MachineHost<I, E> {
 
 /** The timer effects of the worker and executor machines. */
 export type TimerEffect =
-  | { readonly type: 'StartTimer'; readonly key: string; readonly generation: number; readonly delayMs: number }
-  | { readonly type: 'CancelTimer'; readonly key: string };
+  | { readonly kind: 'StartTimer'; readonly key: string; readonly generation: number; readonly delayMs: number }
+  | { readonly kind: 'CancelTimer'; readonly key: string };
 
 /**
  * One-shot timers by key, for hosts whose machines arm at most one timer per key (`StartTimer` on an armed key
@@ -123,7 +123,7 @@ export class KeyedTimers {
 
   /** Carries out a machine's StartTimer or CancelTimer effect; a firing calls `fired(key, generation)`. */
   carryOut(effect: TimerEffect, fired: (key: string, generation: number) => void): void {
-    if (effect.type === 'CancelTimer') return this.cancel(effect.key);
+    if (effect.kind === 'CancelTimer') return this.cancel(effect.key);
     const { key, generation } = effect;
     this.start(key, effect.delayMs, () => fired(key, generation));
   }

@@ -118,7 +118,7 @@ function inPhase(ctx: Ctx, what: string, ...phases: ExecutorPhase[]): boolean {
 
 function dispatch(ctx: Ctx, input: ExecutorInput): void {
   const { config } = ctx.state;
-  switch (input.type) {
+  switch (input.kind) {
     case 'Start':
       if (inPhase(ctx, 'Start', 'created')) start(ctx);
       return;

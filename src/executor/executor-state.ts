@@ -65,7 +65,7 @@ export interface Ctx {
 }
 
 export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
-  ctx.out.push(fields === undefined ? { type: 'Log', level, msg } : { type: 'Log', level, msg, fields });
+  ctx.out.push(fields === undefined ? { kind: 'Log', level, msg } : { kind: 'Log', level, msg, fields });
 }
 
 export const HEARTBEAT_TIMER: ExecutorTimer = { kind: 'Heartbeat' };
@@ -74,11 +74,11 @@ export function startTimer(ctx: Ctx, timer: ExecutorTimer, delayMs: number): voi
   const key = timer.kind;
   const generation = ctx.state.nextTimerGeneration++;
   ctx.state.timers.set(key, generation);
-  ctx.out.push({ type: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
+  ctx.out.push({ kind: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
 }
 
 export function cancelTimer(ctx: Ctx, key: string): void {
-  if (ctx.state.timers.delete(key)) ctx.out.push({ type: 'CancelTimer', key });
+  if (ctx.state.timers.delete(key)) ctx.out.push({ kind: 'CancelTimer', key });
 }
 
 /** Spark's `exitExecutor`: log why, stop the timers, and end the process. Nothing is emitted after this. */
@@ -86,7 +86,7 @@ export function exit(ctx: Ctx, code: number, reason: string, level: LogLevel = c
   log(ctx, level, code === 0 ? reason : `Executor self-exiting due to : ${reason}`, { exitCode: code });
   for (const key of [...ctx.state.timers.keys()]) cancelTimer(ctx, key);
   ctx.state.phase = 'stopped';
-  ctx.out.push({ type: 'Exit', code, reason });
+  ctx.out.push({ kind: 'Exit', code, reason });
 }
 
 export function sendStatus(
@@ -96,7 +96,7 @@ export function sendStatus(
   extra: { result?: Uint8Array; indirectResult?: { bytes: number; chunks: number }; failure?: TaskFailure; metrics?: TaskMetrics } = {},
 ): void {
   ctx.out.push({
-    type: 'Send',
+    kind: 'Send',
     message: { type: 'StatusUpdate', executorId: ctx.state.config.executorId, taskId, state, ...extra },
   });
 }

@@ -91,8 +91,8 @@ export class WorkerMachine {
     const ctx: Ctx = { config: this.#config, intervals: this.#intervals, state: this.#state, now, out: [] };
     const phase = this.#state.phase;
     if (phase === 'stopped') return [];
-    if (phase === 'created' && input.type !== 'Start' && input.type !== 'Shutdown') {
-      log(ctx, 'warn', `Ignoring ${input.type} before the worker started`);
+    if (phase === 'created' && input.kind !== 'Start' && input.kind !== 'Shutdown') {
+      log(ctx, 'warn', `Ignoring ${input.kind} before the worker started`);
       return ctx.out;
     }
     dispatch(ctx, input);
@@ -106,7 +106,7 @@ export class WorkerMachine {
 }
 
 function dispatch(ctx: Ctx, input: WorkerInput): void {
-  switch (input.type) {
+  switch (input.kind) {
     case 'Start':
       return start(ctx);
     case 'MasterMessage':
@@ -272,7 +272,7 @@ function workDirCleanup(ctx: Ctx): void {
   for (const driverId of state.drivers.keys()) keep.add(driverId);
   const olderThanMs = config.cleanup.appDataTtlMs;
   ctx.out.push({
-    type: 'CleanupOldDirs',
+    kind: 'CleanupOldDirs',
     workDir: config.workDir,
     olderThanMs,
     modifiedBeforeMs: ctx.now - olderThanMs,

@@ -89,7 +89,7 @@ export interface Ctx {
 }
 
 export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
-  ctx.out.push(fields === undefined ? { type: 'Log', level, msg } : { type: 'Log', level, msg, fields });
+  ctx.out.push(fields === undefined ? { kind: 'Log', level, msg } : { kind: 'Log', level, msg, fields });
 }
 
 /** Arms `timer`, replacing any armed timer with the same key (one timer per key; Spark's quirk of stacking
@@ -98,11 +98,11 @@ export function startTimer(ctx: Ctx, timer: WorkerTimer, delayMs: number): void 
   const key = timerKey(timer);
   const generation = ctx.state.nextTimerGeneration++;
   ctx.state.timers.set(key, { generation, timer });
-  ctx.out.push({ type: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
+  ctx.out.push({ kind: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
 }
 
 export function cancelTimer(ctx: Ctx, key: string): void {
-  if (ctx.state.timers.delete(key)) ctx.out.push({ type: 'CancelTimer', key });
+  if (ctx.state.timers.delete(key)) ctx.out.push({ kind: 'CancelTimer', key });
 }
 
 export function isArmed(ctx: Ctx, key: string): boolean {
@@ -110,13 +110,13 @@ export function isArmed(ctx: Ctx, key: string): boolean {
 }
 
 /** Spark's `sendToMaster`: dropped with a warning while no master is known. */
-export function sendToMaster(ctx: Ctx, message: Extract<WorkerEffect, { type: 'Send' }>['message']): void {
+export function sendToMaster(ctx: Ctx, message: Extract<WorkerEffect, { kind: 'Send' }>['message']): void {
   const master = ctx.state.master;
   if (master === undefined) {
     log(ctx, 'warn', `Dropping ${message.type} because the connection to master has not yet been established`);
     return;
   }
-  ctx.out.push({ type: 'Send', to: master.address, message });
+  ctx.out.push({ kind: 'Send', to: master.address, message });
 }
 
 /** Keeps a finished map at most `retained` long: after an insert that overflows it, drop the oldest

@@ -83,10 +83,10 @@ export class Harness {
     const effects = this.machine.handle(input, this.now);
     for (const effect of effects) {
       this.log.push({ at: this.now, effect });
-      if (effect.type === 'StartTimer') {
+      if (effect.kind === 'StartTimer') {
         const { key, generation, timer, delayMs } = effect;
         this.timers.set(key, { key, generation, timer, dueAt: this.now + delayMs });
-      } else if (effect.type === 'CancelTimer') {
+      } else if (effect.kind === 'CancelTimer') {
         this.timers.delete(effect.key);
       }
     }
@@ -94,11 +94,11 @@ export class Harness {
   }
 
   start(): WorkerEffect[] {
-    return this.handle({ type: 'Start' });
+    return this.handle({ kind: 'Start' });
   }
 
   fromMaster(message: MasterToWorker, from = MASTER_A): WorkerEffect[] {
-    return this.handle({ type: 'MasterMessage', from, message });
+    return this.handle({ kind: 'MasterMessage', from, message });
   }
 
   /** Start, then be accepted by master A. */
@@ -115,7 +115,7 @@ export class Harness {
     const armed = this.timers.get(key);
     if (armed === undefined) throw new Error(`timer ${key} is not armed (armed: ${[...this.timers.keys()].join(', ')})`);
     this.timers.delete(key);
-    return this.handle({ type: 'TimerFired', key, generation: armed.generation });
+    return this.handle({ kind: 'TimerFired', key, generation: armed.generation });
   }
 
   /** Moves time forward, firing every timer that falls due on the way, earliest first. */
@@ -139,19 +139,19 @@ export class Harness {
   }
 
   /** Recorded effects of one type since the start. */
-  recorded<T extends WorkerEffect['type']>(type: T): Array<{ at: number; effect: Extract<WorkerEffect, { type: T }> }> {
-    return this.log.filter((r) => r.effect.type === type) as Array<{
+  recorded<T extends WorkerEffect['kind']>(type: T): Array<{ at: number; effect: Extract<WorkerEffect, { kind: T }> }> {
+    return this.log.filter((r) => r.effect.kind === type) as Array<{
       at: number;
-      effect: Extract<WorkerEffect, { type: T }>;
+      effect: Extract<WorkerEffect, { kind: T }>;
     }>;
   }
 }
 
-export function ofType<T extends WorkerEffect['type']>(
+export function ofType<T extends WorkerEffect['kind']>(
   effects: readonly WorkerEffect[],
   type: T,
-): Array<Extract<WorkerEffect, { type: T }>> {
-  return effects.filter((e) => e.type === type) as Array<Extract<WorkerEffect, { type: T }>>;
+): Array<Extract<WorkerEffect, { kind: T }>> {
+  return effects.filter((e) => e.kind === type) as Array<Extract<WorkerEffect, { kind: T }>>;
 }
 
 /** The wire messages sent (one-way) in these effects, of one type. */
