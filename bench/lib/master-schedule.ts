@@ -71,7 +71,7 @@ function newMachine(now: number): MasterMachine {
 
 /** A Ctx on the machine's live state, as `handle` builds one, with an empty effect list. */
 function ctxOf(machine: MasterMachine, now: number): Ctx {
-  return { state: machine.state as MasterState, config: machine.config, rng, now, out: new EffectList() };
+  return { state: machine.state as MasterState, config: machine.config, rng, now, out: new EffectList(machine.state.timers as MasterState['timers']) };
 }
 
 export interface Registration {

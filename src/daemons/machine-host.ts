@@ -3,6 +3,7 @@
 // next input is handled. An async effect (a persist) is awaited; effects that report back later (an ask, a
 // process exit) do so by submitting a new input.
 
+import type { TimerEffect } from '../kit/timers.ts';
 import { Inbox } from '../rpc/inbox.ts';
 import type { Logger } from '../util/logger.ts';
 
@@ -109,20 +110,21 @@ export class MachineHost<I, E> {
   }
 }
 
-/** The timer effects of the worker and executor machines. */
-export type TimerEffect =
-  | { readonly kind: 'StartTimer'; readonly key: string; readonly generation: number; readonly delayMs: number }
-  | { readonly kind: 'CancelTimer'; readonly key: string };
-
 /**
- * One-shot timers by key, for hosts whose machines arm at most one timer per key (`StartTimer` on an armed key
- * replaces it). A firing that was cancelled in time never runs; the machines ignore stale ones that do.
+ * The host side of the kit's timer model (src/kit/timers.ts): one-shot timers by key, as the machines arm them
+ * (`StartTimer` on an armed key replaces it). A firing that was cancelled in time never runs; the machines ignore
+ * stale ones that do. `unref` timers do not keep the process alive (a driver's, which must end with its app).
  */
 export class KeyedTimers {
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #unref: boolean;
+
+  constructor({ unref = false }: { unref?: boolean } = {}) {
+    this.#unref = unref;
+  }
 
   /** Carries out a machine's StartTimer or CancelTimer effect; a firing calls `fired(key, generation)`. */
-  carryOut(effect: TimerEffect, fired: (key: string, generation: number) => void): void {
+  carryOut(effect: TimerEffect<unknown>, fired: (key: string, generation: number) => void): void {
     if (effect.kind === 'CancelTimer') return this.cancel(effect.key);
     const { key, generation } = effect;
     this.start(key, effect.delayMs, () => fired(key, generation));
@@ -130,13 +132,12 @@ export class KeyedTimers {
 
   start(key: string, delayMs: number, fire: () => void): void {
     this.cancel(key);
-    this.#timers.set(
-      key,
-      setTimeout(() => {
-        this.#timers.delete(key);
-        fire();
-      }, delayMs),
-    );
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      fire();
+    }, delayMs);
+    if (this.#unref) timer.unref();
+    this.#timers.set(key, timer);
   }
 
   cancel(key: string): void {

@@ -17,7 +17,6 @@ import {
   type MasterEffect,
   type MasterInbound,
   type MasterInput,
-  type MasterTimer,
   type PersistedMasterState,
   type ReplyToken,
 } from '../master/index.ts';
@@ -32,7 +31,7 @@ import { masterKeyring, sealedExecutorKey } from './keyrings.ts';
 import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
-import { MachineHost } from './machine-host.ts';
+import { KeyedTimers, MachineHost } from './machine-host.ts';
 import { systemRngStreams } from './system.ts';
 
 const MasterInboundCatalog = mergeCatalogs<MasterInbound>(
@@ -126,7 +125,7 @@ class MasterRuntime {
    */
   readonly #limiter: LogLimiter;
   readonly #host: MachineHost<MasterInput, MasterEffect>;
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new KeyedTimers();
   readonly #pendingAsks = new Map<ReplyToken, ReplyContext>();
   #nextToken = 1;
   /** Bumped on every grant and revocation: a grant's read that finishes after its term ended is dropped. */
@@ -244,10 +243,8 @@ class MasterRuntime {
         await this.#store.delete(effect.key);
         return;
       case 'StartTimer':
-        this.#startTimer(effect.timer, effect.delayMs, effect.periodMs);
-        return;
       case 'CancelTimer':
-        this.#clearTimer(effect.timer);
+        this.#timers.carryOut(effect, (key, generation) => void this.#host.submit({ kind: 'TimerFired', key, generation }));
         return;
       case 'StepDown':
         this.#logger.error({ reason: effect.reason }, `Leadership has been revoked; the master is shutting down: ${effect.reason}`);
@@ -279,31 +276,13 @@ class MasterRuntime {
     return { ...message, executorKey: sealedExecutorKey(secret, driverKey, message.appId) };
   }
 
-  #startTimer(timer: MasterTimer, delayMs: number, periodMs: number | undefined): void {
-    this.#clearTimer(timer);
-    const fire = () => void this.#host.submit({ kind: 'TimerFired', timer });
-    const handle = setTimeout(() => {
-      fire();
-      if (periodMs !== undefined) this.#timers.set(timer, setInterval(fire, periodMs));
-      else this.#timers.delete(timer);
-    }, delayMs);
-    this.#timers.set(timer, handle);
-  }
-
-  #clearTimer(timer: string): void {
-    const handle = this.#timers.get(timer);
-    clearTimeout(handle);
-    clearInterval(handle);
-    this.#timers.delete(timer);
-  }
-
   async #stop(code: number, reason: string): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#logger.info({ reason }, `Master stopping: ${reason}`);
     this.#host.close();
     this.#limiter.close();
-    for (const timer of [...this.#timers.keys()]) this.#clearTimer(timer);
+    this.#timers.cancelAll();
     await this.#election.close();
     await this.#http.close();
     await this.#env.shutdown();

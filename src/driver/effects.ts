@@ -18,10 +18,12 @@
 //   - `KillExecutor` comes before the effects that follow from treating that executor as lost (resubmitted
 //     tasks launched elsewhere, a failed job).
 //
-// TIMERS. `StartTimer` with a name that is already running replaces it. `CancelTimer` of a timer that is not
-// running does nothing. A fired timer comes back as a `TimerFired` input; a periodic one keeps firing.
+// TIMERS. The kit's model (src/kit/timers.ts): one timer per name, keyed by it; `StartTimer` on an armed name
+// replaces it, and a firing comes back as a `TimerFired` input with the generation it was armed with (a stale one is
+// ignored). Timers are one-shot: the dead-executor check re-arms itself each time it fires.
 
 import type { DriverToExecutor, TaskFailure } from '../protocol/task-messages.ts';
+import type { TimerEffect } from '../kit/timers.ts';
 import type { DriverTimer } from './inputs.ts';
 import type { LogFields, LogLevel } from '../kit/log.ts';
 
@@ -70,8 +72,7 @@ export type DriverEffect =
     }
   /** Ask the master, through the app client, to kill this executor (`KillExecutors`); it is already dropped here. */
   | { readonly kind: 'KillExecutor'; readonly executorId: string; readonly reason: string }
-  | { readonly kind: 'StartTimer'; readonly timer: DriverTimer; readonly delayMs: number; readonly periodMs: number }
-  | { readonly kind: 'CancelTimer'; readonly timer: DriverTimer }
+  | TimerEffect<DriverTimer>
   | { readonly kind: 'Log'; readonly level: LogLevel; readonly msg: string; readonly fields?: LogFields };
 
 export type DriverEffectKind = DriverEffect['kind'];

@@ -43,6 +43,7 @@ import type {
 import type { LaunchTaskMessage } from './evaluate-task.ts';
 import type { ReplyToken } from './executor-input.ts';
 import type { LogLevel } from '../kit/log.ts';
+import type { TimerEffect } from '../kit/timers.ts';
 
 export type StatusUpdateMessage = Static<typeof StatusUpdate>;
 export type DriverAskMessage = Static<typeof RetrieveAppConfig> | Static<typeof RegisterExecutor> | Static<typeof ExecutorHeartbeat>;
@@ -79,14 +80,7 @@ export type ExecutorEffect =
   | { readonly kind: 'Reply'; readonly token: ReplyToken; readonly message: Static<typeof TaskResultChunk> }
   /** Answer the ask with a failure (the driver's ask rejects with RpcRemoteError carrying `error`). */
   | { readonly kind: 'ReplyFailure'; readonly token: ReplyToken; readonly error: string }
-  | {
-      readonly kind: 'StartTimer';
-      readonly key: string;
-      readonly generation: number;
-      readonly timer: ExecutorTimer;
-      readonly delayMs: number;
-    }
-  | { readonly kind: 'CancelTimer'; readonly key: string }
+  | TimerEffect<ExecutorTimer>
   /** End the executor process with this code. See rule 8. */
   | { readonly kind: 'Exit'; readonly code: number; readonly reason: string }
   | {

@@ -3,6 +3,7 @@
 // firings and connection events all arrive here; the adapter turns each callback into one input.
 
 import type { Static } from '@sinclair/typebox';
+import type { TimerFired } from '../kit/timers.ts';
 import type { AppConfigResponse, DriverToExecutor, FetchTaskResult, TaskFailure } from '../protocol/task-messages.ts';
 
 /**
@@ -46,7 +47,7 @@ export type ExecutorInput =
   /** The pool ended the task after a `CancelTask` (or lost its thread); the task produced nothing. */
   | { readonly kind: 'TaskAborted'; readonly taskId: number; readonly runTimeMs?: number }
   /** A timer fired; `key` and `generation` are echoed from its `StartTimer` effect. */
-  | { readonly kind: 'TimerFired'; readonly key: string; readonly generation: number }
+  | TimerFired
   /** The driver answered an ExecutorHeartbeat; `reregister` means it does not know this executor. */
   | { readonly kind: 'HeartbeatSucceeded'; readonly reregister: boolean }
   /** An ExecutorHeartbeat ask failed or timed out. */

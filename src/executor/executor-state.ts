@@ -6,6 +6,7 @@ import type { LaunchTaskMessage } from './evaluate-task.ts';
 import type { ExecutorConfig } from './executor-config.ts';
 import type { ExecutorEffect, ExecutorTimer, LogLevel } from './executor-effect.ts';
 import type { Rng } from '../kit/rng.ts';
+import type { TimerBook } from '../kit/timers.ts';
 
 /** Randomness, injected (STYLE.md §6; src/kit/rng.ts): the executor draws its registration jitter with `next()`. */
 export type { Rng };
@@ -51,9 +52,8 @@ export interface ExecutorState {
   readonly results: Map<number, KeptResult>;
   heartbeatFailures: number;
   heartbeatInFlight: boolean;
-  /** Armed timers: key → generation. */
-  readonly timers: Map<string, number>;
-  nextTimerGeneration: number;
+  /** Armed timers (src/kit/timers.ts). */
+  readonly timers: TimerBook<ExecutorTimer>;
   readonly counts: { finished: number; failed: number; killed: number };
 }
 
@@ -71,20 +71,18 @@ export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<stri
 export const HEARTBEAT_TIMER: ExecutorTimer = { kind: 'Heartbeat' };
 
 export function startTimer(ctx: Ctx, timer: ExecutorTimer, delayMs: number): void {
-  const key = timer.kind;
-  const generation = ctx.state.nextTimerGeneration++;
-  ctx.state.timers.set(key, generation);
-  ctx.out.push({ kind: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
+  ctx.out.push(ctx.state.timers.start(timer.kind, timer, delayMs));
 }
 
 export function cancelTimer(ctx: Ctx, key: string): void {
-  if (ctx.state.timers.delete(key)) ctx.out.push({ kind: 'CancelTimer', key });
+  const effect = ctx.state.timers.cancel(key);
+  if (effect !== undefined) ctx.out.push(effect);
 }
 
 /** Spark's `exitExecutor`: log why, stop the timers, and end the process. Nothing is emitted after this. */
 export function exit(ctx: Ctx, code: number, reason: string, level: LogLevel = code === 0 ? 'info' : 'error'): void {
   log(ctx, level, code === 0 ? reason : `Executor self-exiting due to : ${reason}`, { exitCode: code });
-  for (const key of [...ctx.state.timers.keys()]) cancelTimer(ctx, key);
+  ctx.out.push(...ctx.state.timers.cancelAll());
   ctx.state.phase = 'stopped';
   ctx.out.push({ kind: 'Exit', code, reason });
 }

@@ -2,6 +2,7 @@
 // connection, a timer firing, leadership granted or revoked, and the UI's kill button. The adapter turns
 // each outside callback into one of these and feeds it to `MasterMachine.handle`, one at a time.
 
+import type { TimerFired } from '../kit/timers.ts';
 import type {
   AppToMaster,
   ClientToMaster,
@@ -63,7 +64,8 @@ export type MasterInput =
   | { readonly kind: 'Ask'; readonly from: EnvId; readonly replyTo: ReplyToken; readonly message: MasterAsk }
   /** The connection to this env closed (Spark's `onDisconnected`): a worker or an app client is gone. */
   | { readonly kind: 'Disconnected'; readonly envId: EnvId }
-  | { readonly kind: 'TimerFired'; readonly timer: MasterTimer }
+  /** A timer fired (src/kit/timers.ts): its name as `key`, and the generation it was armed with. */
+  | TimerFired
   /** Leadership granted, with what the persistence store read back (empty lists when nothing was stored). */
   | { readonly kind: 'ElectedLeader'; readonly persisted: PersistedMasterState }
   | { readonly kind: 'RevokedLeadership' }

@@ -28,7 +28,6 @@ export function handleElectedLeader(ctx: Ctx, persisted: PersistedMasterState): 
     completeRecovery(ctx);
   } else {
     out.startTimer('CompleteRecovery', ctx.config.recoveryTimeoutMs);
-    state.recoveryTimerPending = true;
   }
 }
 
@@ -73,10 +72,7 @@ export function completeRecovery(ctx: Ctx): void {
   const { state, out } = ctx;
   if (state.recoveryState !== 'RECOVERING') return;
   state.recoveryState = 'COMPLETING_RECOVERY';
-  if (state.recoveryTimerPending) {
-    out.cancelTimer('CompleteRecovery');
-    state.recoveryTimerPending = false;
-  }
+  out.cancelTimer('CompleteRecovery');
   for (const w of [...state.workers]) {
     if (w.state === 'UNKNOWN') removeWorker(ctx, w, 'Not responding for recovery');
   }
@@ -101,7 +97,6 @@ export function completeRecovery(ctx: Ctx): void {
 }
 
 export function handleCompleteRecoveryTimer(ctx: Ctx): void {
-  ctx.state.recoveryTimerPending = false;
   completeRecovery(ctx);
 }
 

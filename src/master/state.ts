@@ -5,6 +5,7 @@
 // Only the machine's handlers mutate this state, one input at a time. Readers (the UI's `/json`, the
 // MasterStateResponse) get it read-only.
 
+import { TimerBook } from '../kit/timers.ts';
 import type {
   ApplicationDescription,
   ApplicationState,
@@ -15,6 +16,7 @@ import type {
   WorkerState,
 } from '../protocol/messages.ts';
 import type { MasterConfig } from './config.ts';
+import type { MasterTimer } from './inputs.ts';
 
 export interface WorkerInfo {
   readonly id: string;
@@ -127,8 +129,8 @@ export interface MasterState {
   nextAppNumber: number;
   nextDriverNumber: number;
   recoveryStartMs: number;
-  /** A CompleteRecovery timer is pending. */
-  recoveryTimerPending: boolean;
+  /** The armed timers (src/kit/timers.ts), keyed by name. */
+  readonly timers: TimerBook<MasterTimer>;
   /** When the pending ExecutorRelaunchBackoff timer fires; undefined when none is pending. */
   relaunchTimerDueMs: number | undefined;
 }
@@ -152,7 +154,7 @@ export function createMasterState(config: MasterConfig): MasterState {
     nextAppNumber: 0,
     nextDriverNumber: 0,
     recoveryStartMs: 0,
-    recoveryTimerPending: false,
+    timers: new TimerBook(),
     relaunchTimerDueMs: undefined,
   };
 }

@@ -23,10 +23,7 @@ export function executorDescriptions(state: WorkerState): ExecutorDescription[] 
 export function stopWorker(ctx: Ctx, code: number, reason: string): void {
   const { state } = ctx;
   log(ctx, code === 0 ? 'info' : 'error', reason, { exitCode: code });
-  for (const key of [...state.timers.keys()]) {
-    state.timers.delete(key);
-    ctx.out.push({ kind: 'CancelTimer', key });
-  }
+  ctx.out.push(...state.timers.cancelAll());
   for (const runner of state.executors.values()) {
     const { processKey, appId, execId } = runner;
     ctx.out.push({ kind: 'KillExecutor', processKey, appId, execId, reason: 'Worker shutting down' });

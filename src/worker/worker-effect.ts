@@ -29,6 +29,7 @@ import type { Static } from '@sinclair/typebox';
 import type { RegisterWorker, WorkerToMaster } from '../protocol/messages.ts';
 import type { ExecutorStateChangedMessage, WorkerTimer } from './worker-input.ts';
 import type { LogLevel } from '../kit/log.ts';
+import type { TimerEffect } from '../kit/timers.ts';
 
 export type RegisterWorkerMessage = Static<typeof RegisterWorker>;
 
@@ -81,14 +82,7 @@ export type WorkerEffect =
     }
   /** Open (or reuse) a connection to the env `masterUrl` and send `message` to its `Master` endpoint. */
   | { readonly kind: 'RegisterWithMaster'; readonly masterUrl: string; readonly message: RegisterWorkerMessage }
-  | {
-      readonly kind: 'StartTimer';
-      readonly key: string;
-      readonly generation: number;
-      readonly timer: WorkerTimer;
-      readonly delayMs: number;
-    }
-  | { readonly kind: 'CancelTimer'; readonly key: string }
+  | TimerEffect<WorkerTimer>
   | { readonly kind: 'LaunchExecutor'; readonly spec: ExecutorLaunchSpec }
   /** Terminate gracefully, then force after the terminate timeout. */
   | {

@@ -3,6 +3,7 @@
 // ask outcomes and process events all arrive here; the adapter turns each callback into one input.
 
 import type { Static } from '@sinclair/typebox';
+import type { TimerFired } from '../kit/timers.ts';
 import type { ExecutorStateChanged, MasterToWorker } from '../protocol/messages.ts';
 
 export type ExecutorStateChangedMessage = Static<typeof ExecutorStateChanged>;
@@ -68,7 +69,7 @@ export type WorkerInput =
       readonly timedOut: boolean;
     }
   /** A timer fired; `key` and `generation` are echoed from its `StartTimer` effect. */
-  | { readonly kind: 'TimerFired'; readonly key: string; readonly generation: number }
+  | TimerFired
   | { readonly kind: 'ExecutorProcessStarted'; readonly appId: string; readonly execId: number }
   | ({ readonly kind: 'ExecutorProcessExited'; readonly appId: string; readonly execId: number } & ProcessExit)
   /** The executor's directory could not be created (it exists, or I/O failed) or its process could not start. */

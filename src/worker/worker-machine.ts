@@ -2,6 +2,7 @@
 // one input and returns the effects to perform, in order (see worker-effect.ts for the ordering rules). It
 // never reads a clock, draws its own randomness, touches a file or a socket, or exits the process.
 
+import { TimerBook } from '../kit/timers.ts';
 import type { MasterToWorker } from '../protocol/messages.ts';
 import { registrationIntervals, type RegistrationIntervals, type Rng, type WorkerConfig } from './worker-config.ts';
 import type { WorkerEffect } from './worker-effect.ts';
@@ -71,8 +72,7 @@ export class WorkerMachine {
       appsWithDirs: new Set(),
       finishedApps: new Set(),
       stateSyncFailures: new Map(),
-      timers: new Map(),
-      nextTimerGeneration: 1,
+      timers: new TimerBook(),
       coresUsed: 0,
       memoryUsedMb: 0,
     };
@@ -236,13 +236,12 @@ function onMasterMessage(ctx: Ctx, message: MasterToWorker, from: string): void 
 
 /** A firing counts only if its key is armed with that generation; others were cancelled or replaced. */
 function onTimerFired(ctx: Ctx, key: string, generation: number): void {
-  const armed = ctx.state.timers.get(key);
-  if (armed === undefined || armed.generation !== generation) {
+  const timer = ctx.state.timers.fired(key, generation);
+  if (timer === undefined) {
     log(ctx, 'debug', `Ignoring a stale firing of timer ${key}`);
     return;
   }
-  ctx.state.timers.delete(key);
-  fireTimer(ctx, armed.timer);
+  fireTimer(ctx, timer);
 }
 
 function fireTimer(ctx: Ctx, timer: WorkerTimer): void {

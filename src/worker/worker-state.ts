@@ -1,6 +1,7 @@
 // The worker's state (Spark's `Worker` fields) and the small helpers every handler uses to emit effects.
 // Only the machine's handlers mutate it, one input at a time; everyone else reads a snapshot.
 
+import type { TimerBook } from '../kit/timers.ts';
 import type { ApplicationDescription, DriverDescription, DriverState, ExecutorState } from '../protocol/messages.ts';
 import type { RegistrationIntervals, WorkerConfig } from './worker-config.ts';
 import type { LogLevel, WorkerEffect } from './worker-effect.ts';
@@ -72,9 +73,8 @@ export interface WorkerState {
   readonly finishedApps: Set<string>;
   /** Consecutive failed syncs per executor full id (Spark's `executorStateSyncFailureAttempts`). */
   readonly stateSyncFailures: Map<string, number>;
-  /** Armed timers by key, with the generation a firing must carry. */
-  readonly timers: Map<string, { readonly generation: number; readonly timer: WorkerTimer }>;
-  nextTimerGeneration: number;
+  /** Armed timers (src/kit/timers.ts). */
+  readonly timers: TimerBook<WorkerTimer>;
   coresUsed: number;
   memoryUsedMb: number;
 }
@@ -95,18 +95,16 @@ export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<stri
 /** Arms `timer`, replacing any armed timer with the same key (one timer per key; Spark's quirk of stacking
  * a new heartbeat schedule on every registration is not kept). */
 export function startTimer(ctx: Ctx, timer: WorkerTimer, delayMs: number): void {
-  const key = timerKey(timer);
-  const generation = ctx.state.nextTimerGeneration++;
-  ctx.state.timers.set(key, { generation, timer });
-  ctx.out.push({ kind: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
+  ctx.out.push(ctx.state.timers.start(timerKey(timer), timer, delayMs));
 }
 
 export function cancelTimer(ctx: Ctx, key: string): void {
-  if (ctx.state.timers.delete(key)) ctx.out.push({ kind: 'CancelTimer', key });
+  const effect = ctx.state.timers.cancel(key);
+  if (effect !== undefined) ctx.out.push(effect);
 }
 
 export function isArmed(ctx: Ctx, key: string): boolean {
-  return ctx.state.timers.has(key);
+  return ctx.state.timers.isArmed(key);
 }
 
 /** Spark's `sendToMaster`: dropped with a warning while no master is known. */

@@ -162,6 +162,7 @@ export class TestMaster {
 
   constructor(config: Partial<MasterConfigInput> = {}, rng: Rng = seededRng(7)) {
     this.machine = new MasterMachine(masterConfig({ host: 'master', port: 7077, ...config }), rng);
+    this.machine.handle({ kind: 'Start' }, this.now); // as the daemon does: arms the worker timeout sweep
   }
 
   get state() {
@@ -200,8 +201,10 @@ export class TestMaster {
     };
   }
 
+  /** Fires `timer` with the generation it is armed with; one that is not armed fires stale (generation 0). */
   timer(timer: MasterTimer): MasterEffect[] {
-    return this.machine.handle({ kind: 'TimerFired', timer }, this.now);
+    const generation = this.machine.state.timers.armed().find((t) => t.key === timer)?.generation ?? 0;
+    return this.machine.handle({ kind: 'TimerFired', key: timer, generation }, this.now);
   }
 
   disconnect(envId: string): MasterEffect[] {

@@ -39,7 +39,7 @@ describe('ElectedLeader / RevokedLeadership', () => {
       { to: appAddress('a'), message: changed },
       { to: workerSpec('w1').address, message: changed },
     ]);
-    assert.deepEqual(ofKind(effects, 'StartTimer'), [{ kind: 'StartTimer', timer: 'CompleteRecovery', delayMs: 30_000 }]);
+    assert.deepEqual(ofKind(effects, 'StartTimer').map(({ key, delayMs }) => [key, delayMs]), [['CompleteRecovery', 30_000]]);
     assert.equal(m.app('app-1').state, 'UNKNOWN');
     assert.equal(m.worker('w1').state, 'UNKNOWN');
     assert.equal(m.worker('w1').lastHeartbeatMs, T0);
@@ -99,7 +99,7 @@ describe('completing recovery', () => {
     assert.equal(m.app('app-1').state, 'RUNNING');
     assert.equal(m.driver('test_driver')?.state, 'RUNNING');
     assert.equal(m.driver('test_driver')?.worker, w1);
-    assert.deepEqual(ofKind(effects, 'CancelTimer'), [{ kind: 'CancelTimer', timer: 'CompleteRecovery' }]);
+    assert.deepEqual(ofKind(effects, 'CancelTimer'), [{ kind: 'CancelTimer', key: 'CompleteRecovery' }]);
     assert.equal(m.app('app-1').nextExecutorId, 1, 'new executor ids continue after the recovered ones');
   });
 
@@ -246,7 +246,7 @@ describe('recovery paths, on a fake clock', () => {
   test('the recovery timer fires after flint.deploy.recoveryTimeout, not before, and reports how long it took', () => {
     const m = new TestMaster({ recoveryTimeoutMs: 5_000 });
     const elected = m.elect({ apps: [], drivers: [], workers: [persistedWorker('w1')] });
-    assert.deepEqual(ofKind(elected, 'StartTimer'), [{ kind: 'StartTimer', timer: 'CompleteRecovery', delayMs: 5_000 }]);
+    assert.deepEqual(ofKind(elected, 'StartTimer').map(({ key, delayMs }) => [key, delayMs]), [['CompleteRecovery', 5_000]]);
     m.advance(5_000);
     const effects = m.timer('CompleteRecovery');
     assert.equal(m.state.recoveryState, 'ALIVE');
@@ -262,7 +262,7 @@ describe('recovery paths, on a fake clock', () => {
     assert.equal(m.state.recoveryState, 'ALIVE');
     assert.equal([...m.state.workers].find((w) => w.id === 'w1')?.state, 'DEAD');
     assert.ok(ofKind(effects, 'Unpersist').some((e) => e.key === 'worker_w1'), 'the removed worker is unpersisted');
-    assert.deepEqual(ofKind(effects, 'CancelTimer'), [{ kind: 'CancelTimer', timer: 'CompleteRecovery' }]);
+    assert.deepEqual(ofKind(effects, 'CancelTimer'), [{ kind: 'CancelTimer', key: 'CompleteRecovery' }]);
   });
 
   test('drivers: one claimed by its worker keeps running; an unclaimed supervised one is relaunched on a live worker; an unclaimed plain one ends ERROR', () => {

@@ -268,9 +268,20 @@ describe('CheckForWorkerTimeOut', () => {
   test('Start schedules the sweep at once and then every worker timeout', () => {
     const m = new TestMaster({ workerTimeoutMs: 30_000 });
     const effects = m.machine.handle({ kind: 'Start' }, T0);
-    assert.deepEqual(ofKind(effects, 'StartTimer'), [
-      { kind: 'StartTimer', timer: 'CheckForWorkerTimeOut', delayMs: 0, periodMs: 30_000 },
-    ]);
+    assert.deepEqual(
+      ofKind(effects, 'StartTimer').map(({ key, delayMs }) => [key, delayMs]),
+      [['CheckForWorkerTimeOut', 0]],
+    );
+    // Each firing arms the next one a worker timeout later, before it sweeps.
+    const fired = m.timer('CheckForWorkerTimeOut');
+    assert.deepEqual(
+      ofKind(fired, 'StartTimer').map(({ key, delayMs }) => [key, delayMs]),
+      [['CheckForWorkerTimeOut', 30_000]],
+    );
+    assert.deepEqual(
+      ofKind(m.timer('CheckForWorkerTimeOut'), 'StartTimer').map(({ key, delayMs }) => [key, delayMs]),
+      [['CheckForWorkerTimeOut', 30_000]],
+    );
   });
 
   test('a worker silent for longer than the timeout is removed; exactly the timeout is not enough', () => {
