@@ -17,16 +17,16 @@ import {
   DriverReplies,
   DriverToExecutor,
   type AppConfigResponse,
+  type TaskResultChunk,
   type DriverReply,
   type ExecutorToDriver,
 } from '../protocol/task-messages.ts';
 import { formatEndpointAddress } from '../rpc/address.ts';
 import type { Credential } from '../rpc/auth.ts';
-import type { ReplyContext } from '../rpc/endpoint.ts';
 import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
-import { KeyedTimers, MachineHost } from './machine-host.ts';
+import { KeyedTimers, MachineHost, ReplyBook } from './machine-host.ts';
 import { systemRngStreams } from './system.ts';
 
 export interface ExecutorBackendOptions {
@@ -161,6 +161,7 @@ class ExecutorRuntime {
   readonly #logger: Logger;
   readonly #host: MachineHost<ExecutorInput, ExecutorEffect>;
   readonly #timers = new KeyedTimers();
+  readonly #replies = new ReplyBook<Static<typeof TaskResultChunk>>();
   /**
    * The task threads, started once the executor has registered and fetches the app's code (Spark creates its
    * Executor on RegisteredExecutor): their start-up does not compete with the registration.
@@ -193,7 +194,7 @@ class ExecutorRuntime {
           ctx.sendFailure(new Error(`Executor does not answer ${message.type} from ${ctx.senderAddress}`));
           return undefined;
         }
-        return this.#host.submit({ kind: 'DriverAsk', message, token: ctx });
+        return this.#host.submit({ kind: 'DriverAsk', message, token: this.#replies.open(ctx) });
       },
       onDisconnected: (remote) => (remote === driverEnv ? this.#host.submit({ kind: 'DriverDisconnected' }) : undefined),
     });
@@ -241,10 +242,8 @@ class ExecutorRuntime {
         this.#pool?.cancel(effect.taskId, this.#parts.killTimeoutMs);
         return;
       case 'Reply':
-        (effect.token as ReplyContext).reply(effect.message);
-        return;
       case 'ReplyFailure':
-        (effect.token as ReplyContext).sendFailure(new Error(effect.error));
+        this.#replies.carryOut(effect);
         return;
       case 'StartTimer':
       case 'CancelTimer':

@@ -3,6 +3,7 @@
 // next input is handled. An async effect (a persist) is awaited; effects that report back later (an ask, a
 // process exit) do so by submitting a new input.
 
+import { replyToken, type ReplyEffect, type ReplyToken } from '../kit/replies.ts';
 import type { TimerEffect } from '../kit/timers.ts';
 import { Inbox } from '../rpc/inbox.ts';
 import type { Logger } from '../util/logger.ts';
@@ -148,5 +149,44 @@ export class KeyedTimers {
   cancelAll(): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+  }
+}
+
+/** What a host answers an ask through: the RPC layer's ReplyContext, or the simulator's. */
+export interface Replier<M> {
+  reply(message: M): void;
+  sendFailure(error: Error): void;
+}
+
+/**
+ * The host side of the kit's reply model (src/kit/replies.ts): the live reply contexts of pending asks, behind
+ * the tokens the machine sees. Each token is answered once; an answer for an unknown token does nothing.
+ */
+export class ReplyBook<M> {
+  readonly #pending = new Map<ReplyToken, Replier<M>>();
+  #next = 1;
+
+  /** A token for `replier`, to put in the machine's input. */
+  open(replier: Replier<M>): ReplyToken {
+    const token = replyToken(this.#next++);
+    this.#pending.set(token, replier);
+    return token;
+  }
+
+  /** Carries out a machine's Reply or ReplyFailure effect. */
+  carryOut(effect: ReplyEffect<M>): void {
+    const replier = this.#pending.get(effect.token);
+    this.#pending.delete(effect.token);
+    if (effect.kind === 'Reply') replier?.reply(effect.message);
+    else replier?.sendFailure(new Error(effect.error));
+  }
+
+  /** Fails the ask behind `token` outside the machine's answer (the host can no longer act on it). */
+  fail(token: ReplyToken, error: string): void {
+    this.carryOut({ kind: 'ReplyFailure', token, error });
+  }
+
+  get size(): number {
+    return this.#pending.size;
   }
 }

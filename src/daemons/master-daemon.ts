@@ -13,25 +13,23 @@ import {
   PersistedRecord,
   isMasterAsk,
   masterJson,
-  replyToken,
   type MasterEffect,
   type MasterInbound,
   type MasterInput,
+  type MasterReplyMessage,
   type PersistedMasterState,
-  type ReplyToken,
 } from '../master/index.ts';
 import { MonarchyLeaderElection, type LeaderElection } from '../ports/leader-election.ts';
 import { NullPersistenceStore, type PersistenceStore } from '../ports/persistence-store.ts';
 import { mergeCatalogs } from '../protocol/catalog.ts';
 import { AdminToMaster, AppToMaster, ClientToMaster, MasterQueries, WorkerToMaster } from '../protocol/messages.ts';
-import type { ReplyContext } from '../rpc/endpoint.ts';
 import { parseEndpointAddress } from '../rpc/address.ts';
 import { RpcEnv, readRpcSettings } from '../rpc/rpc-env.ts';
 import { masterKeyring, sealedExecutorKey } from './keyrings.ts';
 import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
-import { KeyedTimers, MachineHost } from './machine-host.ts';
+import { KeyedTimers, MachineHost, ReplyBook } from './machine-host.ts';
 import { systemRngStreams } from './system.ts';
 
 const MasterInboundCatalog = mergeCatalogs<MasterInbound>(
@@ -126,8 +124,7 @@ class MasterRuntime {
   readonly #limiter: LogLimiter;
   readonly #host: MachineHost<MasterInput, MasterEffect>;
   readonly #timers = new KeyedTimers();
-  readonly #pendingAsks = new Map<ReplyToken, ReplyContext>();
-  #nextToken = 1;
+  readonly #replies = new ReplyBook<MasterReplyMessage>();
   /** Bumped on every grant and revocation: a grant's read that finishes after its term ended is dropped. */
   #leadership = 0;
   #revoked = false;
@@ -151,7 +148,7 @@ class MasterRuntime {
       receive: (message, ctx) => {
         if (isMasterAsk(message)) {
           // An ask sent one-way (an older client): handle it, and drop the reply.
-          const token = this.#token({ ...ctx, reply: () => {}, sendFailure: () => {} });
+          const token = this.#replies.open({ reply: () => {}, sendFailure: () => {} });
           return this.#host.submit({ kind: 'Ask', from: ctx.senderAddress, replyTo: token, message });
         }
         return this.#host.submit({ kind: 'Receive', from: ctx.senderAddress, message });
@@ -161,7 +158,7 @@ class MasterRuntime {
           ctx.sendFailure(new Error(`${message.type} is a one-way message: send it, do not ask`));
           return undefined;
         }
-        return this.#host.submit({ kind: 'Ask', from: ctx.senderAddress, replyTo: this.#token(ctx), message });
+        return this.#host.submit({ kind: 'Ask', from: ctx.senderAddress, replyTo: this.#replies.open(ctx), message });
       },
       onDisconnected: (envId) => this.#host.submit({ kind: 'Disconnected', envId }),
     });
@@ -181,12 +178,6 @@ class MasterRuntime {
   shutdown(reason: string): Promise<number> {
     void this.#stop(0, reason);
     return this.exited;
-  }
-
-  #token(ctx: ReplyContext): ReplyToken {
-    const token = replyToken(this.#nextToken++);
-    this.#pendingAsks.set(token, ctx);
-    return token;
   }
 
   /**
@@ -213,8 +204,7 @@ class MasterRuntime {
     if (this.#revoked && (effect.kind === 'Send' || effect.kind === 'Persist' || effect.kind === 'Unpersist' || effect.kind === 'Reply')) {
       this.#logger.debug({ effect: effect.kind }, 'leadership revoked: effect dropped');
       if (effect.kind === 'Reply') {
-        this.#pendingAsks.get(effect.token)?.sendFailure(new Error('the master lost its leadership'));
-        this.#pendingAsks.delete(effect.token);
+        this.#replies.fail(effect.token, 'the master lost its leadership');
       }
       return;
     }
@@ -228,12 +218,8 @@ class MasterRuntime {
         }
         return;
       case 'Reply':
-        this.#pendingAsks.get(effect.token)?.reply(effect.message);
-        this.#pendingAsks.delete(effect.token);
-        return;
       case 'ReplyFailure':
-        this.#pendingAsks.get(effect.token)?.sendFailure(new Error(effect.error));
-        this.#pendingAsks.delete(effect.token);
+        this.#replies.carryOut(effect);
         return;
       case 'Persist':
         // A failure throws: the host stops carrying out this input's later effects (no acknowledgement).

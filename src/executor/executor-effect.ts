@@ -41,8 +41,8 @@ import type {
   TaskResultChunk,
 } from '../protocol/task-messages.ts';
 import type { LaunchTaskMessage } from './evaluate-task.ts';
-import type { ReplyToken } from './executor-input.ts';
 import type { LogLevel } from '../kit/log.ts';
+import type { Reply, ReplyFailure } from '../kit/replies.ts';
 import type { TimerEffect } from '../kit/timers.ts';
 
 export type StatusUpdateMessage = Static<typeof StatusUpdate>;
@@ -77,9 +77,9 @@ export type ExecutorEffect =
   /** Run `evaluateTask(task)` on a free pool thread. */
   | { readonly kind: 'RunTask'; readonly task: LaunchTaskMessage }
   | { readonly kind: 'CancelTask'; readonly taskId: number; readonly reason: string }
-  | { readonly kind: 'Reply'; readonly token: ReplyToken; readonly message: Static<typeof TaskResultChunk> }
+  | Reply<Static<typeof TaskResultChunk>>
   /** Answer the ask with a failure (the driver's ask rejects with RpcRemoteError carrying `error`). */
-  | { readonly kind: 'ReplyFailure'; readonly token: ReplyToken; readonly error: string }
+  | ReplyFailure
   | TimerEffect<ExecutorTimer>
   /** End the executor process with this code. See rule 8. */
   | { readonly kind: 'Exit'; readonly code: number; readonly reason: string }

@@ -3,14 +3,15 @@
 // firings and connection events all arrive here; the adapter turns each callback into one input.
 
 import type { Static } from '@sinclair/typebox';
+import type { ReplyToken } from '../kit/replies.ts';
 import type { TimerFired } from '../kit/timers.ts';
 import type { AppConfigResponse, DriverToExecutor, FetchTaskResult, TaskFailure } from '../protocol/task-messages.ts';
 
 /**
- * The adapter's handle on one pending ask from the driver (its reply context). The machine never looks inside;
+ * The host's handle on one pending ask from the driver (src/kit/replies.ts). The machine never looks inside;
  * it echoes the token in exactly one `Reply` or `ReplyFailure` effect.
  */
-export type ReplyToken = unknown;
+export type { ReplyToken } from '../kit/replies.ts';
 
 export type FetchTaskResultMessage = Static<typeof FetchTaskResult>;
 /** The one-way driver messages (FetchTaskResult is an ask and arrives as `DriverAsk`). */

@@ -20,6 +20,7 @@
 // ignored). Timers are one-shot: the worker timeout check re-arms itself each time it fires.
 
 import type { MasterReply, MasterQueryReply, MasterToApp, MasterToWorker } from '../protocol/messages.ts';
+import type { Reply, ReplyFailure } from '../kit/replies.ts';
 import type { TimerBook, TimerEffect } from '../kit/timers.ts';
 import type { MasterTimer, ReplyToken } from './inputs.ts';
 import type { PersistedRecord } from './persisted.ts';
@@ -32,9 +33,9 @@ export type { LogLevel };
 export type MasterEffect =
   /** One-way message to an endpoint address (`flint://Worker@host:port`, `flint+client://AppClient@id`). */
   | { readonly kind: 'Send'; readonly to: string; readonly message: MasterOutbound }
-  | { readonly kind: 'Reply'; readonly token: ReplyToken; readonly message: MasterReplyMessage }
+  | Reply<MasterReplyMessage>
   /** Fail the ask (the RPC layer reports it to the asker as a remote handler error). */
-  | { readonly kind: 'ReplyFailure'; readonly token: ReplyToken; readonly error: string }
+  | ReplyFailure
   /** Write `record` under `key` (`worker_<id>`, `app_<id>`, `driver_<id>`). */
   | { readonly kind: 'Persist'; readonly key: string; readonly record: PersistedRecord }
   | { readonly kind: 'Unpersist'; readonly key: string }

@@ -2,6 +2,7 @@
 // no sockets, no threads, no sleeps. Every effect is recorded with the time it was emitted, and every message
 // the machine sends or asks is checked against the wire schema (a message the driver would reject fails the test).
 import assert from 'node:assert/strict';
+import { replyToken, type ReplyToken } from '../../../src/kit/replies.ts';
 import { rngFrom } from '../../../src/kit/rng.ts';
 import { ExecutorToDriver, type TaskAction, type TaskSource } from '../../../src/protocol/task-messages.ts';
 import { ExecutorReplies } from '../../../src/protocol/task-messages.ts';
@@ -119,7 +120,7 @@ export class Harness {
     return this.handle({ kind: 'TaskCompleted', taskId, result, records, runTimeMs });
   }
 
-  fetch(taskId: number, index: number, token: unknown = { taskId, index }): ExecutorEffect[] {
+  fetch(taskId: number, index: number, token: ReplyToken = replyToken(taskId * 1000 + index)): ExecutorEffect[] {
     return this.handle({ kind: 'DriverAsk', message: { type: 'FetchTaskResult', taskId, index }, token });
   }
 

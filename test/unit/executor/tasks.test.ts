@@ -1,6 +1,7 @@
 // Running tasks on the executor: at most `cores` at once with the rest queued, inline and fetched results,
 // failures, kills (reference §2.8, §7.3; Spark's Executor.TaskRunner and CoarseGrainedExecutorBackend).
 import { test } from 'node:test';
+import { replyToken } from '../../../src/kit/replies.ts';
 import assert from 'node:assert/strict';
 import { Harness, exitOf, launchArgs, ofType, runTaskIds, states, statusUpdates } from './harness.ts';
 import { MAX_FAILURE_TEXT } from '../../../src/executor/task-errors.ts';
@@ -131,7 +132,7 @@ test('a larger result is kept, served in flint.task.resultChunkSize chunks, and 
 
   const parts: Uint8Array[] = [];
   for (const index of [0, 1, 2]) {
-    const token = { ask: index };
+    const token = replyToken(100 + index);
     const [reply] = ofType(h.fetch(5, index, token), 'Reply');
     assert.equal(reply?.token, token, 'the reply carries the ask token');
     assert.equal(reply?.message.index, index);
@@ -145,8 +146,8 @@ test('a larger result is kept, served in flint.task.resultChunkSize chunks, and 
 
   h.fromDriver({ type: 'ReleaseTaskResult', taskId: 5 });
   assert.deepEqual(h.machine.snapshot().keptResults, []);
-  const [gone] = ofType(h.fetch(5, 0, 'tok'), 'ReplyFailure');
-  assert.equal(gone?.token, 'tok');
+  const [gone] = ofType(h.fetch(5, 0, replyToken(7)), 'ReplyFailure');
+  assert.equal(gone?.token, 7);
   assert.match(gone?.error ?? '', /Executor 3 keeps no result of task 5/);
 });
 
