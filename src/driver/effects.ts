@@ -25,7 +25,7 @@
 import type { DriverToExecutor, TaskFailure } from '../protocol/task-messages.ts';
 import type { TimerEffect } from '../kit/timers.ts';
 import type { DriverTimer } from './inputs.ts';
-import type { LogFields, LogLevel } from '../kit/log.ts';
+import type { LogEffect, LogFields, LogLevel } from '../kit/log.ts';
 
 /** The driver-to-executor messages the scheduler sends. (`FetchTaskResult` belongs to the adapter's fetch.) */
 export type ExecutorCommand = Extract<
@@ -73,7 +73,7 @@ export type DriverEffect =
   /** Ask the master, through the app client, to kill this executor (`KillExecutors`); it is already dropped here. */
   | { readonly kind: 'KillExecutor'; readonly executorId: string; readonly reason: string }
   | TimerEffect<DriverTimer>
-  | { readonly kind: 'Log'; readonly level: LogLevel; readonly msg: string; readonly fields?: LogFields };
+  | LogEffect;
 
 export type DriverEffectKind = DriverEffect['kind'];
 

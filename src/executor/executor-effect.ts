@@ -41,7 +41,7 @@ import type {
   TaskResultChunk,
 } from '../protocol/task-messages.ts';
 import type { LaunchTaskMessage } from './evaluate-task.ts';
-import type { LogLevel } from '../kit/log.ts';
+import type { LogEffect, LogLevel } from '../kit/log.ts';
 import type { Reply, ReplyFailure } from '../kit/replies.ts';
 import type { TimerEffect } from '../kit/timers.ts';
 
@@ -83,9 +83,4 @@ export type ExecutorEffect =
   | TimerEffect<ExecutorTimer>
   /** End the executor process with this code. See rule 8. */
   | { readonly kind: 'Exit'; readonly code: number; readonly reason: string }
-  | {
-      readonly kind: 'Log';
-      readonly level: LogLevel;
-      readonly msg: string;
-      readonly fields?: Readonly<Record<string, unknown>>;
-    };
+  | LogEffect;

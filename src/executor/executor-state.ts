@@ -1,6 +1,7 @@
 // The executor machine's mutable state and the helpers every transition uses to emit effects. Only the
 // machine's own modules touch this; the outside sees `snapshot()`.
 
+import { logEffect, type LogFields } from '../kit/log.ts';
 import type { TaskFailure, TaskMetrics, TaskState } from '../protocol/task-messages.ts';
 import type { LaunchTaskMessage } from './evaluate-task.ts';
 import type { ExecutorConfig } from './executor-config.ts';
@@ -64,8 +65,8 @@ export interface Ctx {
   readonly out: ExecutorEffect[];
 }
 
-export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
-  ctx.out.push(fields === undefined ? { kind: 'Log', level, msg } : { kind: 'Log', level, msg, fields });
+export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: LogFields): void {
+  ctx.out.push(logEffect(level, msg, fields));
 }
 
 export const HEARTBEAT_TIMER: ExecutorTimer = { kind: 'Heartbeat' };

@@ -24,7 +24,7 @@ import type { Reply, ReplyFailure } from '../kit/replies.ts';
 import type { TimerBook, TimerEffect } from '../kit/timers.ts';
 import type { MasterTimer, ReplyToken } from './inputs.ts';
 import type { PersistedRecord } from './persisted.ts';
-import type { LogLevel } from '../kit/log.ts';
+import type { LogEffect, LogLevel } from '../kit/log.ts';
 
 export type MasterOutbound = MasterToWorker | MasterToApp;
 export type MasterReplyMessage = MasterReply | MasterQueryReply;
@@ -42,12 +42,7 @@ export type MasterEffect =
   /** Fire `timer` (keyed by its name) after `delayMs`; `CancelTimer` disarms one. */
   | TimerEffect<MasterTimer>
   | { readonly kind: 'StepDown'; readonly reason: string }
-  | {
-      readonly kind: 'Log';
-      readonly level: LogLevel;
-      readonly msg: string;
-      readonly fields?: Readonly<Record<string, string | number | boolean>>;
-    };
+  | LogEffect;
 
 export type MasterEffectKind = MasterEffect['kind'];
 

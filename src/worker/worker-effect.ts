@@ -28,7 +28,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { RegisterWorker, WorkerToMaster } from '../protocol/messages.ts';
 import type { ExecutorStateChangedMessage, WorkerTimer } from './worker-input.ts';
-import type { LogLevel } from '../kit/log.ts';
+import type { LogEffect, LogLevel } from '../kit/log.ts';
 import type { TimerEffect } from '../kit/timers.ts';
 
 export type RegisterWorkerMessage = Static<typeof RegisterWorker>;
@@ -110,9 +110,4 @@ export type WorkerEffect =
     }
   /** End the worker process with this code. See rule 7. */
   | { readonly kind: 'Exit'; readonly code: number; readonly reason: string }
-  | {
-      readonly kind: 'Log';
-      readonly level: LogLevel;
-      readonly msg: string;
-      readonly fields?: Readonly<Record<string, unknown>>;
-    };
+  | LogEffect;

@@ -1,6 +1,7 @@
 // The worker's state (Spark's `Worker` fields) and the small helpers every handler uses to emit effects.
 // Only the machine's handlers mutate it, one input at a time; everyone else reads a snapshot.
 
+import { logEffect, type LogFields } from '../kit/log.ts';
 import type { TimerBook } from '../kit/timers.ts';
 import type { ApplicationDescription, DriverDescription, DriverState, ExecutorState } from '../protocol/messages.ts';
 import type { RegistrationIntervals, WorkerConfig } from './worker-config.ts';
@@ -88,8 +89,8 @@ export interface Ctx {
   readonly out: WorkerEffect[];
 }
 
-export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
-  ctx.out.push(fields === undefined ? { kind: 'Log', level, msg } : { kind: 'Log', level, msg, fields });
+export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: LogFields): void {
+  ctx.out.push(logEffect(level, msg, fields));
 }
 
 /** Arms `timer`, replacing any armed timer with the same key (one timer per key; Spark's quirk of stacking
