@@ -88,7 +88,7 @@ function dispatch(ctx: Ctx, input: MasterInput): void {
       return;
     case 'Ask':
       if (!fromOwnDriver(ctx, input.message, input.from)) return ctx.out.reply(input.replyTo, { type: 'BooleanResponse', value: false });
-      receiveAndReply(ctx, input.replyTo, input.message);
+      receiveAndReply(ctx, input.replyTo, input.message, input.from);
       return;
     case 'Disconnected':
       disconnected(ctx, input.envId);
@@ -176,10 +176,10 @@ function receive(ctx: Ctx, message: MasterOneWay, from: string): void {
   }
 }
 
-function receiveAndReply(ctx: Ctx, token: ReplyToken, message: MasterAsk): void {
+function receiveAndReply(ctx: Ctx, token: ReplyToken, message: MasterAsk, from: EnvId): void {
   switch (message.type) {
     case 'ExecutorStateChanged':
-      return handleExecutorStateChanged(ctx, token, message);
+      return handleExecutorStateChanged(ctx, token, message, from);
     case 'RequestExecutors':
       return handleRequestExecutors(ctx, token, message);
     case 'KillExecutors':

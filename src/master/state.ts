@@ -36,6 +36,18 @@ export interface WorkerInfo {
   /** By full id (`appId/execId`). */
   readonly executors: Map<string, ExecutorInfo>;
   readonly drivers: Map<string, DriverInfo>;
+  /**
+   * Registered, and its WorkerLatestState not in yet: it may still run executors this master does not know (ones
+   * launched for an earlier registration, by commands that reached it late), so nothing is placed on it until
+   * that report says what it holds. Recovered workers report through WorkerSchedulerStateResponse instead.
+   */
+  awaitingLatestState: boolean;
+  /**
+   * Executors the worker reported that this master does not know, by full id: it has told the worker to kill
+   * them, and their cores and memory count as used (in `coresUsed`, `memoryUsedMb`) until the worker reports
+   * them ended. Without this, the master would place new executors on cores they still hold.
+   */
+  readonly orphans: Map<string, { readonly cores: number; readonly memoryMb: number }>;
 }
 
 export interface ExecutorInfo {
@@ -79,6 +91,8 @@ export interface ApplicationInfo {
   /** Target number of executors (dynamic allocation); Infinity = no limit. */
   executorLimit: number;
   nextExecutorId: number;
+  /** Ids below this are reserved in the persisted record (`executorIdsBelow`); 0 until the first launch. */
+  executorIdsReserved: number;
   /**
    * Executor failures since an executor of the app was last proven healthy (RUNNING for
    * `executorMinUptimeMs`). Spark resets it on any RUNNING; see relaunch-backoff.ts.

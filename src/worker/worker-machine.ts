@@ -62,6 +62,7 @@ export class WorkerMachine {
       workerWebUiUrl: `${config.webUiScheme}://${config.publicAddress}:${config.webUiPort}`,
       phase: 'created',
       registered: false,
+      everRegistered: false,
       connected: false,
       connectionAttemptCount: 0,
       decommissioned: false,

@@ -59,6 +59,8 @@ export interface WorkerState {
   readonly workerWebUiUrl: string;
   phase: 'created' | 'running' | 'stopped';
   registered: boolean;
+  /** Registered with some master at least once: only then can a master know this worker's id. */
+  everRegistered: boolean;
   connected: boolean;
   master?: ActiveMaster;
   connectionAttemptCount: number;

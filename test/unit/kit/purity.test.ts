@@ -1,4 +1,5 @@
-// The machines are sans-I/O (STYLE.md §3, §6; docs/architecture.md): nothing the core folders import, directly or
+// The machines are sans-I/O (STYLE.md §3, §6; docs/architecture.md), and the simulator that runs them must be
+// deterministic: nothing the core folders (and src/sim) import, directly or
 // through any chain of imports, may reach a `node:*` module, the clock, global randomness or the event loop's
 // timers. The lint rule in eslint.config.js sees a file's own imports; this test follows every relative import from
 // the core folders to the end and parses each file it reaches with the TypeScript compiler.
@@ -10,7 +11,7 @@ import { test } from 'node:test';
 import ts from 'typescript';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const CORE = ['src/kit', 'src/master', 'src/worker', 'src/executor', 'src/driver', 'src/scheduling'];
+const CORE = ['src/kit', 'src/master', 'src/worker', 'src/executor', 'src/driver', 'src/scheduling', 'src/sim'];
 /** Packages the core may use: pure code (schemas and their compiler). */
 const PACKAGES = new Set(['@sinclair/typebox', '@sinclair/typebox/compiler', '@sinclair/typebox/value']);
 /** `object.member` reads that reach outside: the clock and randomness. */

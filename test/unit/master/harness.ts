@@ -180,6 +180,11 @@ export class TestMaster {
 
   /** An application's messages about itself come from its driver's env unless a test says otherwise. */
   #senderOf(message: MasterOneWay | MasterAsk): string {
+    // An executor's state comes from the worker that runs it.
+    if (message.type === 'ExecutorStateChanged') {
+      const worker = this.machine.state.idToApp.get(message.appId)?.executors.get(message.execId)?.worker;
+      if (worker !== undefined) return worker.envId;
+    }
     const appId = 'appId' in message ? message.appId : undefined;
     return (appId === undefined ? undefined : this.machine.state.idToApp.get(appId)?.driverEnvId) ?? 'flint://peer:1';
   }
@@ -211,8 +216,15 @@ export class TestMaster {
     return this.machine.handle({ kind: 'Disconnected', envId }, this.now);
   }
 
+  /**
+   * RegisterWorker, then, as a real worker does once registered, its WorkerLatestState (here: no executors), which
+   * lets the master place executors on it. The effects of both, in order.
+   */
   registerWorker(id: string, spec: WorkerSpec = {}): MasterEffect[] {
-    return this.send(workerSpec(id, spec).message);
+    const effects = this.send(workerSpec(id, spec).message);
+    const registered = sent(effects, 'RegisteredWorker').some((r) => !r.message.duplicate);
+    if (!registered) return effects;
+    return [...effects, ...this.send({ type: 'WorkerLatestState', id, executors: [], driverIds: [] }, workerSpec(id, spec).envId)];
   }
 
   heartbeat(id: string, spec: WorkerSpec = {}): MasterEffect[] {

@@ -365,3 +365,19 @@ test('RegisterWorkerFailed, RegisteredWorker and ReconnectWorker from an env tha
   }
   assert.equal(h.machine.snapshot().activeMasterUrl, '', 'still unregistered, and still running');
 });
+
+test('MasterChanged before this worker ever registered is ignored: it keeps registering (src/sim seed 11)', () => {
+  // A restarted master recovers an earlier worker at this address and announces itself here; this worker (a new
+  // incarnation, never registered) must not adopt it, or its retries would stop and it would never heartbeat.
+  const h = new Harness();
+  h.start();
+  const effects = h.fromMaster({ type: 'MasterChanged', masterAddress: MASTER_B_ADDRESS, masterWebUiUrl: 'http://b:8080' }, MASTER_B);
+  assert.deepEqual(ofType(effects, 'Send').map((s) => s.message.type), [], 'no WorkerSchedulerStateResponse');
+  assert.deepEqual(ofType(effects, 'CancelTimer'), [], 'the registration retry stays armed');
+  assert.ok(h.timers.has('ReregisterWithMaster'));
+  assert.equal(h.machine.snapshot().activeMasterUrl, '');
+  // Once registered, a MasterChanged is taken as before.
+  h.fromMaster({ type: 'RegisteredWorker', masterAddress: MASTER_A_ADDRESS, masterWebUiUrl: 'http://a:8080', masterUrl: MASTER_A, duplicate: false });
+  const changed = h.fromMaster({ type: 'MasterChanged', masterAddress: MASTER_B_ADDRESS, masterWebUiUrl: 'http://b:8080' }, MASTER_B);
+  assert.deepEqual(ofType(changed, 'Send').map((s) => s.message.type), ['WorkerSchedulerStateResponse']);
+});
