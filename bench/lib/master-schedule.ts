@@ -119,6 +119,12 @@ export function registerWorkers(shape: ClusterShape, now: number): Registration 
   if (machine.state.idToWorker.size !== shape.workers) {
     throw new Error(`registered ${machine.state.idToWorker.size} workers of ${shape.workers}`);
   }
+  // Each worker then says it runs nothing, as a real one does after RegisteredWorker: only now may the master place
+  // executors on it (WorkerInfo.awaitingLatestState). Not part of the registration figure.
+  for (let i = 0; i < shape.workers; i++) {
+    const r = workerRecord(shape, i);
+    machine.handle({ kind: 'Receive', from: `flint://${r.host}:${r.port}`, message: { type: 'WorkerLatestState', id: r.id, executors: [], driverIds: [] } }, now);
+  }
   return { machine, totalMs, firstTenthMeanUs: (firstMs * 1000) / tenth, lastTenthMeanUs: (lastMs * 1000) / tenth };
 }
 
