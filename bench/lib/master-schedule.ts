@@ -7,7 +7,8 @@
 // workers at once, since every registration through `handle` schedules at once. The recovery scenario
 // reaches the same state through public inputs only and serves as a cross-check.
 
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { RngStreams } from '../../src/kit/rng.ts';
 import { newApplicationInfo, registerApplication } from '../../src/master/apps.ts';
 import type { Ctx } from '../../src/master/context.ts';
 import { EffectList, type MasterEffect } from '../../src/master/effects.ts';
@@ -34,7 +35,7 @@ export interface ClusterShape {
   readonly appMemoryMbPerExecutor: number;
 }
 
-const rng = { nextInt: (max: number): number => randomInt(0, max) };
+const rng = new RngStreams(randomBytes(16).toString('hex')).stream('master.shuffle');
 const STAMP = '20250101000000';
 
 function appDescription(shape: ClusterShape, name: string, unlimited = false): ApplicationDescription {
@@ -70,7 +71,7 @@ function newMachine(now: number): MasterMachine {
 
 /** A Ctx on the machine's live state, as `handle` builds one, with an empty effect list. */
 function ctxOf(machine: MasterMachine, now: number): Ctx {
-  return { state: machine.state as MasterState, config: machine.config, rng, now, out: new EffectList() };
+  return { state: machine.state as MasterState, config: machine.config, rng, now, out: new EffectList(machine.state.timers as MasterState['timers']) };
 }
 
 export interface Registration {
@@ -117,6 +118,12 @@ export function registerWorkers(shape: ClusterShape, now: number): Registration 
   const totalMs = performance.now() - t0;
   if (machine.state.idToWorker.size !== shape.workers) {
     throw new Error(`registered ${machine.state.idToWorker.size} workers of ${shape.workers}`);
+  }
+  // Each worker then says it runs nothing, as a real one does after RegisteredWorker: only now may the master place
+  // executors on it (WorkerInfo.awaitingLatestState). Not part of the registration figure.
+  for (let i = 0; i < shape.workers; i++) {
+    const r = workerRecord(shape, i);
+    machine.handle({ kind: 'Receive', from: `flint://${r.host}:${r.port}`, message: { type: 'WorkerLatestState', id: r.id, executors: [], driverIds: [] } }, now);
   }
   return { machine, totalMs, firstTenthMeanUs: (firstMs * 1000) / tenth, lastTenthMeanUs: (lastMs * 1000) / tenth };
 }

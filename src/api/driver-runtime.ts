@@ -3,7 +3,7 @@
 // executors, and the AppClient that holds the application's place with the master (reference §7.1–§7.4).
 // FlintContext (context.ts) is the user's face of it.
 
-import { MachineHost } from '../daemons/machine-host.ts';
+import { KeyedTimers, MachineHost } from '../daemons/machine-host.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
 import type { AppBundle } from '../io/bundle/bundle-app.ts';
 import {
@@ -45,7 +45,7 @@ export class DriverRuntime {
   readonly #executorConf: Record<string, string>;
   readonly #events: DriverRuntimeEvents;
   readonly #jobs = new Map<number, JobCallbacks>();
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new KeyedTimers({ unref: true });
   /** Which executor ids came over which connection, to notice their loss when it drops. */
   readonly #executorsByEnv = new Map<EnvId, Set<string>>();
   readonly #waiters = new Set<{ readonly count: number; resolve(): void }>();
@@ -152,8 +152,7 @@ export class DriverRuntime {
     if (this.#stopped) return;
     await this.#host.submit({ kind: 'Stop' });
     this.#stopped = true;
-    for (const timer of this.#timers.values()) clearInterval(timer);
-    this.#timers.clear();
+    this.#timers.cancelAll();
     this.#host.close();
   }
 
@@ -267,23 +266,10 @@ export class DriverRuntime {
       case 'KillExecutor':
         this.#events.killExecutor(effect.executorId, effect.reason);
         return;
-      case 'StartTimer': {
-        const existing = this.#timers.get(effect.timer);
-        if (existing !== undefined) clearInterval(existing);
-        const fire = (): void => void this.#host.submit({ kind: 'TimerFired', timer: effect.timer });
-        const timer = setTimeout(() => {
-          fire();
-          if (effect.periodMs > 0) this.#timers.set(effect.timer, setInterval(fire, effect.periodMs).unref());
-        }, effect.delayMs).unref();
-        this.#timers.set(effect.timer, timer);
+      case 'StartTimer':
+      case 'CancelTimer':
+        this.#timers.carryOut(effect, (key, generation) => void this.#host.submit({ kind: 'TimerFired', key, generation }));
         return;
-      }
-      case 'CancelTimer': {
-        const timer = this.#timers.get(effect.timer);
-        if (timer !== undefined) clearInterval(timer);
-        this.#timers.delete(effect.timer);
-        return;
-      }
       case 'Log':
         this.#logger[effect.level](effect.fields ?? {}, effect.msg);
         return;

@@ -6,7 +6,6 @@
 // up to 3 tries), so that the env the executor then lives on is built with the application's RPC settings
 // (frame size, timeouts). The machine's own RetrieveAppConfig ask is answered with that reply.
 
-import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { RpcConnectionError, isFlintError } from '../errors.ts';
@@ -18,16 +17,17 @@ import {
   DriverReplies,
   DriverToExecutor,
   type AppConfigResponse,
+  type TaskResultChunk,
   type DriverReply,
   type ExecutorToDriver,
 } from '../protocol/task-messages.ts';
 import { formatEndpointAddress } from '../rpc/address.ts';
 import type { Credential } from '../rpc/auth.ts';
-import type { ReplyContext } from '../rpc/endpoint.ts';
 import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
-import { KeyedTimers, MachineHost } from './machine-host.ts';
+import { KeyedTimers, MachineHost, ReplyBook } from './machine-host.ts';
+import { systemRngStreams } from './system.ts';
 
 export interface ExecutorBackendOptions {
   /** The command line's arguments (`logUrls` from the worker's environment); the env gives the address. */
@@ -130,7 +130,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
   env ??= await executorEnv('flintExecutor', rpcConf({}, opts), opts);
   const machine = new ExecutorMachine(
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
-    { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, tasksPerCore: TASKS_PER_THREAD },
+    { rng: systemRngStreams().stream('executor.registration'), tasksPerCore: TASKS_PER_THREAD },
   );
   const runtime = new ExecutorRuntime({
     env,
@@ -161,6 +161,7 @@ class ExecutorRuntime {
   readonly #logger: Logger;
   readonly #host: MachineHost<ExecutorInput, ExecutorEffect>;
   readonly #timers = new KeyedTimers();
+  readonly #replies = new ReplyBook<Static<typeof TaskResultChunk>>();
   /**
    * The task threads, started once the executor has registered and fetches the app's code (Spark creates its
    * Executor on RegisteredExecutor): their start-up does not compete with the registration.
@@ -185,7 +186,7 @@ class ExecutorRuntime {
       messages: DriverToExecutor,
       receive: (message, ctx) => {
         if (ctx.senderAddress !== driverEnv || message.type === 'FetchTaskResult') return this.#ignored(message.type, ctx.senderAddress);
-        return this.#host.submit({ type: 'DriverMessage', message });
+        return this.#host.submit({ kind: 'DriverMessage', message });
       },
       receiveAndReply: (message, ctx) => {
         if (ctx.senderAddress !== driverEnv || message.type !== 'FetchTaskResult') {
@@ -193,12 +194,12 @@ class ExecutorRuntime {
           ctx.sendFailure(new Error(`Executor does not answer ${message.type} from ${ctx.senderAddress}`));
           return undefined;
         }
-        return this.#host.submit({ type: 'DriverAsk', message, token: ctx });
+        return this.#host.submit({ kind: 'DriverAsk', message, token: this.#replies.open(ctx) });
       },
-      onDisconnected: (remote) => (remote === driverEnv ? this.#host.submit({ type: 'DriverDisconnected' }) : undefined),
+      onDisconnected: (remote) => (remote === driverEnv ? this.#host.submit({ kind: 'DriverDisconnected' }) : undefined),
     });
-    this.#submit({ type: 'Start' });
-    void parentGone.then(() => this.#submit({ type: 'ParentGone' }));
+    this.#submit({ kind: 'Start' });
+    void parentGone.then(() => this.#submit({ kind: 'ParentGone' }));
   }
 
   #startPool(): TaskPool {
@@ -217,7 +218,7 @@ class ExecutorRuntime {
 
   /** Carries out one effect; nothing here waits, so the host loop never stalls behind the driver or a task. */
   #execute(effect: ExecutorEffect): void {
-    switch (effect.type) {
+    switch (effect.kind) {
       case 'Ask':
         return this.#ask(effect.message, effect.timeoutMs);
       case 'Send':
@@ -241,14 +242,12 @@ class ExecutorRuntime {
         this.#pool?.cancel(effect.taskId, this.#parts.killTimeoutMs);
         return;
       case 'Reply':
-        (effect.token as ReplyContext).reply(effect.message);
-        return;
       case 'ReplyFailure':
-        (effect.token as ReplyContext).sendFailure(new Error(effect.error));
+        this.#replies.carryOut(effect);
         return;
       case 'StartTimer':
       case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => this.#submit({ type: 'TimerFired', key, generation }));
+        this.#timers.carryOut(effect, (key, generation) => this.#submit({ kind: 'TimerFired', key, generation }));
         return;
       case 'Exit':
         this.#exit(effect.code);
@@ -264,27 +263,27 @@ class ExecutorRuntime {
   }
 
   /** Carries out an Ask; its one answer comes back as an input (executor-effect.ts rule 3). */
-  #ask(message: Extract<ExecutorEffect, { type: 'Ask' }>['message'], timeoutMs: number | undefined): void {
+  #ask(message: Extract<ExecutorEffect, { kind: 'Ask' }>['message'], timeoutMs: number | undefined): void {
     if (message.type === 'RetrieveAppConfig') {
       const boot = this.#parts.boot;
       if (boot.ok) {
         const { type: _type, ...response } = boot.response;
-        this.#submit({ type: 'AppConfigReceived', ...response });
+        this.#submit({ kind: 'AppConfigReceived', ...response });
       } else {
-        this.#submit({ type: 'AppConfigFailed', error: boot.error });
+        this.#submit({ kind: 'AppConfigFailed', error: boot.error });
       }
       return;
     }
     const asked = this.#driver.ask(message, { expect: DriverReplies, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     const fail = (error: string): ExecutorInput =>
-      message.type === 'RegisterExecutor' ? { type: 'RegistrationFailed', error } : { type: 'HeartbeatFailed', error };
+      message.type === 'RegisterExecutor' ? { kind: 'RegistrationFailed', error } : { kind: 'HeartbeatFailed', error };
     const answer = (reply: DriverReply): ExecutorInput => {
       if (message.type === 'RegisterExecutor') {
         if (reply.type !== 'BooleanResponse') return fail(`the driver answered ${reply.type}`);
-        return reply.value ? { type: 'Registered' } : fail('the driver refused the registration');
+        return reply.value ? { kind: 'Registered' } : fail('the driver refused the registration');
       }
       if (reply.type !== 'HeartbeatResponse') return fail(`the driver answered ${reply.type}`);
-      return { type: 'HeartbeatSucceeded', reregister: reply.reregister };
+      return { kind: 'HeartbeatSucceeded', reregister: reply.reregister };
     };
     asked.then(
       (reply) => this.#submit(answer(reply)),
@@ -305,9 +304,9 @@ class ExecutorRuntime {
       ({ path, fetched }) => {
         this.#bundlePath = path;
         this.#logger.info({ path, bytes, fetched }, fetched ? 'Fetched the application code' : 'Using the cached application code');
-        this.#submit({ type: 'CodeLoaded', hash });
+        this.#submit({ kind: 'CodeLoaded', hash });
       },
-      (err: unknown) => this.#submit({ type: 'CodeLoadFailed', hash, error: errorText(err) }),
+      (err: unknown) => this.#submit({ kind: 'CodeLoadFailed', hash, error: errorText(err) }),
     );
   }
 

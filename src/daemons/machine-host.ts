@@ -3,6 +3,8 @@
 // next input is handled. An async effect (a persist) is awaited; effects that report back later (an ask, a
 // process exit) do so by submitting a new input.
 
+import { replyToken, type ReplyEffect, type ReplyToken } from '../kit/replies.ts';
+import type { TimerEffect } from '../kit/timers.ts';
 import { Inbox } from '../rpc/inbox.ts';
 import type { Logger } from '../util/logger.ts';
 
@@ -109,34 +111,34 @@ export class MachineHost<I, E> {
   }
 }
 
-/** The timer effects of the worker and executor machines. */
-export type TimerEffect =
-  | { readonly type: 'StartTimer'; readonly key: string; readonly generation: number; readonly delayMs: number }
-  | { readonly type: 'CancelTimer'; readonly key: string };
-
 /**
- * One-shot timers by key, for hosts whose machines arm at most one timer per key (`StartTimer` on an armed key
- * replaces it). A firing that was cancelled in time never runs; the machines ignore stale ones that do.
+ * The host side of the kit's timer model (src/kit/timers.ts): one-shot timers by key, as the machines arm them
+ * (`StartTimer` on an armed key replaces it). A firing that was cancelled in time never runs; the machines ignore
+ * stale ones that do. `unref` timers do not keep the process alive (a driver's, which must end with its app).
  */
 export class KeyedTimers {
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #unref: boolean;
+
+  constructor({ unref = false }: { unref?: boolean } = {}) {
+    this.#unref = unref;
+  }
 
   /** Carries out a machine's StartTimer or CancelTimer effect; a firing calls `fired(key, generation)`. */
-  carryOut(effect: TimerEffect, fired: (key: string, generation: number) => void): void {
-    if (effect.type === 'CancelTimer') return this.cancel(effect.key);
+  carryOut(effect: TimerEffect<unknown>, fired: (key: string, generation: number) => void): void {
+    if (effect.kind === 'CancelTimer') return this.cancel(effect.key);
     const { key, generation } = effect;
     this.start(key, effect.delayMs, () => fired(key, generation));
   }
 
   start(key: string, delayMs: number, fire: () => void): void {
     this.cancel(key);
-    this.#timers.set(
-      key,
-      setTimeout(() => {
-        this.#timers.delete(key);
-        fire();
-      }, delayMs),
-    );
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      fire();
+    }, delayMs);
+    if (this.#unref) timer.unref();
+    this.#timers.set(key, timer);
   }
 
   cancel(key: string): void {
@@ -147,5 +149,44 @@ export class KeyedTimers {
   cancelAll(): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+  }
+}
+
+/** What a host answers an ask through: the RPC layer's ReplyContext, or the simulator's. */
+export interface Replier<M> {
+  reply(message: M): void;
+  sendFailure(error: Error): void;
+}
+
+/**
+ * The host side of the kit's reply model (src/kit/replies.ts): the live reply contexts of pending asks, behind
+ * the tokens the machine sees. Each token is answered once; an answer for an unknown token does nothing.
+ */
+export class ReplyBook<M> {
+  readonly #pending = new Map<ReplyToken, Replier<M>>();
+  #next = 1;
+
+  /** A token for `replier`, to put in the machine's input. */
+  open(replier: Replier<M>): ReplyToken {
+    const token = replyToken(this.#next++);
+    this.#pending.set(token, replier);
+    return token;
+  }
+
+  /** Carries out a machine's Reply or ReplyFailure effect. */
+  carryOut(effect: ReplyEffect<M>): void {
+    const replier = this.#pending.get(effect.token);
+    this.#pending.delete(effect.token);
+    if (effect.kind === 'Reply') replier?.reply(effect.message);
+    else replier?.sendFailure(new Error(effect.error));
+  }
+
+  /** Fails the ask behind `token` outside the machine's answer (the host can no longer act on it). */
+  fail(token: ReplyToken, error: string): void {
+    this.carryOut({ kind: 'ReplyFailure', token, error });
+  }
+
+  get size(): number {
+    return this.#pending.size;
   }
 }

@@ -2,7 +2,6 @@
 // a leader election. The machine decides; this file carries out its effects in order and turns callbacks
 // (messages, disconnects, timers, leadership) into inputs.
 
-import { randomInt } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
@@ -14,26 +13,24 @@ import {
   PersistedRecord,
   isMasterAsk,
   masterJson,
-  replyToken,
   type MasterEffect,
   type MasterInbound,
   type MasterInput,
-  type MasterTimer,
+  type MasterReplyMessage,
   type PersistedMasterState,
-  type ReplyToken,
 } from '../master/index.ts';
 import { MonarchyLeaderElection, type LeaderElection } from '../ports/leader-election.ts';
 import { NullPersistenceStore, type PersistenceStore } from '../ports/persistence-store.ts';
 import { mergeCatalogs } from '../protocol/catalog.ts';
 import { AdminToMaster, AppToMaster, ClientToMaster, MasterQueries, WorkerToMaster } from '../protocol/messages.ts';
-import type { ReplyContext } from '../rpc/endpoint.ts';
 import { parseEndpointAddress } from '../rpc/address.ts';
 import { RpcEnv, readRpcSettings } from '../rpc/rpc-env.ts';
 import { masterKeyring, sealedExecutorKey } from './keyrings.ts';
 import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
-import { MachineHost } from './machine-host.ts';
+import { KeyedTimers, MachineHost, ReplyBook } from './machine-host.ts';
+import { systemRngStreams } from './system.ts';
 
 const MasterInboundCatalog = mergeCatalogs<MasterInbound>(
   'Master',
@@ -94,7 +91,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       webUiPort: http.port,
       webUiScheme: http.scheme,
     });
-    const machine = new MasterMachine(config, { nextInt: (max) => randomInt(0, max) });
+    const machine = new MasterMachine(config, systemRngStreams().stream('master.shuffle'));
     ui.machine = machine;
     const runtime = new MasterRuntime(env, http, machine, opts.store ?? new NullPersistenceStore(), opts.election ?? new MonarchyLeaderElection(), logger);
     await runtime.start();
@@ -126,9 +123,8 @@ class MasterRuntime {
    */
   readonly #limiter: LogLimiter;
   readonly #host: MachineHost<MasterInput, MasterEffect>;
-  readonly #timers = new Map<string, NodeJS.Timeout>();
-  readonly #pendingAsks = new Map<ReplyToken, ReplyContext>();
-  #nextToken = 1;
+  readonly #timers = new KeyedTimers();
+  readonly #replies = new ReplyBook<MasterReplyMessage>();
   /** Bumped on every grant and revocation: a grant's read that finishes after its term ended is dropped. */
   #leadership = 0;
   #revoked = false;
@@ -152,7 +148,7 @@ class MasterRuntime {
       receive: (message, ctx) => {
         if (isMasterAsk(message)) {
           // An ask sent one-way (an older client): handle it, and drop the reply.
-          const token = this.#token({ ...ctx, reply: () => {}, sendFailure: () => {} });
+          const token = this.#replies.open({ reply: () => {}, sendFailure: () => {} });
           return this.#host.submit({ kind: 'Ask', from: ctx.senderAddress, replyTo: token, message });
         }
         return this.#host.submit({ kind: 'Receive', from: ctx.senderAddress, message });
@@ -162,7 +158,7 @@ class MasterRuntime {
           ctx.sendFailure(new Error(`${message.type} is a one-way message: send it, do not ask`));
           return undefined;
         }
-        return this.#host.submit({ kind: 'Ask', from: ctx.senderAddress, replyTo: this.#token(ctx), message });
+        return this.#host.submit({ kind: 'Ask', from: ctx.senderAddress, replyTo: this.#replies.open(ctx), message });
       },
       onDisconnected: (envId) => this.#host.submit({ kind: 'Disconnected', envId }),
     });
@@ -182,12 +178,6 @@ class MasterRuntime {
   shutdown(reason: string): Promise<number> {
     void this.#stop(0, reason);
     return this.exited;
-  }
-
-  #token(ctx: ReplyContext): ReplyToken {
-    const token = replyToken(this.#nextToken++);
-    this.#pendingAsks.set(token, ctx);
-    return token;
   }
 
   /**
@@ -214,8 +204,7 @@ class MasterRuntime {
     if (this.#revoked && (effect.kind === 'Send' || effect.kind === 'Persist' || effect.kind === 'Unpersist' || effect.kind === 'Reply')) {
       this.#logger.debug({ effect: effect.kind }, 'leadership revoked: effect dropped');
       if (effect.kind === 'Reply') {
-        this.#pendingAsks.get(effect.token)?.sendFailure(new Error('the master lost its leadership'));
-        this.#pendingAsks.delete(effect.token);
+        this.#replies.fail(effect.token, 'the master lost its leadership');
       }
       return;
     }
@@ -229,12 +218,8 @@ class MasterRuntime {
         }
         return;
       case 'Reply':
-        this.#pendingAsks.get(effect.token)?.reply(effect.message);
-        this.#pendingAsks.delete(effect.token);
-        return;
       case 'ReplyFailure':
-        this.#pendingAsks.get(effect.token)?.sendFailure(new Error(effect.error));
-        this.#pendingAsks.delete(effect.token);
+        this.#replies.carryOut(effect);
         return;
       case 'Persist':
         // A failure throws: the host stops carrying out this input's later effects (no acknowledgement).
@@ -244,10 +229,8 @@ class MasterRuntime {
         await this.#store.delete(effect.key);
         return;
       case 'StartTimer':
-        this.#startTimer(effect.timer, effect.delayMs, effect.periodMs);
-        return;
       case 'CancelTimer':
-        this.#clearTimer(effect.timer);
+        this.#timers.carryOut(effect, (key, generation) => void this.#host.submit({ kind: 'TimerFired', key, generation }));
         return;
       case 'StepDown':
         this.#logger.error({ reason: effect.reason }, `Leadership has been revoked; the master is shutting down: ${effect.reason}`);
@@ -279,31 +262,13 @@ class MasterRuntime {
     return { ...message, executorKey: sealedExecutorKey(secret, driverKey, message.appId) };
   }
 
-  #startTimer(timer: MasterTimer, delayMs: number, periodMs: number | undefined): void {
-    this.#clearTimer(timer);
-    const fire = () => void this.#host.submit({ kind: 'TimerFired', timer });
-    const handle = setTimeout(() => {
-      fire();
-      if (periodMs !== undefined) this.#timers.set(timer, setInterval(fire, periodMs));
-      else this.#timers.delete(timer);
-    }, delayMs);
-    this.#timers.set(timer, handle);
-  }
-
-  #clearTimer(timer: string): void {
-    const handle = this.#timers.get(timer);
-    clearTimeout(handle);
-    clearInterval(handle);
-    this.#timers.delete(timer);
-  }
-
   async #stop(code: number, reason: string): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#logger.info({ reason }, `Master stopping: ${reason}`);
     this.#host.close();
     this.#limiter.close();
-    for (const timer of [...this.#timers.keys()]) this.#clearTimer(timer);
+    this.#timers.cancelAll();
     await this.#election.close();
     await this.#http.close();
     await this.#env.shutdown();

@@ -1,7 +1,6 @@
 // The worker daemon: WorkerMachine wired to a real RpcEnv, an HTTP server, timers and child processes.
 // The machine decides; this file only carries out its effects and turns callbacks into inputs.
 
-import { randomInt } from 'node:crypto';
 import { access, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants, existsSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
@@ -30,6 +29,7 @@ import {
   type WorkerInput,
 } from '../worker/index.ts';
 import { KeyedTimers, MachineHost } from './machine-host.ts';
+import { systemClock, systemRngStreams } from './system.ts';
 
 export interface WorkerDaemonOptions {
   readonly conf: FlintConf;
@@ -76,7 +76,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
       flintHome: FLINT_HOME,
       flintEntries: { executor: programRelativePath('executor'), driver: programRelativePath('driver') },
     });
-    const machine = new WorkerMachine(config, { rng: { next: () => randomInt(0, 2 ** 31) / 2 ** 31 }, now: Date.now() });
+    const machine = new WorkerMachine(config, { rng: systemRngStreams().stream('worker.registration'), now: systemClock.now() });
     ui.machine = machine;
     const runtime = new WorkerRuntime(env, http, machine, config.workDir, logger);
     await runtime.start();
@@ -128,14 +128,14 @@ class WorkerRuntime {
     }
     this.#env.setupEndpoint('Worker', {
       messages: MasterToWorker,
-      receive: (message, ctx) => this.#host.submit({ type: 'MasterMessage', from: ctx.senderAddress, message }),
-      onDisconnected: (envId) => this.#host.submit({ type: 'Disconnected', envId }),
+      receive: (message, ctx) => this.#host.submit({ kind: 'MasterMessage', from: ctx.senderAddress, message }),
+      onDisconnected: (envId) => this.#host.submit({ kind: 'Disconnected', envId }),
     });
-    await this.#host.submit({ type: 'Start' });
+    await this.#host.submit({ kind: 'Start' });
   }
 
   shutdown(reason: string): Promise<number> {
-    void this.#host.submit({ type: 'Shutdown', reason });
+    void this.#host.submit({ kind: 'Shutdown', reason });
     return this.exited;
   }
 
@@ -144,7 +144,7 @@ class WorkerRuntime {
   }
 
   async #execute(effect: WorkerEffect): Promise<void> {
-    switch (effect.type) {
+    switch (effect.kind) {
       case 'Send':
         this.#env.endpointRef(effect.to).send(effect.message);
         return;
@@ -154,9 +154,9 @@ class WorkerRuntime {
           .endpointRef(effect.to)
           .ask(message, { timeoutMs: effect.timeoutMs, expect: MasterReplies })
           .then(
-            () => this.#submit({ type: 'ExecutorStateSyncSucceeded', message }),
+            () => this.#submit({ kind: 'ExecutorStateSyncSucceeded', message }),
             (err: Error) =>
-              this.#submit({ type: 'ExecutorStateSyncFailed', message, error: err.message, timedOut: err instanceof RpcTimeoutError }),
+              this.#submit({ kind: 'ExecutorStateSyncFailed', message, error: err.message, timedOut: err instanceof RpcTimeoutError }),
           );
         return;
       }
@@ -165,20 +165,20 @@ class WorkerRuntime {
           (ref) => {
             if (!this.#exiting) ref.send(effect.message); // the env stops once the worker exits
           },
-          (err: Error) => this.#submit({ type: 'RegisterWithMasterFailed', masterUrl: effect.masterUrl, error: err.message }),
+          (err: Error) => this.#submit({ kind: 'RegisterWithMasterFailed', masterUrl: effect.masterUrl, error: err.message }),
         );
         return;
       case 'StartTimer':
       case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => this.#submit({ type: 'TimerFired', key, generation }));
+        this.#timers.carryOut(effect, (key, generation) => this.#submit({ kind: 'TimerFired', key, generation }));
         return;
       case 'LaunchExecutor': {
         const { appId, execId } = effect.spec;
         await this.#launch(effect.spec, {
-          started: () => this.#submit({ type: 'ExecutorProcessStarted', appId, execId }),
+          started: () => this.#submit({ kind: 'ExecutorProcessStarted', appId, execId }),
           exited: (exit, killedByWorker) =>
-            this.#submit({ type: 'ExecutorProcessExited', appId, execId, exitCode: exit.code, signal: exit.signal, killedByWorker }),
-          failed: (error) => this.#submit({ type: 'ExecutorLaunchFailed', appId, execId, error }),
+            this.#submit({ kind: 'ExecutorProcessExited', appId, execId, exitCode: exit.code, signal: exit.signal, killedByWorker }),
+          failed: (error) => this.#submit({ kind: 'ExecutorLaunchFailed', appId, execId, error }),
         });
         return;
       }
@@ -186,14 +186,14 @@ class WorkerRuntime {
         const { driverId } = effect.spec;
         const fetched = await this.#fetchAppResource(effect.spec.appResource, effect.spec.localAppResourcePath);
         if (fetched !== undefined) {
-          this.#submit({ type: 'DriverLaunchFailed', driverId, error: fetched });
+          this.#submit({ kind: 'DriverLaunchFailed', driverId, error: fetched });
           return;
         }
         await this.#launch(effect.spec, {
-          started: () => this.#submit({ type: 'DriverProcessStarted', driverId }),
+          started: () => this.#submit({ kind: 'DriverProcessStarted', driverId }),
           exited: (exit, killedByWorker) =>
-            this.#submit({ type: 'DriverProcessExited', driverId, exitCode: exit.code, signal: exit.signal, killedByWorker }),
-          failed: (error) => this.#submit({ type: 'DriverLaunchFailed', driverId, error }),
+            this.#submit({ kind: 'DriverProcessExited', driverId, exitCode: exit.code, signal: exit.signal, killedByWorker }),
+          failed: (error) => this.#submit({ kind: 'DriverLaunchFailed', driverId, error }),
         });
         return;
       }

@@ -18,11 +18,14 @@
 //   - `KillExecutor` comes before the effects that follow from treating that executor as lost (resubmitted
 //     tasks launched elsewhere, a failed job).
 //
-// TIMERS. `StartTimer` with a name that is already running replaces it. `CancelTimer` of a timer that is not
-// running does nothing. A fired timer comes back as a `TimerFired` input; a periodic one keeps firing.
+// TIMERS. The kit's model (src/kit/timers.ts): one timer per name, keyed by it; `StartTimer` on an armed name
+// replaces it, and a firing comes back as a `TimerFired` input with the generation it was armed with (a stale one is
+// ignored). Timers are one-shot: the dead-executor check re-arms itself each time it fires.
 
 import type { DriverToExecutor, TaskFailure } from '../protocol/task-messages.ts';
+import type { TimerEffect } from '../kit/timers.ts';
 import type { DriverTimer } from './inputs.ts';
+import type { LogEffect, LogFields, LogLevel } from '../kit/log.ts';
 
 /** The driver-to-executor messages the scheduler sends. (`FetchTaskResult` belongs to the adapter's fetch.) */
 export type ExecutorCommand = Extract<
@@ -33,8 +36,7 @@ export type ExecutorCommand = Extract<
 /** An error as the user sees it: the remote task's own name, message and stack, or one the driver made. */
 export type JobError = TaskFailure;
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFields = Readonly<Record<string, string | number | boolean>>;
+export type { LogFields, LogLevel };
 
 export type DriverEffect =
   /** One-way message to the executor's `Executor` endpoint at `to` (its `executorAddress`). */
@@ -70,9 +72,8 @@ export type DriverEffect =
     }
   /** Ask the master, through the app client, to kill this executor (`KillExecutors`); it is already dropped here. */
   | { readonly kind: 'KillExecutor'; readonly executorId: string; readonly reason: string }
-  | { readonly kind: 'StartTimer'; readonly timer: DriverTimer; readonly delayMs: number; readonly periodMs: number }
-  | { readonly kind: 'CancelTimer'; readonly timer: DriverTimer }
-  | { readonly kind: 'Log'; readonly level: LogLevel; readonly msg: string; readonly fields?: LogFields };
+  | TimerEffect<DriverTimer>
+  | LogEffect;
 
 export type DriverEffectKind = DriverEffect['kind'];
 

@@ -33,11 +33,9 @@ export function handleExecutorRegistered(ctx: Ctx, input: Registered): void {
     executorId: input.executorId,
     cores: input.cores,
   });
-  if (!state.timerRunning) {
+  if (!state.timers.isArmed('ExpireDeadExecutors')) {
     // Spark's HeartbeatReceiver checks every spark.network.timeoutInterval; Flint arms it with the first executor.
-    state.timerRunning = true;
-    const every = config.heartbeatCheckIntervalMs;
-    out.push({ kind: 'StartTimer', timer: 'ExpireDeadExecutors', delayMs: every, periodMs: every });
+    out.push(state.timers.start('ExpireDeadExecutors', 'ExpireDeadExecutors', config.heartbeatCheckIntervalMs));
   }
 }
 
@@ -134,9 +132,8 @@ export function stopScheduler(ctx: Ctx): void {
     const executor = state.executors.get(executorId);
     if (executor !== undefined) out.send(executorId, executor.address, { type: 'StopExecutor' });
   }
-  if (state.timerRunning) out.push({ kind: 'CancelTimer', timer: 'ExpireDeadExecutors' });
+  for (const cancel of state.timers.cancelAll()) out.push(cancel);
   state.stopped = true;
-  state.timerRunning = false;
   state.executors.clear();
   state.executorOrder = [];
   state.tasks.clear();

@@ -2,6 +2,7 @@
 // (the driver's `CoarseGrainedScheduler` endpoint, the app client listener and the user-facing context) turns
 // each outside event into one of these and feeds it to `TaskSchedulerMachine.handle`, one at a time.
 
+import type { TimerFired } from '../kit/timers.ts';
 import type { ExecutorToDriver, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
 
 export type StatusUpdateMessage = Extract<ExecutorToDriver, { readonly type: 'StatusUpdate' }>;
@@ -54,7 +55,8 @@ export type DriverInput =
   | { readonly kind: 'ResultFetchFailed'; readonly taskId: number; readonly error: string }
   /** The adapter replies HeartbeatResponse itself: `reregister` = `!machine.hasExecutor(executorId)`. */
   | { readonly kind: 'ExecutorHeartbeat'; readonly message: ExecutorHeartbeatMessage }
-  | { readonly kind: 'TimerFired'; readonly timer: DriverTimer }
+  /** A timer fired (src/kit/timers.ts): its name as `key`, and the generation it was armed with. */
+  | TimerFired
   /** The user (or the context on its behalf) cancels a running job. */
   | { readonly kind: 'CancelJob'; readonly jobId: number; readonly reason: string }
   /** The context stops: every executor is told to stop and every unfinished job fails. Final. */

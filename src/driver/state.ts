@@ -3,9 +3,10 @@
 // CoarseGrainedSchedulerBackend (free cores). Flint has one task set per job and one core per task
 // (`flint.task.cpus` = 1), so the three collapse into one state object.
 
+import { TimerBook } from '../kit/timers.ts';
 import type { DriverConfig } from './config.ts';
 import type { EffectList } from './effects.ts';
-import type { TaskSpec } from './inputs.ts';
+import type { DriverTimer, TaskSpec } from './inputs.ts';
 
 /** Where one task of a job stands. `fetching`: finished on the executor, the result is on its way. */
 export type PartitionState = 'pending' | 'running' | 'fetching' | 'done';
@@ -74,7 +75,8 @@ export interface SchedulerState {
   /** Every attempt the scheduler still tracks: live ones and zombies of finished jobs. */
   readonly tasks: Map<number, TaskAttempt>;
   nextTaskId: number;
-  timerRunning: boolean;
+  /** The armed timers (src/kit/timers.ts), keyed by name. */
+  readonly timers: TimerBook<DriverTimer>;
   stopped: boolean;
   jobsSucceeded: number;
   jobsFailed: number;
@@ -95,7 +97,7 @@ export function createSchedulerState(): SchedulerState {
     jobs: new Map(),
     tasks: new Map(),
     nextTaskId: 0,
-    timerRunning: false,
+    timers: new TimerBook(),
     stopped: false,
     jobsSucceeded: 0,
     jobsFailed: 0,

@@ -36,6 +36,11 @@ export class TaskSchedulerMachine {
     return this.#config;
   }
 
+  /** The armed timers, with the generation a firing must carry (src/kit/timers.ts). */
+  armedTimers(): ReturnType<SchedulerState['timers']['armed']> {
+    return this.#state.timers.armed();
+  }
+
   /**
    * Applies one input at time `now` (ms, any monotonic origin) and returns the effects, in execution order.
    * After `Stop` the machine answers SubmitJob with JobFailed and a registering executor with StopExecutor,
@@ -80,8 +85,13 @@ function dispatch(ctx: Ctx, input: DriverInput): void {
       return handleResultFetchFailed(ctx, input.taskId, input.error);
     case 'ExecutorHeartbeat':
       return handleExecutorHeartbeat(ctx, input.message);
-    case 'TimerFired':
+    case 'TimerFired': {
+      const timer = ctx.state.timers.fired(input.key, input.generation);
+      if (timer === undefined) return undefined; // cancelled or replaced since
+      // It checks again a heartbeat check interval later (Spark's scheduleAtFixedRate in HeartbeatReceiver).
+      ctx.out.push(ctx.state.timers.start(timer, timer, ctx.config.heartbeatCheckIntervalMs));
       return expireDeadExecutors(ctx);
+    }
     case 'CancelJob':
       return cancelJob(ctx, input.jobId, input.reason);
     case 'Stop':

@@ -41,7 +41,9 @@ import type {
   TaskResultChunk,
 } from '../protocol/task-messages.ts';
 import type { LaunchTaskMessage } from './evaluate-task.ts';
-import type { ReplyToken } from './executor-input.ts';
+import type { LogEffect, LogLevel } from '../kit/log.ts';
+import type { Reply, ReplyFailure } from '../kit/replies.ts';
+import type { TimerEffect } from '../kit/timers.ts';
 
 export type StatusUpdateMessage = Static<typeof StatusUpdate>;
 export type DriverAskMessage = Static<typeof RetrieveAppConfig> | Static<typeof RegisterExecutor> | Static<typeof ExecutorHeartbeat>;
@@ -60,37 +62,25 @@ export const ExecutorExitCode = {
 /** The executor's only timer: Spark's heartbeater thread, as a one-shot timer re-armed on every firing. */
 export type ExecutorTimer = { readonly kind: 'Heartbeat' };
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 export type ExecutorEffect =
   /** Ask the driver's `CoarseGrainedScheduler` endpoint; see rule 3 for the answering inputs. */
-  | { readonly type: 'Ask'; readonly message: DriverAskMessage; readonly timeoutMs?: number }
+  | { readonly kind: 'Ask'; readonly message: DriverAskMessage; readonly timeoutMs?: number }
   /** One-way message to the driver's `CoarseGrainedScheduler` endpoint. */
-  | { readonly type: 'Send'; readonly message: DriverSendMessage }
+  | { readonly kind: 'Send'; readonly message: DriverSendMessage }
   /**
    * Make the application bundle `hash` (`bytes` long) importable by pool threads: use the copy cached in the
    * work directory if its sha256 matches, else fetch it with FetchAppCode asks in chunks, verify, cache.
    */
-  | { readonly type: 'LoadCode'; readonly hash: string; readonly bytes: number }
+  | { readonly kind: 'LoadCode'; readonly hash: string; readonly bytes: number }
   /** Run `evaluateTask(task)` on a free pool thread. */
-  | { readonly type: 'RunTask'; readonly task: LaunchTaskMessage }
-  | { readonly type: 'CancelTask'; readonly taskId: number; readonly reason: string }
-  | { readonly type: 'Reply'; readonly token: ReplyToken; readonly message: Static<typeof TaskResultChunk> }
+  | { readonly kind: 'RunTask'; readonly task: LaunchTaskMessage }
+  | { readonly kind: 'CancelTask'; readonly taskId: number; readonly reason: string }
+  | Reply<Static<typeof TaskResultChunk>>
   /** Answer the ask with a failure (the driver's ask rejects with RpcRemoteError carrying `error`). */
-  | { readonly type: 'ReplyFailure'; readonly token: ReplyToken; readonly error: string }
-  | {
-      readonly type: 'StartTimer';
-      readonly key: string;
-      readonly generation: number;
-      readonly timer: ExecutorTimer;
-      readonly delayMs: number;
-    }
-  | { readonly type: 'CancelTimer'; readonly key: string }
+  | ReplyFailure
+  | TimerEffect<ExecutorTimer>
   /** End the executor process with this code. See rule 8. */
-  | { readonly type: 'Exit'; readonly code: number; readonly reason: string }
-  | {
-      readonly type: 'Log';
-      readonly level: LogLevel;
-      readonly msg: string;
-      readonly fields?: Readonly<Record<string, unknown>>;
-    };
+  | { readonly kind: 'Exit'; readonly code: number; readonly reason: string }
+  | LogEffect;

@@ -3,13 +3,15 @@
 // firings and connection events all arrive here; the adapter turns each callback into one input.
 
 import type { Static } from '@sinclair/typebox';
+import type { ReplyToken } from '../kit/replies.ts';
+import type { TimerFired } from '../kit/timers.ts';
 import type { AppConfigResponse, DriverToExecutor, FetchTaskResult, TaskFailure } from '../protocol/task-messages.ts';
 
 /**
- * The adapter's handle on one pending ask from the driver (its reply context). The machine never looks inside;
+ * The host's handle on one pending ask from the driver (src/kit/replies.ts). The machine never looks inside;
  * it echoes the token in exactly one `Reply` or `ReplyFailure` effect.
  */
-export type ReplyToken = unknown;
+export type { ReplyToken } from '../kit/replies.ts';
 
 export type FetchTaskResultMessage = Static<typeof FetchTaskResult>;
 /** The one-way driver messages (FetchTaskResult is an ask and arrives as `DriverAsk`). */
@@ -17,41 +19,41 @@ export type DriverCommand = Exclude<DriverToExecutor, { readonly type: 'FetchTas
 
 export type ExecutorInput =
   /** The endpoint is up (Spark's `onStart`): ask the driver for the application's config. */
-  | { readonly type: 'Start' }
+  | { readonly kind: 'Start' }
   /** The driver answered RetrieveAppConfig. */
-  | ({ readonly type: 'AppConfigReceived' } & Omit<Static<typeof AppConfigResponse>, 'type'>)
+  | ({ readonly kind: 'AppConfigReceived' } & Omit<Static<typeof AppConfigResponse>, 'type'>)
   /** RetrieveAppConfig failed (after the adapter's connection retries). */
-  | { readonly type: 'AppConfigFailed'; readonly error: string }
+  | { readonly kind: 'AppConfigFailed'; readonly error: string }
   /** The bundle `hash` is on disk (fetched or cached, hash verified) and the pool threads can import it. */
-  | { readonly type: 'CodeLoaded'; readonly hash: string }
-  | { readonly type: 'CodeLoadFailed'; readonly hash: string; readonly error: string }
+  | { readonly kind: 'CodeLoaded'; readonly hash: string }
+  | { readonly kind: 'CodeLoadFailed'; readonly hash: string; readonly error: string }
   /** The driver accepted RegisterExecutor (replied true). */
-  | { readonly type: 'Registered' }
+  | { readonly kind: 'Registered' }
   /** The driver refused RegisterExecutor ("Duplicate executor ID: …"), or the ask failed. */
-  | { readonly type: 'RegistrationFailed'; readonly error: string }
+  | { readonly kind: 'RegistrationFailed'; readonly error: string }
   /** A one-way message from the driver: LaunchTask, KillTask, StopExecutor, ReleaseTaskResult. */
-  | { readonly type: 'DriverMessage'; readonly message: DriverCommand }
+  | { readonly kind: 'DriverMessage'; readonly message: DriverCommand }
   /** An ask from the driver; answered by exactly one `Reply` or `ReplyFailure` carrying `token`. */
-  | { readonly type: 'DriverAsk'; readonly message: FetchTaskResultMessage; readonly token: ReplyToken }
+  | { readonly kind: 'DriverAsk'; readonly message: FetchTaskResultMessage; readonly token: ReplyToken }
   /** The pool finished a task: `result` is the encoded partition result (evaluateTask's output). */
   | {
-      readonly type: 'TaskCompleted';
+      readonly kind: 'TaskCompleted';
       readonly taskId: number;
       readonly result: Uint8Array;
       readonly records: number;
       readonly runTimeMs: number;
     }
   /** The task threw (or its result could not be encoded); `error` from `taskFailureOf`. */
-  | { readonly type: 'TaskErrored'; readonly taskId: number; readonly error: TaskFailure; readonly runTimeMs?: number }
+  | { readonly kind: 'TaskErrored'; readonly taskId: number; readonly error: TaskFailure; readonly runTimeMs?: number }
   /** The pool ended the task after a `CancelTask` (or lost its thread); the task produced nothing. */
-  | { readonly type: 'TaskAborted'; readonly taskId: number; readonly runTimeMs?: number }
+  | { readonly kind: 'TaskAborted'; readonly taskId: number; readonly runTimeMs?: number }
   /** A timer fired; `key` and `generation` are echoed from its `StartTimer` effect. */
-  | { readonly type: 'TimerFired'; readonly key: string; readonly generation: number }
+  | TimerFired
   /** The driver answered an ExecutorHeartbeat; `reregister` means it does not know this executor. */
-  | { readonly type: 'HeartbeatSucceeded'; readonly reregister: boolean }
+  | { readonly kind: 'HeartbeatSucceeded'; readonly reregister: boolean }
   /** An ExecutorHeartbeat ask failed or timed out. */
-  | { readonly type: 'HeartbeatFailed'; readonly error: string }
+  | { readonly kind: 'HeartbeatFailed'; readonly error: string }
   /** The connection to the driver closed (Spark's `onDisconnected` for the driver's address). */
-  | { readonly type: 'DriverDisconnected'; readonly reason?: string }
+  | { readonly kind: 'DriverDisconnected'; readonly reason?: string }
   /** stdin closed: the worker that launched this executor is gone (Spark's WorkerWatcher). */
-  | { readonly type: 'ParentGone' };
+  | { readonly kind: 'ParentGone' };

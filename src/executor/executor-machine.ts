@@ -3,6 +3,7 @@
 // for the ordering rules). It never reads a clock, draws its own randomness, touches a file or a socket, runs a
 // task function, or exits the process: tasks run on the host's pool (evaluateTask) and exits are effects.
 
+import { TimerBook } from '../kit/timers.ts';
 import type { DriverCommand, ExecutorInput } from './executor-input.ts';
 import type { ExecutorEffect } from './executor-effect.ts';
 import { ExecutorExitCode } from './executor-effect.ts';
@@ -74,8 +75,7 @@ export class ExecutorMachine {
       results: new Map(),
       heartbeatFailures: 0,
       heartbeatInFlight: false,
-      timers: new Map(),
-      nextTimerGeneration: 1,
+      timers: new TimerBook(),
       counts: { finished: 0, failed: 0, killed: 0 },
     };
   }
@@ -118,7 +118,7 @@ function inPhase(ctx: Ctx, what: string, ...phases: ExecutorPhase[]): boolean {
 
 function dispatch(ctx: Ctx, input: ExecutorInput): void {
   const { config } = ctx.state;
-  switch (input.type) {
+  switch (input.kind) {
     case 'Start':
       if (inPhase(ctx, 'Start', 'created')) start(ctx);
       return;
@@ -200,11 +200,17 @@ function onDriverMessage(ctx: Ctx, message: DriverCommand): void {
 
 /** A firing counts only if its key is armed with that generation; others were cancelled or replaced. */
 function onTimerFired(ctx: Ctx, key: string, generation: number): void {
-  if (ctx.state.timers.get(key) !== generation) {
+  const timer = ctx.state.timers.fired(key, generation);
+  if (timer === undefined) {
     log(ctx, 'debug', `Ignoring a stale firing of timer ${key}`);
     return;
   }
-  ctx.state.timers.delete(key);
-  if (key === 'Heartbeat') return heartbeatTimerFired(ctx);
-  throw new Error(`armed timer ${key} has no handler`);
+  switch (timer.kind) {
+    case 'Heartbeat':
+      return heartbeatTimerFired(ctx);
+    default: {
+      const never: never = timer.kind;
+      throw new Error(`armed timer ${String(never)} has no handler`);
+    }
+  }
 }

@@ -1,15 +1,16 @@
 // The executor machine's mutable state and the helpers every transition uses to emit effects. Only the
 // machine's own modules touch this; the outside sees `snapshot()`.
 
+import { logEffect, type LogFields } from '../kit/log.ts';
 import type { TaskFailure, TaskMetrics, TaskState } from '../protocol/task-messages.ts';
 import type { LaunchTaskMessage } from './evaluate-task.ts';
 import type { ExecutorConfig } from './executor-config.ts';
 import type { ExecutorEffect, ExecutorTimer, LogLevel } from './executor-effect.ts';
+import type { Rng } from '../kit/rng.ts';
+import type { TimerBook } from '../kit/timers.ts';
 
-/** Randomness, injected (STYLE.md §6). `next()` returns a number in `[0, 1)`. */
-export interface Rng {
-  next(): number;
-}
+/** Randomness, injected (STYLE.md §6; src/kit/rng.ts): the executor draws its registration jitter with `next()`. */
+export type { Rng };
 
 /**
  * created ─Start─► configuring ─AppConfigReceived─► registering ─Registered + CodeLoaded─► running
@@ -52,9 +53,8 @@ export interface ExecutorState {
   readonly results: Map<number, KeptResult>;
   heartbeatFailures: number;
   heartbeatInFlight: boolean;
-  /** Armed timers: key → generation. */
-  readonly timers: Map<string, number>;
-  nextTimerGeneration: number;
+  /** Armed timers (src/kit/timers.ts). */
+  readonly timers: TimerBook<ExecutorTimer>;
   readonly counts: { finished: number; failed: number; killed: number };
 }
 
@@ -65,29 +65,27 @@ export interface Ctx {
   readonly out: ExecutorEffect[];
 }
 
-export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
-  ctx.out.push(fields === undefined ? { type: 'Log', level, msg } : { type: 'Log', level, msg, fields });
+export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: LogFields): void {
+  ctx.out.push(logEffect(level, msg, fields));
 }
 
 export const HEARTBEAT_TIMER: ExecutorTimer = { kind: 'Heartbeat' };
 
 export function startTimer(ctx: Ctx, timer: ExecutorTimer, delayMs: number): void {
-  const key = timer.kind;
-  const generation = ctx.state.nextTimerGeneration++;
-  ctx.state.timers.set(key, generation);
-  ctx.out.push({ type: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
+  ctx.out.push(ctx.state.timers.start(timer.kind, timer, delayMs));
 }
 
 export function cancelTimer(ctx: Ctx, key: string): void {
-  if (ctx.state.timers.delete(key)) ctx.out.push({ type: 'CancelTimer', key });
+  const effect = ctx.state.timers.cancel(key);
+  if (effect !== undefined) ctx.out.push(effect);
 }
 
 /** Spark's `exitExecutor`: log why, stop the timers, and end the process. Nothing is emitted after this. */
 export function exit(ctx: Ctx, code: number, reason: string, level: LogLevel = code === 0 ? 'info' : 'error'): void {
   log(ctx, level, code === 0 ? reason : `Executor self-exiting due to : ${reason}`, { exitCode: code });
-  for (const key of [...ctx.state.timers.keys()]) cancelTimer(ctx, key);
+  ctx.out.push(...ctx.state.timers.cancelAll());
   ctx.state.phase = 'stopped';
-  ctx.out.push({ type: 'Exit', code, reason });
+  ctx.out.push({ kind: 'Exit', code, reason });
 }
 
 export function sendStatus(
@@ -97,7 +95,7 @@ export function sendStatus(
   extra: { result?: Uint8Array; indirectResult?: { bytes: number; chunks: number }; failure?: TaskFailure; metrics?: TaskMetrics } = {},
 ): void {
   ctx.out.push({
-    type: 'Send',
+    kind: 'Send',
     message: { type: 'StatusUpdate', executorId: ctx.state.config.executorId, taskId, state, ...extra },
   });
 }

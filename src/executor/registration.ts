@@ -14,10 +14,10 @@ export function start(ctx: Ctx): void {
   state.phase = 'configuring';
   const { executorId, hostname, cores, driverUrl } = state.config;
   log(ctx, 'info', `Starting executor ID ${executorId} on host ${hostname} with ${cores} cores`, { driverUrl });
-  ctx.out.push({ type: 'Ask', message: { type: 'RetrieveAppConfig', executorId } });
+  ctx.out.push({ kind: 'Ask', message: { type: 'RetrieveAppConfig', executorId } });
 }
 
-export function appConfigReceived(ctx: Ctx, input: Extract<ExecutorInput, { type: 'AppConfigReceived' }>): void {
+export function appConfigReceived(ctx: Ctx, input: Extract<ExecutorInput, { kind: 'AppConfigReceived' }>): void {
   const { state } = ctx;
   try {
     state.config = executorConfigFromConf(new FlintConf(Object.entries(input.conf)), state.config);
@@ -33,9 +33,9 @@ export function appConfigReceived(ctx: Ctx, input: Extract<ExecutorInput, { type
   state.codeHash = input.codeHash;
   const { executorId, executorAddress, hostname, cores, logUrls } = state.config;
   // Loading the code and registering run at once: the driver offers cores only after LaunchedExecutor.
-  ctx.out.push({ type: 'LoadCode', hash: input.codeHash, bytes: input.codeBytes });
+  ctx.out.push({ kind: 'LoadCode', hash: input.codeHash, bytes: input.codeBytes });
   ctx.out.push({
-    type: 'Ask',
+    kind: 'Ask',
     message: { type: 'RegisterExecutor', executorId, executorAddress, hostname, cores, logUrls: { ...logUrls } },
   });
 }
@@ -60,7 +60,7 @@ function launchedIfReady(ctx: Ctx): void {
   const { state } = ctx;
   if (!state.registered || !state.codeLoaded) return;
   state.phase = 'running';
-  ctx.out.push({ type: 'Send', message: { type: 'LaunchedExecutor', executorId: state.config.executorId } });
+  ctx.out.push({ kind: 'Send', message: { type: 'LaunchedExecutor', executorId: state.config.executorId } });
   // Spark's first heartbeat waits one interval plus a random fraction of another, so that executors started
   // together do not heartbeat in lockstep.
   const intervalMs = state.config.heartbeatIntervalMs;
@@ -84,7 +84,7 @@ export function heartbeatTimerFired(ctx: Ctx): void {
     }
   }
   ctx.out.push({
-    type: 'Ask',
+    kind: 'Ask',
     message: { type: 'ExecutorHeartbeat', executorId: state.config.executorId, running },
     timeoutMs: state.config.heartbeatIntervalMs,
   });

@@ -33,7 +33,7 @@ export function startQueuedTasks(ctx: Ctx): void {
     entry.status = 'running';
     entry.startedAtMs = ctx.now;
     state.runningCount += 1;
-    ctx.out.push({ type: 'RunTask', task: entry.task });
+    ctx.out.push({ kind: 'RunTask', task: entry.task });
     log(ctx, 'debug', `Running task ${taskName(entry.task)}`);
     // No RUNNING StatusUpdate: the driver marks a task running when it launches it and ignores RUNNING, as
     // Spark's does; heartbeats list the running tasks. Half the messages per task (docs/differences-from-spark.md).
@@ -58,7 +58,7 @@ export function killTask(ctx: Ctx, taskId: number, reason: string): void {
   if (entry.killReason !== undefined) return;
   entry.killReason = reason;
   log(ctx, 'info', `Executor is trying to kill task ${taskName(entry.task)}, reason: ${reason}`);
-  ctx.out.push({ type: 'CancelTask', taskId, reason });
+  ctx.out.push({ kind: 'CancelTask', taskId, reason });
 }
 
 /** Takes a running task off the books, or logs and returns undefined for an answer nobody expects. */
@@ -156,17 +156,17 @@ export function fetchTaskResult(ctx: Ctx, token: ReplyToken, request: FetchTaskR
     const error =
       `Executor ${ctx.state.config.executorId} keeps no result of task ${taskId}: it was released, ` +
       'dropped for exceeding flint.driver.maxResultSize, or never kept';
-    ctx.out.push({ type: 'ReplyFailure', token, error });
+    ctx.out.push({ kind: 'ReplyFailure', token, error });
     return;
   }
   if (index >= kept.chunks) {
     const error = `The result of task ${taskId} has ${kept.chunks} chunks; there is no chunk ${index}`;
-    ctx.out.push({ type: 'ReplyFailure', token, error });
+    ctx.out.push({ kind: 'ReplyFailure', token, error });
     return;
   }
   const start = index * kept.chunkBytes;
   const data = kept.bytes.subarray(start, Math.min(kept.bytes.byteLength, start + kept.chunkBytes));
-  ctx.out.push({ type: 'Reply', token, message: { type: 'TaskResultChunk', taskId, index, data } });
+  ctx.out.push({ kind: 'Reply', token, message: { type: 'TaskResultChunk', taskId, index, data } });
 }
 
 export function releaseTaskResult(ctx: Ctx, taskId: number): void {
@@ -178,7 +178,7 @@ export function releaseTaskResult(ctx: Ctx, taskId: number): void {
 export function cancelAllTasks(ctx: Ctx, reason: string): void {
   for (const entry of ctx.state.tasks.values()) {
     if (entry.status === 'running' && entry.killReason === undefined) {
-      ctx.out.push({ type: 'CancelTask', taskId: entry.task.taskId, reason });
+      ctx.out.push({ kind: 'CancelTask', taskId: entry.task.taskId, reason });
     }
   }
 }

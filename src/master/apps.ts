@@ -1,13 +1,14 @@
 // Applications (reference §2.4, §3.3, §4.4, §4.5): registration, executor state reports with the failure
 // limit, dynamic allocation requests, and removal.
 
-import type { ApplicationDescription, ApplicationState } from '../protocol/messages.ts';
+import { EXECUTOR_FINISHED_STATES, type ApplicationDescription, type ApplicationState } from '../protocol/messages.ts';
 import type { Ctx } from './context.ts';
 import { formatApplicationId } from './ids.ts';
 import type { Msg, ReplyToken } from './inputs.ts';
 import { persistenceKey, type PersistedApplication } from './persisted.ts';
 import { countExecutorFailure, hasHealthyExecutor, noteHealthyExecutors } from './relaunch-backoff.ts';
 import { schedule } from './schedule.ts';
+import { noteExecutorId, releaseOrphan } from './workers.ts';
 import {
   appRemoveExecutor,
   envIdOf,
@@ -29,6 +30,7 @@ export function appRecord(app: ApplicationInfo): PersistedApplication {
     startTimeMs: app.startTimeMs,
     submitDateMs: app.submitDateMs,
     ...(app.defaultCores === undefined ? {} : { defaultCores: app.defaultCores }),
+    ...(app.executorIdsReserved === 0 ? {} : { executorIdsBelow: app.executorIdsReserved }),
   };
 }
 
@@ -48,7 +50,8 @@ export function newApplicationInfo(record: Omit<PersistedApplication, 'kind'>): 
     coresGranted: 0,
     endTimeMs: -1,
     executorLimit: record.desc.initialExecutorLimit ?? Number.POSITIVE_INFINITY,
-    nextExecutorId: 0,
+    nextExecutorId: record.executorIdsBelow ?? 0,
+    executorIdsReserved: record.executorIdsBelow ?? 0,
     retryCount: 0,
     lastFailureMs: Number.NEGATIVE_INFINITY,
     relaunchBackoff: new Map(),
@@ -168,12 +171,21 @@ function killExecutor(ctx: Ctx, exec: ExecutorInfo): void {
  * relaunches executors after a failure (SPARK-27510 bounds that loop with `maxExecutorRetries`; unlike
  * Spark, RUNNING does not reset the count: relaunch-backoff.ts).
  */
-export function handleExecutorStateChanged(ctx: Ctx, token: ReplyToken, msg: Msg<'ExecutorStateChanged'>): void {
+export function handleExecutorStateChanged(ctx: Ctx, token: ReplyToken, msg: Msg<'ExecutorStateChanged'>, from: string): void {
   const app = ctx.state.idToApp.get(msg.appId);
-  const exec = app?.executors.get(msg.execId);
+  const known = app?.executors.get(msg.execId);
+  // Only the worker that runs an executor speaks for it. After a master restart an executor id can be given
+  // again, on another worker, while the old executor's last report is still on its way from its own worker;
+  // taken as news of the new one, it would remove an executor that runs (src/sim found it: seed 11).
+  const exec = known !== undefined && known.worker.envId === from ? known : undefined;
   if (app === undefined || exec === undefined) {
-    ctx.out.warn(`Got status update for unknown executor ${msg.appId}/${msg.execId}`, { appId: msg.appId });
+    if (known === undefined) {
+      ctx.out.warn(`Got status update for unknown executor ${msg.appId}/${msg.execId}`, { appId: msg.appId });
+      noteExecutorId(ctx, msg.appId, msg.execId);
+    }
+    else ctx.out.warn(`Ignored a status update for executor ${msg.appId}/${msg.execId} from ${from.slice(0, 200)}: it runs on ${known.worker.id}`, { appId: msg.appId });
     ctx.out.reply(token, { type: 'BooleanResponse', value: true });
+    if (EXECUTOR_FINISHED_STATES.includes(msg.state) && releaseOrphan(ctx, `${msg.appId}/${msg.execId}`, from)) schedule(ctx);
     return;
   }
   const oldState = exec.state;

@@ -15,36 +15,34 @@
 //   - `StepDown` is last. After it the machine must be discarded: the adapter cancels every timer, stops the
 //     endpoint and lets the daemon exit (Spark's `System.exit(0)` on RevokedLeadership).
 //
-// TIMERS. `StartTimer` with a name that is already running replaces it. `CancelTimer` of a timer that is not
-// running does nothing. A fired timer comes back as a `TimerFired` input; a periodic one keeps firing.
+// TIMERS. The kit's model (src/kit/timers.ts): one timer per name, keyed by it; `StartTimer` on an armed name
+// replaces it, and a firing comes back as a `TimerFired` input with the generation it was armed with (a stale one is
+// ignored). Timers are one-shot: the worker timeout check re-arms itself each time it fires.
 
 import type { MasterReply, MasterQueryReply, MasterToApp, MasterToWorker } from '../protocol/messages.ts';
+import type { Reply, ReplyFailure } from '../kit/replies.ts';
+import type { TimerBook, TimerEffect } from '../kit/timers.ts';
 import type { MasterTimer, ReplyToken } from './inputs.ts';
 import type { PersistedRecord } from './persisted.ts';
+import type { LogEffect, LogLevel } from '../kit/log.ts';
 
 export type MasterOutbound = MasterToWorker | MasterToApp;
 export type MasterReplyMessage = MasterReply | MasterQueryReply;
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 export type MasterEffect =
   /** One-way message to an endpoint address (`flint://Worker@host:port`, `flint+client://AppClient@id`). */
   | { readonly kind: 'Send'; readonly to: string; readonly message: MasterOutbound }
-  | { readonly kind: 'Reply'; readonly token: ReplyToken; readonly message: MasterReplyMessage }
+  | Reply<MasterReplyMessage>
   /** Fail the ask (the RPC layer reports it to the asker as a remote handler error). */
-  | { readonly kind: 'ReplyFailure'; readonly token: ReplyToken; readonly error: string }
+  | ReplyFailure
   /** Write `record` under `key` (`worker_<id>`, `app_<id>`, `driver_<id>`). */
   | { readonly kind: 'Persist'; readonly key: string; readonly record: PersistedRecord }
   | { readonly kind: 'Unpersist'; readonly key: string }
-  /** Fire `timer` after `delayMs`, then every `periodMs` if given. */
-  | { readonly kind: 'StartTimer'; readonly timer: MasterTimer; readonly delayMs: number; readonly periodMs?: number }
-  | { readonly kind: 'CancelTimer'; readonly timer: MasterTimer }
+  /** Fire `timer` (keyed by its name) after `delayMs`; `CancelTimer` disarms one. */
+  | TimerEffect<MasterTimer>
   | { readonly kind: 'StepDown'; readonly reason: string }
-  | {
-      readonly kind: 'Log';
-      readonly level: LogLevel;
-      readonly msg: string;
-      readonly fields?: Readonly<Record<string, string | number | boolean>>;
-    };
+  | LogEffect;
 
 export type MasterEffectKind = MasterEffect['kind'];
 
@@ -53,6 +51,12 @@ type Fields = Readonly<Record<string, string | number | boolean>>;
 /** Collects the effects of one `handle` call, in order. Handlers only append. */
 export class EffectList {
   readonly #effects: MasterEffect[] = [];
+  readonly #timers: TimerBook<MasterTimer>;
+
+  /** `timers` is the machine's own (MasterState.timers): arming and cancelling go through it. */
+  constructor(timers: TimerBook<MasterTimer>) {
+    this.#timers = timers;
+  }
 
   get effects(): readonly MasterEffect[] {
     return this.#effects;
@@ -78,14 +82,18 @@ export class EffectList {
     this.#effects.push({ kind: 'Unpersist', key });
   }
 
-  startTimer(timer: MasterTimer, delayMs: number, periodMs?: number): void {
-    this.#effects.push(
-      periodMs === undefined ? { kind: 'StartTimer', timer, delayMs } : { kind: 'StartTimer', timer, delayMs, periodMs },
-    );
+  startTimer(timer: MasterTimer, delayMs: number): void {
+    this.#effects.push(this.#timers.start(timer, timer, delayMs));
   }
 
+  /** Disarms `timer`; nothing is emitted when it is not armed. */
   cancelTimer(timer: MasterTimer): void {
-    this.#effects.push({ kind: 'CancelTimer', timer });
+    const effect = this.#timers.cancel(timer);
+    if (effect !== undefined) this.#effects.push(effect);
+  }
+
+  isArmed(timer: MasterTimer): boolean {
+    return this.#timers.isArmed(timer);
   }
 
   stepDown(reason: string): void {

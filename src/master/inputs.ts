@@ -2,6 +2,8 @@
 // connection, a timer firing, leadership granted or revoked, and the UI's kill button. The adapter turns
 // each outside callback into one of these and feeds it to `MasterMachine.handle`, one at a time.
 
+import type { ReplyToken } from '../kit/replies.ts';
+import type { TimerFired } from '../kit/timers.ts';
 import type {
   AppToMaster,
   ClientToMaster,
@@ -39,13 +41,11 @@ export function isMasterAsk(message: MasterInbound): message is MasterAsk {
   return askTypes.has(message.type);
 }
 
-declare const replyTokenBrand: unique symbol;
 /**
- * The adapter's handle on a pending ask, opaque to the machine. The machine answers every `Ask` input with
- * exactly one `Reply` or `ReplyFailure` effect carrying the same token, within the same `handle` call.
+ * The host's handle on a pending ask (src/kit/replies.ts). The master answers every `Ask` input with exactly one
+ * `Reply` or `ReplyFailure` effect carrying the same token, within the same `handle` call.
  */
-export type ReplyToken = number & { readonly [replyTokenBrand]: true };
-export const replyToken = (id: number): ReplyToken => id as ReplyToken;
+export { replyToken, type ReplyToken } from '../kit/replies.ts';
 
 /**
  * The Master's own timers: Spark's self-sent `CheckForWorkerTimeOut` and `CompleteRecovery`, and Flint's
@@ -63,7 +63,8 @@ export type MasterInput =
   | { readonly kind: 'Ask'; readonly from: EnvId; readonly replyTo: ReplyToken; readonly message: MasterAsk }
   /** The connection to this env closed (Spark's `onDisconnected`): a worker or an app client is gone. */
   | { readonly kind: 'Disconnected'; readonly envId: EnvId }
-  | { readonly kind: 'TimerFired'; readonly timer: MasterTimer }
+  /** A timer fired (src/kit/timers.ts): its name as `key`, and the generation it was armed with. */
+  | TimerFired
   /** Leadership granted, with what the persistence store read back (empty lists when nothing was stored). */
   | { readonly kind: 'ElectedLeader'; readonly persisted: PersistedMasterState }
   | { readonly kind: 'RevokedLeadership' }

@@ -70,7 +70,7 @@ export class MasterMachine {
 
   /** Applies one input at time `now` (ms since the epoch) and returns the effects, in execution order. */
   handle(input: MasterInput, now: number): MasterEffect[] {
-    const ctx: Ctx = { state: this.#state, config: this.#state.config, rng: this.#rng, now, out: new EffectList() };
+    const ctx: Ctx = { state: this.#state, config: this.#state.config, rng: this.#rng, now, out: new EffectList(this.#state.timers) };
     dispatch(ctx, input);
     return [...ctx.out.effects];
   }
@@ -80,22 +80,24 @@ function dispatch(ctx: Ctx, input: MasterInput): void {
   switch (input.kind) {
     case 'Start':
       ctx.out.info(`Starting Flint master at ${ctx.config.masterUrl}`);
-      // Spark's onStart: the sweep runs at once, then every worker timeout.
-      ctx.out.startTimer('CheckForWorkerTimeOut', 0, ctx.config.workerTimeoutMs);
+      // Spark's onStart: the sweep runs at once, then every worker timeout (it re-arms itself, timerFired).
+      ctx.out.startTimer('CheckForWorkerTimeOut', 0);
       return;
     case 'Receive':
       if (fromOwnDriver(ctx, input.message, input.from)) receive(ctx, input.message, input.from);
       return;
     case 'Ask':
       if (!fromOwnDriver(ctx, input.message, input.from)) return ctx.out.reply(input.replyTo, { type: 'BooleanResponse', value: false });
-      receiveAndReply(ctx, input.replyTo, input.message);
+      receiveAndReply(ctx, input.replyTo, input.message, input.from);
       return;
     case 'Disconnected':
       disconnected(ctx, input.envId);
       return;
-    case 'TimerFired':
-      timerFired(ctx, input.timer);
+    case 'TimerFired': {
+      const timer = ctx.state.timers.fired(input.key, input.generation);
+      if (timer !== undefined) timerFired(ctx, timer);
       return;
+    }
     case 'ElectedLeader':
       handleElectedLeader(ctx, input.persisted);
       return;
@@ -103,7 +105,7 @@ function dispatch(ctx: Ctx, input: MasterInput): void {
       // Stop acting at once: back to STANDBY, so whatever input still reaches this machine before the
       // adapter discards it schedules nothing, launches nothing and registers nobody (SPARK's exit(0)).
       ctx.state.recoveryState = 'STANDBY';
-      ctx.state.recoveryTimerPending = false;
+      ctx.state.timers.cancelAll(); // the adapter cancels every timer at StepDown
       ctx.out.error('Leadership has been revoked -- master shutting down.');
       ctx.out.stepDown('leadership revoked');
       return;
@@ -134,6 +136,8 @@ function fromOwnDriver(ctx: Ctx, message: MasterOneWay | MasterAsk, from: string
 function timerFired(ctx: Ctx, timer: MasterTimer): void {
   switch (timer) {
     case 'CheckForWorkerTimeOut':
+      // Spark's scheduleAtFixedRate(0, workerTimeoutMs): armed again before the sweep.
+      ctx.out.startTimer('CheckForWorkerTimeOut', ctx.config.workerTimeoutMs);
       return timeOutDeadWorkers(ctx);
     case 'CompleteRecovery':
       return handleCompleteRecoveryTimer(ctx);
@@ -172,10 +176,10 @@ function receive(ctx: Ctx, message: MasterOneWay, from: string): void {
   }
 }
 
-function receiveAndReply(ctx: Ctx, token: ReplyToken, message: MasterAsk): void {
+function receiveAndReply(ctx: Ctx, token: ReplyToken, message: MasterAsk, from: EnvId): void {
   switch (message.type) {
     case 'ExecutorStateChanged':
-      return handleExecutorStateChanged(ctx, token, message);
+      return handleExecutorStateChanged(ctx, token, message, from);
     case 'RequestExecutors':
       return handleRequestExecutors(ctx, token, message);
     case 'KillExecutors':

@@ -35,6 +35,11 @@ export const PersistedApplication = Type.Object(
     submitDateMs: Time,
     /** `flint.deploy.defaultCores` when the app registered; absent = unlimited. */
     defaultCores: Type.Optional(Type.Integer({ minimum: 1 })),
+    /**
+     * Every executor id given so far is below this (ids are reserved in blocks, master/schedule.ts): a master that
+     * recovers the app gives ids from here, never one an earlier master gave. Absent = 0.
+     */
+    executorIdsBelow: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
   },
   { additionalProperties: false },
 );

@@ -10,7 +10,7 @@ import type { Msg } from './inputs.ts';
 import type { PersistedMasterState } from './persisted.ts';
 import { schedule } from './schedule.ts';
 import { appAddExecutor, workerAddDriver, workerAddExecutor, type DriverInfo } from './state.ts';
-import { newWorkerInfo, registerWorker, removeWorker } from './workers.ts';
+import { newWorkerInfo, registerWorker, releaseOrphan, removeWorker } from './workers.ts';
 
 export function handleElectedLeader(ctx: Ctx, persisted: PersistedMasterState): void {
   const { state, out } = ctx;
@@ -28,7 +28,6 @@ export function handleElectedLeader(ctx: Ctx, persisted: PersistedMasterState): 
     completeRecovery(ctx);
   } else {
     out.startTimer('CompleteRecovery', ctx.config.recoveryTimeoutMs);
-    state.recoveryTimerPending = true;
   }
 }
 
@@ -73,15 +72,16 @@ export function completeRecovery(ctx: Ctx): void {
   const { state, out } = ctx;
   if (state.recoveryState !== 'RECOVERING') return;
   state.recoveryState = 'COMPLETING_RECOVERY';
-  if (state.recoveryTimerPending) {
-    out.cancelTimer('CompleteRecovery');
-    state.recoveryTimerPending = false;
-  }
+  out.cancelTimer('CompleteRecovery');
   for (const w of [...state.workers]) {
     if (w.state === 'UNKNOWN') removeWorker(ctx, w, 'Not responding for recovery');
   }
   for (const app of [...state.apps]) {
-    if (app.state === 'UNKNOWN') removeApplication(ctx, app, 'FINISHED');
+    if (app.state !== 'UNKNOWN') continue;
+    removeApplication(ctx, app, 'FINISHED');
+    // Spark tells such an app nothing (its driver is presumed dead). One that was only cut off would wait for
+    // executors for ever; it hears why instead, when its connection recovers (src/sim found it: seed 19).
+    out.send(app.driverAddress, { type: 'ApplicationRemoved', message: 'FINISHED: it did not answer the recovery of the new master in time (flint.deploy.recoveryTimeout)' });
   }
   for (const app of state.apps) if (app.state === 'WAITING') app.state = 'RUNNING';
   // Drivers no worker claimed: relaunch the supervised ones, give up on the others.
@@ -101,7 +101,6 @@ export function completeRecovery(ctx: Ctx): void {
 }
 
 export function handleCompleteRecoveryTimer(ctx: Ctx): void {
-  ctx.state.recoveryTimerPending = false;
   completeRecovery(ctx);
 }
 
@@ -131,12 +130,20 @@ export function handleWorkerSchedulerStateResponse(ctx: Ctx, msg: Msg<'WorkerSch
   const worker = state.idToWorker.get(msg.id);
   if (worker === undefined) {
     out.warn(`Scheduler state from unknown worker: ${msg.id}`, { workerId: msg.id });
+  } else if (state.recoveryState !== 'RECOVERING') {
+    // Only during a recovery may a worker hand back executors. A late answer (held by a partition past the
+    // recovery timeout, the worker registered afresh meanwhile) would re-add executors the master has already
+    // replaced, over the app's cores and the worker's (Spark takes it at any time; src/sim found it: seed 15). The
+    // worker's WorkerLatestState settles its executors instead.
+    out.warn(`Ignored scheduler state from worker ${msg.id}: the recovery is over`, { workerId: msg.id });
   } else {
     out.info(`Worker has been re-registered: ${msg.id}`, { workerId: msg.id });
     worker.state = 'ALIVE';
+    worker.awaitingLatestState = false; // this report says what it holds
     for (const reported of msg.executors) {
       const app = state.idToApp.get(reported.appId);
       if (app === undefined) continue;
+      releaseOrphan(ctx, `${reported.appId}/${reported.execId}`, worker.envId); // known again: not an orphan
       const exec = appAddExecutor(app, worker, reported.cores, reported.memoryMb, reported.execId);
       workerAddExecutor(worker, exec);
       exec.state = reported.state;

@@ -10,7 +10,9 @@ import {
   type ExecutorTurn,
   type WorkerView,
 } from '../scheduling/index.ts';
+import { appRecord } from './apps.ts';
 import type { Ctx } from './context.ts';
+import { persistenceKey } from './persisted.ts';
 import { workersInBackoff } from './relaunch-backoff.ts';
 import {
   appAddExecutor,
@@ -79,7 +81,8 @@ function launchDriver(ctx: Ctx, worker: WorkerInfo, driver: DriverInfo): void {
 
 const workerView = (w: WorkerInfo): WorkerView => ({
   id: w.id,
-  state: w.state,
+  // A worker whose WorkerLatestState is not in yet is not offered (WorkerInfo.awaitingLatestState).
+  state: w.awaitingLatestState ? 'UNKNOWN' : w.state,
   coresFree: coresFree(w),
   memoryFreeMb: memoryFreeMb(w),
 });
@@ -113,11 +116,28 @@ function startExecutorsOnWorkers(ctx: Ctx): void {
       if (worker === undefined || worker.state !== 'ALIVE') {
         throw new Error(`executor placement names a worker that is not ALIVE: ${launch.workerId}`);
       }
+      reserveExecutorId(ctx, app);
       const exec = appAddExecutor(app, worker, launch.cores, launch.memoryMb);
       launchExecutor(ctx, worker, exec);
       app.state = 'RUNNING';
     }
   });
+}
+
+/** Executor ids are reserved this many at a time: one persist of the app record per block of launches. */
+export const EXECUTOR_ID_BLOCK = 64;
+
+/**
+ * Before the app's next executor id is given, it must be reserved on disk: a master that recovers the app then
+ * starts past every id an earlier one gave. A reused id would make a late report about an old executor pass for
+ * news of the new one, at the master and at the driver (src/sim found it: seeds 70 and 74). Spark starts again
+ * from the executors its workers report, and can reuse an id.
+ */
+function reserveExecutorId(ctx: Ctx, app: ApplicationInfo): void {
+  if (app.nextExecutorId < app.executorIdsReserved) return;
+  app.executorIdsReserved = app.nextExecutorId + EXECUTOR_ID_BLOCK;
+  const record = appRecord(app);
+  ctx.out.persist(persistenceKey(record), record);
 }
 
 function executorRequest(app: ApplicationInfo, inBackoff: ReadonlySet<string> | undefined): ExecutorRequest {

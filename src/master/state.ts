@@ -5,6 +5,7 @@
 // Only the machine's handlers mutate this state, one input at a time. Readers (the UI's `/json`, the
 // MasterStateResponse) get it read-only.
 
+import { TimerBook } from '../kit/timers.ts';
 import type {
   ApplicationDescription,
   ApplicationState,
@@ -15,6 +16,7 @@ import type {
   WorkerState,
 } from '../protocol/messages.ts';
 import type { MasterConfig } from './config.ts';
+import type { MasterTimer } from './inputs.ts';
 
 export interface WorkerInfo {
   readonly id: string;
@@ -34,6 +36,18 @@ export interface WorkerInfo {
   /** By full id (`appId/execId`). */
   readonly executors: Map<string, ExecutorInfo>;
   readonly drivers: Map<string, DriverInfo>;
+  /**
+   * Registered, and its WorkerLatestState not in yet: it may still run executors this master does not know (ones
+   * launched for an earlier registration, by commands that reached it late), so nothing is placed on it until
+   * that report says what it holds. Recovered workers report through WorkerSchedulerStateResponse instead.
+   */
+  awaitingLatestState: boolean;
+  /**
+   * Executors the worker reported that this master does not know, by full id: it has told the worker to kill
+   * them, and their cores and memory count as used (in `coresUsed`, `memoryUsedMb`) until the worker reports
+   * them ended. Without this, the master would place new executors on cores they still hold.
+   */
+  readonly orphans: Map<string, { readonly cores: number; readonly memoryMb: number }>;
 }
 
 export interface ExecutorInfo {
@@ -77,6 +91,8 @@ export interface ApplicationInfo {
   /** Target number of executors (dynamic allocation); Infinity = no limit. */
   executorLimit: number;
   nextExecutorId: number;
+  /** Ids below this are reserved in the persisted record (`executorIdsBelow`); 0 until the first launch. */
+  executorIdsReserved: number;
   /**
    * Executor failures since an executor of the app was last proven healthy (RUNNING for
    * `executorMinUptimeMs`). Spark resets it on any RUNNING; see relaunch-backoff.ts.
@@ -127,8 +143,8 @@ export interface MasterState {
   nextAppNumber: number;
   nextDriverNumber: number;
   recoveryStartMs: number;
-  /** A CompleteRecovery timer is pending. */
-  recoveryTimerPending: boolean;
+  /** The armed timers (src/kit/timers.ts), keyed by name. */
+  readonly timers: TimerBook<MasterTimer>;
   /** When the pending ExecutorRelaunchBackoff timer fires; undefined when none is pending. */
   relaunchTimerDueMs: number | undefined;
 }
@@ -152,7 +168,7 @@ export function createMasterState(config: MasterConfig): MasterState {
     nextAppNumber: 0,
     nextDriverNumber: 0,
     recoveryStartMs: 0,
-    recoveryTimerPending: false,
+    timers: new TimerBook(),
     relaunchTimerDueMs: undefined,
   };
 }

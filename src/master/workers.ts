@@ -1,6 +1,7 @@
 // Workers (reference §2.1, §3.2, §4.4, §4.5): registration, liveness, reconciliation of what a worker runs,
 // the timeout sweep, removal and decommissioning.
 
+import { EXECUTOR_FINISHED_STATES } from '../protocol/messages.ts';
 import type { Ctx } from './context.ts';
 import { relaunchDriver, removeDriver } from './drivers.ts';
 import type { Msg } from './inputs.ts';
@@ -36,6 +37,8 @@ export function newWorkerInfo(record: Omit<PersistedWorker, 'kind'>, now: number
     state: 'ALIVE',
     coresUsed: 0,
     memoryUsedMb: 0,
+    awaitingLatestState: false,
+    orphans: new Map(),
     lastHeartbeatMs: now,
     executors: new Map(),
     drivers: new Map(),
@@ -66,11 +69,15 @@ export function handleRegisterWorker(ctx: Ctx, msg: Msg<'RegisterWorker'>): void
     if (known.state === 'UNKNOWN') {
       out.info(`Worker has been re-registered: ${msg.id}`, { workerId: msg.id });
       known.state = 'ALIVE';
+      // What it runs is not known yet: nothing is placed on it before its WorkerLatestState (or its
+      // WorkerSchedulerStateResponse) says.
+      known.awaitingLatestState = true;
     }
     registered(true);
     return;
   }
   const worker = newWorkerInfo({ ...msg, webUiUrl: msg.workerWebUiUrl }, ctx.now);
+  worker.awaitingLatestState = true;
   if (registerWorker(ctx, worker)) {
     out.persist(persistenceKey(workerRecord(worker)), workerRecord(worker));
     registered(false);
@@ -136,20 +143,55 @@ export function handleWorkerLatestState(ctx: Ctx, msg: Msg<'WorkerLatestState'>)
     return;
   }
   for (const exec of msg.executors) {
-    const known = [...worker.executors.values()].some((e) => e.app.id === exec.appId && e.id === exec.execId);
-    if (!known) {
-      ctx.out.send(worker.address, {
-        type: 'KillExecutor',
-        masterUrl: ctx.config.masterUrl,
-        appId: exec.appId,
-        execId: exec.execId,
-      });
+    const fullId = `${exec.appId}/${exec.execId}`;
+    if (worker.executors.has(fullId)) continue;
+    noteExecutorId(ctx, exec.appId, exec.execId);
+    ctx.out.send(worker.address, {
+      type: 'KillExecutor',
+      masterUrl: ctx.config.masterUrl,
+      appId: exec.appId,
+      execId: exec.execId,
+    });
+    // Until it ends, it holds its cores and memory on the worker (WorkerInfo.orphans).
+    if (!worker.orphans.has(fullId) && !EXECUTOR_FINISHED_STATES.includes(exec.state)) {
+      worker.orphans.set(fullId, { cores: exec.cores, memoryMb: exec.memoryMb });
+      worker.coresUsed += exec.cores;
+      worker.memoryUsedMb += exec.memoryMb;
     }
   }
   for (const driverId of msg.driverIds) {
     if (!worker.drivers.has(driverId)) ctx.out.send(worker.address, { type: 'KillDriver', driverId });
   }
+  if (worker.awaitingLatestState) {
+    worker.awaitingLatestState = false;
+    schedule(ctx);
+  }
 }
+
+/**
+ * An executor id this master did not give (a previous incarnation did, before a restart) is never given again:
+ * a late report about the old executor would be taken for news of the new one (src/sim found it: seed 74).
+ */
+export function noteExecutorId(ctx: Ctx, appId: string, execId: number): void {
+  const app = ctx.state.idToApp.get(appId);
+  if (app !== undefined && app.nextExecutorId <= execId) app.nextExecutorId = execId + 1;
+}
+
+/** The worker at `envId` no longer runs the orphan `fullId`: its resources are free again. */
+export function releaseOrphan(ctx: Ctx, fullId: string, envId: string): boolean {
+  for (const worker of ctx.state.idToWorker.values()) {
+    if (worker.envId !== envId) continue;
+    const orphan = worker.orphans.get(fullId);
+    if (orphan === undefined) continue;
+    worker.orphans.delete(fullId);
+    worker.coresUsed -= orphan.cores;
+    worker.memoryUsedMb -= orphan.memoryMb;
+    return true;
+  }
+  return false;
+}
+
+
 
 function forgetDead(ctx: Ctx, worker: WorkerInfo): void {
   const key = hostPort(worker);

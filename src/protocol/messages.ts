@@ -280,7 +280,10 @@ export const ExecutorUpdated = message('ExecutorUpdated', {
   /** Set when the executor was lost with its worker. */
   workerHost: Opt(Str),
 });
-/** `message` is the final ApplicationState name; never sent for FINISHED. */
+/**
+ * `message` is the final ApplicationState name, then the reason if the master has one. Sent for FINISHED only to an
+ * app removed because it did not answer a recovering master in time (src/master/recovery.ts).
+ */
 export const ApplicationRemoved = message('ApplicationRemoved', { message: Str });
 export const WorkerRemoved = message('WorkerRemoved', { id: Id, host: Str, message: Str });
 

@@ -1,6 +1,8 @@
 // The read-only views and small interfaces the placement functions take. The Master builds these views from its
 // own state; nothing here holds a live handle, and nothing here is ever mutated by a placement function.
 
+import type { Rng } from '../kit/rng.ts';
+
 /**
  * The Master's view of a worker's state (reference §3.2). Only ALIVE workers receive drivers or executors.
  * Kept here until `protocol/` defines the shared enum; the literals match Spark's `WorkerState`.
@@ -24,12 +26,10 @@ export interface WorkerView extends WorkerCandidate {
 }
 
 /**
- * Randomness, injected so that placement stays deterministic under a seed (STYLE.md §6). `nextInt(n)` must
- * return an integer in `[0, n)`; placement functions check this and throw on a broken generator.
+ * Randomness, injected so that placement stays deterministic under a seed (STYLE.md §6; src/kit/rng.ts). Placement
+ * draws only `nextInt(n)`, which must return an integer in `[0, n)`; it checks this and throws on a broken generator.
  */
-export interface Rng {
-  nextInt(maxExclusive: number): number;
-}
+export type { Rng };
 
 /**
  * What one application (for one resource profile) still wants, as `scheduleExecutorsOnWorkers` needs it.

@@ -12,6 +12,9 @@
 
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROGRAMS, type ProgramName } from './programs.ts';
+
+export { PROGRAMS, type ProgramName };
 
 /** Set to true by scripts/build.ts (esbuild `define`); absent when running from the sources. */
 declare const FLINT_BUNDLED: boolean | undefined;
@@ -28,16 +31,6 @@ export const BUILD_DIR: string | undefined = BUNDLED ? here : undefined;
 /** The root of the Flint install: the directory that holds bin/, src/, conf/ and package.json. */
 export const FLINT_HOME: string = resolve(here, BUNDLED ? '../../..' : '../..');
 
-/** The programs of an install: their source file, and their name in a build. */
-export const PROGRAMS = {
-  cli: 'src/cli/main.ts',
-  executor: 'src/entry/executor.ts',
-  driver: 'src/entry/driver.ts',
-  'task-thread': 'src/io/executor/task-thread.ts',
-  api: 'src/api/index.ts',
-} as const;
-
-export type ProgramName = keyof typeof PROGRAMS;
 
 /** The absolute path of a program in the form this process runs from. */
 export function programPath(name: ProgramName): string {

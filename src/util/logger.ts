@@ -3,6 +3,7 @@
 
 import { pino } from 'pino';
 import { ConfigError } from '../errors.ts';
+import type { LogLevel } from '../kit/log.ts';
 
 export interface Logger {
   debug(fields: object, msg: string): void;
@@ -12,17 +13,18 @@ export interface Logger {
   child(bindings: object): Logger;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+/** A logger's threshold: a machine's `LogLevel` (src/kit/log.ts), or `silent` for none. */
+export type LogThreshold = LogLevel | 'silent';
 
 const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** The level named by FLINT_LOG_LEVEL (default info); a bad value is a ConfigError. */
-export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
+export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogThreshold {
   const level = env['FLINT_LOG_LEVEL'] ?? 'info';
   if (!LEVELS.includes(level)) {
     throw new ConfigError('FLINT_LOG_LEVEL', `FLINT_LOG_LEVEL=${JSON.stringify(level)} is not a level; expected one of ${LEVELS.join(', ')}`);
   }
-  return level as LogLevel;
+  return level as LogThreshold;
 }
 
 /** The longest string field written as is; longer ones are cut (values from peers can be megabytes). */
@@ -58,7 +60,7 @@ export function boundLogFields(value: unknown, key = '', depth = 0): unknown {
 }
 
 /** A pino logger writing JSON lines to stderr (stdout stays free for command output), values bounded. */
-export function createLogger(name: string, level: LogLevel = logLevelFromEnv()): Logger {
+export function createLogger(name: string, level: LogThreshold = logLevelFromEnv()): Logger {
   return pino(
     {
       name,

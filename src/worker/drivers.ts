@@ -35,7 +35,7 @@ function launch(ctx: Ctx, runner: DriverRunner): void {
   runner.attempts += 1;
   runner.phase = 'launching';
   const built = buildDriverSpec(ctx.config, ctx.state, runner.driverId, runner.desc);
-  if (built.ok) ctx.out.push({ type: 'LaunchDriver', spec: built.spec, attempt: runner.attempts });
+  if (built.ok) ctx.out.push({ kind: 'LaunchDriver', spec: built.spec, attempt: runner.attempts });
   else driverLaunchFailed(ctx, runner.driverId, built.error);
 }
 
@@ -77,7 +77,7 @@ export function killDriver(ctx: Ctx, driverId: string): void {
     finishDriver(ctx, runner, 'KILLED');
     return;
   }
-  ctx.out.push({ type: 'KillDriver', processKey: runner.processKey, driverId, reason: 'Killed by the master' });
+  ctx.out.push({ kind: 'KillDriver', processKey: runner.processKey, driverId, reason: 'Killed by the master' });
 }
 
 export function driverStarted(ctx: Ctx, driverId: string): void {

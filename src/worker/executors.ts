@@ -60,7 +60,7 @@ export function launchExecutor(ctx: Ctx, msg: Static<typeof LaunchExecutor>): vo
   state.coresUsed += msg.cores;
   state.memoryUsedMb += msg.memoryMb;
   const built = buildExecutorSpec(config, state, msg);
-  if (built.ok) ctx.out.push({ type: 'LaunchExecutor', spec: built.spec });
+  if (built.ok) ctx.out.push({ kind: 'LaunchExecutor', spec: built.spec });
   else executorLaunchFailed(ctx, msg.appId, msg.execId, built.error);
 }
 
@@ -80,7 +80,7 @@ export function killExecutor(ctx: Ctx, msg: Static<typeof KillExecutor>): void {
   runner.killReason = `Runner thread for executor ${fullId} interrupted`;
   runner.state = 'KILLED';
   const { processKey, appId, execId } = runner;
-  ctx.out.push({ type: 'KillExecutor', processKey, appId, execId, reason: 'Killed by the master' });
+  ctx.out.push({ kind: 'KillExecutor', processKey, appId, execId, reason: 'Killed by the master' });
 }
 
 export function executorStarted(ctx: Ctx, appId: string, execId: number): void {
@@ -154,7 +154,7 @@ export function syncExecutorState(ctx: Ctx, message: ExecutorStateChangedMessage
     log(ctx, 'warn', `Dropping ExecutorStateChanged because the connection to master has not yet been established`);
     return;
   }
-  ctx.out.push({ type: 'AskMaster', to: master.address, message, timeoutMs: ctx.config.askTimeoutMs });
+  ctx.out.push({ kind: 'AskMaster', to: master.address, message, timeoutMs: ctx.config.askTimeoutMs });
 }
 
 export function executorStateSyncSucceeded(ctx: Ctx, message: ExecutorStateChangedMessage): void {
@@ -196,6 +196,6 @@ function maybeCleanupApplication(ctx: Ctx, appId: string): void {
   s.finishedApps.delete(appId);
   if (s.appsWithDirs.delete(appId)) {
     log(ctx, 'info', `Cleaning up local directories for application ${appId}`);
-    ctx.out.push({ type: 'CleanupAppDirs', appId });
+    ctx.out.push({ kind: 'CleanupAppDirs', appId });
   }
 }

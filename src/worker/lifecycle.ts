@@ -23,24 +23,21 @@ export function executorDescriptions(state: WorkerState): ExecutorDescription[] 
 export function stopWorker(ctx: Ctx, code: number, reason: string): void {
   const { state } = ctx;
   log(ctx, code === 0 ? 'info' : 'error', reason, { exitCode: code });
-  for (const key of [...state.timers.keys()]) {
-    state.timers.delete(key);
-    ctx.out.push({ type: 'CancelTimer', key });
-  }
+  ctx.out.push(...state.timers.cancelAll());
   for (const runner of state.executors.values()) {
     const { processKey, appId, execId } = runner;
-    ctx.out.push({ type: 'KillExecutor', processKey, appId, execId, reason: 'Worker shutting down' });
+    ctx.out.push({ kind: 'KillExecutor', processKey, appId, execId, reason: 'Worker shutting down' });
   }
   for (const runner of state.drivers.values()) {
     if (runner.phase === 'backoff') continue; // no process to kill
     ctx.out.push({
-      type: 'KillDriver',
+      kind: 'KillDriver',
       processKey: runner.processKey,
       driverId: runner.driverId,
       reason: 'Worker shutting down',
     });
   }
-  ctx.out.push({ type: 'Exit', code, reason });
+  ctx.out.push({ kind: 'Exit', code, reason });
   state.phase = 'stopped';
 }
 

@@ -16,7 +16,7 @@
 
 import { isSecretKey, REDACTED } from '../conf/flint-conf.ts';
 import type { ApplicationDescription, Command, DriverDescription } from '../protocol/messages.ts';
-import { PROGRAMS } from '../util/install.ts';
+import { PROGRAMS } from '../util/programs.ts';
 import type { WorkerConfig } from './worker-config.ts';
 import type { DriverLaunchSpec, ExecutorLaunchSpec } from './worker-effect.ts';
 

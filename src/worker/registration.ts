@@ -41,7 +41,7 @@ function registerMessage(ctx: Ctx, masterUrl: string): RegisterWorkerMessage {
 
 function registerWith(ctx: Ctx, masterUrl: string): void {
   log(ctx, 'info', `Connecting to master ${masterUrl}...`);
-  ctx.out.push({ type: 'RegisterWithMaster', masterUrl, message: registerMessage(ctx, masterUrl) });
+  ctx.out.push({ kind: 'RegisterWithMaster', masterUrl, message: registerMessage(ctx, masterUrl) });
 }
 
 function tryRegisterAllMasters(ctx: Ctx): void {
@@ -101,6 +101,7 @@ export function handleRegistered(ctx: Ctx, msg: Static<typeof RegisteredWorker>)
   if (msg.duplicate) log(ctx, 'warn', `Duplicate registration at master ${preferred}`);
   log(ctx, 'info', `Successfully registered with master ${preferred}`);
   state.registered = true;
+  state.everRegistered = true;
   // Spark keeps the address the worker used (masterAddressToConnect) for reconnecting and disconnect matching.
   const connectUrl = echoed.startsWith('flint://') ? echoed : masterEnvUrl(msg.masterAddress);
   changeMaster(ctx, msg.masterAddress, msg.masterWebUiUrl, connectUrl);
@@ -126,6 +127,15 @@ export function handleRegisterFailed(ctx: Ctx, msg: Static<typeof RegisterWorker
 }
 
 export function handleMasterChanged(ctx: Ctx, msg: Static<typeof MasterChanged>): void {
+  if (!ctx.state.everRegistered) {
+    // A master recovering an earlier worker at this address (one that crashed and came back under a new id)
+    // announces itself to it. This worker never registered: adopting the master would end its registration
+    // retries (Spark's changeMaster cancels them) while the master knows it under no id, and its heartbeats,
+    // armed only by RegisteredWorker, would never start: it would sit unregistered for ever. It keeps
+    // registering instead. Found by the simulator (src/sim, seed 11).
+    log(ctx, 'info', `Ignored MasterChanged from ${masterEnvUrl(msg.masterAddress)}: this worker has not registered yet, and keeps registering`);
+    return;
+  }
   log(ctx, 'info', `Master has changed, new master is at ${masterEnvUrl(msg.masterAddress)}`);
   changeMaster(ctx, msg.masterAddress, msg.masterWebUiUrl, masterEnvUrl(msg.masterAddress));
   sendToMaster(ctx, {

@@ -5,11 +5,10 @@
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { ConfigError } from '../errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import type { Rng } from '../kit/rng.ts';
 
-/** Randomness, injected (STYLE.md §6). `next()` returns a number in `[0, 1)`. */
-export interface Rng {
-  next(): number;
-}
+/** Randomness, injected (STYLE.md §6; src/kit/rng.ts): the worker draws its registration jitter with `next()`. */
+export type { Rng };
 
 export interface WorkerCleanupConfig {
   /** `flint.worker.cleanup.enabled` (Spark 4.0 default: true). */

@@ -28,6 +28,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { RegisterWorker, WorkerToMaster } from '../protocol/messages.ts';
 import type { ExecutorStateChangedMessage, WorkerTimer } from './worker-input.ts';
+import type { LogEffect, LogLevel } from '../kit/log.ts';
+import type { TimerEffect } from '../kit/timers.ts';
 
 export type RegisterWorkerMessage = Static<typeof RegisterWorker>;
 
@@ -66,58 +68,46 @@ export interface DriverLaunchSpec extends ProcessSpec {
   readonly supervise: boolean;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 export type WorkerEffect =
   /** One-way message to an endpoint address (`flint://Master@host:port`). */
-  | { readonly type: 'Send'; readonly to: string; readonly message: WorkerToMaster }
+  | { readonly kind: 'Send'; readonly to: string; readonly message: WorkerToMaster }
   /** `ExecutorStateChanged` as an ask (SPARK-34245); answer with ExecutorStateSync{Succeeded,Failed}. */
   | {
-      readonly type: 'AskMaster';
+      readonly kind: 'AskMaster';
       readonly to: string;
       readonly message: ExecutorStateChangedMessage;
       readonly timeoutMs: number;
     }
   /** Open (or reuse) a connection to the env `masterUrl` and send `message` to its `Master` endpoint. */
-  | { readonly type: 'RegisterWithMaster'; readonly masterUrl: string; readonly message: RegisterWorkerMessage }
-  | {
-      readonly type: 'StartTimer';
-      readonly key: string;
-      readonly generation: number;
-      readonly timer: WorkerTimer;
-      readonly delayMs: number;
-    }
-  | { readonly type: 'CancelTimer'; readonly key: string }
-  | { readonly type: 'LaunchExecutor'; readonly spec: ExecutorLaunchSpec }
+  | { readonly kind: 'RegisterWithMaster'; readonly masterUrl: string; readonly message: RegisterWorkerMessage }
+  | TimerEffect<WorkerTimer>
+  | { readonly kind: 'LaunchExecutor'; readonly spec: ExecutorLaunchSpec }
   /** Terminate gracefully, then force after the terminate timeout. */
   | {
-      readonly type: 'KillExecutor';
+      readonly kind: 'KillExecutor';
       readonly processKey: string;
       readonly appId: string;
       readonly execId: number;
       readonly reason: string;
     }
   /** `attempt` counts launches of this driver id, from 1; above 1 it is a supervised relaunch. */
-  | { readonly type: 'LaunchDriver'; readonly spec: DriverLaunchSpec; readonly attempt: number }
-  | { readonly type: 'KillDriver'; readonly processKey: string; readonly driverId: string; readonly reason: string }
+  | { readonly kind: 'LaunchDriver'; readonly spec: DriverLaunchSpec; readonly attempt: number }
+  | { readonly kind: 'KillDriver'; readonly processKey: string; readonly driverId: string; readonly reason: string }
   /** Delete the app-local directories created for this application's executors (Spark's appDirectories). */
-  | { readonly type: 'CleanupAppDirs'; readonly appId: string }
+  | { readonly kind: 'CleanupAppDirs'; readonly appId: string }
   /**
    * Delete every directory directly under `workDir` whose name is not in `keepNames` and that holds no file
    * (recursively) modified after `modifiedBeforeMs`, i.e. within the last `olderThanMs` (Spark's WorkDirCleanup).
    */
   | {
-      readonly type: 'CleanupOldDirs';
+      readonly kind: 'CleanupOldDirs';
       readonly workDir: string;
       readonly olderThanMs: number;
       readonly modifiedBeforeMs: number;
       readonly keepNames: readonly string[];
     }
   /** End the worker process with this code. See rule 7. */
-  | { readonly type: 'Exit'; readonly code: number; readonly reason: string }
-  | {
-      readonly type: 'Log';
-      readonly level: LogLevel;
-      readonly msg: string;
-      readonly fields?: Readonly<Record<string, unknown>>;
-    };
+  | { readonly kind: 'Exit'; readonly code: number; readonly reason: string }
+  | LogEffect;

@@ -3,6 +3,7 @@
 // ask outcomes and process events all arrive here; the adapter turns each callback into one input.
 
 import type { Static } from '@sinclair/typebox';
+import type { TimerFired } from '../kit/timers.ts';
 import type { ExecutorStateChanged, MasterToWorker } from '../protocol/messages.ts';
 
 export type ExecutorStateChangedMessage = Static<typeof ExecutorStateChanged>;
@@ -51,33 +52,33 @@ export interface ProcessExit {
 
 export type WorkerInput =
   /** The endpoint started (Spark's `onStart`, after the work dir and the UI are up): begin registering. */
-  | { readonly type: 'Start' }
+  | { readonly kind: 'Start' }
   /** A message from a master; `from` is the sender's env id (`flint://host:port`). */
-  | { readonly type: 'MasterMessage'; readonly from: string; readonly message: MasterToWorker }
+  | { readonly kind: 'MasterMessage'; readonly from: string; readonly message: MasterToWorker }
   /** The connection to an env closed (Spark's `onDisconnected`). Only a master's env matters. */
-  | { readonly type: 'Disconnected'; readonly envId: string }
+  | { readonly kind: 'Disconnected'; readonly envId: string }
   /** A `RegisterWithMaster` effect could not reach that master (connect or send failed). */
-  | { readonly type: 'RegisterWithMasterFailed'; readonly masterUrl: string; readonly error: string }
+  | { readonly kind: 'RegisterWithMasterFailed'; readonly masterUrl: string; readonly error: string }
   /** The master answered an `AskMaster` for this state change. */
-  | { readonly type: 'ExecutorStateSyncSucceeded'; readonly message: ExecutorStateChangedMessage }
+  | { readonly kind: 'ExecutorStateSyncSucceeded'; readonly message: ExecutorStateChangedMessage }
   /** An `AskMaster` for this state change failed; `timedOut` when the ask timed out (RpcTimeoutError). */
   | {
-      readonly type: 'ExecutorStateSyncFailed';
+      readonly kind: 'ExecutorStateSyncFailed';
       readonly message: ExecutorStateChangedMessage;
       readonly error: string;
       readonly timedOut: boolean;
     }
   /** A timer fired; `key` and `generation` are echoed from its `StartTimer` effect. */
-  | { readonly type: 'TimerFired'; readonly key: string; readonly generation: number }
-  | { readonly type: 'ExecutorProcessStarted'; readonly appId: string; readonly execId: number }
-  | ({ readonly type: 'ExecutorProcessExited'; readonly appId: string; readonly execId: number } & ProcessExit)
+  | TimerFired
+  | { readonly kind: 'ExecutorProcessStarted'; readonly appId: string; readonly execId: number }
+  | ({ readonly kind: 'ExecutorProcessExited'; readonly appId: string; readonly execId: number } & ProcessExit)
   /** The executor's directory could not be created (it exists, or I/O failed) or its process could not start. */
-  | { readonly type: 'ExecutorLaunchFailed'; readonly appId: string; readonly execId: number; readonly error: string }
-  | { readonly type: 'DriverProcessStarted'; readonly driverId: string }
-  | ({ readonly type: 'DriverProcessExited'; readonly driverId: string } & ProcessExit)
+  | { readonly kind: 'ExecutorLaunchFailed'; readonly appId: string; readonly execId: number; readonly error: string }
+  | { readonly kind: 'DriverProcessStarted'; readonly driverId: string }
+  | ({ readonly kind: 'DriverProcessExited'; readonly driverId: string } & ProcessExit)
   /** Downloading the app resource, creating the driver dir or starting the process failed. */
-  | { readonly type: 'DriverLaunchFailed'; readonly driverId: string; readonly error: string }
+  | { readonly kind: 'DriverLaunchFailed'; readonly driverId: string; readonly error: string }
   /** The decommission signal (`flint.worker.decommission.signal`, PWR) arrived. */
-  | { readonly type: 'DecommissionSignal' }
+  | { readonly kind: 'DecommissionSignal' }
   /** Stop the worker (SIGTERM, `stop-worker`): kill every process, then exit 0. */
-  | { readonly type: 'Shutdown'; readonly reason: string };
+  | { readonly kind: 'Shutdown'; readonly reason: string };

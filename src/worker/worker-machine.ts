@@ -2,6 +2,7 @@
 // one input and returns the effects to perform, in order (see worker-effect.ts for the ordering rules). It
 // never reads a clock, draws its own randomness, touches a file or a socket, or exits the process.
 
+import { TimerBook } from '../kit/timers.ts';
 import type { MasterToWorker } from '../protocol/messages.ts';
 import { registrationIntervals, type RegistrationIntervals, type Rng, type WorkerConfig } from './worker-config.ts';
 import type { WorkerEffect } from './worker-effect.ts';
@@ -61,6 +62,7 @@ export class WorkerMachine {
       workerWebUiUrl: `${config.webUiScheme}://${config.publicAddress}:${config.webUiPort}`,
       phase: 'created',
       registered: false,
+      everRegistered: false,
       connected: false,
       connectionAttemptCount: 0,
       decommissioned: false,
@@ -71,8 +73,7 @@ export class WorkerMachine {
       appsWithDirs: new Set(),
       finishedApps: new Set(),
       stateSyncFailures: new Map(),
-      timers: new Map(),
-      nextTimerGeneration: 1,
+      timers: new TimerBook(),
       coresUsed: 0,
       memoryUsedMb: 0,
     };
@@ -91,8 +92,8 @@ export class WorkerMachine {
     const ctx: Ctx = { config: this.#config, intervals: this.#intervals, state: this.#state, now, out: [] };
     const phase = this.#state.phase;
     if (phase === 'stopped') return [];
-    if (phase === 'created' && input.type !== 'Start' && input.type !== 'Shutdown') {
-      log(ctx, 'warn', `Ignoring ${input.type} before the worker started`);
+    if (phase === 'created' && input.kind !== 'Start' && input.kind !== 'Shutdown') {
+      log(ctx, 'warn', `Ignoring ${input.kind} before the worker started`);
       return ctx.out;
     }
     dispatch(ctx, input);
@@ -106,7 +107,7 @@ export class WorkerMachine {
 }
 
 function dispatch(ctx: Ctx, input: WorkerInput): void {
-  switch (input.type) {
+  switch (input.kind) {
     case 'Start':
       return start(ctx);
     case 'MasterMessage':
@@ -236,13 +237,12 @@ function onMasterMessage(ctx: Ctx, message: MasterToWorker, from: string): void 
 
 /** A firing counts only if its key is armed with that generation; others were cancelled or replaced. */
 function onTimerFired(ctx: Ctx, key: string, generation: number): void {
-  const armed = ctx.state.timers.get(key);
-  if (armed === undefined || armed.generation !== generation) {
+  const timer = ctx.state.timers.fired(key, generation);
+  if (timer === undefined) {
     log(ctx, 'debug', `Ignoring a stale firing of timer ${key}`);
     return;
   }
-  ctx.state.timers.delete(key);
-  fireTimer(ctx, armed.timer);
+  fireTimer(ctx, timer);
 }
 
 function fireTimer(ctx: Ctx, timer: WorkerTimer): void {
@@ -272,7 +272,7 @@ function workDirCleanup(ctx: Ctx): void {
   for (const driverId of state.drivers.keys()) keep.add(driverId);
   const olderThanMs = config.cleanup.appDataTtlMs;
   ctx.out.push({
-    type: 'CleanupOldDirs',
+    kind: 'CleanupOldDirs',
     workDir: config.workDir,
     olderThanMs,
     modifiedBeforeMs: ctx.now - olderThanMs,

@@ -120,6 +120,6 @@ export function snapshotOf(config: WorkerConfig, s: WorkerState, intervals: Regi
     finishedExecutors: [...s.finishedExecutors.values()].map(executorSnapshot),
     drivers: [...s.drivers.values()].map(driverSnapshot),
     finishedDrivers: [...s.finishedDrivers.values()].map(driverSnapshot),
-    armedTimers: [...s.timers.keys()].sort(),
+    armedTimers: s.timers.armed().map((t) => t.key).sort(),
   };
 }

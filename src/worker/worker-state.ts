@@ -1,6 +1,8 @@
 // The worker's state (Spark's `Worker` fields) and the small helpers every handler uses to emit effects.
 // Only the machine's handlers mutate it, one input at a time; everyone else reads a snapshot.
 
+import { logEffect, type LogFields } from '../kit/log.ts';
+import type { TimerBook } from '../kit/timers.ts';
 import type { ApplicationDescription, DriverDescription, DriverState, ExecutorState } from '../protocol/messages.ts';
 import type { RegistrationIntervals, WorkerConfig } from './worker-config.ts';
 import type { LogLevel, WorkerEffect } from './worker-effect.ts';
@@ -57,6 +59,8 @@ export interface WorkerState {
   readonly workerWebUiUrl: string;
   phase: 'created' | 'running' | 'stopped';
   registered: boolean;
+  /** Registered with some master at least once: only then can a master know this worker's id. */
+  everRegistered: boolean;
   connected: boolean;
   master?: ActiveMaster;
   connectionAttemptCount: number;
@@ -72,9 +76,8 @@ export interface WorkerState {
   readonly finishedApps: Set<string>;
   /** Consecutive failed syncs per executor full id (Spark's `executorStateSyncFailureAttempts`). */
   readonly stateSyncFailures: Map<string, number>;
-  /** Armed timers by key, with the generation a firing must carry. */
-  readonly timers: Map<string, { readonly generation: number; readonly timer: WorkerTimer }>;
-  nextTimerGeneration: number;
+  /** Armed timers (src/kit/timers.ts). */
+  readonly timers: TimerBook<WorkerTimer>;
   coresUsed: number;
   memoryUsedMb: number;
 }
@@ -88,35 +91,33 @@ export interface Ctx {
   readonly out: WorkerEffect[];
 }
 
-export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
-  ctx.out.push(fields === undefined ? { type: 'Log', level, msg } : { type: 'Log', level, msg, fields });
+export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: LogFields): void {
+  ctx.out.push(logEffect(level, msg, fields));
 }
 
 /** Arms `timer`, replacing any armed timer with the same key (one timer per key; Spark's quirk of stacking
  * a new heartbeat schedule on every registration is not kept). */
 export function startTimer(ctx: Ctx, timer: WorkerTimer, delayMs: number): void {
-  const key = timerKey(timer);
-  const generation = ctx.state.nextTimerGeneration++;
-  ctx.state.timers.set(key, { generation, timer });
-  ctx.out.push({ type: 'StartTimer', key, generation, timer, delayMs: Math.max(0, delayMs) });
+  ctx.out.push(ctx.state.timers.start(timerKey(timer), timer, delayMs));
 }
 
 export function cancelTimer(ctx: Ctx, key: string): void {
-  if (ctx.state.timers.delete(key)) ctx.out.push({ type: 'CancelTimer', key });
+  const effect = ctx.state.timers.cancel(key);
+  if (effect !== undefined) ctx.out.push(effect);
 }
 
 export function isArmed(ctx: Ctx, key: string): boolean {
-  return ctx.state.timers.has(key);
+  return ctx.state.timers.isArmed(key);
 }
 
 /** Spark's `sendToMaster`: dropped with a warning while no master is known. */
-export function sendToMaster(ctx: Ctx, message: Extract<WorkerEffect, { type: 'Send' }>['message']): void {
+export function sendToMaster(ctx: Ctx, message: Extract<WorkerEffect, { kind: 'Send' }>['message']): void {
   const master = ctx.state.master;
   if (master === undefined) {
     log(ctx, 'warn', `Dropping ${message.type} because the connection to master has not yet been established`);
     return;
   }
-  ctx.out.push({ type: 'Send', to: master.address, message });
+  ctx.out.push({ kind: 'Send', to: master.address, message });
 }
 
 /** Keeps a finished map at most `retained` long: after an insert that overflows it, drop the oldest

@@ -19,7 +19,7 @@ import type { ExecutorInput, LaunchTaskMessage } from '../../executor/index.ts';
 import { ThreadSlot, type TaskReply, type ThreadData, type ThreadRequest } from './task-thread.ts';
 
 /** The pool's one answer to a task, as the executor machine's input. */
-export type TaskOutcome = Extract<ExecutorInput, { type: 'TaskCompleted' | 'TaskErrored' | 'TaskAborted' }>;
+export type TaskOutcome = Extract<ExecutorInput, { kind: 'TaskCompleted' | 'TaskErrored' | 'TaskAborted' }>;
 
 /**
  * Tasks one thread holds at most: the one it runs and the ones queued behind it. The executor machine hands
@@ -169,11 +169,11 @@ export class TaskPool {
     clearTimeout(pending.killTimer);
     switch (reply.kind) {
       case 'completed':
-        return this.#onOutcome({ type: 'TaskCompleted', taskId, result: reply.result, records: reply.records, runTimeMs: reply.runTimeMs });
+        return this.#onOutcome({ kind: 'TaskCompleted', taskId, result: reply.result, records: reply.records, runTimeMs: reply.runTimeMs });
       case 'errored':
-        return this.#onOutcome({ type: 'TaskErrored', taskId, error: reply.failure, runTimeMs: reply.runTimeMs });
+        return this.#onOutcome({ kind: 'TaskErrored', taskId, error: reply.failure, runTimeMs: reply.runTimeMs });
       case 'skipped':
-        return this.#onOutcome({ type: 'TaskAborted', taskId, runTimeMs: 0 });
+        return this.#onOutcome({ kind: 'TaskAborted', taskId, runTimeMs: 0 });
       default: {
         const never: never = reply;
         throw new Error(`unknown thread reply ${JSON.stringify(never)}`);
@@ -216,13 +216,13 @@ export class TaskPool {
       clearTimeout(pending.killTimer);
       this.#where.delete(taskId);
       if (pending.killed) {
-        this.#onOutcome({ type: 'TaskAborted', taskId, ...(taskId === current ? {} : { runTimeMs: 0 }) });
+        this.#onOutcome({ kind: 'TaskAborted', taskId, ...(taskId === current ? {} : { runTimeMs: 0 }) });
       } else if (taskId === current) {
         const err = thread.error;
         const why = err instanceof Error ? err.message : err === undefined ? 'it exited' : String(err);
         const stack = err instanceof Error ? (err.stack ?? '') : '';
         const message = `The executor thread running task ${taskId} died: ${why}`;
-        this.#onOutcome({ type: 'TaskErrored', taskId, error: { name: 'ExecutorThreadLost', message, stack } });
+        this.#onOutcome({ kind: 'TaskErrored', taskId, error: { name: 'ExecutorThreadLost', message, stack } });
       } else {
         this.#post(fresh, pending);
       }

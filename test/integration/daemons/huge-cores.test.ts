@@ -141,6 +141,8 @@ describe('finding 1: huge core counts never hang the master', { timeout: 60_000 
     const ref = await env.setupEndpointRef<WorkerToMaster>(master.url, 'Master');
     ref.send(registerWorker('worker-max-cores', worker.address, LIMITS.cores.max));
     await waitFor(() => received.some((m) => m.type === 'RegisteredWorker'), { what: 'RegisteredWorker' });
+    // As a real worker does once registered: it runs nothing (the master places nothing on it before this).
+    ref.send({ type: 'WorkerLatestState', id: 'worker-max-cores', executors: [], driverIds: [] });
 
     // No maxCores: the application asks for every core of the cluster, as examples/pi.ts does by default.
     const app = await AppClient.register({ masterUrl: master.url, conf: authConf(secret), memoryMbPerExecutor: 1024 });

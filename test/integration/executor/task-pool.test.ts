@@ -55,7 +55,7 @@ class Recorded {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`no outcome for task ${taskId} within ${timeoutMs} ms: ${JSON.stringify(this.outcomes.map((o) => [o.taskId, o.type]))}`));
+        reject(new Error(`no outcome for task ${taskId} within ${timeoutMs} ms: ${JSON.stringify(this.outcomes.map((o) => [o.taskId, o.kind]))}`));
       }, timeoutMs);
       this.#waiters.add(check);
       check();
@@ -68,8 +68,8 @@ class Recorded {
 }
 
 function valueOf(outcome: TaskOutcome): unknown {
-  assert.equal(outcome.type, 'TaskCompleted', JSON.stringify(outcome));
-  return decode((outcome as Extract<TaskOutcome, { type: 'TaskCompleted' }>).result);
+  assert.equal(outcome.kind, 'TaskCompleted', JSON.stringify(outcome));
+  return decode((outcome as Extract<TaskOutcome, { kind: 'TaskCompleted' }>).result);
 }
 
 describe('the task pool', { timeout: 60_000 }, () => {
@@ -111,11 +111,11 @@ describe('the task pool', { timeout: 60_000 }, () => {
     r.pool.run(task(3, 'square'), bundlePath);
     await started(marker); // task 1 is spinning
     r.pool.cancel(2, 60_000);
-    assert.deepEqual(await r.outcome(2), { type: 'TaskAborted', taskId: 2, runTimeMs: 0 });
+    assert.deepEqual(await r.outcome(2), { kind: 'TaskAborted', taskId: 2, runTimeMs: 0 });
     assert.equal(r.outcomes.length, 1, 'nothing else has answered: the thread is still stuck in task 1');
     r.pool.cancel(1, 300);
     const stuck = await r.outcome(1);
-    assert.equal(stuck.type, 'TaskAborted');
+    assert.equal(stuck.kind, 'TaskAborted');
     assert.deepEqual(valueOf(await r.outcome(3)), [9], 'the task queued behind moved to the new thread');
     for (const id of [1, 2, 3]) assert.equal(r.countOf(id), 1, `task ${id} answered once`);
     r.pool.run(task(4, 'square'), bundlePath);
@@ -143,7 +143,7 @@ describe('the task pool', { timeout: 60_000 }, () => {
     for (const id of ids) {
       const outcome = r.outcomes.find((o) => o.taskId === id) as TaskOutcome;
       assert.equal(r.countOf(id), 1, `task ${id} answered once`);
-      if (outcome.type === 'TaskAborted' && outcome.runTimeMs === 0) {
+      if (outcome.kind === 'TaskAborted' && outcome.runTimeMs === 0) {
         skipped++;
         assert.equal(existsSync(markerOf(id)), false, `task ${id} was reported as not started, but it ran`);
       }
@@ -158,8 +158,8 @@ describe('the task pool', { timeout: 60_000 }, () => {
     await started(marker);
     r.pool.cancel(1, 60_000);
     const killed = await r.outcome(1, 5_000);
-    assert.equal(killed.type, 'TaskErrored');
-    assert.equal((killed as Extract<TaskOutcome, { type: 'TaskErrored' }>).error.name, 'TaskKilledError');
+    assert.equal(killed.kind, 'TaskErrored');
+    assert.equal((killed as Extract<TaskOutcome, { kind: 'TaskErrored' }>).error.name, 'TaskKilledError');
   });
 
   test('a thread that dies fails its task as ExecutorThreadLost; the tasks queued behind run on a new thread', async () => {
@@ -167,8 +167,8 @@ describe('the task pool', { timeout: 60_000 }, () => {
     r.pool.run(task(1, 'square', [], { kind: 'runJob', fn: 'crashThread' }), bundlePath);
     r.pool.run(task(2, 'square'), bundlePath);
     const lost = await r.outcome(1);
-    assert.equal(lost.type, 'TaskErrored');
-    assert.equal((lost as Extract<TaskOutcome, { type: 'TaskErrored' }>).error.name, 'ExecutorThreadLost');
+    assert.equal(lost.kind, 'TaskErrored');
+    assert.equal((lost as Extract<TaskOutcome, { kind: 'TaskErrored' }>).error.name, 'ExecutorThreadLost');
     assert.deepEqual(valueOf(await r.outcome(2)), [4]);
     assert.equal(r.countOf(1) + r.countOf(2), 2);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HOST_SLICE_MS, MachineHost } from '../../../src/daemons/machine-host.ts';
+import { HOST_SLICE_MS, MachineHost, ReplyBook } from '../../../src/daemons/machine-host.ts';
 import { silentLogger } from '../../../src/util/logger.ts';
 
 /** A clock that moves only when an input says it took time: the slicing does not depend on the machine's load. */
@@ -37,4 +37,20 @@ test('cheap inputs are handled synchronously, in one go', () => {
   const host = new MachineHost<number, never>({ handle: (input) => (handled.push(input), []) }, () => {}, { now: Date.now, logger: silentLogger, monotonicNow: clock.now });
   for (let i = 0; i < 100; i++) void host.submit(i);
   assert.equal(handled.length, 100);
+});
+
+test('ReplyBook: each token is answered once, through the replier it was opened for', () => {
+  const book = new ReplyBook<string>();
+  const seen: string[] = [];
+  const replier = (name: string) => ({ reply: (m: string) => void seen.push(`${name}:${m}`), sendFailure: (e: Error) => void seen.push(`${name}!${e.message}`) });
+  const a = book.open(replier('a'));
+  const b = book.open(replier('b'));
+  assert.notEqual(a, b);
+  assert.equal(book.size, 2);
+  book.carryOut({ kind: 'Reply', token: b, message: 'pong' });
+  book.carryOut({ kind: 'Reply', token: b, message: 'again' }); // already answered: nothing
+  book.fail(a, 'gone');
+  book.carryOut({ kind: 'ReplyFailure', token: a, error: 'late' });
+  assert.deepEqual(seen, ['b:pong', 'a!gone']);
+  assert.equal(book.size, 0);
 });

@@ -6,6 +6,7 @@ import {
   type DriverConfig,
   type DriverEffect,
   type DriverInput,
+  type DriverTimer,
   type ExecutorCommand,
   type StatusUpdateMessage,
   type TaskSpec,
@@ -95,6 +96,12 @@ export class TestDriver {
 
   advance(ms: number): void {
     this.now += ms;
+  }
+
+  /** Fires `timer` with the generation it is armed with; one that is not armed fires stale (generation 0). */
+  fireTimer(timer: DriverTimer): DriverEffect[] {
+    const generation = this.machine.armedTimers().find((t) => t.key === timer)?.generation ?? 0;
+    return this.handle({ kind: 'TimerFired', key: timer, generation });
   }
 
   /** ExecutorRegistered, then (unless `launched` is false) ExecutorLaunched. Returns the effects of both. */

@@ -9,7 +9,7 @@ describe('heartbeats', () => {
     t.plan(2);
     const d = new TestDriver({ heartbeatCheckIntervalMs: 5_000 });
     t.assert.deepStrictEqual(ofKind(d.addExecutor('1'), 'StartTimer'), [
-      { kind: 'StartTimer', timer: 'ExpireDeadExecutors', delayMs: 5_000, periodMs: 5_000 },
+      { kind: 'StartTimer', key: 'ExpireDeadExecutors', generation: 1, timer: 'ExpireDeadExecutors', delayMs: 5_000 },
     ]);
     t.assert.deepStrictEqual(ofKind(d.addExecutor('2'), 'StartTimer'), []);
   });
@@ -23,10 +23,10 @@ describe('heartbeats', () => {
     d.advance(60_000);
     d.heartbeat('2');
     d.advance(60_000);
-    const atLimit = d.handle({ kind: 'TimerFired', timer: 'ExpireDeadExecutors' });
+    const atLimit = d.fireTimer('ExpireDeadExecutors');
     t.assert.deepStrictEqual(ofKind(atLimit, 'KillExecutor'), [], 'exactly the timeout is not yet too old');
     d.advance(1);
-    const expired = d.handle({ kind: 'TimerFired', timer: 'ExpireDeadExecutors' });
+    const expired = d.fireTimer('ExpireDeadExecutors');
     t.assert.deepStrictEqual(ofKind(expired, 'KillExecutor'), [
       { kind: 'KillExecutor', executorId: '1', reason: 'Executor heartbeat timed out after 120001 ms' },
     ]);
@@ -109,7 +109,7 @@ describe('Stop', () => {
     d.handle({ kind: 'Stop' });
     t.assert.strictEqual(ofKind(d.submit(1, 2), 'JobFailed')[0]?.error.name, 'SchedulerStopped');
     t.assert.deepStrictEqual(sent(d.addExecutor('3', 2), 'StopExecutor').map((s) => s.executorId), ['3']);
-    t.assert.deepStrictEqual([...d.finish(a), ...d.handle({ kind: 'TimerFired', timer: 'ExpireDeadExecutors' })], []);
+    t.assert.deepStrictEqual([...d.finish(a), ...d.fireTimer('ExpireDeadExecutors')], []);
     t.assert.deepStrictEqual(d.handle({ kind: 'Stop' }), []);
   });
 });

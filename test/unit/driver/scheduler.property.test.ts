@@ -162,7 +162,7 @@ class World {
       }
       case 'tick':
         d.advance(c.ms);
-        return this.apply(d.handle({ kind: 'TimerFired', timer: 'ExpireDeadExecutors' }));
+        return this.apply(d.fireTimer('ExpireDeadExecutors'));
     }
   }
 

@@ -2,6 +2,8 @@
 // no sockets, no threads, no sleeps. Every effect is recorded with the time it was emitted, and every message
 // the machine sends or asks is checked against the wire schema (a message the driver would reject fails the test).
 import assert from 'node:assert/strict';
+import { replyToken, type ReplyToken } from '../../../src/kit/replies.ts';
+import { rngFrom } from '../../../src/kit/rng.ts';
 import { ExecutorToDriver, type TaskAction, type TaskSource } from '../../../src/protocol/task-messages.ts';
 import { ExecutorReplies } from '../../../src/protocol/task-messages.ts';
 import {
@@ -19,7 +21,7 @@ export const SEC = 1000;
 export const DRIVER_URL = 'flint://CoarseGrainedScheduler@10.0.0.9:40000';
 export const CODE_HASH = 'ab'.repeat(32);
 
-export const fixedRng = (value: number): Rng => ({ next: () => value });
+export const fixedRng = (value: number): Rng => rngFrom(() => value);
 
 export function launchArgs(over: Partial<ExecutorLaunchArgs> = {}): ExecutorLaunchArgs {
   return {
@@ -62,22 +64,22 @@ export class Harness {
     const effects = this.machine.handle(input, this.now);
     effects.forEach((effect, i) => {
       this.log.push({ at: this.now, effect });
-      if (this.exited) assert.fail(`effect ${effect.type} after Exit`);
-      if (effect.type === 'Exit') {
+      if (this.exited) assert.fail(`effect ${effect.kind} after Exit`);
+      if (effect.kind === 'Exit') {
         assert.equal(i, effects.length - 1, 'Exit is the last effect of its list');
         this.exited = true;
       }
-      if (effect.type === 'Send' || effect.type === 'Ask') {
+      if (effect.kind === 'Send' || effect.kind === 'Ask') {
         const checked = ExecutorToDriver.check(effect.message);
         assert.ok(checked.ok, `${effect.message.type} fails the wire schema: ${checked.ok ? '' : checked.reason}`);
       }
-      if (effect.type === 'Reply') {
+      if (effect.kind === 'Reply') {
         const checked = ExecutorReplies.check(effect.message);
         assert.ok(checked.ok, `reply fails the wire schema: ${checked.ok ? '' : checked.reason}`);
       }
-      if (effect.type === 'StartTimer') {
+      if (effect.kind === 'StartTimer') {
         this.timers.set(effect.key, { key: effect.key, generation: effect.generation, dueAt: this.now + effect.delayMs });
-      } else if (effect.type === 'CancelTimer') {
+      } else if (effect.kind === 'CancelTimer') {
         this.timers.delete(effect.key);
       }
     });
@@ -85,13 +87,13 @@ export class Harness {
   }
 
   start(): ExecutorEffect[] {
-    return this.handle({ type: 'Start' });
+    return this.handle({ kind: 'Start' });
   }
 
   configure(conf: Record<string, string> = {}): ExecutorEffect[] {
     this.start();
     return this.handle({
-      type: 'AppConfigReceived',
+      kind: 'AppConfigReceived',
       appId: 'app-20240102030405-0000',
       conf,
       codeHash: CODE_HASH,
@@ -102,12 +104,12 @@ export class Harness {
   /** Start, configure, register and load the code: the executor is running. */
   run(conf: Record<string, string> = {}): ExecutorEffect[] {
     this.configure(conf);
-    this.handle({ type: 'Registered' });
-    return this.handle({ type: 'CodeLoaded', hash: CODE_HASH });
+    this.handle({ kind: 'Registered' });
+    return this.handle({ kind: 'CodeLoaded', hash: CODE_HASH });
   }
 
-  fromDriver(message: Extract<ExecutorInput, { type: 'DriverMessage' }>['message']): ExecutorEffect[] {
-    return this.handle({ type: 'DriverMessage', message });
+  fromDriver(message: Extract<ExecutorInput, { kind: 'DriverMessage' }>['message']): ExecutorEffect[] {
+    return this.handle({ kind: 'DriverMessage', message });
   }
 
   launch(taskId: number, over: Partial<LaunchTaskMessage> = {}): ExecutorEffect[] {
@@ -115,11 +117,11 @@ export class Harness {
   }
 
   complete(taskId: number, result: Uint8Array = new Uint8Array([0x90]), records = 0, runTimeMs = 5): ExecutorEffect[] {
-    return this.handle({ type: 'TaskCompleted', taskId, result, records, runTimeMs });
+    return this.handle({ kind: 'TaskCompleted', taskId, result, records, runTimeMs });
   }
 
-  fetch(taskId: number, index: number, token: unknown = { taskId, index }): ExecutorEffect[] {
-    return this.handle({ type: 'DriverAsk', message: { type: 'FetchTaskResult', taskId, index }, token });
+  fetch(taskId: number, index: number, token: ReplyToken = replyToken(taskId * 1000 + index)): ExecutorEffect[] {
+    return this.handle({ kind: 'DriverAsk', message: { type: 'FetchTaskResult', taskId, index }, token });
   }
 
   /** Fires the armed timer `key` now, whatever its due time. */
@@ -127,7 +129,7 @@ export class Harness {
     const armed = this.timers.get(key);
     if (armed === undefined) throw new Error(`timer ${key} is not armed`);
     this.timers.delete(key);
-    return this.handle({ type: 'TimerFired', key, generation: armed.generation });
+    return this.handle({ kind: 'TimerFired', key, generation: armed.generation });
   }
 
   /** Moves time forward, firing every timer that falls due on the way; `onEffects` answers each batch. */
@@ -146,7 +148,7 @@ export class Harness {
     return out;
   }
 
-  recorded<T extends ExecutorEffect['type']>(type: T): Array<Extract<ExecutorEffect, { type: T }>> {
+  recorded<T extends ExecutorEffect['kind']>(type: T): Array<Extract<ExecutorEffect, { kind: T }>> {
     return ofType(
       this.log.map((r) => r.effect),
       type,
@@ -154,14 +156,14 @@ export class Harness {
   }
 }
 
-export function ofType<T extends ExecutorEffect['type']>(
+export function ofType<T extends ExecutorEffect['kind']>(
   effects: readonly ExecutorEffect[],
   type: T,
-): Array<Extract<ExecutorEffect, { type: T }>> {
-  return effects.filter((e) => e.type === type) as Array<Extract<ExecutorEffect, { type: T }>>;
+): Array<Extract<ExecutorEffect, { kind: T }>> {
+  return effects.filter((e) => e.kind === type) as Array<Extract<ExecutorEffect, { kind: T }>>;
 }
 
-export type Sent = Extract<ExecutorEffect, { type: 'Send' }>['message'];
+export type Sent = Extract<ExecutorEffect, { kind: 'Send' }>['message'];
 export type StatusUpdate = Extract<Sent, { type: 'StatusUpdate' }>;
 
 /** The StatusUpdates in these effects, in order. */

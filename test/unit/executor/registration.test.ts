@@ -23,7 +23,7 @@ test('Start asks the driver for the application config and nothing else', () => 
   const effects = h.start();
   assert.deepEqual(ofType(effects, 'Ask').map((a) => a.message), [{ type: 'RetrieveAppConfig', executorId: '3' }]);
   assert.deepEqual(
-    effects.filter((e) => e.type !== 'Log').map((e) => e.type),
+    effects.filter((e) => e.kind !== 'Log').map((e) => e.kind),
     ['Ask'],
   );
   assert.equal(h.machine.snapshot().phase, 'configuring');
@@ -32,7 +32,7 @@ test('Start asks the driver for the application config and nothing else', () => 
 test('the app config starts code loading and registration together', () => {
   const h = new Harness();
   const effects = h.configure();
-  assert.deepEqual(ofType(effects, 'LoadCode'), [{ type: 'LoadCode', hash: CODE_HASH, bytes: 12_345 }]);
+  assert.deepEqual(ofType(effects, 'LoadCode'), [{ kind: 'LoadCode', hash: CODE_HASH, bytes: 12_345 }]);
   assert.deepEqual(ofType(effects, 'Ask').map((a) => a.message), [
     {
       type: 'RegisterExecutor',
@@ -54,7 +54,7 @@ for (const order of [
     const h = new Harness(launchArgs(), fixedRng(0.25));
     h.configure();
     const input = (t: (typeof order)[number]) =>
-      t === 'Registered' ? ({ type: 'Registered' } as const) : ({ type: 'CodeLoaded', hash: CODE_HASH } as const);
+      t === 'Registered' ? ({ kind: 'Registered' } as const) : ({ kind: 'CodeLoaded', hash: CODE_HASH } as const);
     const first = h.handle(input(order[0]));
     assert.equal(ofType(first, 'Send').length, 0, 'nothing is sent after only one of the two');
     assert.equal(h.machine.snapshot().phase, 'registering');
@@ -72,8 +72,8 @@ for (const order of [
 test('CodeLoaded for another bundle does not count', () => {
   const h = new Harness();
   h.configure();
-  h.handle({ type: 'Registered' });
-  const effects = h.handle({ type: 'CodeLoaded', hash: 'cd'.repeat(32) });
+  h.handle({ kind: 'Registered' });
+  const effects = h.handle({ kind: 'CodeLoaded', hash: 'cd'.repeat(32) });
   assert.equal(ofType(effects, 'Send').length, 0);
   assert.equal(h.machine.snapshot().codeLoaded, false);
 });
@@ -81,22 +81,22 @@ test('CodeLoaded for another bundle does not count', () => {
 test('CoarseGrainedExecutorBackend: a refused registration exits 1 without telling the driver', () => {
   const h = new Harness();
   h.configure();
-  const effects = h.handle({ type: 'RegistrationFailed', error: 'Duplicate executor ID: 3' });
+  const effects = h.handle({ kind: 'RegistrationFailed', error: 'Duplicate executor ID: 3' });
   assert.deepEqual(exitOf(effects), { code: 1, reason: `Cannot register with driver: ${DRIVER_URL}: Duplicate executor ID: 3` });
   assert.equal(ofType(effects, 'Send').length, 0);
-  assert.deepEqual(h.handle({ type: 'Registered' }), [], 'nothing after Exit');
+  assert.deepEqual(h.handle({ kind: 'Registered' }), [], 'nothing after Exit');
 });
 
 test('no app config, or code that cannot be loaded, exits 1 with the reason', () => {
   const a = new Harness();
   a.start();
-  assert.deepEqual(exitOf(a.handle({ type: 'AppConfigFailed', error: 'connection refused' })), {
+  assert.deepEqual(exitOf(a.handle({ kind: 'AppConfigFailed', error: 'connection refused' })), {
     code: 1,
     reason: `Cannot get the application's config from ${DRIVER_URL}: connection refused`,
   });
   const b = new Harness();
   b.configure();
-  const effects = b.handle({ type: 'CodeLoadFailed', hash: CODE_HASH, error: 'sha256 mismatch' });
+  const effects = b.handle({ kind: 'CodeLoadFailed', hash: CODE_HASH, error: 'sha256 mismatch' });
   assert.equal(exitOf(effects)?.code, 1);
   assert.match(exitOf(effects)?.reason ?? '', /Cannot load the application's code (ab)+: sha256 mismatch/);
 });
@@ -120,7 +120,7 @@ test('bad launch arguments are a ConfigError naming the flag', () => {
 test('Spark exits(1) on LaunchTask while it has no executor; Flint does too, and says why', () => {
   const h = new Harness();
   h.configure();
-  h.handle({ type: 'Registered' }); // code still loading: the driver has not had LaunchedExecutor
+  h.handle({ kind: 'Registered' }); // code still loading: the driver has not had LaunchedExecutor
   const effects = h.launch(1);
   assert.equal(runTaskIds(effects).length, 0);
   assert.equal(exitOf(effects)?.code, 1);
@@ -136,12 +136,12 @@ test('heartbeats every interval with the running tasks and their run times; the 
   h.now += 4 * SEC;
   h.launch(2);
   const beats = h.advance(30 * SEC, (effects) => {
-    if (ofType(effects, 'Ask').length > 0) h.handle({ type: 'HeartbeatSucceeded', reregister: false });
+    if (ofType(effects, 'Ask').length > 0) h.handle({ kind: 'HeartbeatSucceeded', reregister: false });
   });
   const asks = ofType(beats, 'Ask');
   assert.equal(asks.length, 3, 'at 10 s, 20 s and 30 s');
   assert.deepEqual(asks[0], {
-    type: 'Ask',
+    kind: 'Ask',
     message: { type: 'ExecutorHeartbeat', executorId: '3', running: [{ taskId: 1, runTimeMs: 10 * SEC }, { taskId: 2, runTimeMs: 6 * SEC }] },
     timeoutMs: 10 * SEC,
   });
@@ -153,7 +153,7 @@ test('the heartbeat interval and the failure limit come from the application con
   const effects = h.run({ 'flint.executor.heartbeatInterval': '2s', 'spark.executor.heartbeat.maxFailures': '3' });
   assert.deepEqual(ofType(effects, 'StartTimer').map((t) => t.delayMs), [2 * SEC]);
   const out = h.advance(60 * SEC, (beat) => {
-    if (ofType(beat, 'Ask').length > 0) h.handle({ type: 'HeartbeatFailed', error: 'timeout' });
+    if (ofType(beat, 'Ask').length > 0) h.handle({ kind: 'HeartbeatFailed', error: 'timeout' });
   });
   assert.equal(ofType(out, 'Ask').length, 3);
   assert.equal(h.now, T0 + 60 * SEC);
@@ -167,7 +167,7 @@ test('Spark: 60 consecutive heartbeat failures exit with code 56; a success rese
   const answer = (fail: boolean) => (effects: ReturnType<Harness['fire']>) => {
     if (ofType(effects, 'Ask').length === 0) return;
     answered += 1;
-    h.handle(fail ? { type: 'HeartbeatFailed', error: 'RpcTimeoutError' } : { type: 'HeartbeatSucceeded', reregister: false });
+    h.handle(fail ? { kind: 'HeartbeatFailed', error: 'RpcTimeoutError' } : { kind: 'HeartbeatSucceeded', reregister: false });
   };
   h.advance(59 * 10 * SEC, answer(true));
   assert.equal(h.machine.snapshot().heartbeatFailures, 59);
@@ -180,7 +180,7 @@ test('Spark: 60 consecutive heartbeat failures exit with code 56; a success rese
   assert.equal(answered, 120);
   const exit = ofType(h.log.map((r) => r.effect), 'Exit');
   assert.deepEqual(exit, [
-    { type: 'Exit', code: 56, reason: 'Exit as unable to send heartbeats to driver more than 60 times' },
+    { kind: 'Exit', code: 56, reason: 'Exit as unable to send heartbeats to driver more than 60 times' },
   ]);
   assert.equal(ofType(last, 'StartTimer').length, 1, 'the re-armed timer …');
   assert.equal(h.timers.size, 0, '… is cancelled by the exit');
@@ -192,7 +192,7 @@ test('a heartbeat still unanswered when the next is due is not doubled', () => {
   const beats = h.advance(30 * SEC);
   assert.equal(ofType(beats, 'Ask').length, 1);
   assert.equal(ofType(beats, 'StartTimer').length, 3, 'the timer keeps ticking');
-  h.handle({ type: 'HeartbeatFailed', error: 'timeout' });
+  h.handle({ kind: 'HeartbeatFailed', error: 'timeout' });
   assert.equal(ofType(h.advance(10 * SEC), 'Ask').length, 1);
 });
 
@@ -202,7 +202,7 @@ test('a stale heartbeat firing is ignored', () => {
   const armed = ofType(effects, 'StartTimer')[0];
   assert.ok(armed !== undefined);
   h.fire('Heartbeat');
-  const stale = h.handle({ type: 'TimerFired', key: 'Heartbeat', generation: armed.generation });
+  const stale = h.handle({ kind: 'TimerFired', key: 'Heartbeat', generation: armed.generation });
   assert.equal(ofType(stale, 'Ask').length, 0);
   assert.equal(ofType(stale, 'StartTimer').length, 0);
 });
@@ -211,7 +211,7 @@ test('losing the driver exits 1 (Spark: "Driver … disassociated! Shutting down
   const h = new Harness();
   h.run();
   h.launch(1);
-  const effects = h.handle({ type: 'DriverDisconnected', reason: 'connection reset' });
+  const effects = h.handle({ kind: 'DriverDisconnected', reason: 'connection reset' });
   assert.deepEqual(exitOf(effects), { code: 1, reason: `Driver ${DRIVER_URL} disassociated (connection reset)! Shutting down.` });
   assert.deepEqual(ofType(effects, 'CancelTimer').map((c) => c.key), ['Heartbeat']);
   assert.deepEqual(h.complete(1), [], 'nothing after Exit');
@@ -221,7 +221,7 @@ test('losing the worker (stdin closed) exits 1, in any phase', () => {
   for (const setup of [(h: Harness) => h.start(), (h: Harness) => h.run()]) {
     const h = new Harness();
     setup(h);
-    const effects = h.handle({ type: 'ParentGone' });
+    const effects = h.handle({ kind: 'ParentGone' });
     assert.deepEqual(exitOf(effects), { code: 1, reason: 'Lost connection to worker flint://Worker@h1:7078. Exiting.' });
   }
 });

@@ -1,6 +1,7 @@
 // Running tasks on the executor: at most `cores` at once with the rest queued, inline and fetched results,
 // failures, kills (reference §2.8, §7.3; Spark's Executor.TaskRunner and CoarseGrainedExecutorBackend).
 import { test } from 'node:test';
+import { replyToken } from '../../../src/kit/replies.ts';
 import assert from 'node:assert/strict';
 import { Harness, exitOf, launchArgs, ofType, runTaskIds, states, statusUpdates } from './harness.ts';
 import { MAX_FAILURE_TEXT } from '../../../src/executor/task-errors.ts';
@@ -17,7 +18,7 @@ test('a launched task runs at once; no RUNNING update is sent (the driver marks 
   const h = running();
   const effects = h.launch(7, { partition: 3, attempt: 1, jobId: 2 });
   assert.deepEqual(
-    effects.filter((e) => e.type === 'RunTask' || e.type === 'Send').map((e) => e.type),
+    effects.filter((e) => e.kind === 'RunTask' || e.kind === 'Send').map((e) => e.kind),
     ['RunTask'],
   );
   assert.equal(ofType(effects, 'RunTask')[0]?.task.partition, 3);
@@ -35,7 +36,7 @@ test('at most `cores` tasks run at once; the rest wait in order and start as cor
   const afterTwo = h.complete(2);
   assert.deepEqual(states(afterTwo), [[2, 'FINISHED']]);
   assert.deepEqual(runTaskIds(afterTwo), [3]);
-  const afterOne = h.handle({ type: 'TaskErrored', taskId: 1, error: { name: 'Error', message: 'x', stack: '' } });
+  const afterOne = h.handle({ kind: 'TaskErrored', taskId: 1, error: { name: 'Error', message: 'x', stack: '' } });
   assert.deepEqual(runTaskIds(afterOne), [4]);
   assert.deepEqual(runTaskIds(h.complete(3)), []);
   assert.deepEqual(h.machine.snapshot().running.map((r) => r.taskId), [4]);
@@ -49,7 +50,7 @@ test('tasksPerCore: the pool is handed up to cores × tasksPerCore tasks; a kill
   assert.deepEqual(h.machine.snapshot().queued, [7, 8]);
   assert.deepEqual(ofType(h.fromDriver({ type: 'KillTask', taskId: 5, reason: 'stage cancelled' }), 'CancelTask').map((c) => c.taskId), [5]);
   // The pool answers a task it had not started with TaskAborted (it never ran).
-  const aborted = h.handle({ type: 'TaskAborted', taskId: 5, runTimeMs: 0 });
+  const aborted = h.handle({ kind: 'TaskAborted', taskId: 5, runTimeMs: 0 });
   assert.deepEqual(states(aborted), [[5, 'KILLED']]);
   assert.deepEqual(runTaskIds(aborted), [7]);
   assert.deepEqual(states(h.complete(5)), [], 'a late answer for the killed task is ignored');
@@ -74,7 +75,7 @@ test('property: under any interleaving, never more than `cores` unanswered RunTa
         const ids = [...unanswered];
         const id = ids[rand(ids.length)] as number;
         unanswered.delete(id);
-        effects = rand(3) === 0 ? h.handle({ type: 'TaskAborted', taskId: id }) : h.complete(id);
+        effects = rand(3) === 0 ? h.handle({ kind: 'TaskAborted', taskId: id }) : h.complete(id);
       } else if (rand(5) === 0 && nextId > 0) {
         effects = h.fromDriver({ type: 'KillTask', taskId: rand(nextId), reason: 'stage cancelled' });
       } else {
@@ -131,7 +132,7 @@ test('a larger result is kept, served in flint.task.resultChunkSize chunks, and 
 
   const parts: Uint8Array[] = [];
   for (const index of [0, 1, 2]) {
-    const token = { ask: index };
+    const token = replyToken(100 + index);
     const [reply] = ofType(h.fetch(5, index, token), 'Reply');
     assert.equal(reply?.token, token, 'the reply carries the ask token');
     assert.equal(reply?.message.index, index);
@@ -145,8 +146,8 @@ test('a larger result is kept, served in flint.task.resultChunkSize chunks, and 
 
   h.fromDriver({ type: 'ReleaseTaskResult', taskId: 5 });
   assert.deepEqual(h.machine.snapshot().keptResults, []);
-  const [gone] = ofType(h.fetch(5, 0, 'tok'), 'ReplyFailure');
-  assert.equal(gone?.token, 'tok');
+  const [gone] = ofType(h.fetch(5, 0, replyToken(7)), 'ReplyFailure');
+  assert.equal(gone?.token, 7);
   assert.match(gone?.error ?? '', /Executor 3 keeps no result of task 5/);
 });
 
@@ -173,7 +174,7 @@ test('a failed task reports FAILED with the error name, message and stack', () =
   h.launch(1, { partition: 4, jobId: 6 });
   h.now += 250;
   const error = { name: 'TypeError', message: 'x.foo is not a function', stack: 'TypeError: x.foo is not a function\n    at square (app.ts:3:5)' };
-  const effects = h.handle({ type: 'TaskErrored', taskId: 1, error });
+  const effects = h.handle({ kind: 'TaskErrored', taskId: 1, error });
   assert.deepEqual(statusUpdates(effects), [
     {
       type: 'StatusUpdate',
@@ -192,7 +193,7 @@ test('a huge failure is clipped to what the wire schema allows', () => {
   const h = running();
   h.launch(1);
   const stack = 'at f\n'.repeat(40_000);
-  const [update] = statusUpdates(h.handle({ type: 'TaskErrored', taskId: 1, error: { name: 'E', message: 'm', stack }, runTimeMs: 3 }));
+  const [update] = statusUpdates(h.handle({ kind: 'TaskErrored', taskId: 1, error: { name: 'E', message: 'm', stack }, runTimeMs: 3 }));
   assert.equal(update?.failure?.stack.length, MAX_FAILURE_TEXT);
   assert.match(update?.failure?.stack ?? '', /… \[truncated\]$/);
   assert.equal(update?.metrics?.runTimeMs, 3);
@@ -203,11 +204,11 @@ test('KillTask on a running task cancels it on the pool; the abort is reported K
   h.launch(1);
   h.launch(2);
   const kill = h.fromDriver({ type: 'KillTask', taskId: 1, reason: 'Stage cancelled' });
-  assert.deepEqual(ofType(kill, 'CancelTask'), [{ type: 'CancelTask', taskId: 1, reason: 'Stage cancelled' }]);
+  assert.deepEqual(ofType(kill, 'CancelTask'), [{ kind: 'CancelTask', taskId: 1, reason: 'Stage cancelled' }]);
   assert.deepEqual(states(kill), [], 'nothing is reported until the pool answers');
   assert.deepEqual(ofType(h.fromDriver({ type: 'KillTask', taskId: 1, reason: 'again' }), 'CancelTask'), [], 'one cancel');
   h.now += 30;
-  const aborted = h.handle({ type: 'TaskAborted', taskId: 1 });
+  const aborted = h.handle({ kind: 'TaskAborted', taskId: 1 });
   assert.deepEqual(statusUpdates(aborted)[0], {
     type: 'StatusUpdate',
     executorId: '3',
@@ -228,7 +229,7 @@ test('Spark killTaskIfInterrupted: a task that completes or throws after KillTas
   const done = h.complete(1, bytes(10));
   assert.deepEqual(states(done), [[1, 'KILLED']]);
   assert.equal(statusUpdates(done)[0]?.result, undefined, 'the late result is not sent');
-  const threw = h.handle({ type: 'TaskErrored', taskId: 2, error: { name: 'TaskKilledError', message: 'Task 2 was killed', stack: '' } });
+  const threw = h.handle({ kind: 'TaskErrored', taskId: 2, error: { name: 'TaskKilledError', message: 'Task 2 was killed', stack: '' } });
   assert.deepEqual(statusUpdates(threw)[0]?.failure?.message, 'job cancelled');
   assert.equal(h.machine.snapshot().tasksKilled, 2);
 });

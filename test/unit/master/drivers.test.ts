@@ -261,7 +261,7 @@ describe('supervision and placement', () => {
     const place = (seed: number): { placed: Array<string | undefined>; draws: number } => {
       const rng = seededRng(seed);
       let draws = 0;
-      const m = new TestMaster({}, { nextInt: (n) => ((draws += 1), rng.nextInt(n)) });
+      const m = new TestMaster({}, { next: () => rng.next(), nextInt: (n) => ((draws += 1), rng.nextInt(n)) });
       m.elect();
       for (const id of ['w1', 'w2', 'w3', 'w4']) m.registerWorker(id);
       const ids = Array.from({ length: 6 }, () => m.submitDriver().driverId);

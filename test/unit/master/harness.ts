@@ -24,6 +24,7 @@ import {
   type PersistedMasterState,
   type PersistedWorker,
 } from '../../../src/master/index.ts';
+import { rngFrom } from '../../../src/kit/rng.ts';
 import type { Rng } from '../../../src/scheduling/index.ts';
 
 /** 2024-01-02T03:04:05Z: ids made at this time carry `20240102030405`. */
@@ -39,7 +40,7 @@ export function seededRng(seed: number): Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { nextInt: (maxExclusive) => Math.floor(next() * maxExclusive) };
+  return rngFrom(next);
 }
 
 export const command = { mainModule: 'app.js', arguments: [], environment: {}, nodeOptions: [] };
@@ -161,6 +162,7 @@ export class TestMaster {
 
   constructor(config: Partial<MasterConfigInput> = {}, rng: Rng = seededRng(7)) {
     this.machine = new MasterMachine(masterConfig({ host: 'master', port: 7077, ...config }), rng);
+    this.machine.handle({ kind: 'Start' }, this.now); // as the daemon does: arms the worker timeout sweep
   }
 
   get state() {
@@ -178,6 +180,11 @@ export class TestMaster {
 
   /** An application's messages about itself come from its driver's env unless a test says otherwise. */
   #senderOf(message: MasterOneWay | MasterAsk): string {
+    // An executor's state comes from the worker that runs it.
+    if (message.type === 'ExecutorStateChanged') {
+      const worker = this.machine.state.idToApp.get(message.appId)?.executors.get(message.execId)?.worker;
+      if (worker !== undefined) return worker.envId;
+    }
     const appId = 'appId' in message ? message.appId : undefined;
     return (appId === undefined ? undefined : this.machine.state.idToApp.get(appId)?.driverEnvId) ?? 'flint://peer:1';
   }
@@ -199,16 +206,25 @@ export class TestMaster {
     };
   }
 
+  /** Fires `timer` with the generation it is armed with; one that is not armed fires stale (generation 0). */
   timer(timer: MasterTimer): MasterEffect[] {
-    return this.machine.handle({ kind: 'TimerFired', timer }, this.now);
+    const generation = this.machine.state.timers.armed().find((t) => t.key === timer)?.generation ?? 0;
+    return this.machine.handle({ kind: 'TimerFired', key: timer, generation }, this.now);
   }
 
   disconnect(envId: string): MasterEffect[] {
     return this.machine.handle({ kind: 'Disconnected', envId }, this.now);
   }
 
+  /**
+   * RegisterWorker, then, as a real worker does once registered, its WorkerLatestState (here: no executors), which
+   * lets the master place executors on it. The effects of both, in order.
+   */
   registerWorker(id: string, spec: WorkerSpec = {}): MasterEffect[] {
-    return this.send(workerSpec(id, spec).message);
+    const effects = this.send(workerSpec(id, spec).message);
+    const registered = sent(effects, 'RegisteredWorker').some((r) => !r.message.duplicate);
+    if (!registered) return effects;
+    return [...effects, ...this.send({ type: 'WorkerLatestState', id, executors: [], driverIds: [] }, workerSpec(id, spec).envId)];
   }
 
   heartbeat(id: string, spec: WorkerSpec = {}): MasterEffect[] {

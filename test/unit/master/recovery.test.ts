@@ -39,7 +39,7 @@ describe('ElectedLeader / RevokedLeadership', () => {
       { to: appAddress('a'), message: changed },
       { to: workerSpec('w1').address, message: changed },
     ]);
-    assert.deepEqual(ofKind(effects, 'StartTimer'), [{ kind: 'StartTimer', timer: 'CompleteRecovery', delayMs: 30_000 }]);
+    assert.deepEqual(ofKind(effects, 'StartTimer').map(({ key, delayMs }) => [key, delayMs]), [['CompleteRecovery', 30_000]]);
     assert.equal(m.app('app-1').state, 'UNKNOWN');
     assert.equal(m.worker('w1').state, 'UNKNOWN');
     assert.equal(m.worker('w1').lastHeartbeatMs, T0);
@@ -99,7 +99,7 @@ describe('completing recovery', () => {
     assert.equal(m.app('app-1').state, 'RUNNING');
     assert.equal(m.driver('test_driver')?.state, 'RUNNING');
     assert.equal(m.driver('test_driver')?.worker, w1);
-    assert.deepEqual(ofKind(effects, 'CancelTimer'), [{ kind: 'CancelTimer', timer: 'CompleteRecovery' }]);
+    assert.deepEqual(ofKind(effects, 'CancelTimer'), [{ kind: 'CancelTimer', key: 'CompleteRecovery' }]);
     assert.equal(m.app('app-1').nextExecutorId, 1, 'new executor ids continue after the recovered ones');
   });
 
@@ -246,7 +246,7 @@ describe('recovery paths, on a fake clock', () => {
   test('the recovery timer fires after flint.deploy.recoveryTimeout, not before, and reports how long it took', () => {
     const m = new TestMaster({ recoveryTimeoutMs: 5_000 });
     const elected = m.elect({ apps: [], drivers: [], workers: [persistedWorker('w1')] });
-    assert.deepEqual(ofKind(elected, 'StartTimer'), [{ kind: 'StartTimer', timer: 'CompleteRecovery', delayMs: 5_000 }]);
+    assert.deepEqual(ofKind(elected, 'StartTimer').map(({ key, delayMs }) => [key, delayMs]), [['CompleteRecovery', 5_000]]);
     m.advance(5_000);
     const effects = m.timer('CompleteRecovery');
     assert.equal(m.state.recoveryState, 'ALIVE');
@@ -262,7 +262,7 @@ describe('recovery paths, on a fake clock', () => {
     assert.equal(m.state.recoveryState, 'ALIVE');
     assert.equal([...m.state.workers].find((w) => w.id === 'w1')?.state, 'DEAD');
     assert.ok(ofKind(effects, 'Unpersist').some((e) => e.key === 'worker_w1'), 'the removed worker is unpersisted');
-    assert.deepEqual(ofKind(effects, 'CancelTimer'), [{ kind: 'CancelTimer', timer: 'CompleteRecovery' }]);
+    assert.deepEqual(ofKind(effects, 'CancelTimer'), [{ kind: 'CancelTimer', key: 'CompleteRecovery' }]);
   });
 
   test('drivers: one claimed by its worker keeps running; an unclaimed supervised one is relaunched on a live worker; an unclaimed plain one ends ERROR', () => {
@@ -319,5 +319,67 @@ describe('recovery paths, on a fake clock', () => {
     assert.equal(m.state.recoveryState, 'RECOVERING');
     m.send({ type: 'MasterChangeAcknowledged', appId: 'app-1' });
     assert.equal(m.state.recoveryState, 'ALIVE');
+  });
+});
+
+describe('what the simulator found (src/sim)', () => {
+  test('an app that did not answer the recovery is removed and told why (seed 19)', () => {
+    const m = new TestMaster({ recoveryTimeoutMs: 5_000 });
+    m.elect({ apps: [persistedApp('app-1', 'a')], drivers: [], workers: [persistedWorker('w1')] });
+    m.advance(5_000);
+    const effects = m.timer('CompleteRecovery');
+    assert.equal(m.state.idToApp.has('app-1'), false);
+    assert.deepEqual(
+      sent(effects, 'ApplicationRemoved').map((s) => [s.to, s.message.message.split(':')[0]]),
+      [[appAddress('a'), 'FINISHED']],
+    );
+  });
+
+  test('a worker state that arrives after the recovery is over re-adds nothing (seed 15)', () => {
+    const m = new TestMaster({ recoveryTimeoutMs: 5_000 });
+    m.elect({ apps: [persistedApp('app-1', 'a')], drivers: [], workers: [persistedWorker('w1'), persistedWorker('w2')] });
+    m.send({ type: 'MasterChangeAcknowledged', appId: 'app-1' });
+    m.send({ type: 'WorkerSchedulerStateResponse', id: 'w1', executors: [], driverIds: [] });
+    m.advance(5_000);
+    m.timer('CompleteRecovery'); // w2 did not answer in time: removed
+    assert.equal(m.state.recoveryState, 'ALIVE');
+    const usedBefore = m.worker('w1').coresUsed;
+    const late = m.send({
+      type: 'WorkerSchedulerStateResponse',
+      id: 'w1',
+      executors: [{ appId: 'app-1', execId: 0, cores: 2, memoryMb: 512, state: 'RUNNING' }],
+      driverIds: [],
+    });
+    assert.equal(m.worker('w1').coresUsed, usedBefore, 'nothing re-added');
+    assert.ok(logs(late, 'warn').some((l) => l.includes('the recovery is over')));
+  });
+
+  test('a status update about an executor from a worker that does not run it is ignored (seed 11)', () => {
+    const m = aliveMaster();
+    m.registerWorker('w1', { cores: 2, memoryMb: 4096 });
+    m.registerWorker('w2', { cores: 2, memoryMb: 4096 });
+    const { appId } = m.registerApp('a', { coresPerExecutor: 1, memoryMbPerExecutor: 512, maxCores: 1 });
+    const exec = m.app(appId).executors.get(0);
+    assert.ok(exec !== undefined);
+    const other = exec.worker.id === 'w1' ? 'w2' : 'w1';
+    const { effects } = m.ask({ type: 'ExecutorStateChanged', appId, execId: 0, state: 'EXITED' }, workerSpec(other).envId);
+    assert.equal(m.app(appId).executors.get(0)?.state, exec.state, 'the executor is untouched');
+    assert.ok(logs(effects, 'warn').some((l) => l.includes(`it runs on ${exec.worker.id}`)));
+  });
+
+  test('executor ids are reserved on disk in blocks: a recovered app never gives an id again (seeds 70, 74)', () => {
+    const m = aliveMaster();
+    m.registerWorker('w1', { cores: 2, memoryMb: 4096 });
+    const { appId, effects } = m.registerApp('a', { coresPerExecutor: 1, memoryMbPerExecutor: 512 });
+    const persisted = ofKind(effects, 'Persist').filter((p) => p.key === `app_${appId}`);
+    const last = persisted.at(-1)?.record;
+    assert.ok(last?.kind === 'app');
+    assert.equal(last.executorIdsBelow, 64, 'the first launch reserves ids 0 to 63 before it is sent');
+    const reserved = indexOf(effects, (e) => e.kind === 'Persist' && e.record.kind === 'app' && e.record.executorIdsBelow === 64, 'the reservation');
+    assert.ok(reserved < indexOf(effects, isSendOf('LaunchExecutor'), 'the first launch'));
+    // A new master recovers the app from that record: its ids go on from 64.
+    const next = new TestMaster();
+    next.elect({ apps: [last], drivers: [], workers: [] });
+    assert.equal(next.app(appId).nextExecutorId, 64);
   });
 });

@@ -256,6 +256,38 @@ describe('WorkerLatestState', () => {
     );
   });
 
+  test('a new worker is offered nothing before its WorkerLatestState, which may hold executors the master does not know (src/sim)', () => {
+    const m = aliveMaster();
+    const { appId } = m.registerApp('a', { coresPerExecutor: 1, memoryMbPerExecutor: 512 });
+    // RegisterWorker alone: the worker may still run executors of an earlier registration.
+    const registered = m.send(workerSpec('w1', { cores: 4, memoryMb: 4096 }).message);
+    assert.deepEqual(sent(registered, 'LaunchExecutor'), [], 'nothing placed before the worker says what it holds');
+    // Its report holds an executor this master never launched: killed, and its core held until it ends.
+    const latest = m.send({
+      type: 'WorkerLatestState',
+      id: 'w1',
+      executors: [{ appId: 'app-old', execId: 3, cores: 1, memoryMb: 512, state: 'RUNNING' }],
+      driverIds: [],
+    });
+    assert.deepEqual(sent(latest, 'KillExecutor').map((k) => `${k.message.appId}/${k.message.execId}`), ['app-old/3']);
+    assert.equal(sent(latest, 'LaunchExecutor').length, 3, 'three of the four cores are free');
+    assert.equal(m.worker('w1').coresUsed, 4);
+    assert.deepEqual([...m.worker('w1').orphans.keys()], ['app-old/3']);
+    // The worker reports it killed: its core is free again, and the app gets it.
+    const { effects } = m.ask({ type: 'ExecutorStateChanged', appId: 'app-old', execId: 3, state: 'KILLED' }, workerSpec('w1').envId);
+    assert.deepEqual([...m.worker('w1').orphans.keys()], []);
+    assert.deepEqual(sent(effects, 'LaunchExecutor').map((l) => l.message.appId), [appId]);
+    assert.equal(m.worker('w1').coresUsed, 4);
+  });
+
+  test('an executor the worker reports was given by an earlier master: its id is never given again (src/sim seed 74)', () => {
+    const m = aliveMaster();
+    const { appId } = m.registerApp('a', { coresPerExecutor: 1, memoryMbPerExecutor: 512, maxCores: 1 });
+    m.send(workerSpec('w1', { cores: 2, memoryMb: 4096 }).message);
+    const latest = m.send({ type: 'WorkerLatestState', id: 'w1', executors: [{ appId, execId: 5, cores: 1, memoryMb: 512, state: 'RUNNING' }], driverIds: [] });
+    assert.deepEqual(sent(latest, 'LaunchExecutor').map((l) => l.message.execId), [6], 'ids go on past 5');
+  });
+
   test('from an unknown worker it is only logged', () => {
     const m = aliveMaster();
     const effects = m.send({ type: 'WorkerLatestState', id: 'nobody', executors: [], driverIds: ['d'] });
@@ -268,9 +300,20 @@ describe('CheckForWorkerTimeOut', () => {
   test('Start schedules the sweep at once and then every worker timeout', () => {
     const m = new TestMaster({ workerTimeoutMs: 30_000 });
     const effects = m.machine.handle({ kind: 'Start' }, T0);
-    assert.deepEqual(ofKind(effects, 'StartTimer'), [
-      { kind: 'StartTimer', timer: 'CheckForWorkerTimeOut', delayMs: 0, periodMs: 30_000 },
-    ]);
+    assert.deepEqual(
+      ofKind(effects, 'StartTimer').map(({ key, delayMs }) => [key, delayMs]),
+      [['CheckForWorkerTimeOut', 0]],
+    );
+    // Each firing arms the next one a worker timeout later, before it sweeps.
+    const fired = m.timer('CheckForWorkerTimeOut');
+    assert.deepEqual(
+      ofKind(fired, 'StartTimer').map(({ key, delayMs }) => [key, delayMs]),
+      [['CheckForWorkerTimeOut', 30_000]],
+    );
+    assert.deepEqual(
+      ofKind(m.timer('CheckForWorkerTimeOut'), 'StartTimer').map(({ key, delayMs }) => [key, delayMs]),
+      [['CheckForWorkerTimeOut', 30_000]],
+    );
   });
 
   test('a worker silent for longer than the timeout is removed; exactly the timeout is not enough', () => {

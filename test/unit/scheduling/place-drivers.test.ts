@@ -188,6 +188,6 @@ test('inputs are not mutated (frozen inputs, equal afterwards)', () => {
 
 test('a broken Rng is reported, not silently used', () => {
   const workers = [host('a', 1, 1), host('b', 1, 1)];
-  const broken = { nextInt: (n: number): number => n };
+  const broken = { next: (): number => 0, nextInt: (n: number): number => n };
   assert.throws(() => placeDrivers(input({ waitingDrivers: drivers(1, 1), workers }), broken), RangeError);
 });

@@ -1,4 +1,5 @@
 // A small seeded generator for tests (mulberry32), so shuffles are reproducible without Math.random.
+import { rngFrom } from '../../../src/kit/rng.ts';
 import type { Rng } from '../../../src/scheduling/index.ts';
 
 export function seededRng(seed: number): Rng {
@@ -10,8 +11,8 @@ export function seededRng(seed: number): Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { nextInt: (maxExclusive) => Math.floor(next() * maxExclusive) };
+  return rngFrom(next);
 }
 
-/** Draws nothing useful: every shuffle it drives leaves the order as it was. */
-export const identityRng: Rng = { nextInt: (maxExclusive) => maxExclusive - 1 };
+/** Draws nothing useful: every shuffle it drives leaves the order as it was (`nextInt(n)` is always n − 1). */
+export const identityRng: Rng = rngFrom(() => 1 - Number.EPSILON);

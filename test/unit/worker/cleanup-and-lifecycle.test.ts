@@ -21,13 +21,13 @@ test('WorkerSuite "WorkDirCleanup cleans app dirs": old dirs not used by a runni
   h.fromMaster(launchExecutor('app-b', 0));
   h.fromMaster(launchExecutor('app-a', 0));
   h.fromMaster(launchExecutor('app-done', 0));
-  h.handle({ type: 'ExecutorProcessExited', appId: 'app-done', execId: 0, ...exit0 });
+  h.handle({ kind: 'ExecutorProcessExited', appId: 'app-done', execId: 0, ...exit0 });
   h.fromMaster({ type: 'LaunchDriver', driverId: 'driver-1', driverDesc: driverDesc() });
   const effects = h.advance(1_800_000);
   const cleanups = ofType(effects, 'CleanupOldDirs');
   assert.deepEqual(cleanups, [
     {
-      type: 'CleanupOldDirs',
+      kind: 'CleanupOldDirs',
       workDir: 'work',
       olderThanMs: 60_000,
       modifiedBeforeMs: h.now - 60_000,
@@ -45,12 +45,12 @@ test('ApplicationFinished cleans the app-local dirs once the last executor of th
   h.fromMaster(launchExecutor('app-1', 1));
   h.fromMaster(launchExecutor('app-2', 0));
   assert.equal(ofType(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), 'CleanupAppDirs').length, 0);
-  const first = h.handle({ type: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 });
+  const first = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 });
   assert.equal(ofType(first, 'CleanupAppDirs').length, 0, 'app-1/1 still runs');
-  const last = h.handle({ type: 'ExecutorProcessExited', appId: 'app-1', execId: 1, ...exit0 });
-  assert.deepEqual(ofType(last, 'CleanupAppDirs'), [{ type: 'CleanupAppDirs', appId: 'app-1' }]);
+  const last = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 1, ...exit0 });
+  assert.deepEqual(ofType(last, 'CleanupAppDirs'), [{ kind: 'CleanupAppDirs', appId: 'app-1' }]);
   assert.ok(
-    last.findIndex((e) => e.type === 'AskMaster') < last.findIndex((e) => e.type === 'CleanupAppDirs'),
+    last.findIndex((e) => e.kind === 'AskMaster') < last.findIndex((e) => e.kind === 'CleanupAppDirs'),
     'the final state is reported before the cleanup',
   );
   assert.equal(ofType(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), 'CleanupAppDirs').length, 0, 'once');
@@ -60,7 +60,7 @@ test('ApplicationFinished with no executor left cleans at once; an app never run
   const h = new Harness();
   h.register();
   h.fromMaster(launchExecutor('app-1', 0));
-  h.handle({ type: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 });
+  h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 });
   assert.deepEqual(ofType(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), 'CleanupAppDirs').length, 1);
   assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-elsewhere' }), []);
 });
@@ -71,24 +71,24 @@ test('Shutdown kills every executor and driver, cancels every timer, and exits 0
   h.fromMaster(launchExecutor('app-1', 0));
   h.fromMaster({ type: 'LaunchDriver', driverId: 'driver-1', driverDesc: driverDesc() });
   h.fromMaster({ type: 'LaunchDriver', driverId: 'driver-2', driverDesc: driverDesc() });
-  h.handle({ type: 'DriverProcessStarted', driverId: 'driver-2' });
-  h.handle({ type: 'DriverProcessExited', driverId: 'driver-2', exitCode: 1, signal: null, killedByWorker: false });
+  h.handle({ kind: 'DriverProcessStarted', driverId: 'driver-2' });
+  h.handle({ kind: 'DriverProcessExited', driverId: 'driver-2', exitCode: 1, signal: null, killedByWorker: false });
   const armedBefore = h.machine.snapshot().armedTimers;
-  const effects = h.handle({ type: 'Shutdown', reason: 'SIGTERM' });
+  const effects = h.handle({ kind: 'Shutdown', reason: 'SIGTERM' });
   assert.deepEqual(ofType(effects, 'CancelTimer').map((c) => c.key).sort(), [...armedBefore]);
   assert.deepEqual(ofType(effects, 'KillExecutor').map((k) => k.processKey), ['executor:app-1/0']);
   assert.deepEqual(ofType(effects, 'KillDriver').map((k) => k.processKey), ['driver:driver-1'], 'driver-2 waits to relaunch');
-  assert.deepEqual(effects.at(-1), { type: 'Exit', code: 0, reason: 'Worker shutting down: SIGTERM' });
+  assert.deepEqual(effects.at(-1), { kind: 'Exit', code: 0, reason: 'Worker shutting down: SIGTERM' });
   assert.equal(sent(effects, 'ExecutorStateChanged').length + ofType(effects, 'AskMaster').length, 0);
-  assert.deepEqual(h.handle({ type: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 }), []);
+  assert.deepEqual(h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 }), []);
   assert.equal(h.machine.snapshot().phase, 'stopped');
 });
 
 test('inputs before Start are ignored (Shutdown still works)', () => {
   const h = new Harness();
   const effects = h.fromMaster(launchExecutor('app-1', 0));
-  assert.deepEqual(effects.map((e) => e.type), ['Log']);
-  assert.deepEqual(h.handle({ type: 'Shutdown', reason: 'test' }).at(-1), { type: 'Exit', code: 0, reason: 'Worker shutting down: test' });
+  assert.deepEqual(effects.map((e) => e.kind), ['Log']);
+  assert.deepEqual(h.handle({ kind: 'Shutdown', reason: 'test' }).at(-1), { kind: 'Exit', code: 0, reason: 'Worker shutting down: test' });
 });
 
 test('Start twice registers once', () => {
@@ -119,12 +119,12 @@ test('DecommissionWorker with decommission disabled only warns', () => {
 test('the decommission signal tells the master with WorkerDecommissioning (when enabled)', () => {
   const h = new Harness(testConfig({ decommissionEnabled: true }));
   h.register();
-  const effects = h.handle({ type: 'DecommissionSignal' });
+  const effects = h.handle({ kind: 'DecommissionSignal' });
   assert.deepEqual(sent(effects, 'WorkerDecommissioning').map((s) => s.message), [
     { type: 'WorkerDecommissioning', id: h.machine.workerId, workerAddress: 'flint://Worker@wh1:7078' },
   ]);
-  assert.equal(sent(h.handle({ type: 'DecommissionSignal' }), 'WorkerDecommissioning').length, 0, 'only once');
+  assert.equal(sent(h.handle({ kind: 'DecommissionSignal' }), 'WorkerDecommissioning').length, 0, 'only once');
   const off = new Harness();
   off.register();
-  assert.equal(sent(off.handle({ type: 'DecommissionSignal' }), 'WorkerDecommissioning').length, 0);
+  assert.equal(sent(off.handle({ kind: 'DecommissionSignal' }), 'WorkerDecommissioning').length, 0);
 });

@@ -123,7 +123,7 @@ test('reference §11.4: the worker /json document', () => {
   h.register();
   h.fromMaster(launchExecutor('app-1', 0, { appDesc: appDesc({ maxCores: 6 }) }));
   h.fromMaster(launchExecutor('app-2', 5));
-  h.handle({ type: 'ExecutorProcessExited', appId: 'app-2', execId: 5, exitCode: 0, signal: null, killedByWorker: false });
+  h.handle({ kind: 'ExecutorProcessExited', appId: 'app-2', execId: 5, exitCode: 0, signal: null, killedByWorker: false });
   const json = workerJson(h.machine.snapshot(), h.now);
   assert.deepEqual(Object.keys(json), [
     'id',

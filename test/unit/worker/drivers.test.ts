@@ -16,9 +16,9 @@ function withDriver(over: Partial<DriverDescription> = {}, id = 'driver-1'): Har
 
 /** Starts the driver's current process, lets it run `runMs`, then ends it with `exitCode`. */
 function run(h: Harness, runMs: number, exitCode: number, id = 'driver-1') {
-  h.handle({ type: 'DriverProcessStarted', driverId: id });
+  h.handle({ kind: 'DriverProcessStarted', driverId: id });
   h.advance(runMs);
-  return h.handle({ type: 'DriverProcessExited', driverId: id, exitCode, signal: null, killedByWorker: false });
+  return h.handle({ kind: 'DriverProcessExited', driverId: id, exitCode, signal: null, killedByWorker: false });
 }
 
 /** Waits out a back-off: returns the wait and the relaunch effects. */
@@ -114,21 +114,21 @@ test('DriverRunnerTest "Process doesn\'t restart if not supervised" / "Finalized
 
 test('DriverRunnerTest "Process doesn\'t restart if killed" / "Kill process finalized with state KILLED"', () => {
   const h = withDriver();
-  h.handle({ type: 'DriverProcessStarted', driverId: 'driver-1' });
+  h.handle({ kind: 'DriverProcessStarted', driverId: 'driver-1' });
   const kill = h.fromMaster({ type: 'KillDriver', driverId: 'driver-1' });
   assert.deepEqual(ofType(kill, 'KillDriver'), [
-    { type: 'KillDriver', processKey: 'driver:driver-1', driverId: 'driver-1', reason: 'Killed by the master' },
+    { kind: 'KillDriver', processKey: 'driver:driver-1', driverId: 'driver-1', reason: 'Killed by the master' },
   ]);
-  const exited = h.handle({ type: 'DriverProcessExited', driverId: 'driver-1', exitCode: null, signal: 'SIGTERM', killedByWorker: true });
+  const exited = h.handle({ kind: 'DriverProcessExited', driverId: 'driver-1', exitCode: null, signal: 'SIGTERM', killedByWorker: true });
   assert.equal(ofType(exited, 'StartTimer').length, 0, 'no relaunch');
   assert.equal(sent(exited, 'DriverStateChanged')[0]?.message.state, 'KILLED');
 });
 
 test('reference §6.5: exit code 0 gives FINISHED even when the driver was killed', () => {
   const h = withDriver();
-  h.handle({ type: 'DriverProcessStarted', driverId: 'driver-1' });
+  h.handle({ kind: 'DriverProcessStarted', driverId: 'driver-1' });
   h.fromMaster({ type: 'KillDriver', driverId: 'driver-1' });
-  const exited = h.handle({ type: 'DriverProcessExited', driverId: 'driver-1', exitCode: 0, signal: null, killedByWorker: true });
+  const exited = h.handle({ kind: 'DriverProcessExited', driverId: 'driver-1', exitCode: 0, signal: null, killedByWorker: true });
   assert.equal(sent(exited, 'DriverStateChanged')[0]?.message.state, 'FINISHED');
 });
 
@@ -140,14 +140,14 @@ test('KillDriver during the back-off wait: stop waiting, KILLED at once, never r
   assert.deepEqual(ofType(kill, 'CancelTimer').map((c) => c.key), ['DriverRelaunch:driver-1']);
   assert.equal(ofType(kill, 'KillDriver').length, 0, 'no process to kill');
   assert.equal(sent(kill, 'DriverStateChanged')[0]?.message.state, 'KILLED');
-  const stale = h.handle({ type: 'TimerFired', key: 'DriverRelaunch:driver-1', generation });
+  const stale = h.handle({ kind: 'TimerFired', key: 'DriverRelaunch:driver-1', generation });
   assert.equal(ofType(stale, 'LaunchDriver').length, 0);
   assert.equal(h.machine.snapshot().coresUsed, 0);
 });
 
 test('DriverRunnerTest "Handle exception starting process": ERROR with the exception, also on a relaunch', () => {
   const h = withDriver();
-  const failed = h.handle({ type: 'DriverLaunchFailed', driverId: 'driver-1', error: 'Error: download failed: 404' });
+  const failed = h.handle({ kind: 'DriverLaunchFailed', driverId: 'driver-1', error: 'Error: download failed: 404' });
   assert.deepEqual(sent(failed, 'DriverStateChanged')[0]?.message, {
     type: 'DriverStateChanged',
     driverId: 'driver-1',
@@ -161,21 +161,21 @@ test('DriverRunnerTest "Handle exception starting process": ERROR with the excep
   const h2 = withDriver();
   run(h2, 100, 1);
   waitRelaunch(h2);
-  const again = h2.handle({ type: 'DriverLaunchFailed', driverId: 'driver-1', error: 'spawn ENOENT' });
+  const again = h2.handle({ kind: 'DriverLaunchFailed', driverId: 'driver-1', error: 'spawn ENOENT' });
   assert.equal(sent(again, 'DriverStateChanged')[0]?.message.state, 'ERROR');
 });
 
 test('KillDriver for an unknown driver logs an error', () => {
   const h = withDriver();
   const effects = h.fromMaster({ type: 'KillDriver', driverId: 'driver-404' });
-  assert.deepEqual(effects.map((e) => e.type), ['Log']);
+  assert.deepEqual(effects.map((e) => e.kind), ['Log']);
   assert.deepEqual([ofType(effects, 'Log')[0]?.level, ofType(effects, 'Log')[0]?.msg], ['error', 'Asked to kill unknown driver driver-404']);
 });
 
 test('a driver process killed by an outside signal counts as a failure: 128 + signal, relaunched if supervised', () => {
   const h = withDriver();
-  h.handle({ type: 'DriverProcessStarted', driverId: 'driver-1' });
-  const effects = h.handle({ type: 'DriverProcessExited', driverId: 'driver-1', exitCode: null, signal: 'SIGKILL', killedByWorker: false });
+  h.handle({ kind: 'DriverProcessStarted', driverId: 'driver-1' });
+  const effects = h.handle({ kind: 'DriverProcessExited', driverId: 'driver-1', exitCode: null, signal: 'SIGKILL', killedByWorker: false });
   assert.equal(ofType(effects, 'StartTimer')[0]?.key, 'DriverRelaunch:driver-1');
   assert.equal(h.machine.snapshot().drivers[0]?.lastExitStatus, 137);
 });
@@ -223,7 +223,7 @@ test('LaunchDriver, KillDriver, ApplicationFinished and DecommissionWorker are t
   ] as const) {
     const effects = h.fromMaster(message, MASTER_B);
     assert.deepEqual(
-      effects.map((e) => e.type),
+      effects.map((e) => e.kind),
       ['Log'],
       `${message.type} from another env only logs`,
     );

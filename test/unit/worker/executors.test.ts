@@ -101,10 +101,10 @@ test('a second LaunchExecutor for a running executor is ignored (each executor i
 test('ExecutorRunner: the process started → RUNNING, synced with an ask (SPARK-34245)', () => {
   const h = registered({ askTimeoutMs: 30_000 });
   h.fromMaster(launchExecutor('app-1', 0));
-  const effects = h.handle({ type: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
+  const effects = h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
   assert.deepEqual(ofType(effects, 'AskMaster'), [
     {
-      type: 'AskMaster',
+      kind: 'AskMaster',
       to: MASTER_A_ADDRESS,
       message: { type: 'ExecutorStateChanged', appId: 'app-1', execId: 0, state: 'RUNNING' },
       timeoutMs: 30_000,
@@ -147,9 +147,9 @@ for (const c of exits) {
   test(`reference §6.4 exit mapping: ${c.name} → ${c.state} with exitStatus ${c.status}`, () => {
     const h = registered();
     h.fromMaster(launchExecutor('app-1', 0));
-    h.handle({ type: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
+    h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
     if (c.kill) h.fromMaster({ type: 'KillExecutor', masterUrl: 'flint://10.0.0.1:7077', appId: 'app-1', execId: 0 });
-    const effects = h.handle({ type: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...c.exit });
+    const effects = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...c.exit });
     assert.deepEqual(asks(effects), [
       { type: 'ExecutorStateChanged', appId: 'app-1', execId: 0, state: c.state, message: c.message, exitStatus: c.status },
     ]);
@@ -164,9 +164,9 @@ for (const c of exits) {
 test('ExecutorRunner.kill(): an executor the worker was killing ends KILLED even if it exited on its own', () => {
   const h = registered();
   h.fromMaster(launchExecutor('app-1', 0));
-  h.handle({ type: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
+  h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
   h.fromMaster({ type: 'KillExecutor', masterUrl: 'flint://10.0.0.1:7077', appId: 'app-1', execId: 0 });
-  const effects = h.handle({ type: 'ExecutorProcessExited', appId: 'app-1', execId: 0, exitCode: 0, signal: null, killedByWorker: false });
+  const effects = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, exitCode: 0, signal: null, killedByWorker: false });
   assert.equal(asks(effects)[0]?.state, 'KILLED');
   assert.equal(asks(effects)[0]?.exitStatus, 0);
 });
@@ -174,7 +174,7 @@ test('ExecutorRunner.kill(): an executor the worker was killing ends KILLED even
 test('ExecutorRunner: a failed launch → FAILED with the error and no exit status', () => {
   const h = registered();
   h.fromMaster(launchExecutor('app-1', 0));
-  const effects = h.handle({ type: 'ExecutorLaunchFailed', appId: 'app-1', execId: 0, error: 'IOException: Failed to create directory work/app-1/0' });
+  const effects = h.handle({ kind: 'ExecutorLaunchFailed', appId: 'app-1', execId: 0, error: 'IOException: Failed to create directory work/app-1/0' });
   assert.deepEqual(asks(effects), [
     { type: 'ExecutorStateChanged', appId: 'app-1', execId: 0, state: 'FAILED', message: 'IOException: Failed to create directory work/app-1/0' },
   ]);
@@ -187,12 +187,12 @@ test('KillExecutor: kills by process key, marks KILLED at once, and only once', 
   const kill = { type: 'KillExecutor', masterUrl: 'flint://10.0.0.1:7077', appId: 'app-1', execId: 0 } as const;
   const effects = h.fromMaster(kill);
   assert.deepEqual(ofType(effects, 'KillExecutor'), [
-    { type: 'KillExecutor', processKey: 'executor:app-1/0', appId: 'app-1', execId: 0, reason: 'Killed by the master' },
+    { kind: 'KillExecutor', processKey: 'executor:app-1/0', appId: 'app-1', execId: 0, reason: 'Killed by the master' },
   ]);
   assert.equal(h.machine.snapshot().executors[0]?.state, 'KILLED');
   assert.equal(h.machine.snapshot().coresUsed, 2, 'resources are held until the process is gone');
   assert.equal(ofType(h.fromMaster(kill), 'KillExecutor').length, 0);
-  const started = h.handle({ type: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
+  const started = h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
   assert.equal(asks(started).length, 0, 'a killed executor is not reported RUNNING');
 });
 
@@ -200,39 +200,39 @@ test('KillExecutor from another master, or for an unknown executor, only logs', 
   const h = registered();
   h.fromMaster(launchExecutor('app-1', 0));
   const wrong = h.fromMaster({ type: 'KillExecutor', masterUrl: MASTER_B, appId: 'app-1', execId: 0 });
-  assert.deepEqual(wrong.map((e) => e.type), ['Log']);
+  assert.deepEqual(wrong.map((e) => e.kind), ['Log']);
   assert.match(ofType(wrong, 'Log')[0]?.msg ?? '', /Invalid Master .* attempted to kill executor 0/);
   const unknown = h.fromMaster({ type: 'KillExecutor', masterUrl: 'flint://10.0.0.1:7077', appId: 'app-1', execId: 9 });
-  assert.deepEqual(unknown.map((e) => e.type), ['Log']);
+  assert.deepEqual(unknown.map((e) => e.kind), ['Log']);
   assert.equal(ofType(unknown, 'Log')[0]?.msg, 'Asked to kill unknown executor app-1/9');
 });
 
 test('SPARK-34245: a failed state sync is retried after the ask timeout; a timed-out one at once', () => {
   const h = registered({ askTimeoutMs: 20_000 });
   h.fromMaster(launchExecutor('app-1', 0));
-  const [running] = asks(h.handle({ type: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 }));
+  const [running] = asks(h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 }));
   assert.ok(running);
-  const failed = h.handle({ type: 'ExecutorStateSyncFailed', message: running, error: 'connection reset', timedOut: false });
+  const failed = h.handle({ kind: 'ExecutorStateSyncFailed', message: running, error: 'connection reset', timedOut: false });
   assert.equal(asks(failed).length, 0);
   const timer = ofType(failed, 'StartTimer')[0];
   assert.deepEqual([timer?.key, timer?.delayMs], ['ExecutorStateSyncRetry:app-1/0:RUNNING', 20_000]);
   const retried = h.advance(20_000);
   assert.deepEqual(asks(retried), [running]);
-  const timedOut = h.handle({ type: 'ExecutorStateSyncFailed', message: running, error: 'RpcTimeoutError', timedOut: true });
+  const timedOut = h.handle({ kind: 'ExecutorStateSyncFailed', message: running, error: 'RpcTimeoutError', timedOut: true });
   assert.deepEqual(asks(timedOut), [running], 're-asked without waiting');
 });
 
 test('SPARK-34245: 5 consecutive failed syncs for one executor make the worker exit(1); a success resets the count', () => {
   const h = registered();
   h.fromMaster(launchExecutor('app-1', 0));
-  const [running] = asks(h.handle({ type: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 }));
+  const [running] = asks(h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 }));
   assert.ok(running);
-  const fail = () => h.handle({ type: 'ExecutorStateSyncFailed', message: running, error: 'timeout', timedOut: true });
+  const fail = () => h.handle({ kind: 'ExecutorStateSyncFailed', message: running, error: 'timeout', timedOut: true });
   for (let i = 0; i < 4; i += 1) assert.equal(ofType(fail(), 'Exit').length, 0);
-  h.handle({ type: 'ExecutorStateSyncSucceeded', message: running });
+  h.handle({ kind: 'ExecutorStateSyncSucceeded', message: running });
   for (let i = 0; i < 4; i += 1) assert.equal(ofType(fail(), 'Exit').length, 0, `after reset, failure ${i + 1}`);
   const last = fail();
-  assert.equal(last.at(-1)?.type, 'Exit');
+  assert.equal(last.at(-1)?.kind, 'Exit');
   const exit = ofType(last, 'Exit')[0];
   assert.equal(exit?.code, 1);
   assert.match(exit?.reason ?? '', /Failed to send ExecutorStateChanged\(app-1\/0 RUNNING\) to Master .* for 5 times\. Giving up\./);
@@ -245,7 +245,7 @@ function retentionRun(retained: number, count: number): number[] {
   for (let i = 0; i < count; i += 1) h.fromMaster(launchExecutor('app1', i, { cores: 1, memoryMb: 1 }));
   const sizes: number[] = [];
   for (let i = 0; i < count; i += 1) {
-    h.handle({ type: 'ExecutorProcessExited', appId: 'app1', execId: i, exitCode: 0, signal: null, killedByWorker: false });
+    h.handle({ kind: 'ExecutorProcessExited', appId: 'app1', execId: i, exitCode: 0, signal: null, killedByWorker: false });
     const snap = h.machine.snapshot();
     assert.equal(snap.executors.length, count - 1 - i);
     sizes.push(snap.finishedExecutors.length);

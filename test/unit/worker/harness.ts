@@ -1,6 +1,7 @@
 // Drives a WorkerMachine the way a host would, with a fake time value and a tiny timer table: no sockets, no
 // sleeps. Every effect is recorded with the time it was emitted, so tests can assert schedules.
 import type { Static } from '@sinclair/typebox';
+import { rngFrom } from '../../../src/kit/rng.ts';
 import type {
   ApplicationDescription,
   DriverDescription,
@@ -22,19 +23,17 @@ import {
 /** mulberry32: reproducible draws in [0, 1). */
 export function seededRng(seed: number): Rng {
   let state = seed >>> 0;
-  return {
-    next(): number {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-  };
+  return rngFrom(() => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  });
 }
 
 /** Always the same draw: `fixedRng(0.5)` gives a fuzz of exactly 1 (10 s / 60 s intervals). */
-export const fixedRng = (value: number): Rng => ({ next: () => value });
+export const fixedRng = (value: number): Rng => rngFrom(() => value);
 
 /** 2024-01-02 03:04:05 UTC. */
 export const T0 = Date.UTC(2024, 0, 2, 3, 4, 5);
@@ -84,10 +83,10 @@ export class Harness {
     const effects = this.machine.handle(input, this.now);
     for (const effect of effects) {
       this.log.push({ at: this.now, effect });
-      if (effect.type === 'StartTimer') {
+      if (effect.kind === 'StartTimer') {
         const { key, generation, timer, delayMs } = effect;
         this.timers.set(key, { key, generation, timer, dueAt: this.now + delayMs });
-      } else if (effect.type === 'CancelTimer') {
+      } else if (effect.kind === 'CancelTimer') {
         this.timers.delete(effect.key);
       }
     }
@@ -95,11 +94,11 @@ export class Harness {
   }
 
   start(): WorkerEffect[] {
-    return this.handle({ type: 'Start' });
+    return this.handle({ kind: 'Start' });
   }
 
   fromMaster(message: MasterToWorker, from = MASTER_A): WorkerEffect[] {
-    return this.handle({ type: 'MasterMessage', from, message });
+    return this.handle({ kind: 'MasterMessage', from, message });
   }
 
   /** Start, then be accepted by master A. */
@@ -116,7 +115,7 @@ export class Harness {
     const armed = this.timers.get(key);
     if (armed === undefined) throw new Error(`timer ${key} is not armed (armed: ${[...this.timers.keys()].join(', ')})`);
     this.timers.delete(key);
-    return this.handle({ type: 'TimerFired', key, generation: armed.generation });
+    return this.handle({ kind: 'TimerFired', key, generation: armed.generation });
   }
 
   /** Moves time forward, firing every timer that falls due on the way, earliest first. */
@@ -140,19 +139,19 @@ export class Harness {
   }
 
   /** Recorded effects of one type since the start. */
-  recorded<T extends WorkerEffect['type']>(type: T): Array<{ at: number; effect: Extract<WorkerEffect, { type: T }> }> {
-    return this.log.filter((r) => r.effect.type === type) as Array<{
+  recorded<T extends WorkerEffect['kind']>(type: T): Array<{ at: number; effect: Extract<WorkerEffect, { kind: T }> }> {
+    return this.log.filter((r) => r.effect.kind === type) as Array<{
       at: number;
-      effect: Extract<WorkerEffect, { type: T }>;
+      effect: Extract<WorkerEffect, { kind: T }>;
     }>;
   }
 }
 
-export function ofType<T extends WorkerEffect['type']>(
+export function ofType<T extends WorkerEffect['kind']>(
   effects: readonly WorkerEffect[],
   type: T,
-): Array<Extract<WorkerEffect, { type: T }>> {
-  return effects.filter((e) => e.type === type) as Array<Extract<WorkerEffect, { type: T }>>;
+): Array<Extract<WorkerEffect, { kind: T }>> {
+  return effects.filter((e) => e.kind === type) as Array<Extract<WorkerEffect, { kind: T }>>;
 }
 
 /** The wire messages sent (one-way) in these effects, of one type. */

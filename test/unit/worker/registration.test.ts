@@ -62,9 +62,9 @@ test('Spark "All masters are unresponsive": 6 retries at the initial interval, 1
   assert.equal(exits[0]?.effect.code, 1);
   assert.match(exits[0]?.effect.reason ?? '', /All masters are unresponsive! Giving up\./);
   assert.match(exits[0]?.effect.reason ?? '', /16 registration retries/);
-  assert.equal(h.log.at(-1)?.effect.type, 'Exit', 'Exit is the last effect');
+  assert.equal(h.log.at(-1)?.effect.kind, 'Exit', 'Exit is the last effect');
   assert.equal(h.machine.snapshot().phase, 'stopped');
-  assert.deepEqual(h.handle({ type: 'Start' }), [], 'nothing is handled after Exit');
+  assert.deepEqual(h.handle({ kind: 'Start' }), [], 'nothing is handled after Exit');
 });
 
 test('configured retry counts: initialRegistrationRetries=2, maxRegistrationRetries=3', () => {
@@ -106,7 +106,7 @@ test('MasterInStandby is ignored: no state change, and retries continue to every
   h.start();
   const effects = h.fromMaster({ type: 'MasterInStandby' });
   assert.deepEqual(
-    effects.map((e) => e.type),
+    effects.map((e) => e.kind),
     ['Log'],
   );
   assert.equal(h.machine.snapshot().registered, false);
@@ -124,7 +124,7 @@ test('RegisterWorkerFailed before registration exits with the reason; every time
   const effects = h.fromMaster({ type: 'RegisterWorkerFailed', message: 'Duplicate worker ID' });
   assert.deepEqual(ofType(effects, 'CancelTimer').map((c) => c.key), ['ReregisterWithMaster']);
   const exit = effects.at(-1);
-  assert.deepEqual(exit, { type: 'Exit', code: 1, reason: 'Worker registration failed: Duplicate worker ID' });
+  assert.deepEqual(exit, { kind: 'Exit', code: 1, reason: 'Worker registration failed: Duplicate worker ID' });
   assert.deepEqual(h.fromMaster({ type: 'RegisterWorkerFailed', message: 'again' }), []);
 });
 
@@ -147,7 +147,7 @@ test('RegisteredWorker: switch master, cancel retries, heartbeat at once then ev
     duplicate: false,
   });
   assert.deepEqual(
-    effects.filter((e) => e.type !== 'Log').map((e) => (e.type === 'StartTimer' ? `${e.key}@${e.delayMs}` : e.type)),
+    effects.filter((e) => e.kind !== 'Log').map((e) => (e.kind === 'StartTimer' ? `${e.key}@${e.delayMs}` : e.kind)),
     ['CancelTimer', 'SendHeartbeat@0', 'WorkDirCleanup@1800000', 'Send'],
   );
   assert.deepEqual(sent(effects, 'WorkerLatestState'), [
@@ -169,7 +169,7 @@ test('RegisteredWorker: switch master, cancel retries, heartbeat at once then ev
     'spark.worker.timeout 60 s → every 15 s',
   );
   assert.deepEqual(beats[0]?.effect, {
-    type: 'Send',
+    kind: 'Send',
     to: MASTER_A_ADDRESS,
     message: { type: 'Heartbeat', workerId: 'worker-20240102030405-wh1-7078', workerAddress: 'flint://Worker@wh1:7078' },
   });
@@ -197,7 +197,7 @@ test('a second RegisteredWorker keeps one heartbeat timer (Spark stacks a new sc
   h.register();
   const replaced = h.timers.get('SendHeartbeat')?.generation ?? -1;
   h.fromMaster({ type: 'RegisteredWorker', masterAddress: MASTER_A_ADDRESS, masterWebUiUrl: '', masterUrl: MASTER_A, duplicate: false });
-  const stale = h.handle({ type: 'TimerFired', key: 'SendHeartbeat', generation: replaced });
+  const stale = h.handle({ kind: 'TimerFired', key: 'SendHeartbeat', generation: replaced });
   assert.equal(sent(stale, 'Heartbeat').length, 0, 'a firing of the replaced timer is ignored');
   assert.equal(ofType(stale, 'StartTimer').length, 0);
   h.fromMaster({ type: 'RegisteredWorker', masterAddress: MASTER_A_ADDRESS, masterWebUiUrl: '', masterUrl: MASTER_A, duplicate: false });
@@ -210,9 +210,9 @@ test('WorkerLatestState lists the running executors and drivers after a re-regis
   const h = new Harness();
   h.register();
   h.fromMaster(launchExecutor('app-1', 0));
-  h.handle({ type: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
+  h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
   h.fromMaster({ type: 'LaunchDriver', driverId: 'driver-1', driverDesc: driverDesc() });
-  h.handle({ type: 'Disconnected', envId: MASTER_A });
+  h.handle({ kind: 'Disconnected', envId: MASTER_A });
   const effects = h.fromMaster({ type: 'RegisteredWorker', masterAddress: MASTER_A_ADDRESS, masterWebUiUrl: '', masterUrl: MASTER_A, duplicate: false });
   assert.deepEqual(sent(effects, 'WorkerLatestState')[0]?.message, {
     type: 'WorkerLatestState',
@@ -226,7 +226,7 @@ test('SPARK-4592: after the active master disconnects, re-register with all mast
   const h = new Harness();
   h.register();
   h.advance(1);
-  const lost = h.handle({ type: 'Disconnected', envId: MASTER_A });
+  const lost = h.handle({ kind: 'Disconnected', envId: MASTER_A });
   assert.deepEqual(ofType(lost, 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A, MASTER_B]);
   const snap = h.machine.snapshot();
   assert.equal(snap.connected, false);
@@ -244,8 +244,8 @@ test('SPARK-4592: after the active master disconnects, re-register with all mast
 test('a burst of disconnects starts one registration cycle ("Not spawning another attempt")', () => {
   const h = new Harness();
   h.register();
-  h.handle({ type: 'Disconnected', envId: MASTER_A });
-  const second = h.handle({ type: 'Disconnected', envId: MASTER_A });
+  h.handle({ kind: 'Disconnected', envId: MASTER_A });
+  const second = h.handle({ kind: 'Disconnected', envId: MASTER_A });
   assert.equal(ofType(second, 'RegisterWithMaster').length, 0);
   assert.match(ofType(second, 'Log').map((l) => l.msg).join('\n'), /Not spawning another attempt/);
 });
@@ -253,20 +253,20 @@ test('a burst of disconnects starts one registration cycle ("Not spawning anothe
 test('a disconnect from an env that is not the active master is ignored', () => {
   const h = new Harness();
   h.register();
-  assert.deepEqual(h.handle({ type: 'Disconnected', envId: MASTER_B }), []);
-  assert.deepEqual(h.handle({ type: 'Disconnected', envId: 'flint+client://abc' }), []);
+  assert.deepEqual(h.handle({ kind: 'Disconnected', envId: MASTER_B }), []);
+  assert.deepEqual(h.handle({ kind: 'Disconnected', envId: 'flint+client://abc' }), []);
   assert.equal(h.machine.snapshot().connected, true);
 });
 
 test('reconnecting after a disconnect resumes heartbeats; a stale retry firing is ignored', () => {
   const h = new Harness();
   h.register();
-  h.handle({ type: 'Disconnected', envId: MASTER_A });
+  h.handle({ kind: 'Disconnected', envId: MASTER_A });
   const staleGeneration = h.timers.get('ReregisterWithMaster')?.generation ?? -1;
   h.fromMaster({ type: 'RegisteredWorker', masterAddress: MASTER_A_ADDRESS, masterWebUiUrl: '', masterUrl: MASTER_A, duplicate: false });
   assert.equal(h.machine.snapshot().connected, true);
   assert.ok(!h.machine.snapshot().armedTimers.includes('ReregisterWithMaster'));
-  const stale = h.handle({ type: 'TimerFired', key: 'ReregisterWithMaster', generation: staleGeneration });
+  const stale = h.handle({ kind: 'TimerFired', key: 'ReregisterWithMaster', generation: staleGeneration });
   assert.equal(ofType(stale, 'RegisterWithMaster').length, 0);
   const beats = sent(h.advance(0), 'Heartbeat');
   assert.equal(beats.length, 1);
@@ -275,7 +275,7 @@ test('reconnecting after a disconnect resumes heartbeats; a stale retry firing i
 test('re-registration after a disconnect also gives up after the last retry', () => {
   const h = new Harness(testConfig({ initialRegistrationRetries: 1, totalRegistrationRetries: 2 }));
   h.register();
-  h.handle({ type: 'Disconnected', envId: MASTER_A });
+  h.handle({ kind: 'Disconnected', envId: MASTER_A });
   h.advance(3600 * SEC);
   const exit = h.recorded('Exit')[0]?.effect;
   assert.equal(exit?.code, 1);
@@ -294,7 +294,7 @@ test('spark.worker.preferConfiguredMasterAddress picks which address retries go 
       masterUrl: MASTER_A,
       duplicate: false,
     });
-    h.handle({ type: 'Disconnected', envId: MASTER_A }); // the configured address also counts as the master
+    h.handle({ kind: 'Disconnected', envId: MASTER_A }); // the configured address also counts as the master
     const retry = h.advance(10 * SEC);
     const expected = prefer ? MASTER_A : 'flint://master-a.internal:7077';
     assert.deepEqual(ofType(retry, 'RegisterWithMaster').map((r) => r.masterUrl), [expected], `prefer=${prefer}`);
@@ -313,8 +313,8 @@ test('ReconnectWorker restarts registration against every master', () => {
 test('a failed connection to one master is logged and the retry cycle goes on', () => {
   const h = new Harness();
   h.start();
-  const effects = h.handle({ type: 'RegisterWithMasterFailed', masterUrl: MASTER_B, error: 'ECONNREFUSED' });
-  assert.deepEqual(effects.map((e) => e.type), ['Log']);
+  const effects = h.handle({ kind: 'RegisterWithMasterFailed', masterUrl: MASTER_B, error: 'ECONNREFUSED' });
+  assert.deepEqual(effects.map((e) => e.kind), ['Log']);
   assert.equal(ofType(effects, 'Log')[0]?.level, 'warn');
   assert.equal(ofType(h.advance(10 * SEC), 'RegisterWithMaster').length, 2);
 });
@@ -360,8 +360,24 @@ test('RegisterWorkerFailed, RegisteredWorker and ReconnectWorker from an env tha
     { type: 'ReconnectWorker', masterUrl: stranger },
   ] as const) {
     const effects = h.fromMaster(message, stranger);
-    assert.deepEqual(effects.map((e) => e.type), ['Log'], `${message.type} only logs`);
+    assert.deepEqual(effects.map((e) => e.kind), ['Log'], `${message.type} only logs`);
     assert.match(ofType(effects, 'Log')[0]?.msg ?? '', new RegExp(`Ignored ${message.type} from flint://10\\.0\\.0\\.66:7077: it is not one of this worker's masters`));
   }
   assert.equal(h.machine.snapshot().activeMasterUrl, '', 'still unregistered, and still running');
+});
+
+test('MasterChanged before this worker ever registered is ignored: it keeps registering (src/sim seed 11)', () => {
+  // A restarted master recovers an earlier worker at this address and announces itself here; this worker (a new
+  // incarnation, never registered) must not adopt it, or its retries would stop and it would never heartbeat.
+  const h = new Harness();
+  h.start();
+  const effects = h.fromMaster({ type: 'MasterChanged', masterAddress: MASTER_B_ADDRESS, masterWebUiUrl: 'http://b:8080' }, MASTER_B);
+  assert.deepEqual(ofType(effects, 'Send').map((s) => s.message.type), [], 'no WorkerSchedulerStateResponse');
+  assert.deepEqual(ofType(effects, 'CancelTimer'), [], 'the registration retry stays armed');
+  assert.ok(h.timers.has('ReregisterWithMaster'));
+  assert.equal(h.machine.snapshot().activeMasterUrl, '');
+  // Once registered, a MasterChanged is taken as before.
+  h.fromMaster({ type: 'RegisteredWorker', masterAddress: MASTER_A_ADDRESS, masterWebUiUrl: 'http://a:8080', masterUrl: MASTER_A, duplicate: false });
+  const changed = h.fromMaster({ type: 'MasterChanged', masterAddress: MASTER_B_ADDRESS, masterWebUiUrl: 'http://b:8080' }, MASTER_B);
+  assert.deepEqual(ofType(changed, 'Send').map((s) => s.message.type), ['WorkerSchedulerStateResponse']);
 });
