@@ -323,7 +323,7 @@ export function describeExit(exit: Exit): string {
   return exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
 }
 
-function tail(text: string, max = 4_000): string {
+export function tail(text: string, max = 4_000): string {
   return text.length > max ? `…${text.slice(-max)}` : text;
 }
 

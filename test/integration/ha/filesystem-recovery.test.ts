@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { logLine, newSecret, startWorker, untilMasterJson, writeSecretFile } from '../../helpers/daemons.ts';
 import { freePort, startRecoveringMaster, startSumAppMidJob, sumAppCompletes } from '../../helpers/ha.ts';
-import { ChildGroup } from '../../helpers/process.ts';
+import { ChildGroup, tail } from '../../helpers/process.ts';
 
 const children = new ChildGroup();
 const dir = mkdtempSync(join(tmpdir(), 'flint-fs-recovery-'));
@@ -48,7 +48,11 @@ describe('FILESYSTEM recovery mode', () => {
       (j) => j.status === 'ALIVE' && j.aliveworkers === 2 && j.activeapps.some((a) => a.id === appId && a.state === 'RUNNING'),
       'workers and app recovered',
       15_000,
-    );
+    ).catch((err: Error) => {
+      // Once seen with both CPUs busy (the app ended FINISHED 2 s into the recovery): say why, next time.
+      const about = (text: string): string => text.split('\n').filter((l) => /app|recover|disconnect|disassociat|master/i.test(l)).join('\n');
+      throw new Error(`${err.message}\n--- the restarted master:\n${tail(about(again.child.stderr()), 8_000)}\n--- the app:\n${tail(about(app.stderr()), 8_000)}`);
+    });
     assert.deepEqual(json.workers.map((w) => w.id).sort(), workers.map((w) => w.workerId).sort());
     await logLine(again.child, (l) => /^Recovery complete in \d+ ms/.test(String(l['msg'])), 'recovery to complete');
     await sumAppCompletes(app);
