@@ -3,7 +3,7 @@
 // mode ZOOKEEPER or FILESYSTEM, and the probes that find out who leads.
 
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { freePort } from '../../src/daemons/local-cluster.ts';
 import { masterJson, startMaster, type MasterDaemon, type MasterJson } from './daemons.ts';
 import { waitFor, type ChildGroup, type ChildHandle } from './process.ts';
@@ -57,23 +57,32 @@ export const stdoutValue = (child: ChildHandle, prefix: string): string | undefi
   child.stdoutLines.find((l) => l.startsWith(`${prefix} `))?.slice(prefix.length + 1);
 
 /**
- * `flint submit`s test-app.ts `sum 400 40 20 <progress>` (2 executors of 1 core) to `masterUrl`, waits until it
- * registered and a few records are done (the job is under way), and returns the app and its id.
+ * `flint submit`s test-app.ts `sum 400 40 20 <progress> <gate>` (2 executors of 1 core) to `masterUrl`, waits until
+ * it registered and a few records are done (the job is under way), and returns the app and its id. The second half
+ * of the records waits for `release()`: the job runs on its executors without the master, so without the gate it
+ * could end while a test still waits for the master to recover it (it did once, with both CPUs busy).
  */
-export async function startSumAppMidJob(children: ChildGroup, masterUrl: string, secretFile: string, progress: string): Promise<{ app: ChildHandle; appId: string }> {
+export async function startSumAppMidJob(
+  children: ChildGroup,
+  masterUrl: string,
+  secretFile: string,
+  progress: string,
+): Promise<{ app: ChildHandle; appId: string; release: () => void }> {
+  const gate = `${progress}.open`;
   const app = children.spawnNodeScript(
     'src/cli/main.ts',
-    ['submit', '--master', masterUrl, '--conf', `flint.authenticate.secret.file=${secretFile}`, '--total-executor-cores', '2', '--executor-cores', '1', 'test/fixtures/apps/test-app.ts', 'sum', '400', '40', '20', progress],
+    ['submit', '--master', masterUrl, '--conf', `flint.authenticate.secret.file=${secretFile}`, '--total-executor-cores', '2', '--executor-cores', '1', 'test/fixtures/apps/test-app.ts', 'sum', '400', '40', '20', progress, gate],
     { label: 'sum app' },
   );
   const appId = await waitFor(() => stdoutValue(app, 'APP') ?? (app.exit !== undefined && assert.fail(app.stderr())), { timeoutMs: 30_000, what: 'the app to register' });
   await waitFor(() => readdirSync(progress).length >= 60, { timeoutMs: 30_000, intervalMs: 20, what: 'the job to be under way' });
   assert.equal(stdoutValue(app, 'RESULT'), undefined, 'the job is still running');
-  return { app, appId };
+  return { app, appId, release: () => writeFileSync(gate, '') };
 }
 
-/** Waits (at most a minute) for the sum app to exit 0 with the right total. */
-export async function sumAppCompletes(app: ChildHandle): Promise<void> {
+/** Opens the job's gate, then waits (at most a minute) for the sum app to exit 0 with the right total. */
+export async function sumAppCompletes(app: ChildHandle, release: () => void): Promise<void> {
+  release();
   const exit = await Promise.race([app.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 60_000).unref())]);
   assert.equal(exit?.code, 0, app.stderr());
   assert.equal(stdoutValue(app, 'RESULT'), String(399 * 400));

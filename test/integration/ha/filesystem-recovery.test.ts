@@ -37,7 +37,7 @@ describe('FILESYSTEM recovery mode', () => {
     );
     await untilMasterJson(master.webUiPort, (j) => j.status === 'ALIVE' && j.aliveworkers === 2, 'both workers ALIVE');
     const progress = mkdtempSync(join(dir, 'progress-'));
-    const { app, appId } = await startSumAppMidJob(children, masterUrl, secretFile, progress);
+    const { app, appId, release } = await startSumAppMidJob(children, masterUrl, secretFile, progress);
     assert.deepEqual(readdirSync(recoveryDir).sort(), [`app_${appId}`, ...workers.map((w) => `worker_${w.workerId}`).sort()]);
 
     await master.child.kill('SIGKILL');
@@ -55,7 +55,7 @@ describe('FILESYSTEM recovery mode', () => {
     });
     assert.deepEqual(json.workers.map((w) => w.id).sort(), workers.map((w) => w.workerId).sort());
     await logLine(again.child, (l) => /^Recovery complete in \d+ ms/.test(String(l['msg'])), 'recovery to complete');
-    await sumAppCompletes(app);
+    await sumAppCompletes(app, release);
 
     // Faults: one worker's record goes missing, another record is corrupt, a third is truncated.
     const [first, second] = workers;

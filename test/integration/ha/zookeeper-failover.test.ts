@@ -42,7 +42,7 @@ describe('ZOOKEEPER recovery mode', () => {
     await untilMasterJson(leader.webUiPort, (j) => j.aliveworkers === 2, 'both workers ALIVE on the leader');
 
     const progress = mkdtempSync(join(dir, 'progress-'));
-    const { app, appId } = await startSumAppMidJob(children, masterUrl, secretFile, progress);
+    const { app, appId, release } = await startSumAppMidJob(children, masterUrl, secretFile, progress);
 
     await leader.child.kill('SIGKILL');
     const json = await untilMasterJson(
@@ -54,7 +54,7 @@ describe('ZOOKEEPER recovery mode', () => {
     assert.deepEqual(json.workers.map((w) => w.id).sort(), workers.map((w) => w.workerId).sort(), 'the same workers, re-registered');
     assert.equal(json.activeapps.find((a) => a.id === appId)?.cores, 2, 'the app keeps its two executors');
 
-    await sumAppCompletes(app);
+    await sumAppCompletes(app, release);
 
     const restarted = await startRecoveringMaster(children, 'master-1 again', secretFile, leader.rpcPort, conf);
     await logLine(restarted.child, (l) => l['msg'] === 'ZooKeeper connected', 'the restarted master to reach ZooKeeper', 10_000);
