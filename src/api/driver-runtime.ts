@@ -3,7 +3,7 @@
 // executors, and the AppClient that holds the application's place with the master (reference §7.1–§7.4).
 // FlintContext (context.ts) is the user's face of it.
 
-import { KeyedTimers, MachineHost } from '../daemons/machine-host.ts';
+import { MachineHost, nodeTimers } from '../daemons/machine-host.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
 import type { AppBundle } from '../io/bundle/bundle-app.ts';
 import {
@@ -45,7 +45,7 @@ export class DriverRuntime {
   readonly #executorConf: Record<string, string>;
   readonly #events: DriverRuntimeEvents;
   readonly #jobs = new Map<number, JobCallbacks>();
-  readonly #timers = new KeyedTimers({ unref: true });
+  readonly #timers = nodeTimers({ unref: true });
   /** Which executor ids came over which connection, to notice their loss when it drops. */
   readonly #executorsByEnv = new Map<EnvId, Set<string>>();
   readonly #waiters = new Set<{ readonly count: number; resolve(): void }>();

@@ -26,7 +26,7 @@ import type { Credential } from '../rpc/auth.ts';
 import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
-import { KeyedTimers, MachineHost, ReplyBook } from './machine-host.ts';
+import { MachineHost, nodeTimers, ReplyBook } from './machine-host.ts';
 import { systemRngStreams } from './system.ts';
 
 export interface ExecutorBackendOptions {
@@ -160,7 +160,7 @@ class ExecutorRuntime {
   readonly #driver: RpcEndpointRef<ExecutorToDriver>;
   readonly #logger: Logger;
   readonly #host: MachineHost<ExecutorInput, ExecutorEffect>;
-  readonly #timers = new KeyedTimers();
+  readonly #timers = nodeTimers();
   readonly #replies = new ReplyBook<Static<typeof TaskResultChunk>>();
   /**
    * The task threads, started once the executor has registered and fetches the app's code (Spark creates its

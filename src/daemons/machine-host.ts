@@ -4,7 +4,7 @@
 // process exit) do so by submitting a new input.
 
 import { replyToken, type ReplyEffect, type ReplyToken } from '../kit/replies.ts';
-import type { TimerEffect } from '../kit/timers.ts';
+import { KeyedTimers } from '../kit/timers.ts';
 import { Inbox } from '../rpc/inbox.ts';
 import type { Logger } from '../util/logger.ts';
 
@@ -112,44 +112,18 @@ export class MachineHost<I, E> {
 }
 
 /**
- * The host side of the kit's timer model (src/kit/timers.ts): one-shot timers by key, as the machines arm them
- * (`StartTimer` on an armed key replaces it). A firing that was cancelled in time never runs; the machines ignore
- * stale ones that do. `unref` timers do not keep the process alive (a driver's, which must end with its app).
+ * Host timers on Node's event loop (src/kit/timers.ts `KeyedTimers`). `unref` timers do not keep the process alive
+ * (a driver's, which must end with its app).
  */
-export class KeyedTimers {
-  readonly #timers = new Map<string, NodeJS.Timeout>();
-  readonly #unref: boolean;
-
-  constructor({ unref = false }: { unref?: boolean } = {}) {
-    this.#unref = unref;
-  }
-
-  /** Carries out a machine's StartTimer or CancelTimer effect; a firing calls `fired(key, generation)`. */
-  carryOut(effect: TimerEffect<unknown>, fired: (key: string, generation: number) => void): void {
-    if (effect.kind === 'CancelTimer') return this.cancel(effect.key);
-    const { key, generation } = effect;
-    this.start(key, effect.delayMs, () => fired(key, generation));
-  }
-
-  start(key: string, delayMs: number, fire: () => void): void {
-    this.cancel(key);
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      fire();
-    }, delayMs);
-    if (this.#unref) timer.unref();
-    this.#timers.set(key, timer);
-  }
-
-  cancel(key: string): void {
-    clearTimeout(this.#timers.get(key));
-    this.#timers.delete(key);
-  }
-
-  cancelAll(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
-  }
+export function nodeTimers({ unref = false }: { unref?: boolean } = {}): KeyedTimers<NodeJS.Timeout> {
+  return new KeyedTimers({
+    start: (delayMs, fire) => {
+      const timer = setTimeout(fire, delayMs);
+      if (unref) timer.unref();
+      return timer;
+    },
+    stop: (timer) => clearTimeout(timer),
+  });
 }
 
 /** What a host answers an ask through: the RPC layer's ReplyContext, or the simulator's. */

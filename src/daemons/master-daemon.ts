@@ -29,7 +29,7 @@ import { masterKeyring, sealedExecutorKey } from './keyrings.ts';
 import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
-import { KeyedTimers, MachineHost, ReplyBook } from './machine-host.ts';
+import { MachineHost, nodeTimers, ReplyBook } from './machine-host.ts';
 import { systemRngStreams } from './system.ts';
 
 const MasterInboundCatalog = mergeCatalogs<MasterInbound>(
@@ -123,7 +123,7 @@ class MasterRuntime {
    */
   readonly #limiter: LogLimiter;
   readonly #host: MachineHost<MasterInput, MasterEffect>;
-  readonly #timers = new KeyedTimers();
+  readonly #timers = nodeTimers();
   readonly #replies = new ReplyBook<MasterReplyMessage>();
   /** Bumped on every grant and revocation: a grant's read that finishes after its term ended is dropped. */
   #leadership = 0;

@@ -28,7 +28,7 @@ import {
   type WorkerEffect,
   type WorkerInput,
 } from '../worker/index.ts';
-import { KeyedTimers, MachineHost } from './machine-host.ts';
+import { MachineHost, nodeTimers } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 
 export interface WorkerDaemonOptions {
@@ -102,7 +102,7 @@ class WorkerRuntime {
   readonly #logger: Logger;
   readonly #host: MachineHost<WorkerInput, WorkerEffect>;
   readonly #launcher = new NodeProcessLauncher();
-  readonly #timers = new KeyedTimers();
+  readonly #timers = nodeTimers();
   readonly #killed = new Set<string>();
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;

@@ -73,3 +73,50 @@ export class TimerBook<T> {
     return effects;
   }
 }
+
+/** How a host starts and stops one-shot timers: Node's setTimeout in the daemons, the event queue in the simulator. */
+export interface TimerScheduler<H> {
+  start(delayMs: number, fire: () => void): H;
+  stop(handle: H): void;
+}
+
+/**
+ * The host side of the model: one-shot timers by key, as the machines arm them (`StartTimer` on an armed key
+ * replaces it). A firing that was cancelled in time never runs; the machines ignore stale ones that do.
+ */
+export class KeyedTimers<H> {
+  readonly #scheduler: TimerScheduler<H>;
+  readonly #timers = new Map<string, H>();
+
+  constructor(scheduler: TimerScheduler<H>) {
+    this.#scheduler = scheduler;
+  }
+
+  /** Carries out a machine's StartTimer or CancelTimer effect; a firing calls `fired(key, generation)`. */
+  carryOut(effect: TimerEffect<unknown>, fired: (key: string, generation: number) => void): void {
+    if (effect.kind === 'CancelTimer') return this.cancel(effect.key);
+    const { key, generation } = effect;
+    this.start(key, effect.delayMs, () => fired(key, generation));
+  }
+
+  start(key: string, delayMs: number, fire: () => void): void {
+    this.cancel(key);
+    const handle = this.#scheduler.start(delayMs, () => {
+      this.#timers.delete(key);
+      fire();
+    });
+    this.#timers.set(key, handle);
+  }
+
+  cancel(key: string): void {
+    const handle = this.#timers.get(key);
+    if (handle === undefined) return;
+    this.#scheduler.stop(handle);
+    this.#timers.delete(key);
+  }
+
+  cancelAll(): void {
+    for (const handle of this.#timers.values()) this.#scheduler.stop(handle);
+    this.#timers.clear();
+  }
+}

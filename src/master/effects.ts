@@ -92,9 +92,6 @@ export class EffectList {
     if (effect !== undefined) this.#effects.push(effect);
   }
 
-  isArmed(timer: MasterTimer): boolean {
-    return this.#timers.isArmed(timer);
-  }
 
   stepDown(reason: string): void {
     this.#effects.push({ kind: 'StepDown', reason });

@@ -179,16 +179,13 @@ export function noteExecutorId(ctx: Ctx, appId: string, execId: number): void {
 
 /** The worker at `envId` no longer runs the orphan `fullId`: its resources are free again. */
 export function releaseOrphan(ctx: Ctx, fullId: string, envId: string): boolean {
-  for (const worker of ctx.state.idToWorker.values()) {
-    if (worker.envId !== envId) continue;
-    const orphan = worker.orphans.get(fullId);
-    if (orphan === undefined) continue;
-    worker.orphans.delete(fullId);
-    worker.coresUsed -= orphan.cores;
-    worker.memoryUsedMb -= orphan.memoryMb;
-    return true;
-  }
-  return false;
+  const worker = ctx.state.addressToWorker.get(envId);
+  const orphan = worker?.orphans.get(fullId);
+  if (worker === undefined || orphan === undefined) return false;
+  worker.orphans.delete(fullId);
+  worker.coresUsed -= orphan.cores;
+  worker.memoryUsedMb -= orphan.memoryMb;
+  return true;
 }
 
 

@@ -93,7 +93,7 @@ export function runSimulation(options: SimOptions): SimResult {
     afterStep: (what) => {
       steps += 1;
       lastStep = what;
-      if (ready && violations.length === 0) check(what);
+      if (ready && violations.length === 0) check();
     },
   };
 
@@ -164,8 +164,7 @@ export function runSimulation(options: SimOptions): SimResult {
     violations.push({ seed: options.seed, atMs: queue.now - start, step: lastStep, invariant, detail, trace: trace.slice(-TRACE_TAIL) });
   }
 
-  function check(step: string): void {
-    void step;
+  function check(): void {
     const ms = master.machine.state;
     if (master.up) {
       for (const w of ms.workers) {

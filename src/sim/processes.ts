@@ -4,6 +4,7 @@
 // restart makes a new one on the same address.
 
 import type { Rng } from '../kit/rng.ts';
+import { KeyedTimers } from '../kit/timers.ts';
 import { isMasterAsk, MasterMachine, type MasterConfig, type MasterEffect, type MasterInput, type PersistedMasterState, type PersistedRecord } from '../master/index.ts';
 import { replyToken, type ReplyToken } from '../kit/replies.ts';
 import type { ApplicationDescription, MasterToApp, MasterToWorker } from '../protocol/messages.ts';
@@ -32,31 +33,9 @@ export interface SimWorld {
 
 const envOf = (address: string): string => parseEndpointAddress(address).env;
 
-/** Host timers of one incarnation on the event queue: a crash makes every pending firing a no-op. */
-class SimTimers {
-  readonly #world: SimWorld;
-  readonly #handles = new Map<string, number>();
-
-  constructor(world: SimWorld) {
-    this.#world = world;
-  }
-
-  carryOut(effect: { kind: 'StartTimer'; key: string; generation: number; delayMs: number } | { kind: 'CancelTimer'; key: string }, fire: (key: string, generation: number) => void): void {
-    const old = this.#handles.get(effect.key);
-    if (old !== undefined) this.#world.queue.cancel(old);
-    this.#handles.delete(effect.key);
-    if (effect.kind === 'CancelTimer') return;
-    const { key, generation } = effect;
-    this.#handles.set(key, this.#world.queue.schedule(effect.delayMs, () => {
-      this.#handles.delete(key);
-      fire(key, generation);
-    }));
-  }
-
-  cancelAll(): void {
-    for (const handle of this.#handles.values()) this.#world.queue.cancel(handle);
-    this.#handles.clear();
-  }
+/** Host timers of one incarnation on the event queue: a crash cancels every pending firing. */
+function simTimers(world: SimWorld): KeyedTimers<number> {
+  return new KeyedTimers({ start: (delayMs, fire) => world.queue.schedule(delayMs, fire), stop: (handle) => world.queue.cancel(handle) });
 }
 
 /** A process that hosts one machine: inputs are handled one at a time, each list of effects carried out in order. */
@@ -100,7 +79,7 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
   readonly env: string;
   readonly machine: MasterMachine;
   readonly #store: SimStore;
-  readonly #timers: SimTimers;
+  readonly #timers: KeyedTimers<number>;
   /** Pending asks: token → who asked, and the ask's id on the wire (undefined: sent one-way, no answer). */
   readonly #asks = new Map<ReplyToken, { readonly from: string; readonly askId: number | undefined }>();
   #nextToken = 1;
@@ -108,7 +87,7 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
   constructor(world: SimWorld, config: MasterConfig, rng: Rng, store: SimStore) {
     super(world);
     this.#store = store;
-    this.#timers = new SimTimers(world);
+    this.#timers = simTimers(world);
     this.machine = new MasterMachine(config, rng);
     this.env = config.masterUrl;
   }
@@ -205,7 +184,7 @@ interface SimExecutor {
 export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> implements Node {
   readonly env: string;
   readonly machine: WorkerMachine;
-  readonly #timers: SimTimers;
+  readonly #timers: KeyedTimers<number>;
   readonly #rng: Rng;
   readonly #executors = new Map<string, SimExecutor>();
   readonly #asks = new Map<number, Extract<WorkerEffect, { kind: 'AskMaster' }>['message']>();
@@ -213,7 +192,7 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
 
   constructor(world: SimWorld, config: WorkerConfig, rng: Rng) {
     super(world);
-    this.#timers = new SimTimers(world);
+    this.#timers = simTimers(world);
     this.#rng = rng;
     this.machine = new WorkerMachine(config, { rng, now: world.queue.now });
     this.env = `flint://${config.host}:${config.port}`;
@@ -381,7 +360,8 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
 
 /**
  * An application as the master sees it: Spark's StandaloneAppClient, scripted (it is not a machine yet). It
- * registers until the master answers, acknowledges a new master, and tracks the executors it is told about.
+ * registers until the master answers, acknowledges a new master, and tracks the executors that register with its
+ * driver.
  */
 export class SimApp implements Node {
   readonly env: string;
@@ -389,8 +369,6 @@ export class SimApp implements Node {
   up = true;
   appId: string | undefined;
   removed: string | undefined;
-  /** What the master told it of its executors (ExecutorAdded, ExecutorUpdated). */
-  readonly executors = new Map<number, { readonly workerId: string; readonly cores: number; state: string }>();
   /** The executors that registered with its driver and whose connection is still open: the ones it runs tasks on. */
   readonly registered = new Set<number>();
   readonly desc: ApplicationDescription;
@@ -425,14 +403,9 @@ export class SimApp implements Node {
         if (this.#registerTimer !== undefined) this.#world.queue.cancel(this.#registerTimer);
         break;
       case 'ExecutorAdded':
-        this.executors.set(message.id, { workerId: message.workerId, cores: message.cores, state: 'LAUNCHING' });
+      case 'ExecutorUpdated':
+        // What it runs on is what registers with its driver (executorRegistered), as in Spark's backend.
         break;
-      case 'ExecutorUpdated': {
-        const executor = this.executors.get(message.id);
-        if (executor !== undefined) executor.state = message.state;
-        if (['KILLED', 'FAILED', 'LOST', 'EXITED'].includes(message.state)) this.executors.delete(message.id);
-        break;
-      }
       case 'MasterChanged':
         if (this.appId !== undefined) this.#world.network.send(this.env, from, { kind: 'send', message: { type: 'MasterChangeAcknowledged', appId: this.appId } as { type: string } });
         break;
@@ -451,7 +424,6 @@ export class SimApp implements Node {
 
   /** One of its executors ended: the driver's connection to it closed. */
   executorGone(execId: number): void {
-    this.executors.delete(execId);
     this.registered.delete(execId);
   }
 

@@ -18,6 +18,7 @@ import { encodeFrame } from '../../../src/rpc/frame-decoder.ts';
 import { Kind, PROTOCOL_MAGIC, encodeEnvelopeBody } from '../../../src/rpc/wire.ts';
 import { silentLogger } from '../../../src/util/logger.ts';
 import { authConf, masterJson, newSecret, startMaster, startWorker, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
+import { rawConnect, type RawConnection } from '../../helpers/net.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
 
 const MB = 1024 * 1024;
@@ -30,18 +31,6 @@ function rssBytes(pid: number): number {
 }
 
 /** Opens a raw TCP connection from `localAddress`; resolves once connected (or failed: then closed is true). */
-function rawConnect(port: number, localAddress = '127.0.0.1'): Promise<{ socket: Socket; closed: () => boolean }> {
-  return new Promise((resolve) => {
-    let closed = false;
-    const socket = connect({ host: '127.0.0.1', port, localAddress });
-    socket.on('error', () => {});
-    socket.on('close', () => (closed = true));
-    socket.resume(); // read (and drop) whatever comes, so a close is seen
-    socket.once('connect', () => resolve({ socket, closed: () => closed }));
-    socket.once('close', () => resolve({ socket, closed: () => true }));
-  });
-}
-
 function helloFrame(env: string, version = 1): Buffer {
   return encodeFrame(encodeEnvelopeBody({ kind: Kind.HELLO, magic: PROTOCOL_MAGIC, version, env, nonce: new Uint8Array(32), wantsAuth: true, principal: 'daemon' }));
 }
@@ -127,7 +116,7 @@ describe('limits at the RPC edge of a master', { timeout: 180_000 }, () => {
   });
 
   test('connections past the per-address cap are closed at once', async () => {
-    const conns: Array<{ socket: Socket; closed: () => boolean }> = [];
+    const conns: RawConnection[] = [];
     for (let i = 0; i < 10; i++) conns.push(await rawConnect(master.rpcPort, '127.32.0.1'));
     // The handshake timeout is 10 s; the excess ones must be gone long before it.
     await waitFor(() => conns.filter((c) => c.closed()).length >= 6, { timeoutMs: 3_000, what: 'six connections closed by the master' });

@@ -3,41 +3,22 @@
 // is answered as soon as a slot frees; a connection past the waiting room is closed at once, with a log line.
 
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { RpcEnv } from '../../../src/rpc/index.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
 import type { EchoMessage } from '../../fixtures/rpc-peer.ts';
+import { rawConnect, type RawConnection } from '../../helpers/net.ts';
 import { ChildGroup, readReadyLine, waitFor, type ChildHandle } from '../../helpers/process.ts';
 
 const SECRET = 'waiting-room-secret-Jx81';
 /** Far longer than anything the test waits for: a socket closed by it would show as a failure here. */
 const HANDSHAKE_TIMEOUT = '60s';
 
-interface Raw {
-  readonly socket: Socket;
-  readonly from: string;
-  closed(): boolean;
-}
-
-/** A TCP connection that never says HELLO: it holds a handshake slot (or a place in the waiting room). */
-function silent(port: number, localAddress: string): Promise<Raw> {
-  return new Promise((resolve) => {
-    let closed = false;
-    const socket = connect({ host: '127.0.0.1', port, localAddress });
-    socket.on('error', () => {});
-    socket.on('close', () => (closed = true));
-    socket.resume();
-    socket.once('connect', () => resolve({ socket, from: localAddress, closed: () => closed }));
-    socket.once('close', () => resolve({ socket, from: localAddress, closed: () => true }));
-  });
-}
-
 describe('the handshake waiting room', { timeout: 60_000 }, () => {
   const children = new ChildGroup();
   const envs: RpcEnv[] = [];
-  const raws: Raw[] = [];
+  const raws: RawConnection[] = [];
   let peer: ChildHandle;
   let peerId: string;
   let port: number;
@@ -63,7 +44,7 @@ describe('the handshake waiting room', { timeout: 60_000 }, () => {
   const refusals = (): Array<Record<string, unknown>> => peer.stderrJson().filter((l) => String(l['msg']).includes('(flint.rpc.handshake.maxConnections)'));
 
   test('a waiting client is served when a slot frees; the one past the waiting room is closed', async () => {
-    const holders = [await silent(port, '127.35.0.1'), await silent(port, '127.35.0.2')];
+    const holders = [await rawConnect(port, '127.35.0.1'), await rawConnect(port, '127.35.0.2')];
     raws.push(...holders);
     const conf = new FlintConf([
       ['flint.authenticate', 'true'],
@@ -79,8 +60,8 @@ describe('the handshake waiting room', { timeout: 60_000 }, () => {
       return reply;
     });
     // Two more silent ones fill the waiting room (3: the client and these), and the next is refused.
-    raws.push(await silent(port, '127.35.0.3'), await silent(port, '127.35.0.4'));
-    const refused = await silent(port, '127.35.0.5');
+    raws.push(await rawConnect(port, '127.35.0.3'), await rawConnect(port, '127.35.0.4'));
+    const refused = await rawConnect(port, '127.35.0.5');
     raws.push(refused);
     await waitFor(() => refused.closed(), { timeoutMs: 10_000, what: 'the connection past the waiting room to be closed' });
     const line = await waitFor(() => refusals()[0], { timeoutMs: 10_000, what: 'the refusal to be logged' });
