@@ -49,7 +49,7 @@ let simulatedMs = 0;
 let violations = 0;
 const failingSeeds: number[] = [];
 for (let seed = from; seed <= to; seed++) {
-  const result = runSimulation({ seed, keepTrace: single, ...(faultKinds === undefined ? {} : { faultKinds }) });
+  const result = await runSimulation({ seed, keepTrace: single, ...(faultKinds === undefined ? {} : { faultKinds }) });
   simulatedMs += result.simulatedMs;
   if (single) {
     process.stdout.write(`seed ${seed}: ${result.shape.workers} workers (${result.shape.cores} cores), ${result.shape.apps} apps, ${result.steps} steps, ${result.messages.sent} messages (${result.messages.lost} lost)\nfaults:\n${result.faults.map((f) => `  ${f}`).join('\n')}\ntrace:\n${result.trace.join('\n')}\n`);

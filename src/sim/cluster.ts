@@ -1,42 +1,75 @@
-// One simulated cluster run from one seed (STYLE.md §7, after TigerBeetle's VOPR): the seed draws the cluster's
-// shape, the network's delays and a schedule of faults; the real master and worker machines run on simulated time;
-// the invariants are checked after every step; after the faults stop, the cluster must converge within a stated
-// bound. The same seed always gives the same run, event for event.
+// One simulated cluster run from one seed (STYLE.md §7, after TigerBeetle's VOPR and FoundationDB's simulation):
+// the seed draws the cluster's shape, the clocks, the network's delays and a schedule of faults; the real master,
+// worker, executor and driver machines run on simulated time; the invariants are checked after every step; after
+// the faults stop, the cluster must converge within a stated bound. The same seed always gives the same run, event
+// for event, and a fault schedule can be given instead of drawn (to shrink a failing one: shrink.ts).
 
-import { RngStreams, type Rng } from '../kit/rng.ts';
 import { masterConfig } from '../master/index.ts';
-import type { ApplicationDescription } from '../protocol/messages.ts';
+import { DEFAULT_ZK_SESSION_TIMEOUT_MS } from '../io/zookeeper/keys.ts';
+import { RngStreams, type Rng } from '../kit/rng.ts';
 import { workerConfig } from '../worker/index.ts';
+import { SimDriver } from './driver-process.ts';
 import { EventQueue } from './event-queue.ts';
+import { SimExecutor } from './executor-process.ts';
+import { SimMaster } from './master-process.ts';
 import { SimNetwork } from './network.ts';
-import { SimApp, SimMaster, SimStore, SimWorker, type SimWorld } from './processes.ts';
+import { SimWorker, type ExecutorSpawner } from './worker-process.ts';
+import { TRUE_CLOCK, type ProcessClock, type SimWorld } from './world.ts';
+import { SimFileStore, SimZooKeeper, ZK_ENV, type MasterStorage } from './zookeeper.ts';
 
 export interface SimOptions {
   readonly seed: number;
+  /** Masters: 1 (FILESYSTEM recovery) or more (ZOOKEEPER, with a leader latch); drawn (1 or 3) when not given. */
+  readonly masters?: number;
   /** Workers; drawn from the seed (3 to 6) when not given. */
   readonly workers?: number;
   /** Applications; drawn from the seed (1 to 3) when not given. */
   readonly apps?: number;
-  /** Faults are injected from 10 s until this much simulated time has passed. */
+  /** Faults are injected from 10 s until this much simulated time has passed (default 120 s). */
   readonly faultsForMs?: number;
   /** Faults over the fault window; drawn from the seed (4 to 16) when not given. */
   readonly faults?: number;
-  /** Keep the trace lines (the CLI prints them); a sweep keeps only the last ones for failures. */
+  /** Keep every trace line (the CLI prints them); otherwise only the last ones are kept, for failures. */
   readonly keepTrace?: boolean;
-  /** The kinds of fault to draw from (default: all). A fault of another kind drawn from the seed does nothing. */
+  /** The kinds of fault to draw (default: all). A fault of another kind drawn from the seed is left out. */
   readonly faultKinds?: ReadonlyArray<FaultKind>;
+  /** Run exactly these faults instead of the drawn ones (shrinking replays subsets of a failing schedule). */
+  readonly schedule?: readonly Fault[];
 }
 
-export const FAULT_KINDS = ['crash-worker', 'crash-master', 'partition-worker', 'partition-app', 'crash-executor'] as const;
+export const FAULT_KINDS = [
+  'crash-worker',
+  'crash-master',
+  'partition-worker',
+  'partition-app',
+  'crash-executor',
+  'slow-executor',
+  'partition-executor',
+  'partition-zookeeper',
+  'store-write-failure',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** One fault of a schedule: what, when (ms after the start), for how long, and whom (indices taken modulo). */
+export interface Fault {
+  readonly kind: FaultKind;
+  readonly atMs: number;
+  readonly forMs: number;
+  readonly target: number;
+  readonly pick: number;
+  readonly oneWay: boolean;
+}
 
 /**
  * The time the cluster is given to converge once the faults stop, in simulated ms: a worker notices a lost master
  * within its timeout (15 s), retries registration every 2 to 10 s (jittered up to 1.5×), a restarted master waits
- * for the recovery timeout (15 s), and a relaunch backoff lasts at most 60 s; twice the sum of these, rounded up.
+ * for the recovery timeout (15 s), a ZooKeeper session expires in 10 s, a relaunch backoff lasts at most 60 s, and
+ * a job's tasks take up to 2 s each (40 s on a slow executor); twice the sum of these, rounded up.
  */
-export const CONVERGENCE_BOUND_MS = 210_000;
+export const CONVERGENCE_BOUND_MS = 300_000;
 
+/** The longest a fault lasts (a restart, a partition's heal). The convergence bound starts after it. */
+const MAX_FAULT_MS = 41_000;
 const WORKER_TIMEOUT_MS = 15_000;
 
 export interface Violation {
@@ -54,23 +87,55 @@ export interface SimResult {
   readonly violations: readonly Violation[];
   readonly simulatedMs: number;
   readonly steps: number;
+  /** The schedule the run used (drawn, or given), and what each fault did, as trace lines. */
+  readonly schedule: readonly Fault[];
   readonly faults: readonly string[];
   readonly messages: { readonly sent: number; readonly lost: number };
+  readonly jobs: { readonly submitted: number; readonly succeeded: number; readonly failed: number };
   readonly trace: readonly string[];
-  readonly shape: { readonly workers: number; readonly apps: number; readonly cores: number };
+  readonly shape: { readonly masters: number; readonly workers: number; readonly apps: number; readonly cores: number };
 }
 
-const TRACE_TAIL = 40;
+const TRACE_TAIL = 60;
 
-export function runSimulation(options: SimOptions): SimResult {
+/** Draws the fault schedule of a run (its own stream: the shape and the network draw from others). */
+export function drawSchedule(rng: Rng, count: number, faultsForMs: number, kinds: ReadonlyArray<FaultKind>): Fault[] {
+  const schedule: Fault[] = [];
+  for (let f = 0; f < count; f++) {
+    const atMs = 10_000 + rng.nextInt(Math.max(1, faultsForMs - 10_000));
+    const roll = rng.nextInt(100);
+    const fault: Fault = {
+      kind:
+        roll < 18 ? 'crash-worker'
+        : roll < 28 ? 'crash-master'
+        : roll < 48 ? 'partition-worker'
+        : roll < 56 ? 'partition-app'
+        : roll < 68 ? 'crash-executor'
+        : roll < 74 ? 'slow-executor'
+        : roll < 82 ? 'partition-executor'
+        : roll < 92 ? 'partition-zookeeper'
+        : 'store-write-failure',
+      atMs,
+      forMs: 1_000 + rng.nextInt(MAX_FAULT_MS - 1_000),
+      target: rng.nextInt(1_000),
+      pick: rng.nextInt(1_000),
+      oneWay: rng.nextInt(3) === 0,
+    };
+    if (kinds.includes(fault.kind)) schedule.push(fault);
+  }
+  return schedule.sort((a, b) => a.atMs - b.atMs);
+}
+
+export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const streams = new RngStreams(options.seed);
   const shapeRng = streams.stream('sim.shape');
-  const faultRng = streams.stream('sim.faults');
+  const clockRng = streams.stream('sim.clocks');
   const queue = new EventQueue();
   const start = queue.now;
   const network = new SimNetwork(queue, streams.stream('sim.network'), { minDelayMs: 1, maxDelayMs: 1 + shapeRng.nextInt(100) });
   const trace: string[] = [];
   const violations: Violation[] = [];
+  const evaluations: Array<Promise<unknown>> = [];
   let steps = 0;
   let lastStep = 'start';
   /** The invariants are checked once every process exists. */
@@ -83,30 +148,52 @@ export function runSimulation(options: SimOptions): SimResult {
       trace.push(`${stamp()} ${line}`);
       if (options.keepTrace !== true && trace.length > TRACE_TAIL * 4) trace.splice(0, trace.length - TRACE_TAIL);
     },
-    // An executor reaches its driver by the address in its command, whether or not the app has heard its id yet.
-    executorGone: (driverUrl, execId) => {
-      queue.schedule(1, () => apps.find((a) => a.address === driverUrl)?.executorGone(execId));
-    },
-    executorStarted: (driverUrl, execId) => {
-      queue.schedule(1 + shapeRng.nextInt(20), () => apps.find((a) => a.address === driverUrl)?.executorRegistered(execId));
-    },
     afterStep: (what) => {
       steps += 1;
       lastStep = what;
       if (ready && violations.length === 0) check();
     },
+    violation: (invariant, detail) => fail(invariant, detail),
   };
+  /** A host's clock: up to 5 minutes off, and up to 2 % fast or slow. */
+  const drawClock = (): ProcessClock => ({ offsetMs: clockRng.nextInt(600_001) - 300_000, rate: 1 + (clockRng.nextInt(4_001) - 2_000) / 100_000 });
 
-  // ---- the cluster's shape ----
-  const masterHost = 'master';
-  const mConfig = masterConfig({ host: masterHost, port: 7077, webUiPort: 8080, workerTimeoutMs: WORKER_TIMEOUT_MS });
-  const store = new SimStore();
+  // ---- the masters, and their store ----
+  const masterCount = options.masters ?? (shapeRng.nextInt(2) === 0 ? 1 : 3);
+  const zk = masterCount > 1 ? new SimZooKeeper(world, DEFAULT_ZK_SESSION_TIMEOUT_MS) : undefined;
+  const files = zk === undefined ? new SimFileStore(world) : undefined;
+  const masterHosts = Array.from({ length: masterCount }, (_, i) => ({ host: `master${i + 1}`, clock: drawClock() }));
+  const masterConfigs = masterHosts.map(({ host }) => masterConfig({ host, port: 7077, webUiPort: 8080, workerTimeoutMs: WORKER_TIMEOUT_MS }));
+  const masterEnvs = masterConfigs.map((c) => c.masterUrl);
   let masterIncarnation = 0;
-  const newMaster = (): SimMaster => {
-    const m = new SimMaster(world, mConfig, streams.stream(`sim.master.${masterIncarnation++}`), store);
+  const masters: SimMaster[] = [];
+  const newMaster = (i: number): SimMaster => {
+    const { clock } = masterHosts[i]!;
+    const storage: MasterStorage = zk?.storage(masterEnvs[i]!, clock) ?? (files as SimFileStore).storage();
+    const m = new SimMaster(world, masterConfigs[i]!, streams.stream(`sim.master.${masterIncarnation++}`), storage, clock, () => {
+      // A master that stepped down exits; its supervisor (systemd, say) starts it again.
+      queue.schedule(1_000 + shapeRng.nextInt(9_000), () => {
+        if (masters[i] === m) restartMaster(i);
+      });
+    });
     network.attach(m);
     m.start();
     return m;
+  };
+  const restartMaster = (i: number): void => {
+    masters[i] = newMaster(i);
+    world.trace(`restart ${masters[i].name}`);
+  };
+
+  // ---- the workers, and the executors they start ----
+  const slowExecutors = new Set<SimExecutor>();
+  const spawnExecutor: ExecutorSpawner = (spec, worker, exited) => {
+    const executor = new SimExecutor(world, spec, worker.host, streams.stream(`sim.executor.${spec.appId}.${spec.execId}.${worker.host}`), workerHosts.get(worker.host) ?? TRUE_CLOCK, {
+      track: (evaluation) => evaluations.push(evaluation),
+      slowFactor: (e) => (slowExecutors.has(e) ? 20 : 1),
+    }, exited);
+    executor.start();
+    return executor;
   };
   const workerCount = options.workers ?? 3 + shapeRng.nextInt(4);
   const workerShapes = Array.from({ length: workerCount }, (_, i) => ({
@@ -114,6 +201,7 @@ export function runSimulation(options: SimOptions): SimResult {
     cores: 2 + shapeRng.nextInt(7),
     memoryMb: 1024 * (2 + shapeRng.nextInt(7)),
   }));
+  const workerHosts = new Map(workerShapes.map((w) => [w.host, drawClock()]));
   let workerIncarnation = 0;
   const newWorker = (i: number): SimWorker => {
     const shape = workerShapes[i]!;
@@ -124,7 +212,7 @@ export function runSimulation(options: SimOptions): SimResult {
       memoryMb: shape.memoryMb,
       workDir: `/sim/${shape.host}`,
       flintHome: '/opt/flint',
-      masterUrls: [mConfig.masterUrl],
+      masterUrls: masterEnvs,
       workerTimeoutMs: WORKER_TIMEOUT_MS,
       initialRegistrationRetryIntervalMs: 2_000,
       prolongedRegistrationRetryIntervalMs: 10_000,
@@ -132,41 +220,59 @@ export function runSimulation(options: SimOptions): SimResult {
       totalRegistrationRetries: 10_000,
       initialRegistrationRetries: 6,
     });
-    const w = new SimWorker(world, config, streams.stream(`sim.worker.${workerIncarnation++}`));
+    const w = new SimWorker(world, config, streams.stream(`sim.worker.${workerIncarnation++}`), workerHosts.get(shape.host) ?? TRUE_CLOCK, spawnExecutor);
     network.attach(w);
     w.start();
     return w;
   };
   const totalCores = workerShapes.reduce((sum, w) => sum + w.cores, 0);
-  const appCount = options.apps ?? 1 + shapeRng.nextInt(3);
-  const appDescs: ApplicationDescription[] = Array.from({ length: appCount }, (_, i) => ({
-    name: `app${i + 1}`,
-    maxCores: 1 + shapeRng.nextInt(Math.max(1, Math.floor(totalCores / appCount))),
-    coresPerExecutor: 1 + shapeRng.nextInt(2),
-    memoryMbPerExecutor: 256 * (1 + shapeRng.nextInt(4)),
-    command: { mainModule: 'flint:executor', arguments: ['--driver-url', `flint+client://AppClient@driver${i + 1}`], environment: {}, nodeOptions: [] },
-    appUiUrl: `http://driver${i + 1}:4040`,
-    user: 'sim',
-  }));
 
-  let master = newMaster();
-  const workers = workerShapes.map((_, i) => newWorker(i));
-  const apps = appDescs.map((desc, i) => {
-    const app = new SimApp(world, `driver${i + 1}`, mConfig.masterUrl, desc);
-    network.attach(app);
-    queue.schedule(500 + shapeRng.nextInt(5_000), () => app.start());
-    return app;
+  // ---- the applications ----
+  const faultsForMs = options.faultsForMs ?? 120_000;
+  const appCount = options.apps ?? 1 + shapeRng.nextInt(3);
+  const drivers = Array.from({ length: appCount }, (_, i) => {
+    const finite = shapeRng.nextInt(3) === 0;
+    const driver = new SimDriver(
+      world,
+      {
+        host: `driver${i + 1}`,
+        masterEnvs,
+        desc: {
+          name: `app${i + 1}`,
+          maxCores: 1 + shapeRng.nextInt(Math.max(1, Math.floor(totalCores / appCount))),
+          coresPerExecutor: 1 + shapeRng.nextInt(2),
+          memoryMbPerExecutor: 256 * (1 + shapeRng.nextInt(4)),
+          appUiUrl: `http://driver${i + 1}:4040`,
+          user: 'sim',
+        },
+        // Some apps keep only tiny results in the status update, so that larger ones are fetched in chunks.
+        executorConf: shapeRng.nextInt(2) === 0 ? { 'flint.task.maxDirectResultSize': '64', 'flint.task.resultChunkSize': '48' } : {},
+        jobs: finite ? 3 + shapeRng.nextInt(20) : undefined,
+        submitUntil: start + faultsForMs + MAX_FAULT_MS,
+      },
+      streams.stream(`sim.driver.${i}`),
+      drawClock(),
+    );
+    queue.schedule(500 + shapeRng.nextInt(5_000), () => driver.start());
+    return driver;
   });
+
+  for (let i = 0; i < masterCount; i++) masters.push(newMaster(i));
+  const workers = workerShapes.map((_, i) => newWorker(i));
   ready = true;
 
   // ---- invariants, after every step ----
   function fail(invariant: string, detail: string): void {
+    if (violations.length > 0) return;
     violations.push({ seed: options.seed, atMs: queue.now - start, step: lastStep, invariant, detail, trace: trace.slice(-TRACE_TAIL) });
   }
 
   function check(): void {
-    const ms = master.machine.state;
-    if (master.up) {
+    const leading = masters.filter((m) => m.leads);
+    if (leading.length > 1) return fail('at most one master leads', leading.map((m) => `${m.name} is ${m.machine.state.recoveryState}`).join(', '));
+    const leader = leading[0];
+    if (leader !== undefined) {
+      const ms = leader.machine.state;
       for (const w of ms.workers) {
         if (w.state === 'DEAD') continue;
         if (w.coresUsed > w.cores || w.memoryUsedMb > w.memoryMb) {
@@ -208,77 +314,101 @@ export function runSimulation(options: SimOptions): SimResult {
   }
 
   // ---- faults ----
-  const faultsForMs = options.faultsForMs ?? 120_000;
-  const faultCount = options.faults ?? 4 + faultRng.nextInt(13);
+  const schedule = options.schedule ?? drawSchedule(streams.stream('sim.faults'), options.faults ?? 4 + streams.stream('sim.faults.count').nextInt(13), faultsForMs, options.faultKinds ?? FAULT_KINDS);
   const faults: string[] = [];
-  const scheduleFault = (rng: Rng): void => {
-    const at = 10_000 + rng.nextInt(Math.max(1, faultsForMs - 10_000));
-    const kind = rng.nextInt(100);
-    const i = rng.nextInt(workers.length);
-    const forMs = 1_000 + rng.nextInt(40_000);
-    const pick = rng.nextInt(1_000);
-    const fault: FaultKind = kind < 25 ? 'crash-worker' : kind < 40 ? 'crash-master' : kind < 70 ? 'partition-worker' : kind < 80 ? 'partition-app' : 'crash-executor';
-    if (options.faultKinds !== undefined && !options.faultKinds.includes(fault)) return;
-    queue.schedule(at, () => {
-      const when = stamp();
-      if (kind < 25) {
-        const w = workers[i]!;
-        if (!w.up) return;
-        faults.push(`${when} crash ${w.name}, restart in ${forMs} ms`);
-        world.trace(`FAULT crash ${w.name} for ${forMs} ms`);
-        w.crash();
-        network.crashed(w.env);
-        queue.schedule(forMs, () => {
-          if (queue.now - start > faultsForMs + forMs + 1) return;
-          workers[i] = newWorker(i);
-          world.trace(`FAULT restart ${workers[i]!.name}`);
-        });
-      } else if (kind < 40) {
-        if (!master.up) return;
-        faults.push(`${when} crash the master, restart in ${forMs} ms`);
-        world.trace(`FAULT crash master for ${forMs} ms`);
-        master.crash();
-        network.crashed(master.env);
-        queue.schedule(forMs, () => {
-          master = newMaster();
-          world.trace('FAULT restart master');
-        });
-      } else if (kind < 70) {
-        const w = workers[i]!;
-        const oneWay = pick % 3 === 0;
-        faults.push(`${when} partition ${w.env} ${oneWay ? '->' : '<->'} master for ${forMs} ms`);
-        world.trace(`FAULT partition ${w.env} from master for ${forMs} ms`);
-        network.partition(w.env, master.env, forMs, oneWay);
-      } else if (kind < 80) {
-        const app = apps[pick % apps.length]!;
-        faults.push(`${when} partition ${app.env} <-> master for ${forMs} ms`);
-        world.trace(`FAULT partition ${app.env} from master for ${forMs} ms`);
-        network.partition(app.env, master.env, forMs);
-      } else {
-        const w = workers[i]!;
-        if (!w.up) return;
-        if (w.killExecutor(pick)) {
-          faults.push(`${when} an executor on ${w.name} crashes`);
-          world.trace(`FAULT an executor on ${w.name} crashes`);
-        }
-      }
-    });
+  const note = (line: string): void => {
+    faults.push(`${stamp()} ${line}`);
+    world.trace(`FAULT ${line}`);
   };
-  for (let f = 0; f < faultCount; f++) scheduleFault(faultRng);
+  const executorsOn = (w: SimWorker): SimExecutor[] => w.executorProcesses() as SimExecutor[];
+  const inject = (f: Fault): void => {
+    const w = workers[f.target % workers.length]!;
+    const mi = f.pick % masters.length;
+    const m = masters[mi]!;
+    switch (f.kind) {
+      case 'crash-worker': {
+        if (!w.up) return;
+        note(`crash ${w.host}, restart in ${f.forMs} ms`);
+        w.crash();
+        const i = workers.indexOf(w);
+        queue.schedule(f.forMs, () => {
+          workers[i] = newWorker(i);
+          world.trace(`restart ${workers[i].host}`);
+        });
+        return;
+      }
+      case 'crash-master': {
+        if (!m.up) return;
+        note(`crash ${m.name}, restart in ${f.forMs} ms`);
+        m.crash();
+        queue.schedule(f.forMs, () => {
+          if (masters[mi] === m) restartMaster(mi);
+        });
+        return;
+      }
+      case 'partition-worker':
+        note(`partition ${w.host} ${f.oneWay ? '->' : '<->'} ${m.env} for ${f.forMs} ms`);
+        network.partition(w.env, m.env, f.forMs, f.oneWay);
+        return;
+      case 'partition-app': {
+        const d = drivers[f.target % drivers.length]!;
+        note(`partition ${d.env} <-> ${m.env} for ${f.forMs} ms`);
+        network.partition(d.env, m.env, f.forMs);
+        return;
+      }
+      case 'crash-executor': {
+        const running = executorsOn(w);
+        const e = running[f.pick % Math.max(1, running.length)];
+        if (e === undefined) return;
+        note(`${e.name} on ${w.host} is killed`);
+        e.kill();
+        return;
+      }
+      case 'slow-executor': {
+        const running = executorsOn(w);
+        const e = running[f.pick % Math.max(1, running.length)];
+        if (e === undefined) return;
+        note(`${e.name} on ${w.host} runs 20 times slower`);
+        slowExecutors.add(e);
+        return;
+      }
+      case 'partition-executor': {
+        const running = executorsOn(w);
+        const e = running[f.pick % Math.max(1, running.length)];
+        if (e === undefined) return;
+        note(`partition ${e.name} <-> its driver for ${f.forMs} ms`);
+        network.partition(e.env, e.driverEnv, f.forMs);
+        return;
+      }
+      case 'partition-zookeeper':
+        if (zk === undefined) return;
+        note(`partition ${m.env} <-> ZooKeeper for ${f.forMs} ms`);
+        network.partition(m.env, ZK_ENV, f.forMs);
+        return;
+      case 'store-write-failure':
+        note(`the recovery store's writes fail for ${f.forMs} ms`);
+        (zk ?? files)?.failWrites(f.forMs);
+        return;
+    }
+  };
+  for (const f of schedule) queue.schedule(f.atMs, () => inject(f));
 
   // ---- run: the faults, then quiet until the bound, then convergence ----
-  const end = start + faultsForMs + 45_000 + CONVERGENCE_BOUND_MS;
-  const MAX_STEPS = 5_000_000;
+  const end = start + faultsForMs + MAX_FAULT_MS + CONVERGENCE_BOUND_MS;
+  const MAX_STEPS = 20_000_000;
   for (let n = 0; n < MAX_STEPS && violations.length === 0 && queue.step(end); n++) {
-    // one event per iteration; the invariants ran inside it
+    // one event per iteration; the invariants ran inside it. A task evaluation started in it settles before the next.
+    if (evaluations.length > 0) await Promise.all(evaluations.splice(0));
   }
   if (violations.length === 0) checkConvergence();
 
   function checkConvergence(): void {
     lastStep = `convergence, ${CONVERGENCE_BOUND_MS / 1000} s after the last fault could end`;
-    if (!master.up) return fail('convergence', 'the master is down at the end');
-    const ms = master.machine.state;
-    if (ms.recoveryState !== 'ALIVE') return fail('convergence: the master leads', `recovery state ${ms.recoveryState}`);
+    const leading = masters.filter((m) => m.leads);
+    if (leading.length !== 1) return fail('convergence: one master leads', `${leading.length} masters lead`);
+    const leader = leading[0]!;
+    const ms = leader.machine.state;
+    if (ms.recoveryState !== 'ALIVE') return fail('convergence: the leader is ALIVE', `${leader.name} is ${ms.recoveryState}`);
     for (const w of workers) {
       if (!w.up) continue;
       const info = ms.idToWorker.get(w.machine.workerId);
@@ -290,36 +420,47 @@ export function runSimulation(options: SimOptions): SimResult {
         return fail('convergence: master, worker and processes agree on executors', `${w.machine.workerId}: master ${JSON.stringify(assigned)}, worker ${JSON.stringify(known)}, processes ${JSON.stringify(running)}`);
       }
     }
-    for (const app of apps) {
-      if (app.appId === undefined) return fail('convergence: every app is registered', `${app.env} has no app id`);
-      const info = ms.idToApp.get(app.appId);
-      if (info === undefined) {
-        if (app.removed !== undefined) continue; // it failed for good (its retries ran out) and was told so
-        return fail('convergence: every app is known to the master', `${app.appId} is not, and it was not told it was removed`);
+    for (const d of drivers) {
+      if (d.ended !== undefined) {
+        const info = d.appId === undefined ? undefined : ms.idToApp.get(d.appId);
+        if (info !== undefined && ms.apps.has(info)) return fail('convergence: an app that ended is removed', `${d.appId} ended (${d.ended}) but the master still holds it as ${info.state}`);
+        continue;
       }
+      if (d.appId === undefined) return fail('convergence: every app is registered', `${d.name} has no app id`);
+      const info = ms.idToApp.get(d.appId);
+      if (info === undefined) return fail('convergence: every app is known to the master', `${d.appId} is not, and it was not told it was removed`);
+      if (d.current !== undefined) return fail('convergence: every submitted job ends', `${d.appId}: ${d.current.job.name} still runs`);
       // The executors the app runs tasks on are the ones that registered with its driver and still run.
-      const atMaster = [...info.executors.values()].filter((e) => e.state === 'RUNNING').map((e) => e.id).sort((a, b) => a - b);
-      const atApp = [...app.registered].sort((a, b) => a - b);
-      if (atMaster.join() !== atApp.join()) return fail('convergence: the app runs on the executors the master gives it', `${app.appId}: master ${JSON.stringify(atMaster)}, registered with the driver ${JSON.stringify(atApp)}`);
+      const atMaster = [...info.executors.values()].filter((e) => e.state === 'RUNNING').map((e) => String(e.id)).sort();
+      const atDriver = d.machine.snapshot().executors.map((e) => e.executorId).sort();
+      if (atMaster.join() !== atDriver.join()) return fail('convergence: the app runs on the executors the master gives it', `${d.appId}: master ${JSON.stringify(atMaster)}, driver ${JSON.stringify(atDriver)}`);
       const perExecutor = info.desc.coresPerExecutor ?? 1;
       const wanted = Math.min(info.desc.maxCores ?? Number.POSITIVE_INFINITY, info.executorLimit === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : info.executorLimit * perExecutor);
       if (info.coresGranted + perExecutor <= wanted) {
         const room = [...ms.workers].find(
           (w) => w.state === 'ALIVE' && w.cores - w.coresUsed >= perExecutor && w.memoryMb - w.memoryUsedMb >= info.desc.memoryMbPerExecutor,
         );
-        if (room !== undefined) return fail('convergence: no app waits while a worker has room', `${app.appId} has ${info.coresGranted} of ${wanted} cores; ${room.id} has ${room.cores - room.coresUsed} cores free`);
+        if (room !== undefined) return fail('convergence: no app waits while a worker has room', `${d.appId} has ${info.coresGranted} of ${wanted} cores; ${room.id} has ${room.cores - room.coresUsed} cores free`);
       }
     }
   }
 
+  const jobs = { submitted: 0, succeeded: 0, failed: 0 };
+  for (const d of drivers) {
+    jobs.submitted += d.stats.submitted;
+    jobs.succeeded += d.stats.succeeded;
+    jobs.failed += d.stats.failed;
+  }
   return {
     seed: options.seed,
     violations,
     simulatedMs: queue.now - start,
     steps,
+    schedule,
     faults,
     messages: network.stats,
+    jobs,
     trace,
-    shape: { workers: workerCount, apps: appCount, cores: totalCores },
+    shape: { masters: masterCount, workers: workerCount, apps: appCount, cores: totalCores },
   };
 }

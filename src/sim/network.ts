@@ -173,6 +173,11 @@ export class SimNetwork {
     return id;
   }
 
+  /** Whether what `from` sends to `to` is held by a partition now. */
+  isBlocked(from: string, to: string): boolean {
+    return this.#blockedUntil(from, to) > this.#queue.now;
+  }
+
   #blockedUntil(from: string, to: string): number {
     return this.#blocked.get(`${from}>${to}`) ?? 0;
   }

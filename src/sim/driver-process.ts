@@ -1,0 +1,326 @@
+// A simulated driver process: the real task scheduler (src/driver) in a host that does what the driver's runtime
+// (src/api/driver-runtime.ts) and its application client do, and a user program that runs jobs one after another
+// and checks each answer against a plain local evaluation (app.ts).
+//
+// The application client here is a script of Spark's StandaloneAppClient (src/app/app-client.ts): it registers
+// with every master at once, every `REGISTRATION_TIMEOUT_MS`, and gives up after `REGISTRATION_RETRIES` rounds
+// that no master answered; it follows MasterChanged and reports executor events to the scheduler.
+
+import { DRIVER_CONFIG_DEFAULTS, TaskSchedulerMachine, type DriverEffect, type DriverInput } from '../driver/index.ts';
+import type { Rng } from '../kit/rng.ts';
+import type { KeyedTimers } from '../kit/timers.ts';
+import type { ApplicationDescription, MasterToApp } from '../protocol/messages.ts';
+import type { ExecutorToDriver } from '../protocol/task-messages.ts';
+import { drawJob, type SimJob } from './app.ts';
+import type { Envelope, Node } from './network.ts';
+import { envOf, MachineProcess, simTimers, type ProcessClock, type SimWorld } from './world.ts';
+
+export const REGISTRATION_TIMEOUT_MS = 20_000;
+export const REGISTRATION_RETRIES = 3;
+
+export interface SimDriverOptions {
+  readonly host: string;
+  readonly masterEnvs: readonly string[];
+  readonly desc: Omit<ApplicationDescription, 'command'>;
+  /** The conf its executors get (AppConfigResponse). */
+  readonly executorConf: Readonly<Record<string, string>>;
+  /** Jobs it runs before it stops; undefined: until `submitUntil`. */
+  readonly jobs: number | undefined;
+  /** No job is submitted after this (true) time, so that every job can end within the convergence bound. */
+  readonly submitUntil: number;
+}
+
+export class SimDriver extends MachineProcess<DriverInput, DriverEffect> implements Node {
+  readonly env: string;
+  readonly name: string;
+  readonly machine = new TaskSchedulerMachine(DRIVER_CONFIG_DEFAULTS);
+  readonly desc: ApplicationDescription;
+  appId: string | undefined;
+  /** Why the app ended: removed by the master, given up, or finished. */
+  ended: string | undefined;
+  readonly stats = { submitted: 0, succeeded: 0, failed: 0 };
+  /** The job that runs now, with its id. */
+  current: { readonly id: number; readonly job: SimJob } | undefined;
+  readonly #options: SimDriverOptions;
+  readonly #rng: Rng;
+  readonly #timers: KeyedTimers<number>;
+  #master: string | undefined;
+  #registrationRounds = 0;
+  #registrationTimer: number | undefined;
+  readonly #executorsByEnv = new Map<string, Set<string>>();
+  /** Pending FetchTaskResult asks: the executor asked, and what to do with the answer. */
+  readonly #fetches = new Map<number, { readonly to: string; answer(answer: { ok: true; data: Uint8Array } | { ok: false; error: string }): void }>();
+  #nextAsk = 1;
+  #nextJob = 0;
+
+  constructor(world: SimWorld, options: SimDriverOptions, rng: Rng, clock: ProcessClock) {
+    super(world, clock);
+    this.#options = options;
+    this.#rng = rng;
+    this.#timers = simTimers(world, clock);
+    this.env = `flint://${options.host}:7079`;
+    this.name = `driver ${options.host}`;
+    const scheduler = `flint://CoarseGrainedScheduler@${options.host}:7079`;
+    this.desc = {
+      ...options.desc,
+      command: {
+        mainModule: 'flint:executor',
+        arguments: ['--driver-url', scheduler, '--executor-id', '{{EXECUTOR_ID}}', '--hostname', '{{HOSTNAME}}', '--cores', '{{CORES}}', '--app-id', '{{APP_ID}}', '--worker-url', '{{WORKER_URL}}'],
+        environment: {},
+        nodeOptions: [],
+      },
+    };
+  }
+
+  get address(): string {
+    return `flint://AppClient@${this.#options.host}:7079`;
+  }
+
+  protected apply(input: DriverInput, now: number): readonly DriverEffect[] {
+    return this.machine.handle(input, now);
+  }
+
+  start(): void {
+    this.world.network.attach(this);
+    this.#register();
+  }
+
+  // ---- the application client ----
+
+  #register(): void {
+    if (this.appId !== undefined || this.ended !== undefined) return;
+    if (this.#registrationRounds++ >= REGISTRATION_RETRIES) return this.#end('All masters are unresponsive! Giving up.');
+    for (const master of this.#options.masterEnvs) {
+      this.world.network.send(this.env, master, { kind: 'send', message: { type: 'RegisterApplication', appDescription: this.desc, driverAddress: this.address } as { type: string } });
+    }
+    this.#registrationTimer = this.after(REGISTRATION_TIMEOUT_MS, () => this.#register());
+  }
+
+  #fromMaster(from: string, message: MasterToApp): void {
+    switch (message.type) {
+      case 'RegisteredApplication':
+        if (this.appId !== undefined) break;
+        this.appId = message.appId;
+        this.#master = from;
+        if (this.#registrationTimer !== undefined) this.world.queue.cancel(this.#registrationTimer);
+        this.world.trace(`${this.name}: registered as ${message.appId}`);
+        this.#nextJobSoon(0);
+        break;
+      case 'MasterChanged':
+        this.#master = envOf(message.masterAddress);
+        if (this.appId !== undefined) this.world.network.send(this.env, this.#master, { kind: 'send', message: { type: 'MasterChangeAcknowledged', appId: this.appId } as { type: string } });
+        break;
+      case 'ExecutorUpdated':
+        if (['KILLED', 'FAILED', 'LOST', 'EXITED'].includes(message.state)) {
+          // Spark's StandaloneSchedulerBackend.executorRemoved: an exit code counts against the app; a loss
+          // without one counts only when its worker is not known to be gone.
+          this.#lost(String(message.id), `Executor ${message.id} removed: ${message.message ?? ''}`, message.exitStatus !== undefined || message.workerHost === undefined);
+        }
+        break;
+      case 'ApplicationRemoved':
+        this.#end(`removed by the master: ${message.message}`);
+        break;
+      case 'ExecutorAdded':
+      case 'WorkerRemoved':
+        break;
+    }
+    this.world.afterStep(`${this.name}: ${message.type} from ${from}`);
+  }
+
+  #lost(executorId: string, reason: string, causedByApp: boolean): void {
+    if (this.machine.hasExecutor(executorId)) this.step({ kind: 'ExecutorLost', executorId, reason, causedByApp }, `executor ${executorId} lost`);
+  }
+
+  /** The app ends: the scheduler stops its executors, the master is told (when it is finished), the process exits. */
+  #end(reason: string): void {
+    if (this.ended !== undefined) return;
+    this.ended = reason;
+    this.world.trace(`${this.name}: the app ends: ${reason}`);
+    this.step({ kind: 'Stop' }, 'Stop');
+    if (this.appId !== undefined && this.#master !== undefined && reason === 'finished') {
+      this.world.network.send(this.env, this.#master, { kind: 'send', message: { type: 'UnregisterApplication', appId: this.appId } as { type: string } });
+    }
+    this.after(1_000, () => {
+      this.up = false;
+      this.#timers.cancelAll();
+      this.world.network.crashed(this.env);
+    });
+  }
+
+  // ---- the user's program: one job after another ----
+
+  #nextJobSoon(delayMs: number): void {
+    this.after(delayMs, () => {
+      if (this.ended !== undefined || this.current !== undefined) return;
+      const { jobs, submitUntil } = this.#options;
+      if ((jobs !== undefined && this.stats.submitted >= jobs) || this.world.queue.now >= submitUntil) {
+        if (jobs !== undefined) this.#end('finished');
+        return;
+      }
+      const id = this.#nextJob++;
+      const job = drawJob(this.#rng, id);
+      this.current = { id, job };
+      this.stats.submitted += 1;
+      this.step({ kind: 'SubmitJob', jobId: id, tasks: job.tasks }, `submit ${job.name}`);
+    });
+  }
+
+  #jobEnded(jobId: number, outcome: { ok: true; results: readonly Uint8Array[] } | { ok: false; summary: string }): void {
+    const current = this.current;
+    if (current?.id !== jobId) return this.world.violation('a job ends once', `${this.name}: job ${jobId} ended, but job ${current?.id} runs`);
+    this.current = undefined;
+    if (outcome.ok) {
+      this.stats.succeeded += 1;
+      const { job } = current;
+      if (outcome.results.length !== job.tasks.length) {
+        return this.world.violation('one result per task', `${this.name}: ${job.name} returned ${outcome.results.length} results for ${job.tasks.length} tasks`);
+      }
+      const got = JSON.stringify(job.combine(outcome.results));
+      const want = JSON.stringify(job.expected);
+      if (got !== want) return this.world.violation('a job returns what a local evaluation gives', `${this.name}: ${job.name} returned ${got.slice(0, 200)}, expected ${want.slice(0, 200)}`);
+      this.world.trace(`${this.name}: ${job.name} = ${got.slice(0, 40)} ✓`);
+    } else {
+      this.stats.failed += 1;
+      // The seeds' retry rule: a job fails only once one of its tasks failed flint.task.maxFailures times.
+      if (this.ended === undefined && !/failed \d+ times \(flint\.task\.maxFailures/.test(outcome.summary)) {
+        return this.world.violation('a job fails only when a task ran out of retries', `${this.name}: ${outcome.summary}`);
+      }
+      this.world.trace(`${this.name}: job ${jobId} failed: ${outcome.summary.slice(0, 120)}`);
+    }
+    this.#nextJobSoon(1_000 + this.#rng.nextInt(20_000));
+  }
+
+  // ---- the scheduler's endpoint ----
+
+  deliver(from: string, envelope: Envelope): void {
+    if (!this.up) return;
+    switch (envelope.kind) {
+      case 'send': {
+        const message = envelope.message as ExecutorToDriver | MasterToApp;
+        if (message.type === 'LaunchedExecutor') return this.step({ kind: 'ExecutorLaunched', executorId: message.executorId }, `LaunchedExecutor ${message.executorId}`);
+        if (message.type === 'StatusUpdate') return this.step({ kind: 'StatusUpdate', message }, `StatusUpdate ${message.taskId} ${message.state}`);
+        return this.#fromMaster(from, message as MasterToApp);
+      }
+      case 'ask':
+        return this.#ask(from, envelope.askId, envelope.message as ExecutorToDriver);
+      case 'reply':
+      case 'failure': {
+        const answer = this.#fetches.get(envelope.askId);
+        this.#fetches.delete(envelope.askId);
+        answer?.answer(envelope.kind === 'reply' ? { ok: true, data: (envelope.message as { data: Uint8Array }).data } : { ok: false, error: envelope.error });
+      }
+    }
+  }
+
+  #ask(from: string, askId: number, message: ExecutorToDriver): void {
+    const reply = (answer: unknown): void => this.world.network.send(this.env, from, { kind: 'reply', askId, message: answer });
+    const fail = (error: string): void => this.world.network.send(this.env, from, { kind: 'failure', askId, error });
+    switch (message.type) {
+      case 'RetrieveAppConfig':
+        if (this.appId === undefined) return fail('the application is not registered with a master yet');
+        return reply({ type: 'AppConfigResponse', appId: this.appId, conf: this.#options.executorConf, codeHash: 'sim', codeBytes: 1 });
+      case 'RegisterExecutor': {
+        if (this.ended !== undefined) return fail('the driver is stopping');
+        if (this.machine.hasExecutor(message.executorId)) return fail(`Duplicate executor ID: ${message.executorId}`);
+        let ids = this.#executorsByEnv.get(from);
+        if (ids === undefined) this.#executorsByEnv.set(from, (ids = new Set()));
+        ids.add(message.executorId);
+        reply({ type: 'BooleanResponse', value: true });
+        const { executorId, executorAddress, hostname, cores } = message;
+        return this.step({ kind: 'ExecutorRegistered', executorId, executorAddress, hostname, cores }, `RegisterExecutor ${executorId}`);
+      }
+      case 'ExecutorHeartbeat':
+        reply({ type: 'HeartbeatResponse', reregister: !this.machine.hasExecutor(message.executorId) });
+        return this.step({ kind: 'ExecutorHeartbeat', message }, `heartbeat of ${message.executorId}`);
+      default:
+        return fail(`${message.type} is not asked in the simulator`);
+    }
+  }
+
+  disconnected(env: string): void {
+    // The RPC layer fails the asks pending on a connection that closed.
+    for (const [askId, fetch] of this.#fetches) {
+      if (fetch.to !== env) continue;
+      this.#fetches.delete(askId);
+      fetch.answer({ ok: false, error: `the connection to ${env} closed` });
+    }
+    const ids = this.#executorsByEnv.get(env);
+    if (ids === undefined) return;
+    this.#executorsByEnv.delete(env);
+    // Spark: ExecutorProcessLost("Remote RPC client disassociated…"), which counts against the app.
+    for (const id of ids) this.#lost(id, `Remote RPC client disassociated (${env})`, true);
+  }
+
+  protected carryOut(effect: DriverEffect): void {
+    const { network } = this.world;
+    switch (effect.kind) {
+      case 'SendToExecutor':
+        network.send(this.env, envOf(effect.to), { kind: 'send', message: effect.message });
+        return;
+      case 'FetchResult':
+        this.#fetch(envOf(effect.to), effect.taskId, effect.chunks);
+        return;
+      case 'JobSucceeded':
+        this.#jobEnded(effect.jobId, { ok: true, results: effect.results });
+        return;
+      case 'JobFailed':
+        this.#jobEnded(effect.jobId, { ok: false, summary: effect.summary });
+        return;
+      case 'Progress':
+        if (effect.done + effect.running > effect.total) this.world.violation('no task result counted twice', `${this.name}: job ${effect.jobId} shows ${effect.done} done and ${effect.running} running of ${effect.total}`);
+        return;
+      case 'KillExecutor':
+        if (this.appId !== undefined && this.#master !== undefined) {
+          network.send(this.env, this.#master, { kind: 'ask', askId: this.#nextAsk++, message: { type: 'KillExecutors', appId: this.appId, executorIds: [effect.executorId] } as { type: string } });
+        }
+        return;
+      case 'StartTimer':
+      case 'CancelTimer':
+        this.#timers.carryOut(effect, (key, generation) => this.step({ kind: 'TimerFired', key, generation }, `timer ${key}`));
+        return;
+      case 'Log':
+        if (effect.level === 'warn' || effect.level === 'error') this.world.trace(`${this.name} ${effect.level}: ${effect.msg}`);
+        return;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown driver effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Asks FetchTaskResult for each chunk in turn; exactly one ResultFetched or ResultFetchFailed follows. */
+  #fetch(to: string, taskId: number, chunks: number): void {
+    const parts: Uint8Array[] = [];
+    const next = (index: number): void => {
+      if (index === chunks) {
+        const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+        let at = 0;
+        for (const p of parts) {
+          bytes.set(p, at);
+          at += p.byteLength;
+        }
+        return this.step({ kind: 'ResultFetched', taskId, bytes }, `result of task ${taskId} fetched`);
+      }
+      const failed = (error: string): void => this.step({ kind: 'ResultFetchFailed', taskId, error }, `result of task ${taskId} not fetched`);
+      if (this.world.network.connect(this.env, to) !== 'open') return void this.after(1, () => failed('connection failed'));
+      const askId = this.#nextAsk++;
+      let answered = false;
+      this.#fetches.set(askId, {
+        to,
+        answer: (answer) => {
+          answered = true;
+          if (answer.ok) {
+            parts.push(answer.data);
+            next(index + 1);
+          } else failed(answer.error);
+        },
+      });
+      this.world.network.send(this.env, to, { kind: 'ask', askId, message: { type: 'FetchTaskResult', taskId, index } as { type: string } });
+      this.after(120_000, () => {
+        if (answered || !this.#fetches.delete(askId)) return;
+        failed('ask timed out');
+      });
+    };
+    next(0);
+  }
+}

@@ -1,0 +1,244 @@
+// A simulated executor process: the real ExecutorMachine (src/executor) in a host that does what the executor
+// program (src/daemons/executor-backend.ts) does with its effects. Its thread pool runs the real task evaluation
+// (evaluateTask) on the sim app's exports; how long a task takes is drawn from the seed, and a slow executor
+// (a fault) takes many times longer.
+
+import { decode, encode } from '@msgpack/msgpack';
+import { evaluateTask, ExecutorMachine, type ExecutorEffect, type ExecutorInput, type LaunchTaskMessage, type TaskOutput } from '../executor/index.ts';
+import { replyToken, type ReplyToken } from '../kit/replies.ts';
+import type { Rng } from '../kit/rng.ts';
+import type { KeyedTimers } from '../kit/timers.ts';
+import type { DriverCommand, FetchTaskResultMessage } from '../executor/executor-input.ts';
+import type { DriverAskMessage } from '../executor/executor-effect.ts';
+import type { ExecutorLaunchSpec } from '../worker/worker-effect.ts';
+import { SIM_APP_EXPORTS } from './app.ts';
+import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
+import { envOf, MachineProcess, simTimers, type ProcessClock, type SimWorld } from './world.ts';
+import type { ChildExit, ChildProcess } from './worker-process.ts';
+
+/** An ask's timeout when its effect names none (flint.rpc.askTimeout falls back to flint.network.timeout, 120 s). */
+const ASK_TIMEOUT_MS = 120_000;
+const CODEC = { encode: (value: unknown) => encode(value), decode: (bytes: Uint8Array) => decode(bytes) };
+
+/** What the host knows of the sim: where evaluations are awaited, how slow this executor runs. */
+export interface ExecutorHost {
+  /** Hands a task's evaluation to the run loop, which awaits it before the next event. */
+  track(evaluation: Promise<unknown>): void;
+  /** How many times slower than drawn its tasks run (1, or more once it is made slow). */
+  slowFactor(process: SimExecutor): number;
+}
+
+interface PoolTask {
+  readonly taskId: number;
+  readonly startedAt: number;
+  output: TaskOutput | Error | undefined;
+  done: number | undefined;
+}
+
+function argument(argv: readonly string[], flag: string): string {
+  const i = argv.indexOf(flag);
+  return i >= 0 ? (argv[i + 1] ?? '') : '';
+}
+
+export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> implements Node, ChildProcess {
+  readonly env: string;
+  readonly name: string;
+  readonly appId: string;
+  readonly execId: number;
+  readonly driverEnv: string;
+  readonly machine: ExecutorMachine;
+  readonly #timers: KeyedTimers<number>;
+  readonly #rng: Rng;
+  readonly #host: ExecutorHost;
+  readonly #exited: (exit: ChildExit) => void;
+  readonly #asks = new Map<number, DriverAskMessage>();
+  readonly #replies = new Map<ReplyToken, { readonly from: string; readonly askId: number }>();
+  readonly #pool = new Map<number, PoolTask>();
+  #nextAsk = 1;
+  #nextToken = 1;
+
+  constructor(world: SimWorld, spec: ExecutorLaunchSpec, hostname: string, rng: Rng, clock: ProcessClock, host: ExecutorHost, exited: (exit: ChildExit) => void) {
+    super(world, clock);
+    this.appId = spec.appId;
+    this.execId = spec.execId;
+    this.#timers = simTimers(world, clock);
+    this.#rng = rng;
+    this.#host = host;
+    this.#exited = exited;
+    const driverUrl = argument(spec.argv, '--driver-url');
+    this.driverEnv = envOf(driverUrl);
+    this.env = `flint+client://executor-${spec.appId}-${spec.execId}`;
+    this.name = `executor ${spec.appId}/${spec.execId}`;
+    this.machine = new ExecutorMachine(
+      {
+        executorId: String(spec.execId),
+        appId: spec.appId,
+        hostname,
+        cores: spec.cores,
+        driverUrl,
+        executorAddress: `flint+client://Executor@executor-${spec.appId}-${spec.execId}`,
+        workerUrl: argument(spec.argv, '--worker-url'),
+      },
+      { rng },
+    );
+  }
+
+  protected apply(input: ExecutorInput, now: number): readonly ExecutorEffect[] {
+    return this.machine.handle(input, now);
+  }
+
+  start(): void {
+    this.world.network.attach(this);
+    this.step({ kind: 'Start' }, 'Start');
+  }
+
+  terminate(): void {
+    this.after(1 + this.#rng.nextInt(20), () => this.#exit({ exitCode: null, signal: 'SIGTERM' }));
+  }
+
+  parentGone(): void {
+    this.after(1 + this.#rng.nextInt(20), () => this.step({ kind: 'ParentGone' }, 'stdin closed'));
+  }
+
+  /** The process is killed from outside (the kernel's OOM killer, say). */
+  kill(): void {
+    this.#exit({ exitCode: null, signal: 'SIGKILL' });
+  }
+
+  #exit(exit: ChildExit): void {
+    if (!this.up) return;
+    this.up = false;
+    this.#timers.cancelAll();
+    for (const task of this.#pool.values()) if (task.done !== undefined) this.world.queue.cancel(task.done);
+    this.world.network.crashed(this.env);
+    this.#exited(exit);
+  }
+
+  deliver(from: string, envelope: Envelope): void {
+    switch (envelope.kind) {
+      case 'send':
+        this.step({ kind: 'DriverMessage', message: envelope.message as DriverCommand }, `${envelope.message.type} from the driver`);
+        return;
+      case 'ask': {
+        const token = replyToken(this.#nextToken++);
+        this.#replies.set(token, { from, askId: envelope.askId });
+        this.step({ kind: 'DriverAsk', message: envelope.message as FetchTaskResultMessage, token }, `ask ${envelope.message.type}`);
+        return;
+      }
+      case 'reply':
+      case 'failure':
+        this.#answered(envelope.askId, envelope.kind === 'reply' ? { ok: true, message: envelope.message } : { ok: false, error: envelope.error });
+    }
+  }
+
+  disconnected(env: string): void {
+    if (env === this.driverEnv) this.step({ kind: 'DriverDisconnected', reason: `the connection to ${env} closed` }, 'the driver disconnected');
+  }
+
+  #answered(askId: number, answer: { ok: true; message: unknown } | { ok: false; error: string }): void {
+    const ask = this.#asks.get(askId);
+    if (ask === undefined) return; // timed out already
+    this.#asks.delete(askId);
+    const what = `answer to ${ask.type}`;
+    switch (ask.type) {
+      case 'RetrieveAppConfig': {
+        if (!answer.ok) return this.step({ kind: 'AppConfigFailed', error: answer.error }, what);
+        const { appId, conf, codeHash, codeBytes } = answer.message as { appId: string; conf: Record<string, string>; codeHash: string; codeBytes: number };
+        return this.step({ kind: 'AppConfigReceived', appId, conf, codeHash, codeBytes }, what);
+      }
+      case 'RegisterExecutor':
+        if (answer.ok && (answer.message as { value?: boolean }).value === true) return this.step({ kind: 'Registered' }, what);
+        return this.step({ kind: 'RegistrationFailed', error: answer.ok ? 'refused' : answer.error }, what);
+      case 'ExecutorHeartbeat':
+        if (!answer.ok) return this.step({ kind: 'HeartbeatFailed', error: answer.error }, what);
+        return this.step({ kind: 'HeartbeatSucceeded', reregister: (answer.message as { reregister: boolean }).reregister }, what);
+    }
+  }
+
+  protected carryOut(effect: ExecutorEffect): void {
+    const { network } = this.world;
+    switch (effect.kind) {
+      case 'Ask': {
+        const askId = this.#nextAsk++;
+        this.#asks.set(askId, effect.message);
+        const attempt = network.connect(this.env, this.driverEnv);
+        if (attempt === 'open') {
+          network.send(this.env, this.driverEnv, { kind: 'ask', askId, message: effect.message });
+          this.after(effect.timeoutMs ?? ASK_TIMEOUT_MS, () => this.#answered(askId, { ok: false, error: 'ask timed out' }));
+        } else {
+          this.after(attempt === 'refused' ? 1 : CONNECT_TIMEOUT_MS, () => this.#answered(askId, { ok: false, error: `connection ${attempt}` }));
+        }
+        return;
+      }
+      case 'Send':
+        network.send(this.env, this.driverEnv, { kind: 'send', message: effect.message });
+        return;
+      case 'LoadCode':
+        this.after(5 + this.#rng.nextInt(100), () => this.step({ kind: 'CodeLoaded', hash: effect.hash }, 'code loaded'));
+        return;
+      case 'RunTask':
+        this.#run(effect.task);
+        return;
+      case 'CancelTask': {
+        const task = this.#pool.get(effect.taskId);
+        if (task === undefined) return;
+        if (task.done !== undefined) this.world.queue.cancel(task.done);
+        this.#pool.delete(effect.taskId);
+        this.after(1 + this.#rng.nextInt(10), () => this.step({ kind: 'TaskAborted', taskId: effect.taskId }, `task ${effect.taskId} aborted`));
+        return;
+      }
+      case 'Reply':
+      case 'ReplyFailure': {
+        const ask = this.#replies.get(effect.token);
+        this.#replies.delete(effect.token);
+        if (ask === undefined) return;
+        network.send(
+          this.env,
+          ask.from,
+          effect.kind === 'Reply' ? { kind: 'reply', askId: ask.askId, message: effect.message } : { kind: 'failure', askId: ask.askId, error: effect.error },
+        );
+        return;
+      }
+      case 'StartTimer':
+      case 'CancelTimer':
+        this.#timers.carryOut(effect, (key, generation) => this.step({ kind: 'TimerFired', key, generation }, `timer ${key}`));
+        return;
+      case 'Exit':
+        this.world.trace(`${this.name} exits ${effect.code}: ${effect.reason}`);
+        this.#exit({ exitCode: effect.code, signal: null });
+        return;
+      case 'Log':
+        if (effect.level === 'warn' || effect.level === 'error') this.world.trace(`${this.name} ${effect.level}: ${effect.msg}`);
+        return;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown executor effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** A pool thread runs the task: the real evaluation now, its answer after the drawn duration. */
+  #run(message: LaunchTaskMessage): void {
+    const task: PoolTask = { taskId: message.taskId, startedAt: this.world.queue.now, output: undefined, done: undefined };
+    this.#pool.set(message.taskId, task);
+    this.#host.track(
+      evaluateTask(message, { resolve: (name) => SIM_APP_EXPORTS[name], codec: CODEC }).then(
+        (output) => (task.output = output),
+        (err: unknown) => (task.output = err instanceof Error ? err : new Error(String(err))),
+      ),
+    );
+    const ms = (20 + this.#rng.nextInt(2_000)) * this.#host.slowFactor(this);
+    task.done = this.after(ms, () => {
+      if (this.#pool.get(task.taskId) !== task) return;
+      this.#pool.delete(task.taskId);
+      const runTimeMs = this.world.queue.now - task.startedAt;
+      const output = task.output;
+      if (output === undefined) throw new Error(`task ${task.taskId}'s evaluation did not settle before its end`);
+      if (output instanceof Error) {
+        this.step({ kind: 'TaskErrored', taskId: task.taskId, error: { name: output.name, message: output.message, stack: output.stack ?? '' }, runTimeMs }, `task ${task.taskId} failed`);
+      } else {
+        this.step({ kind: 'TaskCompleted', taskId: task.taskId, result: output.result, records: output.records, runTimeMs }, `task ${task.taskId} finished`);
+      }
+    });
+  }
+}

@@ -1,0 +1,82 @@
+// What every process of one simulated cluster shares (docs/architecture.md, "The simulator"): the event queue, the
+// network, the trace, the hook the invariants run from, and the base of the small hosts that run the real machines.
+// A process object is one incarnation: a crash marks it down, its timers and in-flight work die with it, and a
+// restart makes a new one on the same address.
+
+import { KeyedTimers } from '../kit/timers.ts';
+import { parseEndpointAddress } from '../rpc/address.ts';
+import type { EventQueue } from './event-queue.ts';
+import type { SimNetwork } from './network.ts';
+
+export interface SimWorld {
+  readonly queue: EventQueue;
+  readonly network: SimNetwork;
+  /** Appends one line to the run's trace (kept for the report of a failing seed). */
+  trace(line: string): void;
+  /** Called after every input a machine handled: the invariants are checked here. */
+  afterStep(what: string): void;
+  /** Reports a broken invariant that only the process that saw it can tell (a wrong job result, say). */
+  violation(invariant: string, detail: string): void;
+}
+
+/**
+ * A process's clock: `offsetMs` from true time, running at `rate` (1.02 is 2 % fast). What the machine is told is
+ * "now" and how long its timers really take both follow it, as on a host whose clock is skewed and drifts.
+ */
+export interface ProcessClock {
+  readonly offsetMs: number;
+  readonly rate: number;
+}
+
+export const TRUE_CLOCK: ProcessClock = { offsetMs: 0, rate: 1 };
+
+export const envOf = (address: string): string => parseEndpointAddress(address).env;
+
+/** Host timers of one incarnation on the event queue, on its own clock: a crash cancels every pending firing. */
+export function simTimers(world: SimWorld, clock: ProcessClock): KeyedTimers<number> {
+  return new KeyedTimers({
+    start: (delayMs, fire) => world.queue.schedule(Math.ceil(delayMs / clock.rate), fire),
+    stop: (handle) => world.queue.cancel(handle),
+  });
+}
+
+/** A process that hosts one machine: inputs are handled one at a time, each list of effects carried out in order. */
+export abstract class MachineProcess<I, E> {
+  up = true;
+  protected readonly world: SimWorld;
+  protected readonly clock: ProcessClock;
+  readonly #start: number;
+
+  constructor(world: SimWorld, clock: ProcessClock = TRUE_CLOCK) {
+    this.world = world;
+    this.clock = clock;
+    this.#start = world.queue.now;
+  }
+
+  abstract readonly name: string;
+  protected abstract apply(input: I, now: number): readonly E[];
+  /** Carries one effect out; false stops the rest of the list (a write that failed, as the daemons' hosts do). */
+  protected abstract carryOut(effect: E): boolean | void;
+
+  /** This process's idea of the time now. */
+  protected now(): number {
+    const real = this.world.queue.now;
+    return Math.floor(this.#start + (real - this.#start) * this.clock.rate + this.clock.offsetMs);
+  }
+
+  /** Handles `input` now (nothing once down), then lets the invariants run. */
+  protected step(input: I, what: string): void {
+    if (!this.up) return;
+    for (const effect of this.apply(input, this.now())) {
+      if (!this.up || this.carryOut(effect) === false) break;
+    }
+    this.world.afterStep(`${this.name}: ${what}`);
+  }
+
+  /** Runs `run` after `delayMs` on this process's clock, unless it is down by then. */
+  protected after(delayMs: number, run: () => void): number {
+    return this.world.queue.schedule(Math.ceil(delayMs / this.clock.rate), () => {
+      if (this.up) run();
+    });
+  }
+}
