@@ -222,11 +222,17 @@ class MasterRuntime {
         this.#replies.carryOut(effect);
         return;
       case 'Persist':
-        // A failure throws: the host stops carrying out this input's later effects (no acknowledgement).
-        await this.#store.put(effect.key, effect.record);
-        return;
       case 'Unpersist':
-        await this.#store.delete(effect.key);
+        try {
+          if (effect.kind === 'Persist') await this.#store.put(effect.key, effect.record);
+          else await this.#store.delete(effect.key);
+        } catch (err) {
+          // The machine decides (PersistFailed: it stops, fail-stop). Until that input comes up, nothing the
+          // machine emits reaches a peer or the store, and the throw stops this input's later effects.
+          this.#revoked = true;
+          void this.#host.submit({ kind: 'PersistFailed', key: effect.key, error: (err as Error).message });
+          throw err;
+        }
         return;
       case 'StartTimer':
       case 'CancelTimer':

@@ -8,10 +8,11 @@ import type { Msg, ReplyToken } from './inputs.ts';
 import { persistenceKey, type PersistedApplication } from './persisted.ts';
 import { countExecutorFailure, hasHealthyExecutor, noteHealthyExecutors } from './relaunch-backoff.ts';
 import { schedule } from './schedule.ts';
-import { noteExecutorId, releaseOrphan } from './workers.ts';
+import { holdAsOrphan, noteExecutorId, releaseOrphan } from './workers.ts';
 import {
   appRemoveExecutor,
   envIdOf,
+  fullExecutorId,
   isAppFinished,
   isExecutorFinished,
   removeFrom,
@@ -153,9 +154,17 @@ export function removeApplication(ctx: Ctx, app: ApplicationInfo, finalState: Ap
   for (const w of state.workers) out.send(w.address, { type: 'ApplicationFinished', id: app.id });
 }
 
-/** Frees the executor's resources on its worker and tells the worker to kill it. The app keeps the entry. */
+/**
+ * Tells the worker to kill the executor; the app keeps the entry. Its cores and memory stay held on the worker
+ * (WorkerInfo.orphans) until the worker reports it ended or reports its whole state without it: a process being
+ * killed still runs, and cores given at once to another executor would run on more cores than the worker has
+ * (Spark frees them at the kill; src/sim found it: seed 141; docs/differences-from-spark.md).
+ */
 function killExecutor(ctx: Ctx, exec: ExecutorInfo): void {
-  workerRemoveExecutor(exec.worker, exec);
+  const worker = exec.worker;
+  const held = worker.executors.has(fullExecutorId(exec)) && !EXECUTOR_FINISHED_STATES.includes(exec.state);
+  workerRemoveExecutor(worker, exec);
+  if (held && worker.state !== 'DEAD') holdAsOrphan(worker, fullExecutorId(exec), exec.cores, exec.memoryMb);
   ctx.out.send(exec.worker.address, {
     type: 'KillExecutor',
     masterUrl: ctx.config.masterUrl,

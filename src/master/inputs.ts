@@ -68,6 +68,11 @@ export type MasterInput =
   /** Leadership granted, with what the persistence store read back (empty lists when nothing was stored). */
   | { readonly kind: 'ElectedLeader'; readonly persisted: PersistedMasterState }
   | { readonly kind: 'RevokedLeadership' }
+  /**
+   * A `Persist` or `Unpersist` effect failed (the store's disk or ZooKeeper refused the write). The host carried
+   * out none of that input's later effects; the machine's state is now ahead of what a successor would recover.
+   */
+  | { readonly kind: 'PersistFailed'; readonly key: string; readonly error: string }
   /** The web UI's `/app/kill` (Spark calls `removeApplication(app, KILLED)` directly). */
   | { readonly kind: 'KillApplication'; readonly appId: string };
 

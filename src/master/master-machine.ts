@@ -109,6 +109,17 @@ function dispatch(ctx: Ctx, input: MasterInput): void {
       ctx.out.error('Leadership has been revoked -- master shutting down.');
       ctx.out.stepDown('leadership revoked');
       return;
+    case 'PersistFailed':
+      // Fail-stop (docs/differences-from-spark.md): Spark's Master logs the persistence engine's exception and
+      // goes on with a state that no successor can recover, and whose later effects (the RegisteredWorker, the
+      // LaunchExecutors of that schedule()) never left. This master stops acting as RevokedLeadership does; a
+      // standby master, or this one restarted, recovers from what the store holds and reconciles with the
+      // workers' and apps' reports.
+      ctx.state.recoveryState = 'STANDBY';
+      ctx.state.timers.cancelAll();
+      ctx.out.error(`Could not write ${input.key} to the recovery store (${input.error}) -- master shutting down.`);
+      ctx.out.stepDown(`the recovery store refused a write: ${input.error}`);
+      return;
     case 'KillApplication':
       handleKillApplication(ctx, input.appId);
       return;

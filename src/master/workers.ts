@@ -153,12 +153,11 @@ export function handleWorkerLatestState(ctx: Ctx, msg: Msg<'WorkerLatestState'>)
       execId: exec.execId,
     });
     // Until it ends, it holds its cores and memory on the worker (WorkerInfo.orphans).
-    if (!worker.orphans.has(fullId) && !EXECUTOR_FINISHED_STATES.includes(exec.state)) {
-      worker.orphans.set(fullId, { cores: exec.cores, memoryMb: exec.memoryMb });
-      worker.coresUsed += exec.cores;
-      worker.memoryUsedMb += exec.memoryMb;
-    }
+    if (!EXECUTOR_FINISHED_STATES.includes(exec.state)) holdAsOrphan(worker, fullId, exec.cores, exec.memoryMb);
   }
+  // The worker's whole state: an orphan it no longer runs has ended, and its report of that may have been lost.
+  const reported = new Set(msg.executors.map((e) => `${e.appId}/${e.execId}`));
+  for (const fullId of [...worker.orphans.keys()]) if (!reported.has(fullId)) releaseOrphan(ctx, fullId, worker.envId);
   for (const driverId of msg.driverIds) {
     if (!worker.drivers.has(driverId)) ctx.out.send(worker.address, { type: 'KillDriver', driverId });
   }
@@ -175,6 +174,14 @@ export function handleWorkerLatestState(ctx: Ctx, msg: Msg<'WorkerLatestState'>)
 export function noteExecutorId(ctx: Ctx, appId: string, execId: number): void {
   const app = ctx.state.idToApp.get(appId);
   if (app !== undefined && app.nextExecutorId <= execId) app.nextExecutorId = execId + 1;
+}
+
+/** An executor the worker runs (or is killing) that no app holds: its cores and memory stay used until it ends. */
+export function holdAsOrphan(worker: WorkerInfo, fullId: string, cores: number, memoryMb: number): void {
+  if (worker.orphans.has(fullId)) return;
+  worker.orphans.set(fullId, { cores, memoryMb });
+  worker.coresUsed += cores;
+  worker.memoryUsedMb += memoryMb;
 }
 
 /** The worker at `envId` no longer runs the orphan `fullId`: its resources are free again. */

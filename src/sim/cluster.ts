@@ -232,6 +232,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const appCount = options.apps ?? 1 + shapeRng.nextInt(3);
   const drivers = Array.from({ length: appCount }, (_, i) => {
     const finite = shapeRng.nextInt(3) === 0;
+    // An app whose maxCores is below its cores per executor would never get an executor, as in Spark.
+    const coresPerExecutor = 1 + shapeRng.nextInt(2);
+    const maxCores = Math.max(coresPerExecutor, 1 + shapeRng.nextInt(Math.max(1, Math.floor(totalCores / appCount))));
     const driver = new SimDriver(
       world,
       {
@@ -239,8 +242,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         masterEnvs,
         desc: {
           name: `app${i + 1}`,
-          maxCores: 1 + shapeRng.nextInt(Math.max(1, Math.floor(totalCores / appCount))),
-          coresPerExecutor: 1 + shapeRng.nextInt(2),
+          maxCores,
+          coresPerExecutor,
           memoryMbPerExecutor: 256 * (1 + shapeRng.nextInt(4)),
           appUiUrl: `http://driver${i + 1}:4040`,
           user: 'sim',

@@ -106,7 +106,8 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
       case 'Unpersist': {
         // As the daemon's host: a failed write stops this input's later effects (nothing is acknowledged).
         const ok = this.#storage.write(effect.key, effect.kind === 'Persist' ? effect.record : undefined);
-        if (!ok) this.world.trace(`${this.name}: ${effect.kind} ${effect.key} failed; the input's later effects are dropped`);
+        // Then, before any other input (the daemon drops what comes between), the machine hears of it.
+        if (!ok) this.step({ kind: 'PersistFailed', key: effect.key, error: 'the write failed' }, `${effect.kind} ${effect.key} failed`);
         return ok;
       }
       case 'StartTimer':

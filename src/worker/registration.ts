@@ -8,7 +8,7 @@
 //        │
 //        ├─ RegisteredWorker ─► registered; changeMaster; heartbeat every timeout/4; WorkerLatestState
 //        ├─ RegisterWorkerFailed ─► exit(1) unless already registered
-//        ├─ MasterInStandby ─► ignored (keep retrying)
+//        ├─ MasterInStandby ─► keep retrying; from the known active master, forget it: retry all masters
 //        └─ ReregisterWithMaster fires: attempt n
 //              n ≤ total: RegisterWorker again, only to the known active master if any (SPARK-4592),
 //                         else to all; from attempt `initial` on, wait the prolonged interval
@@ -86,6 +86,22 @@ export function reregisterWithMaster(ctx: Ctx): void {
   else registerWith(ctx, config.preferConfiguredMasterAddress ? master.connectUrl : master.url);
   const prolonged = attempt >= config.initialRegistrationRetries;
   startTimer(ctx, { kind: 'ReregisterWithMaster' }, prolonged ? ctx.intervals.prolongedMs : ctx.intervals.initialMs);
+}
+
+/**
+ * A master in standby answered. When it is the one this worker knew as active, it lost its leadership (it
+ * restarted, or a standby took over): the retries go to every master again, not only to it. Spark's worker keeps
+ * retrying only the master it knew (SPARK-4592) and, when the new leader does not know it (its record was removed
+ * before the failover), gives up after its retries: src/sim found it (seed 222; docs/differences-from-spark.md).
+ */
+export function handleMasterInStandby(ctx: Ctx, from: string): void {
+  const { state } = ctx;
+  if (!state.registered && state.master?.url === from) {
+    log(ctx, 'info', `Master ${from} is in standby now; registering with every master`);
+    state.master = undefined;
+    return;
+  }
+  log(ctx, 'debug', 'Master is in standby; waiting for the active master');
 }
 
 function changeMaster(ctx: Ctx, address: string, webUiUrl: string, connectUrl: string): void {

@@ -13,6 +13,7 @@ import { log, startTimer, type Ctx, type WorkerState } from './worker-state.ts';
 import {
   handleDisconnected,
   handleMasterChanged,
+  handleMasterInStandby,
   handleRegistered,
   handleRegisterFailed,
   registerWithMaster,
@@ -209,7 +210,7 @@ function onMasterMessage(ctx: Ctx, message: MasterToWorker, from: string): void 
     case 'RegisterWorkerFailed':
       return handleRegisterFailed(ctx, message);
     case 'MasterInStandby':
-      return log(ctx, 'debug', 'Master is in standby; waiting for the active master');
+      return handleMasterInStandby(ctx, from);
     case 'ReconnectWorker':
       log(ctx, 'info', `Master with url ${message.masterUrl} requested this worker to reconnect.`);
       return registerWithMaster(ctx);

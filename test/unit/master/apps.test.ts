@@ -118,7 +118,12 @@ describe('removing an application', () => {
     assert.equal(done?.endTimeMs, T0 + 5_000);
     assert.equal(done?.executors.size, 2, 'a finished app keeps its executors for the UI');
     assert.ok([...(done?.executors.values() ?? [])].every((e) => e.state === 'KILLED'));
+    // The executor being killed holds its core until its worker reports it ended (docs/differences-from-spark.md).
+    assert.equal(m.worker('w1').coresUsed, 2);
+    assert.deepEqual([...m.worker('w1').orphans.keys()], [`${appId}/1`]);
+    m.ask({ type: 'ExecutorStateChanged', appId, execId: 1, state: 'KILLED' }, workerSpec('w1').envId);
     assert.equal(m.worker('w1').coresUsed, 0);
+    assert.equal(m.worker('w1').orphans.size, 0);
     assert.deepEqual(m.state.waitingApps, []);
   });
 
@@ -300,15 +305,32 @@ describe('RequestExecutors / KillExecutors', () => {
     assert.match(logs(effects, 'error')[0] ?? '', /non-integer ID: x1/);
     assert.match(logs(effects, 'warn')[0] ?? '', /non-existent executors: 9/);
     assert.equal(m.app(appId).executors.size, 0);
+    // Held until the worker reports the process ended; then free.
+    assert.equal(m.worker('w1').coresUsed, 4);
+    m.ask({ type: 'ExecutorStateChanged', appId, execId: 0, state: 'KILLED' }, workerSpec('w1').envId);
     assert.equal(m.worker('w1').coresUsed, 0);
   });
 
-  test('KillExecutors without lowering the target: schedule() replaces the executor at once', () => {
+  test('KillExecutors without lowering the target: schedule() replaces the executor once the worker reports it ended', () => {
     const m = aliveMaster();
     m.registerWorker('w1', { cores: 4 });
     const { appId } = m.registerApp('a');
     const { effects } = m.ask({ type: 'KillExecutors', appId, executorIds: ['0'] });
-    assert.deepEqual(sentTypes(effects), ['KillExecutor', 'ExecutorAdded', 'LaunchExecutor']);
+    assert.deepEqual(sentTypes(effects), ['KillExecutor'], 'its cores are still in use');
+    const ended = m.ask({ type: 'ExecutorStateChanged', appId, execId: 0, state: 'KILLED' }, workerSpec('w1').envId);
+    assert.deepEqual(sentTypes(ended.effects), ['ExecutorAdded', 'LaunchExecutor']);
+  });
+
+  test('a killed executor whose end was never reported is released by its worker\'s next full report', () => {
+    const m = aliveMaster();
+    m.registerWorker('w1', { cores: 4 });
+    const { appId } = m.registerApp('a');
+    m.ask({ type: 'RequestExecutors', appId, requestedTotal: 0 });
+    m.ask({ type: 'KillExecutors', appId, executorIds: ['0'] });
+    assert.equal(m.worker('w1').coresUsed, 4);
+    m.send({ type: 'WorkerLatestState', id: 'w1', executors: [], driverIds: [] }, workerSpec('w1').envId);
+    assert.equal(m.worker('w1').coresUsed, 0);
+    assert.equal(m.worker('w1').orphans.size, 0);
   });
 });
 

@@ -17,6 +17,10 @@ function busyMaster(): TestMaster {
   const done = m.registerApp('b', { maxCores: 1 }).appId;
   m.advance(2_000);
   m.send({ type: 'UnregisterApplication', appId: done });
+  // Its worker reports the killed executor ended, and the core it held is free again.
+  for (const e of m.state.completedApps.at(-1)?.executors.values() ?? []) {
+    m.ask({ type: 'ExecutorStateChanged', appId: done, execId: e.id, state: 'KILLED' }, e.worker.envId);
+  }
   m.advance(3_000);
   return m;
 }

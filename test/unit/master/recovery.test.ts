@@ -61,6 +61,20 @@ describe('ElectedLeader / RevokedLeadership', () => {
     assert.equal(effects.at(-1)?.kind, 'StepDown');
   });
 
+  test('a failed write to the recovery store stops the master, last, and it acts no more', () => {
+    const m = aliveMaster();
+    m.registerWorker('w1');
+    const effects = m.machine.handle({ kind: 'PersistFailed', key: 'worker_w1', error: 'EIO' }, m.now);
+    assert.deepEqual(logs(effects, 'error'), ['Could not write worker_w1 to the recovery store (EIO) -- master shutting down.']);
+    assert.deepEqual(effects.map((e) => e.kind), ['Log', 'StepDown']);
+    assert.equal(m.state.recoveryState, 'STANDBY');
+    // A worker that registers now is told the master is in standby: nothing is persisted or registered.
+    const after = m.send(workerSpec('w2').message);
+    assert.deepEqual(ofKind(after, 'Persist'), []);
+    assert.deepEqual(sent(after, 'MasterInStandby').length, 1);
+    assert.equal(m.state.idToWorker.has('w2'), false);
+  });
+
   test('a second ElectedLeader is ignored', () => {
     const m = aliveMaster();
     m.registerWorker('w1');

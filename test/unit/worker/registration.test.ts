@@ -301,6 +301,28 @@ test('spark.worker.preferConfiguredMasterAddress picks which address retries go 
   }
 });
 
+test('MasterInStandby from the master it knew as active: the retries go to every master again (src/sim seed 222)', () => {
+  const h = new Harness();
+  h.register();
+  h.handle({ kind: 'Disconnected', envId: MASTER_A });
+  // Lost: the retries go to the known active master only (SPARK-4592)...
+  assert.deepEqual(ofType(h.advance(10 * SEC), 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A]);
+  // ...until it says it is in standby: it no longer leads, and the new leader may not know this worker.
+  const effects = h.fromMaster({ type: 'MasterInStandby' }, MASTER_A);
+  assert.match(ofType(effects, 'Log')[0]?.msg ?? '', /is in standby now; registering with every master/);
+  assert.equal(h.machine.snapshot().activeMasterUrl, '');
+  assert.deepEqual(ofType(h.advance(10 * SEC), 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A, MASTER_B]);
+});
+
+test('MasterInStandby from another master leaves the known active master alone', () => {
+  const h = new Harness();
+  h.register();
+  h.handle({ kind: 'Disconnected', envId: MASTER_A });
+  h.fromMaster({ type: 'MasterInStandby' }, MASTER_B);
+  assert.equal(h.machine.snapshot().activeMasterUrl, MASTER_A);
+  assert.deepEqual(ofType(h.advance(10 * SEC), 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A]);
+});
+
 test('ReconnectWorker restarts registration against every master', () => {
   const h = new Harness();
   h.register();
