@@ -14,7 +14,7 @@ import { SimExecutor } from './executor-process.ts';
 import { SimMaster } from './master-process.ts';
 import { SimNetwork } from './network.ts';
 import { SimWorker, type ExecutorSpawner } from './worker-process.ts';
-import { TRUE_CLOCK, type ProcessClock, type SimWorld } from './world.ts';
+import { REAL_MACHINES, TRUE_CLOCK, type MachineFactories, type ProcessClock, type SimWorld } from './world.ts';
 import { SimFileStore, SimZooKeeper, ZK_ENV, type MasterStorage } from './zookeeper.ts';
 
 export interface SimOptions {
@@ -35,6 +35,8 @@ export interface SimOptions {
   readonly faultKinds?: ReadonlyArray<FaultKind>;
   /** Run exactly these faults instead of the drawn ones (shrinking replays subsets of a failing schedule). */
   readonly schedule?: readonly Fault[];
+  /** The machines to run (default: the real ones); a test gives copies with a bug put back. */
+  readonly machines?: Partial<MachineFactories>;
 }
 
 export const FAULT_KINDS = [
@@ -144,6 +146,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const world: SimWorld = {
     queue,
     network,
+    machines: { ...REAL_MACHINES, ...options.machines },
     trace: (line) => {
       trace.push(`${stamp()} ${line}`);
       if (options.keepTrace !== true && trace.length > TRACE_TAIL * 4) trace.splice(0, trace.length - TRACE_TAIL);

@@ -6,7 +6,7 @@
 // with every master at once, every `REGISTRATION_TIMEOUT_MS`, and gives up after `REGISTRATION_RETRIES` rounds
 // that no master answered; it follows MasterChanged and reports executor events to the scheduler.
 
-import { DRIVER_CONFIG_DEFAULTS, TaskSchedulerMachine, type DriverEffect, type DriverInput } from '../driver/index.ts';
+import { DRIVER_CONFIG_DEFAULTS, type TaskSchedulerMachine, type DriverEffect, type DriverInput } from '../driver/index.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { KeyedTimers } from '../kit/timers.ts';
 import type { ApplicationDescription, MasterToApp } from '../protocol/messages.ts';
@@ -33,7 +33,7 @@ export interface SimDriverOptions {
 export class SimDriver extends MachineProcess<DriverInput, DriverEffect> implements Node {
   readonly env: string;
   readonly name: string;
-  readonly machine = new TaskSchedulerMachine(DRIVER_CONFIG_DEFAULTS);
+  readonly machine: TaskSchedulerMachine;
   readonly desc: ApplicationDescription;
   appId: string | undefined;
   /** Why the app ended: removed by the master, given up, or finished. */
@@ -58,6 +58,7 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
     this.#options = options;
     this.#rng = rng;
     this.#timers = simTimers(world, clock);
+    this.machine = world.machines.driver(DRIVER_CONFIG_DEFAULTS);
     this.env = `flint://${options.host}:7079`;
     this.name = `driver ${options.host}`;
     const scheduler = `flint://CoarseGrainedScheduler@${options.host}:7079`;

@@ -4,7 +4,7 @@
 // (a fault) takes many times longer.
 
 import { decode, encode } from '@msgpack/msgpack';
-import { evaluateTask, ExecutorMachine, type ExecutorEffect, type ExecutorInput, type LaunchTaskMessage, type TaskOutput } from '../executor/index.ts';
+import { evaluateTask, type ExecutorMachine, type ExecutorEffect, type ExecutorInput, type LaunchTaskMessage, type TaskOutput } from '../executor/index.ts';
 import { replyToken, type ReplyToken } from '../kit/replies.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { KeyedTimers } from '../kit/timers.ts';
@@ -69,7 +69,7 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
     this.driverEnv = envOf(driverUrl);
     this.env = `flint+client://executor-${spec.appId}-${spec.execId}`;
     this.name = `executor ${spec.appId}/${spec.execId}`;
-    this.machine = new ExecutorMachine(
+    this.machine = world.machines.executor(
       {
         executorId: String(spec.execId),
         appId: spec.appId,

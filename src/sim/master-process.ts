@@ -4,7 +4,7 @@
 import type { Rng } from '../kit/rng.ts';
 import { replyToken, type ReplyToken } from '../kit/replies.ts';
 import type { KeyedTimers } from '../kit/timers.ts';
-import { isMasterAsk, MasterMachine, type MasterConfig, type MasterEffect, type MasterInput } from '../master/index.ts';
+import { isMasterAsk, type MasterMachine, type MasterConfig, type MasterEffect, type MasterInput } from '../master/index.ts';
 import type { Envelope, Node } from './network.ts';
 import { envOf, MachineProcess, simTimers, type ProcessClock, type SimWorld } from './world.ts';
 import type { MasterStorage } from './zookeeper.ts';
@@ -25,7 +25,7 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
     this.#storage = storage;
     this.#timers = simTimers(world, clock);
     this.#onExit = onExit;
-    this.machine = new MasterMachine(config, rng);
+    this.machine = world.machines.master(config, rng);
     this.env = config.masterUrl;
     this.name = `master ${config.host}`;
   }

@@ -5,7 +5,7 @@
 import type { Rng } from '../kit/rng.ts';
 import type { KeyedTimers } from '../kit/timers.ts';
 import type { MasterToWorker } from '../protocol/messages.ts';
-import { WorkerMachine, type WorkerConfig, type WorkerEffect, type WorkerInput } from '../worker/index.ts';
+import { type WorkerMachine, type WorkerConfig, type WorkerEffect, type WorkerInput } from '../worker/index.ts';
 import type { ExecutorLaunchSpec } from '../worker/worker-effect.ts';
 import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
 import { envOf, MachineProcess, simTimers, type ProcessClock, type SimWorld } from './world.ts';
@@ -50,7 +50,7 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
     this.#timers = simTimers(world, clock);
     this.#rng = rng;
     this.#spawn = spawn;
-    this.machine = new WorkerMachine(config, { rng, now: this.now() });
+    this.machine = world.machines.worker(config, { rng, now: this.now() });
     this.host = config.host;
     this.env = `flint://${config.host}:${config.port}`;
   }

@@ -3,13 +3,37 @@
 // A process object is one incarnation: a crash marks it down, its timers and in-flight work die with it, and a
 // restart makes a new one on the same address.
 
+import { TaskSchedulerMachine, type DriverConfig } from '../driver/index.ts';
+import { ExecutorMachine, type ExecutorLaunchArgs, type ExecutorMachineOptions } from '../executor/index.ts';
+import type { Rng } from '../kit/rng.ts';
 import { KeyedTimers } from '../kit/timers.ts';
+import { MasterMachine, type MasterConfig } from '../master/index.ts';
+import { WorkerMachine, type WorkerConfig } from '../worker/index.ts';
 import { parseEndpointAddress } from '../rpc/address.ts';
 import type { EventQueue } from './event-queue.ts';
 import type { SimNetwork } from './network.ts';
 
+/**
+ * How each process makes its machine. The simulator runs the real ones; a test passes a subclass with a bug put back
+ * in (test/unit/sim/bugs.test.ts) to show that a sweep catches it.
+ */
+export interface MachineFactories {
+  master(config: MasterConfig, rng: Rng): MasterMachine;
+  worker(config: WorkerConfig, options: { rng: Rng; now: number }): WorkerMachine;
+  executor(args: ExecutorLaunchArgs, options: ExecutorMachineOptions): ExecutorMachine;
+  driver(config: DriverConfig): TaskSchedulerMachine;
+}
+
+export const REAL_MACHINES: MachineFactories = {
+  master: (config, rng) => new MasterMachine(config, rng),
+  worker: (config, options) => new WorkerMachine(config, options),
+  executor: (args, options) => new ExecutorMachine(args, options),
+  driver: (config) => new TaskSchedulerMachine(config),
+};
+
 export interface SimWorld {
   readonly queue: EventQueue;
+  readonly machines: MachineFactories;
   readonly network: SimNetwork;
   /** Appends one line to the run's trace (kept for the report of a failing seed). */
   trace(line: string): void;
