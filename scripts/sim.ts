@@ -1,16 +1,26 @@
 // The deterministic simulator of the whole cluster (src/sim, docs/architecture.md):
 //
-//   npm run sim -- --seed N           replays one seed and prints its faults and its whole trace
+//   npm run sim -- --seed N           replays one seed, prints its faults and its whole trace, and when it fails,
+//                                     shrinks its fault schedule to the faults the failure needs
 //   npm run sim -- --seeds A..B       sweeps seeds A to B and prints each failing seed with its trace's end
 //   npm run sim -- --seeds A..B --faults crash-worker,partition-worker   only these kinds of fault
+//   --bench-shape                     the shape `npm run bench:sim` runs (3 masters, 20 workers, 5 apps, 10 min)
 //
 // The last line is one JSON object: seeds, violations, failingSeeds, wallSeconds, simSecondsPerWallSecond.
 
 import { parseArgs } from 'node:util';
-import { FAULT_KINDS, runSimulation, type FaultKind } from '../src/sim/cluster.ts';
+import { BENCH_SHAPE, FAULT_KINDS, runSimulation, type Fault, type FaultKind, type SimOptions } from '../src/sim/cluster.ts';
+import { shrinkSchedule } from '../src/sim/shrink.ts';
 
 const { values } = parseArgs({
-  options: { seed: { type: 'string' }, seeds: { type: 'string' }, faults: { type: 'string' }, quiet: { type: 'boolean', default: false } },
+  options: {
+    seed: { type: 'string' },
+    seeds: { type: 'string' },
+    faults: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    'bench-shape': { type: 'boolean', default: false },
+    'no-shrink': { type: 'boolean', default: false },
+  },
   strict: true,
 });
 
@@ -42,6 +52,7 @@ const faultKinds = values.faults?.split(',').map((k) => {
   if (!(FAULT_KINDS as readonly string[]).includes(k)) fail(`--faults: "${k}" is not one of ${FAULT_KINDS.join(', ')}`);
   return k as FaultKind;
 });
+const describe = (f: Fault): string => `at ${(f.atMs / 1000).toFixed(3)} s ${f.kind} for ${f.forMs} ms (target ${f.target}, pick ${f.pick}${f.oneWay ? ', one way' : ''})`;
 const [from, to] = range();
 const single = values.seed !== undefined;
 const started = performance.now();
@@ -49,10 +60,20 @@ let simulatedMs = 0;
 let violations = 0;
 const failingSeeds: number[] = [];
 for (let seed = from; seed <= to; seed++) {
-  const result = await runSimulation({ seed, keepTrace: single, ...(faultKinds === undefined ? {} : { faultKinds }) });
+  const options: SimOptions = {
+    seed,
+    keepTrace: single,
+    ...(faultKinds === undefined ? {} : { faultKinds }),
+    ...(values['bench-shape'] ? { ...BENCH_SHAPE, faults: 10 + (seed % 21) } : {}),
+  };
+  const result = await runSimulation(options);
   simulatedMs += result.simulatedMs;
   if (single) {
-    process.stdout.write(`seed ${seed}: ${result.shape.workers} workers (${result.shape.cores} cores), ${result.shape.apps} apps, ${result.steps} steps, ${result.messages.sent} messages (${result.messages.lost} lost)\nfaults:\n${result.faults.map((f) => `  ${f}`).join('\n')}\ntrace:\n${result.trace.join('\n')}\n`);
+    const { masters, workers, cores, apps } = result.shape;
+    process.stdout.write(
+      `seed ${seed}: ${masters} master(s), ${workers} workers (${cores} cores), ${apps} apps, ${result.steps} steps, ${result.messages.sent} messages (${result.messages.lost} lost), ` +
+        `${result.jobs.submitted} jobs (${result.jobs.succeeded} right, ${result.jobs.failed} failed)\nfaults:\n${result.faults.map((f) => `  ${f}`).join('\n')}\ntrace:\n${result.trace.join('\n')}\n`,
+    );
   }
   if (result.violations.length > 0) {
     violations += result.violations.length;
@@ -60,6 +81,14 @@ for (let seed = from; seed <= to; seed++) {
     for (const v of result.violations) {
       process.stdout.write(`seed ${seed}: VIOLATION of "${v.invariant}" at ${(v.atMs / 1000).toFixed(3)} s, after ${v.step}\n  ${v.detail}\n`);
       if (!single && values.quiet !== true) process.stdout.write(`  last steps:\n${v.trace.map((l) => `    ${l}`).join('\n')}\n  replay: npm run sim -- --seed ${seed}\n`);
+    }
+    if (single && values['no-shrink'] !== true) {
+      const shrunk = await shrinkSchedule(options, result);
+      process.stdout.write(
+        `shrunk in ${shrunk.runs} runs: ${result.schedule.length} faults down to ${shrunk.schedule.length} that still break "${shrunk.result.violations[0]?.invariant}":\n` +
+          `${shrunk.schedule.map((f) => `  ${describe(f)}`).join('\n')}\n  and then: ${shrunk.result.violations[0]?.detail}\n` +
+          `  the shrunk schedule, for runSimulation({ seed: ${seed}, schedule }): ${JSON.stringify(shrunk.schedule)}\n`,
+      );
     }
   }
 }

@@ -70,6 +70,12 @@ export interface Fault {
  */
 export const CONVERGENCE_BOUND_MS = 300_000;
 
+/**
+ * The scenario `npm run bench:sim` sweeps (issue 10): 3 masters with ZooKeeper, 20 workers, 5 apps, faults for the
+ * first 300 s; with the longest fault's end and the convergence bound, each run lasts more than 10 simulated minutes.
+ */
+export const BENCH_SHAPE = { masters: 3, workers: 20, apps: 5, faultsForMs: 300_000 } as const;
+
 /** The longest a fault lasts (a restart, a partition's heal). The convergence bound starts after it. */
 const MAX_FAULT_MS = 41_000;
 const WORKER_TIMEOUT_MS = 15_000;
@@ -151,10 +157,10 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       trace.push(`${stamp()} ${line}`);
       if (options.keepTrace !== true && trace.length > TRACE_TAIL * 4) trace.splice(0, trace.length - TRACE_TAIL);
     },
-    afterStep: (what) => {
+    afterStep: (what, process) => {
       steps += 1;
       lastStep = what;
-      if (ready && violations.length === 0) check();
+      if (ready && violations.length === 0) check(process);
     },
     violation: (invariant, detail) => fail(invariant, detail),
   };
@@ -273,10 +279,17 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     violations.push({ seed: options.seed, atMs: queue.now - start, step: lastStep, invariant, detail, trace: trace.slice(-TRACE_TAIL) });
   }
 
-  function check(): void {
-    const leading = masters.filter((m) => m.leads);
-    if (leading.length > 1) return fail('at most one master leads', leading.map((m) => `${m.name} is ${m.machine.state.recoveryState}`).join(', '));
-    const leader = leading[0];
+  /** A step changes only what its own process holds: its invariants are the ones to check. */
+  function check(process: object | undefined): void {
+    if (process instanceof SimMaster) checkMasters(process);
+    else if (process instanceof SimWorker) checkWorker(process);
+  }
+
+  function checkMasters(stepped: SimMaster): void {
+    let leading = 0;
+    for (const m of masters) if (m.leads) leading += 1;
+    if (leading > 1) return fail('at most one master leads', masters.filter((m) => m.leads).map((m) => `${m.name} is ${m.machine.state.recoveryState}`).join(', '));
+    const leader = stepped.leads ? stepped : undefined;
     if (leader !== undefined) {
       const ms = leader.machine.state;
       for (const w of ms.workers) {
@@ -310,12 +323,14 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         if (max !== undefined && app.coresGranted > max) return fail('no app over its maxCores', `${app.id}: ${app.coresGranted} > ${max}`);
       }
     }
-    for (const w of workers) {
-      if (!w.up) continue;
-      const s = w.machine.snapshot();
-      if (s.coresUsed > s.cores || s.memoryUsedMb > s.memoryMb) {
-        return fail('no worker over-allocated (worker)', `${s.workerId}: ${s.coresUsed}/${s.cores} cores, ${s.memoryUsedMb}/${s.memoryMb} MB`);
-      }
+  }
+
+  function checkWorker(w: SimWorker): void {
+    if (!w.up) return;
+    const { coresUsed, memoryUsedMb } = w.machine.usage;
+    const { cores, memoryMb } = w.machine.config;
+    if (coresUsed > cores || memoryUsedMb > memoryMb) {
+      fail('no worker over-allocated (worker)', `${w.machine.workerId}: ${coresUsed}/${cores} cores, ${memoryUsedMb}/${memoryMb} MB`);
     }
   }
 

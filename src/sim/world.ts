@@ -37,8 +37,8 @@ export interface SimWorld {
   readonly network: SimNetwork;
   /** Appends one line to the run's trace (kept for the report of a failing seed). */
   trace(line: string): void;
-  /** Called after every input a machine handled: the invariants are checked here. */
-  afterStep(what: string): void;
+  /** Called after every input a machine handled: the invariants on what that process holds are checked here. */
+  afterStep(what: string, process?: object): void;
   /** Reports a broken invariant that only the process that saw it can tell (a wrong job result, say). */
   violation(invariant: string, detail: string): void;
 }
@@ -94,7 +94,7 @@ export abstract class MachineProcess<I, E> {
     for (const effect of this.apply(input, this.now())) {
       if (!this.up || this.carryOut(effect) === false) break;
     }
-    this.world.afterStep(`${this.name}: ${what}`);
+    this.world.afterStep(`${this.name}: ${what}`, this);
   }
 
   /** Runs `run` after `delayMs` on this process's clock, unless it is down by then. */

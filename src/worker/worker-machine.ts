@@ -84,6 +84,10 @@ export class WorkerMachine {
     return this.#state.workerId;
   }
 
+  get config(): WorkerConfig {
+    return this.#config;
+  }
+
   get intervals(): RegistrationIntervals {
     return this.#intervals;
   }
@@ -99,6 +103,11 @@ export class WorkerMachine {
     }
     dispatch(ctx, input);
     return ctx.out;
+  }
+
+  /** What the worker has given out, without building a snapshot (the simulator checks it after every step). */
+  get usage(): { readonly coresUsed: number; readonly memoryUsedMb: number } {
+    return this.#state;
   }
 
   /** A read-only copy of the state, for the UI and for tests. */
