@@ -25,7 +25,7 @@ import { parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { exportNameOf } from './app-exports.ts';
 import { Dataset, type Partition } from './dataset.ts';
-import { DriverRuntime } from './driver-runtime.ts';
+import { DriverRuntime } from '../daemons/driver-runtime.ts';
 import { rangeSources, sliceBounds } from './partitions.ts';
 import { launchContext } from './launch-context.ts';
 import { ConsoleProgressBar } from './progress-bar.ts';

@@ -3,7 +3,7 @@
 // executors, and the AppClient that holds the application's place with the master (reference §7.1–§7.4).
 // FlintContext (context.ts) is the user's face of it.
 
-import { MachineHost, nodeTimers } from '../daemons/machine-host.ts';
+import { MachineHost, nodeTimers } from './machine-host.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
 import type { AppBundle } from '../io/bundle/bundle-app.ts';
 import {
