@@ -12,7 +12,7 @@ import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { sourcePath } from '../util/install.ts';
 import { decode, encode } from '@msgpack/msgpack';
-import { AppClient } from '../app/app-client.ts';
+import { AppClient } from '../daemons/app-client.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { parseNodeFlags } from '../conf/node-flags.ts';
 import { driverConfigFromConf, type TaskSpec } from '../driver/index.ts';

@@ -5,7 +5,7 @@
 // The machine decides every answer to an executor's ask about itself (registration, heartbeat); this adapter
 // carries its effects out and answers only what the machine does not know of: the app's config and code.
 
-import { ReplyBook, MachineHost, nodeTimers } from './machine-host.ts';
+import { MachineHost, nodeTimers, ReplyBook, unknownEffect, writeLog } from './machine-host.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
 import type { AppBundle } from '../io/bundle/bundle-app.ts';
 import {
@@ -279,12 +279,9 @@ export class DriverRuntime {
         this.#replies.carryOut(effect);
         return;
       case 'Log':
-        this.#logger[effect.level](effect.fields ?? {}, effect.msg);
-        return;
-      default: {
-        const never: never = effect;
-        throw new Error(`unknown effect ${JSON.stringify(never)}`);
-      }
+        return writeLog(this.#logger, effect);
+      default:
+        return unknownEffect(effect);
     }
   }
 
