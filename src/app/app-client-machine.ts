@@ -62,10 +62,12 @@ export class AppClientMachine {
   }
 }
 
+/** The inputs a stopped client still takes: the driver's asks must all be answered. */
+const ASKS: ReadonlySet<AppClientInput['kind']> = new Set(['RequestExecutors', 'KillExecutors', 'MasterAnswered', 'MasterAskFailed']);
+
 function dispatch(ctx: Ctx, input: AppClientInput): void {
   const { state } = ctx;
-  const isAsk = input.kind === 'RequestExecutors' || input.kind === 'KillExecutors' || input.kind === 'MasterAnswered' || input.kind === 'MasterAskFailed';
-  if (state.stopped && !isAsk) return;
+  if (state.stopped && !ASKS.has(input.kind)) return;
   switch (input.kind) {
     case 'Start':
       if (state.started) return;
@@ -77,7 +79,8 @@ function dispatch(ctx: Ctx, input: AppClientInput): void {
       return disconnected(ctx, input.envId);
     case 'DialMasterFailed':
       // A failed round of the dial loop says nothing new: the loop tries again in a second.
-      if (input.message === 'RegisterApplication') ctx.out.log('warn', `Failed to connect to master ${input.masterUrl}`, { master: input.masterUrl, err: input.error });
+      if (input.message !== 'RegisterApplication') return;
+      ctx.out.log('warn', `Failed to connect to master ${input.masterUrl}`, { master: input.masterUrl, err: input.error });
       return;
     case 'RequestExecutors':
       return askMaster(ctx, input.token, (appId) => ({ type: 'RequestExecutors', appId, requestedTotal: input.requestedTotal }));
@@ -131,7 +134,9 @@ function timerFired(ctx: Ctx, key: string, generation: number): void {
     case 'Reconnect': {
       const appId = state.appId;
       if (!state.disconnected || state.dead || appId === undefined) return;
-      for (const master of config.masters) out.push({ kind: 'DialMaster', masterUrl: master, message: { type: 'MasterChangeAcknowledged', appId } });
+      for (const masterUrl of config.masters) {
+        out.push({ kind: 'DialMaster', masterUrl, message: { type: 'MasterChangeAcknowledged', appId } });
+      }
       out.startTimer('Reconnect', config.reconnectIntervalMs);
       return;
     }

@@ -48,7 +48,7 @@ export function handleRegisterExecutor(ctx: Ctx, input: Register): void {
   }
 }
 
-/** LaunchedExecutor: only now are the executor's cores free for offers (reference §7.3 step 4). */
+/** LaunchedExecutor: only now are the executor's cores free for offers, as in Spark's `DriverEndpoint`. */
 export function handleExecutorLaunched(ctx: Ctx, executorId: string): void {
   const executor = ctx.state.executors.get(executorId);
   if (executor === undefined) {

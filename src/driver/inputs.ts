@@ -39,7 +39,7 @@ export type DriverInput =
       readonly hostname: string;
       readonly cores: number;
     }
-  /** LaunchedExecutor arrived: the executor can run tasks, so its cores become free (reference §7.3 step 4). */
+  /** LaunchedExecutor arrived: the executor can run tasks, so its cores become free (as in Spark's `DriverEndpoint`). */
   | { readonly kind: 'ExecutorLaunched'; readonly executorId: string }
   /**
    * The executor is gone: its connection dropped, its worker reported it exited, the master removed it.
