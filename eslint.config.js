@@ -11,6 +11,7 @@ const coreFolders = [
   'src/worker/**/*.ts',
   'src/executor/**/*.ts',
   'src/driver/**/*.ts',
+  'src/app/**/*.ts',
 ];
 
 export default tseslint.config(

@@ -3,6 +3,7 @@
 // next input is handled. An async effect (a persist) is awaited; effects that report back later (an ask, a
 // process exit) do so by submitting a new input.
 
+import type { LogEffect } from '../kit/log.ts';
 import { replyToken, type ReplyEffect, type ReplyToken } from '../kit/replies.ts';
 import { KeyedTimers } from '../kit/timers.ts';
 import { Inbox } from '../rpc/inbox.ts';
@@ -163,4 +164,14 @@ export class ReplyBook<M> {
   get size(): number {
     return this.#pending.size;
   }
+}
+
+/** Writes a machine's `Log` effect (src/kit/log.ts) through the host's logger. */
+export function writeLog(logger: Logger, effect: LogEffect): void {
+  logger[effect.level]({ ...effect.fields }, effect.msg);
+}
+
+/** The end of a host's effect switch: an effect no case took is a bug (the union grew, the host did not). */
+export function unknownEffect(effect: never): never {
+  throw new Error(`unknown effect ${JSON.stringify(effect)}`);
 }

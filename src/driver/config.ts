@@ -1,4 +1,4 @@
-// The driver-side task scheduler's configuration: a plain typed object (reference §7.4, §9.3). The driver
+// The driver-side task scheduler's configuration: a plain typed object (docs/configuration.md). The driver
 // builds it from `flint.*` keys with `driverConfigFromConf`; the machine only reads it. Nothing here reads the
 // environment or a clock.
 

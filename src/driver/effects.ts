@@ -15,6 +15,9 @@
 //   - Every `FetchResult` is answered by exactly one `ResultFetched` or `ResultFetchFailed` input with its
 //     `taskId`, even when the executor is gone meanwhile (then the fetch fails). The machine decides what to
 //     release: the adapter never sends `ReleaseTaskResult` on its own.
+//   - Every `RegisterExecutor` and `ExecutorHeartbeat` input gets exactly one `Reply` or `ReplyFailure` with its
+//     token, in the list of that input, before any effect that follows from it (a registered executor's
+//     timer, say).
 //   - `KillExecutor` comes before the effects that follow from treating that executor as lost (resubmitted
 //     tasks launched elsewhere, a failed job).
 //
@@ -22,7 +25,8 @@
 // replaces it, and a firing comes back as a `TimerFired` input with the generation it was armed with (a stale one is
 // ignored). Timers are one-shot: the dead-executor check re-arms itself each time it fires.
 
-import type { DriverToExecutor, TaskFailure } from '../protocol/task-messages.ts';
+import type { DriverReply, DriverToExecutor, TaskFailure } from '../protocol/task-messages.ts';
+import type { Reply, ReplyFailure, ReplyToken } from '../kit/replies.ts';
 import type { TimerEffect } from '../kit/timers.ts';
 import type { DriverTimer } from './inputs.ts';
 import type { LogEffect, LogFields, LogLevel } from '../kit/log.ts';
@@ -72,6 +76,10 @@ export type DriverEffect =
     }
   /** Ask the master, through the app client, to kill this executor (`KillExecutors`); it is already dropped here. */
   | { readonly kind: 'KillExecutor'; readonly executorId: string; readonly reason: string }
+  /** Answer an executor's ask (`RegisterExecutor`, `ExecutorHeartbeat`) behind `token`. */
+  | Reply<DriverReply>
+  /** Fail an executor's ask: its ask rejects with `error` (a refused registration). */
+  | ReplyFailure
   | TimerEffect<DriverTimer>
   | LogEffect;
 
@@ -91,6 +99,14 @@ export class EffectList {
 
   send(executorId: string, to: string, message: ExecutorCommand): void {
     this.#effects.push({ kind: 'SendToExecutor', executorId, to, message });
+  }
+
+  reply(token: ReplyToken, message: DriverReply): void {
+    this.#effects.push({ kind: 'Reply', token, message });
+  }
+
+  replyFailure(token: ReplyToken, error: string): void {
+    this.#effects.push({ kind: 'ReplyFailure', token, error });
   }
 
   log(level: LogLevel, msg: string, fields?: LogFields): void {

@@ -2,20 +2,27 @@
 // After Spark's CoarseGrainedSchedulerBackend (RegisterExecutor, LaunchedExecutor, removeExecutor),
 // HeartbeatReceiver (`expireDeadHosts`) and TaskSchedulerImpl (`executorLost`, `stop`).
 
-import type { DriverInput, ExecutorHeartbeatMessage } from './inputs.ts';
+import type { DriverInput } from './inputs.ts';
 import { countFailure, driverError, failJob, forget } from './jobs.ts';
 import { compareExecutorIds, resubmit, sortedIds, type Ctx, type TaskAttempt } from './state.ts';
 
-type Registered = Extract<DriverInput, { readonly kind: 'ExecutorRegistered' }>;
+type Register = Extract<DriverInput, { readonly kind: 'RegisterExecutor' }>;
+type Heartbeat = Extract<DriverInput, { readonly kind: 'ExecutorHeartbeat' }>;
 
-export function handleExecutorRegistered(ctx: Ctx, input: Registered): void {
+/**
+ * RegisterExecutor, as Spark's `CoarseGrainedSchedulerBackend.DriverEndpoint.receiveAndReply` answers it: a known
+ * id is refused ("Duplicate executor ID"), and so is every executor once the scheduler has stopped; otherwise the
+ * executor is recorded and the answer is true. Its cores are offered only after LaunchedExecutor.
+ */
+export function handleRegisterExecutor(ctx: Ctx, input: Register): void {
   const { state, out, config } = ctx;
   if (state.stopped) {
-    out.send(input.executorId, input.executorAddress, { type: 'StopExecutor' });
+    out.replyFailure(input.token, 'the driver is stopping');
     return;
   }
   if (state.executors.has(input.executorId)) {
-    out.warn(`Ignoring a second registration of executor ${input.executorId} (the adapter should have refused it)`);
+    out.warn(`Refusing a second registration of executor ${input.executorId}`, { executorId: input.executorId });
+    out.replyFailure(input.token, `Duplicate executor ID: ${input.executorId}`);
     return;
   }
   state.executors.set(input.executorId, {
@@ -29,17 +36,19 @@ export function handleExecutorRegistered(ctx: Ctx, input: Registered): void {
     running: new Set(),
   });
   state.executorOrder = [...state.executorOrder, input.executorId].sort(compareExecutorIds);
-  out.info(`Registered executor ${input.executorId} (${input.executorAddress}) with ${input.cores} cores`, {
+  out.info(`Registered executor ${input.executorId} (${input.executorAddress}) on ${input.hostname} with ${input.cores} cores`, {
     executorId: input.executorId,
+    host: input.hostname,
     cores: input.cores,
   });
+  out.reply(input.token, { type: 'BooleanResponse', value: true });
   if (!state.timers.isArmed('ExpireDeadExecutors')) {
     // Spark's HeartbeatReceiver checks every spark.network.timeoutInterval; Flint arms it with the first executor.
     out.push(state.timers.start('ExpireDeadExecutors', 'ExpireDeadExecutors', config.heartbeatCheckIntervalMs));
   }
 }
 
-/** LaunchedExecutor: only now are the executor's cores free for offers (reference §7.3 step 4). */
+/** LaunchedExecutor: only now are the executor's cores free for offers, as in Spark's `DriverEndpoint`. */
 export function handleExecutorLaunched(ctx: Ctx, executorId: string): void {
   const executor = ctx.state.executors.get(executorId);
   if (executor === undefined) {
@@ -51,10 +60,17 @@ export function handleExecutorLaunched(ctx: Ctx, executorId: string): void {
   executor.freeCores = executor.cores - executor.running.size;
 }
 
-export function handleExecutorHeartbeat(ctx: Ctx, message: ExecutorHeartbeatMessage): void {
-  const executor = ctx.state.executors.get(message.executorId);
+/**
+ * ExecutorHeartbeat (Spark's `HeartbeatReceiver`): an unknown executor is told to re-register
+ * (`HeartbeatResponse{ reregister: true }`, Spark's `HeartbeatResponse(reregisterBlockManager = true)`); a known one
+ * is marked seen.
+ */
+export function handleExecutorHeartbeat(ctx: Ctx, input: Heartbeat): void {
+  const executorId = input.message.executorId;
+  const executor = ctx.state.executors.get(executorId);
+  ctx.out.reply(input.token, { type: 'HeartbeatResponse', reregister: executor === undefined });
   if (executor === undefined) {
-    ctx.out.debug(`Ignoring heartbeat from unknown executor ${message.executorId}`);
+    ctx.out.debug(`Heartbeat from unknown executor ${executorId}: it is told to re-register`);
     return;
   }
   executor.lastSeenMs = Math.max(executor.lastSeenMs, ctx.now);

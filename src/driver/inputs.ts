@@ -2,6 +2,7 @@
 // (the driver's `CoarseGrainedScheduler` endpoint, the app client listener and the user-facing context) turns
 // each outside event into one of these and feeds it to `TaskSchedulerMachine.handle`, one at a time.
 
+import type { ReplyToken } from '../kit/replies.ts';
 import type { TimerFired } from '../kit/timers.ts';
 import type { ExecutorToDriver, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
 
@@ -26,17 +27,19 @@ export type DriverInput =
    */
   | { readonly kind: 'SubmitJob'; readonly jobId: number; readonly tasks: readonly TaskSpec[] }
   /**
-   * The driver accepted RegisterExecutor (the adapter already replied true; it rejects ids that
-   * `hasExecutor` knows with "Duplicate executor ID: <id>"). Its cores are not offered yet.
+   * An executor asks to register (Spark's `RegisterExecutor` to `CoarseGrainedSchedulerBackend.DriverEndpoint`).
+   * Answered through `token`: `BooleanResponse{true}`, or a failure "Duplicate executor ID: <id>" for an id the
+   * driver knows, or "the driver is stopping" after `Stop`. Its cores are not offered until `ExecutorLaunched`.
    */
   | {
-      readonly kind: 'ExecutorRegistered';
+      readonly kind: 'RegisterExecutor';
+      readonly token: ReplyToken;
       readonly executorId: string;
       readonly executorAddress: string;
       readonly hostname: string;
       readonly cores: number;
     }
-  /** LaunchedExecutor arrived: the executor can run tasks, so its cores become free (reference §7.3 step 4). */
+  /** LaunchedExecutor arrived: the executor can run tasks, so its cores become free (as in Spark's `DriverEndpoint`). */
   | { readonly kind: 'ExecutorLaunched'; readonly executorId: string }
   /**
    * The executor is gone: its connection dropped, its worker reported it exited, the master removed it.
@@ -53,8 +56,11 @@ export type DriverInput =
   | { readonly kind: 'ResultFetched'; readonly taskId: number; readonly bytes: Uint8Array }
   /** The answer to a `FetchResult` effect when any chunk could not be fetched. */
   | { readonly kind: 'ResultFetchFailed'; readonly taskId: number; readonly error: string }
-  /** The adapter replies HeartbeatResponse itself: `reregister` = `!machine.hasExecutor(executorId)`. */
-  | { readonly kind: 'ExecutorHeartbeat'; readonly message: ExecutorHeartbeatMessage }
+  /**
+   * An executor's heartbeat ask (Spark's `HeartbeatReceiver`), answered through `token` with
+   * `HeartbeatResponse{ reregister }`: true when the driver does not know the executor.
+   */
+  | { readonly kind: 'ExecutorHeartbeat'; readonly token: ReplyToken; readonly message: ExecutorHeartbeatMessage }
   /** A timer fired (src/kit/timers.ts): its name as `key`, and the generation it was armed with. */
   | TimerFired
   /** The user (or the context on its behalf) cancels a running job. */

@@ -6,7 +6,7 @@
 // order instead (STYLE.md §4: deterministic tie-breaks), so the same inputs always give the same placement.
 //
 // Every task takes one core (`flint.task.cpus` = 1). Executors that have not sent LaunchedExecutor have no
-// free cores, so they get nothing (reference §7.3 step 4).
+// free cores, so they get nothing (Spark's `CoarseGrainedSchedulerBackend.DriverEndpoint` frees them on it).
 //
 // Prefetch (Flint only, `flint.task.prefetch`): once a job's finished tasks show that they are short, each
 // executor may hold up to `depth × cores` of its tasks beyond its free cores, queued on the executor, where

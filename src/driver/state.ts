@@ -16,7 +16,7 @@ export interface ExecutorRecord {
   readonly address: string;
   readonly host: string;
   readonly cores: number;
-  /** LaunchedExecutor arrived; before that the executor has no free cores (reference §7.3 step 4). */
+  /** LaunchedExecutor arrived; before that the executor has no free cores (Spark's `DriverEndpoint`). */
   launched: boolean;
   /** `cores − running.size` once launched, 0 before. */
   freeCores: number;

@@ -12,7 +12,7 @@ import {
   expireDeadExecutors,
   handleExecutorHeartbeat,
   handleExecutorLaunched,
-  handleExecutorRegistered,
+  handleRegisterExecutor,
   loseExecutor,
   stopScheduler,
 } from './executors.ts';
@@ -43,8 +43,8 @@ export class TaskSchedulerMachine {
 
   /**
    * Applies one input at time `now` (ms, any monotonic origin) and returns the effects, in execution order.
-   * After `Stop` the machine answers SubmitJob with JobFailed and a registering executor with StopExecutor,
-   * and ignores everything else.
+   * After `Stop` the machine answers SubmitJob with JobFailed, refuses a registering executor, tells a
+   * heartbeating one to re-register, and ignores everything else.
    */
   handle(input: DriverInput, now: number): DriverEffect[] {
     const ctx: Ctx = { state: this.#state, config: this.#config, now, out: new EffectList() };
@@ -56,7 +56,7 @@ export class TaskSchedulerMachine {
     return [...ctx.out.effects];
   }
 
-  /** For the adapter's RegisterExecutor reply ("Duplicate executor ID") and HeartbeatResponse `reregister`. */
+  /** Whether the executor is registered (the adapter skips `ExecutorLost` for one it does not know). */
   hasExecutor(executorId: string): boolean {
     return this.#state.executors.has(executorId);
   }
@@ -67,12 +67,14 @@ export class TaskSchedulerMachine {
 }
 
 function dispatch(ctx: Ctx, input: DriverInput): void {
-  if (ctx.state.stopped && input.kind !== 'SubmitJob' && input.kind !== 'ExecutorRegistered') return;
+  // After Stop only what must be answered is: a job (it fails) and an executor's ask.
+  const answered = input.kind === 'SubmitJob' || input.kind === 'RegisterExecutor' || input.kind === 'ExecutorHeartbeat';
+  if (ctx.state.stopped && !answered) return;
   switch (input.kind) {
     case 'SubmitJob':
       return submitJob(ctx, input.jobId, input.tasks);
-    case 'ExecutorRegistered':
-      return handleExecutorRegistered(ctx, input);
+    case 'RegisterExecutor':
+      return handleRegisterExecutor(ctx, input);
     case 'ExecutorLaunched':
       return handleExecutorLaunched(ctx, input.executorId);
     case 'ExecutorLost':
@@ -84,7 +86,7 @@ function dispatch(ctx: Ctx, input: DriverInput): void {
     case 'ResultFetchFailed':
       return handleResultFetchFailed(ctx, input.taskId, input.error);
     case 'ExecutorHeartbeat':
-      return handleExecutorHeartbeat(ctx, input.message);
+      return handleExecutorHeartbeat(ctx, input);
     case 'TimerFired': {
       const timer = ctx.state.timers.fired(input.key, input.generation);
       if (timer === undefined) return undefined; // cancelled or replaced since

@@ -1,4 +1,4 @@
-// The one log vocabulary of the four machines (master, worker, executor, driver): a machine never writes a log
+// The one log vocabulary of the machines (master, worker, executor, driver, app client): a machine never writes a log
 // line; it returns a `Log` effect, and its host writes it through pino (src/util/logger.ts).
 
 /** How loud a log effect is. The host's own logger adds `silent` for its threshold, never for an effect. */

@@ -1,6 +1,7 @@
 // Applications (reference §2.4, §3.3, §4.4, §4.5): registration, executor state reports with the failure
 // limit, dynamic allocation requests, and removal.
 
+import { envIdOf } from '../protocol/addresses.ts';
 import { EXECUTOR_FINISHED_STATES, type ApplicationDescription, type ApplicationState } from '../protocol/messages.ts';
 import type { Ctx } from './context.ts';
 import { formatApplicationId } from './ids.ts';
@@ -11,7 +12,6 @@ import { schedule } from './schedule.ts';
 import { holdAsOrphan, noteExecutorId, releaseOrphan } from './workers.ts';
 import {
   appRemoveExecutor,
-  envIdOf,
   fullExecutorId,
   isAppFinished,
   isExecutorFinished,

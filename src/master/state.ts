@@ -173,17 +173,6 @@ export function createMasterState(config: MasterConfig): MasterState {
   };
 }
 
-/**
- * The env part of an endpoint address: `flint://Worker@h:1` → `flint://h:1`, `flint+client://App@x` →
- * `flint+client://x`. `spark://` is read as `flint://`, as the RPC layer does. Disconnections name envs.
- */
-export function envIdOf(endpointAddress: string): string {
-  const match = /^(flint\+client|flint|spark):\/\/(?:[^@/]*@)?(.*)$/.exec(endpointAddress);
-  if (match === null) return endpointAddress;
-  const scheme = match[1] === 'flint+client' ? 'flint+client' : 'flint';
-  return `${scheme}://${match[2] ?? ''}`;
-}
-
 // ---- WorkerInfo ---------------------------------------------------------------------------------------
 
 export const coresFree = (w: WorkerInfo): number => w.cores - w.coresUsed;

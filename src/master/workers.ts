@@ -1,6 +1,7 @@
 // Workers (reference §2.1, §3.2, §4.4, §4.5): registration, liveness, reconciliation of what a worker runs,
 // the timeout sweep, removal and decommissioning.
 
+import { envIdOf } from '../protocol/addresses.ts';
 import { EXECUTOR_FINISHED_STATES } from '../protocol/messages.ts';
 import type { Ctx } from './context.ts';
 import { relaunchDriver, removeDriver } from './drivers.ts';
@@ -8,7 +9,7 @@ import type { Msg } from './inputs.ts';
 import { persistenceKey, type PersistedWorker } from './persisted.ts';
 import { noteHealthyExecutors } from './relaunch-backoff.ts';
 import { schedule } from './schedule.ts';
-import { appRemoveExecutor, envIdOf, hostPort, type WorkerInfo } from './state.ts';
+import { appRemoveExecutor, hostPort, type WorkerInfo } from './state.ts';
 
 export function workerRecord(w: WorkerInfo): PersistedWorker {
   return {

@@ -157,10 +157,10 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       trace.push(`${stamp()} ${line}`);
       if (options.keepTrace !== true && trace.length > TRACE_TAIL * 4) trace.splice(0, trace.length - TRACE_TAIL);
     },
-    afterStep: (what, process) => {
+    afterStep: (what, stepped) => {
       steps += 1;
       lastStep = what;
-      if (ready && violations.length === 0) check(process);
+      if (ready && violations.length === 0) check(stepped);
     },
     violation: (invariant, detail) => fail(invariant, detail),
   };
@@ -280,9 +280,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   }
 
   /** A step changes only what its own process holds: its invariants are the ones to check. */
-  function check(process: object | undefined): void {
-    if (process instanceof SimMaster) checkMasters(process);
-    else if (process instanceof SimWorker) checkWorker(process);
+  function check(stepped: object | undefined): void {
+    if (stepped instanceof SimMaster) checkMasters(stepped);
+    else if (stepped instanceof SimWorker) checkWorker(stepped);
   }
 
   function checkMasters(stepped: SimMaster): void {

@@ -7,6 +7,7 @@
 // that no master answered; it follows MasterChanged and reports executor events to the scheduler.
 
 import { DRIVER_CONFIG_DEFAULTS, type TaskSchedulerMachine, type DriverEffect, type DriverInput } from '../driver/index.ts';
+import { replyToken, type ReplyToken } from '../kit/replies.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { KeyedTimers } from '../kit/timers.ts';
 import type { ApplicationDescription, MasterToApp } from '../protocol/messages.ts';
@@ -50,6 +51,9 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
   readonly #executorsByEnv = new Map<string, Set<string>>();
   /** Pending FetchTaskResult asks: the executor asked, and what to do with the answer. */
   readonly #fetches = new Map<number, { readonly to: string; answer(answer: { ok: true; data: Uint8Array } | { ok: false; error: string }): void }>();
+  /** Executors' asks the machine answers: who asked, the ask's id, and the executor id a RegisterExecutor names. */
+  readonly #asks = new Map<ReplyToken, { readonly from: string; readonly askId: number; readonly registers: string | undefined }>();
+  #nextToken = 1;
   #nextAsk = 1;
   #nextJob = 0;
 
@@ -221,18 +225,17 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
         if (this.appId === undefined) return fail('the application is not registered with a master yet');
         return reply({ type: 'AppConfigResponse', appId: this.appId, conf: this.#options.executorConf, codeHash: 'sim', codeBytes: 1 });
       case 'RegisterExecutor': {
-        if (this.ended !== undefined) return fail('the driver is stopping');
-        if (this.machine.hasExecutor(message.executorId)) return fail(`Duplicate executor ID: ${message.executorId}`);
-        let ids = this.#executorsByEnv.get(from);
-        if (ids === undefined) this.#executorsByEnv.set(from, (ids = new Set()));
-        ids.add(message.executorId);
-        reply({ type: 'BooleanResponse', value: true });
+        // The machine answers (true, or "Duplicate executor ID"); an accepted executor is known by its connection.
+        const token = replyToken(this.#nextToken++);
         const { executorId, executorAddress, hostname, cores } = message;
-        return this.step({ kind: 'ExecutorRegistered', executorId, executorAddress, hostname, cores }, `RegisterExecutor ${executorId}`);
+        this.#asks.set(token, { from, askId, registers: executorId });
+        return this.step({ kind: 'RegisterExecutor', token, executorId, executorAddress, hostname, cores }, `RegisterExecutor ${executorId}`);
       }
-      case 'ExecutorHeartbeat':
-        reply({ type: 'HeartbeatResponse', reregister: !this.machine.hasExecutor(message.executorId) });
-        return this.step({ kind: 'ExecutorHeartbeat', message }, `heartbeat of ${message.executorId}`);
+      case 'ExecutorHeartbeat': {
+        const token = replyToken(this.#nextToken++);
+        this.#asks.set(token, { from, askId, registers: undefined });
+        return this.step({ kind: 'ExecutorHeartbeat', token, message }, `heartbeat of ${message.executorId}`);
+      }
       default:
         return fail(`${message.type} is not asked in the simulator`);
     }
@@ -240,10 +243,10 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
 
   disconnected(env: string): void {
     // The RPC layer fails the asks pending on a connection that closed.
-    for (const [askId, fetch] of this.#fetches) {
-      if (fetch.to !== env) continue;
+    for (const [askId, pending] of this.#fetches) {
+      if (pending.to !== env) continue;
       this.#fetches.delete(askId);
-      fetch.answer({ ok: false, error: `the connection to ${env} closed` });
+      pending.answer({ ok: false, error: `the connection to ${env} closed` });
     }
     const ids = this.#executorsByEnv.get(env);
     if (ids === undefined) return;
@@ -270,6 +273,23 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
       case 'Progress':
         if (effect.done + effect.running > effect.total) this.world.violation('no task result counted twice', `${this.name}: job ${effect.jobId} shows ${effect.done} done and ${effect.running} running of ${effect.total}`);
         return;
+      case 'Reply':
+      case 'ReplyFailure': {
+        const ask = this.#asks.get(effect.token);
+        this.#asks.delete(effect.token);
+        if (ask === undefined) return;
+        if (effect.kind === 'Reply' && ask.registers !== undefined) {
+          let ids = this.#executorsByEnv.get(ask.from);
+          if (ids === undefined) this.#executorsByEnv.set(ask.from, (ids = new Set()));
+          ids.add(ask.registers);
+        }
+        network.send(
+          this.env,
+          ask.from,
+          effect.kind === 'Reply' ? { kind: 'reply', askId: ask.askId, message: effect.message } : { kind: 'failure', askId: ask.askId, error: effect.error },
+        );
+        return;
+      }
       case 'KillExecutor':
         if (this.appId !== undefined && this.#master !== undefined) {
           network.send(this.env, this.#master, { kind: 'ask', askId: this.#nextAsk++, message: { type: 'KillExecutors', appId: this.appId, executorIds: [effect.executorId] } as { type: string } });

@@ -38,7 +38,7 @@ export interface SimWorld {
   /** Appends one line to the run's trace (kept for the report of a failing seed). */
   trace(line: string): void;
   /** Called after every input a machine handled: the invariants on what that process holds are checked here. */
-  afterStep(what: string, process?: object): void;
+  afterStep(what: string, stepped?: object): void;
   /** Reports a broken invariant that only the process that saw it can tell (a wrong job result, say). */
   violation(invariant: string, detail: string): void;
 }

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AppClient, type AppClientListener } from '../../../src/app/app-client.ts';
+import { AppClient, type AppClientListener } from '../../../src/daemons/app-client.ts';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { startMasterDaemon, type MasterDaemon } from '../../../src/daemons/master-daemon.ts';
 import { startWorkerDaemon, type WorkerDaemon } from '../../../src/daemons/worker-daemon.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decode } from '@msgpack/msgpack';
-import { AppClient, type AppClientListener } from '../../../src/app/app-client.ts';
+import { AppClient, type AppClientListener } from '../../../src/daemons/app-client.ts';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { startMasterDaemon, type MasterDaemon } from '../../../src/daemons/master-daemon.ts';
 import { startWorkerDaemon, type WorkerDaemon } from '../../../src/daemons/worker-daemon.ts';

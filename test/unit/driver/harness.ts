@@ -11,6 +11,7 @@ import {
   type StatusUpdateMessage,
   type TaskSpec,
 } from '../../../src/driver/index.ts';
+import { replyToken, type ReplyToken } from '../../../src/kit/replies.ts';
 import type { TaskFailure } from '../../../src/protocol/task-messages.ts';
 
 export const T0 = 1_700_000_000_000;
@@ -43,6 +44,10 @@ export interface Launch {
 
 /** The effects other than logs. */
 export const quiet = (effects: readonly DriverEffect[]): DriverEffect[] => effects.filter((e) => e.kind !== 'Log');
+
+/** The effects other than logs and answers to executors' asks. */
+export const unanswered = (effects: readonly DriverEffect[]): DriverEffect[] =>
+  quiet(effects).filter((e) => e.kind !== 'Reply' && e.kind !== 'ReplyFailure');
 
 /** The effects other than logs, as the message type for sends and the kind otherwise. */
 export const shape = (effects: readonly DriverEffect[]): string[] =>
@@ -104,10 +109,18 @@ export class TestDriver {
     return this.handle({ kind: 'TimerFired', key: timer, generation });
   }
 
-  /** ExecutorRegistered, then (unless `launched` is false) ExecutorLaunched. Returns the effects of both. */
+  #nextToken = 1;
+
+  /** A fresh reply token, as the adapter's ReplyBook opens one per ask. */
+  token(): ReplyToken {
+    return replyToken(this.#nextToken++);
+  }
+
+  /** RegisterExecutor, then (unless `launched` is false) ExecutorLaunched. Returns the effects of both. */
   addExecutor(executorId: string, cores = 1, launched = true): DriverEffect[] {
     const effects = this.handle({
-      kind: 'ExecutorRegistered',
+      kind: 'RegisterExecutor',
+      token: this.token(),
       executorId,
       executorAddress: address(executorId),
       hostname: `host-${executorId}`,
@@ -144,7 +157,7 @@ export class TestDriver {
   }
 
   heartbeat(executorId: string): DriverEffect[] {
-    return this.handle({ kind: 'ExecutorHeartbeat', message: { type: 'ExecutorHeartbeat', executorId, running: [] } });
+    return this.handle({ kind: 'ExecutorHeartbeat', token: this.token(), message: { type: 'ExecutorHeartbeat', executorId, running: [] } });
   }
 
   /** Launches that have had no terminal status yet, per the machine's own view. */

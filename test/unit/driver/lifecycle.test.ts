@@ -2,7 +2,7 @@
 // every spark.network.timeoutInterval; the loss is ExecutorProcessLost, which counts against the tasks),
 // DAGScheduler.cancelJob, SparkContext.stop (jobs cancelled, then executors stopped).
 import { describe, test, type TestContext } from 'node:test';
-import { address, launches, ofKind, quiet, sent, shape, TestDriver, type Launch } from './harness.ts';
+import { address, launches, ofKind, quiet, sent, shape, TestDriver, unanswered, type Launch } from './harness.ts';
 
 describe('heartbeats', () => {
   test('the expiry check is armed with the first executor, once', (t: TestContext) => {
@@ -44,10 +44,48 @@ describe('heartbeats', () => {
     );
   });
 
-  test('heartbeats from unknown executors are ignored', (t: TestContext) => {
+  test('a heartbeat is answered: a known executor is marked seen, an unknown one is told to re-register', (t: TestContext) => {
+    t.plan(3);
+    const d = new TestDriver({ executorTimeoutMs: 1_000 });
+    d.addExecutor('1', 1);
+    d.advance(900);
+    t.assert.deepStrictEqual(unanswered(d.heartbeat('1')), [], 'a heartbeat changes nothing but the time last seen');
+    t.assert.deepStrictEqual(ofKind(d.heartbeat('ghost'), 'Reply').map((r) => r.message), [{ type: 'HeartbeatResponse', reregister: true }]);
+    d.advance(900);
+    t.assert.deepStrictEqual(ofKind(d.fireTimer('ExpireDeadExecutors'), 'KillExecutor'), [], 'seen 900 ms ago: alive');
+  });
+
+  test('HeartbeatResponse: reregister is false for a registered executor, answered with the ask\'s token', (t: TestContext) => {
     t.plan(1);
     const d = new TestDriver();
-    t.assert.deepStrictEqual(quiet(d.heartbeat('ghost')), []);
+    d.addExecutor('1', 1);
+    const token = d.token();
+    const effects = d.handle({ kind: 'ExecutorHeartbeat', token, message: { type: 'ExecutorHeartbeat', executorId: '1', running: [] } });
+    t.assert.deepStrictEqual(quiet(effects), [{ kind: 'Reply', token, message: { type: 'HeartbeatResponse', reregister: false } }]);
+  });
+});
+
+describe('RegisterExecutor (CoarseGrainedSchedulerBackend.DriverEndpoint)', () => {
+  const register = (d: TestDriver, executorId: string, token = d.token()) =>
+    d.handle({ kind: 'RegisterExecutor', token, executorId, executorAddress: address(executorId), hostname: `host-${executorId}`, cores: 2 });
+
+  test('is answered true before the expiry check is armed; its cores wait for LaunchedExecutor', (t: TestContext) => {
+    t.plan(2);
+    const d = new TestDriver();
+    const token = d.token();
+    t.assert.deepStrictEqual(shape(register(d, '1', token)), ['Reply', 'StartTimer']);
+    t.assert.deepStrictEqual(ofKind(d.log, 'Reply')[0], { kind: 'Reply', token, message: { type: 'BooleanResponse', value: true } });
+  });
+
+  test('a known id is refused with "Duplicate executor ID", and the first registration stands', (t: TestContext) => {
+    t.plan(3);
+    const d = new TestDriver();
+    d.addExecutor('1', 1);
+    const token = d.token();
+    const effects = register(d, '1', token);
+    t.assert.deepStrictEqual(ofKind(effects, 'ReplyFailure'), [{ kind: 'ReplyFailure', token, error: 'Duplicate executor ID: 1' }]);
+    t.assert.deepStrictEqual(shape(effects), ['ReplyFailure']);
+    t.assert.deepStrictEqual(d.machine.snapshot().executors.map((e) => [e.executorId, e.cores]), [['1', 1]]);
   });
 });
 
@@ -101,14 +139,15 @@ describe('Stop', () => {
     t.assert.deepStrictEqual([snap.stopped, snap.executors, snap.jobs, snap.tasks], [true, [], [], []]);
   });
 
-  test('after Stop, jobs fail at once, new executors are stopped, other inputs do nothing', (t: TestContext) => {
-    t.plan(4);
+  test('after Stop, jobs fail at once, new executors are refused, heartbeats told to re-register, other inputs do nothing', (t: TestContext) => {
+    t.plan(5);
     const d = new TestDriver();
     d.addExecutor('1', 1);
     const [a] = launches(d.submit(0, 1)) as [Launch];
     d.handle({ kind: 'Stop' });
     t.assert.strictEqual(ofKind(d.submit(1, 2), 'JobFailed')[0]?.error.name, 'SchedulerStopped');
-    t.assert.deepStrictEqual(sent(d.addExecutor('3', 2), 'StopExecutor').map((s) => s.executorId), ['3']);
+    t.assert.deepStrictEqual(quiet(d.addExecutor('3', 2)).map((e) => (e.kind === 'ReplyFailure' ? e.error : e.kind)), ['the driver is stopping']);
+    t.assert.deepStrictEqual(quiet(d.heartbeat('1')).map((e) => (e.kind === 'Reply' ? e.message : e.kind)), [{ type: 'HeartbeatResponse', reregister: true }]);
     t.assert.deepStrictEqual([...d.finish(a), ...d.fireTimer('ExpireDeadExecutors')], []);
     t.assert.deepStrictEqual(d.handle({ kind: 'Stop' }), []);
   });

@@ -14,7 +14,7 @@ import {
   PersistedRecord,
   type MasterEffect,
 } from '../../../src/master/index.ts';
-import { envIdOf } from '../../../src/master/state.ts';
+import { envIdOf } from '../../../src/protocol/addresses.ts';
 import { aliveMaster, persistedApp, persistedDriver, persistedWorker, TestMaster, workerSpec } from './harness.ts';
 
 describe('masterConfig', () => {

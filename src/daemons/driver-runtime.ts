@@ -1,9 +1,11 @@
 // The driver's side of a running application, wired to real I/O: the `CoarseGrainedScheduler` endpoint that
-// executors talk to, the task scheduler machine (src/driver) behind a host loop, the bundle it serves to
-// executors, and the AppClient that holds the application's place with the master (reference §7.1–§7.4).
-// FlintContext (context.ts) is the user's face of it.
+// executors talk to (Spark's `CoarseGrainedSchedulerBackend.DriverEndpoint`), the task scheduler machine
+// (src/driver) behind a host loop, and the bundle it serves to executors. The application's place with the
+// master is held by the app client (app-client.ts); FlintContext (src/api/context.ts) is the user's face of both.
+// The machine decides every answer to an executor's ask about itself (registration, heartbeat); this adapter
+// carries its effects out and answers only what the machine does not know of: the app's config and code.
 
-import { MachineHost, nodeTimers } from '../daemons/machine-host.ts';
+import { MachineHost, nodeTimers, ReplyBook, unknownEffect, writeLog } from './machine-host.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
 import type { AppBundle } from '../io/bundle/bundle-app.ts';
 import {
@@ -46,6 +48,7 @@ export class DriverRuntime {
   readonly #events: DriverRuntimeEvents;
   readonly #jobs = new Map<number, JobCallbacks>();
   readonly #timers = nodeTimers({ unref: true });
+  readonly #replies = new ReplyBook<DriverReply>();
   /** Which executor ids came over which connection, to notice their loss when it drops. */
   readonly #executorsByEnv = new Map<EnvId, Set<string>>();
   readonly #waiters = new Set<{ readonly count: number; resolve(): void }>();
@@ -196,27 +199,28 @@ export class DriverRuntime {
           (err: unknown) => ctx.sendFailure(err instanceof Error ? err : new Error(String(err))),
         );
       case 'RegisterExecutor': {
-        if (this.#stopped) throw new Error('the driver is stopping');
-        if (this.#machine.hasExecutor(message.executorId)) throw new Error(`Duplicate executor ID: ${message.executorId}`);
+        if (this.#stopped) throw new Error('the driver is stopping'); // the machine's host is closed
+        const { executorId, executorAddress, hostname, cores } = message;
         const sender = ctx.senderAddress;
-        let ids = this.#executorsByEnv.get(sender);
-        if (ids === undefined) this.#executorsByEnv.set(sender, (ids = new Set()));
-        ids.add(message.executorId);
-        this.#logger.info({ executorId: message.executorId, host: message.hostname, cores: message.cores }, `Registered executor ${message.executorId} on ${message.hostname} with ${message.cores} cores`);
-        reply({ type: 'BooleanResponse', value: true });
-        void this.#host.submit({
-          kind: 'ExecutorRegistered',
-          executorId: message.executorId,
-          executorAddress: message.executorAddress,
-          hostname: message.hostname,
-          cores: message.cores,
+        const token = this.#replies.open({
+          reply: (value) => {
+            // Accepted: remember the connection it came over, to notice the executor's loss when it drops.
+            let ids = this.#executorsByEnv.get(sender);
+            if (ids === undefined) this.#executorsByEnv.set(sender, (ids = new Set()));
+            ids.add(executorId);
+            ctx.reply(value);
+          },
+          sendFailure: (error) => ctx.sendFailure(error),
         });
+        void this.#host.submit({ kind: 'RegisterExecutor', token, executorId, executorAddress, hostname, cores });
         return;
       }
-      case 'ExecutorHeartbeat':
-        reply({ type: 'HeartbeatResponse', reregister: !this.#machine.hasExecutor(message.executorId) });
-        void this.#host.submit({ kind: 'ExecutorHeartbeat', message });
+      case 'ExecutorHeartbeat': {
+        if (this.#stopped) return ctx.reply({ type: 'HeartbeatResponse', reregister: true }); // the host is closed
+        const token = this.#replies.open(ctx);
+        void this.#host.submit({ kind: 'ExecutorHeartbeat', token, message });
         return;
+      }
       case 'LaunchedExecutor':
       case 'StatusUpdate':
         this.#receive(message, ctx.senderAddress);
@@ -270,13 +274,14 @@ export class DriverRuntime {
       case 'CancelTimer':
         this.#timers.carryOut(effect, (key, generation) => void this.#host.submit({ kind: 'TimerFired', key, generation }));
         return;
-      case 'Log':
-        this.#logger[effect.level](effect.fields ?? {}, effect.msg);
+      case 'Reply':
+      case 'ReplyFailure':
+        this.#replies.carryOut(effect);
         return;
-      default: {
-        const never: never = effect;
-        throw new Error(`unknown effect ${JSON.stringify(never)}`);
-      }
+      case 'Log':
+        return writeLog(this.#logger, effect);
+      default:
+        return unknownEffect(effect);
     }
   }
 
