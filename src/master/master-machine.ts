@@ -181,7 +181,7 @@ function receive(ctx: Ctx, message: MasterOneWay, from: string): void {
     case 'UnregisterApplication':
       return handleUnregisterApplication(ctx, message);
     case 'MasterChangeAcknowledged':
-      return handleMasterChangeAcknowledged(ctx, message);
+      return handleMasterChangeAcknowledged(ctx, message, from);
     default:
       return unreachable(message);
   }

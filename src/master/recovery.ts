@@ -3,6 +3,7 @@
 // (WorkerSchedulerStateResponse, MasterChangeAcknowledged). Recovery completes when nothing is UNKNOWN, or
 // when the CompleteRecovery timer fires; whatever has not answered by then is removed.
 
+import { endpointOn } from '../protocol/addresses.ts';
 import { newApplicationInfo, registerApplication, removeApplication } from './apps.ts';
 import type { Ctx } from './context.ts';
 import { relaunchDriver, removeDriver } from './drivers.ts';
@@ -104,10 +105,16 @@ export function handleCompleteRecoveryTimer(ctx: Ctx): void {
   completeRecovery(ctx);
 }
 
-export function handleMasterChangeAcknowledged(ctx: Ctx, msg: Msg<'MasterChangeAcknowledged'>): void {
+export function handleMasterChangeAcknowledged(ctx: Ctx, msg: Msg<'MasterChangeAcknowledged'>, from: string): void {
   const app = ctx.state.idToApp.get(msg.appId);
   if (app === undefined) {
     ctx.out.warn(`Master change ack from unknown app: ${msg.appId}`, { appId: msg.appId });
+    // A leader that does not know the app (it was removed while its driver was cut off, and the removal's
+    // message was lost with the master that sent it) tells the driver, which otherwise re-dials for ever. A standby
+    // stays silent. Spark's master only logs (src/sim found it: seed 1101; docs/differences-from-spark.md).
+    if (ctx.state.recoveryState !== 'STANDBY') {
+      ctx.out.send(endpointOn(from, 'AppClient'), { type: 'ApplicationRemoved', message: `UNKNOWN: the master does not know application ${msg.appId}` });
+    }
   } else {
     ctx.out.info(`Application has been re-registered: ${msg.appId}`, { appId: msg.appId });
     // An app client has no port: one that reached us by itself (it re-dials while its master is gone) may

@@ -14,3 +14,9 @@ export function envIdOf(endpointAddress: string): string {
   const scheme = match[1] === 'flint+client' ? 'flint+client' : 'flint';
   return `${scheme}://${match[2] ?? ''}`;
 }
+
+/** The endpoint `name` on the env `envId`: `flint://h:1` → `flint://Name@h:1`, `flint+client://x` → `flint+client://Name@x`. */
+export function endpointOn(envId: string, name: string): string {
+  const match = /^(flint\+client|flint):\/\/(.*)$/.exec(envId);
+  return match === null ? envId : `${match[1]}://${name}@${match[2] ?? ''}`;
+}

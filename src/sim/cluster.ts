@@ -450,11 +450,13 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       if (d.appId === undefined) return fail('convergence: every app is registered', `${d.name} has no app id`);
       const info = ms.idToApp.get(d.appId);
       if (info === undefined) return fail('convergence: every app is known to the master', `${d.appId} is not, and it was not told it was removed`);
-      if (d.current !== undefined) return fail('convergence: every submitted job ends', `${d.appId}: ${d.current.job.name} still runs`);
       // The executors the app runs tasks on are the ones that registered with its driver and still run.
       const atMaster = [...info.executors.values()].filter((e) => e.state === 'RUNNING').map((e) => String(e.id)).sort();
       const atDriver = d.machine.snapshot().executors.map((e) => e.executorId).sort();
       if (atMaster.join() !== atDriver.join()) return fail('convergence: the app runs on the executors the master gives it', `${d.appId}: master ${JSON.stringify(atMaster)}, driver ${JSON.stringify(atDriver)}`);
+      // An app with no executor cannot run a job: with the cluster full (standalone scheduling is FIFO and static,
+      // as Spark's), it waits, and the check below fails it only when a worker has room.
+      if (d.current !== undefined && atDriver.length > 0) return fail('convergence: every submitted job ends', `${d.appId}: ${d.current.job.name} still runs`);
       const perExecutor = info.desc.coresPerExecutor ?? 1;
       const wanted = Math.min(info.desc.maxCores ?? Number.POSITIVE_INFINITY, info.executorLimit === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : info.executorLimit * perExecutor);
       if (info.coresGranted + perExecutor <= wanted) {

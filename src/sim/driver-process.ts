@@ -1,23 +1,17 @@
-// A simulated driver process: the real task scheduler (src/driver) in a host that does what the driver's runtime
-// (src/api/driver-runtime.ts) and its application client do, and a user program that runs jobs one after another
-// and checks each answer against a plain local evaluation (app.ts).
-//
-// The application client here is a script of Spark's StandaloneAppClient (src/app/app-client.ts): it registers
-// with every master at once, every `REGISTRATION_TIMEOUT_MS`, and gives up after `REGISTRATION_RETRIES` rounds
-// that no master answered; it follows MasterChanged and reports executor events to the scheduler.
+// A simulated driver process: the real task scheduler (src/driver) and the real application client (src/app), each
+// in a host that does what the driver's runtime (src/daemons/driver-runtime.ts) and its app client host
+// (src/daemons/app-client.ts) do, and a user program that runs jobs one after another and checks each answer
+// against a plain local evaluation (app.ts).
 
+import { AppClientMachine, appClientConfig, type AppClientEffect, type AppClientInput } from '../app/index.ts';
 import { DRIVER_CONFIG_DEFAULTS, type TaskSchedulerMachine, type DriverEffect, type DriverInput } from '../driver/index.ts';
 import { replyToken, type ReplyToken } from '../kit/replies.ts';
 import type { Rng } from '../kit/rng.ts';
-import type { KeyedTimers } from '../kit/timers.ts';
-import type { ApplicationDescription, MasterToApp } from '../protocol/messages.ts';
+import type { ApplicationDescription, MasterReply, MasterToApp } from '../protocol/messages.ts';
 import type { ExecutorToDriver } from '../protocol/task-messages.ts';
 import { drawJob, type SimJob } from './app.ts';
-import type { Envelope, Node } from './network.ts';
-import { envOf, MachineProcess, simTimers, type ProcessClock, type SimWorld } from './world.ts';
-
-export const REGISTRATION_TIMEOUT_MS = 20_000;
-export const REGISTRATION_RETRIES = 3;
+import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
+import { envOf, MachineProcess, type Own, type ProcessClock, type SimWorld } from './world.ts';
 
 export interface SimDriverOptions {
   readonly host: string;
@@ -44,15 +38,14 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
   current: { readonly id: number; readonly job: SimJob } | undefined;
   readonly #options: SimDriverOptions;
   readonly #rng: Rng;
-  readonly #timers: KeyedTimers<number>;
-  #master: string | undefined;
-  #registrationRounds = 0;
-  #registrationTimer: number | undefined;
+  readonly client: SimAppClient;
   readonly #executorsByEnv = new Map<string, Set<string>>();
   /** Pending FetchTaskResult asks: the executor asked, and what to do with the answer. */
   readonly #fetches = new Map<number, { readonly to: string; answer(answer: { ok: true; data: Uint8Array } | { ok: false; error: string }): void }>();
   /** Executors' asks the machine answers: who asked, the ask's id, and the executor id a RegisterExecutor names. */
   readonly #asks = new Map<ReplyToken, { readonly from: string; readonly askId: number; readonly registers: string | undefined }>();
+  /** Asks the application client put to a master, by ask id. */
+  readonly #clientAsks = new Map<number, (answer: { ok: true; message: unknown } | { ok: false; error: string }) => void>();
   #nextToken = 1;
   #nextAsk = 1;
   #nextJob = 0;
@@ -61,7 +54,7 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
     super(world, clock);
     this.#options = options;
     this.#rng = rng;
-    this.#timers = simTimers(world, clock);
+    this.traceFrom = 'warn';
     this.machine = world.machines.driver(DRIVER_CONFIG_DEFAULTS);
     this.env = `flint://${options.host}:7079`;
     this.name = `driver ${options.host}`;
@@ -75,6 +68,11 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
         nodeOptions: [],
       },
     };
+    this.client = new SimAppClient(world, clock, this);
+  }
+
+  get masterEnvs(): readonly string[] {
+    return this.#options.masterEnvs;
   }
 
   get address(): string {
@@ -87,49 +85,40 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
 
   start(): void {
     this.world.network.attach(this);
-    this.#register();
+    this.client.start();
   }
 
-  // ---- the application client ----
+  // ---- what the application client tells the driver (Spark's AppClientListener) ----
 
-  #register(): void {
-    if (this.appId !== undefined || this.ended !== undefined) return;
-    if (this.#registrationRounds++ >= REGISTRATION_RETRIES) return this.#end('All masters are unresponsive! Giving up.');
-    for (const master of this.#options.masterEnvs) {
-      this.world.network.send(this.env, master, { kind: 'send', message: { type: 'RegisterApplication', appDescription: this.desc, driverAddress: this.address } as { type: string } });
-    }
-    this.#registrationTimer = this.after(REGISTRATION_TIMEOUT_MS, () => this.#register());
+  /** Registered: the user's program starts. */
+  connected(appId: string): void {
+    if (this.appId !== undefined) return;
+    this.appId = appId;
+    this.world.trace(`${this.name}: registered as ${appId}`);
+    this.#nextJobSoon(0);
   }
 
-  #fromMaster(from: string, message: MasterToApp): void {
-    switch (message.type) {
-      case 'RegisteredApplication':
-        if (this.appId !== undefined) break;
-        this.appId = message.appId;
-        this.#master = from;
-        if (this.#registrationTimer !== undefined) this.world.queue.cancel(this.#registrationTimer);
-        this.world.trace(`${this.name}: registered as ${message.appId}`);
-        this.#nextJobSoon(0);
-        break;
-      case 'MasterChanged':
-        this.#master = envOf(message.masterAddress);
-        if (this.appId !== undefined) this.world.network.send(this.env, this.#master, { kind: 'send', message: { type: 'MasterChangeAcknowledged', appId: this.appId } as { type: string } });
-        break;
-      case 'ExecutorUpdated':
-        if (['KILLED', 'FAILED', 'LOST', 'EXITED'].includes(message.state)) {
-          // Spark's StandaloneSchedulerBackend.executorRemoved: an exit code counts against the app; a loss
-          // without one counts only when its worker is not known to be gone.
-          this.#lost(String(message.id), `Executor ${message.id} removed: ${message.message ?? ''}`, message.exitStatus !== undefined || message.workerHost === undefined);
-        }
-        break;
-      case 'ApplicationRemoved':
-        this.#end(`removed by the master: ${message.message}`);
-        break;
-      case 'ExecutorAdded':
-      case 'WorkerRemoved':
-        break;
-    }
-    this.world.afterStep(`${this.name}: ${message.type} from ${from}`);
+  /**
+   * An executor ended. Spark's StandaloneSchedulerBackend.executorRemoved: an exit code counts against the app; a
+   * loss without one counts only when its worker is not known to be gone.
+   */
+  executorRemoved(fullId: string, message: string, exitStatus: number | undefined, workerHost: string | undefined): void {
+    const id = fullId.slice(fullId.lastIndexOf('/') + 1);
+    this.#lost(id, `Executor ${fullId} removed: ${message}`, exitStatus !== undefined || workerHost === undefined);
+  }
+
+  /** The app cannot go on: no master answered, or the master removed it. */
+  dead(reason: string): void {
+    this.#end(reason);
+  }
+
+  /** The client's answer to an ask it put to a master (KillExecutors). */
+  answerClientAsk(askId: number, run: (answer: { ok: true; message: unknown } | { ok: false; error: string }) => void): void {
+    this.#clientAsks.set(askId, run);
+  }
+
+  nextAskId(): number {
+    return this.#nextAsk++;
   }
 
   #lost(executorId: string, reason: string, causedByApp: boolean): void {
@@ -142,12 +131,11 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
     this.ended = reason;
     this.world.trace(`${this.name}: the app ends: ${reason}`);
     this.step({ kind: 'Stop' }, 'Stop');
-    if (this.appId !== undefined && this.#master !== undefined && reason === 'finished') {
-      this.world.network.send(this.env, this.#master, { kind: 'send', message: { type: 'UnregisterApplication', appId: this.appId } as { type: string } });
-    }
+    this.client.stop();
     this.after(1_000, () => {
       this.up = false;
-      this.#timers.cancelAll();
+      this.cancelTimers();
+      this.client.exit();
       this.world.network.crashed(this.env);
     });
   }
@@ -204,12 +192,17 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
         const message = envelope.message as ExecutorToDriver | MasterToApp;
         if (message.type === 'LaunchedExecutor') return this.step({ kind: 'ExecutorLaunched', executorId: message.executorId }, `LaunchedExecutor ${message.executorId}`);
         if (message.type === 'StatusUpdate') return this.step({ kind: 'StatusUpdate', message }, `StatusUpdate ${message.taskId} ${message.state}`);
-        return this.#fromMaster(from, message as MasterToApp);
+        return this.client.fromMaster(message as MasterToApp, from);
       }
       case 'ask':
         return this.#ask(from, envelope.askId, envelope.message as ExecutorToDriver);
       case 'reply':
       case 'failure': {
+        const clientAsk = this.#clientAsks.get(envelope.askId);
+        if (clientAsk !== undefined) {
+          this.#clientAsks.delete(envelope.askId);
+          return clientAsk(envelope.kind === 'reply' ? { ok: true, message: envelope.message } : { ok: false, error: envelope.error });
+        }
         const answer = this.#fetches.get(envelope.askId);
         this.#fetches.delete(envelope.askId);
         answer?.answer(envelope.kind === 'reply' ? { ok: true, data: (envelope.message as { data: Uint8Array }).data } : { ok: false, error: envelope.error });
@@ -242,6 +235,7 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
   }
 
   disconnected(env: string): void {
+    this.client.disconnected(env);
     // The RPC layer fails the asks pending on a connection that closed.
     for (const [askId, pending] of this.#fetches) {
       if (pending.to !== env) continue;
@@ -255,7 +249,7 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
     for (const id of ids) this.#lost(id, `Remote RPC client disassociated (${env})`, true);
   }
 
-  protected carryOut(effect: DriverEffect): void {
+  protected carryOut(effect: Own<DriverEffect>): void {
     const { network } = this.world;
     switch (effect.kind) {
       case 'SendToExecutor':
@@ -291,16 +285,7 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
         return;
       }
       case 'KillExecutor':
-        if (this.appId !== undefined && this.#master !== undefined) {
-          network.send(this.env, this.#master, { kind: 'ask', askId: this.#nextAsk++, message: { type: 'KillExecutors', appId: this.appId, executorIds: [effect.executorId] } as { type: string } });
-        }
-        return;
-      case 'StartTimer':
-      case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => this.step({ kind: 'TimerFired', key, generation }, `timer ${key}`));
-        return;
-      case 'Log':
-        if (effect.level === 'warn' || effect.level === 'error') this.world.trace(`${this.name} ${effect.level}: ${effect.msg}`);
+        this.client.killExecutor(effect.executorId);
         return;
       default: {
         const never: never = effect;
@@ -343,5 +328,99 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
       });
     };
     next(0);
+  }
+}
+
+/**
+ * The driver's application client: the real AppClientMachine (src/app) in a host that does what
+ * src/daemons/app-client.ts does with its effects, on the driver's env.
+ */
+class SimAppClient extends MachineProcess<AppClientInput, AppClientEffect> {
+  readonly name: string;
+  readonly machine: AppClientMachine;
+  readonly #driver: SimDriver;
+  #nextToken = 1;
+
+  constructor(world: SimWorld, clock: ProcessClock, driver: SimDriver) {
+    super(world, clock);
+    this.#driver = driver;
+    this.name = `${driver.name} app client`;
+    this.machine = new AppClientMachine(appClientConfig({ masters: driver.masterEnvs, driverAddress: driver.address, description: driver.desc }));
+  }
+
+  protected apply(input: AppClientInput, now: number): readonly AppClientEffect[] {
+    return this.machine.handle(input, now);
+  }
+
+  start(): void {
+    this.step({ kind: 'Start' }, 'Start');
+  }
+
+  stop(): void {
+    this.step({ kind: 'Stop' }, 'Stop');
+  }
+
+  exit(): void {
+    this.up = false;
+    this.cancelTimers();
+  }
+
+  fromMaster(message: MasterToApp, from: string): void {
+    this.step({ kind: 'MasterMessage', message }, `${message.type} from ${from}`);
+  }
+
+  disconnected(env: string): void {
+    this.step({ kind: 'Disconnected', envId: env }, `Disconnected ${env}`);
+  }
+
+  killExecutor(executorId: string): void {
+    this.step({ kind: 'KillExecutors', token: replyToken(this.#nextToken++), executorIds: [executorId] }, `KillExecutors ${executorId}`);
+  }
+
+  protected carryOut(effect: Own<AppClientEffect>): void {
+    const { network } = this.world;
+    const env = this.#driver.env;
+    switch (effect.kind) {
+      case 'DialMaster': {
+        const { masterUrl, message } = effect;
+        const attempt = network.connect(env, masterUrl);
+        if (attempt === 'open') return network.send(env, masterUrl, { kind: 'send', message });
+        this.after(attempt === 'refused' ? 1 : CONNECT_TIMEOUT_MS, () =>
+          this.step({ kind: 'DialMasterFailed', masterUrl, message: message.type, error: `connection ${attempt}` }, `cannot reach ${masterUrl}`),
+        );
+        return;
+      }
+      case 'Send':
+        return network.send(env, envOf(effect.to), { kind: 'send', message: effect.message });
+      case 'AskMaster': {
+        const askId = this.#driver.nextAskId();
+        const { token } = effect;
+        let answered = false;
+        this.#driver.answerClientAsk(askId, (answer) => {
+          answered = true;
+          this.step(answer.ok ? { kind: 'MasterAnswered', token, reply: answer.message as MasterReply } : { kind: 'MasterAskFailed', token, error: answer.error }, 'answer from the master');
+        });
+        network.send(env, envOf(effect.to), { kind: 'ask', askId, message: effect.message });
+        this.after(120_000, () => answered || this.step({ kind: 'MasterAskFailed', token, error: 'ask timed out' }, 'ask timed out'));
+        return;
+      }
+      case 'Reply':
+      case 'ReplyFailure':
+        return; // the driver's KillExecutors asks: nobody waits for their answer here
+      case 'Connected':
+        return this.#driver.connected(effect.appId);
+      case 'Disconnected':
+      case 'ExecutorAdded':
+      case 'WorkerRemoved':
+        return;
+      case 'Dead':
+        return this.#driver.dead(effect.reason);
+      case 'ExecutorRemoved':
+        return this.#driver.executorRemoved(effect.fullId, effect.message, effect.exitStatus, effect.workerHost);
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown app client effect ${JSON.stringify(never)}`);
+      }
+    }
   }
 }

@@ -7,13 +7,12 @@ import { decode, encode } from '@msgpack/msgpack';
 import { evaluateTask, type ExecutorMachine, type ExecutorEffect, type ExecutorInput, type LaunchTaskMessage, type TaskOutput } from '../executor/index.ts';
 import { replyToken, type ReplyToken } from '../kit/replies.ts';
 import type { Rng } from '../kit/rng.ts';
-import type { KeyedTimers } from '../kit/timers.ts';
 import type { DriverCommand, FetchTaskResultMessage } from '../executor/executor-input.ts';
 import type { DriverAskMessage } from '../executor/executor-effect.ts';
 import type { ExecutorLaunchSpec } from '../worker/worker-effect.ts';
 import { SIM_APP_EXPORTS } from './app.ts';
 import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
-import { envOf, MachineProcess, simTimers, type ProcessClock, type SimWorld } from './world.ts';
+import { envOf, MachineProcess, type Own, type ProcessClock, type SimWorld } from './world.ts';
 import type { ChildExit, ChildProcess } from './worker-process.ts';
 
 /** An ask's timeout when its effect names none (flint.rpc.askTimeout falls back to flint.network.timeout, 120 s). */
@@ -47,7 +46,6 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
   readonly execId: number;
   readonly driverEnv: string;
   readonly machine: ExecutorMachine;
-  readonly #timers: KeyedTimers<number>;
   readonly #rng: Rng;
   readonly #host: ExecutorHost;
   readonly #exited: (exit: ChildExit) => void;
@@ -61,7 +59,7 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
     super(world, clock);
     this.appId = spec.appId;
     this.execId = spec.execId;
-    this.#timers = simTimers(world, clock);
+    this.traceFrom = 'warn';
     this.#rng = rng;
     this.#host = host;
     this.#exited = exited;
@@ -108,7 +106,7 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
   #exit(exit: ChildExit): void {
     if (!this.up) return;
     this.up = false;
-    this.#timers.cancelAll();
+    this.cancelTimers();
     for (const task of this.#pool.values()) if (task.done !== undefined) this.world.queue.cancel(task.done);
     this.world.network.crashed(this.env);
     this.#exited(exit);
@@ -155,7 +153,7 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
     }
   }
 
-  protected carryOut(effect: ExecutorEffect): void {
+  protected carryOut(effect: Own<ExecutorEffect>): void {
     const { network } = this.world;
     switch (effect.kind) {
       case 'Ask': {
@@ -199,16 +197,9 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
         );
         return;
       }
-      case 'StartTimer':
-      case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => this.step({ kind: 'TimerFired', key, generation }, `timer ${key}`));
-        return;
       case 'Exit':
         this.world.trace(`${this.name} exits ${effect.code}: ${effect.reason}`);
         this.#exit({ exitCode: effect.code, signal: null });
-        return;
-      case 'Log':
-        if (effect.level === 'warn' || effect.level === 'error') this.world.trace(`${this.name} ${effect.level}: ${effect.msg}`);
         return;
       default: {
         const never: never = effect;

@@ -3,10 +3,9 @@
 
 import type { Rng } from '../kit/rng.ts';
 import { replyToken, type ReplyToken } from '../kit/replies.ts';
-import type { KeyedTimers } from '../kit/timers.ts';
 import { isMasterAsk, type MasterMachine, type MasterConfig, type MasterEffect, type MasterInput } from '../master/index.ts';
 import type { Envelope, Node } from './network.ts';
-import { envOf, MachineProcess, simTimers, type ProcessClock, type SimWorld } from './world.ts';
+import { envOf, MachineProcess, type Own, type ProcessClock, type SimWorld } from './world.ts';
 import type { MasterStorage } from './zookeeper.ts';
 
 export class SimMaster extends MachineProcess<MasterInput, MasterEffect> implements Node {
@@ -14,7 +13,6 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
   readonly name: string;
   readonly machine: MasterMachine;
   readonly #storage: MasterStorage;
-  readonly #timers: KeyedTimers<number>;
   readonly #onExit: (master: SimMaster) => void;
   /** Pending asks: token → who asked, and the ask's id on the wire (undefined: sent one-way, no answer). */
   readonly #asks = new Map<ReplyToken, { readonly from: string; readonly askId: number | undefined }>();
@@ -23,7 +21,6 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
   constructor(world: SimWorld, config: MasterConfig, rng: Rng, storage: MasterStorage, clock: ProcessClock, onExit: (master: SimMaster) => void) {
     super(world, clock);
     this.#storage = storage;
-    this.#timers = simTimers(world, clock);
     this.#onExit = onExit;
     this.machine = world.machines.master(config, rng);
     this.env = config.masterUrl;
@@ -63,7 +60,7 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
 
   crash(): void {
     this.up = false;
-    this.#timers.cancelAll();
+    this.cancelTimers();
     this.#storage.crashed();
     this.world.network.crashed(this.env);
   }
@@ -84,7 +81,7 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
     this.step({ kind: 'Disconnected', envId: env }, `Disconnected ${env}`);
   }
 
-  protected carryOut(effect: MasterEffect): boolean {
+  protected carryOut(effect: Own<MasterEffect>): boolean {
     const { network } = this.world;
     switch (effect.kind) {
       case 'Send':
@@ -110,19 +107,12 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
         if (!ok) this.step({ kind: 'PersistFailed', key: effect.key, error: 'the write failed' }, `${effect.kind} ${effect.key} failed`);
         return ok;
       }
-      case 'StartTimer':
-      case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => this.step({ kind: 'TimerFired', key, generation }, `timer ${key}`));
-        return true;
       case 'StepDown':
         this.world.trace(`${this.name} steps down: ${effect.reason}`);
         this.#storage.close();
         this.crash();
         this.#onExit(this);
         return false;
-      case 'Log':
-        if (effect.level !== 'debug') this.world.trace(`${this.name} ${effect.level}: ${effect.msg}`);
-        return true;
       default: {
         const never: never = effect;
         throw new Error(`unknown master effect ${JSON.stringify(never)}`);

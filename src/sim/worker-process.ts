@@ -3,12 +3,11 @@
 // stops executor processes, which run the real executor machine (executor-process.ts).
 
 import type { Rng } from '../kit/rng.ts';
-import type { KeyedTimers } from '../kit/timers.ts';
 import type { MasterToWorker } from '../protocol/messages.ts';
 import { type WorkerMachine, type WorkerConfig, type WorkerEffect, type WorkerInput } from '../worker/index.ts';
 import type { ExecutorLaunchSpec } from '../worker/worker-effect.ts';
 import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
-import { envOf, MachineProcess, simTimers, type ProcessClock, type SimWorld } from './world.ts';
+import { envOf, MachineProcess, type Own, type ProcessClock, type SimWorld } from './world.ts';
 
 /** How a worker's child process ended, as the worker hears it. */
 export interface ChildExit {
@@ -38,7 +37,6 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
   readonly env: string;
   readonly host: string;
   readonly machine: WorkerMachine;
-  readonly #timers: KeyedTimers<number>;
   readonly #rng: Rng;
   readonly #spawn: ExecutorSpawner;
   readonly #children = new Map<string, Child>();
@@ -47,7 +45,6 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
 
   constructor(world: SimWorld, config: WorkerConfig, rng: Rng, clock: ProcessClock, spawn: ExecutorSpawner) {
     super(world, clock);
-    this.#timers = simTimers(world, clock);
     this.#rng = rng;
     this.#spawn = spawn;
     this.machine = world.machines.worker(config, { rng, now: this.now() });
@@ -70,7 +67,7 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
   /** The worker process dies: its executors' stdin closes, and they exit on their own (Spark's WorkerWatcher). */
   crash(): void {
     this.up = false;
-    this.#timers.cancelAll();
+    this.cancelTimers();
     this.world.network.crashed(this.env);
     for (const child of this.#children.values()) child.process?.parentGone();
     this.#children.clear();
@@ -118,7 +115,7 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
     this.after(1 + this.#rng.nextInt(50), run);
   }
 
-  protected carryOut(effect: WorkerEffect): void {
+  protected carryOut(effect: Own<WorkerEffect>): void {
     const { network } = this.world;
     switch (effect.kind) {
       case 'Send':
@@ -147,10 +144,6 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
         }
         return;
       }
-      case 'StartTimer':
-      case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => this.step({ kind: 'TimerFired', key, generation }, `timer ${key}`));
-        return;
       case 'LaunchExecutor': {
         const { spec } = effect;
         const child: Child = { spec, process: undefined, killRequested: false };
@@ -180,9 +173,6 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
       case 'Exit':
         this.world.trace(`${this.name} exits ${effect.code}: ${effect.reason}`);
         this.crash();
-        return;
-      case 'Log':
-        if (effect.level !== 'debug') this.world.trace(`${this.name} ${effect.level}: ${effect.msg}`);
         return;
       default: {
         const never: never = effect;

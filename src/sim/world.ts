@@ -6,7 +6,8 @@
 import { TaskSchedulerMachine, type DriverConfig } from '../driver/index.ts';
 import { ExecutorMachine, type ExecutorLaunchArgs, type ExecutorMachineOptions } from '../executor/index.ts';
 import type { Rng } from '../kit/rng.ts';
-import { KeyedTimers } from '../kit/timers.ts';
+import type { LogEffect } from '../kit/log.ts';
+import { KeyedTimers, type TimerEffect } from '../kit/timers.ts';
 import { MasterMachine, type MasterConfig } from '../master/index.ts';
 import { WorkerMachine, type WorkerConfig } from '../worker/index.ts';
 import { parseEndpointAddress } from '../rpc/address.ts';
@@ -64,23 +65,59 @@ export function simTimers(world: SimWorld, clock: ProcessClock): KeyedTimers<num
   });
 }
 
-/** A process that hosts one machine: inputs are handled one at a time, each list of effects carried out in order. */
-export abstract class MachineProcess<I, E> {
+/** The effects a host carries out itself: all but the timers and log lines every machine shares. */
+export type Own<E> = Exclude<E, { readonly kind: 'StartTimer' | 'CancelTimer' | 'Log' }>;
+
+/**
+ * A process that hosts one machine: inputs are handled one at a time, each list of effects carried out in order.
+ * It carries out the effects every machine shares (src/kit: timers and logs) itself, so that each host keeps only
+ * what is its machine's own.
+ */
+export abstract class MachineProcess<I, E extends { readonly kind: string }> {
   up = true;
   protected readonly world: SimWorld;
   protected readonly clock: ProcessClock;
+  /** The lowest level of the machine's log lines that goes into the trace. */
+  protected traceFrom: 'info' | 'warn' = 'info';
   readonly #start: number;
+  readonly #timers: KeyedTimers<number>;
 
   constructor(world: SimWorld, clock: ProcessClock = TRUE_CLOCK) {
     this.world = world;
     this.clock = clock;
     this.#start = world.queue.now;
+    this.#timers = simTimers(world, clock);
+  }
+
+  /** The shared effects: timers (their firings come back as `TimerFired`) and log lines. True when it was one. */
+  #carryOutShared(effect: E): boolean {
+    switch (effect.kind) {
+      case 'StartTimer':
+      case 'CancelTimer':
+        this.#timers.carryOut(effect as unknown as TimerEffect<unknown>, (key, generation) => this.step({ kind: 'TimerFired', key, generation } as I, `timer ${key}`));
+        return true;
+      case 'Log': {
+        const { level, msg } = effect as unknown as LogEffect;
+        if (level === 'warn' || level === 'error' || (level === 'info' && this.traceFrom === 'info')) this.world.trace(`${this.name} ${level}: ${msg}`);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** The process ends: none of its timers fires any more. */
+  protected cancelTimers(): void {
+    this.#timers.cancelAll();
   }
 
   abstract readonly name: string;
   protected abstract apply(input: I, now: number): readonly E[];
-  /** Carries one effect out; false stops the rest of the list (a write that failed, as the daemons' hosts do). */
-  protected abstract carryOut(effect: E): boolean | void;
+  /**
+   * Carries out one of the machine's own effects; false stops the rest of the list (a write that failed, as the
+   * daemons' hosts do). The shared ones never reach it.
+   */
+  protected abstract carryOut(effect: Own<E>): boolean | void;
 
   /** This process's idea of the time now. */
   protected now(): number {
@@ -92,7 +129,9 @@ export abstract class MachineProcess<I, E> {
   protected step(input: I, what: string): void {
     if (!this.up) return;
     for (const effect of this.apply(input, this.now())) {
-      if (!this.up || this.carryOut(effect) === false) break;
+      if (!this.up) break;
+      if (this.#carryOutShared(effect)) continue;
+      if (this.carryOut(effect as Own<E>) === false) break;
     }
     this.world.afterStep(`${this.name}: ${what}`, this);
   }

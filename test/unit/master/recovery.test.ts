@@ -75,6 +75,16 @@ describe('ElectedLeader / RevokedLeadership', () => {
     assert.equal(m.state.idToWorker.has('w2'), false);
   });
 
+  test('a leader tells an app client it does not know that its app is gone; a standby says nothing', () => {
+    const m = aliveMaster();
+    const effects = m.send({ type: 'MasterChangeAcknowledged', appId: 'app-gone' }, 'flint+client://d9');
+    assert.deepEqual(sent(effects, 'ApplicationRemoved'), [
+      { to: 'flint+client://AppClient@d9', message: { type: 'ApplicationRemoved', message: 'UNKNOWN: the master does not know application app-gone' } },
+    ]);
+    const standby = new TestMaster();
+    assert.deepEqual(standby.send({ type: 'MasterChangeAcknowledged', appId: 'app-gone' }, 'flint+client://d9').filter((e) => e.kind === 'Send'), []);
+  });
+
   test('a second ElectedLeader is ignored', () => {
     const m = aliveMaster();
     m.registerWorker('w1');

@@ -44,6 +44,7 @@ test('golden: a worker registers, and its executors run the first job', async ()
     '0.000s worker worker-20251231235545-w1-7078 info: Connecting to master flint://master1:7077...',
     '0.029s master master1 info: Registering worker w1:7078 with 3 cores, 4096 MB RAM',
     '0.048s worker worker-20251231235545-w1-7078 info: Successfully registered with master flint://master1:7077',
+    '1.283s driver driver1 app client info: Connecting to master flint://master1:7077...',
     '1.307s master master1 info: Registering app app1',
     '1.307s master master1 info: Registered app app1 with ID app-20260101000437-0000',
     '1.307s master master1 info: Launching executor app-20260101000437-0000/0 on worker worker-20251231235545-w1-7078',
@@ -58,9 +59,9 @@ test('golden: a worker registers, and its executors run the first job', async ()
 // ZooKeeper session expires (10 s after its last ping), and the latch grants leadership to the lowest node still
 // connected, master2. It reads the store (beginRecovery: every app and worker UNKNOWN) and tells each of them
 // MasterChanged; they answer (MasterChangeAcknowledged, WorkerSchedulerStateResponse), and with everyone back it
-// completes the recovery at once, before its CompleteRecovery timer. (The app is re-registered twice: on its first
-// ack master2 tells it MasterChanged once more, in case it had reached master2 by itself, and the simulator's
-// scripted app client acks that too.) The jobs go on succeeding; master1, restarted, joins the latch as a standby.
+// completes the recovery at once, before its CompleteRecovery timer. The app client (src/app) acknowledges the
+// change once: master2's second MasterChanged, sent in case the client had reached it by itself, names no new
+// master. The jobs go on succeeding; master1, restarted, joins the latch as a standby.
 test('golden: the leader dies and the standby recovers', async () => {
   const result = await runSimulation({ seed: 1, masters: 3, workers: 2, apps: 1, schedule: [fault('crash-master', 30_000, 20_000)], keepTrace: true });
   const got = storyOf(result, /FAULT|zookeeper|restart|elected|recover|re-registered|Recovery complete|Master has changed|disassociated|✓/, 26, 57);
@@ -75,17 +76,17 @@ test('golden: the leader dies and the standby recovers', async () => {
     '37.040s master master2 info: Trying to recover app: app-20260101000437-0000',
     '37.040s master master2 info: Trying to recover worker: worker-20260101000231-w2-7078',
     '37.040s master master2 info: Trying to recover worker: worker-20260101000412-w1-7078',
-    '37.051s master master2 info: Application has been re-registered: app-20260101000437-0000',
-    '37.056s worker worker-20260101000231-w2-7078 info: Master has changed, new master is at flint://master2:7077',
-    '37.058s master master2 info: Worker has been re-registered: worker-20260101000231-w2-7078',
-    '37.092s worker worker-20260101000412-w1-7078 info: Master has changed, new master is at flint://master2:7077',
-    '37.105s master master2 info: Worker has been re-registered: worker-20260101000412-w1-7078',
-    '37.105s master master2 info: Recovery complete in 66 ms - resuming operations!',
-    '37.120s master master2 info: Application has been re-registered: app-20260101000437-0000',
-    '38.778s driver driver1: job 2: the even numbers below 251 in 1 partitions = [0,2,4,6,8,10,12,14,16,18,20,22,24,26,28 ✓',
+    '37.074s driver driver1 app client info: Master has changed, new master is at flint://Master@master2:7077',
+    '37.082s master master2 info: Application has been re-registered: app-20260101000437-0000',
+    '37.084s worker worker-20260101000231-w2-7078 info: Master has changed, new master is at flint://master2:7077',
+    '37.089s worker worker-20260101000412-w1-7078 info: Master has changed, new master is at flint://master2:7077',
+    '37.116s master master2 info: Worker has been re-registered: worker-20260101000231-w2-7078',
+    '37.126s master master2 info: Worker has been re-registered: worker-20260101000412-w1-7078',
+    '37.126s master master2 info: Recovery complete in 87 ms - resuming operations!',
+    '38.706s driver driver1: job 2: the even numbers below 251 in 1 partitions = [0,2,4,6,8,10,12,14,16,18,20,22,24,26,28 ✓',
     '50.000s zookeeper: flint://master1:7077 joins the leader latch (node 3)',
     '50.000s restart master master1',
-    '56.745s driver driver1: job 3: multiples of 3 below 585 in 7 partitions = 195 ✓',
+    '56.667s driver driver1: job 3: multiples of 3 below 585 in 7 partitions = 195 ✓',
   ]);
 });
 
@@ -136,6 +137,7 @@ test('golden: an executor is lost mid-job, and its tasks are resubmitted', async
     '25.030s master master1 info: Removing executor app-20260101000228-0000/0 because it is EXITED',
     "25.030s master master1 info: Executor app-20260101000228-0000/0 failed on worker worker-20251231235503-w2-7078; the app's next executor there waits 1000 ms",
     '25.030s master master1 info: Launching executor app-20260101000228-0000/3 on worker worker-20260101000213-w1-7078',
+    '25.077s driver driver1 app client info: Executor updated: app-20260101000228-0000/0 is now EXITED',
     '25.090s worker worker-20260101000213-w1-7078 info: Asked to launch executor app-20260101000228-0000/3 for app1',
     '27.102s driver driver1: job 1: sum of squares below 561 in 4 partitions = 58695560 ✓',
   ]);
