@@ -38,12 +38,23 @@ interface InFlight {
   readonly envelope: Envelope;
 }
 
-/** One direction of one connection: its messages, oldest first, and whether a delivery is scheduled. */
+/** What both directions between two processes share: the connection open between them, if any. */
+interface Link {
+  /** A number that every new connection changes; undefined while none is open. */
+  connection: number | undefined;
+}
+
+/** One direction between two processes: its messages, oldest first, whether a delivery is scheduled, its partition. */
 interface Channel {
   readonly from: string;
   readonly to: string;
   readonly queue: InFlight[];
+  readonly link: Link;
   pumping: boolean;
+  /** A partition holds this direction until then. */
+  blockedUntil: number;
+  /** The next delivery's handler, made once (one closure per channel, not one per message). */
+  readonly deliver: () => void;
 }
 
 export class SimNetwork {
@@ -51,13 +62,10 @@ export class SimNetwork {
   readonly #rng: Rng;
   readonly #options: NetworkOptions;
   readonly #nodes = new Map<string, Node>();
-  readonly #channels = new Map<string, Channel>();
-  /** Open connections, by both ends (key: both ids, sorted), as a number that a new connection changes. */
-  readonly #connections = new Map<string, number>();
+  /** Channels by sender, then receiver (nested maps: no key strings built per message). */
+  readonly #channels = new Map<string, Map<string, Channel>>();
   readonly #peers = new Map<string, Set<string>>();
   #nextConnection = 1;
-  /** Blocked directions `from>to`, until a time. */
-  readonly #blocked = new Map<string, number>();
   #sent = 0;
   #lost = 0;
 
@@ -81,8 +89,10 @@ export class SimNetwork {
    */
   connect(from: string, to: string): 'open' | 'refused' | 'timeout' {
     if (this.#nodes.get(to)?.up !== true) return 'refused';
-    if (this.#connections.has(pairKey(from, to))) return 'open';
-    return this.#blockedUntil(from, to) > this.#queue.now || this.#blockedUntil(to, from) > this.#queue.now ? 'timeout' : 'open';
+    const channel = this.#channel(from, to);
+    if (channel.link.connection !== undefined) return 'open';
+    const now = this.#queue.now;
+    return channel.blockedUntil > now || this.#channel(to, from).blockedUntil > now ? 'timeout' : 'open';
   }
 
   send(from: string, to: string, envelope: Envelope): void {
@@ -91,10 +101,10 @@ export class SimNetwork {
       this.#lost += 1;
       return;
     }
-    const connection = this.#connect(from, to);
+    const channel = this.#channel(from, to);
+    const connection = this.#open(channel);
     const { minDelayMs, maxDelayMs } = this.#options;
     const delay = minDelayMs + this.#rng.nextInt(maxDelayMs - minDelayMs + 1);
-    const channel = this.#channel(from, to);
     const last = channel.queue.at(-1)?.at ?? 0;
     channel.queue.push({ at: Math.max(this.#queue.now + delay, last), connection, envelope });
     this.#pump(channel);
@@ -103,8 +113,13 @@ export class SimNetwork {
   /** Blocks `from` → `to` (and back, unless `oneWay`) for `forMs`: what is sent meanwhile waits for the heal. */
   partition(from: string, to: string, forMs: number, oneWay = false): void {
     const until = this.#queue.now + forMs;
-    this.#blocked.set(`${from}>${to}`, until);
-    if (!oneWay) this.#blocked.set(`${to}>${from}`, until);
+    this.#channel(from, to).blockedUntil = until;
+    if (!oneWay) this.#channel(to, from).blockedUntil = until;
+  }
+
+  /** Whether what `from` sends to `to` is held by a partition now. */
+  isBlocked(from: string, to: string): boolean {
+    return (this.#channels.get(from)?.get(to)?.blockedUntil ?? 0) > this.#queue.now;
   }
 
   /** `env` went down: its connections close, in-flight messages are lost, and its peers hear so. */
@@ -113,13 +128,11 @@ export class SimNetwork {
     this.#peers.delete(env);
     for (const peer of peers) {
       this.#peers.get(peer)?.delete(env);
-      this.#connections.delete(pairKey(env, peer));
-      for (const key of [`${env}>${peer}`, `${peer}>${env}`]) {
-        const channel = this.#channels.get(key);
-        if (channel !== undefined) {
-          this.#lost += channel.queue.length;
-          channel.queue.length = 0;
-        }
+      const out = this.#channel(env, peer);
+      out.link.connection = undefined;
+      for (const channel of [out, this.#channel(peer, env)]) {
+        this.#lost += channel.queue.length;
+        channel.queue.length = 0;
       }
       this.#queue.schedule(this.#options.minDelayMs, () => {
         const node = this.#nodes.get(peer);
@@ -129,11 +142,13 @@ export class SimNetwork {
   }
 
   #channel(from: string, to: string): Channel {
-    const key = `${from}>${to}`;
-    let channel = this.#channels.get(key);
+    let byReceiver = this.#channels.get(from);
+    if (byReceiver === undefined) this.#channels.set(from, (byReceiver = new Map()));
+    let channel = byReceiver.get(to);
     if (channel === undefined) {
-      channel = { from, to, queue: [], pumping: false };
-      this.#channels.set(key, channel);
+      const link = this.#channels.get(to)?.get(from)?.link ?? { connection: undefined };
+      const created: Channel = { from, to, queue: [], link, pumping: false, blockedUntil: 0, deliver: () => this.#deliver(created) };
+      byReceiver.set(to, (channel = created));
     }
     return channel;
   }
@@ -143,46 +158,35 @@ export class SimNetwork {
     if (channel.pumping) return;
     const head = channel.queue[0];
     if (head === undefined) return;
-    const now = this.#queue.now;
-    const wait = Math.max(head.at, this.#blockedUntil(channel.from, channel.to)) - now;
+    const wait = Math.max(head.at, channel.blockedUntil) - this.#queue.now;
     channel.pumping = true;
-    this.#queue.schedule(Math.max(0, wait), () => {
-      channel.pumping = false;
-      const first = channel.queue[0];
-      if (first === undefined) return;
-      if (first.at > this.#queue.now || this.#blockedUntil(channel.from, channel.to) > this.#queue.now) return this.#pump(channel);
-      channel.queue.shift();
-      const node = this.#nodes.get(channel.to);
-      if (node === undefined || !node.up || this.#connections.get(pairKey(channel.from, channel.to)) !== first.connection) this.#lost += 1;
-      else node.deliver(channel.from, first.envelope);
-      this.#pump(channel);
-    });
+    this.#queue.schedule(Math.max(0, wait), channel.deliver);
   }
 
-  /** The open connection between `a` and `b`, opened now if there is none. */
-  #connect(a: string, b: string): number {
-    const key = pairKey(a, b);
-    const open = this.#connections.get(key);
+  #deliver(channel: Channel): void {
+    channel.pumping = false;
+    const first = channel.queue[0];
+    if (first === undefined) return;
+    const now = this.#queue.now;
+    if (first.at > now || channel.blockedUntil > now) return this.#pump(channel);
+    channel.queue.shift();
+    const node = this.#nodes.get(channel.to);
+    if (node === undefined || !node.up || channel.link.connection !== first.connection) this.#lost += 1;
+    else node.deliver(channel.from, first.envelope);
+    this.#pump(channel);
+  }
+
+  /** The open connection of the channel's two ends, opened now if there is none. */
+  #open(channel: Channel): number {
+    const open = channel.link.connection;
     if (open !== undefined) return open;
     const id = this.#nextConnection++;
-    this.#connections.set(key, id);
+    channel.link.connection = id;
+    const { from: a, to: b } = channel;
     if (!this.#peers.has(a)) this.#peers.set(a, new Set());
     if (!this.#peers.has(b)) this.#peers.set(b, new Set());
     this.#peers.get(a)?.add(b);
     this.#peers.get(b)?.add(a);
     return id;
   }
-
-  /** Whether what `from` sends to `to` is held by a partition now. */
-  isBlocked(from: string, to: string): boolean {
-    return this.#blockedUntil(from, to) > this.#queue.now;
-  }
-
-  #blockedUntil(from: string, to: string): number {
-    return this.#blocked.get(`${from}>${to}`) ?? 0;
-  }
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
