@@ -21,6 +21,7 @@ import type { RpcEnv } from '../rpc/rpc-env.ts';
 import type { Logger } from '../util/logger.ts';
 import type { JobError } from '../driver/effects.ts';
 import { FlintError } from '../errors.ts';
+import { systemClock } from './system.ts';
 
 export const SCHEDULER_ENDPOINT = 'CoarseGrainedScheduler';
 
@@ -70,9 +71,8 @@ export class DriverRuntime {
     this.#bundle = opts.bundle;
     this.#executorConf = opts.executorConf;
     this.#events = opts.events;
-    const start = performance.now();
     this.#host = new MachineHost(this.#machine, (effect) => this.#execute(effect), {
-      now: () => performance.now() - start,
+      now: systemClock.monotonic,
       logger: opts.logger,
     });
     this.#env.setupEndpoint<ExecutorMessage>(SCHEDULER_ENDPOINT, {

@@ -27,7 +27,7 @@ import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
 import { MachineHost, nodeTimers, ReplyBook } from './machine-host.ts';
-import { systemRngStreams } from './system.ts';
+import { systemClock, systemRngStreams } from './system.ts';
 
 export interface ExecutorBackendOptions {
   /** The command line's arguments (`logUrls` from the worker's environment); the env gives the address. */
@@ -177,7 +177,7 @@ class ExecutorRuntime {
     this.#logger = parts.logger;
     this.#driver = parts.env.endpointRef<ExecutorToDriver>(parts.machine.snapshot().config.driverUrl);
     this.exited = new Promise((done) => (this.#resolveExit = done));
-    this.#host = new MachineHost<ExecutorInput, ExecutorEffect>(parts.machine, (e) => this.#execute(e), { now: Date.now, logger: parts.logger });
+    this.#host = new MachineHost<ExecutorInput, ExecutorEffect>(parts.machine, (e) => this.#execute(e), { now: systemClock.now, logger: parts.logger });
   }
 
   start(parentGone: Promise<void>): void {

@@ -30,7 +30,7 @@ import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
 import { MachineHost, nodeTimers, ReplyBook } from './machine-host.ts';
-import { systemRngStreams } from './system.ts';
+import { systemClock, systemRngStreams } from './system.ts';
 
 const MasterInboundCatalog = mergeCatalogs<MasterInbound>(
   'Master',
@@ -73,8 +73,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
     const state = () => (ui.machine as MasterMachine).state;
     http = await startHttpServer(
       [
-        { method: 'GET', path: '/json', handler: () => json(200, masterJson(state(), Date.now())) },
-        { method: 'GET', path: '/json/', handler: () => json(200, masterJson(state(), Date.now())) },
+        { method: 'GET', path: '/json', handler: () => json(200, masterJson(state(), systemClock.now())) },
+        { method: 'GET', path: '/json/', handler: () => json(200, masterJson(state(), systemClock.now())) },
         { method: 'GET', path: '/healthz', handler: () => json(200, { status: 'ok' }) },
         {
           method: 'GET',
@@ -139,7 +139,7 @@ class MasterRuntime {
     this.#logger = logger;
     this.#limiter = new LogLimiter(logger, { burst: LOG_BURST });
     this.exited = new Promise((done) => (this.#resolveExit = done));
-    this.#host = new MachineHost<MasterInput, MasterEffect>(machine, (e) => this.#execute(e), { now: Date.now, logger });
+    this.#host = new MachineHost<MasterInput, MasterEffect>(machine, (e) => this.#execute(e), { now: systemClock.now, logger });
   }
 
   async start(): Promise<void> {

@@ -61,7 +61,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     const ui: { machine?: WorkerMachine } = {};
     http = await startHttpServer(
       [
-        { method: 'GET', path: '/json', handler: () => json(200, workerJson((ui.machine as WorkerMachine).snapshot(), Date.now())) },
+        { method: 'GET', path: '/json', handler: () => json(200, workerJson((ui.machine as WorkerMachine).snapshot(), systemClock.now())) },
         { method: 'GET', path: '/healthz', handler: () => json(200, { status: 'ok' }) },
       ],
       { host: opts.webUiHost ?? opts.base.host, port: webUiPort, logger, tls: uiTls },
@@ -113,7 +113,7 @@ class WorkerRuntime {
     this.#workDir = resolve(workDir);
     this.#logger = logger;
     this.exited = new Promise((done) => (this.#resolveExit = done));
-    this.#host = new MachineHost<WorkerInput, WorkerEffect>(machine, (e) => this.#execute(e), { now: Date.now, logger });
+    this.#host = new MachineHost<WorkerInput, WorkerEffect>(machine, (e) => this.#execute(e), { now: systemClock.now, logger });
   }
 
   async start(): Promise<void> {

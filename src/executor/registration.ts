@@ -93,7 +93,12 @@ export function heartbeatTimerFired(ctx: Ctx): void {
 export function heartbeatSucceeded(ctx: Ctx, reregister: boolean): void {
   ctx.state.heartbeatInFlight = false;
   ctx.state.heartbeatFailures = 0;
-  if (reregister) log(ctx, 'warn', 'Told to re-register on heartbeat: the driver does not know this executor');
+  if (!reregister || ctx.state.phase === 'stopped') return;
+  // The driver removed this executor as lost (its worker was lost to the master, say) while it ran on: no task will
+  // come, and it holds its worker's cores for nothing, and a master recovering from the worker's report would count
+  // it as the app's. It exits (0: nothing failed), and its worker reports it ended. Spark's executor re-registers
+  // its BlockManager and lingers (src/sim found it: bench seed 6654; docs/differences-from-spark.md).
+  exit(ctx, ExecutorExitCode.SUCCESS, 'The driver no longer knows this executor (it was removed as lost): exiting, so that its cores go back to the cluster', 'warn');
 }
 
 export function heartbeatFailed(ctx: Ctx, error: string): void {

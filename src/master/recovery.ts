@@ -4,6 +4,7 @@
 // when the CompleteRecovery timer fires; whatever has not answered by then is removed.
 
 import { endpointOn } from '../protocol/addresses.ts';
+import { EXECUTOR_FINISHED_STATES } from '../protocol/messages.ts';
 import { newApplicationInfo, registerApplication, removeApplication } from './apps.ts';
 import type { Ctx } from './context.ts';
 import { relaunchDriver, removeDriver } from './drivers.ts';
@@ -11,7 +12,7 @@ import type { Msg } from './inputs.ts';
 import type { PersistedMasterState } from './persisted.ts';
 import { schedule } from './schedule.ts';
 import { appAddExecutor, workerAddDriver, workerAddExecutor, type DriverInfo } from './state.ts';
-import { newWorkerInfo, registerWorker, releaseOrphan, removeWorker } from './workers.ts';
+import { holdAsOrphan, newWorkerInfo, registerWorker, releaseOrphan, removeWorker } from './workers.ts';
 
 export function handleElectedLeader(ctx: Ctx, persisted: PersistedMasterState): void {
   const { state, out } = ctx;
@@ -150,7 +151,18 @@ export function handleWorkerSchedulerStateResponse(ctx: Ctx, msg: Msg<'WorkerSch
     for (const reported of msg.executors) {
       const app = state.idToApp.get(reported.appId);
       if (app === undefined) continue;
-      releaseOrphan(ctx, `${reported.appId}/${reported.execId}`, worker.envId); // known again: not an orphan
+      const fullId = `${reported.appId}/${reported.execId}`;
+      releaseOrphan(ctx, fullId, worker.envId); // known again: not an orphan
+      const max = app.desc.maxCores;
+      if (max !== undefined && app.coresGranted + reported.cores > max) {
+        // The previous leader had replaced this executor (its worker was lost to it) and the kill never arrived:
+        // taken back, the app would run over its maxCores. It is killed, and holds its cores until it ends (Spark
+        // takes every reported executor back; src/sim found it: bench seed 6654; docs/differences-from-spark.md).
+        out.warn(`Executor ${fullId} on ${worker.id} would take app ${app.id} over its ${max} cores: killing it`, { appId: app.id });
+        out.send(worker.address, { type: 'KillExecutor', masterUrl: ctx.config.masterUrl, appId: reported.appId, execId: reported.execId });
+        if (!EXECUTOR_FINISHED_STATES.includes(reported.state)) holdAsOrphan(worker, fullId, reported.cores, reported.memoryMb);
+        continue;
+      }
       const exec = appAddExecutor(app, worker, reported.cores, reported.memoryMb, reported.execId);
       workerAddExecutor(worker, exec);
       exec.state = reported.state;

@@ -129,6 +129,17 @@ test('Spark exits(1) on LaunchTask while it has no executor; Flint does too, and
   assert.match(logged?.msg ?? '', /Executor self-exiting due to : Received LaunchTask/);
 });
 
+test('a heartbeat answered "reregister" (the driver removed this executor as lost) ends the executor with exit 0', () => {
+  const h = new Harness(launchArgs(), fixedRng(0));
+  h.run();
+  h.launch(1);
+  const effects = h.handle({ kind: 'HeartbeatSucceeded', reregister: true });
+  assert.equal(exitOf(effects)?.code, 0);
+  assert.match(exitOf(effects)?.reason ?? '', /The driver no longer knows this executor/);
+  assert.equal(ofType(effects, 'Log').find((l) => l.level === 'warn') !== undefined, true);
+  assert.deepEqual(h.handle({ kind: 'HeartbeatSucceeded', reregister: true }), [], 'stopped: nothing more');
+});
+
 test('heartbeats every interval with the running tasks and their run times; the ask times out after one interval', () => {
   const h = new Harness(launchArgs(), fixedRng(0));
   h.run();

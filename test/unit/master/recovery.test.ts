@@ -127,6 +127,26 @@ describe('completing recovery', () => {
     assert.equal(m.app('app-1').nextExecutorId, 1, 'new executor ids continue after the recovered ones');
   });
 
+  test('a reported executor that would take its app over maxCores is killed, and holds its cores until it ends', () => {
+    const m = new TestMaster();
+    m.elect({
+      apps: [persistedApp('app-1', 'a', { maxCores: 4 })],
+      drivers: [],
+      workers: [persistedWorker('w1', { cores: 8 }), persistedWorker('w2', { cores: 8 })],
+    });
+    m.send({ type: 'MasterChangeAcknowledged', appId: 'app-1' });
+    m.send({ type: 'WorkerSchedulerStateResponse', id: 'w1', executors: [{ appId: 'app-1', execId: 1, cores: 4, memoryMb: 512, state: 'RUNNING' }], driverIds: [] });
+    // w2 still runs executor 0, which the previous leader had replaced by executor 1 when it lost w2.
+    const effects = m.send({ type: 'WorkerSchedulerStateResponse', id: 'w2', executors: [{ appId: 'app-1', execId: 0, cores: 4, memoryMb: 512, state: 'RUNNING' }], driverIds: [] });
+    assert.deepEqual(sent(effects, 'KillExecutor').map((s) => [s.to, s.message.execId]), [[workerSpec('w2').address, 0]]);
+    assert.match(logs(effects, 'warn')[0] ?? '', /Executor app-1\/0 on w2 would take app app-1 over its 4 cores: killing it/);
+    assert.equal(m.app('app-1').coresGranted, 4);
+    assert.deepEqual([...m.app('app-1').executors.keys()], [1]);
+    assert.equal(m.worker('w2').coresUsed, 4, 'held until w2 reports it ended');
+    m.ask({ type: 'ExecutorStateChanged', appId: 'app-1', execId: 0, state: 'KILLED' }, workerSpec('w2').envId);
+    assert.equal(m.worker('w2').coresUsed, 0);
+  });
+
   test('SPARK-46664: a lone persisted driver means nothing to wait for: ALIVE at once, the driver ends ERROR', () => {
     const m = new TestMaster();
     const effects = m.elect({ apps: [], drivers: [persistedDriver('driver-1')], workers: [] });
