@@ -51,12 +51,12 @@ export class AppClientMachine {
   }
 
   /**
-   * Applies one input and returns the effects, in execution order. `now` is taken for the machines' common shape;
-   * the client measures time only through its timers. After `Stop` it answers the driver's asks and ignores the
-   * rest.
+   * Applies one input and returns the effects, in execution order. The client measures time only through its
+   * timers; `now` reaches its handlers as every machine's does. After `Stop` it answers the driver's asks and
+   * ignores the rest.
    */
-  handle(input: AppClientInput, _now: number): AppClientEffect[] {
-    const ctx: Ctx = { state: this.#state, config: this.#config, out: new EffectList(this.#state.timers) };
+  handle(input: AppClientInput, now: number): AppClientEffect[] {
+    const ctx: Ctx = { state: this.#state, config: this.#config, now, out: new EffectList(this.#state.timers) };
     dispatch(ctx, input);
     return [...ctx.out.effects];
   }

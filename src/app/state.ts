@@ -7,6 +7,7 @@ import { TimerBook } from '../kit/timers.ts';
 import type { AppClientConfig } from './config.ts';
 import type { EffectList } from './effects.ts';
 import type { AppClientTimer } from './inputs.ts';
+import type { MachineContext } from '../kit/context.ts';
 
 export interface AppClientState {
   /** Given by the master that registered the app; undefined until then. */
@@ -41,8 +42,4 @@ export function createAppClientState(): AppClientState {
 }
 
 /** What one `handle` call works with. */
-export interface Ctx {
-  readonly state: AppClientState;
-  readonly config: AppClientConfig;
-  readonly out: EffectList;
-}
+export type Ctx = MachineContext<AppClientState, AppClientConfig, EffectList>;

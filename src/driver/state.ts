@@ -7,6 +7,7 @@ import { TimerBook } from '../kit/timers.ts';
 import type { DriverConfig } from './config.ts';
 import type { EffectList } from './effects.ts';
 import type { DriverTimer, TaskSpec } from './inputs.ts';
+import type { MachineContext } from '../kit/context.ts';
 
 /** Where one task of a job stands. `fetching`: finished on the executor, the result is on its way. */
 export type PartitionState = 'pending' | 'running' | 'fetching' | 'done';
@@ -83,12 +84,7 @@ export interface SchedulerState {
 }
 
 /** What a handler works with during one `handle` call. */
-export interface Ctx {
-  readonly state: SchedulerState;
-  readonly config: DriverConfig;
-  readonly now: number;
-  readonly out: EffectList;
-}
+export type Ctx = MachineContext<SchedulerState, DriverConfig, EffectList>;
 
 export function createSchedulerState(): SchedulerState {
   return {

@@ -82,7 +82,7 @@ export class ExecutorMachine {
 
   /** Applies one input. After an `Exit` effect every later input is ignored and yields no effect. */
   handle(input: ExecutorInput, now: number): ExecutorEffect[] {
-    const ctx: Ctx = { state: this.#state, rng: this.#rng, now, out: [] };
+    const ctx: Ctx = { state: this.#state, config: this.#state.config, rng: this.#rng, now, out: [] };
     if (this.#state.phase === 'stopped') return ctx.out;
     dispatch(ctx, input);
     return ctx.out;

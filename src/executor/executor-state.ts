@@ -8,6 +8,7 @@ import type { ExecutorConfig } from './executor-config.ts';
 import type { ExecutorEffect, ExecutorTimer, LogLevel } from './executor-effect.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { TimerBook } from '../kit/timers.ts';
+import type { MachineContext } from '../kit/context.ts';
 
 /** Randomness, injected (STYLE.md §6; src/kit/rng.ts): the executor draws its registration jitter with `next()`. */
 export type { Rng };
@@ -58,11 +59,9 @@ export interface ExecutorState {
   readonly counts: { finished: number; failed: number; killed: number };
 }
 
-export interface Ctx {
-  readonly state: ExecutorState;
+export interface Ctx extends MachineContext<ExecutorState, ExecutorConfig, ExecutorEffect[]> {
+  /** Draws the first heartbeat's jitter. */
   readonly rng: Rng;
-  readonly now: number;
-  readonly out: ExecutorEffect[];
 }
 
 export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: LogFields): void {

@@ -4,13 +4,9 @@ import type { Rng } from '../scheduling/index.ts';
 import type { MasterConfig } from './config.ts';
 import type { EffectList } from './effects.ts';
 import type { MasterState } from './state.ts';
+import type { MachineContext } from '../kit/context.ts';
 
-export interface Ctx {
-  readonly state: MasterState;
-  readonly config: MasterConfig;
+export interface Ctx extends MachineContext<MasterState, MasterConfig, EffectList> {
   /** Draws the spread-out driver shuffle (STYLE.md §6). */
   readonly rng: Rng;
-  /** Wall-clock time of this input, in ms since the epoch. The only clock the machine has. */
-  readonly now: number;
-  readonly out: EffectList;
 }

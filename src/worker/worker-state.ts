@@ -7,6 +7,7 @@ import type { ApplicationDescription, DriverDescription, DriverState, ExecutorSt
 import type { RegistrationIntervals, WorkerConfig } from './worker-config.ts';
 import type { LogLevel, WorkerEffect } from './worker-effect.ts';
 import { timerKey, type WorkerTimer } from './worker-input.ts';
+import type { MachineContext } from '../kit/context.ts';
 
 /** The master this worker reports to (Spark's `master`, `activeMasterUrl`, `masterAddressToConnect`). */
 export interface ActiveMaster {
@@ -83,12 +84,8 @@ export interface WorkerState {
 }
 
 /** What a handler needs: the state to change, the time, and the list of effects it appends to. */
-export interface Ctx {
-  readonly config: WorkerConfig;
+export interface Ctx extends MachineContext<WorkerState, WorkerConfig, WorkerEffect[]> {
   readonly intervals: RegistrationIntervals;
-  readonly state: WorkerState;
-  readonly now: number;
-  readonly out: WorkerEffect[];
 }
 
 export function log(ctx: Ctx, level: LogLevel, msg: string, fields?: LogFields): void {
