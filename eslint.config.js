@@ -10,6 +10,7 @@ const coreFolders = [
   'src/master/**/*.ts',
   'src/worker/**/*.ts',
   'src/executor/**/*.ts',
+  'src/task/**/*.ts',
   'src/driver/**/*.ts',
   'src/app/**/*.ts',
 ];

@@ -130,7 +130,7 @@ export const ERROR_CODES = [
   'FLINT_RPC_UNKNOWN_MESSAGE',
   'FLINT_RPC_MALFORMED_MESSAGE',
   'FLINT_RPC_STOPPED',
-  // src/executor/task-errors.ts: how a task can fail on the executor
+  // src/task/task-errors.ts: how a task can fail on the executor
   'FLINT_TASK_FUNCTION_NOT_EXPORTED',
   'FLINT_TASK_BAD_INPUT',
   'FLINT_TASK_KILLED',

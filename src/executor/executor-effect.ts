@@ -40,7 +40,7 @@ import type {
   StatusUpdate,
   TaskResultChunk,
 } from '../protocol/task-messages.ts';
-import type { LaunchTaskMessage } from './evaluate-task.ts';
+import type { LaunchTaskMessage } from '../task/evaluate-task.ts';
 import type { LogEffect, LogLevel } from '../kit/log.ts';
 import type { Reply, ReplyFailure } from '../kit/replies.ts';
 import type { TimerEffect } from '../kit/timers.ts';

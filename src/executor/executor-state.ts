@@ -3,7 +3,7 @@
 
 import { logEffect, type LogFields } from '../kit/log.ts';
 import type { TaskFailure, TaskMetrics, TaskState } from '../protocol/task-messages.ts';
-import type { LaunchTaskMessage } from './evaluate-task.ts';
+import type { LaunchTaskMessage } from '../task/evaluate-task.ts';
 import type { ExecutorConfig } from './executor-config.ts';
 import type { ExecutorEffect, ExecutorTimer, LogLevel } from './executor-effect.ts';
 import type { Rng } from '../kit/rng.ts';

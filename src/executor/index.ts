@@ -1,9 +1,5 @@
 // The executor core: task evaluation (run on pool threads) and the executor's sans-I/O state machine.
-export { evaluateTask, resolveTaskFunctions } from './evaluate-task.ts';
-export type { LaunchTaskMessage, TaskCodec, TaskEnv, TaskOutput } from './evaluate-task.ts';
-export { PartitionRecords } from './record-stream.ts';
-export type { TaskFn } from './record-stream.ts';
-export { TaskFunctionNotFoundError, TaskInputError, TaskKilledError, clipTaskFailure, taskFailureOf } from './task-errors.ts';
+export type { LaunchTaskMessage } from '../task/index.ts';
 export {
   EXECUTOR_CONFIG_DEFAULTS,
   EXECUTOR_CONFIG_KEYS,

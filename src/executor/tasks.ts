@@ -3,10 +3,10 @@
 // reporting, reference §2.8, §7.3).
 
 import type { TaskFailure, TaskMetrics } from '../protocol/task-messages.ts';
-import type { LaunchTaskMessage } from './evaluate-task.ts';
+import type { LaunchTaskMessage } from '../task/evaluate-task.ts';
 import type { FetchTaskResultMessage, ReplyToken } from './executor-input.ts';
 import { log, sendStatus, taskName, type Ctx, type TaskEntry } from './executor-state.ts';
-import { clipTaskFailure } from './task-errors.ts';
+import { clipTaskFailure } from '../task/task-errors.ts';
 
 const NO_METRICS: TaskMetrics = { runTimeMs: 0, resultBytes: 0, records: 0 };
 

@@ -1,6 +1,6 @@
 // The application the simulated drivers run: its exported task functions (what an app's main module exports, and
 // executors resolve by name), and jobs drawn from the seed, each with the result a plain local evaluation gives.
-// Records are few, so the real evaluation (src/executor/evaluate-task.ts) costs little wall time; how long a task
+// Records are few, so the real evaluation (src/task/evaluate-task.ts) costs little wall time; how long a task
 // takes in simulated time is drawn separately (executor-process.ts).
 
 import { decode } from '@msgpack/msgpack';

@@ -4,7 +4,8 @@
 // (a fault) takes many times longer.
 
 import { decode, encode } from '@msgpack/msgpack';
-import { evaluateTask, type ExecutorMachine, type ExecutorEffect, type ExecutorInput, type LaunchTaskMessage, type TaskOutput } from '../executor/index.ts';
+import type { ExecutorEffect, ExecutorInput, ExecutorMachine } from '../executor/index.ts';
+import { evaluateTask, type LaunchTaskMessage, type TaskOutput } from '../task/index.ts';
 import { replyToken, type ReplyToken } from '../kit/replies.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { DriverCommand, FetchTaskResultMessage } from '../executor/executor-input.ts';

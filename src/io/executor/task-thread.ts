@@ -13,7 +13,7 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { pathToFileURL } from 'node:url';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { evaluateTask, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../executor/index.ts';
+import { evaluateTask, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
 import type { TaskFailure } from '../../protocol/task-messages.ts';
 
 /** Indexes into the shared Int32Array of one thread. */

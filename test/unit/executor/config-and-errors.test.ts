@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { ConfigError } from '../../../src/errors.ts';
-import { executorConfigFromConf, taskFailureOf } from '../../../src/executor/index.ts';
+import { executorConfigFromConf } from '../../../src/executor/index.ts';
+import { taskFailureOf } from '../../../src/task/index.ts';
 import { launchArgs } from './harness.ts';
 
 const fromConf = (entries: Record<string, string>) => executorConfigFromConf(new FlintConf(Object.entries(entries)), launchArgs());

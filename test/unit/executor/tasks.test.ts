@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { replyToken } from '../../../src/kit/replies.ts';
 import assert from 'node:assert/strict';
 import { Harness, exitOf, launchArgs, ofType, runTaskIds, states, statusUpdates } from './harness.ts';
-import { MAX_FAILURE_TEXT } from '../../../src/executor/task-errors.ts';
+import { MAX_FAILURE_TEXT } from '../../../src/task/task-errors.ts';
 
 function running(cores = 2, conf: Record<string, string> = {}): Harness {
   const h = new Harness(launchArgs({ cores }));

@@ -10,7 +10,7 @@ import {
   evaluateTask,
   type LaunchTaskMessage,
   type TaskCodec,
-} from '../../../src/executor/index.ts';
+} from '../../../src/task/index.ts';
 import type { TaskAction, TaskOp, TaskSource } from '../../../src/protocol/task-messages.ts';
 
 const codec: TaskCodec = { encode: (v) => encode(v), decode: (b) => decode(b) };
