@@ -16,7 +16,7 @@ const coreFolders = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'work/**', 'logs/**', '.flint/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'work/**', 'logs/**', '.flint/**', 'dist/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

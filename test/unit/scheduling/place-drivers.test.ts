@@ -191,3 +191,32 @@ test('a broken Rng is reported, not silently used', () => {
   const broken = { next: (): number => 0, nextInt: (n: number): number => n };
   assert.throws(() => placeDrivers(input({ waitingDrivers: drivers(1, 1), workers }), broken), RangeError);
 });
+
+// Found by mutation testing (docs/testing.md): the boundary of a worker's resources and of maxDrivers.
+test('a driver that needs exactly what a worker has free is placed there, in both modes', () => {
+  for (const spreadOut of [true, false]) {
+    for (const [cores, memoryMb] of [[4, 100], [1, 1024], [4, 1024]] as const) {
+      const plan = placeDrivers(input({ waitingDrivers: [{ id: 'd1', cores, memoryMb }], workers: [host('w1', 4, 1024)], spreadOut }), identityRng);
+      assert.deepEqual(plan.placements, [{ driverId: 'd1', workerId: 'w1' }], `spreadOut=${spreadOut} ${cores} cores ${memoryMb} MB`);
+      assert.deepEqual(plan.warnings, []);
+    }
+  }
+});
+
+test('a worker that runs a driver (and no executor) is not idle: a driver too big for it is not warned about', () => {
+  const plan = placeDrivers(
+    input({ waitingDrivers: [{ id: 'big', cores: 64, memoryMb: 1 }], workers: [host('w1', 8, 1024, { driverCount: 1 })] }),
+    identityRng,
+  );
+  assert.deepEqual(plan, { placements: [], warnings: [] });
+});
+
+test('at maxDrivers a driver that fits nowhere is skipped silently, even on an idle worker', () => {
+  for (const spreadOut of [true, false]) {
+    const plan = placeDrivers(
+      input({ waitingDrivers: [{ id: 'big', cores: 64, memoryMb: 1 }], workers: [host('w1', 8, 1024)], runningDrivers: 2, maxDrivers: 2, spreadOut }),
+      identityRng,
+    );
+    assert.deepEqual(plan, { placements: [], warnings: [] }, `spreadOut=${spreadOut}`);
+  }
+});
