@@ -5,13 +5,16 @@
 
 import { AppClientMachine, appClientConfig, type AppClientEffect, type AppClientInput } from '../app/index.ts';
 import { DRIVER_CONFIG_DEFAULTS, type TaskSchedulerMachine, type DriverEffect, type DriverInput } from '../driver/index.ts';
-import { replyToken, type ReplyToken } from '../kit/replies.ts';
+import { replyToken } from '../kit/replies.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { ApplicationDescription, MasterReply, MasterToApp } from '../protocol/messages.ts';
 import type { ExecutorToDriver } from '../protocol/task-messages.ts';
 import { drawJob, type SimJob } from './app.ts';
 import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
-import { envOf, MachineProcess, type Own, type ProcessClock, type SimWorld } from './world.ts';
+import { envOf, MachineProcess, SimReplyBook, type Own, type ProcessClock, type SimWorld } from './world.ts';
+
+/** An ask's timeout (flint.rpc.askTimeout falls back to flint.network.timeout, 120 s). */
+const ASK_TIMEOUT_MS = 120_000;
 
 export interface SimDriverOptions {
   readonly host: string;
@@ -40,13 +43,13 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
   readonly #rng: Rng;
   readonly client: SimAppClient;
   readonly #executorsByEnv = new Map<string, Set<string>>();
-  /** Pending FetchTaskResult asks: the executor asked, and what to do with the answer. */
-  readonly #fetches = new Map<number, { readonly to: string; answer(answer: { ok: true; data: Uint8Array } | { ok: false; error: string }): void }>();
-  /** Executors' asks the machine answers: who asked, the ask's id, and the executor id a RegisterExecutor names. */
-  readonly #asks = new Map<ReplyToken, { readonly from: string; readonly askId: number; readonly registers: string | undefined }>();
-  /** Asks the application client put to a master, by ask id. */
-  readonly #clientAsks = new Map<number, (answer: { ok: true; message: unknown } | { ok: false; error: string }) => void>();
-  #nextToken = 1;
+  /**
+   * The driver's own asks (its FetchTaskResults, its app client's asks to a master), by ask id: to whom, whether the
+   * connection's closing fails it (as the RPC layer does), and what to do with the answer.
+   */
+  readonly #pending = new Map<number, { readonly to: string; readonly closeFails: boolean; answer(answer: { ok: true; message: unknown } | { ok: false; error: string }): void }>();
+  /** Executors' asks the machine answers, with the executor id a RegisterExecutor names. */
+  readonly #asks = new SimReplyBook<string | undefined>();
   #nextAsk = 1;
   #nextJob = 0;
 
@@ -112,13 +115,14 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
     this.#end(reason);
   }
 
-  /** The client's answer to an ask it put to a master (KillExecutors). */
-  answerClientAsk(askId: number, run: (answer: { ok: true; message: unknown } | { ok: false; error: string }) => void): void {
-    this.#clientAsks.set(askId, run);
-  }
-
-  nextAskId(): number {
-    return this.#nextAsk++;
+  /** Asks `to` (an env) on the driver's connection; `answer` gets exactly one answer: the reply, a failure, a timeout. */
+  askOver(to: string, message: { readonly type: string }, closeFails: boolean, answer: (answer: { ok: true; message: unknown } | { ok: false; error: string }) => void): void {
+    const askId = this.#nextAsk++;
+    this.#pending.set(askId, { to, closeFails, answer });
+    this.world.network.send(this.env, to, { kind: 'ask', askId, message });
+    this.after(ASK_TIMEOUT_MS, () => {
+      if (this.#pending.delete(askId)) answer({ ok: false, error: 'ask timed out' });
+    });
   }
 
   #lost(executorId: string, reason: string, causedByApp: boolean): void {
@@ -198,14 +202,9 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
         return this.#ask(from, envelope.askId, envelope.message as ExecutorToDriver);
       case 'reply':
       case 'failure': {
-        const clientAsk = this.#clientAsks.get(envelope.askId);
-        if (clientAsk !== undefined) {
-          this.#clientAsks.delete(envelope.askId);
-          return clientAsk(envelope.kind === 'reply' ? { ok: true, message: envelope.message } : { ok: false, error: envelope.error });
-        }
-        const answer = this.#fetches.get(envelope.askId);
-        this.#fetches.delete(envelope.askId);
-        answer?.answer(envelope.kind === 'reply' ? { ok: true, data: (envelope.message as { data: Uint8Array }).data } : { ok: false, error: envelope.error });
+        const pending = this.#pending.get(envelope.askId);
+        this.#pending.delete(envelope.askId);
+        pending?.answer(envelope.kind === 'reply' ? { ok: true, message: envelope.message } : { ok: false, error: envelope.error });
       }
     }
   }
@@ -219,14 +218,12 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
         return reply({ type: 'AppConfigResponse', appId: this.appId, conf: this.#options.executorConf, codeHash: 'sim', codeBytes: 1 });
       case 'RegisterExecutor': {
         // The machine answers (true, or "Duplicate executor ID"); an accepted executor is known by its connection.
-        const token = replyToken(this.#nextToken++);
         const { executorId, executorAddress, hostname, cores } = message;
-        this.#asks.set(token, { from, askId, registers: executorId });
+        const token = this.#asks.open(from, askId, executorId);
         return this.step({ kind: 'RegisterExecutor', token, executorId, executorAddress, hostname, cores }, `RegisterExecutor ${executorId}`);
       }
       case 'ExecutorHeartbeat': {
-        const token = replyToken(this.#nextToken++);
-        this.#asks.set(token, { from, askId, registers: undefined });
+        const token = this.#asks.open(from, askId, undefined);
         return this.step({ kind: 'ExecutorHeartbeat', token, message }, `heartbeat of ${message.executorId}`);
       }
       default:
@@ -237,9 +234,9 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
   disconnected(env: string): void {
     this.client.disconnected(env);
     // The RPC layer fails the asks pending on a connection that closed.
-    for (const [askId, pending] of this.#fetches) {
-      if (pending.to !== env) continue;
-      this.#fetches.delete(askId);
+    for (const [askId, pending] of this.#pending) {
+      if (pending.to !== env || !pending.closeFails) continue;
+      this.#pending.delete(askId);
       pending.answer({ ok: false, error: `the connection to ${env} closed` });
     }
     const ids = this.#executorsByEnv.get(env);
@@ -269,19 +266,13 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
         return;
       case 'Reply':
       case 'ReplyFailure': {
-        const ask = this.#asks.get(effect.token);
-        this.#asks.delete(effect.token);
-        if (ask === undefined) return;
-        if (effect.kind === 'Reply' && ask.registers !== undefined) {
+        // An accepted RegisterExecutor: the executor is known by its connection from now on.
+        const ask = this.#asks.answer(network, this.env, effect);
+        if (effect.kind === 'Reply' && ask?.extra !== undefined) {
           let ids = this.#executorsByEnv.get(ask.from);
           if (ids === undefined) this.#executorsByEnv.set(ask.from, (ids = new Set()));
-          ids.add(ask.registers);
+          ids.add(ask.extra);
         }
-        network.send(
-          this.env,
-          ask.from,
-          effect.kind === 'Reply' ? { kind: 'reply', askId: ask.askId, message: effect.message } : { kind: 'failure', askId: ask.askId, error: effect.error },
-        );
         return;
       }
       case 'KillExecutor':
@@ -309,22 +300,10 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
       }
       const failed = (error: string): void => this.step({ kind: 'ResultFetchFailed', taskId, error }, `result of task ${taskId} not fetched`);
       if (this.world.network.connect(this.env, to) !== 'open') return void this.after(1, () => failed('connection failed'));
-      const askId = this.#nextAsk++;
-      let answered = false;
-      this.#fetches.set(askId, {
-        to,
-        answer: (answer) => {
-          answered = true;
-          if (answer.ok) {
-            parts.push(answer.data);
-            next(index + 1);
-          } else failed(answer.error);
-        },
-      });
-      this.world.network.send(this.env, to, { kind: 'ask', askId, message: { type: 'FetchTaskResult', taskId, index } as { type: string } });
-      this.after(120_000, () => {
-        if (answered || !this.#fetches.delete(askId)) return;
-        failed('ask timed out');
+      this.askOver(to, { type: 'FetchTaskResult', taskId, index } as { type: string }, true, (answer) => {
+        if (!answer.ok) return failed(answer.error);
+        parts.push((answer.message as { data: Uint8Array }).data);
+        next(index + 1);
       });
     };
     next(0);
@@ -393,15 +372,10 @@ class SimAppClient extends MachineProcess<AppClientInput, AppClientEffect> {
       case 'Send':
         return network.send(env, envOf(effect.to), { kind: 'send', message: effect.message });
       case 'AskMaster': {
-        const askId = this.#driver.nextAskId();
         const { token } = effect;
-        let answered = false;
-        this.#driver.answerClientAsk(askId, (answer) => {
-          answered = true;
-          this.step(answer.ok ? { kind: 'MasterAnswered', token, reply: answer.message as MasterReply } : { kind: 'MasterAskFailed', token, error: answer.error }, 'answer from the master');
-        });
-        network.send(env, envOf(effect.to), { kind: 'ask', askId, message: effect.message });
-        this.after(120_000, () => answered || this.step({ kind: 'MasterAskFailed', token, error: 'ask timed out' }, 'ask timed out'));
+        this.#driver.askOver(envOf(effect.to), effect.message, false, (answer) =>
+          this.step(answer.ok ? { kind: 'MasterAnswered', token, reply: answer.message as MasterReply } : { kind: 'MasterAskFailed', token, error: answer.error }, 'answer from the master'),
+        );
         return;
       }
       case 'Reply':

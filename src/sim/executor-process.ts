@@ -6,14 +6,13 @@
 import { decode, encode } from '@msgpack/msgpack';
 import type { ExecutorEffect, ExecutorInput, ExecutorMachine } from '../executor/index.ts';
 import { evaluateTask, type LaunchTaskMessage, type TaskOutput } from '../task/index.ts';
-import { replyToken, type ReplyToken } from '../kit/replies.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { DriverCommand, FetchTaskResultMessage } from '../executor/executor-input.ts';
 import type { DriverAskMessage } from '../executor/executor-effect.ts';
 import type { ExecutorLaunchSpec } from '../worker/worker-effect.ts';
 import { SIM_APP_EXPORTS } from './app.ts';
 import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
-import { envOf, MachineProcess, type Own, type ProcessClock, type SimWorld } from './world.ts';
+import { envOf, MachineProcess, SimReplyBook, type Own, type ProcessClock, type SimWorld } from './world.ts';
 import type { ChildExit, ChildProcess } from './worker-process.ts';
 
 /** An ask's timeout when its effect names none (flint.rpc.askTimeout falls back to flint.network.timeout, 120 s). */
@@ -51,10 +50,9 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
   readonly #host: ExecutorHost;
   readonly #exited: (exit: ChildExit) => void;
   readonly #asks = new Map<number, DriverAskMessage>();
-  readonly #replies = new Map<ReplyToken, { readonly from: string; readonly askId: number }>();
+  readonly #replies = new SimReplyBook();
   readonly #pool = new Map<number, PoolTask>();
   #nextAsk = 1;
-  #nextToken = 1;
 
   constructor(world: SimWorld, spec: ExecutorLaunchSpec, hostname: string, rng: Rng, clock: ProcessClock, host: ExecutorHost, exited: (exit: ChildExit) => void) {
     super(world, clock);
@@ -119,8 +117,7 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
         this.step({ kind: 'DriverMessage', message: envelope.message as DriverCommand }, `${envelope.message.type} from the driver`);
         return;
       case 'ask': {
-        const token = replyToken(this.#nextToken++);
-        this.#replies.set(token, { from, askId: envelope.askId });
+        const token = this.#replies.open(from, envelope.askId, undefined);
         this.step({ kind: 'DriverAsk', message: envelope.message as FetchTaskResultMessage, token }, `ask ${envelope.message.type}`);
         return;
       }
@@ -187,17 +184,9 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
         return;
       }
       case 'Reply':
-      case 'ReplyFailure': {
-        const ask = this.#replies.get(effect.token);
-        this.#replies.delete(effect.token);
-        if (ask === undefined) return;
-        network.send(
-          this.env,
-          ask.from,
-          effect.kind === 'Reply' ? { kind: 'reply', askId: ask.askId, message: effect.message } : { kind: 'failure', askId: ask.askId, error: effect.error },
-        );
+      case 'ReplyFailure':
+        this.#replies.answer(network, this.env, effect);
         return;
-      }
       case 'Exit':
         this.world.trace(`${this.name} exits ${effect.code}: ${effect.reason}`);
         this.#exit({ exitCode: effect.code, signal: null });

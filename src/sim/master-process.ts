@@ -2,10 +2,9 @@
 // (src/daemons/master-daemon.ts) does with its effects, on the simulated network and recovery store.
 
 import type { Rng } from '../kit/rng.ts';
-import { replyToken, type ReplyToken } from '../kit/replies.ts';
 import { isMasterAsk, type MasterMachine, type MasterConfig, type MasterEffect, type MasterInput } from '../master/index.ts';
 import type { Envelope, Node } from './network.ts';
-import { envOf, MachineProcess, type Own, type ProcessClock, type SimWorld } from './world.ts';
+import { envOf, MachineProcess, SimReplyBook, type Own, type ProcessClock, type SimWorld } from './world.ts';
 import type { MasterStorage } from './zookeeper.ts';
 
 export class SimMaster extends MachineProcess<MasterInput, MasterEffect> implements Node {
@@ -14,9 +13,7 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
   readonly machine: MasterMachine;
   readonly #storage: MasterStorage;
   readonly #onExit: (master: SimMaster) => void;
-  /** Pending asks: token → who asked, and the ask's id on the wire (undefined: sent one-way, no answer). */
-  readonly #asks = new Map<ReplyToken, { readonly from: string; readonly askId: number | undefined }>();
-  #nextToken = 1;
+  readonly #asks = new SimReplyBook();
 
   constructor(world: SimWorld, config: MasterConfig, rng: Rng, storage: MasterStorage, clock: ProcessClock, onExit: (master: SimMaster) => void) {
     super(world, clock);
@@ -69,8 +66,7 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
     if (envelope.kind === 'reply' || envelope.kind === 'failure') return; // the master asks nobody
     const message = envelope.message as Parameters<typeof isMasterAsk>[0];
     if (isMasterAsk(message)) {
-      const token = replyToken(this.#nextToken++);
-      this.#asks.set(token, { from, askId: envelope.kind === 'ask' ? envelope.askId : undefined });
+      const token = this.#asks.open(from, envelope.kind === 'ask' ? envelope.askId : undefined, undefined);
       this.step({ kind: 'Ask', from, replyTo: token, message }, `Ask ${message.type} from ${from}`);
     } else {
       this.step({ kind: 'Receive', from, message } as MasterInput, `${message.type} from ${from}`);
@@ -88,17 +84,9 @@ export class SimMaster extends MachineProcess<MasterInput, MasterEffect> impleme
         network.send(this.env, envOf(effect.to), { kind: 'send', message: effect.message });
         return true;
       case 'Reply':
-      case 'ReplyFailure': {
-        const ask = this.#asks.get(effect.token);
-        this.#asks.delete(effect.token);
-        if (ask?.askId === undefined) return true;
-        network.send(
-          this.env,
-          ask.from,
-          effect.kind === 'Reply' ? { kind: 'reply', askId: ask.askId, message: effect.message } : { kind: 'failure', askId: ask.askId, error: effect.error },
-        );
+      case 'ReplyFailure':
+        this.#asks.answer(network, this.env, effect);
         return true;
-      }
       case 'Persist':
       case 'Unpersist': {
         // As the daemon's host: a failed write stops this input's later effects (nothing is acknowledged).

@@ -7,6 +7,7 @@ import { TaskSchedulerMachine, type DriverConfig } from '../driver/index.ts';
 import { ExecutorMachine, type ExecutorLaunchArgs, type ExecutorMachineOptions } from '../executor/index.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { LogEffect } from '../kit/log.ts';
+import { replyToken, type Reply, type ReplyFailure, type ReplyToken } from '../kit/replies.ts';
 import { KeyedTimers, type TimerEffect } from '../kit/timers.ts';
 import { MasterMachine, type MasterConfig } from '../master/index.ts';
 import { WorkerMachine, type WorkerConfig } from '../worker/index.ts';
@@ -141,5 +142,36 @@ export abstract class MachineProcess<I, E extends { readonly kind: string }> {
     return this.world.queue.schedule(Math.ceil(delayMs / this.clock.rate), () => {
       if (this.up) run();
     });
+  }
+}
+
+/**
+ * The asks a host's machine must answer, by reply token (the simulator's ReplyBook, src/daemons/machine-host.ts):
+ * who asked, the ask's id on the wire (undefined for an ask sent one-way: no answer travels), and what else the host
+ * keeps with it.
+ */
+export class SimReplyBook<Extra = undefined> {
+  readonly #open = new Map<ReplyToken, { readonly from: string; readonly askId: number | undefined; readonly extra: Extra }>();
+  #next = 1;
+
+  open(from: string, askId: number | undefined, extra: Extra): ReplyToken {
+    const token = replyToken(this.#next++);
+    this.#open.set(token, { from, askId, extra });
+    return token;
+  }
+
+  /** Sends the answer back to the asker; returns what its ask was opened with, undefined for an unknown token. */
+  answer(network: SimNetwork, self: string, effect: Reply<unknown> | ReplyFailure): { readonly from: string; readonly extra: Extra } | undefined {
+    const ask = this.#open.get(effect.token);
+    if (ask === undefined) return undefined;
+    this.#open.delete(effect.token);
+    if (ask.askId !== undefined) {
+      network.send(
+        self,
+        ask.from,
+        effect.kind === 'Reply' ? { kind: 'reply', askId: ask.askId, message: effect.message } : { kind: 'failure', askId: ask.askId, error: effect.error },
+      );
+    }
+    return ask;
   }
 }
