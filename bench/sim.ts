@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { BENCH_SHAPE, runSimulation } from '../src/sim/cluster.ts';
+import { BENCH_SHAPE, benchOptions, runSimulation } from '../src/sim/cluster.ts';
 import { formatTable, intFromEnv } from './lib/stats.ts';
 
 interface SeedOutcome {
@@ -27,7 +27,7 @@ interface SeedOutcome {
 async function runSeeds(seeds: readonly number[]): Promise<SeedOutcome[]> {
   const out: SeedOutcome[] = [];
   for (const seed of seeds) {
-    const r = await runSimulation({ seed, ...BENCH_SHAPE, faults: 10 + (seed % 21) });
+    const r = await runSimulation(benchOptions(seed));
     const v = r.violations[0];
     out.push({ seed, simulatedMs: r.simulatedMs, steps: r.steps, jobs: r.jobs.submitted, violation: v === undefined ? undefined : `${v.invariant}: ${v.detail}` });
   }

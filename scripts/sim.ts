@@ -9,7 +9,7 @@
 // The last line is one JSON object: seeds, violations, failingSeeds, wallSeconds, simSecondsPerWallSecond.
 
 import { parseArgs } from 'node:util';
-import { BENCH_SHAPE, FAULT_KINDS, runSimulation, type Fault, type FaultKind, type SimOptions } from '../src/sim/cluster.ts';
+import { benchOptions, FAULT_KINDS, runSimulation, type Fault, type FaultKind, type SimOptions } from '../src/sim/cluster.ts';
 import { shrinkSchedule } from '../src/sim/shrink.ts';
 
 const { values } = parseArgs({
@@ -61,10 +61,9 @@ let violations = 0;
 const failingSeeds: number[] = [];
 for (let seed = from; seed <= to; seed++) {
   const options: SimOptions = {
-    seed,
+    ...(values['bench-shape'] ? benchOptions(seed) : { seed }),
     keepTrace: single,
     ...(faultKinds === undefined ? {} : { faultKinds }),
-    ...(values['bench-shape'] ? { ...BENCH_SHAPE, faults: 10 + (seed % 21) } : {}),
   };
   const result = await runSimulation(options);
   simulatedMs += result.simulatedMs;

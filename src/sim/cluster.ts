@@ -76,6 +76,11 @@ export const CONVERGENCE_BOUND_MS = 300_000;
  */
 export const BENCH_SHAPE = { masters: 3, workers: 20, apps: 5, faultsForMs: 300_000 } as const;
 
+/** The options of one seed of the benchmark's scenario: its shape, and 10 to 30 faults. */
+export function benchOptions(seed: number): SimOptions {
+  return { seed, ...BENCH_SHAPE, faults: 10 + (seed % 21) };
+}
+
 /** The longest a fault lasts (a restart, a partition's heal). The convergence bound starts after it. */
 const MAX_FAULT_MS = 41_000;
 const WORKER_TIMEOUT_MS = 15_000;
