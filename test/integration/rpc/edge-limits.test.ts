@@ -167,7 +167,10 @@ describe('limits at the RPC edge of a master', { timeout: 180_000 }, () => {
     });
     const growth = rssBytes(master.child.pid) - rss0;
     process.stdout.write(`# asker: ${asks} asks sent; master RSS grew ${(growth / MB).toFixed(0)} MB; ${String(line['msg'])}\n`);
-    assert.ok(growth <= 64 * MB, `the master's RSS grew by ${(growth / MB).toFixed(0)} MB`);
+    // Measured on a 2-core AMD EPYC: with the 1m limit the master grows 22-38 MB quiet (V8's young generation and
+    // the decoding of ~15,000 asks, not the queue) and past 64 MB once in CI; with the limit lifted (2g) the same
+    // 300,000 asks grow it by 254 MB. 128 MB sits between the two, so the check still fails without the limit.
+    assert.ok(growth <= 128 * MB, `the master's RSS grew by ${(growth / MB).toFixed(0)} MB`);
     socket.destroy();
     await masterJson(master.webUiPort);
   });
