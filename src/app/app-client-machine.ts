@@ -63,7 +63,7 @@ export class AppClientMachine {
 }
 
 /** The inputs a stopped client still takes: the driver's asks must all be answered. */
-const ASKS: ReadonlySet<AppClientInput['kind']> = new Set(['RequestExecutors', 'KillExecutors', 'MasterAnswered', 'MasterAskFailed']);
+const ASKS: ReadonlySet<AppClientInput['kind']> = new Set(['RequestExecutors', 'KillExecutors', 'Answered', 'AskFailed']);
 
 function dispatch(ctx: Ctx, input: AppClientInput): void {
   const { state } = ctx;
@@ -77,22 +77,22 @@ function dispatch(ctx: Ctx, input: AppClientInput): void {
       return receive(ctx, input.message);
     case 'Disconnected':
       return disconnected(ctx, input.envId);
-    case 'DialMasterFailed':
+    case 'DialFailed':
       // A failed round of the dial loop says nothing new: the loop tries again in a second.
-      if (input.message !== 'RegisterApplication') return;
-      ctx.out.log('warn', `Failed to connect to master ${input.masterUrl}`, { master: input.masterUrl, err: input.error });
+      if (input.messageType !== 'RegisterApplication') return;
+      ctx.out.log('warn', `Failed to connect to master ${input.envUrl}`, { master: input.envUrl, err: input.error });
       return;
     case 'RequestExecutors':
       return askMaster(ctx, input.token, (appId) => ({ type: 'RequestExecutors', appId, requestedTotal: input.requestedTotal }));
     case 'KillExecutors':
       return askMaster(ctx, input.token, (appId) => ({ type: 'KillExecutors', appId, executorIds: [...input.executorIds] }));
-    case 'MasterAnswered':
-      if (!state.asking.delete(input.token)) return;
-      ctx.out.push({ kind: 'Reply', token: input.token, message: input.reply.type === 'BooleanResponse' && input.reply.value });
+    case 'Answered':
+      if (!state.asking.delete(input.context)) return;
+      ctx.out.push({ kind: 'Reply', token: input.context, message: input.reply.type === 'BooleanResponse' && input.reply.value });
       return;
-    case 'MasterAskFailed':
-      if (!state.asking.delete(input.token)) return;
-      ctx.out.push({ kind: 'ReplyFailure', token: input.token, error: input.error });
+    case 'AskFailed':
+      if (!state.asking.delete(input.context)) return;
+      ctx.out.push({ kind: 'ReplyFailure', token: input.context, error: input.error });
       return;
     case 'TimerFired':
       return timerFired(ctx, input.key, input.generation);
@@ -114,8 +114,9 @@ function registerWithMaster(ctx: Ctx, attempt: number): void {
   for (const master of config.masters) {
     out.log('info', `Connecting to master ${master}...`, { master, attempt });
     out.push({
-      kind: 'DialMaster',
-      masterUrl: master,
+      kind: 'Dial',
+      envUrl: master,
+      endpoint: 'Master',
       message: { type: 'RegisterApplication', appDescription: config.description, driverAddress: config.driverAddress },
     });
   }
@@ -135,7 +136,7 @@ function timerFired(ctx: Ctx, key: string, generation: number): void {
       const appId = state.appId;
       if (!state.disconnected || state.dead || appId === undefined) return;
       for (const masterUrl of config.masters) {
-        out.push({ kind: 'DialMaster', masterUrl, message: { type: 'MasterChangeAcknowledged', appId } });
+        out.push({ kind: 'Dial', envUrl: masterUrl, endpoint: 'Master', message: { type: 'MasterChangeAcknowledged', appId } });
       }
       out.startTimer('Reconnect', config.reconnectIntervalMs);
       return;
@@ -230,14 +231,14 @@ function disconnected(ctx: Ctx, envId: string): void {
 }
 
 /** Puts a driver's ask to the master; answered false at once when the app is not registered. */
-function askMaster(ctx: Ctx, token: ReplyToken, message: (appId: string) => Extract<AppClientEffect, { kind: 'AskMaster' }>['message']): void {
+function askMaster(ctx: Ctx, token: ReplyToken, message: (appId: string) => Extract<AppClientEffect, { kind: 'Ask' }>['message']): void {
   const { state, out } = ctx;
   if (state.master === undefined || state.appId === undefined) {
     out.push({ kind: 'Reply', token, message: false });
     return;
   }
   state.asking.add(token);
-  out.push({ kind: 'AskMaster', to: state.master, token, message: message(state.appId) });
+  out.push({ kind: 'Ask', to: state.master, context: token, message: message(state.appId) });
 }
 
 /** Spark's `markDead`: once, with the reason; the timers stop. */

@@ -7,9 +7,10 @@
 //   - Messages to one master keep their order (the RPC layer keeps per-connection order). On `Stop` the
 //     `Send(UnregisterApplication)` is the last effect; the host lets it reach the socket before it stops the
 //     endpoint (Spark's `StandaloneAppClient.stop` waits for the `UnregisterApplication` to leave).
-//   - `DialMaster` dials the master's `Master` endpoint first. When the dial fails the host feeds exactly one
-//     `DialMasterFailed` with its `masterUrl` and the message's type; a dial that works reports nothing.
-//   - Every `AskMaster` is answered by exactly one `MasterAnswered` or `MasterAskFailed` input with its token, and
+//   - Messaging is the kit's (src/kit/messaging.ts). A `Dial` reaches the master's `Master` endpoint first; when it
+//     fails the host feeds exactly one `DialFailed` with its `envUrl` and the message's type; a dial that works
+//     reports nothing.
+//   - Every `Ask` is answered by exactly one `Answered` or `AskFailed` input with its token as context, and
 //     every driver ask (`RequestExecutors`, `KillExecutors`) by exactly one `Reply` or `ReplyFailure` with its
 //     token: at once when the app is not registered, else when the master's answer comes in.
 //   - The events for the driver (`Connected`, `Disconnected`, `Dead`, `ExecutorAdded`, `ExecutorRemoved`,
@@ -24,6 +25,7 @@
 import { logEffect, type LogEffect, type LogFields, type LogLevel } from '../kit/log.ts';
 import type { Reply, ReplyFailure, ReplyToken } from '../kit/replies.ts';
 import type { TimerBook, TimerEffect } from '../kit/timers.ts';
+import type { Ask, Dial, Send } from '../kit/messaging.ts';
 import type { AppToMaster } from '../protocol/messages.ts';
 import type { AppClientTimer } from './inputs.ts';
 
@@ -31,15 +33,12 @@ import type { AppClientTimer } from './inputs.ts';
 export type MasterAsk = Extract<AppToMaster, { readonly type: 'RequestExecutors' | 'KillExecutors' }>;
 
 export type AppClientEffect =
-  /**
-   * Open (or reuse) a connection to the env `masterUrl` (`flint://host:port`) and send `message` to its `Master`
-   * endpoint, as the worker's `RegisterWithMaster` does.
-   */
-  | { readonly kind: 'DialMaster'; readonly masterUrl: string; readonly message: AppToMaster }
+  /** Open (or reuse) a connection to a master's env (`flint://host:port`) and send to its `Master` endpoint. */
+  | Dial<AppToMaster>
   /** One-way message to the master endpoint at `to` (`flint://Master@host:port`), over the connection it has. */
-  | { readonly kind: 'Send'; readonly to: string; readonly message: AppToMaster }
-  /** Ask the master endpoint at `to`; the answer comes back as `MasterAnswered` or `MasterAskFailed` with `token`. */
-  | { readonly kind: 'AskMaster'; readonly to: string; readonly token: ReplyToken; readonly message: MasterAsk }
+  | Send<AppToMaster>
+  /** Ask the master endpoint at `to`; the answer comes back as `Answered` or `AskFailed` with the driver's token. */
+  | Ask<MasterAsk, ReplyToken>
   /** Answer the driver's ask behind `token`: did the master accept it. */
   | Reply<boolean>
   /** Fail the driver's ask behind `token`: its promise rejects with `error`. */

@@ -3,9 +3,10 @@
 // dropped connections, failed dials, the driver's asks, the master's answers to them and timer firings all arrive
 // here; the adapter (src/daemons/app-client.ts) turns each callback into one input.
 
+import type { Answered, AskFailed, DialFailed } from '../kit/messaging.ts';
 import type { ReplyToken } from '../kit/replies.ts';
 import type { TimerFired } from '../kit/timers.ts';
-import type { AppToMaster, MasterReply, MasterToApp } from '../protocol/messages.ts';
+import type { MasterReply, MasterToApp } from '../protocol/messages.ts';
 
 export type { ReplyToken } from '../kit/replies.ts';
 
@@ -22,8 +23,8 @@ export type AppClientInput =
   | { readonly kind: 'MasterMessage'; readonly message: MasterToApp }
   /** The connection to the RPC env `envId` (`flint://host:port`) closed (Spark's `onDisconnected`). */
   | { readonly kind: 'Disconnected'; readonly envId: string }
-  /** A `DialMaster` could not reach the master's `Master` endpoint; `message` is the type it carried. */
-  | { readonly kind: 'DialMasterFailed'; readonly masterUrl: string; readonly message: AppToMaster['type']; readonly error: string }
+  /** A `Dial` could not reach the master's `Master` endpoint. */
+  | DialFailed
   /**
    * The driver asks for a total number of executors (Spark's `StandaloneAppClient.requestTotalExecutors`).
    * Answered through `token` with true or false, or a failure when the master's ask failed.
@@ -31,10 +32,10 @@ export type AppClientInput =
   | { readonly kind: 'RequestExecutors'; readonly token: ReplyToken; readonly requestedTotal: number }
   /** The driver asks the master to kill executors (Spark's `StandaloneAppClient.killExecutors`); answered as above. */
   | { readonly kind: 'KillExecutors'; readonly token: ReplyToken; readonly executorIds: readonly string[] }
-  /** The master answered the `AskMaster` effect with this `token`. */
-  | { readonly kind: 'MasterAnswered'; readonly token: ReplyToken; readonly reply: MasterReply }
-  /** The `AskMaster` effect with this `token` failed (no connection, a remote error, a timeout). */
-  | { readonly kind: 'MasterAskFailed'; readonly token: ReplyToken; readonly error: string }
+  /** The master answered the `Ask` effect with this token. */
+  | Answered<ReplyToken, MasterReply>
+  /** The `Ask` effect with this token failed (no connection, a remote error, a timeout). */
+  | AskFailed<ReplyToken>
   /** A timer fired: its name as `key`, and the generation it was armed with. */
   | TimerFired
   /** The driver stops (Spark's `StandaloneAppClient.stop`): unregister. Final. */

@@ -22,7 +22,7 @@ export interface AppClientState {
   /** The connection to `master` dropped and no MasterChanged has come since. */
   disconnected: boolean;
   stopped: boolean;
-  /** Driver asks forwarded to the master (`AskMaster`) and not answered yet. */
+  /** Driver asks forwarded to the master (`Ask`) and not answered yet. */
   readonly asking: Set<ReplyToken>;
   readonly timers: TimerBook<AppClientTimer>;
 }

@@ -6,12 +6,12 @@
 
 import { AppClientMachine, appClientConfig, type AppClientEffect, type AppClientInput } from '../app/index.ts';
 import type { ReplyToken } from '../kit/replies.ts';
-import { MasterReplies, MasterToApp, type AppToMaster, type ApplicationDescription } from '../protocol/messages.ts';
+import { MasterToApp, type ApplicationDescription, type MasterReply } from '../protocol/messages.ts';
 import { formatEndpointAddress, formatRpcAddress, parseMasterUrls } from '../rpc/address.ts';
 import { unseal } from '../rpc/auth.ts';
 import type { RpcEnv } from '../rpc/rpc-env.ts';
 import type { Logger } from '../util/logger.ts';
-import { MachineHost, nodeTimers, ReplyBook, unknownEffect, writeLog } from './machine-host.ts';
+import { carryOutMessage, MachineHost, nodeTimers, ReplyBook, unknownEffect, writeLog } from './machine-host.ts';
 import { systemClock } from './system.ts';
 
 /** What the driver hears from its app client (Spark's `StandaloneAppClientListener`). */
@@ -111,26 +111,11 @@ export class AppClient {
 
   #execute(effect: AppClientEffect): void {
     switch (effect.kind) {
-      case 'DialMaster': {
-        const { masterUrl, message } = effect;
-        this.#env.setupEndpointRef<AppToMaster>(masterUrl, 'Master').then(
-          (ref) => ref.send(message),
-          (err: Error) => void this.#host.submit({ kind: 'DialMasterFailed', masterUrl, message: message.type, error: err.message }),
-        );
-        return;
-      }
-      case 'Send': {
-        const ref = this.#env.endpointRef<AppToMaster>(effect.to);
-        ref.send(effect.message);
-        this.#flushes?.push(ref.whenWritable());
-        return;
-      }
-      case 'AskMaster': {
-        const { token } = effect;
-        this.#env.endpointRef<AppToMaster>(effect.to).ask(effect.message, { expect: MasterReplies }).then(
-          (reply) => void this.#host.submit({ kind: 'MasterAnswered', token, reply }),
-          (err: unknown) => void this.#host.submit({ kind: 'MasterAskFailed', token, error: err instanceof Error ? err.message : String(err) }),
-        );
+      case 'Dial':
+      case 'Send':
+      case 'Ask': {
+        const sentThrough = carryOutMessage<typeof effect, MasterReply>(this.#env, effect, (answer) => void this.#host.submit(answer), this.#logger);
+        if (sentThrough !== undefined) this.#flushes?.push(sentThrough.whenWritable());
         return;
       }
       case 'Reply':

@@ -5,7 +5,7 @@
 // The machine decides every answer to an executor's ask about itself (registration, heartbeat); this adapter
 // carries its effects out and answers only what the machine does not know of: the app's config and code.
 
-import { MachineHost, nodeTimers, ReplyBook, unknownEffect, writeLog } from './machine-host.ts';
+import { carryOutMessage, MachineHost, nodeTimers, ReplyBook, unknownEffect, writeLog } from './machine-host.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
 import type { AppBundle } from '../io/bundle/bundle-app.ts';
 import {
@@ -244,8 +244,8 @@ export class DriverRuntime {
 
   #execute(effect: DriverEffect): void {
     switch (effect.kind) {
-      case 'SendToExecutor':
-        this.#env.endpointRef<DriverToExecutor>(effect.to).send(effect.message);
+      case 'Send':
+        carryOutMessage(this.#env, effect, () => {}, this.#logger);
         return;
       case 'FetchResult':
         void this.#fetchResult(effect.to, effect.taskId, effect.chunks, effect.bytes);

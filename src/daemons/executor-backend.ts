@@ -26,7 +26,7 @@ import type { Credential } from '../rpc/auth.ts';
 import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
-import { MachineHost, nodeTimers, ReplyBook } from './machine-host.ts';
+import { carryOutMessage, MachineHost, nodeTimers, ReplyBook } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 
 export interface ExecutorBackendOptions {
@@ -220,13 +220,9 @@ class ExecutorRuntime {
   #execute(effect: ExecutorEffect): void {
     switch (effect.kind) {
       case 'Ask':
-        return this.#ask(effect.message, effect.timeoutMs);
+        return this.#ask(effect);
       case 'Send':
-        try {
-          this.#driver.send(effect.message);
-        } catch (err) {
-          this.#logger.warn({ type: effect.message.type, err: errorText(err) }, 'dropped a message to the driver');
-        }
+        carryOutMessage(this.#env, effect, () => {}, this.#logger);
         return;
       case 'LoadCode':
         this.#startPool();
@@ -263,31 +259,20 @@ class ExecutorRuntime {
   }
 
   /** Carries out an Ask; its one answer comes back as an input (executor-effect.ts rule 3). */
-  #ask(message: Extract<ExecutorEffect, { kind: 'Ask' }>['message'], timeoutMs: number | undefined): void {
-    if (message.type === 'RetrieveAppConfig') {
-      const boot = this.#parts.boot;
-      if (boot.ok) {
-        const { type: _type, ...response } = boot.response;
-        this.#submit({ kind: 'AppConfigReceived', ...response });
-      } else {
-        this.#submit({ kind: 'AppConfigFailed', error: boot.error });
-      }
+  /**
+   * RetrieveAppConfig was asked before the machine started (the boot needs the app's settings to start the env);
+   * its answer is handed over here as the ask's. Every other ask goes to the driver.
+   */
+  #ask(effect: Extract<ExecutorEffect, { kind: 'Ask' }>): void {
+    if (effect.message.type !== 'RetrieveAppConfig') {
+      carryOutMessage<typeof effect, DriverReply>(this.#env, effect, (answer) => this.#submit(answer), this.#logger);
       return;
     }
-    const asked = this.#driver.ask(message, { expect: DriverReplies, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-    const fail = (error: string): ExecutorInput =>
-      message.type === 'RegisterExecutor' ? { kind: 'RegistrationFailed', error } : { kind: 'HeartbeatFailed', error };
-    const answer = (reply: DriverReply): ExecutorInput => {
-      if (message.type === 'RegisterExecutor') {
-        if (reply.type !== 'BooleanResponse') return fail(`the driver answered ${reply.type}`);
-        return reply.value ? { kind: 'Registered' } : fail('the driver refused the registration');
-      }
-      if (reply.type !== 'HeartbeatResponse') return fail(`the driver answered ${reply.type}`);
-      return { kind: 'HeartbeatSucceeded', reregister: reply.reregister };
-    };
-    asked.then(
-      (reply) => this.#submit(answer(reply)),
-      (err: unknown) => this.#submit(fail(errorText(err))),
+    const boot = this.#parts.boot;
+    this.#submit(
+      boot.ok
+        ? { kind: 'Answered', context: effect.context, reply: boot.response }
+        : { kind: 'AskFailed', context: effect.context, error: boot.error, timedOut: false },
     );
   }
 

@@ -3,7 +3,12 @@
 // next input is handled. An async effect (a persist) is awaited; effects that report back later (an ask, a
 // process exit) do so by submitting a new input.
 
+import { RpcTimeoutError } from '../errors.ts';
 import type { LogEffect } from '../kit/log.ts';
+import type { Answered, Ask, AskFailed, Dial, DialFailed, MessageEffect } from '../kit/messaging.ts';
+import type { Transport } from '../ports/transport.ts';
+import { repliesOf } from '../protocol/replies.ts';
+import type { RpcEndpointRef } from '../rpc/endpoint-ref.ts';
 import { replyToken, type ReplyEffect, type ReplyToken } from '../kit/replies.ts';
 import { KeyedTimers } from '../kit/timers.ts';
 import { Inbox } from '../rpc/inbox.ts';
@@ -174,4 +179,82 @@ export function writeLog(logger: Logger, effect: LogEffect): void {
 /** The end of a host's effect switch: an effect no case took is a bug (the union grew, the host did not). */
 export function unknownEffect(effect: never): never {
   throw new Error(`unknown effect ${JSON.stringify(effect)}`);
+}
+
+/**
+ * What a machine's `Send`, `Ask` or `Dial` reports back to it (src/kit/messaging.ts): an `Ask` its answer or
+ * failure, a `Dial` its failure, a `Send` nothing.
+ */
+export type AnswerOf<E, R> =
+  | (E extends Ask<unknown, infer C> ? Answered<C, R> | AskFailed<C> : never)
+  | (E extends Dial<unknown> ? DialFailed : never);
+
+/**
+ * Carries out a machine's `Send`, `Ask` or `Dial` over `transport`, the same way for every machine; answers come
+ * back through `submit`. An ask's reply is checked against the replies its endpoint may give (src/protocol/
+ * replies.ts) before the machine sees it, so `R` is what that catalog admits. Returns the ref a `Send` went
+ * through, for a host that waits until the peer's queue drains.
+ */
+export function carryOutMessage<E extends MessageEffect<{ readonly type: string }, unknown>, R>(
+  transport: Transport,
+  effect: E,
+  submit: (answer: AnswerOf<E, R>) => void,
+  logger: Logger,
+): RpcEndpointRef | undefined {
+  const answer = submit as (answer: Answered<unknown, R> | AskFailed<unknown> | DialFailed) => void;
+  const e = effect as MessageEffect<{ readonly type: string }, unknown>;
+  switch (e.kind) {
+    case 'Send': {
+      const ref = endpointRefOf(transport, e.to);
+      try {
+        ref.send(e.message);
+      } catch (err) {
+        logger.debug({ to: e.to, type: e.message.type, err: (err as Error).message }, 'dropped a message: the transport is stopped');
+      }
+      return ref;
+    }
+    case 'Ask': {
+      const { context } = e;
+      const ref = endpointRefOf(transport, e.to);
+      const expect = repliesOf(ref.name);
+      ref.ask(e.message, { ...(expect === undefined ? {} : { expect }), ...(e.timeoutMs === undefined ? {} : { timeoutMs: e.timeoutMs }) }).then(
+        (reply) => answer({ kind: 'Answered', context, reply: reply as R }),
+        (err: unknown) =>
+          answer({ kind: 'AskFailed', context, error: err instanceof Error ? err.message : String(err), timedOut: err instanceof RpcTimeoutError }),
+      );
+      return undefined;
+    }
+    case 'Dial': {
+      const { envUrl, message } = e;
+      transport.setupEndpointRef(envUrl, e.endpoint).then(
+        (ref) => {
+          try {
+            ref.send(message);
+          } catch (err) {
+            logger.debug({ to: ref.address, type: message.type, err: (err as Error).message }, 'dropped a message: the transport is stopped');
+          }
+        },
+        (err: Error) => answer({ kind: 'DialFailed', envUrl, messageType: message.type, error: err.message }),
+      );
+      return undefined;
+    }
+    default:
+      return unknownEffect(e);
+  }
+}
+
+/** Refs by address, per transport: a machine names the same few peers in every message it sends. */
+const refCache = new WeakMap<Transport, Map<string, RpcEndpointRef>>();
+const REF_CACHE_MAX = 4_096;
+
+function endpointRefOf(transport: Transport, address: string): RpcEndpointRef {
+  let refs = refCache.get(transport);
+  if (refs === undefined) refCache.set(transport, (refs = new Map()));
+  let ref = refs.get(address);
+  if (ref === undefined) {
+    if (refs.size >= REF_CACHE_MAX) refs.clear();
+    ref = transport.endpointRef(address);
+    refs.set(address, ref);
+  }
+  return ref;
 }

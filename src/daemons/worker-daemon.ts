@@ -7,14 +7,14 @@ import { isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FLINT_HOME, programRelativePath } from '../util/install.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
-import { ConfigError, RpcTimeoutError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import type { ProcessExit } from '../ports/process-launcher.ts';
 import { LIMITS } from '../protocol/limits.ts';
-import { MasterReplies, MasterToWorker } from '../protocol/messages.ts';
+import { MasterToWorker } from '../protocol/messages.ts';
 import { deriveKey, type Credential } from '../rpc/auth.ts';
 import { RpcEnv } from '../rpc/rpc-env.ts';
 import type { Logger } from '../util/logger.ts';
@@ -28,7 +28,7 @@ import {
   type WorkerEffect,
   type WorkerInput,
 } from '../worker/index.ts';
-import { MachineHost, nodeTimers } from './machine-host.ts';
+import { carryOutMessage, MachineHost, nodeTimers } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 
 export interface WorkerDaemonOptions {
@@ -146,27 +146,9 @@ class WorkerRuntime {
   async #execute(effect: WorkerEffect): Promise<void> {
     switch (effect.kind) {
       case 'Send':
-        this.#env.endpointRef(effect.to).send(effect.message);
-        return;
-      case 'AskMaster': {
-        const message = effect.message;
-        this.#env
-          .endpointRef(effect.to)
-          .ask(message, { timeoutMs: effect.timeoutMs, expect: MasterReplies })
-          .then(
-            () => this.#submit({ kind: 'ExecutorStateSyncSucceeded', message }),
-            (err: Error) =>
-              this.#submit({ kind: 'ExecutorStateSyncFailed', message, error: err.message, timedOut: err instanceof RpcTimeoutError }),
-          );
-        return;
-      }
-      case 'RegisterWithMaster':
-        this.#env.setupEndpointRef(effect.masterUrl, 'Master').then(
-          (ref) => {
-            if (!this.#exiting) ref.send(effect.message); // the env stops once the worker exits
-          },
-          (err: Error) => this.#submit({ kind: 'RegisterWithMasterFailed', masterUrl: effect.masterUrl, error: err.message }),
-        );
+      case 'Ask':
+      case 'Dial':
+        carryOutMessage(this.#env, effect, (answer) => this.#submit(answer), this.#logger);
         return;
       case 'StartTimer':
       case 'CancelTimer':

@@ -25,6 +25,7 @@
 // replaces it, and a firing comes back as a `TimerFired` input with the generation it was armed with (a stale one is
 // ignored). Timers are one-shot: the dead-executor check re-arms itself each time it fires.
 
+import type { Send } from '../kit/messaging.ts';
 import type { DriverReply, DriverToExecutor, TaskFailure } from '../protocol/task-messages.ts';
 import type { Reply, ReplyFailure, ReplyToken } from '../kit/replies.ts';
 import type { TimerEffect } from '../kit/timers.ts';
@@ -43,13 +44,8 @@ export type JobError = TaskFailure;
 export type { LogFields, LogLevel };
 
 export type DriverEffect =
-  /** One-way message to the executor's `Executor` endpoint at `to` (its `executorAddress`). */
-  | {
-      readonly kind: 'SendToExecutor';
-      readonly executorId: string;
-      readonly to: string;
-      readonly message: ExecutorCommand;
-    }
+  /** One-way message to the executor's `Executor` endpoint at `to` (its `executorAddress`): the kit's `Send`. */
+  | (Send<ExecutorCommand> & { readonly executorId: string })
   /**
    * Fetch a result the executor kept: ask `FetchTaskResult { taskId, index }` for `index` 0 … `chunks` − 1,
    * concatenate (`bytes` in all), then feed `ResultFetched` or `ResultFetchFailed`.
@@ -98,7 +94,7 @@ export class EffectList {
   }
 
   send(executorId: string, to: string, message: ExecutorCommand): void {
-    this.#effects.push({ kind: 'SendToExecutor', executorId, to, message });
+    this.#effects.push({ kind: 'Send', executorId, to, message });
   }
 
   reply(token: ReplyToken, message: DriverReply): void {

@@ -11,10 +11,10 @@
 //  2. Messages to the driver (`Send`, `Ask`) keep their list order across lists (one connection, in-order
 //     delivery). A `Send` that
 //     cannot be delivered is dropped and logged (Spark drops status updates when the driver is unknown).
-//  3. Each `Ask` is answered exactly once, by the inputs named on its message: RetrieveAppConfig →
-//     AppConfigReceived | AppConfigFailed; RegisterExecutor → Registered | RegistrationFailed;
-//     ExecutorHeartbeat → HeartbeatSucceeded | HeartbeatFailed. `timeoutMs` undefined means the RPC env's
-//     `flint.rpc.askTimeout`.
+//  3. Messaging is the kit's (src/kit/messaging.ts), always to the driver's `CoarseGrainedScheduler` at
+//     `config.driverUrl`. Each `Ask` is answered exactly once, by `Answered` or `AskFailed` whose context is the
+//     type of the message asked (RetrieveAppConfig, RegisterExecutor, ExecutorHeartbeat); the machine judges the
+//     reply itself. `timeoutMs` undefined means the RPC env's `flint.rpc.askTimeout`.
 //  4. `LoadCode` is answered exactly once: CodeLoaded or CodeLoadFailed, with the same hash.
 //  5. Each `RunTask` is answered exactly once: TaskCompleted, TaskErrored or TaskAborted. At most
 //     `cores × tasksPerCore` RunTasks are unanswered at any time (ExecutorMachineOptions; the machine queues
@@ -31,6 +31,7 @@
 //     sends before it (best effort, bounded), ends the pool threads without waiting for their tasks, and
 //     ends the process with `code`.
 
+import type { Ask, Send } from '../kit/messaging.ts';
 import type { Static } from '@sinclair/typebox';
 import type {
   ExecutorHeartbeat,
@@ -66,9 +67,9 @@ export type { LogLevel };
 
 export type ExecutorEffect =
   /** Ask the driver's `CoarseGrainedScheduler` endpoint; see rule 3 for the answering inputs. */
-  | { readonly kind: 'Ask'; readonly message: DriverAskMessage; readonly timeoutMs?: number }
+  | Ask<DriverAskMessage, DriverAskMessage['type']>
   /** One-way message to the driver's `CoarseGrainedScheduler` endpoint. */
-  | { readonly kind: 'Send'; readonly message: DriverSendMessage }
+  | Send<DriverSendMessage>
   /**
    * Make the application bundle `hash` (`bytes` long) importable by pool threads: use the copy cached in the
    * work directory if its sha256 matches, else fetch it with FetchAppCode asks in chunks, verify, cache.

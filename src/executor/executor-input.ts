@@ -5,7 +5,9 @@
 import type { Static } from '@sinclair/typebox';
 import type { ReplyToken } from '../kit/replies.ts';
 import type { TimerFired } from '../kit/timers.ts';
-import type { AppConfigResponse, DriverToExecutor, FetchTaskResult, TaskFailure } from '../protocol/task-messages.ts';
+import type { Answered, AskFailed } from '../kit/messaging.ts';
+import type { DriverReply, DriverToExecutor, FetchTaskResult, TaskFailure } from '../protocol/task-messages.ts';
+import type { DriverAskMessage } from './executor-effect.ts';
 
 /**
  * The host's handle on one pending ask from the driver (src/kit/replies.ts). The machine never looks inside;
@@ -20,17 +22,13 @@ export type DriverCommand = Exclude<DriverToExecutor, { readonly type: 'FetchTas
 export type ExecutorInput =
   /** The endpoint is up (Spark's `onStart`): ask the driver for the application's config. */
   | { readonly kind: 'Start' }
-  /** The driver answered RetrieveAppConfig. */
-  | ({ readonly kind: 'AppConfigReceived' } & Omit<Static<typeof AppConfigResponse>, 'type'>)
-  /** RetrieveAppConfig failed (after the adapter's connection retries). */
-  | { readonly kind: 'AppConfigFailed'; readonly error: string }
+  /** The driver answered the `Ask` for RetrieveAppConfig, RegisterExecutor or ExecutorHeartbeat. */
+  | Answered<DriverAskMessage['type'], DriverReply>
+  /** That ask failed (after the adapter's connection retries) or timed out. */
+  | AskFailed<DriverAskMessage['type']>
   /** The bundle `hash` is on disk (fetched or cached, hash verified) and the pool threads can import it. */
   | { readonly kind: 'CodeLoaded'; readonly hash: string }
   | { readonly kind: 'CodeLoadFailed'; readonly hash: string; readonly error: string }
-  /** The driver accepted RegisterExecutor (replied true). */
-  | { readonly kind: 'Registered' }
-  /** The driver refused RegisterExecutor ("Duplicate executor ID: …"), or the ask failed. */
-  | { readonly kind: 'RegistrationFailed'; readonly error: string }
   /** A one-way message from the driver: LaunchTask, KillTask, StopExecutor, ReleaseTaskResult. */
   | { readonly kind: 'DriverMessage'; readonly message: DriverCommand }
   /** An ask from the driver; answered by exactly one `Reply` or `ReplyFailure` carrying `token`. */
@@ -49,10 +47,6 @@ export type ExecutorInput =
   | { readonly kind: 'TaskAborted'; readonly taskId: number; readonly runTimeMs?: number }
   /** A timer fired; `key` and `generation` are echoed from its `StartTimer` effect. */
   | TimerFired
-  /** The driver answered an ExecutorHeartbeat; `reregister` means it does not know this executor. */
-  | { readonly kind: 'HeartbeatSucceeded'; readonly reregister: boolean }
-  /** An ExecutorHeartbeat ask failed or timed out. */
-  | { readonly kind: 'HeartbeatFailed'; readonly error: string }
   /** The connection to the driver closed (Spark's `onDisconnected` for the driver's address). */
   | { readonly kind: 'DriverDisconnected'; readonly reason?: string }
   /** stdin closed: the worker that launched this executor is gone (Spark's WorkerWatcher). */

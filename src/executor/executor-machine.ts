@@ -5,7 +5,8 @@
 
 import { TimerBook } from '../kit/timers.ts';
 import type { DriverCommand, ExecutorInput } from './executor-input.ts';
-import type { ExecutorEffect } from './executor-effect.ts';
+import type { DriverReply } from '../protocol/task-messages.ts';
+import type { DriverAskMessage, ExecutorEffect } from './executor-effect.ts';
 import { ExecutorExitCode } from './executor-effect.ts';
 import { executorConfig, type ExecutorConfig, type ExecutorLaunchArgs } from './executor-config.ts';
 import { exit, log, type Ctx, type ExecutorPhase, type ExecutorState, type Rng } from './executor-state.ts';
@@ -122,21 +123,15 @@ function dispatch(ctx: Ctx, input: ExecutorInput): void {
     case 'Start':
       if (inPhase(ctx, 'Start', 'created')) start(ctx);
       return;
-    case 'AppConfigReceived':
-      if (inPhase(ctx, 'AppConfigReceived', 'configuring')) appConfigReceived(ctx, input);
-      return;
-    case 'AppConfigFailed':
-      return exit(ctx, ExecutorExitCode.FAILURE, `Cannot get the application's config from ${config.driverUrl}: ${input.error}`);
+    case 'Answered':
+      return driverAnswered(ctx, input.context, input.reply);
+    case 'AskFailed':
+      return driverAskFailed(ctx, input.context, input.error);
     case 'CodeLoaded':
       if (inPhase(ctx, 'CodeLoaded', 'registering')) codeLoaded(ctx, input.hash);
       return;
     case 'CodeLoadFailed':
       return exit(ctx, ExecutorExitCode.FAILURE, `Cannot load the application's code ${input.hash}: ${input.error}`);
-    case 'Registered':
-      if (inPhase(ctx, 'Registered', 'registering')) registered(ctx);
-      return;
-    case 'RegistrationFailed':
-      return exit(ctx, ExecutorExitCode.FAILURE, `Cannot register with driver: ${config.driverUrl}: ${input.error}`);
     case 'DriverMessage':
       return onDriverMessage(ctx, input.message);
     case 'DriverAsk':
@@ -154,10 +149,6 @@ function dispatch(ctx: Ctx, input: ExecutorInput): void {
       return;
     case 'TimerFired':
       return onTimerFired(ctx, input.key, input.generation);
-    case 'HeartbeatSucceeded':
-      return heartbeatSucceeded(ctx, input.reregister);
-    case 'HeartbeatFailed':
-      return heartbeatFailed(ctx, input.error);
     case 'DriverDisconnected': {
       const why = input.reason === undefined ? '' : ` (${input.reason})`;
       return exit(ctx, ExecutorExitCode.FAILURE, `Driver ${config.driverUrl} disassociated${why}! Shutting down.`);
@@ -169,6 +160,45 @@ function dispatch(ctx: Ctx, input: ExecutorInput): void {
       throw new Error(`unknown executor input ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** The driver's answer to one of this executor's asks; the machine, not its host, judges what it means. */
+function driverAnswered(ctx: Ctx, asked: DriverAskMessage['type'], reply: DriverReply): void {
+  switch (asked) {
+    case 'RetrieveAppConfig':
+      if (reply.type !== 'AppConfigResponse') return driverAskFailed(ctx, asked, `the driver answered ${reply.type}`);
+      if (inPhase(ctx, 'AppConfigResponse', 'configuring')) appConfigReceived(ctx, reply);
+      return;
+    case 'RegisterExecutor':
+      if (reply.type !== 'BooleanResponse') return driverAskFailed(ctx, asked, `the driver answered ${reply.type}`);
+      // Spark's driver answers a duplicate executor id with RegisterExecutorFailed; ours with false.
+      if (!reply.value) return driverAskFailed(ctx, asked, 'the driver refused the registration');
+      if (inPhase(ctx, 'RegisteredExecutor', 'registering')) registered(ctx);
+      return;
+    case 'ExecutorHeartbeat':
+      if (reply.type !== 'HeartbeatResponse') return driverAskFailed(ctx, asked, `the driver answered ${reply.type}`);
+      return heartbeatSucceeded(ctx, reply.reregister);
+    default:
+      return unreachable(asked);
+  }
+}
+
+function driverAskFailed(ctx: Ctx, asked: DriverAskMessage['type'], error: string): void {
+  const { driverUrl } = ctx.state.config;
+  switch (asked) {
+    case 'RetrieveAppConfig':
+      return exit(ctx, ExecutorExitCode.FAILURE, `Cannot get the application's config from ${driverUrl}: ${error}`);
+    case 'RegisterExecutor':
+      return exit(ctx, ExecutorExitCode.FAILURE, `Cannot register with driver: ${driverUrl}: ${error}`);
+    case 'ExecutorHeartbeat':
+      return heartbeatFailed(ctx, error);
+    default:
+      return unreachable(asked);
+  }
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unknown ask ${JSON.stringify(value)}`);
 }
 
 function onDriverMessage(ctx: Ctx, message: DriverCommand): void {

@@ -95,6 +95,7 @@ export function sendStatus(
 ): void {
   ctx.out.push({
     kind: 'Send',
+    to: ctx.state.config.driverUrl,
     message: { type: 'StatusUpdate', executorId: ctx.state.config.executorId, taskId, state, ...extra },
   });
 }

@@ -6,7 +6,8 @@ import { FlintConf } from '../conf/flint-conf.ts';
 import { isFlintError } from '../errors.ts';
 import { executorConfigFromConf } from './executor-config.ts';
 import { ExecutorExitCode } from './executor-effect.ts';
-import type { ExecutorInput } from './executor-input.ts';
+import type { Static } from '@sinclair/typebox';
+import type { AppConfigResponse } from '../protocol/task-messages.ts';
 import { HEARTBEAT_TIMER, exit, log, startTimer, type Ctx } from './executor-state.ts';
 
 export function start(ctx: Ctx): void {
@@ -14,10 +15,10 @@ export function start(ctx: Ctx): void {
   state.phase = 'configuring';
   const { executorId, hostname, cores, driverUrl } = state.config;
   log(ctx, 'info', `Starting executor ID ${executorId} on host ${hostname} with ${cores} cores`, { driverUrl });
-  ctx.out.push({ kind: 'Ask', message: { type: 'RetrieveAppConfig', executorId } });
+  ctx.out.push({ kind: 'Ask', to: driverUrl, message: { type: 'RetrieveAppConfig', executorId }, context: 'RetrieveAppConfig' });
 }
 
-export function appConfigReceived(ctx: Ctx, input: Extract<ExecutorInput, { kind: 'AppConfigReceived' }>): void {
+export function appConfigReceived(ctx: Ctx, input: Static<typeof AppConfigResponse>): void {
   const { state } = ctx;
   try {
     state.config = executorConfigFromConf(new FlintConf(Object.entries(input.conf)), state.config);
@@ -31,12 +32,14 @@ export function appConfigReceived(ctx: Ctx, input: Extract<ExecutorInput, { kind
   }
   state.phase = 'registering';
   state.codeHash = input.codeHash;
-  const { executorId, executorAddress, hostname, cores, logUrls } = state.config;
+  const { executorId, executorAddress, hostname, cores, logUrls, driverUrl } = state.config;
   // Loading the code and registering run at once: the driver offers cores only after LaunchedExecutor.
   ctx.out.push({ kind: 'LoadCode', hash: input.codeHash, bytes: input.codeBytes });
   ctx.out.push({
     kind: 'Ask',
+    to: driverUrl,
     message: { type: 'RegisterExecutor', executorId, executorAddress, hostname, cores, logUrls: { ...logUrls } },
+    context: 'RegisterExecutor',
   });
 }
 
@@ -60,7 +63,7 @@ function launchedIfReady(ctx: Ctx): void {
   const { state } = ctx;
   if (!state.registered || !state.codeLoaded) return;
   state.phase = 'running';
-  ctx.out.push({ kind: 'Send', message: { type: 'LaunchedExecutor', executorId: state.config.executorId } });
+  ctx.out.push({ kind: 'Send', to: state.config.driverUrl, message: { type: 'LaunchedExecutor', executorId: state.config.executorId } });
   // Spark's first heartbeat waits one interval plus a random fraction of another, so that executors started
   // together do not heartbeat in lockstep.
   const intervalMs = state.config.heartbeatIntervalMs;
@@ -85,7 +88,9 @@ export function heartbeatTimerFired(ctx: Ctx): void {
   }
   ctx.out.push({
     kind: 'Ask',
+    to: state.config.driverUrl,
     message: { type: 'ExecutorHeartbeat', executorId: state.config.executorId, running },
+    context: 'ExecutorHeartbeat',
     timeoutMs: state.config.heartbeatIntervalMs,
   });
 }

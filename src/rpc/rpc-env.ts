@@ -6,6 +6,7 @@
 // Inbound messages are decoded and checked against the receiving endpoint's catalog here, once, before any
 // handler sees them; bad ones are logged with the peer and refused, and the env goes on serving others.
 
+import type { Transport } from '../ports/transport.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
@@ -176,7 +177,7 @@ function readSecret(conf: FlintConf, key: string): string | undefined {
 /** A socket waiting for a handshake slot is not read; an error on it (a reset) only ends its wait. */
 function ignoreWhileWaiting(): void {}
 
-export class RpcEnv implements RefTransport {
+export class RpcEnv implements RefTransport, Transport {
   readonly name: string;
   /** This env's id: `flint://host:port`, or `flint+client://<id>` in client mode. */
   readonly id: EnvId;

@@ -10,11 +10,10 @@ import type { Rng } from '../kit/rng.ts';
 import type { ApplicationDescription, MasterReply, MasterToApp } from '../protocol/messages.ts';
 import type { ExecutorToDriver } from '../protocol/task-messages.ts';
 import { drawJob, type SimJob } from './app.ts';
-import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
+import { ASK_TIMEOUT_MS, CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
 import { envOf, MachineProcess, SimReplyBook, type Own, type ProcessClock, type SimWorld } from './world.ts';
 
 /** An ask's timeout (flint.rpc.askTimeout falls back to flint.network.timeout, 120 s). */
-const ASK_TIMEOUT_MS = 120_000;
 
 export interface SimDriverOptions {
   readonly host: string;
@@ -249,7 +248,7 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
   protected carryOut(effect: Own<DriverEffect>): void {
     const { network } = this.world;
     switch (effect.kind) {
-      case 'SendToExecutor':
+      case 'Send':
         network.send(this.env, envOf(effect.to), { kind: 'send', message: effect.message });
         return;
       case 'FetchResult':
@@ -360,21 +359,26 @@ class SimAppClient extends MachineProcess<AppClientInput, AppClientEffect> {
     const { network } = this.world;
     const env = this.#driver.env;
     switch (effect.kind) {
-      case 'DialMaster': {
-        const { masterUrl, message } = effect;
+      case 'Dial': {
+        const { envUrl: masterUrl, message } = effect;
         const attempt = network.connect(env, masterUrl);
         if (attempt === 'open') return network.send(env, masterUrl, { kind: 'send', message });
         this.after(attempt === 'refused' ? 1 : CONNECT_TIMEOUT_MS, () =>
-          this.step({ kind: 'DialMasterFailed', masterUrl, message: message.type, error: `connection ${attempt}` }, `cannot reach ${masterUrl}`),
+          this.step({ kind: 'DialFailed', envUrl: masterUrl, messageType: message.type, error: `connection ${attempt}` }, `cannot reach ${masterUrl}`),
         );
         return;
       }
       case 'Send':
         return network.send(env, envOf(effect.to), { kind: 'send', message: effect.message });
-      case 'AskMaster': {
-        const { token } = effect;
+      case 'Ask': {
+        const { context } = effect;
         this.#driver.askOver(envOf(effect.to), effect.message, false, (answer) =>
-          this.step(answer.ok ? { kind: 'MasterAnswered', token, reply: answer.message as MasterReply } : { kind: 'MasterAskFailed', token, error: answer.error }, 'answer from the master'),
+          this.step(
+            answer.ok
+              ? { kind: 'Answered', context, reply: answer.message as MasterReply }
+              : { kind: 'AskFailed', context, error: answer.error, timedOut: answer.error === 'ask timed out' },
+            'answer from the master',
+          ),
         );
         return;
       }

@@ -10,13 +10,13 @@ import type { Rng } from '../kit/rng.ts';
 import type { DriverCommand, FetchTaskResultMessage } from '../executor/executor-input.ts';
 import type { DriverAskMessage } from '../executor/executor-effect.ts';
 import type { ExecutorLaunchSpec } from '../worker/worker-effect.ts';
+import type { DriverReply } from '../protocol/task-messages.ts';
 import { SIM_APP_EXPORTS } from './app.ts';
-import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
+import { ASK_TIMEOUT_MS, CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
 import { envOf, MachineProcess, SimReplyBook, type Own, type ProcessClock, type SimWorld } from './world.ts';
 import type { ChildExit, ChildProcess } from './worker-process.ts';
 
 /** An ask's timeout when its effect names none (flint.rpc.askTimeout falls back to flint.network.timeout, 120 s). */
-const ASK_TIMEOUT_MS = 120_000;
 const CODEC = { encode: (value: unknown) => encode(value), decode: (bytes: Uint8Array) => decode(bytes) };
 
 /** What the host knows of the sim: where evaluations are awaited, how slow this executor runs. */
@@ -135,20 +135,13 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
     const ask = this.#asks.get(askId);
     if (ask === undefined) return; // timed out already
     this.#asks.delete(askId);
-    const what = `answer to ${ask.type}`;
-    switch (ask.type) {
-      case 'RetrieveAppConfig': {
-        if (!answer.ok) return this.step({ kind: 'AppConfigFailed', error: answer.error }, what);
-        const { appId, conf, codeHash, codeBytes } = answer.message as { appId: string; conf: Record<string, string>; codeHash: string; codeBytes: number };
-        return this.step({ kind: 'AppConfigReceived', appId, conf, codeHash, codeBytes }, what);
-      }
-      case 'RegisterExecutor':
-        if (answer.ok && (answer.message as { value?: boolean }).value === true) return this.step({ kind: 'Registered' }, what);
-        return this.step({ kind: 'RegistrationFailed', error: answer.ok ? 'refused' : answer.error }, what);
-      case 'ExecutorHeartbeat':
-        if (!answer.ok) return this.step({ kind: 'HeartbeatFailed', error: answer.error }, what);
-        return this.step({ kind: 'HeartbeatSucceeded', reregister: (answer.message as { reregister: boolean }).reregister }, what);
-    }
+    const context = ask.type;
+    this.step(
+      answer.ok
+        ? { kind: 'Answered', context, reply: answer.message as DriverReply }
+        : { kind: 'AskFailed', context, error: answer.error, timedOut: answer.error === 'ask timed out' },
+      `answer to ${context}`,
+    );
   }
 
   protected carryOut(effect: Own<ExecutorEffect>): void {

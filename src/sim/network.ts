@@ -31,6 +31,8 @@ export interface NetworkOptions {
 
 /** What a connection attempt to a process that is up but cut off costs before it fails (flint.rpc.connect.timeout). */
 export const CONNECT_TIMEOUT_MS = 10_000;
+/** An ask with no timeout of its own waits this long (`flint.rpc.askTimeout`'s default). */
+export const ASK_TIMEOUT_MS = 120_000;
 
 interface InFlight {
   readonly at: number;

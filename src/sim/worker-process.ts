@@ -6,7 +6,7 @@ import type { Rng } from '../kit/rng.ts';
 import type { MasterToWorker } from '../protocol/messages.ts';
 import { type WorkerMachine, type WorkerConfig, type WorkerEffect, type WorkerInput } from '../worker/index.ts';
 import type { ExecutorLaunchSpec } from '../worker/worker-effect.ts';
-import { CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
+import { ASK_TIMEOUT_MS, CONNECT_TIMEOUT_MS, type Envelope, type Node } from './network.ts';
 import { envOf, MachineProcess, type Own, type ProcessClock, type SimWorld } from './world.ts';
 
 /** How a worker's child process ended, as the worker hears it. */
@@ -40,7 +40,7 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
   readonly #rng: Rng;
   readonly #spawn: ExecutorSpawner;
   readonly #children = new Map<string, Child>();
-  readonly #asks = new Map<number, Extract<WorkerEffect, { kind: 'AskMaster' }>['message']>();
+  readonly #asks = new Map<number, Extract<WorkerEffect, { kind: 'Ask' }>['context']>();
   #nextAsk = 1;
 
   constructor(world: SimWorld, config: WorkerConfig, rng: Rng, clock: ProcessClock, spawn: ExecutorSpawner) {
@@ -97,8 +97,8 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
         if (message === undefined) return; // timed out already
         this.step(
           envelope.kind === 'reply'
-            ? { kind: 'ExecutorStateSyncSucceeded', message }
-            : { kind: 'ExecutorStateSyncFailed', message, error: envelope.error, timedOut: false },
+            ? { kind: 'Answered', context: message, reply: envelope.message }
+            : { kind: 'AskFailed', context: message, error: envelope.error, timedOut: false },
           `answer to ExecutorStateChanged ${message.appId}/${message.execId}`,
         );
         return;
@@ -121,24 +121,24 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
       case 'Send':
         network.send(this.env, envOf(effect.to), { kind: 'send', message: effect.message });
         return;
-      case 'AskMaster': {
+      case 'Ask': {
         const askId = this.#nextAsk++;
-        const { message } = effect;
-        this.#asks.set(askId, message);
+        const { message, context } = effect;
+        this.#asks.set(askId, context);
         network.send(this.env, envOf(effect.to), { kind: 'ask', askId, message });
-        this.after(effect.timeoutMs, () => {
+        this.after(effect.timeoutMs ?? ASK_TIMEOUT_MS, () => {
           if (!this.#asks.delete(askId)) return;
-          this.step({ kind: 'ExecutorStateSyncFailed', message, error: 'ask timed out', timedOut: true }, 'ExecutorStateChanged ask timed out');
+          this.step({ kind: 'AskFailed', context, error: 'ask timed out', timedOut: true }, 'ExecutorStateChanged ask timed out');
         });
         return;
       }
-      case 'RegisterWithMaster': {
-        const { masterUrl } = effect;
+      case 'Dial': {
+        const { envUrl: masterUrl } = effect;
         const attempt = network.connect(this.env, masterUrl);
         if (attempt === 'open') {
           network.send(this.env, masterUrl, { kind: 'send', message: effect.message });
         } else {
-          const failed = (): void => this.step({ kind: 'RegisterWithMasterFailed', masterUrl, error: `connection ${attempt}` }, `cannot reach ${masterUrl}`);
+          const failed = (): void => this.step({ kind: 'DialFailed', envUrl: masterUrl, messageType: effect.message.type, error: `connection ${attempt}` }, `cannot reach ${masterUrl}`);
           if (attempt === 'refused') this.#soon(failed);
           else this.after(CONNECT_TIMEOUT_MS, failed);
         }

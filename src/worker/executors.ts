@@ -154,7 +154,7 @@ export function syncExecutorState(ctx: Ctx, message: ExecutorStateChangedMessage
     log(ctx, 'warn', `Dropping ExecutorStateChanged because the connection to master has not yet been established`);
     return;
   }
-  ctx.out.push({ kind: 'AskMaster', to: master.address, message, timeoutMs: ctx.config.askTimeoutMs });
+  ctx.out.push({ kind: 'Ask', to: master.address, message, context: message, timeoutMs: ctx.config.askTimeoutMs });
 }
 
 export function executorStateSyncSucceeded(ctx: Ctx, message: ExecutorStateChangedMessage): void {

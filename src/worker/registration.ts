@@ -41,7 +41,7 @@ function registerMessage(ctx: Ctx, masterUrl: string): RegisterWorkerMessage {
 
 function registerWith(ctx: Ctx, masterUrl: string): void {
   log(ctx, 'info', `Connecting to master ${masterUrl}...`);
-  ctx.out.push({ kind: 'RegisterWithMaster', masterUrl, message: registerMessage(ctx, masterUrl) });
+  ctx.out.push({ kind: 'Dial', envUrl: masterUrl, endpoint: 'Master', message: registerMessage(ctx, masterUrl) });
 }
 
 function tryRegisterAllMasters(ctx: Ctx): void {

@@ -4,7 +4,7 @@
 //
 // Ordering rules (perform effects in list order; these are the ones that matter):
 //
-//  1. State first, report second. A list reflects state the machine already changed: a `Send`/`AskMaster`
+//  1. State first, report second. A list reflects state the machine already changed: a `Send`/`Ask`
 //     that reports an executor or driver state comes after the bookkeeping, and `WorkerLatestState` after
 //     `RegisteredWorker` has switched the active master. Hosts need not reorder anything.
 //  2. Timers: at most one timer per `key`. `StartTimer` on an armed key replaces it. After `CancelTimer` or a
@@ -12,9 +12,10 @@
 //     `TimerFired` whose `generation` is not the key's current one, so hosts need no cancellation race handling.
 //  3. Messages to one master keep their list order (one connection, in-order delivery), e.g. `WorkerLatestState`
 //     before the first `Heartbeat` of a registration.
-//  4. `RegisterWithMaster` reports only failure (`RegisterWithMasterFailed`); success shows up as the master's
-//     reply message. Several may be in flight at once (one per master, in parallel).
-//  5. `AskMaster` must be answered exactly once: `ExecutorStateSyncSucceeded` or `ExecutorStateSyncFailed`.
+//  4. Messaging is the kit's (src/kit/messaging.ts): a `Dial` to a master reports only failure (`DialFailed`);
+//     success shows up as the master's reply message. Several may be in flight at once (one per master, in
+//     parallel). Each `Ask` (an `ExecutorStateChanged`, SPARK-34245) is answered exactly once, by `Answered` or
+//     `AskFailed` carrying the message as its context.
 //  6. Processes: a `LaunchExecutor`/`LaunchDriver` is answered by `…ProcessStarted` then `…ProcessExited`, or
 //     by one `…LaunchFailed`. A kill for a process that has not started yet is applied as soon as it starts
 //     (then `killedByWorker` is true); a kill for one that already exited does nothing. A supervised driver is
@@ -30,6 +31,7 @@ import type { RegisterWorker, WorkerToMaster } from '../protocol/messages.ts';
 import type { ExecutorStateChangedMessage, WorkerTimer } from './worker-input.ts';
 import type { LogEffect, LogLevel } from '../kit/log.ts';
 import type { TimerEffect } from '../kit/timers.ts';
+import type { Ask, Dial, Send } from '../kit/messaging.ts';
 
 export type RegisterWorkerMessage = Static<typeof RegisterWorker>;
 
@@ -72,16 +74,11 @@ export type { LogLevel };
 
 export type WorkerEffect =
   /** One-way message to an endpoint address (`flint://Master@host:port`). */
-  | { readonly kind: 'Send'; readonly to: string; readonly message: WorkerToMaster }
-  /** `ExecutorStateChanged` as an ask (SPARK-34245); answer with ExecutorStateSync{Succeeded,Failed}. */
-  | {
-      readonly kind: 'AskMaster';
-      readonly to: string;
-      readonly message: ExecutorStateChangedMessage;
-      readonly timeoutMs: number;
-    }
-  /** Open (or reuse) a connection to the env `masterUrl` and send `message` to its `Master` endpoint. */
-  | { readonly kind: 'RegisterWithMaster'; readonly masterUrl: string; readonly message: RegisterWorkerMessage }
+  | Send<WorkerToMaster>
+  /** `ExecutorStateChanged` as an ask (SPARK-34245); the message itself is the context of its answer. */
+  | Ask<ExecutorStateChangedMessage, ExecutorStateChangedMessage>
+  /** `RegisterWorker` to the `Master` endpoint of the env `envUrl`. */
+  | Dial<RegisterWorkerMessage>
   | TimerEffect<WorkerTimer>
   | { readonly kind: 'LaunchExecutor'; readonly spec: ExecutorLaunchSpec }
   /** Terminate gracefully, then force after the terminate timeout. */

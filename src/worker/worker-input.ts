@@ -2,6 +2,7 @@
 // (Spark's ThreadSafeRpcEndpoint guarantee). Wire messages from a master, timer firings, connection events,
 // ask outcomes and process events all arrive here; the adapter turns each callback into one input.
 
+import type { Answered, AskFailed, DialFailed } from '../kit/messaging.ts';
 import type { Static } from '@sinclair/typebox';
 import type { TimerFired } from '../kit/timers.ts';
 import type { ExecutorStateChanged, MasterToWorker } from '../protocol/messages.ts';
@@ -57,17 +58,12 @@ export type WorkerInput =
   | { readonly kind: 'MasterMessage'; readonly from: string; readonly message: MasterToWorker }
   /** The connection to an env closed (Spark's `onDisconnected`). Only a master's env matters. */
   | { readonly kind: 'Disconnected'; readonly envId: string }
-  /** A `RegisterWithMaster` effect could not reach that master (connect or send failed). */
-  | { readonly kind: 'RegisterWithMasterFailed'; readonly masterUrl: string; readonly error: string }
-  /** The master answered an `AskMaster` for this state change. */
-  | { readonly kind: 'ExecutorStateSyncSucceeded'; readonly message: ExecutorStateChangedMessage }
-  /** An `AskMaster` for this state change failed; `timedOut` when the ask timed out (RpcTimeoutError). */
-  | {
-      readonly kind: 'ExecutorStateSyncFailed';
-      readonly message: ExecutorStateChangedMessage;
-      readonly error: string;
-      readonly timedOut: boolean;
-    }
+  /** A `Dial` could not reach that master (connect, endpoint check or send failed). */
+  | DialFailed
+  /** The master answered the `Ask` for this state change. */
+  | Answered<ExecutorStateChangedMessage, unknown>
+  /** The `Ask` for this state change failed; `timedOut` when the ask timed out. */
+  | AskFailed<ExecutorStateChangedMessage>
   /** A timer fired; `key` and `generation` are echoed from its `StartTimer` effect. */
   | TimerFired
   | { readonly kind: 'ExecutorProcessStarted'; readonly appId: string; readonly execId: number }

@@ -124,12 +124,12 @@ function dispatch(ctx: Ctx, input: WorkerInput): void {
       return onMasterMessage(ctx, input.message, input.from);
     case 'Disconnected':
       return handleDisconnected(ctx, input.envId);
-    case 'RegisterWithMasterFailed':
-      return log(ctx, 'warn', `Failed to connect to master ${input.masterUrl}`, { error: input.error });
-    case 'ExecutorStateSyncSucceeded':
-      return executorStateSyncSucceeded(ctx, input.message);
-    case 'ExecutorStateSyncFailed':
-      return executorStateSyncFailed(ctx, input.message, input.error, input.timedOut);
+    case 'DialFailed':
+      return log(ctx, 'warn', `Failed to connect to master ${input.envUrl}`, { error: input.error });
+    case 'Answered':
+      return executorStateSyncSucceeded(ctx, input.context);
+    case 'AskFailed':
+      return executorStateSyncFailed(ctx, input.context, input.error, input.timedOut);
     case 'TimerFired':
       return onTimerFired(ctx, input.key, input.generation);
     case 'ExecutorProcessStarted':

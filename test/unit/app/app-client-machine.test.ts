@@ -21,14 +21,14 @@ import {
 } from './harness.ts';
 
 const masterChanged = (masterAddress: string) => ({ type: 'MasterChanged', masterAddress, masterWebUiUrl: 'http://m:8080' }) as const;
-const REGISTER_BOTH = [`DialMaster:${MASTER_A}:RegisterApplication`, `DialMaster:${MASTER_B}:RegisterApplication`];
+const REGISTER_BOTH = [`Dial:${MASTER_A}:RegisterApplication`, `Dial:${MASTER_B}:RegisterApplication`];
 
 describe('registration', () => {
   test('Start registers with every master in parallel and arms the round timeout', () => {
     const c = new TestAppClient({ registrationTimeoutMs: 5_000 });
     const effects = c.start();
     assert.deepEqual(shape(effects), [...REGISTER_BOTH, 'StartTimer:RegistrationRetry']);
-    assert.deepEqual(ofKind(effects, 'DialMaster')[0]?.message, { type: 'RegisterApplication', appDescription: description, driverAddress: DRIVER_ADDRESS });
+    assert.deepEqual(ofKind(effects, 'Dial')[0]?.message, { type: 'RegisterApplication', appDescription: description, driverAddress: DRIVER_ADDRESS });
     assert.equal(ofKind(effects, 'StartTimer')[0]?.delayMs, 5_000);
     assert.deepEqual(logs(effects), [
       ['info', `Connecting to master ${MASTER_A}...`],
@@ -90,10 +90,10 @@ describe('registration', () => {
   test('a failed dial is logged while registering; one of the dial loop is not', () => {
     const c = new TestAppClient();
     c.start();
-    const failed = c.handle({ kind: 'DialMasterFailed', masterUrl: MASTER_B, message: 'RegisterApplication', error: 'ECONNREFUSED' });
+    const failed = c.handle({ kind: 'DialFailed', envUrl: MASTER_B, messageType: 'RegisterApplication', error: 'ECONNREFUSED' });
     assert.deepEqual(logs(failed), [['warn', `Failed to connect to master ${MASTER_B}`]]);
     assert.deepEqual(ofKind(failed, 'Log')[0]?.fields, { master: MASTER_B, err: 'ECONNREFUSED' });
-    assert.deepEqual(c.handle({ kind: 'DialMasterFailed', masterUrl: MASTER_B, message: 'MasterChangeAcknowledged', error: 'ECONNREFUSED' }), []);
+    assert.deepEqual(c.handle({ kind: 'DialFailed', envUrl: MASTER_B, messageType: 'MasterChangeAcknowledged', error: 'ECONNREFUSED' }), []);
   });
 });
 
@@ -196,8 +196,8 @@ describe('master changes and disconnections', () => {
     assert.deepEqual(logs(lost), [['warn', 'Connection to master lost; waiting for a leader to reach us']]);
     assert.deepEqual(c.handle({ kind: 'Disconnected', envId: 'flint://ma:7077' }), [], 'once');
     const dial = c.fire('Reconnect');
-    assert.deepEqual(shape(dial), [`DialMaster:${MASTER_A}:MasterChangeAcknowledged`, `DialMaster:${MASTER_B}:MasterChangeAcknowledged`, 'StartTimer:Reconnect']);
-    assert.deepEqual(ofKind(dial, 'DialMaster')[0]?.message, { type: 'MasterChangeAcknowledged', appId: APP_ID });
+    assert.deepEqual(shape(dial), [`Dial:${MASTER_A}:MasterChangeAcknowledged`, `Dial:${MASTER_B}:MasterChangeAcknowledged`, 'StartTimer:Reconnect']);
+    assert.deepEqual(ofKind(dial, 'Dial')[0]?.message, { type: 'MasterChangeAcknowledged', appId: APP_ID });
     // The restarted leader on the same address answers with MasterChanged: the end of a disconnection is a change.
     const back = c.fromMaster(masterChanged(MASTER_A_ADDRESS));
     assert.deepEqual(shape(back), ['CancelTimer:Reconnect', `Send:${MASTER_A_ADDRESS}:MasterChangeAcknowledged`]);
@@ -225,15 +225,15 @@ describe("the driver's asks", () => {
     c.registered();
     const request = c.token();
     assert.deepEqual(c.handle({ kind: 'RequestExecutors', token: request, requestedTotal: 4 }), [
-      { kind: 'AskMaster', to: MASTER_A_ADDRESS, token: request, message: { type: 'RequestExecutors', appId: APP_ID, requestedTotal: 4 } },
+      { kind: 'Ask', to: MASTER_A_ADDRESS, context: request, message: { type: 'RequestExecutors', appId: APP_ID, requestedTotal: 4 } },
     ]);
     const kill = c.token();
     assert.deepEqual(c.handle({ kind: 'KillExecutors', token: kill, executorIds: ['1', '2'] }), [
-      { kind: 'AskMaster', to: MASTER_A_ADDRESS, token: kill, message: { type: 'KillExecutors', appId: APP_ID, executorIds: ['1', '2'] } },
+      { kind: 'Ask', to: MASTER_A_ADDRESS, context: kill, message: { type: 'KillExecutors', appId: APP_ID, executorIds: ['1', '2'] } },
     ]);
-    assert.deepEqual(c.handle({ kind: 'MasterAnswered', token: kill, reply: { type: 'BooleanResponse', value: false } }), [{ kind: 'Reply', token: kill, message: false }]);
-    assert.deepEqual(c.handle({ kind: 'MasterAnswered', token: request, reply: { type: 'BooleanResponse', value: true } }), [{ kind: 'Reply', token: request, message: true }]);
-    assert.deepEqual(c.handle({ kind: 'MasterAnswered', token: request, reply: { type: 'BooleanResponse', value: true } }), [], 'answered once');
+    assert.deepEqual(c.handle({ kind: 'Answered', context: kill, reply: { type: 'BooleanResponse', value: false } }), [{ kind: 'Reply', token: kill, message: false }]);
+    assert.deepEqual(c.handle({ kind: 'Answered', context: request, reply: { type: 'BooleanResponse', value: true } }), [{ kind: 'Reply', token: request, message: true }]);
+    assert.deepEqual(c.handle({ kind: 'Answered', context: request, reply: { type: 'BooleanResponse', value: true } }), [], 'answered once');
   });
 
   test('a failed ask to the master fails the driver\'s ask', () => {
@@ -241,7 +241,7 @@ describe("the driver's asks", () => {
     c.registered();
     const token = c.token();
     c.handle({ kind: 'RequestExecutors', token, requestedTotal: 1 });
-    assert.deepEqual(c.handle({ kind: 'MasterAskFailed', token, error: 'ask timed out' }), [{ kind: 'ReplyFailure', token, error: 'ask timed out' }]);
+    assert.deepEqual(c.handle({ kind: 'AskFailed', context: token, error: 'ask timed out', timedOut: true }), [{ kind: 'ReplyFailure', token, error: 'ask timed out' }]);
   });
 });
 
@@ -271,7 +271,7 @@ describe('stop', () => {
     assert.deepEqual(c.fromMaster({ type: 'ApplicationRemoved', message: 'FINISHED' }), []);
     assert.deepEqual(c.handle({ kind: 'Disconnected', envId: 'flint://ma:7077' }), []);
     const token = c.token();
-    assert.deepEqual(shape(c.handle({ kind: 'KillExecutors', token, executorIds: ['1'] })), ['AskMaster']);
+    assert.deepEqual(shape(c.handle({ kind: 'KillExecutors', token, executorIds: ['1'] })), ['Ask']);
   });
 });
 

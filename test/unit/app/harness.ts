@@ -40,8 +40,8 @@ export const quiet = (effects: readonly AppClientEffect[]): AppClientEffect[] =>
 export const shape = (effects: readonly AppClientEffect[]): string[] =>
   quiet(effects).map((e) => {
     switch (e.kind) {
-      case 'DialMaster':
-        return `DialMaster:${e.masterUrl}:${e.message.type}`;
+      case 'Dial':
+        return `Dial:${e.envUrl}:${e.message.type}`;
       case 'Send':
         return `Send:${e.to}:${e.message.type}`;
       case 'StartTimer':

@@ -38,7 +38,7 @@ describe('task failures', () => {
     t.assert.match(failed[0]?.summary ?? '', /task 0 \(partition 0\) failed 4 times \(flint\.task\.maxFailures = 4\)/);
     const kills = sent(effects, 'KillTask');
     t.assert.deepStrictEqual(kills.map((k) => [k.executorId, k.message.taskId]), [['2', p1.taskId]]);
-    const killAt = effects.findIndex((e) => e.kind === 'SendToExecutor' && e.message.type === 'KillTask');
+    const killAt = effects.findIndex((e) => e.kind === 'Send' && e.message.type === 'KillTask');
     t.assert.ok(killAt >= 0 && killAt < effects.findIndex((e) => e.kind === 'JobFailed'), 'KillTask before JobFailed');
     // Partition 2 is dropped: the freed core of executor 1 launches nothing, and the killed task is not retried.
     const killed = d.status(p1, 'KILLED');

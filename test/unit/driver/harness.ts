@@ -24,12 +24,12 @@ export type CommandOf<T extends Command> = Extract<ExecutorCommand, { readonly t
 export const ofKind = <K extends Kind>(effects: readonly DriverEffect[], kind: K): Array<EffectOf<K>> =>
   effects.filter((e): e is EffectOf<K> => e.kind === kind);
 
-/** `{ executorId, message }` for every SendToExecutor of this message type. */
+/** `{ executorId, message }` for every Send of this message type. */
 export function sent<T extends Command>(
   effects: readonly DriverEffect[],
   type: T,
 ): Array<{ executorId: string; to: string; message: CommandOf<T> }> {
-  return ofKind(effects, 'SendToExecutor')
+  return ofKind(effects, 'Send')
     .filter((e) => e.message.type === type)
     .map((e) => ({ executorId: e.executorId, to: e.to, message: e.message as CommandOf<T> }));
 }
@@ -51,7 +51,7 @@ export const unanswered = (effects: readonly DriverEffect[]): DriverEffect[] =>
 
 /** The effects other than logs, as the message type for sends and the kind otherwise. */
 export const shape = (effects: readonly DriverEffect[]): string[] =>
-  quiet(effects).map((e) => (e.kind === 'SendToExecutor' ? e.message.type : e.kind));
+  quiet(effects).map((e) => (e.kind === 'Send' ? e.message.type : e.kind));
 
 export const launches = (effects: readonly DriverEffect[]): Launch[] =>
   sent(effects, 'LaunchTask').map(({ executorId, message: m }) => ({

@@ -129,7 +129,7 @@ describe('Stop', () => {
     d.submit(1, 1);
     const effects = d.handle({ kind: 'Stop' });
     const order = quiet(effects).map((e) => {
-      if (e.kind === 'SendToExecutor') return `${e.message.type}:${e.executorId}`;
+      if (e.kind === 'Send') return `${e.message.type}:${e.executorId}`;
       return e.kind === 'JobFailed' ? `JobFailed:${e.jobId}` : e.kind;
     });
     t.assert.deepStrictEqual(order, ['JobFailed:0', 'JobFailed:1', 'StopExecutor:1', 'StopExecutor:2', 'CancelTimer']);

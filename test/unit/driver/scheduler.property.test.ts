@@ -84,7 +84,7 @@ class World {
 
   apply(effects: readonly DriverEffect[]): void {
     for (const e of effects) {
-      if (e.kind === 'SendToExecutor') this.onSend(e);
+      if (e.kind === 'Send') this.onSend(e);
       else if (e.kind === 'FetchResult') {
         assert.ok(!this.everFetched.has(e.taskId), `second FetchResult for TID ${e.taskId}`);
         const l = this.finishedTasks.find((x) => x.taskId === e.taskId);
@@ -102,7 +102,7 @@ class World {
     }
   }
 
-  onSend(e: Extract<DriverEffect, { kind: 'SendToExecutor' }>): void {
+  onSend(e: Extract<DriverEffect, { kind: 'Send' }>): void {
     const m = e.message;
     assert.ok(m.type === 'LaunchTask' || m.type === 'ReleaseTaskResult', `unexpected ${m.type}`);
     if (m.type !== 'LaunchTask') return;

@@ -22,9 +22,9 @@ describe('offers', () => {
       ['10', 2, 2, 0],
       ['2', 3, 3, 0],
     ]);
-    const first = ofKind(effects, 'SendToExecutor')[0];
+    const first = ofKind(effects, 'Send')[0];
     t.assert.deepStrictEqual(first, {
-      kind: 'SendToExecutor',
+      kind: 'Send',
       executorId: '1',
       to: address('1'),
       message: { type: 'LaunchTask', taskId: 0, jobId: 0, attempt: 0, ...task(0) },

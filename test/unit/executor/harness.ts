@@ -93,18 +93,16 @@ export class Harness {
   configure(conf: Record<string, string> = {}): ExecutorEffect[] {
     this.start();
     return this.handle({
-      kind: 'AppConfigReceived',
-      appId: 'app-20240102030405-0000',
-      conf,
-      codeHash: CODE_HASH,
-      codeBytes: 12_345,
+      kind: 'Answered',
+      context: 'RetrieveAppConfig',
+      reply: { type: 'AppConfigResponse', appId: 'app-20240102030405-0000', conf, codeHash: CODE_HASH, codeBytes: 12_345 },
     });
   }
 
   /** Start, configure, register and load the code: the executor is running. */
   run(conf: Record<string, string> = {}): ExecutorEffect[] {
     this.configure(conf);
-    this.handle({ kind: 'Registered' });
+    this.handle(REGISTERED);
     return this.handle({ kind: 'CodeLoaded', hash: CODE_HASH });
   }
 
@@ -186,3 +184,10 @@ export function exitOf(effects: readonly ExecutorEffect[]): { code: number; reas
   const exit = ofType(effects, 'Exit')[0];
   return exit === undefined ? undefined : { code: exit.code, reason: exit.reason };
 }
+
+/** The driver's answers to the executor's asks, as the host hands them to the machine (src/kit/messaging.ts). */
+export const REGISTERED = { kind: 'Answered', context: 'RegisterExecutor', reply: { type: 'BooleanResponse', value: true } } as const;
+export const askFailed = (context: 'RetrieveAppConfig' | 'RegisterExecutor' | 'ExecutorHeartbeat', error: string, timedOut = false) =>
+  ({ kind: 'AskFailed', context, error, timedOut }) as const;
+export const heartbeatAnswered = (reregister: boolean) =>
+  ({ kind: 'Answered', context: 'ExecutorHeartbeat', reply: { type: 'HeartbeatResponse', reregister } }) as const;

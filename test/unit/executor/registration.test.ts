@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  REGISTERED,
+  askFailed,
+  heartbeatAnswered,
   CODE_HASH,
   DRIVER_URL,
   Harness,
@@ -54,7 +57,7 @@ for (const order of [
     const h = new Harness(launchArgs(), fixedRng(0.25));
     h.configure();
     const input = (t: (typeof order)[number]) =>
-      t === 'Registered' ? ({ kind: 'Registered' } as const) : ({ kind: 'CodeLoaded', hash: CODE_HASH } as const);
+      t === 'Registered' ? REGISTERED : ({ kind: 'CodeLoaded', hash: CODE_HASH } as const);
     const first = h.handle(input(order[0]));
     assert.equal(ofType(first, 'Send').length, 0, 'nothing is sent after only one of the two');
     assert.equal(h.machine.snapshot().phase, 'registering');
@@ -72,7 +75,7 @@ for (const order of [
 test('CodeLoaded for another bundle does not count', () => {
   const h = new Harness();
   h.configure();
-  h.handle({ kind: 'Registered' });
+  h.handle(REGISTERED);
   const effects = h.handle({ kind: 'CodeLoaded', hash: 'cd'.repeat(32) });
   assert.equal(ofType(effects, 'Send').length, 0);
   assert.equal(h.machine.snapshot().codeLoaded, false);
@@ -81,16 +84,36 @@ test('CodeLoaded for another bundle does not count', () => {
 test('CoarseGrainedExecutorBackend: a refused registration exits 1 without telling the driver', () => {
   const h = new Harness();
   h.configure();
-  const effects = h.handle({ kind: 'RegistrationFailed', error: 'Duplicate executor ID: 3' });
+  const effects = h.handle(askFailed('RegisterExecutor', 'Duplicate executor ID: 3'));
   assert.deepEqual(exitOf(effects), { code: 1, reason: `Cannot register with driver: ${DRIVER_URL}: Duplicate executor ID: 3` });
   assert.equal(ofType(effects, 'Send').length, 0);
-  assert.deepEqual(h.handle({ kind: 'Registered' }), [], 'nothing after Exit');
+  assert.deepEqual(h.handle(REGISTERED), [], 'nothing after Exit');
+});
+
+test('the executor judges the driver\'s answers: a registration answered false, or a reply of the wrong type, exits 1', () => {
+  const refused = new Harness();
+  refused.configure();
+  assert.deepEqual(exitOf(refused.handle({ kind: 'Answered', context: 'RegisterExecutor', reply: { type: 'BooleanResponse', value: false } })), {
+    code: 1,
+    reason: `Cannot register with driver: ${DRIVER_URL}: the driver refused the registration`,
+  });
+  const confused = new Harness();
+  confused.start();
+  assert.deepEqual(exitOf(confused.handle({ kind: 'Answered', context: 'RetrieveAppConfig', reply: { type: 'HeartbeatResponse', reregister: false } })), {
+    code: 1,
+    reason: `Cannot get the application's config from ${DRIVER_URL}: the driver answered HeartbeatResponse`,
+  });
+  const beating = new Harness();
+  beating.run();
+  const wrong = beating.handle({ kind: 'Answered', context: 'ExecutorHeartbeat', reply: { type: 'BooleanResponse', value: true } });
+  assert.equal(exitOf(wrong), undefined, 'one bad heartbeat answer counts as one failed heartbeat, not an exit');
+  assert.ok(wrong.some((e) => e.kind === 'Log' && e.level === 'warn'), 'and is logged');
 });
 
 test('no app config, or code that cannot be loaded, exits 1 with the reason', () => {
   const a = new Harness();
   a.start();
-  assert.deepEqual(exitOf(a.handle({ kind: 'AppConfigFailed', error: 'connection refused' })), {
+  assert.deepEqual(exitOf(a.handle(askFailed('RetrieveAppConfig', 'connection refused'))), {
     code: 1,
     reason: `Cannot get the application's config from ${DRIVER_URL}: connection refused`,
   });
@@ -120,7 +143,7 @@ test('bad launch arguments are a ConfigError naming the flag', () => {
 test('Spark exits(1) on LaunchTask while it has no executor; Flint does too, and says why', () => {
   const h = new Harness();
   h.configure();
-  h.handle({ kind: 'Registered' }); // code still loading: the driver has not had LaunchedExecutor
+  h.handle(REGISTERED); // code still loading: the driver has not had LaunchedExecutor
   const effects = h.launch(1);
   assert.equal(runTaskIds(effects).length, 0);
   assert.equal(exitOf(effects)?.code, 1);
@@ -133,11 +156,11 @@ test('a heartbeat answered "reregister" (the driver removed this executor as los
   const h = new Harness(launchArgs(), fixedRng(0));
   h.run();
   h.launch(1);
-  const effects = h.handle({ kind: 'HeartbeatSucceeded', reregister: true });
+  const effects = h.handle(heartbeatAnswered(true));
   assert.equal(exitOf(effects)?.code, 0);
   assert.match(exitOf(effects)?.reason ?? '', /The driver no longer knows this executor/);
   assert.equal(ofType(effects, 'Log').find((l) => l.level === 'warn') !== undefined, true);
-  assert.deepEqual(h.handle({ kind: 'HeartbeatSucceeded', reregister: true }), [], 'stopped: nothing more');
+  assert.deepEqual(h.handle(heartbeatAnswered(true)), [], 'stopped: nothing more');
 });
 
 test('heartbeats every interval with the running tasks and their run times; the ask times out after one interval', () => {
@@ -147,13 +170,15 @@ test('heartbeats every interval with the running tasks and their run times; the 
   h.now += 4 * SEC;
   h.launch(2);
   const beats = h.advance(30 * SEC, (effects) => {
-    if (ofType(effects, 'Ask').length > 0) h.handle({ kind: 'HeartbeatSucceeded', reregister: false });
+    if (ofType(effects, 'Ask').length > 0) h.handle(heartbeatAnswered(false));
   });
   const asks = ofType(beats, 'Ask');
   assert.equal(asks.length, 3, 'at 10 s, 20 s and 30 s');
   assert.deepEqual(asks[0], {
     kind: 'Ask',
+    to: DRIVER_URL,
     message: { type: 'ExecutorHeartbeat', executorId: '3', running: [{ taskId: 1, runTimeMs: 10 * SEC }, { taskId: 2, runTimeMs: 6 * SEC }] },
+    context: 'ExecutorHeartbeat',
     timeoutMs: 10 * SEC,
   });
   assert.equal(h.now, T0 + 34 * SEC);
@@ -164,7 +189,7 @@ test('the heartbeat interval and the failure limit come from the application con
   const effects = h.run({ 'flint.executor.heartbeatInterval': '2s', 'spark.executor.heartbeat.maxFailures': '3' });
   assert.deepEqual(ofType(effects, 'StartTimer').map((t) => t.delayMs), [2 * SEC]);
   const out = h.advance(60 * SEC, (beat) => {
-    if (ofType(beat, 'Ask').length > 0) h.handle({ kind: 'HeartbeatFailed', error: 'timeout' });
+    if (ofType(beat, 'Ask').length > 0) h.handle(askFailed('ExecutorHeartbeat', 'timeout', true));
   });
   assert.equal(ofType(out, 'Ask').length, 3);
   assert.equal(h.now, T0 + 60 * SEC);
@@ -178,7 +203,7 @@ test('Spark: 60 consecutive heartbeat failures exit with code 56; a success rese
   const answer = (fail: boolean) => (effects: ReturnType<Harness['fire']>) => {
     if (ofType(effects, 'Ask').length === 0) return;
     answered += 1;
-    h.handle(fail ? { kind: 'HeartbeatFailed', error: 'RpcTimeoutError' } : { kind: 'HeartbeatSucceeded', reregister: false });
+    h.handle(fail ? askFailed('ExecutorHeartbeat', 'RpcTimeoutError', true) : heartbeatAnswered(false));
   };
   h.advance(59 * 10 * SEC, answer(true));
   assert.equal(h.machine.snapshot().heartbeatFailures, 59);
@@ -203,7 +228,7 @@ test('a heartbeat still unanswered when the next is due is not doubled', () => {
   const beats = h.advance(30 * SEC);
   assert.equal(ofType(beats, 'Ask').length, 1);
   assert.equal(ofType(beats, 'StartTimer').length, 3, 'the timer keeps ticking');
-  h.handle({ kind: 'HeartbeatFailed', error: 'timeout' });
+  h.handle(askFailed('ExecutorHeartbeat', 'timeout', true));
   assert.equal(ofType(h.advance(10 * SEC), 'Ask').length, 1);
 });
 

@@ -125,7 +125,7 @@ class ForgetsResubmitDriver extends TaskSchedulerMachine {
       }
     }
     return super.handle(input, now).filter(
-      (e) => !(e.kind === 'SendToExecutor' && e.message.type === 'LaunchTask' && this.#forgotten.has(`${e.message.jobId}/${e.message.partition}`)),
+      (e) => !(e.kind === 'Send' && e.message.type === 'LaunchTask' && this.#forgotten.has(`${e.message.jobId}/${e.message.partition}`)),
     );
   }
 }

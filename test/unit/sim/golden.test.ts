@@ -101,7 +101,7 @@ class RelaunchTap extends TaskSchedulerMachine {
   override handle(input: DriverInput, now: number): DriverEffect[] {
     const effects = super.handle(input, now);
     for (const e of effects) {
-      if (e.kind === 'SendToExecutor' && e.message.type === 'LaunchTask' && e.message.attempt > 0) {
+      if (e.kind === 'Send' && e.message.type === 'LaunchTask' && e.message.attempt > 0) {
         this.relaunched.push(`job ${e.message.jobId} partition ${e.message.partition} attempt ${e.message.attempt} (TID ${e.message.taskId}) on executor ${e.executorId}`);
       }
     }

@@ -50,7 +50,7 @@ test('ApplicationFinished cleans the app-local dirs once the last executor of th
   const last = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 1, ...exit0 });
   assert.deepEqual(ofType(last, 'CleanupAppDirs'), [{ kind: 'CleanupAppDirs', appId: 'app-1' }]);
   assert.ok(
-    last.findIndex((e) => e.kind === 'AskMaster') < last.findIndex((e) => e.kind === 'CleanupAppDirs'),
+    last.findIndex((e) => e.kind === 'Ask') < last.findIndex((e) => e.kind === 'CleanupAppDirs'),
     'the final state is reported before the cleanup',
   );
   assert.equal(ofType(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), 'CleanupAppDirs').length, 0, 'once');
@@ -79,7 +79,7 @@ test('Shutdown kills every executor and driver, cancels every timer, and exits 0
   assert.deepEqual(ofType(effects, 'KillExecutor').map((k) => k.processKey), ['executor:app-1/0']);
   assert.deepEqual(ofType(effects, 'KillDriver').map((k) => k.processKey), ['driver:driver-1'], 'driver-2 waits to relaunch');
   assert.deepEqual(effects.at(-1), { kind: 'Exit', code: 0, reason: 'Worker shutting down: SIGTERM' });
-  assert.equal(sent(effects, 'ExecutorStateChanged').length + ofType(effects, 'AskMaster').length, 0);
+  assert.equal(sent(effects, 'ExecutorStateChanged').length + ofType(effects, 'Ask').length, 0);
   assert.deepEqual(h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 }), []);
   assert.equal(h.machine.snapshot().phase, 'stopped');
 });
@@ -94,7 +94,7 @@ test('inputs before Start are ignored (Shutdown still works)', () => {
 test('Start twice registers once', () => {
   const h = new Harness();
   h.start();
-  assert.equal(ofType(h.start(), 'RegisterWithMaster').length, 0);
+  assert.equal(ofType(h.start(), 'Dial').length, 0);
 });
 
 test('DecommissionWorker (decommission enabled): later LaunchExecutor is refused', () => {

@@ -61,7 +61,7 @@ test('DriverRunnerTest "Process succeeds instantly": FINISHED, forwarded with a 
   assert.deepEqual(sent(effects, 'DriverStateChanged'), [
     { to: MASTER_A_ADDRESS, message: { type: 'DriverStateChanged', driverId: 'driver-1', state: 'FINISHED' } },
   ]);
-  assert.equal(ofType(effects, 'AskMaster').length, 0, 'not the reliable path');
+  assert.equal(ofType(effects, 'Ask').length, 0, 'not the reliable path');
   assert.equal(ofType(effects, 'StartTimer').length, 0);
   const snap = h.machine.snapshot();
   assert.deepEqual([snap.drivers.length, snap.finishedDrivers[0]?.state, snap.coresUsed, snap.memoryUsedMb], [0, 'FINISHED', 0, 0]);

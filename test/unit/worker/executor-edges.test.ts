@@ -75,7 +75,7 @@ test('the final line and report carry the exit status when there is one, and not
     killedByWorker: false,
   });
   assert.deepEqual(logLines(unknownSignal), ['info Executor app-1/1 finished with state EXITED message Command exited with signal SIGSTKFLT']);
-  assert.deepEqual(ofType(unknownSignal, 'AskMaster').map((a) => a.message), [
+  assert.deepEqual(ofType(unknownSignal, 'Ask').map((a) => a.message), [
     { type: 'ExecutorStateChanged', appId: 'app-1', execId: 1, state: 'EXITED', message: 'Command exited with signal SIGSTKFLT' },
   ]);
   const finished = new Map(h.machine.snapshot().finishedExecutors.map((e) => [e.execId, e]));
@@ -86,16 +86,16 @@ test('the final line and report carry the exit status when there is one, and not
 test('an executor the worker killed without saying why ends KILLED with the worker named as the killer', () => {
   const h = withExecutor();
   const effects = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, exitCode: null, signal: 'SIGKILL', killedByWorker: true });
-  assert.deepEqual(ofType(effects, 'AskMaster').map((a) => a.message), [
+  assert.deepEqual(ofType(effects, 'Ask').map((a) => a.message), [
     { type: 'ExecutorStateChanged', appId: 'app-1', execId: 0, state: 'KILLED', message: 'Executor app-1/0 killed by the worker', exitStatus: 137 },
   ]);
 });
 
 test('a failed state sync is logged with the attempt count, the error and whether it timed out', () => {
   const h = withExecutor();
-  const [running] = ofType(h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 }), 'AskMaster').map((a) => a.message);
+  const [running] = ofType(h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 }), 'Ask').map((a) => a.message);
   assert.ok(running);
-  const failed = h.handle({ kind: 'ExecutorStateSyncFailed', message: running, error: 'connection reset', timedOut: false });
+  const failed = h.handle({ kind: 'AskFailed', context: running, error: 'connection reset', timedOut: false });
   assert.deepEqual(
     ofType(failed, 'Log').map((l) => [l.level, l.msg, l.fields]),
     [['error', 'Failed to send ExecutorStateChanged(app-1/0 RUNNING) to Master, will retry (1/5).', { error: 'connection reset', timedOut: false }]],

@@ -12,7 +12,7 @@ function registered(over: Parameters<typeof testConfig>[0] = {}): Harness {
 }
 
 function asks(effects: readonly WorkerEffect[]) {
-  return ofType(effects, 'AskMaster').map((a) => a.message);
+  return ofType(effects, 'Ask').map((a) => a.message);
 }
 
 test('Worker.scala: LaunchExecutor from a master other than the active one is ignored', () => {
@@ -102,11 +102,12 @@ test('ExecutorRunner: the process started → RUNNING, synced with an ask (SPARK
   const h = registered({ askTimeoutMs: 30_000 });
   h.fromMaster(launchExecutor('app-1', 0));
   const effects = h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
-  assert.deepEqual(ofType(effects, 'AskMaster'), [
+  assert.deepEqual(ofType(effects, 'Ask'), [
     {
-      kind: 'AskMaster',
+      kind: 'Ask',
       to: MASTER_A_ADDRESS,
       message: { type: 'ExecutorStateChanged', appId: 'app-1', execId: 0, state: 'RUNNING' },
+      context: { type: 'ExecutorStateChanged', appId: 'app-1', execId: 0, state: 'RUNNING' },
       timeoutMs: 30_000,
     },
   ]);
@@ -212,13 +213,13 @@ test('SPARK-34245: a failed state sync is retried after the ask timeout; a timed
   h.fromMaster(launchExecutor('app-1', 0));
   const [running] = asks(h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 }));
   assert.ok(running);
-  const failed = h.handle({ kind: 'ExecutorStateSyncFailed', message: running, error: 'connection reset', timedOut: false });
+  const failed = h.handle({ kind: 'AskFailed', context: running, error: 'connection reset', timedOut: false });
   assert.equal(asks(failed).length, 0);
   const timer = ofType(failed, 'StartTimer')[0];
   assert.deepEqual([timer?.key, timer?.delayMs], ['ExecutorStateSyncRetry:app-1/0:RUNNING', 20_000]);
   const retried = h.advance(20_000);
   assert.deepEqual(asks(retried), [running]);
-  const timedOut = h.handle({ kind: 'ExecutorStateSyncFailed', message: running, error: 'RpcTimeoutError', timedOut: true });
+  const timedOut = h.handle({ kind: 'AskFailed', context: running, error: 'RpcTimeoutError', timedOut: true });
   assert.deepEqual(asks(timedOut), [running], 're-asked without waiting');
 });
 
@@ -227,9 +228,9 @@ test('SPARK-34245: 5 consecutive failed syncs for one executor make the worker e
   h.fromMaster(launchExecutor('app-1', 0));
   const [running] = asks(h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 }));
   assert.ok(running);
-  const fail = () => h.handle({ kind: 'ExecutorStateSyncFailed', message: running, error: 'timeout', timedOut: true });
+  const fail = () => h.handle({ kind: 'AskFailed', context: running, error: 'timeout', timedOut: true });
   for (let i = 0; i < 4; i += 1) assert.equal(ofType(fail(), 'Exit').length, 0);
-  h.handle({ kind: 'ExecutorStateSyncSucceeded', message: running });
+  h.handle({ kind: 'Answered', context: running, reply: { type: 'BooleanResponse', value: true } });
   for (let i = 0; i < 4; i += 1) assert.equal(ofType(fail(), 'Exit').length, 0, `after reset, failure ${i + 1}`);
   const last = fail();
   assert.equal(last.at(-1)?.kind, 'Exit');

@@ -71,7 +71,7 @@ test('LaunchExecutor with an unknown flint: name ends FAILED with the reason, sy
   const h = registered();
   const effects = h.fromMaster(launchExecutor('app-1', 0, { appDesc: withMain('flint:exector') }));
   assert.equal(ofType(effects, 'LaunchExecutor').length, 0);
-  const asks = ofType(effects, 'AskMaster');
+  const asks = ofType(effects, 'Ask');
   assert.equal(asks.length, 1);
   assert.equal(asks[0]?.to, MASTER_A_ADDRESS);
   assert.equal(asks[0]?.message.state, 'FAILED');
@@ -85,7 +85,7 @@ test('LaunchExecutor with flint:executor on a worker without a Flint home ends F
   const h = new Harness(testConfig());
   h.register();
   const effects = h.fromMaster(launchExecutor('app-1', 0, { appDesc: withMain('flint:executor') }));
-  assert.equal(ofType(effects, 'AskMaster')[0]?.message.state, 'FAILED');
+  assert.equal(ofType(effects, 'Ask')[0]?.message.state, 'FAILED');
 });
 
 test('LaunchDriver with flint:driver runs <flintHome>/src/entry/driver.ts', () => {

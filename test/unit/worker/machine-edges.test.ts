@@ -39,7 +39,7 @@ test('Start logs the worker and its retry intervals once; a second Start is only
 test('a failed connection attempt, a master in standby and a reconnect request are logged', () => {
   const h = new Harness();
   h.start();
-  assert.deepEqual(h.handle({ kind: 'RegisterWithMasterFailed', masterUrl: MASTER_B, error: 'ECONNREFUSED' }), [
+  assert.deepEqual(h.handle({ kind: 'DialFailed', messageType: 'RegisterWorker', envUrl: MASTER_B, error: 'ECONNREFUSED' }), [
     { kind: 'Log', level: 'warn', msg: `Failed to connect to master ${MASTER_B}`, fields: { error: 'ECONNREFUSED' } },
   ]);
   assert.deepEqual(h.fromMaster({ type: 'MasterInStandby' }, MASTER_B), [
@@ -48,7 +48,7 @@ test('a failed connection attempt, a master in standby and a reconnect request a
   h.fromMaster(registered);
   const reconnect = h.fromMaster({ type: 'ReconnectWorker', masterUrl: MASTER_A });
   assert.equal(logLines(reconnect)[0], `info Master with url ${MASTER_A} requested this worker to reconnect.`);
-  assert.equal(ofType(reconnect, 'RegisterWithMaster').length, 2, 'registers with every configured master again');
+  assert.equal(ofType(reconnect, 'Dial').length, 2, 'registers with every configured master again');
 });
 
 test('commands come from the active master by the address it advertises or the one the worker dialed, no other', () => {

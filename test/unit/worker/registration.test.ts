@@ -23,9 +23,9 @@ const SEC = 1000;
 test('Start sends RegisterWorker to every configured master in parallel and arms the retry timer', () => {
   const h = new Harness();
   const effects = h.start();
-  const registers = ofType(effects, 'RegisterWithMaster');
+  const registers = ofType(effects, 'Dial');
   assert.deepEqual(
-    registers.map((r) => r.masterUrl),
+    registers.map((r) => r.envUrl),
     [MASTER_A, MASTER_B],
   );
   assert.deepEqual(registers[0]?.message, {
@@ -52,10 +52,10 @@ test('Spark "All masters are unresponsive": 6 retries at the initial interval, 1
   const h = new Harness(testConfig(), { rng: fixedRng(0.5) }); // fuzz 1.0: 10 s and 60 s
   h.start();
   h.advance(2 * 3600 * SEC);
-  const attemptTimes = [...new Set(h.recorded('RegisterWithMaster').map((r) => (r.at - T0) / SEC))];
+  const attemptTimes = [...new Set(h.recorded('Dial').map((r) => (r.at - T0) / SEC))];
   const expected = [0, 10, 20, 30, 40, 50, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 660];
   assert.deepEqual(attemptTimes, expected, 'initial registration + 16 retries');
-  assert.equal(h.recorded('RegisterWithMaster').length, 2 * expected.length, 'every retry goes to both masters');
+  assert.equal(h.recorded('Dial').length, 2 * expected.length, 'every retry goes to both masters');
   const exits = h.recorded('Exit');
   assert.equal(exits.length, 1);
   assert.equal(exits[0]?.at, T0 + 720 * SEC, 'the 17th firing gives up');
@@ -71,7 +71,7 @@ test('configured retry counts: initialRegistrationRetries=2, maxRegistrationRetr
   const h = new Harness(testConfig({ initialRegistrationRetries: 2, totalRegistrationRetries: 3 }));
   h.start();
   h.advance(3600 * SEC);
-  const times = [...new Set(h.recorded('RegisterWithMaster').map((r) => (r.at - T0) / SEC))];
+  const times = [...new Set(h.recorded('Dial').map((r) => (r.at - T0) / SEC))];
   assert.deepEqual(times, [0, 10, 20, 80]);
   assert.equal(h.recorded('Exit')[0]?.at, T0 + 140 * SEC);
 });
@@ -113,7 +113,7 @@ test('MasterInStandby is ignored: no state change, and retries continue to every
   assert.deepEqual(h.machine.snapshot().armedTimers, ['ReregisterWithMaster']);
   const retry = h.advance(10 * SEC);
   assert.deepEqual(
-    ofType(retry, 'RegisterWithMaster').map((r) => r.masterUrl),
+    ofType(retry, 'Dial').map((r) => r.envUrl),
     [MASTER_A, MASTER_B],
   );
 });
@@ -173,7 +173,7 @@ test('RegisteredWorker: switch master, cancel retries, heartbeat at once then ev
     to: MASTER_A_ADDRESS,
     message: { type: 'Heartbeat', workerId: 'worker-20240102030405-wh1-7078', workerAddress: 'flint://Worker@wh1:7078' },
   });
-  assert.equal(h.recorded('RegisterWithMaster').length, 2, 'no retry after registering');
+  assert.equal(h.recorded('Dial').length, 2, 'no retry after registering');
 });
 
 test('SPARK-23191: RegisteredWorker with duplicate=true warns and registers all the same', () => {
@@ -227,14 +227,14 @@ test('SPARK-4592: after the active master disconnects, re-register with all mast
   h.register();
   h.advance(1);
   const lost = h.handle({ kind: 'Disconnected', envId: MASTER_A });
-  assert.deepEqual(ofType(lost, 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A, MASTER_B]);
+  assert.deepEqual(ofType(lost, 'Dial').map((r) => r.envUrl), [MASTER_A, MASTER_B]);
   const snap = h.machine.snapshot();
   assert.equal(snap.connected, false);
   assert.equal(snap.registered, false);
   assert.ok(snap.armedTimers.includes('ReregisterWithMaster'));
   const beatsBefore = h.recorded('Send').filter((r) => r.effect.message.type === 'Heartbeat').length;
   const retry = h.advance(10 * SEC);
-  assert.deepEqual(ofType(retry, 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A]);
+  assert.deepEqual(ofType(retry, 'Dial').map((r) => r.envUrl), [MASTER_A]);
   h.advance(40 * SEC); // two heartbeat periods
   const beatsAfter = h.recorded('Send').filter((r) => r.effect.message.type === 'Heartbeat').length;
   assert.equal(beatsAfter, beatsBefore, 'no heartbeat while disconnected');
@@ -246,7 +246,7 @@ test('a burst of disconnects starts one registration cycle ("Not spawning anothe
   h.register();
   h.handle({ kind: 'Disconnected', envId: MASTER_A });
   const second = h.handle({ kind: 'Disconnected', envId: MASTER_A });
-  assert.equal(ofType(second, 'RegisterWithMaster').length, 0);
+  assert.equal(ofType(second, 'Dial').length, 0);
   assert.match(ofType(second, 'Log').map((l) => l.msg).join('\n'), /Not spawning another attempt/);
 });
 
@@ -267,7 +267,7 @@ test('reconnecting after a disconnect resumes heartbeats; a stale retry firing i
   assert.equal(h.machine.snapshot().connected, true);
   assert.ok(!h.machine.snapshot().armedTimers.includes('ReregisterWithMaster'));
   const stale = h.handle({ kind: 'TimerFired', key: 'ReregisterWithMaster', generation: staleGeneration });
-  assert.equal(ofType(stale, 'RegisterWithMaster').length, 0);
+  assert.equal(ofType(stale, 'Dial').length, 0);
   const beats = sent(h.advance(0), 'Heartbeat');
   assert.equal(beats.length, 1);
 });
@@ -297,7 +297,7 @@ test('spark.worker.preferConfiguredMasterAddress picks which address retries go 
     h.handle({ kind: 'Disconnected', envId: MASTER_A }); // the configured address also counts as the master
     const retry = h.advance(10 * SEC);
     const expected = prefer ? MASTER_A : 'flint://master-a.internal:7077';
-    assert.deepEqual(ofType(retry, 'RegisterWithMaster').map((r) => r.masterUrl), [expected], `prefer=${prefer}`);
+    assert.deepEqual(ofType(retry, 'Dial').map((r) => r.envUrl), [expected], `prefer=${prefer}`);
   }
 });
 
@@ -306,12 +306,12 @@ test('MasterInStandby from the master it knew as active: the retries go to every
   h.register();
   h.handle({ kind: 'Disconnected', envId: MASTER_A });
   // Lost: the retries go to the known active master only (SPARK-4592)...
-  assert.deepEqual(ofType(h.advance(10 * SEC), 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A]);
+  assert.deepEqual(ofType(h.advance(10 * SEC), 'Dial').map((r) => r.envUrl), [MASTER_A]);
   // ...until it says it is in standby: it no longer leads, and the new leader may not know this worker.
   const effects = h.fromMaster({ type: 'MasterInStandby' }, MASTER_A);
   assert.match(ofType(effects, 'Log')[0]?.msg ?? '', /is in standby now; registering with every master/);
   assert.equal(h.machine.snapshot().activeMasterUrl, '');
-  assert.deepEqual(ofType(h.advance(10 * SEC), 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A, MASTER_B]);
+  assert.deepEqual(ofType(h.advance(10 * SEC), 'Dial').map((r) => r.envUrl), [MASTER_A, MASTER_B]);
 });
 
 test('MasterInStandby from another master leaves the known active master alone', () => {
@@ -320,14 +320,14 @@ test('MasterInStandby from another master leaves the known active master alone',
   h.handle({ kind: 'Disconnected', envId: MASTER_A });
   h.fromMaster({ type: 'MasterInStandby' }, MASTER_B);
   assert.equal(h.machine.snapshot().activeMasterUrl, MASTER_A);
-  assert.deepEqual(ofType(h.advance(10 * SEC), 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A]);
+  assert.deepEqual(ofType(h.advance(10 * SEC), 'Dial').map((r) => r.envUrl), [MASTER_A]);
 });
 
 test('ReconnectWorker restarts registration against every master', () => {
   const h = new Harness();
   h.register();
   const effects = h.fromMaster({ type: 'ReconnectWorker', masterUrl: MASTER_A });
-  assert.deepEqual(ofType(effects, 'RegisterWithMaster').map((r) => r.masterUrl), [MASTER_A, MASTER_B]);
+  assert.deepEqual(ofType(effects, 'Dial').map((r) => r.envUrl), [MASTER_A, MASTER_B]);
   assert.equal(h.machine.snapshot().registered, false);
   assert.deepEqual(ofType(effects, 'StartTimer').map((t) => t.key), ['ReregisterWithMaster']);
 });
@@ -335,10 +335,10 @@ test('ReconnectWorker restarts registration against every master', () => {
 test('a failed connection to one master is logged and the retry cycle goes on', () => {
   const h = new Harness();
   h.start();
-  const effects = h.handle({ kind: 'RegisterWithMasterFailed', masterUrl: MASTER_B, error: 'ECONNREFUSED' });
+  const effects = h.handle({ kind: 'DialFailed', messageType: 'RegisterWorker', envUrl: MASTER_B, error: 'ECONNREFUSED' });
   assert.deepEqual(effects.map((e) => e.kind), ['Log']);
   assert.equal(ofType(effects, 'Log')[0]?.level, 'warn');
-  assert.equal(ofType(h.advance(10 * SEC), 'RegisterWithMaster').length, 2);
+  assert.equal(ofType(h.advance(10 * SEC), 'Dial').length, 2);
 });
 
 test('MasterChanged switches the active master and answers WorkerSchedulerStateResponse with full state', () => {
