@@ -6,12 +6,12 @@
 
 import { AppClientMachine, appClientConfig, type AppClientEffect, type AppClientInput } from '../app/index.ts';
 import type { ReplyToken } from '../kit/replies.ts';
-import { MasterToApp, type ApplicationDescription, type MasterReply } from '../protocol/messages.ts';
+import { MasterToApp, type ApplicationDescription } from '../protocol/messages.ts';
 import { formatEndpointAddress, formatRpcAddress, parseMasterUrls } from '../rpc/address.ts';
 import { unseal } from '../rpc/auth.ts';
 import type { RpcEnv } from '../rpc/rpc-env.ts';
 import type { Logger } from '../util/logger.ts';
-import { carryOutMessage, MachineHost, nodeTimers, ReplyBook, unknownEffect, writeLog } from './machine-host.ts';
+import { MachineHost, nodeTimers, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock } from './system.ts';
 
 /** What the driver hears from its app client (Spark's `StandaloneAppClientListener`). */
@@ -48,6 +48,7 @@ export class AppClient {
   /** The registration round's timer keeps the process alive (the driver waits for it); the dial loop's does not. */
   readonly #timers = nodeTimers();
   readonly #unrefTimers = nodeTimers({ unref: true });
+  readonly #shared: SharedEffects;
   /** While stopping: the sends to wait for before the endpoint goes. */
   #flushes: Array<Promise<void>> | undefined;
   #stopped = false;
@@ -66,6 +67,15 @@ export class AppClient {
       }),
     );
     this.#host = new MachineHost(this.#machine, (effect) => this.#execute(effect), { now: systemClock.monotonic, logger });
+    this.#shared = new SharedEffects({
+      transport: env,
+      logger,
+      submit: (input) => void this.#host.submit(input as AppClientInput),
+      // RegistrationRetry keeps the driver alive while it registers; Reconnect need not (src/app/effects.ts).
+      timers: (key) => (key === 'Reconnect' ? this.#unrefTimers : this.#timers),
+      replies: this.#replies,
+      onSent: (ref) => this.#flushes?.push(ref.whenWritable()),
+    });
   }
 
   get appId(): string | undefined {
@@ -109,19 +119,10 @@ export class AppClient {
     });
   }
 
-  #execute(effect: AppClientEffect): void {
+  #execute(all: AppClientEffect): void {
+    const effect = this.#shared.take(all);
+    if (effect === undefined) return;
     switch (effect.kind) {
-      case 'Dial':
-      case 'Send':
-      case 'Ask': {
-        const sentThrough = carryOutMessage<typeof effect, MasterReply>(this.#env, effect, (answer) => void this.#host.submit(answer), this.#logger);
-        if (sentThrough !== undefined) this.#flushes?.push(sentThrough.whenWritable());
-        return;
-      }
-      case 'Reply':
-      case 'ReplyFailure':
-        this.#replies.carryOut(effect);
-        return;
       case 'Connected':
         this.#listener.connected(effect.appId, this.#executorKey(effect.appId, effect.sealedExecutorKey));
         return;
@@ -140,14 +141,6 @@ export class AppClient {
       case 'WorkerRemoved':
         this.#listener.workerRemoved(effect.workerId, effect.host, effect.message);
         return;
-      case 'StartTimer':
-      case 'CancelTimer': {
-        const timers = effect.key === 'Reconnect' ? this.#unrefTimers : this.#timers;
-        timers.carryOut(effect, (key, generation) => void this.#host.submit({ kind: 'TimerFired', key, generation }));
-        return;
-      }
-      case 'Log':
-        return writeLog(this.#logger, effect);
       default:
         return unknownEffect(effect);
     }

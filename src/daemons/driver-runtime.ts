@@ -5,7 +5,7 @@
 // The machine decides every answer to an executor's ask about itself (registration, heartbeat); this adapter
 // carries its effects out and answers only what the machine does not know of: the app's config and code.
 
-import { carryOutMessage, MachineHost, nodeTimers, ReplyBook, unknownEffect, writeLog } from './machine-host.ts';
+import { MachineHost, nodeTimers, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
 import type { AppBundle } from '../io/bundle/bundle-app.ts';
 import {
@@ -50,6 +50,7 @@ export class DriverRuntime {
   readonly #jobs = new Map<number, JobCallbacks>();
   readonly #timers = nodeTimers({ unref: true });
   readonly #replies = new ReplyBook<DriverReply>();
+  readonly #shared: SharedEffects;
   /** Which executor ids came over which connection, to notice their loss when it drops. */
   readonly #executorsByEnv = new Map<EnvId, Set<string>>();
   readonly #waiters = new Set<{ readonly count: number; resolve(): void }>();
@@ -74,6 +75,13 @@ export class DriverRuntime {
     this.#host = new MachineHost(this.#machine, (effect) => this.#execute(effect), {
       now: systemClock.monotonic,
       logger: opts.logger,
+    });
+    this.#shared = new SharedEffects({
+      transport: this.#env,
+      logger: opts.logger,
+      submit: (input) => void this.#host.submit(input as DriverInput),
+      timers: () => this.#timers, // unref: a driver's timers must not keep it alive after its app ends
+      replies: this.#replies,
     });
     this.#env.setupEndpoint<ExecutorMessage>(SCHEDULER_ENDPOINT, {
       messages: ExecutorToDriver,
@@ -242,11 +250,10 @@ export class DriverRuntime {
     }
   }
 
-  #execute(effect: DriverEffect): void {
+  #execute(all: DriverEffect): void {
+    const effect = this.#shared.take(all);
+    if (effect === undefined) return;
     switch (effect.kind) {
-      case 'Send':
-        carryOutMessage(this.#env, effect, () => {}, this.#logger);
-        return;
       case 'FetchResult':
         void this.#fetchResult(effect.to, effect.taskId, effect.chunks, effect.bytes);
         return;
@@ -270,16 +277,6 @@ export class DriverRuntime {
       case 'KillExecutor':
         this.#events.killExecutor(effect.executorId, effect.reason);
         return;
-      case 'StartTimer':
-      case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => void this.#host.submit({ kind: 'TimerFired', key, generation }));
-        return;
-      case 'Reply':
-      case 'ReplyFailure':
-        this.#replies.carryOut(effect);
-        return;
-      case 'Log':
-        return writeLog(this.#logger, effect);
       default:
         return unknownEffect(effect);
     }

@@ -18,7 +18,6 @@ import {
   DriverToExecutor,
   type AppConfigResponse,
   type TaskResultChunk,
-  type DriverReply,
   type ExecutorToDriver,
 } from '../protocol/task-messages.ts';
 import { formatEndpointAddress } from '../rpc/address.ts';
@@ -26,7 +25,7 @@ import type { Credential } from '../rpc/auth.ts';
 import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
-import { carryOutMessage, MachineHost, nodeTimers, ReplyBook } from './machine-host.ts';
+import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 
 export interface ExecutorBackendOptions {
@@ -160,8 +159,8 @@ class ExecutorRuntime {
   readonly #driver: RpcEndpointRef<ExecutorToDriver>;
   readonly #logger: Logger;
   readonly #host: MachineHost<ExecutorInput, ExecutorEffect>;
-  readonly #timers = nodeTimers();
   readonly #replies = new ReplyBook<Static<typeof TaskResultChunk>>();
+  readonly #shared: SharedEffects;
   /**
    * The task threads, started once the executor has registered and fetches the app's code (Spark creates its
    * Executor on RegisteredExecutor): their start-up does not compete with the registration.
@@ -178,6 +177,7 @@ class ExecutorRuntime {
     this.#driver = parts.env.endpointRef<ExecutorToDriver>(parts.machine.snapshot().config.driverUrl);
     this.exited = new Promise((done) => (this.#resolveExit = done));
     this.#host = new MachineHost<ExecutorInput, ExecutorEffect>(parts.machine, (e) => this.#execute(e), { now: systemClock.now, logger: parts.logger });
+    this.#shared = new SharedEffects({ transport: parts.env, logger: parts.logger, submit: (input) => this.#submit(input as ExecutorInput), replies: this.#replies });
   }
 
   start(parentGone: Promise<void>): void {
@@ -217,13 +217,11 @@ class ExecutorRuntime {
   }
 
   /** Carries out one effect; nothing here waits, so the host loop never stalls behind the driver or a task. */
-  #execute(effect: ExecutorEffect): void {
+  #execute(all: ExecutorEffect): void {
+    if (all.kind === 'Ask' && all.message.type === 'RetrieveAppConfig') return this.#answerFromBoot(all.context);
+    const effect = this.#shared.take(all);
+    if (effect === undefined) return;
     switch (effect.kind) {
-      case 'Ask':
-        return this.#ask(effect);
-      case 'Send':
-        carryOutMessage(this.#env, effect, () => {}, this.#logger);
-        return;
       case 'LoadCode':
         this.#startPool();
         this.#loadCode(effect.hash, effect.bytes);
@@ -237,43 +235,21 @@ class ExecutorRuntime {
       case 'CancelTask':
         this.#pool?.cancel(effect.taskId, this.#parts.killTimeoutMs);
         return;
-      case 'Reply':
-      case 'ReplyFailure':
-        this.#replies.carryOut(effect);
-        return;
-      case 'StartTimer':
-      case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => this.#submit({ kind: 'TimerFired', key, generation }));
-        return;
       case 'Exit':
         this.#exit(effect.code);
         return;
-      case 'Log':
-        this.#logger[effect.level]({ ...effect.fields }, effect.msg);
-        return;
-      default: {
-        const never: never = effect;
-        throw new Error(`unknown executor effect ${JSON.stringify(never)}`);
-      }
+      default:
+        return unknownEffect(effect);
     }
   }
 
-  /** Carries out an Ask; its one answer comes back as an input (executor-effect.ts rule 3). */
   /**
-   * RetrieveAppConfig was asked before the machine started (the boot needs the app's settings to start the env);
-   * its answer is handed over here as the ask's. Every other ask goes to the driver.
+   * RetrieveAppConfig was asked before the machine started (the boot needs the app's settings to start the env):
+   * its answer is handed over as the answer to the machine's ask.
    */
-  #ask(effect: Extract<ExecutorEffect, { kind: 'Ask' }>): void {
-    if (effect.message.type !== 'RetrieveAppConfig') {
-      carryOutMessage<typeof effect, DriverReply>(this.#env, effect, (answer) => this.#submit(answer), this.#logger);
-      return;
-    }
+  #answerFromBoot(context: 'RetrieveAppConfig' | 'RegisterExecutor' | 'ExecutorHeartbeat'): void {
     const boot = this.#parts.boot;
-    this.#submit(
-      boot.ok
-        ? { kind: 'Answered', context: effect.context, reply: boot.response }
-        : { kind: 'AskFailed', context: effect.context, error: boot.error, timedOut: false },
-    );
+    this.#submit(boot.ok ? { kind: 'Answered', context, reply: boot.response } : { kind: 'AskFailed', context, error: boot.error, timedOut: false });
   }
 
   #loadCode(hash: string, bytes: number): void {
@@ -304,7 +280,7 @@ class ExecutorRuntime {
     if (this.#exiting) return;
     this.#exiting = true;
     this.#host.close();
-    this.#timers.cancelAll();
+    this.#shared.cancelTimers();
     const finish = (): void => {
       void this.#pool?.destroy().catch(() => {});
       this.#resolveExit(code);

@@ -5,6 +5,7 @@
 
 import { RpcTimeoutError } from '../errors.ts';
 import type { LogEffect } from '../kit/log.ts';
+import type { TimerEffect, TimerFired } from '../kit/timers.ts';
 import type { Answered, Ask, AskFailed, Dial, DialFailed, MessageEffect } from '../kit/messaging.ts';
 import type { Transport } from '../ports/transport.ts';
 import { repliesOf } from '../protocol/replies.ts';
@@ -257,4 +258,83 @@ function endpointRefOf(transport: Transport, address: string): RpcEndpointRef {
     refs.set(address, ref);
   }
   return ref;
+}
+
+/** The effects every machine shares (src/kit): timers, log lines, replies to asks and messaging. */
+export type SharedEffect = TimerEffect<unknown> | LogEffect | ReplyEffect<unknown> | MessageEffect<{ readonly type: string }, unknown>;
+
+/** What a daemon's own interpreter carries out: everything of its machine's but the shared effects. */
+export type Own<E> = Exclude<E, { readonly kind: SharedEffect['kind'] }>;
+
+/** What the shared effects feed back to the machine; every machine's input union has those it can get. */
+export type SharedInput = TimerFired | Answered<unknown, unknown> | AskFailed<unknown> | DialFailed;
+
+const SHARED_KINDS: ReadonlySet<string> = new Set<SharedEffect['kind']>(['StartTimer', 'CancelTimer', 'Log', 'Reply', 'ReplyFailure', 'Send', 'Ask', 'Dial']);
+
+export interface SharedEffectsOptions {
+  readonly transport: Transport;
+  readonly logger: Logger;
+  /** Feeds a timer's firing or a message's answer back to the machine, as a new input. */
+  readonly submit: (input: SharedInput) => void;
+  /** The host timers for a key; one set of Node timers when not given. */
+  readonly timers?: (key: string) => KeyedTimers<unknown>;
+  /** The live reply contexts behind the machine's reply tokens, for a machine that answers asks. */
+  readonly replies?: Pick<ReplyBook<never>, 'carryOut'>;
+  /** How a `Log` effect is written; through `logger` when not given. */
+  readonly writeLog?: (effect: LogEffect) => void;
+  /** Told of each ref a `Send` went through (a host that waits for its sends to drain before it stops). */
+  readonly onSent?: (ref: RpcEndpointRef) => void;
+}
+
+/**
+ * The one host of the shared effects, the same in every daemon: a daemon's interpreter hands each effect to
+ * `take` first, and carries out only what comes back (its machine's own effects):
+ *
+ *     const own = this.#shared.take(effect);
+ *     if (own === undefined) return;
+ *     switch (own.kind) { … }
+ */
+export class SharedEffects {
+  readonly #opts: SharedEffectsOptions;
+  readonly #timers: KeyedTimers<unknown> = nodeTimers();
+  readonly #fired = (key: string, generation: number): void => this.#opts.submit({ kind: 'TimerFired', key, generation });
+
+  constructor(opts: SharedEffectsOptions) {
+    this.#opts = opts;
+  }
+
+  /** Carries out `effect` when it is a shared one (and returns undefined); otherwise returns it, for the host. */
+  take<E extends { readonly kind: string }>(effect: E): Own<E> | undefined {
+    if (!SHARED_KINDS.has(effect.kind)) return effect as Own<E>;
+    const shared = effect as unknown as SharedEffect;
+    switch (shared.kind) {
+      case 'StartTimer':
+      case 'CancelTimer':
+        (this.#opts.timers?.(shared.key) ?? this.#timers).carryOut(shared, this.#fired);
+        return undefined;
+      case 'Log':
+        if (this.#opts.writeLog) this.#opts.writeLog(shared);
+        else writeLog(this.#opts.logger, shared);
+        return undefined;
+      case 'Reply':
+      case 'ReplyFailure':
+        if (this.#opts.replies === undefined) throw new Error(`${shared.kind} from a machine whose host answers no asks`);
+        this.#opts.replies.carryOut(shared as ReplyEffect<never>);
+        return undefined;
+      case 'Send':
+      case 'Ask':
+      case 'Dial': {
+        const ref = carryOutMessage<MessageEffect<{ readonly type: string }, unknown>, unknown>(this.#opts.transport, shared, this.#opts.submit, this.#opts.logger);
+        if (ref !== undefined) this.#opts.onSent?.(ref);
+        return undefined;
+      }
+      default:
+        return unknownEffect(shared);
+    }
+  }
+
+  /** Cancels the timers it started (a host that stops). */
+  cancelTimers(): void {
+    this.#timers.cancelAll();
+  }
 }

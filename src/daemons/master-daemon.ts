@@ -29,7 +29,7 @@ import { masterKeyring, sealedExecutorKey } from './keyrings.ts';
 import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
-import { MachineHost, nodeTimers, ReplyBook } from './machine-host.ts';
+import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 
 const MasterInboundCatalog = mergeCatalogs<MasterInbound>(
@@ -123,8 +123,8 @@ class MasterRuntime {
    */
   readonly #limiter: LogLimiter;
   readonly #host: MachineHost<MasterInput, MasterEffect>;
-  readonly #timers = nodeTimers();
   readonly #replies = new ReplyBook<MasterReplyMessage>();
+  readonly #shared: SharedEffects;
   /** Bumped on every grant and revocation: a grant's read that finishes after its term ended is dropped. */
   #leadership = 0;
   #revoked = false;
@@ -140,6 +140,13 @@ class MasterRuntime {
     this.#limiter = new LogLimiter(logger, { burst: LOG_BURST });
     this.exited = new Promise((done) => (this.#resolveExit = done));
     this.#host = new MachineHost<MasterInput, MasterEffect>(machine, (e) => this.#execute(e), { now: systemClock.now, logger });
+    this.#shared = new SharedEffects({
+      transport: env,
+      logger,
+      submit: (input) => void this.#host.submit(input as MasterInput),
+      replies: this.#replies,
+      writeLog: (effect) => this.#limiter.log(effect.level, logTemplate(effect.msg), { ...effect.fields }, effect.msg),
+    });
   }
 
   async start(): Promise<void> {
@@ -208,47 +215,32 @@ class MasterRuntime {
       }
       return;
     }
-    switch (effect.kind) {
-      case 'Send':
-        try {
-          const message = effect.message.type === 'RegisteredApplication' ? this.#withExecutorKey(effect.to, effect.message) : effect.message;
-          this.#env.endpointRef(effect.to).send(message);
-        } catch (err) {
-          this.#limiter.warn('could not send', { to: effect.to, type: effect.message.type, err: (err as Error).message }, 'could not send');
-        }
-        return;
-      case 'Reply':
-      case 'ReplyFailure':
-        this.#replies.carryOut(effect);
-        return;
+    if (effect.kind === 'Send' && effect.message.type === 'RegisteredApplication') {
+      this.#shared.take({ ...effect, message: this.#withExecutorKey(effect.to, effect.message) });
+      return;
+    }
+    const own = this.#shared.take(effect);
+    if (own === undefined) return;
+    switch (own.kind) {
       case 'Persist':
       case 'Unpersist':
         try {
-          if (effect.kind === 'Persist') await this.#store.put(effect.key, effect.record);
-          else await this.#store.delete(effect.key);
+          if (own.kind === 'Persist') await this.#store.put(own.key, own.record);
+          else await this.#store.delete(own.key);
         } catch (err) {
           // The machine decides (PersistFailed: it stops, fail-stop). Until that input comes up, nothing the
           // machine emits reaches a peer or the store, and the throw stops this input's later effects.
           this.#revoked = true;
-          void this.#host.submit({ kind: 'PersistFailed', key: effect.key, error: (err as Error).message });
+          void this.#host.submit({ kind: 'PersistFailed', key: own.key, error: (err as Error).message });
           throw err;
         }
         return;
-      case 'StartTimer':
-      case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => void this.#host.submit({ kind: 'TimerFired', key, generation }));
-        return;
       case 'StepDown':
-        this.#logger.error({ reason: effect.reason }, `Leadership has been revoked; the master is shutting down: ${effect.reason}`);
-        void this.#stop(0, effect.reason);
+        this.#logger.error({ reason: own.reason }, `Leadership has been revoked; the master is shutting down: ${own.reason}`);
+        void this.#stop(0, own.reason);
         return;
-      case 'Log':
-        this.#limiter.log(effect.level, logTemplate(effect.msg), { ...effect.fields }, effect.msg);
-        return;
-      default: {
-        const never: never = effect;
-        throw new Error(`unknown master effect ${JSON.stringify(never)}`);
-      }
+      default:
+        return unknownEffect(own);
     }
   }
 
@@ -274,7 +266,7 @@ class MasterRuntime {
     this.#logger.info({ reason }, `Master stopping: ${reason}`);
     this.#host.close();
     this.#limiter.close();
-    this.#timers.cancelAll();
+    this.#shared.cancelTimers();
     await this.#election.close();
     await this.#http.close();
     await this.#env.shutdown();

@@ -28,7 +28,7 @@ import {
   type WorkerEffect,
   type WorkerInput,
 } from '../worker/index.ts';
-import { carryOutMessage, MachineHost, nodeTimers } from './machine-host.ts';
+import { MachineHost, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 
 export interface WorkerDaemonOptions {
@@ -102,7 +102,7 @@ class WorkerRuntime {
   readonly #logger: Logger;
   readonly #host: MachineHost<WorkerInput, WorkerEffect>;
   readonly #launcher = new NodeProcessLauncher();
-  readonly #timers = nodeTimers();
+  readonly #shared: SharedEffects;
   readonly #killed = new Set<string>();
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
@@ -114,6 +114,7 @@ class WorkerRuntime {
     this.#logger = logger;
     this.exited = new Promise((done) => (this.#resolveExit = done));
     this.#host = new MachineHost<WorkerInput, WorkerEffect>(machine, (e) => this.#execute(e), { now: systemClock.now, logger });
+    this.#shared = new SharedEffects({ transport: env, logger, submit: (input) => this.#submit(input as WorkerInput) });
   }
 
   async start(): Promise<void> {
@@ -143,17 +144,10 @@ class WorkerRuntime {
     void this.#host.submit(input);
   }
 
-  async #execute(effect: WorkerEffect): Promise<void> {
+  async #execute(all: WorkerEffect): Promise<void> {
+    const effect = this.#shared.take(all);
+    if (effect === undefined) return;
     switch (effect.kind) {
-      case 'Send':
-      case 'Ask':
-      case 'Dial':
-        carryOutMessage(this.#env, effect, (answer) => this.#submit(answer), this.#logger);
-        return;
-      case 'StartTimer':
-      case 'CancelTimer':
-        this.#timers.carryOut(effect, (key, generation) => this.#submit({ kind: 'TimerFired', key, generation }));
-        return;
       case 'LaunchExecutor': {
         const { appId, execId } = effect.spec;
         await this.#launch(effect.spec, {
@@ -192,13 +186,8 @@ class WorkerRuntime {
       case 'Exit':
         await this.#exit(effect.code, effect.reason);
         return;
-      case 'Log':
-        this.#logger[effect.level]({ ...effect.fields }, effect.msg);
-        return;
-      default: {
-        const never: never = effect;
-        throw new Error(`unknown worker effect ${JSON.stringify(never)}`);
-      }
+      default:
+        return unknownEffect(effect);
     }
   }
 
@@ -303,7 +292,7 @@ class WorkerRuntime {
     this.#exiting = true;
     this.#logger.debug({ code }, `exiting: ${reason}`);
     this.#host.close();
-    this.#timers.cancelAll();
+    this.#shared.cancelTimers();
     await this.#launcher.killAll(TERMINATE_TIMEOUT_MS);
     await this.#http.close();
     await this.#env.shutdown();
