@@ -11,7 +11,7 @@
 // - stdout and stderr are appended to the given files. A launcher may roll them (Spark's RollingFileAppender):
 //   the older parts then sit next to each file as `<file>--<suffix>` or `<file>--<suffix>.gz`, oldest first by
 //   name (src/io/logs/rolled-files.ts). Either way, a process's output is in its files before its exit is
-//   reported.
+//   reported, unless a process it left behind holds its output open past the launcher's grace period.
 // - `stdin`, when given, is written to the pipe first (a child's credentials: src/io/child-process/
 //   credential-line.ts). It is never logged or stored.
 

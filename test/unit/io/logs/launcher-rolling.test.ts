@@ -106,3 +106,19 @@ test('rolling off: the child writes its files directly, as before', async () => 
   assert.deepEqual((await readdir(run.dir)).sort(), ['stderr', 'stdout']);
   assert.equal(await readFile(join(run.dir, 'stdout'), 'utf8'), 'plain\n');
 });
+
+test('rolling on: a program that cannot start still has its exit reported, without waiting out the grace', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'flint-launch-rolling-'));
+  dirs.push(dir);
+  const launcher = new NodeProcessLauncher({ rolling: SIZE_10K, outputGraceMs: 600_000 });
+  let exit: ProcessExit | undefined;
+  assert.throws(() =>
+    launcher.launch(
+      { key: 'missing', argv: ['/nonexistent/program'], env: {}, cwd: dir, stdoutPath: join(dir, 'stdout'), stderrPath: join(dir, 'stderr') },
+      (e) => (exit = e),
+    ),
+  );
+  const reported = await waitFor(() => exit, { timeoutMs: 10_000, what: 'the failed launch to be reported' });
+  assert.equal(reported.key, 'missing');
+  assert.notEqual(reported.code, 0);
+});
