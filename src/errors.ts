@@ -116,6 +116,17 @@ export class RpcEnvStoppedError extends FlintError {
   }
 }
 
+/**
+ * A request for a log (the worker's log page and its download) that cannot be served: a parameter that is not
+ * a plain id, a log type or a byte count (`FLINT_LOG_BAD_REQUEST`), or a log that is not there or not a regular
+ * file inside the work dir (`FLINT_LOG_NOT_FOUND`). Messages never echo more than a short prefix of the input.
+ */
+export class LogRequestError extends FlintError {
+  constructor(code: 'FLINT_LOG_BAD_REQUEST' | 'FLINT_LOG_NOT_FOUND', message: string) {
+    super(code, message);
+  }
+}
+
 /** Every code above and in the other error modules, for docs and tests. Keep in step with the classes. */
 export const ERROR_CODES = [
   'FLINT_CONFIG_INVALID',
@@ -130,6 +141,8 @@ export const ERROR_CODES = [
   'FLINT_RPC_UNKNOWN_MESSAGE',
   'FLINT_RPC_MALFORMED_MESSAGE',
   'FLINT_RPC_STOPPED',
+  'FLINT_LOG_BAD_REQUEST',
+  'FLINT_LOG_NOT_FOUND',
   // src/task/task-errors.ts: how a task can fail on the executor
   'FLINT_TASK_FUNCTION_NOT_EXPORTED',
   'FLINT_TASK_BAD_INPUT',

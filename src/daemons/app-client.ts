@@ -9,7 +9,7 @@ import type { ReplyToken } from '../kit/replies.ts';
 import { MasterToApp, type ApplicationDescription } from '../protocol/messages.ts';
 import { formatEndpointAddress, formatRpcAddress, parseMasterUrls } from '../rpc/address.ts';
 import { unseal } from '../rpc/auth.ts';
-import type { RpcEnv } from '../rpc/rpc-env.ts';
+import type { Transport } from '../ports/transport.ts';
 import type { Logger } from '../util/logger.ts';
 import { MachineHost, nodeTimers, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock } from './system.ts';
@@ -39,7 +39,7 @@ export interface AppClientOptions {
 export const APP_CLIENT_ENDPOINT = 'AppClient';
 
 export class AppClient {
-  readonly #env: RpcEnv;
+  readonly #env: Transport;
   readonly #machine: AppClientMachine;
   readonly #host: MachineHost<AppClientInput, AppClientEffect>;
   readonly #listener: AppClientListener;
@@ -53,7 +53,7 @@ export class AppClient {
   #flushes: Array<Promise<void>> | undefined;
   #stopped = false;
 
-  constructor(env: RpcEnv, masterUrl: string, desc: ApplicationDescription, listener: AppClientListener, logger: Logger, opts: AppClientOptions = {}) {
+  constructor(env: Transport, masterUrl: string, desc: ApplicationDescription, listener: AppClientListener, logger: Logger, opts: AppClientOptions = {}) {
     this.#env = env;
     this.#listener = listener;
     this.#logger = logger;

@@ -17,7 +17,7 @@ import {
 } from '../protocol/task-messages.ts';
 import type { EnvId } from '../rpc/address.ts';
 import type { ReplyContext } from '../rpc/endpoint.ts';
-import type { RpcEnv } from '../rpc/rpc-env.ts';
+import type { Transport } from '../ports/transport.ts';
 import type { Logger } from '../util/logger.ts';
 import type { JobError } from '../driver/effects.ts';
 import { FlintError } from '../errors.ts';
@@ -40,7 +40,7 @@ export interface DriverRuntimeEvents {
 }
 
 export class DriverRuntime {
-  readonly #env: RpcEnv;
+  readonly #env: Transport;
   readonly #machine: TaskSchedulerMachine;
   readonly #host: MachineHost<DriverInput, DriverEffect>;
   readonly #logger: Logger;
@@ -59,7 +59,7 @@ export class DriverRuntime {
   #stopped = false;
 
   constructor(opts: {
-    env: RpcEnv;
+    env: Transport;
     config: DriverConfig;
     bundle: Promise<AppBundle>;
     executorConf: Record<string, string>;

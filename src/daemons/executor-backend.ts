@@ -23,6 +23,7 @@ import {
 import { formatEndpointAddress } from '../rpc/address.ts';
 import type { Credential } from '../rpc/auth.ts';
 import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
+import type { Transport } from '../ports/transport.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
 import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
@@ -144,7 +145,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
 }
 
 interface RuntimeParts {
-  readonly env: RpcEnv;
+  readonly env: Transport;
   readonly machine: ExecutorMachine;
   readonly boot: Bootstrap;
   readonly killTimeoutMs: number;
@@ -155,7 +156,7 @@ interface RuntimeParts {
 class ExecutorRuntime {
   readonly exited: Promise<number>;
   readonly #parts: RuntimeParts;
-  readonly #env: RpcEnv;
+  readonly #env: Transport;
   readonly #driver: RpcEndpointRef<ExecutorToDriver>;
   readonly #logger: Logger;
   readonly #host: MachineHost<ExecutorInput, ExecutorEffect>;

@@ -24,7 +24,8 @@ import { NullPersistenceStore, type PersistenceStore } from '../ports/persistenc
 import { mergeCatalogs } from '../protocol/catalog.ts';
 import { AdminToMaster, AppToMaster, ClientToMaster, MasterQueries, WorkerToMaster } from '../protocol/messages.ts';
 import { parseEndpointAddress } from '../rpc/address.ts';
-import { RpcEnv, readRpcSettings } from '../rpc/rpc-env.ts';
+import { RpcEnv, readRpcSettings, type RpcEnvOptions } from '../rpc/rpc-env.ts';
+import type { Transport } from '../ports/transport.ts';
 import { masterKeyring, sealedExecutorKey } from './keyrings.ts';
 import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
@@ -48,8 +49,12 @@ export interface MasterDaemonOptions {
   readonly publicHost?: string;
   readonly port: number;
   readonly webUiPort: number;
+  /** Where the web UI listens; `host` when not given. */
+  readonly webUiHost?: string;
   readonly store?: PersistenceStore;
   readonly election?: LeaderElection;
+  /** The RPC env; RpcEnv.create when not given (MemoryNetwork.create in tests that run daemons in one process). */
+  readonly transport?: (opts: RpcEnvOptions) => Promise<Transport>;
 }
 
 export interface MasterDaemon {
@@ -66,7 +71,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const { conf, logger } = opts;
   const uiTls = readSslOptions(conf, 'ui', { listens: true }); // checked before anything listens
   const keyring = masterKeyring(readRpcSettings(conf));
-  const env = await RpcEnv.create({ name: 'flintMaster', host: opts.host, port: opts.port, conf, logger, keyring });
+  const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintMaster', host: opts.host, port: opts.port, conf, logger, keyring });
   const ui: { machine?: MasterMachine } = {};
   let http: StartedHttpServer | undefined;
   try {
@@ -82,7 +87,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
           handler: () => (state().recoveryState === 'ALIVE' ? json(200, { status: 'ALIVE' }) : json(503, { status: state().recoveryState })),
         },
       ],
-      { host: opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, LIMITS.bindPort), logger, tls: uiTls },
+      { host: opts.webUiHost ?? opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, LIMITS.bindPort), logger, tls: uiTls },
     );
     const config = masterConfigFromConf(conf, {
       host: opts.host,
@@ -112,7 +117,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
 
 class MasterRuntime {
   readonly exited: Promise<number>;
-  readonly #env: RpcEnv;
+  readonly #env: Transport;
   readonly #http: StartedHttpServer;
   readonly #store: PersistenceStore;
   readonly #election: LeaderElection;
@@ -131,7 +136,7 @@ class MasterRuntime {
   #resolveExit: (code: number) => void = () => {};
   #stopping = false;
 
-  constructor(env: RpcEnv, http: StartedHttpServer, machine: MasterMachine, store: PersistenceStore, election: LeaderElection, logger: Logger) {
+  constructor(env: Transport, http: StartedHttpServer, machine: MasterMachine, store: PersistenceStore, election: LeaderElection, logger: Logger) {
     this.#env = env;
     this.#http = http;
     this.#store = store;

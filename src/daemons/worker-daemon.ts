@@ -1,25 +1,26 @@
-// The worker daemon: WorkerMachine wired to a real RpcEnv, an HTTP server, timers and child processes.
-// The machine decides; this file only carries out its effects and turns callbacks into inputs.
+// The worker daemon: WorkerMachine wired to its ports (a Transport, the process launcher, the work dir's files),
+// an HTTP server and timers. The machine decides; this file only carries out its effects and turns callbacks into
+// inputs. Every port can be injected (WorkerDaemonOptions): the daemons run in one process on MemoryNetwork in
+// test/unit/daemons/in-memory-cluster.test.ts.
 
-import { access, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { constants, existsSync } from 'node:fs';
-import { isAbsolute, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FLINT_HOME, programRelativePath } from '../util/install.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
-import { ConfigError } from '../errors.ts';
 import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
 import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
-import type { ProcessExit } from '../ports/process-launcher.ts';
+import type { ProcessExit, ProcessLauncher } from '../ports/process-launcher.ts';
+import type { Transport } from '../ports/transport.ts';
+import type { WorkerFiles } from '../ports/worker-files.ts';
+import { NodeWorkerFiles } from '../io/worker-files/node-worker-files.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { MasterToWorker } from '../protocol/messages.ts';
 import { deriveKey, type Credential } from '../rpc/auth.ts';
-import { RpcEnv } from '../rpc/rpc-env.ts';
+import { RpcEnv, type RpcEnvOptions } from '../rpc/rpc-env.ts';
 import type { Logger } from '../util/logger.ts';
 import {
   WorkerMachine,
+  logRollingFromConf,
   workerConfigFromConf,
   workerJson,
   type DriverLaunchSpec,
@@ -37,6 +38,12 @@ export interface WorkerDaemonOptions {
   /** Host, ports (0 = any free one), cores, memory, work dir and master URLs, from flags and environment. */
   readonly base: WorkerConfigInput;
   readonly webUiHost?: string;
+  /** The RPC env; RpcEnv.create when not given (MemoryNetwork.create in tests that run daemons in one process). */
+  readonly transport?: (opts: RpcEnvOptions) => Promise<Transport>;
+  /** Starts executors and drivers; Node child processes (with `flint.executor.logs.rolling.*`) when not given. */
+  readonly launcher?: ProcessLauncher;
+  /** The work dir's files; node:fs under the configured work dir when not given. */
+  readonly files?: (workDir: string) => WorkerFiles;
 }
 
 export interface WorkerDaemon {
@@ -49,12 +56,14 @@ export interface WorkerDaemon {
 }
 
 const TERMINATE_TIMEOUT_MS = 10_000;
-const SAFE_PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<WorkerDaemon> {
   const { conf, logger } = opts;
   const uiTls = readSslOptions(conf, 'ui', { listens: true }); // checked before anything listens
-  const env = await RpcEnv.create({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger });
+  // Also checked before anything listens: a bad flint.executor.logs.rolling.* value stops the worker here.
+  const launcher =
+    opts.launcher ?? new NodeProcessLauncher({ rolling: logRollingFromConf(conf), onLogError: (err, what) => logger.warn({ err: err.message }, what) });
+  const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger });
   let http: StartedHttpServer | undefined;
   try {
     const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, LIMITS.bindPort);
@@ -78,7 +87,8 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     });
     const machine = new WorkerMachine(config, { rng: systemRngStreams().stream('worker.registration'), now: systemClock.now() });
     ui.machine = machine;
-    const runtime = new WorkerRuntime(env, http, machine, config.workDir, logger);
+    const files = (opts.files ?? ((dir) => new NodeWorkerFiles(dir)))(config.workDir);
+    const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger });
     await runtime.start();
     return {
       workerId: machine.workerId,
@@ -94,23 +104,33 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   }
 }
 
+interface WorkerRuntimeParts {
+  readonly env: Transport;
+  readonly http: StartedHttpServer;
+  readonly machine: WorkerMachine;
+  readonly files: WorkerFiles;
+  readonly launcher: ProcessLauncher;
+  readonly logger: Logger;
+}
+
 class WorkerRuntime {
   readonly exited: Promise<number>;
-  readonly #env: RpcEnv;
+  readonly #env: Transport;
   readonly #http: StartedHttpServer;
-  readonly #workDir: string;
+  readonly #files: WorkerFiles;
   readonly #logger: Logger;
   readonly #host: MachineHost<WorkerInput, WorkerEffect>;
-  readonly #launcher = new NodeProcessLauncher();
+  readonly #launcher: ProcessLauncher;
   readonly #shared: SharedEffects;
   readonly #killed = new Set<string>();
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
 
-  constructor(env: RpcEnv, http: StartedHttpServer, machine: WorkerMachine, workDir: string, logger: Logger) {
+  constructor({ env, http, machine, files, launcher, logger }: WorkerRuntimeParts) {
     this.#env = env;
     this.#http = http;
-    this.#workDir = resolve(workDir);
+    this.#files = files;
+    this.#launcher = launcher;
     this.#logger = logger;
     this.exited = new Promise((done) => (this.#resolveExit = done));
     this.#host = new MachineHost<WorkerInput, WorkerEffect>(machine, (e) => this.#execute(e), { now: systemClock.now, logger });
@@ -118,15 +138,7 @@ class WorkerRuntime {
   }
 
   async start(): Promise<void> {
-    try {
-      await mkdir(this.#workDir, { recursive: true });
-      await access(this.#workDir, constants.W_OK);
-    } catch (err) {
-      throw new ConfigError(
-        '--work-dir',
-        `the work dir ${JSON.stringify(this.#workDir)} cannot be created or written: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
-    }
+    await this.#files.prepareWorkDir();
     this.#env.setupEndpoint('Worker', {
       messages: MasterToWorker,
       receive: (message, ctx) => this.#host.submit({ kind: 'MasterMessage', from: ctx.senderAddress, message }),
@@ -160,7 +172,7 @@ class WorkerRuntime {
       }
       case 'LaunchDriver': {
         const { driverId } = effect.spec;
-        const fetched = await this.#fetchAppResource(effect.spec.appResource, effect.spec.localAppResourcePath);
+        const fetched = await this.#files.fetchAppResource(effect.spec.appResource, effect.spec.localAppResourcePath);
         if (fetched !== undefined) {
           this.#submit({ kind: 'DriverLaunchFailed', driverId, error: fetched });
           return;
@@ -177,9 +189,6 @@ class WorkerRuntime {
       case 'KillDriver':
         this.#kill(effect.processKey);
         return;
-      case 'CleanupAppDirs':
-        void this.#removeUnderWorkDir(effect.appId);
-        return;
       case 'CleanupOldDirs':
         void this.#cleanupOldDirs(effect.modifiedBeforeMs, new Set(effect.keepNames));
         return;
@@ -189,12 +198,6 @@ class WorkerRuntime {
       default:
         return unknownEffect(effect);
     }
-  }
-
-  /** A directory the machine names must stay inside the work dir, whatever ids a message carried. */
-  #insideWorkDir(path: string): boolean {
-    const full = resolve(path);
-    return full.startsWith(this.#workDir + sep);
   }
 
   /**
@@ -213,14 +216,8 @@ class WorkerRuntime {
     spec: ExecutorLaunchSpec | DriverLaunchSpec,
     on: { started(): void; exited(exit: ProcessExit, killedByWorker: boolean): void; failed(error: string): void },
   ): Promise<void> {
-    if (!this.#insideWorkDir(spec.cwd) || !this.#insideWorkDir(spec.stdoutPath) || !this.#insideWorkDir(spec.stderrPath)) {
-      on.failed(`refusing to run ${spec.processKey} outside the work dir ${this.#workDir}`);
-      return;
-    }
     try {
-      if (spec.cwdMustBeNew && existsSync(spec.cwd)) throw new Error(`directory ${spec.cwd} already exists`);
-      await mkdir(spec.cwd, { recursive: true });
-      await writeFile(spec.stderrPath, spec.stderrHeader);
+      await this.#files.prepareProcessDir(spec);
       const launched = this.#launcher.launch(
         {
           key: spec.processKey,
@@ -249,41 +246,14 @@ class WorkerRuntime {
     }, TERMINATE_TIMEOUT_MS).unref();
   }
 
-  /** Only local files (a path or file:// URL) are fetched; returns an error message, or undefined on success. */
-  async #fetchAppResource(resource: string, localPath: string): Promise<string | undefined> {
-    if (existsSync(localPath)) return undefined;
-    let source: string;
-    if (resource.startsWith('file://')) source = fileURLToPath(resource);
-    else if (isAbsolute(resource)) source = resource;
-    else return `cannot fetch the app resource ${resource}: only absolute paths and file:// URLs are supported`;
-    try {
-      await mkdir(resolve(localPath, '..'), { recursive: true });
-      await copyFile(source, localPath);
-      return undefined;
-    } catch (err) {
-      return `cannot fetch the app resource ${resource}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-    }
-  }
-
-  async #removeUnderWorkDir(name: string): Promise<void> {
-    if (!SAFE_PATH_PART.test(name)) {
-      this.#logger.warn({ name }, 'not cleaning a directory whose name is not a plain id');
-      return;
-    }
-    await rm(join(this.#workDir, name), { recursive: true, force: true }).catch((err: Error) =>
-      this.#logger.warn({ name, err: err.message }, 'failed to clean up an app directory'),
-    );
-  }
-
   async #cleanupOldDirs(modifiedBeforeMs: number, keep: ReadonlySet<string>): Promise<void> {
-    const entries = await readdir(this.#workDir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      if (!entry.isDirectory() || keep.has(entry.name)) continue;
-      const dir = join(this.#workDir, entry.name);
-      if (!(await modifiedSince(dir, modifiedBeforeMs, 10_000))) {
-        this.#logger.info({ dir }, 'removing an old work directory');
-        await this.#removeUnderWorkDir(entry.name);
-      }
+    const old = await this.#files.oldAppDirs(modifiedBeforeMs, keep).catch((err: Error) => {
+      this.#logger.warn({ err: err.message }, 'could not list the work dir for its periodic cleanup');
+      return [];
+    });
+    for (const name of old) {
+      this.#logger.info({ dir: name }, 'removing an old work directory');
+      await this.#files.removeAppDir(name).catch((err: Error) => this.#logger.warn({ name, err: err.message }, 'failed to clean up an app directory'));
     }
   }
 
@@ -298,21 +268,6 @@ class WorkerRuntime {
     await this.#env.shutdown();
     this.#resolveExit(code);
   }
-}
-
-/** True when any file under `dir` (bounded walk) was modified at or after `sinceMs`. */
-async function modifiedSince(dir: string, sinceMs: number, budget: number): Promise<boolean> {
-  const stack = [dir];
-  for (let seen = 0; stack.length > 0 && seen < budget; seen++) {
-    const current = stack.pop() as string;
-    const info = await stat(current).catch(() => undefined);
-    if (info === undefined) continue;
-    if (info.mtimeMs >= sinceMs) return true;
-    if (info.isDirectory()) {
-      for (const name of await readdir(current).catch(() => [])) stack.push(join(current, name));
-    }
-  }
-  return stack.length > 0; // walk cut short: keep the directory
 }
 
 /**

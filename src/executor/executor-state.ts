@@ -14,7 +14,7 @@ import type { MachineContext } from '../kit/context.ts';
 export type { Rng };
 
 /**
- * created ─Start─► configuring ─AppConfigReceived─► registering ─Registered + CodeLoaded─► running
+ * created ─Start─► configuring ─AppConfigResponse─► registering ─RegisterExecutor answered true + CodeLoaded─► running
  * and from any of them ─Exit─► stopped. Only `running` has an executor that can run tasks (Spark's
  * `executor != null`).
  */
@@ -38,7 +38,7 @@ export interface KeptResult {
 
 export interface ExecutorState {
   phase: ExecutorPhase;
-  /** Launch arguments with defaults until AppConfigReceived, then with the application's keys applied. */
+  /** Launch arguments with defaults until the AppConfigResponse, then with the application's keys applied. */
   config: ExecutorConfig;
   codeHash?: string;
   registered: boolean;

@@ -8,7 +8,10 @@
 //   started die with it.
 // - A launched process's stdin is a pipe held by the launcher's process. When that process dies, even by
 //   kill -9, the pipe closes; Flint's child programs treat end-of-stdin as "my parent is gone" and exit.
-// - stdout and stderr are appended to the given files.
+// - stdout and stderr are appended to the given files. A launcher may roll them (Spark's RollingFileAppender):
+//   the older parts then sit next to each file as `<file>--<suffix>` or `<file>--<suffix>.gz`, oldest first by
+//   name (src/io/logs/rolled-files.ts). Either way, a process's output is in its files before its exit is
+//   reported, unless a process it left behind holds its output open past the launcher's grace period.
 // - `stdin`, when given, is written to the pipe first (a child's credentials: src/io/child-process/
 //   credential-line.ts). It is never logged or stored.
 

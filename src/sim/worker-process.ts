@@ -167,7 +167,6 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
         this.#soon(() => this.step({ kind: 'DriverLaunchFailed', driverId: effect.spec.driverId, error: 'the simulator runs no cluster-mode drivers' }, 'driver launch'));
         return;
       case 'KillDriver':
-      case 'CleanupAppDirs':
       case 'CleanupOldDirs':
         return;
       case 'Exit':

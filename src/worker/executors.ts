@@ -1,5 +1,5 @@
 // Executors on this worker (reference §6.3, §6.4; Spark's Worker `LaunchExecutor`/`KillExecutor` handlers,
-// `handleExecutorStateChanged`, `syncExecutorStateWithMaster`, `maybeCleanupApplication`, and ExecutorRunner).
+// `handleExecutorStateChanged`, `syncExecutorStateWithMaster`, and ExecutorRunner).
 //
 //   LaunchExecutor ─► LAUNCHING ─ProcessStarted─► RUNNING ─ProcessExited─► EXITED (any code, 0 included)
 //        │ (active master only)        │                       └ killed by the worker ─► KILLED
@@ -56,7 +56,6 @@ export function launchExecutor(ctx: Ctx, msg: Static<typeof LaunchExecutor>): vo
     state: 'LAUNCHING',
   };
   state.executors.set(fullId, runner);
-  state.appsWithDirs.add(msg.appId);
   state.coresUsed += msg.cores;
   state.memoryUsedMb += msg.memoryMb;
   const built = buildExecutorSpec(config, state, msg);
@@ -144,7 +143,6 @@ function finishExecutor(
   trimFinished(s.finishedExecutors, ctx.config.retainedExecutors);
   s.coresUsed -= runner.cores;
   s.memoryUsedMb -= runner.memoryMb;
-  maybeCleanupApplication(ctx, runner.appId);
 }
 
 /** Spark's `syncExecutorStateWithMaster`: an ask, dropped while no master is known. */
@@ -181,21 +179,4 @@ export function executorStateSyncFailed(
   // After a timeout the master has had its time already; otherwise give a broken connection a while.
   if (timedOut) syncExecutorState(ctx, message);
   else startTimer(ctx, { kind: 'ExecutorStateSyncRetry', message }, ctx.config.askTimeoutMs);
-}
-
-export function applicationFinished(ctx: Ctx, appId: string): void {
-  ctx.state.finishedApps.add(appId);
-  maybeCleanupApplication(ctx, appId);
-}
-
-/** Once an application is finished and none of its executors runs here, delete its app-local dirs. */
-function maybeCleanupApplication(ctx: Ctx, appId: string): void {
-  const s = ctx.state;
-  if (!s.finishedApps.has(appId)) return;
-  for (const runner of s.executors.values()) if (runner.appId === appId) return;
-  s.finishedApps.delete(appId);
-  if (s.appsWithDirs.delete(appId)) {
-    log(ctx, 'info', `Cleaning up local directories for application ${appId}`);
-    ctx.out.push({ kind: 'CleanupAppDirs', appId });
-  }
 }

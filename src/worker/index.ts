@@ -34,3 +34,13 @@ export { masterEnvUrl, workerEndpointAddress } from './master-address.ts';
 export { exitStatusOf } from './process-exit.ts';
 export { FLINT_ENTRIES, resolveMainModule } from './process-specs.ts';
 export { INITIAL_DRIVER_BACKOFF_MS, SUCCESSFUL_RUN_DURATION_MS } from './drivers.ts';
+export {
+  LOG_ROLLING_KEYS,
+  MIN_ROLLING_INTERVAL_MS,
+  MIN_ROLLING_SIZE_BYTES,
+  SIZE_SUFFIX_PATTERN,
+  formatRolledSuffix,
+  logRollingFromConf,
+  type LogRollingConfig,
+  type RolledSuffixPattern,
+} from './log-rolling-config.ts';

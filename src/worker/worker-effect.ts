@@ -24,7 +24,8 @@
 //  7. `Exit` is the last effect of its list and the machine emits nothing after it. Before the host exits it
 //     performs the `KillExecutor`/`KillDriver` effects earlier in the same list (each with its terminate
 //     timeout) and flushes pending sends; exits of those processes need not be reported.
-//  8. `CleanupAppDirs` and `CleanupOldDirs` run in the background; their outcome is only logged, never fed back.
+//  8. `CleanupOldDirs` runs in the background; its outcome is only logged, never fed back. Nothing else deletes
+//     under the work dir: a finished application's executor logs stay until this sweep finds them old.
 
 import type { Static } from '@sinclair/typebox';
 import type { RegisterWorker, WorkerToMaster } from '../protocol/messages.ts';
@@ -92,8 +93,6 @@ export type WorkerEffect =
   /** `attempt` counts launches of this driver id, from 1; above 1 it is a supervised relaunch. */
   | { readonly kind: 'LaunchDriver'; readonly spec: DriverLaunchSpec; readonly attempt: number }
   | { readonly kind: 'KillDriver'; readonly processKey: string; readonly driverId: string; readonly reason: string }
-  /** Delete the app-local directories created for this application's executors (Spark's appDirectories). */
-  | { readonly kind: 'CleanupAppDirs'; readonly appId: string }
   /**
    * Delete every directory directly under `workDir` whose name is not in `keepNames` and that holds no file
    * (recursively) modified after `modifiedBeforeMs`, i.e. within the last `olderThanMs` (Spark's WorkDirCleanup).

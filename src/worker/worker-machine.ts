@@ -21,7 +21,6 @@ import {
   sendHeartbeat,
 } from './registration.ts';
 import {
-  applicationFinished,
   executorExited,
   executorLaunchFailed,
   executorStarted,
@@ -71,8 +70,6 @@ export class WorkerMachine {
       finishedExecutors: new Map(),
       drivers: new Map(),
       finishedDrivers: new Map(),
-      appsWithDirs: new Set(),
-      finishedApps: new Set(),
       stateSyncFailures: new Map(),
       timers: new TimerBook(),
       coresUsed: 0,
@@ -232,7 +229,10 @@ function onMasterMessage(ctx: Ctx, message: MasterToWorker, from: string): void 
     case 'KillDriver':
       return killDriver(ctx, message.driverId);
     case 'ApplicationFinished':
-      return applicationFinished(ctx, message.id);
+      // Spark's `maybeCleanupApplication` deletes only the app's `appDirectories` (scratch dirs under
+      // spark.local.dir) and tells the shuffle service. Flint's executors have no such dirs: their work dir
+      // holds their stdout/stderr, kept for the log pages until WorkDirCleanup (appDataTtl) removes it.
+      return;
     case 'MasterChanged':
       return handleMasterChanged(ctx, message);
     case 'DecommissionWorker':

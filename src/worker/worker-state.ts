@@ -71,10 +71,6 @@ export interface WorkerState {
   readonly finishedExecutors: Map<string, ExecutorRunner>;
   readonly drivers: Map<string, DriverRunner>;
   readonly finishedDrivers: Map<string, DriverRunner>;
-  /** Apps that have app-local dirs on this worker (Spark's `appDirectories` keys). */
-  readonly appsWithDirs: Set<string>;
-  /** ApplicationFinished received while executors of the app still ran. */
-  readonly finishedApps: Set<string>;
   /** Consecutive failed syncs per executor full id (Spark's `executorStateSyncFailureAttempts`). */
   readonly stateSyncFailures: Map<string, number>;
   /** Armed timers (src/kit/timers.ts). */

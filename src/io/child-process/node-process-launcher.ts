@@ -1,9 +1,35 @@
 // The ProcessLauncher port on node:child_process (see src/ports/process-launcher.ts for the contract).
+//
+// Without rolling, the child's stdout and stderr are the log files' own descriptors: the child writes them
+// directly. With rolling (flint.executor.logs.rolling.*), they are pipes that this process feeds into a
+// RollingFileAppender each, as Spark's ExecutorRunner and DriverRunner start a FileAppender on the process's
+// streams; the exit is then reported once both appenders have flushed and closed their files.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { LaunchedProcess, ProcessExit, ProcessLauncher, ProcessSpec } from '../../ports/process-launcher.ts';
+import type { LogRollingConfig } from '../../worker/log-rolling-config.ts';
+import { RollingFileAppender } from '../logs/rolling-file.ts';
+
+export interface NodeProcessLauncherOptions {
+  /** Roll every process's stdout and stderr so (`logRollingFromConf`); undefined: no rolling. */
+  readonly rolling?: LogRollingConfig;
+  /** The appenders' clock (milliseconds since the epoch); the system clock by default. */
+  readonly now?: () => number;
+  /** An appender failed to roll, prune or write (it carries on); for the daemon's log. */
+  readonly onLogError?: (err: Error, what: string) => void;
+  /**
+   * With rolling: how long after the exit to wait for the output pipes to close. A helper the process left
+   * running may hold them open; the exit is then reported after this, and what still comes is appended.
+   */
+  readonly outputGraceMs?: number;
+}
+
+/** Default of `outputGraceMs`. */
+export const OUTPUT_GRACE_MS = 2_000;
 
 interface Running {
   readonly child: ChildProcess;
@@ -12,6 +38,11 @@ interface Running {
 
 export class NodeProcessLauncher implements ProcessLauncher {
   readonly #running = new Map<string, Running>();
+  readonly #options: NodeProcessLauncherOptions;
+
+  constructor(options: NodeProcessLauncherOptions = {}) {
+    this.#options = options;
+  }
 
   launch(spec: ProcessSpec, onExit: (exit: ProcessExit) => void): LaunchedProcess {
     if (this.#running.has(spec.key)) throw new Error(`a process with key ${spec.key} is already running`);
@@ -22,12 +53,13 @@ export class NodeProcessLauncher implements ProcessLauncher {
     mkdirSync(dirname(spec.stderrPath), { recursive: true });
     const out = openSync(spec.stdoutPath, 'a');
     const err = openSync(spec.stderrPath, 'a');
+    const rolling = this.#options.rolling;
     let child: ChildProcess;
     try {
       child = spawn(file, args, {
         cwd: spec.cwd,
         env: { ...spec.env },
-        stdio: ['pipe', out, err],
+        stdio: rolling === undefined ? ['pipe', out, err] : ['pipe', 'pipe', 'pipe'],
         detached: true, // its own process group, so kill() reaches everything it starts
         shell: false,
       });
@@ -35,6 +67,7 @@ export class NodeProcessLauncher implements ProcessLauncher {
       closeSync(out);
       closeSync(err);
     }
+    const flushed = rolling === undefined ? Promise.resolve() : this.#appendOutput(child, spec, rolling);
     // The pipe stays open for the child's lifetime; its end tells the child that this process is gone.
     child.stdin?.on('error', () => {});
     if (spec.stdin !== undefined) child.stdin?.write(spec.stdin);
@@ -48,14 +81,48 @@ export class NodeProcessLauncher implements ProcessLauncher {
       resolveExited();
       onExit({ key: spec.key, code, signal });
     };
-    child.once('error', () => report(child.exitCode ?? 127, null));
-    child.once('exit', (code, signal) => report(code, signal));
+    const reportWhenFlushed = (code: number | null, signal: string | null): void => {
+      if (rolling === undefined) return report(code, signal);
+      let grace: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (grace = setTimeout(resolve, this.#options.outputGraceMs ?? OUTPUT_GRACE_MS)));
+      void Promise.race([flushed, waited]).then(() => {
+        clearTimeout(grace);
+        report(code, signal);
+      });
+    };
+    child.once('error', () => reportWhenFlushed(child.exitCode ?? 127, null));
+    child.once('exit', (code, signal) => reportWhenFlushed(code, signal));
     if (child.pid === undefined) {
       // spawn failed (e.g. ENOENT); 'error' reports the exit asynchronously.
       throw new Error(`could not start ${file} for ${spec.key}`);
     }
     this.#running.set(spec.key, { child, exited });
     return { key: spec.key, pid: child.pid };
+  }
+
+  /** Pipes the child's stdout and stderr into appenders; resolves when both have closed their files. */
+  #appendOutput(child: ChildProcess, spec: ProcessSpec, rolling: LogRollingConfig): Promise<void> {
+    const options = { now: this.#options.now, onError: this.#options.onLogError };
+    const feed = (source: Readable | null, path: string): Promise<void> => {
+      const appender = new RollingFileAppender(path, rolling, options);
+      if (source === null) {
+        appender.end();
+      } else {
+        source.pipe(appender);
+        // A pipe destroyed without an end (a spawn that failed) still closes the file.
+        source.once('close', () => {
+          if (!appender.writableEnded) appender.end();
+        });
+        appender.once('error', (err) => {
+          // The file cannot be opened: drop the output rather than let the child block on a full pipe.
+          this.#options.onLogError?.(err, `appending to ${path} (output is dropped)`);
+          source.unpipe(appender);
+          source.resume();
+        });
+      }
+      return finished(appender).catch(() => {});
+    };
+    return Promise.all([feed(child.stdout, spec.stdoutPath), feed(child.stderr, spec.stderrPath)]).then(() => {});
   }
 
   kill(key: string, signal: NodeJS.Signals = 'SIGTERM'): boolean {

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AppClient, type AppClientListener } from '../../../src/daemons/app-client.ts';
+import { AppClient } from '../../../src/daemons/app-client.ts';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { startMasterDaemon, type MasterDaemon } from '../../../src/daemons/master-daemon.ts';
 import { startWorkerDaemon, type WorkerDaemon } from '../../../src/daemons/worker-daemon.ts';
@@ -13,6 +13,7 @@ import type { ApplicationDescription } from '../../../src/protocol/messages.ts';
 import { RpcEnv } from '../../../src/rpc/index.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
 import { REPO_ROOT, waitFor } from '../../helpers/process.ts';
+import { appClientRecorder } from '../../helpers/app-events.ts';
 
 const conf = () => new FlintConf([['flint.authenticate', 'false'], ['flint.worker.timeout', '10s']]);
 let master: MasterDaemon;
@@ -37,18 +38,7 @@ async function masterJson(): Promise<Record<string, unknown> & { aliveworkers: n
   return (await res.json()) as Record<string, unknown> & { aliveworkers: number };
 }
 
-function recorder() {
-  const events: Array<[string, ...unknown[]]> = [];
-  const listener: AppClientListener = {
-    connected: (appId) => events.push(['connected', appId]),
-    disconnected: () => events.push(['disconnected']),
-    dead: (reason) => events.push(['dead', reason]),
-    executorAdded: (id, workerId, hostPort, cores, mem) => events.push(['executorAdded', id, workerId, hostPort, cores, mem]),
-    executorRemoved: (id, msg, exit, host) => events.push(['executorRemoved', id, msg, exit, host]),
-    workerRemoved: (id, host, msg) => events.push(['workerRemoved', id, host, msg]),
-  };
-  return { events, listener };
-}
+const recorder = appClientRecorder;
 
 const desc: ApplicationDescription = {
   name: 'app-client-test',

@@ -38,31 +38,23 @@ test('WorkerSuite "WorkDirCleanup cleans app dirs": old dirs not used by a runni
   assert.equal(ofType(h.advance(1_800_000), 'CleanupOldDirs').length, 1);
 });
 
-test('ApplicationFinished cleans the app-local dirs once the last executor of the app is gone', () => {
-  const h = new Harness();
+test('ApplicationFinished deletes nothing: the executors\' logs stay until WorkDirCleanup finds the app dir old', () => {
+  // Spark's maybeCleanupApplication removes only the app's local scratch dirs, never its work dir (the logs).
+  const h = new Harness(testConfig({ cleanup: { enabled: true, intervalMs: 1_800_000, appDataTtlMs: 60_000 } }));
   h.register();
   h.fromMaster(launchExecutor('app-1', 0));
-  h.fromMaster(launchExecutor('app-1', 1));
   h.fromMaster(launchExecutor('app-2', 0));
-  assert.equal(ofType(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), 'CleanupAppDirs').length, 0);
-  const first = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 });
-  assert.equal(ofType(first, 'CleanupAppDirs').length, 0, 'app-1/1 still runs');
-  const last = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 1, ...exit0 });
-  assert.deepEqual(ofType(last, 'CleanupAppDirs'), [{ kind: 'CleanupAppDirs', appId: 'app-1' }]);
-  assert.ok(
-    last.findIndex((e) => e.kind === 'Ask') < last.findIndex((e) => e.kind === 'CleanupAppDirs'),
-    'the final state is reported before the cleanup',
+  assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), [], 'an executor still runs');
+  const last = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 });
+  assert.deepEqual(
+    last.map((e) => e.kind),
+    ['Ask', 'Log'],
+    'the final state is reported and logged; no directory is deleted',
   );
-  assert.equal(ofType(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), 'CleanupAppDirs').length, 0, 'once');
-});
-
-test('ApplicationFinished with no executor left cleans at once; an app never run here has nothing to clean', () => {
-  const h = new Harness();
-  h.register();
-  h.fromMaster(launchExecutor('app-1', 0));
-  h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 });
-  assert.deepEqual(ofType(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), 'CleanupAppDirs').length, 1);
+  assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), []);
   assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-elsewhere' }), []);
+  const [sweep] = ofType(h.advance(1_800_000), 'CleanupOldDirs');
+  assert.deepEqual(sweep?.keepNames, ['app-2'], 'the finished app is left to the TTL sweep');
 });
 
 test('Shutdown kills every executor and driver, cancels every timer, and exits 0 last', () => {

@@ -101,11 +101,3 @@ test('a failed state sync is logged with the attempt count, the error and whethe
     [['error', 'Failed to send ExecutorStateChanged(app-1/0 RUNNING) to Master, will retry (1/5).', { error: 'connection reset', timedOut: false }]],
   );
 });
-
-test('the directories of a finished application are cleaned once its last executor here has ended', () => {
-  const h = withExecutor();
-  assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }).filter((e) => e.kind === 'CleanupAppDirs'), [], 'an executor still runs');
-  const exited = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, exitCode: 0, signal: null, killedByWorker: false });
-  assert.deepEqual(ofType(exited, 'CleanupAppDirs'), [{ kind: 'CleanupAppDirs', appId: 'app-1' }]);
-  assert.ok(logLines(exited).includes('info Cleaning up local directories for application app-1'));
-});
