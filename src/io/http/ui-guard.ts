@@ -8,6 +8,7 @@
 // same-origin request and, from a browser session, the session's CSRF token.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LogLimiter } from '../../util/log-limiter.ts';
 import { truncateForLog, type Logger } from '../../util/logger.ts';
 import { secretsEqual, type SessionStore, type UiSession } from './ui-auth.ts';
 
@@ -48,9 +49,12 @@ export function splitTarget(raw: string): { path: string; query: URLSearchParams
 export class UiGuard {
   readonly #options: UiGuardOptions;
   readonly #access = new WeakMap<FastifyRequest, UiAccess>();
+  /** Anyone who reaches the port can trigger the warnings: they go through a LogLimiter. */
+  readonly #limiter: LogLimiter;
 
   constructor(options: UiGuardOptions) {
     this.#options = options;
+    this.#limiter = new LogLimiter(options.logger);
   }
 
   /** How `request` got in; undefined for the open paths and static files, which need no access. */
@@ -90,7 +94,7 @@ export class UiGuard {
 
   #login(request: FastifyRequest, reply: FastifyReply, token: string, offered: string, path: string, query: URLSearchParams): FastifyReply {
     if (!secretsEqual(token, offered)) {
-      this.#options.logger.warn({ remote: request.ip }, 'a web UI login with a wrong token');
+      this.#limiter.warn('a web UI login with a wrong token', { remote: request.ip }, 'a web UI login with a wrong token');
       return this.#options.refuse(request, reply, { status: 401, reason: 'The token in this URL is not this UI\'s token.' });
     }
     const session = this.#options.sessions.create();
@@ -116,7 +120,7 @@ export class UiGuard {
   async checkPost(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const problem = this.#originProblem(request) ?? this.#csrfProblem(request);
     if (problem === undefined) return undefined;
-    this.#options.logger.warn({ remote: request.ip, path: splitTarget(request.url).path, problem }, 'a web UI POST was refused');
+    this.#limiter.warn('a web UI POST was refused', { remote: request.ip, path: splitTarget(request.url).path, problem }, 'a web UI POST was refused');
     return this.#options.refuse(request, reply, { status: 403, reason: problem });
   }
 

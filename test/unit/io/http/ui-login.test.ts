@@ -136,6 +136,13 @@ describe('a UI with a token derived from the cluster secret', () => {
     assert.ok(h.log.some((l) => l.level === 'warn' && l.msg === 'a web UI login with a wrong token'));
   });
 
+  test('wrong tokens by the hundred write a bounded number of warnings (LogLimiter)', async () => {
+    const warnings = () => h.log.filter((l) => l.msg.startsWith('a web UI login with a wrong token')).length;
+    const before = warnings();
+    for (let i = 0; i < 40; i++) assert.equal((await h.get(`/?token=wrong-${i}`)).status, 401);
+    assert.ok(warnings() - before <= 20, `${warnings() - before} warnings`);
+  });
+
   test('scripts get in with Authorization: Bearer <token>; a wrong or other scheme is 401', async () => {
     const ok = await keep(await h.get('/json', { headers: { authorization: `Bearer ${TOKEN}` } }));
     assert.deepEqual(await ok.json(), { access: 'bearer' });
