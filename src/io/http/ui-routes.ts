@@ -158,6 +158,7 @@ export function addMethodNotAllowedRoutes(app: FastifyInstance, routes: readonly
   for (const route of routes) {
     const methods = byPath.get(route.path) ?? new Set<string>();
     if (route.kind === 'action') methods.add('POST');
+    else if (route.kind === 'events') methods.add('GET'); // no HEAD: it would open a stream to send nothing
     else methods.add('GET').add('HEAD');
     byPath.set(route.path, methods);
   }

@@ -7,7 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { UiReply, type UiRoute } from '../../../../src/io/http/ui-server.ts';
+import { createServer, type Server } from 'node:net';
+import { PortInUseError } from '../../../../src/errors.ts';
+import { UiReply, startUiServer, type UiRoute } from '../../../../src/io/http/ui-server.ts';
+import { silentLogger } from '../../../../src/util/logger.ts';
 import { html } from '../../../../src/ui/html.ts';
 import { startHarness, type Harness } from './ui-harness.ts';
 
@@ -218,5 +221,47 @@ describe('the UI server, open (no token)', () => {
     assert.equal(h.server.scheme, 'http');
     assert.equal(h.server.loginUrl, undefined);
     assert.ok(h.log.some((l) => l.msg === 'test web UI listening' && l.fields['login'] === 'open'));
+  });
+});
+
+describe('binding the port', () => {
+  const taken: Server[] = [];
+  after(() => Promise.all(taken.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))));
+  const occupy = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const server = createServer().once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        taken.push(server);
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : port);
+      });
+    });
+  const options = { serviceName: 'worker web UI', host: '127.0.0.1', logger: silentLogger, auth: { token: undefined, tokenSource: undefined, sessionTimeoutMs: 1000 }, routes };
+
+  test('a taken port is stepped over (flint.port.maxRetries) and the server answers on the next one', async () => {
+    const port = await occupy(0);
+    let server;
+    try {
+      server = await startUiServer({ ...options, port, maxRetries: 16 });
+    } catch (err) {
+      // Only if other processes hold all 16 ports above ours; the error must then say all 17 were tried.
+      if (err instanceof PortInUseError && err.firstPort === port && err.lastPort === port + 16) return;
+      throw err;
+    }
+    try {
+      assert.ok(server.port > port && server.port <= port + 16, `${server.port} after ${port}`);
+      assert.equal((await fetch(`${server.url}/json`)).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('with no retries left the error names the port and flint.port.maxRetries', async () => {
+    const port = await occupy(0);
+    await assert.rejects(startUiServer({ ...options, port, maxRetries: 0 }), (err: unknown) => {
+      assert.ok(err instanceof PortInUseError);
+      assert.match(err.message, new RegExp(`worker web UI could not bind: port ${port} was in use.*flint\\.port\\.maxRetries \\(now 0\\)`));
+      return true;
+    });
   });
 });

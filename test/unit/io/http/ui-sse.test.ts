@@ -120,6 +120,15 @@ describe('event streams', () => {
     await waitFor(() => h.server.openEventStreams === 0, 'the streams to close');
   });
 
+  test('an event stream takes GET only: HEAD and POST are 405', async () => {
+    for (const method of ['HEAD', 'POST']) {
+      const res = await h.get('/events', { method });
+      assert.equal(res.status, 405, method);
+      assert.equal(res.headers.get('allow'), 'GET');
+    }
+    assert.equal(h.server.openEventStreams, 0);
+  });
+
   test('a handler that throws is a 500 and holds no slot', async () => {
     const c = await connect(h, '/events/broken');
     assert.equal(c.res.status, 500);
