@@ -32,7 +32,7 @@ export interface UiGuardOptions {
   readonly cookieName: () => string;
   /** The server speaks TLS: the cookie is Secure and a same-origin request says https. */
   readonly tls: boolean;
-  /** Paths under it (the UI's CSS and JS) answer without a login: they hold no cluster state. */
+  /** The static files' route prefix: they (the UI's CSS and JS) answer without a login, holding no cluster state. */
   readonly staticPrefix: string | undefined;
   readonly logger: Logger;
   /** Sends a refusal in the request's format (an HTML page or JSON). */
@@ -64,8 +64,13 @@ export class UiGuard {
 
   /** onRequest: lets the request in, starts a session from a login URL (and redirects), or refuses it. */
   async admit(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    // Decided on the route that matched, not on the path as sent: `/static/../json` matched the static
+    // route (which refuses it), and an unmatched path needs a login before it learns that it is a 404.
+    const route = request.routeOptions.url;
+    if (route !== undefined && (OPEN_PATHS.has(route) || (this.#options.staticPrefix !== undefined && route.startsWith(this.#options.staticPrefix)))) {
+      return undefined;
+    }
     const { path, query } = splitTarget(request.url);
-    if (OPEN_PATHS.has(path) || (this.#options.staticPrefix !== undefined && path.startsWith(this.#options.staticPrefix))) return undefined;
     const token = this.#options.token;
     if (token === undefined) {
       this.#access.set(request, { kind: 'open' });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -235,6 +235,30 @@ describe('a UI with a token derived from the cluster secret', () => {
       assert.ok(!line.includes(SECRET), line);
       assert.ok(!line.includes(TOKEN), line);
       assert.ok(!line.includes('token='), line);
+    }
+  });
+});
+
+describe('what a UI with a token leaves open', () => {
+  const staticDir = mkdtempSync(join(tmpdir(), 'flint-ui-static-'));
+  writeFileSync(join(staticDir, 'style.css'), 'body { margin: 0 }\n');
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ routes, secret: SECRET, staticDir });
+  });
+  after(async () => {
+    await h.server.close();
+    rmSync(staticDir, { recursive: true, force: true });
+  });
+
+  test('static files and the probes answer without a login; nothing else does, however the path is spelled', async () => {
+    for (const path of ['/static/style.css', '/healthz', '/readyz']) assert.equal((await h.get(path)).status, 200, path);
+    for (const path of ['/static/../json', '/static/%2e%2e/json', '/static/x/../../json']) {
+      const res = await rawGet(h.server.port, path);
+      assert.notEqual(res.status, 200, path);
+    }
+    for (const path of ['//healthz/../json', '/json', '/nowhere', '/healthz/x']) {
+      assert.equal((await rawGet(h.server.port, path)).status, 401, path);
     }
   });
 });
