@@ -13,6 +13,8 @@ const coreFolders = [
   'src/task/**/*.ts',
   'src/driver/**/*.ts',
   'src/app/**/*.ts',
+  // Pages rendered from read-only snapshots (STYLE.md §1): the UI server in src/io/http/ serves them.
+  'src/ui/**/*.ts',
 ];
 
 export default tseslint.config(

@@ -127,6 +127,20 @@ export class LogRequestError extends FlintError {
   }
 }
 
+/**
+ * No port from the first to the last tried could be bound (each was in use): Spark's BindException from
+ * `Utils.startServiceOnPort`. Names the service, the ports and the setting to raise.
+ */
+export class PortInUseError extends FlintError {
+  readonly firstPort: number;
+  readonly lastPort: number;
+  constructor(message: string, firstPort: number, lastPort: number, options?: ErrorOptions) {
+    super('FLINT_PORT_IN_USE', message, options);
+    this.firstPort = firstPort;
+    this.lastPort = lastPort;
+  }
+}
+
 /** Every code above and in the other error modules, for docs and tests. Keep in step with the classes. */
 export const ERROR_CODES = [
   'FLINT_CONFIG_INVALID',
@@ -143,6 +157,7 @@ export const ERROR_CODES = [
   'FLINT_RPC_STOPPED',
   'FLINT_LOG_BAD_REQUEST',
   'FLINT_LOG_NOT_FOUND',
+  'FLINT_PORT_IN_USE',
   // src/task/task-errors.ts: how a task can fail on the executor
   'FLINT_TASK_FUNCTION_NOT_EXPORTED',
   'FLINT_TASK_BAD_INPUT',

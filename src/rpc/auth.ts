@@ -49,8 +49,11 @@ export function serverRoleFor(clientRole: Role): Role {
   return clientRole === 'executor' ? 'app' : 'daemon';
 }
 
-/** The key of `driver:<id>` or `executor:<appId>`, derived from the cluster secret: nothing to store or send. */
-export function deriveKey(clusterSecret: string, purpose: 'driver' | 'executor', subject: string): string {
+/**
+ * The key of `driver:<id>` or `executor:<appId>`, derived from the cluster secret: nothing to store or send.
+ * `ui` derives the web UIs' login token (src/io/http/ui-auth.ts `deriveUiToken`), which proves nothing on RPC.
+ */
+export function deriveKey(clusterSecret: string, purpose: 'driver' | 'executor' | 'ui', subject: string): string {
   return createHmac('sha256', clusterSecret).update(`flint-${purpose}-key\0${subject}`).digest('base64url');
 }
 

@@ -52,11 +52,11 @@ export function urlScheme(tls: SslOptions | undefined): 'http' | 'https' {
   return tls === undefined ? 'http' : 'https';
 }
 
-export async function startHttpServer(
-  routes: readonly HttpRoute[],
-  { host, port, logger, tls }: { host: string; port: number; logger: Logger; tls?: SslOptions | undefined },
-): Promise<StartedHttpServer> {
-  const handler = (req: IncomingMessage, res: ServerResponse): void => void serve(routes, req, res, logger);
+/**
+ * Node's HTTP server for `handler`, or its HTTPS server with `tls` (asking clients for a certificate with
+ * needClientAuth), with the timeouts every UI port keeps: 5 s keep-alive, 10 s for the headers, 30 s for a request.
+ */
+export function createNodeServer(handler: (req: IncomingMessage, res: ServerResponse) => void, { tls, logger }: { tls: SslOptions | undefined; logger: Logger }): Server {
   const server: Server =
     tls === undefined
       ? createServer(handler)
@@ -69,6 +69,14 @@ export async function startHttpServer(
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  return server;
+}
+
+export async function startHttpServer(
+  routes: readonly HttpRoute[],
+  { host, port, logger, tls }: { host: string; port: number; logger: Logger; tls?: SslOptions | undefined },
+): Promise<StartedHttpServer> {
+  const server = createNodeServer((req, res) => void serve(routes, req, res, logger), { tls, logger });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
