@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import ts from 'typescript';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const CORE = ['src/kit', 'src/master', 'src/worker', 'src/executor', 'src/task', 'src/driver', 'src/app', 'src/scheduling', 'src/sim'];
+const CORE = ['src/kit', 'src/master', 'src/worker', 'src/executor', 'src/task', 'src/driver', 'src/app', 'src/scheduling', 'src/sim', 'src/ui', 'src/protocol'];
 /**
  * Packages the core may use: pure code (schemas and their compiler; the simulator's executors and drivers encode
  * and decode task results with msgpack, as the real ones do).
