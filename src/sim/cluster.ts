@@ -49,6 +49,7 @@ export const FAULT_KINDS = [
   'partition-executor',
   'partition-zookeeper',
   'store-write-failure',
+  'crash-driver',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -127,7 +128,8 @@ export function drawSchedule(rng: Rng, count: number, faultsForMs: number, kinds
         : roll < 74 ? 'slow-executor'
         : roll < 82 ? 'partition-executor'
         : roll < 92 ? 'partition-zookeeper'
-        : 'store-write-failure',
+        : roll < 98 ? 'store-write-failure'
+        : 'crash-driver',
       atMs,
       forMs: 1_000 + rng.nextInt(MAX_FAULT_MS - 1_000),
       target: rng.nextInt(1_000),
@@ -415,6 +417,13 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         note(`the recovery store's writes fail for ${f.forMs} ms`);
         (zk ?? files)?.failWrites(f.forMs);
         return;
+      case 'crash-driver': {
+        const d = drivers[f.target % drivers.length]!;
+        if (d.ended !== undefined) return;
+        note(`crash ${d.name} (its app ${d.appId ?? 'not registered yet'})`);
+        d.crash();
+        return;
+      }
     }
   };
   for (const f of schedule) queue.schedule(f.atMs, () => inject(f));

@@ -128,6 +128,19 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
     if (this.machine.hasExecutor(executorId)) this.step({ kind: 'ExecutorLost', executorId, reason, causedByApp }, `executor ${executorId} lost`);
   }
 
+  /**
+   * The driver's process dies (kill -9, a lost host): no Stop and no UnregisterApplication; the master and the
+   * executors hear only that its connection closed (Spark's `Master.onDisconnected` finishes the app).
+   */
+  crash(): void {
+    if (this.ended !== undefined) return;
+    this.ended = 'crashed';
+    this.up = false;
+    this.cancelTimers();
+    this.client.exit();
+    this.world.network.crashed(this.env);
+  }
+
   /** The app ends: the scheduler stops its executors, the master is told (when it is finished), the process exits. */
   #end(reason: string): void {
     if (this.ended !== undefined) return;
