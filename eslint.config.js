@@ -30,6 +30,16 @@ export default tseslint.config(
     },
   },
   {
+    // The pages' scripts run in the browser (served from static/ by the UI server), as ES modules.
+    files: ['static/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'EventSource', 'HTMLFormElement', 'HTMLElement', 'URL', 'URLSearchParams', 'fetch', 'requestAnimationFrame', 'getComputedStyle', 'devicePixelRatio', 'matchMedia', 'ResizeObserver', 'setTimeout', 'clearTimeout', 'console'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: coreFolders,
     rules: {
       'no-restricted-globals': [
