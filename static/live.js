@@ -19,7 +19,7 @@ if (main !== null && typeof EventSource === 'function') {
     const active = document.activeElement;
     const activeId = active !== null && main.contains(active) ? active.id : '';
     const caret = activeId !== '' && 'selectionStart' in active ? [active.selectionStart, active.selectionEnd, active.value] : undefined;
-    main.innerHTML = event.data;
+    main.innerHTML = JSON.parse(event.data); // the server's render of this <main>, escaped there
     setState('live', `Updated ${new Date().toLocaleTimeString()}`);
     if (activeId === '') return;
     const again = document.getElementById(activeId);

@@ -26,6 +26,8 @@ export interface PageShell {
   readonly nav?: readonly NavLink[];
   /** The event stream of this page (`/events/…`); the page's query string is added to it by the client. */
   readonly live?: string;
+  /** More stylesheets under /static/ for this UI's own pages (after flint.css). */
+  readonly styles?: readonly string[];
   readonly body: SafeHtml;
 }
 
@@ -48,6 +50,7 @@ export function pageShell(page: PageShell): SafeHtml {
 <meta name="color-scheme" content="light dark">
 <title>${page.title} · Flint ${page.daemon}</title>
 <link rel="stylesheet" href="${STYLESHEET}">
+${joinHtml((page.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`))}
 <script type="module" src="${LIVE_SCRIPT}"></script>
 </head>
 <body>
