@@ -10,10 +10,10 @@
 // violations, failingSeeds, wallSeconds, seedsPerSecond, simSecondsPerWallSecond, the CPU model, the Node version
 // and a calibration figure (a fixed CPU loop, in ms).
 
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { BENCH_SHAPE, benchOptions, runSimulation } from '../src/sim/cluster.ts';
+import { calibrationMs, cpuModel } from './lib/machine.ts';
 import { formatTable, intFromEnv } from './lib/stats.ts';
 
 interface SeedOutcome {
@@ -32,23 +32,6 @@ async function runSeeds(seeds: readonly number[]): Promise<SeedOutcome[]> {
     out.push({ seed, simulatedMs: r.simulatedMs, steps: r.steps, jobs: r.jobs.submitted, violation: v === undefined ? undefined : `${v.invariant}: ${v.detail}` });
   }
   return out;
-}
-
-function cpuModel(): string {
-  try {
-    return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** A fixed CPU loop, in ms: figures from two machines compare through it. */
-function calibrationMs(): number {
-  const start = performance.now();
-  let x = 0;
-  for (let i = 1; i <= 50_000_000; i++) x += Math.sqrt(i) % 7;
-  if (x < 0) console.log(x);
-  return performance.now() - start;
 }
 
 async function main(): Promise<void> {

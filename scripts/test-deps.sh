@@ -5,11 +5,13 @@
 #     (test/helpers/zookeeper.ts starts it with `java` on the package's jars).
 #   openssl: the TLS tests (test/helpers/certs.ts) make their certificates with it at run time.
 #   strace: test/integration/security/secret-never-travels.test.ts records every byte the cluster writes.
+#   chromium: test/ui/ drives the web UIs in a real browser (playwright-core with its executablePath).
 set -euo pipefail
 missing=()
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 { [[ -f /usr/share/zookeeper/bin/zkServer.sh && -f /usr/share/java/zookeeper.jar ]] && command -v java >/dev/null 2>&1; } \
   || missing+=(zookeeper)
 ((${#missing[@]} == 0)) && exit 0
