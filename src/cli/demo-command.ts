@@ -52,7 +52,8 @@ export function demoCommand(flintHome: string): Command {
       };
       addShutdownHook(stopCluster);
       const cluster = await starting;
-      out(`Master:  ${cluster.masterUrl}   web UI and /json: ${cluster.masterWebUiUrl}   logs: ${cluster.dir}`);
+      // The login URL opens the UI straight in (it holds the cluster's UI token; the demo's cluster ends with it).
+      out(`Master:  ${cluster.masterUrl}   web UI and /json: ${cluster.masterLoginUrl}   logs: ${cluster.dir}`);
       const app = join(flintHome, 'examples', 'pi.ts');
       out(`Running ${app} with ${samples} samples over ${slices} slices…`);
       try {

@@ -26,7 +26,8 @@ export function masterCommand(flintHome: string, env: Env = process.env): Comman
       const signals = stopOnSignals();
       const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: ['FLINT_DAEMON_OPTS', 'FLINT_MASTER_OPTS'], env, flintHome });
       const host = parseHost(pick(flags.host, '--host', env, 'FLINT_MASTER_HOST'));
-      const port = parsePort(pick(flags.port, '--port', env, 'FLINT_MASTER_PORT'), 7077);
+      const portGiven = pick(flags.port, '--port', env, 'FLINT_MASTER_PORT');
+      const port = parsePort(portGiven, 7077);
       const webUiPort = parsePort(pick(flags.webuiPort, '--webui-port', env, 'FLINT_MASTER_WEBUI_PORT'), 8080);
       const logger = createLogger('master');
       requireAuthenticationByDefault(conf, logger);
@@ -35,7 +36,7 @@ export function masterCommand(flintHome: string, env: Env = process.env): Comman
       const { createRecoveryMode } = await import('../daemons/recovery-mode.ts');
       // Built before anything binds, so a bad recovery key fails fast; the daemon closes both on shutdown.
       const { mode, store, election } = await createRecoveryMode(conf, logger);
-      const daemon = await startMasterDaemon({ conf, logger, host, publicHost, port, webUiPort, store, election }).catch(async (err: unknown) => {
+      const daemon = await startMasterDaemon({ conf, logger, host, publicHost, port, retryRpcPort: portGiven === undefined, webUiPort, store, election }).catch(async (err: unknown) => {
         await election.close();
         await store.close();
         throw err;

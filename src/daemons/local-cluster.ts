@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { programPath } from '../util/install.ts';
 import { parseNodeFlags } from '../conf/node-flags.ts';
 import { FlintError } from '../errors.ts';
+import { deriveUiToken } from '../io/http/ui-auth.ts';
 
 const MAIN = programPath('cli');
 const DEFAULT_START_TIMEOUT_MS = 45_000;
@@ -63,13 +64,22 @@ export class LocalCluster {
   readonly #daemons: RunningDaemon[] = [];
   masterUrl = '';
   masterWebUiUrl = '';
+  /** The token of the daemons' web UIs: derived from the cluster's secret, or the `flint.ui.token` it was given. */
+  uiToken: string;
 
   private constructor(dir: string, ownsDir: boolean, command: readonly string[]) {
     this.dir = dir;
     this.#ownsDir = ownsDir;
     this.#command = command;
     this.secretFile = join(dir, 'secret');
-    writeFileSync(this.secretFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+    const secret = randomBytes(24).toString('hex');
+    writeFileSync(this.secretFile, `${secret}\n`, { mode: 0o600 });
+    this.uiToken = deriveUiToken(secret);
+  }
+
+  /** The master web UI's login URL: opening it logs a browser in (a credential, docs/security.md). */
+  get masterLoginUrl(): string {
+    return `${this.masterWebUiUrl}/?token=${encodeURIComponent(this.uiToken)}`;
   }
 
   /** Starts the master and the workers together, and resolves once every worker has registered with the master. */
@@ -81,6 +91,8 @@ export class LocalCluster {
     const timeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     try {
       opts.signal?.throwIfAborted();
+      const uiToken = (opts.conf ?? []).find((c) => c.startsWith('flint.ui.token='));
+      if (uiToken !== undefined) cluster.uiToken = uiToken.slice('flint.ui.token='.length);
       const common = ['--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, ...(opts.conf ?? []).flatMap((c) => ['--conf', c])];
       // The master's port is chosen here so that the workers can start at the same time as the master; they
       // retry every 20–60 ms (flint.worker.registrationRetryInterval=40ms) until it listens, for the whole start
@@ -127,7 +139,7 @@ export class LocalCluster {
   }
 
   async masterJson(): Promise<MasterJson> {
-    const res = await fetch(`${this.masterWebUiUrl}/json`);
+    const res = await fetch(`${this.masterWebUiUrl}/json`, { headers: { authorization: `Bearer ${this.uiToken}` } });
     return (await res.json()) as MasterJson;
   }
 

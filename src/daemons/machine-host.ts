@@ -34,6 +34,8 @@ export class MachineHost<I, E> {
   /** Measures the slice (HOST_SLICE_MS); a test gives its own clock, so the slicing does not hang on the CPU. */
   readonly #monotonicNow: () => number;
   readonly #inbox: Inbox;
+  /** Told after each input the machine handled (a web UI's ChangeSignal: the state it shows may have changed). */
+  readonly #afterInput: (() => void) | undefined;
   /** When the current run of back-to-back inputs began; undefined once the event loop has turned. */
   #sliceStart: number | undefined;
   readonly #turned = (): void => {
@@ -43,9 +45,15 @@ export class MachineHost<I, E> {
   constructor(
     machine: HostedMachine<I, E>,
     execute: (effect: E) => void | Promise<void>,
-    { now, logger, monotonicNow = () => performance.now() }: { now: () => number; logger: Logger; monotonicNow?: () => number },
+    {
+      now,
+      logger,
+      monotonicNow = () => performance.now(),
+      afterInput,
+    }: { now: () => number; logger: Logger; monotonicNow?: () => number; afterInput?: () => void },
   ) {
     this.#machine = machine;
+    this.#afterInput = afterInput;
     this.#execute = execute;
     this.#now = now;
     this.#monotonicNow = monotonicNow;
@@ -70,6 +78,8 @@ export class MachineHost<I, E> {
           resolve();
           throw err;
         }
+        // The state changed when handle returned; a listener only schedules its own work (live-page.ts).
+        this.#afterInput?.();
         for (let i = 0; i < effects.length; i++) {
           let pending: void | Promise<void>;
           try {

@@ -4,7 +4,15 @@
 
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FlintConf } from '../conf/flint-conf.ts';
-import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
+import { join } from 'node:path';
+import { ChangeSignal } from '../io/http/live-page.ts';
+import { listenWithRetries, readPortMaxRetries } from '../io/http/port-retry.ts';
+import { readUiAuthSettings } from '../io/http/ui-auth.ts';
+import { startUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
+import { clusterUtilizationJson } from '../master/json.ts';
+import { UTILIZATION_SAMPLE_MS, UtilizationHistory } from '../ui/utilization.ts';
+import { FLINT_HOME } from '../util/install.ts';
+import { masterUiRoutes } from './master-ui.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import {
@@ -12,7 +20,6 @@ import {
   MasterMachine,
   PersistedRecord,
   isMasterAsk,
-  masterJson,
   type MasterEffect,
   type MasterInbound,
   type MasterInput,
@@ -49,6 +56,11 @@ export interface MasterDaemonOptions {
   readonly publicHost?: string;
   readonly port: number;
   readonly webUiPort: number;
+  /**
+   * The RPC port was not given explicitly (the CLI's default 7077): when it is taken, the next ones are tried,
+   * up to `flint.port.maxRetries` (Spark's `Utils.startServiceOnPort`). A port given explicitly is that port.
+   */
+  readonly retryRpcPort?: boolean;
   /** Where the web UI listens; `host` when not given. */
   readonly webUiHost?: string;
   readonly store?: PersistenceStore;
@@ -63,6 +75,8 @@ export interface MasterDaemon {
   readonly masterUrl: string;
   /** The web UI's URL as given to workers and apps: `https://` when flint.ssl.ui is on. */
   readonly webUiUrl: string;
+  /** The web UI's login URL (`…/?token=<token>`); undefined for an open UI. A credential: see docs/security.md. */
+  readonly webUiLoginUrl: string | undefined;
   readonly exited: Promise<number>;
   shutdown(reason: string): Promise<number>;
 }
@@ -70,55 +84,86 @@ export interface MasterDaemon {
 export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<MasterDaemon> {
   const { conf, logger } = opts;
   const uiTls = readSslOptions(conf, 'ui', { listens: true }); // checked before anything listens
-  const keyring = masterKeyring(readRpcSettings(conf));
-  const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintMaster', host: opts.host, port: opts.port, conf, logger, keyring });
-  const ui: { machine?: MasterMachine } = {};
-  let http: StartedHttpServer | undefined;
+  const rpcSettings = readRpcSettings(conf);
+  const keyring = masterKeyring(rpcSettings);
+  const uiAuth = readUiAuthSettings(conf, rpcSettings.secret);
+  const killEnabled = conf.getBoolean('flint.ui.killEnabled', true);
+  const maxRetries = readPortMaxRetries(conf);
+  const bindRpc = (port: number) => (opts.transport ?? RpcEnv.create)({ name: 'flintMaster', host: opts.host, port, conf, logger, keyring });
+  // Spark's Utils.startServiceOnPort: a port given explicitly is that port or a failure; the default moves on.
+  const env = opts.retryRpcPort === true ? await listenWithRetries(opts.port, bindRpc, { serviceName: 'master RPC', maxRetries, logger }) : await bindRpc(opts.port);
+  const ui: { machine?: MasterMachine; runtime?: MasterRuntime } = {};
+  const signal = new ChangeSignal();
+  const utilization = new UtilizationHistory();
+  let server: StartedUiServer | undefined;
   try {
-    const state = () => (ui.machine as MasterMachine).state;
-    http = await startHttpServer(
-      [
-        { method: 'GET', path: '/json', handler: () => json(200, masterJson(state(), systemClock.now())) },
-        { method: 'GET', path: '/json/', handler: () => json(200, masterJson(state(), systemClock.now())) },
-        { method: 'GET', path: '/healthz', handler: () => json(200, { status: 'ok' }) },
-        {
-          method: 'GET',
-          path: '/readyz',
-          handler: () => (state().recoveryState === 'ALIVE' ? json(200, { status: 'ALIVE' }) : json(503, { status: state().recoveryState })),
-        },
-      ],
-      { host: opts.webUiHost ?? opts.host, port: conf.getInt('flint.master.ui.port', opts.webUiPort, LIMITS.bindPort), logger, tls: uiTls },
-    );
+    server = await startUiServer({
+      serviceName: 'master web UI',
+      host: opts.webUiHost ?? opts.host,
+      publicHost: opts.publicHost ?? opts.webUiHost ?? opts.host,
+      port: conf.getInt('flint.master.ui.port', opts.webUiPort, LIMITS.bindPort),
+      maxRetries,
+      tls: uiTls,
+      logger,
+      auth: uiAuth,
+      staticDir: join(FLINT_HOME, 'static'),
+      routes: masterUiRoutes({
+        state: () => (ui.machine as MasterMachine).state,
+        now: systemClock.now,
+        signal,
+        killEnabled,
+        utilization,
+        killApplication: (appId) => (ui.runtime as MasterRuntime).submit({ kind: 'KillApplication', appId }),
+        killDriver: (driverId) => (ui.runtime as MasterRuntime).askAndForget({ type: 'RequestKillDriver', driverId }),
+      }),
+    });
     const config = masterConfigFromConf(conf, {
       host: opts.host,
       publicHost: opts.publicHost ?? opts.host,
       port: env.address?.port ?? opts.port,
-      webUiPort: http.port,
-      webUiScheme: http.scheme,
+      webUiPort: server.port,
+      webUiScheme: server.scheme,
     });
     const machine = new MasterMachine(config, systemRngStreams().stream('master.shuffle'));
     ui.machine = machine;
-    const runtime = new MasterRuntime(env, http, machine, opts.store ?? new NullPersistenceStore(), opts.election ?? new MonarchyLeaderElection(), logger);
+    const runtime = new MasterRuntime(env, server, machine, opts.store ?? new NullPersistenceStore(), opts.election ?? new MonarchyLeaderElection(), logger, {
+      signal,
+      utilization,
+    });
+    ui.runtime = runtime;
     await runtime.start();
+    if (server.loginUrl !== undefined) {
+      // Once, as Jupyter prints its URL: this line holds a credential (docs/security.md, "The web UIs").
+      logger.info({ loginUrl: server.loginUrl, tokenSource: uiAuth.tokenSource }, `Web UI login URL (open it to log in): ${server.loginUrl}`);
+    }
     return {
       rpcPort: env.address?.port ?? 0,
-      webUiPort: http.port,
+      webUiPort: server.port,
       masterUrl: config.masterUrl,
       webUiUrl: config.masterWebUiUrl,
+      webUiLoginUrl: server.loginUrl,
       exited: runtime.exited,
       shutdown: (reason) => runtime.shutdown(reason),
     };
   } catch (err) {
-    await http?.close();
+    await server?.close();
     await env.shutdown();
     throw err;
   }
 }
 
+/** What the web UI needs of the runtime: the live pages' signal and the utilization samples it takes. */
+interface RuntimeUi {
+  readonly signal: ChangeSignal;
+  readonly utilization: UtilizationHistory;
+}
+
 class MasterRuntime {
   readonly exited: Promise<number>;
   readonly #env: Transport;
-  readonly #http: StartedHttpServer;
+  readonly #http: StartedUiServer;
+  readonly #ui: RuntimeUi;
+  #sampler: NodeJS.Timeout | undefined;
   readonly #store: PersistenceStore;
   readonly #election: LeaderElection;
   readonly #logger: Logger;
@@ -129,6 +174,7 @@ class MasterRuntime {
   readonly #limiter: LogLimiter;
   readonly #host: MachineHost<MasterInput, MasterEffect>;
   readonly #replies = new ReplyBook<MasterReplyMessage>();
+  readonly #machine: MasterMachine;
   readonly #shared: SharedEffects;
   /** Bumped on every grant and revocation: a grant's read that finishes after its term ended is dropped. */
   #leadership = 0;
@@ -136,15 +182,29 @@ class MasterRuntime {
   #resolveExit: (code: number) => void = () => {};
   #stopping = false;
 
-  constructor(env: Transport, http: StartedHttpServer, machine: MasterMachine, store: PersistenceStore, election: LeaderElection, logger: Logger) {
+  constructor(
+    env: Transport,
+    http: StartedUiServer,
+    machine: MasterMachine,
+    store: PersistenceStore,
+    election: LeaderElection,
+    logger: Logger,
+    ui: RuntimeUi,
+  ) {
     this.#env = env;
     this.#http = http;
+    this.#ui = ui;
     this.#store = store;
     this.#election = election;
     this.#logger = logger;
     this.#limiter = new LogLimiter(logger, { burst: LOG_BURST });
     this.exited = new Promise((done) => (this.#resolveExit = done));
-    this.#host = new MachineHost<MasterInput, MasterEffect>(machine, (e) => this.#execute(e), { now: systemClock.now, logger });
+    this.#host = new MachineHost<MasterInput, MasterEffect>(machine, (e) => this.#execute(e), {
+      now: systemClock.now,
+      logger,
+      afterInput: () => ui.signal.notify(),
+    });
+    this.#machine = machine;
     this.#shared = new SharedEffects({
       transport: env,
       logger,
@@ -175,6 +235,9 @@ class MasterRuntime {
       onDisconnected: (envId) => this.#host.submit({ kind: 'Disconnected', envId }),
     });
     await this.#host.submit({ kind: 'Start' });
+    this.#sample();
+    this.#sampler = setInterval(() => this.#sample(), UTILIZATION_SAMPLE_MS);
+    this.#sampler.unref();
     this.#election.start({
       granted: () => void this.#onGranted(++this.#leadership),
       revoked: () => {
@@ -185,6 +248,30 @@ class MasterRuntime {
         void this.#host.submit({ kind: 'RevokedLeadership' });
       },
     });
+  }
+
+  /** Feeds the machine an input from the web UI; resolves once it has been handled. */
+  submit(input: MasterInput): Promise<void> {
+    return this.#host.submit(input);
+  }
+
+  /** Feeds the machine an ask from the web UI whose reply nobody waits for (Spark's kill-driver button). */
+  askAndForget(message: Extract<MasterInput, { kind: 'Ask' }>['message']): Promise<void> {
+    const token = this.#replies.open({ reply: () => {}, sendFailure: () => {} });
+    return this.#host.submit({ kind: 'Ask', from: WEB_UI_ENV, replyTo: token, message });
+  }
+
+  /** One utilization sample: the sums of /json/clusterutilization over the ALIVE workers. */
+  #sample(): void {
+    const u = clusterUtilizationJson(this.#machine.state);
+    this.#ui.utilization.record({
+      atMs: systemClock.now(),
+      cores: Number(u['cores']),
+      coresUsed: Number(u['coresused']),
+      memoryMb: Number(u['memory']),
+      memoryUsedMb: Number(u['memoryused']),
+    });
+    this.#ui.signal.notify();
   }
 
   shutdown(reason: string): Promise<number> {
@@ -270,6 +357,7 @@ class MasterRuntime {
     this.#stopping = true;
     this.#logger.info({ reason }, `Master stopping: ${reason}`);
     this.#host.close();
+    if (this.#sampler !== undefined) clearInterval(this.#sampler);
     this.#limiter.close();
     this.#shared.cancelTimers();
     await this.#election.close();
@@ -279,6 +367,9 @@ class MasterRuntime {
     this.#resolveExit(code);
   }
 }
+
+/** The `from` of the asks the web UI feeds the machine: no RPC env has this id, so no reply is sent to one. */
+const WEB_UI_ENV = 'flint+ui://master';
 
 const recordCheck = TypeCompiler.Compile(PersistedRecord);
 

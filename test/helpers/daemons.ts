@@ -47,7 +47,25 @@ export async function startedLine(child: ChildHandle, timeoutMs = 15_000): Promi
     },
     { timeoutMs, intervalMs: 25, what: `${child.label} to log that it started` },
   );
-  return { child, rpcPort: Number(started['rpcPort']), webUiPort: Number(started['webUiPort']), started };
+  const webUiPort = Number(started['webUiPort']);
+  const login = child.stderrJson().find((l) => typeof l['loginUrl'] === 'string');
+  if (login !== undefined) rememberUiToken(webUiPort, String(login['loginUrl']));
+  return { child, rpcPort: Number(started['rpcPort']), webUiPort, started };
+}
+
+/** The UI tokens of the daemons started here, by web UI port, from the login URL each logged once. */
+const uiTokens = new Map<number, string>();
+
+/** Remembers the token in `loginUrl` (`…/?token=<token>`) for the UI on `webUiPort`. */
+export function rememberUiToken(webUiPort: number, loginUrl: string): void {
+  const token = new URL(loginUrl).searchParams.get('token');
+  if (token !== null) uiTokens.set(webUiPort, token);
+}
+
+/** The headers that let a script into the web UI on `webUiPort`: its bearer token, when it has one. */
+export function uiAuthHeaders(webUiPort: number): Record<string, string> {
+  const token = uiTokens.get(webUiPort);
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
 }
 
 /** Waits (bounded) for a pino line on the child's stderr; fails at once if the child exits. */
@@ -197,7 +215,7 @@ export interface WorkerJson {
 
 /** GET /json from the web UI on `webUiPort` (3 s limit); asserts status 200. */
 export async function getJson<T>(webUiPort: number): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${webUiPort}/json`, { signal: AbortSignal.timeout(3_000) });
+  const res = await fetch(`http://127.0.0.1:${webUiPort}/json`, { headers: uiAuthHeaders(webUiPort), signal: AbortSignal.timeout(3_000) });
   assert.equal(res.status, 200, `GET /json on port ${webUiPort}`);
   return (await res.json()) as T;
 }

@@ -12,7 +12,7 @@ import { after, describe, test } from 'node:test';
 import { SIM_MARKER, type SimConfig } from '../../../bench/lib/master-sim.ts';
 import type { ClientToMaster } from '../../../src/protocol/messages.ts';
 import { RpcEnv } from '../../../src/rpc/index.ts';
-import { authConf, newSecret, startMaster, untilMasterJson, writeSecretFile } from '../../helpers/daemons.ts';
+import { authConf, newSecret, startMaster, uiAuthHeaders, untilMasterJson, writeSecretFile } from '../../helpers/daemons.ts';
 import { ChildGroup, waitForChild } from '../../helpers/process.ts';
 
 const WORKERS = 2_000;
@@ -31,7 +31,7 @@ const MAX_LOG_LINES = 1_000;
 /** GET /json, returning how long it took (ms); a 20 s limit so a stalled master shows as a long time. */
 async function timedJson(port: number): Promise<{ ms: number; alive: number }> {
   const t0 = performance.now();
-  const res = await fetch(`http://127.0.0.1:${port}/json`, { signal: AbortSignal.timeout(20_000) });
+  const res = await fetch(`http://127.0.0.1:${port}/json`, { headers: uiAuthHeaders(port), signal: AbortSignal.timeout(20_000) });
   const body = (await res.json()) as { aliveworkers: number };
   return { ms: performance.now() - t0, alive: body.aliveworkers };
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTestCerts, tlsConfPairs, type TestCerts } from '../../helpers/certs.ts';
-import { newSecret, startMaster, startWorker, writeSecretFile, type MasterDaemon, type MasterJson, type WorkerDaemon, type WorkerJson } from '../../helpers/daemons.ts';
+import { newSecret, startMaster, startWorker, uiAuthHeaders, writeSecretFile, type MasterDaemon, type MasterJson, type WorkerDaemon, type WorkerJson } from '../../helpers/daemons.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
 
 const { get: httpsGet } = process.getBuiltinModule('node:https');
@@ -23,7 +23,7 @@ const APP_TIMEOUT_MS = 60_000;
 /** GET `path` on 127.0.0.1:port over HTTPS, trusting `ca`; resolves with the status and the parsed body. */
 function getHttps<T>(port: number, path: string, ca: string): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
-    const req = httpsGet({ host: '127.0.0.1', port, path, ca, timeout: 3_000 }, (res: IncomingMessage) => {
+    const req = httpsGet({ host: '127.0.0.1', port, path, ca, headers: uiAuthHeaders(port), timeout: 3_000 }, (res: IncomingMessage) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));

@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { deriveUiToken } from '../../../src/io/http/ui-auth.ts';
 import { REPO_ROOT, waitFor } from '../../helpers/process.ts';
 
 const SBIN = join(REPO_ROOT, 'sbin');
@@ -22,7 +23,10 @@ const MARKER = 'FLINT_SBIN_TEST_SANDBOX';
 const IDENT = 'sbintest';
 const HOST = hostname();
 const SECRET_FILE = join(ROOT, 'secret');
-writeFileSync(SECRET_FILE, randomBytes(32).toString('base64'), { mode: 0o600 });
+const SECRET = randomBytes(32).toString('base64');
+writeFileSync(SECRET_FILE, SECRET, { mode: 0o600 });
+/** The daemons' web UI token, derived from the secret (docs/security.md, "The web UIs"). */
+const UI_AUTH = { authorization: `Bearer ${deriveUiToken(SECRET)}` };
 
 const ownChildren = new Set<ChildProcess>();
 
@@ -209,7 +213,7 @@ async function unreachableMasterUrl(): Promise<string> {
 
 async function masterJson(webUiPort: number): Promise<Record<string, unknown> | undefined> {
   try {
-    const response = await fetch(`http://127.0.0.1:${webUiPort}/json`, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`http://127.0.0.1:${webUiPort}/json`, { headers: UI_AUTH, signal: AbortSignal.timeout(2_000) });
     return response.ok ? ((await response.json()) as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

@@ -54,3 +54,16 @@ test('ReplyBook: each token is answered once, through the replier it was opened 
   assert.deepEqual(seen, ['b:pong', 'a!gone']);
   assert.equal(book.size, 0);
 });
+
+test('afterInput is told once per handled input, after the machine changed its state', () => {
+  let state = 0;
+  const seen: number[] = [];
+  const host = new MachineHost<number, never>({ handle: (input) => ((state += input), []) }, () => {}, {
+    now: Date.now,
+    logger: silentLogger,
+    monotonicNow: fakeClock().now,
+    afterInput: () => seen.push(state),
+  });
+  for (const input of [1, 2, 3]) void host.submit(input);
+  assert.deepEqual(seen, [1, 3, 6]);
+});
