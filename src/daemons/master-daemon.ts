@@ -115,6 +115,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         utilization,
         killApplication: (appId) => (ui.runtime as MasterRuntime).submit({ kind: 'KillApplication', appId }),
         killDriver: (driverId) => (ui.runtime as MasterRuntime).askAndForget({ type: 'RequestKillDriver', driverId }),
+        uiToken: uiAuth.token,
       }),
     });
     const config = masterConfigFromConf(conf, {

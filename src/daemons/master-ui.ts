@@ -10,7 +10,10 @@ import type { MasterState } from '../master/state.ts';
 import { APP_EVENTS_PATH, appPage, appPageMain } from '../ui/app-page.ts';
 import { APP_KILL_PATH, DRIVER_KILL_PATH, type KillControls } from '../ui/kill-form.ts';
 import { MASTER_EVENTS_PATH, masterPage, masterPageMain, type MasterPageInput } from '../ui/master-page.ts';
-import { forbiddenPage } from '../ui/plain-pages.ts';
+import { forbiddenPage, plainPage } from '../ui/plain-pages.ts';
+import { html } from '../ui/html.ts';
+import { GOTO_PATH } from '../ui/layout.ts';
+import { issueTicket } from '../io/http/ui-auth.ts';
 import type { UtilizationHistory } from '../ui/utilization.ts';
 
 export interface MasterUiOptions {
@@ -26,6 +29,8 @@ export interface MasterUiOptions {
   readonly killApplication: (appId: string) => Promise<void>;
   /** Feeds the master the `RequestKillDriver` ask an operator's `flint kill` sends; resolves once handled. */
   readonly killDriver: (driverId: string) => Promise<void>;
+  /** The UI token (undefined: an open UI), which the cluster's other UIs share: `/goto/` signs tickets with it. */
+  readonly uiToken: string | undefined;
 }
 
 /** `flint.ui.killEnabled`'s answer when it is false. */
@@ -63,6 +68,7 @@ export function masterUiRoutes(options: MasterUiOptions): UiRoute[] {
       handler: () => (state().recoveryState === 'ALIVE' ? { status: 'ALIVE' } : UiReply.json(503, { status: state().recoveryState })),
     },
   ];
+  for (const path of [GOTO_PATH, GOTO_PATH.slice(0, -1)]) routes.push({ kind: 'page', path, handler: gotoHandler(options) });
   for (const path of [APP_KILL_PATH, APP_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killApplication) });
   for (const path of [DRIVER_KILL_PATH, DRIVER_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killDriver) });
   return routes;
@@ -88,4 +94,38 @@ function killHandler(options: MasterUiOptions, kill: (id: string) => Promise<voi
     if (terminate && typeof id === 'string' && id !== '') await kill(id);
     return UiReply.redirect('/');
   };
+}
+
+/**
+ * `/goto/?to=<url>`: to a page of one of this master's workers (its page, an executor's log), with a one-minute
+ * ticket (src/io/http/ui-auth.ts `issueTicket`) so the user is let in there without the token in any link. Only
+ * the web UIs of workers the master knows are destinations: anything else is refused, so this is no open redirect.
+ */
+function gotoHandler(options: MasterUiOptions): (req: UiRequest) => UiReply {
+  return (req) => {
+    const to = req.query.get('to') ?? '';
+    let url: URL | undefined;
+    try {
+      url = new URL(to);
+    } catch {
+      url = undefined;
+    }
+    const known =
+      url !== undefined &&
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      [...options.state().workers].some((w) => sameOrigin(w.webUiUrl, url));
+    if (url === undefined || !known) {
+      return UiReply.page(400, plainPage('Not a page of this cluster', html`<p>This master leads only to its workers' pages; <code>${to.slice(0, 200)}</code> is not one.</p><p><a href="/">Back to the master</a></p>`));
+    }
+    if (options.uiToken !== undefined) url.searchParams.set('ticket', issueTicket(options.uiToken, Date.now()));
+    return UiReply.elsewhere(url.toString());
+  };
+}
+
+function sameOrigin(base: string, url: URL): boolean {
+  try {
+    return new URL(base).origin === url.origin;
+  } catch {
+    return false;
+  }
 }

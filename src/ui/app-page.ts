@@ -9,7 +9,7 @@ import type { ApplicationInfo, ExecutorInfo, MasterState } from '../master/state
 import { isAppFinished, isExecutorFinished } from '../master/state.ts';
 import { formatDate, formatDuration, formatMb } from './format.ts';
 import { attr, href, html, type SafeHtml } from './html.ts';
-import { badge, pageShell, section, summary, toneOf } from './layout.ts';
+import { badge, crossUiHref, pageShell, section, summary, toneOf } from './layout.ts';
 import { MASTER_STYLESHEET } from './master-page.ts';
 import { dataTable, type Column } from './table.ts';
 
@@ -98,7 +98,7 @@ export function executorLogUrl(exec: ExecutorInfo, logType: 'stdout' | 'stderr')
 function executorsTable(id: string, rows: ExecutorInfo[], query: URLSearchParams, empty: string): SafeHtml {
   const columns: Array<Column<ExecutorInfo>> = [
     { key: 'id', label: 'ExecutorID', value: (e) => e.id, numeric: true },
-    { key: 'worker', label: 'Worker', value: (e) => e.worker.id, cell: (e) => html`<a${attr('href', e.worker.webUiUrl)}>${e.worker.id}</a>` },
+    { key: 'worker', label: 'Worker', value: (e) => e.worker.id, cell: (e) => html`<a${attr('href', crossUiHref(e.worker.webUiUrl))}>${e.worker.id}</a>` },
     { key: 'cores', label: 'Cores', value: (e) => e.cores, numeric: true },
     { key: 'memory', label: 'Memory', value: (e) => e.memoryMb, cell: (e) => formatMb(e.memoryMb), numeric: true },
     { key: 'state', label: 'State', value: (e) => e.state, cell: (e) => badge(e.state, toneOf(e.state)) },
@@ -106,7 +106,7 @@ function executorsTable(id: string, rows: ExecutorInfo[], query: URLSearchParams
       key: 'logs',
       label: 'Logs',
       value: () => '',
-      cell: (e) => html`<a${attr('href', executorLogUrl(e, 'stdout'))}>stdout</a> <a${attr('href', executorLogUrl(e, 'stderr'))}>stderr</a>`,
+      cell: (e) => html`<a${attr('href', crossUiHref(executorLogUrl(e, 'stdout')))}>stdout</a> <a${attr('href', crossUiHref(executorLogUrl(e, 'stderr')))}>stderr</a>`,
     },
   ];
   return dataTable({ id, columns, rows, query, defaultSort: { key: 'id', desc: false }, empty });

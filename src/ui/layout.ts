@@ -119,3 +119,14 @@ export function summary(items: ReadonlyArray<readonly [label: string, value: Htm
 export function section(title: string, body: SafeHtml, id?: string): SafeHtml {
   return html`<section${id === undefined ? '' : html` id="${id}"`}><h2>${title}</h2>${body}</section>`;
 }
+
+/** The route of a UI that leads its logged-in user to another UI of the cluster (src/daemons/master-ui.ts). */
+export const GOTO_PATH = '/goto/';
+
+/**
+ * A link to a page of another daemon of the cluster (a worker's page, an executor's log): through this UI's
+ * `/goto/`, which sends the browser on with a one-minute ticket, so the user need not log in to each daemon.
+ */
+export function crossUiHref(url: string): string {
+  return `${GOTO_PATH}?to=${encodeURIComponent(url)}`;
+}

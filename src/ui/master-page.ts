@@ -10,7 +10,7 @@ import type { ApplicationInfo, DriverInfo, MasterState, WorkerInfo } from '../ma
 import { formatDate, formatDuration, formatMb } from './format.ts';
 import { attr, href, html, type SafeHtml } from './html.ts';
 import { APP_KILL_PATH, DRIVER_KILL_PATH, killForm, type KillControls } from './kill-form.ts';
-import { badge, pageShell, section, summary, toneOf } from './layout.ts';
+import { badge, crossUiHref, pageShell, section, summary, toneOf } from './layout.ts';
 import { dataTable, type Column } from './table.ts';
 import { utilizationChart, type UtilizationSample } from './utilization.ts';
 
@@ -95,7 +95,7 @@ function masterSummary({ state, restUrl }: MasterPageInput): SafeHtml {
 
 /** Spark links a worker only while it is ALIVE (its UI is gone otherwise). */
 function workerLink(w: WorkerInfo): SafeHtml {
-  return w.state === 'ALIVE' ? html`<a${attr('href', w.webUiUrl)}>${w.id}</a>` : html`${w.id}`;
+  return w.state === 'ALIVE' ? html`<a${attr('href', crossUiHref(w.webUiUrl))}>${w.id}</a>` : html`${w.id}`;
 }
 
 function workersTable({ state, query }: MasterPageInput): SafeHtml {
@@ -155,7 +155,7 @@ function driversTable(input: MasterPageInput, id: string, rows: DriverInfo[], ac
       key: 'worker',
       label: 'Worker',
       value: (d) => d.worker?.id ?? 'None',
-      cell: (d) => (d.worker === undefined ? 'None' : html`<a${attr('href', d.worker.webUiUrl)}>${d.worker.id}</a>`),
+      cell: (d) => (d.worker === undefined ? 'None' : html`<a${attr('href', crossUiHref(d.worker.webUiUrl))}>${d.worker.id}</a>`),
     },
     { key: 'state', label: 'State', value: (d) => d.state, cell: (d) => badge(d.state, toneOf(d.state)) },
     { key: 'cores', label: 'Cores', value: (d) => d.desc.cores, numeric: true },

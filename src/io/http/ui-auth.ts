@@ -11,7 +11,7 @@
 // the token gives the UI, never the secret, and the secret itself never appears in a URL, cookie, header or log
 // line. Every token, session id and CSRF token is compared in constant time.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlintConf } from '../../conf/flint-conf.ts';
 import { ConfigError } from '../../errors.ts';
 import { deriveKey } from '../../rpc/auth.ts';
@@ -138,4 +138,33 @@ export class SessionStore {
   clear(): void {
     this.#byDigest.clear();
   }
+}
+
+/**
+ * How long a ticket lets a browser in: one click from one UI of the cluster to another. The UIs of one cluster
+ * share their token (derived from the same secret), so a master can hand its logged-in user to a worker's pages
+ * without the token itself ever appearing in a link: the master's `/goto/` answers with a redirect to the worker's
+ * page carrying a fresh ticket, an HMAC of its expiry and a nonce under the token, which the worker checks (and
+ * takes once) as it would the token in a login URL.
+ */
+export const TICKET_TTL_MS = 60_000;
+
+/** A ticket for the UIs that share `token`, valid for TICKET_TTL_MS from `nowMs`: `<expiresMs>.<nonce>.<mac>`. */
+export function issueTicket(token: string, nowMs: number): string {
+  const body = `${nowMs + TICKET_TTL_MS}.${randomBytes(12).toString('base64url')}`;
+  return `${body}.${ticketMac(token, body)}`;
+}
+
+/** The ticket's nonce when it was made with `token` and has not expired at `nowMs`; undefined otherwise. */
+export function verifyTicket(token: string, ticket: string, nowMs: number): string | undefined {
+  const match = /^(\d{1,16})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/.exec(ticket);
+  if (match === null) return undefined;
+  const expiresMs = Number(match[1]);
+  if (expiresMs <= nowMs || expiresMs > nowMs + TICKET_TTL_MS + 5_000) return undefined;
+  const body = `${match[1]}.${match[2]}`;
+  return secretsEqual(ticketMac(token, body), match[3] as string) ? (match[2] as string) : undefined;
+}
+
+function ticketMac(token: string, body: string): string {
+  return createHmac('sha256', token).update(`flint-ui-ticket:${body}`).digest('base64url');
 }

@@ -10,7 +10,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LogLimiter } from '../../util/log-limiter.ts';
 import { truncateForLog, type Logger } from '../../util/logger.ts';
-import { secretsEqual, type SessionStore, type UiSession } from './ui-auth.ts';
+import { secretsEqual, TICKET_TTL_MS, verifyTicket, type SessionStore, type UiSession } from './ui-auth.ts';
 
 /** How a request got in. `open`: the UI has no token, anyone who reaches it gets in. */
 export type UiAccess = { readonly kind: 'open' } | { readonly kind: 'bearer' } | { readonly kind: 'session'; readonly session: UiSession };
@@ -51,6 +51,8 @@ export class UiGuard {
   readonly #access = new WeakMap<FastifyRequest, UiAccess>();
   /** Anyone who reaches the port can trigger the warnings: they go through a LogLimiter. */
   readonly #limiter: LogLimiter;
+  /** Tickets already taken (by nonce) with when they expire: each lets in one browser, once. Bounded. */
+  readonly #usedTickets = new Map<string, number>();
 
   constructor(options: UiGuardOptions) {
     this.#options = options;
@@ -78,6 +80,8 @@ export class UiGuard {
     }
     const offered = query.get('token');
     if (offered !== null && (request.method === 'GET' || request.method === 'HEAD')) return this.#login(request, reply, token, offered, path, query);
+    const ticket = query.get('ticket');
+    if (ticket !== null && (request.method === 'GET' || request.method === 'HEAD')) return this.#loginWithTicket(request, reply, token, ticket, path, query);
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
       const bearer = /^Bearer +(\S+) *$/i.exec(authorization);
@@ -102,6 +106,28 @@ export class UiGuard {
       this.#limiter.warn('a web UI login with a wrong token', { remote: request.ip }, 'a web UI login with a wrong token');
       return this.#options.refuse(request, reply, { status: 401, reason: 'The token in this URL is not this UI\'s token.' });
     }
+    query.delete('token');
+    return this.#startSession(request, reply, path, query);
+  }
+
+  /** A ticket from another UI of the cluster (ui-auth.ts `issueTicket`): a login, once, within its minute. */
+  #loginWithTicket(request: FastifyRequest, reply: FastifyReply, token: string, ticket: string, path: string, query: URLSearchParams): FastifyReply {
+    const now = Date.now();
+    for (const [nonce, expires] of this.#usedTickets) if (expires <= now) this.#usedTickets.delete(nonce);
+    const nonce = verifyTicket(token, ticket, now);
+    if (nonce === undefined || this.#usedTickets.has(nonce) || this.#usedTickets.size >= 10_000) {
+      this.#limiter.warn('a web UI login with a bad or used ticket', { remote: request.ip }, 'a web UI login with a bad or used ticket');
+      return this.#options.refuse(request, reply, {
+        status: 401,
+        reason: 'This link\'s ticket has expired or was used already (they last a minute). Go back and follow the link again, or log in with this daemon\'s login URL.',
+      });
+    }
+    this.#usedTickets.set(nonce, now + TICKET_TTL_MS + 5_000);
+    query.delete('ticket');
+    return this.#startSession(request, reply, path, query);
+  }
+
+  #startSession(request: FastifyRequest, reply: FastifyReply, path: string, query: URLSearchParams): FastifyReply {
     const session = this.#options.sessions.create();
     reply.setCookie(this.#options.cookieName(), session.id, {
       path: '/',
@@ -111,7 +137,6 @@ export class UiGuard {
       maxAge: Math.floor(this.#options.sessions.timeoutMs / 1000),
     });
     this.#options.logger.info({ remote: request.ip, sessions: this.#options.sessions.size }, 'a web UI login started a session');
-    query.delete('token');
     const rest = query.toString();
     // `path` has one leading slash, so the Location cannot name another host (`//evil.example`).
     return reply.code(303).header('location', rest === '' ? path : `${path}?${rest}`).send();

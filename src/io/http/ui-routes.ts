@@ -47,6 +47,11 @@ export const UiReply = {
     if (!/^\/(?![/\\])/.test(location)) throw new TypeError(`a UI redirect goes to a path on this server, not ${JSON.stringify(location)}`);
     return { [kReply]: true, status: 303, location };
   },
+  /** 303 See Other to another UI of the cluster: an absolute http(s) URL that the caller checked is one of its. */
+  elsewhere: (url: string): UiReply => {
+    if (!/^https?:\/\/[^/\\]/.test(url)) throw new TypeError(`a UI redirect elsewhere goes to an http(s) URL, not ${JSON.stringify(url)}`);
+    return { [kReply]: true, status: 303, location: url };
+  },
 };
 
 function isUiReply(value: unknown): value is UiReply {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlintConf } from '../../../../src/conf/flint-conf.ts';
 import { readSslOptions } from '../../../../src/io/tls/ssl-options.ts';
-import { deriveUiToken } from '../../../../src/io/http/ui-auth.ts';
+import { deriveUiToken, issueTicket, TICKET_TTL_MS, verifyTicket } from '../../../../src/io/http/ui-auth.ts';
 import { UiReply, type UiRoute } from '../../../../src/io/http/ui-server.ts';
 import { attr, html } from '../../../../src/ui/html.ts';
 import { makeTestCerts, tlsConfPairs } from '../../../helpers/certs.ts';
@@ -63,6 +63,39 @@ function rawGet(port: number, target: string): Promise<{ status: number; locatio
     req.end();
   });
 }
+
+describe('tickets from another UI of the cluster (the master\'s /goto/)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ routes, secret: SECRET });
+  });
+  after(() => h.server.close());
+
+  test('a ticket signed with the shared token lets one browser in once, and is gone from the URL it lands on', async () => {
+    const ticket = issueTicket(TOKEN, Date.now());
+    assert.ok(!ticket.includes(TOKEN), 'the token itself is not in the ticket');
+    const res = await h.get(`/app/app-1?x=1&ticket=${encodeURIComponent(ticket)}`);
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/app/app-1?x=1');
+    const cookie = sessionCookie(res);
+    assert.equal((await h.get('/json', { headers: { cookie } })).status, 200);
+    const again = await h.get(`/app/app-1?ticket=${encodeURIComponent(ticket)}`);
+    assert.equal(again.status, 401, 'a ticket is taken once');
+    assert.match(await again.text(), /expired or was used already/);
+  });
+
+  test('a ticket made with another token, tampered with or expired is refused', async () => {
+    const now = Date.now();
+    assert.equal(verifyTicket(TOKEN, issueTicket('some-other-cluster-token', now), now), undefined);
+    const good = issueTicket(TOKEN, now);
+    assert.ok(verifyTicket(TOKEN, good, now) !== undefined);
+    assert.equal(verifyTicket(TOKEN, good, now + TICKET_TTL_MS + 1), undefined, 'expired');
+    const [expires, nonce, mac] = good.split('.') as [string, string, string];
+    assert.equal(verifyTicket(TOKEN, `${Number(expires) + 1000}.${nonce}.${mac}`, now), undefined, 'its expiry moved');
+    assert.equal(verifyTicket(TOKEN, `${expires}.${nonce}.${mac.slice(0, -1)}A`, now), undefined, 'its MAC changed');
+    assert.equal((await h.get(`/json?ticket=${encodeURIComponent(issueTicket('other-token-abcdefgh', now))}`)).status, 401);
+  });
+});
 
 describe('a UI with a token derived from the cluster secret', () => {
   let h: Harness;
