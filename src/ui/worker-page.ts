@@ -124,7 +124,7 @@ export function workerPage(s: WorkerSnapshot, query: URLSearchParams): SafeHtml 
     ...(s.activeMasterWebUiUrl === '' ? [] : [{ label: 'Back to Master', href: safeUrl(s.activeMasterWebUiUrl) }]),
   ];
   return pageShell({
-    title: `Flint Worker at ${s.host}:${s.port}`,
+    title: `Worker at ${s.host}:${s.port}`,
     daemon: 'Worker',
     subtitle: s.workerWebUiUrl,
     status: workerStatus(s),
