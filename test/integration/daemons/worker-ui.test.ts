@@ -104,6 +104,10 @@ describe('the worker web UI', { timeout: 90_000 }, () => {
     }
     assert.equal((await get('/', { authorization: 'Bearer not-the-token-at-all' })).status, 401);
     assert.equal((await get('/healthz', {})).status, 200);
+    const script = await get('/static/log.js', {});
+    assert.equal(script.status, 200, "the log page's script is served from FLINT_HOME/static, open");
+    assert.match(script.headers.get('content-type') ?? '', /javascript/);
+    await script.body?.cancel();
     const ready = await get('/readyz', {});
     assert.equal(ready.status, 200);
     assert.deepEqual(await ready.json(), { status: 'ready' });
