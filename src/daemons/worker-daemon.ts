@@ -3,11 +3,16 @@
 // inputs. Every port can be injected (WorkerDaemonOptions): the daemons run in one process on MemoryNetwork in
 // test/unit/daemons/in-memory-cluster.test.ts.
 
+import { join } from 'node:path';
 import { FLINT_HOME, programRelativePath } from '../util/install.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
-import { json, startHttpServer, type StartedHttpServer } from '../io/http/http-server.ts';
+import { ChangeSignal } from '../io/http/live-page.ts';
+import { readPortMaxRetries } from '../io/http/port-retry.ts';
+import { readUiAuthSettings } from '../io/http/ui-auth.ts';
+import { startUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
+import { ownLogFile } from '../io/logs/own-log-file.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import type { ProcessExit, ProcessLauncher } from '../ports/process-launcher.ts';
 import type { Transport } from '../ports/transport.ts';
@@ -22,7 +27,6 @@ import {
   WorkerMachine,
   logRollingFromConf,
   workerConfigFromConf,
-  workerJson,
   type DriverLaunchSpec,
   type ExecutorLaunchSpec,
   type WorkerConfigInput,
@@ -31,6 +35,7 @@ import {
 } from '../worker/index.ts';
 import { MachineHost, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
+import { workerUiRoutes } from './worker-ui.ts';
 
 export interface WorkerDaemonOptions {
   readonly conf: FlintConf;
@@ -64,17 +69,32 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   const launcher =
     opts.launcher ?? new NodeProcessLauncher({ rolling: logRollingFromConf(conf), onLogError: (err, what) => logger.warn({ err: err.message }, what) });
   const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger });
-  let http: StartedHttpServer | undefined;
+  let http: StartedUiServer | undefined;
   try {
     const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, LIMITS.bindPort);
     const ui: { machine?: WorkerMachine } = {};
-    http = await startHttpServer(
-      [
-        { method: 'GET', path: '/json', handler: () => json(200, workerJson((ui.machine as WorkerMachine).snapshot(), systemClock.now())) },
-        { method: 'GET', path: '/healthz', handler: () => json(200, { status: 'ok' }) },
-      ],
-      { host: opts.webUiHost ?? opts.base.host, port: webUiPort, logger, tls: uiTls },
-    );
+    const signal = new ChangeSignal();
+    // Spark's `WorkerWebUI.bind` before registration: a taken port moves on to the next (Utils.startServiceOnPort).
+    http = await startUiServer({
+      serviceName: 'worker web UI',
+      host: opts.webUiHost ?? opts.base.host,
+      publicHost: opts.base.host,
+      port: webUiPort,
+      maxRetries: readPortMaxRetries(conf),
+      tls: uiTls,
+      logger,
+      auth: readUiAuthSettings(conf, env.settings.secret),
+      staticDir: join(FLINT_HOME, 'static'),
+      routes: workerUiRoutes({
+        snapshot: () => (ui.machine as WorkerMachine).snapshot(),
+        signal,
+        roots: { workDir: opts.base.workDir, ...optional('daemonLogFile', ownLogFile()) },
+        now: systemClock.now,
+        logger,
+      }),
+    });
+    // Printed once, as Jupyter does: the URL holds the UI token (never the secret) and goes nowhere else.
+    if (http.loginUrl !== undefined) logger.info({ loginUrl: http.loginUrl }, `worker web UI: log in at ${http.loginUrl}`);
     const config = workerConfigFromConf(conf, {
       ...opts.base,
       port: env.address?.port ?? opts.base.port,
@@ -88,7 +108,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     const machine = new WorkerMachine(config, { rng: systemRngStreams().stream('worker.registration'), now: systemClock.now() });
     ui.machine = machine;
     const files = (opts.files ?? ((dir) => new NodeWorkerFiles(dir)))(config.workDir);
-    const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger });
+    const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal });
     await runtime.start();
     return {
       workerId: machine.workerId,
@@ -106,17 +126,20 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
 
 interface WorkerRuntimeParts {
   readonly env: Transport;
-  readonly http: StartedHttpServer;
+  readonly http: StartedUiServer;
   readonly machine: WorkerMachine;
   readonly files: WorkerFiles;
   readonly launcher: ProcessLauncher;
   readonly logger: Logger;
+  /** Notified after every input the machine handled: the web UI's live pages re-render. */
+  readonly signal: ChangeSignal;
 }
 
 class WorkerRuntime {
   readonly exited: Promise<number>;
   readonly #env: Transport;
-  readonly #http: StartedHttpServer;
+  readonly #http: StartedUiServer;
+  readonly #signal: ChangeSignal;
   readonly #files: WorkerFiles;
   readonly #logger: Logger;
   readonly #host: MachineHost<WorkerInput, WorkerEffect>;
@@ -126,8 +149,9 @@ class WorkerRuntime {
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
 
-  constructor({ env, http, machine, files, launcher, logger }: WorkerRuntimeParts) {
+  constructor({ env, http, machine, files, launcher, logger, signal }: WorkerRuntimeParts) {
     this.#env = env;
+    this.#signal = signal;
     this.#http = http;
     this.#files = files;
     this.#launcher = launcher;
@@ -141,19 +165,25 @@ class WorkerRuntime {
     await this.#files.prepareWorkDir();
     this.#env.setupEndpoint('Worker', {
       messages: MasterToWorker,
-      receive: (message, ctx) => this.#host.submit({ kind: 'MasterMessage', from: ctx.senderAddress, message }),
-      onDisconnected: (envId) => this.#host.submit({ kind: 'Disconnected', envId }),
+      receive: (message, ctx) => this.#handle({ kind: 'MasterMessage', from: ctx.senderAddress, message }),
+      onDisconnected: (envId) => this.#handle({ kind: 'Disconnected', envId }),
     });
-    await this.#host.submit({ kind: 'Start' });
+    await this.#handle({ kind: 'Start' });
   }
 
   shutdown(reason: string): Promise<number> {
-    void this.#host.submit({ kind: 'Shutdown', reason });
+    void this.#handle({ kind: 'Shutdown', reason });
     return this.exited;
   }
 
+  /** Every input goes through here: handled by the machine, then the UI's live pages are told (live-page.ts). */
+  async #handle(input: WorkerInput): Promise<void> {
+    await this.#host.submit(input);
+    this.#signal.notify();
+  }
+
   #submit(input: WorkerInput): void {
-    void this.#host.submit(input);
+    void this.#handle(input);
   }
 
   async #execute(all: WorkerEffect): Promise<void> {
@@ -268,6 +298,10 @@ class WorkerRuntime {
     await this.#env.shutdown();
     this.#resolveExit(code);
   }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /**

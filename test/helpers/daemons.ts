@@ -6,9 +6,10 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FlintConf } from '../../src/conf/flint-conf.ts';
+import { deriveUiToken } from '../../src/io/http/ui-auth.ts';
 import { describeExit, NODE_BIN, REPO_ROOT, spawnChild, waitFor, type ChildGroup, type ChildHandle } from './process.ts';
 
 /** The CLI the daemons run (relative to the repo root, the children's working directory). */
@@ -90,6 +91,14 @@ export function newSecret(): string {
 export function writeSecretFile(path: string, secret: string): string {
   writeFileSync(path, `${secret}\n`, { mode: 0o600 });
   return path;
+}
+
+/**
+ * `Authorization: Bearer <UI token>` for the web UI of a daemon whose cluster secret is in `secretFile` (the
+ * token is derived from the secret, docs/security.md "The web UIs"). A worker's UI needs it for `/json`.
+ */
+export function uiBearer(secretFile: string): Record<string, string> {
+  return { authorization: `Bearer ${deriveUiToken(readFileSync(secretFile, 'utf8').trim())}` };
 }
 
 /** RPC settings for an in-process env that authenticates to the daemons with `secret`. */
@@ -213,9 +222,9 @@ export interface WorkerJson {
   executors: Array<{ id: number; appid: string; memory: number }>;
 }
 
-/** GET /json from the web UI on `webUiPort` (3 s limit); asserts status 200. */
-export async function getJson<T>(webUiPort: number): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${webUiPort}/json`, { headers: uiAuthHeaders(webUiPort), signal: AbortSignal.timeout(3_000) });
+/** GET /json from the web UI on `webUiPort` (3 s limit), with `headers` (its logged token by default); asserts status 200. */
+export async function getJson<T>(webUiPort: number, headers: Record<string, string> = uiAuthHeaders(webUiPort)): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${webUiPort}/json`, { headers, signal: AbortSignal.timeout(3_000) });
   assert.equal(res.status, 200, `GET /json on port ${webUiPort}`);
   return (await res.json()) as T;
 }

@@ -2,6 +2,7 @@
 // pages, JSON, server-sent event streams and POST actions. Spark's counterparts are `JettyUtils.createServletHandler`
 // with its `htmlResponderToServlet`/`jsonResponderToServlet`, and `WebUI.attachPage` for each `WebUIPage`.
 
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SafeHtml } from '../../ui/html.ts';
 import { forbiddenPage, internalErrorPage, loginNeededPage, notFoundPage, plainPage } from '../../ui/plain-pages.ts';
@@ -60,16 +61,26 @@ function isUiReply(value: unknown): value is UiReply {
 
 type Awaitable<T> = T | Promise<T>;
 
+/** A file to save: sent as `contentType` with `Content-Disposition: attachment; filename="<fileName>"`. */
+export interface UiDownload {
+  readonly contentType: string;
+  /** Letters, digits, `.`, `_` and `-` only (it goes into a header unquoted by anything else). */
+  readonly fileName: string;
+  readonly body: Readable | string;
+}
+
 /**
  * A route. `page`: GET, answers a whole HTML document. `json`: GET, answers its result as JSON. `events`: GET,
  * a server-sent event stream (see sse.ts). `action`: POST, form or JSON body, CSRF-checked; answers its result
- * as JSON, or a UiReply (a redirect back to a page, for forms). Paths use fastify's syntax (`/app/:appId`).
+ * as JSON, or a UiReply (a redirect back to a page, for forms). `download`: GET, answers a file to save (a log), streamed. Paths use
+ * fastify's syntax (`/app/:appId`).
  */
 export type UiRoute =
   | { readonly kind: 'page'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<SafeHtml | UiReply> }
   | { readonly kind: 'json'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<unknown> }
   | { readonly kind: 'events'; readonly path: string; readonly handler: (req: UiRequest, stream: SseStream) => Awaitable<void> }
-  | { readonly kind: 'action'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<unknown> };
+  | { readonly kind: 'action'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<unknown> }
+  | { readonly kind: 'download'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<UiDownload | UiReply> };
 
 export type UiRouteKind = UiRoute['kind'];
 
@@ -88,6 +99,7 @@ export function wantsHtml(request: FastifyRequest): boolean {
       return true;
     case 'json':
     case 'events':
+    case 'download':
       return false;
     case 'action':
       return (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
@@ -108,6 +120,15 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
 
 export function sendPage(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply {
   return reply.code(status).type(HTML).send(page.toString());
+}
+
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
+
+/** Sends what a download handler returned: a UiReply as it says, else the file as an attachment. */
+export function sendDownload(reply: FastifyReply, result: UiDownload | UiReply): FastifyReply {
+  if (isUiReply(result)) return sendResult(reply, result, 'json');
+  if (!FILE_NAME.test(result.fileName)) throw new TypeError(`a download's file name must be a plain name, not ${JSON.stringify(result.fileName)}`);
+  return reply.code(200).type(result.contentType).header('content-disposition', `attachment; filename="${result.fileName}"`).send(result.body);
 }
 
 /** Sends what a handler returned: a UiReply as it says, else a page or JSON by the route's kind. */
@@ -163,7 +184,7 @@ export function addMethodNotAllowedRoutes(app: FastifyInstance, routes: readonly
   for (const route of routes) {
     const methods = byPath.get(route.path) ?? new Set<string>();
     if (route.kind === 'action') methods.add('POST');
-    else if (route.kind === 'events') methods.add('GET'); // no HEAD: it would open a stream to send nothing
+    else if (route.kind === 'events' || route.kind === 'download') methods.add('GET'); // no HEAD: it would open a stream to send nothing
     else methods.add('GET').add('HEAD');
     byPath.set(route.path, methods);
   }

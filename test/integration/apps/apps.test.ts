@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
+import { uiBearer } from '../../helpers/daemons.ts';
 import { ChildGroup, processesOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
 
 const MAIN = 'src/cli/main.ts';
@@ -50,7 +51,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     const mine = json.activeapps.find((a) => a.id === appId);
     assert.ok(mine, `app ${appId} is active in /json`);
     assert.equal(mine.cores, 3, 'three cores granted in all');
-    const workerJsons = await Promise.all(cluster.workers.map(async (w) => (await (await fetch(`http://127.0.0.1:${w.webUiPort}/json`)).json()) as { coresused: number; executors: Array<{ appid: string; memory: number }> }));
+    const workerJsons = await Promise.all(cluster.workers.map(async (w) => (await (await fetch(`http://127.0.0.1:${w.webUiPort}/json`, { headers: uiBearer(cluster.secretFile) })).json()) as { coresused: number; executors: Array<{ appid: string; memory: number }> }));
     const executors = workerJsons.flatMap((w) => w.executors).filter((e) => e.appid === appId);
     assert.equal(executors.length, 3, 'three executors (3 cores at 1 core each)');
     assert.deepEqual(executors.map((e) => e.memory), [300, 300, 300]);

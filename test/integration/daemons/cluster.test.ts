@@ -25,6 +25,7 @@ import {
   type MasterJson,
   type WorkerDaemon,
   type WorkerJson,
+  uiBearer,
 } from '../../helpers/daemons.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
 
@@ -134,7 +135,7 @@ describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
       );
       assert.equal(entry.webuiaddress, `http://127.0.0.1:${w.webUiPort}`);
 
-      const own = await getJson<WorkerJson>(w.webUiPort);
+      const own = await getJson<WorkerJson>(w.webUiPort, uiBearer(secretFile));
       assert.equal(own.id, w.workerId);
       assert.equal(own.cores, w.cores);
       assert.equal(own.memory, w.memoryMb);
@@ -164,7 +165,7 @@ describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
     assert.equal(entry?.memory, 1024);
     assert.equal(json.aliveworkers, 2);
     assert.equal(json.workers.find((e) => e.id === b.workerId)?.state, 'DEAD', 'the old entry stays listed as DEAD');
-    assert.equal((await getJson<WorkerJson>(again.webUiPort)).masterurl, master.url);
+    assert.equal((await getJson<WorkerJson>(again.webUiPort, uiBearer(secretFile))).masterurl, master.url);
   });
 
   test('a worker that stops heartbeating (SIGSTOP) is DEAD after flint.worker.timeout; resumed, it is ALIVE again', async () => {
@@ -258,7 +259,7 @@ describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
     const entry = json.workers.find((e) => e.id === worker.workerId);
     assert.equal(entry?.coresused, 1);
     assert.equal(entry?.memoryused, 128);
-    const own = await getJson<WorkerJson>(worker.webUiPort);
+    const own = await getJson<WorkerJson>(worker.webUiPort, uiBearer(secretFile));
     assert.deepEqual(
       own.executors.map((e) => [e.appid, e.id]),
       [[appId, 0]],

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTestCerts, tlsConfPairs, type TestCerts } from '../../helpers/certs.ts';
-import { newSecret, startMaster, startWorker, uiAuthHeaders, writeSecretFile, type MasterDaemon, type MasterJson, type WorkerDaemon, type WorkerJson } from '../../helpers/daemons.ts';
+import { newSecret, startMaster, startWorker, uiAuthHeaders, uiBearer, writeSecretFile, type MasterDaemon, type MasterJson, type WorkerDaemon, type WorkerJson } from '../../helpers/daemons.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
 
 const { get: httpsGet } = process.getBuiltinModule('node:https');
@@ -21,9 +21,9 @@ const APP = 'test/fixtures/apps/test-app.ts';
 const APP_TIMEOUT_MS = 60_000;
 
 /** GET `path` on 127.0.0.1:port over HTTPS, trusting `ca`; resolves with the status and the parsed body. */
-function getHttps<T>(port: number, path: string, ca: string): Promise<{ status: number; body: T }> {
+function getHttps<T>(port: number, path: string, ca: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
-    const req = httpsGet({ host: '127.0.0.1', port, path, ca, headers: uiAuthHeaders(port), timeout: 3_000 }, (res: IncomingMessage) => {
+    const req = httpsGet({ host: '127.0.0.1', port, path, ca, headers: { ...uiAuthHeaders(port), ...headers }, timeout: 3_000 }, (res: IncomingMessage) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -86,7 +86,7 @@ describe('a cluster with TLS on RPC (mutual) and on the web UIs', { timeout: 120
     );
     assert.equal(json.workers[0]?.webuiaddress, `https://127.0.0.1:${worker.webUiPort}`);
     assert.match(String(master.started['msg']), new RegExp(`web UI https://127\\.0\\.0\\.1:${master.webUiPort}`));
-    const own = await getHttps<WorkerJson>(worker.webUiPort, '/json', ca);
+    const own = await getHttps<WorkerJson>(worker.webUiPort, '/json', ca, uiBearer(secretFile));
     assert.equal(own.status, 200);
     assert.equal(own.body.masterwebuiurl, `https://127.0.0.1:${master.webUiPort}`);
   });

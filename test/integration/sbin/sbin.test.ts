@@ -15,6 +15,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { deriveUiToken } from '../../../src/io/http/ui-auth.ts';
+import { uiBearer } from '../../helpers/daemons.ts';
 import { REPO_ROOT, waitFor } from '../../helpers/process.ts';
 
 const SBIN = join(REPO_ROOT, 'sbin');
@@ -337,6 +338,25 @@ test('start-worker.sh runs a worker in the background with the variables of flin
   assert.equal(running(pid), false);
   assert.equal(existsSync(pidFile(sb, 'worker')), false);
   assert.deepEqual(daemonsUnder(sb.dir), []);
+});
+
+test("a worker started by start-worker.sh shows its own .out log at /logPage/?self; /readyz is 503 until it registers", { timeout: 90_000 }, async () => {
+  const url = await unreachableMasterUrl();
+  const sb = sandbox();
+  const started = await run('start-worker.sh', [url, '--work-dir', sb.workDir], sb.env);
+  assert.equal(started.code, 0, describe(started));
+  const line = await waitFor(
+    () => readFileSync(logFile(sb, 'worker'), 'utf8').split('\n').find((l) => l.includes('"webUiPort"')),
+    { timeoutMs: 30_000, intervalMs: 100, what: "the worker's started line in its .out log" },
+  );
+  const webUiPort = Number((JSON.parse(line) as { webUiPort: number }).webUiPort);
+  const base = `http://127.0.0.1:${webUiPort}`;
+  assert.equal((await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(3_000) })).status, 503);
+  const self = await fetch(`${base}/logPage/?self`, { headers: uiBearer(SECRET_FILE), signal: AbortSignal.timeout(3_000) });
+  assert.equal(self.status, 200);
+  assert.match(await self.text(), /worker web UI listening/);
+  const stopped = await run('stop-worker.sh', [], sb.env);
+  assert.equal(stopped.code, 0, describe(stopped));
 });
 
 test('a daemon that dies at launch: "failed to launch", the log tail, exit 1, no pid file, no process', { timeout: 60_000 }, async () => {
