@@ -10,10 +10,8 @@ import type { MasterState } from '../master/state.ts';
 import { APP_EVENTS_PATH, appPage, appPageMain } from '../ui/app-page.ts';
 import { APP_KILL_PATH, DRIVER_KILL_PATH, type KillControls } from '../ui/kill-form.ts';
 import { MASTER_EVENTS_PATH, masterPage, masterPageMain, type MasterPageInput } from '../ui/master-page.ts';
-import { forbiddenPage, plainPage } from '../ui/plain-pages.ts';
-import { html } from '../ui/html.ts';
-import { GOTO_PATH } from '../ui/layout.ts';
-import { issueTicket } from '../io/http/ui-auth.ts';
+import { forbiddenPage } from '../ui/plain-pages.ts';
+import { gotoRoutes } from './ui-goto.ts';
 import type { UtilizationHistory } from '../ui/utilization.ts';
 
 export interface MasterUiOptions {
@@ -68,7 +66,7 @@ export function masterUiRoutes(options: MasterUiOptions): UiRoute[] {
       handler: () => (state().recoveryState === 'ALIVE' ? { status: 'ALIVE' } : UiReply.json(503, { status: state().recoveryState })),
     },
   ];
-  for (const path of [GOTO_PATH, GOTO_PATH.slice(0, -1)]) routes.push({ kind: 'page', path, handler: gotoHandler(options) });
+  routes.push(...gotoRoutes({ destinations: () => [...state().workers].map((w) => w.webUiUrl), uiToken: options.uiToken, leadsTo: "its workers' pages" }));
   for (const path of [APP_KILL_PATH, APP_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killApplication) });
   for (const path of [DRIVER_KILL_PATH, DRIVER_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killDriver) });
   return routes;
@@ -94,38 +92,4 @@ function killHandler(options: MasterUiOptions, kill: (id: string) => Promise<voi
     if (terminate && typeof id === 'string' && id !== '') await kill(id);
     return UiReply.redirect('/');
   };
-}
-
-/**
- * `/goto/?to=<url>`: to a page of one of this master's workers (its page, an executor's log), with a one-minute
- * ticket (src/io/http/ui-auth.ts `issueTicket`) so the user is let in there without the token in any link. Only
- * the web UIs of workers the master knows are destinations: anything else is refused, so this is no open redirect.
- */
-function gotoHandler(options: MasterUiOptions): (req: UiRequest) => UiReply {
-  return (req) => {
-    const to = req.query.get('to') ?? '';
-    let url: URL | undefined;
-    try {
-      url = new URL(to);
-    } catch {
-      url = undefined;
-    }
-    const known =
-      url !== undefined &&
-      (url.protocol === 'http:' || url.protocol === 'https:') &&
-      [...options.state().workers].some((w) => sameOrigin(w.webUiUrl, url));
-    if (url === undefined || !known) {
-      return UiReply.page(400, plainPage('Not a page of this cluster', html`<p>This master leads only to its workers' pages; <code>${to.slice(0, 200)}</code> is not one.</p><p><a href="/">Back to the master</a></p>`));
-    }
-    if (options.uiToken !== undefined) url.searchParams.set('ticket', issueTicket(options.uiToken, Date.now()));
-    return UiReply.elsewhere(url.toString());
-  };
-}
-
-function sameOrigin(base: string, url: URL): boolean {
-  try {
-    return new URL(base).origin === url.origin;
-  } catch {
-    return false;
-  }
 }

@@ -75,6 +75,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     const ui: { machine?: WorkerMachine } = {};
     const signal = new ChangeSignal();
     // Spark's `WorkerWebUI.bind` before registration: a taken port moves on to the next (Utils.startServiceOnPort).
+    const uiAuth = readUiAuthSettings(conf, env.settings.secret);
     http = await startUiServer({
       serviceName: 'worker web UI',
       host: opts.webUiHost ?? opts.base.host,
@@ -83,7 +84,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
       maxRetries: readPortMaxRetries(conf),
       tls: uiTls,
       logger,
-      auth: readUiAuthSettings(conf, env.settings.secret),
+      auth: uiAuth,
       staticDir: join(FLINT_HOME, 'static'),
       routes: workerUiRoutes({
         snapshot: () => (ui.machine as WorkerMachine).snapshot(),
@@ -91,6 +92,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
         roots: { workDir: opts.base.workDir, ...optional('daemonLogFile', ownLogFile()) },
         now: systemClock.now,
         logger,
+        uiToken: uiAuth.token,
       }),
     });
     // Printed once, as Jupyter does: the URL holds the UI token (never the secret) and goes nowhere else.

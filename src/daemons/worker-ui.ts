@@ -6,6 +6,7 @@
 //   /logPage/?…        LogPage (follow: /events/log?…)          /log?…    the whole log, as a file
 //   /healthz           200 while the process runs              /readyz   200 once registered with a master, else 503
 
+import { gotoRoutes } from './ui-goto.ts';
 import { LogRequestError } from '../errors.ts';
 import { liveEvents, type ChangeSignal } from '../io/http/live-page.ts';
 import type { SseStream } from '../io/http/sse.ts';
@@ -33,6 +34,8 @@ export interface WorkerUiParts {
   readonly roots: LogRoots;
   readonly now: () => number;
   readonly logger: Logger;
+  /** The UI token the cluster's UIs share (undefined: an open UI), for the ticket of `/goto/` to the master. */
+  readonly uiToken: string | undefined;
 }
 
 const NO_OWN_LOG =
@@ -104,6 +107,11 @@ export function workerUiRoutes(parts: WorkerUiParts): UiRoute[] {
       },
     },
     { kind: 'events', path: '/events/log', handler: (req, stream) => followLog(roots, req, stream, parts.logger) },
+    ...gotoRoutes({
+      destinations: () => [snapshot().activeMasterWebUiUrl].filter((url) => url !== ''),
+      uiToken: parts.uiToken,
+      leadsTo: "its master's pages",
+    }),
   ];
 }
 

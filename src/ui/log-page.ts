@@ -7,7 +7,7 @@
 
 import { formatBytes } from './format.ts';
 import { attr, html, type SafeHtml } from './html.ts';
-import { pageShell } from './layout.ts';
+import { crossUiHref, pageShell } from './layout.ts';
 
 /** Whose log a page shows (the same shape as src/io/logs' LogTarget). */
 export type LogPageTarget =
@@ -98,7 +98,7 @@ export function logPageMain(view: LogPageView): SafeHtml {
   const range = html`<p id="log-range">Showing ${formatBytes(shown)}: bytes ${slice.startByte} – ${slice.endByte} of ${slice.totalLength}</p>`;
   const end = slice.endByte >= slice.totalLength ? html`<p class="log-end" id="log-end">End of log${view.follow ? ' (following: new output appears below)' : ''}</p>` : '';
   const followAttr = view.follow ? attr('data-follow', logUrl(LOG_EVENTS_PATH, view.target, { offset: slice.endByte })) : attr('data-follow', null);
-  const back = view.masterWebUiUrl === '' ? '' : html`<p><a${attr('href', view.masterWebUiUrl)}>Back to Master</a></p>`;
+  const back = view.masterWebUiUrl === '' ? '' : html`<p><a${attr('href', crossUiHref(view.masterWebUiUrl))}>Back to Master</a></p>`;
   return html`${back}${range}${actions(view)}
 <pre class="log" id="log-text"${followAttr}>${slice.text}</pre>
 ${end}`;

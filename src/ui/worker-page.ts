@@ -7,7 +7,7 @@
 import type { DriverSnapshot, ExecutorSnapshot, WorkerSnapshot } from '../worker/worker-snapshot.ts';
 import { formatMb } from './format.ts';
 import { attr, href, html, safeUrl, type SafeHtml } from './html.ts';
-import { badge, pageShell, section, summary, toneOf } from './layout.ts';
+import { badge, crossUiHref, pageShell, section, summary, toneOf } from './layout.ts';
 import { dataTable, type Column } from './table.ts';
 
 /** The event stream that keeps `/` live. */
@@ -30,7 +30,7 @@ function logLinks(link: (logType: 'stdout' | 'stderr') => string): SafeHtml {
 function masterLink(s: WorkerSnapshot): SafeHtml {
   if (s.activeMasterUrl === '') return html`<em>none yet (registering)</em>`;
   if (s.activeMasterWebUiUrl === '') return html`${s.activeMasterUrl}`;
-  return html`<a${attr('href', s.activeMasterWebUiUrl)}>${s.activeMasterUrl}</a>`;
+  return html`<a${attr('href', crossUiHref(s.activeMasterWebUiUrl))}>${s.activeMasterUrl}</a>`;
 }
 
 /** What the worker is doing, as the header's badge: Spark's worker has no state of its own on the page. */

@@ -131,6 +131,31 @@ describe('the master web UI', { timeout: 90_000 }, () => {
     }
   });
 
+  test('/goto/ leads to a worker\'s page with a one-use ticket the worker takes as a login, and nowhere else', async () => {
+    assert.ok(workerId !== '', 'a worker registered in the test before');
+    const json = (await (await fetch(`${base}/json`, { headers: bearer })).json()) as { workers: Array<{ id: string; webuiaddress: string }> };
+    const workerUi = json.workers.find((w) => w.id === workerId)?.webuiaddress ?? '';
+    const go = await fetch(`${base}/goto/?to=${encodeURIComponent(`${workerUi}/logPage/?self`)}`, { headers: bearer, redirect: 'manual' });
+    assert.equal(go.status, 303);
+    const location = new URL(go.headers.get('location') ?? '');
+    assert.equal(location.origin, new URL(workerUi).origin);
+    assert.equal(location.pathname, '/logPage/');
+    const ticket = location.searchParams.get('ticket') ?? '';
+    assert.match(ticket, /^\d+\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/);
+    assert.ok(!location.href.includes(bearer['authorization']?.slice('Bearer '.length) ?? '@@'), 'the token itself is not in the link');
+    const atWorker = await fetch(location, { redirect: 'manual' });
+    assert.equal(atWorker.status, 303, 'the worker takes the ticket as a login');
+    assert.match(atWorker.headers.get('location') ?? '', /^\/logPage\/\?self=?$/, 'on to the page, without the ticket');
+    const cookie = (atWorker.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    assert.equal((await fetch(`${workerUi}/json`, { headers: { cookie } })).status, 200, 'and the session it started works');
+    assert.equal((await fetch(location, { redirect: 'manual' })).status, 401, 'a ticket is taken once');
+    for (const to of ['https://evil.example/', 'javascript:alert(1)', '', `${base}/`]) {
+      const refused = await fetch(`${base}/goto/?to=${encodeURIComponent(to)}`, { headers: bearer, redirect: 'manual' });
+      assert.equal(refused.status, 400, `goto ${to}`);
+    }
+    assert.equal((await fetch(`${base}/goto/?to=${encodeURIComponent(workerUi)}`, { redirect: 'manual' })).status, 401, 'only for a logged-in user');
+  });
+
   test('/json, /json/<field> and /json/clusterutilization', async () => {
     await untilMasterJson(master.webUiPort, (j) => j.aliveworkers === 1, 'the worker ALIVE');
     const field = (await (await fetch(`${base}/json/aliveworkers`, { headers: bearer })).json()) as Record<string, unknown>;

@@ -59,7 +59,7 @@ test('an application named <script> shows as text, and a javascript: app UI URL 
 test('worker ids link to the worker UI, app ids to /app/?appId=, and the tables sort and filter from the URL', () => {
   const { m, appId } = cluster();
   const page = masterPageMain(input(m, 'workers.sort=cores&workers.desc=1')).toString();
-  assert.ok(page.includes('<a href="http://10.0.0.1:8081">w1</a>'));
+  assert.ok(page.includes(`<a href="/goto/?to=${encodeURIComponent('http://10.0.0.1:8081')}">w1</a>`), 'through /goto/, with a ticket');
   assert.ok(page.includes(`<a href="/app/?appId=${appId}">${appId}</a>`));
   assert.ok(page.includes('href="?workers.sort=cores&amp;workers.desc=0#workers"'), 'the sorted column links to the other direction');
   assert.ok(page.indexOf('>w1<') < page.indexOf('>w2<'), 'by cores, descending: w1 (10 cores) before w2 (4)');
@@ -102,7 +102,7 @@ test('the application page: summary, executors with worker links and log links; 
   const text = page.toString();
   assert.ok(text.includes('&lt;script&gt;') && !text.includes(EVIL));
   assert.ok(text.includes('2 (2 Granted)') || text.includes('2 ('), 'cores: max and granted');
-  assert.ok(text.includes(`href="${executorLogUrl(exec, 'stdout').replaceAll('&', '&amp;')}"`));
+  assert.ok(text.includes(`href="/goto/?to=${encodeURIComponent(executorLogUrl(exec, 'stdout'))}"`), 'log links go through /goto/');
   assert.equal(executorLogUrl(exec, 'stderr'), `http://10.0.0.1:8081/logPage/?appId=${appId}&executorId=${exec.id}&logType=stderr`);
   assert.ok(text.includes('Executor Summary (') && text.includes('Removed Executors (0)'));
   m.executorStateChanged(appId, exec.id, 'FAILED', 1);
