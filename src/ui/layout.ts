@@ -28,6 +28,8 @@ export interface PageShell {
   readonly live?: string;
   /** More stylesheets under /static/ for this UI's own pages (after flint.css). */
   readonly styles?: readonly string[];
+  /** More module scripts under /static/ for this page (after live.js); the page must read well without them. */
+  readonly scripts?: readonly string[];
   readonly body: SafeHtml;
 }
 
@@ -52,6 +54,7 @@ export function pageShell(page: PageShell): SafeHtml {
 <link rel="stylesheet" href="${STYLESHEET}">
 ${joinHtml((page.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`))}
 <script type="module" src="${LIVE_SCRIPT}"></script>
+${joinHtml((page.scripts ?? []).map((src) => html`<script type="module" src="${src}"></script>`))}
 </head>
 <body>
 <header class="top">
