@@ -105,7 +105,7 @@ export function jobMain(model: AppUiModel, jobId: number): SafeHtml | undefined 
     ['Duration', formatDuration(durationOf(model, job.submittedMs, job.endedMs))],
     ['Tasks', progress(job)],
   ])}
-${running ? html`<p class="actions">${killJobForm(model, job.jobId)}</p>` : ''}
+${running ? html`<div class="actions">${killJobForm(model, job.jobId)}</div>` : ''}
 ${job.error === undefined ? '' : section('Failure', html`<pre class="error">${job.error}</pre>`, 'failure')}
 ${section('Stages', stage, 'stages-section')}
 ${section(`Tasks (${model.history.tasks.length})`, tasks, 'tasks-section')}`;
