@@ -34,6 +34,15 @@ function draw() {
   const canvas = document.getElementById('timeline');
   if (canvas === null || data === undefined) return;
   const ratio = window.devicePixelRatio || 1;
+  const executors = data.executors.map((e) => ({ ...e, end: e.removedMs }));
+  const jobs = data.jobs.map((j) => ({ ...j, end: j.endedMs }));
+  const executorLanes = lanes(executors, 'addedMs');
+  const jobLanes = lanes(jobs, 'submittedMs');
+  const executorRows = Math.max(1, ...executorLanes.map((l) => l + 1));
+  const jobRows = Math.max(1, ...jobLanes.map((l) => l + 1));
+  const row = 14;
+  // As tall as its lanes (at most 24 of each), and a line for the times. CSSOM, not a style attribute: the CSP allows it.
+  canvas.style.height = `${44 + (Math.min(executorRows, 24) + Math.min(jobRows, 24)) * row}px`;
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
   canvas.width = Math.round(width * ratio);
@@ -44,13 +53,6 @@ function draw() {
   const from = data.startedMs;
   const to = Math.max(data.nowMs, from + 1000);
   const x = (ms) => 4 + ((ms - from) / (to - from)) * (width - 8);
-  const executors = data.executors.map((e) => ({ ...e, end: e.removedMs }));
-  const jobs = data.jobs.map((j) => ({ ...j, end: j.endedMs }));
-  const executorLanes = lanes(executors, 'addedMs');
-  const jobLanes = lanes(jobs, 'submittedMs');
-  const executorRows = Math.max(1, ...executorLanes.map((l) => l + 1));
-  const jobRows = Math.max(1, ...jobLanes.map((l) => l + 1));
-  const row = Math.min(14, (height - 24) / (executorRows + jobRows));
   const text = getComputedStyle(canvas).color;
   g.font = '11px system-ui, sans-serif';
   g.fillStyle = text;
@@ -68,6 +70,11 @@ function draw() {
     const left = x(j.submittedMs);
     g.fillRect(left, top + jobLanes[i] * row, Math.max(2, x(j.endedMs ?? to) - left), row - 2);
   });
+  g.fillStyle = text;
+  const clock = (ms) => new Date(ms).toLocaleTimeString();
+  g.fillText(clock(from), 4, height - 4);
+  const end = clock(to);
+  g.fillText(end, width - 4 - g.measureText(end).width, height - 4);
 }
 
 const main = document.querySelector('main');

@@ -111,9 +111,11 @@ ${section('Stages', stage, 'stages-section')}
 ${section(`Tasks (${model.history.tasks.length})`, tasks, 'tasks-section')}`;
 }
 
-/** The job page; its event stream gets the page's query string (`?id=`) from static/live.js. */
+/** The job page, headed by the job's state; its event stream gets the page's query (`?id=`) from static/live.js. */
 export function jobPage(model: AppUiModel, jobId: number, main: SafeHtml): SafeHtml {
-  return appPage(model, 'jobs', { title: `Job ${jobId}`, live: '/events/job', body: main });
+  const state = model.history.jobs.find((j) => j.jobId === jobId)?.state;
+  const status = state === undefined ? {} : { status: { text: state, tone: toneOf(state) } };
+  return appPage(model, 'jobs', { title: `Job ${jobId}`, live: '/events/job', body: main, ...status });
 }
 
 /** What static/timeline.js draws (`/api/timeline`): wall-clock ms since the epoch; an open end still runs. */

@@ -7,7 +7,7 @@
 import type { SchedulerHistorySnapshot } from '../driver/index.ts';
 import { formatDate, formatDuration } from './format.ts';
 import { html, type HtmlValue, type SafeHtml } from './html.ts';
-import { pageShell, summary } from './layout.ts';
+import { pageShell, summary, type Tone } from './layout.ts';
 
 export interface AppUiModel {
   readonly appName: string;
@@ -41,13 +41,17 @@ const TABS: ReadonlyArray<readonly [AppTab, string, string]> = [
 ];
 
 /** A whole page of the application UI: `body` is its <main>, `live` its event stream. */
-export function appPage(model: AppUiModel, tab: AppTab, page: { title?: string; live: string; body: SafeHtml; scripts?: readonly string[] }): SafeHtml {
+export function appPage(
+  model: AppUiModel,
+  tab: AppTab,
+  page: { title?: string; live: string; body: SafeHtml; scripts?: readonly string[]; status?: { text: string; tone: Tone } },
+): SafeHtml {
   const subtitle = model.appId === undefined ? `registering with ${model.master}` : `${model.appId} · ${model.master}`;
   return pageShell({
     title: page.title === undefined ? model.appName : `${model.appName}: ${page.title}`,
     daemon: 'Application',
     subtitle,
-    status: model.stopped ? { text: 'STOPPED', tone: 'idle' } : { text: 'RUNNING', tone: 'ok' },
+    status: page.status ?? (model.stopped ? { text: 'STOPPED', tone: 'idle' } : { text: 'RUNNING', tone: 'ok' }),
     nav: TABS.map(([key, label, href]) => ({ label, href, current: key === tab })),
     live: page.live,
     styles: [APP_STYLESHEET],
