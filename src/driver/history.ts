@@ -67,8 +67,14 @@ export interface HistoryState {
   /** Ended jobs' ids, oldest end first: the order they are dropped in. */
   readonly endedJobs: Set<number>;
   readonly tasks: Map<number, TaskHistory>;
-  /** Ended attempts' ids, oldest end first. */
-  readonly endedTasks: Set<number>;
+  /**
+   * Ended attempts' ids, oldest end first: the order they are dropped in. An id whose record went with its job
+   * stays here until it comes up and is skipped (task ids are never reused). A queue, not a Set: taking the
+   * first of a Set that has had many deletions walks over them, once per ended task.
+   */
+  readonly endedTasks: IdQueue;
+  /** Ended attempts retained. */
+  endedTaskCount: number;
   /** Every retained executor, in registration order. */
   readonly executors: Map<string, ExecutorHistory>;
   /** Removed executors' ids, oldest removal first. */
@@ -76,7 +82,7 @@ export interface HistoryState {
 }
 
 export function createHistoryState(): HistoryState {
-  return { jobs: new Map(), endedJobs: new Set(), tasks: new Map(), endedTasks: new Set(), executors: new Map(), deadExecutors: new Set() };
+  return { jobs: new Map(), endedJobs: new Set(), tasks: new Map(), endedTasks: new IdQueue(), endedTaskCount: 0, executors: new Map(), deadExecutors: new Set() };
 }
 
 export function errorText(error: JobError): string {
@@ -110,8 +116,9 @@ function dropJob(ctx: Ctx, jobId: number): void {
   history.jobs.delete(jobId);
   history.endedJobs.delete(jobId);
   for (const taskId of job?.taskIds ?? []) {
-    if (!history.endedTasks.delete(taskId)) continue; // a zombie still running stays until it ends
+    if (!isEnded(history.tasks.get(taskId))) continue; // a zombie still running stays until it ends
     history.tasks.delete(taskId);
+    history.endedTaskCount -= 1;
   }
 }
 
@@ -151,18 +158,44 @@ export function recordTaskEnded(ctx: Ctx, taskId: number, state: 'SUCCESS' | 'FA
     else executor.failedTasks += 1;
     executor.totalTaskTimeMs += ctx.now - task.launchedMs;
   }
-  const job = history.jobs.get(task.jobId);
-  if (job === undefined || job.state !== 'RUNNING') {
-    // Its job's record is gone or ended: the attempt was a zombie, kept only while it ran.
-    if (job === undefined) history.tasks.delete(taskId);
-    else history.endedTasks.add(taskId);
-  } else {
-    history.endedTasks.add(taskId);
+  if (!history.jobs.has(task.jobId)) {
+    // Its job's record is gone: the attempt was a zombie, kept only while it ran.
+    history.tasks.delete(taskId);
+    return;
   }
-  while (history.endedTasks.size > ctx.config.retainedTasks) {
-    const oldest = first(history.endedTasks);
-    history.endedTasks.delete(oldest);
+  history.endedTasks.push(taskId);
+  history.endedTaskCount += 1;
+  while (history.endedTaskCount > ctx.config.retainedTasks) {
+    const oldest = history.endedTasks.shift();
+    if (oldest === undefined) break;
+    if (!isEnded(history.tasks.get(oldest))) continue; // gone with its job already
     history.tasks.delete(oldest);
+    history.endedTaskCount -= 1;
+  }
+}
+
+function isEnded(task: TaskHistory | undefined): boolean {
+  return task !== undefined && task.state !== 'RUNNING' && task.state !== 'GET RESULT';
+}
+
+/** A first-in first-out queue of ids; its array is compacted once half of it has been taken. */
+export class IdQueue {
+  #items: number[] = [];
+  #head = 0;
+
+  push(id: number): void {
+    this.#items.push(id);
+  }
+
+  shift(): number | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const id = this.#items[this.#head] as number;
+    this.#head += 1;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return id;
   }
 }
 

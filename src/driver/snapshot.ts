@@ -179,5 +179,5 @@ export function historySnapshot(state: SchedulerState, tasksOfJob?: number): Sch
     const t = history.tasks.get(taskId);
     return t === undefined ? [] : [{ ...t }];
   });
-  return { jobs, executors, tasks, retainedTasks: history.endedTasks.size };
+  return { jobs, executors, tasks, retainedTasks: history.endedTaskCount };
 }

@@ -99,4 +99,18 @@ describe('the scheduler history the UI shows', () => {
     t.assert.deepStrictEqual(d.machine.historySnapshot().executors.map((e) => e.executorId), ['2']);
     t.assert.strictEqual(d.machine.historySnapshot().retainedTasks, 3);
   });
+
+  test('attempts that went with their job are skipped when the oldest are dropped', (t: TestContext) => {
+    t.plan(2);
+    const d = new TestDriver({ retainedJobs: 1, retainedTasks: 3 });
+    d.addExecutor('1', 1);
+    for (let jobId = 0; jobId < 6; jobId++) {
+      const [launch] = launches(d.submit(jobId, 1)) as [Launch];
+      d.finish(launch);
+    }
+    d.submit(6, 4);
+    for (let i = 0; i < 4; i++) d.finish(d.running()[0] as Launch);
+    t.assert.deepStrictEqual(d.machine.historySnapshot(6).tasks.map((x) => x.taskId), [7, 8, 9], 'the last three of job 6; job 6 ended last, so it alone is kept');
+    t.assert.strictEqual(d.machine.historySnapshot().retainedTasks, 3);
+  });
 });
