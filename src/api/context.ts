@@ -26,6 +26,8 @@ import { createLogger, type Logger } from '../util/logger.ts';
 import { exportNameOf } from './app-exports.ts';
 import { Dataset, type Partition } from './dataset.ts';
 import { DriverRuntime } from '../daemons/driver-runtime.ts';
+import { startDriverUi, type DriverUi } from '../daemons/driver-ui.ts';
+import { systemClock } from '../daemons/system.ts';
 import { rangeSources, sliceBounds } from './partitions.ts';
 import { launchContext } from './launch-context.ts';
 import { ConsoleProgressBar } from './progress-bar.ts';
@@ -72,6 +74,7 @@ export class FlintContext {
   readonly #untrack: () => void;
   readonly #executors: Map<string, number>;
   readonly #progressListeners: Set<(p: JobProgress) => void>;
+  readonly #ui: DriverUi | undefined;
   #appId = '';
   #dead: string | undefined;
   #stopping: Promise<void> | undefined;
@@ -86,6 +89,7 @@ export class FlintContext {
     progress: ConsoleProgressBar | undefined;
     executors: Map<string, number>;
     progressListeners: Set<(p: JobProgress) => void>;
+    ui: DriverUi | undefined;
   }) {
     this.conf = parts.conf;
     this.appName = parts.conf.getString('flint.app.name', 'flint-app');
@@ -98,6 +102,7 @@ export class FlintContext {
     this.#progress = parts.progress;
     this.#executors = parts.executors;
     this.#progressListeners = parts.progressListeners;
+    this.#ui = parts.ui;
     this.#untrack = trackContext(this);
   }
 
@@ -160,6 +165,38 @@ export class FlintContext {
         killExecutor: (executorId) => void client.killExecutors([executorId]).catch(() => false),
       },
     });
+    // The application UI (Spark's SparkUI, bound before the app registers so the master gets its URL).
+    let ui: DriverUi | undefined;
+    try {
+      ui = await startDriverUi({
+        conf,
+        appSecret: rpc.appSecret,
+        host: bindHost === '0.0.0.0' && isLoopback(advertiseHost) ? advertiseHost : bindHost,
+        publicHost: advertiseHost,
+        machine: runtime.machine,
+        changes: runtime.changes,
+        cancelJob: (jobId, reason) => runtime.cancelJob(jobId, reason),
+        info: {
+          appName: desc.name,
+          appId: () => {
+            const id = holder.context?.applicationId;
+            return id === undefined || id === '' ? undefined : id;
+          },
+          user: desc.user,
+          master,
+          mainModule: appMain,
+          driverUrl: runtime.schedulerUrl,
+          startedMs: Date.now(),
+          stopped: () => holder.context !== undefined && holder.context.#stopping !== undefined,
+        },
+        logger,
+        monotonicNow: systemClock.monotonic,
+      });
+    } catch (err) {
+      await runtime.stop();
+      await env.shutdown();
+      throw err;
+    }
     const executorCommand = {
       mainModule: 'flint:executor',
       arguments: [
@@ -180,7 +217,7 @@ export class FlintContext {
     const client: AppClient = new AppClient(
       env,
       master,
-      { ...desc, command: executorCommand },
+      { ...desc, appUiUrl: ui?.url ?? '', command: executorCommand },
       {
         connected: (appId, executorKey) => {
           executorAuth.principal = `executor:${appId}`;
@@ -215,7 +252,7 @@ export class FlintContext {
         registrationRetries: conf.getInt('flint.app.registrationRetries', 3, { min: 1 }),
       },
     );
-    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners });
+    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui });
     holder.context = context;
     client.start();
     try {
@@ -232,6 +269,11 @@ export class FlintContext {
   /** The id the master gave the application, e.g. `app-20261121101500-0000`. */
   get applicationId(): string {
     return this.#appId;
+  }
+
+  /** The application UI's address (`http://host:4040`), or undefined when `flint.ui.enabled` is false. */
+  get uiWebUrl(): string | undefined {
+    return this.#ui?.url;
   }
 
   /** The driver's RPC address that executors connect to. */
@@ -299,6 +341,7 @@ export class FlintContext {
     this.#progress?.stop();
     await this.#runtime.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'stopping the scheduler failed'));
     await this.#client.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'unregistering failed'));
+    await this.#ui?.close().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'closing the application UI failed'));
     await this.#env.shutdown();
   }
 
@@ -322,10 +365,16 @@ export class FlintContext {
       return { partition: p, source: source as TaskSource, ops: dataset.ops as TaskOp[], action };
     });
     if (tasks.length === 0) return [];
-    const { done } = this.#runtime.runJob(tasks);
+    const { done } = this.#runtime.runJob(tasks, jobDescription(dataset.ops as TaskOp[], action));
     const encoded = await done;
     return encoded.map((bytes) => decode(bytes));
   }
+}
+
+/** What the application UI calls a job: its transformations and its action, `map(square) → collect`. */
+export function jobDescription(ops: readonly TaskOp[], action: TaskAction): string {
+  const fn = 'fn' in action ? `(${action.fn})` : action.kind === 'take' ? `(${action.n})` : '';
+  return [...ops.map((op) => `${op.op}(${op.fn})`), `${action.kind}${fn}`].join(' → ');
 }
 
 /** The application was refused or removed by the master, or no master answered. */

@@ -22,6 +22,7 @@ import type { Logger } from '../util/logger.ts';
 import type { JobError } from '../driver/effects.ts';
 import { FlintError } from '../errors.ts';
 import { systemClock } from './system.ts';
+import { ChangeSignal } from '../io/http/live-page.ts';
 
 export const SCHEDULER_ENDPOINT = 'CoarseGrainedScheduler';
 
@@ -54,6 +55,8 @@ export class DriverRuntime {
   /** Which executor ids came over which connection, to notice their loss when it drops. */
   readonly #executorsByEnv = new Map<EnvId, Set<string>>();
   readonly #waiters = new Set<{ readonly count: number; resolve(): void }>();
+  /** Notified after the machine handled each input: the application UI's live pages follow it. */
+  readonly changes = new ChangeSignal();
   #appId: string | undefined;
   #nextJobId = 0;
   #stopped = false;
@@ -72,7 +75,16 @@ export class DriverRuntime {
     this.#bundle = opts.bundle;
     this.#executorConf = opts.executorConf;
     this.#events = opts.events;
-    this.#host = new MachineHost(this.#machine, (effect) => this.#execute(effect), {
+    const machine = this.#machine;
+    const changes = this.changes;
+    const notifying = {
+      handle: (input: DriverInput, now: number): readonly DriverEffect[] => {
+        const effects = machine.handle(input, now);
+        changes.notify();
+        return effects;
+      },
+    };
+    this.#host = new MachineHost(notifying, (effect) => this.#execute(effect), {
       now: systemClock.monotonic,
       logger: opts.logger,
     });
@@ -105,12 +117,12 @@ export class DriverRuntime {
   }
 
   /** Runs one job; resolves with each task's encoded result, in the order of `tasks`. */
-  runJob(tasks: readonly TaskSpec[]): { jobId: number; done: Promise<readonly Uint8Array[]> } {
+  runJob(tasks: readonly TaskSpec[], description?: string): { jobId: number; done: Promise<readonly Uint8Array[]> } {
     const jobId = this.#nextJobId++;
     const done = new Promise<readonly Uint8Array[]>((resolve, reject) => {
       this.#jobs.set(jobId, { resolve, reject: (error, summary) => reject(new JobFailedError(jobId, error, summary)) });
     });
-    void this.#host.submit({ kind: 'SubmitJob', jobId, tasks });
+    void this.#host.submit({ kind: 'SubmitJob', jobId, tasks, ...(description === undefined ? {} : { description }) });
     return { jobId, done };
   }
 
@@ -208,7 +220,7 @@ export class DriverRuntime {
         );
       case 'RegisterExecutor': {
         if (this.#stopped) throw new Error('the driver is stopping'); // the machine's host is closed
-        const { executorId, executorAddress, hostname, cores } = message;
+        const { executorId, executorAddress, hostname, cores, logUrls } = message;
         const sender = ctx.senderAddress;
         const token = this.#replies.open({
           reply: (value) => {
@@ -220,7 +232,7 @@ export class DriverRuntime {
           },
           sendFailure: (error) => ctx.sendFailure(error),
         });
-        void this.#host.submit({ kind: 'RegisterExecutor', token, executorId, executorAddress, hostname, cores });
+        void this.#host.submit({ kind: 'RegisterExecutor', token, executorId, executorAddress, hostname, cores, logUrls });
         return;
       }
       case 'ExecutorHeartbeat': {

@@ -33,6 +33,18 @@ export interface DriverConfig {
    * this or longer are never queued, so a job's tail waits at most about this long behind a queue.
    */
   readonly prefetchQueueTimeMs: number;
+  /**
+   * `flint.ui.retainedJobs` (1000): ended jobs the application UI remembers (Spark's `spark.ui.retainedJobs`);
+   * the oldest-ended is forgotten first, with its tasks. Running jobs are always kept.
+   */
+  readonly retainedJobs: number;
+  /**
+   * `flint.ui.retainedTasks` (100000): ended task attempts the application UI remembers, across the whole
+   * application (Spark's `spark.ui.retainedTasks` counts per stage). Running attempts are always kept.
+   */
+  readonly retainedTasks: number;
+  /** `flint.ui.retainedDeadExecutors` (100): removed executors the UI remembers (`spark.ui.retainedDeadExecutors`). */
+  readonly retainedDeadExecutors: number;
 }
 
 export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
@@ -42,6 +54,9 @@ export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
   heartbeatCheckIntervalMs: 60_000,
   prefetchPerCore: 32,
   prefetchQueueTimeMs: 5,
+  retainedJobs: 1000,
+  retainedTasks: 100_000,
+  retainedDeadExecutors: 100,
 };
 
 /** The `flint.*` key behind each field, for error messages. */
@@ -52,6 +67,9 @@ export const DRIVER_CONFIG_KEYS: Readonly<Record<keyof DriverConfig, string>> = 
   heartbeatCheckIntervalMs: 'flint.network.timeoutInterval',
   prefetchPerCore: 'flint.task.prefetch',
   prefetchQueueTimeMs: 'flint.task.prefetch.queueTime',
+  retainedJobs: 'flint.ui.retainedJobs',
+  retainedTasks: 'flint.ui.retainedTasks',
+  retainedDeadExecutors: 'flint.ui.retainedDeadExecutors',
 };
 
 function check(field: keyof DriverConfig, value: number, min: number): void {
@@ -70,6 +88,9 @@ export function driverConfig(input: Partial<DriverConfig> = {}): DriverConfig {
     heartbeatCheckIntervalMs: input.heartbeatCheckIntervalMs ?? DRIVER_CONFIG_DEFAULTS.heartbeatCheckIntervalMs,
     prefetchPerCore: input.prefetchPerCore ?? DRIVER_CONFIG_DEFAULTS.prefetchPerCore,
     prefetchQueueTimeMs: input.prefetchQueueTimeMs ?? DRIVER_CONFIG_DEFAULTS.prefetchQueueTimeMs,
+    retainedJobs: input.retainedJobs ?? DRIVER_CONFIG_DEFAULTS.retainedJobs,
+    retainedTasks: input.retainedTasks ?? DRIVER_CONFIG_DEFAULTS.retainedTasks,
+    retainedDeadExecutors: input.retainedDeadExecutors ?? DRIVER_CONFIG_DEFAULTS.retainedDeadExecutors,
   };
   check('maxFailures', config.maxFailures, 1);
   check('maxResultSizeBytes', config.maxResultSizeBytes, 0);
@@ -77,6 +98,9 @@ export function driverConfig(input: Partial<DriverConfig> = {}): DriverConfig {
   check('heartbeatCheckIntervalMs', config.heartbeatCheckIntervalMs, 1);
   check('prefetchPerCore', config.prefetchPerCore, 0);
   check('prefetchQueueTimeMs', config.prefetchQueueTimeMs, 0);
+  check('retainedJobs', config.retainedJobs, 0);
+  check('retainedTasks', config.retainedTasks, 0);
+  check('retainedDeadExecutors', config.retainedDeadExecutors, 0);
   return config;
 }
 
@@ -95,5 +119,8 @@ export function driverConfigFromConf(conf: FlintConf): DriverConfig {
     heartbeatCheckIntervalMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.heartbeatCheckIntervalMs, '60s', 'ms'),
     prefetchPerCore: conf.getInt(DRIVER_CONFIG_KEYS.prefetchPerCore, d.prefetchPerCore, { min: 0 }),
     prefetchQueueTimeMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.prefetchQueueTimeMs, '5ms', 'ms'),
+    retainedJobs: conf.getInt(DRIVER_CONFIG_KEYS.retainedJobs, d.retainedJobs, { min: 0 }),
+    retainedTasks: conf.getInt(DRIVER_CONFIG_KEYS.retainedTasks, d.retainedTasks, { min: 0 }),
+    retainedDeadExecutors: conf.getInt(DRIVER_CONFIG_KEYS.retainedDeadExecutors, d.retainedDeadExecutors, { min: 0 }),
   });
 }

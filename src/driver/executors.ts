@@ -5,6 +5,7 @@
 import type { DriverInput } from './inputs.ts';
 import { countFailure, driverError, failJob, forget } from './jobs.ts';
 import { compareExecutorIds, resubmit, sortedIds, type Ctx, type TaskAttempt } from './state.ts';
+import { recordExecutorAdded, recordExecutorRemoved, recordHeartbeat, recordTaskEnded } from './history.ts';
 
 type Register = Extract<DriverInput, { readonly kind: 'RegisterExecutor' }>;
 type Heartbeat = Extract<DriverInput, { readonly kind: 'ExecutorHeartbeat' }>;
@@ -36,6 +37,8 @@ export function handleRegisterExecutor(ctx: Ctx, input: Register): void {
     running: new Set(),
   });
   state.executorOrder = [...state.executorOrder, input.executorId].sort(compareExecutorIds);
+  const { executorId, executorAddress: address, hostname: host, cores } = input;
+  recordExecutorAdded(ctx, { executorId, address, host, cores, logUrls: input.logUrls ?? {} });
   out.info(`Registered executor ${input.executorId} (${input.executorAddress}) on ${input.hostname} with ${input.cores} cores`, {
     executorId: input.executorId,
     host: input.hostname,
@@ -74,6 +77,7 @@ export function handleExecutorHeartbeat(ctx: Ctx, input: Heartbeat): void {
     return;
   }
   executor.lastSeenMs = Math.max(executor.lastSeenMs, ctx.now);
+  recordHeartbeat(ctx, executorId);
 }
 
 /**
@@ -91,6 +95,7 @@ export function loseExecutor(ctx: Ctx, executorId: string, reason: string, cause
   state.executors.delete(executorId);
   state.executorOrder = state.executorOrder.filter((id) => id !== executorId);
   out.error(`Lost executor ${executorId} on ${executor.host}: ${reason}`, { executorId, causedByApp });
+  recordExecutorRemoved(ctx, executorId, reason);
   // Detach every attempt first, so that a job failing on one of them sends no KillTask to this executor.
   const lost: TaskAttempt[] = [];
   for (const taskId of sortedIds(executor.running)) {
@@ -98,6 +103,7 @@ export function loseExecutor(ctx: Ctx, executorId: string, reason: string, cause
     if (attempt === undefined) continue;
     lost.push(attempt);
     forget(ctx, attempt);
+    recordTaskEnded(ctx, taskId, 'LOST', `ExecutorLostFailure: Executor ${executorId} lost: ${reason}`);
   }
   const how = causedByApp ? 'exited caused by one of the running tasks' : 'exited unrelated to the running tasks';
   for (const attempt of lost) {
@@ -149,6 +155,8 @@ export function stopScheduler(ctx: Ctx): void {
     if (executor !== undefined) out.send(executorId, executor.address, { type: 'StopExecutor' });
   }
   for (const cancel of state.timers.cancelAll()) out.push(cancel);
+  for (const taskId of sortedIds(state.tasks.keys())) recordTaskEnded(ctx, taskId, 'KILLED', 'TaskKilled: the application stopped');
+  for (const executorId of state.executorOrder) recordExecutorRemoved(ctx, executorId, 'the application stopped');
   state.stopped = true;
   state.executors.clear();
   state.executorOrder = [];

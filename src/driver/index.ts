@@ -16,5 +16,15 @@ export type {
   TaskSpec,
 } from './inputs.ts';
 export type { DriverEffect, DriverEffectKind, ExecutorCommand, JobError, LogFields, LogLevel } from './effects.ts';
-export type { ExecutorSnapshot, JobSnapshot, TaskSchedulerSnapshot, TaskSnapshot } from './snapshot.ts';
+export type {
+  ExecutorHistorySnapshot,
+  ExecutorSnapshot,
+  JobHistorySnapshot,
+  JobSnapshot,
+  SchedulerHistorySnapshot,
+  TaskHistorySnapshot,
+  TaskSchedulerSnapshot,
+  TaskSnapshot,
+} from './snapshot.ts';
+export type { JobRunState, TaskRunState } from './history.ts';
 export { compareExecutorIds, type PartitionState } from './state.ts';

@@ -23,9 +23,10 @@ export type DriverTimer = 'ExpireDeadExecutors';
 export type DriverInput =
   /**
    * A job to run. `jobId` must not belong to a job that is still running (a bug in the caller: `handle`
-   * throws). Results come back indexed by the order of `tasks`, not by partition number.
+   * throws). Results come back indexed by the order of `tasks`, not by partition number. `description` is what
+   * the application UI calls the job (Spark's call site, `collect at Pi.scala:12`); by default `Job <id>`.
    */
-  | { readonly kind: 'SubmitJob'; readonly jobId: number; readonly tasks: readonly TaskSpec[] }
+  | { readonly kind: 'SubmitJob'; readonly jobId: number; readonly tasks: readonly TaskSpec[]; readonly description?: string }
   /**
    * An executor asks to register (Spark's `RegisterExecutor` to `CoarseGrainedSchedulerBackend.DriverEndpoint`).
    * Answered through `token`: `BooleanResponse{true}`, or a failure "Duplicate executor ID: <id>" for an id the
@@ -38,6 +39,8 @@ export type DriverInput =
       readonly executorAddress: string;
       readonly hostname: string;
       readonly cores: number;
+      /** Its stdout/stderr log pages on its worker (RegisterExecutor's `logUrls`), linked from the UI. */
+      readonly logUrls?: Readonly<Record<string, string>>;
     }
   /** LaunchedExecutor arrived: the executor can run tasks, so its cores become free (as in Spark's `DriverEndpoint`). */
   | { readonly kind: 'ExecutorLaunched'; readonly executorId: string }

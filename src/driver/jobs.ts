@@ -4,6 +4,7 @@
 
 import type { JobError } from './effects.ts';
 import type { TaskSpec } from './inputs.ts';
+import { errorText, forgetJobRecord, recordJobEnded, recordJobSubmitted, recordTaskEnded } from './history.ts';
 import { createJob, resubmit, sortedIds, type Ctx, type JobRecord, type TaskAttempt } from './state.ts';
 
 /** A driver-side error has no remote frames: its stack is its first line, as a JS Error's would start. */
@@ -11,11 +12,14 @@ export function driverError(name: string, message: string): JobError {
   return { name, message, stack: `${name}: ${message}` };
 }
 
-export function submitJob(ctx: Ctx, jobId: number, tasks: readonly TaskSpec[]): void {
+export function submitJob(ctx: Ctx, jobId: number, tasks: readonly TaskSpec[], description: string): void {
   const { state, out } = ctx;
   if (state.jobs.has(jobId)) throw new Error(`SubmitJob: job ${jobId} is still running; job ids must be unique`);
+  forgetJobRecord(ctx, jobId);
+  recordJobSubmitted(ctx, jobId, tasks.length, description);
   if (state.stopped) {
     const error = driverError('SchedulerStopped', `Job ${jobId} cancelled because the scheduler was stopped`);
+    recordJobEnded(ctx, jobId, 'FAILED', error.message);
     state.jobsFailed += 1;
     out.push({ kind: 'JobFailed', jobId, error, summary: error.message });
     return;
@@ -23,6 +27,7 @@ export function submitJob(ctx: Ctx, jobId: number, tasks: readonly TaskSpec[]): 
   if (tasks.length === 0) {
     // Spark's runJob over no partitions returns at once.
     state.jobsSucceeded += 1;
+    recordJobEnded(ctx, jobId, 'SUCCEEDED');
     out.push({ kind: 'JobSucceeded', jobId, results: [] });
     return;
   }
@@ -56,6 +61,7 @@ function succeedJob(ctx: Ctx, job: JobRecord): void {
   job.active = false;
   ctx.state.jobs.delete(job.jobId);
   ctx.state.jobsSucceeded += 1;
+  recordJobEnded(ctx, job.jobId, 'SUCCEEDED');
   flushProgress(ctx, job);
   ctx.out.info(`Job ${job.jobId} finished: ${job.tasks.length} tasks`, { jobId: job.jobId });
   ctx.out.push({ kind: 'JobSucceeded', jobId: job.jobId, results: job.results as Uint8Array[] });
@@ -71,6 +77,7 @@ export function failJob(ctx: Ctx, job: JobRecord, error: JobError, summary: stri
   job.active = false;
   state.jobs.delete(job.jobId);
   state.jobsFailed += 1;
+  recordJobEnded(ctx, job.jobId, 'FAILED', summary);
   if (killReason !== undefined) {
     for (const taskId of sortedIds(job.live)) {
       const attempt = state.tasks.get(taskId);
@@ -100,6 +107,7 @@ export function cancelJob(ctx: Ctx, jobId: number, reason: string): void {
  */
 export function countFailure(ctx: Ctx, attempt: TaskAttempt, error: JobError): void {
   const { job, index } = attempt;
+  recordTaskEnded(ctx, attempt.taskId, 'FAILED', errorText(error));
   const failures = (job.failures[index] ?? 0) + 1;
   job.failures[index] = failures;
   const max = ctx.config.maxFailures;

@@ -17,7 +17,8 @@
 // task goes to while cores are free. A prefetched task is still `running` here: losing its executor
 // resubmits it like any other.
 
-import { hasPending, takePending, type Ctx, type ExecutorRecord, type JobRecord } from './state.ts';
+import { recordTaskLaunched } from './history.ts';
+import { hasPending, takePending, type Ctx, type ExecutorRecord, type JobRecord, type TaskAttempt } from './state.ts';
 
 /** Launches as many pending tasks as free cores (then prefetch slots) allow. Called at the end of every `handle`. */
 export function makeOffers(ctx: Ctx): void {
@@ -85,6 +86,7 @@ function launchTask(ctx: Ctx, job: JobRecord, index: number, executor: ExecutorR
     phase: 'running',
     resultBytes: 0,
   });
+  recordTaskLaunched(ctx, state.tasks.get(taskId) as TaskAttempt, spec.partition);
   executor.running.add(taskId);
   executor.freeCores -= 1;
   out.send(executor.executorId, executor.address, {

@@ -4,6 +4,7 @@
 // (`flint.task.cpus` = 1), so the three collapse into one state object.
 
 import { TimerBook } from '../kit/timers.ts';
+import { createHistoryState, type HistoryState } from './history.ts';
 import type { DriverConfig } from './config.ts';
 import type { EffectList } from './effects.ts';
 import type { DriverTimer, TaskSpec } from './inputs.ts';
@@ -81,6 +82,8 @@ export interface SchedulerState {
   stopped: boolean;
   jobsSucceeded: number;
   jobsFailed: number;
+  /** What the application UI shows of past and present jobs, tasks and executors, bounded (history.ts). */
+  readonly history: HistoryState;
 }
 
 /** What a handler works with during one `handle` call. */
@@ -97,6 +100,7 @@ export function createSchedulerState(): SchedulerState {
     stopped: false,
     jobsSucceeded: 0,
     jobsFailed: 0,
+    history: createHistoryState(),
   };
 }
 

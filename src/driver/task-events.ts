@@ -10,6 +10,7 @@ import type { TaskFailure } from '../protocol/task-messages.ts';
 import type { StatusUpdateMessage } from './inputs.ts';
 import { canFetchMoreResults, countFailure, driverError, forget, storeResult } from './jobs.ts';
 import { releaseCore, resubmit, type Ctx, type TaskAttempt } from './state.ts';
+import { errorText, recordTaskEnded, recordTaskFetching } from './history.ts';
 
 export function handleStatusUpdate(ctx: Ctx, message: StatusUpdateMessage): void {
   const attempt = ctx.state.tasks.get(message.taskId);
@@ -66,6 +67,8 @@ function taskFinished(ctx: Ctx, attempt: TaskAttempt, message: StatusUpdateMessa
     attempt.job.runTimeCount += 1;
   }
   const { result, indirectResult } = message;
+  // An indirect result's attempt ends when its result has been fetched (GET RESULT until then), unless unwanted.
+  if (result !== undefined || (indirectResult !== undefined && !isLive(attempt))) recordTaskEnded(ctx, attempt.taskId, 'SUCCESS');
   if (!isLive(attempt)) {
     forget(ctx, attempt);
     if (result === undefined && indirectResult !== undefined) releaseResult(ctx, attempt);
@@ -87,12 +90,14 @@ function taskFinished(ctx: Ctx, attempt: TaskAttempt, message: StatusUpdateMessa
   // No longer running: a job failing on this result must not send it a KillTask.
   attempt.phase = 'fetching';
   if (!canFetchMoreResults(ctx, attempt.job, size)) {
+    recordTaskEnded(ctx, attempt.taskId, 'SUCCESS');
     forget(ctx, attempt);
     releaseResult(ctx, attempt);
     return;
   }
   attempt.resultBytes = size;
   attempt.job.states[attempt.index] = 'fetching';
+  recordTaskFetching(ctx, attempt.taskId);
   const executor = ctx.state.executors.get(attempt.executorId);
   if (executor === undefined) throw new Error(`TID ${attempt.taskId}: executor ${attempt.executorId} is unknown`);
   ctx.out.push({
@@ -109,6 +114,7 @@ function taskEnded(ctx: Ctx, attempt: TaskAttempt, state: 'FAILED' | 'KILLED' | 
   releaseCore(ctx.state, attempt);
   const live = isLive(attempt);
   forget(ctx, attempt);
+  if (state !== 'FAILED' || !live) recordTaskEnded(ctx, attempt.taskId, state, failure === undefined ? undefined : errorText(failure));
   if (!live) return;
   if (state === 'FAILED') {
     countFailure(ctx, attempt, failure ?? driverError('TaskFailed', `Task ${attempt.taskId} failed without a reason`));
@@ -134,6 +140,7 @@ export function handleResultFetched(ctx: Ctx, taskId: number, bytes: Uint8Array)
   const live = isLive(attempt);
   forget(ctx, attempt);
   releaseResult(ctx, attempt);
+  recordTaskEnded(ctx, taskId, 'SUCCESS');
   if (live) storeResult(ctx, attempt.job, attempt.index, bytes);
 }
 
@@ -148,11 +155,12 @@ export function handleResultFetchFailed(ctx: Ctx, taskId: number, error: string)
   forget(ctx, attempt);
   const executorAlive = ctx.state.executors.has(attempt.executorId);
   if (executorAlive) releaseResult(ctx, attempt);
+  const text = `Fetching the result of TID ${taskId} from executor ${attempt.executorId} failed: ${error}`;
+  if (!live || !executorAlive) recordTaskEnded(ctx, taskId, executorAlive ? 'FAILED' : 'LOST', `TaskResultLost: ${text}`);
   if (!live) return;
   const { job } = attempt;
   job.resultBytes -= attempt.resultBytes;
   job.resultCount -= 1;
-  const text = `Fetching the result of TID ${taskId} from executor ${attempt.executorId} failed: ${error}`;
   if (executorAlive) {
     countFailure(ctx, attempt, driverError('TaskResultLost', text));
   } else {

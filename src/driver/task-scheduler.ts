@@ -19,7 +19,7 @@ import {
 import type { DriverInput } from './inputs.ts';
 import { cancelJob, flushProgress, submitJob } from './jobs.ts';
 import { makeOffers } from './offers.ts';
-import { schedulerSnapshot, type TaskSchedulerSnapshot } from './snapshot.ts';
+import { historySnapshot, schedulerSnapshot, type SchedulerHistorySnapshot, type TaskSchedulerSnapshot } from './snapshot.ts';
 import { createSchedulerState, type Ctx, type SchedulerState } from './state.ts';
 import { handleResultFetched, handleResultFetchFailed, handleStatusUpdate } from './task-events.ts';
 
@@ -64,6 +64,11 @@ export class TaskSchedulerMachine {
   snapshot(): TaskSchedulerSnapshot {
     return schedulerSnapshot(this.#state);
   }
+
+  /** What the application UI shows: retained jobs and executors, and the attempts of job `tasksOfJob` if given. */
+  historySnapshot(tasksOfJob?: number): SchedulerHistorySnapshot {
+    return historySnapshot(this.#state, tasksOfJob);
+  }
 }
 
 function dispatch(ctx: Ctx, input: DriverInput): void {
@@ -72,7 +77,7 @@ function dispatch(ctx: Ctx, input: DriverInput): void {
   if (ctx.state.stopped && !answered) return;
   switch (input.kind) {
     case 'SubmitJob':
-      return submitJob(ctx, input.jobId, input.tasks);
+      return submitJob(ctx, input.jobId, input.tasks, input.description ?? `Job ${input.jobId}`);
     case 'RegisterExecutor':
       return handleRegisterExecutor(ctx, input);
     case 'ExecutorLaunched':

@@ -28,7 +28,7 @@ export interface PageShell {
   readonly live?: string;
   /** More stylesheets under /static/ for this UI's own pages (after flint.css). */
   readonly styles?: readonly string[];
-  /** More module scripts under /static/ for this page alone (after live.js), e.g. the log page's follow mode. */
+  /** More module scripts under /static/ for this page alone (after live.js); the page must read well without them. */
   readonly scripts?: readonly string[];
   readonly body: SafeHtml;
 }

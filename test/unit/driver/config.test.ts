@@ -20,6 +20,9 @@ describe('driverConfigFromConf', () => {
       heartbeatCheckIntervalMs: 60_000,
       prefetchPerCore: 32,
       prefetchQueueTimeMs: 5,
+      retainedJobs: 1000,
+      retainedTasks: 100_000,
+      retainedDeadExecutors: 100,
     });
     t.assert.deepStrictEqual(driverConfig(), DRIVER_CONFIG_DEFAULTS);
   });
@@ -35,6 +38,9 @@ describe('driverConfigFromConf', () => {
           'flint.network.timeoutInterval': '5s',
           'spark.task.prefetch': '0',
           'flint.task.prefetch.queueTime': '1s',
+          'flint.ui.retainedJobs': '5',
+          'spark.ui.retainedTasks': '50',
+          'flint.ui.retainedDeadExecutors': '0',
         }),
       ),
       {
@@ -44,6 +50,9 @@ describe('driverConfigFromConf', () => {
         heartbeatCheckIntervalMs: 5_000,
         prefetchPerCore: 0,
         prefetchQueueTimeMs: 1_000,
+        retainedJobs: 5,
+        retainedTasks: 50,
+        retainedDeadExecutors: 0,
       },
     );
     t.assert.strictEqual(driverConfigFromConf(conf({ 'flint.driver.maxResultSize': '0' })).maxResultSizeBytes, 0);
