@@ -9,10 +9,9 @@ import { ChangeSignal } from '../io/http/live-page.ts';
 import { listenWithRetries, readPortMaxRetries } from '../io/http/port-retry.ts';
 import { readUiAuthSettings } from '../io/http/ui-auth.ts';
 import { startUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
-import { clusterUtilizationJson } from '../master/json.ts';
 import { UTILIZATION_SAMPLE_MS, UtilizationHistory } from '../ui/utilization.ts';
 import { FLINT_HOME } from '../util/install.ts';
-import { masterUiRoutes } from './master-ui.ts';
+import { masterUiRoutes, utilizationNow } from './master-ui.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import {
@@ -264,14 +263,7 @@ class MasterRuntime {
 
   /** One utilization sample: the sums of /json/clusterutilization over the ALIVE workers. */
   #sample(): void {
-    const u = clusterUtilizationJson(this.#machine.state);
-    this.#ui.utilization.record({
-      atMs: systemClock.now(),
-      cores: Number(u['cores']),
-      coresUsed: Number(u['coresused']),
-      memoryMb: Number(u['memory']),
-      memoryUsedMb: Number(u['memoryused']),
-    });
+    this.#ui.utilization.record(utilizationNow(this.#machine.state, systemClock.now()));
     this.#ui.signal.notify();
   }
 

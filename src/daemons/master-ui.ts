@@ -12,7 +12,7 @@ import { APP_KILL_PATH, DRIVER_KILL_PATH, type KillControls } from '../ui/kill-f
 import { MASTER_EVENTS_PATH, masterPage, masterPageMain, type MasterPageInput } from '../ui/master-page.ts';
 import { forbiddenPage } from '../ui/plain-pages.ts';
 import { gotoRoutes } from './ui-goto.ts';
-import type { UtilizationHistory } from '../ui/utilization.ts';
+import type { UtilizationHistory, UtilizationSample } from '../ui/utilization.ts';
 
 export interface MasterUiOptions {
   /** The machine's state, read-only, as it is now. */
@@ -41,7 +41,8 @@ export function masterUiRoutes(options: MasterUiOptions): UiRoute[] {
     nowMs: now(),
     query: req.query,
     kill: killControls(options.killEnabled, req),
-    utilization: options.utilization.samples(),
+    // The samples taken every 10 s, and the figures of this moment as the chart's last point.
+    utilization: [...options.utilization.samples(), utilizationNow(state(), now())],
   });
   const app = (req: UiRequest) => {
     const { status, page } = appPage({ state: state(), nowMs: now(), query: req.query });
@@ -92,4 +93,10 @@ function killHandler(options: MasterUiOptions, kill: (id: string) => Promise<voi
     if (terminate && typeof id === 'string' && id !== '') await kill(id);
     return UiReply.redirect('/');
   };
+}
+
+/** The figures of `/json/clusterutilization` now, as a sample. */
+export function utilizationNow(state: Readonly<MasterState>, nowMs: number): UtilizationSample {
+  const u = clusterUtilizationJson(state);
+  return { atMs: nowMs, cores: Number(u['cores']), coresUsed: Number(u['coresused']), memoryMb: Number(u['memory']), memoryUsedMb: Number(u['memoryused']) };
 }

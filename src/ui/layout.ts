@@ -36,6 +36,7 @@ export interface PageShell {
 /** The static files every page loads (served under /static/, from the repository's static/ directory). */
 export const STYLESHEET = '/static/flint.css';
 export const LIVE_SCRIPT = '/static/live.js';
+export const FAVICON = '/static/favicon.svg';
 
 export function pageShell(page: PageShell): SafeHtml {
   const nav = page.nav === undefined || page.nav.length === 0 ? '' : html`<nav class="links">${joinHtml(page.nav.map(navLink))}</nav>`;
@@ -51,6 +52,7 @@ export function pageShell(page: PageShell): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${page.title} · Flint ${page.daemon}</title>
+<link rel="icon" href="${FAVICON}" type="image/svg+xml">
 <link rel="stylesheet" href="${STYLESHEET}">
 ${joinHtml((page.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`))}
 <script type="module" src="${LIVE_SCRIPT}"></script>

@@ -7,7 +7,7 @@ import { html, type SafeHtml } from './html.ts';
 export function plainPage(title: string, body: SafeHtml): SafeHtml {
   return html`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><title>${title}</title></head>
 <body>
 <h1>${title}</h1>
 ${body}

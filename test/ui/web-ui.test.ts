@@ -6,7 +6,7 @@
 // Screenshots of each page, at a desktop and a phone width, go to test-output/ui/ for people to look at.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -108,6 +108,34 @@ describe('the web UIs in a browser', { timeout: 240_000 }, () => {
     await context.close();
   });
 
+  test('the application\'s own UI on its driver: jobs, a job\'s tasks, executors, the environment with no secret', async () => {
+    const line = await waitFor(() => app.stderr().split('\n').find((l) => l.includes('Application UI login')), { timeoutMs: 10_000, what: 'the driver to print its UI login URL' });
+    const loginUrl = /(https?:\/\/\S+\/\?token=\S+)/.exec(line)?.[1] ?? '';
+    assert.ok(loginUrl !== '', line);
+    for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+      const context = await browser.newContext({ viewport });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(loginUrl);
+      await page.waitForURL(/\/jobs\/$/);
+      await page.getByText('Completed Jobs').first().waitFor();
+      await screenshot(page, `app-ui-jobs-${name}`);
+      await page.locator('a[href^="/jobs/job/?id="]').first().click();
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await screenshot(page, `app-ui-job-${name}`);
+      await page.goto(new URL('/executors/', loginUrl).href);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await screenshot(page, `app-ui-executors-${name}`);
+      await page.goto(new URL('/environment/', loginUrl).href);
+      const text = await page.locator('main').innerText();
+      assert.ok(!text.includes(readFileSync(cluster.secretFile, 'utf8').trim()), 'the cluster secret is not shown');
+      await screenshot(page, `app-ui-environment-${name}`);
+      assert.deepEqual(problems, [], `no script error on the application UI (${name})`);
+      await context.close();
+    }
+  });
+
   test('kill the application with its button; another tab sees it move to the completed table live, with no reload', async () => {
     const { context, page } = await loggedIn(VIEWPORTS.desktop);
     const watcher = await context.newPage();
@@ -128,7 +156,6 @@ describe('the web UIs in a browser', { timeout: 240_000 }, () => {
     assert.equal(await watcher.evaluate('window.notReloaded'), true, 'the page changed in place');
     assert.equal(await watcher.locator('#running-apps').getByText(appId).count(), 0);
     await screenshot(watcher, 'master-after-kill-desktop');
-    await waitFor(() => app.exit, { timeoutMs: 30_000, what: 'the killed app\'s driver to exit' });
     process.stdout.write(`# the kill reached the watching tab ${tookMs} ms after the form's redirect\n`);
     await context.close();
   });

@@ -215,7 +215,10 @@ const HELMET_OPTIONS = {
     },
   },
   frameguard: { action: 'deny' as const },
-  referrerPolicy: { policy: 'no-referrer' as const },
+  // same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` with a page's own form POSTs, which
+  // the same-origin check (ui-guard.ts) must then refuse (test/ui/web-ui.test.ts found it). same-origin still sends
+  // nothing to any other site: a page's URL (with a log's offset, say) never leaves the UI.
+  referrerPolicy: { policy: 'same-origin' as const },
   strictTransportSecurity: false,
   global: true,
 };

@@ -209,7 +209,7 @@ describe('the UI server, open (no token)', () => {
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, where);
       assert.equal(res.headers.get('x-frame-options'), 'DENY', where);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', where);
-      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', where);
+      assert.equal(res.headers.get('referrer-policy'), 'same-origin', where);
       assert.equal(res.headers.get('strict-transport-security'), null, `${where}: no HSTS (it would bind every port of the host)`);
       if (!res.url.includes('/static/')) assert.equal(res.headers.get('cache-control'), 'no-store', where);
       await res.arrayBuffer();
