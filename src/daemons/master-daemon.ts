@@ -2,6 +2,7 @@
 // a leader election. The machine decides; this file carries out its effects in order and turns callbacks
 // (messages, disconnects, timers, leadership) into inputs.
 
+import { ownLogFile } from '../io/logs/own-log-file.ts';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { join } from 'node:path';
@@ -115,6 +116,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         killApplication: (appId) => (ui.runtime as MasterRuntime).submit({ kind: 'KillApplication', appId }),
         killDriver: (driverId) => (ui.runtime as MasterRuntime).askAndForget({ type: 'RequestKillDriver', driverId }),
         uiToken: uiAuth.token,
+        daemonLogFile: ownLogFile(),
+        logger,
       }),
     });
     const config = masterConfigFromConf(conf, {

@@ -12,6 +12,8 @@ import { APP_KILL_PATH, DRIVER_KILL_PATH, type KillControls } from '../ui/kill-f
 import { MASTER_EVENTS_PATH, masterPage, masterPageMain, type MasterPageInput } from '../ui/master-page.ts';
 import { forbiddenPage } from '../ui/plain-pages.ts';
 import { gotoRoutes } from './ui-goto.ts';
+import { logRoutes } from './log-routes.ts';
+import type { Logger } from '../util/logger.ts';
 import type { UtilizationHistory, UtilizationSample } from '../ui/utilization.ts';
 
 export interface MasterUiOptions {
@@ -29,6 +31,9 @@ export interface MasterUiOptions {
   readonly killDriver: (driverId: string) => Promise<void>;
   /** The UI token (undefined: an open UI), which the cluster's other UIs share: `/goto/` signs tickets with it. */
   readonly uiToken: string | undefined;
+  /** The master's own log file, when its output goes to one (src/io/logs/own-log-file.ts): `/logPage/?self`. */
+  readonly daemonLogFile: string | undefined;
+  readonly logger: Logger;
 }
 
 /** `flint.ui.killEnabled`'s answer when it is false. */
@@ -67,6 +72,8 @@ export function masterUiRoutes(options: MasterUiOptions): UiRoute[] {
       handler: () => (state().recoveryState === 'ALIVE' ? { status: 'ALIVE' } : UiReply.json(503, { status: state().recoveryState })),
     },
   ];
+  const roots = options.daemonLogFile === undefined ? { workDir: undefined } : { workDir: undefined, daemonLogFile: options.daemonLogFile };
+  routes.push(...logRoutes({ roots, logger: options.logger, daemon: 'master', masterWebUiUrl: () => '' }));
   routes.push(...gotoRoutes({ destinations: () => [...state().workers].map((w) => w.webUiUrl), uiToken: options.uiToken, leadsTo: "its workers' pages" }));
   for (const path of [APP_KILL_PATH, APP_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killApplication) });
   for (const path of [DRIVER_KILL_PATH, DRIVER_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killDriver) });

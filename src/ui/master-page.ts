@@ -41,6 +41,7 @@ export function masterPage(input: MasterPageInput): SafeHtml {
       { label: 'Workers', href: '#workers' },
       { label: 'Applications', href: '#running-apps' },
       { label: 'JSON', href: '/json' },
+      { label: 'Log', href: '/logPage/?self' },
     ],
     live: MASTER_EVENTS_PATH,
     styles: [MASTER_STYLESHEET],

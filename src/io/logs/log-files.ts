@@ -27,8 +27,11 @@ export type LogTarget =
   | { readonly kind: 'daemon' };
 
 export interface LogRoots {
-  /** The worker's work dir: executors' logs are in `<workDir>/<appId>/<executorId>/`, drivers' in `<workDir>/<driverId>/`. */
-  readonly workDir: string;
+  /**
+   * The worker's work dir: executors' logs are in `<workDir>/<appId>/<executorId>/`, drivers' in `<workDir>/<driverId>/`.
+   * Undefined for a daemon with no work dir (a master): only its own log can be asked for.
+   */
+  readonly workDir: string | undefined;
   /** The daemon's own log file, when it writes one (Spark's `self` log, from SPARK_LOG_DIR). */
   readonly daemonLogFile?: string;
 }
@@ -81,6 +84,7 @@ async function logLocation(roots: LogRoots, target: LogTarget): Promise<{ dir: s
   const ids = target.kind === 'executor' ? { appId: target.appId, executorId: target.executorId } : { driverId: target.driverId };
   for (const [name, value] of Object.entries(ids)) checkPlainId(name, value);
   const logType = checkLogType(target.logType);
+  if (roots.workDir === undefined) throw notFound('this daemon keeps no executor or driver logs');
   const workDir = await realDir(resolve(roots.workDir), 'the work dir');
   const lexical = join(workDir, ...Object.values(ids));
   if (!isInside(workDir, lexical) || lexical === workDir) throw notFound(`${lexical} is not inside the work dir`);

@@ -292,6 +292,13 @@ test('start-master.sh runs the master in the background; status; a second start 
   assert.equal(state['url'], `flint://127.0.0.1:${port}`);
   assert.match(readFileSync(logFile(sb, 'master'), 'utf8'), /^\S+ flint-daemon\.sh: starting nice -n 0 \S*\/bin\/flint master --host 127\.0\.0\.1/);
 
+  const self = await fetch(`http://127.0.0.1:${webUiPort}/logPage/?self`, { headers: uiBearer(SECRET_FILE), signal: AbortSignal.timeout(3_000) });
+  assert.equal(self.status, 200, 'the master shows its own .out log');
+  assert.match(await self.text(), /flint-daemon\.sh: starting/);
+  const notHere = await fetch(`http://127.0.0.1:${webUiPort}/logPage/?appId=app-1&executorId=0&logType=stdout`, { headers: uiBearer(SECRET_FILE), signal: AbortSignal.timeout(3_000) });
+  assert.equal(notHere.status, 400);
+  assert.match(await notHere.text(), /the master has only its own log/);
+
   const status = await run('flint-daemon.sh', ['status', 'master', '1'], sb.env);
   assert.equal(status.code, 0, describe(status));
   assert.equal(status.stdout, `master is running (process ${pid}).\n`);
