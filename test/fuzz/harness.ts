@@ -272,6 +272,7 @@ function startProber(setup: Setup, report: FuzzReport): { stop: () => Promise<vo
   const config: ProberConfig = {
     masterPort: setup.daemons.master.webUiPort,
     workerPort: setup.daemons.worker.webUiPort,
+    uiToken: setup.cluster.uiToken,
     everyMs: PROBE_EVERY_MS,
     timeoutMs: JSON_TIMEOUT_MS,
   };
@@ -306,8 +307,8 @@ async function check(setup: Setup, report: FuzzReport, from: number, to: number)
   sampleRss(setup, report);
   let json: { json: MasterJson; ms: number };
   try {
-    json = await timedJson<MasterJson>(setup.daemons.master.webUiPort, JSON_TIMEOUT_MS);
-    await timedJson(setup.daemons.worker.webUiPort, JSON_TIMEOUT_MS);
+    json = await timedJson<MasterJson>(setup.daemons.master.webUiPort, JSON_TIMEOUT_MS, setup.cluster.uiToken);
+    await timedJson(setup.daemons.worker.webUiPort, JSON_TIMEOUT_MS, setup.cluster.uiToken);
   } catch (err) {
     return fail('hang', `a /json did not answer: ${(err as Error).message}`);
   }

@@ -8,6 +8,8 @@ import { timedJson } from './probes.ts';
 export interface ProberConfig {
   readonly masterPort: number;
   readonly workerPort: number;
+  /** The cluster's UI token (LocalCluster.uiToken). */
+  readonly uiToken: string;
   readonly everyMs: number;
   readonly timeoutMs: number;
 }
@@ -28,9 +30,9 @@ port.once('message', () => (running = false)); // any message means stop
 const ms = (r: PromiseSettledResult<{ ms: number }>): number | undefined => (r.status === 'fulfilled' ? r.value.ms : undefined);
 
 // The first fetch of a process loads and compiles its HTTP client: that is the prober's cost, not a daemon's.
-await Promise.allSettled([timedJson(config.masterPort, config.timeoutMs), timedJson(config.workerPort, config.timeoutMs)]);
+await Promise.allSettled([timedJson(config.masterPort, config.timeoutMs, config.uiToken), timedJson(config.workerPort, config.timeoutMs, config.uiToken)]);
 while (running) {
-  const [m, w] = await Promise.allSettled([timedJson(config.masterPort, config.timeoutMs), timedJson(config.workerPort, config.timeoutMs)]);
+  const [m, w] = await Promise.allSettled([timedJson(config.masterPort, config.timeoutMs, config.uiToken), timedJson(config.workerPort, config.timeoutMs, config.uiToken)]);
   port.postMessage({ masterMs: ms(m), workerMs: ms(w) } satisfies ProbeRound);
   await new Promise((resolve) => setTimeout(resolve, config.everyMs));
 }

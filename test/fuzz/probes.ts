@@ -21,10 +21,14 @@ export function isAlive(pid: number): boolean {
   return rssMb(pid) !== undefined;
 }
 
-/** GET http://127.0.0.1:<port>/json: the body and the time it took; throws after `timeoutMs`. */
-export async function timedJson<T>(port: number, timeoutMs: number): Promise<{ json: T; ms: number }> {
+/**
+ * GET http://127.0.0.1:<port>/json, with the cluster's UI token when it has one (the web UIs need it: docs/ui.md):
+ * the body and the time it took; throws after `timeoutMs`.
+ */
+export async function timedJson<T>(port: number, timeoutMs: number, uiToken?: string): Promise<{ json: T; ms: number }> {
   const start = performance.now();
-  const res = await fetch(`http://127.0.0.1:${port}/json`, { signal: AbortSignal.timeout(timeoutMs) });
+  const headers: Record<string, string> = uiToken === undefined ? {} : { authorization: `Bearer ${uiToken}` };
+  const res = await fetch(`http://127.0.0.1:${port}/json`, { headers, signal: AbortSignal.timeout(timeoutMs) });
   if (res.status !== 200) throw new Error(`GET /json on port ${port} answered ${res.status}`);
   const json = (await res.json()) as T;
   return { json, ms: performance.now() - start };
