@@ -11,6 +11,7 @@ import { masterConfig } from '../src/master/index.ts';
 import { newApplicationInfo } from '../src/master/apps.ts';
 import { masterPage } from '../src/ui/master-page.ts';
 import { UtilizationHistory } from '../src/ui/utilization.ts';
+import { calibrationMs, cpuModel } from './lib/machine.ts';
 
 const WORKERS = 1_000;
 const COMPLETED_APPS = 10_000;
@@ -90,4 +91,4 @@ const results = [
   measure('completed apps sorted by duration, page 50', 'completed-apps.sort=duration&completed-apps.desc=1&completed-apps.page=50'),
   measure('workers filtered', 'workers.q=10.0.3.'),
 ];
-console.log(JSON.stringify({ workers: WORKERS, completedApps: COMPLETED_APPS, iterations, results }));
+console.log(JSON.stringify({ workers: WORKERS, completedApps: COMPLETED_APPS, iterations, results, cpu: cpuModel(), node: process.version, calibrationMs: Math.round(calibrationMs()) }));
