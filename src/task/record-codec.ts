@@ -265,6 +265,21 @@ export function encodeRecord(value: unknown, root = 'value'): Uint8Array {
   }
 }
 
+/**
+ * Encodes `records.slice(start, end)` (a parallelize slice). A failure's path is the record's index in the whole
+ * of `records` (`data[1234].when`), as the user wrote it, not its index in the slice.
+ */
+export function encodeRecordSlice(records: readonly unknown[], start: number, end: number, root = 'data'): Uint8Array {
+  const slice = records.slice(start, end);
+  try {
+    return topEncoder.encode(slice);
+  } catch (err) {
+    const explained = explainEncodeFailure(err, slice, root);
+    if (!(explained instanceof RecordEncodeError) || explained.path === root) throw explained;
+    throw findUnencodable(records, root, new Map(), 1) ?? explained;
+  }
+}
+
 export function decodeRecord(bytes: Uint8Array): unknown {
   return topDecoder.decode(bytes);
 }
