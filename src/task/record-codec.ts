@@ -243,7 +243,8 @@ TYPED_ARRAYS.forEach((ctor, i) => {
     type: EXT_TYPED + i,
     encode: NO_ENCODE,
     // Copied into a fresh buffer: the data may sit at any offset, and a typed array needs its element alignment.
-    decode: (data) => new ctor(data.slice().buffer),
+    // `new Uint8Array(data)` always copies; `data.slice()` would not when data is a Buffer (as off a socket).
+    decode: (data) => new ctor(new Uint8Array(data).buffer),
   });
 });
 
@@ -280,8 +281,13 @@ export function encodeRecordSlice(records: readonly unknown[], start: number, en
   }
 }
 
+/**
+ * Decodes what encodeRecord wrote. A Buffer (as read off a socket) is viewed as a plain Uint8Array first, without
+ * copying: msgpack returns bin values as views of its input, and they must arrive as Uint8Array, not Buffer.
+ */
 export function decodeRecord(bytes: Uint8Array): unknown {
-  return topDecoder.decode(bytes);
+  const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return topDecoder.decode(plain);
 }
 
 /** The codec to inject where a TaskCodec is wanted (evaluateTask's env). */

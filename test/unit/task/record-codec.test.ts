@@ -58,6 +58,14 @@ test('every supported type round-trips exactly, alone and nested', () => {
   assert.deepStrictEqual(roundTrip(values), values);
 });
 
+test('bytes in a Buffer at an odd offset (as read off a socket) decode the same', () => {
+  const value = [new Float64Array([1.5]), new BigInt64Array([-1n]), new Int32Array([7]), new Map([[1, 2n]]), new Uint8Array([9])];
+  const bytes = encodeRecord(value);
+  const pool = Buffer.alloc(bytes.byteLength + 3);
+  pool.set(bytes, 3);
+  assert.deepStrictEqual(decodeRecord(pool.subarray(3)), value);
+});
+
 test('an object holding undefined keeps the key', () => {
   const back = roundTrip({ a: undefined }) as Record<string, unknown>;
   assert.ok(Object.hasOwn(back, 'a'));
