@@ -15,18 +15,17 @@
 // `records[3].user.socket`. Like Spark's NotSerializableException for a task result, this failure is
 // deterministic: the driver does not retry a task that fails with it (src/driver/task-events.ts).
 //
-// Speed: plain values cost what plain msgpack costs. msgpack asks the extension codec about every object and
-// array; ours answers with one prototype comparison for plain objects and arrays. Encoders are reused (one
-// per level of Map/Set nesting) instead of one per call.
-//
-// Two behaviours of @msgpack/msgpack's Encoder are changed by shadowing its `doEncode` on our own instances
-// (it writes undefined as nil and -0 as the integer 0 before any extension is asked). The version is pinned by
-// package-lock.json; test/unit/task/record-codec.test.ts fails if an upgrade changes those internals.
+// Speed: plain values cost what plain msgpack costs (bench/record-codec.ts). Our encoders replace msgpack's
+// `doEncode` on their own instances with one that dispatches on `typeof` and the prototype straight to
+// msgpack's writers: msgpack's own would write undefined as nil and -0 as the integer 0 before asking any
+// extension, and asks its extension codec about every object and array. Encoders are reused (one per level
+// of Map/Set nesting) instead of one per call. The msgpack version is pinned by package-lock.json; makeEncoder
+// throws at load, and test/unit/task/record-codec.test.ts fails, if an upgrade changes those internals.
 //
 // Typed arrays are sent as their bytes in the platform's byte order (little-endian on every platform Node runs
 // Flint on).
 
-import { Decoder, Encoder, ExtData, ExtensionCodec, decodeTimestampExtension } from '@msgpack/msgpack';
+import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
 import { FlintError } from '../errors.ts';
 
 /** msgpack's default nesting limit, kept: deeper records fail with RecordEncodeError. */
@@ -151,59 +150,97 @@ function extensionOf(value: object, proto: unknown): ExtData | null | undefined 
 /** The parts of @msgpack/msgpack 3.1's Encoder that `makeEncoder` uses (private in its typings). */
 interface EncoderInternals {
   doEncode(value: unknown, depth: number): void;
-  encodeExtension(ext: ExtData): void;
+  encodeNil(): void;
+  encodeBoolean(value: boolean): void;
+  encodeNumber(value: number): void;
   encodeNumberAsFloat(value: number): void;
+  encodeString(value: string): void;
+  encodeArray(value: readonly unknown[], depth: number): void;
+  encodeMap(value: object, depth: number): void;
+  encodeBinary(value: Uint8Array): void;
+  encodeExtension(ext: ExtData): void;
 }
 
-// Encoders see only plain values (makeEncoder's doEncode handles the rest first), so their extension codec
-// has nothing to find: the built-in timestamp encoder is replaced by a no-op, leaving one call per object.
-// Dates go through EXT_DATE (a float64 of milliseconds, so an invalid Date survives), not the timestamp
-// extension, which cannot hold NaN. Timestamps written elsewhere still decode.
-const encodeCodec = new ExtensionCodec();
-encodeCodec.register({ type: -1, encode: () => null, decode: decodeTimestampExtension });
-/** Decoders only: no encoders registered, so no encoder loop runs over them. */
-const decodeCodec = new ExtensionCodec();
-const NO_ENCODE = undefined as unknown as () => null;
+const INTERNALS = [
+  'doEncode',
+  'encodeNil',
+  'encodeBoolean',
+  'encodeNumber',
+  'encodeNumberAsFloat',
+  'encodeString',
+  'encodeArray',
+  'encodeMap',
+  'encodeBinary',
+  'encodeExtension',
+] as const;
 
 /**
- * An Encoder whose `doEncode` (called for the top value and every nested one) first handles what msgpack would
- * get wrong: undefined, -0, bigints, non-plain objects. Plain objects and arrays cost one prototype check.
+ * msgpack's `doEncode`, replaced: it dispatches on `typeof` and the prototype straight to msgpack's writers, so
+ * undefined, -0, bigints and non-plain objects get our extensions, and plain objects and arrays skip msgpack's
+ * extension lookup (`encodeObject` → `ExtensionCodec.tryToEncode`) altogether. No allocation for plain values.
  */
+function doEncode(this: EncoderInternals, value: unknown, depth: number): void {
+  if (depth > MAX_DEPTH) throw new Error(`Too deep objects in depth ${depth}`);
+  switch (typeof value) {
+    case 'number':
+      if (value === 0 && Object.is(value, -0)) this.encodeNumberAsFloat(value);
+      else this.encodeNumber(value);
+      return;
+    case 'string':
+      this.encodeString(value);
+      return;
+    case 'object': {
+      if (value === null) {
+        this.encodeNil();
+        return;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto === Array.prototype) {
+        this.encodeArray(value as unknown[], depth);
+        return;
+      }
+      if (proto === Object.prototype || proto === null) {
+        this.encodeMap(value, depth);
+        return;
+      }
+      const ext = extensionOf(value, proto);
+      if (ext === undefined) throw new Unencodable('object');
+      if (ext === null) this.encodeBinary(value as Uint8Array);
+      else this.encodeExtension(ext);
+      return;
+    }
+    case 'boolean':
+      this.encodeBoolean(value);
+      return;
+    case 'undefined':
+      this.encodeExtension(UNDEFINED_EXT);
+      return;
+    case 'bigint':
+      this.encodeExtension(new ExtData(EXT_BIGINT, bigintBytes(value)));
+      return;
+    default:
+      throw new Unencodable(typeof value);
+  }
+}
+
+/** An Encoder whose `doEncode` (called for the top value and every nested one) is ours. */
 function makeEncoder(): Encoder {
-  const encoder = new Encoder({ extensionCodec: encodeCodec, maxDepth: MAX_DEPTH });
+  const encoder = new Encoder({ maxDepth: MAX_DEPTH });
   const self = encoder as unknown as EncoderInternals;
-  const base = self.doEncode;
-  if (typeof base !== 'function' || typeof self.encodeExtension !== 'function' || typeof self.encodeNumberAsFloat !== 'function') {
+  if (INTERNALS.some((name) => typeof self[name] !== 'function')) {
     throw new Error('@msgpack/msgpack changed its Encoder internals; src/task/record-codec.ts needs updating');
   }
-  self.doEncode = function doEncode(this: EncoderInternals, value: unknown, depth: number): void {
-    if (typeof value === 'object') {
-      if (value !== null) {
-        const proto: unknown = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
-          const ext = extensionOf(value, proto);
-          if (ext === undefined) throw new Unencodable('object');
-          if (ext !== null) {
-            this.encodeExtension(ext);
-            return;
-          }
-        }
-      }
-      base.call(this, value, depth);
-    } else if (value === undefined) {
-      this.encodeExtension(UNDEFINED_EXT);
-    } else if (value === 0 && Object.is(value, -0)) {
-      this.encodeNumberAsFloat(-0);
-    } else if (typeof value === 'bigint') {
-      this.encodeExtension(new ExtData(EXT_BIGINT, bigintBytes(value)));
-    } else if (typeof value === 'function' || typeof value === 'symbol') {
-      throw new Unencodable(typeof value);
-    } else {
-      base.call(this, value, depth);
-    }
-  };
+  self.doEncode = doEncode;
   return encoder;
 }
+
+/**
+ * Decoders only: no encoders registered, so no encoder loop runs over them. The built-in timestamp decoder
+ * stays: Dates go out as EXT_DATE (a float64 of milliseconds, so an invalid Date survives, which the timestamp
+ * extension cannot hold), but a timestamp written elsewhere still decodes to a Date.
+ */
+const decodeCodec = new ExtensionCodec();
+const NO_ENCODE = undefined as unknown as () => null;
 
 // ---- Decoding ------------------------------------------------------------------------------------------------
 
