@@ -162,6 +162,8 @@ export const ERROR_CODES = [
   'FLINT_TASK_FUNCTION_NOT_EXPORTED',
   'FLINT_TASK_BAD_INPUT',
   'FLINT_TASK_KILLED',
+  // src/task/record-codec.ts: a record that cannot cross the wire (driver or executor)
+  'FLINT_RECORD_UNENCODABLE',
   // src/api: what an application sees
   'FLINT_JOB_FAILED',
   'FLINT_APP_FAILED',

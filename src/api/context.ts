@@ -11,12 +11,12 @@
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { sourcePath } from '../util/install.ts';
-import { decode, encode } from '@msgpack/msgpack';
 import { AppClient } from '../daemons/app-client.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { parseNodeFlags } from '../conf/node-flags.ts';
 import { driverConfigFromConf, type TaskSpec } from '../driver/index.ts';
 import { ConfigError, FlintError } from '../errors.ts';
+import { decodeRecord, encodeRecordSlice } from '../task/index.ts';
 import { bundleApp } from '../io/bundle/bundle-app.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { ApplicationDescription } from '../protocol/messages.ts';
@@ -293,9 +293,12 @@ export class FlintContext {
     return this.conf.getInt('flint.default.parallelism', Math.max(this.totalExecutorCores, 2), { min: 1 });
   }
 
-  /** A dataset over `data`, cut into `numSlices` partitions of about equal size. */
+  /**
+   * A dataset over `data`, cut into `numSlices` partitions of about equal size. The records are encoded here,
+   * so one that cannot be sent (docs/applications.md, "Records") throws RecordEncodeError from this call.
+   */
   parallelize<T>(data: readonly T[], numSlices: number = this.defaultParallelism): Dataset<T> {
-    const partitions: Partition[] = sliceBounds(data.length, numSlices).map(([start, end]) => ({ kind: 'slice', data: encode(data.slice(start, end)) }));
+    const partitions: Partition[] = sliceBounds(data.length, numSlices).map(([start, end]) => ({ kind: 'slice', data: encodeRecordSlice(data, start, end, 'data') }));
     return new Dataset<T>(this, partitions, []);
   }
 
@@ -367,7 +370,7 @@ export class FlintContext {
     if (tasks.length === 0) return [];
     const { done } = this.#runtime.runJob(tasks, jobDescription(dataset.ops as TaskOp[], action));
     const encoded = await done;
-    return encoded.map((bytes) => decode(bytes));
+    return encoded.map((bytes) => decodeRecord(bytes));
   }
 }
 

@@ -6,8 +6,8 @@
 // main module exports them under: `ds.map(square)` works when the app has `export function square`. A
 // function that is not exported is refused here, on the driver, before anything runs.
 
-import { encode } from '@msgpack/msgpack';
 import type { TaskOp, TaskSource } from '../protocol/task-messages.ts';
+import { encodeRecord } from '../task/index.ts';
 import type { FlintContext } from './context.ts';
 
 export type Partition = TaskSource;
@@ -75,10 +75,19 @@ export class Dataset<T> {
     return acc.value;
   }
 
-  /** Folds each partition from `zero`, then the partition results from `zero`, as Spark's fold. */
-  async fold(zero: T, fn: (a: T, b: T) => Maybe<T>): Promise<T> {
+  /**
+   * Folds each partition from `zero`, then the partition results from `zero`, as Spark's fold. A `zero` that
+   * cannot be sent to executors (docs/applications.md, "Records") throws RecordEncodeError from this call,
+   * synchronously, before any job runs.
+   */
+  fold(zero: T, fn: (a: T, b: T) => Maybe<T>): Promise<T> {
+    const encodedZero = encodeRecord(zero, 'zero');
+    return this.#fold(zero, encodedZero, fn);
+  }
+
+  async #fold(zero: T, encodedZero: Uint8Array, fn: (a: T, b: T) => Maybe<T>): Promise<T> {
     const name = this.context.exportName(fn, 'fold');
-    const parts = (await this.context.submitTasks(this as Dataset<unknown>, { kind: 'fold', fn: name, zero: encode(zero) })) as T[];
+    const parts = (await this.context.submitTasks(this as Dataset<unknown>, { kind: 'fold', fn: name, zero: encodedZero })) as T[];
     let acc = zero;
     for (const part of parts) acc = await fn(acc, part);
     return acc;

@@ -4,3 +4,4 @@ export { Dataset, type PartitionRecords } from './dataset.ts';
 export { JobFailedError } from '../daemons/driver-runtime.ts';
 export { NotExportedError } from './app-exports.ts';
 export { runApp } from './run-app.ts';
+export { RecordEncodeError } from '../task/record-codec.ts';

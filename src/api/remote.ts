@@ -4,6 +4,8 @@
 // start a driver inside an executor.
 
 export { runApp } from './run-app.ts';
+// An app may test for it in code that runs on both sides (docs/applications.md, "Records").
+export { RecordEncodeError } from '../task/record-codec.ts';
 
 export class FlintContext {
   static create(): Promise<never> {

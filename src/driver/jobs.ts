@@ -104,6 +104,10 @@ export function cancelJob(ctx: Ctx, jobId: number, reason: string): void {
  * One failed attempt that counts toward `maxFailures` (Spark's `handleFailedTask` when
  * `countTowardsTaskFailures`): resubmit the task, or fail the job with this attempt's error once the task has
  * failed `maxFailures` times. The attempt must already be forgotten and its core released.
+ *
+ * A failure marked `retryable: false` (a record the executor could not encode: the same records fail the same
+ * way every time) fails the job after this one attempt, as Spark's `handleFailedTask` aborts the task set at
+ * once when a task's result throws NotSerializableException.
  */
 export function countFailure(ctx: Ctx, attempt: TaskAttempt, error: JobError): void {
   const { job, index } = attempt;
@@ -115,6 +119,12 @@ export function countFailure(ctx: Ctx, attempt: TaskAttempt, error: JobError): v
   const lost =
     `Lost task ${index}.${attempt.attempt} in job ${job.jobId} (TID ${attempt.taskId}, partition ${partition}) ` +
     `on executor ${attempt.executorId}: ${error.name}: ${error.message}`;
+  if (error.retryable === false) {
+    ctx.out.warn(`${lost} (not retried: retrying cannot fix it)`, { jobId: job.jobId, taskId: attempt.taskId });
+    const summary = `Job ${job.jobId} aborted: task ${index} (partition ${partition}) failed and will not be retried, ${lost}`;
+    failJob(ctx, job, error, summary, `job ${job.jobId} aborted`);
+    return;
+  }
   ctx.out.warn(`${lost} (failure ${failures} of ${max})`, { jobId: job.jobId, taskId: attempt.taskId });
   if (failures < max) {
     resubmit(job, index);

@@ -74,7 +74,17 @@ export const TaskAction = Type.Union([
 export type TaskAction = Static<typeof TaskAction>;
 
 export const TaskFailure = Type.Object(
-  { name: Str, message: Str, stack: Str },
+  {
+    name: Str,
+    message: Str,
+    stack: Str,
+    /**
+     * `false`: the failure is deterministic (a record that cannot be encoded, FLINT_RECORD_UNENCODABLE), so the
+     * driver fails the job at once instead of retrying up to `flint.task.maxFailures` times. Absent: retryable.
+     * Spark's `TaskSetManager.handleFailedTask` does the same for a result that throws NotSerializableException.
+     */
+    retryable: Type.Optional(Type.Literal(false)),
+  },
   { additionalProperties: false },
 );
 export type TaskFailure = Static<typeof TaskFailure>;

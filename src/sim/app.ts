@@ -3,7 +3,7 @@
 // Records are few, so the real evaluation (src/task/evaluate-task.ts) costs little wall time; how long a task
 // takes in simulated time is drawn separately (executor-process.ts).
 
-import { decode } from '@msgpack/msgpack';
+import { decodeRecord } from '../task/index.ts';
 import type { TaskSpec } from '../driver/index.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { TaskAction, TaskOp } from '../protocol/task-messages.ts';
@@ -46,21 +46,21 @@ export function drawJob(rng: Rng, index: number): SimJob {
       return {
         name: `job ${index}: sum of squares below ${n} in ${partitions} partitions`,
         tasks: rangeTasks(n, partitions, [{ op: 'map', fn: 'sq' }], { kind: 'reduce', fn: 'add' }),
-        combine: (results) => results.flatMap((r) => decode(r) as number[]).reduce((a, b) => a + b, 0),
+        combine: (results) => results.flatMap((r) => decodeRecord(r) as number[]).reduce((a, b) => a + b, 0),
         expected: upTo(n).reduce((sum, i) => sum + i * i, 0),
       };
     case 1:
       return {
         name: `job ${index}: the even numbers below ${n} in ${partitions} partitions`,
         tasks: rangeTasks(n, partitions, [{ op: 'filter', fn: 'even' }], { kind: 'collect' }),
-        combine: (results) => results.flatMap((r) => decode(r) as number[]),
+        combine: (results) => results.flatMap((r) => decodeRecord(r) as number[]),
         expected: upTo(n).filter((i) => i % 2 === 0),
       };
     default:
       return {
         name: `job ${index}: multiples of 3 below ${n} in ${partitions} partitions`,
         tasks: rangeTasks(n, partitions, [{ op: 'filter', fn: 'mult3' }], { kind: 'count' }),
-        combine: (results) => results.reduce((sum, r) => sum + (decode(r) as number), 0),
+        combine: (results) => results.reduce((sum, r) => sum + (decodeRecord(r) as number), 0),
         expected: upTo(n).filter((i) => i % 3 === 0).length,
       };
   }

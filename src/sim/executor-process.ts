@@ -3,9 +3,8 @@
 // (evaluateTask) on the sim app's exports; how long a task takes is drawn from the seed, and a slow executor
 // (a fault) takes many times longer.
 
-import { decode, encode } from '@msgpack/msgpack';
 import type { ExecutorEffect, ExecutorInput, ExecutorMachine } from '../executor/index.ts';
-import { evaluateTask, type LaunchTaskMessage, type TaskOutput } from '../task/index.ts';
+import { evaluateTask, recordCodec, type LaunchTaskMessage, type TaskOutput } from '../task/index.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { DriverCommand, FetchTaskResultMessage } from '../executor/executor-input.ts';
 import type { DriverAskMessage } from '../executor/executor-effect.ts';
@@ -17,7 +16,7 @@ import { envOf, MachineProcess, SimReplyBook, type Own, type ProcessClock, type 
 import type { ChildExit, ChildProcess } from './worker-process.ts';
 
 /** An ask's timeout when its effect names none (flint.rpc.askTimeout falls back to flint.network.timeout, 120 s). */
-const CODEC = { encode: (value: unknown) => encode(value), decode: (bytes: Uint8Array) => decode(bytes) };
+const CODEC = recordCodec;
 
 /** What the host knows of the sim: where evaluations are awaited, how slow this executor runs. */
 export interface ExecutorHost {

@@ -1,6 +1,6 @@
 // Evaluates one task: read the partition's source, apply the narrow ops in order, run the action, encode the
 // partition's result. Pure apart from the functions it calls: the application's exports come through
-// `env.resolve`, the codec is injected (the adapter passes @msgpack/msgpack), and nothing here does I/O. It
+// `env.resolve`, the codec is injected (the adapter passes recordCodec, record-codec.ts), and nothing here does I/O. It
 // runs on a pool thread; the executor machine never calls it.
 //
 // Evaluation is lazy and pull-based (record-stream.ts): `take(n)` stops after n records, even on a range of a
@@ -30,9 +30,13 @@ import { TaskFunctionNotFoundError, TaskInputError, TaskKilledError } from './ta
 
 export type LaunchTaskMessage = Static<typeof LaunchTask>;
 
-/** Encodes a partition's result and decodes slices and fold zeros. The adapter passes @msgpack/msgpack. */
+/**
+ * Encodes a partition's result and decodes slices and fold zeros. The adapters pass `recordCodec`
+ * (record-codec.ts). `root` names the value in an encoding error's path: `records` for collect/take (so
+ * `records[3]` is the partition's fourth record out), `result` for the other actions.
+ */
 export interface TaskCodec {
-  encode(value: unknown): Uint8Array;
+  encode(value: unknown, root?: string): Uint8Array;
   decode(bytes: Uint8Array): unknown;
 }
 
@@ -87,7 +91,8 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
     pull = applyOp(pull, op, fns.ops[i] as TaskFn);
   });
   const { value, records } = await runAction(task, task.action, pull, fns.action, env.codec);
-  return { result: env.codec.encode(value), records };
+  const root = task.action.kind === 'collect' || task.action.kind === 'take' ? 'records' : 'result';
+  return { result: env.codec.encode(value, root), records };
 }
 
 // ---- Source and ops ------------------------------------------------------------------------------------------

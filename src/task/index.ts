@@ -4,4 +4,13 @@ export { evaluateTask, resolveTaskFunctions } from './evaluate-task.ts';
 export type { LaunchTaskMessage, TaskCodec, TaskEnv, TaskOutput } from './evaluate-task.ts';
 export { PartitionRecords } from './record-stream.ts';
 export type { TaskFn } from './record-stream.ts';
+export {
+  MAX_DEPTH,
+  RecordEncodeError,
+  SUPPORTED_TYPES,
+  decodeRecord,
+  encodeRecord,
+  encodeRecordSlice,
+  recordCodec,
+} from './record-codec.ts';
 export { TaskFunctionNotFoundError, TaskInputError, TaskKilledError, clipTaskFailure, taskFailureOf } from './task-errors.ts';

@@ -6,6 +6,7 @@
 
 import { FlintError } from '../errors.ts';
 import type { TaskFailure } from '../protocol/task-messages.ts';
+import { RecordEncodeError } from './record-codec.ts';
 
 /** A task names a function that the application's main module does not export (or exports as a non-function). */
 export class TaskFunctionNotFoundError extends FlintError {
@@ -48,9 +49,13 @@ function clip(text: string): string {
 
 /**
  * Describes anything a task threw. Errors keep their name, message and stack; other values (`throw 'x'`,
- * `throw { code: 1 }`) become a message with an empty stack. Every field fits the wire schema.
+ * `throw { code: 1 }`) become a message with an empty stack. Every field fits the wire schema. A
+ * RecordEncodeError is marked `retryable: false`: the same records fail the same way on every attempt.
  */
 export function taskFailureOf(thrown: unknown): TaskFailure {
+  if (thrown instanceof RecordEncodeError) {
+    return { name: thrown.name, message: clip(thrown.message), stack: clip(thrown.stack ?? ''), retryable: false };
+  }
   if (thrown instanceof Error) {
     return { name: clip(thrown.name || 'Error'), message: clip(thrown.message), stack: clip(thrown.stack ?? '') };
   }
@@ -73,5 +78,6 @@ export function taskFailureOf(thrown: unknown): TaskFailure {
 
 /** Clips a failure that did not come from `taskFailureOf` (e.g. one built by the thread pool) to the schema. */
 export function clipTaskFailure(failure: TaskFailure): TaskFailure {
-  return { name: clip(failure.name), message: clip(failure.message), stack: clip(failure.stack) };
+  const clipped = { name: clip(failure.name), message: clip(failure.message), stack: clip(failure.stack) };
+  return failure.retryable === false ? { ...clipped, retryable: false } : clipped;
 }

@@ -10,10 +10,9 @@
 // at least one sees the other: either the pool sees the task started (and waits for its answer), or the
 // thread sees the cancel before starting it (and answers `skipped` without running it).
 
-import { decode, encode } from '@msgpack/msgpack';
 import { pathToFileURL } from 'node:url';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { evaluateTask, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
+import { evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
 import type { TaskFailure } from '../../protocol/task-messages.ts';
 
 /** Indexes into the shared Int32Array of one thread. */
@@ -39,7 +38,8 @@ export type TaskReply =
 /** Read by the app's `runApp(main)`: in an executor the module is imported for its exports only. */
 const EXECUTOR_FLAG = Symbol.for('flint.executor');
 
-const codec: TaskCodec = { encode: (value) => encode(value), decode: (bytes) => decode(bytes) };
+/** Records keep their types both ways (src/task/record-codec.ts). */
+const codec: TaskCodec = recordCodec;
 
 let bundle: { readonly path: string; readonly exports: Promise<Record<string, unknown>> } | undefined;
 

@@ -84,6 +84,16 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.match(always.stderr, /at flakyDouble/, 'the stack from the executor is shown');
   });
 
+  test('records keep their types through executors; a result that cannot be encoded fails the job after one attempt', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flint-records-'));
+    const run = await finished(spawn(cluster, ['--total-executor-cores', '2', APP, 'records', dir], 'records'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^RESULT exact$/m, 'what came back is deepStrictEqual to what was sent');
+    assert.match(run.stdout, /^DRIVER data\[1\]\.f is a function notExported, which cannot be sent between the driver and executors$/m);
+    assert.match(run.stdout, /^JOB Job \d+ aborted: task 0 \(partition 0\) failed and will not be retried, .*RecordEncodeError: records\[0\] is a function sq/m);
+    assert.equal(readFileSync(join(dir, 'attempts'), 'utf8'), 'attempt\n', 'one attempt, not flint.task.maxFailures');
+  });
+
   test('a task function that is not exported fails on the driver, before anything runs, with the fix', async () => {
     const run = await finished(spawn(cluster, [APP, 'not-exported'], 'not-exported'));
     assert.equal(run.code, 1);

@@ -3,7 +3,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { encode } from '@msgpack/msgpack';
+import { encodeRecord } from '../../../src/task/record-codec.ts';
 import { bundleApp, type AppBundle } from '../../../src/io/bundle/bundle-app.ts';
 import { formatCredentialLine } from '../../../src/io/child-process/credential-line.ts';
 import { REPO_ROOT, type ChildGroup, type ChildHandle } from '../../helpers/process.ts';
@@ -47,7 +47,7 @@ export function startExecutor(children: ChildGroup, o: StartExecutorOptions): Ch
   return child;
 }
 
-/** msgpack, as the driver encodes slices. */
+/** The record codec, as the driver encodes slices. */
 export function slice(values: unknown[]): Uint8Array {
-  return encode(values);
+  return encodeRecord(values);
 }

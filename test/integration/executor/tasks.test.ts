@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { decode } from '@msgpack/msgpack';
+import { decodeRecord } from '../../../src/task/record-codec.ts';
 import type { AppBundle } from '../../../src/io/bundle/bundle-app.ts';
 import { FakeDriver, sliceTask, type StatusUpdateMessage } from '../../fixtures/fake-driver.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
@@ -20,7 +20,7 @@ const KILL_TIMEOUT_MS = 2_000;
 function resultOf(update: StatusUpdateMessage): unknown {
   assert.equal(update.state, 'FINISHED', `task ${update.taskId}: ${JSON.stringify(update.failure)}`);
   assert.ok(update.result, `task ${update.taskId} has a direct result`);
-  return decode(update.result);
+  return decodeRecord(update.result);
 }
 
 describe('the executor process', { timeout: 90_000 }, () => {
@@ -110,6 +110,34 @@ describe('the executor process', { timeout: 90_000 }, () => {
     assert.match(missing.failure?.message ?? '', /no export named "nope"/);
   });
 
+  test('records keep their types both ways: Maps, Sets, Dates, BigInts, typed arrays, undefined, -0', async () => {
+    const records = [0, 1, 2].map((i) => ({
+      m: new Map([[`k${i}`, 2n ** 70n + BigInt(i)]]),
+      s: new Set<unknown>([i, 'x', undefined, new Date(i)]),
+      d: new Date(Date.UTC(2024, 1, 29, i)),
+      b: -(2n ** 65n) - BigInt(i),
+      i16: new Int16Array([-i, 300]),
+      f64: new Float64Array([Math.PI, -0, Number.NaN]),
+      u64: new BigUint64Array([2n ** 64n - 1n]),
+      bytes: new Uint8Array([i, 255]),
+      u: undefined,
+      z: -0,
+    }));
+    driver.launch('1', sliceTask(17, slice(records), [{ op: 'map', fn: 'checkTyped' }], { kind: 'collect' }));
+    assert.deepStrictEqual(resultOf(await driver.finalStatus(17)), records);
+  });
+
+  test('a result that cannot be encoded fails at once: named type, path, supported types, retryable false', async () => {
+    driver.launch('1', sliceTask(18, slice([1, 2]), [{ op: 'map', fn: 'toFunction' }], { kind: 'collect' }));
+    const failed = await driver.finalStatus(18);
+    assert.equal(failed.state, 'FAILED');
+    assert.equal(failed.failure?.name, 'RecordEncodeError');
+    assert.equal(failed.failure?.retryable, false, 'the driver will not retry it');
+    assert.match(failed.failure?.message ?? '', /^records\[0\] is a function sq, which cannot be sent .* Records may hold: .*Map, Set, Date/);
+    const updates = driver.statusUpdates.filter((s) => s.taskId === 18).map((s) => s.state);
+    assert.deepEqual(updates, ['FAILED'], 'one attempt, one update');
+  });
+
   test('a result over flint.task.maxDirectResultSize is kept, fetched in chunks, then released', async () => {
     driver.launch('1', sliceTask(8, slice([5_000]), [{ op: 'map', fn: 'letters' }], { kind: 'collect' }));
     const done = await driver.finalStatus(8);
@@ -122,7 +150,7 @@ describe('the executor process', { timeout: 90_000 }, () => {
     for (let i = 0; i < indirect.chunks; i++) chunks.push(await driver.fetchChunk('1', 8, i));
     const whole = Buffer.concat(chunks);
     assert.equal(whole.byteLength, indirect.bytes);
-    assert.deepEqual(decode(whole), ['abcdefghij'.repeat(500)]);
+    assert.deepEqual(decodeRecord(whole), ['abcdefghij'.repeat(500)]);
     await assert.rejects(driver.fetchChunk('1', 8, indirect.chunks), /there is no chunk/);
     driver.executor('1').send({ type: 'ReleaseTaskResult', taskId: 8 });
     await assert.rejects(driver.fetchChunk('1', 8, 0), /keeps no result of task 8/);

@@ -49,6 +49,28 @@ describe('task failures', () => {
     );
   });
 
+  test('a failure marked retryable: false fails the job after 1 attempt, not maxFailures', (t: TestContext) => {
+    t.plan(6);
+    const d = new TestDriver({ maxFailures: 4 });
+    d.addExecutor('1', 2);
+    const [p0, p1] = launches(d.submit(0, 2));
+    if (p0 === undefined || p1 === undefined) throw new Error('expected two launches');
+    const unencodable = {
+      name: 'RecordEncodeError',
+      message: 'records[0] is a function sq, which cannot be sent between the driver and executors. …',
+      stack: 'RecordEncodeError: records[0] is a function sq …',
+      retryable: false as const,
+    };
+    const effects = d.fail(p0, unencodable);
+    t.assert.deepStrictEqual(launches(effects), [], 'no retry');
+    const failed = ofKind(effects, 'JobFailed');
+    t.assert.strictEqual(failed.length, 1);
+    t.assert.deepStrictEqual(failed[0]?.error, unencodable);
+    t.assert.match(failed[0]?.summary ?? '', /task 0 \(partition 0\) failed and will not be retried, Lost task 0\.0 .*RecordEncodeError: records\[0\] is a function sq/);
+    t.assert.deepStrictEqual(sent(effects, 'KillTask').map((k) => k.message.taskId), [p1.taskId]);
+    t.assert.deepStrictEqual(launches(d.log).filter((l) => l.partition === 0).map((l) => l.attempt), [0], 'one attempt in all');
+  });
+
   test('failures of different tasks do not add up', (t: TestContext) => {
     t.plan(2);
     const d = new TestDriver({ maxFailures: 2 });

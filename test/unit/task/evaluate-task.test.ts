@@ -1,19 +1,22 @@
 // evaluateTask: every source, op and action, async functions, laziness, empty partitions and the missing-export
-// error. The codec is the real one (@msgpack/msgpack), as the executor program uses it.
+// error. The codec is the real one (recordCodec), as the executor program uses it.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, encode } from '@msgpack/msgpack';
 import {
+  RecordEncodeError,
   TaskFunctionNotFoundError,
   TaskInputError,
   TaskKilledError,
   evaluateTask,
+  recordCodec,
+  taskFailureOf,
   type LaunchTaskMessage,
   type TaskCodec,
 } from '../../../src/task/index.ts';
 import type { TaskAction, TaskOp, TaskSource } from '../../../src/protocol/task-messages.ts';
 
-const codec: TaskCodec = { encode: (v) => encode(v), decode: (b) => decode(b) };
+const codec: TaskCodec = recordCodec;
+const { encode, decode } = recordCodec;
 
 const range = (start: number, end: number, step = 1): TaskSource => ({ kind: 'range', start, end, step });
 const slice = (records: unknown): TaskSource => ({ kind: 'slice', data: encode(records) });
@@ -353,5 +356,27 @@ describe('errors', () => {
     await assert.rejects(run(task(range(0, 3), [], collect), {}, { aborted: true }), TaskKilledError);
     // A task killed before it starts ends even when its action would read nothing.
     await assert.rejects(run(task(range(0, 3), [], { kind: 'take', n: 0 }), {}, { aborted: true }), TaskKilledError);
+  });
+});
+
+describe('records keep their types (record-codec.ts)', () => {
+  test('a slice of Maps, Sets, Dates, BigInts and typed arrays comes back exactly through map and collect', async () => {
+    const records = [
+      { m: new Map([['a', 1n]]), s: new Set([undefined]), d: new Date(86_400_000), t: new Float32Array([1.5, -0]) },
+      [new BigUint64Array([2n ** 64n - 1n]), -(2n ** 80n), { gone: undefined }],
+    ];
+    const { value } = await run(task(slice(records), [op('map', 'same')], collect), { same: (x: unknown) => x });
+    assert.deepStrictEqual(value, records);
+  });
+
+  test('a result that cannot be encoded fails with the type, the path in the partition and retryable false', async () => {
+    const exports = { wrap: (x: number) => (x === 2 ? { user: { socket: () => x } } : { user: x }) };
+    await assert.rejects(run(task(range(0, 4), [op('map', 'wrap')], collect), exports), (err: unknown) => {
+      assert.ok(err instanceof RecordEncodeError);
+      assert.equal(err.path, 'records[2].user.socket');
+      assert.equal(taskFailureOf(err).retryable, false);
+      return true;
+    });
+    await assert.rejects(run(task(range(0, 4), [], { kind: 'runJob', fn: 'job' }), { job: () => Symbol('x') }), /^.*result is a symbol Symbol\(x\)/);
   });
 });

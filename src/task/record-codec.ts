@@ -1,0 +1,401 @@
+// The one codec for records: what crosses between the driver and executors as data (parallelize slices, fold
+// zeros, task results). Flint's counterpart of Spark's `spark.serializer` (`JavaSerializer`, `KryoSerializer`):
+// msgpack, plus extension types so that JavaScript values keep their types across the wire.
+//
+// Round-trips exactly (assert.deepStrictEqual holds, types included):
+//   null, booleans, strings, numbers (NaN, ±Infinity and -0 too), plain arrays and objects (a key holding
+//   undefined is kept), undefined (as a value, in arrays, in object properties), BigInt (any size, either sign),
+//   Map, Set, Date (invalid ones too), Uint8Array (msgpack bin, as before), Int8Array, Uint8ClampedArray,
+//   Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+//   and any nesting of these (Map keys may be any supported value).
+// Arrives changed: an object with a null prototype arrives as a plain object; a Buffer (a Uint8Array subclass)
+// as a Uint8Array; a hole in a sparse array as undefined; properties keyed by symbols are not sent.
+// Anything else (a function, a symbol, an instance of a class, a WeakMap, a Promise, a DataView, a cyclic
+// structure, nesting deeper than MAX_DEPTH) throws RecordEncodeError naming the type and its path, e.g.
+// `records[3].user.socket`. Like Spark's NotSerializableException for a task result, this failure is
+// deterministic: the driver does not retry a task that fails with it (src/driver/task-events.ts).
+//
+// Speed: plain values cost what plain msgpack costs (bench/record-codec.ts). Our encoders replace msgpack's
+// `doEncode` on their own instances with one that dispatches on `typeof` and the prototype straight to
+// msgpack's writers: msgpack's own would write undefined as nil and -0 as the integer 0 before asking any
+// extension, and asks its extension codec about every object and array. Encoders are reused (one per level
+// of Map/Set nesting) instead of one per call. The msgpack version is pinned by package-lock.json; makeEncoder
+// throws at load, and test/unit/task/record-codec.test.ts fails, if an upgrade changes those internals.
+//
+// Typed arrays are sent as their bytes in the platform's byte order (little-endian on every platform Node runs
+// Flint on).
+
+import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
+import { FlintError } from '../errors.ts';
+
+/** msgpack's default nesting limit, kept: deeper records fail with RecordEncodeError. */
+export const MAX_DEPTH = 100;
+
+export const SUPPORTED_TYPES =
+  'null, undefined, boolean, number, string, bigint, plain object, array, Map, Set, Date, Uint8Array, ' +
+  'Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, ' +
+  'Float64Array, BigInt64Array, BigUint64Array';
+
+/**
+ * A record holds a value the record codec cannot send. Deterministic: retrying the task cannot help, so the
+ * driver fails the job after this one attempt (`retryable: false` in the TaskFailure), as Spark's
+ * `TaskSetManager.handleFailedTask` aborts at once on a NotSerializableException.
+ */
+export class RecordEncodeError extends FlintError {
+  /** Where the value was found, e.g. `records[3].user.socket`. */
+  readonly path: string;
+  /** What it is, e.g. `function sq`, `Socket instance`, `cycle`. */
+  readonly valueType: string;
+  readonly retryable = false;
+  constructor(path: string, valueType: string, why = 'cannot be sent between the driver and executors') {
+    super(
+      'FLINT_RECORD_UNENCODABLE',
+      `${path} is a ${valueType}, which ${why}. Records may hold: ${SUPPORTED_TYPES}, nested up to ${MAX_DEPTH} ` +
+        'levels without cycles. Fix: turn it into one of these (e.g. a plain object) before it leaves the function.',
+    );
+    this.path = path;
+    this.valueType = valueType;
+  }
+}
+
+// ---- Extension types ------------------------------------------------------------------------------------------
+
+const EXT_UNDEFINED = 0;
+const EXT_BIGINT = 1;
+const EXT_MAP = 2;
+const EXT_SET = 3;
+const EXT_DATE = 4;
+/** Typed arrays other than Uint8Array, which stays msgpack bin. Their ext types are 16 + the index here. */
+const TYPED_ARRAYS = [
+  Int8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+] as const;
+const EXT_TYPED = 16;
+// Dates are record values here, never the clock: the codec only recognises and rebuilds them.
+// eslint-disable-next-line no-restricted-globals -- a record's Date, not the time (STYLE.md §6 is about clocks)
+const DATE = Date;
+type TypedArrayCtor = (typeof TYPED_ARRAYS)[number];
+const typedIndex = new Map<object, number>(TYPED_ARRAYS.map((ctor, i) => [ctor.prototype, i]));
+
+const EMPTY = new Uint8Array(0);
+const UNDEFINED_EXT = new ExtData(EXT_UNDEFINED, EMPTY);
+
+/** Thrown inside the encoder; `encodeRecord` catches it and walks the value to name the culprit and its path. */
+class Unencodable extends Error {}
+
+/** Map and Set contents are encoded by a nested encoder, one per level, reused. */
+const nested: Encoder[] = [];
+let nesting = 0;
+
+function encodeNested(value: unknown[]): Uint8Array {
+  if (nesting >= MAX_DEPTH) throw new Unencodable('too deep');
+  const encoder = (nested[nesting] ??= makeEncoder());
+  nesting += 1;
+  try {
+    return encoder.encode(value);
+  } finally {
+    nesting -= 1;
+  }
+}
+
+function bigintBytes(n: bigint): Uint8Array {
+  const negative = n < 0n;
+  let hex = (negative ? -n : n).toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  const out = new Uint8Array(1 + hex.length / 2);
+  out[0] = negative ? 1 : 0;
+  for (let i = 0; i < hex.length / 2; i += 1) out[i + 1] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+function bigintOf(data: Uint8Array): bigint {
+  let hex = '0x0';
+  for (let i = 1; i < data.length; i += 1) hex += (data[i] as number).toString(16).padStart(2, '0');
+  const n = BigInt(hex);
+  return data[0] === 1 ? -n : n;
+}
+
+function dateBytes(date: InstanceType<typeof DATE>): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setFloat64(0, date.getTime());
+  return out;
+}
+
+/** The ext of a supported non-plain object; null for msgpack's own bin; undefined when it is not supported. */
+function extensionOf(value: object, proto: unknown): ExtData | null | undefined {
+  if (proto === Map.prototype) {
+    const flat: unknown[] = [];
+    for (const [k, v] of value as Map<unknown, unknown>) flat.push(k, v);
+    return new ExtData(EXT_MAP, encodeNested(flat));
+  }
+  if (proto === Set.prototype) return new ExtData(EXT_SET, encodeNested([...(value as Set<unknown>)]));
+  if (proto === DATE.prototype) return new ExtData(EXT_DATE, dateBytes(value as InstanceType<typeof DATE>));
+  const typed = typedIndex.get(proto as object);
+  if (typed !== undefined) {
+    const view = value as InstanceType<TypedArrayCtor>;
+    return new ExtData(EXT_TYPED + typed, new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  }
+  if (value instanceof Uint8Array) return null; // a Uint8Array, or a Buffer: msgpack bin
+  return undefined;
+}
+
+/** The parts of @msgpack/msgpack 3.1's Encoder that `makeEncoder` uses (private in its typings). */
+interface EncoderInternals {
+  doEncode(value: unknown, depth: number): void;
+  encodeNil(): void;
+  encodeBoolean(value: boolean): void;
+  encodeNumber(value: number): void;
+  encodeNumberAsFloat(value: number): void;
+  encodeString(value: string): void;
+  encodeArray(value: readonly unknown[], depth: number): void;
+  encodeMap(value: object, depth: number): void;
+  encodeBinary(value: Uint8Array): void;
+  encodeExtension(ext: ExtData): void;
+}
+
+const INTERNALS = [
+  'doEncode',
+  'encodeNil',
+  'encodeBoolean',
+  'encodeNumber',
+  'encodeNumberAsFloat',
+  'encodeString',
+  'encodeArray',
+  'encodeMap',
+  'encodeBinary',
+  'encodeExtension',
+] as const;
+
+/**
+ * msgpack's `doEncode`, replaced: it dispatches on `typeof` and the prototype straight to msgpack's writers, so
+ * undefined, -0, bigints and non-plain objects get our extensions, and plain objects and arrays skip msgpack's
+ * extension lookup (`encodeObject` → `ExtensionCodec.tryToEncode`) altogether. No allocation for plain values.
+ */
+function doEncode(this: EncoderInternals, value: unknown, depth: number): void {
+  if (depth > MAX_DEPTH) throw new Error(`Too deep objects in depth ${depth}`);
+  switch (typeof value) {
+    case 'number':
+      if (value === 0 && Object.is(value, -0)) this.encodeNumberAsFloat(value);
+      else this.encodeNumber(value);
+      return;
+    case 'string':
+      this.encodeString(value);
+      return;
+    case 'object': {
+      if (value === null) {
+        this.encodeNil();
+        return;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto === Array.prototype) {
+        this.encodeArray(value as unknown[], depth);
+        return;
+      }
+      if (proto === Object.prototype || proto === null) {
+        this.encodeMap(value, depth);
+        return;
+      }
+      const ext = extensionOf(value, proto);
+      if (ext === undefined) throw new Unencodable('object');
+      if (ext === null) this.encodeBinary(value as Uint8Array);
+      else this.encodeExtension(ext);
+      return;
+    }
+    case 'boolean':
+      this.encodeBoolean(value);
+      return;
+    case 'undefined':
+      this.encodeExtension(UNDEFINED_EXT);
+      return;
+    case 'bigint':
+      this.encodeExtension(new ExtData(EXT_BIGINT, bigintBytes(value)));
+      return;
+    default:
+      throw new Unencodable(typeof value);
+  }
+}
+
+/** An Encoder whose `doEncode` (called for the top value and every nested one) is ours. */
+function makeEncoder(): Encoder {
+  const encoder = new Encoder({ maxDepth: MAX_DEPTH });
+  const self = encoder as unknown as EncoderInternals;
+  if (INTERNALS.some((name) => typeof self[name] !== 'function')) {
+    throw new Error('@msgpack/msgpack changed its Encoder internals; src/task/record-codec.ts needs updating');
+  }
+  self.doEncode = doEncode;
+  return encoder;
+}
+
+/**
+ * Decoders only: no encoders registered, so no encoder loop runs over them. The built-in timestamp decoder
+ * stays: Dates go out as EXT_DATE (a float64 of milliseconds, so an invalid Date survives, which the timestamp
+ * extension cannot hold), but a timestamp written elsewhere still decodes to a Date.
+ */
+const decodeCodec = new ExtensionCodec();
+const NO_ENCODE = undefined as unknown as () => null;
+
+// ---- Decoding ------------------------------------------------------------------------------------------------
+
+const nestedDecoders: Decoder[] = [];
+let decoding = 0;
+
+function decodeNested(data: Uint8Array): unknown[] {
+  const decoder = (nestedDecoders[decoding] ??= new Decoder({ extensionCodec: decodeCodec }));
+  decoding += 1;
+  try {
+    return decoder.decode(data) as unknown[];
+  } finally {
+    decoding -= 1;
+  }
+}
+
+decodeCodec.register({ type: EXT_UNDEFINED, encode: NO_ENCODE, decode: () => undefined });
+decodeCodec.register({ type: EXT_BIGINT, encode: NO_ENCODE, decode: bigintOf });
+decodeCodec.register({
+  type: EXT_MAP,
+  encode: NO_ENCODE,
+  decode: (data) => {
+    const flat = decodeNested(data);
+    const map = new Map<unknown, unknown>();
+    for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
+    return map;
+  },
+});
+decodeCodec.register({ type: EXT_SET, encode: NO_ENCODE, decode: (data) => new Set(decodeNested(data)) });
+decodeCodec.register({
+  type: EXT_DATE,
+  encode: NO_ENCODE,
+  decode: (data) => new DATE(new DataView(data.buffer, data.byteOffset, data.byteLength).getFloat64(0)),
+});
+TYPED_ARRAYS.forEach((ctor, i) => {
+  decodeCodec.register({
+    type: EXT_TYPED + i,
+    encode: NO_ENCODE,
+    // Copied into a fresh buffer: the data may sit at any offset, and a typed array needs its element alignment.
+    // `new Uint8Array(data)` always copies; `data.slice()` would not when data is a Buffer (as off a socket).
+    decode: (data) => new ctor(new Uint8Array(data).buffer),
+  });
+});
+
+// ---- The codec -----------------------------------------------------------------------------------------------
+
+const topEncoder = makeEncoder();
+const topDecoder = new Decoder({ extensionCodec: decodeCodec });
+
+/**
+ * Encodes a record (or an array of them, a fold zero, a partition's result). `root` names the value in a
+ * RecordEncodeError's path (`records`, `zero`, …). Throws RecordEncodeError, synchronously, for anything
+ * outside SUPPORTED_TYPES.
+ */
+export function encodeRecord(value: unknown, root = 'value'): Uint8Array {
+  try {
+    return topEncoder.encode(value);
+  } catch (err) {
+    throw explainEncodeFailure(err, value, root);
+  }
+}
+
+/**
+ * Encodes `records.slice(start, end)` (a parallelize slice). A failure's path is the record's index in the whole
+ * of `records` (`data[1234].when`), as the user wrote it, not its index in the slice.
+ */
+export function encodeRecordSlice(records: readonly unknown[], start: number, end: number, root = 'data'): Uint8Array {
+  const slice = records.slice(start, end);
+  try {
+    return topEncoder.encode(slice);
+  } catch (err) {
+    const explained = explainEncodeFailure(err, slice, root);
+    if (!(explained instanceof RecordEncodeError) || explained.path === root) throw explained;
+    throw findUnencodable(records, root, new Map(), 1) ?? explained;
+  }
+}
+
+/**
+ * Decodes what encodeRecord wrote. A Buffer (as read off a socket) is viewed as a plain Uint8Array first, without
+ * copying: msgpack returns bin values as views of its input, and they must arrive as Uint8Array, not Buffer.
+ */
+export function decodeRecord(bytes: Uint8Array): unknown {
+  const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return topDecoder.decode(plain);
+}
+
+/** The codec to inject where a TaskCodec is wanted (evaluateTask's env). */
+export const recordCodec = { encode: encodeRecord, decode: decodeRecord } as const;
+
+/**
+ * Turns an encoder failure into a RecordEncodeError naming what failed and where, by walking `value` the way
+ * the encoder does. Only runs on failure, so the fast path keeps no paths. Other errors come back unchanged.
+ */
+export function explainEncodeFailure(err: unknown, value: unknown, root: string): unknown {
+  if (err instanceof RecordEncodeError) return err;
+  const tooDeep = err instanceof Error && (/^Too deep/.test(err.message) || err instanceof RangeError);
+  if (!(err instanceof Unencodable) && !tooDeep) return err;
+  const found = findUnencodable(value, root, new Map(), 1);
+  if (found !== undefined) return found;
+  return new RecordEncodeError(root, 'structure nested too deeply', `goes deeper than ${MAX_DEPTH} levels`);
+}
+
+/** The first value under `value` (depth first, in encoding order) that the codec cannot send. */
+export function findUnencodable(value: unknown, path: string, ancestors: Map<object, string>, depth: number): RecordEncodeError | undefined {
+  if (typeof value === 'function') return new RecordEncodeError(path, `function ${value.name || '(anonymous)'}`);
+  if (typeof value === 'symbol') return new RecordEncodeError(path, `symbol ${String(value)}`);
+  if (typeof value !== 'object' || value === null) return undefined;
+  const seenAt = ancestors.get(value);
+  if (seenAt !== undefined) {
+    return new RecordEncodeError(path, `reference to ${seenAt}`, 'makes a cycle, and cycles cannot be sent');
+  }
+  if (depth > MAX_DEPTH) return new RecordEncodeError(path, 'value nested too deeply', `is deeper than ${MAX_DEPTH} levels`);
+  const proto: unknown = Object.getPrototypeOf(value);
+  const children = childrenOf(value, proto, path);
+  if (children === undefined) return new RecordEncodeError(path, typeName(value, proto));
+  ancestors.set(value, path);
+  try {
+    for (const [childPath, child] of children) {
+      const found = findUnencodable(child, childPath, ancestors, depth + 1);
+      if (found !== undefined) return found;
+    }
+  } finally {
+    ancestors.delete(value);
+  }
+  return undefined;
+}
+
+/** The contained values of a supported object with their paths; undefined for an unsupported object. */
+function childrenOf(value: object, proto: unknown, path: string): Array<[string, unknown]> | undefined {
+  if (proto === Array.prototype) return (value as unknown[]).map((item, i) => [`${path}[${i}]`, item]);
+  if (proto === Object.prototype || proto === null) {
+    return Object.keys(value).map((key) => [`${path}${propertyPath(key)}`, (value as Record<string, unknown>)[key]]);
+  }
+  if (proto === Map.prototype) {
+    const out: Array<[string, unknown]> = [];
+    let i = 0;
+    for (const [k, v] of value as Map<unknown, unknown>) {
+      out.push([`${path}.keys()[${i}]`, k]);
+      const label = typeof k === 'string' ? JSON.stringify(k) : typeof k === 'number' ? String(k) : `keys()[${i}]`;
+      out.push([`${path}.get(${label})`, v]);
+      i += 1;
+    }
+    return out;
+  }
+  if (proto === Set.prototype) return [...(value as Set<unknown>)].map((item, i) => [`${path}.values()[${i}]`, item]);
+  const leaf = proto === DATE.prototype || typedIndex.has(proto as object) || value instanceof Uint8Array;
+  return leaf ? [] : undefined;
+}
+
+function propertyPath(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function typeName(value: object, proto: unknown): string {
+  const ctor = (proto as { constructor?: unknown } | null)?.constructor;
+  const name = typeof ctor === 'function' && ctor.name !== '' ? ctor.name : Object.prototype.toString.call(value).slice(8, -1);
+  return `${name} instance`;
+}

@@ -1,0 +1,229 @@
+// The record codec (src/task/record-codec.ts): supported values round-trip exactly, types included
+// (assert.deepStrictEqual tells a Map from an object and -0 from 0), by example and as a property over
+// arbitrary nestings; every unsupported kind fails at once with its type and path. Spark's counterpart is
+// `JavaSerializer`/`KryoSerializer` with their NotSerializableException.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decode, encode } from '@msgpack/msgpack';
+import fc from 'fast-check';
+import { RecordEncodeError, decodeRecord, encodeRecord } from '../../../src/task/record-codec.ts';
+
+const roundTrip = (value: unknown): unknown => decodeRecord(encodeRecord(value));
+
+test('every supported type round-trips exactly, alone and nested', () => {
+  const values: unknown[] = [
+    null,
+    undefined,
+    true,
+    0,
+    -0,
+    NaN,
+    Infinity,
+    -Infinity,
+    2 ** 53 - 1,
+    -(2 ** 60),
+    1.5,
+    '',
+    'héllo',
+    0n,
+    1n,
+    -1n,
+    2n ** 64n,
+    -(2n ** 64n) - 1n,
+    2n ** 200n + 7n,
+    new Map([['a', 1]]),
+    new Map<unknown, unknown>([[{ k: [1] }, new Set([1, 'x'])], [undefined, null], [2n, new Date(5)]]),
+    new Set(),
+    new Set([new Map(), undefined]),
+    new Date(0),
+    new Date(-8_640_000_000_000_000),
+    new Date(Number.NaN),
+    new Uint8Array([1, 2, 255]),
+    new Int8Array([-128, 127]),
+    new Uint8ClampedArray([0, 255]),
+    new Int16Array([-32768, 7]),
+    new Uint16Array([65535]),
+    new Int32Array([-1, 2 ** 31 - 1]),
+    new Uint32Array([2 ** 32 - 1]),
+    new Float32Array([1.5, -0, NaN, Infinity]),
+    new Float64Array([Math.PI, -0]),
+    new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n]),
+    new BigUint64Array([2n ** 64n - 1n]),
+    new Float64Array(new ArrayBuffer(24), 8, 1), // a view at an offset arrives as a view of its own bytes
+    [undefined, 1, undefined],
+    { a: undefined, b: [undefined], c: { d: undefined } },
+    { deep: [new Map([[1, { s: new Set([new Int16Array([3])]) }]])] },
+  ];
+  for (const value of values) assert.deepStrictEqual(roundTrip(value), value, String(value));
+  assert.deepStrictEqual(roundTrip(values), values);
+});
+
+test('bytes in a Buffer at an odd offset (as read off a socket) decode the same', () => {
+  const value = [new Float64Array([1.5]), new BigInt64Array([-1n]), new Int32Array([7]), new Map([[1, 2n]]), new Uint8Array([9])];
+  const bytes = encodeRecord(value);
+  const pool = Buffer.alloc(bytes.byteLength + 3);
+  pool.set(bytes, 3);
+  assert.deepStrictEqual(decodeRecord(pool.subarray(3)), value);
+});
+
+test('an object holding undefined keeps the key', () => {
+  const back = roundTrip({ a: undefined }) as Record<string, unknown>;
+  assert.ok(Object.hasOwn(back, 'a'));
+});
+
+test('what arrives changed, as documented: null-prototype objects, Buffer-like subclasses, holes', () => {
+  const bare = Object.create(null) as Record<string, unknown>;
+  bare.x = 1;
+  assert.deepStrictEqual(roundTrip(bare), { x: 1 });
+  class Bytes extends Uint8Array {}
+  assert.deepStrictEqual(roundTrip(new Bytes([1, 2])), new Uint8Array([1, 2]));
+  // eslint-disable-next-line no-sparse-arrays -- a hole is the point of this case
+  assert.deepStrictEqual(roundTrip([1, , 3]), [1, undefined, 3]);
+});
+
+test('plain values encode as plain msgpack, so other msgpack readers still read them', () => {
+  const value = { id: 1, name: 'a', tags: ['x'], n: null, bytes: new Uint8Array([1]) };
+  assert.deepStrictEqual(encodeRecord(value), encode(value));
+  assert.deepStrictEqual(decodeRecord(encode(value)), value);
+  assert.deepStrictEqual(decode(encodeRecord([1, 'x'])), [1, 'x']);
+});
+
+test('a msgpack timestamp written elsewhere still decodes to a Date', () => {
+  assert.deepStrictEqual(decodeRecord(encode(new Date(1234))), new Date(1234));
+});
+
+// ---- Property: arbitrary nestings of supported values ---------------------------------------------------------
+
+const leaf = fc.oneof(
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.boolean(),
+  fc.double(),
+  fc.integer(),
+  fc.string(),
+  fc.bigInt({ min: -(2n ** 130n), max: 2n ** 130n }),
+  fc.date({ noInvalidDate: false }),
+  fc.uint8Array(),
+  fc.int8Array(),
+  fc.uint8ClampedArray(),
+  fc.int16Array(),
+  fc.uint16Array(),
+  fc.int32Array(),
+  fc.uint32Array(),
+  fc.float32Array(),
+  fc.float64Array(),
+  fc.bigInt64Array(),
+  fc.bigUint64Array(),
+);
+
+const { value: record } = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object'), tie('map'), tie('set')),
+  array: fc.array(tie('value'), { maxLength: 5 }),
+  object: fc.dictionary(fc.string().filter((key) => key !== '__proto__'), tie('value'), { maxKeys: 5, noNullPrototype: true }),
+  map: fc.array(fc.tuple(tie('value'), tie('value')), { maxLength: 4 }).map((entries) => new Map(entries)),
+  set: fc.array(tie('value'), { maxLength: 4 }).map((items) => new Set(items)),
+}));
+
+test('property: any nesting of supported values round-trips exactly', () => {
+  fc.assert(
+    fc.property(record, (value) => {
+      assert.deepStrictEqual(roundTrip(value), value);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('property: encoding is deterministic and the bytes decode the same twice', () => {
+  fc.assert(
+    fc.property(record, (value) => {
+      const bytes = encodeRecord(value);
+      assert.deepStrictEqual(encodeRecord(value), bytes);
+      assert.deepStrictEqual(decodeRecord(bytes), decodeRecord(bytes));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+// ---- What cannot be sent ---------------------------------------------------------------------------------------
+
+function failure(value: unknown, root = 'records'): RecordEncodeError {
+  try {
+    encodeRecord(value, root);
+  } catch (err) {
+    assert.ok(err instanceof RecordEncodeError, `expected RecordEncodeError, got ${String(err)}`);
+    assert.equal(err.code, 'FLINT_RECORD_UNENCODABLE');
+    assert.equal(err.retryable, false);
+    assert.match(err.message, /Records may hold: null, undefined, .*Map, Set, Date, .*BigUint64Array/);
+    return err;
+  }
+  assert.fail('expected encodeRecord to throw');
+}
+
+class Foo {
+  x = 1;
+}
+class Socket {
+  fd = 3;
+}
+
+const unsupported: Array<[string, unknown, string, string]> = [
+  ['a function', [0, { f: function sq() {} }], 'records[1].f', 'function sq'],
+  ['an arrow function', { g: () => 1 }, 'records.g', 'function g'],
+  ['a symbol', [Symbol('tag')], 'records[0]', 'symbol Symbol(tag)'],
+  ['a class instance', [{}, {}, {}, { user: { socket: new Socket() } }], 'records[3].user.socket', 'Socket instance'],
+  ['a new Foo()', { foo: new Foo() }, 'records.foo', 'Foo instance'],
+  ['a WeakMap', [new WeakMap()], 'records[0]', 'WeakMap instance'],
+  ['a Promise', { p: Promise.resolve(1) }, 'records.p', 'Promise instance'],
+  ['a DataView', [new DataView(new ArrayBuffer(2))], 'records[0]', 'DataView instance'],
+  ['a Map subclass', [new (class Cache extends Map {})()], 'records[0]', 'Cache instance'],
+  ['a function inside a Map value', new Map([['k', [() => 0]]]), 'records.get("k")[0]', 'function (anonymous)'],
+  ['a function as a Map key', new Map([[Math.max, 1]]), 'records.keys()[0]', 'function max'],
+  ['a symbol in a Set', new Set([1, Symbol.iterator]), 'records.values()[1]', 'symbol Symbol(Symbol.iterator)'],
+  ['an odd property name', { 'a b': { 'c-d': new Foo() } }, 'records["a b"]["c-d"]', 'Foo instance'],
+];
+
+for (const [what, value, path, type] of unsupported) {
+  test(`${what} fails with its type and path`, () => {
+    const err = failure(value);
+    assert.equal(err.path, path);
+    assert.equal(err.valueType, type);
+    assert.ok(err.message.startsWith(`${path} is a ${type}, which cannot be sent`), err.message);
+  });
+}
+
+test('a cycle through objects fails naming the reference and what it points back to', () => {
+  const user: Record<string, unknown> = { name: 'a' };
+  user.self = { back: user };
+  const err = failure([user]);
+  assert.equal(err.path, 'records[0].self.back');
+  assert.equal(err.valueType, 'reference to records[0]');
+  assert.match(err.message, /makes a cycle/);
+});
+
+test('a cycle through a Map or a Set fails the same way', () => {
+  const map = new Map<string, unknown>();
+  map.set('me', map);
+  assert.equal(failure(map).path, 'records.get("me")');
+  const set = new Set<unknown>();
+  set.add([set]);
+  assert.equal(failure(set).path, 'records.values()[0][0]');
+});
+
+test('a shared (acyclic) object is fine and arrives as two equal copies', () => {
+  const shared = { n: 1 };
+  assert.deepStrictEqual(roundTrip([shared, shared]), [{ n: 1 }, { n: 1 }]);
+});
+
+test('nesting deeper than 100 levels fails with a RecordEncodeError, not a stack overflow', () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 150; i += 1) deep = [deep];
+  const err = failure(deep);
+  assert.match(err.message, /deeper than 100 levels/);
+});
+
+test('the codec still works after a failure (no state left behind)', () => {
+  const map = new Map<string, unknown>();
+  map.set('me', map);
+  failure(map);
+  assert.deepStrictEqual(roundTrip(new Map([[1, new Set([2])]])), new Map([[1, new Set([2])]]));
+});
