@@ -11,7 +11,7 @@ import { formatEndpointAddress, formatRpcAddress, parseMasterUrls } from '../rpc
 import { unseal } from '../rpc/auth.ts';
 import type { Transport } from '../ports/transport.ts';
 import type { Logger } from '../util/logger.ts';
-import { MachineHost, nodeTimers, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
+import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock } from './system.ts';
 
 /** What the driver hears from its app client (Spark's `StandaloneAppClientListener`). */
@@ -45,9 +45,6 @@ export class AppClient {
   readonly #listener: AppClientListener;
   readonly #logger: Logger;
   readonly #replies = new ReplyBook<boolean>();
-  /** The registration round's timer keeps the process alive (the driver waits for it); the dial loop's does not. */
-  readonly #timers = nodeTimers();
-  readonly #unrefTimers = nodeTimers({ unref: true });
   readonly #shared: SharedEffects;
   /** While stopping: the sends to wait for before the endpoint goes. */
   #flushes: Array<Promise<void>> | undefined;
@@ -72,7 +69,7 @@ export class AppClient {
       logger,
       submit: (input) => void this.#host.submit(input as AppClientInput),
       // RegistrationRetry keeps the driver alive while it registers; Reconnect need not (src/app/effects.ts).
-      timers: (key) => (key === 'Reconnect' ? this.#unrefTimers : this.#timers),
+      unref: (key) => key === 'Reconnect',
       replies: this.#replies,
       onSent: (ref) => this.#flushes?.push(ref.whenWritable()),
     });

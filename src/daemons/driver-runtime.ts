@@ -5,7 +5,7 @@
 // The machine decides every answer to an executor's ask about itself (registration, heartbeat); this adapter
 // carries its effects out and answers only what the machine does not know of: the app's config and code.
 
-import { MachineHost, nodeTimers, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
+import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
 import type { AppBundle } from '../io/bundle/bundle-app.ts';
 import {
@@ -49,7 +49,6 @@ export class DriverRuntime {
   readonly #executorConf: Record<string, string>;
   readonly #events: DriverRuntimeEvents;
   readonly #jobs = new Map<number, JobCallbacks>();
-  readonly #timers = nodeTimers({ unref: true });
   readonly #replies = new ReplyBook<DriverReply>();
   readonly #shared: SharedEffects;
   /** Which executor ids came over which connection, to notice their loss when it drops. */
@@ -92,7 +91,7 @@ export class DriverRuntime {
       transport: this.#env,
       logger: opts.logger,
       submit: (input) => void this.#host.submit(input as DriverInput),
-      timers: () => this.#timers, // unref: a driver's timers must not keep it alive after its app ends
+      unref: () => true, // a driver's timers must not keep it alive after its app ends
       replies: this.#replies,
     });
     this.#env.setupEndpoint<ExecutorMessage>(SCHEDULER_ENDPOINT, {
@@ -175,7 +174,7 @@ export class DriverRuntime {
     if (this.#stopped) return;
     await this.#host.submit({ kind: 'Stop' });
     this.#stopped = true;
-    this.#timers.cancelAll();
+    this.#shared.cancelTimers();
     this.#host.close();
   }
 

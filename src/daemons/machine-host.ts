@@ -6,7 +6,7 @@
 import { RpcTimeoutError } from '../errors.ts';
 import type { LogEffect } from '../kit/log.ts';
 import type { TimerEffect, TimerFired } from '../kit/timers.ts';
-import type { Answered, Ask, AskFailed, Dial, DialFailed, MessageEffect } from '../kit/messaging.ts';
+import type { Answered, AskFailed, DialFailed, MessageEffect } from '../kit/messaging.ts';
 import type { Transport } from '../ports/transport.ts';
 import { repliesOf } from '../protocol/replies.ts';
 import type { RpcEndpointRef } from '../rpc/endpoint-ref.ts';
@@ -183,7 +183,7 @@ export class ReplyBook<M> {
 }
 
 /** Writes a machine's `Log` effect (src/kit/log.ts) through the host's logger. */
-export function writeLog(logger: Logger, effect: LogEffect): void {
+function writeLog(logger: Logger, effect: LogEffect): void {
   logger[effect.level]({ ...effect.fields }, effect.msg);
 }
 
@@ -193,64 +193,53 @@ export function unknownEffect(effect: never): never {
 }
 
 /**
- * What a machine's `Send`, `Ask` or `Dial` reports back to it (src/kit/messaging.ts): an `Ask` its answer or
- * failure, a `Dial` its failure, a `Send` nothing.
- */
-export type AnswerOf<E, R> =
-  | (E extends Ask<unknown, infer C> ? Answered<C, R> | AskFailed<C> : never)
-  | (E extends Dial<unknown> ? DialFailed : never);
-
-/**
  * Carries out a machine's `Send`, `Ask` or `Dial` over `transport`, the same way for every machine; answers come
  * back through `submit`. An ask's reply is checked against the replies its endpoint may give (src/protocol/
- * replies.ts) before the machine sees it, so `R` is what that catalog admits. Returns the ref a `Send` went
- * through, for a host that waits until the peer's queue drains.
+ * replies.ts) before the machine sees it. Returns the ref a `Send` went through, for a host that waits until the
+ * peer's queue drains.
  */
-export function carryOutMessage<E extends MessageEffect<{ readonly type: string }, unknown>, R>(
+function carryOutMessage(
   transport: Transport,
-  effect: E,
-  submit: (answer: AnswerOf<E, R>) => void,
+  effect: MessageEffect<{ readonly type: string }, unknown>,
+  submit: (answer: SharedInput) => void,
   logger: Logger,
 ): RpcEndpointRef | undefined {
-  const answer = submit as (answer: Answered<unknown, R> | AskFailed<unknown> | DialFailed) => void;
-  const e = effect as MessageEffect<{ readonly type: string }, unknown>;
-  switch (e.kind) {
+  switch (effect.kind) {
     case 'Send': {
-      const ref = endpointRefOf(transport, e.to);
-      try {
-        ref.send(e.message);
-      } catch (err) {
-        logger.debug({ to: e.to, type: e.message.type, err: (err as Error).message }, 'dropped a message: the transport is stopped');
-      }
+      const ref = endpointRefOf(transport, effect.to);
+      sendOrDrop(ref, effect.message, logger);
       return ref;
     }
     case 'Ask': {
-      const { context } = e;
-      const ref = endpointRefOf(transport, e.to);
+      const { context } = effect;
+      const ref = endpointRefOf(transport, effect.to);
       const expect = repliesOf(ref.name);
-      ref.ask(e.message, { ...(expect === undefined ? {} : { expect }), ...(e.timeoutMs === undefined ? {} : { timeoutMs: e.timeoutMs }) }).then(
-        (reply) => answer({ kind: 'Answered', context, reply: reply as R }),
+      ref.ask(effect.message, { ...(expect === undefined ? {} : { expect }), ...(effect.timeoutMs === undefined ? {} : { timeoutMs: effect.timeoutMs }) }).then(
+        (reply) => submit({ kind: 'Answered', context, reply }),
         (err: unknown) =>
-          answer({ kind: 'AskFailed', context, error: err instanceof Error ? err.message : String(err), timedOut: err instanceof RpcTimeoutError }),
+          submit({ kind: 'AskFailed', context, error: err instanceof Error ? err.message : String(err), timedOut: err instanceof RpcTimeoutError }),
       );
       return undefined;
     }
     case 'Dial': {
-      const { envUrl, message } = e;
-      transport.setupEndpointRef(envUrl, e.endpoint).then(
-        (ref) => {
-          try {
-            ref.send(message);
-          } catch (err) {
-            logger.debug({ to: ref.address, type: message.type, err: (err as Error).message }, 'dropped a message: the transport is stopped');
-          }
-        },
-        (err: Error) => answer({ kind: 'DialFailed', envUrl, messageType: message.type, error: err.message }),
+      const { envUrl, message } = effect;
+      transport.setupEndpointRef(envUrl, effect.endpoint).then(
+        (ref) => sendOrDrop(ref, message, logger),
+        (err: Error) => submit({ kind: 'DialFailed', envUrl, messageType: message.type, error: err.message }),
       );
       return undefined;
     }
     default:
-      return unknownEffect(e);
+      return unknownEffect(effect);
+  }
+}
+
+/** Sends `message` through `ref`; on a stopped transport (a host that is exiting) it is dropped, as Spark's send. */
+function sendOrDrop(ref: RpcEndpointRef, message: { readonly type: string }, logger: Logger): void {
+  try {
+    ref.send(message);
+  } catch (err) {
+    logger.debug({ to: ref.address, type: message.type, err: (err as Error).message }, 'dropped a message: the transport is stopped');
   }
 }
 
@@ -286,8 +275,11 @@ export interface SharedEffectsOptions {
   readonly logger: Logger;
   /** Feeds a timer's firing or a message's answer back to the machine, as a new input. */
   readonly submit: (input: SharedInput) => void;
-  /** The host timers for a key; one set of Node timers when not given. */
-  readonly timers?: (key: string) => KeyedTimers<unknown>;
+  /**
+   * Whether the timer under `key` must not keep the process alive (`unref`): a driver's timers, which must not
+   * hold it once its app ends, or the app client's reconnect loop. None when not given.
+   */
+  readonly unref?: (key: string) => boolean;
   /** The live reply contexts behind the machine's reply tokens, for a machine that answers asks. */
   readonly replies?: Pick<ReplyBook<never>, 'carryOut'>;
   /** How a `Log` effect is written; through `logger` when not given. */
@@ -306,7 +298,8 @@ export interface SharedEffectsOptions {
  */
 export class SharedEffects {
   readonly #opts: SharedEffectsOptions;
-  readonly #timers: KeyedTimers<unknown> = nodeTimers();
+  readonly #timers = nodeTimers();
+  readonly #unrefTimers = nodeTimers({ unref: true });
   readonly #fired = (key: string, generation: number): void => this.#opts.submit({ kind: 'TimerFired', key, generation });
 
   constructor(opts: SharedEffectsOptions) {
@@ -320,7 +313,7 @@ export class SharedEffects {
     switch (shared.kind) {
       case 'StartTimer':
       case 'CancelTimer':
-        (this.#opts.timers?.(shared.key) ?? this.#timers).carryOut(shared, this.#fired);
+        (this.#opts.unref?.(shared.key) === true ? this.#unrefTimers : this.#timers).carryOut(shared, this.#fired);
         return undefined;
       case 'Log':
         if (this.#opts.writeLog) this.#opts.writeLog(shared);
@@ -334,7 +327,7 @@ export class SharedEffects {
       case 'Send':
       case 'Ask':
       case 'Dial': {
-        const ref = carryOutMessage<MessageEffect<{ readonly type: string }, unknown>, unknown>(this.#opts.transport, shared, this.#opts.submit, this.#opts.logger);
+        const ref = carryOutMessage(this.#opts.transport, shared, this.#opts.submit, this.#opts.logger);
         if (ref !== undefined) this.#opts.onSent?.(ref);
         return undefined;
       }
@@ -346,5 +339,6 @@ export class SharedEffects {
   /** Cancels the timers it started (a host that stops). */
   cancelTimers(): void {
     this.#timers.cancelAll();
+    this.#unrefTimers.cancelAll();
   }
 }
