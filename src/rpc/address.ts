@@ -59,6 +59,11 @@ export function formatRpcAddress(address: RpcAddress): EnvId {
   return `flint://${formatHostPort(address)}`;
 }
 
+/** The env id of an address given as text (`flint://h:1`, `spark://h:1`) or parsed: `flint://host:port`. */
+export function envIdOfAddress(address: string | RpcAddress): EnvId {
+  return formatRpcAddress(typeof address === 'string' ? parseRpcAddress(address) : address);
+}
+
 /** A comma list of masters: `flint://h1:7077,h2:7077` or `flint://h1:7077,flint://h2:7077`. */
 export function parseMasterUrls(text: string): RpcAddress[] {
   const rest = stripScheme(text.trim());

@@ -17,7 +17,7 @@ import { FlintConf } from '../conf/flint-conf.ts';
 import type { Transport } from '../ports/transport.ts';
 import type { Role } from '../protocol/catalog.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
-import { assertEndpointName, clientEnvId, formatRpcAddress, isClientEnvId, parseEndpointAddress, parseRpcAddress, type EnvId, type RpcAddress } from './address.ts';
+import { assertEndpointName, clientEnvId, envIdOfAddress, formatRpcAddress, isClientEnvId, parseEndpointAddress, type EnvId, type RpcAddress } from './address.ts';
 import { roleOf, type Keyring, type Principal } from './auth.ts';
 import type { CallContext, ReplyContext, RpcEndpoint } from './endpoint.ts';
 import { RpcEndpointRef, type AskOptions, type RefTransport } from './endpoint-ref.ts';
@@ -166,7 +166,12 @@ export class MemoryTransport implements Transport, RefTransport {
     this.#endpoints.delete(name);
     hosted.inbox.close();
     await hosted.inbox.idle();
-    await hosted.endpoint.onStop?.();
+    try {
+      await hosted.endpoint.onStop?.();
+    } catch (err) {
+      // As RpcEnv.stop: an endpoint that throws in onStop is logged, and the env goes on stopping the others.
+      this.#logger.error({ endpoint: name, err: String(err) }, `endpoint ${name} threw in onStop`);
+    }
   }
 
   endpointRef<M extends { readonly type: string } = { readonly type: string }>(endpointAddress: string): RpcEndpointRef<M> {
@@ -179,7 +184,7 @@ export class MemoryTransport implements Transport, RefTransport {
     name: string,
   ): Promise<RpcEndpointRef<M>> {
     assertEndpointName(name);
-    const env = typeof address === 'string' ? formatRpcAddress(parseRpcAddress(address)) : formatRpcAddress(address);
+    const env = envIdOfAddress(address);
     await Promise.resolve(); // a lookup is a round trip: never answered in the caller's turn
     if (this.#stopped) throw new RpcEnvStoppedError(`${this.name} is stopped; cannot look up ${name} at ${env}`);
     const target = env === this.id ? this : this.#network.reach(this.id, env);

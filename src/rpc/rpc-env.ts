@@ -28,6 +28,7 @@ import { silentLogger, type Logger } from '../util/logger.ts';
 import {
   assertEndpointName,
   clientEnvId,
+  envIdOfAddress,
   formatRpcAddress,
   isClientEnvId,
   parseEndpointAddress,
@@ -308,7 +309,7 @@ export class RpcEnv implements RefTransport, Transport {
     name: string,
   ): Promise<RpcEndpointRef<M>> {
     assertEndpointName(name);
-    const env = typeof address === 'string' ? formatRpcAddress(parseRpcAddress(address)) : formatRpcAddress(address);
+    const env = envIdOfAddress(address);
     if (env === this.id) {
       if (!this.#endpoints.has(name)) throw new EndpointNotFoundError(env, name);
       return new RpcEndpointRef<M>(this, env, name);
