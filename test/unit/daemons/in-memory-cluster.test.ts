@@ -16,6 +16,7 @@ import type { ApplicationDescription } from '../../../src/protocol/messages.ts';
 import { MemoryNetwork } from '../../../src/rpc/memory-transport.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
 import { appClientRecorder } from '../../helpers/app-events.ts';
+import { waitFor } from '../../helpers/process.ts';
 
 const conf = () => new FlintConf([['flint.authenticate', 'false'], ['flint.worker.timeout', '10s']]);
 
@@ -31,14 +32,9 @@ async function masterJson(master: MasterDaemon): Promise<MasterJson> {
   return (await res.json()) as MasterJson;
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** The project's waitFor (test/helpers/process.ts), with this file's bound and the condition named first. */
+function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  return waitFor(probe, { timeoutMs, what });
 }
 
 const recorder = appClientRecorder;

@@ -11,6 +11,7 @@ import { defineCatalog, message } from '../../../src/protocol/catalog.ts';
 import { MemoryNetwork } from '../../../src/rpc/memory-transport.ts';
 import { RpcEnv } from '../../../src/rpc/rpc-env.ts';
 import type { RpcEndpoint } from '../../../src/rpc/endpoint.ts';
+import { waitFor } from '../../helpers/process.ts';
 
 const Note = message('Note', { n: Type.Integer(), data: Type.Optional(Type.Uint8Array()) });
 const Ping = message('Ping', { n: Type.Integer() });
@@ -59,11 +60,7 @@ function recorder() {
 }
 
 async function until(what: string, cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitFor(cond, { timeoutMs: 10_000, intervalMs: 5, what });
 }
 
 for (const kind of KINDS) {

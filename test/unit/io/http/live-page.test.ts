@@ -5,6 +5,7 @@ import { ChangeSignal, liveEvents } from '../../../../src/io/http/live-page.ts';
 import type { SseStream } from '../../../../src/io/http/sse.ts';
 import type { UiRequest } from '../../../../src/io/http/ui-routes.ts';
 import { html } from '../../../../src/ui/html.ts';
+import { waitFor } from '../../../helpers/process.ts';
 
 function fakeStream() {
   const sent: Array<[string, unknown]> = [];
@@ -28,8 +29,7 @@ function fakeStream() {
 const req = { path: '/events/x', params: {}, query: new URLSearchParams(), body: undefined, csrfToken: undefined, access: 'open' } as UiRequest;
 
 async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.ok(cond(), 'condition not met in time');
+  await waitFor(cond, { timeoutMs: 2_500, intervalMs: 5, what: 'the stream to catch up' });
 }
 
 test('a live page gets its render at once, one render per burst of changes, and nothing when the page is the same', async () => {
