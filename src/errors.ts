@@ -164,12 +164,14 @@ export const ERROR_CODES = [
   'FLINT_TASK_KILLED',
   // src/task/record-codec.ts: a record that cannot cross the wire (driver or executor)
   'FLINT_RECORD_UNENCODABLE',
-  // src/io/dataset-files: reading text and JSON inputs
+  // src/io/dataset-files: reading text and JSON inputs, writing outputs
   'FLINT_INPUT_NOT_FOUND',
   'FLINT_INPUT_INVALID',
   'FLINT_INPUT_CORRUPT',
   'FLINT_BAD_JSON_LINE',
   'FLINT_RECORD_NOT_JSON',
+  'FLINT_OUTPUT_EXISTS',
+  'FLINT_OUTPUT_COMMIT_FAILED',
   // src/api: what an application sees
   'FLINT_JOB_FAILED',
   'FLINT_APP_FAILED',
