@@ -39,6 +39,8 @@ function sameIdentity(a: unknown, b: unknown): boolean {
 /** One spill (or memory) in the merge, with its current entry. */
 interface MergeSource {
   readonly cursor: RecordCursor;
+  /** Spills in the order written, memory last: equal keys merge in this order, so groups keep insertion order. */
+  readonly order: number;
   hash: number;
   id: unknown;
   key: unknown;
@@ -55,8 +57,10 @@ function load(source: MergeSource): boolean {
   return true;
 }
 
-function before(a: { hash: number; id: unknown }, b: { hash: number; id: unknown }): boolean {
-  return a.hash < b.hash || (a.hash === b.hash && compareKeys(a.id, b.id) < 0);
+function before(a: MergeSource, b: MergeSource): boolean {
+  if (a.hash !== b.hash) return a.hash < b.hash;
+  const c = compareKeys(a.id, b.id);
+  return c < 0 || (c === 0 && a.order < b.order);
 }
 
 export class ExternalAggregator {
@@ -131,7 +135,8 @@ export class ExternalAggregator {
 
   /**
    * Every key once, with its combiner. Without spills, the map's entries in insertion order; with spills, a
-   * merge in (hash, identity) order. Single use; spill files are deleted when it ends or is abandoned.
+   * merge in (hash, identity) order, combining a key's combiners oldest spill first (so groupByKey's values
+   * keep their insertion order). Single use; spill files are deleted when it ends or is abandoned.
    */
   *entries(): Generator<[unknown, unknown]> {
     if (this.#state !== 'open') throw new Error('ExternalAggregator.entries() can be read only once');
@@ -154,10 +159,10 @@ export class ExternalAggregator {
     this.#map.clear();
     const heap = new MinHeap<MergeSource>(before);
     try {
-      for (const cursor of cursors) {
-        const source: MergeSource = { cursor, hash: 0, id: undefined, key: undefined, combiner: undefined };
+      cursors.forEach((cursor, order) => {
+        const source: MergeSource = { cursor, order, hash: 0, id: undefined, key: undefined, combiner: undefined };
         if (load(source)) heap.push(source);
-      }
+      });
       for (let top = heap.peek(); top !== undefined; top = heap.peek()) {
         const { hash, id, key } = top;
         let combiner = top.combiner;
