@@ -1,0 +1,135 @@
+// The shuffle's block format, on disk and on the wire: a block is a sequence of frames, each
+// `[u32 little-endian byteLength][record codec bytes of an array of records]`. Records are encoded in batches (one
+// codec call per frame, not per record), and a reader can decode a block that arrives in chunks of any size,
+// one frame at a time, without holding the block whole. Spark's counterpart is a serializer stream over a
+// block (SerializerInstance.serializeStream / deserializeStream), here framed so it can be cut anywhere.
+
+import { closeSync, openSync, readSync } from 'node:fs';
+import { decodeRecord, encodeRecord } from '../task/record-codec.ts';
+import { ShuffleError, describeValue } from './shuffle-errors.ts';
+
+export const FRAME_HEADER_BYTES = 4;
+/** No frame is this large; a length above it means the bytes are not a block (or are corrupt). */
+export const MAX_FRAME_BYTES = 0x7fff_ffff;
+
+/** The codec bytes of a frame's body (no header): one array of records. */
+export function encodeFrameBody(records: readonly unknown[]): Uint8Array {
+  return encodeRecord(records, 'records');
+}
+
+/** One whole frame: the 4-byte little-endian length, then the records' bytes. */
+export function encodeFrame(records: readonly unknown[]): Uint8Array {
+  const body = encodeFrameBody(records);
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length, true);
+  frame.set(body, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/**
+ * Decodes a block pushed in chunks of any size. `next()` returns one frame's records as soon as its bytes are
+ * all in, else undefined. The reader keeps the chunks it was given until their frames are decoded, and decoded
+ * Uint8Array values may be views of them: do not reuse a chunk's memory after pushing it.
+ */
+export class FrameReader {
+  readonly #chunks: Uint8Array[] = [];
+  /** Read position in #chunks[0]. */
+  #head = 0;
+  /** Unread bytes over all chunks. */
+  #buffered = 0;
+  /** Body length of the frame whose header has been read, or -1 before its header. */
+  #bodyBytes = -1;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  next(): unknown[] | undefined {
+    if (this.#bodyBytes < 0) {
+      if (this.#buffered < FRAME_HEADER_BYTES) return undefined;
+      const header = this.#take(FRAME_HEADER_BYTES);
+      this.#bodyBytes = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_BYTES).getUint32(0, true);
+      if (this.#bodyBytes > MAX_FRAME_BYTES) {
+        throw new ShuffleError('FLINT_SHUFFLE_CORRUPT', `a shuffle frame claims ${this.#bodyBytes} bytes, more than the ${MAX_FRAME_BYTES} a frame may hold: the block is corrupt`);
+      }
+    }
+    if (this.#buffered < this.#bodyBytes) return undefined;
+    const body = this.#take(this.#bodyBytes);
+    this.#bodyBytes = -1;
+    const records = decodeRecord(body);
+    if (!Array.isArray(records)) {
+      throw new ShuffleError('FLINT_SHUFFLE_CORRUPT', `a shuffle frame holds ${describeValue(records)}, expected an array of records: the block is corrupt`);
+    }
+    return records;
+  }
+
+  /** Declares the block complete. Throws FLINT_SHUFFLE_CORRUPT when the bytes of an unfinished frame remain. */
+  end(): void {
+    if (this.#buffered === 0 && this.#bodyBytes < 0) return;
+    const what = this.#bodyBytes < 0 ? `${this.#buffered} bytes of a frame header (4 expected)` : `${this.#buffered} of the ${this.#bodyBytes} bytes of a frame's records`;
+    throw new ShuffleError('FLINT_SHUFFLE_CORRUPT', `a shuffle block ended inside a frame: ${what} remain; the block was truncated`);
+  }
+
+  /** The next n buffered bytes: a view when they lie in one chunk, else a copy. */
+  #take(n: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first !== undefined && first.length - this.#head >= n) {
+      const out = first.subarray(this.#head, this.#head + n);
+      this.#advance(n);
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0] as Uint8Array;
+      const count = Math.min(n - filled, chunk.length - this.#head);
+      out.set(chunk.subarray(this.#head, this.#head + count), filled);
+      filled += count;
+      this.#advance(count);
+    }
+    return out;
+  }
+
+  #advance(n: number): void {
+    this.#head += n;
+    this.#buffered -= n;
+    const first = this.#chunks[0];
+    if (first !== undefined && this.#head === first.length) {
+      this.#chunks.shift();
+      this.#head = 0;
+    }
+  }
+}
+
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
+
+/**
+ * The frames of the `length` bytes at `offset` of the file at `path`, read with readSync in chunks of
+ * `chunkBytes`, one frame's records at a time. Throws FLINT_SHUFFLE_CORRUPT when the file ends early or the
+ * range ends inside a frame. The file is closed when the generator finishes or is abandoned.
+ */
+export function* readFramesFromFile(path: string, offset: number, length: number, chunkBytes = DEFAULT_CHUNK_BYTES): Generator<unknown[]> {
+  if (length === 0) return;
+  const reader = new FrameReader();
+  const fd = openSync(path, 'r');
+  try {
+    let position = offset;
+    const end = offset + length;
+    while (position < end) {
+      // A fresh chunk each time: the reader and decoded byte values may still refer to earlier ones.
+      const chunk = new Uint8Array(Math.min(chunkBytes, end - position));
+      const read = readSync(fd, chunk, 0, chunk.length, position);
+      if (read === 0) {
+        throw new ShuffleError('FLINT_SHUFFLE_CORRUPT', `${path} ends at byte ${position}, but its shuffle block runs to byte ${end}: the file was truncated`);
+      }
+      position += read;
+      reader.push(read === chunk.length ? chunk : chunk.subarray(0, read));
+      for (let records = reader.next(); records !== undefined; records = reader.next()) yield records;
+    }
+    reader.end();
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,273 @@
+// The map side of a shuffle: Spark's SortShuffleWriter with its ExternalSorter and IndexShuffleBlockResolver,
+// simplified. Records of one map task go to the reduce partition `partition(key)` picks; the output is one data
+// file holding every partition's block in order and an index of their offsets (index-file.ts).
+//
+// Without an aggregator, records are batched per partition and encoded as frames as batches fill (frames.ts),
+// so memory is mostly encoded bytes. With one (map-side combine), each partition has a Map from keyIdentity to
+// [key, combiner]. Every 32 inserts (Spark's Spillable checks as often) the estimated memory is compared with
+// memoryLimitBytes; past it, everything held is written to a spill file as one segment per partition. commit()
+// writes the data file (per partition: its spilled segments, copied in bounded chunks, then what is in memory)
+// and commits it atomically; a key may so appear once per spill in a block, which the reduce side merges.
+
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Aggregator } from './aggregator.ts';
+import { commitOutput, shuffleFileNames } from './index-file.ts';
+import { keyIdentity } from './keys.ts';
+import { ShuffleError, describeValue } from './shuffle-errors.ts';
+import { SizeTracker } from './size-estimate.ts';
+import { FileSink, FrameBatcher, removeFilesQuietly, writeRecordFrames } from './spill-file.ts';
+
+export { blockRange, readIndex, shuffleFileNames } from './index-file.ts';
+
+export interface ShuffleWriteOptions {
+  /** Where the spill, temporary and output files go. */
+  dir: string;
+  shuffleId: number;
+  mapId: number;
+  /** Tells the temporaries of concurrent attempts of one map task apart. */
+  attemptId: number;
+  numPartitions: number;
+  partition: (key: unknown) => number;
+  /** Map-side combine when given. */
+  aggregator?: Aggregator;
+  memoryLimitBytes: number;
+}
+
+export interface MapOutput {
+  dataPath: string;
+  indexPath: string;
+  /** Bytes of each reduce partition's block. */
+  sizes: number[];
+  /** Records written (after map-side combine, summed over spills). */
+  records: number;
+  spills: number;
+  /** Bytes written to spill files. */
+  spilledBytes: number;
+  /** Another attempt of this map task had committed first; its files were kept and `sizes` are theirs. */
+  reusedExisting: boolean;
+}
+
+interface Segment {
+  readonly offset: number;
+  readonly length: number;
+}
+
+interface Spill {
+  readonly path: string;
+  /** One per reduce partition. */
+  readonly segments: Segment[];
+}
+
+/** How often (in inserts) memory is checked against the limit, as Spark's Spillable.maybeSpill. */
+const CHECK_EVERY = 32;
+/** Bytes a held pending record costs beyond its own estimate (its array slot and header). */
+const RECORD_OVERHEAD = 16;
+/** Bytes a combine Map entry costs beyond [key, combiner] (hash table slots, the entry array header). */
+const ENTRY_OVERHEAD = 64;
+
+export function notAPair(record: unknown, operation: string): ShuffleError {
+  return new ShuffleError(
+    'FLINT_NOT_A_PAIR',
+    `${operation} needs key-value records, [key, value] arrays of length 2, but got ${describeValue(record)}. ` +
+      'Fix: map the records to [key, value] pairs before this operation.',
+  );
+}
+
+export class ShuffleWriter {
+  readonly #opts: ShuffleWriteOptions;
+  readonly #partition: (key: unknown) => number;
+  readonly #n: number;
+  readonly #aggregator: Aggregator | undefined;
+  readonly #sizes: SizeTracker;
+  // Without an aggregator: pending records per partition, and encoded frame bodies per partition.
+  readonly #batchers: FrameBatcher[] = [];
+  #frames: Uint8Array[][] = [];
+  #pending = 0;
+  #encodedBytes = 0;
+  // With one: [key, combiner] by keyIdentity, per partition.
+  readonly #maps: Map<unknown, [unknown, unknown]>[] = [];
+  #entries = 0;
+  /** Records written with map-side combine (entries, counted as they leave memory). */
+  #written = 0;
+
+  #records = 0;
+  #untilCheck = CHECK_EVERY;
+  readonly #spills: Spill[] = [];
+  #spilledBytes = 0;
+  #state: 'open' | 'committed' | 'aborted' = 'open';
+
+  constructor(opts: ShuffleWriteOptions) {
+    if (!Number.isInteger(opts.numPartitions) || opts.numPartitions < 1) {
+      throw new RangeError(`numPartitions must be a positive integer, got ${opts.numPartitions}`);
+    }
+    this.#opts = opts;
+    this.#partition = opts.partition;
+    this.#n = opts.numPartitions;
+    this.#aggregator = opts.aggregator;
+    this.#sizes = new SizeTracker(this.#aggregator === undefined ? RECORD_OVERHEAD : ENTRY_OVERHEAD);
+    for (let p = 0; p < this.#n; p += 1) {
+      if (this.#aggregator === undefined) {
+        this.#batchers.push(new FrameBatcher());
+        this.#frames.push([]);
+      } else this.#maps.push(new Map());
+    }
+  }
+
+  /** Adds a [key, value] record. Throws FLINT_NOT_A_PAIR for anything else. */
+  insert(record: unknown): void {
+    if (!Array.isArray(record) || record.length !== 2) throw notAPair(record, 'a shuffle');
+    if (this.#state !== 'open') throw new Error(`insert after ${this.#state === 'committed' ? 'commit' : 'abort'} of ${this.#describe()}`);
+    const key: unknown = record[0];
+    const p = this.#partition(key);
+    if (!(p >= 0 && p < this.#n && (p | 0) === p)) {
+      throw new RangeError(`the partitioner of ${this.#describe()} put key ${describeValue(key)} in partition ${p}; expected an integer in [0, ${this.#n})`);
+    }
+    let perItem: number;
+    if (this.#aggregator === undefined) {
+      perItem = this.#sizes.observe(record);
+      this.#addPending(p, record);
+    } else {
+      const map = this.#maps[p] as Map<unknown, [unknown, unknown]>;
+      const id = keyIdentity(key);
+      let entry = map.get(id);
+      if (entry === undefined) {
+        entry = [key, this.#aggregator.createCombiner(record[1])];
+        map.set(id, entry);
+        this.#entries += 1;
+      } else entry[1] = this.#aggregator.mergeValue(entry[1], record[1]);
+      perItem = this.#sizes.observe(entry);
+    }
+    this.#records += 1;
+    this.#untilCheck -= 1;
+    if (this.#untilCheck === 0) {
+      this.#untilCheck = CHECK_EVERY;
+      const held = this.#aggregator === undefined ? this.#encodedBytes + this.#pending * perItem : this.#entries * perItem;
+      if (held > this.#opts.memoryLimitBytes) this.#spill();
+    }
+  }
+
+  #addPending(p: number, record: unknown): void {
+    const batcher = this.#batchers[p] as FrameBatcher;
+    const count = batcher.records.length + 1;
+    const body = batcher.add(record);
+    this.#pending += 1;
+    if (body !== undefined) {
+      (this.#frames[p] as Uint8Array[]).push(body);
+      this.#pending -= count;
+      this.#encodedBytes += body.length + 4;
+    }
+  }
+
+  /** Writes everything held to a new spill file, a segment per partition, and forgets it. */
+  #spill(): void {
+    const { dir, shuffleId, mapId, attemptId } = this.#opts;
+    const path = join(dir, `temp_shuffle_${shuffleId}_${mapId}_${attemptId}_${this.#spills.length}.spill`);
+    const sink = new FileSink(path);
+    const spill: Spill = { path, segments: [] };
+    this.#spills.push(spill); // before writing, so abort() deletes a half-written spill too
+    try {
+      for (let p = 0; p < this.#n; p += 1) {
+        const start = sink.position;
+        this.#writeHeld(sink, p);
+        spill.segments.push({ offset: start, length: sink.position - start });
+      }
+      sink.close();
+    } finally {
+      sink.closeQuietly();
+    }
+    this.#spilledBytes += sink.position;
+    this.#pending = 0;
+    this.#encodedBytes = 0;
+    this.#entries = 0;
+  }
+
+  /** Writes partition p's held records to `sink` as frames and forgets them. */
+  #writeHeld(sink: FileSink, p: number): void {
+    if (this.#aggregator === undefined) {
+      for (const body of this.#frames[p] as Uint8Array[]) sink.writeFrame(body);
+      this.#frames[p] = [];
+      const rest = (this.#batchers[p] as FrameBatcher).flush();
+      if (rest !== undefined) sink.writeFrame(rest);
+    } else {
+      const map = this.#maps[p] as Map<unknown, [unknown, unknown]>;
+      this.#written += map.size;
+      writeRecordFrames(sink, map.values());
+      map.clear();
+    }
+  }
+
+  /**
+   * Writes the data file and its index and commits them (see index-file.ts). Deletes the spill files, whatever
+   * happens. The writer is closed afterwards.
+   */
+  commit(): MapOutput {
+    if (this.#state !== 'open') throw new Error(`commit after ${this.#state === 'committed' ? 'commit' : 'abort'} of ${this.#describe()}`);
+    const { dir, shuffleId, mapId, attemptId } = this.#opts;
+    const names = shuffleFileNames(shuffleId, mapId);
+    const dataPath = join(dir, names.data);
+    const indexPath = join(dir, names.index);
+    const dataTmp = `${dataPath}.${attemptId}.tmp`;
+    try {
+      const sizes = this.#writeData(dataTmp);
+      const committed = commitOutput(dataTmp, dataPath, indexPath, attemptId, sizes);
+      this.#state = 'committed';
+      return {
+        dataPath,
+        indexPath,
+        sizes: committed.sizes,
+        records: this.#aggregator === undefined ? this.#records : this.#written,
+        spills: this.#spills.length,
+        spilledBytes: this.#spilledBytes,
+        reusedExisting: committed.reusedExisting,
+      };
+    } catch (err) {
+      removeFilesQuietly([dataTmp]);
+      this.#state = 'aborted';
+      throw err;
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** Block sizes of the data file written at `path`: per partition, its spilled segments then memory. */
+  #writeData(path: string): number[] {
+    const sink = new FileSink(path);
+    const fds: number[] = [];
+    try {
+      for (const spill of this.#spills) fds.push(openSync(spill.path, 'r'));
+      const sizes: number[] = [];
+      for (let p = 0; p < this.#n; p += 1) {
+        const start = sink.position;
+        this.#spills.forEach((spill, i) => {
+          const segment = spill.segments[p] as Segment;
+          if (segment.length > 0) sink.copyFrom(fds[i] as number, segment.offset, segment.length, spill.path);
+        });
+        this.#writeHeld(sink, p);
+        sizes.push(sink.position - start);
+      }
+      sink.close();
+      return sizes;
+    } finally {
+      sink.closeQuietly();
+      for (const fd of fds) closeSync(fd);
+    }
+  }
+
+  /** Drops everything: deletes spill files, forgets held records. Idempotent; a no-op after commit. */
+  abort(): void {
+    if (this.#state === 'open') this.#state = 'aborted';
+    this.#release();
+  }
+
+  #release(): void {
+    removeFilesQuietly(this.#spills.map((s) => s.path));
+    this.#frames = this.#frames.map(() => []);
+    for (const batcher of this.#batchers) batcher.records = [];
+    for (const map of this.#maps) map.clear();
+  }
+
+  #describe(): string {
+    return `the shuffle writer of shuffle ${this.#opts.shuffleId} map ${this.#opts.mapId} attempt ${this.#opts.attemptId}`;
+  }
+}

@@ -1,0 +1,168 @@
+// The reduce side (src/shuffle/external-aggregator.ts, external-sorter.ts), after Spark's
+// ExternalAppendOnlyMapSuite and ExternalSorterSuite: under tiny memory limits (many spills) the results equal
+// plain evaluation, the sort is stable, memory stays bounded, and spill files are gone afterwards.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { groupAggregator, reduceAggregator } from '../../../src/shuffle/aggregator.ts';
+import { ExternalAggregator } from '../../../src/shuffle/external-aggregator.ts';
+import { ExternalSorter } from '../../../src/shuffle/external-sorter.ts';
+import { compareKeys } from '../../../src/shuffle/keys.ts';
+import { decodeRecord, encodeRecord } from '../../../src/task/record-codec.ts';
+import { anyKey, filesIn, sameKey, withTempDir } from './arbitraries.ts';
+
+type Pair = [unknown, unknown];
+
+const roundTrip = <T>(value: T): T => decodeRecord(encodeRecord(value)) as T;
+const memoryLimit = fc.constantFrom(1, 300, 5000, 1 << 20);
+const pairs = fc.array(fc.tuple(anyKey, fc.integer({ min: -5, max: 5 })), { maxLength: 300 });
+
+/** [key, values in order] by deep equality of keys. */
+function groupNaively(records: Pair[]): Array<[unknown, unknown[]]> {
+  const groups: Array<[unknown, unknown[]]> = [];
+  for (const [k, v] of records) {
+    const group = groups.find(([g]) => sameKey(g, k));
+    if (group === undefined) groups.push([k, [v]]);
+    else group[1].push(v);
+  }
+  return groups;
+}
+
+/** Puts `entries` in the naive grouping's key order, checking each key comes once. */
+function byGroupOrder(entries: Pair[], groups: Array<[unknown, unknown[]]>): Pair[] {
+  assert.equal(entries.length, groups.length, 'each key exactly once');
+  return groups.map(([k]) => {
+    const found = entries.filter(([e]) => sameKey(e, k));
+    assert.equal(found.length, 1);
+    return found[0] as Pair;
+  });
+}
+
+test('ExternalAggregator equals plain grouping and reduction under any memory limit (property)', () => {
+  fc.assert(
+    fc.property(pairs, memoryLimit, fc.boolean(), (input, limit, group) => {
+      withTempDir((dir) => {
+        const aggregator = group ? groupAggregator : reduceAggregator((a: number, b: number) => a + b);
+        const agg = new ExternalAggregator({ aggregator, inputIsCombiners: false, spillDir: dir, memoryLimitBytes: limit });
+        for (const record of roundTrip(input)) agg.insert(record);
+        if (limit === 1 && input.length >= 64) assert.ok(agg.spills >= 2);
+        const groups = groupNaively(roundTrip(input));
+        const want = groups.map(([k, vs]) => [k, group ? vs : (vs as number[]).reduce((a, b) => a + b)]);
+        const got = byGroupOrder([...agg.entries()], groups);
+        // Grouped values come back in insertion order: spills are merged oldest first.
+        assert.deepStrictEqual(got, want);
+        assert.deepEqual(filesIn(dir), []);
+      });
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('ExternalAggregator with combiners as input merges them (the reduce side of a map-side combine)', () => {
+  withTempDir((dir) => {
+    const agg = new ExternalAggregator({ aggregator: groupAggregator, inputIsCombiners: true, spillDir: dir, memoryLimitBytes: 1 });
+    for (let i = 0; i < 3000; i += 1) agg.insert([i % 100, [i]]);
+    assert.ok(agg.spills > 10);
+    const entries = new Map([...agg.entries()]);
+    assert.equal(entries.size, 100);
+    assert.deepEqual(entries.get(7), Array.from({ length: 30 }, (_, j) => 7 + 100 * j));
+    assert.deepEqual(filesIn(dir), []);
+  });
+});
+
+test('ExternalAggregator bounds memory: 200k records with a 64 KiB limit spill many times', () => {
+  withTempDir((dir) => {
+    const agg = new ExternalAggregator({ aggregator: reduceAggregator((a: number, b: number) => a + b), inputIsCombiners: false, spillDir: dir, memoryLimitBytes: 64 * 1024 });
+    for (let i = 0; i < 200_000; i += 1) agg.insert([`w${i % 50_000}`, 1]);
+    assert.ok(agg.spills >= 20, `${agg.spills} spills`);
+    assert.ok(agg.spilledBytes > 0);
+    let keys = 0;
+    for (const [, count] of agg.entries()) {
+      assert.equal(count, 4);
+      keys += 1;
+    }
+    assert.equal(keys, 50_000);
+    assert.deepEqual(filesIn(dir), []);
+  });
+});
+
+test('ExternalAggregator: abandoning entries() or calling cleanup() deletes the spills', () => {
+  withTempDir((dir) => {
+    const agg = new ExternalAggregator({ aggregator: groupAggregator, inputIsCombiners: false, spillDir: dir, memoryLimitBytes: 1 });
+    for (let i = 0; i < 500; i += 1) agg.insert([i, i]);
+    const it = agg.entries();
+    it.next();
+    it.return(undefined);
+    assert.deepEqual(filesIn(dir), []);
+    assert.throws(() => agg.insert([1, 1]), /after entries\(\) or cleanup\(\)/);
+    const other = new ExternalAggregator({ aggregator: groupAggregator, inputIsCombiners: false, spillDir: dir, memoryLimitBytes: 1 });
+    for (let i = 0; i < 500; i += 1) other.insert([i, i]);
+    other.cleanup();
+    assert.deepEqual(filesIn(dir), []);
+    assert.throws(() => other.insert(['x'] as unknown as Pair), { code: 'FLINT_NOT_A_PAIR' });
+  });
+});
+
+test('ExternalSorter: a stable sort by key under any memory limit, either direction (property)', () => {
+  fc.assert(
+    fc.property(pairs, memoryLimit, fc.boolean(), (input, limit, ascending) => {
+      withTempDir((dir) => {
+        const sorter = new ExternalSorter({ compare: compareKeys, ascending, spillDir: dir, memoryLimitBytes: limit });
+        // Values are insertion positions, so stability is visible.
+        const records = roundTrip(input).map(([k], i) => [k, i] as Pair);
+        for (const record of records) sorter.insert(record);
+        const want = records
+          .map((r) => ({ r }))
+          .sort((a, b) => (ascending ? compareKeys(a.r[0], b.r[0]) : compareKeys(b.r[0], a.r[0])))
+          .map((w) => w.r);
+        assert.deepStrictEqual([...sorter.sorted()], want);
+        assert.deepEqual(filesIn(dir), []);
+      });
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('ExternalSorter: number and string keys (fast comparators), custom comparators, many runs', () => {
+  withTempDir((dir) => {
+    const n = 20_000;
+    const numbers = new ExternalSorter({ compare: compareKeys, ascending: true, spillDir: dir, memoryLimitBytes: 16 * 1024 });
+    for (let i = 0; i < n; i += 1) numbers.insert([(i * 7919) % 1000, i]);
+    assert.ok(numbers.spills >= 10, `${numbers.spills} runs`);
+    let previous: Pair = [-1, -1];
+    let count = 0;
+    for (const record of numbers.sorted()) {
+      assert.ok((record[0] as number) > (previous[0] as number) || (record[0] === previous[0] && (record[1] as number) > (previous[1] as number)), 'sorted and stable');
+      previous = record;
+      count += 1;
+    }
+    assert.equal(count, n);
+    const byLength = new ExternalSorter({ compare: (a, b) => (a as string).length - (b as string).length, ascending: false, spillDir: dir, memoryLimitBytes: 1 });
+    for (const w of ['a', 'ccc', 'bb', 'dd', 'e']) byLength.insert([w, null]);
+    assert.deepEqual([...byLength.sorted()].map(([k]) => k), ['ccc', 'bb', 'dd', 'a', 'e']);
+    const strings = new ExternalSorter({ compare: compareKeys, ascending: false, spillDir: dir, memoryLimitBytes: 1 << 20 });
+    for (const w of ['b', 'a', 'c', 'b']) strings.insert([w, 0]);
+    assert.deepEqual([...strings.sorted()].map(([k]) => k), ['c', 'b', 'b', 'a']);
+    const nan = new ExternalSorter({ compare: compareKeys, ascending: true, spillDir: dir, memoryLimitBytes: 1 << 20 });
+    for (const k of [3, NaN, 1, -0]) nan.insert([k, 0]);
+    assert.deepEqual([...nan.sorted()].map(([k]) => k), [-0, 1, 3, NaN]);
+    assert.deepEqual(filesIn(dir), []);
+  });
+});
+
+test('ExternalSorter bounds memory: 200k records with a 64 KiB limit spill many times', () => {
+  withTempDir((dir) => {
+    const sorter = new ExternalSorter({ compare: compareKeys, ascending: true, spillDir: dir, memoryLimitBytes: 64 * 1024 });
+    for (let i = 0; i < 200_000; i += 1) sorter.insert([`k${(i * 48271) % 200_000}`, i]);
+    assert.ok(sorter.spills >= 20, `${sorter.spills} runs`);
+    let previous = '';
+    let count = 0;
+    for (const [k] of sorter.sorted()) {
+      assert.ok((k as string) >= previous);
+      previous = k as string;
+      count += 1;
+    }
+    assert.equal(count, 200_000);
+    assert.deepEqual(filesIn(dir), []);
+  });
+});
