@@ -16,7 +16,7 @@ import { partitionerOf } from '../../../src/shuffle/partitioners.ts';
 import { ShuffleWriter, blockRange, readIndex, shuffleFileNames } from '../../../src/shuffle/shuffle-writer.ts';
 import type { MapOutput, ShuffleWriteOptions } from '../../../src/shuffle/shuffle-writer.ts';
 import { decodeRecord, encodeRecord } from '../../../src/task/record-codec.ts';
-import { anyKey, filesIn, sameKey, withTempDir } from './arbitraries.ts';
+import { anyKey, filesIn, groupNaively, sameKey, withTempDir } from './arbitraries.ts';
 
 function writer(dir: string, opts: Partial<ShuffleWriteOptions> = {}): ShuffleWriter {
   const numPartitions = opts.numPartitions ?? 3;
@@ -42,17 +42,6 @@ function write(dir: string, records: unknown[], opts: Partial<ShuffleWriteOption
 function block(output: MapOutput, r: number): unknown[] {
   const { offset, length } = blockRange(output.indexPath, r);
   return [...readFramesFromFile(output.dataPath, offset, length, 100)].flat();
-}
-
-/** Naive grouping: [key, values in order], keys by deep equality. */
-function groupNaively(records: Array<[unknown, unknown]>): Array<[unknown, unknown[]]> {
-  const groups: Array<[unknown, unknown[]]> = [];
-  for (const [k, v] of records) {
-    const group = groups.find(([g]) => sameKey(g, k));
-    if (group === undefined) groups.push([k, [v]]);
-    else group[1].push(v);
-  }
-  return groups;
 }
 
 /** Merges a block's [key, combiner] records (a key appears once per spill) with mergeCombiners. */
