@@ -43,7 +43,7 @@ test('ExternalAggregator equals plain grouping and reduction under any memory li
         assert.deepEqual(filesIn(dir), []);
       });
     }),
-    { numRuns: 200 },
+    { numRuns: 120 },
   );
 });
 
@@ -108,7 +108,7 @@ test('ExternalSorter: a stable sort by key under any memory limit, either direct
         assert.deepEqual(filesIn(dir), []);
       });
     }),
-    { numRuns: 200 },
+    { numRuns: 120 },
   );
 });
 
