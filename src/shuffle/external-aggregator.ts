@@ -8,15 +8,13 @@
 // Spilled records are [hash, key, combiner] triples (the hash saves recomputing it during the merge). Both
 // memory and spills hold combiners: raw values are turned into combiners on insert.
 
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { Aggregator } from './aggregator.ts';
 import { compareKeys, hashKey, keyIdentity } from './keys.ts';
 import { MinHeap } from './min-heap.ts';
 import { notAPair } from './shuffle-writer.ts';
 import { SizeTracker } from './size-estimate.ts';
 import type { RecordCursor } from './spill-file.ts';
-import { ArrayRecordCursor, FileRecordCursor, FileSink, mergeChunkBytes, removeFilesQuietly, writeRecordFrames } from './spill-file.ts';
+import { ArrayRecordCursor, SpillFiles } from './spill-file.ts';
 
 export interface ExternalAggregatorOptions {
   aggregator: Aggregator;
@@ -28,8 +26,6 @@ export interface ExternalAggregatorOptions {
 
 const CHECK_EVERY = 32;
 const ENTRY_OVERHEAD = 64;
-/** Spill frames are kept small: a merge holds one decoded frame per spill. */
-const SPILL_FRAME_BYTES = 32 * 1024;
 
 /** Same identity (SameValueZero, as a Map compares keys). */
 function sameIdentity(a: unknown, b: unknown): boolean {
@@ -69,21 +65,21 @@ export class ExternalAggregator {
   readonly #map = new Map<unknown, [unknown, unknown]>();
   readonly #sizes = new SizeTracker(ENTRY_OVERHEAD);
   #untilCheck = CHECK_EVERY;
-  readonly #spillFiles: Array<{ path: string; bytes: number }> = [];
-  #spilledBytes = 0;
+  readonly #spillFiles: SpillFiles;
   #state: 'open' | 'merging' | 'done' = 'open';
 
   constructor(opts: ExternalAggregatorOptions) {
     this.#opts = opts;
     this.#aggregator = opts.aggregator;
+    this.#spillFiles = new SpillFiles(opts.spillDir, 'temp_aggregate');
   }
 
   get spills(): number {
-    return this.#spillFiles.length;
+    return this.#spillFiles.count;
   }
 
   get spilledBytes(): number {
-    return this.#spilledBytes;
+    return this.#spillFiles.bytes;
   }
 
   /** Adds a [key, value] (or [key, combiner]) record. Throws FLINT_NOT_A_PAIR for anything else. */
@@ -118,18 +114,7 @@ export class ExternalAggregator {
   }
 
   #spill(): void {
-    const path = join(this.#opts.spillDir, `temp_aggregate_${randomUUID()}_${this.#spillFiles.length}.spill`);
-    const sink = new FileSink(path);
-    const file = { path, bytes: 0 };
-    this.#spillFiles.push(file); // before writing, so cleanup() deletes a half-written spill too
-    try {
-      writeRecordFrames(sink, this.#sortedMemory(), SPILL_FRAME_BYTES);
-      sink.close();
-    } finally {
-      sink.closeQuietly();
-    }
-    file.bytes = sink.position;
-    this.#spilledBytes += sink.position;
+    this.#spillFiles.write(this.#sortedMemory());
     this.#map.clear();
   }
 
@@ -142,7 +127,7 @@ export class ExternalAggregator {
     if (this.#state !== 'open') throw new Error('ExternalAggregator.entries() can be read only once');
     this.#state = 'merging';
     try {
-      if (this.#spillFiles.length === 0) {
+      if (this.#spillFiles.count === 0) {
         for (const entry of this.#map.values()) yield entry;
         return;
       }
@@ -153,8 +138,7 @@ export class ExternalAggregator {
   }
 
   *#merge(): Generator<[unknown, unknown]> {
-    const chunkBytes = mergeChunkBytes(this.#opts.memoryLimitBytes, this.#spillFiles.length);
-    const cursors: RecordCursor[] = this.#spillFiles.map((f) => new FileRecordCursor(f.path, 0, f.bytes, chunkBytes));
+    const cursors = this.#spillFiles.cursors(this.#opts.memoryLimitBytes);
     cursors.push(new ArrayRecordCursor(this.#sortedMemory()));
     this.#map.clear();
     const heap = new MinHeap<MergeSource>(before);
@@ -187,7 +171,7 @@ export class ExternalAggregator {
   /** Deletes the spill files and forgets everything. Idempotent. */
   cleanup(): void {
     this.#state = 'done';
-    removeFilesQuietly(this.#spillFiles.map((f) => f.path));
+    this.#spillFiles.removeAll();
     this.#map.clear();
   }
 }

@@ -4,14 +4,12 @@
 // keys keep their insertion order within a run, and across runs the earlier run's come first (the in-memory
 // remainder is the last run).
 
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { compareKeys } from './keys.ts';
 import { MinHeap } from './min-heap.ts';
 import { notAPair } from './shuffle-writer.ts';
 import { SizeTracker } from './size-estimate.ts';
 import type { RecordCursor } from './spill-file.ts';
-import { ArrayRecordCursor, FileRecordCursor, FileSink, mergeChunkBytes, removeFilesQuietly, writeRecordFrames } from './spill-file.ts';
+import { ArrayRecordCursor, SpillFiles } from './spill-file.ts';
 
 export interface ExternalSorterOptions {
   /** Orders keys; compareKeys gets fast paths for all-number and all-string keys. */
@@ -26,7 +24,6 @@ type Pair = [unknown, unknown];
 const CHECK_EVERY = 32;
 /** An array slot and the pair's header, beyond the pair's contents. */
 const RECORD_OVERHEAD = 8;
-const SPILL_FRAME_BYTES = 32 * 1024;
 
 const numbersUp = (a: Pair, b: Pair): number => (a[0] as number) - (b[0] as number);
 const numbersDown = (a: Pair, b: Pair): number => (b[0] as number) - (a[0] as number);
@@ -48,22 +45,22 @@ export class ExternalSorter {
   /** Whether every buffered key is a non-NaN number / a string (for the fast comparators). */
   #allNumbers = true;
   #allStrings = true;
-  readonly #runs: Array<{ path: string; bytes: number }> = [];
-  #spilledBytes = 0;
+  readonly #runs: SpillFiles;
   #state: 'open' | 'merging' | 'done' = 'open';
 
   constructor(opts: ExternalSorterOptions) {
     this.#opts = opts;
     const compare = opts.compare;
     this.#compareKeys = opts.ascending ? compare : (a, b) => compare(b, a);
+    this.#runs = new SpillFiles(opts.spillDir, 'temp_sort');
   }
 
   get spills(): number {
-    return this.#runs.length;
+    return this.#runs.count;
   }
 
   get spilledBytes(): number {
-    return this.#spilledBytes;
+    return this.#runs.bytes;
   }
 
   /** Adds a [key, value] record. Throws FLINT_NOT_A_PAIR for anything else. */
@@ -101,18 +98,7 @@ export class ExternalSorter {
   }
 
   #spill(): void {
-    const path = join(this.#opts.spillDir, `temp_sort_${randomUUID()}_${this.#runs.length}.spill`);
-    const sink = new FileSink(path);
-    const run = { path, bytes: 0 };
-    this.#runs.push(run); // before writing, so cleanup() deletes a half-written run too
-    try {
-      writeRecordFrames(sink, this.#sortBuffer(), SPILL_FRAME_BYTES);
-      sink.close();
-    } finally {
-      sink.closeQuietly();
-    }
-    run.bytes = sink.position;
-    this.#spilledBytes += sink.position;
+    this.#runs.write(this.#sortBuffer());
     this.#buffer = [];
     this.#allNumbers = true;
     this.#allStrings = true;
@@ -125,7 +111,7 @@ export class ExternalSorter {
     try {
       const memory = this.#sortBuffer();
       this.#buffer = [];
-      if (this.#runs.length === 0) yield* memory;
+      if (this.#runs.count === 0) yield* memory;
       else yield* this.#merge(memory);
     } finally {
       this.cleanup();
@@ -133,8 +119,7 @@ export class ExternalSorter {
   }
 
   *#merge(memory: Pair[]): Generator<Pair> {
-    const chunkBytes = mergeChunkBytes(this.#opts.memoryLimitBytes, this.#runs.length);
-    const cursors: RecordCursor[] = this.#runs.map((r) => new FileRecordCursor(r.path, 0, r.bytes, chunkBytes));
+    const cursors: RecordCursor[] = this.#runs.cursors(this.#opts.memoryLimitBytes);
     cursors.push(new ArrayRecordCursor(memory));
     const keys = this.#compareKeys;
     const heap = new MinHeap<RunSource>((a, b) => {
@@ -161,7 +146,7 @@ export class ExternalSorter {
   /** Deletes the spill files and forgets everything. Idempotent. */
   cleanup(): void {
     this.#state = 'done';
-    removeFilesQuietly(this.#runs.map((r) => r.path));
+    this.#runs.removeAll();
     this.#buffer = [];
   }
 }

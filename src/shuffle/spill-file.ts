@@ -4,7 +4,9 @@
 // k-way merges. Synchronous on purpose: this runs in executor task threads (Spark's DiskBlockObjectWriter
 // and the spill readers of ExternalSorter/ExternalAppendOnlyMap play these parts).
 
+import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { FRAME_HEADER_BYTES, encodeFrameBody, readFramesFromFile } from './frames.ts';
 
 const SINK_BUFFER_BYTES = 1 << 20;
@@ -242,6 +244,61 @@ export class ArrayRecordCursor implements RecordCursor {
  * How many bytes each of `files` spill readers may buffer during a merge: a share of the memory limit, kept
  * within [4 KiB, 1 MiB] (Spark reads spills through `spark.shuffle.file.buffer`, 32 KiB).
  */
-export function mergeChunkBytes(memoryLimitBytes: number, files: number): number {
+function mergeChunkBytes(memoryLimitBytes: number, files: number): number {
   return Math.max(4096, Math.min(1 << 20, Math.floor(memoryLimitBytes / (4 * Math.max(1, files)))));
+}
+
+/** Spill frames of the reduce side are kept small: a merge holds one decoded frame per spill. */
+const SPILL_FRAME_BYTES = 32 * 1024;
+
+/**
+ * The spill files of one ExternalAggregator or ExternalSorter: each a sorted run of records written whole,
+ * read back as cursors for a merge, deleted together. Names are `<prefix>_<uuid>.spill`, unique across the
+ * task threads that share a directory.
+ */
+export class SpillFiles {
+  readonly #dir: string;
+  readonly #prefix: string;
+  readonly #files: Array<{ path: string; bytes: number }> = [];
+  #bytes = 0;
+
+  constructor(dir: string, prefix: string) {
+    this.#dir = dir;
+    this.#prefix = prefix;
+  }
+
+  get count(): number {
+    return this.#files.length;
+  }
+
+  /** Bytes written to spill files. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Writes `records` (already in merge order) as a new spill file. */
+  write(records: Iterable<unknown>): void {
+    const file = { path: join(this.#dir, `${this.#prefix}_${randomUUID()}.spill`), bytes: 0 };
+    const sink = new FileSink(file.path);
+    this.#files.push(file); // before writing, so removeAll() deletes a half-written spill too
+    try {
+      writeRecordFrames(sink, records, SPILL_FRAME_BYTES);
+      sink.close();
+    } finally {
+      sink.closeQuietly();
+    }
+    file.bytes = sink.position;
+    this.#bytes += sink.position;
+  }
+
+  /** A cursor per spill, oldest first, together buffering about a quarter of `memoryLimitBytes`. */
+  cursors(memoryLimitBytes: number): RecordCursor[] {
+    const chunkBytes = mergeChunkBytes(memoryLimitBytes, this.#files.length);
+    return this.#files.map((f) => new FileRecordCursor(f.path, 0, f.bytes, chunkBytes));
+  }
+
+  /** Deletes every spill file. Idempotent. */
+  removeAll(): void {
+    removeFilesQuietly(this.#files.map((f) => f.path));
+  }
 }

@@ -67,3 +67,14 @@ export function withTempDir<T>(fn: (dir: string) => T): T {
 export function filesIn(dir: string): string[] {
   return readdirSync(dir).sort();
 }
+
+/** The naive grouping: [key, values in insertion order], keys compared by deep equality (sameKey). */
+export function groupNaively(records: ReadonlyArray<readonly [unknown, unknown]>): Array<[unknown, unknown[]]> {
+  const groups: Array<[unknown, unknown[]]> = [];
+  for (const [k, v] of records) {
+    const group = groups.find(([g]) => sameKey(g, k));
+    if (group === undefined) groups.push([k, [v]]);
+    else group[1].push(v);
+  }
+  return groups;
+}

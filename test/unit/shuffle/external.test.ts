@@ -9,24 +9,13 @@ import { ExternalAggregator } from '../../../src/shuffle/external-aggregator.ts'
 import { ExternalSorter } from '../../../src/shuffle/external-sorter.ts';
 import { compareKeys } from '../../../src/shuffle/keys.ts';
 import { decodeRecord, encodeRecord } from '../../../src/task/record-codec.ts';
-import { anyKey, filesIn, sameKey, withTempDir } from './arbitraries.ts';
+import { anyKey, filesIn, groupNaively, sameKey, withTempDir } from './arbitraries.ts';
 
 type Pair = [unknown, unknown];
 
 const roundTrip = <T>(value: T): T => decodeRecord(encodeRecord(value)) as T;
 const memoryLimit = fc.constantFrom(1, 300, 5000, 1 << 20);
 const pairs = fc.array(fc.tuple(anyKey, fc.integer({ min: -5, max: 5 })), { maxLength: 300 });
-
-/** [key, values in order] by deep equality of keys. */
-function groupNaively(records: Pair[]): Array<[unknown, unknown[]]> {
-  const groups: Array<[unknown, unknown[]]> = [];
-  for (const [k, v] of records) {
-    const group = groups.find(([g]) => sameKey(g, k));
-    if (group === undefined) groups.push([k, [v]]);
-    else group[1].push(v);
-  }
-  return groups;
-}
 
 /** Puts `entries` in the naive grouping's key order, checking each key comes once. */
 function byGroupOrder(entries: Pair[], groups: Array<[unknown, unknown[]]>): Pair[] {
@@ -54,7 +43,7 @@ test('ExternalAggregator equals plain grouping and reduction under any memory li
         assert.deepEqual(filesIn(dir), []);
       });
     }),
-    { numRuns: 200 },
+    { numRuns: 120 },
   );
 });
 
@@ -119,7 +108,7 @@ test('ExternalSorter: a stable sort by key under any memory limit, either direct
         assert.deepEqual(filesIn(dir), []);
       });
     }),
-    { numRuns: 200 },
+    { numRuns: 120 },
   );
 });
 

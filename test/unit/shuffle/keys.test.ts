@@ -47,7 +47,7 @@ test('keyIdentity: equal exactly when the keys are deeply equal (-0 = 0); equal 
       if (same) assert.equal(hashKey(a), hashKey(b));
       assert.equal(compareKeys(a, b) === 0, same, 'compareKeys ties are exactly the equal keys');
     }),
-    { numRuns: 3000 },
+    { numRuns: 1500 },
   );
 });
 
