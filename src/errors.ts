@@ -172,8 +172,14 @@ export const ERROR_CODES = [
   'FLINT_RECORD_NOT_JSON',
   'FLINT_OUTPUT_EXISTS',
   'FLINT_OUTPUT_COMMIT_FAILED',
+  // src/shuffle and src/io/executor/shuffle-task.ts: key-value operations and shuffle files
+  'FLINT_ASYNC_COMBINER',
+  'FLINT_NOT_A_PAIR',
+  'FLINT_SHUFFLE_CORRUPT',
+  'FLINT_SHUFFLE_FETCH_FAILED',
   // src/api: what an application sees
   'FLINT_JOB_FAILED',
+  'FLINT_STAGE_FAILED',
   'FLINT_APP_FAILED',
   'FLINT_CONTEXT_STOPPED',
 ] as const;

@@ -14,17 +14,20 @@ import { sourcePath } from '../util/install.ts';
 import { AppClient } from '../daemons/app-client.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { parseNodeFlags } from '../conf/node-flags.ts';
-import { driverConfigFromConf, type TaskSpec } from '../driver/index.ts';
+import { driverConfigFromConf } from '../driver/index.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { decodeRecord, encodeRecordSlice } from '../task/index.ts';
 import { bundleApp } from '../io/bundle/bundle-app.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { ApplicationDescription } from '../protocol/messages.ts';
-import type { TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
+import type { AggregatorSpec, TaskAction } from '../protocol/task-messages.ts';
 import { parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { exportNameOf } from './app-exports.ts';
-import { Dataset, type Partition } from './dataset.ts';
+import { Dataset } from './dataset.ts';
+import { DagRunner } from './dag-runner.ts';
+import { ShuffleDependency, describeOps, type PartitionPlan, type PartitionerPlan } from './plan.ts';
+import { planTextSplits } from '../io/dataset-files/index.ts';
 import { DriverRuntime } from '../daemons/driver-runtime.ts';
 import { startDriverUi, type DriverUi } from '../daemons/driver-ui.ts';
 import { systemClock } from '../daemons/system.ts';
@@ -75,6 +78,10 @@ export class FlintContext {
   readonly #executors: Map<string, number>;
   readonly #progressListeners: Set<(p: JobProgress) => void>;
   readonly #ui: DriverUi | undefined;
+  readonly #dag: DagRunner;
+  #nextShuffleId = 0;
+  /** Shuffles whose datasets were garbage-collected: their map output is forgotten (Spark's ContextCleaner). */
+  readonly #cleaner: FinalizationRegistry<number>;
   #appId = '';
   #dead: string | undefined;
   #stopping: Promise<void> | undefined;
@@ -90,6 +97,7 @@ export class FlintContext {
     executors: Map<string, number>;
     progressListeners: Set<(p: JobProgress) => void>;
     ui: DriverUi | undefined;
+    dag: DagRunner;
   }) {
     this.conf = parts.conf;
     this.appName = parts.conf.getString('flint.app.name', 'flint-app');
@@ -103,6 +111,8 @@ export class FlintContext {
     this.#executors = parts.executors;
     this.#progressListeners = parts.progressListeners;
     this.#ui = parts.ui;
+    this.#dag = parts.dag;
+    this.#cleaner = new FinalizationRegistry((shuffleId) => this.#dag.tracker.unregister(shuffleId));
     this.#untrack = trackContext(this);
   }
 
@@ -149,6 +159,8 @@ export class FlintContext {
     const progress = showProgress ? new ConsoleProgressBar(process.stderr) : undefined;
     const holder: { context?: FlintContext } = {};
     const executors = new Map<string, number>();
+    /** Each worker's shuffle service, by worker id, from the executors granted there (`hostPort`). */
+    const workerServices = new Map<string, string>();
     const progressListeners = new Set<(p: JobProgress) => void>();
     const runtime = new DriverRuntime({
       env,
@@ -197,6 +209,9 @@ export class FlintContext {
       await env.shutdown();
       throw err;
     }
+    const dag = new DagRunner(runtime, {
+      maxConsecutiveAttempts: conf.getInt('flint.stage.maxConsecutiveAttempts', 4, { min: 1 }),
+    });
     const executorCommand = {
       mainModule: 'flint:executor',
       arguments: [
@@ -233,8 +248,9 @@ export class FlintContext {
           context.#dead = reason;
           void context.stop();
         },
-        executorAdded: (fullId, _workerId, hostPort, cores) => {
+        executorAdded: (fullId, workerId, hostPort, cores) => {
           executors.set(fullId.slice(fullId.lastIndexOf('/') + 1), cores);
+          workerServices.set(workerId, `flint://${hostPort}`);
           logger.info({ executorId: fullId, hostPort, cores }, `Granted executor ${fullId} on ${hostPort} with ${cores} cores`);
         },
         executorRemoved: (fullId, message, exitStatus, workerHost) => {
@@ -244,7 +260,12 @@ export class FlintContext {
           // without one counts only when its worker is not known to be gone.
           runtime.executorLost(id, `Executor ${fullId} removed: ${message}`, exitStatus !== undefined || workerHost === undefined);
         },
-        workerRemoved: () => {},
+        workerRemoved: (workerId) => {
+          // Its shuffle service went with it: the map output there must be recomputed (Spark's
+          // DAGScheduler.handleWorkerRemoved → removeOutputsOnHost).
+          const service = workerServices.get(workerId);
+          if (service !== undefined) dag.workerLost(service);
+        },
       },
       logger,
       {
@@ -252,7 +273,7 @@ export class FlintContext {
         registrationRetries: conf.getInt('flint.app.registrationRetries', 3, { min: 1 }),
       },
     );
-    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui });
+    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui, dag });
     holder.context = context;
     client.start();
     try {
@@ -298,14 +319,48 @@ export class FlintContext {
    * so one that cannot be sent (docs/applications.md, "Records") throws RecordEncodeError from this call.
    */
   parallelize<T>(data: readonly T[], numSlices: number = this.defaultParallelism): Dataset<T> {
-    const partitions: Partition[] = sliceBounds(data.length, numSlices).map(([start, end]) => ({ kind: 'slice', data: encodeRecordSlice(data, start, end, 'data') }));
-    return new Dataset<T>(this, partitions, []);
+    const plans: PartitionPlan[] = sliceBounds(data.length, numSlices).map(([start, end]) => ({
+      source: { kind: 'slice', data: encodeRecordSlice(data, start, end, 'data') },
+      ops: [],
+    }));
+    return new Dataset<T>(this, plans);
   }
 
   /** The integers `start, start+step, …` below `end` (or `0 … start-1` when `end` is left out). */
   range(start: number, end?: number, step = 1, numSlices: number = this.defaultParallelism): Dataset<number> {
     const [from, to] = end === undefined ? [0, start] : [start, end];
-    return new Dataset<number>(this, rangeSources(from, to, step, numSlices), []);
+    return new Dataset<number>(this, rangeSources(from, to, step, numSlices).map((source) => ({ source, ops: [] })));
+  }
+
+  /**
+   * The lines of a text file, of every file of a directory, or of every file a glob matches (`logs/*.gz`), read
+   * on the executors: plain files are cut into byte ranges on line boundaries (at least `minPartitions`
+   * partitions in all, Hadoop's TextInputFormat), a gzip file is one partition. Files are planned here, so a
+   * path that matches nothing throws at once. Executors must see the same paths as the driver.
+   */
+  textFile(pathOrGlob: string, minPartitions: number = Math.min(this.defaultParallelism, 2)): Dataset<string> {
+    return this.#fileDataset(pathOrGlob, minPartitions, false) as Dataset<string>;
+  }
+
+  /** One record per line of JSON-lines files (as saveAsJsonFile writes them); a bad line fails its task, naming it. */
+  jsonFile<T = unknown>(pathOrGlob: string, minPartitions: number = Math.min(this.defaultParallelism, 2)): Dataset<T> {
+    return this.#fileDataset(pathOrGlob, minPartitions, true) as Dataset<T>;
+  }
+
+  #fileDataset(pathOrGlob: string, minPartitions: number, json: boolean): Dataset<unknown> {
+    const pattern = pathOrGlob.includes('*') || pathOrGlob.includes('?') || pathOrGlob.includes('[') || pathOrGlob.includes('{') ? pathOrGlob : resolve(pathOrGlob);
+    const splits = planTextSplits(pattern, minPartitions);
+    return new Dataset<unknown>(
+      this,
+      splits.map((split) => ({ source: { kind: 'textFile', path: split.path, start: split.start, length: split.length, gzip: split.gzip, json }, ops: [] })),
+    );
+  }
+
+  /** @internal A new shuffle of `parent`'s partitions. */
+  newShuffle(parent: readonly PartitionPlan[], partitioner: PartitionerPlan, mapSide: AggregatorSpec | undefined, label: string): ShuffleDependency {
+    const dep = new ShuffleDependency(this.#nextShuffleId++, parent, partitioner, mapSide, label);
+    this.#cleaner.register(dep, dep.shuffleId);
+    return dep;
   }
 
   /**
@@ -353,31 +408,29 @@ export class FlintContext {
     return exportNameOf(fn, usedBy, this.#bundleExports, this.#appMain);
   }
 
-  /** @internal Runs one task per partition and decodes the results. */
-  async submitTasks(
-    dataset: Dataset<unknown>,
-    action: TaskAction,
-    partitions?: readonly number[],
-  ): Promise<unknown[]> {
+  /**
+   * @internal Runs `action` on the chosen partitions of `dataset` (all by default), after the stages it
+   * depends on, and decodes the results (`raw`: leaves them encoded).
+   */
+  async submitTasks(dataset: Dataset<unknown>, action: TaskAction, partitions?: readonly number[], raw = false): Promise<unknown[]> {
     if (this.#dead !== undefined) throw new ApplicationFailedError(this.#dead);
     if (this.#stopping !== undefined) throw new FlintError('FLINT_CONTEXT_STOPPED', 'this FlintContext has been stopped; create a new one');
-    const chosen = partitions ?? dataset.partitions.map((_, i) => i);
-    const tasks: TaskSpec[] = chosen.map((p) => {
-      const source = dataset.partitions[p];
-      if (source === undefined) throw new RangeError(`partition ${p} does not exist: the dataset has ${dataset.partitions.length}`);
-      return { partition: p, source: source as TaskSource, ops: dataset.ops as TaskOp[], action };
+    const chosen = partitions ?? dataset.plans.map((_, i) => i);
+    const plans = chosen.map((p) => {
+      const plan = dataset.plans[p];
+      if (plan === undefined) throw new RangeError(`partition ${p} does not exist: the dataset has ${dataset.plans.length}`);
+      return plan;
     });
-    if (tasks.length === 0) return [];
-    const { done } = this.#runtime.runJob(tasks, jobDescription(dataset.ops as TaskOp[], action));
-    const encoded = await done;
-    return encoded.map((bytes) => decodeRecord(bytes));
+    if (plans.length === 0) return [];
+    const encoded = await this.#dag.run(plans, chosen, action, jobDescription(plans[0] as PartitionPlan, action));
+    return raw ? encoded : encoded.map((bytes) => decodeRecord(bytes));
   }
 }
 
-/** What the application UI calls a job: its transformations and its action, `map(square) → collect`. */
-export function jobDescription(ops: readonly TaskOp[], action: TaskAction): string {
+/** What the application UI calls a job: its last stage's transformations and its action, `map(square) → collect`. */
+export function jobDescription(plan: Pick<PartitionPlan, 'ops'>, action: TaskAction): string {
   const fn = 'fn' in action ? `(${action.fn})` : action.kind === 'take' ? `(${action.n})` : '';
-  return [...ops.map((op) => `${op.op}(${op.fn})`), `${action.kind}${fn}`].join(' → ');
+  return [...describeOps(plan.ops), `${action.kind}${fn}`].join(' → ');
 }
 
 /** The application was refused or removed by the master, or no master answered. */

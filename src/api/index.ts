@@ -1,6 +1,8 @@
 // Flint's application API: what `import … from 'flint'` gives a driver program. See README.md.
 export { FlintContext, ApplicationFailedError, type FlintContextOptions, type JobProgress } from './context.ts';
 export { Dataset, type PartitionRecords } from './dataset.ts';
+export { HashPartitioner, RangePartitioner, type Partitioner } from './partitioner.ts';
+export { StageFailedError } from './dag-runner.ts';
 export { JobFailedError } from '../daemons/driver-runtime.ts';
 export { NotExportedError } from './app-exports.ts';
 export { runApp } from './run-app.ts';

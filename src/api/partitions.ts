@@ -14,7 +14,7 @@ export function sliceBounds(length: number, numSlices: number): Array<readonly [
 }
 
 /** `range(start, end, step)` cut into `numSlices` range sources. */
-export function rangeSources(start: number, end: number, step: number, numSlices: number): TaskSource[] {
+export function rangeSources(start: number, end: number, step: number, numSlices: number): Array<Extract<TaskSource, { kind: 'range' }>> {
   if (![start, end, step].every(Number.isSafeInteger) || step === 0) {
     throw new RangeError(`range(${start}, ${end}, ${step}): start, end and step must be safe integers and step must not be 0`);
   }

@@ -1,6 +1,6 @@
 // The console progress bar, as Spark's ConsoleProgressBar draws it:
 //
-//   [Job 3:=================>                                    (41 + 4) / 128]
+//   [Stage 3:===============>                                    (41 + 4) / 128]
 //
 // It appears only on a TTY, only for a job that has run longer than 500 ms, redraws at most every 200 ms,
 // and is erased when the job ends, so short jobs and logs stay clean. `flint.ui.showConsoleProgress=false`
@@ -18,7 +18,7 @@ export interface ProgressState {
 
 /** One bar of `width` characters. Pure, for tests. */
 export function renderProgressBar({ jobId, total, done, running }: ProgressState, width: number): string {
-  const header = `[Job ${jobId}:`;
+  const header = `[Stage ${jobId}:`;
   const tailer = `(${done} + ${running}) / ${total}]`;
   const w = width - header.length - tailer.length;
   if (w <= 0) return `${header}${tailer}`;

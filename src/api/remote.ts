@@ -6,6 +6,7 @@
 export { runApp } from './run-app.ts';
 // An app may test for it in code that runs on both sides (docs/applications.md, "Records").
 export { RecordEncodeError } from '../task/record-codec.ts';
+export { HashPartitioner, RangePartitioner, type Partitioner } from './partitioner.ts';
 
 export class FlintContext {
   static create(): Promise<never> {

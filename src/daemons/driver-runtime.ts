@@ -31,7 +31,7 @@ const MAX_CODE_CHUNK = 8 * 1024 * 1024;
 
 export interface JobCallbacks {
   resolve(results: readonly Uint8Array[]): void;
-  reject(error: JobError, summary: string): void;
+  reject(error: JobError, summary: string, results: ReadonlyArray<Uint8Array | undefined>): void;
 }
 
 export interface DriverRuntimeEvents {
@@ -119,7 +119,7 @@ export class DriverRuntime {
   runJob(tasks: readonly TaskSpec[], description?: string): { jobId: number; done: Promise<readonly Uint8Array[]> } {
     const jobId = this.#nextJobId++;
     const done = new Promise<readonly Uint8Array[]>((resolve, reject) => {
-      this.#jobs.set(jobId, { resolve, reject: (error, summary) => reject(new JobFailedError(jobId, error, summary)) });
+      this.#jobs.set(jobId, { resolve, reject: (error, summary, results) => reject(new JobFailedError(jobId, error, summary, results)) });
     });
     void this.#host.submit({ kind: 'SubmitJob', jobId, tasks, ...(description === undefined ? {} : { description }) });
     return { jobId, done };
@@ -279,7 +279,7 @@ export class DriverRuntime {
         const job = this.#jobs.get(effect.jobId);
         this.#jobs.delete(effect.jobId);
         this.#events.jobEnded(effect.jobId);
-        job?.reject(effect.error, effect.summary);
+        job?.reject(effect.error, effect.summary, effect.results);
         return;
       }
       case 'Progress':
@@ -318,9 +318,15 @@ export class JobFailedError extends FlintError {
   readonly remoteName: string;
   readonly remoteMessage: string;
   readonly remoteStack: string;
-  constructor(jobId: number, error: JobError, summary: string) {
+  /** A shuffle block its task could not read (the stage is resubmitted, src/api/dag-runner.ts). */
+  readonly fetchFailed: JobError['fetchFailed'];
+  /** The results of the tasks that had finished, by task index (undefined for the others). */
+  readonly partialResults: ReadonlyArray<Uint8Array | undefined>;
+  constructor(jobId: number, error: JobError, summary: string, partialResults: ReadonlyArray<Uint8Array | undefined> = []) {
     super('FLINT_JOB_FAILED', summary);
     this.jobId = jobId;
+    this.fetchFailed = error.fetchFailed;
+    this.partialResults = partialResults;
     this.remoteName = error.name;
     this.remoteMessage = error.message;
     this.remoteStack = error.stack;

@@ -12,7 +12,10 @@ import { RpcConnectionError, isFlintError } from '../errors.ts';
 import { FRAME_MARGIN_BYTES } from '../executor/executor-config.ts';
 import { ExecutorMachine, type ExecutorEffect, type ExecutorInput, type ExecutorLaunchArgs } from '../executor/index.ts';
 import { loadAppCode } from '../io/executor/load-app-code.ts';
-import { TASKS_PER_THREAD, TaskPool } from '../io/executor/task-pool.ts';
+import { TASKS_PER_THREAD, TaskPool, type PoolShuffle } from '../io/executor/task-pool.ts';
+import { shuffleSettings } from '../io/executor/shuffle-settings.ts';
+import { SHUFFLE_SERVICE_ENDPOINT } from './shuffle-service.ts';
+import { ShuffleServiceReplies, type ShuffleServiceMessage } from '../protocol/shuffle-messages.ts';
 import {
   DriverReplies,
   DriverToExecutor,
@@ -132,6 +135,21 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
     { rng: systemRngStreams().stream('executor.registration'), tasksPerCore: TASKS_PER_THREAD },
   );
+  let shuffle: PoolShuffle | undefined;
+  if (boot.ok && opts.launch.workerUrl !== undefined) {
+    try {
+      shuffle = poolShuffle(env, shuffleSettings(new FlintConf(Object.entries(boot.response.conf)), {
+        appId: opts.launch.appId,
+        hostname: opts.launch.hostname,
+        workerUrl: opts.launch.workerUrl,
+        executorDir: resolve(opts.workDir),
+        cores: opts.launch.cores,
+      }));
+    } catch (err) {
+      if (!isFlintError(err)) throw err;
+      boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
+    }
+  }
   const runtime = new ExecutorRuntime({
     env,
     machine,
@@ -139,12 +157,26 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     killTimeoutMs,
     codeCacheDir: resolve(opts.workDir, '..', 'code'),
     logger,
+    ...(shuffle === undefined ? {} : { shuffle }),
   });
   runtime.start(parentGone);
   return runtime.exited;
 }
 
+/** Block fetches for the pool's threads, asked of the shuffle service at the block's worker over this env. */
+function poolShuffle(env: Transport, settings: PoolShuffle['settings']): PoolShuffle {
+  return {
+    settings,
+    async fetchChunk(service, block, offset, length) {
+      const ref = env.endpointRef<ShuffleServiceMessage>(formatEndpointAddress({ env: service, name: SHUFFLE_SERVICE_ENDPOINT }));
+      const reply = await ref.ask({ type: 'FetchShuffleBlock', appId: settings.appId, ...block, offset, length }, { expect: ShuffleServiceReplies });
+      return { data: reply.data, blockLength: reply.blockLength };
+    },
+  };
+}
+
 interface RuntimeParts {
+  readonly shuffle?: PoolShuffle;
   readonly env: Transport;
   readonly machine: ExecutorMachine;
   readonly boot: Bootstrap;
@@ -204,7 +236,7 @@ class ExecutorRuntime {
   }
 
   #startPool(): TaskPool {
-    this.#pool ??= new TaskPool(this.#parts.machine.snapshot().config.cores, (outcome) => this.#submit(outcome));
+    this.#pool ??= new TaskPool(this.#parts.machine.snapshot().config.cores, (outcome) => this.#submit(outcome), this.#parts.shuffle);
     return this.#pool;
   }
 

@@ -28,3 +28,18 @@ export function masterKeyring(settings: RpcSettings): Keyring | undefined {
 export function sealedExecutorKey(clusterSecret: string, driverKey: string, appId: string): string {
   return seal(driverKey, deriveKey(clusterSecret, 'executor', appId), appId);
 }
+
+/**
+ * A worker takes daemons (the cluster secret) and executors of any application (`executor:<appId>`, with the key
+ * derived for that application) for its shuffle service: the service serves each only its own application's
+ * files, and every other endpoint of the worker takes messages from daemons only (their catalogs say so).
+ */
+export function workerKeyring(settings: RpcSettings): Keyring | undefined {
+  const { secret } = settings;
+  if (secret === undefined) return undefined;
+  return (principal) => {
+    if (principal === 'daemon') return secret;
+    if (principal.startsWith('executor:')) return deriveKey(secret, 'executor', principal.slice('executor:'.length));
+    return undefined;
+  };
+}

@@ -21,7 +21,9 @@ import { NodeWorkerFiles } from '../io/worker-files/node-worker-files.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { MasterToWorker } from '../protocol/messages.ts';
 import { deriveKey, type Credential } from '../rpc/auth.ts';
-import { RpcEnv, type RpcEnvOptions } from '../rpc/rpc-env.ts';
+import { RpcEnv, readRpcSettings, type RpcEnvOptions } from '../rpc/rpc-env.ts';
+import { workerKeyring } from './keyrings.ts';
+import { ShuffleService } from './shuffle-service.ts';
 import type { Logger } from '../util/logger.ts';
 import {
   WorkerMachine,
@@ -68,7 +70,8 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   // Also checked before anything listens: a bad flint.executor.logs.rolling.* value stops the worker here.
   const launcher =
     opts.launcher ?? new NodeProcessLauncher({ rolling: logRollingFromConf(conf), onLogError: (err, what) => logger.warn({ err: err.message }, what) });
-  const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger });
+  // The cluster's daemons, and executors of any application for the shuffle service (its endpoint checks which).
+  const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger, keyring: workerKeyring(readRpcSettings(conf)) });
   let http: StartedUiServer | undefined;
   try {
     const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, LIMITS.bindPort);
@@ -110,7 +113,8 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     const machine = new WorkerMachine(config, { rng: systemRngStreams().stream('worker.registration'), now: systemClock.now() });
     ui.machine = machine;
     const files = (opts.files ?? ((dir) => new NodeWorkerFiles(dir)))(config.workDir);
-    const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal });
+    const shuffle = new ShuffleService(env, config.workDir, logger, env.settings.secret !== undefined);
+    const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal, shuffle });
     await runtime.start();
     return {
       workerId: machine.workerId,
@@ -135,9 +139,11 @@ interface WorkerRuntimeParts {
   readonly logger: Logger;
   /** Notified after every input the machine handled: the web UI's live pages re-render. */
   readonly signal: ChangeSignal;
+  readonly shuffle: ShuffleService;
 }
 
 class WorkerRuntime {
+  readonly #shuffle: ShuffleService;
   readonly exited: Promise<number>;
   readonly #env: Transport;
   readonly #http: StartedUiServer;
@@ -151,7 +157,8 @@ class WorkerRuntime {
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
 
-  constructor({ env, http, machine, files, launcher, logger, signal }: WorkerRuntimeParts) {
+  constructor({ env, http, machine, files, launcher, logger, signal, shuffle }: WorkerRuntimeParts) {
+    this.#shuffle = shuffle;
     this.#env = env;
     this.#signal = signal;
     this.#http = http;
@@ -165,6 +172,7 @@ class WorkerRuntime {
 
   async start(): Promise<void> {
     await this.#files.prepareWorkDir();
+    this.#shuffle.start();
     this.#env.setupEndpoint('Worker', {
       messages: MasterToWorker,
       receive: (message, ctx) => this.#handle({ kind: 'MasterMessage', from: ctx.senderAddress, message }),
@@ -220,6 +228,9 @@ class WorkerRuntime {
       case 'KillExecutor':
       case 'KillDriver':
         this.#kill(effect.processKey);
+        return;
+      case 'RemoveAppShuffle':
+        await this.#shuffle.removeApplication(effect.appId);
         return;
       case 'CleanupOldDirs':
         void this.#cleanupOldDirs(effect.modifiedBeforeMs, new Set(effect.keepNames));

@@ -61,8 +61,15 @@ export type DriverEffect =
   /** Every task finished; `results[i]` is the msgpack result of the job's `tasks[i]`. */
   | { readonly kind: 'JobSucceeded'; readonly jobId: number; readonly results: readonly Uint8Array[] }
   /** `error` is what the user's promise rejects with; `summary` says why, Spark style, for the log and UI. */
-  | { readonly kind: 'JobFailed'; readonly jobId: number; readonly error: JobError; readonly summary: string }
-  /** For the console progress bar `[Job n: ===>  (done + running) / total]`. Emitted when a number changes. */
+  /** `results`: those of the tasks that had finished (the others undefined), for a stage that will be resubmitted. */
+  | {
+      readonly kind: 'JobFailed';
+      readonly jobId: number;
+      readonly error: JobError;
+      readonly summary: string;
+      readonly results: ReadonlyArray<Uint8Array | undefined>;
+    }
+  /** For the console progress bar `[Stage n: ===>  (done + running) / total]` (each task set is a stage). Emitted when a number changes. */
   | {
       readonly kind: 'Progress';
       readonly jobId: number;

@@ -21,7 +21,7 @@ export function submitJob(ctx: Ctx, jobId: number, tasks: readonly TaskSpec[], d
     const error = driverError('SchedulerStopped', `Job ${jobId} cancelled because the scheduler was stopped`);
     recordJobEnded(ctx, jobId, 'FAILED', error.message);
     state.jobsFailed += 1;
-    out.push({ kind: 'JobFailed', jobId, error, summary: error.message });
+    out.push({ kind: 'JobFailed', jobId, error, summary: error.message, results: [] });
     return;
   }
   if (tasks.length === 0) {
@@ -72,7 +72,7 @@ function succeedJob(ctx: Ctx, job: JobRecord): void {
  * `killReason` is given, its running tasks get KillTask. They stay tracked as zombies, holding their cores,
  * until the executor reports them ended or is lost; results still being fetched are released on arrival.
  */
-export function failJob(ctx: Ctx, job: JobRecord, error: JobError, summary: string, killReason?: string): void {
+export function failJob(ctx: Ctx, job: JobRecord, error: JobError, summary: string, killReason?: string, level: 'error' | 'warn' = 'error'): void {
   const { state, out } = ctx;
   job.active = false;
   state.jobs.delete(job.jobId);
@@ -86,8 +86,8 @@ export function failJob(ctx: Ctx, job: JobRecord, error: JobError, summary: stri
       out.send(executor.executorId, executor.address, { type: 'KillTask', taskId, reason: killReason });
     }
   }
-  out.error(summary, { jobId: job.jobId });
-  out.push({ kind: 'JobFailed', jobId: job.jobId, error, summary });
+  out.log(level, summary, { jobId: job.jobId });
+  out.push({ kind: 'JobFailed', jobId: job.jobId, error, summary, results: job.results });
 }
 
 export function cancelJob(ctx: Ctx, jobId: number, reason: string): void {
@@ -119,6 +119,15 @@ export function countFailure(ctx: Ctx, attempt: TaskAttempt, error: JobError): v
   const lost =
     `Lost task ${index}.${attempt.attempt} in job ${job.jobId} (TID ${attempt.taskId}, partition ${partition}) ` +
     `on executor ${attempt.executorId}: ${error.name}: ${error.message}`;
+  if (error.fetchFailed !== undefined) {
+    // Spark's FetchFailed: not the task's fault and never counted toward its failures. The stage (this task
+    // set) ends at once; the DAG runner re-runs the lost map output and then the tasks of this stage that
+    // had not finished (their results so far travel with JobFailed).
+    const { shuffleId, mapId, service } = error.fetchFailed;
+    const summary = `Stage ${job.jobId} failed: ${lost} (shuffle ${shuffleId}, map ${mapId} at ${service} is lost; it will be recomputed)`;
+    failJob(ctx, job, error, summary, `stage ${job.jobId} failed on a fetch failure`, 'warn');
+    return;
+  }
   if (error.retryable === false) {
     ctx.out.warn(`${lost} (not retried: retrying cannot fix it)`, { jobId: job.jobId, taskId: attempt.taskId });
     const summary = `Job ${job.jobId} aborted: task ${index} (partition ${partition}) failed and will not be retried, ${lost}`;

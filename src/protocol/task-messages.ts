@@ -24,9 +24,14 @@ const RangeValue = integerIn(LIMITS.rangeValue);
 const RunTimeMs = Type.Number({ minimum: LIMITS.durationMs.min, maximum: LIMITS.durationMs.max });
 const Str = Type.String({ maxLength: 65_536 });
 const Bytes = Type.Uint8Array();
+/** A sampling seed: a 32-bit integer (the PRNG uses its low 32 bits). */
+const Seed = integerIn({ min: -(2 ** 31), max: 2 ** 31 - 1 });
 const EndpointAddress = Type.String({ minLength: 1, maxLength: 1024, pattern: '^(flint|spark|flint\\+client)://' });
 /** An export name of the application's main module. */
-const FnRef = Type.String({ minLength: 1, maxLength: 256, pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' });
+const FnRef = FnRefSchema();
+function FnRefSchema() {
+  return Type.String({ minLength: 1, maxLength: 256, pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' });
+}
 
 export const TaskState = Type.Union([
   Type.Literal('LAUNCHING'),
@@ -38,26 +43,138 @@ export const TaskState = Type.Union([
 ]);
 export type TaskState = Static<typeof TaskState>;
 
-/** Where a partition's records come from. */
-export const TaskSource = Type.Union([
-  /** A slice of a driver-side collection (`parallelize`), msgpack-encoded. */
-  Type.Object({ kind: Type.Literal('slice'), data: Bytes }, { additionalProperties: false }),
-  /** Integers `start, start+step, …` below `end` (`range`). */
+/** Where one shuffle block is kept: the worker host, its shuffle service (the worker's RPC env) and the directory. */
+export const ShuffleLocation = Type.Object(
+  { host: Str, service: EndpointAddress, dir: Type.String({ minLength: 1, maxLength: 4096 }) },
+  { additionalProperties: false },
+);
+export type ShuffleLocation = Static<typeof ShuffleLocation>;
+
+/**
+ * The combiner functions of a key-value aggregation (Spark's `Aggregator`): by export name, or built in
+ * (`flint$…` names, src/shuffle/builtins.ts). Zero values are msgpack-encoded and decoded afresh for each key.
+ */
+export const AggregatorSpec = Type.Union([
+  Type.Object({ kind: Type.Literal('reduce'), fn: FnRefSchema() }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('fold'), fn: FnRefSchema(), zero: Bytes }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('aggregate'), seqOp: FnRefSchema(), combOp: FnRefSchema(), zero: Bytes }, { additionalProperties: false }),
   Type.Object(
-    { kind: Type.Literal('range'), start: RangeValue, end: RangeValue, step: RangeValue },
+    { kind: Type.Literal('combine'), createCombiner: FnRefSchema(), mergeValue: FnRefSchema(), mergeCombiners: FnRefSchema() },
     { additionalProperties: false },
   ),
+  Type.Object({ kind: Type.Literal('group') }, { additionalProperties: false }),
 ]);
-export type TaskSource = Static<typeof TaskSource>;
+export type AggregatorSpec = Static<typeof AggregatorSpec>;
 
-/** One narrow transformation, applied in order to the partition's records. */
-export const TaskOp = Type.Object(
+/** One shuffle's blocks for this reduce partition: one per map task, with its size in bytes (0: skipped). */
+export const ShuffleRead = Type.Object(
   {
-    op: Type.Union([Type.Literal('map'), Type.Literal('filter'), Type.Literal('flatMap'), Type.Literal('mapPartitions')]),
-    fn: FnRef,
+    shuffleId: Count,
+    reduceId: Count,
+    blocks: Type.Array(
+      Type.Object({ mapId: Count, location: Count, size: LongCount }, { additionalProperties: false }),
+      { maxItems: 1_000_000 },
+    ),
   },
   { additionalProperties: false },
 );
+export type ShuffleRead = Static<typeof ShuffleRead>;
+
+/** How a reduce task turns the blocks it fetched into records. */
+export const ShuffleReadMode = Type.Union([
+  /** Records as written (`repartition`, `partitionBy`). */
+  Type.Object({ kind: Type.Literal('plain') }, { additionalProperties: false }),
+  /** `[key, combiner]` per key; `combined`: the map side already combined (its blocks hold combiners). */
+  Type.Object({ kind: Type.Literal('aggregate'), aggregator: AggregatorSpec, combined: Type.Boolean() }, { additionalProperties: false }),
+  /** Records sorted by key (`sortByKey`). */
+  Type.Object({ kind: Type.Literal('sort'), ascending: Type.Boolean() }, { additionalProperties: false }),
+  /** `[key, [values of read 0, values of read 1, …]]` (`cogroup`, `join`). */
+  Type.Object({ kind: Type.Literal('cogroup') }, { additionalProperties: false }),
+]);
+export type ShuffleReadMode = Static<typeof ShuffleReadMode>;
+
+/** A byte range of a text file (Hadoop's FileSplit); a gzip file is read whole. */
+export const FileSplitSource = Type.Object(
+  {
+    kind: Type.Literal('textFile'),
+    path: Type.String({ minLength: 1, maxLength: 4096 }),
+    start: LongCount,
+    length: LongCount,
+    gzip: Type.Boolean(),
+    /** Parse each line as JSON (`jsonFile`). */
+    json: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+/** Where a partition's records come from. */
+export const TaskSource = Type.Recursive((Self) =>
+  Type.Union([
+    /** A slice of a driver-side collection (`parallelize`), msgpack-encoded. */
+    Type.Object({ kind: Type.Literal('slice'), data: Bytes }, { additionalProperties: false }),
+    /** Integers `start, start+step, …` below `end` (`range`). */
+    Type.Object(
+      { kind: Type.Literal('range'), start: RangeValue, end: RangeValue, step: RangeValue },
+      { additionalProperties: false },
+    ),
+    /** Lines of a part of a text file (`textFile`, `jsonFile`). */
+    FileSplitSource,
+    /** The blocks of one or more shuffles for this reduce partition. */
+    Type.Object(
+      {
+        kind: Type.Literal('shuffle'),
+        reads: Type.Array(ShuffleRead, { minItems: 1, maxItems: 64 }),
+        locations: Type.Array(ShuffleLocation, { maxItems: 1_000_000 }),
+        mode: ShuffleReadMode,
+      },
+      { additionalProperties: false },
+    ),
+    /** Several parent partitions, one after the other, each with its own narrow ops (`coalesce`). */
+    Type.Object(
+      {
+        kind: Type.Literal('concat'),
+        parts: Type.Array(Type.Object({ source: Self, ops: Type.Array(TaskOpSchema(), { maxItems: 1024 }) }, { additionalProperties: false }), {
+          minItems: 1,
+          maxItems: 100_000,
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  ]),
+  { $id: 'TaskSource' },
+);
+export type TaskSource = Static<typeof TaskSource>;
+
+/** One narrow transformation, applied in order to the partition's records. */
+function TaskOpSchema() {
+  return Type.Union([
+    Type.Object(
+      {
+        op: Type.Union([
+          Type.Literal('map'),
+          Type.Literal('filter'),
+          Type.Literal('flatMap'),
+          Type.Literal('mapPartitions'),
+          /** On `[key, value]` records: the function sees the value (`mapValues`, `flatMapValues`). */
+          Type.Literal('mapValues'),
+          Type.Literal('flatMapValues'),
+          /** `[fn(record), record]` (`keyBy`, and `sortBy` under it). */
+          Type.Literal('keyBy'),
+        ]),
+        fn: FnRefSchema(),
+      },
+      { additionalProperties: false },
+    ),
+    /** `[record, start + i]` for the i-th record (`zipWithIndex`, with the partition's first index). */
+    Type.Object({ op: Type.Literal('zipWithIndex'), start: LongCount }, { additionalProperties: false }),
+    /** Spark's `sample`: Bernoulli (or Poisson, with replacement) sampling with a seed per partition. */
+    Type.Object(
+      { op: Type.Literal('sample'), withReplacement: Type.Boolean(), fraction: Type.Number({ minimum: 0, maximum: 1e9 }), seed: Seed },
+      { additionalProperties: false },
+    ),
+  ]);
+}
+export const TaskOp = TaskOpSchema();
 export type TaskOp = Static<typeof TaskOp>;
 
 /** What the task returns for its partition. `fn`/`zero` are msgpack-encoded where given. */
@@ -70,6 +187,31 @@ export const TaskAction = Type.Union([
   Type.Object({ kind: Type.Literal('foreach'), fn: FnRef }, { additionalProperties: false }),
   /** `runJob(partitions, fn)`: `fn(records, partitionIndex)` returns the partition's result. */
   Type.Object({ kind: Type.Literal('runJob'), fn: FnRef }, { additionalProperties: false }),
+  /**
+   * A shuffle map task (Spark's ShuffleMapTask): partition `[key, value]` records with `partitioner`, combine
+   * them map-side with `aggregator` when given, write one data file and index to the worker's shuffle directory.
+   * Its result is a `MapStatus` (shuffle/map-status.ts).
+   */
+  Type.Object(
+    {
+      kind: Type.Literal('shuffleWrite'),
+      shuffleId: Count,
+      partitioner: Type.Union([
+        Type.Object({ kind: Type.Literal('hash'), partitions: Positive }, { additionalProperties: false }),
+        /** `bounds`: the msgpack-encoded array of range bounds (RangePartitioner). */
+        Type.Object({ kind: Type.Literal('range'), partitions: Positive, bounds: Bytes, ascending: Type.Boolean() }, { additionalProperties: false }),
+      ]),
+      aggregator: Type.Optional(AggregatorSpec),
+    },
+    { additionalProperties: false },
+  ),
+  /** A reservoir sample of the keys of `[key, value]` records, and their count (RangePartitioner's sketch). */
+  Type.Object({ kind: Type.Literal('sampleKeys'), size: Count, seed: Seed }, { additionalProperties: false }),
+  /** Write the records, one line each, as `part-NNNNN` of `dir` (committed by the driver when the job succeeds). */
+  Type.Object(
+    { kind: Type.Literal('save'), dir: Type.String({ minLength: 1, maxLength: 4096 }), format: Type.Union([Type.Literal('text'), Type.Literal('json')]) },
+    { additionalProperties: false },
+  ),
 ]);
 export type TaskAction = Static<typeof TaskAction>;
 
@@ -84,6 +226,14 @@ export const TaskFailure = Type.Object(
      * Spark's `TaskSetManager.handleFailedTask` does the same for a result that throws NotSerializableException.
      */
     retryable: Type.Optional(Type.Literal(false)),
+    /**
+     * A shuffle block could not be read (Spark's FetchFailed): the map output at `location` (a shuffle service
+     * address) is lost. The driver re-runs the map tasks that wrote there, then this stage; it never counts
+     * toward the task's failures.
+     */
+    fetchFailed: Type.Optional(
+      Type.Object({ shuffleId: Count, mapId: Count, service: EndpointAddress }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );

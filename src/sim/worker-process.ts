@@ -168,6 +168,7 @@ export class SimWorker extends MachineProcess<WorkerInput, WorkerEffect> impleme
         return;
       case 'KillDriver':
       case 'CleanupOldDirs':
+      case 'RemoveAppShuffle':
         return;
       case 'Exit':
         this.world.trace(`${this.name} exits ${effect.code}: ${effect.reason}`);

@@ -13,7 +13,7 @@
 //   foreach → null                             runJob → whatever fn(records, partitionIndex) returned
 
 import type { Static } from '@sinclair/typebox';
-import type { LaunchTask, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
+import type { AggregatorSpec, LaunchTask, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
 import {
   PartitionRecords,
   arrayPull,
@@ -22,11 +22,14 @@ import {
   isThenable,
   mapPartitionsPull,
   mapPull,
+  pullOf,
   rangePull,
   type RecordPull,
   type TaskFn,
 } from './record-stream.ts';
 import { TaskFunctionNotFoundError, TaskInputError, TaskKilledError } from './task-errors.ts';
+import { BUILTIN_FUNCTIONS } from './builtins.ts';
+import { samplePull, zipWithIndexPull } from './sampling.ts';
 
 export type LaunchTaskMessage = Static<typeof LaunchTask>;
 
@@ -49,6 +52,42 @@ export interface TaskEnv {
    * AbortSignal fits. A function stuck inside one record is not reached: the pool must end its thread.
    */
   readonly signal?: { readonly aborted: boolean };
+  /** The executor's file and shuffle I/O; only tasks that read or write files or shuffles need it. */
+  readonly io?: TaskIo;
+}
+
+type ShuffleSource = Extract<TaskSource, { kind: 'shuffle' }>;
+type FileSource = Extract<TaskSource, { kind: 'textFile' }>;
+
+/**
+ * What a task does with the disks and the network (src/io/executor/task-io.ts is the adapter): read a split
+ * of a text file, open a reduce partition's shuffle blocks, write a map task's shuffle output, write a part
+ * file of a dataset being saved.
+ */
+export interface TaskIo {
+  /** The lines of a split (parsed as JSON when `json`), synchronously when the file allows it. */
+  readFile(source: FileSource): Iterable<unknown> | AsyncIterable<unknown>;
+  /** The records of a reduce partition (src/io/executor/shuffle-task.ts `openShuffle`). */
+  openShuffle(source: ShuffleSource, resolve: (name: string) => TaskFn): Promise<Iterable<unknown> | AsyncIterable<unknown>>;
+  /** Pulls every record into the shuffle writer; resolves with the map status to send to the driver. */
+  writeShuffle(
+    records: RecordPull<unknown>,
+    action: Extract<TaskAction, { kind: 'shuffleWrite' }>,
+    mapId: number,
+    attemptId: number,
+    resolve: (name: string) => TaskFn,
+  ): Promise<{ readonly status: unknown; readonly records: number }>;
+  /** A reservoir sample of the keys of `[key, value]` records, and their count. */
+  sampleKeys(records: RecordPull<unknown>, size: number, seed: number): Promise<{ readonly count: number; readonly sample: unknown[] }>;
+  /** The part file of `partition` being saved in `dir`, written by this attempt. */
+  openPart(dir: string, partition: number, attemptId: number, format: 'text' | 'json'): PartSink;
+}
+
+export interface PartSink {
+  write(record: unknown): void;
+  /** Makes the file this attempt's committed output; returns what the driver is told. */
+  commit(): unknown;
+  abort(): void;
 }
 
 export interface TaskOutput {
@@ -66,14 +105,53 @@ interface TaskFunctions {
 /** Resolves every function the task names before any record is read, so a missing export fails first. */
 export function resolveTaskFunctions(task: LaunchTaskMessage, resolve: (name: string) => unknown): TaskFunctions {
   const lookup = (name: string, usedBy: string): TaskFn => {
-    const found = resolve(name);
+    const found = BUILTIN_FUNCTIONS[name] ?? resolve(name);
     if (typeof found === 'function') return found as TaskFn;
     const what = found === undefined ? undefined : found === null ? 'null' : `a ${typeof found}`;
     throw new TaskFunctionNotFoundError(name, usedBy, what);
   };
-  const ops = task.ops.map((op) => lookup(op.fn, `${op.op}(${op.fn})`));
+  const ops = task.ops.map((op) => ('fn' in op ? lookup(op.fn, `${op.op}(${op.fn})`) : NO_FN));
   const action = 'fn' in task.action ? lookup(task.action.fn, `${task.action.kind}(${task.action.fn})`) : undefined;
+  // Functions named by the source (a reduce side's combiners) and by a shuffle write's aggregator, checked now too.
+  for (const name of namedFunctions(task)) lookup(name, `a key-value operation's ${name}`);
   return { ops, action };
+}
+
+const NO_FN: TaskFn = () => undefined;
+
+function aggregatorFunctions(spec: AggregatorSpec | undefined): string[] {
+  if (spec === undefined) return [];
+  switch (spec.kind) {
+    case 'reduce':
+    case 'fold':
+      return [spec.fn];
+    case 'aggregate':
+      return [spec.seqOp, spec.combOp];
+    case 'combine':
+      return [spec.createCombiner, spec.mergeValue, spec.mergeCombiners];
+    case 'group':
+      return [];
+  }
+}
+
+function namedFunctions(task: LaunchTaskMessage): string[] {
+  const names: string[] = task.action.kind === 'shuffleWrite' ? aggregatorFunctions(task.action.aggregator) : [];
+  const visit = (source: TaskSource): void => {
+    if (source.kind === 'shuffle' && source.mode.kind === 'aggregate') names.push(...aggregatorFunctions(source.mode.aggregator));
+    if (source.kind === 'concat') {
+      for (const part of source.parts) {
+        visit(part.source);
+        for (const op of part.ops) if ('fn' in op) names.push(op.fn);
+      }
+    }
+  };
+  visit(task.source);
+  return names;
+}
+
+/** The task's functions by name: built-ins first, then the application's exports. */
+function resolver(env: TaskEnv): (name: string) => TaskFn {
+  return (name) => (BUILTIN_FUNCTIONS[name] ?? env.resolve(name)) as TaskFn;
 }
 
 export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promise<TaskOutput> {
@@ -86,21 +164,22 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
           if (signal.aborted) throw new TaskKilledError(task.taskId);
         };
   check?.();
-  let pull = sourcePull(task.source, env.codec, check);
+  // A shuffle's blocks are read (and aggregated or sorted) before the pipeline starts: see openShuffle.
+  let pull = task.source.kind === 'shuffle' ? pullOf(await openShuffleSource(task.source, env), 'a shuffle read') : sourcePull(task, task.source, env, check);
   task.ops.forEach((op, i) => {
-    pull = applyOp(pull, op, fns.ops[i] as TaskFn);
+    pull = applyOp(pull, op, fns.ops[i] as TaskFn, task);
   });
-  const { value, records } = await runAction(task, task.action, pull, fns.action, env.codec);
+  const { value, records } = await runAction(task, task.action, pull, fns.action, env);
   const root = task.action.kind === 'collect' || task.action.kind === 'take' ? 'records' : 'result';
   return { result: env.codec.encode(value, root), records };
 }
 
 // ---- Source and ops ------------------------------------------------------------------------------------------
 
-function sourcePull(source: TaskSource, codec: TaskCodec, check?: () => void): RecordPull<unknown> {
+function sourcePull(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv, check?: () => void): RecordPull<unknown> {
   switch (source.kind) {
     case 'slice': {
-      const items = codec.decode(source.data);
+      const items = env.codec.decode(source.data);
       if (!Array.isArray(items)) {
         throw new TaskInputError(`A slice must decode to an array of records; it decoded to ${typeof items}`);
       }
@@ -116,6 +195,52 @@ function sourcePull(source: TaskSource, codec: TaskCodec, check?: () => void): R
       if (step === 0) throw new TaskInputError('range step must not be 0');
       return rangePull(start, end, step, check);
     }
+    case 'textFile':
+      return pullOf(ioOf(env).readFile(source), `textFile(${source.path})`);
+    case 'shuffle':
+      // Inside a concat (coalesce after a shuffle): opened lazily, when the concat reaches it.
+      return pullOf(lazily(() => openShuffleSource(source, env)), 'a shuffle read');
+    case 'concat': {
+      const parts = source.parts;
+      let index = 0;
+      let current: RecordPull<unknown> | undefined;
+      const open = (): RecordPull<unknown> => {
+        const part = parts[index] as (typeof parts)[number];
+        let pull = sourcePull(task, part.source, env, check);
+        for (const op of part.ops) pull = applyOp(pull, op, 'fn' in op ? resolver(env)(op.fn) : NO_FN, task);
+        return pull;
+      };
+      const next = (): ReturnType<RecordPull<unknown>['next']> => {
+        for (;;) {
+          if (index >= parts.length) return { done: true };
+          current ??= open();
+          const step = current.next();
+          if (isThenable(step)) {
+            return Promise.resolve(step).then(async (s) => {
+              if (!s.done) return s;
+              await (current as RecordPull<unknown>).close();
+              current = undefined;
+              index += 1;
+              return next();
+            });
+          }
+          if (!step.done) return step;
+          const closing = current.close();
+          current = undefined;
+          index += 1;
+          if (isThenable(closing)) return Promise.resolve(closing).then(() => next());
+        }
+      };
+      return {
+        next,
+        close: () => {
+          index = parts.length;
+          const c = current;
+          current = undefined;
+          return c?.close();
+        },
+      };
+    }
     default: {
       const never: never = source;
       throw new TaskInputError(`unknown task source ${JSON.stringify(never)}`);
@@ -123,7 +248,37 @@ function sourcePull(source: TaskSource, codec: TaskCodec, check?: () => void): R
   }
 }
 
-function applyOp(up: RecordPull<unknown>, op: TaskOp, fn: TaskFn): RecordPull<unknown> {
+function pairOf(record: unknown, usedBy: string): readonly [unknown, unknown] {
+  if (Array.isArray(record) && record.length === 2) return record as unknown as readonly [unknown, unknown];
+  throw new TaskInputError(`${usedBy} needs [key, value] records (2-element arrays); got ${Array.isArray(record) ? `an array of ${record.length}` : typeof record}`);
+}
+
+/** `[key, value]` for each value a flatMapValues function gave, as an async iterable the pull understands. */
+async function* flatMapValuesOf(key: unknown, values: RecordPull<unknown>): AsyncGenerator<unknown> {
+  for (;;) {
+    let s = values.next();
+    if (isThenable(s)) s = await s;
+    if (s.done) return;
+    yield [key, s.value];
+  }
+}
+
+function openShuffleSource(source: ShuffleSource, env: TaskEnv): Promise<Iterable<unknown> | AsyncIterable<unknown>> {
+  return ioOf(env).openShuffle(source, resolver(env));
+}
+
+async function* lazily(open: () => Promise<Iterable<unknown> | AsyncIterable<unknown>>): AsyncGenerator<unknown> {
+  yield* await open();
+}
+
+function ioOf(env: TaskEnv): TaskIo {
+  if (env.io === undefined) throw new TaskInputError('this executor cannot read or write files or shuffles: it was started without a worker (no --worker-url)');
+  return env.io;
+}
+
+function applyOp(up: RecordPull<unknown>, op: TaskOp, fn: TaskFn, task: LaunchTaskMessage): RecordPull<unknown> {
+  if (op.op === 'zipWithIndex') return zipWithIndexPull(up, op.start);
+  if (op.op === 'sample') return samplePull(up, op.withReplacement, op.fraction, op.seed + task.partition);
   const usedBy = `${op.op}(${op.fn})`;
   switch (op.op) {
     case 'map':
@@ -133,10 +288,33 @@ function applyOp(up: RecordPull<unknown>, op: TaskOp, fn: TaskFn): RecordPull<un
     case 'flatMap':
       return flatMapPull(up, fn, usedBy);
     case 'mapPartitions':
-      return mapPartitionsPull(up, fn, usedBy);
+      return mapPartitionsPull(up, fn, usedBy, task.partition);
+    case 'mapValues':
+      return mapPull(up, (pair) => {
+        const [k, v] = pairOf(pair, usedBy);
+        const out = fn(v);
+        return isThenable(out) ? Promise.resolve(out).then((w) => [k, w]) : [k, out];
+      });
+    case 'flatMapValues':
+      return flatMapPull(
+        up,
+        (pair) => {
+          const [k, v] = pairOf(pair, usedBy);
+          const out = fn(v);
+          const pairs = (values: unknown): unknown =>
+            Array.isArray(values) ? values.map((v: unknown) => [k, v]) : flatMapValuesOf(k, pullOf(values, usedBy));
+          return isThenable(out) ? Promise.resolve(out).then(pairs) : pairs(out);
+        },
+        usedBy,
+      );
+    case 'keyBy':
+      return mapPull(up, (record) => {
+        const key = fn(record);
+        return isThenable(key) ? Promise.resolve(key).then((k) => [k, record]) : [key, record];
+      });
     default: {
-      const never: never = op.op;
-      throw new TaskInputError(`unknown op ${String(never)}`);
+      const never: never = op;
+      throw new TaskInputError(`unknown op ${JSON.stringify(never)}`);
     }
   }
 }
@@ -203,9 +381,28 @@ async function runAction(
   action: TaskAction,
   pull: RecordPull<unknown>,
   fn: TaskFn | undefined,
-  codec: TaskCodec,
+  env: TaskEnv,
 ): Promise<{ value: unknown; records: number }> {
+  const codec = env.codec;
   switch (action.kind) {
+    case 'shuffleWrite': {
+      const { status, records } = await ioOf(env).writeShuffle(pull, action, task.partition, task.taskId, resolver(env));
+      return { value: status, records };
+    }
+    case 'sampleKeys': {
+      const sketch = await ioOf(env).sampleKeys(pull, action.size, action.seed + task.partition);
+      return { value: sketch, records: sketch.count };
+    }
+    case 'save': {
+      const part = ioOf(env).openPart(action.dir, task.partition, task.taskId, action.format);
+      try {
+        const records = await drain(pull, (record) => part.write(record));
+        return { value: part.commit(), records };
+      } catch (err) {
+        part.abort();
+        throw err;
+      }
+    }
     case 'collect': {
       const out: unknown[] = [];
       const records = await drain(pull, (record) => void out.push(record));

@@ -212,12 +212,12 @@ export function flatMapPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string)
   return { next, close };
 }
 
-/** `fn(records)` is called on the first pull, with the upstream records as a `PartitionRecords`. */
-export function mapPartitionsPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string): RecordPull<unknown> {
+/** `fn(records, partition)` is called on the first pull, with the upstream records as a `PartitionRecords`. */
+export function mapPartitionsPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string, partition = 0): RecordPull<unknown> {
   let inner: RecordPull<unknown> | undefined;
   const next = (): MaybePromise<Step<unknown>> => {
     if (inner !== undefined) return inner.next();
-    return then(fn(new PartitionRecords(up, usedBy)), (out) => {
+    return then(fn(new PartitionRecords(up, usedBy), partition), (out) => {
       inner = pullOf(out, usedBy);
       return inner.next();
     });

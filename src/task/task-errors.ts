@@ -38,6 +38,24 @@ export class TaskKilledError extends FlintError {
   }
 }
 
+/** A block of a map output could not be read: the driver must re-run that map task (Spark's FetchFailedException). */
+export class FetchFailedError extends FlintError {
+  readonly shuffleId: number;
+  readonly mapId: number;
+  readonly service: string;
+  constructor(block: { readonly shuffleId: number; readonly mapId: number; readonly reduceId: number }, service: string, cause: string) {
+    super(
+      'FLINT_SHUFFLE_FETCH_FAILED',
+      `Could not read shuffle block (shuffle ${block.shuffleId}, map ${block.mapId}, reduce ${block.reduceId}) ` +
+        `from ${service}: ${cause}`,
+    );
+    this.name = 'FetchFailedError';
+    this.shuffleId = block.shuffleId;
+    this.mapId = block.mapId;
+    this.service = service;
+  }
+}
+
 /** `StatusUpdate.failure` strings are limited to 65,536 characters by the wire schema. */
 export const MAX_FAILURE_TEXT = 65_536;
 
@@ -53,7 +71,13 @@ function clip(text: string): string {
  * RecordEncodeError is marked `retryable: false`: the same records fail the same way on every attempt.
  */
 export function taskFailureOf(thrown: unknown): TaskFailure {
-  if (thrown instanceof RecordEncodeError) {
+  if (thrown instanceof FetchFailedError) {
+    const fetchFailed = { shuffleId: thrown.shuffleId, mapId: thrown.mapId, service: thrown.service };
+    return { name: thrown.name, message: clip(thrown.message), stack: clip(thrown.stack ?? ''), fetchFailed };
+  }
+  // Deterministic failures: a record that cannot be encoded, and any error that says so itself (a corrupt gzip
+  // file, a record JSON cannot hold: src/io/dataset-files).
+  if (thrown instanceof RecordEncodeError || (thrown instanceof Error && (thrown as { retryable?: unknown }).retryable === false)) {
     return { name: thrown.name, message: clip(thrown.message), stack: clip(thrown.stack ?? ''), retryable: false };
   }
   if (thrown instanceof Error) {
@@ -78,6 +102,7 @@ export function taskFailureOf(thrown: unknown): TaskFailure {
 
 /** Clips a failure that did not come from `taskFailureOf` (e.g. one built by the thread pool) to the schema. */
 export function clipTaskFailure(failure: TaskFailure): TaskFailure {
-  const clipped = { name: clip(failure.name), message: clip(failure.message), stack: clip(failure.stack) };
+  const clipped: TaskFailure = { name: clip(failure.name), message: clip(failure.message), stack: clip(failure.stack) };
+  if (failure.fetchFailed !== undefined) return { ...clipped, fetchFailed: failure.fetchFailed };
   return failure.retryable === false ? { ...clipped, retryable: false } : clipped;
 }

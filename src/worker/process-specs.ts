@@ -114,7 +114,9 @@ export function buildExecutorSpec(
   const program = resolveMainModule(command.mainModule, config.flintHome, config.flintEntries);
   if (!program.ok) return program;
   const id = String(execId);
-  const nodeOptions = command.nodeOptions.map((opt) =>
+  // `--executor-memory` is the heap's limit, as Spark's -Xmx (docs/shuffles.md, "Memory"); an app's own
+  // --max-old-space-size in flint.executor.extraNodeOptions comes later and wins.
+  const nodeOptions = [`--max-old-space-size=${launch.memoryMb}`, ...command.nodeOptions].map((opt) =>
     opt.replaceAll('{{APP_ID}}', appId).replaceAll('{{EXECUTOR_ID}}', id),
   );
   const args = substituteArguments(command.arguments, {

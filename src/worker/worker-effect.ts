@@ -104,6 +104,11 @@ export type WorkerEffect =
       readonly modifiedBeforeMs: number;
       readonly keepNames: readonly string[];
     }
+  /**
+   * Remove the ended application's shuffle files, `<workDir>/<appId>/shuffle` (Spark's
+   * `ExternalShuffleService.applicationRemoved` with cleanup). Its logs stay, for the log pages.
+   */
+  | { readonly kind: 'RemoveAppShuffle'; readonly appId: string }
   /** End the worker process with this code. See rule 7. */
   | { readonly kind: 'Exit'; readonly code: number; readonly reason: string }
   | LogEffect;

@@ -229,9 +229,10 @@ function onMasterMessage(ctx: Ctx, message: MasterToWorker, from: string): void 
     case 'KillDriver':
       return killDriver(ctx, message.driverId);
     case 'ApplicationFinished':
-      // Spark's `maybeCleanupApplication` deletes only the app's `appDirectories` (scratch dirs under
-      // spark.local.dir) and tells the shuffle service. Flint's executors have no such dirs: their work dir
-      // holds their stdout/stderr, kept for the log pages until WorkDirCleanup (appDataTtl) removes it.
+      // Spark's `maybeCleanupApplication` deletes the app's scratch dirs and tells the shuffle service, which
+      // removes its shuffle files. Flint's executors keep their stdout/stderr in their work dir, kept for the
+      // log pages until WorkDirCleanup (appDataTtl) removes it; only the shuffle files go now.
+      ctx.out.push({ kind: 'RemoveAppShuffle', appId: message.id });
       return;
     case 'MasterChanged':
       return handleMasterChanged(ctx, message);

@@ -16,7 +16,14 @@
 import { programPath } from '../../util/install.ts';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ExecutorInput, LaunchTaskMessage } from '../../executor/index.ts';
-import { ThreadSlot, type TaskReply, type ThreadData, type ThreadRequest } from './task-thread.ts';
+import { ThreadSlot, type FetchAnswer, type FetchRequest, type TaskReply, type ThreadData, type ThreadRequest } from './task-thread.ts';
+import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
+
+/** The executor's shuffle settings and how its main thread fetches a block's bytes for a pool thread. */
+export interface PoolShuffle {
+  readonly settings: Omit<ShuffleEnv, 'fetchChunk'>;
+  fetchChunk(service: string, block: BlockId, offset: number, length: number): Promise<{ data: Uint8Array; blockLength: number }>;
+}
 
 /** The pool's one answer to a task, as the executor machine's input. */
 export type TaskOutcome = Extract<ExecutorInput, { kind: 'TaskCompleted' | 'TaskErrored' | 'TaskAborted' }>;
@@ -61,9 +68,12 @@ export class TaskPool {
   readonly #onOutcome: (outcome: TaskOutcome) => void;
   #destroyed = false;
 
+  readonly #shuffle: PoolShuffle | undefined;
+
   /** `onOutcome` receives each task's one outcome, never synchronously from `run`. */
-  constructor(threads: number, onOutcome: (outcome: TaskOutcome) => void) {
+  constructor(threads: number, onOutcome: (outcome: TaskOutcome) => void, shuffle?: PoolShuffle) {
     this.#onOutcome = onOutcome;
+    this.#shuffle = shuffle;
     for (let i = 0; i < threads; i++) this.#threads.push(this.#startThread());
   }
 
@@ -117,8 +127,14 @@ export class TaskPool {
   #startThread(): Thread {
     const { port1, port2 } = new MessageChannel();
     const shared = new Int32Array(new SharedArrayBuffer(ThreadSlot.LENGTH * Int32Array.BYTES_PER_ELEMENT));
-    const data: ThreadData = { port: port2, shared: shared.buffer as SharedArrayBuffer };
-    const worker = new Worker(THREAD_MODULE, { workerData: data, transferList: [port2] });
+    const fetches = this.#shuffle === undefined ? undefined : new MessageChannel();
+    const data: ThreadData = {
+      port: port2,
+      shared: shared.buffer as SharedArrayBuffer,
+      ...(fetches === undefined || this.#shuffle === undefined ? {} : { shuffle: { settings: this.#shuffle.settings, port: fetches.port2 } }),
+    };
+    const worker = new Worker(THREAD_MODULE, { workerData: data, transferList: fetches === undefined ? [port2] : [port2, fetches.port2] });
+    if (fetches !== undefined) this.#serveFetches(fetches.port1);
     const thread: Thread = { worker, port: port1, shared, pending: new Map(), outbox: [], ending: false, online: false };
     port1.on('message', (first: TaskReply) => {
       this.#settle(thread, first);
@@ -128,6 +144,18 @@ export class TaskPool {
     worker.on('error', (err) => (thread.error = err));
     worker.on('exit', () => this.#exited(thread));
     return thread;
+  }
+
+  /** Answers a thread's block fetches through the executor's RPC env (the threads have none). */
+  #serveFetches(port: MessagePort): void {
+    const shuffle = this.#shuffle as PoolShuffle;
+    port.on('message', (request: FetchRequest) => {
+      shuffle.fetchChunk(request.service, request.block, request.offset, request.length).then(
+        ({ data, blockLength }) => port.postMessage({ id: request.id, data, blockLength } satisfies FetchAnswer),
+        (err: unknown) => port.postMessage({ id: request.id, error: err instanceof Error ? err.message : String(err) } satisfies FetchAnswer),
+      );
+    });
+    port.unref();
   }
 
   #post(thread: Thread, pending: Pending): void {

@@ -13,6 +13,9 @@
 import { pathToFileURL } from 'node:url';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
+import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
+import { taskIo } from './task-io.ts';
+import type { TaskIo } from '../../task/evaluate-task.ts';
 import type { TaskFailure } from '../../protocol/task-messages.ts';
 
 /** Indexes into the shared Int32Array of one thread. */
@@ -23,7 +26,29 @@ export interface ThreadData {
   readonly port: MessagePort;
   /** An Int32Array's buffer with `ThreadSlot.LENGTH` elements. */
   readonly shared: SharedArrayBuffer;
+  /** The executor's shuffle settings and the thread's end of the channel for block fetches (ShuffleChannel). */
+  readonly shuffle?: ThreadShuffleData;
 }
+
+/** What a thread needs to run shuffle tasks. Fetches go through the pool's main thread, which holds the RPC env. */
+export interface ThreadShuffleData {
+  readonly settings: Omit<ShuffleEnv, 'fetchChunk'>;
+  readonly port: MessagePort;
+}
+
+/** Thread → pool: fetch bytes of a block from a shuffle service. */
+export interface FetchRequest {
+  readonly id: number;
+  readonly service: string;
+  readonly block: BlockId;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Pool → thread: the answer to the FetchRequest with the same id. */
+export type FetchAnswer =
+  | { readonly id: number; readonly data: Uint8Array; readonly blockLength: number }
+  | { readonly id: number; readonly error: string };
 
 export type ThreadRequest =
   | { readonly kind: 'run'; readonly task: LaunchTaskMessage; readonly bundlePath: string }
@@ -51,13 +76,52 @@ function bundleExports(path: string): Promise<Record<string, unknown>> {
   return bundle.exports;
 }
 
+/** The thread's ShuffleEnv: its settings, and fetches asked of the pool over the shuffle channel. */
+function shuffleEnvOf(data: ThreadShuffleData | undefined): ShuffleEnv | undefined {
+  if (data === undefined) return undefined;
+  const waiting = new Map<number, { resolve(v: { data: Uint8Array; blockLength: number }): void; reject(e: Error): void }>();
+  let nextId = 1;
+  data.port.on('message', (answer: FetchAnswer) => {
+    const waiter = waiting.get(answer.id);
+    if (waiter === undefined) return;
+    waiting.delete(answer.id);
+    if ('error' in answer) waiter.reject(new Error(answer.error));
+    else waiter.resolve({ data: answer.data, blockLength: answer.blockLength });
+  });
+  // Only while a fetch waits does the channel keep the thread's loop alive.
+  data.port.unref();
+  return {
+    ...data.settings,
+    fetchChunk(service, block, offset, length) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        if (waiting.size === 0) data.port.ref();
+        waiting.set(id, {
+          resolve: (v) => {
+            if (waiting.size === 0) data.port.unref();
+            resolve(v);
+          },
+          reject: (e) => {
+            if (waiting.size === 0) data.port.unref();
+            reject(e);
+          },
+        });
+        data.port.postMessage({ id, service, block, offset, length } satisfies FetchRequest);
+      });
+    },
+  };
+}
+
+/** The thread's file and shuffle I/O, made once from its ThreadData. */
+let threadIo: TaskIo = taskIo(undefined);
+
 /** Runs one task; resolves (never rejects) with its reply. */
 export async function runTask(task: LaunchTaskMessage, bundlePath: string, signal: { readonly aborted: boolean }): Promise<TaskReply> {
   const startedMs = performance.now();
   const taskId = task.taskId;
   try {
     const exports = await bundleExports(bundlePath);
-    const output = await evaluateTask(task, { resolve: (name) => exports[name], codec, signal });
+    const output = await evaluateTask(task, { resolve: (name) => exports[name], codec, signal, io: threadIo });
     return { kind: 'completed', taskId, result: output.result, records: output.records, runTimeMs: performance.now() - startedMs };
   } catch (err) {
     return { kind: 'errored', taskId, failure: taskFailureOf(err), runTimeMs: performance.now() - startedMs };
@@ -65,7 +129,8 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
 }
 
 /** The thread's loop: a queue of run requests, drained in order; cancels mark queued tasks to skip. */
-function serve({ port, shared: buffer }: ThreadData): void {
+function serve({ port, shared: buffer, shuffle }: ThreadData): void {
+  threadIo = taskIo(shuffleEnvOf(shuffle));
   const shared = new Int32Array(buffer);
   const queue: Array<Extract<ThreadRequest, { kind: 'run' }>> = [];
   const cancelled = new Set<number>();

@@ -49,9 +49,9 @@ describe('partitions', () => {
 
 describe('progress bar', () => {
   test("renders Spark's shape: header, bar, (done + running) / total", () => {
-    assert.equal(renderProgressBar({ jobId: 3, total: 10, done: 5, running: 2 }, 40), '[Job 3:==========>         (5 + 2) / 10]');
+    assert.equal(renderProgressBar({ jobId: 3, total: 10, done: 5, running: 2 }, 40), '[Stage 3:=========>        (5 + 2) / 10]');
     assert.equal(renderProgressBar({ jobId: 0, total: 4, done: 0, running: 0 }, 30).length, 30);
-    assert.match(renderProgressBar({ jobId: 0, total: 4, done: 4, running: 0 }, 30), /^\[Job 0:=+\(4 \+ 0\) \/ 4\]$/);
+    assert.match(renderProgressBar({ jobId: 0, total: 4, done: 4, running: 0 }, 30), /^\[Stage 0:=+\(4 \+ 0\) \/ 4\]$/);
   });
 
   test('draws only for a job older than 500 ms, and erases itself when the job ends', async () => {
@@ -68,7 +68,7 @@ describe('progress bar', () => {
     now = 600;
     await drawn(1);
     assert.equal(written.length, 1);
-    assert.match(written[0] ?? '', /^\r\[Job 1:.*\(1 \+ 2\) \/ 8\]$/);
+    assert.match(written[0] ?? '', /^\r\[Stage 1:.*\(1 \+ 2\) \/ 8\]$/);
     bar.finish(1);
     assert.match(written.at(-1) ?? '', /^\r +\r$/);
     bar.stop();

@@ -15,7 +15,7 @@ function parallelize<T>(data: readonly T[], numSlices: number): Dataset<T> {
 test('parallelize keeps Maps, Sets, Dates, BigInts and typed arrays in its slices', () => {
   const data = [new Map([[1, 2n]]), new Set(['a']), new Date(7), -(2n ** 90n), new Int8Array([-1]), undefined];
   const ds = parallelize(data, 3);
-  const slices = ds.partitions.map((p) => (p.kind === 'slice' ? decodeRecord(p.data) : undefined));
+  const slices = ds.plans.map((p) => (p.source.kind === 'slice' ? decodeRecord(p.source.data) : undefined));
   assert.deepStrictEqual(slices.flat(), data);
 });
 
@@ -38,7 +38,7 @@ test('fold throws RecordEncodeError synchronously for a zero that cannot be sent
     exportName: () => assert.fail('the zero is checked first'),
     submitTasks: () => assert.fail('no job may run'),
   } as unknown as FlintContext;
-  const ds = new Dataset<unknown>(context, [], []);
+  const ds = new Dataset<unknown>(context, []);
   assert.throws(
     () => ds.fold({ seen: new WeakMap() }, (a) => a),
     (err: unknown) => err instanceof RecordEncodeError && err.path === 'zero.seen' && err.valueType === 'WeakMap instance',

@@ -20,7 +20,7 @@ const { encode, decode } = recordCodec;
 
 const range = (start: number, end: number, step = 1): TaskSource => ({ kind: 'range', start, end, step });
 const slice = (records: unknown): TaskSource => ({ kind: 'slice', data: encode(records) });
-const op = (kind: TaskOp['op'], fn: string): TaskOp => ({ op: kind, fn });
+const op = (kind: Extract<TaskOp, { fn: string }>['op'], fn: string): TaskOp => ({ op: kind, fn });
 
 function task(source: TaskSource, ops: TaskOp[], action: TaskAction, partition = 7): LaunchTaskMessage {
   return { type: 'LaunchTask', taskId: 42, jobId: 1, partition, attempt: 0, source, ops, action };
@@ -131,12 +131,15 @@ describe('ops, applied in order', () => {
         return [n];
       },
       identity: (records: Iterable<number>) => records,
+      partitionOf: (_records: Iterable<number>, partition: number) => [partition],
     };
     assert.deepEqual((await run(task(range(0, 5), [op('mapPartitions', 'sumAll')], collect), exports)).value, [10]);
     assert.equal(calls, 1);
     assert.deepEqual((await run(task(range(0, 3), [op('mapPartitions', 'pairs')], collect), exports)).value, [[0, 1], [1, 2]]);
     assert.deepEqual((await run(task(range(0, 7), [op('mapPartitions', 'asyncCount')], collect), exports)).value, [7]);
     assert.deepEqual((await run(task(range(0, 3), [op('mapPartitions', 'identity')], collect), exports)).value, [0, 1, 2]);
+    // Its second argument is the task's partition (7, from task()).
+    assert.deepEqual((await run(task(range(0, 3), [op('mapPartitions', 'partitionOf')], collect), exports)).value, [7]);
   });
 
   test('mapPartitions iterating synchronously over records made by an async map explains `for await`', async () => {

@@ -38,21 +38,23 @@ test('WorkerSuite "WorkDirCleanup cleans app dirs": old dirs not used by a runni
   assert.equal(ofType(h.advance(1_800_000), 'CleanupOldDirs').length, 1);
 });
 
-test('ApplicationFinished deletes nothing: the executors\' logs stay until WorkDirCleanup finds the app dir old', () => {
-  // Spark's maybeCleanupApplication removes only the app's local scratch dirs, never its work dir (the logs).
+test('ApplicationFinished removes only the app\'s shuffle files: the executors\' logs stay until WorkDirCleanup finds the app dir old', () => {
+  // Spark's maybeCleanupApplication removes only the app's local scratch dirs and its shuffle files (through
+  // the shuffle service), never its work dir (the logs).
   const h = new Harness(testConfig({ cleanup: { enabled: true, intervalMs: 1_800_000, appDataTtlMs: 60_000 } }));
   h.register();
   h.fromMaster(launchExecutor('app-1', 0));
   h.fromMaster(launchExecutor('app-2', 0));
-  assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), [], 'an executor still runs');
+  assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), [{ kind: 'RemoveAppShuffle', appId: 'app-1' }], 'only the shuffle files go');
   const last = h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 });
   assert.deepEqual(
     last.map((e) => e.kind),
     ['Ask', 'Log'],
     'the final state is reported and logged; no directory is deleted',
   );
-  assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), []);
-  assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-elsewhere' }), []);
+  assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-1' }), [{ kind: 'RemoveAppShuffle', appId: 'app-1' }]);
+  // Every worker hears it (the master tells them all), even one that never ran the app: removing nothing is fine.
+  assert.deepEqual(h.fromMaster({ type: 'ApplicationFinished', id: 'app-elsewhere' }), [{ kind: 'RemoveAppShuffle', appId: 'app-elsewhere' }]);
   const [sweep] = ofType(h.advance(1_800_000), 'CleanupOldDirs');
   assert.deepEqual(sweep?.keepNames, ['app-2'], 'the finished app is left to the TTL sweep');
 });

@@ -48,6 +48,8 @@ test('ExecutorRunner: the launch spec substitutes whole-argument placeholders an
   assert.ok(spec);
   assert.deepEqual(spec.argv, [
     'node',
+    // --executor-memory (1024 MiB) is the heap's limit, before the app's own Node flags (which win).
+    '--max-old-space-size=1024',
     '--title=exec-app-20240102030405-0001-3',
     'flint/executor-backend.js',
     '--driver-url',
@@ -77,7 +79,7 @@ test('ExecutorRunner: the launch spec substitutes whole-argument placeholders an
     spec.env['FLINT_LOG_URL_STDERR'],
     'http://wh1:8081/logPage/?appId=app-20240102030405-0001&executorId=3&logType=stderr',
   );
-  assert.ok(spec.stderrHeader.startsWith('Flint Executor Command: "node" "--title=exec-app-20240102030405-0001-3"'));
+  assert.ok(spec.stderrHeader.startsWith('Flint Executor Command: "node" "--max-old-space-size=1024" "--title=exec-app-20240102030405-0001-3"'));
   assert.ok(spec.stderrHeader.endsWith(`\n${'='.repeat(40)}\n\n`));
   assert.deepEqual([spec.cores, spec.memoryMb], [2, 1024]);
   const snap = h.machine.snapshot();

@@ -53,7 +53,7 @@ test('LaunchExecutor with flint:executor runs <flintHome>/src/entry/executor.ts,
   const h = registered();
   const spec = ofType(h.fromMaster(launchExecutor('app-1', 4, { appDesc: withMain('flint:executor') })), 'LaunchExecutor')[0]?.spec;
   assert.ok(spec);
-  assert.deepEqual(spec.argv.slice(0, 4), ['node', '--title=exec-app-1-4', `${HOME}/src/entry/executor.ts`, '--driver-url']);
+  assert.deepEqual(spec.argv.slice(0, 5), ['node', '--max-old-space-size=1024', '--title=exec-app-1-4', `${HOME}/src/entry/executor.ts`, '--driver-url']);
   assert.ok(spec.stderrHeader.includes(`"${HOME}/src/entry/executor.ts"`), spec.stderrHeader);
 });
 
@@ -64,7 +64,7 @@ test('a worker that runs from a build launches that build\'s programs (flintEntr
   h.register();
   const spec = ofType(h.fromMaster(launchExecutor('app-1', 5, { appDesc: withMain('flint:executor') })), 'LaunchExecutor')[0]?.spec;
   assert.ok(spec);
-  assert.equal(spec.argv[2], `${HOME}/dist/builds/0123abcd/executor.mjs`);
+  assert.equal(spec.argv[3], `${HOME}/dist/builds/0123abcd/executor.mjs`);
 });
 
 test('LaunchExecutor with an unknown flint: name ends FAILED with the reason, synced to the master, resources freed', () => {

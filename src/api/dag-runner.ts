@@ -1,0 +1,220 @@
+// Spark's DAGScheduler for one driver: cuts a job into stages at shuffle boundaries and runs them in order of
+// dependency, each stage as one task set of the task scheduler (src/driver, through DriverRuntime.runJob).
+//
+//   - A shuffle's map stage runs only the map tasks whose output the MapOutputTracker does not have: a stage
+//     already computed by an earlier job is skipped, as Spark skips it.
+//   - A task that cannot read a block fails its task set at once with FetchFailed (src/driver/jobs.ts). The
+//     runner forgets every output at that block's shuffle service (its worker is likely gone: one lost worker
+//     causes one resubmission, not one per failed fetch), keeps the results of the tasks that finished, re-runs
+//     the missing map tasks, then the tasks of the stage that had not finished. Stale attempts are ignored by the
+//     task scheduler (their task set is over).
+//   - A stage that fails `flint.stage.maxConsecutiveAttempts` (4) times in a row fails the job, naming the stage
+//     and the last cause (Spark's `spark.stage.maxConsecutiveAttempts`). Any other task failure has already
+//     been retried by the task scheduler and fails the job as it is.
+//   - Range partitioners sample their parent first (a job of `sampleKeys` tasks, Spark's RangePartitioner
+//     sketch), and `zipWithIndex` counts its parent's partitions first; both once per dataset.
+//
+// Stages are numbered by the task scheduler's job ids: the progress bar and the application UI show them as
+// `Stage n`.
+
+import { FlintError } from '../errors.ts';
+import type { TaskSpec } from '../driver/index.ts';
+import { MapOutputTracker } from '../driver/map-output-tracker.ts';
+import { JobFailedError } from '../daemons/driver-runtime.ts';
+import type { ShuffleLocation, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
+import { decodeRecord, encodeRecord } from '../task/record-codec.ts';
+import type { MapStatus } from '../io/executor/shuffle-task.ts';
+import { determineBounds, rangeSampleSizePerPartition } from '../shuffle/index.ts';
+import { describeOps, directIndexDeps, directShuffles, type IndexDependency, type PartitionPlan, type PlanOp, type ShuffleDependency } from './plan.ts';
+
+/** What the runner needs of the driver: run one task set, resolve with its results in task order. */
+export interface StageRunner {
+  runJob(tasks: readonly TaskSpec[], description?: string): { jobId: number; done: Promise<readonly Uint8Array[]> };
+}
+
+export const MAX_CONSECUTIVE_STAGE_ATTEMPTS = 4;
+
+/** A stage failed too many times in a row (Spark's "Stage n has failed the maximum allowable number of times"). */
+export class StageFailedError extends FlintError {
+  constructor(stage: string, attempts: number, cause: string) {
+    super('FLINT_STAGE_FAILED', `${stage} has failed the maximum allowable number of times: ${attempts}. Most recent failure reason: ${cause}`);
+  }
+}
+
+export class DagRunner {
+  readonly tracker = new MapOutputTracker();
+  readonly #runner: StageRunner;
+  readonly #maxAttempts: number;
+  readonly #onShuffleLost: (service: string) => void;
+
+  constructor(runner: StageRunner, options: { maxConsecutiveAttempts?: number; onFetchFailed?: (service: string) => void } = {}) {
+    this.#runner = runner;
+    this.#maxAttempts = options.maxConsecutiveAttempts ?? MAX_CONSECUTIVE_STAGE_ATTEMPTS;
+    this.#onShuffleLost = options.onFetchFailed ?? (() => {});
+  }
+
+  /** A worker is gone: its shuffle service's outputs are lost (Spark's `removeOutputsOnHost`). */
+  workerLost(service: string): void {
+    this.tracker.removeLocation(service);
+  }
+
+  /**
+   * Runs `action` on each of `plans` (the result stage), whose partition numbers are `partitionIds`, and returns
+   * the encoded results in order.
+   */
+  async run(plans: readonly PartitionPlan[], partitionIds: readonly number[], action: TaskAction, description: string): Promise<Uint8Array[]> {
+    const results = new Array<Uint8Array | undefined>(plans.length).fill(undefined);
+    const taskOf = (plan: PartitionPlan, i: number) => ({ plan, action, partition: partitionIds[i] as number });
+    await this.#runStage(`Result stage of ${description}`, plans, taskOf, missingIn(results), description, collectInto(results));
+    return results as Uint8Array[];
+  }
+
+  /**
+   * Runs the task set for `plans` until every result is in `results`: first their parents, then the tasks whose
+   * result is missing; on a fetch failure, again (at most maxAttempts times in a row).
+   */
+  async #runStage(
+    name: string,
+    plans: readonly PartitionPlan[],
+    taskOf: (plan: PartitionPlan, index: number) => { plan: PartitionPlan; action: TaskAction; partition?: number },
+    pending: () => number[],
+    description: string,
+    onResult: (index: number, bytes: Uint8Array) => void,
+  ): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      await this.#prepare(plans);
+      const indices = pending();
+      if (indices.length === 0) return;
+      const tasks = indices.map((i): TaskSpec => {
+        const { plan, action, partition } = taskOf(plans[i] as PartitionPlan, i);
+        const resolved = this.#resolve(plan);
+        return { partition: partition ?? i, source: resolved.source, ops: resolved.ops, action };
+      });
+      try {
+        const out = await this.#runner.runJob(tasks, description).done;
+        out.forEach((bytes, k) => onResult(indices[k] as number, bytes));
+        return;
+      } catch (err) {
+        if (!(err instanceof JobFailedError) || err.fetchFailed === undefined) throw err;
+        err.partialResults.forEach((bytes, k) => {
+          if (bytes !== undefined) onResult(indices[k] as number, bytes);
+        });
+        const { service, shuffleId, mapId } = err.fetchFailed;
+        this.tracker.removeOutput(shuffleId, mapId);
+        this.tracker.removeLocation(service);
+        this.#onShuffleLost(service);
+        failures += 1;
+        if (failures >= this.#maxAttempts) throw new StageFailedError(name, failures, err.message);
+      }
+    }
+  }
+
+  /** Everything the plans need before their tasks can be resolved: parent shuffles and partition indexes. */
+  async #prepare(plans: readonly PartitionPlan[]): Promise<void> {
+    for (const dep of directShuffles(plans)) await this.#ensureShuffle(dep);
+    for (const dep of directIndexDeps(plans)) await this.#ensureIndex(dep);
+  }
+
+  async #ensureShuffle(dep: ShuffleDependency): Promise<void> {
+    const numMaps = dep.parent.length;
+    this.tracker.register(dep.shuffleId, numMaps, dep.partitioner.partitions);
+    if (dep.partitioner.kind === 'range' && dep.rangeBounds === undefined) dep.rangeBounds = await this.#sampleBounds(dep);
+    if (this.tracker.missing(dep.shuffleId).length === 0) {
+      // Its parents may have lost outputs, but this shuffle's own output is complete: nothing to re-run (Spark
+      // skips the stage).
+      return;
+    }
+    const partitioner =
+      dep.partitioner.kind === 'hash'
+        ? dep.partitioner
+        : { kind: 'range' as const, partitions: dep.partitioner.partitions, bounds: dep.rangeBounds as Uint8Array, ascending: dep.partitioner.ascending };
+    const action: TaskAction = {
+      kind: 'shuffleWrite',
+      shuffleId: dep.shuffleId,
+      partitioner,
+      ...(dep.mapSideAggregator === undefined ? {} : { aggregator: dep.mapSideAggregator }),
+    };
+    const pending = (): number[] => this.tracker.missing(dep.shuffleId);
+    await this.#runStage(`Shuffle map stage of ${dep.label}`, dep.parent, (plan) => ({ plan, action }), pending, `${describeParent(dep)} → ${dep.label}`, (mapId, bytes) => {
+      const status = decodeRecord(bytes) as MapStatus;
+      this.tracker.setOutput(dep.shuffleId, mapId, { location: status.location, sizes: status.sizes });
+    });
+  }
+
+  /** Spark's RangePartitioner: a reservoir sample of each parent partition's keys, weighted, cut into bounds. */
+  async #sampleBounds(dep: ShuffleDependency): Promise<Uint8Array> {
+    const partitions = dep.partitioner.partitions;
+    if (partitions <= 1) return encodeRecord([]);
+    const size = rangeSampleSizePerPartition(partitions, dep.parent.length);
+    const results = new Array<Uint8Array | undefined>(dep.parent.length).fill(undefined);
+    const action: TaskAction = { kind: 'sampleKeys', size, seed: (dep.shuffleId * 7_919) | 0 };
+    await this.#runStage(`Sampling stage of ${dep.label}`, dep.parent, (plan) => ({ plan, action }), missingIn(results), `${describeParent(dep)} → sample for ${dep.label}`, collectInto(results));
+    const candidates: Array<readonly [unknown, number]> = [];
+    for (const bytes of results) {
+      const { count, sample } = decodeRecord(bytes as Uint8Array) as { count: number; sample: unknown[] };
+      if (sample.length === 0) continue;
+      const weight = count / sample.length;
+      for (const key of sample) candidates.push([key, weight]);
+    }
+    return encodeRecord(determineBounds(candidates, partitions));
+  }
+
+  async #ensureIndex(dep: IndexDependency): Promise<void> {
+    if (dep.starts !== undefined) return;
+    const results = new Array<Uint8Array | undefined>(dep.parent.length).fill(undefined);
+    await this.#runStage('Count stage of zipWithIndex', dep.parent, (plan) => ({ plan, action: { kind: 'count' } }), missingIn(results), 'count for zipWithIndex', collectInto(results));
+    let next = 0;
+    dep.starts = results.map((bytes) => {
+      const start = next;
+      next += decodeRecord(bytes as Uint8Array) as number;
+      return start;
+    });
+  }
+
+  /** A plan with its shuffles and indexes known, as the wire's TaskSource and TaskOps. */
+  #resolve(plan: PartitionPlan): { source: TaskSource; ops: TaskOp[] } {
+    const ops = plan.ops.map((op) => this.#resolveOp(op));
+    const source = plan.source;
+    switch (source.kind) {
+      case 'shuffled': {
+        const locations: ShuffleLocation[] = [];
+        const index = new Map<string, number>();
+        const reads = source.deps.map((dep) => this.tracker.readFor(dep.shuffleId, source.reduceId, locations, index));
+        return { source: { kind: 'shuffle', reads, locations, mode: source.mode }, ops };
+      }
+      case 'concatPlans':
+        return { source: { kind: 'concat', parts: source.parts.map((part) => this.#resolve(part)) }, ops };
+      default:
+        return { source, ops };
+    }
+  }
+
+  #resolveOp(op: PlanOp): TaskOp {
+    if (op.op !== 'zipWithIndexOf') return op;
+    const start = op.dep.starts?.[op.partition];
+    if (start === undefined) throw new Error('zipWithIndex: the partition counts are not known yet');
+    return { op: 'zipWithIndex', start };
+  }
+}
+
+function missingIn(results: ReadonlyArray<Uint8Array | undefined>): () => number[] {
+  return () => {
+    const out: number[] = [];
+    results.forEach((r, i) => {
+      if (r === undefined) out.push(i);
+    });
+    return out;
+  };
+}
+
+function collectInto(results: Array<Uint8Array | undefined>): (index: number, bytes: Uint8Array) => void {
+  return (index, bytes) => {
+    results[index] = bytes;
+  };
+}
+
+function describeParent(dep: ShuffleDependency): string {
+  const first = dep.parent[0];
+  return first === undefined ? 'empty' : describeOps(first.ops).join(' → ') || first.source.kind;
+}

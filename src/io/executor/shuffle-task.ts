@@ -1,0 +1,377 @@
+// The shuffle's two halves as a task runs them (Spark's ShuffleMapTask with SortShuffleWriter, and
+// BlockStoreShuffleReader with ShuffleBlockFetcherIterator), on a pool thread. The pure file formats,
+// partitioners, combiners and spilling structures are in src/shuffle/; this file joins them to a task's
+// records and to the executor's place on the cluster (`ShuffleEnv`).
+//
+// Write: every record must be a `[key, value]` pair; the writer partitions it, combines it map-side when the
+// stage has an aggregator, spills past its memory share and commits one data file and index atomically. The
+// task's result is the MapStatus: where the files are and how many bytes each reduce partition has there.
+//
+// Read: a reduce task reads its block of each map output, in map order: straight from the disk when the block
+// is on this host (Spark's `spark.shuffle.readHostLocalDisk`), else from the worker's shuffle service in chunks,
+// a bounded number in flight (`flint.reducer.maxSizeInFlight`). A block that cannot be read fails the task
+// with FetchFailedError, which the driver turns into re-running the lost map tasks (docs/shuffles.md).
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AggregatorSpec, ShuffleLocation, ShuffleRead, ShuffleReadMode, TaskAction } from '../../protocol/task-messages.ts';
+import { FlintError } from '../../errors.ts';
+import { FetchFailedError } from '../../task/task-errors.ts';
+import {
+  ExternalAggregator,
+  ExternalSorter,
+  FrameReader,
+  ShuffleWriter,
+  aggregateAggregator,
+  blockRange,
+  combineAggregator,
+  compareKeys,
+  foldAggregator,
+  groupAggregator,
+  partitionerOf,
+  readFramesFromFile,
+  reduceAggregator,
+  reservoirSample,
+  shuffleFileNames,
+  type Aggregator,
+} from '../../shuffle/index.ts';
+import { decodeRecord } from '../../task/record-codec.ts';
+import { isThenable, type RecordPull, type TaskFn } from '../../task/record-stream.ts';
+
+/** What a task needs to know of its executor to write and read shuffle files. */
+export interface ShuffleEnv {
+  readonly appId: string;
+  /** This executor's worker: its host, shuffle service and the application's shuffle directory there. */
+  readonly location: ShuffleLocation;
+  /** Bytes one task may hold before it spills (the executor's shuffle memory divided by its cores). */
+  readonly memoryLimitBytes: number;
+  /** Read blocks on this host from the disk instead of through the shuffle service. */
+  readonly readHostLocalDisk: boolean;
+  /** Bytes of one block fetched per request, and how many requests of one block may be in flight. */
+  readonly fetchChunkBytes: number;
+  readonly maxChunksInFlight: number;
+  /** Asks the shuffle service at `service` for bytes of a block (through the executor's RPC env). */
+  fetchChunk(service: string, block: BlockId, offset: number, length: number): Promise<{ data: Uint8Array; blockLength: number }>;
+}
+
+export interface BlockId {
+  readonly shuffleId: number;
+  readonly mapId: number;
+  readonly reduceId: number;
+}
+
+/** A shuffle map task's result: where its output is and its bytes per reduce partition. */
+export interface MapStatus {
+  readonly location: ShuffleLocation;
+  readonly sizes: readonly number[];
+  readonly records: number;
+  readonly spills: number;
+  readonly spilledBytes: number;
+}
+
+// ---- Write -----------------------------------------------------------------------------------------------------
+
+type ShuffleWriteAction = Extract<TaskAction, { kind: 'shuffleWrite' }>;
+
+export function aggregatorOf(spec: AggregatorSpec, resolve: (name: string) => TaskFn): Aggregator {
+  switch (spec.kind) {
+    case 'reduce':
+      return reduceAggregator(resolve(spec.fn) as (a: unknown, b: unknown) => unknown);
+    case 'fold':
+      return foldAggregator(decodeRecord(spec.zero), resolve(spec.fn) as (a: unknown, b: unknown) => unknown);
+    case 'aggregate':
+      return aggregateAggregator(
+        decodeRecord(spec.zero),
+        resolve(spec.seqOp) as (a: unknown, b: unknown) => unknown,
+        resolve(spec.combOp) as (a: unknown, b: unknown) => unknown,
+      );
+    case 'combine':
+      return combineAggregator(
+        resolve(spec.createCombiner) as (v: unknown) => unknown,
+        resolve(spec.mergeValue) as (c: unknown, v: unknown) => unknown,
+        resolve(spec.mergeCombiners) as (a: unknown, b: unknown) => unknown,
+      );
+    case 'group':
+      return groupAggregator;
+    default: {
+      const never: never = spec;
+      throw new Error(`unknown aggregator ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Pulls every record into a ShuffleWriter and commits it. */
+export async function writeShuffle(
+  pull: RecordPull<unknown>,
+  action: ShuffleWriteAction,
+  mapId: number,
+  attemptId: number,
+  env: ShuffleEnv,
+  resolve: (name: string) => TaskFn,
+): Promise<MapStatus> {
+  const spec = action.partitioner;
+  const partition =
+    spec.kind === 'hash'
+      ? partitionerOf(spec)
+      : partitionerOf({ kind: 'range', partitions: spec.partitions, bounds: decodeRecord(spec.bounds) as unknown[], ascending: spec.ascending });
+  ensureDir(env.location.dir);
+  const writer = new ShuffleWriter({
+    dir: env.location.dir,
+    shuffleId: action.shuffleId,
+    mapId,
+    attemptId,
+    numPartitions: spec.partitions,
+    partition,
+    ...(action.aggregator === undefined ? {} : { aggregator: aggregatorOf(action.aggregator, resolve) }),
+    memoryLimitBytes: env.memoryLimitBytes,
+  });
+  try {
+    for (;;) {
+      let step = pull.next();
+      if (isThenable(step)) step = await step;
+      if (step.done) break;
+      writer.insert(step.value);
+    }
+    await pull.close();
+    const output = writer.commit();
+    return { location: env.location, sizes: output.sizes, records: output.records, spills: output.spills, spilledBytes: output.spilledBytes };
+  } catch (err) {
+    writer.abort();
+    try {
+      await pull.close();
+    } catch {
+      // The task is already failing with a more useful error.
+    }
+    throw err;
+  }
+}
+
+const madeDirs = new Set<string>();
+
+/** The application's shuffle directory on this worker, made by the first task that writes there. */
+function ensureDir(dir: string): void {
+  if (madeDirs.has(dir)) return;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  madeDirs.add(dir);
+}
+
+/** A reservoir sample of the keys and their count (RangePartitioner's `sketch`). */
+export async function sampleKeys(pull: RecordPull<unknown>, size: number, seed: number): Promise<{ count: number; sample: unknown[] }> {
+  const keys: unknown[] = [];
+  for (;;) {
+    let step = pull.next();
+    if (isThenable(step)) step = await step;
+    if (step.done) break;
+    keys.push(pairOf(step.value)[0]);
+  }
+  await pull.close();
+  const { sample, count } = reservoirSample(keys, size, seed);
+  return { count, sample };
+}
+
+function pairOf(record: unknown): [unknown, unknown] {
+  if (Array.isArray(record) && record.length === 2) return record as [unknown, unknown];
+  throw new FlintError('FLINT_NOT_A_PAIR', `a key-value operation needs [key, value] records (2-element arrays); got ${describe(record)}`);
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value).slice(0, 40)}`;
+}
+
+// ---- Read ------------------------------------------------------------------------------------------------------
+
+/** The records of every block of `read`, frame by frame, in map order. */
+async function* blockFrames(read: ShuffleRead, locations: readonly ShuffleLocation[], env: ShuffleEnv): AsyncGenerator<unknown[]> {
+  for (const block of read.blocks) {
+    if (block.size === 0) continue;
+    const location = locations[block.location];
+    if (location === undefined) throw new Error(`shuffle ${read.shuffleId}: block of map ${block.mapId} names no location`);
+    const id: BlockId = { shuffleId: read.shuffleId, mapId: block.mapId, reduceId: read.reduceId };
+    if (isLocal(location, env)) {
+      yield* localFrames(id, location, block.size);
+    } else {
+      yield* remoteFrames(id, location.service, block.size, env);
+    }
+  }
+}
+
+function* localFrames(id: BlockId, location: ShuffleLocation, expected: number): Generator<unknown[]> {
+  let frames: Generator<unknown[]>;
+  try {
+    const names = shuffleFileNames(id.shuffleId, id.mapId);
+    const range = blockRange(join(location.dir, names.index), id.reduceId);
+    if (range.length !== expected) throw new Error(`the index gives ${range.length} bytes, the map status ${expected}`);
+    frames = readFramesFromFile(join(location.dir, names.data), range.offset, range.length);
+  } catch (err) {
+    throw new FetchFailedError(id, location.service, (err as Error).message);
+  }
+  for (;;) {
+    let step: IteratorResult<unknown[]>;
+    try {
+      step = frames.next();
+    } catch (err) {
+      throw new FetchFailedError(id, location.service, (err as Error).message);
+    }
+    if (step.done === true) return;
+    yield step.value;
+  }
+}
+
+async function* remoteFrames(id: BlockId, service: string, expected: number, env: ShuffleEnv): AsyncGenerator<unknown[]> {
+  const reader = new FrameReader();
+  const chunk = env.fetchChunkBytes;
+  const inFlight: Array<Promise<{ data: Uint8Array; blockLength: number }>> = [];
+  let requested = 0;
+  let received = 0;
+  const fill = (): void => {
+    while (inFlight.length < env.maxChunksInFlight && requested < expected) {
+      const length = Math.min(chunk, expected - requested);
+      inFlight.push(env.fetchChunk(service, id, requested, length));
+      requested += length;
+    }
+  };
+  try {
+    fill();
+    while (inFlight.length > 0) {
+      const next = inFlight.shift() as Promise<{ data: Uint8Array; blockLength: number }>;
+      let answer: { data: Uint8Array; blockLength: number };
+      try {
+        answer = await next;
+      } catch (err) {
+        throw new FetchFailedError(id, service, (err as Error).message);
+      }
+      if (answer.blockLength !== expected) {
+        throw new FetchFailedError(id, service, `the service has ${answer.blockLength} bytes for the block, the map status ${expected}`);
+      }
+      received += answer.data.byteLength;
+      fill();
+      reader.push(answer.data);
+      for (let frame = reader.next(); frame !== undefined; frame = reader.next()) yield frame;
+    }
+    if (received !== expected) throw new FetchFailedError(id, service, `got ${received} of ${expected} bytes`);
+    reader.end();
+  } finally {
+    // Settle what is still in flight (an early return or an error) so no rejection goes unhandled.
+    for (const pending of inFlight) pending.catch(() => undefined);
+  }
+}
+
+/**
+ * The records of a reduce partition: as written, aggregated by key, sorted by key, or cogrouped. Aggregation and
+ * sorting read every block first (spilling to `spillDir` past the task's memory share) and then give their
+ * records synchronously, so a `mapPartitions` function after a shuffle may iterate with a plain `for … of`;
+ * records as written are synchronous too when every block is read from this host's disk.
+ */
+export async function openShuffle(
+  reads: readonly ShuffleRead[],
+  locations: readonly ShuffleLocation[],
+  mode: ShuffleReadMode,
+  env: ShuffleEnv,
+  spillDir: string,
+  resolve: (name: string) => TaskFn,
+): Promise<Iterable<unknown> | AsyncIterable<unknown>> {
+  switch (mode.kind) {
+    case 'plain': {
+      const local = reads.every((read) => read.blocks.every((b) => b.size === 0 || isLocal(locations[b.location], env)));
+      return local ? localRecords(reads, locations) : remoteRecords(reads, locations, env);
+    }
+    case 'aggregate': {
+      const aggregator = aggregatorOf(mode.aggregator, resolve);
+      ensureDir(spillDir);
+      const map = new ExternalAggregator({ aggregator, inputIsCombiners: mode.combined, spillDir, memoryLimitBytes: env.memoryLimitBytes });
+      try {
+        for (const read of reads) for await (const frame of blockFrames(read, locations, env)) for (const r of frame) map.insert(pairOf(r));
+      } catch (err) {
+        map.cleanup();
+        throw err;
+      }
+      return cleaningUp(map.entries(), () => map.cleanup());
+    }
+    case 'sort': {
+      ensureDir(spillDir);
+      const sorter = new ExternalSorter({ compare: compareKeys, ascending: mode.ascending, spillDir, memoryLimitBytes: env.memoryLimitBytes });
+      try {
+        for (const read of reads) for await (const frame of blockFrames(read, locations, env)) for (const r of frame) sorter.insert(pairOf(r));
+      } catch (err) {
+        sorter.cleanup();
+        throw err;
+      }
+      return cleaningUp(sorter.sorted(), () => sorter.cleanup());
+    }
+    case 'cogroup': {
+      const n = reads.length;
+      ensureDir(spillDir);
+      const map = new ExternalAggregator({ aggregator: cogroupAggregator(n), inputIsCombiners: false, spillDir, memoryLimitBytes: env.memoryLimitBytes });
+      try {
+        for (let i = 0; i < n; i++) {
+          for await (const frame of blockFrames(reads[i] as ShuffleRead, locations, env)) {
+            for (const r of frame) {
+              const [k, v] = pairOf(r);
+              map.insert([k, [i, v]]);
+            }
+          }
+        }
+      } catch (err) {
+        map.cleanup();
+        throw err;
+      }
+      return cleaningUp(map.entries(), () => map.cleanup());
+    }
+    default: {
+      const never: never = mode;
+      throw new Error(`unknown shuffle read mode ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function isLocal(location: ShuffleLocation | undefined, env: ShuffleEnv): boolean {
+  return location !== undefined && env.readHostLocalDisk && location.host === env.location.host;
+}
+
+function* cleaningUp<T>(records: Iterable<T>, cleanup: () => void): Generator<T> {
+  try {
+    yield* records;
+  } finally {
+    cleanup();
+  }
+}
+
+function* localRecords(reads: readonly ShuffleRead[], locations: readonly ShuffleLocation[]): Generator<unknown> {
+  for (const read of reads) {
+    for (const block of read.blocks) {
+      if (block.size === 0) continue;
+      const id: BlockId = { shuffleId: read.shuffleId, mapId: block.mapId, reduceId: read.reduceId };
+      for (const frame of localFrames(id, locations[block.location] as ShuffleLocation, block.size)) yield* frame;
+    }
+  }
+}
+
+async function* remoteRecords(reads: readonly ShuffleRead[], locations: readonly ShuffleLocation[], env: ShuffleEnv): AsyncGenerator<unknown> {
+  for (const read of reads) for await (const frame of blockFrames(read, locations, env)) yield* frame;
+}
+
+/** Values tagged `[input, value]` gathered into one array per input (Spark's CoGroupedRDD combiner). */
+export function cogroupAggregator(n: number): Aggregator {
+  return {
+    createCombiner(tagged: unknown) {
+      const groups: unknown[][] = Array.from({ length: n }, () => []);
+      const [i, v] = tagged as [number, unknown];
+      (groups[i] as unknown[]).push(v);
+      return groups;
+    },
+    mergeValue(groups: unknown, tagged: unknown) {
+      const [i, v] = tagged as [number, unknown];
+      ((groups as unknown[][])[i] as unknown[]).push(v);
+      return groups;
+    },
+    mergeCombiners(a: unknown, b: unknown) {
+      const x = a as unknown[][];
+      const y = b as unknown[][];
+      for (let i = 0; i < n; i++) for (const v of y[i] as unknown[]) (x[i] as unknown[]).push(v);
+      return x;
+    },
+  };
+}
+

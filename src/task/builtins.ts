@@ -1,0 +1,45 @@
+// Task functions the API uses on the user's behalf, found by their `flint$` names before the application's
+// exports are looked at (src/api/dataset.ts names them: `keys()` is `map(flint$key)`, `join` is `cogroup` then
+// `flatMap(flint$joinInner)`, …). Pure.
+
+import type { TaskFn } from './record-stream.ts';
+
+// ---- Joins -----------------------------------------------------------------------------------------------------
+
+type Cogrouped = [unknown, [unknown[], unknown[]]];
+
+function joinPairs(record: unknown, keepLeft: boolean, keepRight: boolean): unknown[] {
+  const [k, [vs, ws]] = record as Cogrouped;
+  const out: unknown[] = [];
+  if (vs.length > 0 && ws.length > 0) {
+    for (const v of vs) for (const w of ws) out.push([k, [v, w]]);
+  } else if (vs.length > 0 && keepLeft) {
+    for (const v of vs) out.push([k, [v, undefined]]);
+  } else if (ws.length > 0 && keepRight) {
+    for (const w of ws) out.push([k, [undefined, w]]);
+  }
+  return out;
+}
+
+/** `[key, [values, others]]` from cogroup, as the pairs of each kind of join (Spark's PairRDDFunctions.join …). */
+const JOINS: Readonly<Record<string, TaskFn>> = {
+  flint$joinInner: (r) => joinPairs(r, false, false),
+  flint$joinLeft: (r) => joinPairs(r, true, false),
+  flint$joinRight: (r) => joinPairs(r, false, true),
+  flint$joinFull: (r) => joinPairs(r, true, true),
+};
+
+const BASICS: Readonly<Record<string, TaskFn>> = {
+  flint$add: (a, b) => (a as number) + (b as number),
+  flint$one: () => 1,
+  flint$first: (a) => a,
+  flint$key: (pair) => (pair as [unknown, unknown])[0],
+  flint$value: (pair) => (pair as [unknown, unknown])[1],
+  flint$withNull: (record) => [record, null],
+  flint$swap: (pair) => [(pair as [unknown, unknown])[1], (pair as [unknown, unknown])[0]],
+  flint$identity: (record) => record,
+};
+
+
+/** Every built-in, by name. An export of the app with one of these names is shadowed (they all start `flint$`). */
+export const BUILTIN_FUNCTIONS: Readonly<Record<string, TaskFn>> = { ...BASICS, ...JOINS };
