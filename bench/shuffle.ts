@@ -53,8 +53,11 @@ export function toJoinRight(k: number): [number, number] {
   return [k, joinRightValue(k)];
 }
 
-/** One SortedPartition for a partition of sorted pairs: its size, first and last key, order, and value sum. */
-export function checkSorted(records: PartitionRecords<[number, number]>, partition: number): SortedPartition[] {
+/**
+ * One SortedPartition for a partition of sorted pairs: its size, first and last key, order, and value sum. (The
+ * partition's index comes from collect's order: mapPartitions does not pass its second argument today.)
+ */
+export function checkSorted(records: PartitionRecords<[number, number]>): SortedPartition[] {
   let count = 0;
   let first = -1;
   let last = -1;
@@ -67,7 +70,7 @@ export function checkSorted(records: PartitionRecords<[number, number]>, partiti
     valueSum += value;
     count++;
   }
-  return [[partition, count, first, last, sorted, valueSum]];
+  return [[count, first, last, sorted, valueSum]];
 }
 
 /** [output pairs, Σ (left value + right value)] of one partition of the join. */
@@ -203,10 +206,12 @@ runApp(async () => {
     const baselineOut = join(work, 'wordcount-baseline.txt');
     const baselines = runBaselines(corpus, baselineOut);
     const baselineCounts = readCountsFile(baselineOut);
+    console.error(`bench: single-threaded word count ${baselines.wordCountMs.toFixed(0)} ms, sort ${baselines.sortMs.toFixed(0)} ms (tuples ${baselines.sortTuplesMs.toFixed(0)} ms), join ${baselines.joinMs.toFixed(0)} ms`);
     const daskVersions = ensureDask();
     const dask = daskWordCount(corpus.paths, work);
     expectEqual('Dask bag word count: words', dask.words, corpus.words);
     expectEqual('Dask bag word count: distinct words', dask.distinct, corpus.distinctWords);
+    console.error(`bench: Dask bag word count ${dask.ms.toFixed(0)} ms (${daskVersions})`);
     const flint = process.env['FLINT_BENCH_SKIP_FLINT'] === '1' ? undefined : await runFlint(corpus, work, baselines, baselineCounts);
     report({ corpus, corpusMb, baselines, dask, daskVersions, flint, calibration, loadAtStart });
   } finally {

@@ -8,7 +8,7 @@
 // - key-value pairs as pure functions of an index, so the Flint jobs (`range(…).map(toPair)`) and the
 //   single-threaded baselines build the same pairs without a 10-million-pair file.
 
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,8 +19,13 @@ const ZIPF_S = 1.0;
 /** Bump when the generator changes, so an old cache is not mistaken for the new corpus. */
 const GENERATOR_VERSION = 1;
 
-/** The bench's cache directory (bench/.cache), gitignored. */
-export const BENCH_CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '.cache');
+/**
+ * The bench's cache directory (bench/.cache), gitignored. A function, not a constant: executors load this module
+ * inside the app's bundle, where import.meta.url is the bundle's.
+ */
+export function benchCacheDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '.cache');
+}
 
 /** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -106,7 +111,7 @@ function cached(dir: string, seed: number, mb: number): CorpusManifest | undefin
 }
 
 /** The corpus of `mb` MiB (in CORPUS_FILES files of mb/CORPUS_FILES MiB or a line more): from the cache, or generated. */
-export function ensureCorpus(mb: number, seed: number = CORPUS_SEED, cacheDir: string = BENCH_CACHE_DIR): Corpus {
+export function ensureCorpus(mb: number, seed: number = CORPUS_SEED, cacheDir: string = benchCacheDir()): Corpus {
   const dir = join(cacheDir, `corpus-${seed}-${mb}`);
   let manifest = cached(dir, seed, mb);
   const generated = manifest === undefined;
@@ -187,9 +192,4 @@ export function joinLeftKey(i: number): number {
 /** The value of the join's right pair keyed k (k in [0, JOIN_RIGHT)). */
 export function joinRightValue(k: number): number {
   return k * 2 + 1;
-}
-
-/** Removes a directory if it exists (the word counts' outputs). */
-export function removeDir(dir: string): void {
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }

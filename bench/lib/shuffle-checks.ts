@@ -57,21 +57,20 @@ export function expectSameCounts(what: string, got: ReadonlyMap<string, number>,
 }
 
 /** What checkSorted (bench/shuffle.ts) reports for one partition of the sorted pairs. */
-export type SortedPartition = [partition: number, count: number, firstKey: number, lastKey: number, sorted: boolean, valueSum: number];
+export type SortedPartition = [count: number, firstKey: number, lastKey: number, sorted: boolean, valueSum: number];
 
-/** Throws unless the partitions, in order, hold `n` pairs in key order whose values sum to `valueSum`. */
+/** Throws unless the partitions, in collect's order (partition order), hold `n` pairs in key order whose values sum to `valueSum`. */
 export function expectSorted(parts: readonly SortedPartition[], n: number, valueSum: number): void {
-  const ordered = [...parts].sort((a, b) => a[0] - b[0]);
   let count = 0;
   let sum = 0;
   let lastKey = -1;
-  for (const [partition, c, first, last, sorted, values] of ordered) {
+  parts.forEach(([c, first, last, sorted, values], partition) => {
     if (!sorted) throw new Error(`sortByKey: partition ${partition} is out of order`);
     if (c > 0 && first < lastKey) throw new Error(`sortByKey: partition ${partition} starts at key ${first}, below the previous partition's ${lastKey}`);
     if (c > 0) lastKey = last;
     count += c;
     sum += values;
-  }
+  });
   expectEqual('sortByKey: pairs', count, n);
   expectEqual('sortByKey: the sum of the values', sum, valueSum);
 }
