@@ -16,7 +16,7 @@
 import { FlintContext, runApp } from 'flint';
 import { LocalCluster } from '../src/daemons/local-cluster.ts';
 import { currentBuildCli } from './lib/build.ts';
-import { formatTable, percentile } from './lib/stats.ts';
+import { exitAfter, formatTable, percentile, timed } from './lib/stats.ts';
 
 export function noop(x: number): number {
   return x;
@@ -33,18 +33,8 @@ export function plus(a: number, b: number): number {
 
 const DEADLINE_MS = 10 * 60_000;
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now();
-  const value = await fn();
-  return [value, performance.now() - start];
-}
-
 runApp(async () => {
-  const deadline = setTimeout(() => {
-    console.error(`bench:tasks did not finish within ${DEADLINE_MS / 1000} s`);
-    process.exit(1);
-  }, DEADLINE_MS);
-  deadline.unref();
+  exitAfter(DEADLINE_MS, 'bench:tasks');
 
   const cli = currentBuildCli();
   // (a) Cold start. Each worker offers 2 cores so that a replacement executor fits after a worker is killed.

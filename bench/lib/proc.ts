@@ -1,7 +1,7 @@
 // Reading another process's CPU time and memory from Linux's /proc, for the benchmarks.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second (`getconf CLK_TCK`): the unit of utime/stime in /proc/<pid>/stat. */
 export function clockTicksPerSecond(): number {
@@ -85,4 +85,22 @@ export function tcpOverflowCounters(): TcpOverflowCounters | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The pids of `parentPid`'s direct children, from the parent field of every /proc/<pid>/stat. */
+export function childPids(parentPid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // it exited meanwhile
+    }
+    // Field 4 (ppid) is the second after the command name's closing parenthesis.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === parentPid) children.push(Number(entry));
+  }
+  return children;
 }

@@ -40,3 +40,19 @@ export function intFromEnv(name: string, fallback: number): number {
   if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(text)} is not a positive integer`);
   return n;
 }
+
+/** The value of `fn` and how long it took, in ms. */
+export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const value = await fn();
+  return [value, performance.now() - start];
+}
+
+/** Ends the process with an error if it is still running after `ms` (the timer does not keep it alive). */
+export function exitAfter(ms: number, bench: string): void {
+  const deadline = setTimeout(() => {
+    console.error(`${bench} did not finish within ${ms / 1000} s`);
+    process.exit(1);
+  }, ms);
+  deadline.unref();
+}

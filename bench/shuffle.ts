@@ -1,0 +1,286 @@
+// bench:shuffle — Flint's shuffles against one good thread (McSherry et al.'s COST) and against Dask, on a real
+// local cluster of 2 workers × 1 core (processes started through the CLI from the build bin/flint runs), this
+// process as the driver:
+//
+//   (a) word count of a generated corpus (FLINT_BENCH_CORPUS_MB, default 256 MiB in 8 files, Zipf words over a
+//       50,000-word vocabulary): textFile … flatMap … map … reduceByKey … saveAsTextFile, against a
+//       single-threaded Node word count of the same files (whole files, one pass, one Map)
+//   (b) sortByKey of 10 million pairs, against a single-threaded Node sort of the same pairs
+//   (c) join of 10 million pairs with 1 million, against a single-threaded Node hash join
+//   (d) the same word count with Dask bag on a distributed LocalCluster of 2 processes × 1 thread
+//   and the peak RSS (VmHWM) of each executor, against flint.executor.memory.
+//
+// The baselines run in child processes of their own (bench/lib/baselines.ts). Every result is checked. The
+// last line is one JSON object with the figures. Run: npm run bench:shuffle (FLINT_BENCH_SKIP_FLINT=1: the
+// baselines and Dask only).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlintContext, runApp, type PartitionRecords } from 'flint';
+import { LocalCluster } from '../src/daemons/local-cluster.ts';
+import { currentBuildCli } from './lib/build.ts';
+import { JOIN_LEFT, JOIN_RIGHT, SORT_PAIRS, ensureCorpus, joinLeftKey, joinRightValue, pairKey, type Corpus } from './lib/corpus.ts';
+import { daskWordCount, ensureDask } from './lib/dask.ts';
+import { calibrationMs, cpuModel } from './lib/machine.ts';
+import { childPids, memorySample } from './lib/proc.ts';
+import { expectEqual, expectSameCounts, expectSorted, readCountsFile, readSavedCounts, runBaseline, type SortedPartition } from './lib/shuffle-checks.ts';
+import { exitAfter, formatTable, intFromEnv, timed } from './lib/stats.ts';
+
+// ---- task functions (executors find them by export name) ----------------------------------------------------
+
+export function splitWords(line: string): string[] {
+  return line.split(' ');
+}
+
+export function toOne(word: string): [string, number] {
+  return [word, 1];
+}
+
+export function add(a: number, b: number): number {
+  return a + b;
+}
+
+export function toPair(i: number): [number, number] {
+  return [pairKey(i), i];
+}
+
+export function toJoinLeft(i: number): [number, number] {
+  return [joinLeftKey(i), i];
+}
+
+export function toJoinRight(k: number): [number, number] {
+  return [k, joinRightValue(k)];
+}
+
+/**
+ * One SortedPartition for a partition of sorted pairs: its size, first and last key, order, and value sum. (The
+ * partition's index comes from collect's order: mapPartitions does not pass its second argument today.)
+ */
+export function checkSorted(records: PartitionRecords<[number, number]>): SortedPartition[] {
+  let count = 0;
+  let first = -1;
+  let last = -1;
+  let sorted = true;
+  let valueSum = 0;
+  for (const [key, value] of records) {
+    if (count === 0) first = key;
+    else if (key < last) sorted = false;
+    last = key;
+    valueSum += value;
+    count++;
+  }
+  return [[count, first, last, sorted, valueSum]];
+}
+
+/** [output pairs, Σ (left value + right value)] of one partition of the join. */
+export function sumJoined(records: PartitionRecords<[number, [number, number]]>): Array<[number, number]> {
+  let count = 0;
+  let checksum = 0;
+  for (const [, [v, w]] of records) {
+    count++;
+    checksum += v + w;
+  }
+  return [[count, checksum]];
+}
+
+// ---- the benchmark ----------------------------------------------------------------------------------------
+
+const DEADLINE_MS = 15 * 60_000;
+/** flint.executor.memory, and the bound on every executor's peak RSS. */
+const EXECUTOR_MEMORY = '1g';
+const EXECUTOR_MEMORY_MB = 1024;
+/** textFile's minPartitions for (a). */
+const TEXT_PARTITIONS = 16;
+/** The partitions of the generated pairs and of the shuffles of (b) and (c): 4 per core. */
+const PAIR_PARTITIONS = 8;
+
+interface Baselines {
+  readonly wordCountMs: number;
+  readonly wordCountRssMb: number;
+  readonly sortMs: number;
+  readonly sortRssMb: number;
+  readonly sortTuplesMs: number;
+  readonly joinMs: number;
+  readonly joinRssMb: number;
+  readonly sortValueSum: number;
+  readonly joinChecksum: number;
+  readonly tokenizer: string;
+}
+
+function runBaselines(corpus: Corpus, outFile: string): Baselines {
+  const wc = runBaseline(['wordcount', outFile, ...corpus.paths]);
+  expectEqual('single-threaded word count: words', wc.count, corpus.words);
+  expectEqual('single-threaded word count: distinct words', wc.distinct, corpus.distinctWords);
+  const packed = runBaseline(['sort', 'packed']);
+  const tuples = runBaseline(['sort', 'tuples']);
+  const valueSum = (SORT_PAIRS * (SORT_PAIRS - 1)) / 2;
+  for (const s of [packed, tuples]) expectEqual(`single-threaded sort (${s.variant}): the sum of the values`, s.checksum, valueSum);
+  const join = runBaseline(['join']);
+  expectEqual('single-threaded hash join: output pairs', join.count, JOIN_LEFT);
+  return {
+    wordCountMs: wc.ms,
+    wordCountRssMb: wc.maxRssMb,
+    // The typed-array sort is the faster one: it is the baseline (COST asks for the best single thread).
+    sortMs: Math.min(packed.ms, tuples.ms),
+    sortRssMb: packed.ms <= tuples.ms ? packed.maxRssMb : tuples.maxRssMb,
+    sortTuplesMs: tuples.ms,
+    joinMs: join.ms,
+    joinRssMb: join.maxRssMb,
+    sortValueSum: valueSum,
+    joinChecksum: join.checksum ?? Number.NaN,
+    tokenizer: wc.variant,
+  };
+}
+
+interface FlintFigures {
+  readonly wordCountMs: number;
+  readonly sortMs: number;
+  readonly joinMs: number;
+  /** Each executor's peak RSS (VmHWM), in MiB, read just before the context stops. */
+  readonly executorRssMb: readonly number[];
+}
+
+/** Each worker's children are its executors: their VmHWM, in MiB. */
+function executorPeakRssMb(cluster: LocalCluster): number[] {
+  const pids = cluster.workers.flatMap((w) => (w.pid === undefined ? [] : childPids(w.pid)));
+  return pids.map((pid) => memorySample(pid).peakRssMb);
+}
+
+async function runFlint(corpus: Corpus, outDir: string, baselines: Baselines, baselineCounts: ReadonlyMap<string, number>): Promise<FlintFigures> {
+  const cli = currentBuildCli();
+  const cluster = await LocalCluster.start({ cli, workers: 2, coresPerWorker: 1, memoryPerWorker: '2g' });
+  try {
+    const conf = {
+      'flint.cores.max': 2,
+      'flint.executor.cores': 1,
+      'flint.executor.memory': EXECUTOR_MEMORY,
+      'flint.authenticate.secret.file': cluster.secretFile,
+    };
+    const flint = await FlintContext.create({ master: cluster.masterUrl, appName: 'bench:shuffle', conf, progress: false });
+    await flint.awaitExecutors(2, 30_000);
+    // Both executors load the app's module before anything is timed (the baselines' times leave out Node's start too).
+    await flint.range(0, 2, 1, 2).map(toPair).count();
+
+    // (a) word count
+    const savedTo = join(outDir, 'wordcount-flint');
+    const [, wordCountMs] = await timed(() =>
+      flint.textFile(corpus.glob, TEXT_PARTITIONS).flatMap(splitWords).map(toOne).reduceByKey(add).saveAsTextFile(savedTo),
+    );
+    expectSameCounts('Flint word count', readSavedCounts(savedTo), baselineCounts);
+
+    // (b) sort
+    const [sorted, sortMs] = await timed<SortedPartition[]>(() =>
+      flint.range(0, SORT_PAIRS, 1, PAIR_PARTITIONS).map(toPair).sortByKey(true, PAIR_PARTITIONS).mapPartitions(checkSorted).collect(),
+    );
+    expectSorted(sorted, SORT_PAIRS, baselines.sortValueSum);
+
+    // (c) join
+    const left = flint.range(0, JOIN_LEFT, 1, PAIR_PARTITIONS).map(toJoinLeft);
+    const right = flint.range(0, JOIN_RIGHT, 1, PAIR_PARTITIONS).map(toJoinRight);
+    const [joined, joinMs] = await timed<Array<[number, number]>>(() => left.join(right, PAIR_PARTITIONS).mapPartitions(sumJoined).collect());
+    expectEqual('Flint join: output pairs', joined.reduce((n, [c]) => n + c, 0), JOIN_LEFT);
+    expectEqual('Flint join: Σ (left value + right value)', joined.reduce((n, [, s]) => n + s, 0), baselines.joinChecksum);
+
+    const executorRssMb = executorPeakRssMb(cluster);
+    if (executorRssMb.length !== 2) throw new Error(`found ${executorRssMb.length} executor processes under the workers, expected 2`);
+    await flint.stop();
+    return { wordCountMs, sortMs, joinMs, executorRssMb };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
+const ratio = (baselineMs: number, flintMs: number | undefined): number | null => (flintMs === undefined ? null : round(baselineMs / flintMs, 2));
+
+runApp(async () => {
+  exitAfter(DEADLINE_MS, 'bench:shuffle');
+  const loadAtStart = loadavg()[0] as number;
+  const calibration = calibrationMs();
+  const corpus = ensureCorpus(intFromEnv('FLINT_BENCH_CORPUS_MB', 256));
+  const corpusMb = corpus.files.reduce((n, f) => n + f.bytes, 0) / (1024 * 1024);
+  console.error(`bench: corpus ${corpusMb.toFixed(1)} MiB, ${corpus.words} words (${corpus.generated ? `generated in ${corpus.generateMs} ms` : 'cached'}) in ${corpus.dir}`);
+  const work = mkdtempSync(join(tmpdir(), 'flint-bench-shuffle-'));
+  try {
+    const baselineOut = join(work, 'wordcount-baseline.txt');
+    const baselines = runBaselines(corpus, baselineOut);
+    const baselineCounts = readCountsFile(baselineOut);
+    console.error(`bench: single-threaded word count ${baselines.wordCountMs.toFixed(0)} ms, sort ${baselines.sortMs.toFixed(0)} ms (tuples ${baselines.sortTuplesMs.toFixed(0)} ms), join ${baselines.joinMs.toFixed(0)} ms`);
+    const daskVersions = ensureDask();
+    const dask = daskWordCount(corpus.paths, work);
+    expectEqual('Dask bag word count: words', dask.words, corpus.words);
+    expectEqual('Dask bag word count: distinct words', dask.distinct, corpus.distinctWords);
+    console.error(`bench: Dask bag word count ${dask.ms.toFixed(0)} ms (${daskVersions})`);
+    const flint = process.env['FLINT_BENCH_SKIP_FLINT'] === '1' ? undefined : await runFlint(corpus, work, baselines, baselineCounts);
+    report({ corpus, corpusMb, baselines, dask, daskVersions, flint, calibration, loadAtStart });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+function report(r: {
+  corpus: Corpus;
+  corpusMb: number;
+  baselines: Baselines;
+  dask: { ms: number; clusterStartMs: number };
+  daskVersions: string;
+  flint: FlintFigures | undefined;
+  calibration: number;
+  loadAtStart: number;
+}): void {
+  const { baselines: b, flint: f } = r;
+  const maxExecutorRssMb = f === undefined ? null : round(Math.max(...f.executorRssMb), 1);
+  const figures = {
+    wordCountVsSingleThread: ratio(b.wordCountMs, f?.wordCountMs),
+    sortVsSingleThread: ratio(b.sortMs, f?.sortMs),
+    joinVsSingleThread: ratio(b.joinMs, f?.joinMs),
+    wordCountVsDaskBag: ratio(r.dask.ms, f?.wordCountMs),
+    maxExecutorRssMb,
+    executorMemoryMb: EXECUTOR_MEMORY_MB,
+  };
+  const targetsMet =
+    f === undefined
+      ? null
+      : [figures.wordCountVsSingleThread, figures.sortVsSingleThread, figures.joinVsSingleThread].every((x) => (x ?? 0) >= 1.5) &&
+        (figures.wordCountVsDaskBag ?? 0) >= 2 &&
+        (maxExecutorRssMb ?? Infinity) <= EXECUTOR_MEMORY_MB;
+  const ms = (x: number | undefined): string => (x === undefined ? 'skipped' : x.toFixed(0));
+  const x = (v: number | null): string => (v === null ? '' : `${v.toFixed(2)}×`);
+  console.log(`corpus: ${r.corpusMb.toFixed(1)} MiB in ${r.corpus.files.length} files, ${r.corpus.words} words, ${r.corpus.distinctWords} distinct; ${r.daskVersions}; load average at start ${r.loadAtStart.toFixed(2)}`);
+  console.log(
+    formatTable(
+      ['figure', 'what', 'Flint ms', 'baseline ms', 'speed-up', 'target'],
+      [
+        ['(a) word count', `vs one Node thread (${b.tokenizer} tokenizer, one Map)`, ms(f?.wordCountMs), ms(b.wordCountMs), x(figures.wordCountVsSingleThread), '≥ 1.50×'],
+        ['(b) sortByKey 10M', 'vs one Node thread (Float64Array sort, packed key·2^24+value)', ms(f?.sortMs), ms(b.sortMs), x(figures.sortVsSingleThread), '≥ 1.50×'],
+        ['(b) ″', 'one Node thread, [key, value] tuples, sort with a comparator', '', ms(b.sortTuplesMs), x(ratio(b.sortTuplesMs, f?.sortMs)), ''],
+        ['(c) join 10M × 1M', 'vs one Node thread (hash join, one Map)', ms(f?.joinMs), ms(b.joinMs), x(figures.joinVsSingleThread), '≥ 1.50×'],
+        ['(d) word count', `vs Dask bag, 2 processes × 1 thread (cluster start ${ms(r.dask.clusterStartMs)} ms apart)`, ms(f?.wordCountMs), ms(r.dask.ms), x(figures.wordCountVsDaskBag), '≥ 2.00×'],
+        ['executor peak RSS MiB', `each executor's VmHWM (flint.executor.memory ${EXECUTOR_MEMORY})`, f === undefined ? 'skipped' : f.executorRssMb.map((m) => m.toFixed(0)).join(', '), '', '', `≤ ${EXECUTOR_MEMORY_MB}`],
+        ['baseline peak RSS MiB', 'word count, sort, join (each its own process)', '', [b.wordCountRssMb, b.sortRssMb, b.joinRssMb].map((m) => m.toFixed(0)).join(', '), '', ''],
+        ['calibrationMs', 'a fixed loop of 50 million square roots', '', r.calibration.toFixed(0), '', ''],
+      ],
+    ),
+  );
+  console.log(
+    JSON.stringify({
+      ...figures,
+      targetsMet,
+      wordCountMs: f === undefined ? null : round(f.wordCountMs),
+      wordCountSingleThreadMs: round(b.wordCountMs),
+      sortMs: f === undefined ? null : round(f.sortMs),
+      sortSingleThreadMs: round(b.sortMs),
+      sortTuplesSingleThreadMs: round(b.sortTuplesMs),
+      joinMs: f === undefined ? null : round(f.joinMs),
+      joinSingleThreadMs: round(b.joinMs),
+      daskBagMs: round(r.dask.ms),
+      executorRssMb: f === undefined ? null : f.executorRssMb.map((m) => round(m, 1)),
+      corpusMb: round(r.corpusMb, 1),
+      corpusWords: r.corpus.words,
+      cpuModel: cpuModel(),
+      node: process.version,
+      calibrationMs: round(r.calibration),
+    }),
+  );
+}
