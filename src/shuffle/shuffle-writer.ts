@@ -3,8 +3,10 @@
 // file holding every partition's block in order and an index of their offsets (index-file.ts).
 //
 // Without an aggregator, records are batched per partition and encoded as frames as batches fill (frames.ts),
-// so memory is mostly encoded bytes. With one (map-side combine), each partition has a Map from keyIdentity to
-// [key, combiner]. Every 32 inserts (Spark's Spillable checks as often) the estimated memory is compared with
+// so memory is mostly encoded bytes. With one (map-side combine), one Map from keyIdentity to [key, combiner]
+// holds every partition's keys; a key's partition is computed once per spill or commit, not once per record (a
+// word count inserts millions of records over a few thousand keys, and hashing each record's key cost more than
+// combining it). Every 32 inserts (Spark's Spillable checks as often) the estimated memory is compared with
 // memoryLimitBytes; past it, everything held is written to a spill file as one segment per partition. commit()
 // writes the data file (per partition: its spilled segments, copied in bounded chunks, then what is in memory)
 // and commits it atomically; a key may so appear once per spill in a block, which the reduce side merges.
@@ -86,8 +88,9 @@ export class ShuffleWriter {
   #pending = 0;
   #encodedBytes = 0;
   // With one: [key, combiner] by keyIdentity, per partition.
-  readonly #maps: Map<unknown, [unknown, unknown]>[] = [];
-  #entries = 0;
+  readonly #combined = new Map<unknown, [unknown, unknown]>();
+  /** The combined entries cut by partition, while a spill or the commit writes them. */
+  #buckets: Array<Array<[unknown, unknown]>> = [];
   /** Records written with map-side combine (entries, counted as they leave memory). */
   #written = 0;
 
@@ -110,7 +113,7 @@ export class ShuffleWriter {
       if (this.#aggregator === undefined) {
         this.#batchers.push(new FrameBatcher());
         this.#frames.push([]);
-      } else this.#maps.push(new Map());
+      }
     }
   }
 
@@ -119,22 +122,18 @@ export class ShuffleWriter {
     if (!Array.isArray(record) || record.length !== 2) throw notAPair(record, 'a shuffle');
     if (this.#state !== 'open') throw new Error(`insert after ${this.#state === 'committed' ? 'commit' : 'abort'} of ${this.#describe()}`);
     const key: unknown = record[0];
-    const p = this.#partition(key);
-    if (!(p >= 0 && p < this.#n && (p | 0) === p)) {
-      throw new RangeError(`the partitioner of ${this.#describe()} put key ${describeValue(key)} in partition ${p}; expected an integer in [0, ${this.#n})`);
-    }
     let perItem: number;
     if (this.#aggregator === undefined) {
+      const p = this.#checkedPartition(key);
       perItem = this.#sizes.observe(record);
       this.#addPending(p, record);
     } else {
-      const map = this.#maps[p] as Map<unknown, [unknown, unknown]>;
+      const map = this.#combined;
       const id = keyIdentity(key);
       let entry = map.get(id);
       if (entry === undefined) {
         entry = [key, this.#aggregator.createCombiner(record[1])];
         map.set(id, entry);
-        this.#entries += 1;
       } else entry[1] = this.#aggregator.mergeValue(entry[1], record[1]);
       perItem = this.#sizes.observe(entry);
     }
@@ -142,9 +141,26 @@ export class ShuffleWriter {
     this.#untilCheck -= 1;
     if (this.#untilCheck === 0) {
       this.#untilCheck = CHECK_EVERY;
-      const held = this.#aggregator === undefined ? this.#encodedBytes + this.#pending * perItem : this.#entries * perItem;
+      const held = this.#aggregator === undefined ? this.#encodedBytes + this.#pending * perItem : this.#combined.size * perItem;
       if (held > this.#opts.memoryLimitBytes) this.#spill();
     }
+  }
+
+  #checkedPartition(key: unknown): number {
+    const p = this.#partition(key);
+    if (!(p >= 0 && p < this.#n && (p | 0) === p)) {
+      throw new RangeError(`the partitioner of ${this.#describe()} put key ${describeValue(key)} in partition ${p}; expected an integer in [0, ${this.#n})`);
+    }
+    return p;
+  }
+
+  /** Cuts the combined entries by partition (then forgets them in the map), for a spill or the commit. */
+  #bucketize(): void {
+    if (this.#aggregator === undefined) return;
+    const buckets: Array<Array<[unknown, unknown]>> = Array.from({ length: this.#n }, () => []);
+    for (const entry of this.#combined.values()) (buckets[this.#checkedPartition(entry[0])] as Array<[unknown, unknown]>).push(entry);
+    this.#combined.clear();
+    this.#buckets = buckets;
   }
 
   #addPending(p: number, record: unknown): void {
@@ -167,6 +183,7 @@ export class ShuffleWriter {
     const spill: Spill = { path, segments: [] };
     this.#spills.push(spill); // before writing, so abort() deletes a half-written spill too
     try {
+      this.#bucketize();
       for (let p = 0; p < this.#n; p += 1) {
         const start = sink.position;
         this.#writeHeld(sink, p);
@@ -179,7 +196,6 @@ export class ShuffleWriter {
     this.#spilledBytes += sink.position;
     this.#pending = 0;
     this.#encodedBytes = 0;
-    this.#entries = 0;
   }
 
   /** Writes partition p's held records to `sink` as frames and forgets them. */
@@ -190,10 +206,10 @@ export class ShuffleWriter {
       const rest = (this.#batchers[p] as FrameBatcher).flush();
       if (rest !== undefined) sink.writeFrame(rest);
     } else {
-      const map = this.#maps[p] as Map<unknown, [unknown, unknown]>;
-      this.#written += map.size;
-      writeRecordFrames(sink, map.values());
-      map.clear();
+      const bucket = this.#buckets[p] ?? [];
+      this.#written += bucket.length;
+      writeRecordFrames(sink, bucket.values());
+      this.#buckets[p] = [];
     }
   }
 
@@ -235,6 +251,7 @@ export class ShuffleWriter {
     const sink = new FileSink(path);
     const fds: number[] = [];
     try {
+      this.#bucketize();
       for (const spill of this.#spills) fds.push(openSync(spill.path, 'r'));
       const sizes: number[] = [];
       for (let p = 0; p < this.#n; p += 1) {
@@ -264,7 +281,8 @@ export class ShuffleWriter {
     removeFilesQuietly(this.#spills.map((s) => s.path));
     this.#frames = this.#frames.map(() => []);
     for (const batcher of this.#batchers) batcher.records = [];
-    for (const map of this.#maps) map.clear();
+    this.#combined.clear();
+    this.#buckets = [];
   }
 
   #describe(): string {
