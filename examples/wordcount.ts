@@ -1,11 +1,17 @@
-// Word count over a text file that ships with Flint (Charles Dickens, "A Tale of Two Cities", chapter 1).
+// Word count over text files (by default one that ships with Flint: Charles Dickens, "A Tale of Two Cities",
+// chapter 1), written out as text and then ranked.
 //
-//   bin/flint submit --master flint://127.0.0.1:7077 examples/wordcount.ts [file] [top]
+//   bin/flint submit --master flint://127.0.0.1:7077 examples/wordcount.ts [file|dir|glob] [top] [outDir]
 //
-// The driver reads the lines and spreads them over the executors; each task counts the words of its lines
-// (`countWords`), and the driver merges the partial counts and prints the most frequent words.
+// The executors read the file in byte ranges (`textFile`), split lines into words (`words`), pair each word
+// with 1 (`toPair`) and sum the pairs by word (`reduceByKey(add)`: summed on the map side first, then shuffled).
+// The counts are saved as `word<TAB>count` lines in outDir (default: a new temp dir, printed first); then the
+// same counts, whose shuffle output is reused, are sorted by count (descending, ties by word) and the top
+// words printed.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FlintContext, runApp } from 'flint';
 
 /** Lower-cased words of one line: letters and apostrophes. */
@@ -13,25 +19,39 @@ export function words(line: string): string[] {
   return line.toLowerCase().match(/[a-z']+/g) ?? [];
 }
 
-/** Counts the words of one partition's lines, as [word, count] pairs. */
-export function countWords(lines: Iterable<string>): Array<[string, number]> {
-  const counts = new Map<string, number>();
-  for (const line of lines) for (const word of words(line)) counts.set(word, (counts.get(word) ?? 0) + 1);
-  return [...counts];
+export function toPair(word: string): [string, number] {
+  return [word, 1];
+}
+
+export function add(a: number, b: number): number {
+  return a + b;
+}
+
+/** One line of the saved output. */
+export function formatCount([word, n]: [string, number]): string {
+  return `${word}\t${n}`;
+}
+
+/** The sort key: the highest count first, then words in order (arrays sort element by element). */
+export function byCountDescending([word, n]: [string, number]): [number, string] {
+  return [-n, word];
 }
 
 runApp(async (args) => {
-  const file = args[0] ?? new URL('./data/two-cities.txt', import.meta.url).pathname;
+  const input = args[0] ?? new URL('./data/two-cities.txt', import.meta.url).pathname;
   const top = Number(args[1] ?? 10);
-  const lines = readFileSync(file, 'utf8').split('\n');
+  if (!Number.isSafeInteger(top) || top < 0) throw new Error(`usage: wordcount.ts [file|dir|glob] [top ≥ 0] [outDir], got: ${args.join(' ')}`);
+  const outDir = args[2] ?? join(mkdtempSync(join(tmpdir(), 'flint-wordcount-')), 'counts');
   const flint = await FlintContext.create({ appName: 'Flint WordCount' });
   try {
-    const partial = await flint.parallelize(lines, 4).mapPartitions(countWords).collect();
-    const totals = new Map<string, number>();
-    for (const [word, n] of partial) totals.set(word, (totals.get(word) ?? 0) + n);
-    const sorted = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-    console.log(`${totals.size} distinct words, ${sorted.reduce((s, [, n]) => s + n, 0)} in all; the ${top} most frequent:`);
-    for (const [word, n] of sorted.slice(0, top)) console.log(`${String(n).padStart(6)}  ${word}`);
+    const counts = flint.textFile(input).flatMap(words).map(toPair).reduceByKey(add);
+    await counts.map(formatCount).saveAsTextFile(outDir);
+    console.log(`Counts written to ${outDir}`);
+    const distinct = await counts.count();
+    const total = await counts.values().fold(0, add);
+    const ranked = await counts.sortBy(byCountDescending).take(top);
+    console.log(`${distinct} distinct words, ${total} in all; the ${ranked.length} most frequent:`);
+    for (const [word, n] of ranked) console.log(`${String(n).padStart(6)}  ${word}`);
   } finally {
     await flint.stop();
   }

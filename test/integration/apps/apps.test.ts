@@ -1,5 +1,6 @@
 // Applications end to end, on real processes: a master and two workers started through the CLI, apps run by
-// `flint submit` (client and cluster mode), executors started by the workers. Nothing here is simulated.
+// `flint submit` (client and cluster mode; the examples/ among them, their output checked exactly), executors
+// started by the workers. Nothing here is simulated.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,6 +77,27 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.match(always.stderr, /failed 4 times/);
     assert.match(always.stderr, /record 3 always fails/);
     assert.match(always.stderr, /at flakyDouble/, 'the stack from the executor is shown');
+  });
+
+  test('examples/wordcount.ts: the counts it saves and the top words it prints equal a plain count of the file', async () => {
+    const file = 'examples/data/two-cities.txt';
+    const expected = new Map<string, number>();
+    for (const word of readFileSync(file, 'utf8').toLowerCase().match(/[a-z']+/g) ?? []) expected.set(word, (expected.get(word) ?? 0) + 1);
+    const ranked = [...expected].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0));
+    const outDir = join(mkdtempSync(join(tmpdir(), 'flint-wordcount-')), 'counts');
+    const run = await finished(spawn(cluster, ['--total-executor-cores', '2', 'examples/wordcount.ts', file, '12', outDir], 'wordcount'));
+    assert.equal(run.code, 0, run.stderr);
+    const total = ranked.reduce((sum, [, n]) => sum + n, 0);
+    assert.deepEqual(run.stdout.split('\n'), [
+      `Counts written to ${outDir}`,
+      `${expected.size} distinct words, ${total} in all; the 12 most frequent:`,
+      ...ranked.slice(0, 12).map(([word, n]) => `${String(n).padStart(6)}  ${word}`),
+    ]);
+    const parts = readdirSync(outDir).filter((f) => f.startsWith('part-'));
+    assert.ok(parts.length > 0 && existsSync(join(outDir, '_SUCCESS')), readdirSync(outDir).join(' '));
+    const saved = parts.flatMap((f) => readFileSync(join(outDir, f), 'utf8').split('\n').filter(Boolean)).map((l) => l.split('\t'));
+    assert.deepEqual(new Map(saved.map(([word, n]) => [word, Number(n)])), expected);
+    assert.equal(saved.length, expected.size, 'each word once');
   });
 
   test('records keep their types through executors; a result that cannot be encoded fails the job after one attempt', async () => {
