@@ -100,6 +100,29 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.equal(saved.length, expected.size, 'each word once');
   });
 
+  test('examples/join.ts prints the inner join, the per-customer totals with the customer who ordered nothing, and the unmatched order', async () => {
+    const run = await finished(spawn(cluster, ['--total-executor-cores', '2', 'examples/join.ts'], 'join'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.split('\n'), [
+      'Orders with their customer (join):',
+      '  1001  customer 1 Ada       tea             12.50',
+      '  1002  customer 2 Grace     compiler        99.00',
+      '  1003  customer 1 Ada       engine        1200.00',
+      '  1004  customer 3 Edsger    semaphore        4.50',
+      '  1005  customer 5 Margaret  rope            29.99',
+      '  1006  customer 2 Grace     moth             0.05',
+      '  1008  customer 3 Edsger    pen              1.99',
+      '  1009  customer 1 Ada       punch cards      8.00',
+      'Customers and their orders (aggregateByKey, then leftOuterJoin):',
+      '  customer 1 Ada       London     3 orders  1220.50',
+      '  customer 2 Grace     New York   2 orders    99.05',
+      '  customer 3 Edsger    Amsterdam  2 orders     6.49',
+      '  customer 4 Barbara   Boston     no orders',
+      '  customer 5 Margaret  Boston     1 order     29.99',
+      'Orders whose customer is unknown (left out by the join): 1: 1007 of customer 9',
+    ]);
+  });
+
   test('records keep their types through executors; a result that cannot be encoded fails the job after one attempt', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flint-records-'));
     const run = await finished(spawn(cluster, ['--total-executor-cores', '2', APP, 'records', dir], 'records'));
