@@ -123,6 +123,23 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     ]);
   });
 
+  test('examples/sort.ts sorts across partitions (checked on the executors) and sorts strings', async () => {
+    const records = 50_000;
+    const keys = Array.from({ length: records }, (_, i) => (Math.imul(i + 1, 0x9e3779b1) >>> 0) % 1_000_000);
+    const run = await finished(spawn(cluster, ['--total-executor-cores', '2', 'examples/sort.ts', String(records), '4'], 'sort'));
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.split('\n');
+    assert.equal(lines[0], `sortByKey of ${records} records into 4 partitions:`);
+    const partitions = lines.slice(1, 5).map((l) => /^ {2}partition (\d): (\d+) records, keys (\d+) … (\d+)$/.exec(l)?.slice(1).map(Number));
+    assert.deepEqual(partitions.map((p) => p?.[0]), [0, 1, 2, 3], lines.join('\n'));
+    assert.equal(partitions.reduce((sum, p) => sum + (p?.[1] ?? 0), 0), records);
+    assert.deepEqual(lines.slice(5), [
+      `Sorted: every partition in order, each before the next; ${records} records, none lost or doubled; keys ${Math.min(...keys)} … ${Math.max(...keys)}`,
+      'sortBy(identity): Apple Cherry Elderberry Lime apricot banana date fig grape kiwi mango pear',
+      'sortBy(lowerCase, descending): pear mango Lime kiwi grape fig Elderberry date Cherry banana apricot Apple',
+    ]);
+  });
+
   test('records keep their types through executors; a result that cannot be encoded fails the job after one attempt', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flint-records-'));
     const run = await finished(spawn(cluster, ['--total-executor-cores', '2', APP, 'records', dir], 'records'));
