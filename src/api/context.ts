@@ -80,6 +80,7 @@ export class FlintContext {
   readonly #ui: DriverUi | undefined;
   readonly #dag: DagRunner;
   #nextShuffleId = 0;
+  #nextCacheId = 0;
   /** Shuffles whose datasets were garbage-collected: their map output is forgotten (Spark's ContextCleaner). */
   readonly #cleaner: FinalizationRegistry<number>;
   #appId = '';
@@ -354,6 +355,17 @@ export class FlintContext {
       this,
       splits.map((split) => ({ source: { kind: 'textFile', path: split.path, start: split.start, length: split.length, gzip: split.gzip, json }, ops: [] })),
     );
+  }
+
+  /** @internal An id for a dataset being persisted. */
+  newCacheId(): number {
+    return this.#nextCacheId++;
+  }
+
+  /** @internal Forgets where a persisted dataset's partitions are and tells the executors to drop them. */
+  dropCache(id: number): void {
+    this.#dag.forgetCached(id);
+    void this.#runtime.removeCache(id).catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'could not tell the executors to drop a cached dataset'));
   }
 
   /** @internal A new shuffle of `parent`'s partitions. */

@@ -20,16 +20,16 @@
 import { FlintError } from '../errors.ts';
 import type { TaskSpec } from '../driver/index.ts';
 import { MapOutputTracker } from '../driver/map-output-tracker.ts';
-import { JobFailedError } from '../daemons/driver-runtime.ts';
+import { JobFailedError, type StageResults } from '../daemons/driver-runtime.ts';
 import type { ShuffleLocation, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
 import { decodeRecord, encodeRecord } from '../task/record-codec.ts';
 import type { MapStatus } from '../io/executor/shuffle-task.ts';
 import { determineBounds, rangeSampleSizePerPartition } from '../shuffle/index.ts';
-import { describeOps, directIndexDeps, directShuffles, type IndexDependency, type PartitionPlan, type PlanOp, type ShuffleDependency } from './plan.ts';
+import { describeOps, directIndexDeps, directShuffles, type CachePoint, type IndexDependency, type PartitionPlan, type PlanOp, type ShuffleDependency } from './plan.ts';
 
 /** What the runner needs of the driver: run one task set, resolve with its results in task order. */
 export interface StageRunner {
-  runJob(tasks: readonly TaskSpec[], description?: string): { jobId: number; done: Promise<readonly Uint8Array[]> };
+  runJob(tasks: readonly TaskSpec[], description?: string): { jobId: number; done: Promise<StageResults> };
 }
 
 export const MAX_CONSECUTIVE_STAGE_ATTEMPTS = 4;
@@ -46,6 +46,8 @@ export class DagRunner {
   readonly #runner: StageRunner;
   readonly #maxAttempts: number;
   readonly #onShuffleLost: (service: string) => void;
+  /** Where each cached partition of a persisted dataset is, `id/partition` → executor id. */
+  readonly #cacheLocations = new Map<string, string>();
 
   constructor(runner: StageRunner, options: { maxConsecutiveAttempts?: number; onFetchFailed?: (service: string) => void } = {}) {
     this.#runner = runner;
@@ -86,14 +88,22 @@ export class DagRunner {
       await this.#prepare(plans);
       const indices = pending();
       if (indices.length === 0) return;
+      const cached: Array<CachedAt | undefined> = [];
       const tasks = indices.map((i): TaskSpec => {
         const { plan, action, partition } = taskOf(plans[i] as PartitionPlan, i);
         const resolved = this.#resolve(plan);
-        return { partition: partition ?? i, source: resolved.source, ops: resolved.ops, action };
+        cached.push(resolved.cached);
+        const preferred = resolved.cached === undefined ? undefined : this.#cacheLocations.get(cacheKey(resolved.cached));
+        return { partition: partition ?? i, source: resolved.source, ops: resolved.ops, action, ...(preferred === undefined ? {} : { preferredExecutor: preferred }) };
       });
       try {
         const out = await this.#runner.runJob(tasks, description).done;
-        out.forEach((bytes, k) => onResult(indices[k] as number, bytes));
+        out.results.forEach((bytes, k) => onResult(indices[k] as number, bytes));
+        // A persisted partition is now in the memory of the executor that computed it (or read it from there).
+        cached.forEach((at, k) => {
+          const executor = out.executors[k];
+          if (at !== undefined && executor !== undefined && executor !== '') this.#cacheLocations.set(cacheKey(at), executor);
+        });
         return;
       } catch (err) {
         if (!(err instanceof JobFailedError) || err.fetchFailed === undefined) throw err;
@@ -172,8 +182,30 @@ export class DagRunner {
     });
   }
 
-  /** A plan with its shuffles and indexes known, as the wire's TaskSource and TaskOps. */
-  #resolve(plan: PartitionPlan): { source: TaskSource; ops: TaskOp[] } {
+  /** Forgets where a persisted dataset's partitions are (unpersist). */
+  forgetCached(id: number): void {
+    for (const key of [...this.#cacheLocations.keys()]) if (key.startsWith(`${id}/`)) this.#cacheLocations.delete(key);
+  }
+
+  /**
+   * A plan with its shuffles and indexes known, as the wire's TaskSource and TaskOps. The last persisted
+   * dataset the records pass through becomes a `cache` source: read from the executor's memory, else computed
+   * from the plan before it and kept (`cached` names it, for the task's preferred executor).
+   */
+  #resolve(plan: PartitionPlan): { source: TaskSource; ops: TaskOp[]; cached?: CachedAt } {
+    const points = plan.cachePoints ?? [];
+    for (let i = points.length - 1; i >= 0; i--) {
+      const point = points[i] as CachePoint;
+      const id = point.ref.id;
+      if (id === undefined) continue;
+      const inner = this.#resolve({ source: plan.source, ops: plan.ops.slice(0, point.at), cachePoints: points.slice(0, i) });
+      const cached = { id, partition: point.partition };
+      return {
+        source: { kind: 'cache', id, partition: point.partition, inner: { source: inner.source, ops: inner.ops } },
+        ops: plan.ops.slice(point.at).map((op) => this.#resolveOp(op)),
+        cached,
+      };
+    }
     const ops = plan.ops.map((op) => this.#resolveOp(op));
     const source = plan.source;
     switch (source.kind) {
@@ -196,6 +228,15 @@ export class DagRunner {
     if (start === undefined) throw new Error('zipWithIndex: the partition counts are not known yet');
     return { op: 'zipWithIndex', start };
   }
+}
+
+interface CachedAt {
+  readonly id: number;
+  readonly partition: number;
+}
+
+function cacheKey(at: CachedAt): string {
+  return `${at.id}/${at.partition}`;
 }
 
 function missingIn(results: ReadonlyArray<Uint8Array | undefined>): () => number[] {

@@ -15,7 +15,7 @@ import { decodeRecord, encodeRecord } from '../task/index.ts';
 import { abortJob, checkOutputDir, commitJob } from '../io/dataset-files/index.ts';
 import type { FlintContext } from './context.ts';
 import { HashPartitioner, RangePartitioner, checkPartitions, type Partitioner } from './partitioner.ts';
-import { IndexDependency, type ShuffleDependency, type PartitionPlan, type PartitionerPlan, type PlanOp } from './plan.ts';
+import { CacheRef, IndexDependency, type ShuffleDependency, type PartitionPlan, type PartitionerPlan, type PlanOp } from './plan.ts';
 
 /** Records of one partition as task functions see them: iterate with `for … of` or `for await … of`. */
 export type PartitionRecords<T> = Iterable<T> & AsyncIterable<T>;
@@ -29,11 +29,45 @@ export class Dataset<T> {
   /** @internal How the records are partitioned by key, when a shuffle made this dataset (or kept it). */
   readonly partitioner: PartitionerPlan | undefined;
 
+  /** Set while the dataset is persisted; every dataset derived from it passes its records through it. */
+  readonly #cache = new CacheRef();
+
   /** @internal Use `flint.parallelize`, `flint.range` or `flint.textFile`. */
   constructor(context: FlintContext, plans: readonly PartitionPlan[], partitioner?: PartitionerPlan) {
     this.context = context;
-    this.plans = plans;
+    const ref = this.#cache;
+    this.plans = plans.map((plan, partition) => ({ ...plan, cachePoints: [...(plan.cachePoints ?? []), { at: plan.ops.length, ref, partition }] }));
     this.partitioner = partitioner;
+  }
+
+  /**
+   * Keeps each partition's records in the memory of the executor that computes it, the first time an action
+   * needs it; later jobs read them from there, on that executor (Spark's `persist(MEMORY_ONLY)`). Applies to
+   * datasets already derived from this one too. A partition that does not fit in the executor's storage
+   * memory, or whose executor is lost, is computed again when needed. Returns this dataset.
+   */
+  persist(): this {
+    this.#cache.id ??= this.context.newCacheId();
+    return this;
+  }
+
+  /** The same as persist(). */
+  cache(): this {
+    return this.persist();
+  }
+
+  /** Drops the cached partitions from the executors' memory; later jobs compute them again. */
+  unpersist(): this {
+    const id = this.#cache.id;
+    if (id === undefined) return this;
+    this.#cache.id = undefined;
+    this.context.dropCache(id);
+    return this;
+  }
+
+  /** Whether persist() is in effect. */
+  get isPersisted(): boolean {
+    return this.#cache.id !== undefined;
   }
 
   get numPartitions(): number {
@@ -104,7 +138,7 @@ export class Dataset<T> {
     const dep = new IndexDependency(this.plans);
     return new Dataset<[T, number]>(
       this.context,
-      this.plans.map((plan, partition) => ({ source: plan.source, ops: [...plan.ops, { op: 'zipWithIndexOf', dep, partition }] })),
+      this.plans.map((plan, partition) => ({ ...plan, ops: [...plan.ops, { op: 'zipWithIndexOf', dep, partition }] })),
     );
   }
 
@@ -131,7 +165,7 @@ export class Dataset<T> {
     // Spark's distributePartition: each record keyed by its position, from a different start per partition.
     const keyed = new Dataset<[number, T]>(
       this.context,
-      this.plans.map((plan, p) => ({ source: plan.source, ops: [...plan.ops, { op: 'zipWithIndex', start: p * 7_919 }, { op: 'map', fn: 'flint$swap' }] })),
+      this.plans.map((plan, p) => ({ ...plan, ops: [...plan.ops, { op: 'zipWithIndex', start: p * 7_919 }, { op: 'map', fn: 'flint$swap' }] })),
     );
     return keyed.#shuffled<[number, T]>({ kind: 'hash', partitions: numPartitions }, undefined, { kind: 'plain' }, 'repartition').values();
   }
@@ -364,7 +398,7 @@ export class Dataset<T> {
   #withOp<U>(op: PlanOp, keepsPartitioner = false): Dataset<U> {
     return new Dataset<U>(
       this.context,
-      this.plans.map((plan) => ({ source: plan.source, ops: [...plan.ops, op] })),
+      this.plans.map((plan) => ({ ...plan, ops: [...plan.ops, op] })),
       keepsPartitioner ? this.partitioner : undefined,
     );
   }

@@ -53,6 +53,23 @@ export type SourcePlan =
 export interface PartitionPlan {
   readonly source: SourcePlan;
   readonly ops: readonly PlanOp[];
+  /**
+   * The datasets this partition's records pass through, in order: after `at` of the ops, the records are those
+   * of partition `partition` of the dataset whose CacheRef is `ref`. A persisted one (`ref.id` set) is read from
+   * the executor's memory when cached there, and cached when computed.
+   */
+  readonly cachePoints?: readonly CachePoint[];
+}
+
+/** One dataset's handle for persist(): `id` is set while it is persisted. Shared by every plan that passes through it. */
+export class CacheRef {
+  id: number | undefined;
+}
+
+export interface CachePoint {
+  readonly at: number;
+  readonly ref: CacheRef;
+  readonly partition: number;
 }
 
 /** The shuffles a set of partition plans reads directly (not those behind them), in first-seen order. */

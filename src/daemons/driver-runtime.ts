@@ -29,8 +29,14 @@ export const SCHEDULER_ENDPOINT = 'CoarseGrainedScheduler';
 /** The largest piece of the bundle one FetchAppCode may ask for. */
 const MAX_CODE_CHUNK = 8 * 1024 * 1024;
 
+/** A task set's results in task order, and the executor that computed each. */
+export interface StageResults {
+  readonly results: readonly Uint8Array[];
+  readonly executors: readonly string[];
+}
+
 export interface JobCallbacks {
-  resolve(results: readonly Uint8Array[]): void;
+  resolve(results: StageResults): void;
   reject(error: JobError, summary: string, results: ReadonlyArray<Uint8Array | undefined>): void;
 }
 
@@ -116,13 +122,18 @@ export class DriverRuntime {
   }
 
   /** Runs one job; resolves with each task's encoded result, in the order of `tasks`. */
-  runJob(tasks: readonly TaskSpec[], description?: string): { jobId: number; done: Promise<readonly Uint8Array[]> } {
+  runJob(tasks: readonly TaskSpec[], description?: string): { jobId: number; done: Promise<StageResults> } {
     const jobId = this.#nextJobId++;
-    const done = new Promise<readonly Uint8Array[]>((resolve, reject) => {
+    const done = new Promise<StageResults>((resolve, reject) => {
       this.#jobs.set(jobId, { resolve, reject: (error, summary, results) => reject(new JobFailedError(jobId, error, summary, results)) });
     });
     void this.#host.submit({ kind: 'SubmitJob', jobId, tasks, ...(description === undefined ? {} : { description }) });
     return { jobId, done };
+  }
+
+  /** Tells every executor to drop the cached partitions of persisted dataset `id`. */
+  removeCache(id: number): Promise<void> {
+    return this.#host.submit({ kind: 'RemoveCache', id });
   }
 
   cancelJob(jobId: number, reason: string): Promise<void> {
@@ -272,7 +283,7 @@ export class DriverRuntime {
         const job = this.#jobs.get(effect.jobId);
         this.#jobs.delete(effect.jobId);
         this.#events.jobEnded(effect.jobId);
-        job?.resolve(effect.results);
+        job?.resolve({ results: effect.results, executors: effect.executors });
         return;
       }
       case 'JobFailed': {

@@ -13,7 +13,7 @@ import { FRAME_MARGIN_BYTES } from '../executor/executor-config.ts';
 import { ExecutorMachine, type ExecutorEffect, type ExecutorInput, type ExecutorLaunchArgs } from '../executor/index.ts';
 import { loadAppCode } from '../io/executor/load-app-code.ts';
 import { TASKS_PER_THREAD, TaskPool, type PoolShuffle } from '../io/executor/task-pool.ts';
-import { shuffleSettings } from '../io/executor/shuffle-settings.ts';
+import { shuffleSettings, storageLimitBytes } from '../io/executor/shuffle-settings.ts';
 import { SHUFFLE_SERVICE_ENDPOINT } from './shuffle-service.ts';
 import { ShuffleServiceReplies, type ShuffleServiceMessage } from '../protocol/shuffle-messages.ts';
 import {
@@ -138,13 +138,15 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
   let shuffle: PoolShuffle | undefined;
   if (boot.ok && opts.launch.workerUrl !== undefined) {
     try {
-      shuffle = poolShuffle(env, shuffleSettings(new FlintConf(Object.entries(boot.response.conf)), {
+      const appConf = new FlintConf(Object.entries(boot.response.conf));
+      const settings = shuffleSettings(appConf, {
         appId: opts.launch.appId,
         hostname: opts.launch.hostname,
         workerUrl: opts.launch.workerUrl,
         executorDir: resolve(opts.workDir),
         cores: opts.launch.cores,
-      }));
+      });
+      shuffle = poolShuffle(env, settings, storageLimitBytes(appConf, opts.launch.cores));
     } catch (err) {
       if (!isFlintError(err)) throw err;
       boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
@@ -164,9 +166,10 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
 }
 
 /** Block fetches for the pool's threads, asked of the shuffle service at the block's worker over this env. */
-function poolShuffle(env: Transport, settings: PoolShuffle['settings']): PoolShuffle {
+function poolShuffle(env: Transport, settings: PoolShuffle['settings'], storageLimitBytes: number): PoolShuffle {
   return {
     settings,
+    storageLimitBytes,
     async fetchChunk(service, block, offset, length) {
       const ref = env.endpointRef<ShuffleServiceMessage>(formatEndpointAddress({ env: service, name: SHUFFLE_SERVICE_ENDPOINT }));
       const reply = await ref.ask({ type: 'FetchShuffleBlock', appId: settings.appId, ...block, offset, length }, { expect: ShuffleServiceReplies });
@@ -267,6 +270,9 @@ class ExecutorRuntime {
       }
       case 'CancelTask':
         this.#pool?.cancel(effect.taskId, this.#parts.killTimeoutMs);
+        return;
+      case 'DropCache':
+        this.#pool?.uncache(effect.id);
         return;
       case 'Exit':
         this.#exit(effect.code);

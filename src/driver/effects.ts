@@ -35,7 +35,7 @@ import type { LogEffect, LogFields, LogLevel } from '../kit/log.ts';
 /** The driver-to-executor messages the scheduler sends. (`FetchTaskResult` belongs to the adapter's fetch.) */
 export type ExecutorCommand = Extract<
   DriverToExecutor,
-  { readonly type: 'LaunchTask' | 'KillTask' | 'StopExecutor' | 'ReleaseTaskResult' }
+  { readonly type: 'LaunchTask' | 'KillTask' | 'StopExecutor' | 'ReleaseTaskResult' | 'RemoveCache' }
 >;
 
 /** An error as the user sees it: the remote task's own name, message and stack, or one the driver made. */
@@ -59,7 +59,8 @@ export type DriverEffect =
       readonly bytes: number;
     }
   /** Every task finished; `results[i]` is the msgpack result of the job's `tasks[i]`. */
-  | { readonly kind: 'JobSucceeded'; readonly jobId: number; readonly results: readonly Uint8Array[] }
+  /** `executors[i]`: the executor that computed `results[i]` (where a cached partition now is). */
+  | { readonly kind: 'JobSucceeded'; readonly jobId: number; readonly results: readonly Uint8Array[]; readonly executors: readonly string[] }
   /** `error` is what the user's promise rejects with; `summary` says why, Spark style, for the log and UI. */
   /** `results`: those of the tasks that had finished (the others undefined), for a stage that will be resubmitted. */
   | {

@@ -4,7 +4,7 @@
 
 import type { DriverInput } from './inputs.ts';
 import { countFailure, driverError, failJob, forget } from './jobs.ts';
-import { compareExecutorIds, resubmit, sortedIds, type Ctx, type TaskAttempt } from './state.ts';
+import { compareExecutorIds, releasePreferences, resubmit, sortedIds, type Ctx, type TaskAttempt } from './state.ts';
 import { recordExecutorAdded, recordExecutorRemoved, recordHeartbeat, recordTaskEnded } from './history.ts';
 
 type Register = Extract<DriverInput, { readonly kind: 'RegisterExecutor' }>;
@@ -105,6 +105,7 @@ export function loseExecutor(ctx: Ctx, executorId: string, reason: string, cause
     forget(ctx, attempt);
     recordTaskEnded(ctx, taskId, 'LOST', `ExecutorLostFailure: Executor ${executorId} lost: ${reason}`);
   }
+  for (const job of state.jobs.values()) releasePreferences(job, executorId);
   const how = causedByApp ? 'exited caused by one of the running tasks' : 'exited unrelated to the running tasks';
   for (const attempt of lost) {
     if (!attempt.job.active) continue;

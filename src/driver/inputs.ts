@@ -15,6 +15,11 @@ export interface TaskSpec {
   readonly source: TaskSource;
   readonly ops: readonly TaskOp[];
   readonly action: TaskAction;
+  /**
+   * The executor that holds this partition's cached records (persist): a free core there takes this task before
+   * any other of its job (Spark's PROCESS_LOCAL preference, without a locality wait).
+   */
+  readonly preferredExecutor?: string;
 }
 
 /** The scheduler's only timer: Spark's HeartbeatReceiver `ExpireDeadHosts` check. */
@@ -66,6 +71,8 @@ export type DriverInput =
   | { readonly kind: 'ExecutorHeartbeat'; readonly token: ReplyToken; readonly message: ExecutorHeartbeatMessage }
   /** A timer fired (src/kit/timers.ts): its name as `key`, and the generation it was armed with. */
   | TimerFired
+  /** A persisted dataset was unpersisted: every executor drops its cached partitions (Spark's `removeRdd`). */
+  | { readonly kind: 'RemoveCache'; readonly id: number }
   /** The user (or the context on its behalf) cancels a running job. */
   | { readonly kind: 'CancelJob'; readonly jobId: number; readonly reason: string }
   /** The context stops: every executor is told to stop and every unfinished job fails. Final. */

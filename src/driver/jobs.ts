@@ -28,7 +28,7 @@ export function submitJob(ctx: Ctx, jobId: number, tasks: readonly TaskSpec[], d
     // Spark's runJob over no partitions returns at once.
     state.jobsSucceeded += 1;
     recordJobEnded(ctx, jobId, 'SUCCEEDED');
-    out.push({ kind: 'JobSucceeded', jobId, results: [] });
+    out.push({ kind: 'JobSucceeded', jobId, results: [], executors: [] });
     return;
   }
   state.jobs.set(jobId, createJob(jobId, tasks));
@@ -50,9 +50,10 @@ export function forget(ctx: Ctx, attempt: TaskAttempt): void {
   attempt.job.live.delete(attempt.taskId);
 }
 
-export function storeResult(ctx: Ctx, job: JobRecord, index: number, bytes: Uint8Array): void {
+export function storeResult(ctx: Ctx, job: JobRecord, index: number, bytes: Uint8Array, executorId: string): void {
   job.states[index] = 'done';
   job.results[index] = bytes;
+  job.resultExecutors[index] = executorId;
   job.done += 1;
   if (job.done === job.tasks.length) succeedJob(ctx, job);
 }
@@ -64,7 +65,7 @@ function succeedJob(ctx: Ctx, job: JobRecord): void {
   recordJobEnded(ctx, job.jobId, 'SUCCEEDED');
   flushProgress(ctx, job);
   ctx.out.info(`Job ${job.jobId} finished: ${job.tasks.length} tasks`, { jobId: job.jobId });
-  ctx.out.push({ kind: 'JobSucceeded', jobId: job.jobId, results: job.results as Uint8Array[] });
+  ctx.out.push({ kind: 'JobSucceeded', jobId: job.jobId, results: job.results as Uint8Array[], executors: job.resultExecutors });
 }
 
 /**

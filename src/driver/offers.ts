@@ -57,8 +57,10 @@ function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[],
     launchedInPass = false;
     for (const executor of offers) {
       if (executor.freeCores <= -executor.cores * perCoreExtra) continue;
-      const index = takePending(job);
-      if (index === undefined) break;
+      const index = takePending(job, executor.executorId, (id) => ctx.state.executors.has(id));
+      // Nothing for this executor (what is left waits for the executors that hold its cached partitions); the
+      // others may still have tasks. A pass that launches nothing ends the loop.
+      if (index === undefined) continue;
       launchTask(ctx, job, index, executor);
       launched += 1;
       launchedInPass = true;

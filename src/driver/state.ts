@@ -52,6 +52,10 @@ export interface JobRecord {
   resultCount: number;
   /** The last Progress emitted, to emit only on change. */
   lastProgress: { readonly done: number; readonly running: number } | undefined;
+  /** The executor whose result was stored, per task index. */
+  readonly resultExecutors: string[];
+  /** Never-launched task indices that prefer an executor (TaskSpec.preferredExecutor), by executor, ascending. */
+  readonly byExecutor: Map<string, number[]>;
   /** Run times (from the executors' metrics) of the attempts that finished: the prefetch gate. */
   runTimeMsSum: number;
   runTimeCount: number;
@@ -143,23 +147,63 @@ export function createJob(jobId: number, tasks: readonly TaskSpec[]): JobRecord 
     lastProgress: undefined,
     runTimeMsSum: 0,
     runTimeCount: 0,
+    resultExecutors: new Array<string>(n).fill(''),
+    byExecutor: preferences(tasks),
   };
 }
 
+function preferences(tasks: readonly TaskSpec[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  tasks.forEach((task, index) => {
+    if (task.preferredExecutor === undefined) return;
+    const list = out.get(task.preferredExecutor);
+    if (list === undefined) out.set(task.preferredExecutor, [index]);
+    else list.push(index);
+  });
+  return out;
+}
+
 export function hasPending(job: JobRecord): boolean {
-  return job.retryQueue.length > 0 || job.nextFresh < job.tasks.length;
+  if (job.retryQueue.length > 0 || job.nextFresh < job.tasks.length) return true;
+  for (const list of job.byExecutor.values()) if (list.length > 0) return true;
+  return false;
 }
 
 export function pendingCount(job: JobRecord): number {
   return job.retryQueue.length + (job.tasks.length - job.nextFresh);
 }
 
-/** The next task index to launch: resubmitted ones first (lowest index first), then fresh ones in order. */
-export function takePending(job: JobRecord): number | undefined {
-  const retry = job.retryQueue.shift();
-  if (retry !== undefined) return retry;
-  if (job.nextFresh < job.tasks.length) return job.nextFresh++;
+/**
+ * The next task index to launch on `executorId`: resubmitted ones first (lowest index first), then a fresh one
+ * that prefers this executor, then fresh ones in order. A fresh task that prefers another executor still
+ * registered (`isRegistered`) waits for it: its cached partition is there (Spark waits `spark.locality.wait`;
+ * Flint waits as long as that executor lives, then loseExecutor requeues it).
+ */
+export function takePending(job: JobRecord, executorId?: string, isRegistered: (id: string) => boolean = () => false): number | undefined {
+  for (let retry = job.retryQueue.shift(); retry !== undefined; retry = job.retryQueue.shift()) {
+    if (job.states[retry] === 'pending') return retry; // else launched meanwhile by the fresh sequence
+  }
+  const preferred = executorId === undefined ? undefined : job.byExecutor.get(executorId);
+  while (preferred !== undefined && preferred.length > 0) {
+    const index = preferred.shift() as number;
+    if (job.states[index] === 'pending' && job.attempts[index] === 0) return index;
+  }
+  while (job.nextFresh < job.tasks.length) {
+    const index = job.nextFresh++;
+    if (job.attempts[index] !== 0 || job.states[index] !== 'pending') continue;
+    const wants = job.tasks[index]?.preferredExecutor;
+    if (wants !== undefined && wants !== executorId && isRegistered(wants)) continue; // left in byExecutor
+    return index;
+  }
   return undefined;
+}
+
+/** The fresh tasks that waited for a lost executor go to anyone now (into the retry queue, never attempted). */
+export function releasePreferences(job: JobRecord, executorId: string): void {
+  const list = job.byExecutor.get(executorId);
+  if (list === undefined) return;
+  job.byExecutor.delete(executorId);
+  for (const index of list) if (job.states[index] === 'pending' && job.attempts[index] === 0) resubmit(job, index);
 }
 
 /** Puts a task index back in the queue (Spark's `addPendingTask` after a failure or a lost executor). */

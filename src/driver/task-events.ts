@@ -84,7 +84,7 @@ function taskFinished(ctx: Ctx, attempt: TaskAttempt, message: StatusUpdateMessa
   const size = result !== undefined ? result.byteLength : (indirectResult?.bytes ?? 0);
   if (result !== undefined) {
     forget(ctx, attempt);
-    if (canFetchMoreResults(ctx, attempt.job, size)) storeResult(ctx, attempt.job, attempt.index, result);
+    if (canFetchMoreResults(ctx, attempt.job, size)) storeResult(ctx, attempt.job, attempt.index, result, attempt.executorId);
     return;
   }
   // No longer running: a job failing on this result must not send it a KillTask.
@@ -141,7 +141,7 @@ export function handleResultFetched(ctx: Ctx, taskId: number, bytes: Uint8Array)
   forget(ctx, attempt);
   releaseResult(ctx, attempt);
   recordTaskEnded(ctx, taskId, 'SUCCESS');
-  if (live) storeResult(ctx, attempt.job, attempt.index, bytes);
+  if (live) storeResult(ctx, attempt.job, attempt.index, bytes, attempt.executorId);
 }
 
 /**

@@ -101,6 +101,12 @@ function dispatch(ctx: Ctx, input: DriverInput): void {
     }
     case 'CancelJob':
       return cancelJob(ctx, input.jobId, input.reason);
+    case 'RemoveCache':
+      for (const executorId of ctx.state.executorOrder) {
+        const executor = ctx.state.executors.get(executorId);
+        if (executor !== undefined) ctx.out.send(executorId, executor.address, { type: 'RemoveCache', id: input.id });
+      }
+      return;
     case 'Stop':
       return stopScheduler(ctx);
     default:

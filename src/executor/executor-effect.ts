@@ -78,6 +78,8 @@ export type ExecutorEffect =
   /** Run `evaluateTask(task)` on a free pool thread. */
   | { readonly kind: 'RunTask'; readonly task: LaunchTaskMessage }
   | { readonly kind: 'CancelTask'; readonly taskId: number; readonly reason: string }
+  /** Drop the cached partitions of dataset `id` from every pool thread (RemoveCache, the driver's unpersist). */
+  | { readonly kind: 'DropCache'; readonly id: number }
   | Reply<Static<typeof TaskResultChunk>>
   /** Answer the ask with a failure (the driver's ask rejects with RpcRemoteError carrying `error`). */
   | ReplyFailure

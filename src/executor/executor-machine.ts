@@ -203,6 +203,11 @@ function unreachable(value: never): never {
 
 function onDriverMessage(ctx: Ctx, message: DriverCommand): void {
   if (message.type === 'ReleaseTaskResult') return releaseTaskResult(ctx, message.taskId);
+  if (message.type === 'RemoveCache') {
+    // Harmless in any phase: an executor that never cached anything drops nothing (Spark's RemoveRdd).
+    ctx.out.push({ kind: 'DropCache', id: message.id });
+    return;
+  }
   if (ctx.state.phase !== 'running') {
     // Spark's backend exits(1) on LaunchTask/KillTask/StopExecutor while its `executor` is null: the driver
     // broke the protocol (it offers cores only after LaunchedExecutor), so nothing here can be trusted.

@@ -129,6 +129,19 @@ export const TaskSource = Type.Recursive((Self) =>
       },
       { additionalProperties: false },
     ),
+    /**
+     * A persisted dataset's partition (`persist`): its records from the executor's memory when it holds them,
+     * else from `inner`, kept in memory as they pass.
+     */
+    Type.Object(
+      {
+        kind: Type.Literal('cache'),
+        id: Count,
+        partition: Count,
+        inner: Type.Object({ source: Self, ops: Type.Array(TaskOpSchema(), { maxItems: 1024 }) }, { additionalProperties: false }),
+      },
+      { additionalProperties: false },
+    ),
     /** Several parent partitions, one after the other, each with its own narrow ops (`coalesce`). */
     Type.Object(
       {
@@ -304,6 +317,8 @@ export const StopExecutor = message('StopExecutor', {});
 /** Ask → TaskResultChunk. */
 export const FetchTaskResult = message('FetchTaskResult', { taskId: LongCount, index: Count });
 export const ReleaseTaskResult = message('ReleaseTaskResult', { taskId: LongCount });
+/** Drop the cached partitions of persisted dataset `id` (unpersist; Spark's BlockManager `RemoveRdd`). */
+export const RemoveCache = message('RemoveCache', { id: Count });
 
 export const DriverToExecutor = defineCatalog('DriverToExecutor', [
   LaunchTask,
@@ -311,6 +326,7 @@ export const DriverToExecutor = defineCatalog('DriverToExecutor', [
   StopExecutor,
   FetchTaskResult,
   ReleaseTaskResult,
+  RemoveCache,
 ], { from: ['app'] });
 export type DriverToExecutor = MessageOf<typeof DriverToExecutor>;
 

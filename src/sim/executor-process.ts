@@ -175,6 +175,8 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
         this.after(1 + this.#rng.nextInt(10), () => this.step({ kind: 'TaskAborted', taskId: effect.taskId }, `task ${effect.taskId} aborted`));
         return;
       }
+      case 'DropCache':
+        return; // the simulated pool caches nothing
       case 'Reply':
       case 'ReplyFailure':
         this.#replies.answer(network, this.env, effect);

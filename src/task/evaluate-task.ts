@@ -25,6 +25,7 @@ import {
   pullOf,
   rangePull,
   type RecordPull,
+  type Step,
   type TaskFn,
 } from './record-stream.ts';
 import { TaskFunctionNotFoundError, TaskInputError, TaskKilledError } from './task-errors.ts';
@@ -79,6 +80,10 @@ export interface TaskIo {
   ): Promise<{ readonly status: unknown; readonly records: number }>;
   /** A reservoir sample of the keys of `[key, value]` records, and their count. */
   sampleKeys(records: RecordPull<unknown>, size: number, seed: number): Promise<{ readonly count: number; readonly sample: unknown[] }>;
+  /** A persisted dataset's partition kept in this executor's memory, or undefined. */
+  cacheGet(id: number, partition: number): readonly unknown[] | undefined;
+  /** Keeps a computed partition of a persisted dataset (the store may refuse or evict by its memory bound). */
+  cachePut(id: number, partition: number, records: unknown[]): void;
   /** The part file of `partition` being saved in `dir`, written by this attempt. */
   openPart(dir: string, partition: number, attemptId: number, format: 'text' | 'json'): PartSink;
 }
@@ -138,11 +143,10 @@ function namedFunctions(task: LaunchTaskMessage): string[] {
   const names: string[] = task.action.kind === 'shuffleWrite' ? aggregatorFunctions(task.action.aggregator) : [];
   const visit = (source: TaskSource): void => {
     if (source.kind === 'shuffle' && source.mode.kind === 'aggregate') names.push(...aggregatorFunctions(source.mode.aggregator));
-    if (source.kind === 'concat') {
-      for (const part of source.parts) {
-        visit(part.source);
-        for (const op of part.ops) if ('fn' in op) names.push(op.fn);
-      }
+    const parts = source.kind === 'concat' ? source.parts : source.kind === 'cache' ? [source.inner] : [];
+    for (const part of parts) {
+      visit(part.source);
+      for (const op of part.ops) if ('fn' in op) names.push(op.fn);
     }
   };
   visit(task.source);
@@ -165,7 +169,7 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
         };
   check?.();
   // A shuffle's blocks are read (and aggregated or sorted) before the pipeline starts: see openShuffle.
-  let pull = task.source.kind === 'shuffle' ? pullOf(await openShuffleSource(task.source, env), 'a shuffle read') : sourcePull(task, task.source, env, check);
+  let pull = await openSource(task, task.source, env, check);
   task.ops.forEach((op, i) => {
     pull = applyOp(pull, op, fns.ops[i] as TaskFn, task);
   });
@@ -200,6 +204,9 @@ function sourcePull(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv, c
     case 'shuffle':
       // Inside a concat (coalesce after a shuffle): opened lazily, when the concat reaches it.
       return pullOf(lazily(() => openShuffleSource(source, env)), 'a shuffle read');
+    case 'cache':
+      // Inside a concat or another cache: opened when reached.
+      return pullOf(lazily(async () => pullIterable(await openSource(task, source, env, check))), 'a cached partition');
     case 'concat': {
       const parts = source.parts;
       let index = 0;
@@ -263,8 +270,53 @@ async function* flatMapValuesOf(key: unknown, values: RecordPull<unknown>): Asyn
   }
 }
 
+/**
+ * The task's own source, opened before any record is pulled: a shuffle read is fetched (and aggregated or
+ * sorted) first, a cached partition is looked up, so the records then come synchronously when they can.
+ */
+async function openSource(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv, check?: () => void): Promise<RecordPull<unknown>> {
+  if (source.kind === 'shuffle') return pullOf(await openShuffleSource(source, env), 'a shuffle read');
+  if (source.kind !== 'cache') return sourcePull(task, source, env, check);
+  const io = ioOf(env);
+  const hit = io.cacheGet(source.id, source.partition);
+  if (hit !== undefined) return arrayPull(hit, check);
+  let pull = await openSource(task, source.inner.source, env, check);
+  for (const op of source.inner.ops) pull = applyOp(pull, op, 'fn' in op ? resolver(env)(op.fn) : NO_FN, task);
+  return keepingRecords(pull, (records) => io.cachePut(source.id, source.partition, records));
+}
+
+/** Passes the records on and, once the last has passed (not when the task stops early), hands them all to `done`. */
+function keepingRecords(up: RecordPull<unknown>, done: (records: unknown[]) => void): RecordPull<unknown> {
+  const kept: unknown[] = [];
+  const see = (s: Step<unknown>): Step<unknown> => {
+    if (s.done) done(kept);
+    else kept.push(s.value);
+    return s;
+  };
+  return {
+    next() {
+      const s = up.next();
+      return isThenable(s) ? Promise.resolve(s).then(see) : see(s);
+    },
+    close: () => up.close(),
+  };
+}
+
 function openShuffleSource(source: ShuffleSource, env: TaskEnv): Promise<Iterable<unknown> | AsyncIterable<unknown>> {
   return ioOf(env).openShuffle(source, resolver(env));
+}
+
+async function* pullIterable(pull: RecordPull<unknown>): AsyncGenerator<unknown> {
+  try {
+    for (;;) {
+      let s = pull.next();
+      if (isThenable(s)) s = await s;
+      if (s.done) return;
+      yield s.value;
+    }
+  } finally {
+    await pull.close();
+  }
 }
 
 async function* lazily(open: () => Promise<Iterable<unknown> | AsyncIterable<unknown>>): AsyncGenerator<unknown> {

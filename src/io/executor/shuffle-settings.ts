@@ -15,6 +15,7 @@ const RESERVED_MB = 300;
 
 export const SHUFFLE_KEYS = {
   memoryFraction: 'flint.memory.fraction',
+  storageFraction: 'flint.memory.storageFraction',
   readHostLocalDisk: 'flint.shuffle.readHostLocalDisk',
   maxSizeInFlight: 'flint.reducer.maxSizeInFlight',
   fetchChunkSize: 'flint.shuffle.io.chunkSize',
@@ -29,6 +30,20 @@ export interface ShufflePlace {
   /** The executor's directory, `<workDir>/<appId>/<execId>`. */
   readonly executorDir: string;
   readonly cores: number;
+}
+
+/** Bytes of one task thread's share of the memory for cached partitions (persist): block-store.ts. */
+export function storageLimitBytes(conf: FlintConf, cores: number): number {
+  const heapMb = conf.getMemoryMb('flint.executor.memory', '1g');
+  const fraction = fractionOf(conf, SHUFFLE_KEYS.memoryFraction, '0.3') * fractionOf(conf, SHUFFLE_KEYS.storageFraction, '0.5');
+  const reserved = Math.min(RESERVED_MB, heapMb / 2);
+  return Math.floor(((heapMb - reserved) * fraction * 2 ** 20) / Math.max(1, cores));
+}
+
+function fractionOf(conf: FlintConf, key: string, fallback: string): number {
+  const value = Number(conf.get(key) ?? fallback);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new ConfigError(key, `${key} must be a number from 0 to 1, got ${conf.get(key)}`);
+  return value;
 }
 
 export function shuffleSettings(conf: FlintConf, place: ShufflePlace): Omit<ShuffleEnv, 'fetchChunk'> {

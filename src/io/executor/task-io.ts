@@ -5,8 +5,9 @@
 import type { TaskIo } from '../../task/evaluate-task.ts';
 import { PartWriter, formatJsonLine, parseJsonLine, readGzipLines, readSplitLines } from '../dataset-files/index.ts';
 import { openShuffle, sampleKeys, writeShuffle, type ShuffleEnv } from './shuffle-task.ts';
+import { BlockStore } from './block-store.ts';
 
-export function taskIo(shuffle: ShuffleEnv | undefined): TaskIo {
+export function taskIo(shuffle: ShuffleEnv | undefined, blocks: BlockStore = new BlockStore(0)): TaskIo {
   const shuffleEnv = (): ShuffleEnv => {
     if (shuffle === undefined) throw new Error('this executor cannot run shuffle tasks: it was started without a worker (no --worker-url)');
     return shuffle;
@@ -29,6 +30,8 @@ export function taskIo(shuffle: ShuffleEnv | undefined): TaskIo {
       return { status, records: status.records };
     },
     sampleKeys,
+    cacheGet: (id, partition) => blocks.get(id, partition),
+    cachePut: (id, partition, records) => void blocks.put(id, partition, records),
     openPart(dir, partition, attemptId, format) {
       const writer = new PartWriter(dir, partition, attemptId);
       return {

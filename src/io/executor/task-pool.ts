@@ -22,6 +22,8 @@ import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 /** The executor's shuffle settings and how its main thread fetches a block's bytes for a pool thread. */
 export interface PoolShuffle {
   readonly settings: Omit<ShuffleEnv, 'fetchChunk'>;
+  /** Each thread's share of the memory for cached partitions. */
+  readonly storageLimitBytes: number;
   fetchChunk(service: string, block: BlockId, offset: number, length: number): Promise<{ data: Uint8Array; blockLength: number }>;
 }
 
@@ -83,7 +85,18 @@ export class TaskPool {
     if (this.#where.has(taskId)) throw new Error(`task ${taskId} is already in the pool`);
     let thread = this.#threads[0] as Thread;
     for (const other of this.#threads) if (other.pending.size < thread.pending.size) thread = other;
+    // A persisted partition lives in one thread's memory: its tasks always go to that thread.
+    const source = task.source;
+    if (source.kind === 'cache') thread = this.#threads[(source.id * 31 + source.partition) % this.#threads.length] as Thread;
     this.#post(thread, { task, bundlePath, killed: false });
+  }
+
+  /** Drops a dataset's cached partitions on every thread (unpersist). */
+  uncache(id: number): void {
+    for (const thread of this.#threads) {
+      if (thread.ending) continue;
+      thread.port.postMessage([{ kind: 'uncache', id }] satisfies ThreadRequest[]);
+    }
   }
 
   /** Asks the task to stop: at once if it has not started, else by its abort slot, then by ending its thread. */
@@ -131,7 +144,9 @@ export class TaskPool {
     const data: ThreadData = {
       port: port2,
       shared: shared.buffer as SharedArrayBuffer,
-      ...(fetches === undefined || this.#shuffle === undefined ? {} : { shuffle: { settings: this.#shuffle.settings, port: fetches.port2 } }),
+      ...(fetches === undefined || this.#shuffle === undefined
+        ? {}
+        : { shuffle: { settings: this.#shuffle.settings, storageLimitBytes: this.#shuffle.storageLimitBytes, port: fetches.port2 } }),
     };
     const worker = new Worker(THREAD_MODULE, { workerData: data, transferList: fetches === undefined ? [port2] : [port2, fetches.port2] });
     if (fetches !== undefined) this.#serveFetches(fetches.port1);

@@ -15,6 +15,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 import { taskIo } from './task-io.ts';
+import { BlockStore } from './block-store.ts';
 import type { TaskIo } from '../../task/evaluate-task.ts';
 import type { TaskFailure } from '../../protocol/task-messages.ts';
 
@@ -33,6 +34,8 @@ export interface ThreadData {
 /** What a thread needs to run shuffle tasks. Fetches go through the pool's main thread, which holds the RPC env. */
 export interface ThreadShuffleData {
   readonly settings: Omit<ShuffleEnv, 'fetchChunk'>;
+  /** This thread's share of the executor's memory for cached partitions (block-store.ts). */
+  readonly storageLimitBytes: number;
   readonly port: MessagePort;
 }
 
@@ -52,7 +55,9 @@ export type FetchAnswer =
 
 export type ThreadRequest =
   | { readonly kind: 'run'; readonly task: LaunchTaskMessage; readonly bundlePath: string }
-  | { readonly kind: 'cancel'; readonly taskId: number };
+  | { readonly kind: 'cancel'; readonly taskId: number }
+  /** Drop the cached partitions of a dataset (unpersist). */
+  | { readonly kind: 'uncache'; readonly id: number };
 
 export type TaskReply =
   | { readonly kind: 'completed'; readonly taskId: number; readonly result: Uint8Array; readonly records: number; readonly runTimeMs: number }
@@ -130,7 +135,8 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
 
 /** The thread's loop: a queue of run requests, drained in order; cancels mark queued tasks to skip. */
 function serve({ port, shared: buffer, shuffle }: ThreadData): void {
-  threadIo = taskIo(shuffleEnvOf(shuffle));
+  const blocks = new BlockStore(shuffle?.storageLimitBytes ?? 0);
+  threadIo = taskIo(shuffleEnvOf(shuffle), blocks);
   const shared = new Int32Array(buffer);
   const queue: Array<Extract<ThreadRequest, { kind: 'run' }>> = [];
   const cancelled = new Set<number>();
@@ -147,6 +153,7 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
   const accept = (requests: readonly ThreadRequest[]): void => {
     for (const request of requests) {
       if (request.kind === 'run') queue.push(request);
+      else if (request.kind === 'uncache') blocks.remove(request.id);
       else if (request.taskId === starting || queue.some((queued) => queued.task.taskId === request.taskId)) cancelled.add(request.taskId);
     }
   };

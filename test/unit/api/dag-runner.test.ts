@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DagRunner, StageFailedError, type StageRunner } from '../../../src/api/dag-runner.ts';
 import { ShuffleDependency, type PartitionPlan } from '../../../src/api/plan.ts';
-import { JobFailedError } from '../../../src/daemons/driver-runtime.ts';
+import { JobFailedError, type StageResults } from '../../../src/daemons/driver-runtime.ts';
 import type { TaskSpec } from '../../../src/driver/index.ts';
 import { decodeRecord, encodeRecord } from '../../../src/task/record-codec.ts';
 
@@ -18,12 +18,12 @@ class ScriptedScheduler implements StageRunner {
   /** Where each map task "ran" (its status's location), by mapId. */
   where = (mapId: number) => location(mapId % 2);
 
-  runJob(tasks: readonly TaskSpec[]): { jobId: number; done: Promise<readonly Uint8Array[]> } {
+  runJob(tasks: readonly TaskSpec[]): { jobId: number; done: Promise<StageResults> } {
     const jobId = this.stages.length;
     this.stages.push([...tasks]);
     const results = tasks.map((t) => this.#result(t));
     const failure = this.failures[jobId];
-    if (failure === undefined) return { jobId, done: Promise.resolve(results) };
+    if (failure === undefined) return { jobId, done: Promise.resolve({ results, executors: tasks.map(() => 'e1') }) };
     const partial = results.map((r, i) => (i < failure.task ? r : undefined));
     const error = {
       name: 'FetchFailedError',
@@ -108,7 +108,7 @@ describe('DagRunner', () => {
       if (tasks[0]?.action.kind !== 'sampleKeys') return original(tasks);
       scheduler.stages.push([...tasks]);
       const sketches = tasks.map((t) => encodeRecord({ count: 100, sample: Array.from({ length: 10 }, (_, i) => t.partition * 100 + i * 10) }));
-      return { jobId: scheduler.stages.length - 1, done: Promise.resolve(sketches) };
+      return { jobId: scheduler.stages.length - 1, done: Promise.resolve({ results: sketches, executors: sketches.map(() => 'e1') }) };
     };
     const dag = new DagRunner(scheduler);
     const dep = new ShuffleDependency(0, leafPlans(2), { kind: 'range', partitions: 2, ascending: true }, undefined, 'sortByKey');

@@ -7,6 +7,28 @@ import { prefetchDepth } from '../../../src/driver/offers.ts';
 import { address, launches, ofKind, resultOf, shape, task, TestDriver } from './harness.ts';
 
 describe('offers', () => {
+  test('a task that prefers an executor (its cached partition is there) waits for it while it is registered', (t: TestContext) => {
+    const d = new TestDriver({ prefetchPerCore: 0 });
+    d.addExecutor('1', 1);
+    d.addExecutor('2', 1);
+    const prefer = (p: number, executor: string) => ({ ...task(p), preferredExecutor: executor });
+    const submitted = d.handle({ kind: 'SubmitJob', jobId: 0, tasks: [prefer(0, '2'), prefer(1, '2'), prefer(2, '2'), prefer(3, '1')] });
+    // Executor 1 takes its own task 3 first; executor 2 takes task 0. Tasks 1 and 2 wait for executor 2.
+    t.assert.deepStrictEqual(launches(submitted).map((l) => [l.executorId, l.partition]), [['1', 3], ['2', 0]]);
+    const [on1, on2] = launches(submitted);
+    if (on1 === undefined || on2 === undefined) throw new Error('expected two launches');
+    t.assert.deepStrictEqual(launches(d.finish(on1)), [], 'executor 1 is free, but the rest prefer executor 2');
+    const next = launches(d.finish(on2));
+    t.assert.deepStrictEqual(next.map((l) => [l.executorId, l.partition]), [['2', 1]], 'executor 2 takes its next one');
+    // Executor 2 is lost: what waited for it goes to executor 1.
+    const lost = d.handle({ kind: 'ExecutorLost', executorId: '2', reason: 'gone', causedByApp: false });
+    t.assert.deepStrictEqual(launches(lost).map((l) => [l.executorId, l.partition]), [['1', 1]]);
+    const [resubmitted] = launches(lost);
+    if (resubmitted === undefined) throw new Error('expected a launch');
+    const after = launches(d.finish(resubmitted));
+    t.assert.deepStrictEqual(after.map((l) => [l.executorId, l.partition]), [['1', 2]]);
+  });
+
   test('tasks spread round-robin over launched executors, in numeric executor id order', (t: TestContext) => {
     t.plan(4);
     const d = new TestDriver();
@@ -113,7 +135,7 @@ describe('jobs', () => {
       [2, 0, 2],
     ]);
     t.assert.deepStrictEqual(ofKind(last, 'JobSucceeded'), [
-      { kind: 'JobSucceeded', jobId: 7, results: [resultOf(7, 5), resultOf(7, 3)] },
+      { kind: 'JobSucceeded', jobId: 7, results: [resultOf(7, 5), resultOf(7, 3)], executors: ['1', '1'] },
     ]);
     t.assert.deepStrictEqual(d.machine.snapshot().jobs, []);
   });
@@ -122,7 +144,7 @@ describe('jobs', () => {
     t.plan(2);
     const d = new TestDriver();
     const effects = d.handle({ kind: 'SubmitJob', jobId: 3, tasks: [] });
-    t.assert.deepStrictEqual(ofKind(effects, 'JobSucceeded'), [{ kind: 'JobSucceeded', jobId: 3, results: [] }]);
+    t.assert.deepStrictEqual(ofKind(effects, 'JobSucceeded'), [{ kind: 'JobSucceeded', jobId: 3, results: [], executors: [] }]);
     t.assert.strictEqual(d.machine.snapshot().jobsSucceeded, 1);
   });
 
