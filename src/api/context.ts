@@ -16,7 +16,8 @@ import { FlintConf } from '../conf/flint-conf.ts';
 import { parseNodeFlags } from '../conf/node-flags.ts';
 import { driverConfigFromConf } from '../driver/index.ts';
 import { ConfigError, FlintError } from '../errors.ts';
-import { decodeRecord, encodeRecordSlice } from '../task/index.ts';
+import { decodeRecord, encodeRecord, encodeRecordSlice } from '../task/index.ts';
+import { applyAccumulatorUpdates, sharedVariables, type Broadcast } from './shared-variables.ts';
 import { bundleApp } from '../io/bundle/bundle-app.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { ApplicationDescription } from '../protocol/messages.ts';
@@ -79,6 +80,8 @@ export class FlintContext {
   readonly #progressListeners: Set<(p: JobProgress) => void>;
   readonly #ui: DriverUi | undefined;
   readonly #dag: DagRunner;
+  readonly #broadcastBytes: Map<string, { name: string; id: number; data: Uint8Array }>;
+  #nextBroadcastId = 0;
   #nextShuffleId = 0;
   #nextCacheId = 0;
   /** Shuffles whose datasets were garbage-collected: their map output is forgotten (Spark's ContextCleaner). */
@@ -99,6 +102,7 @@ export class FlintContext {
     progressListeners: Set<(p: JobProgress) => void>;
     ui: DriverUi | undefined;
     dag: DagRunner;
+    broadcastBytes: Map<string, { name: string; id: number; data: Uint8Array }>;
   }) {
     this.conf = parts.conf;
     this.appName = parts.conf.getString('flint.app.name', 'flint-app');
@@ -113,6 +117,7 @@ export class FlintContext {
     this.#progressListeners = parts.progressListeners;
     this.#ui = parts.ui;
     this.#dag = parts.dag;
+    this.#broadcastBytes = parts.broadcastBytes;
     this.#cleaner = new FinalizationRegistry((shuffleId) => this.#dag.tracker.unregister(shuffleId));
     this.#untrack = trackContext(this);
   }
@@ -160,6 +165,8 @@ export class FlintContext {
     const progress = showProgress ? new ConsoleProgressBar(process.stderr) : undefined;
     const holder: { context?: FlintContext } = {};
     const executors = new Map<string, number>();
+    /** The encoded value of each broadcast variable set now, by name (flint.broadcast). */
+    const broadcastBytes = new Map<string, { name: string; id: number; data: Uint8Array }>();
     /** Each worker's shuffle service, by worker id, from the executors granted there (`hostPort`). */
     const workerServices = new Map<string, string>();
     const progressListeners = new Set<(p: JobProgress) => void>();
@@ -212,6 +219,8 @@ export class FlintContext {
     }
     const dag = new DagRunner(runtime, {
       maxConsecutiveAttempts: conf.getInt('flint.stage.maxConsecutiveAttempts', 4, { min: 1 }),
+      broadcasts: () => [...broadcastBytes.values()],
+      applyAccumulatorUpdates,
     });
     const executorCommand = {
       mainModule: 'flint:executor',
@@ -274,7 +283,7 @@ export class FlintContext {
         registrationRetries: conf.getInt('flint.app.registrationRetries', 3, { min: 1 }),
       },
     );
-    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui, dag });
+    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui, dag, broadcastBytes });
     holder.context = context;
     client.start();
     try {
@@ -355,6 +364,26 @@ export class FlintContext {
       this,
       splits.map((split) => ({ source: { kind: 'textFile', path: split.path, start: split.start, length: split.length, gzip: split.gzip, json }, ops: [] })),
     );
+  }
+
+  /**
+   * Sets the value of a broadcast variable (declared at the top level of the app's module with
+   * `broadcastVariable(name)`, docs/applications.md) for the jobs submitted from now on. The value is encoded
+   * here, so one that cannot be sent throws RecordEncodeError at once; each executor receives it once, with the
+   * first task that may read it. Setting it again replaces it for later jobs. Returns the variable.
+   */
+  broadcast<T>(variable: Broadcast<T>, value: T): Broadcast<T> {
+    const data = encodeRecord(value, variable.name);
+    const id = this.#nextBroadcastId++;
+    this.#broadcastBytes.set(variable.name, { name: variable.name, id, data });
+    sharedVariables().broadcasts.set(variable.name, { id, value });
+    return variable;
+  }
+
+  /** Stops sending a broadcast variable's value with new tasks (Spark's `Broadcast.destroy`). */
+  unbroadcast(variable: Broadcast<unknown>): void {
+    this.#broadcastBytes.delete(variable.name);
+    sharedVariables().broadcasts.delete(variable.name);
   }
 
   /** @internal An id for a dataset being persisted. */

@@ -49,10 +49,25 @@ export class DagRunner {
   /** Where each cached partition of a persisted dataset is, `id/partition` → executor id. */
   readonly #cacheLocations = new Map<string, string>();
 
-  constructor(runner: StageRunner, options: { maxConsecutiveAttempts?: number; onFetchFailed?: (service: string) => void } = {}) {
+  readonly #broadcasts: () => NonNullable<TaskSpec['broadcasts']>;
+  readonly #applyUpdates: (updates: Readonly<Record<string, number>>) => void;
+
+  constructor(
+    runner: StageRunner,
+    options: {
+      maxConsecutiveAttempts?: number;
+      onFetchFailed?: (service: string) => void;
+      /** The broadcast values set now, sent with every task (each executor gets each value once). */
+      broadcasts?: () => NonNullable<TaskSpec['broadcasts']>;
+      /** Applies a task's accumulator updates: once per task whose result is kept. */
+      applyAccumulatorUpdates?: (updates: Readonly<Record<string, number>>) => void;
+    } = {},
+  ) {
     this.#runner = runner;
     this.#maxAttempts = options.maxConsecutiveAttempts ?? MAX_CONSECUTIVE_STAGE_ATTEMPTS;
     this.#onShuffleLost = options.onFetchFailed ?? (() => {});
+    this.#broadcasts = options.broadcasts ?? (() => []);
+    this.#applyUpdates = options.applyAccumulatorUpdates ?? (() => {});
   }
 
   /** A worker is gone: its shuffle service's outputs are lost (Spark's `removeOutputsOnHost`). */
@@ -89,16 +104,25 @@ export class DagRunner {
       const indices = pending();
       if (indices.length === 0) return;
       const cached: Array<CachedAt | undefined> = [];
+      const broadcasts = this.#broadcasts();
       const tasks = indices.map((i): TaskSpec => {
         const { plan, action, partition } = taskOf(plans[i] as PartitionPlan, i);
         const resolved = this.#resolve(plan);
         cached.push(resolved.cached);
         const preferred = resolved.cached === undefined ? undefined : this.#cacheLocations.get(cacheKey(resolved.cached));
-        return { partition: partition ?? i, source: resolved.source, ops: resolved.ops, action, ...(preferred === undefined ? {} : { preferredExecutor: preferred }) };
+        return {
+          partition: partition ?? i,
+          source: resolved.source,
+          ops: resolved.ops,
+          action,
+          ...(preferred === undefined ? {} : { preferredExecutor: preferred }),
+          ...(broadcasts.length === 0 ? {} : { broadcasts }),
+        };
       });
       try {
         const out = await this.#runner.runJob(tasks, description).done;
         out.results.forEach((bytes, k) => onResult(indices[k] as number, bytes));
+        for (const updates of out.accumulators) if (updates !== undefined) this.#applyUpdates(updates);
         // A persisted partition is now in the memory of the executor that computed it (or read it from there).
         cached.forEach((at, k) => {
           const executor = out.executors[k];
@@ -108,7 +132,10 @@ export class DagRunner {
       } catch (err) {
         if (!(err instanceof JobFailedError) || err.fetchFailed === undefined) throw err;
         err.partialResults.forEach((bytes, k) => {
-          if (bytes !== undefined) onResult(indices[k] as number, bytes);
+          if (bytes === undefined) return;
+          onResult(indices[k] as number, bytes);
+          const updates = err.partialAccumulators[k];
+          if (updates !== undefined) this.#applyUpdates(updates);
         });
         const { service, shuffleId, mapId } = err.fetchFailed;
         this.tracker.removeOutput(shuffleId, mapId);

@@ -7,6 +7,8 @@ export { runApp } from './run-app.ts';
 // An app may test for it in code that runs on both sides (docs/applications.md, "Records").
 export { RecordEncodeError } from '../task/record-codec.ts';
 export { HashPartitioner, RangePartitioner, type Partitioner } from './partitioner.ts';
+// Declared at the top level of an app's module, read and updated by its task functions on the executors.
+export { Accumulator, Broadcast, accumulator, broadcastVariable } from './shared-variables.ts';
 
 export class FlintContext {
   static create(): Promise<never> {

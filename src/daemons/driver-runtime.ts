@@ -33,11 +33,15 @@ const MAX_CODE_CHUNK = 8 * 1024 * 1024;
 export interface StageResults {
   readonly results: readonly Uint8Array[];
   readonly executors: readonly string[];
+  /** Each task's accumulator updates (src/api/shared-variables.ts). */
+  readonly accumulators: ReadonlyArray<Readonly<Record<string, number>> | undefined>;
 }
+
+type AccumulatorUpdates = StageResults['accumulators'];
 
 export interface JobCallbacks {
   resolve(results: StageResults): void;
-  reject(error: JobError, summary: string, results: ReadonlyArray<Uint8Array | undefined>): void;
+  reject(error: JobError, summary: string, results: ReadonlyArray<Uint8Array | undefined>, accumulators: AccumulatorUpdates): void;
 }
 
 export interface DriverRuntimeEvents {
@@ -125,7 +129,7 @@ export class DriverRuntime {
   runJob(tasks: readonly TaskSpec[], description?: string): { jobId: number; done: Promise<StageResults> } {
     const jobId = this.#nextJobId++;
     const done = new Promise<StageResults>((resolve, reject) => {
-      this.#jobs.set(jobId, { resolve, reject: (error, summary, results) => reject(new JobFailedError(jobId, error, summary, results)) });
+      this.#jobs.set(jobId, { resolve, reject: (error, summary, results, accumulators) => reject(new JobFailedError(jobId, error, summary, results, accumulators)) });
     });
     void this.#host.submit({ kind: 'SubmitJob', jobId, tasks, ...(description === undefined ? {} : { description }) });
     return { jobId, done };
@@ -283,14 +287,14 @@ export class DriverRuntime {
         const job = this.#jobs.get(effect.jobId);
         this.#jobs.delete(effect.jobId);
         this.#events.jobEnded(effect.jobId);
-        job?.resolve({ results: effect.results, executors: effect.executors });
+        job?.resolve({ results: effect.results, executors: effect.executors, accumulators: effect.accumulators });
         return;
       }
       case 'JobFailed': {
         const job = this.#jobs.get(effect.jobId);
         this.#jobs.delete(effect.jobId);
         this.#events.jobEnded(effect.jobId);
-        job?.reject(effect.error, effect.summary, effect.results);
+        job?.reject(effect.error, effect.summary, effect.results, effect.accumulators);
         return;
       }
       case 'Progress':
@@ -333,11 +337,14 @@ export class JobFailedError extends FlintError {
   readonly fetchFailed: JobError['fetchFailed'];
   /** The results of the tasks that had finished, by task index (undefined for the others). */
   readonly partialResults: ReadonlyArray<Uint8Array | undefined>;
-  constructor(jobId: number, error: JobError, summary: string, partialResults: ReadonlyArray<Uint8Array | undefined> = []) {
+  /** The accumulator updates of those tasks. */
+  readonly partialAccumulators: AccumulatorUpdates;
+  constructor(jobId: number, error: JobError, summary: string, partialResults: ReadonlyArray<Uint8Array | undefined> = [], partialAccumulators: AccumulatorUpdates = []) {
     super('FLINT_JOB_FAILED', summary);
     this.jobId = jobId;
     this.fetchFailed = error.fetchFailed;
     this.partialResults = partialResults;
+    this.partialAccumulators = partialAccumulators;
     this.remoteName = error.name;
     this.remoteMessage = error.message;
     this.remoteStack = error.stack;

@@ -60,7 +60,14 @@ export type DriverEffect =
     }
   /** Every task finished; `results[i]` is the msgpack result of the job's `tasks[i]`. */
   /** `executors[i]`: the executor that computed `results[i]` (where a cached partition now is). */
-  | { readonly kind: 'JobSucceeded'; readonly jobId: number; readonly results: readonly Uint8Array[]; readonly executors: readonly string[] }
+  /** `accumulators[i]`: the accumulator updates of the task whose result is `results[i]` (applied once, by the caller). */
+  | {
+      readonly kind: 'JobSucceeded';
+      readonly jobId: number;
+      readonly results: readonly Uint8Array[];
+      readonly executors: readonly string[];
+      readonly accumulators: ReadonlyArray<Readonly<Record<string, number>> | undefined>;
+    }
   /** `error` is what the user's promise rejects with; `summary` says why, Spark style, for the log and UI. */
   /** `results`: those of the tasks that had finished (the others undefined), for a stage that will be resubmitted. */
   | {
@@ -69,6 +76,7 @@ export type DriverEffect =
       readonly error: JobError;
       readonly summary: string;
       readonly results: ReadonlyArray<Uint8Array | undefined>;
+      readonly accumulators: ReadonlyArray<Readonly<Record<string, number>> | undefined>;
     }
   /** For the console progress bar `[Stage n: ===>  (done + running) / total]` (each task set is a stage). Emitted when a number changes. */
   | {

@@ -35,6 +35,7 @@ export function handleRegisterExecutor(ctx: Ctx, input: Register): void {
     freeCores: 0,
     lastSeenMs: ctx.now,
     running: new Set(),
+    broadcastsSent: new Set(),
   });
   state.executorOrder = [...state.executorOrder, input.executorId].sort(compareExecutorIds);
   const { executorId, executorAddress: address, hostname: host, cores } = input;

@@ -20,6 +20,8 @@ export interface TaskSpec {
    * any other of its job (Spark's PROCESS_LOCAL preference, without a locality wait).
    */
   readonly preferredExecutor?: string;
+  /** The broadcast values the task may read (sent to each executor once: offers.ts). */
+  readonly broadcasts?: ReadonlyArray<{ readonly name: string; readonly id: number; readonly data: Uint8Array }>;
 }
 
 /** The scheduler's only timer: Spark's HeartbeatReceiver `ExpireDeadHosts` check. */

@@ -21,14 +21,14 @@ export function submitJob(ctx: Ctx, jobId: number, tasks: readonly TaskSpec[], d
     const error = driverError('SchedulerStopped', `Job ${jobId} cancelled because the scheduler was stopped`);
     recordJobEnded(ctx, jobId, 'FAILED', error.message);
     state.jobsFailed += 1;
-    out.push({ kind: 'JobFailed', jobId, error, summary: error.message, results: [] });
+    out.push({ kind: 'JobFailed', jobId, error, summary: error.message, results: [], accumulators: [] });
     return;
   }
   if (tasks.length === 0) {
     // Spark's runJob over no partitions returns at once.
     state.jobsSucceeded += 1;
     recordJobEnded(ctx, jobId, 'SUCCEEDED');
-    out.push({ kind: 'JobSucceeded', jobId, results: [], executors: [] });
+    out.push({ kind: 'JobSucceeded', jobId, results: [], executors: [], accumulators: [] });
     return;
   }
   state.jobs.set(jobId, createJob(jobId, tasks));
@@ -50,10 +50,11 @@ export function forget(ctx: Ctx, attempt: TaskAttempt): void {
   attempt.job.live.delete(attempt.taskId);
 }
 
-export function storeResult(ctx: Ctx, job: JobRecord, index: number, bytes: Uint8Array, executorId: string): void {
+export function storeResult(ctx: Ctx, job: JobRecord, index: number, bytes: Uint8Array, attempt: Pick<TaskAttempt, 'executorId' | 'accumulators'>): void {
   job.states[index] = 'done';
   job.results[index] = bytes;
-  job.resultExecutors[index] = executorId;
+  job.resultExecutors[index] = attempt.executorId;
+  job.accumulatorUpdates[index] = attempt.accumulators;
   job.done += 1;
   if (job.done === job.tasks.length) succeedJob(ctx, job);
 }
@@ -65,7 +66,7 @@ function succeedJob(ctx: Ctx, job: JobRecord): void {
   recordJobEnded(ctx, job.jobId, 'SUCCEEDED');
   flushProgress(ctx, job);
   ctx.out.info(`Job ${job.jobId} finished: ${job.tasks.length} tasks`, { jobId: job.jobId });
-  ctx.out.push({ kind: 'JobSucceeded', jobId: job.jobId, results: job.results as Uint8Array[], executors: job.resultExecutors });
+  ctx.out.push({ kind: 'JobSucceeded', jobId: job.jobId, results: job.results as Uint8Array[], executors: job.resultExecutors, accumulators: job.accumulatorUpdates });
 }
 
 /**
@@ -88,7 +89,7 @@ export function failJob(ctx: Ctx, job: JobRecord, error: JobError, summary: stri
     }
   }
   out.log(level, summary, { jobId: job.jobId });
-  out.push({ kind: 'JobFailed', jobId: job.jobId, error, summary, results: job.results });
+  out.push({ kind: 'JobFailed', jobId: job.jobId, error, summary, results: job.results, accumulators: job.accumulatorUpdates });
 }
 
 export function cancelJob(ctx: Ctx, jobId: number, reason: string): void {

@@ -19,6 +19,7 @@
 
 import { recordTaskLaunched } from './history.ts';
 import { hasPending, takePending, type Ctx, type ExecutorRecord, type JobRecord, type TaskAttempt } from './state.ts';
+import type { TaskSpec } from './inputs.ts';
 
 /** Launches as many pending tasks as free cores (then prefetch slots) allow. Called at the end of every `handle`. */
 export function makeOffers(ctx: Ctx): void {
@@ -69,6 +70,15 @@ function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[],
   return launched;
 }
 
+/** Each broadcast value travels to an executor once: with its first task that uses it (Spark's TorrentBroadcast fetches it once per executor). */
+function broadcastsFor(executor: ExecutorRecord, broadcasts: NonNullable<TaskSpec['broadcasts']>): Array<{ name: string; id: number; data?: Uint8Array }> {
+  return broadcasts.map(({ name, id, data }) => {
+    if (executor.broadcastsSent.has(id)) return { name, id };
+    executor.broadcastsSent.add(id);
+    return { name, id, data };
+  });
+}
+
 function launchTask(ctx: Ctx, job: JobRecord, index: number, executor: ExecutorRecord): void {
   const { state, out } = ctx;
   const spec = job.tasks[index];
@@ -100,6 +110,7 @@ function launchTask(ctx: Ctx, job: JobRecord, index: number, executor: ExecutorR
     source: spec.source,
     ops: [...spec.ops],
     action: spec.action,
+    ...(spec.broadcasts === undefined || spec.broadcasts.length === 0 ? {} : { broadcasts: broadcastsFor(executor, spec.broadcasts) }),
   });
   out.debug(`Starting task ${index}.${attempt} in job ${job.jobId} (TID ${taskId}) on executor ${executor.executorId}`);
 }

@@ -26,6 +26,8 @@ export interface ExecutorRecord {
   lastSeenMs: number;
   /** Ids of the task attempts occupying a core here (not those whose result is being fetched). */
   readonly running: Set<number>;
+  /** Broadcast ids whose value this executor has been sent (with an earlier LaunchTask). */
+  readonly broadcastsSent: Set<number>;
 }
 
 export interface JobRecord {
@@ -54,6 +56,8 @@ export interface JobRecord {
   lastProgress: { readonly done: number; readonly running: number } | undefined;
   /** The executor whose result was stored, per task index. */
   readonly resultExecutors: string[];
+  /** The accumulator updates of the attempt whose result was stored, per task index. */
+  readonly accumulatorUpdates: Array<Readonly<Record<string, number>> | undefined>;
   /** Never-launched task indices that prefer an executor (TaskSpec.preferredExecutor), by executor, ascending. */
   readonly byExecutor: Map<string, number[]>;
   /** Run times (from the executors' metrics) of the attempts that finished: the prefetch gate. */
@@ -70,6 +74,8 @@ export interface TaskAttempt {
   phase: 'running' | 'fetching';
   /** The result size accounted for this attempt while its result is fetched. */
   resultBytes: number;
+  /** Its accumulator updates (from the FINISHED StatusUpdate), kept while its result is fetched. */
+  accumulators?: Readonly<Record<string, number>>;
 }
 
 export interface SchedulerState {
@@ -148,6 +154,7 @@ export function createJob(jobId: number, tasks: readonly TaskSpec[]): JobRecord 
     runTimeMsSum: 0,
     runTimeCount: 0,
     resultExecutors: new Array<string>(n).fill(''),
+    accumulatorUpdates: new Array<Readonly<Record<string, number>> | undefined>(n).fill(undefined),
     byExecutor: preferences(tasks),
   };
 }

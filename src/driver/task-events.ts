@@ -65,6 +65,7 @@ function taskFinished(ctx: Ctx, attempt: TaskAttempt, message: StatusUpdateMessa
   if (message.metrics !== undefined) {
     attempt.job.runTimeMsSum += message.metrics.runTimeMs;
     attempt.job.runTimeCount += 1;
+    if (message.metrics.accumulators !== undefined) attempt.accumulators = message.metrics.accumulators;
   }
   const { result, indirectResult } = message;
   // An indirect result's attempt ends when its result has been fetched (GET RESULT until then), unless unwanted.
@@ -84,7 +85,7 @@ function taskFinished(ctx: Ctx, attempt: TaskAttempt, message: StatusUpdateMessa
   const size = result !== undefined ? result.byteLength : (indirectResult?.bytes ?? 0);
   if (result !== undefined) {
     forget(ctx, attempt);
-    if (canFetchMoreResults(ctx, attempt.job, size)) storeResult(ctx, attempt.job, attempt.index, result, attempt.executorId);
+    if (canFetchMoreResults(ctx, attempt.job, size)) storeResult(ctx, attempt.job, attempt.index, result, attempt);
     return;
   }
   // No longer running: a job failing on this result must not send it a KillTask.
@@ -141,7 +142,7 @@ export function handleResultFetched(ctx: Ctx, taskId: number, bytes: Uint8Array)
   forget(ctx, attempt);
   releaseResult(ctx, attempt);
   recordTaskEnded(ctx, taskId, 'SUCCESS');
-  if (live) storeResult(ctx, attempt.job, attempt.index, bytes, attempt.executorId);
+  if (live) storeResult(ctx, attempt.job, attempt.index, bytes, attempt);
 }
 
 /**

@@ -40,6 +40,8 @@ export type ExecutorInput =
       readonly result: Uint8Array;
       readonly records: number;
       readonly runTimeMs: number;
+      /** The task's accumulator updates, reported with its result. */
+      readonly accumulators?: Readonly<Record<string, number>>;
     }
   /** The task threw (or its result could not be encoded); `error` from `taskFailureOf`. */
   | { readonly kind: 'TaskErrored'; readonly taskId: number; readonly error: TaskFailure; readonly runTimeMs?: number }

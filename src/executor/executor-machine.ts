@@ -138,7 +138,7 @@ function dispatch(ctx: Ctx, input: ExecutorInput): void {
       return fetchTaskResult(ctx, input.token, input.message);
     case 'TaskCompleted':
       if (inPhase(ctx, 'TaskCompleted', 'running')) {
-        taskCompleted(ctx, input.taskId, input.result, input.records, input.runTimeMs);
+        taskCompleted(ctx, input.taskId, input.result, input.records, input.runTimeMs, input.accumulators);
       }
       return;
     case 'TaskErrored':

@@ -86,14 +86,21 @@ function reportKilled(ctx: Ctx, entry: TaskEntry, reason: string, runTimeMs: num
   });
 }
 
-export function taskCompleted(ctx: Ctx, taskId: number, result: Uint8Array, records: number, runTimeMs: number): void {
+export function taskCompleted(
+  ctx: Ctx,
+  taskId: number,
+  result: Uint8Array,
+  records: number,
+  runTimeMs: number,
+  accumulators?: Readonly<Record<string, number>>,
+): void {
   const entry = takeRunning(ctx, taskId, 'a result');
   if (entry === undefined) return;
   if (entry.killReason !== undefined) {
     // Spark's TaskRunner calls killTaskIfInterrupted() after the task returns: a kill wins over a late result.
     reportKilled(ctx, entry, entry.killReason, runTimeMs);
   } else {
-    reportFinished(ctx, entry, result, { runTimeMs, resultBytes: result.byteLength, records });
+    reportFinished(ctx, entry, result, { runTimeMs, resultBytes: result.byteLength, records, ...(accumulators === undefined ? {} : { accumulators: { ...accumulators } }) });
   }
   startQueuedTasks(ctx);
 }

@@ -253,7 +253,15 @@ export const TaskFailure = Type.Object(
 export type TaskFailure = Static<typeof TaskFailure>;
 
 export const TaskMetrics = Type.Object(
-  { runTimeMs: RunTimeMs, resultBytes: LongCount, records: LongCount },
+  {
+    runTimeMs: RunTimeMs,
+    resultBytes: LongCount,
+    records: LongCount,
+    /** The task's accumulator updates by name (src/api/shared-variables.ts), applied once if its result is kept. */
+    accumulators: Type.Optional(
+      Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Number({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }), { maxProperties: 256 }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type TaskMetrics = Static<typeof TaskMetrics>;
@@ -311,6 +319,16 @@ export const LaunchTask = message('LaunchTask', {
   source: TaskSource,
   ops: Type.Array(TaskOp, { maxItems: 1024 }),
   action: TaskAction,
+  /**
+   * The broadcast variables set when the job was submitted. `data` (msgpack) comes with the first task an
+   * executor gets that uses the value; later tasks name it only, and the executor reuses what it kept.
+   */
+  broadcasts: Type.Optional(
+    Type.Array(
+      Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), id: Count, data: Type.Optional(Bytes) }, { additionalProperties: false }),
+      { maxItems: 256 },
+    ),
+  ),
 });
 export const KillTask = message('KillTask', { taskId: LongCount, reason: Str });
 export const StopExecutor = message('StopExecutor', {});

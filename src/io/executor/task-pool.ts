@@ -50,6 +50,8 @@ interface Thread {
   readonly shared: Int32Array;
   /** Tasks posted to this thread and not yet answered, in the order the thread runs them. */
   readonly pending: Map<number, Pending>;
+  /** Broadcast ids whose value this thread has been given. */
+  readonly broadcasts: Set<number>;
   /** Run requests not posted yet, posted together (one wake-up of the thread): see #post. */
   outbox: ThreadRequest[];
   /** Being terminated or dead: its tasks are settled (or moved) when it exits. */
@@ -71,6 +73,8 @@ export class TaskPool {
   #destroyed = false;
 
   readonly #shuffle: PoolShuffle | undefined;
+  /** Broadcast values the driver sent this executor, by id. */
+  readonly #broadcastData = new Map<number, Uint8Array>();
 
   /** `onOutcome` receives each task's one outcome, never synchronously from `run`. */
   constructor(threads: number, onOutcome: (outcome: TaskOutcome) => void, shuffle?: PoolShuffle) {
@@ -89,6 +93,26 @@ export class TaskPool {
     const source = task.source;
     if (source.kind === 'cache') thread = this.#threads[(source.id * 31 + source.partition) % this.#threads.length] as Thread;
     this.#post(thread, { task, bundlePath, killed: false });
+  }
+
+  /**
+   * The task with each broadcast value the thread has not had yet: the driver sends a value to this executor
+   * once (offers.ts), the pool keeps it and gives it to each thread once.
+   */
+  #withBroadcasts(thread: Thread, task: LaunchTaskMessage): LaunchTaskMessage {
+    const broadcasts = task.broadcasts;
+    if (broadcasts === undefined) return task;
+    for (const b of broadcasts) if (b.data !== undefined) this.#broadcastData.set(b.id, b.data);
+    return {
+      ...task,
+      broadcasts: broadcasts.map(({ name, id }) => {
+        if (thread.broadcasts.has(id)) return { name, id };
+        const data = this.#broadcastData.get(id);
+        if (data === undefined) return { name, id };
+        thread.broadcasts.add(id);
+        return { name, id, data };
+      }),
+    };
   }
 
   /** Drops a dataset's cached partitions on every thread (unpersist). */
@@ -150,7 +174,7 @@ export class TaskPool {
     };
     const worker = new Worker(THREAD_MODULE, { workerData: data, transferList: fetches === undefined ? [port2] : [port2, fetches.port2] });
     if (fetches !== undefined) this.#serveFetches(fetches.port1);
-    const thread: Thread = { worker, port: port1, shared, pending: new Map(), outbox: [], ending: false, online: false };
+    const thread: Thread = { worker, port: port1, shared, pending: new Map(), broadcasts: new Set(), outbox: [], ending: false, online: false };
     port1.on('message', (first: TaskReply) => {
       this.#settle(thread, first);
       this.#drainReplies(thread);
@@ -186,7 +210,7 @@ export class TaskPool {
       if (idle) queueMicrotask(() => this.#flush(thread));
       else setImmediate(() => this.#flush(thread));
     }
-    thread.outbox.push({ kind: 'run', task: pending.task, bundlePath: pending.bundlePath });
+    thread.outbox.push({ kind: 'run', task: this.#withBroadcasts(thread, pending.task), bundlePath: pending.bundlePath });
   }
 
   #flush(thread: Thread): void {
@@ -212,7 +236,14 @@ export class TaskPool {
     clearTimeout(pending.killTimer);
     switch (reply.kind) {
       case 'completed':
-        return this.#onOutcome({ kind: 'TaskCompleted', taskId, result: reply.result, records: reply.records, runTimeMs: reply.runTimeMs });
+        return this.#onOutcome({
+          kind: 'TaskCompleted',
+          taskId,
+          result: reply.result,
+          records: reply.records,
+          runTimeMs: reply.runTimeMs,
+          ...(reply.accumulators === undefined ? {} : { accumulators: reply.accumulators }),
+        });
       case 'errored':
         return this.#onOutcome({ kind: 'TaskErrored', taskId, error: reply.failure, runTimeMs: reply.runTimeMs });
       case 'skipped':

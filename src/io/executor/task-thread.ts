@@ -15,6 +15,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 import { taskIo } from './task-io.ts';
+import { beginTask, endTask } from '../../api/shared-variables.ts';
 import { BlockStore } from './block-store.ts';
 import type { TaskIo } from '../../task/evaluate-task.ts';
 import type { TaskFailure } from '../../protocol/task-messages.ts';
@@ -60,7 +61,14 @@ export type ThreadRequest =
   | { readonly kind: 'uncache'; readonly id: number };
 
 export type TaskReply =
-  | { readonly kind: 'completed'; readonly taskId: number; readonly result: Uint8Array; readonly records: number; readonly runTimeMs: number }
+  | {
+      readonly kind: 'completed';
+      readonly taskId: number;
+      readonly result: Uint8Array;
+      readonly records: number;
+      readonly runTimeMs: number;
+      readonly accumulators?: Readonly<Record<string, number>>;
+    }
   | { readonly kind: 'errored'; readonly taskId: number; readonly failure: TaskFailure; readonly runTimeMs: number }
   /** Cancelled before it started: it did not run. */
   | { readonly kind: 'skipped'; readonly taskId: number };
@@ -120,15 +128,30 @@ function shuffleEnvOf(data: ThreadShuffleData | undefined): ShuffleEnv | undefin
 /** The thread's file and shuffle I/O, made once from its ThreadData. */
 let threadIo: TaskIo = taskIo(undefined);
 
+/** Broadcast values this thread has decoded, by id. */
+const broadcastValues = new Map<number, unknown>();
+
+/** The values of the task's broadcast variables, decoding those it brings for the first time. */
+function broadcastsOf(task: LaunchTaskMessage): Array<{ name: string; id: number; value: unknown }> {
+  return (task.broadcasts ?? []).map(({ name, id, data }) => {
+    if (data !== undefined && !broadcastValues.has(id)) broadcastValues.set(id, codec.decode(data));
+    if (!broadcastValues.has(id)) throw new Error(`broadcast variable "${name}" (id ${id}) never reached this executor`);
+    return { name, id, value: broadcastValues.get(id) };
+  });
+}
+
 /** Runs one task; resolves (never rejects) with its reply. */
 export async function runTask(task: LaunchTaskMessage, bundlePath: string, signal: { readonly aborted: boolean }): Promise<TaskReply> {
   const startedMs = performance.now();
   const taskId = task.taskId;
   try {
     const exports = await bundleExports(bundlePath);
+    beginTask(broadcastsOf(task));
     const output = await evaluateTask(task, { resolve: (name) => exports[name], codec, signal, io: threadIo });
-    return { kind: 'completed', taskId, result: output.result, records: output.records, runTimeMs: performance.now() - startedMs };
+    const accumulators = endTask();
+    return { kind: 'completed', taskId, result: output.result, records: output.records, runTimeMs: performance.now() - startedMs, ...(accumulators === undefined ? {} : { accumulators }) };
   } catch (err) {
+    endTask(); // a failed task's updates never count
     return { kind: 'errored', taskId, failure: taskFailureOf(err), runTimeMs: performance.now() - startedMs };
   }
 }

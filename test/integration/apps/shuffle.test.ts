@@ -60,7 +60,7 @@ describe('shuffles on a local cluster (1 master, 2 workers × 2 cores)', () => {
     const run = await finished(spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'ops', dir], 'shuffle ops'));
     assert.equal(run.code, 0, run.stderr);
     const checks = run.stdout.split('\n').filter((l) => l.startsWith('CHECK '));
-    assert.ok(checks.length >= 35, `all checks ran:\n${run.stdout}`);
+    assert.ok(checks.length >= 48, `all checks ran:\n${run.stdout}`);
     assert.deepEqual(checks.filter((l) => !l.endsWith(' ok')), [], run.stdout);
     assert.match(run.stdout, /^RESULT ok$/m);
     const appId = appIdOf(run.stdout);

@@ -23,7 +23,7 @@ class ScriptedScheduler implements StageRunner {
     this.stages.push([...tasks]);
     const results = tasks.map((t) => this.#result(t));
     const failure = this.failures[jobId];
-    if (failure === undefined) return { jobId, done: Promise.resolve({ results, executors: tasks.map(() => 'e1') }) };
+    if (failure === undefined) return { jobId, done: Promise.resolve({ results, executors: tasks.map(() => 'e1'), accumulators: [] }) };
     const partial = results.map((r, i) => (i < failure.task ? r : undefined));
     const error = {
       name: 'FetchFailedError',
@@ -108,7 +108,7 @@ describe('DagRunner', () => {
       if (tasks[0]?.action.kind !== 'sampleKeys') return original(tasks);
       scheduler.stages.push([...tasks]);
       const sketches = tasks.map((t) => encodeRecord({ count: 100, sample: Array.from({ length: 10 }, (_, i) => t.partition * 100 + i * 10) }));
-      return { jobId: scheduler.stages.length - 1, done: Promise.resolve({ results: sketches, executors: sketches.map(() => 'e1') }) };
+      return { jobId: scheduler.stages.length - 1, done: Promise.resolve({ results: sketches, executors: sketches.map(() => 'e1'), accumulators: [] }) };
     };
     const dag = new DagRunner(scheduler);
     const dep = new ShuffleDependency(0, leafPlans(2), { kind: 'range', partitions: 2, ascending: true }, undefined, 'sortByKey');

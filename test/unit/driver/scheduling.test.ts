@@ -135,7 +135,7 @@ describe('jobs', () => {
       [2, 0, 2],
     ]);
     t.assert.deepStrictEqual(ofKind(last, 'JobSucceeded'), [
-      { kind: 'JobSucceeded', jobId: 7, results: [resultOf(7, 5), resultOf(7, 3)], executors: ['1', '1'] },
+      { kind: 'JobSucceeded', jobId: 7, results: [resultOf(7, 5), resultOf(7, 3)], executors: ['1', '1'], accumulators: [undefined, undefined] },
     ]);
     t.assert.deepStrictEqual(d.machine.snapshot().jobs, []);
   });
@@ -144,7 +144,7 @@ describe('jobs', () => {
     t.plan(2);
     const d = new TestDriver();
     const effects = d.handle({ kind: 'SubmitJob', jobId: 3, tasks: [] });
-    t.assert.deepStrictEqual(ofKind(effects, 'JobSucceeded'), [{ kind: 'JobSucceeded', jobId: 3, results: [], executors: [] }]);
+    t.assert.deepStrictEqual(ofKind(effects, 'JobSucceeded'), [{ kind: 'JobSucceeded', jobId: 3, results: [], executors: [], accumulators: [] }]);
     t.assert.strictEqual(d.machine.snapshot().jobsSucceeded, 1);
   });
 
