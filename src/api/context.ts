@@ -208,6 +208,7 @@ export class FlintContext {
           driverUrl: runtime.schedulerUrl,
           startedMs: Date.now(),
           stopped: () => holder.context !== undefined && holder.context.#stopping !== undefined,
+          stages: () => (holder.context === undefined ? [] : holder.context.#dag.stages()),
         },
         logger,
         monotonicNow: systemClock.monotonic,

@@ -34,6 +34,25 @@ export interface StageRunner {
 
 export const MAX_CONSECUTIVE_STAGE_ATTEMPTS = 4;
 
+/** Stages the runner remembers for the application UI's /json (Spark's spark.ui.retainedStages). */
+const RETAINED_STAGES = 1000;
+
+/**
+ * One run of a stage's task set, as the application UI's /json lists it (Spark's StageInfo). `stageId` is the
+ * task scheduler's id for the task set, the `n` of the progress bar's `[Stage n: …]` and of the jobs list.
+ */
+export interface StageInfo {
+  readonly stageId: number;
+  /** The action's job (one per action), counted from 0. */
+  readonly jobId: number;
+  readonly name: string;
+  readonly kind: 'ShuffleMapStage' | 'ResultStage';
+  /** 0 for the first run of the stage, then 1, 2 … after fetch failures. */
+  readonly attempt: number;
+  readonly tasks: number;
+  state: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'RESUBMITTED';
+}
+
 /** A stage failed too many times in a row (Spark's "Stage n has failed the maximum allowable number of times"). */
 export class StageFailedError extends FlintError {
   constructor(stage: string, attempts: number, cause: string) {
@@ -46,6 +65,9 @@ export class DagRunner {
   readonly #runner: StageRunner;
   readonly #maxAttempts: number;
   readonly #onShuffleLost: (service: string) => void;
+  readonly #stages: StageInfo[] = [];
+  #nextJobId = 0;
+  #currentJob = 0;
   /** Where each cached partition of a persisted dataset is, `id/partition` → executor id. */
   readonly #cacheLocations = new Map<string, string>();
 
@@ -70,6 +92,11 @@ export class DagRunner {
     this.#applyUpdates = options.applyAccumulatorUpdates ?? (() => {});
   }
 
+  /** The stages run so far (the last RETAINED_STAGES), oldest first. */
+  stages(): readonly StageInfo[] {
+    return this.#stages;
+  }
+
   /** A worker is gone: its shuffle service's outputs are lost (Spark's `removeOutputsOnHost`). */
   workerLost(service: string): void {
     this.tracker.removeLocation(service);
@@ -81,6 +108,7 @@ export class DagRunner {
    */
   async run(plans: readonly PartitionPlan[], partitionIds: readonly number[], action: TaskAction, description: string): Promise<Uint8Array[]> {
     const results = new Array<Uint8Array | undefined>(plans.length).fill(undefined);
+    this.#currentJob = this.#nextJobId++;
     const taskOf = (plan: PartitionPlan, i: number) => ({ plan, action, partition: partitionIds[i] as number });
     await this.#runStage(`Result stage of ${description}`, plans, taskOf, missingIn(results), description, collectInto(results));
     return results as Uint8Array[];
@@ -119,8 +147,14 @@ export class DagRunner {
           ...(broadcasts.length === 0 ? {} : { broadcasts }),
         };
       });
+      const kind = tasks[0]?.action.kind === 'shuffleWrite' ? 'ShuffleMapStage' : 'ResultStage';
+      const started = this.#runner.runJob(tasks, name.endsWith(description) ? name : `${name}: ${description}`);
+      const info: StageInfo = { stageId: started.jobId, jobId: this.#currentJob, name, kind, attempt: failures, tasks: tasks.length, state: 'RUNNING' };
+      this.#stages.push(info);
+      if (this.#stages.length > RETAINED_STAGES) this.#stages.shift();
       try {
-        const out = await this.#runner.runJob(tasks, description).done;
+        const out = await started.done;
+        info.state = 'SUCCEEDED';
         out.results.forEach((bytes, k) => onResult(indices[k] as number, bytes));
         for (const updates of out.accumulators) if (updates !== undefined) this.#applyUpdates(updates);
         // A persisted partition is now in the memory of the executor that computed it (or read it from there).
@@ -130,7 +164,9 @@ export class DagRunner {
         });
         return;
       } catch (err) {
-        if (!(err instanceof JobFailedError) || err.fetchFailed === undefined) throw err;
+        const resubmitted = err instanceof JobFailedError && err.fetchFailed !== undefined;
+        info.state = resubmitted ? 'RESUBMITTED' : 'FAILED';
+        if (!resubmitted) throw err;
         err.partialResults.forEach((bytes, k) => {
           if (bytes === undefined) return;
           onResult(indices[k] as number, bytes);

@@ -32,6 +32,8 @@ export const DEFAULT_APP_UI_PORT = 4040;
 export const UI_KILL_REASON = 'killed via the web UI';
 
 /** What the driver knows of itself, read at each render (the app id arrives after the UI started). */
+import type { StageInfo } from '../api/dag-runner.ts';
+
 export interface DriverUiInfo {
   readonly appName: string;
   readonly appId: () => string | undefined;
@@ -41,6 +43,8 @@ export interface DriverUiInfo {
   readonly driverUrl: string;
   readonly startedMs: number;
   readonly stopped: () => boolean;
+  /** The stages of the app's jobs (src/api/dag-runner.ts), newest last; absent before the context exists. */
+  readonly stages?: () => readonly StageInfo[];
 }
 
 export interface DriverUiOptions {
@@ -167,7 +171,8 @@ export function driverUiRoutes(options: DriverUiOptions, settings: DriverUiSetti
       path: '/json',
       handler: (req) => {
         const m = model(req);
-        return { appName: m.appName, appId: m.appId ?? null, user: m.user, stopped: m.stopped, scheduler: options.machine.snapshot(), jobs: m.history.jobs, executors: m.history.executors };
+        const stages = options.info.stages?.() ?? [];
+        return { appName: m.appName, appId: m.appId ?? null, user: m.user, stopped: m.stopped, scheduler: options.machine.snapshot(), jobs: m.history.jobs, stages, executors: m.history.executors };
       },
     },
     {

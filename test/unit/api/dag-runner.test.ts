@@ -78,6 +78,16 @@ describe('DagRunner', () => {
     const results = await dag.run(reducePlans(dep), [0, 1, 2], { kind: 'collect' }, 'collect');
     assert.deepEqual(results.map((r) => decodeRecord(r)), ['result of 0', 'result of 1', 'result of 2']);
     assert.deepEqual(scheduler.stages.map((s) => s.map((t) => t.partition)), [[0, 1, 2, 3], [0, 1, 2], [1, 3], [1, 2]]);
+    // What the application UI's /json lists: each run of a stage, the resubmitted ones marked.
+    assert.deepEqual(
+      dag.stages().map((s) => [s.stageId, s.jobId, s.kind, s.attempt, s.tasks, s.state]),
+      [
+        [0, 0, 'ShuffleMapStage', 0, 4, 'SUCCEEDED'],
+        [1, 0, 'ResultStage', 0, 3, 'RESUBMITTED'],
+        [2, 0, 'ShuffleMapStage', 0, 2, 'SUCCEEDED'],
+        [3, 0, 'ResultStage', 1, 2, 'SUCCEEDED'],
+      ],
+    );
   });
 
   test('a stage that fails on fetch failures 4 times in a row fails the job, naming the stage and the cause', async () => {
