@@ -5,7 +5,7 @@
 //
 // Here the daemons hold the cluster secret and the applications another one (flint.authenticate.appSecret).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +13,8 @@ import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { AuthenticationError, RpcRemoteError } from '../../../src/errors.ts';
 import type { AppToMaster, ClientToMaster, MasterToWorker, WorkerToMaster } from '../../../src/protocol/messages.ts';
 import { deriveKey } from '../../../src/rpc/auth.ts';
+import type { ShuffleServiceMessage } from '../../../src/protocol/shuffle-messages.ts';
+import { FrameReader, ShuffleWriter } from '../../../src/shuffle/index.ts';
 import { RpcEnv } from '../../../src/rpc/index.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
 import { logLine, masterJson, newSecret, startMaster, startWorker, writeSecretFile, type MasterDaemon, type WorkerDaemon } from '../../helpers/daemons.ts';
@@ -55,6 +57,48 @@ describe('roles: who may send what to a master and a worker', { timeout: 90_000 
     for (const e of envs) await e.shutdown();
     await children.killAll();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('an executor reads its own application\'s shuffle blocks from a worker\'s shuffle service, and nothing else', async () => {
+    // A map output of app-A on the worker's disk, as a map task writes it (src/shuffle/shuffle-writer.ts).
+    const shuffleDir = join(worker.workDir, 'app-A', 'shuffle');
+    mkdirSync(shuffleDir, { recursive: true });
+    const writer = new ShuffleWriter({ dir: shuffleDir, shuffleId: 0, mapId: 0, attemptId: 1, numPartitions: 2, partition: (k) => (k as number) % 2, memoryLimitBytes: 1 << 20 });
+    for (let i = 0; i < 100; i++) writer.insert([i, `value ${i}`]);
+    const output = writer.commit();
+    const executor = await env('executorA', { principal: 'executor:app-A', key: deriveKey(secret, 'executor', 'app-A') });
+    const service = await executor.setupEndpointRef<ShuffleServiceMessage>(`flint://127.0.0.1:${worker.rpcPort}`, 'ShuffleService');
+    const fetch = (appId: string, length: number) =>
+      service.ask<{ type: string; data: Uint8Array; blockLength: number }>({ type: 'FetchShuffleBlock', appId, shuffleId: 0, mapId: 0, reduceId: 1, offset: 0, length }, ASK_MS);
+    const chunk = await fetch('app-A', 1 << 20);
+    assert.equal(chunk.blockLength, output.sizes[1]);
+    const reader = new FrameReader();
+    reader.push(chunk.data);
+    const records: unknown[] = [];
+    for (let frame = reader.next(); frame !== undefined; frame = reader.next()) records.push(...frame);
+    assert.deepEqual(records, Array.from({ length: 50 }, (_, j) => [2 * j + 1, `value ${2 * j + 1}`]), 'the odd keys, as written');
+    assert.equal((await fetch('app-A', 10)).data.length, 10, 'a piece of at most the length asked');
+    // Another application's files: refused, whatever exists on the disk.
+    mkdirSync(join(worker.workDir, 'app-B', 'shuffle'), { recursive: true });
+    await assert.rejects(fetch('app-B', 1024), (err: unknown) => {
+      assert.ok(err instanceof RpcRemoteError, String(err));
+      assert.match(err.message, /executors of executor:app-A may not read the shuffle files of app-B/);
+      return true;
+    });
+    // The worker's own endpoint takes daemons only.
+    const workerRef = await executor.setupEndpointRef<MasterToWorker>(`flint://127.0.0.1:${worker.rpcPort}`, 'Worker');
+    await assert.rejects(workerRef.ask({ type: 'KillDriver', driverId: 'driver-x' }, ASK_MS), (err: unknown) => {
+      assert.ok(err instanceof RpcRemoteError, String(err));
+      assert.equal(err.remoteCode, 'FLINT_RPC_FORBIDDEN');
+      return true;
+    });
+    // A key of another application does not prove app-A.
+    await assert.rejects(
+      env('executorForged', { principal: 'executor:app-A', key: deriveKey(secret, 'executor', 'app-B') }).then((e) =>
+        e.setupEndpointRef(`flint://127.0.0.1:${worker.rpcPort}`, 'ShuffleService'),
+      ),
+      (err: unknown) => err instanceof AuthenticationError,
+    );
   });
 
   test('an application cannot even connect to a worker', async () => {
