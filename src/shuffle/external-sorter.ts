@@ -8,6 +8,7 @@ import { compareKeys } from './keys.ts';
 import { MinHeap } from './min-heap.ts';
 import { notAPair } from './shuffle-writer.ts';
 import { SizeTracker } from './size-estimate.ts';
+import { sortByNumberKey } from './sort-by-number-key.ts';
 import type { RecordCursor } from './spill-file.ts';
 import { ArrayRecordCursor, SpillFiles } from './spill-file.ts';
 
@@ -25,8 +26,6 @@ const CHECK_EVERY = 32;
 /** An array slot and the pair's header, beyond the pair's contents. */
 const RECORD_OVERHEAD = 8;
 
-const numbersUp = (a: Pair, b: Pair): number => (a[0] as number) - (b[0] as number);
-const numbersDown = (a: Pair, b: Pair): number => (b[0] as number) - (a[0] as number);
 const stringsUp = (a: Pair, b: Pair): number => ((a[0] as string) < (b[0] as string) ? -1 : (a[0] as string) > (b[0] as string) ? 1 : 0);
 const stringsDown = (a: Pair, b: Pair): number => stringsUp(b, a);
 
@@ -84,12 +83,12 @@ export class ExternalSorter {
     }
   }
 
-  /** Sorts the buffer in place (Array.prototype.sort is stable) and returns it. */
+  /** Sorts the buffer in place, stably, and returns it: number keys by a radix sort, others with Array.prototype.sort. */
   #sortBuffer(): Pair[] {
     const up = this.#opts.ascending;
+    if (this.#opts.compare === compareKeys && this.#allNumbers) return sortByNumberKey(this.#buffer, up);
     let compare: (a: Pair, b: Pair) => number;
-    if (this.#opts.compare === compareKeys && this.#allNumbers) compare = up ? numbersUp : numbersDown;
-    else if (this.#opts.compare === compareKeys && this.#allStrings) compare = up ? stringsUp : stringsDown;
+    if (this.#opts.compare === compareKeys && this.#allStrings) compare = up ? stringsUp : stringsDown;
     else {
       const keys = this.#compareKeys;
       compare = (a, b) => keys(a[0], b[0]);
