@@ -87,8 +87,19 @@ function numberFor(s: Schema, rng: FuzzRng, integer: boolean): number {
 }
 
 /** A value that passes `schema` (with a fixed bias to small sizes). */
+/** Recursive schemas (Type.Recursive, e.g. TaskSource) by their $id, for their `This` references. */
+const recursiveRoots = new Map<string, Schema>();
+
 export function valueFor(schema: Schema, rng: FuzzRng, depth = 0): unknown {
+  const id = schema['$id'];
+  if (typeof id === 'string') recursiveRoots.set(id, schema);
   switch (schema[Kind]) {
+    case 'This': {
+      // A reference back to the enclosing recursive schema: deeper down, the arrays that hold it come out empty.
+      const root = recursiveRoots.get(String(schema['$ref']));
+      if (root === undefined) throw new Error(`the fuzzer met a recursive reference to ${String(schema['$ref'])} outside its schema`);
+      return valueFor(root, rng, depth + 1);
+    }
     case 'Literal':
       return schema['const'];
     case 'String':

@@ -108,7 +108,10 @@ describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
     const stderr = readFileSync(join(workDir, appId, '0', 'stderr'), 'utf8');
     const header = stderr.split('\n')[0] ?? '';
     assert.ok(
-      header.startsWith(`Flint Executor Command: "${process.execPath}" "${REPO_ROOT}/src/entry/executor.ts" "--driver-url" "${driver.url}" "--executor-id" "0"`),
+      // --max-old-space-size: the executor's memory (--executor-memory) is its heap's limit.
+      /^Flint Executor Command: "[^"]+" "--max-old-space-size=\d+" "/.test(header) &&
+        header.includes(`"${REPO_ROOT}/src/entry/executor.ts" "--driver-url" "${driver.url}" "--executor-id" "0"`) &&
+        header.startsWith(`Flint Executor Command: "${process.execPath}" `),
       header,
     );
     assert.match(header, /"--worker-url" "flint:\/\/Worker@127\.0\.0\.1:\d+"/);
