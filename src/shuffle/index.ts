@@ -9,7 +9,7 @@ export type { ExternalSorterOptions } from './external-sorter.ts';
 export { DEFAULT_CHUNK_BYTES, FrameReader, encodeFrame, readFramesFromFile } from './frames.ts';
 export { blockRange, readIndex, shuffleFileNames } from './index-file.ts';
 export { compareKeys, encodeKey, hashKey, keyIdentity } from './keys.ts';
-export { determineBounds, mulberry32, partitionerOf, rangeSampleSizePerPartition, reservoirSample } from './partitioners.ts';
+export { ReservoirSampler, determineBounds, mulberry32, partitionerOf, rangeSampleSizePerPartition, reservoirSample } from './partitioners.ts';
 export type { PartitionerSpec } from './partitioners.ts';
 export { SHUFFLE_ERROR_CODES, ShuffleError } from './shuffle-errors.ts';
 export type { ShuffleErrorCode } from './shuffle-errors.ts';

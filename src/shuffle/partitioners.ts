@@ -64,21 +64,39 @@ export function mulberry32(seed: number): () => number {
  * slot with probability k / l. Deterministic for a seed.
  */
 export function reservoirSample<T>(items: Iterable<T>, k: number, seed: number): { sample: T[]; count: number } {
-  if (!Number.isInteger(k) || k < 0) throw new RangeError(`reservoirSample needs a non-negative integer k, got ${k}`);
-  const sample: T[] = [];
-  let count = 0;
-  let random: (() => number) | undefined;
-  for (const item of items) {
-    count += 1;
-    if (count <= k) {
-      sample.push(item);
-      continue;
-    }
-    random ??= mulberry32(seed);
-    const slot = Math.floor(random() * count);
-    if (slot < k) sample[slot] = item;
+  const sampler = new ReservoirSampler<T>(k, seed);
+  for (const item of items) sampler.offer(item);
+  return sampler.result();
+}
+
+/** reservoirSample one item at a time, for items that arrive asynchronously: memory is k items, not all of them. */
+export class ReservoirSampler<T> {
+  readonly #k: number;
+  readonly #seed: number;
+  readonly #sample: T[] = [];
+  #count = 0;
+  #random: (() => number) | undefined;
+
+  constructor(k: number, seed: number) {
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`reservoirSample needs a non-negative integer k, got ${k}`);
+    this.#k = k;
+    this.#seed = seed;
   }
-  return { sample, count };
+
+  offer(item: T): void {
+    this.#count += 1;
+    if (this.#count <= this.#k) {
+      this.#sample.push(item);
+      return;
+    }
+    this.#random ??= mulberry32(this.#seed);
+    const slot = Math.floor(this.#random() * this.#count);
+    if (slot < this.#k) this.#sample[slot] = item;
+  }
+
+  result(): { sample: T[]; count: number } {
+    return { sample: this.#sample, count: this.#count };
+  }
 }
 
 /**

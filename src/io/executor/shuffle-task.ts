@@ -31,7 +31,7 @@ import {
   partitionerOf,
   readFramesFromFile,
   reduceAggregator,
-  reservoirSample,
+  ReservoirSampler,
   shuffleFileNames,
   type Aggregator,
 } from '../../shuffle/index.ts';
@@ -157,16 +157,15 @@ function ensureDir(dir: string): void {
 
 /** A reservoir sample of the keys and their count (RangePartitioner's `sketch`). */
 export async function sampleKeys(pull: RecordPull<unknown>, size: number, seed: number): Promise<{ count: number; sample: unknown[] }> {
-  const keys: unknown[] = [];
+  const sampler = new ReservoirSampler<unknown>(size, seed);
   for (;;) {
     let step = pull.next();
     if (isThenable(step)) step = await step;
     if (step.done) break;
-    keys.push(pairOf(step.value)[0]);
+    sampler.offer(pairOf(step.value)[0]);
   }
   await pull.close();
-  const { sample, count } = reservoirSample(keys, size, seed);
-  return { count, sample };
+  return sampler.result();
 }
 
 function pairOf(record: unknown): [unknown, unknown] {
