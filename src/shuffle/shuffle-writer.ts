@@ -108,7 +108,8 @@ export class ShuffleWriter {
     this.#partition = opts.partition;
     this.#n = opts.numPartitions;
     this.#aggregator = opts.aggregator;
-    this.#sizes = new SizeTracker(this.#aggregator === undefined ? RECORD_OVERHEAD : ENTRY_OVERHEAD);
+    // Observed at each memory check (every CHECK_EVERY inserts); measuring every other one samples one insert in 64.
+    this.#sizes = new SizeTracker(this.#aggregator === undefined ? RECORD_OVERHEAD : ENTRY_OVERHEAD, 2);
     for (let p = 0; p < this.#n; p += 1) {
       if (this.#aggregator === undefined) {
         this.#batchers.push(new FrameBatcher());
@@ -122,27 +123,29 @@ export class ShuffleWriter {
     if (!Array.isArray(record) || record.length !== 2) throw notAPair(record, 'a shuffle');
     if (this.#state !== 'open') throw new Error(`insert after ${this.#state === 'committed' ? 'commit' : 'abort'} of ${this.#describe()}`);
     const key: unknown = record[0];
-    let perItem: number;
+    let held: unknown;
     if (this.#aggregator === undefined) {
-      const p = this.#checkedPartition(key);
-      perItem = this.#sizes.observe(record);
-      this.#addPending(p, record);
+      this.#addPending(this.#checkedPartition(key), record);
+      held = record;
     } else {
       const map = this.#combined;
-      const id = keyIdentity(key);
+      // A string key not starting with NUL is its own identity (keys.ts): the common case, without a call.
+      const id = typeof key === 'string' && key.charCodeAt(0) !== 0 ? key : keyIdentity(key);
       let entry = map.get(id);
       if (entry === undefined) {
         entry = [key, this.#aggregator.createCombiner(record[1])];
         map.set(id, entry);
       } else entry[1] = this.#aggregator.mergeValue(entry[1], record[1]);
-      perItem = this.#sizes.observe(entry);
+      held = entry;
     }
     this.#records += 1;
     this.#untilCheck -= 1;
     if (this.#untilCheck === 0) {
+      // Sizes are sampled here, at the memory check, not on every insert (SizeTracker samples one in 64 calls).
       this.#untilCheck = CHECK_EVERY;
-      const held = this.#aggregator === undefined ? this.#encodedBytes + this.#pending * perItem : this.#combined.size * perItem;
-      if (held > this.#opts.memoryLimitBytes) this.#spill();
+      const perItem = this.#sizes.observe(held);
+      const bytes = this.#aggregator === undefined ? this.#encodedBytes + this.#pending * perItem : this.#combined.size * perItem;
+      if (bytes > this.#opts.memoryLimitBytes) this.#spill();
     }
   }
 

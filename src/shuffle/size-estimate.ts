@@ -73,16 +73,21 @@ export class SizeTracker {
   #countdown = 0;
   #mean = 0;
   readonly #overhead: number;
+  readonly #every: number;
 
-  /** `overhead`: bytes per held item beyond the item itself (a Map entry's slots, an array slot). */
-  constructor(overhead: number) {
+  /**
+   * `overhead`: bytes per held item beyond the item itself (a Map entry's slots, an array slot). `every`: one call
+   * in this many measures (a caller that calls only every so many inserts passes fewer).
+   */
+  constructor(overhead: number, every = SizeTracker.SAMPLE_EVERY) {
     this.#overhead = overhead;
+    this.#every = every;
   }
 
   /** Per-item bytes to charge, measured on `item` when this call is a sampled one. */
   observe(item: unknown): number {
     if (this.#countdown === 0) {
-      this.#countdown = SizeTracker.SAMPLE_EVERY;
+      this.#countdown = this.#every;
       const bytes = estimateSize(item) + this.#overhead;
       // The first sample sets the mean; later ones move it by a quarter, so it follows growing combiners.
       this.#mean = this.#mean === 0 ? bytes : this.#mean + (bytes - this.#mean) / 4;

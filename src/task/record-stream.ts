@@ -14,6 +14,11 @@ import { TaskInputError } from './task-errors.ts';
 export type MaybePromise<T> = T | PromiseLike<T>;
 export type Step<T> = { readonly done: false; readonly value: T } | { readonly done: true; readonly value?: undefined };
 
+/**
+ * A pull of records. A step it returns may be reused for its next record (no allocation per record and stage on
+ * the hot path): read `value` before calling `next()` again, and never hand a step to code that may keep it
+ * (PartitionRecords copies it for the application's iterators).
+ */
 export interface RecordPull<T> {
   next(): MaybePromise<Step<T>>;
   close(): MaybePromise<void>;
@@ -23,6 +28,16 @@ export interface RecordPull<T> {
 export type TaskFn = (...args: unknown[]) => unknown;
 
 export const DONE: Step<never> = Object.freeze({ done: true as const });
+
+/** A step a pull fills in again for each record it yields. */
+interface ReusedStep<T> {
+  done: false;
+  value: T;
+}
+
+function reusedStep<T>(): ReusedStep<T> {
+  return { done: false, value: undefined as T };
+}
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -44,11 +59,13 @@ const noop = (): void => {};
 /** `check` runs before every record a source yields; it throws to stop the task (a kill, see evaluate-task). */
 export function arrayPull<T>(items: readonly T[], check: () => void = noop): RecordPull<T> {
   let index = 0;
+  const step = reusedStep<T>();
   return {
     next() {
       check();
       if (index >= items.length) return DONE;
-      return { done: false, value: items[index++] as T };
+      step.value = items[index++] as T;
+      return step;
     },
     close() {
       index = items.length;
@@ -60,6 +77,7 @@ export function arrayPull<T>(items: readonly T[], check: () => void = noop): Rec
 export function rangePull(start: number, end: number, step: number, check: () => void = noop): RecordPull<number> {
   let index = 0;
   let finished = false;
+  const out = reusedStep<number>();
   return {
     next() {
       check();
@@ -70,7 +88,8 @@ export function rangePull(start: number, end: number, step: number, check: () =>
         return DONE;
       }
       index += 1;
-      return { done: false, value };
+      out.value = value;
+      return out;
     },
     close() {
       finished = true;
@@ -80,6 +99,7 @@ export function rangePull(start: number, end: number, step: number, check: () =>
 
 function iteratorPull<T>(iterator: Iterator<T>): RecordPull<T> {
   let finished = false;
+  const step = reusedStep<T>();
   return {
     next() {
       if (finished) return DONE;
@@ -88,7 +108,8 @@ function iteratorPull<T>(iterator: Iterator<T>): RecordPull<T> {
         finished = true;
         return DONE;
       }
-      return { done: false, value: r.value };
+      step.value = r.value;
+      return step;
     },
     close() {
       if (finished) return;
@@ -149,12 +170,21 @@ export function pullOf(value: unknown, usedBy: string): RecordPull<unknown> {
 // ---- Narrow transformations ---------------------------------------------------------------------------------
 
 export function mapPull(up: RecordPull<unknown>, fn: TaskFn): RecordPull<unknown> {
+  const step = reusedStep<unknown>();
   const apply = (s: Step<unknown>): MaybePromise<Step<unknown>> => {
     if (s.done) return s;
     const out = fn(s.value);
-    return isThenable(out) ? Promise.resolve(out).then((value) => ({ done: false, value })) : { done: false, value: out };
+    if (isThenable(out)) return Promise.resolve(out).then((value) => ({ done: false, value }));
+    step.value = out;
+    return step;
   };
-  return { next: () => then(up.next(), apply), close: () => up.close() };
+  return {
+    next: () => {
+      const s = up.next();
+      return isThenable(s) ? Promise.resolve(s).then(apply) : apply(s);
+    },
+    close: () => up.close(),
+  };
 }
 
 export function filterPull(up: RecordPull<unknown>, fn: TaskFn): RecordPull<unknown> {
@@ -269,7 +299,7 @@ export class PartitionRecords<T = unknown> implements Iterable<T>, AsyncIterable
         }
         if (s.done) return { done: true, value: undefined };
         this.count += 1;
-        return s;
+        return { done: false, value: s.value }; // the pull's step may be reused: the application may keep this
       },
       return: (): IteratorResult<T> => {
         const closing = this.#pull.close();
@@ -286,7 +316,7 @@ export class PartitionRecords<T = unknown> implements Iterable<T>, AsyncIterable
         const s = await this.#pull.next();
         if (s.done) return { done: true, value: undefined };
         this.count += 1;
-        return s;
+        return { done: false, value: s.value };
       },
       return: async (): Promise<IteratorResult<T>> => {
         await this.#pull.close();
