@@ -118,7 +118,11 @@ export class FlintContext {
     this.#ui = parts.ui;
     this.#dag = parts.dag;
     this.#broadcastBytes = parts.broadcastBytes;
-    this.#cleaner = new FinalizationRegistry((shuffleId) => this.#dag.tracker.unregister(shuffleId));
+    // Spark's ContextCleaner: a shuffle no dataset refers to any more is forgotten, and its files are deleted.
+    this.#cleaner = new FinalizationRegistry((shuffleId) => {
+      this.#dag.tracker.unregister(shuffleId);
+      if (this.#stopping === undefined) void this.#runtime.removeShuffle(shuffleId).catch(() => undefined);
+    });
     this.#untrack = trackContext(this);
   }
 

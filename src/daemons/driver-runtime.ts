@@ -135,6 +135,11 @@ export class DriverRuntime {
     return { jobId, done };
   }
 
+  /** Tells every executor to delete its worker's map output of a shuffle the driver no longer needs. */
+  removeShuffle(shuffleId: number): Promise<void> {
+    return this.#host.submit({ kind: 'RemoveShuffle', shuffleId });
+  }
+
   /** Tells every executor to drop the cached partitions of persisted dataset `id`. */
   removeCache(id: number): Promise<void> {
     return this.#host.submit({ kind: 'RemoveCache', id });

@@ -6,7 +6,8 @@
 // up to 3 tries), so that the env the executor then lives on is built with the application's RPC settings
 // (frame size, timeouts). The machine's own RetrieveAppConfig ask is answered with that reply.
 
-import { resolve } from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { RpcConnectionError, isFlintError } from '../errors.ts';
 import { FRAME_MARGIN_BYTES } from '../executor/executor-config.ts';
@@ -274,6 +275,11 @@ class ExecutorRuntime {
       case 'DropCache':
         this.#pool?.uncache(effect.id);
         return;
+      case 'DropShuffle': {
+        const dir = this.#parts.shuffle?.settings.location.dir;
+        if (dir !== undefined) void removeShuffleFiles(dir, effect.shuffleId).catch((err: Error) => this.#logger.warn({ err: err.message }, 'could not remove a shuffle\'s files'));
+        return;
+      }
       case 'Exit':
         this.#exit(effect.code);
         return;
@@ -326,4 +332,11 @@ class ExecutorRuntime {
     };
     this.#env.shutdown().then(finish, finish);
   }
+}
+
+/** Deletes `shuffle_<id>_*` map output (data and index files) in this worker's shuffle directory of the app. */
+async function removeShuffleFiles(dir: string, shuffleId: number): Promise<void> {
+  const prefix = `shuffle_${shuffleId}_`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => rm(join(dir, n), { force: true })));
 }

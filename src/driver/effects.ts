@@ -35,7 +35,7 @@ import type { LogEffect, LogFields, LogLevel } from '../kit/log.ts';
 /** The driver-to-executor messages the scheduler sends. (`FetchTaskResult` belongs to the adapter's fetch.) */
 export type ExecutorCommand = Extract<
   DriverToExecutor,
-  { readonly type: 'LaunchTask' | 'KillTask' | 'StopExecutor' | 'ReleaseTaskResult' | 'RemoveCache' }
+  { readonly type: 'LaunchTask' | 'KillTask' | 'StopExecutor' | 'ReleaseTaskResult' | 'RemoveCache' | 'RemoveShuffle' }
 >;
 
 /** An error as the user sees it: the remote task's own name, message and stack, or one the driver made. */

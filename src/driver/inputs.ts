@@ -75,6 +75,8 @@ export type DriverInput =
   | TimerFired
   /** A persisted dataset was unpersisted: every executor drops its cached partitions (Spark's `removeRdd`). */
   | { readonly kind: 'RemoveCache'; readonly id: number }
+  /** The driver no longer needs a shuffle: every executor deletes its worker's map output of it (ContextCleaner). */
+  | { readonly kind: 'RemoveShuffle'; readonly shuffleId: number }
   /** The user (or the context on its behalf) cancels a running job. */
   | { readonly kind: 'CancelJob'; readonly jobId: number; readonly reason: string }
   /** The context stops: every executor is told to stop and every unfinished job fails. Final. */

@@ -7,7 +7,7 @@
 // no speculation, no exclusion lists. One input at a time, like Spark's ThreadSafeRpcEndpoint.
 
 import { DRIVER_CONFIG_DEFAULTS, type DriverConfig } from './config.ts';
-import { EffectList, type DriverEffect } from './effects.ts';
+import { EffectList, type DriverEffect, type ExecutorCommand } from './effects.ts';
 import {
   expireDeadExecutors,
   handleExecutorHeartbeat,
@@ -102,11 +102,9 @@ function dispatch(ctx: Ctx, input: DriverInput): void {
     case 'CancelJob':
       return cancelJob(ctx, input.jobId, input.reason);
     case 'RemoveCache':
-      for (const executorId of ctx.state.executorOrder) {
-        const executor = ctx.state.executors.get(executorId);
-        if (executor !== undefined) ctx.out.send(executorId, executor.address, { type: 'RemoveCache', id: input.id });
-      }
-      return;
+      return tellEveryExecutor(ctx, { type: 'RemoveCache', id: input.id });
+    case 'RemoveShuffle':
+      return tellEveryExecutor(ctx, { type: 'RemoveShuffle', shuffleId: input.shuffleId });
     case 'Stop':
       return stopScheduler(ctx);
     default:
@@ -116,4 +114,12 @@ function dispatch(ctx: Ctx, input: DriverInput): void {
 
 function unreachable(input: never): never {
   throw new Error(`unhandled input ${JSON.stringify(input)}`);
+}
+
+/** A message to every registered executor, in offer order (unpersist, a shuffle no longer needed). */
+function tellEveryExecutor(ctx: Ctx, message: Extract<ExecutorCommand, { type: 'RemoveCache' | 'RemoveShuffle' }>): void {
+  for (const executorId of ctx.state.executorOrder) {
+    const executor = ctx.state.executors.get(executorId);
+    if (executor !== undefined) ctx.out.send(executorId, executor.address, message);
+  }
 }

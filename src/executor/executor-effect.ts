@@ -80,6 +80,8 @@ export type ExecutorEffect =
   | { readonly kind: 'CancelTask'; readonly taskId: number; readonly reason: string }
   /** Drop the cached partitions of dataset `id` from every pool thread (RemoveCache, the driver's unpersist). */
   | { readonly kind: 'DropCache'; readonly id: number }
+  /** Delete this worker's map output of a shuffle the driver no longer needs (RemoveShuffle). */
+  | { readonly kind: 'DropShuffle'; readonly shuffleId: number }
   | Reply<Static<typeof TaskResultChunk>>
   /** Answer the ask with a failure (the driver's ask rejects with RpcRemoteError carrying `error`). */
   | ReplyFailure

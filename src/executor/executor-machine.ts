@@ -208,6 +208,10 @@ function onDriverMessage(ctx: Ctx, message: DriverCommand): void {
     ctx.out.push({ kind: 'DropCache', id: message.id });
     return;
   }
+  if (message.type === 'RemoveShuffle') {
+    ctx.out.push({ kind: 'DropShuffle', shuffleId: message.shuffleId });
+    return;
+  }
   if (ctx.state.phase !== 'running') {
     // Spark's backend exits(1) on LaunchTask/KillTask/StopExecutor while its `executor` is null: the driver
     // broke the protocol (it offers cores only after LaunchedExecutor), so nothing here can be trusted.

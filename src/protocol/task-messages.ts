@@ -337,6 +337,8 @@ export const FetchTaskResult = message('FetchTaskResult', { taskId: LongCount, i
 export const ReleaseTaskResult = message('ReleaseTaskResult', { taskId: LongCount });
 /** Drop the cached partitions of persisted dataset `id` (unpersist; Spark's BlockManager `RemoveRdd`). */
 export const RemoveCache = message('RemoveCache', { id: Count });
+/** Delete this worker's map output of shuffle `shuffleId`: the driver no longer needs it (Spark's `RemoveShuffle`). */
+export const RemoveShuffle = message('RemoveShuffle', { shuffleId: Count });
 
 export const DriverToExecutor = defineCatalog('DriverToExecutor', [
   LaunchTask,
@@ -345,6 +347,7 @@ export const DriverToExecutor = defineCatalog('DriverToExecutor', [
   FetchTaskResult,
   ReleaseTaskResult,
   RemoveCache,
+  RemoveShuffle,
 ], { from: ['app'] });
 export type DriverToExecutor = MessageOf<typeof DriverToExecutor>;
 

@@ -176,7 +176,8 @@ export class SimExecutor extends MachineProcess<ExecutorInput, ExecutorEffect> i
         return;
       }
       case 'DropCache':
-        return; // the simulated pool caches nothing
+      case 'DropShuffle':
+        return; // the simulated pool caches nothing and writes no shuffle
       case 'Reply':
       case 'ReplyFailure':
         this.#replies.answer(network, this.env, effect);

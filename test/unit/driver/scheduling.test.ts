@@ -4,9 +4,26 @@
 import { describe, test, type TestContext } from 'node:test';
 import { DRIVER_CONFIG_DEFAULTS } from '../../../src/driver/config.ts';
 import { prefetchDepth } from '../../../src/driver/offers.ts';
-import { address, launches, ofKind, resultOf, shape, task, TestDriver } from './harness.ts';
+import { address, launches, ofKind, resultOf, sent, shape, task, TestDriver } from './harness.ts';
 
 describe('offers', () => {
+  test('RemoveCache and RemoveShuffle go to every registered executor; a broadcast value goes to each executor once', (t: TestContext) => {
+    const d = new TestDriver({ prefetchPerCore: 0 });
+    d.addExecutor('1', 1);
+    d.addExecutor('2', 1);
+    const sends = (effects: ReturnType<TestDriver['handle']>) => ofKind(effects, 'Send').map((s) => [s.executorId, s.message.type]);
+    t.assert.deepStrictEqual(sends(d.handle({ kind: 'RemoveShuffle', shuffleId: 4 })), [['1', 'RemoveShuffle'], ['2', 'RemoveShuffle']]);
+    t.assert.deepStrictEqual(sends(d.handle({ kind: 'RemoveCache', id: 2 })), [['1', 'RemoveCache'], ['2', 'RemoveCache']]);
+    const data = new Uint8Array([1, 2, 3]);
+    const withBroadcast = (p: number) => ({ ...task(p), broadcasts: [{ name: 'table', id: 9, data }] });
+    const broadcastsOf = (effects: ReturnType<TestDriver['handle']>) => sent(effects, 'LaunchTask').map((s) => [s.executorId, s.message.broadcasts]);
+    const submitted = d.handle({ kind: 'SubmitJob', jobId: 0, tasks: [withBroadcast(0), withBroadcast(1), withBroadcast(2)] });
+    t.assert.deepStrictEqual(broadcastsOf(submitted), [['1', [{ name: 'table', id: 9, data }]], ['2', [{ name: 'table', id: 9, data }]]]);
+    const [on1] = launches(submitted);
+    if (on1 === undefined) throw new Error('expected a launch');
+    t.assert.deepStrictEqual(broadcastsOf(d.finish(on1)), [['1', [{ name: 'table', id: 9 }]]], 'named only: executor 1 has it');
+  });
+
   test('a task that prefers an executor (its cached partition is there) waits for it while it is registered', (t: TestContext) => {
     const d = new TestDriver({ prefetchPerCore: 0 });
     d.addExecutor('1', 1);

@@ -264,3 +264,14 @@ test('a duplicate LaunchTask is ignored', () => {
   assert.deepEqual(states(again), []);
   assert.equal(h.machine.snapshot().running.length, 1);
 });
+
+test('the driver\'s RemoveCache and RemoveShuffle become DropCache and DropShuffle, in any phase, and an accumulator update rides with its result', () => {
+  const before = new Harness(launchArgs());
+  before.start();
+  assert.deepEqual(before.fromDriver({ type: 'RemoveCache', id: 3 }), [{ kind: 'DropCache', id: 3 }], 'nothing cached yet, nothing to fear');
+  const h = running();
+  assert.deepEqual(h.fromDriver({ type: 'RemoveShuffle', shuffleId: 5 }), [{ kind: 'DropShuffle', shuffleId: 5 }]);
+  h.launch(1);
+  const done = h.handle({ kind: 'TaskCompleted', taskId: 1, result: new Uint8Array([0x90]), records: 2, runTimeMs: 3, accumulators: { seen: 2 } });
+  assert.deepEqual(statusUpdates(done)[0]?.metrics?.accumulators, { seen: 2 });
+});
