@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../../src/kit/rng.ts';
 
 export const CORPUS_SEED = 20_260_101;
 export const VOCABULARY_SIZE = 50_000;
@@ -27,17 +28,6 @@ export function benchCacheDir(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '.cache');
 }
 
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** `size` distinct pseudo-words of lowercase letters, 2–12 long, sorted by length (stable): rank 0 is the shortest. */
 export function vocabulary(random: () => number, size: number): string[] {

@@ -108,3 +108,18 @@ export function rngFrom(next: () => number): Rng {
     },
   };
 }
+
+/**
+ * mulberry32 over one 32-bit seed: numbers in `[0, 1)`, the same sequence for a seed in any process. For data, not
+ * scheduling decisions: seeded samples (`sample`, a range partitioner's reservoir) and generated benchmark data,
+ * where a partition's seed must give the same records on every attempt.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

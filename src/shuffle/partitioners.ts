@@ -5,6 +5,7 @@
 // A partitioner is described by a plain PartitionerSpec (it crosses the wire from the driver in a task) and
 // turned into a function once per task by `partitionerOf`.
 
+import { mulberry32 } from '../kit/rng.ts';
 import { compareKeys, hashKey } from './keys.ts';
 
 export type PartitionerSpec =
@@ -45,17 +46,6 @@ function lowerBound(bounds: readonly unknown[], key: unknown): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** mulberry32: a small seeded PRNG, uniform doubles in [0, 1). Deterministic for a seed in any process. */
-export function mulberry32(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -2,6 +2,7 @@
 // index in the whole dataset, from the partition's first index) and `sample` (Spark's BernoulliSampler, and
 // PoissonSampler with replacement), seeded per partition so a retried task samples the same records.
 
+import { mulberry32 } from '../kit/rng.ts';
 import { DONE, isThenable, type RecordPull, type Step } from './record-stream.ts';
 
 /** `[record, start + i]` for the i-th record of the partition. */
@@ -14,18 +15,6 @@ export function zipWithIndexPull(up: RecordPull<unknown>, start: number): Record
       return isThenable(s) ? Promise.resolve(s).then(wrap) : wrap(s);
     },
     close: () => up.close(),
-  };
-}
-
-/** mulberry32: a small, fast, seeded PRNG giving numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -44,7 +33,7 @@ function copies(random: () => number, withReplacement: boolean, fraction: number
 }
 
 export function samplePull(up: RecordPull<unknown>, withReplacement: boolean, fraction: number, seed: number): RecordPull<unknown> {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   let pending = 0;
   let held: unknown;
   const pick = (s: Step<unknown>): Step<unknown> | undefined => {
