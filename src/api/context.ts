@@ -363,8 +363,8 @@ export class FlintContext {
   }
 
   #fileDataset(pathOrGlob: string, minPartitions: number, json: boolean): Dataset<unknown> {
-    const pattern = pathOrGlob.includes('*') || pathOrGlob.includes('?') || pathOrGlob.includes('[') || pathOrGlob.includes('{') ? pathOrGlob : resolve(pathOrGlob);
-    const splits = planTextSplits(pattern, minPartitions);
+    // The planner makes every path absolute (executors run elsewhere), globs included.
+    const splits = planTextSplits(pathOrGlob, minPartitions);
     return new Dataset<unknown>(
       this,
       splits.map((split) => ({ source: { kind: 'textFile', path: split.path, start: split.start, length: split.length, gzip: split.gzip, json }, ops: [] })),

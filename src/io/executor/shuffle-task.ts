@@ -148,11 +148,12 @@ export async function writeShuffle(
 
 const madeDirs = new Set<string>();
 
-/** The application's shuffle directory on this worker, made by the first task that writes there. */
-function ensureDir(dir: string): void {
-  if (madeDirs.has(dir)) return;
+/** The application's shuffle directory on this worker, made by the first task that writes there; returns it. */
+function ensureDir(dir: string): string {
+  if (madeDirs.has(dir)) return dir;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   madeDirs.add(dir);
+  return dir;
 }
 
 /** A reservoir sample of the keys and their count (RangePartitioner's `sketch`). */
@@ -277,51 +278,54 @@ export async function openShuffle(
       return local ? localRecords(reads, locations) : remoteRecords(reads, locations, env);
     }
     case 'aggregate': {
-      const aggregator = aggregatorOf(mode.aggregator, resolve);
-      ensureDir(spillDir);
-      const map = new ExternalAggregator({ aggregator, inputIsCombiners: mode.combined, spillDir, memoryLimitBytes: env.memoryLimitBytes });
-      try {
-        for (const read of reads) for await (const frame of blockFrames(read, locations, env)) for (const r of frame) map.insert(pairOf(r));
-      } catch (err) {
-        map.cleanup();
-        throw err;
-      }
+      const map = new ExternalAggregator({
+        aggregator: aggregatorOf(mode.aggregator, resolve),
+        inputIsCombiners: mode.combined,
+        spillDir: ensureDir(spillDir),
+        memoryLimitBytes: env.memoryLimitBytes,
+      });
+      // insert checks each record is a [key, value] pair itself.
+      await fill(map, reads, locations, env, (r) => map.insert(r as readonly [unknown, unknown]));
       return cleaningUp(map.entries(), () => map.cleanup());
     }
     case 'sort': {
-      ensureDir(spillDir);
-      const sorter = new ExternalSorter({ compare: compareKeys, ascending: mode.ascending, spillDir, memoryLimitBytes: env.memoryLimitBytes });
-      try {
-        for (const read of reads) for await (const frame of blockFrames(read, locations, env)) for (const r of frame) sorter.insert(pairOf(r));
-      } catch (err) {
-        sorter.cleanup();
-        throw err;
-      }
+      const sorter = new ExternalSorter({ compare: compareKeys, ascending: mode.ascending, spillDir: ensureDir(spillDir), memoryLimitBytes: env.memoryLimitBytes });
+      await fill(sorter, reads, locations, env, (r) => sorter.insert(r as readonly [unknown, unknown]));
       return cleaningUp(sorter.sorted(), () => sorter.cleanup());
     }
     case 'cogroup': {
-      const n = reads.length;
-      ensureDir(spillDir);
-      const map = new ExternalAggregator({ aggregator: cogroupAggregator(n), inputIsCombiners: false, spillDir, memoryLimitBytes: env.memoryLimitBytes });
-      try {
-        for (let i = 0; i < n; i++) {
-          for await (const frame of blockFrames(reads[i] as ShuffleRead, locations, env)) {
-            for (const r of frame) {
-              const [k, v] = pairOf(r);
-              map.insert([k, [i, v]]);
-            }
-          }
-        }
-      } catch (err) {
-        map.cleanup();
-        throw err;
-      }
+      const map = new ExternalAggregator({ aggregator: cogroupAggregator(reads.length), inputIsCombiners: false, spillDir: ensureDir(spillDir), memoryLimitBytes: env.memoryLimitBytes });
+      await fill(map, reads, locations, env, (r, input) => {
+        const [k, v] = pairOf(r);
+        map.insert([k, [input, v]]);
+      });
       return cleaningUp(map.entries(), () => map.cleanup());
     }
     default: {
       const never: never = mode;
       throw new Error(`unknown shuffle read mode ${JSON.stringify(never)}`);
     }
+  }
+}
+
+/**
+ * Feeds every record of every read to `insert` (with the index of its read), block by block; on any failure the
+ * store's spill files are removed before the error goes on.
+ */
+async function fill(
+  store: { cleanup(): void },
+  reads: readonly ShuffleRead[],
+  locations: readonly ShuffleLocation[],
+  env: ShuffleEnv,
+  insert: (record: unknown, input: number) => void,
+): Promise<void> {
+  try {
+    for (let input = 0; input < reads.length; input++) {
+      for await (const frame of blockFrames(reads[input] as ShuffleRead, locations, env)) for (const r of frame) insert(r, input);
+    }
+  } catch (err) {
+    store.cleanup();
+    throw err;
   }
 }
 
