@@ -10,7 +10,7 @@
 
 import type { Aggregator } from './aggregator.ts';
 import { compareKeys, hashKey, keyIdentity } from './keys.ts';
-import { MinHeap } from './min-heap.ts';
+import { MinHeap } from '../kit/min-heap.ts';
 import { notAPair } from './shuffle-writer.ts';
 import { SizeTracker } from './size-estimate.ts';
 import type { RecordCursor } from './spill-file.ts';

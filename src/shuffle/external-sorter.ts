@@ -5,7 +5,7 @@
 // remainder is the last run).
 
 import { compareKeys } from './keys.ts';
-import { MinHeap } from './min-heap.ts';
+import { MinHeap } from '../kit/min-heap.ts';
 import { notAPair } from './shuffle-writer.ts';
 import { SizeTracker } from './size-estimate.ts';
 import { sortByNumberKey } from './sort-by-number-key.ts';

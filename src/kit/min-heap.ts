@@ -1,12 +1,16 @@
-// A binary min-heap, for the k-way merges of spilled runs (Spark's mergeSort / mergeWithAggregation use a
-// PriorityQueue the same way). Small and allocation-free once built.
+// A binary min-heap by a `less` order: the k-way merges of spilled shuffle runs (Spark's mergeSort /
+// mergeWithAggregation use a PriorityQueue the same way) and the scheduler's workers by free cores
+// (src/scheduling/cores-free-heap.ts). Small and allocation-free once built.
 
 export class MinHeap<T> {
-  readonly #items: T[] = [];
+  readonly #items: T[];
   readonly #less: (a: T, b: T) => boolean;
 
-  constructor(less: (a: T, b: T) => boolean) {
+  /** `items`: an initial content, heapified bottom-up in O(n). */
+  constructor(less: (a: T, b: T) => boolean, items: Iterable<T> = []) {
     this.#less = less;
+    this.#items = [...items];
+    for (let i = (this.#items.length >> 1) - 1; i >= 0; i -= 1) this.#siftDown(i);
   }
 
   get size(): number {
