@@ -199,6 +199,24 @@ type Column = ArrayLike<number> | ArrayLike<string>;
 
 /** The records of a columnar body (its first byte is COLUMNAR_TAG). Throws FLINT_SHUFFLE_CORRUPT on bad bytes. */
 export function decodeColumnarBody(bytes: Uint8Array): unknown[] {
+  const { columns, n } = decodeColumns(bytes);
+  return rows(columns, n);
+}
+
+/**
+ * The two number columns of a columnar body of [number, number] records (its keys and values, as typed arrays
+ * over or copied from the body), or undefined when the body is not of that shape: the external sorter keeps such
+ * frames as columns instead of records. Throws FLINT_SHUFFLE_CORRUPT on bad bytes.
+ */
+export function numberPairColumns(bytes: Uint8Array): { keys: ArrayLike<number>; values: ArrayLike<number> } | undefined {
+  if (bytes[0] !== COLUMNAR_TAG || bytes[2] !== 2) return undefined;
+  const kinds = [bytes[HEADER_BYTES], bytes[HEADER_BYTES + 1]];
+  if (!kinds.every((kind) => kind === KIND_I32 || kind === KIND_F64)) return undefined;
+  const { columns } = decodeColumns(bytes);
+  return { keys: columns[0] as ArrayLike<number>, values: columns[1] as ArrayLike<number> };
+}
+
+function decodeColumns(bytes: Uint8Array): { columns: Column[]; n: number } {
   const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (body.length < HEADER_BYTES) throw corrupt(`has ${body.length} bytes, fewer than its header`);
   if (body[1] !== LAYOUT_VERSION) throw corrupt(`has layout version ${body[1]}, not ${LAYOUT_VERSION}`);
@@ -224,7 +242,7 @@ export function decodeColumnarBody(bytes: Uint8Array): unknown[] {
     at += pad8(bytesUsed);
   }
   if (at !== body.length) throw corrupt(`has ${body.length} bytes, its columns ${at}`);
-  return rows(columns, n);
+  return { columns, n };
 }
 
 /** An aligned typed array over the column (a view when the bytes are aligned, else a copy). */

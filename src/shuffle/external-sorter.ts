@@ -3,12 +3,19 @@
 // `sorted()` merges the runs and the sorted remainder in one streaming k-way merge. Stable: records with equal
 // keys keep their insertion order within a run, and across runs the earlier run's come first (the in-memory
 // remainder is the last run).
+//
+// Number pairs: frames whose records are all [number, number] (columnar frames of two number columns, the
+// common case of sortByKey on numbers) are kept as two Float64Arrays instead of an array of pairs, 16 bytes a
+// record instead of about 60 spread over the heap, and sorted by a radix sort of the key column
+// (sort-by-number-key.ts); the pairs are made again only as the sorted records are read. The first record that
+// is not such a pair (from a frame of another shape, or a NaN key) turns the columns back into pairs, and the
+// sorter goes on with its array of records.
 
 import { compareKeys } from './keys.ts';
 import { MinHeap } from '../kit/min-heap.ts';
 import { notAPair } from './shuffle-writer.ts';
 import { SizeTracker } from './size-estimate.ts';
-import { sortByNumberKey } from './sort-by-number-key.ts';
+import { sortByNumberKey, sortNumberPairs } from './sort-by-number-key.ts';
 import type { RecordCursor } from './spill-file.ts';
 import { ArrayRecordCursor, SpillFiles } from './spill-file.ts';
 
@@ -25,6 +32,172 @@ type Pair = [unknown, unknown];
 const CHECK_EVERY = 32;
 /** An array slot and the pair's header, beyond the pair's contents. */
 const RECORD_OVERHEAD = 8;
+/** Bytes of a pair kept in NumberPairs: its key and value, each a float64. */
+const NUMBER_PAIR_BYTES = 16;
+
+/** [number, number] records as columns (each frame's, as it came), in insertion order. */
+class NumberPairs {
+  #keys: Array<ArrayLike<number>> = [];
+  #values: Array<ArrayLike<number>> = [];
+  length = 0;
+
+  /** Appends the pairs (keeping the columns given); false, appending nothing, when a key is NaN. */
+  append(keys: ArrayLike<number>, values: ArrayLike<number>): boolean {
+    for (let i = 0; i < keys.length; i += 1) if (Number.isNaN(keys[i])) return false;
+    this.#keys.push(keys);
+    this.#values.push(values);
+    this.length += keys.length;
+    return true;
+  }
+
+  /** Bytes held, as float64 keys and values. */
+  get bytes(): number {
+    return this.length * NUMBER_PAIR_BYTES;
+  }
+
+  /** The pairs, sorted by key stably, as a cursor that makes each pair as it is read; empties this. */
+  sortedCursor(ascending: boolean): NumberPairCursor {
+    const sorted = sortNumberPairs(concatenated(this.#keys, this.length), concatenated(this.#values, this.length), ascending);
+    this.clear();
+    return new NumberPairCursor(sorted.keys, sorted.values);
+  }
+
+  /** The pairs, in insertion order, made as arrays; empties this. */
+  takePairs(): Pair[] {
+    const out: Pair[] = [];
+    this.#keys.forEach((keys, c) => {
+      const values = this.#values[c] as ArrayLike<number>;
+      for (let i = 0; i < keys.length; i += 1) out.push([keys[i], values[i]]);
+    });
+    this.clear();
+    return out;
+  }
+
+  clear(): void {
+    this.#keys = [];
+    this.#values = [];
+    this.length = 0;
+  }
+}
+
+function concatenated(columns: ReadonlyArray<ArrayLike<number>>, n: number): Float64Array {
+  const out = new Float64Array(n);
+  let at = 0;
+  for (const column of columns) {
+    if (column instanceof Float64Array || column instanceof Int32Array) out.set(column, at);
+    else for (let i = 0; i < column.length; i += 1) out[at + i] = column[i] as number;
+    at += column.length;
+  }
+  return out;
+}
+
+/** Sorted number pairs, read one at a time: each `[key, value]` is a new array. */
+class NumberPairCursor implements RecordCursor {
+  head: Pair | undefined = undefined;
+  #keys: Float64Array;
+  #values: Float64Array;
+  #index = 0;
+
+  constructor(keys: Float64Array, values: Float64Array) {
+    this.#keys = keys;
+    this.#values = values;
+  }
+
+  advance(): boolean {
+    const i = this.#index;
+    if (i >= this.#keys.length) {
+      this.head = undefined;
+      return false;
+    }
+    this.#index = i + 1;
+    this.head = [this.#keys[i] as number, this.#values[i] as number];
+    return true;
+  }
+
+  close(): void {
+    this.#keys = this.#values = new Float64Array(0);
+  }
+}
+
+/** A cursor's records as an iterator (one result object, refilled): `onEnd` runs once, at the end or on return(). */
+class CursorRecords implements IterableIterator<Pair> {
+  readonly #cursor: RecordCursor;
+  #onEnd: (() => void) | undefined;
+  readonly #result: { done: boolean; value: Pair | undefined } = { done: false, value: undefined };
+
+  constructor(cursor: RecordCursor, onEnd: () => void) {
+    this.#cursor = cursor;
+    this.#onEnd = onEnd;
+  }
+
+  next(): IteratorResult<Pair> {
+    const result = this.#result;
+    if (this.#onEnd !== undefined && this.#cursor.advance()) {
+      result.value = this.#cursor.head as Pair;
+      return result as IteratorResult<Pair>;
+    }
+    this.#end();
+    result.done = true;
+    result.value = undefined;
+    return result as IteratorResult<Pair>;
+  }
+
+  return(): IteratorResult<Pair> {
+    this.#end();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  #end(): void {
+    const onEnd = this.#onEnd;
+    this.#onEnd = undefined;
+    if (onEnd === undefined) return;
+    try {
+      this.#cursor.close();
+    } finally {
+      onEnd();
+    }
+  }
+}
+
+/** The k-way merge of sorted runs (earlier runs first among equal keys), as one cursor. */
+class MergeCursor implements RecordCursor {
+  head: unknown = undefined;
+  readonly #cursors: RecordCursor[];
+  readonly #heap: MinHeap<RunSource>;
+
+  constructor(cursors: RecordCursor[], compareKeys: (a: unknown, b: unknown) => number) {
+    this.#cursors = cursors;
+    this.#heap = new MinHeap<RunSource>((a, b) => {
+      const c = compareKeys(a.record[0], b.record[0]);
+      return c < 0 || (c === 0 && a.run < b.run);
+    });
+    cursors.forEach((cursor, run) => {
+      if (cursor.advance()) this.#heap.push({ cursor, run, record: cursor.head as Pair });
+    });
+  }
+
+  advance(): boolean {
+    const top = this.#heap.peek();
+    if (top === undefined) {
+      this.head = undefined;
+      return false;
+    }
+    this.head = top.record;
+    if (top.cursor.advance()) {
+      top.record = top.cursor.head as Pair;
+      this.#heap.replaceTop(top);
+    } else this.#heap.pop();
+    return true;
+  }
+
+  close(): void {
+    for (const cursor of this.#cursors) cursor.close();
+  }
+}
 
 const stringsUp = (a: Pair, b: Pair): number => ((a[0] as string) < (b[0] as string) ? -1 : (a[0] as string) > (b[0] as string) ? 1 : 0);
 const stringsDown = (a: Pair, b: Pair): number => stringsUp(b, a);
@@ -46,6 +219,8 @@ export class ExternalSorter {
   #allStrings = true;
   readonly #runs: SpillFiles;
   #state: 'open' | 'merging' | 'done' = 'open';
+  /** While every record so far came as number pairs: those records (#buffer is then empty). */
+  #pairs: NumberPairs | undefined = new NumberPairs();
 
   constructor(opts: ExternalSorterOptions) {
     this.#opts = opts;
@@ -62,10 +237,25 @@ export class ExternalSorter {
     return this.#runs.bytes;
   }
 
+  /**
+   * Adds the records [keys[i], values[i]] in order (a columnar frame of number pairs: see numberPairColumns).
+   * Kept as columns while every record so far came this way.
+   */
+  insertNumberPairs(keys: ArrayLike<number>, values: ArrayLike<number>): void {
+    if (this.#state !== 'open') throw new Error('ExternalSorter.insert after sorted() or cleanup()');
+    const pairs = this.#pairs;
+    if (pairs !== undefined && pairs.append(keys, values)) {
+      if (pairs.bytes > this.#opts.memoryLimitBytes) this.#spill();
+      return;
+    }
+    for (let i = 0; i < keys.length; i += 1) this.insert([keys[i], values[i]]);
+  }
+
   /** Adds a [key, value] record. Throws FLINT_NOT_A_PAIR for anything else. */
   insert(record: readonly [unknown, unknown]): void {
     if (!Array.isArray(record) || record.length !== 2) throw notAPair(record, 'sortByKey');
     if (this.#state !== 'open') throw new Error('ExternalSorter.insert after sorted() or cleanup()');
+    if (this.#pairs !== undefined) this.#leavePairs();
     const key: unknown = record[0];
     if (typeof key === 'number') {
       this.#allStrings = false;
@@ -96,50 +286,48 @@ export class ExternalSorter {
     return this.#buffer.sort(compare);
   }
 
+  /** Goes on with an array of records: the number pairs held so far become its first records. */
+  #leavePairs(): void {
+    const pairs = this.#pairs as NumberPairs;
+    this.#pairs = undefined;
+    for (const record of pairs.takePairs()) this.#buffer.push(record);
+    // They count for the memory check as any record does.
+    if (this.#buffer.length > 0) this.#sizes.observe(this.#buffer[0] as Pair);
+  }
+
   #spill(): void {
+    if (this.#pairs !== undefined) {
+      this.#runs.write(new CursorRecords(this.#pairs.sortedCursor(this.#opts.ascending), () => undefined));
+      return;
+    }
     this.#runs.write(this.#sortBuffer());
     this.#buffer = [];
     this.#allNumbers = true;
     this.#allStrings = true;
   }
 
-  /** Every record, sorted by key. Single use; spill files are deleted when it ends or is abandoned. */
-  *sorted(): Generator<[unknown, unknown]> {
+  /**
+   * Every record, sorted by key. Single use; spill files are deleted when the iterator ends or is returned (a
+   * `for … of` that breaks), or by cleanup(). The iterator refills one result object: read `value` before the
+   * next call (as `for … of` does).
+   */
+  sorted(): IterableIterator<Pair> {
     if (this.#state !== 'open') throw new Error('ExternalSorter.sorted() can be read only once');
     this.#state = 'merging';
+    let memory: RecordCursor;
     try {
-      const memory = this.#sortBuffer();
+      memory = this.#pairs !== undefined ? this.#pairs.sortedCursor(this.#opts.ascending) : new ArrayRecordCursor(this.#sortBuffer());
       this.#buffer = [];
-      if (this.#runs.count === 0) yield* memory;
-      else yield* this.#merge(memory);
-    } finally {
-      this.cleanup();
-    }
-  }
-
-  *#merge(memory: Pair[]): Generator<Pair> {
-    const cursors: RecordCursor[] = this.#runs.cursors(this.#opts.memoryLimitBytes);
-    cursors.push(new ArrayRecordCursor(memory));
-    const keys = this.#compareKeys;
-    const heap = new MinHeap<RunSource>((a, b) => {
-      const c = keys(a.record[0], b.record[0]);
-      return c < 0 || (c === 0 && a.run < b.run);
-    });
-    try {
-      cursors.forEach((cursor, run) => {
-        if (cursor.advance()) heap.push({ cursor, run, record: cursor.head as Pair });
-      });
-      for (let top = heap.peek(); top !== undefined; top = heap.peek()) {
-        const record = top.record;
-        if (top.cursor.advance()) {
-          top.record = top.cursor.head as Pair;
-          heap.replaceTop(top);
-        } else heap.pop();
-        yield record;
+      if (this.#runs.count > 0) {
+        const cursors = this.#runs.cursors(this.#opts.memoryLimitBytes);
+        cursors.push(memory);
+        memory = new MergeCursor(cursors, this.#compareKeys);
       }
-    } finally {
-      for (const cursor of cursors) cursor.close();
+    } catch (err) {
+      this.cleanup();
+      throw err;
     }
+    return new CursorRecords(memory, () => this.cleanup());
   }
 
   /** Deletes the spill files and forgets everything. Idempotent. */
@@ -147,5 +335,6 @@ export class ExternalSorter {
     this.#state = 'done';
     this.#runs.removeAll();
     this.#buffer = [];
+    this.#pairs?.clear();
   }
 }

@@ -65,6 +65,12 @@ export class FrameReader {
   }
 
   next(): unknown[] | undefined {
+    const body = this.nextBody();
+    return body === undefined ? undefined : decodeFrameBody(body);
+  }
+
+  /** One frame's body, undecoded (see decodeFrameBody), as soon as its bytes are all in; else undefined. */
+  nextBody(): Uint8Array | undefined {
     if (this.#bodyBytes < 0) {
       if (this.#buffered < FRAME_HEADER_BYTES) return undefined;
       const header = this.#take(FRAME_HEADER_BYTES);
@@ -76,7 +82,7 @@ export class FrameReader {
     if (this.#buffered < this.#bodyBytes) return undefined;
     const body = this.#take(this.#bodyBytes);
     this.#bodyBytes = -1;
-    return decodeFrameBody(body);
+    return body;
   }
 
   /** Declares the block complete. Throws FLINT_SHUFFLE_CORRUPT when the bytes of an unfinished frame remain. */
@@ -125,6 +131,11 @@ export const DEFAULT_CHUNK_BYTES = 1 << 20;
  * range ends inside a frame. The file is closed when the generator finishes or is abandoned.
  */
 export function* readFramesFromFile(path: string, offset: number, length: number, chunkBytes = DEFAULT_CHUNK_BYTES): Generator<unknown[]> {
+  for (const body of readFrameBodiesFromFile(path, offset, length, chunkBytes)) yield decodeFrameBody(body);
+}
+
+/** readFramesFromFile's frames undecoded: each frame's body (see decodeFrameBody). */
+export function* readFrameBodiesFromFile(path: string, offset: number, length: number, chunkBytes = DEFAULT_CHUNK_BYTES): Generator<Uint8Array> {
   if (length === 0) return;
   const reader = new FrameReader();
   const fd = openSync(path, 'r');
@@ -140,7 +151,7 @@ export function* readFramesFromFile(path: string, offset: number, length: number
       }
       position += read;
       reader.push(read === chunk.length ? chunk : chunk.subarray(0, read));
-      for (let records = reader.next(); records !== undefined; records = reader.next()) yield records;
+      for (let body = reader.nextBody(); body !== undefined; body = reader.nextBody()) yield body;
     }
     reader.end();
   } finally {

@@ -1,6 +1,6 @@
 // A stable sort of [key, value] records whose keys are all numbers (no NaN), for the external sorter: an LSD
 // radix sort of the keys' bits that moves 32-bit indexes, not records, then one gather of the records in
-// their new order. Array.prototype.sort with a comparator costs about a microsecond per record at millions of records
+// their new order (sortNumberPairs: keys and values in columns, moved with the digits). Array.prototype.sort with a comparator costs about a microsecond per record at millions of records
 // (a comparator call per comparison, each loading two arrays); this costs a few passes over typed arrays.
 //
 // Keys are mapped to unsigned 64-bit integers (hi, lo) that order as the numbers do: an int32 key k is
@@ -32,19 +32,44 @@ export function sortByNumberKey(records: Pair[], ascending: boolean): Pair[] {
   if (n < RADIX_FROM) {
     return records.sort(ascending ? (a, b) => (a[0] as number) - (b[0] as number) : (a, b) => (b[0] as number) - (a[0] as number));
   }
-  const { hi, lo } = sortableKeys(records, ascending);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) keys[i] = (records[i] as Pair)[0] as number;
+  const { hi, lo } = sortableKeys(keys, ascending);
   return permuted(records, radixOrder(hi, lo));
 }
 
+/**
+ * Sorts the pairs (keys[i], values[i]) by key (none NaN), stably, for keys and values kept in columns
+ * (ExternalSorter's number pairs). The radix passes move the keys and values along with the digits, so the
+ * result is read in order, not gathered through an index (a cache miss per record at millions of records).
+ * Returns the sorted columns; `keys` and `values` themselves may be reused for them or left in any order.
+ */
+export function sortNumberPairs(keys: Float64Array, values: Float64Array, ascending: boolean): { keys: Float64Array; values: Float64Array } {
+  const n = keys.length;
+  if (n < RADIX_FROM) {
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort(ascending ? (a, b) => (keys[a] as number) - (keys[b] as number) || a - b : (a, b) => (keys[b] as number) - (keys[a] as number) || a - b);
+    return { keys: Float64Array.from(order, (i) => keys[i] as number), values: Float64Array.from(order, (i) => values[i] as number) };
+  }
+  const { hi, lo } = sortableKeys(keys, ascending);
+  let from: PairWords = { hi, lo, keys, values };
+  let to: PairWords = { hi: new Uint32Array(n), lo: new Uint32Array(n), keys: new Float64Array(n), values: new Float64Array(n) };
+  for (const pass of passesOf(hi, lo)) {
+    scatterPairs(pass, from, to);
+    [from, to] = [to, from];
+  }
+  return { keys: from.keys, values: from.values };
+}
+
 /** The keys as unsigned (hi, lo) words that order as the records must (see the header). */
-function sortableKeys(records: Pair[], ascending: boolean): { hi: Uint32Array; lo: Uint32Array } {
-  const n = records.length;
+function sortableKeys(keys: ArrayLike<number>, ascending: boolean): { hi: Uint32Array; lo: Uint32Array } {
+  const n = keys.length;
   const hi = new Uint32Array(n);
   const lo = new Uint32Array(n);
   const flip = ascending ? 0 : 0xffff_ffff;
   let allInt32 = true;
   for (let i = 0; i < n; i += 1) {
-    const k = (records[i] as Pair)[0] as number;
+    const k = keys[i] as number;
     if (!isInt32(k)) {
       allInt32 = false;
       break;
@@ -57,7 +82,7 @@ function sortableKeys(records: Pair[], ascending: boolean): { hi: Uint32Array; l
   const words = new Uint32Array(bits.buffer);
   const high = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 1 : 0; // the high word's index
   for (let i = 0; i < n; i += 1) {
-    bits[0] = ((records[i] as Pair)[0] as number) + 0; // -0 + 0 is 0
+    bits[0] = (keys[i] as number) + 0; // -0 + 0 is 0
     const h = words[high] as number;
     const l = words[1 - high] as number;
     const negative = h >>> 31 === 1;
@@ -67,6 +92,30 @@ function sortableKeys(records: Pair[], ascending: boolean): { hi: Uint32Array; l
   return { hi, lo };
 }
 
+/** One LSD pass: the digit at `shift` of lo or hi, and where each digit's keys start (advanced as they are placed). */
+interface Pass {
+  readonly shift: number;
+  readonly ofLo: boolean;
+  readonly starts: Uint32Array;
+}
+
+/** The passes a sort of (hi, lo) needs, lo's digits first: one per digit that is not the same for every key. */
+function passesOf(hi: Uint32Array, lo: Uint32Array): Pass[] {
+  const n = hi.length;
+  const counts = histograms(hi, lo);
+  const passes: Pass[] = [];
+  SHIFTS.forEach((shift, pass) => {
+    const ofLo = pass < 3;
+    const base = pass * BUCKETS;
+    const first = ((ofLo ? lo[0] : hi[0]) as number) >>> shift;
+    if (counts[base + (first & MASK)] === n) return; // the same digit for every key
+    const starts = new Uint32Array(BUCKETS);
+    for (let d = 1; d < BUCKETS; d += 1) starts[d] = (starts[d - 1] as number) + (counts[base + d - 1] as number);
+    passes.push({ shift, ofLo, starts });
+  });
+  return passes;
+}
+
 interface Words {
   order: Uint32Array;
   hi: Uint32Array;
@@ -74,24 +123,16 @@ interface Words {
 }
 
 /** The stable order of the keys: order[i] is the index of the i-th smallest. Destroys hi and lo. */
-function radixOrder(hiIn: Uint32Array, loIn: Uint32Array): Uint32Array {
-  const n = hiIn.length;
-  const counts = histograms(hiIn, loIn);
-  const words: Words = { order: new Uint32Array(n), hi: hiIn, lo: loIn };
-  for (let i = 0; i < n; i += 1) words.order[i] = i;
-  const spare: Words = { order: new Uint32Array(n), hi: new Uint32Array(n), lo: new Uint32Array(n) };
-  for (let pass = 0; pass < SHIFTS.length; pass += 1) {
-    const shift = SHIFTS[pass] as number;
-    const fromLo = pass < 3;
-    const base = pass * BUCKETS;
-    const first = ((fromLo ? words.lo[0] : words.hi[0]) as number) >>> shift;
-    if (counts[base + (first & MASK)] === n) continue; // the same digit for every key
-    const starts = new Uint32Array(BUCKETS);
-    for (let d = 1; d < BUCKETS; d += 1) starts[d] = (starts[d - 1] as number) + (counts[base + d - 1] as number);
-    scatter(fromLo ? words.lo : words.hi, shift, starts, words, spare, fromLo ? 'hi' : undefined);
-    for (const key of ['order', 'hi', 'lo'] as const) [words[key], spare[key]] = [spare[key], words[key]];
+function radixOrder(hi: Uint32Array, lo: Uint32Array): Uint32Array {
+  const n = hi.length;
+  let from: Words = { order: new Uint32Array(n), hi, lo };
+  for (let i = 0; i < n; i += 1) from.order[i] = i;
+  let to: Words = { order: new Uint32Array(n), hi: new Uint32Array(n), lo: new Uint32Array(n) };
+  for (const pass of passesOf(hi, lo)) {
+    scatter(pass, from, to);
+    [from, to] = [to, from];
   }
-  return words.order;
+  return from.order;
 }
 
 /** The 6 digits' counts, BUCKETS per digit, in one pass. */
@@ -111,23 +152,49 @@ function histograms(hi: Uint32Array, lo: Uint32Array): Uint32Array {
 }
 
 /**
- * One pass on the digit at `shift` of `keys`: moves the indexes, the keys, and `other` when given (hi during
- * the passes on lo; lo is not read after those, so the passes on hi move nothing else).
+ * One pass: moves the indexes and the digits' words to their places. The passes on lo move lo and hi; lo is not
+ * read after those, so the passes on hi move hi alone.
  */
-function scatter(keys: Uint32Array, shift: number, starts: Uint32Array, from: Words, to: Words, other: 'hi' | undefined): void {
-  const { order } = from;
-  const orderTo = to.order;
-  const keysTo = other === undefined ? to.hi : to.lo;
-  const otherFrom = from.hi;
-  const otherTo = to.hi;
-  for (let i = 0; i < keys.length; i += 1) {
-    const k = keys[i] as number;
-    const d = (k >>> shift) & MASK;
+function scatter({ shift, ofLo, starts }: Pass, from: Words, to: Words): void {
+  const digits = ofLo ? from.lo : from.hi;
+  const { order, hi } = from;
+  const { order: orderTo, hi: hiTo, lo: loTo } = to;
+  for (let i = 0; i < digits.length; i += 1) {
+    const word = digits[i] as number;
+    const d = (word >>> shift) & MASK;
     const at = starts[d] as number;
     starts[d] = at + 1;
     orderTo[at] = order[i] as number;
-    keysTo[at] = k;
-    if (other !== undefined) otherTo[at] = otherFrom[i] as number;
+    if (ofLo) {
+      loTo[at] = word;
+      hiTo[at] = hi[i] as number;
+    } else hiTo[at] = word;
+  }
+}
+
+interface PairWords {
+  hi: Uint32Array;
+  lo: Uint32Array;
+  keys: Float64Array;
+  values: Float64Array;
+}
+
+/** scatter for sortNumberPairs: the keys and values move instead of indexes (a loop of its own, kept monomorphic). */
+function scatterPairs({ shift, ofLo, starts }: Pass, from: PairWords, to: PairWords): void {
+  const digits = ofLo ? from.lo : from.hi;
+  const { hi, keys, values } = from;
+  const { hi: hiTo, lo: loTo, keys: keysTo, values: valuesTo } = to;
+  for (let i = 0; i < digits.length; i += 1) {
+    const word = digits[i] as number;
+    const d = (word >>> shift) & MASK;
+    const at = starts[d] as number;
+    starts[d] = at + 1;
+    keysTo[at] = keys[i] as number;
+    valuesTo[at] = values[i] as number;
+    if (ofLo) {
+      loTo[at] = word;
+      hiTo[at] = hi[i] as number;
+    } else hiTo[at] = word;
   }
 }
 

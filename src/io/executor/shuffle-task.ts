@@ -26,10 +26,12 @@ import {
   blockRange,
   combineAggregator,
   compareKeys,
+  decodeFrameBody,
   foldAggregator,
   groupAggregator,
+  numberPairColumns,
   partitionerOf,
-  readFramesFromFile,
+  readFrameBodiesFromFile,
   reduceAggregator,
   ReservoirSampler,
   shuffleFileNames,
@@ -182,8 +184,41 @@ function describe(value: unknown): string {
 
 // ---- Read ------------------------------------------------------------------------------------------------------
 
-/** The records of every block of `read`, frame by frame, in map order. */
-async function* blockFrames(read: ShuffleRead, locations: readonly ShuffleLocation[], env: ShuffleEnv): AsyncGenerator<unknown[]> {
+/**
+ * One frame of a block as read, decoded by whoever takes it: as records, or (for the sorter) as number-pair
+ * columns. Bytes that do not decode fail the read with FetchFailedError, as a block that cannot be read does.
+ */
+class BlockFrame {
+  readonly #body: Uint8Array;
+  readonly #id: BlockId;
+  readonly #service: string;
+
+  constructor(body: Uint8Array, id: BlockId, service: string) {
+    this.#body = body;
+    this.#id = id;
+    this.#service = service;
+  }
+
+  records(): unknown[] {
+    return this.#decoding(() => decodeFrameBody(this.#body));
+  }
+
+  /** The frame's keys and values when its records are all [number, number] pairs (see numberPairColumns). */
+  numberPairs(): { keys: ArrayLike<number>; values: ArrayLike<number> } | undefined {
+    return this.#decoding(() => numberPairColumns(this.#body));
+  }
+
+  #decoding<T>(decode: () => T): T {
+    try {
+      return decode();
+    } catch (err) {
+      throw new FetchFailedError(this.#id, this.#service, (err as Error).message);
+    }
+  }
+}
+
+/** The frames of every block of `read`, in map order. */
+async function* blockFrames(read: ShuffleRead, locations: readonly ShuffleLocation[], env: ShuffleEnv): AsyncGenerator<BlockFrame> {
   for (const block of read.blocks) {
     if (block.size === 0) continue;
     const location = locations[block.location];
@@ -197,29 +232,29 @@ async function* blockFrames(read: ShuffleRead, locations: readonly ShuffleLocati
   }
 }
 
-function* localFrames(id: BlockId, location: ShuffleLocation, expected: number): Generator<unknown[]> {
-  let frames: Generator<unknown[]>;
+function* localFrames(id: BlockId, location: ShuffleLocation, expected: number): Generator<BlockFrame> {
+  let frames: Generator<Uint8Array>;
   try {
     const names = shuffleFileNames(id.shuffleId, id.mapId);
     const range = blockRange(join(location.dir, names.index), id.reduceId);
     if (range.length !== expected) throw new Error(`the index gives ${range.length} bytes, the map status ${expected}`);
-    frames = readFramesFromFile(join(location.dir, names.data), range.offset, range.length);
+    frames = readFrameBodiesFromFile(join(location.dir, names.data), range.offset, range.length);
   } catch (err) {
     throw new FetchFailedError(id, location.service, (err as Error).message);
   }
   for (;;) {
-    let step: IteratorResult<unknown[]>;
+    let step: IteratorResult<Uint8Array>;
     try {
       step = frames.next();
     } catch (err) {
       throw new FetchFailedError(id, location.service, (err as Error).message);
     }
     if (step.done === true) return;
-    yield step.value;
+    yield new BlockFrame(step.value, id, location.service);
   }
 }
 
-async function* remoteFrames(id: BlockId, service: string, expected: number, env: ShuffleEnv): AsyncGenerator<unknown[]> {
+async function* remoteFrames(id: BlockId, service: string, expected: number, env: ShuffleEnv): AsyncGenerator<BlockFrame> {
   const reader = new FrameReader();
   const chunk = env.fetchChunkBytes;
   const inFlight: Array<Promise<{ data: Uint8Array; blockLength: number }>> = [];
@@ -248,10 +283,23 @@ async function* remoteFrames(id: BlockId, service: string, expected: number, env
       received += answer.data.byteLength;
       fill();
       reader.push(answer.data);
-      for (let frame = reader.next(); frame !== undefined; frame = reader.next()) yield frame;
+      for (;;) {
+        let body: Uint8Array | undefined;
+        try {
+          body = reader.nextBody();
+        } catch (err) {
+          throw new FetchFailedError(id, service, (err as Error).message);
+        }
+        if (body === undefined) break;
+        yield new BlockFrame(body, id, service);
+      }
     }
     if (received !== expected) throw new FetchFailedError(id, service, `got ${received} of ${expected} bytes`);
-    reader.end();
+    try {
+      reader.end();
+    } catch (err) {
+      throw new FetchFailedError(id, service, (err as Error).message);
+    }
   } finally {
     // Settle what is still in flight (an early return or an error) so no rejection goes unhandled.
     for (const pending of inFlight) pending.catch(() => undefined);
@@ -285,19 +333,27 @@ export async function openShuffle(
         memoryLimitBytes: env.memoryLimitBytes,
       });
       // insert checks each record is a [key, value] pair itself.
-      await fill(map, reads, locations, env, (r) => map.insert(r as readonly [unknown, unknown]));
+      await fill(map, reads, locations, env, (frame) => {
+        for (const r of frame.records()) map.insert(r as readonly [unknown, unknown]);
+      });
       return cleaningUp(map.entries(), () => map.cleanup());
     }
     case 'sort': {
       const sorter = new ExternalSorter({ compare: compareKeys, ascending: mode.ascending, spillDir: ensureDir(spillDir), memoryLimitBytes: env.memoryLimitBytes });
-      await fill(sorter, reads, locations, env, (r) => sorter.insert(r as readonly [unknown, unknown]));
-      return cleaningUp(sorter.sorted(), () => sorter.cleanup());
+      await fill(sorter, reads, locations, env, (frame) => {
+        const pairs = frame.numberPairs();
+        if (pairs !== undefined) sorter.insertNumberPairs(pairs.keys, pairs.values);
+        else for (const r of frame.records()) sorter.insert(r as readonly [unknown, unknown]);
+      });
+      return sorter.sorted(); // which removes its spills when it ends or is returned
     }
     case 'cogroup': {
       const map = new ExternalAggregator({ aggregator: cogroupAggregator(reads.length), inputIsCombiners: false, spillDir: ensureDir(spillDir), memoryLimitBytes: env.memoryLimitBytes });
-      await fill(map, reads, locations, env, (r, input) => {
-        const [k, v] = pairOf(r);
-        map.insert([k, [input, v]]);
+      await fill(map, reads, locations, env, (frame, input) => {
+        for (const r of frame.records()) {
+          const [k, v] = pairOf(r);
+          map.insert([k, [input, v]]);
+        }
       });
       return cleaningUp(map.entries(), () => map.cleanup());
     }
@@ -309,7 +365,7 @@ export async function openShuffle(
 }
 
 /**
- * Feeds every record of every read to `insert` (with the index of its read), block by block; on any failure the
+ * Feeds every frame of every read to `insert` (with the index of its read), block by block; on any failure the
  * store's spill files are removed before the error goes on.
  */
 async function fill(
@@ -317,11 +373,11 @@ async function fill(
   reads: readonly ShuffleRead[],
   locations: readonly ShuffleLocation[],
   env: ShuffleEnv,
-  insert: (record: unknown, input: number) => void,
+  insert: (frame: BlockFrame, input: number) => void,
 ): Promise<void> {
   try {
     for (let input = 0; input < reads.length; input++) {
-      for await (const frame of blockFrames(reads[input] as ShuffleRead, locations, env)) for (const r of frame) insert(r, input);
+      for await (const frame of blockFrames(reads[input] as ShuffleRead, locations, env)) insert(frame, input);
     }
   } catch (err) {
     store.cleanup();
@@ -346,13 +402,13 @@ function* localRecords(reads: readonly ShuffleRead[], locations: readonly Shuffl
     for (const block of read.blocks) {
       if (block.size === 0) continue;
       const id: BlockId = { shuffleId: read.shuffleId, mapId: block.mapId, reduceId: read.reduceId };
-      for (const frame of localFrames(id, locations[block.location] as ShuffleLocation, block.size)) yield* frame;
+      for (const frame of localFrames(id, locations[block.location] as ShuffleLocation, block.size)) yield* frame.records();
     }
   }
 }
 
 async function* remoteRecords(reads: readonly ShuffleRead[], locations: readonly ShuffleLocation[], env: ShuffleEnv): AsyncGenerator<unknown> {
-  for (const read of reads) for await (const frame of blockFrames(read, locations, env)) yield* frame;
+  for (const read of reads) for await (const frame of blockFrames(read, locations, env)) yield* frame.records();
 }
 
 /** Values tagged `[input, value]` gathered into one array per input (Spark's CoGroupedRDD combiner). */

@@ -92,6 +92,10 @@ test('ExternalAggregator: abandoning entries() or calling cleanup() deletes the 
   });
 });
 
+/** `records` sorted by key with compareKeys, equal keys in their order (Array.prototype.sort is stable). */
+const stableSortedByKey = (records: Pair[], ascending: boolean): Pair[] =>
+  [...records].sort((a, b) => (ascending ? compareKeys(a[0], b[0]) : compareKeys(b[0], a[0])));
+
 test('ExternalSorter: a stable sort by key under any memory limit, either direction (property)', () => {
   fc.assert(
     fc.property(pairs, memoryLimit, fc.boolean(), (input, limit, ascending) => {
@@ -100,16 +104,57 @@ test('ExternalSorter: a stable sort by key under any memory limit, either direct
         // Values are insertion positions, so stability is visible.
         const records = roundTrip(input).map(([k], i) => [k, i] as Pair);
         for (const record of records) sorter.insert(record);
-        const want = records
-          .map((r) => ({ r }))
-          .sort((a, b) => (ascending ? compareKeys(a.r[0], b.r[0]) : compareKeys(b.r[0], a.r[0])))
-          .map((w) => w.r);
-        assert.deepStrictEqual([...sorter.sorted()], want);
+        assert.deepStrictEqual([...sorter.sorted()], stableSortedByKey(records, ascending));
         assert.deepEqual(filesIn(dir), []);
       });
     }),
     { numRuns: 120 },
   );
+});
+
+test('ExternalSorter: number pairs inserted as columns, mixed with records, equal the stable sort (property)', () => {
+  const numberKey = fc.oneof(fc.integer({ min: -50, max: 50 }), fc.double({ noNaN: false }), fc.constantFrom(0, -0, 2 ** 31, -(2 ** 31) - 1));
+  const batch = fc.record({ keys: fc.array(numberKey, { maxLength: 80 }), asColumns: fc.boolean(), int32Values: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(batch, { maxLength: 8 }), fc.constantFrom(1, 5000, 1 << 20), fc.boolean(), (batches, limit, ascending) => {
+      withTempDir((dir) => {
+        const sorter = new ExternalSorter({ compare: compareKeys, ascending, spillDir: dir, memoryLimitBytes: limit });
+        const records: Pair[] = [];
+        for (const { keys, asColumns, int32Values } of batches) {
+          // Values are insertion positions, so stability is visible.
+          const values = keys.map((_, i) => records.length + i);
+          keys.forEach((k, i) => records.push([k, values[i]]));
+          if (!asColumns) for (let i = 0; i < keys.length; i += 1) sorter.insert([keys[i], values[i]]);
+          else sorter.insertNumberPairs(Float64Array.from(keys), int32Values ? Int32Array.from(values) : values);
+        }
+        assert.deepStrictEqual([...sorter.sorted()], stableSortedByKey(records, ascending));
+        assert.deepEqual(filesIn(dir), []);
+      });
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('ExternalSorter: 300k number pairs as columns under a 64 KiB limit spill many times and merge in order', () => {
+  withTempDir((dir) => {
+    const sorter = new ExternalSorter({ compare: compareKeys, ascending: false, spillDir: dir, memoryLimitBytes: 64 * 1024 });
+    const n = 300_000;
+    for (let at = 0; at < n; at += 10_000) {
+      const keys = Float64Array.from({ length: 10_000 }, (_, i) => ((at + i) * 48271) % 1000);
+      const values = Int32Array.from({ length: 10_000 }, (_, i) => at + i);
+      sorter.insertNumberPairs(keys, values);
+    }
+    assert.ok(sorter.spills >= 20, `${sorter.spills} runs`);
+    let previous: Pair = [Infinity, -1];
+    let count = 0;
+    for (const record of sorter.sorted()) {
+      assert.ok((record[0] as number) < (previous[0] as number) || (record[0] === previous[0] && (record[1] as number) > (previous[1] as number)), 'sorted and stable');
+      previous = record;
+      count += 1;
+    }
+    assert.equal(count, n);
+    assert.deepEqual(filesIn(dir), []);
+  });
 });
 
 test('ExternalSorter: number and string keys (fast comparators), custom comparators, many runs', () => {
