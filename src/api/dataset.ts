@@ -12,7 +12,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type { AggregatorSpec, ShuffleReadMode, TaskAction, TaskOp } from '../protocol/task-messages.ts';
 import { decodeRecord, encodeRecord } from '../task/index.ts';
-import { abortJob, checkOutputDir, commitJob } from '../io/dataset-files/index.ts';
+import { abortJob, checkOutputDir, commitJob, setupJob } from '../io/dataset-files/index.ts';
 import type { FlintContext } from './context.ts';
 import { HashPartitioner, RangePartitioner, checkPartitions, type Partitioner } from './partitioner.ts';
 import { CacheRef, IndexDependency, type ShuffleDependency, type PartitionPlan, type PartitionerPlan, type PlanOp } from './plan.ts';
@@ -376,6 +376,7 @@ export class Dataset<T> {
     checkOutputDir(path);
     const action: TaskAction = { kind: 'save', dir: path, format };
     try {
+      setupJob(path);
       await this.context.submitTasks(this as Dataset<unknown>, action, undefined, true);
     } catch (err) {
       abortJob(path);

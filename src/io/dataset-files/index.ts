@@ -25,6 +25,7 @@ export {
   TEMPORARY_DIR,
   WRITE_BUFFER_CHARS,
   abortJob,
+  setupJob,
   checkOutputDir,
   commitJob,
   partFileName,

@@ -3,12 +3,16 @@
 // is visible after a failed or retried task, or a failed job.
 //
 //   driver:  checkOutputDir(dir)                          refuse a non-empty dir (FileAlreadyExistsException)
+//            setupJob(dir)                                make <dir>/_temporary/committed
 //   task:    new PartWriter(dir, p, attempt) ─ writeLine* → <dir>/_temporary/attempt-<attempt>/part-NNNNN
 //            ├─ commit()  rename → <dir>/_temporary/committed/part-NNNNN   (atomic; replaces an earlier attempt's)
 //            └─ abort()   delete the attempt's file and directory
 //   driver:  commitJob(dir, n)   every part-00000 … part-(n−1) committed? rename each into <dir>, delete
 //                                _temporary (with leftovers of killed attempts), write _SUCCESS last
 //            abortJob(dir)       delete _temporary and any part file, and <dir> if it is then empty
+//
+// Tasks never create `_temporary` itself (Hadoop's setupJob makes it on the driver, as here): a task attempt
+// still running when its job is aborted finds it gone and fails, instead of making it again and leaving it behind.
 //
 // A reader knows the output is whole when `_SUCCESS` is there, and skips `_temporary` and `_SUCCESS` as hidden
 // (text-splits.ts). Two attempts of one partition may both commit (a retried or speculative task): the later
@@ -93,9 +97,21 @@ export class PartWriter {
     this.#attemptDir = join(temporary, `attempt-${attemptId}`);
     this.#attemptFile = join(this.#attemptDir, name);
     this.#committedFile = join(temporary, COMMITTED_DIR, name);
-    // Both made now: commit() only renames, so it fails (and recreates nothing) once abortJob removed _temporary.
-    mkdirSync(this.#attemptDir, { recursive: true });
-    mkdirSync(join(temporary, COMMITTED_DIR), { recursive: true });
+    // Only the attempt's own directory is made, in the job's `_temporary`: when that is gone the job was aborted,
+    // and commit() only renames, so an attempt that outlives its job recreates nothing.
+    try {
+      mkdirSync(this.#attemptDir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw new OutputCommitError(
+          temporary,
+          `${this.#describe()} cannot write: ${temporary} does not exist. Was the job aborted while this task ran (or setupJob not run)?`,
+          { cause: err },
+        );
+      }
+      if (code !== 'EEXIST') throw err;
+    }
     this.#fd = openSync(this.#attemptFile, 'w');
   }
 
@@ -160,6 +176,11 @@ export class PartWriter {
   }
 }
 
+/** Prepares `dir` for a job's tasks (Hadoop's FileOutputCommitter.setupJob): makes `_temporary/committed` in it. */
+export function setupJob(dir: string): void {
+  mkdirSync(join(resolve(dir), TEMPORARY_DIR, COMMITTED_DIR), { recursive: true });
+}
+
 /**
  * Publishes a job's output once every task succeeded: checks that each of part 0 … partitions−1 was committed,
  * moves them into `dir`, removes `_temporary` (leftover attempts included) and writes `_SUCCESS` last.
@@ -199,7 +220,8 @@ function committedSize(path: string, partition: number, out: string): number {
  */
 export function abortJob(dir: string): void {
   const out = resolve(dir);
-  rmSync(join(out, TEMPORARY_DIR), { recursive: true, force: true });
+  // Retried: an attempt still running may add its file while the tree is being removed (ENOTEMPTY).
+  rmSync(join(out, TEMPORARY_DIR), { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   if (!existsSync(out)) return;
   for (const name of readdirSync(out)) {
     if (PART_FILE.test(name)) rmSync(join(out, name), { force: true });

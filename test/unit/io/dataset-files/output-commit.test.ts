@@ -14,6 +14,7 @@ import {
   commitJob,
   partFileName,
   planTextSplits,
+  setupJob,
   readSplitLines,
 } from '../../../../src/io/dataset-files/index.ts';
 
@@ -21,6 +22,12 @@ const root = mkdtempSync(join(tmpdir(), 'flint-commit-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 const freshDir = () => join(root, `out-${dirs++}`);
+/** A fresh output directory set up for a job's tasks, as the driver does before it runs them. */
+const jobDir = (): string => {
+  const dir = freshDir();
+  setupJob(dir);
+  return dir;
+};
 
 function writePart(dir: string, partition: number, attemptId: number, lines: string[], ext?: string): PartWriter {
   const writer = new PartWriter(dir, partition, attemptId, ext);
@@ -38,6 +45,7 @@ test('partFileName: five digits at least, then the extension', () => {
 test('two attempts of a partition, one aborted and one committed: one part file, _SUCCESS, no _temporary', () => {
   const dir = freshDir();
   checkOutputDir(dir);
+  setupJob(dir);
   const failed = writePart(dir, 0, 1, ['half']);
   const good0 = writePart(dir, 0, 2, ['a', 'é😀']);
   const good1 = writePart(dir, 1, 3, ['b']);
@@ -55,7 +63,7 @@ test('two attempts of a partition, one aborted and one committed: one part file,
 });
 
 test('a second committed attempt replaces the first (a retried or speculative task)', () => {
-  const dir = freshDir();
+  const dir = jobDir();
   writePart(dir, 0, 1, ['same'], '.json').commit();
   writePart(dir, 0, 2, ['same'], '.json').commit();
   commitJob(dir, 1, '.json');
@@ -64,7 +72,7 @@ test('a second committed attempt replaces the first (a retried or speculative ta
 });
 
 test('commitJob refuses a missing partition, naming it, and moves nothing', () => {
-  const dir = freshDir();
+  const dir = jobDir();
   writePart(dir, 0, 1, ['zero']).commit();
   writePart(dir, 2, 3, ['two']).commit();
   assert.throws(() => commitJob(dir, 3), {
@@ -75,7 +83,7 @@ test('commitJob refuses a missing partition, naming it, and moves nothing', () =
 });
 
 test('abortJob leaves no part file and removes the directory it left empty', () => {
-  const dir = freshDir();
+  const dir = jobDir();
   writePart(dir, 0, 1, ['committed']).commit();
   writePart(dir, 1, 2, ['still writing']);
   abortJob(dir);
@@ -91,12 +99,19 @@ test('abortJob leaves no part file and removes the directory it left empty', () 
 });
 
 test('a task that commits after its job was aborted fails and recreates nothing', () => {
-  const dir = freshDir();
+  const dir = jobDir();
   const straggler = writePart(dir, 0, 1, ['late']);
   abortJob(dir);
   assert.throws(() => straggler.commit(), { code: 'FLINT_OUTPUT_COMMIT_FAILED', message: /Was the job aborted/ });
   assert.equal(existsSync(dir), false);
   assert.throws(() => straggler.writeLine('x'), /closed/);
+});
+
+test('a task that starts after its job was aborted fails and recreates nothing', () => {
+  const dir = jobDir();
+  abortJob(dir);
+  assert.throws(() => new PartWriter(dir, 0, 1), { code: 'FLINT_OUTPUT_COMMIT_FAILED', message: /does not exist\. Was the job aborted/ });
+  assert.equal(existsSync(dir), false);
 });
 
 test('checkOutputDir refuses a non-empty directory or a file, accepts a missing or empty one', () => {
@@ -113,7 +128,7 @@ test('checkOutputDir refuses a non-empty directory or a file, accepts a missing 
 });
 
 test('large output is written in buffered pieces and counted exactly', () => {
-  const dir = freshDir();
+  const dir = jobDir();
   const line = 'x'.repeat(999) + 'é';
   const count = Math.ceil((3 * WRITE_BUFFER_CHARS) / line.length);
   const result = writePart(dir, 0, 7, Array.from({ length: count }, () => line)).commit();
