@@ -42,7 +42,14 @@ export function masterCommand(flintHome: string, env: Env = process.env): Comman
         throw err;
       });
       logger.info(
-        { masterUrl: daemon.masterUrl, webUiUrl: daemon.webUiUrl, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, recoveryMode: mode },
+        {
+          masterUrl: daemon.masterUrl,
+          webUiUrl: daemon.webUiUrl,
+          rpcPort: daemon.rpcPort,
+          webUiPort: daemon.webUiPort,
+          ...(daemon.restPort === undefined ? {} : { restPort: daemon.restPort }),
+          recoveryMode: mode,
+        },
         `Master started at ${daemon.masterUrl} (web UI ${daemon.webUiUrl})`,
       );
       signals.attach(daemon);

@@ -3,11 +3,12 @@
 //   flint submit --master flint://host:7077 [options] app.ts [app args]      client mode: the driver runs here
 //   flint submit --deploy-mode cluster [--supervise] …                       a worker runs the driver
 //   flint submit --kill driver-… --master URL  |  flint submit --status driver-… --master URL
+//   flint submit --master rest://host:6066 …                                 cluster mode through the REST gateway
 //
 // Flags become `flint.*` keys on top of the properties file (conf/flint-defaults.conf by default) and
 // `--conf` pairs, as spark-submit does.
 
-import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,10 +23,15 @@ import { formatRpcAddress, parseMasterUrls, RpcEnv } from '../rpc/index.ts';
 import { silentLogger } from '../util/logger.ts';
 import { sslConfToPassOn } from '../io/tls/ssl-options.ts';
 import { collect, parseIntIn, type Env } from './daemon-options.ts';
+import { isRestMaster, RestSubmissionClient } from './rest-client.ts';
+import { sourcePath } from '../util/install.ts';
+
+/** Sent as the REST protocol's `clientSparkVersion`. */
+const FLINT_VERSION = (JSON.parse(readFileSync(sourcePath('package.json'), 'utf8')) as { version: string }).version;
 
 interface SubmitFlags {
   master?: string;
-  deployMode: string;
+  deployMode?: string;
   supervise?: boolean;
   name?: string;
   totalExecutorCores?: string;
@@ -46,8 +52,8 @@ export function submitCommand(flintHome: string, env: Env = process.env): Comman
     .usage('--master flint://host:7077 [options] app.ts [app args]')
     .argument('[app]', 'the application: a TypeScript or JavaScript module that calls runApp(main)')
     .argument('[args...]', 'arguments passed to the application')
-    .option('--master <url>', 'flint://host:port, or a comma list for standby masters (flint.master)')
-    .option('--deploy-mode <mode>', 'client (the driver runs here) or cluster (a worker runs it)', 'client')
+    .option('--master <url>', 'flint://host:port, or a comma list for standby masters (flint.master); rest://host:6066 for the REST gateway')
+    .option('--deploy-mode <mode>', 'client (the driver runs here; the default) or cluster (a worker runs it; always with rest://)')
     .option('--supervise', 'cluster mode: relaunch the driver when it fails')
     .option('--name <name>', 'application name (flint.app.name)')
     .option('--total-executor-cores <n>', 'cores for all executors together (flint.cores.max)')
@@ -66,13 +72,16 @@ export function submitCommand(flintHome: string, env: Env = process.env): Comman
       if (master === undefined || master.trim() === '') {
         throw new ConfigError('--master', 'flint submit needs --master flint://host:port (or flint.master in the properties file)');
       }
-      if (flags.kill !== undefined) return void (await killDriver(conf, master, flags.kill));
-      if (flags.status !== undefined) return void (await driverStatus(conf, master, flags.status));
+      const rest = isRestMaster(master);
+      if (flags.kill !== undefined) return void (await (rest ? killOverRest : killDriver)(conf, master, flags.kill));
+      if (flags.status !== undefined) return void (await (rest ? statusOverRest : driverStatus)(conf, master, flags.status));
       if (app === undefined) throw new ConfigError('app', 'flint submit needs the application to run: flint submit --master URL app.ts [args]');
       const appPath = resolve(app);
       if (!existsSync(appPath)) throw new ConfigError('app', `the application ${app} does not exist (looked for ${appPath})`);
-      if (flags.deployMode === 'cluster') return void (await submitDriver(conf, master, appPath, args, flags.supervise === true));
-      if (flags.deployMode !== 'client') throw new ConfigError('--deploy-mode', `--deploy-mode must be client or cluster, got ${JSON.stringify(flags.deployMode)}`);
+      const deployMode = flags.deployMode ?? (rest ? 'cluster' : 'client');
+      if (rest && deployMode !== 'cluster') throw new ConfigError('--deploy-mode', 'a rest:// master runs drivers in cluster mode only: leave out --deploy-mode or give --deploy-mode cluster');
+      if (deployMode === 'cluster') return void (await (rest ? submitOverRest : submitDriver)(conf, master, appPath, args, flags.supervise === true));
+      if (deployMode !== 'client') throw new ConfigError('--deploy-mode', `--deploy-mode must be client or cluster, got ${JSON.stringify(deployMode)}`);
       if (flags.supervise === true) throw new ConfigError('--supervise', '--supervise only applies to --deploy-mode cluster');
       await runInThisProcess(conf, appPath, args);
     });
@@ -116,20 +125,8 @@ async function runInThisProcess(conf: FlintConf, appPath: string, args: string[]
 
 /** Cluster mode: bundle the app into one module, then RequestSubmitDriver to the leading master. */
 async function submitDriver(conf: FlintConf, master: string, appPath: string, args: string[], supervise: boolean): Promise<void> {
-  const { bundleApp } = await import('../io/bundle/bundle-app.ts');
-  const bundle = await bundleApp(appPath, { flintEntry: 'external' });
-  const dir = conf.get('flint.submit.stagingDir') ?? join(tmpdir(), 'flint-submit');
-  mkdirSync(dir, { recursive: true });
-  const bundlePath = join(dir, `${bundle.hash}.mjs`);
-  if (!existsSync(bundlePath)) {
-    const temp = `${bundlePath}.${process.pid}.tmp`;
-    writeFileSync(temp, bundle.code);
-    renameSync(temp, bundlePath);
-  }
-  if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
-  // flint.ssl.keyPasswordFile looks secret by its name but is a path: the driver needs it to read its key.
-  const passed = new Map([...conf.withoutSecrets(), ...sslConfToPassOn(conf)]);
-  const confArgs = [...passed].flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
+  const bundlePath = await stageBundle(conf, appPath);
+  const confArgs = driverConf(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
   const description: DriverDescription = {
     appResource: pathToFileURL(bundlePath).href,
     memoryMb: conf.getMemoryMb('flint.driver.memory', '1g'),
@@ -149,6 +146,74 @@ async function submitDriver(conf: FlintConf, master: string, appPath: string, ar
   process.stdout.write(`Driver successfully submitted as ${reply.driverId}\n`);
   const status = await askLeader(conf, master, { type: 'RequestDriverStatus', driverId: reply.driverId });
   if (status.type === 'DriverStatusResponse' && status.found) process.stdout.write(`State of ${reply.driverId} is ${status.state ?? 'unknown'}\n`);
+}
+
+/**
+ * Cluster mode through a REST gateway (docs/rest.md): the same bundle and the same driver conf, sent as Spark's
+ * CreateSubmissionRequest; the gateway makes them the RequestSubmitDriver `submitDriver` sends.
+ */
+async function submitOverRest(conf: FlintConf, master: string, appPath: string, args: string[], supervise: boolean): Promise<void> {
+  const client = new RestSubmissionClient(conf, master);
+  const bundlePath = await stageBundle(conf, appPath);
+  // flint.master stays rest://…: the gateway gives the driver its master's RPC URL in its place, as Spark's does.
+  const sparkProperties = Object.fromEntries(driverConf(conf));
+  if (supervise) sparkProperties['flint.driver.supervise'] = 'true';
+  const created = await client.request('POST', 'create', 'CreateSubmissionResponse', {
+    action: 'CreateSubmissionRequest',
+    clientSparkVersion: FLINT_VERSION,
+    appResource: pathToFileURL(bundlePath).href,
+    mainClass: 'flint:driver',
+    appArgs: args,
+    sparkProperties,
+    environmentVariables: {},
+  });
+  const driverId = created['submissionId'];
+  if (created['success'] !== true || typeof driverId !== 'string') {
+    throw new FlintError('FLINT_APP_FAILED', `the master refused the driver: ${String(created['message'] ?? created.action)}`);
+  }
+  process.stdout.write(`Driver successfully submitted as ${driverId}\n`);
+  const status = await client.request('GET', `status/${encodeURIComponent(driverId)}`, 'SubmissionStatusResponse');
+  if (status['success'] === true) process.stdout.write(`State of ${driverId} is ${String(status['driverState'] ?? 'unknown')}\n`);
+}
+
+async function killOverRest(conf: FlintConf, master: string, driverId: string): Promise<void> {
+  const reply = await new RestSubmissionClient(conf, master).request('POST', `kill/${encodeURIComponent(driverId)}`, 'KillSubmissionResponse');
+  process.stdout.write(`${String(reply['message'] ?? reply.action)}\n`);
+  if (reply['success'] !== true) process.exitCode = 1;
+}
+
+async function statusOverRest(conf: FlintConf, master: string, driverId: string): Promise<void> {
+  const reply = await new RestSubmissionClient(conf, master).request('GET', `status/${encodeURIComponent(driverId)}`, 'SubmissionStatusResponse');
+  if (reply['success'] !== true) {
+    process.stdout.write(`ERROR: Cluster master did not recognize ${driverId}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`State of ${driverId} is ${String(reply['driverState'] ?? 'unknown')}\n`);
+  if (typeof reply['workerId'] === 'string') process.stdout.write(`Driver running on ${String(reply['workerHostPort'] ?? '?')} (${reply['workerId']})\n`);
+  if (typeof reply['message'] === 'string') process.stdout.write(`${reply['message']}\n`);
+}
+
+/** The app bundled into one module in the staging dir (flint.submit.stagingDir), named by its hash; its path. */
+async function stageBundle(conf: FlintConf, appPath: string): Promise<string> {
+  const { bundleApp } = await import('../io/bundle/bundle-app.ts');
+  const bundle = await bundleApp(appPath, { flintEntry: 'external' });
+  const dir = conf.get('flint.submit.stagingDir') ?? join(tmpdir(), 'flint-submit');
+  mkdirSync(dir, { recursive: true });
+  const bundlePath = join(dir, `${bundle.hash}.mjs`);
+  if (!existsSync(bundlePath)) {
+    const temp = `${bundlePath}.${process.pid}.tmp`;
+    writeFileSync(temp, bundle.code);
+    renameSync(temp, bundlePath);
+  }
+  if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
+  return bundlePath;
+}
+
+/** The conf a cluster-mode driver is given: no secret (it gets its own key from its worker), the TLS paths it needs. */
+function driverConf(conf: FlintConf): Array<[string, string]> {
+  // flint.ssl.keyPasswordFile looks secret by its name but is a path: the driver needs it to read its key.
+  return [...new Map([...conf.withoutSecrets(), ...sslConfToPassOn(conf)])];
 }
 
 async function killDriver(conf: FlintConf, master: string, driverId: string): Promise<void> {

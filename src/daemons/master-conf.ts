@@ -14,6 +14,8 @@ export interface MasterPorts {
   readonly webUiPort: number;
   /** `https` when the web UI speaks TLS (flint.ssl.ui). Default http. */
   readonly webUiScheme?: 'http' | 'https';
+  /** The REST gateway's bound port, when it runs (src/daemons/rest-gateway.ts). */
+  readonly restPort?: number;
 }
 
 export function masterConfigFromConf(conf: FlintConf, ports: MasterPorts): MasterConfig {
@@ -34,6 +36,7 @@ export function masterConfigFromConf(conf: FlintConf, ports: MasterPorts): Maste
     host: ports.host,
     port: ports.port,
     webUiPort: ports.webUiPort,
+    restPort: ports.restPort,
     masterUrl: `flint://${hostPort(ports.port)}`,
     masterAddress: `flint://Master@${hostPort(ports.port)}`,
     masterWebUiUrl: `${ports.webUiScheme ?? 'http'}://${hostPort(ports.webUiPort)}`,

@@ -20,6 +20,7 @@ import {
   MasterMachine,
   PersistedRecord,
   isMasterAsk,
+  type MasterAsk,
   type MasterEffect,
   type MasterInbound,
   type MasterInput,
@@ -37,6 +38,9 @@ import { masterKeyring, sealedExecutorKey } from './keyrings.ts';
 import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import { masterConfigFromConf } from './master-conf.ts';
+import { readRestSettings, startRestGateway } from './rest-gateway.ts';
+import type { StartedRestServer } from '../io/http/rest-server.ts';
+import type { GatewayMaster } from '../rest/driver-submission.ts';
 import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 
@@ -77,6 +81,8 @@ export interface MasterDaemon {
   readonly webUiUrl: string;
   /** The web UI's login URL (`…/?token=<token>`); undefined for an open UI. A credential: see docs/security.md. */
   readonly webUiLoginUrl: string | undefined;
+  /** The REST gateway's port (docs/rest.md); undefined when flint.master.rest.enabled is off. */
+  readonly restPort: number | undefined;
   readonly exited: Promise<number>;
   shutdown(reason: string): Promise<number>;
 }
@@ -88,6 +94,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const keyring = masterKeyring(rpcSettings);
   const uiAuth = readUiAuthSettings(conf, rpcSettings.secret);
   const killEnabled = conf.getBoolean('flint.ui.killEnabled', true);
+  const restSettings = readRestSettings(conf, rpcSettings); // checked before anything listens
   const maxRetries = readPortMaxRetries(conf);
   const bindRpc = (port: number) => (opts.transport ?? RpcEnv.create)({ name: 'flintMaster', host: opts.host, port, conf, logger, keyring });
   // Spark's Utils.startServiceOnPort: a port given explicitly is that port or a failure; the default moves on.
@@ -96,6 +103,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const signal = new ChangeSignal();
   const utilization = new UtilizationHistory();
   let server: StartedUiServer | undefined;
+  let rest: StartedRestServer | undefined;
+  const gatewayMaster: { current?: GatewayMaster } = {};
   try {
     server = await startUiServer({
       serviceName: 'master web UI',
@@ -120,21 +129,36 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         logger,
       }),
     });
+    if (restSettings !== undefined) {
+      rest = await startRestGateway({
+        settings: restSettings,
+        rpc: rpcSettings,
+        host: opts.host,
+        maxRetries,
+        tls: uiTls,
+        logger,
+        master: () => gatewayMaster.current,
+        ask: (message) => (ui.runtime as MasterRuntime).ask(message, rpcSettings.askTimeoutMs),
+      });
+    }
     const config = masterConfigFromConf(conf, {
       host: opts.host,
       publicHost: opts.publicHost ?? opts.host,
       port: env.address?.port ?? opts.port,
       webUiPort: server.port,
       webUiScheme: server.scheme,
+      ...(rest === undefined ? {} : { restPort: rest.port }),
     });
     const machine = new MasterMachine(config, systemRngStreams().stream('master.shuffle'));
     ui.machine = machine;
     const runtime = new MasterRuntime(env, server, machine, opts.store ?? new NullPersistenceStore(), opts.election ?? new MonarchyLeaderElection(), logger, {
       signal,
       utilization,
+      rest,
     });
     ui.runtime = runtime;
     await runtime.start();
+    if (rest !== undefined) gatewayMaster.current = { masterUrl: config.masterUrl, rpcPort: config.port, restPort: rest.port };
     if (server.loginUrl !== undefined) {
       // Once, as Jupyter prints its URL: this line holds a credential (docs/security.md, "The web UIs").
       logger.info({ loginUrl: server.loginUrl, tokenSource: uiAuth.tokenSource }, `Web UI login URL (open it to log in): ${server.loginUrl}`);
@@ -145,10 +169,12 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       masterUrl: config.masterUrl,
       webUiUrl: config.masterWebUiUrl,
       webUiLoginUrl: server.loginUrl,
+      restPort: rest?.port,
       exited: runtime.exited,
       shutdown: (reason) => runtime.shutdown(reason),
     };
   } catch (err) {
+    await rest?.close();
     await server?.close();
     await env.shutdown();
     throw err;
@@ -159,6 +185,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
 interface RuntimeUi {
   readonly signal: ChangeSignal;
   readonly utilization: UtilizationHistory;
+  /** The REST gateway, closed with the master. */
+  readonly rest?: StartedRestServer | undefined;
 }
 
 class MasterRuntime {
@@ -264,6 +292,23 @@ class MasterRuntime {
     return this.#host.submit({ kind: 'Ask', from: WEB_UI_ENV, replyTo: token, message });
   }
 
+  /**
+   * Feeds the machine an ask from the REST gateway (docs/rest.md) and resolves with its reply: the same asks, and
+   * the same handlers, as an RPC client's. Rejects when the machine fails it or no reply came within `timeoutMs`.
+   */
+  ask(message: MasterAsk, timeoutMs: number): Promise<MasterReplyMessage> {
+    return new Promise<MasterReplyMessage>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the master did not answer ${message.type} within ${timeoutMs} ms`)), timeoutMs);
+      const settle = (fn: () => void) => () => void (clearTimeout(timer), fn());
+      const token = this.#replies.open({
+        reply: (reply) => settle(() => resolve(reply))(),
+        sendFailure: (err) => settle(() => reject(err))(),
+      });
+      if (this.#stopping) this.#replies.fail(token, 'the master is stopping');
+      else void this.#host.submit({ kind: 'Ask', from: REST_ENV, replyTo: token, message });
+    });
+  }
+
   /** One utilization sample: the sums of /json/clusterutilization over the ALIVE workers. */
   #sample(): void {
     this.#ui.utilization.record(utilizationNow(this.#machine.state, systemClock.now()));
@@ -358,6 +403,7 @@ class MasterRuntime {
     this.#shared.cancelTimers();
     await this.#election.close();
     await this.#http.close();
+    await this.#ui.rest?.close();
     await this.#env.shutdown();
     await this.#store.close();
     this.#resolveExit(code);
@@ -366,6 +412,8 @@ class MasterRuntime {
 
 /** The `from` of the asks the web UI feeds the machine: no RPC env has this id, so no reply is sent to one. */
 const WEB_UI_ENV = 'flint+ui://master';
+/** The `from` of the REST gateway's asks (docs/rest.md), likewise no RPC env's id. */
+const REST_ENV = 'flint+rest://master';
 
 const recordCheck = TypeCompiler.Compile(PersistedRecord);
 

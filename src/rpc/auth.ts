@@ -51,9 +51,10 @@ export function serverRoleFor(clientRole: Role): Role {
 
 /**
  * The key of `driver:<id>` or `executor:<appId>`, derived from the cluster secret: nothing to store or send.
- * `ui` derives the web UIs' login token (src/io/http/ui-auth.ts `deriveUiToken`), which proves nothing on RPC.
+ * `ui` derives the web UIs' login token (src/io/http/ui-auth.ts `deriveUiToken`), `rest` the REST gateway's
+ * bearer tokens (src/io/http/rest-server.ts `deriveRestToken`); neither proves anything on RPC.
  */
-export function deriveKey(clusterSecret: string, purpose: 'driver' | 'executor' | 'ui', subject: string): string {
+export function deriveKey(clusterSecret: string, purpose: 'driver' | 'executor' | 'ui' | 'rest', subject: string): string {
   return createHmac('sha256', clusterSecret).update(`flint-${purpose}-key\0${subject}`).digest('base64url');
 }
 
