@@ -115,6 +115,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         utilization,
         killApplication: (appId) => (ui.runtime as MasterRuntime).submit({ kind: 'KillApplication', appId }),
         killDriver: (driverId) => (ui.runtime as MasterRuntime).askAndForget({ type: 'RequestKillDriver', driverId }),
+        decommissionEnabled: conf.getBoolean('flint.decommission.enabled', false),
+        decommissionWorkers: (message) => (ui.runtime as MasterRuntime).askForCount(message),
         uiToken: uiAuth.token,
         daemonLogFile: ownLogFile(),
         logger,
@@ -262,6 +264,14 @@ class MasterRuntime {
   askAndForget(message: Extract<MasterInput, { kind: 'Ask' }>['message']): Promise<void> {
     const token = this.#replies.open({ reply: () => {}, sendFailure: () => {} });
     return this.#host.submit({ kind: 'Ask', from: WEB_UI_ENV, replyTo: token, message });
+  }
+
+  /** Feeds the machine a decommission ask from the web UI and resolves with the count it answers. */
+  askForCount(message: Extract<MasterInput, { kind: 'Ask' }>['message'] & { type: 'DecommissionWorkers' | 'DecommissionWorkersOnHosts' }): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const token = this.#replies.open({ reply: (reply) => resolve(reply.type === 'DecommissionWorkersResponse' ? reply.count : 0), sendFailure: reject });
+      void this.#host.submit({ kind: 'Ask', from: WEB_UI_ENV, replyTo: token, message });
+    });
   }
 
   /** One utilization sample: the sums of /json/clusterutilization over the ALIVE workers. */
