@@ -111,7 +111,7 @@ export class OperatorClient {
 
   /** `Authorization` for the daemons' web UIs (a worker's log endpoint), when the cluster has a UI token. */
   uiHeaders(): Record<string, string> {
-    const { token } = readUiAuthSettings(this.conf, readRpcSettings(this.conf).secret);
+    const { token } = readUiAuthSettings(this.conf, readRpcSettings(this.conf.withAuthenticationWhenSecretGiven()).secret);
     return token === undefined ? {} : { authorization: `Bearer ${token}` };
   }
 
