@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a Flint daemon (master or worker) in the background, stops it, or reports on it. See docs/operations.md.
 #
-#   flint-daemon.sh [--config <conf-dir>] (start|stop|status) (master|worker) <instance> [args...]
+#   flint-daemon.sh [--config <conf-dir>] (start|stop|status|decommission) (master|worker) <instance> [args...]
 #
 # Variables (conf/flint-env.sh.template documents them all):
 #   FLINT_CONF_DIR       conf directory; flint-env.sh there is sourced (default $FLINT_HOME/conf)
@@ -15,6 +15,8 @@
 #
 # Exit codes: 0 success; 1 failure (bad usage or variable, already running, failed to launch, would not die).
 # status: 0 running, 1 pid file present but not running, 2 not running.
+# decommission (workers only, Spark's spark-daemon.sh decommission): sends the running worker SIGPWR
+# (flint.worker.decommission.signal); 0 when sent or nothing runs ("no worker to decommission").
 
 set -euo pipefail
 set +m # no job control: the daemon must not lead its own process group, so setsid keeps its pid
@@ -24,7 +26,7 @@ sbin="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 . "$sbin/flint-config.sh"
 
 usage() {
-  printf 'Usage: flint-daemon.sh [--config <conf-dir>] (start|stop|status) (master|worker) <instance> [args...]\n' >&2
+  printf 'Usage: flint-daemon.sh [--config <conf-dir>] (start|stop|status|decommission) (master|worker) <instance> [args...]\n' >&2
   exit 1
 }
 
@@ -43,7 +45,7 @@ instance=$3
 shift 3
 
 case "$action" in
-  start | stop | status) ;;
+  start | stop | status | decommission) ;;
   *) flint_error "unknown action '$action'" && usage ;;
 esac
 case "$command" in
@@ -305,6 +307,21 @@ do_stop() {
   rm -f -- "$pid_file"
 }
 
+# Spark's spark-daemon.sh decommission: the worker drains (docs/operations.md, "Decommissioning a worker").
+do_decommission() {
+  [[ "$command" == "worker" ]] || flint_die "only a worker can be decommissioned, not a $command"
+  local pid=""
+  [[ -f "$pid_file" ]] && pid="$(read_pid_file)"
+  if [[ -z "$pid" ]] || ! is_flint_process "$pid"; then
+    echo "no $command to decommission"
+    return 0
+  fi
+  local signal="${FLINT_WORKER_DECOMMISSION_SIGNAL:-PWR}"
+  [[ "$signal" =~ ^(SIG)?[A-Z0-9]{2,8}$ ]] || flint_die "FLINT_WORKER_DECOMMISSION_SIGNAL must be a signal name such as PWR, but got '$signal'"
+  echo "decommissioning $command (process $pid)"
+  kill -s "${signal#SIG}" "$pid"
+}
+
 do_status() {
   if [[ ! -f "$pid_file" ]]; then
     echo "$command is not running."
@@ -324,4 +341,5 @@ case "$action" in
   start) do_start "$@" ;;
   stop) do_stop ;;
   status) do_status ;;
+  decommission) do_decommission ;;
 esac

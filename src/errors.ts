@@ -182,4 +182,6 @@ export const ERROR_CODES = [
   'FLINT_STAGE_FAILED',
   'FLINT_APP_FAILED',
   'FLINT_CONTEXT_STOPPED',
+  // src/cli: the operators' commands (flint status, apps, logs, kill, decommission)
+  'FLINT_OPERATOR_FAILED',
 ] as const;

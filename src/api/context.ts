@@ -275,6 +275,12 @@ export class FlintContext {
           // without one counts only when its worker is not known to be gone.
           runtime.executorLost(id, `Executor ${fullId} removed: ${message}`, exitStatus !== undefined || workerHost === undefined);
         },
+        executorDecommissioned: (fullId, message) => {
+          const id = fullId.slice(fullId.lastIndexOf('/') + 1);
+          executors.delete(id); // its cores take no more tasks
+          logger.info({ executorId: fullId }, `Executor ${fullId} is decommissioned: ${message}`);
+          runtime.decommissionExecutor(id, `Executor ${fullId} decommissioned: ${message}`);
+        },
         workerRemoved: (workerId) => {
           // Its shuffle service went with it: the map output there must be recomputed (Spark's
           // DAGScheduler.handleWorkerRemoved → removeOutputsOnHost).

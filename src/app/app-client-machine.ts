@@ -163,6 +163,11 @@ function receive(ctx: Ctx, message: MasterToApp): void {
     case 'ExecutorUpdated': {
       const fullId = `${state.appId}/${message.id}`;
       out.log('info', `Executor updated: ${fullId} is now ${message.state}`, { executorId: message.id, state: message.state });
+      if (message.state === 'DECOMMISSIONED') {
+        const workerHost = message.workerHost === undefined ? {} : { workerHost: message.workerHost };
+        out.push({ kind: 'ExecutorDecommissioned', fullId, message: message.message ?? '', ...workerHost });
+        return;
+      }
       if (!EXECUTOR_FINISHED_STATES.includes(message.state)) return;
       out.push({
         kind: 'ExecutorRemoved',

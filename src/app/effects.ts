@@ -69,6 +69,11 @@ export type AppClientEffect =
       readonly exitStatus?: number;
       readonly workerHost?: string;
     }
+  /**
+   * The executor's worker is being decommissioned (Spark's `StandaloneAppClientListener.executorDecommissioned`):
+   * the driver stops offering it tasks and lets it drain. Not an end: DECOMMISSIONED is not a finished state.
+   */
+  | { readonly kind: 'ExecutorDecommissioned'; readonly fullId: string; readonly message: string; readonly workerHost?: string }
   | { readonly kind: 'WorkerRemoved'; readonly workerId: string; readonly host: string; readonly message: string }
   | TimerEffect<AppClientTimer>
   | LogEffect;

@@ -99,20 +99,32 @@ export function requireAuthenticationByDefault(conf: FlintConf, logger: Logger):
 /**
  * SIGTERM and SIGINT handlers installed before a daemon starts, so a signal that arrives while it is still
  * loading or binding stops it cleanly (exit 0) instead of killing the process: once `attach` hands over the
- * daemon, a signal that came earlier shuts it down at once.
+ * daemon, a signal that came earlier shuts it down at once. `onFirstSigterm` (a worker with
+ * `flint.decommission.enabled`) takes the first SIGTERM after attach instead: a graceful drain; any later
+ * SIGTERM or SIGINT shuts the daemon down at once.
  */
-export function stopOnSignals(): { attach(daemon: { shutdown(reason: string): Promise<unknown> }): void } {
+export function stopOnSignals(): {
+  attach(daemon: { shutdown(reason: string): Promise<unknown> }, opts?: { onFirstSigterm?: () => void }): void;
+} {
   let daemon: { shutdown(reason: string): Promise<unknown> } | undefined;
   let early: string | undefined;
+  let onFirstSigterm: (() => void) | undefined;
   const onSignal = (signal: string): void => {
-    if (daemon !== undefined) void daemon.shutdown(`received ${signal}`);
-    else early ??= signal;
+    if (daemon === undefined) {
+      early ??= signal;
+      return;
+    }
+    const drain = signal === 'SIGTERM' ? onFirstSigterm : undefined;
+    onFirstSigterm = undefined;
+    if (drain !== undefined) drain();
+    else void daemon.shutdown(`received ${signal}`);
   };
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   return {
-    attach(started) {
+    attach(started, opts = {}) {
       daemon = started;
+      onFirstSigterm = opts.onFirstSigterm;
       if (early !== undefined) void started.shutdown(`received ${early}`);
     },
   };

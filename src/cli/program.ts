@@ -7,6 +7,10 @@ import { demoCommand } from './demo-command.ts';
 import { masterCommand } from './master-command.ts';
 import { submitCommand } from './submit-command.ts';
 import { workerCommand } from './worker-command.ts';
+import { appsCommand, statusCommand } from './status-command.ts';
+import { killCommand } from './kill-command.ts';
+import { decommissionCommand } from './decommission-command.ts';
+import { logsCommand } from './logs-command.ts';
 import { FLINT_HOME as INSTALL_HOME, sourcePath } from '../util/install.ts';
 
 const FLINT_HOME = process.env['FLINT_HOME'] ?? INSTALL_HOME;
@@ -24,6 +28,12 @@ export function buildProgram(): Command {
   program.addCommand(workerCommand(FLINT_HOME));
   program.addCommand(submitCommand(FLINT_HOME));
   program.addCommand(demoCommand(FLINT_HOME));
+  // The operators' commands (docs/operations.md, "Commands for operators").
+  program.addCommand(statusCommand(FLINT_HOME));
+  program.addCommand(appsCommand(FLINT_HOME));
+  program.addCommand(logsCommand(FLINT_HOME));
+  program.addCommand(killCommand(FLINT_HOME));
+  program.addCommand(decommissionCommand(FLINT_HOME));
   program.addHelpText('after', '\nDocumentation: README.md and docs/ in the Flint checkout.');
   return program;
 }

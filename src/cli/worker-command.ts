@@ -1,9 +1,11 @@
 // `flint worker <master-url> [options]`: runs a worker daemon in the foreground until SIGTERM/SIGINT.
 
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism, constants, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadConf } from '../conf/load-conf.ts';
+import type { FlintConf } from '../conf/flint-conf.ts';
+import { ConfigError } from '../errors.ts';
 import { parseMasterUrls, formatRpcAddress } from '../rpc/address.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { createLogger } from '../util/logger.ts';
@@ -18,6 +20,20 @@ interface WorkerFlags {
   webuiPort?: string;
   propertiesFile?: string;
   conf: string[];
+}
+
+/** `flint.worker.decommission.signal` (Spark's `spark.worker.decommission.signal`): a signal name, `PWR` by default. */
+export function readDecommissionSignal(conf: FlintConf): NodeJS.Signals {
+  const raw = conf.getString('flint.worker.decommission.signal', 'PWR').trim().toUpperCase();
+  const name = raw.startsWith('SIG') ? raw : `SIG${raw}`;
+  const refused = new Set(['SIGKILL', 'SIGSTOP', 'SIGTERM', 'SIGINT']);
+  if (!(name in constants.signals) || refused.has(name)) {
+    throw new ConfigError(
+      'flint.worker.decommission.signal',
+      `flint.worker.decommission.signal=${JSON.stringify(raw)} is not a signal the worker can take for decommissioning; expected a name such as PWR or USR2 (not KILL, STOP, TERM or INT)`,
+    );
+  }
+  return name as NodeJS.Signals;
 }
 
 /** Spark's default: all memory less 1 GiB, at least 1 GiB. */
@@ -53,12 +69,17 @@ export function workerCommand(flintHome: string, env: Env = process.env): Comman
       };
       const logger = createLogger('worker');
       requireAuthenticationByDefault(conf, logger);
+      const decommissionSignal = readDecommissionSignal(conf); // a bad one stops the worker before it starts
       const daemon = await (await import('../daemons/worker-daemon.ts')).startWorkerDaemon({ conf, logger, base });
       logger.info(
         { workerId: daemon.workerId, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, cores: base.cores, memoryMb: base.memoryMb },
         `Worker ${daemon.workerId} started on ${base.host}:${daemon.rpcPort} (web UI port ${daemon.webUiPort})`,
       );
-      signals.attach(daemon);
+      // Spark's Worker.onStart: the decommission signal (flint.worker.decommission.signal, PWR) drains the worker;
+      // with flint.decommission.enabled the first SIGTERM does too, and the worker exits once drained.
+      process.on(decommissionSignal, () => void daemon.decommission(false));
+      const drainOnTerm = conf.getBoolean('flint.decommission.enabled', false);
+      signals.attach(daemon, drainOnTerm ? { onFirstSigterm: () => void daemon.decommission(true) } : {});
       process.exitCode = await daemon.exited;
     });
 }

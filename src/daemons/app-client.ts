@@ -29,6 +29,8 @@ export interface AppClientListener {
   /** An executor ended; `workerHost` is set when it was lost with its worker. */
   executorRemoved(fullId: string, message: string, exitStatus: number | undefined, workerHost: string | undefined): void;
   workerRemoved(workerId: string, host: string, message: string): void;
+  /** The executor's worker is being decommissioned: the executor drains (Spark's `executorDecommissioned`). */
+  executorDecommissioned(fullId: string, message: string): void;
 }
 
 export interface AppClientOptions {
@@ -137,6 +139,9 @@ export class AppClient {
         return;
       case 'WorkerRemoved':
         this.#listener.workerRemoved(effect.workerId, effect.host, effect.message);
+        return;
+      case 'ExecutorDecommissioned':
+        this.#listener.executorDecommissioned(effect.fullId, effect.message);
         return;
       default:
         return unknownEffect(effect);

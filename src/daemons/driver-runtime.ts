@@ -155,6 +155,12 @@ export class DriverRuntime {
     void this.#host.submit({ kind: 'ExecutorLost', executorId, reason, causedByApp });
   }
 
+  /** The executor's worker is being decommissioned: it takes no more tasks and is stopped once drained. */
+  decommissionExecutor(executorId: string, reason: string): void {
+    if (!this.#machine.hasExecutor(executorId)) return;
+    void this.#host.submit({ kind: 'DecommissionExecutor', executorId, reason });
+  }
+
   /** Executors that can run tasks now. */
   launchedExecutors(): number {
     return this.#machine.snapshot().executors.filter((e) => e.launched).length;

@@ -95,6 +95,20 @@ export function logRoutes(options: LogRoutesOptions): UiRoute[] {
       },
     },
     { kind: 'events', path: '/events/log', handler: (req, stream) => followLog(options, req, stream) },
+    {
+      // A slice as JSON ({ text, startByte, endByte, totalLength }), for `flint logs` (src/cli/logs-command.ts),
+      // which follows a log by asking again from `endByte`. The same query as the log page.
+      kind: 'json',
+      path: '/json/log',
+      handler: async (req) => {
+        try {
+          return await readLog(roots, logQueryOf(req.query, daemon));
+        } catch (err) {
+          const { status, message } = problemOf(err, roots, daemon);
+          return UiReply.json(status, { error: message });
+        }
+      },
+    },
   ];
 }
 

@@ -124,6 +124,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         utilization,
         killApplication: (appId) => (ui.runtime as MasterRuntime).submit({ kind: 'KillApplication', appId }),
         killDriver: (driverId) => (ui.runtime as MasterRuntime).askAndForget({ type: 'RequestKillDriver', driverId }),
+        decommissionEnabled: conf.getBoolean('flint.decommission.enabled', false),
+        decommissionWorkers: (message) => (ui.runtime as MasterRuntime).askForCount(message),
         uiToken: uiAuth.token,
         daemonLogFile: ownLogFile(),
         logger,
@@ -306,6 +308,14 @@ class MasterRuntime {
       });
       if (this.#stopping) this.#replies.fail(token, 'the master is stopping');
       else void this.#host.submit({ kind: 'Ask', from: REST_ENV, replyTo: token, message });
+    });
+  }
+
+  /** Feeds the machine a decommission ask from the web UI and resolves with the count it answers. */
+  askForCount(message: Extract<MasterInput, { kind: 'Ask' }>['message'] & { type: 'DecommissionWorkers' | 'DecommissionWorkersOnHosts' }): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const token = this.#replies.open({ reply: (reply) => resolve(reply.type === 'DecommissionWorkersResponse' ? reply.count : 0), sendFailure: reject });
+      void this.#host.submit({ kind: 'Ask', from: WEB_UI_ENV, replyTo: token, message });
     });
   }
 

@@ -8,7 +8,7 @@ import { UiReply, type UiRequest, type UiRoute } from '../io/http/ui-server.ts';
 import { clusterUtilizationJson, masterJson, masterJsonField } from '../master/json.ts';
 import type { MasterState } from '../master/state.ts';
 import { APP_EVENTS_PATH, appPage, appPageMain } from '../ui/app-page.ts';
-import { APP_KILL_PATH, DRIVER_KILL_PATH, type KillControls } from '../ui/kill-form.ts';
+import { APP_KILL_PATH, DRIVER_KILL_PATH, WORKERS_KILL_PATH, type KillControls } from '../ui/kill-form.ts';
 import { MASTER_EVENTS_PATH, masterPage, masterPageMain, type MasterPageInput } from '../ui/master-page.ts';
 import { forbiddenPage } from '../ui/plain-pages.ts';
 import { gotoRoutes } from './ui-goto.ts';
@@ -29,6 +29,12 @@ export interface MasterUiOptions {
   readonly killApplication: (appId: string) => Promise<void>;
   /** Feeds the master the `RequestKillDriver` ask an operator's `flint kill` sends; resolves once handled. */
   readonly killDriver: (driverId: string) => Promise<void>;
+  /** `flint.decommission.enabled`: without it `/workers/kill/` is not routed (405), as in Spark 4.0. */
+  readonly decommissionEnabled: boolean;
+  /** Feeds the master a decommission ask (by host or by worker id) and resolves with the workers it matched. */
+  readonly decommissionWorkers: (
+    message: { type: 'DecommissionWorkersOnHosts'; hostnames: string[] } | { type: 'DecommissionWorkers'; ids: string[] },
+  ) => Promise<number>;
   /** The UI token (undefined: an open UI), which the cluster's other UIs share: `/goto/` signs tickets with it. */
   readonly uiToken: string | undefined;
   /** The master's own log file, when its output goes to one (src/io/logs/own-log-file.ts): `/logPage/?self`. */
@@ -77,6 +83,9 @@ export function masterUiRoutes(options: MasterUiOptions): UiRoute[] {
   routes.push(...gotoRoutes({ destinations: () => [...state().workers].map((w) => w.webUiUrl), uiToken: options.uiToken, leadsTo: "its workers' pages" }));
   for (const path of [APP_KILL_PATH, APP_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killApplication) });
   for (const path of [DRIVER_KILL_PATH, DRIVER_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killDriver) });
+  if (options.decommissionEnabled) {
+    for (const path of [WORKERS_KILL_PATH, WORKERS_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: decommissionHandler(options) });
+  }
   return routes;
 }
 
@@ -99,6 +108,35 @@ function killHandler(options: MasterUiOptions, kill: (id: string) => Promise<voi
     const terminate = body['terminate'] === 'true' || body['terminate'] === true;
     if (terminate && typeof id === 'string' && id !== '') await kill(id);
     return UiReply.redirect('/');
+  };
+}
+
+/** The values of a form field or query parameter given once or repeated (`?host=a&host=b`). */
+function valuesOf(req: UiRequest, name: string): string[] {
+  const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+  const fromBody = body[name];
+  const listed = Array.isArray(fromBody) ? fromBody : fromBody === undefined ? [] : [fromBody];
+  return [...req.query.getAll(name), ...listed.filter((v): v is string => typeof v === 'string')].map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/**
+ * Spark's `/workers/kill/` (MasterWebUI's DecommissionWorkersOnHosts handler): `host` values (query or form,
+ * repeatable) decommission every worker on those hosts; Flint also takes worker `id`s (the master page's
+ * button). 200 with the count when any matched, 404 when none did (Spark's statuses); a browser form (session)
+ * is sent back to `/` instead. Authenticated and CSRF-checked like every action (docs/security.md).
+ */
+function decommissionHandler(options: MasterUiOptions): (req: UiRequest) => Promise<unknown> {
+  return async (req) => {
+    const hostnames = valuesOf(req, 'host');
+    const ids = valuesOf(req, 'id');
+    if (hostnames.length === 0 && ids.length === 0) {
+      return UiReply.json(400, { error: 'name the workers to decommission: host=<hostname> (repeatable) or id=<workerId> (repeatable)' });
+    }
+    let count = 0;
+    if (hostnames.length > 0) count += await options.decommissionWorkers({ type: 'DecommissionWorkersOnHosts', hostnames });
+    if (ids.length > 0) count += await options.decommissionWorkers({ type: 'DecommissionWorkers', ids });
+    if (req.access === 'session') return UiReply.redirect('/');
+    return count > 0 ? UiReply.json(200, { decommissioned: count }) : UiReply.json(404, { error: `no registered worker matches ${[...hostnames, ...ids].join(', ')}`, decommissioned: 0 });
   };
 }
 

@@ -60,6 +60,11 @@ export interface WorkerDaemon {
   /** Resolves with the exit code the worker chose (registration gave up, shutdown, …). */
   readonly exited: Promise<number>;
   shutdown(reason: string): Promise<number>;
+  /**
+   * The decommission signal (SIGPWR; SIGTERM with `flint.decommission.enabled`, then `exitWhenDrained`):
+   * Spark's `WorkerDecommissionSigReceived`. Resolves once the worker handled it.
+   */
+  decommission(exitWhenDrained: boolean): Promise<void>;
 }
 
 const TERMINATE_TIMEOUT_MS = 10_000;
@@ -122,6 +127,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
       webUiPort: http.port,
       exited: runtime.exited,
       shutdown: (reason) => runtime.shutdown(reason),
+      decommission: (exitWhenDrained) => runtime.decommission(exitWhenDrained),
     };
   } catch (err) {
     await http?.close();
@@ -184,6 +190,10 @@ class WorkerRuntime {
   shutdown(reason: string): Promise<number> {
     void this.#handle({ kind: 'Shutdown', reason });
     return this.exited;
+  }
+
+  decommission(exitWhenDrained: boolean): Promise<void> {
+    return this.#handle({ kind: 'DecommissionSignal', exitWhenDrained });
   }
 
   /** Every input goes through here: handled by the machine, then the UI's live pages are told (live-page.ts). */

@@ -45,6 +45,12 @@ export interface DriverConfig {
   readonly retainedTasks: number;
   /** `flint.ui.retainedDeadExecutors` (100): removed executors the UI remembers (`spark.ui.retainedDeadExecutors`). */
   readonly retainedDeadExecutors: number;
+  /**
+   * `flint.executor.decommission.forceKillTimeout` (unset = 0: never, as Spark's
+   * `spark.executor.decommission.forceKillTimeout`): a decommissioning executor still running tasks this long
+   * after its decommission is stopped, and its tasks run again elsewhere without counting a failure.
+   */
+  readonly decommissionForceKillTimeoutMs: number;
 }
 
 export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
@@ -57,6 +63,7 @@ export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
   retainedJobs: 1000,
   retainedTasks: 100_000,
   retainedDeadExecutors: 100,
+  decommissionForceKillTimeoutMs: 0,
 };
 
 /** The `flint.*` key behind each field, for error messages. */
@@ -70,6 +77,7 @@ export const DRIVER_CONFIG_KEYS: Readonly<Record<keyof DriverConfig, string>> = 
   retainedJobs: 'flint.ui.retainedJobs',
   retainedTasks: 'flint.ui.retainedTasks',
   retainedDeadExecutors: 'flint.ui.retainedDeadExecutors',
+  decommissionForceKillTimeoutMs: 'flint.executor.decommission.forceKillTimeout',
 };
 
 function check(field: keyof DriverConfig, value: number, min: number): void {
@@ -91,6 +99,7 @@ export function driverConfig(input: Partial<DriverConfig> = {}): DriverConfig {
     retainedJobs: input.retainedJobs ?? DRIVER_CONFIG_DEFAULTS.retainedJobs,
     retainedTasks: input.retainedTasks ?? DRIVER_CONFIG_DEFAULTS.retainedTasks,
     retainedDeadExecutors: input.retainedDeadExecutors ?? DRIVER_CONFIG_DEFAULTS.retainedDeadExecutors,
+    decommissionForceKillTimeoutMs: input.decommissionForceKillTimeoutMs ?? DRIVER_CONFIG_DEFAULTS.decommissionForceKillTimeoutMs,
   };
   check('maxFailures', config.maxFailures, 1);
   check('maxResultSizeBytes', config.maxResultSizeBytes, 0);
@@ -101,6 +110,7 @@ export function driverConfig(input: Partial<DriverConfig> = {}): DriverConfig {
   check('retainedJobs', config.retainedJobs, 0);
   check('retainedTasks', config.retainedTasks, 0);
   check('retainedDeadExecutors', config.retainedDeadExecutors, 0);
+  check('decommissionForceKillTimeoutMs', config.decommissionForceKillTimeoutMs, 0);
   return config;
 }
 
@@ -122,5 +132,6 @@ export function driverConfigFromConf(conf: FlintConf): DriverConfig {
     retainedJobs: conf.getInt(DRIVER_CONFIG_KEYS.retainedJobs, d.retainedJobs, { min: 0 }),
     retainedTasks: conf.getInt(DRIVER_CONFIG_KEYS.retainedTasks, d.retainedTasks, { min: 0 }),
     retainedDeadExecutors: conf.getInt(DRIVER_CONFIG_KEYS.retainedDeadExecutors, d.retainedDeadExecutors, { min: 0 }),
+    decommissionForceKillTimeoutMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.decommissionForceKillTimeoutMs, '0s', 's'),
   });
 }

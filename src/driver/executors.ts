@@ -36,6 +36,7 @@ export function handleRegisterExecutor(ctx: Ctx, input: Register): void {
     lastSeenMs: ctx.now,
     running: new Set(),
     broadcastsSent: new Set(),
+    decommissioning: false,
   });
   state.executorOrder = [...state.executorOrder, input.executorId].sort(compareExecutorIds);
   const { executorId, executorAddress: address, hostname: host, cores } = input;
@@ -93,6 +94,8 @@ export function loseExecutor(ctx: Ctx, executorId: string, reason: string, cause
     out.debug(`Lost an executor ${executorId} (already removed): ${reason}`);
     return;
   }
+  // A decommissioning executor's loss is expected (Spark's ExecutorDecommission reason): it counts against nothing.
+  if (executor.decommissioning) causedByApp = false;
   state.executors.delete(executorId);
   state.executorOrder = state.executorOrder.filter((id) => id !== executorId);
   out.error(`Lost executor ${executorId} on ${executor.host}: ${reason}`, { executorId, causedByApp });

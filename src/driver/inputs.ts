@@ -24,8 +24,12 @@ export interface TaskSpec {
   readonly broadcasts?: ReadonlyArray<{ readonly name: string; readonly id: number; readonly data: Uint8Array }>;
 }
 
-/** The scheduler's only timer: Spark's HeartbeatReceiver `ExpireDeadHosts` check. */
-export type DriverTimer = 'ExpireDeadExecutors';
+/**
+ * The scheduler's timers: Spark's HeartbeatReceiver `ExpireDeadHosts` check, and one per decommissioning
+ * executor that still runs tasks when `flint.executor.decommission.forceKillTimeout` is set (Spark's
+ * `CoarseGrainedSchedulerBackend` schedules that force kill), keyed `ForceKillExecutor:<executorId>`.
+ */
+export type DriverTimer = 'ExpireDeadExecutors' | { readonly kind: 'ForceKillExecutor'; readonly executorId: string };
 
 export type DriverInput =
   /**
@@ -61,6 +65,13 @@ export type DriverInput =
       readonly reason: string;
       readonly causedByApp: boolean;
     }
+  /**
+   * The executor's worker is being decommissioned (Spark's `ExecutorDecommission`: the master's
+   * `ExecutorUpdated(DECOMMISSIONED)` through the app client). It is offered no task from now on; once its
+   * running tasks end and their results are fetched it gets `StopExecutor` and leaves, and its loss counts
+   * against nothing. Unknown or already decommissioning executors are ignored.
+   */
+  | { readonly kind: 'DecommissionExecutor'; readonly executorId: string; readonly reason: string }
   | { readonly kind: 'StatusUpdate'; readonly message: StatusUpdateMessage }
   /** The answer to a `FetchResult` effect: all chunks, concatenated. */
   | { readonly kind: 'ResultFetched'; readonly taskId: number; readonly bytes: Uint8Array }

@@ -28,7 +28,8 @@ export function makeOffers(ctx: Ctx): void {
   const offers: ExecutorRecord[] = [];
   for (const executorId of state.executorOrder) {
     const executor = state.executors.get(executorId);
-    if (executor === undefined || !executor.launched) continue;
+    // A decommissioning executor takes nothing new (Spark's TaskSchedulerImpl.resourceOffers skips them).
+    if (executor === undefined || !executor.launched || executor.decommissioning) continue;
     offers.push(executor);
   }
   if (offers.length === 0) return;
@@ -58,7 +59,7 @@ function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[],
     launchedInPass = false;
     for (const executor of offers) {
       if (executor.freeCores <= -executor.cores * perCoreExtra) continue;
-      const index = takePending(job, executor.executorId, (id) => ctx.state.executors.has(id));
+      const index = takePending(job, executor.executorId, (id) => ctx.state.executors.get(id)?.decommissioning === false);
       // Nothing for this executor (what is left waits for the executors that hold its cached partitions); the
       // others may still have tasks. A pass that launches nothing ends the loop.
       if (index === undefined) continue;

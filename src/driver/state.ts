@@ -28,6 +28,8 @@ export interface ExecutorRecord {
   readonly running: Set<number>;
   /** Broadcast ids whose value this executor has been sent (with an earlier LaunchTask). */
   readonly broadcastsSent: Set<number>;
+  /** Its worker is being decommissioned: no offers, and it is stopped once drained (decommission.ts). */
+  decommissioning: boolean;
 }
 
 export interface JobRecord {
@@ -87,6 +89,8 @@ export interface SchedulerState {
   /** Every attempt the scheduler still tracks: live ones and zombies of finished jobs. */
   readonly tasks: Map<number, TaskAttempt>;
   nextTaskId: number;
+  /** Executors being decommissioned, waiting for their tasks to end (decommission.ts). */
+  readonly decommissioning: Set<string>;
   /** The armed timers (src/kit/timers.ts), keyed by name. */
   readonly timers: TimerBook<DriverTimer>;
   stopped: boolean;
@@ -106,6 +110,7 @@ export function createSchedulerState(): SchedulerState {
     jobs: new Map(),
     tasks: new Map(),
     nextTaskId: 0,
+    decommissioning: new Set(),
     timers: new TimerBook(),
     stopped: false,
     jobsSucceeded: 0,

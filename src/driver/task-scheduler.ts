@@ -16,6 +16,7 @@ import {
   loseExecutor,
   stopScheduler,
 } from './executors.ts';
+import { decommissionExecutor, forceKillExecutor, stopDrainedExecutors } from './decommission.ts';
 import type { DriverInput } from './inputs.ts';
 import { cancelJob, flushProgress, submitJob } from './jobs.ts';
 import { makeOffers } from './offers.ts';
@@ -50,6 +51,7 @@ export class TaskSchedulerMachine {
     const ctx: Ctx = { state: this.#state, config: this.#config, now, out: new EffectList() };
     dispatch(ctx, input);
     if (!this.#state.stopped) {
+      if (this.#state.decommissioning.size > 0) stopDrainedExecutors(ctx);
       makeOffers(ctx);
       for (const job of this.#state.jobs.values()) flushProgress(ctx, job);
     }
@@ -84,6 +86,8 @@ function dispatch(ctx: Ctx, input: DriverInput): void {
       return handleExecutorLaunched(ctx, input.executorId);
     case 'ExecutorLost':
       return loseExecutor(ctx, input.executorId, input.reason, input.causedByApp);
+    case 'DecommissionExecutor':
+      return decommissionExecutor(ctx, input.executorId, input.reason);
     case 'StatusUpdate':
       return handleStatusUpdate(ctx, input.message);
     case 'ResultFetched':
@@ -95,6 +99,7 @@ function dispatch(ctx: Ctx, input: DriverInput): void {
     case 'TimerFired': {
       const timer = ctx.state.timers.fired(input.key, input.generation);
       if (timer === undefined) return undefined; // cancelled or replaced since
+      if (timer !== 'ExpireDeadExecutors') return forceKillExecutor(ctx, timer.executorId);
       // It checks again a heartbeat check interval later (Spark's scheduleAtFixedRate in HeartbeatReceiver).
       ctx.out.push(ctx.state.timers.start(timer, timer, ctx.config.heartbeatCheckIntervalMs));
       return expireDeadExecutors(ctx);

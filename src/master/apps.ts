@@ -10,6 +10,7 @@ import { persistenceKey, type PersistedApplication } from './persisted.ts';
 import { countExecutorFailure, hasHealthyExecutor, noteHealthyExecutors } from './relaunch-backoff.ts';
 import { schedule } from './schedule.ts';
 import { holdAsOrphan, noteExecutorId, releaseOrphan } from './workers.ts';
+import { releaseDecommissionedExecutor } from './decommission.ts';
 import {
   appRemoveExecutor,
   fullExecutorId,
@@ -129,6 +130,22 @@ export function handleKillApplication(ctx: Ctx, appId: string): void {
 }
 
 /**
+ * `flint kill <appId>` (Flint's RPC twin of the UI's `/app/kill`): as KillApplication, answered. Refused in
+ * any state but ALIVE, as Spark refuses driver kills (`RequestKillDriver`).
+ */
+export function handleRequestKillApplication(ctx: Ctx, token: ReplyToken, msg: Msg<'RequestKillApplication'>): void {
+  const { appId } = msg;
+  const answer = (success: boolean, message: string): void =>
+    ctx.out.reply(token, { type: 'KillApplicationResponse', appId, success, message });
+  if (ctx.state.recoveryState !== 'ALIVE') return answer(false, `Can only kill applications in ALIVE state. Current state: ${ctx.state.recoveryState}.`);
+  const app = ctx.state.idToApp.get(appId);
+  if (app === undefined) return answer(false, `Application ${appId} is not running or does not exist`);
+  ctx.out.info(`Asked to kill application ${appId}`, { appId });
+  removeApplication(ctx, app, 'KILLED');
+  answer(true, `Application ${appId} killed`);
+}
+
+/**
  * Reference §4.5. No-op unless the app is active. Its executors are killed; the driver hears
  * `ApplicationRemoved` (the state, then `reason` if given) unless the app FINISHED; every worker, DEAD ones
  * included, hears `ApplicationFinished`.
@@ -188,6 +205,7 @@ export function handleExecutorStateChanged(ctx: Ctx, token: ReplyToken, msg: Msg
   // taken as news of the new one, it would remove an executor that runs (src/sim found it: seed 11).
   const exec = known !== undefined && known.worker.envId === from ? known : undefined;
   if (app === undefined || exec === undefined) {
+    if (releaseDecommissionedExecutor(ctx, msg, from)) return ctx.out.reply(token, { type: 'BooleanResponse', value: true });
     if (known === undefined) {
       ctx.out.warn(`Got status update for unknown executor ${msg.appId}/${msg.execId}`, { appId: msg.appId });
       noteExecutorId(ctx, msg.appId, msg.execId);

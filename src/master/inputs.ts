@@ -26,6 +26,9 @@ export const MASTER_ASK_TYPES = [
   'RequestKillAllDrivers',
   'RequestClearCompletedDriversAndApps',
   'RequestReadyz',
+  'DecommissionWorkersOnHosts',
+  'DecommissionWorkers',
+  'RequestKillApplication',
   'RequestMasterState',
   'BoundPortsRequest',
 ] as const satisfies ReadonlyArray<MasterInbound['type']>;

@@ -11,6 +11,7 @@ import type { Rng } from '../scheduling/index.ts';
 import {
   handleExecutorStateChanged,
   handleKillApplication,
+  handleRequestKillApplication,
   handleKillExecutors,
   handleRegisterApplication,
   handleRequestExecutors,
@@ -36,6 +37,7 @@ import {
   handleMasterChangeAcknowledged,
   handleWorkerSchedulerStateResponse,
 } from './recovery.ts';
+import { handleDecommissionWorkers, handleDecommissionWorkersOnHosts } from './decommission.ts';
 import { armRelaunchTimer } from './relaunch-backoff.ts';
 import { schedule } from './schedule.ts';
 import { masterStateResponse } from './snapshot.ts';
@@ -212,6 +214,12 @@ function receiveAndReply(ctx: Ctx, token: ReplyToken, message: MasterAsk, from: 
       return ctx.out.reply(token, { type: 'BooleanResponse', value: true });
     case 'RequestReadyz':
       return ctx.out.reply(token, { type: 'BooleanResponse', value: ctx.state.recoveryState !== 'STANDBY' });
+    case 'DecommissionWorkersOnHosts':
+      return handleDecommissionWorkersOnHosts(ctx, token, message);
+    case 'DecommissionWorkers':
+      return handleDecommissionWorkers(ctx, token, message);
+    case 'RequestKillApplication':
+      return handleRequestKillApplication(ctx, token, message);
     case 'RequestMasterState':
       return ctx.out.reply(token, masterStateResponse(ctx.state));
     case 'BoundPortsRequest':

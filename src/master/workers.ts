@@ -300,4 +300,6 @@ export function decommissionWorker(ctx: Ctx, worker: WorkerInfo): void {
     appRemoveExecutor(exec.app, exec);
   }
   ctx.out.unpersist(persistenceKey(workerRecord(worker)));
+  // Their apps may have new executors elsewhere now (Spark waits for the next schedule()).
+  schedule(ctx);
 }

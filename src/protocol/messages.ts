@@ -305,13 +305,29 @@ export const RequestDriverStatus = message('RequestDriverStatus', { driverId: Id
 export const RequestKillAllDrivers = message('RequestKillAllDrivers', {});
 export const RequestClearCompletedDriversAndApps = message('RequestClearCompletedDriversAndApps', {});
 export const RequestReadyz = message('RequestReadyz', {});
+/**
+ * Ask → DecommissionWorkersResponse: Spark's `DecommissionWorkersOnHosts` (the UI's `/workers/kill/`), every
+ * worker on these hosts (case-insensitive, without ports); the count includes workers already decommissioned.
+ */
+export const DecommissionWorkersOnHosts = message('DecommissionWorkersOnHosts', { hostnames: Type.Array(Id, { maxItems: 10_000 }) });
+/** Ask → DecommissionWorkersResponse: by worker id (`flint decommission`); Spark sends this one to itself. */
+export const DecommissionWorkers = message('DecommissionWorkers', { ids: Type.Array(Id, { maxItems: 10_000 }) });
+/** Ask → KillApplicationResponse: `flint kill <appId>` (Spark has only the UI's `/app/kill`). */
+export const RequestKillApplication = message('RequestKillApplication', { appId: Id });
 
 /** What applications and `flint submit` may ask of drivers (docs/security.md). */
 export const ClientToMaster = defineCatalog('ClientToMaster', [RequestSubmitDriver, RequestKillDriver, RequestDriverStatus], {
   from: ['app', 'daemon'],
 });
 /** Operators' requests, made by the master's own HTTP side: no application may send them. */
-export const AdminToMaster = defineCatalog('AdminToMaster', [RequestKillAllDrivers, RequestClearCompletedDriversAndApps, RequestReadyz], {
+export const AdminToMaster = defineCatalog('AdminToMaster', [
+  RequestKillAllDrivers,
+  RequestClearCompletedDriversAndApps,
+  RequestReadyz,
+  DecommissionWorkersOnHosts,
+  DecommissionWorkers,
+  RequestKillApplication,
+], {
   from: ['daemon'],
 });
 export type ClientToMaster = MessageOf<typeof ClientToMaster> | MessageOf<typeof AdminToMaster>;
@@ -345,12 +361,18 @@ export const DriverStatusResponse = message('DriverStatusResponse', {
   exception: Opt(Str),
 });
 
+/** Spark answers `DecommissionWorkersOnHosts` with a bare Integer: the workers that matched (0 in STANDBY). */
+export const DecommissionWorkersResponse = message('DecommissionWorkersResponse', { count: Count });
+export const KillApplicationResponse = message('KillApplicationResponse', { appId: Id, success: Type.Boolean(), message: Str });
+
 export const MasterReplies = defineCatalog('MasterReplies', [
   BooleanResponse,
   SubmitDriverResponse,
   KillDriverResponse,
   KillAllDriversResponse,
   DriverStatusResponse,
+  DecommissionWorkersResponse,
+  KillApplicationResponse,
 ], { from: ['daemon'] });
 export type MasterReply = MessageOf<typeof MasterReplies>;
 

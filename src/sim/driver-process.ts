@@ -109,6 +109,12 @@ export class SimDriver extends MachineProcess<DriverInput, DriverEffect> impleme
     this.#lost(id, `Executor ${fullId} removed: ${message}`, exitStatus !== undefined || workerHost === undefined);
   }
 
+  /** The executor's worker is being decommissioned: it drains (Spark's executorDecommissioned). */
+  executorDecommissioned(fullId: string, message: string): void {
+    const id = fullId.slice(fullId.lastIndexOf('/') + 1);
+    if (this.machine.hasExecutor(id)) this.step({ kind: 'DecommissionExecutor', executorId: id, reason: message }, `executor ${id} decommissioned`);
+  }
+
   /** The app cannot go on: no master answered, or the master removed it. */
   dead(reason: string): void {
     this.#end(reason);
@@ -408,6 +414,8 @@ class SimAppClient extends MachineProcess<AppClientInput, AppClientEffect> {
         return this.#driver.dead(effect.reason);
       case 'ExecutorRemoved':
         return this.#driver.executorRemoved(effect.fullId, effect.message, effect.exitStatus, effect.workerHost);
+      case 'ExecutorDecommissioned':
+        return this.#driver.executorDecommissioned(effect.fullId, effect.message);
       default: {
         const never: never = effect;
         throw new Error(`unknown app client effect ${JSON.stringify(never)}`);

@@ -15,6 +15,8 @@ export interface KillControls {
 
 export const APP_KILL_PATH = '/app/kill/';
 export const DRIVER_KILL_PATH = '/driver/kill/';
+/** Spark's MasterWebUI path for decommissioning workers (DecommissionWorkersOnHosts); Flint also takes `id`. */
+export const WORKERS_KILL_PATH = '/workers/kill/';
 
 /** A kill button for `id`, POSTed to `action`; nothing when kills are off. */
 export function killForm(controls: KillControls, action: typeof APP_KILL_PATH | typeof DRIVER_KILL_PATH, id: string, question: string): SafeHtml {

@@ -54,10 +54,23 @@ export function decommissionSelf(ctx: Ctx): boolean {
   return false;
 }
 
-/** The decommission signal: decommission, and tell the master so it stops placing work here. */
-export function handleDecommissionSignal(ctx: Ctx): void {
+/**
+ * The decommission signal (Spark's `WorkerDecommissionSigReceived`): decommission, and tell the master so it
+ * stops placing work here. With `exitWhenDrained` (SIGTERM) the worker then exits once no executor is left;
+ * its drivers are killed with it, and the master relaunches the supervised ones elsewhere.
+ */
+export function handleDecommissionSignal(ctx: Ctx, exitWhenDrained = false): void {
   if (decommissionSelf(ctx)) {
     const { workerId, workerAddress } = ctx.state;
     sendToMaster(ctx, { type: 'WorkerDecommissioning', id: workerId, workerAddress });
+  }
+  if (exitWhenDrained && ctx.state.decommissioned) ctx.state.exitWhenDrained = true;
+}
+
+/** After every input: a decommissioned worker told to exit when drained exits once it runs no executor. */
+export function exitIfDrained(ctx: Ctx): void {
+  const { state } = ctx;
+  if (state.exitWhenDrained && state.phase === 'running' && state.executors.size === 0) {
+    stopWorker(ctx, 0, 'Worker decommissioned and drained: shutting down');
   }
 }

@@ -74,7 +74,10 @@ export type WorkerInput =
   | ({ readonly kind: 'DriverProcessExited'; readonly driverId: string } & ProcessExit)
   /** Downloading the app resource, creating the driver dir or starting the process failed. */
   | { readonly kind: 'DriverLaunchFailed'; readonly driverId: string; readonly error: string }
-  /** The decommission signal (`flint.worker.decommission.signal`, PWR) arrived. */
-  | { readonly kind: 'DecommissionSignal' }
+  /**
+   * The decommission signal (`flint.worker.decommission.signal`, PWR) arrived, or SIGTERM with
+   * `flint.decommission.enabled` (`exitWhenDrained`: the worker exits once its executors have ended).
+   */
+  | { readonly kind: 'DecommissionSignal'; readonly exitWhenDrained?: boolean }
   /** Stop the worker (SIGTERM, `stop-worker`): kill every process, then exit 0. */
   | { readonly kind: 'Shutdown'; readonly reason: string };

@@ -38,7 +38,7 @@ import {
   launchDriver,
   relaunchDriver,
 } from './drivers.ts';
-import { decommissionSelf, handleDecommissionSignal, stopWorker } from './lifecycle.ts';
+import { decommissionSelf, exitIfDrained, handleDecommissionSignal, stopWorker } from './lifecycle.ts';
 import { snapshotOf, type WorkerSnapshot } from './worker-snapshot.ts';
 
 export interface WorkerMachineOptions {
@@ -66,6 +66,7 @@ export class WorkerMachine {
       connected: false,
       connectionAttemptCount: 0,
       decommissioned: false,
+      exitWhenDrained: false,
       executors: new Map(),
       finishedExecutors: new Map(),
       drivers: new Map(),
@@ -99,6 +100,7 @@ export class WorkerMachine {
       return ctx.out;
     }
     dispatch(ctx, input);
+    exitIfDrained(ctx);
     return ctx.out;
   }
 
@@ -142,7 +144,7 @@ function dispatch(ctx: Ctx, input: WorkerInput): void {
     case 'DriverLaunchFailed':
       return driverLaunchFailed(ctx, input.driverId, input.error);
     case 'DecommissionSignal':
-      return handleDecommissionSignal(ctx);
+      return handleDecommissionSignal(ctx, input.exitWhenDrained === true);
     case 'Shutdown':
       return stopWorker(ctx, 0, `Worker shutting down: ${input.reason}`);
     default: {

@@ -66,6 +66,8 @@ export interface WorkerState {
   master?: ActiveMaster;
   connectionAttemptCount: number;
   decommissioned: boolean;
+  /** SIGTERM with `flint.decommission.enabled`: once decommissioned, exit when no executor is left (lifecycle.ts). */
+  exitWhenDrained: boolean;
   readonly executors: Map<string, ExecutorRunner>;
   /** Insertion-ordered, like Spark's LinkedHashMap: the oldest are trimmed first. */
   readonly finishedExecutors: Map<string, ExecutorRunner>;

@@ -12,6 +12,7 @@ export function appClientRecorder(): { events: Array<[string, ...unknown[]]>; li
     executorAdded: (id, workerId, hostPort, cores, mem) => events.push(['executorAdded', id, workerId, hostPort, cores, mem]),
     executorRemoved: (id, msg, exit, host) => events.push(['executorRemoved', id, msg, exit, host]),
     workerRemoved: (id, host, msg) => events.push(['workerRemoved', id, host, msg]),
+    executorDecommissioned: (id, msg) => events.push(['executorDecommissioned', id, msg]),
   };
   return { events, listener };
 }

@@ -36,6 +36,7 @@ function listenerFor(events: Events): AppClientListener {
     executorAdded: (id) => void events.added.push(id),
     executorRemoved: (id, message) => void events.removed.push({ id, message }),
     workerRemoved: () => {},
+    executorDecommissioned: () => {},
   };
 }
 

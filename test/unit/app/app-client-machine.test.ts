@@ -147,6 +147,14 @@ describe('events relayed to the driver', () => {
     }
   });
 
+  test('ExecutorUpdated DECOMMISSIONED: the executor is decommissioned, not removed (Spark\'s executorDecommissioned)', () => {
+    const c = new TestAppClient();
+    c.registered();
+    assert.deepEqual(quiet(c.fromMaster({ type: 'ExecutorUpdated', id: 3, state: 'DECOMMISSIONED', message: 'worker decommissioned', workerHost: 'wh' })), [
+      { kind: 'ExecutorDecommissioned', fullId: `${APP_ID}/3`, message: 'worker decommissioned', workerHost: 'wh' },
+    ]);
+  });
+
   test('WorkerRemoved', () => {
     const c = new TestAppClient();
     c.registered();

@@ -23,6 +23,7 @@ describe('driverConfigFromConf', () => {
       retainedJobs: 1000,
       retainedTasks: 100_000,
       retainedDeadExecutors: 100,
+      decommissionForceKillTimeoutMs: 0,
     });
     t.assert.deepStrictEqual(driverConfig(), DRIVER_CONFIG_DEFAULTS);
   });
@@ -41,6 +42,7 @@ describe('driverConfigFromConf', () => {
           'flint.ui.retainedJobs': '5',
           'spark.ui.retainedTasks': '50',
           'flint.ui.retainedDeadExecutors': '0',
+          'spark.executor.decommission.forceKillTimeout': '90',
         }),
       ),
       {
@@ -53,6 +55,7 @@ describe('driverConfigFromConf', () => {
         retainedJobs: 5,
         retainedTasks: 50,
         retainedDeadExecutors: 0,
+        decommissionForceKillTimeoutMs: 90_000,
       },
     );
     t.assert.strictEqual(driverConfigFromConf(conf({ 'flint.driver.maxResultSize': '0' })).maxResultSizeBytes, 0);

@@ -105,8 +105,9 @@ export class TestDriver {
 
   /** Fires `timer` with the generation it is armed with; one that is not armed fires stale (generation 0). */
   fireTimer(timer: DriverTimer): DriverEffect[] {
-    const generation = this.machine.armedTimers().find((t) => t.key === timer)?.generation ?? 0;
-    return this.handle({ kind: 'TimerFired', key: timer, generation });
+    const key = typeof timer === 'string' ? timer : `${timer.kind}:${timer.executorId}`;
+    const generation = this.machine.armedTimers().find((t) => t.key === key)?.generation ?? 0;
+    return this.handle({ kind: 'TimerFired', key, generation });
   }
 
   #nextToken = 1;

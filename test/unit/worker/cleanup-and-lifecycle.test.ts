@@ -122,3 +122,18 @@ test('the decommission signal tells the master with WorkerDecommissioning (when 
   off.register();
   assert.equal(sent(off.handle({ kind: 'DecommissionSignal' }), 'WorkerDecommissioning').length, 0);
 });
+
+test('SIGTERM with decommission enabled: decommission, then exit once the last executor ended', () => {
+  const h = new Harness(testConfig({ decommissionEnabled: true }));
+  h.register();
+  h.fromMaster(launchExecutor('app-1', 0));
+  h.handle({ kind: 'ExecutorProcessStarted', appId: 'app-1', execId: 0 });
+  const signalled = h.handle({ kind: 'DecommissionSignal', exitWhenDrained: true });
+  assert.equal(sent(signalled, 'WorkerDecommissioning').length, 1);
+  assert.equal(ofType(signalled, 'Exit').length, 0, 'an executor still runs');
+  assert.equal(ofType(h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 0, ...exit0 }), 'Exit').length, 1);
+  // Without decommission enabled the signal changes nothing (the CLI sends SIGTERM to Shutdown then).
+  const off = new Harness();
+  off.register();
+  assert.equal(ofType(off.handle({ kind: 'DecommissionSignal', exitWhenDrained: true }), 'Exit').length, 0);
+});
