@@ -234,34 +234,36 @@ export class Dataset<T> {
 
   /** `[key, [values of this, values of other]]` for every key of either. */
   cogroup<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V[], W[]]]> {
-    this.#sameContext(other, 'cogroup');
-    const partitions = numPartitions ?? this.#defaultPartitions(Math.max(this.numPartitions, other.numPartitions));
-    checkPartitions(partitions, 'cogroup');
-    const partitioner: PartitionerPlan = { kind: 'hash', partitions };
-    const deps = [this.#dependency(partitioner, undefined, 'cogroup'), other.#dependency(partitioner, undefined, 'cogroup')];
-    const plans: PartitionPlan[] = Array.from({ length: partitions }, (_, reduceId) => ({
-      source: { kind: 'shuffled', deps, reduceId, mode: { kind: 'cogroup' } },
-      ops: [],
-    }));
-    return new Dataset<[K, [V[], W[]]]>(this.context, plans, partitioner);
+    return this.#coPartitioned<[K, [V[], W[]]]>(other, { kind: 'cogroup' }, numPartitions, 'cogroup');
   }
 
   /** `[key, [v, w]]` for every pair of values of a key present in both (an inner join). */
   join<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V, W]]> {
-    return this.cogroup(other, numPartitions).#builtin('flatMap', 'flint$joinInner', true);
+    return this.#coPartitioned(other, { kind: 'join', how: 'inner' }, numPartitions, 'join');
   }
 
   /** As join, keeping keys only this dataset has, with `undefined` for the missing value. */
   leftOuterJoin<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V, W | undefined]]> {
-    return this.cogroup(other, numPartitions).#builtin('flatMap', 'flint$joinLeft', true);
+    return this.#coPartitioned(other, { kind: 'join', how: 'left' }, numPartitions, 'leftOuterJoin');
   }
 
   rightOuterJoin<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V | undefined, W]]> {
-    return this.cogroup(other, numPartitions).#builtin('flatMap', 'flint$joinRight', true);
+    return this.#coPartitioned(other, { kind: 'join', how: 'right' }, numPartitions, 'rightOuterJoin');
   }
 
   fullOuterJoin<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, numPartitions?: number): Dataset<[K, [V | undefined, W | undefined]]> {
-    return this.cogroup(other, numPartitions).#builtin('flatMap', 'flint$joinFull', true);
+    return this.#coPartitioned(other, { kind: 'join', how: 'full' }, numPartitions, 'fullOuterJoin');
+  }
+
+  /** This dataset and `other` shuffled by one hash partitioner and read together in `mode` (cogroup or a join). */
+  #coPartitioned<R>(other: Dataset<unknown>, mode: Extract<ShuffleReadMode, { kind: 'cogroup' | 'join' }>, numPartitions: number | undefined, operation: string): Dataset<R> {
+    this.#sameContext(other, operation);
+    const partitions = numPartitions ?? this.#defaultPartitions(Math.max(this.numPartitions, other.numPartitions));
+    checkPartitions(partitions, operation);
+    const partitioner: PartitionerPlan = { kind: 'hash', partitions };
+    const deps = [this.#dependency(partitioner, undefined, operation), other.#dependency(partitioner, undefined, operation)];
+    const plans: PartitionPlan[] = Array.from({ length: partitions }, (_, reduceId) => ({ source: { kind: 'shuffled', deps, reduceId, mode }, ops: [] }));
+    return new Dataset<R>(this.context, plans, partitioner);
   }
 
   /**

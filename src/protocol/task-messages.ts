@@ -88,8 +88,13 @@ export const ShuffleReadMode = Type.Union([
   Type.Object({ kind: Type.Literal('aggregate'), aggregator: AggregatorSpec, combined: Type.Boolean() }, { additionalProperties: false }),
   /** Records sorted by key (`sortByKey`). */
   Type.Object({ kind: Type.Literal('sort'), ascending: Type.Boolean() }, { additionalProperties: false }),
-  /** `[key, [values of read 0, values of read 1, …]]` (`cogroup`, `join`). */
+  /** `[key, [values of read 0, values of read 1, …]]` (`cogroup`). */
   Type.Object({ kind: Type.Literal('cogroup') }, { additionalProperties: false }),
+  /** `[key, [v, w]]` per pair of values of read 0 and read 1 (`join`; outer kinds pair a lone value with undefined). */
+  Type.Object(
+    { kind: Type.Literal('join'), how: Type.Union([Type.Literal('inner'), Type.Literal('left'), Type.Literal('right'), Type.Literal('full')]) },
+    { additionalProperties: false },
+  ),
 ]);
 export type ShuffleReadMode = Static<typeof ShuffleReadMode>;
 

@@ -5,6 +5,8 @@ export type { Aggregator } from './aggregator.ts';
 export { ExternalAggregator } from './external-aggregator.ts';
 export type { ExternalAggregatorOptions } from './external-aggregator.ts';
 export { ExternalSorter } from './external-sorter.ts';
+export { HashJoinTable } from './hash-join.ts';
+export type { JoinHow } from './hash-join.ts';
 export type { ExternalSorterOptions } from './external-sorter.ts';
 export { DEFAULT_CHUNK_BYTES, FrameReader, decodeFrameBody, encodeFrame, readFrameBodiesFromFile, readFramesFromFile } from './frames.ts';
 export { numberPairColumns } from './columnar-frame.ts';

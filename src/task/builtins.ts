@@ -1,6 +1,6 @@
 // Task functions the API uses on the user's behalf, found by their `flint$` names before the application's
-// exports are looked at (src/api/dataset.ts names them: `keys()` is `map(flint$key)`, `join` is `cogroup` then
-// `flatMap(flint$joinInner)`, …). Pure.
+// exports are looked at (src/api/dataset.ts names them: `keys()` is `map(flint$key)`, `distinct` reduces with
+// `flint$first`, …), and the pairs of a join made from cogrouped groups. Pure.
 
 import type { TaskFn } from './record-stream.ts';
 
@@ -21,13 +21,13 @@ function joinPairs(record: unknown, keepLeft: boolean, keepRight: boolean): unkn
   return out;
 }
 
-/** `[key, [values, others]]` from cogroup, as the pairs of each kind of join (Spark's PairRDDFunctions.join …). */
-const JOINS: Readonly<Record<string, TaskFn>> = {
-  flint$joinInner: (r) => joinPairs(r, false, false),
-  flint$joinLeft: (r) => joinPairs(r, true, false),
-  flint$joinRight: (r) => joinPairs(r, false, true),
-  flint$joinFull: (r) => joinPairs(r, true, true),
-};
+/**
+ * A cogrouped `[key, [values, others]]` as the pairs of a join of kind `how` (Spark's PairRDDFunctions.join and its
+ * outer kinds): the reduce side's fallback when a hash join's build side does not fit (src/io/executor/shuffle-task.ts).
+ */
+export function joinedPairs(record: unknown, how: 'inner' | 'left' | 'right' | 'full'): unknown[] {
+  return joinPairs(record, how === 'left' || how === 'full', how === 'right' || how === 'full');
+}
 
 const BASICS: Readonly<Record<string, TaskFn>> = {
   flint$add: (a, b) => (a as number) + (b as number),
@@ -42,4 +42,4 @@ const BASICS: Readonly<Record<string, TaskFn>> = {
 
 
 /** Every built-in, by name. An export of the app with one of these names is shadowed (they all start `flint$`). */
-export const BUILTIN_FUNCTIONS: Readonly<Record<string, TaskFn>> = { ...BASICS, ...JOINS };
+export const BUILTIN_FUNCTIONS: Readonly<Record<string, TaskFn>> = BASICS;

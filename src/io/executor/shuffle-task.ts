@@ -12,6 +12,7 @@
 // a bounded number in flight (`flint.reducer.maxSizeInFlight`). A block that cannot be read fails the task
 // with FetchFailedError, which the driver turns into re-running the lost map tasks (docs/shuffles.md).
 
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AggregatorSpec, ShuffleLocation, ShuffleRead, ShuffleReadMode, TaskAction } from '../../protocol/task-messages.ts';
@@ -21,6 +22,7 @@ import {
   ExternalAggregator,
   ExternalSorter,
   FrameReader,
+  HashJoinTable,
   ShuffleWriter,
   aggregateAggregator,
   blockRange,
@@ -36,7 +38,10 @@ import {
   ReservoirSampler,
   shuffleFileNames,
   type Aggregator,
+  type JoinHow,
 } from '../../shuffle/index.ts';
+import { FileSink, removeFile } from '../../shuffle/spill-file.ts';
+import { joinedPairs } from '../../task/builtins.ts';
 import { decodeRecord } from '../../task/record-codec.ts';
 import { isThenable, type RecordPull, type TaskFn } from '../../task/record-stream.ts';
 
@@ -199,6 +204,11 @@ class BlockFrame {
     this.#service = service;
   }
 
+  /** The frame's bytes as read (its body, without the length header). */
+  get body(): Uint8Array {
+    return this.#body;
+  }
+
   records(): unknown[] {
     return this.#decoding(() => decodeFrameBody(this.#body));
   }
@@ -347,20 +357,107 @@ export async function openShuffle(
       });
       return sorter.sorted(); // which removes its spills when it ends or is returned
     }
-    case 'cogroup': {
-      const map = new ExternalAggregator({ aggregator: cogroupAggregator(reads.length), inputIsCombiners: false, spillDir: ensureDir(spillDir), memoryLimitBytes: env.memoryLimitBytes });
-      await fill(map, reads, locations, env, (frame, input) => {
-        for (const r of frame.records()) {
-          const [k, v] = pairOf(r);
-          map.insert([k, [input, v]]);
-        }
-      });
-      return cleaningUp(map.entries(), () => map.cleanup());
-    }
+    case 'cogroup':
+      return cogrouped(reads, locations, env, spillDir);
+    case 'join':
+      return openJoin(reads, locations, mode.how, env, spillDir);
     default: {
       const never: never = mode;
       throw new Error(`unknown shuffle read mode ${JSON.stringify(never)}`);
     }
+  }
+}
+
+/** `[key, [values of read 0, values of read 1, …]]` per key (Spark's CoGroupedRDD), spilling past the memory share. */
+async function cogrouped(reads: readonly ShuffleRead[], locations: readonly ShuffleLocation[], env: ShuffleEnv, spillDir: string): Promise<Iterable<unknown>> {
+  const map = new ExternalAggregator({ aggregator: cogroupAggregator(reads.length), inputIsCombiners: false, spillDir: ensureDir(spillDir), memoryLimitBytes: env.memoryLimitBytes });
+  await fill(map, reads, locations, env, (frame, input) => {
+    for (const r of frame.records()) {
+      const [k, v] = pairOf(r);
+      map.insert([k, [input, v]]);
+    }
+  });
+  return cleaningUp(map.entries(), () => map.cleanup());
+}
+
+/**
+ * A join's records (src/shuffle/hash-join.ts): the input with fewer bytes is the build side, read whole into a
+ * HashJoinTable; the other side's blocks not on this host are fetched into a temporary file; then its records
+ * stream through the table, synchronously. When the build side does not fit in the task's memory share, the
+ * join is a cogroup (which spills) and each key's pairs are made from its groups.
+ */
+async function openJoin(reads: readonly ShuffleRead[], locations: readonly ShuffleLocation[], how: JoinHow, env: ShuffleEnv, spillDir: string): Promise<Iterable<unknown>> {
+  if (reads.length !== 2) throw new Error(`a join reads 2 shuffles, got ${reads.length}`);
+  const [left, right] = reads as [ShuffleRead, ShuffleRead];
+  const bytesOf = (read: ShuffleRead): number => read.blocks.reduce((n, b) => n + b.size, 0);
+  const buildIsLeft = bytesOf(left) < bytesOf(right);
+  const table = new HashJoinTable(how, buildIsLeft, env.memoryLimitBytes);
+  let fits = true;
+  built: for await (const frame of blockFrames(buildIsLeft ? left : right, locations, env)) {
+    for (const r of frame.records()) {
+      if (!table.add(r)) {
+        fits = false;
+        break built;
+      }
+    }
+  }
+  if (!fits) return joinedFromCogroup(await cogrouped(reads, locations, env, spillDir), how);
+  const stream = buildIsLeft ? right : left;
+  const fetched = await fetchRemoteBlocks(stream, locations, env, ensureDir(spillDir));
+  return table.probe(streamRecords(stream, locations, fetched));
+}
+
+function* joinedFromCogroup(groups: Iterable<unknown>, how: JoinHow): Generator<unknown> {
+  for (const group of groups) yield* joinedPairs(group, how);
+}
+
+/** Where the blocks of a read that are not on this host were fetched to: one temporary file, each block's range. */
+interface FetchedBlocks {
+  readonly path: string | undefined;
+  readonly ranges: ReadonlyMap<number, { offset: number; length: number }>;
+}
+
+/** Fetches every block of `read` not on this host into one temporary file in `dir` (bounded memory). */
+async function fetchRemoteBlocks(read: ShuffleRead, locations: readonly ShuffleLocation[], env: ShuffleEnv, dir: string): Promise<FetchedBlocks> {
+  const remote = read.blocks.filter((b) => b.size > 0 && !isLocal(locations[b.location], env));
+  if (remote.length === 0) return { path: undefined, ranges: new Map() };
+  const path = join(dir, `join_${randomUUID()}.fetched`);
+  const sink = new FileSink(path);
+  const ranges = new Map<number, { offset: number; length: number }>();
+  try {
+    for (const block of remote) {
+      const location = locations[block.location];
+      if (location === undefined) throw new Error(`shuffle ${read.shuffleId}: block of map ${block.mapId} names no location`);
+      const offset = sink.position;
+      const id: BlockId = { shuffleId: read.shuffleId, mapId: block.mapId, reduceId: read.reduceId };
+      for await (const frame of remoteFrames(id, location.service, block.size, env)) sink.writeFrame(frame.body);
+      ranges.set(block.mapId, { offset, length: sink.position - offset });
+    }
+    sink.close();
+  } catch (err) {
+    sink.closeQuietly();
+    removeFile(path);
+    throw err;
+  }
+  return { path, ranges };
+}
+
+/** The records of `read`, frame by frame, synchronously: from this host's disk, or from the fetched file. */
+function* streamRecords(read: ShuffleRead, locations: readonly ShuffleLocation[], fetched: FetchedBlocks): Generator<unknown[]> {
+  try {
+    for (const block of read.blocks) {
+      if (block.size === 0) continue;
+      const location = locations[block.location] as ShuffleLocation;
+      const range = fetched.ranges.get(block.mapId);
+      if (range === undefined) {
+        const id: BlockId = { shuffleId: read.shuffleId, mapId: block.mapId, reduceId: read.reduceId };
+        for (const frame of localFrames(id, location, block.size)) yield frame.records();
+      } else {
+        for (const body of readFrameBodiesFromFile(fetched.path as string, range.offset, range.length)) yield decodeFrameBody(body);
+      }
+    }
+  } finally {
+    if (fetched.path !== undefined) removeFile(fetched.path);
   }
 }
 

@@ -89,6 +89,7 @@ describe('shuffles on a local cluster (1 master, 2 workers × 2 cores)', () => {
     const run = await finished(spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', '--executor-memory', '100m', APP, 'big', '1500000'], 'big shuffle'), 240_000);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^RESULT sorted$/m);
+    assert.match(run.stdout, /^JOINED exact$/m);
   });
 });
 

@@ -1,0 +1,84 @@
+// The reduce side of join (src/shuffle/hash-join.ts): for every kind of join and either build side, the records
+// equal a naive nested-loop join of the two inputs as a multiset (keys matched by keyIdentity, as cogroup matches
+// them); the table reports when it passes its memory limit; a record that is not a pair is refused by name.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import fc from 'fast-check';
+import { HashJoinTable, type JoinHow } from '../../../src/shuffle/hash-join.ts';
+import { keyIdentity } from '../../../src/shuffle/keys.ts';
+import { anyKey } from './arbitraries.ts';
+
+type Pair = [unknown, number];
+
+/** A joined record as a comparable string: the key's identity and the two values. */
+const canonical = (id: unknown, v: unknown, w: unknown): string => inspect([id, v, w], { depth: 4 });
+
+function naiveJoin(left: Pair[], right: Pair[], how: JoinHow): string[] {
+  const out: string[] = [];
+  const same = (a: unknown, b: unknown): boolean => Object.is(keyIdentity(a), keyIdentity(b));
+  for (const [k, v] of left) {
+    const matches = right.filter(([r]) => same(r, k));
+    for (const [, w] of matches) out.push(canonical(keyIdentity(k), v, w));
+    if (matches.length === 0 && (how === 'left' || how === 'full')) out.push(canonical(keyIdentity(k), v, undefined));
+  }
+  for (const [k, w] of right) {
+    if (!left.some(([l]) => same(l, k)) && (how === 'right' || how === 'full')) out.push(canonical(keyIdentity(k), undefined, w));
+  }
+  return out.sort();
+}
+
+/** Splits records into frames of 1–3 records, as blocks arrive. */
+function* framesOf(records: Pair[]): Generator<Pair[]> {
+  for (let at = 0; at < records.length; at += 1 + (at % 3)) yield records.slice(at, at + 1 + (at % 3));
+}
+
+test('HashJoinTable equals a nested-loop join for every kind, with either side built (property)', () => {
+  const side = fc.array(anyKey, { maxLength: 30 });
+  fc.assert(
+    fc.property(side, side, fc.constantFrom<JoinHow>('inner', 'left', 'right', 'full'), fc.boolean(), (leftKeys, rightKeys, how, buildIsLeft) => {
+      // Values are positions (the right side's from 1000), so every output names the records it paired.
+      const left: Pair[] = leftKeys.map((k, i) => [k, i]);
+      const right: Pair[] = rightKeys.map((k, i) => [k, 1000 + i]);
+      const table = new HashJoinTable(how, buildIsLeft, 1 << 30);
+      for (const record of buildIsLeft ? left : right) assert.equal(table.add(record), true);
+      const got = [...table.probe(framesOf(buildIsLeft ? right : left))].map((record) => {
+        const [k, [v, w]] = record as [unknown, [unknown, unknown]];
+        return canonical(keyIdentity(k), v, w);
+      });
+      assert.deepEqual(got.sort(), naiveJoin(left, right, how));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('HashJoinTable: many values per key on both sides, streamed frame by frame; an early return() stops it', () => {
+  const table = new HashJoinTable('inner', false, 1 << 30);
+  for (let i = 0; i < 3000; i += 1) table.add([i % 100, `w${i}`]);
+  const stream = function* (): Generator<Pair[]> {
+    for (let f = 0; f < 10; f += 1) yield Array.from({ length: 50 }, (_, i): Pair => [(f * 50 + i) % 200, f * 50 + i]);
+  };
+  let count = 0;
+  for (const record of table.probe(stream())) {
+    const [k, [v, w]] = record as [number, [number, string]];
+    assert.equal(k, v % 200);
+    assert.equal(Number(w.slice(1)) % 100, k);
+    count += 1;
+  }
+  // Of the 500 stream records (keys v % 200), the 300 with keys 0–99 match, each against 30 build values.
+  assert.equal(count, 300 * 30);
+  const early = table.probe(stream());
+  assert.equal(early.next().done, false);
+  assert.deepEqual(early.return?.(), { done: true, value: undefined });
+  assert.equal(early.next().done, true);
+});
+
+test('HashJoinTable.add reports the memory limit passed, and refuses a record that is not a pair', () => {
+  const table = new HashJoinTable('inner', true, 64 * 1024);
+  let added = 0;
+  while (table.add([added, 'x'.repeat(100)]) && added < 100_000) added += 1;
+  assert.ok(added > 100 && added < 2000, `${added} records fit in 64 KiB`);
+  assert.throws(() => new HashJoinTable('left', false, 1 << 20).add({ key: 1 }), { code: 'FLINT_NOT_A_PAIR', message: /join needs key-value records/ });
+  const probe = new HashJoinTable('left', true, 1 << 20).probe([[[1, 2, 3]]][Symbol.iterator]());
+  assert.throws(() => probe.next(), { code: 'FLINT_NOT_A_PAIR' });
+});
