@@ -208,18 +208,32 @@ export function filterPull(up: RecordPull<unknown>, fn: TaskFn): RecordPull<unkn
 
 export function flatMapPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string): RecordPull<unknown> {
   let inner: RecordPull<unknown> | undefined;
+  // An array returned by fn (the common case: `line.split(' ')`) is walked here, with no pull made for it.
+  let items: readonly unknown[] = [];
+  let index = 0;
+  const step = reusedStep<unknown>();
+  const adoptSync = (out: unknown): void => {
+    if (Array.isArray(out)) {
+      items = out;
+      index = 0;
+    } else inner = pullOf(out, usedBy);
+  };
   const fromInner = (s: Step<unknown>): MaybePromise<Step<unknown>> => {
     if (!s.done) return s;
     inner = undefined;
     return next();
   };
   const adopt = (out: unknown): MaybePromise<Step<unknown>> => {
-    inner = pullOf(out, usedBy);
+    adoptSync(out);
     return next();
   };
   const open = (s: Step<unknown>): MaybePromise<Step<unknown>> => (s.done ? s : then(fn(s.value), adopt));
   const next = (): MaybePromise<Step<unknown>> => {
     for (;;) {
+      if (index < items.length) {
+        step.value = items[index++];
+        return step;
+      }
       if (inner !== undefined) {
         const r = inner.next();
         if (isThenable(r)) return Promise.resolve(r).then(fromInner);
@@ -231,12 +245,13 @@ export function flatMapPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string)
       if (s.done) return s;
       const out = fn(s.value);
       if (isThenable(out)) return Promise.resolve(out).then(adopt);
-      inner = pullOf(out, usedBy);
+      adoptSync(out);
     }
   };
   const close = (): MaybePromise<void> => {
     const closing = inner?.close();
     inner = undefined;
+    items = [];
     return then(closing, () => up.close());
   };
   return { next, close };
