@@ -16,19 +16,23 @@ import { SizeTracker } from './size-estimate.ts';
 
 export type JoinHow = 'inner' | 'left' | 'right' | 'full';
 
-type Pair = [unknown, unknown];
-
-interface BuildEntry {
-  /** The key as the build side's first record for it had it. */
-  readonly key: unknown;
+/** A build-side key's values when it has more than one (one value is held as itself). */
+class Many {
   readonly values: unknown[];
-  matched: boolean;
+  constructor(values: unknown[]) {
+    this.values = values;
+  }
 }
+
+/** Stands for a build-side value that is `undefined`, which the table could not tell from a missing key. */
+const UNDEFINED = Symbol('undefined');
+
+const unwrap = (value: unknown): unknown => (value === UNDEFINED ? undefined : value);
 
 /** How often (in records added) the build side's memory is checked. */
 const CHECK_EVERY = 32;
-/** A Map entry, its BuildEntry and values array, beyond the values themselves. */
-const ENTRY_OVERHEAD = 120;
+/** A Map entry (and a Many's array when a key has several values), beyond the values themselves. */
+const ENTRY_OVERHEAD = 64;
 /** A value's slot in its key's values array. */
 const VALUE_OVERHEAD = 8;
 
@@ -38,8 +42,15 @@ export class HashJoinTable {
   readonly #how: JoinHow;
   /** Whether the build side is the join's left input (this dataset) rather than its right (the other). */
   readonly #buildIsLeft: boolean;
+  readonly #keepBuild: boolean;
   readonly #memoryLimitBytes: number;
-  readonly #entries = new Map<unknown, BuildEntry>();
+  /**
+   * keyIdentity → the key's one value (UNDEFINED for undefined), or a Many. The value itself, not an entry object,
+   * so that a probe costs one lookup in the table and no further memory access for a key of one value.
+   */
+  readonly #table = new Map<unknown, unknown>();
+  /** For joins that keep the build side's unmatched keys: each identity's key as first seen. */
+  readonly #keys: Map<unknown, unknown> | undefined;
   readonly #sizes = new SizeTracker(VALUE_OVERHEAD);
   #values = 0;
   #untilCheck = CHECK_EVERY;
@@ -47,23 +58,28 @@ export class HashJoinTable {
   constructor(how: JoinHow, buildIsLeft: boolean, memoryLimitBytes: number) {
     this.#how = how;
     this.#buildIsLeft = buildIsLeft;
+    this.#keepBuild = how === 'full' || how === (buildIsLeft ? 'left' : 'right');
+    this.#keys = this.#keepBuild ? new Map() : undefined;
     this.#memoryLimitBytes = memoryLimitBytes;
   }
 
   /** Adds a build-side [key, value]; false once the table holds more than its memory limit (then stop adding). */
   add(record: unknown): boolean {
     if (!Array.isArray(record) || record.length !== 2) throw notAPair(record, 'join');
-    const key: unknown = record[0];
-    const id = identityOf(key);
-    const entry = this.#entries.get(id);
-    if (entry === undefined) this.#entries.set(id, { key, values: [record[1]], matched: false });
-    else entry.values.push(record[1]);
+    const id = identityOf(record[0]);
+    const value: unknown = record[1] === undefined ? UNDEFINED : record[1];
+    const held = this.#table.get(id);
+    if (held === undefined) {
+      this.#table.set(id, value);
+      this.#keys?.set(id, record[0]);
+    } else if (held instanceof Many) held.values.push(value);
+    else this.#table.set(id, new Many([held, value]));
     this.#values += 1;
     const perValue = this.#sizes.observe(record[1]);
     this.#untilCheck -= 1;
     if (this.#untilCheck > 0) return true;
     this.#untilCheck = CHECK_EVERY;
-    return this.#entries.size * ENTRY_OVERHEAD + this.#values * perValue <= this.#memoryLimitBytes;
+    return this.#table.size * ENTRY_OVERHEAD + this.#values * perValue <= this.#memoryLimitBytes;
   }
 
   /**
@@ -71,20 +87,20 @@ export class HashJoinTable {
    * the table, then, for a join that keeps the build side's unmatched keys, those. Single use.
    */
   probe(frames: Iterator<readonly unknown[]>): IterableIterator<unknown> {
-    const buildIsLeft = this.#buildIsLeft;
-    const keepStream = this.#how === 'full' || this.#how === (buildIsLeft ? 'right' : 'left');
-    const keepBuild = this.#how === 'full' || this.#how === (buildIsLeft ? 'left' : 'right');
-    return new JoinRecords(this.#entries, frames, buildIsLeft, keepStream, keepBuild);
+    const keepStream = this.#how === 'full' || this.#how === (this.#buildIsLeft ? 'right' : 'left');
+    return new JoinRecords(this.#table, this.#keys, frames, this.#buildIsLeft, keepStream);
   }
 }
 
 /** HashJoinTable.probe's iterator; one result object, refilled (read `value` before the next call). */
 class JoinRecords implements IterableIterator<unknown> {
-  readonly #entries: Map<unknown, BuildEntry>;
+  readonly #table: Map<unknown, unknown>;
+  /** Set for joins that keep the build side's unmatched keys (then #matched is too). */
+  readonly #keys: Map<unknown, unknown> | undefined;
+  readonly #matched: Set<unknown> | undefined;
   readonly #frames: Iterator<readonly unknown[]>;
   readonly #buildIsLeft: boolean;
   readonly #keepStream: boolean;
-  readonly #keepBuild: boolean;
   readonly #result: { done: boolean; value: unknown } = { done: false, value: undefined };
   #records: readonly unknown[] = [];
   #index = 0;
@@ -93,24 +109,22 @@ class JoinRecords implements IterableIterator<unknown> {
   #match = 0;
   #key: unknown = undefined;
   #value: unknown = undefined;
-  /** After the stream side: the build entries, for their unmatched keys. */
-  #unmatched: Iterator<BuildEntry> | undefined;
+  /** After the stream side: the build side's identities and values, for its unmatched keys. */
+  #unmatched: Iterator<[unknown, unknown]> | undefined;
   #done = false;
 
-  constructor(entries: Map<unknown, BuildEntry>, frames: Iterator<readonly unknown[]>, buildIsLeft: boolean, keepStream: boolean, keepBuild: boolean) {
-    this.#entries = entries;
+  constructor(table: Map<unknown, unknown>, keys: Map<unknown, unknown> | undefined, frames: Iterator<readonly unknown[]>, buildIsLeft: boolean, keepStream: boolean) {
+    this.#table = table;
+    this.#keys = keys;
+    this.#matched = keys === undefined ? undefined : new Set();
     this.#frames = frames;
     this.#buildIsLeft = buildIsLeft;
     this.#keepStream = keepStream;
-    this.#keepBuild = keepBuild;
   }
 
   next(): IteratorResult<unknown> {
     for (;;) {
-      if (this.#match < this.#matches.length) {
-        const built = this.#matches[this.#match++];
-        return this.#yield(this.#buildIsLeft ? [built, this.#value] : [this.#value, built]);
-      }
+      if (this.#match < this.#matches.length) return this.#pair(unwrap(this.#matches[this.#match++]));
       if (this.#done) return this.#end();
       if (this.#unmatched !== undefined) {
         this.#nextUnmatched();
@@ -119,15 +133,19 @@ class JoinRecords implements IterableIterator<unknown> {
       if (this.#index < this.#records.length) {
         const record = this.#records[this.#index++];
         if (!Array.isArray(record) || record.length !== 2) throw notAPair(record, 'join');
-        const entry = this.#entries.get(identityOf(record[0]));
-        if (entry !== undefined) {
-          entry.matched = true;
+        const id = identityOf(record[0]);
+        const held = this.#table.get(id);
+        if (held !== undefined) {
+          this.#matched?.add(id);
           this.#key = record[0];
           this.#value = record[1];
-          this.#matches = entry.values;
+          if (!(held instanceof Many)) return this.#pair(unwrap(held));
+          this.#matches = held.values;
           this.#match = 0;
         } else if (this.#keepStream) {
-          return this.#yield(this.#buildIsLeft ? [undefined, record[1]] : [record[1], undefined], record[0]);
+          this.#key = record[0];
+          this.#value = record[1];
+          return this.#pair(undefined);
         }
         continue;
       }
@@ -135,22 +153,22 @@ class JoinRecords implements IterableIterator<unknown> {
       if (frame.done !== true) {
         this.#records = frame.value;
         this.#index = 0;
-      } else if (this.#keepBuild) {
+      } else if (this.#keys !== undefined) {
         this.#records = [];
-        this.#unmatched = this.#entries.values();
+        this.#unmatched = this.#table.entries();
       } else this.#done = true;
     }
   }
 
-  /** Moves to the next build entry no stream record matched (its values paired with undefined), or to the end. */
+  /** Moves to the next build key no stream record matched (its values paired with undefined), or to the end. */
   #nextUnmatched(): void {
-    const unmatched = this.#unmatched as Iterator<BuildEntry>;
+    const unmatched = this.#unmatched as Iterator<[unknown, unknown]>;
     for (let step = unmatched.next(); step.done !== true; step = unmatched.next()) {
-      const entry = step.value;
-      if (entry.matched) continue;
-      this.#key = entry.key;
+      const [id, held] = step.value;
+      if ((this.#matched as Set<unknown>).has(id)) continue;
+      this.#key = (this.#keys as Map<unknown, unknown>).get(id);
       this.#value = undefined;
-      this.#matches = entry.values;
+      this.#matches = held instanceof Many ? held.values : [held];
       this.#match = 0;
       return;
     }
@@ -158,8 +176,9 @@ class JoinRecords implements IterableIterator<unknown> {
     this.#done = true;
   }
 
-  #yield(values: Pair, key: unknown = this.#key): IteratorResult<unknown> {
-    this.#result.value = [key, values];
+  /** `[#key, [left, right]]` of #value (the stream side's) and a build-side value. */
+  #pair(built: unknown): IteratorResult<unknown> {
+    this.#result.value = [this.#key, this.#buildIsLeft ? [built, this.#value] : [this.#value, built]];
     return this.#result as IteratorResult<unknown>;
   }
 

@@ -73,6 +73,18 @@ test('HashJoinTable: many values per key on both sides, streamed frame by frame;
   assert.equal(early.next().done, true);
 });
 
+test('HashJoinTable: undefined values are values, on either side, in every kind of join', () => {
+  const sorted = (records: unknown[]): string[] => records.map((r) => inspect(r)).sort();
+  for (const buildIsLeft of [true, false]) {
+    const full = new HashJoinTable('full', buildIsLeft, 1 << 20);
+    const build: Array<[string, unknown]> = buildIsLeft ? [['a', undefined], ['b', undefined], ['b', 2]] : [['a', undefined], ['c', undefined]];
+    for (const record of build) full.add(record);
+    const stream: Array<[string, unknown]> = buildIsLeft ? [['a', undefined], ['c', undefined]] : [['a', undefined], ['b', undefined], ['b', 2]];
+    const got = [...full.probe([stream][Symbol.iterator]())];
+    assert.deepEqual(sorted(got), sorted([['a', [undefined, undefined]], ['b', [undefined, undefined]], ['b', [2, undefined]], ['c', [undefined, undefined]]]), `build is left: ${buildIsLeft}`);
+  }
+});
+
 test('HashJoinTable.add reports the memory limit passed, and refuses a record that is not a pair', () => {
   const table = new HashJoinTable('inner', true, 64 * 1024);
   let added = 0;
