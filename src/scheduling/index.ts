@@ -8,6 +8,7 @@ export {
   isAlive,
   isNotExcluded,
   isUsableWorker,
+  hasResourcesForExecutor,
   type ExecutorFootprint,
 } from './filter-usable-workers.ts';
 export {
@@ -27,6 +28,16 @@ export {
   type DriverRequest,
 } from './place-drivers.ts';
 export { shuffle } from './shuffle.ts';
+export {
+  addressesFor,
+  hasResourcesFor,
+  holdersWithin,
+  needsResources,
+  withoutAddresses,
+  type AssignedResources,
+  type ResourceRequirement,
+  type ResourcesFree,
+} from './resources.ts';
 export {
   DEFAULT_WORKER_SELECTION_POLICY,
   WORKER_SELECTION_POLICIES,
