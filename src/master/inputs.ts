@@ -28,6 +28,7 @@ export const MASTER_ASK_TYPES = [
   'RequestReadyz',
   'RequestMasterState',
   'BoundPortsRequest',
+  'RequestPlan',
 ] as const satisfies ReadonlyArray<MasterInbound['type']>;
 
 export type MasterAskType = (typeof MASTER_ASK_TYPES)[number];

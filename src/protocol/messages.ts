@@ -405,7 +405,23 @@ export const RequestMasterState = message('RequestMasterState', {});
 /** Ask → BoundPortsResponse: the ports the master daemon bound (its `main` asks, as Spark's does). */
 export const BoundPortsRequest = message('BoundPortsRequest', {});
 
-export const MasterQueries = defineCatalog('MasterQueries', [RequestMasterState, BoundPortsRequest], { from: ['daemon', 'app'] });
+/**
+ * Ask → PlanResponse: where an application with this request would get executors now, and what would wait and
+ * why, changing nothing (docs/resources.md, "The what-if planner"; Nomad's `job plan`). With `appId`, the request
+ * of that registered application, as schedule() sees it.
+ */
+export const RequestPlan = message('RequestPlan', {
+  appId: Opt(Id),
+  /** `--total-executor-cores` (`flint.cores.max`); absent: unlimited, or `flint.deploy.defaultCores`. */
+  maxCores: Opt(AppCores),
+  coresPerExecutor: Opt(Cores),
+  memoryMbPerExecutor: Opt(MemoryMb),
+  resourceReqsPerExecutor: Opt(ResourceRequests),
+  /** Executors at most (dynamic allocation's target); absent: unlimited. */
+  executorLimit: Opt(Count),
+});
+
+export const MasterQueries = defineCatalog('MasterQueries', [RequestMasterState, BoundPortsRequest, RequestPlan], { from: ['daemon', 'app'] });
 export type MasterQuery = MessageOf<typeof MasterQueries>;
 
 /** One executor as the master books it (Spark's ExecutorDesc, without live handles). */
@@ -496,5 +512,39 @@ export const BoundPortsResponse = message('BoundPortsResponse', {
   restPort: Opt(BindPort),
 });
 
-export const MasterQueryReplies = defineCatalog('MasterQueryReplies', [MasterStateResponse, BoundPortsResponse], { from: ['daemon'] });
+/** One executor the plan would launch. */
+export const PlannedExecutor = Type.Object(
+  { workerId: Id, host: Type.String({ maxLength: 255 }), port: Port, cores: Cores, memoryMb: MemoryMb, resources: Opt(ResourceAddresses) },
+  { additionalProperties: false },
+);
+/** Why part of the request would wait, with the workers the reason applies to. */
+export const PlanReason = Type.Object(
+  {
+    code: Type.Union(
+      ['MASTER_NOT_ALIVE', 'NO_ALIVE_WORKER', 'APP_NOT_FOUND', 'CORES_GRANTED', 'EXECUTOR_LIMIT', 'WORKER_NOT_READY', 'EXCLUDED', 'CORES', 'MEMORY', 'RESOURCE', 'TAKEN_BY_EARLIER_APPS'].map((c) => Type.Literal(c)),
+    ),
+    message: Str,
+    workerIds: Type.Array(Id),
+  },
+  { additionalProperties: false },
+);
+export type PlanReason = Static<typeof PlanReason>;
+export const PlanResponse = message('PlanResponse', {
+  masterUrl: Str,
+  status: RecoveryState,
+  /** The request as planned (defaults filled in). */
+  maxCores: Opt(integerIn(LIMITS.longCount)),
+  coresPerExecutor: Opt(Cores),
+  memoryMbPerExecutor: MemoryMb,
+  resourceReqsPerExecutor: ResourceRequests,
+  executors: Type.Array(PlannedExecutor),
+  coresPlaced: integerIn(LIMITS.longCount),
+  /** Cores that would wait (absent: unlimited — an app without maxCores always wants more). */
+  coresWaiting: Opt(integerIn(LIMITS.longCount)),
+  /** Why the rest would wait; empty when everything is placed. */
+  reasons: Type.Array(PlanReason),
+});
+export type PlanResponse = Static<typeof PlanResponse>;
+
+export const MasterQueryReplies = defineCatalog('MasterQueryReplies', [MasterStateResponse, BoundPortsResponse, PlanResponse], { from: ['daemon'] });
 export type MasterQueryReply = MessageOf<typeof MasterQueryReplies>;

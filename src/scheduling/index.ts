@@ -49,3 +49,4 @@ export {
   type WorkerState,
   type WorkerView,
 } from './types.ts';
+export { whyNotUsable, type UnusableReason } from './explain-placement.ts';
