@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { isFlintError } from '../errors.ts';
 import { demoCommand } from './demo-command.ts';
 import { masterCommand } from './master-command.ts';
+import { planCommand } from './plan-command.ts';
 import { submitCommand } from './submit-command.ts';
 import { workerCommand } from './worker-command.ts';
 import { FLINT_HOME as INSTALL_HOME, sourcePath } from '../util/install.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(workerCommand(FLINT_HOME));
   program.addCommand(submitCommand(FLINT_HOME));
   program.addCommand(demoCommand(FLINT_HOME));
+  program.addCommand(planCommand(FLINT_HOME));
   program.addHelpText('after', '\nDocumentation: README.md and docs/ in the Flint checkout.');
   return program;
 }
