@@ -6,6 +6,7 @@
 //
 // Prints the p50 and p99 render times and the page's size; the last line is JSON.
 
+import { newResourceBook } from '../src/master/resources.ts';
 import { createMasterState, type ApplicationInfo, type WorkerInfo } from '../src/master/state.ts';
 import { masterConfig } from '../src/master/index.ts';
 import { newApplicationInfo } from '../src/master/apps.ts';
@@ -32,6 +33,7 @@ for (let i = 0; i < WORKERS; i++) {
     memoryMb: 64 * 1024,
     webUiUrl: `http://10.0.0.${i}:8081`,
     state: i % 50 === 0 ? 'DEAD' : 'ALIVE',
+    resources: newResourceBook(undefined),
     coresUsed: i % 17,
     memoryUsedMb: (i % 17) * 1024,
     lastHeartbeatMs: now,

@@ -21,6 +21,7 @@ import { applyAccumulatorUpdates, sharedVariables, type Broadcast } from './shar
 import { bundleApp } from '../io/bundle/bundle-app.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { ApplicationDescription } from '../protocol/messages.ts';
+import { resourceRequestsField } from '../conf/resource-requests.ts';
 import type { AggregatorSpec, TaskAction } from '../protocol/task-messages.ts';
 import { parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
@@ -517,6 +518,7 @@ function applicationDescription(conf: FlintConf): Omit<ApplicationDescription, '
     appUiUrl: '',
     ...(limit === undefined ? {} : { initialExecutorLimit: conf.getInt('flint.dynamicAllocation.initialExecutors', 0, LIMITS.count) }),
     user: safeUser(),
+    ...resourceRequestsField(conf, 'executor', 'resourceReqsPerExecutor'),
   };
 }
 

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { isFlintError } from '../errors.ts';
 import { demoCommand } from './demo-command.ts';
 import { masterCommand } from './master-command.ts';
+import { planCommand } from './plan-command.ts';
 import { submitCommand } from './submit-command.ts';
 import { workerCommand } from './worker-command.ts';
 import { appsCommand, statusCommand } from './status-command.ts';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.addCommand(logsCommand(FLINT_HOME));
   program.addCommand(killCommand(FLINT_HOME));
   program.addCommand(decommissionCommand(FLINT_HOME));
+  program.addCommand(planCommand(FLINT_HOME));
   program.addHelpText('after', '\nDocumentation: README.md and docs/ in the Flint checkout.');
   return program;
 }

@@ -8,6 +8,7 @@
 // Flags become `flint.*` keys on top of the properties file (conf/flint-defaults.conf by default) and
 // `--conf` pairs, as spark-submit does.
 
+import { resourceRequestsField } from '../conf/resource-requests.ts';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -132,6 +133,7 @@ async function submitDriver(conf: FlintConf, master: string, appPath: string, ar
     memoryMb: conf.getMemoryMb('flint.driver.memory', '1g'),
     cores: conf.getInt('flint.driver.cores', 1, LIMITS.cores),
     supervise,
+    ...resourceRequestsField(conf, 'driver', 'resourceReqs'),
     command: {
       mainModule: 'flint:driver',
       arguments: [...confArgs, '--', '{{WORKER_URL}}', '{{USER_JAR}}', ...args],

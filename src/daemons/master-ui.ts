@@ -7,6 +7,8 @@ import { liveEvents, type ChangeSignal } from '../io/http/live-page.ts';
 import { UiReply, type UiRequest, type UiRoute } from '../io/http/ui-server.ts';
 import { clusterUtilizationJson, masterJson, masterJsonField } from '../master/json.ts';
 import type { MasterState } from '../master/state.ts';
+import { planApplication } from '../master/plan.ts';
+import { MasterQueries } from '../protocol/messages.ts';
 import { APP_EVENTS_PATH, appPage, appPageMain } from '../ui/app-page.ts';
 import { APP_KILL_PATH, DRIVER_KILL_PATH, WORKERS_KILL_PATH, type KillControls } from '../ui/kill-form.ts';
 import { MASTER_EVENTS_PATH, masterPage, masterPageMain, type MasterPageInput } from '../ui/master-page.ts';
@@ -81,12 +83,31 @@ export function masterUiRoutes(options: MasterUiOptions): UiRoute[] {
   const roots = options.daemonLogFile === undefined ? { workDir: undefined } : { workDir: undefined, daemonLogFile: options.daemonLogFile };
   routes.push(...logRoutes({ roots, logger: options.logger, daemon: 'master', masterWebUiUrl: () => '' }));
   routes.push(...gotoRoutes({ destinations: () => [...state().workers].map((w) => w.webUiUrl), uiToken: options.uiToken, leadsTo: "its workers' pages" }));
+  routes.push({ kind: 'action', path: PLAN_PATH, handler: (req) => planHandler(state(), now(), req.body) });
   for (const path of [APP_KILL_PATH, APP_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killApplication) });
   for (const path of [DRIVER_KILL_PATH, DRIVER_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: killHandler(options, options.killDriver) });
   if (options.decommissionEnabled) {
     for (const path of [WORKERS_KILL_PATH, WORKERS_KILL_PATH.slice(0, -1)]) routes.push({ kind: 'action', path, handler: decommissionHandler(options) });
   }
   return routes;
+}
+
+/** `POST /api/v1/plan` (docs/resources.md): the what-if planner for scripts and the UI. */
+export const PLAN_PATH = '/api/v1/plan';
+
+/**
+ * The body is a RequestPlan without its `type` (JSON); it is checked against the wire schema, and a bad one is
+ * answered 400 with the field and what was expected. The plan is read from the state as it is now.
+ */
+function planHandler(state: Readonly<MasterState>, nowMs: number, body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return UiReply.json(400, { error: 'the body must be a JSON object such as {"maxCores": 8, "memoryMbPerExecutor": 1024}' });
+  }
+  const checked = MasterQueries.check({ ...body, type: 'RequestPlan' });
+  if (!checked.ok || checked.value.type !== 'RequestPlan') {
+    return UiReply.json(400, { error: checked.ok ? 'not a plan request' : checked.reason.replace(/^RequestPlan is malformed at /, 'the plan request is malformed at ') });
+  }
+  return planApplication(state, nowMs, checked.value);
 }
 
 function killControls(enabled: boolean, req: UiRequest): KillControls {

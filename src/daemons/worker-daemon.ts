@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { FLINT_HOME, programRelativePath } from '../util/install.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
+import { discoverWorkerResources } from '../io/worker-resources/discover-resources.ts';
 import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
 import { ChangeSignal } from '../io/http/live-page.ts';
@@ -105,8 +106,11 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     });
     // Printed once, as Jupyter does: the URL holds the UI token (never the secret) and goes nowhere else.
     if (http.loginUrl !== undefined) logger.info({ loginUrl: http.loginUrl }, `worker web UI: log in at ${http.loginUrl}`);
+    // Spark's `setupWorkerResources`: a resource that cannot be found stops the worker before it registers.
+    const resources = await discoverWorkerResources(conf);
     const config = workerConfigFromConf(conf, {
       ...opts.base,
+      ...(resources === undefined ? {} : { resources }),
       port: env.address?.port ?? opts.base.port,
       webUiPort: http.port,
       webUiScheme: http.scheme,

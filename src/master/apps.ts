@@ -181,7 +181,7 @@ function killExecutor(ctx: Ctx, exec: ExecutorInfo): void {
   const worker = exec.worker;
   const held = worker.executors.has(fullExecutorId(exec)) && !EXECUTOR_FINISHED_STATES.includes(exec.state);
   workerRemoveExecutor(worker, exec);
-  if (held && worker.state !== 'DEAD') holdAsOrphan(worker, fullExecutorId(exec), exec.cores, exec.memoryMb);
+  if (held && worker.state !== 'DEAD') holdAsOrphan(worker, fullExecutorId(exec), exec.cores, exec.memoryMb, exec.resources);
   ctx.out.send(exec.worker.address, {
     type: 'KillExecutor',
     masterUrl: ctx.config.masterUrl,

@@ -31,6 +31,7 @@ export function createDriver(ctx: Ctx, desc: DriverDescription): DriverInfo {
     state: 'SUBMITTED',
     exception: undefined,
     worker: undefined,
+    resources: {},
   };
 }
 

@@ -31,6 +31,7 @@ export const MASTER_ASK_TYPES = [
   'RequestKillApplication',
   'RequestMasterState',
   'BoundPortsRequest',
+  'RequestPlan',
 ] as const satisfies ReadonlyArray<MasterInbound['type']>;
 
 export type MasterAskType = (typeof MASTER_ASK_TYPES)[number];

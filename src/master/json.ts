@@ -7,6 +7,7 @@
 //   - `submitdate` is Java's `Date.toString` (here always in UTC).
 
 import { formatJavaDate } from './ids.ts';
+import { resourcesFree, resourcesUsed } from './resources.ts';
 import {
   coresFree,
   memoryFreeMb,
@@ -19,8 +20,15 @@ import {
 export type JsonValue = string | number | boolean | null | JsonValue[] | { readonly [key: string]: JsonValue };
 export type JsonObject = { readonly [key: string]: JsonValue };
 
-/** Flint has no custom resources (GPU/FPGA) yet: every resource map is empty. */
-const NO_RESOURCES: JsonObject = {};
+/** Spark's `ResourceInformation` JSON per resource: `{gpu: {name: "gpu", addresses: ["0", "1"]}}`. */
+function resourcesJson(byName: Readonly<Record<string, ReadonlyArray<string>>> | undefined): JsonObject {
+  return Object.fromEntries(Object.entries(byName ?? {}).map(([name, addresses]) => [name, { name, addresses: [...addresses] }]));
+}
+
+const resourcesFreeJson = (w: WorkerInfo): JsonObject => resourcesJson(resourcesFree(w.resources));
+const resourcesUsedJson = (w: WorkerInfo): JsonObject => resourcesJson(resourcesUsed(w.resources));
+const requestsJson = (reqs: ReadonlyArray<{ name: string; amount: number }> | undefined): JsonValue[] =>
+  (reqs ?? []).map((r) => ({ name: r.name, amount: r.amount }));
 
 export function workerJson(w: WorkerInfo): JsonObject {
   return {
@@ -34,9 +42,9 @@ export function workerJson(w: WorkerInfo): JsonObject {
     memory: w.memoryMb,
     memoryused: w.memoryUsedMb,
     memoryfree: memoryFreeMb(w),
-    resources: NO_RESOURCES,
-    resourcesused: NO_RESOURCES,
-    resourcesfree: NO_RESOURCES,
+    resources: resourcesJson(w.resources.addresses),
+    resourcesused: resourcesUsedJson(w),
+    resourcesfree: resourcesFreeJson(w),
     state: w.state,
     lastheartbeat: w.lastHeartbeatMs,
   };
@@ -53,8 +61,10 @@ export function applicationJson(app: ApplicationInfo, now: number): JsonObject {
     user: app.desc.user,
     memoryperexecutor: memory,
     memoryperslave: memory,
-    resourcesperexecutor: [],
-    resourcesperslave: [],
+    resourcesperexecutor: requestsJson(app.desc.resourceReqsPerExecutor),
+    resourcesperslave: requestsJson(app.desc.resourceReqsPerExecutor),
+    // Flint's: each executor's assigned addresses (Spark's /json lists no executors).
+    executors: [...app.executors.values()].map((e) => ({ id: e.id, worker: e.worker.id, cores: e.cores, state: e.state, resources: resourcesJson(e.resources) })),
     submitdate: formatJavaDate(app.submitDateMs),
     state: app.state,
     duration: (app.endTimeMs >= 0 ? app.endTimeMs : now) - app.startTimeMs,
@@ -69,7 +79,7 @@ export function driverJson(d: DriverInfo): JsonObject {
     state: d.state,
     cores: d.desc.cores,
     memory: d.desc.memoryMb,
-    resources: NO_RESOURCES,
+    resources: resourcesJson(d.resources),
     submitdate: formatJavaDate(d.submitDateMs),
     worker: d.worker?.id ?? 'None',
     mainclass: d.desc.command.mainModule,
@@ -90,8 +100,8 @@ const FIELDS: ReadonlyArray<readonly [string, FieldWriter]> = [
   ['coresused', (s) => sum(aliveWorkers(s).map((w) => w.coresUsed))],
   ['memory', (s) => sum(aliveWorkers(s).map((w) => w.memoryMb))],
   ['memoryused', (s) => sum(aliveWorkers(s).map((w) => w.memoryUsedMb))],
-  ['resources', (s) => aliveWorkers(s).map(() => NO_RESOURCES)],
-  ['resourcesused', (s) => aliveWorkers(s).map(() => NO_RESOURCES)],
+  ['resources', (s) => aliveWorkers(s).map((w) => resourcesJson(w.resources.addresses))],
+  ['resourcesused', (s) => aliveWorkers(s).map(resourcesUsedJson)],
   ['activeapps', (s, now) => [...s.apps].map((a) => applicationJson(a, now))],
   ['completedapps', (s, now) => s.completedApps.map((a) => applicationJson(a, now))],
   ['activedrivers', (s) => [...s.drivers].map(driverJson)],

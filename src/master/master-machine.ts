@@ -7,6 +7,7 @@
 // `receiveAndReply` (reference §4.4); their details live in workers.ts, apps.ts, drivers.ts, recovery.ts and
 // schedule.ts.
 
+import { planApplication } from './plan.ts';
 import type { Rng } from '../scheduling/index.ts';
 import {
   handleExecutorStateChanged,
@@ -139,7 +140,7 @@ const APP_OWN: ReadonlySet<string> = new Set(['UnregisterApplication', 'MasterCh
  * anyone who names the id.
  */
 function fromOwnDriver(ctx: Ctx, message: MasterOneWay | MasterAsk, from: string): boolean {
-  if (!APP_OWN.has(message.type) || !('appId' in message)) return true;
+  if (!APP_OWN.has(message.type) || !('appId' in message) || message.appId === undefined) return true;
   const app = ctx.state.idToApp.get(message.appId);
   if (app === undefined || app.driverEnvId === from) return true;
   ctx.out.warn(`Ignored ${message.type} for app ${message.appId} from ${from.slice(0, 200)}: not its driver`, { appId: message.appId });
@@ -222,6 +223,8 @@ function receiveAndReply(ctx: Ctx, token: ReplyToken, message: MasterAsk, from: 
       return handleRequestKillApplication(ctx, token, message);
     case 'RequestMasterState':
       return ctx.out.reply(token, masterStateResponse(ctx.state));
+    case 'RequestPlan':
+      return ctx.out.reply(token, planApplication(ctx.state, ctx.now, message));
     case 'BoundPortsRequest':
       return ctx.out.reply(token, {
         type: 'BoundPortsResponse',

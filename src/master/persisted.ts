@@ -4,7 +4,7 @@
 // store adapter can validate what it reads back before it hands it to `ElectedLeader`.
 
 import { Type, type Static } from '@sinclair/typebox';
-import { ApplicationDescription, DriverDescription } from '../protocol/messages.ts';
+import { ApplicationDescription, DriverDescription, ResourceAddresses } from '../protocol/messages.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 512 });
 const Address = Type.String({ minLength: 1, maxLength: 1024 });
@@ -20,6 +20,8 @@ export const PersistedWorker = Type.Object(
     cores: Type.Integer({ minimum: 1 }),
     memoryMb: Type.Integer({ minimum: 1 }),
     webUiUrl: Type.String({ maxLength: 65_536 }),
+    /** The worker's custom resources (reference §8.1: Spark persists its resource address lists); absent: none. */
+    resources: Type.Optional(ResourceAddresses),
   },
   { additionalProperties: false },
 );

@@ -11,6 +11,7 @@ import { relaunchDriver, removeDriver } from './drivers.ts';
 import type { Msg } from './inputs.ts';
 import type { PersistedMasterState } from './persisted.ts';
 import { schedule } from './schedule.ts';
+import { recoverable } from './resources.ts';
 import { appAddExecutor, workerAddDriver, workerAddExecutor, type DriverInfo } from './state.ts';
 import { holdAsOrphan, newWorkerInfo, registerWorker, releaseOrphan, removeWorker } from './workers.ts';
 
@@ -54,6 +55,7 @@ function beginRecovery(ctx: Ctx, persisted: PersistedMasterState): void {
       state: 'SUBMITTED',
       exception: undefined,
       worker: undefined,
+      resources: {},
     };
     state.drivers.add(driver);
   }
@@ -160,10 +162,14 @@ export function handleWorkerSchedulerStateResponse(ctx: Ctx, msg: Msg<'WorkerSch
         // takes every reported executor back; src/sim found it: bench seed 6654; docs/differences-from-spark.md).
         out.warn(`Executor ${fullId} on ${worker.id} would take app ${app.id} over its ${max} cores: killing it`, { appId: app.id });
         out.send(worker.address, { type: 'KillExecutor', masterUrl: ctx.config.masterUrl, appId: reported.appId, execId: reported.execId });
-        if (!EXECUTOR_FINISHED_STATES.includes(reported.state)) holdAsOrphan(worker, fullId, reported.cores, reported.memoryMb);
+        if (!EXECUTOR_FINISHED_STATES.includes(reported.state)) {
+          holdAsOrphan(worker, fullId, reported.cores, reported.memoryMb, reported.resources);
+        }
         continue;
       }
-      const exec = appAddExecutor(app, worker, reported.cores, reported.memoryMb, reported.execId);
+      const taken = recoverable(worker.resources, fullId, reported.resources);
+      if (taken.dropped.length > 0) out.warn(`Executor ${fullId} on ${worker.id} reported addresses it cannot hold: ${taken.dropped.join(', ')}`, { appId: app.id });
+      const exec = appAddExecutor(app, worker, reported.cores, reported.memoryMb, reported.execId, taken.resources);
       workerAddExecutor(worker, exec);
       exec.state = reported.state;
       // Its start is unknown: uptime counts from this report (relaunch-backoff.ts).
@@ -174,6 +180,9 @@ export function handleWorkerSchedulerStateResponse(ctx: Ctx, msg: Msg<'WorkerSch
       if (driver === undefined) continue;
       driver.worker = worker;
       driver.state = 'RUNNING';
+      const taken = recoverable(worker.resources, driverId, msg.driverResources?.[driverId]);
+      if (taken.dropped.length > 0) out.warn(`Driver ${driverId} on ${worker.id} reported addresses it cannot hold: ${taken.dropped.join(', ')}`, { driverId });
+      driver.resources = taken.resources;
       workerAddDriver(worker, driver);
     }
   }

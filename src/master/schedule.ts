@@ -12,6 +12,8 @@ import {
 } from '../scheduling/index.ts';
 import { appRecord } from './apps.ts';
 import type { Ctx } from './context.ts';
+import type { MasterConfig } from './config.ts';
+import { resourcesField, resourcesFree } from './resources.ts';
 import { persistenceKey } from './persisted.ts';
 import { workersInBackoff } from './relaunch-backoff.ts';
 import {
@@ -26,6 +28,7 @@ import {
   type ApplicationInfo,
   type DriverInfo,
   type ExecutorInfo,
+  type MasterState,
   type WorkerInfo,
 } from './state.ts';
 
@@ -51,7 +54,7 @@ function scheduleDrivers(ctx: Ctx): void {
   const waiting = [...state.waitingDrivers];
   const plan = placeDrivers(
     {
-      waitingDrivers: waiting.map((d) => ({ id: d.id, cores: d.desc.cores, memoryMb: d.desc.memoryMb })),
+      waitingDrivers: waiting.map((d) => ({ id: d.id, cores: d.desc.cores, memoryMb: d.desc.memoryMb, resources: d.desc.resourceReqs })),
       workers,
       runningDrivers: state.drivers.size - state.waitingDrivers.length,
       ...(config.maxDrivers === undefined ? {} : { maxDrivers: config.maxDrivers }),
@@ -65,6 +68,7 @@ function scheduleDrivers(ctx: Ctx): void {
     if (driver === undefined || worker === undefined || worker.state !== 'ALIVE') {
       throw new Error(`driver placement names an unknown driver or worker: ${JSON.stringify(placement)}`);
     }
+    driver.resources = placement.resources ?? {};
     launchDriver(ctx, worker, driver);
   }
   for (const warning of plan.warnings) ctx.out.warn(warning.message, { driverId: warning.driverId });
@@ -74,18 +78,52 @@ function launchDriver(ctx: Ctx, worker: WorkerInfo, driver: DriverInfo): void {
   ctx.out.info(`Launching driver ${driver.id} on worker ${worker.id}`, { driverId: driver.id, workerId: worker.id });
   workerAddDriver(worker, driver);
   driver.worker = worker;
-  ctx.out.send(worker.address, { type: 'LaunchDriver', driverId: driver.id, driverDesc: driver.desc });
+  ctx.out.send(worker.address, {
+    type: 'LaunchDriver',
+    driverId: driver.id,
+    driverDesc: driver.desc,
+    ...resourcesField(driver.resources),
+  });
   driver.state = 'RUNNING';
   removeFrom(ctx.state.waitingDrivers, driver);
 }
 
-const workerView = (w: WorkerInfo): WorkerView => ({
+/** What placement sees of a worker (shared with the planner, plan.ts). */
+export const workerView = (w: WorkerInfo): WorkerView => ({
   id: w.id,
   // A worker whose WorkerLatestState is not in yet is not offered (WorkerInfo.awaitingLatestState).
   state: w.awaitingLatestState ? 'UNKNOWN' : w.state,
   coresFree: coresFree(w),
   memoryFreeMb: memoryFreeMb(w),
+  resourcesFree: resourcesFree(w.resources),
 });
+
+/**
+ * One `placeExecutorsInTurn` pass over every app that can afford one more executor, in registration order, on
+ * views of every worker: what `schedule()` launches, and what the planner (plan.ts) reads without launching.
+ */
+export function executorPass(state: Readonly<MasterState>, config: MasterConfig, now: number, extra?: ExecutorRequest): ExecutorPass {
+  // An app that cannot afford one more executor is skipped outright, without a warning.
+  const apps = state.waitingApps.filter((app) => coresLeft(app) >= (app.desc.coresPerExecutor ?? 1));
+  const backoffs = apps.map((app) => workersInBackoff(app, now));
+  const requests = apps.map((app, i) => executorRequest(app, backoffs[i]));
+  const turns =
+    apps.length === 0 && extra === undefined
+      ? []
+      : placeExecutorsInTurn(extra === undefined ? requests : [...requests, extra], [...state.workers].map(workerView), {
+          spreadOut: config.spreadOutApps,
+          policy: config.workerSelectionPolicy,
+        });
+  return { apps, backoffs, requests, turns };
+}
+
+export interface ExecutorPass {
+  readonly apps: ReadonlyArray<ApplicationInfo>;
+  readonly backoffs: ReadonlyArray<ReadonlySet<string> | undefined>;
+  readonly requests: ReadonlyArray<ExecutorRequest>;
+  /** Parallel to `requests`, then the extra request's turn last when one was given. */
+  readonly turns: ReadonlyArray<ExecutorTurn>;
+}
 
 /**
  * FIFO over apps in registration order; each app sees what the apps before it left (reference §5.3). The worker
@@ -93,16 +131,8 @@ const workerView = (w: WorkerInfo): WorkerView => ({
  * app does not use the workers where its relaunch backoff runs (relaunch-backoff.ts).
  */
 function startExecutorsOnWorkers(ctx: Ctx): void {
-  const { state, config } = ctx;
-  // An app that cannot afford one more executor is skipped outright, without a warning.
-  const apps = state.waitingApps.filter((app) => coresLeft(app) >= (app.desc.coresPerExecutor ?? 1));
-  if (apps.length === 0) return;
-  const backoffs = apps.map((app) => workersInBackoff(app, ctx.now));
-  const requests = apps.map((app, i) => executorRequest(app, backoffs[i]));
-  const turns = placeExecutorsInTurn(requests, [...state.workers].map(workerView), {
-    spreadOut: config.spreadOutApps,
-    policy: config.workerSelectionPolicy,
-  });
+  const { state } = ctx;
+  const { apps, backoffs, turns } = executorPass(state, ctx.config, ctx.now);
   apps.forEach((app, i) => {
     const turn = turns[i] as ExecutorTurn;
     // An app held back by its relaunch backoff waits for a timer, not for resources.
@@ -117,7 +147,7 @@ function startExecutorsOnWorkers(ctx: Ctx): void {
         throw new Error(`executor placement names a worker that is not ALIVE: ${launch.workerId}`);
       }
       reserveExecutorId(ctx, app);
-      const exec = appAddExecutor(app, worker, launch.cores, launch.memoryMb);
+      const exec = appAddExecutor(app, worker, launch.cores, launch.memoryMb, undefined, launch.resources);
       launchExecutor(ctx, worker, exec);
       app.state = 'RUNNING';
     }
@@ -140,7 +170,7 @@ function reserveExecutorId(ctx: Ctx, app: ApplicationInfo): void {
   ctx.out.persist(persistenceKey(record), record);
 }
 
-function executorRequest(app: ApplicationInfo, inBackoff: ReadonlySet<string> | undefined): ExecutorRequest {
+export function executorRequest(app: ApplicationInfo, inBackoff: ReadonlySet<string> | undefined): ExecutorRequest {
   return {
     coresLeft: coresLeft(app),
     ...(app.desc.coresPerExecutor === undefined ? {} : { coresPerExecutor: app.desc.coresPerExecutor }),
@@ -148,6 +178,7 @@ function executorRequest(app: ApplicationInfo, inBackoff: ReadonlySet<string> | 
     ...(Number.isFinite(app.executorLimit) ? { executorLimit: app.executorLimit } : {}),
     existingExecutors: app.executors.size,
     ...(inBackoff === undefined ? {} : { excludedWorkerIds: inBackoff }),
+    ...(app.desc.resourceReqsPerExecutor === undefined ? {} : { resourcesPerExecutor: app.desc.resourceReqsPerExecutor }),
   };
 }
 
@@ -176,5 +207,6 @@ function launchExecutor(ctx: Ctx, worker: WorkerInfo, exec: ExecutorInfo): void 
     appDesc: exec.app.desc,
     cores: exec.cores,
     memoryMb: exec.memoryMb,
+    ...resourcesField(exec.resources),
   });
 }

@@ -17,6 +17,7 @@ import {
   type MasterState,
   type WorkerInfo,
 } from './state.ts';
+import { copyResources, hasResources, resourcesField, resourcesUsed } from './resources.ts';
 
 export function workerSummary(w: WorkerInfo): WorkerSummary {
   return {
@@ -33,6 +34,7 @@ export function workerSummary(w: WorkerInfo): WorkerSummary {
     lastHeartbeatMs: w.lastHeartbeatMs,
     executorIds: [...w.executors.values()].map(fullExecutorId),
     driverIds: [...w.drivers.keys()],
+    ...(hasResources(w.resources) ? { resources: copyResources(w.resources.addresses), resourcesUsed: resourcesUsed(w.resources) } : {}),
   };
 }
 
@@ -43,6 +45,7 @@ const executorSummary = (e: ExecutorInfo): ExecutorSummary => ({
   cores: e.cores,
   memoryMb: e.memoryMb,
   state: e.state,
+  ...resourcesField(e.resources),
 });
 
 export function applicationSummary(app: ApplicationInfo): ApplicationSummary {
@@ -70,6 +73,7 @@ export function driverSummary(d: DriverInfo): DriverSummary {
     submitDateMs: d.submitDateMs,
     ...(d.worker === undefined ? {} : { workerId: d.worker.id, workerHostPort: hostPort(d.worker) }),
     ...(d.exception === undefined ? {} : { exception: d.exception }),
+    ...resourcesField(d.resources),
   };
 }
 

@@ -17,6 +17,8 @@ import type {
 } from '../protocol/messages.ts';
 import type { MasterConfig } from './config.ts';
 import type { MasterTimer } from './inputs.ts';
+import { acquireOrThrow, release, type WorkerResourceBook } from './resources.ts';
+import type { AssignedResources } from '../scheduling/index.ts';
 
 export interface WorkerInfo {
   readonly id: string;
@@ -47,7 +49,9 @@ export interface WorkerInfo {
    * them, and their cores and memory count as used (in `coresUsed`, `memoryUsedMb`) until the worker reports
    * them ended. Without this, the master would place new executors on cores they still hold.
    */
-  readonly orphans: Map<string, { readonly cores: number; readonly memoryMb: number }>;
+  readonly orphans: Map<string, { readonly cores: number; readonly memoryMb: number; readonly resources?: AssignedResources }>;
+  /** Its custom resources (GPU, FPGA) and who holds each address (resources.ts). */
+  readonly resources: WorkerResourceBook;
 }
 
 export interface ExecutorInfo {
@@ -56,6 +60,8 @@ export interface ExecutorInfo {
   readonly worker: WorkerInfo;
   readonly cores: number;
   readonly memoryMb: number;
+  /** The custom-resource addresses it holds on its worker; `{}` for none. */
+  readonly resources: AssignedResources;
   state: ExecutorState;
   /** When the master heard RUNNING (its own clock); undefined before. Uptime counts from here. */
   runningSinceMs: number | undefined;
@@ -112,6 +118,8 @@ export interface DriverInfo {
   state: DriverState;
   exception: string | undefined;
   worker: WorkerInfo | undefined;
+  /** The custom-resource addresses it holds on `worker` while it runs; `{}` while waiting. */
+  resources: AssignedResources;
 }
 
 export interface MasterState {
@@ -181,6 +189,7 @@ export const hostPort = (w: WorkerInfo): string => (w.host.includes(':') ? `[${w
 export const fullExecutorId = (e: ExecutorInfo): string => `${e.app.id}/${e.id}`;
 
 export function workerAddExecutor(w: WorkerInfo, exec: ExecutorInfo): void {
+  acquireOrThrow(w.resources, fullExecutorId(exec), exec.resources);
   w.executors.set(fullExecutorId(exec), exec);
   w.coresUsed += exec.cores;
   w.memoryUsedMb += exec.memoryMb;
@@ -191,11 +200,13 @@ export function workerRemoveExecutor(w: WorkerInfo, exec: ExecutorInfo): void {
   const key = fullExecutorId(exec);
   if (!w.executors.has(key)) return;
   w.executors.delete(key);
+  release(w.resources, key, exec.resources);
   w.coresUsed -= exec.cores;
   w.memoryUsedMb -= exec.memoryMb;
 }
 
 export function workerAddDriver(w: WorkerInfo, d: DriverInfo): void {
+  acquireOrThrow(w.resources, d.id, d.resources);
   w.drivers.set(d.id, d);
   w.coresUsed += d.desc.cores;
   w.memoryUsedMb += d.desc.memoryMb;
@@ -203,6 +214,7 @@ export function workerAddDriver(w: WorkerInfo, d: DriverInfo): void {
 
 export function workerRemoveDriver(w: WorkerInfo, d: DriverInfo): void {
   if (!w.drivers.delete(d.id)) return;
+  release(w.resources, d.id, d.resources);
   w.coresUsed -= d.desc.cores;
   w.memoryUsedMb -= d.desc.memoryMb;
 }
@@ -223,10 +235,11 @@ export function appAddExecutor(
   cores: number,
   memoryMb: number,
   explicitId?: number,
+  resources: AssignedResources = {},
 ): ExecutorInfo {
   const id = explicitId ?? app.nextExecutorId;
   app.nextExecutorId = Math.max(app.nextExecutorId, id + 1);
-  const exec: ExecutorInfo = { id, app, worker, cores, memoryMb, state: 'LAUNCHING', runningSinceMs: undefined };
+  const exec: ExecutorInfo = { id, app, worker, cores, memoryMb, resources, state: 'LAUNCHING', runningSinceMs: undefined };
   app.executors.set(id, exec);
   app.coresGranted += cores;
   return exec;

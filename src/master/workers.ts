@@ -9,6 +9,8 @@ import type { Msg } from './inputs.ts';
 import { persistenceKey, type PersistedWorker } from './persisted.ts';
 import { noteHealthyExecutors } from './relaunch-backoff.ts';
 import { schedule } from './schedule.ts';
+import { acquire, hasResources, newResourceBook, release } from './resources.ts';
+import type { AssignedResources } from '../scheduling/index.ts';
 import { appRemoveExecutor, hostPort, type WorkerInfo } from './state.ts';
 
 export function workerRecord(w: WorkerInfo): PersistedWorker {
@@ -21,6 +23,8 @@ export function workerRecord(w: WorkerInfo): PersistedWorker {
     cores: w.cores,
     memoryMb: w.memoryMb,
     webUiUrl: w.webUiUrl,
+    // Spark persists the worker's resource address lists with it (reference §8.1).
+    ...(hasResources(w.resources) ? { resources: w.resources.addresses } : {}),
   };
 }
 
@@ -40,6 +44,7 @@ export function newWorkerInfo(record: Omit<PersistedWorker, 'kind'>, now: number
     memoryUsedMb: 0,
     awaitingLatestState: false,
     orphans: new Map(),
+    resources: newResourceBook(record.resources),
     lastHeartbeatMs: now,
     executors: new Map(),
     drivers: new Map(),
@@ -154,7 +159,7 @@ export function handleWorkerLatestState(ctx: Ctx, msg: Msg<'WorkerLatestState'>)
       execId: exec.execId,
     });
     // Until it ends, it holds its cores and memory on the worker (WorkerInfo.orphans).
-    if (!EXECUTOR_FINISHED_STATES.includes(exec.state)) holdAsOrphan(worker, fullId, exec.cores, exec.memoryMb);
+    if (!EXECUTOR_FINISHED_STATES.includes(exec.state)) holdAsOrphan(worker, fullId, exec.cores, exec.memoryMb, exec.resources);
   }
   // The worker's whole state: an orphan it no longer runs has ended, and its report of that may have been lost.
   const reported = new Set(msg.executors.map((e) => `${e.appId}/${e.execId}`));
@@ -178,9 +183,17 @@ export function noteExecutorId(ctx: Ctx, appId: string, execId: number): void {
 }
 
 /** An executor the worker runs (or is killing) that no app holds: its cores and memory stay used until it ends. */
-export function holdAsOrphan(worker: WorkerInfo, fullId: string, cores: number, memoryMb: number): void {
+export function holdAsOrphan(
+  worker: WorkerInfo,
+  fullId: string,
+  cores: number,
+  memoryMb: number,
+  resources?: AssignedResources,
+): void {
   if (worker.orphans.has(fullId)) return;
-  worker.orphans.set(fullId, { cores, memoryMb });
+  // An address another holder has is not taken (a worker's report is not trusted to take it away).
+  acquire(worker.resources, fullId, resources);
+  worker.orphans.set(fullId, resources === undefined ? { cores, memoryMb } : { cores, memoryMb, resources });
   worker.coresUsed += cores;
   worker.memoryUsedMb += memoryMb;
 }
@@ -191,6 +204,7 @@ export function releaseOrphan(ctx: Ctx, fullId: string, envId: string): boolean 
   const orphan = worker?.orphans.get(fullId);
   if (worker === undefined || orphan === undefined) return false;
   worker.orphans.delete(fullId);
+  release(worker.resources, fullId, orphan.resources);
   worker.coresUsed -= orphan.cores;
   worker.memoryUsedMb -= orphan.memoryMb;
   return true;

@@ -51,9 +51,18 @@ export const LIMITS = {
   durationMs: { min: 0, max: MAX_TIMESTAMP_MS },
   /** A process exit status as Node reports it (a 32-bit signed integer). */
   exitStatus: { min: -INT_MAX - 1, max: INT_MAX },
+  /** Addresses of one custom resource on a worker, or one holder's amount of it (reference §5.6). */
+  resourceAddresses: { min: 1, max: 1024 },
+  /** Distinct custom resources a worker may have or an executor, driver or task may ask for. */
+  resourceNames: { min: 1, max: 32 },
   /** The start, end and step of a `range` task source: exact integers. */
   rangeValue: { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
 } as const satisfies Record<string, IntRange>;
+
+/** A custom resource's name: a letter or digit, then letters, digits, `_`, `.` or `-`; it is also part of conf keys. */
+export const RESOURCE_NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9_.-]{0,63}';
+/** A custom resource's address: no commas or spaces (addresses are joined with commas into CUDA_VISIBLE_DEVICES). */
+export const RESOURCE_ADDRESS_PATTERN = '[A-Za-z0-9_.:/-]{1,128}';
 
 /** A TypeBox integer schema for `range`; the catalog refuses anything outside it with FLINT_RPC_MALFORMED_MESSAGE. */
 export function integerIn(range: IntRange): TInteger {

@@ -9,7 +9,7 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { defineCatalog, message, type MessageOf } from './catalog.ts';
-import { integerIn, LIMITS } from './limits.ts';
+import { integerIn, LIMITS, RESOURCE_ADDRESS_PATTERN, RESOURCE_NAME_PATTERN } from './limits.ts';
 
 const Str = Type.String({ maxLength: 65_536 });
 const Id = Type.String({ minLength: 1, maxLength: 512 });
@@ -87,6 +87,34 @@ export type RecoveryState = Static<typeof RecoveryState>;
 
 export const EXECUTOR_FINISHED_STATES: readonly ExecutorState[] = ['KILLED', 'FAILED', 'LOST', 'EXITED'];
 
+// ---- custom resources (reference §5.6, §6.9; docs/resources.md) ---------------------------------------------
+
+/** A custom resource's name (`gpu`, `fpga`): it is also a part of conf keys such as `flint.executor.resource.gpu.amount`. */
+export const ResourceName = Type.String({ pattern: `^${RESOURCE_NAME_PATTERN}$`, maxLength: 64 });
+/**
+ * One address of a resource (a GPU index, a device UUID). No commas or spaces: addresses are joined with commas
+ * into `CUDA_VISIBLE_DEVICES`.
+ */
+export const ResourceAddress = Type.String({ pattern: `^${RESOURCE_ADDRESS_PATTERN}$`, maxLength: 128 });
+/**
+ * Addresses by resource name: what a worker has (RegisterWorker), or what one executor, driver or task holds.
+ * Spark's `Map[String, ResourceInformation]`, with the name kept once, as the key.
+ */
+export const ResourceAddresses = Type.Record(
+  ResourceName,
+  Type.Array(ResourceAddress, { maxItems: LIMITS.resourceAddresses.max, uniqueItems: true }),
+  { maxProperties: LIMITS.resourceNames.max, additionalProperties: false },
+);
+export type ResourceAddresses = Static<typeof ResourceAddresses>;
+/** How many addresses of one resource an executor or driver needs: Spark's `ResourceRequirement` (whole addresses). */
+export const ResourceRequest = Type.Object(
+  { name: ResourceName, amount: integerIn(LIMITS.resourceAddresses) },
+  { additionalProperties: false },
+);
+export type ResourceRequest = Static<typeof ResourceRequest>;
+/** Sorted by name, each name once (Spark sorts `resourceReqsPerExecutor` by name). */
+export const ResourceRequests = Type.Array(ResourceRequest, { maxItems: LIMITS.resourceNames.max });
+
 // ---- descriptions -------------------------------------------------------------------------------------
 
 /**
@@ -116,6 +144,8 @@ export const ApplicationDescription = Type.Object(
     appUiUrl: Str,
     initialExecutorLimit: Opt(Count),
     user: Str,
+    /** Custom resources each executor needs (`flint.executor.resource.<name>.amount`); absent: none. */
+    resourceReqsPerExecutor: Opt(ResourceRequests),
   },
   { additionalProperties: false },
 );
@@ -129,13 +159,15 @@ export const DriverDescription = Type.Object(
     cores: Cores,
     supervise: Type.Boolean(),
     command: Command,
+    /** Custom resources the driver needs (`flint.driver.resource.<name>.amount`); absent: none. */
+    resourceReqs: Opt(ResourceRequests),
   },
   { additionalProperties: false },
 );
 export type DriverDescription = Static<typeof DriverDescription>;
 
 export const ExecutorDescription = Type.Object(
-  { appId: Id, execId: Count, cores: Cores, memoryMb: MemoryMb, state: ExecutorState },
+  { appId: Id, execId: Count, cores: Cores, memoryMb: MemoryMb, state: ExecutorState, resources: Opt(ResourceAddresses) },
   { additionalProperties: false },
 );
 export type ExecutorDescription = Static<typeof ExecutorDescription>;
@@ -152,6 +184,8 @@ export const RegisterWorker = message('RegisterWorker', {
   workerWebUiUrl: Str,
   /** The master URL this worker used to reach the master (SPARK-20529), echoed back. */
   masterAddress: Str,
+  /** The custom resources the worker discovered (reference §6.9); absent: none. */
+  resources: Opt(ResourceAddresses),
 });
 export const Heartbeat = message('Heartbeat', { workerId: Id, workerAddress: EndpointAddress });
 export const WorkerLatestState = message('WorkerLatestState', {
@@ -176,6 +210,8 @@ export const WorkerSchedulerStateResponse = message('WorkerSchedulerStateRespons
   id: Id,
   executors: Type.Array(ExecutorDescription),
   driverIds: Type.Array(Id),
+  /** The addresses each reported driver holds, by driver id (Spark's `WorkerDriverStateResponse.resources`). */
+  driverResources: Opt(Type.Record(Id, ResourceAddresses, { maxProperties: 10_000 })),
 });
 export const WorkerDecommissioning = message('WorkerDecommissioning', { id: Id, workerAddress: EndpointAddress });
 
@@ -209,9 +245,16 @@ export const LaunchExecutor = message('LaunchExecutor', {
   appDesc: ApplicationDescription,
   cores: Cores,
   memoryMb: MemoryMb,
+  /** The addresses the master assigned to this executor; absent: none. */
+  resources: Opt(ResourceAddresses),
 });
 export const KillExecutor = message('KillExecutor', { masterUrl: Str, appId: Id, execId: Count });
-export const LaunchDriver = message('LaunchDriver', { driverId: Id, driverDesc: DriverDescription });
+export const LaunchDriver = message('LaunchDriver', {
+  driverId: Id,
+  driverDesc: DriverDescription,
+  /** The addresses the master assigned to this driver; absent: none. */
+  resources: Opt(ResourceAddresses),
+});
 export const KillDriver = message('KillDriver', { driverId: Id });
 export const ApplicationFinished = message('ApplicationFinished', { id: Id });
 export const MasterChanged = message('MasterChanged', { masterAddress: EndpointAddress, masterWebUiUrl: Str });
@@ -384,12 +427,28 @@ export const RequestMasterState = message('RequestMasterState', {});
 /** Ask → BoundPortsResponse: the ports the master daemon bound (its `main` asks, as Spark's does). */
 export const BoundPortsRequest = message('BoundPortsRequest', {});
 
-export const MasterQueries = defineCatalog('MasterQueries', [RequestMasterState, BoundPortsRequest], { from: ['daemon', 'app'] });
+/**
+ * Ask → PlanResponse: where an application with this request would get executors now, and what would wait and
+ * why, changing nothing (docs/resources.md, "The what-if planner"; Nomad's `job plan`). With `appId`, the request
+ * of that registered application, as schedule() sees it.
+ */
+export const RequestPlan = message('RequestPlan', {
+  appId: Opt(Id),
+  /** `--total-executor-cores` (`flint.cores.max`); absent: unlimited, or `flint.deploy.defaultCores`. */
+  maxCores: Opt(AppCores),
+  coresPerExecutor: Opt(Cores),
+  memoryMbPerExecutor: Opt(MemoryMb),
+  resourceReqsPerExecutor: Opt(ResourceRequests),
+  /** Executors at most (dynamic allocation's target); absent: unlimited. */
+  executorLimit: Opt(Count),
+});
+
+export const MasterQueries = defineCatalog('MasterQueries', [RequestMasterState, BoundPortsRequest, RequestPlan], { from: ['daemon', 'app'] });
 export type MasterQuery = MessageOf<typeof MasterQueries>;
 
 /** One executor as the master books it (Spark's ExecutorDesc, without live handles). */
 export const ExecutorSummary = Type.Object(
-  { appId: Id, execId: Count, workerId: Id, cores: Cores, memoryMb: MemoryMb, state: ExecutorState },
+  { appId: Id, execId: Count, workerId: Id, cores: Cores, memoryMb: MemoryMb, state: ExecutorState, resources: Opt(ResourceAddresses) },
   { additionalProperties: false },
 );
 export type ExecutorSummary = Static<typeof ExecutorSummary>;
@@ -410,6 +469,10 @@ export const WorkerSummary = Type.Object(
     lastHeartbeatMs: TimestampMs,
     executorIds: Type.Array(Str),
     driverIds: Type.Array(Id),
+    /** Every address the worker has, by resource; absent: none. */
+    resources: Opt(ResourceAddresses),
+    /** The addresses executors, drivers and orphans hold. */
+    resourcesUsed: Opt(ResourceAddresses),
   },
   { additionalProperties: false },
 );
@@ -446,6 +509,7 @@ export const DriverSummary = Type.Object(
     workerId: Opt(Id),
     workerHostPort: Opt(Str),
     exception: Opt(Str),
+    resources: Opt(ResourceAddresses),
   },
   { additionalProperties: false },
 );
@@ -470,5 +534,39 @@ export const BoundPortsResponse = message('BoundPortsResponse', {
   restPort: Opt(BindPort),
 });
 
-export const MasterQueryReplies = defineCatalog('MasterQueryReplies', [MasterStateResponse, BoundPortsResponse], { from: ['daemon'] });
+/** One executor the plan would launch. */
+export const PlannedExecutor = Type.Object(
+  { workerId: Id, host: Type.String({ maxLength: 255 }), port: Port, cores: Cores, memoryMb: MemoryMb, resources: Opt(ResourceAddresses) },
+  { additionalProperties: false },
+);
+/** Why part of the request would wait, with the workers the reason applies to. */
+export const PlanReason = Type.Object(
+  {
+    code: Type.Union(
+      ['MASTER_NOT_ALIVE', 'NO_ALIVE_WORKER', 'APP_NOT_FOUND', 'CORES_GRANTED', 'EXECUTOR_LIMIT', 'WORKER_NOT_READY', 'EXCLUDED', 'CORES', 'MEMORY', 'RESOURCE', 'TAKEN_BY_EARLIER_APPS'].map((c) => Type.Literal(c)),
+    ),
+    message: Str,
+    workerIds: Type.Array(Id),
+  },
+  { additionalProperties: false },
+);
+export type PlanReason = Static<typeof PlanReason>;
+export const PlanResponse = message('PlanResponse', {
+  masterUrl: Str,
+  status: RecoveryState,
+  /** The request as planned (defaults filled in). */
+  maxCores: Opt(integerIn(LIMITS.longCount)),
+  coresPerExecutor: Opt(Cores),
+  memoryMbPerExecutor: MemoryMb,
+  resourceReqsPerExecutor: ResourceRequests,
+  executors: Type.Array(PlannedExecutor),
+  coresPlaced: integerIn(LIMITS.longCount),
+  /** Cores that would wait (absent: unlimited — an app without maxCores always wants more). */
+  coresWaiting: Opt(integerIn(LIMITS.longCount)),
+  /** Why the rest would wait; empty when everything is placed. */
+  reasons: Type.Array(PlanReason),
+});
+export type PlanResponse = Static<typeof PlanResponse>;
+
+export const MasterQueryReplies = defineCatalog('MasterQueryReplies', [MasterStateResponse, BoundPortsResponse, PlanResponse], { from: ['daemon'] });
 export type MasterQueryReply = MessageOf<typeof MasterQueryReplies>;

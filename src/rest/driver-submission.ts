@@ -8,6 +8,8 @@
 // <appArgs>`, with the request's sparkProperties as the `--conf` pairs and its environmentVariables as the
 // process's environment.
 
+import { resourceRequests } from '../conf/resource-requests.ts';
+import type { ResourceRequest } from '../protocol/messages.ts';
 import { FlintConf, isSecretKey } from '../conf/flint-conf.ts';
 import { ConfigError } from '../errors.ts';
 import { ClientToMaster, type DriverDescription } from '../protocol/messages.ts';
@@ -64,6 +66,7 @@ export function driverSubmission(request: CreateSubmissionRequest, master: Gatew
     memoryMb: resources.memoryMb,
     cores: resources.cores,
     supervise: resources.supervise,
+    ...(resources.resourceReqs.length === 0 ? {} : { resourceReqs: resources.resourceReqs }),
     command: {
       mainModule: DRIVER_MAIN_MODULE,
       arguments: [...confPairs.flatMap(([k, v]) => ['--conf', `${k}=${v}`]), '--', '{{WORKER_URL}}', '{{USER_JAR}}', ...(request.appArgs ?? [])],
@@ -78,7 +81,7 @@ export function driverSubmission(request: CreateSubmissionRequest, master: Gatew
   return { ok: true, message };
 }
 
-type Resources = { ok: true; memoryMb: number; cores: number; supervise: boolean } | ({ ok: false } & FieldError);
+type Resources = { ok: true; memoryMb: number; cores: number; supervise: boolean; resourceReqs: ResourceRequest[] } | ({ ok: false } & FieldError);
 
 /**
  * Spark's type checks of a create request (`CreateSubmissionRequest.assertProperty`): supervise a boolean,
@@ -93,6 +96,7 @@ function driverResources(conf: FlintConf, given: Readonly<Record<string, string>
       supervise: conf.getBoolean('flint.driver.supervise', false),
       cores: conf.getInt('flint.driver.cores', 1, LIMITS.cores),
       memoryMb: conf.getMemoryMb('flint.driver.memory', '1g'),
+      resourceReqs: resourceRequests(conf, 'driver'),
     };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

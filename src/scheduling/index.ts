@@ -8,6 +8,7 @@ export {
   isAlive,
   isNotExcluded,
   isUsableWorker,
+  hasResourcesForExecutor,
   type ExecutorFootprint,
 } from './filter-usable-workers.ts';
 export {
@@ -28,6 +29,16 @@ export {
 } from './place-drivers.ts';
 export { shuffle } from './shuffle.ts';
 export {
+  addressesFor,
+  hasResourcesFor,
+  holdersWithin,
+  needsResources,
+  withoutAddresses,
+  type AssignedResources,
+  type ResourceRequirement,
+  type ResourcesFree,
+} from './resources.ts';
+export {
   DEFAULT_WORKER_SELECTION_POLICY,
   WORKER_SELECTION_POLICIES,
   type ExecutorRequest,
@@ -38,3 +49,4 @@ export {
   type WorkerState,
   type WorkerView,
 } from './types.ts';
+export { whyNotUsable, type UnusableReason } from './explain-placement.ts';

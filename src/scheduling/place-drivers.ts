@@ -1,5 +1,6 @@
 import { isAlive } from './filter-usable-workers.ts';
 import { shuffle } from './shuffle.ts';
+import { addressesFor, hasResourcesFor, needsResources, withoutAddresses, type AssignedResources, type ResourceRequirement, type ResourcesFree } from './resources.ts';
 import type { Rng, WorkerView } from './types.ts';
 
 /** A waiting driver (cluster deploy mode) and what it needs from a worker. */
@@ -7,6 +8,8 @@ export interface DriverRequest {
   readonly id: string;
   readonly cores: number;
   readonly memoryMb: number;
+  /** Custom resources the driver needs (`DriverDescription.resourceReqs`). Absent or empty: none. */
+  readonly resources?: ReadonlyArray<ResourceRequirement> | undefined;
 }
 
 /** A worker as driver placement sees it: whether it already runs anything decides the "idle" warning. */
@@ -30,6 +33,8 @@ export interface DriverPlacementInput {
 export interface DriverPlacement {
   readonly driverId: string;
   readonly workerId: string;
+  /** The addresses the driver gets, first free ones of its worker; absent when it needs none. */
+  readonly resources?: AssignedResources;
 }
 
 /** Spark logs this as a warning; the Master decides how to surface it. */
@@ -50,6 +55,7 @@ interface Host {
   readonly id: string;
   coresFree: number;
   memoryFreeMb: number;
+  resourcesFree: ResourcesFree | undefined;
   idle: boolean;
 }
 
@@ -75,6 +81,7 @@ export function placeDrivers(input: DriverPlacementInput, rng: Rng): DriverPlan 
     id: w.id,
     coresFree: w.coresFree,
     memoryFreeMb: w.memoryFreeMb,
+    resourcesFree: w.resourcesFree,
     idle: w.driverCount === 0 && w.executorCount === 0,
   }));
   const plan: PlanBuilder = {
@@ -150,7 +157,7 @@ function mayFit(most: { cores: number; memoryMb: number }, driver: DriverRequest
 }
 
 function fits(host: Host, driver: DriverRequest): boolean {
-  return host.memoryFreeMb >= driver.memoryMb && host.coresFree >= driver.cores;
+  return host.memoryFreeMb >= driver.memoryMb && host.coresFree >= driver.cores && hasResourcesFor(host.resourcesFree, driver.resources);
 }
 
 function launch(host: Host, driver: DriverRequest, plan: PlanBuilder): void {
@@ -158,7 +165,13 @@ function launch(host: Host, driver: DriverRequest, plan: PlanBuilder): void {
   host.memoryFreeMb -= driver.memoryMb;
   host.idle = false;
   plan.running += 1;
-  plan.placements.push({ driverId: driver.id, workerId: host.id });
+  if (needsResources(driver.resources)) {
+    const resources = addressesFor(host.resourcesFree, driver.resources, 0);
+    host.resourcesFree = withoutAddresses(host.resourcesFree, resources);
+    plan.placements.push({ driverId: driver.id, workerId: host.id, resources });
+  } else {
+    plan.placements.push({ driverId: driver.id, workerId: host.id });
+  }
 }
 
 function warn(driver: DriverRequest, plan: PlanBuilder): void {

@@ -7,6 +7,7 @@ import {
   type ExecutorPlacementOptions,
 } from './place-executors.ts';
 import { assertCoresPerExecutor, scheduleExecutorsOnWorkers } from './schedule-executors-on-workers.ts';
+import { hasResourcesFor, withoutAddresses, type ResourcesFree } from './resources.ts';
 import type { ExecutorRequest, WorkerView } from './types.ts';
 
 /** What one request got when its turn came. */
@@ -25,6 +26,7 @@ export interface ExecutorTurn {
 export interface WorkerSlot extends WorkerView {
   coresFree: number;
   memoryFreeMb: number;
+  resourcesFree?: ResourcesFree | undefined;
 }
 
 const NOTHING: ExecutorTurn = { executors: [], anyUsableWorker: false };
@@ -50,7 +52,13 @@ export function placeExecutorsInTurn(
   for (const worker of workers) {
     if (!isAlive(worker)) continue; // never usable: left out of every copy
     if (slots.has(worker.id)) throw new RangeError(`two ALIVE workers have the ID ${worker.id}`);
-    slots.set(worker.id, { id: worker.id, state: worker.state, coresFree: worker.coresFree, memoryFreeMb: worker.memoryFreeMb });
+    slots.set(worker.id, {
+      id: worker.id,
+      state: worker.state,
+      coresFree: worker.coresFree,
+      memoryFreeMb: worker.memoryFreeMb,
+      resourcesFree: worker.resourcesFree,
+    });
   }
   if (options.spreadOut && options.policy === 'CORES_FREE_DESC') {
     const heap = new CoresFreeHeap(slots.values());
@@ -69,7 +77,7 @@ export function placeExecutorsInTurn(
  *
  * Spreading out goes round the usable workers in that order, one step of `minCores` per worker per round, and
  * only the first `reach` of them can get any cores (`reachOf`). So only those are popped, with the workers
- * passed over for want of memory or because the request excludes them; when there are fewer, every usable worker is popped (the heap is ordered by
+ * passed over for want of memory or custom resources or because the request excludes them; when there are fewer, every usable worker is popped (the heap is ordered by
  * cores, so the first worker short of `minCores` ends the search). `scheduleExecutorsOnWorkers` then runs on
  * the workers popped: the head of `placeExecutors`'s ordered usable workers, and the only part that gets cores.
  */
@@ -86,7 +94,10 @@ export function placeOnMostCoresFree(request: ExecutorRequest, heap: CoresFreeHe
   const excluded = request.excludedWorkerIds;
   for (let top = heap.peek(); top !== undefined && top.coresFree >= minCores && usable.length < wanted; top = heap.peek()) {
     heap.pop();
-    const fits = top.memoryFreeMb >= request.memoryMbPerExecutor && excluded?.has(top.id) !== true;
+    const fits =
+      top.memoryFreeMb >= request.memoryMbPerExecutor &&
+      hasResourcesFor(top.resourcesFree, request.resourcesPerExecutor) &&
+      excluded?.has(top.id) !== true;
     (fits ? usable : passedOver).push(top);
   }
   const candidates = usable.slice(0, reach);
@@ -115,5 +126,6 @@ function charge(slots: ReadonlyMap<string, WorkerSlot>, executors: ReadonlyArray
     if (slot === undefined) throw new Error(`placement names a worker it was not given: ${launch.workerId}`);
     slot.coresFree -= launch.cores;
     slot.memoryFreeMb -= launch.memoryMb;
+    slot.resourcesFree = withoutAddresses(slot.resourcesFree, launch.resources);
   }
 }

@@ -1,6 +1,7 @@
 import { filterUsableWorkers } from './filter-usable-workers.ts';
 import { orderUsableWorkers } from './order-workers.ts';
 import { scheduleExecutorsOnWorkers } from './schedule-executors-on-workers.ts';
+import { addressesFor, needsResources, type AssignedResources } from './resources.ts';
 import type { ExecutorRequest, WorkerCandidate, WorkerSelectionPolicy, WorkerView } from './types.ts';
 
 export interface ExecutorPlacementOptions {
@@ -15,6 +16,11 @@ export interface ExecutorLaunch {
   readonly workerId: string;
   readonly cores: number;
   readonly memoryMb: number;
+  /**
+   * The custom-resource addresses this executor gets, taken from its worker's `resourcesFree` in order; absent
+   * when the request needs none. Never an address another launch of the same plan got.
+   */
+  readonly resources?: AssignedResources;
 }
 
 export interface ExecutorPlan {
@@ -46,6 +52,7 @@ export function placeExecutors(
       memoryMbPerExecutor: request.memoryMbPerExecutor,
       minCores,
       excludedWorkerIds: request.excludedWorkerIds,
+      resources: request.resourcesPerExecutor,
     }),
     options.policy,
   );
@@ -55,7 +62,7 @@ export function placeExecutors(
 
 /**
  * Splits the cores `scheduleExecutorsOnWorkers` gave each worker (`assignedCores`, parallel to `workers`) into
- * executors, in worker order.
+ * executors, in worker order. Each executor on a worker takes the next free addresses of every resource it needs.
  */
 export function executorsFromCores(
   request: ExecutorRequest,
@@ -70,8 +77,10 @@ export function executorsFromCores(
     // executors); without it, one executor takes all the cores this worker gave.
     const count = request.coresPerExecutor === undefined ? 1 : cores / request.coresPerExecutor;
     const coresEach = request.coresPerExecutor ?? cores;
+    const needs = request.resourcesPerExecutor;
     for (let i = 0; i < count; i += 1) {
-      executors.push({ workerId: worker.id, cores: coresEach, memoryMb: request.memoryMbPerExecutor });
+      const launch: ExecutorLaunch = { workerId: worker.id, cores: coresEach, memoryMb: request.memoryMbPerExecutor };
+      executors.push(needsResources(needs) ? { ...launch, resources: addressesFor(worker.resourcesFree, needs, i) } : launch);
     }
   });
   return executors;

@@ -1,3 +1,4 @@
+import { holdersWithin } from './resources.ts';
 import type { ExecutorRequest, WorkerResources } from './types.ts';
 
 /**
@@ -20,7 +21,8 @@ import type { ExecutorRequest, WorkerResources } from './types.ts';
  * over each worker, and since 12 < 16 no executor could ever launch (SPARK-8881). Leftovers smaller than one
  * executor therefore stay unassigned.
  *
- * Memory and `executorLimit` are only checked when a step would create a new executor; growing the single
+ * Memory, custom resources (each new executor needs `resourcesPerExecutor` free addresses, Spark's `resOK`) and
+ * `executorLimit` are only checked when a step would create a new executor; growing the single
  * executor of one-per-worker mode only needs cores. The limit counts new executors plus `existingExecutors`.
  *
  * Cost: O(n log n) in the number of workers, never in the number of cores. Spark hands out one step per
@@ -53,16 +55,21 @@ export function scheduleExecutorsOnWorkers(
     // After that, growing needs cores alone.
     let opened = 0;
     capacities = workers.map((worker) => {
-      const steps = worker.memoryFreeMb >= request.memoryMbPerExecutor ? stepsWithin(worker.coresFree, minCores) : 0;
+      const opens = worker.memoryFreeMb >= request.memoryMbPerExecutor && holdersWithin(worker.resourcesFree, request.resourcesPerExecutor) >= 1;
+      const steps = opens ? stepsWithin(worker.coresFree, minCores) : 0;
       if (steps === 0 || opened >= executorsAllowed) return 0;
       opened += 1;
       return steps;
     });
     budget = stepsToAssign;
   } else {
-    // Every step opens an executor: the limit is one more shared budget, and memory caps each worker.
+    // Every step opens an executor: the limit is one more shared budget, and memory and resources cap each worker.
     capacities = workers.map((worker) =>
-      Math.min(stepsWithin(worker.coresFree, minCores), executorsWithin(worker.memoryFreeMb, request.memoryMbPerExecutor)),
+      Math.min(
+        stepsWithin(worker.coresFree, minCores),
+        executorsWithin(worker.memoryFreeMb, request.memoryMbPerExecutor),
+        holdersWithin(worker.resourcesFree, request.resourcesPerExecutor),
+      ),
     );
     budget = Math.min(stepsToAssign, executorsAllowed);
   }

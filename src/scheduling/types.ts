@@ -2,6 +2,7 @@
 // own state; nothing here holds a live handle, and nothing here is ever mutated by a placement function.
 
 import type { Rng } from '../kit/rng.ts';
+import type { ResourceRequirement, ResourcesFree } from './resources.ts';
 
 /**
  * The Master's view of a worker's state (reference §3.2). Only ALIVE workers receive drivers or executors.
@@ -13,6 +14,8 @@ export type WorkerState = 'ALIVE' | 'DEAD' | 'DECOMMISSIONED' | 'UNKNOWN';
 export interface WorkerResources {
   readonly coresFree: number;
   readonly memoryFreeMb: number;
+  /** Free addresses of each custom resource (GPU, FPGA), in the order they are handed out. Absent: none. */
+  readonly resourcesFree?: ResourcesFree | undefined;
 }
 
 /** A worker that placement can name in its result and order by ID. */
@@ -33,7 +36,6 @@ export type { Rng };
 
 /**
  * What one application (for one resource profile) still wants, as `scheduleExecutorsOnWorkers` needs it.
- * Custom resources (GPU/FPGA) are not modelled yet; see README.md.
  */
 export interface ExecutorRequest {
   /** `requestedCores − coresGranted`: app-wide, shared by every resource profile. */
@@ -50,6 +52,8 @@ export interface ExecutorRequest {
    * executor of this application failed on them (docs/differences-from-spark.md). Absent: none.
    */
   readonly excludedWorkerIds?: ReadonlySet<string>;
+  /** Custom resources each new executor needs (Spark's `resourceReqsPerExecutor`). Absent or empty: none. */
+  readonly resourcesPerExecutor?: ReadonlyArray<ResourceRequirement> | undefined;
 }
 
 /** `spark.deploy.workerSelectionPolicy` values (Spark 4.0, SPARK-46881). */

@@ -5,6 +5,7 @@
 //
 // A pure renderer: a read-only view of the master's state and the request's query in, markup out.
 
+import { planApplication } from '../master/plan.ts';
 import type { ApplicationInfo, ExecutorInfo, MasterState } from '../master/state.ts';
 import { isAppFinished, isExecutorFinished } from '../master/state.ts';
 import { formatDate, formatDuration, formatMb } from './format.ts';
@@ -68,8 +69,26 @@ export function appPageMain(input: AppPageInput): SafeHtml {
   const running = all.filter((e) => !isExecutorFinished(e.state));
   const removed = all.filter((e) => isExecutorFinished(e.state));
   return html`${appSummary(app, input.nowMs)}
+${app.state === 'WAITING' ? whyWaiting(input.state, input.nowMs, app) : html``}
 ${section(`Executor Summary (${running.length})`, executorsTable('executors', running, input.query, 'This application has no executors.'), 'executors-section')}
 ${section(`Removed Executors (${removed.length})`, executorsTable('removed-executors', removed, input.query, 'No executor has been removed.'), 'removed-executors-section')}`;
+}
+
+/** `gpu [0,1]; fpga [f0]`, or empty. */
+export function resourcesText(resources: Readonly<Record<string, ReadonlyArray<string>>>): string {
+  return Object.entries(resources).map(([name, addresses]) => `${name} [${addresses.join(',')}]`).join('; ');
+}
+
+/**
+ * "Why is it waiting?": the planner (src/master/plan.ts) on this app's own request, as schedule() sees it. Every
+ * piece of text is escaped by `html`.
+ */
+function whyWaiting(state: Readonly<MasterState>, nowMs: number, app: ApplicationInfo): SafeHtml {
+  const plan = planApplication(state, nowMs, { appId: app.id });
+  const reasons = plan.reasons.length === 0
+    ? html`<p>Nothing holds it back now: the master places its executors at its next scheduling pass.</p>`
+    : html`<ul class="plan-reasons">${plan.reasons.map((r) => html`<li><strong>${r.code}</strong>: ${r.message}</li>`)}</ul>`;
+  return section('Why is it waiting?', html`<div id="why-waiting">${reasons}</div>`, 'why-waiting-section');
 }
 
 function appSummary(app: ApplicationInfo, nowMs: number): SafeHtml {
@@ -82,6 +101,7 @@ function appSummary(app: ApplicationInfo, nowMs: number): SafeHtml {
     ['Cores', `${max === undefined ? 'Unlimited' : max} (${app.coresGranted} Granted)`],
     ['Executor Limit', Number.isFinite(app.executorLimit) ? `${app.executorLimit} (${app.executors.size} Granted)` : 'Unlimited'],
     ['Executor Memory', formatMb(app.desc.memoryMbPerExecutor)],
+    ['Resources per Executor', (app.desc.resourceReqsPerExecutor ?? []).map((r) => `${r.name} ×${r.amount}`).join(', ') || 'none'],
     ['Submit Date', formatDate(app.submitDateMs)],
     ['State', badge(app.state, toneOf(app.state))],
     ['Duration', formatDuration(durationMs)],
@@ -102,6 +122,7 @@ function executorsTable(id: string, rows: ExecutorInfo[], query: URLSearchParams
     { key: 'cores', label: 'Cores', value: (e) => e.cores, numeric: true },
     { key: 'memory', label: 'Memory', value: (e) => e.memoryMb, cell: (e) => formatMb(e.memoryMb), numeric: true },
     { key: 'state', label: 'State', value: (e) => e.state, cell: (e) => badge(e.state, toneOf(e.state)) },
+    { key: 'resources', label: 'Resources', value: (e) => resourcesText(e.resources) },
     {
       key: 'logs',
       label: 'Logs',

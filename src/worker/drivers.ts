@@ -34,7 +34,7 @@ export const INITIAL_DRIVER_BACKOFF_MS = 1_000;
 function launch(ctx: Ctx, runner: DriverRunner): void {
   runner.attempts += 1;
   runner.phase = 'launching';
-  const built = buildDriverSpec(ctx.config, ctx.state, runner.driverId, runner.desc);
+  const built = buildDriverSpec(ctx.config, ctx.state, runner.driverId, runner.desc, runner.resources);
   if (built.ok) ctx.out.push({ kind: 'LaunchDriver', spec: built.spec, attempt: runner.attempts });
   else driverLaunchFailed(ctx, runner.driverId, built.error);
 }
@@ -49,6 +49,7 @@ export function launchDriver(ctx: Ctx, msg: Static<typeof LaunchDriver>): void {
   const runner: DriverRunner = {
     driverId: msg.driverId,
     desc: msg.driverDesc,
+    ...(msg.resources === undefined ? {} : { resources: msg.resources }),
     processKey: driverProcessKey(msg.driverId),
     state: 'RUNNING',
     phase: 'launching',

@@ -51,6 +51,7 @@ export function launchExecutor(ctx: Ctx, msg: Static<typeof LaunchExecutor>): vo
     appDesc: msg.appDesc,
     cores: msg.cores,
     memoryMb: msg.memoryMb,
+    ...(msg.resources === undefined ? {} : { resources: msg.resources }),
     processKey: executorProcessKey(msg.appId, msg.execId),
     workDir: `${joinPath(config.workDir, msg.appId, String(msg.execId))}/`,
     state: 'LAUNCHING',

@@ -12,6 +12,7 @@ export function executorDescriptions(state: WorkerState): ExecutorDescription[] 
     cores: e.cores,
     memoryMb: e.memoryMb,
     state: e.state,
+    ...(e.resources === undefined ? {} : { resources: e.resources }),
   }));
 }
 

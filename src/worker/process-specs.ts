@@ -15,7 +15,7 @@
 //   - in executor `nodeOptions` (Spark's javaOpts), the substrings {{APP_ID}} and {{EXECUTOR_ID}}.
 
 import { isSecretKey, REDACTED } from '../conf/flint-conf.ts';
-import type { ApplicationDescription, Command, DriverDescription } from '../protocol/messages.ts';
+import type { ApplicationDescription, Command, DriverDescription, ResourceAddresses } from '../protocol/messages.ts';
 import { PROGRAMS } from '../util/programs.ts';
 import type { WorkerConfig } from './worker-config.ts';
 import type { DriverLaunchSpec, ExecutorLaunchSpec } from './worker-effect.ts';
@@ -101,6 +101,21 @@ export interface ExecutorLaunch {
   readonly appDesc: ApplicationDescription;
   readonly cores: number;
   readonly memoryMb: number;
+  readonly resources?: ResourceAddresses | undefined;
+}
+
+/** The env var through which an executor or driver learns its custom-resource addresses: JSON, name → addresses. */
+export const RESOURCES_ENV = 'FLINT_RESOURCES';
+
+/**
+ * What a process holding `resources` gets in its environment: `FLINT_RESOURCES` (JSON; Spark writes a resources
+ * file and passes `--resourcesFile` instead) and, with gpus, `CUDA_VISIBLE_DEVICES` set to them, so CUDA programs
+ * see only their own devices. The addresses passed the wire schema: no commas, spaces or quotes.
+ */
+export function resourceEnvironment(resources: ResourceAddresses | undefined): Record<string, string> {
+  if (resources === undefined || Object.keys(resources).length === 0) return {};
+  const gpus = resources['gpu'];
+  return { [RESOURCES_ENV]: JSON.stringify(resources), ...(gpus === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpus.join(',') }) };
 }
 
 /** The executor's process: dir `<workDir>/<appId>/<execId>/`, logs `stdout`/`stderr` in it. */
@@ -142,6 +157,7 @@ export function buildExecutorSpec(
       ...command.environment,
       FLINT_LOG_URL_STDOUT: logUrl('stdout'),
       FLINT_LOG_URL_STDERR: logUrl('stderr'),
+      ...resourceEnvironment(launch.resources),
     },
     cwd: `${cwd}/`,
     cwdMustBeNew: true,
@@ -168,6 +184,7 @@ export function buildDriverSpec(
   worker: { readonly workerAddress: string; readonly workerWebUiUrl: string },
   driverId: string,
   desc: DriverDescription,
+  resources?: ResourceAddresses,
 ): Built<DriverLaunchSpec> {
   const program = resolveMainModule(desc.command.mainModule, config.flintHome, config.flintEntries);
   if (!program.ok) return program;
@@ -193,6 +210,7 @@ export function buildDriverSpec(
       ...desc.command.environment,
       FLINT_DRIVER_LOG_URL_STDOUT: logUrl('stdout'),
       FLINT_DRIVER_LOG_URL_STDERR: logUrl('stderr'),
+      ...resourceEnvironment(resources),
     },
     cwd: `${cwd}/`,
     cwdMustBeNew: false,

@@ -15,7 +15,7 @@
 //              n > total: exit(1) "All masters are unresponsive! Giving up."
 
 import type { Static } from '@sinclair/typebox';
-import type { MasterChanged, RegisteredWorker, RegisterWorkerFailed } from '../protocol/messages.ts';
+import type { MasterChanged, RegisteredWorker, RegisterWorkerFailed, ResourceAddresses } from '../protocol/messages.ts';
 import { heartbeatIntervalMs } from './worker-config.ts';
 import type { RegisterWorkerMessage } from './worker-effect.ts';
 import { masterEnvUrl } from './master-address.ts';
@@ -36,6 +36,7 @@ function registerMessage(ctx: Ctx, masterUrl: string): RegisterWorkerMessage {
     memoryMb: config.memoryMb,
     workerWebUiUrl: state.workerWebUiUrl,
     masterAddress: masterUrl,
+    ...(config.resources === undefined ? {} : { resources: config.resources }),
   };
 }
 
@@ -159,7 +160,14 @@ export function handleMasterChanged(ctx: Ctx, msg: Static<typeof MasterChanged>)
     id: ctx.state.workerId,
     executors: executorDescriptions(ctx.state),
     driverIds: [...ctx.state.drivers.keys()],
+    ...driverResources(ctx.state.drivers.values()),
   });
+}
+
+/** The addresses each driver holds, for the recovering master (Spark's `WorkerDriverStateResponse.resources`). */
+function driverResources(drivers: Iterable<{ readonly driverId: string; readonly resources?: ResourceAddresses | undefined }>) {
+  const held = [...drivers].filter((d) => d.resources !== undefined && Object.keys(d.resources).length > 0);
+  return held.length === 0 ? {} : { driverResources: Object.fromEntries(held.map((d) => [d.driverId, d.resources as ResourceAddresses])) };
 }
 
 /** Spark's `onDisconnected`: only the active master's env (or the one to reconnect to) counts. */

@@ -6,6 +6,7 @@ import type { FlintConf } from '../conf/flint-conf.ts';
 import { ConfigError } from '../errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { Rng } from '../kit/rng.ts';
+import type { ResourceAddresses } from '../protocol/messages.ts';
 
 /** Randomness, injected (STYLE.md §6; src/kit/rng.ts): the worker draws its registration jitter with `next()`. */
 export type { Rng };
@@ -32,6 +33,8 @@ export interface WorkerConfig {
   readonly publicAddress: string;
   readonly cores: number;
   readonly memoryMb: number;
+  /** Custom resources found at startup (src/io/worker-resources), reported in RegisterWorker; absent: none. */
+  readonly resources?: ResourceAddresses | undefined;
   /** Executors run in `<workDir>/<appId>/<execId>/`, drivers in `<workDir>/<driverId>/`. */
   readonly workDir: string;
   /** Every candidate master (HA), each `flint://host:port` (`spark://` accepted). */

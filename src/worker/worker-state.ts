@@ -3,7 +3,7 @@
 
 import { logEffect, type LogFields } from '../kit/log.ts';
 import type { TimerBook } from '../kit/timers.ts';
-import type { ApplicationDescription, DriverDescription, DriverState, ExecutorState } from '../protocol/messages.ts';
+import type { ApplicationDescription, DriverDescription, DriverState, ExecutorState, ResourceAddresses } from '../protocol/messages.ts';
 import type { RegistrationIntervals, WorkerConfig } from './worker-config.ts';
 import type { LogLevel, WorkerEffect } from './worker-effect.ts';
 import { timerKey, type WorkerTimer } from './worker-input.ts';
@@ -28,6 +28,8 @@ export interface ExecutorRunner {
   readonly appDesc: ApplicationDescription;
   readonly cores: number;
   readonly memoryMb: number;
+  /** The custom-resource addresses the master assigned to it (LaunchExecutor.resources). */
+  readonly resources?: ResourceAddresses | undefined;
   readonly processKey: string;
   readonly workDir: string;
   state: ExecutorState;
@@ -40,6 +42,8 @@ export interface ExecutorRunner {
 export interface DriverRunner {
   readonly driverId: string;
   readonly desc: DriverDescription;
+  /** The custom-resource addresses the master assigned to it (LaunchDriver.resources). */
+  readonly resources?: ResourceAddresses | undefined;
   readonly processKey: string;
   /** RUNNING while launched or waiting to relaunch; then its final state. */
   state: DriverState;

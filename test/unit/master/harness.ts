@@ -69,6 +69,8 @@ export interface WorkerSpec {
   readonly cores?: number;
   readonly memoryMb?: number;
   readonly masterAddress?: string;
+  /** Custom resources the worker reports (RegisterWorker.resources). */
+  readonly resources?: Record<string, string[]>;
 }
 
 /** Worker `wN` listens on 10.0.0.1:(7000 + N) unless told otherwise. */
@@ -91,6 +93,7 @@ export function workerSpec(id: string, spec: WorkerSpec = {}) {
       memoryMb: spec.memoryMb ?? 4096,
       workerWebUiUrl: `http://${host}:8081`,
       masterAddress: spec.masterAddress ?? 'flint://master:7077',
+      ...(spec.resources === undefined ? {} : { resources: spec.resources }),
     },
   };
 }
@@ -98,7 +101,17 @@ export function workerSpec(id: string, spec: WorkerSpec = {}) {
 export function persistedWorker(id: string, spec: WorkerSpec = {}): PersistedWorker {
   const { host, port, address, message } = workerSpec(id, spec);
   const { cores, memoryMb, workerWebUiUrl } = message;
-  return { kind: 'worker', id, host, port, workerAddress: address, cores, memoryMb, webUiUrl: workerWebUiUrl };
+  return {
+    kind: 'worker',
+    id,
+    host,
+    port,
+    workerAddress: address,
+    cores,
+    memoryMb,
+    webUiUrl: workerWebUiUrl,
+    ...(spec.resources === undefined ? {} : { resources: spec.resources }),
+  };
 }
 
 export function persistedApp(id: string, client: string, over: Partial<ApplicationDescription> = {}): PersistedApplication {

@@ -96,6 +96,8 @@ describe('masterJson', () => {
       submitdate: 'Tue Jan 02 03:04:05 UTC 2024',
       state: 'RUNNING',
       duration: 5_000,
+      // Flint's addition: each executor with its assigned custom-resource addresses.
+      executors: [{ id: 0, worker: 'w1', cores: 3, state: 'LAUNCHING', resources: {} }],
     });
     const [completed] = json['completedapps'] as Array<Record<string, unknown>>;
     assert.equal(completed?.['state'], 'FINISHED');

@@ -1,0 +1,50 @@
+// Worker resource discovery (reference §6.9) with fake discovery scripts written by the test.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { FlintConf } from '../../../src/conf/flint-conf.ts';
+import { discoverWorkerResources } from '../../../src/io/worker-resources/discover-resources.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'flint-resources-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function script(name: string, body: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+const conf = (pairs: Record<string, string>): FlintConf => new FlintConf(Object.entries(pairs));
+
+test('a discovery script and a resources file give the worker its addresses', async () => {
+  const gpus = script('gpus.sh', `echo '{"name": "gpu", "addresses": ["0", "1", "2"]}'`);
+  const file = join(dir, 'resources.json');
+  writeFileSync(file, JSON.stringify([{ id: { componentName: 'spark.worker', resourceName: 'fpga' }, addresses: ['f0'] }]));
+  const found = await discoverWorkerResources(
+    conf({ 'flint.worker.resource.gpu.amount': '2', 'flint.worker.resource.gpu.discoveryScript': gpus, 'flint.worker.resourcesFile': file }),
+  );
+  assert.deepEqual(found, { fpga: ['f0'], gpu: ['0', '1', '2'] });
+  assert.equal(await discoverWorkerResources(conf({})), undefined);
+});
+
+test('every failure is a startup error naming the key, the script and what was wrong', async () => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ 'flint.worker.resource.gpu.amount': '1' }, /discoveryScript/],
+    [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('bad.sh', 'echo not json') }, /bad\.sh.*not JSON/],
+    [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('fail.sh', 'echo oops >&2; exit 3') }, /fail\.sh.*status 3: oops/],
+    [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('other.sh', `echo '{"name":"fpga","addresses":["0"]}'`) }, /reported resource "fpga"/],
+    [{ 'flint.worker.resource.gpu.amount': '3', 'flint.worker.resource.gpu.discoveryScript': script('few.sh', `echo '{"name":"gpu","addresses":["0"]}'`) }, /less than what the user requested: 3/],
+    [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('comma.sh', `echo '{"name":"gpu","addresses":["0,1"]}'`) }, /addresses\/0/],
+    [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('slow.sh', 'sleep 30'), 'flint.worker.resource.discoveryTimeout': '1s' }, /did not finish within 1000 ms/],
+    [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': join(dir, 'missing.sh') }, /could not be run \(ENOENT\)/],
+  ];
+  for (const [pairs, expected] of cases) {
+    await assert.rejects(discoverWorkerResources(conf(pairs)), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'FLINT_CONFIG_INVALID');
+      assert.match(err.message, expected);
+      return true;
+    });
+  }
+});
