@@ -13,6 +13,8 @@ import { startUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
 import { UTILIZATION_SAMPLE_MS, UtilizationHistory } from '../ui/utilization.ts';
 import { FLINT_HOME } from '../util/install.ts';
 import { masterUiRoutes, utilizationNow } from './master-ui.ts';
+import { MasterMetrics } from '../io/metrics/master-metrics.ts';
+import { metricsRoutes, readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import {
@@ -96,6 +98,10 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const signal = new ChangeSignal();
   const utilization = new UtilizationHistory();
   let server: StartedUiServer | undefined;
+  // docs/metrics.md: read at scrape time from the machine's state; only events are counted as they happen.
+  const metrics = readMetricsEnabled(conf)
+    ? new MasterMetrics({ state: () => ui.machine?.state, now: systemClock.now, handshakeFailures: () => env.handshakeFailures ?? 0 })
+    : undefined;
   try {
     server = await startUiServer({
       serviceName: 'master web UI',
@@ -107,7 +113,11 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       logger,
       auth: uiAuth,
       staticDir: join(FLINT_HOME, 'static'),
-      routes: masterUiRoutes({
+      routes: [
+        ...(metrics === undefined
+          ? []
+          : [...metricsRoutes(metrics.registry, '/metrics/master/prometheus', '/metrics/master/json'), ...metricsRoutes(metrics.applications, '/metrics/applications/prometheus', '/metrics/applications/json')]),
+        ...masterUiRoutes({
         state: () => (ui.machine as MasterMachine).state,
         now: systemClock.now,
         signal,
@@ -118,7 +128,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         uiToken: uiAuth.token,
         daemonLogFile: ownLogFile(),
         logger,
-      }),
+        }),
+      ],
     });
     const config = masterConfigFromConf(conf, {
       host: opts.host,
@@ -127,11 +138,12 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       webUiPort: server.port,
       webUiScheme: server.scheme,
     });
-    const machine = new MasterMachine(config, systemRngStreams().stream('master.shuffle'));
+    const machine = new MasterMachine(config, systemRngStreams().stream('master.shuffle'), metrics?.probes);
     ui.machine = machine;
     const runtime = new MasterRuntime(env, server, machine, opts.store ?? new NullPersistenceStore(), opts.election ?? new MonarchyLeaderElection(), logger, {
       signal,
       utilization,
+      metrics,
     });
     ui.runtime = runtime;
     await runtime.start();
@@ -159,6 +171,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
 interface RuntimeUi {
   readonly signal: ChangeSignal;
   readonly utilization: UtilizationHistory;
+  /** Counts the messages received and follows the recovery state; undefined with flint.metrics.enabled=false. */
+  readonly metrics: MasterMetrics | undefined;
 }
 
 class MasterRuntime {
@@ -205,7 +219,10 @@ class MasterRuntime {
     this.#host = new MachineHost<MasterInput, MasterEffect>(machine, (e) => this.#execute(e), {
       now: systemClock.now,
       logger,
-      afterInput: () => ui.signal.notify(),
+      afterInput: () => {
+        ui.metrics?.afterInput();
+        ui.signal.notify();
+      },
     });
     this.#machine = machine;
     this.#shared = new SharedEffects({
@@ -221,6 +238,7 @@ class MasterRuntime {
     this.#env.setupEndpoint('Master', {
       messages: MasterInboundCatalog,
       receive: (message, ctx) => {
+        this.#ui.metrics?.countMessage(message.type);
         if (isMasterAsk(message)) {
           // An ask sent one-way (an older client): handle it, and drop the reply.
           const token = this.#replies.open({ reply: () => {}, sendFailure: () => {} });
@@ -229,6 +247,7 @@ class MasterRuntime {
         return this.#host.submit({ kind: 'Receive', from: ctx.senderAddress, message });
       },
       receiveAndReply: (message, ctx) => {
+        this.#ui.metrics?.countMessage(message.type);
         if (!isMasterAsk(message)) {
           ctx.sendFailure(new Error(`${message.type} is a one-way message: send it, do not ask`));
           return undefined;
