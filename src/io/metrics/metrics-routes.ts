@@ -4,7 +4,7 @@
 // daemons in one process) and serves it twice through its UI's routes, so a scrape needs the UI's login (a
 // bearer token, as Prometheus sends it with `authorization: { credentials: … }`) like any other protected route.
 
-import { Registry } from 'prom-client';
+import { Registry, type Counter } from 'prom-client';
 import type { FlintConf } from '../../conf/flint-conf.ts';
 import type { UiRoute } from '../http/ui-server.ts';
 
@@ -47,3 +47,12 @@ export function countBy<T, K extends string>(items: Iterable<T>, key: (item: T) 
 }
 
 export const MB_BYTES = 1024 * 1024;
+
+/**
+ * The child of `counter` for one label value, shown at 0 from the start: a series that appears only at its first
+ * event makes `rate()` miss that event, and a test (or a dashboard) cannot tell "none yet" from "not exported".
+ */
+export function zeroed<L extends string>(counter: Counter<L>, label: L, value: string): { inc(n?: number): void } {
+  counter.inc({ [label]: value } as Partial<Record<L, string>>, 0);
+  return counter.labels({ [label]: value } as Partial<Record<L, string>>);
+}

@@ -5,7 +5,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WorkerSnapshot } from '../../worker/index.ts';
 import type { DirSize } from './dir-size.ts';
-import { MB_BYTES, newRegistry } from './metrics-routes.ts';
+import { MB_BYTES, newRegistry, zeroed } from './metrics-routes.ts';
 
 /** Why an executor process ended, as `flint_worker_executor_exits_total` labels it. */
 export type ExecutorExitReason = 'exited' | 'failed' | 'killed' | 'launch_failed';
@@ -67,7 +67,7 @@ export class WorkerMetrics {
       labelNames: ['reason'],
       registers,
     });
-    for (const reason of EXECUTOR_EXIT_REASONS) this.#exits.set(reason, exits.labels(reason));
+    for (const reason of EXECUTOR_EXIT_REASONS) this.#exits.set(reason, zeroed(exits, 'reason', reason));
   }
 
   executorLaunched(): void {
