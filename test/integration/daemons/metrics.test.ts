@@ -10,8 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
 import { parsePrometheus, sample, type Scrape } from '../../helpers/prometheus.ts';
+import { submitTo } from '../../helpers/submit.ts';
 
-const MAIN = 'src/cli/main.ts';
 const APP = 'test/fixtures/apps/test-app.ts';
 const children = new ChildGroup();
 
@@ -35,25 +35,11 @@ describe('metrics of a cluster and an application', () => {
     };
     const dir = mkdtempSync(join(tmpdir(), 'flint-metrics-'));
     const release = join(dir, 'release');
-    const app = children.spawnNodeScript(
-      MAIN,
-      [
-        'submit',
-        '--master',
-        cluster.masterUrl,
-        '--conf',
-        `flint.authenticate.secret.file=${cluster.secretFile}`,
-        '--conf',
-        'flint.ui.port=0',
-        '--conf',
-        'flint.executor.heartbeatInterval=300ms',
-        '--total-executor-cores',
-        '2',
-        APP,
-        'hold',
-        release,
-      ],
-      { label: 'metrics hold' },
+    const app = submitTo(
+      children,
+      cluster,
+      ['--conf', 'flint.ui.port=0', '--conf', 'flint.executor.heartbeatInterval=300ms', '--total-executor-cores', '2', APP, 'hold', release],
+      'metrics hold',
     );
     try {
       await waitFor(() => {
