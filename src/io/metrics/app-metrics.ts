@@ -7,10 +7,11 @@
 // counted as they arrive, one increment each: a task's end (`statusUpdate`), a job's or stage's start and end and
 // the shuffle bytes (`DagEvents`), and each heartbeat's figures, kept by executor id (`heartbeat`).
 
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DagEvents } from '../../api/dag-runner.ts';
 import type { TaskSchedulerMachine } from '../../driver/index.ts';
 import type { ExecutorFigures, ExecutorToDriver } from '../../protocol/task-messages.ts';
+import { CountingHistogram } from './counting-histogram.ts';
 import { newRegistry, zeroed } from './metrics-routes.ts';
 
 type StatusUpdate = Extract<ExecutorToDriver, { type: 'StatusUpdate' }>;
@@ -32,9 +33,10 @@ export class AppMetrics implements DagEvents {
   readonly registry: Registry = newRegistry();
   /** `/metrics/executors/prometheus`: one series per live executor. */
   readonly executors: Registry = newRegistry();
-  readonly #tasks = new Map<TaskResult, Inc>();
-  readonly #taskSeconds: Histogram;
-  readonly #resultBytes: Counter;
+  /** Task ends and result bytes are plain numbers, read when scraped: they are counted once per task. */
+  readonly #tasks: Record<TaskResult, number> = { succeeded: 0, failed: 0, killed: 0, lost: 0 };
+  #resultBytes = 0;
+  readonly #taskSeconds: CountingHistogram;
   readonly #jobsActive: Gauge;
   readonly #jobs: { succeeded: Inc; failed: Inc };
   readonly #stagesActive: Gauge;
@@ -62,10 +64,28 @@ export class AppMetrics implements DagEvents {
         this.set(machine.snapshot().tasks.length);
       },
     });
-    const tasks = new Counter({ name: 'flint_app_tasks_completed_total', help: 'Task attempts that ended, by result: succeeded, failed, killed, lost.', labelNames: ['result'], registers });
-    for (const result of Object.values(TASK_RESULTS)) this.#tasks.set(result, zeroed(tasks, 'result', result));
-    this.#taskSeconds = new Histogram({ name: 'flint_app_task_duration_seconds', help: 'Run time of the task attempts that ended, as their executors measured it.', buckets: TASK_BUCKETS_S, registers });
-    this.#resultBytes = new Counter({ name: 'flint_app_result_bytes_total', help: 'Bytes of the results the tasks sent to the driver (serialized).', registers });
+    const taskCounts = this.#tasks;
+    new Counter({
+      name: 'flint_app_tasks_completed_total',
+      help: 'Task attempts that ended, by result: succeeded, failed, killed, lost.',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [result, n] of Object.entries(taskCounts)) this.inc({ result }, n);
+      },
+    });
+    this.#taskSeconds = new CountingHistogram({ name: 'flint_app_task_duration_seconds', help: 'Run time of the task attempts that ended, as their executors measured it.', buckets: TASK_BUCKETS_S, registers });
+    const resultBytes = () => this.#resultBytes;
+    new Counter({
+      name: 'flint_app_result_bytes_total',
+      help: 'Bytes of the results the tasks sent to the driver (serialized).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(resultBytes());
+      },
+    });
     this.#jobsActive = new Gauge({ name: 'flint_app_jobs_active', help: 'Jobs (actions) running.', registers });
     const jobs = new Counter({ name: 'flint_app_jobs_completed_total', help: 'Jobs (actions) that ended, by result: succeeded, failed.', labelNames: ['result'], registers });
     this.#jobs = { succeeded: zeroed(jobs, 'result', 'succeeded'), failed: zeroed(jobs, 'result', 'failed') };
@@ -89,10 +109,10 @@ export class AppMetrics implements DagEvents {
   /** A task's StatusUpdate: counted when it ends, with its run time and result bytes. */
   statusUpdate(message: StatusUpdate): void {
     if (message.state === 'LAUNCHING' || message.state === 'RUNNING') return;
-    this.#tasks.get(TASK_RESULTS[message.state])?.inc();
+    this.#tasks[TASK_RESULTS[message.state]]++;
     if (message.metrics === undefined) return;
     this.#taskSeconds.observe(message.metrics.runTimeMs / 1000);
-    if (message.metrics.resultBytes > 0) this.#resultBytes.inc(message.metrics.resultBytes);
+    this.#resultBytes += message.metrics.resultBytes;
   }
 
   heartbeat(message: Heartbeat): void {
