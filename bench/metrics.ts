@@ -16,6 +16,7 @@
 // Prints a table, then, as the very last line, one JSON object with the figures, the CPU model and a calibration.
 
 import { FlintContext, runApp } from 'flint';
+import { loadavg } from 'node:os';
 import { FlintConf } from '../src/conf/flint-conf.ts';
 import { LocalCluster } from '../src/daemons/local-cluster.ts';
 import { startMasterDaemon } from '../src/daemons/master-daemon.ts';
@@ -87,6 +88,9 @@ async function runningApps(network: MemoryNetwork, masterUrl: string, conf: Flin
 interface ThroughputFigures {
   readonly on: number[];
   readonly off: number[];
+  /** The driver's CPU time per task (user + system, µs) in each job: less sensitive to other load than wall time. */
+  readonly onCpuUs: number[];
+  readonly offCpuUs: number[];
   readonly driverScrapes: Array<[string, Timing]>;
 }
 
@@ -94,6 +98,8 @@ interface ThroughputFigures {
 async function throughput(cluster: LocalCluster): Promise<ThroughputFigures> {
   const on: number[] = [];
   const off: number[] = [];
+  const onCpuUs: number[] = [];
+  const offCpuUs: number[] = [];
   let driverScrapes: Array<[string, Timing]> = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const enabled of round % 2 === 0 ? [true, false] : [false, true]) {
@@ -107,9 +113,12 @@ async function throughput(cluster: LocalCluster): Promise<ThroughputFigures> {
         await flint.awaitExecutors(2, 30_000);
         await flint.range(0, 2_000, 1, 2_000).map(noop).count(); // warm-up: threads, JIT, connections
         await flint.range(0, TASKS, 1, TASKS).map(noop).count(); // bench:tasks' first job
+        const cpu = process.cpuUsage();
         const [count, ms] = await timed(() => flint.range(0, TASKS, 1, TASKS).map(noop).count());
+        const used = process.cpuUsage(cpu);
         if (count !== TASKS) throw new Error(`a job counted ${count}, expected ${TASKS}`);
         (enabled ? on : off).push((TASKS / ms) * 1000);
+        (enabled ? onCpuUs : offCpuUs).push((used.user + used.system) / TASKS);
         const ui = flint.uiWebUrl;
         if (enabled && driverScrapes.length === 0 && ui !== undefined) {
           const headers = { authorization: `Bearer ${cluster.uiToken}` };
@@ -123,7 +132,7 @@ async function throughput(cluster: LocalCluster): Promise<ThroughputFigures> {
       }
     }
   }
-  return { on, off, driverScrapes };
+  return { on, off, onCpuUs, offCpuUs, driverScrapes };
 }
 
 const median = (xs: readonly number[]): number => percentile(sortedCopy(Float64Array.from(xs)), 50);
@@ -148,6 +157,9 @@ runApp(async () => {
   const tasksOn = median(run.on);
   const tasksOff = median(run.off);
   const costPct = ((tasksOff - tasksOn) / tasksOff) * 100;
+  const cpuOn = median(run.onCpuUs);
+  const cpuOff = median(run.offCpuUs);
+  const cpuCostPct = ((cpuOn - cpuOff) / cpuOff) * 100;
   const worstP99 = Math.max(...master.map(([, t]) => t.p99));
   console.log(
     formatTable(
@@ -163,6 +175,9 @@ runApp(async () => {
         ['tasksPerSecMetricsOn', `median of ${ROUNDS} jobs of ${TASKS} no-op tasks, flint.metrics.enabled=true (${run.on.map((x) => Math.round(x)).join(', ')})`, String(Math.round(tasksOn)), ''],
         ['tasksPerSecMetricsOff', `the same with flint.metrics.enabled=false (${run.off.map((x) => Math.round(x)).join(', ')})`, String(Math.round(tasksOff)), ''],
         ['metricsCostPct', 'throughput lost to metrics (negative: within noise, faster)', costPct.toFixed(1), '≤ 3'],
+        ['driverCpuUsPerTaskOn', `the driver's CPU per task, metrics on, median (${run.onCpuUs.map((x) => x.toFixed(1)).join(', ')})`, cpuOn.toFixed(2), ''],
+        ['driverCpuUsPerTaskOff', `… metrics off (${run.offCpuUs.map((x) => x.toFixed(1)).join(', ')})`, cpuOff.toFixed(2), ''],
+        ['driverCpuCostPct', 'the driver\'s extra CPU per task with metrics', cpuCostPct.toFixed(1), ''],
         ['masterScrapeP99Ms', 'the slowest master endpoint\'s p99', worstP99.toFixed(2), '≤ 50'],
       ],
     ),
@@ -176,6 +191,10 @@ runApp(async () => {
       tasksPerSecMetricsOn: Math.round(tasksOn),
       tasksPerSecMetricsOff: Math.round(tasksOff),
       metricsCostPct: r1(costPct),
+      driverCpuUsPerTaskOn: r2(cpuOn),
+      driverCpuUsPerTaskOff: r2(cpuOff),
+      driverCpuCostPct: r1(cpuCostPct),
+      loadAverage: loadavg().map(r2),
       targetMet: worstP99 <= 50 && costPct <= 3,
       cpu: cpuModel(),
       node: process.version,

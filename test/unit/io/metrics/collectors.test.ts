@@ -74,9 +74,9 @@ describe('MasterMetrics', () => {
     const apps = await scrape(metrics.applications);
     assertConventions(apps);
     const app = m.state.idToApp.get(appId);
-    assert.equal(sample(apps, 'flint_application_cores', { app_id: appId, app_name: 'test' }), app?.coresGranted);
+    assert.equal(sample(apps, 'flint_application_cores', { app_id: appId }), app?.coresGranted);
     assert.equal(sample(apps, 'flint_application_executors', { app_id: appId }), app?.executors.size);
-    assert.equal(sample(apps, 'flint_application_status', { app_id: appId, state: appState }), 1);
+    assert.equal(sample(apps, 'flint_application_status', { app_id: appId, app_name: 'test', state: appState }), 1);
   });
 
   test('time spent recovering: the recovery under way, then the finished one', async () => {
