@@ -12,6 +12,7 @@ import type { DagEvents } from '../../api/dag-runner.ts';
 import type { TaskSchedulerMachine } from '../../driver/index.ts';
 import type { ExecutorFigures, ExecutorToDriver } from '../../protocol/task-messages.ts';
 import { CountingHistogram } from './counting-histogram.ts';
+import { ListGauge } from './list-gauge.ts';
 import { newRegistry, zeroed } from './metrics-routes.ts';
 
 type StatusUpdate = Extract<ExecutorToDriver, { type: 'StatusUpdate' }>;
@@ -149,7 +150,6 @@ export class AppMetrics implements DagEvents {
   #executorMetrics(machine: Pick<TaskSchedulerMachine, 'historySnapshot'>): void {
     const registers = [this.executors];
     const figures = this.#figures;
-    const labelNames = ['executor_id'] as const;
     // One history snapshot per scrape, taken by the first series and read by the others: a registry collects its
     // metrics in registration order, each synchronously.
     type Live = ReturnType<typeof machine.historySnapshot>['executors'];
@@ -163,23 +163,20 @@ export class AppMetrics implements DagEvents {
     const series = (name: string, help: string, type: 'gauge' | 'counter', value: (e: Live[number]) => number | undefined) => {
       const refreshes = first;
       first = false;
-      const config = {
+      return new ListGauge({
         name,
         help,
-        labelNames,
+        type,
+        labelNames: ['executor_id'],
         registers,
-        collect(this: Gauge<'executor_id'> | Counter<'executor_id'>) {
-          this.reset();
+        read: function* () {
           if (refreshes) refresh();
           for (const e of current) {
             const v = value(e);
-            if (v === undefined) continue;
-            if (this instanceof Gauge) this.set({ executor_id: e.executorId }, v);
-            else this.inc({ executor_id: e.executorId }, v);
+            if (v !== undefined) yield { labels: { executor_id: e.executorId }, value: v };
           }
         },
-      };
-      return type === 'gauge' ? new Gauge(config) : new Counter(config);
+      });
     };
     series('flint_executor_active_tasks', 'Task attempts running on the executor.', 'gauge', (e) => e.activeTasks);
     series('flint_executor_completed_tasks_total', 'Task attempts that ended successfully on the executor.', 'counter', (e) => e.completedTasks);

@@ -9,6 +9,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ApplicationInfo, MasterProbes, MasterState, WorkerInfo } from '../../master/index.ts';
 import { ApplicationState, DriverState, RecoveryState, WorkerState } from '../../protocol/messages.ts';
+import { ListGauge } from './list-gauge.ts';
 import { countBy, literalsOf, MB_BYTES, newRegistry } from './metrics-routes.ts';
 
 export interface MasterMetricsOptions {
@@ -141,33 +142,26 @@ export class MasterMetrics {
     const registers = [this.applications];
     // Only the status carries the (long, free-form) name: the others join it on app_id, as Prometheus' info
     // metrics do, which keeps a scrape of 500 applications small.
-    const perApp = (name: string, help: string, value: (app: ApplicationInfo, nowMs: number) => number) =>
-      new Gauge({
+    type Labels = (app: ApplicationInfo) => Record<string, string>;
+    const byId: Labels = (app) => ({ app_id: app.id });
+    const perApp = (name: string, help: string, value: (app: ApplicationInfo, nowMs: number) => number, labels = byId, labelNames = ['app_id']) =>
+      new ListGauge({
         name,
         help,
-        labelNames: ['app_id'],
+        labelNames,
         registers,
-        collect() {
-          this.reset();
+        read: function* () {
           const state = options.state();
           if (state === undefined) return;
           const now = options.now();
-          for (const app of state.waitingApps) this.set({ app_id: app.id }, value(app, now));
+          for (const app of state.waitingApps) yield { labels: labels(app), value: value(app, now) };
         },
       });
     perApp('flint_application_cores', 'Cores granted to the application\'s executors.', (app) => app.coresGranted);
     perApp('flint_application_executors', 'The application\'s executors the master knows (launching or running).', (app) => app.executors.size);
     perApp('flint_application_runtime_seconds', 'Time since the application registered.', (app, now) => Math.max(0, now - app.startTimeMs) / 1000);
-    new Gauge({
-      name: 'flint_application_status',
-      help: '1, labelled with the application\'s name and state (WAITING or RUNNING while it is active).',
-      labelNames: ['app_id', 'app_name', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const app of options.state()?.waitingApps ?? []) this.set({ app_id: app.id, app_name: app.desc.name, state: app.state }, 1);
-      },
-    });
+    const status: Labels = (app) => ({ app_id: app.id, app_name: app.desc.name, state: app.state });
+    perApp('flint_application_status', '1, labelled with the application\'s name and state (WAITING or RUNNING while it is active).', () => 1, status, ['app_id', 'app_name', 'state']);
   }
 }
 
