@@ -26,7 +26,6 @@ import { FLINT_HOME } from '../util/install.ts';
 import type { Logger } from '../util/logger.ts';
 import type { TaskSchedulerMachine } from '../driver/index.ts';
 import type { AppMetrics } from '../io/metrics/app-metrics.ts';
-import { metricsRoutes } from '../io/metrics/metrics-routes.ts';
 
 /** Spark's `spark.ui.port` default. */
 export const DEFAULT_APP_UI_PORT = 4040;
@@ -149,11 +148,8 @@ export function driverUiRoutes(options: DriverUiOptions, settings: DriverUiSetti
     return (id === undefined ? undefined : jobMain(model(req, id), id)) ?? html`<p>There is no job ${req.query.get('id') ?? ''} (it may have been forgotten: flint.ui.retainedJobs).</p>`;
   };
   const live = (render: (req: UiRequest) => SafeHtml) => liveEvents({ signal: options.changes, render });
-  const metrics = options.metrics;
   return [
-    ...(metrics === undefined
-      ? []
-      : [...metricsRoutes(metrics.registry, '/metrics/prometheus', '/metrics/json'), ...metricsRoutes(metrics.executors, '/metrics/executors/prometheus', '/metrics/executors/json')]),
+    ...(options.metrics?.routes() ?? []),
     { kind: 'page', path: '/', handler: () => UiReply.redirect('/jobs/') },
     { kind: 'page', path: '/jobs/', handler: (req) => jobsPage(model(req)) },
     {

@@ -14,7 +14,7 @@ import { UTILIZATION_SAMPLE_MS, UtilizationHistory } from '../ui/utilization.ts'
 import { FLINT_HOME } from '../util/install.ts';
 import { masterUiRoutes, utilizationNow } from './master-ui.ts';
 import { MasterMetrics } from '../io/metrics/master-metrics.ts';
-import { metricsRoutes, readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import {
@@ -113,11 +113,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       logger,
       auth: uiAuth,
       staticDir: join(FLINT_HOME, 'static'),
-      routes: [
-        ...(metrics === undefined
-          ? []
-          : [...metricsRoutes(metrics.registry, '/metrics/master/prometheus', '/metrics/master/json'), ...metricsRoutes(metrics.applications, '/metrics/applications/prometheus', '/metrics/applications/json')]),
-        ...masterUiRoutes({
+      routes: (metrics?.routes() ?? []).concat(masterUiRoutes({
         state: () => (ui.machine as MasterMachine).state,
         now: systemClock.now,
         signal,
@@ -128,8 +124,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         uiToken: uiAuth.token,
         daemonLogFile: ownLogFile(),
         logger,
-        }),
-      ],
+      })),
     });
     const config = masterConfigFromConf(conf, {
       host: opts.host,

@@ -37,7 +37,7 @@ import {
   type WorkerSnapshot,
 } from '../worker/index.ts';
 import { DirSize } from '../io/metrics/dir-size.ts';
-import { metricsRoutes, readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
 import { executorExitReason, WorkerMetrics } from '../io/metrics/worker-metrics.ts';
 import { MachineHost, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
@@ -99,14 +99,14 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
       logger,
       auth: uiAuth,
       staticDir: join(FLINT_HOME, 'static'),
-      routes: [...(metrics === undefined ? [] : metricsRoutes(metrics.registry, '/metrics/prometheus', '/metrics/json')), ...workerUiRoutes({
+      routes: (metrics?.routes() ?? []).concat(workerUiRoutes({
         snapshot: () => (ui.machine as WorkerMachine).snapshot(),
         signal,
         roots: { workDir: opts.base.workDir, ...optional('daemonLogFile', ownLogFile()) },
         now: systemClock.now,
         logger,
         uiToken: uiAuth.token,
-      })],
+      })),
     });
     // Printed once, as Jupyter does: the URL holds the UI token (never the secret) and goes nowhere else.
     if (http.loginUrl !== undefined) logger.info({ loginUrl: http.loginUrl }, `worker web UI: log in at ${http.loginUrl}`);

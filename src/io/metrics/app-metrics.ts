@@ -13,7 +13,8 @@ import type { TaskSchedulerMachine } from '../../driver/index.ts';
 import type { ExecutorFigures, ExecutorToDriver } from '../../protocol/task-messages.ts';
 import { CountingHistogram } from './counting-histogram.ts';
 import { ListGauge } from './list-gauge.ts';
-import { newRegistry, zeroed } from './metrics-routes.ts';
+import type { UiRoute } from '../http/ui-server.ts';
+import { metricsRoutes, newRegistry, zeroed } from './metrics-routes.ts';
 
 type StatusUpdate = Extract<ExecutorToDriver, { type: 'StatusUpdate' }>;
 type Heartbeat = Extract<ExecutorToDriver, { type: 'ExecutorHeartbeat' }>;
@@ -105,6 +106,14 @@ export class AppMetrics implements DagEvents {
       registers,
     });
     this.#executorMetrics(machine);
+  }
+
+  /** `/metrics/…` and `/metrics/executors/…` on the application UI. */
+  routes(): UiRoute[] {
+    return [
+      ...metricsRoutes(this.registry, '/metrics/prometheus', '/metrics/json'),
+      ...metricsRoutes(this.executors, '/metrics/executors/prometheus', '/metrics/executors/json'),
+    ];
   }
 
   /** A task's StatusUpdate: counted when it ends, with its run time and result bytes. */

@@ -10,7 +10,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ApplicationInfo, MasterProbes, MasterState, WorkerInfo } from '../../master/index.ts';
 import { ApplicationState, DriverState, RecoveryState, WorkerState } from '../../protocol/messages.ts';
 import { ListGauge } from './list-gauge.ts';
-import { countBy, literalsOf, MB_BYTES, newRegistry } from './metrics-routes.ts';
+import type { UiRoute } from '../http/ui-server.ts';
+import { countBy, literalsOf, MB_BYTES, metricsRoutes, newRegistry } from './metrics-routes.ts';
 
 export interface MasterMetricsOptions {
   /** The machine's state, or undefined before the machine exists (the UI listens first). */
@@ -111,6 +112,14 @@ export class MasterMetrics {
       },
     });
     this.#applicationMetrics();
+  }
+
+  /** `/metrics/master/…` and `/metrics/applications/…` on the master's web UI. */
+  routes(): UiRoute[] {
+    return [
+      ...metricsRoutes(this.registry, '/metrics/master/prometheus', '/metrics/master/json'),
+      ...metricsRoutes(this.applications, '/metrics/applications/prometheus', '/metrics/applications/json'),
+    ];
   }
 
   /** One message the master received (one increment: the child of each type is kept). */

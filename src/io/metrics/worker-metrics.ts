@@ -5,7 +5,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WorkerSnapshot } from '../../worker/index.ts';
 import type { DirSize } from './dir-size.ts';
-import { MB_BYTES, newRegistry, zeroed } from './metrics-routes.ts';
+import type { UiRoute } from '../http/ui-server.ts';
+import { MB_BYTES, metricsRoutes, newRegistry, zeroed } from './metrics-routes.ts';
 
 /** Why an executor process ended, as `flint_worker_executor_exits_total` labels it. */
 export type ExecutorExitReason = 'exited' | 'failed' | 'killed' | 'launch_failed';
@@ -68,6 +69,11 @@ export class WorkerMetrics {
       registers,
     });
     for (const reason of EXECUTOR_EXIT_REASONS) this.#exits.set(reason, zeroed(exits, 'reason', reason));
+  }
+
+  /** `/metrics/prometheus` and `/metrics/json` on the worker's web UI. */
+  routes(): UiRoute[] {
+    return metricsRoutes(this.registry, '/metrics/prometheus', '/metrics/json');
   }
 
   executorLaunched(): void {
