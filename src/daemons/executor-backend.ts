@@ -155,8 +155,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
       boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
     }
   }
-  // docs/metrics.md: the process's own figures ride on the heartbeats, unless the app turned metrics off.
-  const figures = boot.ok && readMetricsEnabled(new FlintConf(Object.entries(boot.response.conf))) ? new ProcessFigures() : undefined;
+  const figures = boot.ok ? processFigures(boot.response.conf, logger) : undefined;
   const runtime = new ExecutorRuntime({
     env,
     machine,
@@ -169,6 +168,21 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
   });
   runtime.start(parentGone);
   return runtime.exited;
+}
+
+/**
+ * docs/metrics.md: the process's own figures ride on the heartbeats, unless the app turned metrics off. The driver
+ * read the same setting before any executor started, so a bad value has stopped it already; here it only costs
+ * the figures.
+ */
+function processFigures(appConf: Readonly<Record<string, string>>, logger: Logger): ProcessFigures | undefined {
+  try {
+    return readMetricsEnabled(new FlintConf(Object.entries(appConf))) ? new ProcessFigures() : undefined;
+  } catch (err) {
+    if (!isFlintError(err)) throw err;
+    logger.warn({ err: err.message }, 'no metrics figures in the heartbeats');
+    return undefined;
+  }
 }
 
 /** Block fetches for the pool's threads, asked of the shuffle service at the block's worker over this env. */

@@ -90,6 +90,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const keyring = masterKeyring(rpcSettings);
   const uiAuth = readUiAuthSettings(conf, rpcSettings.secret);
   const killEnabled = conf.getBoolean('flint.ui.killEnabled', true);
+  const metricsEnabled = readMetricsEnabled(conf);
   const maxRetries = readPortMaxRetries(conf);
   const bindRpc = (port: number) => (opts.transport ?? RpcEnv.create)({ name: 'flintMaster', host: opts.host, port, conf, logger, keyring });
   // Spark's Utils.startServiceOnPort: a port given explicitly is that port or a failure; the default moves on.
@@ -99,7 +100,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const utilization = new UtilizationHistory();
   let server: StartedUiServer | undefined;
   // docs/metrics.md: read at scrape time from the machine's state; only events are counted as they happen.
-  const metrics = readMetricsEnabled(conf)
+  const metrics = metricsEnabled
     ? new MasterMetrics({ state: () => ui.machine?.state, now: systemClock.now, handshakeFailures: () => env.handshakeFailures ?? 0 })
     : undefined;
   try {
