@@ -7,7 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
+import { startMasterDaemon } from '../../../src/daemons/master-daemon.ts';
+import { MemoryNetwork } from '../../../src/rpc/memory-transport.ts';
+import { silentLogger } from '../../../src/util/logger.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
 import { parsePrometheus, sample, type Scrape } from '../../helpers/prometheus.ts';
 import { submitTo } from '../../helpers/submit.ts';
@@ -141,6 +145,35 @@ describe('metrics of a cluster and an application', () => {
       writeFileSync(release, 'go');
       await app.exited;
     }
+  });
+});
+
+describe('flint.metrics.enabled', () => {
+  test('false: the master serves no metrics (404 behind the login), true: it does', async () => {
+    for (const enabled of [false, true]) {
+      const conf = new FlintConf([
+        ['flint.authenticate', 'false'],
+        ['flint.ui.token', 'a-token-for-the-metrics-test'],
+        ['flint.metrics.enabled', String(enabled)],
+      ]);
+      const network = new MemoryNetwork();
+      const master = await startMasterDaemon({ conf, logger: silentLogger, host: '10.1.0.1', port: 7077, webUiPort: 0, webUiHost: '127.0.0.1', transport: network.create });
+      try {
+        const headers = { authorization: 'Bearer a-token-for-the-metrics-test' };
+        for (const path of ['/metrics/master/prometheus', '/metrics/master/json', '/metrics/applications/prometheus']) {
+          const response = await fetch(`http://127.0.0.1:${master.webUiPort}${path}`, { headers });
+          assert.equal(response.status, enabled ? 200 : 404, `${path} with flint.metrics.enabled=${enabled}`);
+          assert.equal((await fetch(`http://127.0.0.1:${master.webUiPort}${path}`)).status, 401, 'no token: 401 first, whether or not the path exists');
+        }
+      } finally {
+        await master.shutdown('test over');
+      }
+    }
+    const bad = new FlintConf([['flint.authenticate', 'false'], ['flint.metrics.enabled', 'yes please']]);
+    await assert.rejects(
+      startMasterDaemon({ conf: bad, logger: silentLogger, host: '10.1.0.2', port: 7077, webUiPort: 0, webUiHost: '127.0.0.1', transport: new MemoryNetwork().create }),
+      /flint\.metrics\.enabled="yes please" is not a boolean; expected true or false/,
+    );
   });
 });
 
