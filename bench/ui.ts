@@ -16,11 +16,12 @@
 
 import { FlintConf } from '../src/conf/flint-conf.ts';
 import { startMasterDaemon } from '../src/daemons/master-daemon.ts';
-import { MasterToApp, MasterToWorker, type AppToMaster, type ApplicationDescription, type WorkerToMaster } from '../src/protocol/messages.ts';
+import { MasterToApp, type AppToMaster } from '../src/protocol/messages.ts';
 import { MemoryNetwork, type MemoryTransport } from '../src/rpc/memory-transport.ts';
 import { silentLogger } from '../src/util/logger.ts';
 import { launchBrowser } from '../test/helpers/browser.ts';
 import { calibrationMs, cpuModel } from './lib/machine.ts';
+import { addWorker, BENCH_APP, timeGets, until } from './lib/memory-cluster.ts';
 import { formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
 
 const WORKERS = intFromEnv('FLINT_BENCH_WORKERS', 1_000);
@@ -34,43 +35,7 @@ const conf = new FlintConf([
   ['flint.deploy.retainedApplications', String(APPS)],
 ]);
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 600_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** A simulated worker: an env with a Worker endpoint that answers RegisteredWorker with its (empty) state. */
-function addWorker(network: MemoryNetwork, masterUrl: string, i: number, registered: Set<string>): void {
-  const host = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-  const env = network.open({ name: `worker-${i}`, host, port: 7078, conf });
-  const id = `worker-20260101000000-${host}-7078`;
-  const workerAddress = `flint://Worker@${host}:7078`;
-  env.setupEndpoint('Worker', {
-    messages: MasterToWorker,
-    receive: (message, ctx) => {
-      if (message.type !== 'RegisteredWorker') return;
-      registered.add(id);
-      env.endpointRef<WorkerToMaster>(`flint://Master@${ctx.senderAddress.slice('flint://'.length)}`).send({ type: 'WorkerLatestState', id, executors: [], driverIds: [] });
-    },
-  });
-  void env.setupEndpointRef<WorkerToMaster>(masterUrl, 'Master').then((master) =>
-    master.send({ type: 'RegisterWorker', id, host, port: 7078, workerAddress, cores: 8, memoryMb: 16_384, workerWebUiUrl: `http://${host}:8081`, masterAddress: masterUrl }),
-  );
-}
-
-const desc: ApplicationDescription = {
-  name: 'bench-app',
-  maxCores: 2,
-  memoryMbPerExecutor: 512,
-  command: { mainModule: 'flint:executor', arguments: [], environment: {}, nodeOptions: [] },
-  appUiUrl: '',
-  user: 'bench',
-};
+const desc = BENCH_APP;
 
 /** APPS applications, registered and unregistered one after another by one simulated driver env. */
 async function completeApps(network: MemoryNetwork, masterUrl: string): Promise<void> {
@@ -90,21 +55,6 @@ async function completeApps(network: MemoryNetwork, masterUrl: string): Promise<
     });
     master.send({ type: 'UnregisterApplication', appId });
   }
-}
-
-async function timeGets(url: string): Promise<{ p50: number; p99: number; bytes: number }> {
-  const samples = new Float64Array(REQUESTS);
-  let bytes = 0;
-  for (let i = 0; i < REQUESTS; i++) {
-    const start = performance.now();
-    const res = await fetch(url);
-    const body = await res.arrayBuffer();
-    samples[i] = performance.now() - start;
-    if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
-    bytes = body.byteLength;
-  }
-  const sorted = sortedCopy(samples);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), bytes };
 }
 
 /** Opens /events/master and returns the text it receives so far, growing. */
@@ -134,7 +84,7 @@ async function main(): Promise<void> {
   try {
     const registered = new Set<string>();
     const setupStart = performance.now();
-    for (let i = 0; i < WORKERS; i++) addWorker(network, master.masterUrl, i, registered);
+    for (let i = 0; i < WORKERS; i++) addWorker(network, master.masterUrl, i, registered, conf);
     await until('the workers to register', () => registered.size === WORKERS);
     await completeApps(network, master.masterUrl);
     const json = await (await fetch(`${base}/json`)).json() as { aliveworkers: number; completedapps: unknown[] };
@@ -143,8 +93,8 @@ async function main(): Promise<void> {
     }
     const setupS = (performance.now() - setupStart) / 1000;
 
-    const page = await timeGets(`${base}/`);
-    const api = await timeGets(`${base}/json`);
+    const page = await timeGets(`${base}/`, REQUESTS);
+    const api = await timeGets(`${base}/json`, REQUESTS);
 
     const changes = new Float64Array(CHANGES);
     const events = await openEvents(`${base}/events/master`);
@@ -154,7 +104,7 @@ async function main(): Promise<void> {
       const host = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
       const before = events.text().length;
       const start = performance.now();
-      addWorker(network, master.masterUrl, i, registered);
+      addWorker(network, master.masterUrl, i, registered, conf);
       // The page's first table page may not list a new worker, but the summary's count of workers changes with it.
       await until(`the page to show worker ${host}`, () => events.text().length > before && events.text().slice(before).includes(`${WORKERS + c + 1}`), 30_000);
       changes[c] = performance.now() - start;

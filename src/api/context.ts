@@ -38,6 +38,7 @@ import { launchContext } from './launch-context.ts';
 import { ConsoleProgressBar } from './progress-bar.ts';
 import { appMainPath, installSignalHandlers, trackContext } from './run-app.ts';
 import { sslConfToPassOn } from '../io/tls/ssl-options.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
 
 /** The module that `import … from 'flint'` means inside the bundle executors load. */
 const REMOTE_API = sourcePath('src/api/remote.ts');
@@ -181,6 +182,7 @@ export class FlintContext {
       bundle: bundling,
       executorConf: Object.fromEntries(conf.withoutSecrets()), // executors get the secret from the worker
       logger,
+      metrics: readMetricsEnabled(conf),
       events: {
         progress: (jobId, total, done, running) => {
           progress?.update({ jobId, total, done, running });
@@ -199,6 +201,7 @@ export class FlintContext {
         host: bindHost === '0.0.0.0' && isLoopback(advertiseHost) ? advertiseHost : bindHost,
         publicHost: advertiseHost,
         machine: runtime.machine,
+        metrics: runtime.metrics,
         changes: runtime.changes,
         cancelJob: (jobId, reason) => runtime.cancelJob(jobId, reason),
         info: {
@@ -227,6 +230,7 @@ export class FlintContext {
       maxConsecutiveAttempts: conf.getInt('flint.stage.maxConsecutiveAttempts', 4, { min: 1 }),
       broadcasts: () => [...broadcastBytes.values()],
       applyAccumulatorUpdates,
+      ...(runtime.metrics === undefined ? {} : { events: runtime.metrics }),
     });
     const executorCommand = {
       mainModule: 'flint:executor',

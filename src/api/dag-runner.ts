@@ -53,6 +53,19 @@ export interface StageInfo {
   state: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'RESUBMITTED';
 }
 
+/**
+ * What the application's metrics count of the DAG (docs/metrics.md): jobs (actions) and stages as they start and
+ * end, and the shuffle bytes the map tasks wrote and the reduce tasks were given to read.
+ */
+export interface DagEvents {
+  jobStarted(): void;
+  jobEnded(succeeded: boolean): void;
+  stageStarted(): void;
+  stageEnded(state: Exclude<StageInfo['state'], 'RUNNING'>): void;
+  shuffleWritten(bytes: number): void;
+  shuffleRead(bytes: number): void;
+}
+
 /** A stage failed too many times in a row (Spark's "Stage n has failed the maximum allowable number of times"). */
 export class StageFailedError extends FlintError {
   constructor(stage: string, attempts: number, cause: string) {
@@ -73,6 +86,7 @@ export class DagRunner {
 
   readonly #broadcasts: () => NonNullable<TaskSpec['broadcasts']>;
   readonly #applyUpdates: (updates: Readonly<Record<string, number>>) => void;
+  readonly #events: DagEvents | undefined;
 
   constructor(
     runner: StageRunner,
@@ -83,6 +97,7 @@ export class DagRunner {
       broadcasts?: () => NonNullable<TaskSpec['broadcasts']>;
       /** Applies a task's accumulator updates: once per task whose result is kept. */
       applyAccumulatorUpdates?: (updates: Readonly<Record<string, number>>) => void;
+      events?: DagEvents;
     } = {},
   ) {
     this.#runner = runner;
@@ -90,6 +105,7 @@ export class DagRunner {
     this.#onShuffleLost = options.onFetchFailed ?? (() => {});
     this.#broadcasts = options.broadcasts ?? (() => []);
     this.#applyUpdates = options.applyAccumulatorUpdates ?? (() => {});
+    this.#events = options.events;
   }
 
   /** The stages run so far (the last RETAINED_STAGES), oldest first. */
@@ -110,7 +126,14 @@ export class DagRunner {
     const results = new Array<Uint8Array | undefined>(plans.length).fill(undefined);
     this.#currentJob = this.#nextJobId++;
     const taskOf = (plan: PartitionPlan, i: number) => ({ plan, action, partition: partitionIds[i] as number });
-    await this.#runStage(`Result stage of ${description}`, plans, taskOf, missingIn(results), description, collectInto(results));
+    this.#events?.jobStarted();
+    try {
+      await this.#runStage(`Result stage of ${description}`, plans, taskOf, missingIn(results), description, collectInto(results));
+    } catch (err) {
+      this.#events?.jobEnded(false);
+      throw err;
+    }
+    this.#events?.jobEnded(true);
     return results as Uint8Array[];
   }
 
@@ -152,6 +175,7 @@ export class DagRunner {
       const info: StageInfo = { stageId: started.jobId, jobId: this.#currentJob, name, kind, attempt: failures, tasks: tasks.length, state: 'RUNNING' };
       this.#stages.push(info);
       if (this.#stages.length > RETAINED_STAGES) this.#stages.shift();
+      this.#events?.stageStarted();
       try {
         const out = await started.done;
         info.state = 'SUCCEEDED';
@@ -162,10 +186,12 @@ export class DagRunner {
           const executor = out.executors[k];
           if (at !== undefined && executor !== undefined && executor !== '') this.#cacheLocations.set(cacheKey(at), executor);
         });
+        this.#events?.stageEnded('SUCCEEDED');
         return;
       } catch (err) {
         const resubmitted = err instanceof JobFailedError && err.fetchFailed !== undefined;
         info.state = resubmitted ? 'RESUBMITTED' : 'FAILED';
+        this.#events?.stageEnded(info.state);
         if (!resubmitted) throw err;
         err.partialResults.forEach((bytes, k) => {
           if (bytes === undefined) return;
@@ -212,6 +238,7 @@ export class DagRunner {
     await this.#runStage(`Shuffle map stage of ${dep.label}`, dep.parent, (plan) => ({ plan, action }), pending, `${describeParent(dep)} → ${dep.label}`, (mapId, bytes) => {
       const status = decodeRecord(bytes) as MapStatus;
       this.tracker.setOutput(dep.shuffleId, mapId, { location: status.location, sizes: status.sizes });
+      if (this.#events !== undefined) this.#events.shuffleWritten(status.sizes.reduce((sum, size) => sum + size, 0));
     });
   }
 
@@ -276,6 +303,7 @@ export class DagRunner {
         const locations: ShuffleLocation[] = [];
         const index = new Map<string, number>();
         const reads = source.deps.map((dep) => this.tracker.readFor(dep.shuffleId, source.reduceId, locations, index));
+        if (this.#events !== undefined) for (const read of reads) this.#events.shuffleRead(read.blocks.reduce((sum, block) => sum + block.size, 0));
         return { source: { kind: 'shuffle', reads, locations, mode: source.mode }, ops };
       }
       case 'concatPlans':

@@ -23,6 +23,7 @@ import type { JobError } from '../driver/effects.ts';
 import { FlintError } from '../errors.ts';
 import { systemClock } from './system.ts';
 import { ChangeSignal } from '../io/http/live-page.ts';
+import { AppMetrics } from '../io/metrics/app-metrics.ts';
 
 export const SCHEDULER_ENDPOINT = 'CoarseGrainedScheduler';
 
@@ -66,6 +67,8 @@ export class DriverRuntime {
   readonly #waiters = new Set<{ readonly count: number; resolve(): void }>();
   /** Notified after the machine handled each input: the application UI's live pages follow it. */
   readonly changes = new ChangeSignal();
+  /** The application's metrics (docs/metrics.md); undefined with flint.metrics.enabled=false. */
+  readonly metrics: AppMetrics | undefined;
   #appId: string | undefined;
   #nextJobId = 0;
   #stopped = false;
@@ -77,9 +80,12 @@ export class DriverRuntime {
     executorConf: Record<string, string>;
     logger: Logger;
     events: DriverRuntimeEvents;
+    /** `flint.metrics.enabled` (default true). */
+    metrics?: boolean;
   }) {
     this.#env = opts.env;
     this.#machine = new TaskSchedulerMachine(opts.config);
+    this.metrics = opts.metrics === false ? undefined : new AppMetrics(this.#machine);
     this.#logger = opts.logger;
     this.#bundle = opts.bundle;
     this.#executorConf = opts.executorConf;
@@ -210,6 +216,7 @@ export class DriverRuntime {
         void this.#host.submit({ kind: 'ExecutorLaunched', executorId: message.executorId }).then(() => this.#checkWaiters());
         return;
       case 'StatusUpdate':
+        this.metrics?.statusUpdate(message);
         void this.#host.submit({ kind: 'StatusUpdate', message });
         return;
       default:
@@ -262,6 +269,7 @@ export class DriverRuntime {
       }
       case 'ExecutorHeartbeat': {
         if (this.#stopped) return ctx.reply({ type: 'HeartbeatResponse', reregister: true }); // the host is closed
+        this.metrics?.heartbeat(message);
         const token = this.#replies.open(ctx);
         void this.#host.submit({ kind: 'ExecutorHeartbeat', token, message });
         return;

@@ -25,6 +25,7 @@ import { forbiddenPage, plainPage } from '../ui/plain-pages.ts';
 import { FLINT_HOME } from '../util/install.ts';
 import type { Logger } from '../util/logger.ts';
 import type { TaskSchedulerMachine } from '../driver/index.ts';
+import type { AppMetrics } from '../io/metrics/app-metrics.ts';
 
 /** Spark's `spark.ui.port` default. */
 export const DEFAULT_APP_UI_PORT = 4040;
@@ -54,6 +55,8 @@ export interface DriverUiOptions {
   readonly host: string;
   readonly publicHost: string;
   readonly machine: TaskSchedulerMachine;
+  /** The application's metrics (DriverRuntime.metrics): `/metrics/prometheus`, `/metrics/executors/prometheus`. */
+  readonly metrics?: AppMetrics | undefined;
   readonly changes: ChangeSignal;
   /** Cancels a running job (DriverRuntime.cancelJob). */
   readonly cancelJob: (jobId: number, reason: string) => Promise<void>;
@@ -146,6 +149,7 @@ export function driverUiRoutes(options: DriverUiOptions, settings: DriverUiSetti
   };
   const live = (render: (req: UiRequest) => SafeHtml) => liveEvents({ signal: options.changes, render });
   return [
+    ...(options.metrics?.routes() ?? []),
     { kind: 'page', path: '/', handler: () => UiReply.redirect('/jobs/') },
     { kind: 'page', path: '/jobs/', handler: (req) => jobsPage(model(req)) },
     {

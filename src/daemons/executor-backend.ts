@@ -31,6 +31,8 @@ import type { Transport } from '../ports/transport.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
 import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
+import { ProcessFigures } from '../io/metrics/process-figures.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 
 export interface ExecutorBackendOptions {
@@ -153,17 +155,34 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
       boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
     }
   }
+  const figures = boot.ok ? processFigures(boot.response.conf, logger) : undefined;
   const runtime = new ExecutorRuntime({
     env,
     machine,
     boot,
     killTimeoutMs,
+    figures,
     codeCacheDir: resolve(opts.workDir, '..', 'code'),
     logger,
     ...(shuffle === undefined ? {} : { shuffle }),
   });
   runtime.start(parentGone);
   return runtime.exited;
+}
+
+/**
+ * docs/metrics.md: the process's own figures ride on the heartbeats, unless the app turned metrics off. The driver
+ * read the same setting before any executor started, so a bad value has stopped it already; here it only costs
+ * the figures.
+ */
+function processFigures(appConf: Readonly<Record<string, string>>, logger: Logger): ProcessFigures | undefined {
+  try {
+    return readMetricsEnabled(new FlintConf(Object.entries(appConf))) ? new ProcessFigures() : undefined;
+  } catch (err) {
+    if (!isFlintError(err)) throw err;
+    logger.warn({ err: err.message }, 'no metrics figures in the heartbeats');
+    return undefined;
+  }
 }
 
 /** Block fetches for the pool's threads, asked of the shuffle service at the block's worker over this env. */
@@ -187,6 +206,8 @@ interface RuntimeParts {
   readonly killTimeoutMs: number;
   readonly codeCacheDir: string;
   readonly logger: Logger;
+  /** Measures heap, RSS and GC time for the heartbeats; undefined with flint.metrics.enabled=false. */
+  readonly figures: ProcessFigures | undefined;
 }
 
 class ExecutorRuntime {
@@ -256,7 +277,10 @@ class ExecutorRuntime {
   /** Carries out one effect; nothing here waits, so the host loop never stalls behind the driver or a task. */
   #execute(all: ExecutorEffect): void {
     if (all.kind === 'Ask' && all.message.type === 'RetrieveAppConfig') return this.#answerFromBoot(all.context);
-    const effect = this.#shared.take(all);
+    const figures = this.#parts.figures;
+    const effect = this.#shared.take(
+      all.kind === 'Ask' && all.message.type === 'ExecutorHeartbeat' && figures !== undefined ? { ...all, message: { ...all.message, figures: figures.read() } } : all,
+    );
     if (effect === undefined) return;
     switch (effect.kind) {
       case 'LoadCode':
@@ -324,6 +348,7 @@ class ExecutorRuntime {
   #exit(code: number): void {
     if (this.#exiting) return;
     this.#exiting = true;
+    this.#parts.figures?.close();
     this.#host.close();
     this.#shared.cancelTimers();
     const finish = (): void => {

@@ -13,6 +13,8 @@ import { startUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
 import { UTILIZATION_SAMPLE_MS, UtilizationHistory } from '../ui/utilization.ts';
 import { FLINT_HOME } from '../util/install.ts';
 import { masterUiRoutes, utilizationNow } from './master-ui.ts';
+import { MasterMetrics } from '../io/metrics/master-metrics.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import {
@@ -95,6 +97,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const uiAuth = readUiAuthSettings(conf, rpcSettings.secret);
   const killEnabled = conf.getBoolean('flint.ui.killEnabled', true);
   const restSettings = readRestSettings(conf, rpcSettings); // checked before anything listens
+  const metricsEnabled = readMetricsEnabled(conf);
   const maxRetries = readPortMaxRetries(conf);
   const bindRpc = (port: number) => (opts.transport ?? RpcEnv.create)({ name: 'flintMaster', host: opts.host, port, conf, logger, keyring });
   // Spark's Utils.startServiceOnPort: a port given explicitly is that port or a failure; the default moves on.
@@ -105,6 +108,10 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   let server: StartedUiServer | undefined;
   let rest: StartedRestServer | undefined;
   const gatewayMaster: { current?: GatewayMaster } = {};
+  // docs/metrics.md: read at scrape time from the machine's state; only events are counted as they happen.
+  const metrics = metricsEnabled
+    ? new MasterMetrics({ state: () => ui.machine?.state, now: systemClock.now, handshakeFailures: () => env.handshakeFailures ?? 0 })
+    : undefined;
   try {
     server = await startUiServer({
       serviceName: 'master web UI',
@@ -116,7 +123,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       logger,
       auth: uiAuth,
       staticDir: join(FLINT_HOME, 'static'),
-      routes: masterUiRoutes({
+      routes: (metrics?.routes() ?? []).concat(masterUiRoutes({
         state: () => (ui.machine as MasterMachine).state,
         now: systemClock.now,
         signal,
@@ -129,7 +136,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         uiToken: uiAuth.token,
         daemonLogFile: ownLogFile(),
         logger,
-      }),
+      })),
     });
     if (restSettings !== undefined) {
       rest = await startRestGateway({
@@ -151,12 +158,13 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
       webUiScheme: server.scheme,
       ...(rest === undefined ? {} : { restPort: rest.port }),
     });
-    const machine = new MasterMachine(config, systemRngStreams().stream('master.shuffle'));
+    const machine = new MasterMachine(config, systemRngStreams().stream('master.shuffle'), metrics?.probes);
     ui.machine = machine;
     const runtime = new MasterRuntime(env, server, machine, opts.store ?? new NullPersistenceStore(), opts.election ?? new MonarchyLeaderElection(), logger, {
       signal,
       utilization,
       rest,
+      metrics,
     });
     ui.runtime = runtime;
     await runtime.start();
@@ -189,6 +197,8 @@ interface RuntimeUi {
   readonly utilization: UtilizationHistory;
   /** The REST gateway, closed with the master. */
   readonly rest?: StartedRestServer | undefined;
+  /** Counts the messages received and follows the recovery state; undefined with flint.metrics.enabled=false. */
+  readonly metrics: MasterMetrics | undefined;
 }
 
 class MasterRuntime {
@@ -235,7 +245,10 @@ class MasterRuntime {
     this.#host = new MachineHost<MasterInput, MasterEffect>(machine, (e) => this.#execute(e), {
       now: systemClock.now,
       logger,
-      afterInput: () => ui.signal.notify(),
+      afterInput: () => {
+        ui.metrics?.afterInput();
+        ui.signal.notify();
+      },
     });
     this.#machine = machine;
     this.#shared = new SharedEffects({
@@ -251,6 +264,7 @@ class MasterRuntime {
     this.#env.setupEndpoint('Master', {
       messages: MasterInboundCatalog,
       receive: (message, ctx) => {
+        this.#ui.metrics?.countMessage(message.type);
         if (isMasterAsk(message)) {
           // An ask sent one-way (an older client): handle it, and drop the reply.
           const token = this.#replies.open({ reply: () => {}, sendFailure: () => {} });
@@ -259,6 +273,7 @@ class MasterRuntime {
         return this.#host.submit({ kind: 'Receive', from: ctx.senderAddress, message });
       },
       receiveAndReply: (message, ctx) => {
+        this.#ui.metrics?.countMessage(message.type);
         if (!isMasterAsk(message)) {
           ctx.sendFailure(new Error(`${message.type} is a one-way message: send it, do not ask`));
           return undefined;

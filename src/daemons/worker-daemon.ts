@@ -35,7 +35,11 @@ import {
   type WorkerConfigInput,
   type WorkerEffect,
   type WorkerInput,
+  type WorkerSnapshot,
 } from '../worker/index.ts';
+import { DirSize } from '../io/metrics/dir-size.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
+import { executorExitReason, WorkerMetrics } from '../io/metrics/worker-metrics.ts';
 import { MachineHost, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 import { workerUiRoutes } from './worker-ui.ts';
@@ -70,6 +74,11 @@ export interface WorkerDaemon {
 
 const TERMINATE_TIMEOUT_MS = 10_000;
 
+/** docs/metrics.md: the worker's gauges are read from its snapshot when scraped; launches and exits are counted. */
+function workerMetrics(conf: FlintConf, workDir: string, snapshot: () => WorkerSnapshot | undefined): WorkerMetrics | undefined {
+  return readMetricsEnabled(conf) ? new WorkerMetrics({ snapshot, workDir: new DirSize(workDir) }) : undefined;
+}
+
 export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<WorkerDaemon> {
   const { conf, logger } = opts;
   const uiTls = readSslOptions(conf, 'ui', { listens: true }); // checked before anything listens
@@ -85,6 +94,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     const signal = new ChangeSignal();
     // Spark's `WorkerWebUI.bind` before registration: a taken port moves on to the next (Utils.startServiceOnPort).
     const uiAuth = readUiAuthSettings(conf, env.settings.secret);
+    const metrics = workerMetrics(conf, opts.base.workDir, () => ui.machine?.snapshot());
     http = await startUiServer({
       serviceName: 'worker web UI',
       host: opts.webUiHost ?? opts.base.host,
@@ -95,14 +105,14 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
       logger,
       auth: uiAuth,
       staticDir: join(FLINT_HOME, 'static'),
-      routes: workerUiRoutes({
+      routes: (metrics?.routes() ?? []).concat(workerUiRoutes({
         snapshot: () => (ui.machine as WorkerMachine).snapshot(),
         signal,
         roots: { workDir: opts.base.workDir, ...optional('daemonLogFile', ownLogFile()) },
         now: systemClock.now,
         logger,
         uiToken: uiAuth.token,
-      }),
+      })),
     });
     // Printed once, as Jupyter does: the URL holds the UI token (never the secret) and goes nowhere else.
     if (http.loginUrl !== undefined) logger.info({ loginUrl: http.loginUrl }, `worker web UI: log in at ${http.loginUrl}`);
@@ -123,7 +133,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     ui.machine = machine;
     const files = (opts.files ?? ((dir) => new NodeWorkerFiles(dir)))(config.workDir);
     const shuffle = new ShuffleService(env, config.workDir, logger, env.settings.secret !== undefined);
-    const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal, shuffle });
+    const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal, shuffle, metrics });
     await runtime.start();
     return {
       workerId: machine.workerId,
@@ -150,6 +160,8 @@ interface WorkerRuntimeParts {
   /** Notified after every input the machine handled: the web UI's live pages re-render. */
   readonly signal: ChangeSignal;
   readonly shuffle: ShuffleService;
+  /** Counts executor launches and exits; undefined with flint.metrics.enabled=false. */
+  readonly metrics: WorkerMetrics | undefined;
 }
 
 class WorkerRuntime {
@@ -164,11 +176,13 @@ class WorkerRuntime {
   readonly #launcher: ProcessLauncher;
   readonly #shared: SharedEffects;
   readonly #killed = new Set<string>();
+  readonly #metrics: WorkerMetrics | undefined;
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
 
-  constructor({ env, http, machine, files, launcher, logger, signal, shuffle }: WorkerRuntimeParts) {
+  constructor({ env, http, machine, files, launcher, logger, signal, shuffle, metrics }: WorkerRuntimeParts) {
     this.#shuffle = shuffle;
+    this.#metrics = metrics;
     this.#env = env;
     this.#signal = signal;
     this.#http = http;
@@ -216,11 +230,17 @@ class WorkerRuntime {
     switch (effect.kind) {
       case 'LaunchExecutor': {
         const { appId, execId } = effect.spec;
+        this.#metrics?.executorLaunched();
         await this.#launch(effect.spec, {
           started: () => this.#submit({ kind: 'ExecutorProcessStarted', appId, execId }),
-          exited: (exit, killedByWorker) =>
-            this.#submit({ kind: 'ExecutorProcessExited', appId, execId, exitCode: exit.code, signal: exit.signal, killedByWorker }),
-          failed: (error) => this.#submit({ kind: 'ExecutorLaunchFailed', appId, execId, error }),
+          exited: (exit, killedByWorker) => {
+            this.#metrics?.executorEnded(executorExitReason(exit, killedByWorker));
+            this.#submit({ kind: 'ExecutorProcessExited', appId, execId, exitCode: exit.code, signal: exit.signal, killedByWorker });
+          },
+          failed: (error) => {
+            this.#metrics?.executorEnded('launch_failed');
+            this.#submit({ kind: 'ExecutorLaunchFailed', appId, execId, error });
+          },
         });
         return;
       }

@@ -1,5 +1,6 @@
 // The Master state machine: (state, input, now) -> effects. No I/O. See README.md.
 export { MasterMachine } from './master-machine.ts';
+export type { MasterProbes } from './context.ts';
 export { masterConfig, MASTER_CONFIG_DEFAULTS, type MasterConfig, type MasterConfigInput } from './config.ts';
 export {
   isMasterAsk,

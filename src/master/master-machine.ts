@@ -20,7 +20,7 @@ import {
   removeApplication,
 } from './apps.ts';
 import type { MasterConfig } from './config.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx, MasterProbes } from './context.ts';
 import {
   handleDriverStateChanged,
   handleDriverStatus,
@@ -55,11 +55,13 @@ import {
 export class MasterMachine {
   readonly #state: MasterState;
   readonly #rng: Rng;
+  readonly #probes: MasterProbes | undefined;
 
   /** Starts in STANDBY; `ElectedLeader` makes it ALIVE (or RECOVERING when something was persisted). */
-  constructor(config: MasterConfig, rng: Rng) {
+  constructor(config: MasterConfig, rng: Rng, probes?: MasterProbes) {
     this.#state = createMasterState(config);
     this.#rng = rng;
+    this.#probes = probes;
   }
 
   /** The live state, for read-only views (`masterJson`, `masterStateResponse`). Do not mutate it. */
@@ -73,7 +75,7 @@ export class MasterMachine {
 
   /** Applies one input at time `now` (ms since the epoch) and returns the effects, in execution order. */
   handle(input: MasterInput, now: number): MasterEffect[] {
-    const ctx: Ctx = { state: this.#state, config: this.#state.config, rng: this.#rng, now, out: new EffectList(this.#state.timers) };
+    const ctx: Ctx = { state: this.#state, config: this.#state.config, rng: this.#rng, now, out: new EffectList(this.#state.timers), ...(this.#probes === undefined ? {} : { probes: this.#probes }) };
     dispatch(ctx, input);
     return [...ctx.out.effects];
   }

@@ -39,6 +39,12 @@ import {
  */
 export function schedule(ctx: Ctx): void {
   if (ctx.state.recoveryState !== 'ALIVE') return;
+  const timeSchedule = ctx.probes?.timeSchedule;
+  if (timeSchedule === undefined) return scheduleNow(ctx);
+  timeSchedule(() => scheduleNow(ctx));
+}
+
+function scheduleNow(ctx: Ctx): void {
   scheduleDrivers(ctx);
   startExecutorsOnWorkers(ctx);
 }

@@ -39,6 +39,8 @@ export interface Transport {
   readonly keyring: Keyring | undefined;
   /** The key this env dials with, for opening what a peer sealed for it (src/rpc/auth.ts `unseal`). */
   readonly credentialKey: string | undefined;
+  /** Inbound connections that failed or were refused before authenticating, so far (for metrics); absent in memory. */
+  readonly handshakeFailures?: number;
 
   /** Hosts `endpoint` under `name`; its onStart runs before any message reaches it. */
   setupEndpoint<M extends { readonly type: string }>(name: string, endpoint: RpcEndpoint<M>): RpcEndpointRef<M>;

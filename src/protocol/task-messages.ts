@@ -298,10 +298,28 @@ export const StatusUpdate = message('StatusUpdate', {
   failure: Type.Optional(TaskFailure),
   metrics: Type.Optional(TaskMetrics),
 });
+/**
+ * The executor process's own figures, which only it can measure (Spark's `ExecutorMetrics` in the heartbeat): the
+ * driver exports them with an `executor_id` label (docs/metrics.md). Absent with `flint.metrics.enabled=false`.
+ */
+export const ExecutorFigures = Type.Object(
+  {
+    /** `process.memoryUsage().heapUsed`. */
+    heapUsedBytes: LongCount,
+    /** `process.memoryUsage().rss`. */
+    rssBytes: LongCount,
+    /** Time spent in garbage collection since the executor started (summed `gc` performance entries). */
+    gcTimeMs: RunTimeMs,
+  },
+  { additionalProperties: false },
+);
+export type ExecutorFigures = Static<typeof ExecutorFigures>;
+
 /** Ask → HeartbeatResponse, every `flint.executor.heartbeatInterval` (10 s). */
 export const ExecutorHeartbeat = message('ExecutorHeartbeat', {
   executorId: Id,
   running: Type.Array(Type.Object({ taskId: LongCount, runTimeMs: RunTimeMs }, { additionalProperties: false })),
+  figures: Type.Optional(ExecutorFigures),
 });
 
 export const ExecutorToDriver = defineCatalog('ExecutorToDriver', [

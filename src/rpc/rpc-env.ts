@@ -207,6 +207,7 @@ export class RpcEnv implements RefTransport, Transport {
   readonly #limiter: LogLimiter;
   readonly #idleTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #handshakeFailures = 0;
 
   private constructor(
     opts: RpcEnvOptions,
@@ -395,6 +396,14 @@ export class RpcEnv implements RefTransport, Transport {
     return this.#credential?.key;
   }
 
+  /**
+   * Inbound connections that failed their handshake (a wrong secret, a refused principal, a bad version, a
+   * timeout) or were refused before it by the limits on unauthenticated connections: the metrics' counter.
+   */
+  get handshakeFailures(): number {
+    return this.#handshakeFailures;
+  }
+
   /** Open connections by peer id, for status pages and tests. */
   connectedPeers(): EnvId[] {
     return [...this.#connections].filter(([, c]) => c.isOpen).map(([env]) => env);
@@ -446,6 +455,7 @@ export class RpcEnv implements RefTransport, Transport {
     const slotFree = this.#handshaking.size < s.maxHandshaking && this.#waiting.size === 0;
     if (fromIp >= s.maxHandshakingPerAddress || (!slotFree && this.#waiting.size >= s.maxHandshakeWaiting)) {
       socket.destroy();
+      this.#handshakeFailures++;
       const [key, limit] =
         fromIp >= s.maxHandshakingPerAddress
           ? ['flint.rpc.handshake.maxConnectionsPerAddress', s.maxHandshakingPerAddress]
@@ -533,6 +543,7 @@ export class RpcEnv implements RefTransport, Transport {
 
   #onClose(conn: Connection, failure: FlintError | undefined, graceful: boolean): void {
     this.#all.delete(conn);
+    if (conn.role === 'server' && !conn.wasOpen && failure !== undefined) this.#handshakeFailures++;
     this.#leftHandshake(conn);
     const peer = conn.peerEnv;
     if (peer === undefined) return; // a server-side connection that never said who it is

@@ -69,10 +69,17 @@ export interface UiDownload {
   readonly body: Readable | string;
 }
 
+/** A text document shown in place (a Prometheus scrape): sent as `contentType`, with no disposition. */
+export interface UiText {
+  readonly contentType: string;
+  readonly body: string;
+}
+
 /**
  * A route. `page`: GET, answers a whole HTML document. `json`: GET, answers its result as JSON. `events`: GET,
  * a server-sent event stream (see sse.ts). `action`: POST, form or JSON body, CSRF-checked; answers its result
- * as JSON, or a UiReply (a redirect back to a page, for forms). `download`: GET, answers a file to save (a log), streamed. Paths use
+ * as JSON, or a UiReply (a redirect back to a page, for forms). `download`: GET, answers a file to save (a log), streamed.
+ * `text`: GET, answers a text document in place with its own content type (the Prometheus scrapes, docs/metrics.md). Paths use
  * fastify's syntax (`/app/:appId`).
  */
 export type UiRoute =
@@ -80,7 +87,8 @@ export type UiRoute =
   | { readonly kind: 'json'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<unknown> }
   | { readonly kind: 'events'; readonly path: string; readonly handler: (req: UiRequest, stream: SseStream) => Awaitable<void> }
   | { readonly kind: 'action'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<unknown> }
-  | { readonly kind: 'download'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<UiDownload | UiReply> };
+  | { readonly kind: 'download'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<UiDownload | UiReply> }
+  | { readonly kind: 'text'; readonly path: string; readonly handler: (req: UiRequest) => Awaitable<UiText | UiReply> };
 
 export type UiRouteKind = UiRoute['kind'];
 
@@ -100,6 +108,7 @@ export function wantsHtml(request: FastifyRequest): boolean {
     case 'json':
     case 'events':
     case 'download':
+    case 'text':
       return false;
     case 'action':
       return (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
@@ -129,6 +138,12 @@ export function sendDownload(reply: FastifyReply, result: UiDownload | UiReply):
   if (isUiReply(result)) return sendResult(reply, result, 'json');
   if (!FILE_NAME.test(result.fileName)) throw new TypeError(`a download's file name must be a plain name, not ${JSON.stringify(result.fileName)}`);
   return reply.code(200).type(result.contentType).header('content-disposition', `attachment; filename="${result.fileName}"`).send(result.body);
+}
+
+/** Sends what a text handler returned: a UiReply as it says, else the text with its content type. */
+export function sendText(reply: FastifyReply, result: UiText | UiReply): FastifyReply {
+  if (isUiReply(result)) return sendResult(reply, result, 'json');
+  return reply.code(200).type(result.contentType).send(result.body);
 }
 
 /** Sends what a handler returned: a UiReply as it says, else a page or JSON by the route's kind. */

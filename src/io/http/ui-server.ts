@@ -27,9 +27,9 @@ import { DEFAULT_PORT_MAX_RETRIES, listenWithRetries } from './port-retry.ts';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_EVENT_STREAMS, SseLimiter, openSseStream } from './sse.ts';
 import { SessionStore, type UiAuthSettings } from './ui-auth.ts';
 import { UiGuard, splitTarget } from './ui-guard.ts';
-import { addMethodNotAllowedRoutes, routeKind, sendDownload, sendProblem, sendResult, type UiRequest, type UiRoute } from './ui-routes.ts';
+import { addMethodNotAllowedRoutes, routeKind, sendDownload, sendProblem, sendResult, sendText, type UiRequest, type UiRoute } from './ui-routes.ts';
 
-export type { UiDownload, UiRequest, UiRoute } from './ui-routes.ts';
+export type { UiDownload, UiRequest, UiRoute, UiText } from './ui-routes.ts';
 export { UiReply } from './ui-routes.ts';
 
 /** Largest request body accepted (forms and JSON actions are small). */
@@ -250,6 +250,9 @@ function registerRoute(app: FastifyInstance, route: UiRoute, ctx: RouteContext):
       return;
     case 'download':
       app.get(route.path, { config, exposeHeadRoute: false }, async (request, reply) => sendDownload(reply, await route.handler(ctx.toRequest(request))));
+      return;
+    case 'text':
+      app.get(route.path, { config }, async (request, reply) => sendText(reply, await route.handler(ctx.toRequest(request))));
       return;
   }
 }

@@ -17,6 +17,7 @@ import {
   type MasterConfigInput,
   type MasterEffect,
   type MasterOneWay,
+  type MasterProbes,
   type MasterReplyMessage,
   type MasterTimer,
   type PersistedApplication,
@@ -173,8 +174,8 @@ export class TestMaster {
   now = T0;
   #nextToken = 1;
 
-  constructor(config: Partial<MasterConfigInput> = {}, rng: Rng = seededRng(7)) {
-    this.machine = new MasterMachine(masterConfig({ host: 'master', port: 7077, ...config }), rng);
+  constructor(config: Partial<MasterConfigInput> = {}, rng: Rng = seededRng(7), probes?: MasterProbes) {
+    this.machine = new MasterMachine(masterConfig({ host: 'master', port: 7077, ...config }), rng, probes);
     this.machine.handle({ kind: 'Start' }, this.now); // as the daemon does: arms the worker timeout sweep
   }
 

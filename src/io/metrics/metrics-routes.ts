@@ -1,0 +1,58 @@
+// The metrics endpoints of a web UI (docs/metrics.md): Spark's `MetricsSystem` attaches its `PrometheusServlet`
+// and `MetricsServlet` to each UI (`getServletHandlers`) at `/metrics/<instance>/prometheus` and `/metrics/json`.
+// Here every daemon and every driver keeps its own prom-client Registry (never the global one: tests run several
+// daemons in one process) and serves it twice through its UI's routes, so a scrape needs the UI's login (a
+// bearer token, as Prometheus sends it with `authorization: { credentials: … }`) like any other protected route.
+
+import { Registry, type Counter } from 'prom-client';
+import type { FlintConf } from '../../conf/flint-conf.ts';
+import type { UiRoute } from '../http/ui-server.ts';
+
+/** `flint.metrics.enabled` (true): the metrics endpoints, their counters, and the executors' figures. */
+export const METRICS_ENABLED_KEY = 'flint.metrics.enabled';
+
+export function readMetricsEnabled(conf: FlintConf): boolean {
+  return conf.getBoolean(METRICS_ENABLED_KEY, true);
+}
+
+/** A registry of one daemon or driver. */
+export function newRegistry(): Registry {
+  return new Registry();
+}
+
+/**
+ * The Prometheus text (`text/plain; version=0.0.4`) at `prometheusPath`, and its JSON twin at `jsonPath`:
+ * prom-client's `getMetricsAsJSON`, one object per metric with its name, help, type and labelled values.
+ */
+export function metricsRoutes(registry: Registry, prometheusPath: string, jsonPath: string): UiRoute[] {
+  return [
+    { kind: 'text', path: prometheusPath, handler: async () => ({ contentType: registry.contentType, body: await registry.metrics() }) },
+    { kind: 'json', path: jsonPath, handler: () => registry.getMetricsAsJSON() },
+  ];
+}
+
+/** The literal values of a TypeBox union of literals (`WorkerState`, …), for a gauge's zero-filled label set. */
+export function literalsOf<T extends string>(union: { readonly anyOf: ReadonlyArray<{ readonly const: T }> }): readonly T[] {
+  return union.anyOf.map((member) => member.const);
+}
+
+/** Counts `items` by `key`, every one of `known` present (at zero when absent): a state gauge shows its zeros. */
+export function countBy<T, K extends string>(items: Iterable<T>, key: (item: T) => K, known: readonly K[]): Map<K, number> {
+  const counts = new Map<K, number>(known.map((k) => [k, 0]));
+  for (const item of items) {
+    const k = key(item);
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export const MB_BYTES = 1024 * 1024;
+
+/**
+ * The child of `counter` for one label value, shown at 0 from the start: a series that appears only at its first
+ * event makes `rate()` miss that event, and a test (or a dashboard) cannot tell "none yet" from "not exported".
+ */
+export function zeroed<L extends string>(counter: Counter<L>, label: L, value: string): { inc(n?: number): void } {
+  counter.inc({ [label]: value } as Partial<Record<L, string>>, 0);
+  return counter.labels({ [label]: value } as Partial<Record<L, string>>);
+}
