@@ -20,6 +20,7 @@ import { freePort, oneLeader, startRecoveringMaster, tryMasterJson, zooKeeperCon
 import { ChildGroup, waitFor } from '../test/helpers/process.ts';
 import { ZooKeeperServer } from '../test/helpers/zookeeper.ts';
 import { formatTable, intFromEnv } from './lib/stats.ts';
+import { benchJson, measureMachine } from './lib/machine.ts';
 
 const WORKERS = 4;
 const ROUNDS = intFromEnv('FLINT_BENCH_ROUNDS', 3);
@@ -31,6 +32,7 @@ const dir = mkdtempSync(join(tmpdir(), 'flint-bench-failover-'));
 let zk: ZooKeeperServer | undefined;
 
 async function main(): Promise<void> {
+  const machine = await measureMachine();
   zk = await ZooKeeperServer.start();
   const secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
   const conf = [...zooKeeperConf(zk.url, '/bench', ZK_SESSION), `flint.worker.timeout=${WORKER_TIMEOUT}`];
@@ -74,14 +76,14 @@ async function main(): Promise<void> {
   const sorted = rows.map((r) => r.failoverMs).sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
   console.log(
-    JSON.stringify({
+    benchJson({
       failoverMs: median,
       workersBack: Math.min(...rows.map((r) => r.workersBack)),
       maxFailoverMs: sorted.at(-1),
       rounds: rows.length,
       zkSessionTimeout: ZK_SESSION,
       workerTimeout: WORKER_TIMEOUT,
-    }),
+    }, machine),
   );
 }
 

@@ -12,8 +12,9 @@ import { masterConfig } from '../src/master/index.ts';
 import { newApplicationInfo } from '../src/master/apps.ts';
 import { masterPage } from '../src/ui/master-page.ts';
 import { UtilizationHistory } from '../src/ui/utilization.ts';
-import { calibrationMs, cpuModel } from './lib/machine.ts';
+import { benchJson, measureMachine } from './lib/machine.ts';
 
+const machine = await measureMachine();
 const WORKERS = 1_000;
 const COMPLETED_APPS = 10_000;
 const iterations = Number(process.argv[2] ?? 200);
@@ -93,4 +94,4 @@ const results = [
   measure('completed apps sorted by duration, page 50', 'completed-apps.sort=duration&completed-apps.desc=1&completed-apps.page=50'),
   measure('workers filtered', 'workers.q=10.0.3.'),
 ];
-console.log(JSON.stringify({ workers: WORKERS, completedApps: COMPLETED_APPS, iterations, results, cpu: cpuModel(), node: process.version, calibrationMs: Math.round(calibrationMs()) }));
+console.log(benchJson({ workers: WORKERS, completedApps: COMPLETED_APPS, iterations, results }, machine));

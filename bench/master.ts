@@ -42,6 +42,7 @@ import {
   type TcpOverflowCounters,
 } from './lib/proc.ts';
 import { formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
+import { benchJson, measureMachine } from './lib/machine.ts';
 
 const WORKERS = intFromEnv('FLINT_BENCH_WORKERS', 10_000);
 const APPS = intFromEnv('FLINT_BENCH_APPS', 1_000);
@@ -341,6 +342,7 @@ const met = (ok: boolean): string => (ok ? 'met' : 'MISSED');
 async function run(): Promise<void> {
   const repoRoot = fileURLToPath(new URL('..', import.meta.url));
   const loadAvg1m = loadavg()[0] ?? 0;
+  const machine = await measureMachine();
   const ticksPerSec = clockTicksPerSecond();
   const wire = await runOverTcp(repoRoot, ticksPerSec);
   const sched = runSchedule();
@@ -481,7 +483,7 @@ async function run(): Promise<void> {
     cpus: availableParallelism(),
     node: process.version,
   };
-  console.log(JSON.stringify(summary));
+  console.log(benchJson(summary, machine));
 }
 
 /** Linux's cap on a listen backlog; '?' where unreadable. */

@@ -29,7 +29,7 @@ import { startMasterDaemon } from '../src/daemons/master-daemon.ts';
 import { MasterToApp, type AppToMaster } from '../src/protocol/messages.ts';
 import { MemoryNetwork } from '../src/rpc/memory-transport.ts';
 import { silentLogger } from '../src/util/logger.ts';
-import { calibrationMs, cpuModel } from './lib/machine.ts';
+import { benchJson, measureMachine } from './lib/machine.ts';
 import { clockTicksPerSecond, cpuSample } from './lib/proc.ts';
 import { addWorker, BENCH_APP, timeGets, until } from './lib/memory-cluster.ts';
 import { exitAfter, formatTable, intFromEnv, percentile, sortedCopy, timed } from './lib/stats.ts';
@@ -180,7 +180,7 @@ const r2 = (x: number): number => Math.round(x * 100) / 100;
 
 runApp(async () => {
   exitAfter(15 * 60_000, 'bench:metrics');
-  const calibration = calibrationMs();
+  const machine = await measureMachine();
   const master = await masterScrapes();
   // The daemons run from this checkout's sources (LocalCluster's default), not from a build: both modes alike.
   const cluster = await LocalCluster.start({ workers: 2, coresPerWorker: 1, memoryPerWorker: '1g' });
@@ -222,7 +222,7 @@ runApp(async () => {
     ),
   );
   console.log(
-    JSON.stringify({
+    benchJson({
       workers: WORKERS,
       apps: APPS,
       scrapes: Object.fromEntries(scrapes.map(([path, t]) => [path, { p50Ms: r2(t.p50), p99Ms: r2(t.p99), bytes: t.bytes }])),
@@ -235,9 +235,6 @@ runApp(async () => {
       cpuCostPct: r1(cpuCostPct),
       loadAverage: loadavg().map(r2),
       targetMet: worstP99 <= 50 && (costPct <= 3 || cpuCostPct <= 3),
-      cpu: cpuModel(),
-      node: process.version,
-      calibrationMs: Math.round(calibration),
-    }),
+    }, machine),
   );
 });

@@ -5,9 +5,10 @@
 // feedback (both share msgpack's Encoder and Decoder classes): run each in its own process to compare.
 
 import { decode, encode } from '@msgpack/msgpack';
-import { readFileSync } from 'node:fs';
 import { decodeRecord, encodeRecord } from '../src/task/record-codec.ts';
+import { benchJson, measureMachine } from './lib/machine.ts';
 
+const machine = await measureMachine();
 const RECORDS = 1_000_000;
 const SLICE = 1_000;
 const slices: unknown[][] = [];
@@ -53,7 +54,5 @@ const result = {
   // during the next encode round.
   ...race(encoders),
   ...race(decoders),
-  cpu: /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown',
-  node: process.version,
 };
-console.log(JSON.stringify(result));
+console.log(benchJson(result, machine));

@@ -25,6 +25,7 @@ import { encodeFrame } from '../src/rpc/frame-decoder.ts';
 import { Kind, encodeEnvelopeBody } from '../src/rpc/wire.ts';
 import { BenchReplies, PAYLOAD, PEER_ENDPOINT, READY_MARKER, type PeerReady } from './lib/messages.ts';
 import { concatSamples, formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
+import { benchJson, measureMachine } from './lib/machine.ts';
 
 const WARMUP_ROUND_TRIPS = 2_000;
 const ROUNDS = intFromEnv('FLINT_BENCH_ROUNDS', 5);
@@ -334,6 +335,7 @@ const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 async function run(): Promise<void> {
   const loadAvg1m = loadavg()[0] ?? 0;
+  const machine = await measureMachine(); // before this process is pinned
   const pin = pinSelf();
   const pinned = pin.cpu !== undefined;
   const pinLabel = pinned ? `pinned: both on CPU ${pin.cpu}` : `NOT pinned (${pin.why})`;
@@ -451,7 +453,7 @@ async function run(): Promise<void> {
       oneWayTargetMet: oneWayOk,
       node: process.version,
     };
-    console.log(JSON.stringify(summary));
+    console.log(benchJson(summary, machine));
   } finally {
     for (const c of cleanup.reverse()) {
       try {

@@ -22,7 +22,7 @@ import { LocalCluster } from '../src/daemons/local-cluster.ts';
 import { currentBuildCli } from './lib/build.ts';
 import { JOIN_LEFT, JOIN_RIGHT, SORT_PAIRS, ensureCorpus, joinLeftKey, joinRightValue, pairKey, type Corpus } from './lib/corpus.ts';
 import { daskWordCount, ensureDask } from './lib/dask.ts';
-import { calibrationMs, cpuModel } from './lib/machine.ts';
+import { benchJson, measureMachine, type Machine } from './lib/machine.ts';
 import { childPids, memorySample } from './lib/proc.ts';
 import { expectEqual, expectSameCounts, expectSorted, readCountsFile, readSavedCounts, runBaseline, type SortedPartition } from './lib/shuffle-checks.ts';
 import { exitAfter, formatTable, intFromEnv, timed } from './lib/stats.ts';
@@ -197,7 +197,7 @@ const ratio = (baselineMs: number, flintMs: number | undefined): number | null =
 runApp(async () => {
   exitAfter(DEADLINE_MS, 'bench:shuffle');
   const loadAtStart = loadavg()[0] as number;
-  const calibration = calibrationMs();
+  const machine = await measureMachine();
   const corpus = ensureCorpus(intFromEnv('FLINT_BENCH_CORPUS_MB', 256));
   const corpusMb = corpus.files.reduce((n, f) => n + f.bytes, 0) / (1024 * 1024);
   console.error(`bench: corpus ${corpusMb.toFixed(1)} MiB, ${corpus.words} words (${corpus.generated ? `generated in ${corpus.generateMs} ms` : 'cached'}) in ${corpus.dir}`);
@@ -213,7 +213,7 @@ runApp(async () => {
     expectEqual('Dask bag word count: distinct words', dask.distinct, corpus.distinctWords);
     console.error(`bench: Dask bag word count ${dask.ms.toFixed(0)} ms (${daskVersions})`);
     const flint = process.env['FLINT_BENCH_SKIP_FLINT'] === '1' ? undefined : await runFlint(corpus, work, baselines, baselineCounts);
-    report({ corpus, corpusMb, baselines, dask, daskVersions, flint, calibration, loadAtStart });
+    report({ corpus, corpusMb, baselines, dask, daskVersions, flint, machine, loadAtStart });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -226,7 +226,7 @@ function report(r: {
   dask: { ms: number; clusterStartMs: number };
   daskVersions: string;
   flint: FlintFigures | undefined;
-  calibration: number;
+  machine: Machine;
   loadAtStart: number;
 }): void {
   const { baselines: b, flint: f } = r;
@@ -259,12 +259,13 @@ function report(r: {
         ['(d) word count', `vs Dask bag, 2 processes × 1 thread (cluster start ${ms(r.dask.clusterStartMs)} ms apart)`, ms(f?.wordCountMs), ms(r.dask.ms), x(figures.wordCountVsDaskBag), '≥ 2.00×'],
         ['executor peak RSS MiB', `each executor's VmHWM (flint.executor.memory ${EXECUTOR_MEMORY})`, f === undefined ? 'skipped' : f.executorRssMb.map((m) => m.toFixed(0)).join(', '), '', '', `≤ ${EXECUTOR_MEMORY_MB}`],
         ['baseline peak RSS MiB', 'word count, sort, join (each its own process)', '', [b.wordCountRssMb, b.sortRssMb, b.joinRssMb].map((m) => m.toFixed(0)).join(', '), '', ''],
-        ['calibrationMs', 'a fixed loop of 50 million square roots', '', r.calibration.toFixed(0), '', ''],
+        ['calibrationMs', 'a fixed loop of 50 million square roots', '', String(r.machine.calibrationMs), '', ''],
+        ['pingPongP50Us', 'a raw TCP round trip between two processes over loopback', '', String(r.machine.pingPongP50Us), '', ''],
       ],
     ),
   );
   console.log(
-    JSON.stringify({
+    benchJson({
       ...figures,
       targetsMet,
       wordCountMs: f === undefined ? null : round(f.wordCountMs),
@@ -278,9 +279,6 @@ function report(r: {
       executorRssMb: f === undefined ? null : f.executorRssMb.map((m) => round(m, 1)),
       corpusMb: round(r.corpusMb, 1),
       corpusWords: r.corpus.words,
-      cpuModel: cpuModel(),
-      node: process.version,
-      calibrationMs: round(r.calibration),
-    }),
+    }, r.machine),
   );
 }

@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { BENCH_SHAPE, benchOptions, runSimulation } from '../src/sim/cluster.ts';
-import { calibrationMs, cpuModel } from './lib/machine.ts';
+import { benchJson, measureMachine } from './lib/machine.ts';
 import { formatTable, intFromEnv } from './lib/stats.ts';
 
 interface SeedOutcome {
@@ -37,7 +37,7 @@ async function runSeeds(seeds: readonly number[]): Promise<SeedOutcome[]> {
 async function main(): Promise<void> {
   const seedCount = intFromEnv('SIM_SEEDS', 10_000);
   const threads = Math.max(1, Math.min(intFromEnv('SIM_THREADS', availableParallelism()), seedCount));
-  const calibration = calibrationMs();
+  const machine = await measureMachine();
   const started = performance.now();
   const parts = await Promise.all(
     Array.from({ length: threads }, (_, t) => {
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     ),
   );
   console.log(
-    JSON.stringify({
+    benchJson({
       seeds: outcomes.length,
       violations: failing.length,
       failingSeeds: failing.slice(0, 100).map((f) => f.seed),
@@ -75,10 +75,7 @@ async function main(): Promise<void> {
       shape: BENCH_SHAPE,
       threads,
       targetMet: outcomes.length >= 10_000 && failing.length === 0 && wallSeconds <= 600,
-      cpu: cpuModel(),
-      node: process.version,
-      calibrationMs: Math.round(calibration),
-    }),
+    }, machine),
   );
   process.exitCode = failing.length > 0 ? 1 : 0;
 }

@@ -17,6 +17,7 @@ import { FlintContext, runApp } from 'flint';
 import { LocalCluster } from '../src/daemons/local-cluster.ts';
 import { currentBuildCli } from './lib/build.ts';
 import { exitAfter, formatTable, percentile, timed } from './lib/stats.ts';
+import { benchJson, measureMachine } from './lib/machine.ts';
 
 export function noop(x: number): number {
   return x;
@@ -35,6 +36,7 @@ const DEADLINE_MS = 10 * 60_000;
 
 runApp(async () => {
   exitAfter(DEADLINE_MS, 'bench:tasks');
+  const machine = await measureMachine();
 
   const cli = currentBuildCli();
   // (a) Cold start. Each worker offers 2 cores so that a replacement executor fits after a worker is killed.
@@ -125,7 +127,7 @@ runApp(async () => {
       ),
     );
     console.log(
-      JSON.stringify({
+      benchJson({
         coldStartMs: Math.round(coldStartMs),
         firstExecutorMs: Math.round(firstExecutorMs),
         tasksPerSec: Math.round(tasksPerSec),
@@ -134,7 +136,7 @@ runApp(async () => {
         taskLatencyP99Us: Math.round(taskLatencyP99Us),
         workerKillOverheadMs: Math.round(workerKillOverheadMs),
         resultsCorrect,
-      }),
+      }, machine),
     );
   } finally {
     await cluster.stop();

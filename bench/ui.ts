@@ -20,7 +20,7 @@ import { MasterToApp, type AppToMaster } from '../src/protocol/messages.ts';
 import { MemoryNetwork, type MemoryTransport } from '../src/rpc/memory-transport.ts';
 import { silentLogger } from '../src/util/logger.ts';
 import { launchBrowser } from '../test/helpers/browser.ts';
-import { calibrationMs, cpuModel } from './lib/machine.ts';
+import { benchJson, measureMachine } from './lib/machine.ts';
 import { addWorker, BENCH_APP, timeGets, until } from './lib/memory-cluster.ts';
 import { formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
 
@@ -77,7 +77,7 @@ async function openEvents(url: string): Promise<{ text: () => string; close: () 
 }
 
 async function main(): Promise<void> {
-  const calibration = calibrationMs();
+  const machine = await measureMachine();
   const network = new MemoryNetwork();
   const master = await startMasterDaemon({ conf, logger: silentLogger, host: '10.255.0.1', port: 7077, webUiPort: 0, webUiHost: '127.0.0.1', transport: network.create });
   const base = `http://127.0.0.1:${master.webUiPort}`;
@@ -127,9 +127,9 @@ async function main(): Promise<void> {
         ],
       ),
     );
-    console.log(`${WORKERS} workers and ${APPS} completed apps set up in ${setupS.toFixed(1)} s; calibration ${calibration.toFixed(0)} ms`);
+    console.log(`${WORKERS} workers and ${APPS} completed apps set up in ${setupS.toFixed(1)} s; calibration ${machine.calibrationMs} ms, ping-pong ${machine.pingPongP50Us} µs`);
     console.log(
-      JSON.stringify({
+      benchJson({
         workers: WORKERS,
         completedApps: APPS,
         htmlP50Ms: round(page.p50),
@@ -143,11 +143,7 @@ async function main(): Promise<void> {
         browserLoadP50Ms: round(loads.p50),
         browserLoadMaxMs: round(loads.max),
         targetMet: page.p99 <= 50 && changeMax <= 1000 && loads.max <= 1000,
-        htmlP99PerCalibration: round(page.p99 / calibration, 4),
-        cpu: cpuModel(),
-        node: process.version,
-        calibrationMs: Math.round(calibration),
-      }),
+      }, machine),
     );
   } finally {
     await master.shutdown('bench over');

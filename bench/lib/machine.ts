@@ -1,7 +1,14 @@
-// What every benchmark prints about the machine it ran on, so figures from two machines can be compared: the CPU
-// model, and a calibration figure (a fixed CPU loop, in ms).
+// What every benchmark prints about the machine it ran on, so figures from two machines can be compared
+// (docs/benchmarks.md, "Comparing machines"): the CPU model, the core count, the Node version, and two calibration
+// figures taken when the benchmark starts — a fixed CPU loop (ms) and the p50 of a raw TCP ping-pong between two
+// processes over loopback (µs, the cost of a wake-up on each side, which no RPC can beat). Every time figure is
+// also printed divided by the CPU loop's time and every rate multiplied by it (`perCalibration`), so a figure
+// from a fast machine and one from a slow machine of the same kind come out alike.
 
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { availableParallelism } from 'node:os';
 
 export function cpuModel(): string {
   try {
@@ -18,4 +25,96 @@ export function calibrationMs(): number {
   for (let i = 1; i <= 50_000_000; i++) x += Math.sqrt(i) % 7;
   if (x < 0) console.log(x);
   return performance.now() - start;
+}
+
+/** The echo server the ping-pong runs in a child process: one byte back for each byte in; prints its port. */
+const ECHO_SERVER = `
+const server = require('node:net').createServer({ noDelay: true }, (s) => { s.on('data', (d) => s.write(d)); s.on('error', () => s.destroy()); });
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
+`;
+
+const PING_PONG_WARMUP = 500;
+const PING_PONG_ROUND_TRIPS = 5_000;
+const PING_PONG_TIMEOUT_MS = 30_000;
+
+/**
+ * The p50, in µs, of a round trip of one 64-byte message to an echo server in another process over 127.0.0.1
+ * (TCP_NODELAY on both sides), after a warm-up. bench:rpc's baseline is the same measurement with its own framing.
+ */
+export async function pingPongP50Us(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ECHO_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), PING_PONG_TIMEOUT_MS);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the ping-pong echo server exited (code ${code})`)));
+      child.stdout.once('data', (line: Buffer) => resolve(Number(line.toString().trim())));
+    });
+    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const message = Buffer.alloc(64, 7);
+    const samples = new Float64Array(PING_PONG_ROUND_TRIPS);
+    // One round trip in flight at a time: `waiting` settles it once the 64 bytes are back (or the socket fails).
+    let waiting: { resolve: () => void; reject: (err: Error) => void } | undefined;
+    let received = 0;
+    socket.on('data', (d: Buffer) => {
+      received += d.length;
+      if (received < message.length || waiting === undefined) return;
+      received -= message.length;
+      const settled = waiting;
+      waiting = undefined;
+      settled.resolve();
+    });
+    socket.on('error', (err) => waiting?.reject(err));
+    for (let i = 0; i < PING_PONG_WARMUP + PING_PONG_ROUND_TRIPS; i++) {
+      const start = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        waiting = { resolve, reject };
+        socket.write(message);
+      });
+      if (i >= PING_PONG_WARMUP) samples[i - PING_PONG_WARMUP] = (performance.now() - start) * 1000;
+    }
+    socket.destroy();
+    samples.sort();
+    return samples[Math.floor(samples.length / 2)] as number;
+  } finally {
+    clearTimeout(timer);
+    child.stdin.end();
+    child.kill();
+  }
+}
+
+export interface Machine {
+  readonly cpu: string;
+  readonly cpus: number;
+  readonly node: string;
+  readonly calibrationMs: number;
+  readonly pingPongP50Us: number;
+}
+
+/** The machine's figures, measured now (about a second): call it before the benchmark's own work. */
+export async function measureMachine(): Promise<Machine> {
+  const calibration = calibrationMs();
+  const pingPong = await pingPongP50Us();
+  return { cpu: cpuModel(), cpus: availableParallelism(), node: process.version, calibrationMs: Math.round(calibration), pingPongP50Us: Math.round(pingPong * 10) / 10 };
+}
+
+/**
+ * Each figure relative to the CPU loop: a time (a name ending in Ms, Us or Ns) divided by calibrationMs, a rate
+ * (ending in PerSec) multiplied by it, in seconds. Other figures are left out.
+ */
+export function perCalibration(figures: Readonly<Record<string, unknown>>, machine: Machine): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(figures)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || name === 'calibrationMs' || name === 'pingPongP50Us') continue;
+    if (/(Ms|Us|Ns)$/.test(name)) out[name] = Number((value / machine.calibrationMs).toPrecision(4));
+    else if (/PerSec$/.test(name)) out[name] = Number(((value * machine.calibrationMs) / 1000).toPrecision(4));
+  }
+  return out;
+}
+
+/** The benchmark's last line: the machine's figures, its own (which win a name they share), and its figures per calibration. */
+export function benchJson(figures: Readonly<Record<string, unknown>>, machine: Machine): string {
+  return JSON.stringify({ ...machine, ...figures, perCalibration: perCalibration(figures, machine) });
 }
