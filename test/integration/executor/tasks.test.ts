@@ -212,7 +212,9 @@ describe('the executor process', { timeout: 90_000 }, () => {
     driver.executor('2').send({ type: 'StopExecutor' });
     assert.deepEqual(await second.exited, { code: 0, signal: null }, 'StopExecutor ends it with code 0');
     const stopMs = performance.now() - stoppedAt;
-    assert.ok(stopMs < 1_000, `StopExecutor ends it promptly (took ${Math.round(stopMs)} ms)`);
+    // What this guards: nothing (a timer, a socket, a task thread) keeps the process alive after StopExecutor. A
+    // held handle keeps it for good; 10 s leaves room for a loaded machine (1.3 s seen with both CPUs busy).
+    assert.ok(stopMs < 10_000, `StopExecutor ends it without waiting on anything (took ${Math.round(stopMs)} ms)`);
   });
 
   test('the secret appears in no log line', () => {
