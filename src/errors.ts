@@ -178,6 +178,7 @@ export const ERROR_CODES = [
   'FLINT_SHUFFLE_CORRUPT',
   'FLINT_SHUFFLE_FETCH_FAILED',
   // src/api: what an application sees
+  'FLINT_NOT_IN_TASK',
   'FLINT_JOB_FAILED',
   'FLINT_STAGE_FAILED',
   'FLINT_APP_FAILED',

@@ -9,6 +9,8 @@ export { RecordEncodeError } from '../task/record-codec.ts';
 export { HashPartitioner, RangePartitioner, type Partitioner } from './partitioner.ts';
 // Declared at the top level of an app's module, read and updated by its task functions on the executors.
 export { Accumulator, Broadcast, accumulator, broadcastVariable } from './shared-variables.ts';
+// Read by task functions: the running task's ids and the addresses it holds.
+export { TaskContext, NotInTaskError, type ResourceInformation } from './task-context.ts';
 
 export class FlintContext {
   static create(): Promise<never> {

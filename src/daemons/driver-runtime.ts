@@ -252,7 +252,7 @@ export class DriverRuntime {
         );
       case 'RegisterExecutor': {
         if (this.#stopped) throw new Error('the driver is stopping'); // the machine's host is closed
-        const { executorId, executorAddress, hostname, cores, logUrls } = message;
+        const { executorId, executorAddress, hostname, cores, logUrls, resources } = message;
         const sender = ctx.senderAddress;
         const token = this.#replies.open({
           reply: (value) => {
@@ -264,7 +264,7 @@ export class DriverRuntime {
           },
           sendFailure: (error) => ctx.sendFailure(error),
         });
-        void this.#host.submit({ kind: 'RegisterExecutor', token, executorId, executorAddress, hostname, cores, logUrls });
+        void this.#host.submit({ kind: 'RegisterExecutor', token, executorId, executorAddress, hostname, cores, logUrls, ...(resources === undefined ? {} : { resources }) });
         return;
       }
       case 'ExecutorHeartbeat': {

@@ -3,7 +3,10 @@
 // environment or a clock.
 
 import type { FlintConf } from '../conf/flint-conf.ts';
+import { resourceRequests } from '../conf/resource-requests.ts';
 import { ConfigError } from '../errors.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import type { ResourceRequirement } from '../scheduling/resources.ts';
 
 export interface DriverConfig {
   /**
@@ -51,6 +54,14 @@ export interface DriverConfig {
    * after its decommission is stopped, and its tasks run again elsewhere without counting a failure.
    */
   readonly decommissionForceKillTimeoutMs: number;
+  /** `flint.task.cpus` (1, Spark's `spark.task.cpus`): the cores one task occupies on its executor. */
+  readonly taskCpus: number;
+  /**
+   * `flint.task.resource.<name>.amount` (Spark's `spark.task.resource.*`): the executor's addresses of each
+   * resource one task holds while it runs, sorted by name. Empty: tasks need none. With any, a task needs free
+   * addresses as well as free cores, and nothing is prefetched (docs/resources.md, "Tasks").
+   */
+  readonly taskResourceReqs: readonly ResourceRequirement[];
 }
 
 export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
@@ -64,6 +75,8 @@ export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
   retainedTasks: 100_000,
   retainedDeadExecutors: 100,
   decommissionForceKillTimeoutMs: 0,
+  taskCpus: 1,
+  taskResourceReqs: [],
 };
 
 /** The `flint.*` key behind each field, for error messages. */
@@ -78,6 +91,8 @@ export const DRIVER_CONFIG_KEYS: Readonly<Record<keyof DriverConfig, string>> = 
   retainedTasks: 'flint.ui.retainedTasks',
   retainedDeadExecutors: 'flint.ui.retainedDeadExecutors',
   decommissionForceKillTimeoutMs: 'flint.executor.decommission.forceKillTimeout',
+  taskCpus: 'flint.task.cpus',
+  taskResourceReqs: 'flint.task.resource',
 };
 
 function check(field: keyof DriverConfig, value: number, min: number): void {
@@ -100,6 +115,8 @@ export function driverConfig(input: Partial<DriverConfig> = {}): DriverConfig {
     retainedTasks: input.retainedTasks ?? DRIVER_CONFIG_DEFAULTS.retainedTasks,
     retainedDeadExecutors: input.retainedDeadExecutors ?? DRIVER_CONFIG_DEFAULTS.retainedDeadExecutors,
     decommissionForceKillTimeoutMs: input.decommissionForceKillTimeoutMs ?? DRIVER_CONFIG_DEFAULTS.decommissionForceKillTimeoutMs,
+    taskCpus: input.taskCpus ?? DRIVER_CONFIG_DEFAULTS.taskCpus,
+    taskResourceReqs: input.taskResourceReqs ?? DRIVER_CONFIG_DEFAULTS.taskResourceReqs,
   };
   check('maxFailures', config.maxFailures, 1);
   check('maxResultSizeBytes', config.maxResultSizeBytes, 0);
@@ -111,6 +128,12 @@ export function driverConfig(input: Partial<DriverConfig> = {}): DriverConfig {
   check('retainedTasks', config.retainedTasks, 0);
   check('retainedDeadExecutors', config.retainedDeadExecutors, 0);
   check('decommissionForceKillTimeoutMs', config.decommissionForceKillTimeoutMs, 0);
+  check('taskCpus', config.taskCpus, 1);
+  for (const req of config.taskResourceReqs) {
+    if (!Number.isSafeInteger(req.amount) || req.amount < 1) {
+      throw new ConfigError(`flint.task.resource.${req.name}.amount`, `flint.task.resource.${req.name}.amount must be a whole number ≥ 1, got ${req.amount}`);
+    }
+  }
   return config;
 }
 
@@ -133,5 +156,33 @@ export function driverConfigFromConf(conf: FlintConf): DriverConfig {
     retainedTasks: conf.getInt(DRIVER_CONFIG_KEYS.retainedTasks, d.retainedTasks, { min: 0 }),
     retainedDeadExecutors: conf.getInt(DRIVER_CONFIG_KEYS.retainedDeadExecutors, d.retainedDeadExecutors, { min: 0 }),
     decommissionForceKillTimeoutMs: conf.getDurationMs(DRIVER_CONFIG_KEYS.decommissionForceKillTimeoutMs, '0s', 's'),
+    taskCpus: conf.getInt(DRIVER_CONFIG_KEYS.taskCpus, d.taskCpus, { min: 1, max: LIMITS.cores.max }),
+    taskResourceReqs: taskResourceReqsFromConf(conf),
   });
+}
+
+/**
+ * `flint.task.resource.*`, checked against the executor's request as Spark's `ResourceProfile` and
+ * `SparkContext` check them at start: every resource a task needs must be asked for each executor
+ * (`flint.executor.resource.<name>.amount`), at least as many as one task holds; `flint.task.cpus` must not
+ * exceed `flint.executor.cores` when that is set. Otherwise no executor could ever run a task.
+ */
+function taskResourceReqsFromConf(conf: FlintConf): ResourceRequirement[] {
+  const task = resourceRequests(conf, 'task');
+  const executor = new Map(resourceRequests(conf, 'executor').map((r) => [r.name, r.amount]));
+  for (const { name, amount } of task) {
+    const key = `flint.task.resource.${name}.amount`;
+    const perExecutor = executor.get(name);
+    if (perExecutor === undefined) {
+      throw new ConfigError(key, `${key}=${amount} needs flint.executor.resource.${name}.amount (each executor's ${name} addresses, at least ${amount}); it is not set`);
+    }
+    if (perExecutor < amount) {
+      throw new ConfigError(key, `${key}=${amount} is more than flint.executor.resource.${name}.amount=${perExecutor}: no executor could run a task`);
+    }
+  }
+  const taskCpus = conf.getInt(DRIVER_CONFIG_KEYS.taskCpus, 1, { min: 1, max: LIMITS.cores.max });
+  if (conf.has('flint.executor.cores') && conf.getInt('flint.executor.cores', 1, LIMITS.cores) < taskCpus) {
+    throw new ConfigError(DRIVER_CONFIG_KEYS.taskCpus, `flint.task.cpus=${taskCpus} is more than flint.executor.cores=${conf.get('flint.executor.cores') ?? ''}: no executor could run a task`);
+  }
+  return task;
 }

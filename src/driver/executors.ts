@@ -5,6 +5,7 @@
 import type { DriverInput } from './inputs.ts';
 import { countFailure, driverError, failJob, forget } from './jobs.ts';
 import { compareExecutorIds, releasePreferences, resubmit, sortedIds, type Ctx, type TaskAttempt } from './state.ts';
+import { addressBook, taskSlots } from './task-resources.ts';
 import { recordExecutorAdded, recordExecutorRemoved, recordHeartbeat, recordTaskEnded } from './history.ts';
 
 type Register = Extract<DriverInput, { readonly kind: 'RegisterExecutor' }>;
@@ -33,6 +34,8 @@ export function handleRegisterExecutor(ctx: Ctx, input: Register): void {
     cores: input.cores,
     launched: false,
     freeCores: 0,
+    addresses: addressBook(input.resources),
+    slots: taskSlots(input.cores, input.resources, config),
     lastSeenMs: ctx.now,
     running: new Set(),
     broadcastsSent: new Set(),
@@ -46,11 +49,22 @@ export function handleRegisterExecutor(ctx: Ctx, input: Register): void {
     host: input.hostname,
     cores: input.cores,
   });
+  warnIfNoSlots(ctx, input);
   out.reply(input.token, { type: 'BooleanResponse', value: true });
   if (!state.timers.isArmed('ExpireDeadExecutors')) {
     // Spark's HeartbeatReceiver checks every spark.network.timeoutInterval; Flint arms it with the first executor.
     out.push(state.timers.start('ExpireDeadExecutors', 'ExpireDeadExecutors', config.heartbeatCheckIntervalMs));
   }
+}
+
+/** An executor that can run no task (too few cores for `flint.task.cpus`, or too few addresses) is worth a warning. */
+function warnIfNoSlots(ctx: Ctx, input: Register): void {
+  const { config } = ctx;
+  const executor = ctx.state.executors.get(input.executorId);
+  if (executor === undefined || executor.slots > 0) return;
+  const needs = [`${config.taskCpus} core(s)`, ...config.taskResourceReqs.map((r) => `${r.amount} ${r.name}`)].join(', ');
+  const has = [`${input.cores} core(s)`, ...config.taskResourceReqs.map((r) => `${input.resources?.[r.name]?.length ?? 0} ${r.name}`)].join(', ');
+  ctx.out.warn(`Executor ${input.executorId} can run no task: each task needs ${needs}; it has ${has}`, { executorId: input.executorId });
 }
 
 /** LaunchedExecutor: only now are the executor's cores free for offers, as in Spark's `DriverEndpoint`. */
@@ -62,7 +76,7 @@ export function handleExecutorLaunched(ctx: Ctx, executorId: string): void {
   }
   if (executor.launched) return;
   executor.launched = true;
-  executor.freeCores = executor.cores - executor.running.size;
+  executor.freeCores = executor.cores - ctx.config.taskCpus * executor.running.size;
 }
 
 /**

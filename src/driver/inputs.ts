@@ -52,6 +52,8 @@ export type DriverInput =
       readonly cores: number;
       /** Its stdout/stderr log pages on its worker (RegisterExecutor's `logUrls`), linked from the UI. */
       readonly logUrls?: Readonly<Record<string, string>>;
+      /** Its custom-resource addresses (RegisterExecutor's `resources`), handed to tasks that ask for them. */
+      readonly resources?: Readonly<Record<string, readonly string[]>>;
     }
   /** LaunchedExecutor arrived: the executor can run tasks, so its cores become free (as in Spark's `DriverEndpoint`). */
   | { readonly kind: 'ExecutorLaunched'; readonly executorId: string }

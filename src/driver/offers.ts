@@ -5,8 +5,10 @@
 // tasks are balanced across the cluster." Spark shuffles the offers first; Flint walks them in executor id
 // order instead (STYLE.md §4: deterministic tie-breaks), so the same inputs always give the same placement.
 //
-// Every task takes one core (`flint.task.cpus` = 1). Executors that have not sent LaunchedExecutor have no
-// free cores, so they get nothing (Spark's `CoarseGrainedSchedulerBackend.DriverEndpoint` frees them on it).
+// Every task takes `flint.task.cpus` cores (1) and, with `flint.task.resource.<name>.amount`, that many of its
+// executor's addresses of each resource, which it alone holds until it ends (task-resources.ts; Spark's
+// `resourcesMeetTaskRequirements`); its LaunchTask names them. Executors that have not sent LaunchedExecutor
+// have no free cores, so they get nothing (Spark's `CoarseGrainedSchedulerBackend.DriverEndpoint` frees them on it).
 //
 // Prefetch (Flint only, `flint.task.prefetch`): once a job's finished tasks show that they are short, each
 // executor may hold up to `depth × cores` of its tasks beyond its free cores, queued on the executor, where
@@ -15,9 +17,11 @@
 // frees, instead of a driver round trip later, and tasks and their status updates travel in batches. Free
 // cores are always filled first, in the same round-robin passes, so prefetch never changes which executor a
 // task goes to while cores are free. A prefetched task is still `running` here: losing its executor
-// resubmits it like any other.
+// resubmits it like any other. Tasks that need custom resources are never prefetched: a queued task would
+// hold addresses without using them (Spark has no prefetch at all).
 
 import { recordTaskLaunched } from './history.ts';
+import { acquireTaskResources, hasTaskResources } from './task-resources.ts';
 import { hasPending, takePending, type Ctx, type ExecutorRecord, type JobRecord, type TaskAttempt } from './state.ts';
 import type { TaskSpec } from './inputs.ts';
 
@@ -42,15 +46,16 @@ export function makeOffers(ctx: Ctx): void {
 
 /** Tasks per core that may wait on an executor for `job`: 0 until its finished tasks show they are short. */
 export function prefetchDepth(ctx: Pick<Ctx, 'config'>, job: Pick<JobRecord, 'runTimeMsSum' | 'runTimeCount'>): number {
-  const { prefetchPerCore, prefetchQueueTimeMs } = ctx.config;
-  if (prefetchPerCore === 0 || job.runTimeCount === 0) return 0;
+  const { prefetchPerCore, prefetchQueueTimeMs, taskResourceReqs } = ctx.config;
+  if (prefetchPerCore === 0 || job.runTimeCount === 0 || taskResourceReqs.length > 0) return 0;
   const mean = job.runTimeMsSum / job.runTimeCount;
   return mean <= 0 ? prefetchPerCore : Math.min(prefetchPerCore, Math.floor(prefetchQueueTimeMs / mean));
 }
 
 /**
- * Round-robin passes over `offers` for one job, each executor taking tasks while it has fewer than
- * `cores × (1 + perCoreExtra)` running. Returns how many tasks it launched.
+ * Round-robin passes over `offers` for one job, each executor taking tasks while it has `flint.task.cpus` cores
+ * free (counting `cores × perCoreExtra` more for prefetch) and the addresses a task needs. Returns how many
+ * tasks it launched.
  */
 function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[], perCoreExtra: number): number {
   let launched = 0;
@@ -58,7 +63,7 @@ function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[],
   while (launchedInPass && hasPending(job)) {
     launchedInPass = false;
     for (const executor of offers) {
-      if (executor.freeCores <= -executor.cores * perCoreExtra) continue;
+      if (!canTakeTask(ctx, executor, perCoreExtra)) continue;
       const index = takePending(job, executor.executorId, (id) => ctx.state.executors.get(id)?.decommissioning === false);
       // Nothing for this executor (what is left waits for the executors that hold its cached partitions); the
       // others may still have tasks. A pass that launches nothing ends the loop.
@@ -69,6 +74,11 @@ function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[],
     }
   }
   return launched;
+}
+
+function canTakeTask(ctx: Ctx, executor: ExecutorRecord, perCoreExtra: number): boolean {
+  const { taskCpus, taskResourceReqs } = ctx.config;
+  return executor.freeCores - taskCpus >= -executor.cores * perCoreExtra && hasTaskResources(executor.addresses, taskResourceReqs);
 }
 
 /** Each broadcast value travels to an executor once: with its first task that uses it (Spark's TorrentBroadcast fetches it once per executor). */
@@ -88,6 +98,7 @@ function launchTask(ctx: Ctx, job: JobRecord, index: number, executor: ExecutorR
   state.nextTaskId += 1;
   const attempt = job.attempts[index] ?? 0;
   job.attempts[index] = attempt + 1;
+  const resources = acquireTaskResources(executor.addresses, ctx.config.taskResourceReqs);
   job.states[index] = 'running';
   job.live.add(taskId);
   state.tasks.set(taskId, {
@@ -98,10 +109,11 @@ function launchTask(ctx: Ctx, job: JobRecord, index: number, executor: ExecutorR
     executorId: executor.executorId,
     phase: 'running',
     resultBytes: 0,
+    ...(resources === undefined ? {} : { resources }),
   });
   recordTaskLaunched(ctx, state.tasks.get(taskId) as TaskAttempt, spec.partition);
   executor.running.add(taskId);
-  executor.freeCores -= 1;
+  executor.freeCores -= ctx.config.taskCpus;
   out.send(executor.executorId, executor.address, {
     type: 'LaunchTask',
     taskId,
@@ -112,6 +124,7 @@ function launchTask(ctx: Ctx, job: JobRecord, index: number, executor: ExecutorR
     ops: [...spec.ops],
     action: spec.action,
     ...(spec.broadcasts === undefined || spec.broadcasts.length === 0 ? {} : { broadcasts: broadcastsFor(executor, spec.broadcasts) }),
+    ...(resources === undefined ? {} : { resources: Object.fromEntries(Object.entries(resources).map(([name, addresses]) => [name, [...addresses]])) }),
   });
   out.debug(`Starting task ${index}.${attempt} in job ${job.jobId} (TID ${taskId}) on executor ${executor.executorId}`);
 }

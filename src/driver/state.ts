@@ -1,7 +1,7 @@
 // The task scheduler's mutable state, and the small helpers every handler shares. Spark spreads this over
 // TaskSchedulerImpl (executors, task ids), TaskSetManager (one per job here: pending, running, failures) and
-// CoarseGrainedSchedulerBackend (free cores). Flint has one task set per job and one core per task
-// (`flint.task.cpus` = 1), so the three collapse into one state object.
+// CoarseGrainedSchedulerBackend (free cores and addresses). Flint has one task set per job, so the three
+// collapse into one state object.
 
 import { TimerBook } from '../kit/timers.ts';
 import { createHistoryState, type HistoryState } from './history.ts';
@@ -9,6 +9,8 @@ import type { DriverConfig } from './config.ts';
 import type { EffectList } from './effects.ts';
 import type { DriverTimer, TaskSpec } from './inputs.ts';
 import type { MachineContext } from '../kit/context.ts';
+import type { AssignedResources } from '../scheduling/resources.ts';
+import { releaseTaskResources, type ExecutorAddressBook } from './task-resources.ts';
 
 /** Where one task of a job stands. `fetching`: finished on the executor, the result is on its way. */
 export type PartitionState = 'pending' | 'running' | 'fetching' | 'done';
@@ -20,8 +22,12 @@ export interface ExecutorRecord {
   readonly cores: number;
   /** LaunchedExecutor arrived; before that the executor has no free cores (Spark's `DriverEndpoint`). */
   launched: boolean;
-  /** `cores − running.size` once launched, 0 before. */
+  /** `cores − taskCpus × running.size` once launched, 0 before (negative while prefetched tasks wait). */
   freeCores: number;
+  /** Its custom-resource addresses, and which no running task holds (task-resources.ts). */
+  readonly addresses: ExecutorAddressBook;
+  /** Tasks it can run at once: min(cores / taskCpus, its addresses / each task's amount) (task-resources.ts). */
+  readonly slots: number;
   /** Registration or the last ExecutorHeartbeat, whichever is later. */
   lastSeenMs: number;
   /** Ids of the task attempts occupying a core here (not those whose result is being fetched). */
@@ -74,6 +80,8 @@ export interface TaskAttempt {
   readonly attempt: number;
   readonly executorId: string;
   phase: 'running' | 'fetching';
+  /** The executor's addresses this attempt holds while it runs (`flint.task.resource.*`); absent: none. */
+  resources?: AssignedResources;
   /** The result size accounted for this attempt while its result is fetched. */
   resultBytes: number;
   /** Its accumulator updates (from the FINISHED StatusUpdate), kept while its result is fetched. */
@@ -227,10 +235,16 @@ export function resubmit(job: JobRecord, index: number): void {
   queue.splice(at, 0, index);
 }
 
-/** Ends an attempt's hold on its executor's core. Safe to call for an executor that is already gone. */
-export function releaseCore(state: SchedulerState, attempt: TaskAttempt): void {
-  const executor = state.executors.get(attempt.executorId);
-  if (executor?.running.delete(attempt.taskId) === true && executor.launched) executor.freeCores += 1;
+/**
+ * Ends an attempt's hold on its executor's cores (`flint.task.cpus`) and addresses. Safe to call for an executor
+ * that is already gone, and twice.
+ */
+export function releaseCore(ctx: Pick<Ctx, 'state' | 'config'>, attempt: TaskAttempt): void {
+  const executor = ctx.state.executors.get(attempt.executorId);
+  if (executor?.running.delete(attempt.taskId) !== true) return;
+  if (executor.launched) executor.freeCores += ctx.config.taskCpus;
+  releaseTaskResources(executor.addresses, attempt.resources);
+  delete attempt.resources;
 }
 
 export function sortedIds(ids: Iterable<number>): number[] {

@@ -61,7 +61,7 @@ function releaseResult(ctx: Ctx, attempt: TaskAttempt): void {
 }
 
 function taskFinished(ctx: Ctx, attempt: TaskAttempt, message: StatusUpdateMessage): void {
-  releaseCore(ctx.state, attempt);
+  releaseCore(ctx, attempt);
   if (message.metrics !== undefined) {
     attempt.job.runTimeMsSum += message.metrics.runTimeMs;
     attempt.job.runTimeCount += 1;
@@ -112,7 +112,7 @@ function taskFinished(ctx: Ctx, attempt: TaskAttempt, message: StatusUpdateMessa
 }
 
 function taskEnded(ctx: Ctx, attempt: TaskAttempt, state: 'FAILED' | 'KILLED' | 'LOST', failure?: TaskFailure): void {
-  releaseCore(ctx.state, attempt);
+  releaseCore(ctx, attempt);
   const live = isLive(attempt);
   forget(ctx, attempt);
   if (state !== 'FAILED' || !live) recordTaskEnded(ctx, attempt.taskId, state, failure === undefined ? undefined : errorText(failure));

@@ -3,11 +3,13 @@
 // on is passed in. A bad or missing argument is a ConfigError naming the flag.
 
 import { parseArgs } from 'node:util';
+import { Value } from '@sinclair/typebox/value';
 import { isSecretKey } from '../conf/flint-conf.ts';
 import { parseConfPair } from '../conf/load-conf.ts';
 import { ConfigError } from '../errors.ts';
 import type { ExecutorLaunchArgs } from '../executor/index.ts';
 import { LIMITS, outOfRange } from '../protocol/limits.ts';
+import { ResourceAddresses } from '../protocol/messages.ts';
 import { isClientEnvId, parseEndpointAddress } from '../rpc/address.ts';
 
 /**
@@ -15,7 +17,31 @@ import { isClientEnvId, parseEndpointAddress } from '../rpc/address.ts';
  * machine's host name, as in Spark), `--cores` (the thread pool's size), `--app-id`, and `--worker-url`
  * (`flint://Worker@host:port`; when given, the executor shares its worker's fate through stdin).
  */
-export type ExecutorArgs = Omit<ExecutorLaunchArgs, 'executorAddress' | 'logUrls'>;
+export type ExecutorArgs = Omit<ExecutorLaunchArgs, 'executorAddress' | 'logUrls' | 'resources'>;
+
+/** The variable through which the worker gives an executor its custom-resource addresses (src/worker/process-specs.ts). */
+export const RESOURCES_ENV_VAR = 'FLINT_RESOURCES';
+
+/**
+ * The executor's addresses from `FLINT_RESOURCES` (JSON, name → addresses, as the worker writes it): undefined
+ * when unset or empty. Anything else than the wire's `ResourceAddresses` (bounded names and addresses) is a
+ * ConfigError naming the variable, so the executor exits 1 at once instead of registering with garbage.
+ */
+export function parseResourcesEnv(text: string | undefined): ResourceAddresses | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(RESOURCES_ENV_VAR, `${RESOURCES_ENV_VAR} is not JSON (${(err as Error).message}); expected {"gpu": ["0", "1"], …}`);
+  }
+  if (!Value.Check(ResourceAddresses, value)) {
+    const first = [...Value.Errors(ResourceAddresses, value)][0];
+    const where = first === undefined ? '' : ` at ${first.path === '' ? '/' : first.path}: ${first.message}`;
+    throw new ConfigError(RESOURCES_ENV_VAR, `${RESOURCES_ENV_VAR} is malformed${where}; expected {"gpu": ["0", "1"], …} (at most ${LIMITS.resourceNames.max} names, ${LIMITS.resourceAddresses.max} distinct addresses each)`);
+  }
+  return Object.keys(value).length === 0 ? undefined : value;
+}
 
 /**
  * The command line: the arguments, and `--conf key=value` pairs the driver passes for the executor's own RPC

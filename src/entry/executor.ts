@@ -16,12 +16,15 @@ import { runExecutorBackend } from '../daemons/executor-backend.ts';
 import { readCredentialLine } from '../io/child-process/credential-line.ts';
 import type { Credential } from '../rpc/auth.ts';
 import { logLevelFromEnv, type Logger } from '../util/logger.ts';
-import { EXECUTOR_USAGE, parseExecutorArgs, type ExecutorCommandLine } from './executor-args.ts';
+import { EXECUTOR_USAGE, parseExecutorArgs, parseResourcesEnv, RESOURCES_ENV_VAR, type ExecutorCommandLine } from './executor-args.ts';
+import type { ResourceAddresses } from '../protocol/messages.ts';
 
 let args: ExecutorCommandLine;
 let logger: Logger;
+let resources: ResourceAddresses | undefined;
 try {
   args = parseExecutorArgs(process.argv.slice(2), hostname());
+  resources = parseResourcesEnv(process.env[RESOURCES_ENV_VAR]);
   // An executor logs a line per task at info ("Finished task"; Spark's "Got assigned task" and "Running task"
   // are at debug here); one write each would cost more than a short task. Lines are gathered up to 4 KiB,
   // written at least every 100 ms, and flushed when the process exits (crashes included; only a SIGKILL loses
@@ -65,5 +68,5 @@ const onParentGone =
       };
 
 const { startupConf, ...launch } = args;
-const code = await runExecutorBackend({ launch: { ...launch, logUrls }, credential, startupConf, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
+const code = await runExecutorBackend({ launch: { ...launch, logUrls, ...(resources === undefined ? {} : { resources }) }, credential, startupConf, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
 process.exit(code);

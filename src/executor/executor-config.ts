@@ -23,6 +23,8 @@ export interface ExecutorLaunchArgs {
   readonly workerUrl?: string;
   /** Links to this executor's stdout/stderr in the worker UI, sent in RegisterExecutor. */
   readonly logUrls?: Readonly<Record<string, string>>;
+  /** The custom-resource addresses the worker gave it (`FLINT_RESOURCES`), sent in RegisterExecutor. */
+  readonly resources?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface ExecutorConfig extends ExecutorLaunchArgs {

@@ -32,13 +32,21 @@ export function appConfigReceived(ctx: Ctx, input: Static<typeof AppConfigRespon
   }
   state.phase = 'registering';
   state.codeHash = input.codeHash;
-  const { executorId, executorAddress, hostname, cores, logUrls, driverUrl } = state.config;
+  const { executorId, executorAddress, hostname, cores, logUrls, driverUrl, resources } = state.config;
   // Loading the code and registering run at once: the driver offers cores only after LaunchedExecutor.
   ctx.out.push({ kind: 'LoadCode', hash: input.codeHash, bytes: input.codeBytes });
   ctx.out.push({
     kind: 'Ask',
     to: driverUrl,
-    message: { type: 'RegisterExecutor', executorId, executorAddress, hostname, cores, logUrls: { ...logUrls } },
+    message: {
+      type: 'RegisterExecutor',
+      executorId,
+      executorAddress,
+      hostname,
+      cores,
+      logUrls: { ...logUrls },
+      ...(resources === undefined ? {} : { resources: Object.fromEntries(Object.entries(resources).map(([name, addresses]) => [name, [...addresses]])) }),
+    },
     context: 'RegisterExecutor',
   });
 }

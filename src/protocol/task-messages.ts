@@ -11,6 +11,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineCatalog, message, type MessageOf } from './catalog.ts';
 import { integerIn, LIMITS } from './limits.ts';
+import { ResourceAddresses } from './messages.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 512 });
 // Every number field has a range from limits.ts (docs/rpc.md, "Bounds"); the catalog refuses the rest.
@@ -282,6 +283,11 @@ export const RegisterExecutor = message('RegisterExecutor', {
   hostname: Str,
   cores: Cores,
   logUrls: Type.Record(Type.String({ maxLength: 64 }), Str),
+  /**
+   * The custom-resource addresses this executor holds (its worker's `FLINT_RESOURCES`; Spark's
+   * `RegisterExecutor.resources`): the driver hands them to tasks that ask for them. Absent: none.
+   */
+  resources: Type.Optional(ResourceAddresses),
 });
 /** Sent once the executor can run tasks; only then does the driver offer its cores. */
 export const LaunchedExecutor = message('LaunchedExecutor', { executorId: Id });
@@ -352,6 +358,11 @@ export const LaunchTask = message('LaunchTask', {
       { maxItems: 256 },
     ),
   ),
+  /**
+   * The executor's addresses this task holds while it runs (`flint.task.resource.<name>.amount`; Spark's
+   * `TaskDescription.resources`), read by `TaskContext.resources()`. Absent: the task asked for none.
+   */
+  resources: Type.Optional(ResourceAddresses),
 });
 export const KillTask = message('KillTask', { taskId: LongCount, reason: Str });
 export const StopExecutor = message('StopExecutor', {});

@@ -8,7 +8,7 @@
 import { planApplication } from '../master/plan.ts';
 import type { ApplicationInfo, ExecutorInfo, MasterState } from '../master/state.ts';
 import { isAppFinished, isExecutorFinished } from '../master/state.ts';
-import { formatDate, formatDuration, formatMb } from './format.ts';
+import { formatDate, formatDuration, formatMb, resourcesText } from './format.ts';
 import { attr, href, html, type SafeHtml } from './html.ts';
 import { badge, crossUiHref, pageShell, section, summary, toneOf } from './layout.ts';
 import { MASTER_STYLESHEET } from './master-page.ts';
@@ -72,11 +72,6 @@ export function appPageMain(input: AppPageInput): SafeHtml {
 ${app.state === 'WAITING' ? whyWaiting(input.state, input.nowMs, app) : html``}
 ${section(`Executor Summary (${running.length})`, executorsTable('executors', running, input.query, 'This application has no executors.'), 'executors-section')}
 ${section(`Removed Executors (${removed.length})`, executorsTable('removed-executors', removed, input.query, 'No executor has been removed.'), 'removed-executors-section')}`;
-}
-
-/** `gpu [0,1]; fpga [f0]`, or empty. */
-export function resourcesText(resources: Readonly<Record<string, ReadonlyArray<string>>>): string {
-  return Object.entries(resources).map(([name, addresses]) => `${name} [${addresses.join(',')}]`).join('; ');
 }
 
 /**

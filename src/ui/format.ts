@@ -41,3 +41,22 @@ export function formatDuration(ms: number): string {
   if (hours < 24) return `${hours.toFixed(1)} h`;
   return `${(hours / 24).toFixed(1)} d`;
 }
+
+/** Custom-resource addresses held: `gpu [0,1]; fpga [f0]`, or empty. */
+export function resourcesText(resources: Readonly<Record<string, ReadonlyArray<string>>>): string {
+  return Object.entries(resources).map(([name, addresses]) => `${name} [${addresses.join(',')}]`).join('; ');
+}
+
+/**
+ * A worker's custom resources as free/total per resource, with the free addresses: `gpu 2/4 free [2,3]`
+ * (Spark's worker table shows "Resources" as used/total). Empty when it has none.
+ */
+export function resourcesFreeText(all: Readonly<Record<string, ReadonlyArray<string>>>, used: Readonly<Record<string, ReadonlyArray<string>>>): string {
+  return Object.entries(all)
+    .map(([name, addresses]) => {
+      const held = new Set(used[name] ?? []);
+      const free = addresses.filter((address) => !held.has(address));
+      return `${name} ${free.length}/${addresses.length} free${free.length === 0 ? '' : ` [${free.join(',')}]`}`;
+    })
+    .join('; ');
+}

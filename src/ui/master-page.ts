@@ -1,13 +1,14 @@
 // The master's `/`: Spark's `MasterPage.render` (deploy/master/ui/MasterPage.scala). The summary (URL, REST
 // URL, workers by state, cores and memory, applications and drivers, the master's status), the utilization
 // chart, and the tables of workers, running and completed applications, running and completed drivers, with
-// Spark's columns (no Resources columns: Flint has no custom resources). Each table sorts, filters and pages
-// on the server with its state in the URL (table.ts).
+// Spark's columns (the workers' Resources column, free/total per custom resource, only when a worker has any).
+// Each table sorts, filters and pages on the server with its state in the URL (table.ts).
 //
 // A pure renderer: a read-only view of the master's state and the request's query in, markup out.
 
 import type { ApplicationInfo, DriverInfo, MasterState, WorkerInfo } from '../master/state.ts';
-import { formatDate, formatDuration, formatMb } from './format.ts';
+import { hasResources, resourcesUsed } from '../master/resources.ts';
+import { formatDate, formatDuration, formatMb, resourcesFreeText } from './format.ts';
 import { attr, href, html, type SafeHtml } from './html.ts';
 import { APP_KILL_PATH, DRIVER_KILL_PATH, killForm, type KillControls } from './kill-form.ts';
 import { badge, crossUiHref, pageShell, section, summary, toneOf } from './layout.ts';
@@ -107,6 +108,9 @@ function workersTable({ state, query }: MasterPageInput): SafeHtml {
     { key: 'cores', label: 'Cores', value: (w) => w.cores, cell: (w) => `${w.cores} (${w.coresUsed} Used)`, numeric: true },
     { key: 'memory', label: 'Memory', value: (w) => w.memoryMb, cell: (w) => `${formatMb(w.memoryMb)} (${formatMb(w.memoryUsedMb)} Used)`, numeric: true },
   ];
+  if ([...state.workers].some((w) => hasResources(w.resources))) {
+    columns.push({ key: 'resources', label: 'Resources', value: (w) => resourcesFreeText(w.resources.addresses, resourcesUsed(w.resources)) });
+  }
   return dataTable({ id: 'workers', columns, rows: [...state.workers], query, defaultSort: { key: 'id', desc: false }, empty: 'No workers have registered.' });
 }
 

@@ -5,7 +5,7 @@
 // (`/events/worker`, src/io/http/live-page.ts) re-renders as the worker changes.
 
 import type { DriverSnapshot, ExecutorSnapshot, WorkerSnapshot } from '../worker/worker-snapshot.ts';
-import { formatMb } from './format.ts';
+import { formatMb, resourcesFreeText, resourcesText } from './format.ts';
 import { attr, href, html, safeUrl, type SafeHtml } from './html.ts';
 import { badge, crossUiHref, pageShell, section, summary, toneOf } from './layout.ts';
 import { dataTable, type Column } from './table.ts';
@@ -48,6 +48,7 @@ interface RunnerRow {
   readonly state: string;
   readonly cores: number;
   readonly memoryMb: number;
+  readonly resources?: Readonly<Record<string, ReadonlyArray<string>>>;
 }
 
 interface RunnerColumns<R> {
@@ -64,6 +65,8 @@ function runnerColumns<R extends RunnerRow>({ lead, finished, logHref }: RunnerC
     { key: 'state', label: 'State', value: (r) => r.state, cell: (r) => badge(r.state, toneOf(r.state)) },
     { key: 'cores', label: 'Cores', value: (r) => r.cores, numeric: true },
     { key: 'memory', label: 'Memory', value: (r) => r.memoryMb, cell: (r) => formatMb(r.memoryMb), numeric: true },
+    // Spark's WorkerPage has a Resources column: the addresses each executor and driver holds.
+    { key: 'resources', label: 'Resources', value: (r) => resourcesText(r.resources ?? {}) },
   ];
   if (finished !== undefined) {
     columns.push(
@@ -104,6 +107,7 @@ export function workerPageMain(s: WorkerSnapshot, query: URLSearchParams): SafeH
     ['Master URL', masterLink(s)],
     ['Cores', `${s.cores} (${s.coresUsed} used)`],
     ['Memory', `${formatMb(s.memoryMb)} (${formatMb(s.memoryUsedMb)} used)`],
+    ...(Object.keys(s.resources).length === 0 ? [] : [['Resources', `${resourcesFreeText(s.resources, s.resourcesUsed)} (used: ${resourcesText(s.resourcesUsed) || 'none'})`] as const]),
     ['Executors', `${s.executors.length} running, ${s.finishedExecutors.length} finished`],
     ['Drivers', `${s.drivers.length} running, ${s.finishedDrivers.length} finished`],
   ]);

@@ -1,7 +1,9 @@
 // The worker's `/json` document (reference §11.4; Spark's `JsonProtocol.writeWorkerState`), built from a
-// snapshot. Field names are Spark's, all lower-case, so existing scrapers keep working. Custom resources are not
-// modelled yet, so `resources`/`resourcesused` are empty objects. Drivers are not listed, as in Spark.
+// snapshot. Field names are Spark's, all lower-case, so existing scrapers keep working. Custom resources are
+// Spark's `{name: {name, addresses}}` objects: the worker's, those its executors and drivers hold
+// (`resourcesused`), and each executor's. Drivers are not listed, as in Spark.
 
+import type { ResourceAddresses } from '../protocol/messages.ts';
 import { describeCommand } from './process-specs.ts';
 import type { ExecutorSnapshot, WorkerSnapshot } from './worker-snapshot.ts';
 
@@ -17,10 +19,13 @@ export interface WorkerJsonAppDesc {
   readonly command: string;
 }
 
+/** Spark's `ResourceInformation` JSON, keyed by name. */
+export type ResourcesJson = Readonly<Record<string, { readonly name: string; readonly addresses: readonly string[] }>>;
+
 export interface WorkerJsonExecutor {
   readonly id: number;
   readonly memory: number;
-  readonly resources: Readonly<Record<string, never>>;
+  readonly resources: ResourcesJson;
   readonly appid: string;
   readonly appdesc: WorkerJsonAppDesc;
 }
@@ -33,26 +38,31 @@ export interface WorkerJson {
   readonly coresused: number;
   readonly memory: number;
   readonly memoryused: number;
-  readonly resources: Readonly<Record<string, never>>;
-  readonly resourcesused: Readonly<Record<string, never>>;
+  readonly resources: ResourcesJson;
+  readonly resourcesused: ResourcesJson;
   readonly executors: readonly WorkerJsonExecutor[];
   readonly finishedexecutors: readonly WorkerJsonExecutor[];
 }
 
+function resourcesJson(byName: ResourceAddresses | undefined): ResourcesJson {
+  return Object.fromEntries(Object.entries(byName ?? {}).map(([name, addresses]) => [name, { name, addresses }]));
+}
+
 function executorJson(e: ExecutorSnapshot): WorkerJsonExecutor {
   const d = e.appDesc;
+  const perExecutor = (d.resourceReqsPerExecutor ?? []).map(({ name, amount }) => ({ name, amount }));
   return {
     id: e.execId,
     memory: e.memoryMb,
-    resources: {},
+    resources: resourcesJson(e.resources),
     appid: e.appId,
     appdesc: {
       name: d.name,
       cores: d.maxCores ?? 0,
       memoryperexecutor: d.memoryMbPerExecutor,
-      resourcesperexecutor: [],
+      resourcesperexecutor: perExecutor,
       memoryperslave: d.memoryMbPerExecutor,
-      resourcesperslave: [],
+      resourcesperslave: perExecutor,
       user: d.user,
       command: describeCommand(d.command),
     },
@@ -72,8 +82,8 @@ export function workerJson(snapshot: WorkerSnapshot, _now: number): WorkerJson {
     coresused: snapshot.coresUsed,
     memory: snapshot.memoryMb,
     memoryused: snapshot.memoryUsedMb,
-    resources: {},
-    resourcesused: {},
+    resources: resourcesJson(snapshot.resources),
+    resourcesused: resourcesJson(snapshot.resourcesUsed),
     executors: snapshot.executors.map(executorJson),
     finishedexecutors: snapshot.finishedExecutors.map(executorJson),
   };

@@ -1,7 +1,7 @@
 // A read-only copy of the worker's state, for the worker UI (`/`, `/json`), the simulator's invariant checks
 // and tests. Copying keeps callers from mutating the machine behind its back.
 
-import type { ApplicationDescription, DriverState, ExecutorState } from '../protocol/messages.ts';
+import type { ApplicationDescription, DriverState, ExecutorState, ResourceAddresses } from '../protocol/messages.ts';
 import type { RegistrationIntervals, WorkerConfig } from './worker-config.ts';
 import type { DriverRunner, ExecutorRunner, WorkerState } from './worker-state.ts';
 
@@ -17,6 +17,8 @@ export interface ExecutorSnapshot {
   readonly workDir: string;
   readonly message?: string;
   readonly exitStatus?: number;
+  /** The custom-resource addresses it holds (LaunchExecutor.resources); absent: none. */
+  readonly resources?: ResourceAddresses;
 }
 
 export interface DriverSnapshot {
@@ -31,6 +33,8 @@ export interface DriverSnapshot {
   readonly attempts: number;
   readonly lastExitStatus?: number;
   readonly exception?: string;
+  /** The custom-resource addresses it holds (LaunchDriver.resources); absent: none. */
+  readonly resources?: ResourceAddresses;
 }
 
 export interface WorkerSnapshot {
@@ -45,6 +49,10 @@ export interface WorkerSnapshot {
   readonly memoryUsedMb: number;
   readonly coresFree: number;
   readonly memoryFreeMb: number;
+  /** Every custom-resource address the worker found (flint.worker.resource.*), by name. */
+  readonly resources: ResourceAddresses;
+  /** Those its running executors and drivers hold, in the worker's order (Spark's `resourcesInfoUsed`). */
+  readonly resourcesUsed: ResourceAddresses;
   readonly phase: WorkerState['phase'];
   readonly registered: boolean;
   readonly connected: boolean;
@@ -76,6 +84,7 @@ function executorSnapshot(e: ExecutorRunner): ExecutorSnapshot {
     workDir: e.workDir,
     ...(e.message === undefined ? {} : { message: e.message }),
     ...(e.exitStatus === undefined ? {} : { exitStatus: e.exitStatus }),
+    ...(e.resources === undefined ? {} : { resources: e.resources }),
   };
 }
 
@@ -91,7 +100,23 @@ function driverSnapshot(d: DriverRunner): DriverSnapshot {
     attempts: d.attempts,
     ...(d.lastExitStatus === undefined ? {} : { lastExitStatus: d.lastExitStatus }),
     ...(d.exception === undefined ? {} : { exception: d.exception }),
+    ...(d.resources === undefined ? {} : { resources: d.resources }),
   };
+}
+
+/** The worker's addresses that its live executors and drivers hold, by name, in the worker's own order. */
+function resourcesUsed(all: ResourceAddresses, holders: Iterable<{ readonly resources?: ResourceAddresses | undefined }>): ResourceAddresses {
+  const held = new Map<string, Set<string>>();
+  for (const holder of holders) {
+    for (const [name, addresses] of Object.entries(holder.resources ?? {})) {
+      const set = held.get(name) ?? new Set<string>();
+      for (const address of addresses) set.add(address);
+      held.set(name, set);
+    }
+  }
+  const used: ResourceAddresses = {};
+  for (const [name, addresses] of Object.entries(all)) used[name] = addresses.filter((address) => held.get(name)?.has(address) === true);
+  return used;
 }
 
 export function snapshotOf(config: WorkerConfig, s: WorkerState, intervals: RegistrationIntervals): WorkerSnapshot {
@@ -107,6 +132,8 @@ export function snapshotOf(config: WorkerConfig, s: WorkerState, intervals: Regi
     memoryUsedMb: s.memoryUsedMb,
     coresFree: config.cores - s.coresUsed,
     memoryFreeMb: config.memoryMb - s.memoryUsedMb,
+    resources: config.resources ?? {},
+    resourcesUsed: resourcesUsed(config.resources ?? {}, [...s.executors.values(), ...s.drivers.values()]),
     phase: s.phase,
     registered: s.registered,
     connected: s.connected,

@@ -16,6 +16,7 @@ import { evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type 
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 import { taskIo } from './task-io.ts';
 import { beginTask, endTask } from '../../api/shared-variables.ts';
+import { TaskContext } from '../../api/task-context.ts';
 import { BlockStore } from './block-store.ts';
 import type { TaskIo } from '../../task/evaluate-task.ts';
 import type { TaskFailure } from '../../protocol/task-messages.ts';
@@ -140,6 +141,26 @@ function broadcastsOf(task: LaunchTaskMessage): Array<{ name: string; id: number
   });
 }
 
+/** The executor's own CUDA_VISIBLE_DEVICES (all its gpus, set by the worker), put back after each task. */
+const EXECUTOR_CUDA_DEVICES = process.env['CUDA_VISIBLE_DEVICES'];
+
+/**
+ * The task's context (TaskContext.get()) and, when it holds gpus, CUDA_VISIBLE_DEVICES set to them alone. A
+ * worker thread's `process.env` is its own copy (node:worker_threads), so tasks on other threads keep theirs,
+ * and child processes the task starts inherit its gpus only.
+ */
+function enterTask(task: LaunchTaskMessage): void {
+  TaskContext.set({ partitionId: task.partition, attemptNumber: task.attempt, taskAttemptId: task.taskId, stageId: task.jobId, ...(task.resources === undefined ? {} : { resources: task.resources }) });
+  const gpus = task.resources?.['gpu'];
+  if (gpus !== undefined) process.env['CUDA_VISIBLE_DEVICES'] = gpus.join(',');
+}
+
+function leaveTask(): void {
+  TaskContext.set(undefined);
+  if (EXECUTOR_CUDA_DEVICES === undefined) delete process.env['CUDA_VISIBLE_DEVICES'];
+  else process.env['CUDA_VISIBLE_DEVICES'] = EXECUTOR_CUDA_DEVICES;
+}
+
 /** Runs one task; resolves (never rejects) with its reply. */
 export async function runTask(task: LaunchTaskMessage, bundlePath: string, signal: { readonly aborted: boolean }): Promise<TaskReply> {
   const startedMs = performance.now();
@@ -147,12 +168,15 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
   try {
     const exports = await bundleExports(bundlePath);
     beginTask(broadcastsOf(task));
+    enterTask(task);
     const output = await evaluateTask(task, { resolve: (name) => exports[name], codec, signal, io: threadIo });
     const accumulators = endTask();
     return { kind: 'completed', taskId, result: output.result, records: output.records, runTimeMs: performance.now() - startedMs, ...(accumulators === undefined ? {} : { accumulators }) };
   } catch (err) {
     endTask(); // a failed task's updates never count
     return { kind: 'errored', taskId, failure: taskFailureOf(err), runTimeMs: performance.now() - startedMs };
+  } finally {
+    leaveTask();
   }
 }
 

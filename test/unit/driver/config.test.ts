@@ -24,6 +24,8 @@ describe('driverConfigFromConf', () => {
       retainedTasks: 100_000,
       retainedDeadExecutors: 100,
       decommissionForceKillTimeoutMs: 0,
+      taskCpus: 1,
+      taskResourceReqs: [],
     });
     t.assert.deepStrictEqual(driverConfig(), DRIVER_CONFIG_DEFAULTS);
   });
@@ -56,6 +58,8 @@ describe('driverConfigFromConf', () => {
         retainedTasks: 50,
         retainedDeadExecutors: 0,
         decommissionForceKillTimeoutMs: 90_000,
+        taskCpus: 1,
+        taskResourceReqs: [],
       },
     );
     t.assert.strictEqual(driverConfigFromConf(conf({ 'flint.driver.maxResultSize': '0' })).maxResultSizeBytes, 0);

@@ -117,8 +117,11 @@ export class TestDriver {
     return replyToken(this.#nextToken++);
   }
 
-  /** RegisterExecutor, then (unless `launched` is false) ExecutorLaunched. Returns the effects of both. */
-  addExecutor(executorId: string, cores = 1, launched = true): DriverEffect[] {
+  /**
+   * RegisterExecutor (with its custom-resource addresses, if any), then (unless `launched` is false)
+   * ExecutorLaunched. Returns the effects of both.
+   */
+  addExecutor(executorId: string, cores = 1, launched = true, resources?: Readonly<Record<string, readonly string[]>>): DriverEffect[] {
     const effects = this.handle({
       kind: 'RegisterExecutor',
       token: this.token(),
@@ -126,6 +129,7 @@ export class TestDriver {
       executorAddress: address(executorId),
       hostname: `host-${executorId}`,
       cores,
+      ...(resources === undefined ? {} : { resources }),
     });
     return launched ? [...effects, ...this.handle({ kind: 'ExecutorLaunched', executorId })] : effects;
   }

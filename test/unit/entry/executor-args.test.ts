@@ -2,7 +2,7 @@
 // name the flag. The program prints the message with its usage and exits 1 (test/integration/executor).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseExecutorArgs } from '../../../src/entry/executor-args.ts';
+import { parseExecutorArgs, parseResourcesEnv } from '../../../src/entry/executor-args.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
 const REQUIRED = ['--driver-url', 'flint://CoarseGrainedScheduler@10.0.0.5:40123', '--executor-id', '7', '--cores', '4', '--app-id', 'app-20240102030405-0001'];
@@ -63,4 +63,16 @@ test('--conf carries the driver\'s flint.ssl.* block (paths, switches, the passw
     ['flint.ssl.keyPasswordFile', '/etc/flint/pw'],
   ]);
   assert.equal(parseExecutorArgs(REQUIRED, 'h').startupConf, undefined);
+});
+
+test('FLINT_RESOURCES: the addresses the worker gave; unset or {} is none; anything else names the variable', () => {
+  assert.deepEqual(parseResourcesEnv('{"gpu":["0","1"],"fpga":["a"]}'), { gpu: ['0', '1'], fpga: ['a'] });
+  assert.equal(parseResourcesEnv(undefined), undefined);
+  assert.equal(parseResourcesEnv('{}'), undefined);
+  const refused = (text: string, message: RegExp) =>
+    assert.throws(() => parseResourcesEnv(text), (err: unknown) => err instanceof ConfigError && err.key === 'FLINT_RESOURCES' && message.test(err.message));
+  refused('gpu=0,1', /FLINT_RESOURCES is not JSON .* expected \{"gpu": \["0", "1"\]/);
+  refused('{"gpu":["0,1"]}', /FLINT_RESOURCES is malformed at \/gpu\/0/);
+  refused('{"gpu":["0","0"]}', /FLINT_RESOURCES is malformed at \/gpu/);
+  refused('["0"]', /FLINT_RESOURCES is malformed/);
 });

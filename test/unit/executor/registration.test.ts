@@ -49,6 +49,12 @@ test('the app config starts code loading and registration together', () => {
   assert.equal(h.machine.snapshot().phase, 'registering');
 });
 
+test("the executor's custom-resource addresses (its worker's FLINT_RESOURCES) go with RegisterExecutor", () => {
+  const h = new Harness(launchArgs({ resources: { gpu: ['2', '3'] } }));
+  const [ask] = ofType(h.configure(), 'Ask').map((a) => a.message);
+  assert.deepEqual(ask?.type === 'RegisterExecutor' ? ask.resources : undefined, { gpu: ['2', '3'] });
+});
+
 for (const order of [
   ['Registered', 'CodeLoaded'],
   ['CodeLoaded', 'Registered'],

@@ -176,7 +176,7 @@ export class TestMaster {
 
   constructor(config: Partial<MasterConfigInput> = {}, rng: Rng = seededRng(7), probes?: MasterProbes) {
     this.machine = new MasterMachine(masterConfig({ host: 'master', port: 7077, ...config }), rng, probes);
-    this.machine.handle({ kind: 'Start' }, this.now); // as the daemon does: arms the worker timeout sweep
+    this.#handle({ kind: 'Start' }); // as the daemon does: arms the worker timeout sweep
   }
 
   get state() {
@@ -189,27 +189,41 @@ export class TestMaster {
   }
 
   elect(persisted: PersistedMasterState = EMPTY_PERSISTED_STATE): MasterEffect[] {
-    return this.machine.handle({ kind: 'ElectedLeader', persisted }, this.now);
+    return this.#handle({ kind: 'ElectedLeader', persisted });
+  }
+
+  /** The worker env each executor the master ever placed runs on, by `appId/execId` (see `#senderOf`). */
+  readonly #executorWorkers = new Map<string, string>();
+
+  /** Feeds the machine, then notes where every executor it knows runs. */
+  #handle(input: Parameters<MasterMachine['handle']>[0]): MasterEffect[] {
+    const effects = this.machine.handle(input, this.now);
+    for (const app of this.machine.state.idToApp.values()) {
+      for (const exec of app.executors.values()) this.#executorWorkers.set(`${app.id}/${exec.id}`, exec.worker.envId);
+    }
+    return effects;
   }
 
   /** An application's messages about itself come from its driver's env unless a test says otherwise. */
   #senderOf(message: MasterOneWay | MasterAsk): string {
-    // An executor's state comes from the worker that runs it.
+    // An executor's state always comes from the worker that runs it (ExecutorStateChanged is Worker → Master),
+    // also once the master has removed the executor from its app (killed, its app gone: an orphan whose
+    // addresses the worker's last report frees).
     if (message.type === 'ExecutorStateChanged') {
-      const worker = this.machine.state.idToApp.get(message.appId)?.executors.get(message.execId)?.worker;
-      if (worker !== undefined) return worker.envId;
+      const worker = this.machine.state.idToApp.get(message.appId)?.executors.get(message.execId)?.worker.envId ?? this.#executorWorkers.get(`${message.appId}/${message.execId}`);
+      if (worker !== undefined) return worker;
     }
     const appId = 'appId' in message ? message.appId : undefined;
     return (appId === undefined ? undefined : this.machine.state.idToApp.get(appId)?.driverEnvId) ?? 'flint://peer:1';
   }
 
   send(message: MasterOneWay, from = this.#senderOf(message)): MasterEffect[] {
-    return this.machine.handle({ kind: 'Receive', from, message }, this.now);
+    return this.#handle({ kind: 'Receive', from, message });
   }
 
   ask(message: MasterAsk, from = this.#senderOf(message)): AskResult {
     const token = replyToken(this.#nextToken++);
-    const effects = this.machine.handle({ kind: 'Ask', from, replyTo: token, message }, this.now);
+    const effects = this.#handle({ kind: 'Ask', from, replyTo: token, message });
     const answers = effects.filter((e) => (e.kind === 'Reply' || e.kind === 'ReplyFailure') && e.token === token);
     assert.equal(answers.length, 1, `exactly one answer to ${message.type}`);
     const answer = answers[0];
@@ -223,11 +237,11 @@ export class TestMaster {
   /** Fires `timer` with the generation it is armed with; one that is not armed fires stale (generation 0). */
   timer(timer: MasterTimer): MasterEffect[] {
     const generation = this.machine.state.timers.armed().find((t) => t.key === timer)?.generation ?? 0;
-    return this.machine.handle({ kind: 'TimerFired', key: timer, generation }, this.now);
+    return this.#handle({ kind: 'TimerFired', key: timer, generation });
   }
 
   disconnect(envId: string): MasterEffect[] {
-    return this.machine.handle({ kind: 'Disconnected', envId }, this.now);
+    return this.#handle({ kind: 'Disconnected', envId });
   }
 
   /**

@@ -76,7 +76,8 @@ describe('custom resources', () => {
     const { appId } = m.registerApp('a', { resourceReqsPerExecutor: need(2), coresPerExecutor: 1, maxCores: 1 });
     m.ask({ type: 'KillExecutors', appId, executorIds: ['0'] });
     assert.deepEqual(resourcesFree(m.worker('w1').resources), { gpu: [] }, 'held while the process may still run');
-    m.ask({ type: 'ExecutorStateChanged', appId, execId: 0, state: 'KILLED' }, workerSpec('w1').envId);
+    // The harness sends it from the worker that ran the executor (no sender given), as a real worker would.
+    m.executorStateChanged(appId, 0, 'KILLED');
     const w1 = m.worker('w1');
     assert.equal(w1.orphans.size, 0);
     // Free now, or held by a live executor that got them since, never by the ended one.

@@ -37,6 +37,8 @@ function snapshot(over: Partial<WorkerSnapshot> = {}): WorkerSnapshot {
     memoryUsedMb: 1024,
     coresFree: 2,
     memoryFreeMb: 7168,
+    resources: {},
+    resourcesUsed: {},
     phase: 'running',
     registered: true,
     connected: true,

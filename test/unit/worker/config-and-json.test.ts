@@ -168,3 +168,16 @@ test('reference §11.4: the worker /json document', () => {
   const fresh = workerJson(new Harness().machine.snapshot(), 0);
   assert.deepEqual([fresh.masterurl, fresh.masterwebuiurl], ['', '']);
 });
+
+test('the worker /json shows its custom resources, those its live executors hold, and each executor\'s', () => {
+  const h = new Harness(testConfig({ resources: { gpu: ['0', '1', '2', '3'] } }));
+  h.register();
+  h.fromMaster(launchExecutor('app-1', 0, { resources: { gpu: ['2', '0'] }, appDesc: appDesc({ resourceReqsPerExecutor: [{ name: 'gpu', amount: 2 }] }) }));
+  h.fromMaster(launchExecutor('app-1', 1, { resources: { gpu: ['3'] } }));
+  h.handle({ kind: 'ExecutorProcessExited', appId: 'app-1', execId: 1, exitCode: 0, signal: null, killedByWorker: false });
+  const json = workerJson(h.machine.snapshot(), h.now);
+  assert.deepEqual(json.resources, { gpu: { name: 'gpu', addresses: ['0', '1', '2', '3'] } });
+  assert.deepEqual(json.resourcesused, { gpu: { name: 'gpu', addresses: ['0', '2'] } }, 'in the worker\'s order; an exited executor holds nothing');
+  assert.deepEqual(json.executors[0]?.resources, { gpu: { name: 'gpu', addresses: ['2', '0'] } });
+  assert.deepEqual(json.executors[0]?.appdesc.resourcesperexecutor, [{ name: 'gpu', amount: 2 }]);
+});
