@@ -53,7 +53,7 @@ export function masterUiRoutes(options: MasterUiOptions): UiRoute[] {
     state: state(),
     nowMs: now(),
     query: req.query,
-    kill: killControls(options.killEnabled, req),
+    kill: killControls(options, req),
     // The samples taken every 10 s, and the figures of this moment as the chart's last point.
     utilization: [...options.utilization.samples(), utilizationNow(state(), now())],
   });
@@ -110,8 +110,8 @@ function planHandler(state: Readonly<MasterState>, nowMs: number, body: unknown)
   return planApplication(state, nowMs, checked.value);
 }
 
-function killControls(enabled: boolean, req: UiRequest): KillControls {
-  return { enabled, csrfToken: req.csrfToken };
+function killControls(options: MasterUiOptions, req: UiRequest): KillControls {
+  return { enabled: options.killEnabled, csrfToken: req.csrfToken, decommissionEnabled: options.decommissionEnabled };
 }
 
 /**

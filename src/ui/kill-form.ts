@@ -11,6 +11,8 @@ export interface KillControls {
   readonly enabled: boolean;
   /** The session's CSRF token; undefined with a bearer token or an open UI (the form then carries none). */
   readonly csrfToken: string | undefined;
+  /** `flint.decommission.enabled` on the master: the workers table offers a decommission button per ALIVE worker. */
+  readonly decommissionEnabled?: boolean;
 }
 
 export const APP_KILL_PATH = '/app/kill/';
@@ -22,7 +24,16 @@ export const WORKERS_KILL_PATH = '/workers/kill/';
 export function killForm(controls: KillControls, action: typeof APP_KILL_PATH | typeof DRIVER_KILL_PATH, id: string, question: string): SafeHtml {
   if (!controls.enabled) return html``;
   return html`<form method="post" class="kill"${attr('action', action)}${attr('data-confirm', question)}>
-<input type="hidden" name="id"${attr('value', id)}><input type="hidden" name="terminate" value="true">${
-    controls.csrfToken === undefined ? '' : html`<input type="hidden" name="csrfToken"${attr('value', controls.csrfToken)}>`
-  }<button type="submit" class="danger">kill</button></form>`;
+<input type="hidden" name="id"${attr('value', id)}><input type="hidden" name="terminate" value="true">${csrfField(controls)}<button type="submit" class="danger">kill</button></form>`;
+}
+
+/** A decommission button for worker `id`, POSTed to WORKERS_KILL_PATH; nothing when decommissioning is off. */
+export function decommissionForm(controls: KillControls, id: string, question: string): SafeHtml {
+  if (controls.decommissionEnabled !== true) return html``;
+  return html`<form method="post" class="kill"${attr('action', WORKERS_KILL_PATH)}${attr('data-confirm', question)}>
+<input type="hidden" name="id"${attr('value', id)}>${csrfField(controls)}<button type="submit" class="danger">decommission</button></form>`;
+}
+
+function csrfField(controls: KillControls): SafeHtml | string {
+  return controls.csrfToken === undefined ? '' : html`<input type="hidden" name="csrfToken"${attr('value', controls.csrfToken)}>`;
 }

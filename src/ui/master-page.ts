@@ -10,7 +10,7 @@ import type { ApplicationInfo, DriverInfo, MasterState, WorkerInfo } from '../ma
 import { hasResources, resourcesUsed } from '../master/resources.ts';
 import { formatDate, formatDuration, formatMb, resourcesFreeText } from './format.ts';
 import { attr, href, html, type SafeHtml } from './html.ts';
-import { APP_KILL_PATH, DRIVER_KILL_PATH, killForm, type KillControls } from './kill-form.ts';
+import { APP_KILL_PATH, DRIVER_KILL_PATH, decommissionForm, killForm, type KillControls } from './kill-form.ts';
 import { badge, crossUiHref, pageShell, section, summary, toneOf } from './layout.ts';
 import { dataTable, type Column } from './table.ts';
 import { utilizationChart, type UtilizationSample } from './utilization.ts';
@@ -100,9 +100,11 @@ function workerLink(w: WorkerInfo): SafeHtml {
   return w.state === 'ALIVE' ? html`<a${attr('href', crossUiHref(w.webUiUrl))}>${w.id}</a>` : html`${w.id}`;
 }
 
-function workersTable({ state, query }: MasterPageInput): SafeHtml {
+function workersTable({ state, query, kill }: MasterPageInput): SafeHtml {
+  const decommission = (w: WorkerInfo): SafeHtml | string =>
+    w.state === 'ALIVE' ? decommissionForm(kill, w.id, `Decommission worker ${w.id} on ${w.host}? It takes no new executors; its running tasks finish.`) : '';
   const columns: Array<Column<WorkerInfo>> = [
-    { key: 'id', label: 'Worker Id', value: (w) => w.id, cell: workerLink },
+    { key: 'id', label: 'Worker Id', value: (w) => w.id, cell: (w) => html`${workerLink(w)}${decommission(w)}` },
     { key: 'address', label: 'Address', value: (w) => `${w.host}:${w.port}` },
     { key: 'state', label: 'State', value: (w) => w.state, cell: (w) => badge(w.state, toneOf(w.state)) },
     { key: 'cores', label: 'Cores', value: (w) => w.cores, cell: (w) => `${w.cores} (${w.coresUsed} Used)`, numeric: true },

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { appPage, appPageMain, executorLogUrl } from '../../../src/ui/app-page.ts';
 import { masterPage, masterPageMain, type MasterPageInput } from '../../../src/ui/master-page.ts';
 import { UtilizationHistory, utilizationChart } from '../../../src/ui/utilization.ts';
+import type { KillControls } from '../../../src/ui/kill-form.ts';
 import { aliveMaster, type TestMaster } from '../master/harness.ts';
 
 const EVIL = '<script>alert(1)</script>';
@@ -20,7 +21,7 @@ function cluster(): { m: TestMaster; appId: string; doneId: string } {
   return { m, appId, doneId: done.appId };
 }
 
-const input = (m: TestMaster, query = '', kill = { enabled: true, csrfToken: 'csrf-123' as string | undefined }): MasterPageInput => ({
+const input = (m: TestMaster, query = '', kill: KillControls = { enabled: true, csrfToken: 'csrf-123' }): MasterPageInput => ({
   state: m.state,
   nowMs: m.now,
   query: new URLSearchParams(query),
@@ -81,6 +82,19 @@ test('kill forms: a POST with id, terminate=true and the session\'s CSRF token, 
   assert.ok(bearer.includes('action="/app/kill/"') && !bearer.includes('csrfToken'), 'no CSRF field without a session');
   const off = masterPageMain(input(m, '', { enabled: false, csrfToken: 'csrf-123' })).toString();
   assert.ok(!off.includes('/kill/'), 'no kill buttons when flint.ui.killEnabled=false');
+});
+
+test('decommission buttons: one per ALIVE worker when flint.decommission.enabled, POSTing its id to /workers/kill/ with the CSRF token', () => {
+  const { m } = cluster();
+  const on = masterPageMain(input(m, '', { enabled: true, csrfToken: 'csrf-123', decommissionEnabled: true })).toString();
+  const alive = [...m.state.workers].filter((w) => w.state === 'ALIVE');
+  assert.ok(alive.length > 0);
+  const forms = on.split('action="/workers/kill/"').length - 1;
+  assert.equal(forms, alive.length, 'one form per ALIVE worker');
+  for (const w of alive) assert.ok(on.includes(`name="id" value="${w.id}"`), w.id);
+  assert.ok(on.includes('data-confirm="Decommission worker') && on.includes('>decommission</button>'));
+  const off = masterPageMain(input(m, '', { enabled: true, csrfToken: 'csrf-123' })).toString();
+  assert.ok(!off.includes('/workers/kill/'), 'no decommission buttons when flint.decommission.enabled is off');
 });
 
 test('drivers: tables only once there are drivers, with a kill form for a running one', () => {
