@@ -21,6 +21,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, test, type SuiteContext } from 'node:test';
 import { promisify } from 'node:util';
 import { spawnChild, NODE_BIN, REPO_ROOT, type ChildHandle, type SpawnOptions } from './process.ts';
 
@@ -109,6 +110,16 @@ export async function netnsUnavailable(): Promise<string | undefined> {
   } finally {
     deleteNamespaceSync(probe);
   }
+}
+
+/**
+ * `describe(name, options, fn)` where separate hosts can be made; where they cannot (`skipReason`, from
+ * netnsUnavailable or another missing piece), one test of that name that is skipped with the reason, so
+ * `node --test` counts it as skipped and says why.
+ */
+export function describeOnHosts(skipReason: string | undefined, name: string, options: { timeout: number }, fn: (s: SuiteContext) => void): void {
+  if (skipReason === undefined) describe(name, options, fn);
+  else test(name, (t) => t.skip(skipReason));
 }
 
 let labs = 0;

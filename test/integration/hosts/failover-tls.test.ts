@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { makeHostCert, makeTestCerts } from '../../helpers/certs.ts';
 import { newSecret, writeSecretFile } from '../../helpers/daemons.ts';
 import { zooKeeperConf } from '../../helpers/ha.ts';
@@ -29,7 +29,7 @@ import {
   type HostMaster,
   type HostSettings,
 } from '../../helpers/hosts-cluster.ts';
-import { NetnsLab, netnsUnavailable } from '../../helpers/netns.ts';
+import { describeOnHosts, NetnsLab, netnsUnavailable } from '../../helpers/netns.ts';
 import { ChildGroup, waitFor, waitForChild } from '../../helpers/process.ts';
 import { writeZooKeeperConfig, zooKeeperInstalled, zooKeeperJavaArgs } from '../../helpers/zookeeper.ts';
 
@@ -38,7 +38,7 @@ const ZK_PORT = 2181;
 /** Quick registration retries (every 100–300 ms) for as long as a failover may take. */
 const WORKER_CONF = ['flint.worker.timeout=3s', 'flint.worker.registrationRetryInterval=200ms', 'flint.worker.initialRegistrationRetries=300', 'flint.worker.maxRegistrationRetries=310'];
 
-describe('ZooKeeper failover with the masters on two hosts', { skip: unavailable, timeout: 150_000 }, () => {
+describeOnHosts(unavailable, 'ZooKeeper failover with the masters on two hosts', { timeout: 150_000 }, () => {
   const children = new ChildGroup();
   let dir: string;
   let lab: NetnsLab;
@@ -107,7 +107,7 @@ describe('ZooKeeper failover with the masters on two hosts', { skip: unavailable
   });
 });
 
-describe('TLS between hosts, each with a certificate for its own address and name', { skip: unavailable, timeout: 150_000 }, () => {
+describeOnHosts(unavailable, 'TLS between hosts, each with a certificate for its own address and name', { timeout: 150_000 }, () => {
   const children = new ChildGroup();
   let dir: string;
   let lab: NetnsLab;

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { newSecret, writeSecretFile } from '../../helpers/daemons.ts';
 import {
   exited,
@@ -26,7 +26,7 @@ import {
   type HostSettings,
   type HostWorker,
 } from '../../helpers/hosts-cluster.ts';
-import { NetnsLab, netnsUnavailable, type NetHost } from '../../helpers/netns.ts';
+import { describeOnHosts, NetnsLab, netnsUnavailable, type NetHost } from '../../helpers/netns.ts';
 import { ChildGroup, waitForChild } from '../../helpers/process.ts';
 
 const APP = 'test/fixtures/apps/shuffle-app.ts';
@@ -34,7 +34,7 @@ const APP = 'test/fixtures/apps/shuffle-app.ts';
 const WORKER_TIMEOUT = '3s';
 const unavailable = await netnsUnavailable();
 
-describe('a master, two workers and a driver on four separate hosts', { skip: unavailable, timeout: 170_000 }, () => {
+describeOnHosts(unavailable, 'a master, two workers and a driver on four separate hosts', { timeout: 170_000 }, () => {
   const children = new ChildGroup();
   let dir: string;
   let lab: NetnsLab;
