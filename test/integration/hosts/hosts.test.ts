@@ -94,8 +94,9 @@ describeOnHosts(unavailable, 'a master, two workers and a driver on four separat
     // Both workers ran executors for it (the master spreads out: spark.deploy.spreadOut).
     const appId = /^APP (\S+)$/m.exec(run.stdout)?.[1] ?? assert.fail(run.stdout);
     for (const w of workers) assert.ok(readdirSync(w.workDir).includes(appId), `${w.host.name} ran an executor of ${appId}`);
-    const json = await untilMasterJsonVia(probe, master, settings.secretFile, (j) => JSON.stringify(j).includes(appId), `${appId} known`);
-    assert.ok(json.aliveworkers === 2);
+    const completed = (j: object) => (j as { completedapps?: Array<{ id: string; state: string }> }).completedapps ?? [];
+    const json = await untilMasterJsonVia(probe, master, settings.secretFile, (j) => completed(j).some((a) => a.id === appId), `${appId} completed`);
+    assert.equal(completed(json).find((a) => a.id === appId)?.state, 'FINISHED');
   });
 
   test('cluster mode: a worker runs the driver on its own host; its word count with a shuffle is exact', async () => {
