@@ -67,10 +67,14 @@ export function workerCommand(flintHome: string, env: Env = process.env): Comman
         workDir: pick(flags.workDir, '--work-dir', env, 'FLINT_WORKER_DIR')?.value ?? join(flintHome, 'work'),
         masterUrls: masters,
       };
+      // Spark's Worker.publicAddress: SPARK_PUBLIC_DNS, else the host; the name put in the web UI's URL (which the
+      // master shows and links to) and in the executors' log URLs. The worker still binds and registers on --host.
+      const publicDns = pick(undefined, 'FLINT_PUBLIC_DNS', env, 'FLINT_PUBLIC_DNS');
+      const withPublic = publicDns === undefined || publicDns.value.trim() === '' ? base : { ...base, publicAddress: parseHost(publicDns) };
       const logger = createLogger('worker');
       requireAuthenticationByDefault(conf, logger);
       const decommissionSignal = readDecommissionSignal(conf); // a bad one stops the worker before it starts
-      const daemon = await (await import('../daemons/worker-daemon.ts')).startWorkerDaemon({ conf, logger, base });
+      const daemon = await (await import('../daemons/worker-daemon.ts')).startWorkerDaemon({ conf, logger, base: withPublic });
       logger.info(
         { workerId: daemon.workerId, rpcPort: daemon.rpcPort, webUiPort: daemon.webUiPort, cores: base.cores, memoryMb: base.memoryMb },
         `Worker ${daemon.workerId} started on ${base.host}:${daemon.rpcPort} (web UI port ${daemon.webUiPort})`,

@@ -98,7 +98,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     http = await startUiServer({
       serviceName: 'worker web UI',
       host: opts.webUiHost ?? opts.base.host,
-      publicHost: opts.base.host,
+      publicHost: opts.base.publicAddress ?? opts.base.host,
       port: webUiPort,
       maxRetries: readPortMaxRetries(conf),
       tls: uiTls,

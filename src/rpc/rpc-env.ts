@@ -376,7 +376,15 @@ export class RpcEnv implements RefTransport, Transport {
     for (const socket of this.#waiting.keys()) socket.destroy();
     this.#waiting.clear();
     this.#limiter.close();
+    // A graceful close waits for the peer to acknowledge it. A peer whose host vanished (power, cable, partition)
+    // never does, and neither the server's close nor the process's exit would ever come: after
+    // flint.rpc.connect.timeout, whatever is still open is dropped (Spark's RpcEnv shutdown does not wait at all).
+    const dropLeft = setTimeout(() => {
+      for (const conn of this.#all) conn.close(new RpcConnectionError(`connection to ${conn.peerEnv ?? conn.remoteSocketAddress} dropped: the peer did not acknowledge the close within ${this.settings.connectTimeoutMs} ms of shutdown`));
+    }, Math.min(this.settings.connectTimeoutMs, MAX_TIMER_MS));
     if (this.#server) await new Promise<void>((resolve) => this.#server?.close(() => resolve()));
+    if (this.#all.size === 0) clearTimeout(dropLeft);
+    else dropLeft.unref();
   }
 
   /** Who the open connection to `env` speaks for (auth.ts); undefined when there is none. */

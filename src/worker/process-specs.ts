@@ -208,6 +208,11 @@ export function buildDriverSpec(
     argv,
     env: {
       ...desc.command.environment,
+      // The driver runs on this worker's host, so it advertises the address the worker was given (--host) to the
+      // executors that dial it, not whatever this machine's host name resolves to (context.ts reads it when
+      // flint.driver.host is not set). Spark's drivers get SPARK_LOCAL_IP from the worker host's spark-env.sh;
+      // the submitter's own value never applies here (Spark's REST server drops it: reference §12.4).
+      FLINT_LOCAL_IP: config.host,
       FLINT_DRIVER_LOG_URL_STDOUT: logUrl('stdout'),
       FLINT_DRIVER_LOG_URL_STDERR: logUrl('stderr'),
       ...resourceEnvironment(resources),

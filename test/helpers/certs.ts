@@ -58,6 +58,19 @@ async function makeLeaf(dir: string, name: string, subject: string, extensions: 
   );
 }
 
+/**
+ * Makes `<name>.key` and `<name>.pem` in `dir` (where makeTestCerts made the CA): a certificate signed by the test
+ * CA for the given DNS names and IP addresses, for both server and client authentication (a host of
+ * test/helpers/netns.ts presents it whichever way it connects). Returns the key's and the certificate's paths.
+ */
+export async function makeHostCert(dir: string, name: string, { dns = [], ips = [] }: { dns?: readonly string[]; ips?: readonly string[] }): Promise<{ keyFile: string; certFile: string }> {
+  const names = [...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)];
+  if (names.length === 0) throw new RangeError('a host certificate needs at least one DNS name or IP address');
+  await makeLeaf(dir, name, `/CN=${dns[0] ?? ips[0]}`, `subjectAltName=${names.join(',')}\nextendedKeyUsage=serverAuth,clientAuth`);
+  chmodSync(join(dir, `${name}.key`), 0o600);
+  return { keyFile: join(dir, `${name}.key`), certFile: join(dir, `${name}.pem`) };
+}
+
 /** Makes every certificate in `dir` (an empty temp dir the caller removes). */
 export async function makeTestCerts(dir: string): Promise<TestCerts> {
   await makeCa(dir, 'ca');

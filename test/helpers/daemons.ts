@@ -139,7 +139,8 @@ export async function startMaster(
 
 /**
  * Spawns a worker of `masterUrl` on 127.0.0.1 (any free RPC and web UI ports) with `cores` and `memory`
- * (default 1 and 256m), that reads its secret from `secretFile`, and waits for its "started" line.
+ * (default 1 and 256m), that reads its secret from `secretFile` (and `env` added to its environment), and
+ * waits for its "started" line.
  */
 export async function startWorker(
   children: ChildGroup,
@@ -151,7 +152,8 @@ export async function startWorker(
     cores = 1,
     memory = '256m',
     conf = [],
-  }: { label: string; masterUrl: string; secretFile: string; workDir: string; cores?: number; memory?: string; conf?: readonly string[] },
+    env = {},
+  }: { label: string; masterUrl: string; secretFile: string; workDir: string; cores?: number; memory?: string; conf?: readonly string[]; env?: Readonly<Record<string, string>> },
 ): Promise<WorkerDaemon> {
   const child = children.add(
     spawnChild(
@@ -178,7 +180,7 @@ export async function startWorker(
         `flint.worker.timeout=${WORKER_TIMEOUT}`,
         ...conf.flatMap((c) => ['--conf', c]),
       ],
-      { label },
+      { label, env },
     ),
   );
   const daemon = await startedLine(child);

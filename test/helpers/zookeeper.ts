@@ -21,11 +21,11 @@ export function zooKeeperInstalled(): boolean {
   return existsSync(ZOOKEEPER_JAR) && existsSync('/usr/bin/java');
 }
 
-/** Sends a four-letter word and returns the server's whole answer ('' when nothing answers). */
-export function fourLetterWord(port: number, word: string, timeoutMs = 1_000): Promise<string> {
+/** Sends a four-letter word (to `host`, loopback by default) and returns the server's whole answer ('' when nothing answers). */
+export function fourLetterWord(port: number, word: string, timeoutMs = 1_000, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve) => {
     let answer = '';
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const socket = createConnection({ host, port });
     const done = () => {
       socket.destroy();
       resolve(answer);
@@ -76,6 +76,37 @@ export class SilentListener {
   }
 }
 
+/** Writes `<dir>/zoo.cfg`: a standalone server on address:port, its data in `<dir>/data`, a 200 ms tick. */
+export async function writeZooKeeperConfig(dir: string, port: number, address: string): Promise<void> {
+  await writeFile(
+    join(dir, 'zoo.cfg'),
+    [
+      `tickTime=${TICK_MS}`,
+      `dataDir=${join(dir, 'data')}`,
+      `clientPort=${port}`,
+      `clientPortAddress=${address}`,
+      'maxClientCnxns=0',
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=*',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** The `java` arguments that run the server configured in `<dir>/zoo.cfg` (a small heap, quick start-up). */
+export function zooKeeperJavaArgs(dir: string): string[] {
+  return [
+    '-Xmx256m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Dzookeeper.admin.enableServer=false',
+    '-cp',
+    ZOOKEEPER_JAR,
+    'org.apache.zookeeper.server.ZooKeeperServerMain',
+    join(dir, 'zoo.cfg'),
+  ];
+}
+
 export class ZooKeeperServer {
   readonly port: number;
   readonly dir: string;
@@ -111,19 +142,7 @@ export class ZooKeeperServer {
     if (!zooKeeperInstalled()) throw new Error(`ZooKeeper is not installed (${ZOOKEEPER_JAR}); run scripts/test-deps.sh as root`);
     const dir = await mkdtemp(join(tmpdir(), 'flint-zookeeper-'));
     const server = new ZooKeeperServer(await freePort(), dir);
-    await writeFile(
-      join(dir, 'zoo.cfg'),
-      [
-        `tickTime=${TICK_MS}`,
-        `dataDir=${join(dir, 'data')}`,
-        `clientPort=${server.port}`,
-        'clientPortAddress=127.0.0.1',
-        'maxClientCnxns=0',
-        'admin.enableServer=false',
-        '4lw.commands.whitelist=*',
-        '',
-      ].join('\n'),
-    );
+    await writeZooKeeperConfig(dir, server.port, '127.0.0.1');
     return server;
   }
 
@@ -136,20 +155,7 @@ export class ZooKeeperServer {
   /** Starts the server (again) on the same port and data directory and waits until it serves requests (`srvr`). */
   async start(timeoutMs = 30_000): Promise<void> {
     if (this.running) return;
-    const child = spawnChild(
-      'java',
-      [
-        '-Xmx256m',
-        '-XX:+UseSerialGC',
-        '-XX:TieredStopAtLevel=1',
-        '-Dzookeeper.admin.enableServer=false',
-        '-cp',
-        ZOOKEEPER_JAR,
-        'org.apache.zookeeper.server.ZooKeeperServerMain',
-        join(this.dir, 'zoo.cfg'),
-      ],
-      { label: `zookeeper:${this.port}` },
-    );
+    const child = spawnChild('java', zooKeeperJavaArgs(this.dir), { label: `zookeeper:${this.port}` });
     this.#child = child;
     await waitFor(
       async () => {

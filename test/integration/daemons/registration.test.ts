@@ -2,7 +2,8 @@
 //   - a worker started before its master keeps retrying and registers once the master is up;
 //   - a second RegisterWorker with an id already registered is acknowledged with duplicate=true and changes
 //     nothing (reference §4.4, SPARK-23191); another id at an address already registered is refused;
-//   - a worker with the wrong secret cannot register, and both sides log the authentication failure.
+//   - a worker with the wrong secret cannot register, and both sides log the authentication failure;
+//   - FLINT_PUBLIC_DNS names the worker's web UI in the master's /json; the worker still registers at --host.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -190,6 +191,21 @@ describe('worker registration', { timeout: 60_000 }, () => {
     for (const text of [worker.stderr(), master.child.stderr()]) {
       assert.ok(!text.includes(secret) && !text.includes(wrongSecret), 'no secret in the logs');
     }
+  });
+
+  test("FLINT_PUBLIC_DNS: the worker's web UI is advertised under that name; it registers at its --host (Spark's SPARK_PUBLIC_DNS)", async () => {
+    const worker = await startWorkerDaemon(children, {
+      label: 'public dns worker',
+      masterUrl: master.url,
+      secretFile,
+      workDir: join(dir, 'public-dns'),
+      env: { FLINT_PUBLIC_DNS: 'worker7.example.invalid' },
+    });
+    const json = await untilMasterJson(master.webUiPort, (j) => j.workers.some((w) => w.id === worker.workerId && w.state === 'ALIVE'), 'the worker ALIVE');
+    const w = json.workers.find((x) => x.id === worker.workerId);
+    assert.equal(w?.host, '127.0.0.1');
+    assert.equal(w?.webuiaddress, `http://worker7.example.invalid:${worker.webUiPort}`);
+    await worker.child.kill('SIGKILL');
   });
 });
 

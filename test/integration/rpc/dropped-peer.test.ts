@@ -4,11 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { RpcConnectionError } from '../../../src/errors.ts';
 import { RpcEnv, type RpcEndpoint } from '../../../src/rpc/index.ts';
 import { ANY_ROLE, defineCatalog } from '../../../src/protocol/catalog.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
-import type { EchoMessage } from '../../fixtures/rpc-peer.ts';
+import { CallbackMessages, type CallbackMessage, type EchoMessage } from '../../fixtures/rpc-peer.ts';
 import { ChildGroup, readReadyLine, waitFor, waitForMessage, type ChildHandle } from '../../helpers/process.ts';
 
 const PEER = 'test/fixtures/rpc-peer.ts';
@@ -131,5 +132,28 @@ describe('a dropped peer', { timeout: 30_000 }, () => {
     });
     assert.equal(again.value['from'], survivor.id);
     assert.ok(survivor.child.alive);
+  });
+
+  test('shutdown while a peer never acknowledges the close (SIGSTOP, as a host that vanished): over within flint.rpc.connect.timeout', async () => {
+    const peer = await startPeer(children, ['--name', 'frozenPeer']);
+    const env = await RpcEnv.create({ name: 'closingServer', clientMode: false, conf: new FlintConf([['flint.rpc.connect.timeout', '1s']]), logger: memoryLogger() });
+    const got: CallbackMessage[] = [];
+    const ref = env.setupEndpoint('Collector', { messages: CallbackMessages, receive: (m) => void got.push(m) } satisfies RpcEndpoint<CallbackMessage>);
+    // Asked from another env, so that the peer dials this one (not answer on a connection this one made).
+    const caller = await RpcEnv.create({ name: 'caller', logger: memoryLogger() });
+    envs.push(caller);
+    const echo = await caller.setupEndpointRef<EchoMessage>(peer.id, 'Echo');
+    echo.send({ type: 'CallMeBack', ref: ref.address, token: 'dialed' });
+    await waitFor(() => got.some((m) => m.token === 'dialed'), { timeoutMs: 5_000, what: 'the peer to dial this env' });
+    // Its kernel still acknowledges our FIN, but it never closes its side: the server's close would wait forever.
+    peer.child.killNow('SIGSTOP');
+    try {
+      const started = performance.now();
+      const done = await Promise.race([env.shutdown().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000).unref())]);
+      assert.ok(done, 'shutdown returned');
+      assert.ok(performance.now() - started >= 900, 'a live peer gets the grace of the connect timeout first');
+    } finally {
+      peer.child.killNow('SIGCONT');
+    }
   });
 });

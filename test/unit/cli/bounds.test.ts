@@ -80,6 +80,17 @@ describe('the commands refuse before starting anything', () => {
     );
   });
 
+  test('flint worker with FLINT_PUBLIC_DNS that is no host name (a space, a slash)', async () => {
+    for (const bad of ['two words', 'http://w1']) {
+      const command = workerCommand(home, { FLINT_PUBLIC_DNS: bad }).exitOverride();
+      await refusalAsync(
+        command.parseAsync(['flint://127.0.0.1:7077', '--host', '127.0.0.1', '--conf', 'flint.authenticate=false'], { from: 'user' }),
+        'FLINT_PUBLIC_DNS',
+        /is not a host name or address/,
+      );
+    }
+  });
+
   test('flint submit --executor-cores / --total-executor-cores / --driver-cores / --executor-memory out of range', async () => {
     const run = (...args: string[]) => submitCommand(home, {}).exitOverride().parseAsync(['--master', 'flint://127.0.0.1:7077', ...args, 'app.ts'], { from: 'user' });
     await refusalAsync(run('--executor-cores', '9007199254740991'), '--executor-cores', /from 1 to 1048576/);

@@ -45,6 +45,7 @@ test('LaunchDriver: the spec substitutes {{WORKER_URL}} and {{USER_JAR}} and use
   );
   assert.equal(spec.stdoutPath, 'work/driver-20240102030405-0000/stdout');
   assert.equal(spec.env['FLINT_DRIVER_MEMORY'], '512');
+  assert.equal(spec.env['FLINT_LOCAL_IP'], 'wh1', "the driver advertises the worker's host to its executors");
   assert.equal(
     spec.env['FLINT_DRIVER_LOG_URL_STDOUT'],
     'http://wh1:8081/logPage/?driverId=driver-20240102030405-0000&logType=stdout',
@@ -53,6 +54,14 @@ test('LaunchDriver: the spec substitutes {{WORKER_URL}} and {{USER_JAR}} and use
   const snap = h.machine.snapshot();
   assert.deepEqual([snap.coresUsed, snap.memoryUsedMb], [1, 512]);
   assert.equal(snap.drivers[0]?.state, 'RUNNING');
+});
+
+test("LaunchDriver: the driver advertises the worker's --host (FLINT_LOCAL_IP), whatever the submitter's environment said", () => {
+  const desc = driverDesc();
+  const h = new Harness();
+  h.register();
+  const effects = h.fromMaster({ type: 'LaunchDriver', driverId: 'driver-2', driverDesc: { ...desc, command: { ...desc.command, environment: { FLINT_LOCAL_IP: 'submitter.example' } } } });
+  assert.equal(ofType(effects, 'LaunchDriver')[0]?.spec.env['FLINT_LOCAL_IP'], 'wh1');
 });
 
 test('DriverRunnerTest "Process succeeds instantly": FINISHED, forwarded with a send, no relaunch', () => {
