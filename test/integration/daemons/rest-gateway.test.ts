@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,31 @@ describe('the REST submission gateway on a real master and worker', () => {
     if (token !== null) headers['authorization'] = `Bearer ${token}`;
     const res = await fetch(`http://127.0.0.1:${restPort}${path}`, { method, headers, body, signal: AbortSignal.timeout(10_000) });
     return { status: res.status, json: (await res.json()) as Body, headers: res.headers };
+  }
+
+  /**
+   * A POST that declares `bytes` of body but sends only its first kilobyte, and resolves with the answer: the
+   * gateway refuses by Content-Length before it reads the body, then closes the connection, so a client still
+   * writing the rest (as fetch does) may get EPIPE instead of the answer.
+   */
+  function postDeclaringBody(path: string, bytes: number): Promise<{ status: number; json: Body }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: restPort, path, method: 'POST', timeout: 10_000, headers: { 'content-type': 'application/json', 'content-length': String(bytes), authorization: `Bearer ${appToken}` } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => {
+            req.destroy();
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Body });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+      req.on('error', reject);
+      req.write(`{"pad":"${'x'.repeat(1024)}`);
+    });
   }
 
   function createBody(args: string[], extra: Record<string, string> = {}): string {
@@ -207,7 +233,7 @@ describe('the REST submission gateway on a real master and worker', () => {
     assert.equal((await call('GET', '/')).status, 400);
     const wrong = await call('GET', '/v1/submissions/create');
     assert.equal(wrong.status, 405);
-    const big = await call('POST', '/v1/submissions/create', { body: `{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}` });
+    const big = await postDeclaringBody('/v1/submissions/create', 2 * 1024 * 1024);
     assert.deepEqual([big.status, big.json['action']], [413, 'ErrorResponse']);
     // The gateway still answers after all that.
     assert.equal((await call('GET', '/v1/submissions/readyz')).status, 200);
