@@ -1,0 +1,110 @@
+// Runs the driver's dynamic allocation policy (src/driver/allocation.ts) against the real scheduler: every
+// ALLOCATION_INTERVAL_MS (Spark's `ExecutorAllocationManager` schedule thread, 100 ms) it reads the task
+// scheduler's snapshot, asks the policy, and carries the decision out through the app client. One round at a
+// time: the next starts only when the master has answered the last one's asks, so a lowered target reaches the
+// master before an executor it no longer needs is killed (Spark's `removeExecutors` keeps that order too), and
+// the master never replaces a released executor.
+//
+// Releasing an idle executor drains it in the scheduler first (`DecommissionExecutor`: no task is offered to it
+// from then on, so a task that slipped in meanwhile still finishes) and then asks the master to kill it
+// (`KillExecutors`), which frees its cores on the worker.
+
+import { ALLOCATION_INTERVAL_MS, ExecutorAllocationManager, type AllocationConfig, type AllocationView, type TaskSchedulerSnapshot } from '../driver/index.ts';
+import type { Logger } from '../util/logger.ts';
+
+export interface AllocationTarget {
+  /** The scheduler's read-only state now. */
+  snapshot(): TaskSchedulerSnapshot;
+  /** Executors holding persisted partitions (the DAG runner's cache locations). */
+  executorsWithCachedData(): ReadonlySet<string>;
+  /** RequestExecutors through the app client; true when the master took it. */
+  requestTotalExecutors(total: number): Promise<boolean>;
+  /** Drain the executor in the scheduler; `removedAs` is what the application UI records. */
+  drain(executorId: string, reason: string, removedAs: string): Promise<void>;
+  /** KillExecutors through the app client. */
+  killExecutors(executorIds: string[]): Promise<boolean>;
+}
+
+export class AllocationHost {
+  readonly #manager: ExecutorAllocationManager;
+  readonly #config: AllocationConfig;
+  readonly #target: AllocationTarget;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #round: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(config: AllocationConfig, target: AllocationTarget, logger: Logger, now: () => number) {
+    this.#config = config;
+    this.#manager = new ExecutorAllocationManager(config);
+    this.#target = target;
+    this.#logger = logger;
+    this.#now = now;
+  }
+
+  /** The executor total the policy wants now. */
+  get targetExecutors(): number {
+    return this.#manager.target;
+  }
+
+  /** Once registered: asks for the initial target, then schedules a round every interval. */
+  start(): void {
+    if (this.#timer !== undefined || this.#stopped) return;
+    const initial = this.#manager.start();
+    this.#round = this.#request(initial);
+    this.#timer = setInterval(() => this.#tick(), ALLOCATION_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  /** No round starts after this; resolves when the one under way is done. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#round;
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    this.#round = this.#round.then(() => this.#runRound()).catch((err: unknown) => {
+      this.#logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'a dynamic allocation round failed; the next one tries again');
+    });
+  }
+
+  async #runRound(): Promise<void> {
+    if (this.#stopped) return;
+    const decision = this.#manager.schedule(this.#view(), this.#now());
+    if (decision.requestTotal !== undefined) await this.#request(decision.requestTotal);
+    if (decision.release.length === 0 || this.#stopped) return;
+    const idleS = this.#config.executorIdleTimeoutMs / 1000;
+    for (const id of decision.release) {
+      this.#logger.info({ executorId: id, target: this.#manager.target }, `Removing executor ${id} because it has been idle for its timeout (${idleS} s or the cached one); dynamic allocation`);
+      await this.#target.drain(id, 'idle: released by dynamic allocation', 'released (idle)');
+    }
+    await this.#target.killExecutors([...decision.release]);
+  }
+
+  async #request(total: number): Promise<void> {
+    this.#logger.info({ total }, `Requesting ${total} executor(s) in total (dynamic allocation)`);
+    const ok = await this.#target.requestTotalExecutors(total);
+    if (!ok) this.#logger.warn({ total }, `The master did not take the request for ${total} executor(s)`);
+  }
+
+  #view(): AllocationView {
+    const snapshot = this.#target.snapshot();
+    const cached = this.#target.executorsWithCachedData();
+    let pendingTasks = 0;
+    let runningTasks = 0;
+    for (const job of snapshot.jobs) {
+      pendingTasks += job.pending;
+      runningTasks += job.running;
+    }
+    const executors = snapshot.executors.map((e) => ({
+      executorId: e.executorId,
+      runningTasks: e.runningTasks.length + snapshot.tasks.filter((t) => t.executorId === e.executorId && t.phase === 'fetching').length,
+      hasCachedData: cached.has(e.executorId),
+    }));
+    return { pendingTasks, runningTasks, executors };
+  }
+}
