@@ -313,6 +313,7 @@ export class FlintContext {
             executorsWithCachedData: () => dag.executorsWithCachedData(),
             requestTotalExecutors: (total) => client.requestTotalExecutors(total),
             drain: (id, reason, removedAs) => runtime.decommissionExecutor(id, reason, removedAs),
+            hasExecutor: (id) => runtime.machine.hasExecutor(id),
             killExecutors: (ids) => client.killExecutors(ids),
           },
           logger,
@@ -475,7 +476,7 @@ export class FlintContext {
   async #stop(): Promise<void> {
     this.#untrack();
     this.#progress?.stop();
-    await this.#allocation?.stop();
+    this.#allocation?.stop();
     await this.#runtime.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'stopping the scheduler failed'));
     await this.#client.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'unregistering failed'));
     await this.#ui?.close().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'closing the application UI failed'));

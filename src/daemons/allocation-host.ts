@@ -6,8 +6,10 @@
 // the master never replaces a released executor.
 //
 // Releasing an idle executor drains it in the scheduler first (`DecommissionExecutor`: no task is offered to it
-// from then on, so a task that slipped in meanwhile still finishes) and then asks the master to kill it
-// (`KillExecutors`), which frees its cores on the worker.
+// from then on; an idle one gets StopExecutor at once and leaves the scheduler), and then asks the master to kill
+// those that left (`KillExecutors`), which frees their cores on the worker at once. One that a task reached
+// between the decision and the drain finishes that task first, and leaves on StopExecutor then, as a
+// decommissioned executor does; the master frees its cores when it exits.
 
 import { ALLOCATION_INTERVAL_MS, ExecutorAllocationManager, type AllocationConfig, type AllocationView, type TaskSchedulerSnapshot } from '../driver/index.ts';
 import type { Logger } from '../util/logger.ts';
@@ -21,6 +23,8 @@ export interface AllocationTarget {
   requestTotalExecutors(total: number): Promise<boolean>;
   /** Drain the executor in the scheduler; `removedAs` is what the application UI records. */
   drain(executorId: string, reason: string, removedAs: string): Promise<void>;
+  /** Whether the scheduler still holds the executor (false once a drained one was stopped). */
+  hasExecutor(executorId: string): boolean;
   /** KillExecutors through the app client. */
   killExecutors(executorIds: string[]): Promise<boolean>;
 }
@@ -57,12 +61,11 @@ export class AllocationHost {
     this.#timer.unref();
   }
 
-  /** No round starts after this; resolves when the one under way is done. */
-  async stop(): Promise<void> {
+  /** No round starts after this, and the one under way asks nothing more. */
+  stop(): void {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#round;
   }
 
   #tick(): void {
@@ -82,7 +85,8 @@ export class AllocationHost {
       this.#logger.info({ executorId: id, target: this.#manager.target }, `Removing executor ${id} because it has been idle for its timeout (${idleS} s or the cached one); dynamic allocation`);
       await this.#target.drain(id, 'idle: released by dynamic allocation', 'released (idle)');
     }
-    await this.#target.killExecutors([...decision.release]);
+    const stopped = decision.release.filter((id) => !this.#target.hasExecutor(id));
+    if (stopped.length > 0 && !this.#stopped) await this.#target.killExecutors(stopped);
   }
 
   async #request(total: number): Promise<void> {
