@@ -20,9 +20,9 @@ export async function finished(child: ChildHandle, timeoutMs = 60_000): Promise<
 
 /**
  * Waits (at most 30 s) for a submitted app to print its UI address and login link, and returns a reader of its
- * `/json` with the login's bearer token.
+ * JSON routes (`/json` by default) with the login's bearer token.
  */
-export async function appUiOf(child: ChildHandle): Promise<{ url: string; json<T>(): Promise<T> }> {
+export async function appUiOf(child: ChildHandle): Promise<{ url: string; json<T>(path?: string): Promise<T> }> {
   const { url, token } = await waitFor(() => {
     if (child.exit !== undefined) throw new Error(`${child.label} exited: ${child.stderr()}`);
     const stderr = child.stderr();
@@ -30,6 +30,6 @@ export async function appUiOf(child: ChildHandle): Promise<{ url: string; json<T
     const login = /Application UI login[^:]*: (http:\/\/\S+)/.exec(stderr)?.[1];
     return ui === undefined || login === undefined ? undefined : { url: ui, token: new URL(login).searchParams.get('token') ?? '' };
   }, { timeoutMs: 30_000, what: `${child.label} to print its UI URLs` });
-  const json = async <T>(): Promise<T> => (await (await fetch(`${url}/json`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) })).json()) as T;
+  const json = async <T>(path = '/json'): Promise<T> => (await (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) })).json()) as T;
   return { url, json };
 }

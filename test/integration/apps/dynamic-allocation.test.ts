@@ -104,6 +104,8 @@ describe('dynamic allocation', () => {
     const executors = (await driver()).executors;
     assert.equal(executors.filter((e) => e.removedReason === 'released (idle)').length, 3, `three released in the UI: ${JSON.stringify(executors)}`);
     assert.equal(executors.filter((e) => e.removedReason === undefined).length, 1);
+    const timeline = await ui.json<{ executors: Array<{ id: string; removedMs: number | null; reason: string | null }> }>('/api/timeline');
+    assert.equal(timeline.executors.filter((e) => e.reason === 'released (idle)' && e.removedMs !== null).length, 3, "the jobs page's executor timeline shows the three released");
     const log = readFileSync(join(cluster.dir, 'master.log'), 'utf8');
     assert.match(log, new RegExp(`Application ${appId} requests to kill executors: `));
     writeFileSync(release, '');
