@@ -14,6 +14,9 @@
 import { ALLOCATION_INTERVAL_MS, ExecutorAllocationManager, type AllocationConfig, type AllocationView, type TaskSchedulerSnapshot } from '../driver/index.ts';
 import type { Logger } from '../util/logger.ts';
 
+/** How soon a target the master did not take is asked again. */
+const RETRY_MS = 1000;
+
 export interface AllocationTarget {
   /** The scheduler's read-only state now. */
   snapshot(): TaskSchedulerSnapshot;
@@ -38,6 +41,11 @@ export class AllocationHost {
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> = Promise.resolve();
   #stopped = false;
+  /**
+   * A target the master did not take (no master reachable, a failover under way): asked again at this time, so
+   * the master's limit catches up with the policy once a leader answers.
+   */
+  #retryAtMs: number | undefined;
 
   constructor(config: AllocationConfig, target: AllocationTarget, logger: Logger, now: () => number) {
     this.#config = config;
@@ -77,8 +85,10 @@ export class AllocationHost {
 
   async #runRound(): Promise<void> {
     if (this.#stopped) return;
-    const decision = this.#manager.schedule(this.#view(), this.#now());
+    const now = this.#now();
+    const decision = this.#manager.schedule(this.#view(), now);
     if (decision.requestTotal !== undefined) await this.#request(decision.requestTotal);
+    else if (this.#retryAtMs !== undefined && now >= this.#retryAtMs) await this.#request(this.#manager.target);
     if (decision.release.length === 0 || this.#stopped) return;
     const idleS = this.#config.executorIdleTimeoutMs / 1000;
     for (const id of decision.release) {
@@ -91,8 +101,9 @@ export class AllocationHost {
 
   async #request(total: number): Promise<void> {
     this.#logger.info({ total }, `Requesting ${total} executor(s) in total (dynamic allocation)`);
-    const ok = await this.#target.requestTotalExecutors(total);
-    if (!ok) this.#logger.warn({ total }, `The master did not take the request for ${total} executor(s)`);
+    const ok = await this.#target.requestTotalExecutors(total).catch(() => false);
+    this.#retryAtMs = ok ? undefined : this.#now() + RETRY_MS;
+    if (!ok) this.#logger.warn({ total }, `The master did not take the request for ${total} executor(s); asking again in ${RETRY_MS / 1000} s`);
   }
 
   #view(): AllocationView {

@@ -3,7 +3,7 @@
 // drained before KillExecutors, only those that left the scheduler killed, and nothing asked after stop().
 import { describe, mock, test, type TestContext } from 'node:test';
 import { AllocationHost } from '../../../src/daemons/allocation-host.ts';
-import { ALLOCATION_DEFAULTS, ALLOCATION_INTERVAL_MS, type TaskSchedulerSnapshot } from '../../../src/driver/index.ts';
+import { ALLOCATION_DEFAULTS, ALLOCATION_INTERVAL_MS, type AllocationConfig, type TaskSchedulerSnapshot } from '../../../src/driver/index.ts';
 import { silentLogger } from '../../../src/util/logger.ts';
 
 interface Exec {
@@ -11,7 +11,7 @@ interface Exec {
   running: number;
 }
 
-function fakeTarget(calls: string[], state: { pending: number; executors: Exec[]; busyOnDrain: Set<string> }) {
+function fakeTarget(calls: string[], state: { pending: number; executors: Exec[]; busyOnDrain: Set<string>; masterAnswers?: boolean[] }) {
   return {
     snapshot: (): TaskSchedulerSnapshot =>
       ({
@@ -26,7 +26,7 @@ function fakeTarget(calls: string[], state: { pending: number; executors: Exec[]
     executorsWithCachedData: () => new Set<string>(),
     requestTotalExecutors: (total: number) => {
       calls.push(`request ${total}`);
-      return Promise.resolve(true);
+      return Promise.resolve(state.masterAnswers?.shift() ?? true);
     },
     drain: (id: string) => {
       calls.push(`drain ${id}`);
@@ -44,23 +44,29 @@ function fakeTarget(calls: string[], state: { pending: number; executors: Exec[]
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A host over the fake target, on mocked interval timers; `tick(ms)` advances its clock and its timers together. */
+function harness(t: TestContext, config: AllocationConfig, state: Parameters<typeof fakeTarget>[1]) {
+  mock.timers.enable({ apis: ['setInterval'] });
+  t.after(() => mock.timers.reset());
+  let now = 0;
+  const calls: string[] = [];
+  const host = new AllocationHost(config, fakeTarget(calls, state), silentLogger, () => now);
+  const tick = async (ms: number) => {
+    for (let elapsed = 0; elapsed < ms; elapsed += ALLOCATION_INTERVAL_MS) {
+      now += ALLOCATION_INTERVAL_MS;
+      mock.timers.tick(ALLOCATION_INTERVAL_MS);
+      await settle();
+    }
+  };
+  return { host, calls, tick };
+}
+
 describe('AllocationHost', () => {
   test('initial target, ramp while tasks wait, then drain and kill the idle ones that left; nothing after stop', async (t: TestContext) => {
     t.plan(3);
-    mock.timers.enable({ apis: ['setInterval'] });
-    t.after(() => mock.timers.reset());
-    let now = 0;
-    const calls: string[] = [];
     const state = { pending: 10, executors: [{ id: '1', running: 1 }], busyOnDrain: new Set(['3']) };
     const config = { ...ALLOCATION_DEFAULTS, enabled: true, minExecutors: 1, initialExecutors: 1, maxExecutors: 4, executorIdleTimeoutMs: 1000 };
-    const host = new AllocationHost(config, fakeTarget(calls, state), silentLogger, () => now);
-    const tick = async (ms: number) => {
-      for (let elapsed = 0; elapsed < ms; elapsed += ALLOCATION_INTERVAL_MS) {
-        now += ALLOCATION_INTERVAL_MS;
-        mock.timers.tick(ALLOCATION_INTERVAL_MS);
-        await settle();
-      }
-    };
+    const { host, calls, tick } = harness(t, config, state);
     host.start();
     await tick(2100); // the first round sees the backlog; 1 s later the target is 2, then 4 a second after
     t.assert.deepStrictEqual(calls.splice(0), ['request 1', 'request 2', 'request 4']);
@@ -72,5 +78,18 @@ describe('AllocationHost', () => {
     state.pending = 50;
     await tick(3000);
     t.assert.deepStrictEqual(calls, []);
+  });
+
+  test('a target the master did not take is asked again a second later, until it is taken', async (t: TestContext) => {
+    t.plan(2);
+    const state = { pending: 0, executors: [], busyOnDrain: new Set<string>(), masterAnswers: [false, false, true] };
+    const { host, calls, tick } = harness(t, { ...ALLOCATION_DEFAULTS, enabled: true, minExecutors: 2, initialExecutors: 2 }, state);
+    host.start();
+    await settle();
+    await tick(900);
+    t.assert.deepStrictEqual(calls.splice(0), ['request 2'], 'refused: not asked again before a second has passed');
+    await tick(3000);
+    t.assert.deepStrictEqual(calls, ['request 2', 'request 2'], 'refused once more, then taken: no further ask');
+    host.stop();
   });
 });
