@@ -115,9 +115,12 @@ export class AllocationHost {
       pendingTasks += job.pending;
       runningTasks += job.running;
     }
+    // A result still being fetched keeps its executor busy: it holds the result until the driver has it.
+    const fetching = new Map<string, number>();
+    for (const task of snapshot.tasks) if (task.phase === 'fetching') fetching.set(task.executorId, (fetching.get(task.executorId) ?? 0) + 1);
     const executors = snapshot.executors.map((e) => ({
       executorId: e.executorId,
-      runningTasks: e.runningTasks.length + snapshot.tasks.filter((t) => t.executorId === e.executorId && t.phase === 'fetching').length,
+      runningTasks: e.runningTasks.length + (fetching.get(e.executorId) ?? 0),
       hasCachedData: cached.has(e.executorId),
     }));
     return { pendingTasks, runningTasks, executors };
