@@ -14,7 +14,8 @@ import { sourcePath } from '../util/install.ts';
 import { AppClient } from '../daemons/app-client.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { parseNodeFlags } from '../conf/node-flags.ts';
-import { driverConfigFromConf } from '../driver/index.ts';
+import { allocationConfigFromConf, driverConfigFromConf, type AllocationConfig } from '../driver/index.ts';
+import { AllocationHost } from '../daemons/allocation-host.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { decodeRecord, encodeRecord, encodeRecordSlice } from '../task/index.ts';
 import { applyAccumulatorUpdates, sharedVariables, type Broadcast } from './shared-variables.ts';
@@ -82,6 +83,8 @@ export class FlintContext {
   readonly #progressListeners: Set<(p: JobProgress) => void>;
   readonly #ui: DriverUi | undefined;
   readonly #dag: DagRunner;
+  /** Dynamic allocation (flint.dynamicAllocation.enabled), started once the app is registered. */
+  readonly #allocation: AllocationHost | undefined;
   readonly #broadcastBytes: Map<string, { name: string; id: number; data: Uint8Array }>;
   #nextBroadcastId = 0;
   #nextShuffleId = 0;
@@ -105,6 +108,7 @@ export class FlintContext {
     ui: DriverUi | undefined;
     dag: DagRunner;
     broadcastBytes: Map<string, { name: string; id: number; data: Uint8Array }>;
+    allocation: AllocationHost | undefined;
   }) {
     this.conf = parts.conf;
     this.appName = parts.conf.getString('flint.app.name', 'flint-app');
@@ -120,6 +124,7 @@ export class FlintContext {
     this.#ui = parts.ui;
     this.#dag = parts.dag;
     this.#broadcastBytes = parts.broadcastBytes;
+    this.#allocation = parts.allocation;
     // Spark's ContextCleaner: a shuffle no dataset refers to any more is forgotten, and its files are deleted.
     this.#cleaner = new FinalizationRegistry((shuffleId) => {
       this.#dag.tracker.unregister(shuffleId);
@@ -141,7 +146,8 @@ export class FlintContext {
     const appMain = options.main !== undefined ? resolve(options.main) : appMainPath();
     if (appMain === undefined) throw new ConfigError('main', 'cannot tell which module is the application: pass { main: import.meta.filename }');
     const driverConfig = driverConfigFromConf(conf);
-    const desc = applicationDescription(conf);
+    const allocationConfig = allocationConfigFromConf(conf);
+    const desc = applicationDescription(conf, allocationConfig);
     const rpc = readRpcSettings(conf); // checks the secret settings before anything starts
     const nodeOptions = executorNodeOptions(conf);
     // Bundling (esbuild) runs while the app registers and its first executors start; they wait for it.
@@ -284,7 +290,7 @@ export class FlintContext {
           const id = fullId.slice(fullId.lastIndexOf('/') + 1);
           executors.delete(id); // its cores take no more tasks
           logger.info({ executorId: fullId }, `Executor ${fullId} is decommissioned: ${message}`);
-          runtime.decommissionExecutor(id, `Executor ${fullId} decommissioned: ${message}`);
+          void runtime.decommissionExecutor(id, `Executor ${fullId} decommissioned: ${message}`);
         },
         workerRemoved: (workerId) => {
           // Its shuffle service went with it: the map output there must be recomputed (Spark's
@@ -299,13 +305,29 @@ export class FlintContext {
         registrationRetries: conf.getInt('flint.app.registrationRetries', 3, { min: 1 }),
       },
     );
-    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui, dag, broadcastBytes });
+    const allocation = allocationConfig.enabled
+      ? new AllocationHost(
+          allocationConfig,
+          {
+            snapshot: () => runtime.machine.snapshot(),
+            executorsWithCachedData: () => dag.executorsWithCachedData(),
+            requestTotalExecutors: (total) => client.requestTotalExecutors(total),
+            drain: (id, reason, removedAs) => runtime.decommissionExecutor(id, reason, removedAs),
+            hasExecutor: (id) => runtime.machine.hasExecutor(id),
+            killExecutors: (ids) => client.killExecutors(ids),
+          },
+          logger,
+          systemClock.monotonic,
+        )
+      : undefined;
+    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui, dag, broadcastBytes, allocation });
     holder.context = context;
     client.start();
     try {
       const [appId, bundle] = await Promise.all([registration, bundling]);
       context.#appId = appId;
       context.#bundleExports = new Set(bundle.exports);
+      allocation?.start();
     } catch (err) {
       await context.stop();
       throw err;
@@ -454,6 +476,7 @@ export class FlintContext {
   async #stop(): Promise<void> {
     this.#untrack();
     this.#progress?.stop();
+    this.#allocation?.stop();
     await this.#runtime.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'stopping the scheduler failed'));
     await this.#client.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'unregistering failed'));
     await this.#ui?.close().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'closing the application UI failed'));
@@ -506,21 +529,27 @@ function contextConf(options: FlintContextOptions): FlintConf {
   return conf.withAuthenticationWhenSecretGiven();
 }
 
-function applicationDescription(conf: FlintConf): Omit<ApplicationDescription, 'command'> {
+function applicationDescription(conf: FlintConf, allocation: AllocationConfig): Omit<ApplicationDescription, 'command'> {
   const maxCores = conf.has('flint.cores.max') ? conf.getInt('flint.cores.max', 1, LIMITS.appCores) : undefined;
   const coresPerExecutor = conf.has('flint.executor.cores') ? conf.getInt('flint.executor.cores', 1, LIMITS.cores) : undefined;
   const memoryMbPerExecutor = conf.getMemoryMb('flint.executor.memory', '1g');
   if (maxCores !== undefined && coresPerExecutor !== undefined && coresPerExecutor > maxCores) {
     throw new ConfigError('flint.executor.cores', `flint.executor.cores (${coresPerExecutor}) must not be greater than flint.cores.max (${maxCores})`);
   }
-  const limit = conf.get('flint.dynamicAllocation.initialExecutors');
+  // With dynamic allocation the master starts the app at its initial target (Spark's StandaloneSchedulerBackend
+  // registers with initialExecutorLimit); the allocation manager asks for more or fewer from there.
+  const limit = allocation.enabled
+    ? allocation.initialExecutors
+    : conf.has('flint.dynamicAllocation.initialExecutors')
+      ? conf.getInt('flint.dynamicAllocation.initialExecutors', 0, LIMITS.count)
+      : undefined;
   return {
     name: conf.getString('flint.app.name', 'flint-app'),
     ...(maxCores === undefined ? {} : { maxCores }),
     ...(coresPerExecutor === undefined ? {} : { coresPerExecutor }),
     memoryMbPerExecutor,
     appUiUrl: '',
-    ...(limit === undefined ? {} : { initialExecutorLimit: conf.getInt('flint.dynamicAllocation.initialExecutors', 0, LIMITS.count) }),
+    ...(limit === undefined ? {} : { initialExecutorLimit: limit }),
     user: safeUser(),
     ...resourceRequestsField(conf, 'executor', 'resourceReqsPerExecutor'),
   };

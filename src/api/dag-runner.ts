@@ -113,6 +113,11 @@ export class DagRunner {
     return this.#stages;
   }
 
+  /** The executors holding persisted partitions (dynamic allocation keeps them by `cachedExecutorIdleTimeout`). */
+  executorsWithCachedData(): ReadonlySet<string> {
+    return new Set(this.#cacheLocations.values());
+  }
+
   /** A worker is gone: its shuffle service's outputs are lost (Spark's `removeOutputsOnHost`). */
   workerLost(service: string): void {
     this.tracker.removeLocation(service);

@@ -162,9 +162,9 @@ export class DriverRuntime {
   }
 
   /** The executor's worker is being decommissioned: it takes no more tasks and is stopped once drained. */
-  decommissionExecutor(executorId: string, reason: string): void {
-    if (!this.#machine.hasExecutor(executorId)) return;
-    void this.#host.submit({ kind: 'DecommissionExecutor', executorId, reason });
+  decommissionExecutor(executorId: string, reason: string, removedAs?: string): Promise<void> {
+    if (!this.#machine.hasExecutor(executorId)) return Promise.resolve();
+    return this.#host.submit({ kind: 'DecommissionExecutor', executorId, reason, ...(removedAs === undefined ? {} : { removedAs }) });
   }
 
   /** Executors that can run tasks now. */

@@ -17,7 +17,7 @@ import { releasePreferences, type Ctx } from './state.ts';
 const forceKillKey = (executorId: string): string => `ForceKillExecutor:${executorId}`;
 
 /** The `DecommissionExecutor` input. */
-export function decommissionExecutor(ctx: Ctx, executorId: string, reason: string): void {
+export function decommissionExecutor(ctx: Ctx, executorId: string, reason: string, removedAs = 'decommissioned'): void {
   const { state, out, config } = ctx;
   const executor = state.executors.get(executorId);
   if (executor === undefined || executor.decommissioning) {
@@ -25,6 +25,7 @@ export function decommissionExecutor(ctx: Ctx, executorId: string, reason: strin
     return;
   }
   executor.decommissioning = true;
+  executor.removedAs = removedAs;
   state.decommissioning.add(executorId);
   out.info(`Decommissioning executor ${executorId} on ${executor.host}: ${reason}`, { executorId, runningTasks: executor.running.size });
   // Never-launched tasks that waited for its cached partitions go to anyone now.
@@ -64,7 +65,7 @@ export function stopDrainedExecutors(ctx: Ctx): void {
     out.send(executorId, executor.address, { type: 'StopExecutor' });
     state.executors.delete(executorId);
     state.executorOrder = state.executorOrder.filter((id) => id !== executorId);
-    recordExecutorRemoved(ctx, executorId, 'decommissioned');
+    recordExecutorRemoved(ctx, executorId, executor.removedAs ?? 'decommissioned');
   }
 }
 

@@ -28,3 +28,13 @@ export type {
 } from './snapshot.ts';
 export type { JobRunState, TaskRunState } from './history.ts';
 export { compareExecutorIds, type PartitionState } from './state.ts';
+export {
+  ALLOCATION_DEFAULTS,
+  ALLOCATION_INTERVAL_MS,
+  ExecutorAllocationManager,
+  allocationConfigFromConf,
+  type AllocationConfig,
+  type AllocationDecision,
+  type AllocationExecutor,
+  type AllocationView,
+} from './allocation.ts';

@@ -73,7 +73,16 @@ export type DriverInput =
    * running tasks end and their results are fetched it gets `StopExecutor` and leaves, and its loss counts
    * against nothing. Unknown or already decommissioning executors are ignored.
    */
-  | { readonly kind: 'DecommissionExecutor'; readonly executorId: string; readonly reason: string }
+  | {
+      readonly kind: 'DecommissionExecutor';
+      readonly executorId: string;
+      readonly reason: string;
+      /**
+       * What the application UI records as its removal (`decommissioned` when left out): dynamic allocation
+       * (allocation.ts) releases an idle executor this way, draining it like a decommission.
+       */
+      readonly removedAs?: string;
+    }
   | { readonly kind: 'StatusUpdate'; readonly message: StatusUpdateMessage }
   /** The answer to a `FetchResult` effect: all chunks, concatenated. */
   | { readonly kind: 'ResultFetched'; readonly taskId: number; readonly bytes: Uint8Array }

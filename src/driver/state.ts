@@ -36,6 +36,11 @@ export interface ExecutorRecord {
   readonly broadcastsSent: Set<number>;
   /** Its worker is being decommissioned: no offers, and it is stopped once drained (decommission.ts). */
   decommissioning: boolean;
+  /**
+   * What the application UI calls its removal once drained: 'decommissioned', or the reason dynamic allocation
+   * released it (allocation.ts). Undefined until decommissioned.
+   */
+  removedAs?: string;
 }
 
 export interface JobRecord {

@@ -87,7 +87,7 @@ function dispatch(ctx: Ctx, input: DriverInput): void {
     case 'ExecutorLost':
       return loseExecutor(ctx, input.executorId, input.reason, input.causedByApp);
     case 'DecommissionExecutor':
-      return decommissionExecutor(ctx, input.executorId, input.reason);
+      return decommissionExecutor(ctx, input.executorId, input.reason, input.removedAs);
     case 'StatusUpdate':
       return handleStatusUpdate(ctx, input.message);
     case 'ResultFetched':

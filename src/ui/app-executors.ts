@@ -1,6 +1,7 @@
 // The application UI's executors and environment tabs. Executors: Spark's `ExecutorsPage` (id, address, cores,
 // active/completed/failed tasks, task time, log links), with the age of each executor's last heartbeat
-// (Spark's `HeartbeatReceiver` keeps it, its page does not show it). Environment: Spark's `EnvironmentPage`,
+// (Spark's `HeartbeatReceiver` keeps it, its page does not show it), and when each was added and removed (Spark's
+// event timeline on its jobs page draws the same: executors coming with dynamic allocation and going). Environment: Spark's `EnvironmentPage`,
 // with values redacted as `Utils.redact` does.
 
 import type { ExecutorHistorySnapshot } from '../driver/index.ts';
@@ -43,6 +44,8 @@ export function executorsMain(model: AppUiModel): SafeHtml {
       { key: 'time', label: 'Task Time', value: (e) => e.totalTaskTimeMs, cell: (e) => formatDuration(e.totalTaskTimeMs), numeric: true },
       { key: 'heartbeat', label: 'Last Heartbeat', value: (e) => heartbeatAge(model, e), cell: (e) => `${formatDuration(heartbeatAge(model, e))} ago`, numeric: true },
       { key: 'added', label: 'Added', value: (e) => dateOf(model, e.addedMs) },
+      // When it left (lost, decommissioned, or released by dynamic allocation): with Added, the executor timeline.
+      { key: 'removed', label: 'Removed', value: (e) => (e.removedMs === undefined ? '' : dateOf(model, e.removedMs)) },
     ],
     rows: executors,
     query: model.query,

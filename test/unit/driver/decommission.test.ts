@@ -37,6 +37,19 @@ describe('decommissioned executors', () => {
     t.assert.deepStrictEqual(d.handle({ kind: 'DecommissionExecutor', executorId: '9', reason: 'r' }).filter((e) => e.kind === 'Send'), []);
   });
 
+  test('the UI records the removal as decommissioned, or as the removedAs given (dynamic allocation releasing it)', (t: TestContext) => {
+    t.plan(1);
+    const d = new TestDriver();
+    d.addExecutor('1', 1);
+    d.addExecutor('2', 1);
+    d.handle({ kind: 'DecommissionExecutor', executorId: '1', reason: 'worker decommissioned' });
+    d.handle({ kind: 'DecommissionExecutor', executorId: '2', reason: 'idle', removedAs: 'released (idle)' });
+    t.assert.deepStrictEqual(
+      d.machine.historySnapshot().executors.map((e) => [e.executorId, e.removedReason]),
+      [['1', 'decommissioned'], ['2', 'released (idle)']],
+    );
+  });
+
   test('the loss of a decommissioning executor resubmits its tasks without counting, even when said to be caused by the app', (t: TestContext) => {
     t.plan(2);
     const d = new TestDriver({ maxFailures: 1 });

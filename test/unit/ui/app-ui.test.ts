@@ -84,6 +84,7 @@ describe('application UI pages', () => {
     assert.match(page, /data-label="Failed Tasks">1</);
     assert.match(page, /data-label="Active Tasks">2</);
     assert.match(page, /data-label="Last Heartbeat">1.3 s ago</);
+    assert.match(page, /data-label="Removed"><\/td>/, 'a live executor has no removal time');
     assert.match(page, /href="http:\/\/w:8081\/logPage\/\?logType=stdout">stdout</);
     assert.doesNotMatch(page, /javascript:/);
   });
