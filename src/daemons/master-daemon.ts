@@ -99,6 +99,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const restSettings = readRestSettings(conf, rpcSettings); // checked before anything listens
   const metricsEnabled = readMetricsEnabled(conf);
   const maxRetries = readPortMaxRetries(conf);
+  // The master's own settings, checked before anything listens (the ports are filled in once bound, below).
+  masterConfigFromConf(conf, { host: opts.host, publicHost: opts.publicHost ?? opts.host, port: opts.port, webUiPort: 0, webUiScheme: 'http' });
   const bindRpc = (port: number) => (opts.transport ?? RpcEnv.create)({ name: 'flintMaster', host: opts.host, port, conf, logger, keyring });
   // Spark's Utils.startServiceOnPort: a port given explicitly is that port or a failure; the default moves on.
   const env = opts.retryRpcPort === true ? await listenWithRetries(opts.port, bindRpc, { serviceName: 'master RPC', maxRetries, logger }) : await bindRpc(opts.port);
