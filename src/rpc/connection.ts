@@ -250,6 +250,20 @@ export class Connection {
     this.#socket.write(encodeFrame(encodeEnvelopeBody(envelope)));
   }
 
+  /** Writes the client's last handshake frame and, in the same write, the frames queued so far (handshake.ts). */
+  #writeWithQueued(envelope: Envelope): void {
+    if (this.#socket.destroyed) return;
+    const frame = encodeFrame(encodeEnvelopeBody(envelope));
+    if (this.#queue.length === 0) {
+      this.#socket.write(frame);
+      return;
+    }
+    const data = Buffer.concat([frame, ...this.#queue], frame.length + this.#queuedBytes);
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    if (!this.#socket.write(data)) this.#blocked = true;
+  }
+
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#blocked || this.#queue.length === 0 || this.#state !== 'open') return;
@@ -359,7 +373,8 @@ export class Connection {
   }
 
   #onHandshake(step: HandshakeStep): void {
-    if (step.send) this.#writeNow(step.send);
+    if (step.state === 'continue' && step.send !== undefined && step.last === true) this.#writeWithQueued(step.send);
+    else if (step.send && step.state !== 'done') this.#writeNow(step.send);
     if (step.state === 'failed') {
       this.#limiter.warn('the handshake failed', { peer: this.#who(), remote: this.remoteSocketAddress, code: step.error.code }, step.error.message);
       this.#socket.end();
@@ -375,8 +390,19 @@ export class Connection {
       this.#decoder.maxFrameBytes = this.#opts.maxFrameBytes;
       this.#state = 'open';
       this.#opened = true;
+      if (step.send !== undefined) {
+        // The server's WELCOME waits for the end of this turn: the replies to the frames that came with the
+        // client's PROOF (handshake.ts) are queued by then and leave in the same write.
+        const frame = encodeFrame(encodeEnvelopeBody(step.send));
+        this.#queue.unshift(frame);
+        this.#queuedBytes += frame.length;
+      }
       this.#opts.hooks.onOpen(this);
-      this.#flush();
+      if (step.send === undefined) this.#flush();
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(this.#flushNow);
+      }
     }
   }
 

@@ -6,6 +6,11 @@
 //   PROOF(proofC)                          →                                   (client checked proofS first)
 //                                          ← WELCOME(env)                      (server checked proofC)
 //
+// The client's first messages may follow its PROOF in the same write (HandshakeStep `last`): the server has
+// proven itself by then, and it reads frames in order, so it handles them right after it checks the PROOF, and
+// drops them with the connection when the check fails. A registration so costs one round trip less, and one
+// write and one wake-up less on each side.
+//
 // The client claims a principal (auth.ts) and both sides prove the key the server's keyring holds for it; a
 // principal the server has no key for is refused. Without a keyring on the server (authentication off) the
 // reply to HELLO is WELCOME at once and the principal is taken as claimed. Either side may answer REFUSED and
@@ -28,7 +33,15 @@ import {
 import { Kind, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Envelope } from './wire.ts';
 
 export type HandshakeStep =
-  | { readonly state: 'continue'; readonly send?: Envelope }
+  | {
+      readonly state: 'continue';
+      readonly send?: Envelope;
+      /**
+       * The client's PROOF, sent once it has checked the server's proof: its last handshake frame. The messages
+       * the connection holds may follow it in the same write, without waiting a round trip for WELCOME.
+       */
+      readonly last?: true;
+    }
   | {
       readonly state: 'done';
       readonly peerEnv: string;
@@ -144,7 +157,7 @@ export class ClientHandshake {
     }
     this.#serverEnv = challenge.env;
     const proof = computeProof(this.#secret, 'client', PROTOCOL_VERSION, this.#env, this.#nonce, challenge.nonce, p);
-    return { state: 'continue', send: { kind: Kind.PROOF, proof } };
+    return { state: 'continue', send: { kind: Kind.PROOF, proof }, last: true };
   }
 }
 
