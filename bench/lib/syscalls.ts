@@ -1,0 +1,142 @@
+// Counting the system calls of RPC round trips with strace, for bench/rpc-syscalls.ts and its test
+// (test/integration/rpc/syscall-budget.test.ts): bench/rpc-peer.ts serves, bench/rpc-syscalls-client.ts asks,
+// and `strace -f -c` is attached to both, after the client's warm-up, for the counted round trips only.
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { READY_MARKER, type PeerReady } from './messages.ts';
+
+/** bench/rpc-peer.ts, running; `stop()` ends it. */
+export interface Peer {
+  readonly child: ChildProcess;
+  readonly ready: PeerReady;
+}
+
+const STEP_TIMEOUT_MS = 60_000;
+/** What the budget covers: the calls an RPC path makes itself. */
+export const BUDGETED = ['write', 'writev', 'read', 'readv', 'epoll_pwait', 'epoll_wait', 'sendmsg', 'recvmsg', 'sendto', 'recvfrom'] as const;
+
+export type Mode = 'raw' | 'ask';
+export type Side = 'client' | 'peer';
+/** Calls per syscall name, over the counted round trips. */
+export type Counts = Map<string, number>;
+
+export function ensureStrace(): string {
+  const has = (): boolean => {
+    try {
+      execFileSync('strace', ['-V'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!has()) {
+    if (process.getuid?.() !== 0) throw new Error('strace is missing; install Debian\'s strace (as root: apt-get install -y strace)');
+    process.stderr.write('bench: installing strace with apt-get\n');
+    const apt = { stdio: ['ignore', 2, 2] as Array<'ignore' | number>, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+    execFileSync('apt-get', ['update', '-q'], apt);
+    execFileSync('apt-get', ['install', '-y', '-q', 'strace'], apt);
+    if (!has()) throw new Error('strace is still missing after apt-get install strace');
+  }
+  return execFileSync('strace', ['-V'], { encoding: 'utf8' }).split('\n')[0]?.trim() ?? 'strace';
+}
+
+/** Resolves with the first line of `stream` that `match` accepts; rejects after STEP_TIMEOUT_MS or on exit. */
+function lineFrom(child: ChildProcess, stream: NodeJS.ReadableStream, what: string, match: (line: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => finish(new Error(`${what}: not seen within ${STEP_TIMEOUT_MS / 1000} s`)), STEP_TIMEOUT_MS);
+    const onData = (chunk: Buffer | string): void => {
+      text += String(chunk);
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        if (match(line)) return finish(undefined, line);
+      }
+    };
+    const onExit = (code: number | null): void => finish(new Error(`${what}: the process exited (code ${code}) first`));
+    function finish(err: Error | undefined, line?: string): void {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(line as string);
+    }
+    stream.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** `strace -f -c -p pid` writing its summary to `out`; resolves once it has attached. */
+async function attachStrace(pid: number, out: string): Promise<ChildProcess> {
+  const strace = spawn('strace', ['-f', '-c', '-o', out, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await lineFrom(strace, strace.stderr as NodeJS.ReadableStream, `strace -p ${pid}`, (line) => line.includes(`Process ${pid} attached`));
+  return strace;
+}
+
+/** The calls column of a `strace -c` summary, by syscall name. */
+export function parseStraceSummary(text: string): Counts {
+  const counts: Counts = new Map();
+  for (const line of text.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    // "% time  seconds  usecs/call  calls  [errors]  syscall"; the header, rulers and total are skipped.
+    if (cols.length < 5 || !/^\d/.test(cols[0] as string) || cols.at(-1) === 'total') continue;
+    const calls = Number(cols[3]);
+    if (Number.isInteger(calls)) counts.set(cols.at(-1) as string, calls);
+  }
+  return counts;
+}
+
+export async function measureSyscalls(mode: Mode, peer: Peer, dir: string, roundTrips: number): Promise<Record<Side, Counts>> {
+  const script = fileURLToPath(new URL('../rpc-syscalls-client.ts', import.meta.url));
+  const client = spawn(process.execPath, [script, mode, peer.ready.rpcEnv, String(peer.ready.rawPort), String(roundTrips)], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  const stderr = client.stderr as NodeJS.ReadableStream;
+  const lines: string[] = [];
+  stderr.on('data', (chunk: Buffer) => lines.push(String(chunk)));
+  try {
+    const warm = await lineFrom(client, stderr, `${mode} client warm-up`, (line) => line.startsWith('WARM '));
+    const pid = Number(warm.slice('WARM '.length));
+    const files = { client: join(dir, `${mode}-client.txt`), peer: join(dir, `${mode}-peer.txt`) };
+    const straces = [await attachStrace(pid, files.client), await attachStrace(peer.ready.pid, files.peer)];
+    const done = lineFrom(client, stderr, `${mode} client's ${roundTrips} round trips`, (line) => line === 'DONE');
+    client.stdin?.write('go\n');
+    await done;
+    for (const s of straces) s.kill('SIGINT');
+    await Promise.all(straces.map(exited));
+    client.stdin?.end();
+    await exited(client);
+    if (client.exitCode !== 0) throw new Error(`the ${mode} client exited with code ${client.exitCode}: ${lines.join('')}`);
+    return { client: parseStraceSummary(readFileSync(files.client, 'utf8')), peer: parseStraceSummary(readFileSync(files.peer, 'utf8')) };
+  } finally {
+    client.kill('SIGKILL');
+  }
+}
+
+export async function startPeer(): Promise<Peer> {
+  const script = fileURLToPath(new URL('../rpc-peer.ts', import.meta.url));
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await lineFrom(child, child.stdout as NodeJS.ReadableStream, 'bench/rpc-peer.ts ready line', (l) => l.startsWith(READY_MARKER));
+  return { child, ready: JSON.parse(line.slice(READY_MARKER.length)) as PeerReady };
+}
+
+/** Ends the peer (it exits when its stdin closes) and waits for it. */
+export async function stopPeer(peer: Peer): Promise<void> {
+  peer.child.stdin?.end();
+  peer.child.kill('SIGTERM');
+  await exited(peer.child);
+}
+
+/** Calls of `name` per round trip. */
+export const perTrip = (counts: Counts, name: string, roundTrips: number): number => (counts.get(name) ?? 0) / roundTrips;
+
+/** The budgeted calls (BUDGETED) per round trip. */
+export const budgeted = (counts: Counts, roundTrips: number): number => BUDGETED.reduce((n, name) => n + perTrip(counts, name, roundTrips), 0);

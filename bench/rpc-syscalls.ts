@@ -1,0 +1,81 @@
+// The syscall budget of an ask: `npm run bench:rpc-syscalls`.
+//
+// Counts, with `strace -f -c` attached to both processes (every thread), the system calls per round trip on each
+// side of (a) the raw node:net ping-pong bench/rpc.ts takes as its baseline and (b) Flint's ask (Ping → Pong),
+// between a client (bench/rpc-syscalls-client.ts) and bench/rpc-peer.ts on loopback. strace is attached after
+// the warm-up and detached after the counted round trips, so the counts are those of the round trips alone
+// (plus whatever timers fire meanwhile: a few calls over FLINT_BENCH_ROUND_TRIPS, 5,000 by default).
+//
+// The budget (docs/benchmarks.md, "The work per message"): an ask makes no more writes, reads and event-loop
+// waits (epoll_pwait) per round trip on either side than the raw ping-pong does: one write and one read per
+// side. futex calls are V8's and libuv's helper threads (garbage collection, compilers) and are shown, not
+// budgeted. Under strace everything is many times slower: this bench counts, it does not time.
+//
+// Needs strace (Debian's `strace`; installed with apt-get when missing and this runs as root). Prints a table,
+// then, as the very last line, one JSON object with the figures.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchJson, measureMachine } from './lib/machine.ts';
+import { BUDGETED, budgeted as budgetedPer, ensureStrace, measureSyscalls, perTrip as perTripOf, startPeer, stopPeer, type Counts, type Side } from './lib/syscalls.ts';
+import { exitAfter, formatTable, intFromEnv } from './lib/stats.ts';
+
+const ROUND_TRIPS = intFromEnv('FLINT_BENCH_ROUND_TRIPS', 5_000);
+const DEADLINE_MS = 300_000;
+const perTrip = (counts: Counts, name: string): number => perTripOf(counts, name, ROUND_TRIPS);
+const budgeted = (counts: Counts): number => budgetedPer(counts, ROUND_TRIPS);
+
+async function main(): Promise<void> {
+  exitAfter(DEADLINE_MS, 'bench:rpc-syscalls');
+  const straceVersion = ensureStrace();
+  const machine = await measureMachine();
+  const dir = mkdtempSync(join(tmpdir(), 'flint-bench-syscalls-'));
+  const peer = await startPeer();
+  try {
+    const raw = await measureSyscalls('raw', peer, dir, ROUND_TRIPS);
+    const ask = await measureSyscalls('ask', peer, dir, ROUND_TRIPS);
+    const names = new Set([...raw.client.keys(), ...raw.peer.keys(), ...ask.client.keys(), ...ask.peer.keys()]);
+    const total = (name: string): number => [raw.client, raw.peer, ask.client, ask.peer].reduce((n, c) => n + (c.get(name) ?? 0), 0);
+    const f2 = (x: number): string => x.toFixed(2);
+    const rows = [...names]
+      .sort((a, b) => total(b) - total(a))
+      .map((name) => [
+        name,
+        (BUDGETED as readonly string[]).includes(name) ? 'budgeted' : 'shown',
+        f2(perTrip(raw.client, name)),
+        f2(perTrip(raw.peer, name)),
+        f2(perTrip(ask.client, name)),
+        f2(perTrip(ask.peer, name)),
+      ]);
+    rows.push(['(budgeted, all)', '', f2(budgeted(raw.client)), f2(budgeted(raw.peer)), f2(budgeted(ask.client)), f2(budgeted(ask.peer))]);
+    console.log(`syscalls per round trip, ${ROUND_TRIPS.toLocaleString('en-US')} round trips each, strace -f -c on both processes (${straceVersion})`);
+    console.log(formatTable(['syscall', 'budget', 'raw client', 'raw peer', 'ask client', 'ask peer'], rows));
+    // A count a hair over the raw one is a timer firing during the window, not a call per message: 5 % slack.
+    const within = (side: Side): boolean => budgeted(ask[side]) <= budgeted(raw[side]) * 1.05;
+    const figures = {
+      roundTrips: ROUND_TRIPS,
+      askClientWritesPerRoundTrip: Number(f2(perTrip(ask.client, 'write') + perTrip(ask.client, 'writev'))),
+      askClientReadsPerRoundTrip: Number(f2(perTrip(ask.client, 'read'))),
+      askPeerWritesPerRoundTrip: Number(f2(perTrip(ask.peer, 'write') + perTrip(ask.peer, 'writev'))),
+      askPeerReadsPerRoundTrip: Number(f2(perTrip(ask.peer, 'read'))),
+      askClientBudgetedPerRoundTrip: Number(f2(budgeted(ask.client))),
+      askPeerBudgetedPerRoundTrip: Number(f2(budgeted(ask.peer))),
+      rawClientBudgetedPerRoundTrip: Number(f2(budgeted(raw.client))),
+      rawPeerBudgetedPerRoundTrip: Number(f2(budgeted(raw.peer))),
+      askClientFutexPerRoundTrip: Number(f2(perTrip(ask.client, 'futex'))),
+      rawClientFutexPerRoundTrip: Number(f2(perTrip(raw.client, 'futex'))),
+      budgetMet: within('client') && within('peer'),
+    };
+    console.log(`budget: an ask's writes, reads and waits per round trip against the raw ping-pong's, each side: ${figures.budgetMet ? 'met' : 'MISSED'}`);
+    console.log(benchJson(figures, machine));
+  } finally {
+    await stopPeer(peer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('bench:rpc-syscalls failed:', err);
+  process.exit(1);
+});
