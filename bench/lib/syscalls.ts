@@ -138,5 +138,25 @@ export async function stopPeer(peer: Peer): Promise<void> {
 /** Calls of `name` per round trip. */
 export const perTrip = (counts: Counts, name: string, roundTrips: number): number => (counts.get(name) ?? 0) / roundTrips;
 
+/**
+ * What breaks the budget on one side, empty when it holds: writes and reads per round trip no more than the raw
+ * ping-pong's, and event-loop waits no more than two (one that sleeps until the reply, one that finds nothing
+ * more). The raw side's waits can come out below two on a busy machine (the reply is there before the loop asks
+ * again), so they are held to two, not to the raw count. `slack`: calls per round trip that timers firing during
+ * the count may add.
+ */
+export function budgetProblems(ask: Counts, raw: Counts, roundTrips: number, slack = 0.05): string[] {
+  const per = (counts: Counts, names: readonly string[]): number => names.reduce((n, name) => n + perTrip(counts, name, roundTrips), 0);
+  const problems: string[] = [];
+  const check = (what: string, names: readonly string[], limit: number): void => {
+    const mine = per(ask, names);
+    if (mine > limit + slack) problems.push(`${what}: ${mine.toFixed(2)} per round trip, over ${limit.toFixed(2)}`);
+  };
+  check('writes', ['write', 'writev', 'sendmsg', 'sendto'], Math.max(1, per(raw, ['write', 'writev', 'sendmsg', 'sendto'])));
+  check('reads', ['read', 'readv', 'recvmsg', 'recvfrom'], Math.max(1, per(raw, ['read', 'readv', 'recvmsg', 'recvfrom'])));
+  check('event-loop waits', ['epoll_pwait', 'epoll_wait'], Math.max(2, per(raw, ['epoll_pwait', 'epoll_wait'])));
+  return problems;
+}
+
 /** The budgeted calls (BUDGETED) per round trip. */
 export const budgeted = (counts: Counts, roundTrips: number): number => BUDGETED.reduce((n, name) => n + perTrip(counts, name, roundTrips), 0);
