@@ -1,5 +1,6 @@
-// Dask, run for comparison by bench:shuffle: Debian's python3-distributed (installed with apt-get when missing)
-// and bench/lib/dask_wordcount.py, which times a Dask bag word count on a LocalCluster of 2 one-thread processes.
+// Dask, run for comparison by bench:shuffle and bench:tasks: Debian's python3-distributed (installed with apt-get
+// when missing), and bench/lib/dask_wordcount.py (a Dask bag word count) and bench/lib/dask_tasks.py (no-op tasks
+// through client.map), each on a LocalCluster of 2 one-thread processes.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -46,4 +47,22 @@ export function daskWordCount(files: readonly string[], cwd: string, python: str
   const last = out.trim().split('\n').at(-1) ?? '';
   const r = JSON.parse(last) as { seconds: number; clusterStartSeconds: number; words: number; distinct: number };
   return { ms: r.seconds * 1000, clusterStartMs: r.clusterStartSeconds * 1000, words: r.words, distinct: r.distinct };
+}
+
+export interface DaskTasks {
+  /** The timed job alone (client.map of `tasks` no-op tasks, then gather), in ms; the cluster's start is apart. */
+  readonly ms: number;
+  readonly clusterStartMs: number;
+  readonly tasks: number;
+  /** Σ of the results: n(n-1)/2 when every task ran. */
+  readonly sum: number;
+}
+
+/** Runs bench/lib/dask_tasks.py for `tasks` no-op tasks in `cwd` (Dask writes its scratch dir there). */
+export function daskNoopTasks(tasks: number, cwd: string, python: string = debianPython()): DaskTasks {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'dask_tasks.py');
+  const out = execFileSync(python, [script, String(tasks)], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  const last = out.trim().split('\n').at(-1) ?? '';
+  const r = JSON.parse(last) as { seconds: number; clusterStartSeconds: number; tasks: number; sum: number };
+  return { ms: r.seconds * 1000, clusterStartMs: r.clusterStartSeconds * 1000, tasks: r.tasks, sum: r.sum };
 }
