@@ -6,6 +6,7 @@
 // carries its effects out and answers only what the machine does not know of: the app's config and code.
 
 import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
+import type { SendBatching } from './send-batches.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
 import type { AppBundle } from '../io/bundle/bundle-app.ts';
 import {
@@ -24,6 +25,14 @@ import { FlintError } from '../errors.ts';
 import { systemClock } from './system.ts';
 import { ChangeSignal } from '../io/http/live-page.ts';
 import { AppMetrics } from '../io/metrics/app-metrics.ts';
+
+type LaunchTaskMessage = Extract<DriverToExecutor, { readonly type: 'LaunchTask' }>;
+
+/** The LaunchTasks of one turn to one executor travel as one LaunchTasks (send-batches.ts). */
+const LAUNCH_TASK_BATCHES: SendBatching = {
+  type: 'LaunchTask',
+  wrap: (tasks) => ({ type: 'LaunchTasks', tasks: tasks as LaunchTaskMessage[] }) satisfies DriverToExecutor,
+};
 
 export const SCHEDULER_ENDPOINT = 'CoarseGrainedScheduler';
 
@@ -109,6 +118,7 @@ export class DriverRuntime {
       submit: (input) => void this.#host.submit(input as DriverInput),
       unref: () => true, // a driver's timers must not keep it alive after its app ends
       replies: this.#replies,
+      batching: LAUNCH_TASK_BATCHES,
     });
     this.#env.setupEndpoint<ExecutorMessage>(SCHEDULER_ENDPOINT, {
       messages: ExecutorToDriver,
@@ -219,6 +229,10 @@ export class DriverRuntime {
         this.metrics?.statusUpdate(message);
         void this.#host.submit({ kind: 'StatusUpdate', message });
         return;
+      case 'StatusUpdates':
+        // A batch (send-batches.ts): its updates are the machine's inputs, one by one, in order.
+        for (const update of message.updates) this.#receive(update, sender);
+        return;
       default:
         this.#logger.warn({ type: message.type, from: sender }, `${message.type} must be asked, not sent; ignored`);
     }
@@ -276,6 +290,7 @@ export class DriverRuntime {
       }
       case 'LaunchedExecutor':
       case 'StatusUpdate':
+      case 'StatusUpdates':
         this.#receive(message, ctx.senderAddress);
         return ctx.reply({ type: 'BooleanResponse', value: true });
       default: {

@@ -31,9 +31,18 @@ import type { Transport } from '../ports/transport.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
 import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
+import type { SendBatching } from './send-batches.ts';
 import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
 import { ProcessFigures } from '../io/metrics/process-figures.ts';
 import { systemClock, systemRngStreams } from './system.ts';
+
+type StatusUpdateMessage = Extract<ExecutorToDriver, { readonly type: 'StatusUpdate' }>;
+
+/** The StatusUpdates of one turn travel to the driver as one StatusUpdates (send-batches.ts). */
+const STATUS_UPDATE_BATCHES: SendBatching = {
+  type: 'StatusUpdate',
+  wrap: (updates) => ({ type: 'StatusUpdates', updates: updates as StatusUpdateMessage[] }) satisfies ExecutorToDriver,
+};
 
 export interface ExecutorBackendOptions {
   /** The command line's arguments (`logUrls` from the worker's environment); the env gives the address. */
@@ -235,7 +244,13 @@ class ExecutorRuntime {
     this.#driver = parts.env.endpointRef<ExecutorToDriver>(parts.machine.snapshot().config.driverUrl);
     this.exited = new Promise((done) => (this.#resolveExit = done));
     this.#host = new MachineHost<ExecutorInput, ExecutorEffect>(parts.machine, (e) => this.#execute(e), { now: systemClock.now, logger: parts.logger });
-    this.#shared = new SharedEffects({ transport: parts.env, logger: parts.logger, submit: (input) => this.#submit(input as ExecutorInput), replies: this.#replies });
+    this.#shared = new SharedEffects({
+      transport: parts.env,
+      logger: parts.logger,
+      submit: (input) => this.#submit(input as ExecutorInput),
+      replies: this.#replies,
+      batching: STATUS_UPDATE_BATCHES,
+    });
   }
 
   start(parentGone: Promise<void>): void {
@@ -244,6 +259,11 @@ class ExecutorRuntime {
       messages: DriverToExecutor,
       receive: (message, ctx) => {
         if (ctx.senderAddress !== driverEnv || message.type === 'FetchTaskResult') return this.#ignored(message.type, ctx.senderAddress);
+        if (message.type === 'LaunchTasks') {
+          // A batch (send-batches.ts): its tasks are the machine's inputs, one by one, in order.
+          for (const task of message.tasks) void this.#host.submit({ kind: 'DriverMessage', message: task });
+          return undefined;
+        }
         return this.#host.submit({ kind: 'DriverMessage', message });
       },
       receiveAndReply: (message, ctx) => {
@@ -349,6 +369,7 @@ class ExecutorRuntime {
     if (this.#exiting) return;
     this.#exiting = true;
     this.#parts.figures?.close();
+    this.#shared.flushBatches(); // the StatusUpdates of this turn leave before the connections end
     this.#host.close();
     this.#shared.cancelTimers();
     const finish = (): void => {

@@ -13,6 +13,7 @@ import type { RpcEndpointRef } from '../rpc/endpoint-ref.ts';
 import { replyToken, type ReplyEffect, type ReplyToken } from '../kit/replies.ts';
 import { KeyedTimers } from '../kit/timers.ts';
 import { Inbox } from '../rpc/inbox.ts';
+import { SendBatches, type SendBatching } from './send-batches.ts';
 import type { Logger } from '../util/logger.ts';
 
 export interface HostedMachine<I, E> {
@@ -203,15 +204,18 @@ function carryOutMessage(
   effect: MessageEffect<{ readonly type: string }, unknown>,
   submit: (answer: SharedInput) => void,
   logger: Logger,
+  batches: SendBatches<string> | undefined,
 ): RpcEndpointRef | undefined {
   switch (effect.kind) {
     case 'Send': {
       const ref = endpointRefOf(transport, effect.to);
-      sendOrDrop(ref, effect.message, logger);
+      if (batches === undefined) sendOrDrop(ref, effect.message, logger);
+      else batches.send(effect.to, effect.message);
       return ref;
     }
     case 'Ask': {
       const { context } = effect;
+      batches?.before(effect.to);
       const ref = endpointRefOf(transport, effect.to);
       const expect = repliesOf(ref.name);
       ref.ask(effect.message, { ...(expect === undefined ? {} : { expect }), ...(effect.timeoutMs === undefined ? {} : { timeoutMs: effect.timeoutMs }) }).then(
@@ -286,6 +290,8 @@ export interface SharedEffectsOptions {
   readonly writeLog?: (effect: LogEffect) => void;
   /** Told of each ref a `Send` went through (a host that waits for its sends to drain before it stops). */
   readonly onSent?: (ref: RpcEndpointRef) => void;
+  /** Sends of this type to one peer in one turn travel as one batch message (send-batches.ts). */
+  readonly batching?: SendBatching;
 }
 
 /**
@@ -302,8 +308,19 @@ export class SharedEffects {
   readonly #unrefTimers = nodeTimers({ unref: true });
   readonly #fired = (key: string, generation: number): void => this.#opts.submit({ kind: 'TimerFired', key, generation });
 
+  readonly #batches: SendBatches<string> | undefined;
+
   constructor(opts: SharedEffectsOptions) {
     this.#opts = opts;
+    this.#batches =
+      opts.batching === undefined
+        ? undefined
+        : new SendBatches<string>(opts.batching, (to, message) => sendOrDrop(endpointRefOf(opts.transport, to), message, opts.logger));
+  }
+
+  /** Sends the batched messages held for the end of this turn now (a host about to stop or to wait on a drain). */
+  flushBatches(): void {
+    this.#batches?.flushAll();
   }
 
   /** Carries out `effect` when it is a shared one (and returns undefined); otherwise returns it, for the host. */
@@ -327,7 +344,7 @@ export class SharedEffects {
       case 'Send':
       case 'Ask':
       case 'Dial': {
-        const ref = carryOutMessage(this.#opts.transport, shared, this.#opts.submit, this.#opts.logger);
+        const ref = carryOutMessage(this.#opts.transport, shared, this.#opts.submit, this.#opts.logger, this.#batches);
         if (ref !== undefined) this.#opts.onSent?.(ref);
         return undefined;
       }

@@ -16,8 +16,11 @@ import type { DriverAskMessage } from './executor-effect.ts';
 export type { ReplyToken } from '../kit/replies.ts';
 
 export type FetchTaskResultMessage = Static<typeof FetchTaskResult>;
-/** The one-way driver messages (FetchTaskResult is an ask and arrives as `DriverAsk`). */
-export type DriverCommand = Exclude<DriverToExecutor, { readonly type: 'FetchTaskResult' }>;
+/**
+ * The one-way driver messages (FetchTaskResult is an ask and arrives as `DriverAsk`; a LaunchTasks batch arrives
+ * as its LaunchTasks, one by one: the executor's I/O unpacks it, src/daemons/send-batches.ts).
+ */
+export type DriverCommand = Exclude<DriverToExecutor, { readonly type: 'FetchTaskResult' | 'LaunchTasks' }>;
 
 export type ExecutorInput =
   /** The endpoint is up (Spark's `onStart`): ask the driver for the application's config. */

@@ -328,12 +328,22 @@ export const ExecutorHeartbeat = message('ExecutorHeartbeat', {
   figures: Type.Optional(ExecutorFigures),
 });
 
+/**
+ * Most messages a task batch (LaunchTasks, StatusUpdates) carries. Batches are made by the senders' I/O
+ * (src/daemons/send-batches.ts): messages of one kind to one peer that are ready in the same turn of the event loop.
+ */
+export const TASK_BATCH_MAX = 256;
+
+/** Two or more StatusUpdates, in the order the executor's machine sent them. */
+export const StatusUpdates = message('StatusUpdates', { updates: Type.Array(StatusUpdate, { minItems: 2, maxItems: TASK_BATCH_MAX }) });
+
 export const ExecutorToDriver = defineCatalog('ExecutorToDriver', [
   RetrieveAppConfig,
   RegisterExecutor,
   LaunchedExecutor,
   FetchAppCode,
   StatusUpdate,
+  StatusUpdates,
   ExecutorHeartbeat,
 ], { from: ['executor'] });
 export type ExecutorToDriver = MessageOf<typeof ExecutorToDriver>;
@@ -364,6 +374,8 @@ export const LaunchTask = message('LaunchTask', {
    */
   resources: Type.Optional(ResourceAddresses),
 });
+/** Two or more LaunchTasks, in the order the driver's machine sent them. */
+export const LaunchTasks = message('LaunchTasks', { tasks: Type.Array(LaunchTask, { minItems: 2, maxItems: TASK_BATCH_MAX }) });
 export const KillTask = message('KillTask', { taskId: LongCount, reason: Str });
 export const StopExecutor = message('StopExecutor', {});
 /** Ask → TaskResultChunk. */
@@ -376,6 +388,7 @@ export const RemoveShuffle = message('RemoveShuffle', { shuffleId: Count });
 
 export const DriverToExecutor = defineCatalog('DriverToExecutor', [
   LaunchTask,
+  LaunchTasks,
   KillTask,
   StopExecutor,
   FetchTaskResult,

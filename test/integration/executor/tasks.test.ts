@@ -96,6 +96,14 @@ describe('the executor process', { timeout: 90_000 }, () => {
     }
   });
 
+  test('a LaunchTasks batch runs each of its tasks, in order, each answered once', async () => {
+    const ids = Array.from({ length: 16 }, (_, i) => 501 + i);
+    driver.launchBatch('1', ids.map((id) => sliceTask(id, slice([id, 1]), [{ op: 'map', fn: 'square' }], { kind: 'collect' })));
+    const finals = await Promise.all(ids.map((id) => driver.finalStatus(id)));
+    finals.forEach((update, i) => assert.deepEqual(resultOf(update), [(ids[i] as number) ** 2, 1], `task ${ids[i]}`));
+    for (const id of ids) assert.equal(driver.statusUpdates.filter((s) => s.taskId === id).length, 1, `task ${id}: one update`);
+  });
+
   test('a thrown error comes back FAILED with its name, message and stack; so does a missing export', async () => {
     driver.launch('1', sliceTask(6, slice([1, 2, 3, 4]), [{ op: 'map', fn: 'explode' }], { kind: 'collect' }));
     driver.launch('1', sliceTask(7, slice([1]), [{ op: 'map', fn: 'nope' }], { kind: 'collect' }));
