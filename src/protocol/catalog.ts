@@ -60,19 +60,25 @@ function typeOf(schema: TObject): string {
   return literal.const;
 }
 
-/** Builds a closed family of messages (a discriminated union on `type`). */
+/**
+ * Builds a closed family of messages (a discriminated union on `type`). Each message's checker is compiled the
+ * first time a message of its type is checked: a daemon defines every catalog as it starts, and compiling them
+ * all at once (TypeBox generates and evaluates code for each) was about a tenth of a master's start-up
+ * (docs/benchmarks.md, bench:tasks). `compileAll` compiles them now (the tests do, so a schema TypeBox cannot
+ * compile fails there, not at a peer's first message).
+ */
 export function defineCatalog<const S extends readonly TObject[]>(
   name: string,
   schemas: S,
   options: CatalogOptions,
-): MessageCatalog<Static<S[number]> & { readonly type: string }> {
-  const checkers = new Map<string, TypeCheck<TObject>>();
+): MessageCatalog<Static<S[number]> & { readonly type: string }> & { compileAll(): void } {
+  const byType = new Map<string, TObject>();
   for (const schema of schemas) {
     const type = typeOf(schema);
-    if (checkers.has(type)) throw new Error(`message type ${type} appears twice in ${name}`);
-    checkers.set(type, TypeCompiler.Compile(schema));
+    if (byType.has(type)) throw new Error(`message type ${type} appears twice in ${name}`);
+    byType.set(type, schema);
   }
-  return catalogFrom(name, checkers, new Set(options.from));
+  return catalogFrom(name, byType, new Set(options.from));
 }
 
 /** The union of several families, for an endpoint that accepts more than one. */
@@ -102,17 +108,31 @@ function unknownType<M>(family: string, value: unknown): CheckResult<M> {
 
 function catalogFrom<M extends { readonly type: string }>(
   name: string,
-  checkers: Map<string, TypeCheck<TObject>>,
+  schemas: ReadonlyMap<string, TObject>,
   senders: ReadonlySet<Role>,
-): MessageCatalog<M> {
+): MessageCatalog<M> & { compileAll(): void } {
+  const checkers = new Map<string, TypeCheck<TObject>>();
+  const checkerOf = (type: string): TypeCheck<TObject> | undefined => {
+    let checker = checkers.get(type);
+    if (checker === undefined) {
+      const schema = schemas.get(type);
+      if (schema === undefined) return undefined;
+      checker = TypeCompiler.Compile(schema);
+      checkers.set(type, checker);
+    }
+    return checker;
+  };
   return {
     name,
-    types: new Set(checkers.keys()),
-    allows: (type: string, role: Role): boolean => checkers.has(type) && senders.has(role),
+    types: new Set(schemas.keys()),
+    allows: (type: string, role: Role): boolean => schemas.has(type) && senders.has(role),
+    compileAll(): void {
+      for (const type of schemas.keys()) checkerOf(type);
+    },
     check(value: unknown): CheckResult<M> {
       const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
       const type = isObject ? (value as { type?: unknown }).type : undefined;
-      const checker = typeof type === 'string' ? checkers.get(type) : undefined;
+      const checker = typeof type === 'string' ? checkerOf(type) : undefined;
       if (checker === undefined) return unknownType(name, value);
       if (checker.Check(value)) return { ok: true, value: value as M };
       const first = checker.Errors(value).First();

@@ -178,3 +178,28 @@ describe('mergeCatalogs', () => {
     assert.equal(failure(empty.check({ type: 'Heartbeat', workerId: 'w', at: 1 })).code, 'FLINT_RPC_UNKNOWN_MESSAGE');
   });
 });
+
+describe('compiling on first use', () => {
+  test('every catalog of the wire protocol compiles every one of its messages (compileAll)', async () => {
+    const modules = [
+      await import('../../../src/protocol/messages.ts'),
+      await import('../../../src/protocol/task-messages.ts'),
+      await import('../../../src/protocol/shuffle-messages.ts'),
+    ];
+    const catalogs = modules.flatMap((m) => Object.values(m)).filter((v): v is { name: string; types: ReadonlySet<string>; compileAll(): void } => {
+      return typeof v === 'object' && v !== null && typeof (v as { compileAll?: unknown }).compileAll === 'function';
+    });
+    assert.ok(catalogs.length >= 10, `found ${catalogs.length} catalogs`);
+    for (const catalog of catalogs) assert.doesNotThrow(() => catalog.compileAll(), catalog.name);
+  });
+
+  test('a type checked once is compiled once; its verdicts do not change', () => {
+    const Lazy = defineCatalog('Lazy', [message('A', { n: Type.Integer() }), message('B', { s: Type.String() })], ANY_ROLE);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(Lazy.check({ type: 'A', n: i }).ok, true);
+      assert.equal(failure(Lazy.check({ type: 'A', n: 'x' })).code, 'FLINT_RPC_MALFORMED_MESSAGE');
+    }
+    assert.equal(Lazy.check({ type: 'B', s: 'x' }).ok, true);
+    assert.equal(failure(Lazy.check({ type: 'C' })).code, 'FLINT_RPC_UNKNOWN_MESSAGE');
+  });
+});
