@@ -6,7 +6,8 @@
 //   (b) firstExecutorMs   from FlintContext.create() until the first executor has registered with the driver
 //   (c) tasksPerSec       one job of 20,000 no-op tasks on 2 executors × 1 core, on warm processes: a job of
 //                         2,000 tasks, then one of 20,000 (its figure is tasksPerSecFirstJob) run first; V8
-//                         optimises the per-task code of the driver and the executors over those
+//                         optimises the per-task code of the driver and the executors over those. With it, the
+//                         work per task of each process (CPU µs, read and write syscalls) and cpuUsPerTask, their sum
 //   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition)
 //   (e) workerKillOverheadMs  extra wall time of a 2,000-task job (10 ms per task) when a worker is killed
 //                         with -9 after 500 tasks, over the same job without a failure; results checked
@@ -24,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentBuildCli } from './lib/build.ts';
 import { daskNoopTasks, ensureDask } from './lib/dask.ts';
+import { childPids, clockTicksPerSecond, cpuSample, ioSample, type CpuSample, type IoSample } from './lib/proc.ts';
 import { exitAfter, formatTable, percentile, timed } from './lib/stats.ts';
 import { benchJson, measureMachine } from './lib/machine.ts';
 
@@ -64,6 +66,7 @@ runApp(async () => {
   const machine = await measureMachine();
 
   const cli = currentBuildCli();
+  const ticksPerSec = clockTicksPerSecond();
   // (a) Cold start. Each worker offers 2 cores so that a replacement executor fits after a worker is killed.
   const [cluster, coldStartMs] = await timed(() => LocalCluster.start({ cli, workers: 2, coresPerWorker: 2, memoryPerWorker: '2g', conf: ['flint.worker.timeout=10s'] }));
   try {
@@ -93,7 +96,24 @@ runApp(async () => {
       return ms;
     };
     const firstJobMs = await throughputJob();
+    // The work per task of the measured job, per process (docs/benchmarks.md, "The work per task"): CPU time
+    // (user, system) and read and write system calls, of this driver and of each executor.
+    const executorPids = cluster.workers.flatMap((w) => (w.pid === undefined ? [] : childPids(w.pid)));
+    if (executorPids.length !== 2) throw new Error(`found ${executorPids.length} executor processes under the workers, expected 2`);
+    const pids = [process.pid, ...executorPids];
+    const before = pids.map((pid) => ({ cpu: cpuSample(pid), io: ioSample(pid) }));
     const throughputMs = await throughputJob();
+    const after = pids.map((pid) => ({ cpu: cpuSample(pid), io: ioSample(pid) }));
+    const perTask = pids.map((_, i) => {
+      const [b, a] = [before[i], after[i]] as [{ cpu: CpuSample; io: IoSample }, { cpu: CpuSample; io: IoSample }];
+      const cpuUs = (ticks: number): number => Number(((ticks * 1e6) / ticksPerSec / N).toFixed(1));
+      return {
+        userUs: cpuUs(a.cpu.ticks - a.cpu.systemTicks - (b.cpu.ticks - b.cpu.systemTicks)),
+        systemUs: cpuUs(a.cpu.systemTicks - b.cpu.systemTicks),
+        reads: Number(((a.io.reads - b.io.reads) / N).toFixed(3)),
+        writes: Number(((a.io.writes - b.io.writes) / N).toFixed(3)),
+      };
+    });
     const tasksPerSecFirstJob = (N / firstJobMs) * 1000;
     const tasksPerSec = (N / throughputMs) * 1000;
 
@@ -148,6 +168,12 @@ runApp(async () => {
           ['(b) firstExecutorMs', 'FlintContext.create() → first executor registered', r(firstExecutorMs), atMost(TARGETS.firstExecutorMs)],
           ['(c) tasksPerSecFirstJob', `the first job of ${N} no-op tasks (${r(firstJobMs)} ms)`, r(tasksPerSecFirstJob), ''],
           ['(c) tasksPerSec', `the next job of ${N} no-op tasks, 2 executors × 1 core (${r(throughputMs)} ms)`, r(tasksPerSec), `≥ ${TARGETS.tasksPerSec.toLocaleString('en-US')}`],
+          ...perTask.map((w, i) => [
+            `(c) per task, ${i === 0 ? 'driver' : `executor ${i}`}`,
+            'per task of the job: CPU µs user + system; read, write syscalls (all threads)',
+            `${w.userUs} + ${w.systemUs}; ${w.reads}, ${w.writes}`,
+            '',
+          ]),
           ['(d) taskLatencyP50Us', '1,000 sequential one-task jobs, median', r(taskLatencyP50Us), atMost(TARGETS.taskLatencyP50Us)],
           ['(d) taskLatencyP99Us', '… 99th percentile', r(taskLatencyP99Us), ''],
           ['(e) baseline', `${K} tasks × 10 ms, no failure (ms)`, r(baselineMs), ''],
@@ -175,6 +201,8 @@ runApp(async () => {
         firstExecutorMs: Math.round(firstExecutorMs),
         tasksPerSec: Math.round(tasksPerSec),
         tasksPerSecFirstJob: Math.round(tasksPerSecFirstJob),
+        perTask: { driver: perTask[0], executors: perTask.slice(1) },
+        cpuUsPerTask: Number(perTask.reduce((n, w) => n + w.userUs + w.systemUs, 0).toFixed(1)),
         taskLatencyP50Us: Math.round(taskLatencyP50Us),
         taskLatencyP99Us: Math.round(taskLatencyP99Us),
         workerKillOverheadMs: Math.round(workerKillOverheadMs),

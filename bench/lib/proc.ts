@@ -40,6 +40,22 @@ export function cpuPercent(from: CpuSample, to: CpuSample, ticksPerSecond: numbe
   return (100 * cpuMs) / (to.atMs - from.atMs);
 }
 
+/** A process's read and write system calls so far (`syscr`, `syscw` of /proc/<pid>/io: every thread's, sockets and files alike). */
+export interface IoSample {
+  readonly reads: number;
+  readonly writes: number;
+}
+
+export function ioSample(pid: number | 'self'): IoSample {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const count = (key: string): number => {
+    const match = new RegExp(`^${key}: (\\d+)$`, 'm').exec(io);
+    if (!match) throw new Error(`no ${key} in /proc/${pid}/io`);
+    return Number(match[1]);
+  };
+  return { reads: count('syscr'), writes: count('syscw') };
+}
+
 export interface MemorySample {
   /** Resident set size now, in MiB (VmRSS). */
   readonly rssMb: number;
