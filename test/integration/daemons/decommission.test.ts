@@ -9,7 +9,7 @@
 // `kill` are run as processes against the cluster.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -46,6 +46,27 @@ describe('decommissioning a worker in the middle of a job', () => {
     await children.killAll();
     await cluster?.stop();
   });
+
+  /**
+   * What the daemons and executors logged about executors and decommissioning, for a failure message: the
+   * master's and workers' lines that mention them, and every warning or error of each executor (its stderr).
+   */
+  function executorLogs(): string {
+    const pick = (path: string, keep: (line: string) => boolean): string[] =>
+      existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(keep).slice(-30) : [];
+    const out: string[] = [];
+    const about = (line: string): boolean => /xecutor|ecommission/.test(line);
+    for (const name of readdirSync(cluster.dir).filter((n) => n.endsWith('.log'))) out.push(`== ${name}`, ...pick(join(cluster.dir, name), about));
+    for (const worker of readdirSync(cluster.dir).filter((n) => /^worker-\d+$/.test(n))) {
+      for (const app of readdirSync(join(cluster.dir, worker)).filter((n) => n.startsWith('app-'))) {
+        for (const exec of readdirSync(join(cluster.dir, worker, app)).filter((n) => /^\d+$/.test(n))) {
+          const stderr = join(cluster.dir, worker, app, exec, 'stderr');
+          out.push(`== ${worker}/${app}/${exec}/stderr`, ...pick(stderr, (line) => !line.includes('"level":30') && line.trim() !== ''));
+        }
+      }
+    }
+    return out.map((line) => line.slice(0, 400)).join('\n');
+  }
 
   /** `flint <args> --master … --conf secret` as a process; its exit code and output. */
   function flint(args: string[], withSecret = true): { code: number | null; stdout: string; stderr: string } {
@@ -128,7 +149,8 @@ describe('decommissioning a worker in the middle of a job', () => {
       // Which attempts failed or were lost, where, and why: the job page's task table, as text.
       const page = await (await fetch(`${url}/jobs/job/?id=${end.jobs[0]?.jobId}`, { headers: bearer, signal: AbortSignal.timeout(5_000) })).text();
       const tasks = page.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 6_000);
-      assert.fail(`${end.jobs[0]?.failedAttempts} task attempts failed or were lost; the job's tasks: ${tasks}`);
+      const driverLines = app.stderr().split('\n').filter((line) => /xecutor|ecommission/.test(line)).slice(-30).map((line) => line.slice(0, 400));
+      assert.fail(`${end.jobs[0]?.failedAttempts} task attempts failed or were lost; the job's tasks: ${tasks}\nthe driver's log:\n${driverLines.join('\n')}\nthe cluster's logs:\n${executorLogs()}`);
     }
     assert.equal(end.jobs[0]?.killedAttempts, 0, 'no task was killed');
     const drained = await waitFor(async () => (await driver()).executors.find((e) => e.executorId === String(victim.execId) && e.removedReason !== undefined), { timeoutMs: 30_000, intervalMs: 200, what: 'the drained executor to leave' });
