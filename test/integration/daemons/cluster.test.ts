@@ -8,7 +8,7 @@
 //   4. kill -9 of the worker running it: the executor process goes away and the app hears it LOST.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -27,7 +27,7 @@ import {
   type WorkerJson,
   uiBearer,
 } from '../../helpers/daemons.ts';
-import { ChildGroup, waitFor } from '../../helpers/process.ts';
+import { ChildGroup, processesOf, waitFor } from '../../helpers/process.ts';
 
 // ---- executor helpers ----------------------------------------------------------------------------------
 
@@ -63,8 +63,6 @@ describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
   let master: MasterDaemon;
   const workers = new Map<string, WorkerDaemon & { cores: number; memoryMb: number }>();
   let app: AppClient | undefined;
-  /** Every executor pid seen, checked again in after(). */
-  const executorPids = new Set<number>();
 
   async function startWorker(name: string, cores: number, memory: string, memoryMb: number) {
     const daemon = await startWorkerDaemon(children, {
@@ -98,16 +96,19 @@ describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
   after(async () => {
     await app?.stop().catch(() => {});
     await children.killAll();
-    // Executors notice their worker is gone (stdin closes) and exit; anything left is killed here.
-    const pids = [...executorPids];
-    for (const workDir of [...workers.values()].map((w) => w.workDir)) {
-      for (const stdout of findFiles(workDir, 'stdout')) {
-        const pid = executorLine(stdout)?.['pid'];
-        if (typeof pid === 'number') pids.push(pid);
+    // Executors notice their worker is gone (stdin closes) and exit; anything left is killed here. Only processes
+    // that are provably this test's (their working directory or command line is under its directory) are
+    // killed, never a pid it saw earlier: pids are reused (pid_max is 32,768 here), and killing a remembered pid's
+    // group once killed another test's executor in the middle of its job.
+    const ours = (): number[] => processesOf(dir).filter((pid) => pidAlive(pid));
+    await waitFor(() => ours().length === 0, { timeoutMs: 5_000, intervalMs: 50, what: 'executors to exit' }).catch(() => {
+      for (const pid of ours()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // exited meanwhile
+        }
       }
-    }
-    await waitFor(() => pids.every((pid) => !pidAlive(pid)), { timeoutMs: 5_000, intervalMs: 50, what: 'executors to exit' }).catch(() => {
-      for (const pid of pids) if (pidAlive(pid)) process.kill(-pid, 'SIGKILL');
     });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -228,7 +229,6 @@ describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
       what: `the test executor's line in ${execDir}/stdout`,
     });
     const pid = Number(line['pid']);
-    executorPids.add(pid);
     assert.deepEqual(line['args'], [
       '--app-id',
       appId,
@@ -289,10 +289,3 @@ describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
     await untilMaster((j) => j.workers.some((e) => e.id === worker.workerId && e.state === 'DEAD'), `${worker.workerId} DEAD`);
   });
 });
-
-function findFiles(root: string, name: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((p) => p === name || p.endsWith(`/${name}`))
-    .map((p) => join(root, p));
-}

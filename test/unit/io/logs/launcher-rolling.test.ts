@@ -15,15 +15,13 @@ import { waitFor } from '../../../helpers/process.ts';
 
 const T0 = Date.UTC(2026, 11, 2, 10, 0, 0, 0);
 const dirs: string[] = [];
-const groups: number[] = [];
+/**
+ * The launchers of this file: after() kills what they still run through them (they know which children are still
+ * theirs), never by a remembered pid, which may belong to another process by then (pids are reused).
+ */
+const launchers: NodeProcessLauncher[] = [];
 after(async () => {
-  for (const pid of groups) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  for (const launcher of launchers) launcher.kill('executor/app-1/0', 'SIGKILL');
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
@@ -50,7 +48,7 @@ async function launchScript(script: string, options: ConstructorParameters<typeo
     { key: 'executor/app-1/0', argv: [process.execPath, '-e', script], env: {}, cwd: dir, stdoutPath: join(dir, 'stdout'), stderrPath: join(dir, 'stderr') },
     (exit) => (atExit = { exit, stdout: logNow(dir, 'stdout'), stderr: logNow(dir, 'stderr') }),
   );
-  groups.push(launched.pid);
+  launchers.push(launcher);
   return { dir, launcher, launched, atExit: () => atExit };
 }
 
