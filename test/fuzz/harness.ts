@@ -159,11 +159,13 @@ function newLane(opts: FuzzOptions, setup: Setup, report: FuzzReport): Lane {
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const setup = await setUp();
   const { cluster, flint, daemons } = setup;
-  // A daemon that hangs may ignore SIGTERM; whatever way this process ends, none is left behind.
+  // A daemon that hangs may ignore SIGTERM; whatever way this process ends, none is left behind. Only a pid whose
+  // command line still names this cluster's directory is killed: a daemon that has exited may have passed its
+  // pid on to another process (pids are reused; pid_max can be 32,768).
   const killDaemons = (): void => {
     for (const d of Object.values(daemons)) {
       try {
-        process.kill(d.pid, 'SIGKILL');
+        if (readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').includes(cluster.dir)) process.kill(d.pid, 'SIGKILL');
       } catch {
         // already gone
       }
