@@ -194,11 +194,7 @@ export class Connection {
       this.#fail(error);
       return;
     }
-    if (!this.#flushScheduled && this.#state === 'open') {
-      this.#flushScheduled = true;
-      if (this.#wroteThisTurn) setImmediate(this.#flushNow); // only ever set with coalesceWrites
-      else queueMicrotask(this.#flushNow);
-    }
+    this.#scheduleFlush();
   }
 
   /** Registers an ask; returns its id. The caller sends the ASK (or VERIFY) envelope with it. */
@@ -250,26 +246,33 @@ export class Connection {
     this.#socket.write(encodeFrame(encodeEnvelopeBody(envelope)));
   }
 
-  /** Writes the client's last handshake frame and, in the same write, the frames queued so far (handshake.ts). */
-  #writeWithQueued(envelope: Envelope): void {
-    if (this.#socket.destroyed) return;
+  /** Puts a handshake frame ahead of the frames queued so far, to leave in the same write as them (handshake.ts). */
+  #queueFirst(envelope: Envelope): void {
     const frame = encodeFrame(encodeEnvelopeBody(envelope));
-    if (this.#queue.length === 0) {
-      this.#socket.write(frame);
-      return;
-    }
-    const data = Buffer.concat([frame, ...this.#queue], frame.length + this.#queuedBytes);
+    this.#queue.unshift(frame);
+    this.#queuedBytes += frame.length;
+  }
+
+  /** The queued frames as one buffer; the queue is empty afterwards. */
+  #takeQueued(): Buffer {
+    const data = this.#queue.length === 1 ? (this.#queue[0] as Buffer) : Buffer.concat(this.#queue, this.#queuedBytes);
     this.#queue = [];
     this.#queuedBytes = 0;
-    if (!this.#socket.write(data)) this.#blocked = true;
+    return data;
+  }
+
+  /** A flush at the end of this turn of the event loop, or in its check phase when this turn has written. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#state !== 'open') return;
+    this.#flushScheduled = true;
+    if (this.#wroteThisTurn) setImmediate(this.#flushNow); // only ever set with coalesceWrites
+    else queueMicrotask(this.#flushNow);
   }
 
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#blocked || this.#queue.length === 0 || this.#state !== 'open') return;
-    const data = this.#queue.length === 1 ? (this.#queue[0] as Buffer) : Buffer.concat(this.#queue, this.#queuedBytes);
-    this.#queue = [];
-    this.#queuedBytes = 0;
+    const data = this.#takeQueued();
     this.lastActivityMs = performance.now();
     if (this.#opts.coalesceWrites === true && !this.#wroteThisTurn) {
       this.#wroteThisTurn = true;
@@ -373,8 +376,12 @@ export class Connection {
   }
 
   #onHandshake(step: HandshakeStep): void {
-    if (step.state === 'continue' && step.send !== undefined && step.last === true) this.#writeWithQueued(step.send);
-    else if (step.send && step.state !== 'done') this.#writeNow(step.send);
+    if (step.state === 'continue' && step.send !== undefined && step.last === true) {
+      // The client's PROOF, with the frames queued so far in the same write.
+      if (this.#socket.destroyed) return;
+      this.#queueFirst(step.send);
+      if (!this.#socket.write(this.#takeQueued())) this.#blocked = true;
+    } else if (step.send && step.state !== 'done') this.#writeNow(step.send);
     if (step.state === 'failed') {
       this.#limiter.warn('the handshake failed', { peer: this.#who(), remote: this.remoteSocketAddress, code: step.error.code }, step.error.message);
       this.#socket.end();
@@ -390,19 +397,12 @@ export class Connection {
       this.#decoder.maxFrameBytes = this.#opts.maxFrameBytes;
       this.#state = 'open';
       this.#opened = true;
-      if (step.send !== undefined) {
-        // The server's WELCOME waits for the end of this turn: the replies to the frames that came with the
-        // client's PROOF (handshake.ts) are queued by then and leave in the same write.
-        const frame = encodeFrame(encodeEnvelopeBody(step.send));
-        this.#queue.unshift(frame);
-        this.#queuedBytes += frame.length;
-      }
+      // The server's WELCOME waits for the end of this turn: the replies to the frames that came with the
+      // client's PROOF (handshake.ts) are queued by then and leave in the same write.
+      if (step.send !== undefined) this.#queueFirst(step.send);
       this.#opts.hooks.onOpen(this);
       if (step.send === undefined) this.#flush();
-      else if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        queueMicrotask(this.#flushNow);
-      }
+      else this.#scheduleFlush();
     }
   }
 
