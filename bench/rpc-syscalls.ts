@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       .sort((a, b) => total(b) - total(a))
       .map((name) => [
         name,
-        (BUDGETED as readonly string[]).includes(name) ? 'budgeted' : 'shown',
+        BUDGETED.includes(name) ? 'budgeted' : 'shown',
         f2(perTrip(raw.client, name)),
         f2(perTrip(raw.peer, name)),
         f2(perTrip(ask.client, name)),

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDebianPackage } from './debian.ts';
 
 /** Debian's Python, where apt-get installs python3-distributed; `python3` on PATH may be another (pyenv). */
 export function debianPython(): string {
@@ -21,14 +22,7 @@ function canImportDistributed(python: string): boolean {
  * python3-distributed` (as root; apt's output goes to stderr). Returns the installed versions.
  */
 export function ensureDask(python: string = debianPython()): string {
-  if (!canImportDistributed(python)) {
-    if (process.getuid?.() !== 0) throw new Error(`${python} cannot import distributed; install Debian's python3-distributed (as root: apt-get install -y python3-distributed)`);
-    process.stderr.write('bench: installing python3-distributed with apt-get\n');
-    const apt = { stdio: ['ignore', 2, 2] as Array<'ignore' | number>, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-    execFileSync('apt-get', ['update', '-q'], apt);
-    execFileSync('apt-get', ['install', '-y', '-q', 'python3-distributed'], apt);
-    if (!canImportDistributed(python)) throw new Error(`${python} still cannot import distributed after apt-get install python3-distributed`);
-  }
+  ensureDebianPackage('python3-distributed', () => canImportDistributed(python), `${python} cannot import distributed`);
   return execFileSync(python, ['-c', 'import dask, distributed; print(f"dask {dask.__version__}, distributed {distributed.__version__}")'], { encoding: 'utf8' }).trim();
 }
 
