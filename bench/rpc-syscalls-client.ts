@@ -7,14 +7,12 @@
 // attached strace by then), runs the round trips one at a time, prints `DONE` on stderr and waits for stdin to
 // close (strace has detached by then) before it exits.
 
-import { connect, type Socket } from 'node:net';
 import { RpcEnv, type RpcEndpointRef } from '../src/rpc/index.ts';
 import { PAYLOAD, PEER_ENDPOINT } from './lib/messages.ts';
+import { RawPingPong, rawFrameLikeAsk } from './lib/raw-ping-pong.ts';
 
 const WARMUP = 2_000;
 const ASK_TIMEOUT_MS = 10_000;
-/** Bytes of the raw frame: about an ASK frame of bench/rpc.ts's Ping. */
-const RAW_FRAME_BYTES = 112;
 
 const [mode, envId, rawPort, roundTripsText] = process.argv.slice(2);
 const roundTrips = Number(roundTripsText);
@@ -46,38 +44,13 @@ function stdinClosed(): Promise<void> {
   });
 }
 
-/** One frame out, its echo back: the raw baseline's round trip. */
-function rawRoundTripper(socket: Socket): () => Promise<void> {
-  const frame = Buffer.alloc(RAW_FRAME_BYTES);
-  frame.writeUInt32BE(RAW_FRAME_BYTES - 4, 0);
-  let got = 0;
-  let done: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    got += chunk.length;
-    if (got < RAW_FRAME_BYTES) return;
-    got = 0;
-    const resolve = done;
-    done = undefined;
-    resolve?.();
-  });
-  return () =>
-    new Promise<void>((resolve) => {
-      done = resolve;
-      socket.write(frame);
-    });
-}
-
 async function main(): Promise<void> {
   let roundTrip: () => Promise<unknown>;
   let close: () => Promise<void>;
   if (mode === 'raw') {
-    const socket = connect({ host: '127.0.0.1', port: Number(rawPort), noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    roundTrip = rawRoundTripper(socket);
-    close = async () => void socket.destroy();
+    const raw = await RawPingPong.open(Number(rawPort), rawFrameLikeAsk());
+    roundTrip = () => raw.roundTrip();
+    close = async () => raw.close();
   } else {
     const env = await RpcEnv.create({ name: 'syscallsClient', clientMode: true });
     const ref: RpcEndpointRef<Ping> = await env.setupEndpointRef<Ping>(envId as string, PEER_ENDPOINT);

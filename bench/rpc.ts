@@ -17,15 +17,13 @@
 // split over the rounds); FLINT_BENCH_ONEWAY_MAX (messages).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RpcEnv, type RpcEndpointRef } from '../src/rpc/index.ts';
-import { encodeFrame } from '../src/rpc/frame-decoder.ts';
-import { Kind, encodeEnvelopeBody } from '../src/rpc/wire.ts';
 import { BenchReplies, PAYLOAD, PEER_ENDPOINT, READY_MARKER, type PeerReady } from './lib/messages.ts';
 import { concatSamples, formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
 import { benchJson, measureMachine } from './lib/machine.ts';
+import { RawPingPong, rawFrameLikeAsk } from './lib/raw-ping-pong.ts';
 
 const WARMUP_ROUND_TRIPS = 2_000;
 const ROUNDS = intFromEnv('FLINT_BENCH_ROUNDS', 5);
@@ -166,63 +164,6 @@ function rejectAfter(ms: number, message: string): Promise<never> {
 
 // ---- (a) raw ping-pong --------------------------------------------------------------------------------
 
-/** Sends one frame and waits for its echo; one round trip at a time. */
-class RawPingPong {
-  readonly #socket: Socket;
-  readonly #frame: Buffer;
-  #got = 0;
-  #resolve: (() => void) | undefined;
-  #reject: ((err: Error) => void) | undefined;
-  #error: Error | undefined;
-
-  private constructor(socket: Socket, frame: Buffer) {
-    this.#socket = socket;
-    this.#frame = frame;
-    socket.on('data', (chunk: Buffer) => {
-      this.#got += chunk.length;
-      if (this.#got < frame.length) return;
-      if (this.#got > frame.length) return this.#fail(new Error(`the echo server sent ${this.#got} bytes for a ${frame.length}-byte frame`));
-      const resolve = this.#resolve;
-      this.#resolve = this.#reject = undefined;
-      resolve?.();
-    });
-    socket.on('error', (err) => this.#fail(err));
-    socket.on('close', () => this.#fail(new Error('the echo connection closed')));
-  }
-
-  static async open(port: number, frame: Buffer): Promise<RawPingPong> {
-    const socket = connect({ host: '127.0.0.1', port, noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new RawPingPong(socket, frame);
-  }
-
-  roundTrip(): Promise<void> {
-    if (this.#error) return Promise.reject(this.#error);
-    this.#got = 0;
-    const p = new Promise<void>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    this.#socket.write(this.#frame);
-    return p;
-  }
-
-  close(): void {
-    this.#error ??= new Error('closed');
-    this.#socket.destroy();
-  }
-
-  #fail(err: Error): void {
-    this.#error ??= err;
-    const reject = this.#reject;
-    this.#resolve = this.#reject = undefined;
-    reject?.(err);
-  }
-}
-
 async function rawRound(raw: RawPingPong, n: number): Promise<Float64Array> {
   const samples = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -348,13 +289,7 @@ async function run(): Promise<void> {
   try {
     const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, peer.exited]);
 
-    // The raw frame is exactly as long as a Ping ASK frame (the Pong REPLY is a few bytes shorter).
-    const askFrameBytes = encodeFrame(
-      encodeEnvelopeBody({ kind: Kind.ASK, askId: 1_000, endpoint: PEER_ENDPOINT, body: { type: 'Ping', seq: 1_000, payload: PAYLOAD } }),
-    ).length;
-    const rawFrame = Buffer.alloc(askFrameBytes, 0x61);
-    rawFrame.writeUInt32BE(askFrameBytes - 4, 0);
-
+    const rawFrame = rawFrameLikeAsk();
     const raw = await race(RawPingPong.open(peer.ready.rawPort, rawFrame));
     cleanup.push(() => raw.close());
     const env = await RpcEnv.create({ name: 'benchClient', clientMode: true });
@@ -392,7 +327,7 @@ async function run(): Promise<void> {
 
     const ratio = ask.p50 / base.p50;
     const rows: string[][] = [
-      [`(a) raw node:net ping-pong, ${askFrameBytes} B frames`, pinLabel, f1(base.p50), f1(base.p99), int(base.perSec)],
+      [`(a) raw node:net ping-pong, ${rawFrame.length} B frames`, pinLabel, f1(base.p50), f1(base.p99), int(base.perSec)],
       ['(b) ask round trip (Ping -> Pong)', pinLabel, f1(ask.p50), f1(ask.p99), int(ask.perSec)],
     ];
     if (pinnedOneWay) rows.push(['(c) one-way send (Tick)', pinLabel, '-', '-', int(pinnedOneWay.msgsPerSec)]);
@@ -450,7 +385,7 @@ async function run(): Promise<void> {
       baselineRoundTripsPerSec: Math.round(base.perSec),
       roundTripsPerScenario: perRound * ROUNDS,
       rounds: ROUNDS,
-      frameBytes: askFrameBytes,
+      frameBytes: rawFrame.length,
       oneWaySent: freeOneWay.sent,
       askTargetMet: askOk,
       oneWayTargetMet: oneWayOk,
