@@ -6,9 +6,9 @@
 // the warm-up and detached after the counted round trips, so the counts are those of the round trips alone
 // (plus whatever timers fire meanwhile: a few calls over FLINT_BENCH_ROUND_TRIPS, 5,000 by default).
 //
-// The budget (docs/benchmarks.md, "The work per message"): an ask makes no more writes, reads and event-loop
-// waits (epoll_pwait) per round trip on either side than the raw ping-pong does: one write and one read per
-// side. futex calls are V8's and libuv's helper threads (garbage collection, compilers) and are shown, not
+// The budget (docs/benchmarks.md, "The work per message"; bench/lib/syscalls.ts, budgetProblems): an ask makes
+// no more writes and reads per round trip on either side than the raw ping-pong does (one of each per side), and
+// at most two event-loop waits (epoll_pwait). futex calls are V8's and libuv's helper threads (garbage collection, compilers) and are shown, not
 // budgeted. Under strace everything is many times slower: this bench counts, it does not time.
 //
 // Needs strace (Debian's `strace`; installed with apt-get when missing and this runs as root). Prints a table,

@@ -96,8 +96,8 @@ runApp(async () => {
       return ms;
     };
     const firstJobMs = await throughputJob();
-    // The work per task of the measured job, per process (docs/benchmarks.md, "The work per task"): CPU time
-    // (user, system) and read and write system calls, of this driver and of each executor.
+    // The work per task of the measured job, per process (docs/benchmarks.md, bench:tasks, "Where a task's CPU
+    // goes"): CPU time (user, system) and read and write system calls, of this driver and of each executor.
     const executorPids = cluster.workers.flatMap((w) => (w.pid === undefined ? [] : childPids(w.pid)));
     if (executorPids.length !== 2) throw new Error(`found ${executorPids.length} executor processes under the workers, expected 2`);
     const pids = [process.pid, ...executorPids];
