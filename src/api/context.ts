@@ -39,7 +39,7 @@ import { launchContext } from './launch-context.ts';
 import { ConsoleProgressBar } from './progress-bar.ts';
 import { appMainPath, installSignalHandlers, trackContext } from './run-app.ts';
 import { sslConfToPassOn } from '../io/tls/ssl-options.ts';
-import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-enabled.ts';
 
 /** The module that `import … from 'flint'` means inside the bundle executors load. */
 const REMOTE_API = sourcePath('src/api/remote.ts');
@@ -198,7 +198,10 @@ export class FlintContext {
         killExecutor: (executorId) => void client.killExecutors([executorId]).catch(() => false),
       },
     });
-    // The application UI (Spark's SparkUI, bound before the app registers so the master gets its URL).
+    // The application UI (Spark's SparkUI, bound before the app registers so the master gets its URL; its pages
+    // are built once it has registered, while its first executors start).
+    let registrationSettled!: () => void;
+    const uiBuildGate = new Promise<void>((res) => (registrationSettled = res));
     let ui: DriverUi | undefined;
     try {
       ui = await startDriverUi({
@@ -226,7 +229,7 @@ export class FlintContext {
         },
         logger,
         monotonicNow: systemClock.monotonic,
-      });
+      }, uiBuildGate);
     } catch (err) {
       await runtime.stop();
       await env.shutdown();
@@ -323,6 +326,10 @@ export class FlintContext {
     const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui, dag, broadcastBytes, allocation });
     holder.context = context;
     client.start();
+    registration.then(registrationSettled, registrationSettled);
+    // The pages are served once built; the app does not wait for them. A UI that cannot be built (a bug, not
+    // an input) leaves its port answering 503 and says so.
+    ui?.ready.catch((err: unknown) => logger.error({ err: String(err) }, 'the application UI could not be built'));
     try {
       const [appId, bundle] = await Promise.all([registration, bundling]);
       context.#appId = appId;

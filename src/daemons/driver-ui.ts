@@ -13,7 +13,7 @@ import type { ChangeSignal } from '../io/http/live-page.ts';
 import { liveEvents } from '../io/http/live-page.ts';
 import { readPortMaxRetries } from '../io/http/port-retry.ts';
 import { readUiAuthSettings } from '../io/http/ui-auth.ts';
-import { startUiServer, UiReply, type StartedUiServer, type UiRequest, type UiRoute } from '../io/http/ui-server.ts';
+import { bindUiServer, UiReply, type BoundUiServer, type UiRequest, type UiRoute } from '../io/http/ui-server.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { DEFAULT_REDACTION_REGEX, environmentMain, environmentPage, redact, redactionPattern, type EnvironmentModel } from '../ui/app-executors.ts';
@@ -96,15 +96,21 @@ export interface DriverUi {
   readonly url: string;
   readonly loginUrl: string | undefined;
   readonly port: number;
+  /** Settles when the pages are served; rejects when they cannot be built (bindUiServer). */
+  readonly ready: Promise<void>;
   close(): Promise<void>;
 }
 
-/** Starts the application UI, or returns undefined when `flint.ui.enabled` is false. */
-export async function startDriverUi(options: DriverUiOptions): Promise<DriverUi | undefined> {
+/**
+ * Starts the application UI, or returns undefined when `flint.ui.enabled` is false. It resolves once the port is
+ * bound, so that the app can register with its UI's URL; the pages are built once `buildAfter` settles (the
+ * registration): await `ready` too.
+ */
+export async function startDriverUi(options: DriverUiOptions, buildAfter?: Promise<unknown>): Promise<DriverUi | undefined> {
   const settings = readDriverUiSettings(options.conf);
   if (!settings.enabled) return undefined;
   const auth = readUiAuthSettings(options.conf, options.appSecret);
-  const server: StartedUiServer = await startUiServer({
+  const server: BoundUiServer = await bindUiServer({
     serviceName: 'application UI',
     host: options.host,
     publicHost: options.publicHost,
@@ -115,11 +121,11 @@ export async function startDriverUi(options: DriverUiOptions): Promise<DriverUi 
     auth,
     routes: driverUiRoutes(options, settings),
     staticDir: join(FLINT_HOME, 'static'),
-  });
+  }, buildAfter);
   const print = options.print ?? ((line: string) => void process.stderr.write(`${line}\n`));
   print(`Application UI at ${server.url}`);
   if (server.loginUrl !== undefined) print(`Application UI login (the token is ${auth.tokenSource}): ${server.loginUrl}`);
-  return { url: server.url, loginUrl: server.loginUrl, port: server.port, close: () => server.close() };
+  return { url: server.url, loginUrl: server.loginUrl, port: server.port, ready: server.ready, close: () => server.close() };
 }
 
 /** The routes of the application UI; exported for tests that serve them on their own server. */

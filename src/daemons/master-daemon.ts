@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { ChangeSignal } from '../io/http/live-page.ts';
 import { listenWithRetries, readPortMaxRetries } from '../io/http/port-retry.ts';
 import { readUiAuthSettings } from '../io/http/ui-auth.ts';
-import { startUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
+import { bindUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
 import { UTILIZATION_SAMPLE_MS, UtilizationHistory } from '../ui/utilization.ts';
 import { FLINT_HOME } from '../util/install.ts';
 import { masterUiRoutes, utilizationNow } from './master-ui.ts';
 import { MasterMetrics } from '../io/metrics/master-metrics.ts';
-import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-enabled.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import {
@@ -114,8 +114,12 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const metrics = metricsEnabled
     ? new MasterMetrics({ state: () => ui.machine?.state, now: systemClock.now, handshakeFailures: () => env.handshakeFailures ?? 0 })
     : undefined;
+  // The UI's port is bound first (its URL is part of the master's state); its pages are built once the master
+  // has started, so that workers and apps may register meanwhile (bindUiServer).
+  let started!: () => void;
+  const uiBuildGate = new Promise<void>((resolve) => (started = resolve));
   try {
-    server = await startUiServer({
+    const bound = await bindUiServer({
       serviceName: 'master web UI',
       host: opts.webUiHost ?? opts.host,
       publicHost: opts.publicHost ?? opts.webUiHost ?? opts.host,
@@ -139,7 +143,8 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         daemonLogFile: ownLogFile(),
         logger,
       })),
-    });
+    }, uiBuildGate);
+    server = bound;
     if (restSettings !== undefined) {
       rest = await startRestGateway({
         settings: restSettings,
@@ -170,6 +175,11 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
     });
     ui.runtime = runtime;
     await runtime.start();
+    setImmediate(started);
+    bound.ready.catch((err: unknown) => {
+      logger.error({ err: String(err) }, 'the master web UI could not be built; stopping');
+      void runtime.shutdown('the web UI could not be built');
+    });
     if (rest !== undefined) gatewayMaster.current = { masterUrl: config.masterUrl, rpcPort: config.port, restPort: rest.port };
     if (server.loginUrl !== undefined) {
       // Once, as Jupyter prints its URL: this line holds a credential (docs/security.md, "The web UIs").

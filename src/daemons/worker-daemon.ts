@@ -12,7 +12,7 @@ import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.t
 import { ChangeSignal } from '../io/http/live-page.ts';
 import { readPortMaxRetries } from '../io/http/port-retry.ts';
 import { readUiAuthSettings } from '../io/http/ui-auth.ts';
-import { startUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
+import { bindUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
 import { ownLogFile } from '../io/logs/own-log-file.ts';
 import { readSslOptions } from '../io/tls/ssl-options.ts';
 import type { ProcessExit, ProcessLauncher } from '../ports/process-launcher.ts';
@@ -38,7 +38,7 @@ import {
   type WorkerSnapshot,
 } from '../worker/index.ts';
 import { DirSize } from '../io/metrics/dir-size.ts';
-import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-enabled.ts';
 import { executorExitReason, WorkerMetrics } from '../io/metrics/worker-metrics.ts';
 import { MachineHost, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
@@ -88,6 +88,10 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   // The cluster's daemons, and executors of any application for the shuffle service (its endpoint checks which).
   const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger, keyring: workerKeyring(readRpcSettings(conf)) });
   let http: StartedUiServer | undefined;
+  // The UI's port is bound before registration (the master needs its URL); its pages are built once the
+  // registration has been sent, so that building them does not hold it up (bindUiServer).
+  let registrationSent!: () => void;
+  const uiBuildGate = new Promise<void>((resolve) => (registrationSent = resolve));
   try {
     const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, LIMITS.bindPort);
     const ui: { machine?: WorkerMachine } = {};
@@ -95,7 +99,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     // Spark's `WorkerWebUI.bind` before registration: a taken port moves on to the next (Utils.startServiceOnPort).
     const uiAuth = readUiAuthSettings(conf, env.settings.secret);
     const metrics = workerMetrics(conf, opts.base.workDir, () => ui.machine?.snapshot());
-    http = await startUiServer({
+    const bound = await bindUiServer({
       serviceName: 'worker web UI',
       host: opts.webUiHost ?? opts.base.host,
       publicHost: opts.base.publicAddress ?? opts.base.host,
@@ -113,7 +117,8 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
         logger,
         uiToken: uiAuth.token,
       })),
-    });
+    }, uiBuildGate);
+    http = bound;
     // Printed once, as Jupyter does: the URL holds the UI token (never the secret) and goes nowhere else.
     if (http.loginUrl !== undefined) logger.info({ loginUrl: http.loginUrl }, `worker web UI: log in at ${http.loginUrl}`);
     // Spark's `setupWorkerResources`: a resource that cannot be found stops the worker before it registers.
@@ -135,6 +140,11 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     const shuffle = new ShuffleService(env, config.workDir, logger, env.settings.secret !== undefined);
     const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal, shuffle, metrics });
     await runtime.start();
+    setImmediate(registrationSent); // after the turn in which RegisterWorker was written
+    bound.ready.catch((err: unknown) => {
+      logger.error({ err: String(err) }, 'the worker web UI could not be built; stopping');
+      void runtime.shutdown('the web UI could not be built');
+    });
     return {
       workerId: machine.workerId,
       rpcPort: env.address?.port ?? 0,

@@ -20,6 +20,7 @@ import { fastifyFormbody } from '@fastify/formbody';
 import { fastifyHelmet } from '@fastify/helmet';
 import { fastifyStatic } from '@fastify/static';
 import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../../util/logger.ts';
 import type { SslOptions } from '../tls/ssl-options.ts';
 import { createNodeServer, urlScheme } from './http-server.ts';
@@ -77,54 +78,128 @@ export interface StartedUiServer {
   close(): Promise<void>;
 }
 
+/** A UI server whose port is bound and whose routes may still be being built (bindUiServer). */
+export interface BoundUiServer extends StartedUiServer {
+  /**
+   * Settles once the routes are built: until then requests wait (at most MAX_EARLY_REQUESTS of them; more get
+   * 503). Rejects when building fails, after the port is closed.
+   */
+  readonly ready: Promise<void>;
+}
+
 /** Static files whose name holds a content hash (`app.3f9a1c2b.js`) never change under that name. */
 const HASHED_NAME = /[.-][0-9a-f]{8,}\.[a-z0-9]+$/i;
 
+/** Requests held while the routes are built; past this many, a request is answered 503 at once. */
+const MAX_EARLY_REQUESTS = 64;
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Binds the port, builds the routes, then resolves: what the master and the workers use. */
 export async function startUiServer(options: UiServerOptions): Promise<StartedUiServer> {
+  const server = await bindUiServer(options);
+  await server.ready;
+  return server;
+}
+
+/**
+ * Binds the port first (with its retries) and builds the fastify app behind it in the background: the
+ * address is known in the time of a `listen`, where building the app (its plugins and routes) takes tens of
+ * milliseconds more. A driver registers with the master, which needs its UI's URL, and then builds its UI
+ * (`buildAfter`) while its first executors start (docs/benchmarks.md, bench:tasks (b)). Requests that come
+ * before the routes are ready wait for them.
+ */
+export async function bindUiServer(options: UiServerOptions, buildAfter?: Promise<unknown>): Promise<BoundUiServer> {
   const sessions = new SessionStore({ timeoutMs: options.auth.sessionTimeoutMs, maxSessions: options.maxSessions, now: options.now });
   const scheme = urlScheme(options.tls);
-  const bound = await listenWithRetries(
+  let handle: NodeHandler | undefined;
+  const early: Array<[IncomingMessage, ServerResponse]> = [];
+  const dispatch: NodeHandler = (req, res) => {
+    if (handle !== undefined) handle(req, res);
+    else if (early.length < MAX_EARLY_REQUESTS) early.push([req, res]);
+    else res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain; charset=utf-8' }).end('the web UI is starting; retry\n');
+  };
+  const server = await listenWithRetries(
     options.port,
     async (port) => {
-      const app = await buildApp(options, sessions, port);
-      try {
-        await app.instance.listen({ host: options.host, port });
-      } catch (err) {
-        await app.instance.close();
-        throw err;
-      }
-      return app;
+      const candidate = createNodeServer(dispatch, { tls: options.tls, logger: options.logger });
+      await listenOn(candidate, options.host, port);
+      return candidate;
     },
     { serviceName: options.serviceName, maxRetries: options.maxRetries ?? DEFAULT_PORT_MAX_RETRIES, logger: options.logger },
   );
-  const address = bound.instance.server.address();
+  const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  bound.setPort(port);
   const host = options.publicHost ?? options.host;
   const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const token = options.auth.token;
-  options.logger.info({ service: options.serviceName, url, login: token === undefined ? 'open' : 'token' }, `${options.serviceName} listening`);
+  let app: BuiltApp | undefined;
+  const closeServer = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  // Building is CPU work of tens of milliseconds that would hold up the caller's own network round trips (a
+  // driver's registration): `buildAfter` lets the caller say when to start it.
+  let closed = false;
+  let building = false;
+  const serve = async (): Promise<void> => {
+    await buildAfter?.catch(() => {});
+    try {
+      if (closed) throw new Error(`${options.serviceName} was closed before it was built`);
+      building = true;
+      const built = await buildApp(options, sessions, port, server);
+      await built.instance.ready();
+      app = built;
+      handle = built.handler;
+      options.logger.info({ service: options.serviceName, url, login: token === undefined ? 'open' : 'token' }, `${options.serviceName} listening`);
+      for (const [req, res] of early.splice(0)) built.handler(req, res);
+    } catch (err) {
+      for (const [, res] of early.splice(0)) res.writeHead(503).end();
+      await closeServer();
+      throw err;
+    }
+  };
+  const served = serve();
+  served.catch(() => {}); // the caller awaits it; an unobserved failure must not crash the process meanwhile
   return {
     port,
     scheme,
     url,
     loginUrl: token === undefined ? undefined : `${url}/?token=${encodeURIComponent(token)}`,
+    ready: served,
     get openEventStreams() {
-      return bound.streams.open;
+      return app?.streams.open ?? 0;
     },
     close: async () => {
-      bound.streams.closeAll();
-      await bound.instance.close();
+      closed = true;
+      if (building) await served.catch(() => {});
+      app?.streams.closeAll();
+      await app?.instance.close();
+      await closeServer();
       sessions.clear();
     },
   };
 }
 
+function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: Error): void => {
+      server.close();
+      reject(err);
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
 interface BuiltApp {
   readonly instance: FastifyInstance;
   readonly streams: SseLimiter;
-  /** The cookie is named after the bound port, known once listening (see cookieName). */
-  setPort(port: number): void;
+  /** fastify's request handler, given to the bound server once the app is ready. */
+  readonly handler: NodeHandler;
 }
 
 /**
@@ -135,21 +210,24 @@ function cookieName(port: number): string {
   return `flint-ui-session-${port}`;
 }
 
-async function buildApp(options: UiServerOptions, sessions: SessionStore, port: number): Promise<BuiltApp> {
+async function buildApp(options: UiServerOptions, sessions: SessionStore, port: number, server: Server): Promise<BuiltApp> {
   const { logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  let boundPort = port;
+  let handler: NodeHandler | undefined;
+  // fastify serves the server bound already: it never listens or closes it itself (bindUiServer does).
   const app = fastify({
     logger: false,
     bodyLimit: maxBodyBytes,
-    forceCloseConnections: true,
-    serverFactory: (handler) => createNodeServer(handler, { tls: options.tls, logger }),
+    serverFactory: (fastifyHandler) => {
+      handler = fastifyHandler;
+      return server;
+    },
   });
   const streams = new SseLimiter(options.maxEventStreams ?? DEFAULT_MAX_EVENT_STREAMS);
   const guard = new UiGuard({
     token: options.auth.token,
     sessions,
-    cookieName: () => cookieName(boundPort),
+    cookieName: () => cookieName(port),
     tls: options.tls !== undefined,
     staticPrefix: options.staticDir === undefined ? undefined : STATIC_PREFIX,
     logger,
@@ -194,7 +272,8 @@ async function buildApp(options: UiServerOptions, sessions: SessionStore, port: 
   };
   for (const route of options.routes) registerRoute(app, route, { toRequest, guard, streams, logger, heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS });
   addMethodNotAllowedRoutes(app, options.routes);
-  return { instance: app, streams, setPort: (p) => (boundPort = p) };
+  if (handler === undefined) throw new Error('fastify did not call its serverFactory');
+  return { instance: app, streams, handler };
 }
 
 /** The headers of docs/security.md, "The web UIs". No HSTS: it would hold for every port of the host. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createServer, type Server } from 'node:net';
 import { PortInUseError } from '../../../../src/errors.ts';
-import { UiReply, startUiServer, type UiRoute } from '../../../../src/io/http/ui-server.ts';
+import { UiReply, bindUiServer, startUiServer, type UiRoute } from '../../../../src/io/http/ui-server.ts';
 import { silentLogger } from '../../../../src/util/logger.ts';
 import { html } from '../../../../src/ui/html.ts';
 import { startHarness, type Harness } from './ui-harness.ts';
@@ -263,5 +263,75 @@ describe('binding the port', () => {
       assert.match(err.message, new RegExp(`worker web UI could not bind: port ${port} was in use.*flint\\.port\\.maxRetries \\(now 0\\)`));
       return true;
     });
+  });
+});
+
+describe('bound before built (bindUiServer)', () => {
+  const options = { serviceName: 'application UI', host: '127.0.0.1', port: 0, logger: silentLogger, auth: { token: undefined, tokenSource: undefined, sessionTimeoutMs: 1000 }, routes };
+  const gate = (): { open: () => void; promise: Promise<void> } => {
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    return { open, promise };
+  };
+
+  test('the URL is known at once; a request made before the routes are built waits for them, then is answered', async () => {
+    const build = gate();
+    const server = await bindUiServer(options, build.promise);
+    try {
+      assert.equal(server.url, `http://127.0.0.1:${server.port}`);
+      let answered = false;
+      const early = fetch(`${server.url}/json`).then(async (res) => {
+        answered = true;
+        return { status: res.status, body: await res.json() };
+      });
+      // The connection is accepted and the request read: it waits only for the routes.
+      const probe = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(300) }).catch((err: unknown) => err);
+      assert.ok(probe instanceof Error && probe.name === 'TimeoutError', `a request before the build was answered: ${String(probe)}`);
+      assert.equal(answered, false);
+      build.open();
+      await server.ready;
+      assert.deepEqual(await early, { status: 200, body: { workers: [{ id: 'w-1', cores: 4 }] } });
+      assert.equal((await fetch(`${server.url}/nowhere`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('past 64 waiting requests the rest are answered 503 at once, and the waiting ones are served once built', async () => {
+    const build = gate();
+    const server = await bindUiServer(options, build.promise);
+    try {
+      let refused = 0;
+      let allRefused!: () => void;
+      const sixteenRefused = new Promise<void>((resolve) => (allRefused = resolve));
+      const requests = Array.from({ length: 80 }, () =>
+        fetch(`${server.url}/json`).then(async (res) => {
+          const body = await res.text();
+          if (res.status === 503) {
+            assert.equal(res.headers.get('retry-after'), '1');
+            assert.match(body, /the web UI is starting; retry/);
+            refused += 1;
+            if (refused === 16) allRefused();
+          }
+          return res.status;
+        }),
+      );
+      await sixteenRefused; // so all 80 have arrived: 64 held, 16 refused
+      build.open();
+      const statuses = await Promise.all(requests);
+      assert.equal(statuses.filter((s) => s === 200).length, 64);
+      assert.equal(statuses.filter((s) => s === 503).length, 16);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('closed before its build started: close() resolves, ready rejects, and the port is free', async () => {
+    const build = gate();
+    const server = await bindUiServer(options, build.promise);
+    await server.close();
+    build.open();
+    await assert.rejects(server.ready, /application UI was closed before it was built/);
+    await assert.rejects(fetch(`${server.url}/json`), TypeError);
   });
 });
