@@ -32,7 +32,7 @@ import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
 import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import type { SendBatching } from './send-batches.ts';
-import { readMetricsEnabled } from '../io/metrics/metrics-routes.ts';
+import { readMetricsEnabled } from '../io/metrics/metrics-enabled.ts';
 import { ProcessFigures } from '../io/metrics/process-figures.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 

@@ -5,15 +5,7 @@
 // bearer token, as Prometheus sends it with `authorization: { credentials: … }`) like any other protected route.
 
 import { Registry, type Counter } from 'prom-client';
-import type { FlintConf } from '../../conf/flint-conf.ts';
 import type { UiRoute } from '../http/ui-server.ts';
-
-/** `flint.metrics.enabled` (true): the metrics endpoints, their counters, and the executors' figures. */
-export const METRICS_ENABLED_KEY = 'flint.metrics.enabled';
-
-export function readMetricsEnabled(conf: FlintConf): boolean {
-  return conf.getBoolean(METRICS_ENABLED_KEY, true);
-}
 
 /** A registry of one daemon or driver. */
 export function newRegistry(): Registry {
