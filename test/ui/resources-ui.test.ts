@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import { LocalCluster } from '../../src/daemons/local-cluster.ts';
 import { launchBrowser, screenshot, SCREENSHOT_DIR, VIEWPORTS } from '../helpers/browser.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../helpers/process.ts';
@@ -76,8 +76,13 @@ describe('custom resources in the web UIs', { timeout: 240_000 }, () => {
     const free = cells.map((row) => Number(/gpu (\d)\/2 free/.exec(row)?.[1] ?? NaN));
     assert.equal(free.reduce((a, b) => a + b, 0), 2, `gpus free in the workers table: ${cells.join(' | ')}`);
     await screenshot(page, 'resources-master-desktop');
-    // The page re-renders itself live, so the table is cut out of a page screenshot rather than shot as an element.
-    const box = await page.locator('#workers-section').boundingBox();
+    // The page re-renders itself live, so the table is cut out of a page screenshot rather than shot as an element;
+    // a re-render can also swap the section out just as it is measured (boundingBox is then null): measure again.
+    let box: Awaited<ReturnType<Locator['boundingBox']>> = null;
+    for (let tries = 0; box === null && tries < 50; tries++) {
+      await page.locator('#workers-section').waitFor();
+      box = await page.locator('#workers-section').boundingBox();
+    }
     assert.ok(box, 'the workers table is on the page');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'resources-workers-table.png'), clip: box, fullPage: true });
 
