@@ -1,10 +1,11 @@
 // The external sorter's radix sort of number keys (src/shuffle/sort-by-number-key.ts) against the stable
 // comparator sort it replaces: the same records in the same order, both directions, int32 and double keys,
-// -0 equal to 0, ±Infinity, ties kept in insertion order.
+// -0 equal to 0, ±Infinity, ties kept in insertion order; and sortNumberPairs, the same sort of keys and values
+// held in columns (its int32 path rebuilds the keys: -0 must come back as -0).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { sortByNumberKey } from '../../../src/shuffle/sort-by-number-key.ts';
+import { sortByNumberKey, sortNumberPairs } from '../../../src/shuffle/sort-by-number-key.ts';
 import './arbitraries.ts';
 
 type Pair = [unknown, unknown];
@@ -43,4 +44,22 @@ test('sortByNumberKey: many records, few distinct keys (every radix pass, ties i
     const want = reference(records, ascending);
     got.forEach((record, i) => assert.equal(record, want[i]));
   }
+});
+
+test('sortNumberPairs equals the stable comparator sort of the pairs, int32 keys or not, -0 kept exactly (property)', () => {
+  fc.assert(
+    fc.property(fc.array(key, { minLength: 200, maxLength: 1500 }), fc.boolean(), fc.nat(3), (keys, ascending, mode) => {
+      // mode 0: any keys; 1: int32 keys only (the int32 path); 2: int32 keys and one -0 (the general path); 3: few distinct int32
+      const column = keys.map((k, i) => (mode === 0 ? k : mode === 3 ? ((k | 0) % 5) * 1_000_003 : i === 7 && mode === 2 ? -0 : k | 0));
+      const pairs: Pair[] = column.map((k, i) => [k, i * 0.5]);
+      const want = reference(pairs, ascending);
+      const got = sortNumberPairs(Float64Array.from(column), Float64Array.from(pairs, (p) => p[1] as number), ascending);
+      assert.equal(got.keys.length, want.length);
+      want.forEach(([k, v], i) => {
+        assert.ok(Object.is(got.keys[i], k), `key ${i}: ${got.keys[i]} for ${String(k)}`);
+        assert.equal(got.values[i], v, `value ${i}`);
+      });
+    }),
+    { numRuns: 300 },
+  );
 });
