@@ -11,6 +11,7 @@
 // is not such a pair (from a frame of another shape, or a NaN key) turns the columns back into pairs, and the
 // sorter goes on with its array of records.
 
+import { giveBack, takeFloat64 } from './column-pool.ts';
 import { compareKeys } from './keys.ts';
 import { MinHeap } from '../kit/min-heap.ts';
 import { notAPair } from './shuffle-writer.ts';
@@ -80,8 +81,9 @@ class NumberPairs {
   }
 }
 
+/** The columns as one array, from the thread's pool (column-pool.ts); the cursor that reads it gives it back. */
 function concatenated(columns: ReadonlyArray<ArrayLike<number>>, n: number): Float64Array {
-  const out = new Float64Array(n);
+  const out = takeFloat64(n);
   let at = 0;
   for (const column of columns) {
     if (column instanceof Float64Array || column instanceof Int32Array) out.set(column, at);
@@ -107,6 +109,7 @@ class NumberPairCursor implements RecordCursor {
     const i = this.#index;
     if (i >= this.#keys.length) {
       this.head = undefined;
+      this.close();
       return false;
     }
     this.#index = i + 1;
@@ -114,10 +117,16 @@ class NumberPairCursor implements RecordCursor {
     return true;
   }
 
+  /** Gives the columns back to the pool: the cursor owns them, and every pair read out is a copy. */
   close(): void {
-    this.#keys = this.#values = new Float64Array(0);
+    giveBack(this.#keys);
+    giveBack(this.#values);
+    this.#keys = this.#values = EMPTY;
+    this.#index = 0;
   }
 }
+
+const EMPTY = new Float64Array(0);
 
 /** A cursor's records as an iterator (one result object, refilled): `onEnd` runs once, at the end or on return(). */
 class CursorRecords implements IterableIterator<Pair> {

@@ -10,6 +10,8 @@
 // int32 keys cost at most 3 passes of 11 bits. Number pairs whose keys are all int32 (sortInt32Pairs) move just
 // the one sortable word and the value, and rebuild the keys from the words at the end.
 
+import { giveBack, takeFloat64, takeUint32 } from './column-pool.ts';
+
 type Pair = [unknown, unknown];
 
 const DIGIT_BITS = 11;
@@ -66,19 +68,20 @@ export function sortNumberPairs(keys: Float64Array, values: Float64Array, ascend
 
 /**
  * sortNumberPairs when every key is an int32 (not -0): the keys' sortable words are all that moves with the
- * values, and the sorted keys are rebuilt from them into `keys` at the end. Half the bytes of the general
+ * values, and the sorted keys and values end in `keys` and `values` themselves. Half the bytes of the general
  * passes move (no lo word, no float64 key), so it is about twice as fast (docs/benchmarks.md, bench:shuffle).
  * Undefined when a key is not an int32.
  */
 function sortInt32Pairs(keys: Float64Array, values: Float64Array, ascending: boolean): { keys: Float64Array; values: Float64Array } | undefined {
   const n = keys.length;
   const flip = ascending ? 0 : 0xffff_ffff;
-  let words: Uint32Array = new Uint32Array(n);
   for (let i = 0; i < n; i += 1) {
     const k = keys[i] as number;
     if (!isInt32(k) || (k === 0 && 1 / k < 0)) return undefined;
-    words[i] = (k ^ 0x8000_0000 ^ flip) >>> 0;
   }
+  // The scratch arrays come from the thread's pool (column-pool.ts): fresh ones fault in every page.
+  let words = takeUint32(n);
+  for (let i = 0; i < n; i += 1) words[i] = ((keys[i] as number) ^ 0x8000_0000 ^ flip) >>> 0;
   const counts = new Uint32Array(3 * BUCKETS);
   for (let i = 0; i < n; i += 1) {
     const w = words[i] as number;
@@ -95,8 +98,8 @@ function sortInt32Pairs(keys: Float64Array, values: Float64Array, ascending: boo
     if (counts[base + (((words[0] as number) >>> shift) & MASK)] === n) continue; // the same digit for every key
     const starts = new Uint32Array(BUCKETS);
     for (let d = 1; d < BUCKETS; d += 1) starts[d] = (starts[d - 1] as number) + (counts[base + d - 1] as number);
-    wordsTo ??= new Uint32Array(n);
-    valuesTo ??= new Float64Array(n);
+    wordsTo ??= takeUint32(n);
+    valuesTo ??= takeFloat64(n);
     for (let i = 0; i < n; i += 1) {
       const w = words[i] as number;
       const d = (w >>> shift) & MASK;
@@ -109,7 +112,14 @@ function sortInt32Pairs(keys: Float64Array, values: Float64Array, ascending: boo
     [moved, valuesTo] = [valuesTo, moved];
   }
   for (let i = 0; i < n; i += 1) keys[i] = ((words[i] as number) ^ flip ^ 0x8000_0000) | 0;
-  return { keys, values: moved };
+  if (moved !== values) {
+    values.set(moved); // an odd number of passes: the sorted values are in scratch
+    valuesTo = moved;
+  }
+  giveBack(words);
+  if (wordsTo !== undefined) giveBack(wordsTo);
+  if (valuesTo !== undefined) giveBack(valuesTo);
+  return { keys, values };
 }
 
 /** The keys as unsigned (hi, lo) words that order as the records must (see the header). */

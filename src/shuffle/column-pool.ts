@@ -1,0 +1,59 @@
+// Large typed arrays reused within a thread, for the sorter's columns and the radix sort's scratch. A fresh
+// array of megabytes is memory the process has not touched: every 4 KiB page of it faults on first write, and on
+// the VMs Flint's benchmarks ran on a fault costs about 15 µs (a fresh 40 MB array takes 150 ms to fill, a reused
+// one 3 ms: docs/benchmarks.md, bench:shuffle). A sort of a million pairs used to fault in 40 MB of columns and
+// scratch per reduce partition; with the pool an executor's thread faults them in once.
+//
+// Arrays handed out hold whatever their last user left: the taker writes every element before reading one.
+// The pool keeps at most MAX_POOLED_BYTES, so a thread's idle memory stays small next to its executor's heap.
+
+/** What the pool keeps at most, per thread. */
+export const MAX_POOLED_BYTES = 64 * 1024 * 1024;
+/** Below this many bytes an array is allocated as usual: small ones come from already touched memory. */
+const MIN_POOLED_BYTES = 256 * 1024;
+
+const free: ArrayBuffer[] = [];
+let pooledBytes = 0;
+
+/** A buffer of at least `bytes` (and at most twice that, so a small array does not pin a huge one). */
+function takeBuffer(bytes: number): ArrayBuffer {
+  if (bytes >= MIN_POOLED_BYTES) {
+    let best = -1;
+    for (let i = 0; i < free.length; i += 1) {
+      const size = (free[i] as ArrayBuffer).byteLength;
+      if (size >= bytes && size <= 2 * bytes && (best === -1 || size < (free[best] as ArrayBuffer).byteLength)) best = i;
+    }
+    if (best !== -1) {
+      const [buffer] = free.splice(best, 1) as [ArrayBuffer];
+      pooledBytes -= buffer.byteLength;
+      return buffer;
+    }
+  }
+  return new ArrayBuffer(bytes);
+}
+
+/** A Float64Array of length n, its contents undefined (see the header). */
+export function takeFloat64(n: number): Float64Array {
+  return new Float64Array(takeBuffer(n * 8), 0, n);
+}
+
+/** A Uint32Array of length n, its contents undefined (see the header). */
+export function takeUint32(n: number): Uint32Array {
+  return new Uint32Array(takeBuffer(n * 4), 0, n);
+}
+
+/** Gives an array's memory back; the caller must not use the array (or any view of its buffer) again. */
+export function giveBack(array: Float64Array | Uint32Array): void {
+  const buffer = array.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < MIN_POOLED_BYTES || free.includes(buffer)) return;
+  // When full, the oldest buffers go first.
+  while (pooledBytes + buffer.byteLength > MAX_POOLED_BYTES && free.length > 0) pooledBytes -= (free.shift() as ArrayBuffer).byteLength;
+  if (buffer.byteLength > MAX_POOLED_BYTES) return;
+  free.push(buffer);
+  pooledBytes += buffer.byteLength;
+}
+
+/** The pool's current size in bytes (for tests). */
+export function pooledByteCount(): number {
+  return pooledBytes;
+}

@@ -1,0 +1,55 @@
+// The thread's pool of large typed arrays (src/shuffle/column-pool.ts): memory given back is handed out again,
+// within its bounds; and sorts that reuse one another's columns and scratch still sort exactly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_POOLED_BYTES, giveBack, pooledByteCount, takeFloat64, takeUint32 } from '../../../src/shuffle/column-pool.ts';
+import { ExternalSorter } from '../../../src/shuffle/external-sorter.ts';
+import { compareKeys } from '../../../src/shuffle/keys.ts';
+import { withTempDir } from './arbitraries.ts';
+
+test('a large array given back is handed out again; a small one, or one more than twice as large as asked, is not', () => {
+  const first = takeFloat64(100_000);
+  const buffer = first.buffer;
+  giveBack(first);
+  giveBack(first); // twice is harmless: it is pooled once
+  assert.equal(pooledByteCount(), 800_000);
+  assert.notEqual(takeFloat64(10_000).buffer, buffer, 'a buffer more than twice as large as asked stays in the pool');
+  const again = takeUint32(150_000); // 600,000 bytes: the pooled 800,000 fit
+  assert.equal(again.buffer, buffer);
+  assert.equal(again.length, 150_000);
+  assert.equal(pooledByteCount(), 0);
+  const small = takeFloat64(1000);
+  giveBack(small);
+  assert.equal(pooledByteCount(), 0, 'arrays under 256 KiB are not pooled');
+  giveBack(again);
+});
+
+test('the pool never holds more than MAX_POOLED_BYTES: the oldest buffers go first', () => {
+  const arrays = Array.from({ length: 10 }, () => takeFloat64(1_500_000)); // 12 MB each
+  for (const array of arrays) giveBack(array);
+  assert.ok(pooledByteCount() <= MAX_POOLED_BYTES, `${pooledByteCount()} bytes pooled`);
+  assert.ok(pooledByteCount() >= MAX_POOLED_BYTES - 12_000_000, `${pooledByteCount()} bytes pooled`);
+  const taken = takeFloat64(1_500_000);
+  assert.ok(!arrays.slice(0, 5).some((a) => a.buffer === taken.buffer), 'an evicted buffer was handed out');
+});
+
+test('sorts of number pairs one after another reuse columns and scratch, and each is exact', () => {
+  withTempDir((dir) => {
+    const n = 120_000; // 960 KB columns: pooled
+    for (const [round, ascending] of [[0, true], [1, false], [2, true]] as const) {
+      const sorter = new ExternalSorter({ compare: compareKeys, ascending, spillDir: dir, memoryLimitBytes: 1 << 30 });
+      for (let at = 0; at < n; at += 10_000) {
+        const keys = Float64Array.from({ length: 10_000 }, (_, i) => (((at + i) * 48271 + round) % 70_001) - 35_000);
+        const values = Float64Array.from({ length: 10_000 }, (_, i) => at + i);
+        sorter.insertNumberPairs(keys, values);
+      }
+      const sorted = [...sorter.sorted()];
+      assert.equal(sorted.length, n);
+      const want = Array.from({ length: n }, (_, i): [number, number] => [((i * 48271 + round) % 70_001) - 35_000, i]).sort(
+        ascending ? (a, b) => a[0] - b[0] : (a, b) => b[0] - a[0],
+      );
+      sorted.forEach((pair, i) => assert.deepEqual(pair, want[i], `round ${round}, pair ${i}`));
+      assert.ok(pooledByteCount() > 0, `round ${round}: the sort gave its arrays back to the pool`);
+    }
+  });
+});
