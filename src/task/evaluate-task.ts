@@ -23,7 +23,9 @@ import {
   mapPartitionsPull,
   mapPull,
   pullOf,
+  pushRecords,
   rangePull,
+  STOP,
   type RecordPull,
   type Step,
   type TaskFn,
@@ -373,24 +375,19 @@ function applyOp(up: RecordPull<unknown>, op: TaskOp, fn: TaskFn, task: LaunchTa
 
 // ---- Actions -------------------------------------------------------------------------------------------------
 
-const STOP = Symbol('stop');
-
 /**
- * Pulls records into `visit` until the source ends or `visit` returns STOP; awaits only thenables. Closes the
+ * Hands records to `visit` until the source ends or `visit` returns STOP; awaits only thenables. The pipeline
+ * pushes them when every stage can (record-stream.ts, RecordPull.push), else they are pulled. Closes the
  * pipeline on the way out (quietly when it is already failing). Returns how many records were visited.
  */
 async function drain(pull: RecordPull<unknown>, visit: (record: unknown) => unknown): Promise<number> {
   let visited = 0;
   try {
-    for (;;) {
-      let s = pull.next();
-      if (isThenable(s)) s = await s;
-      if (s.done) break;
+    const pushed = pushRecords(pull, (record) => {
       visited += 1;
-      let outcome = visit(s.value);
-      if (isThenable(outcome)) outcome = await outcome;
-      if (outcome === STOP) break;
-    }
+      return visit(record);
+    });
+    if (isThenable(pushed)) await pushed;
   } catch (err) {
     await closeQuietly(pull);
     throw err;

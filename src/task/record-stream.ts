@@ -8,6 +8,13 @@
 // Contracts: `next()` must not be called again before the previous step has settled (the action loop awaits
 // each step); after a `done` step, `next()` keeps returning `done`; `close()` is idempotent and closes user
 // iterators (their `finally` blocks run) and every upstream stage.
+//
+// Pushing: a chain of sources and `map`, `filter` and `flatMap` stages also offers `push(visit)`, which hands
+// every record to `visit` from one loop per stage instead of a `next()` call per record and stage (about an
+// eighth of a word count's map task: docs/benchmarks.md, bench:shuffle). The order, the one-at-a-time awaiting of
+// promises and the laziness are the same: `visit` returns STOP to end early, a thenable to pause until it
+// settles. A stage that cannot push (mapPartitions, sample, …) leaves `push` out, and so do the stages after
+// it; the actions then pull (pushRecords does either).
 
 import { TaskInputError } from './task-errors.ts';
 
@@ -22,7 +29,19 @@ export type Step<T> = { readonly done: false; readonly value: T } | { readonly d
 export interface RecordPull<T> {
   next(): MaybePromise<Step<T>>;
   close(): MaybePromise<void>;
+  /**
+   * Hands each remaining record to `visit`, in order; returns (or resolves to) STOP when `visit` stopped it,
+   * else undefined once the records are all visited. A thenable from `visit` is awaited before the next record.
+   * Call it on a fresh pull, once, instead of `next()`; `close()` afterwards as always.
+   */
+  push?: (visit: Visit) => MaybePromise<unknown>;
 }
+
+/** What `visit` returns: STOP ends a push, a thenable pauses it, anything else goes on. */
+export type Visit = (record: unknown) => unknown;
+
+/** Returned by a `visit` (or by an action's visitor) to stop taking records. */
+export const STOP: unique symbol = Symbol('stop');
 
 /** A function the application's main module exports. Called with records (and, for runJob, the partition). */
 export type TaskFn = (...args: unknown[]) => unknown;
@@ -54,12 +73,60 @@ function then<A, B>(value: MaybePromise<A>, f: (a: A) => MaybePromise<B>): Maybe
 
 const noop = (): void => {};
 
+/** After `visit` returned `outcome` for a record: STOP or a pause, or undefined to go on at once. */
+function afterVisit(outcome: unknown, resume: () => MaybePromise<unknown>): MaybePromise<unknown> | undefined {
+  if (outcome === undefined) return undefined;
+  if (outcome === STOP) return STOP;
+  if (isThenable(outcome)) return Promise.resolve(outcome).then((settled) => (settled === STOP ? STOP : resume()));
+  return undefined;
+}
+
+/** Every record of `pull` to `visit`: by its `push` when it has one, else by `next()`. See RecordPull.push. */
+export function pushRecords(pull: RecordPull<unknown>, visit: Visit): MaybePromise<unknown> {
+  if (pull.push !== undefined) return pull.push(visit);
+  for (;;) {
+    const s = pull.next();
+    if (isThenable(s)) {
+      return Promise.resolve(s).then((settled) => {
+        if (settled.done) return undefined;
+        return afterVisit(visit(settled.value), () => pushRecords(pull, visit)) ?? pushRecords(pull, visit);
+      });
+    }
+    if (s.done) return undefined;
+    const paused = afterVisit(visit(s.value), () => pushRecords(pull, visit));
+    if (paused !== undefined) return paused;
+  }
+}
+
+/** items[from…] to `visit`. */
+function pushArray(items: readonly unknown[], from: number, visit: Visit): MaybePromise<unknown> {
+  for (let i = from; i < items.length; i += 1) {
+    const outcome = visit(items[i]);
+    if (outcome !== undefined) {
+      const paused = afterVisit(outcome, () => pushArray(items, i + 1, visit));
+      if (paused !== undefined) return paused;
+    }
+  }
+  return undefined;
+}
+
 // ---- Sources -----------------------------------------------------------------------------------------------
 
 /** `check` runs before every record a source yields; it throws to stop the task (a kill, see evaluate-task). */
 export function arrayPull<T>(items: readonly T[], check: () => void = noop): RecordPull<T> {
   let index = 0;
   const step = reusedStep<T>();
+  const push = (visit: Visit): MaybePromise<unknown> => {
+    for (;;) {
+      check();
+      if (index >= items.length) return undefined;
+      const outcome = visit(items[index++]);
+      if (outcome !== undefined) {
+        const paused = afterVisit(outcome, () => push(visit));
+        if (paused !== undefined) return paused;
+      }
+    }
+  };
   return {
     next() {
       check();
@@ -70,6 +137,7 @@ export function arrayPull<T>(items: readonly T[], check: () => void = noop): Rec
     close() {
       index = items.length;
     },
+    push,
   };
 }
 
@@ -78,6 +146,23 @@ export function rangePull(start: number, end: number, step: number, check: () =>
   let index = 0;
   let finished = false;
   const out = reusedStep<number>();
+  const push = (visit: Visit): MaybePromise<unknown> => {
+    for (;;) {
+      check();
+      if (finished) return undefined;
+      const value = start + index * step;
+      if (step > 0 ? value >= end : value <= end) {
+        finished = true;
+        return undefined;
+      }
+      index += 1;
+      const outcome = visit(value);
+      if (outcome !== undefined) {
+        const paused = afterVisit(outcome, () => push(visit));
+        if (paused !== undefined) return paused;
+      }
+    }
+  };
   return {
     next() {
       check();
@@ -94,13 +179,30 @@ export function rangePull(start: number, end: number, step: number, check: () =>
     close() {
       finished = true;
     },
+    push,
   };
 }
 
 function iteratorPull<T>(iterator: Iterator<T>): RecordPull<T> {
   let finished = false;
   const step = reusedStep<T>();
+  const push = (visit: Visit): MaybePromise<unknown> => {
+    for (;;) {
+      if (finished) return undefined;
+      const r = iterator.next();
+      if (r.done === true) {
+        finished = true;
+        return undefined;
+      }
+      const outcome = visit(r.value);
+      if (outcome !== undefined) {
+        const paused = afterVisit(outcome, () => push(visit));
+        if (paused !== undefined) return paused;
+      }
+    }
+  };
   return {
+    push,
     next() {
       if (finished) return DONE;
       const r = iterator.next();
@@ -178,13 +280,22 @@ export function mapPull(up: RecordPull<unknown>, fn: TaskFn): RecordPull<unknown
     step.value = out;
     return step;
   };
-  return {
+  const pull: RecordPull<unknown> = {
     next: () => {
       const s = up.next();
       return isThenable(s) ? Promise.resolve(s).then(apply) : apply(s);
     },
     close: () => up.close(),
   };
+  const upPush = up.push;
+  if (upPush !== undefined) {
+    pull.push = (visit) =>
+      upPush((record) => {
+        const out = fn(record);
+        return isThenable(out) ? Promise.resolve(out).then(visit) : visit(out);
+      });
+  }
+  return pull;
 }
 
 export function filterPull(up: RecordPull<unknown>, fn: TaskFn): RecordPull<unknown> {
@@ -203,7 +314,17 @@ export function filterPull(up: RecordPull<unknown>, fn: TaskFn): RecordPull<unkn
       if (decided !== undefined) return decided;
     }
   };
-  return { next, close: () => up.close() };
+  const pull: RecordPull<unknown> = { next, close: () => up.close() };
+  const upPush = up.push;
+  if (upPush !== undefined) {
+    pull.push = (visit) =>
+      upPush((record) => {
+        const keep = fn(record);
+        if (isThenable(keep)) return Promise.resolve(keep).then((k) => (k ? visit(record) : undefined));
+        return keep ? visit(record) : undefined;
+      });
+  }
+  return pull;
 }
 
 export function flatMapPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string): RecordPull<unknown> {
@@ -254,7 +375,27 @@ export function flatMapPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string)
     items = [];
     return then(closing, () => up.close());
   };
-  return { next, close };
+  const pull: RecordPull<unknown> = { next, close };
+  const upPush = up.push;
+  if (upPush !== undefined) {
+    // What fn returned, to `visit`: an array in a loop here; anything else as a pull, closed when done or
+    // stopped (and by close() when the task fails meanwhile).
+    const pushOut = (out: unknown, visit: Visit): MaybePromise<unknown> => {
+      if (Array.isArray(out)) return pushArray(out, 0, visit);
+      const pulled = pullOf(out, usedBy);
+      inner = pulled;
+      return then(pushRecords(pulled, visit), (outcome) => {
+        if (inner === pulled) inner = undefined;
+        return then(pulled.close(), () => (outcome === STOP ? STOP : undefined));
+      });
+    };
+    pull.push = (visit) =>
+      upPush((record) => {
+        const out = fn(record);
+        return isThenable(out) ? Promise.resolve(out).then((settled) => pushOut(settled, visit)) : pushOut(out, visit);
+      });
+  }
+  return pull;
 }
 
 /** `fn(records, partition)` is called on the first pull, with the upstream records as a `PartitionRecords`. */

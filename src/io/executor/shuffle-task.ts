@@ -43,7 +43,7 @@ import {
 import { FileSink, removeFile } from '../../shuffle/spill-file.ts';
 import { joinedPairs } from '../../task/builtins.ts';
 import { decodeRecord } from '../../task/record-codec.ts';
-import { isThenable, type RecordPull, type TaskFn } from '../../task/record-stream.ts';
+import { isThenable, pushRecords, type RecordPull, type TaskFn } from '../../task/record-stream.ts';
 
 /** What a task needs to know of its executor to write and read shuffle files. */
 export interface ShuffleEnv {
@@ -133,12 +133,8 @@ export async function writeShuffle(
     memoryLimitBytes: env.memoryLimitBytes,
   });
   try {
-    for (;;) {
-      let step = pull.next();
-      if (isThenable(step)) step = await step;
-      if (step.done) break;
-      writer.insert(step.value);
-    }
+    const pushed = pushRecords(pull, (record) => void writer.insert(record));
+    if (isThenable(pushed)) await pushed;
     await pull.close();
     const output = writer.commit();
     return { location: env.location, sizes: output.sizes, records: output.records, spills: output.spills, spilledBytes: output.spilledBytes };
@@ -166,12 +162,8 @@ function ensureDir(dir: string): string {
 /** A reservoir sample of the keys and their count (RangePartitioner's `sketch`). */
 export async function sampleKeys(pull: RecordPull<unknown>, size: number, seed: number): Promise<{ count: number; sample: unknown[] }> {
   const sampler = new ReservoirSampler<unknown>(size, seed);
-  for (;;) {
-    let step = pull.next();
-    if (isThenable(step)) step = await step;
-    if (step.done) break;
-    sampler.offer(pairOf(step.value)[0]);
-  }
+  const pushed = pushRecords(pull, (record) => void sampler.offer(pairOf(record)[0]));
+  if (isThenable(pushed)) await pushed;
   await pull.close();
   return sampler.result();
 }
