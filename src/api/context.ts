@@ -600,7 +600,8 @@ export function executorNodeOptions(conf: FlintConf): string[] {
 const DEFAULT_NODE_OPTIONS_KEY = 'flint.executor.defaultNodeOptions';
 const EXTRA_NODE_OPTIONS_KEY = 'flint.executor.extraNodeOptions';
 /**
- * An executor runs the same few functions for every task: V8 optimises them after 500 calls (Turbofan) and
- * 100 (Maglev) instead of 3,000 and 400, so a job of short tasks runs at full speed sooner (docs/benchmarks.md).
+ * None, as Spark's spark.executor.defaultJavaOptions: the V8 flags that make a task's hot code optimised sooner
+ * are set by the executor itself once it has registered (HOT_CODE_V8_FLAGS in src/daemons/executor-backend.ts),
+ * so that they do not slow its start.
  */
-export const DEFAULT_EXECUTOR_NODE_OPTIONS = '--invocation-count-for-turbofan=500 --invocation-count-for-maglev=100 --minimum-invocations-after-ic-update=100';
+export const DEFAULT_EXECUTOR_NODE_OPTIONS = '';

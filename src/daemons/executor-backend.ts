@@ -35,6 +35,7 @@ import type { SendBatching } from './send-batches.ts';
 import { readMetricsEnabled } from '../io/metrics/metrics-enabled.ts';
 import { ProcessFigures } from '../io/metrics/process-figures.ts';
 import { systemClock, systemRngStreams } from './system.ts';
+import { setFlagsFromString } from 'node:v8';
 
 type StatusUpdateMessage = Extract<ExecutorToDriver, { readonly type: 'StatusUpdate' }>;
 
@@ -281,6 +282,7 @@ class ExecutorRuntime {
   }
 
   #startPool(): TaskPool {
+    if (this.#pool === undefined) applyHotCodeFlags(process.execArgv);
     this.#pool ??= new TaskPool(this.#parts.machine.snapshot().config.cores, (outcome) => this.#submit(outcome), this.#parts.shuffle);
     return this.#pool;
   }
@@ -385,4 +387,22 @@ async function removeShuffleFiles(dir: string, shuffleId: number): Promise<void>
   const prefix = `shuffle_${shuffleId}_`;
   const names = await readdir(dir).catch(() => [] as string[]);
   await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => rm(join(dir, n), { force: true })));
+}
+
+/**
+ * V8 flags an executor sets on itself once it has registered and its task threads start: V8 optimises the few
+ * functions every task runs after 500 calls (Turbofan) and 100 (Maglev) instead of 3,000 and 400, so a job of
+ * short tasks runs at full speed sooner (docs/benchmarks.md, bench:tasks). On the command line they also made V8
+ * optimise the code that loads the executor, about 40 ms more CPU per executor start and about 70 ms more before
+ * the first executor registered; set late they cost none of it. V8 reads them as it counts calls, so they take
+ * effect from here on, in every thread.
+ */
+export const HOT_CODE_V8_FLAGS = ['--invocation-count-for-turbofan=500', '--invocation-count-for-maglev=100', '--minimum-invocations-after-ic-update=100'] as const;
+
+/** Sets HOT_CODE_V8_FLAGS, except those the executor's command line already sets (flint.executor.*NodeOptions). */
+export function applyHotCodeFlags(execArgv: readonly string[]): string[] {
+  const given = new Set(execArgv.map((arg) => arg.split('=')[0]?.replaceAll('_', '-')));
+  const applied = HOT_CODE_V8_FLAGS.filter((flag) => !given.has(flag.split('=')[0]));
+  for (const flag of applied) setFlagsFromString(flag);
+  return applied;
 }

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { exportNameOf, NotExportedError, setMainNamespace } from '../../../src/api/app-exports.ts';
 import { DEFAULT_EXECUTOR_NODE_OPTIONS, executorNodeOptions } from '../../../src/api/context.ts';
+import { HOT_CODE_V8_FLAGS, applyHotCodeFlags } from '../../../src/daemons/executor-backend.ts';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { rangeSources, sliceBounds } from '../../../src/api/partitions.ts';
@@ -112,15 +113,23 @@ describe('task functions travel by export name', () => {
 describe('executor Node flags', () => {
   const conf = (entries: Record<string, string>) => new FlintConf(Object.entries(entries));
 
-  test('the default options, then the extra ones, split on spaces', () => {
-    assert.deepEqual(executorNodeOptions(conf({})), DEFAULT_EXECUTOR_NODE_OPTIONS.split(' '));
-    assert.deepEqual(executorNodeOptions(conf({ 'flint.executor.extraNodeOptions': '  --max-old-space-size=4096   --trace-warnings ' })), [
-      ...DEFAULT_EXECUTOR_NODE_OPTIONS.split(' '),
+  test('the default options (none, as Spark), then the extra ones, split on spaces', () => {
+    assert.equal(DEFAULT_EXECUTOR_NODE_OPTIONS, '');
+    assert.deepEqual(executorNodeOptions(conf({})), []);
+    assert.deepEqual(executorNodeOptions(conf({ 'flint.executor.defaultNodeOptions': '--a', 'flint.executor.extraNodeOptions': '  --max-old-space-size=4096   --trace-warnings ' })), [
+      '--a',
       '--max-old-space-size=4096',
       '--trace-warnings',
     ]);
     assert.deepEqual(executorNodeOptions(conf({ 'flint.executor.defaultNodeOptions': '', 'flint.executor.extraNodeOptions': '--a --b' })), ['--a', '--b']);
     assert.deepEqual(executorNodeOptions(conf({ 'flint.executor.defaultNodeOptions': ' ' })), []);
+  });
+
+  test("an executor sets the hot-code V8 flags itself once registered, except those its command line sets", () => {
+    assert.deepEqual(applyHotCodeFlags([]), [...HOT_CODE_V8_FLAGS]);
+    assert.deepEqual(applyHotCodeFlags(['--max-old-space-size=300', '--invocation_count_for_turbofan=9000', '--invocation-count-for-maglev']), [
+      '--minimum-invocations-after-ic-update=100',
+    ]);
   });
 
   test('a word that is not a flag is a ConfigError naming the key and the word', () => {
