@@ -17,6 +17,7 @@ import type { AggregatorSpec, LaunchTask, TaskAction, TaskOp, TaskSource } from 
 import {
   PartitionRecords,
   arrayPull,
+  checkedPull,
   filterPull,
   flatMapPull,
   isThenable,
@@ -202,7 +203,7 @@ function sourcePull(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv, c
       return rangePull(start, end, step, check);
     }
     case 'textFile':
-      return pullOf(ioOf(env).readFile(source), `textFile(${source.path})`);
+      return checked(pullOf(ioOf(env).readFile(source), `textFile(${source.path})`), check);
     case 'shuffle':
       // Inside a concat (coalesce after a shuffle): opened lazily, when the concat reaches it.
       return pullOf(lazily(() => openShuffleSource(source, env)), 'a shuffle read');
@@ -277,7 +278,7 @@ async function* flatMapValuesOf(key: unknown, values: RecordPull<unknown>): Asyn
  * sorted) first, a cached partition is looked up, so the records then come synchronously when they can.
  */
 async function openSource(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv, check?: () => void): Promise<RecordPull<unknown>> {
-  if (source.kind === 'shuffle') return pullOf(await openShuffleSource(source, env), 'a shuffle read');
+  if (source.kind === 'shuffle') return checked(pullOf(await openShuffleSource(source, env), 'a shuffle read'), check);
   if (source.kind !== 'cache') return sourcePull(task, source, env, check);
   const io = ioOf(env);
   const hit = io.cacheGet(source.id, source.partition);
@@ -302,6 +303,11 @@ function keepingRecords(up: RecordPull<unknown>, done: (records: unknown[]) => v
     },
     close: () => up.close(),
   };
+}
+
+/** A file's or a shuffle's records, with the kill check before each, as arrays and ranges have it. */
+function checked(pull: RecordPull<unknown>, check: (() => void) | undefined): RecordPull<unknown> {
+  return check === undefined ? pull : checkedPull(pull, check);
 }
 
 function openShuffleSource(source: ShuffleSource, env: TaskEnv): Promise<Iterable<unknown> | AsyncIterable<unknown>> {

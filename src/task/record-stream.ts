@@ -269,6 +269,26 @@ export function pullOf(value: unknown, usedBy: string): RecordPull<unknown> {
   );
 }
 
+/** `up`'s records with `check` run before each, pulled or pushed: a source's kill check (see evaluate-task). */
+export function checkedPull(up: RecordPull<unknown>, check: () => void): RecordPull<unknown> {
+  const pull: RecordPull<unknown> = {
+    next: () => {
+      check();
+      return up.next();
+    },
+    close: () => up.close(),
+  };
+  const upPush = up.push;
+  if (upPush !== undefined) {
+    pull.push = (visit) =>
+      upPush((record) => {
+        check();
+        return visit(record);
+      });
+  }
+  return pull;
+}
+
 // ---- Narrow transformations ---------------------------------------------------------------------------------
 
 export function mapPull(up: RecordPull<unknown>, fn: TaskFn): RecordPull<unknown> {

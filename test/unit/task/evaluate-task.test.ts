@@ -13,6 +13,7 @@ import {
   type LaunchTaskMessage,
   type TaskCodec,
 } from '../../../src/task/index.ts';
+import type { TaskIo } from '../../../src/task/evaluate-task.ts';
 import type { TaskAction, TaskOp, TaskSource } from '../../../src/protocol/task-messages.ts';
 
 const codec: TaskCodec = recordCodec;
@@ -357,6 +358,30 @@ describe('errors', () => {
     });
     assert.equal(seen, 5);
     await assert.rejects(run(task(range(0, 3), [], collect), {}, { aborted: true }), TaskKilledError);
+    // A file's lines and a shuffle's records are checked too: kill at the 5th of a million.
+    const endless = function* (): Generator<string> {
+      for (let i = 0; i < 1e6; i++) yield String(i);
+    };
+    const io = { readFile: () => endless(), openShuffle: async () => endless() } as unknown as TaskIo;
+    const sources = [
+      { kind: 'textFile', path: '/lines.txt', start: 0, length: 1e7, gzip: false, json: false },
+      { kind: 'shuffle', reads: [{ shuffleId: 1, startPartition: 0, endPartition: 1 }], locations: [], mode: { kind: 'plain' } },
+    ] as unknown as TaskSource[];
+    for (const source of sources) {
+      const killer = { aborted: false };
+      let lines = 0;
+      const watchLine = (line: string) => {
+        lines += 1;
+        if (line === '4') killer.aborted = true;
+        return line;
+      };
+      await assert.rejects(
+        evaluateTask(task(source, [op('map', 'watchLine')], { kind: 'count' }), { resolve: (n) => ({ watchLine })[n as 'watchLine'], codec, signal: killer, io }),
+        TaskKilledError,
+        source.kind,
+      );
+      assert.equal(lines, 5, source.kind);
+    }
     // A task killed before it starts ends even when its action would read nothing.
     await assert.rejects(run(task(range(0, 3), [], { kind: 'take', n: 0 }), {}, { aborted: true }), TaskKilledError);
   });
