@@ -15,8 +15,7 @@ import { ExecutorMachine, type ExecutorEffect, type ExecutorInput, type Executor
 import { loadAppCode } from '../io/executor/load-app-code.ts';
 import { TASKS_PER_THREAD, TaskPool, type PoolShuffle } from '../io/executor/task-pool.ts';
 import { shuffleSettings, storageLimitBytes } from '../io/executor/shuffle-settings.ts';
-import { SHUFFLE_SERVICE_ENDPOINT } from './shuffle-service.ts';
-import { ShuffleServiceReplies, type ShuffleServiceMessage } from '../protocol/shuffle-messages.ts';
+import { SHUFFLE_SERVICE_ENDPOINT, ShuffleServiceReplies, type ShuffleServiceMessage } from '../protocol/shuffle-messages.ts';
 import {
   DriverReplies,
   DriverToExecutor,

@@ -12,12 +12,10 @@
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Transport } from '../ports/transport.ts';
-import { ShuffleServiceMessages, type ShuffleServiceMessage } from '../protocol/shuffle-messages.ts';
+import { SHUFFLE_SERVICE_ENDPOINT, ShuffleServiceMessages, type ShuffleServiceMessage } from '../protocol/shuffle-messages.ts';
 import type { ReplyContext } from '../rpc/endpoint.ts';
 import { shuffleFileNames } from '../shuffle/index.ts';
 import type { Logger } from '../util/logger.ts';
-
-export const SHUFFLE_SERVICE_ENDPOINT = 'ShuffleService';
 
 /** The application's shuffle directory on this worker. */
 export function appShuffleDir(workDir: string, appId: string): string {

@@ -10,6 +10,9 @@ import { Type } from '@sinclair/typebox';
 import { defineCatalog, message, type MessageOf } from './catalog.ts';
 import { integerIn, LIMITS } from './limits.ts';
 
+/** The service's endpoint name in each worker's RPC env. */
+export const SHUFFLE_SERVICE_ENDPOINT = 'ShuffleService';
+
 const Count = integerIn(LIMITS.count);
 const LongCount = integerIn(LIMITS.longCount);
 const AppId = Type.String({ minLength: 1, maxLength: 100, pattern: '^[\\w.-]+$' });

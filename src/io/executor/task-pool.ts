@@ -16,7 +16,8 @@
 import { programPath } from '../../util/install.ts';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ExecutorInput, LaunchTaskMessage } from '../../executor/index.ts';
-import { ThreadSlot, type FetchAnswer, type FetchRequest, type TaskReply, type ThreadData, type ThreadRequest } from './task-thread.ts';
+import type { FetchAnswer, FetchRequest, TaskReply, ThreadData, ThreadRequest } from './task-thread.ts';
+import { ThreadSlot } from './thread-slot.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 
 /** The executor's shuffle settings and how its main thread fetches a block's bytes for a pool thread. */

@@ -20,9 +20,8 @@ import { TaskContext } from '../../api/task-context.ts';
 import { BlockStore } from './block-store.ts';
 import type { TaskIo } from '../../task/evaluate-task.ts';
 import type { TaskFailure } from '../../protocol/task-messages.ts';
+import { ThreadSlot } from './thread-slot.ts';
 
-/** Indexes into the shared Int32Array of one thread. */
-export const ThreadSlot = { CURRENT: 0, ABORT: 1, CANCEL_SEQ: 2, LENGTH: 3 } as const;
 
 export interface ThreadData {
   /** The thread's end of its channel: arrays of requests in (those of one turn), replies out. */
