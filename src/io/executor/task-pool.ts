@@ -17,7 +17,7 @@ import { programPath } from '../../util/install.ts';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ExecutorInput, LaunchTaskMessage } from '../../executor/index.ts';
 import type { FetchAnswer, FetchRequest, TaskReply, ThreadData, ThreadRequest } from './task-thread.ts';
-import { ThreadSlot } from './thread-slot.ts';
+import { ThreadSlot, slotIdOf } from './thread-slot.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 
 /** The executor's shuffle settings and how its main thread fetches a block's bytes for a pool thread. */
@@ -140,12 +140,12 @@ export class TaskPool {
     // The order matters (task-thread.ts): post, count, then look at what the thread is on.
     thread.port.postMessage([{ kind: 'cancel', taskId }] satisfies ThreadRequest[]);
     Atomics.add(thread.shared, ThreadSlot.CANCEL_SEQ, 1);
-    if (Atomics.load(thread.shared, ThreadSlot.CURRENT) !== taskId) {
+    if (Atomics.load(thread.shared, ThreadSlot.CURRENT) !== slotIdOf(taskId)) {
       // Not started (so it never will), or already answered: either way it ends KILLED without running more.
       queueMicrotask(() => this.#settle(thread, { kind: 'skipped', taskId }));
       return;
     }
-    Atomics.store(thread.shared, ThreadSlot.ABORT, taskId);
+    Atomics.store(thread.shared, ThreadSlot.ABORT, slotIdOf(taskId));
     pending.killTimer = setTimeout(() => this.#end(thread), graceMs);
   }
 
@@ -286,13 +286,16 @@ export class TaskPool {
     if (this.#destroyed || index < 0) return;
     const fresh = this.#startThread();
     this.#threads[index] = fresh;
-    const current = thread.online ? Atomics.load(thread.shared, ThreadSlot.CURRENT) : thread.pending.keys().next().value;
+    // The task the thread was on: its CURRENT slot once it runs JavaScript, else the first one posted to it.
+    const running = thread.online ? Atomics.load(thread.shared, ThreadSlot.CURRENT) : undefined;
+    const first = thread.pending.keys().next().value;
+    const wasCurrent = (taskId: number): boolean => (running === undefined ? taskId === first : running === slotIdOf(taskId));
     for (const [taskId, pending] of thread.pending) {
       clearTimeout(pending.killTimer);
       this.#where.delete(taskId);
       if (pending.killed) {
-        this.#onOutcome({ kind: 'TaskAborted', taskId, ...(taskId === current ? {} : { runTimeMs: 0 }) });
-      } else if (taskId === current) {
+        this.#onOutcome({ kind: 'TaskAborted', taskId, ...(wasCurrent(taskId) ? {} : { runTimeMs: 0 }) });
+      } else if (wasCurrent(taskId)) {
         const err = thread.error;
         const why = err instanceof Error ? err.message : err === undefined ? 'it exited' : String(err);
         const stack = err instanceof Error ? (err.stack ?? '') : '';

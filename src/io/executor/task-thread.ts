@@ -3,8 +3,8 @@
 // queue of its own, so the next task starts without waiting for the main thread. Every task gets exactly one
 // answer, a value, never a throw, so a task's error keeps its name, message and stack on the way to the driver.
 //
-// The pool and the thread share three Int32 slots (ThreadSlot): the task the thread is on (CURRENT, 0 when
-// between tasks), the task to abort (ABORT, checked by evaluateTask between records) and a count of cancel
+// The pool and the thread share three Int32 slots (ThreadSlot): the task the thread is on (CURRENT, as
+// slotIdOf(taskId); 0 when between tasks), the task to abort (ABORT, checked by evaluateTask between records) and a count of cancel
 // messages (CANCEL_SEQ). Starting a task stores CURRENT, then reads CANCEL_SEQ; cancelling a queued task posts
 // a cancel message, adds to CANCEL_SEQ, then reads CURRENT. Both sides use sequentially consistent atomics, so
 // at least one sees the other: either the pool sees the task started (and waits for its answer), or the
@@ -20,7 +20,7 @@ import { TaskContext } from '../../api/task-context.ts';
 import { BlockStore } from './block-store.ts';
 import type { TaskIo } from '../../task/evaluate-task.ts';
 import type { TaskFailure } from '../../protocol/task-messages.ts';
-import { ThreadSlot } from './thread-slot.ts';
+import { ThreadSlot, slotIdOf } from './thread-slot.ts';
 
 
 export interface ThreadData {
@@ -213,7 +213,7 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
       for (drain(); queue.length > 0; drain()) {
         const { task, bundlePath } = queue.shift() as Extract<ThreadRequest, { kind: 'run' }>;
         starting = task.taskId;
-        Atomics.store(shared, ThreadSlot.CURRENT, task.taskId);
+        Atomics.store(shared, ThreadSlot.CURRENT, slotIdOf(task.taskId));
         const cancels = Atomics.load(shared, ThreadSlot.CANCEL_SEQ);
         if (cancels !== seenCancels) {
           seenCancels = cancels;

@@ -151,15 +151,18 @@ describe('the task pool', { timeout: 60_000 }, () => {
     assert.ok(skipped > 0, 'some cancels landed before their task started');
   });
 
-  test('a killed task that yields sees its abort flag before the grace time', async () => {
-    const r = recorded(1);
-    const marker = join(dir, 'sleepy-started');
-    r.pool.run(markedTask(1, 'sleepy', Array.from({ length: 500 }, (_, i) => i), marker), bundlePath);
-    await started(marker);
-    r.pool.cancel(1, 60_000);
-    const killed = await r.outcome(1, 5_000);
-    assert.equal(killed.kind, 'TaskErrored');
-    assert.equal((killed as Extract<TaskOutcome, { kind: 'TaskErrored' }>).error.name, 'TaskKilledError');
+  test('a killed task that yields sees its abort flag before the grace time, task 0 and ids past 2^31 too', async () => {
+    // Task ids start at 0 (an app's first task), and an Int32 slot holds ids past 2^31 only modulo 2^32.
+    for (const id of [1, 0, 2 ** 31 + 5]) {
+      const r = recorded(1);
+      const marker = join(dir, `sleepy-started-${id}`);
+      r.pool.run(markedTask(id, 'sleepy', Array.from({ length: 500 }, (_, i) => i), marker), bundlePath);
+      await started(marker);
+      r.pool.cancel(id, 60_000);
+      const killed = await r.outcome(id, 5_000);
+      assert.equal(killed.kind, 'TaskErrored', `task ${id}`);
+      assert.equal((killed as Extract<TaskOutcome, { kind: 'TaskErrored' }>).error.name, 'TaskKilledError', `task ${id}`);
+    }
   });
 
   test('a thread that dies fails its task as ExecutorThreadLost; the tasks queued behind run on a new thread', async () => {
