@@ -73,38 +73,48 @@ function then<A, B>(value: MaybePromise<A>, f: (a: A) => MaybePromise<B>): Maybe
 
 const noop = (): void => {};
 
-/** After `visit` returned `outcome` for a record: STOP or a pause, or undefined to go on at once. */
-function afterVisit(outcome: unknown, resume: () => MaybePromise<unknown>): MaybePromise<unknown> | undefined {
-  if (outcome === undefined) return undefined;
-  if (outcome === STOP) return STOP;
-  if (isThenable(outcome)) return Promise.resolve(outcome).then((settled) => (settled === STOP ? STOP : resume()));
-  return undefined;
+/** What a push step returns when its records are all visited. */
+const END: unique symbol = Symbol('end');
+
+/**
+ * A push after its first pause: each step visits one record (or returns END) and its outcome is awaited before
+ * the next, in one loop, so a long asynchronous run holds one promise at a time rather than a chain of them.
+ */
+async function goOnAsync(pending: PromiseLike<unknown>, step: () => unknown): Promise<unknown> {
+  let outcome = await pending;
+  for (;;) {
+    if (outcome === STOP) return STOP;
+    if (outcome === END) return undefined;
+    outcome = step();
+    if (isThenable(outcome)) outcome = await outcome;
+  }
 }
 
 /** Every record of `pull` to `visit`: by its `push` when it has one, else by `next()`. See RecordPull.push. */
 export function pushRecords(pull: RecordPull<unknown>, visit: Visit): MaybePromise<unknown> {
   if (pull.push !== undefined) return pull.push(visit);
-  for (;;) {
+  const step = (): unknown => {
     const s = pull.next();
-    if (isThenable(s)) {
-      return Promise.resolve(s).then((settled) => {
-        if (settled.done) return undefined;
-        return afterVisit(visit(settled.value), () => pushRecords(pull, visit)) ?? pushRecords(pull, visit);
-      });
-    }
-    if (s.done) return undefined;
-    const paused = afterVisit(visit(s.value), () => pushRecords(pull, visit));
-    if (paused !== undefined) return paused;
+    if (isThenable(s)) return Promise.resolve(s).then((settled) => (settled.done ? END : visit(settled.value)));
+    return s.done ? END : visit(s.value);
+  };
+  for (;;) {
+    const outcome = step();
+    if (outcome === undefined) continue;
+    if (outcome === END) return undefined;
+    if (outcome === STOP) return STOP;
+    if (isThenable(outcome)) return goOnAsync(outcome, step);
   }
 }
 
-/** items[from…] to `visit`. */
-function pushArray(items: readonly unknown[], from: number, visit: Visit): MaybePromise<unknown> {
-  for (let i = from; i < items.length; i += 1) {
-    const outcome = visit(items[i]);
+/** The items of an array to `visit`. */
+function pushArray(items: readonly unknown[], visit: Visit): MaybePromise<unknown> {
+  let i = 0;
+  while (i < items.length) {
+    const outcome = visit(items[i++]);
     if (outcome !== undefined) {
-      const paused = afterVisit(outcome, () => pushArray(items, i + 1, visit));
-      if (paused !== undefined) return paused;
+      if (outcome === STOP) return STOP;
+      if (isThenable(outcome)) return goOnAsync(outcome, () => (i < items.length ? visit(items[i++]) : END));
     }
   }
   return undefined;
@@ -122,8 +132,13 @@ export function arrayPull<T>(items: readonly T[], check: () => void = noop): Rec
       if (index >= items.length) return undefined;
       const outcome = visit(items[index++]);
       if (outcome !== undefined) {
-        const paused = afterVisit(outcome, () => push(visit));
-        if (paused !== undefined) return paused;
+        if (outcome === STOP) return STOP;
+        if (isThenable(outcome)) {
+          return goOnAsync(outcome, () => {
+            check();
+            return index >= items.length ? END : visit(items[index++]);
+          });
+        }
       }
     }
   };
@@ -146,33 +161,38 @@ export function rangePull(start: number, end: number, step: number, check: () =>
   let index = 0;
   let finished = false;
   const out = reusedStep<number>();
+  /** The next value, or END. */
+  const following = (): number | typeof END => {
+    check();
+    if (finished) return END;
+    const value = start + index * step;
+    if (step > 0 ? value >= end : value <= end) {
+      finished = true;
+      return END;
+    }
+    index += 1;
+    return value;
+  };
   const push = (visit: Visit): MaybePromise<unknown> => {
     for (;;) {
-      check();
-      if (finished) return undefined;
-      const value = start + index * step;
-      if (step > 0 ? value >= end : value <= end) {
-        finished = true;
-        return undefined;
-      }
-      index += 1;
+      const value = following();
+      if (value === END) return undefined;
       const outcome = visit(value);
       if (outcome !== undefined) {
-        const paused = afterVisit(outcome, () => push(visit));
-        if (paused !== undefined) return paused;
+        if (outcome === STOP) return STOP;
+        if (isThenable(outcome)) {
+          return goOnAsync(outcome, () => {
+            const next = following();
+            return next === END ? END : visit(next);
+          });
+        }
       }
     }
   };
   return {
     next() {
-      check();
-      if (finished) return DONE;
-      const value = start + index * step;
-      if (step > 0 ? value >= end : value <= end) {
-        finished = true;
-        return DONE;
-      }
-      index += 1;
+      const value = following();
+      if (value === END) return DONE;
       out.value = value;
       return out;
     },
@@ -186,19 +206,23 @@ export function rangePull(start: number, end: number, step: number, check: () =>
 function iteratorPull<T>(iterator: Iterator<T>): RecordPull<T> {
   let finished = false;
   const step = reusedStep<T>();
+  /** Visits the next item, or returns END. */
+  const visitNext = (visit: Visit): unknown => {
+    if (finished) return END;
+    const r = iterator.next();
+    if (r.done === true) {
+      finished = true;
+      return END;
+    }
+    return visit(r.value);
+  };
   const push = (visit: Visit): MaybePromise<unknown> => {
     for (;;) {
-      if (finished) return undefined;
-      const r = iterator.next();
-      if (r.done === true) {
-        finished = true;
-        return undefined;
-      }
-      const outcome = visit(r.value);
-      if (outcome !== undefined) {
-        const paused = afterVisit(outcome, () => push(visit));
-        if (paused !== undefined) return paused;
-      }
+      const outcome = visitNext(visit);
+      if (outcome === undefined) continue;
+      if (outcome === END) return undefined;
+      if (outcome === STOP) return STOP;
+      if (isThenable(outcome)) return goOnAsync(outcome, () => visitNext(visit));
     }
   };
   return {
@@ -401,7 +425,7 @@ export function flatMapPull(up: RecordPull<unknown>, fn: TaskFn, usedBy: string)
     // What fn returned, to `visit`: an array in a loop here; anything else as a pull, closed when done or
     // stopped (and by close() when the task fails meanwhile).
     const pushOut = (out: unknown, visit: Visit): MaybePromise<unknown> => {
-      if (Array.isArray(out)) return pushArray(out, 0, visit);
+      if (Array.isArray(out)) return pushArray(out, visit);
       const pulled = pullOf(out, usedBy);
       inner = pulled;
       return then(pushRecords(pulled, visit), (outcome) => {

@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { STOP, arrayPull, filterPull, flatMapPull, isThenable, mapPull, pushRecords, rangePull, type RecordPull, type TaskFn } from '../../../src/task/record-stream.ts';
 
 type Stage = { kind: 'map' | 'filter'; async: boolean; k: number } | { kind: 'flatMap'; async: boolean; shape: 'array' | 'set' | 'generator' | 'asyncGenerator'; k: number };
@@ -139,4 +141,32 @@ test('a function that throws mid-push rejects the push, and close() then closes 
   await pull.close();
   assert.deepEqual(seen, [0, 100, 1, 101, 2]);
   assert.equal(closed, 3, 'the generators of 0 and 1 ended; the one of 2 was closed by close()');
+});
+
+test('a long asynchronous push holds one pending promise at a time, not a chain of one per record', async () => {
+  // Before the fix, each asynchronous record's continuation was chained to the last: 1M records held ~100 MB.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const n = 300_000;
+  const heapAt: number[] = [];
+  for (const [name, make] of [
+    ['range and an async map', () => mapPull(rangePull(0, n, 1), ((x: number) => Promise.resolve(x)) as TaskFn)],
+    ['an array flatMapped, async downstream', () => mapPull(flatMapPull(arrayPull([0]), (() => Array.from({ length: n }, (_, i) => i)) as TaskFn, 'f'), ((x: number) => Promise.resolve(x)) as TaskFn)],
+    ['a pull that cannot push', () => ({ ...mapPull(rangePull(0, n, 1), ((x: number) => Promise.resolve(x)) as TaskFn), push: undefined })],
+  ] as const) {
+    heapAt.length = 0;
+    let seen = 0;
+    gc();
+    const start = process.memoryUsage().heapUsed;
+    await pushRecords(make(), () => {
+      seen += 1;
+      if (seen === n / 3 || seen === n) {
+        gc();
+        heapAt.push(process.memoryUsage().heapUsed - start);
+      }
+      return undefined;
+    });
+    assert.equal(seen, n, name);
+    assert.ok(heapAt.every((bytes) => bytes < 8_000_000), `${name}: heap grew by ${heapAt.map((b) => (b / 1e6).toFixed(1)).join(', ')} MB`);
+  }
 });
