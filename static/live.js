@@ -1,6 +1,9 @@
-// Live pages for Flint's web UIs: the page's <main data-live="/events/…"> is replaced with each `update` the server
-// sends over one server-sent-events stream. The page works without this script; with it, it follows the cluster.
-// Focus and the caret of a filter box being typed in survive an update; so does the scroll position.
+// Live pages for Flint's web UIs: the page's <main data-live="/events/…"> is brought up to date with each `update`
+// the server sends over one server-sent-events stream. The page works without this script; with it, it follows
+// the cluster. An update changes only what differs (morph): an element whose tag and id are unchanged stays in
+// place with its attributes and text updated, so a button stays under the pointer while its row's figures
+// change, a focused filter box keeps its caret, an opened <details> stays open, and a <canvas> keeps its drawing
+// (the page's own script owns it). The scroll position survives too.
 
 const main = document.querySelector('main[data-live]');
 const indicator = document.getElementById('live-state');
@@ -11,6 +14,39 @@ function setState(state, title) {
   indicator.title = title;
 }
 
+const ELEMENT_NODE = 1; // Node.ELEMENT_NODE
+
+/** Makes `have`'s attributes those of `want`, but leaves a <details> open or closed as the reader left it. */
+function morphAttributes(have, want) {
+  for (const { name } of [...have.attributes]) {
+    if (!want.hasAttribute(name) && !(name === 'open' && have.tagName === 'DETAILS')) have.removeAttribute(name);
+  }
+  for (const { name, value } of [...want.attributes]) {
+    if (name === 'open' && have.tagName === 'DETAILS') continue;
+    if (have.getAttribute(name) !== value) have.setAttribute(name, value);
+  }
+}
+
+/** Makes `target`'s children match `source`'s (a parsed update), node by node, keeping what is the same kind. */
+function morphChildren(target, source) {
+  const wanted = [...source.childNodes];
+  wanted.forEach((want, i) => {
+    const have = target.childNodes[i];
+    if (have === undefined) {
+      target.appendChild(want);
+    } else if (have.nodeType !== want.nodeType || (have.nodeType === ELEMENT_NODE && (have.tagName !== want.tagName || have.id !== want.id))) {
+      target.replaceChild(want, have);
+    } else if (have.nodeType === ELEMENT_NODE) {
+      if (have.tagName === 'CANVAS') return;
+      morphAttributes(have, want);
+      morphChildren(have, want);
+    } else if (have.nodeValue !== want.nodeValue) {
+      have.nodeValue = want.nodeValue;
+    }
+  });
+  while (target.childNodes.length > wanted.length) target.removeChild(target.lastChild);
+}
+
 if (main !== null && typeof EventSource === 'function') {
   const source = new EventSource(main.dataset.live + window.location.search);
   source.addEventListener('open', () => setState('live', 'Updates as the cluster changes'));
@@ -19,7 +55,9 @@ if (main !== null && typeof EventSource === 'function') {
     const active = document.activeElement;
     const activeId = active !== null && main.contains(active) ? active.id : '';
     const caret = activeId !== '' && 'selectionStart' in active ? [active.selectionStart, active.selectionEnd, active.value] : undefined;
-    main.innerHTML = JSON.parse(event.data); // the server's render of this <main>, escaped there
+    const update = document.createElement('template');
+    update.innerHTML = JSON.parse(event.data); // the server's render of this <main>, escaped there
+    morphChildren(main, update.content);
     setState('live', `Updated ${new Date().toLocaleTimeString()}`);
     if (activeId === '') return;
     const again = document.getElementById(activeId);

@@ -1,7 +1,8 @@
 // The application UI's event timeline (Spark's `AllJobsPage` timeline of executors and jobs): reads
 // /api/timeline and draws executors (top lanes) and jobs (below) on the page's <canvas id="timeline">, one bar
 // from start to end, open bars reaching now. The tables below carry the same facts; without this script the
-// canvas stays blank. It redraws every 2 s and whenever the live update replaces the page's <main>.
+// canvas stays blank. It redraws every 2 s and whenever the live update replaces the page's sections (static/live.js
+// keeps the canvas itself in place).
 
 const COLORS = { executor: '#5b8def', RUNNING: '#e0a100', SUCCEEDED: '#2f9e5b', FAILED: '#d64541' };
 let data;

@@ -1,7 +1,7 @@
 // The shell every page of the three web UIs (master, worker, application) shares: a header with the daemon, its
 // state and its links, and a `<main>` that a page fills. Spark's `UIUtils.headerSparkPage` plays this part. The
 // document works without any script; with /static/live.js, a page that names a `live` event stream has its `<main>`
-// replaced with each update the server sends (server-sent events), so it follows the cluster as it changes.
+// brought up to date with each update the server sends (server-sent events), so it follows the cluster as it changes.
 // No inline script or style anywhere: the Content-Security-Policy forbids both.
 
 import { html, joinHtml, type HtmlValue, type SafeHtml } from './html.ts';

@@ -143,6 +143,8 @@ describe('the web UIs in a browser', { timeout: 240_000 }, () => {
     await watcher.locator('#running-apps').getByText(appId).waitFor();
     await watcher.locator('#live-state[data-state="live"]').waitFor({ timeout: 10_000 });
     await watcher.evaluate('window.notReloaded = true');
+    // static/live.js morphs the page: what an update does not change stays the same element.
+    const kept = await watcher.locator('#workers thead').elementHandle();
 
     page.on('dialog', (dialog) => void dialog.accept());
     await page.locator('#running-apps tr', { hasText: appId }).getByRole('button', { name: 'kill' }).click();
@@ -154,6 +156,7 @@ describe('the web UIs in a browser', { timeout: 240_000 }, () => {
     await watcher.locator('#completed-apps tr', { hasText: appId }).getByText('KILLED').waitFor({ timeout: 10_000 });
     const tookMs = Date.now() - started;
     assert.equal(await watcher.evaluate('window.notReloaded'), true, 'the page changed in place');
+    assert.equal(await kept?.evaluate((el) => el.isConnected), true, 'the workers table head was kept through the updates, not replaced');
     assert.equal(await watcher.locator('#running-apps').getByText(appId).count(), 0);
     await screenshot(watcher, 'master-after-kill-desktop');
     process.stdout.write(`# the kill reached the watching tab ${tookMs} ms after the form's redirect\n`);
