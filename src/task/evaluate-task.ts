@@ -171,8 +171,10 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
           if (signal.aborted) throw new TaskKilledError(task.taskId);
         };
   check?.();
-  // A shuffle's blocks are read (and aggregated or sorted) before the pipeline starts: see openShuffle.
-  let pull = await openSource(task, task.source, env, check);
+  // A shuffle's blocks are read (and aggregated or sorted) before the pipeline starts: see openShuffle. The kill
+  // check runs before every record of the source, whatever its kind.
+  let pull = await openSource(task, task.source, env);
+  if (check !== undefined) pull = checkedPull(pull, check);
   task.ops.forEach((op, i) => {
     pull = applyOp(pull, op, fns.ops[i] as TaskFn, task);
   });
@@ -183,14 +185,14 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
 
 // ---- Source and ops ------------------------------------------------------------------------------------------
 
-function sourcePull(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv, check?: () => void): RecordPull<unknown> {
+function sourcePull(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv): RecordPull<unknown> {
   switch (source.kind) {
     case 'slice': {
       const items = env.codec.decode(source.data);
       if (!Array.isArray(items)) {
         throw new TaskInputError(`A slice must decode to an array of records; it decoded to ${typeof items}`);
       }
-      return arrayPull(items, check);
+      return arrayPull(items);
     }
     case 'range': {
       const { start, end, step } = source;
@@ -200,23 +202,23 @@ function sourcePull(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv, c
         }
       }
       if (step === 0) throw new TaskInputError('range step must not be 0');
-      return rangePull(start, end, step, check);
+      return rangePull(start, end, step);
     }
     case 'textFile':
-      return checked(pullOf(ioOf(env).readFile(source), `textFile(${source.path})`), check);
+      return pullOf(ioOf(env).readFile(source), `textFile(${source.path})`);
     case 'shuffle':
       // Inside a concat (coalesce after a shuffle): opened lazily, when the concat reaches it.
       return pullOf(lazily(() => openShuffleSource(source, env)), 'a shuffle read');
     case 'cache':
       // Inside a concat or another cache: opened when reached.
-      return pullOf(lazily(async () => pullIterable(await openSource(task, source, env, check))), 'a cached partition');
+      return pullOf(lazily(async () => pullIterable(await openSource(task, source, env))), 'a cached partition');
     case 'concat': {
       const parts = source.parts;
       let index = 0;
       let current: RecordPull<unknown> | undefined;
       const open = (): RecordPull<unknown> => {
         const part = parts[index] as (typeof parts)[number];
-        let pull = sourcePull(task, part.source, env, check);
+        let pull = sourcePull(task, part.source, env);
         for (const op of part.ops) pull = applyOp(pull, op, 'fn' in op ? resolver(env)(op.fn) : NO_FN, task);
         return pull;
       };
@@ -277,13 +279,13 @@ async function* flatMapValuesOf(key: unknown, values: RecordPull<unknown>): Asyn
  * The task's own source, opened before any record is pulled: a shuffle read is fetched (and aggregated or
  * sorted) first, a cached partition is looked up, so the records then come synchronously when they can.
  */
-async function openSource(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv, check?: () => void): Promise<RecordPull<unknown>> {
-  if (source.kind === 'shuffle') return checked(pullOf(await openShuffleSource(source, env), 'a shuffle read'), check);
-  if (source.kind !== 'cache') return sourcePull(task, source, env, check);
+async function openSource(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv): Promise<RecordPull<unknown>> {
+  if (source.kind === 'shuffle') return pullOf(await openShuffleSource(source, env), 'a shuffle read');
+  if (source.kind !== 'cache') return sourcePull(task, source, env);
   const io = ioOf(env);
   const hit = io.cacheGet(source.id, source.partition);
-  if (hit !== undefined) return arrayPull(hit, check);
-  let pull = await openSource(task, source.inner.source, env, check);
+  if (hit !== undefined) return arrayPull(hit);
+  let pull = await openSource(task, source.inner.source, env);
   for (const op of source.inner.ops) pull = applyOp(pull, op, 'fn' in op ? resolver(env)(op.fn) : NO_FN, task);
   return keepingRecords(pull, (records) => io.cachePut(source.id, source.partition, records));
 }
@@ -303,11 +305,6 @@ function keepingRecords(up: RecordPull<unknown>, done: (records: unknown[]) => v
     },
     close: () => up.close(),
   };
-}
-
-/** A file's or a shuffle's records, with the kill check before each, as arrays and ranges have it. */
-function checked(pull: RecordPull<unknown>, check: (() => void) | undefined): RecordPull<unknown> {
-  return check === undefined ? pull : checkedPull(pull, check);
 }
 
 function openShuffleSource(source: ShuffleSource, env: TaskEnv): Promise<Iterable<unknown> | AsyncIterable<unknown>> {

@@ -90,14 +90,11 @@ async function goOnAsync(pending: PromiseLike<unknown>, step: () => unknown): Pr
   }
 }
 
-/** Every record of `pull` to `visit`: by its `push` when it has one, else by `next()`. See RecordPull.push. */
-export function pushRecords(pull: RecordPull<unknown>, visit: Visit): MaybePromise<unknown> {
-  if (pull.push !== undefined) return pull.push(visit);
-  const step = (): unknown => {
-    const s = pull.next();
-    if (isThenable(s)) return Promise.resolve(s).then((settled) => (settled.done ? END : visit(settled.value)));
-    return s.done ? END : visit(s.value);
-  };
+/**
+ * Runs `step` (visit one record and return its outcome, or END when there is none left) until the records end,
+ * `visit` stops, or it pauses; then goes on in goOnAsync.
+ */
+function pushSteps(step: () => unknown): MaybePromise<unknown> {
   for (;;) {
     const outcome = step();
     if (outcome === undefined) continue;
@@ -107,9 +104,22 @@ export function pushRecords(pull: RecordPull<unknown>, visit: Visit): MaybePromi
   }
 }
 
-/** The items of an array to `visit`. */
-function pushArray(items: readonly unknown[], visit: Visit): MaybePromise<unknown> {
-  let i = 0;
+/** Every record of `pull` to `visit`: by its `push` when it has one, else by `next()`. See RecordPull.push. */
+export function pushRecords(pull: RecordPull<unknown>, visit: Visit): MaybePromise<unknown> {
+  if (pull.push !== undefined) return pull.push(visit);
+  return pushSteps(() => {
+    const s = pull.next();
+    if (isThenable(s)) return Promise.resolve(s).then((settled) => (settled.done ? END : visit(settled.value)));
+    return s.done ? END : visit(s.value);
+  });
+}
+
+/**
+ * items[from…] to `visit`: pushSteps's loop written out, as this is the hottest one (every item of every array
+ * a flatMap returns).
+ */
+function pushArray(items: readonly unknown[], visit: Visit, from = 0): MaybePromise<unknown> {
+  let i = from;
   while (i < items.length) {
     const outcome = visit(items[i++]);
     if (outcome !== undefined) {
@@ -122,29 +132,11 @@ function pushArray(items: readonly unknown[], visit: Visit): MaybePromise<unknow
 
 // ---- Sources -----------------------------------------------------------------------------------------------
 
-/** `check` runs before every record a source yields; it throws to stop the task (a kill, see evaluate-task). */
-export function arrayPull<T>(items: readonly T[], check: () => void = noop): RecordPull<T> {
+export function arrayPull<T>(items: readonly T[]): RecordPull<T> {
   let index = 0;
   const step = reusedStep<T>();
-  const push = (visit: Visit): MaybePromise<unknown> => {
-    for (;;) {
-      check();
-      if (index >= items.length) return undefined;
-      const outcome = visit(items[index++]);
-      if (outcome !== undefined) {
-        if (outcome === STOP) return STOP;
-        if (isThenable(outcome)) {
-          return goOnAsync(outcome, () => {
-            check();
-            return index >= items.length ? END : visit(items[index++]);
-          });
-        }
-      }
-    }
-  };
   return {
     next() {
-      check();
       if (index >= items.length) return DONE;
       step.value = items[index++] as T;
       return step;
@@ -152,18 +144,21 @@ export function arrayPull<T>(items: readonly T[], check: () => void = noop): Rec
     close() {
       index = items.length;
     },
-    push,
+    push(visit) {
+      const from = index;
+      index = items.length;
+      return pushArray(items, visit, from);
+    },
   };
 }
 
 /** `start, start+step, …` while below `end` (or above it, for a negative step). Never materialised. */
-export function rangePull(start: number, end: number, step: number, check: () => void = noop): RecordPull<number> {
+export function rangePull(start: number, end: number, step: number): RecordPull<number> {
   let index = 0;
   let finished = false;
   const out = reusedStep<number>();
   /** The next value, or END. */
   const following = (): number | typeof END => {
-    check();
     if (finished) return END;
     const value = start + index * step;
     if (step > 0 ? value >= end : value <= end) {
@@ -172,22 +167,6 @@ export function rangePull(start: number, end: number, step: number, check: () =>
     }
     index += 1;
     return value;
-  };
-  const push = (visit: Visit): MaybePromise<unknown> => {
-    for (;;) {
-      const value = following();
-      if (value === END) return undefined;
-      const outcome = visit(value);
-      if (outcome !== undefined) {
-        if (outcome === STOP) return STOP;
-        if (isThenable(outcome)) {
-          return goOnAsync(outcome, () => {
-            const next = following();
-            return next === END ? END : visit(next);
-          });
-        }
-      }
-    }
   };
   return {
     next() {
@@ -199,7 +178,11 @@ export function rangePull(start: number, end: number, step: number, check: () =>
     close() {
       finished = true;
     },
-    push,
+    push: (visit) =>
+      pushSteps(() => {
+        const value = following();
+        return value === END ? END : visit(value);
+      }),
   };
 }
 
@@ -216,17 +199,8 @@ function iteratorPull<T>(iterator: Iterator<T>): RecordPull<T> {
     }
     return visit(r.value);
   };
-  const push = (visit: Visit): MaybePromise<unknown> => {
-    for (;;) {
-      const outcome = visitNext(visit);
-      if (outcome === undefined) continue;
-      if (outcome === END) return undefined;
-      if (outcome === STOP) return STOP;
-      if (isThenable(outcome)) return goOnAsync(outcome, () => visitNext(visit));
-    }
-  };
   return {
-    push,
+    push: (visit) => pushSteps(() => visitNext(visit)),
     next() {
       if (finished) return DONE;
       const r = iterator.next();
