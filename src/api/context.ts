@@ -200,8 +200,6 @@ export class FlintContext {
     });
     // The application UI (Spark's SparkUI, bound before the app registers so the master gets its URL; its pages
     // are built once it has registered, while its first executors start).
-    let registrationSettled!: () => void;
-    const uiBuildGate = new Promise<void>((res) => (registrationSettled = res));
     let ui: DriverUi | undefined;
     try {
       ui = await startDriverUi({
@@ -229,7 +227,7 @@ export class FlintContext {
         },
         logger,
         monotonicNow: systemClock.monotonic,
-      }, uiBuildGate);
+      });
     } catch (err) {
       await runtime.stop();
       await env.shutdown();
@@ -326,10 +324,10 @@ export class FlintContext {
     const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui, dag, broadcastBytes, allocation });
     holder.context = context;
     client.start();
-    registration.then(registrationSettled, registrationSettled);
-    // The pages are served once built; the app does not wait for them. A UI that cannot be built (a bug, not
-    // an input) leaves its port answering 503 and says so.
-    ui?.ready.catch((err: unknown) => logger.error({ err: String(err) }, 'the application UI could not be built'));
+    // The pages are built once the app has registered; the app does not wait for them. A UI that cannot be
+    // built (a bug, not an input) leaves its port answering 503 and says so.
+    const buildUi = (): void => void ui?.build().catch((err: unknown) => logger.error({ err: String(err) }, 'the application UI could not be built'));
+    registration.then(buildUi, buildUi);
     try {
       const [appId, bundle] = await Promise.all([registration, bundling]);
       context.#appId = appId;

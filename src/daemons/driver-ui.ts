@@ -96,17 +96,16 @@ export interface DriverUi {
   readonly url: string;
   readonly loginUrl: string | undefined;
   readonly port: number;
-  /** Settles when the pages are served; rejects when they cannot be built (bindUiServer). */
-  readonly ready: Promise<void>;
+  /** Builds the pages (BoundUiServer.build): settles when they are served, rejects when they cannot be built. */
+  readonly build: () => Promise<void>;
   close(): Promise<void>;
 }
 
 /**
  * Starts the application UI, or returns undefined when `flint.ui.enabled` is false. It resolves once the port is
- * bound, so that the app can register with its UI's URL; the pages are built once `buildAfter` settles (the
- * registration): await `ready` too.
+ * bound, so that the app can register with its UI's URL; `build()` builds the pages (once it has registered).
  */
-export async function startDriverUi(options: DriverUiOptions, buildAfter?: Promise<unknown>): Promise<DriverUi | undefined> {
+export async function startDriverUi(options: DriverUiOptions): Promise<DriverUi | undefined> {
   const settings = readDriverUiSettings(options.conf);
   if (!settings.enabled) return undefined;
   const auth = readUiAuthSettings(options.conf, options.appSecret);
@@ -121,11 +120,11 @@ export async function startDriverUi(options: DriverUiOptions, buildAfter?: Promi
     auth,
     routes: driverUiRoutes(options, settings),
     staticDir: join(FLINT_HOME, 'static'),
-  }, buildAfter);
+  });
   const print = options.print ?? ((line: string) => void process.stderr.write(`${line}\n`));
   print(`Application UI at ${server.url}`);
   if (server.loginUrl !== undefined) print(`Application UI login (the token is ${auth.tokenSource}): ${server.loginUrl}`);
-  return { url: server.url, loginUrl: server.loginUrl, port: server.port, ready: server.ready, close: () => server.close() };
+  return { url: server.url, loginUrl: server.loginUrl, port: server.port, build: () => server.build(), close: () => server.close() };
 }
 
 /** The routes of the application UI; exported for tests that serve them on their own server. */

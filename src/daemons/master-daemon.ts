@@ -116,8 +116,6 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
     : undefined;
   // The UI's port is bound first (its URL is part of the master's state); its pages are built once the master
   // has started, so that workers and apps may register meanwhile (bindUiServer).
-  let started!: () => void;
-  const uiBuildGate = new Promise<void>((resolve) => (started = resolve));
   try {
     const bound = await bindUiServer({
       serviceName: 'master web UI',
@@ -143,7 +141,7 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
         daemonLogFile: ownLogFile(),
         logger,
       })),
-    }, uiBuildGate);
+    });
     server = bound;
     if (restSettings !== undefined) {
       rest = await startRestGateway({
@@ -175,11 +173,12 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
     });
     ui.runtime = runtime;
     await runtime.start();
-    setImmediate(started);
-    bound.ready.catch((err: unknown) => {
-      logger.error({ err: String(err) }, 'the master web UI could not be built; stopping');
-      void runtime.shutdown('the web UI could not be built');
-    });
+    setImmediate(() =>
+      bound.build().catch((err: unknown) => {
+        logger.error({ err: String(err) }, 'the master web UI could not be built; stopping');
+        void runtime.shutdown('the web UI could not be built');
+      }),
+    );
     if (rest !== undefined) gatewayMaster.current = { masterUrl: config.masterUrl, rpcPort: config.port, restPort: rest.port };
     if (server.loginUrl !== undefined) {
       // Once, as Jupyter prints its URL: this line holds a credential (docs/security.md, "The web UIs").

@@ -90,8 +90,6 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   let http: StartedUiServer | undefined;
   // The UI's port is bound before registration (the master needs its URL); its pages are built once the
   // registration has been sent, so that building them does not hold it up (bindUiServer).
-  let registrationSent!: () => void;
-  const uiBuildGate = new Promise<void>((resolve) => (registrationSent = resolve));
   try {
     const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, LIMITS.bindPort);
     const ui: { machine?: WorkerMachine } = {};
@@ -117,7 +115,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
         logger,
         uiToken: uiAuth.token,
       })),
-    }, uiBuildGate);
+    });
     http = bound;
     // Printed once, as Jupyter does: the URL holds the UI token (never the secret) and goes nowhere else.
     if (http.loginUrl !== undefined) logger.info({ loginUrl: http.loginUrl }, `worker web UI: log in at ${http.loginUrl}`);
@@ -140,11 +138,13 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     const shuffle = new ShuffleService(env, config.workDir, logger, env.settings.secret !== undefined);
     const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal, shuffle, metrics });
     await runtime.start();
-    setImmediate(registrationSent); // after the turn in which RegisterWorker was written
-    bound.ready.catch((err: unknown) => {
-      logger.error({ err: String(err) }, 'the worker web UI could not be built; stopping');
-      void runtime.shutdown('the web UI could not be built');
-    });
+    // After the turn in which RegisterWorker was written.
+    setImmediate(() =>
+      bound.build().catch((err: unknown) => {
+        logger.error({ err: String(err) }, 'the worker web UI could not be built; stopping');
+        void runtime.shutdown('the web UI could not be built');
+      }),
+    );
     return {
       workerId: machine.workerId,
       rpcPort: env.address?.port ?? 0,

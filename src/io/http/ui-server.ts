@@ -81,10 +81,11 @@ export interface StartedUiServer {
 /** A UI server whose port is bound and whose routes may still be being built (bindUiServer). */
 export interface BoundUiServer extends StartedUiServer {
   /**
-   * Settles once the routes are built: until then requests wait (at most MAX_EARLY_REQUESTS of them; more get
-   * 503). Rejects when building fails, after the port is closed.
+   * Builds the routes, once (a second call returns the first call's promise); until they are built requests
+   * wait (at most MAX_EARLY_REQUESTS of them; more get 503). Rejects when building fails, after the port is
+   * closed, or when the server was closed before.
    */
-  readonly ready: Promise<void>;
+  build(): Promise<void>;
 }
 
 /** Static files whose name holds a content hash (`app.3f9a1c2b.js`) never change under that name. */
@@ -98,18 +99,18 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** Binds the port, builds the routes, then resolves: what the master and the workers use. */
 export async function startUiServer(options: UiServerOptions): Promise<StartedUiServer> {
   const server = await bindUiServer(options);
-  await server.ready;
+  await server.build();
   return server;
 }
 
 /**
  * Binds the port first (with its retries) and builds the fastify app behind it in the background: the
  * address is known in the time of a `listen`, where building the app (its plugins and routes) takes tens of
- * milliseconds more. A driver registers with the master, which needs its UI's URL, and then builds its UI
- * (`buildAfter`) while its first executors start (docs/benchmarks.md, bench:tasks (b)). Requests that come
- * before the routes are ready wait for them.
+ * milliseconds more. The caller says when to build the routes (`build()`): a driver registers with the master,
+ * which needs its UI's URL, and then builds its UI while its first executors start (docs/benchmarks.md,
+ * bench:tasks (b)). Requests that come before the routes are ready wait for them.
  */
-export async function bindUiServer(options: UiServerOptions, buildAfter?: Promise<unknown>): Promise<BoundUiServer> {
+export async function bindUiServer(options: UiServerOptions): Promise<BoundUiServer> {
   const sessions = new SessionStore({ timeoutMs: options.auth.sessionTimeoutMs, maxSessions: options.maxSessions, now: options.now });
   const scheme = urlScheme(options.tls);
   let handle: NodeHandler | undefined;
@@ -139,14 +140,12 @@ export async function bindUiServer(options: UiServerOptions, buildAfter?: Promis
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   // Building is CPU work of tens of milliseconds that would hold up the caller's own network round trips (a
-  // driver's registration): `buildAfter` lets the caller say when to start it.
+  // driver's registration): the caller starts it (build).
   let closed = false;
-  let building = false;
+  let served: Promise<void> | undefined;
   const serve = async (): Promise<void> => {
-    await buildAfter?.catch(() => {});
     try {
       if (closed) throw new Error(`${options.serviceName} was closed before it was built`);
-      building = true;
       const built = await buildApp(options, sessions, port, server);
       await built.instance.ready();
       app = built;
@@ -159,20 +158,18 @@ export async function bindUiServer(options: UiServerOptions, buildAfter?: Promis
       throw err;
     }
   };
-  const served = serve();
-  served.catch(() => {}); // the caller awaits it; an unobserved failure must not crash the process meanwhile
   return {
     port,
     scheme,
     url,
     loginUrl: token === undefined ? undefined : `${url}/?token=${encodeURIComponent(token)}`,
-    ready: served,
+    build: () => (served ??= serve()),
     get openEventStreams() {
       return app?.streams.open ?? 0;
     },
     close: async () => {
       closed = true;
-      if (building) await served.catch(() => {});
+      await served?.catch(() => {});
       app?.streams.closeAll();
       await app?.instance.close();
       await closeServer();

@@ -40,6 +40,7 @@ async function start(conf: Record<string, string>, appSecret?: string): Promise<
   });
   assert.ok(ui !== undefined);
   started.push(ui);
+  await ui.build(); // the driver builds the pages once its app has registered (context.ts)
   return { ui, driver, printed, cancelled };
 }
 

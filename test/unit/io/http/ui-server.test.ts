@@ -268,15 +268,8 @@ describe('binding the port', () => {
 
 describe('bound before built (bindUiServer)', () => {
   const options = { serviceName: 'application UI', host: '127.0.0.1', port: 0, logger: silentLogger, auth: { token: undefined, tokenSource: undefined, sessionTimeoutMs: 1000 }, routes };
-  const gate = (): { open: () => void; promise: Promise<void> } => {
-    let open!: () => void;
-    const promise = new Promise<void>((resolve) => (open = resolve));
-    return { open, promise };
-  };
-
   test('the URL is known at once; a request made before the routes are built waits for them, then is answered', async () => {
-    const build = gate();
-    const server = await bindUiServer(options, build.promise);
+    const server = await bindUiServer(options);
     try {
       assert.equal(server.url, `http://127.0.0.1:${server.port}`);
       let answered = false;
@@ -288,8 +281,7 @@ describe('bound before built (bindUiServer)', () => {
       const probe = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(300) }).catch((err: unknown) => err);
       assert.ok(probe instanceof Error && probe.name === 'TimeoutError', `a request before the build was answered: ${String(probe)}`);
       assert.equal(answered, false);
-      build.open();
-      await server.ready;
+      await server.build();
       assert.deepEqual(await early, { status: 200, body: { workers: [{ id: 'w-1', cores: 4 }] } });
       assert.equal((await fetch(`${server.url}/nowhere`)).status, 404);
     } finally {
@@ -298,8 +290,7 @@ describe('bound before built (bindUiServer)', () => {
   });
 
   test('past 64 waiting requests the rest are answered 503 at once, and the waiting ones are served once built', async () => {
-    const build = gate();
-    const server = await bindUiServer(options, build.promise);
+    const server = await bindUiServer(options);
     try {
       let refused = 0;
       let allRefused!: () => void;
@@ -317,7 +308,7 @@ describe('bound before built (bindUiServer)', () => {
         }),
       );
       await sixteenRefused; // so all 80 have arrived: 64 held, 16 refused
-      build.open();
+      await server.build();
       const statuses = await Promise.all(requests);
       assert.equal(statuses.filter((s) => s === 200).length, 64);
       assert.equal(statuses.filter((s) => s === 503).length, 16);
@@ -326,12 +317,10 @@ describe('bound before built (bindUiServer)', () => {
     }
   });
 
-  test('closed before its build started: close() resolves, ready rejects, and the port is free', async () => {
-    const build = gate();
-    const server = await bindUiServer(options, build.promise);
+  test('closed before its build started: close() resolves, build() rejects, and the port is free', async () => {
+    const server = await bindUiServer(options);
     await server.close();
-    build.open();
-    await assert.rejects(server.ready, /application UI was closed before it was built/);
+    await assert.rejects(server.build(), /application UI was closed before it was built/);
     await assert.rejects(fetch(`${server.url}/json`), TypeError);
   });
 });
