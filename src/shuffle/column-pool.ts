@@ -45,12 +45,12 @@ export function takeUint32(n: number): Uint32Array {
 /** Gives an array's memory back; the caller must not use the array (or any view of its buffer) again. */
 export function giveBack(array: Float64Array | Uint32Array): void {
   const buffer = array.buffer;
-  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < MIN_POOLED_BYTES || free.includes(buffer)) return;
+  const bytes = buffer.byteLength;
+  if (!(buffer instanceof ArrayBuffer) || bytes < MIN_POOLED_BYTES || bytes > MAX_POOLED_BYTES || free.includes(buffer)) return;
   // When full, the oldest buffers go first.
-  while (pooledBytes + buffer.byteLength > MAX_POOLED_BYTES && free.length > 0) pooledBytes -= (free.shift() as ArrayBuffer).byteLength;
-  if (buffer.byteLength > MAX_POOLED_BYTES) return;
+  while (pooledBytes + bytes > MAX_POOLED_BYTES) pooledBytes -= (free.shift() as ArrayBuffer).byteLength;
   free.push(buffer);
-  pooledBytes += buffer.byteLength;
+  pooledBytes += bytes;
 }
 
 /** The pool's current size in bytes (for tests). */

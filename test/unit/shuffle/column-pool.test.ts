@@ -29,6 +29,9 @@ test('the pool never holds more than MAX_POOLED_BYTES: the oldest buffers go fir
   for (const array of arrays) giveBack(array);
   assert.ok(pooledByteCount() <= MAX_POOLED_BYTES, `${pooledByteCount()} bytes pooled`);
   assert.ok(pooledByteCount() >= MAX_POOLED_BYTES - 12_000_000, `${pooledByteCount()} bytes pooled`);
+  const held = pooledByteCount();
+  giveBack(takeFloat64(9_000_000)); // 72 MB: more than the whole pool
+  assert.equal(pooledByteCount(), held, 'a buffer larger than the pool is not kept, and evicts nothing');
   const taken = takeFloat64(1_500_000);
   assert.ok(!arrays.slice(0, 5).some((a) => a.buffer === taken.buffer), 'an evicted buffer was handed out');
 });
