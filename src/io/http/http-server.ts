@@ -72,18 +72,27 @@ export function createNodeServer(handler: (req: IncomingMessage, res: ServerResp
   return server;
 }
 
+/** Listens on `host:port`; on failure (a taken port) rejects with the error, the server closed. */
+export function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: Error): void => {
+      server.close();
+      reject(err);
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
 export async function startHttpServer(
   routes: readonly HttpRoute[],
   { host, port, logger, tls }: { host: string; port: number; logger: Logger; tls?: SslOptions | undefined },
 ): Promise<StartedHttpServer> {
   const server = createNodeServer((req, res) => void serve(routes, req, res, logger), { tls, logger });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, host, port);
   const address = server.address();
   const bound = typeof address === 'object' && address !== null ? address.port : port;
   return {

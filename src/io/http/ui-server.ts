@@ -23,7 +23,7 @@ import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../../util/logger.ts';
 import type { SslOptions } from '../tls/ssl-options.ts';
-import { createNodeServer, urlScheme } from './http-server.ts';
+import { createNodeServer, listenOn, urlScheme } from './http-server.ts';
 import { DEFAULT_PORT_MAX_RETRIES, listenWithRetries } from './port-retry.ts';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_EVENT_STREAMS, SseLimiter, openSseStream } from './sse.ts';
 import { SessionStore, type UiAuthSettings } from './ui-auth.ts';
@@ -176,20 +176,6 @@ export async function bindUiServer(options: UiServerOptions): Promise<BoundUiSer
       sessions.clear();
     },
   };
-}
-
-function listenOn(server: Server, host: string, port: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const failed = (err: Error): void => {
-      server.close();
-      reject(err);
-    };
-    server.once('error', failed);
-    server.listen(port, host, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
 }
 
 interface BuiltApp {
