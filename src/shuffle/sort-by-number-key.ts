@@ -94,10 +94,8 @@ function sortInt32Pairs(keys: Float64Array, values: Float64Array, ascending: boo
   let valuesTo: Float64Array | undefined;
   for (let pass = 0; pass < 3; pass += 1) {
     const shift = SHIFTS[pass] as number;
-    const base = pass * BUCKETS;
-    if (counts[base + (((words[0] as number) >>> shift) & MASK)] === n) continue; // the same digit for every key
-    const starts = new Uint32Array(BUCKETS);
-    for (let d = 1; d < BUCKETS; d += 1) starts[d] = (starts[d - 1] as number) + (counts[base + d - 1] as number);
+    const starts = digitStarts(counts, pass, n, ((words[0] as number) >>> shift) & MASK);
+    if (starts === undefined) continue;
     wordsTo ??= takeUint32(n);
     valuesTo ??= takeFloat64(n);
     for (let i = 0; i < n; i += 1) {
@@ -167,14 +165,22 @@ function passesOf(hi: Uint32Array, lo: Uint32Array): Pass[] {
   const passes: Pass[] = [];
   SHIFTS.forEach((shift, pass) => {
     const ofLo = pass < 3;
-    const base = pass * BUCKETS;
-    const first = ((ofLo ? lo[0] : hi[0]) as number) >>> shift;
-    if (counts[base + (first & MASK)] === n) return; // the same digit for every key
-    const starts = new Uint32Array(BUCKETS);
-    for (let d = 1; d < BUCKETS; d += 1) starts[d] = (starts[d - 1] as number) + (counts[base + d - 1] as number);
-    passes.push({ shift, ofLo, starts });
+    const starts = digitStarts(counts, pass, n, (((ofLo ? lo[0] : hi[0]) as number) >>> shift) & MASK);
+    if (starts !== undefined) passes.push({ shift, ofLo, starts });
   });
   return passes;
+}
+
+/**
+ * Where each digit's keys start in the pass over digit `pass` of `counts` (BUCKETS counts per digit), or
+ * undefined when every key has the same digit (`first`, the first key's) and the pass can be skipped.
+ */
+function digitStarts(counts: Uint32Array, pass: number, n: number, first: number): Uint32Array | undefined {
+  const base = pass * BUCKETS;
+  if (counts[base + first] === n) return undefined;
+  const starts = new Uint32Array(BUCKETS);
+  for (let d = 1; d < BUCKETS; d += 1) starts[d] = (starts[d - 1] as number) + (counts[base + d - 1] as number);
+  return starts;
 }
 
 interface Words {
