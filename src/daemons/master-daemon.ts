@@ -376,7 +376,13 @@ class MasterRuntime {
     }
   }
 
-  async #execute(effect: MasterEffect): Promise<void> {
+  /**
+   * Carries out one effect. Only a persist to a store that has something to wait for returns a promise; every
+   * other effect is done when this returns, so an input's effects (the persist of a worker, then the reply to
+   * it) run in the same turn as the message that caused them, and the reply leaves in the same write as the
+   * handshake's WELCOME (docs/benchmarks.md, bench:master).
+   */
+  #execute(effect: MasterEffect): void | Promise<void> {
     if (this.#revoked && (effect.kind === 'Send' || effect.kind === 'Persist' || effect.kind === 'Unpersist' || effect.kind === 'Reply')) {
       this.#logger.debug({ effect: effect.kind }, 'leadership revoked: effect dropped');
       if (effect.kind === 'Reply') {
@@ -392,18 +398,17 @@ class MasterRuntime {
     if (own === undefined) return;
     switch (own.kind) {
       case 'Persist':
-      case 'Unpersist':
+      case 'Unpersist': {
+        let pending: Promise<void> | undefined;
         try {
-          if (own.kind === 'Persist') await this.#store.put(own.key, own.record);
-          else await this.#store.delete(own.key);
+          pending = own.kind === 'Persist' ? this.#store.put(own.key, own.record) : this.#store.delete(own.key);
         } catch (err) {
-          // The machine decides (PersistFailed: it stops, fail-stop). Until that input comes up, nothing the
-          // machine emits reaches a peer or the store, and the throw stops this input's later effects.
-          this.#revoked = true;
-          void this.#host.submit({ kind: 'PersistFailed', key: own.key, error: (err as Error).message });
-          throw err;
+          throw this.#persistFailed(own.key, err);
         }
-        return;
+        return pending?.catch((err: unknown) => {
+          throw this.#persistFailed(own.key, err);
+        });
+      }
       case 'StepDown':
         this.#logger.error({ reason: own.reason }, `Leadership has been revoked; the master is shutting down: ${own.reason}`);
         void this.#stop(0, own.reason);
@@ -411,6 +416,17 @@ class MasterRuntime {
       default:
         return unknownEffect(own);
     }
+  }
+
+  /**
+   * A persist or unpersist failed. The machine decides (PersistFailed: it stops, fail-stop). Until that input
+   * comes up, nothing the machine emits reaches a peer or the store; the caller rethrows what this returns, which
+   * stops this input's later effects.
+   */
+  #persistFailed(key: string, err: unknown): unknown {
+    this.#revoked = true;
+    void this.#host.submit({ kind: 'PersistFailed', key, error: (err as Error).message });
+    return err;
   }
 
   /**

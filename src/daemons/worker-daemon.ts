@@ -234,14 +234,18 @@ class WorkerRuntime {
     void this.#handle(input);
   }
 
-  async #execute(all: WorkerEffect): Promise<void> {
+  /**
+   * Carries out one effect. Launches, a shuffle's removal and the exit return a promise; every other effect
+   * (the messages) is done when this returns, so it leaves in the turn of the input that caused it.
+   */
+  #execute(all: WorkerEffect): void | Promise<void> {
     const effect = this.#shared.take(all);
     if (effect === undefined) return;
     switch (effect.kind) {
       case 'LaunchExecutor': {
         const { appId, execId } = effect.spec;
         this.#metrics?.executorLaunched();
-        await this.#launch(effect.spec, {
+        return this.#launch(effect.spec, {
           started: () => this.#submit({ kind: 'ExecutorProcessStarted', appId, execId }),
           exited: (exit, killedByWorker) => {
             this.#metrics?.executorEnded(executorExitReason(exit, killedByWorker));
@@ -252,39 +256,38 @@ class WorkerRuntime {
             this.#submit({ kind: 'ExecutorLaunchFailed', appId, execId, error });
           },
         });
-        return;
       }
-      case 'LaunchDriver': {
-        const { driverId } = effect.spec;
-        const fetched = await this.#files.fetchAppResource(effect.spec.appResource, effect.spec.localAppResourcePath);
-        if (fetched !== undefined) {
-          this.#submit({ kind: 'DriverLaunchFailed', driverId, error: fetched });
-          return;
-        }
-        await this.#launch(effect.spec, {
-          started: () => this.#submit({ kind: 'DriverProcessStarted', driverId }),
-          exited: (exit, killedByWorker) =>
-            this.#submit({ kind: 'DriverProcessExited', driverId, exitCode: exit.code, signal: exit.signal, killedByWorker }),
-          failed: (error) => this.#submit({ kind: 'DriverLaunchFailed', driverId, error }),
-        });
-        return;
-      }
+      case 'LaunchDriver':
+        return this.#launchDriver(effect.spec);
       case 'KillExecutor':
       case 'KillDriver':
         this.#kill(effect.processKey);
         return;
       case 'RemoveAppShuffle':
-        await this.#shuffle.removeApplication(effect.appId);
-        return;
+        return this.#shuffle.removeApplication(effect.appId);
       case 'CleanupOldDirs':
         void this.#cleanupOldDirs(effect.modifiedBeforeMs, new Set(effect.keepNames));
         return;
       case 'Exit':
-        await this.#exit(effect.code, effect.reason);
-        return;
+        return this.#exit(effect.code, effect.reason);
       default:
         return unknownEffect(effect);
     }
+  }
+
+  async #launchDriver(spec: DriverLaunchSpec): Promise<void> {
+    const { driverId } = spec;
+    const fetched = await this.#files.fetchAppResource(spec.appResource, spec.localAppResourcePath);
+    if (fetched !== undefined) {
+      this.#submit({ kind: 'DriverLaunchFailed', driverId, error: fetched });
+      return;
+    }
+    await this.#launch(spec, {
+      started: () => this.#submit({ kind: 'DriverProcessStarted', driverId }),
+      exited: (exit, killedByWorker) =>
+        this.#submit({ kind: 'DriverProcessExited', driverId, exitCode: exit.code, signal: exit.signal, killedByWorker }),
+      failed: (error) => this.#submit({ kind: 'DriverLaunchFailed', driverId, error }),
+    });
   }
 
   /**

@@ -4,7 +4,9 @@
 // Contract:
 // - Keys are `worker_<id>`, `app_<id>`, `driver_<id>`: printable, no `/`.
 // - `put` resolves once the value is durable for this store (a file store has fsynced and renamed; the
-//   in-memory store has stored it). The master sends no acknowledgement before `put` resolves.
+//   in-memory store has stored it). The master sends no acknowledgement before `put` resolves. A store with
+//   nothing to wait for (recovery mode NONE keeps nothing) returns undefined instead of a promise: the master
+//   then carries on in the same turn, and its reply leaves in the same write as what came before it.
 // - `delete` of a missing key resolves.
 // - `list(prefix)` returns every readable entry whose key starts with `prefix`. An entry that cannot be read
 //   back (corrupt, truncated) is reported through `onUnreadable` and skipped; it never fails the listing.
@@ -17,8 +19,8 @@ export interface StoredEntry {
 }
 
 export interface PersistenceStore {
-  put(key: string, value: unknown): Promise<void>;
-  delete(key: string): Promise<void>;
+  put(key: string, value: unknown): Promise<void> | undefined;
+  delete(key: string): Promise<void> | undefined;
   list(prefix: string, onUnreadable?: (key: string, reason: string) => void): Promise<StoredEntry[]>;
   close(): Promise<void>;
 }
@@ -47,8 +49,12 @@ export class InMemoryPersistenceStore implements PersistenceStore {
 
 /** Keeps nothing: recovery mode NONE (Spark's BlackHolePersistenceEngine). */
 export class NullPersistenceStore implements PersistenceStore {
-  async put(): Promise<void> {}
-  async delete(): Promise<void> {}
+  put(): undefined {
+    return undefined;
+  }
+  delete(): undefined {
+    return undefined;
+  }
   async list(): Promise<StoredEntry[]> {
     return [];
   }
