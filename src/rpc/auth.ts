@@ -9,7 +9,7 @@
 // this module's callers' processes: only proofs and sealed boxes cross the wire.
 
 import type { Role } from '../protocol/catalog.ts';
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export const NONCE_BYTES = 32;
 
@@ -58,8 +58,24 @@ export function deriveKey(clusterSecret: string, purpose: 'driver' | 'executor' 
   return createHmac('sha256', clusterSecret).update(`flint-${purpose}-key\0${subject}`).digest('base64url');
 }
 
+/**
+ * Nonces are cut from a pool of random bytes refilled 1,024 nonces at a time, as Node's own randomUUID keeps a
+ * cache: one call into the CSPRNG costs about 6 µs here, a slice 0.15 µs, and a registration storm makes one
+ * nonce per connection on each side (docs/benchmarks.md, bench:master). Every slice is copied out and handed
+ * out once.
+ */
+const NONCE_POOL_BYTES = NONCE_BYTES * 1024;
+let noncePool: Buffer | undefined;
+let noncePoolAt = NONCE_POOL_BYTES;
+
 export function newNonce(): Uint8Array {
-  return randomBytes(NONCE_BYTES);
+  if (noncePoolAt === NONCE_POOL_BYTES) {
+    noncePool = randomFillSync(noncePool ?? Buffer.allocUnsafeSlow(NONCE_POOL_BYTES));
+    noncePoolAt = 0;
+  }
+  const nonce = (noncePool as Buffer).subarray(noncePoolAt, noncePoolAt + NONCE_BYTES);
+  noncePoolAt += NONCE_BYTES;
+  return Buffer.from(nonce); // a copy, as randomBytes gave
 }
 
 export function computeProof(

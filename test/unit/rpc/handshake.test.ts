@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AuthenticationError, ProtocolVersionError, RpcConnectionError, type FlintError } from '../../../src/errors.ts';
-import { computeProof } from '../../../src/rpc/auth.ts';
+import { NONCE_BYTES, computeProof, newNonce } from '../../../src/rpc/auth.ts';
 import { ClientHandshake, ServerHandshake, type HandshakeStep } from '../../../src/rpc/handshake.ts';
 import { Kind, PROTOCOL_VERSION, decodeEnvelope, encodeEnvelopeBody, type Envelope } from '../../../src/rpc/wire.ts';
 
@@ -113,6 +113,21 @@ describe('handshake: success', () => {
     const b = run(new ClientHandshake(CLIENT_ENV, SECRET, DIALED), new ServerHandshake(SERVER_ENV, SECRET, REMOTE));
     assert.notDeepEqual(a.t.wire[0], b.t.wire[0], 'HELLO nonces differ');
     assert.notDeepEqual(a.t.wire[2], b.t.wire[2], 'PROOFs differ');
+  });
+
+  test('nonces cut from the pool are all distinct, of NONCE_BYTES each, across refills, and each a copy of its own', () => {
+    const seen = new Set<string>();
+    const first = newNonce();
+    const firstBytes = Buffer.from(first).toString('hex');
+    seen.add(firstBytes);
+    for (let i = 0; i < 3 * 1024 + 7; i += 1) {
+      const nonce = newNonce();
+      assert.equal(nonce.length, NONCE_BYTES);
+      const hex = Buffer.from(nonce).toString('hex');
+      assert.equal(seen.has(hex), false, `nonce ${i} repeats an earlier one`);
+      seen.add(hex);
+    }
+    assert.equal(Buffer.from(first).toString('hex'), firstBytes, 'a nonce handed out is not changed by the refills after it');
   });
 });
 
