@@ -324,10 +324,7 @@ export class FlintContext {
     const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui, dag, broadcastBytes, allocation });
     holder.context = context;
     client.start();
-    // The pages are built once the app has registered; the app does not wait for them. A UI that cannot be
-    // built (a bug, not an input) leaves its port answering 503 and says so.
-    const buildUi = (): void => void ui?.build().catch((err: unknown) => logger.error({ err: String(err) }, 'the application UI could not be built'));
-    registration.then(buildUi, buildUi);
+    // The UI's pages are built when its first request comes (startDriverUi).
     try {
       const [appId, bundle] = await Promise.all([registration, bundling]);
       context.#appId = appId;

@@ -103,7 +103,9 @@ export interface DriverUi {
 
 /**
  * Starts the application UI, or returns undefined when `flint.ui.enabled` is false. It resolves once the port is
- * bound, so that the app can register with its UI's URL; `build()` builds the pages (once it has registered).
+ * bound, so that the app can register with its UI's URL. The pages are built when the first request comes
+ * (it waits for them), or when `build()` is called: most applications run without anyone opening their UI, and
+ * building it while the first executors register held them up (docs/ui.md, "Ports").
  */
 export async function startDriverUi(options: DriverUiOptions): Promise<DriverUi | undefined> {
   const settings = readDriverUiSettings(options.conf);
@@ -120,6 +122,8 @@ export async function startDriverUi(options: DriverUiOptions): Promise<DriverUi 
     auth,
     routes: driverUiRoutes(options, settings),
     staticDir: join(FLINT_HOME, 'static'),
+    // Building the pages is about 140 ms of CPU: done at start, it held up the first executors' registration.
+    buildOnFirstRequest: true,
   });
   const print = options.print ?? ((line: string) => void process.stderr.write(`${line}\n`));
   print(`Application UI at ${server.url}`);

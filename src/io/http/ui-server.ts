@@ -58,6 +58,11 @@ export interface UiServerOptions {
   readonly maxBodyBytes?: number;
   readonly maxEventStreams?: number;
   readonly heartbeatMs?: number;
+  /**
+   * bindUiServer only: the first request starts the build when the caller has not (a driver's UI, which most
+   * applications run without anyone looking at: docs/ui.md, "Ports").
+   */
+  readonly buildOnFirstRequest?: boolean;
   readonly maxSessions?: number;
   /** The clock of session expiry; Date.now by default. */
   readonly now?: () => number;
@@ -115,10 +120,16 @@ export async function bindUiServer(options: UiServerOptions): Promise<BoundUiSer
   const scheme = urlScheme(options.tls);
   let handle: NodeHandler | undefined;
   const early: Array<[IncomingMessage, ServerResponse]> = [];
+  let served: Promise<void> | undefined;
+  let build: () => Promise<void> = () => Promise.reject(new Error('not bound yet'));
   const dispatch: NodeHandler = (req, res) => {
     if (handle !== undefined) handle(req, res);
-    else if (early.length < MAX_EARLY_REQUESTS) early.push([req, res]);
-    else res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain; charset=utf-8' }).end('the web UI is starting; retry\n');
+    else if (early.length < MAX_EARLY_REQUESTS) {
+      early.push([req, res]);
+      if (options.buildOnFirstRequest === true && served === undefined) {
+        void build().catch((err: unknown) => options.logger.error({ service: options.serviceName, err: String(err) }, `${options.serviceName} could not be built`));
+      }
+    } else res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain; charset=utf-8' }).end('the web UI is starting; retry\n');
   };
   const server = await listenWithRetries(
     options.port,
@@ -142,7 +153,6 @@ export async function bindUiServer(options: UiServerOptions): Promise<BoundUiSer
   // Building is CPU work of tens of milliseconds that would hold up the caller's own network round trips (a
   // driver's registration): the caller starts it (build).
   let closed = false;
-  let served: Promise<void> | undefined;
   const serve = async (): Promise<void> => {
     try {
       if (closed) throw new Error(`${options.serviceName} was closed before it was built`);
@@ -158,12 +168,13 @@ export async function bindUiServer(options: UiServerOptions): Promise<BoundUiSer
       throw err;
     }
   };
+  build = () => (served ??= serve());
   return {
     port,
     scheme,
     url,
     loginUrl: token === undefined ? undefined : `${url}/?token=${encodeURIComponent(token)}`,
-    build: () => (served ??= serve()),
+    build,
     get openEventStreams() {
       return app?.streams.open ?? 0;
     },

@@ -317,6 +317,20 @@ describe('bound before built (bindUiServer)', () => {
     }
   });
 
+  test('with buildOnFirstRequest, nothing is built until a request comes; that request starts the build and is answered', async () => {
+    const server = await bindUiServer({ ...options, buildOnFirstRequest: true });
+    try {
+      // Without the option this request would wait for a build() that nobody calls (the test before).
+      const res = await fetch(`${server.url}/json`, { signal: AbortSignal.timeout(20_000) });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { workers: [{ id: 'w-1', cores: 4 }] });
+      await server.build(); // the build the request started: resolves at once
+      assert.equal((await fetch(`${server.url}/json`)).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('closed before its build started: close() resolves, build() rejects, and the port is free', async () => {
     const server = await bindUiServer(options);
     await server.close();
