@@ -23,7 +23,7 @@ import { currentBuildCli } from './lib/build.ts';
 import { JOIN_LEFT, JOIN_RIGHT, SORT_PAIRS, ensureCorpus, joinLeftKey, joinRightValue, pairKey, type Corpus } from './lib/corpus.ts';
 import { daskWordCount, ensureDask } from './lib/dask.ts';
 import { benchJson, measureMachine, type Machine } from './lib/machine.ts';
-import { childPids, memorySample } from './lib/proc.ts';
+import { executorPids, memorySample } from './lib/proc.ts';
 import { expectEqual, expectSameCounts, expectSorted, readCountsFile, readSavedCounts, runBaseline, type SortedPartition } from './lib/shuffle-checks.ts';
 import { exitAfter, formatTable, intFromEnv, timed } from './lib/stats.ts';
 
@@ -143,7 +143,7 @@ interface FlintFigures {
 
 /** Each worker's children are its executors: their VmHWM, in MiB. */
 function executorPeakRssMb(cluster: LocalCluster): number[] {
-  const pids = cluster.workers.flatMap((w) => (w.pid === undefined ? [] : childPids(w.pid)));
+  const pids = cluster.workers.flatMap((w) => (w.pid === undefined ? [] : executorPids(w.pid)));
   return pids.map((pid) => memorySample(pid).peakRssMb);
 }
 

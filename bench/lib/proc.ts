@@ -1,5 +1,6 @@
 // Reading another process's CPU time and memory from Linux's /proc, for the benchmarks.
 
+import { STANDBY_FLAG } from '../../src/io/child-process/adoption-line.ts';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -119,4 +120,19 @@ export function childPids(parentPid: number): number[] {
     if (ppid === parentPid) children.push(Number(entry));
   }
   return children;
+}
+
+/**
+ * The executor processes of the worker `workerPid`: its children but the standby executors still waiting to be
+ * adopted (docs/standby-executors.md), whose command line ends in `--standby`; an adopted one renames itself
+ * (process.title) `flint-executor <appId>/<execId>`.
+ */
+export function executorPids(workerPid: number): number[] {
+  return childPids(workerPid).filter((pid) => {
+    try {
+      return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(STANDBY_FLAG);
+    } catch {
+      return false; // it exited meanwhile
+    }
+  });
 }

@@ -144,6 +144,25 @@ export class LocalCluster {
   }
 
   /**
+   * Resolves once every worker's standby executors (docs/standby-executors.md) have loaded and wait: the cluster
+   * at rest, as an application finds a cluster that has been up for a while. Rejects after `timeoutMs`.
+   */
+  async awaitStandbys(timeoutMs = 30_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    const auth = { headers: { authorization: `Bearer ${this.uiToken}` } };
+    for (let attempt = 0; attempt < 10_000; attempt++) {
+      const master = await this.masterJson();
+      const workers = await Promise.all(
+        master.workers.map(async (w) => (await (await fetch(`${w.webuiaddress}/json`, auth)).json()) as { standbyexecutors?: { ready: number; starting: number } }),
+      );
+      // A worker with standbys off lists none; one still registering or starting them shows none ready yet.
+      if (workers.length > 0 && workers.every((w) => w.standbyexecutors === undefined || (w.standbyexecutors.starting === 0 && w.standbyexecutors.ready > 0))) return;
+      if (performance.now() > deadline) throw new Error(`the workers' standby executors were not ready within ${timeoutMs} ms: ${JSON.stringify(workers.map((w) => w.standbyexecutors))}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
    * SIGTERM to the workers (all at once), then to the master; SIGKILL to a daemon still running after `graceMs`.
    * The grace outlasts a worker's own (10 s to stop its executors): a worker killed first would leave them
    * running. Removes the directory it made.
@@ -214,7 +233,7 @@ export class LocalCluster {
 export interface MasterJson {
   readonly url: string;
   readonly status: string;
-  readonly workers: ReadonlyArray<{ readonly id: string; readonly state: string; readonly cores: number; readonly coresused: number }>;
+  readonly workers: ReadonlyArray<{ readonly id: string; readonly state: string; readonly cores: number; readonly coresused: number; readonly webuiaddress: string }>;
   readonly activeapps: ReadonlyArray<{ readonly id: string; readonly name: string; readonly cores: number; readonly state: string }>;
   readonly completedapps: ReadonlyArray<{ readonly id: string; readonly name: string; readonly state: string }>;
 }

@@ -9,6 +9,7 @@ import type { FlintConf } from '../conf/flint-conf.ts';
 import { discoverWorkerResources } from '../io/worker-resources/discover-resources.ts';
 import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
+import { StandbyExecutorLauncher } from '../io/child-process/standby-launcher.ts';
 import { ChangeSignal } from '../io/http/live-page.ts';
 import { readPortMaxRetries } from '../io/http/port-retry.ts';
 import { readUiAuthSettings } from '../io/http/ui-auth.ts';
@@ -29,6 +30,7 @@ import type { Logger } from '../util/logger.ts';
 import {
   WorkerMachine,
   logRollingFromConf,
+  resolveMainModule,
   workerConfigFromConf,
   type DriverLaunchSpec,
   type ExecutorLaunchSpec,
@@ -74,6 +76,18 @@ export interface WorkerDaemon {
 
 const TERMINATE_TIMEOUT_MS = 10_000;
 
+/**
+ * flint.worker.standbyExecutors (how many executor processes the worker keeps started ahead, 1 by default; 0
+ * turns them off) and flint.worker.standbyExecutors.memory (their heap limit, the default flint.executor.memory):
+ * docs/standby-executors.md.
+ */
+function readStandbySettings(conf: FlintConf): { count: number; memoryMb: number } {
+  return {
+    count: conf.getInt('flint.worker.standbyExecutors', 1, { min: 0, max: 16 }),
+    memoryMb: conf.getMemoryMb('flint.worker.standbyExecutors.memory', '1g'),
+  };
+}
+
 /** docs/metrics.md: the worker's gauges are read from its snapshot when scraped; launches and exits are counted. */
 function workerMetrics(conf: FlintConf, workDir: string, snapshot: () => WorkerSnapshot | undefined): WorkerMetrics | undefined {
   return readMetricsEnabled(conf) ? new WorkerMetrics({ snapshot, workDir: new DirSize(workDir) }) : undefined;
@@ -83,8 +97,10 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   const { conf, logger } = opts;
   const uiTls = readSslOptions(conf, 'ui', { listens: true }); // checked before anything listens
   // Also checked before anything listens: a bad flint.executor.logs.rolling.* value stops the worker here.
-  const launcher =
-    opts.launcher ?? new NodeProcessLauncher({ rolling: logRollingFromConf(conf), onLogError: (err, what) => logger.warn({ err: err.message }, what) });
+  const rolling = logRollingFromConf(conf);
+  const standbys = readStandbySettings(conf);
+  const nodeLauncher = opts.launcher === undefined ? new NodeProcessLauncher({ rolling, onLogError: (err, what) => logger.warn({ err: err.message }, what) }) : undefined;
+
   // The cluster's daemons, and executors of any application for the shuffle service (its endpoint checks which).
   const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger, keyring: workerKeyring(readRpcSettings(conf)) });
   let http: StartedUiServer | undefined;
@@ -92,7 +108,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   // registration has been sent, so that building them does not hold it up (bindUiServer).
   try {
     const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, LIMITS.bindPort);
-    const ui: { machine?: WorkerMachine } = {};
+    const ui: { machine?: WorkerMachine; standbys?: StandbyExecutorLauncher } = {};
     const signal = new ChangeSignal();
     // Spark's `WorkerWebUI.bind` before registration: a taken port moves on to the next (Utils.startServiceOnPort).
     const uiAuth = readUiAuthSettings(conf, env.settings.secret);
@@ -114,6 +130,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
         now: systemClock.now,
         logger,
         uiToken: uiAuth.token,
+        standbys: () => ui.standbys?.status(),
       })),
     });
     http = bound;
@@ -136,8 +153,33 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     ui.machine = machine;
     const files = (opts.files ?? ((dir) => new NodeWorkerFiles(dir)))(config.workDir);
     const shuffle = new ShuffleService(env, config.workDir, logger, env.settings.secret !== undefined);
+    // Standby executors move an executor's output files when adopted, which rolled logs do not allow.
+    const executorProgram = resolveMainModule('flint:executor', config.flintHome, config.flintEntries);
+    const standbyLauncher =
+      nodeLauncher !== undefined && rolling === undefined && standbys.count > 0 && executorProgram.ok
+        ? new StandbyExecutorLauncher(nodeLauncher, {
+            ...standbys,
+            nodeExecutable: config.nodeExecutable,
+            programPath: executorProgram.path,
+            dir: join(config.workDir, '.standby'),
+            env: processEnv(),
+            logger,
+          })
+        : undefined;
+    ui.standbys = standbyLauncher;
+    const launcher: ProcessLauncher = standbyLauncher ?? nodeLauncher ?? (opts.launcher as ProcessLauncher);
     const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal, shuffle, metrics });
     await runtime.start();
+    // Once registered: a standby's start (a Node process loading its modules) must not delay the registration.
+    if (standbyLauncher !== undefined) {
+      const startWhenRegistered = (): void => {
+        if (!machine.snapshot().registered) return;
+        stopWatching();
+        standbyLauncher.start();
+      };
+      const stopWatching = signal.subscribe(startWhenRegistered);
+      startWhenRegistered();
+    }
     // After the turn in which RegisterWorker was written.
     setImmediate(() =>
       bound.build().catch((err: unknown) => {

@@ -14,6 +14,7 @@ import type { LogRoots } from '../io/logs/log-files.ts';
 import { WORKER_EVENTS_PATH, workerPage, workerPageMain } from '../ui/worker-page.ts';
 import type { Logger } from '../util/logger.ts';
 import { workerJson, type WorkerSnapshot } from '../worker/index.ts';
+import type { StandbyStatus } from '../io/child-process/standby-launcher.ts';
 
 export interface WorkerUiParts {
   /** The worker's state now (read-only). */
@@ -26,6 +27,8 @@ export interface WorkerUiParts {
   readonly logger: Logger;
   /** The UI token the cluster's UIs share (undefined: an open UI), for the ticket of `/goto/` to the master. */
   readonly uiToken: string | undefined;
+  /** The standby executors (docs/standby-executors.md), listed in /json as `standbyexecutors`; undefined: none. */
+  readonly standbys?: () => StandbyStatus | undefined;
 }
 
 export function workerUiRoutes(parts: WorkerUiParts): UiRoute[] {
@@ -33,7 +36,7 @@ export function workerUiRoutes(parts: WorkerUiParts): UiRoute[] {
   return [
     { kind: 'page', path: '/', handler: (req) => workerPage(snapshot(), req.query) },
     { kind: 'events', path: WORKER_EVENTS_PATH, handler: liveEvents({ signal, render: (req) => workerPageMain(snapshot(), req.query) }) },
-    { kind: 'json', path: '/json', handler: () => workerJson(snapshot(), parts.now()) },
+    { kind: 'json', path: '/json', handler: () => withStandbys(workerJson(snapshot(), parts.now()), parts.standbys?.()) },
     { kind: 'json', path: '/healthz', handler: () => ({ status: 'ok' }) },
     {
       kind: 'json',
@@ -47,4 +50,9 @@ export function workerUiRoutes(parts: WorkerUiParts): UiRoute[] {
       leadsTo: "its master's pages",
     }),
   ];
+}
+
+/** Spark's worker document, and Flint's standby executors after its fields (lowercase, as Spark's keys). */
+function withStandbys<T extends object>(json: T, standbys: StandbyStatus | undefined): T | (T & { standbyexecutors: StandbyStatus }) {
+  return standbys === undefined ? json : { ...json, standbyexecutors: standbys };
 }

@@ -8,22 +8,52 @@
 // Logs are JSON lines on stderr. Exit codes: 0 when the driver stops the executor,
 // 1 on bad arguments and on every failure (driver or worker lost, registration refused, code unavailable),
 // 56 after too many failed heartbeats. See src/executor/README.md, "The executor process".
+//
+// Started as `node src/entry/executor.ts --standby`, it is a standby (docs/standby-executors.md): it loads its
+// modules, says so on descriptor 3, and waits for a worker to adopt it with a line on stdin that gives it its
+// arguments, environment and directory (src/io/child-process/adoption-line.ts); it then goes on as above.
 
+import { closeSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { isFlintError } from '../errors.ts';
 import { runExecutorBackend } from '../daemons/executor-backend.ts';
 import { readCredentialLine } from '../io/child-process/credential-line.ts';
+import { READY_FD, STANDBY_FLAG, readAdoptionLine, type Adoption } from '../io/child-process/adoption-line.ts';
 import type { Credential } from '../rpc/auth.ts';
 import { logLevelFromEnv, type Logger } from '../util/logger.ts';
 import { EXECUTOR_USAGE, parseExecutorArgs, parseResourcesEnv, RESOURCES_ENV_VAR, type ExecutorCommandLine } from './executor-args.ts';
 import type { ResourceAddresses } from '../protocol/messages.ts';
+
+const standby = process.argv[2] === STANDBY_FLAG;
+if (standby) {
+  // Every module above is loaded: what a cold start spends most of its time on.
+  try {
+    writeSync(READY_FD, 'ready\n');
+    closeSync(READY_FD);
+  } catch {
+    // no ready pipe: started by hand
+  }
+  let adoption: Adoption | undefined;
+  try {
+    adoption = await readAdoptionLine(process.stdin);
+    if (adoption !== undefined) process.chdir(adoption.cwd);
+  } catch (err) {
+    process.stderr.write(`flint executor: cannot be adopted: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  if (adoption === undefined) process.exit(0); // retired, or the worker is gone
+  Object.assign(process.env, adoption.env);
+  process.argv.splice(2, process.argv.length - 2, ...adoption.args);
+}
 
 let args: ExecutorCommandLine;
 let logger: Logger;
 let resources: ResourceAddresses | undefined;
 try {
   args = parseExecutorArgs(process.argv.slice(2), hostname());
+  // An adopted standby's command line is still the standby's: `ps` shows this name instead.
+  if (standby) process.title = `flint-executor ${args.appId}/${args.executorId}`;
   resources = parseResourcesEnv(process.env[RESOURCES_ENV_VAR]);
   // An executor logs a line per task at info ("Finished task"; Spark's "Got assigned task" and "Running task"
   // are at debug here); one write each would cost more than a short task. Lines are gathered up to 4 KiB,

@@ -14,6 +14,8 @@
 //   reported, unless a process it left behind holds its output open past the launcher's grace period.
 // - `stdin`, when given, is written to the pipe first (a child's credentials: src/io/child-process/
 //   credential-line.ts). It is never logged or stored.
+// - `onReady`, when given, makes the child's descriptor 3 a pipe; the first line the child writes there calls it
+//   (a standby executor saying it has loaded: docs/standby-executors.md). A launcher may ignore it.
 
 export interface ProcessSpec {
   /** Unique among running processes, e.g. `executor/app-20260101000000-0000/3`. */
@@ -25,6 +27,8 @@ export interface ProcessSpec {
   readonly stderrPath: string;
   /** Written to the child's stdin pipe at once; the pipe then stays open. */
   readonly stdin?: string;
+  /** Called once, when the child writes its first line to descriptor 3. */
+  readonly onReady?: () => void;
 }
 
 export interface ProcessExit {

@@ -11,6 +11,8 @@ export interface MemoryProcess {
   readonly pid: number;
   /** The signals it was sent, in order. */
   readonly signals: NodeJS.Signals[];
+  /** What was written to its stdin: `spec.stdin` at launch, then every writeStdin. */
+  readonly stdin: string[];
 }
 
 export class MemoryProcessLauncher implements ProcessLauncher {
@@ -22,7 +24,7 @@ export class MemoryProcessLauncher implements ProcessLauncher {
   launch(spec: ProcessSpec, onExit: (exit: ProcessExit) => void): LaunchedProcess {
     if (this.#running.has(spec.key)) throw new Error(`a process with key ${spec.key} is already running`);
     if (spec.argv.length === 0) throw new Error(`process ${spec.key} has an empty argv`);
-    const process: MemoryProcess = { spec, pid: this.#nextPid++, signals: [] };
+    const process: MemoryProcess = { spec, pid: this.#nextPid++, signals: [], stdin: spec.stdin === undefined ? [] : [spec.stdin] };
     this.#running.set(spec.key, { process, onExit });
     this.launched.push(process);
     return { key: spec.key, pid: process.pid };
@@ -43,6 +45,22 @@ export class MemoryProcessLauncher implements ProcessLauncher {
 
   running(): string[] {
     return [...this.#running.keys()];
+  }
+
+  /** Writes to the stdin of the running process `key` (recorded in its `stdin`); false when it does not run. */
+  writeStdin(key: string, data: string): boolean {
+    const running = this.#running.get(key);
+    if (running === undefined) return false;
+    running.process.stdin.push(data);
+    return true;
+  }
+
+  /** The process `key` says it is ready (its `spec.onReady`, as a child writing its ready line); false when it does not run. */
+  ready(key: string): boolean {
+    const running = this.#running.get(key);
+    if (running === undefined) return false;
+    running.process.spec.onReady?.();
+    return true;
   }
 
   /** Ends a running process as if it exited with `code` by itself; false when `key` does not run. */

@@ -59,7 +59,7 @@ export class NodeProcessLauncher implements ProcessLauncher {
       child = spawn(file, args, {
         cwd: spec.cwd,
         env: { ...spec.env },
-        stdio: rolling === undefined ? ['pipe', out, err] : ['pipe', 'pipe', 'pipe'],
+        stdio: [...(rolling === undefined ? (['pipe', out, err] as const) : (['pipe', 'pipe', 'pipe'] as const)), ...(spec.onReady === undefined ? [] : (['pipe'] as const))],
         detached: true, // its own process group, so kill() reaches everything it starts
         shell: false,
       });
@@ -71,6 +71,7 @@ export class NodeProcessLauncher implements ProcessLauncher {
     // The pipe stays open for the child's lifetime; its end tells the child that this process is gone.
     child.stdin?.on('error', () => {});
     if (spec.stdin !== undefined) child.stdin?.write(spec.stdin);
+    if (spec.onReady !== undefined) onFirstLine(child.stdio[3] as Readable | null | undefined, spec.onReady);
     let resolveExited: () => void = () => {};
     const exited = new Promise<void>((resolve) => (resolveExited = resolve));
     let reported = false;
@@ -125,6 +126,14 @@ export class NodeProcessLauncher implements ProcessLauncher {
     return Promise.all([feed(child.stdout, spec.stdoutPath), feed(child.stderr, spec.stderrPath)]).then(() => {});
   }
 
+  /** Writes `data` to the stdin pipe of the running process `key`; false when no such process runs. */
+  writeStdin(key: string, data: string): boolean {
+    const stdin = this.#running.get(key)?.child.stdin;
+    if (stdin === null || stdin === undefined || stdin.destroyed) return false;
+    stdin.write(data);
+    return true;
+  }
+
   kill(key: string, signal: NodeJS.Signals = 'SIGTERM'): boolean {
     const running = this.#running.get(key);
     const pid = running?.child.pid;
@@ -158,4 +167,17 @@ export class NodeProcessLauncher implements ProcessLauncher {
   running(): string[] {
     return [...this.#running.keys()];
   }
+}
+
+/** Calls `ready` once the first newline arrives on `pipe`; the pipe is then let go. */
+function onFirstLine(pipe: Readable | null | undefined, ready: () => void): void {
+  if (pipe === null || pipe === undefined) return;
+  pipe.on('error', () => {});
+  const onData = (chunk: Buffer): void => {
+    if (!chunk.includes(10)) return;
+    pipe.off('data', onData);
+    pipe.destroy();
+    ready();
+  };
+  pipe.on('data', onData);
 }

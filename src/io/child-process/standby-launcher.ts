@@ -1,0 +1,273 @@
+// Standby executors (docs/standby-executors.md): a worker keeps `count` executor processes started ahead of
+// time, their modules loaded, waiting on stdin (src/entry/executor.ts `--standby`). An executor launch that one
+// can serve adopts it instead of starting a process: the standby's output files move into the executor's
+// directory, and its stdin gets the adoption line (adoption-line.ts) and then the credential line, as a fresh
+// executor's would. Starting Node and loading the executor program is most of an executor's start-up (about
+// 300 ms of the 600 a first executor took on the benchmark's machine: docs/benchmarks.md, bench:tasks); an
+// adopted standby registers with its driver within a few milliseconds. Spark has no such thing; Ray keeps
+// idle worker processes started ahead of its tasks the same way.
+//
+// A launch is served by a standby only when the process would have been the same: an executor of the flint
+// executor program, Node's heap limit the standby's (`flint.worker.standbyExecutors.memory`, 1g, the default
+// `flint.executor.memory`), no Node options of the application's own, and the standby's environment (the
+// worker's) with only FLINT_* variables added or changed (Node reads others, NODE_OPTIONS among them, when it
+// starts). Anything else starts a process as before.
+// An adopted standby is replaced REPLACE_AFTER_MS later, so that the new one does not take the CPU from the
+// executors starting now; one that exits while it waits is restarted after a back-off.
+//
+// This wraps NodeProcessLauncher and keeps its contract (src/ports/process-launcher.ts): an adopted process is
+// known by its executor's key for kill, running and its exit; standbys are not listed in running(); killAll
+// ends them too.
+
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LaunchedProcess, ProcessExit, ProcessLauncher, ProcessSpec } from '../../ports/process-launcher.ts';
+import type { Logger } from '../../util/logger.ts';
+import { STANDBY_FLAG, formatAdoptionLine } from './adoption-line.ts';
+
+/** How long after an adoption the standby is replaced. */
+export const REPLACE_AFTER_MS = 1_000;
+/** How long after the worker registered its standbys start. */
+export const START_AFTER_MS = 1_000;
+/** The first wait before restarting a standby that exited while it waited; doubled up to MAX_BACKOFF_MS. */
+const FIRST_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 60_000;
+
+/** The launcher a standby pool starts its processes with: NodeProcessLauncher. */
+export interface StdinLauncher extends ProcessLauncher {
+  writeStdin(key: string, data: string): boolean;
+}
+
+export interface StandbyOptions {
+  /** How many standbys to keep (flint.worker.standbyExecutors); 0 turns them off. */
+  readonly count: number;
+  /** Node's heap limit of a standby, in MiB (flint.worker.standbyExecutors.memory). */
+  readonly memoryMb: number;
+  readonly nodeExecutable: string;
+  /** The executor program, as the worker's executor specs name it. */
+  readonly programPath: string;
+  /** Where the standbys run and keep their output until adopted (`<workDir>/.standby`, never cleaned up as an app's). */
+  readonly dir: string;
+  /** The environment a standby starts with: the worker's, as an executor's before its own variables. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+  /** Timers; the real ones by default. */
+  readonly setTimer?: (fn: () => void, ms: number) => NodeJS.Timeout;
+}
+
+interface Standby {
+  readonly key: string;
+  readonly pid: number;
+  readonly stdoutPath: string;
+  readonly stderrPath: string;
+  readonly startedAt: number;
+  ready: boolean;
+  /** The executor that adopted it: its key and exit callback. */
+  owner?: { readonly key: string; readonly onExit: (exit: ProcessExit) => void };
+}
+
+export interface StandbyStatus {
+  /** Standbys loaded and waiting. */
+  readonly ready: number;
+  /** Standbys still loading. */
+  readonly starting: number;
+  /** Launches served by a standby since the worker started. */
+  readonly adopted: number;
+}
+
+export class StandbyExecutorLauncher implements ProcessLauncher {
+  readonly #base: StdinLauncher;
+  readonly #opts: StandbyOptions;
+  readonly #setTimer: (fn: () => void, ms: number) => NodeJS.Timeout;
+  /** Waiting to be adopted, oldest first. */
+  #waiting: Standby[] = [];
+  /** Adopted, by their executor's key. */
+  readonly #adopted = new Map<string, Standby>();
+  #next = 0;
+  #adoptions = 0;
+  #backoffMs = FIRST_BACKOFF_MS;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(base: StdinLauncher, opts: StandbyOptions) {
+    this.#base = base;
+    this.#opts = opts;
+    this.#setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms).unref());
+  }
+
+  /**
+   * Starts the standbys `delayMs` from now (the worker's own start, and its neighbours' on a machine starting a
+   * cluster, go first); what an earlier worker left in their directory is removed at once.
+   */
+  start(delayMs = START_AFTER_MS): void {
+    rmSync(this.#opts.dir, { recursive: true, force: true });
+    mkdirSync(this.#opts.dir, { recursive: true });
+    this.#schedule(delayMs);
+  }
+
+  status(): StandbyStatus {
+    const ready = this.#waiting.filter((s) => s.ready).length;
+    return { ready, starting: this.#waiting.length - ready, adopted: this.#adoptions };
+  }
+
+  launch(spec: ProcessSpec, onExit: (exit: ProcessExit) => void): LaunchedProcess {
+    const args = this.#argsIfServable(spec);
+    const standby = args === undefined ? undefined : this.#waiting.shift();
+    if (args === undefined || standby === undefined) return this.#base.launch(spec, onExit);
+    try {
+      this.#adopt(standby, spec, args);
+    } catch (err) {
+      this.#opts.logger.warn({ processKey: spec.key, pid: standby.pid, err: (err as Error).message }, 'could not adopt a standby executor; starting a process');
+      this.#base.kill(standby.key, 'SIGKILL');
+      this.#schedule(REPLACE_AFTER_MS);
+      return this.#base.launch(spec, onExit);
+    }
+    standby.owner = { key: spec.key, onExit };
+    this.#adopted.set(spec.key, standby);
+    this.#adoptions += 1;
+    this.#opts.logger.info(
+      { processKey: spec.key, pid: standby.pid, standbyMs: Math.round(performance.now() - standby.startedAt), ready: standby.ready },
+      `adopted standby executor process ${standby.pid} for ${spec.key}`,
+    );
+    this.#schedule(REPLACE_AFTER_MS);
+    return { key: spec.key, pid: standby.pid };
+  }
+
+  kill(key: string, signal?: NodeJS.Signals): boolean {
+    return this.#base.kill(this.#adopted.get(key)?.key ?? key, signal);
+  }
+
+  async killAll(graceMs: number): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#base.killAll(graceMs);
+  }
+
+  running(): string[] {
+    const ownerOf = new Map([...this.#adopted.values()].map((s) => [s.key, (s.owner as { key: string }).key]));
+    const waiting = new Set(this.#waiting.map((s) => s.key));
+    return this.#base
+      .running()
+      .filter((key) => !waiting.has(key))
+      .map((key) => ownerOf.get(key) ?? key);
+  }
+
+  /**
+   * The executor's arguments when a standby can be this process (see the header), else undefined: the argv
+   * must be the node executable, the standby's heap limit, the executor program, then arguments only.
+   */
+  #argsIfServable(spec: ProcessSpec): string[] | undefined {
+    const { nodeExecutable, memoryMb, programPath } = this.#opts;
+    const [node, heap, program, ...args] = spec.argv;
+    if (!spec.key.startsWith('executor:') || node !== nodeExecutable || heap !== `--max-old-space-size=${memoryMb}` || program !== programPath) {
+      return undefined;
+    }
+    return this.#addedEnv(spec) === undefined ? undefined : args;
+  }
+
+  /**
+   * The variables `spec` adds to the standby's environment, when they are all FLINT_* ones (the worker gives a
+   * child its own environment and the executor's variables over it); undefined when any other differs.
+   */
+  #addedEnv(spec: ProcessSpec): Record<string, string> | undefined {
+    const own = this.#opts.env;
+    const added: Record<string, string> = {};
+    for (const [name, value] of Object.entries(spec.env)) {
+      if (own[name] === value) continue;
+      if (!name.startsWith('FLINT_')) return undefined;
+      added[name] = value;
+    }
+    for (const name of Object.keys(own)) if (!Object.hasOwn(spec.env, name)) return undefined;
+    return added;
+  }
+
+  /**
+   * Moves the standby's output into the executor's files (keeping the header the worker wrote there at the
+   * top), then hands it its executor and credential on stdin.
+   */
+  #adopt(standby: Standby, spec: ProcessSpec, args: readonly string[]): void {
+    const header = readFileSync(spec.stderrPath, 'utf8');
+    renameSync(standby.stdoutPath, spec.stdoutPath);
+    renameSync(standby.stderrPath, spec.stderrPath);
+    appendFileSync(spec.stderrPath, `${header}(standby executor process ${standby.pid}, adopted for ${spec.key})\n`);
+    const line = formatAdoptionLine({ args, env: this.#addedEnv(spec) ?? {}, cwd: spec.cwd }) + (spec.stdin ?? '');
+    if (!this.#base.writeStdin(standby.key, line)) throw new Error(`standby ${standby.pid} has exited`);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped || this.#timer !== undefined) return;
+    this.#timer = this.#setTimer(() => {
+      this.#timer = undefined;
+      this.#fill();
+    }, ms);
+  }
+
+  #fill(): void {
+    while (!this.#stopped && this.#waiting.length < this.#opts.count) {
+      const n = this.#next++;
+      const key = `standby:${n}`;
+      const stdoutPath = join(this.#opts.dir, `${n}.stdout`);
+      const stderrPath = join(this.#opts.dir, `${n}.stderr`);
+      const { nodeExecutable, memoryMb, programPath } = this.#opts;
+      let standby: Standby;
+      try {
+        const launched = this.#base.launch(
+          {
+            key,
+            argv: [nodeExecutable, `--max-old-space-size=${memoryMb}`, programPath, STANDBY_FLAG],
+            env: this.#opts.env,
+            cwd: this.#opts.dir,
+            stdoutPath,
+            stderrPath,
+            onReady: () => {
+              standby.ready = true;
+              this.#backoffMs = FIRST_BACKOFF_MS;
+            },
+          },
+          (exit) => this.#exited(standby, exit),
+        );
+        standby = { key, pid: launched.pid, stdoutPath, stderrPath, startedAt: performance.now(), ready: false };
+      } catch (err) {
+        this.#opts.logger.warn({ err: (err as Error).message }, 'could not start a standby executor');
+        this.#retryLater();
+        return;
+      }
+      this.#waiting.push(standby);
+    }
+  }
+
+  #exited(standby: Standby, exit: ProcessExit): void {
+    const owner = standby.owner;
+    if (owner !== undefined) {
+      this.#adopted.delete(owner.key);
+      owner.onExit({ ...exit, key: owner.key });
+      return;
+    }
+    this.#waiting = this.#waiting.filter((s) => s !== standby);
+    // Its output goes into the log (the end of it), and its files away: a standby that keeps failing leaves none.
+    const stderr = tailOf(standby.stderrPath);
+    rmSync(standby.stdoutPath, { force: true });
+    rmSync(standby.stderrPath, { force: true });
+    if (this.#stopped) return;
+    this.#opts.logger.warn(
+      { pid: standby.pid, code: exit.code, signal: exit.signal, stderr },
+      `a standby executor process exited before it was adopted (code ${exit.code}, signal ${exit.signal}); starting another in ${this.#backoffMs} ms`,
+    );
+    this.#retryLater();
+  }
+
+  #retryLater(): void {
+    const wait = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
+    this.#schedule(wait);
+  }
+}
+
+/** The last 2,000 characters of a file, or '' when it cannot be read. */
+function tailOf(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-2_000);
+  } catch {
+    return '';
+  }
+}
