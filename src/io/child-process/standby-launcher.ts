@@ -100,8 +100,15 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
    * cluster, go first); what an earlier worker left in their directory is removed at once.
    */
   start(delayMs = START_AFTER_MS): void {
-    rmSync(this.#opts.dir, { recursive: true, force: true });
-    mkdirSync(this.#opts.dir, { recursive: true });
+    try {
+      rmSync(this.#opts.dir, { recursive: true, force: true });
+      mkdirSync(this.#opts.dir, { recursive: true });
+    } catch (err) {
+      // The worker runs on without standbys: every executor is started as a process.
+      this.#stopped = true;
+      this.#opts.logger.warn({ dir: this.#opts.dir, err: (err as Error).message }, 'cannot prepare the standby executors\' directory; running without standbys');
+      return;
+    }
     this.#schedule(delayMs);
   }
 

@@ -174,6 +174,16 @@ describe('standby executors over the launcher twin', () => {
     assert.deepEqual(base.running(), []);
   });
 
+  test('a standby directory that cannot be made leaves the worker without standbys, with a warning', () => {
+    const { workDir, base, lines } = pool();
+    writeFileSync(join(workDir, '.standby'), 'a file where a directory is needed');
+    const blocked = new StandbyExecutorLauncher(base, { count: 1, memoryMb: 1024, nodeExecutable: NODE, programPath: PROGRAM, dir: join(workDir, '.standby', 'sub'), env: WORKER_ENV, logger: memoryLogger(lines) });
+    blocked.start(0);
+    assert.ok(lines.some((l) => l.level === 'warn' && l.msg.includes('running without standbys')), JSON.stringify(lines));
+    assert.deepEqual(blocked.status(), { ready: 0, starting: 0, adopted: 0 });
+    assert.equal(base.launched.length, 0);
+  });
+
   test('a standby that is gone when adopted leaves the launch to a fresh process', async () => {
     const { workDir, base, standbys, fire } = pool();
     standbys.start();
