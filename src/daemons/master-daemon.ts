@@ -114,11 +114,13 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const metrics = metricsEnabled
     ? new MasterMetrics({ state: () => ui.machine?.state, now: systemClock.now, handshakeFailures: () => env.handshakeFailures ?? 0 })
     : undefined;
-  // The UI's port is bound first (its URL is part of the master's state); its pages are built once the master
-  // has started, so that workers and apps may register meanwhile (bindUiServer).
+  // The UI's port is bound first (its URL is part of the master's state); its pages are built when the first
+  // request comes. Built as soon as the master had started, they took its thread for about 250 ms while the
+  // workers of a cluster starting with it were connecting (docs/ui.md, "Ports").
   try {
     const bound = await bindUiServer({
       serviceName: 'master web UI',
+      buildOnFirstRequest: true,
       host: opts.webUiHost ?? opts.host,
       publicHost: opts.publicHost ?? opts.webUiHost ?? opts.host,
       port: conf.getInt('flint.master.ui.port', opts.webUiPort, LIMITS.bindPort),
@@ -173,12 +175,6 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
     });
     ui.runtime = runtime;
     await runtime.start();
-    setImmediate(() =>
-      bound.build().catch((err: unknown) => {
-        logger.error({ err: String(err) }, 'the master web UI could not be built; stopping');
-        void runtime.shutdown('the web UI could not be built');
-      }),
-    );
     if (rest !== undefined) gatewayMaster.current = { masterUrl: config.masterUrl, rpcPort: config.port, restPort: rest.port };
     if (server.loginUrl !== undefined) {
       // Once, as Jupyter prints its URL: this line holds a credential (docs/security.md, "The web UIs").

@@ -104,8 +104,8 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   // The cluster's daemons, and executors of any application for the shuffle service (its endpoint checks which).
   const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger, keyring: workerKeyring(readRpcSettings(conf)) });
   let http: StartedUiServer | undefined;
-  // The UI's port is bound before registration (the master needs its URL); its pages are built once the
-  // registration has been sent, so that building them does not hold it up (bindUiServer).
+  // The UI's port is bound before registration (the master needs its URL); its pages are built when the first
+  // request comes, so that building them holds up no registration (bindUiServer).
   try {
     const webUiPort = conf.getInt('flint.worker.ui.port', opts.base.webUiPort ?? 8081, LIMITS.bindPort);
     const ui: { machine?: WorkerMachine; standbys?: StandbyExecutorLauncher } = {};
@@ -115,6 +115,9 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
     const metrics = workerMetrics(conf, opts.base.workDir, () => ui.machine?.snapshot());
     const bound = await bindUiServer({
       serviceName: 'worker web UI',
+      // Built on its first request (an operator, the master's links, a scrape, a probe): building it right after
+      // registering took the worker's thread for about 140 ms while the master answered it (docs/ui.md, "Ports").
+      buildOnFirstRequest: true,
       host: opts.webUiHost ?? opts.base.host,
       publicHost: opts.base.publicAddress ?? opts.base.host,
       port: webUiPort,
@@ -180,13 +183,6 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
       const stopWatching = signal.subscribe(startWhenRegistered);
       startWhenRegistered();
     }
-    // After the turn in which RegisterWorker was written.
-    setImmediate(() =>
-      bound.build().catch((err: unknown) => {
-        logger.error({ err: String(err) }, 'the worker web UI could not be built; stopping');
-        void runtime.shutdown('the web UI could not be built');
-      }),
-    );
     return {
       workerId: machine.workerId,
       rpcPort: env.address?.port ?? 0,

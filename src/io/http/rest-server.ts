@@ -10,7 +10,7 @@
 // - log lines hold the method, the path and the status: never a header, a token or a body.
 
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { fastify, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { deriveKey } from '../../rpc/auth.ts';
 import { renderRestJson, type RestResponse } from '../../protocol/rest-messages.ts';
 import type { RestAnswer } from '../../rest/rest-responses.ts';
@@ -81,6 +81,8 @@ export async function startRestServer(options: RestServerOptions): Promise<Start
       .header('cache-control', 'no-store')
       .header('x-content-type-options', 'nosniff')
       .send(renderRestJson(body));
+  // fastify is imported here, not at the top: a master with the gateway off (the default) never loads it.
+  const { fastify } = await import('./fastify-modules.ts');
   const build = async (port: number) => {
     const app = fastify({
       logger: false,

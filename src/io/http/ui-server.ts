@@ -15,11 +15,8 @@
 // - logs through the daemon's logger only: fastify's own logger is off, and no line holds a query string, a
 //   header, a cookie, the token or the secret.
 
-import { fastifyCookie } from '@fastify/cookie';
-import { fastifyFormbody } from '@fastify/formbody';
-import { fastifyHelmet } from '@fastify/helmet';
-import { fastifyStatic } from '@fastify/static';
-import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type * as FastifyModules from './fastify-modules.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../../util/logger.ts';
 import type { SslOptions } from '../tls/ssl-options.ts';
@@ -204,7 +201,14 @@ function cookieName(port: number): string {
   return `flint-ui-session-${port}`;
 }
 
+/**
+ * fastify and its plugins, imported on the first build: a daemon starts without them (about 2 MB of modules,
+ * ajv and fast-json-stringify among them), and a driver whose UI nobody opens never loads them.
+ */
+let fastifyModules: Promise<typeof FastifyModules> | undefined;
+
 async function buildApp(options: UiServerOptions, sessions: SessionStore, port: number, server: Server): Promise<BuiltApp> {
+  const { fastify, fastifyCookie, fastifyFormbody, fastifyHelmet, fastifyStatic } = await (fastifyModules ??= import('./fastify-modules.ts'));
   const { logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let handler: NodeHandler | undefined;

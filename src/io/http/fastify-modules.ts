@@ -1,0 +1,9 @@
+// fastify and the plugins the web UIs use, in one module that ui-server.ts imports when it first builds a UI
+// (buildApp) and the REST gateway when it starts: what a daemon or driver that has not built its UI yet does not
+// load.
+
+export { fastifyCookie } from '@fastify/cookie';
+export { fastifyFormbody } from '@fastify/formbody';
+export { fastifyHelmet } from '@fastify/helmet';
+export { fastifyStatic } from '@fastify/static';
+export { fastify } from 'fastify';
