@@ -106,11 +106,11 @@ export async function startUiServer(options: UiServerOptions): Promise<StartedUi
 }
 
 /**
- * Binds the port first (with its retries) and builds the fastify app behind it in the background: the
- * address is known in the time of a `listen`, where building the app (its plugins and routes) takes tens of
- * milliseconds more. The caller says when to build the routes (`build()`): a driver registers with the master,
- * which needs its UI's URL, and then builds its UI while its first executors start (docs/benchmarks.md,
- * bench:tasks (b)). Requests that come before the routes are ready wait for them.
+ * Binds the port first (with its retries) and builds the fastify app behind it later: the address is known in
+ * the time of a `listen`, where loading fastify and building the app (its plugins and routes) takes 140–250 ms of
+ * CPU on a 2-vCPU machine. The routes are built when `build()` is called, or with `buildOnFirstRequest` when the
+ * first request comes (the master's, the workers' and the drivers' UIs: docs/ui.md, "Ports"). Requests that come
+ * before the routes are ready wait for them.
  */
 export async function bindUiServer(options: UiServerOptions): Promise<BoundUiServer> {
   const sessions = new SessionStore({ timeoutMs: options.auth.sessionTimeoutMs, maxSessions: options.maxSessions, now: options.now });
