@@ -10,6 +10,10 @@ import { ChangeSignal } from '../io/http/live-page.ts';
 import { listenWithRetries, readPortMaxRetries } from '../io/http/port-retry.ts';
 import { readUiAuthSettings } from '../io/http/ui-auth.ts';
 import { bindUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
+// fastify and its plugins are loaded with the master, before it opens a ZooKeeper session (master-command.ts
+// imports this module first). Loaded on the first UI request instead, they took the master's thread long enough,
+// from the TypeScript sources on a loaded machine, for ZooKeeper to suspend its session and revoke its leadership.
+import '../io/http/fastify-modules.ts';
 import { UTILIZATION_SAMPLE_MS, UtilizationHistory } from '../ui/utilization.ts';
 import { FLINT_HOME } from '../util/install.ts';
 import { masterUiRoutes, utilizationNow } from './master-ui.ts';

@@ -1,6 +1,6 @@
 // fastify and the plugins the web UIs use, in one module that ui-server.ts imports when it first builds a UI
-// (buildApp) and the REST gateway when it starts: what a daemon or driver that has not built its UI yet does not
-// load.
+// (buildApp) and the REST gateway when it starts: a worker or a driver that has not built its UI yet has not
+// loaded them. The master loads them when it starts (master-daemon.ts says why).
 
 export { fastifyCookie } from '@fastify/cookie';
 export { fastifyFormbody } from '@fastify/formbody';

@@ -202,8 +202,9 @@ function cookieName(port: number): string {
 }
 
 /**
- * fastify and its plugins, imported on the first build: a daemon starts without them (about 2 MB of modules,
- * ajv and fast-json-stringify among them), and a driver whose UI nobody opens never loads them.
+ * fastify and its plugins, imported on the first build: a worker starts without them (about 2 MB of modules,
+ * ajv and fast-json-stringify among them), and a driver whose UI nobody opens never loads them. The master has
+ * them loaded already (master-daemon.ts).
  */
 let fastifyModules: Promise<typeof FastifyModules> | undefined;
 
