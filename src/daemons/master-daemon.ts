@@ -11,8 +11,9 @@ import { listenWithRetries, readPortMaxRetries } from '../io/http/port-retry.ts'
 import { readUiAuthSettings } from '../io/http/ui-auth.ts';
 import { bindUiServer, type StartedUiServer } from '../io/http/ui-server.ts';
 // fastify and its plugins are loaded with the master, before it opens a ZooKeeper session (master-command.ts
-// imports this module first). Loaded on the first UI request instead, they took the master's thread long enough,
-// from the TypeScript sources on a loaded machine, for ZooKeeper to suspend its session and revoke its leadership.
+// imports this module first), and its pages are built as soon as it has started: loading them or building the
+// pages on the first UI request took the master's thread, at whatever moment that request came, long enough on a
+// loaded machine for ZooKeeper to suspend a short session and revoke the master's leadership (docs/ui.md, "Ports").
 import '../io/http/fastify-modules.ts';
 import { UTILIZATION_SAMPLE_MS, UtilizationHistory } from '../ui/utilization.ts';
 import { FLINT_HOME } from '../util/install.ts';
@@ -118,13 +119,11 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
   const metrics = metricsEnabled
     ? new MasterMetrics({ state: () => ui.machine?.state, now: systemClock.now, handshakeFailures: () => env.handshakeFailures ?? 0 })
     : undefined;
-  // The UI's port is bound first (its URL is part of the master's state); its pages are built when the first
-  // request comes. Built as soon as the master had started, they took its thread for about 250 ms while the
-  // workers of a cluster starting with it were connecting (docs/ui.md, "Ports").
+  // The UI's port is bound first (its URL is part of the master's state); its pages are built once the master
+  // has started (see the import of fastify-modules.ts above).
   try {
     const bound = await bindUiServer({
       serviceName: 'master web UI',
-      buildOnFirstRequest: true,
       host: opts.webUiHost ?? opts.host,
       publicHost: opts.publicHost ?? opts.webUiHost ?? opts.host,
       port: conf.getInt('flint.master.ui.port', opts.webUiPort, LIMITS.bindPort),
@@ -179,6 +178,12 @@ export async function startMasterDaemon(opts: MasterDaemonOptions): Promise<Mast
     });
     ui.runtime = runtime;
     await runtime.start();
+    setImmediate(() =>
+      bound.build().catch((err: unknown) => {
+        logger.error({ err: String(err) }, 'the master web UI could not be built; stopping');
+        void runtime.shutdown('the web UI could not be built');
+      }),
+    );
     if (rest !== undefined) gatewayMaster.current = { masterUrl: config.masterUrl, rpcPort: config.port, restPort: rest.port };
     if (server.loginUrl !== undefined) {
       // Once, as Jupyter prints its URL: this line holds a credential (docs/security.md, "The web UIs").
