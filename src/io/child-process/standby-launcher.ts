@@ -23,7 +23,7 @@ import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync } from 'nod
 import { join } from 'node:path';
 import type { LaunchedProcess, ProcessExit, ProcessLauncher, ProcessSpec } from '../../ports/process-launcher.ts';
 import type { Logger } from '../../util/logger.ts';
-import { STANDBY_FLAG, formatAdoptionLine } from './adoption-line.ts';
+import { STANDBY_FLAG, formatAdoptionLine, type Adoption } from './adoption-line.ts';
 
 /** How long after an adoption the standby is replaced. */
 export const REPLACE_AFTER_MS = 1_000;
@@ -118,11 +118,11 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
   }
 
   launch(spec: ProcessSpec, onExit: (exit: ProcessExit) => void): LaunchedProcess {
-    const args = this.#argsIfServable(spec);
-    const standby = args === undefined ? undefined : this.#waiting.shift();
-    if (args === undefined || standby === undefined) return this.#base.launch(spec, onExit);
+    const adoption = this.#adoptionFor(spec);
+    const standby = adoption === undefined ? undefined : this.#waiting.shift();
+    if (adoption === undefined || standby === undefined) return this.#base.launch(spec, onExit);
     try {
-      this.#adopt(standby, spec, args);
+      this.#adopt(standby, spec, adoption);
     } catch (err) {
       this.#opts.logger.warn({ processKey: spec.key, pid: standby.pid, err: (err as Error).message }, 'could not adopt a standby executor; starting a process');
       this.#base.kill(standby.key, 'SIGKILL');
@@ -160,16 +160,17 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
   }
 
   /**
-   * The executor's arguments when a standby can be this process (see the header), else undefined: the argv
-   * must be the node executable, the standby's heap limit, the executor program, then arguments only.
+   * What a standby is told to become this process (see the header), else undefined: the argv must be the node
+   * executable, the standby's heap limit, the executor program, then arguments only.
    */
-  #argsIfServable(spec: ProcessSpec): string[] | undefined {
+  #adoptionFor(spec: ProcessSpec): Adoption | undefined {
     const { nodeExecutable, memoryMb, programPath } = this.#opts;
     const [node, heap, program, ...args] = spec.argv;
     if (!spec.key.startsWith('executor:') || node !== nodeExecutable || heap !== `--max-old-space-size=${memoryMb}` || program !== programPath) {
       return undefined;
     }
-    return this.#addedEnv(spec) === undefined ? undefined : args;
+    const env = this.#addedEnv(spec);
+    return env === undefined ? undefined : { args, env, cwd: spec.cwd };
   }
 
   /**
@@ -192,12 +193,12 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
    * Moves the standby's output into the executor's files (keeping the header the worker wrote there at the
    * top), then hands it its executor and credential on stdin.
    */
-  #adopt(standby: Standby, spec: ProcessSpec, args: readonly string[]): void {
+  #adopt(standby: Standby, spec: ProcessSpec, adoption: Adoption): void {
     const header = readFileSync(spec.stderrPath, 'utf8');
     renameSync(standby.stdoutPath, spec.stdoutPath);
     renameSync(standby.stderrPath, spec.stderrPath);
     appendFileSync(spec.stderrPath, `${header}(standby executor process ${standby.pid}, adopted for ${spec.key})\n`);
-    const line = formatAdoptionLine({ args, env: this.#addedEnv(spec) ?? {}, cwd: spec.cwd }) + (spec.stdin ?? '');
+    const line = formatAdoptionLine(adoption) + (spec.stdin ?? '');
     if (!this.#base.writeStdin(standby.key, line)) throw new Error(`standby ${standby.pid} has exited`);
   }
 
