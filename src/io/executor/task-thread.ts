@@ -78,6 +78,8 @@ const EXECUTOR_FLAG = Symbol.for('flint.executor');
 
 /** Records keep their types both ways (src/task/record-codec.ts). */
 const codec: TaskCodec = recordCodec;
+/** How often the kill check's read of the ABORT slot is atomic (see `signal` in serve). */
+const ATOMIC_READ_EVERY = 1024;
 
 let bundle: { readonly path: string; readonly exports: Promise<Record<string, unknown>> } | undefined;
 
@@ -190,10 +192,20 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
   /** The task taken off the queue and about to start: a cancel that arrives now still finds it. */
   let starting = 0;
   let busy = false;
+  /** slotIdOf the task this thread is running, 0 between tasks: what it last stored in CURRENT (only it stores there). */
+  let running = 0;
+  let untilAtomicRead = ATOMIC_READ_EVERY;
+  // evaluateTask reads `aborted` before every record. Two atomic loads cost ~14 ns a read, a tenth of a sort's
+  // task (docs/benchmarks.md, bench:shuffle); this is one plain read of the ABORT slot. A plain read may be
+  // hoisted out of a loop the compiler sees whole, so every ATOMIC_READ_EVERY-th read is atomic: a kill is seen
+  // at the next record, and in the worst case within that many records.
   const signal = {
     get aborted(): boolean {
-      const current = Atomics.load(shared, ThreadSlot.CURRENT);
-      return current !== 0 && Atomics.load(shared, ThreadSlot.ABORT) === current;
+      if (running === 0) return false;
+      untilAtomicRead -= 1;
+      if (untilAtomicRead > 0) return shared[ThreadSlot.ABORT] === running;
+      untilAtomicRead = ATOMIC_READ_EVERY;
+      return Atomics.load(shared, ThreadSlot.ABORT) === running;
     },
   };
   const accept = (requests: readonly ThreadRequest[]): void => {
@@ -213,7 +225,8 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
       for (drain(); queue.length > 0; drain()) {
         const { task, bundlePath } = queue.shift() as Extract<ThreadRequest, { kind: 'run' }>;
         starting = task.taskId;
-        Atomics.store(shared, ThreadSlot.CURRENT, slotIdOf(task.taskId));
+        running = slotIdOf(task.taskId);
+        Atomics.store(shared, ThreadSlot.CURRENT, running);
         const cancels = Atomics.load(shared, ThreadSlot.CANCEL_SEQ);
         if (cancels !== seenCancels) {
           seenCancels = cancels;
@@ -221,6 +234,7 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
         }
         starting = 0;
         const reply = cancelled.delete(task.taskId) ? { kind: 'skipped' as const, taskId: task.taskId } : await runTask(task, bundlePath, signal);
+        running = 0;
         Atomics.store(shared, ThreadSlot.CURRENT, 0);
         port.postMessage(reply);
       }
