@@ -15,6 +15,16 @@ const MIN_POOLED_BYTES = 256 * 1024;
 const free: ArrayBuffer[] = [];
 let pooledBytes = 0;
 
+/**
+ * What a fresh buffer for `bytes` is made with: an eighth more, in whole 64 KiB, so that the next request of about
+ * the same size (the sort's next partition is seldom exactly as large) finds it in the pool.
+ */
+function headroomOf(bytes: number): number {
+  return Math.ceil((bytes + bytes / 8) / HEADROOM_UNIT) * HEADROOM_UNIT;
+}
+
+const HEADROOM_UNIT = 64 * 1024;
+
 /** A buffer of at least `bytes` (and at most twice that, so a small array does not pin a huge one). */
 function takeBuffer(bytes: number): ArrayBuffer {
   if (bytes >= MIN_POOLED_BYTES) {
@@ -28,6 +38,7 @@ function takeBuffer(bytes: number): ArrayBuffer {
       pooledBytes -= buffer.byteLength;
       return buffer;
     }
+    return new ArrayBuffer(headroomOf(bytes));
   }
   return new ArrayBuffer(bytes);
 }
