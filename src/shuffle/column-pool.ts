@@ -1,4 +1,5 @@
-// Large typed arrays reused within a thread, for the sorter's columns and the radix sort's scratch. A fresh
+// Large typed arrays reused within a thread, for the sorter's columns, the radix sort's scratch and the slabs the
+// shuffle writer's frames are cut from (frame-arena.ts). A fresh
 // array of megabytes is memory the process has not touched: every 4 KiB page of it faults on first write, and on
 // the VMs Flint's benchmarks ran on a fault costs about 15 µs (a fresh 40 MB array takes 150 ms to fill, a reused
 // one 3 ms: docs/benchmarks.md, bench:shuffle). A sort of a million pairs used to fault in 40 MB of columns and
@@ -48,13 +49,18 @@ export function takeFloat64(n: number): Float64Array {
   return new Float64Array(takeBuffer(n * 8), 0, n);
 }
 
+/** A Uint8Array of length n, its contents undefined (see the header). */
+export function takeBytes(n: number): Uint8Array {
+  return new Uint8Array(takeBuffer(n), 0, n);
+}
+
 /** A Uint32Array of length n, its contents undefined (see the header). */
 export function takeUint32(n: number): Uint32Array {
   return new Uint32Array(takeBuffer(n * 4), 0, n);
 }
 
 /** Gives an array's memory back; the caller must not use the array (or any view of its buffer) again. */
-export function giveBack(array: Float64Array | Uint32Array): void {
+export function giveBack(array: Float64Array | Uint32Array | Uint8Array): void {
   const buffer = array.buffer;
   const bytes = buffer.byteLength;
   if (!(buffer instanceof ArrayBuffer) || bytes < MIN_POOLED_BYTES || bytes > MAX_POOLED_BYTES || free.includes(buffer)) return;

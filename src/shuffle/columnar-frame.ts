@@ -132,8 +132,11 @@ function stringColumn(records: readonly unknown[], c: number): StringColumn | un
   return { strings, joined, kind: KIND_UTF8, ends };
 }
 
+/** Where a body's bytes come from: `bytes` zeroed bytes (Buffer.alloc, or a FrameArena's). */
+export type AllocateBody = (bytes: number) => Buffer;
+
 /** The columnar body of `records`, or undefined when they do not have a columnar shape (see the header). */
-export function encodeColumnarBody(records: readonly unknown[]): Uint8Array | undefined {
+export function encodeColumnarBody(records: readonly unknown[], allocate: AllocateBody = Buffer.alloc): Uint8Array | undefined {
   const n = records.length;
   if (n === 0 || n > 0xffff_ffff) return undefined;
   const kinds = classify(records);
@@ -154,7 +157,7 @@ export function encodeColumnarBody(records: readonly unknown[]): Uint8Array | un
       bytes += pad8((kind === KIND_I32 ? 4 : 8) * n);
     }
   }
-  const body = Buffer.alloc(bytes);
+  const body = allocate(bytes);
   body[0] = COLUMNAR_TAG;
   body[1] = LAYOUT_VERSION;
   body[2] = arity;

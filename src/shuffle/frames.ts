@@ -13,16 +13,19 @@
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { decodeRecord, encodeRecord } from '../task/record-codec.ts';
-import { COLUMNAR_TAG, decodeColumnarBody, encodeColumnarBody } from './columnar-frame.ts';
+import { COLUMNAR_TAG, decodeColumnarBody, encodeColumnarBody, type AllocateBody } from './columnar-frame.ts';
 import { ShuffleError, describeValue } from './shuffle-errors.ts';
 
 export const FRAME_HEADER_BYTES = 4;
 /** No frame is this large; a length above it means the bytes are not a block (or are corrupt). */
 export const MAX_FRAME_BYTES = 0x7fff_ffff;
 
-/** A frame's body (no header): the columnar body of `records` when they have its shape, else their codec bytes. */
-export function encodeFrameBody(records: readonly unknown[]): Uint8Array {
-  return encodeColumnarBody(records) ?? encodeRecord(records, 'records');
+/**
+ * A frame's body (no header): the columnar body of `records` when they have its shape (its bytes from `allocate`),
+ * else their codec bytes.
+ */
+export function encodeFrameBody(records: readonly unknown[], allocate?: AllocateBody): Uint8Array {
+  return encodeColumnarBody(records, allocate) ?? encodeRecord(records, 'records');
 }
 
 /** The records of a frame's body, of either kind. Throws FLINT_SHUFFLE_CORRUPT when they are not an array. */

@@ -19,6 +19,7 @@ import { keyIdentity } from './keys.ts';
 import { ShuffleError, describeValue } from './shuffle-errors.ts';
 import { SizeTracker } from './size-estimate.ts';
 import { FileSink, FrameBatcher, removeFilesQuietly, writeRecordFrames } from './spill-file.ts';
+import { FrameArena } from './frame-arena.ts';
 
 export { blockRange, readIndex, shuffleFileNames } from './index-file.ts';
 
@@ -85,6 +86,8 @@ export class ShuffleWriter {
   // Without an aggregator: pending records per partition, and encoded frame bodies per partition.
   readonly #batchers: FrameBatcher[] = [];
   #frames: Uint8Array[][] = [];
+  /** Where the held bodies' bytes live until a spill or the commit has written them. */
+  readonly #arena = new FrameArena();
   #pending = 0;
   #encodedBytes = 0;
   // With one: [key, combiner] by keyIdentity, per partition.
@@ -112,7 +115,7 @@ export class ShuffleWriter {
     this.#sizes = new SizeTracker(this.#aggregator === undefined ? RECORD_OVERHEAD : ENTRY_OVERHEAD, 2);
     for (let p = 0; p < this.#n; p += 1) {
       if (this.#aggregator === undefined) {
-        this.#batchers.push(new FrameBatcher());
+        this.#batchers.push(new FrameBatcher(undefined, this.#arena.allocate));
         this.#frames.push([]);
       }
     }
@@ -196,6 +199,7 @@ export class ShuffleWriter {
     } finally {
       sink.closeQuietly();
     }
+    this.#arena.release(); // every held body is written and dropped
     this.#spilledBytes += sink.position;
     this.#pending = 0;
     this.#encodedBytes = 0;
@@ -283,6 +287,7 @@ export class ShuffleWriter {
   #release(): void {
     removeFilesQuietly(this.#spills.map((s) => s.path));
     this.#frames = this.#frames.map(() => []);
+    this.#arena.release();
     for (const batcher of this.#batchers) batcher.records = [];
     this.#combined.clear();
     this.#buckets = [];

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AllocateBody } from './columnar-frame.ts';
 import { FRAME_HEADER_BYTES, encodeFrameBody, readFramesFromFile } from './frames.ts';
 
 const SINK_BUFFER_BYTES = 1 << 20;
@@ -136,10 +137,13 @@ export class FrameBatcher {
   records: unknown[] = [];
   #limit: number;
   readonly #targetBytes: number;
+  readonly #allocate: AllocateBody | undefined;
 
-  constructor(targetBytes = TARGET_FRAME_BYTES) {
+  /** `allocate`: where columnar bodies' bytes come from (a FrameArena's, or fresh). */
+  constructor(targetBytes = TARGET_FRAME_BYTES, allocate?: AllocateBody) {
     this.#targetBytes = targetBytes;
     this.#limit = MAX_FRAME_RECORDS;
+    this.#allocate = allocate;
   }
 
   /** Adds a record; returns the encoded frame body when the batch is full. */
@@ -151,7 +155,7 @@ export class FrameBatcher {
   /** The encoded body of the records held (and forgets them), or undefined when there are none. */
   flush(): Uint8Array | undefined {
     if (this.records.length === 0) return undefined;
-    const body = encodeFrameBody(this.records);
+    const body = encodeFrameBody(this.records, this.#allocate);
     const count = this.records.length;
     this.records = [];
     if (body.length > this.#targetBytes) this.#limit = Math.max(1, Math.floor((count * this.#targetBytes) / body.length));
@@ -163,7 +167,9 @@ export class FrameBatcher {
 /** Writes `records` to `sink` as frames; returns the number of bytes written. */
 export function writeRecordFrames(sink: FileSink, records: Iterable<unknown>, targetBytes = TARGET_FRAME_BYTES): number {
   const start = sink.position;
-  const batcher = new FrameBatcher(targetBytes);
+  // Each body is written as soon as it is made, so one scratch body serves them all.
+  const scratch = new ScratchBody();
+  const batcher = new FrameBatcher(targetBytes, scratch.allocate);
   for (const record of records) {
     const body = batcher.add(record);
     if (body !== undefined) sink.writeFrame(body);
@@ -171,6 +177,15 @@ export function writeRecordFrames(sink: FileSink, records: Iterable<unknown>, ta
   const rest = batcher.flush();
   if (rest !== undefined) sink.writeFrame(rest);
   return sink.position - start;
+}
+
+/** One body's bytes reused for the next (zeroed each time); grows to the largest asked for. */
+class ScratchBody {
+  #bytes = Buffer.alloc(0);
+  readonly allocate = (bytes: number): Buffer => {
+    if (bytes > this.#bytes.length) this.#bytes = Buffer.alloc(Math.max(bytes, 2 * this.#bytes.length));
+    return this.#bytes.subarray(0, bytes).fill(0);
+  };
 }
 
 /** A position in a sorted stream of records, for k-way merges: `head` is the current record. */
