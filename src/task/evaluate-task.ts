@@ -34,6 +34,7 @@ import {
 import { TaskFunctionNotFoundError, TaskInputError, TaskKilledError } from './task-errors.ts';
 import { BUILTIN_FUNCTIONS } from './builtins.ts';
 import { samplePull, zipWithIndexPull } from './sampling.ts';
+import { mulberry32 } from '../kit/rng.ts';
 
 export type LaunchTaskMessage = Static<typeof LaunchTask>;
 
@@ -171,6 +172,10 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
           if (signal.aborted) throw new TaskKilledError(task.taskId);
         };
   check?.();
+  if (task.action.kind === 'sampleKeys') {
+    const sampled = await sampleKnownCount(task, task.action, fns.ops, env, check);
+    if (sampled !== undefined) return sampled;
+  }
   // A shuffle's blocks are read (and aggregated or sorted) before the pipeline starts: see openShuffle. The kill
   // check runs before every record of the source, whatever its kind.
   let pull = await openSource(task, task.source, env);
@@ -183,27 +188,91 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
   return { result: env.codec.encode(value, root), records };
 }
 
+// ---- Sampling a partition whose size is known ------------------------------------------------------------------
+
+/**
+ * The sampling stage of a range partitioner (sortByKey, partitionBy a range) over a partition whose records can
+ * be counted without computing them, a `range` or a `slice`, with only `map`s after it: a uniform sample of
+ * `size` of its indices, in order, and only those records computed. Spark's RangePartitioner.sketch computes
+ * every record of the partition to sample it (a reservoir), which is a whole pass over the data before the
+ * shuffle's own; the sample here has the same distribution (every `size`-subset equally likely) and the same
+ * count. Undefined for any other partition: it is sampled by reading it all.
+ *
+ * A consequence, besides the time: the application's map functions run once per record for the shuffle, and
+ * for the sampled records once more (Spark: twice for every record), so accumulators in them count less twice.
+ */
+async function sampleKnownCount(
+  task: LaunchTaskMessage,
+  action: Extract<TaskAction, { kind: 'sampleKeys' }>,
+  fns: ReadonlyArray<TaskFn | undefined>,
+  env: TaskEnv,
+  check: (() => void) | undefined,
+): Promise<TaskOutput | undefined> {
+  if (!task.ops.every((op) => op.op === 'map')) return undefined;
+  const source = task.source;
+  let count: number;
+  let recordAt: (index: number) => unknown;
+  if (source.kind === 'range') {
+    const [start, end, step] = checkedRange(source); // the same checks, and errors, as a range read whole
+    const span = step > 0 ? end - start : start - end;
+    if (!Number.isSafeInteger(span)) return undefined;
+    count = span <= 0 ? 0 : Math.ceil(span / Math.abs(step));
+    recordAt = (index) => start + index * step;
+  } else if (source.kind === 'slice') {
+    const items = sliceItems(source.data, env);
+    count = items.length;
+    recordAt = (index) => items[index];
+  } else return undefined;
+  let pull: RecordPull<unknown> = arrayPull(sampleIndices(count, action.size, action.seed + task.partition).map(recordAt));
+  if (check !== undefined) pull = checkedPull(pull, check);
+  task.ops.forEach((op, i) => {
+    pull = applyOp(pull, op, fns[i] as TaskFn, task);
+  });
+  const { sample } = await ioOf(env).sampleKeys(pull, action.size, action.seed + task.partition);
+  return { result: env.codec.encode({ sample, count }, 'result'), records: count };
+}
+
+/**
+ * `k` distinct indices of `[0, n)`, every k-subset equally likely (Floyd's algorithm), in increasing order; all of
+ * them when n ≤ k. Seeded: a retried task samples the same records.
+ */
+export function sampleIndices(n: number, k: number, seed: number): number[] {
+  if (n <= k) return Array.from({ length: n }, (_, i) => i);
+  const random = mulberry32(seed);
+  const chosen = new Set<number>();
+  for (let j = n - k; j < n; j += 1) {
+    const t = Math.floor(random() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return [...chosen].sort((a, b) => a - b);
+}
+
 // ---- Source and ops ------------------------------------------------------------------------------------------
+
+function sliceItems(data: Uint8Array, env: TaskEnv): unknown[] {
+  const items = env.codec.decode(data);
+  if (!Array.isArray(items)) throw new TaskInputError(`A slice must decode to an array of records; it decoded to ${typeof items}`);
+  return items;
+}
+
+/** A range source's start, end and step, once checked: safe integers, and a step that is not 0. */
+function checkedRange(source: Extract<TaskSource, { kind: 'range' }>): [start: number, end: number, step: number] {
+  const { start, end, step } = source;
+  for (const [name, value] of [['start', start], ['end', end], ['step', step]] as const) {
+    if (!Number.isSafeInteger(value)) {
+      throw new TaskInputError(`range ${name} must be a safe integer (|n| ≤ 2^53 − 1); got ${value}`);
+    }
+  }
+  if (step === 0) throw new TaskInputError('range step must not be 0');
+  return [start, end, step];
+}
 
 function sourcePull(task: LaunchTaskMessage, source: TaskSource, env: TaskEnv): RecordPull<unknown> {
   switch (source.kind) {
-    case 'slice': {
-      const items = env.codec.decode(source.data);
-      if (!Array.isArray(items)) {
-        throw new TaskInputError(`A slice must decode to an array of records; it decoded to ${typeof items}`);
-      }
-      return arrayPull(items);
-    }
-    case 'range': {
-      const { start, end, step } = source;
-      for (const [name, value] of [['start', start], ['end', end], ['step', step]] as const) {
-        if (!Number.isSafeInteger(value)) {
-          throw new TaskInputError(`range ${name} must be a safe integer (|n| ≤ 2^53 − 1); got ${value}`);
-        }
-      }
-      if (step === 0) throw new TaskInputError('range step must not be 0');
-      return rangePull(start, end, step);
-    }
+    case 'slice':
+      return arrayPull(sliceItems(source.data, env));
+    case 'range':
+      return rangePull(...checkedRange(source));
     case 'textFile':
       return pullOf(ioOf(env).readFile(source), `textFile(${source.path})`);
     case 'shuffle':
