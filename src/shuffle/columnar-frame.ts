@@ -219,6 +219,23 @@ export function numberPairColumns(bytes: Uint8Array): { keys: ArrayLike<number>;
   return { keys: columns[0] as ArrayLike<number>, values: columns[1] as ArrayLike<number> };
 }
 
+/** A frame of [key, value] records as its two columns. */
+export interface PairColumns {
+  readonly keys: ArrayLike<unknown>;
+  readonly values: ArrayLike<unknown>;
+}
+
+/**
+ * The two columns of a columnar body of [key, value] records, whatever their kinds (numbers or strings), or
+ * undefined when the body is not of that shape: the hash join streams such frames without making a pair per
+ * record. Throws FLINT_SHUFFLE_CORRUPT on bad bytes.
+ */
+export function pairColumns(bytes: Uint8Array): PairColumns | undefined {
+  if (bytes[0] !== COLUMNAR_TAG || bytes[2] !== 2) return undefined;
+  const { columns } = decodeColumns(bytes);
+  return { keys: columns[0] as Column, values: columns[1] as Column };
+}
+
 function decodeColumns(bytes: Uint8Array): { columns: Column[]; n: number } {
   const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (body.length < HEADER_BYTES) throw corrupt(`has ${body.length} bytes, fewer than its header`);

@@ -10,6 +10,7 @@
 // or `[key, [undefined, w]]` for every value of a key only one side has. Keys match by keyIdentity, as everywhere in
 // the shuffle.
 
+import type { PairColumns } from './columnar-frame.ts';
 import { keyIdentity } from './keys.ts';
 import { notAPair } from './shuffle-writer.ts';
 import { SizeTracker } from './size-estimate.ts';
@@ -83,14 +84,20 @@ export class HashJoinTable {
   }
 
   /**
-   * The joined records: every stream-side record of `frames` (each frame an array of [key, value] records) against
-   * the table, then, for a join that keeps the build side's unmatched keys, those. Single use.
+   * The joined records: every stream-side record of `frames` (each frame an array of [key, value] records, or their
+   * keys and values as columns) against the table, then, for a join that keeps the build side's unmatched keys,
+   * those. Single use.
    */
-  probe(frames: Iterator<readonly unknown[]>): IterableIterator<unknown> {
+  probe(frames: Iterator<StreamFrame>): IterableIterator<unknown> {
     const keepStream = this.#how === 'full' || this.#how === (this.#buildIsLeft ? 'right' : 'left');
     return new JoinRecords(this.#table, this.#keys, frames, this.#buildIsLeft, keepStream);
   }
 }
+
+/** A stream-side frame: its records, or (for [key, value] records) its keys and values as columns. */
+export type StreamFrame = readonly unknown[] | PairColumns;
+
+const NO_COLUMN: ArrayLike<unknown> = [];
 
 /** HashJoinTable.probe's iterator; one result object, refilled (read `value` before the next call). */
 class JoinRecords implements IterableIterator<unknown> {
@@ -98,11 +105,16 @@ class JoinRecords implements IterableIterator<unknown> {
   /** Set for joins that keep the build side's unmatched keys (then #matched is too). */
   readonly #keys: Map<unknown, unknown> | undefined;
   readonly #matched: Set<unknown> | undefined;
-  readonly #frames: Iterator<readonly unknown[]>;
+  readonly #frames: Iterator<StreamFrame>;
   readonly #buildIsLeft: boolean;
   readonly #keepStream: boolean;
   readonly #result: { done: boolean; value: unknown } = { done: false, value: undefined };
+  // The current frame: records (#records), or columns (#streamKeys and #streamValues, #records empty), read
+  // from #index to #size. Columns spare a pair per stream record, made only to be taken apart here.
   #records: readonly unknown[] = [];
+  #streamKeys: ArrayLike<unknown> = NO_COLUMN;
+  #streamValues: ArrayLike<unknown> = NO_COLUMN;
+  #size = 0;
   #index = 0;
   /** The build values still to pair with #key and #value, from #match on. */
   #matches: readonly unknown[] = [];
@@ -113,7 +125,7 @@ class JoinRecords implements IterableIterator<unknown> {
   #unmatched: Iterator<[unknown, unknown]> | undefined;
   #done = false;
 
-  constructor(table: Map<unknown, unknown>, keys: Map<unknown, unknown> | undefined, frames: Iterator<readonly unknown[]>, buildIsLeft: boolean, keepStream: boolean) {
+  constructor(table: Map<unknown, unknown>, keys: Map<unknown, unknown> | undefined, frames: Iterator<StreamFrame>, buildIsLeft: boolean, keepStream: boolean) {
     this.#table = table;
     this.#keys = keys;
     this.#matched = keys === undefined ? undefined : new Set();
@@ -130,33 +142,56 @@ class JoinRecords implements IterableIterator<unknown> {
         this.#nextUnmatched();
         continue;
       }
-      if (this.#index < this.#records.length) {
-        const record = this.#records[this.#index++];
-        if (!Array.isArray(record) || record.length !== 2) throw notAPair(record, 'join');
-        const id = identityOf(record[0]);
+      if (this.#index < this.#size) {
+        const i = this.#index++;
+        let key: unknown;
+        let value: unknown;
+        if (this.#records.length > 0) {
+          const record = this.#records[i];
+          if (!Array.isArray(record) || record.length !== 2) throw notAPair(record, 'join');
+          key = record[0];
+          value = record[1];
+        } else {
+          key = this.#streamKeys[i];
+          value = this.#streamValues[i];
+        }
+        const id = identityOf(key);
         const held = this.#table.get(id);
         if (held !== undefined) {
           this.#matched?.add(id);
-          this.#key = record[0];
-          this.#value = record[1];
+          this.#key = key;
+          this.#value = value;
           if (!(held instanceof Many)) return this.#pair(unwrap(held));
           this.#matches = held.values;
           this.#match = 0;
         } else if (this.#keepStream) {
-          this.#key = record[0];
-          this.#value = record[1];
+          this.#key = key;
+          this.#value = value;
           return this.#pair(undefined);
         }
         continue;
       }
       const frame = this.#frames.next();
-      if (frame.done !== true) {
-        this.#records = frame.value;
-        this.#index = 0;
-      } else if (this.#keys !== undefined) {
-        this.#records = [];
+      if (frame.done !== true) this.#startFrame(frame.value);
+      else if (this.#keys !== undefined) {
+        this.#startFrame([]);
         this.#unmatched = this.#table.entries();
       } else this.#done = true;
+    }
+  }
+
+  #startFrame(frame: StreamFrame): void {
+    this.#index = 0;
+    if (Array.isArray(frame)) {
+      this.#records = frame;
+      this.#streamKeys = this.#streamValues = NO_COLUMN;
+      this.#size = frame.length;
+    } else {
+      const { keys, values } = frame as PairColumns;
+      this.#records = [];
+      this.#streamKeys = keys;
+      this.#streamValues = values;
+      this.#size = keys.length;
     }
   }
 

@@ -32,6 +32,7 @@ import {
   foldAggregator,
   groupAggregator,
   numberPairColumns,
+  pairColumns,
   partitionerOf,
   readFrameBodiesFromFile,
   reduceAggregator,
@@ -39,6 +40,7 @@ import {
   shuffleFileNames,
   type Aggregator,
   type JoinHow,
+  type PairColumns,
 } from '../../shuffle/index.ts';
 import { FileSink, removeFile } from '../../shuffle/spill-file.ts';
 import { joinedPairs } from '../../task/builtins.ts';
@@ -203,6 +205,11 @@ class BlockFrame {
 
   records(): unknown[] {
     return this.#decoding(() => decodeFrameBody(this.#body));
+  }
+
+  /** The frame's records, or its keys and values as columns when they are [key, value] pairs (see pairColumns). */
+  recordsOrPairColumns(): unknown[] | PairColumns {
+    return this.#decoding(() => pairColumns(this.#body) ?? decodeFrameBody(this.#body));
   }
 
   /** The frame's keys and values when its records are all [number, number] pairs (see numberPairColumns). */
@@ -434,8 +441,11 @@ async function fetchRemoteBlocks(read: ShuffleRead, locations: readonly ShuffleL
   return { path, ranges };
 }
 
-/** The records of `read`, frame by frame, synchronously: from this host's disk, or from the fetched file. */
-function* streamRecords(read: ShuffleRead, locations: readonly ShuffleLocation[], fetched: FetchedBlocks): Generator<unknown[]> {
+/**
+ * The records of `read`, frame by frame, synchronously: from this host's disk, or from the fetched file. A frame of
+ * [key, value] pairs comes as its two columns (the hash join reads them without making a pair per record).
+ */
+function* streamRecords(read: ShuffleRead, locations: readonly ShuffleLocation[], fetched: FetchedBlocks): Generator<unknown[] | PairColumns> {
   try {
     for (const block of read.blocks) {
       if (block.size === 0) continue;
@@ -443,9 +453,9 @@ function* streamRecords(read: ShuffleRead, locations: readonly ShuffleLocation[]
       const range = fetched.ranges.get(block.mapId);
       if (range === undefined) {
         const id: BlockId = { shuffleId: read.shuffleId, mapId: block.mapId, reduceId: read.reduceId };
-        for (const frame of localFrames(id, location, block.size)) yield frame.records();
+        for (const frame of localFrames(id, location, block.size)) yield frame.recordsOrPairColumns();
       } else {
-        for (const body of readFrameBodiesFromFile(fetched.path as string, range.offset, range.length)) yield decodeFrameBody(body);
+        for (const body of readFrameBodiesFromFile(fetched.path as string, range.offset, range.length)) yield pairColumns(body) ?? decodeFrameBody(body);
       }
     }
   } finally {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { COLUMNAR_TAG, MAX_ARITY, decodeColumnarBody, encodeColumnarBody } from '../../../src/shuffle/columnar-frame.ts';
+import { COLUMNAR_TAG, MAX_ARITY, decodeColumnarBody, encodeColumnarBody, pairColumns } from '../../../src/shuffle/columnar-frame.ts';
 import { FrameReader, decodeFrameBody, encodeFrame, encodeFrameBody } from '../../../src/shuffle/frames.ts';
 import { decodeRecord, encodeRecord } from '../../../src/task/record-codec.ts';
 import './arbitraries.ts';
@@ -164,4 +164,16 @@ test('damaged columnar bodies fail with FLINT_SHUFFLE_CORRUPT', () => {
   for (const [what, bytes] of cases) {
     assert.throws(() => decodeFrameBody(bytes), { code: 'FLINT_SHUFFLE_CORRUPT', message: /columnar shuffle frame .*corrupt/ }, what);
   }
+});
+
+test('pairColumns gives the keys and values of a columnar frame of pairs, any kinds; undefined for other frames', () => {
+  const pairs = [['a', 1.5], ['bé', -2], ['', 3]];
+  const columns = pairColumns(encodeFrameBody(pairs));
+  assert.ok(columns !== undefined);
+  assert.deepEqual(Array.from(columns.keys), ['a', 'bé', '']);
+  assert.deepEqual(Array.from(columns.values), [1.5, -2, 3]);
+  const numbers = pairColumns(encodeFrameBody([[1, 'x'], [2 ** 40, 'y']]));
+  assert.deepEqual(numbers === undefined ? undefined : [Array.from(numbers.keys), Array.from(numbers.values)], [[1, 2 ** 40], ['x', 'y']]);
+  assert.equal(pairColumns(encodeFrameBody([[1, 2, 3]])), undefined, 'three columns');
+  assert.equal(pairColumns(encodeFrameBody([[1, { a: 1 }]])), undefined, 'not columnar: the record codec');
 });

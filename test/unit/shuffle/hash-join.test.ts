@@ -1,11 +1,12 @@
 // The reduce side of join (src/shuffle/hash-join.ts): for every kind of join and either build side, the records
 // equal a naive nested-loop join of the two inputs as a multiset (keys matched by keyIdentity, as cogroup matches
-// them); the table reports when it passes its memory limit; a record that is not a pair is refused by name.
+// them), whether the stream side comes as records or as columns; the table reports when it passes its memory
+// limit; a record that is not a pair is refused by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { HashJoinTable, type JoinHow } from '../../../src/shuffle/hash-join.ts';
+import { HashJoinTable, type JoinHow, type StreamFrame } from '../../../src/shuffle/hash-join.ts';
 import { keyIdentity } from '../../../src/shuffle/keys.ts';
 import { anyKey } from './arbitraries.ts';
 
@@ -28,9 +29,16 @@ function naiveJoin(left: Pair[], right: Pair[], how: JoinHow): string[] {
   return out.sort();
 }
 
-/** Splits records into frames of 1–3 records, as blocks arrive. */
-function* framesOf(records: Pair[]): Generator<Pair[]> {
-  for (let at = 0; at < records.length; at += 1 + (at % 3)) yield records.slice(at, at + 1 + (at % 3));
+/**
+ * Splits records into frames of 1–3 records, as blocks arrive: every other frame as its records, the others as
+ * their keys and values in columns (as columnar frames of pairs are streamed).
+ */
+function* framesOf(records: Pair[]): Generator<StreamFrame> {
+  let frame = 0;
+  for (let at = 0; at < records.length; at += 1 + (at % 3)) {
+    const slice = records.slice(at, at + 1 + (at % 3));
+    yield frame++ % 2 === 0 ? slice : { keys: slice.map(([k]) => k), values: slice.map(([, v]) => v) };
+  }
 }
 
 test('HashJoinTable equals a nested-loop join for every kind, with either side built (property)', () => {
