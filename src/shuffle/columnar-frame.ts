@@ -171,6 +171,38 @@ export function encodeColumnarBody(records: readonly unknown[], allocate: Alloca
   return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
 }
 
+/**
+ * The columnar body of n [number, number] records held as two columns (FrameBatcher's number pairs): the same
+ * bytes encodeColumnarBody gives for the records themselves.
+ */
+export function encodeNumberPairBody(keys: Float64Array, values: Float64Array, n: number, allocate: AllocateBody = Buffer.alloc): Uint8Array {
+  const keysInt32 = allInt32(keys, n);
+  const valuesInt32 = allInt32(values, n);
+  let at = pad8(HEADER_BYTES + 2);
+  const body = allocate(at + pad8((keysInt32 ? 4 : 8) * n) + pad8((valuesInt32 ? 4 : 8) * n));
+  body[0] = COLUMNAR_TAG;
+  body[1] = LAYOUT_VERSION;
+  body[2] = 2;
+  body.writeUInt32LE(n, 4);
+  body[HEADER_BYTES] = keysInt32 ? KIND_I32 : KIND_F64;
+  body[HEADER_BYTES + 1] = valuesInt32 ? KIND_I32 : KIND_F64;
+  at = writeColumn(body, at, keys, n, keysInt32);
+  writeColumn(body, at, values, n, valuesInt32);
+  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
+
+function allInt32(column: Float64Array, n: number): boolean {
+  for (let i = 0; i < n; i += 1) if (!isInt32(column[i] as number)) return false;
+  return true;
+}
+
+function writeColumn(body: Buffer, at: number, column: Float64Array, n: number, int32: boolean): number {
+  const view = new DataView(body.buffer, body.byteOffset + at, (int32 ? 4 : 8) * n);
+  if (int32) for (let i = 0; i < n; i += 1) view.setInt32(4 * i, column[i] as number, true);
+  else for (let i = 0; i < n; i += 1) view.setFloat64(8 * i, column[i] as number, true);
+  return at + pad8(view.byteLength);
+}
+
 function writeNumbers(body: Buffer, at: number, records: readonly unknown[], c: number, int32: boolean): number {
   const n = records.length;
   const view = new DataView(body.buffer, body.byteOffset + at, (int32 ? 4 : 8) * n);

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AllocateBody } from './columnar-frame.ts';
+import { encodeNumberPairBody, type AllocateBody } from './columnar-frame.ts';
 import { FRAME_HEADER_BYTES, encodeFrameBody, readFramesFromFile } from './frames.ts';
 
 const SINK_BUFFER_BYTES = 1 << 20;
@@ -132,9 +132,18 @@ export const TARGET_FRAME_BYTES = 256 * 1024;
 /**
  * Collects records into frames of at most MAX_FRAME_RECORDS records, shrinking the count when frames come out
  * larger than `targetBytes` (big records) and growing it back when they come out small.
+ *
+ * [number, number] records (a sort's or a join's pairs) are kept as two columns of numbers while every record
+ * of the batch is one: the pair itself is not held (it dies young, or is never made when the compiler sees it
+ * is not kept), and the frame is written from the columns without looking at each record again. The first other
+ * record turns the batch back into records.
  */
 export class FrameBatcher {
-  records: unknown[] = [];
+  #records: unknown[] = [];
+  #keys: Float64Array | undefined;
+  #values: Float64Array | undefined;
+  /** Number pairs held in #keys and #values (then #records is empty). */
+  #pairs = 0;
   #limit: number;
   readonly #targetBytes: number;
   readonly #allocate: AllocateBody | undefined;
@@ -146,22 +155,65 @@ export class FrameBatcher {
     this.#allocate = allocate;
   }
 
+  /** Records held. */
+  get size(): number {
+    return this.#pairs + this.#records.length;
+  }
+
   /** Adds a record; returns the encoded frame body when the batch is full. */
   add(record: unknown): Uint8Array | undefined {
-    this.records.push(record);
-    return this.records.length >= this.#limit ? this.flush() : undefined;
+    if (this.#records.length === 0 && isNumberPair(record)) {
+      const n = this.#pairs;
+      const keys = (this.#keys ??= new Float64Array(MAX_FRAME_RECORDS));
+      const values = (this.#values ??= new Float64Array(MAX_FRAME_RECORDS));
+      keys[n] = record[0];
+      values[n] = record[1];
+      this.#pairs = n + 1;
+      return n + 1 >= this.#limit ? this.flush() : undefined;
+    }
+    if (this.#pairs > 0) this.#toRecords();
+    this.#records.push(record);
+    return this.#records.length >= this.#limit ? this.flush() : undefined;
   }
 
   /** The encoded body of the records held (and forgets them), or undefined when there are none. */
   flush(): Uint8Array | undefined {
-    if (this.records.length === 0) return undefined;
-    const body = encodeFrameBody(this.records, this.#allocate);
-    const count = this.records.length;
-    this.records = [];
+    const count = this.size;
+    if (count === 0) return undefined;
+    const body =
+      this.#pairs > 0
+        ? encodeNumberPairBody(this.#keys as Float64Array, this.#values as Float64Array, this.#pairs, this.#allocate)
+        : encodeFrameBody(this.#records, this.#allocate);
+    this.clear();
     if (body.length > this.#targetBytes) this.#limit = Math.max(1, Math.floor((count * this.#targetBytes) / body.length));
     else if (count >= this.#limit && body.length < this.#targetBytes / 4) this.#limit = Math.min(MAX_FRAME_RECORDS, this.#limit * 2);
     return body;
   }
+
+  /** Forgets the records held. */
+  clear(): void {
+    this.#records = [];
+    this.#pairs = 0;
+  }
+
+  /** The number pairs held, as records (a record of another shape came). */
+  #toRecords(): void {
+    const keys = this.#keys as Float64Array;
+    const values = this.#values as Float64Array;
+    for (let i = 0; i < this.#pairs; i += 1) this.#records.push([keys[i], values[i]]);
+    this.#pairs = 0;
+  }
+}
+
+/** A plain [number, number] array: what FrameBatcher keeps as columns. */
+function isNumberPair(record: unknown): record is [number, number] {
+  return (
+    Array.isArray(record) &&
+    record.length === 2 &&
+    typeof record[0] === 'number' &&
+    typeof record[1] === 'number' &&
+    Object.getPrototypeOf(record) === Array.prototype
+  );
 }
 
 /** Writes `records` to `sink` as frames; returns the number of bytes written. */
