@@ -297,7 +297,11 @@ function decodeColumns(bytes: Uint8Array): { columns: Column[]; n: number } {
   return { columns, n };
 }
 
-/** An aligned typed array over the column (a view when the bytes are aligned, else a copy). */
+/**
+ * An aligned typed array over the column: a view of the body when the bytes are aligned, else a copy. A view
+ * lives only as long as the body's bytes, which a reader may reuse for the next frame (frames.ts `recycle`):
+ * whoever keeps numbers past the frame copies them (ExternalSorter's NumberPairs does).
+ */
 function numberColumn(body: Buffer, at: number, n: number, int32: boolean): ArrayLike<number> {
   const width = int32 ? 4 : 8;
   const offset = body.byteOffset + at;

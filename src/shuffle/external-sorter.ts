@@ -36,19 +36,41 @@ const RECORD_OVERHEAD = 8;
 /** Bytes of a pair kept in NumberPairs: its key and value, each a float64. */
 const NUMBER_PAIR_BYTES = 16;
 
-/** [number, number] records as columns (each frame's, as it came), in insertion order. */
+const EMPTY = new Float64Array(0);
+
+/**
+ * [number, number] records as two columns, in insertion order. Each frame's columns are copied in as they come
+ * (the frame's bytes may be a read buffer used again for the next: frames.ts `recycle`), into arrays from the
+ * thread's pool (column-pool.ts) that grow by doubling; the sort then works on them in place.
+ */
 class NumberPairs {
-  #keys: Array<ArrayLike<number>> = [];
-  #values: Array<ArrayLike<number>> = [];
+  #keys: Float64Array = EMPTY;
+  #values: Float64Array = EMPTY;
   length = 0;
 
-  /** Appends the pairs (keeping the columns given); false, appending nothing, when a key is NaN. */
+  /** Appends the pairs; false, appending nothing, when a key is NaN. */
   append(keys: ArrayLike<number>, values: ArrayLike<number>): boolean {
-    for (let i = 0; i < keys.length; i += 1) if (Number.isNaN(keys[i])) return false;
-    this.#keys.push(keys);
-    this.#values.push(values);
-    this.length += keys.length;
+    const n = keys.length;
+    for (let i = 0; i < n; i += 1) if (Number.isNaN(keys[i])) return false;
+    if (this.length + n > this.#keys.length) this.#grow(this.length + n);
+    const at = this.length;
+    if (keys instanceof Float64Array || keys instanceof Int32Array) this.#keys.set(keys, at);
+    else for (let i = 0; i < n; i += 1) this.#keys[at + i] = keys[i] as number;
+    if (values instanceof Float64Array || values instanceof Int32Array) this.#values.set(values, at);
+    else for (let i = 0; i < n; i += 1) this.#values[at + i] = values[i] as number;
+    this.length = at + n;
     return true;
+  }
+
+  #grow(needed: number): void {
+    const capacity = Math.max(needed, 2 * this.#keys.length, INITIAL_PAIRS);
+    const keys = takeFloat64(capacity);
+    const values = takeFloat64(capacity);
+    keys.set(this.#keys.subarray(0, this.length));
+    values.set(this.#values.subarray(0, this.length));
+    this.#giveBackColumns();
+    this.#keys = keys;
+    this.#values = values;
   }
 
   /** Bytes held, as float64 keys and values. */
@@ -58,40 +80,36 @@ class NumberPairs {
 
   /** The pairs, sorted by key stably, as a cursor that makes each pair as it is read; empties this. */
   sortedCursor(ascending: boolean): NumberPairCursor {
-    const sorted = sortNumberPairs(concatenated(this.#keys, this.length), concatenated(this.#values, this.length), ascending);
-    this.clear();
+    const n = this.length;
+    // Views of exactly n over the pooled columns: the cursor gives their memory back when it is done.
+    const sorted = sortNumberPairs(new Float64Array(this.#keys.buffer, 0, n), new Float64Array(this.#values.buffer, 0, n), ascending);
+    this.#keys = this.#values = EMPTY;
+    this.length = 0;
     return new NumberPairCursor(sorted.keys, sorted.values);
   }
 
   /** The pairs, in insertion order, made as arrays; empties this. */
   takePairs(): Pair[] {
     const out: Pair[] = [];
-    this.#keys.forEach((keys, c) => {
-      const values = this.#values[c] as ArrayLike<number>;
-      for (let i = 0; i < keys.length; i += 1) out.push([keys[i], values[i]]);
-    });
+    for (let i = 0; i < this.length; i += 1) out.push([this.#keys[i], this.#values[i]]);
     this.clear();
     return out;
   }
 
   clear(): void {
-    this.#keys = [];
-    this.#values = [];
+    this.#giveBackColumns();
+    this.#keys = this.#values = EMPTY;
     this.length = 0;
+  }
+
+  #giveBackColumns(): void {
+    if (this.#keys !== EMPTY) giveBack(this.#keys);
+    if (this.#values !== EMPTY) giveBack(this.#values);
   }
 }
 
-/** The columns as one array, from the thread's pool (column-pool.ts); the cursor that reads it gives it back. */
-function concatenated(columns: ReadonlyArray<ArrayLike<number>>, n: number): Float64Array {
-  const out = takeFloat64(n);
-  let at = 0;
-  for (const column of columns) {
-    if (column instanceof Float64Array || column instanceof Int32Array) out.set(column, at);
-    else for (let i = 0; i < column.length; i += 1) out[at + i] = column[i] as number;
-    at += column.length;
-  }
-  return out;
-}
+/** The first columns' size: 64 Ki pairs (512 KiB a column, enough to come from the pool). */
+const INITIAL_PAIRS = 64 * 1024;
 
 /** Sorted number pairs, read one at a time: each `[key, value]` is a new array. */
 class NumberPairCursor implements RecordCursor {
@@ -126,7 +144,6 @@ class NumberPairCursor implements RecordCursor {
   }
 }
 
-const EMPTY = new Float64Array(0);
 
 /** A cursor's records as an iterator (one result object, refilled): `onEnd` runs once, at the end or on return(). */
 class CursorRecords implements IterableIterator<Pair> {

@@ -247,7 +247,8 @@ function* localFrames(id: BlockId, location: ShuffleLocation, expected: number):
     const names = shuffleFileNames(id.shuffleId, id.mapId);
     const range = blockRange(join(location.dir, names.index), id.reduceId);
     if (range.length !== expected) throw new Error(`the index gives ${range.length} bytes, the map status ${expected}`);
-    frames = readFrameBodiesFromFile(join(location.dir, names.data), range.offset, range.length);
+    // Every consumer of a BlockFrame decodes it before asking for the next, so the read buffers are reused.
+    frames = readFrameBodiesFromFile(join(location.dir, names.data), range.offset, range.length, undefined, { recycle: true });
   } catch (err) {
     throw new FetchFailedError(id, location.service, (err as Error).message);
   }
@@ -455,7 +456,9 @@ function* streamRecords(read: ShuffleRead, locations: readonly ShuffleLocation[]
         const id: BlockId = { shuffleId: read.shuffleId, mapId: block.mapId, reduceId: read.reduceId };
         for (const frame of localFrames(id, location, block.size)) yield frame.recordsOrPairColumns();
       } else {
-        for (const body of readFrameBodiesFromFile(fetched.path as string, range.offset, range.length)) yield pairColumns(body) ?? decodeFrameBody(body);
+        for (const body of readFrameBodiesFromFile(fetched.path as string, range.offset, range.length, undefined, { recycle: true })) {
+          yield pairColumns(body) ?? decodeFrameBody(body);
+        }
       }
     }
   } finally {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { FrameReader, encodeFrame, readFramesFromFile } from '../../../src/shuffle/frames.ts';
+import { FrameReader, decodeFrameBody, encodeFrame, readFrameBodiesFromFile, readFramesFromFile } from '../../../src/shuffle/frames.ts';
 import { decodeRecord, encodeRecord } from '../../../src/task/record-codec.ts';
 import { anyKey, withTempDir } from './arbitraries.ts';
 
@@ -89,5 +89,38 @@ test('readFramesFromFile reads a byte range in small chunks, and says when the f
     assert.throws(() => [...readFramesFromFile(path, prefix.length, block.length - 2)], { code: 'FLINT_SHUFFLE_CORRUPT' });
     // Abandoning the generator early closes the file (no fd leak: many early stops in a row work).
     for (let i = 0; i < 2000; i += 1) readFramesFromFile(path, prefix.length, block.length, 64).next();
+  });
+});
+
+test('readFrameBodiesFromFile with recycle: the read buffers are reused, and what was decoded stays intact', () => {
+  withTempDir((dir) => {
+    // Columnar frames of pairs and strings, record-codec frames holding Uint8Array values (msgpack gives those as
+    // views of its input), and one frame larger than two chunks, so that a frame spans several reads.
+    const batches: unknown[][] = [];
+    for (let f = 0; f < 120; f += 1) {
+      if (f % 3 === 0) batches.push(Array.from({ length: 1000 }, (_, i) => [f * 1000 + i, -i * 0.5]));
+      else if (f % 3 === 1) batches.push(Array.from({ length: 500 }, (_, i) => [`w${f}-${i}`, i]));
+      else batches.push(Array.from({ length: 200 }, (_, i) => ({ f, i, bytes: Uint8Array.of(f, i & 0xff, 7) })));
+    }
+    batches.push([Array.from({ length: 200_000 }, (_, i) => `${i}`).join(',')].map((s) => [s, 1]));
+    const frames = batches.map((records) => encodeFrame(records));
+    const path = join(dir, 'block');
+    writeFileSync(path, Buffer.concat(frames));
+    const total = frames.reduce((n, f) => n + f.length, 0);
+    const chunk = 256 * 1024;
+    assert.ok(total > 4 * chunk, `${total} bytes: several chunks`);
+    const decoded: unknown[][] = [];
+    const columnarBuffers = new Set<ArrayBufferLike>();
+    for (const body of readFrameBodiesFromFile(path, 0, total, chunk, { recycle: true })) {
+      // Bodies that lie in one read are views of its buffer; one cut by two reads is a copy of its own.
+      if (body[0] === 0xc1 && body.buffer.byteLength >= chunk) columnarBuffers.add(body.buffer);
+      decoded.push(decodeFrameBody(body)); // decoded now; the body's bytes may be overwritten after
+    }
+    assert.deepEqual(decoded, batches, 'every record decoded from a recycled buffer is intact at the end');
+    assert.ok(columnarBuffers.size <= 3, `${columnarBuffers.size} buffers held the columnar frames: reused`);
+    // Without recycle every chunk is fresh.
+    const fresh = new Set<ArrayBufferLike>();
+    for (const body of readFrameBodiesFromFile(path, 0, total, chunk)) if (body[0] === 0xc1 && body.buffer.byteLength >= chunk) fresh.add(body.buffer);
+    assert.ok(fresh.size > 3, `${fresh.size} fresh buffers without recycle`);
   });
 });
