@@ -39,6 +39,81 @@ const VALUE_OVERHEAD = 8;
 
 const identityOf = (key: unknown): unknown => (typeof key === 'string' && key.charCodeAt(0) !== 0 ? key : keyIdentity(key));
 
+/** What the join needs of its table: a Map, or an Int32Table while every build key is an int32. */
+interface JoinTable {
+  get(id: unknown): unknown;
+  set(id: unknown, value: unknown): void;
+  readonly size: number;
+  entries(): Iterator<[unknown, unknown]>;
+}
+
+/**
+ * The build side's table while every key is an int32 (and not -0), the common case of joins on ids: open
+ * addressing over an Int32Array of keys and an array of values (Fibonacci hashing, linear probing, at most half
+ * full). A probe is two reads at one slot where a Map's is a bucket, then an entry chain elsewhere: about two to
+ * three times faster at the sizes of a reduce partition (docs/benchmarks.md, bench:shuffle). A slot is empty when
+ * its value is `undefined`; the table never holds `undefined` (the join stores UNDEFINED for it).
+ */
+export class Int32Table implements JoinTable {
+  #keys = new Int32Array(INITIAL_SLOTS);
+  #values: unknown[] = new Array<unknown>(INITIAL_SLOTS).fill(undefined);
+  /** 32 − log2(slots): the hash's top bits pick the slot. */
+  #shift = 32 - Math.log2(INITIAL_SLOTS);
+  size = 0;
+
+  /** Whether `id` (a key identity) can be a key here. */
+  static fits(id: unknown): id is number {
+    return typeof id === 'number' && (id | 0) === id && !Object.is(id, -0);
+  }
+
+  get(id: unknown): unknown {
+    if (typeof id !== 'number' || (id | 0) !== id) return undefined;
+    const keys = this.#keys;
+    const values = this.#values;
+    const mask = keys.length - 1;
+    for (let slot = Math.imul(id, FIBONACCI) >>> this.#shift; ; slot = (slot + 1) & mask) {
+      const value = values[slot];
+      if (value === undefined || keys[slot] === id) return value;
+    }
+  }
+
+  /** Sets the value of an int32 key (Int32Table.fits); `value` is never undefined. */
+  set(id: unknown, value: unknown): void {
+    const key = id as number;
+    const keys = this.#keys;
+    const values = this.#values;
+    const mask = keys.length - 1;
+    let slot = Math.imul(key, FIBONACCI) >>> this.#shift;
+    while (values[slot] !== undefined && keys[slot] !== key) slot = (slot + 1) & mask;
+    if (values[slot] === undefined) {
+      this.size += 1;
+      keys[slot] = key;
+    }
+    values[slot] = value;
+    if (2 * this.size > keys.length) this.#grow();
+  }
+
+  *entries(): Generator<[unknown, unknown]> {
+    const keys = this.#keys;
+    const values = this.#values;
+    for (let slot = 0; slot < keys.length; slot += 1) if (values[slot] !== undefined) yield [keys[slot], values[slot]];
+  }
+
+  #grow(): void {
+    const keys = this.#keys;
+    const values = this.#values;
+    this.#keys = new Int32Array(2 * keys.length);
+    this.#values = new Array<unknown>(2 * keys.length).fill(undefined);
+    this.#shift -= 1;
+    this.size = 0;
+    for (let slot = 0; slot < keys.length; slot += 1) if (values[slot] !== undefined) this.set(keys[slot], values[slot]);
+  }
+}
+
+const INITIAL_SLOTS = 1024;
+/** 2^32 / φ, odd: Knuth's multiplicative hashing constant. */
+const FIBONACCI = 0x9e3779b1 | 0;
+
 export class HashJoinTable {
   readonly #how: JoinHow;
   /** Whether the build side is the join's left input (this dataset) rather than its right (the other). */
@@ -49,7 +124,7 @@ export class HashJoinTable {
    * keyIdentity → the key's one value (UNDEFINED for undefined), or a Many. The value itself, not an entry object,
    * so that a probe costs one lookup in the table and no further memory access for a key of one value.
    */
-  readonly #table = new Map<unknown, unknown>();
+  #table: JoinTable = new Int32Table();
   /** For joins that keep the build side's unmatched keys: each identity's key as first seen. */
   readonly #keys: Map<unknown, unknown> | undefined;
   readonly #sizes = new SizeTracker(VALUE_OVERHEAD);
@@ -69,6 +144,7 @@ export class HashJoinTable {
     if (!Array.isArray(record) || record.length !== 2) throw notAPair(record, 'join');
     const id = identityOf(record[0]);
     const value: unknown = record[1] === undefined ? UNDEFINED : record[1];
+    if (this.#table instanceof Int32Table && !Int32Table.fits(id)) this.#table = asMap(this.#table);
     const held = this.#table.get(id);
     if (held === undefined) {
       this.#table.set(id, value);
@@ -94,6 +170,14 @@ export class HashJoinTable {
   }
 }
 
+/** The table's entries in a Map (the first build key that is not an int32 came). */
+function asMap(table: JoinTable): Map<unknown, unknown> {
+  const map = new Map<unknown, unknown>();
+  const entries = table.entries();
+  for (let step = entries.next(); step.done !== true; step = entries.next()) map.set(step.value[0], step.value[1]);
+  return map;
+}
+
 /** A stream-side frame: its records, or (for [key, value] records) its keys and values as columns. */
 export type StreamFrame = readonly unknown[] | PairColumns;
 
@@ -101,7 +185,7 @@ const NO_COLUMN: ArrayLike<unknown> = [];
 
 /** HashJoinTable.probe's iterator; one result object, refilled (read `value` before the next call). */
 class JoinRecords implements IterableIterator<unknown> {
-  readonly #table: Map<unknown, unknown>;
+  readonly #table: JoinTable;
   /** Set for joins that keep the build side's unmatched keys (then #matched is too). */
   readonly #keys: Map<unknown, unknown> | undefined;
   readonly #matched: Set<unknown> | undefined;
@@ -125,7 +209,7 @@ class JoinRecords implements IterableIterator<unknown> {
   #unmatched: Iterator<[unknown, unknown]> | undefined;
   #done = false;
 
-  constructor(table: Map<unknown, unknown>, keys: Map<unknown, unknown> | undefined, frames: Iterator<StreamFrame>, buildIsLeft: boolean, keepStream: boolean) {
+  constructor(table: JoinTable, keys: Map<unknown, unknown> | undefined, frames: Iterator<StreamFrame>, buildIsLeft: boolean, keepStream: boolean) {
     this.#table = table;
     this.#keys = keys;
     this.#matched = keys === undefined ? undefined : new Set();
