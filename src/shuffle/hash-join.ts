@@ -36,6 +36,8 @@ const CHECK_EVERY = 32;
 const ENTRY_OVERHEAD = 64;
 /** A value's slot in its key's values array. */
 const VALUE_OVERHEAD = 8;
+/** An Int32Table slot: its key and its value's array element. */
+const SLOT_BYTES = 12;
 
 const identityOf = (key: unknown): unknown => (typeof key === 'string' && key.charCodeAt(0) !== 0 ? key : keyIdentity(key));
 
@@ -55,11 +57,20 @@ interface JoinTable {
  * its value is `undefined`; the table never holds `undefined` (the join stores UNDEFINED for it).
  */
 export class Int32Table implements JoinTable {
-  #keys = new Int32Array(INITIAL_SLOTS);
-  #values: unknown[] = new Array<unknown>(INITIAL_SLOTS).fill(undefined);
+  #keys: Int32Array;
+  #values: unknown[];
   /** 32 − log2(slots): the hash's top bits pick the slot. */
-  #shift = 32 - Math.log2(INITIAL_SLOTS);
+  #shift: number;
   size = 0;
+
+  /** `expected`: about how many keys will come (the table grows past it as needed). */
+  constructor(expected = 0) {
+    let slots = INITIAL_SLOTS;
+    while (slots < 2 * expected && slots < MAX_PRESIZED_SLOTS) slots *= 2;
+    this.#keys = new Int32Array(slots);
+    this.#values = new Array<unknown>(slots).fill(undefined);
+    this.#shift = 32 - Math.log2(slots);
+  }
 
   /** Whether `id` (a key identity) can be a key here. */
   static fits(id: unknown): id is number {
@@ -111,6 +122,8 @@ export class Int32Table implements JoinTable {
 }
 
 const INITIAL_SLOTS = 1024;
+/** Presizing goes no further (12 MB of slots); past it the table grows as keys come. */
+const MAX_PRESIZED_SLOTS = 1 << 20;
 /** 2^32 / φ, odd: Knuth's multiplicative hashing constant. */
 const FIBONACCI = 0x9e3779b1 | 0;
 
@@ -124,14 +137,20 @@ export class HashJoinTable {
    * keyIdentity → the key's one value (UNDEFINED for undefined), or a Many. The value itself, not an entry object,
    * so that a probe costs one lookup in the table and no further memory access for a key of one value.
    */
-  #table: JoinTable = new Int32Table();
+  #table: JoinTable;
   /** For joins that keep the build side's unmatched keys: each identity's key as first seen. */
   readonly #keys: Map<unknown, unknown> | undefined;
   readonly #sizes = new SizeTracker(VALUE_OVERHEAD);
   #values = 0;
   #untilCheck = CHECK_EVERY;
 
-  constructor(how: JoinHow, buildIsLeft: boolean, memoryLimitBytes: number) {
+  /**
+   * `buildBytes`: the build side's bytes as shuffled, if known. Its number pairs take at least 8 bytes each, so
+   * it bounds the number of keys the table is sized for at the start (within the memory limit): growing from
+   * empty rehashes every key about once more.
+   */
+  constructor(how: JoinHow, buildIsLeft: boolean, memoryLimitBytes: number, buildBytes = 0) {
+    this.#table = new Int32Table(Math.min(buildBytes / 8, memoryLimitBytes / (4 * SLOT_BYTES)));
     this.#how = how;
     this.#buildIsLeft = buildIsLeft;
     this.#keepBuild = how === 'full' || how === (buildIsLeft ? 'left' : 'right');

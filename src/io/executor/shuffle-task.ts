@@ -391,7 +391,7 @@ async function openJoin(reads: readonly ShuffleRead[], locations: readonly Shuff
   const [left, right] = reads as [ShuffleRead, ShuffleRead];
   const bytesOf = (read: ShuffleRead): number => read.blocks.reduce((n, b) => n + b.size, 0);
   const buildIsLeft = bytesOf(left) < bytesOf(right);
-  const table = new HashJoinTable(how, buildIsLeft, env.memoryLimitBytes);
+  const table = new HashJoinTable(how, buildIsLeft, env.memoryLimitBytes, bytesOf(buildIsLeft ? left : right));
   let fits = true;
   built: for await (const frame of blockFrames(buildIsLeft ? left : right, locations, env)) {
     for (const r of frame.records()) {

@@ -60,7 +60,7 @@ test('HashJoinTable equals a nested-loop join for every kind, with either side b
   );
 });
 
-test('int32 build keys (the open-addressing table, grown twice) equal a nested-loop join; a later key of another kind moves them to a Map', () => {
+test('int32 build keys (the open-addressing table, presized or grown) equal a nested-loop join; a later key of another kind moves them to a Map', () => {
   // Keys spread over int32, negative ones and the extremes included, with repeats; the right side is built.
   const keyOf = (i: number): number => [0, -1, 2 ** 31 - 1, -(2 ** 31)][i % 4 === 3 ? i % 16 >> 2 : 4] ?? Math.imul(i % 3001, 0x2545f491);
   const right: Pair[] = Array.from({ length: 1500 }, (_, i) => [keyOf(i), 1000 + i]);
@@ -68,7 +68,8 @@ test('int32 build keys (the open-addressing table, grown twice) equal a nested-l
   for (const how of ['inner', 'left', 'right', 'full'] as const) {
     for (const tail of [[], [['k', 99_999]], [[1.5, 99_998]], [[-0, 99_997]]] as Pair[][]) {
       const built = [...right, ...tail];
-      const table = new HashJoinTable(how, false, 1 << 30);
+      // Sized for the build side's bytes (as shuffled) or grown from empty.
+      const table = new HashJoinTable(how, false, 1 << 30, tail.length === 0 ? 12 * built.length : 0);
       for (const record of built) assert.equal(table.add(record), true);
       const got = [...table.probe(framesOf([...left, [-0, 5000], ['k', 5001]]))].map((record) => {
         const [k, [v, w]] = record as [unknown, [unknown, unknown]];
