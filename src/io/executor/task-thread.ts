@@ -13,6 +13,7 @@
 import { pathToFileURL } from 'node:url';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
+import type { AbortFlag } from '../../task/evaluate-task.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 import { taskIo } from './task-io.ts';
 import { beginTask, endTask } from '../../api/shared-variables.ts';
@@ -78,8 +79,6 @@ const EXECUTOR_FLAG = Symbol.for('flint.executor');
 
 /** Records keep their types both ways (src/task/record-codec.ts). */
 const codec: TaskCodec = recordCodec;
-/** How often the kill check's read of the ABORT slot is atomic (see `signal` in serve). */
-const ATOMIC_READ_EVERY = 1024;
 
 let bundle: { readonly path: string; readonly exports: Promise<Record<string, unknown>> } | undefined;
 
@@ -163,7 +162,7 @@ function leaveTask(): void {
 }
 
 /** Runs one task; resolves (never rejects) with its reply. */
-export async function runTask(task: LaunchTaskMessage, bundlePath: string, signal: { readonly aborted: boolean }): Promise<TaskReply> {
+export async function runTask(task: LaunchTaskMessage, bundlePath: string, signal: { readonly aborted: boolean } | AbortFlag): Promise<TaskReply> {
   const startedMs = performance.now();
   const taskId = task.taskId;
   try {
@@ -192,22 +191,9 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
   /** The task taken off the queue and about to start: a cancel that arrives now still finds it. */
   let starting = 0;
   let busy = false;
-  /** slotIdOf the task this thread is running, 0 between tasks: what it last stored in CURRENT (only it stores there). */
-  let running = 0;
-  let untilAtomicRead = ATOMIC_READ_EVERY;
-  // evaluateTask reads `aborted` before every record. Two atomic loads cost ~14 ns a read, a tenth of a sort's
-  // task (docs/benchmarks.md, bench:shuffle); this is one plain read of the ABORT slot. A plain read may be
-  // hoisted out of a loop the compiler sees whole, so every ATOMIC_READ_EVERY-th read is atomic: a kill is seen
-  // at the next record, and in the worst case within that many records.
-  const signal = {
-    get aborted(): boolean {
-      if (running === 0) return false;
-      untilAtomicRead -= 1;
-      if (untilAtomicRead > 0) return shared[ThreadSlot.ABORT] === running;
-      untilAtomicRead = ATOMIC_READ_EVERY;
-      return Atomics.load(shared, ThreadSlot.ABORT) === running;
-    },
-  };
+  // evaluateTask checks the ABORT slot before every record: the task is killed once it holds the task's slotIdOf
+  // (the pool stores it there, task-pool.ts kill).
+  const abortFlag = (taskId: number): AbortFlag => ({ flags: shared, slot: ThreadSlot.ABORT, id: slotIdOf(taskId) });
   const accept = (requests: readonly ThreadRequest[]): void => {
     for (const request of requests) {
       if (request.kind === 'run') queue.push(request);
@@ -225,16 +211,14 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
       for (drain(); queue.length > 0; drain()) {
         const { task, bundlePath } = queue.shift() as Extract<ThreadRequest, { kind: 'run' }>;
         starting = task.taskId;
-        running = slotIdOf(task.taskId);
-        Atomics.store(shared, ThreadSlot.CURRENT, running);
+        Atomics.store(shared, ThreadSlot.CURRENT, slotIdOf(task.taskId));
         const cancels = Atomics.load(shared, ThreadSlot.CANCEL_SEQ);
         if (cancels !== seenCancels) {
           seenCancels = cancels;
           drain();
         }
         starting = 0;
-        const reply = cancelled.delete(task.taskId) ? { kind: 'skipped' as const, taskId: task.taskId } : await runTask(task, bundlePath, signal);
-        running = 0;
+        const reply = cancelled.delete(task.taskId) ? { kind: 'skipped' as const, taskId: task.taskId } : await runTask(task, bundlePath, abortFlag(task.taskId));
         Atomics.store(shared, ThreadSlot.CURRENT, 0);
         port.postMessage(reply);
       }

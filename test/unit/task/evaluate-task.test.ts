@@ -341,6 +341,35 @@ describe('errors', () => {
     assert.equal(closed, true);
   });
 
+  test('an AbortFlag in shared memory stops the task at the next record once its slot holds the id; another id does not', async () => {
+    const flags = new Int32Array(new SharedArrayBuffer(12));
+    let seen = 0;
+    const exports = {
+      watch: (x: number) => {
+        seen += 1;
+        if (x === 2) flags[1] = 99; // another task's kill: ignored
+        if (x === 4) flags[1] = 7;
+        return x;
+      },
+    };
+    const signal = { flags, slot: 1, id: 7 };
+    const env = { resolve: (n: string) => (exports as Record<string, unknown>)[n], codec, signal };
+    await assert.rejects(evaluateTask(task(range(0, 1e9), [op('map', 'watch')], { kind: 'count' }), env), TaskKilledError);
+    assert.equal(seen, 5);
+    // Past the first 1,024 records (where the read is atomic), still at the next record.
+    flags[1] = 0;
+    seen = 0;
+    const late = {
+      watch: (x: number) => {
+        seen += 1;
+        if (x === 3000) flags[1] = 7;
+        return x;
+      },
+    };
+    await assert.rejects(evaluateTask(task(range(0, 1e9), [op('map', 'watch')], { kind: 'count' }), { ...env, resolve: (n: string) => (late as Record<string, unknown>)[n] }), TaskKilledError);
+    assert.equal(seen, 3001);
+  });
+
   test('the kill signal stops the task between records', async () => {
     const signal = { aborted: false };
     let seen = 0;
