@@ -26,6 +26,12 @@ export interface ExternalSorterOptions {
   ascending: boolean;
   spillDir: string;
   memoryLimitBytes: number;
+  /**
+   * The bytes of the records to come as shuffled, when known. A number pair takes at least 8 of them, so the
+   * columns of number pairs are reserved for that many at the start (within the memory limit) instead of growing
+   * by doubling, which copied them about once more and took a fresh buffer at each step.
+   */
+  expectedBytes?: number;
 }
 
 type Pair = [unknown, unknown];
@@ -47,6 +53,12 @@ class NumberPairs {
   #keys: Float64Array = EMPTY;
   #values: Float64Array = EMPTY;
   length = 0;
+  /** Pairs the first columns are made for. */
+  readonly #reserve: number;
+
+  constructor(reserve = 0) {
+    this.#reserve = Math.floor(reserve);
+  }
 
   /** Appends the pairs; false, appending nothing, when a key is NaN. */
   append(keys: ArrayLike<number>, values: ArrayLike<number>): boolean {
@@ -63,7 +75,7 @@ class NumberPairs {
   }
 
   #grow(needed: number): void {
-    const capacity = Math.max(needed, 2 * this.#keys.length, INITIAL_PAIRS);
+    const capacity = Math.max(needed, 2 * this.#keys.length, this.#keys === EMPTY ? this.#reserve : 0, INITIAL_PAIRS);
     const keys = takeFloat64(capacity);
     const values = takeFloat64(capacity);
     keys.set(this.#keys.subarray(0, this.length));
@@ -246,13 +258,14 @@ export class ExternalSorter {
   readonly #runs: SpillFiles;
   #state: 'open' | 'merging' | 'done' = 'open';
   /** While every record so far came as number pairs: those records (#buffer is then empty). */
-  #pairs: NumberPairs | undefined = new NumberPairs();
+  #pairs: NumberPairs | undefined;
 
   constructor(opts: ExternalSorterOptions) {
     this.#opts = opts;
     const compare = opts.compare;
     this.#compareKeys = opts.ascending ? compare : (a, b) => compare(b, a);
     this.#runs = new SpillFiles(opts.spillDir, 'temp_sort');
+    this.#pairs = new NumberPairs(Math.min((opts.expectedBytes ?? 0) / 8, opts.memoryLimitBytes / NUMBER_PAIR_BYTES));
   }
 
   get spills(): number {

@@ -349,7 +349,8 @@ export async function openShuffle(
       return cleaningUp(map.entries(), () => map.cleanup());
     }
     case 'sort': {
-      const sorter = new ExternalSorter({ compare: compareKeys, ascending: mode.ascending, spillDir: ensureDir(spillDir), memoryLimitBytes: env.memoryLimitBytes });
+      const expectedBytes = reads.reduce((sum, read) => sum + read.blocks.reduce((n, block) => n + block.size, 0), 0);
+      const sorter = new ExternalSorter({ compare: compareKeys, ascending: mode.ascending, spillDir: ensureDir(spillDir), memoryLimitBytes: env.memoryLimitBytes, expectedBytes });
       await fill(sorter, reads, locations, env, (frame) => {
         const pairs = frame.numberPairs();
         if (pairs !== undefined) sorter.insertNumberPairs(pairs.keys, pairs.values);

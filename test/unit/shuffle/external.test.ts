@@ -116,9 +116,10 @@ test('ExternalSorter: number pairs inserted as columns (overwritten after), mixe
   const numberKey = fc.oneof(fc.integer({ min: -50, max: 50 }), fc.double({ noNaN: false }), fc.constantFrom(0, -0, 2 ** 31, -(2 ** 31) - 1));
   const batch = fc.record({ keys: fc.array(numberKey, { maxLength: 80 }), asColumns: fc.boolean(), int32Values: fc.boolean() });
   fc.assert(
-    fc.property(fc.array(batch, { maxLength: 8 }), fc.constantFrom(1, 5000, 1 << 20), fc.boolean(), (batches, limit, ascending) => {
+    fc.property(fc.array(batch, { maxLength: 8 }), fc.constantFrom(1, 5000, 1 << 20), fc.boolean(), fc.constantFrom(undefined, 0, 96, 1 << 20), (batches, limit, ascending, expectedBytes) => {
       withTempDir((dir) => {
-        const sorter = new ExternalSorter({ compare: compareKeys, ascending, spillDir: dir, memoryLimitBytes: limit });
+        // expectedBytes reserves the number columns up front (within the limit): any value, right or wrong.
+        const sorter = new ExternalSorter({ compare: compareKeys, ascending, spillDir: dir, memoryLimitBytes: limit, ...(expectedBytes === undefined ? {} : { expectedBytes }) });
         const records: Pair[] = [];
         for (const { keys, asColumns, int32Values } of batches) {
           // Values are insertion positions, so stability is visible.
