@@ -63,7 +63,7 @@ class NumberPairs {
   /** Appends the pairs; false, appending nothing, when a key is NaN. */
   append(keys: ArrayLike<number>, values: ArrayLike<number>): boolean {
     const n = keys.length;
-    for (let i = 0; i < n; i += 1) if (Number.isNaN(keys[i])) return false;
+    if (!(keys instanceof Int32Array)) for (let i = 0; i < n; i += 1) if (Number.isNaN(keys[i])) return false;
     if (this.length + n > this.#keys.length) this.#grow(this.length + n);
     const at = this.length;
     if (keys instanceof Float64Array || keys instanceof Int32Array) this.#keys.set(keys, at);

@@ -33,7 +33,30 @@ export function partitionerOf(spec: PartitionerSpec): (key: unknown) => number {
     throw new RangeError(`a range partitioner of ${partitions} partitions takes at most ${partitions - 1} bounds, got ${bounds.length}`);
   }
   const last = bounds.length;
-  return spec.ascending ? (key) => lowerBound(bounds, key) : (key) => last - lowerBound(bounds, key);
+  const find = boundFinder(bounds);
+  return spec.ascending ? find : (key) => last - find(key);
+}
+
+/**
+ * lowerBound over `bounds`; when they are all numbers (not NaN), a number key (not NaN) is placed by comparing
+ * numbers in a Float64Array, not through compareKeys: the same order (compareKeys orders numbers by value, -0
+ * with 0), at a fraction of the cost for the millions of keys of a sort's map side.
+ */
+function boundFinder(bounds: readonly unknown[]): (key: unknown) => number {
+  if (!bounds.every((b) => typeof b === 'number' && !Number.isNaN(b))) return (key) => lowerBound(bounds, key);
+  const numbers = Float64Array.from(bounds as number[]);
+  return (key) => (typeof key === 'number' && key === key ? lowerBoundOfNumber(numbers, key) : lowerBound(bounds, key));
+}
+
+function lowerBoundOfNumber(bounds: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = bounds.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (key > (bounds[mid] as number)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The number of bounds below `key`: the first i with key ≤ bounds[i], or bounds.length. */

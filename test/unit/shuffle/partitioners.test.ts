@@ -4,6 +4,7 @@
 // in size and deterministic for a seed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { compareKeys, hashKey } from '../../../src/shuffle/keys.ts';
 import { determineBounds, partitionerOf, rangeSampleSizePerPartition, reservoirSample } from '../../../src/shuffle/partitioners.ts';
@@ -38,6 +39,22 @@ test('range partitioner: sorted keys land in non-decreasing partitions (property
         assert.ok(part >= 0 && part <= bounds.length && part < partitions);
         assert.ok(ascending ? part >= previous : part <= previous, `partitions must follow key order`);
         previous = part;
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('range partitioner over number bounds places every key as compareKeys orders it, numbers or not (property)', () => {
+  const number = fc.oneof(fc.integer({ min: -20, max: 20 }), fc.double(), fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 2 ** 31));
+  fc.assert(
+    fc.property(fc.array(number, { maxLength: 12 }), fc.array(fc.oneof(number, anyKey), { maxLength: 40 }), fc.boolean(), (sample, keys, ascending) => {
+      const bounds = determineBounds(sample.map((k) => [k, 1] as const), 8);
+      const p = partitionerOf({ kind: 'range', partitions: 8, bounds, ascending });
+      for (const key of keys) {
+        // The reference: how many bounds the key is above, by compareKeys.
+        const below = bounds.filter((b) => compareKeys(key, b) > 0).length;
+        assert.equal(p(key), ascending ? below : bounds.length - below, `key ${inspect(key)} with bounds ${inspect(bounds)}`);
       }
     }),
     { numRuns: 300 },
