@@ -7,8 +7,9 @@
 //
 // Arrays handed out hold whatever their last user left: the taker writes every element before reading one.
 // The pool keeps at most MAX_POOLED_BYTES (128 MiB: a sort's reduce partition of 1.25 million pairs takes 40 MB
-// of columns and scratch, with the headroom below 60, and a map task's frame slabs 15 more), so a thread's idle
-// memory stays small next to its executor's heap.
+// of columns and scratch, with the headroom below 60, and a map task's frame slabs 15 more), and no more than half
+// the task's shuffle memory where a thread says so (limitPool): memory a task's shuffle would use anyway, so that
+// an executor's threads together keep its memory near its `--executor-memory`.
 
 /** What the pool keeps at most, per thread. */
 export const MAX_POOLED_BYTES = 128 * 1024 * 1024;
@@ -17,6 +18,13 @@ const MIN_POOLED_BYTES = 256 * 1024;
 
 const free: ArrayBuffer[] = [];
 let pooledBytes = 0;
+let limitBytes = MAX_POOLED_BYTES;
+
+/** Keeps at most half of `shuffleMemoryBytes` (a task's shuffle share), and never more than MAX_POOLED_BYTES. */
+export function limitPool(shuffleMemoryBytes: number): void {
+  limitBytes = Math.max(0, Math.min(MAX_POOLED_BYTES, Math.floor(shuffleMemoryBytes / 2)));
+  while (pooledBytes > limitBytes) pooledBytes -= (free.shift() as ArrayBuffer).byteLength;
+}
 
 /**
  * What a fresh buffer for `bytes` is made with: an eighth more, in whole 64 KiB, so that the next request of about
@@ -65,9 +73,9 @@ export function takeUint32(n: number): Uint32Array {
 export function giveBack(array: Float64Array | Uint32Array | Uint8Array): void {
   const buffer = array.buffer;
   const bytes = buffer.byteLength;
-  if (!(buffer instanceof ArrayBuffer) || bytes < MIN_POOLED_BYTES || bytes > MAX_POOLED_BYTES || free.includes(buffer)) return;
+  if (!(buffer instanceof ArrayBuffer) || bytes < MIN_POOLED_BYTES || bytes > limitBytes || free.includes(buffer)) return;
   // When full, the oldest buffers go first.
-  while (pooledBytes + bytes > MAX_POOLED_BYTES) pooledBytes -= (free.shift() as ArrayBuffer).byteLength;
+  while (pooledBytes + bytes > limitBytes) pooledBytes -= (free.shift() as ArrayBuffer).byteLength;
   free.push(buffer);
   pooledBytes += bytes;
 }

@@ -16,6 +16,7 @@ import { evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type 
 import type { AbortFlag } from '../../task/evaluate-task.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 import { taskIo } from './task-io.ts';
+import { limitPool } from '../../shuffle/column-pool.ts';
 import { beginTask, endTask } from '../../api/shared-variables.ts';
 import { TaskContext } from '../../api/task-context.ts';
 import { BlockStore } from './block-store.ts';
@@ -104,6 +105,7 @@ function shuffleEnvOf(data: ThreadShuffleData | undefined): ShuffleEnv | undefin
   });
   // Only while a fetch waits does the channel keep the thread's loop alive.
   data.port.unref();
+  limitPool(data.settings.memoryLimitBytes);
   return {
     ...data.settings,
     fetchChunk(service, block, offset, length) {

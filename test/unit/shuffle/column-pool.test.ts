@@ -2,7 +2,7 @@
 // within its bounds; and sorts that reuse one another's columns and scratch still sort exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_POOLED_BYTES, giveBack, pooledByteCount, takeFloat64, takeUint32 } from '../../../src/shuffle/column-pool.ts';
+import { MAX_POOLED_BYTES, giveBack, limitPool, pooledByteCount, takeFloat64, takeUint32 } from '../../../src/shuffle/column-pool.ts';
 import { ExternalSorter } from '../../../src/shuffle/external-sorter.ts';
 import { compareKeys } from '../../../src/shuffle/keys.ts';
 import { withTempDir } from './arbitraries.ts';
@@ -43,6 +43,20 @@ test('the pool never holds more than MAX_POOLED_BYTES: the oldest buffers go fir
   assert.equal(pooledByteCount(), held, 'a buffer larger than the pool is not kept, and evicts nothing');
   const taken = takeFloat64(1_500_000);
   assert.ok(!arrays.slice(0, 5).some((a) => a.buffer === taken.buffer), 'an evicted buffer was handed out');
+});
+
+test("limitPool: a thread keeps at most half its task's shuffle memory; buffers past it are dropped, oldest first", () => {
+  const arrays = Array.from({ length: 4 }, () => takeFloat64(500_000)); // 4 MB each, 6 with headroom
+  for (const array of arrays) giveBack(array);
+  const held = pooledByteCount();
+  assert.ok(held >= 4 * 6_000_000, `${held} bytes pooled`);
+  limitPool(26_000_000); // keeps 13 MB: two of them
+  assert.ok(pooledByteCount() <= 13_000_000, `${pooledByteCount()} bytes pooled after the limit`);
+  giveBack(takeFloat64(1_200_000)); // 14.4 MB with headroom: more than the limit, not kept
+  assert.ok(pooledByteCount() <= 13_000_000);
+  limitPool(2 * MAX_POOLED_BYTES); // back to MAX_POOLED_BYTES for the tests after
+  giveBack(takeFloat64(1_200_000));
+  assert.ok(pooledByteCount() > 13_000_000, 'the full limit again');
 });
 
 test('sorts of number pairs one after another reuse columns and scratch, and each is exact', () => {
