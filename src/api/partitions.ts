@@ -2,6 +2,7 @@
 // partition i holds positions [⌊i·n/k⌋, ⌊(i+1)·n/k⌋), so sizes differ by at most one and order is kept.
 
 import type { TaskSource } from '../protocol/task-messages.ts';
+import { rangeCount } from '../task/record-stream.ts';
 
 export function checkSlices(numSlices: number): void {
   if (!Number.isSafeInteger(numSlices) || numSlices < 1) throw new RangeError(`numSlices must be a whole number ≥ 1, got ${numSlices}`);
@@ -18,6 +19,5 @@ export function rangeSources(start: number, end: number, step: number, numSlices
   if (![start, end, step].every(Number.isSafeInteger) || step === 0) {
     throw new RangeError(`range(${start}, ${end}, ${step}): start, end and step must be safe integers and step must not be 0`);
   }
-  const count = Math.max(0, Math.ceil((end - start) / step));
-  return sliceBounds(count, numSlices).map(([a, b]) => ({ kind: 'range', start: start + a * step, end: start + b * step, step }));
+  return sliceBounds(rangeCount(start, end, step), numSlices).map(([a, b]) => ({ kind: 'range', start: start + a * step, end: start + b * step, step }));
 }

@@ -25,6 +25,7 @@ import {
   mapPull,
   pullOf,
   pushRecords,
+  rangeCount,
   rangePull,
   STOP,
   type RecordPull,
@@ -213,14 +214,19 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
   }
   // A shuffle's blocks are read (and aggregated or sorted) before the pipeline starts: see openShuffle. The kill
   // check runs before every record of the source, whatever its kind.
-  let pull = await openSource(task, task.source, env);
-  if (check !== undefined) pull = checkedPull(pull, check);
-  task.ops.forEach((op, i) => {
-    pull = applyOp(pull, op, fns.ops[i] as TaskFn, task);
-  });
+  const pull = withOps(await openSource(task, task.source, env), task, fns.ops, check);
   const { value, records } = await runAction(task, task.action, pull, fns.action, env);
   const root = task.action.kind === 'collect' || task.action.kind === 'take' ? 'records' : 'result';
   return { result: env.codec.encode(value, root), records };
+}
+
+/** The task's ops applied to the records of its source, each source record checked first (`check`, the kill). */
+function withOps(source: RecordPull<unknown>, task: LaunchTaskMessage, fns: ReadonlyArray<TaskFn | undefined>, check: (() => void) | undefined): RecordPull<unknown> {
+  let pull = check === undefined ? source : checkedPull(source, check);
+  task.ops.forEach((op, i) => {
+    pull = applyOp(pull, op, fns[i] as TaskFn, task);
+  });
+  return pull;
 }
 
 // ---- Sampling a partition whose size is known ------------------------------------------------------------------
@@ -234,7 +240,8 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
  * count. Undefined for any other partition: it is sampled by reading it all.
  *
  * A consequence, besides the time: the application's map functions run once per record for the shuffle, and
- * for the sampled records once more (Spark: twice for every record), so accumulators in them count less twice.
+ * once more only for the sampled records (Spark: twice for every record), so an accumulator updated in them
+ * counts most records once where Spark counts them twice.
  */
 async function sampleKnownCount(
   task: LaunchTaskMessage,
@@ -249,22 +256,23 @@ async function sampleKnownCount(
   let recordAt: (index: number) => unknown;
   if (source.kind === 'range') {
     const [start, end, step] = checkedRange(source); // the same checks, and errors, as a range read whole
-    const span = step > 0 ? end - start : start - end;
-    if (!Number.isSafeInteger(span)) return undefined;
-    count = span <= 0 ? 0 : Math.ceil(span / Math.abs(step));
+    if (!Number.isSafeInteger(end - start)) return undefined;
+    count = rangeCount(start, end, step);
     recordAt = (index) => start + index * step;
   } else if (source.kind === 'slice') {
     const items = sliceItems(source.data, env);
     count = items.length;
     recordAt = (index) => items[index];
   } else return undefined;
-  let pull: RecordPull<unknown> = arrayPull(sampleIndices(count, action.size, action.seed + task.partition).map(recordAt));
-  if (check !== undefined) pull = checkedPull(pull, check);
-  task.ops.forEach((op, i) => {
-    pull = applyOp(pull, op, fns[i] as TaskFn, task);
-  });
-  const { sample } = await ioOf(env).sampleKeys(pull, action.size, action.seed + task.partition);
+  const seed = sampleSeed(task, action);
+  const pull = withOps(arrayPull(sampleIndices(count, action.size, seed).map(recordAt)), task, fns, check);
+  const { sample } = await ioOf(env).sampleKeys(pull, action.size, seed);
   return { result: env.codec.encode({ sample, count }, 'result'), records: count };
+}
+
+/** The sampling seed of a partition: the stage's, offset by the partition, the same for every attempt. */
+function sampleSeed(task: LaunchTaskMessage, action: Extract<TaskAction, { kind: 'sampleKeys' }>): number {
+  return action.seed + task.partition;
 }
 
 /**
@@ -546,7 +554,7 @@ async function runAction(
       return { value: status, records };
     }
     case 'sampleKeys': {
-      const sketch = await ioOf(env).sampleKeys(pull, action.size, action.seed + task.partition);
+      const sketch = await ioOf(env).sampleKeys(pull, action.size, sampleSeed(task, action));
       return { value: sketch, records: sketch.count };
     }
     case 'save': {

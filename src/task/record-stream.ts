@@ -152,6 +152,11 @@ export function arrayPull<T>(items: readonly T[]): RecordPull<T> {
   };
 }
 
+/** How many values `range(start, end, step)` has (step not 0): rangePull's, and the partitions' of a range. */
+export function rangeCount(start: number, end: number, step: number): number {
+  return Math.max(0, Math.ceil((end - start) / step));
+}
+
 /** `start, start+step, …` while below `end` (or above it, for a negative step). Never materialised. */
 export function rangePull(start: number, end: number, step: number): RecordPull<number> {
   let index = 0;
