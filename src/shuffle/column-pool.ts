@@ -23,12 +23,17 @@ let limitBytes = MAX_POOLED_BYTES;
 /** Keeps at most half of `shuffleMemoryBytes` (a task's shuffle share), and never more than MAX_POOLED_BYTES. */
 export function limitPool(shuffleMemoryBytes: number): void {
   limitBytes = Math.max(0, Math.min(MAX_POOLED_BYTES, Math.floor(shuffleMemoryBytes / 2)));
-  while (pooledBytes > limitBytes) pooledBytes -= (free.shift() as ArrayBuffer).byteLength;
+  evictDownTo(limitBytes);
+}
+
+/** Drops the oldest buffers until the pool holds at most `bytes`. */
+function evictDownTo(bytes: number): void {
+  while (pooledBytes > bytes) pooledBytes -= (free.shift() as ArrayBuffer).byteLength;
 }
 
 /**
- * What a fresh buffer for `bytes` is made with: an eighth more, in whole 64 KiB, so that the next request of about
- * the same size (the sort's next partition is seldom exactly as large) finds it in the pool.
+ * What a fresh buffer for `bytes` is made with: half as much again, in whole 64 KiB, so that the next request of
+ * about the same size finds it in the pool (a sort's range partitions differ in size by a fifth or more).
  */
 function headroomOf(bytes: number): number {
   return Math.ceil((bytes + bytes / 2) / HEADROOM_UNIT) * HEADROOM_UNIT;
@@ -75,7 +80,7 @@ export function giveBack(array: Float64Array | Uint32Array | Uint8Array): void {
   const bytes = buffer.byteLength;
   if (!(buffer instanceof ArrayBuffer) || bytes < MIN_POOLED_BYTES || bytes > limitBytes || free.includes(buffer)) return;
   // When full, the oldest buffers go first.
-  while (pooledBytes + bytes > limitBytes) pooledBytes -= (free.shift() as ArrayBuffer).byteLength;
+  evictDownTo(limitBytes - bytes);
   free.push(buffer);
   pooledBytes += bytes;
 }

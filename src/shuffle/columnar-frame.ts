@@ -158,12 +158,7 @@ export function encodeColumnarBody(records: readonly unknown[], allocate: Alloca
     }
   }
   const body = allocate(bytes);
-  body[0] = COLUMNAR_TAG;
-  body[1] = LAYOUT_VERSION;
-  body[2] = arity;
-  body.writeUInt32LE(n, 4);
-  body.set(kinds, HEADER_BYTES);
-  let at = pad8(HEADER_BYTES + arity);
+  let at = writeHeader(body, n, kinds);
   for (let c = 0; c < arity; c += 1) {
     const column = strings[c];
     at = column === undefined ? writeNumbers(body, at, records, c, kinds[c] === KIND_I32) : writeStrings(body, at, column);
@@ -178,17 +173,21 @@ export function encodeColumnarBody(records: readonly unknown[], allocate: Alloca
 export function encodeNumberPairBody(keys: Float64Array, values: Float64Array, n: number, allocate: AllocateBody = Buffer.alloc): Uint8Array {
   const keysInt32 = allInt32(keys, n);
   const valuesInt32 = allInt32(values, n);
-  let at = pad8(HEADER_BYTES + 2);
-  const body = allocate(at + pad8((keysInt32 ? 4 : 8) * n) + pad8((valuesInt32 ? 4 : 8) * n));
-  body[0] = COLUMNAR_TAG;
-  body[1] = LAYOUT_VERSION;
-  body[2] = 2;
-  body.writeUInt32LE(n, 4);
-  body[HEADER_BYTES] = keysInt32 ? KIND_I32 : KIND_F64;
-  body[HEADER_BYTES + 1] = valuesInt32 ? KIND_I32 : KIND_F64;
+  const body = allocate(pad8(HEADER_BYTES + 2) + pad8((keysInt32 ? 4 : 8) * n) + pad8((valuesInt32 ? 4 : 8) * n));
+  let at = writeHeader(body, n, [keysInt32 ? KIND_I32 : KIND_F64, valuesInt32 ? KIND_I32 : KIND_F64]);
   at = writeColumn(body, at, keys, n, keysInt32);
   writeColumn(body, at, values, n, valuesInt32);
   return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** Writes the header of a body of n records with columns of `kinds`; returns where the first column starts. */
+function writeHeader(body: Buffer, n: number, kinds: ArrayLike<number>): number {
+  body[0] = COLUMNAR_TAG;
+  body[1] = LAYOUT_VERSION;
+  body[2] = kinds.length;
+  body.writeUInt32LE(n, 4);
+  body.set(kinds, HEADER_BYTES);
+  return pad8(HEADER_BYTES + kinds.length);
 }
 
 function allInt32(column: Float64Array, n: number): boolean {
@@ -250,6 +249,12 @@ export function numberPairColumns(bytes: Uint8Array): { keys: ArrayLike<number>;
   const { columns } = decodeColumns(bytes);
   return { keys: columns[0] as ArrayLike<number>, values: columns[1] as ArrayLike<number> };
 }
+
+/**
+ * The fewest bytes a [number, number] record takes in a shuffle block (two int32 columns): a block's bytes over
+ * this bound the number of pairs it holds, which the sorter and the join size their tables by.
+ */
+export const MIN_NUMBER_PAIR_BYTES = 8;
 
 /** A frame of [key, value] records as its two columns. */
 export interface PairColumns {

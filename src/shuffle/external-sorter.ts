@@ -11,6 +11,7 @@
 // is not such a pair (from a frame of another shape, or a NaN key) turns the columns back into pairs, and the
 // sorter goes on with its array of records.
 
+import { MIN_NUMBER_PAIR_BYTES } from './columnar-frame.ts';
 import { giveBack, takeFloat64 } from './column-pool.ts';
 import { compareKeys } from './keys.ts';
 import { MinHeap } from '../kit/min-heap.ts';
@@ -27,9 +28,9 @@ export interface ExternalSorterOptions {
   spillDir: string;
   memoryLimitBytes: number;
   /**
-   * The bytes of the records to come as shuffled, when known. A number pair takes at least 8 of them, so the
-   * columns of number pairs are reserved for that many at the start (within the memory limit) instead of growing
-   * by doubling, which copied them about once more and took a fresh buffer at each step.
+   * The bytes of the records to come as shuffled, when known. A number pair takes at least MIN_NUMBER_PAIR_BYTES
+   * of them, so the columns of number pairs are reserved for that many at the start (within the memory limit)
+   * instead of growing by doubling, which copied them about once more and took a fresh buffer at each step.
    */
   expectedBytes?: number;
 }
@@ -65,12 +66,9 @@ class NumberPairs {
     const n = keys.length;
     if (!(keys instanceof Int32Array)) for (let i = 0; i < n; i += 1) if (Number.isNaN(keys[i])) return false;
     if (this.length + n > this.#keys.length) this.#grow(this.length + n);
-    const at = this.length;
-    if (keys instanceof Float64Array || keys instanceof Int32Array) this.#keys.set(keys, at);
-    else for (let i = 0; i < n; i += 1) this.#keys[at + i] = keys[i] as number;
-    if (values instanceof Float64Array || values instanceof Int32Array) this.#values.set(values, at);
-    else for (let i = 0; i < n; i += 1) this.#values[at + i] = values[i] as number;
-    this.length = at + n;
+    copyInto(this.#keys, keys, this.length);
+    copyInto(this.#values, values, this.length);
+    this.length += n;
     return true;
   }
 
@@ -118,6 +116,12 @@ class NumberPairs {
     if (this.#keys !== EMPTY) giveBack(this.#keys);
     if (this.#values !== EMPTY) giveBack(this.#values);
   }
+}
+
+/** `source` into `target` from `at`: a typed array's copy when it is one (a frame's column), else element by element. */
+function copyInto(target: Float64Array, source: ArrayLike<number>, at: number): void {
+  if (source instanceof Float64Array || source instanceof Int32Array) target.set(source, at);
+  else for (let i = 0; i < source.length; i += 1) target[at + i] = source[i] as number;
 }
 
 /** The first columns' size: 64 Ki pairs (512 KiB a column, enough to come from the pool). */
@@ -265,7 +269,7 @@ export class ExternalSorter {
     const compare = opts.compare;
     this.#compareKeys = opts.ascending ? compare : (a, b) => compare(b, a);
     this.#runs = new SpillFiles(opts.spillDir, 'temp_sort');
-    this.#pairs = new NumberPairs(Math.min((opts.expectedBytes ?? 0) / 8, opts.memoryLimitBytes / NUMBER_PAIR_BYTES));
+    this.#pairs = new NumberPairs(Math.min((opts.expectedBytes ?? 0) / MIN_NUMBER_PAIR_BYTES, opts.memoryLimitBytes / NUMBER_PAIR_BYTES));
   }
 
   get spills(): number {

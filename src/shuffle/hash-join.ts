@@ -10,7 +10,7 @@
 // or `[key, [undefined, w]]` for every value of a key only one side has. Keys match by keyIdentity, as everywhere in
 // the shuffle.
 
-import type { PairColumns } from './columnar-frame.ts';
+import { MIN_NUMBER_PAIR_BYTES, type PairColumns } from './columnar-frame.ts';
 import { keyIdentity } from './keys.ts';
 import { notAPair } from './shuffle-writer.ts';
 import { SizeTracker } from './size-estimate.ts';
@@ -78,30 +78,29 @@ export class Int32Table implements JoinTable {
   }
 
   get(id: unknown): unknown {
-    if (typeof id !== 'number' || (id | 0) !== id) return undefined;
-    const keys = this.#keys;
-    const values = this.#values;
-    const mask = keys.length - 1;
-    for (let slot = Math.imul(id, FIBONACCI) >>> this.#shift; ; slot = (slot + 1) & mask) {
-      const value = values[slot];
-      if (value === undefined || keys[slot] === id) return value;
-    }
+    return Int32Table.fits(id) ? this.#values[this.#slotOf(id)] : undefined;
   }
 
   /** Sets the value of an int32 key (Int32Table.fits); `value` is never undefined. */
   set(id: unknown, value: unknown): void {
     const key = id as number;
+    const slot = this.#slotOf(key);
+    if (this.#values[slot] === undefined) {
+      this.size += 1;
+      this.#keys[slot] = key;
+    }
+    this.#values[slot] = value;
+    if (2 * this.size > this.#keys.length) this.#grow();
+  }
+
+  /** The slot that holds `key`, or the empty slot where it would go. */
+  #slotOf(key: number): number {
     const keys = this.#keys;
     const values = this.#values;
     const mask = keys.length - 1;
     let slot = Math.imul(key, FIBONACCI) >>> this.#shift;
     while (values[slot] !== undefined && keys[slot] !== key) slot = (slot + 1) & mask;
-    if (values[slot] === undefined) {
-      this.size += 1;
-      keys[slot] = key;
-    }
-    values[slot] = value;
-    if (2 * this.size > keys.length) this.#grow();
+    return slot;
   }
 
   *entries(): Generator<[unknown, unknown]> {
@@ -145,12 +144,12 @@ export class HashJoinTable {
   #untilCheck = CHECK_EVERY;
 
   /**
-   * `buildBytes`: the build side's bytes as shuffled, if known. Its number pairs take at least 8 bytes each, so
-   * it bounds the number of keys the table is sized for at the start (within the memory limit): growing from
-   * empty rehashes every key about once more.
+   * `buildBytes`: the build side's bytes as shuffled, if known. Its number pairs take at least
+   * MIN_NUMBER_PAIR_BYTES each, so it bounds the number of keys the table is sized for at the start (within the
+   * memory limit): growing from empty rehashes every key about once more.
    */
   constructor(how: JoinHow, buildIsLeft: boolean, memoryLimitBytes: number, buildBytes = 0) {
-    this.#table = new Int32Table(Math.min(buildBytes / 8, memoryLimitBytes / (4 * SLOT_BYTES)));
+    this.#table = new Int32Table(Math.min(buildBytes / MIN_NUMBER_PAIR_BYTES, memoryLimitBytes / (4 * SLOT_BYTES)));
     this.#how = how;
     this.#buildIsLeft = buildIsLeft;
     this.#keepBuild = how === 'full' || how === (buildIsLeft ? 'left' : 'right');

@@ -9,7 +9,7 @@ export { HashJoinTable } from './hash-join.ts';
 export type { JoinHow } from './hash-join.ts';
 export type { ExternalSorterOptions } from './external-sorter.ts';
 export { DEFAULT_CHUNK_BYTES, FrameReader, decodeFrameBody, encodeFrame, readFrameBodiesFromFile, readFramesFromFile } from './frames.ts';
-export { numberPairColumns, pairColumns } from './columnar-frame.ts';
+export { MIN_NUMBER_PAIR_BYTES, numberPairColumns, pairColumns } from './columnar-frame.ts';
 export type { PairColumns } from './columnar-frame.ts';
 export { blockRange, readIndex, shuffleFileNames } from './index-file.ts';
 export { compareKeys, encodeKey, hashKey, keyIdentity } from './keys.ts';

@@ -47,6 +47,16 @@ import { joinedPairs } from '../../task/builtins.ts';
 import { decodeRecord } from '../../task/record-codec.ts';
 import { isThenable, pushRecords, type RecordPull, type TaskFn } from '../../task/record-stream.ts';
 
+/** A frame body's keys and values as columns when its records are [key, value] pairs (pairColumns), else its records. */
+function recordsOrPairColumnsOf(body: Uint8Array): unknown[] | PairColumns {
+  return pairColumns(body) ?? decodeFrameBody(body);
+}
+
+/** The bytes of a read's blocks, as shuffled. */
+function readBytes(read: ShuffleRead): number {
+  return read.blocks.reduce((n, block) => n + block.size, 0);
+}
+
 /** What a task needs to know of its executor to write and read shuffle files. */
 export interface ShuffleEnv {
   readonly appId: string;
@@ -209,7 +219,7 @@ class BlockFrame {
 
   /** The frame's records, or its keys and values as columns when they are [key, value] pairs (see pairColumns). */
   recordsOrPairColumns(): unknown[] | PairColumns {
-    return this.#decoding(() => pairColumns(this.#body) ?? decodeFrameBody(this.#body));
+    return this.#decoding(() => recordsOrPairColumnsOf(this.#body));
   }
 
   /** The frame's keys and values when its records are all [number, number] pairs (see numberPairColumns). */
@@ -349,7 +359,7 @@ export async function openShuffle(
       return cleaningUp(map.entries(), () => map.cleanup());
     }
     case 'sort': {
-      const expectedBytes = reads.reduce((sum, read) => sum + read.blocks.reduce((n, block) => n + block.size, 0), 0);
+      const expectedBytes = reads.reduce((sum, read) => sum + readBytes(read), 0);
       const sorter = new ExternalSorter({ compare: compareKeys, ascending: mode.ascending, spillDir: ensureDir(spillDir), memoryLimitBytes: env.memoryLimitBytes, expectedBytes });
       await fill(sorter, reads, locations, env, (frame) => {
         const pairs = frame.numberPairs();
@@ -390,9 +400,8 @@ async function cogrouped(reads: readonly ShuffleRead[], locations: readonly Shuf
 async function openJoin(reads: readonly ShuffleRead[], locations: readonly ShuffleLocation[], how: JoinHow, env: ShuffleEnv, spillDir: string): Promise<Iterable<unknown>> {
   if (reads.length !== 2) throw new Error(`a join reads 2 shuffles, got ${reads.length}`);
   const [left, right] = reads as [ShuffleRead, ShuffleRead];
-  const bytesOf = (read: ShuffleRead): number => read.blocks.reduce((n, b) => n + b.size, 0);
-  const buildIsLeft = bytesOf(left) < bytesOf(right);
-  const table = new HashJoinTable(how, buildIsLeft, env.memoryLimitBytes, bytesOf(buildIsLeft ? left : right));
+  const buildIsLeft = readBytes(left) < readBytes(right);
+  const table = new HashJoinTable(how, buildIsLeft, env.memoryLimitBytes, readBytes(buildIsLeft ? left : right));
   let fits = true;
   built: for await (const frame of blockFrames(buildIsLeft ? left : right, locations, env)) {
     for (const r of frame.records()) {
@@ -458,7 +467,7 @@ function* streamRecords(read: ShuffleRead, locations: readonly ShuffleLocation[]
         for (const frame of localFrames(id, location, block.size)) yield frame.recordsOrPairColumns();
       } else {
         for (const body of readFrameBodiesFromFile(fetched.path as string, range.offset, range.length, undefined, { recycle: true })) {
-          yield pairColumns(body) ?? decodeFrameBody(body);
+          yield recordsOrPairColumnsOf(body);
         }
       }
     }
