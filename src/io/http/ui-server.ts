@@ -16,7 +16,6 @@
 //   header, a cookie, the token or the secret.
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type * as FastifyModules from './fastify-modules.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../../util/logger.ts';
 import type { SslOptions } from '../tls/ssl-options.ts';
@@ -108,9 +107,9 @@ export async function startUiServer(options: UiServerOptions): Promise<StartedUi
 /**
  * Binds the port first (with its retries) and builds the fastify app behind it later: the address is known in
  * the time of a `listen`, where loading fastify and building the app (its plugins and routes) takes 140–250 ms of
- * CPU on a 2-vCPU machine. The routes are built when `build()` is called, or with `buildOnFirstRequest` when the
- * first request comes (the master's, the workers' and the drivers' UIs: docs/ui.md, "Ports"). Requests that come
- * before the routes are ready wait for them.
+ * CPU on a 2-vCPU machine. The routes are built when `build()` is called (the master calls it once it has
+ * started), or with `buildOnFirstRequest` when the first request comes (the workers' and the drivers' UIs:
+ * docs/ui.md, "Ports"). Requests that come before the routes are ready wait for them.
  */
 export async function bindUiServer(options: UiServerOptions): Promise<BoundUiServer> {
   const sessions = new SessionStore({ timeoutMs: options.auth.sessionTimeoutMs, maxSessions: options.maxSessions, now: options.now });
@@ -201,15 +200,12 @@ function cookieName(port: number): string {
   return `flint-ui-session-${port}`;
 }
 
-/**
- * fastify and its plugins, imported on the first build: a worker starts without them (about 2 MB of modules,
- * ajv and fast-json-stringify among them), and a driver whose UI nobody opens never loads them. The master has
- * them loaded already (master-daemon.ts).
- */
-let fastifyModules: Promise<typeof FastifyModules> | undefined;
 
 async function buildApp(options: UiServerOptions, sessions: SessionStore, port: number, server: Server): Promise<BuiltApp> {
-  const { fastify, fastifyCookie, fastifyFormbody, fastifyHelmet, fastifyStatic } = await (fastifyModules ??= import('./fastify-modules.ts'));
+  // fastify and its plugins, imported on the first build: a worker starts without them (about 2 MB of modules,
+  // ajv and fast-json-stringify among them), and a driver whose UI nobody opens never loads them. The master has
+  // them loaded already (master-daemon.ts).
+  const { fastify, fastifyCookie, fastifyFormbody, fastifyHelmet, fastifyStatic } = await import('./fastify-modules.ts');
   const { logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let handler: NodeHandler | undefined;
