@@ -343,3 +343,20 @@ export function processesOf(text: string): number[] {
   }
   return pids;
 }
+
+/**
+ * The executor processes of `appId` that run under `workDir` (a cluster's directory, or one worker's work dir):
+ * their command line names the app and their working directory is under `workDir`. An app ID alone is not
+ * enough: it is unique to one master only (Spark's `app-<yyyyMMddHHmmss>-<nnnn>`), and test files run at once
+ * start clusters whose first apps registered in the same second share it.
+ */
+export function executorsOf(appId: string, workDir: string): number[] {
+  const under = `${workDir.replace(/\/+$/, '')}/`;
+  return processesOf(appId).filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`).startsWith(under);
+    } catch {
+      return false;
+    }
+  });
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
 import { uiBearer } from '../../helpers/daemons.ts';
-import { ChildGroup, processesOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { ChildGroup, executorsOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { finished, submitTo } from '../../helpers/submit.ts';
 
 const APP = 'test/fixtures/apps/test-app.ts';
@@ -52,8 +52,8 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.deepEqual(executors.map((e) => e.memory), [300, 300, 300]);
     assert.equal(workerJsons.reduce((sum, w) => sum + w.coresused, 0), 3, 'one core used per executor');
     assert.equal(stdoutValue(app, 'RESULT'), '100');
-    assert.equal(processesOf(appId).length, 3, 'three executor processes run for the app');
-    for (const pid of processesOf(appId)) {
+    assert.equal(executorsOf(appId, cluster.dir).length, 3, 'three executor processes run for the app');
+    for (const pid of executorsOf(appId, cluster.dir)) {
       // The executors' Node flags: flint.executor.defaultNodeOptions, then extraNodeOptions, before the program.
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const program = argv.findIndex((a) => /executor\.(ts|mjs)$/.test(a));
@@ -66,7 +66,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     writeFileSync(marker, 'go');
     const done = await finished(app);
     assert.equal(done.code, 0, done.stderr);
-    await waitFor(() => processesOf(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
+    await waitFor(() => executorsOf(appId, cluster.dir).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
     await waitFor(async () => (await cluster.masterJson()).completedapps.some((a) => a.id === appId && a.state === 'FINISHED'), { timeoutMs: 10_000, what: 'the app to be FINISHED' });
   });
 
@@ -166,7 +166,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.equal(run.code, 1);
     assert.match(run.stderr, /uncaught error, stopping the application: Error: boom from a timer/);
     await waitFor(async () => (await cluster.masterJson()).completedapps.some((a) => a.id === appId), { timeoutMs: 10_000, what: 'the app to be completed' });
-    await waitFor(() => processesOf(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
+    await waitFor(() => executorsOf(appId, cluster.dir).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
   });
 
   test('kill -9 of an executor mid-job: the job completes with the correct result', async () => {
@@ -174,7 +174,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     const app = spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'sum', '400', '40', '15', progress], 'sum app');
     const appId = await waitFor(() => stdoutValue(app, 'APP'), { timeoutMs: 30_000, what: 'the app to register' });
     await midJob(progress, app);
-    const victim = processesOf(appId)[0];
+    const victim = executorsOf(appId, cluster.dir)[0];
     assert.ok(victim, 'an executor is running');
     process.kill(victim, 'SIGKILL');
     const done = await finished(app);
@@ -216,7 +216,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     const progress = mkdtempSync(join(tmpdir(), 'flint-progress-'));
     const app = spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'sum', '400', '40', '15', progress], 'sum app (worker kill)');
     const appId = await waitFor(() => stdoutValue(app, 'APP'), { timeoutMs: 30_000, what: 'the app to register' });
-    await waitFor(() => processesOf(appId).length === 2, { timeoutMs: 30_000, what: 'two executors' });
+    await waitFor(() => executorsOf(appId, cluster.dir).length === 2, { timeoutMs: 30_000, what: 'two executors' });
     await midJob(progress, app);
     const worker = cluster.workers[0];
     assert.ok(worker?.pid);

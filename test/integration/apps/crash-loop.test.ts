@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
-import { ChildGroup, REPO_ROOT, processesOf, waitFor } from '../../helpers/process.ts';
+import { ChildGroup, REPO_ROOT, executorsOf, waitFor } from '../../helpers/process.ts';
 
 const MAIN = 'src/cli/main.ts';
 const APP = 'test/fixtures/apps/test-app.ts';
@@ -68,7 +68,7 @@ describe('an app whose executors crash right after they start', () => {
     assert.notEqual(exit.code, 0);
     assert.match(app.stderr(), /Master removed our application: FAILED: \d+ executor failures/);
     assert.match(app.stderr(), new RegExp(`flint\\.deploy\\.maxExecutorRetries=${MAX_RETRIES}`));
-    await waitFor(() => processesOf(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
+    await waitFor(() => executorsOf(appId, cluster.dir).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
     const launched = launches(appId);
     assert.ok(launched >= MAX_RETRIES && launched <= bound, `${launched} launches`);
     t.diagnostic(`${launched} executors launched; the driver heard: ${/Master removed our application: [^"]*/.exec(app.stderr())?.[0] ?? '?'}`);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
-import { ChildGroup, processesOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { ChildGroup, executorsOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { finished as appFinished, submitTo } from '../../helpers/submit.ts';
 
 const APP = 'test/fixtures/apps/shuffle-app.ts';
@@ -119,7 +119,7 @@ describe('shuffles survive lost workers and executors (kill -9, each on its own 
       assert.ok(worker?.pid !== undefined);
       process.kill(worker.pid, 'SIGKILL');
     } else {
-      const executors = processesOf(appId);
+      const executors = executorsOf(appId, cluster.dir);
       assert.ok(executors.length >= 3, `three executors run: ${executors.join(',')}`);
       process.kill(executors[0] as number, 'SIGKILL');
     }

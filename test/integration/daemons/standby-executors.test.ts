@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
 import { STANDBY_FLAG } from '../../../src/io/child-process/adoption-line.ts';
 import { uiBearer } from '../../helpers/daemons.ts';
-import { ChildGroup, processesOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { ChildGroup, executorsOf, processesOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { finished, submitTo } from '../../helpers/submit.ts';
 
 const APP = 'test/fixtures/apps/test-app.ts';
@@ -78,7 +78,7 @@ describe('standby executors on a local cluster (1 master, 1 worker × 2 cores)',
     assert.ok(standby !== undefined, 'one standby process waits under the worker');
 
     const { app, appId, release } = await holdApp([], 'default-memory app');
-    const executors = processesOf(appId);
+    const executors = executorsOf(appId, cluster.dir);
     assert.equal(executors.length, 2, `two executor processes for ${appId}`);
     assert.ok(executors.includes(standby), `the standby ${standby} became one of the executors ${executors.join(', ')}`);
     // ps names the adopted process after its executor; the other was started for the app, its argv as before.
@@ -104,7 +104,7 @@ describe('standby executors on a local cluster (1 master, 1 worker × 2 cores)',
     const done = await finished(app);
     assert.equal(done.code, 0, done.stderr);
     assert.equal(done.stdout.includes('RESULT'), true, done.stdout);
-    await waitFor(() => processesOf(appId).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
+    await waitFor(() => executorsOf(appId, cluster.dir).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
     await waitFor(async () => (await cluster.masterJson()).completedapps.some((a) => a.id === appId && a.state === 'FINISHED'), {
       timeoutMs: 10_000,
       what: `${appId} to be FINISHED`,
@@ -116,7 +116,7 @@ describe('standby executors on a local cluster (1 master, 1 worker × 2 cores)',
     const [standby] = standbyPids(workerPid);
     const adoptedBefore = (await workerJson()).standbyexecutors?.adopted;
     const { app, appId, release } = await holdApp(['--executor-memory', '512m'], '512m app');
-    const executors = processesOf(appId);
+    const executors = executorsOf(appId, cluster.dir);
     assert.equal(executors.length, 2);
     assert.ok(!executors.includes(standby as number), 'the standby was not adopted');
     for (const pid of executors) assert.ok(cmdline(pid).includes('--max-old-space-size=512'), cmdline(pid).join(' '));

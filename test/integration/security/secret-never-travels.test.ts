@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { deriveKey } from '../../../src/rpc/auth.ts';
 import { MAIN, masterJson, newSecret, startedLine, untilMasterJson, writeSecretFile } from '../../helpers/daemons.ts';
-import { ChildGroup, NODE_BIN, processesOf, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { ChildGroup, NODE_BIN, executorsOf, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { decodeStraceWrites, stopTraced, straceArgs, type TracedWrite } from '../../helpers/strace.ts';
 
 const APP = 'test/fixtures/apps/test-app.ts';
@@ -71,7 +71,7 @@ describe('the cluster secret never travels', { timeout: 180_000 }, () => {
       what: 'the client-mode app to run its first job',
     });
     const appId = client.stdoutLines.find((l) => l.startsWith('APP '))?.slice(4) ?? assert.fail('no APP line');
-    const executorPids = processesOf(appId);
+    const executorPids = executorsOf(appId, workDir);
     assert.ok(executorPids.length >= 1, 'the executors run');
     const exposed = [...executorPids, ...traced.map((c) => c.pid)].flatMap((pid) => procTexts(pid));
     assert.ok(exposed.length > 0);
