@@ -18,6 +18,7 @@ import { commitOutput, shuffleFileNames } from './index-file.ts';
 import { keyIdentity } from './keys.ts';
 import { ShuffleError, describeValue } from './shuffle-errors.ts';
 import { SizeTracker } from './size-estimate.ts';
+import { StringKeyTable } from './string-key-table.ts';
 import { FileSink, FrameBatcher, removeFilesQuietly, writeRecordFrames } from './spill-file.ts';
 import { FrameArena } from './frame-arena.ts';
 
@@ -91,7 +92,13 @@ export class ShuffleWriter {
   #pending = 0;
   #encodedBytes = 0;
   // With one: [key, combiner] by keyIdentity, per partition.
+  /**
+   * Map-side combine: [key, combiner] by key identity, string keys (not starting with NUL) in a faster table of
+   * their own, and every entry in the order its key came first (which spills and the commit keep).
+   */
+  readonly #combinedStrings = new StringKeyTable<[unknown, unknown]>();
   readonly #combined = new Map<unknown, [unknown, unknown]>();
+  #entries: Array<[unknown, unknown]> = [];
   /** The combined entries cut by partition, while a spill or the commit writes them. */
   #buckets: Array<Array<[unknown, unknown]>> = [];
   /** Records written with map-side combine (entries, counted as they leave memory). */
@@ -142,19 +149,34 @@ export class ShuffleWriter {
     return record;
   }
 
-  /** Map-side combine: the record's value into its key's combiner. Returns the entry. */
+  /**
+   * Map-side combine: the record's value into its key's combiner. Returns the entry. The hot case, a string key
+   * seen before, is all there is here; a new key, or a key of another type, goes to #combineSlow.
+   */
   #combine(record: [unknown, unknown], aggregator: Aggregator): unknown {
     const key: unknown = record[0];
-    // A string key not starting with NUL is its own identity (keys.ts): the common case, without a call.
-    const id = typeof key === 'string' && key.charCodeAt(0) !== 0 ? key : keyIdentity(key);
-    const entry = this.#combined.get(id);
-    if (entry === undefined) {
-      const created: [unknown, unknown] = [key, aggregator.createCombiner(record[1])];
-      this.#combined.set(id, created);
-      return created;
+    // A string key not starting with NUL is its own identity (keys.ts): such keys have a table of their own.
+    if (typeof key === 'string' && key.charCodeAt(0) !== 0) {
+      const entry = this.#combinedStrings.get(key);
+      if (entry !== undefined) {
+        entry[1] = aggregator.mergeValue(entry[1], record[1]);
+        return entry;
+      }
+      return this.#add(this.#combinedStrings, key, record, aggregator);
     }
+    const id = keyIdentity(key);
+    const entry = this.#combined.get(id);
+    if (entry === undefined) return this.#add(this.#combined, id, record, aggregator);
     entry[1] = aggregator.mergeValue(entry[1], record[1]);
     return entry;
+  }
+
+  /** A key's first record: its entry, added to `table` under `id`. */
+  #add<K>(table: { set(id: K, entry: [unknown, unknown]): unknown }, id: K, record: [unknown, unknown], aggregator: Aggregator): unknown {
+    const created: [unknown, unknown] = [record[0], aggregator.createCombiner(record[1])];
+    table.set(id, created);
+    this.#entries.push(created);
+    return created;
   }
 
   #refuse(record: unknown): never {
@@ -167,7 +189,7 @@ export class ShuffleWriter {
     // Sizes are sampled here, at the memory check, not on every insert (SizeTracker samples one in 64 calls).
     this.#untilCheck = CHECK_EVERY;
     const perItem = this.#sizes.observe(held);
-    const bytes = this.#aggregator === undefined ? this.#encodedBytes + this.#pending * perItem : this.#combined.size * perItem;
+    const bytes = this.#aggregator === undefined ? this.#encodedBytes + this.#pending * perItem : this.#entries.length * perItem;
     if (bytes > this.#opts.memoryLimitBytes) this.#spill();
   }
 
@@ -183,9 +205,15 @@ export class ShuffleWriter {
   #bucketize(): void {
     if (this.#aggregator === undefined) return;
     const buckets: Array<Array<[unknown, unknown]>> = Array.from({ length: this.#n }, () => []);
-    for (const entry of this.#combined.values()) (buckets[this.#checkedPartition(entry[0])] as Array<[unknown, unknown]>).push(entry);
-    this.#combined.clear();
+    for (const entry of this.#entries) (buckets[this.#checkedPartition(entry[0])] as Array<[unknown, unknown]>).push(entry);
+    this.#forgetCombined();
     this.#buckets = buckets;
+  }
+
+  #forgetCombined(): void {
+    this.#combinedStrings.clear();
+    this.#combined.clear();
+    this.#entries = [];
   }
 
   #addPending(p: number, record: unknown): void {
@@ -308,7 +336,7 @@ export class ShuffleWriter {
     this.#frames = this.#frames.map(() => []);
     this.#arena.release();
     for (const batcher of this.#batchers) batcher.clear();
-    this.#combined.clear();
+    this.#forgetCombined();
     this.#buckets = [];
   }
 
