@@ -37,42 +37,33 @@ export class StringKeyTable<V> {
   }
 
   get(key: string): V | undefined {
-    const h = hashOf(key);
-    const slots = this.#slots;
-    const mask = this.#mask;
-    for (let s = h & mask; ; s = (s + 1) & mask) {
-      const at = s << 1;
-      const stored = slots[at] as number;
-      if (stored === 0) return undefined;
-      if (stored === h) {
-        const index = (slots[at + 1] as number) - 1;
-        if (this.#keys[index] === key) return this.#values[index];
-      }
-    }
+    const at = this.#find(key, hashOf(key));
+    return this.#slots[at] === 0 ? undefined : this.#values[(this.#slots[at + 1] as number) - 1];
   }
 
   /** Adds `key` or replaces its value. */
   set(key: string, value: V): void {
     const h = hashOf(key);
+    const at = this.#find(key, h);
+    const slots = this.#slots;
+    if (slots[at] !== 0) {
+      this.#values[(slots[at + 1] as number) - 1] = value;
+      return;
+    }
+    slots[at] = h;
+    slots[at + 1] = this.#keys.push(key);
+    this.#values.push(value);
+    if (this.#keys.length * 2 > this.#mask + 1) this.#grow();
+  }
+
+  /** Where `key` (of hash `h`) is in #slots, or the empty slot where it would go: the index of its hash. */
+  #find(key: string, h: number): number {
     const slots = this.#slots;
     const mask = this.#mask;
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const at = s << 1;
       const stored = slots[at] as number;
-      if (stored === 0) {
-        slots[at] = h;
-        slots[at + 1] = this.#keys.push(key);
-        this.#values.push(value);
-        if (this.#keys.length * 2 > mask + 1) this.#grow();
-        return;
-      }
-      if (stored === h) {
-        const index = (slots[at + 1] as number) - 1;
-        if (this.#keys[index] === key) {
-          this.#values[index] = value;
-          return;
-        }
-      }
+      if (stored === 0 || (stored === h && this.#keys[(slots[at + 1] as number) - 1] === key)) return at;
     }
   }
 
