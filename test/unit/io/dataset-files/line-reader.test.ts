@@ -24,8 +24,9 @@ function referenceLines(text: string): string[] {
   return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
 }
 
-function readAll(splits: FileSplit[], chunkBytes?: number): string[] {
-  return splits.flatMap((split) => [...readSplitLines(split, chunkBytes === undefined ? {} : { chunkBytes })]);
+function readAll(splits: FileSplit[], chunkBytes?: number, decodeBytes?: number): string[] {
+  const options = { ...(chunkBytes === undefined ? {} : { chunkBytes }), ...(decodeBytes === undefined ? {} : { decodeBytes }) };
+  return splits.flatMap((split) => [...readSplitLines(split, options)]);
 }
 
 async function readGzip(split: FileSplit): Promise<string[]> {
@@ -47,7 +48,7 @@ const piece = fc.oneof(
 );
 const content = fc.array(piece, { maxLength: 60 }).map((pieces) => pieces.join(''));
 
-test('over all splits, every line is read exactly once, in order (property)', () => {
+test('over all splits, every line is read exactly once, in order, whatever the read and decode sizes (property)', () => {
   const path = join(root, 'property.txt');
   fc.assert(
     fc.property(
@@ -55,10 +56,11 @@ test('over all splits, every line is read exactly once, in order (property)', ()
       fc.integer({ min: 1, max: 40 }),
       fc.integer({ min: 1, max: 300 }),
       fc.integer({ min: 1, max: 64 }),
-      (text, minPartitions, maxSplitBytes, chunkBytes) => {
+      fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
+      (text, minPartitions, maxSplitBytes, chunkBytes, decodeBytes) => {
         writeFileSync(path, text);
         const splits = planTextSplits(path, minPartitions, { maxSplitBytes });
-        assert.deepEqual(readAll(splits, chunkBytes), referenceLines(text));
+        assert.deepEqual(readAll(splits, chunkBytes, decodeBytes), referenceLines(text));
       },
     ),
     { numRuns: 400 },
@@ -106,6 +108,25 @@ test('a line much longer than a chunk, and multi-byte characters across every ch
   for (const chunkBytes of [1, 7, 4096]) {
     assert.deepEqual(readAll(planTextSplits(path, 5), chunkBytes), ['short', long, long, 'end']);
   }
+  // The default read (1 MiB) holds the whole file; lines are decoded 10 bytes of lines at a time, a longer line whole.
+  assert.deepEqual(readAll(planTextSplits(path, 1), undefined, 10), ['short', long, long, 'end']);
+});
+
+test('with the default sizes, 3 MiB of lines of every length up to 200 KiB read as written', () => {
+  const lines: string[] = [];
+  for (let i = 0, bytes = 0; bytes < 3 * 1024 * 1024; i++) {
+    const line = `${i}:${'ab é'.repeat((i * 7919) % (i % 9 === 0 ? 50_000 : 300))}`;
+    lines.push(line);
+    bytes += Buffer.byteLength(line) + 1;
+  }
+  const path = write('default-sizes.txt', `${lines.join('\n')}\n`);
+  assert.deepEqual(readAll(planTextSplits(path, 3)), lines);
+});
+
+test('a read or decode size that is not a positive whole number is refused, naming it', () => {
+  const path = write('sizes.txt', 'a\n');
+  assert.throws(() => readSplitLines(planTextSplits(path, 1)[0] as FileSplit, { decodeBytes: 0 }), /decodeBytes must be a positive whole number of bytes, got 0/);
+  assert.throws(() => readSplitLines(planTextSplits(path, 1)[0] as FileSplit, { chunkBytes: 1.5 }), /chunkBytes must be a positive whole number of bytes, got 1.5/);
 });
 
 test('leaving the loop early closes the file; a split can be read again', () => {
