@@ -45,6 +45,7 @@ import { executorExitReason, WorkerMetrics } from '../io/metrics/worker-metrics.
 import { MachineHost, SharedEffects, unknownEffect } from './machine-host.ts';
 import { systemClock, systemRngStreams } from './system.ts';
 import { workerUiRoutes } from './worker-ui.ts';
+import { withHugePages } from '../io/child-process/huge-pages.ts';
 
 export interface WorkerDaemonOptions {
   readonly conf: FlintConf;
@@ -404,10 +405,11 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 
 /**
  * The worker's environment for children, without a FLINT_AUTH_SECRET an operator may have set there: children
- * get their own credential on stdin, never the cluster secret.
+ * get their own credential on stdin, never the cluster secret; and with transparent huge pages asked of glibc's
+ * malloc (withHugePages).
  */
 function processEnv(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'FLINT_AUTH_SECRET') out[k] = v;
-  return out;
+  return withHugePages(out);
 }

@@ -81,6 +81,11 @@ describe('standby executors on a local cluster (1 master, 1 worker × 2 cores)',
     const executors = executorsOf(appId, cluster.dir);
     assert.equal(executors.length, 2, `two executor processes for ${appId}`);
     assert.ok(executors.includes(standby), `the standby ${standby} became one of the executors ${executors.join(', ')}`);
+    // Both, the adopted standby and the process started for the app, run with huge pages asked of malloc.
+    for (const pid of executors) {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      assert.ok(environ.some((e) => /^GLIBC_TUNABLES=(.*:)?glibc\.malloc\.hugetlb=1$/.test(e)), `executor ${pid}: ${environ.filter((e) => e.startsWith('GLIBC')).join(' ')}`);
+    }
     // ps names the adopted process after its executor; the other was started for the app, its argv as before.
     assert.match(cmdline(standby).join(' '), new RegExp(`^flint-executor ${appId}/\\d`));
     const adoptedId = /\/(\d+)/.exec(cmdline(standby).join(' '))?.[1] as string;
