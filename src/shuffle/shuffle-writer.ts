@@ -93,8 +93,8 @@ export class ShuffleWriter {
   #encodedBytes = 0;
   // With one: [key, combiner] by keyIdentity, per partition.
   /**
-   * Map-side combine: [key, combiner] by key identity, string keys (not starting with NUL) in a faster table of
-   * their own, and every entry in the order its key came first (which spills and the commit keep).
+   * Map-side combine: [key, combiner] by key, string keys in a faster table of their own and other keys by
+   * their identity (keys.ts), and every entry in the order its key came first (which spills and the commit keep).
    */
   readonly #combinedStrings = new StringKeyTable<[unknown, unknown]>();
   readonly #combined = new Map<unknown, [unknown, unknown]>();
@@ -150,30 +150,33 @@ export class ShuffleWriter {
   }
 
   /**
-   * Map-side combine: the record's value into its key's combiner. Returns the entry. The hot case, a string key
-   * seen before, is all there is here; a new key, or a key of another type, goes to #combineSlow.
+   * Map-side combine: the record's value into its key's combiner. Returns the entry. Only the hot case, a string
+   * key seen before, is here, so that this too is inlined into the record loop (with the function before it, a
+   * `[word, 1]` made for the call is then never allocated); a new key, or a key of another type, goes to
+   * #combineOther with the key and value, not the record.
    */
   #combine(record: [unknown, unknown], aggregator: Aggregator): unknown {
     const key: unknown = record[0];
-    // A string key not starting with NUL is its own identity (keys.ts): such keys have a table of their own.
-    if (typeof key === 'string' && key.charCodeAt(0) !== 0) {
-      const entry = this.#combinedStrings.get(key);
-      if (entry !== undefined) {
-        entry[1] = aggregator.mergeValue(entry[1], record[1]);
-        return entry;
-      }
-      return this.#add(this.#combinedStrings, key, record, aggregator);
-    }
-    const id = keyIdentity(key);
-    const entry = this.#combined.get(id);
-    if (entry === undefined) return this.#add(this.#combined, id, record, aggregator);
+    // String keys have a table of their own, so no string is ever compared with another key's identity
+    // (keys.ts: the identity of an encoded key is a string too).
+    const entry = typeof key === 'string' ? this.#combinedStrings.get(key) : undefined;
+    if (entry === undefined) return this.#combineOther(key, record[1], aggregator);
     entry[1] = aggregator.mergeValue(entry[1], record[1]);
     return entry;
   }
 
+  #combineOther(key: unknown, value: unknown, aggregator: Aggregator): unknown {
+    if (typeof key === 'string') return this.#add(this.#combinedStrings, key, key, value, aggregator);
+    const id = keyIdentity(key);
+    const entry = this.#combined.get(id);
+    if (entry === undefined) return this.#add(this.#combined, id, key, value, aggregator);
+    entry[1] = aggregator.mergeValue(entry[1], value);
+    return entry;
+  }
+
   /** A key's first record: its entry, added to `table` under `id`. */
-  #add<K>(table: { set(id: K, entry: [unknown, unknown]): unknown }, id: K, record: [unknown, unknown], aggregator: Aggregator): unknown {
-    const created: [unknown, unknown] = [record[0], aggregator.createCombiner(record[1])];
+  #add<K>(table: { set(id: K, entry: [unknown, unknown]): unknown }, id: K, key: unknown, value: unknown, aggregator: Aggregator): unknown {
+    const created: [unknown, unknown] = [key, aggregator.createCombiner(value)];
     table.set(id, created);
     this.#entries.push(created);
     return created;

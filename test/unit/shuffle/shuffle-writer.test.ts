@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { groupAggregator, reduceAggregator } from '../../../src/shuffle/aggregator.ts';
 import type { Aggregator } from '../../../src/shuffle/aggregator.ts';
 import { readFramesFromFile } from '../../../src/shuffle/frames.ts';
-import { hashKey } from '../../../src/shuffle/keys.ts';
+import { hashKey, keyIdentity } from '../../../src/shuffle/keys.ts';
 import { partitionerOf } from '../../../src/shuffle/partitioners.ts';
 import { ShuffleWriter, blockRange, readIndex, shuffleFileNames } from '../../../src/shuffle/shuffle-writer.ts';
 import type { MapOutput, ShuffleWriteOptions } from '../../../src/shuffle/shuffle-writer.ts';
@@ -110,6 +110,17 @@ test('with an aggregator: each partition combines to the naive grouping, any spi
     }),
     { numRuns: 100 },
   );
+});
+
+test("with an aggregator: a string key that spells another key's identity stays its own key", () => {
+  withTempDir((dir) => {
+    // keys.ts: [1]'s identity is a string starting with NUL; string keys are combined in a table of their own.
+    const spelled = keyIdentity([1]) as string;
+    const escaped = keyIdentity('\u0000e') as string;
+    const input: Array<[unknown, number]> = [[[1], 1], [spelled, 10], [[1], 2], [spelled, 20], ['\u0000e', 100], [escaped, 1000], ['\u0000e', 200]];
+    const output = write(dir, input, { numPartitions: 1, aggregator: reduceAggregator((a: number, b: number) => a + b) });
+    assert.deepStrictEqual(block(output, 0), [[[1], 3], [spelled, 30], ['\u0000e', 300], [escaped, 1000]]);
+  });
 });
 
 test('memory stays bounded: 200k records under a 64 KiB limit spill many times', () => {
