@@ -3,10 +3,10 @@
 // file holding every partition's block in order and an index of their offsets (index-file.ts).
 //
 // Without an aggregator, records are batched per partition and encoded as frames as batches fill (frames.ts),
-// so memory is mostly encoded bytes. With one (map-side combine), one Map from keyIdentity to [key, combiner]
-// holds every partition's keys; a key's partition is computed once per spill or commit, not once per record (a
-// word count inserts millions of records over a few thousand keys, and hashing each record's key cost more than
-// combining it). Every 32 inserts (Spark's Spillable checks as often) the estimated memory is compared with
+// so memory is mostly encoded bytes. With one (map-side combine), [key, combiner] entries hold every
+// partition's keys (string keys in a StringKeyTable, others in a Map by keyIdentity); a key's partition is
+// computed once per spill or commit, not once per record (a word count inserts millions of records over a few
+// thousand keys, and hashing each record's key cost more than combining it). Every 32 inserts (Spark's Spillable checks as often) the estimated memory is compared with
 // memoryLimitBytes; past it, everything held is written to a spill file as one segment per partition. commit()
 // writes the data file (per partition: its spilled segments, copied in bounded chunks, then what is in memory)
 // and commits it atomically; a key may so appear once per spill in a block, which the reduce side merges.
