@@ -10,11 +10,14 @@
 //   (d) the same word count with Dask bag on a distributed LocalCluster of 2 processes × 1 thread
 //   and the peak RSS (VmHWM) of each executor, against flint.executor.memory.
 //
-// The baselines run in child processes of their own (bench/lib/baselines.ts). Every result is checked. The
-// last line is one JSON object with the figures. Run: npm run bench:shuffle (FLINT_BENCH_SKIP_FLINT=1: the
-// baselines and Dask only).
+// The baselines run in child processes of their own (bench/lib/baselines.ts). Every result is checked. The whole
+// comparison runs FLINT_BENCH_ROUNDS times (default 3): each round the baselines, Dask, then Flint on a fresh
+// cluster, so that each round's figures are taken minutes apart at most; each ratio is the median over the
+// rounds of that round's ratio (the shared machine's speed drifts by a fifth within minutes). The last line is
+// one JSON object with the figures. Run: npm run bench:shuffle (FLINT_BENCH_SKIP_FLINT=1: the baselines and Dask
+// only).
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlintContext, runApp, type PartitionRecords } from 'flint';
@@ -100,7 +103,8 @@ interface Baselines {
   readonly wordCountRssMb: number;
   readonly sortMs: number;
   readonly sortRssMb: number;
-  readonly sortTuplesMs: number;
+  /** The tuple sort, run in the first round only (it takes 15 s and is not a target). */
+  readonly sortTuplesMs: number | undefined;
   readonly joinMs: number;
   readonly joinRssMb: number;
   readonly sortValueSum: number;
@@ -108,23 +112,23 @@ interface Baselines {
   readonly tokenizer: string;
 }
 
-function runBaselines(corpus: Corpus, outFile: string): Baselines {
+function runBaselines(corpus: Corpus, outFile: string, withTuples: boolean): Baselines {
   const wc = runBaseline(['wordcount', outFile, ...corpus.paths]);
   expectEqual('single-threaded word count: words', wc.count, corpus.words);
   expectEqual('single-threaded word count: distinct words', wc.distinct, corpus.distinctWords);
   const packed = runBaseline(['sort', 'packed']);
-  const tuples = runBaseline(['sort', 'tuples']);
+  const tuples = withTuples ? runBaseline(['sort', 'tuples']) : undefined;
   const valueSum = (SORT_PAIRS * (SORT_PAIRS - 1)) / 2;
-  for (const s of [packed, tuples]) expectEqual(`single-threaded sort (${s.variant}): the sum of the values`, s.checksum, valueSum);
+  for (const s of tuples === undefined ? [packed] : [packed, tuples]) expectEqual(`single-threaded sort (${s.variant}): the sum of the values`, s.checksum, valueSum);
   const join = runBaseline(['join']);
   expectEqual('single-threaded hash join: output pairs', join.count, JOIN_LEFT);
   return {
     wordCountMs: wc.ms,
     wordCountRssMb: wc.maxRssMb,
     // The typed-array sort is the faster one: it is the baseline (COST asks for the best single thread).
-    sortMs: Math.min(packed.ms, tuples.ms),
-    sortRssMb: packed.ms <= tuples.ms ? packed.maxRssMb : tuples.maxRssMb,
-    sortTuplesMs: tuples.ms,
+    sortMs: Math.min(packed.ms, tuples?.ms ?? Infinity),
+    sortRssMb: tuples === undefined || packed.ms <= tuples.ms ? packed.maxRssMb : tuples.maxRssMb,
+    sortTuplesMs: tuples?.ms,
     joinMs: join.ms,
     joinRssMb: join.maxRssMb,
     sortValueSum: valueSum,
@@ -192,93 +196,133 @@ async function runFlint(corpus: Corpus, outDir: string, baselines: Baselines, ba
 }
 
 const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
-const ratio = (baselineMs: number, flintMs: number | undefined): number | null => (flintMs === undefined ? null : round(baselineMs / flintMs, 2));
+
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** One round: the baselines, Dask, then Flint on a fresh cluster. */
+interface Round {
+  readonly baselines: Baselines;
+  readonly dask: { readonly ms: number; readonly clusterStartMs: number };
+  readonly flint: FlintFigures | undefined;
+}
 
 runApp(async () => {
   exitAfter(DEADLINE_MS, 'bench:shuffle');
   const loadAtStart = loadavg()[0] as number;
   const machine = await measureMachine();
   const corpus = ensureCorpus(intFromEnv('FLINT_BENCH_CORPUS_MB', 256));
+  const rounds = intFromEnv('FLINT_BENCH_ROUNDS', 3);
   const corpusMb = corpus.files.reduce((n, f) => n + f.bytes, 0) / (1024 * 1024);
   console.error(`bench: corpus ${corpusMb.toFixed(1)} MiB, ${corpus.words} words (${corpus.generated ? `generated in ${corpus.generateMs} ms` : 'cached'}) in ${corpus.dir}`);
   const work = mkdtempSync(join(tmpdir(), 'flint-bench-shuffle-'));
   try {
-    const baselineOut = join(work, 'wordcount-baseline.txt');
-    const baselines = runBaselines(corpus, baselineOut);
-    const baselineCounts = readCountsFile(baselineOut);
-    console.error(`bench: single-threaded word count ${baselines.wordCountMs.toFixed(0)} ms, sort ${baselines.sortMs.toFixed(0)} ms (tuples ${baselines.sortTuplesMs.toFixed(0)} ms), join ${baselines.joinMs.toFixed(0)} ms`);
     const daskVersions = ensureDask();
-    const dask = daskWordCount(corpus.paths, work);
-    expectEqual('Dask bag word count: words', dask.words, corpus.words);
-    expectEqual('Dask bag word count: distinct words', dask.distinct, corpus.distinctWords);
-    console.error(`bench: Dask bag word count ${dask.ms.toFixed(0)} ms (${daskVersions})`);
-    const flint = process.env['FLINT_BENCH_SKIP_FLINT'] === '1' ? undefined : await runFlint(corpus, work, baselines, baselineCounts);
-    report({ corpus, corpusMb, baselines, dask, daskVersions, flint, machine, loadAtStart });
+    const done: Round[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const dir = join(work, `round-${i + 1}`);
+      mkdirSync(dir);
+      const baselineOut = join(dir, 'wordcount-baseline.txt');
+      const baselines = runBaselines(corpus, baselineOut, i === 0);
+      const baselineCounts = readCountsFile(baselineOut);
+      const tuples = baselines.sortTuplesMs === undefined ? '' : ` (tuples ${baselines.sortTuplesMs.toFixed(0)} ms)`;
+      console.error(`bench: round ${i + 1}/${rounds}: single-threaded word count ${baselines.wordCountMs.toFixed(0)} ms, sort ${baselines.sortMs.toFixed(0)} ms${tuples}, join ${baselines.joinMs.toFixed(0)} ms`);
+      const dask = daskWordCount(corpus.paths, dir);
+      expectEqual('Dask bag word count: words', dask.words, corpus.words);
+      expectEqual('Dask bag word count: distinct words', dask.distinct, corpus.distinctWords);
+      console.error(`bench: round ${i + 1}/${rounds}: Dask bag word count ${dask.ms.toFixed(0)} ms (${daskVersions})`);
+      const flint = process.env['FLINT_BENCH_SKIP_FLINT'] === '1' ? undefined : await runFlint(corpus, dir, baselines, baselineCounts);
+      if (flint !== undefined) {
+        console.error(`bench: round ${i + 1}/${rounds}: Flint word count ${flint.wordCountMs.toFixed(0)} ms, sort ${flint.sortMs.toFixed(0)} ms, join ${flint.joinMs.toFixed(0)} ms`);
+      }
+      done.push({ baselines, dask, flint });
+    }
+    report({ corpus, corpusMb, rounds: done, daskVersions, machine, loadAtStart });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 });
 
-function report(r: {
-  corpus: Corpus;
-  corpusMb: number;
-  baselines: Baselines;
-  dask: { ms: number; clusterStartMs: number };
-  daskVersions: string;
-  flint: FlintFigures | undefined;
-  machine: Machine;
-  loadAtStart: number;
-}): void {
-  const { baselines: b, flint: f } = r;
-  const maxExecutorRssMb = f === undefined ? null : round(Math.max(...f.executorRssMb), 1);
+function report(r: { corpus: Corpus; corpusMb: number; rounds: readonly Round[]; daskVersions: string; machine: Machine; loadAtStart: number }): void {
+  const rounds = r.rounds;
+  const first = rounds[0] as Round;
+  const flints = rounds.flatMap((round) => (round.flint === undefined ? [] : [round.flint]));
+  const ran = flints.length === rounds.length;
+  const round2 = (x: number): number => round(x, 2);
+  /** Each round's ratio of a baseline's time over Flint's, or null when Flint was skipped. */
+  const perRound = (baseline: (round: Round) => number, flint: (f: FlintFigures) => number): number[] | null =>
+    ran ? rounds.map((round) => round2(baseline(round) / flint(round.flint as FlintFigures))) : null;
+  const ratios = {
+    wordCountVsSingleThread: perRound((x) => x.baselines.wordCountMs, (f) => f.wordCountMs),
+    sortVsSingleThread: perRound((x) => x.baselines.sortMs, (f) => f.sortMs),
+    joinVsSingleThread: perRound((x) => x.baselines.joinMs, (f) => f.joinMs),
+    wordCountVsDaskBag: perRound((x) => x.dask.ms, (f) => f.wordCountMs),
+  };
+  const med = (xs: number[] | null): number | null => (xs === null ? null : round2(median(xs)));
+  const medMs = (xs: readonly number[]): number => round(median(xs));
+  const executorRssMb = flints.flatMap((f) => f.executorRssMb);
+  const maxExecutorRssMb = ran ? round(Math.max(...executorRssMb), 1) : null;
   const figures = {
-    wordCountVsSingleThread: ratio(b.wordCountMs, f?.wordCountMs),
-    sortVsSingleThread: ratio(b.sortMs, f?.sortMs),
-    joinVsSingleThread: ratio(b.joinMs, f?.joinMs),
-    wordCountVsDaskBag: ratio(r.dask.ms, f?.wordCountMs),
+    wordCountVsSingleThread: med(ratios.wordCountVsSingleThread),
+    sortVsSingleThread: med(ratios.sortVsSingleThread),
+    joinVsSingleThread: med(ratios.joinVsSingleThread),
+    wordCountVsDaskBag: med(ratios.wordCountVsDaskBag),
     maxExecutorRssMb,
     executorMemoryMb: EXECUTOR_MEMORY_MB,
   };
-  const targetsMet =
-    f === undefined
-      ? null
-      : [figures.wordCountVsSingleThread, figures.sortVsSingleThread, figures.joinVsSingleThread].every((x) => (x ?? 0) >= 1.5) &&
-        (figures.wordCountVsDaskBag ?? 0) >= 2 &&
-        (maxExecutorRssMb ?? Infinity) <= EXECUTOR_MEMORY_MB;
-  const ms = (x: number | undefined): string => (x === undefined ? 'skipped' : x.toFixed(0));
+  const targetsMet = !ran
+    ? null
+    : [figures.wordCountVsSingleThread, figures.sortVsSingleThread, figures.joinVsSingleThread].every((x) => (x ?? 0) >= 1.5) &&
+      (figures.wordCountVsDaskBag ?? 0) >= 2 &&
+      (maxExecutorRssMb ?? Infinity) <= EXECUTOR_MEMORY_MB;
+  const times = {
+    wordCountMs: ran ? medMs(flints.map((f) => f.wordCountMs)) : null,
+    wordCountSingleThreadMs: medMs(rounds.map((x) => x.baselines.wordCountMs)),
+    sortMs: ran ? medMs(flints.map((f) => f.sortMs)) : null,
+    sortSingleThreadMs: medMs(rounds.map((x) => x.baselines.sortMs)),
+    sortTuplesSingleThreadMs: first.baselines.sortTuplesMs === undefined ? null : round(first.baselines.sortTuplesMs),
+    joinMs: ran ? medMs(flints.map((f) => f.joinMs)) : null,
+    joinSingleThreadMs: medMs(rounds.map((x) => x.baselines.joinMs)),
+    daskBagMs: medMs(rounds.map((x) => x.dask.ms)),
+  };
+  const ms = (v: number | null): string => (v === null ? 'skipped' : v.toFixed(0));
   const x = (v: number | null): string => (v === null ? '' : `${v.toFixed(2)}×`);
-  console.log(`corpus: ${r.corpusMb.toFixed(1)} MiB in ${r.corpus.files.length} files, ${r.corpus.words} words, ${r.corpus.distinctWords} distinct; ${r.daskVersions}; load average at start ${r.loadAtStart.toFixed(2)}`);
+  const each = (xs: number[] | null): string => (xs === null ? '' : xs.map((v) => v.toFixed(2)).join(', '));
+  const b = first.baselines;
+  console.log(`corpus: ${r.corpusMb.toFixed(1)} MiB in ${r.corpus.files.length} files, ${r.corpus.words} words, ${r.corpus.distinctWords} distinct; ${r.daskVersions}; load average at start ${r.loadAtStart.toFixed(2)}; ${rounds.length} round(s), medians`);
   console.log(
     formatTable(
-      ['figure', 'what', 'Flint ms', 'baseline ms', 'speed-up', 'target'],
+      ['figure', 'what', 'Flint ms', 'baseline ms', 'speed-up', 'each round', 'target'],
       [
-        ['(a) word count', `vs one Node thread (${b.tokenizer} tokenizer, one Map)`, ms(f?.wordCountMs), ms(b.wordCountMs), x(figures.wordCountVsSingleThread), '≥ 1.50×'],
-        ['(b) sortByKey 10M', 'vs one Node thread (Float64Array sort, packed key·2^24+value)', ms(f?.sortMs), ms(b.sortMs), x(figures.sortVsSingleThread), '≥ 1.50×'],
-        ['(b) ″', 'one Node thread, [key, value] tuples, sort with a comparator', '', ms(b.sortTuplesMs), x(ratio(b.sortTuplesMs, f?.sortMs)), ''],
-        ['(c) join 10M × 1M', 'vs one Node thread (hash join, one Map)', ms(f?.joinMs), ms(b.joinMs), x(figures.joinVsSingleThread), '≥ 1.50×'],
-        ['(d) word count', `vs Dask bag, 2 processes × 1 thread (cluster start ${ms(r.dask.clusterStartMs)} ms apart)`, ms(f?.wordCountMs), ms(r.dask.ms), x(figures.wordCountVsDaskBag), '≥ 2.00×'],
-        ['executor peak RSS MiB', `each executor's VmHWM (flint.executor.memory ${EXECUTOR_MEMORY})`, f === undefined ? 'skipped' : f.executorRssMb.map((m) => m.toFixed(0)).join(', '), '', '', `≤ ${EXECUTOR_MEMORY_MB}`],
-        ['baseline peak RSS MiB', 'word count, sort, join (each its own process)', '', [b.wordCountRssMb, b.sortRssMb, b.joinRssMb].map((m) => m.toFixed(0)).join(', '), '', ''],
-        ['calibrationMs', 'a fixed loop of 50 million square roots', '', String(r.machine.calibrationMs), '', ''],
-        ['pingPongP50Us', 'a raw TCP round trip between two processes over loopback', '', String(r.machine.pingPongP50Us), '', ''],
+        ['(a) word count', `vs one Node thread (${b.tokenizer} tokenizer, one Map)`, ms(times.wordCountMs), ms(times.wordCountSingleThreadMs), x(figures.wordCountVsSingleThread), each(ratios.wordCountVsSingleThread), '≥ 1.50×'],
+        ['(b) sortByKey 10M', 'vs one Node thread (Float64Array sort, packed key·2^24+value)', ms(times.sortMs), ms(times.sortSingleThreadMs), x(figures.sortVsSingleThread), each(ratios.sortVsSingleThread), '≥ 1.50×'],
+        ['(b) ″', 'one Node thread, [key, value] tuples, sort with a comparator (first round)', '', ms(times.sortTuplesSingleThreadMs), x(times.sortTuplesSingleThreadMs === null || first.flint === undefined ? null : round2(times.sortTuplesSingleThreadMs / first.flint.sortMs)), '', ''],
+        ['(c) join 10M × 1M', 'vs one Node thread (hash join, one Map)', ms(times.joinMs), ms(times.joinSingleThreadMs), x(figures.joinVsSingleThread), each(ratios.joinVsSingleThread), '≥ 1.50×'],
+        ['(d) word count', `vs Dask bag, 2 processes × 1 thread (cluster start ${ms(round(first.dask.clusterStartMs))} ms apart)`, ms(times.wordCountMs), ms(times.daskBagMs), x(figures.wordCountVsDaskBag), each(ratios.wordCountVsDaskBag), '≥ 2.00×'],
+        ['executor peak RSS MiB', `each executor's VmHWM, every round (flint.executor.memory ${EXECUTOR_MEMORY})`, ran ? executorRssMb.map((m) => m.toFixed(0)).join(', ') : 'skipped', '', '', '', `≤ ${EXECUTOR_MEMORY_MB}`],
+        ['baseline peak RSS MiB', 'word count, sort, join (each its own process; first round)', '', [b.wordCountRssMb, b.sortRssMb, b.joinRssMb].map((m) => m.toFixed(0)).join(', '), '', '', ''],
+        ['calibrationMs', 'a fixed loop of 50 million square roots', '', String(r.machine.calibrationMs), '', '', ''],
+        ['pingPongP50Us', 'a raw TCP round trip between two processes over loopback', '', String(r.machine.pingPongP50Us), '', '', ''],
       ],
     ),
   );
   console.log(
-    benchJson({
-      ...figures,
-      targetsMet,
-      wordCountMs: f === undefined ? null : round(f.wordCountMs),
-      wordCountSingleThreadMs: round(b.wordCountMs),
-      sortMs: f === undefined ? null : round(f.sortMs),
-      sortSingleThreadMs: round(b.sortMs),
-      sortTuplesSingleThreadMs: round(b.sortTuplesMs),
-      joinMs: f === undefined ? null : round(f.joinMs),
-      joinSingleThreadMs: round(b.joinMs),
-      daskBagMs: round(r.dask.ms),
-      executorRssMb: f === undefined ? null : f.executorRssMb.map((m) => round(m, 1)),
-      corpusMb: round(r.corpusMb, 1),
-      corpusWords: r.corpus.words,
-    }, r.machine),
+    benchJson(
+      {
+        ...figures,
+        targetsMet,
+        ...times,
+        rounds: rounds.length,
+        perRound: ratios,
+        executorRssMb: ran ? executorRssMb.map((m) => round(m, 1)) : null,
+        corpusMb: round(r.corpusMb, 1),
+        corpusWords: r.corpus.words,
+      },
+      r.machine,
+    ),
   );
 }
