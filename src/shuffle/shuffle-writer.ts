@@ -70,6 +70,19 @@ const RECORD_OVERHEAD = 16;
 /** Bytes a combine Map entry costs beyond [key, combiner] (hash table slots, the entry array header). */
 const ENTRY_OVERHEAD = 64;
 
+/** Strings this long may be V8 slices of a larger string (SlicedString::kMinLength); shorter ones are copies. */
+const SLICED_FROM = 13;
+
+/**
+ * `key` as a string of its own. A word `split` cut from a line is, from 13 characters on, a slice of the line's
+ * string, itself a slice of the 64 KiB its text split decoded at once (line-reader.ts): a table that kept the
+ * slice would keep all that text alive, unseen by the memory estimate, for every such key until the spill or
+ * the commit. The copy is made once per new key (columnar-frame.ts's SLICE_BELOW does the same on the way in).
+ */
+function ownString(key: string): string {
+  return key.length < SLICED_FROM ? key : (' ' + key).slice(1);
+}
+
 export function notAPair(record: unknown, operation: string): ShuffleError {
   return new ShuffleError(
     'FLINT_NOT_A_PAIR',
@@ -166,7 +179,10 @@ export class ShuffleWriter {
   }
 
   #combineOther(key: unknown, value: unknown, aggregator: Aggregator): unknown {
-    if (typeof key === 'string') return this.#add(this.#combinedStrings, key, key, value, aggregator);
+    if (typeof key === 'string') {
+      const own = ownString(key);
+      return this.#add(this.#combinedStrings, own, own, value, aggregator);
+    }
     const id = keyIdentity(key);
     const entry = this.#combined.get(id);
     if (entry === undefined) return this.#add(this.#combined, id, key, value, aggregator);
