@@ -42,11 +42,12 @@ const KIND_UTF8 = 4;
 const KIND_STRING = 5;
 
 /**
- * Decoded strings shorter than this are cut from the frame's one decoded blob (V8 copies substrings this
- * short); longer ones are decoded on their own, so that a kept string never pins its frame's whole blob
- * (V8's SlicedString::kMinLength is 13).
+ * V8's SlicedString::kMinLength: a substring shorter than this is a copy, a longer one a slice that keeps the
+ * whole string it was cut from alive. Decoded strings shorter than this are cut from the frame's one decoded
+ * blob; longer ones are decoded on their own, so that a kept string never pins its frame's whole blob (and the
+ * shuffle writer copies new string keys this long: shuffle-writer.ts ownString).
  */
-const SLICE_BELOW = 13;
+export const SLICE_BELOW = 13;
 // eslint-disable-next-line no-control-regex -- U+0000 is the start of the latin1 range
 const NOT_LATIN1 = /[^\u0000-\u00ff]/;
 

@@ -6,10 +6,11 @@
 // so memory is mostly encoded bytes. With one (map-side combine), [key, combiner] entries hold every
 // partition's keys (string keys in a StringKeyTable, others in a Map by keyIdentity); a key's partition is
 // computed once per spill or commit, not once per record (a word count inserts millions of records over a few
-// thousand keys, and hashing each record's key cost more than combining it). Every 32 inserts (Spark's Spillable checks as often) the estimated memory is compared with
-// memoryLimitBytes; past it, everything held is written to a spill file as one segment per partition. commit()
-// writes the data file (per partition: its spilled segments, copied in bounded chunks, then what is in memory)
-// and commits it atomically; a key may so appear once per spill in a block, which the reduce side merges.
+// thousand keys, and hashing each record's key cost more than combining it). Every 32 inserts (Spark's Spillable
+// checks as often) the estimated memory is compared with memoryLimitBytes; past it, everything held is written to
+// a spill file as one segment per partition. commit() writes the data file (per partition: its spilled segments,
+// copied in bounded chunks, then what is in memory) and commits it atomically; a key may so appear once per spill
+// in a block, which the reduce side merges.
 
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { keyIdentity } from './keys.ts';
 import { ShuffleError, describeValue } from './shuffle-errors.ts';
 import { SizeTracker } from './size-estimate.ts';
 import { StringKeyTable } from './string-key-table.ts';
+import { SLICE_BELOW } from './columnar-frame.ts';
 import { FileSink, FrameBatcher, removeFilesQuietly, writeRecordFrames } from './spill-file.ts';
 import { FrameArena } from './frame-arena.ts';
 
@@ -70,17 +72,14 @@ const RECORD_OVERHEAD = 16;
 /** Bytes a combine Map entry costs beyond [key, combiner] (hash table slots, the entry array header). */
 const ENTRY_OVERHEAD = 64;
 
-/** Strings this long may be V8 slices of a larger string (SlicedString::kMinLength); shorter ones are copies. */
-const SLICED_FROM = 13;
-
 /**
  * `key` as a string of its own. A word `split` cut from a line is, from 13 characters on, a slice of the line's
  * string, itself a slice of the 64 KiB its text split decoded at once (line-reader.ts): a table that kept the
  * slice would keep all that text alive, unseen by the memory estimate, for every such key until the spill or
- * the commit. The copy is made once per new key (columnar-frame.ts's SLICE_BELOW does the same on the way in).
+ * the commit. The copy is made once per new key (columnar-frame.ts cuts strings this long apart on the way in).
  */
 function ownString(key: string): string {
-  return key.length < SLICED_FROM ? key : (' ' + key).slice(1);
+  return key.length < SLICE_BELOW ? key : (' ' + key).slice(1);
 }
 
 export function notAPair(record: unknown, operation: string): ShuffleError {
@@ -104,7 +103,6 @@ export class ShuffleWriter {
   readonly #arena = new FrameArena();
   #pending = 0;
   #encodedBytes = 0;
-  // With one: [key, combiner] by keyIdentity, per partition.
   /**
    * Map-side combine: [key, combiner] by key, string keys in a faster table of their own and other keys by
    * their identity (keys.ts), and every entry in the order its key came first (which spills and the commit keep).

@@ -200,7 +200,6 @@ function cookieName(port: number): string {
   return `flint-ui-session-${port}`;
 }
 
-
 async function buildApp(options: UiServerOptions, sessions: SessionStore, port: number, server: Server): Promise<BuiltApp> {
   // fastify and its plugins, imported on the first build: a worker starts without them (about 2 MB of modules,
   // ajv and fast-json-stringify among them), and a driver whose UI nobody opens never loads them. The master has
