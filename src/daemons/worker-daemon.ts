@@ -9,6 +9,7 @@ import type { FlintConf } from '../conf/flint-conf.ts';
 import { discoverWorkerResources } from '../io/worker-resources/discover-resources.ts';
 import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
+import { ProcessCpu } from '../io/child-process/process-cpu.ts';
 import { StandbyExecutorLauncher } from '../io/child-process/standby-launcher.ts';
 import { ChangeSignal } from '../io/http/live-page.ts';
 import { readPortMaxRetries } from '../io/http/port-retry.ts';
@@ -168,6 +169,8 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
             dir: join(config.workDir, '.standby'),
             env: processEnv(),
             logger,
+            cores: config.cores,
+            processCpu: new ProcessCpu(),
           })
         : undefined;
     ui.standbys = standbyLauncher;

@@ -13,7 +13,10 @@
 // worker's) with only FLINT_* variables added or changed (Node reads others, NODE_OPTIONS among them, when it
 // starts). Anything else starts a process as before.
 // An adopted standby is replaced REPLACE_AFTER_MS later, so that the new one does not take the CPU from the
-// executors starting now; one that exits while it waits is restarted after a back-off.
+// executors starting now; one that exits while it waits is restarted after a back-off. Every start also waits
+// while the worker's own processes (its executors and drivers) keep at least half its cores busy, checked each
+// IDLE_CHECK_MS, for at most IDLE_WAIT_MAX_MS: a standby loading Node and the executor program took about 300 ms
+// of CPU from the jobs running beside it, a fifth of a short job on two cores (docs/benchmarks.md, bench:shuffle).
 //
 // This wraps NodeProcessLauncher and keeps its contract (src/ports/process-launcher.ts): an adopted process is
 // known by its executor's key for kill, running and its exit; standbys are not listed in running(); killAll
@@ -29,6 +32,10 @@ import { STANDBY_FLAG, formatAdoptionLine, type Adoption } from './adoption-line
 export const REPLACE_AFTER_MS = 1_000;
 /** How long after the worker registered its standbys start. */
 export const START_AFTER_MS = 1_000;
+/** How often a start waiting for the worker's processes to leave a core free checks again. */
+export const IDLE_CHECK_MS = 1_000;
+/** How long a start waits for that at most (it then goes ahead). */
+export const IDLE_WAIT_MAX_MS = 60_000;
 /** The first wait before restarting a standby that exited while it waited; doubled up to MAX_BACKOFF_MS. */
 const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 60_000;
@@ -53,6 +60,14 @@ export interface StandbyOptions {
   readonly logger: Logger;
   /** Timers; the real ones by default. */
   readonly setTimer?: (fn: () => void, ms: number) => NodeJS.Timeout;
+  /**
+   * The cores the worker offers, and the cores the given processes kept busy since it was last asked (ProcessCpu):
+   * a start waits while the worker's processes use at least half the cores. Without them, starts do not wait.
+   */
+  readonly cores?: number;
+  readonly processCpu?: { sample(pids: readonly number[]): number };
+  /** Milliseconds of a monotonic clock; performance.now() by default. */
+  readonly now?: () => number;
 }
 
 interface Standby {
@@ -88,6 +103,10 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
   #backoffMs = FIRST_BACKOFF_MS;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The worker's processes started through this launcher (executors, adopted standbys, drivers): pid by key. */
+  readonly #pids = new Map<string, number>();
+  /** Since when a due start has waited for a free core (performance.now()), or undefined. */
+  #waitingSince: number | undefined;
 
   constructor(base: StdinLauncher, opts: StandbyOptions) {
     this.#base = base;
@@ -118,6 +137,15 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
   }
 
   launch(spec: ProcessSpec, onExit: (exit: ProcessExit) => void): LaunchedProcess {
+    const launched = this.#launch(spec, (exit) => {
+      this.#pids.delete(spec.key);
+      onExit(exit);
+    });
+    this.#pids.set(spec.key, launched.pid);
+    return launched;
+  }
+
+  #launch(spec: ProcessSpec, onExit: (exit: ProcessExit) => void): LaunchedProcess {
     const adoption = this.#adoptionFor(spec);
     const standby = adoption === undefined ? undefined : this.#waiting.shift();
     if (adoption === undefined || standby === undefined) return this.#base.launch(spec, onExit);
@@ -204,10 +232,37 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
 
   #schedule(ms: number): void {
     if (this.#stopped || this.#timer !== undefined) return;
+    // The sample that the timer's compares with.
+    this.#busyCores();
     this.#timer = this.#setTimer(() => {
       this.#timer = undefined;
-      this.#fill();
+      if (this.#waitForFreeCore()) this.#schedule(IDLE_CHECK_MS);
+      else this.#fill();
     }, ms);
+  }
+
+  /** The cores the worker's processes kept busy since the last call (0 when not measured). */
+  #busyCores(): number {
+    return this.#opts.processCpu?.sample([...this.#pids.values()]) ?? 0;
+  }
+
+  /** Whether a due start should wait: the worker's processes keep half its cores busy, and it has not waited long. */
+  #waitForFreeCore(): boolean {
+    const cores = this.#opts.cores;
+    if (cores === undefined || this.#waiting.length >= this.#opts.count) return false;
+    const busy = this.#busyCores();
+    const now = (this.#opts.now ?? performance.now.bind(performance))();
+    this.#waitingSince ??= now;
+    const waitedMs = now - this.#waitingSince;
+    const free = busy < cores / 2;
+    if (!free && waitedMs < IDLE_WAIT_MAX_MS) return true;
+    if (waitedMs > 0) {
+      const busyCores = Number(busy.toFixed(2));
+      const msg = free ? "starting a standby executor now that the worker's processes leave a core free" : "starting a standby executor although the worker's processes keep its cores busy";
+      this.#opts.logger.info({ waitedMs: Math.round(waitedMs), busyCores }, msg);
+    }
+    this.#waitingSince = undefined;
+    return false;
   }
 
   #fill(): void {

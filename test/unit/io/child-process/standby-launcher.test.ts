@@ -13,7 +13,8 @@ import { ConfigError } from '../../../../src/errors.ts';
 import { STANDBY_FLAG, formatAdoptionLine, parseAdoptionLine, readAdoptionLine } from '../../../../src/io/child-process/adoption-line.ts';
 import { readStdinLine } from '../../../../src/io/child-process/credential-line.ts';
 import { MemoryProcessLauncher } from '../../../../src/io/child-process/memory-process-launcher.ts';
-import { StandbyExecutorLauncher } from '../../../../src/io/child-process/standby-launcher.ts';
+import { IDLE_CHECK_MS, IDLE_WAIT_MAX_MS, StandbyExecutorLauncher } from '../../../../src/io/child-process/standby-launcher.ts';
+import { ProcessCpu, readProcTicks } from '../../../../src/io/child-process/process-cpu.ts';
 import type { ProcessExit, ProcessSpec } from '../../../../src/ports/process-launcher.ts';
 import { memoryLogger, type LogLine } from '../../../../src/util/logger.ts';
 
@@ -25,8 +26,18 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The cores the worker's processes kept busy, as the test sets them, and the pids each sample was asked about. */
+class FakeCpu {
+  busy = 0;
+  readonly asked: number[][] = [];
+  sample(pids: readonly number[]): number {
+    this.asked.push([...pids]);
+    return this.busy;
+  }
+}
+
 /** A pool of one standby on the twin; timers run when the test says (`fire`). */
-function pool(count = 1) {
+function pool(count = 1, cpu?: { cores: number; processCpu: FakeCpu; now: () => number }) {
   const workDir = mkdtempSync(join(tmpdir(), 'flint-standby-unit-'));
   dirs.push(workDir);
   const base = new MemoryProcessLauncher();
@@ -44,6 +55,7 @@ function pool(count = 1) {
       timers.push(fn);
       return setTimeout(() => {}, 0);
     },
+    ...(cpu ?? {}),
   });
   const fire = (): void => {
     for (const fn of timers.splice(0)) fn();
@@ -126,6 +138,69 @@ describe('standby executors over the launcher twin', () => {
     fire();
     assert.equal(base.launched.length, 2);
     assert.equal(base.launched[1]?.spec.argv.at(-1), STANDBY_FLAG);
+  });
+
+  test("a start waits while the worker's processes keep half its cores busy, at most IDLE_WAIT_MAX_MS", () => {
+    const processCpu = new FakeCpu();
+    let nowMs = 0;
+    const { workDir, base, standbys, fire, started, lines } = pool(1, { cores: 2, processCpu, now: () => nowMs });
+    standbys.start();
+    fire();
+    started();
+    // An executor (adopting the standby) and a process started for a second executor.
+    const adopted = standbys.launch(executorSpec(workDir, 0), () => {});
+    const fresh = standbys.launch(executorSpec(workDir, 1, { argv: [NODE, '--max-old-space-size=2048', PROGRAM] }), () => {});
+    assert.equal(base.launched.length, 2);
+    processCpu.busy = 1.0; // half of two cores
+    fire(); // the replacement is due: the worker's processes are busy
+    assert.equal(base.launched.length, 2, 'no standby while the executors keep a core busy');
+    assert.deepEqual(processCpu.asked.at(-1)?.sort(), [adopted.pid, fresh.pid].sort(), "the worker's own processes are measured, not the standbys");
+    nowMs += IDLE_CHECK_MS;
+    fire();
+    assert.equal(base.launched.length, 2, 'still busy a second later');
+    processCpu.busy = 0.9;
+    nowMs += IDLE_CHECK_MS;
+    fire();
+    assert.equal(base.launched.length, 3, 'a core is free: the replacement starts');
+    assert.ok(lines.some((l) => l.msg.includes('now that the worker') && l.fields['waitedMs'] === 2 * IDLE_CHECK_MS), JSON.stringify(lines.map((l) => l.msg)));
+    // Busy for ever: the start goes ahead after the longest wait.
+    started();
+    standbys.launch(executorSpec(workDir, 2), () => {});
+    assert.deepEqual(standbys.status(), { ready: 0, starting: 0, adopted: 2 });
+    processCpu.busy = 2;
+    fire();
+    assert.equal(base.launched.length, 3);
+    nowMs += IDLE_WAIT_MAX_MS - 1;
+    fire();
+    assert.equal(base.launched.length, 3);
+    nowMs += 1;
+    fire();
+    assert.equal(base.launched.length, 4, 'started after IDLE_WAIT_MAX_MS');
+    assert.ok(lines.some((l) => l.msg.includes('although')));
+  });
+
+  test('ProcessCpu: the cores processes kept busy between samples, from /proc/<pid>/stat', async () => {
+    let nowMs = 0;
+    const ticks = new Map([[10, 500], [11, 0]]);
+    const cpu = new ProcessCpu({ now: () => nowMs, readTicks: (pid) => ticks.get(pid) });
+    nowMs = 2_000;
+    // Seen for the first time: all 5 s of pid 10 count, over the 2 s since the sampler was made.
+    assert.equal(cpu.sample([10, 11]), 2.5);
+    ticks.set(10, 600).set(11, 50);
+    nowMs = 3_000;
+    assert.equal(cpu.sample([10, 11, 12]), 1.5, '1 s + 0.5 s in one second; pid 12 cannot be read and counts nothing');
+    nowMs = 4_000;
+    ticks.delete(11);
+    assert.equal(cpu.sample([10, 11]), 0, 'idle, and a process that is gone counts nothing');
+    // The real file: this process, busy for a while.
+    const real = new ProcessCpu();
+    const own = readProcTicks(process.pid);
+    assert.ok(own !== undefined && own >= 0);
+    const until = performance.now() + 300;
+    let spin = 0;
+    while (performance.now() < until) spin += Math.sqrt(spin + 1);
+    assert.ok(real.sample([process.pid]) > 0.1, `a busy loop shows (${spin > 0})`);
+    assert.equal(readProcTicks(2 ** 22 + 12345), undefined);
   });
 
   test('launches a standby cannot serve are started as before, and leave it waiting', () => {
