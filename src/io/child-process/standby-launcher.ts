@@ -13,10 +13,11 @@
 // worker's) with only FLINT_* variables added or changed (Node reads others, NODE_OPTIONS among them, when it
 // starts). Anything else starts a process as before.
 // An adopted standby is replaced REPLACE_AFTER_MS later, so that the new one does not take the CPU from the
-// executors starting now; one that exits while it waits is restarted after a back-off. Every start also waits
-// while the worker's own processes (its executors and drivers) keep at least half its cores busy, checked each
-// IDLE_CHECK_MS, for at most IDLE_WAIT_MAX_MS: a standby loading Node and the executor program took about 300 ms
-// of CPU from the jobs running beside it, a fifth of a short job on two cores (docs/benchmarks.md, bench:shuffle).
+// executors starting now; one that exits while it waits is restarted after a back-off. Every start also waits,
+// while the worker runs processes of its own (executors and drivers), until they have left at least half its cores
+// free in IDLE_CHECKS checks in a row, IDLE_CHECK_MS apart, for at most IDLE_WAIT_MAX_MS: a standby loading Node
+// and the executor program took about 300 ms of CPU from the jobs running beside it, a fifth of a short job on two
+// cores (docs/benchmarks.md, bench:shuffle).
 //
 // This wraps NodeProcessLauncher and keeps its contract (src/ports/process-launcher.ts): an adopted process is
 // known by its executor's key for kill, running and its exit; standbys are not listed in running(); killAll
@@ -34,6 +35,8 @@ export const REPLACE_AFTER_MS = 1_000;
 export const START_AFTER_MS = 1_000;
 /** How often a start waiting for the worker's processes to leave a core free checks again. */
 export const IDLE_CHECK_MS = 1_000;
+/** Checks in a row that must find a core free (a pause between a job's stages is shorter). */
+export const IDLE_CHECKS = 3;
 /** How long a start waits for that at most (it then goes ahead). */
 export const IDLE_WAIT_MAX_MS = 60_000;
 /** The first wait before restarting a standby that exited while it waited; doubled up to MAX_BACKOFF_MS. */
@@ -107,6 +110,8 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
   readonly #pids = new Map<string, number>();
   /** Since when a due start has waited for a free core (performance.now()), or undefined. */
   #waitingSince: number | undefined;
+  /** Checks in a row that found a core free. */
+  #freeChecks = 0;
 
   constructor(base: StdinLauncher, opts: StandbyOptions) {
     this.#base = base;
@@ -246,7 +251,7 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
     return this.#opts.processCpu?.sample([...this.#pids.values()]) ?? 0;
   }
 
-  /** Whether a due start should wait: the worker's processes keep half its cores busy, and it has not waited long. */
+  /** Whether a due start should wait: the worker's processes have not left half its cores free for long enough. */
   #waitForFreeCore(): boolean {
     const cores = this.#opts.cores;
     if (cores === undefined || this.#waiting.length >= this.#opts.count) return false;
@@ -254,8 +259,12 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
     const now = (this.#opts.now ?? performance.now.bind(performance))();
     this.#waitingSince ??= now;
     const waitedMs = now - this.#waitingSince;
-    const free = busy < cores / 2;
+    // A core free for one second may be a pause between two stages of a job: it must stay free IDLE_CHECKS
+    // seconds in a row, unless the worker runs no process at all.
+    this.#freeChecks = busy < cores / 2 ? this.#freeChecks + 1 : 0;
+    const free = this.#pids.size === 0 || this.#freeChecks >= IDLE_CHECKS;
     if (!free && waitedMs < IDLE_WAIT_MAX_MS) return true;
+    this.#freeChecks = 0;
     if (waitedMs > 0) {
       const busyCores = Number(busy.toFixed(2));
       const msg = free ? "starting a standby executor now that the worker's processes leave a core free" : "starting a standby executor although the worker's processes keep its cores busy";

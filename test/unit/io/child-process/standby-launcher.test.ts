@@ -13,7 +13,7 @@ import { ConfigError } from '../../../../src/errors.ts';
 import { STANDBY_FLAG, formatAdoptionLine, parseAdoptionLine, readAdoptionLine } from '../../../../src/io/child-process/adoption-line.ts';
 import { readStdinLine } from '../../../../src/io/child-process/credential-line.ts';
 import { MemoryProcessLauncher } from '../../../../src/io/child-process/memory-process-launcher.ts';
-import { IDLE_CHECK_MS, IDLE_WAIT_MAX_MS, StandbyExecutorLauncher } from '../../../../src/io/child-process/standby-launcher.ts';
+import { IDLE_CHECKS, IDLE_CHECK_MS, IDLE_WAIT_MAX_MS, StandbyExecutorLauncher } from '../../../../src/io/child-process/standby-launcher.ts';
 import { ProcessCpu, readProcTicks } from '../../../../src/io/child-process/process-cpu.ts';
 import type { ProcessExit, ProcessSpec } from '../../../../src/ports/process-launcher.ts';
 import { memoryLogger, type LogLine } from '../../../../src/util/logger.ts';
@@ -158,11 +158,27 @@ describe('standby executors over the launcher twin', () => {
     nowMs += IDLE_CHECK_MS;
     fire();
     assert.equal(base.launched.length, 2, 'still busy a second later');
+    // Free for fewer than IDLE_CHECKS checks in a row (a pause between two stages), then busy again: no start.
     processCpu.busy = 0.9;
+    for (let i = 1; i < IDLE_CHECKS; i++) {
+      nowMs += IDLE_CHECK_MS;
+      fire();
+    }
+    processCpu.busy = 1.5;
     nowMs += IDLE_CHECK_MS;
     fire();
-    assert.equal(base.launched.length, 3, 'a core is free: the replacement starts');
-    assert.ok(lines.some((l) => l.msg.includes('now that the worker') && l.fields['waitedMs'] === 2 * IDLE_CHECK_MS), JSON.stringify(lines.map((l) => l.msg)));
+    assert.equal(base.launched.length, 2, 'a short pause of the executors starts nothing');
+    processCpu.busy = 0.9;
+    for (let i = 1; i < IDLE_CHECKS; i++) {
+      nowMs += IDLE_CHECK_MS;
+      fire();
+    }
+    assert.equal(base.launched.length, 2);
+    nowMs += IDLE_CHECK_MS;
+    fire();
+    assert.equal(base.launched.length, 3, `a core free ${IDLE_CHECKS} checks in a row: the replacement starts`);
+    const waited = (1 + 2 * IDLE_CHECKS) * IDLE_CHECK_MS;
+    assert.ok(lines.some((l) => l.msg.includes('now that the worker') && l.fields['waitedMs'] === waited), JSON.stringify(lines.map((l) => [l.msg, l.fields])));
     // Busy for ever: the start goes ahead after the longest wait.
     started();
     standbys.launch(executorSpec(workDir, 2), () => {});
@@ -177,6 +193,15 @@ describe('standby executors over the launcher twin', () => {
     fire();
     assert.equal(base.launched.length, 4, 'started after IDLE_WAIT_MAX_MS');
     assert.ok(lines.some((l) => l.msg.includes('although')));
+  });
+
+  test('a worker that runs no process of its own starts its standby as soon as it is due, whatever the machine does', () => {
+    const processCpu = new FakeCpu();
+    processCpu.busy = 2; // cannot be the worker's processes: it has none
+    const { base, standbys, fire } = pool(1, { cores: 2, processCpu, now: () => 0 });
+    standbys.start();
+    fire();
+    assert.equal(base.launched.length, 1);
   });
 
   test('ProcessCpu: the cores processes kept busy between samples, from /proc/<pid>/stat', async () => {
