@@ -265,6 +265,7 @@ export class FlintContext {
           executorAuth.principal = `executor:${appId}`;
           executorAuth.key = executorKey;
           runtime.appId = appId; // executors may ask for the app's config before create() returns
+          runtime.prepareForExecutors();
           registered(appId);
         },
         disconnected: () => {},
