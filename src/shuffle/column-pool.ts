@@ -75,7 +75,7 @@ export function takeUint32(n: number): Uint32Array {
 }
 
 /** Gives an array's memory back; the caller must not use the array (or any view of its buffer) again. */
-export function giveBack(array: Float64Array | Uint32Array | Uint8Array): void {
+export function giveBack(array: Float64Array | Uint32Array | Int32Array | Uint8Array): void {
   const buffer = array.buffer;
   const bytes = buffer.byteLength;
   if (!(buffer instanceof ArrayBuffer) || bytes < MIN_POOLED_BYTES || bytes > limitBytes || free.includes(buffer)) return;

@@ -14,6 +14,7 @@ import { MIN_NUMBER_PAIR_BYTES, type PairColumns } from './columnar-frame.ts';
 import { keyIdentity } from './keys.ts';
 import { notAPair } from './shuffle-writer.ts';
 import { SizeTracker } from './size-estimate.ts';
+import { giveBack, takeBytes } from './column-pool.ts';
 
 export type JoinHow = 'inner' | 'left' | 'right' | 'full';
 
@@ -67,9 +68,21 @@ export class Int32Table implements JoinTable {
   constructor(expected = 0) {
     let slots = INITIAL_SLOTS;
     while (slots < 2 * expected && slots < MAX_PRESIZED_SLOTS) slots *= 2;
-    this.#keys = new Int32Array(slots);
-    this.#values = new Array<unknown>(slots).fill(undefined);
+    this.#keys = takeKeys(slots);
+    this.#values = takeValues(slots);
     this.#shift = 32 - Math.log2(slots);
+  }
+
+  /**
+   * Gives the table's arrays back for the next table of this thread (see takeKeys); the table is empty and must
+   * not be used after this. Called when a join's output ends.
+   */
+  release(): void {
+    giveBack(this.#keys);
+    giveValues(this.#values);
+    this.#keys = new Int32Array(0);
+    this.#values = [];
+    this.size = 0;
   }
 
   /** Whether `id` (a key identity) can be a key here. */
@@ -112,12 +125,43 @@ export class Int32Table implements JoinTable {
   #grow(): void {
     const keys = this.#keys;
     const values = this.#values;
-    this.#keys = new Int32Array(2 * keys.length);
-    this.#values = new Array<unknown>(2 * keys.length).fill(undefined);
+    this.#keys = takeKeys(2 * keys.length);
+    this.#values = takeValues(2 * keys.length);
     this.#shift -= 1;
     this.size = 0;
     for (let slot = 0; slot < keys.length; slot += 1) if (values[slot] !== undefined) this.set(keys[slot], values[slot]);
+    giveBack(keys);
   }
+}
+
+/**
+ * A table's arrays, reused by the next table of the thread. A join's reduce tasks build tables of about one size,
+ * and fresh arrays of a megabyte or more are memory the process has not touched: the keys' Int32Array and the values'
+ * array (in V8's large-object space) of a table of 262,144 slots took about 515 page faults, some 9 ms on the
+ * machine of docs/benchmarks.md, in every reduce task. The keys come from the thread's column pool
+ * (column-pool.ts) and need no clearing: a slot is empty when its value is undefined. One values array of at most
+ * MAX_PRESIZED_SLOTS is kept, emptied when given back, so that it holds no build-side value alive.
+ */
+function takeKeys(slots: number): Int32Array {
+  return new Int32Array(takeBytes(slots * Int32Array.BYTES_PER_ELEMENT).buffer, 0, slots);
+}
+
+let spareValues: unknown[] | undefined;
+
+function takeValues(slots: number): unknown[] {
+  const spare = spareValues;
+  if (spare !== undefined && spare.length === slots) {
+    spareValues = undefined;
+    return spare;
+  }
+  return new Array<unknown>(slots).fill(undefined);
+}
+
+/** Keeps `values` for the next table, emptied, unless it is larger than a presized table's (MAX_PRESIZED_SLOTS). */
+function giveValues(values: unknown[]): void {
+  if (values.length > MAX_PRESIZED_SLOTS) return;
+  values.fill(undefined);
+  spareValues = values;
 }
 
 const INITIAL_SLOTS = 1024;
@@ -142,6 +186,7 @@ export class HashJoinTable {
   readonly #sizes = new SizeTracker(VALUE_OVERHEAD);
   #values = 0;
   #untilCheck = CHECK_EVERY;
+  #probed = false;
 
   /**
    * `buildBytes`: the build side's bytes as shuffled, if known. Its number pairs take at least
@@ -183,6 +228,9 @@ export class HashJoinTable {
    * those. Single use.
    */
   probe(frames: Iterator<StreamFrame>): IterableIterator<unknown> {
+    // Its output gives the table's arrays back when it ends (Int32Table.release).
+    if (this.#probed) throw new Error('HashJoinTable.probe is single use');
+    this.#probed = true;
     const keepStream = this.#how === 'full' || this.#how === (this.#buildIsLeft ? 'right' : 'left');
     return new JoinRecords(this.#table, this.#keys, frames, this.#buildIsLeft, keepStream);
   }
@@ -203,7 +251,7 @@ const NO_COLUMN: ArrayLike<unknown> = [];
 
 /** HashJoinTable.probe's iterator; one result object, refilled (read `value` before the next call). */
 class JoinRecords implements IterableIterator<unknown> {
-  readonly #table: JoinTable;
+  #table: JoinTable;
   /** Set for joins that keep the build side's unmatched keys (then #matched is too). */
   readonly #keys: Map<unknown, unknown> | undefined;
   readonly #matched: Set<unknown> | undefined;
@@ -323,6 +371,7 @@ class JoinRecords implements IterableIterator<unknown> {
     this.#result.done = true;
     this.#result.value = undefined;
     this.#frames.return?.();
+    this.#releaseTable();
     return this.#result as IteratorResult<unknown>;
   }
 
@@ -331,7 +380,16 @@ class JoinRecords implements IterableIterator<unknown> {
     this.#matches = [];
     this.#unmatched = undefined;
     this.#frames.return?.();
+    this.#releaseTable();
     return { done: true, value: undefined };
+  }
+
+  /** The output has ended: an Int32Table's arrays go back for the next join of this thread (once). */
+  #releaseTable(): void {
+    const table = this.#table;
+    if (!(table instanceof Int32Table)) return;
+    table.release();
+    this.#table = new Map();
   }
 
   [Symbol.iterator](): this {

@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { HashJoinTable, type JoinHow, type StreamFrame } from '../../../src/shuffle/hash-join.ts';
 import { keyIdentity } from '../../../src/shuffle/keys.ts';
+import { pooledByteCount } from '../../../src/shuffle/column-pool.ts';
 import { anyKey } from './arbitraries.ts';
 
 type Pair = [unknown, number];
@@ -95,10 +96,41 @@ test('HashJoinTable: many values per key on both sides, streamed frame by frame;
   }
   // Of the 500 stream records (keys v % 200), the 300 with keys 0–99 match, each against 30 build values.
   assert.equal(count, 300 * 30);
-  const early = table.probe(stream());
+  assert.throws(() => table.probe(stream()), /single use/);
+  const again = new HashJoinTable('inner', false, 1 << 30);
+  for (let i = 0; i < 3000; i += 1) again.add([i % 100, `w${i}`]);
+  const early = again.probe(stream());
   assert.equal(early.next().done, false);
   assert.deepEqual(early.return?.(), { done: true, value: undefined });
   assert.equal(early.next().done, true);
+});
+
+test("a join's table gives its arrays back when its output ends, and the next join of its size reuses them emptied", () => {
+  const n = 100_000;
+  /** An inner join of n int32 keys from `offset` (build side) with `probe` (stream side); its output's keys. */
+  const join = (offset: number, probe: number[], early = false): number[] => {
+    const table = new HashJoinTable('inner', false, 1 << 30, n * 16);
+    for (let i = 0; i < n; i += 1) table.add([offset + i, i]);
+    const out = table.probe([probe.map((k): Pair => [k, -1])][Symbol.iterator]());
+    if (early) {
+      const first = out.next();
+      out.return?.();
+      return first.done === true ? [] : [(first.value as [number])[0]];
+    }
+    return [...out].map((record) => (record as [number])[0]);
+  };
+  const before = pooledByteCount();
+  assert.deepEqual(join(0, [0, 7, n - 1, n]), [0, 7, n - 1]);
+  const pooled = pooledByteCount();
+  assert.ok(pooled - before >= 4 * 2 * n, `the keys' array went to the column pool (${before} → ${pooled} bytes)`);
+  // Disjoint keys: nothing of the first join may match in the second, which took its arrays.
+  assert.deepEqual(join(10 * n, [0, 7, n - 1]), []);
+  assert.deepEqual(join(10 * n, [10 * n, 10 * n + 3]), [10 * n, 10 * n + 3]);
+  assert.equal(pooledByteCount(), pooled, 'each table took the keys the one before gave back, and gave them back');
+  // An output closed early gives them back too.
+  assert.deepEqual(join(0, [5, 6], true), [5]);
+  assert.equal(pooledByteCount(), pooled);
+  assert.deepEqual(join(20 * n, [5, 6, 20 * n + 1]), [20 * n + 1]);
 });
 
 test('HashJoinTable: undefined values are values, on either side, in every kind of join', () => {
