@@ -237,7 +237,7 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
 
   #schedule(ms: number): void {
     if (this.#stopped || this.#timer !== undefined) return;
-    // The sample that the timer's compares with.
+    // A sample now, for the timer's check to compare with.
     this.#busyCores();
     this.#timer = this.#setTimer(() => {
       this.#timer = undefined;
