@@ -1,6 +1,7 @@
 // Reading another process's CPU time and memory from Linux's /proc, for the benchmarks.
 
 import { STANDBY_FLAG } from '../../src/io/child-process/adoption-line.ts';
+import { procStatTimes } from '../../src/io/child-process/process-cpu.ts';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -24,14 +25,9 @@ export interface CpuSample {
 }
 
 export function cpuSample(pid: number): CpuSample {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) is in parentheses and may contain spaces: count fields after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 (utime) and 15 (stime) of proc(5); fields[0] is field 3 (state).
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`cannot read the CPU time of process ${pid}`);
-  return { ticks: utime + stime, systemTicks: stime, atMs: performance.now() };
+  const times = procStatTimes(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (times === undefined) throw new Error(`cannot read the CPU time of process ${pid}`);
+  return { ticks: times.utime + times.stime, systemTicks: times.stime, atMs: performance.now() };
 }
 
 /** CPU % of one core between two samples (100 = one core busy the whole time); `system`: the kernel part only. */

@@ -51,9 +51,16 @@ export function readProcTicks(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-  // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so the fields start after the last ')'.
+  const times = procStatTimes(stat);
+  return times === undefined ? undefined : times.utime + times.stime;
+}
+
+/** The user and system CPU time (clock ticks) in the text of a `/proc/<pid>/stat`, or undefined when malformed. */
+export function procStatTimes(stat: string): { readonly utime: number; readonly stime: number } | undefined {
+  // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so the fields start after the last ')';
+  // utime and stime are fields 14 and 15 of proc(5), fields[0] being field 3 (state).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
-  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;
+  return Number.isFinite(utime) && Number.isFinite(stime) ? { utime, stime } : undefined;
 }
