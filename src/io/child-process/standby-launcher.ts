@@ -97,6 +97,7 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
   readonly #base: StdinLauncher;
   readonly #opts: StandbyOptions;
   readonly #setTimer: (fn: () => void, ms: number) => NodeJS.Timeout;
+  readonly #now: () => number;
   /** Waiting to be adopted, oldest first. */
   #waiting: Standby[] = [];
   /** Adopted, by their executor's key. */
@@ -117,6 +118,7 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
     this.#base = base;
     this.#opts = opts;
     this.#setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms).unref());
+    this.#now = opts.now ?? (() => performance.now());
   }
 
   /**
@@ -256,7 +258,7 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
     const cores = this.#opts.cores;
     if (cores === undefined || this.#waiting.length >= this.#opts.count) return false;
     const busy = this.#busyCores();
-    const now = (this.#opts.now ?? performance.now.bind(performance))();
+    const now = this.#now();
     this.#waitingSince ??= now;
     const waitedMs = now - this.#waitingSince;
     // A core free for one second may be a pause between two stages of a job: it must stay free IDLE_CHECKS

@@ -151,31 +151,29 @@ describe('standby executors over the launcher twin', () => {
     const adopted = standbys.launch(executorSpec(workDir, 0), () => {});
     const fresh = standbys.launch(executorSpec(workDir, 1, { argv: [NODE, '--max-old-space-size=2048', PROGRAM] }), () => {});
     assert.equal(base.launched.length, 2);
+    /** `n` more checks, each a second after the one before. */
+    const checks = (n: number): void => {
+      for (let i = 0; i < n; i++) {
+        nowMs += IDLE_CHECK_MS;
+        fire();
+      }
+    };
     processCpu.busy = 1.0; // half of two cores
     fire(); // the replacement is due: the worker's processes are busy
     assert.equal(base.launched.length, 2, 'no standby while the executors keep a core busy');
     assert.deepEqual(processCpu.asked.at(-1)?.sort(), [adopted.pid, fresh.pid].sort(), "the worker's own processes are measured, not the standbys");
-    nowMs += IDLE_CHECK_MS;
-    fire();
+    checks(1);
     assert.equal(base.launched.length, 2, 'still busy a second later');
     // Free for fewer than IDLE_CHECKS checks in a row (a pause between two stages), then busy again: no start.
     processCpu.busy = 0.9;
-    for (let i = 1; i < IDLE_CHECKS; i++) {
-      nowMs += IDLE_CHECK_MS;
-      fire();
-    }
+    checks(IDLE_CHECKS - 1);
     processCpu.busy = 1.5;
-    nowMs += IDLE_CHECK_MS;
-    fire();
+    checks(1);
     assert.equal(base.launched.length, 2, 'a short pause of the executors starts nothing');
     processCpu.busy = 0.9;
-    for (let i = 1; i < IDLE_CHECKS; i++) {
-      nowMs += IDLE_CHECK_MS;
-      fire();
-    }
+    checks(IDLE_CHECKS - 1);
     assert.equal(base.launched.length, 2);
-    nowMs += IDLE_CHECK_MS;
-    fire();
+    checks(1);
     assert.equal(base.launched.length, 3, `a core free ${IDLE_CHECKS} checks in a row: the replacement starts`);
     const waited = (1 + 2 * IDLE_CHECKS) * IDLE_CHECK_MS;
     assert.ok(lines.some((l) => l.msg.includes('now that the worker') && l.fields['waitedMs'] === waited), JSON.stringify(lines.map((l) => [l.msg, l.fields])));
