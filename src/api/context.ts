@@ -20,6 +20,7 @@ import { ConfigError, FlintError } from '../errors.ts';
 import { decodeRecord, encodeRecord, encodeRecordSlice } from '../task/index.ts';
 import { applyAccumulatorUpdates, sharedVariables, type Broadcast } from './shared-variables.ts';
 import { bundleApp } from '../io/bundle/bundle-app.ts';
+import { BundleCache, BundleCacheError, defaultBundleCacheDir } from '../io/bundle/bundle-cache.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { ApplicationDescription } from '../protocol/messages.ts';
 import { resourceRequestsField } from '../conf/resource-requests.ts';
@@ -43,6 +44,22 @@ import { readMetricsEnabled } from '../io/metrics/metrics-enabled.ts';
 
 /** The module that `import … from 'flint'` means inside the bundle executors load. */
 const REMOTE_API = sourcePath('src/api/remote.ts');
+
+/**
+ * The bundle cache `flint.app.bundleCache.enabled` (default true) and `flint.app.bundleCache.dir` ask for, or
+ * undefined (esbuild bundles every time) when it is off or its directory cannot be used safely, which is logged.
+ */
+export function openBundleCache(conf: FlintConf, warn: (message: string) => void): BundleCache | undefined {
+  if (!conf.getBoolean('flint.app.bundleCache.enabled', true)) return undefined;
+  const dir = conf.get('flint.app.bundleCache.dir') ?? defaultBundleCacheDir();
+  try {
+    return BundleCache.open(resolve(dir));
+  } catch (err) {
+    if (!(err instanceof BundleCacheError)) throw err;
+    warn(`${err.message}; bundling without a cache (flint.app.bundleCache.dir chooses another directory)`);
+    return undefined;
+  }
+}
 
 export interface FlintContextOptions {
   /** `flint://host:7077`, or a comma list for standby masters (`flint.master`). */
@@ -150,9 +167,16 @@ export class FlintContext {
     const desc = applicationDescription(conf, allocationConfig);
     const rpc = readRpcSettings(conf); // checks the secret settings before anything starts
     const nodeOptions = executorNodeOptions(conf);
-    // Bundling (esbuild) runs while the app registers and its first executors start; they wait for it.
-    const bundling = bundleApp(appMain, { flintEntry: REMOTE_API });
-    bundling.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
+    // Bundling (esbuild, or the bundle cache) runs while the app registers and its first executors start; they
+    // wait for it.
+    const bundling = bundleApp(appMain, { flintEntry: REMOTE_API, cache: openBundleCache(conf, (m) => logger.warn({}, m)) });
+    bundling.then(
+      (bundle) => {
+        if (bundle.cacheError !== undefined) logger.warn({}, bundle.cacheError);
+        logger.debug({ hash: bundle.hash, bytes: bundle.code.byteLength, cached: bundle.cached }, bundle.cached ? 'Took the application bundle from the cache' : 'Bundled the application');
+      },
+      () => {}, // awaited below; this only keeps an early failure from being unhandled
+    );
     const bindHost = conf.get('flint.driver.bindAddress') ?? conf.get('flint.driver.host') ?? '0.0.0.0';
     const advertiseHost = conf.get('flint.driver.host') ?? process.env['FLINT_LOCAL_IP'] ?? defaultDriverHost(masters.map((m) => m.host));
     // The driver speaks as the application (flint.authenticate.appSecret), or as itself when a worker started it

@@ -199,7 +199,10 @@ async function statusOverRest(conf: FlintConf, master: string, driverId: string)
 /** The app bundled into one module in the staging dir (flint.submit.stagingDir), named by its hash; its path. */
 async function stageBundle(conf: FlintConf, appPath: string): Promise<string> {
   const { bundleApp } = await import('../io/bundle/bundle-app.ts');
-  const bundle = await bundleApp(appPath, { flintEntry: 'external' });
+  const { openBundleCache } = await import('../api/context.ts');
+  const warn = (message: string): void => void process.stderr.write(`WARN: ${message}\n`);
+  const bundle = await bundleApp(appPath, { flintEntry: 'external', cache: openBundleCache(conf, warn) });
+  if (bundle.cacheError !== undefined) warn(bundle.cacheError);
   const dir = conf.get('flint.submit.stagingDir') ?? join(tmpdir(), 'flint-submit');
   mkdirSync(dir, { recursive: true });
   const bundlePath = join(dir, `${bundle.hash}.mjs`);

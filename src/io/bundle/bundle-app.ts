@@ -4,11 +4,13 @@
 //
 // Node built-ins stay imports. `flint` (the package name apps import) resolves to this checkout's API.
 // The bundle's exports are listed from esbuild's metafile, so the driver can check, before anything runs,
-// that a task function is one the main module exports.
+// that a task function is one the main module exports. With a BundleCache, a bundle built before from the same
+// bytes is taken from it and esbuild does not run (bundle-cache.ts).
 
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
+import type { BundleCache } from './bundle-cache.ts';
 
 export interface AppBundle {
   readonly code: Uint8Array;
@@ -16,6 +18,10 @@ export interface AppBundle {
   readonly hash: string;
   /** Names the main module exports (re-exports included). */
   readonly exports: readonly string[];
+  /** Whether it came from the BundleCache rather than from esbuild. */
+  readonly cached: boolean;
+  /** Why it could not be kept in the BundleCache (a full disk, say), for the caller to log; the bundle is whole. */
+  readonly cacheError?: string;
 }
 
 export class AppBundleError extends Error {
@@ -28,28 +34,37 @@ export interface BundleOptions {
    * for cluster mode: the driver's host resolves it to its own Flint).
    */
   readonly flintEntry: string | 'external';
+  /** Where bundles built before are looked for, and this one is kept (none: esbuild runs every time). */
+  readonly cache?: BundleCache | undefined;
 }
 
 export async function bundleApp(mainModule: string, opts: BundleOptions): Promise<AppBundle> {
   const entry = resolve(mainModule);
+  const options = {
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node24',
+    metafile: true,
+    logLevel: 'silent',
+    sourcemap: 'inline',
+    ...(opts.flintEntry === 'external' ? { external: ['flint'] } : { alias: { flint: opts.flintEntry } }),
+    // Packages that use require() inside an ESM bundle need a require function. `var` (not an import), so
+    // that bundling a bundle again (cluster mode: the driver bundles the submitted bundle for its executors)
+    // may repeat the line without a duplicate declaration.
+    banner: { js: "var require = (await import('node:module')).createRequire(import.meta.url);" },
+  } satisfies BuildOptions;
+  // Everything that decides the output besides the input files' bytes: the options (the entry among them), the
+  // directory relative inputs are named from, and esbuild itself.
+  const key = createHash('sha256').update(JSON.stringify({ options, cwd: process.cwd(), esbuild: esbuildVersion })).digest('hex');
+  const hit = opts.cache?.lookup(key);
+  if (hit !== undefined) return { ...hit, cached: true };
+  const startedAtMs = Date.now();
   let result;
   try {
-    result = await build({
-      entryPoints: [entry],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'node24',
-      metafile: true,
-      logLevel: 'silent',
-      sourcemap: 'inline',
-      ...(opts.flintEntry === 'external' ? { external: ['flint'] } : { alias: { flint: opts.flintEntry } }),
-      // Packages that use require() inside an ESM bundle need a require function. `var` (not an import), so
-      // that bundling a bundle again (cluster mode: the driver bundles the submitted bundle for its executors)
-      // may repeat the line without a duplicate declaration.
-      banner: { js: "var require = (await import('node:module')).createRequire(import.meta.url);" },
-    });
+    result = await build(options);
   } catch (err) {
     const errors = (err as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors ?? [];
     const first = errors[0];
@@ -59,9 +74,19 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
   const output = result.outputFiles[0];
   if (output === undefined) throw new AppBundleError(`bundling ${mainModule} produced no output`);
   const outputMeta = Object.values(result.metafile.outputs)[0];
-  return {
+  const bundle = {
     code: output.contents,
     hash: createHash('sha256').update(output.contents).digest('hex'),
     exports: outputMeta?.exports ?? [],
+    cached: false,
   };
+  // Inputs are named relative to the working directory; one in a namespace of its own (`ns:path`) is no file.
+  const inputs = Object.keys(result.metafile.inputs);
+  if (opts.cache === undefined || inputs.some((p) => /^[a-z-]+:/.test(p))) return bundle;
+  try {
+    opts.cache.store(key, bundle, inputs.map((p) => resolve(p)), startedAtMs);
+    return bundle;
+  } catch (err) {
+    return { ...bundle, cacheError: `cannot keep the bundle in ${opts.cache.dir}: ${(err as Error).message}` };
+  }
 }
