@@ -104,12 +104,14 @@ export class ShuffleWriter {
   #pending = 0;
   #encodedBytes = 0;
   /**
-   * Map-side combine: [key, combiner] by key, string keys in a faster table of their own and other keys by
-   * their identity (keys.ts), and every entry in the order its key came first (which spills and the commit keep).
+   * Map-side combine: string keys' combiners in a faster table of their own, by key, and other keys' [key,
+   * combiner] entries by their identity (keys.ts). #entries lists every key in the order it came first (which
+   * spills and the commit keep): a string key as itself, its combiner in the table at the same rank among string
+   * keys (no entry object for the hot path to load), any other key as its entry.
    */
-  readonly #combinedStrings = new StringKeyTable<[unknown, unknown]>();
+  readonly #combinedStrings = new StringKeyTable<unknown>();
   readonly #combined = new Map<unknown, [unknown, unknown]>();
-  #entries: Array<[unknown, unknown]> = [];
+  #entries: Array<[unknown, unknown] | string> = [];
   /** The combined entries cut by partition, while a spill or the commit writes them. */
   #buckets: Array<Array<[unknown, unknown]>> = [];
   /** Records written with map-side combine (entries, counted as they leave memory). */
@@ -161,37 +163,43 @@ export class ShuffleWriter {
   }
 
   /**
-   * Map-side combine: the record's value into its key's combiner. Returns the entry. Only the hot case, a string
-   * key seen before, is here, so that this too is inlined into the record loop (with the function before it, a
-   * `[word, 1]` made for the call is then never allocated); a new key, or a key of another type, goes to
-   * #combineOther with the key and value, not the record.
+   * Map-side combine: the record's value into its key's combiner. Returns what #checkMemory samples: a string
+   * key's index in #combinedStrings, else the key's entry. Only the hot case, a string key seen before, is here,
+   * so that this too is inlined into the record loop (with the function before it, a `[word, 1]` made for the
+   * call is then never allocated); a new key, or a key of another type, goes to #combineOther with the key and
+   * value, not the record.
    */
   #combine(record: [unknown, unknown], aggregator: Aggregator): unknown {
     const key: unknown = record[0];
     // String keys have a table of their own, so no string is ever compared with another key's identity
     // (keys.ts: the identity of an encoded key is a string too).
-    const entry = typeof key === 'string' ? this.#combinedStrings.get(key) : undefined;
-    if (entry === undefined) return this.#combineOther(key, record[1], aggregator);
-    entry[1] = aggregator.mergeValue(entry[1], record[1]);
-    return entry;
+    if (typeof key === 'string') {
+      const strings = this.#combinedStrings;
+      const at = strings.indexOf(key);
+      if (at >= 0) {
+        strings.setValueAt(at, aggregator.mergeValue(strings.valueAt(at), record[1]));
+        return at;
+      }
+    }
+    return this.#combineOther(key, record[1], aggregator);
   }
 
   #combineOther(key: unknown, value: unknown, aggregator: Aggregator): unknown {
     if (typeof key === 'string') {
       const own = ownString(key);
-      return this.#add(this.#combinedStrings, own, own, value, aggregator);
+      const strings = this.#combinedStrings;
+      strings.set(own, aggregator.createCombiner(value));
+      this.#entries.push(own);
+      return strings.size - 1;
     }
     const id = keyIdentity(key);
     const entry = this.#combined.get(id);
-    if (entry === undefined) return this.#add(this.#combined, id, key, value, aggregator);
-    entry[1] = aggregator.mergeValue(entry[1], value);
-    return entry;
-  }
-
-  /** A key's first record: its entry, added to `table` under `id`. */
-  #add<K>(table: { set(id: K, entry: [unknown, unknown]): unknown }, id: K, key: unknown, value: unknown, aggregator: Aggregator): unknown {
+    if (entry !== undefined) {
+      entry[1] = aggregator.mergeValue(entry[1], value);
+      return entry;
+    }
     const created: [unknown, unknown] = [key, aggregator.createCombiner(value)];
-    table.set(id, created);
+    this.#combined.set(id, created);
     this.#entries.push(created);
     return created;
   }
@@ -205,7 +213,8 @@ export class ShuffleWriter {
   #checkMemory(held: unknown): void {
     // Sizes are sampled here, at the memory check, not on every insert (SizeTracker samples one in 64 calls).
     this.#untilCheck = CHECK_EVERY;
-    const perItem = this.#sizes.observe(held);
+    const strings = this.#combinedStrings;
+    const perItem = this.#sizes.observe(typeof held === 'number' ? [strings.keyAt(held), strings.valueAt(held)] : held);
     const bytes = this.#aggregator === undefined ? this.#encodedBytes + this.#pending * perItem : this.#entries.length * perItem;
     if (bytes > this.#opts.memoryLimitBytes) this.#spill();
   }
@@ -222,7 +231,12 @@ export class ShuffleWriter {
   #bucketize(): void {
     if (this.#aggregator === undefined) return;
     const buckets: Array<Array<[unknown, unknown]>> = Array.from({ length: this.#n }, () => []);
-    for (const entry of this.#entries) (buckets[this.#checkedPartition(entry[0])] as Array<[unknown, unknown]>).push(entry);
+    const strings = this.#combinedStrings;
+    let rank = 0; // among string keys: the index of their combiner in #combinedStrings
+    for (const e of this.#entries) {
+      const entry: [unknown, unknown] = typeof e === 'string' ? [e, strings.valueAt(rank++)] : e;
+      (buckets[this.#checkedPartition(entry[0])] as Array<[unknown, unknown]>).push(entry);
+    }
     this.#forgetCombined();
     this.#buckets = buckets;
   }

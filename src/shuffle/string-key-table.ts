@@ -41,6 +41,28 @@ export class StringKeyTable<V> {
     return this.#slots[at] === 0 ? undefined : this.#values[(this.#slots[at + 1] as number) - 1];
   }
 
+  /**
+   * The index of `key`'s entry (entries are numbered from 0 in the order their keys were added), or -1. With
+   * valueAt and setValueAt, a value is updated in place without a second lookup, and without an object per entry
+   * to hold it (a load fewer per lookup: the map-side combine's hot path, shuffle-writer.ts).
+   */
+  indexOf(key: string): number {
+    const at = this.#find(key, hashOf(key));
+    return (this.#slots[at + 1] as number) - 1;
+  }
+
+  keyAt(index: number): string {
+    return this.#keys[index] as string;
+  }
+
+  valueAt(index: number): V {
+    return this.#values[index] as V;
+  }
+
+  setValueAt(index: number, value: V): void {
+    this.#values[index] = value;
+  }
+
   /** Adds `key` or replaces its value. */
   set(key: string, value: V): void {
     const h = hashOf(key);

@@ -60,3 +60,19 @@ test('keys a weak hash confuses stay apart: anagrams, one unit moved, the empty 
   assert.equal(table.size, 0);
   assert.equal(table.get('ab'), undefined);
 });
+
+test('indexOf gives each key its rank in insertion order (-1 when absent), and valueAt/setValueAt/keyAt reach it', () => {
+  const table = new StringKeyTable<number>();
+  const keys = Array.from({ length: 1_000 }, (_, i) => `k${(i * 7919) % 1_000}`);
+  keys.forEach((k, i) => table.set(k, i));
+  keys.forEach((k, i) => {
+    assert.equal(table.indexOf(k), i);
+    assert.equal(table.keyAt(i), k);
+    table.setValueAt(i, table.valueAt(i) * 2);
+  });
+  keys.forEach((k, i) => assert.equal(table.get(k), i * 2));
+  assert.equal(table.indexOf('absent'), -1);
+  assert.equal(table.indexOf(''), -1);
+  table.clear();
+  assert.equal(table.indexOf(keys[0] as string), -1);
+});
