@@ -13,6 +13,10 @@
 //     been retried by the task scheduler and fails the job as it is.
 //   - Range partitioners sample their parent first (a job of `sampleKeys` tasks, Spark's RangePartitioner
 //     sketch), and `zipWithIndex` counts its parent's partitions first; both once per dataset.
+//   - The missing parent stages of a stage run at once (Spark's DAGScheduler.submitStage submits every missing
+//     parent), so the two sides of a join share the executors rather than the second waiting for the first's
+//     last task; a shuffle that two of them need (a diamond) runs once. A stage whose parents include a failed
+//     one fails once its running siblings have ended.
 //
 // Stages are numbered by the task scheduler's job ids: the progress bar and the application UI show them as
 // `Stage n`.
@@ -83,6 +87,8 @@ export class DagRunner {
   #currentJob = 0;
   /** Where each cached partition of a persisted dataset is, `id/partition` → executor id. */
   readonly #cacheLocations = new Map<string, string>();
+  /** The map stages running now, by shuffle id, for stages that need the same shuffle to wait on one run. */
+  readonly #ensuring = new Map<number, Promise<void>>();
 
   readonly #broadcasts: () => NonNullable<TaskSpec['broadcasts']>;
   readonly #applyUpdates: (updates: Readonly<Record<string, number>>) => void;
@@ -214,10 +220,31 @@ export class DagRunner {
     }
   }
 
-  /** Everything the plans need before their tasks can be resolved: parent shuffles and partition indexes. */
+  /**
+   * Everything the plans need before their tasks can be resolved: parent shuffles (their map stages at once) and
+   * partition indexes. A parent whose outputs a sibling's fetch failure removed meanwhile (they were at the same
+   * lost worker) is run again, as many times as a stage may be attempted.
+   */
   async #prepare(plans: readonly PartitionPlan[]): Promise<void> {
-    for (const dep of directShuffles(plans)) await this.#ensureShuffle(dep);
+    const deps = directShuffles(plans);
+    for (let round = 1; ; round++) {
+      await settleAll(deps.map((dep) => this.#ensureShuffleOnce(dep)));
+      const incomplete = deps.find((dep) => this.tracker.missing(dep.shuffleId).length > 0);
+      if (incomplete === undefined) break;
+      if (round >= this.#maxAttempts) {
+        throw new StageFailedError(`Shuffle map stage of ${incomplete.label}`, round, 'its map outputs were lost again while its sibling stages ran');
+      }
+    }
     for (const dep of directIndexDeps(plans)) await this.#ensureIndex(dep);
+  }
+
+  /** #ensureShuffle, or the run of it already under way for the same shuffle (another stage needs it too). */
+  #ensureShuffleOnce(dep: ShuffleDependency): Promise<void> {
+    const running = this.#ensuring.get(dep.shuffleId);
+    if (running !== undefined) return running;
+    const started = this.#ensureShuffle(dep).finally(() => this.#ensuring.delete(dep.shuffleId));
+    this.#ensuring.set(dep.shuffleId, started);
+    return started;
   }
 
   async #ensureShuffle(dep: ShuffleDependency): Promise<void> {
@@ -333,6 +360,16 @@ interface CachedAt {
 
 function cacheKey(at: CachedAt): string {
   return `${at.id}/${at.partition}`;
+}
+
+/**
+ * Waits until every one of `runs` has settled, then rejects with the first failure, if any: no stage of the job
+ * is still running when its failure is reported.
+ */
+async function settleAll(runs: ReadonlyArray<Promise<void>>): Promise<void> {
+  const outcomes = await Promise.allSettled(runs);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 function missingIn(results: ReadonlyArray<Uint8Array | undefined>): () => number[] {

@@ -111,6 +111,78 @@ describe('DagRunner', () => {
     await assert.rejects(dag.run(leafPlans(1), [0], { kind: 'collect' }, 'collect'), /Job 0 aborted: boom/);
   });
 
+  test('the map stages of a join run at once; a shuffle two stages need (a diamond) runs once', async () => {
+    // Each task set waits until the test releases it, so what is submitted while others run can be seen.
+    const scheduler = new ScriptedScheduler();
+    const held: Array<() => void> = [];
+    const original = scheduler.runJob.bind(scheduler);
+    scheduler.runJob = (tasks) => {
+      const { jobId, done } = original(tasks);
+      return { jobId, done: new Promise<void>((release) => held.push(release)).then(() => done) };
+    };
+    const dag = new DagRunner(scheduler);
+    const common = new ShuffleDependency(0, leafPlans(2), { kind: 'hash', partitions: 2 }, undefined, 'common');
+    const left = new ShuffleDependency(1, reducePlans(common), { kind: 'hash', partitions: 2 }, undefined, 'left');
+    const right = new ShuffleDependency(2, reducePlans(common), { kind: 'hash', partitions: 2 }, undefined, 'right');
+    const joined: PartitionPlan[] = [0, 1].map((reduceId) => ({ source: { kind: 'shuffled', deps: [left, right], reduceId, mode: { kind: 'plain' } }, ops: [] }));
+    const job = dag.run(joined, [0, 1], { kind: 'collect' }, 'join');
+    const shuffleIdsOf = (stage: TaskSpec[] | undefined): number[] => (stage ?? []).map((t) => (t.action.kind === 'shuffleWrite' ? t.action.shuffleId : -1));
+    const releaseNext = async (): Promise<void> => {
+      for (let i = 0; i < 100 && held.length === 0; i++) await new Promise((r) => setImmediate(r));
+      held.shift()?.();
+    };
+    await releaseNext(); // the common map stage, asked for by both sides, submitted once
+    await releaseNext(); // one side's map stage
+    assert.equal(held.length, 1, 'the other side was submitted while the first ran');
+    assert.deepEqual(scheduler.stages.map(shuffleIdsOf), [[0, 0], [1, 1], [2, 2]]);
+    await releaseNext();
+    await releaseNext(); // the join's result stage
+    assert.deepEqual(await job.then((r) => r.map((b) => decodeRecord(b))), ['result of 0', 'result of 1']);
+    assert.equal(scheduler.stages.length, 4);
+  });
+
+  test("a sibling's fetch failure that removes a finished stage's outputs runs those map tasks again before the join", async () => {
+    const scheduler = new ScriptedScheduler();
+    scheduler.where = () => location(0); // every map output at h0
+    const dag = new DagRunner(scheduler);
+    const base = new ShuffleDependency(0, leafPlans(2), { kind: 'hash', partitions: 2 }, undefined, 'base');
+    const left = new ShuffleDependency(1, leafPlans(2), { kind: 'hash', partitions: 2 }, undefined, 'left');
+    const right = new ShuffleDependency(2, reducePlans(base), { kind: 'hash', partitions: 2 }, undefined, 'right');
+    // Stages: 0 left's maps and 1 base's maps (at once), 2 right's maps, which fail to read base's map 0 at h0:
+    // every output at h0 is forgotten, left's (finished) among them.
+    scheduler.failures[2] = { task: 0, shuffleId: 0, mapId: 0, service: 'flint://h0:7078' };
+    const joined: PartitionPlan[] = [0, 1].map((reduceId) => ({ source: { kind: 'shuffled', deps: [left, right], reduceId, mode: { kind: 'plain' } }, ops: [] }));
+    const results = await dag.run(joined, [0, 1], { kind: 'collect' }, 'join');
+    assert.deepEqual(results.map((r) => decodeRecord(r)), ['result of 0', 'result of 1']);
+    const kinds = scheduler.stages.map((stage) => stage.map((t) => (t.action.kind === 'shuffleWrite' ? `${t.action.shuffleId}:${t.partition}` : t.action.kind)));
+    assert.deepEqual(kinds, [['1:0', '1:1'], ['0:0', '0:1'], ['2:0', '2:1'], ['0:0', '0:1'], ['2:0', '2:1'], ['1:0', '1:1'], ['collect', 'collect']]);
+  });
+
+  test("a failed parent stage fails the job only once its sibling has ended, with the failed stage's error", async () => {
+    const scheduler = new ScriptedScheduler();
+    let siblingEnded = false;
+    const original = scheduler.runJob.bind(scheduler);
+    scheduler.runJob = (tasks) => {
+      const shuffleId = tasks[0]?.action.kind === 'shuffleWrite' ? tasks[0].action.shuffleId : -1;
+      if (shuffleId === 1) return { jobId: 90, done: Promise.reject(new JobFailedError(90, { name: 'Error', message: 'boom', stack: '' }, 'Job 90 aborted: boom')) };
+      const { jobId, done } = original(tasks);
+      const slow = new Promise<void>((r) => setTimeout(r, 20)).then(() => {
+        siblingEnded = true;
+        return done;
+      });
+      return { jobId, done: slow };
+    };
+    const dag = new DagRunner(scheduler);
+    const left = new ShuffleDependency(1, leafPlans(2), { kind: 'hash', partitions: 2 }, undefined, 'left');
+    const right = new ShuffleDependency(2, leafPlans(2), { kind: 'hash', partitions: 2 }, undefined, 'right');
+    const joined: PartitionPlan[] = [0, 1].map((reduceId) => ({ source: { kind: 'shuffled', deps: [left, right], reduceId, mode: { kind: 'plain' } }, ops: [] }));
+    await assert.rejects(dag.run(joined, [0, 1], { kind: 'collect' }, 'join'), (err: unknown) => {
+      assert.match(String(err), /Job 90 aborted: boom/);
+      assert.equal(siblingEnded, true, 'the sibling map stage had ended before the job failed');
+      return true;
+    });
+  });
+
   test('a range shuffle samples its parent first and sends the bounds to every map task', async () => {
     const scheduler = new ScriptedScheduler();
     const original = scheduler.runJob.bind(scheduler);
