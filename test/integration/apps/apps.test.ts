@@ -33,6 +33,33 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     await cluster?.stop();
   });
 
+  test('an app run again takes its bundle from the bundle cache, with the same hash and result', async () => {
+    const cacheDir = join(mkdtempSync(join(tmpdir(), 'flint-bundles-')), 'cache');
+    const run = async (label: string): Promise<{ bundled: Array<Record<string, unknown>>; result: string | undefined }> => {
+      const app = children.spawnNodeScript(
+        'src/cli/main.ts',
+        ['submit', '--master', cluster.masterUrl, '--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, '--conf', `flint.app.bundleCache.dir=${cacheDir}`, '--total-executor-cores', '2', APP, 'sum', '20', '4', '0'],
+        { label, env: { FLINT_LOG_LEVEL: 'debug' } },
+      );
+      const out = await finished(app);
+      assert.equal(out.code, 0, out.stderr);
+      const bundled = out.stderr
+        .split('\n')
+        .filter((l) => l.includes('"msg":"Bundled the application"') || l.includes('"msg":"Took the application bundle from the cache"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      return { bundled, result: stdoutValue(app, 'RESULT') };
+    };
+    const first = await run('bundle cache, first run');
+    const second = await run('bundle cache, second run');
+    assert.equal(first.bundled.length, 1, 'one bundle line in the first run');
+    assert.equal(second.bundled.length, 1, 'one bundle line in the second run');
+    assert.equal(first.bundled[0]?.['cached'], false);
+    assert.equal(second.bundled[0]?.['cached'], true, 'the second run took the bundle from the cache');
+    assert.equal(second.bundled[0]?.['hash'], first.bundled[0]?.['hash']);
+    assert.equal(first.result, '380');
+    assert.equal(second.result, '380');
+  });
+
   test('an app gets exactly the executors its settings ask for, and stop() leaves no process', async () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'flint-hold-')), 'release');
     const app = spawn(
