@@ -20,7 +20,7 @@ import { ConfigError, FlintError } from '../errors.ts';
 import { decodeRecord, encodeRecord, encodeRecordSlice } from '../task/index.ts';
 import { applyAccumulatorUpdates, sharedVariables, type Broadcast } from './shared-variables.ts';
 import { bundleApp } from '../io/bundle/bundle-app.ts';
-import { BundleCache, BundleCacheError, defaultBundleCacheDir } from '../io/bundle/bundle-cache.ts';
+import { openBundleCache } from '../io/bundle/bundle-cache.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { ApplicationDescription } from '../protocol/messages.ts';
 import { resourceRequestsField } from '../conf/resource-requests.ts';
@@ -44,22 +44,6 @@ import { readMetricsEnabled } from '../io/metrics/metrics-enabled.ts';
 
 /** The module that `import … from 'flint'` means inside the bundle executors load. */
 const REMOTE_API = sourcePath('src/api/remote.ts');
-
-/**
- * The bundle cache `flint.app.bundleCache.enabled` (default true) and `flint.app.bundleCache.dir` ask for, or
- * undefined (esbuild bundles every time) when it is off or its directory cannot be used safely, which is logged.
- */
-export function openBundleCache(conf: FlintConf, warn: (message: string) => void): BundleCache | undefined {
-  if (!conf.getBoolean('flint.app.bundleCache.enabled', true)) return undefined;
-  const dir = conf.get('flint.app.bundleCache.dir') ?? defaultBundleCacheDir();
-  try {
-    return BundleCache.open(resolve(dir));
-  } catch (err) {
-    if (!(err instanceof BundleCacheError)) throw err;
-    warn(`${err.message}; bundling without a cache (flint.app.bundleCache.dir chooses another directory)`);
-    return undefined;
-  }
-}
 
 export interface FlintContextOptions {
   /** `flint://host:7077`, or a comma list for standby masters (`flint.master`). */

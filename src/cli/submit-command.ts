@@ -199,7 +199,7 @@ async function statusOverRest(conf: FlintConf, master: string, driverId: string)
 /** The app bundled into one module in the staging dir (flint.submit.stagingDir), named by its hash; its path. */
 async function stageBundle(conf: FlintConf, appPath: string): Promise<string> {
   const { bundleApp } = await import('../io/bundle/bundle-app.ts');
-  const { openBundleCache } = await import('../api/context.ts');
+  const { openBundleCache } = await import('../io/bundle/bundle-cache.ts');
   const warn = (message: string): void => void process.stderr.write(`WARN: ${message}\n`);
   const bundle = await bundleApp(appPath, { flintEntry: 'external', cache: openBundleCache(conf, warn) });
   if (bundle.cacheError !== undefined) warn(bundle.cacheError);

@@ -16,7 +16,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { FlintConf } from '../../conf/flint-conf.ts';
 
 /** Entries (one per app and build options) kept; the least recently used beyond this are removed. */
 export const MAX_ENTRIES = 64;
@@ -222,4 +223,20 @@ function readManifest(path: string): Manifest | undefined {
   if (!Array.isArray(m.files) || !m.files.every((f) => typeof f?.path === 'string' && typeof f.sha256 === 'string')) return undefined;
   if (!Array.isArray(m.dirs) || !m.dirs.every((d) => typeof d?.path === 'string' && typeof d.mtimeMs === 'number')) return undefined;
   return m as Manifest;
+}
+
+/**
+ * The bundle cache `flint.app.bundleCache.enabled` (default true) and `flint.app.bundleCache.dir` ask for, or
+ * undefined (esbuild bundles every time) when it is off or its directory cannot be used safely, which is logged.
+ */
+export function openBundleCache(conf: FlintConf, warn: (message: string) => void): BundleCache | undefined {
+  if (!conf.getBoolean('flint.app.bundleCache.enabled', true)) return undefined;
+  const dir = conf.get('flint.app.bundleCache.dir') ?? defaultBundleCacheDir();
+  try {
+    return BundleCache.open(resolve(dir));
+  } catch (err) {
+    if (!(err instanceof BundleCacheError)) throw err;
+    warn(`${err.message}; bundling without a cache (flint.app.bundleCache.dir chooses another directory)`);
+    return undefined;
+  }
 }

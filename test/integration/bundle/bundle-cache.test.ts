@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
-import { openBundleCache } from '../../../src/api/context.ts';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { bundleApp, type AppBundle } from '../../../src/io/bundle/bundle-app.ts';
-import { BundleCache, BundleCacheError, MAX_ENTRIES, defaultBundleCacheDir } from '../../../src/io/bundle/bundle-cache.ts';
+import { BundleCache, BundleCacheError, MAX_ENTRIES, defaultBundleCacheDir, openBundleCache } from '../../../src/io/bundle/bundle-cache.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'flint-bundle-cache-'));
 after(() => rmSync(root, { recursive: true, force: true }));
