@@ -71,24 +71,20 @@ export function sortNumberPairs(keys: Float64Array, values: Float64Array, ascend
  * values, and the sorted keys and values end in `keys` and `values` themselves. Half the bytes of the general
  * passes move (no lo word, no float64 key), so it is about twice as fast (docs/benchmarks.md, bench:shuffle).
  * Undefined when a key is not an int32.
+ *
+ * Each hot loop is a function of its own. A loop of millions of iterations gets V8 to compile its function on
+ * the spot (on-stack replacement), once per loop; with the six loops in one function, each reduce task compiled
+ * that whole function up to nine times, about 70 ms of an executor's CPU a sort (docs/benchmarks.md). Small,
+ * each is compiled once and then called compiled by every later pass and task.
  */
 function sortInt32Pairs(keys: Float64Array, values: Float64Array, ascending: boolean): { keys: Float64Array; values: Float64Array } | undefined {
   const n = keys.length;
+  if (!allInt32Keys(keys)) return undefined;
   const flip = ascending ? 0 : 0xffff_ffff;
-  for (let i = 0; i < n; i += 1) {
-    const k = keys[i] as number;
-    if (!isInt32(k) || (k === 0 && 1 / k < 0)) return undefined;
-  }
   // The scratch arrays come from the thread's pool (column-pool.ts): fresh ones fault in every page.
   let words = takeUint32(n);
-  for (let i = 0; i < n; i += 1) words[i] = ((keys[i] as number) ^ 0x8000_0000 ^ flip) >>> 0;
-  const counts = new Uint32Array(3 * BUCKETS);
-  for (let i = 0; i < n; i += 1) {
-    const w = words[i] as number;
-    counts[w & MASK]! += 1;
-    counts[BUCKETS + ((w >>> 11) & MASK)]! += 1;
-    counts[2 * BUCKETS + (w >>> 22)]! += 1;
-  }
+  int32Words(keys, words, flip);
+  const counts = int32WordCounts(words);
   let moved: Float64Array = values;
   let wordsTo: Uint32Array | undefined;
   let valuesTo: Float64Array | undefined;
@@ -98,18 +94,11 @@ function sortInt32Pairs(keys: Float64Array, values: Float64Array, ascending: boo
     if (starts === undefined) continue;
     wordsTo ??= takeUint32(n);
     valuesTo ??= takeFloat64(n);
-    for (let i = 0; i < n; i += 1) {
-      const w = words[i] as number;
-      const d = (w >>> shift) & MASK;
-      const at = starts[d] as number;
-      starts[d] = at + 1;
-      wordsTo[at] = w;
-      valuesTo[at] = moved[i] as number;
-    }
+    scatterWords(shift, starts, words, moved, wordsTo, valuesTo);
     [words, wordsTo] = [wordsTo, words];
     [moved, valuesTo] = [valuesTo, moved];
   }
-  for (let i = 0; i < n; i += 1) keys[i] = ((words[i] as number) ^ flip ^ 0x8000_0000) | 0;
+  keysOfInt32Words(words, keys, flip);
   if (moved !== values) {
     values.set(moved); // an odd number of passes: the sorted values are in scratch
     valuesTo = moved;
@@ -118,6 +107,49 @@ function sortInt32Pairs(keys: Float64Array, values: Float64Array, ascending: boo
   if (wordsTo !== undefined) giveBack(wordsTo);
   if (valuesTo !== undefined) giveBack(valuesTo);
   return { keys, values };
+}
+
+/** Whether every key is an int32 and none is -0. */
+function allInt32Keys(keys: Float64Array): boolean {
+  for (let i = 0; i < keys.length; i += 1) {
+    const k = keys[i] as number;
+    if (!isInt32(k) || (k === 0 && 1 / k < 0)) return false;
+  }
+  return true;
+}
+
+/** Each int32 key's sortable word (see the header), into `words`. */
+function int32Words(keys: Float64Array, words: Uint32Array, flip: number): void {
+  for (let i = 0; i < keys.length; i += 1) words[i] = ((keys[i] as number) ^ 0x8000_0000 ^ flip) >>> 0;
+}
+
+/** The keys back from their sortable words (int32Words undone). */
+function keysOfInt32Words(words: Uint32Array, keys: Float64Array, flip: number): void {
+  for (let i = 0; i < keys.length; i += 1) keys[i] = ((words[i] as number) ^ flip ^ 0x8000_0000) | 0;
+}
+
+/** The counts of the 3 digits of 32-bit words (11, 11 and 10 bits), BUCKETS per digit, in one pass. */
+function int32WordCounts(words: Uint32Array): Uint32Array {
+  const counts = new Uint32Array(3 * BUCKETS);
+  for (let i = 0; i < words.length; i += 1) {
+    const w = words[i] as number;
+    counts[w & MASK]! += 1;
+    counts[BUCKETS + ((w >>> 11) & MASK)]! += 1;
+    counts[2 * BUCKETS + (w >>> 22)]! += 1;
+  }
+  return counts;
+}
+
+/** One LSD pass of sortInt32Pairs: each word and its value to its digit's next place. */
+function scatterWords(shift: number, starts: Uint32Array, words: Uint32Array, values: Float64Array, wordsTo: Uint32Array, valuesTo: Float64Array): void {
+  for (let i = 0; i < words.length; i += 1) {
+    const w = words[i] as number;
+    const d = (w >>> shift) & MASK;
+    const at = starts[d] as number;
+    starts[d] = at + 1;
+    wordsTo[at] = w;
+    valuesTo[at] = values[i] as number;
+  }
 }
 
 /** The keys as unsigned (hi, lo) words that order as the records must (see the header). */
