@@ -196,11 +196,27 @@ function allInt32(column: Float64Array, n: number): boolean {
   return true;
 }
 
+/** Whether this machine stores numbers little-endian, as the layout does (every platform Node runs Flint on). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Writes the first n numbers of `column` at `at`, as int32 or float64. Where the machine's byte order is the
+ * layout's and the place is aligned (always, for bodies from Buffer.alloc or a FrameArena), one typed array copy
+ * does it (a native loop, which converts to int32 as a DataView would); else a DataView, number by number.
+ */
 function writeColumn(body: Buffer, at: number, column: Float64Array, n: number, int32: boolean): number {
-  const view = new DataView(body.buffer, body.byteOffset + at, (int32 ? 4 : 8) * n);
-  if (int32) for (let i = 0; i < n; i += 1) view.setInt32(4 * i, column[i] as number, true);
-  else for (let i = 0; i < n; i += 1) view.setFloat64(8 * i, column[i] as number, true);
-  return at + pad8(view.byteLength);
+  const width = int32 ? 4 : 8;
+  const offset = body.byteOffset + at;
+  if (LITTLE_ENDIAN && offset % width === 0) {
+    const from = n === column.length ? column : column.subarray(0, n);
+    if (int32) new Int32Array(body.buffer, offset, n).set(from);
+    else new Float64Array(body.buffer, offset, n).set(from);
+  } else {
+    const view = new DataView(body.buffer, offset, width * n);
+    if (int32) for (let i = 0; i < n; i += 1) view.setInt32(4 * i, column[i] as number, true);
+    else for (let i = 0; i < n; i += 1) view.setFloat64(8 * i, column[i] as number, true);
+  }
+  return at + pad8(width * n);
 }
 
 function writeNumbers(body: Buffer, at: number, records: readonly unknown[], c: number, int32: boolean): number {
