@@ -192,36 +192,53 @@ export function rangePull(start: number, end: number, step: number): RecordPull<
 }
 
 function iteratorPull<T>(iterator: Iterator<T>): RecordPull<T> {
-  let finished = false;
-  const step = reusedStep<T>();
+  return new IteratorPull(iterator);
+}
+
+/**
+ * A pull of a synchronous iterator. A class, as the other pulls a consumer loops over are (CheckedPull,
+ * PartitionRecords' iterator): its methods are the same functions in every task, so code V8 optimised for one
+ * task's loop, with these calls inlined, still fits the next task's. An object literal's methods and arrow
+ * functions are new functions each time, and such code was thrown away and compiled again (docs/benchmarks.md).
+ */
+class IteratorPull<T> implements RecordPull<T> {
+  readonly #iterator: Iterator<T>;
+  #finished = false;
+  readonly #step = reusedStep<T>();
+  readonly push: (visit: Visit) => MaybePromise<unknown>;
+
+  constructor(iterator: Iterator<T>) {
+    this.#iterator = iterator;
+    this.push = (visit) => pushSteps(() => this.#visitNext(visit));
+  }
+
   /** Visits the next item, or returns END. */
-  const visitNext = (visit: Visit): unknown => {
-    if (finished) return END;
-    const r = iterator.next();
+  #visitNext(visit: Visit): unknown {
+    if (this.#finished) return END;
+    const r = this.#iterator.next();
     if (r.done === true) {
-      finished = true;
+      this.#finished = true;
       return END;
     }
     return visit(r.value);
-  };
-  return {
-    push: (visit) => pushSteps(() => visitNext(visit)),
-    next() {
-      if (finished) return DONE;
-      const r = iterator.next();
-      if (r.done === true) {
-        finished = true;
-        return DONE;
-      }
-      step.value = r.value;
-      return step;
-    },
-    close() {
-      if (finished) return;
-      finished = true;
-      iterator.return?.();
-    },
-  };
+  }
+
+  next(): Step<T> {
+    if (this.#finished) return DONE;
+    const r = this.#iterator.next();
+    if (r.done === true) {
+      this.#finished = true;
+      return DONE;
+    }
+    this.#step.value = r.value;
+    return this.#step;
+  }
+
+  close(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#iterator.return?.();
+  }
 }
 
 function asyncIteratorPull<T>(iterator: AsyncIterator<T>): RecordPull<T> {
@@ -274,22 +291,36 @@ export function pullOf(value: unknown, usedBy: string): RecordPull<unknown> {
 
 /** `up`'s records with `check` run before each, pulled or pushed: a source's kill check (see evaluate-task). */
 export function checkedPull(up: RecordPull<unknown>, check: () => void): RecordPull<unknown> {
-  const pull: RecordPull<unknown> = {
-    next: () => {
-      check();
-      return up.next();
-    },
-    close: () => up.close(),
-  };
-  const upPush = up.push;
-  if (upPush !== undefined) {
-    pull.push = (visit) =>
-      upPush((record) => {
-        check();
-        return visit(record);
-      });
+  return new CheckedPull(up, check);
+}
+
+/** checkedPull's pull: a class for the reason IteratorPull is one. */
+class CheckedPull implements RecordPull<unknown> {
+  readonly #up: RecordPull<unknown>;
+  readonly #check: () => void;
+  readonly push?: (visit: Visit) => MaybePromise<unknown>;
+
+  constructor(up: RecordPull<unknown>, check: () => void) {
+    this.#up = up;
+    this.#check = check;
+    const upPush = up.push;
+    if (upPush !== undefined) {
+      this.push = (visit) =>
+        upPush((record) => {
+          check();
+          return visit(record);
+        });
+    }
   }
-  return pull;
+
+  next(): MaybePromise<Step<unknown>> {
+    this.#check();
+    return this.#up.next();
+  }
+
+  close(): MaybePromise<void> {
+    return this.#up.close();
+  }
 }
 
 // ---- Narrow transformations ---------------------------------------------------------------------------------
@@ -466,26 +497,7 @@ export class PartitionRecords<T = unknown> implements Iterable<T>, AsyncIterable
 
   [Symbol.iterator](): Iterator<T> {
     this.#claim();
-    return {
-      next: (): IteratorResult<T> => {
-        const s = this.#pull.next();
-        if (isThenable(s)) {
-          Promise.resolve(s).then(noop, noop);
-          throw new TypeError(
-            `The records given to ${this.#usedBy} arrive asynchronously (a function before it returned a Promise); ` +
-              'iterate them with `for await (const record of records)`',
-          );
-        }
-        if (s.done) return { done: true, value: undefined };
-        this.count += 1;
-        return { done: false, value: s.value }; // the pull's step may be reused: the application may keep this
-      },
-      return: (): IteratorResult<T> => {
-        const closing = this.#pull.close();
-        if (isThenable(closing)) Promise.resolve(closing).then(noop, noop);
-        return { done: true, value: undefined };
-      },
-    };
+    return new RecordsIterator(this, this.#pull, this.#usedBy);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
@@ -502,5 +514,41 @@ export class PartitionRecords<T = unknown> implements Iterable<T>, AsyncIterable
         return { done: true, value: undefined };
       },
     };
+  }
+}
+
+/**
+ * PartitionRecords' synchronous iterator: a class for the reason IteratorPull is one (the application's loop
+ * over its records calls `next` once per record).
+ */
+class RecordsIterator<T> implements Iterator<T> {
+  readonly #records: PartitionRecords<T>;
+  readonly #pull: RecordPull<T>;
+  readonly #usedBy: string;
+
+  constructor(records: PartitionRecords<T>, pull: RecordPull<T>, usedBy: string) {
+    this.#records = records;
+    this.#pull = pull;
+    this.#usedBy = usedBy;
+  }
+
+  next(): IteratorResult<T> {
+    const s = this.#pull.next();
+    if (isThenable(s)) {
+      Promise.resolve(s).then(noop, noop);
+      throw new TypeError(
+        `The records given to ${this.#usedBy} arrive asynchronously (a function before it returned a Promise); ` +
+          'iterate them with `for await (const record of records)`',
+      );
+    }
+    if (s.done) return { done: true, value: undefined };
+    this.#records.count += 1;
+    return { done: false, value: s.value }; // the pull's step may be reused: the application may keep this
+  }
+
+  return(): IteratorResult<T> {
+    const closing = this.#pull.close();
+    if (isThenable(closing)) Promise.resolve(closing).then(noop, noop);
+    return { done: true, value: undefined };
   }
 }
