@@ -14,10 +14,10 @@
 // that bundle at once never read half an entry; at most MAX_ENTRIES are kept, the least recently used dropped.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { FlintConf } from '../../conf/flint-conf.ts';
+import { privateDirProblem, userCacheDir } from '../../util/private-dir.ts';
 
 /** Entries (one per app and build options) kept; the least recently used beyond this are removed. */
 export const MAX_ENTRIES = 64;
@@ -42,8 +42,7 @@ interface Manifest {
 
 /** `$XDG_CACHE_HOME/flint/bundles`, else `~/.cache/flint/bundles`. */
 export function defaultBundleCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env['XDG_CACHE_HOME'];
-  return join(xdg !== undefined && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'flint', 'bundles');
+  return userCacheDir('bundles', env);
 }
 
 export class BundleCacheError extends Error {
@@ -62,24 +61,10 @@ export class BundleCache {
    * a directory of this user's that only this user may write to.
    */
   static open(dir: string): BundleCache {
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    } catch (err) {
-      throw new BundleCacheError(`cannot create the bundle cache directory ${dir}: ${(err as Error).message}`);
-    }
-    let st;
-    try {
-      st = lstatSync(dir);
-    } catch (err) {
-      throw new BundleCacheError(`cannot read the bundle cache directory ${dir}: ${(err as Error).message}`);
-    }
-    if (!st.isDirectory()) throw new BundleCacheError(`the bundle cache ${dir} is not a directory (a symbolic link or a file)`);
-    const uid = process.getuid?.();
-    if (uid !== undefined && st.uid !== uid) {
-      throw new BundleCacheError(`the bundle cache ${dir} belongs to user ${st.uid}, not to this process's user ${uid}: its bundles would run in the executors`);
-    }
-    if ((st.mode & 0o022) !== 0) {
-      throw new BundleCacheError(`the bundle cache ${dir} may be written by others (mode ${(st.mode & 0o777).toString(8)}); expected 700: its bundles would run in the executors`);
+    const problem = privateDirProblem(dir, 'the bundle cache');
+    if (problem !== undefined) {
+      // Whoever may write there may choose what the executors run.
+      throw new BundleCacheError(problem.startsWith('cannot') ? problem : `${problem}: its bundles would run in the executors`);
     }
     return new BundleCache(dir);
   }
