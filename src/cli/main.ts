@@ -17,7 +17,7 @@ if (process.env['NODE_DISABLE_COMPILE_CACHE'] === undefined) {
     enableCompileCache(dir);
   } else {
     delete process.env['NODE_COMPILE_CACHE'];
-    process.stderr.write(`flint: warning: ${problem}; running without it (NODE_COMPILE_CACHE chooses another directory, NODE_DISABLE_COMPILE_CACHE=1 turns it off)\n`);
+    process.stderr.write(`flint: warning: ${problem.message}; running without it (NODE_COMPILE_CACHE chooses another directory, NODE_DISABLE_COMPILE_CACHE=1 turns it off)\n`);
   }
 }
 

@@ -63,8 +63,8 @@ export class BundleCache {
   static open(dir: string): BundleCache {
     const problem = privateDirProblem(dir, 'the bundle cache');
     if (problem !== undefined) {
-      // Whoever may write there may choose what the executors run.
-      throw new BundleCacheError(problem.startsWith('cannot') ? problem : `${problem}: its bundles would run in the executors`);
+      // Whoever else may write there may choose what the executors run.
+      throw new BundleCacheError(problem.unsafe ? `${problem.message}: its bundles would run in the executors` : problem.message);
     }
     return new BundleCache(dir);
   }
