@@ -403,12 +403,10 @@ async function openJoin(reads: readonly ShuffleRead[], locations: readonly Shuff
   const buildIsLeft = readBytes(left) < readBytes(right);
   const table = new HashJoinTable(how, buildIsLeft, env.memoryLimitBytes, readBytes(buildIsLeft ? left : right));
   let fits = true;
-  built: for await (const frame of blockFrames(buildIsLeft ? left : right, locations, env)) {
-    for (const r of frame.records()) {
-      if (!table.add(r)) {
-        fits = false;
-        break built;
-      }
+  for await (const frame of blockFrames(buildIsLeft ? left : right, locations, env)) {
+    if (!table.addFrame(frame.recordsOrPairColumns())) {
+      fits = false;
+      break;
     }
   }
   if (!fits) return joinedFromCogroup(await cogrouped(reads, locations, env, spillDir), how);

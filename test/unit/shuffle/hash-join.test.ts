@@ -1,7 +1,7 @@
 // The reduce side of join (src/shuffle/hash-join.ts): for every kind of join and either build side, the records
 // equal a naive nested-loop join of the two inputs as a multiset (keys matched by keyIdentity, as cogroup matches
-// them), whether the stream side comes as records or as columns; the table reports when it passes its memory
-// limit; a record that is not a pair is refused by name.
+// them), whether either side comes as records or as columns; the table reports when it passes its memory limit;
+// a record that is not a pair is refused by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
@@ -50,7 +50,10 @@ test('HashJoinTable equals a nested-loop join for every kind, with either side b
       const left: Pair[] = leftKeys.map((k, i) => [k, i]);
       const right: Pair[] = rightKeys.map((k, i) => [k, 1000 + i]);
       const table = new HashJoinTable(how, buildIsLeft, 1 << 30);
-      for (const record of buildIsLeft ? left : right) assert.equal(table.add(record), true);
+      // The build side as a shuffle read gives it, frame by frame (records and columns), or record by record.
+      const build = buildIsLeft ? left : right;
+      if (build.length % 2 === 0) for (const frame of framesOf(build)) assert.equal(table.addFrame(frame), true);
+      else for (const record of build) assert.equal(table.add(record), true);
       const got = [...table.probe(framesOf(buildIsLeft ? right : left))].map((record) => {
         const [k, [v, w]] = record as [unknown, [unknown, unknown]];
         return canonical(keyIdentity(k), v, w);
@@ -71,7 +74,7 @@ test('int32 build keys (the open-addressing table, presized or grown) equal a ne
       const built = [...right, ...tail];
       // Sized for the build side's bytes (as shuffled) or grown from empty.
       const table = new HashJoinTable(how, false, 1 << 30, tail.length === 0 ? 12 * built.length : 0);
-      for (const record of built) assert.equal(table.add(record), true);
+      for (const frame of framesOf(built)) assert.equal(table.addFrame(frame), true);
       const got = [...table.probe(framesOf([...left, [-0, 5000], ['k', 5001]]))].map((record) => {
         const [k, [v, w]] = record as [unknown, [unknown, unknown]];
         return canonical(keyIdentity(k), v, w);
@@ -145,11 +148,17 @@ test('HashJoinTable: undefined values are values, on either side, in every kind 
   }
 });
 
-test('HashJoinTable.add reports the memory limit passed, and refuses a record that is not a pair', () => {
+test('HashJoinTable.add and addFrame report the memory limit passed, and refuses a record that is not a pair', () => {
   const table = new HashJoinTable('inner', true, 64 * 1024);
   let added = 0;
   while (table.add([added, 'x'.repeat(100)]) && added < 100_000) added += 1;
   assert.ok(added > 100 && added < 2000, `${added} records fit in 64 KiB`);
+  // A frame, as records or as columns, stops where the limit is passed.
+  const frame = Array.from({ length: 100_000 }, (_, i): [number, string] => [i, 'x'.repeat(100)]);
+  assert.equal(new HashJoinTable('inner', true, 64 * 1024).addFrame(frame), false);
+  assert.equal(new HashJoinTable('inner', true, 64 * 1024).addFrame({ keys: frame.map(([k]) => k), values: frame.map(([, v]) => v) }), false);
+  assert.equal(new HashJoinTable('inner', true, 1 << 30).addFrame(frame.slice(0, 1000)), true);
+  assert.throws(() => new HashJoinTable('inner', true, 1 << 20).addFrame([[1, 2], 'x']), { code: 'FLINT_NOT_A_PAIR' });
   assert.throws(() => new HashJoinTable('left', false, 1 << 20).add({ key: 1 }), { code: 'FLINT_NOT_A_PAIR', message: /join needs key-value records/ });
   const probe = new HashJoinTable('left', true, 1 << 20).probe([[[1, 2, 3]]][Symbol.iterator]());
   assert.throws(() => probe.next(), { code: 'FLINT_NOT_A_PAIR' });
