@@ -269,7 +269,7 @@ export type StreamFrame = readonly unknown[] | PairColumns;
 
 const NO_COLUMN: ArrayLike<unknown> = [];
 
-/** HashJoinTable.probe's iterator; one result object, refilled (read `value` before the next call). */
+/** HashJoinTable.probe's iterator. */
 class JoinRecords implements IterableIterator<unknown> {
   #table: JoinTable;
   /** Set for joins that keep the build side's unmatched keys (then #matched is too). */
@@ -278,7 +278,6 @@ class JoinRecords implements IterableIterator<unknown> {
   readonly #frames: Iterator<StreamFrame>;
   readonly #buildIsLeft: boolean;
   readonly #keepStream: boolean;
-  readonly #result: { done: boolean; value: unknown } = { done: false, value: undefined };
   // The current frame: records (#records), or columns (#streamKeys and #streamValues, #records empty), read
   // from #index to #size. Columns spare a pair per stream record, made only to be taken apart here.
   #records: readonly unknown[] = [];
@@ -381,18 +380,19 @@ class JoinRecords implements IterableIterator<unknown> {
     this.#done = true;
   }
 
-  /** `[#key, [left, right]]` of #value (the stream side's) and a build-side value. */
+  /**
+   * `[#key, [left, right]]` of #value (the stream side's) and a build-side value, in a new result: this iterator
+   * lives as long as the task (in V8's old generation), and a new record stored in a result it kept took the write
+   * barrier's slow path, where a new result dies young or, with this inlined into the consumer's loop, is never made.
+   */
   #pair(built: unknown): IteratorResult<unknown> {
-    this.#result.value = [this.#key, this.#buildIsLeft ? [built, this.#value] : [this.#value, built]];
-    return this.#result as IteratorResult<unknown>;
+    return { done: false, value: [this.#key, this.#buildIsLeft ? [built, this.#value] : [this.#value, built]] };
   }
 
   #end(): IteratorResult<unknown> {
-    this.#result.done = true;
-    this.#result.value = undefined;
     this.#frames.return?.();
     this.#releaseTable();
-    return this.#result as IteratorResult<unknown>;
+    return { done: true, value: undefined };
   }
 
   return(): IteratorResult<unknown> {

@@ -245,6 +245,11 @@ export interface RecordCursor {
   readonly head: unknown;
   /** Moves to the next record; false (and head undefined) at the end. */
   advance(): boolean;
+  /**
+   * The next record, or undefined at the end (records here are [key, value] pairs, never undefined): for a reader
+   * that does not merge, which needs no `head` kept.
+   */
+  take(): unknown;
   close(): void;
 }
 
@@ -277,6 +282,10 @@ export class FileRecordCursor implements RecordCursor {
     return true;
   }
 
+  take(): unknown {
+    return this.advance() ? this.head : undefined;
+  }
+
   close(): void {
     this.#frames.return(undefined);
   }
@@ -300,6 +309,10 @@ export class ArrayRecordCursor implements RecordCursor {
     this.head = this.#items[this.#index];
     this.#index += 1;
     return true;
+  }
+
+  take(): unknown {
+    return this.advance() ? this.head : undefined;
   }
 
   close(): void {

@@ -230,6 +230,9 @@ class IteratorPull<T> implements RecordPull<T> {
       this.#finished = true;
       return DONE;
     }
+    // The iterator's own result when it says done: false (a generator's, the shuffle readers'): nothing is stored
+    // in #step, which lives as long as the task, so no write barrier's slow path per record (CursorRecords).
+    if (r.done === false) return r as Step<T>;
     this.#step.value = r.value;
     return this.#step;
   }

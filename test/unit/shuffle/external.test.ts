@@ -135,7 +135,14 @@ test('ExternalSorter: number pairs inserted as columns (overwritten after), mixe
             valueColumn.fill(7);
           }
         }
-        assert.deepStrictEqual([...sorter.sorted()], stableSortedByKey(records, ascending));
+        // Each result is an object of its own: results kept while iterating still hold their records.
+        const sorted = sorter.sorted();
+        const kept: Array<IteratorResult<Pair>> = [];
+        for (let result = sorted.next(); result.done !== true; result = sorted.next()) kept.push(result);
+        assert.deepStrictEqual(
+          kept.map((result) => result.value),
+          stableSortedByKey(records, ascending),
+        );
         assert.deepEqual(filesIn(dir), []);
       });
     }),

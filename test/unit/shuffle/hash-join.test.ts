@@ -54,8 +54,12 @@ test('HashJoinTable equals a nested-loop join for every kind, with either side b
       const build = buildIsLeft ? left : right;
       if (build.length % 2 === 0) for (const frame of framesOf(build)) assert.equal(table.addFrame(frame), true);
       else for (const record of build) assert.equal(table.add(record), true);
-      const got = [...table.probe(framesOf(buildIsLeft ? right : left))].map((record) => {
-        const [k, [v, w]] = record as [unknown, [unknown, unknown]];
+      // Each result is an object of its own: results kept while iterating still hold their records.
+      const joined = table.probe(framesOf(buildIsLeft ? right : left));
+      const kept: Array<IteratorResult<unknown>> = [];
+      for (let result = joined.next(); result.done !== true; result = joined.next()) kept.push(result);
+      const got = kept.map(({ value }) => {
+        const [k, [v, w]] = value as [unknown, [unknown, unknown]];
         return canonical(keyIdentity(k), v, w);
       });
       assert.deepEqual(got.sort(), naiveJoin(left, right, how));
