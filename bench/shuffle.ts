@@ -10,7 +10,10 @@
 //   (d) the same word count with Dask bag on a distributed LocalCluster of 2 processes × 1 thread
 //   and the peak RSS (VmHWM) of each executor, against flint.executor.memory.
 //
-// The baselines run in child processes of their own (bench/lib/baselines.ts). Every result is checked. The whole
+// The baselines run in child processes of their own (bench/lib/baselines.ts); likewise (a), (b) and (c) each run in
+// a Flint application of its own, on fresh executors, timed once they have loaded the app and the cluster has
+// settled (executor code the word count had compiled for its string keys is not there to be thrown away by the
+// sort, docs/benchmarks.md). Every result is checked. The whole
 // comparison runs FLINT_BENCH_ROUNDS times (default 3): each round the baselines, Dask, then Flint on a fresh
 // cluster, so that each round's figures are taken minutes apart at most; each ratio is the median over the
 // rounds of that round's ratio (the shared machine's speed drifts by a fifth within minutes). The last line is
@@ -26,7 +29,7 @@ import { currentBuildCli } from './lib/build.ts';
 import { JOIN_LEFT, JOIN_RIGHT, SORT_PAIRS, ensureCorpus, joinLeftKey, joinRightValue, pairKey, type Corpus } from './lib/corpus.ts';
 import { daskWordCount, ensureDask } from './lib/dask.ts';
 import { benchJson, measureMachine, type Machine } from './lib/machine.ts';
-import { executorPids, memorySample } from './lib/proc.ts';
+import { childPids, cpuSample, executorPids, memorySample } from './lib/proc.ts';
 import { expectEqual, expectSameCounts, expectSorted, readCountsFile, readSavedCounts, runBaseline, type SortedPartition } from './lib/shuffle-checks.ts';
 import { exitAfter, formatTable, intFromEnv, timed } from './lib/stats.ts';
 
@@ -141,55 +144,118 @@ interface FlintFigures {
   readonly wordCountMs: number;
   readonly sortMs: number;
   readonly joinMs: number;
-  /** Each executor's peak RSS (VmHWM), in MiB, read just before the context stops. */
+  /** Each executor's peak RSS (VmHWM), in MiB, read just before its application stops: word count, sort, join. */
   readonly executorRssMb: readonly number[];
 }
 
-/** Each worker's children are its executors: their VmHWM, in MiB. */
-function executorPeakRssMb(cluster: LocalCluster): number[] {
-  const pids = cluster.workers.flatMap((w) => (w.pid === undefined ? [] : executorPids(w.pid)));
-  return pids.map((pid) => memorySample(pid).peakRssMb);
+/** The executors under the cluster's workers (standbys still waiting to be adopted left out). */
+function executorsOf(cluster: LocalCluster): number[] {
+  return cluster.workers.flatMap((w) => (w.pid === undefined ? [] : executorPids(w.pid)));
+}
+
+/** CPU ticks so far of every process under the cluster's workers (executors and standbys), and of the workers. */
+function clusterTicks(cluster: LocalCluster): number {
+  const pids = cluster.workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid, ...childPids(w.pid)]));
+  return pids.reduce((n, pid) => {
+    try {
+      return n + cpuSample(pid).ticks;
+    } catch {
+      return n; // it exited meanwhile
+    }
+  }, 0);
+}
+
+/**
+ * Waits (bounded) until `done` holds, polling every 20 ms; throws naming `what` after `timeoutMs`.
+ */
+async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`bench: ${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Waits until the processes under the workers have used no CPU for 200 ms (bounded: 15 s): an application's start
+ * has each worker start a standby executor in place of the one adopted (docs/standby-executors.md), and its
+ * loading would otherwise take a core from the work being timed.
+ */
+async function settled(cluster: LocalCluster): Promise<void> {
+  let last = clusterTicks(cluster);
+  let quietSince = performance.now();
+  await until(
+    'the cluster settling after the application started',
+    () => {
+      const now = clusterTicks(cluster);
+      if (now !== last) {
+        last = now;
+        quietSince = performance.now();
+      }
+      return performance.now() - quietSince >= 200;
+    },
+    15_000,
+  );
+}
+
+/**
+ * Runs `work` in an application of its own on `cluster` (2 executors of 1 core), timed from when both executors
+ * have loaded the app's module and the cluster has settled: each workload starts on fresh executors, as each
+ * baseline runs in a fresh process. Returns its result, its time and its executors' peak RSS (VmHWM, MiB),
+ * read just before the application stops; returns when those executors have exited.
+ */
+async function inApp<T>(cluster: LocalCluster, name: string, work: (flint: FlintContext) => Promise<T>): Promise<{ result: T; ms: number; rssMb: number[] }> {
+  const conf = {
+    'flint.cores.max': 2,
+    'flint.executor.cores': 1,
+    'flint.executor.memory': EXECUTOR_MEMORY,
+    'flint.authenticate.secret.file': cluster.secretFile,
+  };
+  const flint = await FlintContext.create({ master: cluster.masterUrl, appName: `bench:shuffle ${name}`, conf, progress: false });
+  let rssMb: number[];
+  let timedWork: [T, number];
+  try {
+    await flint.awaitExecutors(2, 30_000);
+    // Both executors load the app's module before anything is timed (the baselines' times leave out Node's start too).
+    await flint.range(0, 2, 1, 2).map(toPair).count();
+    await settled(cluster);
+    timedWork = await timed(() => work(flint));
+    rssMb = executorsOf(cluster).map((pid) => memorySample(pid).peakRssMb);
+    if (rssMb.length !== 2) throw new Error(`found ${rssMb.length} executor processes under the workers during ${name}, expected 2`);
+  } finally {
+    await flint.stop();
+  }
+  await until(`the executors of ${name} exiting`, () => executorsOf(cluster).length === 0, 30_000);
+  return { result: timedWork[0], ms: timedWork[1], rssMb };
 }
 
 async function runFlint(corpus: Corpus, outDir: string, baselines: Baselines, baselineCounts: ReadonlyMap<string, number>): Promise<FlintFigures> {
   const cli = currentBuildCli();
   const cluster = await LocalCluster.start({ cli, workers: 2, coresPerWorker: 1, memoryPerWorker: '2g' });
   try {
-    const conf = {
-      'flint.cores.max': 2,
-      'flint.executor.cores': 1,
-      'flint.executor.memory': EXECUTOR_MEMORY,
-      'flint.authenticate.secret.file': cluster.secretFile,
-    };
-    const flint = await FlintContext.create({ master: cluster.masterUrl, appName: 'bench:shuffle', conf, progress: false });
-    await flint.awaitExecutors(2, 30_000);
-    // Both executors load the app's module before anything is timed (the baselines' times leave out Node's start too).
-    await flint.range(0, 2, 1, 2).map(toPair).count();
-
     // (a) word count
     const savedTo = join(outDir, 'wordcount-flint');
-    const [, wordCountMs] = await timed(() =>
+    const wordCount = await inApp(cluster, 'word count', (flint) =>
       flint.textFile(corpus.glob, TEXT_PARTITIONS).flatMap(splitWords).map(toOne).reduceByKey(add).saveAsTextFile(savedTo),
     );
     expectSameCounts('Flint word count', readSavedCounts(savedTo), baselineCounts);
 
     // (b) sort
-    const [sorted, sortMs] = await timed<SortedPartition[]>(() =>
+    const sort = await inApp(cluster, 'sort', (flint) =>
       flint.range(0, SORT_PAIRS, 1, PAIR_PARTITIONS).map(toPair).sortByKey(true, PAIR_PARTITIONS).mapPartitions(checkSorted).collect(),
     );
-    expectSorted(sorted, SORT_PAIRS, baselines.sortValueSum);
+    expectSorted(sort.result, SORT_PAIRS, baselines.sortValueSum);
 
     // (c) join
-    const left = flint.range(0, JOIN_LEFT, 1, PAIR_PARTITIONS).map(toJoinLeft);
-    const right = flint.range(0, JOIN_RIGHT, 1, PAIR_PARTITIONS).map(toJoinRight);
-    const [joined, joinMs] = await timed<Array<[number, number]>>(() => left.join(right, PAIR_PARTITIONS).mapPartitions(sumJoined).collect());
-    expectEqual('Flint join: output pairs', joined.reduce((n, [c]) => n + c, 0), JOIN_LEFT);
-    expectEqual('Flint join: Σ (left value + right value)', joined.reduce((n, [, s]) => n + s, 0), baselines.joinChecksum);
+    const joined = await inApp(cluster, 'join', (flint) => {
+      const left = flint.range(0, JOIN_LEFT, 1, PAIR_PARTITIONS).map(toJoinLeft);
+      const right = flint.range(0, JOIN_RIGHT, 1, PAIR_PARTITIONS).map(toJoinRight);
+      return left.join(right, PAIR_PARTITIONS).mapPartitions(sumJoined).collect();
+    });
+    expectEqual('Flint join: output pairs', joined.result.reduce((n, [c]) => n + c, 0), JOIN_LEFT);
+    expectEqual('Flint join: Σ (left value + right value)', joined.result.reduce((n, [, s]) => n + s, 0), baselines.joinChecksum);
 
-    const executorRssMb = executorPeakRssMb(cluster);
-    if (executorRssMb.length !== 2) throw new Error(`found ${executorRssMb.length} executor processes under the workers, expected 2`);
-    await flint.stop();
-    return { wordCountMs, sortMs, joinMs, executorRssMb };
+    return { wordCountMs: wordCount.ms, sortMs: sort.ms, joinMs: joined.ms, executorRssMb: [...wordCount.rssMb, ...sort.rssMb, ...joined.rssMb] };
   } finally {
     await cluster.stop();
   }
