@@ -32,14 +32,28 @@ function evictDownTo(bytes: number): void {
 }
 
 /**
- * What a fresh buffer for `bytes` is made with: half as much again, in whole 64 KiB, so that the next request of
- * about the same size finds it in the pool (a sort's range partitions differ in size by a fifth or more).
+ * What a fresh buffer for `bytes` is made with: half as much again, so that the next request of about the same
+ * size finds it in the pool (a sort's range partitions differ in size by a fifth or more). Below 1 MiB that is
+ * rounded up to whole 64 KiB; from 1 MiB on, to a whole number of 2 MiB less MALLOC_SLACK, which malloc maps as
+ * exactly that many 2 MiB: the kernel places such a mapping on a 2 MiB boundary, and with
+ * `glibc.malloc.hugetlb=1` (which the worker sets for executors: src/io/child-process/huge-pages.ts) backs it
+ * with transparent huge pages, one fault per 2 MiB where a 4 KiB page each costs one. On the VM of
+ * docs/benchmarks.md 48 MB of 1.5 MiB buffers took 12,387 faults to fill, of 2 MiB − 64 bytes 110.
  */
 function headroomOf(bytes: number): number {
-  return Math.ceil((bytes + bytes / 2) / HEADROOM_UNIT) * HEADROOM_UNIT;
+  const wanted = bytes + bytes / 2;
+  if (wanted < HUGE_PAGE_BYTES / 2) return Math.ceil(wanted / HEADROOM_UNIT) * HEADROOM_UNIT;
+  return Math.ceil((wanted + MALLOC_SLACK) / HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES - MALLOC_SLACK;
 }
 
 const HEADROOM_UNIT = 64 * 1024;
+/** The size of a transparent huge page on x86-64 and of the usual arm64 one. */
+export const HUGE_PAGE_BYTES = 2 * 1024 * 1024;
+/**
+ * Bytes short of a whole number of 2 MiB: glibc adds a 16-byte header to an allocation it maps on its own and
+ * rounds the mapping up to a page, so a buffer 64 bytes short is mapped as exactly the whole number.
+ */
+export const MALLOC_SLACK = 64;
 
 /** A buffer of at least `bytes` (and at most twice that, so a small array does not pin a huge one). */
 function takeBuffer(bytes: number): ArrayBuffer {

@@ -1,35 +1,51 @@
 // The thread's pool of large typed arrays (src/shuffle/column-pool.ts): memory given back is handed out again,
-// within its bounds; and sorts that reuse one another's columns and scratch still sort exactly.
+// within its bounds; large buffers are sized for huge pages; and sorts that reuse one another's columns and
+// scratch still sort exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_POOLED_BYTES, giveBack, limitPool, pooledByteCount, takeFloat64, takeUint32 } from '../../../src/shuffle/column-pool.ts';
+import { HUGE_PAGE_BYTES, MALLOC_SLACK, MAX_POOLED_BYTES, giveBack, limitPool, pooledByteCount, takeBytes, takeFloat64, takeUint32 } from '../../../src/shuffle/column-pool.ts';
 import { ExternalSorter } from '../../../src/shuffle/external-sorter.ts';
 import { compareKeys } from '../../../src/shuffle/keys.ts';
 import { withTempDir } from './arbitraries.ts';
 
 test('a large array given back is handed out again, for the same or a somewhat larger size; a small one, or one more than twice as large as asked, is not', () => {
-  const first = takeFloat64(100_000);
+  const first = takeFloat64(50_000);
   const buffer = first.buffer;
-  // Made with half as much again, in whole 64 KiB: 1,200,000 bytes rounded up.
-  assert.equal(buffer.byteLength, 19 * 65_536);
+  // Made with half as much again, in whole 64 KiB: 600,000 bytes rounded up.
+  assert.equal(buffer.byteLength, 10 * 65_536);
   giveBack(first);
   giveBack(first); // twice is harmless: it is pooled once
-  assert.equal(pooledByteCount(), 19 * 65_536);
+  assert.equal(pooledByteCount(), 10 * 65_536);
   assert.notEqual(takeFloat64(10_000).buffer, buffer, 'a buffer more than twice as large as asked stays in the pool');
-  const larger = takeFloat64(150_000); // 1,200,000 bytes: within the headroom
+  const larger = takeFloat64(80_000); // 640,000 bytes: within the headroom
   assert.equal(larger.buffer, buffer);
-  assert.equal(larger.length, 150_000);
+  assert.equal(larger.length, 80_000);
   giveBack(larger);
-  const again = takeUint32(200_000); // 800,000 bytes: the pooled 1,245,184 fit
+  const again = takeUint32(100_000); // 400,000 bytes: the pooled 655,360 fit
   assert.equal(again.buffer, buffer);
-  assert.equal(again.length, 200_000);
+  assert.equal(again.length, 100_000);
   assert.equal(pooledByteCount(), 0);
-  const tooLarge = takeFloat64(160_000); // 1,280,000 bytes: more than the pooled buffer holds
+  const tooLarge = takeFloat64(82_000); // 656,000 bytes: more than the pooled buffer holds
   assert.notEqual(tooLarge.buffer, buffer);
   const small = takeFloat64(1000);
   giveBack(small);
   assert.equal(pooledByteCount(), 0, 'arrays under 256 KiB are not pooled');
   giveBack(again);
+});
+
+test('from 1 MiB with headroom on, a fresh buffer is a whole number of 2 MiB less MALLOC_SLACK (a mapping transparent huge pages can back)', () => {
+  const cases: Array<[bytes: number, hugePages: number]> = [
+    [700_000, 1], // 1,050,000 with headroom: one 2 MiB mapping
+    [1024 * 1024, 1], // a frame arena's slab
+    [1_400_000, 2], // 2,100,000 with headroom: just over 2 MiB, so two
+    [10_000_000, 8], // a sort's column of 1.25 million pairs: 15,000,000 with headroom
+  ];
+  for (const [bytes, hugePages] of cases) {
+    const array = takeBytes(bytes);
+    assert.equal(array.length, bytes);
+    assert.equal(array.buffer.byteLength, hugePages * HUGE_PAGE_BYTES - MALLOC_SLACK, `${bytes} bytes`);
+    assert.equal(array.buffer.byteLength % 8, 0, 'float64 views fit it whole');
+  }
 });
 
 test('the pool never holds more than MAX_POOLED_BYTES: the oldest buffers go first', () => {
