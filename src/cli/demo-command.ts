@@ -25,7 +25,7 @@ const whole = (flag: string, value: string, range: IntRange, noun: string): numb
 export function demoCommand(flintHome: string): Command {
   return new Command('demo')
     .description('start a local master and 2 workers, run examples/pi.ts on them, then shut everything down')
-    .helpOption('--help', 'show this help')
+    .helpOption('-h, --help', 'show this help')
     .option('--workers <n>', 'number of workers', '2')
     .option('--cores <n>', 'cores each worker offers', '2')
     .option('--samples <n>', 'darts thrown by examples/pi.ts', '200000000')

@@ -38,7 +38,7 @@ export interface MasterAnswer {
 /** Adds the flags every operator command takes. */
 export function withOperatorOptions(command: Command): Command {
   return command
-    .helpOption('--help', 'show this help')
+    .helpOption('-h, --help', 'show this help')
     .option('--master <url>', 'flint://host:port, or a comma list flint://h1:7077,h2:7077 (flint.master)')
     .option('--json', 'print JSON instead of a table (for scripts)')
     .option('--properties-file <file>', 'properties file (default: conf/flint-defaults.conf)')

@@ -44,7 +44,7 @@ export function parseResourceFlags(values: readonly string[]): ResourceRequest[]
 export function planCommand(flintHome: string, env: Env = process.env): Command {
   return new Command('plan')
     .description('show where an application with this request would get executors now, and why the rest would wait (changes nothing)')
-    .helpOption('--help', 'show this help')
+    .helpOption('-h, --help', 'show this help')
     .option('--master <url>', 'flint://host:port, or a comma list for standby masters (flint.master)')
     .option('--total-executor-cores <n>', 'cores for all executors together (flint.cores.max); default: unlimited')
     .option('--executor-cores <n>', 'cores per executor (flint.executor.cores); default: one executor per worker')

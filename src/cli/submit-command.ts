@@ -49,7 +49,7 @@ interface SubmitFlags {
 export function submitCommand(flintHome: string, env: Env = process.env): Command {
   return new Command('submit')
     .description('run an application on a Flint cluster (client mode here, or cluster mode on a worker)')
-    .helpOption('--help', 'show this help')
+    .helpOption('-h, --help', 'show this help')
     .usage('--master flint://host:7077 [options] app.ts [app args]')
     .argument('[app]', 'the application: a TypeScript or JavaScript module that calls runApp(main)')
     .argument('[args...]', 'arguments passed to the application')

@@ -1,0 +1,37 @@
+// `flint <command> -h` and `--help` print the command's usage and exit 0, as `spark-submit -h` does
+// (SparkSubmitOptionParser takes -h for --help). `flint master` and `flint worker` keep -h for --host, as Spark's
+// start-master.sh and start-worker.sh do, and take --help only. Run through the real bin/flint.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { REPO_ROOT } from '../../helpers/process.ts';
+
+function flint(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(join(REPO_ROOT, 'bin', 'flint'), args, { encoding: 'utf8', timeout: 120_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr.replace(/^flint: built .*\n/m, '') };
+}
+
+test('-h and --help print a command\'s usage and exit 0: submit, demo, plan and the operators\' commands', { timeout: 300_000 }, () => {
+  for (const command of ['submit', 'demo', 'plan', 'status', 'apps', 'logs', 'kill', 'decommission']) {
+    for (const flag of ['-h', '--help']) {
+      const run = flint(command, flag);
+      assert.equal(run.code, 0, `flint ${command} ${flag}: ${run.stderr}`);
+      assert.match(run.stdout, new RegExp(`^Usage: flint ${command} `), `flint ${command} ${flag}`);
+      assert.match(run.stdout, /-h, --help +show this help/, `flint ${command} ${flag} lists -h`);
+      assert.equal(run.stderr, '', `flint ${command} ${flag}`);
+    }
+  }
+});
+
+test('flint master and flint worker take -h as --host (as Spark\'s scripts do) and --help for help', { timeout: 120_000 }, () => {
+  for (const command of ['master', 'worker']) {
+    const help = flint(command, '--help');
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /-h, --host <host>/);
+    const missing = flint(command, '-h');
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /option '-h, --host <host>' argument missing/);
+  }
+});
