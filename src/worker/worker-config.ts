@@ -119,9 +119,9 @@ export function workerConfig(input: WorkerConfigInput): WorkerConfig {
   if (config.host.length === 0) throw new ConfigError('host', 'the worker host must not be empty');
   requireInt('port', config.port, 1);
   requireInt('webUiPort', config.webUiPort, 0);
-  requireInt('flint.worker.cores', config.cores, 1);
-  requireInt('flint.worker.memory', config.memoryMb, 1);
-  if (config.workDir.length === 0) throw new ConfigError('flint.worker.dir', 'the work directory must not be empty');
+  requireInt('--cores', config.cores, 1);
+  requireInt('--memory', config.memoryMb, 1);
+  if (config.workDir.length === 0) throw new ConfigError('--work-dir', 'the work directory (--work-dir) must not be empty');
   if (config.flintHome !== undefined && !config.flintHome.startsWith('/')) {
     throw new ConfigError('flintHome', `the Flint home ${JSON.stringify(config.flintHome)} must be an absolute path`);
   }

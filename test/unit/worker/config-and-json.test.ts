@@ -50,11 +50,11 @@ test('workerConfig fills Spark defaults and heartbeats every timeout / 4', () =>
 
 test('workerConfig refuses bad values with ConfigError naming the key', () => {
   const bad: Array<[Record<string, unknown>, string]> = [
-    [{ cores: 0 }, 'flint.worker.cores'],
-    [{ memoryMb: 1.5 }, 'flint.worker.memory'],
+    [{ cores: 0 }, '--cores'],
+    [{ memoryMb: 1.5 }, '--memory'],
     [{ masterUrls: [] }, 'masters'],
     [{ masterUrls: ['http://m:7077'] }, 'masters'],
-    [{ workDir: '' }, 'flint.worker.dir'],
+    [{ workDir: '' }, '--work-dir'],
     [{ executorStateSyncMaxAttempts: 0 }, 'flint.worker.executorStateSync.maxAttempts'],
   ];
   for (const [over, key] of bad) {

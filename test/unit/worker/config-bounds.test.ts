@@ -18,8 +18,8 @@ const refusedWith = (key: string, message?: string) => (err: unknown) =>
 const MINIMA: ReadonlyArray<[keyof WorkerConfigInput, string, number]> = [
   ['port', 'port', 1],
   ['webUiPort', 'webUiPort', 0],
-  ['cores', 'flint.worker.cores', 1],
-  ['memoryMb', 'flint.worker.memory', 1],
+  ['cores', '--cores', 1],
+  ['memoryMb', '--memory', 1],
   ['workerTimeoutMs', 'flint.worker.timeout', 4],
   ['initialRegistrationRetries', 'flint.worker.initialRegistrationRetries', 0],
   ['totalRegistrationRetries', 'flint.worker.maxRegistrationRetries', 0],
