@@ -95,6 +95,13 @@ export class ProtocolVersionError extends FlintError {
   }
 }
 
+/** The peer answered as something else than a Flint RPC endpoint: an HTTP server (a web UI or a REST port). */
+export class NotFlintPeerError extends FlintError {
+  constructor(message: string) {
+    super('FLINT_RPC_NOT_FLINT', message);
+  }
+}
+
 /** A frame larger than `flint.rpc.message.maxSize`, on either side. */
 export class MessageTooLargeError extends FlintError {
   constructor(message: string) {
@@ -151,6 +158,7 @@ export const ERROR_CODES = [
   'FLINT_RPC_CONNECTION',
   'FLINT_RPC_AUTH_FAILED',
   'FLINT_RPC_PROTOCOL_VERSION',
+  'FLINT_RPC_NOT_FLINT',
   'FLINT_RPC_MESSAGE_TOO_LARGE',
   'FLINT_RPC_UNKNOWN_MESSAGE',
   'FLINT_RPC_MALFORMED_MESSAGE',

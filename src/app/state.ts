@@ -24,6 +24,11 @@ export interface AppClientState {
   stopped: boolean;
   /** Driver asks forwarded to the master (`Ask`) and not answered yet. */
   readonly asking: Set<ReplyToken>;
+  /**
+   * Masters that refused the registration's connection for good (a wrong secret, another protocol version, an
+   * HTTP server at the address), each with its error: when every master has, no round can succeed.
+   */
+  readonly refused: Map<string, string>;
   readonly timers: TimerBook<AppClientTimer>;
 }
 
@@ -37,6 +42,7 @@ export function createAppClientState(): AppClientState {
     disconnected: false,
     stopped: false,
     asking: new Set(),
+    refused: new Map(),
     timers: new TimerBook(),
   };
 }

@@ -3,7 +3,7 @@
 // next input is handled. An async effect (a persist) is awaited; effects that report back later (an ask, a
 // process exit) do so by submitting a new input.
 
-import { RpcTimeoutError } from '../errors.ts';
+import { isFlintError, RpcTimeoutError } from '../errors.ts';
 import type { LogEffect } from '../kit/log.ts';
 import type { TimerEffect, TimerFired } from '../kit/timers.ts';
 import type { Answered, AskFailed, DialFailed, MessageEffect } from '../kit/messaging.ts';
@@ -229,7 +229,7 @@ function carryOutMessage(
       const { envUrl, message } = effect;
       transport.setupEndpointRef(envUrl, effect.endpoint).then(
         (ref) => sendOrDrop(ref, message, logger),
-        (err: Error) => submit({ kind: 'DialFailed', envUrl, messageType: message.type, error: err.message }),
+        (err: Error) => submit({ kind: 'DialFailed', envUrl, messageType: message.type, error: err.message, ...(isFlintError(err) ? { code: err.code } : {}) }),
       );
       return undefined;
     }

@@ -59,6 +59,8 @@ export interface DialFailed {
   readonly envUrl: string;
   readonly messageType: string;
   readonly error: string;
+  /** The error's code (src/errors.ts) when it has one: a machine tells a refusal no retry can mend by it. */
+  readonly code?: string;
 }
 
 export type MessageEffect<M, C> = Send<M> | Ask<M, C> | Dial<M>;

@@ -18,7 +18,7 @@
 // through a LogLimiter, so a peer repeating itself, or thousands failing at once, write a bounded number of lines.
 
 import type { Socket } from 'node:net';
-import { MessageTooLargeError, RpcConnectionError, type FlintError } from '../errors.ts';
+import { MessageTooLargeError, NotFlintPeerError, RpcConnectionError, type FlintError } from '../errors.ts';
 import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Credential, Keyring, Principal, Role } from './auth.ts';
@@ -68,6 +68,9 @@ interface PendingAsk {
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
+
+/** How an HTTP server's reply starts: a frame's length never does (it would be over 1 GB). */
+const HTTP_REPLY = Buffer.from('HTTP/', 'latin1');
 
 /** The largest frame a peer may send before its handshake is done: a HELLO, CHALLENGE or PROOF is < 1 KiB. */
 export const PRE_AUTH_MAX_FRAME_BYTES = 64 * 1024;
@@ -308,6 +311,16 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     this.lastActivityMs = performance.now();
+    if (this.#state === 'handshaking' && this.role === 'client' && chunk.subarray(0, HTTP_REPLY.length).equals(HTTP_REPLY)) {
+      // An HTTP server's answer to the HELLO (a 400): the address is a web UI's or a REST port, and no retry helps.
+      this.#fail(
+        new NotFlintPeerError(
+          `${this.#who()} answered in HTTP: it is a web server (a web UI or the REST gateway), not a Flint RPC port. ` +
+            'Fix: use the RPC port of the master (flint://host:7077 by default; the web UI is on 8080, the REST gateway on 6066)',
+        ),
+      );
+      return;
+    }
     this.#decoder.append(chunk);
     // One frame at a time: the handshake's last frame raises the decoder's limit for the frames after it.
     for (let frame = this.#decoder.next(); frame !== undefined; frame = this.#decoder.next()) {

@@ -95,6 +95,39 @@ describe('registration', () => {
     assert.deepEqual(ofKind(failed, 'Log')[0]?.fields, { master: MASTER_B, err: 'ECONNREFUSED' });
     assert.deepEqual(c.handle({ kind: 'DialFailed', envUrl: MASTER_B, messageType: 'MasterChangeAcknowledged', error: 'ECONNREFUSED' }), []);
   });
+
+  test('a refusal no retry mends (a wrong secret, another protocol version, an HTTP server) from every master ends the registration at once', () => {
+    const c = new TestAppClient({ registrationRetries: 3 });
+    c.start();
+    const refuse = (envUrl: string, code: string, error: string) => quiet(c.handle({ kind: 'DialFailed', envUrl, messageType: 'RegisterApplication', error, code }));
+    // An unreachable master may come back: it is retried, as is any error without a code or of another code.
+    assert.deepEqual(refuse(MASTER_A, 'FLINT_RPC_CONNECTION', 'connect ECONNREFUSED'), []);
+    assert.deepEqual(quiet(c.handle({ kind: 'DialFailed', envUrl: MASTER_A, messageType: 'RegisterApplication', error: 'ECONNREFUSED' })), []);
+    // One master refusing for good is not enough while the other may answer.
+    assert.deepEqual(refuse(MASTER_A, 'FLINT_RPC_AUTH_FAILED', 'authentication failed'), []);
+    assert.equal(c.machine.snapshot().dead, false);
+    const dead = refuse(MASTER_B, 'FLINT_RPC_PROTOCOL_VERSION', 'speaks wire protocol 2');
+    assert.deepEqual(shape(dead), ['CancelTimer:RegistrationRetry', 'Dead']);
+    assert.deepEqual(ofKind(dead, 'Dead'), [
+      {
+        kind: 'Dead',
+        reason:
+          'Cannot register with any master, and retrying will not help: ' +
+          `${MASTER_A}: authentication failed. Fix: give the application the secret the cluster uses (flint.authenticate.secret.file, or its application secret in flint.authenticate.appSecret.file: docs/security.md); ` +
+          `${MASTER_B}: speaks wire protocol 2. Fix: run the application with the Flint version the master runs`,
+      },
+    ]);
+    assert.deepEqual(c.machine.armedTimers(), [], 'no further round');
+    assert.deepEqual(refuse(MASTER_B, 'FLINT_RPC_NOT_FLINT', 'answered in HTTP'), [], 'dead once');
+  });
+
+  test('once registered, a refusal from another master changes nothing', () => {
+    const c = new TestAppClient();
+    c.registered();
+    const effects = c.handle({ kind: 'DialFailed', envUrl: MASTER_B, messageType: 'RegisterApplication', error: 'answered in HTTP', code: 'FLINT_RPC_NOT_FLINT' });
+    assert.deepEqual(quiet(effects), []);
+    assert.equal(c.machine.snapshot().dead, false);
+  });
 });
 
 describe('stale timers', () => {
