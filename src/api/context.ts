@@ -14,6 +14,7 @@ import { sourcePath } from '../util/install.ts';
 import { AppClient } from '../daemons/app-client.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { parseNodeFlags } from '../conf/node-flags.ts';
+import { unknownKeyWarnings } from '../conf/known-keys.ts';
 import { allocationConfigFromConf, driverConfigFromConf, type AllocationConfig } from '../driver/index.ts';
 import { AllocationHost } from '../daemons/allocation-host.ts';
 import { ConfigError, FlintError } from '../errors.ts';
@@ -144,6 +145,7 @@ export class FlintContext {
     }
     const masters = parseMasterUrls(master);
     const logger = options.logger ?? createLogger('flint-driver', driverLogLevel());
+    for (const warning of unknownKeyWarnings(conf.keys(), "the application's conf")) logger.warn({}, warning);
     const appMain = options.main !== undefined ? resolve(options.main) : appMainPath();
     if (appMain === undefined) throw new ConfigError('main', 'cannot tell which module is the application: pass { main: import.meta.filename }');
     const driverConfig = driverConfigFromConf(conf);

@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { loadConf } from '../conf/load-conf.ts';
+import { warnOfUnknownKeys } from './conf-warnings.ts';
 import { createLogger } from '../util/logger.ts';
 import { collect, parseHost, parsePort, pick, requireAuthenticationByDefault, stopOnSignals, type Env } from './daemon-options.ts';
 
@@ -25,6 +26,7 @@ export function masterCommand(flintHome: string, env: Env = process.env): Comman
     .action(async (flags: MasterFlags) => {
       const signals = stopOnSignals();
       const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: ['FLINT_DAEMON_OPTS', 'FLINT_MASTER_OPTS'], env, flintHome });
+      warnOfUnknownKeys(conf);
       const host = parseHost(pick(flags.host, '--host', env, 'FLINT_MASTER_HOST'));
       const portGiven = pick(flags.port, '--port', env, 'FLINT_MASTER_PORT');
       const port = parsePort(portGiven, 7077);

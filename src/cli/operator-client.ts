@@ -10,6 +10,7 @@
 import type { Command } from 'commander';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { loadConf } from '../conf/load-conf.ts';
+import { warnOfUnknownKeys } from './conf-warnings.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { readUiAuthSettings } from '../io/http/ui-auth.ts';
 import { MasterQueryReplies, MasterReplies, type ClientToMaster, type MasterReply } from '../protocol/messages.ts';
@@ -60,6 +61,7 @@ export class OperatorClient {
 
   static async open(flags: OperatorFlags, flintHome: string, env: Env): Promise<OperatorClient> {
     const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: [], env, flintHome });
+    warnOfUnknownKeys(conf);
     if (flags.master !== undefined) conf.set('flint.master', flags.master);
     const master = conf.get('flint.master');
     if (master === undefined || master.trim() === '') {

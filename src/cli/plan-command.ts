@@ -7,6 +7,7 @@
 
 import { Command } from 'commander';
 import { loadConf } from '../conf/load-conf.ts';
+import { warnOfUnknownKeys } from './conf-warnings.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { LIMITS, RESOURCE_NAME_PATTERN } from '../protocol/limits.ts';
 import { MasterQueryReplies, type MasterQuery, type PlanResponse, type ResourceRequest } from '../protocol/messages.ts';
@@ -55,6 +56,7 @@ export function planCommand(flintHome: string, env: Env = process.env): Command 
     .option('--json', 'print the PlanResponse as JSON')
     .action(async (flags: PlanFlags) => {
       const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: ['FLINT_SUBMIT_OPTS'], env, flintHome });
+      warnOfUnknownKeys(conf);
       if (flags.master !== undefined) conf.set('flint.master', flags.master);
       const master = conf.get('flint.master');
       if (master === undefined || master.trim() === '') throw new ConfigError('--master', 'flint plan needs --master flint://host:port');

@@ -4,6 +4,7 @@ import { availableParallelism, constants, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadConf } from '../conf/load-conf.ts';
+import { warnOfUnknownKeys } from './conf-warnings.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { ConfigError } from '../errors.ts';
 import { parseMasterUrls, formatRpcAddress } from '../rpc/address.ts';
@@ -58,6 +59,7 @@ export function workerCommand(flintHome: string, env: Env = process.env): Comman
       const signals = stopOnSignals();
       const masters = parseMasterUrls(masterUrl).map(formatRpcAddress);
       const conf = loadConf({ propertiesFile: flags.propertiesFile, confPairs: flags.conf, optsVariables: ['FLINT_DAEMON_OPTS', 'FLINT_WORKER_OPTS'], env, flintHome });
+      warnOfUnknownKeys(conf);
       const base = {
         host: parseHost(pick(flags.host, '--host', env, 'FLINT_WORKER_HOST')),
         port: parsePort(pick(flags.port, '--port', env, 'FLINT_WORKER_PORT'), 0),

@@ -118,6 +118,11 @@ export class FlintConf {
     return [...this.#entries].map(([key, value]) => [key, isSecretKey(key) ? REDACTED : value]);
   }
 
+  /** The keys set, as written (a `spark.*` spelling stays one). */
+  keys(): string[] {
+    return [...this.#entries.keys()];
+  }
+
   entries(): Array<[string, string]> {
     return [...this.#entries];
   }

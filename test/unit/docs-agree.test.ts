@@ -1,11 +1,13 @@
-// The documentation agrees with the code: every `flint.*` key the code names is in docs/configuration.md and every
-// key documented there is read by the code, and every relative link in README.md and docs/ leads to a file that
+// The documentation agrees with the code: every `flint.*` key the code names is in docs/configuration.md, every
+// key documented there is read by the code and is one the CLI and the driver know (src/conf/known-keys.ts), and
+// every relative link in README.md and docs/ leads to a file that
 // exists (and, with a #fragment, to a heading of that file).
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { KNOWN_KEYS, KNOWN_KEY_PATTERNS } from '../../src/conf/known-keys.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -80,6 +82,12 @@ test('every flint.* key the code names is documented in docs/configuration.md', 
 test('every key docs/configuration.md documents is read by the code', () => {
   const unread = [...documented].filter((key) => !/[*<>{}]/.test(key) && !codeKeys.has(key));
   assert.deepEqual(unread, [], 'keys in docs/configuration.md that no code in src/ names');
+});
+
+test('the keys Flint warns about not knowing (src/conf/known-keys.ts) are exactly the documented ones', () => {
+  const keys = [...documented].filter((key) => !/[*<>{}]/.test(key)).sort();
+  assert.deepEqual([...KNOWN_KEYS], keys, 'KNOWN_KEYS against docs/configuration.md');
+  assert.deepEqual([...KNOWN_KEY_PATTERNS], [...documented].filter((key) => /[<>{}]/.test(key)).sort(), 'KNOWN_KEY_PATTERNS');
 });
 
 /** GitHub's anchor of a heading: lower case, punctuation but hyphens dropped, spaces to hyphens. */

@@ -1,6 +1,7 @@
 // `flint <command> -h` and `--help` print the command's usage and exit 0, as `spark-submit -h` does
 // (SparkSubmitOptionParser takes -h for --help). `flint master` and `flint worker` keep -h for --host, as Spark's
-// start-master.sh and start-worker.sh do, and take --help only. Run through the real bin/flint.
+// start-master.sh and start-worker.sh do, and take --help only. A misspelled key is warned about. Run through the
+// real bin/flint.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -34,4 +35,12 @@ test('flint master and flint worker take -h as --host (as Spark\'s scripts do) a
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /option '-h, --host <host>' argument missing/);
   }
+});
+
+test('a flint.* key Flint does not read is warned about on stderr, with the nearest known key', { timeout: 120_000 }, () => {
+  const run = flint('plan', '--master', 'flint://127.0.0.1:1', '--conf', 'flint.executor.memroy=2g', '--conf', 'flint.my.own.setting=1');
+  assert.match(run.stderr, /^flint: warning: flint\.executor\.memroy \(--conf, the properties file or the OPTS variables\) is not a key Flint reads; it is ignored\. Did you mean flint\.executor\.memory\?$/m);
+  assert.match(run.stderr, /^flint: warning: flint\.my\.own\.setting \(.*\) is not a key Flint reads; it is ignored \(the keys: docs\/configuration\.md\)$/m);
+  const known = flint('plan', '--master', 'flint://127.0.0.1:1', '--conf', 'flint.executor.memory=2g');
+  assert.doesNotMatch(known.stderr, /warning/);
 });
