@@ -27,7 +27,7 @@ import type { ApplicationDescription } from '../protocol/messages.ts';
 import { resourceRequestsField } from '../conf/resource-requests.ts';
 import type { AggregatorSpec, TaskAction } from '../protocol/task-messages.ts';
 import { parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
-import { createLogger, type Logger } from '../util/logger.ts';
+import { createConsoleLogger, type Logger } from '../util/logger.ts';
 import { exportNameOf } from './app-exports.ts';
 import { Dataset } from './dataset.ts';
 import { DagRunner } from './dag-runner.ts';
@@ -144,7 +144,7 @@ export class FlintContext {
       throw new ConfigError('flint.master', 'A master URL must be set: pass { master: "flint://host:7077" } or run the app with flint submit --master flint://host:7077');
     }
     const masters = parseMasterUrls(master);
-    const logger = options.logger ?? createLogger('flint-driver', driverLogLevel());
+    const logger = options.logger ?? (await createConsoleLogger('flint-driver', driverLogLevel()));
     for (const warning of unknownKeyWarnings(conf.keys(), "the application's conf")) logger.warn({}, warning);
     const appMain = options.main !== undefined ? resolve(options.main) : appMainPath();
     if (appMain === undefined) throw new ConfigError('main', 'cannot tell which module is the application: pass { main: import.meta.filename }');

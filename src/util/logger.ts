@@ -1,7 +1,8 @@
 // Logging. Daemons log through pino: one JSON line per event that matters. Code that logs takes a `Logger`
 // (this small interface) so tests can capture lines, and libraries never pick a destination themselves.
 
-import { pino } from 'pino';
+import type { WriteStream } from 'node:tty';
+import { pino, type DestinationStream } from 'pino';
 import { ConfigError } from '../errors.ts';
 import type { LogLevel } from '../kit/log.ts';
 
@@ -59,8 +60,11 @@ export function boundLogFields(value: unknown, key = '', depth = 0): unknown {
   return out;
 }
 
-/** A pino logger writing JSON lines to stderr (stdout stays free for command output), values bounded. */
-export function createLogger(name: string, level: LogThreshold = logLevelFromEnv()): Logger {
+/**
+ * A pino logger writing JSON lines to stderr (stdout stays free for command output), values bounded; or to
+ * `destination`, a stream of pino's (createConsoleLogger's readable lines).
+ */
+export function createLogger(name: string, level: LogThreshold = logLevelFromEnv(), destination: DestinationStream = pino.destination({ fd: 2, sync: true })): Logger {
   return pino(
     {
       name,
@@ -75,8 +79,28 @@ export function createLogger(name: string, level: LogThreshold = logLevelFromEnv
         },
       },
     },
-    pino.destination({ fd: 2, sync: true }),
+    destination,
   );
+}
+
+/**
+ * A driver's logger: on a terminal, one short readable line per entry on stderr (pino-pretty: the time, the level,
+ * the message, then the fields), apart from the application's own output on stdout; elsewhere (a file, a pipe, a
+ * worker running the driver) the JSON lines every daemon writes, for tools to read.
+ */
+export async function createConsoleLogger(name: string, level: LogThreshold, stderr: WriteStream = process.stderr as WriteStream): Promise<Logger> {
+  if (stderr.isTTY !== true) return createLogger(name, level);
+  const { default: pretty } = await import('pino-pretty');
+  const readable = pretty({
+    destination: (stderr as WriteStream & { fd: number }).fd,
+    sync: true,
+    colorize: stderr.hasColors?.() ?? false,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,name',
+    singleLine: true,
+    errorLikeObjectKeys: [], // an `err` field stays on the entry's line, with the other fields
+  });
+  return createLogger(name, level, readable);
 }
 
 export interface LogLine {
