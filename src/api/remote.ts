@@ -17,3 +17,20 @@ export class FlintContext {
     return Promise.reject(new Error('FlintContext.create() was called inside an executor. Create contexts in main (runApp(main)), not at the top level of a module that tasks import.'));
   }
 }
+
+/**
+ * Stand-ins for the driver's classes an application may import to test what a job threw (`err instanceof
+ * JobFailedError`) in code its executors load too: nothing on an executor throws them, and importing the
+ * driver's own would put the driver into every executor's bundle. test/unit/api/remote-exports.test.ts checks
+ * this module exports every value `flint` does.
+ */
+class DriverOnly extends Error {
+  constructor() {
+    super('only a driver makes this');
+  }
+}
+export class ApplicationFailedError extends DriverOnly {}
+export class JobFailedError extends DriverOnly {}
+export class StageFailedError extends DriverOnly {}
+export class NotExportedError extends DriverOnly {}
+export class Dataset extends DriverOnly {}

@@ -86,6 +86,9 @@ let bundle: { readonly path: string; readonly exports: Promise<Record<string, un
 function bundleExports(path: string): Promise<Record<string, unknown>> {
   if (bundle?.path !== path) {
     (globalThis as Record<symbol, unknown>)[EXECUTOR_FLAG] = true;
+    // The bundle carries esbuild's source map inline: a task's error stack then names the application's own
+    // files, lines and columns, which the driver shows (JobFailedError's remote stack), not the bundle's.
+    process.setSourceMapsEnabled(true);
     bundle = { path, exports: import(pathToFileURL(path).href) as Promise<Record<string, unknown>> };
   }
   return bundle.exports;

@@ -179,6 +179,16 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
     assert.equal(readFileSync(join(dir, 'attempts'), 'utf8'), 'attempt\n', 'one attempt, not flint.task.maxFailures');
   });
 
+  test("a task's error names the application's own file, line and column (source maps), not the bundle's", async () => {
+    const run = await finished(spawn(cluster, ['--total-executor-cores', '2', APP, 'throws'], 'throws'));
+    assert.equal(run.code, 0, run.stderr);
+    const source = readFileSync(APP, 'utf8').split('\n');
+    const line = source.findIndex((l) => l.includes("throw new Error('thrown by the application')")) + 1;
+    const column = (source[line - 1] as string).indexOf('throw new Error') + 'throw '.length + 1;
+    const frame = new RegExp(`^STACK +at throwsAtThree \\(.*/test/fixtures/apps/test-app\\.ts:${line}:${column}\\)$`, 'm');
+    assert.match(run.stdout, frame);
+  });
+
   test('a task function that is not exported fails on the driver, before anything runs, with the fix', async () => {
     const run = await finished(spawn(cluster, [APP, 'not-exported'], 'not-exported'));
     assert.equal(run.code, 1);
