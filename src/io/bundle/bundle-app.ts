@@ -49,7 +49,9 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
     target: 'node24',
     metafile: true,
     logLevel: 'silent',
+    // For a task's error stack in the application's files (src/io/executor/bundle-stack.ts): positions only.
     sourcemap: 'inline',
+    sourcesContent: false,
     ...(opts.flintEntry === 'external' ? { external: ['flint'] } : { alias: { flint: opts.flintEntry } }),
     // Packages that use require() inside an ESM bundle need a require function. `var` (not an import), so
     // that bundling a bundle again (cluster mode: the driver bundles the submitted bundle for its executors)

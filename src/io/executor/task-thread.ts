@@ -16,6 +16,7 @@ import { evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type 
 import type { AbortFlag } from '../../task/evaluate-task.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 import { taskIo } from './task-io.ts';
+import { stackInSources } from './bundle-stack.ts';
 import { limitPool } from '../../shuffle/column-pool.ts';
 import { beginTask, endTask } from '../../api/shared-variables.ts';
 import { TaskContext } from '../../api/task-context.ts';
@@ -86,9 +87,6 @@ let bundle: { readonly path: string; readonly exports: Promise<Record<string, un
 function bundleExports(path: string): Promise<Record<string, unknown>> {
   if (bundle?.path !== path) {
     (globalThis as Record<symbol, unknown>)[EXECUTOR_FLAG] = true;
-    // The bundle carries esbuild's source map inline: a task's error stack then names the application's own
-    // files, lines and columns, which the driver shows (JobFailedError's remote stack), not the bundle's.
-    process.setSourceMapsEnabled(true);
     bundle = { path, exports: import(pathToFileURL(path).href) as Promise<Record<string, unknown>> };
   }
   return bundle.exports;
@@ -179,7 +177,9 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
     return { kind: 'completed', taskId, result: output.result, records: output.records, runTimeMs: performance.now() - startedMs, ...(accumulators === undefined ? {} : { accumulators }) };
   } catch (err) {
     endTask(); // a failed task's updates never count
-    return { kind: 'errored', taskId, failure: taskFailureOf(err), runTimeMs: performance.now() - startedMs };
+    // The stack in the application's own files, lines and columns (the driver shows it: JobFailedError).
+    const failure = taskFailureOf(err);
+    return { kind: 'errored', taskId, failure: { ...failure, stack: stackInSources(failure.stack, bundlePath) }, runTimeMs: performance.now() - startedMs };
   } finally {
     leaveTask();
   }
