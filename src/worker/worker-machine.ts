@@ -17,6 +17,7 @@ import {
   handleRegistered,
   handleRegisterFailed,
   registerWithMaster,
+  registrationRefused,
   reregisterWithMaster,
   sendHeartbeat,
 } from './registration.ts';
@@ -63,6 +64,7 @@ export class WorkerMachine {
       phase: 'created',
       registered: false,
       everRegistered: false,
+      refused: new Map(),
       connected: false,
       connectionAttemptCount: 0,
       decommissioned: false,
@@ -124,7 +126,8 @@ function dispatch(ctx: Ctx, input: WorkerInput): void {
     case 'Disconnected':
       return handleDisconnected(ctx, input.envId);
     case 'DialFailed':
-      return log(ctx, 'warn', `Failed to connect to master ${input.envUrl}`, { error: input.error });
+      log(ctx, 'warn', `Failed to connect to master ${input.envUrl}`, { error: input.error });
+      return registrationRefused(ctx, input.envUrl, input.error, input.code);
     case 'Answered':
       return executorStateSyncSucceeded(ctx, input.context);
     case 'AskFailed':

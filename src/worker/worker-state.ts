@@ -66,6 +66,11 @@ export interface WorkerState {
   registered: boolean;
   /** Registered with some master at least once: only then can a master know this worker's id. */
   everRegistered: boolean;
+  /**
+   * Before the first registration: masters that refused this worker's connection for good (a wrong secret,
+   * another protocol version, an HTTP server at the address), each with its error (registration.ts).
+   */
+  readonly refused: Map<string, string>;
   connected: boolean;
   master?: ActiveMaster;
   connectionAttemptCount: number;

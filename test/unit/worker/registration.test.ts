@@ -341,6 +341,33 @@ test('a failed connection to one master is logged and the retry cycle goes on', 
   assert.equal(ofType(h.advance(10 * SEC), 'Dial').length, 2);
 });
 
+test('every master refusing for good before the first registration ends the worker at once, naming each cause; an unreachable one is retried', () => {
+  const h = new Harness();
+  h.start();
+  const refuse = (envUrl: string, code: string, error: string) => h.handle({ kind: 'DialFailed', messageType: 'RegisterWorker', envUrl, error, code });
+  assert.deepEqual(ofType(refuse(MASTER_A, 'FLINT_RPC_CONNECTION', 'ECONNREFUSED'), 'Exit'), [], 'unreachable: retried');
+  assert.deepEqual(ofType(refuse(MASTER_A, 'FLINT_RPC_AUTH_FAILED', 'wrong secret'), 'Exit'), [], 'the other master may still answer');
+  const exits = ofType(refuse(MASTER_B, 'FLINT_RPC_NOT_FLINT', 'answered in HTTP'), 'Exit');
+  assert.equal(exits.length, 1);
+  assert.equal(exits[0]?.code, 1);
+  assert.equal(
+    exits[0]?.reason,
+    `Cannot register with any master, and retrying will not help: ${MASTER_A}: wrong secret. Fix: give the worker the cluster's secret (flint.authenticate.secret.file: docs/security.md); ${MASTER_B}: answered in HTTP`,
+  );
+  assert.equal(h.machine.snapshot().phase, 'stopped');
+});
+
+test('after a registration, a refusal is retried as any failure (the master may have been replaced)', () => {
+  const h = new Harness();
+  h.register();
+  h.fromMaster({ type: 'ReconnectWorker', masterUrl: MASTER_A });
+  for (const envUrl of [MASTER_A, MASTER_B]) {
+    const effects = h.handle({ kind: 'DialFailed', messageType: 'RegisterWorker', envUrl, error: 'wrong secret', code: 'FLINT_RPC_AUTH_FAILED' });
+    assert.deepEqual(ofType(effects, 'Exit'), []);
+  }
+  assert.notEqual(h.machine.snapshot().phase, 'stopped');
+});
+
 test('MasterChanged switches the active master and answers WorkerSchedulerStateResponse with full state', () => {
   const h = new Harness();
   h.register();
