@@ -11,6 +11,8 @@
 
 import { EXECUTOR_FINISHED_STATES, type MasterToApp } from '../protocol/messages.ts';
 import { envIdOf } from '../protocol/addresses.ts';
+import type { DialFailed } from '../kit/messaging.ts';
+import { noteRefusal, type RefusalFixes } from '../kit/refusals.ts';
 import type { AppClientConfig } from './config.ts';
 import { EffectList, type AppClientEffect } from './effects.ts';
 import type { AppClientInput, ReplyToken } from './inputs.ts';
@@ -81,7 +83,7 @@ function dispatch(ctx: Ctx, input: AppClientInput): void {
       // A failed round of the dial loop says nothing new: the loop tries again in a second.
       if (input.messageType !== 'RegisterApplication') return;
       ctx.out.log('warn', `Failed to connect to master ${input.envUrl}`, { master: input.envUrl, err: input.error });
-      return registrationRefused(ctx, input.envUrl, input.error, input.code);
+      return registrationRefused(ctx, input);
     case 'RequestExecutors':
       return askMaster(ctx, input.token, (appId) => ({ type: 'RequestExecutors', appId, requestedTotal: input.requestedTotal }));
     case 'KillExecutors':
@@ -123,26 +125,18 @@ function registerWithMaster(ctx: Ctx, attempt: number): void {
   out.startTimer('RegistrationRetry', config.registrationTimeoutMs);
 }
 
-/**
- * Errors no later round mends: the master refused this application's secret, speaks another protocol version, or
- * is not a Flint RPC port at all (src/errors.ts). Spark retries them as it retries an unreachable master, for
- * `registrationRetries` rounds, and then reports only that no master answered (docs/differences-from-spark.md).
- */
-const PERMANENT_REFUSALS: ReadonlyMap<string, string> = new Map([
-  ['FLINT_RPC_AUTH_FAILED', 'Fix: give the application the secret the cluster uses (flint.authenticate.secret.file, or its application secret in flint.authenticate.appSecret.file: docs/security.md)'],
-  ['FLINT_RPC_PROTOCOL_VERSION', 'Fix: run the application with the Flint version the master runs'],
-  ['FLINT_RPC_NOT_FLINT', ''], // its message names the fix
-]);
+/** What the application is told to do about a refusal no retry mends (src/kit/refusals.ts). */
+const FIXES: RefusalFixes = {
+  auth: 'Fix: give the application the secret the cluster uses (flint.authenticate.secret.file, or its application secret in flint.authenticate.appSecret.file: docs/security.md)',
+  version: 'Fix: run the application with the Flint version the master runs',
+};
 
 /** A master refused for good: once every master has, the application is dead at once, with their reasons. */
-function registrationRefused(ctx: Ctx, master: string, error: string, code: string | undefined): void {
+function registrationRefused(ctx: Ctx, failed: DialFailed): void {
   const { state, config } = ctx;
-  const fix = code === undefined ? undefined : PERMANENT_REFUSALS.get(code);
-  if (state.appId !== undefined || state.dead || fix === undefined) return;
-  state.refused.set(master, fix === '' ? error : `${error}. ${fix}`);
-  if (!config.masters.every((m) => state.refused.has(m))) return;
-  const reasons = config.masters.map((m) => (config.masters.length === 1 ? state.refused.get(m) : `${m}: ${state.refused.get(m)}`));
-  markDead(ctx, `Cannot register with ${config.masters.length === 1 ? 'the master' : 'any master'}, and retrying will not help: ${reasons.join('; ')}`);
+  if (state.appId !== undefined || state.dead) return;
+  const reason = noteRefusal(state.refused, config.masters, failed, FIXES);
+  if (reason !== undefined) markDead(ctx, reason);
 }
 
 function timerFired(ctx: Ctx, key: string, generation: number): void {

@@ -19,6 +19,8 @@ import type { MasterChanged, RegisteredWorker, RegisterWorkerFailed, ResourceAdd
 import { heartbeatIntervalMs } from './worker-config.ts';
 import type { RegisterWorkerMessage } from './worker-effect.ts';
 import { masterEnvUrl } from './master-address.ts';
+import type { DialFailed } from '../kit/messaging.ts';
+import { noteRefusal, type RefusalFixes } from '../kit/refusals.ts';
 import { cancelTimer, isArmed, log, sendToMaster, startTimer, type Ctx } from './worker-state.ts';
 import { executorDescriptions, stopWorker } from './lifecycle.ts';
 
@@ -65,30 +67,22 @@ export function registerWithMaster(ctx: Ctx): void {
   startTimer(ctx, { kind: 'ReregisterWithMaster' }, ctx.intervals.initialMs);
 }
 
-/**
- * Errors no later attempt mends (src/errors.ts): the master refused this worker's secret, speaks another protocol
- * version, or is not a Flint RPC port at all. Spark's worker retries them for all its attempts (about 15 minutes
- * by default) and then reports only that no master answered (docs/differences-from-spark.md).
- */
-const PERMANENT_REFUSALS: ReadonlyMap<string, string> = new Map([
-  ['FLINT_RPC_AUTH_FAILED', "Fix: give the worker the cluster's secret (flint.authenticate.secret.file: docs/security.md)"],
-  ['FLINT_RPC_PROTOCOL_VERSION', 'Fix: run the Flint version the master runs'],
-  ['FLINT_RPC_NOT_FLINT', ''], // its message names the fix
-]);
+/** What the worker is told to do about a refusal no retry mends (src/kit/refusals.ts). */
+const FIXES: RefusalFixes = {
+  auth: "Fix: give the worker the cluster's secret (flint.authenticate.secret.file: docs/security.md)",
+  version: 'Fix: run the Flint version the master runs',
+};
 
 /**
  * A master refused for good before this worker ever registered: once every master has, the worker exits at once
- * with their reasons. After a registration a refusal is retried as any failure (a master may be replaced).
+ * with their reasons (Spark's worker retries for all its attempts, about 12 minutes by default). After a
+ * registration a refusal is retried as any failure (a master may be replaced).
  */
-export function registrationRefused(ctx: Ctx, envUrl: string, error: string, code: string | undefined): void {
+export function registrationRefused(ctx: Ctx, failed: DialFailed): void {
   const { state, config } = ctx;
-  const fix = code === undefined ? undefined : PERMANENT_REFUSALS.get(code);
-  if (state.everRegistered || state.phase !== 'running' || fix === undefined) return;
-  state.refused.set(envUrl, fix === '' ? error : `${error}. ${fix}`);
-  const masters = config.masterUrls.map(masterEnvUrl);
-  if (!masters.every((m) => state.refused.has(m))) return;
-  const reasons = masters.map((m) => (masters.length === 1 ? state.refused.get(m) : `${m}: ${state.refused.get(m)}`));
-  stopWorker(ctx, 1, `Cannot register with ${masters.length === 1 ? 'the master' : 'any master'}, and retrying will not help: ${reasons.join('; ')}`);
+  if (state.everRegistered || state.phase !== 'running') return;
+  const reason = noteRefusal(state.refused, config.masterUrls.map(masterEnvUrl), failed, FIXES);
+  if (reason !== undefined) stopWorker(ctx, 1, reason);
 }
 
 /** The retry timer fired. */

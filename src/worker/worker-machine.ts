@@ -127,7 +127,7 @@ function dispatch(ctx: Ctx, input: WorkerInput): void {
       return handleDisconnected(ctx, input.envId);
     case 'DialFailed':
       log(ctx, 'warn', `Failed to connect to master ${input.envUrl}`, { error: input.error });
-      return registrationRefused(ctx, input.envUrl, input.error, input.code);
+      return registrationRefused(ctx, input);
     case 'Answered':
       return executorStateSyncSucceeded(ctx, input.context);
     case 'AskFailed':
