@@ -32,7 +32,7 @@ import { daskWordCount, ensureDask } from './lib/dask.ts';
 import { benchJson, measureMachine, type Machine } from './lib/machine.ts';
 import { childPids, cpuSample, executorPids, memorySample } from './lib/proc.ts';
 import { expectEqual, expectSameCounts, expectSorted, readCountsFile, readSavedCounts, runBaseline, type SortedPartition } from './lib/shuffle-checks.ts';
-import { exitAfter, formatTable, intFromEnv, timed } from './lib/stats.ts';
+import { exitAfter, formatTable, intFromEnv, timed, until } from './lib/stats.ts';
 
 // ---- task functions (executors find them by export name) ----------------------------------------------------
 
@@ -204,17 +204,6 @@ function clusterTicks(cluster: LocalCluster): number {
 }
 
 /**
- * Waits (bounded) until `done` holds, polling every 20 ms; throws naming `what` after `timeoutMs`.
- */
-async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error(`bench: ${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/**
  * Waits until the processes under the workers have used no CPU for 200 ms (bounded: 15 s): an application's start
  * has each worker start a standby executor in place of the one adopted (docs/standby-executors.md), and its
  * loading would otherwise take a core from the work being timed.
@@ -233,6 +222,7 @@ async function settled(cluster: LocalCluster): Promise<void> {
       return performance.now() - quietSince >= 200;
     },
     15_000,
+    20,
   );
 }
 
@@ -263,7 +253,7 @@ async function inApp<T>(cluster: LocalCluster, name: string, work: (flint: Flint
   } finally {
     await flint.stop();
   }
-  await until(`the executors of ${name} exiting`, () => executorsOf(cluster).length === 0, 30_000);
+  await until(`the executors of ${name} exiting`, () => executorsOf(cluster).length === 0, 30_000, 20);
   return { result: timedWork[0], ms: timedWork[1], rssMb };
 }
 

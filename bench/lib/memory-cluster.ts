@@ -7,16 +7,7 @@ import { MasterToWorker, type ApplicationDescription, type WorkerToMaster } from
 import type { MemoryNetwork } from '../../src/rpc/memory-transport.ts';
 import { percentile, sortedCopy } from './stats.ts';
 
-/** Polls `probe` every 5 ms until it holds; throws naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 600_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until } from './stats.ts';
 
 /**
  * A simulated worker (8 cores, 16 GiB): an env with a Worker endpoint that answers RegisteredWorker with its (empty)

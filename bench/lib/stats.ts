@@ -56,3 +56,14 @@ export function exitAfter(ms: number, bench: string): void {
   }, ms);
   deadline.unref();
 }
+
+/** Polls `probe` every `intervalMs` until it holds; throws naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 600_000, intervalMs = 5): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
