@@ -262,17 +262,23 @@ describe('the REST submission gateway on a real master and worker', () => {
   });
 
   test('off by default: a master without flint.master.rest.enabled does not listen on its REST port', async () => {
-    const free = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
+    // The port is held by this test while the master starts with it as its REST port: a port freed before the master
+    // starts could be taken by any other process meanwhile (then a connection there is not refused, whatever the
+    // master does). A master that listened would have found it taken and moved on (flint.port.maxRetries), and say so.
+    let reachedTheTest = 0;
+    const holder = createServer((socket) => {
+      reachedTheTest += 1;
+      socket.destroy();
     });
-    const other = await startMaster(children, { label: 'master without REST', secretFile: join(dir, 'secret'), conf: [`flint.master.rest.port=${free}`] });
-    assert.equal(other.started['restPort'], undefined);
-    await assert.rejects(fetch(`http://127.0.0.1:${free}/v1/submissions/readyz`, { headers: { authorization: `Bearer ${adminToken}` } }), (err: Error) =>
-      /ECONNREFUSED/.test(String((err.cause as Error | undefined)?.message ?? (err.cause as { code?: string } | undefined)?.code ?? err.message)),
-    );
+    const held = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as { port: number }).port)));
+    try {
+      const other = await startMaster(children, { label: 'master without REST', secretFile: join(dir, 'secret'), conf: [`flint.master.rest.port=${held}`] });
+      assert.equal(other.started['restPort'], undefined);
+      await assert.rejects(fetch(`http://127.0.0.1:${held}/v1/submissions/readyz`, { headers: { authorization: `Bearer ${adminToken}` } }));
+      assert.equal(reachedTheTest, 1, 'the REST port is still the test\'s');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
     assert.ok(!existsSync(join(dir, 'never-5')));
   });
 });
