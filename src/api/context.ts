@@ -8,6 +8,7 @@
 // application with the master (retrying across every master given) and returns once the master has
 // accepted it. Executors arrive as the master grants them; jobs wait for them.
 
+import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { sourcePath } from '../util/install.ts';
@@ -17,6 +18,8 @@ import { parseNodeFlags } from '../conf/node-flags.ts';
 import { unknownKeyWarnings } from '../conf/known-keys.ts';
 import { allocationConfigFromConf, driverConfigFromConf, type AllocationConfig } from '../driver/index.ts';
 import { AllocationHost } from '../daemons/allocation-host.ts';
+import { LOCAL_EXECUTOR_ID, LocalBackend } from '../daemons/local-backend.ts';
+import { isLocalMaster, parseLocalMaster } from './local-master.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { decodeRecord, encodeRecord, encodeRecordSlice } from '../task/index.ts';
 import { applyAccumulatorUpdates, sharedVariables, type Broadcast } from './shared-variables.ts';
@@ -75,7 +78,9 @@ export class FlintContext {
   readonly master: string;
   readonly #env: RpcEnv;
   readonly #runtime: DriverRuntime;
-  readonly #client: AppClient;
+  readonly #source: ExecutorSource;
+  /** Local mode's task threads; undefined on a cluster. */
+  readonly #localThreads: number | undefined;
   #bundleExports: ReadonlySet<string> = new Set();
   readonly #appMain: string;
   readonly #logger: Logger;
@@ -101,7 +106,8 @@ export class FlintContext {
     conf: FlintConf;
     env: RpcEnv;
     runtime: DriverRuntime;
-    client: AppClient;
+    source: ExecutorSource;
+    localThreads: number | undefined;
     appMain: string;
     logger: Logger;
     progress: ConsoleProgressBar | undefined;
@@ -117,7 +123,8 @@ export class FlintContext {
     this.master = parts.conf.getString('flint.master', '');
     this.#env = parts.env;
     this.#runtime = parts.runtime;
-    this.#client = parts.client;
+    this.#source = parts.source;
+    this.#localThreads = parts.localThreads;
     this.#appMain = parts.appMain;
     this.#logger = parts.logger;
     this.#progress = parts.progress;
@@ -141,9 +148,17 @@ export class FlintContext {
     const conf = contextConf(options);
     const master = conf.get('flint.master');
     if (master === undefined || master.trim() === '') {
-      throw new ConfigError('flint.master', 'A master URL must be set: pass { master: "flint://host:7077" } or run the app with flint submit --master flint://host:7077');
+      throw new ConfigError(
+        'flint.master',
+        'A master URL must be set: pass { master: "flint://host:7077" } (or "local[*]" to run in this process) or run the app with flint submit --master flint://host:7077',
+      );
     }
-    const masters = parseMasterUrls(master);
+    // Local mode's executor proves `key` to the driver, and the UI's token is derived from it unless the app has a
+    // secret of its own: nothing of a local app is open to the machine's other users either.
+    const local = isLocalMaster(master) ? { ...parseLocalMaster(master), key: randomBytes(32).toString('base64url') } : undefined;
+    // Spark's local mode takes a task's attempts from the URL, whatever spark.task.maxFailures says.
+    if (local !== undefined) conf.set('flint.task.maxFailures', String(local.maxFailures));
+    const masters = local === undefined ? parseMasterUrls(master) : [];
     const logger = options.logger ?? (await createConsoleLogger('flint-driver', driverLogLevel()));
     for (const warning of unknownKeyWarnings(conf.keys(), "the application's conf")) logger.warn({}, warning);
     const appMain = options.main !== undefined ? resolve(options.main) : appMainPath();
@@ -163,13 +178,15 @@ export class FlintContext {
       },
       () => {}, // awaited below; this only keeps an early failure from being unhandled
     );
-    const bindHost = conf.get('flint.driver.bindAddress') ?? conf.get('flint.driver.host') ?? '0.0.0.0';
+    // Local mode's executor is in this process: the driver listens on the loopback interface only.
+    const bindHost = conf.get('flint.driver.bindAddress') ?? conf.get('flint.driver.host') ?? (local === undefined ? '0.0.0.0' : '127.0.0.1');
     const advertiseHost = conf.get('flint.driver.host') ?? process.env['FLINT_LOCAL_IP'] ?? defaultDriverHost(masters.map((m) => m.host));
     // The driver speaks as the application (flint.authenticate.appSecret), or as itself when a worker started it
-    // in cluster mode; it lets in only its own application's executors, once the master has sent their key.
+    // in cluster mode; it lets in only its own application's executors, once the master has sent their key (in
+    // local mode: the key made for its executor here).
     const credential = launchContext()?.credential;
     const executorAuth: { principal?: string; key?: string } = {};
-    const authenticates = credential !== undefined || rpc.appSecret !== undefined;
+    const authenticates = credential !== undefined || rpc.appSecret !== undefined || local !== undefined;
     const env = await RpcEnv.create({
       name: 'flintDriver',
       principal: credential?.principal ?? 'app',
@@ -205,7 +222,7 @@ export class FlintContext {
           for (const listener of progressListeners) listener({ jobId, total, done, running });
         },
         jobEnded: (jobId) => progress?.finish(jobId),
-        killExecutor: (executorId) => void client.killExecutors([executorId]).catch(() => false),
+        killExecutor: (executorId) => void source.killExecutors([executorId]).catch(() => false),
       },
     });
     // The application UI (Spark's SparkUI, bound before the app registers so the master gets its URL; its pages
@@ -214,7 +231,7 @@ export class FlintContext {
     try {
       ui = await startDriverUi({
         conf,
-        appSecret: rpc.appSecret,
+        appSecret: rpc.appSecret ?? local?.key,
         host: bindHost === '0.0.0.0' && isLoopback(advertiseHost) ? advertiseHost : bindHost,
         publicHost: advertiseHost,
         machine: runtime.machine,
@@ -266,75 +283,102 @@ export class FlintContext {
       registered = res;
       failed = (reason) => rej(new ApplicationFailedError(reason));
     });
-    const client: AppClient = new AppClient(
-      env,
-      master,
-      { ...desc, appUiUrl: ui?.url ?? '', command: executorCommand },
-      {
-        connected: (appId, executorKey) => {
-          executorAuth.principal = `executor:${appId}`;
-          executorAuth.key = executorKey;
-          runtime.appId = appId; // executors may ask for the app's config before create() returns
-          runtime.prepareForExecutors();
-          registered(appId);
+    const lost = (reason: string): void => {
+      failed(reason);
+      const context = holder.context;
+      if (context === undefined) return;
+      context.#dead = reason;
+      void context.stop();
+    };
+    // The master grants executors on its workers (Spark's StandaloneAppClient); in local mode this process is the
+    // one executor (Spark's LocalSchedulerBackend).
+    const fromMaster = (): AppClient =>
+      new AppClient(
+        env,
+        master,
+        { ...desc, appUiUrl: ui?.url ?? '', command: executorCommand },
+        {
+          connected: (appId, executorKey) => {
+            executorAuth.principal = `executor:${appId}`;
+            executorAuth.key = executorKey;
+            runtime.appId = appId; // executors may ask for the app's config before create() returns
+            runtime.prepareForExecutors();
+            registered(appId);
+          },
+          disconnected: () => {},
+          dead: lost,
+          executorAdded: (fullId, workerId, hostPort, cores) => {
+            executors.set(fullId.slice(fullId.lastIndexOf('/') + 1), cores);
+            workerServices.set(workerId, `flint://${hostPort}`);
+            logger.info({ executorId: fullId, hostPort, cores }, `Granted executor ${fullId} on ${hostPort} with ${cores} cores`);
+          },
+          executorRemoved: (fullId, message, exitStatus, workerHost) => {
+            const id = fullId.slice(fullId.lastIndexOf('/') + 1);
+            executors.delete(id);
+            // Spark's StandaloneSchedulerBackend.executorRemoved: an exit code counts against the app; a loss
+            // without one counts only when its worker is not known to be gone.
+            runtime.executorLost(id, `Executor ${fullId} removed: ${message}`, exitStatus !== undefined || workerHost === undefined);
+          },
+          executorDecommissioned: (fullId, message) => {
+            const id = fullId.slice(fullId.lastIndexOf('/') + 1);
+            executors.delete(id); // its cores take no more tasks
+            logger.info({ executorId: fullId }, `Executor ${fullId} is decommissioned: ${message}`);
+            void runtime.decommissionExecutor(id, `Executor ${fullId} decommissioned: ${message}`);
+          },
+          workerRemoved: (workerId) => {
+            // Its shuffle service went with it: the map output there must be recomputed (Spark's
+            // DAGScheduler.handleWorkerRemoved → removeOutputsOnHost).
+            const service = workerServices.get(workerId);
+            if (service !== undefined) dag.workerLost(service);
+          },
         },
-        disconnected: () => {},
-        dead: (reason) => {
-          failed(reason);
-          const context = holder.context;
-          if (context === undefined) return;
-          context.#dead = reason;
-          void context.stop();
+        logger,
+        {
+          registrationTimeoutMs: conf.getDurationMs('flint.app.registrationTimeout', '20s', 's'),
+          registrationRetries: conf.getInt('flint.app.registrationRetries', 3, { min: 1 }),
         },
-        executorAdded: (fullId, workerId, hostPort, cores) => {
-          executors.set(fullId.slice(fullId.lastIndexOf('/') + 1), cores);
-          workerServices.set(workerId, `flint://${hostPort}`);
-          logger.info({ executorId: fullId, hostPort, cores }, `Granted executor ${fullId} on ${hostPort} with ${cores} cores`);
-        },
-        executorRemoved: (fullId, message, exitStatus, workerHost) => {
-          const id = fullId.slice(fullId.lastIndexOf('/') + 1);
-          executors.delete(id);
-          // Spark's StandaloneSchedulerBackend.executorRemoved: an exit code counts against the app; a loss
-          // without one counts only when its worker is not known to be gone.
-          runtime.executorLost(id, `Executor ${fullId} removed: ${message}`, exitStatus !== undefined || workerHost === undefined);
-        },
-        executorDecommissioned: (fullId, message) => {
-          const id = fullId.slice(fullId.lastIndexOf('/') + 1);
-          executors.delete(id); // its cores take no more tasks
-          logger.info({ executorId: fullId }, `Executor ${fullId} is decommissioned: ${message}`);
-          void runtime.decommissionExecutor(id, `Executor ${fullId} decommissioned: ${message}`);
-        },
-        workerRemoved: (workerId) => {
-          // Its shuffle service went with it: the map output there must be recomputed (Spark's
-          // DAGScheduler.handleWorkerRemoved → removeOutputsOnHost).
-          const service = workerServices.get(workerId);
-          if (service !== undefined) dag.workerLost(service);
-        },
-      },
-      logger,
-      {
-        registrationTimeoutMs: conf.getDurationMs('flint.app.registrationTimeout', '20s', 's'),
-        registrationRetries: conf.getInt('flint.app.registrationRetries', 3, { min: 1 }),
-      },
-    );
-    const allocation = allocationConfig.enabled
+      );
+    const source: ExecutorSource =
+      local === undefined
+        ? fromMaster()
+        : new LocalBackend({
+            env,
+            schedulerUrl: runtime.schedulerUrl,
+            // Spark names a local application local-<milliseconds since the epoch>.
+            appId: `local-${Date.now()}`,
+            threads: local.threads,
+            key: local.key,
+            logger,
+            registered: (appId, credential) => {
+              executorAuth.principal = credential.principal;
+              executorAuth.key = credential.key;
+              executors.set(LOCAL_EXECUTOR_ID, local.threads);
+              runtime.appId = appId;
+              runtime.prepareForExecutors();
+              registered(appId);
+            },
+            lost,
+          });
+    // Spark leaves dynamic allocation off in local mode: there is one executor, and no master to ask for more.
+    if (allocationConfig.enabled && local !== undefined) logger.warn({}, 'flint.dynamicAllocation.enabled is ignored in local mode: the one executor is this process');
+    const allocation = allocationConfig.enabled && local === undefined
       ? new AllocationHost(
           allocationConfig,
           {
             snapshot: () => runtime.machine.snapshot(),
             executorsWithCachedData: () => dag.executorsWithCachedData(),
-            requestTotalExecutors: (total) => client.requestTotalExecutors(total),
+            requestTotalExecutors: (total) => source.requestTotalExecutors(total),
             drain: (id, reason, removedAs) => runtime.decommissionExecutor(id, reason, removedAs),
             hasExecutor: (id) => runtime.machine.hasExecutor(id),
-            killExecutors: (ids) => client.killExecutors(ids),
+            killExecutors: (ids) => source.killExecutors(ids),
           },
           logger,
           systemClock.monotonic,
         )
       : undefined;
-    const context = new FlintContext({ conf, env, runtime, client, appMain, logger, progress, executors, progressListeners, ui, dag, broadcastBytes, allocation });
+    const context = new FlintContext({ conf, env, runtime, source, localThreads: local?.threads, appMain, logger, progress, executors, progressListeners, ui, dag, broadcastBytes, allocation });
     holder.context = context;
-    client.start();
+    source.start();
     // The UI's pages are built when its first request comes (startDriverUi).
     try {
       const [appId, bundle] = await Promise.all([registration, bundling]);
@@ -370,9 +414,12 @@ export class FlintContext {
     return total;
   }
 
-  /** `flint.default.parallelism`, else the granted executor cores (at least 2), as Spark's standalone mode. */
+  /**
+   * `flint.default.parallelism`, else the granted executor cores (at least 2), as Spark's standalone mode; in local
+   * mode the task threads, as Spark's LocalSchedulerBackend.
+   */
   get defaultParallelism(): number {
-    return this.conf.getInt('flint.default.parallelism', Math.max(this.totalExecutorCores, 2), { min: 1 });
+    return this.conf.getInt('flint.default.parallelism', this.#localThreads ?? Math.max(this.totalExecutorCores, 2), { min: 1 });
   }
 
   /**
@@ -491,7 +538,7 @@ export class FlintContext {
     this.#progress?.stop();
     this.#allocation?.stop();
     await this.#runtime.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'stopping the scheduler failed'));
-    await this.#client.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'unregistering failed'));
+    await this.#source.stop().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'unregistering failed'));
     await this.#ui?.close().catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'closing the application UI failed'));
     await this.#env.shutdown();
   }
@@ -525,6 +572,9 @@ export function jobDescription(plan: Pick<PartitionPlan, 'ops'>, action: TaskAct
   const fn = 'fn' in action ? `(${action.fn})` : action.kind === 'take' ? `(${action.n})` : '';
   return [...describeOps(plan.ops), `${action.kind}${fn}`].join(' → ');
 }
+
+/** What the context needs of whoever gives it executors: the master's AppClient, or local mode's LocalBackend. */
+type ExecutorSource = Pick<AppClient, 'start' | 'stop' | 'requestTotalExecutors' | 'killExecutors'>;
 
 /** The application was refused or removed by the master, or no master answered. */
 export class ApplicationFailedError extends FlintError {

@@ -4,6 +4,7 @@
 //   flint submit --deploy-mode cluster [--supervise] …                       a worker runs the driver
 //   flint submit --kill driver-… --master URL  |  flint submit --status driver-… --master URL
 //   flint submit --master rest://host:6066 …                                 cluster mode through the REST gateway
+//   flint submit --master 'local[N]' app.ts [app args]                        local mode: no cluster (docs/local-mode.md)
 //
 // Flags become `flint.*` keys on top of the properties file (conf/flint-defaults.conf by default) and
 // `--conf` pairs, as spark-submit does.
@@ -20,6 +21,7 @@ import { loadConf } from '../conf/load-conf.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { MasterReplies, type ClientToMaster, type DriverDescription, type MasterReply } from '../protocol/messages.ts';
 import { LIMITS, type IntRange } from '../protocol/limits.ts';
+import { isLocalMaster } from '../api/local-master.ts';
 import { formatRpcAddress, parseMasterUrls, RpcEnv } from '../rpc/index.ts';
 import { silentLogger } from '../util/logger.ts';
 import { sslConfToPassOn } from '../io/tls/ssl-options.ts';
@@ -53,7 +55,7 @@ export function submitCommand(flintHome: string, env: Env = process.env): Comman
     .usage('--master flint://host:7077 [options] app.ts [app args]')
     .argument('[app]', 'the application: a TypeScript or JavaScript module that calls runApp(main)')
     .argument('[args...]', 'arguments passed to the application')
-    .option('--master <url>', 'flint://host:port, or a comma list for standby masters (flint.master); rest://host:6066 for the REST gateway')
+    .option('--master <url>', 'flint://host:port, or a comma list for standby masters (flint.master); rest://host:6066 for the REST gateway; local, local[N] or local[*] to run in this process')
     .option('--deploy-mode <mode>', 'client (the driver runs here; the default) or cluster (a worker runs it; always with rest://)')
     .option('--supervise', 'cluster mode: relaunch the driver when it fails')
     .option('--name <name>', 'application name (flint.app.name)')
@@ -74,6 +76,12 @@ export function submitCommand(flintHome: string, env: Env = process.env): Comman
         throw new ConfigError('--master', 'flint submit needs --master flint://host:port (or flint.master in the properties file)');
       }
       const rest = isRestMaster(master);
+      // Local mode (docs/local-mode.md) runs the driver and its executor in this process: there is no cluster to
+      // send a driver to or to ask about one (Spark's SparkSubmit refuses cluster mode with a local master too).
+      if (isLocalMaster(master)) {
+        const cannot = flags.kill !== undefined ? '--kill' : flags.status !== undefined ? '--status' : flags.deployMode === 'cluster' ? '--deploy-mode cluster' : undefined;
+        if (cannot !== undefined) throw new ConfigError(cannot, `${cannot} needs a cluster's master (flint://host:port or rest://host:6066), not the local master ${JSON.stringify(master)}`);
+      }
       if (flags.kill !== undefined) return void (await (rest ? killOverRest : killDriver)(conf, master, flags.kill));
       if (flags.status !== undefined) return void (await (rest ? statusOverRest : driverStatus)(conf, master, flags.status));
       if (app === undefined) throw new ConfigError('app', 'flint submit needs the application to run: flint submit --master URL app.ts [args]');

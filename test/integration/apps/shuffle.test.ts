@@ -11,8 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
 import { ChildGroup, executorsOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { finished as appFinished, submitTo } from '../../helpers/submit.ts';
+import { SHUFFLE_APP as APP, SHUFFLE_SUITE, appIdOf, shuffleOps } from '../../helpers/app-suite.ts';
 
-const APP = 'test/fixtures/apps/shuffle-app.ts';
 const children = new ChildGroup();
 
 function spawn(cluster: LocalCluster, args: string[], label: string): ChildHandle {
@@ -21,12 +21,6 @@ function spawn(cluster: LocalCluster, args: string[], label: string): ChildHandl
 
 function finished(child: ChildHandle, timeoutMs = 90000): ReturnType<typeof appFinished> {
   return appFinished(child, timeoutMs);
-}
-
-function appIdOf(stdout: string): string {
-  const id = /^APP (\S+)$/m.exec(stdout)?.[1];
-  assert.ok(id !== undefined, `the app printed its id:\n${stdout}`);
-  return id;
 }
 
 /** The shuffle directories of `appId` on the cluster's workers (`<workDir>/<appId>/shuffle`) that still exist. */
@@ -56,26 +50,17 @@ describe('shuffles on a local cluster (1 master, 2 workers × 2 cores)', () => {
   });
 
   test('every key-value operation, text and JSON files, equal a plain evaluation; no shuffle file outlives the app', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-shuffle-ops-'));
-    const run = await finished(spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'ops', dir], 'shuffle ops'));
-    assert.equal(run.code, 0, run.stderr);
-    const checks = run.stdout.split('\n').filter((l) => l.startsWith('CHECK '));
-    assert.ok(checks.length >= 48, `all checks ran:\n${run.stdout}`);
-    assert.deepEqual(checks.filter((l) => !l.endsWith(' ok')), [], run.stdout);
-    assert.match(run.stdout, /^RESULT ok$/m);
+    const run = await shuffleOps((args, label) => finished(spawn(cluster, ['--total-executor-cores', '2', ...args], label)), ['--executor-cores', '1']);
     const appId = appIdOf(run.stdout);
     // Map output was written on the workers, and is removed once the master tells them the app finished.
     await waitFor(() => shuffleDirs(cluster, appId).length === 0, { timeoutMs: 15_000, what: `the shuffle files of ${appId} to be removed` });
     assert.ok(existsSync(join(cluster.dir, 'worker-1', appId)) || existsSync(join(cluster.dir, 'worker-2', appId)), 'the executors’ logs stay');
   });
 
-  test('records keep their types through the shuffle service (remote fetches only)', async () => {
-    const run = await finished(
-      spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', '--conf', 'flint.shuffle.readHostLocalDisk=false', '--conf', 'flint.shuffle.io.chunkSize=1k', APP, 'types'], 'shuffle types'),
-    );
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^RESULT typed$/m);
-  });
+  // The rest of the shuffle apps local mode runs too (local-mode.test.ts).
+  for (const { name, run } of SHUFFLE_SUITE.slice(1)) {
+    test(name, () => run(async (args, label) => finished(spawn(cluster, ['--total-executor-cores', '2', ...args], label))));
+  }
 
   test('a stage whose map output is lost on every attempt fails the job after 4 attempts, naming the stage', async () => {
     // One executor, so every map output is on the worker whose files the reduce function deletes: with two, a map
