@@ -15,7 +15,8 @@
 // `records[3].user.socket`. Like Spark's NotSerializableException for a task result, this failure is
 // deterministic: the driver does not retry a task that fails with it (src/driver/task-events.ts).
 //
-// Speed: plain values cost what plain msgpack costs (bench/record-codec.ts). Our encoders replace msgpack's
+// Speed: plain values cost what plain msgpack costs (bench/record-codec.ts); an array of 16 or more numbers and
+// nothing else is one copy of its numbers (EXT_NUMBER_ARRAY). Our encoders replace msgpack's
 // `doEncode` on their own instances with one that dispatches on `typeof` and the prototype straight to
 // msgpack's writers: msgpack's own would write undefined as nil and -0 as the integer 0 before asking any
 // extension, and asks its extension codec about every object and array. Encoders are reused (one per level
@@ -65,6 +66,16 @@ const EXT_BIGINT = 1;
 const EXT_MAP = 2;
 const EXT_SET = 3;
 const EXT_DATE = 4;
+/**
+ * A plain array of NUMBER_ARRAY_MIN or more numbers and nothing else travels as the bytes of the narrowest of an
+ * Int8Array, Int16Array or Int32Array that holds them all (integers, none -0), else of a Float64Array (which holds
+ * any number exactly, -0 and NaN too), and arrives as a plain array again: a parallelize slice or a collected
+ * partition of numbers costs a copy, not a msgpack item per number (bench:local), in no more bytes than msgpack
+ * gives integers of the same range.
+ */
+const EXT_NUMBER_ARRAYS = [Int8Array, Int16Array, Int32Array, Float64Array] as const;
+const EXT_NUMBER_ARRAY = 5; // ext types 5 to 8, in the order above
+const NUMBER_ARRAY_MIN = 16;
 /** Typed arrays other than Uint8Array, which stays msgpack bin. Their ext types are 16 + the index here. */
 const TYPED_ARRAYS = [
   Int8Array,
@@ -126,6 +137,31 @@ function bigintOf(data: Uint8Array): bigint {
 function dateBytes(date: InstanceType<typeof DATE>): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setFloat64(0, date.getTime());
+  return out;
+}
+
+/** The ext of an array of numbers only (EXT_INT32_ARRAY or EXT_FLOAT64_ARRAY); undefined when it holds anything else. */
+function numberArrayExt(value: readonly unknown[]): ExtData | undefined {
+  let ints = true;
+  let min = 0;
+  let max = 0;
+  for (let i = 0; i < value.length; i++) {
+    const x = value[i];
+    if (typeof x !== 'number') return undefined; // a hole of a sparse array too
+    if (!ints) continue;
+    if ((x | 0) !== x || (x === 0 && 1 / x < 0)) ints = false;
+    else if (x < min) min = x;
+    else if (x > max) max = x;
+  }
+  const kind = !ints ? 3 : min >= -128 && max <= 127 ? 0 : min >= -32_768 && max <= 32_767 ? 1 : 2;
+  const view = new EXT_NUMBER_ARRAYS[kind](value as readonly number[]);
+  return new ExtData(EXT_NUMBER_ARRAY + kind, new Uint8Array(view.buffer));
+}
+
+/** A plain array of the numbers of `view` (what numberArrayExt was given). */
+function arrayOf(view: InstanceType<(typeof EXT_NUMBER_ARRAYS)[number]>): number[] {
+  const out = new Array<number>(view.length);
+  for (let i = 0; i < view.length; i++) out[i] = view[i] as number;
   return out;
 }
 
@@ -196,7 +232,9 @@ function doEncode(this: EncoderInternals, value: unknown, depth: number): void {
       }
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto === Array.prototype) {
-        this.encodeArray(value as unknown[], depth);
+        const numbers = (value as unknown[]).length >= NUMBER_ARRAY_MIN ? numberArrayExt(value as unknown[]) : undefined;
+        if (numbers === undefined) this.encodeArray(value as unknown[], depth);
+        else this.encodeExtension(numbers);
         return;
       }
       if (proto === Object.prototype || proto === null) {
@@ -268,6 +306,10 @@ decodeCodec.register({
     for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
     return map;
   },
+});
+EXT_NUMBER_ARRAYS.forEach((ctor, i) => {
+  // Copied into a fresh buffer, as typed arrays below: the data may sit at any offset.
+  decodeCodec.register({ type: EXT_NUMBER_ARRAY + i, encode: NO_ENCODE, decode: (data) => arrayOf(new ctor(new Uint8Array(data).buffer)) });
 });
 decodeCodec.register({ type: EXT_SET, encode: NO_ENCODE, decode: (data) => new Set(decodeNested(data)) });
 decodeCodec.register({

@@ -50,7 +50,7 @@ test('golden: a worker registers, and its executors run the first job', async ()
     '1.307s master master1 info: Launching executor app-20260101000437-0000/0 on worker worker-20251231235545-w1-7078',
     '1.327s driver driver1: registered as app-20260101000437-0000',
     '1.338s worker worker-20251231235545-w1-7078 info: Asked to launch executor app-20260101000437-0000/0 for app1',
-    '6.504s driver driver1: job 0: the even numbers below 491 in 8 partitions = [0,2,4,6,8,10,12,14,16,18,20,22,24,26,28 ✓',
+    '6.369s driver driver1: job 0: the even numbers below 491 in 8 partitions = [0,2,4,6,8,10,12,14,16,18,20,22,24,26,28 ✓',
   ]);
 });
 
@@ -66,7 +66,7 @@ test('golden: the leader dies and the standby recovers', async () => {
   const result = await runSimulation({ seed: 1, masters: 3, workers: 2, apps: 1, schedule: [fault('crash-master', 30_000, 20_000)], keepTrace: true });
   const got = storyOf(result, /FAULT|zookeeper|restart|elected|recover|re-registered|Recovery complete|Master has changed|disassociated|✓/, 26, 57);
   check('the leader dies', result, got, [
-    '26.424s driver driver1: job 1: multiples of 3 below 93 in 6 partitions = 31 ✓',
+    '26.291s driver driver1: job 1: multiples of 3 below 93 in 6 partitions = 31 ✓',
     '30.000s FAULT crash master master1, restart in 20000 ms',
     '30.001s worker worker-20260101000412-w1-7078 error: flint://master1:7077 disassociated! Connection to master failed! Waiting for master to reconnect...',
     '30.001s worker worker-20260101000231-w2-7078 error: flint://master1:7077 disassociated! Connection to master failed! Waiting for master to reconnect...',
@@ -83,10 +83,10 @@ test('golden: the leader dies and the standby recovers', async () => {
     '37.116s master master2 info: Worker has been re-registered: worker-20260101000231-w2-7078',
     '37.126s master master2 info: Worker has been re-registered: worker-20260101000412-w1-7078',
     '37.126s master master2 info: Recovery complete in 87 ms - resuming operations!',
-    '38.706s driver driver1: job 2: the even numbers below 251 in 1 partitions = [0,2,4,6,8,10,12,14,16,18,20,22,24,26,28 ✓',
+    '38.631s driver driver1: job 2: the even numbers below 251 in 1 partitions = [0,2,4,6,8,10,12,14,16,18,20,22,24,26,28 ✓',
     '50.000s zookeeper: flint://master1:7077 joins the leader latch (node 3)',
     '50.000s restart master master1',
-    '56.667s driver driver1: job 3: multiples of 3 below 585 in 7 partitions = 195 ✓',
+    '56.566s driver driver1: job 3: multiples of 3 below 585 in 7 partitions = 195 ✓',
   ]);
 });
 

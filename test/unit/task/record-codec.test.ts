@@ -81,11 +81,38 @@ test('what arrives changed, as documented: null-prototype objects, Buffer-like s
   assert.deepStrictEqual(roundTrip([1, , 3]), [1, undefined, 3]);
 });
 
-test('plain values encode as plain msgpack, so other msgpack readers still read them', () => {
+test('plain values encode as plain msgpack, so other msgpack readers still read them (arrays of 16+ numbers aside)', () => {
   const value = { id: 1, name: 'a', tags: ['x'], n: null, bytes: new Uint8Array([1]) };
   assert.deepStrictEqual(encodeRecord(value), encode(value));
   assert.deepStrictEqual(decodeRecord(encode(value)), value);
   assert.deepStrictEqual(decode(encodeRecord([1, 'x'])), [1, 'x']);
+});
+
+test('an array of 16 or more numbers travels as int32 or float64 bytes and arrives as the same plain array', () => {
+  const ints = Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? 100_000 + i * 1_000_003 : -100_000 - i));
+  const floats = [...ints.slice(0, 20), 0.5, -0, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 31) - 1];
+  const narrow = [Array.from({ length: 16 }, (_, i) => i - 128), Array.from({ length: 16 }, (_, i) => 127 - i), Array.from({ length: 40 }, (_, i) => i * 800 - 32_768)];
+  for (const numbers of [ints, floats, ...narrow, [2 ** 31, ...ints.slice(0, 15)], [-(2 ** 31), ...ints.slice(0, 15)]]) {
+    const back = roundTrip(numbers) as number[];
+    assert.ok(Array.isArray(back) && Object.getPrototypeOf(back) === Array.prototype);
+    assert.deepStrictEqual(back, numbers);
+  }
+  // 4 bytes a number when all are int32 (msgpack takes 5 for each of these), 8 otherwise, and a header; 1 or 2
+  // when all fit in 8 or 16 bits.
+  assert.ok(encodeRecord(ints).byteLength <= 4 * ints.length + 8, `${encodeRecord(ints).byteLength} bytes`);
+  assert.deepStrictEqual(narrow.map((numbers) => encodeRecord(numbers).byteLength - numbers.length), [2, 2, 40 + 3]); // fixext 16 takes 2 bytes, ext 8 three
+  assert.ok(encodeRecord(floats).byteLength <= 8 * floats.length + 8, `${encodeRecord(floats).byteLength} bytes`);
+  // Shorter arrays, and arrays holding anything but numbers, stay msgpack arrays.
+  assert.deepStrictEqual(decode(encodeRecord(ints.slice(0, 15))), ints.slice(0, 15));
+  for (const mixed of [[...ints.slice(0, 20), 'x'], [...ints.slice(0, 20), undefined], [...ints.slice(0, 20), 1n], [[1], ...ints.slice(0, 20)]]) {
+    assert.deepStrictEqual(roundTrip(mixed), mixed);
+  }
+  // eslint-disable-next-line no-sparse-arrays -- a hole is not a number: the array goes as msgpack, the hole as undefined
+  const sparse = [...ints.slice(0, 20), , 5];
+  assert.deepStrictEqual(roundTrip(sparse), [...ints.slice(0, 20), undefined, 5]);
+  // Nested: a partition of [key, numbers] pairs.
+  const pairs = [['a', ints.slice(0, 40)], ['b', floats]];
+  assert.deepStrictEqual(roundTrip(pairs), pairs);
 });
 
 test('a msgpack timestamp written elsewhere still decodes to a Date', () => {
