@@ -59,6 +59,12 @@ export interface ExecutorBackendOptions {
   readonly workDir: string;
   /** Registers a callback for "the worker that launched this executor is gone" (its stdin closed). */
   readonly onParentGone?: (gone: () => void) => void;
+  /**
+   * Start the task threads as soon as the app's config has come, not once the executor has registered: local
+   * mode's executor (local-backend.ts), whose registration is a loopback round trip that nothing else waits on,
+   * so that a thread's start-up overlaps the driver's bundling of the app.
+   */
+  readonly threadsAtStart?: boolean;
 }
 
 /** Connection attempts of the bootstrap ask (Spark's executor tries 3 times), this far apart. */
@@ -175,7 +181,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     logger,
     ...(shuffle === undefined ? {} : { shuffle }),
   });
-  runtime.start(parentGone);
+  runtime.start(parentGone, opts.threadsAtStart === true && boot.ok);
   return runtime.exited;
 }
 
@@ -253,7 +259,8 @@ class ExecutorRuntime {
     });
   }
 
-  start(parentGone: Promise<void>): void {
+  start(parentGone: Promise<void>, startThreads: boolean): void {
+    if (startThreads) this.#startPool();
     const driverEnv = this.#driver.env;
     this.#env.setupEndpoint<DriverToExecutor>(ENDPOINT_NAME, {
       messages: DriverToExecutor,

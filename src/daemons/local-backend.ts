@@ -73,6 +73,7 @@ export class LocalBackend {
       credential: this.credential,
       logger: logger.child({ executorId: LOCAL_EXECUTOR_ID }),
       workDir,
+      threadsAtStart: true,
     });
     void this.#exited.then(
       (code) => {
