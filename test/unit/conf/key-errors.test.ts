@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
+import { readDecommissionSignal } from '../../../src/cli/worker-command.ts';
 import { loadConf } from '../../../src/conf/load-conf.ts';
 import { resourceRequests } from '../../../src/conf/resource-requests.ts';
 import { parseSizeBytes } from '../../../src/conf/units.ts';
@@ -96,6 +97,13 @@ describe("the worker's keys", () => {
     const expected = 'expected daily, hourly, minutely or a whole number of seconds from';
     assert.throws(rolling('weekly'), refusal('flint.executor.logs.rolling.time.interval', new RegExp(`^flint\\.executor\\.logs\\.rolling\\.time\\.interval="weekly" is not an interval; ${expected} `)));
     assert.throws(rolling('1'), refusal('flint.executor.logs.rolling.time.interval', new RegExp(`^flint\\.executor\\.logs\\.rolling\\.time\\.interval="1" is out of range; ${expected} `)));
+  });
+
+  test('the decommission signal must be one the worker can take', () => {
+    assert.throws(
+      () => readDecommissionSignal(conf({ 'flint.worker.decommission.signal': 'kill' })),
+      refusal('flint.worker.decommission.signal', /^flint\.worker\.decommission\.signal="KILL" is not a signal the worker can take for decommissioning; expected a name such as PWR or USR2 \(not KILL, STOP, TERM or INT\)$/),
+    );
   });
 
   test('the work directory must not be empty', () => {
