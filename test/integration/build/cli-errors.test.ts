@@ -20,16 +20,16 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs bin/flint with `args`; its exit code and stderr (without the line saying it built dist/). */
-async function flint(...args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawnChild(join(REPO_ROOT, 'bin', 'flint'), args, { env: { FLINT_CONF_DIR: dir } });
+/** Runs bin/flint with `args` (and `env`); its exit code and stderr (without the line saying it built dist/). */
+async function flint(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  const child = spawnChild(join(REPO_ROOT, 'bin', 'flint'), args, { env: { FLINT_CONF_DIR: dir, ...env } });
   const exit = await child.exited;
   return { code: exit.code, stderr: child.stderr().replace(/^flint: built .*\n/m, '') };
 }
 
 /** `flint <args>` fails with exit code 1 and prints `flint: <message>` alone. */
-async function refused(args: string[], message: string | RegExp): Promise<void> {
-  const run = await flint(...args);
+async function refused(args: string[], message: string | RegExp, env?: Record<string, string>): Promise<void> {
+  const run = await flint(args, env);
   assert.equal(run.code, 1, `flint ${args.join(' ')}: ${run.stderr}`);
   if (typeof message === 'string') assert.equal(run.stderr, `flint: ${message}\n`, `flint ${args.join(' ')}`);
   else assert.match(run.stderr, message, `flint ${args.join(' ')}`);
@@ -79,6 +79,10 @@ test("the operators' commands: no master, an id that is not one, a byte count th
   await refused(['status'], 'give the cluster: --master flint://host:7077 (or flint.master in the properties file)');
   await refused(['kill', '--master', nobody, 'worker-1'], '"worker-1" is neither an application id (app-…) nor a driver id (driver-…); flint status lists them');
   await refused(['logs', '--master', nobody, 'app-20240101000000-0000', '0', '--bytes', '0'], '--bytes "0" is not a byte count; expected 1 to 1048576');
+});
+
+test("a daemon's Node flags that are not flags are refused by bin/flint before Node starts", { timeout: 120_000 }, async () => {
+  await refused(['master'], "FLINT_DAEMON_NODE_OPTS holds 'rm', which is not a Node flag (flags start with -)", { FLINT_DAEMON_NODE_OPTS: '--max-semi-space-size=16 rm' });
 });
 
 test('flint logs of an application the master does not know says how to list them', { timeout: 120_000 }, async () => {

@@ -88,6 +88,12 @@ test('each TLS setting that cannot be used is refused with what to set instead',
       key: 'flint.ssl.protocol',
       message: 'flint.ssl.protocol="SSLv3" is not a TLS version Flint accepts; expected TLSv1.2 or TLSv1.3 (the lowest version allowed)',
     });
+    const emptyPassword = join(dir, 'empty-password');
+    writeFileSync(emptyPassword, '\n');
+    assert.throws(read([['flint.ssl.keyPasswordFile', emptyPassword]], false), {
+      key: 'flint.ssl.keyPasswordFile',
+      message: `flint.ssl.keyPasswordFile=${emptyPassword} is empty; expected the private key's password`,
+    });
     assert.throws(read([['flint.ssl.trustedCaFile', broken]], false), {
       key: 'flint.ssl.trustedCaFile',
       message: new RegExp(`^flint\\.ssl\\.trustedCaFile=${broken.replace(/[.]/g, '\\.')}: certificate 1 cannot be parsed \\(`),
