@@ -66,7 +66,7 @@ export function parseMemoryMb(raw: Raw, fallback: number): number {
 export function parseHost(raw: { value: string; what: string } | undefined): string {
   const host = raw?.value.trim() ?? hostname();
   if (host === '' || /\s|\/|@/.test(host)) {
-    throw new ConfigError(raw?.what ?? 'host', `${raw?.what ?? 'host'} ${JSON.stringify(raw?.value)} is not a host name or address`);
+    throw new ConfigError(raw?.what ?? 'host', `${raw?.what ?? 'host'} ${JSON.stringify(raw?.value)} is not a host name or address; expected one without spaces, '/' or '@', e.g. 10.0.0.5 or node1.example.com`);
   }
   return host;
 }

@@ -36,7 +36,7 @@ export function parseResourceFlags(values: readonly string[]): ResourceRequest[]
     const match = RESOURCE_FLAG.exec(value.trim());
     if (match === null) throw new ConfigError('--resource', `--resource ${JSON.stringify(value)} is not name=amount; expected e.g. --resource gpu=1`);
     const name = match[1] as string;
-    if (byName.has(name)) throw new ConfigError('--resource', `--resource names ${name} twice`);
+    if (byName.has(name)) throw new ConfigError('--resource', `--resource names ${name} twice; give each resource once, e.g. --resource ${name}=2`);
     byName.set(name, parseIntIn({ value: match[2] as string, what: `--resource ${name}` }, 1, LIMITS.resourceAddresses, 'an amount'));
   }
   return [...byName].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, amount]) => ({ name, amount }));

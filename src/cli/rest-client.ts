@@ -21,6 +21,8 @@ export const REST_SCHEME = 'rest://';
 
 /** Largest response read: a protocol message is a few hundred bytes. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** What an answer that is not the gateway's means: the URL names some other HTTP server, the web UI most likely. */
+const NOT_A_GATEWAY = "so it is not a Flint REST gateway: give the master's REST port (flint.master.rest.port, 6066 by default), not its web UI's";
 
 export function isRestMaster(master: string): boolean {
   return master.trim().startsWith(REST_SCHEME);
@@ -115,7 +117,7 @@ async function readResponse(response: IncomingMessage): Promise<RestBody> {
   let size = 0;
   for await (const chunk of response) {
     size += (chunk as Buffer).length;
-    if (size > MAX_RESPONSE_BYTES) throw new Error(`the response is over ${MAX_RESPONSE_BYTES} bytes`);
+    if (size > MAX_RESPONSE_BYTES) throw new Error(`the response is over ${MAX_RESPONSE_BYTES} bytes, ${NOT_A_GATEWAY}`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -123,10 +125,10 @@ async function readResponse(response: IncomingMessage): Promise<RestBody> {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new Error(`HTTP ${response.statusCode ?? '?'} with a body that is not JSON`);
+    throw new Error(`HTTP ${response.statusCode ?? '?'} with a body that is not JSON, ${NOT_A_GATEWAY}`);
   }
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { action?: unknown }).action !== 'string') {
-    throw new Error(`HTTP ${response.statusCode ?? '?'} with a body that is not a protocol message`);
+    throw new Error(`HTTP ${response.statusCode ?? '?'} with a body that is not a protocol message, ${NOT_A_GATEWAY}`);
   }
   return parsed as RestBody;
 }

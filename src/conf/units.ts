@@ -56,6 +56,6 @@ export function parseSizeBytes(text: string, defaultUnit: SizeUnit): number {
     );
   }
   const bytes = Number(match[1]) * factor;
-  if (!Number.isSafeInteger(bytes)) throw new Error(`"${text}" is too large a size`);
+  if (!Number.isSafeInteger(bytes)) throw new Error(`"${text}" is too large a size; expected at most ${Number.MAX_SAFE_INTEGER} bytes (8p)`);
   return bytes;
 }

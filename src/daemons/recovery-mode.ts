@@ -61,7 +61,7 @@ export function zooKeeperOptionsFromConf(conf: FlintConf, logger: Logger) {
   if (!/^(\/[^/\s]+)+\/?$/.test(dir) || dir.split('/').some((p) => p === '.' || p === '..')) {
     throw new ConfigError(ZK_DIR_KEY, `${ZK_DIR_KEY}=${JSON.stringify(dir)} is not an absolute znode path such as /flint`);
   }
-  if (sessionTimeoutMs <= 0) throw new ConfigError(ZK_SESSION_TIMEOUT_KEY, `${ZK_SESSION_TIMEOUT_KEY} must be positive`);
+  if (sessionTimeoutMs <= 0) throw new ConfigError(ZK_SESSION_TIMEOUT_KEY, `${ZK_SESSION_TIMEOUT_KEY}=${JSON.stringify(conf.get(ZK_SESSION_TIMEOUT_KEY))} is not positive; expected a duration above 0, e.g. 10s`);
   return { url, dir, sessionTimeoutMs, logger };
 }
 

@@ -102,7 +102,7 @@ export function parseEndpointAddress(text: string): EndpointAddress {
     );
   }
   if (isClient) {
-    if (!/^[A-Za-z0-9_-]+$/.test(where)) throw new InvalidAddressError(`"${text}" has a malformed client id`);
+    if (!/^[A-Za-z0-9_-]+$/.test(where)) throw new InvalidAddressError(`"${text}" has a malformed client id; expected letters, digits, '_' or '-' after the @`);
     return { env: clientEnvId(where), name };
   }
   return { env: formatRpcAddress(parseHostPort(where, text)), name };

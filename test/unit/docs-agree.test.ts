@@ -8,6 +8,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KNOWN_KEYS, KNOWN_KEY_PATTERNS, isKnownKey } from '../../src/conf/known-keys.ts';
+import { withoutComments } from '../helpers/source-text.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -17,11 +18,6 @@ const sources = readdirSync(join(ROOT, 'src'), { recursive: true })
   .map(String)
   .filter((file) => file.endsWith('.ts'))
   .map((file) => ({ file: `src/${file}`, code: withoutComments(readFileSync(join(ROOT, 'src', file), 'utf8')) }));
-
-/** `text` without its `//` and `/* … *\/` comments; string and template literals are kept as they are. */
-function withoutComments(text: string): string {
-  return text.replace(/("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`)|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_match: string, literal: string | undefined) => literal ?? ' ');
-}
 
 /**
  * Every backquoted `flint.…` key of docs/configuration.md. In a key, `<name>` stands for one segment of any name;

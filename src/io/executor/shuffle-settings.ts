@@ -56,7 +56,7 @@ export function shuffleSettings(conf: FlintConf, place: ShufflePlace): Omit<Shuf
   const shuffleBytes = (heapMb - reserved) * fraction * 2 ** 20;
   const maxInFlight = conf.getSizeBytes(SHUFFLE_KEYS.maxSizeInFlight, '48m', 'm');
   const chunk = conf.getSizeBytes(SHUFFLE_KEYS.fetchChunkSize, '4m', 'b', { max: 64 * 2 ** 20 });
-  if (chunk < 1) throw new ConfigError(SHUFFLE_KEYS.fetchChunkSize, `${SHUFFLE_KEYS.fetchChunkSize} must be at least 1 byte`);
+  if (chunk < 1) throw new ConfigError(SHUFFLE_KEYS.fetchChunkSize, `${SHUFFLE_KEYS.fetchChunkSize}=${JSON.stringify(conf.get(SHUFFLE_KEYS.fetchChunkSize))} is too small; expected at least 1 byte, e.g. 4m`);
   const at = place.workerUrl.indexOf('@');
   const service = at < 0 ? place.workerUrl : `${place.workerUrl.slice(0, place.workerUrl.indexOf('://') + 3)}${place.workerUrl.slice(at + 1)}`;
   return {

@@ -43,7 +43,7 @@ describe('partitions', () => {
 
   test('bad slice counts and steps are refused with the value', () => {
     assert.throws(() => sliceBounds(10, 0), /numSlices must be a whole number ≥ 1, got 0/);
-    assert.throws(() => rangeSources(0, 10, 0, 2), /step must not be 0/);
+    assert.throws(() => rangeSources(0, 10, 0, 2), /^RangeError: range\(0, 10, 0\): start, end and step must be safe integers and step must not be 0$/);
     assert.throws(() => rangeSources(0, 1.5, 1, 2), /safe integers/);
   });
 });
@@ -136,7 +136,7 @@ describe('executor Node flags', () => {
     for (const key of ['flint.executor.defaultNodeOptions', 'flint.executor.extraNodeOptions']) {
       assert.throws(
         () => executorNodeOptions(conf({ [key]: '--ok rm' })),
-        (err: unknown) => err instanceof ConfigError && err.message.includes(key) && err.message.includes("'rm'"),
+        (err: unknown) => err instanceof ConfigError && err.message === `${key} holds 'rm', which is not a Node flag (flags start with -)`,
       );
     }
   });

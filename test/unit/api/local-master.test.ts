@@ -14,13 +14,13 @@ test('local, local[N], local[*] and local[N,F]: threads, and one attempt per tas
 
 test('a malformed local URL names itself and the forms expected', () => {
   for (const [master, what] of [
-    ['local[0]', 'asks for 0 threads'],
-    ['local[2,0]', 'allows 0 task attempts'],
-    ['local[1048577]', 'asks for 1048577 threads'],
-    ['local[x]', 'is not a local master URL'],
-    ['local[]', 'is not a local master URL'],
-    ['local[2', 'is not a local master URL'],
-    ['local[2]x', 'is not a local master URL'],
+    ['local[0]', 'asks for 0 threads:'],
+    ['local[2,0]', 'allows 0 task attempts:'],
+    ['local[1048577]', 'asks for 1048577 threads:'],
+    ['local[x]', 'is not a local master URL:'],
+    ['local[]', 'is not a local master URL:'],
+    ['local[2', 'is not a local master URL:'],
+    ['local[2]x', 'is not a local master URL:'],
   ] as const) {
     assert.throws(
       () => parseLocalMaster(master),

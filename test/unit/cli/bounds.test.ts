@@ -86,7 +86,7 @@ describe('the commands refuse before starting anything', () => {
       await refusalAsync(
         command.parseAsync(['flint://127.0.0.1:7077', '--host', '127.0.0.1', '--conf', 'flint.authenticate=false'], { from: 'user' }),
         'FLINT_PUBLIC_DNS',
-        /is not a host name or address/,
+        new RegExp(`^FLINT_PUBLIC_DNS ${JSON.stringify(bad).replace(/[/.]/g, '\\$&')} is not a host name or address; expected one without spaces, '/' or '@', e\\.g\\. 10\\.0\\.0\\.5 or node1\\.example\\.com$`),
       );
     }
   });

@@ -33,7 +33,7 @@ test('every failure is a startup error naming the key, the script and what was w
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ 'flint.worker.resource.gpu.amount': '1' }, /discoveryScript/],
     [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('bad.sh', 'echo not json') }, /bad\.sh.*not JSON/],
-    [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('fail.sh', 'echo oops >&2; exit 3') }, /fail\.sh.*status 3: oops/],
+    [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('fail.sh', 'echo oops >&2; exit 3') }, /^the discovery script \S*fail\.sh of gpu failed: it exited with status 3: oops$/],
     [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('other.sh', `echo '{"name":"fpga","addresses":["0"]}'`) }, /reported resource "fpga"/],
     [{ 'flint.worker.resource.gpu.amount': '3', 'flint.worker.resource.gpu.discoveryScript': script('few.sh', `echo '{"name":"gpu","addresses":["0"]}'`) }, /less than what the user requested: 3/],
     [{ 'flint.worker.resource.gpu.amount': '1', 'flint.worker.resource.gpu.discoveryScript': script('comma.sh', `echo '{"name":"gpu","addresses":["0,1"]}'`) }, /addresses\/0/],
@@ -46,5 +46,23 @@ test('every failure is a startup error naming the key, the script and what was w
       assert.match(err.message, expected);
       return true;
     });
+  }
+});
+
+test('a resources file that cannot be read, is too large or is not JSON, and too many resources, are refused', async () => {
+  const missing = join(dir, 'missing.json');
+  const huge = join(dir, 'huge.json');
+  writeFileSync(huge, ' '.repeat(1024 * 1024 + 1));
+  const prose = join(dir, 'prose.json');
+  writeFileSync(prose, 'gpu: 0, 1');
+  const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`flint.worker.resource.r${i}.amount`, '1']));
+  const cases: Array<[Record<string, string>, string, RegExp]> = [
+    [{ 'flint.worker.resourcesFile': missing }, 'flint.worker.resourcesFile', new RegExp(`^the resources file ${missing} cannot be read: ENOENT`)],
+    [{ 'flint.worker.resourcesFile': huge }, 'flint.worker.resourcesFile', new RegExp(`^the resources file ${huge} is larger than 1048576 bytes$`)],
+    [{ 'flint.worker.resourcesFile': prose }, 'flint.worker.resourcesFile', new RegExp(`^the resources file ${prose} is not JSON; expected \\[\\{"id": \\{"componentName": "spark\\.worker"`)],
+    [many, 'flint.worker.resource', /^40 worker resources are configured; at most \d+ are allowed$/],
+  ];
+  for (const [pairs, key, message] of cases) {
+    await assert.rejects(discoverWorkerResources(conf(pairs)), { code: 'FLINT_CONFIG_INVALID', key, message });
   }
 });

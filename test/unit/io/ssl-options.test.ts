@@ -3,6 +3,9 @@
 // The file-reading side (readSslOptions) is tested with real certificates in test/integration/rpc/tls.test.ts.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { ConfigError } from '../../../src/errors.ts';
@@ -65,4 +68,37 @@ test('what is passed on: every flint.ssl.* / spark.ssl.* entry but passwords; th
     ['flint.ssl.keyPasswordFile', '/etc/flint/key-password'],
     ['spark.ssl.rpc.needClientAuth', 'true'],
   ]);
+});
+
+test('each TLS setting that cannot be used is refused with what to set instead', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flint-ssl-options-'));
+  try {
+    const broken = join(dir, 'broken.pem');
+    writeFileSync(broken, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+    const read = (pairs: Array<[string, string]>, listens: boolean) => () => readSslOptions(new FlintConf([['flint.ssl.enabled', 'true'], ...pairs]), 'rpc', { listens });
+    assert.throws(read([], true), {
+      key: 'flint.ssl.rpc.keyFile',
+      message: 'TLS is on for rpc (flint.ssl.rpc.enabled) but no private key and certificate are set: set flint.ssl.keyFile and flint.ssl.certFile (PEM files), or flint.ssl.rpc.keyFile and flint.ssl.rpc.certFile',
+    });
+    assert.throws(read([['flint.ssl.certFile', broken]], false), {
+      key: 'flint.ssl.rpc.keyFile',
+      message: 'TLS is on for rpc with only one of flint.ssl.keyFile and flint.ssl.certFile; set both (or flint.ssl.rpc.*)',
+    });
+    assert.throws(read([['flint.ssl.protocol', 'SSLv3']], false), {
+      key: 'flint.ssl.protocol',
+      message: 'flint.ssl.protocol="SSLv3" is not a TLS version Flint accepts; expected TLSv1.2 or TLSv1.3 (the lowest version allowed)',
+    });
+    const emptyPassword = join(dir, 'empty-password');
+    writeFileSync(emptyPassword, '\n');
+    assert.throws(read([['flint.ssl.keyPasswordFile', emptyPassword]], false), {
+      key: 'flint.ssl.keyPasswordFile',
+      message: `flint.ssl.keyPasswordFile=${emptyPassword} is empty; expected the private key's password`,
+    });
+    assert.throws(read([['flint.ssl.trustedCaFile', broken]], false), {
+      key: 'flint.ssl.trustedCaFile',
+      message: new RegExp(`^flint\\.ssl\\.trustedCaFile=${broken.replace(/[.]/g, '\\.')}: certificate 1 cannot be parsed \\(`),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -154,7 +154,7 @@ describe('endpoint addresses', () => {
     invalid(() => parseEndpointAddress('flint://Master@h:0'), /port from 1 to 65535/);
     invalid(() => parseEndpointAddress('flint://Master@h'), /not an RPC address/);
     invalid(() => parseEndpointAddress('flint://Master@other@h:1'), /not an RPC address/);
-    invalid(() => parseEndpointAddress('flint+client://AppClient@abc:1'), /malformed client id/);
+    invalid(() => parseEndpointAddress('flint+client://AppClient@abc:1'), /^"flint\+client:\/\/AppClient@abc:1" has a malformed client id; expected letters, digits, '_' or '-' after the @$/);
     invalid(() => parseEndpointAddress('flint+client://AppClient@a/b'), /malformed client id/);
   });
 
