@@ -12,6 +12,7 @@
 //   - types/: the .d.ts of the public API (tsc declaration emit, scripts/tsconfig.types.json), package.json
 //     `exports` "types".
 // lib/ is made in a temporary directory and renamed into place, so a failed build leaves the previous one whole.
+// npm reads lib/ after this script returns, so two `npm pack` at once in one checkout may mix their builds: run one.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
