@@ -94,7 +94,9 @@ describe('the npm package in a fresh project outside the repo', { timeout: 180_0
     for (const part of ['bin', 'src', 'scripts', 'conf', 'sbin', 'static', 'examples', 'docs', 'README.md', 'package.json', 'package-lock.json', 'tsconfig.json']) {
       cpSync(join(REPO_ROOT, part), join(checkout, part), { recursive: true, filter: tracked });
     }
-    rmSync(join(checkout, 'lib'), { recursive: true, force: true });
+    // What an operator of the checkout may have put in conf/ (README.md): package.json `files` must leave it out.
+    writeSecretFile(join(checkout, 'conf', 'secret'), newSecret());
+    writeFileSync(join(checkout, 'conf', 'flint-defaults.conf'), `flint.authenticate.secret.file ${join(checkout, 'conf', 'secret')}\n`);
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(checkout, 'node_modules'));
     const pack = await run('npm', ['pack', '--json', '--pack-destination', root], checkout, 90_000);
     assert.equal(pack.code, 0, show(pack));
@@ -114,12 +116,12 @@ describe('the npm package in a fresh project outside the repo', { timeout: 180_0
     if (root !== undefined) rmSync(root, { recursive: true, force: true });
   });
 
-  test('the tarball holds the compiled programs, the .d.ts, the bin, the UI and conf templates; no sources', () => {
+  test('the tarball holds the compiled programs, the .d.ts, the bin, the UI and conf templates; no sources, no conf of the checkout\'s', () => {
     const files = new Set(packed.files.map((f) => f.path));
     for (const file of ['bin/flint', 'lib/cli.mjs', 'lib/api.mjs', 'lib/executor.mjs', 'lib/driver.mjs', 'lib/task-thread.mjs', 'lib/remote.mjs', 'lib/examples/pi.mjs', 'lib/types/api/index.d.ts', 'lib/types/api/context.d.ts', 'static/flint.css', 'conf/flint-defaults.conf.template', 'sbin/start-master.sh', 'package.json']) {
       assert.ok(files.has(file), `${file} is in the tarball`);
     }
-    const unwanted = [...files].filter((f) => f.startsWith('src/') || f.startsWith('test/') || (f.startsWith('conf/') && !f.endsWith('.template') && !f.endsWith('.json')));
+    const unwanted = [...files].filter((f) => f.startsWith('src/') || f.startsWith('scripts/') || (f.startsWith('conf/') && !f.endsWith('.template') && !f.endsWith('.json')));
     assert.deepEqual(unwanted, []);
   });
 
