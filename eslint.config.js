@@ -18,7 +18,7 @@ const coreFolders = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'work/**', 'logs/**', '.flint/**', 'dist/**', '.stryker-tmp/**', 'reports/**'] },
+  { ignores: ['node_modules/**', 'work/**', 'logs/**', '.flint/**', 'dist/**', 'lib/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

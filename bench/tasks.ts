@@ -98,7 +98,8 @@ runApp(async () => {
     // benchmark's own (empty, whatever earlier runs left in the user's), then a run again.
     const firstExecutor = async (): Promise<number> => {
       await cluster.awaitStandbys();
-      const { stdout } = await execFileAsync(process.execPath, [FIRST_EXECUTOR_APP, cluster.masterUrl, cluster.secretFile, bundleCacheDir, EXECUTOR_MEMORY], { timeout: 60_000 });
+      // `flint` from the checkout's sources (package.json `exports`, condition flint-source), not the npm package's lib/.
+      const { stdout } = await execFileAsync(process.execPath, ['--conditions=flint-source', FIRST_EXECUTOR_APP, cluster.masterUrl, cluster.secretFile, bundleCacheDir, EXECUTOR_MEMORY], { timeout: 60_000 });
       const last = stdout.trim().split('\n').at(-1) ?? '';
       const { firstExecutorMs } = JSON.parse(last) as { firstExecutorMs: number };
       return firstExecutorMs;

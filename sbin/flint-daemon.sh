@@ -90,7 +90,8 @@ cmdline_of() {
 
 # True while PID is a Flint node process running COMMAND: `bin/flint <command>` while it sets itself up,
 # then `node .../dist/current/cli.mjs <command>` (or `node .../src/cli/main.ts <command>` with
-# FLINT_FROM_SOURCES). A recycled pid that now names another program is not.
+# FLINT_FROM_SOURCES, or `node .../lib/cli.mjs <command>` in the npm package). A recycled pid that now names another
+# program is not.
 is_flint_process() {
   local pid=$1 args
   [[ "$pid" =~ ^[1-9][0-9]{0,9}$ ]] || return 1
@@ -104,7 +105,7 @@ is_node_process() {
 }
 
 is_node_cmdline() {
-  [[ "$1" == *"/dist/current/cli.mjs $command "* || "$1" == *"/src/cli/main.ts $command "* ]]
+  [[ "$1" == *"/dist/current/cli.mjs $command "* || "$1" == *"/src/cli/main.ts $command "* || "$1" == *"/lib/cli.mjs $command "* ]]
 }
 
 # True while PID exists and is not a zombie. Not from its cmdline: that reads empty for a moment while the

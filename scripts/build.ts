@@ -3,7 +3,7 @@
 //   node scripts/build.ts            build unless a build of these very sources exists; point dist/current at it
 //
 // esbuild bundles the programs of src/util/install.ts (cli, executor, driver, task-thread, api) with their npm
-// dependencies into dist/builds/<id>/, splitting what they share into chunks in the same directory. <id> is a
+// dependencies into dist/builds/<id>/ (scripts/bundle-programs.ts, which the npm package's build shares). <id> is a
 // hash of the sources and the lockfile, so the same checkout always gives the same build. The build is made in
 // a temporary directory and renamed into place, and dist/current is switched with a rename, so a process that
 // starts meanwhile sees either the old build or the new one, whole. Processes already running keep their own
@@ -15,8 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { PROGRAMS } from '../src/util/install.ts';
+import { bundlePrograms } from './bundle-programs.ts';
 
 const KEEP_BUILDS = 3;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,37 +29,14 @@ function sourceFiles(dir: string): string[] {
     .sort();
 }
 
-/** A hash of every source file (path and content), the lockfile and this script. */
+/** A hash of every source file (path and content), the lockfile, this script and the bundling it shares. */
 function buildId(): string {
   const hash = createHash('sha256');
-  for (const file of [...sourceFiles(join(root, 'src')), join(root, 'package-lock.json'), fileURLToPath(import.meta.url)]) {
+  const scripts = [fileURLToPath(import.meta.url), join(root, 'scripts', 'bundle-programs.ts')];
+  for (const file of [...sourceFiles(join(root, 'src')), join(root, 'package-lock.json'), ...scripts]) {
     hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
-}
-
-async function bundle(outdir: string): Promise<void> {
-  await build({
-    absWorkingDir: root,
-    entryPoints: { ...PROGRAMS },
-    entryNames: '[name]',
-    outExtension: { '.js': '.mjs' },
-    // Chunks sit beside the programs: src/util/install.ts finds the install from any of them.
-    chunkNames: 'chunk-[hash]',
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node24',
-    // esbuild itself (a native binary it spawns) is loaded from node_modules, and only by the app bundler.
-    external: ['esbuild'],
-    define: { FLINT_BUNDLED: 'true' },
-    // CommonJS dependencies (commander, pino, node-zookeeper-client) call require() for Node's built-ins.
-    banner: { js: "import { createRequire as __flintCreateRequire } from 'node:module';\nconst require = __flintCreateRequire(import.meta.url);" },
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
 }
 
 function pointCurrentAt(id: string): void {
@@ -90,7 +66,7 @@ async function main(): Promise<void> {
     const temp = join(builds, `.${id}-${process.pid}`);
     rmSync(temp, { recursive: true, force: true });
     const started = performance.now();
-    await bundle(temp);
+    await bundlePrograms(root, temp, 'dist');
     writeFileSync(join(temp, '.built'), `${id}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(temp, dir);

@@ -1,7 +1,7 @@
 // bench:tasks (b): one application in a process of its own, as a user starts one: FlintContext.create() until
 // its first executor has registered, on the cluster and with the bundle cache directory the benchmark gives.
 //
-//   node bench/lib/first-executor.ts <master URL> <secret file> <bundle cache dir> <executor memory>
+//   node --conditions=flint-source bench/lib/first-executor.ts <master URL> <secret file> <bundle cache dir> <executor memory>
 //
 // Prints one JSON line, { "firstExecutorMs": … }, once both executors have registered, then stops the context.
 

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { launchApp } from '../api/launch-app.ts';
 import { addShutdownHook, installSignalHandlers, whenAppDone } from '../api/run-app.ts';
 import { LocalCluster } from '../daemons/local-cluster.ts';
+import { PACKAGED, sourcePath } from '../util/install.ts';
 import { LIMITS, type IntRange } from '../protocol/limits.ts';
 import { parseIntIn } from './daemon-options.ts';
 
@@ -54,7 +55,8 @@ export function demoCommand(flintHome: string): Command {
       const cluster = await starting;
       // The login URL opens the UI straight in (it holds the cluster's UI token; the demo's cluster ends with it).
       out(`Master:  ${cluster.masterUrl}   web UI and /json: ${cluster.masterLoginUrl}   logs: ${cluster.dir}`);
-      const app = join(flintHome, 'examples', 'pi.ts');
+      // The npm package ships pi.ts compiled (src/util/install.ts, PACKAGED_SOURCES): Node strips no types under node_modules.
+      const app = PACKAGED ? sourcePath('examples/pi.ts') : join(flintHome, 'examples', 'pi.ts');
       out(`Running ${app} with ${samples} samples over ${slices} slices…`);
       try {
         await launchApp({

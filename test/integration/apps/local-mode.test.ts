@@ -115,9 +115,10 @@ describe('local mode', () => {
   test("an application's own tests run its jobs in local mode with node --test, and a wrong expectation fails", async () => {
     const check = 'test/fixtures/local-mode/word-jobs.check.ts';
     // Without NODE_TEST_CONTEXT, which the runner set for this file: with it, even empty, the child would take
-    // itself for a file of this run and run nothing (`env -u` execs node in the same process).
+    // itself for a file of this run and run nothing (`env -u` execs node in the same process). In this checkout
+    // `flint` is the sources under the flint-source condition; an installed package needs none (package.json).
     const nodeTest = (label: string, env: Record<string, string> = {}): ChildHandle =>
-      children.add(spawnChild('env', ['-u', 'NODE_TEST_CONTEXT', NODE_BIN, '--test', '--test-reporter=spec', check], { label, env }));
+      children.add(spawnChild('env', ['-u', 'NODE_TEST_CONTEXT', NODE_BIN, '--conditions=flint-source', '--test', '--test-reporter=spec', check], { label, env }));
     const passing = await finished(nodeTest('node --test word-jobs'), 60_000);
     assert.equal(passing.code, 0, `${passing.stdout}\n${passing.stderr}`);
     assert.match(passing.stdout, /^ℹ pass 2$/m);
