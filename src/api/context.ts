@@ -381,7 +381,10 @@ export class FlintContext {
     source.start();
     // The UI's pages are built when its first request comes (startDriverUi).
     try {
-      const [appId, bundle] = await Promise.all([registration, bundling]);
+      // Local mode's executor registers while the app is bundled: create() returns with it ready, so that a context
+      // stopped at once never refuses an executor on its way in.
+      const executorReady = local === undefined ? undefined : runtime.awaitExecutors(1, LOCAL_EXECUTOR_TIMEOUT_MS);
+      const [appId, bundle] = await Promise.all([registration, bundling, executorReady]);
       context.#appId = appId;
       context.#bundleExports = new Set(bundle.exports);
       allocation?.start();
@@ -572,6 +575,9 @@ export function jobDescription(plan: Pick<PartitionPlan, 'ops'>, action: TaskAct
   const fn = 'fn' in action ? `(${action.fn})` : action.kind === 'take' ? `(${action.n})` : '';
   return [...describeOps(plan.ops), `${action.kind}${fn}`].join(' → ');
 }
+
+/** How long local mode's executor, in this process, may take to register before create() fails. */
+const LOCAL_EXECUTOR_TIMEOUT_MS = 30_000;
 
 /** What the context needs of whoever gives it executors: the master's AppClient, or local mode's LocalBackend. */
 type ExecutorSource = Pick<AppClient, 'start' | 'stop' | 'requestTotalExecutors' | 'killExecutors'>;

@@ -274,7 +274,7 @@ export class DriverRuntime {
           (err: unknown) => ctx.sendFailure(err instanceof Error ? err : new Error(String(err))),
         );
       case 'RegisterExecutor': {
-        if (this.#stopped) throw new Error('the driver is stopping'); // the machine's host is closed
+        if (this.#stopped) return ctx.sendFailure(new Error('the driver is stopping')); // the machine's host is closed
         const { executorId, executorAddress, hostname, cores, logUrls, resources } = message;
         const sender = ctx.senderAddress;
         const token = this.#replies.open({
