@@ -159,6 +159,12 @@ describe('the npm package in a fresh project outside the repo', { timeout: 180_0
     await master.child.kill('SIGTERM', 10_000);
   });
 
+  test("npx flint submit --master 'local[2]' runs the app in local mode, with no daemon (docs/getting-started.md)", async () => {
+    const local = await run('npx', ['flint', 'submit', '--master', 'local[2]', 'app.ts'], project, 60_000);
+    assert.equal(local.code, 0, show(local));
+    assert.match(local.stdout, /^sum of squares: 285$/m);
+  });
+
   test('npx flint demo runs the pi example the package ships compiled, on a cluster of its own', async () => {
     const demo = await run('npx', ['flint', 'demo', '--workers', '1', '--cores', '1', '--samples', '100000', '--slices', '2'], project, 60_000);
     assert.equal(demo.code, 0, show(demo));
