@@ -13,7 +13,7 @@ import { RpcConnectionError, isFlintError } from '../errors.ts';
 import { FRAME_MARGIN_BYTES } from '../executor/executor-config.ts';
 import { ExecutorMachine, type ExecutorEffect, type ExecutorInput, type ExecutorLaunchArgs } from '../executor/index.ts';
 import { loadAppCode } from '../io/executor/load-app-code.ts';
-import { TASKS_PER_THREAD, TaskPool, type PoolShuffle } from '../io/executor/task-pool.ts';
+import { TASKS_PER_THREAD, TaskPool, type PoolShuffle, type WarmThread } from '../io/executor/task-pool.ts';
 import { shuffleSettings, storageLimitBytes } from '../io/executor/shuffle-settings.ts';
 import { SHUFFLE_SERVICE_ENDPOINT, ShuffleServiceReplies, type ShuffleServiceMessage } from '../protocol/shuffle-messages.ts';
 import {
@@ -65,6 +65,8 @@ export interface ExecutorBackendOptions {
    * so that a thread's start-up overlaps the driver's bundling of the app.
    */
   readonly threadsAtStart?: boolean;
+  /** A task thread the standby this executor was started a thread ahead (task-pool.ts WarmThread). */
+  readonly warmThread?: WarmThread | undefined;
 }
 
 /** Connection attempts of the bootstrap ask (Spark's executor tries 3 times), this far apart. */
@@ -179,6 +181,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     figures,
     codeCacheDir: resolve(opts.workDir, '..', 'code'),
     logger,
+    warmThread: opts.warmThread,
     ...(shuffle === undefined ? {} : { shuffle }),
   });
   runtime.start(parentGone, opts.threadsAtStart === true && boot.ok);
@@ -223,6 +226,7 @@ interface RuntimeParts {
   readonly logger: Logger;
   /** Measures heap, RSS and GC time for the heartbeats; undefined with flint.metrics.enabled=false. */
   readonly figures: ProcessFigures | undefined;
+  readonly warmThread: WarmThread | undefined;
 }
 
 class ExecutorRuntime {
@@ -289,7 +293,7 @@ class ExecutorRuntime {
 
   #startPool(): TaskPool {
     if (this.#pool === undefined) applyHotCodeFlags(process.execArgv);
-    this.#pool ??= new TaskPool(this.#parts.machine.snapshot().config.cores, (outcome) => this.#submit(outcome), this.#parts.shuffle);
+    this.#pool ??= new TaskPool(this.#parts.machine.snapshot().config.cores, (outcome) => this.#submit(outcome), this.#parts.shuffle, this.#parts.warmThread);
     return this.#pool;
   }
 

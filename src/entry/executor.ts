@@ -25,13 +25,17 @@ import { logLevelFromEnv, type Logger } from '../util/logger.ts';
 import { EXECUTOR_USAGE, parseExecutorArgs, parseResourcesEnv, RESOURCES_ENV_VAR, type ExecutorCommandLine } from './executor-args.ts';
 import type { ResourceAddresses } from '../protocol/messages.ts';
 import { DriverReplies, DriverToExecutor } from '../protocol/task-messages.ts';
+import { startWarmThread, type WarmThread } from '../io/executor/task-pool.ts';
 
 const standby = process.argv[2] === STANDBY_FLAG;
+let warmThread: WarmThread | undefined;
 if (standby) {
   // Every module above is loaded: what a cold start spends most of its time on. The checkers of the messages an
   // executor receives are compiled now too (TypeBox generates code for each: about 20 ms, which an adopted
   // standby would otherwise spend on its driver's first replies and first task).
   for (const catalog of [DriverReplies, DriverToExecutor]) catalog.compileAll();
+  // And a task thread is started: the pool the adopted executor makes takes it as its first thread.
+  warmThread = startWarmThread();
   try {
     writeSync(READY_FD, 'ready\n');
     closeSync(READY_FD);
@@ -102,5 +106,13 @@ const onParentGone =
       };
 
 const { startupConf, ...launch } = args;
-const code = await runExecutorBackend({ launch: { ...launch, logUrls, ...(resources === undefined ? {} : { resources }) }, credential, startupConf, logger, workDir: process.cwd(), ...(onParentGone ? { onParentGone } : {}) });
+const code = await runExecutorBackend({
+  launch: { ...launch, logUrls, ...(resources === undefined ? {} : { resources }) },
+  credential,
+  startupConf,
+  logger,
+  workDir: process.cwd(),
+  warmThread,
+  ...(onParentGone ? { onParentGone } : {}),
+});
 process.exit(code);

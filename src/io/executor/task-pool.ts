@@ -16,7 +16,7 @@
 import { programPath } from '../../util/install.ts';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ExecutorInput, LaunchTaskMessage } from '../../executor/index.ts';
-import type { FetchAnswer, FetchRequest, TaskReply, ThreadData, ThreadRequest } from './task-thread.ts';
+import type { FetchAnswer, FetchRequest, TaskReply, ThreadData, ThreadRequest, ThreadShuffleData } from './task-thread.ts';
 import { ThreadSlot, slotIdOf } from './thread-slot.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 
@@ -62,6 +62,36 @@ interface Thread {
   error?: unknown;
 }
 
+/**
+ * A thread started before its executor has an application (a standby executor's, docs/standby-executors.md):
+ * Node takes some 50–100 ms to start a thread, which a task pool made once the executor has registered would
+ * otherwise spend on the application's first task. The pool that adopts it gives it the shuffle settings then
+ * (task-thread.ts `configure`).
+ */
+export interface WarmThread {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  readonly shared: Int32Array;
+  online: boolean;
+  /** It exited before a pool adopted it: the pool starts a thread of its own instead. */
+  exited: boolean;
+}
+
+/** Starts a thread with no application yet, for a TaskPool to adopt (standby executors). */
+export function startWarmThread(): WarmThread {
+  const { port1, port2 } = new MessageChannel();
+  const shared = new Int32Array(new SharedArrayBuffer(ThreadSlot.LENGTH * Int32Array.BYTES_PER_ELEMENT));
+  const worker = new Worker(THREAD_MODULE, { workerData: { port: port2, shared: shared.buffer as SharedArrayBuffer } satisfies ThreadData, transferList: [port2] });
+  const warm: WarmThread = { worker, port: port1, shared, online: false, exited: false };
+  worker.once('online', () => (warm.online = true));
+  worker.once('exit', () => (warm.exited = true));
+  // Until adopted it must not keep a standby's event loop alive, nor take down the process if it fails.
+  worker.on('error', () => {});
+  worker.unref();
+  port1.unref();
+  return warm;
+}
+
 /** A thread that could not even start is replaced after this long, not at once (no tight respawn loop). */
 const RESTART_AFTER_FAILED_START_MS = 1_000;
 
@@ -77,11 +107,15 @@ export class TaskPool {
   /** Broadcast values the driver sent this executor, by id. */
   readonly #broadcastData = new Map<number, Uint8Array>();
 
-  /** `onOutcome` receives each task's one outcome, never synchronously from `run`. */
-  constructor(threads: number, onOutcome: (outcome: TaskOutcome) => void, shuffle?: PoolShuffle) {
+  /**
+   * `onOutcome` receives each task's one outcome, never synchronously from `run`. A `warm` thread (startWarmThread)
+   * is the first of the `threads`, unless it has exited meanwhile.
+   */
+  constructor(threads: number, onOutcome: (outcome: TaskOutcome) => void, shuffle?: PoolShuffle, warm?: WarmThread) {
     this.#onOutcome = onOutcome;
     this.#shuffle = shuffle;
-    for (let i = 0; i < threads; i++) this.#threads.push(this.#startThread());
+    if (warm !== undefined && !warm.exited) this.#threads.push(this.#adopt(warm));
+    while (this.#threads.length < threads) this.#threads.push(this.#startThread());
   }
 
   /** Queues `task` on the thread holding the fewest tasks. */
@@ -165,24 +199,44 @@ export class TaskPool {
   #startThread(): Thread {
     const { port1, port2 } = new MessageChannel();
     const shared = new Int32Array(new SharedArrayBuffer(ThreadSlot.LENGTH * Int32Array.BYTES_PER_ELEMENT));
-    const fetches = this.#shuffle === undefined ? undefined : new MessageChannel();
-    const data: ThreadData = {
-      port: port2,
-      shared: shared.buffer as SharedArrayBuffer,
-      ...(fetches === undefined || this.#shuffle === undefined
-        ? {}
-        : { shuffle: { settings: this.#shuffle.settings, storageLimitBytes: this.#shuffle.storageLimitBytes, port: fetches.port2 } }),
-    };
-    const worker = new Worker(THREAD_MODULE, { workerData: data, transferList: fetches === undefined ? [port2] : [port2, fetches.port2] });
-    if (fetches !== undefined) this.#serveFetches(fetches.port1);
+    const shuffle = this.#threadShuffle();
+    const data: ThreadData = { port: port2, shared: shared.buffer as SharedArrayBuffer, ...(shuffle === undefined ? {} : { shuffle }) };
+    const worker = new Worker(THREAD_MODULE, { workerData: data, transferList: shuffle === undefined ? [port2] : [port2, shuffle.port] });
     const thread: Thread = { worker, port: port1, shared, pending: new Map(), broadcasts: new Set(), outbox: [], ending: false, online: false };
-    port1.on('message', (first: TaskReply) => {
+    worker.once('online', () => (thread.online = true));
+    return this.#watch(thread);
+  }
+
+  /** A warm thread as one of the pool's, given the executor's environment and shuffle settings first. */
+  #adopt(warm: WarmThread): Thread {
+    const { worker, port, shared } = warm;
+    const thread: Thread = { worker, port, shared, pending: new Map(), broadcasts: new Set(), outbox: [], ending: false, online: warm.online };
+    if (!warm.online) worker.once('online', () => (thread.online = true));
+    worker.removeAllListeners('error');
+    worker.ref();
+    port.ref();
+    const shuffle = this.#threadShuffle();
+    const configure: ThreadRequest = { kind: 'configure', env: { ...process.env }, ...(shuffle === undefined ? {} : { shuffle }) };
+    port.postMessage([configure], shuffle === undefined ? [] : [shuffle.port]);
+    return this.#watch(thread);
+  }
+
+  /** A thread's shuffle settings and its end of a new channel for block fetches, served here; none without a shuffle. */
+  #threadShuffle(): ThreadShuffleData | undefined {
+    if (this.#shuffle === undefined) return undefined;
+    const fetches = new MessageChannel();
+    this.#serveFetches(fetches.port1);
+    return { settings: this.#shuffle.settings, storageLimitBytes: this.#shuffle.storageLimitBytes, port: fetches.port2 };
+  }
+
+  /** Listens to a thread's replies, errors and exit. */
+  #watch(thread: Thread): Thread {
+    thread.port.on('message', (first: TaskReply) => {
       this.#settle(thread, first);
       this.#drainReplies(thread);
     });
-    worker.once('online', () => (thread.online = true));
-    worker.on('error', (err) => (thread.error = err));
-    worker.on('exit', () => this.#exited(thread));
+    thread.worker.on('error', (err) => (thread.error = err));
+    thread.worker.on('exit', () => this.#exited(thread));
     return thread;
   }
 

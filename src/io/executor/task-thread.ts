@@ -58,6 +58,12 @@ export type FetchAnswer =
   | { readonly id: number; readonly error: string };
 
 export type ThreadRequest =
+  /**
+   * What a thread started before its executor had an application (task-pool.ts WarmThread) must take on: the
+   * executor's environment (a thread's process.env is a copy made when it starts, and the worker gave the executor
+   * its own when it adopted the standby) and its shuffle settings.
+   */
+  | { readonly kind: 'configure'; readonly env: Readonly<Record<string, string | undefined>>; readonly shuffle?: ThreadShuffleData }
   | { readonly kind: 'run'; readonly task: LaunchTaskMessage; readonly bundlePath: string }
   | { readonly kind: 'cancel'; readonly taskId: number }
   /** Drop the cached partitions of a dataset (unpersist). */
@@ -145,7 +151,7 @@ function broadcastsOf(task: LaunchTaskMessage): Array<{ name: string; id: number
 }
 
 /** The executor's own CUDA_VISIBLE_DEVICES (all its gpus, set by the worker), put back after each task. */
-const EXECUTOR_CUDA_DEVICES = process.env['CUDA_VISIBLE_DEVICES'];
+let executorCudaDevices = process.env['CUDA_VISIBLE_DEVICES'];
 
 /**
  * The task's context (TaskContext.get()) and, when it holds gpus, CUDA_VISIBLE_DEVICES set to them alone. A
@@ -160,8 +166,8 @@ function enterTask(task: LaunchTaskMessage): void {
 
 function leaveTask(): void {
   TaskContext.set(undefined);
-  if (EXECUTOR_CUDA_DEVICES === undefined) delete process.env['CUDA_VISIBLE_DEVICES'];
-  else process.env['CUDA_VISIBLE_DEVICES'] = EXECUTOR_CUDA_DEVICES;
+  if (executorCudaDevices === undefined) delete process.env['CUDA_VISIBLE_DEVICES'];
+  else process.env['CUDA_VISIBLE_DEVICES'] = executorCudaDevices;
 }
 
 /** Runs one task; resolves (never rejects) with its reply. */
@@ -187,7 +193,7 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
 
 /** The thread's loop: a queue of run requests, drained in order; cancels mark queued tasks to skip. */
 function serve({ port, shared: buffer, shuffle }: ThreadData): void {
-  const blocks = new BlockStore(shuffle?.storageLimitBytes ?? 0);
+  let blocks = new BlockStore(shuffle?.storageLimitBytes ?? 0);
   threadIo = taskIo(shuffleEnvOf(shuffle), blocks);
   const shared = new Int32Array(buffer);
   const queue: Array<Extract<ThreadRequest, { kind: 'run' }>> = [];
@@ -201,7 +207,13 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
   const abortFlag = (taskId: number): AbortFlag => ({ flags: shared, slot: ThreadSlot.ABORT, id: slotIdOf(taskId) });
   const accept = (requests: readonly ThreadRequest[]): void => {
     for (const request of requests) {
-      if (request.kind === 'run') queue.push(request);
+      if (request.kind === 'configure') {
+        for (const name of Object.keys(process.env)) if (!(name in request.env)) delete process.env[name];
+        Object.assign(process.env, request.env);
+        executorCudaDevices = process.env['CUDA_VISIBLE_DEVICES'];
+        blocks = new BlockStore(request.shuffle?.storageLimitBytes ?? 0);
+        threadIo = taskIo(shuffleEnvOf(request.shuffle), blocks);
+      } else if (request.kind === 'run') queue.push(request);
       else if (request.kind === 'uncache') blocks.remove(request.id);
       else if (request.taskId === starting || queue.some((queued) => queued.task.taskId === request.taskId)) cancelled.add(request.taskId);
     }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decode } from '@msgpack/msgpack';
 import type { LaunchTaskMessage } from '../../../src/executor/index.ts';
-import { TaskPool, type TaskOutcome } from '../../../src/io/executor/task-pool.ts';
+import { TaskPool, startWarmThread, type TaskOutcome, type WarmThread } from '../../../src/io/executor/task-pool.ts';
 import { fixtureBundle, slice } from './helpers.ts';
 
 function task(taskId: number, fn: string, records: unknown[] = [taskId], action: LaunchTaskMessage['action'] = { kind: 'collect' }): LaunchTaskMessage {
@@ -37,11 +37,16 @@ class Recorded {
   readonly pool: TaskPool;
   readonly #waiters = new Set<() => void>();
 
-  constructor(threads: number) {
-    this.pool = new TaskPool(threads, (outcome) => {
-      this.outcomes.push(outcome);
-      for (const wake of [...this.#waiters]) wake();
-    });
+  constructor(threads: number, warm?: WarmThread) {
+    this.pool = new TaskPool(
+      threads,
+      (outcome) => {
+        this.outcomes.push(outcome);
+        for (const wake of [...this.#waiters]) wake();
+      },
+      undefined,
+      warm,
+    );
   }
 
   outcome(taskId: number, timeoutMs = 10_000): Promise<TaskOutcome> {
@@ -76,8 +81,8 @@ describe('the task pool', { timeout: 60_000 }, () => {
   let dir: string;
   let bundlePath: string;
   const pools: TaskPool[] = [];
-  const recorded = (threads: number): Recorded => {
-    const r = new Recorded(threads);
+  const recorded = (threads: number, warm?: WarmThread): Recorded => {
+    const r = new Recorded(threads, warm);
     pools.push(r.pool);
     return r;
   };
@@ -92,6 +97,41 @@ describe('the task pool', { timeout: 60_000 }, () => {
   after(async () => {
     await Promise.all(pools.map((pool) => pool.destroy()));
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a warm thread (a standby's) becomes the pool's first, with the environment the executor has by then", async () => {
+    process.env['FLINT_TEST_WARM'] = 'the standby’s';
+    process.env['FLINT_TEST_GONE'] = 'set before adoption';
+    const warm = startWarmThread();
+    try {
+      const deadline = performance.now() + 10_000;
+      while (!warm.online && performance.now() < deadline) await new Promise((done) => setTimeout(done, 5));
+      assert.ok(warm.online, 'the warm thread came online');
+      // Adoption: the worker gives the executor its own environment (src/entry/executor.ts).
+      process.env['FLINT_TEST_WARM'] = 'the executor’s';
+      delete process.env['FLINT_TEST_GONE'];
+      const r = recorded(2, warm);
+      r.pool.run(task(1, 'envOf', ['FLINT_TEST_WARM']), bundlePath);
+      r.pool.run(task(2, 'envOf', ['FLINT_TEST_GONE']), bundlePath);
+      const results = await Promise.all([r.outcome(1), r.outcome(2)]);
+      const [first, second] = results.map((o) => (o.kind === 'TaskCompleted' ? (decode(o.result) as Array<[string | null, number]>)[0] : assert.fail(JSON.stringify(o))));
+      assert.deepEqual(first, ['the executor’s', warm.worker.threadId], 'the first task ran on the warm thread, which sees the executor’s environment');
+      assert.notEqual(second?.[1], warm.worker.threadId, 'the second thread is a new one');
+      assert.equal(second?.[0], null, 'a variable the executor no longer has is gone from the warm thread too');
+    } finally {
+      delete process.env['FLINT_TEST_WARM'];
+      delete process.env['FLINT_TEST_GONE'];
+    }
+  });
+
+  test('a warm thread that exited before adoption is left out: the pool starts its own', async () => {
+    const warm = startWarmThread();
+    await warm.worker.terminate();
+    assert.equal(warm.exited, true);
+    const r = recorded(1, warm);
+    r.pool.run(task(1, 'square', [7]), bundlePath);
+    const outcome = await r.outcome(1);
+    assert.equal(outcome.kind, 'TaskCompleted', JSON.stringify(outcome));
   });
 
   test('a thread runs the tasks queued on it in order, each answered exactly once', async () => {
