@@ -365,6 +365,8 @@ class ExecutorRuntime {
     loadAppCode({ hash, bytes, cacheDir: this.#parts.codeCacheDir, chunkBytes, fetchChunk }).then(
       ({ path, fetched }) => {
         this.#bundlePath = path;
+        // The threads import it now, while the executor tells the driver it is ready and the first tasks come.
+        this.#pool?.preload(path);
         this.#logger.info({ path, bytes, fetched }, fetched ? 'Fetched the application code' : 'Using the cached application code');
         this.#submit({ kind: 'CodeLoaded', hash });
       },

@@ -150,6 +150,11 @@ export class TaskPool {
     };
   }
 
+  /** Has every thread import the application's bundle ahead of its first task (task-thread.ts `load`). */
+  preload(bundlePath: string): void {
+    for (const thread of this.#threads) if (!thread.ending) thread.port.postMessage([{ kind: 'load', bundlePath }] satisfies ThreadRequest[]);
+  }
+
   /** Drops a dataset's cached partitions on every thread (unpersist). */
   uncache(id: number): void {
     for (const thread of this.#threads) {

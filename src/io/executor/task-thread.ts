@@ -65,6 +65,8 @@ export type ThreadRequest =
    */
   | { readonly kind: 'configure'; readonly env: Readonly<Record<string, string | undefined>>; readonly shuffle?: ThreadShuffleData }
   | { readonly kind: 'run'; readonly task: LaunchTaskMessage; readonly bundlePath: string }
+  /** Import the application's bundle now, ahead of the first task that needs it (task-pool.ts preload). */
+  | { readonly kind: 'load'; readonly bundlePath: string }
   | { readonly kind: 'cancel'; readonly taskId: number }
   /** Drop the cached partitions of a dataset (unpersist). */
   | { readonly kind: 'uncache'; readonly id: number };
@@ -214,6 +216,7 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
         blocks = new BlockStore(request.shuffle?.storageLimitBytes ?? 0);
         threadIo = taskIo(shuffleEnvOf(request.shuffle), blocks);
       } else if (request.kind === 'run') queue.push(request);
+      else if (request.kind === 'load') void bundleExports(request.bundlePath).catch(() => {}); // a task reports a failure
       else if (request.kind === 'uncache') blocks.remove(request.id);
       else if (request.taskId === starting || queue.some((queued) => queued.task.taskId === request.taskId)) cancelled.add(request.taskId);
     }

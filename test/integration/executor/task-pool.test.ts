@@ -3,7 +3,7 @@
 // dies, and never more tasks running at once than threads.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -132,6 +132,22 @@ describe('the task pool', { timeout: 60_000 }, () => {
     r.pool.run(task(1, 'square', [7]), bundlePath);
     const outcome = await r.outcome(1);
     assert.equal(outcome.kind, 'TaskCompleted', JSON.stringify(outcome));
+  });
+
+  test('preload has every thread import the bundle before any task', async () => {
+    const marker = join(dir, 'imported');
+    process.env['FLINT_TEST_IMPORT_MARKER'] = marker; // the threads copy the environment when they start
+    const r = recorded(2);
+    delete process.env['FLINT_TEST_IMPORT_MARKER'];
+    r.pool.preload(bundlePath);
+    const imported = (): string[] => readdirSync(dir).filter((f) => f.startsWith('imported-'));
+    const deadline = performance.now() + 10_000;
+    while (imported().length < 2 && performance.now() < deadline) await new Promise((done) => setTimeout(done, 5));
+    assert.equal(imported().length, 2, `each thread imported the bundle: ${imported().join(' ')}`);
+    assert.deepEqual(r.outcomes, [], 'no task ran');
+    r.pool.run(task(1, 'square', [3]), bundlePath);
+    assert.equal((await r.outcome(1)).kind, 'TaskCompleted');
+    assert.equal(imported().length, 2, 'the task used the bundle imported ahead: no second import');
   });
 
   test('a thread runs the tasks queued on it in order, each answered exactly once', async () => {
