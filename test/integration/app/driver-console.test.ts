@@ -10,9 +10,11 @@ import { NODE_BIN, REPO_ROOT } from '../../helpers/process.ts';
 const APP = join(REPO_ROOT, 'test', 'fixtures', 'apps', 'console-app.ts');
 const WARNING = "flint.executor.memroy (the application's conf) is not a key Flint reads; it is ignored. Did you mean flint.executor.memory?";
 const env = { ...process.env, NO_COLOR: '1', FLINT_LOG_LEVEL: '' };
+// The app imports `flint`, which in this checkout is the sources under the flint-source condition (package.json).
+const SOURCES = '--conditions=flint-source';
 
 test('in a pipe the driver writes JSON lines on stderr, and the application its own output on stdout', { timeout: 60_000 }, () => {
-  const run = spawnSync(NODE_BIN, [APP], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 50_000, env });
+  const run = spawnSync(NODE_BIN, [SOURCES, APP], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 50_000, env });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, "the app's own output: ApplicationFailedError\n");
   const lines = run.stderr.split('\n').filter((line) => line.startsWith('{'));
@@ -22,7 +24,7 @@ test('in a pipe the driver writes JSON lines on stderr, and the application its 
 });
 
 test('on a terminal the driver writes short readable lines, warnings and errors only', { timeout: 60_000 }, () => {
-  const run = spawnSync('script', ['-qec', `${NODE_BIN} ${APP}`, '/dev/null'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 50_000, env });
+  const run = spawnSync('script', ['-qec', `${NODE_BIN} ${SOURCES} ${APP}`, '/dev/null'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 50_000, env });
   assert.equal(run.status, 0, run.stdout);
   const lines = run.stdout.split(/\r?\n/);
   const warning = lines.find((l) => l.includes('flint.executor.memroy'));
