@@ -2,9 +2,17 @@
 // driver) register a resolve hook that maps the bare name `flint` to this Flint's API. Inside the Flint
 // checkout the package's own `exports` already does it.
 
+//
+// The same hooks apply the inline-function transform (src/io/bundle/transform-inline.ts) to the application's
+// own modules as they load, so that the functions the driver passes to Dataset methods carry the ids the
+// executors' bundle registers.
+
 import { registerHooks } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { BUNDLED, programPath } from '../util/install.ts';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BUNDLED, programPath, sourcePath } from '../util/install.ts';
+import { isAppSource, transformInline, withInlineSourceMap } from '../io/bundle/transform-inline.ts';
+import { appMainPath } from './run-app.ts';
 
 // The API of the form this process runs from: the build's api.mjs shares its chunks with the launcher.
 const API_URL = pathToFileURL(programPath('api')).href;
@@ -19,5 +27,25 @@ export function registerFlintResolution(): void {
       if (specifier === 'flint') return { url: API_URL, format: API_FORMAT, shortCircuit: true };
       return nextResolve(specifier, context);
     },
+    load(url, context, nextLoad) {
+      const loaded = nextLoad(url, context);
+      if (!url.startsWith('file:') || (loaded.format !== 'module' && loaded.format !== 'module-typescript') || loaded.source === undefined || loaded.source === null) return loaded;
+      const path = fileURLToPath(url);
+      const source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
+      const main = appMainPath();
+      if (main === undefined || !isAppSource(path, source, FLINT_SOURCES)) return loaded;
+      // A module that does not parse is left to Node, whose error names the file and line.
+      let result;
+      try {
+        result = transformInline(source, { path, rootDir: dirname(main) });
+      } catch {
+        return loaded;
+      }
+      return result === undefined ? loaded : { ...loaded, source: withInlineSourceMap(result) };
+    },
   });
+  // Errors thrown by the application's code name its own lines, moved functions included.
+  process.setSourceMapsEnabled(true);
 }
+
+const FLINT_SOURCES = sourcePath('src');
