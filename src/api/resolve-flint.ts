@@ -11,7 +11,7 @@ import { registerHooks } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BUNDLED, programPath, sourcePath } from '../util/install.ts';
-import { isAppSource, transformInline, withInlineSourceMap } from '../io/bundle/transform-inline.ts';
+import { isAppPath, isFlintBundle, transformInline, withInlineSourceMap } from '../io/bundle/transform-inline.ts';
 import { appMainPath } from './run-app.ts';
 
 // The API of the form this process runs from: the build's api.mjs shares its chunks with the launcher.
@@ -31,9 +31,10 @@ export function registerFlintResolution(): void {
       const loaded = nextLoad(url, context);
       if (!url.startsWith('file:') || (loaded.format !== 'module' && loaded.format !== 'module-typescript') || loaded.source === undefined || loaded.source === null) return loaded;
       const path = fileURLToPath(url);
-      const source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
       const main = appMainPath();
-      if (main === undefined || !isAppSource(path, source, FLINT_SOURCES)) return loaded;
+      if (main === undefined || !isAppPath(path, FLINT_SOURCES)) return loaded;
+      const source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
+      if (isFlintBundle(source)) return loaded;
       // A module that does not parse is left to Node, whose error names the file and line.
       let result;
       try {
@@ -41,11 +42,13 @@ export function registerFlintResolution(): void {
       } catch {
         return loaded;
       }
-      return result === undefined ? loaded : { ...loaded, source: withInlineSourceMap(result) };
+      if (result === undefined) return loaded;
+      // Errors thrown by moved functions (an Array callback on the driver, say) name their own lines. Node reads
+      // the maps of modules loaded from now on; one that needs none is not slowed.
+      process.setSourceMapsEnabled(true);
+      return { ...loaded, source: withInlineSourceMap(result) };
     },
   });
-  // Errors thrown by the application's code name its own lines, moved functions included.
-  process.setSourceMapsEnabled(true);
 }
 
 const FLINT_SOURCES = sourcePath('src');

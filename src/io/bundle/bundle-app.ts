@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { build, version as esbuildVersion, type BuildOptions, type Loader, type Plugin } from 'esbuild';
 import type { BundleCache } from './bundle-cache.ts';
-import { BUNDLE_MARKER, INLINE_TRANSFORM_VERSION, isAppSource, transformInline, withInlineSourceMap } from './transform-inline.ts';
+import { BUNDLE_MARKER, INLINE_TRANSFORM_VERSION, isAppPath, isFlintBundle, transformInline, withInlineSourceMap } from './transform-inline.ts';
 import { sourcePath } from '../../util/install.ts';
 
 export interface AppBundle {
@@ -111,9 +111,9 @@ function inlineFunctionsPlugin(rootDir: string): Plugin {
     setup(builder) {
       builder.onLoad({ filter: /\.(?:[mc]?[jt]s|[jt]sx)$/, namespace: 'file' }, async (args) => {
         const loader = LOADERS[extname(args.path)];
-        if (loader === undefined) return undefined;
+        if (loader === undefined || !isAppPath(args.path, flintSources)) return undefined;
         const source = await readFile(args.path, 'utf8');
-        if (!isAppSource(args.path, source, flintSources)) return undefined;
+        if (isFlintBundle(source)) return undefined;
         let result;
         try {
           result = transformInline(source, { path: args.path, rootDir });

@@ -29,11 +29,13 @@
 // moved text back to its own lines.
 
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { relative, sep } from 'node:path';
-import { parse } from '@babel/parser';
-import traverse, { type Binding, type NodePath, type Scope } from '@babel/traverse';
+import type * as BabelParser from '@babel/parser';
+import type * as BabelTraverse from '@babel/traverse';
+import type { Binding, NodePath, Scope } from '@babel/traverse';
 import type * as t from '@babel/types';
-import MagicString from 'magic-string';
+import type MagicStringClass from 'magic-string';
 
 /** Methods whose function arguments are task functions (src/api/dataset.ts, and the context's `runJob`). */
 export const TASK_FUNCTION_METHODS: ReadonlySet<string> = new Set([
@@ -85,24 +87,54 @@ export interface InlineTransformOptions {
   readonly rootDir: string;
 }
 
-/** A quick test before parsing: only files with a call of such a method and a function literal are parsed. */
-const MAYBE = /\.\s*(?:map|filter|flatMap|mapPartitions|keyBy|mapValues|flatMapValues|sortBy|reduceByKey|foldByKey|aggregateByKey|combineByKey|reduce|fold|foreach|runJob)\s*\(/;
+/**
+ * Quick tests before parsing: only a file with a call of such a method with a function literal among its
+ * arguments (before the next semicolon), or a const bound to a function literal, is parsed. Both sides (the
+ * driver's hook, the bundle) apply the same tests, so they transform the same files.
+ */
+const MAYBE_CALL = new RegExp(String.raw`\.\s*(?:${[...TASK_FUNCTION_METHODS].join('|')})\s*\([^;]*?(?:=>|\bfunction\b)`);
+const MAYBE_CONST = /\bconst\s+[\w$]+\s*(?::[^=;]*)?=\s*(?:async\s*)?(?:function\b|\([^()]*\)\s*(?::[^=;{]*)?=>|[\w$]+\s*=>)/;
+
+interface Tools {
+  readonly parse: typeof BabelParser.parse;
+  readonly traverse: typeof BabelTraverse.default;
+  readonly MagicString: typeof MagicStringClass;
+}
+let tools: Tools | undefined;
+
+/**
+ * Babel and magic-string, loaded the first time a file needs them (synchronously: the driver's module hook is
+ * synchronous). Loading them takes about 200 ms, which a program without inline functions never pays.
+ */
+function loadTools(): Tools {
+  if (tools === undefined) {
+    const require = createRequire(import.meta.url);
+    tools = {
+      parse: (require('@babel/parser') as typeof BabelParser).parse,
+      traverse: (require('@babel/traverse') as typeof BabelTraverse).default,
+      MagicString: (require('magic-string') as { default: typeof MagicStringClass }).default,
+    };
+  }
+  return tools;
+}
 
 /**
  * The module with its inline task functions moved into registered factories, or undefined when it has none (or
  * is not an ES module: the prelude is an import). Throws Babel's SyntaxError for a file that does not parse.
  */
 export function transformInline(source: string, opts: InlineTransformOptions): InlineTransformResult | undefined {
-  if (!MAYBE.test(source) || !/=>|function/.test(source)) return undefined;
+  if (!MAYBE_CALL.test(source) && !MAYBE_CONST.test(source)) return undefined;
+  const { parse, traverse, MagicString } = loadTools();
   const typescript = /\.[cm]?tsx?$/.test(opts.path);
+  const jsx = opts.path.endsWith('x') ? (['jsx'] as const) : [];
   const ast = parse(source, {
     sourceType: 'module',
     sourceFilename: opts.path,
-    plugins: typescript ? [['typescript', { dts: false }], ...(opts.path.endsWith('x') ? (['jsx'] as const) : [])] : ['jsx'],
+    plugins: typescript ? [['typescript', { dts: false }], ...jsx] : [...jsx],
     errorRecovery: false,
   });
   if (!ast.program.body.some((s) => s.type.startsWith('Import') || s.type.startsWith('Export'))) return undefined;
-  const candidates = findCandidates(ast);
+  const candidates = findCandidates(ast, traverse);
   if (candidates.length === 0) return undefined;
   const file = relative(opts.rootDir, opts.path).split(sep).join('/');
   const ms = new MagicString(source);
@@ -131,8 +163,10 @@ export function transformInline(source: string, opts: InlineTransformOptions): I
   sites.reverse();
   const refusals = sites.filter((s) => s.refused !== undefined).map((s) => `__flint$inline.explain(${JSON.stringify(s.id)}, ${JSON.stringify(s.refused)});`);
   // One line, so that no line below moves; after a hashbang, which must stay first.
-  // The registry's global slot is src/api/inline-registry.ts's.
-  const prelude = `import "flint"; const __flint$inline = globalThis[Symbol.for("flint.inline")]; ${[...defines, ...refusals].join(' ')} `;
+  // The registry's global slot is src/api/inline-registry.ts's; a `flint` that installs none (a test's stand-in)
+  // gets one that does nothing, so the module still runs as it was written.
+  const fallback = '{ define() {}, explain() {}, tag: (f) => f, refuse: (f) => f }';
+  const prelude = `import "flint"; const __flint$inline = globalThis[Symbol.for("flint.inline")] ?? ${fallback}; ${[...defines, ...refusals].join(' ')} `;
   const at = ast.program.interpreter ? source.indexOf('\n', ast.program.interpreter.end as number) + 1 : 0;
   if (at <= 0) ms.prepend(prelude);
   else ms.appendLeft(at, prelude);
@@ -147,7 +181,7 @@ interface Candidate {
   readonly name?: string;
 }
 
-function findCandidates(ast: t.File): Candidate[] {
+function findCandidates(ast: t.File, traverse: Tools['traverse']): Candidate[] {
   const found: Candidate[] = [];
   traverse(ast, {
     VariableDeclarator(path: NodePath<t.VariableDeclarator>) {
@@ -270,14 +304,18 @@ function lineOf(path: NodePath): number {
 export const BUNDLE_MARKER = '// flint bundle: inline task functions transformed';
 
 /**
- * Whether the file at `path` (absolute) is one of the application's own: not a package under node_modules, not
- * Flint's own source (`flintSourceDir`), and not a bundle Flint built (cluster mode runs one; see BUNDLE_MARKER).
+ * Whether the file at `path` (absolute) may be one of the application's own: a script that is not a package's
+ * under node_modules and not Flint's own source (`flintSourceDir`). See isFlintBundle too.
  */
-export function isAppSource(path: string, source: string, flintSourceDir: string): boolean {
+export function isAppPath(path: string, flintSourceDir: string): boolean {
   if (!/\.(?:[mc]?[jt]s|[jt]sx)$/.test(path) || /\.d\.[mc]?ts$/.test(path)) return false;
   if (path.split(sep).includes('node_modules')) return false;
-  if (path === flintSourceDir || path.startsWith(flintSourceDir + sep)) return false;
-  return !source.slice(0, 1024).includes(BUNDLE_MARKER); // after a hashbang, if any
+  return path !== flintSourceDir && !path.startsWith(flintSourceDir + sep);
+}
+
+/** Whether `source` is a bundle Flint built (cluster mode runs one), whose inline functions are transformed. */
+export function isFlintBundle(source: string): boolean {
+  return source.slice(0, 1024).includes(BUNDLE_MARKER); // after a hashbang, if any
 }
 
 /** `code` with `map` appended as an inline source map, as Node and esbuild read them. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { bundleApp } from '../../../../src/io/bundle/bundle-app.ts';
-import { BUNDLE_MARKER, isAppSource, transformInline, type InlineSite } from '../../../../src/io/bundle/transform-inline.ts';
+import { BUNDLE_MARKER, isAppPath, isFlintBundle, transformInline, type InlineSite } from '../../../../src/io/bundle/transform-inline.ts';
 import { sourcePath } from '../../../../src/util/install.ts';
 
 const ROOT = '/apps/demo';
@@ -204,11 +204,16 @@ describe('transformed code', () => {
 
   test('files that need nothing, CommonJS files and Flint bundles are left alone', () => {
     assert.equal(transformInline('export const n = 1;\n', { path: `${ROOT}/a.ts`, rootDir: ROOT }), undefined);
+    // An app whose task functions are all exported is not even parsed (Babel is loaded only when needed).
+    const exportedOnly = HEAD + 'export function sq(x: number) { return x * x; }\nexport async function main(ctx: FlintContext) {\n  return ctx.range(0, 4).map(sq).reduce(add);\n}\nconst add = function_of();\n';
+    assert.equal(transformInline(exportedOnly, { path: `${ROOT}/main.ts`, rootDir: ROOT }), undefined);
     assert.equal(transformInline('module.exports = [1].map((x) => x + 1);\n', { path: `${ROOT}/a.js`, rootDir: ROOT }), undefined);
-    assert.equal(isAppSource(`${ROOT}/main.ts`, 'export {}', '/flint/src'), true);
-    assert.equal(isAppSource(`${ROOT}/node_modules/x/index.js`, 'export {}', '/flint/src'), false);
-    assert.equal(isAppSource('/flint/src/api/dataset.ts', 'export {}', '/flint/src'), false);
-    assert.equal(isAppSource(`${ROOT}/bundle.mjs`, `${BUNDLE_MARKER}\nexport {}`, '/flint/src'), false);
-    assert.equal(isAppSource(`${ROOT}/types.d.ts`, 'export {}', '/flint/src'), false);
+    assert.equal(isAppPath(`${ROOT}/main.ts`, '/flint/src'), true);
+    assert.equal(isAppPath(`${ROOT}/node_modules/x/index.js`, '/flint/src'), false);
+    assert.equal(isAppPath('/flint/src/api/dataset.ts', '/flint/src'), false);
+    assert.equal(isAppPath(`${ROOT}/types.d.ts`, '/flint/src'), false);
+    assert.equal(isFlintBundle(`${BUNDLE_MARKER}\nexport {}`), true);
+    assert.equal(isFlintBundle(`#!/usr/bin/env node\n${BUNDLE_MARKER}\nexport {}`), true);
+    assert.equal(isFlintBundle('export {}'), false);
   });
 });
