@@ -7,6 +7,7 @@
 // refused before any job runs, naming the variable and the line: Spark's ClosureCleaner.ensureSerializable
 // checks a closure when `map` is called, too (its "Task not serializable").
 
+import { createHash } from 'node:crypto';
 import { FlintError } from '../errors.ts';
 import type { InlineClosure } from '../protocol/task-messages.ts';
 import { RecordEncodeError, encodeRecord, type CaptureEntry } from '../task/index.ts';
@@ -20,8 +21,13 @@ export class InlineFunctionError extends FlintError {
   }
 }
 
-/** Inline functions passed to Dataset methods so far, by the name tasks use. Kept for the driver's life. */
+/**
+ * Inline functions passed to Dataset methods so far, by the name tasks use. Kept for the driver's life (a
+ * dataset names them by name only), so one function made again with the same values (in a loop, say) shares
+ * its entry: only distinct captured values add one.
+ */
 const closures = new Map<string, InlineClosure>();
+const namesByContent = new Map<string, string>();
 const namesByFunction = new WeakMap<object, string>();
 let nextNumber = 0;
 
@@ -36,9 +42,14 @@ export function taskFunctionName(fn: unknown, usedBy: string, bundleExports: Rea
   const known = namesByFunction.get(fn as object);
   if (known !== undefined) return known;
   const where = inlineSite(tag.id)?.where ?? tag.id;
-  const captures = captureEntries(tag.id, tag.values, usedBy, bundleExports, appMain);
-  const name = `${where}#${nextNumber++}`;
-  closures.set(name, { name, id: tag.id, captures: encodeRecord(captures, 'captures') });
+  const captures = encodeRecord(captureEntries(tag.id, tag.values, usedBy, bundleExports, appMain), 'captures');
+  const content = `${tag.id}:${createHash('sha256').update(captures).digest('hex')}`;
+  let name = namesByContent.get(content);
+  if (name === undefined) {
+    name = `${where}#${nextNumber++}`;
+    closures.set(name, { name, id: tag.id, captures });
+    namesByContent.set(content, name);
+  }
   namesByFunction.set(fn as object, name);
   return name;
 }

@@ -58,10 +58,11 @@ describe('an inline function travels as its id and captured values', () => {
     assert.equal(rebuilt(5), 25 * 3 + 100);
   });
 
-  test('values are taken when the Dataset method is called, so one function made twice gets two names', () => {
+  test('values are taken when the Dataset method is called: made again with other values, another name; with the same, the same', () => {
     const a = taskFunctionName(made(1, new Map(), square), 'map', EXPORTS, 'app.ts');
     const b = taskFunctionName(made(2, new Map(), square), 'map', EXPORTS, 'app.ts');
     assert.notEqual(a, b);
+    assert.equal(taskFunctionName(made(2, new Map(), square), 'map', EXPORTS, 'app.ts'), b);
     const built = closureFunctions(closuresFor([a, b]), onExecutor);
     assert.equal((built.get(a) as (x: number) => number)(3), (9 * 1) ** 2);
     assert.equal((built.get(b) as (x: number) => number)(3), (9 * 2) ** 2);
