@@ -11,7 +11,10 @@ import { registerHooks } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BUNDLED, programPath, sourcePath } from '../util/install.ts';
-import { isAppPath, isFlintBundle, transformInline, withInlineSourceMap } from '../io/bundle/transform-inline.ts';
+import { isAppPath, isFlintBundle, transformedText } from '../io/bundle/transform-inline.ts';
+import { openBundleCache, type BundleCache } from '../io/bundle/bundle-cache.ts';
+import { FlintConf } from '../conf/flint-conf.ts';
+import { launchContext } from './launch-context.ts';
 import { appMainPath } from './run-app.ts';
 
 // The API of the form this process runs from: the build's api.mjs shares its chunks with the launcher.
@@ -36,19 +39,30 @@ export function registerFlintResolution(): void {
       const source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
       if (isFlintBundle(source)) return loaded;
       // A module that does not parse is left to Node, whose error names the file and line.
-      let result;
+      let text;
       try {
-        result = transformInline(source, { path, rootDir: dirname(main) });
+        text = transformedText(source, { path, rootDir: dirname(main) }, transformedCache());
       } catch {
         return loaded;
       }
-      if (result === undefined) return loaded;
+      if (text === undefined) return loaded;
       // Errors thrown by moved functions (an Array callback on the driver, say) name their own lines. Node reads
       // the maps of modules loaded from now on; one that needs none is not slowed.
       process.setSourceMapsEnabled(true);
-      return { ...loaded, source: withInlineSourceMap(result) };
+      return { ...loaded, source: text };
     },
   });
+}
+
+let cache: BundleCache | null | undefined;
+
+/**
+ * The bundle cache of the launcher's conf, where transformed modules are kept between runs; undefined when it is
+ * off or unsafe (the context warns about that when it opens it for the bundle).
+ */
+function transformedCache(): BundleCache | undefined {
+  cache ??= openBundleCache(new FlintConf(launchContext()?.conf ?? []), () => {}) ?? null;
+  return cache ?? undefined;
 }
 
 const FLINT_SOURCES = sourcePath('src');

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { build, version as esbuildVersion, type BuildOptions, type Loader, type Plugin } from 'esbuild';
 import type { BundleCache } from './bundle-cache.ts';
-import { BUNDLE_MARKER, INLINE_TRANSFORM_VERSION, isAppPath, isFlintBundle, transformInline, withInlineSourceMap } from './transform-inline.ts';
+import { BUNDLE_MARKER, INLINE_TRANSFORM_VERSION, isAppPath, isFlintBundle, transformedText } from './transform-inline.ts';
 import { sourcePath } from '../../util/install.ts';
 
 export interface AppBundle {
@@ -62,7 +62,7 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
     banner: { js: `${BUNDLE_MARKER}\nvar require = (await import('node:module')).createRequire(import.meta.url);` },
     // Inline task functions become registered factories (transform-inline.ts), with the same ids the driver's
     // module hook gives them (resolve-flint.ts): ids name files relative to the main module's directory.
-    plugins: [inlineFunctionsPlugin(dirname(entry))],
+    plugins: [inlineFunctionsPlugin(dirname(entry), opts.cache)],
   } satisfies BuildOptions;
   // Everything that decides the output besides the input files' bytes: the options (the entry among them), the
   // directory relative inputs are named from, and esbuild itself.
@@ -104,7 +104,7 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
 const LOADERS: Readonly<Record<string, Loader>> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' };
 
 /** The esbuild plugin that applies transform-inline.ts to the application's own files. */
-function inlineFunctionsPlugin(rootDir: string): Plugin {
+function inlineFunctionsPlugin(rootDir: string, cache: BundleCache | undefined): Plugin {
   const flintSources = sourcePath('src');
   return {
     name: 'flint-inline-functions',
@@ -114,14 +114,15 @@ function inlineFunctionsPlugin(rootDir: string): Plugin {
         if (loader === undefined || !isAppPath(args.path, flintSources)) return undefined;
         const source = await readFile(args.path, 'utf8');
         if (isFlintBundle(source)) return undefined;
-        let result;
+        let text;
         try {
-          result = transformInline(source, { path: args.path, rootDir });
+          // The driver's hook has usually transformed the same file already: the cache has it.
+          text = transformedText(source, { path: args.path, rootDir }, cache);
         } catch (err) {
           // A file Babel cannot parse: esbuild reports its own error for it, or bundles it as it is.
           return { contents: source, loader, warnings: [{ text: `inline task functions not transformed: ${(err as Error).message}` }] };
         }
-        return { contents: result === undefined ? source : withInlineSourceMap(result), loader, resolveDir: dirname(args.path) };
+        return { contents: text ?? source, loader, resolveDir: dirname(args.path) };
       });
     },
   };

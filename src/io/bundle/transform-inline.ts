@@ -318,6 +318,34 @@ export function isFlintBundle(source: string): boolean {
   return source.slice(0, 1024).includes(BUNDLE_MARKER); // after a hashbang, if any
 }
 
+/** Where transformed modules are kept between runs (BundleCache's lookupTransformed and storeTransformed). */
+export interface TransformedCache {
+  lookupTransformed(key: string): string | undefined;
+  storeTransformed(key: string, text: string): void;
+}
+
+/**
+ * The module's text as it runs: transformInline's output with its source map, or undefined when the module
+ * stays as it is. With a `cache`, a module transformed before (by the driver's hook or by the bundler: the key
+ * is the same) is read from it, and Babel is not loaded at all. Throws as transformInline for a module that does
+ * not parse (not kept: the caller leaves it to Node or esbuild, whose error names the line).
+ */
+export function transformedText(source: string, opts: InlineTransformOptions, cache?: TransformedCache): string | undefined {
+  const key = cache && createHash('sha256').update(JSON.stringify([INLINE_TRANSFORM_VERSION, opts.path, opts.rootDir, source])).digest('hex');
+  const hit = key === undefined ? undefined : cache?.lookupTransformed(key);
+  if (hit !== undefined) return hit === '' ? undefined : hit;
+  const result = transformInline(source, opts);
+  const text = result === undefined ? undefined : withInlineSourceMap(result);
+  if (key !== undefined) {
+    try {
+      cache?.storeTransformed(key, text ?? ''); // '': nothing to transform
+    } catch {
+      // a full disk: the next run transforms it again
+    }
+  }
+  return text;
+}
+
 /** `code` with `map` appended as an inline source map, as Node and esbuild read them. */
 export function withInlineSourceMap(result: InlineTransformResult): string {
   return `${result.code}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(result.map).toString('base64')}\n`;

@@ -3,14 +3,16 @@
 // bundle, and transformed code that behaves as the original (Array methods included).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { bundleApp } from '../../../../src/io/bundle/bundle-app.ts';
-import { BUNDLE_MARKER, isAppPath, isFlintBundle, transformInline, type InlineSite } from '../../../../src/io/bundle/transform-inline.ts';
+import { BUNDLE_MARKER, isAppPath, isFlintBundle, transformInline, transformedText, type InlineSite } from '../../../../src/io/bundle/transform-inline.ts';
+import { BundleCache, MAX_TRANSFORMED } from '../../../../src/io/bundle/bundle-cache.ts';
 import { sourcePath } from '../../../../src/util/install.ts';
 
 const ROOT = '/apps/demo';
@@ -167,6 +169,45 @@ function run(dir: string, code: string): string {
   writeFileSync(file, code);
   return execFileSync(process.execPath, [file], { encoding: 'utf8', cwd: dir }).trim();
 }
+
+describe('transformed modules kept between runs', () => {
+  const app = HEAD + 'export function main(ds: any, k: number) {\n  return ds.map((x: number) => x * k);\n}\n';
+  const opts = { path: `${ROOT}/main.ts`, rootDir: ROOT };
+
+  test('the second run reads the text the first stored, under a key of the path, the app directory and the source', () => {
+    const kept = new Map<string, string>();
+    const cache = { lookupTransformed: (key: string) => kept.get(key), storeTransformed: (key: string, text: string) => void kept.set(key, text) };
+    const first = transformedText(app, opts, cache);
+    assert.match(first ?? '', /__flint\$inline\.tag\(/);
+    assert.match(first ?? '', /\/\/# sourceMappingURL=data:application\/json;base64,/);
+    assert.equal(kept.size, 1);
+    const [key] = [...kept.keys()];
+    kept.set(key as string, 'KEPT');
+    assert.equal(transformedText(app, opts, cache), 'KEPT', 'read from the cache, not transformed again');
+    transformedText(app, { ...opts, rootDir: '/apps' }, cache);
+    transformedText(`${app}\n`, opts, cache);
+    assert.equal(kept.size, 3, 'another app directory or another source is another entry');
+    assert.equal(transformedText('export const n = 1;\n', opts, cache), undefined);
+    assert.equal([...kept.values()].filter((v) => v === '').length, 1, 'a module with nothing to transform is kept as such');
+  });
+
+  test('BundleCache keeps them in its private directory, the least recently used beyond MAX_TRANSFORMED dropped', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'flint-inline-cache-')), 'cache');
+    const cache = BundleCache.open(dir);
+    const key = (i: number): string => createHash('sha256').update(String(i)).digest('hex');
+    for (let i = 0; i <= MAX_TRANSFORMED; i++) {
+      cache.storeTransformed(key(i), `text ${i}`);
+      utimesSync(join(dir, `inline-${key(i)}.txt`), i, i);
+    }
+    cache.storeTransformed(key(MAX_TRANSFORMED + 1), 'last');
+    assert.equal(cache.lookupTransformed(key(MAX_TRANSFORMED + 1)), 'last');
+    assert.equal(cache.lookupTransformed(key(0)), undefined, 'the oldest was dropped');
+    assert.equal(cache.lookupTransformed(key(1)), undefined);
+    assert.equal(cache.lookupTransformed(key(2)), 'text 2');
+    assert.equal(readdirSync(dir).filter((n) => n.startsWith('inline-')).length, MAX_TRANSFORMED);
+    assert.throws(() => cache.lookupTransformed('../escape'), RangeError);
+  });
+});
 
 describe('transformed code', () => {
   test('behaves as the original, Array methods of the same names included, and maps moved lines back', async () => {
