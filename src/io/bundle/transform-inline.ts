@@ -95,6 +95,11 @@ export interface InlineTransformOptions {
 const MAYBE_CALL = new RegExp(String.raw`\.\s*(?:${[...TASK_FUNCTION_METHODS].join('|')})\s*\([^;]*?(?:=>|\bfunction\b)`);
 const MAYBE_CONST = /\bconst\s+[\w$]+\s*(?::[^=;]*)?=\s*(?:async\s*)?(?:function\b|\([^()]*\)\s*(?::[^=;{]*)?=>|[\w$]+\s*=>)/;
 
+/** Whether the quick tests say the module may have inline functions (only then is it parsed). */
+function mayHaveInlineFunctions(source: string): boolean {
+  return MAYBE_CALL.test(source) || MAYBE_CONST.test(source);
+}
+
 interface Tools {
   readonly parse: typeof BabelParser.parse;
   readonly traverse: typeof BabelTraverse.default;
@@ -123,7 +128,7 @@ function loadTools(): Tools {
  * is not an ES module: the prelude is an import). Throws Babel's SyntaxError for a file that does not parse.
  */
 export function transformInline(source: string, opts: InlineTransformOptions): InlineTransformResult | undefined {
-  if (!MAYBE_CALL.test(source) && !MAYBE_CONST.test(source)) return undefined;
+  if (!mayHaveInlineFunctions(source)) return undefined;
   const { parse, traverse, MagicString } = loadTools();
   const typescript = /\.[cm]?tsx?$/.test(opts.path);
   const jsx = opts.path.endsWith('x') ? (['jsx'] as const) : [];
@@ -331,6 +336,7 @@ export interface TransformedCache {
  * not parse (not kept: the caller leaves it to Node or esbuild, whose error names the line).
  */
 export function transformedText(source: string, opts: InlineTransformOptions, cache?: TransformedCache): string | undefined {
+  if (!mayHaveInlineFunctions(source)) return undefined; // cheaper than the cache
   const key = cache && createHash('sha256').update(JSON.stringify([INLINE_TRANSFORM_VERSION, opts.path, opts.rootDir, source])).digest('hex');
   const hit = key === undefined ? undefined : cache?.lookupTransformed(key);
   if (hit !== undefined) return hit === '' ? undefined : hit;

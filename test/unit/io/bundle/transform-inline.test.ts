@@ -188,7 +188,9 @@ describe('transformed modules kept between runs', () => {
     transformedText(`${app}\n`, opts, cache);
     assert.equal(kept.size, 3, 'another app directory or another source is another entry');
     assert.equal(transformedText('export const n = 1;\n', opts, cache), undefined);
-    assert.equal([...kept.values()].filter((v) => v === '').length, 1, 'a module with nothing to transform is kept as such');
+    assert.equal(kept.size, 3, 'a module the quick tests rule out is not kept');
+    assert.equal(transformedText('const f = (x) => x;\nmodule.exports = f;\n', { ...opts, path: `${ROOT}/main.js` }, cache), undefined);
+    assert.equal([...kept.values()].filter((v) => v === '').length, 1, 'a module parsed with nothing to transform (not an ES module) is kept as such');
   });
 
   test('BundleCache keeps them in its private directory, the least recently used beyond MAX_TRANSFORMED dropped', () => {
