@@ -168,6 +168,7 @@ export const ERROR_CODES = [
   'FLINT_PORT_IN_USE',
   // src/task/task-errors.ts: how a task can fail on the executor
   'FLINT_TASK_FUNCTION_NOT_EXPORTED',
+  'FLINT_INLINE_FUNCTION_NOT_FOUND',
   'FLINT_TASK_BAD_INPUT',
   'FLINT_TASK_KILLED',
   // src/task/record-codec.ts: a record that cannot cross the wire (driver or executor)
@@ -187,6 +188,7 @@ export const ERROR_CODES = [
   'FLINT_SHUFFLE_FETCH_FAILED',
   // src/api: what an application sees
   'FLINT_NOT_IN_TASK',
+  'FLINT_INLINE_FUNCTION_REFUSED',
   'FLINT_JOB_FAILED',
   'FLINT_STAGE_FAILED',
   'FLINT_APP_FAILED',

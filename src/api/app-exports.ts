@@ -1,8 +1,9 @@
-// Task functions travel by name: the name under which the application's main module exports them. The
+// Exported task functions travel by name: the name under which the application's main module exports them. The
 // driver finds that name by identity in the main module's namespace (so `export { sq as square }` and
 // re-exports work), and falls back to the function's own name when the namespace is not available (a
 // program that creates its context from top-level await, outside `runApp`). Either way the name must be one
-// the app bundle exports, which is exactly what every executor can resolve.
+// the app bundle exports, which is exactly what every executor can resolve. Functions written inline travel
+// by the id the source transform gave them, with their captured values (task-functions.ts).
 
 import { FlintError } from '../errors.ts';
 
@@ -38,10 +39,11 @@ export function exportNameOf(fn: unknown, usedBy: string, bundleExports: Readonl
   const shown = fn.name === '' ? 'an anonymous function' : `the function "${fn.name}"`;
   const fix =
     fn.name === '' || fn.name === 'anonymous'
-      ? `declare it as a named function and export it from ${appMain}, e.g. "export function square(x: number) { return x * x; }", then pass it by name`
-      : `add "export" in front of "function ${fn.name}" in ${appMain} (or re-export it from there)`;
+      ? `write it inline in the call, ds.map((x) => x * 2), or declare it as a named function and export it from ${appMain}, e.g. "export function square(x: number) { return x * x; }", then pass it by name`
+      : `add "export" in front of "function ${fn.name}" in ${appMain} (or re-export it from there), or write it inline in the call`;
   throw new NotExportedError(
-    `${usedBy}: ${shown} is not exported by the application's main module, so executors cannot find it. ` +
-      `Task functions travel by name, never as closures. Fix: ${fix}.`,
+    `${usedBy}: ${shown} is not exported by the application's main module, and was not written inline, so executors cannot find it. ` +
+      'A task function travels by its export name, or, written inline in the call (or as a const) in a program started by `flint submit`, ' +
+      `as code in the app bundle with its captured values (docs/applications.md, "Task functions"). Fix: ${fix}.`,
   );
 }

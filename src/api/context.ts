@@ -31,7 +31,7 @@ import { resourceRequestsField } from '../conf/resource-requests.ts';
 import type { AggregatorSpec, TaskAction } from '../protocol/task-messages.ts';
 import { parseMasterUrls, readRpcSettings, RpcEnv } from '../rpc/index.ts';
 import { createConsoleLogger, type Logger } from '../util/logger.ts';
-import { exportNameOf } from './app-exports.ts';
+import { taskFunctionName } from './task-functions.ts';
 import { Dataset } from './dataset.ts';
 import { DagRunner } from './dag-runner.ts';
 import { ShuffleDependency, describeOps, type PartitionPlan, type PartitionerPlan } from './plan.ts';
@@ -548,7 +548,7 @@ export class FlintContext {
 
   /** @internal The export name of a task function, or a clear error. */
   exportName(fn: unknown, usedBy: string): string {
-    return exportNameOf(fn, usedBy, this.#bundleExports, this.#appMain);
+    return taskFunctionName(fn, usedBy, this.#bundleExports, this.#appMain);
   }
 
   /**

@@ -27,6 +27,8 @@ import { MapOutputTracker } from '../driver/map-output-tracker.ts';
 import { JobFailedError, type StageResults } from '../daemons/driver-runtime.ts';
 import type { ShuffleLocation, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
 import { decodeRecord, encodeRecord } from '../task/record-codec.ts';
+import { taskFunctionNames } from '../task/evaluate-task.ts';
+import { closuresFor } from './task-functions.ts';
 import type { MapStatus } from '../io/executor/shuffle-task.ts';
 import { determineBounds, rangeSampleSizePerPartition } from '../shuffle/index.ts';
 import { describeOps, directIndexDeps, directShuffles, type CachePoint, type IndexDependency, type PartitionPlan, type PlanOp, type ShuffleDependency } from './plan.ts';
@@ -179,6 +181,7 @@ export class DagRunner {
           action,
           ...(preferred === undefined ? {} : { preferredExecutor: preferred }),
           ...(broadcasts.length === 0 ? {} : { broadcasts }),
+          ...closuresField(resolved.source, resolved.ops, action),
         };
       });
       const kind = tasks[0]?.action.kind === 'shuffleWrite' ? 'ShuffleMapStage' : 'ResultStage';
@@ -356,6 +359,12 @@ export class DagRunner {
 interface CachedAt {
   readonly id: number;
   readonly partition: number;
+}
+
+/** The inline functions a task names, with their captured values (LaunchTask.closures); none for exported ones. */
+function closuresField(source: TaskSource, ops: readonly TaskOp[], action: TaskAction): Pick<TaskSpec, 'closures'> {
+  const closures = closuresFor(taskFunctionNames({ source, ops, action }));
+  return closures.length === 0 ? {} : { closures };
 }
 
 function cacheKey(at: CachedAt): string {

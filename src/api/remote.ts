@@ -3,6 +3,9 @@
 // `runApp(main)` does nothing there, and creating a context fails with a clear message instead of trying to
 // start a driver inside an executor.
 
+// Inline task functions find their factories here (src/io/bundle/transform-inline.ts).
+import './inline-registry.ts';
+
 export { runApp } from './run-app.ts';
 // An app may test for it in code that runs on both sides (docs/applications.md, "Records").
 export { RecordEncodeError } from '../task/record-codec.ts';

@@ -1,6 +1,6 @@
-// Broadcast variables and accumulators (Spark's Broadcast and AccumulatorV2), for task functions that cannot
-// capture anything: Flint's task functions are exports, found by name on the executors, so the variables they
-// use are declared at the top level of the app's module, by name, on both sides:
+// Broadcast variables and accumulators (Spark's Broadcast and AccumulatorV2). Exported task functions, found by
+// name on the executors, capture nothing (an inline function's captured values travel with each task instead),
+// so the variables they use are declared at the top level of the app's module, by name, on both sides:
 //
 //   export const stopWords = broadcastVariable<Set<string>>('stopWords');
 //   export const skipped = accumulator('skipped');

@@ -4,7 +4,7 @@
 
 import type { ReplyToken } from '../kit/replies.ts';
 import type { TimerFired } from '../kit/timers.ts';
-import type { ExecutorToDriver, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
+import type { ExecutorToDriver, InlineClosure, TaskAction, TaskOp, TaskSource } from '../protocol/task-messages.ts';
 
 export type StatusUpdateMessage = Extract<ExecutorToDriver, { readonly type: 'StatusUpdate' }>;
 export type ExecutorHeartbeatMessage = Extract<ExecutorToDriver, { readonly type: 'ExecutorHeartbeat' }>;
@@ -22,6 +22,8 @@ export interface TaskSpec {
   readonly preferredExecutor?: string;
   /** The broadcast values the task may read (sent to each executor once: offers.ts). */
   readonly broadcasts?: ReadonlyArray<{ readonly name: string; readonly id: number; readonly data: Uint8Array }>;
+  /** The inline functions the task names, with their captured values (sent with every task that names them). */
+  readonly closures?: readonly InlineClosure[];
 }
 
 /**

@@ -124,6 +124,7 @@ function launchTask(ctx: Ctx, job: JobRecord, index: number, executor: ExecutorR
     ops: [...spec.ops],
     action: spec.action,
     ...(spec.broadcasts === undefined || spec.broadcasts.length === 0 ? {} : { broadcasts: broadcastsFor(executor, spec.broadcasts) }),
+    ...(spec.closures === undefined ? {} : { closures: [...spec.closures] }),
     ...(resources === undefined ? {} : { resources: Object.fromEntries(Object.entries(resources).map(([name, addresses]) => [name, [...addresses]])) }),
   });
   out.debug(`Starting task ${index}.${attempt} in job ${job.jobId} (TID ${taskId}) on executor ${executor.executorId}`);

@@ -28,11 +28,27 @@ const Bytes = Type.Uint8Array();
 /** A sampling seed: a 32-bit integer (the PRNG uses its low 32 bits). */
 const Seed = integerIn({ min: -(2 ** 31), max: 2 ** 31 - 1 });
 const EndpointAddress = Type.String({ minLength: 1, maxLength: 1024, pattern: '^(flint|spark|flint\\+client)://' });
-/** An export name of the application's main module. */
+/**
+ * A task function: an export name of the application's main module, or the name the driver gave an inline
+ * function (`app.ts:12#0`: its file and line, and a number), whose code and captured values the task's
+ * `closures` carry.
+ */
 const FnRef = FnRefSchema();
 function FnRefSchema() {
-  return Type.String({ minLength: 1, maxLength: 256, pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' });
+  return Type.String({ minLength: 1, maxLength: 256, pattern: '^(?:[A-Za-z_$][A-Za-z0-9_$]*|[^\\s#:]+:[0-9]+#[0-9]+)$' });
 }
+
+/**
+ * An inline task function a task names (docs/applications.md, "Task functions"; Spark ships a closure with each
+ * task the same way): `name` as the task's ops and action use it, `id` the factory the app bundle registered
+ * for its code (src/io/bundle/transform-inline.ts), `captures` the msgpack-encoded values of what it captured
+ * (src/task/closures.ts).
+ */
+export const InlineClosure = Type.Object(
+  { name: FnRefSchema(), id: Type.String({ pattern: '^[0-9a-f]{16}$' }), captures: Bytes },
+  { additionalProperties: false },
+);
+export type InlineClosure = Static<typeof InlineClosure>;
 
 export const TaskState = Type.Union([
   Type.Literal('LAUNCHING'),
@@ -368,6 +384,8 @@ export const LaunchTask = message('LaunchTask', {
       { maxItems: 256 },
     ),
   ),
+  /** The inline functions the task names, with their captured values. Absent: it names exported functions only. */
+  closures: Type.Optional(Type.Array(InlineClosure, { maxItems: 1024 })),
   /**
    * The executor's addresses this task holds while it runs (`flint.task.resource.<name>.amount`; Spark's
    * `TaskDescription.resources`), read by `TaskContext.resources()`. Absent: the task asked for none.

@@ -178,7 +178,22 @@ function aggregatorFunctions(spec: AggregatorSpec | undefined): string[] {
 }
 
 function namedFunctions(task: LaunchTaskMessage): string[] {
-  const names: string[] = task.action.kind === 'shuffleWrite' ? aggregatorFunctions(task.action.aggregator) : [];
+  return nestedFunctionNames(task.source, task.action);
+}
+
+/**
+ * Every function name a task uses: its ops', its action's, and those of the sources and aggregators inside it.
+ * The driver sends the inline functions among them with the task (LaunchTask.closures).
+ */
+export function taskFunctionNames(task: { readonly source: TaskSource; readonly ops: readonly TaskOp[]; readonly action: TaskAction }): Set<string> {
+  const names = new Set(nestedFunctionNames(task.source, task.action));
+  for (const op of task.ops) if ('fn' in op) names.add(op.fn);
+  if ('fn' in task.action) names.add(task.action.fn);
+  return names;
+}
+
+function nestedFunctionNames(source: TaskSource, action: TaskAction): string[] {
+  const names: string[] = action.kind === 'shuffleWrite' ? aggregatorFunctions(action.aggregator) : [];
   const visit = (source: TaskSource): void => {
     if (source.kind === 'shuffle' && source.mode.kind === 'aggregate') names.push(...aggregatorFunctions(source.mode.aggregator));
     const parts = source.kind === 'concat' ? source.parts : source.kind === 'cache' ? [source.inner] : [];
@@ -187,7 +202,7 @@ function namedFunctions(task: LaunchTaskMessage): string[] {
       for (const op of part.ops) if ('fn' in op) names.push(op.fn);
     }
   };
-  visit(task.source);
+  visit(source);
   return names;
 }
 

@@ -1,6 +1,7 @@
 // Task evaluation: what an executor's pool threads run for one task (source → ops → action → encoded result), apart
 // from the executor's state machine. Pure: the application's exports and the codec are injected. See README.md.
-export { evaluateTask, resolveTaskFunctions } from './evaluate-task.ts';
+export { evaluateTask, resolveTaskFunctions, taskFunctionNames } from './evaluate-task.ts';
+export { closureFunctions, type CaptureEntry, type ClosureEnv } from './closures.ts';
 export type { LaunchTaskMessage, TaskCodec, TaskEnv, TaskOutput } from './evaluate-task.ts';
 export { PartitionRecords } from './record-stream.ts';
 export type { TaskFn } from './record-stream.ts';
@@ -13,4 +14,4 @@ export {
   encodeRecordSlice,
   recordCodec,
 } from './record-codec.ts';
-export { TaskFunctionNotFoundError, TaskInputError, TaskKilledError, clipTaskFailure, taskFailureOf } from './task-errors.ts';
+export { InlineFunctionNotFoundError, TaskFunctionNotFoundError, TaskInputError, TaskKilledError, clipTaskFailure, taskFailureOf } from './task-errors.ts';

@@ -24,6 +24,20 @@ export class TaskFunctionNotFoundError extends FlintError {
   }
 }
 
+/**
+ * A task names an inline function whose id the application bundle did not register: the driver ran other code
+ * than the executors loaded (a bundle built from other sources), or the function's module was not bundled.
+ */
+export class InlineFunctionNotFoundError extends FlintError {
+  constructor(name: string, id: string) {
+    super(
+      'FLINT_INLINE_FUNCTION_NOT_FOUND',
+      `The inline function ${name} (id ${id}) is not in the application bundle the executors loaded: the driver's code and the bundle differ. ` +
+        'Fix: run the application again (flint submit bundles it anew), and make sure the module that holds the function is imported by the main module.',
+    );
+  }
+}
+
 /** The task's input cannot be evaluated: a bad range, a slice that is not an array, a non-iterable result. */
 export class TaskInputError extends FlintError {
   constructor(message: string) {

@@ -8,9 +8,12 @@
 // bytes is taken from it and esbuild does not run (bundle-cache.ts).
 
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
-import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { build, version as esbuildVersion, type BuildOptions, type Loader, type Plugin } from 'esbuild';
 import type { BundleCache } from './bundle-cache.ts';
+import { BUNDLE_MARKER, INLINE_TRANSFORM_VERSION, isAppPath, isFlintBundle, transformedText } from './transform-inline.ts';
+import { sourcePath } from '../../util/install.ts';
 
 export interface AppBundle {
   readonly code: Uint8Array;
@@ -56,11 +59,16 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
     // Packages that use require() inside an ESM bundle need a require function. `var` (not an import), so
     // that bundling a bundle again (cluster mode: the driver bundles the submitted bundle for its executors)
     // may repeat the line without a duplicate declaration.
-    banner: { js: "var require = (await import('node:module')).createRequire(import.meta.url);" },
+    banner: { js: `${BUNDLE_MARKER}\nvar require = (await import('node:module')).createRequire(import.meta.url);` },
+    // Inline task functions become registered factories (transform-inline.ts), with the same ids the driver's
+    // module hook gives them (resolve-flint.ts): ids name files relative to the main module's directory.
+    plugins: [inlineFunctionsPlugin(dirname(entry), opts.cache)],
   } satisfies BuildOptions;
   // Everything that decides the output besides the input files' bytes: the options (the entry among them), the
   // directory relative inputs are named from, and esbuild itself.
-  const key = createHash('sha256').update(JSON.stringify({ options, cwd: process.cwd(), esbuild: esbuildVersion })).digest('hex');
+  const key = createHash('sha256')
+    .update(JSON.stringify({ options, cwd: process.cwd(), esbuild: esbuildVersion, inline: INLINE_TRANSFORM_VERSION }))
+    .digest('hex');
   const hit = opts.cache?.lookup(key);
   if (hit !== undefined) return { ...hit, cached: true };
   const startedAtMs = Date.now();
@@ -91,4 +99,31 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
   } catch (err) {
     return { ...bundle, cacheError: `cannot keep the bundle in ${opts.cache.dir}: ${(err as Error).message}` };
   }
+}
+
+const LOADERS: Readonly<Record<string, Loader>> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' };
+
+/** The esbuild plugin that applies transform-inline.ts to the application's own files. */
+function inlineFunctionsPlugin(rootDir: string, cache: BundleCache | undefined): Plugin {
+  const flintSources = sourcePath('src');
+  return {
+    name: 'flint-inline-functions',
+    setup(builder) {
+      builder.onLoad({ filter: /\.(?:[mc]?[jt]s|[jt]sx)$/, namespace: 'file' }, async (args) => {
+        const loader = LOADERS[extname(args.path)];
+        if (loader === undefined || !isAppPath(args.path, flintSources)) return undefined;
+        const source = await readFile(args.path, 'utf8');
+        if (isFlintBundle(source)) return undefined;
+        let text;
+        try {
+          // The driver's hook has usually transformed the same file already: the cache has it.
+          text = transformedText(source, { path: args.path, rootDir }, cache);
+        } catch (err) {
+          // A file Babel cannot parse: esbuild reports its own error for it, or bundles it as it is.
+          return { contents: source, loader, warnings: [{ text: `inline task functions not transformed: ${(err as Error).message}` }] };
+        }
+        return { contents: text ?? source, loader, resolveDir: dirname(args.path) };
+      });
+    },
+  };
 }

@@ -12,7 +12,8 @@
 
 import { pathToFileURL } from 'node:url';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
+import { closureFunctions, evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
+import { inlineSite } from '../../api/inline-registry.ts';
 import type { AbortFlag } from '../../task/evaluate-task.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 import { taskIo } from './task-io.ts';
@@ -172,6 +173,20 @@ function leaveTask(): void {
   else process.env['CUDA_VISIBLE_DEVICES'] = executorCudaDevices;
 }
 
+/**
+ * The task's functions by name: its inline functions, built once for this task from their factories in the
+ * bundle and their captured values (src/task/closures.ts), then the bundle's exports.
+ */
+function taskResolver(task: LaunchTaskMessage, exports: Record<string, unknown>): (name: string) => unknown {
+  if (task.closures === undefined) return (name) => exports[name];
+  const inline = closureFunctions(task.closures, {
+    factory: (id) => inlineSite(id)?.factory,
+    exported: (name) => exports[name],
+    decode: (bytes) => codec.decode(bytes),
+  });
+  return (name) => inline.get(name) ?? exports[name];
+}
+
 /** Runs one task; resolves (never rejects) with its reply. */
 export async function runTask(task: LaunchTaskMessage, bundlePath: string, signal: { readonly aborted: boolean } | AbortFlag): Promise<TaskReply> {
   const startedMs = performance.now();
@@ -180,7 +195,8 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
     const exports = await bundleExports(bundlePath);
     beginTask(broadcastsOf(task));
     enterTask(task);
-    const output = await evaluateTask(task, { resolve: (name) => exports[name], codec, signal, io: threadIo });
+    const resolve = taskResolver(task, exports);
+    const output = await evaluateTask(task, { resolve, codec, signal, io: threadIo });
     const accumulators = endTask();
     return { kind: 'completed', taskId, result: output.result, records: output.records, runTimeMs: performance.now() - startedMs, ...(accumulators === undefined ? {} : { accumulators }) };
   } catch (err) {
