@@ -57,6 +57,7 @@ const INTERNAL: ReadonlyArray<readonly [file: string, text: string, why: string]
   ['src/cli/logs-command.ts', 'which the master no longer lists', 'the worker was removed between the two lookups'],
   ['src/cli/submit-command.ts', 'the master refused the driver', 'only a master that is not ALIVE refuses a driver (src/master/drivers.ts), and the client asks the ALIVE one'],
   ['src/io/bundle/bundle-app.ts', 'produced no output', 'esbuild writes one output for one entry'],
+  ['src/io/bundle/bundle-cache.ts', "a transformed module's key is a sha256", 'the key is a digest the transform computes (transform-inline.ts), never input'],
   ['src/io/child-process/credential-line.ts', 'no credential line on stdin', 'the worker writes it to the executors and drivers it starts'],
   ['src/io/dataset-files/line-reader.ts', 'is gzip-compressed: read it with readGzipLines', "the task picks the reader by the split's gzip flag"],
   ['src/io/dataset-files/output-commit.ts', 'Was the job aborted', "the job's _temporary directory removed while its task ran, by the driver's abort"],
