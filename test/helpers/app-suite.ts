@@ -23,6 +23,22 @@ export interface SuiteCase {
 
 export const TEST_APP = 'test/fixtures/apps/test-app.ts';
 export const SHUFFLE_APP = 'test/fixtures/apps/shuffle-app.ts';
+export const INLINE_APP = 'test/fixtures/apps/inline-app.ts';
+
+/** inline-app.ts's `RESULT <name> <json>` lines, by name. */
+export function inlineResults(stdout: string): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const m of stdout.matchAll(/^RESULT (\S+) (.*)$/gm)) out.set(m[1] as string, JSON.parse(m[2] as string));
+  return out;
+}
+
+/** The line of `needle` in the inline fixture app (1-based). */
+function lineOf(needle: string): number {
+  const lines = readFileSync(INLINE_APP, 'utf8').split('\n');
+  const index = lines.findIndex((l) => l.includes(needle));
+  assert.ok(index >= 0, needle);
+  return index + 1;
+}
 
 /** The `APP <id>` line the fixture apps print once registered. */
 export function appIdOf(stdout: string): string {
@@ -155,6 +171,52 @@ export const APP_SUITE: readonly SuiteCase[] = [
       assert.equal(run.code, 1);
       assert.match(run.stderr, /map: the function "notExported" is not exported by the application's main module/);
       assert.match(run.stderr, /add "export" in front of "function notExported"/);
+    },
+  },
+  {
+    name: 'inline functions: captured numbers, Maps, Sets, Dates, typed arrays, objects and functions reach the executors',
+    async run(submit) {
+      const run = await submit([INLINE_APP, 'captures'], 'inline captures');
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^DONE$/m, run.stdout);
+      const got = inlineResults(run.stdout);
+      assert.deepEqual(got.get('factor'), [0, 3, 6, 9, 12, 15]);
+      assert.deepEqual(got.get('map'), ['zero', 'one', 'two', 'zero', 'one', 'two']);
+      assert.deepEqual(got.get('set'), [0, 2, 4]);
+      assert.deepEqual(got.get('date'), ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04', '2026-01-05', '2026-01-06']);
+      assert.deepEqual(got.get('typed'), [0, 1.5, 5, 1.5, 6, 12.5]);
+      assert.deepEqual(got.get('object'), ['n10', 'n11', 'n12', 'n13', 'n14', 'n15']);
+      assert.deepEqual(got.get('exported'), [3, 4, 7, 12, 19, 28]);
+      assert.deepEqual(got.get('const'), [1, 10, 19, 28, 37, 46]);
+      assert.deepEqual(got.get('reduceByKey'), [[0, 18], [1, 27]]);
+      assert.equal(got.get('reduce'), 33);
+      assert.deepEqual(got.get('array'), [6, 9]);
+    },
+  },
+  {
+    name: 'inline functions: a captured class instance with methods is refused on the driver, naming the variable and line, before any job',
+    async run(submit) {
+      const run = await submit([INLINE_APP, 'instance'], 'inline instance');
+      assert.equal(run.code, 0, run.stderr);
+      const line = lineOf('counter.bump()');
+      assert.match(run.stdout, new RegExp(`^REFUSED InlineFunctionError FLINT_INLINE_FUNCTION_REFUSED map: the inline function at inline-app\\.ts:${line} captures "counter", a Counter instance`, 'm'), run.stdout);
+      assert.match(run.stdout, /^JOBS 0$/m);
+    },
+  },
+  {
+    name: 'inline functions: a captured let assigned after the call is refused on the driver, naming the variable and both lines, before any job',
+    async run(submit) {
+      const run = await submit([INLINE_APP, 'reassigned'], 'inline reassigned');
+      assert.equal(run.code, 0, run.stderr);
+      const line = lineOf('x + offset');
+      const assigned = lineOf('offset = 2');
+      assert.match(
+        run.stdout,
+        new RegExp(`^REFUSED InlineFunctionError FLINT_INLINE_FUNCTION_REFUSED map: the inline function at inline-app\\.ts:${line} cannot be sent to executors: it captures "offset", which is assigned again at line ${assigned}`, 'm'),
+        run.stdout,
+      );
+      assert.match(run.stdout, /copy it into a const/);
+      assert.match(run.stdout, /^JOBS 0$/m);
     },
   },
 ];
