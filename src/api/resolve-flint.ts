@@ -10,7 +10,7 @@
 import { registerHooks } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BUNDLED, programPath, sourcePath } from '../util/install.ts';
+import { BUNDLED, FLINT_CODE_DIRS, programPath } from '../util/install.ts';
 import { isAppPath, isFlintBundle, transformedText } from '../io/bundle/transform-inline.ts';
 import { openBundleCache, type BundleCache } from '../io/bundle/bundle-cache.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
@@ -35,7 +35,7 @@ export function registerFlintResolution(): void {
       if (!url.startsWith('file:') || (loaded.format !== 'module' && loaded.format !== 'module-typescript') || loaded.source === undefined || loaded.source === null) return loaded;
       const path = fileURLToPath(url);
       const main = appMainPath();
-      if (main === undefined || !isAppPath(path, FLINT_SOURCES)) return loaded;
+      if (main === undefined || !isAppPath(path, FLINT_CODE_DIRS)) return loaded;
       const source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
       if (isFlintBundle(source)) return loaded;
       // A module that does not parse is left to Node, whose error names the file and line.
@@ -65,4 +65,3 @@ function transformedCache(): BundleCache | undefined {
   return cache ?? undefined;
 }
 
-const FLINT_SOURCES = sourcePath('src');

@@ -39,6 +39,12 @@ export const BUILD_DIR: string | undefined = BUNDLED ? here : undefined;
 export const FLINT_HOME: string = resolve(here, !BUNDLED ? '../..' : PACKAGED ? '..' : '../../..');
 
 /**
+ * Flint's own code, which is never an application's (the inline-function transform leaves it alone): the sources,
+ * and the build this process runs from, whose chunks a driver loads beside the application.
+ */
+export const FLINT_CODE_DIRS: readonly string[] = [join(FLINT_HOME, 'src'), ...(BUILD_DIR === undefined ? [] : [BUILD_DIR])];
+
+/**
  * Sources the code reads at run time, and what the npm package ships in their place, relative to its lib/
  * (scripts/pack.ts builds them): the executors' stand-in for the API, which the app bundler inlines into every
  * app (src/api/context.ts), and the app `flint demo` runs. A package has no src/ to read them from, and Node

@@ -310,12 +310,13 @@ export const BUNDLE_MARKER = '// flint bundle: inline task functions transformed
 
 /**
  * Whether the file at `path` (absolute) may be one of the application's own: a script that is not a package's
- * under node_modules and not Flint's own source (`flintSourceDir`). See isFlintBundle too.
+ * under node_modules and not Flint's own code (`flintDirs`: its sources, and the build a process runs from, whose
+ * chunks the driver loads too: install.ts FLINT_CODE_DIRS). See isFlintBundle too.
  */
-export function isAppPath(path: string, flintSourceDir: string): boolean {
+export function isAppPath(path: string, flintDirs: readonly string[]): boolean {
   if (!/\.(?:[mc]?[jt]s|[jt]sx)$/.test(path) || /\.d\.[mc]?ts$/.test(path)) return false;
   if (path.split(sep).includes('node_modules')) return false;
-  return path !== flintSourceDir && !path.startsWith(flintSourceDir + sep);
+  return !flintDirs.some((dir) => path === dir || path.startsWith(dir + sep));
 }
 
 /** Whether `source` is a bundle Flint built (cluster mode runs one), whose inline functions are transformed. */

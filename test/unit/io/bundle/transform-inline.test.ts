@@ -251,10 +251,13 @@ describe('transformed code', () => {
     const exportedOnly = HEAD + 'export function sq(x: number) { return x * x; }\nexport async function main(ctx: FlintContext) {\n  return ctx.range(0, 4).map(sq).reduce(add);\n}\nconst add = function_of();\n';
     assert.equal(transformInline(exportedOnly, { path: `${ROOT}/main.ts`, rootDir: ROOT }), undefined);
     assert.equal(transformInline('module.exports = [1].map((x) => x + 1);\n', { path: `${ROOT}/a.js`, rootDir: ROOT }), undefined);
-    assert.equal(isAppPath(`${ROOT}/main.ts`, '/flint/src'), true);
-    assert.equal(isAppPath(`${ROOT}/node_modules/x/index.js`, '/flint/src'), false);
-    assert.equal(isAppPath('/flint/src/api/dataset.ts', '/flint/src'), false);
-    assert.equal(isAppPath(`${ROOT}/types.d.ts`, '/flint/src'), false);
+    const flint = ['/flint/src', '/flint/dist/builds/0123'];
+    assert.equal(isAppPath(`${ROOT}/main.ts`, flint), true);
+    assert.equal(isAppPath(`${ROOT}/node_modules/x/index.js`, flint), false);
+    assert.equal(isAppPath('/flint/src/api/dataset.ts', flint), false);
+    assert.equal(isAppPath('/flint/dist/builds/0123/chunk-ABC.mjs', flint), false, "the build's chunks, which a driver loads");
+    assert.equal(isAppPath('/flint/dist/builds/01234/app.ts', flint), true, 'a sibling directory is not the build');
+    assert.equal(isAppPath(`${ROOT}/types.d.ts`, flint), false);
     assert.equal(isFlintBundle(`${BUNDLE_MARKER}\nexport {}`), true);
     assert.equal(isFlintBundle(`#!/usr/bin/env node\n${BUNDLE_MARKER}\nexport {}`), true);
     assert.equal(isFlintBundle('export {}'), false);
