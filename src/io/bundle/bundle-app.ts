@@ -8,12 +8,13 @@
 // bytes is taken from it and esbuild does not run (bundle-cache.ts).
 
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { build, version as esbuildVersion, type BuildOptions, type Loader, type Plugin } from 'esbuild';
+import type { BuildOptions, Loader, Plugin } from 'esbuild';
 import type { BundleCache } from './bundle-cache.ts';
 import { BUNDLE_MARKER, INLINE_TRANSFORM_VERSION, isAppPath, isFlintBundle, transformedText } from './transform-inline.ts';
-import { sourcePath } from '../../util/install.ts';
+import { FLINT_CODE_DIRS } from '../../util/install.ts';
 
 export interface AppBundle {
   readonly code: Uint8Array;
@@ -40,6 +41,9 @@ export interface BundleOptions {
   /** Where bundles built before are looked for, and this one is kept (none: esbuild runs every time). */
   readonly cache?: BundleCache | undefined;
 }
+
+/** esbuild's version, part of a bundle's cache key, read without loading esbuild itself. */
+const esbuildVersion = (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
 
 export async function bundleApp(mainModule: string, opts: BundleOptions): Promise<AppBundle> {
   const entry = resolve(mainModule);
@@ -74,6 +78,9 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
   const startedAtMs = Date.now();
   let result;
   try {
+    // Loaded only now: loading esbuild starts its service process (about 30 ms of a driver's start), which a
+    // bundle from the cache does not need.
+    const { build } = await import('esbuild');
     result = await build(options);
   } catch (err) {
     const errors = (err as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors ?? [];
@@ -105,13 +112,12 @@ const LOADERS: Readonly<Record<string, Loader>> = { '.ts': 'ts', '.mts': 'ts', '
 
 /** The esbuild plugin that applies transform-inline.ts to the application's own files. */
 function inlineFunctionsPlugin(rootDir: string, cache: BundleCache | undefined): Plugin {
-  const flintSources = sourcePath('src');
   return {
     name: 'flint-inline-functions',
     setup(builder) {
       builder.onLoad({ filter: /\.(?:[mc]?[jt]s|[jt]sx)$/, namespace: 'file' }, async (args) => {
         const loader = LOADERS[extname(args.path)];
-        if (loader === undefined || !isAppPath(args.path, flintSources)) return undefined;
+        if (loader === undefined || !isAppPath(args.path, FLINT_CODE_DIRS)) return undefined;
         const source = await readFile(args.path, 'utf8');
         if (isFlintBundle(source)) return undefined;
         let text;
