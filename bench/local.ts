@@ -50,7 +50,7 @@ interface Row {
 }
 
 function median(values: readonly number[]): number {
-  return percentile(sortedCopy(Float64Array.from(values)), 0.5);
+  return percentile(sortedCopy(Float64Array.from(values)), 50);
 }
 
 /** The loop, then the job, `WARMUP + ROUNDS` times; checks the job's result equals the loop's each round. */

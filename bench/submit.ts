@@ -56,7 +56,7 @@ async function submitToFirstTask(flags: readonly string[], app: string): Promise
 }
 
 function median(values: readonly number[]): number {
-  return percentile(sortedCopy(Float64Array.from(values)), 0.5);
+  return percentile(sortedCopy(Float64Array.from(values)), 50);
 }
 
 async function main(): Promise<void> {

@@ -19,6 +19,7 @@ import { unknownKeyWarnings } from '../conf/known-keys.ts';
 import { allocationConfigFromConf, driverConfigFromConf, type AllocationConfig } from '../driver/index.ts';
 import { AllocationHost } from '../daemons/allocation-host.ts';
 import { LOCAL_EXECUTOR_ID, LocalBackend } from '../daemons/local-backend.ts';
+import { startWarmThread } from '../io/executor/task-pool.ts';
 import { isLocalMaster, parseLocalMaster } from './local-master.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { decodeRecord, encodeRecord, encodeRecordSlice } from '../task/index.ts';
@@ -159,6 +160,11 @@ export class FlintContext {
     // Spark's local mode takes a task's attempts from the URL, whatever spark.task.maxFailures says.
     if (local !== undefined) conf.set('flint.task.maxFailures', String(local.maxFailures));
     const masters = local === undefined ? parseMasterUrls(master) : [];
+    // Local mode's first task thread starts now, while the driver starts and the app is bundled: Node takes some
+    // 100–200 ms to start a thread, which the first task would otherwise wait for (task-pool.ts WarmThread). Started
+    // any earlier (before the app is imported) it slowed the import more than it gained. Idle and unreferenced, it
+    // keeps nothing alive if create() fails before the executor takes it.
+    const warmThread = local === undefined ? undefined : startWarmThread();
     const logger = options.logger ?? (await createConsoleLogger('flint-driver', driverLogLevel()));
     for (const warning of unknownKeyWarnings(conf.keys(), "the application's conf")) logger.warn({}, warning);
     const appMain = options.main !== undefined ? resolve(options.main) : appMainPath();
@@ -348,6 +354,7 @@ export class FlintContext {
             appId: `local-${Date.now()}`,
             threads: local.threads,
             key: local.key,
+            warmThread,
             logger,
             registered: (appId, credential) => {
               executorAuth.principal = credential.principal;

@@ -14,6 +14,7 @@ import type { Credential } from '../rpc/auth.ts';
 import type { RpcEnv } from '../rpc/index.ts';
 import type { Logger } from '../util/logger.ts';
 import { runExecutorBackend } from './executor-backend.ts';
+import type { WarmThread } from '../io/executor/task-pool.ts';
 import { ShuffleService } from './shuffle-service.ts';
 
 /** Spark's SparkContext.DRIVER_IDENTIFIER: local mode's one executor is the driver. */
@@ -30,6 +31,8 @@ export interface LocalBackendParts {
   readonly threads: number;
   /** The key the executor proves (256 random bits, made for this context; never written anywhere). */
   readonly key: string;
+  /** A task thread started ahead, the executor's first (task-pool.ts WarmThread). */
+  readonly warmThread?: WarmThread | undefined;
   readonly logger: Logger;
   /** Called by start(), before the executor dials: what a master's RegisteredApplication is on a cluster. */
   readonly registered: (appId: string, credential: Credential) => void;
@@ -74,6 +77,7 @@ export class LocalBackend {
       logger: logger.child({ executorId: LOCAL_EXECUTOR_ID }),
       workDir,
       threadsAtStart: true,
+      warmThread: this.#parts.warmThread,
     });
     void this.#exited.then(
       (code) => {
@@ -100,6 +104,7 @@ export class LocalBackend {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
+    if (this.#exited === undefined) await this.#parts.warmThread?.worker.terminate(); // never started: no pool took it
     const exited = this.#exited;
     if (exited !== undefined) {
       let timer: NodeJS.Timeout | undefined;
