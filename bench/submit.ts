@@ -77,9 +77,10 @@ async function main(): Promise<void> {
       for (const [mode, flags] of [['cluster', clusterFlags], ['local', localFlags]] as const) {
         const app = join(dir, `app-${mode}-${round}.ts`);
         writeFileSync(app, appSource(`${mode} round ${round} of run ${process.pid}`));
-        if (mode === 'cluster') await cluster.awaitStandbys();
+        // At rest before each run, local ones too: the worker starts a new standby after each adoption.
+        await cluster.awaitStandbys();
         const fresh = await submitToFirstTask(flags, app);
-        if (mode === 'cluster') await cluster.awaitStandbys();
+        await cluster.awaitStandbys();
         const again = await submitToFirstTask(flags, app);
         (mode === 'cluster' ? times.clusterNew : times.localNew).push(fresh);
         (mode === 'cluster' ? times.clusterCached : times.localCached).push(again);

@@ -25,7 +25,7 @@ import { logLevelFromEnv, type Logger } from '../util/logger.ts';
 import { EXECUTOR_USAGE, parseExecutorArgs, parseResourcesEnv, RESOURCES_ENV_VAR, type ExecutorCommandLine } from './executor-args.ts';
 import type { ResourceAddresses } from '../protocol/messages.ts';
 import { DriverReplies, DriverToExecutor } from '../protocol/task-messages.ts';
-import { startWarmThread, type WarmThread } from '../io/executor/task-pool.ts';
+import { startWarmThread, warmThreadStarted, type WarmThread } from '../io/executor/task-pool.ts';
 
 const standby = process.argv[2] === STANDBY_FLAG;
 let warmThread: WarmThread | undefined;
@@ -34,8 +34,10 @@ if (standby) {
   // executor receives are compiled now too (TypeBox generates code for each: about 20 ms, which an adopted
   // standby would otherwise spend on its driver's first replies and first task).
   for (const catalog of [DriverReplies, DriverToExecutor]) catalog.compileAll();
-  // And a task thread is started: the pool the adopted executor makes takes it as its first thread.
+  // And a task thread is started: the pool the adopted executor makes takes it as its first thread. The standby
+  // says it is ready once that thread runs, so that the worker's count of ready standbys means warm ones.
   warmThread = startWarmThread();
+  await warmThreadStarted(warmThread);
   try {
     writeSync(READY_FD, 'ready\n');
     closeSync(READY_FD);

@@ -77,6 +77,23 @@ export interface WarmThread {
   exited: boolean;
 }
 
+/**
+ * Resolves once the warm thread runs JavaScript, or has exited (a pool then starts its own). The thread keeps the
+ * process alive meanwhile, and no longer.
+ */
+export function warmThreadStarted(warm: WarmThread): Promise<void> {
+  if (warm.online || warm.exited) return Promise.resolve();
+  warm.worker.ref();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      warm.worker.unref();
+      resolve();
+    };
+    warm.worker.once('online', done);
+    warm.worker.once('exit', done);
+  });
+}
+
 /** Starts a thread with no application yet, for a TaskPool to adopt (standby executors). */
 export function startWarmThread(): WarmThread {
   const { port1, port2 } = new MessageChannel();

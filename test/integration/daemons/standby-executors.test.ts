@@ -89,10 +89,14 @@ describe('standby executors on a local cluster (1 master, 1 worker × 2 cores)',
     // ps names the adopted process after its executor; the other was started for the app, its argv as before.
     assert.match(cmdline(standby).join(' '), new RegExp(`^flint-executor ${appId}/\\d`));
     const adoptedId = /\/(\d+)/.exec(cmdline(standby).join(' '))?.[1] as string;
-    const stderr = readFileSync(join(cluster.dir, 'worker-1', appId, adoptedId, 'stderr'), 'utf8');
+    // The executor writes its log lines at least every 100 ms (src/entry/executor.ts): the first job may end before.
+    const stderrFile = join(cluster.dir, 'worker-1', appId, adoptedId, 'stderr');
+    const stderr = await waitFor(() => {
+      const text = readFileSync(stderrFile, 'utf8');
+      return /Starting executor ID/.test(text) ? text : undefined;
+    }, { timeoutMs: 10_000, what: "the executor's own log to follow the header in the same file" });
     assert.match(stderr, /^Flint Executor Command: /, 'the worker header stays at the top');
     assert.ok(stderr.includes(`(standby executor process ${standby}, adopted for executor:${appId}/${adoptedId})`), stderr.slice(0, 600));
-    assert.match(stderr, /Starting executor ID/, "the executor's own log follows in the same file");
 
     const after = await waitFor(
       async () => {
