@@ -285,7 +285,7 @@ export class Dataset<T> {
   /** Every record, in partition order. */
   async collect(): Promise<T[]> {
     const parts = (await this.context.submitTasks(this as Dataset<unknown>, { kind: 'collect' })) as T[][];
-    return parts.flat();
+    return concatAll(parts);
   }
 
   async count(): Promise<number> {
@@ -446,4 +446,15 @@ function partitionerPlan(partitioner: number | Partitioner): PartitionerPlan {
 /** Decodes a job's results (used by the context). */
 export function decodeResults(encoded: readonly Uint8Array[]): unknown[] {
   return encoded.map((bytes) => decodeRecord(bytes));
+}
+
+/**
+ * The partitions' records one after the other. `concat` copies each array whole (about 4× faster than `flat()` for
+ * a million numbers: bench:local); its arguments go in groups, since a call takes a bounded number of them.
+ */
+function concatAll<T>(parts: readonly T[][]): T[] {
+  const GROUP = 8_192;
+  let out: T[] = [];
+  for (let i = 0; i < parts.length; i += GROUP) out = out.concat(...parts.slice(i, i + GROUP));
+  return out;
 }
