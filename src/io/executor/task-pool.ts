@@ -287,7 +287,7 @@ export class TaskPool {
       if (idle) queueMicrotask(() => this.#flush(thread));
       else setImmediate(() => this.#flush(thread));
     }
-    thread.outbox.push({ kind: 'run', task: this.#withBroadcasts(thread, pending.task), bundlePath: pending.bundlePath });
+    thread.outbox.push({ kind: 'run', task: ownSlice(this.#withBroadcasts(thread, pending.task)), bundlePath: pending.bundlePath });
   }
 
   #flush(thread: Thread): void {
@@ -383,4 +383,15 @@ export class TaskPool {
     }
     thread.pending.clear();
   }
+}
+
+/**
+ * The task with its parallelize slice in a buffer of its own. A slice arrives as a view into the frame it came in,
+ * which may hold other tasks' slices too, and posting a view to a thread copies the whole buffer under it: each
+ * thread would get a copy of every slice of the frame.
+ */
+function ownSlice(task: LaunchTaskMessage): LaunchTaskMessage {
+  const source = task.source;
+  if (source.kind !== 'slice' || source.data.byteLength === source.data.buffer.byteLength) return task;
+  return { ...task, source: { ...source, data: source.data.slice() } };
 }

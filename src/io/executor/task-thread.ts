@@ -209,6 +209,16 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
   }
 }
 
+/**
+ * A completed task's result bytes are moved to the pool, not copied, when they are an array buffer of their own (as
+ * the record codec makes them): a task's result can be megabytes (a collected partition).
+ */
+function transferable(reply: TaskReply): ArrayBuffer[] {
+  if (reply.kind !== 'completed') return [];
+  const { buffer, byteOffset, byteLength } = reply.result;
+  return buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : [];
+}
+
 /** The thread's loop: a queue of run requests, drained in order; cancels mark queued tasks to skip. */
 function serve({ port, shared: buffer, shuffle }: ThreadData): void {
   let blocks = new BlockStore(shuffle?.storageLimitBytes ?? 0);
@@ -256,7 +266,7 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
         starting = 0;
         const reply = cancelled.delete(task.taskId) ? { kind: 'skipped' as const, taskId: task.taskId } : await runTask(task, bundlePath, abortFlag(task.taskId));
         Atomics.store(shared, ThreadSlot.CURRENT, 0);
-        port.postMessage(reply);
+        port.postMessage(reply, transferable(reply));
       }
     } finally {
       busy = false;
