@@ -154,8 +154,8 @@ export class FlintContext {
         'A master URL must be set: pass { master: "flint://host:7077" } (or "local[*]" to run in this process) or run the app with flint submit --master flint://host:7077',
       );
     }
-    // Local mode's executor proves `key` to the driver, and the UI's token is derived from it unless the app has a
-    // secret of its own: nothing of a local app is open to the machine's other users either.
+    // Local mode makes a key of its own, from which the UI's token is derived unless the app has a secret: nothing of
+    // a local app is open to the machine's other users either.
     const local = isLocalMaster(master) ? { ...parseLocalMaster(master), key: randomBytes(32).toString('base64url') } : undefined;
     // Spark's local mode takes a task's attempts from the URL, whatever spark.task.maxFailures says.
     if (local !== undefined) conf.set('flint.task.maxFailures', String(local.maxFailures));
@@ -188,8 +188,8 @@ export class FlintContext {
     const bindHost = conf.get('flint.driver.bindAddress') ?? conf.get('flint.driver.host') ?? (local === undefined ? '0.0.0.0' : '127.0.0.1');
     const advertiseHost = conf.get('flint.driver.host') ?? process.env['FLINT_LOCAL_IP'] ?? defaultDriverHost(masters.map((m) => m.host));
     // The driver speaks as the application (flint.authenticate.appSecret), or as itself when a worker started it
-    // in cluster mode; it lets in only its own application's executors, once the master has sent their key (in
-    // local mode: the key made for its executor here).
+    // in cluster mode; it lets in only its own application's executors, once the master has sent their key. In local
+    // mode it lets in no one: its executor is hosted on this env (local-backend.ts) and dials nothing.
     const credential = launchContext()?.credential;
     const executorAuth: { principal?: string; key?: string } = {};
     const authenticates = credential !== undefined || rpc.appSecret !== undefined || local !== undefined;
@@ -353,12 +353,9 @@ export class FlintContext {
             // Spark names a local application local-<milliseconds since the epoch>.
             appId: `local-${Date.now()}`,
             threads: local.threads,
-            key: local.key,
             warmThread,
             logger,
-            registered: (appId, credential) => {
-              executorAuth.principal = credential.principal;
-              executorAuth.key = credential.key;
+            registered: (appId) => {
               executors.set(LOCAL_EXECUTOR_ID, local.threads);
               runtime.appId = appId;
               runtime.prepareForExecutors();

@@ -67,6 +67,13 @@ export interface ExecutorBackendOptions {
   readonly threadsAtStart?: boolean;
   /** A task thread the standby this executor was started a thread ahead (task-pool.ts WarmThread). */
   readonly warmThread?: WarmThread | undefined;
+  /**
+   * Local mode: the env the executor lives on, a view of the driver's own (local-backend.ts). Its messages to and
+   * from the driver are then handed over in the process, never encoded nor written to a socket, as Spark's
+   * LocalSchedulerBackend talks to its LocalEndpoint. The executor makes no env of its own; its exit shuts down
+   * the view, which stops only the executor's endpoint.
+   */
+  readonly env?: Transport | undefined;
 }
 
 /** Connection attempts of the bootstrap ask (Spark's executor tries 3 times), this far apart. */
@@ -109,7 +116,7 @@ function executorEnv(name: string, conf: FlintConf, opts: ExecutorBackendOptions
 /** Asks the driver for the application's config over a throwaway env; retries only connection failures. */
 async function bootstrap(opts: ExecutorBackendOptions): Promise<Bootstrap> {
   const { launch: args, logger } = opts;
-  const env = await executorEnv('flintExecutorBootstrap', rpcConf({}, opts), opts);
+  const env = opts.env ?? (await executorEnv('flintExecutorBootstrap', rpcConf({}, opts), opts));
   try {
     const driver = env.endpointRef<ExecutorToDriver>(args.driverUrl);
     for (let attempt = 1; ; attempt++) {
@@ -124,7 +131,7 @@ async function bootstrap(opts: ExecutorBackendOptions): Promise<Bootstrap> {
       }
     }
   } finally {
-    await env.shutdown();
+    if (env !== opts.env) await env.shutdown();
   }
 }
 
@@ -137,20 +144,20 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     bootstrap(opts),
     parentGone.then((): Bootstrap => ({ ok: false, error: 'the worker that launched this executor is gone' })),
   ]);
-  let env: RpcEnv | undefined;
+  let env: Transport | undefined;
   let killTimeoutMs = 0;
   if (boot.ok) {
     try {
       const conf = rpcConf(boot.response.conf, opts);
       killTimeoutMs = conf.getDurationMs(KILL_TIMEOUT_KEY, KILL_TIMEOUT_DEFAULT, 's');
-      env = await executorEnv('flintExecutor', conf, opts);
+      env = opts.env ?? (await executorEnv('flintExecutor', conf, opts));
     } catch (err) {
       if (!isFlintError(err)) throw err;
       boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
     }
   }
   // Without a usable config the machine still runs, to exit through its own path (AppConfigFailed).
-  env ??= await executorEnv('flintExecutor', rpcConf({}, opts), opts);
+  env ??= opts.env ?? (await executorEnv('flintExecutor', rpcConf({}, opts), opts));
   const machine = new ExecutorMachine(
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
     { rng: systemRngStreams().stream('executor.registration'), tasksPerCore: TASKS_PER_THREAD },

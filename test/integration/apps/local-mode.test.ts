@@ -29,8 +29,8 @@ function childPids(pid: number): number[] {
   );
 }
 
-/** The local addresses a process listens on (TCP over IPv4 and IPv6), from /proc/net. */
-function listeningAddresses(pid: number): string[] {
+/** The local addresses of a process's TCP sockets (IPv4 and IPv6) in `state` (0A: LISTEN, 01: ESTABLISHED), from /proc/net. */
+function socketAddresses(pid: number, state: '0A' | '01'): string[] {
   const inodes = new Set(
     readdirSync(`/proc/${pid}/fd`)
       .map((fd) => {
@@ -47,7 +47,7 @@ function listeningAddresses(pid: number): string[] {
       .split('\n')
       .slice(1)
       .map((line) => line.trim().split(/\s+/))
-      .filter((f) => f[3] === '0A' && inodes.has(f[9] ?? '')) // 0A: LISTEN
+      .filter((f) => f[3] === state && inodes.has(f[9] ?? ''))
       .map((f) => f[1] ?? ''),
   );
 }
@@ -71,9 +71,11 @@ describe('local mode', () => {
     assert.match(appId, /^local-\d{13}$/, "Spark's name for a local app");
     const pid = app.pid;
     assert.deepEqual(childPids(pid), [], 'no process was started: the executor and its task threads are in the driver');
-    const listening = listeningAddresses(pid);
+    const listening = socketAddresses(pid, '0A');
     assert.ok(listening.length > 0, 'the driver listens (its RPC env and its UI)');
     for (const address of listening) assert.match(address, /^(0100007F|0000000000000000FFFF00000100007F|00000000000000000000000001000000):/, `${address} is a loopback address`);
+    // The executor's endpoint is on the driver's env: the job's tasks and results crossed no socket.
+    assert.deepEqual(socketAddresses(pid, '01'), [], 'no connection is open: the executor talks to the driver inside the process');
     assert.ok(app.stdoutLines.includes('PARALLELISM 2'), 'the default parallelism is the task threads');
     assert.equal(app.stdoutLines.find((l) => l.startsWith('RESULT ')), 'RESULT 100');
     // The executor's directory (its code, its shuffle files) is in the temp dir while the app runs.
