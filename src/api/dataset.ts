@@ -11,7 +11,7 @@
 
 import { resolve as resolvePath } from 'node:path';
 import type { AggregatorSpec, ShuffleReadMode, TaskAction, TaskOp } from '../protocol/task-messages.ts';
-import { decodeRecord, encodeRecord } from '../task/index.ts';
+import { concatRecordLists, decodeRecord, encodeRecord } from '../task/index.ts';
 import { abortJob, checkOutputDir, commitJob, setupJob } from '../io/dataset-files/index.ts';
 import type { FlintContext } from './context.ts';
 import { HashPartitioner, RangePartitioner, checkPartitions, type Partitioner } from './partitioner.ts';
@@ -284,8 +284,9 @@ export class Dataset<T> {
 
   /** Every record, in partition order. */
   async collect(): Promise<T[]> {
-    const parts = (await this.context.submitTasks(this as Dataset<unknown>, { kind: 'collect' })) as T[][];
-    return concatAll(parts);
+    // Each partition's records go straight into the one array (record-codec.ts concatRecordLists).
+    const encoded = (await this.context.submitTasks(this as Dataset<unknown>, { kind: 'collect' }, undefined, true)) as Uint8Array[];
+    return concatRecordLists(encoded) as T[];
   }
 
   async count(): Promise<number> {
@@ -448,13 +449,3 @@ export function decodeResults(encoded: readonly Uint8Array[]): unknown[] {
   return encoded.map((bytes) => decodeRecord(bytes));
 }
 
-/**
- * The partitions' records one after the other. `concat` copies each array whole (about 4× faster than `flat()` for
- * a million numbers: bench:local); its arguments go in groups, since a call takes a bounded number of them.
- */
-function concatAll<T>(parts: readonly T[][]): T[] {
-  const GROUP = 8_192;
-  let out: T[] = [];
-  for (let i = 0; i < parts.length; i += GROUP) out = out.concat(...parts.slice(i, i + GROUP));
-  return out;
-}

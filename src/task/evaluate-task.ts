@@ -47,6 +47,10 @@ export type LaunchTaskMessage = Static<typeof LaunchTask>;
 export interface TaskCodec {
   encode(value: unknown, root?: string): Uint8Array;
   decode(bytes: Uint8Array): unknown;
+  /** An encoded array's records, to be read by index; undefined for another value (record-codec.ts decodeRecordList). */
+  decodeList?(bytes: Uint8Array): ArrayLike<unknown> | undefined;
+  /** A list for collect to gather records in, which `encode` writes as their plain array (RecordList); absent: an array. */
+  list?(): { push(record: unknown): void; encode(root?: string): Uint8Array };
 }
 
 /**
@@ -230,9 +234,9 @@ export async function evaluateTask(task: LaunchTaskMessage, env: TaskEnv): Promi
   // A shuffle's blocks are read (and aggregated or sorted) before the pipeline starts: see openShuffle. The kill
   // check runs before every record of the source, whatever its kind.
   const pull = withOps(await openSource(task, task.source, env), task, fns.ops, check);
-  const { value, records } = await runAction(task, task.action, pull, fns.action, env);
+  const { value, records, encoded } = await runAction(task, task.action, pull, fns.action, env);
   const root = task.action.kind === 'collect' || task.action.kind === 'take' ? 'records' : 'result';
-  return { result: env.codec.encode(value, root), records };
+  return { result: encoded ?? env.codec.encode(value, root), records };
 }
 
 /** The task's ops applied to the records of its source, each source record checked first (`check`, the kill). */
@@ -307,8 +311,14 @@ export function sampleIndices(n: number, k: number, seed: number): number[] {
 
 // ---- Source and ops ------------------------------------------------------------------------------------------
 
-function sliceItems(data: Uint8Array, env: TaskEnv): unknown[] {
-  const items = env.codec.decode(data);
+function sliceItems(data: Uint8Array, env: TaskEnv): ArrayLike<unknown> {
+  const { codec } = env;
+  if (codec.decodeList !== undefined) {
+    const list = codec.decodeList(data);
+    if (list === undefined) throw new TaskInputError('A slice must decode to an array of records; it decoded to something else');
+    return list;
+  }
+  const items = codec.decode(data);
   if (!Array.isArray(items)) throw new TaskInputError(`A slice must decode to an array of records; it decoded to ${typeof items}`);
   return items;
 }
@@ -561,7 +571,7 @@ async function runAction(
   pull: RecordPull<unknown>,
   fn: TaskFn | undefined,
   env: TaskEnv,
-): Promise<{ value: unknown; records: number }> {
+): Promise<{ value: unknown; records: number; encoded?: Uint8Array }> {
   const codec = env.codec;
   switch (action.kind) {
     case 'shuffleWrite': {
@@ -583,6 +593,11 @@ async function runAction(
       }
     }
     case 'collect': {
+      const list = codec.list?.();
+      if (list !== undefined) {
+        const records = await drain(pull, (record) => void list.push(record));
+        return { value: undefined, encoded: list.encode('records'), records };
+      }
       const out: unknown[] = [];
       const records = await drain(pull, (record) => void out.push(record));
       return { value: out, records };

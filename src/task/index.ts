@@ -9,6 +9,7 @@ export {
   MAX_DEPTH,
   RecordEncodeError,
   SUPPORTED_TYPES,
+  concatRecordLists,
   decodeRecord,
   encodeRecord,
   encodeRecordSlice,

@@ -140,29 +140,52 @@ function dateBytes(date: InstanceType<typeof DATE>): Uint8Array {
   return out;
 }
 
-/** The ext of an array of numbers only (EXT_INT32_ARRAY or EXT_FLOAT64_ARRAY); undefined when it holds anything else. */
-function numberArrayExt(value: readonly unknown[]): ExtData | undefined {
+/** The index in EXT_NUMBER_ARRAYS of the narrowest kind that holds numbers `ints` or not, from `min` to `max`. */
+function numberKind(ints: boolean, min: number, max: number): number {
+  return !ints ? 3 : min >= -128 && max <= 127 ? 0 : min >= -32_768 && max <= 32_767 ? 1 : 2;
+}
+
+/**
+ * The kind (numberKind) of `value[start…end)` when it holds numbers only; -1 when it holds anything else (a hole of
+ * a sparse array too).
+ */
+function numberRangeKind(value: readonly unknown[], start: number, end: number): number {
   let ints = true;
   let min = 0;
   let max = 0;
-  for (let i = 0; i < value.length; i++) {
+  for (let i = start; i < end; i++) {
     const x = value[i];
-    if (typeof x !== 'number') return undefined; // a hole of a sparse array too
+    if (typeof x !== 'number') return -1;
     if (!ints) continue;
     if ((x | 0) !== x || (x === 0 && 1 / x < 0)) ints = false;
     else if (x < min) min = x;
     else if (x > max) max = x;
   }
-  const kind = !ints ? 3 : min >= -128 && max <= 127 ? 0 : min >= -32_768 && max <= 32_767 ? 1 : 2;
-  const view = new EXT_NUMBER_ARRAYS[kind](value as readonly number[]);
+  return numberKind(ints, min, max);
+}
+
+/** The ext of an array of numbers only (EXT_NUMBER_ARRAY + its kind); undefined when it holds anything else. */
+function numberArrayExt(value: readonly unknown[]): ExtData | undefined {
+  const kind = numberRangeKind(value, 0, value.length);
+  if (kind < 0) return undefined;
+  const view = new (EXT_NUMBER_ARRAYS[kind] as (typeof EXT_NUMBER_ARRAYS)[number])(value as readonly number[]);
   return new ExtData(EXT_NUMBER_ARRAY + kind, new Uint8Array(view.buffer));
 }
 
-/** A plain array of the numbers of `view` (what numberArrayExt was given). */
-function arrayOf(view: InstanceType<(typeof EXT_NUMBER_ARRAYS)[number]>): number[] {
+/** A plain array of the numbers of `view`. */
+function arrayOf(view: ArrayLike<number>): number[] {
   const out = new Array<number>(view.length);
   for (let i = 0; i < view.length; i++) out[i] = view[i] as number;
   return out;
+}
+
+/** The numbers of an EXT_NUMBER_ARRAY payload: a view of its bytes where they are aligned, else a copy. */
+function numberView(kind: number, data: Uint8Array): ArrayLike<number> {
+  const ctor = EXT_NUMBER_ARRAYS[kind] as (typeof EXT_NUMBER_ARRAYS)[number];
+  const size = ctor.BYTES_PER_ELEMENT;
+  if (data.byteOffset % size === 0) return new ctor(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength / size);
+  // `new Uint8Array(data)` always copies; `data.slice()` would not when data is a Buffer (as off a socket).
+  return new ctor(new Uint8Array(data).buffer);
 }
 
 /** The ext of a supported non-plain object; null for msgpack's own bin; undefined when it is not supported. */
@@ -307,9 +330,8 @@ decodeCodec.register({
     return map;
   },
 });
-EXT_NUMBER_ARRAYS.forEach((ctor, i) => {
-  // Copied into a fresh buffer, as typed arrays below: the data may sit at any offset.
-  decodeCodec.register({ type: EXT_NUMBER_ARRAY + i, encode: NO_ENCODE, decode: (data) => arrayOf(new ctor(new Uint8Array(data).buffer)) });
+EXT_NUMBER_ARRAYS.forEach((_, i) => {
+  decodeCodec.register({ type: EXT_NUMBER_ARRAY + i, encode: NO_ENCODE, decode: (data) => arrayOf(numberView(i, data)) });
 });
 decodeCodec.register({ type: EXT_SET, encode: NO_ENCODE, decode: (data) => new Set(decodeNested(data)) });
 decodeCodec.register({
@@ -350,6 +372,11 @@ export function encodeRecord(value: unknown, root = 'value'): Uint8Array {
  * of `records` (`data[1234].when`), as the user wrote it, not its index in the slice.
  */
 export function encodeRecordSlice(records: readonly unknown[], start: number, end: number, root = 'data'): Uint8Array {
+  if (end - start >= NUMBER_ARRAY_MIN) {
+    // Numbers only: written straight from `records`, without a copy of the slice (bench:local).
+    const kind = numberRangeKind(records, start, end);
+    if (kind >= 0) return numberArrayBytes(records as readonly number[], start, end, kind);
+  }
   const slice = records.slice(start, end);
   try {
     return topEncoder.encode(slice);
@@ -369,8 +396,159 @@ export function decodeRecord(bytes: Uint8Array): unknown {
   return topDecoder.decode(plain);
 }
 
+// ---- Lists of records -------------------------------------------------------------------------------------------
+//
+// A parallelize slice, or a collected partition, is an encoded array of records. When it is an array of numbers
+// only (EXT_NUMBER_ARRAY at the top), the paths below skip the plain arrays that are not needed: a task reads the
+// numbers from a view of the bytes, a task's collect gathers numbers in a typed column, and the driver copies each
+// partition's numbers straight into the one array collect() returns. On a machine where a fresh page of memory
+// costs a fault of some microseconds, a megabyte of plain array not made is worth more than its copy
+// (docs/benchmarks.md, bench:local).
+
+/** The msgpack ext header of a payload of `size` bytes, as @msgpack/msgpack's encodeExtension writes it. */
+function extHeader(type: number, size: number): number[] {
+  if (size === 16) return [0xd8, type];
+  if (size < 0x100) return [0xc7, size, type];
+  if (size < 0x10000) return [0xc8, size >>> 8, size & 0xff, type];
+  return [0xc9, size >>> 24, (size >>> 16) & 0xff, (size >>> 8) & 0xff, size & 0xff, type];
+}
+
+/**
+ * `numbers[start…end)` (at least NUMBER_ARRAY_MIN, all of kind `kind`) encoded as encodeRecord encodes the plain
+ * array of them: the same bytes, written without msgpack's encoder or a copy of the range.
+ */
+function numberArrayBytes(numbers: ArrayLike<number>, start: number, end: number, kind: number): Uint8Array {
+  const ctor = EXT_NUMBER_ARRAYS[kind] as (typeof EXT_NUMBER_ARRAYS)[number];
+  const size = (end - start) * ctor.BYTES_PER_ELEMENT;
+  const header = extHeader(EXT_NUMBER_ARRAY + kind, size);
+  const out = new Uint8Array(header.length + size);
+  out.set(header);
+  const view = new DataView(out.buffer, header.length, size);
+  let at = 0;
+  switch (kind) {
+    case 0:
+      for (let i = start; i < end; i++) view.setInt8(at++, numbers[i] as number);
+      break;
+    case 1:
+      for (let i = start; i < end; i++, at += 2) view.setInt16(at, numbers[i] as number, true);
+      break;
+    case 2:
+      for (let i = start; i < end; i++, at += 4) view.setInt32(at, numbers[i] as number, true);
+      break;
+    default:
+      for (let i = start; i < end; i++, at += 8) view.setFloat64(at, numbers[i] as number, true);
+  }
+  return out;
+}
+
+/** The kind and payload of `bytes` when they are one EXT_NUMBER_ARRAY and nothing else; undefined otherwise. */
+function wholeNumberArray(bytes: Uint8Array): { readonly kind: number; readonly data: Uint8Array } | undefined {
+  let header: number;
+  let size: number;
+  switch (bytes[0]) {
+    case 0xd8:
+      header = 2;
+      size = 16;
+      break;
+    case 0xc7:
+      header = 3;
+      size = bytes[1] ?? 0;
+      break;
+    case 0xc8:
+      header = 4;
+      size = ((bytes[1] ?? 0) << 8) | (bytes[2] ?? 0);
+      break;
+    case 0xc9:
+      header = 6;
+      size = (((bytes[1] ?? 0) << 24) | ((bytes[2] ?? 0) << 16) | ((bytes[3] ?? 0) << 8) | (bytes[4] ?? 0)) >>> 0;
+      break;
+    default:
+      return undefined;
+  }
+  const kind = (bytes[header - 1] ?? 0) - EXT_NUMBER_ARRAY;
+  if (kind < 0 || kind >= EXT_NUMBER_ARRAYS.length || header + size !== bytes.byteLength) return undefined;
+  return { kind, data: bytes.subarray(header) };
+}
+
+/**
+ * The records of an encoded array, to be read by index: the numbers of an array of numbers as a view of their bytes
+ * (no plain array made), any other array decoded; undefined when the bytes encode something else.
+ */
+export function decodeRecordList(bytes: Uint8Array): ArrayLike<unknown> | undefined {
+  const numbers = wholeNumberArray(bytes);
+  if (numbers !== undefined) return numberView(numbers.kind, numbers.data);
+  const items = decodeRecord(bytes);
+  return Array.isArray(items) ? items : undefined;
+}
+
+/** The records of encoded arrays (collected partitions), one array after the other, in one plain array. */
+export function concatRecordLists(encoded: readonly Uint8Array[]): unknown[] {
+  const lists = encoded.map((bytes, i) => {
+    const list = decodeRecordList(bytes);
+    if (list === undefined) throw new TypeError(`partition ${i}'s result is not an array of records`);
+    return list;
+  });
+  let total = 0;
+  for (const list of lists) total += list.length;
+  const out = new Array<unknown>(total);
+  let at = 0;
+  for (const list of lists) for (let i = 0; i < list.length; i++) out[at++] = list[i];
+  return out;
+}
+
+/**
+ * The records a task collects, encoded by `encode` exactly as encodeRecord encodes the plain array of them. While
+ * they are all numbers they are kept in a typed column, which is written out without a plain array in between;
+ * the first record that is not a number turns the column into a plain array.
+ */
+export class RecordList {
+  #numbers = new Float64Array(1_024);
+  #count = 0;
+  #ints = true;
+  #min = 0;
+  #max = 0;
+  #items: unknown[] | undefined;
+
+  get length(): number {
+    return this.#items === undefined ? this.#count : this.#items.length;
+  }
+
+  push(record: unknown): void {
+    if (this.#items !== undefined) {
+      this.#items.push(record);
+      return;
+    }
+    if (typeof record !== 'number') {
+      this.#items = this.toArray();
+      this.#items.push(record);
+      return;
+    }
+    if (this.#count === this.#numbers.length) {
+      const grown = new Float64Array(this.#numbers.length * 2);
+      grown.set(this.#numbers);
+      this.#numbers = grown;
+    }
+    this.#numbers[this.#count++] = record;
+    if (!this.#ints) return;
+    if ((record | 0) !== record || (record === 0 && 1 / record < 0)) this.#ints = false;
+    else if (record < this.#min) this.#min = record;
+    else if (record > this.#max) this.#max = record;
+  }
+
+  /** The records as a plain array (the list's own, once a record was not a number). */
+  toArray(): unknown[] {
+    return this.#items ?? arrayOf(this.#numbers.subarray(0, this.#count));
+  }
+
+  /** What encodeRecord(this.toArray(), root) returns. */
+  encode(root = 'records'): Uint8Array {
+    if (this.#items !== undefined || this.#count < NUMBER_ARRAY_MIN) return encodeRecord(this.toArray(), root);
+    return numberArrayBytes(this.#numbers, 0, this.#count, numberKind(this.#ints, this.#min, this.#max));
+  }
+}
+
 /** The codec to inject where a TaskCodec is wanted (evaluateTask's env). */
-export const recordCodec = { encode: encodeRecord, decode: decodeRecord } as const;
+export const recordCodec = { encode: encodeRecord, decode: decodeRecord, decodeList: decodeRecordList, list: () => new RecordList() } as const;
 
 /**
  * Turns an encoder failure into a RecordEncodeError naming what failed and where, by walking `value` the way

@@ -118,7 +118,7 @@ export function pushRecords(pull: RecordPull<unknown>, visit: Visit): MaybePromi
  * items[from…] to `visit`: pushSteps's loop written out, as this is the hottest one (every item of every array
  * a flatMap returns).
  */
-function pushArray(items: readonly unknown[], visit: Visit, from = 0): MaybePromise<unknown> {
+function pushArray(items: ArrayLike<unknown>, visit: Visit, from = 0): MaybePromise<unknown> {
   let i = from;
   while (i < items.length) {
     const outcome = visit(items[i++]);
@@ -132,7 +132,7 @@ function pushArray(items: readonly unknown[], visit: Visit, from = 0): MaybeProm
 
 // ---- Sources -----------------------------------------------------------------------------------------------
 
-export function arrayPull<T>(items: readonly T[]): RecordPull<T> {
+export function arrayPull<T>(items: ArrayLike<T>): RecordPull<T> {
   let index = 0;
   const step = reusedStep<T>();
   return {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, encode } from '@msgpack/msgpack';
 import fc from 'fast-check';
-import { RecordEncodeError, decodeRecord, encodeRecord } from '../../../src/task/record-codec.ts';
+import { RecordEncodeError, RecordList, concatRecordLists, decodeRecord, decodeRecordList, encodeRecord, encodeRecordSlice } from '../../../src/task/record-codec.ts';
 
 const roundTrip = (value: unknown): unknown => decodeRecord(encodeRecord(value));
 
@@ -113,6 +113,71 @@ test('an array of 16 or more numbers travels as int32 or float64 bytes and arriv
   // Nested: a partition of [key, numbers] pairs.
   const pairs = [['a', ints.slice(0, 40)], ['b', floats]];
   assert.deepStrictEqual(roundTrip(pairs), pairs);
+});
+
+/** Lists of numbers of each kind the codec narrows to, at each msgpack ext header size (fixext 16, ext 8, 16, 32). */
+const NUMBER_LISTS: ReadonlyArray<readonly unknown[]> = [
+  Array.from({ length: 16 }, (_, i) => i - 8), // int8, 16 bytes: fixext 16
+  Array.from({ length: 200 }, (_, i) => 127 - i), // int8, ext 8
+  Array.from({ length: 300 }, (_, i) => i * 100 - 20_000), // int16, ext 16
+  Array.from({ length: 20_000 }, (_, i) => i * 3 - 1_000_000), // int32, ext 32
+  [...Array.from({ length: 30 }, (_, i) => i / 4), -0, NaN, -Infinity], // float64
+  Array.from({ length: 9_000 }, (_, i) => 2 ** 40 + i), // float64 (beyond int32), ext 32
+];
+
+test('a slice or a collected list of numbers is written straight to the bytes encodeRecord gives its plain array', () => {
+  for (const numbers of NUMBER_LISTS) {
+    const padded = [1, 'x', ...numbers, { y: 2 }];
+    assert.deepStrictEqual(encodeRecordSlice(padded, 2, 2 + numbers.length), encodeRecord(numbers), `slice of ${numbers.length}`);
+    const list = new RecordList();
+    for (const n of numbers) list.push(n);
+    assert.equal(list.length, numbers.length);
+    assert.deepStrictEqual(list.encode(), encodeRecord(numbers), `list of ${numbers.length}`);
+    assert.deepStrictEqual(list.toArray(), numbers);
+  }
+  // Anything else, and lists under 16 numbers, are encodeRecord's own.
+  const mixed = [...NUMBER_LISTS[3] ?? [], 'x', 5];
+  const list = new RecordList();
+  for (const record of mixed) list.push(record);
+  assert.equal(list.length, mixed.length);
+  assert.deepStrictEqual(list.encode(), encodeRecord(mixed), 'a string after 20,000 numbers turns the column into an array');
+  assert.deepStrictEqual(decodeRecord(list.encode()), mixed);
+  const short = new RecordList();
+  for (const n of [1, 2, 3]) short.push(n);
+  assert.deepStrictEqual(short.encode(), encodeRecord([1, 2, 3]));
+  assert.deepStrictEqual(new RecordList().encode(), encodeRecord([]));
+  // eslint-disable-next-line no-sparse-arrays -- a hole in the range is not a number: the slice is msgpack's
+  const sparse = [...(NUMBER_LISTS[1] ?? []), , 7];
+  assert.deepStrictEqual(encodeRecordSlice(sparse, 0, sparse.length), encodeRecord(sparse.slice(0, sparse.length)));
+});
+
+test('decodeRecordList reads numbers from a view of the bytes, wherever they sit, and decodes any other array', () => {
+  for (const numbers of NUMBER_LISTS) {
+    const bytes = encodeRecord(numbers);
+    const list = decodeRecordList(bytes);
+    assert.ok(list !== undefined && ArrayBuffer.isView(list), 'a typed view, not a plain array');
+    assert.deepStrictEqual(Array.from(list), numbers);
+    // At an odd offset of a Buffer, as off a socket: the numbers are copied to be aligned.
+    const odd = Buffer.alloc(bytes.byteLength + 3);
+    odd.set(bytes, 3);
+    assert.deepStrictEqual(Array.from(decodeRecordList(odd.subarray(3)) ?? []), numbers);
+  }
+  const records = [{ a: 1 }, 'b', [1, 2]];
+  assert.deepStrictEqual(decodeRecordList(encodeRecord(records)), records);
+  assert.equal(decodeRecordList(encodeRecord({ not: 'a list' })), undefined);
+  assert.equal(decodeRecordList(encodeRecord(new Float64Array(20))), undefined, 'a typed array record is a record, not a list');
+  // Bytes that only start like a list of numbers (a header longer than what follows) are decoded as msgpack, which fails.
+  const cut = encodeRecord(NUMBER_LISTS[3]).subarray(0, 100);
+  assert.throws(() => decodeRecordList(cut));
+});
+
+test("concatRecordLists puts every partition's records in one plain array, numbers or not", () => {
+  const parts = [NUMBER_LISTS[3] ?? [], [], ['x', { y: [1] }], NUMBER_LISTS[4] ?? [], [1, 2]];
+  const out = concatRecordLists(parts.map((part) => encodeRecord(part)));
+  assert.ok(Array.isArray(out) && Object.getPrototypeOf(out) === Array.prototype);
+  assert.deepStrictEqual(out, parts.flat());
+  assert.deepStrictEqual(concatRecordLists([]), []);
+  assert.throws(() => concatRecordLists([encodeRecord([1]), encodeRecord(5)]), /partition 1's result is not an array of records/);
 });
 
 test('a msgpack timestamp written elsewhere still decodes to a Date', () => {
