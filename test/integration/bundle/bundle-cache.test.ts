@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { bundleApp, type AppBundle } from '../../../src/io/bundle/bundle-app.ts';
-import { BundleCache, BundleCacheError, MAX_ENTRIES, defaultBundleCacheDir, openBundleCache } from '../../../src/io/bundle/bundle-cache.ts';
+import { BundleCache, BundleCacheError, MAX_ENTRIES, defaultBundleCacheDir, openBundleCache, racyMs } from '../../../src/io/bundle/bundle-cache.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'flint-bundle-cache-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -90,15 +90,32 @@ test('a file added beside an input (an import that now resolves elsewhere) is bu
   assert.equal(await valueOf(again), 2);
 });
 
-test('inputs modified within a second before the build are not cached ("racy"), so the next run bundles again', async () => {
+test('inputs modified since shortly before the build are not cached ("racy"); a file saved a moment before is', async () => {
+  // Trusted to within 50 ms where timestamps have a fraction of a second, to within a second where they do not.
+  assert.equal(racyMs(1_796_376_585_215.123), 50);
+  assert.equal(racyMs(1_796_376_585_000), 1_000);
   const dir = app({ 'flint.ts': 'export {};\n', 'main.ts': 'export const value = 1;\n' });
-  writeFileSync(join(dir, 'main.ts'), 'export const value = 3;\n'); // just now
+  const main = join(dir, 'main.ts');
+  writeFileSync(main, 'export const value = 3;\n');
+  // Modified (as its timestamp says) after the build started: what the build read may not be what is hashed.
+  const later = (Date.now() + 60_000) / 1000 + 0.000_123;
+  utimesSync(main, later, later);
   const cache = BundleCache.open(freshDir('cache'));
   assert.equal((await bundle(dir, cache)).cached, false);
   assert.deepEqual(readdirSync(cache.dir), []);
   const next = await bundle(dir, cache);
   assert.equal(next.cached, false);
   assert.equal(await valueOf(next), 3);
+  // Saved a quarter of a second before the build (a sub-second timestamp): cached by this very build.
+  writeFileSync(main, 'export const value = 4;\n');
+  const before = (Date.now() - 250) / 1000 + 0.000_123;
+  utimesSync(main, before, before);
+  const saved = await bundle(dir, cache);
+  assert.equal(saved.cached, false);
+  assert.equal(await valueOf(saved), 4);
+  const again = await bundle(dir, cache);
+  assert.equal(again.cached, true, 'the run right after takes the bundle from the cache');
+  assert.equal(await valueOf(again), 4);
 });
 
 test('a bundle altered in the cache, or an unreadable entry, is not used: esbuild builds it again', async () => {
