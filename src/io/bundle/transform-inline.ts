@@ -101,26 +101,83 @@ function mayHaveInlineFunctions(source: string): boolean {
 }
 
 interface Tools {
-  readonly parse: typeof BabelParser.parse;
   readonly traverse: typeof BabelTraverse.default;
   readonly MagicString: typeof MagicStringClass;
 }
+let parser: typeof BabelParser.parse | undefined;
 let tools: Tools | undefined;
 
 /**
- * Babel and magic-string, loaded the first time a file needs them (synchronously: the driver's module hook is
- * synchronous). Loading them takes about 200 ms, which a program without inline functions never pays.
+ * Babel's parser, loaded the first time a file may hold inline functions (synchronously: the driver's module hook
+ * is synchronous): about 20 ms.
+ */
+function loadParser(): typeof BabelParser.parse {
+  parser ??= (createRequire(import.meta.url)('@babel/parser') as typeof BabelParser).parse;
+  return parser;
+}
+
+/**
+ * Babel's traverse (its scope analysis) and magic-string, loaded the first time a file has an inline function:
+ * traverse alone takes 110–130 ms to load on a 2-vCPU VM (bench:submit), which a program whose task functions are
+ * all exported never pays.
  */
 function loadTools(): Tools {
   if (tools === undefined) {
     const require = createRequire(import.meta.url);
     tools = {
-      parse: (require('@babel/parser') as typeof BabelParser).parse,
       traverse: (require('@babel/traverse') as typeof BabelTraverse).default,
       MagicString: (require('magic-string') as { default: typeof MagicStringClass }).default,
     };
   }
   return tools;
+}
+
+/** A node of Babel's AST, as hasCandidates walks it: plain objects with a `type`. */
+interface AnyNode {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+function isNode(value: unknown): value is AnyNode {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+function isFunctionLiteral(node: unknown): boolean {
+  return isNode(node) && (node.type === 'ArrowFunctionExpression' || node.type === 'FunctionExpression');
+}
+
+/**
+ * Whether findCandidates would find an inline function in `root`, told from the parsed tree alone (a walk over
+ * its nodes, no scope analysis), so that Babel's traverse is loaded only for a file that has one. The same tests as
+ * findCandidates: a `const` bound to a function literal, or a function literal given to a task-function method.
+ */
+function hasCandidates(root: AnyNode): boolean {
+  const stack: unknown[] = [root];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push(item);
+      continue;
+    }
+    if (!isNode(node)) continue;
+    if (node.type === 'VariableDeclaration' && node['kind'] === 'const') {
+      const declarations = node['declarations'] as AnyNode[];
+      if (declarations.some((d) => isNode(d['id']) && d['id'].type === 'Identifier' && isFunctionLiteral(d['init']))) return true;
+    }
+    if (node.type === 'CallExpression' || node.type === 'OptionalCallExpression') {
+      const callee = node['callee'];
+      if (isNode(callee) && (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression')) {
+        const property = callee['property'] as AnyNode;
+        const name = callee['computed'] !== true && property.type === 'Identifier' ? property['name'] : property.type === 'StringLiteral' ? property['value'] : undefined;
+        if (typeof name === 'string' && TASK_FUNCTION_METHODS.has(name) && (node['arguments'] as unknown[]).some(isFunctionLiteral)) return true;
+      }
+    }
+    for (const key in node) {
+      if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments' || key === 'extra') continue;
+      const child = node[key];
+      if (typeof child === 'object' && child !== null) stack.push(child);
+    }
+  }
+  return false;
 }
 
 /**
@@ -129,7 +186,7 @@ function loadTools(): Tools {
  */
 export function transformInline(source: string, opts: InlineTransformOptions): InlineTransformResult | undefined {
   if (!mayHaveInlineFunctions(source)) return undefined;
-  const { parse, traverse, MagicString } = loadTools();
+  const parse = loadParser();
   const typescript = /\.[cm]?tsx?$/.test(opts.path);
   const jsx = opts.path.endsWith('x') ? (['jsx'] as const) : [];
   const ast = parse(source, {
@@ -139,6 +196,8 @@ export function transformInline(source: string, opts: InlineTransformOptions): I
     errorRecovery: false,
   });
   if (!ast.program.body.some((s) => s.type.startsWith('Import') || s.type.startsWith('Export'))) return undefined;
+  if (!hasCandidates(ast.program as unknown as AnyNode)) return undefined;
+  const { traverse, MagicString } = loadTools();
   const candidates = findCandidates(ast, traverse);
   if (candidates.length === 0) return undefined;
   const file = relative(opts.rootDir, opts.path).split(sep).join('/');

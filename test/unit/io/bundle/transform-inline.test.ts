@@ -263,3 +263,40 @@ describe('transformed code', () => {
     assert.equal(isFlintBundle('export {}'), false);
   });
 });
+
+describe('loading Babel', () => {
+  test('a file with no inline function is left as it is without loading Babel traverse; every shape of one is found', () => {
+    // Each shape findCandidates takes, nested in functions, classes, blocks and TypeScript around them.
+    const shapes = [
+      'const double = (x: number) => x * 2;',
+      'export function main() { { const scale = function (x: number) { return x * k; }; } }',
+      'class Job { run(ds: any) { return ds.map((x: number) => x + 1); } }',
+      'export async function main(ds: any) { return ds?.filter((x: number) => x > 0); }',
+      "export function main(ds: any) { return ds.flatMap(function (line: string) { return line.split(' '); }); }",
+      'export const run = <T,>(ds: T[]) => ds.map((x) => [x] as const);',
+    ];
+    for (const shape of shapes) assert.ok(transformInline(`${HEAD}${shape}\n`, { path: `${ROOT}/main.ts`, rootDir: ROOT }) !== undefined, shape);
+    // Look-alikes that are not inline functions, in a process of its own, so that nothing else has loaded Babel.
+    const plain = [
+      HEAD,
+      '// Each task runs ds.map((x) => x * 2) on its partition: this comment passes the quick test, so the file is parsed.',
+      'export function startedAt(): number { return Date.now(); }',
+      'export const limit = 10;',
+      'const { a } = { a: (x: number) => x };',
+      'runApp(async () => {',
+      '  const flint = await FlintContext.create({ appName: "x" });',
+      '  [1, 2].forEach((x) => console.log(x));',
+      '  await flint.parallelize([0], 1).map(startedAt).collect();',
+      '});',
+    ].join('\n');
+    const script = [
+      `import { createRequire } from 'node:module';`,
+      `import { transformInline } from ${JSON.stringify(pathToFileURL(sourcePath('src/io/bundle/transform-inline.ts')).href)};`,
+      `const out = transformInline(${JSON.stringify(plain)}, { path: '${ROOT}/main.ts', rootDir: '${ROOT}' });`,
+      `const loaded = Object.keys(createRequire(import.meta.url).cache).filter((p) => p.includes('@babel'));`,
+      'console.log(JSON.stringify({ out: out === undefined, traverse: loaded.some((p) => p.includes("traverse")), parser: loaded.some((p) => p.includes("parser")) }));',
+    ].join('\n');
+    const result = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as Record<string, boolean>;
+    assert.deepEqual(result, { out: true, traverse: false, parser: true }, 'parsed, found nothing, left as it is, traverse never loaded');
+  });
+});
