@@ -5,6 +5,7 @@
 // The machine decides every answer to an executor's ask about itself (registration, heartbeat); this adapter
 // carries its effects out and answers only what the machine does not know of: the app's config and code.
 
+import { ownsItsBuffer } from '../util/own-buffer.ts';
 import { MachineHost, ReplyBook, SharedEffects, unknownEffect } from './machine-host.ts';
 import type { SendBatching } from './send-batches.ts';
 import { TaskSchedulerMachine, type DriverConfig, type DriverEffect, type DriverInput, type TaskSpec } from '../driver/index.ts';
@@ -359,8 +360,7 @@ export class DriverRuntime {
         // (local mode, local-backend.ts) it is the task's own bytes, which the executor never writes again.
         const chunk = await ref.ask({ type: 'FetchTaskResult', taskId, index: 0 }, { expect: ExecutorReplies });
         if (chunk.data.byteLength !== bytes) throw new Error(`task ${taskId}'s result has ${chunk.data.byteLength} bytes, ${bytes} were announced`);
-        const own = chunk.data.byteOffset === 0 && chunk.data.byteLength === chunk.data.buffer.byteLength;
-        await this.#host.submit({ kind: 'ResultFetched', taskId, bytes: own ? chunk.data : chunk.data.slice() });
+        await this.#host.submit({ kind: 'ResultFetched', taskId, bytes: ownsItsBuffer(chunk.data) ? chunk.data : chunk.data.slice() });
         return;
       }
       const out = new Uint8Array(bytes);

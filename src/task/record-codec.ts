@@ -28,6 +28,7 @@
 
 import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
 import { FlintError } from '../errors.ts';
+import { NUMBER_ALIGN } from '../util/own-buffer.ts';
 
 /** msgpack's default nesting limit, kept: deeper records fail with RecordEncodeError. */
 export const MAX_DEPTH = 100;
@@ -415,29 +416,20 @@ function extHeader(type: number, size: number): number[] {
 
 /**
  * `numbers[start…end)` (at least NUMBER_ARRAY_MIN, all of kind `kind`) encoded as encodeRecord encodes the plain
- * array of them: the same bytes, written without msgpack's encoder or a copy of the range.
+ * array of them: the same bytes, written without msgpack's encoder or a copy of the range. The bytes start a few
+ * bytes into their buffer, so that the numbers after the header are aligned for a typed view (numberView makes
+ * none of them a copy); ownsItsBuffer still says they hold their buffer alone.
  */
 function numberArrayBytes(numbers: ArrayLike<number>, start: number, end: number, kind: number): Uint8Array {
   const ctor = EXT_NUMBER_ARRAYS[kind] as (typeof EXT_NUMBER_ARRAYS)[number];
-  const size = (end - start) * ctor.BYTES_PER_ELEMENT;
-  const header = extHeader(EXT_NUMBER_ARRAY + kind, size);
-  const out = new Uint8Array(header.length + size);
+  const count = end - start;
+  const header = extHeader(EXT_NUMBER_ARRAY + kind, count * ctor.BYTES_PER_ELEMENT);
+  const pad = (NUMBER_ALIGN - (header.length % NUMBER_ALIGN)) % NUMBER_ALIGN;
+  const buffer = new ArrayBuffer(pad + header.length + count * ctor.BYTES_PER_ELEMENT);
+  const out = new Uint8Array(buffer, pad);
   out.set(header);
-  const view = new DataView(out.buffer, header.length, size);
-  let at = 0;
-  switch (kind) {
-    case 0:
-      for (let i = start; i < end; i++) view.setInt8(at++, numbers[i] as number);
-      break;
-    case 1:
-      for (let i = start; i < end; i++, at += 2) view.setInt16(at, numbers[i] as number, true);
-      break;
-    case 2:
-      for (let i = start; i < end; i++, at += 4) view.setInt32(at, numbers[i] as number, true);
-      break;
-    default:
-      for (let i = start; i < end; i++, at += 8) view.setFloat64(at, numbers[i] as number, true);
-  }
+  const view = new ctor(buffer, pad + header.length, count);
+  for (let i = 0; i < count; i++) view[i] = numbers[start + i] as number;
   return out;
 }
 
@@ -504,9 +496,6 @@ export function concatRecordLists(encoded: readonly Uint8Array[]): unknown[] {
 export class RecordList {
   #numbers = new Float64Array(1_024);
   #count = 0;
-  #ints = true;
-  #min = 0;
-  #max = 0;
   #items: unknown[] | undefined;
 
   get length(): number {
@@ -529,10 +518,6 @@ export class RecordList {
       this.#numbers = grown;
     }
     this.#numbers[this.#count++] = record;
-    if (!this.#ints) return;
-    if ((record | 0) !== record || (record === 0 && 1 / record < 0)) this.#ints = false;
-    else if (record < this.#min) this.#min = record;
-    else if (record > this.#max) this.#max = record;
   }
 
   /** The records as a plain array (the list's own, once a record was not a number). */
@@ -543,7 +528,8 @@ export class RecordList {
   /** What encodeRecord(this.toArray(), root) returns. */
   encode(root = 'records'): Uint8Array {
     if (this.#items !== undefined || this.#count < NUMBER_ARRAY_MIN) return encodeRecord(this.toArray(), root);
-    return numberArrayBytes(this.#numbers, 0, this.#count, numberKind(this.#ints, this.#min, this.#max));
+    // The narrowest kind is found in one pass over the column, not record by record as they come.
+    return numberArrayBytes(this.#numbers, 0, this.#count, numberRangeKind(this.#numbers as unknown as readonly unknown[], 0, this.#count));
   }
 }
 

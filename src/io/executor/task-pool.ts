@@ -13,6 +13,7 @@
 // dead of its own (an uncaught error in a timer, out of memory), is replaced: the task it was on ends
 // (TaskAborted when killed, else TaskErrored ExecutorThreadLost), its queued tasks move to the new thread.
 
+import { NUMBER_ALIGN } from '../../util/own-buffer.ts';
 import { programPath } from '../../util/install.ts';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ExecutorInput, LaunchTaskMessage } from '../../executor/index.ts';
@@ -55,6 +56,8 @@ interface Thread {
   readonly broadcasts: Set<number>;
   /** Run requests not posted yet, posted together (one wake-up of the thread): see #post. */
   outbox: ThreadRequest[];
+  /** The buffers of the outbox's slices, moved to the thread with it (each a copy of its own: sliceCopy). */
+  transfer: ArrayBuffer[];
   /** Being terminated or dead: its tasks are settled (or moved) when it exits. */
   ending: boolean;
   /** The thread started running JavaScript (the worker's 'online' event). */
@@ -224,7 +227,7 @@ export class TaskPool {
     const shuffle = this.#threadShuffle();
     const data: ThreadData = { port: port2, shared: shared.buffer as SharedArrayBuffer, ...(shuffle === undefined ? {} : { shuffle }) };
     const worker = new Worker(THREAD_MODULE, { workerData: data, transferList: shuffle === undefined ? [port2] : [port2, shuffle.port] });
-    const thread: Thread = { worker, port: port1, shared, pending: new Map(), broadcasts: new Set(), outbox: [], ending: false, online: false };
+    const thread: Thread = { worker, port: port1, shared, pending: new Map(), broadcasts: new Set(), outbox: [], transfer: [], ending: false, online: false };
     worker.once('online', () => (thread.online = true));
     return this.#watch(thread);
   }
@@ -232,7 +235,7 @@ export class TaskPool {
   /** A warm thread as one of the pool's, given the executor's environment and shuffle settings first. */
   #adopt(warm: WarmThread): Thread {
     const { worker, port, shared } = warm;
-    const thread: Thread = { worker, port, shared, pending: new Map(), broadcasts: new Set(), outbox: [], ending: false, online: warm.online };
+    const thread: Thread = { worker, port, shared, pending: new Map(), broadcasts: new Set(), outbox: [], transfer: [], ending: false, online: warm.online };
     if (!warm.online) worker.once('online', () => (thread.online = true));
     worker.removeAllListeners('error');
     worker.ref();
@@ -287,14 +290,18 @@ export class TaskPool {
       if (idle) queueMicrotask(() => this.#flush(thread));
       else setImmediate(() => this.#flush(thread));
     }
-    thread.outbox.push({ kind: 'run', task: ownSlice(this.#withBroadcasts(thread, pending.task)), bundlePath: pending.bundlePath });
+    const task = sliceCopy(this.#withBroadcasts(thread, pending.task));
+    if (task.source.kind === 'slice') thread.transfer.push(task.source.data.buffer as ArrayBuffer);
+    thread.outbox.push({ kind: 'run', task, bundlePath: pending.bundlePath });
   }
 
   #flush(thread: Thread): void {
     const requests = thread.outbox;
-    if (requests.length === 0 || thread.ending) return;
+    const transfer = thread.transfer;
     thread.outbox = [];
-    thread.port.postMessage(requests);
+    thread.transfer = [];
+    if (requests.length === 0 || thread.ending) return;
+    thread.port.postMessage(requests, transfer);
   }
 
   #drainReplies(thread: Thread): void {
@@ -346,6 +353,7 @@ export class TaskPool {
   #exited(thread: Thread): void {
     thread.ending = true;
     thread.outbox = [];
+    thread.transfer = [];
     this.#drainReplies(thread);
     thread.port.close();
     if (!thread.online) {
@@ -386,12 +394,18 @@ export class TaskPool {
 }
 
 /**
- * The task with its parallelize slice in a buffer of its own. A slice arrives as a view into the frame it came in,
- * which may hold other tasks' slices too, and posting a view to a thread copies the whole buffer under it: each
- * thread would get a copy of every slice of the frame.
+ * The task with a copy of its parallelize slice in a buffer of its own, which is moved to the thread rather than
+ * cloned (a clone is a copy into the message and another out of it). A slice arrives as a view into the frame it
+ * came in, which may hold other tasks' slices too, or, handed over in the process (local mode), as the driver's
+ * own bytes, which must stay: either way the copy is the one the thread gets. Its offset in its buffer is kept
+ * modulo 8, so that the numbers of a list the driver aligned stay aligned (record-codec.ts numberArrayBytes).
  */
-function ownSlice(task: LaunchTaskMessage): LaunchTaskMessage {
+function sliceCopy(task: LaunchTaskMessage): LaunchTaskMessage {
   const source = task.source;
-  if (source.kind !== 'slice' || source.data.byteLength === source.data.buffer.byteLength) return task;
-  return { ...task, source: { ...source, data: source.data.slice() } };
+  if (source.kind !== 'slice') return task;
+  const { data } = source;
+  const offset = data.byteOffset % NUMBER_ALIGN;
+  const copy = new Uint8Array(new ArrayBuffer(offset + data.byteLength), offset);
+  copy.set(data);
+  return { ...task, source: { ...source, data: copy } };
 }

@@ -10,6 +10,7 @@
 // at least one sees the other: either the pool sees the task started (and waits for its answer), or the
 // thread sees the cancel before starting it (and answers `skipped` without running it).
 
+import { ownsItsBuffer } from '../../util/own-buffer.ts';
 import { pathToFileURL } from 'node:url';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { closureFunctions, evaluateTask, recordCodec, taskFailureOf, type LaunchTaskMessage, type TaskCodec } from '../../task/index.ts';
@@ -210,13 +211,12 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
 }
 
 /**
- * A completed task's result bytes are moved to the pool, not copied, when they are an array buffer of their own (as
- * the record codec makes them): a task's result can be megabytes (a collected partition).
+ * A completed task's result bytes are moved to the pool, not copied, when they hold an array buffer alone (as the
+ * record codec makes them: ownsItsBuffer): a task's result can be megabytes (a collected partition).
  */
 function transferable(reply: TaskReply): ArrayBuffer[] {
   if (reply.kind !== 'completed') return [];
-  const { buffer, byteOffset, byteLength } = reply.result;
-  return buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : [];
+  return ownsItsBuffer(reply.result) ? [reply.result.buffer as ArrayBuffer] : [];
 }
 
 /** The thread's loop: a queue of run requests, drained in order; cancels mark queued tasks to skip. */

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, encode } from '@msgpack/msgpack';
 import fc from 'fast-check';
+import { ownsItsBuffer } from '../../../src/util/own-buffer.ts';
 import { RecordEncodeError, RecordList, concatRecordLists, decodeRecord, decodeRecordList, encodeRecord, encodeRecordSlice } from '../../../src/task/record-codec.ts';
 
 const roundTrip = (value: unknown): unknown => decodeRecord(encodeRecord(value));
@@ -134,7 +135,16 @@ test('a slice or a collected list of numbers is written straight to the bytes en
     assert.equal(list.length, numbers.length);
     assert.deepStrictEqual(list.encode(), encodeRecord(numbers), `list of ${numbers.length}`);
     assert.deepStrictEqual(list.toArray(), numbers);
+    // Their own buffer, the numbers aligned after the header: a task reads them in place, not from a copy.
+    for (const bytes of [encodeRecordSlice(padded, 2, 2 + numbers.length), list.encode()]) {
+      assert.ok(ownsItsBuffer(bytes), 'the bytes hold their buffer alone (they may move to a thread)');
+      const view = decodeRecordList(bytes) as Float64Array;
+      assert.equal(view.buffer, bytes.buffer, 'read in place');
+    }
   }
+  assert.equal(ownsItsBuffer(encodeRecord([1, 'x'])), true);
+  assert.equal(ownsItsBuffer(new Uint8Array(64).subarray(8)), false, 'a view past the padding shares its buffer');
+  assert.equal(ownsItsBuffer(new Uint8Array(64).subarray(0, 63)), false, 'a view short of the end shares its buffer');
   // Anything else, and lists under 16 numbers, are encodeRecord's own.
   const mixed = [...NUMBER_LISTS[3] ?? [], 'x', 5];
   const list = new RecordList();
