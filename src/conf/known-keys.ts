@@ -117,6 +117,7 @@ export const KNOWN_KEYS: readonly string[] = [
   'flint.ui.showConsoleProgress',
   'flint.ui.token',
   'flint.worker.cleanup.appDataTtl',
+  'flint.worker.cleanup.compileCacheMaxSize',
   'flint.worker.cleanup.enabled',
   'flint.worker.cleanup.interval',
   'flint.worker.decommission.signal',

@@ -3,6 +3,7 @@
 // inputs. Every port can be injected (WorkerDaemonOptions): the daemons run in one process on MemoryNetwork in
 // test/unit/daemons/in-memory-cluster.test.ts.
 
+import { pruneCompileCache } from '../io/compile-cache/prune.ts';
 import { join } from 'node:path';
 import { FLINT_HOME, programRelativePath } from '../util/install.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
@@ -175,7 +176,9 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
         : undefined;
     ui.standbys = standbyLauncher;
     const launcher: ProcessLauncher = standbyLauncher ?? nodeLauncher ?? (opts.launcher as ProcessLauncher);
-    const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal, shuffle, metrics });
+    const cacheDir = process.env['NODE_COMPILE_CACHE'];
+    const compileCache = cacheDir === undefined || cacheDir === '' ? undefined : { dir: cacheDir, maxBytes: config.cleanup.compileCacheMaxBytes };
+    const runtime = new WorkerRuntime({ env, http, machine, files, launcher, logger, signal, shuffle, metrics, compileCache });
     await runtime.start();
     // Once registered: a standby's start (a Node process loading its modules) must not delay the registration.
     if (standbyLauncher !== undefined) {
@@ -214,6 +217,11 @@ interface WorkerRuntimeParts {
   readonly shuffle: ShuffleService;
   /** Counts executor launches and exits; undefined with flint.metrics.enabled=false. */
   readonly metrics: WorkerMetrics | undefined;
+  /**
+   * Node's compile cache this worker and its children write to (NODE_COMPILE_CACHE, set by src/cli/main.ts), and the
+   * size each cleanup sweep trims it to; undefined when the cache is off.
+   */
+  readonly compileCache: { readonly dir: string; readonly maxBytes: number } | undefined;
 }
 
 class WorkerRuntime {
@@ -229,10 +237,12 @@ class WorkerRuntime {
   readonly #shared: SharedEffects;
   readonly #killed = new Set<string>();
   readonly #metrics: WorkerMetrics | undefined;
+  readonly #compileCache: WorkerRuntimeParts['compileCache'];
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
 
-  constructor({ env, http, machine, files, launcher, logger, signal, shuffle, metrics }: WorkerRuntimeParts) {
+  constructor({ env, http, machine, files, launcher, logger, signal, shuffle, metrics, compileCache }: WorkerRuntimeParts) {
+    this.#compileCache = compileCache;
     this.#shuffle = shuffle;
     this.#metrics = metrics;
     this.#env = env;
@@ -308,7 +318,7 @@ class WorkerRuntime {
       case 'RemoveAppShuffle':
         return this.#shuffle.removeApplication(effect.appId);
       case 'CleanupOldDirs':
-        void this.#cleanupOldDirs(effect.modifiedBeforeMs, new Set(effect.keepNames));
+        void this.#cleanupOldDirs(effect.modifiedBeforeMs, new Set(effect.keepNames)).then(() => this.#pruneCompileCache());
         return;
       case 'Exit':
         return this.#exit(effect.code, effect.reason);
@@ -386,6 +396,23 @@ class WorkerRuntime {
     for (const name of old) {
       this.#logger.info({ dir: name }, 'removing an old work directory');
       await this.#files.removeAppDir(name).catch((err: Error) => this.#logger.warn({ name, err: err.message }, 'failed to clean up an app directory'));
+    }
+  }
+
+  /** Trims Node's compile cache (src/io/compile-cache/prune.ts), after the sweep of old directories. */
+  async #pruneCompileCache(): Promise<void> {
+    const cache = this.#compileCache;
+    if (cache === undefined) return;
+    try {
+      const pruned = await pruneCompileCache(cache.dir, cache.maxBytes);
+      if (pruned.removedFiles > 0) {
+        this.#logger.info(
+          { dir: cache.dir, removed: pruned.removedFiles, removedBytes: pruned.removedBytes, left: pruned.files - pruned.removedFiles, leftBytes: pruned.bytes - pruned.removedBytes },
+          "trimmed Node's compile cache to flint.worker.cleanup.compileCacheMaxSize",
+        );
+      }
+    } catch (err) {
+      this.#logger.warn({ dir: cache.dir, err: (err as Error).message }, "could not trim Node's compile cache");
     }
   }
 

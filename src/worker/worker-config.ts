@@ -18,6 +18,11 @@ export interface WorkerCleanupConfig {
   readonly intervalMs: number;
   /** `flint.worker.cleanup.appDataTtl`: a directory with no file newer than this is old. */
   readonly appDataTtlMs: number;
+  /**
+   * `flint.worker.cleanup.compileCacheMaxSize` (Flint's own, 1 GiB): each sweep also trims Node's compile cache to
+   * this, oldest entries first (src/io/compile-cache/prune.ts).
+   */
+  readonly compileCacheMaxBytes: number;
 }
 
 export interface WorkerConfig {
@@ -93,7 +98,7 @@ export const WORKER_CONFIG_DEFAULTS = {
   initialRegistrationRetryIntervalMs: 10_000,
   prolongedRegistrationRetryIntervalMs: 60_000,
   preferConfiguredMasterAddress: false,
-  cleanup: { enabled: true, intervalMs: 1_800_000, appDataTtlMs: 604_800_000 },
+  cleanup: { enabled: true, intervalMs: 1_800_000, appDataTtlMs: 604_800_000, compileCacheMaxBytes: 1024 ** 3 },
   retainedExecutors: 1000,
   retainedDrivers: 1000,
   executorStateSyncMaxAttempts: 5,
@@ -138,6 +143,7 @@ export function workerConfig(input: WorkerConfigInput): WorkerConfig {
   requireInt('prolongedRegistrationRetryIntervalMs', config.prolongedRegistrationRetryIntervalMs, 1);
   requireInt('flint.worker.cleanup.interval', config.cleanup.intervalMs, 1);
   requireInt('flint.worker.cleanup.appDataTtl', config.cleanup.appDataTtlMs, 0);
+  requireInt('flint.worker.cleanup.compileCacheMaxSize', config.cleanup.compileCacheMaxBytes, 0);
   requireInt('flint.worker.ui.retainedExecutors', config.retainedExecutors, 0);
   requireInt('flint.worker.ui.retainedDrivers', config.retainedDrivers, 0);
   requireInt('flint.worker.executorStateSync.maxAttempts', config.executorStateSyncMaxAttempts, 1);
@@ -192,6 +198,11 @@ export function workerConfigFromConf(conf: FlintConf, base: WorkerConfigInput): 
         's',
         // Compared with file ages, never armed as a timer.
         { max: LIMITS.durationMs.max },
+      ),
+      compileCacheMaxBytes: conf.getSizeBytes(
+        'flint.worker.cleanup.compileCacheMaxSize',
+        `${base.cleanup?.compileCacheMaxBytes ?? d.cleanup.compileCacheMaxBytes}b`,
+        'b',
       ),
     },
     retainedExecutors: int('flint.worker.ui.retainedExecutors', base.retainedExecutors ?? d.retainedExecutors, 0),

@@ -41,7 +41,7 @@ test('workerConfig fills Spark defaults and heartbeats every timeout / 4', () =>
   assert.equal(c.totalRegistrationRetries, 16);
   assert.equal(c.workerTimeoutMs, 60_000);
   assert.equal(heartbeatIntervalMs(c), 15_000);
-  assert.deepEqual(c.cleanup, { enabled: true, intervalMs: 1_800_000, appDataTtlMs: 604_800_000 });
+  assert.deepEqual(c.cleanup, { enabled: true, intervalMs: 1_800_000, appDataTtlMs: 604_800_000, compileCacheMaxBytes: 1024 ** 3 });
   assert.equal(c.publicAddress, 'h');
   assert.equal(c.webUiPort, 8081);
   assert.equal(c.retainedExecutors, 1000);
@@ -72,6 +72,7 @@ test('workerConfigFromConf reads flint.* keys and their spark.* spellings', () =
     ['spark.worker.cleanup.enabled', 'false'],
     ['flint.worker.cleanup.interval', '60'],
     ['flint.worker.cleanup.appDataTtl', '2h'],
+    ['flint.worker.cleanup.compileCacheMaxSize', '256m'],
     ['flint.worker.initialRegistrationRetries', '2'],
     ['flint.worker.maxRegistrationRetries', '4'],
     ['flint.worker.ui.retainedExecutors', '30'],
@@ -81,7 +82,7 @@ test('workerConfigFromConf reads flint.* keys and their spark.* spellings', () =
   ]);
   const c = workerConfigFromConf(conf, base);
   assert.equal(c.workerTimeoutMs, 20_000);
-  assert.deepEqual(c.cleanup, { enabled: false, intervalMs: 60_000, appDataTtlMs: 7_200_000 });
+  assert.deepEqual(c.cleanup, { enabled: false, intervalMs: 60_000, appDataTtlMs: 7_200_000, compileCacheMaxBytes: 256 * 1024 ** 2 });
   assert.deepEqual([c.initialRegistrationRetries, c.totalRegistrationRetries], [2, 4]);
   assert.equal(c.retainedExecutors, 30);
   assert.equal(c.askTimeoutMs, 90_000, 'flint.rpc.askTimeout defaults to flint.network.timeout');

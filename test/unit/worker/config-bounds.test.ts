@@ -43,8 +43,9 @@ test('each numeric key takes its least value and refuses the one below, naming t
   }
 });
 
-test('the cleanup interval and data TTL are checked too, inside cleanup', () => {
-  assert.deepEqual(workerConfig({ ...base, cleanup: { intervalMs: 1, appDataTtlMs: 0 } }).cleanup, { enabled: true, intervalMs: 1, appDataTtlMs: 0 });
+test('the cleanup interval, data TTL and compile cache size are checked too, inside cleanup', () => {
+  assert.deepEqual(workerConfig({ ...base, cleanup: { intervalMs: 1, appDataTtlMs: 0, compileCacheMaxBytes: 0 } }).cleanup, { enabled: true, intervalMs: 1, appDataTtlMs: 0, compileCacheMaxBytes: 0 });
+  assert.throws(() => workerConfig({ ...base, cleanup: { compileCacheMaxBytes: -1 } }), refusedWith('flint.worker.cleanup.compileCacheMaxSize'));
   assert.throws(() => workerConfig({ ...base, cleanup: { intervalMs: 0 } }), refusedWith('flint.worker.cleanup.interval'));
   assert.throws(() => workerConfig({ ...base, cleanup: { appDataTtlMs: -1 } }), refusedWith('flint.worker.cleanup.appDataTtl'));
 });
@@ -82,7 +83,7 @@ test('workerConfigFromConf: each key overrides base, an unset key keeps base, an
     totalRegistrationRetries: 2,
     initialRegistrationRetryIntervalMs: 3000,
     preferConfiguredMasterAddress: true,
-    cleanup: { enabled: false, intervalMs: 5000, appDataTtlMs: 6000 },
+    cleanup: { enabled: false, intervalMs: 5000, appDataTtlMs: 6000, compileCacheMaxBytes: 4096 },
     retainedExecutors: 7,
     retainedDrivers: 8,
     executorStateSyncMaxAttempts: 9,
@@ -103,7 +104,7 @@ test('workerConfigFromConf: each key overrides base, an unset key keeps base, an
       fromBase.askTimeoutMs,
       fromBase.decommissionEnabled,
     ],
-    [8000, 1, 2, 3000, true, { enabled: false, intervalMs: 5000, appDataTtlMs: 6000 }, 7, 8, 9, 10_000, true],
+    [8000, 1, 2, 3000, true, { enabled: false, intervalMs: 5000, appDataTtlMs: 6000, compileCacheMaxBytes: 4096 }, 7, 8, 9, 10_000, true],
   );
   const conf = new FlintConf([
     ['flint.worker.registrationRetryInterval', '2'],
