@@ -27,14 +27,18 @@ function morphAttributes(have, want) {
   }
 }
 
-/** Makes `target`'s children match `source`'s (a parsed update), node by node, keeping what is the same kind. */
+/**
+ * Makes `target`'s children match `source`'s (a parsed update), node by node, keeping what is the same kind. Ids are
+ * read as attributes: a form's `.id` is its control named "id" when it has one (the kill forms do), a new element
+ * every update, which made every kill form look changed and be replaced.
+ */
 function morphChildren(target, source) {
   const wanted = [...source.childNodes];
   wanted.forEach((want, i) => {
     const have = target.childNodes[i];
     if (have === undefined) {
       target.appendChild(want);
-    } else if (have.nodeType !== want.nodeType || (have.nodeType === ELEMENT_NODE && (have.tagName !== want.tagName || have.id !== want.id))) {
+    } else if (have.nodeType !== want.nodeType || (have.nodeType === ELEMENT_NODE && (have.tagName !== want.tagName || have.getAttribute('id') !== want.getAttribute('id')))) {
       target.replaceChild(want, have);
     } else if (have.nodeType === ELEMENT_NODE) {
       if (have.tagName === 'CANVAS') return;

@@ -18,6 +18,15 @@ import { ChildGroup, waitFor, type ChildHandle } from '../helpers/process.ts';
 const MAIN = 'src/cli/main.ts';
 const APP = 'test/fixtures/apps/test-app.ts';
 
+/**
+ * Run in the page (so it refers to nothing outside itself): whether the live indicator's title, which each update
+ * sets anew (static/live.js), is no longer `before`. A function, not a string: the pages' CSP forbids eval.
+ */
+function liveTitleChanged(before: string | null): boolean {
+  const page = globalThis as unknown as { document: { getElementById(id: string): { title: string } | null } };
+  return page.document.getElementById('live-state')?.title !== before;
+}
+
 describe('the web UIs in a browser', { timeout: 240_000 }, () => {
   const children = new ChildGroup();
   let cluster: LocalCluster;
@@ -147,7 +156,17 @@ describe('the web UIs in a browser', { timeout: 240_000 }, () => {
     const kept = await watcher.locator('#workers thead').elementHandle();
 
     page.on('dialog', (dialog) => void dialog.accept());
-    await page.locator('#running-apps tr', { hasText: appId }).getByRole('button', { name: 'kill' }).click();
+    // The button stays the same element through updates (the Duration column changes every second): a person
+    // can click it. Two updates are awaited by the live indicator's title, which each one sets anew.
+    const button = page.locator('#running-apps tr', { hasText: appId }).getByRole('button', { name: 'kill' });
+    const held = await button.elementHandle();
+    await page.locator('#live-state[data-state="live"]').waitFor({ timeout: 10_000 });
+    for (let update = 0; update < 2; update++) {
+      const title = await page.locator('#live-state').getAttribute('title');
+      await page.waitForFunction(liveTitleChanged, title, { timeout: 10_000 });
+    }
+    assert.equal(await held?.evaluate((el) => el.isConnected), true, 'the kill button was kept through the updates, not replaced');
+    await button.click();
     await page.waitForURL(cluster.masterWebUiUrl + '/').catch(async (err: Error) => {
       throw new Error(`${err.message}; the page is at ${page.url()}: ${(await page.content()).slice(0, 2000)}`);
     });
