@@ -150,7 +150,7 @@ function numberKind(ints: boolean, min: number, max: number): number {
  * The kind (numberKind) of `value[start…end)` when it holds numbers only; -1 when it holds anything else (a hole of
  * a sparse array too).
  */
-function numberRangeKind(value: readonly unknown[], start: number, end: number): number {
+function numberRangeKind(value: ArrayLike<unknown>, start: number, end: number): number {
   let ints = true;
   let min = 0;
   let max = 0;
@@ -529,7 +529,7 @@ export class RecordList {
   encode(root = 'records'): Uint8Array {
     if (this.#items !== undefined || this.#count < NUMBER_ARRAY_MIN) return encodeRecord(this.toArray(), root);
     // The narrowest kind is found in one pass over the column, not record by record as they come.
-    return numberArrayBytes(this.#numbers, 0, this.#count, numberRangeKind(this.#numbers as unknown as readonly unknown[], 0, this.#count));
+    return numberArrayBytes(this.#numbers, 0, this.#count, numberRangeKind(this.#numbers, 0, this.#count));
   }
 }
 

@@ -163,13 +163,8 @@ function hasCandidates(root: AnyNode): boolean {
       const declarations = node['declarations'] as AnyNode[];
       if (declarations.some((d) => isNode(d['id']) && d['id'].type === 'Identifier' && isFunctionLiteral(d['init']))) return true;
     }
-    if (node.type === 'CallExpression' || node.type === 'OptionalCallExpression') {
-      const callee = node['callee'];
-      if (isNode(callee) && (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression')) {
-        const property = callee['property'] as AnyNode;
-        const name = callee['computed'] !== true && property.type === 'Identifier' ? property['name'] : property.type === 'StringLiteral' ? property['value'] : undefined;
-        if (typeof name === 'string' && TASK_FUNCTION_METHODS.has(name) && (node['arguments'] as unknown[]).some(isFunctionLiteral)) return true;
-      }
+    if ((node.type === 'CallExpression' || node.type === 'OptionalCallExpression') && callsTaskMethod(node['callee'] as t.Node)) {
+      if ((node['arguments'] as unknown[]).some(isFunctionLiteral)) return true;
     }
     for (const key in node) {
       if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments' || key === 'extra') continue;
@@ -255,16 +250,21 @@ function findCandidates(ast: t.File, traverse: Tools['traverse']): Candidate[] {
       if (init.isArrowFunctionExpression() || init.isFunctionExpression()) found.push({ fn: init, name: path.node.id.name });
     },
     'CallExpression|OptionalCallExpression'(path: NodePath<t.CallExpression | t.OptionalCallExpression>) {
-      const callee = path.node.callee;
-      if (callee.type !== 'MemberExpression' && callee.type !== 'OptionalMemberExpression') return;
-      const name = !callee.computed && callee.property.type === 'Identifier' ? callee.property.name : callee.property.type === 'StringLiteral' ? callee.property.value : undefined;
-      if (name === undefined || !TASK_FUNCTION_METHODS.has(name)) return;
+      if (!callsTaskMethod(path.node.callee)) return;
       for (const arg of path.get('arguments')) {
         if (arg.isArrowFunctionExpression() || arg.isFunctionExpression()) found.push({ fn: arg });
       }
     },
   });
   return found;
+}
+
+/** Whether a call's callee is `x.m`, `x?.m` or `x['m']` with `m` a task-function method (TASK_FUNCTION_METHODS). */
+function callsTaskMethod(callee: t.Node): boolean {
+  if (callee.type !== 'MemberExpression' && callee.type !== 'OptionalMemberExpression') return false;
+  const { property } = callee;
+  const name = !callee.computed && property.type === 'Identifier' ? property.name : property.type === 'StringLiteral' ? property.value : undefined;
+  return name !== undefined && TASK_FUNCTION_METHODS.has(name);
 }
 
 /** The function's id, captures and, when it cannot move, why. */

@@ -56,8 +56,6 @@ interface Thread {
   readonly broadcasts: Set<number>;
   /** Run requests not posted yet, posted together (one wake-up of the thread): see #post. */
   outbox: ThreadRequest[];
-  /** The buffers of the outbox's slices, moved to the thread with it (each a copy of its own: sliceCopy). */
-  transfer: ArrayBuffer[];
   /** Being terminated or dead: its tasks are settled (or moved) when it exits. */
   ending: boolean;
   /** The thread started running JavaScript (the worker's 'online' event). */
@@ -227,7 +225,7 @@ export class TaskPool {
     const shuffle = this.#threadShuffle();
     const data: ThreadData = { port: port2, shared: shared.buffer as SharedArrayBuffer, ...(shuffle === undefined ? {} : { shuffle }) };
     const worker = new Worker(THREAD_MODULE, { workerData: data, transferList: shuffle === undefined ? [port2] : [port2, shuffle.port] });
-    const thread: Thread = { worker, port: port1, shared, pending: new Map(), broadcasts: new Set(), outbox: [], transfer: [], ending: false, online: false };
+    const thread: Thread = { worker, port: port1, shared, pending: new Map(), broadcasts: new Set(), outbox: [], ending: false, online: false };
     worker.once('online', () => (thread.online = true));
     return this.#watch(thread);
   }
@@ -235,7 +233,7 @@ export class TaskPool {
   /** A warm thread as one of the pool's, given the executor's environment and shuffle settings first. */
   #adopt(warm: WarmThread): Thread {
     const { worker, port, shared } = warm;
-    const thread: Thread = { worker, port, shared, pending: new Map(), broadcasts: new Set(), outbox: [], transfer: [], ending: false, online: warm.online };
+    const thread: Thread = { worker, port, shared, pending: new Map(), broadcasts: new Set(), outbox: [], ending: false, online: warm.online };
     if (!warm.online) worker.once('online', () => (thread.online = true));
     worker.removeAllListeners('error');
     worker.ref();
@@ -290,17 +288,15 @@ export class TaskPool {
       if (idle) queueMicrotask(() => this.#flush(thread));
       else setImmediate(() => this.#flush(thread));
     }
-    const task = sliceCopy(this.#withBroadcasts(thread, pending.task));
-    if (task.source.kind === 'slice') thread.transfer.push(task.source.data.buffer as ArrayBuffer);
-    thread.outbox.push({ kind: 'run', task, bundlePath: pending.bundlePath });
+    thread.outbox.push({ kind: 'run', task: sliceCopy(this.#withBroadcasts(thread, pending.task)), bundlePath: pending.bundlePath });
   }
 
   #flush(thread: Thread): void {
     const requests = thread.outbox;
-    const transfer = thread.transfer;
-    thread.outbox = [];
-    thread.transfer = [];
     if (requests.length === 0 || thread.ending) return;
+    thread.outbox = [];
+    // Each slice is a copy of its own (sliceCopy): its buffer moves to the thread.
+    const transfer = requests.flatMap((r) => (r.kind === 'run' && r.task.source.kind === 'slice' ? [r.task.source.data.buffer as ArrayBuffer] : []));
     thread.port.postMessage(requests, transfer);
   }
 
@@ -353,7 +349,6 @@ export class TaskPool {
   #exited(thread: Thread): void {
     thread.ending = true;
     thread.outbox = [];
-    thread.transfer = [];
     this.#drainReplies(thread);
     thread.port.close();
     if (!thread.online) {
