@@ -18,8 +18,6 @@ import { parseNodeFlags } from '../conf/node-flags.ts';
 import { unknownKeyWarnings } from '../conf/known-keys.ts';
 import { allocationConfigFromConf, driverConfigFromConf, type AllocationConfig } from '../driver/index.ts';
 import { AllocationHost } from '../daemons/allocation-host.ts';
-import { LOCAL_EXECUTOR_ID, LocalBackend } from '../daemons/local-backend.ts';
-import { startWarmThread } from '../io/executor/task-pool.ts';
 import { isLocalMaster, parseLocalMaster } from './local-master.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { decodeRecord, encodeRecord, encodeRecordSlice } from '../task/index.ts';
@@ -164,7 +162,11 @@ export class FlintContext {
     // 100–200 ms to start a thread, which the first task would otherwise wait for (task-pool.ts WarmThread). Started
     // any earlier (before the app is imported) it slowed the import more than it gained. Idle and unreferenced, it
     // keeps nothing alive if create() fails before the executor takes it.
-    const warmThread = local === undefined ? undefined : startWarmThread();
+    // Local mode's executor and its task pool are loaded only for it: a driver on a cluster does without them and the
+    // shuffle writer they bring (some 150 KB of JavaScript read at every start: bench:submit).
+    const localModules =
+      local === undefined ? undefined : await Promise.all([import('../daemons/local-backend.ts'), import('../io/executor/task-pool.ts')]).then(([backend, pool]) => ({ ...backend, warmThread: pool.startWarmThread() }));
+    const warmThread = localModules?.warmThread;
     const logger = options.logger ?? (await createConsoleLogger('flint-driver', driverLogLevel()));
     for (const warning of unknownKeyWarnings(conf.keys(), "the application's conf")) logger.warn({}, warning);
     const appMain = options.main !== undefined ? resolve(options.main) : appMainPath();
@@ -345,9 +347,9 @@ export class FlintContext {
         },
       );
     const source: ExecutorSource =
-      local === undefined
+      local === undefined || localModules === undefined
         ? fromMaster()
-        : new LocalBackend({
+        : new localModules.LocalBackend({
             env,
             schedulerUrl: runtime.schedulerUrl,
             // Spark names a local application local-<milliseconds since the epoch>.
@@ -356,7 +358,7 @@ export class FlintContext {
             warmThread,
             logger,
             registered: (appId) => {
-              executors.set(LOCAL_EXECUTOR_ID, local.threads);
+              executors.set(localModules.LOCAL_EXECUTOR_ID, local.threads);
               runtime.appId = appId;
               runtime.prepareForExecutors();
               registered(appId);

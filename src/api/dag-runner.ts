@@ -30,7 +30,7 @@ import { decodeRecord, encodeRecord } from '../task/record-codec.ts';
 import { taskFunctionNames } from '../task/evaluate-task.ts';
 import { closuresFor } from './task-functions.ts';
 import type { MapStatus } from '../io/executor/shuffle-task.ts';
-import { determineBounds, rangeSampleSizePerPartition } from '../shuffle/index.ts';
+import { determineBounds, rangeSampleSizePerPartition } from '../shuffle/partitioners.ts';
 import { describeOps, directIndexDeps, directShuffles, type CachePoint, type IndexDependency, type PartitionPlan, type PlanOp, type ShuffleDependency } from './plan.ts';
 
 /** What the runner needs of the driver: run one task set, resolve with its results in task order. */

@@ -209,7 +209,7 @@ describe('AppMetrics', () => {
     metrics.shuffleWritten(4096);
     metrics.shuffleRead(1024);
     metrics.shuffleRead(0);
-    const s = await scrape(metrics.registry);
+    const s = await scrape((await metrics.registries()).registry);
     assertConventions(s);
     assert.equal(sample(s, 'flint_app_executors'), 2, 'launched ones');
     assert.equal(sample(s, 'flint_app_tasks_active'), 1);
@@ -226,7 +226,7 @@ describe('AppMetrics', () => {
     assert.equal(sample(s, 'flint_app_shuffle_write_bytes_total'), 4096);
     assert.equal(sample(s, 'flint_app_shuffle_read_bytes_total'), 1024);
     metrics.jobEnded(false);
-    const after = await scrape(metrics.registry);
+    const after = await scrape((await metrics.registries()).registry);
     assert.equal(sample(after, 'flint_app_jobs_active'), 0);
     assert.equal(sample(after, 'flint_app_jobs_completed_total', { result: 'failed' }), 1);
     assert.equal(sample(after, 'flint_app_jobs_completed_total', { result: 'succeeded' }), 0);
@@ -237,7 +237,7 @@ describe('AppMetrics', () => {
     metrics.heartbeat({ type: 'ExecutorHeartbeat', executorId: '0', running: [], figures: { heapUsedBytes: 5e6, rssBytes: 6e7, gcTimeMs: 1_500 } });
     metrics.heartbeat({ type: 'ExecutorHeartbeat', executorId: 'gone', running: [], figures: { heapUsedBytes: 1, rssBytes: 1, gcTimeMs: 1 } });
     metrics.heartbeat({ type: 'ExecutorHeartbeat', executorId: '1', running: [] });
-    const s = await scrape(metrics.executors);
+    const s = await scrape((await metrics.registries()).executors);
     assertConventions(s);
     assert.equal(sample(s, 'flint_executor_active_tasks', { executor_id: '0' }), 1);
     assert.equal(sample(s, 'flint_executor_completed_tasks_total', { executor_id: '0' }), 5);
