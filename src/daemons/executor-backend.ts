@@ -2,9 +2,11 @@
 // (Spark's CoarseGrainedExecutorBackend, reference §7.3, §7.4). The machine decides; this file carries out its
 // effects and turns callbacks into inputs, one at a time (machine-host.ts).
 //
-// Bootstrap, as Spark does it: a throwaway env asks the driver for the application's config (RetrieveAppConfig,
-// up to 3 tries), so that the env the executor then lives on is built with the application's RPC settings
-// (frame size, timeouts). The machine's own RetrieveAppConfig ask is answered with that reply.
+// Bootstrap, as Spark does it: an env built from the startup conf asks the driver for the application's config
+// (RetrieveAppConfig, up to 3 tries), so that the env the executor then lives on has the application's RPC
+// settings (frame size, timeouts). Where they are the same (sameRpcSettings), the executor lives on the bootstrap
+// env and registers over its connection; Spark always makes a second env. The machine's own RetrieveAppConfig ask
+// is answered with that reply.
 
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -25,7 +27,7 @@ import {
 } from '../protocol/task-messages.ts';
 import { formatEndpointAddress } from '../rpc/address.ts';
 import type { Credential } from '../rpc/auth.ts';
-import { RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
+import { readRpcSettings, RpcEnv, type RpcEndpointRef } from '../rpc/index.ts';
 import type { Transport } from '../ports/transport.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Static } from '@sinclair/typebox';
@@ -113,26 +115,32 @@ function executorEnv(name: string, conf: FlintConf, opts: ExecutorBackendOptions
   return RpcEnv.create({ name, clientMode: true, coalesceWritesByDefault: true, conf, logger, principal, ...(credential ? { credentialKey: credential.key } : {}) });
 }
 
-/** Asks the driver for the application's config over a throwaway env; retries only connection failures. */
-async function bootstrap(opts: ExecutorBackendOptions): Promise<Bootstrap> {
+/**
+ * Asks the driver for the application's config over `env`; retries only connection failures. Spark's executor
+ * asks over a throwaway RpcEnv (`driverPropsFetcher`) because the app's conf may change its RPC settings; this one
+ * is kept when it does not (sameRpcSettings), and its connection to the driver then carries the registration too.
+ */
+async function bootstrap(opts: ExecutorBackendOptions, env: Transport): Promise<Bootstrap> {
   const { launch: args, logger } = opts;
-  const env = opts.env ?? (await executorEnv('flintExecutorBootstrap', rpcConf({}, opts), opts));
-  try {
-    const driver = env.endpointRef<ExecutorToDriver>(args.driverUrl);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const reply = await driver.ask({ type: 'RetrieveAppConfig', executorId: args.executorId }, { expect: DriverReplies });
-        if (reply.type !== 'AppConfigResponse') return { ok: false, error: `the driver answered ${reply.type}` };
-        return { ok: true, response: reply };
-      } catch (err) {
-        if (!(err instanceof RpcConnectionError) || attempt >= BOOTSTRAP_TRIES) return { ok: false, error: errorText(err) };
-        logger.warn({ attempt, err: errorText(err) }, `Cannot reach the driver ${args.driverUrl}; trying again`);
-        await new Promise((done) => setTimeout(done, BOOTSTRAP_RETRY_MS));
-      }
+  const driver = env.endpointRef<ExecutorToDriver>(args.driverUrl);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const reply = await driver.ask({ type: 'RetrieveAppConfig', executorId: args.executorId }, { expect: DriverReplies });
+      if (reply.type !== 'AppConfigResponse') return { ok: false, error: `the driver answered ${reply.type}` };
+      return { ok: true, response: reply };
+    } catch (err) {
+      if (!(err instanceof RpcConnectionError) || attempt >= BOOTSTRAP_TRIES) return { ok: false, error: errorText(err) };
+      logger.warn({ attempt, err: errorText(err) }, `Cannot reach the driver ${args.driverUrl}; trying again`);
+      await new Promise((done) => setTimeout(done, BOOTSTRAP_RETRY_MS));
     }
-  } finally {
-    if (env !== opts.env) await env.shutdown();
   }
+}
+
+/** Whether envs made with `a` and `b` would be alike: the same RPC settings and the same TLS keys. */
+export function sameRpcSettings(a: FlintConf, b: FlintConf): boolean {
+  const of = (conf: FlintConf): string =>
+    JSON.stringify([readRpcSettings(conf, true), [...conf.entries()].filter(([key]) => /^(flint|spark)\.ssl\./.test(key)).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))]);
+  return of(a) === of(b);
 }
 
 /** Runs the executor until it exits; resolves with the exit code (the caller ends the process with it). */
@@ -140,8 +148,10 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
   const { logger } = opts;
   // Watched from the start: a worker that dies while the driver is slow to answer must not leave us behind.
   const parentGone = new Promise<void>((gone) => opts.onParentGone?.(gone));
+  const bootConf = rpcConf({}, opts);
+  const bootEnv = opts.env ?? (await executorEnv('flintExecutor', bootConf, opts));
   let boot = await Promise.race([
-    bootstrap(opts),
+    bootstrap(opts, bootEnv),
     parentGone.then((): Bootstrap => ({ ok: false, error: 'the worker that launched this executor is gone' })),
   ]);
   let env: Transport | undefined;
@@ -150,14 +160,15 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     try {
       const conf = rpcConf(boot.response.conf, opts);
       killTimeoutMs = conf.getDurationMs(KILL_TIMEOUT_KEY, KILL_TIMEOUT_DEFAULT, 's');
-      env = opts.env ?? (await executorEnv('flintExecutor', conf, opts));
+      env = opts.env ?? (sameRpcSettings(bootConf, conf) ? bootEnv : await executorEnv('flintExecutor', conf, opts));
     } catch (err) {
       if (!isFlintError(err)) throw err;
       boot = { ok: false, error: `The application's configuration cannot be used: ${err.message}` };
     }
   }
   // Without a usable config the machine still runs, to exit through its own path (AppConfigFailed).
-  env ??= opts.env ?? (await executorEnv('flintExecutor', rpcConf({}, opts), opts));
+  env ??= bootEnv;
+  if (bootEnv !== env) await bootEnv.shutdown();
   const machine = new ExecutorMachine(
     { ...opts.launch, executorAddress: formatEndpointAddress({ env: env.id, name: ENDPOINT_NAME }) },
     { rng: systemRngStreams().stream('executor.registration'), tasksPerCore: TASKS_PER_THREAD },
