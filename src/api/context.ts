@@ -161,12 +161,11 @@ export class FlintContext {
     // Local mode's first task thread starts now, while the driver starts and the app is bundled: Node takes some
     // 100–200 ms to start a thread, which the first task would otherwise wait for (task-pool.ts WarmThread). Started
     // any earlier (before the app is imported) it slowed the import more than it gained. Idle and unreferenced, it
-    // keeps nothing alive if create() fails before the executor takes it.
-    // Local mode's executor and its task pool are loaded only for it: a driver on a cluster does without them and the
-    // shuffle writer they bring (some 150 KB of JavaScript read at every start: bench:submit).
-    const localModules =
-      local === undefined ? undefined : await Promise.all([import('../daemons/local-backend.ts'), import('../io/executor/task-pool.ts')]).then(([backend, pool]) => ({ ...backend, warmThread: pool.startWarmThread() }));
-    const warmThread = localModules?.warmThread;
+    // keeps nothing alive if create() fails before the executor takes it. Local mode's task pool and executor are
+    // loaded only for it (a driver on a cluster does without them and the shuffle writer they bring: some 150 KB of
+    // JavaScript read at every start, bench:submit), the pool first, so that the thread starts while the rest loads.
+    const warmThread = local === undefined ? undefined : (await import('../io/executor/task-pool.ts')).startWarmThread();
+    const localModules = local === undefined ? undefined : await import('../daemons/local-backend.ts');
     const logger = options.logger ?? (await createConsoleLogger('flint-driver', driverLogLevel()));
     for (const warning of unknownKeyWarnings(conf.keys(), "the application's conf")) logger.warn({}, warning);
     const appMain = options.main !== undefined ? resolve(options.main) : appMainPath();
