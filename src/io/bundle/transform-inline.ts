@@ -92,7 +92,8 @@ export interface InlineTransformOptions {
  * arguments (before the next semicolon), or a const bound to a function literal, is parsed. Both sides (the
  * driver's hook, the bundle) apply the same tests, so they transform the same files.
  */
-const MAYBE_CALL = new RegExp(String.raw`\.\s*(?:${[...TASK_FUNCTION_METHODS].join('|')})\s*\([^;]*?(?:=>|\bfunction\b)`);
+const METHOD_NAMES = [...TASK_FUNCTION_METHODS].join('|');
+const MAYBE_CALL = new RegExp(String.raw`(?:\.\s*(?:${METHOD_NAMES})|\[\s*(['"\x60])(?:${METHOD_NAMES})\1\s*\])\s*(?:\?\.\s*)?\([^;]*?(?:=>|\bfunction\b)`);
 const MAYBE_CONST = /\bconst\s+[\w$]+\s*(?::[^=;]*)?=\s*(?:async\s*)?(?:function\b|\([^()]*\)\s*(?::[^=;{]*)?=>|[\w$]+\s*=>)/;
 
 /** Whether the quick tests say the module may have inline functions (only then is it parsed). */
@@ -263,8 +264,15 @@ function findCandidates(ast: t.File, traverse: Tools['traverse']): Candidate[] {
 function callsTaskMethod(callee: t.Node): boolean {
   if (callee.type !== 'MemberExpression' && callee.type !== 'OptionalMemberExpression') return false;
   const { property } = callee;
-  const name = !callee.computed && property.type === 'Identifier' ? property.name : property.type === 'StringLiteral' ? property.value : undefined;
-  return name !== undefined && TASK_FUNCTION_METHODS.has(name);
+  return TASK_FUNCTION_METHODS.has(memberName(callee.computed, property) ?? '');
+}
+
+/** `ds.map`, `ds['map']` and ds[`map`] name `map`; any other computed member names nothing known. */
+function memberName(computed: boolean, property: t.Node): string | undefined {
+  if (!computed) return property.type === 'Identifier' ? property.name : undefined;
+  if (property.type === 'StringLiteral') return property.value;
+  if (property.type === 'TemplateLiteral' && property.expressions.length === 0) return property.quasis[0]?.value.cooked ?? undefined;
+  return undefined;
 }
 
 /** The function's id, captures and, when it cannot move, why. */

@@ -274,6 +274,9 @@ describe('loading Babel', () => {
       'export async function main(ds: any) { return ds?.filter((x: number) => x > 0); }',
       "export function main(ds: any) { return ds.flatMap(function (line: string) { return line.split(' '); }); }",
       'export const run = <T,>(ds: T[]) => ds.map((x) => [x] as const);',
+      'export function main(ds: any) { return ds.map?.((x: number) => x + 1); }',
+      "export function main(ds: any) { return ds['filter']((x: number) => x > 0); }",
+      'export function main(ds: any) { return ds[`flatMap`]?.(function (s: string) { return [s]; }); }',
     ];
     for (const shape of shapes) assert.ok(transformInline(`${HEAD}${shape}\n`, { path: `${ROOT}/main.ts`, rootDir: ROOT }) !== undefined, shape);
     // Look-alikes that are not inline functions, in a process of its own, so that nothing else has loaded Babel.
