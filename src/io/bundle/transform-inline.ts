@@ -57,8 +57,10 @@ export const TASK_FUNCTION_METHODS: ReadonlySet<string> = new Set([
   'runJob',
 ]);
 
-/** Bumped whenever the generated code changes, or the files transformed (2: ds[`map`](…)), so that bundles and
- * transformed modules cached before are not reused (bundle-app.ts, transformedText). */
+/**
+ * Bumped whenever the generated code changes, or the files transformed (2: ds[`map`](…)), so that bundles and
+ * transformed modules cached before are not reused (bundle-app.ts, transformedText).
+ */
 export const INLINE_TRANSFORM_VERSION = 2;
 
 /** One inline function found by the transform. */
