@@ -11,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { sourcePath } from '../util/install.ts';
 import { AppClient } from '../daemons/app-client.ts';
 import { FlintConf } from '../conf/flint-conf.ts';
 import { parseNodeFlags } from '../conf/node-flags.ts';
@@ -22,7 +21,7 @@ import { isLocalMaster, parseLocalMaster } from './local-master.ts';
 import { ConfigError, FlintError } from '../errors.ts';
 import { decodeRecord, encodeRecord, encodeRecordSlice } from '../task/index.ts';
 import { applyAccumulatorUpdates, sharedVariables, type Broadcast } from './shared-variables.ts';
-import { bundleApp } from '../io/bundle/bundle-app.ts';
+import { bundleApp, REMOTE_API } from '../io/bundle/bundle-app.ts';
 import { openBundleCache } from '../io/bundle/bundle-cache.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { ApplicationDescription } from '../protocol/messages.ts';
@@ -44,9 +43,6 @@ import { ConsoleProgressBar } from './progress-bar.ts';
 import { appMainPath, installSignalHandlers, trackContext } from './run-app.ts';
 import { sslConfToPassOn } from '../io/tls/ssl-options.ts';
 import { readMetricsEnabled } from '../io/metrics/metrics-enabled.ts';
-
-/** The module that `import … from 'flint'` means inside the bundle executors load. */
-const REMOTE_API = sourcePath('src/api/remote.ts');
 
 export interface FlintContextOptions {
   /** `flint://host:7077`, or a comma list for standby masters (`flint.master`). */

@@ -4,11 +4,12 @@
 
 import { pathToFileURL } from 'node:url';
 import { setLaunchContext, type LaunchContext } from './launch-context.ts';
-import { registerFlintResolution } from './resolve-flint.ts';
+import { prepareDriverModules, registerFlintResolution } from './resolve-flint.ts';
 
 /** Rejects with the import's own error when the module cannot be loaded. */
 export async function launchApp(context: LaunchContext): Promise<void> {
   registerFlintResolution();
   setLaunchContext(context);
+  await prepareDriverModules();
   await import(pathToFileURL(context.appMain).href);
 }
