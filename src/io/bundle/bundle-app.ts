@@ -26,8 +26,8 @@ export interface AppBundle {
   /** Names the main module exports (re-exports included). */
   readonly exports: readonly string[];
   /**
-   * Whether it came from the BundleCache as an earlier run left it; false when esbuild built it in this process
-   * (`flint submit` builds it before the app's import: resolve-flint.ts prepareDriverModules).
+   * Whether it came from the BundleCache as an earlier run left it; false when esbuild built it in this process for
+   * its launcher (`flint submit` builds it before the app's import: resolve-flint.ts prepareDriverModules).
    */
   readonly cached: boolean;
   /** Why it could not be kept in the BundleCache (a full disk, say), for the caller to log; the bundle is whole. */
@@ -64,8 +64,8 @@ export function driverModuleKey(path: string, rootDir: string, source: string): 
   return createHash('sha256').update(JSON.stringify(['driver-module', INLINE_TRANSFORM_VERSION, esbuildVersion, path, rootDir, source])).digest('hex');
 }
 
-/** The cache keys of the bundles esbuild built in this process. */
-const builtHere = new Set<string>();
+/** The cache keys of the bundles esbuild built in this process for its launcher (`driverModules`). */
+const preparedHere = new Set<string>();
 
 /** esbuild's version, part of a bundle's cache key, read without loading esbuild itself. */
 const esbuildVersion = (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
@@ -101,7 +101,7 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
     .update(JSON.stringify({ options, cwd: process.cwd(), esbuild: esbuildVersion, inline: INLINE_TRANSFORM_VERSION }))
     .digest('hex');
   const hit = opts.driverModules === true ? undefined : opts.cache?.lookup(key);
-  if (hit !== undefined) return { ...hit, cached: !builtHere.has(key) };
+  if (hit !== undefined) return { ...hit, cached: !preparedHere.has(key) };
   const startedAtMs = Date.now();
   let result;
   try {
@@ -124,7 +124,7 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
     exports: outputMeta?.exports ?? [],
     cached: false,
   };
-  builtHere.add(key);
+  if (opts.driverModules === true) preparedHere.add(key);
   if (opts.driverModules === true && opts.cache !== undefined) {
     try {
       await keepDriverModules(result.metafile.inputs, appFiles, dirname(entry), opts.cache);
