@@ -6,7 +6,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AppCounts, AppMachine, TaskResult } from './app-metrics.ts';
 import { STAGE_RESULTS } from './app-metrics.ts';
 import { ListGauge } from './list-gauge.ts';
-import { newRegistry } from './metrics-routes.ts';
+import { newRegistry } from './registry.ts';
 
 export interface AppRegistries {
   /** `/metrics/prometheus` on the driver's UI. */

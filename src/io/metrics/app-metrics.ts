@@ -16,6 +16,7 @@ import type { ExecutorFigures, ExecutorToDriver } from '../../protocol/task-mess
 import type { UiRoute } from '../http/ui-server.ts';
 import type { AppRegistries } from './app-metrics-registry.ts';
 import { CountingHistogram } from './counting-histogram.ts';
+import { metricsRoutes } from './metrics-routes.ts';
 
 type StatusUpdate = Extract<ExecutorToDriver, { type: 'StatusUpdate' }>;
 type Heartbeat = Extract<ExecutorToDriver, { type: 'ExecutorHeartbeat' }>;
@@ -79,18 +80,12 @@ export class AppMetrics implements DagEvents {
     return this.#registries;
   }
 
-  /** `/metrics/…` and `/metrics/executors/…` on the application UI, as metricsRoutes serves a registry. */
+  /** `/metrics/…` and `/metrics/executors/…` on the application UI, each registry made at its first scrape. */
   routes(): UiRoute[] {
-    const text = (path: string, which: keyof AppRegistries): UiRoute => ({
-      kind: 'text',
-      path,
-      handler: async () => {
-        const registry = (await this.registries())[which];
-        return { contentType: registry.contentType, body: await registry.metrics() };
-      },
-    });
-    const json = (path: string, which: keyof AppRegistries): UiRoute => ({ kind: 'json', path, handler: async () => (await this.registries())[which].getMetricsAsJSON() });
-    return [text('/metrics/prometheus', 'registry'), json('/metrics/json', 'registry'), text('/metrics/executors/prometheus', 'executors'), json('/metrics/executors/json', 'executors')];
+    return [
+      ...metricsRoutes(async () => (await this.registries()).registry, '/metrics/prometheus', '/metrics/json'),
+      ...metricsRoutes(async () => (await this.registries()).executors, '/metrics/executors/prometheus', '/metrics/executors/json'),
+    ];
   }
 
   /** A task's StatusUpdate: counted when it ends, with its run time and result bytes. */

@@ -11,7 +11,8 @@ import type { ApplicationInfo, MasterProbes, MasterState, WorkerInfo } from '../
 import { ApplicationState, DriverState, RecoveryState, WorkerState } from '../../protocol/messages.ts';
 import { ListGauge } from './list-gauge.ts';
 import type { UiRoute } from '../http/ui-server.ts';
-import { countBy, literalsOf, MB_BYTES, metricsRoutes, newRegistry } from './metrics-routes.ts';
+import { countBy, literalsOf, MB_BYTES, metricsRoutes } from './metrics-routes.ts';
+import { newRegistry } from './registry.ts';
 
 export interface MasterMetricsOptions {
   /** The machine's state, or undefined before the machine exists (the UI listens first). */

@@ -1,25 +1,29 @@
 // The metrics endpoints of a web UI (docs/metrics.md): Spark's `MetricsSystem` attaches its `PrometheusServlet`
 // and `MetricsServlet` to each UI (`getServletHandlers`) at `/metrics/<instance>/prometheus` and `/metrics/json`.
-// Here every daemon and every driver keeps its own prom-client Registry (never the global one: tests run several
-// daemons in one process) and serves it twice through its UI's routes, so a scrape needs the UI's login (a
+// Here every daemon and every driver keeps its own prom-client Registry (registry.ts) and serves it twice through its UI's routes, so a scrape needs the UI's login (a
 // bearer token, as Prometheus sends it with `authorization: { credentials: … }`) like any other protected route.
 
-import { Registry, type Counter } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { UiRoute } from '../http/ui-server.ts';
-
-/** A registry of one daemon or driver. */
-export function newRegistry(): Registry {
-  return new Registry();
-}
 
 /**
  * The Prometheus text (`text/plain; version=0.0.4`) at `prometheusPath`, and its JSON twin at `jsonPath`:
- * prom-client's `getMetricsAsJSON`, one object per metric with its name, help, type and labelled values.
+ * prom-client's `getMetricsAsJSON`, one object per metric with its name, help, type and labelled values. The
+ * registry, or a function that makes it at the first scrape (a driver's: app-metrics.ts); this module loads no
+ * prom-client of its own.
  */
-export function metricsRoutes(registry: Registry, prometheusPath: string, jsonPath: string): UiRoute[] {
+export function metricsRoutes(registry: Registry | (() => Promise<Registry>), prometheusPath: string, jsonPath: string): UiRoute[] {
+  const get = async (): Promise<Registry> => (typeof registry === 'function' ? registry() : registry);
   return [
-    { kind: 'text', path: prometheusPath, handler: async () => ({ contentType: registry.contentType, body: await registry.metrics() }) },
-    { kind: 'json', path: jsonPath, handler: () => registry.getMetricsAsJSON() },
+    {
+      kind: 'text',
+      path: prometheusPath,
+      handler: async () => {
+        const r = await get();
+        return { contentType: r.contentType, body: await r.metrics() };
+      },
+    },
+    { kind: 'json', path: jsonPath, handler: async () => (await get()).getMetricsAsJSON() },
   ];
 }
 

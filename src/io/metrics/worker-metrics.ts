@@ -6,7 +6,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WorkerSnapshot } from '../../worker/index.ts';
 import type { DirSize } from './dir-size.ts';
 import type { UiRoute } from '../http/ui-server.ts';
-import { MB_BYTES, metricsRoutes, newRegistry, zeroed } from './metrics-routes.ts';
+import { MB_BYTES, metricsRoutes, zeroed } from './metrics-routes.ts';
+import { newRegistry } from './registry.ts';
 
 /** Why an executor process ended, as `flint_worker_executor_exits_total` labels it. */
 export type ExecutorExitReason = 'exited' | 'failed' | 'killed' | 'launch_failed';

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { UiReply, type UiRoute } from '../../../../src/io/http/ui-server.ts';
-import { metricsRoutes, newRegistry } from '../../../../src/io/metrics/metrics-routes.ts';
+import { metricsRoutes } from '../../../../src/io/metrics/metrics-routes.ts';
+import { newRegistry } from '../../../../src/io/metrics/registry.ts';
 import { Counter } from 'prom-client';
 import { startHarness, type Harness } from './ui-harness.ts';
 
