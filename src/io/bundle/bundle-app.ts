@@ -58,7 +58,7 @@ export const DRIVER_MODULE = /\.m?ts$/;
 
 /**
  * The key in the BundleCache (lookupTransformed) of a module compiled for the driver: what the output depends on
- * besides esbuild's options, which are fixed (compileForDriver).
+ * besides esbuild's options, which are fixed (keepDriverModules).
  */
 export function driverModuleKey(path: string, rootDir: string, source: string): string {
   return createHash('sha256').update(JSON.stringify(['driver-module', INLINE_TRANSFORM_VERSION, esbuildVersion, path, rootDir, source])).digest('hex');
@@ -124,10 +124,10 @@ export async function bundleApp(mainModule: string, opts: BundleOptions): Promis
     exports: outputMeta?.exports ?? [],
     cached: false,
   };
-  if (opts.driverModules === true) preparedHere.add(key);
-  if (opts.driverModules === true && opts.cache !== undefined) {
+  if (opts.driverModules === true) {
+    preparedHere.add(key);
     try {
-      await keepDriverModules(result.metafile.inputs, appFiles, dirname(entry), opts.cache);
+      if (opts.cache !== undefined) await keepDriverModules(result.metafile.inputs, appFiles, dirname(entry), opts.cache);
     } catch {
       // Not kept (a full disk, say): the driver loads the app's modules as Node does
     }
