@@ -57,8 +57,13 @@ export interface ExecutorBackendOptions {
   /** `--conf` pairs from the command line (the driver's flint.ssl.* block): they win over the app's conf. */
   readonly startupConf?: ReadonlyArray<readonly [string, string]> | undefined;
   readonly logger: Logger;
-  /** The executor's directory (`<workDir>/<appId>/<execId>/`); code is cached in `<workDir>/../code`. */
+  /** The executor's directory (`<workDir>/<appId>/<execId>/`). */
   readonly workDir: string;
+  /**
+   * Where the application's bundle is cached: the worker's shared `.app-code` dir (FLINT_APP_CODE_DIR), or, when
+   * undefined, `<workDir>/../code` (src/io/executor/load-app-code.ts).
+   */
+  readonly appCodeDir?: string;
   /** Registers a callback for "the worker that launched this executor is gone" (its stdin closed). */
   readonly onParentGone?: (gone: () => void) => void;
   /**
@@ -197,7 +202,7 @@ export async function runExecutorBackend(opts: ExecutorBackendOptions): Promise<
     boot,
     killTimeoutMs,
     figures,
-    codeCacheDir: resolve(opts.workDir, '..', 'code'),
+    codeCacheDir: opts.appCodeDir ?? resolve(opts.workDir, '..', 'code'),
     logger,
     warmThread: opts.warmThread,
     ...(shuffle === undefined ? {} : { shuffle }),

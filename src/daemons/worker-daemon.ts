@@ -4,6 +4,7 @@
 // test/unit/daemons/in-memory-cluster.test.ts.
 
 import { pruneCompileCache } from '../io/compile-cache/prune.ts';
+import { removeOldAppCode } from '../io/worker-files/app-code-dir.ts';
 import { join } from 'node:path';
 import { FLINT_HOME, programRelativePath } from '../util/install.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
@@ -30,6 +31,7 @@ import { workerKeyring } from './keyrings.ts';
 import { ShuffleService } from './shuffle-service.ts';
 import type { Logger } from '../util/logger.ts';
 import {
+  APP_CODE_DIR,
   WorkerMachine,
   logRollingFromConf,
   resolveMainModule,
@@ -318,7 +320,9 @@ class WorkerRuntime {
       case 'RemoveAppShuffle':
         return this.#shuffle.removeApplication(effect.appId);
       case 'CleanupOldDirs':
-        void this.#cleanupOldDirs(effect.modifiedBeforeMs, new Set(effect.keepNames)).then(() => this.#pruneCompileCache());
+        void this.#cleanupOldDirs(effect.modifiedBeforeMs, new Set(effect.keepNames))
+          .then(() => this.#removeOldAppCode(join(effect.workDir, APP_CODE_DIR), effect.modifiedBeforeMs))
+          .then(() => this.#pruneCompileCache());
         return;
       case 'Exit':
         return this.#exit(effect.code, effect.reason);
@@ -396,6 +400,16 @@ class WorkerRuntime {
     for (const name of old) {
       this.#logger.info({ dir: name }, 'removing an old work directory');
       await this.#files.removeAppDir(name).catch((err: Error) => this.#logger.warn({ name, err: err.message }, 'failed to clean up an app directory'));
+    }
+  }
+
+  /** Removes the shared bundles no executor has used since the sweep's cut-off (src/io/worker-files/app-code-dir.ts). */
+  async #removeOldAppCode(dir: string, modifiedBeforeMs: number): Promise<void> {
+    try {
+      const removed = await removeOldAppCode(dir, modifiedBeforeMs);
+      if (removed > 0) this.#logger.info({ dir, removed }, 'removed application bundles no executor has used within flint.worker.cleanup.appDataTtl');
+    } catch (err) {
+      this.#logger.warn({ dir, err: (err as Error).message }, 'could not clean up the application bundles');
     }
   }
 

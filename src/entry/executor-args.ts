@@ -3,6 +3,7 @@
 // on is passed in. A bad or missing argument is a ConfigError naming the flag.
 
 import { parseArgs } from 'node:util';
+import { isAbsolute } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { isSecretKey } from '../conf/flint-conf.ts';
 import { parseConfPair } from '../conf/load-conf.ts';
@@ -21,6 +22,14 @@ export type ExecutorArgs = Omit<ExecutorLaunchArgs, 'executorAddress' | 'logUrls
 
 /** The variable through which the worker gives an executor its custom-resource addresses (src/worker/process-specs.ts). */
 export const RESOURCES_ENV_VAR = 'FLINT_RESOURCES';
+
+/** The variable through which the worker names its executors' shared bundle directory (APP_CODE_DIR_ENV there). */
+export const APP_CODE_DIR_ENV_VAR = 'FLINT_APP_CODE_DIR';
+
+/** The shared bundle directory from `FLINT_APP_CODE_DIR`: an absolute path, else undefined (the app's own dir is used). */
+export function appCodeDirFromEnv(value: string | undefined): string | undefined {
+  return value !== undefined && isAbsolute(value) ? value : undefined;
+}
 
 /**
  * The executor's addresses from `FLINT_RESOURCES` (JSON, name → addresses, as the worker writes it): undefined

@@ -22,7 +22,15 @@ import { readCredentialLine } from '../io/child-process/credential-line.ts';
 import { READY_FD, STANDBY_FLAG, readAdoptionLine, type Adoption } from '../io/child-process/adoption-line.ts';
 import type { Credential } from '../rpc/auth.ts';
 import { logLevelFromEnv, type Logger } from '../util/logger.ts';
-import { EXECUTOR_USAGE, parseExecutorArgs, parseResourcesEnv, RESOURCES_ENV_VAR, type ExecutorCommandLine } from './executor-args.ts';
+import {
+  APP_CODE_DIR_ENV_VAR,
+  appCodeDirFromEnv,
+  EXECUTOR_USAGE,
+  parseExecutorArgs,
+  parseResourcesEnv,
+  RESOURCES_ENV_VAR,
+  type ExecutorCommandLine,
+} from './executor-args.ts';
 import type { ResourceAddresses } from '../protocol/messages.ts';
 import { DriverReplies, DriverToExecutor } from '../protocol/task-messages.ts';
 import { startWarmThread, warmThreadStarted, type WarmThread } from '../io/executor/task-pool.ts';
@@ -107,6 +115,8 @@ const onParentGone =
         process.stdin.resume();
       };
 
+// The worker's directory of bundles shared by its executors (src/io/executor/load-app-code.ts).
+const appCodeDir = appCodeDirFromEnv(process.env[APP_CODE_DIR_ENV_VAR]);
 const { startupConf, ...launch } = args;
 const code = await runExecutorBackend({
   launch: { ...launch, logUrls, ...(resources === undefined ? {} : { resources }) },
@@ -114,6 +124,7 @@ const code = await runExecutorBackend({
   startupConf,
   logger,
   workDir: process.cwd(),
+  ...(appCodeDir === undefined ? {} : { appCodeDir }),
   warmThread,
   ...(onParentGone ? { onParentGone } : {}),
 });

@@ -32,7 +32,7 @@ export { workerJson, type WorkerJson, type WorkerJsonExecutor } from './worker-j
 export { civilTimeUtc, formatIdTimestamp, generateWorkerId } from './worker-id.ts';
 export { masterEnvUrl, workerEndpointAddress } from './master-address.ts';
 export { exitStatusOf } from './process-exit.ts';
-export { FLINT_ENTRIES, resolveMainModule } from './process-specs.ts';
+export { APP_CODE_DIR, FLINT_ENTRIES, resolveMainModule } from './process-specs.ts';
 export { INITIAL_DRIVER_BACKOFF_MS, SUCCESSFUL_RUN_DURATION_MS } from './drivers.ts';
 export {
   LOG_ROLLING_KEYS,

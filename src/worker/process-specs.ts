@@ -118,6 +118,13 @@ export function resourceEnvironment(resources: ResourceAddresses | undefined): R
   return { [RESOURCES_ENV]: JSON.stringify(resources), ...(gpus === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpus.join(',') }) };
 }
 
+/**
+ * The directory under the work dir where a worker's executors keep the application bundles they fetch, shared by
+ * all applications (src/io/executor/load-app-code.ts), and the variable that tells an executor its path.
+ */
+export const APP_CODE_DIR = '.app-code';
+export const APP_CODE_DIR_ENV = 'FLINT_APP_CODE_DIR';
+
 /** The executor's process: dir `<workDir>/<appId>/<execId>/`, logs `stdout`/`stderr` in it. */
 export function buildExecutorSpec(
   config: WorkerConfig,
@@ -158,6 +165,8 @@ export function buildExecutorSpec(
       FLINT_LOG_URL_STDOUT: logUrl('stdout'),
       FLINT_LOG_URL_STDERR: logUrl('stderr'),
       ...resourceEnvironment(launch.resources),
+      // After the app's environment: an app cannot point its executors at another directory.
+      [APP_CODE_DIR_ENV]: joinPath(config.workDir, APP_CODE_DIR),
     },
     cwd: `${cwd}/`,
     cwdMustBeNew: true,

@@ -1,7 +1,8 @@
 // Keeps Node's compile cache bounded. The CLI turns the cache on for every Flint process (src/cli/main.ts,
 // NODE_COMPILE_CACHE), and Node keeps an entry for every module it ever compiled and never removes one. On a
-// worker every application's bundle is a module of its own (its executors load it from the application's
-// directory), so the cache grew by some 400 KB an application run, without end: 80,000 entries and 950 MB on the
+// worker every application's bundle was a module of its own (its executors loaded it from the application's
+// directory; now from the worker's shared `.app-code`, so only a new bundle adds one), so the cache grew by some
+// 400 KB an application run, without end: 80,000 entries and 950 MB on the
 // development machine after two days of tests. The worker's periodic cleanup (flint.worker.cleanup.*, Spark's
 // WorkDirCleanup) now also removes the oldest entries until the cache is at most
 // flint.worker.cleanup.compileCacheMaxSize; Node compiles again, and keeps again, any module it then misses.

@@ -1,12 +1,17 @@
 // The application's code on an executor: the bundle the driver serves (content-addressed by its sha256), cached
-// on disk so that every executor of the application on this machine fetches it at most once. Executors run in
-// `<workDir>/<appId>/<execId>/`, so `<cwd>/../code/<hash>.mjs` is shared by the app's executors on a worker.
+// on disk so that a bundle is fetched once per machine. A worker's executors share `<workDir>/.app-code/` (the
+// worker names it in FLINT_APP_CODE_DIR: src/worker/process-specs.ts), whatever their application: a second run
+// of an unchanged app has the same bundle, so its executors neither fetch it nor, with Node's compile cache
+// (keyed by the file's path), compile it again. An executor started without the variable keeps the bundle beside
+// its own directory, in `<cwd>/../code/` (executors run in `<workDir>/<appId>/<execId>/`).
 //
-// A cached file is used only when its sha256 matches. A fetched one is written to a temporary file in the same
-// directory, verified, then renamed into place: two executors fetching at once both end with a whole file.
+// A cached file is used only when its sha256 matches, and its modification time is then set to now: the worker's
+// cleanup removes the bundles no executor has used for flint.worker.cleanup.appDataTtl (src/io/worker-files/
+// app-code-dir.ts). A fetched one is written to a temporary file in the same directory, verified, then renamed
+// into place: two executors fetching at once both end with a whole file.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Fetches `length` bytes of the bundle from `offset` (FetchAppCode); may return fewer, never none. */
@@ -16,7 +21,7 @@ export interface LoadAppCodeOptions {
   /** sha256 of the bundle, hex. */
   readonly hash: string;
   readonly bytes: number;
-  /** `<cwd>/../code`. */
+  /** The worker's `.app-code` dir, or `<cwd>/../code`. */
   readonly cacheDir: string;
   /** The most to ask for at once (it must fit a frame). */
   readonly chunkBytes: number;
@@ -47,7 +52,12 @@ export async function loadAppCode(opts: LoadAppCodeOptions): Promise<LoadedAppCo
   if (!SHA256_HEX.test(hash)) throw new Error(`the code hash ${JSON.stringify(hash.slice(0, 100))} is not a sha256 in hex`);
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`the code size ${bytes} is not a byte count`);
   const path = join(cacheDir, `${hash}.mjs`);
-  if ((await sha256OfFile(path)) === hash) return { path, fetched: false };
+  if ((await sha256OfFile(path)) === hash) {
+    // In use: the worker's cleanup keeps it. A failure costs only an earlier removal, and a later fetch.
+    const now = new Date();
+    await utimes(path, now, now).catch(() => {});
+    return { path, fetched: false };
+  }
   await mkdir(cacheDir, { recursive: true });
   const temp = join(cacheDir, `.${hash}.${randomUUID()}.tmp`);
   const file = await open(temp, 'wx');

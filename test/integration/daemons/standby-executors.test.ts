@@ -3,10 +3,11 @@
 // first executor of an app that a standby can serve adopts it (same pid, its command line renamed, its output in
 // the executor's files under the worker's header), the worker starts a new standby after it, an app with other
 // executor memory gets fresh processes and leaves the standby alone, a standby killed while it waits is
-// replaced, and stopping the worker leaves none behind.
+// replaced, and stopping the worker leaves none behind. A second app with the same bundle finds it in the worker's
+// shared bundle directory.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -133,6 +134,19 @@ describe('standby executors on a local cluster (1 master, 1 worker × 2 cores)',
     assert.equal((await workerJson()).standbyexecutors?.adopted, adoptedBefore);
     release();
     assert.equal((await finished(app)).code, 0);
+    // The same app's bundle as the first test's: its executors take it from the worker's shared directory
+    // (src/io/executor/load-app-code.ts) without fetching it from the driver.
+    await waitFor(() => executorsOf(appId, cluster.dir).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
+    const appDir = join(cluster.dir, 'worker-1', appId);
+    const executorDirs = readdirSync(appDir).filter((name) => /^\d+$/.test(name));
+    assert.equal(executorDirs.length, 2, readdirSync(appDir).join(', '));
+    for (const id of executorDirs) {
+      const lines = readFileSync(join(appDir, id, 'stderr'), 'utf8').split('\n').filter((l) => l.startsWith('{'));
+      const code = lines.map((l) => JSON.parse(l) as { msg?: string; path?: string }).find((l) => /application code/.test(l.msg ?? ''));
+      assert.equal(code?.msg, 'Using the cached application code', `executor ${id}: ${JSON.stringify(code)}`);
+      assert.match(code?.path ?? '', new RegExp(`^${join(cluster.dir, 'worker-1', '.app-code')}/[0-9a-f]{64}\\.mjs$`));
+    }
+    assert.ok(!existsSync(join(appDir, 'code')), 'no per-application copy of the bundle');
   });
 
   test('a standby killed while it waits is replaced', async () => {

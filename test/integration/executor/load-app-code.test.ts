@@ -1,13 +1,15 @@
 // The executor's code cache on a real file system (src/io/executor/load-app-code.ts): chunked fetch, sha256
-// check, atomic placement, reuse of a good cached copy, replacement of a bad one, and no stray files on failure.
+// check, atomic placement, reuse of a good cached copy (marked as used), replacement of a bad one, no stray files on
+// failure; and the worker's cleanup of the bundles no executor uses any more (src/io/worker-files/app-code-dir.ts).
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadAppCode, type FetchCodeChunk } from '../../../src/io/executor/load-app-code.ts';
+import { removeOldAppCode } from '../../../src/io/worker-files/app-code-dir.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'flint-code-cache-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -94,4 +96,38 @@ test('a hash that is not a sha256 in hex is refused before any file is touched',
   }
   assert.deepEqual(asks, []);
   assert.throws(() => readdirSync(dir), /ENOENT/);
+});
+
+test("using a cached copy marks it as used now, so the worker's cleanup keeps it", async () => {
+  const dir = cacheDir();
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${HASH}.mjs`);
+  writeFileSync(path, CODE);
+  const weekAgo = new Date(Date.now() - 7 * 86_400_000);
+  utimesSync(path, weekAgo, weekAgo);
+  const before = Date.now();
+  const { fetchChunk } = server(CODE);
+  assert.equal((await loadAppCode({ hash: HASH, bytes: CODE.byteLength, cacheDir: dir, chunkBytes: 1024, fetchChunk })).fetched, false);
+  assert.ok(statSync(path).mtimeMs >= before - 1_000, `mtime ${new Date(statSync(path).mtimeMs).toISOString()} was not set to now`);
+});
+
+test("the worker's cleanup removes the bundles and fetch leftovers unused since its cut-off, and nothing else", async () => {
+  const dir = join(root, 'shared', '.app-code');
+  mkdirSync(dir, { recursive: true });
+  const other = createHash('sha256').update('other').digest('hex');
+  const names = {
+    oldBundle: `${HASH}.mjs`,
+    newBundle: `${other}.mjs`,
+    oldTemp: `.${HASH}.0f8e0c0e-4f5a-4b8e-9a1e-3c2d1b0a9f8e.tmp`,
+    notCode: 'notes.txt',
+    notHash: 'abc.mjs',
+  };
+  for (const name of Object.values(names)) writeFileSync(join(dir, name), 'x');
+  mkdirSync(join(dir, `${'a'.repeat(64)}.mjs`)); // a directory with a bundle's name is not a bundle
+  const old = new Date(Date.now() - 8 * 86_400_000);
+  for (const name of [names.oldBundle, names.oldTemp, names.notCode, names.notHash, `${'a'.repeat(64)}.mjs`]) utimesSync(join(dir, name), old, old);
+  const cutOff = Date.now() - 7 * 86_400_000;
+  assert.equal(await removeOldAppCode(dir, cutOff), 2);
+  assert.deepEqual(readdirSync(dir).sort(), [names.newBundle, 'a'.repeat(64) + '.mjs', names.notHash, names.notCode].sort());
+  assert.equal(await removeOldAppCode(join(root, 'no-such-dir'), cutOff), 0, 'a missing directory has nothing to remove');
 });

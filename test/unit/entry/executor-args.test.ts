@@ -2,7 +2,7 @@
 // name the flag. The program prints the message with its usage and exits 1 (test/integration/executor).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseExecutorArgs, parseResourcesEnv } from '../../../src/entry/executor-args.ts';
+import { appCodeDirFromEnv, parseExecutorArgs, parseResourcesEnv } from '../../../src/entry/executor-args.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
 const REQUIRED = ['--driver-url', 'flint://CoarseGrainedScheduler@10.0.0.5:40123', '--executor-id', '7', '--cores', '4', '--app-id', 'app-20240102030405-0001'];
@@ -63,6 +63,11 @@ test('--conf carries the driver\'s flint.ssl.* block (paths, switches, the passw
     ['flint.ssl.keyPasswordFile', '/etc/flint/pw'],
   ]);
   assert.equal(parseExecutorArgs(REQUIRED, 'h').startupConf, undefined);
+});
+
+test("FLINT_APP_CODE_DIR: the worker's bundle directory when absolute; unset, empty or relative is none", () => {
+  assert.equal(appCodeDirFromEnv('/var/flint/work/.app-code'), '/var/flint/work/.app-code');
+  for (const value of [undefined, '', 'work/.app-code', '../code']) assert.equal(appCodeDirFromEnv(value), undefined, String(value));
 });
 
 test('FLINT_RESOURCES: the addresses the worker gave; unset or {} is none; anything else names the variable', () => {

@@ -87,6 +87,17 @@ test('ExecutorRunner: the launch spec substitutes whole-argument placeholders an
   assert.equal(snap.executors[0]?.state, 'LAUNCHING');
 });
 
+test("executors share the worker's bundle directory, which an app's environment cannot move", () => {
+  const h = registered();
+  const desc = appDesc();
+  const msg = launchExecutor('app-1', 0, {
+    appDesc: { ...desc, command: { ...desc.command, environment: { FLINT_APP_CODE_DIR: '/elsewhere', FLINT_X: 'y' } } },
+  });
+  const spec = ofType(h.fromMaster(msg), 'LaunchExecutor')[0]?.spec;
+  assert.equal(spec?.env['FLINT_APP_CODE_DIR'], 'work/.app-code');
+  assert.equal(spec?.env['FLINT_X'], 'y');
+});
+
 test('the nodeExecutable from the config is argv[0]', () => {
   const h = registered({ nodeExecutable: '/opt/flint/node/bin/node' });
   const spec = ofType(h.fromMaster(launchExecutor('app-1', 0)), 'LaunchExecutor')[0]?.spec;
