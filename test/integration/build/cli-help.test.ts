@@ -44,3 +44,16 @@ test('a flint.* key Flint does not read is warned about on stderr, with the near
   const known = flint('plan', '--master', 'flint://127.0.0.1:1', '--conf', 'flint.executor.memory=2g');
   assert.doesNotMatch(known.stderr, /warning/);
 });
+
+test('flint --help lists every command in order, and a misspelt command gets the nearest name', { timeout: 120_000 }, () => {
+  // The CLI loads only the module of the command it is given (src/cli/program.ts); these need them all.
+  for (const args of [['--help'], ['help']]) {
+    const run = flint(...args);
+    assert.equal(run.code, 0, `flint ${args.join(' ')}: ${run.stderr}`);
+    const listed = [...run.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]);
+    assert.deepEqual(listed, ['master', 'worker', 'submit', 'demo', 'status', 'apps', 'logs', 'kill', 'decommission', 'plan', 'help'], run.stdout);
+  }
+  const typo = flint('sumbit', 'app.ts');
+  assert.equal(typo.code, 1);
+  assert.match(typo.stderr, /^error: unknown command 'sumbit'\n\(Did you mean submit\?\)/);
+});
