@@ -46,7 +46,6 @@ test('a flint.* key Flint does not read is warned about on stderr, with the near
 });
 
 test('flint --help lists every command in order, and a misspelt command gets the nearest name', { timeout: 120_000 }, () => {
-  // The CLI loads only the module of the command it is given (src/cli/program.ts); these need them all.
   for (const args of [['--help'], ['help']]) {
     const run = flint(...args);
     assert.equal(run.code, 0, `flint ${args.join(' ')}: ${run.stderr}`);
