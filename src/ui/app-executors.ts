@@ -49,6 +49,8 @@ export function executorsMain(model: AppUiModel): SafeHtml {
     ],
     rows: executors,
     query: model.query,
+    // By id, as numbers (0, 1, 2, 10), as the master lists its workers: not in the order they registered.
+    defaultSort: { key: 'id', desc: false },
     empty: 'No executor has registered yet.',
   });
   return html`${appSummary(model, [

@@ -89,6 +89,17 @@ describe('application UI pages', () => {
     assert.doesNotMatch(page, /javascript:/);
   });
 
+  test('executors are listed by id, as numbers, whatever the order they registered in', () => {
+    const d = new TestDriver({ maxFailures: 1 });
+    for (const id of ['10', '1', '2', '0']) {
+      d.handle({ kind: 'RegisterExecutor', token: d.token(), executorId: id, executorAddress: `flint://Executor@h:${id}`, hostname: 'h', cores: 1, logUrls: {} });
+    }
+    const ids = [...executorsPage(model(d)).toString().matchAll(/data-label="Executor Id">(\d+)</g)].map((m) => m[1]);
+    assert.deepEqual(ids, ['0', '1', '2', '10']);
+    const reversed = executorsPage(model(d, { query: new URLSearchParams({ 'executors.sort': 'id', 'executors.desc': '1' }) })).toString();
+    assert.deepEqual([...reversed.matchAll(/data-label="Executor Id">(\d+)</g)].map((m) => m[1]), ['10', '2', '1', '0']);
+  });
+
   test('the timeline data is wall-clock times of executors and jobs', () => {
     const d = scheduler();
     const data = timelineData(model(d, { clockOffsetMs: 5 }));
