@@ -116,7 +116,9 @@ describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
       header,
     );
     assert.match(header, /"--worker-url" "flint:\/\/Worker@127\.0\.0\.1:\d+"/);
-    assert.ok(existsSync(join(workDir, appId, 'code', `${bundle.hash}.mjs`)), 'the code is cached in the app directory');
+    // The worker's executors share one copy of a bundle, whatever their application (FLINT_APP_CODE_DIR).
+    assert.ok(existsSync(join(workDir, '.app-code', `${bundle.hash}.mjs`)), "the code is cached in the worker's .app-code directory");
+    assert.ok(!existsSync(join(workDir, appId, 'code')), 'not in the application directory');
     driver.launch('0', sliceTask(1, slice([2, 3]), [{ op: 'map', fn: 'square' }], { kind: 'collect' }));
     const done = await driver.finalStatus(1);
     assert.equal(done.state, 'FINISHED');
