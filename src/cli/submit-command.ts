@@ -16,6 +16,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { launchApp } from '../api/launch-app.ts';
+import { whenAppDone } from '../api/run-app.ts';
+import { pruneCompileCacheIfDue } from '../io/compile-cache/prune.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { loadConf } from '../conf/load-conf.ts';
 import { ConfigError, FlintError } from '../errors.ts';
@@ -125,12 +127,24 @@ function submitConf(flags: SubmitFlags, flintHome: string, env: Env): FlintConf 
 /** Client mode: the driver is this process. The app's runApp(main) takes it from here. */
 async function runInThisProcess(conf: FlintConf, appPath: string, args: string[]): Promise<void> {
   if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
+  const cacheMaxBytes = conf.getSizeBytes(COMPILE_CACHE_MAX_KEY, '1g', 'b');
   try {
     await launchApp({ appMain: appPath, appArgs: args, conf: conf.entries() });
   } catch (err) {
     throw new FlintError('FLINT_APP_FAILED', `cannot load the application ${appPath}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
+  // Node's compile cache keeps every module it compiled, the app's own among them: a machine that only submits apps
+  // has no worker to trim it (src/io/compile-cache/prune.ts), so this does, at most once a day, once the app is done.
+  const cacheDir = process.env['NODE_COMPILE_CACHE'];
+  if (cacheDir !== undefined && cacheDir !== '') {
+    void whenAppDone()
+      .then(() => pruneCompileCacheIfDue(cacheDir, cacheMaxBytes))
+      .catch((err: unknown) => process.stderr.write(`flint: warning: could not trim Node's compile cache in ${cacheDir}: ${(err as Error).message}\n`));
+  }
 }
+
+/** The size `flint submit` trims Node's compile cache to, as a worker's sweep does. */
+const COMPILE_CACHE_MAX_KEY = 'flint.worker.cleanup.compileCacheMaxSize';
 
 /** Cluster mode: bundle the app into one module, then RequestSubmitDriver to the leading master. */
 async function submitDriver(conf: FlintConf, master: string, appPath: string, args: string[], supervise: boolean): Promise<void> {

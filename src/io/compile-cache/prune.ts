@@ -9,8 +9,11 @@
 //
 // The cache's layout is Node's own: `<dir>/<node version, arch and flags hash>/<entry>`. Only regular files two
 // levels down are counted and removed; links are never followed, and nothing else under `dir` is touched.
+//
+// A machine that only runs `flint submit` has no worker to trim it: `flint submit` prunes it too as its app ends,
+// at most once a day (pruneCompileCacheIfDue; a stamp file in `dir` says when it was last done).
 
-import { lstat, readdir, unlink } from 'node:fs/promises';
+import { lstat, readdir, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What one pruning found and did. */
@@ -59,6 +62,28 @@ export async function pruneCompileCache(dir: string, maxBytes: number): Promise<
     }
   }
   return { files: entries.length, bytes, removedFiles, removedBytes: bytes - left };
+}
+
+/** The file in the cache's directory whose modification time says when a process last pruned it as it ended. */
+export const PRUNED_STAMP = '.flint-pruned';
+
+/** How often `flint submit` prunes the cache at most (a worker prunes at each of its cleanup sweeps). */
+export const PRUNE_EVERY_MS = 86_400_000;
+
+/**
+ * For `flint submit`, whose machine may run no worker to trim the cache: prunes it as pruneCompileCache does when
+ * no process has for PRUNE_EVERY_MS (PRUNED_STAMP's modification time, `nowMs` or later counting as long ago), and
+ * stamps it first, so that processes ending together do not all walk it. Undefined when it was not due.
+ */
+export async function pruneCompileCacheIfDue(dir: string, maxBytes: number, nowMs: number = Date.now()): Promise<PruneResult | undefined> {
+  const stamp = join(dir, PRUNED_STAMP);
+  const last = await lstat(stamp).then((s) => (s.isFile() ? s.mtimeMs : undefined), () => undefined);
+  if (last !== undefined && last <= nowMs && nowMs - last < PRUNE_EVERY_MS) return undefined;
+  const when = new Date(nowMs);
+  await writeFile(stamp, '')
+    .then(() => utimes(stamp, when, when))
+    .catch(() => {}); // a cache dir that cannot take the stamp is pruned anyway (a missing one is empty)
+  return pruneCompileCache(dir, maxBytes);
 }
 
 function missingIsEmpty(err: NodeJS.ErrnoException): [] {

@@ -1,10 +1,11 @@
-// pruneCompileCache (src/io/compile-cache/prune.ts) on a real directory laid out as Node's compile cache.
+// pruneCompileCache (src/io/compile-cache/prune.ts) on a real directory laid out as Node's compile cache, and
+// flint submit's daily pruning (pruneCompileCacheIfDue).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { pruneCompileCache } from '../../../../src/io/compile-cache/prune.ts';
+import { PRUNE_EVERY_MS, PRUNED_STAMP, pruneCompileCache, pruneCompileCacheIfDue } from '../../../../src/io/compile-cache/prune.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'flint-compile-cache-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -48,4 +49,20 @@ test('a missing cache is empty; links and files outside the layout are never tou
   assert.deepEqual(result, { files: 4, bytes: 4_000, removedFiles: 4, removedBytes: 4_000 });
   assert.ok(existsSync(outside) && existsSync(join(dir, 'v24.21.0-x64-aaaa-0', 'a-link')), 'the link and what it points to stay');
   assert.ok(existsSync(join(dir, 'top-level-file')) && existsSync(join(dir, 'v24.21.0-x64-aaaa-0', 'nested', 'deep')));
+});
+
+test("flint submit's pruning: done when none was for a day, stamped first, then skipped until a day has passed", async () => {
+  const dir = cache('daily', 5);
+  const day = PRUNE_EVERY_MS;
+  const now = Date.now();
+  assert.deepEqual(await pruneCompileCacheIfDue(dir, 6_000, now), { files: 10, bytes: 10_000, removedFiles: 4, removedBytes: 4_000 }, 'no stamp: due');
+  assert.ok(existsSync(join(dir, PRUNED_STAMP)), 'stamped');
+  assert.equal(await pruneCompileCacheIfDue(dir, 0, now + day - 60_000), undefined, 'within the day: not due');
+  assert.equal(readdirSync(join(dir, 'v24.21.0-x64-aaaa-0')).length, 3, 'nothing removed when not due');
+  assert.deepEqual(await pruneCompileCacheIfDue(dir, 0, now + day), { files: 6, bytes: 6_000, removedFiles: 6, removedBytes: 6_000 }, 'a day later: due');
+  // A stamp from the future (a clock set back) does not stop pruning for good.
+  const future = (now + 10 * day) / 1000;
+  utimesSync(join(dir, PRUNED_STAMP), future, future);
+  assert.notEqual(await pruneCompileCacheIfDue(dir, 0, now + day + 1), undefined);
+  assert.deepEqual(await pruneCompileCacheIfDue(join(root, 'never-made'), 0, now), { files: 0, bytes: 0, removedFiles: 0, removedBytes: 0 }, 'a missing cache is pruned as empty');
 });
