@@ -138,15 +138,20 @@ describe('standby executors on a local cluster (1 master, 1 worker × 2 cores)',
     // (src/io/executor/load-app-code.ts) without fetching it from the driver.
     await waitFor(() => executorsOf(appId, cluster.dir).length === 0, { timeoutMs: 15_000, what: `the executors of ${appId} to exit` });
     const appDir = join(cluster.dir, 'worker-1', appId);
-    const executorDirs = readdirSync(appDir).filter((name) => /^\d+$/.test(name));
-    assert.equal(executorDirs.length, 2, readdirSync(appDir).join(', '));
-    for (const id of executorDirs) {
-      const lines = readFileSync(join(appDir, id, 'stderr'), 'utf8').split('\n').filter((l) => l.startsWith('{'));
-      const code = lines.map((l) => JSON.parse(l) as { msg?: string; path?: string }).find((l) => /application code/.test(l.msg ?? ''));
-      assert.equal(code?.msg, 'Using the cached application code', `executor ${id}: ${JSON.stringify(code)}`);
-      assert.match(code?.path ?? '', new RegExp(`^${join(cluster.dir, 'worker-1', '.app-code')}/[0-9a-f]{64}\\.mjs$`));
-    }
+    const shared = join(cluster.dir, 'worker-1', '.app-code');
+    assert.equal(readdirSync(shared).filter((name) => name.endsWith('.mjs')).length, 1, `one bundle for both apps: ${readdirSync(shared).join(', ')}`);
     assert.ok(!existsSync(join(appDir, 'code')), 'no per-application copy of the bundle');
+    // Each executor that loaded the code (one may be stopped first, on a busy machine: the job is small) found it.
+    const loaded = readdirSync(appDir)
+      .filter((name) => /^\d+$/.test(name))
+      .flatMap((id) => readFileSync(join(appDir, id, 'stderr'), 'utf8').split('\n').filter((l) => l.startsWith('{')))
+      .map((l) => JSON.parse(l) as { msg?: string; path?: string })
+      .filter((l) => /application code/.test(l.msg ?? ''));
+    assert.ok(loaded.length >= 1, 'the executor that ran the job logged where its code came from');
+    for (const line of loaded) {
+      assert.equal(line.msg, 'Using the cached application code', JSON.stringify(line));
+      assert.match(line.path ?? '', new RegExp(`^${shared}/[0-9a-f]{64}\\.mjs$`));
+    }
   });
 
   test('a standby killed while it waits is replaced', async () => {
