@@ -94,7 +94,8 @@ export class Probe {
     const id = this.#next++;
     const from = this.#child.messages.length;
     this.#child.writeStdin(`${JSON.stringify({ id, ...request })}\n`);
-    return (await waitForMessage(this.#child, (v) => v['probe'] === id, { timeoutMs: 10_000, from, what: `the probe's answer to ${JSON.stringify(request)}` })).value;
+    // Longer than the probe's own timeout for a request (test/fixtures/netns-probe.ts), so that it answers first.
+    return (await waitForMessage(this.#child, (v) => v['probe'] === id, { timeoutMs: 20_000, from, what: `the probe's answer to ${JSON.stringify(request)}` })).value;
   }
 
   /** GET `url` from the probe's host: status and body text, or the error (refused, timed out). */
