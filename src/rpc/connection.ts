@@ -9,7 +9,7 @@
 // instead of one each, while a lone message still leaves at once. It costs a setImmediate per written turn
 // (about 3 µs on a round trip), so it is off where latency matters more than bursts. When the socket reports a
 // full buffer, flushing stops until 'drain'; producers see `needsDrain` and can await `whenWritable()`.
-// Reads: the env counts messages it has queued to endpoints but not yet handled (`trackDispatch`); above a
+// Reads: the env counts messages it has queued to endpoints but not yet handled (`dispatched`, `handled`); above a
 // high-water mark the socket is paused, so a slow endpoint slows its senders instead of growing memory.
 // Limits (docs/security.md, "Limits before authentication"): until the handshake is done a peer may send only
 // handshake frames of at most PRE_AUTH_MAX_FRAME_BYTES (the decoder never holds more than that for it), within
@@ -211,20 +211,21 @@ export class Connection {
     this.#pending.delete(id);
   }
 
-  /** The env calls this for each message it queues to an endpoint; the returned function marks it handled. */
-  trackDispatch(): () => void {
+  /** The env calls this for each message it queues to an endpoint, and `handled` once the endpoint is done with it. */
+  dispatched(): void {
     this.#inflight++;
     if (!this.#paused && this.#inflight >= READ_PAUSE_AT) {
       this.#paused = true;
       this.#socket.pause();
     }
-    return () => {
-      this.#inflight--;
-      if (this.#paused && this.#inflight <= READ_RESUME_AT) {
-        this.#paused = false;
-        this.#socket.resume();
-      }
-    };
+  }
+
+  handled(): void {
+    this.#inflight--;
+    if (this.#paused && this.#inflight <= READ_RESUME_AT) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
   }
 
   /** Idle close: tells the peer with BYE, so neither side reports a disconnect. */

@@ -7,8 +7,15 @@ export type InboxTask = () => void | Promise<void>;
 /** Called instead of the task when the inbox is closed before the task ran (an endpoint stopped). */
 export type DropHandler = () => void;
 
+/** A task as an object (rpc-env.ts's deliveries): one allocation for what `post` needs a closure or two for. */
+export interface InboxJob {
+  run(): void | Promise<void>;
+  /** Called instead of `run` when the inbox is closed before the job ran. */
+  drop?(): void;
+}
+
 export class Inbox {
-  #tasks: Entry[] = [];
+  #tasks: InboxJob[] = [];
   #head = 0;
   #running = false;
   #closed = false;
@@ -23,11 +30,15 @@ export class Inbox {
   }
 
   post(task: InboxTask, onDrop?: DropHandler): boolean {
+    return this.postJob(onDrop ? { run: task, drop: onDrop } : { run: task });
+  }
+
+  postJob(job: InboxJob): boolean {
     if (this.#closed) {
-      onDrop?.();
+      job.drop?.();
       return false;
     }
-    this.#tasks.push(onDrop ? { task, onDrop } : { task });
+    this.#tasks.push(job);
     if (!this.#running) this.#drain();
     return true;
   }
@@ -38,7 +49,7 @@ export class Inbox {
     const dropped = this.#tasks.slice(this.#head);
     this.#tasks = [];
     this.#head = 0;
-    for (const entry of dropped) entry.onDrop?.();
+    for (const job of dropped) job.drop?.();
     return dropped.length;
   }
 
@@ -56,7 +67,7 @@ export class Inbox {
   #drain(): void {
     this.#running = true;
     while (this.#head < this.#tasks.length) {
-      const { task } = this.#tasks[this.#head] as Entry;
+      const job = this.#tasks[this.#head] as InboxJob;
       this.#tasks[this.#head++] = DONE;
       if (this.#head > 1024 && this.#head * 2 > this.#tasks.length) {
         this.#tasks = this.#tasks.slice(this.#head);
@@ -64,7 +75,7 @@ export class Inbox {
       }
       let result: void | Promise<void>;
       try {
-        result = task();
+        result = job.run();
       } catch (err) {
         this.#onTaskError(err);
         continue;
@@ -84,9 +95,4 @@ export class Inbox {
   }
 }
 
-interface Entry {
-  readonly task: InboxTask;
-  readonly onDrop?: DropHandler;
-}
-
-const DONE: Entry = { task: () => {} };
+const DONE: InboxJob = { run: () => {} };

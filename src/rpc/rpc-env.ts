@@ -37,11 +37,12 @@ import {
   type RpcAddress,
 } from './address.ts';
 import { type Credential, type Keyring, type Principal, type Role, roleOf } from './auth.ts';
+import { AskTimeouts, TimedAsk } from './ask-timeouts.ts';
 import { Connection } from './connection.ts';
 import { keyringOf } from './handshake.ts';
 import type { CallContext, ReplyContext, RpcEndpoint } from './endpoint.ts';
 import { RpcEndpointRef, type AskOptions, type RefTransport } from './endpoint-ref.ts';
-import { Inbox } from './inbox.ts';
+import { Inbox, type InboxJob } from './inbox.ts';
 import { rpcTransport, type RpcTransport } from './transport.ts';
 import { Kind, type Envelope } from './wire.ts';
 
@@ -206,6 +207,7 @@ export class RpcEnv implements RefTransport, Transport {
   /** Every warning a peer can trigger goes through it: see LogLimiter. */
   readonly #limiter: LogLimiter;
   readonly #idleTimer: NodeJS.Timeout | undefined;
+  readonly #timeouts = new AskTimeouts();
   #stopped = false;
   #handshakeFailures = 0;
 
@@ -373,6 +375,7 @@ export class RpcEnv implements RefTransport, Transport {
     clearInterval(this.#idleTimer);
     for (const name of [...this.#endpoints.keys()]) await this.stop(name);
     for (const conn of this.#all) conn.close();
+    this.#timeouts.stop();
     for (const socket of this.#waiting.keys()) socket.destroy();
     this.#waiting.clear();
     this.#limiter.close();
@@ -586,97 +589,31 @@ export class RpcEnv implements RefTransport, Transport {
     }
     if (envelope.kind !== Kind.SEND && envelope.kind !== Kind.ASK) return;
     const askId = envelope.kind === Kind.ASK ? envelope.askId : undefined;
-    const refuse = (code: string, reason: string): void => {
-      const msg = 'rejected an inbound message';
-      this.#limiter.warn(msg, { peer, remote: conn.remoteSocketAddress, endpoint: envelope.endpoint, code, reason }, msg);
-      if (askId !== undefined) conn.send({ kind: Kind.FAILURE, askId, code, message: reason, stack: null });
-    };
     const hosted = this.#endpoints.get(envelope.endpoint);
     if (!hosted) {
-      refuse('FLINT_RPC_ENDPOINT_NOT_FOUND', `no endpoint named "${String(envelope.endpoint).slice(0, 100)}" at ${this.id}`);
+      this.#refuse(conn, envelope.endpoint, askId, 'FLINT_RPC_ENDPOINT_NOT_FOUND', `no endpoint named "${String(envelope.endpoint).slice(0, 100)}" at ${this.id}`);
       return;
     }
     const checked = hosted.endpoint.messages.check(envelope.body);
     if (!checked.ok) {
-      refuse(checked.code, checked.reason);
+      this.#refuse(conn, envelope.endpoint, askId, checked.code, checked.reason);
       return;
     }
     const senderRole = conn.peerRole as Role;
     if (!hosted.endpoint.messages.allows(checked.value.type, senderRole)) {
-      refuse('FLINT_RPC_FORBIDDEN', `${hosted.name} does not take ${checked.value.type} from ${senderRole === 'executor' ? 'an' : 'a'} ${senderRole}`);
+      this.#refuse(conn, envelope.endpoint, askId, 'FLINT_RPC_FORBIDDEN', `${hosted.name} does not take ${checked.value.type} from ${senderRole === 'executor' ? 'an' : 'a'} ${senderRole}`);
       return;
     }
-    const done = conn.trackDispatch();
-    const context =
-      askId === undefined ? { senderAddress: peer, senderRole } : this.#remoteReplyContext(conn, peer, senderRole, askId, hosted.name);
-    const run = this.#handlerFor(hosted, checked.value, context, askId !== undefined);
-    hosted.inbox.post(
-      () => {
-        try {
-          const result = run();
-          if (result !== undefined) return result.finally(done);
-        } catch (err) {
-          done();
-          throw err;
-        }
-        done();
-        return undefined;
-      },
-      () => {
-        done();
-        if (askId !== undefined) (context as ReplyContext).sendFailure(new RpcEnvStoppedError(`endpoint ${hosted.name} stopped before handling the message`));
-      },
-    );
+    conn.dispatched();
+    const context = askId === undefined ? { senderAddress: peer, senderRole } : new RemoteReply(conn, peer, senderRole, askId, hosted.name, this.#logger);
+    hosted.inbox.postJob(new Delivery(hosted, checked.value, context, askId !== undefined, conn, this.#limiter));
   }
 
-  #remoteReplyContext(conn: Connection, peer: EnvId, senderRole: Role, askId: number, endpoint: string): ReplyContext {
-    let answered = false;
-    const once = (envelope: Envelope): void => {
-      if (answered) return;
-      answered = true;
-      if (conn.isClosed) {
-        this.#logger.debug({ peer, endpoint }, 'dropped a reply: the asker has disconnected');
-        return;
-      }
-      try {
-        conn.send(envelope);
-      } catch (err) {
-        conn.send({ kind: Kind.FAILURE, askId, code: codeOf(err), message: (err as Error).message, stack: null });
-      }
-    };
-    return {
-      senderAddress: peer,
-      senderRole,
-      reply: (value) => once({ kind: Kind.REPLY, askId, body: value }),
-      sendFailure: (err) =>
-        once({ kind: Kind.FAILURE, askId, code: codeOf(err), message: err.message, stack: err.stack ?? null }),
-    };
-  }
-
-  /** Wraps the endpoint's handler: an ask whose handler throws before replying fails with that error. */
-  #handlerFor(hosted: Hosted, message: { readonly type: string }, context: CallContext, isAsk: boolean): () => void | Promise<void> {
-    const ep = hosted.endpoint;
-    if (!isAsk) {
-      return () => {
-        if (!ep.receive) throw new Error(`endpoint ${hosted.name} does not take one-way messages (got ${message.type})`);
-        return ep.receive(message, context);
-      };
-    }
-    const ctx = context as ReplyContext;
-    const fail = (err: unknown): void => {
-      this.#limiter.warn('an ask handler failed', { endpoint: hosted.name, type: message.type, err: describe(err) }, 'an ask handler failed');
-      ctx.sendFailure(err instanceof Error ? err : new Error(String(err)));
-    };
-    return () => {
-      try {
-        if (!ep.receiveAndReply) throw new Error(`endpoint ${hosted.name} does not answer asks (got ${message.type})`);
-        const result = ep.receiveAndReply(message, ctx);
-        return result === undefined ? undefined : result.catch(fail);
-      } catch (err) {
-        fail(err);
-        return undefined;
-      }
-    };
+  /** Logs a message refused before any handler saw it; an ask is answered with the failure. */
+  #refuse(conn: Connection, endpoint: string, askId: number | undefined, code: string, reason: string): void {
+    const msg = 'rejected an inbound message';
+    this.#limiter.warn(msg, { peer: conn.peerEnv, remote: conn.remoteSocketAddress, endpoint, code, reason }, msg);
+    if (askId !== undefined) conn.send({ kind: Kind.FAILURE, askId, code, message: reason, stack: null });
   }
 
   // ---- local delivery and asks ------------------------------------------------------------------------
@@ -690,9 +627,7 @@ export class RpcEnv implements RefTransport, Transport {
       return;
     }
     const ctx = context ?? { senderAddress: this.id, senderRole: this.#ownRole() };
-    hosted.inbox.post(this.#handlerFor(hosted, message, ctx, context !== undefined), () =>
-      context?.sendFailure(new RpcEnvStoppedError(`endpoint ${name} stopped before handling the message`)),
-    );
+    hosted.inbox.postJob(new Delivery(hosted, message, ctx, context !== undefined, undefined, this.#limiter));
   }
 
   #askLocal(name: string, message: { readonly type: string }, timeoutMs: number): Promise<unknown> {
@@ -733,34 +668,168 @@ export class RpcEnv implements RefTransport, Transport {
   /** Sends one request over the connection to `env` and waits for its REPLY or FAILURE. */
   #askRaw(env: EnvId, name: string, type: string, timeoutMs: number, write: (conn: Connection, askId: number) => void): Promise<unknown> {
     if (this.#stopped) return Promise.reject(new RpcEnvStoppedError(`${this.name} is stopped; cannot ask ${type} of ${name}`));
-    const target = `${name}@${env}`;
     const conn = this.#connectionTo(env);
     if (conn === undefined) {
-      return Promise.reject(new RpcConnectionError(`cannot ask ${type} of ${target}: that client-mode env is not connected`));
+      return Promise.reject(new RpcConnectionError(`cannot ask ${type} of ${name}@${env}: that client-mode env is not connected`));
     }
     return new Promise((resolve, reject) => {
-      const askId = conn.registerAsk({
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(remoteError(err, target, env, name));
-        },
-      });
-      const timer = setTimeout(() => {
-        conn.forgetAsk(askId);
-        reject(new RpcTimeoutError(target, type, timeoutMs, 'flint.rpc.askTimeout'));
-      }, Math.min(timeoutMs, MAX_TIMER_MS));
+      const ask = new RemoteAsk(conn, env, name, type, timeoutMs, resolve, reject);
+      ask.askId = conn.registerAsk(ask);
+      this.#timeouts.add(ask, timeoutMs);
       try {
-        write(conn, askId);
+        write(conn, ask.askId);
       } catch (err) {
-        conn.forgetAsk(askId);
-        clearTimeout(timer);
+        conn.forgetAsk(ask.askId);
+        ask.settle();
         reject(err);
       }
     });
+  }
+}
+
+/** One ask over a connection: the connection settles it with the REPLY or FAILURE, or its deadline does. */
+class RemoteAsk extends TimedAsk {
+  askId = 0;
+  readonly #conn: Connection;
+  readonly #env: EnvId;
+  readonly #name: string;
+  readonly #type: string;
+  readonly #timeoutMs: number;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (err: Error) => void;
+
+  constructor(conn: Connection, env: EnvId, name: string, type: string, timeoutMs: number, resolve: (value: unknown) => void, reject: (err: Error) => void) {
+    super();
+    this.#conn = conn;
+    this.#env = env;
+    this.#name = name;
+    this.#type = type;
+    this.#timeoutMs = timeoutMs;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  resolve(value: unknown): void {
+    if (this.settle()) this.#resolve(value);
+  }
+
+  reject(err: Error): void {
+    if (this.settle()) this.#reject(remoteError(err, `${this.#name}@${this.#env}`, this.#env, this.#name));
+  }
+
+  expire(): void {
+    this.#conn.forgetAsk(this.askId);
+    this.#reject(new RpcTimeoutError(`${this.#name}@${this.#env}`, this.#type, this.#timeoutMs, 'flint.rpc.askTimeout'));
+  }
+}
+
+/**
+ * One message for an endpoint's inbox, from a connection or from this env. An ask whose handler throws (or whose
+ * promise rejects) before replying fails with that error; one dropped unhandled (the endpoint stopped) fails with
+ * RpcEnvStoppedError. A message from a connection counts against that connection's reads until handled
+ * (Connection.dispatched).
+ */
+class Delivery implements InboxJob {
+  readonly #hosted: Hosted;
+  readonly #message: { readonly type: string };
+  readonly #context: CallContext;
+  readonly #isAsk: boolean;
+  readonly #conn: Connection | undefined;
+  readonly #limiter: LogLimiter;
+
+  constructor(hosted: Hosted, message: { readonly type: string }, context: CallContext, isAsk: boolean, conn: Connection | undefined, limiter: LogLimiter) {
+    this.#hosted = hosted;
+    this.#message = message;
+    this.#context = context;
+    this.#isAsk = isAsk;
+    this.#conn = conn;
+    this.#limiter = limiter;
+  }
+
+  run(): void | Promise<void> {
+    let result: void | Promise<void>;
+    try {
+      result = this.#isAsk ? this.#ask() : this.#receive();
+    } catch (err) {
+      this.#conn?.handled();
+      throw err;
+    }
+    if (result === undefined || this.#conn === undefined) {
+      this.#conn?.handled();
+      return result;
+    }
+    const conn = this.#conn;
+    return result.finally(() => conn.handled());
+  }
+
+  drop(): void {
+    this.#conn?.handled();
+    if (this.#isAsk) (this.#context as ReplyContext).sendFailure(new RpcEnvStoppedError(`endpoint ${this.#hosted.name} stopped before handling the message`));
+  }
+
+  #receive(): void | Promise<void> {
+    const ep = this.#hosted.endpoint;
+    if (!ep.receive) throw new Error(`endpoint ${this.#hosted.name} does not take one-way messages (got ${this.#message.type})`);
+    return ep.receive(this.#message, this.#context);
+  }
+
+  #ask(): void | Promise<void> {
+    const ep = this.#hosted.endpoint;
+    try {
+      if (!ep.receiveAndReply) throw new Error(`endpoint ${this.#hosted.name} does not answer asks (got ${this.#message.type})`);
+      const result = ep.receiveAndReply(this.#message, this.#context as ReplyContext);
+      return result === undefined ? undefined : result.catch((err: unknown) => this.#fail(err));
+    } catch (err) {
+      this.#fail(err);
+      return undefined;
+    }
+  }
+
+  #fail(err: unknown): void {
+    this.#limiter.warn('an ask handler failed', { endpoint: this.#hosted.name, type: this.#message.type, err: describe(err) }, 'an ask handler failed');
+    (this.#context as ReplyContext).sendFailure(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/** The reply side of an ask that came over `conn`: only the first reply or failure is sent. */
+class RemoteReply implements ReplyContext {
+  readonly senderAddress: EnvId;
+  readonly senderRole: Role;
+  readonly #conn: Connection;
+  readonly #askId: number;
+  readonly #endpoint: string;
+  readonly #logger: Logger;
+  #answered = false;
+
+  constructor(conn: Connection, peer: EnvId, senderRole: Role, askId: number, endpoint: string, logger: Logger) {
+    this.senderAddress = peer;
+    this.senderRole = senderRole;
+    this.#conn = conn;
+    this.#askId = askId;
+    this.#endpoint = endpoint;
+    this.#logger = logger;
+  }
+
+  reply(value: unknown): void {
+    this.#send({ kind: Kind.REPLY, askId: this.#askId, body: value });
+  }
+
+  sendFailure(err: Error): void {
+    this.#send({ kind: Kind.FAILURE, askId: this.#askId, code: codeOf(err), message: err.message, stack: err.stack ?? null });
+  }
+
+  #send(envelope: Envelope): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    if (this.#conn.isClosed) {
+      this.#logger.debug({ peer: this.senderAddress, endpoint: this.#endpoint }, 'dropped a reply: the asker has disconnected');
+      return;
+    }
+    try {
+      this.#conn.send(envelope);
+    } catch (err) {
+      this.#conn.send({ kind: Kind.FAILURE, askId: this.#askId, code: codeOf(err), message: (err as Error).message, stack: null });
+    }
   }
 }
 

@@ -121,6 +121,33 @@ describe('Inbox: strictly sequential delivery', () => {
     assert.deepEqual(ran, ['after']);
   });
 
+  test('jobs (postJob) run as methods of their object, in order with tasks; close() calls the queued ones\' drop', async () => {
+    const inbox = new Inbox(() => assert.fail('no job throws'));
+    const order: string[] = [];
+    class Job {
+      readonly name: string;
+      constructor(name: string) {
+        this.name = name;
+      }
+      run(): Promise<void> | void {
+        order.push(`run ${this.name}`);
+        return this.name === 'slow' ? pause('immediate') : undefined;
+      }
+      drop(): void {
+        order.push(`drop ${this.name}`);
+      }
+    }
+    inbox.postJob(new Job('slow'));
+    inbox.post(() => {
+      order.push('task');
+    });
+    inbox.postJob(new Job('queued'));
+    assert.equal(inbox.close(), 2);
+    assert.equal(inbox.postJob(new Job('after close')), false);
+    await inbox.idle();
+    assert.deepEqual(order, ['run slow', 'drop queued', 'drop after close']);
+  });
+
   test('a task posted by a running task runs after everything already queued', async () => {
     const inbox = new Inbox(() => assert.fail('no task throws'));
     const order: string[] = [];
