@@ -24,6 +24,12 @@ import { recordTaskLaunched } from './history.ts';
 import { acquireTaskResources, hasTaskResources } from './task-resources.ts';
 import { hasPending, takePending, type Ctx, type ExecutorRecord, type JobRecord, type TaskAttempt } from './state.ts';
 import type { TaskSpec } from './inputs.ts';
+import type { ExecutorCommand } from './effects.ts';
+import type { AssignedResources } from '../scheduling/resources.ts';
+import type { InlineClosure, TaskOp } from '../protocol/task-messages.ts';
+
+type LaunchTaskMessage = Extract<ExecutorCommand, { readonly type: 'LaunchTask' }>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Launches as many pending tasks as free cores (then prefetch slots) allow. Called at the end of every `handle`. */
 export function makeOffers(ctx: Ctx): void {
@@ -60,11 +66,12 @@ export function prefetchDepth(ctx: Pick<Ctx, 'config'>, job: Pick<JobRecord, 'ru
 function offerToJob(ctx: Ctx, job: JobRecord, offers: readonly ExecutorRecord[], perCoreExtra: number): number {
   let launched = 0;
   let launchedInPass = true;
+  const isRegistered = (id: string): boolean => ctx.state.executors.get(id)?.decommissioning === false;
   while (launchedInPass && hasPending(job)) {
     launchedInPass = false;
     for (const executor of offers) {
       if (!canTakeTask(ctx, executor, perCoreExtra)) continue;
-      const index = takePending(job, executor.executorId, (id) => ctx.state.executors.get(id)?.decommissioning === false);
+      const index = takePending(job, executor.executorId, isRegistered);
       // Nothing for this executor (what is left waits for the executors that hold its cached partitions); the
       // others may still have tasks. A pass that launches nothing ends the loop.
       if (index === undefined) continue;
@@ -90,42 +97,42 @@ function broadcastsFor(executor: ExecutorRecord, broadcasts: NonNullable<TaskSpe
   });
 }
 
+// Once per task, so written to allocate little: the attempt and the message are plain literals of one shape
+// each (the optional parts of a LaunchTask are added only when a task has them), and the job's ops and closures
+// are shared by its tasks' messages, not copied (nothing changes a message once it is sent).
 function launchTask(ctx: Ctx, job: JobRecord, index: number, executor: ExecutorRecord): void {
-  const { state, out } = ctx;
+  const { state, out, config } = ctx;
   const spec = job.tasks[index];
   if (spec === undefined) throw new Error(`job ${job.jobId} has no task ${index}`);
   const taskId = state.nextTaskId;
   state.nextTaskId += 1;
   const attempt = job.attempts[index] ?? 0;
   job.attempts[index] = attempt + 1;
-  const resources = acquireTaskResources(executor.addresses, ctx.config.taskResourceReqs);
+  const resources = config.taskResourceReqs.length === 0 ? undefined : acquireTaskResources(executor.addresses, config.taskResourceReqs);
   job.states[index] = 'running';
   job.live.add(taskId);
-  state.tasks.set(taskId, {
-    taskId,
-    job,
-    index,
-    attempt,
-    executorId: executor.executorId,
-    phase: 'running',
-    resultBytes: 0,
-    ...(resources === undefined ? {} : { resources }),
-  });
-  recordTaskLaunched(ctx, state.tasks.get(taskId) as TaskAttempt, spec.partition);
+  const task: TaskAttempt = { taskId, job, index, attempt, executorId: executor.executorId, phase: 'running', resources, resultBytes: 0 };
+  state.tasks.set(taskId, task);
+  recordTaskLaunched(ctx, task, spec.partition);
   executor.running.add(taskId);
-  executor.freeCores -= ctx.config.taskCpus;
-  out.send(executor.executorId, executor.address, {
+  executor.freeCores -= config.taskCpus;
+  out.send(executor.executorId, executor.address, launchMessage(job, spec, taskId, attempt, executor, resources));
+  out.debug(`Starting task ${index}.${attempt} in job ${job.jobId} (TID ${taskId}) on executor ${executor.executorId}`);
+}
+
+function launchMessage(job: JobRecord, spec: TaskSpec, taskId: number, attempt: number, executor: ExecutorRecord, resources: AssignedResources | undefined): LaunchTaskMessage {
+  const message: Mutable<LaunchTaskMessage> = {
     type: 'LaunchTask',
     taskId,
     jobId: job.jobId,
     partition: spec.partition,
     attempt,
     source: spec.source,
-    ops: [...spec.ops],
+    ops: spec.ops as TaskOp[],
     action: spec.action,
-    ...(spec.broadcasts === undefined || spec.broadcasts.length === 0 ? {} : { broadcasts: broadcastsFor(executor, spec.broadcasts) }),
-    ...(spec.closures === undefined ? {} : { closures: [...spec.closures] }),
-    ...(resources === undefined ? {} : { resources: Object.fromEntries(Object.entries(resources).map(([name, addresses]) => [name, [...addresses]])) }),
-  });
-  out.debug(`Starting task ${index}.${attempt} in job ${job.jobId} (TID ${taskId}) on executor ${executor.executorId}`);
+  };
+  if (spec.broadcasts !== undefined && spec.broadcasts.length > 0) message.broadcasts = broadcastsFor(executor, spec.broadcasts);
+  if (spec.closures !== undefined) message.closures = spec.closures as InlineClosure[];
+  if (resources !== undefined) message.resources = Object.fromEntries(Object.entries(resources).map(([name, addresses]) => [name, [...addresses]]));
+  return message;
 }

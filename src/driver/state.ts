@@ -85,8 +85,11 @@ export interface TaskAttempt {
   readonly attempt: number;
   readonly executorId: string;
   phase: 'running' | 'fetching';
-  /** The executor's addresses this attempt holds while it runs (`flint.task.resource.*`); absent: none. */
-  resources?: AssignedResources;
+  /**
+   * The executor's addresses this attempt holds while it runs (`flint.task.resource.*`); undefined: none, or
+   * released. Set to undefined rather than deleted: a deleted property turns the object into a slow dictionary.
+   */
+  resources: AssignedResources | undefined;
   /** The result size accounted for this attempt while its result is fetched. */
   resultBytes: number;
   /** Its accumulator updates (from the FINISHED StatusUpdate), kept while its result is fetched. */
@@ -190,6 +193,7 @@ function preferences(tasks: readonly TaskSpec[]): Map<string, number[]> {
 
 export function hasPending(job: JobRecord): boolean {
   if (job.retryQueue.length > 0 || job.nextFresh < job.tasks.length) return true;
+  if (job.byExecutor.size === 0) return false;
   for (const list of job.byExecutor.values()) if (list.length > 0) return true;
   return false;
 }
@@ -249,7 +253,7 @@ export function releaseCore(ctx: Pick<Ctx, 'state' | 'config'>, attempt: TaskAtt
   if (executor?.running.delete(attempt.taskId) !== true) return;
   if (executor.launched) executor.freeCores += ctx.config.taskCpus;
   releaseTaskResources(executor.addresses, attempt.resources);
-  delete attempt.resources;
+  attempt.resources = undefined;
 }
 
 export function sortedIds(ids: Iterable<number>): number[] {
