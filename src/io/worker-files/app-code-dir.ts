@@ -1,9 +1,9 @@
 // The worker's shared directory of application bundles, `<workDir>/.app-code/` (src/io/executor/load-app-code.ts
-// fills it; its executors learn it from FLINT_APP_CODE_DIR: APP_CODE_DIR in src/worker/process-specs.ts). Its name starts with a dot, so the sweep of old
-// application directories (NodeWorkerFiles.oldAppDirs, Spark's WorkDirCleanup) never takes it whole; instead each
-// sweep removes the bundles no executor has used since the sweep's cut-off (an executor sets a bundle's
-// modification time when it uses it). Only `<sha256>.mjs` files and the fetches' temporary files are removed;
-// links are never followed, and nothing else in the directory is touched.
+// fills it; its executors learn it from FLINT_APP_CODE_DIR: APP_CODE_DIR in src/worker/process-specs.ts). Its name
+// starts with a dot, so the sweep of old application directories (NodeWorkerFiles.oldAppDirs, Spark's
+// WorkDirCleanup) never takes it whole; instead each sweep removes the bundles no executor has used since the
+// sweep's cut-off (an executor sets a bundle's modification time when it uses it). Only `<sha256>.mjs` files and
+// the fetches' temporary files are removed; links are never followed, and nothing else in the directory is touched.
 
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
