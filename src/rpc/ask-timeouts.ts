@@ -100,14 +100,10 @@ class Lane {
       first.settle();
       first.expire();
     }
+    // #dropSettledHead has emptied the lane when nothing is left in it.
     const first = this.#entries[this.#head];
-    if (first === undefined) {
-      this.#entries = [];
-      this.#head = 0;
-      this.#onEmpty(this);
-    } else {
-      this.#arm(first.deadline - now);
-    }
+    if (first === undefined) this.#onEmpty(this);
+    else this.#arm(first.deadline - now);
   }
 
   #dropSettledHead(): void {
