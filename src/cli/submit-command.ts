@@ -18,6 +18,7 @@ import { Command } from 'commander';
 import { launchApp } from '../api/launch-app.ts';
 import { whenAppDone } from '../api/run-app.ts';
 import { pruneCompileCacheIfDue } from '../io/compile-cache/prune.ts';
+import { WORKER_CONFIG_DEFAULTS } from '../worker/worker-config.ts';
 import type { FlintConf } from '../conf/flint-conf.ts';
 import { loadConf } from '../conf/load-conf.ts';
 import { ConfigError, FlintError } from '../errors.ts';
@@ -127,7 +128,7 @@ function submitConf(flags: SubmitFlags, flintHome: string, env: Env): FlintConf 
 /** Client mode: the driver is this process. The app's runApp(main) takes it from here. */
 async function runInThisProcess(conf: FlintConf, appPath: string, args: string[]): Promise<void> {
   if (!conf.has('flint.app.name')) conf.set('flint.app.name', appPath.slice(appPath.lastIndexOf('/') + 1));
-  const cacheMaxBytes = conf.getSizeBytes(COMPILE_CACHE_MAX_KEY, '1g', 'b');
+  const cacheMaxBytes = conf.getSizeBytes(COMPILE_CACHE_MAX_KEY, `${WORKER_CONFIG_DEFAULTS.cleanup.compileCacheMaxBytes}b`, 'b');
   try {
     await launchApp({ appMain: appPath, appArgs: args, conf: conf.entries() });
   } catch (err) {
@@ -143,7 +144,7 @@ async function runInThisProcess(conf: FlintConf, appPath: string, args: string[]
   }
 }
 
-/** The size `flint submit` trims Node's compile cache to, as a worker's sweep does. */
+/** The size `flint submit` trims Node's compile cache to, as a worker's sweep does (and with its default). */
 const COMPILE_CACHE_MAX_KEY = 'flint.worker.cleanup.compileCacheMaxSize';
 
 /** Cluster mode: bundle the app into one module, then RequestSubmitDriver to the leading master. */
