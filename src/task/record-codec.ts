@@ -375,6 +375,8 @@ export function encodeRecord(value: unknown, root = 'value'): Uint8Array {
 export function encodeRecordSlice(records: readonly unknown[], start: number, end: number, root = 'data'): Uint8Array {
   if (end - start >= NUMBER_ARRAY_MIN) {
     // Numbers only: written straight from `records`, without a copy of the slice (bench:local).
+    const ints = intSliceBytes(records, start, end);
+    if (ints !== undefined) return ints;
     const kind = numberRangeKind(records, start, end);
     if (kind >= 0) return numberArrayBytes(records as readonly number[], start, end, kind);
   }
@@ -421,16 +423,47 @@ function extHeader(type: number, size: number): number[] {
  * none of them a copy); ownsItsBuffer still says they hold their buffer alone.
  */
 function numberArrayBytes(numbers: ArrayLike<number>, start: number, end: number, kind: number): Uint8Array {
+  const { bytes, view } = numberArrayOut(end - start, kind);
+  for (let i = 0; i < view.length; i++) view[i] = numbers[start + i] as number;
+  return bytes;
+}
+
+/** The bytes of an EXT_NUMBER_ARRAY of `count` numbers of `kind`, header written, and the view to write them in. */
+function numberArrayOut(count: number, kind: number): { readonly bytes: Uint8Array; readonly view: Int8Array | Int16Array | Int32Array | Float64Array } {
   const ctor = EXT_NUMBER_ARRAYS[kind] as (typeof EXT_NUMBER_ARRAYS)[number];
-  const count = end - start;
   const header = extHeader(EXT_NUMBER_ARRAY + kind, count * ctor.BYTES_PER_ELEMENT);
   const pad = (NUMBER_ALIGN - (header.length % NUMBER_ALIGN)) % NUMBER_ALIGN;
   const buffer = new ArrayBuffer(pad + header.length + count * ctor.BYTES_PER_ELEMENT);
-  const out = new Uint8Array(buffer, pad);
-  out.set(header);
-  const view = new ctor(buffer, pad + header.length, count);
-  for (let i = 0; i < count; i++) view[i] = numbers[start + i] as number;
-  return out;
+  const bytes = new Uint8Array(buffer, pad);
+  bytes.set(header);
+  return { bytes, view: new ctor(buffer, pad + header.length, count) };
+}
+
+/** numberKind's index of Int32Array. */
+const INT32_KIND = 2;
+
+/**
+ * numberArrayBytes of `values[start…end)` when they are all integers of 32 bits (none -0), in one pass over them
+ * instead of two: each is checked as it is written. They are narrowed afterwards when they fit a narrower kind,
+ * by a copy between typed arrays. Undefined at the first value that is not such an integer (the caller then
+ * takes the general path, and the pages written so far are all that was lost).
+ */
+function intSliceBytes(values: readonly unknown[], start: number, end: number): Uint8Array | undefined {
+  const { bytes, view } = numberArrayOut(end - start, INT32_KIND);
+  let min = 0;
+  let max = 0;
+  for (let i = start; i < end; i++) {
+    const x = values[i];
+    if (typeof x !== 'number' || (x | 0) !== x || (x === 0 && 1 / x < 0)) return undefined;
+    if (x < min) min = x;
+    else if (x > max) max = x;
+    view[i - start] = x;
+  }
+  const kind = numberKind(true, min, max);
+  if (kind === INT32_KIND) return bytes;
+  const narrow = numberArrayOut(end - start, kind);
+  narrow.view.set(view);
+  return narrow.bytes;
 }
 
 /** The kind and payload of `bytes` when they are one EXT_NUMBER_ARRAY and nothing else; undefined otherwise. */
@@ -488,18 +521,37 @@ export function concatRecordLists(encoded: readonly Uint8Array[]): unknown[] {
   return out;
 }
 
+// A task's column of numbers grows in chunks. Its first chunk is small and new, so a task that collects a few
+// records touches a few bytes; the chunks after it are CHUNK numbers each and come from a pool of this thread's,
+// filled as lists are encoded. A fresh page of memory costs a fault of 2.5–15 µs on the Firecracker guests we
+// measured, ten times the work of filling it or more, and a column grown by doubling makes twice its size of fresh
+// pages: a pooled chunk is memory already mapped (docs/benchmarks.md, bench:local).
+const FIRST_CHUNK = 1_024;
+const CHUNK = 65_536; // numbers: 512 KiB
+/** Chunks kept for reuse per thread: 8 MiB, a column of about a million numbers. */
+const POOLED_CHUNKS_MAX = 16;
+const pooledChunks: Array<Float64Array<ArrayBuffer>> = [];
+const NO_CHUNK = new Float64Array(0);
+
 /**
  * The records a task collects, encoded by `encode` exactly as encodeRecord encodes the plain array of them. While
- * they are all numbers they are kept in a typed column, which is written out without a plain array in between;
- * the first record that is not a number turns the column into a plain array.
+ * they are all numbers they are kept in a typed column (chunks, above), which is written out without a plain array
+ * in between; the first record that is not a number turns the column into a plain array. `encode` hands the
+ * column's chunks back to the pool: a list is encoded once, and is used no more afterwards.
  */
 export class RecordList {
-  #numbers = new Float64Array(1_024);
-  #count = 0;
+  /** The column's chunks before the one being filled. */
+  #full: Array<Float64Array<ArrayBuffer>> = [];
+  #chunk = new Float64Array(FIRST_CHUNK);
+  #fill = 0;
   #items: unknown[] | undefined;
+  #spent = false;
 
   get length(): number {
-    return this.#items === undefined ? this.#count : this.#items.length;
+    if (this.#items !== undefined) return this.#items.length;
+    let count = this.#fill;
+    for (const chunk of this.#full) count += chunk.length;
+    return count;
   }
 
   push(record: unknown): void {
@@ -508,28 +560,76 @@ export class RecordList {
       return;
     }
     if (typeof record !== 'number') {
+      this.#assertNotSpent();
       this.#items = this.toArray();
+      this.#release();
       this.#items.push(record);
       return;
     }
-    if (this.#count === this.#numbers.length) {
-      const grown = new Float64Array(this.#numbers.length * 2);
-      grown.set(this.#numbers);
-      this.#numbers = grown;
-    }
-    this.#numbers[this.#count++] = record;
+    if (this.#fill === this.#chunk.length) this.#nextChunk();
+    this.#chunk[this.#fill++] = record;
   }
 
   /** The records as a plain array (the list's own, once a record was not a number). */
   toArray(): unknown[] {
-    return this.#items ?? arrayOf(this.#numbers.subarray(0, this.#count));
+    if (this.#items !== undefined) return this.#items;
+    const out = new Array<number>(this.length);
+    let at = 0;
+    for (const chunk of this.#full) for (let i = 0; i < chunk.length; i++) out[at++] = chunk[i] as number;
+    for (let i = 0; i < this.#fill; i++) out[at++] = this.#chunk[i] as number;
+    return out;
   }
 
-  /** What encodeRecord(this.toArray(), root) returns. */
+  /** What encodeRecord(this.toArray(), root) returns. The list is spent afterwards (see the class comment). */
   encode(root = 'records'): Uint8Array {
-    if (this.#items !== undefined || this.#count < NUMBER_ARRAY_MIN) return encodeRecord(this.toArray(), root);
-    // The narrowest kind is found in one pass over the column, not record by record as they come.
-    return numberArrayBytes(this.#numbers, 0, this.#count, numberRangeKind(this.#numbers, 0, this.#count));
+    this.#assertNotSpent();
+    const count = this.length;
+    if (this.#items !== undefined || count < NUMBER_ARRAY_MIN) {
+      const bytes = encodeRecord(this.toArray(), root);
+      this.#spend();
+      return bytes;
+    }
+    // The narrowest kind is found in one pass over the column, not record by record as they come; the narrowest
+    // kind of all the chunks is the widest of theirs (each kind's range holds the ones before it).
+    let kind = numberRangeKind(this.#chunk, 0, this.#fill);
+    for (const chunk of this.#full) kind = Math.max(kind, numberRangeKind(chunk, 0, chunk.length));
+    const { bytes, view } = numberArrayOut(count, kind);
+    let at = 0;
+    for (const chunk of this.#full) {
+      view.set(chunk, at);
+      at += chunk.length;
+    }
+    view.set(this.#chunk.subarray(0, this.#fill), at);
+    this.#spend();
+    return bytes;
+  }
+
+  #nextChunk(): void {
+    this.#assertNotSpent();
+    this.#full.push(this.#chunk);
+    this.#chunk = pooledChunks.pop() ?? new Float64Array(CHUNK);
+    this.#fill = 0;
+  }
+
+  /** Gives the pooled-size chunks back; the column is empty, and a number pushed next lands in #nextChunk. */
+  #release(): void {
+    for (const chunk of [...this.#full, this.#chunk]) {
+      if (chunk.length === CHUNK && pooledChunks.length < POOLED_CHUNKS_MAX) pooledChunks.push(chunk);
+    }
+    this.#full = [];
+    this.#chunk = NO_CHUNK;
+    this.#fill = 0;
+  }
+
+  #spend(): void {
+    this.#release();
+    this.#items = undefined;
+    this.#spent = true;
+  }
+
+  /** Checked off the hot path only: where a spent list's next record, or its encode, always passes. */
+  #assertNotSpent(): void {
+    if (this.#spent) throw new Error('a RecordList was used after it was encoded');
   }
 }
 

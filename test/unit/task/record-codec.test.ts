@@ -130,13 +130,17 @@ test('a slice or a collected list of numbers is written straight to the bytes en
   for (const numbers of NUMBER_LISTS) {
     const padded = [1, 'x', ...numbers, { y: 2 }];
     assert.deepStrictEqual(encodeRecordSlice(padded, 2, 2 + numbers.length), encodeRecord(numbers), `slice of ${numbers.length}`);
-    const list = new RecordList();
-    for (const n of numbers) list.push(n);
+    const listOf = (): RecordList => {
+      const list = new RecordList();
+      for (const n of numbers) list.push(n);
+      return list;
+    };
+    const list = listOf();
     assert.equal(list.length, numbers.length);
-    assert.deepStrictEqual(list.encode(), encodeRecord(numbers), `list of ${numbers.length}`);
     assert.deepStrictEqual(list.toArray(), numbers);
+    assert.deepStrictEqual(list.encode(), encodeRecord(numbers), `list of ${numbers.length}`);
     // Their own buffer, the numbers aligned after the header: a task reads them in place, not from a copy.
-    for (const bytes of [encodeRecordSlice(padded, 2, 2 + numbers.length), list.encode()]) {
+    for (const bytes of [encodeRecordSlice(padded, 2, 2 + numbers.length), listOf().encode()]) {
       assert.ok(ownsItsBuffer(bytes), 'the bytes hold their buffer alone (they may move to a thread)');
       const view = decodeRecordList(bytes) as Float64Array;
       assert.equal(view.buffer, bytes.buffer, 'read in place');
@@ -150,8 +154,9 @@ test('a slice or a collected list of numbers is written straight to the bytes en
   const list = new RecordList();
   for (const record of mixed) list.push(record);
   assert.equal(list.length, mixed.length);
-  assert.deepStrictEqual(list.encode(), encodeRecord(mixed), 'a string after 20,000 numbers turns the column into an array');
-  assert.deepStrictEqual(decodeRecord(list.encode()), mixed);
+  const bytes = list.encode();
+  assert.deepStrictEqual(bytes, encodeRecord(mixed), 'a string after 20,000 numbers turns the column into an array');
+  assert.deepStrictEqual(decodeRecord(bytes), mixed);
   const short = new RecordList();
   for (const n of [1, 2, 3]) short.push(n);
   assert.deepStrictEqual(short.encode(), encodeRecord([1, 2, 3]));
@@ -159,6 +164,65 @@ test('a slice or a collected list of numbers is written straight to the bytes en
   // eslint-disable-next-line no-sparse-arrays -- a hole in the range is not a number: the slice is msgpack's
   const sparse = [...(NUMBER_LISTS[1] ?? []), , 7];
   assert.deepStrictEqual(encodeRecordSlice(sparse, 0, sparse.length), encodeRecord(sparse.slice(0, sparse.length)));
+});
+
+test('a list of numbers longer than a chunk is encoded whole, and the chunks it hands back hold nothing over', () => {
+  // Chunks are 65,536 numbers; the first is 1,024. Each list's numbers differ, so a chunk reused with another
+  // list's numbers left in it, or a chunk counted twice, shows in the bytes.
+  const lists = [
+    Array.from({ length: 300_000 }, (_, i) => i * 7), // int32, over four chunks
+    Array.from({ length: 70_000 }, (_, i) => (i % 200) - 100), // int8: reuses chunks the first list gave back
+    [...Array.from({ length: 140_000 }, (_, i) => i % 100), 0.5], // the last number widens every chunk to float64
+    Array.from({ length: 66_560 }, (_, i) => -i), // the first chunk and one pooled chunk exactly full
+    [2 ** 40, ...Array.from({ length: 100_000 }, (_, i) => i % 100)], // the first chunk is widest: float64 for all
+  ];
+  for (const numbers of lists) {
+    const list = new RecordList();
+    for (const n of numbers) list.push(n);
+    assert.equal(list.length, numbers.length);
+    const bytes = list.encode();
+    // Compared as bytes: a failing deepStrictEqual of megabytes would spend minutes on its diff.
+    assert.ok(Buffer.from(bytes).equals(encodeRecord(numbers)), `a list of ${numbers.length} encodes as its plain array does`);
+    const back = decodeRecordList(bytes) ?? [];
+    assert.equal(back.length, numbers.length);
+    const wrong = numbers.findIndex((n, i) => !Object.is(back[i], n));
+    assert.equal(wrong, -1, `record ${wrong} of ${numbers.length} came back as ${String(back[wrong])}`);
+  }
+  // A string after more than a chunk of numbers: the numbers move to a plain array, the chunks back to the pool.
+  const mixed = [...Array.from({ length: 100_000 }, (_, i) => i), 'x', 3];
+  const list = new RecordList();
+  for (const record of mixed) list.push(record);
+  assert.deepStrictEqual(decodeRecord(list.encode()), mixed);
+  const after = new RecordList();
+  for (let i = 0; i < 100_000; i++) after.push(-i);
+  assert.ok(Buffer.from(after.encode()).equals(encodeRecord(Array.from({ length: 100_000 }, (_, i) => -i))));
+});
+
+test('a RecordList is spent once encoded: using it again throws instead of writing chunks another list holds', () => {
+  for (const size of [3, 5_000]) {
+    const list = new RecordList();
+    for (let i = 0; i < size; i++) list.push(i);
+    list.encode();
+    assert.throws(() => list.encode(), /used after it was encoded/);
+    assert.throws(() => list.push(1), /used after it was encoded/);
+    assert.throws(() => list.push('x'), /used after it was encoded/);
+  }
+});
+
+test('a slice of integers is checked as it is written, and narrowed or left to the general path as its values need', () => {
+  const cases: ReadonlyArray<readonly unknown[]> = [
+    Array.from({ length: 50 }, (_, i) => i), // int8 after an int32 pass
+    Array.from({ length: 50 }, (_, i) => i * 1_000), // int16
+    Array.from({ length: 50 }, (_, i) => i * 100_000_000), // int32: past 2^31, then float64
+    [...Array.from({ length: 40 }, (_, i) => i), -0], // -0 is not an integer here: float64
+    [...Array.from({ length: 40 }, (_, i) => i), 2 ** 31], // just past int32
+    [...Array.from({ length: 40 }, (_, i) => -i), -(2 ** 31)], // the least int32
+    [...Array.from({ length: 40 }, (_, i) => i), 'x'], // not numbers: msgpack
+  ];
+  for (const values of cases) {
+    assert.deepStrictEqual(encodeRecordSlice(values, 0, values.length), encodeRecord(values), JSON.stringify(values.slice(-2)));
+    assert.deepStrictEqual(decodeRecord(encodeRecordSlice(values, 0, values.length)), values);
+  }
 });
 
 test('decodeRecordList reads numbers from a view of the bytes, wherever they sit, and decodes any other array', () => {
