@@ -25,7 +25,7 @@ import { acquireTaskResources, hasTaskResources } from './task-resources.ts';
 import { hasPending, takePending, type Ctx, type ExecutorRecord, type JobRecord, type TaskAttempt } from './state.ts';
 import type { TaskSpec } from './inputs.ts';
 import type { ExecutorCommand } from './effects.ts';
-import type { AssignedResources } from '../scheduling/resources.ts';
+import { copyResources, type AssignedResources } from '../scheduling/resources.ts';
 import type { InlineClosure, TaskOp } from '../protocol/task-messages.ts';
 
 type LaunchTaskMessage = Extract<ExecutorCommand, { readonly type: 'LaunchTask' }>;
@@ -133,6 +133,6 @@ function launchMessage(job: JobRecord, spec: TaskSpec, taskId: number, attempt: 
   };
   if (spec.broadcasts !== undefined && spec.broadcasts.length > 0) message.broadcasts = broadcastsFor(executor, spec.broadcasts);
   if (spec.closures !== undefined) message.closures = spec.closures as InlineClosure[];
-  if (resources !== undefined) message.resources = Object.fromEntries(Object.entries(resources).map(([name, addresses]) => [name, [...addresses]]));
+  if (resources !== undefined) message.resources = copyResources(resources);
   return message;
 }

@@ -4,7 +4,7 @@
 // Master placed itself, and is skipped with a conflict for what a worker reports (recovery, orphans).
 
 import type { ResourceAddresses } from '../protocol/messages.ts';
-import type { AssignedResources, ResourcesFree } from '../scheduling/index.ts';
+import { copyResources, type AssignedResources, type ResourcesFree } from '../scheduling/index.ts';
 
 export interface WorkerResourceBook {
   /** Every address the worker has, by resource name, in the order it reported them. */
@@ -102,10 +102,6 @@ export function recoverable(
   }
   return { resources, dropped };
 }
-
-/** The addresses as a wire value (mutable arrays, as the message types have them). */
-export const copyResources = (resources: AssignedResources): ResourceAddresses =>
-  Object.fromEntries(Object.entries(resources).map(([name, addresses]) => [name, [...addresses]]));
 
 /** `resources` as a wire field: absent when empty, so messages without resources stay as they were. */
 export const resourcesField = (resources: AssignedResources): { resources?: ResourceAddresses } =>

@@ -17,7 +17,8 @@ import {
   type MasterState,
   type WorkerInfo,
 } from './state.ts';
-import { copyResources, hasResources, resourcesField, resourcesUsed } from './resources.ts';
+import { copyResources } from '../scheduling/index.ts';
+import { hasResources, resourcesField, resourcesUsed } from './resources.ts';
 
 export function workerSummary(w: WorkerInfo): WorkerSummary {
   return {

@@ -30,6 +30,7 @@ export {
 export { shuffle } from './shuffle.ts';
 export {
   addressesFor,
+  copyResources,
   hasResourcesFor,
   holdersWithin,
   needsResources,

@@ -70,3 +70,10 @@ export function withoutAddresses(free: ResourcesFree | undefined, taken: Assigne
 /** Whether a request names any custom resource (the common case is none, and costs nothing). */
 export const needsResources = (needs: ReadonlyArray<ResourceRequirement> | undefined): boolean =>
   needs !== undefined && needs.length > 0;
+
+/**
+ * `resources` as mutable arrays of its own, as a message carries them: the master's LaunchExecutor and snapshots,
+ * the driver's LaunchTask. The addresses given stay the holder's; the copy is what leaves.
+ */
+export const copyResources = (resources: AssignedResources): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(resources).map(([name, addresses]) => [name, [...addresses]]));

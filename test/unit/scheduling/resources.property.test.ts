@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  copyResources,
   WORKER_SELECTION_POLICIES,
   placeDrivers,
   placeExecutors,
@@ -192,4 +193,19 @@ test('a worker with too few addresses is passed over; one with enough gets the f
     policy: 'WORKER_ID',
   });
   assert.deepEqual(none, [{ executors: [], anyUsableWorker: false }]);
+});
+
+test('copyResources gives arrays of its own: changing the copy leaves the holder its addresses', () => {
+  fc.assert(
+    fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 6 }), { maxKeys: 4 }), (resources) => {
+      const before = JSON.stringify(resources);
+      const copy = copyResources(resources);
+      assert.equal(JSON.stringify(copy), before);
+      for (const [name, addresses] of Object.entries(copy)) {
+        assert.notEqual(addresses, resources[name], `${name}: a new array`);
+        addresses.push('extra');
+      }
+      assert.equal(JSON.stringify(resources), before);
+    }),
+  );
 });
