@@ -34,6 +34,12 @@ export abstract class TimedAsk {
 
   /** Called once, when the deadline passed before an answer. */
   abstract expire(): void;
+
+  /**
+   * Called once when the env stops while the ask still waits (AskTimeouts.stop). A remote ask does nothing: its
+   * connection closing fails it. A local one has no connection and fails here.
+   */
+  abandoned(): void {}
 }
 
 /** Answered entries tolerated in a lane beyond twice its waiting ones before it is compacted. */
@@ -79,8 +85,14 @@ class Lane {
   stop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    const waiting = this.#entries.slice(this.#head).filter((ask) => !ask.settled);
     this.#entries = [];
     this.#head = 0;
+    this.#waiting = 0;
+    for (const ask of waiting) {
+      ask.lane = undefined;
+      ask.abandoned();
+    }
   }
 
   #arm(ms: number): void {
@@ -157,7 +169,7 @@ export class AskTimeouts {
     return n;
   }
 
-  /** Clears every timer; asks still waiting are failed by their connections closing. */
+  /** Clears every timer, and tells each ask still waiting (TimedAsk.abandoned). */
   stop(): void {
     for (const lane of this.#lanes.values()) lane.stop();
     this.#lanes.clear();

@@ -630,34 +630,12 @@ export class RpcEnv implements RefTransport, Transport {
     hosted.inbox.postJob(new Delivery(hosted, message, ctx, context !== undefined, undefined, this.#limiter));
   }
 
+  /** An ask of an endpoint of this env: delivered in the next microtask, its deadline kept as a remote ask's is. */
   #askLocal(name: string, message: { readonly type: string }, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      let answered = false;
-      const timer = setTimeout(() => {
-        answered = true;
-        reject(new RpcTimeoutError(`${name}@${this.id}`, message.type, timeoutMs, 'flint.rpc.askTimeout'));
-      }, Math.min(timeoutMs, MAX_TIMER_MS));
-      const settle = (fn: () => void): void => {
-        if (answered) return;
-        answered = true;
-        clearTimeout(timer);
-        fn();
-      };
-      queueMicrotask(() =>
-        this.#deliverLocal(name, message, {
-          senderAddress: this.id,
-          senderRole: this.#ownRole(),
-          reply: (value) => settle(() => resolve(value)),
-          sendFailure: (err) =>
-            settle(() =>
-              reject(
-                err instanceof EndpointNotFoundError
-                  ? err
-                  : new RpcRemoteError(`${name}@${this.id}`, codeOf(err), err.message, err.stack),
-              ),
-            ),
-        }),
-      );
+      const ask = new LocalAsk(this.id, this.#ownRole(), name, message.type, timeoutMs, resolve, reject);
+      this.#timeouts.add(ask, timeoutMs);
+      queueMicrotask(() => this.#deliverLocal(name, message, ask));
     });
   }
 
@@ -687,39 +665,93 @@ export class RpcEnv implements RefTransport, Transport {
   }
 }
 
-/** One ask over a connection: the connection settles it with the REPLY or FAILURE, or its deadline does. */
-class RemoteAsk extends TimedAsk {
-  askId = 0;
-  readonly #conn: Connection;
-  readonly #env: EnvId;
-  readonly #name: string;
-  readonly #type: string;
+/**
+ * An ask this env made, settled once: by its answer, its failure, its deadline (the env's lanes, ask-timeouts.ts)
+ * or the env's shutdown. `target` (`endpoint@env`) names it in the errors.
+ */
+abstract class OutgoingAsk extends TimedAsk {
+  protected readonly target: string;
+  protected readonly type: string;
   readonly #timeoutMs: number;
   readonly #resolve: (value: unknown) => void;
   readonly #reject: (err: Error) => void;
 
-  constructor(conn: Connection, env: EnvId, name: string, type: string, timeoutMs: number, resolve: (value: unknown) => void, reject: (err: Error) => void) {
+  constructor(target: string, type: string, timeoutMs: number, resolve: (value: unknown) => void, reject: (err: Error) => void) {
     super();
-    this.#conn = conn;
-    this.#env = env;
-    this.#name = name;
-    this.#type = type;
+    this.target = target;
+    this.type = type;
     this.#timeoutMs = timeoutMs;
     this.#resolve = resolve;
     this.#reject = reject;
   }
 
-  resolve(value: unknown): void {
+  protected answer(value: unknown): void {
     if (this.settle()) this.#resolve(value);
   }
 
-  reject(err: Error): void {
-    if (this.settle()) this.#reject(remoteError(err, `${this.#name}@${this.#env}`, this.#env, this.#name));
+  protected fail(err: Error): void {
+    if (this.settle()) this.#reject(err);
   }
 
+  /** Called by the lane, which has settled the ask. */
   expire(): void {
+    this.#reject(new RpcTimeoutError(this.target, this.type, this.#timeoutMs, 'flint.rpc.askTimeout'));
+  }
+}
+
+/** One ask over a connection: the connection settles it with the REPLY or FAILURE, or its deadline does. */
+class RemoteAsk extends OutgoingAsk {
+  askId = 0;
+  readonly #conn: Connection;
+  readonly #env: EnvId;
+  readonly #name: string;
+
+  constructor(conn: Connection, env: EnvId, name: string, type: string, timeoutMs: number, resolve: (value: unknown) => void, reject: (err: Error) => void) {
+    super(`${name}@${env}`, type, timeoutMs, resolve, reject);
+    this.#conn = conn;
+    this.#env = env;
+    this.#name = name;
+  }
+
+  resolve(value: unknown): void {
+    this.answer(value);
+  }
+
+  reject(err: Error): void {
+    if (!this.settled) this.fail(remoteError(err, this.target, this.#env, this.#name));
+  }
+
+  override expire(): void {
     this.#conn.forgetAsk(this.askId);
-    this.#reject(new RpcTimeoutError(`${this.#name}@${this.#env}`, this.#type, this.#timeoutMs, 'flint.rpc.askTimeout'));
+    super.expire();
+  }
+}
+
+/**
+ * An ask of an endpoint of this env (local mode's driver and executor share one): the endpoint answers it through
+ * the ask itself, its ReplyContext, as a remote endpoint answers through RemoteReply. An ask still waiting when the
+ * env shuts down fails then; a remote one fails as its connection closes.
+ */
+class LocalAsk extends OutgoingAsk implements ReplyContext {
+  readonly senderAddress: EnvId;
+  readonly senderRole: Role;
+
+  constructor(env: EnvId, role: Role, name: string, type: string, timeoutMs: number, resolve: (value: unknown) => void, reject: (err: Error) => void) {
+    super(`${name}@${env}`, type, timeoutMs, resolve, reject);
+    this.senderAddress = env;
+    this.senderRole = role;
+  }
+
+  reply(value: unknown): void {
+    this.answer(value);
+  }
+
+  sendFailure(err: Error): void {
+    if (!this.settled) this.fail(err instanceof EndpointNotFoundError ? err : new RpcRemoteError(this.target, codeOf(err), err.message, err.stack));
+  }
+
+  override abandoned(): void {
+    this.fail(new RpcEnvStoppedError(`the env stopped before ${this.target} answered ${this.type}`));
   }
 }
 

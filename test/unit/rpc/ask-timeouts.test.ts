@@ -27,6 +27,12 @@ class Probe extends TimedAsk {
     this.expiredAt = performance.now();
     this.#done(this.expiredAt);
   }
+
+  abandons = 0;
+
+  override abandoned(): void {
+    this.abandons++;
+  }
 }
 
 describe('AskTimeouts', () => {
@@ -114,6 +120,26 @@ describe('AskTimeouts', () => {
     await probe.expired; // well past the stopped ask's deadline
     assert.equal(ask.expiries, 0);
     other.stop();
+  });
+
+  test('stop() tells each ask still waiting, once, and no answered or expired one', async () => {
+    const timeouts = new AskTimeouts();
+    const [waiting, answered, expired, otherLane] = [new Probe('waiting'), new Probe('answered'), new Probe('expired'), new Probe('other lane')];
+    timeouts.add(expired, 5);
+    timeouts.add(waiting, 60_000);
+    timeouts.add(answered, 60_000);
+    timeouts.add(otherLane, 90_000);
+    answered.settle();
+    await expired.expired;
+    timeouts.stop();
+    assert.deepEqual(
+      [waiting, answered, expired, otherLane].map((a) => [a.name, a.abandons]),
+      [['waiting', 1], ['answered', 0], ['expired', 0], ['other lane', 1]],
+    );
+    // settle() after stop() touches no lane (the ask was taken out of its own).
+    assert.equal(waiting.settle(), true);
+    timeouts.stop();
+    assert.equal(waiting.abandons, 1, 'a second stop() finds nothing');
   });
 
   test('the timer holds the process open while an ask waits, and not once every ask is answered', () => {

@@ -12,6 +12,7 @@ import {
   InvalidMessageError,
   MessageTooLargeError,
   RpcConnectionError,
+  RpcEnvStoppedError,
   RpcRemoteError,
   RpcTimeoutError,
 } from '../../../src/errors.ts';
@@ -151,6 +152,24 @@ describe('RpcEnv: ask timeout', () => {
       // The env is still usable and the late reply machinery does not confuse later asks.
       assert.deepEqual(await ref.ask({ type: 'Ping', n: 1 }, 2000), { type: 'Pong', n: 2 });
     });
+  });
+
+  test('a local ask still waiting when its env shuts down fails at once with RpcEnvStoppedError, not at its timeout', async () => {
+    const env = await RpcEnv.create({ name: 'stopping' });
+    const local = env.setupEndpoint('Slow', testEndpoint());
+    const pending = local.ask({ type: 'Silent' }, { timeoutMs: 60_000 });
+    const outcome = pending.then(
+      () => 'answered',
+      (err: unknown) => err,
+    );
+    // The handler has the ask (it never replies) before the env stops.
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    await env.shutdown();
+    const err = await outcome;
+    assert.ok(err instanceof RpcEnvStoppedError, String(err));
+    assert.match(err.message, /Slow@.*Silent/);
+    assert.ok(performance.now() - started < 10_000, 'failed as the env stopped, long before its 60 s timeout');
   });
 
   // src/rpc/rpc-env.ts #askRaw / #askLocal pass the ask timeout straight to setTimeout. Node clamps any delay
