@@ -449,6 +449,9 @@ const INT32_KIND = 2;
  * takes the general path, and the pages written so far are all that was lost).
  */
 function intSliceBytes(values: readonly unknown[], start: number, end: number): Uint8Array | undefined {
+  // A slice of strings or objects (or of floats that start as one) is turned away before its buffer is made.
+  const first = values[start];
+  if (typeof first !== 'number' || (first | 0) !== first) return undefined;
   const { bytes, view } = numberArrayOut(end - start, INT32_KIND);
   let min = 0;
   let max = 0;
