@@ -189,8 +189,9 @@ export const hostPort = (w: WorkerInfo): string => (w.host.includes(':') ? `[${w
 export const fullExecutorId = (e: ExecutorInfo): string => `${e.app.id}/${e.id}`;
 
 export function workerAddExecutor(w: WorkerInfo, exec: ExecutorInfo): void {
-  acquireOrThrow(w.resources, fullExecutorId(exec), exec.resources);
-  w.executors.set(fullExecutorId(exec), exec);
+  const key = fullExecutorId(exec);
+  acquireOrThrow(w.resources, key, exec.resources);
+  w.executors.set(key, exec);
   w.coresUsed += exec.cores;
   w.memoryUsedMb += exec.memoryMb;
 }

@@ -1,4 +1,4 @@
-import { CoresFreeHeap } from './cores-free-heap.ts';
+import { CoresFreeHeap, rankById } from './cores-free-heap.ts';
 import { isAlive } from './filter-usable-workers.ts';
 import {
   executorsFromCores,
@@ -27,6 +27,8 @@ export interface WorkerSlot extends WorkerView {
   coresFree: number;
   memoryFreeMb: number;
   resourcesFree?: ResourcesFree | undefined;
+  /** Its place in ID order among this call's slots (`rankById`): the heap's tie-break. */
+  idRank: number;
 }
 
 const NOTHING: ExecutorTurn = { executors: [], anyUsableWorker: false };
@@ -48,22 +50,24 @@ export function placeExecutorsInTurn(
   workers: ReadonlyArray<WorkerView>,
   options: ExecutorPlacementOptions,
 ): ExecutorTurn[] {
-  const slots = new Map<string, WorkerSlot>();
+  const alive: WorkerSlot[] = [];
   for (const worker of workers) {
     if (!isAlive(worker)) continue; // never usable: left out of every copy
-    if (slots.has(worker.id)) throw new RangeError(`two ALIVE workers have the ID ${worker.id}`);
-    slots.set(worker.id, {
+    alive.push({
       id: worker.id,
       state: worker.state,
       coresFree: worker.coresFree,
       memoryFreeMb: worker.memoryFreeMb,
       resourcesFree: worker.resourcesFree,
+      idRank: 0,
     });
   }
+  rankById(alive); // and throws on a duplicate ID
   if (options.spreadOut && options.policy === 'CORES_FREE_DESC') {
-    const heap = new CoresFreeHeap(slots.values());
+    const heap = new CoresFreeHeap(alive);
     return requests.map((request) => placeOnMostCoresFree(request, heap));
   }
+  const slots = new Map(alive.map((slot) => [slot.id, slot]));
   return requests.map((request) => {
     const plan = placeExecutors(request, [...slots.values()], options);
     charge(slots, plan.executors);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CoresFreeHeap } from '../../../src/scheduling/cores-free-heap.ts';
+import { CoresFreeHeap, rankById } from '../../../src/scheduling/cores-free-heap.ts';
 import {
   WORKER_SELECTION_POLICIES,
   orderUsableWorkers,
@@ -14,7 +14,6 @@ import {
   type ExecutorPlacementOptions,
   type ExecutorRequest,
   type ExecutorTurn,
-  type WorkerCandidate,
   type WorkerView,
 } from '../../../src/scheduling/index.ts';
 import { placeOnMostCoresFree, type WorkerSlot } from '../../../src/scheduling/place-executors-in-turn.ts';
@@ -119,7 +118,8 @@ test('the heap path (spreadOut, CORES_FREE_DESC) gives exactly what placeExecuto
 test('placeOnMostCoresFree on one request equals placeExecutors and leaves every worker in the heap', () => {
   fc.assert(
     fc.property(requestArb, workersArb(20, 16), (request, workers) => {
-      const slots: WorkerSlot[] = workers.filter((x) => x.state === 'ALIVE').map((x) => ({ ...x }));
+      const slots: WorkerSlot[] = workers.filter((x) => x.state === 'ALIVE').map((x) => ({ ...x, idRank: 0 }));
+      rankById(slots);
       const heap = new CoresFreeHeap(slots);
       const turn = placeOnMostCoresFree(request, heap);
       const plan = placeExecutors(request, workers, DEFAULTS);
@@ -137,7 +137,8 @@ test('CoresFreeHeap pops in orderUsableWorkers CORES_FREE_DESC order, across pus
   );
   fc.assert(
     fc.property(candidatesArb, fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 10 }), (candidates, takes) => {
-      const items: WorkerCandidate[] = candidates.map((c) => ({ ...c }));
+      const items = candidates.map((c) => ({ ...c, idRank: 0 }));
+      rankById(items);
       const heap = new CoresFreeHeap(items);
       // Take cores from the top few, as placement does, then check the whole order.
       for (const take of takes) {
