@@ -25,7 +25,9 @@ import { concatSamples, formatTable, intFromEnv, percentile, sortedCopy } from '
 import { benchJson, measureMachine } from './lib/machine.ts';
 import { RawPingPong, rawFrameLikeAsk } from './lib/raw-ping-pong.ts';
 
-const WARMUP_ROUND_TRIPS = 2_000;
+// Enough for V8 to finish optimising the ask path: with 2,000 its round p50s still fell from round to round
+// (docs/benchmarks.md, bench:rpc).
+const WARMUP_ROUND_TRIPS = 20_000;
 const ROUNDS = intFromEnv('FLINT_BENCH_ROUNDS', 5);
 const ROUND_TRIPS = intFromEnv('FLINT_BENCH_ROUND_TRIPS', 20_000);
 const ONEWAY_MAX = intFromEnv('FLINT_BENCH_ONEWAY_MAX', 1_000_000);
