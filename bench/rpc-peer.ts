@@ -6,11 +6,14 @@
 //   - a server-mode RpcEnv hosting BenchPeer: it answers Ping with a Pong of the same seq and payload,
 //     counts Tick one-way messages, and answers Count / Reset with that count and its own CPU time.
 // Then it prints its ready line (READY_MARKER, then PeerReady in JSON) on stdout. It exits when stdin closes (the parent went away) or
-// on SIGTERM / SIGINT, cleanly, so that `--cpu-prof` can write its profile.
+// on SIGTERM / SIGINT, cleanly, so that `--cpu-prof` can write its profile. SIGUSR2 starts sampling what it
+// allocates (bench/lib/allocations.ts; it prints `SAMPLING` once started), and the next SIGUSR2 stops it and prints
+// `ALLOCATED <bytes>`: bench:rpc-syscalls's allocation rows.
 
 import { createServer, type Socket } from 'node:net';
 import { RpcEnv } from '../src/rpc/index.ts';
 import { BenchRequests, PEER_ENDPOINT, READY_MARKER, type PeerReady } from './lib/messages.ts';
+import { AllocationSampler } from './lib/allocations.ts';
 
 function echoFrames(socket: Socket): void {
   socket.setNoDelay(true);
@@ -80,6 +83,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  let sampler: AllocationSampler | undefined;
+  process.on('SIGUSR2', () => {
+    if (sampler === undefined) {
+      const started = new AllocationSampler();
+      sampler = started;
+      void started.start().then(() => process.stdout.write('SAMPLING\n'));
+    } else {
+      const stopping = sampler;
+      sampler = undefined;
+      void stopping.stop().then((bytes) => process.stdout.write(`ALLOCATED ${bytes}\n`));
+    }
+  });
   process.stdin.on('end', stop);
   process.stdin.on('error', stop);
   process.stdin.resume();

@@ -121,6 +121,42 @@ export async function measureSyscalls(mode: Mode, peer: Peer, dir: string, round
   }
 }
 
+/**
+ * The bytes each side allocates over `roundTrips` round trips of `mode` after the client's warm-up: the client
+ * samples its own (bench/rpc-syscalls-client.ts, phase `allocations`), and SIGUSR2 starts and stops the peer's
+ * sampler (bench/rpc-peer.ts). Measured apart from the syscall counts, so strace and the sampler never overlap.
+ */
+export async function measureAllocations(mode: Mode, peer: Peer, roundTrips: number): Promise<Record<Side, number>> {
+  const script = fileURLToPath(new URL('../rpc-syscalls-client.ts', import.meta.url));
+  const client = spawn(process.execPath, [script, mode, peer.ready.rpcEnv, String(peer.ready.rawPort), String(roundTrips), 'allocations'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  const stderr = client.stderr as NodeJS.ReadableStream;
+  const peerOut = peer.child.stdout as NodeJS.ReadableStream;
+  const lines: string[] = [];
+  stderr.on('data', (chunk: Buffer) => lines.push(String(chunk)));
+  const bytesOf = (line: string): number => Number(line.slice('ALLOCATED '.length));
+  try {
+    await lineFrom(client, stderr, `${mode} client warm-up`, (line) => line.startsWith('WARM '));
+    const sampling = lineFrom(peer.child, peerOut, "the peer's allocation sampler starting", (line) => line === 'SAMPLING');
+    peer.child.kill('SIGUSR2');
+    await sampling;
+    const clientDone = lineFrom(client, stderr, `${mode} client's ${roundTrips} sampled round trips`, (line) => line.startsWith('ALLOCATED '));
+    client.stdin?.write('go\n');
+    const clientBytes = bytesOf(await clientDone);
+    const peerDone = lineFrom(peer.child, peerOut, "the peer's allocation sampler stopping", (line) => line.startsWith('ALLOCATED '));
+    peer.child.kill('SIGUSR2');
+    const peerBytes = bytesOf(await peerDone);
+    client.stdin?.end();
+    await exited(client);
+    if (client.exitCode !== 0) throw new Error(`the ${mode} client exited with code ${client.exitCode}: ${lines.join('')}`);
+    if (!Number.isFinite(clientBytes) || !Number.isFinite(peerBytes)) throw new Error(`unreadable allocation figures: ${clientBytes}, ${peerBytes}`);
+    return { client: clientBytes, peer: peerBytes };
+  } finally {
+    client.kill('SIGKILL');
+  }
+}
+
 export async function startPeer(): Promise<Peer> {
   const script = fileURLToPath(new URL('../rpc-peer.ts', import.meta.url));
   const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
