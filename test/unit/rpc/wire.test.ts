@@ -265,3 +265,53 @@ function decodeArray(raw: Uint8Array): unknown[] {
       return [e.kind];
   }
 }
+
+// String values of 16 bytes or more in a Buffer (every frame a socket delivers) are decoded by Node's UTF-8
+// decoder, shorter ones and map keys by msgpack's (wire.ts `withNativeStrings`): both must give the same strings.
+describe('strings in frames that are Buffers', () => {
+  const sendOf = (body: unknown): Envelope => ({ kind: Kind.SEND, endpoint: 'Endpoint', body });
+  const decodedBody = (bytes: Uint8Array): unknown => {
+    const result = decodeEnvelope(bytes);
+    assert.equal(result.ok, true, result.ok ? '' : result.reason);
+    return ((result as { ok: true; envelope: Envelope }).envelope as { body: unknown }).body;
+  };
+
+  test('any string, as a value and as a key, decodes the same from a Buffer and from a Uint8Array', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 40 }), (value, key) => {
+        const body = { type: 'Text', value, nested: { [`k-${key}`]: [value, key] } };
+        const bytes = encoded(sendOf(body));
+        assert.deepEqual(decodedBody(Buffer.from(bytes)), body);
+        assert.deepEqual(decodedBody(bytes), body);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('strings on either side of 16 and 200 bytes, in ASCII and in multi-byte UTF-8, as values and keys', () => {
+    for (const length of [0, 1, 15, 16, 17, 63, 64, 199, 200, 201, 4_000]) {
+      for (const unit of ['x', 'é', '€', '😀']) {
+        const text = unit.repeat(Math.ceil(length / Buffer.byteLength(unit))).slice(0, length);
+        const body = { type: 'Text', text, [text]: text };
+        assert.deepEqual(decodedBody(Buffer.from(encoded(sendOf(body)))), body, `${length} bytes of ${unit}`);
+      }
+    }
+  });
+
+  test('a string inside a Buffer that starts partway into its ArrayBuffer decodes from its own offset', () => {
+    const text = 'a string of more than sixteen bytes';
+    const bytes = encoded(sendOf({ type: 'Text', text }));
+    const pool = Buffer.alloc(bytes.length + 100, 0x41);
+    pool.set(bytes, 37);
+    assert.deepEqual(decodedBody(pool.subarray(37, 37 + bytes.length)), { type: 'Text', text });
+  });
+
+  test('invalid UTF-8 in a long string becomes U+FFFD; a string cut short is a rejected frame, not a throw', () => {
+    const text = 'abcdefghijklmnopqrstuvwxyz';
+    const bytes = Buffer.from(encoded(sendOf({ type: 'Text', text })));
+    const at = bytes.indexOf(Buffer.from(text));
+    bytes[at + 3] = 0xff;
+    assert.deepEqual(decodedBody(bytes), { type: 'Text', text: `abc\uFFFD${text.slice(4)}` });
+    rejects(bytes.subarray(0, at + 10), /undecodable msgpack/);
+  });
+});
