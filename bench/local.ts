@@ -14,7 +14,7 @@
 import { availableParallelism } from 'node:os';
 import { FlintContext, runApp } from 'flint';
 import { benchJson, measureMachine } from './lib/machine.ts';
-import { exitAfter, formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
+import { exitAfter, formatTable, intFromEnv, median } from './lib/stats.ts';
 
 const RECORDS = intFromEnv('FLINT_BENCH_RECORDS', 1_000_000);
 const ROUNDS = intFromEnv('FLINT_BENCH_ROUNDS', 7);
@@ -47,10 +47,6 @@ interface Row {
   readonly loopMs: number;
   readonly jobMs: number;
   readonly ratio: number;
-}
-
-function median(values: readonly number[]): number {
-  return percentile(sortedCopy(Float64Array.from(values)), 50);
 }
 
 /** The loop, then the job, `WARMUP + ROUNDS` times; checks the job's result equals the loop's each round. */

@@ -42,7 +42,7 @@ import {
   type MemorySample,
   type TcpOverflowCounters,
 } from './lib/proc.ts';
-import { formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
+import { formatTable, intFromEnv, median } from './lib/stats.ts';
 import { benchJson, measureMachine } from './lib/machine.ts';
 
 const WORKERS = intFromEnv('FLINT_BENCH_WORKERS', 10_000);
@@ -75,7 +75,6 @@ const f1 = (x: number): string => x.toFixed(1);
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
-const median = (xs: readonly number[]): number => percentile(sortedCopy(Float64Array.from(xs)), 50);
 
 // ---- /json ----------------------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ import { silentLogger } from '../src/util/logger.ts';
 import { benchJson, measureMachine } from './lib/machine.ts';
 import { clockTicksPerSecond, cpuSample } from './lib/proc.ts';
 import { addWorker, BENCH_APP, timeGets, until } from './lib/memory-cluster.ts';
-import { exitAfter, formatTable, intFromEnv, percentile, sortedCopy, timed } from './lib/stats.ts';
+import { exitAfter, formatTable, intFromEnv, median, timed } from './lib/stats.ts';
 
 const WORKERS = intFromEnv('FLINT_BENCH_WORKERS', 1_000);
 const APPS = intFromEnv('FLINT_BENCH_APPS', 500);
@@ -174,7 +174,6 @@ function executorTicks(cluster: LocalCluster): number {
   return ticks;
 }
 
-const median = (xs: readonly number[]): number => percentile(sortedCopy(Float64Array.from(xs)), 50);
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 

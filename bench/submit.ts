@@ -21,7 +21,7 @@ import { LocalCluster } from '../src/daemons/local-cluster.ts';
 import { FLINT_HOME } from '../src/util/install.ts';
 import { currentBuildCli } from './lib/build.ts';
 import { benchJson, measureMachine } from './lib/machine.ts';
-import { exitAfter, formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
+import { exitAfter, formatTable, intFromEnv, median } from './lib/stats.ts';
 
 const execFileAsync = promisify(execFile);
 const ROUNDS = intFromEnv('FLINT_BENCH_ROUNDS', 5);
@@ -53,10 +53,6 @@ async function submitToFirstTask(flags: readonly string[], app: string): Promise
   const at = Number(/^FIRST_TASK (\d+)$/m.exec(stdout)?.[1]);
   if (!Number.isFinite(at)) throw new Error(`the app printed no FIRST_TASK line:\n${stdout}`);
   return at - t0;
-}
-
-function median(values: readonly number[]): number {
-  return percentile(sortedCopy(Float64Array.from(values)), 50);
 }
 
 async function main(): Promise<void> {

@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { currentBuildCli } from './lib/build.ts';
 import { daskNoopTasks, ensureDask } from './lib/dask.ts';
 import { executorPids, clockTicksPerSecond, cpuSample, ioSample, type CpuSample, type IoSample } from './lib/proc.ts';
-import { exitAfter, formatTable, percentile, timed } from './lib/stats.ts';
+import { exitAfter, formatTable, median, percentile, timed } from './lib/stats.ts';
 import { benchJson, measureMachine } from './lib/machine.ts';
 
 export function noop(x: number): number {
@@ -147,7 +147,7 @@ runApp(async () => {
         writes: Number(((a.io.writes - b.io.writes) / measuredTasks).toFixed(3)),
       };
     });
-    const throughputMs = [...jobMs].sort((x, y) => x - y)[MEASURED_JOBS >> 1] as number;
+    const throughputMs = median(jobMs);
     const tasksPerSecFirstJob = (N / firstJobMs) * 1000;
     const tasksPerSec = (N / throughputMs) * 1000;
 

@@ -7,6 +7,11 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] as number;
 }
 
+/** The nearest-rank median (percentile 50) of `values`, in any order. */
+export function median(values: readonly number[]): number {
+  return percentile(sortedCopy(Float64Array.from(values)), 50);
+}
+
 /** A sorted copy. */
 export function sortedCopy(values: Float64Array): Float64Array {
   return Float64Array.from(values).sort();
