@@ -1,4 +1,5 @@
 import { MinHeap } from '../kit/min-heap.ts';
+import { compareIds } from './order-workers.ts';
 import type { WorkerCandidate } from './types.ts';
 
 /**
@@ -23,7 +24,7 @@ export function moreCoresFree(a: RankedWorker, b: RankedWorker): boolean {
  * ID, since equal keys would come out of the heap in an order the sort does not promise.
  */
 export function rankById<W extends WorkerCandidate & { idRank: number }>(workers: ReadonlyArray<W>): void {
-  const byId = [...workers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const byId = [...workers].sort((a, b) => compareIds(a.id, b.id));
   for (let i = 0; i < byId.length; i += 1) {
     const worker = byId[i] as W;
     if (i > 0 && (byId[i - 1] as W).id === worker.id) throw new RangeError(`two ALIVE workers have the ID ${worker.id}`);

@@ -7,7 +7,7 @@ import {
 type Compare<W> = (a: W, b: W) => number;
 
 /** Code-unit order, like Java's `String.compareTo`; `localeCompare` would depend on the host's locale. */
-function compareIds(a: string, b: string): number {
+export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

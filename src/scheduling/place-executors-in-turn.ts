@@ -69,7 +69,7 @@ export function placeExecutorsInTurn(
   }
   const slots = new Map(alive.map((slot) => [slot.id, slot]));
   return requests.map((request) => {
-    const plan = placeExecutors(request, [...slots.values()], options);
+    const plan = placeExecutors(request, alive, options);
     charge(slots, plan.executors);
     return { executors: plan.executors, anyUsableWorker: plan.usableWorkerIds.length > 0 };
   });
