@@ -94,31 +94,49 @@ export function parseStraceSummary(text: string): Counts {
   return counts;
 }
 
-export async function measureSyscalls(mode: Mode, peer: Peer, dir: string, roundTrips: number): Promise<Record<Side, Counts>> {
+/** bench/rpc-syscalls-client.ts, warmed up: its process, its stderr and its pid. */
+interface WarmClient {
+  readonly child: ChildProcess;
+  readonly stderr: NodeJS.ReadableStream;
+  readonly pid: number;
+}
+
+/**
+ * Runs a client of `mode` in `phase` against `peer`: starts it, waits for its warm-up, hands it to `run` (which
+ * starts the counted round trips with a line on its stdin and waits for their end), then closes its stdin and
+ * checks that it exited cleanly. The client is killed whatever happens.
+ */
+async function withClient<T>(mode: Mode, phase: 'syscalls' | 'allocations', peer: Peer, roundTrips: number, run: (client: WarmClient) => Promise<T>): Promise<T> {
   const script = fileURLToPath(new URL('../rpc-syscalls-client.ts', import.meta.url));
-  const client = spawn(process.execPath, [script, mode, peer.ready.rpcEnv, String(peer.ready.rawPort), String(roundTrips)], {
+  const child = spawn(process.execPath, [script, mode, peer.ready.rpcEnv, String(peer.ready.rawPort), String(roundTrips), phase], {
     stdio: ['pipe', 'ignore', 'pipe'],
   });
-  const stderr = client.stderr as NodeJS.ReadableStream;
+  const stderr = child.stderr as NodeJS.ReadableStream;
   const lines: string[] = [];
   stderr.on('data', (chunk: Buffer) => lines.push(String(chunk)));
   try {
-    const warm = await lineFrom(client, stderr, `${mode} client warm-up`, (line) => line.startsWith('WARM '));
-    const pid = Number(warm.slice('WARM '.length));
-    const files = { client: join(dir, `${mode}-client.txt`), peer: join(dir, `${mode}-peer.txt`) };
+    const warm = await lineFrom(child, stderr, `${mode} client warm-up`, (line) => line.startsWith('WARM '));
+    const result = await run({ child, stderr, pid: Number(warm.slice('WARM '.length)) });
+    child.stdin?.end();
+    await exited(child);
+    if (child.exitCode !== 0) throw new Error(`the ${mode} client exited with code ${child.exitCode}: ${lines.join('')}`);
+    return result;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+export async function measureSyscalls(mode: Mode, peer: Peer, dir: string, roundTrips: number): Promise<Record<Side, Counts>> {
+  const files = { client: join(dir, `${mode}-client.txt`), peer: join(dir, `${mode}-peer.txt`) };
+  await withClient(mode, 'syscalls', peer, roundTrips, async ({ child, stderr, pid }) => {
     const straces = [await attachStrace(pid, files.client), await attachStrace(peer.ready.pid, files.peer)];
-    const done = lineFrom(client, stderr, `${mode} client's ${roundTrips} round trips`, (line) => line === 'DONE');
-    client.stdin?.write('go\n');
+    const done = lineFrom(child, stderr, `${mode} client's ${roundTrips} round trips`, (line) => line === 'DONE');
+    child.stdin?.write('go\n');
     await done;
     for (const s of straces) s.kill('SIGINT');
     await Promise.all(straces.map(exited));
-    client.stdin?.end();
-    await exited(client);
-    if (client.exitCode !== 0) throw new Error(`the ${mode} client exited with code ${client.exitCode}: ${lines.join('')}`);
-    return { client: parseStraceSummary(readFileSync(files.client, 'utf8')), peer: parseStraceSummary(readFileSync(files.peer, 'utf8')) };
-  } finally {
-    client.kill('SIGKILL');
-  }
+  });
+  return { client: parseStraceSummary(readFileSync(files.client, 'utf8')), peer: parseStraceSummary(readFileSync(files.peer, 'utf8')) };
 }
 
 /**
@@ -127,34 +145,21 @@ export async function measureSyscalls(mode: Mode, peer: Peer, dir: string, round
  * sampler (bench/rpc-peer.ts). Measured apart from the syscall counts, so strace and the sampler never overlap.
  */
 export async function measureAllocations(mode: Mode, peer: Peer, roundTrips: number): Promise<Record<Side, number>> {
-  const script = fileURLToPath(new URL('../rpc-syscalls-client.ts', import.meta.url));
-  const client = spawn(process.execPath, [script, mode, peer.ready.rpcEnv, String(peer.ready.rawPort), String(roundTrips), 'allocations'], {
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
-  const stderr = client.stderr as NodeJS.ReadableStream;
   const peerOut = peer.child.stdout as NodeJS.ReadableStream;
-  const lines: string[] = [];
-  stderr.on('data', (chunk: Buffer) => lines.push(String(chunk)));
   const bytesOf = (line: string): number => Number(line.slice('ALLOCATED '.length));
-  try {
-    await lineFrom(client, stderr, `${mode} client warm-up`, (line) => line.startsWith('WARM '));
+  const bytes = await withClient(mode, 'allocations', peer, roundTrips, async ({ child, stderr }) => {
     const sampling = lineFrom(peer.child, peerOut, "the peer's allocation sampler starting", (line) => line === 'SAMPLING');
     peer.child.kill('SIGUSR2');
     await sampling;
-    const clientDone = lineFrom(client, stderr, `${mode} client's ${roundTrips} sampled round trips`, (line) => line.startsWith('ALLOCATED '));
-    client.stdin?.write('go\n');
-    const clientBytes = bytesOf(await clientDone);
+    const clientDone = lineFrom(child, stderr, `${mode} client's ${roundTrips} sampled round trips`, (line) => line.startsWith('ALLOCATED '));
+    child.stdin?.write('go\n');
+    const client = bytesOf(await clientDone);
     const peerDone = lineFrom(peer.child, peerOut, "the peer's allocation sampler stopping", (line) => line.startsWith('ALLOCATED '));
     peer.child.kill('SIGUSR2');
-    const peerBytes = bytesOf(await peerDone);
-    client.stdin?.end();
-    await exited(client);
-    if (client.exitCode !== 0) throw new Error(`the ${mode} client exited with code ${client.exitCode}: ${lines.join('')}`);
-    if (!Number.isFinite(clientBytes) || !Number.isFinite(peerBytes)) throw new Error(`unreadable allocation figures: ${clientBytes}, ${peerBytes}`);
-    return { client: clientBytes, peer: peerBytes };
-  } finally {
-    client.kill('SIGKILL');
-  }
+    return { client, peer: bytesOf(await peerDone) };
+  });
+  if (!Number.isFinite(bytes.client) || !Number.isFinite(bytes.peer)) throw new Error(`unreadable allocation figures: ${bytes.client}, ${bytes.peer}`);
+  return bytes;
 }
 
 export async function startPeer(): Promise<Peer> {
