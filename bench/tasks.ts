@@ -12,7 +12,10 @@
 //                         first; the processes speed up over about that many (docs/benchmarks.md, bench:tasks).
 //                         With it, the work per task of each process over the 3 (CPU µs, read and write syscalls)
 //                         and cpuUsPerTask, their sum
-//   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition)
+//   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition); then,
+//                         where this process may (root), 1,000 more with idle CPUs polling instead of halting
+//                         (bench/lib/idle-poll.ts): taskLatencyIdlePollP50Us, no target, what (d) is without the
+//                         host's wake-ups of idle CPUs. FLINT_BENCH_SKIP_IDLE_POLL=1 leaves it out
 //   (e) workerKillOverheadMs  extra wall time of a 2,000-task job (10 ms per task) when a worker is killed
 //                         with -9 after 500 tasks, over the same job without a failure; results checked
 //   (f) daskTasksPerSec   the same 20,000 no-op tasks with Dask distributed (client.map, then gather) on a
@@ -35,6 +38,7 @@ import { daskNoopTasks, ensureDask } from './lib/dask.ts';
 import { executorPids, clockTicksPerSecond, cpuSample, ioSample, type CpuSample, type IoSample } from './lib/proc.ts';
 import { exitAfter, formatTable, median, percentile, timed } from './lib/stats.ts';
 import { benchJson, measureMachine } from './lib/machine.ts';
+import { holdIdlePoll } from './lib/idle-poll.ts';
 
 export function noop(x: number): number {
   return x;
@@ -151,19 +155,31 @@ runApp(async () => {
     const tasksPerSecFirstJob = (N / firstJobMs) * 1000;
     const tasksPerSec = (N / throughputMs) * 1000;
 
-    // (d) Latency of one-task jobs.
+    // (d) Latency of one-task jobs; then again with idle CPUs polling, to show how much of it is the host's.
     const one = flint.range(0, 1, 1, 1).map(noop);
-    for (let i = 0; i < 100; i++) await one.collect();
-    const lat = new Float64Array(1_000);
-    for (let i = 0; i < lat.length; i++) {
-      const t0 = performance.now();
-      const got = await one.collect();
-      lat[i] = (performance.now() - t0) * 1000;
-      if (got.length !== 1 || got[0] !== 0) throw new Error(`a one-task job returned ${JSON.stringify(got)}`);
-    }
-    lat.sort();
+    const oneTaskJobsUs = async (count: number): Promise<Float64Array> => {
+      const lat = new Float64Array(count);
+      for (let i = 0; i < lat.length; i++) {
+        const t0 = performance.now();
+        const got = await one.collect();
+        lat[i] = (performance.now() - t0) * 1000;
+        if (got.length !== 1 || got[0] !== 0) throw new Error(`a one-task job returned ${JSON.stringify(got)}`);
+      }
+      return lat.sort();
+    };
+    await oneTaskJobsUs(100);
+    const lat = await oneTaskJobsUs(1_000);
     const taskLatencyP50Us = percentile(lat, 50);
     const taskLatencyP99Us = percentile(lat, 99);
+    const idlePoll = process.env['FLINT_BENCH_SKIP_IDLE_POLL'] === '1' ? ({ ok: false, reason: 'skipped (FLINT_BENCH_SKIP_IDLE_POLL=1)' } as const) : holdIdlePoll();
+    let taskLatencyIdlePollP50Us: number | undefined;
+    if (idlePoll.ok) {
+      try {
+        taskLatencyIdlePollP50Us = percentile(await oneTaskJobsUs(1_000), 50);
+      } finally {
+        idlePoll.release();
+      }
+    }
 
     // (e) A worker killed with -9 after 500 of 2,000 10-ms tasks.
     const K = 2_000;
@@ -211,6 +227,14 @@ runApp(async () => {
           ]),
           ['(d) taskLatencyP50Us', '1,000 sequential one-task jobs, median', r(taskLatencyP50Us), atMost(TARGETS.taskLatencyP50Us)],
           ['(d) taskLatencyP99Us', '… 99th percentile', r(taskLatencyP99Us), ''],
+          [
+            '(d) taskLatencyIdlePollP50Us',
+            idlePoll.ok
+              ? '1,000 more, idle CPUs polling (a PM QoS request of 0 µs on /dev/cpu_dma_latency, held for them alone): (d) less the host\'s wake-ups of idle CPUs'
+              : `not measured: ${idlePoll.reason}`,
+            taskLatencyIdlePollP50Us === undefined ? '-' : r(taskLatencyIdlePollP50Us),
+            '',
+          ],
           ['(e) baseline', `${K} tasks × 10 ms, no failure (ms)`, r(baselineMs), ''],
           ['(e) with kill -9', 'same job, a worker killed after 500 tasks (ms)', r(withKillMs), ''],
           ['(e) workerKillOverheadMs', 'difference', r(workerKillOverheadMs), atMost(TARGETS.workerKillOverheadMs)],
@@ -242,6 +266,7 @@ runApp(async () => {
         cpuUsPerTask: Number(perTask.reduce((n, w) => n + w.userUs + w.systemUs, 0).toFixed(1)),
         taskLatencyP50Us: Math.round(taskLatencyP50Us),
         taskLatencyP99Us: Math.round(taskLatencyP99Us),
+        taskLatencyIdlePollP50Us: taskLatencyIdlePollP50Us === undefined ? null : Math.round(taskLatencyIdlePollP50Us),
         workerKillOverheadMs: Math.round(workerKillOverheadMs),
         resultsCorrect,
         daskTasksPerSec: dask === undefined ? null : Math.round(dask.tasksPerSec),

@@ -1,14 +1,16 @@
 // What every benchmark prints about the machine it ran on, so figures from two machines can be compared
-// (docs/benchmarks.md, "Comparing machines"): the CPU model, the core count, the Node version, and two calibration
-// figures taken when the benchmark starts — a fixed CPU loop (ms) and the p50 of a raw TCP ping-pong between two
-// processes over loopback (µs, the cost of a wake-up on each side, which no RPC can beat). Every time figure is
-// also printed divided by the CPU loop's time and every rate multiplied by it (`perCalibration`), so a figure
-// from a fast machine and one from a slow machine of the same kind come out alike.
+// (docs/benchmarks.md, "Comparing machines"): the CPU model, the core count, the Node version, and three calibration
+// figures taken when the benchmark starts — a fixed CPU loop (ms), the p50 of a raw TCP ping-pong between two
+// processes over loopback (µs, the cost of a wake-up on each side, which no RPC can beat), and the p50 of two
+// threads waking each other on idle CPUs (µs: what a machine whose idle CPUs halt, as a VM's do, adds to every
+// hand-off). Every time figure is also printed divided by the CPU loop's time and every rate multiplied by it
+// (`perCalibration`), so a figure from a fast machine and one from a slow machine of the same kind come out alike.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 
 export function cpuModel(): string {
   try {
@@ -85,20 +87,89 @@ export async function pingPongP50Us(): Promise<number> {
   }
 }
 
+/**
+ * The other side of `wakeUpP50Us`, a thread of its own: each time the main thread sets cell 0 to 1 it answers by
+ * setting cell 1. Cell 0 set to 2, or no call for 5 s (the main thread went away), ends it.
+ */
+const WAKE_PEER = `
+const cells = new Int32Array(require('node:worker_threads').workerData);
+for (;;) {
+  if (Atomics.wait(cells, 0, 0, 5000) === 'timed-out' || Atomics.load(cells, 0) === 2) break;
+  Atomics.store(cells, 0, 0);
+  Atomics.store(cells, 1, 1);
+  Atomics.notify(cells, 1);
+}
+`;
+
+const WAKE_WARMUP = 200;
+const WAKE_ROUND_TRIPS = 2_000;
+/** How long the peer sleeps before each round trip: long enough for its CPU to go idle. */
+const WAKE_GAP_MS = 0.2;
+const WAKE_TIMEOUT_MS = 1_000;
+
+/**
+ * The p50, in µs, of a round trip between this thread and another, each asleep on a futex (Atomics.wait) until
+ * the other wakes it, the peer after sleeping WAKE_GAP_MS: two wake-ups of a thread on a CPU that had gone idle
+ * (on a machine of two or more CPUs; on one, two context switches). It is a few µs where idle CPUs wake at
+ * once, and tens where they halt and the hypervisor must bring them back (a VM's vCPU). A one-task job hands off four times (driver, executor, its task thread, executor, driver), so this
+ * figure bounds bench:tasks' one-task latency from below (docs/benchmarks.md, "Wake-ups on idle CPUs").
+ * It blocks this thread for about a second; call it before anything else runs.
+ */
+export async function wakeUpP50Us(): Promise<number> {
+  const shared = new SharedArrayBuffer(8);
+  const cells = new Int32Array(shared);
+  const peer = new Worker(WAKE_PEER, { eval: true, workerData: shared });
+  const exited = new Promise<void>((resolve) => peer.once('exit', () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => peer.once('online', resolve).once('error', reject));
+    const samples = new Float64Array(WAKE_ROUND_TRIPS);
+    for (let i = 0; i < WAKE_WARMUP + WAKE_ROUND_TRIPS; i++) {
+      // Busy while the peer sleeps: the peer's CPU goes idle, and the peer is woken on it rather than on this
+      // thread's (a sleeping waker's CPU would take it, and the wake-up would cost a context switch alone).
+      for (const until = performance.now() + WAKE_GAP_MS; performance.now() < until; );
+      const start = performance.now();
+      Atomics.store(cells, 0, 1);
+      Atomics.notify(cells, 0);
+      if (Atomics.wait(cells, 1, 0, WAKE_TIMEOUT_MS) === 'timed-out') throw new Error(`the wake-up peer thread did not answer within ${WAKE_TIMEOUT_MS} ms`);
+      if (i >= WAKE_WARMUP) samples[i - WAKE_WARMUP] = (performance.now() - start) * 1000;
+      Atomics.store(cells, 1, 0);
+    }
+    samples.sort();
+    return samples[Math.floor(samples.length / 2)] as number;
+  } finally {
+    Atomics.store(cells, 0, 2);
+    Atomics.notify(cells, 0);
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, WAKE_TIMEOUT_MS).unref())]);
+    await peer.terminate();
+  }
+}
+
 export interface Machine {
   readonly cpu: string;
   readonly cpus: number;
   readonly node: string;
   readonly calibrationMs: number;
   readonly pingPongP50Us: number;
+  readonly wakeUpP50Us: number;
 }
 
-/** The machine's figures, measured now (about a second): call it before the benchmark's own work. */
+/** The machine's figures, measured now (about two seconds): call it before the benchmark's own work. */
 export async function measureMachine(): Promise<Machine> {
   const calibration = calibrationMs();
   const pingPong = await pingPongP50Us();
-  return { cpu: cpuModel(), cpus: availableParallelism(), node: process.version, calibrationMs: Math.round(calibration), pingPongP50Us: Math.round(pingPong * 10) / 10 };
+  const wakeUp = await wakeUpP50Us();
+  return {
+    cpu: cpuModel(),
+    cpus: availableParallelism(),
+    node: process.version,
+    calibrationMs: Math.round(calibration),
+    pingPongP50Us: Math.round(pingPong * 10) / 10,
+    wakeUpP50Us: Math.round(wakeUp * 10) / 10,
+  };
 }
+
+/** The calibration figures themselves, which `perCalibration` leaves out. */
+const CALIBRATION_FIGURES = new Set(['calibrationMs', 'pingPongP50Us', 'wakeUpP50Us']);
 
 /**
  * Each figure relative to the CPU loop: a time (a name ending in Ms, Us or Ns) divided by calibrationMs, a rate
@@ -107,7 +178,7 @@ export async function measureMachine(): Promise<Machine> {
 export function perCalibration(figures: Readonly<Record<string, unknown>>, machine: Machine): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, value] of Object.entries(figures)) {
-    if (typeof value !== 'number' || !Number.isFinite(value) || name === 'calibrationMs' || name === 'pingPongP50Us') continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || CALIBRATION_FIGURES.has(name)) continue;
     if (/(Ms|Us|Ns)$/.test(name)) out[name] = Number((value / machine.calibrationMs).toPrecision(4));
     else if (/PerSec$/.test(name)) out[name] = Number(((value * machine.calibrationMs) / 1000).toPrecision(4));
   }
