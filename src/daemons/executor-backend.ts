@@ -14,7 +14,7 @@ import { FlintConf } from '../conf/flint-conf.ts';
 import { RpcConnectionError, isFlintError } from '../errors.ts';
 import { FRAME_MARGIN_BYTES } from '../executor/executor-config.ts';
 import { ExecutorMachine, type ExecutorEffect, type ExecutorInput, type ExecutorLaunchArgs } from '../executor/index.ts';
-import { loadAppCode } from '../io/executor/load-app-code.ts';
+import { loadAppCode, markUsed } from '../io/executor/load-app-code.ts';
 import { TASKS_PER_THREAD, TaskPool, type PoolShuffle, type WarmThread } from '../io/executor/task-pool.ts';
 import { shuffleSettings, storageLimitBytes } from '../io/executor/shuffle-settings.ts';
 import { SHUFFLE_SERVICE_ENDPOINT, ShuffleServiceReplies, type ShuffleServiceMessage } from '../protocol/shuffle-messages.ts';
@@ -267,6 +267,8 @@ class ExecutorRuntime {
    */
   #pool: TaskPool | undefined;
   #bundlePath: string | undefined;
+  /** The app's bundle, once LoadCode named it; `fetching` while it is being fetched again (#keepCode). */
+  #code: { readonly hash: string; readonly bytes: number; fetching: boolean } | undefined;
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
 
@@ -332,6 +334,7 @@ class ExecutorRuntime {
   /** Carries out one effect; nothing here waits, so the host loop never stalls behind the driver or a task. */
   #execute(all: ExecutorEffect): void {
     if (all.kind === 'Ask' && all.message.type === 'RetrieveAppConfig') return this.#answerFromBoot(all.context);
+    if (all.kind === 'Ask' && all.message.type === 'ExecutorHeartbeat') this.#keepCode();
     const figures = this.#parts.figures;
     const effect = this.#shared.take(
       all.kind === 'Ask' && all.message.type === 'ExecutorHeartbeat' && figures !== undefined ? { ...all, message: { ...all.message, figures: figures.read() } } : all,
@@ -377,15 +380,8 @@ class ExecutorRuntime {
   }
 
   #loadCode(hash: string, bytes: number): void {
-    const chunkBytes = Math.max(1, Math.min(CODE_CHUNK_BYTES, this.#env.settings.maxFrameBytes - FRAME_MARGIN_BYTES));
-    const fetchChunk = async (offset: number, length: number): Promise<Uint8Array> => {
-      const reply = await this.#driver.ask({ type: 'FetchAppCode', hash, offset, length }, { expect: DriverReplies });
-      if (reply.type !== 'AppCodeChunk' || reply.hash !== hash || reply.offset !== offset) {
-        throw new Error(`the driver answered FetchAppCode(${hash}, ${offset}) with ${reply.type}`);
-      }
-      return reply.data;
-    };
-    loadAppCode({ hash, bytes, cacheDir: this.#parts.codeCacheDir, chunkBytes, fetchChunk }).then(
+    this.#code = { hash, bytes, fetching: false };
+    this.#placeCode(hash, bytes).then(
       ({ path, fetched }) => {
         this.#bundlePath = path;
         // The threads import it now, while the executor tells the driver it is ready and the first tasks come.
@@ -395,6 +391,41 @@ class ExecutorRuntime {
       },
       (err: unknown) => this.#submit({ kind: 'CodeLoadFailed', hash, error: errorText(err) }),
     );
+  }
+
+  /** The bundle as a file in the code cache, fetched from the driver unless a good copy is there (load-app-code.ts). */
+  #placeCode(hash: string, bytes: number): ReturnType<typeof loadAppCode> {
+    const chunkBytes = Math.max(1, Math.min(CODE_CHUNK_BYTES, this.#env.settings.maxFrameBytes - FRAME_MARGIN_BYTES));
+    const fetchChunk = async (offset: number, length: number): Promise<Uint8Array> => {
+      const reply = await this.#driver.ask({ type: 'FetchAppCode', hash, offset, length }, { expect: DriverReplies });
+      if (reply.type !== 'AppCodeChunk' || reply.hash !== hash || reply.offset !== offset) {
+        throw new Error(`the driver answered FetchAppCode(${hash}, ${offset}) with ${reply.type}`);
+      }
+      return reply.data;
+    };
+    return loadAppCode({ hash, bytes, cacheDir: this.#parts.codeCacheDir, chunkBytes, fetchChunk });
+  }
+
+  /**
+   * With each heartbeat: marks the bundle as still used, so that the worker's cleanup keeps it for as long as this
+   * executor runs, however long that is (app-code-dir.ts), not only for flint.worker.cleanup.appDataTtl after it
+   * was taken up. A bundle found gone (removed by hand) is fetched again: a task thread started later (one that
+   * replaces a thread killed with its task) imports it from there.
+   */
+  #keepCode(): void {
+    const path = this.#bundlePath;
+    const code = this.#code;
+    if (path === undefined || code === undefined || code.fetching) return;
+    void markUsed(path).then((there) => {
+      if (there || code.fetching || this.#exiting) return;
+      code.fetching = true;
+      this.#placeCode(code.hash, code.bytes)
+        .then(
+          () => this.#logger.warn({ path }, "Fetched the application code again: its copy in the code cache had been removed"),
+          (err: unknown) => this.#logger.warn({ path, err: errorText(err) }, 'The application code was removed from the code cache and could not be fetched again'),
+        )
+        .finally(() => (code.fetching = false));
+    });
   }
 
   /**

@@ -5,10 +5,11 @@
 // (keyed by the file's path), compile it again. An executor started without the variable keeps the bundle beside
 // its own directory, in `<cwd>/../code/` (executors run in `<workDir>/<appId>/<execId>/`).
 //
-// A cached file is used only when its sha256 matches, and its modification time is then set to now: the worker's
-// cleanup removes the bundles no executor has used for flint.worker.cleanup.appDataTtl (src/io/worker-files/
-// app-code-dir.ts). A fetched one is written to a temporary file in the same directory, verified, then renamed
-// into place: two executors fetching at once both end with a whole file.
+// A cached file is used only when its sha256 matches, and its modification time is then set to now (and again with
+// each heartbeat while the executor runs: executor-backend.ts): the worker's cleanup removes the bundles no executor
+// has used for flint.worker.cleanup.appDataTtl (src/io/worker-files/app-code-dir.ts). One that vanishes while it is
+// checked (the cleanup took it aside) is fetched. A fetched one is written to a temporary file in the same
+// directory, verified, then renamed into place: two executors fetching at once both end with a whole file.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, utimes } from 'node:fs/promises';
@@ -45,6 +46,18 @@ async function sha256OfFile(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * Sets the file's modification time to now: the worker's cleanup keeps what was used within its TTL. False when the
+ * file is gone; any other failure costs only an earlier removal, and a later fetch.
+ */
+export async function markUsed(path: string): Promise<boolean> {
+  const now = new Date();
+  return utimes(path, now, now).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+  );
+}
+
 /** Makes the bundle `hash` available as a file; returns its path. Throws an Error saying what went wrong. */
 export async function loadAppCode(opts: LoadAppCodeOptions): Promise<LoadedAppCode> {
   const { hash, bytes, cacheDir } = opts;
@@ -52,12 +65,8 @@ export async function loadAppCode(opts: LoadAppCodeOptions): Promise<LoadedAppCo
   if (!SHA256_HEX.test(hash)) throw new Error(`the code hash ${JSON.stringify(hash.slice(0, 100))} is not a sha256 in hex`);
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`the code size ${bytes} is not a byte count`);
   const path = join(cacheDir, `${hash}.mjs`);
-  if ((await sha256OfFile(path)) === hash) {
-    // In use: the worker's cleanup keeps it. A failure costs only an earlier removal, and a later fetch.
-    const now = new Date();
-    await utimes(path, now, now).catch(() => {});
-    return { path, fetched: false };
-  }
+  // Marked as used, the worker's cleanup keeps it. Gone by then (the cleanup took it aside): fetched instead.
+  if ((await sha256OfFile(path)) === hash && (await markUsed(path))) return { path, fetched: false };
   await mkdir(cacheDir, { recursive: true });
   const temp = join(cacheDir, `.${hash}.${randomUUID()}.tmp`);
   const file = await open(temp, 'wx');

@@ -97,9 +97,40 @@ let bundle: { readonly path: string; readonly exports: Promise<Record<string, un
 function bundleExports(path: string): Promise<Record<string, unknown>> {
   if (bundle?.path !== path) {
     (globalThis as Record<symbol, unknown>)[EXECUTOR_FLAG] = true;
-    bundle = { path, exports: import(pathToFileURL(path).href) as Promise<Record<string, unknown>> };
+    const entry = { path, exports: importBundle(path) };
+    bundle = entry;
+    // A failed import is not kept: the thread's next task tries again (its executor may have fetched the bundle anew).
+    entry.exports.catch(() => {
+      if (bundle === entry) bundle = undefined;
+    });
   }
   return bundle.exports;
+}
+
+/** How often a thread tries to import a bundle that is not there, and how long it waits in between. */
+export const BUNDLE_IMPORT_ATTEMPTS = 5;
+const BUNDLE_IMPORT_RETRY_MS = 20;
+const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, BUNDLE_IMPORT_RETRY_MS));
+
+/**
+ * Imports the bundle at `path`. While the worker's cleanup checks a bundle one last time it holds it aside for a
+ * moment (src/io/worker-files/app-code-dir.ts), and puts it back if an executor has just marked it as used: a thread
+ * that looks for it in that moment finds nothing, so a missing bundle is looked for again a few times. Anything else
+ * (a bundle that fails to evaluate, or one that imports a module that is missing) fails at once. `beforeRetry`
+ * waits between attempts (tests pass their own).
+ */
+export async function importBundle(path: string, beforeRetry: () => Promise<void> = pause): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await import(url)) as Record<string, unknown>;
+    } catch (err) {
+      // Node names the module it could not find in `url`: the bundle itself, or a module the bundle imports.
+      const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && (err as { url?: unknown }).url === url;
+      if (!missing || attempt >= BUNDLE_IMPORT_ATTEMPTS) throw err;
+      await beforeRetry();
+    }
+  }
 }
 
 /** The thread's ShuffleEnv: its settings, and fetches asked of the pool over the shuffle channel. */

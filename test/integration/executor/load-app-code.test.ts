@@ -1,6 +1,7 @@
 // The executor's code cache on a real file system (src/io/executor/load-app-code.ts): chunked fetch, sha256
 // check, atomic placement, reuse of a good cached copy (marked as used), replacement of a bad one, no stray files on
-// failure; and the worker's cleanup of the bundles no executor uses any more (src/io/worker-files/app-code-dir.ts).
+// failure; and the worker's cleanup of the bundles no executor uses any more (src/io/worker-files/app-code-dir.ts),
+// also while an executor takes the bundle up.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -8,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, ut
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadAppCode, type FetchCodeChunk } from '../../../src/io/executor/load-app-code.ts';
+import { loadAppCode, markUsed, type FetchCodeChunk } from '../../../src/io/executor/load-app-code.ts';
 import { removeOldAppCode } from '../../../src/io/worker-files/app-code-dir.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'flint-code-cache-'));
@@ -130,4 +131,59 @@ test("the worker's cleanup removes the bundles and fetch leftovers unused since 
   assert.equal(await removeOldAppCode(dir, cutOff), 2);
   assert.deepEqual(readdirSync(dir).sort(), [names.newBundle, 'a'.repeat(64) + '.mjs', names.notHash, names.notCode].sort());
   assert.equal(await removeOldAppCode(join(root, 'no-such-dir'), cutOff), 0, 'a missing directory has nothing to remove');
+});
+
+/** An old bundle in a directory of its own, as the worker's `.app-code` holds it. */
+function oldBundle(): { dir: string; path: string } {
+  const dir = join(root, `sweep-${++dirs}`, '.app-code');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${HASH}.mjs`);
+  writeFileSync(path, CODE);
+  const old = new Date(Date.now() - 8 * 86_400_000);
+  utimesSync(path, old, old);
+  return { dir, path };
+}
+
+/** The cleanup sweeping an old bundle while an executor loads it, at the moment `when` names. */
+async function sweepWhileLoading(when: 'beforeTake' | 'afterTake') {
+  const { dir, path } = oldBundle();
+  const { asks, fetchChunk } = server(CODE);
+  let loaded: Awaited<ReturnType<typeof loadAppCode>> | undefined;
+  const load = async (): Promise<void> => {
+    loaded = await loadAppCode({ hash: HASH, bytes: CODE.byteLength, cacheDir: dir, chunkBytes: 1024, fetchChunk });
+  };
+  const removed = await removeOldAppCode(dir, Date.now() - 7 * 86_400_000, { [when]: load });
+  return { dir, path, asks, loaded, removed };
+}
+
+test('a bundle an executor takes up while the cleanup is removing it stays, whole, and nothing is left aside', async () => {
+  // The executor checks the bundle and marks it as used after the cleanup found it old, before it is taken aside.
+  const { dir, path, asks, loaded, removed } = await sweepWhileLoading('beforeTake');
+  assert.equal(removed, 0);
+  assert.deepEqual(loaded, { path, fetched: false });
+  assert.deepEqual(asks, [], 'the cached copy was used');
+  assert.deepEqual(readFileSync(path), CODE);
+  assert.deepEqual(readdirSync(dir), [`${HASH}.mjs`]);
+});
+
+test('an executor looking for a bundle while the cleanup holds it aside fetches it; the old copy goes', async () => {
+  const { dir, path, asks, loaded, removed } = await sweepWhileLoading('afterTake');
+  assert.equal(removed, 1, 'the old copy was removed');
+  assert.deepEqual(loaded, { path, fetched: true });
+  assert.ok(asks.length > 0);
+  assert.deepEqual(readFileSync(path), CODE, 'the fetched copy is in place');
+  assert.deepEqual(readdirSync(dir), [`${HASH}.mjs`]);
+});
+
+test('a bundle still unused once aside is removed; markUsed says whether the file is there', async () => {
+  const { dir, path } = oldBundle();
+  assert.equal(await removeOldAppCode(dir, Date.now() - 7 * 86_400_000, { beforeTake: async () => {} }), 1);
+  assert.deepEqual(readdirSync(dir), []);
+  assert.equal(await markUsed(path), false);
+  writeFileSync(path, CODE);
+  const weekAgo = new Date(Date.now() - 7 * 86_400_000);
+  utimesSync(path, weekAgo, weekAgo);
+  const before = Date.now();
+  assert.equal(await markUsed(path), true);
+  assert.ok(statSync(path).mtimeMs >= before - 1_000);
 });

@@ -4,7 +4,8 @@
 // a failed launch, reported to the application, not a crash.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -65,13 +66,13 @@ describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
   const drivers: FakeDriver[] = [];
 
   /** A driver registers its app from its own env: the master takes no driver address but the sender's. */
-  async function register(name: string, mainModule: string, events: Events): Promise<FakeDriver> {
-    const own = await FakeDriver.start({ bundle });
-    drivers.push(own);
-    const client = new AppClient(own.env, master.masterUrl, description(name, mainModule, own.url), listenerFor(events), memoryLogger());
+  async function register(name: string, mainModule: string, events: Events, own: { conf?: Readonly<Record<string, string>>; bundle?: AppBundle } = {}): Promise<FakeDriver> {
+    const driver = await FakeDriver.start({ bundle: own.bundle ?? bundle, ...(own.conf === undefined ? {} : { conf: own.conf }) });
+    drivers.push(driver);
+    const client = new AppClient(driver.env, master.masterUrl, description(name, mainModule, driver.url), listenerFor(events), memoryLogger());
     clients.push(client);
     client.start();
-    return own;
+    return driver;
   }
 
   before(async () => {
@@ -81,7 +82,7 @@ describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
     worker = await startWorkerDaemon({
       conf: conf(),
       logger: memoryLogger(),
-      base: { host: '127.0.0.1', port: 0, webUiPort: 0, cores: 2, memoryMb: 1024, workDir, masterUrls: [master.masterUrl] },
+      base: { host: '127.0.0.1', port: 0, webUiPort: 0, cores: 3, memoryMb: 1024, workDir, masterUrls: [master.masterUrl] },
     });
     await waitFor(
       async () => {
@@ -123,6 +124,29 @@ describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
     const done = await driver.finalStatus(1);
     assert.equal(done.state, 'FINISHED');
     assert.deepEqual(decode(done.result ?? new Uint8Array()), [4, 9]);
+  });
+
+  test('an executor keeps its bundle marked as used while it runs, and fetches it again when it is removed', async () => {
+    const events: Events = { added: [], removed: [] };
+    // A bundle of its own: the other application's executor shares the worker's copy of the common one.
+    const code = Buffer.concat([bundle.code, Buffer.from('\n// the bundle of the keep-code test\n')]);
+    const own: AppBundle = { ...bundle, code, hash: createHash('sha256').update(code).digest('hex') };
+    const driver = await register('flint-keep-code-app', 'flint:executor', events, { conf: { 'flint.executor.heartbeatInterval': '200ms' }, bundle: own });
+    await driver.until(() => (driver.launched.includes('0') ? true : undefined), 'LaunchedExecutor from the executor the worker started');
+    const path = join(workDir, '.app-code', `${own.hash}.mjs`);
+    // Unused for a week, as far as the worker's cleanup can tell: the executor's next heartbeat marks it as used.
+    const weekAgo = new Date(Date.now() - 8 * 86_400_000);
+    utimesSync(path, weekAgo, weekAgo);
+    await waitFor(() => (statSync(path).mtimeMs > Date.now() - 60_000 ? true : undefined), { timeoutMs: 10_000, intervalMs: 20, what: 'a heartbeat to mark the bundle as used' });
+    const fetches = driver.codeFetches.length;
+    rmSync(path);
+    await waitFor(() => (existsSync(path) ? true : undefined), { timeoutMs: 10_000, intervalMs: 20, what: 'the executor to fetch its bundle again' });
+    assert.ok(driver.codeFetches.length > fetches, 'fetched from the driver again');
+    await waitFor(() => (readFileSync(path).equals(code) ? true : undefined), { timeoutMs: 10_000, intervalMs: 20, what: 'the whole bundle in place' });
+    driver.launch('0', sliceTask(1, slice([5]), [{ op: 'map', fn: 'square' }], { kind: 'collect' }));
+    const done = await driver.finalStatus(1);
+    assert.equal(done.state, 'FINISHED');
+    assert.deepEqual(decode(done.result ?? new Uint8Array()), [25]);
   });
 
   test('an unknown flint: program is a failed launch that the application hears about', async () => {
