@@ -94,7 +94,8 @@ export class Connection {
   readonly #opts: ConnectionOptions;
   readonly #decoder: FrameDecoder;
   readonly #limiter: LogLimiter;
-  readonly #pending = new Map<number, PendingAsk>();
+  /** Asks in flight, by id; made by the first ask (most of a master's 10,000 connections never ask). */
+  #pending: Map<number, PendingAsk> | undefined;
   #handshake: ClientHandshake | ServerHandshake | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
   #state: 'handshaking' | 'open' | 'closed' = 'handshaking';
@@ -161,7 +162,7 @@ export class Connection {
   }
 
   get pendingAsks(): number {
-    return this.#pending.size;
+    return this.#pending?.size ?? 0;
   }
 
   /** True while more than the high-water mark is buffered for this peer. */
@@ -203,12 +204,12 @@ export class Connection {
   /** Registers an ask; returns its id. The caller sends the ASK (or VERIFY) envelope with it. */
   registerAsk(pending: PendingAsk): number {
     const id = this.#nextAskId++;
-    this.#pending.set(id, pending);
+    (this.#pending ??= new Map()).set(id, pending);
     return id;
   }
 
   forgetAsk(id: number): void {
-    this.#pending.delete(id);
+    this.#pending?.delete(id);
   }
 
   /** The env calls this for each message it queues to an endpoint, and `handled` once the endpoint is done with it. */
@@ -360,9 +361,9 @@ export class Connection {
     switch (envelope.kind) {
       case Kind.REPLY:
       case Kind.FAILURE: {
-        const pending = this.#pending.get(envelope.askId);
+        const pending = this.#pending?.get(envelope.askId);
         if (pending === undefined) return; // timed out already; the late reply is dropped, as in Spark
-        this.#pending.delete(envelope.askId);
+        this.#pending?.delete(envelope.askId);
         if (envelope.kind === Kind.REPLY) pending.resolve(envelope.body);
         else pending.reject(Object.assign(new Error(envelope.message), { remoteCode: envelope.code, remoteStack: envelope.stack }));
         return;
@@ -404,6 +405,7 @@ export class Connection {
     }
     if (step.state === 'done') {
       clearTimeout(this.#handshakeTimer);
+      this.#handshakeTimer = undefined; // the timer and its closure are not kept for the connection's life
       this.#handshake = undefined;
       if (this.role === 'server') this.peerEnv = step.peerEnv;
       this.peerPrincipal = step.peerPrincipal;
@@ -445,8 +447,9 @@ export class Connection {
     const error =
       this.#closeError ?? (this.#graceful ? undefined : new RpcConnectionError(`connection to ${this.#who()} closed`));
     const failure = error ?? new RpcConnectionError(`connection to ${this.#who()} closed while idle`);
-    for (const pending of this.#pending.values()) pending.reject(failure);
-    this.#pending.clear();
+    const pendingAsks = this.#pending;
+    this.#pending = undefined;
+    for (const pending of pendingAsks?.values() ?? []) pending.reject(failure);
     this.#queue = [];
     this.#queuedBytes = 0;
     for (const w of this.#drainWaiters.splice(0)) w();

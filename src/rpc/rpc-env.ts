@@ -38,7 +38,7 @@ import {
 } from './address.ts';
 import { type Credential, type Keyring, type Principal, type Role, roleOf } from './auth.ts';
 import { AskTimeouts, TimedAsk } from './ask-timeouts.ts';
-import { Connection } from './connection.ts';
+import { Connection, type ConnectionHooks } from './connection.ts';
 import { keyringOf } from './handshake.ts';
 import type { CallContext, ReplyContext, RpcEndpoint } from './endpoint.ts';
 import { RpcEndpointRef, type AskOptions, type RefTransport } from './endpoint-ref.ts';
@@ -208,6 +208,12 @@ export class RpcEnv implements RefTransport, Transport {
   readonly #limiter: LogLimiter;
   readonly #idleTimer: NodeJS.Timeout | undefined;
   readonly #timeouts = new AskTimeouts();
+  /** One set of hooks for every connection: each hook is told which connection calls it. */
+  readonly #hooks: ConnectionHooks = {
+    onOpen: (conn) => this.#onOpen(conn),
+    onRequest: (conn, envelope) => this.#onRequest(conn, envelope),
+    onClose: (conn, failure, graceful) => this.#onClose(conn, failure, graceful),
+  };
   #stopped = false;
   #handshakeFailures = 0;
 
@@ -439,11 +445,7 @@ export class RpcEnv implements RefTransport, Transport {
       coalesceWrites: s.coalesceWrites,
       logger: this.#logger,
       limiter: this.#limiter,
-      hooks: {
-        onOpen: (conn: Connection) => this.#onOpen(conn),
-        onRequest: (conn: Connection, envelope: Envelope) => this.#onRequest(conn, envelope),
-        onClose: (conn: Connection, failure: FlintError | undefined, graceful: boolean) => this.#onClose(conn, failure, graceful),
-      },
+      hooks: this.#hooks,
     } as const;
   }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { WorkerToMaster } from '../../../src/protocol/messages.ts';
 import { masterJson } from '../../../src/master/json.ts';
-import { resourcesFree } from '../../../src/master/resources.ts';
+import { acquire, newResourceBook, release, resourcesFree, resourcesUsed } from '../../../src/master/resources.ts';
 import { TestMaster, aliveMaster, logs, persistedApp, persistedDriver, persistedWorker, sent, workerSpec } from './harness.ts';
 
 const gpu = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i));
@@ -17,6 +17,17 @@ const need = (gpus: number, fpgas = 0) => [
 ];
 
 describe('custom resources', () => {
+  test('workers without resources share one book, which nothing can write to', () => {
+    const book = newResourceBook(undefined);
+    assert.equal(newResourceBook({}), book);
+    assert.notEqual(newResourceBook({ gpu: gpu(1) }), book, 'a worker with resources has a book of its own');
+    assert.deepEqual(acquire(book, 'app-1/0', { gpu: ['0'] }), ['gpu 0'], 'an address the worker does not have is a conflict');
+    release(book, 'app-1/0', { gpu: ['0'] });
+    assert.equal(book.held.size, 0);
+    assert.deepEqual(resourcesUsed(book), {});
+    assert.equal(resourcesFree(book), undefined);
+  });
+
   test('assign/recycle resources to drivers: a driver needing gpu×3 + fpga×3 takes a 3+3 worker whole, and gives it back', () => {
     const m = aliveMaster();
     m.registerWorker('w1', { resources: { gpu: gpu(3), fpga: fpga(3) } });
