@@ -1,6 +1,6 @@
 // The in-memory twin of the Transport port (src/ports/transport.ts): envs in one process that reach each other
 // through a `MemoryNetwork` instead of sockets, so that the daemons (master, worker, driver) can run side by side in
-// one test, with partitions and crashes at will, and no port, timer or thread of the real RPC layer.
+// one test, with partitions and crashes at will, and no port, socket or thread of the real RPC layer.
 //
 // What it keeps from RpcEnv (the contract test runs the same cases on both: test/unit/rpc/transport-contract.test.ts):
 //   - messages travel encoded and decoded by the real wire codec (src/rpc/wire.ts), so what cannot cross the wire
@@ -8,7 +8,8 @@
 //   - the receiving endpoint's catalog checks every message and the sender's role (Spark has no such check);
 //   - one endpoint handles one message at a time, in order (an Inbox per endpoint, as RpcEnv's);
 //   - peers see each other connect and disconnect (a shutdown or a partition), and asks in flight to a peer that
-//     goes away fail with RpcConnectionError; an ask with no answer fails with RpcTimeoutError.
+//     goes away fail with RpcConnectionError; an ask with no answer fails with RpcTimeoutError, its deadline kept
+//     by the same lanes as RpcEnv's (src/rpc/ask-timeouts.ts: one timer per timeout in use, none per ask).
 // What it leaves out: the handshake. An env is who its `principal` says (the RPC layer's tests prove the handshake);
 // write buffers never fill, so `whenWritable` resolves at once.
 
@@ -22,8 +23,9 @@ import { roleOf, type Keyring, type Principal } from './auth.ts';
 import type { CallContext, ReplyContext, RpcEndpoint } from './endpoint.ts';
 import { RpcEndpointRef, type AskOptions, type RefTransport } from './endpoint-ref.ts';
 import { keyringOf } from './handshake.ts';
+import { AskTimeouts, TimedAsk } from './ask-timeouts.ts';
 import { Inbox } from './inbox.ts';
-import { MAX_TIMER_MS, readRpcSettings, type RpcSettings } from './rpc-env.ts';
+import { readRpcSettings, type RpcSettings } from './rpc-env.ts';
 import { decodeEnvelope, encodeEnvelopeBody, Kind } from './wire.ts';
 
 /** What `MemoryNetwork.create` takes: RpcEnv.create's options that mean something without sockets. */
@@ -108,9 +110,30 @@ interface Hosted {
   readonly inbox: Inbox;
 }
 
-interface PendingAsk {
+/**
+ * An ask in flight, failed by the peer going away, the env's shutdown, or its deadline: the env's lanes
+ * (ask-timeouts.ts) keep the deadlines as RpcEnv's do, with no timer per ask.
+ */
+class PendingAsk extends TimedAsk {
   readonly peer: EnvId;
-  fail(err: Error): void;
+  readonly #fail: (err: Error) => void;
+  readonly #timedOut: () => Error;
+
+  constructor(peer: EnvId, fail: (err: Error) => void, timedOut: () => Error) {
+    super();
+    this.peer = peer;
+    this.#fail = fail;
+    this.#timedOut = timedOut;
+  }
+
+  fail(err: Error): void {
+    if (this.settle()) this.#fail(err);
+  }
+
+  /** Called by the lane, which has settled the ask. */
+  expire(): void {
+    this.#fail(this.#timedOut());
+  }
 }
 
 export class MemoryTransport implements Transport, RefTransport {
@@ -127,6 +150,7 @@ export class MemoryTransport implements Transport, RefTransport {
   /** Envs this one has exchanged messages with and not seen go away: they get onDisconnected when it does. */
   readonly #peers = new Set<EnvId>();
   readonly #pending = new Set<PendingAsk>();
+  readonly #timeouts = new AskTimeouts();
   #stopped = false;
 
   constructor(network: MemoryNetwork, id: EnvId, address: RpcAddress | undefined, opts: MemoryEnvOptions) {
@@ -220,17 +244,22 @@ export class MemoryTransport implements Transport, RefTransport {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const raw = new Promise<unknown>((resolve, reject) => {
-      let settled = false;
-      const pending: PendingAsk = { peer: env, fail: (err) => settle(() => reject(err)) };
-      const timer = setTimeout(() => pending.fail(new RpcTimeoutError(target, message.type, timeoutMs, 'flint.rpc.askTimeout')), Math.min(timeoutMs, MAX_TIMER_MS));
+      const pending = new PendingAsk(
+        env,
+        (err) => {
+          this.#pending.delete(pending);
+          reject(err);
+        },
+        () => new RpcTimeoutError(target, message.type, timeoutMs, 'flint.rpc.askTimeout'),
+      );
+      /** Answers the ask unless it has settled already (timed out, say). */
       const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
+        if (!pending.settle()) return;
         this.#pending.delete(pending);
         fn();
       };
       this.#pending.add(pending);
+      this.#timeouts.add(pending, timeoutMs);
       const peer = this.#target(env);
       if (peer === undefined) {
         queueMicrotask(() =>
@@ -280,6 +309,7 @@ export class MemoryTransport implements Transport, RefTransport {
     this.#stopped = true;
     for (const name of [...this.#endpoints.keys()]) await this.stop(name);
     for (const pending of [...this.#pending]) pending.fail(new RpcEnvStoppedError(`${this.name} stopped with the ask in flight`));
+    this.#timeouts.stop();
     this.#peers.clear();
     this.#network.gone(this);
   }
