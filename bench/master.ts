@@ -17,7 +17,8 @@
 //
 // Environment (optional): FLINT_BENCH_WORKERS (10000), FLINT_BENCH_APPS (1000), FLINT_BENCH_SIMS (simulator
 // processes, 1), FLINT_BENCH_IN_FLIGHT (registrations in flight, 10000), FLINT_BENCH_WINDOW_S (30),
-// FLINT_BENCH_SETTLE_S (5), FLINT_BENCH_SCHEDULE_RUNS (5), FLINT_BENCH_AUTH (1: the master authenticates with
+// FLINT_BENCH_SETTLE_S (5), FLINT_BENCH_SCHEDULE_RUNS (5), FLINT_BENCH_WORKER_TIMEOUT_S (60: the master's
+// flint.worker.timeout, a quarter of which is the workers' heartbeat interval), FLINT_BENCH_AUTH (1: the master authenticates with
 // a secret file, as daemons do by default; 0: flint.authenticate=false), FLINT_BENCH_MASTER_NODE_ARGS (extra
 // node flags for the master, space-separated, passed in NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`;
 // FLINT_DAEMON_NODE_OPTS replaces bin/flint's own daemon flags, as it does for operators).
@@ -55,9 +56,15 @@ const SCHEDULE_RUNS = intFromEnv('FLINT_BENCH_SCHEDULE_RUNS', 5);
 const AUTH = (process.env['FLINT_BENCH_AUTH'] ?? '1') !== '0';
 const MASTER_NODE_ARGS = (process.env['FLINT_BENCH_MASTER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
-/** flint.worker.timeout's default; the Worker heartbeats every quarter of it. */
-const WORKER_TIMEOUT_MS = 60_000;
+/**
+ * flint.worker.timeout (60 s, its default, unless FLINT_BENCH_WORKER_TIMEOUT_S says otherwise); the Worker heartbeats
+ * every quarter of it. A tenth of the default gives 10,000 workers the heartbeats of 100,000 (docs/benchmarks.md).
+ */
+const DEFAULT_WORKER_TIMEOUT_MS = 60_000;
+const WORKER_TIMEOUT_MS = intFromEnv('FLINT_BENCH_WORKER_TIMEOUT_S', DEFAULT_WORKER_TIMEOUT_MS / 1000) * 1000;
 const HEARTBEAT_MS = WORKER_TIMEOUT_MS / 4;
+/** How many workers at the default interval send the heartbeats these send. */
+const EQUIVALENT_WORKERS = Math.round((WORKERS * DEFAULT_WORKER_TIMEOUT_MS) / WORKER_TIMEOUT_MS);
 const CORES_PER_WORKER = 8;
 const MEMORY_MB_PER_WORKER = 16_384;
 const IDLE_MS = 3_000;
@@ -69,6 +76,11 @@ const SMALL_WARMUP_PASSES = 10;
 const RUN_DEADLINE_MS = 180_000;
 
 const TARGETS = { registrationMs: 3_000, heartbeatCpuPct: 5, scheduleMs: 30, rssMb: 300 } as const;
+/** Issue 13's stretch: 100,000 workers heartbeating with the master below a quarter of one core. */
+const STRETCH = { workers: 100_000, heartbeatCpuPct: 25 } as const;
+/** (b)'s target: 5 % at the default interval; with a shorter one, the stretch's 25 % for the heartbeats of 100,000, else none. */
+const HEARTBEAT_TARGET_PCT: number | undefined =
+  WORKER_TIMEOUT_MS === DEFAULT_WORKER_TIMEOUT_MS ? TARGETS.heartbeatCpuPct : EQUIVALENT_WORKERS === STRETCH.workers ? STRETCH.heartbeatCpuPct : undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const f1 = (x: number): string => x.toFixed(1);
@@ -157,7 +169,7 @@ async function runOverTcp(repoRoot: string, ticksPerSec: number): Promise<WireRe
       nodeArgs: MASTER_NODE_ARGS,
       // Every simulated worker connects at once, with the default handshake caps: past 256 in the handshake,
       // connections wait for a slot (docs/rpc.md "Limits").
-      masterArgs: ['--host', '127.0.0.1', '--port', '0', '--webui-port', '0', ...authArgs],
+      masterArgs: ['--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--conf', `flint.worker.timeout=${WORKER_TIMEOUT_MS / 1000}s`, ...authArgs],
       raiseFdLimit,
       startTimeoutMs: 20_000,
     });
@@ -348,7 +360,7 @@ function runSchedule(): ScheduleResults {
 
 // ---- the run ------------------------------------------------------------------------------------------------
 
-const met = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+const met = (ok: boolean | null): string => (ok === null ? 'no target' : ok ? 'met' : 'MISSED');
 
 async function run(): Promise<void> {
   const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -363,7 +375,7 @@ async function run(): Promise<void> {
   const recoveryMs = median(sched.recovery.map((p) => p.ms));
   const ok = {
     registration: wire.registrationMs <= TARGETS.registrationMs,
-    heartbeat: wire.heartbeatCpuPct <= TARGETS.heartbeatCpuPct,
+    heartbeat: HEARTBEAT_TARGET_PCT === undefined ? null : wire.heartbeatCpuPct <= HEARTBEAT_TARGET_PCT,
     schedule: scheduleMs <= TARGETS.scheduleMs,
     rss: wire.rss.rssMb <= TARGETS.rssMb,
   };
@@ -389,9 +401,10 @@ async function run(): Promise<void> {
     ],
     [
       '(b) heartbeat CPU',
-      `master utime+stime / wall, ${f1(wire.windowMs / 1000)} s window, ${f1(wire.heartbeatsPerSec)} beats/s`,
+      `master utime+stime / wall, ${f1(wire.windowMs / 1000)} s window, ${f1(wire.heartbeatsPerSec)} beats/s` +
+        (EQUIVALENT_WORKERS === WORKERS ? '' : ` (those of ${int(EQUIVALENT_WORKERS)} workers at the default interval)`),
       `${wire.heartbeatCpuPct.toFixed(2)} %`,
-      `<= ${TARGETS.heartbeatCpuPct} %`,
+      HEARTBEAT_TARGET_PCT === undefined ? '-' : `<= ${HEARTBEAT_TARGET_PCT} %`,
       met(ok.heartbeat),
     ],
     [
@@ -471,6 +484,7 @@ async function run(): Promise<void> {
     workers: WORKERS,
     apps: APPS,
     heartbeatIntervalMs: HEARTBEAT_MS,
+    heartbeatEquivalentWorkers: EQUIVALENT_WORKERS,
     windowMs: Math.round(wire.windowMs),
     heartbeatsPerSec: round1(wire.heartbeatsPerSec),
     registrationInFlight: IN_FLIGHT,
