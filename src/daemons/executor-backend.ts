@@ -267,8 +267,11 @@ class ExecutorRuntime {
    */
   #pool: TaskPool | undefined;
   #bundlePath: string | undefined;
-  /** The app's bundle, once LoadCode named it; `fetching` while it is being fetched again (#keepCode). */
-  #code: { readonly hash: string; readonly bytes: number; fetching: boolean } | undefined;
+  /**
+   * The app's bundle, once LoadCode named it; `fetching` while it is being fetched again (#keepCode), `lost` once
+   * that failed (said once, until a fetch succeeds).
+   */
+  #code: { readonly hash: string; readonly bytes: number; fetching: boolean; lost: boolean } | undefined;
   #resolveExit: (code: number) => void = () => {};
   #exiting = false;
 
@@ -380,7 +383,7 @@ class ExecutorRuntime {
   }
 
   #loadCode(hash: string, bytes: number): void {
-    this.#code = { hash, bytes, fetching: false };
+    this.#code = { hash, bytes, fetching: false, lost: false };
     this.#placeCode(hash, bytes).then(
       ({ path, fetched }) => {
         this.#bundlePath = path;
@@ -419,10 +422,16 @@ class ExecutorRuntime {
     void markUsed(path).then((there) => {
       if (there || code.fetching || this.#exiting) return;
       code.fetching = true;
-      this.#placeCode(code.hash, code.bytes)
+      void this.#placeCode(code.hash, code.bytes)
         .then(
-          () => this.#logger.warn({ path }, "Fetched the application code again: its copy in the code cache had been removed"),
-          (err: unknown) => this.#logger.warn({ path, err: errorText(err) }, 'The application code was removed from the code cache and could not be fetched again'),
+          () => {
+            code.lost = false;
+            this.#logger.warn({ path }, 'Fetched the application code again: its copy in the code cache had been removed');
+          },
+          (err: unknown) => {
+            if (!code.lost) this.#logger.warn({ path, err: errorText(err) }, 'The application code was removed from the code cache and could not be fetched again; trying with each heartbeat');
+            code.lost = true;
+          },
         )
         .finally(() => (code.fetching = false));
     });
