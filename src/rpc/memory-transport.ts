@@ -111,28 +111,42 @@ interface Hosted {
 }
 
 /**
- * An ask in flight, failed by the peer going away, the env's shutdown, or its deadline: the env's lanes
- * (ask-timeouts.ts) keep the deadlines as RpcEnv's do, with no timer per ask.
+ * An ask in flight, settled once: by its answer, its failure (the peer going away, the env's shutdown) or its
+ * deadline, which the env's lanes (ask-timeouts.ts) keep as RpcEnv's do, with no timer per ask.
  */
 class PendingAsk extends TimedAsk {
   readonly peer: EnvId;
-  readonly #fail: (err: Error) => void;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (err: Error) => void;
   readonly #timedOut: () => Error;
+  /** Called once the ask settled, however (the env forgets it). */
+  readonly #settled: (ask: PendingAsk) => void;
 
-  constructor(peer: EnvId, fail: (err: Error) => void, timedOut: () => Error) {
+  constructor(peer: EnvId, resolve: (value: unknown) => void, reject: (err: Error) => void, timedOut: () => Error, settled: (ask: PendingAsk) => void) {
     super();
     this.peer = peer;
-    this.#fail = fail;
+    this.#resolve = resolve;
+    this.#reject = reject;
     this.#timedOut = timedOut;
+    this.#settled = settled;
+  }
+
+  answer(value: unknown): void {
+    if (!this.settle()) return;
+    this.#settled(this);
+    this.#resolve(value);
   }
 
   fail(err: Error): void {
-    if (this.settle()) this.#fail(err);
+    if (!this.settle()) return;
+    this.#settled(this);
+    this.#reject(err);
   }
 
   /** Called by the lane, which has settled the ask. */
   expire(): void {
-    this.#fail(this.#timedOut());
+    this.#settled(this);
+    this.#reject(this.#timedOut());
   }
 }
 
@@ -246,18 +260,11 @@ export class MemoryTransport implements Transport, RefTransport {
     const raw = new Promise<unknown>((resolve, reject) => {
       const pending = new PendingAsk(
         env,
-        (err) => {
-          this.#pending.delete(pending);
-          reject(err);
-        },
+        resolve,
+        reject,
         () => new RpcTimeoutError(target, message.type, timeoutMs, 'flint.rpc.askTimeout'),
+        (ask) => this.#pending.delete(ask),
       );
-      /** Answers the ask unless it has settled already (timed out, say). */
-      const settle = (fn: () => void): void => {
-        if (!pending.settle()) return;
-        this.#pending.delete(pending);
-        fn();
-      };
       this.#pending.add(pending);
       this.#timeouts.add(pending, timeoutMs);
       const peer = this.#target(env);
@@ -279,12 +286,12 @@ export class MemoryTransport implements Transport, RefTransport {
           } catch (err) {
             return context.sendFailure(err instanceof Error ? err : new Error(String(err)));
           }
-          queueMicrotask(() => settle(() => resolve(copy)));
+          queueMicrotask(() => pending.answer(copy));
         },
         sendFailure: (err) => {
           const code = isFlintError(err) ? err.code : 'FLINT_REMOTE_HANDLER_ERROR';
           const error = code === 'FLINT_RPC_ENDPOINT_NOT_FOUND' ? new EndpointNotFoundError(env, name) : new RpcRemoteError(target, code, err.message, err.stack);
-          queueMicrotask(() => settle(() => reject(error)));
+          queueMicrotask(() => pending.fail(error));
         },
       };
       queueMicrotask(() => peer.#receive(this, name, bytes, context));
