@@ -337,11 +337,10 @@ class ExecutorRuntime {
   /** Carries out one effect; nothing here waits, so the host loop never stalls behind the driver or a task. */
   #execute(all: ExecutorEffect): void {
     if (all.kind === 'Ask' && all.message.type === 'RetrieveAppConfig') return this.#answerFromBoot(all.context);
-    if (all.kind === 'Ask' && all.message.type === 'ExecutorHeartbeat') this.#keepCode();
+    const heartbeat = all.kind === 'Ask' && all.message.type === 'ExecutorHeartbeat';
+    if (heartbeat) this.#keepCode();
     const figures = this.#parts.figures;
-    const effect = this.#shared.take(
-      all.kind === 'Ask' && all.message.type === 'ExecutorHeartbeat' && figures !== undefined ? { ...all, message: { ...all.message, figures: figures.read() } } : all,
-    );
+    const effect = this.#shared.take(heartbeat && figures !== undefined ? { ...all, message: { ...all.message, figures: figures.read() } } : all);
     if (effect === undefined) return;
     switch (effect.kind) {
       case 'LoadCode':
