@@ -111,8 +111,9 @@ const WAKE_TIMEOUT_MS = 1_000;
  * The p50, in µs, of a round trip between this thread and another, each asleep on a futex (Atomics.wait) until
  * the other wakes it, the peer after sleeping WAKE_GAP_MS: two wake-ups of a thread on a CPU that had gone idle
  * (on a machine of two or more CPUs; on one, two context switches). It is a few µs where idle CPUs wake at
- * once, and tens where they halt and the hypervisor must bring them back (a VM's vCPU). A one-task job hands off four times (driver, executor, its task thread, executor, driver), so this
- * figure bounds bench:tasks' one-task latency from below (docs/benchmarks.md, "Wake-ups on idle CPUs").
+ * once, and tens where they halt and the hypervisor must bring them back (a VM's vCPU). A one-task job hands off
+ * four times (driver, executor, its task thread, executor, driver), so this figure bounds bench:tasks' one-task
+ * latency from below (docs/benchmarks.md, "Wake-ups on idle CPUs").
  * It blocks this thread for about a second; call it before anything else runs.
  */
 export async function wakeUpP50Us(): Promise<number> {

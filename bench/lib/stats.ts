@@ -9,7 +9,7 @@ export function percentile(sorted: Float64Array, p: number): number {
 
 /** The nearest-rank median (percentile 50) of `values`, in any order. */
 export function median(values: readonly number[]): number {
-  return percentile(sortedCopy(Float64Array.from(values)), 50);
+  return percentile(Float64Array.from(values).sort(), 50);
 }
 
 /** A sorted copy. */
