@@ -22,9 +22,9 @@ import { MessageTooLargeError, NotFlintPeerError, RpcConnectionError, type Flint
 import { LogLimiter } from '../util/log-limiter.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Credential, Keyring, Principal, Role } from './auth.ts';
-import { FrameDecoder, encodeFrame } from './frame-decoder.ts';
+import { FRAME_HEADER_BYTES, FrameDecoder } from './frame-decoder.ts';
 import { ClientHandshake, ServerHandshake, errorFromRefusal, type HandshakeStep } from './handshake.ts';
-import { Kind, decodeEnvelope, encodeEnvelopeBody, type Envelope } from './wire.ts';
+import { Kind, decodeEnvelope, encodeEnvelopeFrame, type Envelope } from './wire.ts';
 
 export interface ConnectionHooks {
   /** The handshake finished; `conn.peerEnv` is known. */
@@ -178,14 +178,14 @@ export class Connection {
   /** Queues an envelope. Throws MessageTooLargeError (nothing is sent) when it exceeds the frame limit. */
   send(envelope: Envelope): void {
     if (this.#state === 'closed') throw this.#closeError ?? new RpcConnectionError(`connection to ${this.#who()} is closed`);
-    const body = encodeEnvelopeBody(envelope);
-    if (body.length > this.#opts.maxFrameBytes) {
+    const frame = encodeEnvelopeFrame(envelope);
+    const bodyBytes = frame.length - FRAME_HEADER_BYTES;
+    if (bodyBytes > this.#opts.maxFrameBytes) {
       throw new MessageTooLargeError(
-        `a message of ${body.length} bytes to ${this.#who()} exceeds flint.rpc.message.maxSize ` +
+        `a message of ${bodyBytes} bytes to ${this.#who()} exceeds flint.rpc.message.maxSize ` +
           `(${this.#opts.maxFrameBytes} bytes); raise it on both sides or send less`,
       );
     }
-    const frame = encodeFrame(body);
     this.#queue.push(frame);
     this.#queuedBytes += frame.length;
     const max = this.#opts.maxQueuedBytes;
@@ -248,12 +248,12 @@ export class Connection {
 
   #writeNow(envelope: Envelope): void {
     if (this.#socket.destroyed) return;
-    this.#socket.write(encodeFrame(encodeEnvelopeBody(envelope)));
+    this.#socket.write(encodeEnvelopeFrame(envelope));
   }
 
   /** Puts a handshake frame ahead of the frames queued so far, to leave in the same write as them (handshake.ts). */
   #queueFirst(envelope: Envelope): void {
-    const frame = encodeFrame(encodeEnvelopeBody(envelope));
+    const frame = encodeEnvelopeFrame(envelope);
     this.#queue.unshift(frame);
     this.#queuedBytes += frame.length;
   }

@@ -365,8 +365,8 @@ export class MemoryTransport implements Transport, RefTransport {
   }
 
   #encode(kind: typeof Kind.SEND | typeof Kind.ASK, endpoint: string, body: { readonly type: string }): Uint8Array {
-    // A copy: the codec encodes into one shared buffer, which its next call overwrites.
-    const bytes = encodeEnvelopeBody(kind === Kind.SEND ? { kind, endpoint, body } : { kind, askId: 0, endpoint, body }).slice();
+    // The codec's bytes are never written again (msgpack.ts hands out views of chunks it does not reuse).
+    const bytes = encodeEnvelopeBody(kind === Kind.SEND ? { kind, endpoint, body } : { kind, askId: 0, endpoint, body });
     if (bytes.length > this.settings.maxFrameBytes) {
       throw new RpcConnectionError(
         `a message of ${bytes.length} bytes to ${endpoint} exceeds flint.rpc.message.maxSize (${this.settings.maxFrameBytes} bytes); raise it on both sides or send less`,

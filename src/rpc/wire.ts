@@ -12,10 +12,12 @@
 //   VERIFY     [14, askId, endpoint]                            does the endpoint exist? REPLY true/false
 //   BYE        [15]                                             idle close: not a disconnect
 //
-// `decodeEnvelope` checks the shape of the envelope only. The body is checked against the receiving
-// endpoint's catalog by the env. A frame that is not a well-formed envelope closes the connection.
+// msgpack.ts writes and reads the msgpack. `decodeEnvelope` checks the shape of the envelope only. The body is
+// checked against the receiving endpoint's catalog by the env. A frame that is not a well-formed envelope closes
+// the connection.
 
-import { Decoder, Encoder } from '@msgpack/msgpack';
+import { FRAME_HEADER_BYTES } from './frame-decoder.ts';
+import { decodeMsgpack, encodeMsgpack } from './msgpack.ts';
 
 export const PROTOCOL_MAGIC = 'flint';
 /** Bumped on any incompatible change to the envelopes or the handshake. */
@@ -57,52 +59,16 @@ export type Envelope =
   | { kind: typeof Kind.VERIFY; askId: number; endpoint: string }
   | { kind: typeof Kind.BYE };
 
-const encoder = new Encoder({ ignoreUndefined: true });
-const decoder = withNativeStrings(new Decoder());
-
-/** The parts of @msgpack/msgpack 3.1's Decoder that `withNativeStrings` uses (private in its typings). */
-interface DecoderInternals {
-  bytes: Uint8Array;
-  pos: number;
-  maxStrLength: number;
-  decodeUtf8String(byteLength: number, headerOffset: number): string;
-  stateIsMapKey(): boolean;
+/** The envelope's msgpack body (frame-decoder.ts adds the length in front). */
+export function encodeEnvelopeBody(envelope: Envelope): Buffer {
+  return encodeMsgpack(toArray(envelope));
 }
 
-/** String values of at least this many bytes are decoded by Node's own UTF-8 decoder (below it, msgpack's is faster). */
-const NATIVE_STRING_MIN_BYTES = 16;
-
-/**
- * msgpack decodes a string of up to 200 bytes in JavaScript: it pushes each character into an array, then spreads
- * that into String.fromCharCode. For an ask's 64-byte payload that is about 0.8 µs and most of the 1.4–1.6 KB an
- * ask's decoding allocated on each side (bench:rpc-syscalls, "bytes allocated"). From 16 bytes on, a string value in
- * a Buffer (every frame a socket delivers) is decoded by Buffer's `toString('utf8')`, faster from there and with
- * nothing allocated but the string. Map keys keep msgpack's key cache; shorter strings, frames in a plain
- * Uint8Array and whatever msgpack would refuse (a string longer than what is left) take msgpack's own path.
- * Invalid UTF-8 becomes U+FFFD, as msgpack's TextDecoder path for strings over 200 bytes already makes it.
- */
-function withNativeStrings(instance: Decoder): Decoder {
-  const self = instance as unknown as DecoderInternals;
-  if (typeof self.decodeUtf8String !== 'function' || typeof self.stateIsMapKey !== 'function' || typeof self.maxStrLength !== 'number') {
-    throw new Error('@msgpack/msgpack changed its Decoder internals; src/rpc/wire.ts needs updating');
-  }
-  const library = self.decodeUtf8String;
-  self.decodeUtf8String = function decodeUtf8String(this: DecoderInternals, byteLength: number, headerOffset: number): string {
-    const { bytes } = this;
-    const start = this.pos + headerOffset;
-    const end = start + byteLength;
-    if (byteLength < NATIVE_STRING_MIN_BYTES || byteLength > this.maxStrLength || end > bytes.byteLength || !(bytes instanceof Buffer) || this.stateIsMapKey()) {
-      return library.call(this, byteLength, headerOffset);
-    }
-    const text = bytes.toString('utf8', start, end);
-    this.pos = end;
-    return text;
-  };
-  return instance;
-}
-
-export function encodeEnvelopeBody(envelope: Envelope): Uint8Array {
-  return encoder.encodeSharedRef(toArray(envelope));
+/** The envelope as a whole frame: its length, then its body, written once (connection.ts sends these). */
+export function encodeEnvelopeFrame(envelope: Envelope): Buffer {
+  const frame = encodeMsgpack(toArray(envelope), FRAME_HEADER_BYTES);
+  frame.writeUInt32BE(frame.length - FRAME_HEADER_BYTES, 0);
+  return frame;
 }
 
 function toArray(e: Envelope): unknown[] {
@@ -146,7 +112,7 @@ const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 export function decodeEnvelope(body: Uint8Array): DecodeResult {
   let a: unknown;
   try {
-    a = decoder.decode(body);
+    a = decodeMsgpack(body);
   } catch (err) {
     return { ok: false, reason: `undecodable msgpack (${(err as Error).message})` };
   }
