@@ -6,6 +6,7 @@
 import { encode } from '@msgpack/msgpack';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { encodeFrame, FrameDecoder } from '../../../src/rpc/frame-decoder.ts';
@@ -250,6 +251,30 @@ describe('bad input from raw sockets', { timeout: 45_000 }, () => {
     assert.match(String(line2['reason']), /not a Flint envelope/);
     await goodAsk();
   });
+
+  test('a first frame of nested array headers claiming millions of elements: refused at once, the peer stays small', async () => {
+    // 504 bytes: a hundred array 32 headers of ten million elements each. @msgpack/msgpack 3.1 allocated each
+    // array before reading it, and this killed the process (src/rpc/msgpack.ts).
+    const bomb = Buffer.alloc(500);
+    for (let i = 0; i < 100; i++) bomb.set([0xdd, 0x00, 0x98, 0x96, 0x80], i * 5);
+    const rssBefore = peerRssBytes();
+    for (let round = 0; round < 5; round++) {
+      const client = await raw();
+      client.write(encodeFrame(bomb));
+      await client.expectClosedByPeer(`the nested headers (round ${round})`);
+      const line = await peerLogged(client.address, /rejected a bad frame/, 'the nested headers');
+      assert.match(String(line['reason']), /claims 10000000 element\(s\), more than the 495 byte\(s\) left can hold/);
+      await goodAsk();
+    }
+    const grown = peerRssBytes() - rssBefore;
+    assert.ok(grown < 64 * 1024 * 1024, `the peer's RSS grew by ${grown} bytes`);
+  });
+
+  /** The peer process's resident set, from /proc. */
+  function peerRssBytes(): number {
+    const pages = Number(readFileSync(`/proc/${peer.pid}/statm`, 'utf8').split(' ')[1]);
+    return pages * 4096;
+  }
 
   test('an ASK before the handshake: REFUSED, closed and logged', async () => {
     const client = await raw();
