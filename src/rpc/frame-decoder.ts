@@ -18,7 +18,9 @@ export type FrameResult =
 export class FrameDecoder {
   /** The largest frame accepted; checked against each length prefix as it is read. */
   maxFrameBytes: number;
+  /** The chunks held, the first of them from `#offset` on. */
   #chunks: Buffer[] = [];
+  #offset = 0;
   #buffered = 0;
   #failed = false;
 
@@ -61,11 +63,20 @@ export class FrameDecoder {
     const head = this.#peekHeader();
     if (head > this.maxFrameBytes) {
       this.#failed = true;
-      this.#chunks = [];
-      this.#buffered = 0;
+      this.clear();
       return { declaredBytes: head };
     }
     if (this.#buffered < FRAME_HEADER_BYTES + head) return undefined;
+    // Most frames sit whole in the first chunk: one view of it, nothing else made.
+    const first = this.#chunks[0] as Buffer;
+    const start = this.#offset + FRAME_HEADER_BYTES;
+    const end = start + head;
+    if (end <= first.length) {
+      this.#buffered -= FRAME_HEADER_BYTES + head;
+      this.#offset = end;
+      if (end === first.length) this.#dropFirst();
+      return first.subarray(start, end);
+    }
     this.#consume(FRAME_HEADER_BYTES);
     return this.#consume(head);
   }
@@ -73,38 +84,44 @@ export class FrameDecoder {
   /** Drops whatever is held (the connection closed). */
   clear(): void {
     this.#chunks = [];
+    this.#offset = 0;
     this.#buffered = 0;
   }
 
   #peekHeader(): number {
     const first = this.#chunks[0] as Buffer;
-    if (first.length >= FRAME_HEADER_BYTES) return first.readUInt32BE(0);
-    const head = Buffer.concat(this.#chunks, FRAME_HEADER_BYTES);
+    if (first.length - this.#offset >= FRAME_HEADER_BYTES) return first.readUInt32BE(this.#offset);
+    const head = Buffer.concat([first.subarray(this.#offset), ...this.#chunks.slice(1)], FRAME_HEADER_BYTES);
     return head.readUInt32BE(0);
   }
 
-  /** Removes and returns the next `n` bytes (n <= buffered). Zero-copy when they sit in one chunk. */
+  #dropFirst(): void {
+    if (this.#chunks.length === 1) this.#chunks.pop();
+    else this.#chunks.shift();
+    this.#offset = 0;
+  }
+
+  /** Removes and returns the next `n` bytes (n <= buffered), copied when they span chunks. */
   #consume(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
     this.#buffered -= n;
     const first = this.#chunks[0] as Buffer;
-    if (first.length > n) {
-      this.#chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    if (first.length === n) {
-      this.#chunks.shift();
-      return first;
+    const start = this.#offset;
+    if (first.length - start >= n) {
+      this.#offset = start + n;
+      if (this.#offset === first.length) this.#dropFirst();
+      return first.subarray(start, start + n);
     }
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.#chunks[0] as Buffer;
-      const take = Math.min(chunk.length, n - filled);
-      chunk.copy(out, filled, 0, take);
+      const from = this.#offset;
+      const take = Math.min(chunk.length - from, n - filled);
+      chunk.copy(out, filled, from, from + take);
       filled += take;
-      if (take === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(take);
+      this.#offset = from + take;
+      if (this.#offset === chunk.length) this.#dropFirst();
     }
     return out;
   }
