@@ -58,6 +58,8 @@ export interface ConnectionOptions {
   readonly maxHandshakeFrameBytes?: number;
   /** Where warnings a peer can trigger go (shared by an env's connections). Default: one per connection. */
   readonly limiter?: LogLimiter;
+  /** The socket's bytes come through `receive` (the transport reads them, transport.ts), not 'data' events. */
+  readonly dataFromTransport?: boolean;
   /** Hold frames until the loop's check phase once this turn of the event loop has written (see above). */
   readonly coalesceWrites?: boolean;
   readonly logger: Logger;
@@ -136,7 +138,7 @@ export class Connection {
     this.#limiter = opts.limiter ?? new LogLimiter(opts.logger);
     this.#socket.setNoDelay(true);
     this.#socket.setKeepAlive(true, 30_000);
-    this.#socket.on('data', (chunk: Buffer) => this.#onDataGuarded(chunk));
+    if (opts.dataFromTransport !== true) this.#socket.on('data', (chunk: Buffer) => this.#onDataGuarded(chunk));
     this.#socket.on('error', (err) => this.#fail(new RpcConnectionError(`connection to ${this.#who()} failed: ${err.message}`, { cause: err })));
     this.#socket.on('close', () => this.#onSocketClosed());
     this.#socket.on('drain', () => this.#onDrain());
@@ -303,6 +305,11 @@ export class Connection {
       this.#drainWaiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  /** Bytes read from the socket by the transport (`dataFromTransport`). */
+  receive(chunk: Buffer): void {
+    this.#onDataGuarded(chunk);
   }
 
   /** Whatever a peer sends, a bug in handling it closes this connection, never the process. */

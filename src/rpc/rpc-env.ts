@@ -534,8 +534,9 @@ export class RpcEnv implements RefTransport, Transport {
     if (existing && !existing.isClosed) return existing;
     if (isClientEnvId(env)) return undefined;
     const { host, port } = parseRpcAddress(env);
-    const socket = this.#transport.connect(host, port);
-    const conn = new Connection(this.#connectionOptions(socket, 'client', env));
+    // The transport hands the bytes over itself (transport.ts, READ_BUFFER); none arrive before `conn` is set.
+    const socket = this.#transport.connect(host, port, (chunk) => conn.receive(chunk));
+    const conn = new Connection({ ...this.#connectionOptions(socket, 'client', env), dataFromTransport: true });
     this.#connections.set(env, conn);
     this.#all.add(conn);
     return conn;

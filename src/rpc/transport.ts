@@ -17,9 +17,19 @@ export interface RpcTransport {
   readonly kind: 'tcp' | 'tls';
   /** A server calling `onSocket` with each accepted connection (for TLS: once its TLS handshake is done). */
   createServer(onSocket: (socket: Socket) => void): Server;
-  /** A socket dialing `host:port`; errors surface as its 'error' event, with a message saying what to fix. */
-  connect(host: string, port: number): Socket;
+  /**
+   * A socket dialing `host:port`, whose bytes go to `onData` (not to 'data' events); errors surface as its 'error'
+   * event, with a message saying what to fix.
+   */
+  connect(host: string, port: number, onData: (chunk: Buffer) => void): Socket;
 }
+
+/**
+ * Where a dialed TCP socket's bytes land (Node's `onread`), before each read is copied out to the connection: a
+ * read skips the stream's machinery (push, 'data', and the read-more tick that follows every chunk), about 0.5 µs
+ * an ask on the dialing side. One for the process: reads are handled one at a time, and copied before the next.
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 /** Plain TCP, or TLS with `ssl`. `handshakeTimeoutMs` bounds a TLS handshake (flint.rpc.connect.timeout). */
 export function rpcTransport(ssl: SslOptions | undefined, handshakeTimeoutMs: number, logger: Logger): RpcTransport {
@@ -38,8 +48,21 @@ export function rpcTransport(ssl: SslOptions | undefined, handshakeTimeoutMs: nu
           });
           onSocket(socket);
         }),
-      connect: (host, port) => {
-        const socket = connectTcp({ host, port, noDelay: true });
+      connect: (host, port, onData) => {
+        const socket = connectTcp({
+          host,
+          port,
+          noDelay: true,
+          onread: {
+            buffer: READ_BUFFER,
+            callback: (bytes: number): boolean => {
+              const chunk = Buffer.allocUnsafe(bytes);
+              READ_BUFFER.copy(chunk, 0, 0, bytes);
+              onData(chunk);
+              return true; // reading goes on; the connection pauses the socket itself when it must
+            },
+          },
+        });
         // A TLS server hangs up on a plain hello without a word. Say what that most likely means, rather than
         // a bare "closed" (the 'error' comes before 'close', so Connection reports this message).
         socket.once('end', () => {
@@ -70,7 +93,7 @@ export function rpcTransport(ssl: SslOptions | undefined, handshakeTimeoutMs: nu
       });
       return server;
     },
-    connect: (host, port) => {
+    connect: (host, port, onData) => {
       const socket = tlsModule().connect({
         ...ssl.secureContext,
         host,
@@ -82,6 +105,7 @@ export function rpcTransport(ssl: SslOptions | undefined, handshakeTimeoutMs: nu
       socket.prependListener('error', (err: NodeJS.ErrnoException) => {
         err.message = `TLS to ${host}:${port}: ${outboundReason(err, ssl)}`;
       });
+      socket.on('data', onData);
       return socket;
     },
   };

@@ -2,57 +2,25 @@
 // replies settle their asks, one for an id never asked (0 included, the id the map keeps for itself) is dropped,
 // and a close fails what is still in flight.
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { Connection, type ConnectionOptions } from '../../../src/rpc/connection.ts';
+import type { Connection } from '../../../src/rpc/connection.ts';
 import { Kind } from '../../../src/rpc/wire.ts';
-import { silentLogger } from '../../../src/util/logger.ts';
+import { openConnectionPair, type ConnectionPair } from '../../helpers/connection-pair.ts';
 import { waitFor } from '../../helpers/process.ts';
 
-let server: Server;
+let pair: ConnectionPair;
 let client: Connection;
 let accepted: Connection;
 let closedWith: Error | undefined;
 
-function options(socket: Socket, role: 'client' | 'server', hooks: Partial<ConnectionOptions['hooks']>): ConnectionOptions {
-  return {
-    socket,
-    role,
-    localEnv: role === 'client' ? 'flint://127.0.0.1:1' : 'flint://127.0.0.1:2',
-    dialed: role === 'client' ? 'flint://127.0.0.1:2' : undefined,
-    credential: undefined,
-    principal: 'daemon',
-    keyring: undefined,
-    maxFrameBytes: 1024 * 1024,
-    handshakeTimeoutMs: 10_000,
-    writeHighWaterBytes: 1024 * 1024,
-    logger: silentLogger,
-    hooks: { onOpen: () => {}, onRequest: () => {}, onClose: () => {}, ...hooks },
-  };
-}
-
 before(async () => {
-  let serverOpen = false;
-  let clientOpen = false;
-  server = createServer((socket) => {
-    accepted = new Connection(options(socket, 'server', { onOpen: () => (serverOpen = true) }));
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const port = (server.address() as { port: number }).port;
-  client = new Connection(
-    options(connect({ host: '127.0.0.1', port }), 'client', {
-      onOpen: () => (clientOpen = true),
-      onClose: (_conn, failure) => (closedWith = failure ?? new Error('closed')),
-    }),
-  );
-  await waitFor(() => serverOpen && clientOpen, { timeoutMs: 10_000, what: 'both ends of the handshake' });
+  // Read through 'data' events, as a server's accepted connections do (the dialing side's reads are
+  // connection-reads.test.ts's).
+  pair = await openConnectionPair({ viaDataEvents: true, client: { onClose: (_conn, failure) => (closedWith = failure ?? new Error('closed')) } });
+  ({ client, accepted } = pair);
 });
 
-after(() => {
-  client?.close();
-  accepted?.close();
-  server?.close();
-});
+after(() => pair?.close());
 
 test('replies settle their asks; a reply to an id never asked, 0 included, is dropped and counts nothing', async () => {
   assert.equal(client.pendingAsks, 0);
