@@ -4,9 +4,10 @@
 // - **Bounded decoding.** @msgpack/msgpack's Decoder makes `new Array(size)` from an array's header before it reads
 //   one element, and a header may claim up to 2^32 - 1 elements. A frame of 504 bytes (a hundred nested headers
 //   claiming ten million elements each) made it allocate gigabytes and killed the process, and a server decodes
-//   a peer's HELLO before it knows who the peer is. Here an array or map grows with the elements actually read,
-//   a header claiming more elements than bytes are left is refused, and nesting stops at MAX_DEPTH, the depth
-//   msgpack's encoder refuses to go past. What a frame decodes to is bounded by the frame's own size.
+//   a peer's HELLO before it knows who the peer is. Here a header claiming more elements than bytes are left is
+//   refused, an array is made at its length only up to PREALLOCATE_MAX elements (longer ones grow with the
+//   elements actually read), and nesting stops at MAX_DEPTH, the depth msgpack's encoder refuses to go past. What
+//   a frame decodes to is bounded by the frame's own size.
 // - **Speed.** An ask's envelope cost 590 ns to encode and 680 ns to decode with the library (bench:rpc's
 //   Ping, in-process): most of what the ask paid over a raw round trip (docs/benchmarks.md, "The work per
 //   message"). The writer hands out views of a chunk it fills, with room for the frame's length in front, so
@@ -296,6 +297,12 @@ export class MsgpackDecodeError extends Error {
   override readonly name = 'MsgpackDecodeError';
 }
 
+/**
+ * Arrays of up to this many elements are made at their length before their elements are read: at most 8 KiB a
+ * level, so 800 KiB over MAX_DEPTH levels whatever the headers claim. Longer ones grow as their elements are read.
+ */
+const PREALLOCATE_MAX = 1024;
+
 /** Map keys up to this many bytes are looked up in KEY_CACHE before being decoded. */
 const KEY_CACHE_MAX_BYTES = 24;
 const KEY_CACHE_SLOTS = 512;
@@ -438,7 +445,13 @@ function checkContainer(kind: string, count: number, bytesEach: number, depth: n
 
 function readArray(count: number, depth: number): unknown[] {
   checkContainer('array', count, 1, depth);
-  // Grown by push, never `new Array(count)`: memory follows the elements read, not what a header claims.
+  if (count <= PREALLOCATE_MAX) {
+    // Exactly as long as it will be: an array grown by push from empty keeps room for 17 elements or more.
+    const array = new Array<unknown>(count);
+    for (let i = 0; i < count; i++) array[i] = read(depth + 1);
+    return array;
+  }
+  // Past that, grown by push: memory follows the elements read, not what a header claims.
   const array: unknown[] = [];
   for (let i = 0; i < count; i++) array.push(read(depth + 1));
   return array;
