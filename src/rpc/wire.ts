@@ -17,7 +17,7 @@
 // the connection.
 
 import { FRAME_HEADER_BYTES } from './frame-decoder.ts';
-import { decodeMsgpack, encodeMsgpack } from './msgpack.ts';
+import { decodeMsgpack, encodeMsgpack } from '../util/msgpack.ts';
 
 export const PROTOCOL_MAGIC = 'flint';
 /** Bumped on any incompatible change to the envelopes or the handshake. */

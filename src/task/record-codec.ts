@@ -26,7 +26,8 @@
 // Typed arrays are sent as their bytes in the platform's byte order (little-endian on every platform Node runs
 // Flint on).
 
-import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
+import { Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
+import { decodeMsgpack } from '../util/msgpack.ts';
 import { FlintError } from '../errors.ts';
 import { NUMBER_ALIGN } from '../util/own-buffer.ts';
 
@@ -306,17 +307,9 @@ const NO_ENCODE = undefined as unknown as () => null;
 
 // ---- Decoding ------------------------------------------------------------------------------------------------
 
-const nestedDecoders: Decoder[] = [];
-let decoding = 0;
-
+/** The values of a Map's or a Set's extension: decoded with a cursor of their own (src/util/msgpack.ts). */
 function decodeNested(data: Uint8Array): unknown[] {
-  const decoder = (nestedDecoders[decoding] ??= new Decoder({ extensionCodec: decodeCodec }));
-  decoding += 1;
-  try {
-    return decoder.decode(data) as unknown[];
-  } finally {
-    decoding -= 1;
-  }
+  return decodeMsgpack(data, decodeCodec) as unknown[];
 }
 
 decodeCodec.register({ type: EXT_UNDEFINED, encode: NO_ENCODE, decode: () => undefined });
@@ -353,7 +346,6 @@ TYPED_ARRAYS.forEach((ctor, i) => {
 // ---- The codec -----------------------------------------------------------------------------------------------
 
 const topEncoder = makeEncoder();
-const topDecoder = new Decoder({ extensionCodec: decodeCodec });
 
 /**
  * Encodes a record (or an array of them, a fold zero, a partition's result). `root` names the value in a
@@ -396,7 +388,7 @@ export function encodeRecordSlice(records: readonly unknown[], start: number, en
  */
 export function decodeRecord(bytes: Uint8Array): unknown {
   const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return topDecoder.decode(plain);
+  return decodeMsgpack(plain, decodeCodec);
 }
 
 // ---- Lists of records -------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@
 // decoding into something plausible. Shared by the file and ZooKeeper stores.
 
 import { crc32 } from 'node:zlib';
-import { decode, encode } from '@msgpack/msgpack';
+import { encode } from '@msgpack/msgpack';
+import { decodeMsgpack } from '../../util/msgpack.ts';
 
 const MAGIC = Buffer.from('FLNT', 'latin1');
 const VERSION = 1;
@@ -34,7 +35,8 @@ export function decodeRecord(bytes: Uint8Array): unknown {
   const payload = buf.subarray(HEADER_BYTES);
   if (crc32(payload) !== buf.readUInt32BE(MAGIC.length + 1)) throw new Error('checksum mismatch (truncated or corrupt)');
   try {
-    return decode(new Uint8Array(payload)); // a copy, so byte arrays come back as Uint8Array, not Buffer
+    // A copy, so byte arrays come back as Uint8Array, not Buffer. Decoded as frames are (bounded: src/util/msgpack.ts).
+    return decodeMsgpack(new Uint8Array(payload));
   } catch (err) {
     throw new Error(`undecodable msgpack (${(err as Error).message})`, { cause: err });
   }

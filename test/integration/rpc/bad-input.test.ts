@@ -254,7 +254,7 @@ describe('bad input from raw sockets', { timeout: 45_000 }, () => {
 
   test('a first frame of nested array headers claiming millions of elements: refused at once, the peer stays small', async () => {
     // 504 bytes: a hundred array 32 headers of ten million elements each. @msgpack/msgpack 3.1 allocated each
-    // array before reading it, and this killed the process (src/rpc/msgpack.ts).
+    // array before reading it, and this killed the process (src/util/msgpack.ts).
     const bomb = Buffer.alloc(500);
     for (let i = 0; i < 100; i++) bomb.set([0xdd, 0x00, 0x98, 0x96, 0x80], i * 5);
     const rssBefore = peerRssBytes();

@@ -393,3 +393,18 @@ test('the codec still works after a failure (no state left behind)', () => {
   failure(map);
   assert.deepStrictEqual(roundTrip(new Map([[1, new Set([2])]])), new Map([[1, new Set([2])]]));
 });
+
+test('bytes whose headers claim millions of elements are refused at once, in a Map too, not allocated', () => {
+  // Nested array 32 headers claiming ten million elements each (src/util/msgpack.ts, "Bounded decoding").
+  const bomb = new Uint8Array(500);
+  for (let i = 0; i < 100; i++) bomb.set([0xdd, 0x00, 0x98, 0x96, 0x80], i * 5);
+  const before = process.memoryUsage().heapUsed;
+  assert.throws(() => decodeRecord(bomb), /claims 10000000 element\(s\), more than the 495 byte\(s\) left can hold/);
+  // The same inside the Map extension, whose entries are decoded with a cursor of their own.
+  const map = encodeRecord(new Map([[1, 2]])); // ext 8: 0xc7, the payload's size (3), the Map's type, [1, 2]
+  assert.deepEqual([...map.subarray(0, 2), ...map.subarray(3)], [0xc7, 3, 0x92, 0x01, 0x02]);
+  const inMap = new Uint8Array([0xc7, 7, map[2] as number, 0x92, 0x01, 0xdd, 0x00, 0x98, 0x96, 0x80]);
+  assert.throws(() => decodeRecord(inMap), /claims 10000000 element\(s\), more than the 0 byte\(s\) left can hold/);
+  assert.ok(process.memoryUsage().heapUsed - before < 16 * 1024 * 1024, 'nothing large was allocated');
+  assert.deepStrictEqual(roundTrip(new Map([[1, new Set([2])]])), new Map([[1, new Set([2])]]), 'and the codec goes on working');
+});

@@ -1,5 +1,7 @@
-// The msgpack codec of Flint's RPC frames (wire.ts): the values of @msgpack/msgpack 3.1, byte for byte, written
-// and read by code made for the frames. Two reasons it is our own:
+// Flint's msgpack codec: the values of @msgpack/msgpack 3.1, byte for byte, written and read by code made for
+// Flint's RPC frames (src/rpc/wire.ts). The record codec (src/task/record-codec.ts: task data, results, shuffle
+// blocks) and the persistence stores (src/io/file-store/record-codec.ts) read with it too, with bounded decoding.
+// Two reasons it is our own:
 //
 // - **Bounded decoding.** @msgpack/msgpack's Decoder makes `new Array(size)` from an array's header before it reads
 //   one element, and a header may claim up to 2^32 - 1 elements. A frame of 504 bytes (a hundred nested headers
@@ -15,24 +17,33 @@
 //   STRING_READ_LOOP_MAX bytes (Node's calls cost more below that); map keys are decoded through a small cache.
 //
 // What stays the library's: the timestamp extension (a Date) and ExtData (any other extension type, passed on
-// as it came). @msgpack/msgpack is also the oracle of test/unit/rpc/msgpack.test.ts: every value both encode must
+// as it came). @msgpack/msgpack is also the oracle of test/unit/util/msgpack.test.ts: every value both encode must
 // give the same bytes, and each must decode what the other wrote.
 //
 // Values as @msgpack/msgpack (with `ignoreUndefined`) gives them: null and undefined as nil, an object's undefined
 // properties left out, safe integers in the smallest integer encoding (-0 as 0), other numbers as float64,
-// strings as UTF-8 (a lone surrogate as U+FFFD), any ArrayBufferView as bin, a Date as the timestamp extension,
-// arrays, and any other object as a map of its own enumerable string keys. A bigint, a function or a symbol
-// throws. Decoding gives bin as a view of the bytes decoded (a Buffer for a Buffer), 64-bit integers as numbers (rounded past 2^53),
-// invalid UTF-8 as U+FFFD, and refuses a map key that is not a string or a number, the key `__proto__`, and
-// bytes left over after the value.
+// strings as UTF-8 (a lone surrogate kept as its three bytes in a string of up to 50 units, U+FFFD in a longer
+// one), any ArrayBufferView as bin, a Date as the timestamp extension, arrays, and any other object as a map of its
+// own enumerable string keys. A bigint, a function or a symbol throws. Decoding gives bin as a view of the bytes
+// decoded (a Buffer for a Buffer), 64-bit integers as numbers (rounded past 2^53), strings as msgpack reads them
+// (invalid UTF-8 included), and refuses a map key that is not a string or a number, the key `__proto__`, and bytes
+// left over after the value.
 
-import { ExtData, ExtensionCodec, encodeTimestampExtension, EXT_TIMESTAMP } from '@msgpack/msgpack';
+import { ExtData, ExtensionCodec, encodeTimestampExtension, EXT_TIMESTAMP, type ExtensionCodecType } from '@msgpack/msgpack';
 
 /** Nesting deeper than this is refused both ways (msgpack's own encoder limit, DEFAULT_MAX_DEPTH). */
 export const MAX_DEPTH = 100;
 
 /** Strings up to this many characters are written by a loop when ASCII; longer ones (or not ASCII) by Node. */
 const STRING_LOOP_MAX = 64;
+/**
+ * msgpack's own thresholds, kept so that every string comes out as it did: strings of up to 50 UTF-16 units are
+ * encoded in JavaScript (a lone surrogate survives, as WTF-8), longer ones by a TextEncoder (it becomes U+FFFD);
+ * strings of up to 200 bytes are decoded in JavaScript, longer ones by a TextDecoder.
+ */
+const TEXT_ENCODER_THRESHOLD = 50;
+const TEXT_DECODER_THRESHOLD = 200;
+
 /** Strings up to this many bytes are read by a loop when ASCII; from there Node's decoder (one call) is faster. */
 const STRING_READ_LOOP_MAX = 8;
 
@@ -194,8 +205,17 @@ class Writer {
         return;
       }
     }
-    // Any string: UTF-8 takes at most 3 bytes per UTF-16 unit; the header is sized for that bound, then moved
-    // up against the bytes if the string came out shorter, so that the encoding stays msgpack's shortest.
+    if (length <= TEXT_ENCODER_THRESHOLD) {
+      // As msgpack's utf8EncodeJs: a lone surrogate is written as its three bytes (WTF-8), so that it survives.
+      const bytes = utf8Count(s);
+      this.ensure(2 + bytes);
+      this.header(bytes, 0xa0, 0xd9, 0xda, 0xdb);
+      this.pos = utf8EncodeJs(s, this.buf, this.pos);
+      return;
+    }
+    // Longer: Node's encoder, which writes a lone surrogate as U+FFFD, as msgpack's TextEncoder does. UTF-8 takes
+    // at most 3 bytes per UTF-16 unit; the header is sized for that bound, then moved up against the bytes if the
+    // string came out shorter, so that the encoding stays msgpack's shortest.
     const bound = length * 3;
     const room = bound < 32 ? 1 : bound < 0x100 ? 2 : bound < 0x10000 ? 3 : 5;
     this.ensure(room + bound);
@@ -271,6 +291,55 @@ class Writer {
   }
 }
 
+/** UTF-8 bytes of `s`, a lone surrogate counted as three (msgpack's utf8Count). */
+function utf8Count(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        c = 0x10000;
+        i++;
+      }
+      bytes += c > 0xffff ? 4 : 3;
+    }
+  }
+  return bytes;
+}
+
+/** Writes `s` at `p` as msgpack's utf8EncodeJs does; returns the position after it. */
+function utf8EncodeJs(s: string, b: Buffer, p: number): number {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      b[p++] = c;
+      continue;
+    }
+    if (c < 0x800) {
+      b[p++] = 0xc0 | (c >> 6);
+    } else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const low = s.charCodeAt(i + 1);
+        if ((low & 0xfc00) === 0xdc00) {
+          c = ((c & 0x3ff) << 10) + (low & 0x3ff) + 0x10000;
+          i++;
+        }
+      }
+      if (c > 0xffff) {
+        b[p++] = 0xf0 | (c >> 18);
+        b[p++] = 0x80 | ((c >> 12) & 0x3f);
+      } else {
+        b[p++] = 0xe0 | (c >> 12);
+      }
+      b[p++] = 0x80 | ((c >> 6) & 0x3f);
+    }
+    b[p++] = 0x80 | (c & 0x3f);
+  }
+  return p;
+}
+
 function writeU32(b: Buffer, p: number, n: number): number {
   b[p] = n >>> 24;
   b[p + 1] = (n >>> 16) & 0xff;
@@ -309,9 +378,9 @@ const KEY_CACHE_SLOTS = 512;
 const keyCacheBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KEY_CACHE_SLOTS).fill(undefined);
 const keyCacheStrings: string[] = new Array<string>(KEY_CACHE_SLOTS).fill('');
 
-const extensions = ExtensionCodec.defaultCodec;
+let extensions: ExtensionCodecType<undefined> = ExtensionCodec.defaultCodec;
 
-// The value being read: decoding never calls out to code that could decode again, so one cursor serves all.
+// The value being read. An extension's decoder may decode again: readExtension keeps this cursor and restores it.
 const EMPTY = Buffer.alloc(0);
 let src: Buffer = EMPTY;
 /** What the caller passed (src is a Buffer over the same bytes): bin values are views of it, of its class. */
@@ -319,12 +388,17 @@ let input: Uint8Array = src;
 let pos = 0;
 let end = 0;
 
-/** The value in `bytes`, all of them. Throws MsgpackDecodeError for anything that is not exactly one value. */
-export function decodeMsgpack(bytes: Uint8Array): unknown {
+/**
+ * The value in `bytes`, all of them. Throws MsgpackDecodeError for anything that is not exactly one value.
+ * Extension types are decoded by `codec` (the record codec passes its own, whose decoders may decode again: each
+ * such decode has a cursor, and a depth, of its own).
+ */
+export function decodeMsgpack(bytes: Uint8Array, codec: ExtensionCodecType<undefined> = ExtensionCodec.defaultCodec): unknown {
   src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   input = bytes;
   pos = 0;
   end = src.length;
+  extensions = codec;
   try {
     const value = read(1);
     if (pos !== end) throw new MsgpackDecodeError(`${end - pos} byte(s) left over after the value, at offset ${pos} of ${end}`);
@@ -334,7 +408,6 @@ export function decodeMsgpack(bytes: Uint8Array): unknown {
     input = EMPTY;
   }
 }
-
 
 function truncated(what: string, need: number): MsgpackDecodeError {
   return new MsgpackDecodeError(`${what} at offset ${pos} needs ${need} more byte(s) than the ${end - pos} left`);
@@ -483,11 +556,41 @@ function readString(length: number, isKey: boolean): string {
   const start = take(length, 'a string');
   if (length === 0) return '';
   if (isKey && length <= KEY_CACHE_MAX_BYTES) return cachedKey(start, length);
-  if (length <= STRING_READ_LOOP_MAX) {
-    const ascii = asciiString(start, length);
-    if (ascii !== undefined) return ascii;
+  if (length <= STRING_READ_LOOP_MAX) return asciiString(start, length) ?? utf8DecodeJs(start, length);
+  const text = utf8(start, start + length);
+  if (length > TEXT_DECODER_THRESHOLD) return text; // as msgpack's TextDecoder: invalid bytes become U+FFFD
+  // Up to TEXT_DECODER_THRESHOLD bytes msgpack decodes in JavaScript, which keeps a lone surrogate (and reads
+  // invalid bytes its own way): Node's result stands when it is plain ASCII, which both read alike.
+  return text.length === length && !text.includes('\uFFFD') ? text : utf8DecodeJs(start, length);
+}
+
+/** msgpack's utf8DecodeJs, over `src`: what it makes of every byte sequence, valid or not, is kept. */
+function utf8DecodeJs(start: number, length: number): string {
+  const units: number[] = [];
+  let i = start;
+  const stop = start + length;
+  while (i < stop) {
+    const b1 = src[i++] as number;
+    if ((b1 & 0x80) === 0) units.push(b1);
+    else if ((b1 & 0xe0) === 0xc0) units.push(((b1 & 0x1f) << 6) | ((src[i++] as number) & 0x3f));
+    else if ((b1 & 0xf0) === 0xe0) {
+      const b2 = (src[i++] as number) & 0x3f;
+      const b3 = (src[i++] as number) & 0x3f;
+      units.push(((b1 & 0x1f) << 12) | (b2 << 6) | b3);
+    } else if ((b1 & 0xf8) === 0xf0) {
+      const b2 = (src[i++] as number) & 0x3f;
+      const b3 = (src[i++] as number) & 0x3f;
+      const b4 = (src[i++] as number) & 0x3f;
+      let unit = ((b1 & 0x07) << 0x12) | (b2 << 0x0c) | (b3 << 0x06) | b4;
+      if (unit > 0xffff) {
+        unit -= 0x10000;
+        units.push(((unit >>> 10) & 0x3ff) | 0xd800);
+        unit = 0xdc00 | (unit & 0x3ff);
+      }
+      units.push(unit);
+    } else units.push(b1);
   }
-  return utf8(start, start + length);
+  return String.fromCharCode(...units);
 }
 
 /** Buffer's own `utf8Slice` (what `toString('utf8', ...)` calls after checking its arguments), when it has one. */
@@ -521,7 +624,7 @@ function cachedKey(start: number, length: number): string {
     }
     if (same) return keyCacheStrings[slot] as string;
   }
-  const key = asciiString(start, length) ?? utf8(start, start + length);
+  const key = asciiString(start, length) ?? utf8DecodeJs(start, length);
   keyCacheBytes[slot] = Uint8Array.prototype.slice.call(src, start, start + length);
   keyCacheStrings[slot] = key;
   return key;
@@ -537,9 +640,21 @@ function readExtension(length: number): unknown {
   const type = src.readInt8(typeAt);
   const start = take(length, 'an extension');
   const data = input.subarray(start, start + length);
+  // The extension's decoder may decode again (a Map's entries): this cursor is put back afterwards.
+  const savedSrc = src;
+  const savedInput = input;
+  const savedPos = pos;
+  const savedEnd = end;
+  const savedExtensions = extensions;
   try {
     return extensions.decode(data, type, undefined);
   } catch (err) {
     throw new MsgpackDecodeError(`the extension of type ${type} at offset ${typeAt - 1}: ${(err as Error).message}`);
+  } finally {
+    src = savedSrc;
+    input = savedInput;
+    pos = savedPos;
+    end = savedEnd;
+    extensions = savedExtensions;
   }
 }
