@@ -365,7 +365,7 @@ export class MemoryTransport implements Transport, RefTransport {
   }
 
   #encode(kind: typeof Kind.SEND | typeof Kind.ASK, endpoint: string, body: { readonly type: string }): Uint8Array {
-    // The codec's bytes are never written again (msgpack.ts hands out views of chunks it does not reuse).
+    // The codec's bytes are never written again (src/util/msgpack.ts hands out views of chunks it does not reuse).
     const bytes = encodeEnvelopeBody(kind === Kind.SEND ? { kind, endpoint, body } : { kind, askId: 0, endpoint, body });
     if (bytes.length > this.settings.maxFrameBytes) {
       throw new RpcConnectionError(

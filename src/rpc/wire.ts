@@ -12,9 +12,9 @@
 //   VERIFY     [14, askId, endpoint]                            does the endpoint exist? REPLY true/false
 //   BYE        [15]                                             idle close: not a disconnect
 //
-// msgpack.ts writes and reads the msgpack. `decodeEnvelope` checks the shape of the envelope only. The body is
-// checked against the receiving endpoint's catalog by the env. A frame that is not a well-formed envelope closes
-// the connection.
+// src/util/msgpack.ts writes and reads the msgpack. `decodeEnvelope` checks the shape of the envelope only. The
+// body is checked against the receiving endpoint's catalog by the env. A frame that is not a well-formed envelope
+// closes the connection.
 
 import { FRAME_HEADER_BYTES } from './frame-decoder.ts';
 import { decodeMsgpack, encodeMsgpack } from '../util/msgpack.ts';
