@@ -75,7 +75,13 @@ class Writer {
       this.pos += reserve;
       this.value(value, 1);
       const out = this.buf.subarray(this.start, this.pos);
-      this.pos = (this.pos + 7) & ~7; // the next value starts 8-byte aligned, as the pool's do
+      if (this.buf.length > CHUNK_BYTES) {
+        // A chunk made for one large value is left to that value: small ones after it get a chunk of their own.
+        this.buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+        this.pos = 0;
+      } else {
+        this.pos += (8 - (this.pos & 7)) & 7; // the next value starts 8-byte aligned, as the pool's do
+      }
       return out;
     } catch (err) {
       this.pos = this.start;

@@ -183,6 +183,14 @@ describe('msgpack: the writer', () => {
     for (const { bytes, copy } of kept) assert.deepEqual(bytes, copy);
   });
 
+  test("a large value's chunk is left to it: the values after it are written elsewhere", () => {
+    const large = encodeMsgpack('x'.repeat(100_000));
+    const small = encodeMsgpack({ after: 1 });
+    assert.notEqual(small.buffer, large.buffer);
+    assert.ok(small.buffer.byteLength < 100_000, `a small value's chunk holds ${small.buffer.byteLength} bytes`);
+    assert.deepEqual(decodeMsgpack(large), 'x'.repeat(100_000));
+  });
+
   test('reserve leaves bytes in front; a failed encoding leaves the next one whole', () => {
     const framed = encodeMsgpack({ a: [1, 'two'] }, 4);
     assert.deepEqual(framed.subarray(4), encodeMsgpack({ a: [1, 'two'] }));
