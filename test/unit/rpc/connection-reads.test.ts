@@ -19,12 +19,12 @@ let client: Connection;
 let accepted: Connection;
 const received: Envelope[] = [];
 
-/** The bytes the kernel holds in the receive (`rx`) or send (`tx`) queue of the loopback socket on `port`. */
-function queues(port: number | undefined, which: 'rx' | 'tx'): number {
-  const local = `0100007F:${(port ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+/** The bytes the kernel holds in the receive (`rx`) or send (`tx`) queue of the loopback socket `local` → `remote`. */
+function queues(local: number | undefined, remote: number | undefined, which: 'rx' | 'tx'): number {
+  const address = (port: number | undefined): string => `0100007F:${(port ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
   for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
-    if (fields[1] !== local) continue;
+    if (fields[1] !== address(local) || fields[2] !== address(remote)) continue;
     const [tx, rx] = (fields[4] ?? '0:0').split(':');
     return parseInt((which === 'rx' ? rx : tx) ?? '0', 16);
   }
@@ -52,11 +52,11 @@ test('reads stop while 4,096 messages wait for their endpoint, and go on once th
   await waitFor(() => received.length >= 4_096, { timeoutMs: 10_000, what: 'the first 4,096 messages' });
   await waitFor(() => socket.isPaused(), { timeoutMs: 5_000, what: 'the client socket to pause' });
   const atPause = received.length;
-  // Everything sent has reached the client's kernel and waits there unread, or (were the pause broken) it has
-  // all been read: the kernel's queues say which (/proc/net/tcp).
-  await waitFor(() => received.length === MESSAGES || (queues(socket.localPort, 'rx') > 0 && queues(socket.remotePort, 'tx') === 0), {
+  // Bytes wait unread in the client's kernel (/proc/net/tcp): reading is off. Were the pause broken, the reads would
+  // take them as they came, and the count below would have moved on by the time this holds.
+  await waitFor(() => received.length === MESSAGES || queues(socket.localPort, socket.remotePort, 'rx') > 0, {
     timeoutMs: 10_000,
-    what: "the rest of the messages to wait in the client's kernel",
+    what: "bytes to wait unread in the client's kernel",
   });
   assert.equal(received.length, atPause, 'nothing was delivered while the socket was paused');
   assert.ok(atPause < MESSAGES, `the pause held back some messages (${atPause} of ${MESSAGES} arrived)`);
