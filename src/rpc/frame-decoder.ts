@@ -67,17 +67,7 @@ export class FrameDecoder {
       return { declaredBytes: head };
     }
     if (this.#buffered < FRAME_HEADER_BYTES + head) return undefined;
-    // Most frames sit whole in the first chunk: one view of it, nothing else made.
-    const first = this.#chunks[0] as Buffer;
-    const start = this.#offset + FRAME_HEADER_BYTES;
-    const end = start + head;
-    if (end <= first.length) {
-      this.#buffered -= FRAME_HEADER_BYTES + head;
-      this.#offset = end;
-      if (end === first.length) this.#dropFirst();
-      return first.subarray(start, end);
-    }
-    this.#consume(FRAME_HEADER_BYTES);
+    this.#skip(FRAME_HEADER_BYTES);
     return this.#consume(head);
   }
 
@@ -101,7 +91,22 @@ export class FrameDecoder {
     this.#offset = 0;
   }
 
-  /** Removes and returns the next `n` bytes (n <= buffered), copied when they span chunks. */
+  /** Drops the next `n` bytes (n <= buffered), making nothing of them. */
+  #skip(n: number): void {
+    this.#buffered -= n;
+    while (n > 0) {
+      const chunk = this.#chunks[0] as Buffer;
+      const take = Math.min(chunk.length - this.#offset, n);
+      n -= take;
+      this.#offset += take;
+      if (this.#offset === chunk.length) this.#dropFirst();
+    }
+  }
+
+  /**
+   * Removes and returns the next `n` bytes (n <= buffered): a view when they sit in the first chunk (most frames:
+   * nothing else is made), a copy when they span chunks.
+   */
   #consume(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
     this.#buffered -= n;
