@@ -223,11 +223,11 @@ class Writer {
     // at most 3 bytes per UTF-16 unit; the header is sized for that bound, then moved up against the bytes if the
     // string came out shorter, so that the encoding stays msgpack's shortest.
     const bound = length * 3;
-    const room = bound < 32 ? 1 : bound < 0x100 ? 2 : bound < 0x10000 ? 3 : 5;
+    const room = stringHeaderBytes(bound);
     this.ensure(room + bound);
     const start = this.pos + room;
     const bytes = this.buf.write(s, start, 'utf8');
-    const header = bytes < 32 ? 1 : bytes < 0x100 ? 2 : bytes < 0x10000 ? 3 : 5;
+    const header = stringHeaderBytes(bytes);
     if (header < room) this.buf.copyWithin(this.pos + header, start, start + bytes);
     this.header(bytes, 0xa0, 0xd9, 0xda, 0xdb);
     this.pos += bytes;
@@ -295,6 +295,11 @@ class Writer {
       this.value(v, depth + 1);
     }
   }
+}
+
+/** The bytes of a string's header (fixstr, str 8, 16 or 32) for `n` bytes of UTF-8, as `header` writes it. */
+function stringHeaderBytes(n: number): number {
+  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
 }
 
 /** UTF-8 bytes of `s`, a lone surrogate counted as three (msgpack's utf8Count). */
