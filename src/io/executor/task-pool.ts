@@ -17,7 +17,8 @@ import { NUMBER_ALIGN } from '../../util/own-buffer.ts';
 import { programPath } from '../../util/install.ts';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ExecutorInput, LaunchTaskMessage } from '../../executor/index.ts';
-import type { FetchAnswer, FetchRequest, TaskReply, ThreadData, ThreadRequest, ThreadShuffleData } from './task-thread.ts';
+import type { FetchAnswer, FetchRequest, ThreadData, ThreadRequest, ThreadShuffleData } from './task-thread.ts';
+import { isCompletedReply, isRunRequest, replyTaskId, runRequestOf, sameStage, stageOf, type StageParts, type TaskReply } from './thread-messages.ts';
 import { ThreadSlot, slotIdOf } from './thread-slot.ts';
 import type { BlockId, ShuffleEnv } from './shuffle-task.ts';
 
@@ -56,6 +57,8 @@ interface Thread {
   readonly broadcasts: Set<number>;
   /** Run requests not posted yet, posted together (one wake-up of the thread): see #post. */
   outbox: ThreadRequest[];
+  /** The stage parts this thread was last sent: its run requests leave them out (thread-messages.ts). */
+  stage?: StageParts;
   /** Being terminated or dead: its tasks are settled (or moved) when it exits. */
   ending: boolean;
   /** The thread started running JavaScript (the worker's 'online' event). */
@@ -188,7 +191,7 @@ export class TaskPool {
     if (thread === undefined || pending === undefined || pending.killed) return;
     pending.killed = true;
     if (thread.ending) return;
-    const unposted = thread.outbox.findIndex((request) => request.kind === 'run' && request.task.taskId === taskId);
+    const unposted = thread.outbox.findIndex((request) => isRunRequest(request) && request[0] === taskId);
     if (unposted >= 0) {
       thread.outbox.splice(unposted, 1);
       queueMicrotask(() => this.#settle(thread, { kind: 'skipped', taskId }));
@@ -288,7 +291,12 @@ export class TaskPool {
       if (idle) queueMicrotask(() => this.#flush(thread));
       else setImmediate(() => this.#flush(thread));
     }
-    thread.outbox.push({ kind: 'run', task: sliceCopy(this.#withBroadcasts(thread, pending.task)), bundlePath: pending.bundlePath });
+    const task = sliceCopy(this.#withBroadcasts(thread, pending.task));
+    if (!sameStage(thread.stage, task, pending.bundlePath)) {
+      thread.stage = stageOf(task, pending.bundlePath);
+      thread.outbox.push(thread.stage);
+    }
+    thread.outbox.push(runRequestOf(task));
   }
 
   #flush(thread: Thread): void {
@@ -296,7 +304,12 @@ export class TaskPool {
     if (requests.length === 0 || thread.ending) return;
     thread.outbox = [];
     // Each slice is a copy of its own (sliceCopy): its buffer moves to the thread.
-    const transfer = requests.flatMap((r) => (r.kind === 'run' && r.task.source.kind === 'slice' ? [r.task.source.data.buffer as ArrayBuffer] : []));
+    const transfer: ArrayBuffer[] = [];
+    for (const request of requests) {
+      if (!isRunRequest(request)) continue;
+      const source = request[3];
+      if (typeof source === 'object' && source.kind === 'slice') transfer.push(source.data.buffer as ArrayBuffer);
+    }
     thread.port.postMessage(requests, transfer);
   }
 
@@ -308,12 +321,13 @@ export class TaskPool {
 
   /** Turns a thread's reply into the task's outcome, unless the task was already answered. */
   #settle(thread: Thread, reply: TaskReply): void {
-    const taskId = reply.taskId;
+    const taskId = replyTaskId(reply);
     const pending = thread.pending.get(taskId);
     if (pending === undefined || this.#destroyed) return;
     thread.pending.delete(taskId);
     this.#where.delete(taskId);
     clearTimeout(pending.killTimer);
+    if (isCompletedReply(reply)) return this.#onOutcome({ kind: 'TaskCompleted', taskId, result: reply[3], records: reply[1], runTimeMs: reply[2] });
     switch (reply.kind) {
       case 'completed':
         return this.#onOutcome({
@@ -322,7 +336,7 @@ export class TaskPool {
           result: reply.result,
           records: reply.records,
           runTimeMs: reply.runTimeMs,
-          ...(reply.accumulators === undefined ? {} : { accumulators: reply.accumulators }),
+          accumulators: reply.accumulators,
         });
       case 'errored':
         return this.#onOutcome({ kind: 'TaskErrored', taskId, error: reply.failure, runTimeMs: reply.runTimeMs });

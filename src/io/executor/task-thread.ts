@@ -24,8 +24,8 @@ import { beginTask, endTask } from '../../api/shared-variables.ts';
 import { TaskContext } from '../../api/task-context.ts';
 import { BlockStore } from './block-store.ts';
 import type { TaskIo } from '../../task/evaluate-task.ts';
-import type { TaskFailure } from '../../protocol/task-messages.ts';
 import { ThreadSlot, slotIdOf } from './thread-slot.ts';
+import { isCompletedReply, isRunRequest, taskOf, type RunRequest, type StageParts, type TaskReply } from './thread-messages.ts';
 
 
 export interface ThreadData {
@@ -66,25 +66,16 @@ export type ThreadRequest =
    * its own when it adopted the standby) and its shuffle settings.
    */
   | { readonly kind: 'configure'; readonly env: Readonly<Record<string, string | undefined>>; readonly shuffle?: ThreadShuffleData }
-  | { readonly kind: 'run'; readonly task: LaunchTaskMessage; readonly bundlePath: string }
+  /** The parts the next run requests' tasks share (thread-messages.ts). */
+  | StageParts
+  | RunRequest
   /** Import the application's bundle now, ahead of the first task that needs it (task-pool.ts preload). */
   | { readonly kind: 'load'; readonly bundlePath: string }
   | { readonly kind: 'cancel'; readonly taskId: number }
   /** Drop the cached partitions of a dataset (unpersist). */
   | { readonly kind: 'uncache'; readonly id: number };
 
-export type TaskReply =
-  | {
-      readonly kind: 'completed';
-      readonly taskId: number;
-      readonly result: Uint8Array;
-      readonly records: number;
-      readonly runTimeMs: number;
-      readonly accumulators?: Readonly<Record<string, number>>;
-    }
-  | { readonly kind: 'errored'; readonly taskId: number; readonly failure: TaskFailure; readonly runTimeMs: number }
-  /** Cancelled before it started: it did not run. */
-  | { readonly kind: 'skipped'; readonly taskId: number };
+export type { TaskReply } from './thread-messages.ts';
 
 /** Read by the app's `runApp(main)`: in an executor the module is imported for its exports only. */
 const EXECUTOR_FLAG = Symbol.for('flint.executor');
@@ -230,7 +221,9 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
     const resolve = taskResolver(task, exports);
     const output = await evaluateTask(task, { resolve, codec, signal, io: threadIo });
     const accumulators = endTask();
-    return { kind: 'completed', taskId, result: output.result, records: output.records, runTimeMs: performance.now() - startedMs, ...(accumulators === undefined ? {} : { accumulators }) };
+    const runTimeMs = performance.now() - startedMs;
+    if (accumulators === undefined) return [taskId, output.records, runTimeMs, output.result];
+    return { kind: 'completed', taskId, result: output.result, records: output.records, runTimeMs, accumulators };
   } catch (err) {
     endTask(); // a failed task's updates never count
     // The stack in the application's own files, lines and columns (the driver shows it: JobFailedError).
@@ -249,8 +242,9 @@ export async function runTask(task: LaunchTaskMessage, bundlePath: string, signa
  * a copy of a few bytes.
  */
 export function transferable(reply: TaskReply): ArrayBuffer[] {
-  if (reply.kind !== 'completed' || reply.result.byteLength < TRANSFER_MIN_BYTES) return [];
-  return ownsItsBuffer(reply.result) ? [reply.result.buffer as ArrayBuffer] : [];
+  const result = isCompletedReply(reply) ? reply[3] : reply.kind === 'completed' ? reply.result : undefined;
+  if (result === undefined || result.byteLength < TRANSFER_MIN_BYTES) return [];
+  return ownsItsBuffer(result) ? [result.buffer as ArrayBuffer] : [];
 }
 
 /** Results shorter than this are copied into the reply rather than moved (`transferable`). */
@@ -261,7 +255,9 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
   let blocks = new BlockStore(shuffle?.storageLimitBytes ?? 0);
   threadIo = taskIo(shuffleEnvOf(shuffle), blocks);
   const shared = new Int32Array(buffer);
-  const queue: Array<Extract<ThreadRequest, { kind: 'run' }>> = [];
+  const queue: Array<{ readonly task: LaunchTaskMessage; readonly bundlePath: string }> = [];
+  /** The stage parts the pool sent last: the run requests that follow are its tasks (thread-messages.ts). */
+  let stage: StageParts | undefined;
   const cancelled = new Set<number>();
   let seenCancels = 0;
   /** The task taken off the queue and about to start: a cancel that arrives now still finds it. */
@@ -272,14 +268,17 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
   const abortFlag = (taskId: number): AbortFlag => ({ flags: shared, slot: ThreadSlot.ABORT, id: slotIdOf(taskId) });
   const accept = (requests: readonly ThreadRequest[]): void => {
     for (const request of requests) {
-      if (request.kind === 'configure') {
+      if (isRunRequest(request)) {
+        if (stage === undefined) throw new Error(`task ${request[0]} came before the parts of its stage`);
+        queue.push({ task: taskOf(request, stage), bundlePath: stage.bundlePath });
+      } else if (request.kind === 'stage') stage = request;
+      else if (request.kind === 'configure') {
         for (const name of Object.keys(process.env)) if (!(name in request.env)) delete process.env[name];
         Object.assign(process.env, request.env);
         executorCudaDevices = process.env['CUDA_VISIBLE_DEVICES'];
         blocks = new BlockStore(request.shuffle?.storageLimitBytes ?? 0);
         threadIo = taskIo(shuffleEnvOf(request.shuffle), blocks);
-      } else if (request.kind === 'run') queue.push(request);
-      else if (request.kind === 'load') void bundleExports(request.bundlePath).catch(() => {}); // a task reports a failure
+      } else if (request.kind === 'load') void bundleExports(request.bundlePath).catch(() => {}); // a task reports a failure
       else if (request.kind === 'uncache') blocks.remove(request.id);
       else if (request.taskId === starting || queue.some((queued) => queued.task.taskId === request.taskId)) cancelled.add(request.taskId);
     }
@@ -292,7 +291,7 @@ function serve({ port, shared: buffer, shuffle }: ThreadData): void {
     busy = true;
     try {
       for (drain(); queue.length > 0; drain()) {
-        const { task, bundlePath } = queue.shift() as Extract<ThreadRequest, { kind: 'run' }>;
+        const { task, bundlePath } = queue.shift() as (typeof queue)[number];
         starting = task.taskId;
         Atomics.store(shared, ThreadSlot.CURRENT, slotIdOf(task.taskId));
         const cancels = Atomics.load(shared, ThreadSlot.CANCEL_SEQ);

@@ -159,6 +159,30 @@ describe('the task pool', { timeout: 60_000 }, () => {
     assert.equal(r.pool.taskCount, 0);
   });
 
+  test('tasks of different stages, interleaved on one thread, each run with their own ops, action and source', async () => {
+    // The pool sends a thread a stage's shared parts only when they change (thread-messages.ts): every switch
+    // between these stages must reach the thread before the task it is for.
+    const r = recorded(1);
+    const range = (taskId: number, jobId: number, ops: LaunchTaskMessage['ops'], action: LaunchTaskMessage['action']): LaunchTaskMessage => ({
+      type: 'LaunchTask', taskId, jobId, partition: 0, attempt: 0, source: { kind: 'range', start: taskId, end: taskId + 3, step: 1 }, ops, action,
+    });
+    const tasks: Array<[LaunchTaskMessage, unknown]> = [
+      [task(1, 'square', [2, 3]), [4, 9]],
+      [task(2, 'square', [4]), [16]],
+      [task(3, 'isEven', [4, 5]), [true, false]],
+      [range(4, 1, [{ op: 'map', fn: 'square' }], { kind: 'collect' }), [16, 25, 36]],
+      [range(5, 1, [{ op: 'map', fn: 'square' }], { kind: 'count' }), 3],
+      [range(6, 2, [{ op: 'map', fn: 'square' }], { kind: 'collect' }), [36, 49, 64]],
+      [task(7, 'square', [5]), [25]],
+      [range(8, 2, [{ op: 'filter', fn: 'isEven' }], { kind: 'collect' }), [8, 10]],
+      [range(9, 2, [{ op: 'filter', fn: 'isEven' }], { kind: 'collect' }), [10]],
+    ];
+    for (const [t] of tasks) r.pool.run(t, bundlePath);
+    await r.outcome(9);
+    assert.deepEqual(r.outcomes.map((o) => o.taskId), tasks.map(([t]) => t.taskId));
+    assert.deepEqual(r.outcomes.map(valueOf), tasks.map(([, expected]) => expected));
+  });
+
   test('a killed task queued behind a stuck one ends at once without running; the stuck one is ended and its thread replaced', async () => {
     const r = recorded(1);
     const marker = join(dir, 'spin-started');

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { after, describe, test, type TestContext } from 'node:test';
 import { NotInTaskError, TaskContext } from '../../../src/api/index.ts';
 import { runTask } from '../../../src/io/executor/task-thread.ts';
+import { isCompletedReply } from '../../../src/io/executor/thread-messages.ts';
 import { decodeRecord } from '../../../src/task/record-codec.ts';
 import type { LaunchTaskMessage } from '../../../src/task/index.ts';
 
@@ -51,8 +52,8 @@ describe('TaskContext', () => {
     t.plan(4);
     const before = process.env['CUDA_VISIBLE_DEVICES']; // the executor's own, as the worker set it (here: the test's)
     const reply = await runTask(launch({ resources: { gpu: ['1', '3'], fpga: ['f0'] } }), bundlePath, { aborted: false });
-    if (reply.kind !== 'completed') throw new Error(`the task did not complete: ${JSON.stringify(reply)}`);
-    t.assert.deepStrictEqual(decodeRecord(reply.result), {
+    if (!isCompletedReply(reply)) throw new Error(`the task did not complete: ${JSON.stringify(reply)}`);
+    t.assert.deepStrictEqual(decodeRecord(reply[3]), {
       partition: 3,
       attempt: 2,
       taskId: 41,
@@ -64,14 +65,14 @@ describe('TaskContext', () => {
     t.assert.throws(() => TaskContext.get(), NotInTaskError, 'the context ends with the task');
     t.assert.strictEqual(process.env['CUDA_VISIBLE_DEVICES'], before, "the executor's own value is back");
     const plain = await runTask(launch({ taskId: 42 }), bundlePath, { aborted: false });
-    if (plain.kind !== 'completed') throw new Error('the task did not complete');
-    t.assert.deepStrictEqual((decodeRecord(plain.result) as { resources: unknown }).resources, {}, 'a task that asked for nothing holds nothing');
+    if (!isCompletedReply(plain)) throw new Error('the task did not complete');
+    t.assert.deepStrictEqual((decodeRecord(plain[3]) as { resources: unknown }).resources, {}, 'a task that asked for nothing holds nothing');
   });
 
   test('a task that throws still leaves no context behind', async (t: TestContext) => {
     t.plan(2);
     const reply = await runTask(launch({ action: { kind: 'runJob', fn: 'boom' } }), bundlePath, { aborted: false });
-    t.assert.strictEqual(reply.kind === 'errored' ? reply.failure.message : '', 'boom');
+    t.assert.strictEqual(!isCompletedReply(reply) && reply.kind === 'errored' ? reply.failure.message : '', 'boom');
     t.assert.throws(() => TaskContext.get(), NotInTaskError);
   });
 });
