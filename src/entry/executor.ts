@@ -16,6 +16,7 @@
 import { closeSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
+import { LogLineBuffer } from '../io/logs/line-buffer.ts';
 import { isFlintError } from '../errors.ts';
 import { runExecutorBackend } from '../daemons/executor-backend.ts';
 import { readCredentialLine } from '../io/child-process/credential-line.ts';
@@ -36,11 +37,12 @@ import { DriverReplies, DriverToExecutor } from '../protocol/task-messages.ts';
 import { startWarmThread, warmThreadStarted, type WarmThread } from '../io/executor/task-pool.ts';
 
 // An executor logs a line per task at info ("Finished task"; Spark's "Got assigned task" and "Running task" are at
-// debug here); one write each would cost more than a short task. Lines are gathered up to 4 KiB, written at least
-// every 100 ms (the timer starts with the executor, below), and flushed when the process exits (crashes included;
-// only a SIGKILL loses the last 100 ms). The log is made before a standby waits: making it (pino and its
-// destination, run for the first time) took an adopted standby 2 to 6 ms on its way to its driver.
-const destination = pino.destination({ fd: 2, sync: true, minLength: 4096 });
+// debug here); one write each would cost more than a short task. Lines are gathered up to 16 KiB
+// (src/io/logs/line-buffer.ts), written at least every 100 ms (the timer starts with the executor, below), and
+// flushed when the process exits (crashes included; only a SIGKILL loses the last 100 ms). The log is made before
+// a standby waits: making it (pino, run for the first time) took an adopted standby 2 to 6 ms on its way to its
+// driver.
+const destination = new LogLineBuffer(2);
 process.on('exit', () => destination.flushSync());
 const baseLogger = pino({ name: 'flint-executor', level: 'info', base: { pid: process.pid } }, destination);
 
@@ -87,13 +89,7 @@ try {
   resources = parseResourcesEnv(process.env[RESOURCES_ENV_VAR]);
   baseLogger.level = logLevelFromEnv();
   logger = baseLogger.child({ executorId: args.executorId, appId: args.appId });
-  setInterval(() => {
-    try {
-      destination.flush();
-    } catch {
-      // destroyed (SonicBoom's own periodic flush stops then): nothing is left to write
-    }
-  }, LOG_FLUSH_MS).unref();
+  setInterval(() => destination.flushSync(), LOG_FLUSH_MS).unref();
 } catch (err) {
   if (!isFlintError(err)) throw err;
   process.stderr.write(`flint executor: ${err.message}\n${EXECUTOR_USAGE}\n`);
