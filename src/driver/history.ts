@@ -8,6 +8,7 @@
 
 import type { JobError } from './effects.ts';
 import type { Ctx, TaskAttempt } from './state.ts';
+import { AttemptTable } from './attempt-table.ts';
 
 /** A task attempt's state, in Spark's UI words (`TaskState` plus `GET RESULT` while its result is fetched). */
 export type TaskRunState = 'RUNNING' | 'GET RESULT' | 'SUCCESS' | 'FAILED' | 'KILLED' | 'LOST';
@@ -66,7 +67,8 @@ export interface HistoryState {
   readonly jobs: Map<number, JobHistory>;
   /** Ended jobs' ids, oldest end first: the order they are dropped in. */
   readonly endedJobs: Set<number>;
-  readonly tasks: Map<number, TaskHistory>;
+  /** Every retained attempt, running or ended (attempt-table.ts). */
+  readonly tasks: AttemptTable;
   /**
    * Ended attempts' ids, oldest end first: the order they are dropped in. An id whose record went with its job
    * stays here until it comes up and is skipped (task ids are never reused). A queue, not a Set: taking the
@@ -82,7 +84,7 @@ export interface HistoryState {
 }
 
 export function createHistoryState(): HistoryState {
-  return { jobs: new Map(), endedJobs: new Set(), tasks: new Map(), endedTasks: new IdQueue(), endedTaskCount: 0, executors: new Map(), deadExecutors: new Set() };
+  return { jobs: new Map(), endedJobs: new Set(), tasks: new AttemptTable(), endedTasks: new IdQueue(), endedTaskCount: 0, executors: new Map(), deadExecutors: new Set() };
 }
 
 export function errorText(error: JobError): string {
@@ -116,7 +118,7 @@ function dropJob(ctx: Ctx, jobId: number): void {
   history.jobs.delete(jobId);
   history.endedJobs.delete(jobId);
   for (const taskId of job?.taskIds ?? []) {
-    if (!isEnded(history.tasks.get(taskId))) continue; // a zombie still running stays until it ends
+    if (!isEnded(history.tasks.stateOf(taskId))) continue; // a zombie still running stays until it ends
     history.tasks.delete(taskId);
     history.endedTaskCount -= 1;
   }
@@ -124,34 +126,30 @@ function dropJob(ctx: Ctx, jobId: number): void {
 
 export function recordTaskLaunched(ctx: Ctx, attempt: TaskAttempt, partition: number): void {
   const { history } = ctx.state;
-  history.tasks.set(attempt.taskId, {
+  history.tasks.add({
     taskId: attempt.taskId,
     jobId: attempt.job.jobId,
     index: attempt.index,
     partition,
     attempt: attempt.attempt,
     executorId: attempt.executorId,
-    state: 'RUNNING',
     launchedMs: ctx.now,
-    endedMs: undefined,
-    error: undefined,
   });
   history.jobs.get(attempt.job.jobId)?.taskIds.push(attempt.taskId);
 }
 
 export function recordTaskFetching(ctx: Ctx, taskId: number): void {
-  const task = ctx.state.history.tasks.get(taskId);
-  if (task?.state === 'RUNNING') task.state = 'GET RESULT';
+  const { tasks } = ctx.state.history;
+  if (tasks.stateOf(taskId) === 'RUNNING') tasks.setState(taskId, 'GET RESULT');
 }
 
 /** The attempt ended. Only the first end counts; later reports of the same attempt change nothing. */
 export function recordTaskEnded(ctx: Ctx, taskId: number, state: 'SUCCESS' | 'FAILED' | 'KILLED' | 'LOST', error?: string): void {
   const { history } = ctx.state;
-  const task = history.tasks.get(taskId);
-  if (task === undefined || (task.state !== 'RUNNING' && task.state !== 'GET RESULT')) return;
-  task.state = state;
-  task.endedMs = ctx.now;
-  task.error = error;
+  const was = history.tasks.stateOf(taskId);
+  if (was !== 'RUNNING' && was !== 'GET RESULT') return;
+  history.tasks.setState(taskId, state, ctx.now, error);
+  const task = history.tasks.launchOf(taskId) as NonNullable<ReturnType<AttemptTable['launchOf']>>;
   const executor = history.executors.get(task.executorId);
   if (executor !== undefined) {
     if (state === 'SUCCESS') executor.completedTasks += 1;
@@ -168,14 +166,14 @@ export function recordTaskEnded(ctx: Ctx, taskId: number, state: 'SUCCESS' | 'FA
   while (history.endedTaskCount > ctx.config.retainedTasks) {
     const oldest = history.endedTasks.shift();
     if (oldest === undefined) break;
-    if (!isEnded(history.tasks.get(oldest))) continue; // gone with its job already
+    if (!isEnded(history.tasks.stateOf(oldest))) continue; // gone with its job already
     history.tasks.delete(oldest);
     history.endedTaskCount -= 1;
   }
 }
 
-function isEnded(task: TaskHistory | undefined): boolean {
-  return task !== undefined && task.state !== 'RUNNING' && task.state !== 'GET RESULT';
+function isEnded(state: TaskRunState | undefined): boolean {
+  return state !== undefined && state !== 'RUNNING' && state !== 'GET RESULT';
 }
 
 /** A first-in first-out queue of ids; its array is compacted once half of it has been taken. */

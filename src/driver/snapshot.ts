@@ -148,7 +148,7 @@ export function historySnapshot(state: SchedulerState, tasksOfJob?: number): Sch
     let failedAttempts = 0;
     let killedAttempts = 0;
     for (const taskId of job.taskIds) {
-      const taskState = history.tasks.get(taskId)?.state;
+      const taskState = history.tasks.stateOf(taskId);
       if (taskState === 'SUCCESS') tasksDone += 1;
       else if (taskState === 'RUNNING' || taskState === 'GET RESULT') tasksRunning += 1;
       else if (taskState === 'FAILED' || taskState === 'LOST') failedAttempts += 1;
@@ -177,7 +177,7 @@ export function historySnapshot(state: SchedulerState, tasksOfJob?: number): Sch
   const taskIds = tasksOfJob === undefined ? [] : (history.jobs.get(tasksOfJob)?.taskIds ?? []);
   const tasks: TaskHistorySnapshot[] = taskIds.flatMap((taskId) => {
     const t = history.tasks.get(taskId);
-    return t === undefined ? [] : [{ ...t }];
+    return t === undefined ? [] : [t];
   });
   return { jobs, executors, tasks, retainedTasks: history.endedTaskCount };
 }
