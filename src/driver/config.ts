@@ -24,7 +24,7 @@ export interface DriverConfig {
   /** `flint.network.timeoutInterval` (60 s): how often executors are checked for that silence. */
   readonly heartbeatCheckIntervalMs: number;
   /**
-   * `flint.task.prefetch` (32, Flint only): at most this many tasks per core that an executor may be sent
+   * `flint.task.prefetch` (128, Flint only): at most this many tasks per core that an executor may be sent
    * beyond its free cores, to wait in its queue, while the job's tasks are short. It hides the round trip
    * between two tasks on a core and lets tasks and results travel in batches. 0 gives Spark's behaviour: a
    * task only for a free core.
@@ -69,7 +69,7 @@ export const DRIVER_CONFIG_DEFAULTS: DriverConfig = {
   maxResultSizeBytes: 1024 ** 3,
   executorTimeoutMs: 120_000,
   heartbeatCheckIntervalMs: 60_000,
-  prefetchPerCore: 32,
+  prefetchPerCore: 128,
   prefetchQueueTimeMs: 5,
   retainedJobs: 1000,
   retainedTasks: 100_000,

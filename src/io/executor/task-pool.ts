@@ -36,14 +36,15 @@ export type TaskOutcome = Extract<ExecutorInput, { kind: 'TaskCompleted' | 'Task
 /**
  * Tasks one thread holds at most: the one it runs and the ones queued behind it. The executor machine hands
  * the pool at most `threads × TASKS_PER_THREAD` tasks (ExecutorMachineOptions.tasksPerCore). It is the running
- * task and as many as the driver prefetches per core by default (`flint.task.prefetch`, 32), so a thread holds
+ * task and as many as the driver prefetches per core by default (`flint.task.prefetch`, 128), so a thread holds
  * everything its executor is sent for it. A thread whose queue runs dry sleeps, and waking it again costs its
- * waker: on a virtual machine whose idle vCPUs halt, the pool's `postMessage` to a sleeping thread took 28 µs.
- * With 8 a thread, a thread's queue ran dry after every few no-op tasks; with 33 the tasks of the next batch
- * arrive while it still has some (docs/benchmarks.md, "2026-12-05: task threads"). Prefetch queues only short
- * tasks, about 5 ms of work per core at most, so a deep queue never holds much work back from other threads.
+ * waker: on a virtual machine whose idle vCPUs halt, a `postMessage` to a sleeping thread is a wake-up of a
+ * halted vCPU. With 8 a thread, its queue ran dry after every few no-op tasks; with a full prefetch the tasks of
+ * the next batch arrive while it still has some (docs/benchmarks.md, "2026-12-05: task threads"). Prefetch
+ * queues only short tasks, about 5 ms of work per core at most, so a deep queue never holds much work back from
+ * other threads.
  */
-export const TASKS_PER_THREAD = 33;
+export const TASKS_PER_THREAD = 129;
 
 interface Pending {
   readonly task: LaunchTaskMessage;

@@ -18,7 +18,7 @@ describe('driverConfigFromConf', () => {
       maxResultSizeBytes: 1024 ** 3,
       executorTimeoutMs: 120_000,
       heartbeatCheckIntervalMs: 60_000,
-      prefetchPerCore: 32,
+      prefetchPerCore: 128,
       prefetchQueueTimeMs: 5,
       retainedJobs: 1000,
       retainedTasks: 100_000,
