@@ -1,7 +1,7 @@
 // The run requests and task replies between the executor's main thread and its task threads (task-pool.ts,
 // task-thread.ts), in a form that is cheap to post. postMessage clones with V8's serializer, which writes the
 // name of every property of every object, and the thread reads them back: a no-op task's run request as the
-// LaunchTask object it arrived as (eight objects and arrays) cost 2.5–3.8 µs to post and receive, the same
+// LaunchTask object it arrived as (eight objects and arrays) cost 2.5–3.9 µs to post and receive, the same
 // numbers in one array 0.45–0.9 µs (docs/benchmarks.md, "2026-12-05: task threads"). So:
 //
 // - The parts of a task that the tasks of a stage share (its job id, ops, action, inline closures and the
