@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { LogLineBuffer } from '../../../../src/io/logs/line-buffer.ts';
@@ -82,4 +83,24 @@ test('a descriptor that cannot be written to drops the lines and never throws', 
   assert.doesNotThrow(() => buffer.flushSync());
   assert.equal(buffer.pending, 0, 'nothing is kept for a descriptor that failed');
   assert.equal(statSync(path).size, 0);
+});
+
+test('a full non-blocking pipe is retried until its reader drains it: every byte arrives, in order', async () => {
+  // The reader starts reading only after 200 ms; meanwhile the pipe (non-blocking on this side, as libuv makes
+  // its pipes) is filled, so the buffer's write meets EAGAIN and waits in 1 ms pauses (for up to a second each).
+  const reader = spawn('sh', ['-c', 'sleep 0.2; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const chunks: Buffer[] = [];
+  reader.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const exited = new Promise((resolve) => reader.once('exit', resolve));
+  const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+  const buffer = new LogLineBuffer(fd, 4096);
+  const lines = Array.from({ length: 2_000 }, (_, i) => `${String(i).padStart(4, '0')} ${'z'.repeat(95)}\n`); // 200 KB: three pipes' worth
+  const started = performance.now();
+  for (const line of lines) buffer.write(line);
+  buffer.flushSync();
+  const tookMs = performance.now() - started;
+  reader.stdin.end();
+  await exited;
+  assert.equal(Buffer.concat(chunks).toString(), lines.join(''), 'the reader got every line, in order');
+  assert.ok(tookMs >= 100, `the writes waited for the reader (${tookMs.toFixed(0)} ms)`);
 });
