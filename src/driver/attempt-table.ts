@@ -2,8 +2,8 @@
 // map entry per attempt. The driver records every attempt it launches and keeps the last `flint.ui.retainedTasks`
 // (100,000) that ended, as Spark's `AppStatusListener` does. As objects in a Map, each attempt lived long enough
 // to be promoted to V8's old generation and died there, 40,000 a second in a job of no-op tasks, and the Map's
-// table outgrew the CPU's caches: in alternated runs the driver spent 10–14 µs of CPU a task with 1,000 retained
-// against 14–19 with 100,000 (docs/benchmarks.md, "2026-12-05: task threads"). Here an attempt is a few numbers
+// table outgrew the CPU's caches: in alternated runs the driver spent a median of 13.25 µs of CPU a task with 1,000
+// retained against 16 with 100,000 (docs/benchmarks.md, "2026-12-05: task threads"). Here an attempt is a few numbers
 // in typed arrays, which the collector never traces, and a reference to its executor's id.
 //
 // Task ids come in increasing order (the driver numbers its attempts). The columns are a ring over a window of
