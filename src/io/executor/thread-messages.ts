@@ -13,9 +13,8 @@
 // - A completed task's reply is `[taskId, records, runTimeMs, result]`; the rarer replies (a failure, a skipped
 //   task, a result with accumulator updates) stay objects.
 
-import type { InlineClosure, TaskAction, TaskOp, TaskSource } from '../../protocol/task-messages.ts';
+import type { InlineClosure, TaskAction, TaskFailure, TaskOp, TaskSource } from '../../protocol/task-messages.ts';
 import type { LaunchTaskMessage } from '../../task/index.ts';
-import type { TaskFailure } from '../../protocol/task-messages.ts';
 
 /** What the tasks of one stage share: a thread keeps the last one it was sent and builds its tasks with it. */
 export interface StageParts {
@@ -59,10 +58,9 @@ export function sameStage(stage: StageParts | undefined, task: LaunchTaskMessage
 /** The run request of `task`: its stage parts are left out (the thread has them, `sameStage`). */
 export function runRequestOf(task: LaunchTaskMessage): RunRequest {
   const { taskId, partition, attempt, source, broadcasts, resources } = task;
-  if (source.kind === 'range' && broadcasts === undefined && resources === undefined) {
-    return [taskId, partition, attempt, source.start, source.end, source.step];
+  if (broadcasts === undefined && resources === undefined) {
+    return source.kind === 'range' ? [taskId, partition, attempt, source.start, source.end, source.step] : [taskId, partition, attempt, source, 0];
   }
-  if (broadcasts === undefined && resources === undefined) return [taskId, partition, attempt, source, 0];
   const extras: { broadcasts?: RunExtras['broadcasts']; resources?: RunExtras['resources'] } = {};
   if (broadcasts !== undefined) extras.broadcasts = broadcasts;
   if (resources !== undefined) extras.resources = resources;
@@ -72,7 +70,8 @@ export function runRequestOf(task: LaunchTaskMessage): RunRequest {
 /** The task of a run request, rebuilt with the stage parts its thread was last sent. */
 export function taskOf(run: RunRequest, stage: StageParts): LaunchTaskMessage {
   const [taskId, partition, attempt] = run;
-  const source: TaskSource = typeof run[3] === 'number' ? { kind: 'range', start: run[3], end: run[4] as number, step: run[5] as number } : run[3];
+  const ranged = typeof run[3] === 'number';
+  const source: TaskSource = ranged ? { kind: 'range', start: run[3] as number, end: run[4] as number, step: run[5] as number } : (run[3] as TaskSource);
   const task: { -readonly [K in keyof LaunchTaskMessage]: LaunchTaskMessage[K] } = {
     type: 'LaunchTask',
     taskId,
@@ -84,7 +83,7 @@ export function taskOf(run: RunRequest, stage: StageParts): LaunchTaskMessage {
     action: stage.action,
   };
   if (stage.closures !== undefined) task.closures = stage.closures as InlineClosure[];
-  const extras = typeof run[3] === 'number' ? 0 : (run[4] as RunExtras | 0);
+  const extras = ranged ? 0 : (run[4] as RunExtras | 0);
   if (extras !== 0) {
     if (extras.broadcasts !== undefined) task.broadcasts = extras.broadcasts;
     if (extras.resources !== undefined) task.resources = extras.resources;
