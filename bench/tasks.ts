@@ -12,7 +12,10 @@
 //                         first; the processes speed up over about that many (docs/benchmarks.md, bench:tasks).
 //                         With it, the work per task of each process over the 3 (CPU µs, read and write syscalls)
 //                         and cpuUsPerTask, their sum
-//   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition); then,
+//   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition), each
+//                         worker's executors bound to a CPU of their own (flint.worker.executorCpus; bench/lib/
+//                         cpu-binding.ts, FLINT_BENCH_NO_CPU_BINDING=1 leaves it out), alternated in halves with
+//                         1,000 on the same executors unbound (taskLatencyUnboundP50Us, no target); then,
 //                         where this process may (root), 1,000 more with idle CPUs polling instead of halting
 //                         (bench/lib/idle-poll.ts): taskLatencyIdlePollP50Us, no target, what (d) is without the
 //                         host's wake-ups of idle CPUs. FLINT_BENCH_SKIP_IDLE_POLL=1 leaves it out
@@ -39,6 +42,7 @@ import { executorPids, clockTicksPerSecond, cpuSample, ioSample, type CpuSample,
 import { exitAfter, formatTable, median, percentile, timed } from './lib/stats.ts';
 import { benchJson, measureMachine } from './lib/machine.ts';
 import { holdIdlePoll } from './lib/idle-poll.ts';
+import { benchCpuBinding, unbound } from './lib/cpu-binding.ts';
 
 export function noop(x: number): number {
   return x;
@@ -85,9 +89,18 @@ runApp(async () => {
   const bundleCacheDir = mkdtempSync(join(tmpdir(), 'flint-bench-tasks-bundles-'));
   const ticksPerSec = clockTicksPerSecond();
   // (a) Cold start. Each worker offers 2 cores so that a replacement executor fits after a worker is killed.
-  // The workers keep standby executors of the app's executor memory (docs/standby-executors.md).
+  // The workers keep standby executors of the app's executor memory (docs/standby-executors.md), and bind their
+  // executors to a CPU each (bench/lib/cpu-binding.ts), as an operator does on a VM whose idle CPUs halt.
+  const binding = benchCpuBinding();
   const [cluster, coldStartMs] = await timed(() =>
-    LocalCluster.start({ cli, workers: 2, coresPerWorker: 2, memoryPerWorker: '2g', conf: ['flint.worker.timeout=10s', `flint.worker.standbyExecutors.memory=${EXECUTOR_MEMORY}`] }),
+    LocalCluster.start({
+      cli,
+      workers: 2,
+      coresPerWorker: 2,
+      memoryPerWorker: '2g',
+      conf: ['flint.worker.timeout=10s', `flint.worker.standbyExecutors.memory=${EXECUTOR_MEMORY}`],
+      ...(binding.ok ? { workerConf: binding.workerConf } : {}),
+    }),
   );
   try {
     const alive = (await cluster.masterJson()).workers.filter((w) => w.state === 'ALIVE').length;
@@ -168,9 +181,17 @@ runApp(async () => {
       return lat.sort();
     };
     await oneTaskJobsUs(100);
-    const lat = await oneTaskJobsUs(1_000);
+    // Alternated in halves with the same executors unbound, when they are bound, so that both meet the same host.
+    const boundLat: number[] = [];
+    const unboundLat: number[] = [];
+    for (let half = 0; half < 2; half++) {
+      boundLat.push(...(await oneTaskJobsUs(500)));
+      if (binding.ok) unboundLat.push(...(await unbound(binding, executors, () => oneTaskJobsUs(500))));
+    }
+    const lat = Float64Array.from(boundLat).sort();
     const taskLatencyP50Us = percentile(lat, 50);
     const taskLatencyP99Us = percentile(lat, 99);
+    const taskLatencyUnboundP50Us = binding.ok ? percentile(Float64Array.from(unboundLat).sort(), 50) : undefined;
     const idlePoll = process.env['FLINT_BENCH_SKIP_IDLE_POLL'] === '1' ? ({ ok: false, reason: 'skipped (FLINT_BENCH_SKIP_IDLE_POLL=1)' } as const) : holdIdlePoll();
     let taskLatencyIdlePollP50Us: number | undefined;
     if (idlePoll.ok) {
@@ -225,8 +246,19 @@ runApp(async () => {
             `${w.userUs} + ${w.systemUs}; ${w.reads}, ${w.writes}`,
             '',
           ]),
-          ['(d) taskLatencyP50Us', '1,000 sequential one-task jobs, median', r(taskLatencyP50Us), atMost(TARGETS.taskLatencyP50Us)],
+          [
+            '(d) taskLatencyP50Us',
+            `1,000 sequential one-task jobs, median; ${binding.ok ? `each worker's executors bound to CPU ${[0, 1].map(binding.cpusOf).join(' and ')}` : `executors not bound: ${binding.reason}`}`,
+            r(taskLatencyP50Us),
+            atMost(TARGETS.taskLatencyP50Us),
+          ],
           ['(d) taskLatencyP99Us', '… 99th percentile', r(taskLatencyP99Us), ''],
+          [
+            '(d) taskLatencyUnboundP50Us',
+            binding.ok ? '1,000 more, alternated with them in halves, the same executors free to run on every CPU' : `not measured: ${binding.reason}`,
+            taskLatencyUnboundP50Us === undefined ? '-' : r(taskLatencyUnboundP50Us),
+            '',
+          ],
           [
             '(d) taskLatencyIdlePollP50Us',
             idlePoll.ok
@@ -266,6 +298,8 @@ runApp(async () => {
         cpuUsPerTask: Number(perTask.reduce((n, w) => n + w.userUs + w.systemUs, 0).toFixed(1)),
         taskLatencyP50Us: Math.round(taskLatencyP50Us),
         taskLatencyP99Us: Math.round(taskLatencyP99Us),
+        taskLatencyUnboundP50Us: taskLatencyUnboundP50Us === undefined ? null : Math.round(taskLatencyUnboundP50Us),
+        executorsBound: binding.ok,
         taskLatencyIdlePollP50Us: taskLatencyIdlePollP50Us === undefined ? null : Math.round(taskLatencyIdlePollP50Us),
         workerKillOverheadMs: Math.round(workerKillOverheadMs),
         resultsCorrect,

@@ -121,6 +121,7 @@ export const KNOWN_KEYS: readonly string[] = [
   'flint.worker.cleanup.enabled',
   'flint.worker.cleanup.interval',
   'flint.worker.decommission.signal',
+  'flint.worker.executorCpus',
   'flint.worker.executorStateSync.maxAttempts',
   'flint.worker.initialRegistrationRetries',
   'flint.worker.maxRegistrationRetries',

@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   readonly memoryPerWorker: string;
   /** Extra `--conf key=value` pairs for every daemon. */
   readonly conf?: readonly string[];
+  /** Extra `--conf key=value` pairs for the worker of this index (from 0) alone, after `conf`. */
+  readonly workerConf?: (index: number) => readonly string[];
   /** Where the work dirs, logs and secret go (default: a new temp dir, removed by `stop`). */
   readonly dir?: string;
   /** How long the master and the workers have to start and register (default 45 s). */
@@ -111,7 +113,7 @@ export class LocalCluster {
         starting.push(
           cluster.#spawn(
             `worker-${i + 1}`,
-            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, '--conf', 'flint.worker.registrationRetryInterval=40ms', ...retries, ...common],
+            ['worker', cluster.masterUrl, '--host', '127.0.0.1', '--port', '0', '--webui-port', '0', '--cores', String(opts.coresPerWorker), '--memory', opts.memoryPerWorker, '--work-dir', workDir, '--conf', 'flint.worker.registrationRetryInterval=40ms', ...retries, ...common, ...(opts.workerConf?.(i) ?? []).flatMap((c) => ['--conf', c])],
             timeoutMs,
             registered,
           ),

@@ -11,6 +11,7 @@ import type { FlintConf } from '../conf/flint-conf.ts';
 import { discoverWorkerResources } from '../io/worker-resources/discover-resources.ts';
 import { formatCredentialLine } from '../io/child-process/credential-line.ts';
 import { NodeProcessLauncher } from '../io/child-process/node-process-launcher.ts';
+import { cpuBinder } from '../io/child-process/cpu-affinity.ts';
 import { ProcessCpu } from '../io/child-process/process-cpu.ts';
 import { StandbyExecutorLauncher } from '../io/child-process/standby-launcher.ts';
 import { ChangeSignal } from '../io/http/live-page.ts';
@@ -32,8 +33,10 @@ import { ShuffleService } from './shuffle-service.ts';
 import type { Logger } from '../util/logger.ts';
 import {
   APP_CODE_DIR,
+  EXECUTOR_CPUS_KEY,
   WorkerMachine,
   logRollingFromConf,
+  parseCpuList,
   resolveMainModule,
   workerConfigFromConf,
   type DriverLaunchSpec,
@@ -93,6 +96,15 @@ function readStandbySettings(conf: FlintConf): { count: number; memoryMb: number
   };
 }
 
+/**
+ * flint.worker.executorCpus (docs/configuration.md): the taskset that binds executors to the listed CPUs, checked
+ * (cpu-affinity.ts's cpuBinder), or undefined when the key is unset.
+ */
+function readCpuBinder(conf: FlintConf): string | undefined {
+  const list = conf.get(EXECUTOR_CPUS_KEY);
+  return list === undefined ? undefined : cpuBinder(parseCpuList(list));
+}
+
 /** docs/metrics.md: the worker's gauges are read from its snapshot when scraped; launches and exits are counted. */
 function workerMetrics(conf: FlintConf, workDir: string, snapshot: () => WorkerSnapshot | undefined): WorkerMetrics | undefined {
   return readMetricsEnabled(conf) ? new WorkerMetrics({ snapshot, workDir: new DirSize(workDir) }) : undefined;
@@ -104,7 +116,12 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
   // Also checked before anything listens: a bad flint.executor.logs.rolling.* value stops the worker here.
   const rolling = logRollingFromConf(conf);
   const standbys = readStandbySettings(conf);
-  const nodeLauncher = opts.launcher === undefined ? new NodeProcessLauncher({ rolling, onLogError: (err, what) => logger.warn({ err: err.message }, what) }) : undefined;
+  // So is flint.worker.executorCpus: a list this worker cannot bind its executors to stops it here.
+  const taskset = readCpuBinder(conf);
+  const nodeLauncher =
+    opts.launcher === undefined
+      ? new NodeProcessLauncher({ rolling, onLogError: (err, what) => logger.warn({ err: err.message }, what), ...optional('taskset', taskset) })
+      : undefined;
 
   // The cluster's daemons, and executors of any application for the shuffle service (its endpoint checks which).
   const env = await (opts.transport ?? RpcEnv.create)({ name: 'flintWorker', host: opts.base.host, port: opts.base.port, conf, logger, keyring: workerKeyring(readRpcSettings(conf)) });
@@ -174,6 +191,7 @@ export async function startWorkerDaemon(opts: WorkerDaemonOptions): Promise<Work
             logger,
             cores: config.cores,
             processCpu: new ProcessCpu(),
+            ...optional('taskset', taskset),
           })
         : undefined;
     ui.standbys = standbyLauncher;
@@ -373,6 +391,7 @@ class WorkerRuntime {
           stdoutPath: spec.stdoutPath,
           stderrPath: spec.stderrPath,
           stdin: formatCredentialLine(this.#credentialFor(spec)),
+          ...('cpus' in spec && spec.cpus !== undefined ? { cpus: spec.cpus } : {}),
         },
         (exit) => on.exited(exit, this.#killed.delete(spec.processKey)),
       );

@@ -16,6 +16,9 @@
 //   credential-line.ts). It is never logged or stored.
 // - `onReady`, when given, makes the child's descriptor 3 a pipe; the first line the child writes there calls it
 //   (a standby executor saying it has loaded: docs/standby-executors.md). A launcher may ignore it.
+// - `cpus`, when given, binds the process, and every thread and process it starts, to those CPUs (Linux's
+//   sched_setaffinity; flint.worker.executorCpus, src/worker/cpu-binding.ts) before it runs any of its program.
+//   A launcher that cannot bind it throws: the launch fails rather than run unbound unnoticed.
 
 export interface ProcessSpec {
   /** Unique among running processes, e.g. `executor/app-20260101000000-0000/3`. */
@@ -29,6 +32,8 @@ export interface ProcessSpec {
   readonly stdin?: string;
   /** Called once, when the child writes its first line to descriptor 3. */
   readonly onReady?: () => void;
+  /** The CPUs to bind the process to; absent: not bound. */
+  readonly cpus?: readonly number[] | undefined;
 }
 
 export interface ProcessExit {

@@ -12,6 +12,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { ExecutorState, KillExecutor, LaunchExecutor } from '../protocol/messages.ts';
 import { masterEnvUrl } from './master-address.ts';
+import { chooseCpus } from './cpu-binding.ts';
 import { buildExecutorSpec, executorProcessKey, joinPath } from './process-specs.ts';
 import { describeExit, exitStatusOf } from './process-exit.ts';
 import type { ExecutorStateChangedMessage, ProcessExit } from './worker-input.ts';
@@ -44,6 +45,7 @@ export function launchExecutor(ctx: Ctx, msg: Static<typeof LaunchExecutor>): vo
     return;
   }
   log(ctx, 'info', `Asked to launch executor ${fullId} for ${msg.appDesc.name}`);
+  const cpus = config.executorCpus === undefined ? undefined : chooseCpus(config.executorCpus, heldCpus(state.executors.values()), msg.cores);
   const runner: ExecutorRunner = {
     appId: msg.appId,
     execId: msg.execId,
@@ -52,6 +54,7 @@ export function launchExecutor(ctx: Ctx, msg: Static<typeof LaunchExecutor>): vo
     cores: msg.cores,
     memoryMb: msg.memoryMb,
     ...(msg.resources === undefined ? {} : { resources: msg.resources }),
+    ...(cpus === undefined ? {} : { cpus }),
     processKey: executorProcessKey(msg.appId, msg.execId),
     workDir: `${joinPath(config.workDir, msg.appId, String(msg.execId))}/`,
     state: 'LAUNCHING',
@@ -59,9 +62,14 @@ export function launchExecutor(ctx: Ctx, msg: Static<typeof LaunchExecutor>): vo
   state.executors.set(fullId, runner);
   state.coresUsed += msg.cores;
   state.memoryUsedMb += msg.memoryMb;
-  const built = buildExecutorSpec(config, state, msg);
+  const built = buildExecutorSpec(config, state, { ...msg, cpus });
   if (built.ok) ctx.out.push({ kind: 'LaunchExecutor', spec: built.spec });
   else executorLaunchFailed(ctx, msg.appId, msg.execId, built.error);
+}
+
+/** The CPUs each running executor is bound to. */
+function* heldCpus(runners: Iterable<ExecutorRunner>): Iterable<readonly number[]> {
+  for (const runner of runners) if (runner.cpus !== undefined) yield runner.cpus;
 }
 
 export function killExecutor(ctx: Ctx, msg: Static<typeof KillExecutor>): void {

@@ -33,6 +33,7 @@ export { civilTimeUtc, formatIdTimestamp, generateWorkerId } from './worker-id.t
 export { masterEnvUrl, workerEndpointAddress } from './master-address.ts';
 export { exitStatusOf } from './process-exit.ts';
 export { APP_CODE_DIR, FLINT_ENTRIES, resolveMainModule } from './process-specs.ts';
+export { EXECUTOR_CPUS_KEY, chooseCpus, formatCpuList, parseCpuList } from './cpu-binding.ts';
 export { INITIAL_DRIVER_BACKOFF_MS, SUCCESSFUL_RUN_DURATION_MS } from './drivers.ts';
 export {
   LOG_ROLLING_KEYS,

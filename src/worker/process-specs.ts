@@ -102,6 +102,8 @@ export interface ExecutorLaunch {
   readonly cores: number;
   readonly memoryMb: number;
   readonly resources?: ResourceAddresses | undefined;
+  /** The CPUs to bind it to (cpu-binding.ts); absent: not bound. */
+  readonly cpus?: readonly number[] | undefined;
 }
 
 /** The env var through which an executor or driver learns its custom-resource addresses: JSON, name → addresses. */
@@ -173,6 +175,7 @@ export function buildExecutorSpec(
     stdoutPath: joinPath(cwd, 'stdout'),
     stderrPath: joinPath(cwd, 'stderr'),
     stderrHeader: stderrHeader('Flint Executor Command', argv),
+    ...(launch.cpus === undefined ? {} : { cpus: launch.cpus }),
   };
   return { ok: true, spec };
 }

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { Rng } from '../kit/rng.ts';
 import type { ResourceAddresses } from '../protocol/messages.ts';
+import { EXECUTOR_CPUS_KEY, MAX_CPU, parseCpuList } from './cpu-binding.ts';
 
 /** Randomness, injected (STYLE.md §6; src/kit/rng.ts): the worker draws its registration jitter with `next()`. */
 export type { Rng };
@@ -83,6 +84,11 @@ export interface WorkerConfig {
   readonly flintEntries?: Readonly<Record<string, string>>;
   /** A fixed worker id (tests, simulation); otherwise generated from the construction time. */
   readonly workerId?: string;
+  /**
+   * `flint.worker.executorCpus` (Flint only; unset by default): the CPUs this worker binds its executors to, each
+   * to as many as it has cores (cpu-binding.ts). Absent: executors are not bound, as in Spark.
+   */
+  readonly executorCpus?: readonly number[] | undefined;
 }
 
 type Required_ = 'host' | 'port' | 'cores' | 'memoryMb' | 'workDir' | 'masterUrls';
@@ -148,6 +154,12 @@ export function workerConfig(input: WorkerConfigInput): WorkerConfig {
   requireInt('flint.worker.ui.retainedDrivers', config.retainedDrivers, 0);
   requireInt('flint.worker.executorStateSync.maxAttempts', config.executorStateSyncMaxAttempts, 1);
   requireInt('flint.rpc.askTimeout', config.askTimeoutMs, 1);
+  if (config.executorCpus !== undefined) {
+    const cpus = config.executorCpus;
+    if (cpus.length === 0 || cpus.some((cpu) => !Number.isSafeInteger(cpu) || cpu < 0 || cpu > MAX_CPU)) {
+      throw new ConfigError(EXECUTOR_CPUS_KEY, `${EXECUTOR_CPUS_KEY} must name at least one CPU, each from 0 to ${MAX_CPU}; got [${cpus.join(', ')}]`);
+    }
+  }
   return config;
 }
 
@@ -163,6 +175,7 @@ export function workerConfigFromConf(conf: FlintConf, base: WorkerConfigInput): 
   const askTimeoutMs = conf.getDurationMs('flint.rpc.askTimeout', ms(networkTimeout), 's');
   const int = (key: string, fallback: number, min: number): number => conf.getInt(key, fallback, { min });
   const bool = (key: string, fallback: boolean): boolean => conf.getBoolean(key, fallback);
+  const cpuList = conf.get(EXECUTOR_CPUS_KEY);
   return workerConfig({
     ...base,
     workerTimeoutMs: conf.getDurationMs('flint.worker.timeout', ms(base.workerTimeoutMs ?? d.workerTimeoutMs), 's'),
@@ -214,6 +227,7 @@ export function workerConfigFromConf(conf: FlintConf, base: WorkerConfigInput): 
     ),
     askTimeoutMs,
     decommissionEnabled: bool('flint.decommission.enabled', base.decommissionEnabled ?? d.decommissionEnabled),
+    ...(cpuList === undefined ? {} : { executorCpus: parseCpuList(cpuList) }),
   });
 }
 

@@ -59,6 +59,8 @@ export interface ExecutorLaunchSpec extends ProcessSpec {
   readonly execId: number;
   readonly cores: number;
   readonly memoryMb: number;
+  /** The CPUs the process is bound to (flint.worker.executorCpus, cpu-binding.ts); absent: not bound. */
+  readonly cpus?: readonly number[];
 }
 
 export interface DriverLaunchSpec extends ProcessSpec {

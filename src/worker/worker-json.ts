@@ -4,6 +4,7 @@
 // (`resourcesused`), and each executor's. Drivers are not listed, as in Spark.
 
 import type { ResourceAddresses } from '../protocol/messages.ts';
+import { formatCpuList } from './cpu-binding.ts';
 import { describeCommand } from './process-specs.ts';
 import type { ExecutorSnapshot, WorkerSnapshot } from './worker-snapshot.ts';
 
@@ -26,6 +27,8 @@ export interface WorkerJsonExecutor {
   readonly id: number;
   readonly memory: number;
   readonly resources: ResourcesJson;
+  /** Flint's: the cpu list it is bound to (flint.worker.executorCpus), e.g. `0-1`; absent when not bound. */
+  readonly cpus?: string;
   readonly appid: string;
   readonly appdesc: WorkerJsonAppDesc;
 }
@@ -55,6 +58,7 @@ function executorJson(e: ExecutorSnapshot): WorkerJsonExecutor {
     id: e.execId,
     memory: e.memoryMb,
     resources: resourcesJson(e.resources),
+    ...(e.cpus === undefined ? {} : { cpus: formatCpuList(e.cpus) }),
     appid: e.appId,
     appdesc: {
       name: d.name,

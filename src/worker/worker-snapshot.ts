@@ -19,6 +19,8 @@ export interface ExecutorSnapshot {
   readonly exitStatus?: number;
   /** The custom-resource addresses it holds (LaunchExecutor.resources); absent: none. */
   readonly resources?: ResourceAddresses;
+  /** The CPUs it is bound to (flint.worker.executorCpus); absent: not bound. */
+  readonly cpus?: readonly number[];
 }
 
 export interface DriverSnapshot {
@@ -85,6 +87,7 @@ function executorSnapshot(e: ExecutorRunner): ExecutorSnapshot {
     ...(e.message === undefined ? {} : { message: e.message }),
     ...(e.exitStatus === undefined ? {} : { exitStatus: e.exitStatus }),
     ...(e.resources === undefined ? {} : { resources: e.resources }),
+    ...(e.cpus === undefined ? {} : { cpus: [...e.cpus] }),
   };
 }
 

@@ -30,6 +30,8 @@ export interface ExecutorRunner {
   readonly memoryMb: number;
   /** The custom-resource addresses the master assigned to it (LaunchExecutor.resources). */
   readonly resources?: ResourceAddresses | undefined;
+  /** The CPUs it is bound to (flint.worker.executorCpus, cpu-binding.ts); absent when the worker binds none. */
+  readonly cpus?: readonly number[] | undefined;
   readonly processKey: string;
   readonly workDir: string;
   state: ExecutorState;

@@ -13,6 +13,7 @@ import { finished } from 'node:stream/promises';
 import type { LaunchedProcess, ProcessExit, ProcessLauncher, ProcessSpec } from '../../ports/process-launcher.ts';
 import type { LogRollingConfig } from '../../worker/log-rolling-config.ts';
 import { RollingFileAppender } from '../logs/rolling-file.ts';
+import { boundArgv } from './cpu-affinity.ts';
 
 export interface NodeProcessLauncherOptions {
   /** Roll every process's stdout and stderr so (`logRollingFromConf`); undefined: no rolling. */
@@ -26,6 +27,11 @@ export interface NodeProcessLauncherOptions {
    * running may hold them open; the exit is then reported after this, and what still comes is appended.
    */
   readonly outputGraceMs?: number;
+  /**
+   * The taskset that binds a process whose spec names CPUs (cpu-affinity.ts's cpuBinder); without it such a
+   * launch throws.
+   */
+  readonly taskset?: string;
 }
 
 /** Default of `outputGraceMs`. */
@@ -46,8 +52,8 @@ export class NodeProcessLauncher implements ProcessLauncher {
 
   launch(spec: ProcessSpec, onExit: (exit: ProcessExit) => void): LaunchedProcess {
     if (this.#running.has(spec.key)) throw new Error(`a process with key ${spec.key} is already running`);
-    const [file, ...args] = spec.argv;
-    if (file === undefined) throw new Error(`process ${spec.key} has an empty argv`);
+    const [file, ...args] = spec.cpus === undefined ? spec.argv : boundArgv(this.#taskset(spec), spec.cpus, spec.argv);
+    if (file === undefined || spec.argv.length === 0) throw new Error(`process ${spec.key} has an empty argv`);
     mkdirSync(spec.cwd, { recursive: true });
     mkdirSync(dirname(spec.stdoutPath), { recursive: true });
     mkdirSync(dirname(spec.stderrPath), { recursive: true });
@@ -99,6 +105,12 @@ export class NodeProcessLauncher implements ProcessLauncher {
     }
     this.#running.set(spec.key, { child, exited });
     return { key: spec.key, pid: child.pid };
+  }
+
+  #taskset(spec: ProcessSpec): string {
+    const taskset = this.#options.taskset;
+    if (taskset === undefined) throw new Error(`cannot bind ${spec.key} to CPUs: the launcher has no taskset`);
+    return taskset;
   }
 
   /** Pipes the child's stdout and stderr into appenders; resolves when both have closed their files. */

@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import type { LaunchedProcess, ProcessExit, ProcessLauncher, ProcessSpec } from '../../ports/process-launcher.ts';
 import type { Logger } from '../../util/logger.ts';
 import { STANDBY_FLAG, formatAdoptionLine, type Adoption } from './adoption-line.ts';
+import { bindRunningProcess } from './cpu-affinity.ts';
 
 /** How long after an adoption the standby is replaced. */
 export const REPLACE_AFTER_MS = 1_000;
@@ -71,6 +72,8 @@ export interface StandbyOptions {
   readonly processCpu?: { sample(pids: readonly number[]): number };
   /** Milliseconds of a monotonic clock; performance.now() by default. */
   readonly now?: () => number;
+  /** The taskset that binds an adopted standby to the CPUs its executor's spec names (cpu-affinity.ts). */
+  readonly taskset?: string;
 }
 
 interface Standby {
@@ -225,10 +228,15 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
   }
 
   /**
-   * Moves the standby's output into the executor's files (keeping the header the worker wrote there at the
-   * top), then hands it its executor and credential on stdin.
+   * Binds the standby to the executor's CPUs when its spec names some, moves its output into the executor's files
+   * (keeping the header the worker wrote there at the top), then hands it its executor and credential on stdin.
    */
   #adopt(standby: Standby, spec: ProcessSpec, adoption: Adoption): void {
+    if (spec.cpus !== undefined) {
+      // Before it is told to become the executor: its task threads, started once it has registered, inherit it.
+      if (this.#opts.taskset === undefined) throw new Error(`cannot bind ${spec.key} to CPUs: the launcher has no taskset`);
+      bindRunningProcess(this.#opts.taskset, spec.cpus, standby.pid);
+    }
     const header = readFileSync(spec.stderrPath, 'utf8');
     renameSync(standby.stdoutPath, spec.stdoutPath);
     renameSync(standby.stderrPath, spec.stderrPath);

@@ -17,7 +17,7 @@ import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 import { authConf, MAIN, masterJson, newSecret, startMaster, startWorker, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
 import { ChildGroup, NODE_BIN, spawnChild, waitFor, type ChildHandle, type Exit } from '../../helpers/process.ts';
 
-/** A CLI that exits at once takes under a second; eleven start together, on a machine that may be busy. */
+/** A CLI that exits at once takes under a second; thirteen start together, on a machine that may be busy. */
 const EXIT_WITHIN_MS = 60_000;
 const OPEN = ['--conf', 'flint.authenticate=false'];
 const LOCAL = ['--host', '127.0.0.1', '--port', '0', '--webui-port', '0'];
@@ -80,6 +80,8 @@ describe('bad input to the daemons', { timeout: 180_000 }, () => {
       ['worker --memory lots', worker('--memory', 'lots', ...OPEN), /--memory "lots" is not an amount of memory/],
       ['master flint.worker.timeout=soon', ['master', ...LOCAL, ...OPEN, '--conf', 'flint.worker.timeout=soon'], /flint\.worker\.timeout.*"soon" is not a duration/],
       ['worker flint.worker.timeout=soon', worker('--cores', '1', '--memory', '256m', ...OPEN, '--conf', 'flint.worker.timeout=soon'), /flint\.worker\.timeout.*"soon" is not a duration/],
+      ['worker flint.worker.executorCpus=3-1', worker('--cores', '1', '--memory', '256m', ...OPEN, '--conf', 'flint.worker.executorCpus=3-1'), /flint\.worker\.executorCpus="3-1" is invalid: the range 3-1 ends before it starts; expected a list of CPU numbers and ranges such as 0-3,8/],
+      ['worker flint.worker.executorCpus=8191', worker('--cores', '1', '--memory', '256m', ...OPEN, '--conf', 'flint.worker.executorCpus=8191'), /flint\.worker\.executorCpus=8191 names CPU 8191, but this worker may run on CPUs [0-9,-]+ only/],
       ['master --conf nokey', ['master', ...LOCAL, ...OPEN, '--conf', 'nokey'], /--conf "nokey": expected key=value/],
       ['worker with an http:// master URL', ['worker', 'http://127.0.0.1:7077', ...LOCAL, ...OPEN], /"http:\/\/127\.0\.0\.1:7077" is not a master URL/],
       ['master with no secret', ['master', ...LOCAL], /flint\.authenticate\.secret/],
