@@ -13,7 +13,7 @@
 //                         With it, the work per task of each process over the 3 (CPU µs, read and write syscalls)
 //                         and cpuUsPerTask, their sum
 //   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition), each
-//                         worker's executors bound to a CPU of their own (flint.worker.executorCpus; bench/lib/
+//                         worker's executor bound to a CPU of its own (flint.worker.executorCpus; bench/lib/
 //                         cpu-binding.ts, FLINT_BENCH_NO_CPU_BINDING=1 leaves it out), alternated in halves with
 //                         1,000 on the same executors unbound (taskLatencyUnboundP50Us, no target); then,
 //                         where this process may (root), 1,000 more with idle CPUs polling instead of halting
@@ -90,7 +90,8 @@ runApp(async () => {
   const ticksPerSec = clockTicksPerSecond();
   // (a) Cold start. Each worker offers 2 cores so that a replacement executor fits after a worker is killed.
   // The workers keep standby executors of the app's executor memory (docs/standby-executors.md), and bind their
-  // executors to a CPU each (bench/lib/cpu-binding.ts), as an operator does on a VM whose idle CPUs halt.
+  // executors to CPUs, each worker preferring its own (bench/lib/cpu-binding.ts), as an operator does on a VM
+  // whose idle CPUs halt.
   const binding = benchCpuBinding();
   const [cluster, coldStartMs] = await timed(() =>
     LocalCluster.start({
@@ -248,7 +249,7 @@ runApp(async () => {
           ]),
           [
             '(d) taskLatencyP50Us',
-            `1,000 sequential one-task jobs, median; ${binding.ok ? `each worker's executors bound to CPU ${[0, 1].map(binding.cpusOf).join(' and ')}` : `executors not bound: ${binding.reason}`}`,
+            `1,000 sequential one-task jobs, median; ${binding.ok ? `each worker's executor bound to a CPU of its own (${[0, 1].map(binding.cpusOf).join(' and ')})` : `executors not bound: ${binding.reason}`}`,
             r(taskLatencyP50Us),
             atMost(TARGETS.taskLatencyP50Us),
           ],

@@ -1,8 +1,8 @@
 // How bench:tasks binds its workers' executors to CPUs (flint.worker.executorCpus, src/worker/cpu-binding.ts;
 // docs/operations.md, "Latency on virtual machines"): the workers of the benchmark's cluster share one machine,
-// so each gets CPUs of its own, worker i the CPU i of those this process may run on (round the list when there
-// are more workers than CPUs). Where no binding is possible (another system than Linux, no taskset) or wanted
-// (FLINT_BENCH_NO_CPU_BINDING=1), the workers bind nothing and `reason` says why.
+// so each prefers a CPU of its own, worker i the CPU i of those this process may run on (round the list when there
+// are more workers than CPUs), and lists the others after it. Where no binding is possible (another system than
+// Linux, no taskset) or wanted (FLINT_BENCH_NO_CPU_BINDING=1), the workers bind nothing and `reason` says why.
 //
 // `unbound` measures the same executors without their binding, for a comparison in the same run: it lets every
 // thread of each run on all CPUs, then puts back the CPUs each had.
@@ -21,7 +21,10 @@ export function benchCpuBinding(): BenchCpuBinding {
   const allowed = allowedCpus();
   if (allowed === undefined || allowed.length === 0) return { ok: false, reason: 'cannot read this process\'s CPUs (/proc/self/status)' };
   const cpusOf = (index: number): number => allowed[index % allowed.length] as number;
-  return { ok: true, taskset, allowed, cpusOf, workerConf: (index) => [`flint.worker.executorCpus=${cpusOf(index)}`] };
+  // Worker i lists every CPU, from its own on: its executors take the others only while its own is held (a
+  // replacement for the executors of a worker that was killed, (e)).
+  const preference = (index: number): number[] => allowed.map((_, k) => allowed[(index + k) % allowed.length] as number);
+  return { ok: true, taskset, allowed, cpusOf, workerConf: (index) => [`flint.worker.executorCpus=${preference(index).join(',')}`] };
 }
 
 /** Runs `measure` with the processes `pids` free to run on every CPU this process may use, then binds them back. */

@@ -5,6 +5,7 @@
 // (`/events/worker`, src/io/http/live-page.ts) re-renders as the worker changes.
 
 import type { DriverSnapshot, ExecutorSnapshot, WorkerSnapshot } from '../worker/worker-snapshot.ts';
+import { formatCpuList } from '../worker/cpu-binding.ts';
 import { formatMb, resourcesFreeText, resourcesText } from './format.ts';
 import { attr, href, html, safeUrl, type SafeHtml } from './html.ts';
 import { badge, crossUiHref, pageShell, section, summary, toneOf } from './layout.ts';
@@ -49,6 +50,8 @@ interface RunnerRow {
   readonly cores: number;
   readonly memoryMb: number;
   readonly resources?: Readonly<Record<string, ReadonlyArray<string>>>;
+  /** The CPUs it is bound to (flint.worker.executorCpus); absent: not bound. */
+  readonly cpus?: readonly number[];
 }
 
 interface RunnerColumns<R> {
@@ -63,7 +66,8 @@ function runnerColumns<R extends RunnerRow>({ lead, finished, logHref }: RunnerC
   const columns: Column<R>[] = [
     ...lead,
     { key: 'state', label: 'State', value: (r) => r.state, cell: (r) => badge(r.state, toneOf(r.state)) },
-    { key: 'cores', label: 'Cores', value: (r) => r.cores, numeric: true },
+    // Under the cores, the CPUs the worker bound it to (flint.worker.executorCpus), when it did.
+    { key: 'cores', label: 'Cores', value: (r) => r.cores, cell: (r) => (r.cpus === undefined ? String(r.cores) : html`${r.cores}<br><small>${r.cpus.length === 1 ? 'CPU' : 'CPUs'} ${formatCpuList(r.cpus)}</small>`), numeric: true },
     { key: 'memory', label: 'Memory', value: (r) => r.memoryMb, cell: (r) => formatMb(r.memoryMb), numeric: true },
     // Spark's WorkerPage has a Resources column: the addresses each executor and driver holds.
     { key: 'resources', label: 'Resources', value: (r) => resourcesText(r.resources ?? {}) },

@@ -1,11 +1,12 @@
 // Binding executors to CPUs (`flint.worker.executorCpus`, docs/configuration.md; docs/operations.md, "Latency on
 // virtual machines"). Spark's standalone Worker binds nothing: an executor's cores are task slots, and its threads
 // run wherever the kernel puts them. Flint's worker may be given a list of CPUs; each executor it launches is then
-// bound to as many of them as it has cores, the ones the fewest of this worker's running executors hold, in the
-// list's order on a tie. The CPUs of an executor that has ended are free again, as nothing but the running
-// executors is counted. An executor's main thread and its task threads then wake each other on the CPUs it holds
-// instead of on whichever CPU is idle, which on a virtual machine whose idle vCPUs halt costs a wake-up of the
-// hypervisor each time (docs/benchmarks.md, "Wake-ups on idle CPUs").
+// bound to as many of them as it has cores, the ones the fewest of this worker's running executors hold, the
+// earlier in the list on a tie: workers that share a machine can list its CPUs in different orders, each then
+// preferring its own and taking another's only while its own are held. The CPUs of an executor that has ended are
+// free again, as nothing but the running executors is counted. An executor's main thread and its task threads then
+// wake each other on the CPUs it holds instead of on whichever CPU is idle, which on a virtual machine whose idle
+// vCPUs halt costs a wake-up of the hypervisor each time (docs/benchmarks.md, "Wake-ups on idle CPUs").
 //
 // Pure: the list's syntax (Linux's cpu list, as taskset, cpusets and /proc/<pid>/status's Cpus_allowed_list write
 // it) and the choice. Applying it is the process launcher's (src/io/child-process/cpu-affinity.ts).
@@ -18,8 +19,9 @@ export const EXECUTOR_CPUS_KEY = 'flint.worker.executorCpus';
 export const MAX_CPU = 8_191;
 
 /**
- * Parses a cpu list such as `0-3,8,10-11` into its CPU numbers, ascending and each once. A bad list is a
- * ConfigError naming `key` and the part that is wrong.
+ * Parses a cpu list such as `0-3,8` into its CPU numbers, each once, in the order written (a range ascending): the
+ * order is the worker's preference when it chooses (chooseCpus). A bad list is a ConfigError naming `key` and the
+ * part that is wrong.
  */
 export function parseCpuList(text: string, key: string = EXECUTOR_CPUS_KEY): readonly number[] {
   const bad = (why: string): ConfigError =>
@@ -37,7 +39,7 @@ export function parseCpuList(text: string, key: string = EXECUTOR_CPUS_KEY): rea
     if (last < first) throw bad(`the range ${part} ends before it starts`);
     for (let cpu = first; cpu <= last; cpu++) cpus.add(cpu);
   }
-  return [...cpus].sort((a, b) => a - b);
+  return [...cpus];
 }
 
 /** The cpu list of `cpus` (ascending, each once), runs written as ranges: [0, 1, 2, 5] is `0-2,5`. */

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { LocalCluster } from '../../src/daemons/local-cluster.ts';
 import { launchBrowser, screenshot, VIEWPORTS } from '../helpers/browser.ts';
+import { allowedCpus } from '../../src/io/child-process/cpu-affinity.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../helpers/process.ts';
 
 const MAIN = 'src/cli/main.ts';
@@ -36,7 +37,15 @@ describe('the web UIs in a browser', { timeout: 240_000 }, () => {
   let release = '';
 
   before(async () => {
-    cluster = await LocalCluster.start({ workers: 2, coresPerWorker: 1, memoryPerWorker: '1g', conf: ['flint.worker.timeout=10s'] });
+    // Each worker binds its executor to a CPU (flint.worker.executorCpus), which the worker page shows.
+    const cpus = allowedCpus() ?? [0];
+    cluster = await LocalCluster.start({
+      workers: 2,
+      coresPerWorker: 1,
+      memoryPerWorker: '1g',
+      conf: ['flint.worker.timeout=10s'],
+      workerConf: (i) => [`flint.worker.executorCpus=${cpus[i % cpus.length]}`],
+    });
     release = join(mkdtempSync(join(tmpdir(), 'flint-ui-hold-')), 'release');
     app = children.spawnNodeScript(
       MAIN,
@@ -86,6 +95,8 @@ describe('the web UIs in a browser', { timeout: 240_000 }, () => {
     await page.getByRole('heading', { level: 1 }).waitFor();
     assert.match(await page.locator('h1').innerText(), /Worker/);
     assert.equal(new URL(page.url()).searchParams.get('ticket'), null, 'the ticket is gone from the URL');
+    // The app's executor on it, under its cores the CPU the worker bound it to.
+    await page.locator('td small', { hasText: /^CPU \d+$/ }).first().waitFor();
     await screenshot(page, 'worker-desktop');
 
     // The application's page on the master, then one executor's stderr on its worker.

@@ -94,6 +94,13 @@ describe('the worker page', () => {
     assert.match(main, /app\.ts/);
   });
 
+  test('an executor bound to CPUs shows them under its cores; one not bound, its cores alone', () => {
+    const main = workerPageMain(snapshot({ executors: [executor({ cpus: [0, 1] }), executor({ execId: 1, cores: 1, cpus: [3] }), executor({ execId: 2, cores: 3 })] }), none).toString();
+    assert.match(main, />2<br><small>CPUs 0-1<\/small></);
+    assert.match(main, />1<br><small>CPU 3<\/small></);
+    assert.match(main, />3<\/td>/);
+  });
+
   test('an app id, app name and exit message holding a script come out as text', () => {
     const s = snapshot({
       finishedExecutors: [executor({ appId: HOSTILE, state: 'FAILED', message: HOSTILE, appDesc: { ...executor().appDesc, name: HOSTILE, user: HOSTILE } })],

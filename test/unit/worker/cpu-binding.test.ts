@@ -9,10 +9,11 @@ import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { chooseCpus, formatCpuList, parseCpuList, workerConfigFromConf, workerJson } from '../../../src/worker/index.ts';
 import { Harness, launchExecutor, ofType, testConfig } from './harness.ts';
 
-test('parseCpuList reads numbers and ranges, ascending and each once', () => {
+test('parseCpuList reads numbers and ranges, each once, in the order written', () => {
   assert.deepEqual(parseCpuList('0'), [0]);
   assert.deepEqual(parseCpuList('0-3,8'), [0, 1, 2, 3, 8]);
-  assert.deepEqual(parseCpuList(' 10-11 , 2 ,2-3'), [2, 3, 10, 11]);
+  assert.deepEqual(parseCpuList(' 10-11 , 2 ,2-3'), [10, 11, 2, 3]);
+  assert.deepEqual(parseCpuList('1,0'), [1, 0]);
   assert.deepEqual(parseCpuList('8191'), [8191]);
 });
 
@@ -53,6 +54,10 @@ test('chooseCpus: the least-held CPUs of the list, the earlier on a tie, as many
   assert.deepEqual(chooseCpus([0, 1, 2, 3], [[0, 1]], 1), [2]);
   assert.deepEqual(chooseCpus([0, 1, 2, 3], [[0, 1], [2]], 2), [0, 3]);
   assert.deepEqual(chooseCpus([4, 5], [[4], [4], [5]], 1), [5]);
+  // The list's order is the preference: a worker listing 1,0 takes CPU 1 first and 0 only while 1 is held.
+  assert.deepEqual(chooseCpus([1, 0], [], 1), [1]);
+  assert.deepEqual(chooseCpus([1, 0], [[1]], 1), [0]);
+  assert.deepEqual(chooseCpus([3, 2, 1, 0], [], 2), [2, 3]);
   // More cores than CPUs: every CPU of the list, shared.
   assert.deepEqual(chooseCpus([1], [[1]], 3), [1]);
   // CPUs outside the list that an executor holds (a list changed by a restart) count for nothing.
@@ -64,6 +69,9 @@ test('chooseCpus: the least-held CPUs of the list, the earlier on a tie, as many
       fc.integer({ min: 1, max: 20 }),
       (list, held, cores) => {
         const chosen = chooseCpus(list, held, cores);
+        const holdersOf = (cpu: number): number => held.filter((cpus) => cpus.includes(cpu)).length;
+        const order = [...list].sort((a, b) => holdersOf(a) - holdersOf(b) || list.indexOf(a) - list.indexOf(b));
+        assert.deepEqual(chosen, order.slice(0, chosen.length).sort((a, b) => a - b), 'the least held, the earlier in the list on a tie');
         assert.equal(chosen.length, Math.min(cores, list.length));
         assert.equal(new Set(chosen).size, chosen.length, 'each CPU once');
         assert.deepEqual(chosen, [...chosen].sort((a, b) => a - b), 'ascending');
@@ -78,7 +86,7 @@ test('chooseCpus: the least-held CPUs of the list, the earlier on a tie, as many
 
 test('workerConfigFromConf reads flint.worker.executorCpus; unset binds nothing; a bad list names the key', () => {
   const base = { host: 'wh1', port: 7078, cores: 4, memoryMb: 4096, workDir: 'work', masterUrls: ['flint://10.0.0.1:7077'] };
-  assert.deepEqual(workerConfigFromConf(new FlintConf([['flint.worker.executorCpus', '0-1,4']]), base).executorCpus, [0, 1, 4]);
+  assert.deepEqual(workerConfigFromConf(new FlintConf([['flint.worker.executorCpus', '4,0-1']]), base).executorCpus, [4, 0, 1]);
   assert.equal(workerConfigFromConf(new FlintConf([]), base).executorCpus, undefined);
   assert.throws(() => workerConfigFromConf(new FlintConf([['flint.worker.executorCpus', 'all']]), base), /flint\.worker\.executorCpus="all" is invalid/);
   assert.throws(() => testConfig({ executorCpus: [] }), /flint\.worker\.executorCpus must name at least one CPU/);
