@@ -344,6 +344,11 @@ export function processesOf(text: string): number[] {
   return pids;
 }
 
+/** Each thread's Cpus_allowed_list of the process `pid` (`0-1`, `1`), one a thread. */
+export function threadCpuLists(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? '?');
+}
+
 /**
  * The executor processes of `appId` that run under `workDir` (a cluster's directory, or one worker's work dir):
  * their command line names the app and their working directory is under `workDir`. An app ID alone is not

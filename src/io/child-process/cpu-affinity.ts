@@ -53,6 +53,12 @@ export function cpuBinder(cpus: readonly number[], platform: NodeJS.Platform = p
   return taskset;
 }
 
+/** The taskset a launcher was given, for binding the process `key`; throws when it was given none. */
+export function requireTaskset(taskset: string | undefined, key: string): string {
+  if (taskset === undefined) throw new Error(`cannot bind ${key} to CPUs: the launcher has no taskset`);
+  return taskset;
+}
+
 /** The argv that starts `argv` bound to `cpus`. */
 export function boundArgv(taskset: string, cpus: readonly number[], argv: readonly string[]): string[] {
   return [taskset, '-c', formatCpuList(cpus), ...argv];

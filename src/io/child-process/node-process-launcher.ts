@@ -13,7 +13,7 @@ import { finished } from 'node:stream/promises';
 import type { LaunchedProcess, ProcessExit, ProcessLauncher, ProcessSpec } from '../../ports/process-launcher.ts';
 import type { LogRollingConfig } from '../../worker/log-rolling-config.ts';
 import { RollingFileAppender } from '../logs/rolling-file.ts';
-import { boundArgv } from './cpu-affinity.ts';
+import { boundArgv, requireTaskset } from './cpu-affinity.ts';
 
 export interface NodeProcessLauncherOptions {
   /** Roll every process's stdout and stderr so (`logRollingFromConf`); undefined: no rolling. */
@@ -52,7 +52,7 @@ export class NodeProcessLauncher implements ProcessLauncher {
 
   launch(spec: ProcessSpec, onExit: (exit: ProcessExit) => void): LaunchedProcess {
     if (this.#running.has(spec.key)) throw new Error(`a process with key ${spec.key} is already running`);
-    const [file, ...args] = spec.cpus === undefined ? spec.argv : boundArgv(this.#taskset(spec), spec.cpus, spec.argv);
+    const [file, ...args] = spec.cpus === undefined ? spec.argv : boundArgv(requireTaskset(this.#options.taskset, spec.key), spec.cpus, spec.argv);
     if (file === undefined || spec.argv.length === 0) throw new Error(`process ${spec.key} has an empty argv`);
     mkdirSync(spec.cwd, { recursive: true });
     mkdirSync(dirname(spec.stdoutPath), { recursive: true });
@@ -105,12 +105,6 @@ export class NodeProcessLauncher implements ProcessLauncher {
     }
     this.#running.set(spec.key, { child, exited });
     return { key: spec.key, pid: child.pid };
-  }
-
-  #taskset(spec: ProcessSpec): string {
-    const taskset = this.#options.taskset;
-    if (taskset === undefined) throw new Error(`cannot bind ${spec.key} to CPUs: the launcher has no taskset`);
-    return taskset;
   }
 
   /** Pipes the child's stdout and stderr into appenders; resolves when both have closed their files. */

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import type { LaunchedProcess, ProcessExit, ProcessLauncher, ProcessSpec } from '../../ports/process-launcher.ts';
 import type { Logger } from '../../util/logger.ts';
 import { STANDBY_FLAG, formatAdoptionLine, type Adoption } from './adoption-line.ts';
-import { bindRunningProcess } from './cpu-affinity.ts';
+import { bindRunningProcess, requireTaskset } from './cpu-affinity.ts';
 
 /** How long after an adoption the standby is replaced. */
 export const REPLACE_AFTER_MS = 1_000;
@@ -234,8 +234,7 @@ export class StandbyExecutorLauncher implements ProcessLauncher {
   #adopt(standby: Standby, spec: ProcessSpec, adoption: Adoption): void {
     if (spec.cpus !== undefined) {
       // Before it is told to become the executor: its task threads, started once it has registered, inherit it.
-      if (this.#opts.taskset === undefined) throw new Error(`cannot bind ${spec.key} to CPUs: the launcher has no taskset`);
-      bindRunningProcess(this.#opts.taskset, spec.cpus, standby.pid);
+      bindRunningProcess(requireTaskset(this.#opts.taskset, spec.key), spec.cpus, standby.pid);
     }
     const header = readFileSync(spec.stderrPath, 'utf8');
     renameSync(standby.stdoutPath, spec.stdoutPath);

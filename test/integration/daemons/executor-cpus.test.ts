@@ -14,7 +14,7 @@ import { STANDBY_FLAG } from '../../../src/io/child-process/adoption-line.ts';
 import { allowedCpus } from '../../../src/io/child-process/cpu-affinity.ts';
 import { formatCpuList } from '../../../src/worker/cpu-binding.ts';
 import { uiBearer } from '../../helpers/daemons.ts';
-import { ChildGroup, executorsOf, processesOf, waitFor } from '../../helpers/process.ts';
+import { ChildGroup, executorsOf, processesOf, threadCpuLists, waitFor } from '../../helpers/process.ts';
 import { finished, submitTo } from '../../helpers/submit.ts';
 
 const APP = 'test/fixtures/apps/test-app.ts';
@@ -23,10 +23,9 @@ const allowed = allowedCpus() ?? [];
 /** The last CPU the tests may use: binding to it differs from not binding on a machine of two or more. */
 const target = allowed.at(-1) as number;
 
-/** Each thread's Cpus_allowed_list of the process `pid`, deduplicated. */
+/** The Cpus_allowed_lists of the threads of the process `pid`, each once. */
 function threadCpus(pid: number): string[] {
-  const lists = readdirSync(`/proc/${pid}/task`).map((tid) => /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? '?');
-  return [...new Set(lists)];
+  return [...new Set(threadCpuLists(pid))];
 }
 
 describe('executors bound to a CPU (1 master, 1 worker × 2 cores, flint.worker.executorCpus)', () => {

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -13,7 +13,7 @@ import { allowedCpus, bindRunningProcess, boundArgv, cpuBinder, findTaskset } fr
 import { NodeProcessLauncher } from '../../../../src/io/child-process/node-process-launcher.ts';
 import type { ProcessExit } from '../../../../src/ports/process-launcher.ts';
 import { formatCpuList } from '../../../../src/worker/cpu-binding.ts';
-import { waitFor } from '../../../helpers/process.ts';
+import { threadCpuLists, waitFor } from '../../../helpers/process.ts';
 
 const dirs: string[] = [];
 after(() => {
@@ -28,11 +28,6 @@ const tempDir = (): string => {
 const allowed = allowedCpus() ?? [];
 /** The last CPU this process may use: on a machine of two or more, binding to it differs from not binding. */
 const target = allowed.at(-1) as number;
-
-/** Each thread's Cpus_allowed_list of the process `pid`. */
-function threadCpus(pid: number): string[] {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? '?');
-}
 
 test('allowedCpus reads this process\'s CPUs, and the machine has two or more for these tests to tell binding apart', () => {
   assert.ok(allowed.length >= 2, `this process may run on CPUs ${formatCpuList(allowed)}`);
@@ -102,10 +97,10 @@ test('bindRunningProcess binds every thread of a running process; a process that
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   try {
     const pid = child.pid as number;
-    await waitFor(() => threadCpus(pid).length >= 3 || undefined, { timeoutMs: 30_000, what: 'Node to start its threads' });
-    assert.ok(threadCpus(pid).every((list) => list === formatCpuList(allowed)), 'not bound before');
+    await waitFor(() => threadCpuLists(pid).length >= 3 || undefined, { timeoutMs: 30_000, what: 'Node to start its threads' });
+    assert.ok(threadCpuLists(pid).every((list) => list === formatCpuList(allowed)), 'not bound before');
     bindRunningProcess(cpuBinder([target]), [target], pid);
-    assert.deepEqual([...new Set(threadCpus(pid))], [String(target)]);
+    assert.deepEqual([...new Set(threadCpuLists(pid))], [String(target)]);
   } finally {
     child.kill('SIGKILL');
   }
