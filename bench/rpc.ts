@@ -16,10 +16,12 @@
 // (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`); FLINT_BENCH_ROUNDS; FLINT_BENCH_ROUND_TRIPS (per scenario,
 // split over the rounds); FLINT_BENCH_ONEWAY_MAX (messages).
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { allowedCpus, bindRunningProcess, boundArgv, findTaskset } from '../src/io/child-process/cpu-affinity.ts';
 import { RpcEnv, type RpcEndpointRef } from '../src/rpc/index.ts';
+import { formatCpuList } from '../src/worker/cpu-binding.ts';
 import { BenchReplies, PAYLOAD, PEER_ENDPOINT, READY_MARKER, type PeerReady } from './lib/messages.ts';
 import { concatSamples, formatTable, intFromEnv, percentile, sortedCopy } from './lib/stats.ts';
 import { benchJson, measureMachine } from './lib/machine.ts';
@@ -52,40 +54,27 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 
 // ---- pinning ------------------------------------------------------------------------------------------
 
-/** The CPU list a process may run on, e.g. `0,1` or `0-3`; undefined when taskset is missing or fails. */
-function affinityOf(pid: number): string | undefined {
-  try {
-    const out = execFileSync('taskset', ['-cp', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const list = out.slice(out.lastIndexOf(':') + 1).trim();
-    return /^[0-9][0-9,-]*$/.test(list) ? list : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Sets the affinity of every thread of `pid` (`-a`: V8's and libuv's threads too). */
-function setAffinity(pid: number, cpus: string): void {
-  execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
-}
-
 interface Pinning {
+  /** The taskset that pins (src/io/child-process/cpu-affinity.ts); undefined when there is none. */
+  readonly taskset: string | undefined;
   /** The CPU both processes run on for the latency figures; undefined when not pinned. */
-  readonly cpu: string | undefined;
+  readonly cpu: number | undefined;
   /** What this process could run on at the start: restored for the unpinned throughput run. */
-  readonly allCpus: string | undefined;
+  readonly allCpus: readonly number[] | undefined;
   readonly why: string;
 }
 
-/** Pins this process to the first CPU it may use, when taskset is present and works. */
+/** Pins this process, every thread of it, to the first CPU it may use, when taskset is present and works. */
 function pinSelf(): Pinning {
-  const allCpus = affinityOf(process.pid);
-  if (allCpus === undefined) return { cpu: undefined, allCpus, why: 'taskset not found' };
-  const cpu = /^[0-9]+/.exec(allCpus)?.[0] as string;
+  const taskset = findTaskset();
+  const allCpus = taskset === undefined ? undefined : allowedCpus();
+  if (taskset === undefined || allCpus === undefined) return { taskset, cpu: undefined, allCpus: undefined, why: 'taskset not found' };
+  const cpu = allCpus[0] as number;
   try {
-    setAffinity(process.pid, cpu);
-    return { cpu, allCpus, why: `taskset -a -cp ${cpu}` };
+    bindRunningProcess(taskset, [cpu], process.pid);
+    return { taskset, cpu, allCpus, why: `taskset -a -p -c ${cpu}` };
   } catch (err) {
-    return { cpu: undefined, allCpus, why: `taskset failed: ${(err as Error).message.split('\n')[0]}` };
+    return { taskset, cpu: undefined, allCpus, why: `taskset failed: ${(err as Error).message.split('\n')[0]}` };
   }
 }
 
@@ -99,11 +88,11 @@ interface Peer {
   stop(): Promise<void>;
 }
 
-async function startPeer(pinCpu: string | undefined): Promise<Peer> {
+async function startPeer(pin: Pinning): Promise<Peer> {
   const script = fileURLToPath(new URL('./rpc-peer.ts', import.meta.url));
   const extra = (process.env['FLINT_BENCH_PEER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const nodeArgv = [process.execPath, ...extra, script];
-  const [cmd, ...args] = pinCpu !== undefined ? ['taskset', '-c', pinCpu, ...nodeArgv] : nodeArgv;
+  const [cmd, ...args] = pin.taskset !== undefined && pin.cpu !== undefined ? boundArgv(pin.taskset, [pin.cpu], nodeArgv) : nodeArgv;
   const child = spawn(cmd as string, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   activeChild = child;
   let stopping = false;
@@ -284,9 +273,9 @@ async function run(): Promise<void> {
   const pin = pinSelf();
   const pinned = pin.cpu !== undefined;
   const pinLabel = pinned ? `pinned: both on CPU ${pin.cpu}` : `NOT pinned (${pin.why})`;
-  const unpinLabel = pin.allCpus !== undefined ? `unpinned: CPUs ${pin.allCpus}` : `unpinned: ${availableParallelism()} CPUs`;
+  const unpinLabel = pin.allCpus !== undefined ? `unpinned: CPUs ${formatCpuList(pin.allCpus)}` : `unpinned: ${availableParallelism()} CPUs`;
 
-  const peer = await startPeer(pin.cpu);
+  const peer = await startPeer(pin);
   const cleanup: Array<() => unknown> = [];
   try {
     const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, peer.exited]);
@@ -321,9 +310,9 @@ async function run(): Promise<void> {
     // (c): warm up, pinned run (cheap), then unpin both processes for the headline figure.
     await race(oneWay(ref, ONEWAY_WARMUP, ONEWAY_BUDGET_MS));
     const pinnedOneWay = pinned ? await race(oneWay(ref, ONEWAY_MAX, ONEWAY_PINNED_BUDGET_MS)) : undefined;
-    if (pinned && pin.allCpus !== undefined) {
-      setAffinity(process.pid, pin.allCpus);
-      setAffinity(peer.ready.pid, pin.allCpus);
+    if (pin.taskset !== undefined && pinned && pin.allCpus !== undefined) {
+      bindRunningProcess(pin.taskset, pin.allCpus, process.pid);
+      bindRunningProcess(pin.taskset, pin.allCpus, peer.ready.pid);
     }
     const freeOneWay = await race(oneWay(ref, ONEWAY_MAX, ONEWAY_BUDGET_MS));
 
@@ -378,8 +367,8 @@ async function run(): Promise<void> {
       oneWayPinned: false,
       oneWayPinnedMsgsPerSec: pinnedOneWay ? Math.round(pinnedOneWay.msgsPerSec) : null,
       pinned,
-      pinnedCpu: pinned ? Number(pin.cpu) : null,
-      cpus: pin.allCpus ?? String(availableParallelism()),
+      pinnedCpu: pin.cpu ?? null,
+      cpus: pin.allCpus !== undefined ? formatCpuList(pin.allCpus) : String(availableParallelism()),
       loadAvg1m: Math.round(loadAvg1m * 100) / 100,
       askP999Us: round1(ask.p999),
       baselineP999Us: round1(base.p999),
