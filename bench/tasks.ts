@@ -12,7 +12,8 @@
 //                         first; the processes speed up over about that many (docs/benchmarks.md, bench:tasks).
 //                         With it, the work per task of each process over the 3 (CPU µs, read and write syscalls)
 //                         and cpuUsPerTask, their sum
-//   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition), each
+//   (d) taskLatency*Us    1,000 sequential one-task jobs through the public API (collect of one partition), after
+//                         2,000 more as a warm-up (taskLatencyWarmUp*Us, no target), each
 //                         worker's executor bound to a CPU of its own (flint.worker.executorCpus; bench/lib/
 //                         cpu-binding.ts, FLINT_BENCH_NO_CPU_BINDING=1 leaves it out), alternated in halves with
 //                         1,000 on the same executors unbound (taskLatencyUnboundP50Us, no target); then,
@@ -64,6 +65,8 @@ const FIRST_EXECUTOR_APP = fileURLToPath(new URL('./lib/first-executor.ts', impo
 const DEADLINE_MS = 10 * 60_000;
 /** Issue 13's targets, on any 2-core machine of this kind (docs/benchmarks.md, bench:tasks). */
 const EXECUTOR_MEMORY = '512m';
+/** One-task jobs run before (d) is measured (see there). */
+const WARM_UP_ONE_TASK_JOBS = 2_000;
 const TARGETS = { coldStartMs: 500, firstExecutorMs: 200, tasksPerSec: 50_000, tasksVsDask: 60, taskLatencyP50Us: 250, workerKillOverheadMs: 500 } as const;
 
 /** (f): Dask's no-op tasks per second, or undefined when skipped. Checks that every task ran. */
@@ -181,7 +184,13 @@ runApp(async () => {
       }
       return lat.sort();
     };
-    await oneTaskJobsUs(100);
+    // A one-task job runs code that a job of 20,000 tasks runs once (submitting the job, planning its stage, its
+    // result's way back), so (c) leaves it cold. V8 compiles it over the first several hundred one-task jobs, whose
+    // 99th percentile is several milliseconds (docs/benchmarks.md, bench:tasks (d)). (d) measures the steady state
+    // after 2,000 of them, and gives the warm-up's own figures too.
+    const warmUp = await oneTaskJobsUs(WARM_UP_ONE_TASK_JOBS);
+    const taskLatencyWarmUpP50Us = percentile(warmUp, 50);
+    const taskLatencyWarmUpP99Us = percentile(warmUp, 99);
     // Alternated in halves with the same executors unbound, when they are bound, so that both meet the same host.
     const boundLat: number[] = [];
     const unboundLat: number[] = [];
@@ -254,6 +263,8 @@ runApp(async () => {
             atMost(TARGETS.taskLatencyP50Us),
           ],
           ['(d) taskLatencyP99Us', '… 99th percentile', r(taskLatencyP99Us), ''],
+          ['(d) taskLatencyWarmUpP50Us', `the ${WARM_UP_ONE_TASK_JOBS.toLocaleString('en-US')} one-task jobs before them (V8 compiling their path), median`, r(taskLatencyWarmUpP50Us), ''],
+          ['(d) taskLatencyWarmUpP99Us', '… 99th percentile', r(taskLatencyWarmUpP99Us), ''],
           [
             '(d) taskLatencyUnboundP50Us',
             binding.ok ? '1,000 more, alternated with them in halves, the same executors free to run on every CPU' : `not measured: ${binding.reason}`,
@@ -299,6 +310,8 @@ runApp(async () => {
         cpuUsPerTask: Number(perTask.reduce((n, w) => n + w.userUs + w.systemUs, 0).toFixed(1)),
         taskLatencyP50Us: Math.round(taskLatencyP50Us),
         taskLatencyP99Us: Math.round(taskLatencyP99Us),
+        taskLatencyWarmUpP50Us: Math.round(taskLatencyWarmUpP50Us),
+        taskLatencyWarmUpP99Us: Math.round(taskLatencyWarmUpP99Us),
         taskLatencyUnboundP50Us: taskLatencyUnboundP50Us === undefined ? null : Math.round(taskLatencyUnboundP50Us),
         executorsBound: binding.ok,
         taskLatencyIdlePollP50Us: taskLatencyIdlePollP50Us === undefined ? null : Math.round(taskLatencyIdlePollP50Us),
