@@ -63,10 +63,10 @@ const execFileAsync = promisify(execFile);
 const FIRST_EXECUTOR_APP = fileURLToPath(new URL('./lib/first-executor.ts', import.meta.url));
 
 const DEADLINE_MS = 10 * 60_000;
-/** Issue 13's targets, on any 2-core machine of this kind (docs/benchmarks.md, bench:tasks). */
 const EXECUTOR_MEMORY = '512m';
 /** One-task jobs run before (d) is measured (see there). */
 const WARM_UP_ONE_TASK_JOBS = 2_000;
+/** Issue 13's targets, on any 2-core machine of this kind (docs/benchmarks.md, bench:tasks). */
 const TARGETS = { coldStartMs: 500, firstExecutorMs: 200, tasksPerSec: 50_000, tasksVsDask: 60, taskLatencyP50Us: 250, workerKillOverheadMs: 500 } as const;
 
 /** (f): Dask's no-op tasks per second, or undefined when skipped. Checks that every task ran. */
