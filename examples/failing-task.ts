@@ -4,10 +4,10 @@
 //
 // `once`: every task fails on its first attempt and succeeds when retried, so the job completes.
 // `always`: task 3 fails every attempt, so the job fails with that task's error and stack from the executor.
-// The first attempt leaves a marker file per record in markerDir (a temp dir by default), so a retry on the
-// same machine knows it is a retry.
+// The first attempt leaves a marker file per record in markerDir (a temp dir by default, removed at the end), so
+// a retry on the same machine knows it is a retry.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlintContext, runApp } from 'flint';
@@ -37,12 +37,17 @@ runApp(async (args) => {
   const mode = args[0] ?? 'once';
   if (mode !== 'once' && mode !== 'always') throw new Error(`usage: failing-task.ts [once|always] [markerDir], got ${mode}`);
   const markerDir = args[1] ?? mkdtempSync(join(tmpdir(), 'flint-flaky-'));
-  const flint = await FlintContext.create({ appName: `Flint failing tasks (${mode})` });
   try {
-    const work: Work[] = Array.from({ length: 8 }, (_, n) => ({ n, markerDir, always: mode === 'always' }));
-    const total = await flint.parallelize(work, 8).map(flakyDouble).reduce(sum);
-    console.log(`Sum of doubles: ${total} (expected ${8 * 7})`);
+    const flint = await FlintContext.create({ appName: `Flint failing tasks (${mode})` });
+    try {
+      const work: Work[] = Array.from({ length: 8 }, (_, n) => ({ n, markerDir, always: mode === 'always' }));
+      const total = await flint.parallelize(work, 8).map(flakyDouble).reduce(sum);
+      console.log(`Sum of doubles: ${total} (expected ${8 * 7})`);
+    } finally {
+      await flint.stop();
+    }
   } finally {
-    await flint.stop();
+    // The markers of a directory this app made; one given on the command line is the caller's.
+    if (args[1] === undefined) rmSync(markerDir, { recursive: true, force: true });
   }
 });

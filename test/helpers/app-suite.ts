@@ -3,9 +3,9 @@
 // of real daemons, local-mode.test.ts in local mode (docs/local-mode.md): the same apps, the same expectations.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp-dir.ts';
 
 export interface AppRun {
   readonly code: number | null;
@@ -49,7 +49,7 @@ export function appIdOf(stdout: string): string {
 
 /** shuffle-app.ts `ops`: every key-value operation and the text and JSON files, each compared with a plain evaluation. */
 export async function shuffleOps(submit: Submit, flags: string[] = []): Promise<AppRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-shuffle-ops-'));
+  const dir = tempDir('flint-shuffle-ops-');
   const run = await submit([...flags, SHUFFLE_APP, 'ops', dir], 'shuffle ops');
   assert.equal(run.code, 0, run.stderr);
   const checks = run.stdout.split('\n').filter((l) => l.startsWith('CHECK '));
@@ -80,7 +80,7 @@ export const APP_SUITE: readonly SuiteCase[] = [
       const expected = new Map<string, number>();
       for (const word of readFileSync(file, 'utf8').toLowerCase().match(/[a-z']+/g) ?? []) expected.set(word, (expected.get(word) ?? 0) + 1);
       const ranked = [...expected].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0));
-      const outDir = join(mkdtempSync(join(tmpdir(), 'flint-wordcount-')), 'counts');
+      const outDir = join(tempDir('flint-wordcount-'), 'counts');
       const run = await submit(['examples/wordcount.ts', file, '12', outDir], 'wordcount');
       assert.equal(run.code, 0, run.stderr);
       const total = ranked.reduce((sum, [, n]) => sum + n, 0);
@@ -143,7 +143,7 @@ export const APP_SUITE: readonly SuiteCase[] = [
   {
     name: 'records keep their types through executors; a result that cannot be encoded fails the job after one attempt',
     async run(submit) {
-      const dir = mkdtempSync(join(tmpdir(), 'flint-records-'));
+      const dir = tempDir('flint-records-');
       const run = await submit([TEST_APP, 'records', dir], 'records');
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^RESULT exact$/m, 'what came back is deepStrictEqual to what was sent');

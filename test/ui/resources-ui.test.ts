@@ -5,14 +5,14 @@
 // planner), and a worker's page shows its gpus and what its executors hold. Screenshots go to test-output/ui/.
 
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
 import { LocalCluster } from '../../src/daemons/local-cluster.ts';
 import { launchBrowser, screenshot, SCREENSHOT_DIR, VIEWPORTS } from '../helpers/browser.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../helpers/process.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const MAIN = 'src/cli/main.ts';
 
@@ -35,7 +35,7 @@ describe('custom resources in the web UIs', { timeout: 240_000 }, () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-ui-gpus-'));
+    dir = tempDir('flint-ui-gpus-');
     const script = join(dir, 'gpus.sh');
     writeFileSync(script, `#!/bin/sh\necho '{"name": "gpu", "addresses": ["0", "1"]}'\n`);
     chmodSync(script, 0o755);

@@ -6,8 +6,7 @@
 // Screenshots of each page, at a desktop and a phone width, go to test-output/ui/ for people to look at.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -15,6 +14,7 @@ import { LocalCluster } from '../../src/daemons/local-cluster.ts';
 import { launchBrowser, screenshot, VIEWPORTS } from '../helpers/browser.ts';
 import { allowedCpus } from '../../src/io/child-process/cpu-affinity.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../helpers/process.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const MAIN = 'src/cli/main.ts';
 const APP = 'test/fixtures/apps/test-app.ts';
@@ -46,7 +46,7 @@ describe('the web UIs in a browser', { timeout: 240_000 }, () => {
       conf: ['flint.worker.timeout=10s'],
       workerConf: (i) => [`flint.worker.executorCpus=${cpus[i % cpus.length]}`],
     });
-    release = join(mkdtempSync(join(tmpdir(), 'flint-ui-hold-')), 'release');
+    release = join(tempDir('flint-ui-hold-'), 'release');
     app = children.spawnNodeScript(
       MAIN,
       ['submit', '--master', cluster.masterUrl, '--conf', `flint.authenticate.secret.file=${cluster.secretFile}`, '--total-executor-cores', '2', '--executor-memory', '300m', APP, 'hold', release],

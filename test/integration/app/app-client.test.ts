@@ -1,8 +1,6 @@
 // AppClient against a real master and worker (in this process, over real loopback TCP), with the test
 // executor program standing in for Flint's executor.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AppClient } from '../../../src/daemons/app-client.ts';
@@ -14,6 +12,7 @@ import { RpcEnv } from '../../../src/rpc/index.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
 import { REPO_ROOT, waitFor } from '../../helpers/process.ts';
 import { appClientRecorder } from '../../helpers/app-events.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const conf = () => new FlintConf([['flint.authenticate', 'false'], ['flint.worker.timeout', '10s']]);
 let master: MasterDaemon;
@@ -24,7 +23,7 @@ before(async () => {
   worker = await startWorkerDaemon({
     conf: conf(),
     logger: memoryLogger(),
-    base: { host: '127.0.0.1', port: 0, webUiPort: 0, cores: 2, memoryMb: 2048, workDir: mkdtempSync(join(tmpdir(), 'flint-ac-')), masterUrls: [master.masterUrl] },
+    base: { host: '127.0.0.1', port: 0, webUiPort: 0, cores: 2, memoryMb: 2048, workDir: tempDir('flint-ac-'), masterUrls: [master.masterUrl] },
   });
   await waitFor(async () => ((await masterJson()).aliveworkers === 1 ? true : undefined), { timeoutMs: 10_000, what: 'the worker to register' });
 });

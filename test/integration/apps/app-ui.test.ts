@@ -3,13 +3,13 @@
 // the environment (the secret nowhere), 401 without the token, a kill through the form with the session's CSRF
 // token, and a taken port stepped over as Spark's Utils.startServiceOnPort does.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const MAIN = 'src/cli/main.ts';
 const APP = 'test/fixtures/apps/test-app.ts';
@@ -43,7 +43,7 @@ describe('the application UI of a running app', () => {
   });
 
   test('pages, authentication, redaction, a kill through the form, and a taken port stepped over', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-app-ui-'));
+    const dir = tempDir('flint-app-ui-');
     const gate = join(dir, 'gate');
     const takenPort = (taken.address() as { port: number }).port;
     const app = children.spawnNodeScript(

@@ -2,8 +2,7 @@
 // `flint submit` (client and cluster mode; the examples/ among them, their output checked exactly), executors
 // started by the workers. Nothing here is simulated.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
@@ -11,6 +10,7 @@ import { uiBearer } from '../../helpers/daemons.ts';
 import { ChildGroup, executorsOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { finished, submitTo } from '../../helpers/submit.ts';
 import { APP_SUITE, TEST_APP as APP } from '../../helpers/app-suite.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
 
@@ -34,7 +34,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
   });
 
   test('an app run again takes its bundle from the bundle cache, with the same hash and result', async () => {
-    const cacheDir = join(mkdtempSync(join(tmpdir(), 'flint-bundles-')), 'cache');
+    const cacheDir = join(tempDir('flint-bundles-'), 'cache');
     const run = async (label: string): Promise<{ bundled: Array<Record<string, unknown>>; result: string | undefined }> => {
       const app = children.spawnNodeScript(
         'src/cli/main.ts',
@@ -61,7 +61,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
   });
 
   test('an app gets exactly the executors its settings ask for, and stop() leaves no process', async () => {
-    const marker = join(mkdtempSync(join(tmpdir(), 'flint-hold-')), 'release');
+    const marker = join(tempDir('flint-hold-'), 'release');
     const app = spawn(
       cluster,
       ['--total-executor-cores', '3', '--executor-cores', '1', '--executor-memory', '300m', '--conf', 'flint.executor.defaultNodeOptions=--trace-warnings', '--conf', 'flint.executor.extraNodeOptions=--max-old-space-size=300', APP, 'hold', marker],
@@ -113,7 +113,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
   });
 
   test('kill -9 of an executor mid-job: the job completes with the correct result', async () => {
-    const progress = mkdtempSync(join(tmpdir(), 'flint-progress-'));
+    const progress = tempDir('flint-progress-');
     const app = spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'sum', '400', '40', '15', progress], 'sum app');
     const appId = await waitFor(() => stdoutValue(app, 'APP'), { timeoutMs: 30_000, what: 'the app to register' });
     await midJob(progress, app);
@@ -142,7 +142,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
   });
 
   test('--supervise relaunches a crashing driver', async () => {
-    const marker = join(mkdtempSync(join(tmpdir(), 'flint-crash-')), 'crashed');
+    const marker = join(tempDir('flint-crash-'), 'crashed');
     const run = await finished(spawn(cluster, ['--deploy-mode', 'cluster', '--supervise', APP, 'crash-once', marker], 'supervised'));
     assert.equal(run.code, 0, run.stderr);
     const driverId = /Driver successfully submitted as (driver-\S+)/.exec(run.stdout)?.[1] as string;
@@ -156,7 +156,7 @@ describe('applications on a local cluster (1 master, 2 workers × 2 cores)', () 
   });
 
   test('kill -9 of a worker mid-job: its executors are replaced on the other worker and the job completes', async () => {
-    const progress = mkdtempSync(join(tmpdir(), 'flint-progress-'));
+    const progress = tempDir('flint-progress-');
     const app = spawn(cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'sum', '400', '40', '15', progress], 'sum app (worker kill)');
     const appId = await waitFor(() => stdoutValue(app, 'APP'), { timeoutMs: 30_000, what: 'the app to register' });
     await waitFor(() => executorsOf(appId, cluster.dir).length === 2, { timeoutMs: 30_000, what: 'two executors' });

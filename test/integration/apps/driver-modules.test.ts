@@ -3,16 +3,16 @@
 // bundle (an enum, which Node's own type stripping refuses), stacks in the app's own lines, the same on a second run
 // (the compilation from the cache), and Node's type stripper never loaded by a driver run from the build.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ChildGroup, REPO_ROOT, spawnChild } from '../../helpers/process.ts';
 import { finished } from '../../helpers/submit.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-driver-modules-'));
+const dir = tempDir('flint-driver-modules-');
 const APP = join(dir, 'app.ts');
 writeFileSync(join(dir, 'colors.ts'), 'export enum Color {\n  Red = 1,\n  Green = 2,\n}\n');
 writeFileSync(

@@ -7,13 +7,13 @@
 // left and 1 core used, and the application UI lists the others as released. Then two such apps (minExecutors
 // 0) share the cluster: B waits while A holds every core, and grows into them once A has gone idle.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { appUiOf, submitTo } from '../../helpers/submit.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const APP = 'test/fixtures/apps/test-app.ts';
 const RECORDS = 16;
@@ -74,7 +74,7 @@ describe('dynamic allocation', () => {
     (await (await fetch(`${cluster.masterWebUiUrl}/json`, { headers: { authorization: `Bearer ${cluster.uiToken}` }, signal: AbortSignal.timeout(5_000) })).json()) as MasterJson;
 
   test('starts with minExecutors, ramps up 1 → 2 → 4 while tasks wait, releases idle executors after executorIdleTimeout', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-dynalloc-'));
+    const dir = tempDir('flint-dynalloc-');
     const [gate, release] = [join(dir, 'gate'), join(dir, 'release')];
     const app = submitGatedSum('dynamic allocation app', ['flint.dynamicAllocation.minExecutors=1', 'spark.dynamicAllocation.maxExecutors=4'], gate, release);
     const appId = await registered(app);
@@ -114,7 +114,7 @@ describe('dynamic allocation', () => {
   });
 
   test('two apps take turns: when one goes idle, the waiting one grows into its cores', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-dynalloc-turns-'));
+    const dir = tempDir('flint-dynalloc-turns-');
     const files = (name: string) => ({ gate: join(dir, `${name}-gate`), release: join(dir, `${name}-release`) });
     const [a, b] = [files('a'), files('b')];
     const first = submitGatedSum('app A', [], a.gate, a.release);

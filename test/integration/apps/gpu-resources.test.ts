@@ -6,8 +6,7 @@
 // says where executors would go, which is where they then go, and why an app asking for more gpus per executor
 // than any worker has stays WAITING.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { getJson, MAIN, newSecret, startMaster, startWorker, uiBearer, untilMasterJson, writeSecretFile, type MasterDaemon, type WorkerDaemon } from '../../helpers/daemons.ts';
@@ -15,6 +14,7 @@ import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts'
 import { finished } from '../../helpers/submit.ts';
 import type { GpuTaskView } from '../../fixtures/apps/gpu-app.ts';
 import type { PlanResponse } from '../../../src/protocol/messages.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const APP = 'test/fixtures/apps/gpu-app.ts';
 const GPU_CONF = ['--conf', 'flint.executor.resource.gpu.amount=2', '--conf', 'flint.task.resource.gpu.amount=1'];
@@ -60,7 +60,7 @@ describe('gpus on two workers (2 and 4), found by discovery scripts', { timeout:
     });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-gpus-'));
+    dir = tempDir('flint-gpus-');
     secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
     master = await startMaster(children, { label: 'master', secretFile });
     small = await gpuWorker('worker-2gpu', 2, 2);

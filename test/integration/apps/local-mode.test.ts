@@ -2,13 +2,14 @@
 // in one process, with no daemon. The apps and expectations are those the cluster tests use (APP_SUITE and
 // SHUFFLE_SUITE in test/helpers/app-suite.ts), so results must equal a cluster's; then what only local mode does.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ChildGroup, NODE_BIN, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { finished } from '../../helpers/submit.ts';
 import { APP_SUITE, SHUFFLE_SUITE, TEST_APP, appIdOf, type Submit } from '../../helpers/app-suite.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
 
@@ -58,10 +59,20 @@ describe('local mode runs the same apps as a cluster, with the same results', ()
 });
 
 describe('local mode', () => {
-  after(() => children.killAll());
+  // The hold app waits for a marker file; each test's marker is in a directory of its own, removed after.
+  const markerDirs: string[] = [];
+  const holdMarker = (): string => {
+    const dir = tempDir('flint-local-hold-');
+    markerDirs.push(dir);
+    return join(dir, 'release');
+  };
+  after(async () => {
+    await children.killAll();
+    for (const dir of markerDirs) rmSync(dir, { recursive: true, force: true });
+  });
 
   test('local[2]: one process and no daemon, listening on loopback only; it leaves no file behind', async () => {
-    const marker = join(mkdtempSync(join(tmpdir(), 'flint-local-hold-')), 'release');
+    const marker = holdMarker();
     const app = submitLocal('local[2]', [TEST_APP, 'hold', marker], 'local hold');
     await waitFor(() => app.stdoutLines.includes('READY') || (app.exit !== undefined && assert.fail(`app exited: ${app.stderr()}`)), {
       timeoutMs: 30_000,
@@ -89,7 +100,7 @@ describe('local mode', () => {
   });
 
   test('local[*] has a thread per core; local has one, and a failed task fails its job at once, as in Spark', async () => {
-    const marker = join(mkdtempSync(join(tmpdir(), 'flint-local-hold-')), 'release');
+    const marker = holdMarker();
     writeFileSync(marker, 'go'); // released from the start
     const all = await finished(submitLocal('local[*]', [TEST_APP, 'hold', marker], 'local[*] hold'));
     assert.equal(all.code, 0, all.stderr);

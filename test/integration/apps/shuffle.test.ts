@@ -4,14 +4,14 @@
 // evaluation of the same data on the driver; here we also kill workers and executors mid-shuffle, shuffle more
 // than the executors' memory, exhaust a stage's attempts and check nothing is left on disk afterwards.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
 import { ChildGroup, executorsOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { finished as appFinished, submitTo } from '../../helpers/submit.ts';
 import { SHUFFLE_APP as APP, SHUFFLE_SUITE, appIdOf, shuffleOps } from '../../helpers/app-suite.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
 
@@ -32,7 +32,7 @@ function shuffleDirs(cluster: LocalCluster, appId: string): string[] {
 }
 
 function newGate(): string {
-  return mkdtempSync(join(tmpdir(), 'flint-gate-'));
+  return tempDir('flint-gate-');
 }
 
 function waiting(gate: string): number {

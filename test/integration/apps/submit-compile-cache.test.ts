@@ -4,15 +4,15 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { PRUNED_STAMP } from '../../../src/io/compile-cache/prune.ts';
 import { ChildGroup, REPO_ROOT, spawnChild } from '../../helpers/process.ts';
 import { finished } from '../../helpers/submit.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
-const dir = mkdtempSync(join(tmpdir(), 'flint-submit-cache-'));
+const dir = tempDir('flint-submit-cache-');
 after(async () => {
   await children.killAll();
   rmSync(dir, { recursive: true, force: true });

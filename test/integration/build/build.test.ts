@@ -4,16 +4,16 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, existsSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 describe('bin/flint and its build', { timeout: 120_000 }, () => {
   let home: string;
   before(() => {
-    home = mkdtempSync(join(tmpdir(), 'flint-build-'));
+    home = tempDir('flint-build-');
     for (const part of ['bin', 'src', 'scripts', 'conf', 'package.json', 'package-lock.json']) cpSync(join(REPO_ROOT, part), join(home, part), { recursive: true });
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(home, 'node_modules'));
   });

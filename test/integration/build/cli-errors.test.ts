@@ -5,14 +5,14 @@
 // plain HTTP server standing where a REST gateway is expected.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { newSecret, startMaster, writeSecretFile } from '../../helpers/daemons.ts';
 import { ChildGroup, REPO_ROOT, spawnChild } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-cli-errors-'));
+const dir = tempDir('flint-cli-errors-');
 const secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
 const children = new ChildGroup();
 after(async () => {

@@ -5,13 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { REPO_ROOT } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'flint-compile-cache-test-'));
+const root = tempDir('flint-compile-cache-test-');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** `bin/flint --version` with `env` over this process's environment, less any compile cache setting of its own. */

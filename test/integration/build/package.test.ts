@@ -8,13 +8,13 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { logLine, newSecret, startedLine, writeSecretFile } from '../../helpers/daemons.ts';
 import { ChildGroup, REPO_ROOT, spawnChild, type ChildHandle } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const execFileAsync = promisify(execFile);
 const checkoutPackage = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
@@ -86,7 +86,7 @@ describe('the npm package in a fresh project outside the repo', { timeout: 180_0
   let packed: { filename: string; size: number; files: Array<{ path: string }> };
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'flint-package-'));
+    root = tempDir('flint-package-');
     // What `git clone` and scripts/bootstrap.sh leave: the tracked files and node_modules, no lib/ and no dist/.
     const checkout = join(root, 'checkout');
     // conf/: the tracked templates only, never a secret or a flint-defaults.conf of the developer's.
@@ -175,7 +175,7 @@ describe('the npm package in a fresh project outside the repo', { timeout: 180_0
 });
 
 test('bin/flint of an installed package without a Node 24 near it or on PATH says what it expects', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-package-no-node-'));
+  const dir = tempDir('flint-package-no-node-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // The package's shape (bin/flint and lib/cli.mjs, no node_modules/node above it) and a `node` 20 on PATH.
   mkdirSync(join(dir, 'pkg', 'lib'), { recursive: true });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { AppBundleError, bundleApp } from '../../../src/io/bundle/bundle-app.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 function app(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-bundle-'));
+  const dir = tempDir('flint-bundle-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }

@@ -2,16 +2,16 @@
 // what is reused, what is built again, and what is refused.
 
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { bundleApp, type AppBundle } from '../../../src/io/bundle/bundle-app.ts';
 import { BundleCache, BundleCacheError, MAX_ENTRIES, defaultBundleCacheDir, openBundleCache, racyMs } from '../../../src/io/bundle/bundle-cache.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'flint-bundle-cache-'));
+const root = tempDir('flint-bundle-cache-');
 after(() => rmSync(root, { recursive: true, force: true }));
 let made = 0;
 

@@ -5,9 +5,8 @@
 //     serving (/json answers, asks are answered, a good worker still registers).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RpcRemoteError } from '../../../src/errors.ts';
@@ -16,6 +15,7 @@ import { RpcEnv, type RpcEndpointRef } from '../../../src/rpc/index.ts';
 import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 import { authConf, MAIN, masterJson, newSecret, startMaster, startWorker, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
 import { ChildGroup, NODE_BIN, spawnChild, waitFor, type ChildHandle, type Exit } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 /** A CLI that exits at once takes under a second; thirteen start together, on a machine that may be busy. */
 const EXIT_WITHIN_MS = 60_000;
@@ -60,7 +60,7 @@ describe('bad input to the daemons', { timeout: 180_000 }, () => {
   }
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-bad-input-test-'));
+    dir = tempDir('flint-bad-input-test-');
     secretFile = writeSecretFile(join(dir, 'secret'), secret);
   });
 

@@ -8,8 +8,7 @@
 //   4. kill -9 of the worker running it: the executor process goes away and the app hears it LOST.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AppClient, PLACEHOLDER_ARGUMENTS, TEST_EXECUTOR } from '../../fixtures/app-client.ts';
@@ -28,6 +27,7 @@ import {
   uiBearer,
 } from '../../helpers/daemons.ts';
 import { ChildGroup, processesOf, waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 // ---- executor helpers ----------------------------------------------------------------------------------
 
@@ -85,7 +85,7 @@ describe('a master and two workers, as processes', { timeout: 60_000 }, () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-cluster-test-'));
+    dir = tempDir('flint-cluster-test-');
     secretFile = writeSecretFile(join(dir, 'secret'), secret);
     // The master goes through bin/flint itself (bash, bootstrap check, exec node): the path operators use.
     master = await startMaster(children, { label: 'master (bin/flint)', secretFile, viaBinFlint: true });

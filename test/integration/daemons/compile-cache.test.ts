@@ -3,15 +3,15 @@
 // first. Real processes: a master and a worker, and a cache directory laid out as Node lays it out, holding old
 // entries made here next to the ones the worker's own Node writes.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { newSecret, startMaster, startWorker, writeSecretFile } from '../../helpers/daemons.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
-const dir = mkdtempSync(join(tmpdir(), 'flint-compile-cache-'));
+const dir = tempDir('flint-compile-cache-');
 after(async () => {
   await children.killAll();
   rmSync(dir, { recursive: true, force: true });

@@ -9,12 +9,12 @@
 // `kill` are run as processes against the cluster.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
 import { ChildGroup, NODE_BIN, REPO_ROOT, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const MAIN = 'src/cli/main.ts';
 const APP = 'test/fixtures/apps/test-app.ts';
@@ -81,7 +81,7 @@ describe('decommissioning a worker in the middle of a job', () => {
   };
 
   test('SIGPWR through sbin/decommission-worker.sh: the job ends exact with no failed task, and nothing is placed there again', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-decommission-'));
+    const dir = tempDir('flint-decommission-');
     const [gate, release] = [join(dir, 'gate'), join(dir, 'release')];
     const app: ChildHandle = children.spawnNodeScript(
       MAIN,

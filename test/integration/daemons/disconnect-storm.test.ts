@@ -5,8 +5,7 @@
 // /json is polled throughout and the slowest answer is reported) and write a bounded number of log lines.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SIM_MARKER, type SimConfig } from '../../../bench/lib/master-sim.ts';
@@ -14,6 +13,7 @@ import type { ClientToMaster } from '../../../src/protocol/messages.ts';
 import { RpcEnv } from '../../../src/rpc/index.ts';
 import { authConf, newSecret, startMaster, uiAuthHeaders, untilMasterJson, writeSecretFile } from '../../helpers/daemons.ts';
 import { ChildGroup, waitForChild } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const WORKERS = 2_000;
 /** Drivers waiting for a worker with 1 TB of memory: none fits. */
@@ -38,7 +38,7 @@ async function timedJson(port: number): Promise<{ ms: number; alive: number }> {
 
 describe('a storm of 2,000 disconnects', { timeout: 180_000 }, () => {
   const children = new ChildGroup();
-  const dir = mkdtempSync(join(tmpdir(), 'flint-storm-'));
+  const dir = tempDir('flint-storm-');
   after(async () => {
     await children.killAll();
     rmSync(dir, { recursive: true, force: true });

@@ -5,8 +5,7 @@
 // worker's /json says so, and the standby started after the adoption waits unbound.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
@@ -16,6 +15,7 @@ import { formatCpuList } from '../../../src/worker/cpu-binding.ts';
 import { uiBearer } from '../../helpers/daemons.ts';
 import { ChildGroup, executorsOf, processesOf, threadCpuLists, waitFor } from '../../helpers/process.ts';
 import { finished, submitTo } from '../../helpers/submit.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const APP = 'test/fixtures/apps/test-app.ts';
 const children = new ChildGroup();
@@ -42,7 +42,7 @@ describe('executors bound to a CPU (1 master, 1 worker × 2 cores, flint.worker.
 
   test('an adopted standby and a started process both run every thread on the worker\'s CPU; the next standby is unbound', async () => {
     await cluster.awaitStandbys();
-    const marker = join(mkdtempSync(join(tmpdir(), 'flint-executor-cpus-')), 'release');
+    const marker = join(tempDir('flint-executor-cpus-'), 'release');
     const app = submitTo(children, cluster, ['--total-executor-cores', '2', '--executor-cores', '1', APP, 'hold', marker], 'bound app');
     await waitFor(() => app.stdoutLines.includes('READY') || (app.exit !== undefined && assert.fail(`the app exited: ${app.stderr()}`)), {
       timeoutMs: 30_000,

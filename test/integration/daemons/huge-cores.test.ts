@@ -11,8 +11,7 @@
 // nothing), so no executor with a million threads is ever started.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RpcRemoteError } from '../../../src/errors.ts';
@@ -23,6 +22,7 @@ import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 import { AppClient } from '../../fixtures/app-client.ts';
 import { authConf, MAIN, masterJson, newSecret, startMaster, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
 import { ChildGroup, NODE_BIN, REPO_ROOT, spawnChild, waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 describe('finding 1: huge core counts never hang the master', { timeout: 60_000 }, () => {
   const children = new ChildGroup();
@@ -34,7 +34,7 @@ describe('finding 1: huge core counts never hang the master', { timeout: 60_000 
   let master: MasterDaemon;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-huge-cores-test-'));
+    dir = tempDir('flint-huge-cores-test-');
     const secretFile = writeSecretFile(join(dir, 'secret'), secret);
     // The stand-in worker sends no heartbeats: give it a minute before the master calls it dead.
     master = await startMaster(children, { label: 'master', secretFile, conf: ['flint.worker.timeout=60s'] });

@@ -1,11 +1,11 @@
 // LocalCluster (flint demo's cluster): its workers start with the master and register however late it listens.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
 import { processesOf, REPO_ROOT, waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 test('workers started with a master that listens 2 s late register with it (their fast retries cover the start timeout)', async () => {
   // A worker's default fast retries last about a quarter of a second; after them it waited 30–90 s, longer
@@ -21,7 +21,7 @@ test('workers started with a master that listens 2 s late register with it (thei
 });
 
 test('aborting the start (Ctrl-C in flint demo) stops the daemons started so far, and the start rejects', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-local-abort-'));
+  const dir = tempDir('flint-local-abort-');
   try {
     const aborting = new AbortController();
     const starting = LocalCluster.start({ workers: 1, coresPerWorker: 1, memoryPerWorker: '1g', dir, signal: aborting.signal, cli: join(REPO_ROOT, 'test/fixtures/late-master-cli.ts') });

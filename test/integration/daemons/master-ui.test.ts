@@ -5,9 +5,8 @@
 // a taken UI port moving on (Spark's Utils.startServiceOnPort).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AppClient } from '../../fixtures/app-client.ts';
@@ -23,6 +22,7 @@ import {
   type MasterDaemon,
 } from '../../helpers/daemons.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 /** One server-sent event stream, read as it arrives: each `update` with the time it came. */
 class EventReader {
@@ -70,7 +70,7 @@ describe('the master web UI', { timeout: 90_000 }, () => {
   let workerId = '';
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-master-ui-'));
+    dir = tempDir('flint-master-ui-');
     secretFile = writeSecretFile(join(dir, 'secret'), secret);
     master = await startMaster(children, { label: 'master', secretFile });
     base = `http://127.0.0.1:${master.webUiPort}`;

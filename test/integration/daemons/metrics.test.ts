@@ -3,8 +3,7 @@
 // its figures are checked against the cluster's own /json: workers alive, cores, apps running, executors, tasks
 // succeeded; every metric has its HELP and TYPE, counters end in _total; no token, no scrape (401).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
@@ -15,6 +14,7 @@ import { silentLogger } from '../../../src/util/logger.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
 import { parsePrometheus, sample, type Scrape } from '../../helpers/prometheus.ts';
 import { submitTo } from '../../helpers/submit.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const APP = 'test/fixtures/apps/test-app.ts';
 const children = new ChildGroup();
@@ -37,7 +37,7 @@ describe('metrics of a cluster and an application', () => {
       assert.equal(response.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
       return parsePrometheus(await response.text());
     };
-    const dir = mkdtempSync(join(tmpdir(), 'flint-metrics-'));
+    const dir = tempDir('flint-metrics-');
     const release = join(dir, 'release');
     const app = submitTo(
       children,

@@ -6,9 +6,8 @@
 //   - FLINT_PUBLIC_DNS names the worker's web UI in the master's /json; the worker still registers at --host.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MasterToWorker, type WorkerToMaster } from '../../../src/protocol/messages.ts';
@@ -27,6 +26,7 @@ import {
   type WorkerDaemon,
 } from '../../helpers/daemons.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 /** A port nothing listens on (bound to find it, then closed): where a master will be started later. */
 async function freePort(): Promise<number> {
@@ -60,7 +60,7 @@ describe('worker registration', { timeout: 60_000 }, () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-registration-test-'));
+    dir = tempDir('flint-registration-test-');
     secretFile = writeSecretFile(join(dir, 'secret'), secret);
     wrongSecretFile = writeSecretFile(join(dir, 'wrong-secret'), wrongSecret);
     master = await startMaster(0, 'shared master');

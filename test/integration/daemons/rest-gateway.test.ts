@@ -5,10 +5,9 @@
 // as a real process, with --status and --kill.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +17,7 @@ import { deriveUiToken } from '../../../src/io/http/ui-auth.ts';
 import { MAIN, newSecret, startMaster, startWorker, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
 import { finished } from '../../helpers/submit.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
 const APP = 'test/fixtures/apps/test-app.ts';
@@ -36,7 +36,7 @@ describe('the REST submission gateway on a real master and worker', () => {
   let bundleUrl: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-rest-'));
+    dir = tempDir('flint-rest-');
     clusterSecret = newSecret();
     const appSecret = newSecret();
     const secretFile = writeSecretFile(join(dir, 'secret'), clusterSecret);

@@ -7,8 +7,7 @@
 // shared bundle directory.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../../../src/daemons/local-cluster.ts';
@@ -16,6 +15,7 @@ import { STANDBY_FLAG } from '../../../src/io/child-process/adoption-line.ts';
 import { uiBearer } from '../../helpers/daemons.ts';
 import { ChildGroup, executorsOf, processesOf, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { finished, submitTo } from '../../helpers/submit.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const APP = 'test/fixtures/apps/test-app.ts';
 const children = new ChildGroup();
@@ -61,7 +61,7 @@ describe('standby executors on a local cluster (1 master, 1 worker × 2 cores)',
   });
 
   async function holdApp(args: string[], label: string): Promise<{ app: ChildHandle; appId: string; release: () => void }> {
-    const marker = join(mkdtempSync(join(tmpdir(), 'flint-standby-')), 'release');
+    const marker = join(tempDir('flint-standby-'), 'release');
     const app = submitTo(children, cluster, ['--total-executor-cores', '2', '--executor-cores', '1', ...args, APP, 'hold', marker], label);
     await waitFor(() => app.stdoutLines.includes('READY') || (app.exit !== undefined && assert.fail(`${label} exited: ${app.stderr()}`)), {
       timeoutMs: 30_000,

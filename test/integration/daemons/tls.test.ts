@@ -6,14 +6,14 @@
 // Certificates are made at run time (test/helpers/certs.ts).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTestCerts, tlsConfPairs, type TestCerts } from '../../helpers/certs.ts';
 import { newSecret, startMaster, startWorker, uiAuthHeaders, uiBearer, writeSecretFile, type MasterDaemon, type MasterJson, type WorkerDaemon, type WorkerJson } from '../../helpers/daemons.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const { get: httpsGet } = process.getBuiltinModule('node:https');
 const { get: httpGet } = process.getBuiltinModule('node:http');
@@ -57,7 +57,7 @@ describe('a cluster with TLS on RPC (mutual) and on the web UIs', { timeout: 120
   let worker: WorkerDaemon;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-tls-cluster-'));
+    dir = tempDir('flint-tls-cluster-');
     certs = await makeTestCerts(dir);
     ca = readFileSync(certs.caFile, 'utf8');
     // The server certificate also allows client authentication: every process presents it.

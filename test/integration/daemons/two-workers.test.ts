@@ -5,13 +5,13 @@
 // UIs answer.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { logLine, newSecret, startMaster, startedLine, uiBearer, untilMasterJson, writeSecretFile, type Daemon, type MasterDaemon } from '../../helpers/daemons.ts';
 import { ChildGroup, REPO_ROOT, spawnChild } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 describe('two workers on one host, as the README starts them', { timeout: 120_000 }, () => {
   const children = new ChildGroup();
@@ -21,7 +21,7 @@ describe('two workers on one host, as the README starts them', { timeout: 120_00
   let master: MasterDaemon;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-two-workers-'));
+    dir = tempDir('flint-two-workers-');
     secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
     master = await startMaster(children, { label: 'master (bin/flint)', secretFile, viaBinFlint: true });
     const probe = createServer().listen(0, '127.0.0.1');

@@ -2,15 +2,15 @@
 // registrationRefused), where it retried for about 12 minutes and then said only "All masters are unresponsive".
 // Real processes: a master and a worker started as operators start them, with different secrets.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { MAIN, newSecret, startMaster, writeSecretFile } from '../../helpers/daemons.ts';
 import { ChildGroup, NODE_BIN, spawnChild } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
-const dir = mkdtempSync(join(tmpdir(), 'flint-worker-refused-'));
+const dir = tempDir('flint-worker-refused-');
 after(async () => {
   await children.killAll();
   rmSync(dir, { recursive: true, force: true });

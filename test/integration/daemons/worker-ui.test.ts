@@ -4,8 +4,7 @@
 // escapes included. Every route the worker registers is requested here at least once.
 
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
@@ -17,6 +16,7 @@ import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 import { AppClient } from '../../fixtures/app-client.ts';
 import { newSecret } from '../../helpers/daemons.ts';
 import { waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const secret = newSecret();
 const token = deriveUiToken(secret);
@@ -67,7 +67,7 @@ describe('the worker web UI', { timeout: 90_000 }, () => {
   const get = (path: string, headers: Record<string, string> = bearer) => fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(5_000) });
 
   before(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'flint-worker-ui-'));
+    workDir = tempDir('flint-worker-ui-');
     master = await startMasterDaemon({ conf: conf(), logger: memoryLogger(), host: '127.0.0.1', port: 0, webUiPort: 0 });
     worker = await startWorkerDaemon({
       conf: conf(),
@@ -264,7 +264,7 @@ describe('the worker web UI', { timeout: 90_000 }, () => {
 
 describe('a worker that has not registered, on an open cluster', { timeout: 30_000 }, () => {
   test('/readyz is 503 and / says REGISTERING; with no secret the UI is open and no login URL is printed', async () => {
-    const workDir = mkdtempSync(join(tmpdir(), 'flint-worker-ui-open-'));
+    const workDir = tempDir('flint-worker-ui-open-');
     const lines: LogLine[] = [];
     const worker = await startWorkerDaemon({
       conf: new FlintConf([['flint.authenticate', 'false']]),

@@ -4,14 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { AppBundle } from '../../../src/io/bundle/bundle-app.ts';
 import { FakeDriver } from '../../fixtures/fake-driver.ts';
 import { ChildGroup } from '../../helpers/process.ts';
 import { EXECUTOR_ENTRY, fixtureBundle, startExecutor } from './helpers.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const EXIT_WITHIN_MS = 15_000;
 
@@ -34,7 +33,7 @@ describe('the executor process exits', { timeout: 90_000 }, () => {
 
   before(async () => {
     bundle = await fixtureBundle();
-    workRoot = mkdtempSync(join(tmpdir(), 'flint-executor-exit-'));
+    workRoot = tempDir('flint-executor-exit-');
   });
 
   after(async () => {

@@ -5,14 +5,14 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadAppCode, markUsed, type FetchCodeChunk } from '../../../src/io/executor/load-app-code.ts';
 import { removeOldAppCode } from '../../../src/io/worker-files/app-code-dir.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'flint-code-cache-'));
+const root = tempDir('flint-code-cache-');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const CODE = Buffer.from('export function square(x) { return x * x; }\n');

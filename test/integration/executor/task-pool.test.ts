@@ -3,14 +3,14 @@
 // dies, and never more tasks running at once than threads.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decode } from '@msgpack/msgpack';
 import type { LaunchTaskMessage } from '../../../src/executor/index.ts';
 import { TaskPool, startWarmThread, type TaskOutcome, type WarmThread } from '../../../src/io/executor/task-pool.ts';
 import { fixtureBundle, slice } from './helpers.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 function task(taskId: number, fn: string, records: unknown[] = [taskId], action: LaunchTaskMessage['action'] = { kind: 'collect' }): LaunchTaskMessage {
   return { type: 'LaunchTask', taskId, jobId: 0, partition: taskId, attempt: 0, source: { kind: 'slice', data: slice(records) }, ops: [{ op: 'map', fn }], action };
@@ -89,7 +89,7 @@ describe('the task pool', { timeout: 60_000 }, () => {
 
   before(async () => {
     const bundle = await fixtureBundle();
-    dir = mkdtempSync(join(tmpdir(), 'flint-pool-'));
+    dir = tempDir('flint-pool-');
     bundlePath = join(dir, `${bundle.hash}.mjs`);
     writeFileSync(bundlePath, bundle.code);
   });

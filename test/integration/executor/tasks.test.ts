@@ -5,8 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeRecord } from '../../../src/task/record-codec.ts';
@@ -14,6 +13,7 @@ import type { AppBundle } from '../../../src/io/bundle/bundle-app.ts';
 import { FakeDriver, sliceTask, type StatusUpdateMessage } from '../../fixtures/fake-driver.ts';
 import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { fixtureBundle, slice, startExecutor } from './helpers.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const KILL_TIMEOUT_MS = 2_000;
 
@@ -44,8 +44,8 @@ describe('the executor process', { timeout: 90_000 }, () => {
         'flint.executor.heartbeatInterval': '500ms',
       },
     });
-    workRoot = mkdtempSync(join(tmpdir(), 'flint-executor-'));
-    markerDir = mkdtempSync(join(tmpdir(), 'flint-markers-'));
+    workRoot = tempDir('flint-executor-');
+    markerDir = tempDir('flint-markers-');
     executor = startExecutor(children, {
       driverUrl: driver.url,
       appId: driver.appId,

@@ -5,8 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decode } from '@msgpack/msgpack';
@@ -20,6 +19,7 @@ import { memoryLogger } from '../../../src/util/logger.ts';
 import { FakeDriver, sliceTask } from '../../fixtures/fake-driver.ts';
 import { REPO_ROOT, waitFor } from '../../helpers/process.ts';
 import { fixtureBundle, slice } from './helpers.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const conf = (): FlintConf => new FlintConf([['flint.authenticate', 'false'], ['flint.worker.timeout', '10s']]);
 
@@ -77,7 +77,7 @@ describe('a worker launching flint:executor', { timeout: 60_000 }, () => {
 
   before(async () => {
     bundle = await fixtureBundle();
-    workDir = mkdtempSync(join(tmpdir(), 'flint-worker-exec-'));
+    workDir = tempDir('flint-worker-exec-');
     master = await startMasterDaemon({ conf: conf(), logger: memoryLogger(), host: '127.0.0.1', port: 0, webUiPort: 0 });
     worker = await startWorkerDaemon({
       conf: conf(),

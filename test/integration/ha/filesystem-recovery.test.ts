@@ -3,15 +3,15 @@
 // corrupt record and a missing one are logged and skipped, never fatal. Reference §8.2, §8.5; issue 5.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { logLine, newSecret, startWorker, untilMasterJson, writeSecretFile } from '../../helpers/daemons.ts';
 import { freePort, startRecoveringMaster, startSumAppMidJob, sumAppCompletes } from '../../helpers/ha.ts';
 import { ChildGroup, tail } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
-const dir = mkdtempSync(join(tmpdir(), 'flint-fs-recovery-'));
+const dir = tempDir('flint-fs-recovery-');
 const secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
 const recoveryDir = join(dir, 'recovery');
 const CONF = ['flint.deploy.recoveryMode=FILESYSTEM', `flint.deploy.recoveryDirectory=${recoveryDir}`];

@@ -3,16 +3,16 @@
 // a lost ZooKeeper session, and two masters racing for leadership. Reference §8.4, §8.5; issue 5.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { logLine, newSecret, startWorker, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
 import { freePort, oneLeader, readyz, startRecoveringMaster, startSumAppMidJob, sumAppCompletes, tryMasterJson, zooKeeperConf } from '../../helpers/ha.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
 import { SilentListener, ZooKeeperServer } from '../../helpers/zookeeper.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
-const dir = mkdtempSync(join(tmpdir(), 'flint-ha-'));
+const dir = tempDir('flint-ha-');
 const secretFile = writeSecretFile(join(dir, 'secret'), newSecret());
 /** Quick retries (every 100–300 ms) for as long as a failover may take; after them a worker waits 30–90 s. */
 const WORKER_CONF = ['flint.worker.registrationRetryInterval=200ms', 'flint.worker.initialRegistrationRetries=300', 'flint.worker.maxRegistrationRetries=310'];

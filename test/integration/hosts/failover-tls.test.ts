@@ -7,8 +7,7 @@
 // Skipped, saying why, only where network namespaces cannot be made (not root, no CAP_NET_ADMIN, no `ip`).
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeHostCert, makeTestCerts } from '../../helpers/certs.ts';
@@ -32,6 +31,7 @@ import {
 import { describeOnHosts, NetnsLab, netnsUnavailable } from '../../helpers/netns.ts';
 import { ChildGroup, waitFor, waitForChild } from '../../helpers/process.ts';
 import { writeZooKeeperConfig, zooKeeperInstalled, zooKeeperJavaArgs } from '../../helpers/zookeeper.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const unavailable = (await netnsUnavailable()) ?? (zooKeeperInstalled() ? undefined : 'ZooKeeper is not installed: run scripts/test-deps.sh as root');
 const ZK_PORT = 2181;
@@ -44,7 +44,7 @@ describeOnHosts(unavailable, 'ZooKeeper failover with the masters on two hosts',
   let lab: NetnsLab;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-hosts-ha-'));
+    dir = tempDir('flint-hosts-ha-');
     lab = await NetnsLab.create(['zk', 'master1', 'master2', 'worker1', 'driver']);
   });
   after(async () => {
@@ -116,7 +116,7 @@ describeOnHosts(unavailable, 'TLS between hosts, each with a certificate for its
   let probe: Probe;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-hosts-tls-'));
+    dir = tempDir('flint-hosts-tls-');
     lab = await NetnsLab.create(['master', 'worker1', 'worker2', 'driver']);
     mkdirSync(join(dir, 'certs'));
     const certs = await makeTestCerts(join(dir, 'certs'));

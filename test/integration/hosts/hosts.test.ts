@@ -9,7 +9,6 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { newSecret, writeSecretFile } from '../../helpers/daemons.ts';
@@ -28,6 +27,7 @@ import {
 } from '../../helpers/hosts-cluster.ts';
 import { describeOnHosts, NetnsLab, netnsUnavailable, type NetHost } from '../../helpers/netns.ts';
 import { ChildGroup, waitForChild } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const APP = 'test/fixtures/apps/shuffle-app.ts';
 /** flint.worker.timeout: a worker silent this long is DEAD (the master checks as often). */
@@ -45,7 +45,7 @@ describeOnHosts(unavailable, 'a master, two workers and a driver on four separat
   let probe: Probe;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-hosts-'));
+    dir = tempDir('flint-hosts-');
     lab = await NetnsLab.create(['master', 'worker1', 'worker2', 'driver']);
     hosts = { master: lab.host('master'), w1: lab.host('worker1'), w2: lab.host('worker2'), driver: lab.host('driver') };
     // Quick registration retries (every 100–300 ms), so a worker that was cut off is back soon after it may be.

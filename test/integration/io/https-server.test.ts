@@ -3,16 +3,15 @@
 // Certificates are made at run time (test/helpers/certs.ts).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { json, startHttpServer, urlScheme, type StartedHttpServer } from '../../../src/io/http/http-server.ts';
 import { readSslOptions } from '../../../src/io/tls/ssl-options.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
 import { makeTestCerts, tlsConfPairs, type TestCerts } from '../../helpers/certs.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const { get: httpsGet } = process.getBuiltinModule('node:https');
 const { get: httpGet } = process.getBuiltinModule('node:http');
@@ -46,7 +45,7 @@ describe('the UI server over HTTPS', { timeout: 30_000 }, () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-https-'));
+    dir = tempDir('flint-https-');
     certs = await makeTestCerts(dir);
     ca = readFileSync(certs.caFile, 'utf8');
   });

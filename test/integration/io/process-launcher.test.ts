@@ -1,13 +1,13 @@
 // NodeProcessLauncher against real processes: argv without a shell, logs to files, process-group kill,
 // exit reporting, and no executor outliving a worker killed with -9.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { NodeProcessLauncher } from '../../../src/io/child-process/node-process-launcher.ts';
 import type { ProcessExit } from '../../../src/ports/process-launcher.ts';
 import { ChildGroup, NODE_BIN, REPO_ROOT, spawnNodeScript, waitFor, waitForMessage } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const EXECUTOR = join(REPO_ROOT, 'test/fixtures/test-executor.ts');
 const launcher = new NodeProcessLauncher();
@@ -27,7 +27,7 @@ function alive(pid: number): boolean {
 }
 
 function launch(key: string, args: string[], env: Record<string, string> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-launch-'));
+  const dir = tempDir('flint-launch-');
   let exit: ProcessExit | undefined;
   const spec = { key, argv: [NODE_BIN, EXECUTOR, ...args], env, cwd: dir, stdoutPath: join(dir, 'out', 'stdout'), stderrPath: join(dir, 'out', 'stderr') };
   const launched = launcher.launch(spec, (e) => (exit = e));
@@ -71,7 +71,7 @@ test('kill signals the whole process group: the grandchild dies too', async () =
 
 test('launching a missing program reports an exit instead of crashing', async () => {
   let exit: ProcessExit | undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'flint-launch-'));
+  const dir = tempDir('flint-launch-');
   assert.throws(() =>
     launcher.launch(
       { key: 'missing', argv: ['/nonexistent/program'], env: {}, cwd: dir, stdoutPath: join(dir, 'o'), stderrPath: join(dir, 'e') },
@@ -83,7 +83,7 @@ test('launching a missing program reports an exit instead of crashing', async ()
 });
 
 test('an executor exits by itself when its launcher process is killed with -9', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-host-'));
+  const dir = tempDir('flint-host-');
   const host = children.add(spawnNodeScript('test/fixtures/launcher-host.ts', [dir]));
   const { value } = await waitForMessage(host, (v) => v['launched'] === true, { timeoutMs: 10_000, what: 'launch' });
   const pid = value['pid'] as number;

@@ -7,8 +7,7 @@
 // the secret text must appear in no log, event or error.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
@@ -17,6 +16,7 @@ import { RpcEnv, type RpcEndpoint } from '../../../src/rpc/index.ts';
 import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 import { CallbackMessages, type CallbackMessage, type EchoMessage } from '../../fixtures/rpc-peer.ts';
 import { ChildGroup, readReadyLine, waitFor, waitForMessage, type ChildHandle } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const PEER = 'test/fixtures/rpc-peer.ts';
 const RIGHT = 'right-secret-Qm7xK2pZ';
@@ -69,7 +69,7 @@ describe('authentication between processes', { timeout: 40_000 }, () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-auth-test-'));
+    dir = tempDir('flint-auth-test-');
     const secretFile = join(dir, 'secret');
     writeFileSync(secretFile, `${RIGHT}\n`, { mode: 0o600 });
     guarded = children.spawnNodeScript(PEER, [

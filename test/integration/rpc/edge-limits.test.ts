@@ -7,9 +7,8 @@
 //   - a peer that asks and never reads is disconnected past flint.rpc.io.maxQueuedBytes.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readRpcSettings } from '../../../src/rpc/rpc-env.ts';
@@ -20,6 +19,7 @@ import { silentLogger } from '../../../src/util/logger.ts';
 import { authConf, masterJson, newSecret, startMaster, startWorker, untilMasterJson, writeSecretFile, type MasterDaemon } from '../../helpers/daemons.ts';
 import { rawConnect, type RawConnection } from '../../helpers/net.ts';
 import { ChildGroup, waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const MB = 1024 * 1024;
 
@@ -48,7 +48,7 @@ describe('limits at the RPC edge of a master', { timeout: 180_000 }, () => {
   let master: MasterDaemon;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-edge-'));
+    dir = tempDir('flint-edge-');
     secretFile = writeSecretFile(join(dir, 'secret'), secret);
     master = await startMaster(children, {
       label: 'master',

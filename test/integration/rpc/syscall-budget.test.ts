@@ -4,11 +4,10 @@
 // frame header written apart) or an extra wake-up fails it.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { budgetProblems, ensureStrace, measureSyscalls, perTrip, startPeer, stopPeer, type Peer } from '../../../bench/lib/syscalls.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const ROUND_TRIPS = 1_000;
 /** Timers that fire while strace counts add a few calls over the window: a few hundredths per round trip. */
@@ -20,7 +19,7 @@ describe('the syscall budget of an ask', { timeout: 120_000 }, () => {
 
   before(async () => {
     ensureStrace();
-    dir = mkdtempSync(join(tmpdir(), 'flint-syscall-budget-'));
+    dir = tempDir('flint-syscall-budget-');
     peer = await startPeer();
   });
 

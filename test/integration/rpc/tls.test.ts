@@ -4,8 +4,7 @@
 // wrong settings. Every refusal must reach the asker promptly, with a message naming what to fix.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
@@ -15,6 +14,7 @@ import { memoryLogger, type LogLine } from '../../../src/util/logger.ts';
 import { EchoReplies, type EchoMessage } from '../../fixtures/rpc-peer.ts';
 import { makeTestCerts, tlsConfPairs, type TestCerts } from '../../helpers/certs.ts';
 import { ChildGroup, readReadyLine, waitFor, type ChildHandle } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const PEER = 'test/fixtures/rpc-peer.ts';
 const SECRET = 'tls-test-secret-Hx4pQ9';
@@ -53,7 +53,7 @@ describe('RPC over TLS', { timeout: 60_000 }, () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'flint-tls-'));
+    dir = tempDir('flint-tls-');
     certs = await makeTestCerts(dir);
     const secretFile = join(dir, 'secret');
     writeFileSync(secretFile, SECRET, { mode: 0o600 });

@@ -9,17 +9,18 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { deriveUiToken } from '../../../src/io/http/ui-auth.ts';
 import { uiBearer } from '../../helpers/daemons.ts';
 import { REPO_ROOT, waitFor } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const SBIN = join(REPO_ROOT, 'sbin');
-const ROOT = mkdtempSync(join(tmpdir(), 'flint-sbin-'));
+const ROOT = tempDir('flint-sbin-');
 const MARKER = 'FLINT_SBIN_TEST_SANDBOX';
 const IDENT = 'sbintest';
 const HOST = hostname();

@@ -5,8 +5,7 @@
 //
 // Here the daemons hold the cluster secret and the applications another one (flint.authenticate.appSecret).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
@@ -19,12 +18,13 @@ import { RpcEnv } from '../../../src/rpc/index.ts';
 import { memoryLogger } from '../../../src/util/logger.ts';
 import { logLine, masterJson, newSecret, startMaster, startWorker, writeSecretFile, type MasterDaemon, type WorkerDaemon } from '../../helpers/daemons.ts';
 import { ChildGroup } from '../../helpers/process.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const ASK_MS = 10_000;
 
 describe('roles: who may send what to a master and a worker', { timeout: 90_000 }, () => {
   const children = new ChildGroup();
-  const dir = mkdtempSync(join(tmpdir(), 'flint-roles-'));
+  const dir = tempDir('flint-roles-');
   const secret = newSecret();
   const appSecret = newSecret();
   const envs: RpcEnv[] = [];

@@ -6,20 +6,20 @@
 // are searched for the secret. Finding 3 of "Trust at the edges": before, the secret travelled inside
 // RegisterApplication and LaunchExecutor, landed in the recovery files and sat in /proc/<executor>/environ.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { deriveKey } from '../../../src/rpc/auth.ts';
 import { MAIN, masterJson, newSecret, startedLine, untilMasterJson, writeSecretFile } from '../../helpers/daemons.ts';
 import { ChildGroup, NODE_BIN, executorsOf, spawnChild, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { decodeStraceWrites, stopTraced, straceArgs, type TracedWrite } from '../../helpers/strace.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const APP = 'test/fixtures/apps/test-app.ts';
 
 describe('the cluster secret never travels', { timeout: 180_000 }, () => {
   const children = new ChildGroup();
-  const root = mkdtempSync(join(tmpdir(), 'flint-secret-'));
+  const root = tempDir('flint-secret-');
   const traces = join(root, 'traces');
   const recoveryDir = join(root, 'recovery');
   const workDir = join(root, 'work');

@@ -1,8 +1,7 @@
 // TaskContext (Spark's org.apache.spark.TaskContext): a running task learns its partition, attempt, task and
 // stage ids and the addresses it holds; CUDA_VISIBLE_DEVICES is its own gpus while it runs; outside a task,
 // TaskContext.get() throws a clear error (Spark returns null).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test, type TestContext } from 'node:test';
@@ -11,8 +10,9 @@ import { runTask } from '../../../src/io/executor/task-thread.ts';
 import { isCompletedReply } from '../../../src/io/executor/thread-messages.ts';
 import { decodeRecord } from '../../../src/task/record-codec.ts';
 import type { LaunchTaskMessage } from '../../../src/task/index.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-task-context-'));
+const dir = tempDir('flint-task-context-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 // A bundle as the executor imports it: its own copy of TaskContext would read the same global slot; this one

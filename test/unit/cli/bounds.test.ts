@@ -3,9 +3,7 @@
 // Each refusal is a ConfigError naming the flag, the value and the allowed range; bin/flint prints it as one
 // `flint: …` line and exits 1 (test/integration/daemons/bad-input.test.ts runs the real program).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { parseCores, parseIntIn, parseMemoryMb, parsePort } from '../../../src/cli/daemon-options.ts';
 import { demoCommand } from '../../../src/cli/demo-command.ts';
@@ -14,6 +12,7 @@ import { workerCommand } from '../../../src/cli/worker-command.ts';
 import { parseExecutorArgs } from '../../../src/entry/executor-args.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { LIMITS } from '../../../src/protocol/limits.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 function refusal(fn: () => unknown, key: string, ...mentions: RegExp[]): void {
   assert.throws(fn, (err: unknown) => {
@@ -67,7 +66,7 @@ describe('daemon flags', () => {
 });
 
 describe('the commands refuse before starting anything', () => {
-  const home = mkdtempSync(join(tmpdir(), 'flint-cli-bounds-'));
+  const home = tempDir('flint-cli-bounds-');
   after(() => rmSync(home, { recursive: true, force: true }));
 
   test('flint worker … --cores 9007199254740991', async () => {

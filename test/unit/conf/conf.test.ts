@@ -1,7 +1,6 @@
 // Units, FlintConf (spark.* fallback, typed getters, redaction) and readRpcSettings (the RPC keys, the secret).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
@@ -9,6 +8,7 @@ import { parseDurationMs, parseSizeBytes } from '../../../src/conf/units.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { LIMITS } from '../../../src/protocol/limits.ts';
 import { readRpcSettings } from '../../../src/rpc/rpc-env.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 function configError(fn: () => unknown, key: string, ...mentions: RegExp[]): ConfigError {
   let caught: unknown;
@@ -203,7 +203,7 @@ describe('FlintConf', () => {
 });
 
 describe('readRpcSettings', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-rpc-conf-'));
+  const dir = tempDir('flint-rpc-conf-');
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('defaults: 120 s network and ask timeouts, 10 s connect, 128 MiB frames, a 4096 backlog, no coalescing, edge limits, no secret', () => {

@@ -3,8 +3,7 @@
 // message). These are the readers of keys outside FlintConf's own getters (conf.test.ts): the master's, the
 // worker's, the driver's and the executor's, units, properties files and FLINT_LOG_LEVEL.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
@@ -22,8 +21,9 @@ import { readRpcSettings } from '../../../src/rpc/rpc-env.ts';
 import { logLevelFromEnv, memoryLogger } from '../../../src/util/logger.ts';
 import { logRollingFromConf } from '../../../src/worker/log-rolling-config.ts';
 import { workerConfig } from '../../../src/worker/worker-config.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-key-errors-'));
+const dir = tempDir('flint-key-errors-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const conf = (pairs: Record<string, string>): FlintConf => new FlintConf(Object.entries(pairs));

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConf, parseConfPair, parseDaemonOpts, parseProperties } from '../../../src/conf/load-conf.ts';
 import { ConfigError } from '../../../src/errors.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 test('parseProperties reads key value, key=value, key: value, comments and continuations', () => {
   const text = ['# comment', '! also a comment', '', 'flint.a  1', 'flint.b=two words', 'flint.c: 3', 'flint.d  x\\', '   y', 'flint.e'].join('\n');
@@ -42,7 +42,7 @@ test('parseDaemonOpts takes -D pairs and leaves other words', () => {
 });
 
 test('loadConf precedence: file < -D in opts variables < --conf', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-conf-'));
+  const dir = tempDir('flint-conf-');
   const file = join(dir, 'my.conf');
   writeFileSync(file, 'flint.a file\nflint.b file\nflint.c file\n');
   const conf = loadConf({
@@ -58,12 +58,12 @@ test('loadConf precedence: file < -D in opts variables < --conf', () => {
 });
 
 test('loadConf finds conf/flint-defaults.conf under FLINT_CONF_DIR or flint home, and is empty without one', () => {
-  const home = mkdtempSync(join(tmpdir(), 'flint-home-'));
+  const home = tempDir('flint-home-');
   assert.deepEqual(loadConf({ env: {}, flintHome: home }).entries(), []);
   mkdirSync(join(home, 'conf'));
   writeFileSync(join(home, 'conf', 'flint-defaults.conf'), 'flint.from home\n');
   assert.equal(loadConf({ env: {}, flintHome: home }).get('flint.from'), 'home');
-  const other = mkdtempSync(join(tmpdir(), 'flint-confdir-'));
+  const other = tempDir('flint-confdir-');
   writeFileSync(join(other, 'flint-defaults.conf'), 'flint.from confdir\n');
   assert.equal(loadConf({ env: { FLINT_CONF_DIR: other }, flintHome: home }).get('flint.from'), 'confdir');
 });

@@ -1,7 +1,6 @@
 // flint.deploy.recoveryMode: which store and election a master gets, and the ConfigErrors for bad keys.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
@@ -13,6 +12,7 @@ import { ZooKeeperPersistenceStore } from '../../../src/io/zookeeper/zookeeper-p
 import { MonarchyLeaderElection } from '../../../src/ports/leader-election.ts';
 import { InMemoryPersistenceStore, NullPersistenceStore } from '../../../src/ports/persistence-store.ts';
 import { silentLogger } from '../../../src/util/logger.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const conf = (pairs: Record<string, string>) => new FlintConf(Object.entries(pairs));
 const refused = (key: string, pattern: RegExp) => (err: unknown) => err instanceof ConfigError && err.key === key && pattern.test(err.message);
@@ -31,7 +31,7 @@ describe('createRecoveryMode', () => {
 
   test('FILESYSTEM needs flint.deploy.recoveryDirectory, and opens it (case-insensitive mode)', async () => {
     await assert.rejects(createRecoveryMode(conf({ 'flint.deploy.recoveryMode': 'FILESYSTEM' }), silentLogger), refused('flint.deploy.recoveryDirectory', /needs/));
-    const dir = join(mkdtempSync(join(tmpdir(), 'flint-rm-')), 'recovery');
+    const dir = join(tempDir('flint-rm-'), 'recovery');
     const mode = await createRecoveryMode(conf({ 'flint.deploy.recoveryMode': 'filesystem', 'flint.deploy.recoveryDirectory': dir }), silentLogger);
     assert.ok(mode.store instanceof FilePersistenceStore);
     assert.ok(mode.election instanceof MonarchyLeaderElection);
@@ -52,7 +52,7 @@ describe('createRecoveryMode', () => {
 
   test('CUSTOM loads the factory module; a missing module or a bad export is refused', async () => {
     await assert.rejects(createRecoveryMode(conf({ 'flint.deploy.recoveryMode': 'CUSTOM' }), silentLogger), refused('flint.deploy.recoveryMode.factory', /needs/));
-    const dir = mkdtempSync(join(tmpdir(), 'flint-rm-'));
+    const dir = tempDir('flint-rm-');
     await assert.rejects(
       createRecoveryMode(conf({ 'flint.deploy.recoveryMode': 'CUSTOM', 'flint.deploy.recoveryMode.factory': join(dir, 'missing.mjs') }), silentLogger),
       refused('flint.deploy.recoveryMode.factory', /cannot be loaded/),

@@ -1,13 +1,13 @@
 // Worker resource discovery (reference §6.9) with fake discovery scripts written by the test.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { discoverWorkerResources } from '../../../src/io/worker-resources/discover-resources.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-resources-'));
+const dir = tempDir('flint-resources-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function script(name: string, body: string): string {

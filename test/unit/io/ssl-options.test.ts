@@ -3,13 +3,13 @@
 // The file-reading side (readSslOptions) is tested with real certificates in test/integration/rpc/tls.test.ts.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FlintConf } from '../../../src/conf/flint-conf.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { readSslOptions, sslConfToPassOn, sslEnabled } from '../../../src/io/tls/ssl-options.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 test('TLS is off by default, and off means no settings are read', () => {
   const conf = new FlintConf([['flint.ssl.keyFile', '/does/not/exist']]);
@@ -71,7 +71,7 @@ test('what is passed on: every flint.ssl.* / spark.ssl.* entry but passwords; th
 });
 
 test('each TLS setting that cannot be used is refused with what to set instead', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-ssl-options-'));
+  const dir = tempDir('flint-ssl-options-');
   try {
     const broken = join(dir, 'broken.pem');
     writeFileSync(broken, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');

@@ -3,15 +3,15 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryWorkerFiles } from '../../../src/io/worker-files/memory-worker-files.ts';
 import { NodeWorkerFiles } from '../../../src/io/worker-files/node-worker-files.ts';
 import type { WorkerFiles } from '../../../src/ports/worker-files.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const HOUR = 3_600_000;
-const temp = mkdtempSync(join(tmpdir(), 'flint-files-'));
+const temp = tempDir('flint-files-');
 after(() => rmSync(temp, { recursive: true, force: true }));
 
 interface Kind {

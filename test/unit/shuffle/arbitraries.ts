@@ -1,10 +1,9 @@
 // Shared test helpers for the shuffle core: mixed-type key arbitraries with many collisions, a temporary
 // directory per test, and a naive equality of keys to check keyIdentity/compareKeys/hashKey against.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 // Every property in this folder runs from a fixed seed: the tests are deterministic (a failure prints its seed
 // and path all the same).
@@ -56,7 +55,7 @@ export function sameKey(a: unknown, b: unknown): boolean {
 
 /** A fresh directory under the OS temp dir for `fn`, removed afterwards. */
 export function withTempDir<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-shuffle-'));
+  const dir = tempDir('flint-shuffle-');
   try {
     return fn(dir);
   } finally {

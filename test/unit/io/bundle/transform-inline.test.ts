@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
@@ -14,6 +13,7 @@ import { bundleApp } from '../../../../src/io/bundle/bundle-app.ts';
 import { BUNDLE_MARKER, isAppPath, isFlintBundle, transformInline, transformedText, type InlineSite } from '../../../../src/io/bundle/transform-inline.ts';
 import { BundleCache, MAX_TRANSFORMED } from '../../../../src/io/bundle/bundle-cache.ts';
 import { sourcePath } from '../../../../src/util/install.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
 const ROOT = '/apps/demo';
 
@@ -125,7 +125,7 @@ describe('ids', () => {
   });
 
   test('are the same in the executors’ bundle and on the driver (its module hook)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-inline-'));
+    const dir = tempDir('flint-inline-');
     writeFileSync(
       join(dir, 'main.ts'),
       [
@@ -194,7 +194,7 @@ describe('transformed modules kept between runs', () => {
   });
 
   test('BundleCache keeps them in its private directory, the least recently used beyond MAX_TRANSFORMED dropped', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'flint-inline-cache-')), 'cache');
+    const dir = join(tempDir('flint-inline-cache-'), 'cache');
     const cache = BundleCache.open(dir);
     const key = (i: number): string => createHash('sha256').update(String(i)).digest('hex');
     for (let i = 0; i <= MAX_TRANSFORMED; i++) {
@@ -213,7 +213,7 @@ describe('transformed modules kept between runs', () => {
 
 describe('transformed code', () => {
   test('behaves as the original, Array methods of the same names included, and maps moved lines back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-inline-'));
+    const dir = tempDir('flint-inline-');
     const source = [
       "import { strict } from 'node:assert';",
       'export function compute(k) {',

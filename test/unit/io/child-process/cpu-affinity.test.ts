@@ -4,26 +4,17 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { ConfigError } from '../../../../src/errors.ts';
 import { allowedCpus, bindRunningProcess, boundArgv, cpuBinder, findTaskset } from '../../../../src/io/child-process/cpu-affinity.ts';
 import { NodeProcessLauncher } from '../../../../src/io/child-process/node-process-launcher.ts';
 import type { ProcessExit } from '../../../../src/ports/process-launcher.ts';
 import { formatCpuList } from '../../../../src/worker/cpu-binding.ts';
 import { threadCpuLists, waitFor } from '../../../helpers/process.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-cpu-affinity-'));
-  dirs.push(dir);
-  return dir;
-};
 
 const allowed = allowedCpus() ?? [];
 /** The last CPU this process may use: on a machine of two or more, binding to it differs from not binding. */
@@ -37,7 +28,7 @@ test('allowedCpus reads this process\'s CPUs, and the machine has two or more fo
 test('cpuBinder: the taskset on PATH for a list this worker may use; a ConfigError naming what is missing otherwise', () => {
   assert.match(cpuBinder([target]), /\/taskset$/);
   assert.throws(() => cpuBinder([target], 'darwin'), (err: unknown) => err instanceof ConfigError && /binds executors to CPUs on Linux only; this worker runs on darwin/.test(err.message));
-  assert.throws(() => cpuBinder([target], 'linux', tempDir()), /flint\.worker\.executorCpus binds executors with taskset \(Debian's util-linux\), which is not on this worker's PATH/);
+  assert.throws(() => cpuBinder([target], 'linux', tempDir('flint-cpu-affinity-')), /flint\.worker\.executorCpus binds executors with taskset \(Debian's util-linux\), which is not on this worker's PATH/);
   assert.throws(
     () => cpuBinder([target, 8191]),
     new RegExp(`flint\\.worker\\.executorCpus=${target},8191 names CPU 8191, but this worker may run on CPUs ${formatCpuList(allowed)} only`),
@@ -45,7 +36,7 @@ test('cpuBinder: the taskset on PATH for a list this worker may use; a ConfigErr
 });
 
 test('findTaskset takes the first executable taskset on the PATH, skipping one that cannot run', () => {
-  const [notExecutable, executable] = [tempDir(), tempDir()];
+  const [notExecutable, executable] = [tempDir('flint-cpu-affinity-'), tempDir('flint-cpu-affinity-')];
   writeFileSync(join(notExecutable, 'taskset'), '');
   writeFileSync(join(executable, 'taskset'), '#!/bin/sh\n');
   chmodSync(join(executable, 'taskset'), 0o755);
@@ -58,7 +49,7 @@ test('boundArgv runs the argv under taskset -c with the cpu list', () => {
 });
 
 test('NodeProcessLauncher starts a process bound to the spec\'s CPUs, each of its threads too', async () => {
-  const dir = tempDir();
+  const dir = tempDir('flint-cpu-affinity-');
   const launcher = new NodeProcessLauncher({ taskset: cpuBinder([target]) });
   // The child reports every thread it has once a worker thread of its own runs; Node's threads started before.
   const program = `
@@ -84,7 +75,7 @@ test('NodeProcessLauncher starts a process bound to the spec\'s CPUs, each of it
 });
 
 test('NodeProcessLauncher without a taskset refuses a spec that names CPUs, and starts nothing', () => {
-  const dir = tempDir();
+  const dir = tempDir('flint-cpu-affinity-');
   const launcher = new NodeProcessLauncher();
   assert.throws(
     () => launcher.launch({ key: 'executor:app-1/1', argv: [process.execPath, '-e', ''], env: {}, cwd: dir, stdoutPath: join(dir, 'o'), stderrPath: join(dir, 'e'), cpus: [target] }, () => {}),

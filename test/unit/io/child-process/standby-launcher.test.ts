@@ -4,8 +4,7 @@
 // test/integration/daemons/standby-executors.test.ts.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, describe, test } from 'node:test';
@@ -17,6 +16,7 @@ import { IDLE_CHECKS, IDLE_CHECK_MS, IDLE_WAIT_MAX_MS, StandbyExecutorLauncher }
 import { ProcessCpu, readProcTicks } from '../../../../src/io/child-process/process-cpu.ts';
 import type { ProcessExit, ProcessSpec } from '../../../../src/ports/process-launcher.ts';
 import { memoryLogger, type LogLine } from '../../../../src/util/logger.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
 const NODE = '/usr/bin/node';
 const PROGRAM = '/opt/flint/executor.mjs';
@@ -38,7 +38,7 @@ class FakeCpu {
 
 /** A pool of one standby on the twin; timers run when the test says (`fire`). */
 function pool(count = 1, cpu?: { cores: number; processCpu: FakeCpu; now: () => number }) {
-  const workDir = mkdtempSync(join(tmpdir(), 'flint-standby-unit-'));
+  const workDir = tempDir('flint-standby-unit-');
   dirs.push(workDir);
   const base = new MemoryProcessLauncher();
   const timers: Array<() => void> = [];

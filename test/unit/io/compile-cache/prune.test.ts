@@ -1,13 +1,13 @@
 // pruneCompileCache (src/io/compile-cache/prune.ts) on a real directory laid out as Node's compile cache, and
 // flint submit's daily pruning (pruneCompileCacheIfDue).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { PRUNE_EVERY_MS, PRUNED_STAMP, pruneCompileCache, pruneCompileCacheIfDue } from '../../../../src/io/compile-cache/prune.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'flint-compile-cache-'));
+const root = tempDir('flint-compile-cache-');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** A cache with `count` entries of 1,000 bytes in each of two version directories, entry i aged i minutes less. */

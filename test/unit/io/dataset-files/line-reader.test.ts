@@ -4,15 +4,15 @@
 // same lines as the plain file.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { LineAssembler, planTextSplits, readGzipLines, readSplitLines } from '../../../../src/io/dataset-files/index.ts';
 import type { FileSplit } from '../../../../src/io/dataset-files/index.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'flint-lines-'));
+const root = tempDir('flint-lines-');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** The reference: what `text` holds as lines ('\n' ends a line, '\r\n' too; a leading BOM is not content). */

@@ -3,8 +3,7 @@
 // attempt or job leaves no part file; an existing non-empty output directory is refused.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   PartWriter,
@@ -17,8 +16,9 @@ import {
   setupJob,
   readSplitLines,
 } from '../../../../src/io/dataset-files/index.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'flint-commit-'));
+const root = tempDir('flint-commit-');
 after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 const freshDir = () => join(root, `out-${dirs++}`);

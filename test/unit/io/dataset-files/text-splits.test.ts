@@ -3,14 +3,14 @@
 // "Input path does not exist" for nothing matched.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { SPLIT_SLOP, cutFile, expandInputPath, planTextSplits } from '../../../../src/io/dataset-files/index.ts';
 import type { FileSplit } from '../../../../src/io/dataset-files/index.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'flint-splits-'));
+const root = tempDir('flint-splits-');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function tree(name: string, files: Record<string, string>): string {

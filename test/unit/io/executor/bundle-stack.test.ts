@@ -1,15 +1,15 @@
 // A task's error stack through the bundle's inline source map (src/io/executor/bundle-stack.ts): frames in the
 // bundle are named by the application's file, line and column; other frames, and a bundle without a map, stay.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { stackInSources } from '../../../../src/io/executor/bundle-stack.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-bundle-stack-'));
+const dir = tempDir('flint-bundle-stack-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const SOURCE = ['// an application', 'export function parse(line: string): number {', "  if (line === '') throw new Error('empty line');", '  return line.length;', '}', ''].join('\n');

@@ -2,13 +2,13 @@
 // moment (the worker's cleanup holds it aside while it checks it once more: src/io/worker-files/app-code-dir.ts)
 // is looked for again; anything else fails at once.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BUNDLE_IMPORT_ATTEMPTS, importBundle } from '../../../../src/io/executor/task-thread.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-bundle-import-'));
+const dir = tempDir('flint-bundle-import-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const bundlePath = (): string => join(dir, `bundle-${++files}.mjs`);

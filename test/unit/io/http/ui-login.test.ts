@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlintConf } from '../../../../src/conf/flint-conf.ts';
@@ -17,6 +16,7 @@ import { UiReply, type UiRoute } from '../../../../src/io/http/ui-server.ts';
 import { attr, html } from '../../../../src/ui/html.ts';
 import { makeTestCerts, tlsConfPairs } from '../../../helpers/certs.ts';
 import { responseText, startHarness, type Harness } from './ui-harness.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
 const SECRET = 'cluster-secret-Zq8v1Lw3-never-print-me';
 const TOKEN = deriveUiToken(SECRET);
@@ -275,7 +275,7 @@ describe('a UI with a token derived from the cluster secret', () => {
 });
 
 describe('what a UI with a token leaves open', () => {
-  const staticDir = mkdtempSync(join(tmpdir(), 'flint-ui-static-'));
+  const staticDir = tempDir('flint-ui-static-');
   writeFileSync(join(staticDir, 'style.css'), 'body { margin: 0 }\n');
   let h: Harness;
   before(async () => {
@@ -299,7 +299,7 @@ describe('what a UI with a token leaves open', () => {
 });
 
 describe('a UI with flint.ui.token, over TLS', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'flint-ui-tls-'));
+  const dir = tempDir('flint-ui-tls-');
   const token = 'operator-chosen-token-0123456789';
   let h: Harness;
   let ca: Buffer;

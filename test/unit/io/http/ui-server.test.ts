@@ -3,8 +3,7 @@
 // the security headers on every kind of answer.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createServer, type Server } from 'node:net';
@@ -13,8 +12,9 @@ import { UiReply, bindUiServer, startUiServer, type UiRoute } from '../../../../
 import { silentLogger } from '../../../../src/util/logger.ts';
 import { html } from '../../../../src/ui/html.ts';
 import { startHarness, type Harness } from './ui-harness.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
-const staticDir = mkdtempSync(join(tmpdir(), 'flint-ui-static-'));
+const staticDir = tempDir('flint-ui-static-');
 writeFileSync(join(staticDir, 'app.3f9a1c2b.js'), 'console.log(1);\n');
 writeFileSync(join(staticDir, 'style.css'), 'body { margin: 0 }\n');
 writeFileSync(join(staticDir, '.secret'), 'hidden\n');

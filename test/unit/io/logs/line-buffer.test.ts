@@ -1,15 +1,15 @@
 // The executor's log destination (src/io/logs/line-buffer.ts): lines reach the descriptor in order and whole,
 // only as the buffer fills or is flushed, and a descriptor that cannot be written never throws into the logger.
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { LogLineBuffer } from '../../../../src/io/logs/line-buffer.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-line-buffer-'));
+const dir = tempDir('flint-line-buffer-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 

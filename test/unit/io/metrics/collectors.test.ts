@@ -2,8 +2,7 @@
 // worker's snapshot, a driver's scheduler stand-in. Each scrape is parsed as Prometheus would and checked
 // against the state it was read from.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AppMetrics } from '../../../../src/io/metrics/app-metrics.ts';
@@ -13,6 +12,7 @@ import { executorExitReason, WorkerMetrics } from '../../../../src/io/metrics/wo
 import type { WorkerSnapshot } from '../../../../src/worker/index.ts';
 import { parsePrometheus, sample, type Scrape } from '../../../helpers/prometheus.ts';
 import { persistedApp, persistedWorker, seededRng, TestMaster } from '../../master/harness.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
 async function scrape(registry: { metrics(): Promise<string> }): Promise<Scrape> {
   return parsePrometheus(await registry.metrics());
@@ -117,7 +117,7 @@ function workerSnapshot(over: Partial<WorkerSnapshot> = {}): WorkerSnapshot {
 
 describe('WorkerMetrics', () => {
   test('the snapshot\'s figures, launches, exits by reason and the work dir\'s bytes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-worker-metrics-'));
+    const dir = tempDir('flint-worker-metrics-');
     mkdirSync(join(dir, 'app-1', '0'), { recursive: true });
     writeFileSync(join(dir, 'app-1', '0', 'stdout'), 'x'.repeat(1000));
     writeFileSync(join(dir, 'app-1', '0', 'stderr'), 'y'.repeat(234));
@@ -153,7 +153,7 @@ describe('WorkerMetrics', () => {
 
 describe('DirSize', () => {
   test('bounded: stops at maxEntries and says so; cached for maxAgeMs, then walked again', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-dir-size-'));
+    const dir = tempDir('flint-dir-size-');
     for (let i = 0; i < 10; i++) writeFileSync(join(dir, `f${i}`), 'z'.repeat(10));
     const bounded = await new DirSize(dir, { maxEntries: 4 }).read();
     assert.equal(bounded.truncated, true);
