@@ -7,12 +7,15 @@ import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync }
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { newSecret, startMaster, startWorker, writeSecretFile } from '../../helpers/daemons.ts';
-import { ChildGroup, waitFor } from '../../helpers/process.ts';
+import { ChildGroup, waitFor, type ChildHandle } from '../../helpers/process.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
 const children = new ChildGroup();
 const dir = tempDir('flint-compile-cache-');
+/** Stopped with SIGTERM first: it then stops its standby executors, which write to the cache as they exit. */
+let workerChild: ChildHandle | undefined;
 after(async () => {
+  await workerChild?.kill('SIGTERM', 15_000);
   await children.killAll();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -37,6 +40,7 @@ test("the worker's cleanup sweep trims Node's compile cache to flint.worker.clea
     conf: ['flint.worker.cleanup.interval=1', 'flint.worker.cleanup.compileCacheMaxSize=1m'],
     env: { NODE_COMPILE_CACHE: cache },
   });
+  workerChild = worker.child;
   await waitFor(() => /trimmed Node's compile cache/.test(worker.child.stderr()), { timeoutMs: 30_000, what: "the worker's first cleanup sweep" });
   const line = worker.child.stderr().split('\n').find((l) => l.includes("trimmed Node's compile cache")) ?? '';
   const logged = JSON.parse(line) as { removed: number; leftBytes: number; dir: string };
