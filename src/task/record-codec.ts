@@ -537,6 +537,8 @@ const NO_CHUNK = new Float64Array(0);
 export class RecordList {
   /** The column's chunks before the one being filled. */
   #full: Array<Float64Array<ArrayBuffer>> = [];
+  /** The numbers in `#full`, kept so that `length` does not walk the chunks. */
+  #fullCount = 0;
   #chunk = new Float64Array(FIRST_CHUNK);
   #fill = 0;
   #items: unknown[] | undefined;
@@ -544,9 +546,7 @@ export class RecordList {
 
   get length(): number {
     if (this.#items !== undefined) return this.#items.length;
-    let count = this.#fill;
-    for (const chunk of this.#full) count += chunk.length;
-    return count;
+    return this.#fullCount + this.#fill;
   }
 
   push(record: unknown): void {
@@ -602,6 +602,7 @@ export class RecordList {
   #nextChunk(): void {
     this.#assertNotSpent();
     this.#full.push(this.#chunk);
+    this.#fullCount += this.#chunk.length;
     this.#chunk = pooledChunks.pop() ?? new Float64Array(CHUNK);
     this.#fill = 0;
   }
@@ -612,6 +613,7 @@ export class RecordList {
       if (chunk.length === CHUNK && pooledChunks.length < POOLED_CHUNKS_MAX) pooledChunks.push(chunk);
     }
     this.#full = [];
+    this.#fullCount = 0;
     this.#chunk = NO_CHUNK;
     this.#fill = 0;
   }
