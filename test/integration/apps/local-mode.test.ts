@@ -2,7 +2,7 @@
 // in one process, with no daemon. The apps and expectations are those the cluster tests use (APP_SUITE and
 // SHUFFLE_SUITE in test/helpers/app-suite.ts), so results must equal a cluster's; then what only local mode does.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -59,17 +59,9 @@ describe('local mode runs the same apps as a cluster, with the same results', ()
 });
 
 describe('local mode', () => {
-  // The hold app waits for a marker file; each test's marker is in a directory of its own, removed after.
-  const markerDirs: string[] = [];
-  const holdMarker = (): string => {
-    const dir = tempDir('flint-local-hold-');
-    markerDirs.push(dir);
-    return join(dir, 'release');
-  };
-  after(async () => {
-    await children.killAll();
-    for (const dir of markerDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => children.killAll());
+  /** The hold app waits for this file; each test's is in a directory of its own (tempDir removes it). */
+  const holdMarker = (): string => join(tempDir('flint-local-hold-'), 'release');
 
   test('local[2]: one process and no daemon, listening on loopback only; it leaves no file behind', async () => {
     const marker = holdMarker();
